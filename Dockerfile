@@ -1,0 +1,19 @@
+# One image for the api, the workers and Flower; docker-compose.yml picks the command.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+
+COPY pyproject.toml requirements.lock README.md ./
+COPY jobcast ./jobcast
+COPY api ./api
+COPY workers ./workers
+COPY realtime ./realtime
+COPY celeryconfig.py ./
+RUN pip install --no-cache-dir -c requirements.lock . \
+    && useradd --create-home --uid 1000 jobcast \
+    && mkdir -p /data && chown jobcast /data
+
+USER jobcast
+EXPOSE 8000 5555
+CMD ["uvicorn", "--factory", "api.app:create_app", "--host", "0.0.0.0", "--port", "8000"]

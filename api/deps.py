@@ -1,0 +1,28 @@
+"""FastAPI dependencies, as `Annotated` aliases the routes declare."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import redis.asyncio as aioredis
+from fastapi import Depends, Request
+
+from api.state import AppState
+from jobcast.settings import Settings
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.jobcast
+    return state
+
+
+def get_settings_dep(state: Annotated[AppState, Depends(get_state)]) -> Settings:
+    return state.settings
+
+
+def get_redis(state: Annotated[AppState, Depends(get_state)]) -> aioredis.Redis:
+    return state.redis
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]

@@ -1,0 +1,44 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import time
+
+import redis.asyncio as aioredis
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import RedisDep, SettingsDep
+from celeryconfig import QUEUES
+from workers.heartbeat import WORKERS_KEY, live_queues
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is alive and serving."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "Not ready; the body says why."}})
+async def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
+    """Redis answers and every queue has at least one live worker consuming it."""
+    try:
+        await redis.ping()
+        entries: dict[str, str] = await redis.hgetall(WORKERS_KEY)  # type: ignore[assignment]
+    except (aioredis.RedisError, OSError) as exc:
+        return _not_ready(f"Redis does not answer: {exc}")
+    max_age = settings.worker_heartbeat_interval * 3
+    consumed = live_queues(entries, time.time(), max_age)
+    missing = [q for q in QUEUES if q not in consumed]
+    if missing:
+        return _not_ready(f"no live worker consumes queue(s): {', '.join(missing)}")
+    return JSONResponse({"status": "ready", "queues": sorted(consumed)})
+
+
+def _not_ready(reason: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=503,
+        content={"error": {"code": "not_ready", "message": reason, "details": None}},
+    )

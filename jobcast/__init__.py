@@ -1,0 +1,1 @@
+"""Jobcast: the launcher, the settings and what every runtime shares."""

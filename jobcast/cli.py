@@ -1,0 +1,65 @@
+"""The `jobcast` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from jobcast import settings_table
+from jobcast.launcher import Stack, UpOptions, load_dev_secrets, run
+from jobcast.settings import InsecureSettingsError, Settings
+
+cli = typer.Typer(
+    help="Jobcast: real-time jobs on FastAPI, Celery and Redis.", no_args_is_help=True
+)
+console = Console()
+
+
+@cli.command()
+def up(
+    workers: Annotated[int, typer.Option(min=1, help="Pool processes per queue worker.")] = 1,
+    api_processes: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
+    api_port: Annotated[int | None, typer.Option(help="API port (default from settings).")] = None,
+    flower_port: Annotated[int | None, typer.Option(help="Flower port.")] = None,
+    redis_port: Annotated[int | None, typer.Option(help="Embedded Redis port (0: free).")] = None,
+    dev: Annotated[
+        bool, typer.Option(help="Dev mode: generated secrets and a dev API key.")
+    ] = True,
+) -> None:
+    """Start Redis (embedded unless JOBCAST_REDIS_URL is set), workers, Flower and the API."""
+    overrides = {"api_port": api_port, "flower_port": flower_port, "redis_port": redis_port}
+    settings = Settings().replace(dev=dev, **{k: v for k, v in overrides.items() if v is not None})
+    try:
+        settings = load_dev_secrets(settings)
+        settings.require_secrets()
+    except InsecureSettingsError as exc:
+        console.print(f"[red]jobcast:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    stack = Stack(settings, UpOptions(workers=workers, api_processes=api_processes))
+    raise typer.Exit(run(stack, announce))
+
+
+def announce(stack: Stack) -> None:
+    s = stack.settings
+    lines = [
+        "[bold green]Jobcast is up[/bold green]",
+        f"  API      {stack.api_url}   (docs: {stack.api_url}/docs)",
+        f"  Flower   {stack.flower_url}   user [bold]{s.flower_user}[/bold] "
+        f"password [bold]{s.secret('flower_password')}[/bold]",
+        f"  Redis    {'embedded' if not Settings().redis_url else 'external'}",
+        f"  Logs     {stack.logs}/",
+        "  Ctrl-C stops everything.",
+    ]
+    console.print("\n".join(lines))
+
+
+@cli.command("settings-table")
+def print_settings_table() -> None:
+    """Print the configuration table that README.md carries."""
+    typer.echo(settings_table.markdown())
+
+
+def main() -> None:
+    cli()

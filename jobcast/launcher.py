@@ -1,0 +1,209 @@
+"""`jobcast up`: Redis (embedded unless a URL is given), Celery workers, Flower and the API."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+
+import httpx
+import redis
+
+from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
+from jobcast.embedded_redis import EmbeddedRedis, free_port
+from jobcast.settings import InsecureSettingsError, Settings
+from jobcast.supervisor import Child, ChildDiedError, Supervisor
+from workers.heartbeat import WORKERS_KEY, live_queues
+
+ReadyCheck = Callable[[], bool]
+
+#: Seconds each part may take to become ready.
+READY_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    workers: int = 1
+    api_processes: int = 1
+    demo: bool = False
+
+
+def load_dev_secrets(settings: Settings) -> Settings:
+    """In dev mode, fill missing secrets from `data_dir/dev-secrets.json`, creating it once,
+    so the dev credentials stay the same from one `make run` to the next."""
+    if not settings.dev:
+        return settings
+    path = settings.data_dir / "dev-secrets.json"
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    for name in ("flower_password", "key_secret", "redis_password"):
+        stored.setdefault(name, secrets.token_urlsafe(24))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stored, indent=2))
+    path.chmod(0o600)
+    update = {k: v for k, v in stored.items() if getattr(settings, k) is None}
+    return settings.replace(**update) if update else settings
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """Environment that hands the launcher's resolved settings to every child."""
+    env = {
+        "JOBCAST_DEV": "1" if settings.dev else "0",
+        "JOBCAST_REDIS_URL": settings.broker_url,
+        "JOBCAST_DATA_DIR": str(settings.data_dir.resolve()),
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in ("flower_password", "key_secret", "redis_password"):
+        value = getattr(settings, name)
+        if value is not None:
+            env[f"JOBCAST_{name.upper()}"] = value.get_secret_value()
+    return env
+
+
+def _http_answers(url: str, statuses: set[int]) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code in statuses
+    except httpx.HTTPError:
+        return False
+
+
+def _queue_consumed(client: redis.Redis, queue: str, settings: Settings) -> bool:
+    try:
+        entries = client.hgetall(WORKERS_KEY)
+    except redis.RedisError:
+        return False
+    max_age = settings.worker_heartbeat_interval * 3
+    return queue in live_queues(entries, time.time(), max_age)  # type: ignore[arg-type]
+
+
+class Stack:
+    """The processes of one `jobcast up`, in start order."""
+
+    def __init__(self, settings: Settings, options: UpOptions) -> None:
+        self.settings, self.options = settings, options
+        self.supervisor = Supervisor()
+        self.logs = settings.data_dir / "log"
+
+    def start_redis(self) -> Settings:
+        """Start the embedded Redis unless a URL is configured; return settings that point at it."""
+        if self.settings.redis_url:
+            return self.settings
+        password = self.settings.redis_password
+        if password is None:
+            raise InsecureSettingsError("JOBCAST_REDIS_PASSWORD is not set for the embedded Redis.")
+        server = EmbeddedRedis(
+            port=self.settings.redis_port or free_port(),
+            password=password.get_secret_value(),
+            data_dir=self.settings.data_dir / "redis",
+        )
+        ping = _redis_pinger(server.url)
+        child = Child("redis", server.command(), self.logs / "redis.log", ping)
+        server.data_dir.mkdir(parents=True, exist_ok=True)
+        self.supervisor.start(child, READY_TIMEOUT_SECONDS)
+        return self.settings.replace(redis_url=server.url)
+
+    def start_all(self) -> None:
+        self.settings = self.start_redis()
+        env = child_env(self.settings)
+        client = redis.Redis.from_url(self.settings.broker_url, decode_responses=True)
+        for queue in (FILES_QUEUE, ORDERS_QUEUE):
+            ready = _bind_queue_check(client, queue, self.settings)
+            self._start(f"worker-{queue}", self._worker_argv(queue), env, ready)
+        self._start("flower", self._flower_argv(), {**env, **self._flower_env()},
+                    lambda: _http_answers(self.flower_url, {401}))  # fmt: skip
+        self._start("api", self._api_argv(), env,
+                    lambda: _http_answers(f"{self.api_url}/healthz", {200}))  # fmt: skip
+
+    def _start(self, name: str, argv: list[str], env: dict[str, str], ready: ReadyCheck) -> None:
+        child = Child(name, argv, self.logs / f"{name}.log", ready, env)
+        self.supervisor.start(child, READY_TIMEOUT_SECONDS)
+
+    def _worker_argv(self, queue: str) -> list[str]:
+        # Orders are short: a larger prefetch keeps the pool busy; files stay at one.
+        prefetch = "1" if queue == FILES_QUEUE else "8"
+        return [
+            sys.executable, "-m", "celery", "-A", "workers.app", "worker",
+            "-Q", queue, "-n", f"{queue}.{_unique()}@%h",
+            "--concurrency", str(self.options.workers), "--prefetch-multiplier", prefetch,
+            "-E", "--loglevel", "INFO",
+        ]  # fmt: skip
+
+    def _flower_argv(self) -> list[str]:
+        s = self.settings
+        return [
+            sys.executable, "-m", "celery", "-A", "workers.app", "flower",
+            f"--address={s.flower_host}", f"--port={s.flower_port}",
+        ]  # fmt: skip
+
+    def _flower_env(self) -> dict[str, str]:
+        # Passed in the environment, not argv, so the password does not show in `ps`.
+        user, password = self.settings.flower_user, self.settings.secret("flower_password")
+        return {"FLOWER_BASIC_AUTH": f"{user}:{password}", "FLOWER_UNAUTHENTICATED_API": "false"}
+
+    def _api_argv(self) -> list[str]:
+        s = self.settings
+        return [
+            sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
+            "--host", s.api_host, "--port", str(s.api_port),
+            "--workers", str(self.options.api_processes), "--no-server-header",
+        ]  # fmt: skip
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.settings.api_host}:{self.settings.api_port}"
+
+    @property
+    def flower_url(self) -> str:
+        return f"http://{self.settings.flower_host}:{self.settings.flower_port}"
+
+
+def _redis_pinger(url: str) -> ReadyCheck:
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+
+    def ping() -> bool:
+        try:
+            return bool(client.ping())
+        except (redis.RedisError, OSError):
+            return False
+
+    return ping
+
+
+def _bind_queue_check(client: redis.Redis, queue: str, settings: Settings) -> ReadyCheck:
+    return lambda: _queue_consumed(client, queue, settings)
+
+
+def _unique() -> str:
+    return secrets.token_hex(3)
+
+
+def _install_stop_handlers(supervisor: Supervisor) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        supervisor.stopping.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
+    """Start the stack, announce it, run until stopped or a child dies. Returns the exit code."""
+    _install_stop_handlers(stack.supervisor)
+    try:
+        stack.start_all()
+        if stack.supervisor.stopping.is_set():
+            return 0
+        announce(stack)
+        stack.supervisor.watch()
+        return 0
+    except ChildDiedError as died:
+        print(f"jobcast: {died}", file=sys.stderr)
+        return 1
+    except (TimeoutError, InsecureSettingsError) as exc:
+        print(f"jobcast: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stack.supervisor.stop_all()

@@ -1,0 +1,133 @@
+"""The one typed configuration object, read by the api, the workers, the launcher and celeryconfig.
+
+Every field is an environment variable `JOBCAST_<FIELD>` (upper case); a `.env` file in the
+working directory is read too. The README's configuration table is generated from this class
+(`jobcast settings-table`) and a test keeps the two in sync.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The secrets that must be set outside dev mode; each names the variable that sets it.
+REQUIRED_SECRETS = ("flower_password", "key_secret")
+
+
+class InsecureSettingsError(ValueError):
+    """A secret is missing or left at a development value outside dev mode."""
+
+
+class Settings(BaseSettings):
+    """Jobcast configuration. Field docs become the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="JOBCAST_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    dev: bool = Field(
+        default=False,
+        description="Dev mode: the launcher generates secrets and a dev API key. Never in production.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis to use. Unset: `jobcast up` starts the embedded server and sets this.",
+    )
+    redis_password: SecretStr | None = Field(
+        default=None, description="Password of the embedded Redis (generated in dev mode)."
+    )
+    redis_port: int = Field(
+        default=0, ge=0, le=65535, description="Port of the embedded Redis; 0 picks a free one."
+    )
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Where the embedded Redis, logs and uploaded files live. Shared by all workers.",
+    )
+    api_host: str = Field(default="127.0.0.1", description="Address the API binds to.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port of the API.")
+    flower_host: str = Field(default="127.0.0.1", description="Address Flower binds to.")
+    flower_port: int = Field(default=5555, ge=1, le=65535, description="Port of Flower.")
+    flower_user: str = Field(default="admin", description="Flower basic-auth user.")
+    flower_password: SecretStr | None = Field(
+        default=None, description="Flower basic-auth password. Required outside dev mode."
+    )
+    key_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret that API keys are hashed with (HMAC). Required outside dev mode.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins allowed by CORS and the WebSocket Origin check (JSON list, e.g. ["https://app.example"]).',
+    )
+    task_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Deliveries of one task before it is failed (a task that kills its worker is not retried forever).",
+    )
+    job_soft_time_limit: int = Field(
+        default=600, ge=1, description="Seconds before a file job is asked to stop."
+    )
+    job_time_limit: int = Field(
+        default=660, ge=1, description="Seconds before a file job's process is killed."
+    )
+    result_expires: int = Field(
+        default=86400, ge=60, description="Seconds Celery keeps task results."
+    )
+    worker_heartbeat_interval: float = Field(
+        default=2.0, gt=0, description="Seconds between a worker's readiness reports to Redis."
+    )
+    log_json: bool = Field(default=False, description="Log as JSON lines instead of text.")
+
+    @model_validator(mode="after")
+    def _time_limits_are_ordered(self) -> Settings:
+        if self.job_soft_time_limit >= self.job_time_limit:
+            raise ValueError(
+                "JOBCAST_JOB_SOFT_TIME_LIMIT must be smaller than JOBCAST_JOB_TIME_LIMIT"
+            )
+        return self
+
+    @property
+    def visibility_timeout(self) -> int:
+        """Broker redelivery delay: longer than the longest hard limit, or a running task
+        would be handed to a second worker while the first still works on it."""
+        return self.job_time_limit * 2 + 60
+
+    def replace(self, **changes: Any) -> Settings:
+        """A validated copy with `changes` applied (model_copy would skip validation)."""
+        return type(self).model_validate({**self.model_dump(), **changes})
+
+    def require_secrets(self) -> None:
+        """Refuse to start a production process without its secrets."""
+        if self.dev:
+            return
+        for name in REQUIRED_SECRETS:
+            value: Any = getattr(self, name)
+            if value is None or not value.get_secret_value():
+                raise InsecureSettingsError(
+                    f"JOBCAST_{name.upper()} is not set. Set it (or JOBCAST_DEV=1 for development)."
+                )
+
+    def secret(self, name: str) -> str:
+        """The plain value of a secret field, or an error naming its variable."""
+        value: SecretStr | None = getattr(self, name)
+        if value is None:
+            raise InsecureSettingsError(f"JOBCAST_{name.upper()} is not set.")
+        return value.get_secret_value()
+
+    @property
+    def broker_url(self) -> str:
+        if not self.redis_url:
+            raise InsecureSettingsError(
+                "JOBCAST_REDIS_URL is not set. Start the stack with `jobcast up`, or point it at a Redis."
+            )
+        return self.redis_url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,158 @@
+"""Start child processes, wait for them to be ready, notice deaths, and stop them all.
+
+Each child runs in its own session (process group), so stopping it reaches its own children too
+(Celery's pool processes, uvicorn's workers), and a Ctrl-C in the terminal reaches only the
+launcher, which then stops the children in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Seconds the app processes get to stop after SIGTERM before they are killed, then Redis.
+#: Together they stay under the 10 s a stop may take.
+STOP_GRACE_SECONDS = 6.0
+REDIS_STOP_GRACE_SECONDS = 2.5
+#: Log lines shown when a child dies.
+DEATH_LOG_LINES = 20
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM the child if the launcher itself dies without cleaning up."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class ChildDiedError(RuntimeError):
+    def __init__(self, child: Child) -> None:
+        self.child = child
+        super().__init__(child.death_report())
+
+
+@dataclass
+class Child:
+    """One supervised process: how to run it, where it logs, how to tell it is ready."""
+
+    name: str
+    argv: list[str]
+    log: Path
+    ready: Callable[[], bool]
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **self.env},
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def death_report(self) -> str:
+        code = self.proc.returncode if self.proc else None
+        lines = _tail(self.log, DEATH_LOG_LINES)
+        return f"{self.name} exited with code {code}. Last lines of {self.log}:\n" + "\n".join(
+            lines
+        )
+
+    def signal_group(self, sig: signal.Signals) -> None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, sig)
+
+
+def _tail(path: Path, count: int) -> list[str]:
+    try:
+        with path.open("r", errors="replace") as handle:
+            return [line.rstrip("\n") for line in deque(handle, maxlen=count)]
+    except OSError:
+        return []
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Supervisor:
+    """Runs children in start order and stops them in reverse order."""
+
+    def __init__(self) -> None:
+        self.children: list[Child] = []
+        self.stopping = threading.Event()
+
+    def start(self, child: Child, timeout: float) -> None:
+        """Start `child` and block until it is ready; raise if it dies or times out first."""
+        self.children.append(child)
+        child.start()
+        deadline = time.monotonic() + timeout
+        while not self.stopping.is_set():
+            self.check_alive()
+            if child.ready():
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{child.name} was not ready after {timeout:.0f}s; see {child.log}"
+                )
+            time.sleep(0.2)
+
+    def check_alive(self) -> None:
+        for child in self.children:
+            if not child.running:
+                raise ChildDiedError(child)
+
+    def watch(self, poll: float = 0.5) -> None:
+        """Block until asked to stop (returns) or a child dies (raises ChildDiedError)."""
+        while not self.stopping.wait(poll):
+            self.check_alive()
+
+    def stop_all(self) -> None:
+        """SIGTERM every group, wait up to the grace period, then SIGKILL what is left.
+
+        `last` children (the Redis server) are stopped after the others, since the others
+        need it to shut down cleanly.
+        """
+        groups = [c for c in self.children if c.name != "redis"]
+        last = [c for c in self.children if c.name == "redis"]
+        self._stop_batch(groups, STOP_GRACE_SECONDS)
+        self._stop_batch(last, REDIS_STOP_GRACE_SECONDS)
+
+    def _stop_batch(self, batch: list[Child], grace: float) -> None:
+        pgids = [c.proc.pid for c in batch if c.proc is not None]
+        for child in reversed(batch):
+            child.signal_group(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(_group_alive(p) for p in pgids):
+            time.sleep(0.1)
+        for child in batch:
+            child.signal_group(signal.SIGKILL)
+            if child.proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.proc.wait(timeout=1)

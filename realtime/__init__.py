@@ -1,0 +1,1 @@
+"""The push layer: events committed with their records, fanned out over WebSocket."""

@@ -1,0 +1,51 @@
+"""One Settings object: secrets refused outside dev mode, README table in sync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from jobcast import settings_table
+from jobcast.settings import InsecureSettingsError, Settings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def make(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+def test_production_start_refuses_missing_secret_and_names_the_variable() -> None:
+    settings = make(dev=False, key_secret="k" * 20)
+    with pytest.raises(InsecureSettingsError, match="JOBCAST_FLOWER_PASSWORD"):
+        settings.require_secrets()
+
+
+def test_dev_mode_accepts_missing_secrets() -> None:
+    make(dev=True).require_secrets()
+
+
+def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOBCAST_API_PORT", "9123")
+    monkeypatch.setenv("JOBCAST_CORS_ORIGINS", '["https://app.example"]')
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.api_port == 9123
+    assert settings.cors_origins == ["https://app.example"]
+
+
+def test_soft_time_limit_must_be_below_hard_limit() -> None:
+    with pytest.raises(ValidationError, match="JOBCAST_JOB_SOFT_TIME_LIMIT"):
+        make(job_soft_time_limit=100, job_time_limit=100)
+
+
+def test_visibility_timeout_outlasts_the_hard_time_limit() -> None:
+    settings = make(job_time_limit=1000, job_soft_time_limit=900)
+    assert settings.visibility_timeout > settings.job_time_limit
+
+
+def test_readme_configuration_table_matches_settings() -> None:
+    assert settings_table.markdown() in README.read_text(), (
+        "README.md's configuration table is stale: run `jobcast settings-table` and paste it"
+    )

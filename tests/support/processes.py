@@ -1,0 +1,111 @@
+"""Start real Jobcast processes (Celery workers, uvicorn) for tests, and always stop them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from jobcast.launcher import child_env
+from jobcast.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def process_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ, **child_env(settings), "PYTHONPATH": str(REPO_ROOT)}
+    env["JOBCAST_WORKER_HEARTBEAT_INTERVAL"] = str(settings.worker_heartbeat_interval)
+    env["JOBCAST_TASK_MAX_ATTEMPTS"] = str(settings.task_max_attempts)
+    return {**env, **(extra or {})}
+
+
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def kill_group(self, sig: signal.Signals = signal.SIGKILL) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, sig)
+
+    def stop(self, grace: float = 5.0) -> None:
+        self.kill_group(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout=grace)
+        self.kill_group(signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout=5)
+
+
+def spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Proc:
+    log = log_dir / f"{name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        popen = subprocess.Popen(
+            argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env, cwd=REPO_ROOT, start_new_session=True,
+        )  # fmt: skip
+    return Proc(name, popen, log)
+
+
+def wait_for(
+    check: Callable[[], bool], timeout: float, what: str, proc: Proc | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if proc is not None and proc.popen.poll() is not None:
+            raise AssertionError(
+                f"{proc.name} died while waiting for {what}:\n{proc.output()[-4000:]}"
+            )
+        time.sleep(0.1)
+    tail = proc.output()[-4000:] if proc else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")
+
+
+def worker_argv(queues: str, concurrency: int, include: list[str], name: str) -> list[str]:
+    argv = [
+        sys.executable, "-m", "celery", "-A", "workers.app", "worker",
+        "-Q", queues, "-n", f"{name}@%h", "--concurrency", str(concurrency),
+        "--prefetch-multiplier", "1", "-E", "--loglevel", "INFO", "--without-mingle",
+        "--without-gossip",
+    ]  # fmt: skip
+    if include:
+        argv += ["--include", ",".join(include)]
+    return argv
+
+
+def api_argv(port: int, processes: int = 1) -> list[str]:
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(processes),
+    ]  # fmt: skip
+
+
+def http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextlib.contextmanager
+def running(procs: list[Proc]) -> Iterator[list[Proc]]:
+    try:
+        yield procs
+    finally:
+        for proc in procs:
+            proc.stop()

@@ -1,0 +1,23 @@
+"""Test-only tasks, loaded into real workers with `celery worker --include`."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from workers.app import app
+from workers.context import worker_context
+
+
+@app.task(name="jobcast.test.touch")
+def touch(key: str) -> str:
+    """A visible side effect: sets `key` in Redis."""
+    worker_context().redis.set(key, "touched")
+    return key
+
+
+@app.task(name="jobcast.test.crash_own_process")
+def crash_own_process(counter_key: str) -> None:
+    """Counts its runs, then kills the pool process running it, every time."""
+    worker_context().redis.incr(counter_key)
+    os.kill(os.getpid(), signal.SIGKILL)

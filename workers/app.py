@@ -1,0 +1,30 @@
+"""The Celery application that `celery -A workers.app` runs.
+
+Task modules are listed in `TASK_MODULES`; each is imported by the worker only, so the api
+(which sends tasks by name) never loads pandas or the matching engine.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+import celeryconfig
+from jobcast.settings import Settings, get_settings
+
+#: Modules whose tasks every worker registers.
+TASK_MODULES: list[str] = []
+
+
+def create_celery_app(settings: Settings) -> Celery:
+    celery_app = Celery("jobcast", include=TASK_MODULES, task_cls="workers.attempts:CappedTask")
+    celery_app.config_from_object(celeryconfig.config_for(settings))
+    return celery_app
+
+
+app = create_celery_app(get_settings())
+
+# Signal handlers: per-process resources and the readiness heartbeat.
+from workers import context, heartbeat  # noqa: E402
+
+context.connect_signals()
+heartbeat.connect_signals()
