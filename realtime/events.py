@@ -1,0 +1,180 @@
+"""The event contract, and committing a record change together with the events that announce it.
+
+An event is `{"channel", "seq", "type", "ts", "data"}`. `seq` is the id Redis gives the event
+in the channel's capped stream, so it is strictly increasing per channel and is what a client
+resumes from. One Lua script updates the record, appends each event to its channel's stream and
+publishes it: no crash can leave a record changed but unannounced, or announced but unchanged.
+Workers (sync redis-py) and the api (redis.asyncio) share this module.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+
+#: Events kept per channel stream for replay (approximate: `XADD MAXLEN ~`).
+STREAM_MAXLEN = 2000
+#: Seconds a channel's stream lives after its last event.
+STREAM_TTL_SECONDS = 7 * 24 * 3600
+
+
+def stream_key(channel: str) -> str:
+    """The capped Redis stream that keeps a channel's recent events for replay."""
+    return f"jobcast:stream:{channel}"
+
+
+def pubsub_channel(channel: str) -> str:
+    """The Redis pub/sub channel live events of `channel` are published on."""
+    return f"jobcast:events:{channel}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event before it is committed (it has no `seq` yet)."""
+
+    channel: str
+    type: str
+    data: dict[str, Any]
+    ts: float = field(default_factory=time.time)
+
+    def body(self) -> str:
+        """JSON of the event without `seq`; the script splices the seq in front."""
+        return json.dumps(
+            {"channel": self.channel, "type": self.type, "ts": self.ts, "data": self.data},
+            separators=(",", ":"),
+            default=str,
+        )
+
+
+def with_seq(seq: str, body: str) -> str:
+    """The published form of an event: `body` with `seq` as its first key (same as the Lua)."""
+    return '{"seq":"' + seq + '",' + body[1:]
+
+
+# KEYS: [record, stream_1 .. stream_n]
+# ARGV: [expect_field, expect_values_json, fields_json, record_ttl, maxlen, stream_ttl,
+#        channel_1, body_1, .. channel_n, body_n]
+# The record is changed only if record[expect_field] is one of expect_values (no check when
+# expect_field is ""). Returns {1, seq_1 .. seq_n} on commit, {0, current_value} otherwise.
+_COMMIT_LUA = """
+local record = KEYS[1]
+local expect_field = ARGV[1]
+if expect_field ~= '' then
+  local current = redis.call('HGET', record, expect_field)
+  local allowed = cjson.decode(ARGV[2])
+  local ok = false
+  for _, v in ipairs(allowed) do
+    if current == v or (v == '' and not current) then ok = true end
+  end
+  if not ok then return {0, current or ''} end
+end
+local fields = cjson.decode(ARGV[3])
+local flat = {}
+for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
+if #flat > 0 then redis.call('HSET', record, unpack(flat)) end
+local record_ttl = tonumber(ARGV[4])
+if record_ttl > 0 then redis.call('EXPIRE', record, record_ttl) end
+local result = {1}
+local n = (#ARGV - 6) / 2
+for i = 1, n do
+  local channel = ARGV[6 + 2 * i - 1]
+  local body = ARGV[6 + 2 * i]
+  local stream = KEYS[1 + i]
+  local seq = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[5], '*', 'e', body)
+  redis.call('EXPIRE', stream, ARGV[6])
+  redis.call('PUBLISH', 'jobcast:events:' .. channel, '{"seq":"' .. seq .. '",' .. string.sub(body, 2))
+  result[#result + 1] = seq
+end
+return result
+"""
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A record change and its events, to be applied atomically."""
+
+    record_key: str
+    fields: dict[str, str]
+    events: list[Event]
+    expect_field: str = ""
+    expect_values: tuple[str, ...] = ()
+    record_ttl: int = 0
+
+    def keys(self) -> list[str]:
+        return [self.record_key, *(stream_key(e.channel) for e in self.events)]
+
+    def args(self) -> list[str]:
+        argv = [
+            self.expect_field,
+            json.dumps(list(self.expect_values)),
+            json.dumps(self.fields),
+            str(self.record_ttl),
+            str(STREAM_MAXLEN),
+            str(STREAM_TTL_SECONDS),
+        ]
+        for event in self.events:
+            argv += [event.channel, event.body()]
+        return argv
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    committed: bool
+    seqs: list[str]
+    current: str | None = None  # the expect_field's value when the precondition failed
+
+
+def _result(raw: list[Any]) -> CommitResult:
+    values = [v.decode() if isinstance(v, bytes) else str(v) for v in raw[1:]]
+    if int(raw[0]) == 1:
+        return CommitResult(committed=True, seqs=values)
+    return CommitResult(committed=False, seqs=[], current=values[0] if values else None)
+
+
+def commit(client: redis.Redis, change: Commit) -> CommitResult:
+    """Apply `change` atomically (sync client, for workers)."""
+    raw = client.eval(_COMMIT_LUA, len(change.keys()), *change.keys(), *change.args())
+    return _result(raw)
+
+
+async def commit_async(client: aioredis.Redis, change: Commit) -> CommitResult:
+    """Apply `change` atomically (asyncio client, for the api)."""
+    raw = await client.eval(_COMMIT_LUA, len(change.keys()), *change.keys(), *change.args())
+    return _result(raw)
+
+
+def publish(client: redis.Redis, event: Event) -> str:
+    """Commit an event that changes no record (chat, monitor, market data)."""
+    result = commit(
+        client, Commit(record_key=f"jobcast:nil:{event.channel}", fields={}, events=[event])
+    )
+    return result.seqs[0]
+
+
+def decode_entry(channel: str, seq: str, body: str) -> dict[str, Any]:
+    """An event read back from a stream entry, in its published form."""
+    event: dict[str, Any] = json.loads(with_seq(seq, body))
+    return event
+
+
+def read_since(
+    client: redis.Redis, channel: str, since: str, count: int = 1000
+) -> list[dict[str, Any]]:
+    """Events of `channel` after `since` (exclusive), oldest first."""
+    entries: list[tuple[Any, dict[Any, Any]]] = client.xrange(  # type: ignore[assignment]
+        stream_key(channel), min=f"({since}", max="+", count=count
+    )
+    return [decode_entry(channel, _text(seq), _entry_body(fields)) for seq, fields in entries]
+
+
+def _entry_body(fields: dict[Any, Any]) -> str:
+    return _text(fields.get("e", fields.get(b"e")))
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,65 @@
+"""Committing a record change with its events, against a real Redis."""
+
+from __future__ import annotations
+
+import json
+
+import redis
+
+from realtime.events import Commit, Event, commit, pubsub_channel, read_since
+
+
+def test_commit_updates_record_appends_stream_and_publishes_with_seq(
+    redis_client: redis.Redis,
+) -> None:
+    pubsub = redis_client.pubsub()
+    pubsub.subscribe(pubsub_channel("job.a1"))
+    pubsub.get_message(timeout=1)  # the subscribe confirmation
+
+    result = commit(
+        redis_client,
+        Commit("job:a1", {"status": "running"}, [Event("job.a1", "job.started", {"n": 1})]),
+    )
+
+    assert result.committed
+    assert redis_client.hget("job:a1", "status") == "running"
+    message = pubsub.get_message(timeout=2)
+    assert message is not None
+    live = json.loads(message["data"])
+    assert live["seq"] == result.seqs[0]
+    assert live["type"] == "job.started"
+    assert live["data"] == {"n": 1}
+    assert read_since(redis_client, "job.a1", "0-0") == [live]
+    pubsub.close()
+
+
+def test_commit_with_unmet_precondition_changes_and_announces_nothing(
+    redis_client: redis.Redis,
+) -> None:
+    redis_client.hset("job:b2", "status", "succeeded")
+    change = Commit(
+        "job:b2",
+        {"status": "running"},
+        [Event("job.b2", "job.started", {})],
+        expect_field="status",
+        expect_values=("queued",),
+    )
+
+    result = commit(redis_client, change)
+
+    assert not result.committed
+    assert result.current == "succeeded"
+    assert redis_client.hget("job:b2", "status") == "succeeded"
+    assert read_since(redis_client, "job.b2", "0-0") == []
+
+
+def test_read_since_is_exclusive_and_ordered(redis_client: redis.Redis) -> None:
+    seqs = [
+        commit(
+            redis_client, Commit("job:c3", {}, [Event("job.c3", "job.progress", {"i": i})])
+        ).seqs[0]
+        for i in range(5)
+    ]
+    replay = read_since(redis_client, "job.c3", seqs[1])
+    assert [e["seq"] for e in replay] == seqs[2:]
+    assert [e["data"]["i"] for e in replay] == [2, 3, 4]
