@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.errors import install_error_handlers
 from api.routes import health
 from api.state import AppState, create_redis
 from jobcast.settings import Settings, get_settings
@@ -26,5 +27,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await state.redis.aclose()
 
     app = FastAPI(title="Jobcast", version="0.1.0", lifespan=lifespan)
+    install_error_handlers(app)
     app.include_router(health.router)
     return app

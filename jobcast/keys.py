@@ -1,0 +1,130 @@
+"""API keys and the principals they belong to.
+
+A key is `jc_<key id>_<secret>`. Redis stores only an HMAC of the whole key (keyed with
+`JOBCAST_KEY_SECRET`), so a copy of the database does not reveal working keys; the key id is
+public and names the key in listings and revocation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass
+
+import redis
+import redis.asyncio as aioredis
+
+#: Redis hash: key id -> JSON of KeyInfo (for listing and revocation).
+KEYS_INDEX = "jobcast:apikeys"
+KEY_PREFIX = "jc"
+
+
+def digest_key(key_secret: str, raw_key: str) -> str:
+    return hmac.new(key_secret.encode(), raw_key.encode(), hashlib.sha256).hexdigest()
+
+
+def digest_lookup_key(digest: str) -> str:
+    return f"jobcast:apikey:{digest}"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts for; every record is owned by one."""
+
+    id: str
+    name: str
+    admin: bool = False
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    key_id: str
+    principal_id: str
+    name: str
+    admin: bool
+    created_at: float
+    digest: str
+    revoked: bool = False
+
+    def principal(self) -> Principal:
+        return Principal(id=self.principal_id, name=self.name, admin=self.admin)
+
+
+def new_key() -> tuple[str, str]:
+    """(key id, full key) for a fresh key."""
+    key_id = secrets.token_hex(6)
+    return key_id, f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+
+
+def create_key(
+    client: redis.Redis,
+    key_secret: str,
+    name: str,
+    admin: bool = False,
+    principal_id: str | None = None,
+) -> tuple[str, KeyInfo]:
+    """Create a key (and a principal, unless `principal_id` names one). Returns (key, info)."""
+    key_id, raw = new_key()
+    info = KeyInfo(
+        key_id=key_id,
+        principal_id=principal_id or f"p_{secrets.token_hex(8)}",
+        name=name,
+        admin=admin,
+        created_at=time.time(),
+        digest=digest_key(key_secret, raw),
+    )
+    pipe = client.pipeline(transaction=True)
+    pipe.set(digest_lookup_key(info.digest), json.dumps(asdict(info)))
+    pipe.hset(KEYS_INDEX, key_id, json.dumps(asdict(info)))
+    pipe.execute()
+    return raw, info
+
+
+def list_keys(client: redis.Redis) -> list[KeyInfo]:
+    raw: dict[str, str] = client.hgetall(KEYS_INDEX)  # type: ignore[assignment]
+    return sorted((KeyInfo(**json.loads(v)) for v in raw.values()), key=lambda k: k.created_at)
+
+
+def revoke_key(client: redis.Redis, key_id: str) -> bool:
+    """Revoke a key by id; False if there is no such key."""
+    raw = client.hget(KEYS_INDEX, key_id)
+    if raw is None:
+        return False
+    info = KeyInfo(**json.loads(raw))
+    revoked = json.dumps({**asdict(info), "revoked": True})
+    pipe = client.pipeline(transaction=True)
+    pipe.delete(digest_lookup_key(info.digest))
+    pipe.hset(KEYS_INDEX, key_id, revoked)
+    pipe.execute()
+    return True
+
+
+async def revoke_key_async(client: aioredis.Redis, key_id: str) -> bool:
+    raw = await client.hget(KEYS_INDEX, key_id)
+    if raw is None:
+        return False
+    info = KeyInfo(**json.loads(raw))
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.delete(digest_lookup_key(info.digest))
+        pipe.hset(KEYS_INDEX, key_id, json.dumps({**asdict(info), "revoked": True}))
+        await pipe.execute()
+    return True
+
+
+async def list_keys_async(client: aioredis.Redis) -> list[KeyInfo]:
+    raw: dict[str, str] = await client.hgetall(KEYS_INDEX)  # type: ignore[assignment]
+    return sorted((KeyInfo(**json.loads(v)) for v in raw.values()), key=lambda k: k.created_at)
+
+
+async def authenticate(client: aioredis.Redis, key_secret: str, raw_key: str) -> Principal | None:
+    """The principal a presented key belongs to, or None for an unknown or revoked key."""
+    if not raw_key.startswith(f"{KEY_PREFIX}_") or len(raw_key) > 200:
+        return None
+    stored = await client.get(digest_lookup_key(digest_key(key_secret, raw_key)))
+    if stored is None:
+        return None
+    info = KeyInfo(**json.loads(stored))
+    return None if info.revoked else info.principal()
