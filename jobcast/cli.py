@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -56,9 +57,14 @@ def announce(stack: Stack) -> None:
 
 
 @cli.command("settings-table")
-def print_settings_table() -> None:
-    """Print the configuration table that README.md carries."""
-    typer.echo(settings_table.markdown())
+def print_settings_table(
+    write: Annotated[Path | None, typer.Option(help="Update the table in this file.")] = None,
+) -> None:
+    """Print the configuration table that README.md carries (or update it in place)."""
+    if write is None:
+        typer.echo(settings_table.markdown())
+    else:
+        settings_table.write_into(write)
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic_core import PydanticUndefined
 
 from jobcast.settings import Settings
@@ -24,3 +26,10 @@ def markdown() -> str:
     for name, field in Settings.model_fields.items():
         rows.append(f"| `JOBCAST_{name.upper()}` | {_default(name)} | {field.description} |")
     return "\n".join([BEGIN, *rows, END])
+
+
+def write_into(path: Path) -> None:
+    """Replace the table between the markers in `path` (the README)."""
+    text = path.read_text()
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    path.write_text(text[:start] + markdown() + text[end:])
