@@ -35,11 +35,14 @@ def test_up_serves_ready_api_and_authenticated_flower_then_stops_every_child(
     env |= {"JOBCAST_DATA_DIR": str(tmp_path / "var"), "PYTHONPATH": str(REPO_ROOT)}
     argv = [sys.executable, "-m", "jobcast", "up", "--api-port", str(api_port),
             "--flower-port", str(flower_port)]  # fmt: skip
-    launcher = subprocess.Popen(
-        argv, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    out = tmp_path / "launcher.out"
+    with out.open("wb") as sink:
+        launcher = subprocess.Popen(
+            argv, env=env, cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT
+        )
     try:
-        wait_for(lambda: _ready(f"http://127.0.0.1:{api_port}/readyz"), 90, "/readyz")
+        wait_for(lambda: "Jobcast is up" in out.read_text(), 90, "the launcher's announcement")
+        assert _ready(f"http://127.0.0.1:{api_port}/readyz")
         children = psutil.Process(launcher.pid).children(recursive=True)
         names = " ".join(" ".join(c.cmdline()) for c in children)
         assert "redis-server" in names
@@ -62,6 +65,4 @@ def test_up_serves_ready_api_and_authenticated_flower_then_stops_every_child(
     finally:
         if launcher.poll() is None:
             launcher.kill()
-        output = launcher.stdout.read().decode() if launcher.stdout else ""
-        print(output)
-    assert "Jobcast is up" in output
+        print(out.read_text())
