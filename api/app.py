@@ -6,16 +6,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from api.errors import install_error_handlers
-from api.routes import health
+from api import metrics
+from api.errors import COMMON_RESPONSES, install_error_handlers
+from api.middleware import JsonBodyLimitMiddleware, RequestContextMiddleware
+from api.routes import admin, data, health
 from api.state import AppState, create_redis
+from jobcast.logs import configure_logging
 from jobcast.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.require_secrets()
+    configure_logging(settings.log_json)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -26,7 +31,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await state.redis.aclose()
 
-    app = FastAPI(title="Jobcast", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Jobcast", version="0.1.0", lifespan=lifespan, responses=COMMON_RESPONSES)
     install_error_handlers(app)
+    install_middleware(app, settings)
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.include_router(data.router)
+    app.include_router(admin.router)
     return app
+
+
+def install_middleware(app: FastAPI, settings: Settings) -> None:
+    """Outermost last: request context wraps everything, so every response is timed."""
+    app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
+    # Credentials only with an explicit allowlist: "*" together with credentials would let any
+    # site act with a user's cookies.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials="*" not in settings.cors_origins,
+        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key", "X-Request-ID"],
+        expose_headers=["X-Process-Time", "X-Request-ID", "Retry-After", "Location",
+                        "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
+    )  # fmt: skip
+    app.add_middleware(RequestContextMiddleware)

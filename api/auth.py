@@ -1,21 +1,24 @@
-"""Who is calling: API keys from `Authorization: Bearer <key>` or `X-API-Key`."""
+"""Who is calling, and how much they may: API keys and the rate limits that follow them.
+
+`CurrentPrincipal` authenticates (`Authorization: Bearer <key>` or `X-API-Key`) and spends one
+request from the principal's budget — "read" for GET/HEAD, "submit" for everything else — so
+every authenticated route is limited without each route asking for it. Requests without a valid
+key spend from a per-address budget first, which stops key guessing.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from api.deps import RedisDep, SettingsDep
 from api.errors import ApiError
+from api.ratelimit import Budget, Decision, client_address, spend
 from jobcast.keys import Principal, authenticate
+from jobcast.settings import Settings
 
-UNAUTHENTICATED = ApiError(
-    401,
-    "unauthenticated",
-    "An API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
-    headers={"WWW-Authenticate": "Bearer"},
-)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def presented_key(request: Request) -> str | None:
@@ -26,15 +29,58 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-async def require_principal(request: Request, redis: RedisDep, settings: SettingsDep) -> Principal:
+def budget_for(method: str, settings: Settings) -> Budget:
+    if method.upper() in READ_METHODS:
+        return Budget("read", settings.rate_read_per_minute, settings.rate_read_burst)
+    return Budget("submit", settings.rate_submit_per_minute, settings.rate_submit_burst)
+
+
+def anonymous_budget(settings: Settings) -> Budget:
+    return Budget("anon", settings.rate_anonymous_per_minute, settings.rate_anonymous_burst)
+
+
+def request_address(request: Request, settings: Settings) -> str:
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+
+
+def _raise_if_limited(decision: Decision) -> None:
+    if not decision.allowed:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"Too many requests; retry after {decision.retry_after_s} s.",
+            {"retry_after": decision.retry_after_s},
+            headers=decision.headers(),
+        )
+
+
+async def _refuse_unauthenticated(
+    request: Request, redis: RedisDep, settings: Settings, code: str, message: str
+) -> ApiError:
+    decision = await spend(redis, anonymous_budget(settings), request_address(request, settings))
+    _raise_if_limited(decision)
+    return ApiError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def require_principal(
+    request: Request, response: Response, redis: RedisDep, settings: SettingsDep
+) -> Principal:
     key = presented_key(request)
     if key is None:
-        raise UNAUTHENTICATED
+        raise await _refuse_unauthenticated(
+            request, redis, settings, "unauthenticated",
+            "An API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
+        )  # fmt: skip
     principal = await authenticate(redis, settings.secret("key_secret"), key)
     if principal is None:
-        raise ApiError(401, "invalid_key", "The API key is unknown or revoked.",
-                       headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        raise await _refuse_unauthenticated(
+            request, redis, settings, "invalid_key", "The API key is unknown or revoked."
+        )
     request.state.principal = principal
+    decision = await spend(redis, budget_for(request.method, settings), principal.id)
+    _raise_if_limited(decision)
+    response.headers.update(decision.headers())
     return principal
 
 

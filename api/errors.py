@@ -10,9 +10,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("jobcast.api")
@@ -31,6 +33,32 @@ STATUS_CODES = {
     422: "validation_error",
     429: "rate_limited",
     503: "unavailable",
+}
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. `not_found`, `rate_limited`.")
+    message: str = Field(description="What went wrong and what to do about it.")
+    details: Any = Field(default=None, description="Field errors, limits, or a request id.")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every 4xx and 5xx answer."""
+
+    error: ErrorDetail
+
+
+#: Documented on every operation so clients (and schema fuzzers) know the shape of failures.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in {
+        401: "No valid API key.",
+        404: "No such record, or it is not yours.",
+        413: "Request body too large.",
+        422: "Invalid request; `details` names each field and what is wrong.",
+        429: "Rate limited; see `Retry-After`.",
+        503: "A dependency (Redis) is unreachable; retry shortly.",
+    }.items()
 }
 
 
@@ -103,8 +131,18 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     )  # fmt: skip
 
 
+async def _redis_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("Redis unavailable: %s", exc)
+    return error_response(
+        503, "redis_unavailable",
+        "The data store is unreachable right now; retry shortly.", None, {"Retry-After": "2"},
+    )  # fmt: skip
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(redis.ConnectionError, _redis_unavailable)
+    app.add_exception_handler(redis.TimeoutError, _redis_unavailable)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -9,12 +9,14 @@ import typer
 from rich.console import Console
 
 from jobcast import settings_table
+from jobcast.keys_cli import keys_cli
 from jobcast.launcher import Stack, UpOptions, load_dev_secrets, run
 from jobcast.settings import InsecureSettingsError, Settings
 
 cli = typer.Typer(
     help="Jobcast: real-time jobs on FastAPI, Celery and Redis.", no_args_is_help=True
 )
+cli.add_typer(keys_cli, name="keys")
 console = Console()
 
 
@@ -50,6 +52,9 @@ def announce(stack: Stack) -> None:
         f"  Flower   {stack.flower_url}   user [bold]{s.flower_user}[/bold] "
         f"password [bold]{s.secret('flower_password')}[/bold]",
         f"  Redis    {'embedded' if not Settings().redis_url else 'external'}",
+        f"  API key  [bold]{stack.dev_api_key}[/bold]  (dev, admin; send as `Authorization: Bearer <key>`)"
+        if stack.dev_api_key
+        else "  API key  create one with `jobcast keys create --name NAME`",
         f"  Logs     {stack.logs}/",
         "  Ctrl-C stops everything.",
     ]

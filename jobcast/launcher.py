@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
 import httpx
@@ -16,6 +17,7 @@ import redis
 
 from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
 from jobcast.embedded_redis import EmbeddedRedis, free_port
+from jobcast.keys import create_key, digest_key, digest_lookup_key
 from jobcast.settings import InsecureSettingsError, Settings
 from jobcast.supervisor import Child, ChildDiedError, Supervisor
 from workers.heartbeat import WORKERS_KEY, live_queues
@@ -47,6 +49,30 @@ def load_dev_secrets(settings: Settings) -> Settings:
     path.chmod(0o600)
     update = {k: v for k, v in stored.items() if getattr(settings, k) is None}
     return settings.replace(**update) if update else settings
+
+
+def redis_url_file(settings: Settings) -> Path:
+    return settings.data_dir / "redis.url"
+
+
+def running_redis_url(settings: Settings) -> str | None:
+    """The embedded Redis URL a running `jobcast up` left for other commands (`jobcast keys`)."""
+    path = redis_url_file(settings)
+    return path.read_text().strip() if path.exists() else None
+
+
+def ensure_dev_key(settings: Settings, client: redis.Redis) -> str:
+    """The dev API key (admin), created once and kept in dev-secrets.json while Redis keeps it."""
+    path = settings.data_dir / "dev-secrets.json"
+    stored: dict[str, str] = json.loads(path.read_text())
+    secret = settings.secret("key_secret")
+    existing = stored.get("dev_api_key")
+    if existing and client.exists(digest_lookup_key(digest_key(secret, existing))):
+        return existing
+    raw, _ = create_key(client, secret, "dev", admin=True)
+    stored["dev_api_key"] = raw
+    path.write_text(json.dumps(stored, indent=2))
+    return raw
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -87,6 +113,7 @@ class Stack:
         self.settings, self.options = settings, options
         self.supervisor = Supervisor()
         self.logs = settings.data_dir / "log"
+        self.dev_api_key: str | None = None
 
     def start_redis(self) -> Settings:
         """Start the embedded Redis unless a URL is configured; return settings that point at it."""
@@ -104,12 +131,17 @@ class Stack:
         child = Child("redis", server.command(), self.logs / "redis.log", ping)
         server.data_dir.mkdir(parents=True, exist_ok=True)
         self.supervisor.start(child, READY_TIMEOUT_SECONDS)
+        url_file = redis_url_file(self.settings)
+        url_file.write_text(server.url)
+        url_file.chmod(0o600)
         return self.settings.replace(redis_url=server.url)
 
     def start_all(self) -> None:
         self.settings = self.start_redis()
         env = child_env(self.settings)
         client = redis.Redis.from_url(self.settings.broker_url, decode_responses=True)
+        if self.settings.dev:
+            self.dev_api_key = ensure_dev_key(self.settings, client)
         for queue in (FILES_QUEUE, ORDERS_QUEUE):
             ready = _bind_queue_check(client, queue, self.settings)
             self._start(f"worker-{queue}", self._worker_argv(queue), env, ready)
@@ -150,6 +182,7 @@ class Stack:
             sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
             "--host", s.api_host, "--port", str(s.api_port),
             "--workers", str(self.options.api_processes), "--no-server-header",
+            "--no-proxy-headers",
         ]  # fmt: skip
 
     @property
@@ -207,3 +240,4 @@ def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
         return 1
     finally:
         stack.supervisor.stop_all()
+        redis_url_file(stack.settings).unlink(missing_ok=True)

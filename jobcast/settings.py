@@ -82,6 +82,33 @@ class Settings(BaseSettings):
     )
     log_json: bool = Field(default=False, description="Log as JSON lines instead of text.")
 
+    # --- API edge: rate limits, proxies, request size ---
+    rate_submit_per_minute: int = Field(
+        default=120, ge=1, description="Submit budget per principal (jobs, orders, data writes)."
+    )
+    rate_submit_burst: int = Field(
+        default=30, ge=1, description="Submit requests allowed at once before the rate applies."
+    )
+    rate_read_per_minute: int = Field(
+        default=600, ge=1, description="Read budget per principal (GET routes)."
+    )
+    rate_read_burst: int = Field(
+        default=100, ge=1, description="Read requests allowed at once before the rate applies."
+    )
+    rate_anonymous_per_minute: int = Field(
+        default=60, ge=1, description="Budget per client address for requests without a valid key."
+    )
+    rate_anonymous_burst: int = Field(
+        default=20, ge=1, description="Burst for requests without a valid key, per client address."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description='Peers (IPs or CIDRs, JSON list) whose X-Forwarded-For is believed, e.g. ["10.0.0.0/8"].',
+    )
+    max_json_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest JSON request body; larger answers 413."
+    )
+
     @model_validator(mode="after")
     def _time_limits_are_ordered(self) -> Settings:
         if self.job_soft_time_limit >= self.job_time_limit:

@@ -1,0 +1,102 @@
+"""Data items in Redis: a hash per item plus a per-owner index, changed only atomically."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from datetime import UTC, datetime
+
+import redis.asyncio as aioredis
+
+from api.pagination import index_member, page_ids
+from api.schemas.data import DataCreate, DataItem, DataUpdate
+from jobcast.keys import Principal
+
+
+def item_key(item_id: str) -> str:
+    return f"jobcast:data:{item_id}"
+
+
+def owner_index(owner: str) -> str:
+    return f"jobcast:data:owner:{owner}"
+
+
+# KEYS: [item]  ARGV: [owner, updated_at, field, value, ...]
+# Changes the item only if it still exists and belongs to owner: a PATCH racing a DELETE must
+# not bring back a half-written item.
+_PATCH_LUA = """
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[2], unpack(ARGV, 3))
+return 1
+"""
+
+# KEYS: [item, owner index]  ARGV: [owner]
+_DELETE_LUA = """
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+local member = redis.call('HGET', KEYS[1], 'index_member')
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], member)
+return 1
+"""
+
+
+def _now() -> tuple[int, str]:
+    ms = time.time_ns() // 1_000_000
+    return ms, datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+
+
+def to_item(record: dict[str, str]) -> DataItem:
+    return DataItem(
+        id=record["id"],
+        name=record["name"],
+        value=float(record["value"]),
+        tags=json.loads(record["tags"]),
+        created_at=datetime.fromisoformat(record["created_at"]),
+        updated_at=datetime.fromisoformat(record["updated_at"]),
+    )
+
+
+async def create(redis: aioredis.Redis, owner: Principal, body: DataCreate) -> DataItem:
+    item_id = secrets.token_hex(12)  # 96 random bits: ids never collide in practice
+    ms, stamp = _now()
+    member = index_member(ms, item_id)
+    record = {
+        "id": item_id, "owner": owner.id, "name": body.name, "value": repr(body.value),
+        "tags": json.dumps(body.tags), "created_at": stamp, "updated_at": stamp,
+        "index_member": member,
+    }  # fmt: skip
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(item_key(item_id), mapping=record)  # type: ignore[arg-type]
+        pipe.zadd(owner_index(owner.id), {member: 0})
+        await pipe.execute()
+    return to_item(record)
+
+
+async def update(redis: aioredis.Redis, owner: Principal, item_id: str, body: DataUpdate) -> bool:
+    changes: list[str] = []
+    for name in sorted(body.model_fields_set):
+        value = getattr(body, name)
+        changes += [
+            name,
+            json.dumps(value) if name == "tags" else str(value) if name == "name" else repr(value),
+        ]
+    _, stamp = _now()
+    done = await redis.eval(_PATCH_LUA, 1, item_key(item_id), owner.id, stamp, *changes)
+    return bool(done)
+
+
+async def delete(redis: aioredis.Redis, owner: Principal, item_id: str) -> bool:
+    done = await redis.eval(_DELETE_LUA, 2, item_key(item_id), owner_index(owner.id), owner.id)
+    return bool(done)
+
+
+async def list_page(
+    redis: aioredis.Redis, owner: Principal, cursor: str | None, limit: int
+) -> tuple[list[DataItem], str | None]:
+    ids, next_cursor = await page_ids(redis, owner_index(owner.id), cursor, limit)
+    async with redis.pipeline(transaction=False) as pipe:
+        for item_id in ids:
+            pipe.hgetall(item_key(item_id))
+        records: list[dict[str, str]] = await pipe.execute()
+    return [to_item(r) for r in records if r.get("owner") == owner.id], next_cursor

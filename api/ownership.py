@@ -1,0 +1,34 @@
+"""The one ownership rule: a record belongs to a principal, and to everyone else it does not exist.
+
+Records are Redis hashes with an `owner` field. Another principal's record answers 404, the same
+as a missing one, so ids cannot be probed. A record that existed but expired leaves a tombstone
+(`<key>:gone`) and answers 410.
+"""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from api.errors import ApiError, not_found
+from jobcast.keys import Principal
+
+
+def tombstone_key(record_key: str) -> str:
+    return f"{record_key}:gone"
+
+
+async def load_owned(
+    redis: aioredis.Redis, record_key: str, principal: Principal, what: str
+) -> dict[str, str]:
+    """The record at `record_key` if `principal` owns it; otherwise 404 (or 410 if expired)."""
+    record: dict[str, str] = await redis.hgetall(record_key)  # type: ignore[assignment]
+    if record and record.get("owner") == principal.id:
+        return record
+    if not record and await _expired_for(redis, record_key, principal):
+        raise ApiError(410, "gone", f"That {what} has expired and its data was deleted.")
+    raise not_found(what)
+
+
+async def _expired_for(redis: aioredis.Redis, record_key: str, principal: Principal) -> bool:
+    owner = await redis.get(tombstone_key(record_key))
+    return owner == principal.id

@@ -1,0 +1,102 @@
+"""Rate limits kept in Redis, so every api process spends from the same budget.
+
+GCRA (the generic cell rate algorithm): one key per (budget, client) holds the "theoretical
+arrival time"; a request is allowed when it is no earlier than that time minus the burst
+tolerance. One Lua script decides and updates atomically, using Redis' clock so api
+processes with skewed clocks still agree.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+# KEYS: [key]  ARGV: [emission interval ms, burst]
+# Returns {allowed (0/1), remaining, retry_after_ms, reset_ms}.
+_GCRA_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local tolerance = interval * tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - tolerance
+if now < allow_at then
+  return {0, 0, allow_at - now, tat - now}
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now))
+local remaining = math.floor((now - allow_at) / interval)
+return {1, remaining, 0, new_tat - now}
+"""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A named limit: `per_minute` sustained, `burst` at once."""
+
+    name: str
+    per_minute: int
+    burst: int
+
+    @property
+    def interval_ms(self) -> float:
+        return 60_000 / self.per_minute
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after_s: int
+    reset_s: int
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_s),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(self.retry_after_s)
+        return headers
+
+
+async def spend(client: aioredis.Redis, budget: Budget, who: str) -> Decision:
+    """Spend one request of `budget` for client `who`."""
+    key = f"jobcast:rl:{budget.name}:{who}"
+    raw = await client.eval(_GCRA_LUA, 1, key, str(budget.interval_ms), str(budget.burst))
+    allowed, remaining, retry_ms, reset_ms = (float(v) for v in raw)
+    return Decision(
+        allowed=bool(allowed),
+        limit=budget.burst,
+        remaining=max(0, int(remaining)),
+        retry_after_s=max(1, math.ceil(retry_ms / 1000)),
+        reset_s=max(0, math.ceil(reset_ms / 1000)),
+    )
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted: list[str]) -> str:
+    """The client's address: the direct peer, unless the peer is a trusted proxy, in which case
+    the right-most X-Forwarded-For entry that is not itself a trusted proxy."""
+    if peer is None:
+        return "unknown"
+    if not forwarded_for or not _is_trusted(peer, trusted):
+        return peer
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            return hop
+    return peer
+
+
+def _is_trusted(address: str, trusted: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in trusted)

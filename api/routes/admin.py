@@ -1,0 +1,36 @@
+"""Key management for admins: list and revoke keys (creating them is `jobcast keys create`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel
+
+from api.auth import AdminPrincipal
+from api.deps import RedisDep
+from api.errors import ApiError
+from jobcast.keys import list_keys_async, revoke_key_async
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+class KeyView(BaseModel):
+    key_id: str
+    principal_id: str
+    name: str
+    admin: bool
+    created_at: float
+    revoked: bool
+
+
+@router.get("/keys")
+async def list_api_keys(admin: AdminPrincipal, redis: RedisDep) -> list[KeyView]:
+    """Every key with its principal; never the key itself (only a hash is stored)."""
+    return [KeyView.model_validate(k, from_attributes=True) for k in await list_keys_async(redis)]
+
+
+@router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_api_key(key_id: str, admin: AdminPrincipal, redis: RedisDep) -> Response:
+    """Revoke a key: requests with it answer 401 from now on."""
+    if not await revoke_key_async(redis, key_id):
+        raise ApiError(404, "not_found", "No key with that id.")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,63 @@
+"""Data items: the seed's `/data/` API, owned, validated and paginated."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api import data_store
+from api.auth import CurrentPrincipal
+from api.deps import RedisDep
+from api.errors import not_found
+from api.ownership import load_owned
+from api.pagination import CURSOR_PATTERN, MAX_PAGE
+from api.schemas.data import DataCreate, DataItem, DataPage, DataUpdate
+
+router = APIRouter(prefix="/data", tags=["data"])
+
+
+@router.post("/", status_code=status.HTTP_201_CREATED)
+async def create_item(
+    body: DataCreate, principal: CurrentPrincipal, redis: RedisDep, response: Response
+) -> DataItem:
+    """Create a data item owned by the caller."""
+    item = await data_store.create(redis, principal, body)
+    response.headers["Location"] = f"/data/{item.id}"
+    return item
+
+
+@router.get("/")
+async def list_items(
+    principal: CurrentPrincipal,
+    redis: RedisDep,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> DataPage:
+    """The caller's items, oldest first; follow `next_cursor` for more."""
+    items, next_cursor = await data_store.list_page(redis, principal, cursor, limit)
+    return DataPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{item_id}")
+async def get_item(item_id: str, principal: CurrentPrincipal, redis: RedisDep) -> DataItem:
+    record = await load_owned(redis, data_store.item_key(item_id), principal, "data item")
+    return data_store.to_item(record)
+
+
+@router.patch("/{item_id}")
+async def update_item(
+    item_id: str, body: DataUpdate, principal: CurrentPrincipal, redis: RedisDep
+) -> DataItem:
+    """Change some fields of an item; the rest stay as they are."""
+    if not await data_store.update(redis, principal, item_id, body):
+        raise not_found("data item")
+    record = await load_owned(redis, data_store.item_key(item_id), principal, "data item")
+    return data_store.to_item(record)
+
+
+@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_item(item_id: str, principal: CurrentPrincipal, redis: RedisDep) -> Response:
+    if not await data_store.delete(redis, principal, item_id):
+        raise not_found("data item")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

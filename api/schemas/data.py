@@ -1,0 +1,60 @@
+"""Request and response models of the data-items API (the seed's `/data/`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Tag = Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class DataCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="1 to 200 characters.")
+    value: float = Field(ge=0, allow_inf_nan=False, description="A finite number, 0 or more.")
+    tags: list[Tag] = Field(default_factory=list, max_length=20, description="Up to 20 tags.")
+
+
+def _fields_optional_but_not_null(schema: dict[str, Any]) -> None:
+    """Document a PATCH body truthfully: any subset of the fields, at least one, none null."""
+    schema["minProperties"] = 1
+    for prop in schema["properties"].values():
+        variants = prop.pop("anyOf", [])
+        prop.update(next((v for v in variants if v.get("type") != "null"), {}))
+        prop.pop("default", None)
+
+
+class DataUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_fields_optional_but_not_null)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    value: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    tags: list[Tag] | None = Field(default=None, max_length=20)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> DataUpdate:
+        if not self.model_fields_set:
+            raise ValueError("send at least one of name, value, tags")
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class DataItem(BaseModel):
+    id: str
+    name: str
+    value: float
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class DataPage(BaseModel):
+    items: list[DataItem]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )

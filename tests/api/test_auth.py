@@ -1,0 +1,72 @@
+"""API keys: required, checked, revocable; admin routes for admins only."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import redis
+
+from jobcast.keys import KEYS_INDEX
+from tests.api.conftest import MakeClient, MakeKey
+from tests.conftest import StartApi
+
+
+@pytest.fixture
+def url(start_api: StartApi) -> str:
+    return start_api()[1]
+
+
+def test_request_without_key_is_401_saying_how_to_authenticate(url: str) -> None:
+    response = httpx.get(f"{url}/data/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthenticated"
+    assert "Authorization: Bearer" in response.json()["error"]["message"]
+
+
+def test_unknown_key_is_401(url: str) -> None:
+    response = httpx.get(f"{url}/data/", headers={"Authorization": "Bearer jc_nope_nope"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_key"
+
+
+def test_x_api_key_header_works_too(url: str, make_key: MakeKey) -> None:
+    assert httpx.get(f"{url}/data/", headers={"X-API-Key": make_key()}).status_code == 200
+
+
+def test_health_and_metrics_need_no_key(url: str) -> None:
+    assert httpx.get(f"{url}/healthz").status_code == 200
+    assert httpx.get(f"{url}/metrics").status_code == 200
+
+
+def test_redis_stores_only_a_hash_of_the_key(make_key: MakeKey, redis_client: redis.Redis) -> None:
+    raw = make_key()
+    dump = str(redis_client.hgetall(KEYS_INDEX)) + str(
+        [redis_client.get(k) for k in redis_client.scan_iter("jobcast:apikey:*")]
+    )
+    assert raw not in dump
+    assert raw.split("_")[2] not in dump
+
+
+def test_admin_lists_and_revokes_keys_and_revoked_key_stops_working(
+    url: str, make_key: MakeKey, make_client: MakeClient
+) -> None:
+    admin = make_client(url, make_key("root", admin=True))
+    user_key = make_key("bob")
+    user = make_client(url, user_key)
+    assert user.get("/data/").status_code == 200
+
+    keys = admin.get("/admin/keys").json()
+    bob = next(k for k in keys if k["name"] == "bob")
+    assert user_key not in str(keys)
+
+    assert admin.delete(f"/admin/keys/{bob['key_id']}").status_code == 204
+    assert user.get("/data/").status_code == 401
+    assert admin.delete("/admin/keys/nosuchkey").status_code == 404
+
+
+def test_non_admin_cannot_use_admin_routes(
+    url: str, make_key: MakeKey, make_client: MakeClient
+) -> None:
+    response = make_client(url, make_key()).get("/admin/keys")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"

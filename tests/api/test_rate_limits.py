@@ -1,0 +1,67 @@
+"""Rate limits are kept in Redis and hold across api processes."""
+
+from __future__ import annotations
+
+import itertools
+
+import httpx
+
+from tests.api.conftest import MakeClient, MakeKey
+from tests.conftest import StartApi
+
+TIGHT = {"JOBCAST_RATE_SUBMIT_PER_MINUTE": "6", "JOBCAST_RATE_SUBMIT_BURST": "5"}
+TIGHT_ANON = {"JOBCAST_RATE_ANONYMOUS_PER_MINUTE": "6", "JOBCAST_RATE_ANONYMOUS_BURST": "5"}
+
+
+def test_submit_budget_holds_in_aggregate_across_two_api_processes(
+    start_api: StartApi, make_key: MakeKey, make_client: MakeClient
+) -> None:
+    key = make_key()
+    a = make_client(start_api(env=TIGHT)[1], key)
+    b = make_client(start_api(env=TIGHT)[1], key)
+
+    statuses = [
+        client.post("/data/", json={"name": "x", "value": 1}).status_code
+        for client in itertools.islice(itertools.cycle([a, b]), 12)
+    ]
+
+    assert statuses.count(201) == 5  # the burst, shared: not 5 per process
+    assert statuses[5:].count(429) == 7
+    limited = a.post("/data/", json={"name": "x", "value": 1})
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert limited.headers["RateLimit-Remaining"] == "0"
+    assert limited.json()["error"]["code"] == "rate_limited"
+
+
+def test_reads_have_their_own_budget(
+    start_api: StartApi, make_key: MakeKey, make_client: MakeClient
+) -> None:
+    client = make_client(start_api(env=TIGHT)[1], make_key())
+    for _ in range(5):
+        client.post("/data/", json={"name": "x", "value": 1})
+    assert client.post("/data/", json={"name": "x", "value": 1}).status_code == 429
+    ok = client.get("/data/")
+    assert ok.status_code == 200
+    assert int(ok.headers["RateLimit-Remaining"]) > 0
+
+
+def test_rotating_forwarded_for_from_untrusted_peer_does_not_escape_the_limit(
+    start_api: StartApi,
+) -> None:
+    _, url = start_api(env=TIGHT_ANON)
+    statuses = [
+        httpx.get(f"{url}/data/", headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+        for i in range(10)
+    ]
+    assert statuses[:5] == [401] * 5
+    assert statuses[5:] == [429] * 5
+
+
+def test_forwarded_for_counts_when_the_peer_is_a_trusted_proxy(start_api: StartApi) -> None:
+    _, url = start_api(env={**TIGHT_ANON, "JOBCAST_TRUSTED_PROXIES": '["127.0.0.1"]'})
+    statuses = [
+        httpx.get(f"{url}/data/", headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+        for i in range(10)
+    ]
+    assert statuses == [401] * 10  # ten different clients, one request each
