@@ -10,7 +10,11 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import metrics
 from api.errors import COMMON_RESPONSES, install_error_handlers
-from api.middleware import JsonBodyLimitMiddleware, RequestContextMiddleware
+from api.middleware import (
+    HeaderLimitMiddleware,
+    JsonBodyLimitMiddleware,
+    RequestContextMiddleware,
+)
 from api.routes import admin, data, health
 from api.state import AppState, create_redis
 from jobcast.logs import configure_logging
@@ -55,4 +59,5 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         expose_headers=["X-Process-Time", "X-Request-ID", "Retry-After", "Location",
                         "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
     )  # fmt: skip
+    app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)

@@ -29,6 +29,7 @@ STATUS_CODES = {
     409: "conflict",
     410: "gone",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",

@@ -91,6 +91,41 @@ def _log_access(scope: Scope, request_id: str, status: int, elapsed: float) -> N
     )
 
 
+#: Header and URL caps. uvicorn's httptools parser accepts megabytes of headers, so the api
+#: refuses oversized ones itself (the h11 parser has its own, similar limit).
+MAX_HEADER_BYTES = 32 * 1024
+MAX_URL_BYTES = 8 * 1024
+
+
+class HeaderLimitMiddleware:
+    """431 for oversized headers, 414 for an oversized URL, before any route runs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            url_bytes = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
+            header_bytes = sum(len(k) + len(v) for k, v in scope.get("headers", []))
+            if url_bytes > MAX_URL_BYTES:
+                await _refuse(
+                    scope, send, 414, "uri_too_long", f"URL longer than {MAX_URL_BYTES} bytes."
+                )
+                return
+            if header_bytes > MAX_HEADER_BYTES:
+                await _refuse(scope, send, 431, "headers_too_large",
+                              f"Request headers larger than {MAX_HEADER_BYTES} bytes.")  # fmt: skip
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1009, "reason": code})
+        return
+    await _send_json(send, status, error_body(code, message))
+
+
 class BodyTooLargeError(Exception):
     pass
 

@@ -55,3 +55,11 @@ def test_unknown_route_uses_the_error_shape(url: str) -> None:
     response = httpx.get(f"{url}/no/such/route")
     assert response.status_code == 404
     assert set(response.json()["error"]) == {"code", "message", "details"}
+
+
+def test_oversized_headers_and_urls_are_refused(url: str) -> None:
+    big_header = httpx.get(f"{url}/healthz", headers={"X-Big": "a" * 40_000})
+    assert big_header.status_code == 431
+    assert big_header.json()["error"]["code"] == "headers_too_large"
+    long_url = httpx.get(f"{url}/healthz", params={"q": "a" * 10_000})
+    assert long_url.status_code == 414
