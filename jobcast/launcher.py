@@ -130,7 +130,7 @@ class Stack:
         ping = _redis_pinger(server.url)
         child = Child("redis", server.command(), self.logs / "redis.log", ping)
         server.data_dir.mkdir(parents=True, exist_ok=True)
-        self.supervisor.start(child, READY_TIMEOUT_SECONDS)
+        self.supervisor.start([child], READY_TIMEOUT_SECONDS)
         url_file = redis_url_file(self.settings)
         url_file.write_text(server.url)
         url_file.chmod(0o600)
@@ -142,17 +142,18 @@ class Stack:
         client = redis.Redis.from_url(self.settings.broker_url, decode_responses=True)
         if self.settings.dev:
             self.dev_api_key = ensure_dev_key(self.settings, client)
+        children: list[Child] = []
         for queue in (FILES_QUEUE, ORDERS_QUEUE):
             ready = _bind_queue_check(client, queue, self.settings)
-            self._start(f"worker-{queue}", self._worker_argv(queue), env, ready)
-        self._start("flower", self._flower_argv(), {**env, **self._flower_env()},
-                    lambda: _http_answers(self.flower_url, {401}))  # fmt: skip
-        self._start("api", self._api_argv(), env,
-                    lambda: _http_answers(f"{self.api_url}/healthz", {200}))  # fmt: skip
+            children.append(self._child(f"worker-{queue}", self._worker_argv(queue), env, ready))
+        children.append(self._child("flower", self._flower_argv(), {**env, **self._flower_env()},
+                                    lambda: _http_answers(self.flower_url, {401})))  # fmt: skip
+        children.append(self._child("api", self._api_argv(), env,
+                                    lambda: _http_answers(f"{self.api_url}/healthz", {200})))  # fmt: skip
+        self.supervisor.start(children, READY_TIMEOUT_SECONDS)
 
-    def _start(self, name: str, argv: list[str], env: dict[str, str], ready: ReadyCheck) -> None:
-        child = Child(name, argv, self.logs / f"{name}.log", ready, env)
-        self.supervisor.start(child, READY_TIMEOUT_SECONDS)
+    def _child(self, name: str, argv: list[str], env: dict[str, str], ready: ReadyCheck) -> Child:
+        return Child(name, argv, self.logs / f"{name}.log", ready, env)
 
     def _worker_argv(self, queue: str) -> list[str]:
         # Orders are short: a larger prefetch keeps the pool busy; files stay at one.

@@ -108,20 +108,21 @@ class Supervisor:
         self.children: list[Child] = []
         self.stopping = threading.Event()
 
-    def start(self, child: Child, timeout: float) -> None:
-        """Start `child` and block until it is ready; raise if it dies or times out first."""
-        self.children.append(child)
-        child.start()
+    def start(self, children: list[Child], timeout: float) -> None:
+        """Start `children` together and block until all are ready; raise if one dies or
+        times out first. Starting them together makes `jobcast up` as fast as its slowest part."""
+        for child in children:
+            self.children.append(child)
+            child.start()
+        waiting = list(children)
         deadline = time.monotonic() + timeout
-        while not self.stopping.is_set():
+        while waiting and not self.stopping.is_set():
             self.check_alive()
-            if child.ready():
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{child.name} was not ready after {timeout:.0f}s; see {child.log}"
-                )
-            time.sleep(0.2)
+            waiting = [child for child in waiting if not child.ready()]
+            if waiting and time.monotonic() > deadline:
+                names = ", ".join(f"{c.name} (see {c.log})" for c in waiting)
+                raise TimeoutError(f"not ready after {timeout:.0f}s: {names}")
+            time.sleep(0.1)
 
     def check_alive(self) -> None:
         for child in self.children:
@@ -149,7 +150,13 @@ class Supervisor:
         for child in reversed(batch):
             child.signal_group(signal.SIGTERM)
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(_group_alive(p) for p in pgids):
+        while time.monotonic() < deadline:
+            # Reap our direct children first: a zombie leader still counts as a live group.
+            for child in batch:
+                if child.proc is not None:
+                    child.proc.poll()
+            if not any(_group_alive(p) for p in pgids):
+                break
             time.sleep(0.1)
         for child in batch:
             child.signal_group(signal.SIGKILL)

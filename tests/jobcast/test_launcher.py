@@ -66,3 +66,33 @@ def test_up_serves_ready_api_and_authenticated_flower_then_stops_every_child(
         if launcher.poll() is None:
             launcher.kill()
         print(out.read_text())
+
+
+def test_a_dying_child_is_named_with_its_last_log_lines_and_the_rest_are_stopped(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCAST_")}
+    env |= {"JOBCAST_DATA_DIR": str(tmp_path / "var"), "PYTHONPATH": str(REPO_ROOT)}
+    argv = [sys.executable, "-m", "jobcast", "up", "--api-port", str(free_port()),
+            "--flower-port", str(free_port())]  # fmt: skip
+    out = tmp_path / "launcher.out"
+    with out.open("wb") as sink:
+        launcher = subprocess.Popen(
+            argv, env=env, cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_for(lambda: "Jobcast is up" in out.read_text(), 90, "the launcher's announcement")
+        children = psutil.Process(launcher.pid).children(recursive=True)
+        flower = next(c for c in children if "flower" in c.cmdline())
+
+        flower.kill()
+
+        assert launcher.wait(timeout=15) == 1
+        _, alive = psutil.wait_procs(children, timeout=1)
+        assert alive == []
+        report = out.read_text()
+        assert "flower exited with code" in report
+        assert "Last lines of" in report
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
