@@ -109,6 +109,49 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024, description="Largest JSON request body; larger answers 413."
     )
 
+    # --- File jobs: uploads, worker memory, results ---
+    upload_max_bytes: int = Field(
+        default=2 * 1024**3, ge=1, description="Largest uploaded file in bytes; larger answers 413."
+    )
+    upload_max_decompressed_bytes: int = Field(
+        default=8 * 1024**3,
+        ge=1,
+        description="Largest decompressed size of a gzip upload; past it the job fails (gzip bomb).",
+    )
+    job_memory_budget: int = Field(
+        default=512 * 1024**2,
+        ge=32 * 1024**2,
+        description="Bytes a file job's worker process should stay under; sizes batches and exact-quantile buffers.",
+    )
+    job_batch_bytes: int = Field(
+        default=4 * 1024**2,
+        ge=64 * 1024,
+        description="Bytes of input read per batch (capped at 1/32 of the memory budget).",
+    )
+    job_max_columns: int = Field(
+        default=2000,
+        ge=1,
+        description="Widest table a file job accepts; wider fails as too_many_columns.",
+    )
+    job_max_groups: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="Most groups an aggregate job keeps; more fails as too_many_groups.",
+    )
+    job_distinct_exact_limit: int = Field(
+        default=10_000,
+        ge=10,
+        description="Distinct values counted exactly per column; past it distinct is an estimate (flagged).",
+    )
+    job_retention: int = Field(
+        default=7 * 86400,
+        ge=60,
+        description="Seconds job records, results and artifacts are kept; afterwards 410 Gone.",
+    )
+    job_progress_interval: float = Field(
+        default=0.25, gt=0, description="Least seconds between two progress events of one job."
+    )
+
     @model_validator(mode="after")
     def _time_limits_are_ordered(self) -> Settings:
         if self.job_soft_time_limit >= self.job_time_limit:

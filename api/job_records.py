@@ -1,0 +1,105 @@
+"""File-job records in Redis and the commits that change them, shared by the api and workers.
+
+A job is a Redis hash owned by a principal. Every state change goes through `transition`: one
+`realtime.events.Commit` that checks the current status, updates the hash and announces the
+change on `job.{id}` and `user.{owner}`. This module imports no web or data library, so both
+sides can use it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from realtime.events import Commit, Event
+
+QUEUED, RUNNING, RETRYING = "queued", "running", "retrying"
+CANCELLING, SUCCEEDED, FAILED, CANCELLED = "cancelling", "succeeded", "failed", "cancelled"
+STATUSES = (QUEUED, RUNNING, RETRYING, CANCELLING, SUCCEEDED, FAILED, CANCELLED)
+TERMINAL = (SUCCEEDED, FAILED, CANCELLED)
+#: States a worker may (re)start from: a redelivered task finds `running` left by a dead process.
+STARTABLE = (QUEUED, RETRYING, RUNNING)
+
+#: Fields stored as JSON text in the hash.
+JSON_FIELDS = ("params", "progress", "result", "error")
+#: Seconds a tombstone outlives its record, so an expired id answers 410 rather than 404.
+TOMBSTONE_EXTRA_SECONDS = 30 * 86400
+
+
+def record_key(job_id: str) -> str:
+    return f"jobcast:job:{job_id}"
+
+
+def tombstone_key(job_id: str) -> str:
+    return f"jobcast:job-seen:{job_id}"
+
+
+def owner_index_key(owner: str) -> str:
+    """Sorted set of the owner's job ids, scored by creation time (for listing)."""
+    return f"jobcast:jobs-of:{owner}"
+
+
+def idempotency_key(owner: str, key: str) -> str:
+    return f"jobcast:job-idem:{owner}:{key}"
+
+
+def job_channel(job_id: str) -> str:
+    return f"job.{job_id}"
+
+
+def user_channel(owner: str) -> str:
+    return f"user.{owner}"
+
+
+def events_for(job_id: str, owner: str, type_: str, data: dict[str, Any]) -> list[Event]:
+    """The same event on the job's channel and on its owner's channel."""
+    body = {"job_id": job_id, **data}
+    return [Event(job_channel(job_id), type_, body), Event(user_channel(owner), type_, body)]
+
+
+def encode_fields(fields: dict[str, Any]) -> dict[str, str]:
+    """Hash fields as strings; structured values as JSON."""
+    out: dict[str, str] = {}
+    for name, value in fields.items():
+        if name in JSON_FIELDS:
+            out[name] = json.dumps(value, separators=(",", ":"), default=str)
+        else:
+            out[name] = "" if value is None else str(value)
+    return out
+
+
+def decode_record(raw: dict[str, str]) -> dict[str, Any]:
+    """A record as read back from Redis, JSON fields parsed."""
+    record: dict[str, Any] = dict(raw)
+    for name in JSON_FIELDS:
+        text = raw.get(name)
+        record[name] = json.loads(text) if text else None
+    return record
+
+
+def transition(
+    job_id: str,
+    owner: str,
+    *,
+    expect: tuple[str, ...],
+    fields: dict[str, Any],
+    event: str,
+    data: dict[str, Any] | None = None,
+    ttl: int,
+) -> Commit:
+    """A checked state change: applied only if the job's status is one of `expect`."""
+    status = fields.get("status")
+    payload = {"status": status, **(data or {})} if status else dict(data or {})
+    return Commit(
+        record_key=record_key(job_id),
+        fields=encode_fields(fields),
+        events=events_for(job_id, owner, event, payload),
+        expect_field="status",
+        expect_values=expect,
+        record_ttl=ttl,
+    )
+
+
+def now() -> float:
+    return round(time.time(), 3)

@@ -1,0 +1,197 @@
+"""File-job records as the api reads and changes them (redis.asyncio), with ownership checks.
+
+Another principal's job answers exactly like a missing one (404). A job whose record has expired
+answers 410 while its tombstone lives (see `job_records.TOMBSTONE_EXTRA_SECONDS`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+
+from api.errors import ApiError, not_found
+from api.job_params import JobParams
+from api.job_records import (
+    CANCELLED,
+    CANCELLING,
+    QUEUED,
+    RUNNING,
+    TERMINAL,
+    TOMBSTONE_EXTRA_SECONDS,
+    decode_record,
+    idempotency_key,
+    now,
+    owner_index_key,
+    record_key,
+    tombstone_key,
+    transition,
+)
+from api.uploads import Upload
+from jobcast.keys import Principal
+from realtime.events import commit_async
+
+#: Fields of the record that stay inside the server.
+PRIVATE_FIELDS = ("owner", "stored", "idempotency_key", "result")
+
+
+def new_job_id() -> str:
+    return "j_" + secrets.token_hex(12)
+
+
+def public_view(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as clients see it: no storage names, numbers as numbers, links."""
+    view = {k: v for k, v in record.items() if k not in PRIVATE_FIELDS}
+    for name in ("size", "attempt"):
+        view[name] = int(view[name]) if view.get(name) else 0
+    for name in ("created_at", "started_at", "finished_at"):
+        view[name] = float(view[name]) if view.get(name) else None
+    base = f"/jobs/{record['id']}"
+    view["links"] = {"self": base, "result": f"{base}/result", "artifact": f"{base}/artifact"}
+    return view
+
+
+def fingerprint(upload: Upload, params: JobParams) -> str:
+    text = upload.sha256 + json.dumps(params.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def claim_idempotency(
+    redis: aioredis.Redis, owner: str, key: str, job_id: str, print_: str, ttl: int
+) -> str | None:
+    """None if `key` is now ours for `job_id`; else the job id it already names (same body)."""
+    slot = idempotency_key(owner, key)
+    claim = json.dumps({"job_id": job_id, "fingerprint": print_})
+    if await redis.set(slot, claim, nx=True, ex=ttl):
+        return None
+    existing = json.loads(await redis.get(slot) or "{}")
+    if existing.get("fingerprint") != print_:
+        raise ApiError(422, "idempotency_key_reused",
+                       "This Idempotency-Key was used with a different file or params.")  # fmt: skip
+    return str(existing["job_id"])
+
+
+async def create_job(
+    redis: aioredis.Redis, principal: Principal, job_id: str, upload: Upload,
+    params: JobParams, idem: str | None, retention: int,
+) -> dict[str, Any]:  # fmt: skip
+    created = now()
+    fields = {"id": job_id, "owner": principal.id, "status": QUEUED, "operation": params.operation,
+              "params": params.model_dump(mode="json"), "filename": upload.filename,
+              "size": upload.size, "stored": upload.stored, "created_at": created,
+              "attempt": 0, "idempotency_key": idem or ""}  # fmt: skip
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.zadd(owner_index_key(principal.id), {job_id: created})
+        pipe.set(tombstone_key(job_id), principal.id, ex=retention + TOMBSTONE_EXTRA_SECONDS)
+        await pipe.execute()
+    change = transition(job_id, principal.id, expect=("",), fields=fields, event="job.queued",
+                        data={"operation": params.operation, "size": upload.size}, ttl=retention)  # fmt: skip
+    await commit_async(redis, change)
+    return await load_job(redis, principal, job_id)
+
+
+async def load_job(redis: aioredis.Redis, principal: Principal, job_id: str) -> dict[str, Any]:
+    """The caller's job; 404 if missing or someone else's, 410 if it expired."""
+    raw = await _hash(redis, job_id)
+    if raw:
+        if raw.get("owner") != principal.id:
+            raise not_found("job")
+        return decode_record(raw)
+    if await redis.get(tombstone_key(job_id)) == principal.id:
+        raise ApiError(410, "expired", "This job's record and results have expired.")
+    raise not_found("job")
+
+
+async def list_jobs(
+    redis: aioredis.Redis, principal: Principal, status: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The caller's jobs, newest first, optionally of one status; and the next page's cursor."""
+    index = owner_index_key(principal.id)
+    max_score, after_id = await _cursor_position(redis, index, cursor)
+    found: list[dict[str, Any]] = []
+    while len(found) < limit:
+        page = await _page(redis, index, max_score, after_id, limit + 50)
+        if not page:
+            return found, None
+        for member, score in page:
+            max_score, after_id = score, member
+            raw = await _hash(redis, member)
+            if not raw:
+                # Expired: the index forgets it (its tombstone still answers 410 by id).
+                await redis.zrem(index, member)
+                continue
+            if status is None or raw.get("status") == status:
+                found.append(decode_record(raw))
+                if len(found) == limit:
+                    break
+    return found, after_id
+
+
+async def _hash(redis: aioredis.Redis, job_id: str) -> dict[str, str]:
+    return cast(dict[str, str], await redis.hgetall(record_key(job_id)))
+
+
+async def _page(
+    redis: aioredis.Redis, index: str, max_score: Any, after_id: str | None, count: int
+) -> list[tuple[str, float]]:
+    """Index entries at or below `max_score`, skipping those up to the cursor's own id."""
+    raw = cast(list[tuple[str, float]], await redis.zrevrangebyscore(
+        index, max_score, "-inf", start=0, num=count, withscores=True
+    ))  # fmt: skip
+    if after_id is None:
+        return raw
+    # Equal scores come in descending id order: what is left after the cursor sorts below it.
+    return [(m, s) for m, s in raw if s != max_score or m < after_id]
+
+
+async def _cursor_position(
+    redis: aioredis.Redis, index: str, cursor: str | None
+) -> tuple[Any, str | None]:
+    """The cursor is the id of the last job of the previous page; its score places it."""
+    if not cursor:
+        return "+inf", None
+    score = await redis.zscore(index, cursor)
+    if score is None:
+        raise ApiError(
+            404, "not_found", "No job of yours has that id: the cursor is not one of this list's."
+        )
+    return score, cursor
+
+
+async def fail_unqueued(
+    redis: aioredis.Redis, principal: Principal, job_id: str, retention: int
+) -> None:
+    """The job could not be sent to the workers: it fails rather than stays queued forever."""
+    error = {"code": "queue_unavailable", "message": "The job could not be queued."}
+    change = transition(job_id, principal.id, expect=(QUEUED,), fields={"status": "failed",
+                        "finished_at": now(), "error": error}, event="job.failed",
+                        data={"error": error}, ttl=retention)  # fmt: skip
+    await commit_async(redis, change)
+
+
+async def cancel_job(
+    redis: aioredis.Redis, principal: Principal, job_id: str, retention: int
+) -> dict[str, Any]:
+    """Cancel: a queued job ends `cancelled` now; a running one becomes `cancelling`."""
+    for _ in range(3):  # the status may move under us (queued -> running); look again
+        record = await load_job(redis, principal, job_id)
+        status = record["status"]
+        if status in TERMINAL:
+            raise ApiError(409, "already_finished", f"The job already ended: {status}.")
+        if status == CANCELLING:
+            return record
+        target, event = (
+            (CANCELLING, "job.progress") if status == RUNNING else (CANCELLED, "job.cancelled")
+        )
+        fields: dict[str, Any] = {"status": target}
+        if target == CANCELLED:
+            fields["finished_at"] = now()
+        change = transition(
+            job_id, principal.id, expect=(status,), fields=fields, event=event, ttl=retention
+        )
+        if (await commit_async(redis, change)).committed:
+            return await load_job(redis, principal, job_id)
+    raise ApiError(409, "conflict", "The job changed state while cancelling; try again.")

@@ -1,0 +1,190 @@
+"""File jobs over HTTP: upload a table, follow its job, read its result or download its artifact.
+
+`POST /tasks/process-file/` and `GET /tasks/{task_id}` are the seed's routes, kept as aliases.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+import redis.asyncio as aioredis
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse
+from pydantic import ValidationError
+
+from api import job_store
+from api.auth import CurrentPrincipal
+from api.deps import RedisDep, SettingsDep
+from api.errors import ApiError
+from api.job_params import JobParams
+from api.job_records import CANCELLED, FAILED, SUCCEEDED
+from api.task_client import send_file_job
+from api.uploads import Upload, receive_upload
+from jobcast.keys import Principal
+from jobcast.settings import Settings
+
+router = APIRouter(tags=["jobs"])
+
+Status = Literal["queued", "running", "retrying", "cancelling", "succeeded", "failed", "cancelled"]
+
+FILE_PATH_REFUSED = ApiError(
+    422, "upload_required",
+    "Server paths are not accepted: upload the file itself as the multipart part `file`.",
+)  # fmt: skip
+
+
+def parse_params(upload: Upload) -> JobParams:
+    if "file_path" in upload.fields:
+        raise FILE_PATH_REFUSED
+    try:
+        return JobParams.model_validate(json.loads(upload.fields.get("params") or "{}"))
+    except (ValueError, ValidationError) as exc:
+        details = exc.errors(include_url=False) if isinstance(exc, ValidationError) else None
+        raise ApiError(422, "invalid_params", f"Invalid `params`: {exc}", details) from exc
+
+
+def _refuse_seed_style(request: Request) -> None:
+    if "file_path" in request.query_params:
+        raise FILE_PATH_REFUSED
+    if request.headers.get("content-type", "").startswith("application/json"):
+        raise FILE_PATH_REFUSED
+
+
+#: The multipart body, described by hand: it is parsed as a stream, not by FastAPI.
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary", "minLength": 1}},
+        }}},
+    }
+}  # fmt: skip
+
+
+@router.post("/jobs", status_code=202, openapi_extra=UPLOAD_BODY)
+@router.post("/tasks/process-file/", status_code=202, include_in_schema=False)
+async def submit_job(
+    request: Request, response: Response, principal: CurrentPrincipal, redis: RedisDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:  # fmt: skip
+    """Upload a table: multipart part `file`, and an optional part `params` holding JSON, e.g.
+    `{"operation": "aggregate", "group_by": ["city"], "metrics": {"amount": ["sum"]}}` (see the
+    README). An `Idempotency-Key` header makes a retried upload return the same job.
+    202 with the job."""
+    _refuse_seed_style(request)
+    idempotency_key = request.headers.get("idempotency-key", "")[:200] or None
+    stored_in = settings.data_dir / "uploads"
+    upload = await receive_upload(request, stored_in, settings.upload_max_bytes)
+    try:
+        record, new = await _register(redis, settings, principal, upload, idempotency_key)
+    except BaseException:
+        (stored_in / upload.stored).unlink(missing_ok=True)
+        raise
+    if not new:  # a replay: the earlier upload is the job's; this copy is not needed
+        (stored_in / upload.stored).unlink(missing_ok=True)
+        return _accepted(response, record)
+    await _enqueue(redis, settings, principal, record["id"])
+    return _accepted(response, record)
+
+
+async def _register(
+    redis: aioredis.Redis, settings: Settings, principal: Principal, upload: Upload,
+    idempotency_key: str | None,
+) -> tuple[dict[str, Any], bool]:  # fmt: skip
+    """(the job, whether it is new): an Idempotency-Key seen before returns its job."""
+    params = parse_params(upload)
+    if upload.size == 0:
+        raise ApiError(422, "empty_file", "The uploaded file is empty.")
+    job_id = job_store.new_job_id()
+    if idempotency_key:
+        fp = job_store.fingerprint(upload, params)
+        earlier = await job_store.claim_idempotency(
+            redis, principal.id, idempotency_key, job_id, fp, settings.job_retention
+        )
+        if earlier is not None:
+            return await job_store.load_job(redis, principal, earlier), False
+    record = await job_store.create_job(
+        redis, principal, job_id, upload, params, idempotency_key, settings.job_retention
+    )
+    return record, True
+
+
+async def _enqueue(
+    redis: aioredis.Redis, settings: Settings, principal: Principal, job_id: str
+) -> None:
+    try:
+        await send_file_job(settings, job_id)
+    except Exception as exc:
+        # Never leave a job queued that no worker will ever receive.
+        await job_store.fail_unqueued(redis, principal, job_id, settings.job_retention)
+        raise ApiError(503, "unavailable", "The job queue is unavailable; try again.") from exc
+
+
+def _accepted(response: Response, record: dict[str, Any]) -> dict[str, Any]:
+    response.headers["Location"] = f"/jobs/{record['id']}"
+    return job_store.public_view(record)
+
+
+@router.get("/jobs")
+async def list_jobs(
+    principal: CurrentPrincipal, redis: RedisDep,
+    status: Status | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(pattern=r"^j_[0-9a-f]{24}$")] = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The caller's jobs, newest first; `next_cursor` fetches the next page."""
+    records, next_cursor = await job_store.list_jobs(redis, principal, status, limit, cursor)
+    return {"items": [job_store.public_view(r) for r in records], "next_cursor": next_cursor}
+
+
+@router.get("/jobs/{job_id}")
+async def get_job(job_id: str, principal: CurrentPrincipal, redis: RedisDep) -> dict[str, Any]:
+    return job_store.public_view(await job_store.load_job(redis, principal, job_id))
+
+
+@router.get("/tasks/{task_id}", include_in_schema=False)
+async def get_task(task_id: str, principal: CurrentPrincipal, redis: RedisDep) -> dict[str, Any]:
+    """Seed alias: the job with its result inline."""
+    record = await job_store.load_job(redis, principal, task_id)
+    return {**job_store.public_view(record), "result": record.get("result")}
+
+
+@router.delete("/jobs/{job_id}", status_code=202)
+async def cancel_job(
+    job_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Cancel: a queued job never starts; a running one stops at its next batch."""
+    record = await job_store.cancel_job(redis, principal, job_id, settings.job_retention)
+    return job_store.public_view(record)
+
+
+def _finished(record: dict[str, Any]) -> dict[str, Any]:
+    status = record["status"]
+    if status == SUCCEEDED:
+        return record
+    if status in (FAILED, CANCELLED):
+        raise ApiError(409, f"job_{status}", f"The job ended {status}; it has no result.",
+                       record.get("error"))  # fmt: skip
+    raise ApiError(409, "not_finished", f"The job is {status}; its result is not ready yet.")
+
+
+@router.get("/jobs/{job_id}/result")
+async def get_result(job_id: str, principal: CurrentPrincipal, redis: RedisDep) -> Any:
+    record = _finished(await job_store.load_job(redis, principal, job_id))
+    return record["result"]
+
+
+@router.get("/jobs/{job_id}/artifact")
+async def get_artifact(
+    job_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
+) -> FileResponse:
+    """The converted file of a `convert` job, streamed."""
+    record = _finished(await job_store.load_job(redis, principal, job_id))
+    to = (record.get("params") or {}).get("to")
+    path = settings.data_dir / "artifacts" / f"{job_id}.{to}"
+    if record["operation"] != "convert" or not path.exists():
+        raise ApiError(404, "no_artifact", "This job produced no file to download.")
+    media = "application/vnd.apache.parquet" if to == "parquet" else "text/csv"
+    return FileResponse(path, media_type=media, filename=f"{job_id}.{to}")

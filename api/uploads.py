@@ -1,0 +1,164 @@
+"""Receive a multipart upload straight to storage, counting bytes as they arrive.
+
+The `file` part is written to `<uploads>/<random>.part` while it streams in (never spooled
+elsewhere first) and hashed on the way; past the size cap the request ends with 413 and the
+partial file is removed, so nothing is left on disk. Other parts are small text fields.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import anyio
+from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from api.errors import ApiError
+
+#: Largest text part (e.g. `params`), and most text parts, so fields cannot fill memory.
+MAX_FIELD_BYTES = 64 * 1024
+MAX_FIELDS = 16
+#: Multipart framing allowed beyond the file cap when checking Content-Length up front.
+FRAMING_SLACK = 64 * 1024
+
+
+@dataclass
+class Upload:
+    """What was received: the stored file's server-generated name, its size and hash, the fields."""
+
+    stored: str = ""
+    size: int = 0
+    sha256: str = ""
+    filename: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def too_large(limit: int) -> ApiError:
+    return ApiError(413, "payload_too_large", f"The file is larger than {limit} bytes, the cap.")
+
+
+class _Receiver:
+    """python-multipart callbacks that write the `file` part to disk and keep the rest."""
+
+    def __init__(self, directory: Path, max_bytes: int) -> None:
+        self.directory, self.max_bytes = directory, max_bytes
+        self.upload = Upload()
+        self.partial: Path | None = None
+        self._out: BinaryIO | None = None
+        self._hash = hashlib.sha256()
+        self._headers: dict[str, bytes] = {}
+        self._header_field = self._header_value = b""
+        self._name, self._text = "", bytearray()
+        self.ended = False
+
+    def callbacks(self) -> dict[str, Any]:
+        return {"on_part_begin": self._begin, "on_header_field": self._field,
+                "on_header_value": self._value, "on_header_end": self._header_end,
+                "on_headers_finished": self._headers_done, "on_part_data": self._data,
+                "on_part_end": self._part_end, "on_end": self._end}  # fmt: skip
+
+    def _begin(self) -> None:
+        self._headers, self._name, self._text = {}, "", bytearray()
+
+    def _field(self, data: bytes, start: int, end: int) -> None:
+        self._header_field += data[start:end]
+
+    def _value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def _header_end(self) -> None:
+        self._headers[self._header_field.decode("latin-1").lower()] = self._header_value
+        self._header_field = self._header_value = b""
+
+    def _headers_done(self) -> None:
+        _, options = parse_options_header(self._headers.get("content-disposition", b""))
+        self._name = options.get(b"name", b"").decode("utf-8", "replace")
+        if self._name == "file":
+            if self._out is not None:
+                raise ApiError(422, "validation_error", "Send exactly one `file` part.")
+            self.upload.filename = options.get(b"filename", b"").decode("utf-8", "replace")[:255]
+            self.upload.stored = secrets.token_hex(16)
+            self.partial = self.directory / f"{self.upload.stored}.part"
+            self._out = self.partial.open("xb")
+
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        chunk = data[start:end]
+        if self._name != "file":
+            self._text += chunk
+            if len(self._text) > MAX_FIELD_BYTES:
+                raise ApiError(413, "payload_too_large", f"Field `{self._name}` is too large.")
+            return
+        self.upload.size += len(chunk)
+        if self.upload.size > self.max_bytes:
+            raise too_large(self.max_bytes)
+        self._hash.update(chunk)
+        assert self._out is not None
+        self._out.write(chunk)
+
+    def _part_end(self) -> None:
+        if self._name and self._name != "file":
+            self.upload.fields[self._name] = self._text.decode("utf-8", "replace")
+            if len(self.upload.fields) > MAX_FIELDS:
+                raise ApiError(413, "payload_too_large", f"More than {MAX_FIELDS} form fields.")
+
+    def _end(self) -> None:
+        self.ended = True
+
+    def finish(self) -> Upload:
+        if not self.ended:
+            # A body cut short (no closing boundary) must not become a job on half a file.
+            raise ApiError(
+                400, "bad_request", "The multipart body ended before its closing boundary."
+            )
+        if self._out is None or self.partial is None:
+            raise ApiError(
+                422, "file_required", "Upload the table as a multipart part named `file`."
+            )
+        self._out.close()
+        os.replace(self.partial, self.directory / self.upload.stored)
+        self.upload.sha256 = self._hash.hexdigest()
+        return self.upload
+
+    def discard(self) -> None:
+        if self._out is not None:
+            self._out.close()
+        if self.partial is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.partial.unlink()
+
+
+def boundary_of(request: Request) -> bytes:
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"multipart/form-data" or not options.get(b"boundary"):
+        raise ApiError(415, "unsupported_media_type",
+                       "Send the table as multipart/form-data with a part named `file`.")  # fmt: skip
+    return options[b"boundary"]
+
+
+async def receive_upload(request: Request, directory: Path, max_bytes: int) -> Upload:
+    """Stream the request's multipart body to `directory`; 413 past `max_bytes`."""
+    boundary = boundary_of(request)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes + FRAMING_SLACK:
+        raise too_large(max_bytes)
+    await anyio.Path(directory).mkdir(parents=True, exist_ok=True)
+    receiver = _Receiver(directory, max_bytes)
+    parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+        return receiver.finish()
+    except MultipartParseError as exc:
+        receiver.discard()
+        raise ApiError(400, "bad_request", f"Malformed multipart body: {exc}") from exc
+    except BaseException:
+        receiver.discard()
+        raise

@@ -1,0 +1,200 @@
+"""The jobs API on a real uvicorn process: uploads, caps, idempotency, ownership, listing, expiry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from api.job_records import record_key
+from jobcast.keys import create_key
+from jobcast.settings import Settings
+from tests.conftest import StartApi
+from tests.workers.files.support import JobsClient
+
+CAP = 100_000
+
+
+@pytest.fixture
+def api_url(start_api: StartApi) -> str:
+    _, url = start_api(env={"JOBCAST_UPLOAD_MAX_BYTES": str(CAP)})
+    return url
+
+
+def client_for(url: str, redis_client: redis.Redis, settings: Settings, name: str) -> JobsClient:
+    key, _ = create_key(redis_client, settings.secret("key_secret"), name)
+    return JobsClient(url, key)
+
+
+@pytest.fixture
+def alice(api_url: str, redis_client: redis.Redis, settings: Settings) -> Iterator[JobsClient]:
+    client = client_for(api_url, redis_client, settings, "alice")
+    yield client
+    client.http.close()
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> Path:
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,x\n2,y\n")
+    return path
+
+
+def stored_files(settings: Settings) -> list[Path]:
+    uploads = settings.data_dir / "uploads"
+    return list(uploads.iterdir()) if uploads.exists() else []
+
+
+def test_submit_answers_202_with_the_queued_job_and_its_location(
+    alice: JobsClient, table: Path
+) -> None:
+    response = alice.submit(table)
+
+    assert response.status_code == 202
+    job = response.json()
+    assert response.headers["location"] == f"/jobs/{job['id']}"
+    assert job["status"] == "queued"
+    assert job["operation"] == "profile"
+    assert job["size"] == table.stat().st_size
+    assert "stored" not in job
+    assert "owner" not in job
+
+
+@pytest.mark.parametrize(
+    "size", [CAP + 1, CAP * 3], ids=["just-over-streamed", "far-over-declared"]
+)
+def test_upload_over_the_cap_is_413_and_leaves_nothing_on_disk(
+    alice: JobsClient, settings: Settings, tmp_path: Path, size: int
+) -> None:
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"a\n" + b"1\n" * (size // 2))
+
+    response = alice.submit(big)
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+    assert stored_files(settings) == []
+
+
+def test_server_file_path_is_refused_with_a_hint_to_upload(alice: JobsClient, table: Path) -> None:
+    as_query = alice.http.post("/tasks/process-file/", params={"file_path": "/etc/passwd"})
+    as_json = alice.http.post("/tasks/process-file/", json={"file_path": "/etc/passwd"})
+    with table.open("rb") as f:
+        as_field = alice.http.post("/jobs", files={"file": f}, data={"file_path": "/etc/passwd"})
+
+    for response in (as_query, as_json, as_field):
+        assert response.status_code == 422
+        error = response.json()["error"]
+        assert error["code"] == "upload_required"
+        assert "upload" in error["message"]
+
+
+def test_empty_upload_and_invalid_params_are_422(
+    alice: JobsClient, tmp_path: Path, table: Path
+) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+
+    assert alice.submit(empty).json()["error"]["code"] == "empty_file"
+    bad = alice.submit(table, params=json.dumps({"operation": "explode"}))
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "invalid_params"
+    not_json = alice.submit(table, params="{")
+    assert not_json.json()["error"]["code"] == "invalid_params"
+
+
+def test_same_idempotency_key_returns_the_same_job_and_a_different_body_is_422(
+    alice: JobsClient, table: Path, tmp_path: Path, settings: Settings
+) -> None:
+    first = alice.submit(table, **{"Idempotency-Key": "k1"})
+    again = alice.submit(table, **{"Idempotency-Key": "k1"})
+    other = tmp_path / "other.csv"
+    other.write_text("a\n9\n")
+    conflict = alice.submit(other, **{"Idempotency-Key": "k1"})
+
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"]
+    assert conflict.status_code == 422
+    assert conflict.json()["error"]["code"] == "idempotency_key_reused"
+    assert len(stored_files(settings)) == 1
+
+
+def test_another_principals_job_is_404_and_an_expired_one_410(
+    alice: JobsClient, api_url: str, table: Path, redis_client: redis.Redis, settings: Settings
+) -> None:
+    job_id = alice.submit_ok(table)
+    bob = client_for(api_url, redis_client, settings, "bob")
+
+    assert bob.http.get(f"/jobs/{job_id}").status_code == 404
+    assert bob.http.delete(f"/jobs/{job_id}").status_code == 404
+    assert alice.http.get("/jobs/j_unknown").status_code == 404
+
+    redis_client.delete(record_key(job_id))  # what the retention TTL does
+    gone = alice.http.get(f"/jobs/{job_id}")
+    assert gone.status_code == 410
+    assert gone.json()["error"]["code"] == "expired"
+    assert bob.http.get(f"/jobs/{job_id}").status_code == 404
+
+
+def test_listing_pages_through_my_jobs_newest_first_and_filters_by_status(
+    alice: JobsClient, api_url: str, table: Path, redis_client: redis.Redis, settings: Settings
+) -> None:
+    ids = [alice.submit_ok(table) for _ in range(5)]
+    client_for(api_url, redis_client, settings, "bob").submit_ok(table)
+    alice.http.delete(f"/jobs/{ids[1]}")
+
+    seen, cursor = [], None
+    while True:
+        page = alice.http.get(
+            "/jobs", params={"limit": 2, **({"cursor": cursor} if cursor else {})}
+        ).json()
+        seen += [j["id"] for j in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    cancelled = alice.http.get("/jobs", params={"status": "cancelled"}).json()["items"]
+
+    assert seen == ids[::-1]
+    assert [j["id"] for j in cancelled] == [ids[1]]
+    assert alice.http.get("/jobs", params={"status": "nope"}).status_code == 422
+
+
+def test_seed_routes_are_aliases(alice: JobsClient, table: Path) -> None:
+    with table.open("rb") as f:
+        created = alice.http.post("/tasks/process-file/", files={"file": f})
+    job_id = created.json()["id"]
+
+    fetched = alice.http.get(f"/tasks/{job_id}")
+
+    assert created.status_code == 202
+    assert fetched.status_code == 200
+    assert fetched.json()["status"] == "queued"
+    assert fetched.json()["result"] is None
+
+
+def test_result_of_an_unfinished_job_is_409_and_no_key_is_401(
+    alice: JobsClient, api_url: str, table: Path
+) -> None:
+    job_id = alice.submit_ok(table)
+
+    assert alice.http.get(f"/jobs/{job_id}/result").json()["error"]["code"] == "not_finished"
+    assert httpx.get(f"{api_url}/jobs/{job_id}").status_code == 401
+
+
+def test_malformed_multipart_is_400_and_non_multipart_is_415(
+    alice: JobsClient, settings: Settings
+) -> None:
+    broken = alice.http.post(
+        "/jobs",
+        content=b'--xyz\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n--nope',
+        headers={"Content-Type": "multipart/form-data; boundary=xyz"},
+    )
+    plain = alice.http.post("/jobs", content=b"a,b\n1,2\n", headers={"Content-Type": "text/csv"})
+
+    assert broken.status_code == 400
+    assert plain.status_code == 415
+    assert plain.json()["error"]["code"] == "unsupported_media_type"
+    assert stored_files(settings) == []

@@ -1,0 +1,123 @@
+"""Generated tables for file-job tests, and helpers to drive jobs through a real api and worker."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import redis
+
+from api.job_records import TERMINAL, job_channel
+from realtime.events import read_since
+
+
+def mixed_frame(rows: int, seed: int = 1) -> pd.DataFrame:
+    """Numeric, string, datetime and boolean columns, with missing values."""
+    rng = np.random.default_rng(seed)
+    floats = rng.normal(50, 12, rows)
+    floats[rng.random(rows) < 0.1] = np.nan
+    return pd.DataFrame({
+        "qty": rng.integers(-500, 500, rows),
+        "price": floats,
+        "fruit": rng.choice(["apple", "banana", "cherry", "date"], rows, p=[0.4, 0.3, 0.2, 0.1]),
+        "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**7, rows), unit="s"),
+        "flag": rng.random(rows) < 0.3,
+    })  # fmt: skip
+
+
+def write_csv(path: Path, rows: int, seed: int = 1) -> Path:
+    mixed_frame(rows, seed).to_csv(path, index=False)
+    return path
+
+
+def events(client: redis.Redis, job_id: str) -> list[dict[str, Any]]:
+    return read_since(client, job_channel(job_id), "0-0")
+
+
+def terminal_events(client: redis.Redis, job_id: str) -> list[dict[str, Any]]:
+    return [e for e in events(client, job_id) if e["data"].get("status") in TERMINAL]
+
+
+def await_event(
+    client: redis.Redis, job_id: str, predicate: Any, timeout: float = 60
+) -> dict[str, Any]:
+    """Block on the job's event stream until an event satisfies `predicate`."""
+    deadline, seen = time.monotonic() + timeout, "0-0"
+    stream = f"jobcast:stream:{job_channel(job_id)}"
+    while time.monotonic() < deadline:
+        for event in read_since(client, job_channel(job_id), seen):
+            seen = event["seq"]
+            if predicate(event):
+                return event
+        client.xread({stream: seen}, block=500, count=100)
+    raise AssertionError(f"no matching event for {job_id} in {timeout}s: {events(client, job_id)}")
+
+
+def await_terminal(client: redis.Redis, job_id: str, timeout: float = 60) -> dict[str, Any]:
+    return await_event(client, job_id, lambda e: e["data"].get("status") in TERMINAL, timeout)
+
+
+class JobsClient:
+    """A principal talking to a real api process."""
+
+    def __init__(self, base_url: str, key: str) -> None:
+        self.http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"},
+                                 timeout=60)  # fmt: skip
+
+    def submit(self, path: Path, params: str | None = None, **headers: str) -> httpx.Response:
+        data = {"params": params} if params is not None else {}
+        with path.open("rb") as f:
+            return self.http.post(
+                "/jobs", files={"file": (path.name, f)}, data=data, headers=headers
+            )
+
+    def submit_ok(self, path: Path, params: str | None = None) -> str:
+        response = self.submit(path, params)
+        assert response.status_code == 202, response.text
+        return str(response.json()["id"])
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        response = self.http.get(f"/jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def result(self, job_id: str) -> Any:
+        response = self.http.get(f"/jobs/{job_id}/result")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def write_large_csv(path: Path, target_bytes: int, seed: int = 0) -> Path:
+    """A CSV of about `target_bytes` (mixed numeric, string and datetime columns), written fast."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    rng = np.random.default_rng(seed)
+    rows, written, first = 100_000, 0, True
+    cities = np.array([f"city{i}" for i in range(300)])
+    with path.open("wb") as out:
+        while written < target_bytes:
+            table = pa.table({
+                "id": np.arange(written, written + rows),
+                "amount": np.round(rng.normal(100, 30, rows), 2),
+                "qty": rng.integers(0, 1000, rows),
+                "city": rng.choice(cities, rows),
+                "ts": np.datetime64("2024-01-01T00:00:00")
+                + rng.integers(0, 10**8, rows).astype("timedelta64[s]"),
+            })  # fmt: skip
+            sink = pa.BufferOutputStream()
+            pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=first))
+            chunk = sink.getvalue()
+            out.write(chunk)
+            written, first = written + chunk.size, False
+    return path
+
+
+def comparable(result: dict[str, Any]) -> dict[str, Any]:
+    """A result without what legitimately differs between two runs (timings, memory)."""
+    varying = ("duration_seconds", "cpu_seconds", "peak_rss_bytes")
+    return {k: v for k, v in result.items() if k not in varying}

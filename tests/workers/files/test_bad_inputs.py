@@ -1,0 +1,110 @@
+"""Every bad input ends in a specific error code, never a hang or a crash."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from api.job_params import JobParams
+from workers.files.errors import FileJobError
+from workers.files.runner import Hooks, JobLimits, run_job
+
+LIMITS = JobLimits(memory_budget=64 << 20, batch_bytes=64 << 10, max_decompressed=8 << 20,
+                   max_columns=2000, max_groups=100, distinct_limit=1000)  # fmt: skip
+
+
+def failure_code(path: Path, params: JobParams | None = None) -> str:
+    with pytest.raises(FileJobError) as failure:
+        run_job(path, params or JobParams(), LIMITS, Hooks(), path.with_suffix(".out"))
+    assert failure.value.message
+    return failure.value.code
+
+
+def write(tmp_path: Path, name: str, content: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+def test_empty_file_fails_as_empty(tmp_path: Path) -> None:
+    assert failure_code(write(tmp_path, "e.csv", b"")) == "empty_file"
+    assert failure_code(write(tmp_path, "blank.csv", b"\n\n  \n")) == "empty_file"
+
+
+def test_header_only_fails_as_no_rows(tmp_path: Path) -> None:
+    assert failure_code(write(tmp_path, "h.csv", b"a,b,c\n")) == "no_rows"
+
+
+def test_ragged_rows_fail_as_ragged(tmp_path: Path) -> None:
+    body = b"a,b,c\n" + b"1,2,3\n" * 50 + b"1,2\n"
+    assert failure_code(write(tmp_path, "r.csv", body)) == "ragged_rows"
+
+
+def test_binary_garbage_fails_as_unrecognized(tmp_path: Path) -> None:
+    garbage = bytes(range(256)) * 100
+    assert failure_code(write(tmp_path, "g.bin", garbage)) == "unrecognized_format"
+
+
+def test_latin1_text_fails_as_invalid_encoding(tmp_path: Path) -> None:
+    early = "name,city\nJosé,Zürich\n".encode("latin-1")
+    assert failure_code(write(tmp_path, "l.csv", early)) == "invalid_encoding"
+    late = b"name,n\n" + b"abc,1\n" * 30_000 + "Zoë,2\n".encode("latin-1")
+    assert failure_code(write(tmp_path, "late.csv", late)) == "invalid_encoding"
+
+
+def test_ten_thousand_columns_fail_as_too_many_columns(tmp_path: Path) -> None:
+    header = ",".join(f"c{i}" for i in range(10_000))
+    row = ",".join("1" for _ in range(10_000))
+    assert (
+        failure_code(write(tmp_path, "w.csv", f"{header}\n{row}\n".encode())) == "too_many_columns"
+    )
+
+
+def test_gzip_bomb_stops_at_the_decompressed_cap(tmp_path: Path) -> None:
+    # 64 MiB of a repeated row compresses to ~64 KiB; the cap is 8 MiB.
+    bomb = gzip.compress(b"a,b\n" + b"1,2\n" * (16 << 20), compresslevel=9)
+    assert len(bomb) < 200_000
+    assert failure_code(write(tmp_path, "bomb.csv.gz", bomb)) == "decompressed_too_large"
+
+
+def test_parquet_with_garbage_for_data_fails_as_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"x": list(range(10_000)), "s": ["v"] * 10_000}), path)
+    content = bytearray(path.read_bytes())
+    content[100:2000] = b"\xff" * 1900  # the column chunks, keeping the footer intact
+    path.write_bytes(bytes(content))
+    assert failure_code(path) == "corrupt_parquet"
+
+
+def test_parquet_whose_footer_describes_other_data_fails_as_corrupt(tmp_path: Path) -> None:
+    # Footer of a 3-column string file glued to the data pages of a 1-column int file.
+    ints, strings = tmp_path / "i.parquet", tmp_path / "s.parquet"
+    pq.write_table(pa.table({"x": list(range(5000))}), ints)
+    pq.write_table(pa.table({c: ["text"] * 5000 for c in "abc"}), strings)
+    a, b = ints.read_bytes(), strings.read_bytes()
+    footer_len = int.from_bytes(b[-8:-4], "little")
+    liar = write(tmp_path, "liar.parquet", a[: len(a) - 8] + b[-8 - footer_len :])
+    assert failure_code(liar) == "corrupt_parquet"
+
+
+def test_truncated_parquet_fails_as_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"x": list(range(1000))}), path)
+    liar = write(tmp_path, "cut.parquet", path.read_bytes()[:-20])
+    assert failure_code(liar) == "corrupt_parquet"
+
+
+def test_aggregate_on_a_missing_column_fails_as_unknown_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", b"k,v\na,1\nb,2\n")
+    params = JobParams(operation="aggregate", group_by=["nope"], metrics={"v": ["sum"]})
+    assert failure_code(path, params) == "unknown_column"
+
+
+def test_a_metric_that_does_not_apply_to_its_column_fails_as_unsupported(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", b"k,v\na,x\nb,y\n")
+    params = JobParams(operation="aggregate", group_by=["k"], metrics={"v": ["mean"]})
+    assert failure_code(path, params) == "unsupported_metric"

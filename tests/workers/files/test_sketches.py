@@ -1,0 +1,72 @@
+"""The bounded summaries: deterministic hashes, distinct estimates, value counts, samples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from workers.files.sketches import (
+    DistinctSketch,
+    QuantileStore,
+    ValueCounts,
+    hash_values,
+    sorted_quantiles,
+)
+
+
+def test_hashes_are_stable_and_tell_values_apart() -> None:
+    strings = pa.array(["a", "b", "", "ab", "ba", None, "a"])
+    hashed = hash_values(strings)
+
+    assert len(hashed) == 6  # nulls dropped
+    assert hashed[0] == hashed[5]
+    assert len(set(hashed.tolist())) == 5
+    assert hash_values(pa.array([1, 2, 3])).tolist() == hash_values(pa.array([1, 2, 3])).tolist()
+
+
+def test_distinct_estimate_is_within_a_few_percent() -> None:
+    sketch = DistinctSketch()
+    for start in range(0, 300_000, 50_000):
+        sketch.update(hash_values(pa.array([f"v{i}" for i in range(start, start + 50_000)])))
+        sketch.update(hash_values(pa.array([f"v{i}" for i in range(start, start + 1000)])))
+
+    assert sketch.estimate() == pytest.approx(300_000, rel=0.06)
+
+
+def test_value_counts_are_exact_below_the_limit_and_flagged_above() -> None:
+    counts = ValueCounts(limit=5)
+    counts.update(pa.array(["x", "x", "y", None]))
+    counts.update(pa.array(["y", "y", "z"]))
+    assert counts.exact
+    assert counts.top(2) == [("y", 3), ("x", 2)]
+    assert counts.distinct() == 3
+
+    counts.update(pa.array([f"u{i}" for i in range(10)] + ["y"] * 10))
+
+    assert not counts.exact
+    assert counts.top(1) == [("y", 13)]
+    assert counts.seen_at_overflow is not None
+
+
+def test_quantile_store_switches_to_a_fixed_size_reproducible_sample() -> None:
+    def run() -> QuantileStore:
+        store = QuantileStore(max_values=100_000)
+        rng = np.random.default_rng(0)
+        for _ in range(6):
+            store.update(rng.uniform(0, 1, 50_000))
+        return store
+
+    first, second = run(), run()
+
+    assert not first.exact
+    values = first.values()
+    assert len(values) == 100_000
+    assert values.tolist() == second.values().tolist()
+    assert sorted_quantiles(values, (0.5,))[0] == pytest.approx(0.5, abs=0.01)
+
+
+def test_sorted_quantiles_interpolate_like_numpy() -> None:
+    values = np.sort(np.random.default_rng(1).normal(size=1001))
+    qs = (0.25, 0.5, 0.75)
+    assert sorted_quantiles(values, qs) == pytest.approx(np.quantile(values, qs).tolist())

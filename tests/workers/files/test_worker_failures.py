@@ -1,0 +1,156 @@
+"""Cancel, worker death and bad files, through a real api and real Celery worker processes."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+from pathlib import Path
+
+import psutil
+import pytest
+import redis
+from celery import Celery
+
+import celeryconfig
+from api.job_records import record_key
+from jobcast.settings import Settings
+from tests.conftest import StartWorker
+from tests.workers.files.support import (
+    JobsClient,
+    await_event,
+    await_terminal,
+    comparable,
+    events,
+    terminal_events,
+    write_large_csv,
+)
+
+#: Small batches and a progress event per batch: a 30 MB file takes a few hundred batches.
+SLOW_WORKER = {"JOBCAST_JOB_BATCH_BYTES": "65536", "JOBCAST_JOB_PROGRESS_INTERVAL": "0.001"}
+
+
+def is_progress_past(rows: int):  # type: ignore[no-untyped-def]
+    return lambda e: e["type"] == "job.progress" and e["data"].get("rows", 0) >= rows
+
+
+def test_cancelled_running_job_stops_at_the_next_batch(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    start_worker(queues="files", env=SLOW_WORKER)
+    job_id = jobs.submit_ok(write_large_csv(tmp_path / "big.csv", 30 << 20))
+    await_event(redis_client, job_id, is_progress_past(10_000))
+
+    response = jobs.http.delete(f"/jobs/{job_id}")
+
+    assert response.status_code == 202
+    assert response.json()["status"] in ("cancelling", "cancelled")
+    final = await_terminal(redis_client, job_id)
+    assert final["type"] == "job.cancelled"
+    # Rows done when the cancel landed: the last progress event before `cancelling`.
+    history = events(redis_client, job_id)
+    asked = next(i for i, e in enumerate(history) if e["data"].get("status") == "cancelling")
+    rows = [e["data"]["rows"] for e in history[:asked] if e["type"] == "job.progress"]
+    one_batch = max(b - a for a, b in itertools.pairwise(rows))
+    assert final["data"]["rows"] - rows[-1] <= 2 * one_batch
+    assert jobs.job(job_id)["status"] == "cancelled"
+    assert jobs.http.get(f"/jobs/{job_id}/result").json()["error"]["code"] == "job_cancelled"
+
+
+def test_queued_job_cancelled_before_a_worker_is_free_never_runs(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    path = tmp_path / "small.csv"
+    path.write_text("a,b\n1,2\n3,4\n")
+    job_id = jobs.submit_ok(path)
+
+    response = jobs.http.delete(f"/jobs/{job_id}")
+    assert response.json()["status"] == "cancelled"
+    start_worker(queues="files")
+
+    client = Celery("test-client")
+    client.config_from_object(celeryconfig.config_for(settings))
+    assert client.AsyncResult(job_id).get(timeout=30) == "cancelled"
+    assert [e["type"] for e in events(redis_client, job_id)] == ["job.queued", "job.cancelled"]
+    assert list((settings.data_dir / "uploads").iterdir()) == []
+
+
+def test_worker_killed_mid_job_redelivers_and_finishes_once_with_the_same_result(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    worker = start_worker(queues="files", env=SLOW_WORKER)
+    path = write_large_csv(tmp_path / "big.csv", 12 << 20)
+    job_id = jobs.submit_ok(path)
+    await_event(redis_client, job_id, is_progress_past(20_000))
+
+    (pool,) = psutil.Process(worker.popen.pid).children()
+    pool.send_signal(signal.SIGKILL)
+
+    final = await_terminal(redis_client, job_id, timeout=90)
+    assert final["type"] == "job.succeeded"
+    assert len(terminal_events(redis_client, job_id)) == 1
+    assert jobs.job(job_id)["attempt"] == 2
+    undisturbed = jobs.submit_ok(path)
+    await_terminal(redis_client, undisturbed, timeout=90)
+    assert comparable(jobs.result(job_id)) == comparable(jobs.result(undisturbed))
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"a,b,c\n" + b"1,2,3\n" * 10 + b"1,2\n", "ragged_rows"),
+        (b"a,b\n", "no_rows"),
+        (bytes(range(256)) * 64, "unrecognized_format"),
+        ("x,y\nJosé,1\n".encode("latin-1"), "invalid_encoding"),
+    ],
+    ids=["ragged", "header-only", "binary", "latin-1"],
+)
+def test_bad_file_ends_failed_with_its_code(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,
+    content: bytes, code: str,
+) -> None:  # fmt: skip
+    start_worker(queues="files")
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+
+    job_id = jobs.submit_ok(path)
+
+    final = await_terminal(redis_client, job_id)
+    assert final["type"] == "job.failed"
+    assert jobs.job(job_id)["error"]["code"] == code
+
+
+def test_storage_hiccup_is_retried_with_backoff_and_then_succeeds(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2\n3,4\n")
+    job_id = jobs.submit_ok(path)
+    stored = settings.data_dir / "uploads" / redis_client.hget(record_key(job_id), "stored")
+    aside = stored.rename(tmp_path / "aside.csv")
+    stored.mkdir()  # reading it now fails with an OSError, as an unmounted volume would
+
+    start_worker(queues="files")
+    retrying = await_event(redis_client, job_id, lambda e: e["data"].get("status") == "retrying")
+    stored.rmdir()
+    aside.rename(stored)
+
+    assert retrying["data"]["error"]["code"] == "transient_error"
+    assert retrying["data"]["retry_in"] > 0
+    assert await_terminal(redis_client, job_id)["type"] == "job.succeeded"
+    assert jobs.job(job_id)["attempt"] == 2
+    assert jobs.result(job_id)["rows"] == 2
+
+
+def test_job_past_its_soft_time_limit_fails_as_time_limit(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    limits = {"JOBCAST_JOB_SOFT_TIME_LIMIT": "1", "JOBCAST_JOB_TIME_LIMIT": "20"}
+    start_worker(queues="files", env={**SLOW_WORKER, **limits})
+    job_id = jobs.submit_ok(write_large_csv(tmp_path / "big.csv", 30 << 20))
+
+    final = await_terminal(redis_client, job_id, timeout=30)
+
+    assert final["type"] == "job.failed"
+    assert final["data"]["error"]["code"] == "time_limit"

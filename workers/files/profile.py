@@ -1,0 +1,222 @@
+"""Profile a table batch by batch: a superset of `pandas.DataFrame.describe(include="all")`.
+
+Each column keeps a small state that is updated with every record batch and turned into its
+summary at the end; nothing holds the whole table. Counts, mean, std (ddof=1, as pandas), min
+and max are exact. Quantiles are exact (linear interpolation, as pandas) while the column's
+values fit its share of the memory budget, then come from a sample (see `sketches`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from workers.files.sketches import (
+    DistinctSketch,
+    F64Array,
+    QuantileStore,
+    ValueCounts,
+    hash_values,
+    is_text,
+    sorted_quantiles,
+)
+
+#: Most frequent values reported per column.
+TOP_VALUES = 10
+#: Bins of each numeric or datetime column's histogram.
+HISTOGRAM_BINS = 20
+QUANTILES = (0.25, 0.5, 0.75)
+
+
+def column_kind(type_: pa.DataType) -> str:
+    if pa.types.is_boolean(type_):
+        return "boolean"
+    if pa.types.is_integer(type_):
+        return "integer"
+    if pa.types.is_floating(type_) or pa.types.is_decimal(type_):
+        return "float"
+    if pa.types.is_timestamp(type_) or pa.types.is_date(type_):
+        return "datetime"
+    if is_text(type_) or pa.types.is_dictionary(type_) or pa.types.is_null(type_):
+        return "string"
+    # Nested values (JSON objects and arrays) and rarer types: counted, not summarised.
+    return "other"
+
+
+class ColumnProfile:
+    """The running summary of one column."""
+
+    def __init__(
+        self, name: str, type_: pa.DataType, distinct_limit: int, quantile_values: int
+    ) -> None:
+        self.name, self.kind = name, column_kind(type_)
+        self.count = self.nulls = 0
+        self.numeric = self.kind in ("integer", "float", "datetime")
+        self.counts = ValueCounts(distinct_limit, track_after_overflow=not self.numeric)
+        self.distinct = DistinctSketch()
+        self.mean = self.m2 = 0.0
+        self.min: Any = None
+        self.max: Any = None
+        self.store = QuantileStore(quantile_values)
+
+    def update(self, values: pa.Array) -> None:
+        values = _comparable(values)
+        present = values.drop_null()
+        self.nulls += len(values) - len(present)
+        if len(present) == 0:
+            return
+        if self.kind != "other":
+            self._update_counts(present)
+        if self.numeric:
+            self._update_moments(present)
+        self.count += len(present)
+
+    def _update_counts(self, present: pa.Array) -> None:
+        if not self.counts.exact:
+            self.distinct.update(hash_values(present))
+            self.counts.update(present)
+            return
+        self.counts.update(present)
+        if self.counts.seen_at_overflow is not None:
+            # Just overflowed: seed the estimate with every distinct value seen so far.
+            self.distinct.update(hash_values(self.counts.seen_at_overflow))
+            self.counts.seen_at_overflow = None
+
+    def _update_moments(self, present: pa.Array) -> None:
+        bounds = pc.min_max(present)
+        low, high = bounds["min"].as_py(), bounds["max"].as_py()
+        self.min = low if self.min is None else min(self.min, low)
+        self.max = high if self.max is None else max(self.max, high)
+        array: F64Array = np.asarray(present.to_numpy(zero_copy_only=False), dtype=np.float64)
+        mean = float(array.mean())
+        # Squared in place; not np.dot, whose BLAS threads would fight the read-ahead thread.
+        deviations = array - mean
+        m2 = float(np.square(deviations, out=deviations).sum())
+        self._merge_moments(len(array), mean, m2)
+        self.store.update(array)
+
+    def _merge_moments(self, n_b: int, mean_b: float, m2_b: float) -> None:
+        # Chan et al.'s pairwise update: merge a batch's mean and M2 into the running ones.
+        n_a, total = self.count, self.count + n_b
+        delta = mean_b - self.mean
+        self.mean += delta * n_b / total
+        self.m2 += m2_b + delta * delta * n_a * n_b / total
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "type": self.kind,
+            "count": self.count,
+            "nulls": self.nulls,
+        }
+        out.update(self._distinct_summary())
+        if self.numeric and self.count:
+            out.update(self._numeric_summary())
+        return out
+
+    def _distinct_summary(self) -> dict[str, Any]:
+        exact = self.counts.exact
+        top = [
+            {"value": _jsonable(v, self.kind), "count": c} for v, c in self.counts.top(TOP_VALUES)
+        ]
+        return {
+            "distinct": self.counts.distinct() if exact else self.distinct.estimate(),
+            "distinct_exact": exact,
+            "top": top if self.counts.tracking else None,
+            "top_exact": exact,
+            "freq": top[0]["count"] if top else None,
+        }
+
+    def _numeric_summary(self) -> dict[str, Any]:
+        values = self.store.values()
+        quantiles = sorted_quantiles(values, QUANTILES) if len(values) else [None] * 3
+        std = float(np.sqrt(self.m2 / (self.count - 1))) if self.count > 1 else None
+        out = {
+            "mean": self._render(self.mean),
+            "std": std if self.kind != "datetime" else None,
+            "min": self._render(self.min),
+            "25%": self._render(quantiles[0]),
+            "50%": self._render(quantiles[1]),
+            "75%": self._render(quantiles[2]),
+            "max": self._render(self.max),
+            "quantiles_exact": self.store.exact,
+            "histogram": self._histogram(values),
+        }
+        return out
+
+    def _histogram(self, values: F64Array) -> dict[str, Any]:
+        low, high = float(self.min), float(self.max)
+        edges = np.linspace(low, high, HISTOGRAM_BINS + 1) if high > low else np.array([low, low])
+        # `values` is sorted: bin counts are differences of insertion points (the last bin
+        # includes its right edge, as in numpy.histogram).
+        inner = np.searchsorted(values, edges[1:-1], side="left")
+        counts = np.diff(np.concatenate([[0], inner, [len(values)]]))
+        if not self.store.exact and len(values):
+            counts = np.rint(counts * (self.count / len(values))).astype(np.int64)
+        return {
+            "edges": [self._render(e) for e in edges],
+            "counts": [int(c) for c in counts],
+            "exact": self.store.exact,
+        }
+
+    def _render(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if self.kind == "datetime":
+            return _iso(round(float(value)))
+        if self.kind == "integer" and isinstance(value, int):
+            return value
+        return float(value)
+
+
+def _comparable(values: pa.Array) -> pa.Array:
+    """Datetimes as int64 nanoseconds, so they sum and sort like numbers."""
+    if pa.types.is_date(values.type):
+        values = values.cast(pa.timestamp("ns"))
+    if pa.types.is_timestamp(values.type):
+        return values.cast(pa.timestamp("ns")).cast(pa.int64())
+    if pa.types.is_decimal(values.type):
+        return values.cast(pa.float64())
+    if pa.types.is_dictionary(values.type):
+        return values.cast(values.type.value_type)
+    return values
+
+
+def _iso(nanoseconds: int) -> str:
+    seconds, ns = divmod(nanoseconds, 1_000_000_000)
+    stamp = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=seconds, microseconds=ns // 1000)
+    return stamp.isoformat()
+
+
+def _jsonable(value: Any, kind: str) -> Any:
+    if kind == "datetime" and isinstance(value, int):
+        return _iso(value)
+    if isinstance(value, float | int | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+class TableProfile:
+    """Running profile of a whole table: one ColumnProfile per column."""
+
+    def __init__(self, schema: pa.Schema, distinct_limit: int, quantile_budget_bytes: int) -> None:
+        numeric = sum(column_kind(f.type) in ("integer", "float", "datetime") for f in schema)
+        per_column = quantile_budget_bytes // 8 // max(1, numeric)
+        self.columns = [ColumnProfile(f.name, f.type, distinct_limit, per_column) for f in schema]
+        self.rows = 0
+
+    def update(self, batch: pa.RecordBatch) -> None:
+        for column, values in zip(self.columns, batch.columns, strict=True):
+            column.update(values)
+        self.rows += batch.num_rows
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "columns": len(self.columns),
+            "profile": [c.summary() for c in self.columns],
+        }

@@ -1,0 +1,266 @@
+"""Mergeable per-column summaries that stay within a fixed memory size.
+
+- `ValueCounts`: exact value -> count while a column has at most `limit` distinct values; past
+  that it keeps the `limit` most frequent seen so far and its counts become approximate.
+- `DistinctSketch`: k-minimum-values estimate of the distinct count (relative standard error
+  about 1/sqrt(K) = 1.6 %), used once `ValueCounts` is no longer exact.
+- `QuantileStore`: every value while they fit in the budget (exact quantiles, as pandas), then
+  a uniform random sample of SAMPLE_SIZE values. By the Dvoretzky-Kiefer-Wolfowitz inequality,
+  a quantile from the sample is off by at most 1 % in rank with probability above 1 - 1e-8.
+  The sample is drawn with a fixed seed, so a rerun on the same file gives the same answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Hashes kept by the distinct-count sketch.
+KMV_SIZE = 4096
+#: Values kept per column once exact quantiles no longer fit the budget.
+SAMPLE_SIZE = 100_000
+#: Once value counts are approximate, every this-many-th value of a batch is counted.
+OVERFLOW_SAMPLE_STRIDE = 8
+#: Seed of the quantile sample: reruns on the same file give the same result.
+SAMPLE_SEED = 20261128
+_U64 = np.uint64
+_WEIGHTS = np.random.default_rng(7).integers(1, 2**63, size=1024, dtype=np.uint64) | _U64(1)
+
+U64Array = npt.NDArray[np.uint64]
+F64Array = npt.NDArray[np.float64]
+
+
+def _mix(h: U64Array) -> U64Array:
+    """splitmix64 finaliser: spreads any input bits over all 64 output bits."""
+    h = h ^ (h >> _U64(30))
+    h = h * _U64(0xBF58476D1CE4E5B9)
+    h = h ^ (h >> _U64(27))
+    h = h * _U64(0x94D049BB133111EB)
+    return h ^ (h >> _U64(31))
+
+
+def hash_values(values: pa.Array) -> U64Array:
+    """A deterministic 64-bit hash of each non-null value (same on every run and process)."""
+    values = values.drop_null()
+    if is_text(values.type):
+        return _hash_strings(values.cast(pa.large_binary()))
+    if pa.types.is_boolean(values.type) or pa.types.is_integer(values.type):
+        number = values.cast(pa.int64())
+    else:
+        number = values.cast(pa.float64())
+    raw = np.asarray(number.to_numpy(zero_copy_only=False)).view(np.uint64)
+    with np.errstate(over="ignore"):
+        return _mix(raw.copy())
+
+
+def is_text(type_: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(type_) or pa.types.is_large_string(type_)
+        or pa.types.is_binary(type_) or pa.types.is_large_binary(type_)
+    )  # fmt: skip
+
+
+def _hash_strings(values: pa.LargeBinaryArray) -> U64Array:
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[
+        values.offset : values.offset + len(values) + 1
+    ]
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
+    start, end = int(offsets[0]), int(offsets[-1])
+    lengths = np.diff(offsets)
+    positions = np.arange(end - start, dtype=np.int64) - np.repeat(offsets[:-1] - start, lengths)
+    with np.errstate(over="ignore"):
+        weighted = (data[start:end].astype(np.uint64) + _U64(1)) * _WEIGHTS[
+            positions % len(_WEIGHTS)
+        ]
+        sums = np.zeros(len(values), dtype=np.uint64)
+        nonempty = lengths > 0
+        if weighted.size:
+            sums[nonempty] = np.add.reduceat(weighted, (offsets[:-1] - start)[nonempty])
+        return _mix(sums + lengths.astype(np.uint64))
+
+
+class DistinctSketch:
+    """K-minimum-values estimate of how many distinct values were seen."""
+
+    def __init__(self) -> None:
+        self.mins: U64Array = np.empty(0, dtype=np.uint64)
+
+    def update(self, hashes: U64Array) -> None:
+        if len(self.mins) == KMV_SIZE:
+            # Only hashes below the current k-th smallest can change the sketch.
+            hashes = hashes[hashes < self.mins[-1]]
+        merged = np.unique(np.concatenate([self.mins, hashes]))
+        self.mins = merged[:KMV_SIZE]
+
+    def estimate(self) -> int:
+        if len(self.mins) < KMV_SIZE:
+            return len(self.mins)
+        fraction = (float(self.mins[-1]) + 1.0) / 2.0**64
+        return round((KMV_SIZE - 1) / fraction)
+
+
+class ValueCounts:
+    """Value frequencies: exact up to `limit` distinct values, the most frequent ones after.
+
+    With `track_after_overflow=False` counting stops at the bound: for numbers with that many
+    distinct values the most frequent ones say little (pandas reports none), and counting them
+    would cost more than the rest of the profile.
+    """
+
+    def __init__(self, limit: int, track_after_overflow: bool = True) -> None:
+        self.limit, self.track_after_overflow = limit, track_after_overflow
+        self.exact = True
+        # While exact: a dict (merging a few hundred values per batch in Python is far cheaper
+        # than an Arrow group-by); after overflow: a table of the most frequent values.
+        self.counts: dict[Any, int] = {}
+        self.table: pa.Table | None = None
+        #: The values counted before the bound was crossed (for seeding a distinct estimate).
+        self.seen_at_overflow: pa.Array | None = None
+
+    @property
+    def tracking(self) -> bool:
+        return self.exact or self.track_after_overflow
+
+    def update(self, values: pa.Array) -> None:
+        if not self.tracking:
+            return
+        values = values.drop_null()
+        if self.exact:
+            self._update_exact(values)
+        else:
+            self._update_table(values)
+
+    def _update_exact(self, values: pa.Array) -> None:
+        counts = pc.value_counts(values).flatten()
+        if len(counts[0]) <= self.limit:
+            for value, count in zip(counts[0].to_pylist(), counts[1].to_pylist(), strict=True):
+                self.counts[value] = self.counts.get(value, 0) + count
+            if len(self.counts) <= self.limit:
+                return
+        self._overflow(values.type, pa.table({"value": counts[0], "count": counts[1]}))
+
+    def _overflow(self, type_: pa.DataType, batch: pa.Table) -> None:
+        self.exact = False
+        before = pa.table({
+            "value": pa.array(list(self.counts), type=type_),
+            "count": pa.array(list(self.counts.values()), type=pa.int64()),
+        })  # fmt: skip
+        self.counts = {}
+        self.seen_at_overflow = pa.concat_arrays(
+            [before["value"].combine_chunks(), batch["value"].combine_chunks()]
+        )
+        if self.track_after_overflow:
+            self.table = self._merge(before, batch)
+
+    def _update_table(self, values: pa.Array) -> None:
+        scale = 1
+        if len(values) > OVERFLOW_SAMPLE_STRIDE * self.limit:
+            # Past the exact bound only heavy hitters matter: count every k-th value, scale up.
+            scale = OVERFLOW_SAMPLE_STRIDE
+            values = values.take(np.arange(0, len(values), scale))
+        counts = pc.value_counts(values).flatten()
+        batch = pa.table({"value": counts[0], "count": pc.multiply(counts[1], scale)})
+        assert self.table is not None
+        self.table = self._merge(self.table, _top(batch, self.limit))
+
+    def _merge(self, a: pa.Table, b: pa.Table) -> pa.Table:
+        merged = (
+            pa.concat_tables([a, b.cast(a.schema)]).group_by("value").aggregate([("count", "sum")])
+        )
+        return _top(merged.rename_columns(["value", "count"]), self.limit)
+
+    def distinct(self) -> int:
+        return len(self.counts)
+
+    def top(self, n: int) -> list[tuple[Any, int]]:
+        if self.exact:
+            return sorted(self.counts.items(), key=lambda vc: (-vc[1], vc[0]))[:n]
+        if self.table is None or self.table.num_rows == 0:
+            return []
+        best = _top(self.table, n)
+        return list(zip(best["value"].to_pylist(), best["count"].to_pylist(), strict=True))
+
+
+def _top(table: pa.Table, n: int) -> pa.Table:
+    # A full sort, ties ordered by value: which values survive must not depend on hashing
+    # order, or two runs on the same file could disagree (select_k is unstable).
+    return table.sort_by([("count", "descending"), ("value", "ascending")]).slice(0, n)
+
+
+class QuantileStore:
+    """Values kept for quantiles and the histogram: all of them, or a sample past `max_values`."""
+
+    def __init__(self, max_values: int) -> None:
+        self.max_values = max(max_values, SAMPLE_SIZE)
+        self.parts: list[F64Array] = []
+        self.kept = 0
+        self.exact = True
+        self._rng = np.random.default_rng(SAMPLE_SEED)
+        self._keys: F64Array = np.empty(0)
+
+    def update(self, values: F64Array) -> None:
+        if self.exact:
+            self.parts.append(values)
+            self.kept += len(values)
+            if self.kept > self.max_values:
+                self._start_sampling()
+            return
+        self._sample(values)
+
+    def _start_sampling(self) -> None:
+        everything = np.concatenate(self.parts)
+        self.exact, self.parts, self.kept = False, [], 0
+        self._keys = np.empty(0)
+        self._sample(everything)
+
+    def _sample(self, values: F64Array) -> None:
+        # Keep the values with the SAMPLE_SIZE smallest random keys: a uniform sample, mergeable.
+        if len(self._keys) == SAMPLE_SIZE:
+            new_keys, values = self._entering(values, float(self._keys.max()))
+        else:
+            new_keys = self._rng.random(len(values))
+        keys = np.concatenate([self._keys, new_keys])
+        pool = np.concatenate([*self.parts, values])
+        if len(keys) > SAMPLE_SIZE:
+            keep = np.argpartition(keys, SAMPLE_SIZE)[:SAMPLE_SIZE]
+            keys, pool = keys[keep], pool[keep]
+        self._keys, self.parts, self.kept = keys, [pool], len(pool)
+
+    def _entering(self, values: F64Array, threshold: float) -> tuple[F64Array, F64Array]:
+        """The values whose random key would fall below `threshold`, and their keys.
+
+        Drawing a key for every value only to keep the few below the threshold is the cost
+        of sampling; instead the gaps between entering values are drawn (geometric with
+        p = threshold) and their keys uniform below it, which is the same distribution.
+        """
+        n = len(values)
+        expected = int(n * threshold * 1.2) + 64
+        positions = np.cumsum(self._rng.geometric(threshold, size=expected)) - 1
+        while positions[-1] < n:
+            more = np.cumsum(self._rng.geometric(threshold, size=expected)) + positions[-1]
+            positions = np.concatenate([positions, more])
+        positions = positions[positions < n]
+        return self._rng.random(len(positions)) * threshold, values[positions]
+
+    def values(self) -> F64Array:
+        """The kept values, sorted (in place: this store holds only them afterwards)."""
+        merged = np.concatenate(self.parts) if self.parts else np.empty(0)
+        self.parts = [merged]
+        merged.sort()
+        return merged
+
+
+def sorted_quantiles(values: F64Array, qs: tuple[float, ...]) -> list[float]:
+    """Quantiles of sorted `values` by linear interpolation (pandas' and numpy's default),
+    without the copy `np.quantile` makes."""
+    out = []
+    for q in qs:
+        position = q * (len(values) - 1)
+        low = int(np.floor(position))
+        high = min(low + 1, len(values) - 1)
+        out.append(float(values[low] + (values[high] - values[low]) * (position - low)))
+    return out

@@ -1,0 +1,101 @@
+"""A file job's record as the worker sees it: read it, and commit its state changes with events."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from api.job_records import (
+    CANCELLED,
+    CANCELLING,
+    FAILED,
+    RUNNING,
+    STARTABLE,
+    SUCCEEDED,
+    TERMINAL,
+    decode_record,
+    now,
+    record_key,
+    transition,
+)
+from realtime.events import CommitResult, commit
+
+#: Terminal status -> the event that announces it.
+TERMINAL_EVENTS = {SUCCEEDED: "job.succeeded", FAILED: "job.failed", CANCELLED: "job.cancelled"}
+NOT_TERMINAL = tuple(s for s in ("queued", "running", "retrying", "cancelling"))
+
+
+@dataclass
+class JobState:
+    """Commits for one job, each checked against the status it expects to find."""
+
+    client: redis.Redis
+    job_id: str
+    owner: str
+    ttl: int
+
+    @classmethod
+    def load(
+        cls, client: redis.Redis, job_id: str, ttl: int
+    ) -> tuple[JobState, dict[str, Any]] | None:
+        raw: dict[str, str] = client.hgetall(record_key(job_id))  # type: ignore[assignment]
+        if not raw:
+            return None
+        return cls(client, job_id, raw["owner"], ttl), decode_record(raw)
+
+    def status(self) -> str | None:
+        value: str | None = self.client.hget(record_key(self.job_id), "status")  # type: ignore[assignment]
+        return value
+
+    def _commit(self, expect: tuple[str, ...], fields: dict[str, Any], event: str,
+                data: dict[str, Any] | None = None) -> CommitResult:  # fmt: skip
+        change = transition(self.job_id, self.owner, expect=expect, fields=fields, event=event,
+                            data=data, ttl=self.ttl)  # fmt: skip
+        return commit(self.client, change)
+
+    def start(self, attempt: int) -> CommitResult:
+        fields = {"status": RUNNING, "started_at": now(), "attempt": attempt}
+        return self._commit(STARTABLE, fields, "job.started", {"attempt": attempt})
+
+    def progress(self, progress: dict[str, Any]) -> CommitResult:
+        return self._commit((RUNNING,), {"progress": progress}, "job.progress", progress)
+
+    def retrying(self, attempt: int, error: dict[str, str], delay: float) -> CommitResult:
+        fields = {"status": "retrying", "attempt": attempt, "error": error}
+        return self._commit((RUNNING,), fields, "job.progress", {"retry_in": delay, "error": error})
+
+    def finish(self, status: str, *, result: Any = None, error: dict[str, str] | None = None,
+               expect: tuple[str, ...] = (RUNNING,), data: dict[str, Any] | None = None,
+               ) -> CommitResult:  # fmt: skip
+        fields: dict[str, Any] = {"status": status, "finished_at": now()}
+        data = dict(data or {})
+        if result is not None:
+            fields["result"] = result
+        if error is not None:
+            fields["error"] = data["error"] = error
+        return self._commit(expect, fields, TERMINAL_EVENTS[status], data)
+
+    def cancelled(self, rows: int | None = None) -> CommitResult:
+        data = {} if rows is None else {"rows": rows}
+        return self.finish(CANCELLED, expect=(CANCELLING, RUNNING), data=data)
+
+
+class ProgressThrottle:
+    """Lets a progress commit through at most once per `interval` seconds."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval, self.last = interval, 0.0
+
+    def ready(self) -> bool:
+        moment = time.monotonic()
+        if moment - self.last < self.interval:
+            return False
+        self.last = moment
+        return True
+
+
+def is_terminal(status: str | None) -> bool:
+    return status in TERMINAL

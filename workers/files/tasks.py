@@ -1,0 +1,185 @@
+"""The Celery task of a file job: thin, everything it decides is committed to the job's record.
+
+`jobcast.files.run` moves the job queued -> running (only from a state a worker may start from,
+so a cancelled job never runs), streams the file through `runner.run_job`, checks for cancel
+between batches, publishes throttled progress, and commits the outcome with its terminal event
+in one step that expects `running`: a redelivered task finds the outcome already committed and
+does nothing twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+from celery.exceptions import SoftTimeLimitExceeded
+
+from api.job_params import JobParams
+from api.job_records import CANCELLING, FAILED, RUNNING, SUCCEEDED
+from jobcast.settings import Settings
+from workers.app import app
+from workers.attempts import CappedTask
+from workers.context import worker_context
+from workers.files.errors import FileJobError
+from workers.files.runner import Hooks, JobLimits, JobStopped, Progress, run_job
+from workers.files.state import JobState, ProgressThrottle, is_terminal
+
+log = logging.getLogger("jobcast.files")
+
+#: Seconds before the first retry of a transient failure; doubled on each further attempt.
+RETRY_BACKOFF_SECONDS = 2.0
+
+
+def upload_path(settings: Settings, stored: str) -> Path:
+    return settings.data_dir / "uploads" / stored
+
+
+def artifact_path(settings: Settings, job_id: str, to: str) -> Path:
+    return settings.data_dir / "artifacts" / f"{job_id}.{to}"
+
+
+def limits_for(settings: Settings) -> JobLimits:
+    return JobLimits(
+        memory_budget=settings.job_memory_budget,
+        batch_bytes=settings.job_batch_bytes,
+        max_decompressed=settings.upload_max_decompressed_bytes,
+        max_columns=settings.job_max_columns,
+        max_groups=settings.job_max_groups,
+        distinct_limit=settings.job_distinct_exact_limit,
+    )
+
+
+class FileJobTask(CappedTask):
+    """Marks the job failed when its deliveries are exhausted (it kept killing its worker)."""
+
+    def on_attempts_exhausted(
+        self, task_id: str, attempt: int, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        ctx = worker_context()
+        loaded = JobState.load(ctx.redis, args[0], ctx.settings.job_retention)
+        if loaded is None:
+            return
+        state, _ = loaded
+        error = {"code": "attempts_exhausted",
+                 "message": f"The job was started {attempt - 1} times and never finished."}  # fmt: skip
+        state.finish(FAILED, error=error, expect=("queued", "running", "retrying", CANCELLING))
+
+
+@app.task(name="jobcast.files.run", bind=True, base=FileJobTask)  # type: ignore[untyped-decorator]
+def run_file_job(self: FileJobTask, job_id: str) -> str:
+    """Run the job `job_id`; returns the status it ended in (or found)."""
+    ctx = worker_context()
+    loaded = JobState.load(ctx.redis, job_id, ctx.settings.job_retention)
+    if loaded is None:
+        return "expired"
+    state, record = loaded
+    if is_terminal(record["status"]):
+        _remove_upload(ctx.settings, record)
+        return str(record["status"])
+    attempt = int(record.get("attempt") or 0) + 1
+    started = state.start(attempt)
+    if not started.committed:
+        if started.current == CANCELLING:
+            state.cancelled()
+        return started.current or "unknown"
+    return _run(self, state, record, ctx.settings, attempt)
+
+
+def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: Settings,
+         attempt: int) -> str:  # fmt: skip
+    params = JobParams.model_validate(record["params"] or {})
+    began, cpu_began = time.monotonic(), time.process_time()
+    try:
+        result = run_job(
+            upload_path(settings, record["stored"]), params, limits_for(settings),
+            _hooks(state, settings), artifact_path(settings, state.job_id, params.to or "parquet"),
+        )  # fmt: skip
+    except JobStopped as stop:
+        return _end(state, settings, record, state.cancelled(stop.rows), "cancelled")
+    except FileJobError as exc:
+        return _end(state, settings, record, _fail(state, exc.as_error()), FAILED)
+    except SoftTimeLimitExceeded:
+        error = {
+            "code": "time_limit",
+            "message": f"The job ran past {settings.job_soft_time_limit} s.",
+        }
+        return _end(state, settings, record, _fail(state, error), FAILED)
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            error = {"code": "upload_missing", "message": "The uploaded file is no longer stored."}
+            return _end(state, settings, record, _fail(state, error), FAILED)
+        return _retry(task, state, attempt, exc, settings)
+    except Exception as exc:
+        # A bug or an input nothing above foresaw: fail the job rather than leave it running.
+        log.exception("file job %s failed unexpectedly", state.job_id)
+        error = {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"[:500]}
+        return _end(state, settings, record, _fail(state, error), FAILED)
+    result.update(
+        duration_seconds=round(time.monotonic() - began, 3),
+        cpu_seconds=round(time.process_time() - cpu_began, 3),  # all threads of the process
+        peak_rss_bytes=peak_rss(),
+    )
+    finished = state.finish(SUCCEEDED, result=result)
+    if not finished.committed and finished.current == CANCELLING:
+        finished = state.cancelled()
+    return _end(state, settings, record, finished, SUCCEEDED)
+
+
+def _hooks(state: JobState, settings: Settings) -> Hooks:
+    throttle = ProgressThrottle(settings.job_progress_interval)
+
+    def should_stop() -> bool:
+        return state.status() != RUNNING
+
+    def progress(p: Progress) -> None:
+        if throttle.ready():
+            state.progress({"phase": p.phase, "bytes_done": p.bytes_done,
+                            "bytes_total": p.bytes_total, "rows": p.rows,
+                            "percent": p.percent, "eta_seconds": p.eta_seconds})  # fmt: skip
+
+    return Hooks(should_stop=should_stop, progress=progress)
+
+
+def _fail(state: JobState, error: dict[str, str]) -> Any:
+    finished = state.finish(FAILED, error=error)
+    if not finished.committed and finished.current == CANCELLING:
+        return state.cancelled()
+    return finished
+
+
+def _end(
+    state: JobState, settings: Settings, record: dict[str, Any], outcome: Any, status: str
+) -> str:
+    _remove_upload(settings, record)
+    return status if outcome.committed else str(outcome.current)
+
+
+def _retry(
+    task: FileJobTask, state: JobState, attempt: int, exc: Exception, settings: Settings
+) -> str:
+    delay = RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1)
+    error = {"code": "transient_error", "message": f"{type(exc).__name__}: {exc}"}
+    if attempt >= settings.task_max_attempts:
+        state.finish(FAILED, error=error)
+        return FAILED
+    log.warning("file job %s: transient error, retrying in %.0f s: %s", state.job_id, delay, exc)
+    with contextlib.suppress(redis.RedisError):
+        # Redis itself may be the hiccup; the retry must be sent all the same.
+        state.retrying(attempt, error, delay)
+    raise task.retry(exc=exc, countdown=delay, max_retries=settings.task_max_attempts)
+
+
+def _remove_upload(settings: Settings, record: dict[str, Any]) -> None:
+    # The input is not needed once the outcome is committed; a rerun would find it terminal.
+    if record.get("stored"):
+        upload_path(settings, record["stored"]).unlink(missing_ok=True)
+
+
+def peak_rss() -> int:
+    """Peak resident memory of this process so far, in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
