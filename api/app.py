@@ -15,7 +15,7 @@ from api.middleware import (
     JsonBodyLimitMiddleware,
     RequestContextMiddleware,
 )
-from api.routes import admin, data, health, jobs
+from api.routes import admin, data, health, jobs, market, orders
 from api.state import AppState, create_redis
 from jobcast.logs import configure_logging
 from jobcast.settings import Settings, get_settings
@@ -42,6 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(data.router)
     app.include_router(admin.router)
+    app.include_router(orders.router)
+    app.include_router(market.router)
     app.include_router(jobs.router)
     return app
 

@@ -30,6 +30,9 @@ def up(
     dev: Annotated[
         bool, typer.Option(help="Dev mode: generated secrets and a dev API key.")
     ] = True,
+    demo: Annotated[
+        bool, typer.Option(help="Run a small market maker so a few order books trade.")
+    ] = False,
 ) -> None:
     """Start Redis (embedded unless JOBCAST_REDIS_URL is set), workers, Flower and the API."""
     overrides = {"api_port": api_port, "flower_port": flower_port, "redis_port": redis_port}
@@ -40,7 +43,7 @@ def up(
     except InsecureSettingsError as exc:
         console.print(f"[red]jobcast:[/red] {exc}")
         raise typer.Exit(2) from exc
-    stack = Stack(settings, UpOptions(workers=workers, api_processes=api_processes))
+    stack = Stack(settings, UpOptions(workers=workers, api_processes=api_processes, demo=demo))
     raise typer.Exit(run(stack, announce))
 
 

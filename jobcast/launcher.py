@@ -150,6 +150,9 @@ class Stack:
                                     lambda: _http_answers(self.flower_url, {401})))  # fmt: skip
         children.append(self._child("api", self._api_argv(), env,
                                     lambda: _http_answers(f"{self.api_url}/healthz", {200})))  # fmt: skip
+        if self.options.demo:  # a market maker that keeps a few order books trading
+            demo_argv = [sys.executable, "-m", "workers.orders.demo"]
+            children.append(self._child("demo", demo_argv, env, lambda: True))
         self.supervisor.start(children, READY_TIMEOUT_SECONDS)
 
     def _child(self, name: str, argv: list[str], env: dict[str, str], ready: ReadyCheck) -> Child:

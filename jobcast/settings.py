@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jobcast.orders.symbols import SymbolRules
+
 #: The secrets that must be set outside dev mode; each names the variable that sets it.
 REQUIRED_SECRETS = ("flower_password", "key_secret")
 
@@ -150,6 +152,40 @@ class Settings(BaseSettings):
     )
     job_progress_interval: float = Field(
         default=0.25, gt=0, description="Least seconds between two progress events of one job."
+    )
+
+    # --- Orders: symbols, matching batches, market data ---
+    order_symbols: dict[str, SymbolRules] | None = Field(
+        default=None,
+        description='Tradable symbols and their rules (JSON, e.g. {"BTC-USD": {"tick_size": "0.5", "lot_size": 1, "min_quantity": 1, "max_quantity": 1000, "max_notional": "1000000"}}). Unset: BTC-USD, ETH-USD, SOL-USD, ACME.',
+    )
+    order_batch_max: int = Field(
+        default=500, ge=1, description="Most orders one `POST /orders/batch` may carry."
+    )
+    order_match_batch: int = Field(
+        default=1000,
+        ge=1,
+        description="Inbound orders and cancels one matching step takes and commits at once.",
+    )
+    order_task_max_steps: int = Field(
+        default=50,
+        ge=1,
+        description="Matching steps one task runs before it requeues, so every symbol gets a turn.",
+    )
+    order_lease_ms: int = Field(
+        default=10_000,
+        ge=100,
+        description="Milliseconds a worker holds a symbol's single-writer lease without committing.",
+    )
+    order_trade_history: int = Field(
+        default=1000,
+        ge=1,
+        description="Recent trades kept per symbol for `GET /market/{symbol}/trades`.",
+    )
+    order_depth_levels: int = Field(
+        default=50,
+        ge=1,
+        description="Price levels per side kept in the book snapshot (the largest `depth`).",
     )
 
     @model_validator(mode="after")

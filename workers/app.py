@@ -12,7 +12,7 @@ import celeryconfig
 from jobcast.settings import Settings, get_settings
 
 #: Modules whose tasks every worker registers.
-TASK_MODULES: list[str] = ["workers.files.tasks"]
+TASK_MODULES: list[str] = ["workers.orders.tasks", "workers.files.tasks"]
 
 
 def create_celery_app(settings: Settings) -> Celery:

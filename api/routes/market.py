@@ -1,0 +1,65 @@
+"""Market data per symbol: top of book, depth, recent trades (live: `market.{symbol}` events)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.auth import CurrentPrincipal
+from api.deps import RedisDep, SettingsDep
+from api.errors import not_found
+from api.schemas.orders import BookDepth, Level, Quote, Trade, TradeList
+from jobcast.orders import records
+from jobcast.orders.market import levels, quote_view
+from jobcast.orders.symbols import SymbolRules, symbol_table
+from jobcast.settings import Settings
+
+router = APIRouter(prefix="/market", tags=["market"])
+
+
+def rules_of(settings: Settings, symbol: str) -> SymbolRules:
+    rules = symbol_table(settings.order_symbols).get(symbol)
+    if rules is None:
+        raise not_found("symbol")
+    return rules
+
+
+async def _market(redis: RedisDep, symbol: str) -> dict[str, str]:
+    market: dict[str, str] = await redis.hgetall(records.market_key(symbol))  # type: ignore[assignment]
+    return market
+
+
+@router.get("/{symbol}")
+async def get_quote(
+    symbol: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
+) -> Quote:
+    """Best bid and ask with their sizes, last trade price and traded volume."""
+    rules = rules_of(settings, symbol)
+    return Quote(**quote_view(symbol, rules, await _market(redis, symbol)))
+
+
+@router.get("/{symbol}/book")
+async def get_book(
+    symbol: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
+    depth: Annotated[int, Query(ge=1, le=1000)] = 10,
+) -> BookDepth:  # fmt: skip
+    """Aggregated price levels, best first, up to `depth` per side (and to the snapshot's
+    `JOBCAST_ORDER_DEPTH_LEVELS`)."""
+    rules = rules_of(settings, symbol)
+    market = await _market(redis, symbol)
+    bids = [Level(**lv) for lv in levels(rules, market.get("bids"), depth)]
+    asks = [Level(**lv) for lv in levels(rules, market.get("asks"), depth)]
+    return BookDepth(symbol=symbol, bids=bids, asks=asks)
+
+
+@router.get("/{symbol}/trades")
+async def get_trades(
+    symbol: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> TradeList:  # fmt: skip
+    """Recent trades, newest first."""
+    rules_of(settings, symbol)
+    raw: list[str] = await redis.lrange(records.trades_key(symbol), 0, limit - 1)  # type: ignore[assignment]
+    return TradeList(symbol=symbol, trades=[Trade(**json.loads(t)) for t in raw])

@@ -1,0 +1,205 @@
+"""Orders: place (one or a batch), read, list and cancel your own.
+
+An order is accepted once it is durable in Redis and announced; matching happens afterwards
+in the `orders` workers, whose `order.*` events on `user.{principal}` report fills and
+cancels. Validation rules answer 422 with the rule's code (see `jobcast.orders.symbols`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from api.auth import CurrentPrincipal
+from api.deps import RedisDep, SettingsDep
+from api.errors import ApiError, not_found
+from api.matching import request_matching
+from api.schemas.orders import (
+    Order,
+    OrderBatchCreate,
+    OrderBatchResult,
+    OrderCreate,
+    OrderPage,
+    OrderRejection,
+)
+from jobcast.keys import Principal
+from jobcast.orders import intake, records
+from jobcast.orders.symbols import OrderRuleError, check_order, symbol_table
+from jobcast.settings import Settings
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+#: Index entries one listing request examines at most while filtering.
+LIST_SCAN_LIMIT = 2000
+
+
+#: A page cursor is the owner-index member of the last order seen: `<created ms>:<order id>`.
+#: Any cursor of that shape is a valid place to resume from, so the schema says it exactly.
+CURSOR_PATTERN = r"^[0-9]{15}:o_[0-9a-f]{20}$"
+
+
+def rule_error(err: OrderRuleError) -> ApiError:
+    return ApiError(422, err.rule, err.message, {"rule": err.rule, "field": err.field})
+
+
+def validated(body: OrderCreate, principal: Principal, settings: Settings) -> intake.NewOrder:
+    rules = symbol_table(settings.order_symbols).get(body.symbol)
+    if rules is None:
+        raise OrderRuleError("unknown_symbol", f"{body.symbol!r} is not a traded symbol.", "symbol")  # fmt: skip
+    price, tif = check_order(rules, body.type, body.time_in_force, body.quantity, body.price)
+    return intake.NewOrder(
+        id=f"o_{secrets.token_hex(10)}", owner=principal.id, symbol=body.symbol, side=body.side,
+        type=body.type, time_in_force=tif, quantity=body.quantity, price_ticks=price,
+        client_order_id=body.client_order_id,
+    )  # fmt: skip
+
+
+async def place(
+    redis: RedisDep, settings: Settings, orders: list[intake.NewOrder]
+) -> list[intake.Accepted]:
+    table = symbol_table(settings.order_symbols)
+    accepted = await intake.accept_orders(redis, [(o, table[o.symbol]) for o in orders])
+    kicked = {o.symbol for o, a in zip(orders, accepted, strict=True) if a.kicked}
+    await request_matching(settings, sorted(kicked))
+    return accepted
+
+
+async def load_order(redis: RedisDep, settings: Settings, principal: Principal, order_id: str) -> Order:  # fmt: skip
+    record: dict[str, str] = await redis.hgetall(records.order_key(order_id))  # type: ignore[assignment]
+    if not record or record.get("owner") != principal.id:
+        raise not_found("order")
+    return view(settings, record)
+
+
+def view(settings: Settings, record: dict[str, str]) -> Order:
+    rules = symbol_table(settings.order_symbols)[record["symbol"]]
+    return Order(**records.order_view(record, rules))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_order(
+    body: OrderCreate, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
+    response: Response,
+) -> Order:  # fmt: skip
+    """Place an order. Repeating a `client_order_id` returns the first order (200)."""
+    try:
+        order = validated(body, principal, settings)
+    except OrderRuleError as err:
+        raise rule_error(err) from None
+    (accepted,) = await place(redis, settings, [order])
+    if not accepted.created:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/orders/{accepted.order_id}"
+    if accepted.view is not None:
+        return Order(**accepted.view)
+    return await load_order(redis, settings, principal, accepted.order_id)
+
+
+def _validate_item(raw: dict[str, Any], principal: Principal, settings: Settings) -> intake.NewOrder | OrderRejection:  # fmt: skip
+    try:
+        return validated(OrderCreate.model_validate(raw), principal, settings)
+    except OrderRuleError as err:
+        return OrderRejection(code=err.rule, message=err.message, details={"rule": err.rule, "field": err.field})  # fmt: skip
+    except ValidationError as err:
+        fields = [
+            {"field": ".".join(map(str, e["loc"])), "problem": e["msg"]} for e in err.errors()
+        ]
+        return OrderRejection(code="validation_error", message="Invalid order.", details=fields)
+
+
+@router.post("/batch", response_model=OrderBatchResult)
+async def create_orders(
+    body: OrderBatchCreate, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
+) -> JSONResponse:
+    """Place up to `JOBCAST_ORDER_BATCH_MAX` orders; each is accepted or rejected on its own."""
+    if len(body.orders) > settings.order_batch_max:
+        raise ApiError(422, "batch_too_large", f"At most {settings.order_batch_max} orders per batch.",
+                       {"rule": "batch_too_large", "field": "orders"})  # fmt: skip
+    checked = [_validate_item(raw, principal, settings) for raw in body.orders]
+    good = [c for c in checked if isinstance(c, intake.NewOrder)]
+    accepted = await place(redis, settings, good)
+    views = iter(await _accepted_views(redis, settings, accepted))
+    results = [
+        {"status": "rejected", "order": None, "error": c.model_dump()} if isinstance(c, OrderRejection)
+        else {"status": "accepted", "order": next(views), "error": None}
+        for c in checked
+    ]  # fmt: skip
+    # Built by hand: validating hundreds of orders back through the response model costs
+    # more than accepting them. The shape is still `OrderBatchResult` (see response_model).
+    return JSONResponse({"results": results})
+
+
+async def _accepted_views(
+    redis: RedisDep, settings: Settings, accepted: list[intake.Accepted]
+) -> list[dict[str, Any]]:
+    """Views of accepted orders: new ones as written, repeated client_order_ids read back."""
+    repeats = [f"0:{a.order_id}" for a in accepted if a.view is None]
+    stored = iter(await _records(redis, repeats)) if repeats else iter([])
+    rules = symbol_table(settings.order_symbols)
+    return [a.view or records.order_view(r := next(stored), rules[r["symbol"]]) for a in accepted]
+
+
+@router.get("/{order_id}")
+async def get_order(
+    order_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
+) -> Order:
+    """One of your orders; another principal's order is 404, as if it did not exist."""
+    return await load_order(redis, settings, principal, order_id)
+
+
+@router.delete("/{order_id}", status_code=status.HTTP_202_ACCEPTED)
+async def cancel_order(
+    order_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
+) -> Order:
+    """Cancel what is still open. Matching applies it in order; `order.cancelled` confirms it."""
+    order = await load_order(redis, settings, principal, order_id)
+    outcome, kicked = await intake.request_cancel(redis, principal.id, order_id, order.symbol)
+    if outcome == "missing":
+        raise not_found("order")
+    if outcome != "ok":
+        raise ApiError(409, "order_not_open", f"The order is already {outcome}.", {"status": outcome})  # fmt: skip
+    if kicked:
+        await request_matching(settings, [order.symbol])
+    return order
+
+
+@router.get("")
+async def list_orders(
+    principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
+    symbol: str | None = None,
+    status_: Annotated[str | None, Query(alias="status", pattern="^(" + "|".join(records.STATUSES) + ")$")] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> OrderPage:  # fmt: skip
+    """Your orders, oldest first, optionally only one symbol and/or status."""
+    index = records.owner_index_key(principal.id)
+    start = f"({cursor}" if cursor else "-"
+    found: list[Order] = []
+    scanned = 0
+    while len(found) < limit and scanned < LIST_SCAN_LIMIT:
+        members: list[str] = await redis.zrangebylex(index, start, "+", start=0, num=200)  # type: ignore[assignment]
+        if not members:
+            return OrderPage(orders=found, next_cursor=None)
+        for member, record in zip(members, await _records(redis, members), strict=True):
+            scanned, start = scanned + 1, f"({member}"
+            if record and _matches(record, symbol, status_):
+                found.append(view(settings, record))
+                if len(found) == limit:
+                    break
+    return OrderPage(orders=found, next_cursor=start[1:])
+
+
+async def _records(redis: RedisDep, members: list[str]) -> list[dict[str, str]]:
+    async with redis.pipeline(transaction=False) as pipe:
+        for member in members:
+            pipe.hgetall(records.order_key(member.split(":", 1)[1]))
+        found: list[dict[str, str]] = await pipe.execute()
+    return found
+
+
+def _matches(record: dict[str, str], symbol: str | None, status_: str | None) -> bool:
+    return (symbol is None or record["symbol"] == symbol) and (status_ is None or record["status"] == status_)  # fmt: skip

@@ -1,0 +1,29 @@
+"""Market data views rendered from a symbol's market hash (shared by api and workers)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jobcast.orders.symbols import SymbolRules
+
+
+def levels(rules: SymbolRules, raw: str | None, depth: int) -> list[dict[str, Any]]:
+    """Price levels from the snapshot (`[[ticks, qty], ...]`, best first), as the API shows them."""
+    pairs: list[list[int]] = json.loads(raw or "[]")
+    return [{"price": rules.price_text(p), "quantity": q} for p, q in pairs[:depth]]
+
+
+def quote_view(symbol: str, rules: SymbolRules, market: dict[str, str]) -> dict[str, Any]:
+    """Best bid/ask with sizes, last price and volume: `market.quote` data and `GET /market/{symbol}`."""
+    bids, asks = levels(rules, market.get("bids"), 1), levels(rules, market.get("asks"), 1)
+    last = market.get("last_price", "")
+    return {
+        "symbol": symbol,
+        "best_bid": bids[0]["price"] if bids else None,
+        "bid_size": bids[0]["quantity"] if bids else 0,
+        "best_ask": asks[0]["price"] if asks else None,
+        "ask_size": asks[0]["quantity"] if asks else 0,
+        "last_price": rules.price_text(int(last)) if last else None,
+        "volume": int(market.get("volume", 0)),
+    }

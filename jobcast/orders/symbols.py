@@ -1,0 +1,97 @@
+"""Tradable symbols and the rules an order must meet to be accepted.
+
+Every rule has a stable code; a broken rule is answered with 422 and that code, so a client
+can tell "off the tick size" from "too large" without parsing messages.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from pydantic import BaseModel, Field
+
+
+class SymbolRules(BaseModel):
+    """Trading rules of one symbol (tick size, lot limits, max notional per order)."""
+
+    tick_size: Decimal = Field(gt=0)
+    lot_size: int = Field(default=1, ge=1)
+    min_quantity: int = Field(default=1, ge=1)
+    max_quantity: int = Field(default=1_000_000, ge=1)
+    max_notional: Decimal = Field(default=Decimal("100000000"), gt=0)
+
+    def to_ticks(self, price: Decimal) -> int:
+        return int(price / self.tick_size)
+
+    def price_text(self, ticks: int) -> str:
+        """A price in ticks as the decimal string the API shows."""
+        return str((self.tick_size * ticks).quantize(self.tick_size))
+
+
+DEFAULT_SYMBOLS: dict[str, SymbolRules] = {
+    "BTC-USD": SymbolRules(tick_size=Decimal("0.5"), max_quantity=1000),
+    "ETH-USD": SymbolRules(tick_size=Decimal("0.05"), max_quantity=10_000),
+    "SOL-USD": SymbolRules(tick_size=Decimal("0.01"), max_quantity=100_000),
+    "ACME": SymbolRules(tick_size=Decimal("0.01"), lot_size=10, min_quantity=10),
+}
+
+
+class OrderRuleError(ValueError):
+    """An order breaks a rule; `rule` is the code the API answers with."""
+
+    def __init__(self, rule: str, message: str, field: str) -> None:
+        super().__init__(message)
+        self.rule, self.message, self.field = rule, message, field
+
+
+def parse_price(raw: object) -> Decimal:
+    try:
+        price = Decimal(str(raw))
+    except InvalidOperation:
+        raise OrderRuleError("price_invalid", "price must be a decimal number.", "price") from None
+    if not price.is_finite():
+        raise OrderRuleError("price_invalid", "price must be a decimal number.", "price")
+    return price
+
+
+def check_quantity(rules: SymbolRules, quantity: int) -> None:
+    if quantity <= 0:
+        raise OrderRuleError("quantity_not_positive", "quantity must be > 0.", "quantity")
+    if quantity < rules.min_quantity:
+        raise OrderRuleError("quantity_below_minimum", f"quantity must be >= {rules.min_quantity}.", "quantity")  # fmt: skip
+    if quantity > rules.max_quantity:
+        raise OrderRuleError("quantity_above_maximum", f"quantity must be <= {rules.max_quantity}.", "quantity")  # fmt: skip
+    if quantity % rules.lot_size:
+        raise OrderRuleError("quantity_not_lot_multiple", f"quantity must be a multiple of the lot size {rules.lot_size}.", "quantity")  # fmt: skip
+
+
+def check_limit_price(rules: SymbolRules, price: Decimal, quantity: int) -> int:
+    """The price in ticks, after checking it is positive, on the tick and within max notional."""
+    if price <= 0:
+        raise OrderRuleError("price_not_positive", "price must be > 0.", "price")
+    if price % rules.tick_size:
+        raise OrderRuleError("price_off_tick", f"price must be a multiple of the tick size {rules.tick_size}.", "price")  # fmt: skip
+    if price * quantity > rules.max_notional:
+        raise OrderRuleError("max_notional_exceeded", f"price * quantity must be <= {rules.max_notional}.", "price")  # fmt: skip
+    return rules.to_ticks(price)
+
+
+def symbol_table(configured: dict[str, SymbolRules] | None) -> dict[str, SymbolRules]:
+    """The symbols in effect: `JOBCAST_ORDER_SYMBOLS`, or the built-in set when it is unset."""
+    return configured if configured else DEFAULT_SYMBOLS
+
+
+def check_order(
+    rules: SymbolRules, kind: str, time_in_force: str | None, quantity: int, price: object
+) -> tuple[int | None, str]:
+    """(price in ticks or None, time in force) for an order that meets every rule."""
+    check_quantity(rules, quantity)
+    if kind == "market":
+        if price is not None:
+            raise OrderRuleError("market_order_has_price", "a market order takes no price.", "price")  # fmt: skip
+        if time_in_force == "GTC":
+            raise OrderRuleError("market_order_not_ioc", "a market order never rests: use IOC or omit time_in_force.", "time_in_force")  # fmt: skip
+        return None, "IOC"
+    if price is None:
+        raise OrderRuleError("price_required", "a limit order needs a price.", "price")
+    return check_limit_price(rules, parse_price(price), quantity), time_in_force or "GTC"

@@ -1,0 +1,124 @@
+"""Orders through the real api and a real `orders` worker: placing, matching, cancelling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from jobcast.settings import Settings
+from tests.conftest import StartApi, StartWorker
+from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, new_trader
+
+
+@pytest.fixture
+def market(
+    start_api: StartApi, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings
+) -> Iterator[tuple[Trader, Trader, EventTap]]:
+    """Two traders on a running api with one orders worker, and a tap on every event."""
+    start_worker(queues="orders", env=ORDER_ENV)
+    _, url = start_api(env=ORDER_ENV)
+    tap = EventTap(redis_client).start()
+    alice = new_trader(redis_client, settings, url, "alice")
+    bob = new_trader(redis_client, settings, url, "bob")
+    yield alice, bob, tap
+    tap.stop()
+    alice.http.close()
+    bob.http.close()
+
+
+def test_crossing_orders_trade_at_the_resting_price_and_announce_it(
+    market: tuple[Trader, Trader, EventTap],
+) -> None:
+    alice, bob, tap = market
+    ask = alice.place(symbol="SOL-USD", side="sell", quantity=10, price="20.50")
+    assert ask.status_code == 201, ask.text
+    assert ask.json()["status"] == "open"
+
+    bid = bob.place(symbol="SOL-USD", side="buy", quantity=4, price="21.00").json()
+
+    filled = tap.wait_order(bid["id"], "order.filled")
+    assert filled["data"]["average_price"].startswith("20.50")
+    partly = tap.wait_order(ask.json()["id"], "order.partially_filled")
+    assert partly["data"]["remaining_quantity"] == 6
+    assert [e["type"] for e in tap.for_order(bid["id"])] == ["order.accepted", "order.filled"]
+    trades = alice.http.get("/market/SOL-USD/trades").json()["trades"]
+    assert [(t["price"], t["quantity"], t["seq"]) for t in trades] == [("20.50", 4, 1)]
+    quote = alice.http.get("/market/SOL-USD").json()
+    assert quote == {"symbol": "SOL-USD", "best_bid": None, "bid_size": 0, "best_ask": "20.50",
+                     "ask_size": 6, "last_price": "20.50", "volume": 4}  # fmt: skip
+    book = alice.http.get("/market/SOL-USD/book", params={"depth": 5}).json()
+    assert book["asks"] == [{"price": "20.50", "quantity": 6}]
+
+
+def test_same_client_order_id_returns_the_same_order(
+    market: tuple[Trader, Trader, EventTap],
+) -> None:
+    alice, bob, _ = market
+    order = {"symbol": "ETH-USD", "side": "buy", "quantity": 1, "price": "100", "client_order_id": "c-1"}  # fmt: skip
+
+    first, again = alice.place(**order), alice.place(**order)
+    others = bob.place(**order)
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert others.status_code == 201
+    assert others.json()["id"] != first.json()["id"]
+    mine = alice.http.get("/orders", params={"symbol": "ETH-USD"}).json()["orders"]
+    assert [o["id"] for o in mine] == [first.json()["id"]]
+
+
+def test_cancel_of_a_partly_filled_order_cancels_only_the_remainder(
+    market: tuple[Trader, Trader, EventTap],
+) -> None:
+    alice, bob, tap = market
+    ask = alice.place(symbol="BTC-USD", side="sell", quantity=10, price="100.5").json()
+    bid = bob.place(symbol="BTC-USD", side="buy", quantity=3, price="100.5").json()
+    tap.wait_order(bid["id"], "order.filled")
+
+    cancel = alice.http.delete(f"/orders/{ask['id']}")
+
+    assert cancel.status_code == 202, cancel.text
+    cancelled = tap.wait_order(ask["id"], "order.cancelled")["data"]
+    assert (cancelled["filled_quantity"], cancelled["remaining_quantity"]) == (3, 0)
+    assert alice.order(ask["id"])["status"] == "cancelled"
+    assert alice.http.get("/market/BTC-USD").json()["best_ask"] is None
+    again = alice.http.delete(f"/orders/{ask['id']}")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "order_not_open"
+
+
+def test_ioc_remainder_is_cancelled_instead_of_resting(
+    market: tuple[Trader, Trader, EventTap],
+) -> None:
+    alice, bob, tap = market
+    alice.place(symbol="ETH-USD", side="sell", quantity=2, price="50")
+    ioc = bob.place(symbol="ETH-USD", side="buy", quantity=5, price="50", time_in_force="IOC").json()  # fmt: skip
+
+    data = tap.wait_order(ioc["id"], "order.cancelled")["data"]
+
+    assert (data["filled_quantity"], data["reason"]) == (2, "ioc_remainder")
+    assert bob.http.get("/market/ETH-USD/book").json()["bids"] == []
+
+
+def test_market_order_on_an_empty_book_is_rejected_for_no_liquidity(
+    market: tuple[Trader, Trader, EventTap],
+) -> None:
+    alice, _, tap = market
+    order = alice.place(symbol="SOL-USD", side="buy", type="market", quantity=5).json()
+
+    data = tap.wait_order(order["id"], "order.rejected")["data"]
+
+    assert (data["status"], data["reason"], data["filled_quantity"]) == ("rejected", "no_liquidity", 0)  # fmt: skip
+    assert alice.order(order["id"])["reason"] == "no_liquidity"
+
+
+def test_another_principals_order_is_not_found(market: tuple[Trader, Trader, EventTap]) -> None:
+    alice, bob, _ = market
+    order = alice.place(symbol="SOL-USD", side="buy", quantity=1, price="1").json()
+
+    assert bob.http.get(f"/orders/{order['id']}").status_code == 404
+    assert bob.http.delete(f"/orders/{order['id']}").status_code == 404
+    assert bob.http.get("/orders").json()["orders"] == []
+    assert alice.http.get("/orders/o_nope").status_code == 404

@@ -1,0 +1,92 @@
+"""Every order rule answers 422 naming it; a batch rejects bad orders one by one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from jobcast.settings import Settings
+from tests.conftest import StartApi
+from tests.workers.orders.support import ORDER_ENV, new_trader
+
+GOOD: dict[str, Any] = {"symbol": "ACME", "side": "buy", "quantity": 10, "price": "1.00"}
+
+#: (what changes in a good order, the rule it breaks). ACME: tick 0.01, lot 10, min 10,
+#: max 1,000,000, max notional 100,000,000.
+BROKEN_RULES: list[tuple[dict[str, Any], str]] = [
+    ({"symbol": "NOPE"}, "unknown_symbol"),
+    ({"quantity": 0}, "quantity_not_positive"),
+    ({"quantity": -10}, "quantity_not_positive"),
+    ({"quantity": 5}, "quantity_below_minimum"),
+    ({"quantity": 1_000_010}, "quantity_above_maximum"),
+    ({"quantity": 15}, "quantity_not_lot_multiple"),
+    ({"price": None}, "price_required"),
+    ({"price": "0"}, "price_not_positive"),
+    ({"price": "-1.00"}, "price_not_positive"),
+    ({"price": "1.005"}, "price_off_tick"),
+    ({"price": "200.00", "quantity": 999_990}, "max_notional_exceeded"),
+    ({"type": "market", "price": "1.00"}, "market_order_has_price"),
+    ({"type": "market", "price": None, "time_in_force": "GTC"}, "market_order_not_ioc"),
+    ({"side": "hold"}, "validation_error"),
+    ({"quantity": 1.5}, "validation_error"),
+    ({"time_in_force": "FOK"}, "validation_error"),
+    ({"client_order_id": "has spaces"}, "validation_error"),
+]
+
+
+def test_each_broken_rule_is_a_422_naming_it(
+    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+) -> None:
+    _, url = start_api(env=ORDER_ENV)
+    trader = new_trader(redis_client, settings, url, "v")
+
+    answers = {}
+    for change, rule in BROKEN_RULES:
+        order = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
+        response = trader.place(**order)
+        answers[rule, str(change)] = (response.status_code, response.json()["error"]["code"])
+
+    assert answers == {(rule, str(change)): (422, rule) for change, rule in BROKEN_RULES}
+    assert trader.http.get("/orders").json()["orders"] == []
+
+
+def test_batch_accepts_good_orders_and_rejects_bad_ones_each_on_its_own(
+    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+) -> None:
+    _, url = start_api(env={**ORDER_ENV, "JOBCAST_ORDER_BATCH_MAX": "3"})
+    trader = new_trader(redis_client, settings, url, "b")
+    batch = [GOOD, {**GOOD, "price": "1.001"}, {**GOOD, "symbol": "NOPE"}]
+
+    results = trader.http.post("/orders/batch", json={"orders": batch}).json()["results"]
+
+    assert [r["status"] for r in results] == ["accepted", "rejected", "rejected"]
+    assert [r["error"]["code"] for r in results[1:]] == ["price_off_tick", "unknown_symbol"]
+    assert results[0]["order"]["status"] == "open"
+    too_many = trader.http.post("/orders/batch", json={"orders": [GOOD] * 4})
+    assert too_many.status_code == 422
+    assert too_many.json()["error"]["code"] == "batch_too_large"
+
+
+def test_listing_pages_through_my_orders_with_filters(
+    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+) -> None:
+    _, url = start_api(env=ORDER_ENV)
+    trader = new_trader(redis_client, settings, url, "l")
+    orders = [{**GOOD, "symbol": s, "price": "1.00", "quantity": 10} for s in ["ACME", "SOL-USD"] * 5]  # fmt: skip
+    trader.http.post("/orders/batch", json={"orders": orders})
+
+    pages, cursor = [], None
+    while True:
+        params = {"symbol": "ACME", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = trader.http.get("/orders", params=params).json()
+        pages.append([o["symbol"] for o in body["orders"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+
+    assert [symbol for page in pages for symbol in page] == ["ACME"] * 5
+    assert all(len(p) <= 2 for p in pages)
+    assert trader.http.get("/orders", params={"status": "filled"}).json()["orders"] == []
+    bad = trader.http.get("/orders", params={"cursor": "!!"})
+    assert bad.status_code == 422

@@ -1,0 +1,235 @@
+"""10,000 random orders through the api to 4 workers, one killed mid-way: the result is exact.
+
+Each symbol's inbound log fixes the order in which its commands were matched; the naive
+reference model, fed that same sequence, must end with the same books, fills and order states,
+and every event must have been published once, in sequence.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import psutil
+import pytest
+import redis
+
+from jobcast.orders import records
+from jobcast.orders.symbols import DEFAULT_SYMBOLS
+from jobcast.settings import Settings
+from tests.conftest import StartApi, StartWorker
+from tests.support.processes import Proc, wait_for
+from tests.workers.orders.reference import ReferenceBook, RefOrder
+from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, new_trader
+from workers.orders.store import lease_key
+
+SYMBOLS = ["BTC-USD", "ETH-USD", "SOL-USD", "ACME"]
+MID_TICKS = {"BTC-USD": 200, "ETH-USD": 2000, "SOL-USD": 2000, "ACME": 100}
+TOTAL_ORDERS = 10_000
+TRADERS = 4
+BATCH = 100
+#: One-command matching steps keep tasks running long enough to be killed in the middle of one
+#: (and make many more commits to get wrong); a short lease lets a dead holder's symbol be
+#: taken over quickly.
+ENV = {**ORDER_ENV, "JOBCAST_ORDER_MATCH_BATCH": "1", "JOBCAST_ORDER_LEASE_MS": "2000"}
+
+
+def random_order(rng: random.Random) -> dict[str, Any]:
+    symbol = rng.choice(SYMBOLS)
+    rules = DEFAULT_SYMBOLS[symbol]
+    quantity = rng.randint(1, 20) * rules.lot_size
+    order: dict[str, Any] = {"symbol": symbol, "side": rng.choice(["buy", "sell"]), "quantity": quantity}  # fmt: skip
+    if rng.random() < 0.08:
+        return {**order, "type": "market"}
+    ticks = MID_TICKS[symbol] + rng.randint(-8, 8)
+    tif = "IOC" if rng.random() < 0.15 else "GTC"
+    return {**order, "price": rules.price_text(ticks), "time_in_force": tif}
+
+
+def trade_flow(trader: Trader, seed: int, count: int, sent: list[int]) -> None:
+    """Send `count` orders in batches, cancelling one of our earlier orders now and then."""
+    rng = random.Random(seed)
+    mine: list[str] = []
+    for _ in range(count // BATCH):
+        batch = [random_order(rng) for _ in range(BATCH)]
+        response = trader.http.post("/orders/batch", json={"orders": batch})
+        assert response.status_code == 200, response.text
+        mine += [r["order"]["id"] for r in response.json()["results"]]
+        sent.append(BATCH)
+        for order_id in rng.sample(mine, 3):
+            assert trader.http.delete(f"/orders/{order_id}").status_code in (202, 409)
+
+
+#: What Celery logs when a pool process dies running a task (not after it finished one).
+LOST_MID_TASK = "Task handler raised error: WorkerLostError"
+
+
+def running_task(client: redis.Redis, workers: list[Proc]) -> tuple[Proc, str] | None:
+    """A worker in the middle of a matching task, found by the lease its task holds."""
+    for symbol in SYMBOLS:
+        token = client.get(lease_key(symbol))
+        task_id = token.rsplit(":", 1)[0] if token else None
+        for worker in workers:
+            log = worker.output()
+            if task_id and f"[{task_id}] received" in log and f"[{task_id}] succeeded" not in log:
+                return worker, task_id
+    return None
+
+
+def kill_mid_task(client: redis.Redis, workers: list[Proc], give_up_at: float) -> tuple[Proc, str]:
+    """SIGKILL the pool process of a worker while it runs a matching task.
+
+    A step takes milliseconds, so the task may finish between spotting it and the kill; then
+    the kill hit an idle process (harmless: Celery replaces it) and we try again.
+    """
+    while time.monotonic() < give_up_at:
+        hit = running_task(client, workers)
+        pool = psutil.Process(hit[0].popen.pid) if hit else None
+        children = (
+            [c for c in pool.children() if c.status() != psutil.STATUS_ZOMBIE] if pool else []
+        )
+        if hit is None or pool is None or len(children) != 1:
+            time.sleep(0.002)
+            continue
+        worker, task_id = hit
+        lost_before = worker.output().count(LOST_MID_TASK)
+        children[0].send_signal(signal.SIGKILL)
+        # The pool process logs a task's success itself: not logged yet, it died running it.
+        finished = f"[{task_id}] succeeded" in worker.output()
+        wait_for(lambda p=pool, c=children[0]: replaced(p, c), 30, "a new pool process")  # type: ignore[misc]
+        time.sleep(0.2)
+        if not finished and worker.output().count(LOST_MID_TASK) > lost_before:
+            return worker, task_id
+    raise AssertionError("never caught a worker in the middle of a matching task")
+
+
+def replaced(pool: psutil.Process, killed: psutil.Process) -> bool:
+    """The worker runs a new pool process in place of the killed one."""
+    return [c.pid for c in pool.children() if c.status() != psutil.STATUS_ZOMBIE] not in ([], [killed.pid])  # fmt: skip
+
+
+def drained(client: redis.Redis) -> bool:
+    for symbol in SYMBOLS:
+        last = client.xrevrange(records.inbound_key(symbol), count=1)
+        cursor = client.hget(records.market_key(symbol), "cursor")
+        if last and last[0][0] != cursor:
+            return False
+    return True
+
+
+def replay(client: redis.Redis, symbol: str, orders: list[dict[str, str]]) -> ReferenceBook:
+    """The reference model fed the symbol's commands in inbound-log order."""
+    commands: list[tuple[tuple[int, int], str, dict[str, str]]] = []
+    for o in orders:
+        commands.append((stream_id(o["sid"]), "new", o))
+        if o.get("cancel_sid"):
+            commands.append((stream_id(o["cancel_sid"]), "cancel", o))
+    ref = ReferenceBook()
+    for _, kind, o in sorted(commands, key=lambda c: c[0]):
+        if kind == "cancel":
+            ref.cancel(o["id"])
+            continue
+        price = int(o["price"]) if o["price"] else None
+        ref.submit(RefOrder(o["id"], o["side"], int(o["quantity"]), price, o["type"], o["time_in_force"]))  # fmt: skip
+    return ref
+
+
+def stream_id(sid: str) -> tuple[int, int]:
+    ms, _, n = sid.partition("-")
+    return int(ms), int(n)
+
+
+@pytest.fixture
+def tap(redis_client: redis.Redis) -> Iterator[EventTap]:
+    """Every event published during the test, heard live."""
+    listening = EventTap(redis_client).start()
+    yield listening
+    listening.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_ten_thousand_orders_with_a_killed_worker_match_the_reference_model(
+    start_api: StartApi, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
+    tap: EventTap,
+) -> None:  # fmt: skip
+    workers = [start_worker(queues="orders", env=ENV) for _ in range(4)]
+    _, url = start_api(env=ENV)
+    traders = [new_trader(redis_client, settings, url, f"t{i}") for i in range(TRADERS)]
+    sent: list[int] = []
+
+    # When 4 traders send 10,000 orders at once and a worker's pool process is killed mid-way
+    flows = [threading.Thread(target=trade_flow, args=(t, i, TOTAL_ORDERS // TRADERS, sent))
+             for i, t in enumerate(traders)]  # fmt: skip
+    for flow in flows:
+        flow.start()
+    wait_for(lambda: sum(sent) >= TOTAL_ORDERS // 4, 120, "a quarter of the orders to be sent")
+    _, task_id = kill_mid_task(redis_client, workers, time.monotonic() + 60)
+    for flow in flows:
+        flow.join(timeout=180)
+    wait_for(lambda: drained(redis_client), 90, "every symbol's inbound log to be matched")
+    tap.catch_up()
+    tap.stop()
+    for trader in traders:
+        trader.http.close()
+    # The kill interrupted a matching task, which was delivered again and finished
+    assert sum(w.output().count(f"[{task_id}] received") for w in workers) >= 2
+    assert any(f"[{task_id}] succeeded" in w.output() for w in workers)
+
+    # Then each symbol ends exactly as the reference model fed the same sequence
+    all_orders = [redis_client.hgetall(k) for k in redis_client.scan_iter("jobcast:order:*")]
+    assert len(all_orders) == TOTAL_ORDERS
+    by_symbol: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for order in all_orders:
+        by_symbol[order["symbol"]].append(order)
+    for symbol in SYMBOLS:
+        check_symbol(redis_client, symbol, by_symbol[symbol], tap)
+    check_events_once_in_sequence(tap, all_orders)
+
+
+def check_symbol(client: redis.Redis, symbol: str, orders: list[dict[str, str]], tap: EventTap) -> None:  # fmt: skip
+    ref = replay(client, symbol, orders)
+    for order in orders:
+        expected = ref.orders[order["id"]]
+        assert (order["status"], int(order["filled_quantity"])) == (expected.status, expected.filled), order  # fmt: skip
+    trades = [e["data"] for e in tap.of(lambda e: e["channel"] == f"market.{symbol}" and e["type"] == "market.trade")]  # fmt: skip
+    rules = DEFAULT_SYMBOLS[symbol]
+    assert [(t["price"], t["quantity"], t["buy_order_id"], t["sell_order_id"]) for t in trades] == [
+        (rules.price_text(t.price), t.quantity, t.buy, t.sell) for t in ref.trades
+    ]
+    assert [t["seq"] for t in trades] == list(range(1, len(ref.trades) + 1))
+    market = client.hgetall(records.market_key(symbol))
+    assert market["bids"] == str([list(lv) for lv in ref.levels("buy")]).replace(" ", "").replace(",", ", ")  # fmt: skip
+    assert market["asks"] == str([list(lv) for lv in ref.levels("sell")]).replace(" ", "").replace(",", ", ")  # fmt: skip
+    assert set(client.hkeys(records.book_key(symbol))) == {o.id for o in ref.resting}
+    bought = sum(int(o["filled_quantity"]) for o in orders if o["side"] == "buy")
+    sold = sum(int(o["filled_quantity"]) for o in orders if o["side"] == "sell")
+    assert bought == sold == int(market["volume"]) == sum(t.quantity for t in ref.trades)
+
+
+def check_events_once_in_sequence(tap: EventTap, orders: list[dict[str, str]]) -> None:
+    by_channel: dict[str, list[str]] = defaultdict(list)
+    for event in tap.events:
+        by_channel[event["channel"]].append(event["seq"])
+    for channel, seqs in by_channel.items():
+        keys = [stream_id(s) for s in seqs]
+        assert keys == sorted(set(keys)), f"{channel}: events out of order or repeated"
+    per_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for event in tap.of(lambda e: e["type"].startswith("order.")):
+        per_order[event["data"]["id"]].append(event)
+    for order in orders:
+        events = per_order[order["id"]]
+        assert events[0]["type"] == "order.accepted"
+        assert [e["type"] for e in events].count("order.accepted") == 1
+        fills = [e["data"]["filled_quantity"] for e in events]
+        assert fills == sorted(fills), order["id"]
+        changes = [(e["type"], e["data"]["filled_quantity"]) for e in events]
+        assert len(changes) == len(set(changes)), f"{order['id']}: an event was repeated"
+        if order["status"] in records.TERMINAL_STATUSES:
+            assert events[-1]["type"] == f"order.{order['status']}"
+            assert sum(e["type"] in ("order.filled", "order.cancelled", "order.rejected") for e in events) == 1  # fmt: skip

@@ -1,0 +1,32 @@
+"""`python -m workers.orders.demo` (what `jobcast up --demo` runs) keeps books trading."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import redis
+
+from jobcast.orders import records
+from jobcast.settings import Settings
+from tests.conftest import StartWorker
+from tests.support.processes import process_env, spawn, wait_for
+
+
+def test_demo_market_maker_process_makes_books_trade(
+    start_worker: StartWorker, redis_client: redis.Redis, settings: Settings, tmp_path: Path
+) -> None:
+    start_worker(queues="orders")
+    demo = spawn("demo", [sys.executable, "-m", "workers.orders.demo"], process_env(settings), tmp_path)  # fmt: skip
+    try:
+
+        def traded() -> bool:
+            seq = redis_client.hget(records.market_key("BTC-USD"), "trade_seq")
+            return int(seq or 0) >= 3
+
+        wait_for(traded, 30, "the demo's orders to trade", demo)
+        quote = redis_client.hgetall(records.market_key("BTC-USD"))
+        assert quote["last_price"]
+        assert redis_client.llen(records.trades_key("BTC-USD")) >= 3
+    finally:
+        demo.stop()

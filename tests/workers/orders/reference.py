@@ -1,0 +1,94 @@
+"""A deliberately naive order book, written apart from the engine, to check it against.
+
+Every step scans and sorts plain lists; nothing is clever, so it is easy to believe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RefOrder:
+    id: str
+    side: str
+    quantity: int
+    price: int | None
+    kind: str
+    tif: str
+    arrival: int = 0
+    filled: int = 0
+    status: str = "open"
+
+
+@dataclass
+class RefTrade:
+    price: int
+    quantity: int
+    buy: str
+    sell: str
+
+
+@dataclass
+class ReferenceBook:
+    orders: dict[str, RefOrder] = field(default_factory=dict)
+    resting: list[RefOrder] = field(default_factory=list)
+    trades: list[RefTrade] = field(default_factory=list)
+    clock: int = 0
+
+    def best_counterparty(self, order: RefOrder) -> RefOrder | None:
+        others = [o for o in self.resting if o.side != order.side]
+        if order.side == "buy":
+            others.sort(key=lambda o: (o.price, o.arrival))
+        else:
+            others.sort(key=lambda o: (-(o.price or 0), o.arrival))
+        if not others:
+            return None
+        best = others[0]
+        if order.price is not None:
+            if order.side == "buy" and best.price > order.price:  # type: ignore[operator]
+                return None
+            if order.side == "sell" and best.price < order.price:  # type: ignore[operator]
+                return None
+        return best
+
+    def submit(self, order: RefOrder) -> None:
+        self.clock += 1
+        order.arrival = self.clock
+        self.orders[order.id] = order
+        traded = False
+        while order.filled < order.quantity:
+            maker = self.best_counterparty(order)
+            if maker is None:
+                break
+            qty = min(order.quantity - order.filled, maker.quantity - maker.filled)
+            order.filled += qty
+            maker.filled += qty
+            traded = True
+            buy, sell = (order, maker) if order.side == "buy" else (maker, order)
+            self.trades.append(RefTrade(maker.price, qty, buy.id, sell.id))  # type: ignore[arg-type]
+            maker.status = "filled" if maker.filled == maker.quantity else "partially_filled"
+            if maker.status == "filled":
+                self.resting.remove(maker)
+        if order.filled == order.quantity:
+            order.status = "filled"
+        elif order.kind == "market":
+            order.status = "cancelled" if traded else "rejected"
+        elif order.tif == "IOC":
+            order.status = "cancelled"
+        else:
+            order.status = "partially_filled" if traded else "open"
+            self.resting.append(order)
+
+    def cancel(self, order_id: str) -> None:
+        order = self.orders.get(order_id)
+        if order is not None and order in self.resting:
+            self.resting.remove(order)
+            order.status = "cancelled"
+
+    def levels(self, side: str) -> list[tuple[int, int]]:
+        totals: dict[int, int] = {}
+        for o in self.resting:
+            if o.side == side:
+                totals[o.price] = totals.get(o.price, 0) + o.quantity - o.filled  # type: ignore[index]
+        return sorted(totals.items(), reverse=side == "buy")

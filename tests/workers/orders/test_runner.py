@@ -1,0 +1,147 @@
+"""Matching steps against a real Redis: atomic commits, the lease, and redoing a lost step."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+import redis.asyncio as aioredis
+
+from jobcast.orders import intake, records
+from jobcast.orders.symbols import DEFAULT_SYMBOLS
+from jobcast.settings import Settings
+from realtime.events import read_since
+from workers.orders import runner
+from workers.orders.store import StepRefusedError, lease_key
+
+SYMBOL = "SOL-USD"
+
+
+@pytest.fixture(autouse=True)
+def fresh_book_cache() -> Iterator[None]:
+    runner._books.clear()
+    yield
+    runner._books.clear()
+
+
+def new_order(order_id: str, side: str, quantity: int, price: int | None) -> intake.NewOrder:
+    kind, tif = ("limit", "GTC") if price else ("market", "IOC")
+    return intake.NewOrder(order_id, "p1", SYMBOL, side, kind, tif, quantity, price, None)
+
+
+def accept(settings: Settings, *orders: tuple[str, str, int, int | None]) -> list[str]:
+    """Accept (id, side, quantity, price ticks) orders for SOL-USD by owner "p1"."""
+
+    async def run() -> list[str]:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        new = [new_order(oid, side, qty, price) for oid, side, qty, price in orders]
+        accepted = await intake.accept_orders(client, [(o, DEFAULT_SYMBOLS[SYMBOL]) for o in new])
+        await client.aclose()
+        return [a.order_id for a in accepted]
+
+    return asyncio.run(run())
+
+
+def statuses(client: redis.Redis, *ids: str) -> list[tuple[str, str]]:
+    return [(str(client.hget(records.order_key(i), "status")),
+             str(client.hget(records.order_key(i), "filled_quantity"))) for i in ids]  # fmt: skip
+
+
+def types(client: redis.Redis, channel: str) -> list[str]:
+    events: list[dict[str, Any]] = read_since(client, channel, "0-0")
+    return [e["type"] for e in events]
+
+
+def test_drain_commits_fills_trades_market_and_events_together(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    accept(settings, ("a", "sell", 5, 2000), ("b", "buy", 3, 2100))
+
+    outcome = runner.drain(redis_client, settings, SYMBOL, "task-1")
+
+    assert (outcome.state, outcome.commands) == ("drained", 2)
+    assert statuses(redis_client, "a", "b") == [("partially_filled", "3"), ("filled", "3")]
+    assert types(redis_client, "user.p1") == ["order.accepted"] * 2 + ["order.partially_filled", "order.filled"]  # fmt: skip
+    assert types(redis_client, f"market.{SYMBOL}") == ["market.trade", "market.quote"]
+    market = redis_client.hgetall(records.market_key(SYMBOL))
+    assert (market["trade_seq"], market["volume"], market["last_price"]) == ("1", "3", "2000")
+    assert redis_client.exists(lease_key(SYMBOL)) == 0
+    assert redis_client.hkeys(records.book_key(SYMBOL)) == ["a"]
+
+
+def test_step_of_a_worker_that_lost_its_lease_commits_nothing(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    accept(settings, ("a", "sell", 5, 2000), ("b", "buy", 5, 2000))
+    stale = runner.acquire_lease(redis_client, SYMBOL, "slow-task", 60_000)
+    redis_client.delete(lease_key(SYMBOL))  # its lease expired...
+    runner.acquire_lease(redis_client, SYMBOL, "other-task", 60_000)  # ...and was taken
+
+    with pytest.raises(StepRefusedError):
+        runner.run_step(redis_client, settings, SYMBOL, stale)
+
+    assert statuses(redis_client, "a", "b") == [("open", "0"), ("open", "0")]
+    assert types(redis_client, f"market.{SYMBOL}") == []
+    assert redis_client.hget(records.market_key(SYMBOL), "cursor") is None
+
+
+def test_redelivered_task_takes_its_lease_back_and_redoes_the_lost_step(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    accept(settings, ("a", "sell", 5, 2000), ("b", "buy", 5, 2000))
+    # A task took the lease and died before committing (its process was killed).
+    runner.acquire_lease(redis_client, SYMBOL, "killed-task", 60_000)
+
+    busy = runner.drain(redis_client, settings, SYMBOL, "another-task")
+    redelivered = runner.drain(redis_client, settings, SYMBOL, "killed-task")
+
+    assert busy.state == "busy"
+    assert (redelivered.state, redelivered.commands) == ("drained", 2)
+    assert statuses(redis_client, "a", "b") == [("filled", "5"), ("filled", "5")]
+    assert types(redis_client, f"market.{SYMBOL}").count("market.trade") == 1
+
+
+def test_lease_is_kept_while_orders_arrived_after_the_last_read(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    accept(settings, ("a", "sell", 5, 2000))
+    token = runner.acquire_lease(redis_client, SYMBOL, "t", 60_000)
+    assert runner.run_step(redis_client, settings, SYMBOL, token) == 1
+    accept(settings, ("b", "buy", 2, 2000))
+
+    assert runner.release_lease(redis_client, SYMBOL, token) == 0
+    assert runner.run_step(redis_client, settings, SYMBOL, token) == 1
+    assert runner.run_step(redis_client, settings, SYMBOL, token) == 0
+    assert runner.release_lease(redis_client, SYMBOL, token) == 1
+
+
+def test_book_is_rebuilt_in_time_priority_by_a_fresh_worker(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    accept(settings, ("a", "sell", 1, 2000), ("b", "sell", 1, 1990), ("c", "sell", 1, 2000))
+    runner.drain(redis_client, settings, SYMBOL, "t1")
+    runner._books.clear()  # as if another process runs the next step
+    accept(settings, ("d", "buy", 3, 2000))
+
+    runner.drain(redis_client, settings, SYMBOL, "t2")
+
+    trades = [e["data"] for e in read_since(redis_client, f"market.{SYMBOL}", "0-0")
+              if e["type"] == "market.trade"]  # fmt: skip
+    assert [(t["sell_order_id"], t["seq"]) for t in trades] == [("b", 1), ("a", 2), ("c", 3)]
+
+
+def test_task_gives_the_symbol_up_after_its_step_budget(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    short = settings.replace(order_task_max_steps=1, order_match_batch=1)
+    accept(settings, ("a", "sell", 1, 2000), ("b", "sell", 1, 2000))
+
+    first = runner.drain(redis_client, short, SYMBOL, "t1")
+    assert (first.state, first.commands) == ("budget", 1)
+    assert redis_client.exists(lease_key(SYMBOL)) == 0  # the requeued task can take it
+
+    second = runner.drain(redis_client, settings, SYMBOL, "t2")
+    assert (second.state, second.commands) == ("drained", 1)

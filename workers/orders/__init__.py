@@ -1,0 +1,1 @@
+"""Order matching: the pure book, matching steps, and the `orders` queue task."""

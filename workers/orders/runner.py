@@ -1,0 +1,127 @@
+"""Drain a symbol's inbound log as its single writer, step by step.
+
+One worker at a time holds a symbol's lease (a fencing token in Redis); a redelivered task
+(same task id) may take its own lease back after its process died. The holder reads the
+commands after the committed cursor, matches them and commits, until the log is drained;
+it releases the lease only in a script that sees nothing new arrived, so an order appended
+meanwhile is never left without a worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import redis
+
+from jobcast.orders import records
+from jobcast.orders.symbols import symbol_table
+from jobcast.settings import Settings
+from workers.orders.book import Book
+from workers.orders.step import StepContext, apply_commands, build_commit
+from workers.orders.store import (
+    StepRefusedError,
+    commit_step,
+    lease_key,
+    load_book,
+    read_inbound,
+)
+
+log = logging.getLogger("jobcast.orders")
+
+# KEYS: [lease, fence]  ARGV: [task id, lease ms]  Returns the token, or '' if another holds it.
+_ACQUIRE_LUA = """
+local current = redis.call('GET', KEYS[1])
+if current and string.sub(current, 1, #ARGV[1] + 1) ~= ARGV[1] .. ':' then return '' end
+local token = ARGV[1] .. ':' .. redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], token, 'PX', ARGV[2])
+return token
+"""
+
+# KEYS: [lease, inbound, market]  ARGV: [token]
+# Returns 1 when released, 0 when commands arrived after the cursor (keep draining), -1 if lost.
+_RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local cursor = redis.call('HGET', KEYS[3], 'cursor') or '0-0'
+if #last > 0 and last[1][1] ~= cursor then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
+_DROP_LUA = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end"
+
+#: Books this process committed last, by symbol, with the cursor they correspond to. A step
+#: reuses its book when the committed cursor is still that one; anything else reloads it.
+_books: dict[str, tuple[str, Book, dict[str, str]]] = {}
+
+
+@dataclass(frozen=True)
+class DrainOutcome:
+    steps: int
+    commands: int
+    #: "drained" (or handed to the lease holder), "busy" (another worker holds the lease),
+    #: "budget" (steps ran out with work left: requeue so other symbols get a turn).
+    state: str
+
+
+def acquire_lease(client: redis.Redis, symbol: str, task_id: str, lease_ms: int) -> str:
+    keys = [lease_key(symbol), f"jobcast:orders:fence:{symbol}"]
+    return str(client.eval(_ACQUIRE_LUA, 2, *keys, task_id, str(lease_ms)))
+
+
+def release_lease(client: redis.Redis, symbol: str, token: str) -> int:
+    keys = [lease_key(symbol), records.inbound_key(symbol), records.market_key(symbol)]
+    return int(client.eval(_RELEASE_LUA, 3, *keys, token))
+
+
+def drop_lease(client: redis.Redis, symbol: str, token: str) -> None:
+    """Give the lease up with work left (the caller requeues): only if it is still ours."""
+    client.eval(_DROP_LUA, 1, lease_key(symbol), token)
+
+
+def _book_at(client: redis.Redis, symbol: str, cursor: str) -> tuple[Book, dict[str, str]]:
+    """The book at the committed `cursor`: ours from the last step, or reloaded from Redis."""
+    cached = _books.pop(symbol, None)
+    if cached is not None and cached[0] == cursor:
+        return cached[1], cached[2]
+    return load_book(client, symbol)
+
+
+def run_step(client: redis.Redis, settings: Settings, symbol: str, token: str) -> int:
+    """Match and commit the next batch; the number of commands it took (0: log drained)."""
+    # Holding the lease, nobody else moves the cursor between these two reads.
+    cursor, entries = read_inbound(client, symbol, settings.order_match_batch)
+    book, market = _book_at(client, symbol, cursor)
+    if not entries:
+        _books[symbol] = (cursor, book, market)
+        return 0
+    ctx = StepContext(symbol, symbol_table(settings.order_symbols)[symbol], token, cursor,
+                      settings.order_lease_ms, settings.order_trade_history,
+                      settings.order_depth_levels)  # fmt: skip
+    touched, trades = apply_commands(book, entries)
+    new_cursor = entries[-1][0]
+    change = build_commit(ctx, book, touched, trades, new_cursor, market)
+    commit_step(client, change)  # the book stays out of the cache if this raises
+    _books[symbol] = (new_cursor, book, change.market)
+    return len(entries)
+
+
+def drain(client: redis.Redis, settings: Settings, symbol: str, task_id: str) -> DrainOutcome:
+    """Drain `symbol` as its single writer, for at most `order_task_max_steps` steps."""
+    client.delete(records.pending_key(symbol))  # orders after this point send a new task
+    token = acquire_lease(client, symbol, task_id, settings.order_lease_ms)
+    if not token:
+        return DrainOutcome(0, 0, "busy")
+    steps = commands = 0
+    try:
+        while steps < settings.order_task_max_steps:
+            taken = run_step(client, settings, symbol, token)
+            steps, commands = steps + 1, commands + taken
+            if taken == 0 and release_lease(client, symbol, token) != 0:
+                return DrainOutcome(steps, commands, "drained")
+    except StepRefusedError:
+        log.warning("matching step on %s refused; the lease holder redoes it", symbol)
+        return DrainOutcome(steps, commands, "drained")
+    drop_lease(client, symbol, token)
+    return DrainOutcome(steps, commands, "budget")

@@ -1,0 +1,117 @@
+"""One matching step: feed a batch of inbound commands to the book and describe the commit.
+
+Pure apart from the clock: the result is a `StepCommit` (records, book changes, trades,
+events, market snapshot) that `store.commit_step` applies atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from jobcast.orders import records
+from jobcast.orders.market import quote_view
+from jobcast.orders.symbols import SymbolRules
+from realtime.events import Event
+from workers.orders.book import Book, Order, Trade
+from workers.orders.store import Command, StepCommit, resting_entry
+
+
+@dataclass(frozen=True)
+class StepContext:
+    symbol: str
+    rules: SymbolRules
+    token: str
+    cursor: str
+    lease_ms: int
+    history: int
+    depth_levels: int
+
+
+def parse_new_order(sid: str, compact: str) -> Order:
+    order_id, owner, side, kind, price, qty, tif, cid = json.loads(compact)
+    return Order(order_id, side, qty, price, kind, tif, owner, sid, cid)
+
+
+def apply_commands(book: Book, commands: list[Command]) -> tuple[dict[str, Order], list[Trade]]:
+    """Run the batch through the book, in inbound order."""
+    touched: dict[str, Order] = {}
+    trades: list[Trade] = []
+    for sid, kind, payload in commands:
+        if kind == "new":
+            trades += book.submit(parse_new_order(sid, payload), touched)
+        else:
+            book.cancel(payload, touched)
+    return touched, trades
+
+
+def _record_fields(order: Order, now: float) -> dict[str, str]:
+    return {"status": order.status, "filled_quantity": str(order.filled),
+            "notional": str(order.notional), "reason": order.reason, "updated_at": repr(now)}  # fmt: skip
+
+
+def _view_record(symbol: str, order: Order, now: float) -> dict[str, str]:
+    """Enough of the order's record to render its public view for an event."""
+    return {
+        "id": order.id, "symbol": symbol, "side": order.side, "type": order.kind,
+        "time_in_force": order.time_in_force, "quantity": str(order.quantity),
+        "price": "" if order.price is None else str(order.price),
+        "client_order_id": order.client_order_id, "created_at": repr(now),
+        **_record_fields(order, now),
+    }  # fmt: skip
+
+
+def _trade_data(ctx: StepContext, trade: Trade, now: float) -> dict[str, Any]:
+    return {
+        "symbol": ctx.symbol, "seq": trade.seq, "price": ctx.rules.price_text(trade.price),
+        "quantity": trade.quantity, "buy_order_id": trade.buy_order_id,
+        "sell_order_id": trade.sell_order_id, "taker_side": trade.taker_side, "ts": now,
+    }  # fmt: skip
+
+
+def market_snapshot(ctx: StepContext, book: Book) -> dict[str, str]:
+    """The market hash fields after the step; prices in ticks, depth as [[ticks, qty], ...]."""
+    bids, asks = book.bids.depth(ctx.depth_levels), book.asks.depth(ctx.depth_levels)
+    return {
+        "trade_seq": str(book.trade_seq), "volume": str(book.volume),
+        "last_price": "" if book.last_price is None else str(book.last_price),
+        "bids": json.dumps(bids), "asks": json.dumps(asks),
+    }  # fmt: skip
+
+
+def build_commit(
+    ctx: StepContext, book: Book, touched: dict[str, Order], trades: list[Trade],
+    new_cursor: str, previous: dict[str, str],
+) -> StepCommit:  # fmt: skip
+    now = time.time()
+    change = StepCommit(ctx.symbol, ctx.token, ctx.cursor, new_cursor, ctx.lease_ms, ctx.history,
+                        market={**market_snapshot(ctx, book), "cursor": new_cursor})  # fmt: skip
+    for order in touched.values():
+        _add_order_change(ctx, change, book, order, now)
+    market = records.market_channel(ctx.symbol)
+    for trade in trades:
+        body = Event(market, "market.trade", _trade_data(ctx, trade, now), ts=now).body()
+        change.trades.append(json.dumps(_trade_data(ctx, trade, now), separators=(",", ":")))
+        change.events.append((market, body))
+    quote = quote_view(ctx.symbol, ctx.rules, change.market)
+    if quote != quote_view(ctx.symbol, ctx.rules, previous):
+        change.events.append((market, Event(market, "market.quote", quote, ts=now).body()))
+    return change
+
+
+def _add_order_change(
+    ctx: StepContext, change: StepCommit, book: Book, order: Order, now: float
+) -> None:
+    if order.id in book.resting:
+        change.book_set.append((order.id, resting_entry(order)))
+    else:
+        change.book_del.append(order.id)
+    if order.status == "open":  # rested unfilled: nothing new since `order.accepted`
+        return
+    change.records.append((records.order_key(order.id), _record_fields(order, now)))
+    view = records.order_view(_view_record(ctx.symbol, order, now), ctx.rules)
+    del view["created_at"]  # the event does not know it; the record does
+    channel = records.user_channel(order.owner)
+    change.events.append((channel, Event(channel, f"order.{order.status}", view, ts=now).body()))
