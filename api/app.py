@@ -15,23 +15,29 @@ from api.middleware import (
     JsonBodyLimitMiddleware,
     RequestContextMiddleware,
 )
-from api.routes import admin, data, health, jobs, market, orders
+from api.routes import admin, data, health, jobs, market, orders, ws
 from api.state import AppState, create_redis
 from jobcast.logs import configure_logging
 from jobcast.settings import Settings, get_settings
+from realtime import redact
+from realtime.lifecycle import running_realtime
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.require_secrets()
     configure_logging(settings.log_json)
+    redact.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = AppState(settings=settings, redis=create_redis(settings))
         app.state.jobcast = state
         try:
-            yield
+            # The push layer: one Redis pub/sub connection per api process, plus the monitor.
+            async with running_realtime(settings) as realtime:
+                app.state.realtime = realtime
+                yield
         finally:
             await state.redis.aclose()
 
@@ -45,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(orders.router)
     app.include_router(market.router)
     app.include_router(jobs.router)
+    app.include_router(ws.router)
+    app.add_middleware(ws.WebSocketShortcut)  # outermost: WebSockets skip the HTTP middleware
     return app
 
 

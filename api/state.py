@@ -15,12 +15,21 @@ class AppState:
     redis: aioredis.Redis
 
 
+#: Redis connections one api process may hold for REST; a burst past it waits for a free one
+#: (up to REDIS_POOL_WAIT_SECONDS) instead of failing at once with "Too many connections".
+REDIS_POOL_SIZE = 100
+REDIS_POOL_WAIT_SECONDS = 5
+
+
 def create_redis(settings: Settings) -> aioredis.Redis:
     # Short timeouts: a request must fail fast with 503 when Redis is away, not hang.
-    return aioredis.Redis.from_url(
+    pool = aioredis.BlockingConnectionPool.from_url(
         settings.broker_url,
+        max_connections=REDIS_POOL_SIZE,
+        timeout=REDIS_POOL_WAIT_SECONDS,
         decode_responses=True,
         socket_connect_timeout=2,
         socket_timeout=5,
         health_check_interval=15,
     )
+    return aioredis.Redis(connection_pool=pool)

@@ -186,7 +186,7 @@ class Stack:
             sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
             "--host", s.api_host, "--port", str(s.api_port),
             "--workers", str(self.options.api_processes), "--no-server-header",
-            "--no-proxy-headers",
+            "--no-proxy-headers", "--ws-per-message-deflate", "false",
         ]  # fmt: skip
 
     @property

@@ -188,6 +188,53 @@ class Settings(BaseSettings):
         description="Price levels per side kept in the book snapshot (the largest `depth`).",
     )
 
+    # --- Realtime: WebSocket push, chat, monitor ---
+    ws_send_queue: int = Field(
+        default=1024,
+        ge=8,
+        description="Messages queued per WebSocket before the client is closed as too slow (4008).",
+    )
+    ws_heartbeat_interval: float = Field(
+        default=15.0, gt=0, description="Seconds between the server's heartbeat messages."
+    )
+    ws_auth_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a new WebSocket has to authenticate."
+    )
+    ws_ticket_ttl: int = Field(
+        default=30, ge=1, description="Seconds a single-use WebSocket ticket stays valid."
+    )
+    ws_max_subscriptions: int = Field(
+        default=200, ge=1, description="Channels one WebSocket may subscribe to at once."
+    )
+    ws_max_frame_bytes: int = Field(
+        default=65_536, ge=256, description="Largest message a client may send over WebSocket."
+    )
+    ws_reconnect_max_backoff: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest wait between the hub's attempts to reconnect its Redis pub/sub.",
+    )
+    chat_history: int = Field(
+        default=50, ge=0, description="Chat messages sent to a client when it joins a room."
+    )
+    chat_max_message_bytes: int = Field(
+        default=2000, ge=1, description="Largest chat message text (UTF-8 bytes)."
+    )
+    chat_rate_per_minute: int = Field(
+        default=60, ge=1, description="Chat messages one principal may send per minute."
+    )
+    chat_rate_burst: int = Field(
+        default=10, ge=1, description="Chat messages one principal may send at once."
+    )
+    chat_presence_ttl: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a chat presence entry lives without a refresh (a dead process's users vanish after it).",
+    )
+    monitor_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between `monitor.sample` events (cluster-wide)."
+    )
+
     @model_validator(mode="after")
     def _time_limits_are_ordered(self) -> Settings:
         if self.job_soft_time_limit >= self.job_time_limit:

@@ -178,3 +178,31 @@ def _entry_body(fields: dict[Any, Any]) -> str:
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def publish_async(client: aioredis.Redis, event: Event) -> str:
+    """`publish` for the api's asyncio client (chat messages, monitor samples)."""
+    change = Commit(record_key=f"jobcast:nil:{event.channel}", fields={}, events=[event])
+    result = await commit_async(client, change)
+    return result.seqs[0]
+
+
+async def read_since_async(
+    client: aioredis.Redis, channel: str, since: str, count: int = 1000
+) -> list[dict[str, Any]]:
+    """`read_since` for the api's asyncio client."""
+    entries: list[tuple[Any, dict[Any, Any]]] = await client.xrange(  # type: ignore[assignment]
+        stream_key(channel), min=f"({since}", max="+", count=count
+    )
+    return [decode_entry(channel, _text(seq), _entry_body(fields)) for seq, fields in entries]
+
+
+async def read_latest_async(
+    client: aioredis.Redis, channel: str, count: int
+) -> list[dict[str, Any]]:
+    """The newest `count` events of `channel`, oldest first."""
+    entries: list[tuple[Any, dict[Any, Any]]] = await client.xrevrange(  # type: ignore[assignment]
+        stream_key(channel), max="+", min="-", count=count
+    )
+    events = [decode_entry(channel, _text(seq), _entry_body(fields)) for seq, fields in entries]
+    return events[::-1]

@@ -17,6 +17,8 @@ import redis
 from celery import signals
 
 from jobcast.settings import get_settings
+from realtime.figures import TASKS_FINISHED_KEY, TASKS_STARTED_KEY, HostSampler, report_sync
+from workers.context import worker_context
 
 #: Redis hash: worker hostname -> {"queues": [...], "pid": ..., "ts": ...}.
 WORKERS_KEY = "jobcast:workers"
@@ -54,10 +56,18 @@ class Heartbeat:
             self._client.hdel(WORKERS_KEY, self._hostname)
 
     def _run(self) -> None:
+        sampler = HostSampler()
         while not self._stop.is_set():
             # Redis may be away for a moment; the next beat tries again.
             with contextlib.suppress(redis.RedisError):
                 report(self._client, self._hostname, self._queues)
+                # The monitor's figures: this host's CPU, memory and network, and this worker.
+                report_sync(
+                    self._client,
+                    sampler,
+                    "worker",
+                    {"name": self._hostname, "queues": self._queues},
+                )
             self._stop.wait(self._interval)
 
 
@@ -78,6 +88,23 @@ def _on_worker_shutdown(**_: Any) -> None:
         _beat.stop()
 
 
+def _count(key: str) -> None:
+    # Counted in Redis (pool processes are separate processes); the monitor turns the totals
+    # into started/finished per second. A lost increment while Redis is away is acceptable.
+    with contextlib.suppress(redis.RedisError):
+        worker_context().redis.incr(key)
+
+
+def _on_task_prerun(**_: Any) -> None:
+    _count(TASKS_STARTED_KEY)
+
+
+def _on_task_postrun(**_: Any) -> None:
+    _count(TASKS_FINISHED_KEY)
+
+
 def connect_signals() -> None:
     signals.worker_ready.connect(_on_worker_ready, weak=False)
     signals.worker_shutdown.connect(_on_worker_shutdown, weak=False)
+    signals.task_prerun.connect(_on_task_prerun, weak=False)
+    signals.task_postrun.connect(_on_task_postrun, weak=False)

@@ -1,0 +1,76 @@
+"""Which channels exist, who may subscribe to them, and what a new subscriber starts with.
+
+`job.{id}` and `user.me` are the owner's only: anyone else is told the channel does not exist,
+the same 404-like answer REST gives, so ids cannot be probed. `market.*`, `chat.*` and
+`monitor` are shared by every authenticated principal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from api.job_records import decode_record, record_key
+from api.job_store import public_view
+from jobcast.keys import Principal
+from realtime.events import read_latest_async, stream_key
+from realtime.protocol import ProtocolError
+
+_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+SHARED_KINDS = frozenset({"market", "chat"})
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel a principal may subscribe to; `name` is the resolved one (`user.me` -> id)."""
+
+    name: str
+    kind: str
+    requested: str
+
+
+def not_found(requested: str) -> ProtocolError:
+    return ProtocolError("not_found", f"No channel {requested!r} for you.")
+
+
+async def authorize(redis: aioredis.Redis, principal: Principal, requested: str) -> Channel:
+    """The channel `principal` may subscribe to as `requested`, or ProtocolError."""
+    if requested == "monitor":
+        return Channel("monitor", "monitor", requested)
+    kind, _, rest = requested.partition(".")
+    if not rest or not _NAME.match(rest):
+        raise ProtocolError("bad_channel", "Channels are job.{id}, user.me, market.{symbol}, chat.{room} or monitor.")  # fmt: skip
+    if kind in SHARED_KINDS:
+        return Channel(requested, kind, requested)
+    if kind == "user" and rest in ("me", principal.id):
+        return Channel(f"user.{principal.id}", "user", requested)
+    if kind == "job" and await redis.hget(record_key(rest), "owner") == principal.id:
+        return Channel(requested, "job", requested)
+    if kind in ("job", "user"):
+        raise not_found(requested)
+    raise ProtocolError("bad_channel", f"Unknown channel kind {kind!r}.")
+
+
+async def latest_seq(redis: aioredis.Redis, channel: str) -> str | None:
+    latest = await read_latest_async(redis, channel, 1)
+    return str(latest[-1]["seq"]) if latest else None
+
+
+async def job_snapshot(
+    redis: aioredis.Redis, channel: Channel
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The job record and the seq of the newest event it reflects, read in one transaction."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hgetall(record_key(channel.name.partition(".")[2]))
+        pipe.xrevrange(stream_key(channel.name), count=1)
+        raw, latest = await pipe.execute()
+    seq = str(latest[0][0]) if latest else None
+    if not raw:
+        return None, seq
+    record = decode_record(raw)
+    # What GET /jobs/{id} shows (no storage names), plus the result: a client that subscribes
+    # after completion gets it here.
+    return {**public_view(record), "result": record.get("result")}, seq

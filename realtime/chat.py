@@ -1,0 +1,110 @@
+"""Chat rooms: presence, history and messages, shared by every api process through Redis.
+
+Presence is a sorted set per room: one member per connection, scored by when it expires. Live
+connections refresh their entries; a process that dies stops refreshing, and its users drop out
+of the list when the entries expire. History is the room's event stream itself (the last N
+`chat.message` events), so it needs no second copy.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from api.ratelimit import Budget, spend
+from jobcast.keys import Principal
+from jobcast.settings import Settings
+from realtime.events import Event, publish_async, read_latest_async
+from realtime.protocol import ProtocolError
+
+#: Stream entries read to find the last N messages among joins and leaves.
+HISTORY_SCAN_FACTOR = 4
+
+
+def presence_key(room_channel: str) -> str:
+    return f"jobcast:presence:{room_channel}"
+
+
+def _member(principal: Principal, connection_id: str) -> str:
+    return json.dumps([principal.id, principal.name, connection_id])
+
+
+async def present(redis: aioredis.Redis, channel: str) -> list[dict[str, str]]:
+    """Principals with a live entry in the room, each once, sorted by id."""
+    key = presence_key(channel)
+    await redis.zremrangebyscore(key, "-inf", time.time())
+    members: list[str] = await redis.zrange(key, 0, -1)  # type: ignore[assignment]
+    people = {pid: name for pid, name, _ in (json.loads(m) for m in members)}
+    return [{"id": pid, "name": people[pid]} for pid in sorted(people)]
+
+
+async def _entries_of(redis: aioredis.Redis, channel: str, principal_id: str) -> int:
+    members: list[str] = await redis.zrange(presence_key(channel), 0, -1)  # type: ignore[assignment]
+    return sum(1 for m in members if json.loads(m)[0] == principal_id)
+
+
+async def join(
+    redis: aioredis.Redis, channel: str, principal: Principal, connection_id: str, ttl: float
+) -> None:
+    """Enter the room; announces `chat.join` when this is the principal's first connection."""
+    first = await _entries_of(redis, channel, principal.id) == 0
+    await refresh(redis, channel, principal, connection_id, ttl)
+    if first:
+        await _announce(redis, channel, "chat.join", principal)
+
+
+async def refresh(
+    redis: aioredis.Redis, channel: str, principal: Principal, connection_id: str, ttl: float
+) -> None:
+    key = presence_key(channel)
+    await redis.zadd(key, {_member(principal, connection_id): time.time() + ttl})
+    await redis.expire(key, int(ttl) + 60)
+
+
+async def leave(
+    redis: aioredis.Redis, channel: str, principal: Principal, connection_id: str
+) -> None:
+    """Leave the room; announces `chat.leave` when no other connection keeps the principal in."""
+    await redis.zrem(presence_key(channel), _member(principal, connection_id))
+    if await _entries_of(redis, channel, principal.id) == 0:
+        await _announce(redis, channel, "chat.leave", principal)
+
+
+async def _announce(redis: aioredis.Redis, channel: str, type_: str, principal: Principal) -> None:
+    people = await present(redis, channel)
+    data = {"principal": {"id": principal.id, "name": principal.name}, "present": people}
+    await publish_async(redis, Event(channel, type_, data))
+
+
+async def history(
+    redis: aioredis.Redis, channel: str, count: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The room's last `count` messages (oldest first) and the seq of the newest event."""
+    recent = await read_latest_async(redis, channel, max(1, count * HISTORY_SCAN_FACTOR))
+    latest = str(recent[-1]["seq"]) if recent else None
+    messages = [e for e in recent if e["type"] == "chat.message"]
+    return (messages[-count:] if count else []), latest
+
+
+async def say(
+    redis: aioredis.Redis,
+    settings: Settings,
+    channel: str,
+    principal: Principal,
+    data: dict[str, Any],
+) -> str:
+    """Publish a message to the room after the size and rate checks; returns its seq."""
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ProtocolError("bad_message", "A chat message needs a non-empty `data.text`.")
+    if len(text.encode()) > settings.chat_max_message_bytes:
+        raise ProtocolError("too_large", f"Chat messages are limited to {settings.chat_max_message_bytes} bytes.")  # fmt: skip
+    budget = Budget("chat", settings.chat_rate_per_minute, settings.chat_rate_burst)
+    decision = await spend(redis, budget, principal.id)
+    if not decision.allowed:
+        raise ProtocolError("rate_limited", f"Too many chat messages; retry after {decision.retry_after_s} s.")  # fmt: skip
+    body = {"from": {"id": principal.id, "name": principal.name}, "text": text}
+    return await publish_async(redis, Event(channel, "chat.message", body))

@@ -1,0 +1,111 @@
+"""One client's outgoing side: a bounded send queue and the task that drains it.
+
+Producers (the hub's fan-out, replays, control answers) never wait on the socket: they append to
+the queue without blocking. When the queue is full the client is reading too slowly; it is
+marked as overflowed, gets nothing more, and the session closes it with CLOSE_SLOW_CLIENT — so a
+slow reader costs at most one full queue of memory and never delays anyone else.
+
+The sender task exists only while there is something to send: an idle connection holds no task
+of its own, which keeps thousands of idle subscribers cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable
+
+from starlette.websockets import WebSocket
+
+from realtime import metrics
+
+#: (frame text, commit time of a live event | CONTROL | REPLAYED)
+Outgoing = tuple[str, float]
+#: Markers in place of a commit time: a control message, or an event sent from the stream
+#: (counted as delivered, but its age says nothing about push delay).
+CONTROL = 0.0
+REPLAYED = -1.0
+
+
+class ClientConnection:
+    __slots__ = (
+        "_pending",
+        "_sender",
+        "_stopped",
+        "on_overflow",
+        "overflowed",
+        "queue_size",
+        "websocket",
+    )
+
+    def __init__(self, websocket: WebSocket, queue_size: int) -> None:
+        self.websocket = websocket
+        self.queue_size = queue_size
+        # Created on demand and dropped when drained: an empty deque costs ~0.8 KB, times every
+        # idle connection.
+        self._pending: deque[Outgoing] | None = None
+        self._sender: asyncio.Task[None] | None = None
+        #: True once the client fell behind (or the socket failed): nothing more is queued.
+        self.overflowed = False
+        self._stopped = False
+        #: Called once on overflow, so the session can close the socket with 4008.
+        self.on_overflow: Callable[[], object] | None = None
+
+    def push(self, text: str, ts: float = CONTROL) -> None:
+        """Queue a frame; never blocks. A full queue marks the client as too slow."""
+        if self.overflowed or self._stopped:
+            return
+        if self._pending is None:
+            self._pending = deque()
+        elif len(self._pending) >= self.queue_size:
+            self.overflow()
+            return
+        self._pending.append((text, ts))
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._drain(self._pending))
+
+    def overflow(self) -> None:
+        if self.overflowed:
+            return
+        metrics.SLOW_CLIENT_DISCONNECTS.inc()
+        self.overflowed = True
+        self.stop()
+        if self.on_overflow is not None:
+            self.on_overflow()
+
+    def stop(self) -> None:
+        """Send nothing more: drop what is queued and the send in progress."""
+        self._stopped = True
+        self._pending = None
+        if self._sender is not None:
+            self._sender.cancel()
+
+    @property
+    def accepting(self) -> bool:
+        return not (self.overflowed or self._stopped)
+
+    async def drained(self) -> None:
+        """Wait until everything queued was written (or the sender gave up)."""
+        if self._sender is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(self._sender)
+
+    async def _drain(self, pending: deque[Outgoing]) -> None:
+        send = self.websocket.send_text
+        try:
+            while pending:
+                text, ts = pending.popleft()
+                await send(text)
+                if ts != CONTROL:
+                    metrics.EVENTS_DELIVERED.inc()
+                if ts > 0:
+                    metrics.DELIVERY_DELAY.observe(max(0.0, time.time() - ts))
+        except Exception:
+            # The socket is gone or closing; the session's reader sees the disconnect.
+            self._stopped = True
+        finally:
+            self._sender = None
+            if self._pending is pending:
+                self._pending = None

@@ -1,0 +1,168 @@
+"""One connection's subscription to one channel: resume without gaps or duplicates.
+
+Opening a feed subscribes live first and buffers, then sends the start (a snapshot, history, or
+the replay after `since`), then flushes the buffer. Every event passes one gate: it is sent only
+if its seq is above the last one sent, which is what removes the overlap between replay and
+live. After a Redis drop the hub calls `resubscribed` and the feed catches up the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from realtime.connection import REPLAYED, ClientConnection
+from realtime.events import stream_key, with_seq
+from realtime.hub import ChannelHub
+from realtime.protocol import reply, seq_key
+
+Seq = tuple[int, int]
+#: Sends a new subscriber's starting state. Returns the newest seq of the channel when it was
+#: read (None: empty stream) and whether that state covers every event up to it (a snapshot
+#: does; a bare "start from now" does not, so events buffered meanwhile must still be sent).
+Initial = Callable[[], Awaitable[tuple[str | None, bool]]]
+#: Stream entries read per round trip during a replay.
+REPLAY_PAGE = 500
+FROM_START = ("0", "0-0")
+#: Pauses between attempts to catch up after a Redis drop, before giving up with a resync.
+CATCH_UP_RETRIES = (0.05, 0.2, 0.5, 1.0, 2.0)
+
+
+def seq_text(seq: Seq) -> str:
+    return f"{seq[0]}-{seq[1]}"
+
+
+class ChannelFeed:
+    # Slots: one of these lives per subscription, thousands per process.
+    __slots__ = (
+        "_buffer",
+        "_catchup",
+        "_floor",
+        "_initial",
+        "_last",
+        "_stale",
+        "channel",
+        "conn",
+        "hub",
+        "redis",
+        "requested",
+    )
+
+    def __init__(
+        self,
+        conn: ClientConnection,
+        hub: ChannelHub,
+        redis: aioredis.Redis,
+        channel: str,
+        requested: str,
+        initial: Initial,
+    ) -> None:
+        self.conn, self.hub, self.redis = conn, hub, redis
+        self.channel, self.requested, self._initial = channel, requested, initial
+        self._last: Seq | None = None
+        #: Where a catch-up starts when nothing was sent yet: the stream's end at subscribe time.
+        self._floor: Seq | None = None
+        self._buffer: list[tuple[str, Seq, float]] | None = []
+        self._catchup: asyncio.Task[None] | None = None
+        #: Redis dropped while opening: catch up once the open is done.
+        self._stale = False
+
+    async def open(self, since: str | None, ref: Any = None) -> None:
+        """Subscribe live (buffering), send the start or the replay, then go live."""
+        await self.hub.subscribe(self.channel, self)
+        try:
+            self.conn.push(reply("subscribed", ref, channel=self.requested))
+            if since is None:
+                await self._start()
+            else:
+                await self._replay(since)
+        finally:
+            self._flush()
+        if self._stale:
+            self.resubscribed()
+
+    async def close(self) -> None:
+        if self._catchup is not None:
+            self._catchup.cancel()
+        await self.hub.unsubscribe(self.channel, self)
+
+    def deliver(self, raw: str, seq: Seq, ts: float) -> None:
+        if self._buffer is None:
+            self._forward(raw, seq, ts)
+        elif len(self._buffer) < self.conn.queue_size:
+            self._buffer.append((raw, seq, ts))
+        else:
+            self.conn.overflow()
+
+    def resubscribed(self) -> None:
+        if self._buffer is not None:
+            self._stale = True  # still opening (or catching up): catch up again afterwards
+            return
+        self._stale = False
+        self._buffer = []
+        self._catchup = asyncio.create_task(self._catch_up())
+
+    def _forward(self, raw: str, seq: Seq, ts: float) -> None:
+        if self._last is not None and seq <= self._last:
+            return
+        self._last = seq
+        self.conn.push(raw, ts)
+
+    def _flush(self) -> None:
+        buffered, self._buffer = self._buffer or [], None
+        for raw, seq, ts in buffered:
+            self._forward(raw, seq, ts)
+
+    async def _start(self) -> None:
+        marker, covers = await self._initial()
+        if marker is not None:
+            self._floor = seq_key(marker)
+            if covers:
+                self._last = self._floor
+
+    async def _catch_up(self) -> None:
+        try:
+            for delay in CATCH_UP_RETRIES:
+                # Pooled connections to the old server fail once before they reconnect.
+                with contextlib.suppress(RedisError, OSError):
+                    start = self._last or self._floor
+                    await self._replay(seq_text(start) if start else "0-0")
+                    return
+                await asyncio.sleep(delay)
+            # Redis is still unreachable: the client must start over from a snapshot.
+            self.conn.push(reply("resync", channel=self.requested, reason="redis_unavailable"))
+        finally:
+            self._flush()
+            if self._stale:
+                self.resubscribed()
+
+    async def _replay(self, since: str) -> None:
+        if since not in FROM_START and not await self._still_kept(since):
+            self.conn.push(reply("resync", channel=self.requested, reason="since_too_old"))
+            await self._start()
+            return
+        self._last = max(self._last or (0, 0), seq_key(since))
+        while self.conn.accepting:
+            page = await self._read_after(seq_text(self._last))
+            for raw, seq in page:
+                self._forward(raw, seq, REPLAYED)
+            if len(page) < REPLAY_PAGE:
+                return
+
+    async def _still_kept(self, since: str) -> bool:
+        """Whether the stream still holds the `since` event, so nothing after it was trimmed."""
+        with contextlib.suppress(ValueError):
+            seq_key(since)
+            return bool(await self.redis.xrange(stream_key(self.channel), since, since, count=1))
+        return False
+
+    async def _read_after(self, since: str) -> list[tuple[str, Seq]]:
+        entries: list[tuple[str, dict[str, str]]] = await self.redis.xrange(  # type: ignore[assignment]
+            stream_key(self.channel), min=f"({since}", max="+", count=REPLAY_PAGE
+        )
+        return [(with_seq(seq, fields["e"]), seq_key(seq)) for seq, fields in entries]

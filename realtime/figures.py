@@ -1,0 +1,78 @@
+"""This host's and process's figures for the monitor, reported to Redis by api and worker processes.
+
+Each process writes its own entry with a timestamp; the monitor's producer reads them all once a
+second and leaves out entries too old to be alive. psutil needs two readings for a rate, so the
+sampler keeps the previous one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+import redis
+
+#: Redis hash: hostname -> JSON of the host's figures.
+HOSTS_KEY = "jobcast:monitor:hosts"
+#: Redis hash: "<kind>:<host>:<pid>" -> JSON of one process's figures.
+PROCESSES_KEY = "jobcast:monitor:processes"
+#: Counters of tasks started and finished, incremented by workers.
+TASKS_STARTED_KEY = "jobcast:monitor:tasks-started"
+TASKS_FINISHED_KEY = "jobcast:monitor:tasks-finished"
+
+
+@dataclass
+class HostSampler:
+    hostname: str = field(default_factory=socket.gethostname)
+    _net: tuple[float, int, int] | None = None
+
+    def __post_init__(self) -> None:
+        psutil.cpu_percent(interval=None)  # the first reading only starts the measurement
+
+    def sample(self) -> dict[str, Any]:
+        memory = psutil.virtual_memory()
+        net = psutil.net_io_counters()
+        now = time.time()
+        in_bps = out_bps = 0.0
+        if self._net is not None:
+            elapsed = max(1e-3, now - self._net[0])
+            in_bps = (net.bytes_recv - self._net[1]) / elapsed
+            out_bps = (net.bytes_sent - self._net[2]) / elapsed
+        self._net = (now, net.bytes_recv, net.bytes_sent)
+        return {
+            "cpu_percent": psutil.cpu_percent(interval=None),
+            "memory_percent": memory.percent,
+            "memory_used_bytes": memory.used,
+            "net_in_bytes_per_s": round(in_bps, 1),
+            "net_out_bytes_per_s": round(out_bps, 1),
+            "ts": now,
+        }
+
+
+def process_field(kind: str, hostname: str) -> str:
+    return f"{kind}:{hostname}:{os.getpid()}"
+
+
+def process_figures(kind: str, hostname: str, extra: dict[str, Any]) -> dict[str, Any]:
+    rss = psutil.Process().memory_info().rss
+    return {"kind": kind, "host": hostname, "pid": os.getpid(), "rss_bytes": rss,
+            "ts": time.time(), **extra}  # fmt: skip
+
+
+def report_sync(
+    client: redis.Redis, sampler: HostSampler, kind: str, extra: dict[str, Any]
+) -> None:
+    """A worker's report (sync client, from its heartbeat thread)."""
+    pipe = client.pipeline(transaction=False)
+    pipe.hset(HOSTS_KEY, sampler.hostname, json.dumps(sampler.sample()))
+    pipe.hset(
+        PROCESSES_KEY,
+        process_field(kind, sampler.hostname),
+        json.dumps(process_figures(kind, sampler.hostname, extra)),
+    )
+    pipe.execute()

@@ -1,0 +1,183 @@
+"""The hub: one Redis pub/sub connection per api process, fanned out to local listeners.
+
+A channel is subscribed in Redis when its first local listener arrives and dropped after its
+last one leaves, so Redis sees one subscriber per api process, never one per WebSocket.
+
+Redis drops are noticed through subscribe confirmations: after any reconnect (ours, with
+backoff, or redis-py's own silent one) Redis confirms each channel again, and a confirmation
+nobody asked for tells that channel's listeners to catch up from the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+from realtime import metrics
+from realtime.events import pubsub_channel
+from realtime.protocol import seq_key, seq_of
+
+log = logging.getLogger("jobcast.realtime.hub")
+
+PREFIX = pubsub_channel("")
+#: Seconds a first subscriber waits for Redis to confirm the subscription.
+CONFIRM_TIMEOUT = 5.0
+INITIAL_BACKOFF = 0.1
+
+
+class Listener(Protocol):
+    def deliver(self, raw: str, seq: tuple[int, int], ts: float) -> None:
+        """Called for each live event of the channel (must not block)."""
+
+    def resubscribed(self) -> None:
+        """Called when the channel was subscribed again after a Redis drop."""
+
+
+class HubUnavailableError(Exception):
+    """Redis did not confirm a subscription in time."""
+
+
+class ChannelHub:
+    def __init__(self, redis_url: str, max_backoff: float = 5.0) -> None:
+        self._client = aioredis.Redis.from_url(
+            redis_url, decode_responses=True, socket_connect_timeout=2
+        )
+        self._max_backoff = max_backoff
+        self._listeners: dict[str, set[Listener]] = {}
+        self._pending: dict[str, asyncio.Future[None]] = {}
+        self._lock = asyncio.Lock()
+        self._pubsub: Any = None
+        self._task: asyncio.Task[None] | None = None
+        # Always subscribed, so the connection exists (and is re-confirmed) with no channels.
+        self._control = f"jobcast:hub:{secrets.token_hex(6)}"
+        self.connected = asyncio.Event()
+
+    @property
+    def channels(self) -> list[str]:
+        return list(self._listeners)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="jobcast-hub")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._drop_pubsub()
+        await self._client.aclose()
+
+    async def subscribe(self, channel: str, listener: Listener) -> None:
+        """Add a listener; returns once Redis delivers the channel's live events to this hub."""
+        listeners = self._listeners.setdefault(channel, set())
+        first = not listeners
+        listeners.add(listener)
+        metrics.HUB_CHANNELS.set(len(self._listeners))
+        try:
+            if first:
+                # Pending from now on, so a second listener arriving while this one waits for the
+                # lock also waits for the confirmation instead of assuming the channel is live.
+                future = asyncio.get_running_loop().create_future()
+                self._pending[channel] = future
+                async with self._lock:
+                    await self._subscribe_confirmed(channel, future)
+            elif channel in self._pending:
+                await asyncio.wait_for(asyncio.shield(self._pending[channel]), CONFIRM_TIMEOUT)
+        except (TimeoutError, RedisError, OSError) as exc:
+            await self.unsubscribe(channel, listener)
+            raise HubUnavailableError(channel) from exc
+
+    async def unsubscribe(self, channel: str, listener: Listener) -> None:
+        listeners = self._listeners.get(channel)
+        if listeners is None:
+            return
+        listeners.discard(listener)
+        if listeners:
+            return
+        del self._listeners[channel]
+        metrics.HUB_CHANNELS.set(len(self._listeners))
+        async with self._lock:
+            if channel not in self._listeners and self._pubsub is not None:
+                # Redis away: the channel is simply not resubscribed on reconnect.
+                with contextlib.suppress(RedisError, OSError):
+                    await self._pubsub.unsubscribe(PREFIX + channel)
+
+    async def _subscribe_confirmed(self, channel: str, future: asyncio.Future[None]) -> None:
+        try:
+            await asyncio.wait_for(self.connected.wait(), CONFIRM_TIMEOUT)
+            if self._pubsub is None:
+                raise RedisConnectionError("pub/sub connection is down")
+            await self._pubsub.subscribe(PREFIX + channel)
+            await asyncio.wait_for(asyncio.shield(future), CONFIRM_TIMEOUT)
+        finally:
+            self._pending.pop(channel, None)
+            if not future.done():
+                # Listeners waiting on it fail the way this one did (and unsubscribe); marked
+                # as retrieved so an unwaited failure does not log "never retrieved".
+                future.set_exception(RedisConnectionError(f"{channel} was not confirmed"))
+                future.exception()
+
+    async def _run(self) -> None:
+        backoff = INITIAL_BACKOFF
+        while True:
+            try:
+                await self._connect()
+                backoff = INITIAL_BACKOFF
+                await self._read()
+            except (RedisError, OSError) as exc:
+                log.warning("pub/sub connection lost (%s); reconnecting in %.1f s", exc, backoff)
+            self.connected.clear()
+            await self._drop_pubsub()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self._max_backoff)
+
+    async def _connect(self) -> None:
+        self._pubsub = self._client.pubsub()
+        channels = [PREFIX + c for c in self._listeners]
+        # Each of these is confirmed by Redis, which tells their listeners to catch up.
+        await self._pubsub.subscribe(self._control, *channels)
+        self.connected.set()
+
+    async def _drop_pubsub(self) -> None:
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
+
+    async def _read(self) -> None:
+        async for message in self._pubsub.listen():
+            kind = message["type"]
+            if kind == "message":
+                self._dispatch(message["channel"][len(PREFIX) :], message["data"])
+            elif kind == "subscribe" and message["channel"] != self._control:
+                self._confirmed(message["channel"][len(PREFIX) :])
+
+    def _confirmed(self, channel: str) -> None:
+        future = self._pending.get(channel)
+        if future is not None and not future.done():
+            future.set_result(None)
+            return
+        metrics.HUB_RESUBSCRIPTIONS.inc()
+        for listener in list(self._listeners.get(channel, ())):
+            listener.resubscribed()
+
+    def _dispatch(self, channel: str, raw: str) -> None:
+        listeners = self._listeners.get(channel)
+        if not listeners:
+            return
+        try:
+            seq = seq_key(seq_of(raw))
+            ts = float(json.loads(raw).get("ts", 0.0))
+        except (ValueError, AttributeError):
+            log.warning("dropped a malformed event on %s", channel)
+            return
+        for listener in list(listeners):
+            listener.deliver(raw, seq, ts)

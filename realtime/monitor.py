@@ -1,0 +1,159 @@
+"""The live system monitor: one `monitor.sample` per interval for the whole cluster.
+
+Every api process runs this loop: it reports its own figures, then tries to hold the producer
+lease. Only the lease holder reads everyone's reports and publishes the sample, so there is one
+sample per interval however many api processes run; if the holder dies, the lease expires and
+another process takes over within a few intervals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from realtime.events import Event, publish_async
+from realtime.figures import (
+    HOSTS_KEY,
+    PROCESSES_KEY,
+    TASKS_FINISHED_KEY,
+    TASKS_STARTED_KEY,
+    HostSampler,
+    process_field,
+    process_figures,
+)
+from realtime.runtime import Realtime
+
+log = logging.getLogger("jobcast.realtime.monitor")
+
+LEASE_KEY = "jobcast:monitor:lease"
+WORKERS_KEY = "jobcast:workers"  # written by workers/heartbeat.py
+QUEUES = ("files", "orders")
+#: Intervals after which a report counts as from a dead process, and the lease expires.
+STALE_INTERVALS = 5
+LEASE_INTERVALS = 3
+
+# Take the lease if free, extend it if ours; 1 when we hold it afterwards.
+_LEASE_LUA = """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if not holder then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0
+"""
+
+
+class Monitor:
+    def __init__(self, rt: Realtime) -> None:
+        self.rt = rt
+        self.sampler = HostSampler()
+        self.me = f"{process_field('api', self.sampler.hostname)}:{secrets.token_hex(3)}"
+        self._previous: tuple[float, int, int] | None = None
+
+    @property
+    def interval(self) -> float:
+        return self.rt.settings.monitor_interval
+
+    async def run(self) -> None:
+        while True:
+            # Ticks on wall-clock multiples of the interval, so the cadence does not drift.
+            await asyncio.sleep(self.interval - time.time() % self.interval)
+            try:
+                await self.report()
+                if await self.hold_lease():
+                    await self.publish_sample()
+            except (RedisError, OSError) as exc:
+                log.debug("monitor tick skipped: %s", exc)
+
+    async def report(self) -> None:
+        redis = self.rt.redis
+        extra = {"ws_connections": len(self.rt.sessions), "hub_channels": len(self.rt.hub.channels)}
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.hset(HOSTS_KEY, self.sampler.hostname, json.dumps(self.sampler.sample()))
+            pipe.hset(
+                PROCESSES_KEY,
+                process_field("api", self.sampler.hostname),
+                json.dumps(process_figures("api", self.sampler.hostname, extra)),
+            )
+            await pipe.execute()
+
+    async def hold_lease(self) -> bool:
+        ttl_ms = int(self.interval * LEASE_INTERVALS * 1000)
+        held = await self.rt.redis.eval(_LEASE_LUA, 1, LEASE_KEY, self.me, str(ttl_ms))
+        if not held:
+            self._previous = None  # a later takeover must not compute rates from stale counts
+        return bool(held)
+
+    async def publish_sample(self) -> None:
+        sample = await self.sample()
+        await publish_async(self.rt.redis, Event("monitor", "monitor.sample", sample))
+
+    async def sample(self) -> dict[str, Any]:
+        async with self.rt.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(HOSTS_KEY)
+            pipe.hgetall(PROCESSES_KEY)
+            pipe.hgetall(WORKERS_KEY)
+            for queue in QUEUES:
+                pipe.llen(queue)
+            pipe.get(TASKS_STARTED_KEY)
+            pipe.get(TASKS_FINISHED_KEY)
+            hosts, procs, workers, *depths, started, finished = await pipe.execute()
+        now = time.time()
+        processes, live_hosts = self._alive(procs, now), self._alive(hosts, now)
+        await self._forget_dead(procs, processes, hosts, live_hosts)
+        return {
+            "producer": self.me,
+            "hosts": live_hosts,
+            "api": [p for p in processes.values() if p.get("kind") == "api"],
+            "worker_processes": [p for p in processes.values() if p.get("kind") == "worker"],
+            "workers_online": len(self._alive(workers, now)),
+            "queues": dict(zip(QUEUES, depths, strict=True)),
+            "tasks": self._rates(now, int(started or 0), int(finished or 0)),
+            "ws_connections": sum(p.get("ws_connections", 0) for p in processes.values()),
+        }
+
+    def _alive(self, entries: dict[str, str], now: float) -> dict[str, dict[str, Any]]:
+        max_age = STALE_INTERVALS * max(self.interval, self.rt.settings.worker_heartbeat_interval)
+        decoded = {name: json.loads(raw) for name, raw in entries.items()}
+        return {n: e for n, e in decoded.items() if now - float(e.get("ts", 0)) <= max_age}
+
+    async def _forget_dead(
+        self,
+        procs: dict[str, str],
+        live_procs: dict[str, Any],
+        hosts: dict[str, str],
+        live_hosts: dict[str, Any],
+    ) -> None:
+        """Drop reports of processes and hosts that stopped reporting (restarts add new pids)."""
+        dead_procs = [name for name in procs if name not in live_procs]
+        dead_hosts = [name for name in hosts if name not in live_hosts]
+        if dead_procs:
+            await self.rt.redis.hdel(PROCESSES_KEY, *dead_procs)
+        if dead_hosts:
+            await self.rt.redis.hdel(HOSTS_KEY, *dead_hosts)
+
+    def _rates(self, now: float, started: int, finished: int) -> dict[str, Any]:
+        previous, self._previous = self._previous, (now, started, finished)
+        if previous is None:
+            return {"started_total": started, "finished_total": finished,
+                    "started_per_s": None, "finished_per_s": None}  # fmt: skip
+        elapsed = max(1e-3, now - previous[0])
+        return {
+            "started_total": started,
+            "finished_total": finished,
+            "started_per_s": round((started - previous[1]) / elapsed, 2),
+            "finished_per_s": round((finished - previous[2]) / elapsed, 2),
+        }
+
+
+async def release(rt: Realtime, monitor: Monitor) -> None:
+    """On shutdown: drop our process entry and, if ours, the lease (another takes over now)."""
+    with contextlib.suppress(RedisError, OSError):
+        await rt.redis.hdel(PROCESSES_KEY, process_field("api", monitor.sampler.hostname))
+        if await rt.redis.get(LEASE_KEY) == monitor.me:
+            await rt.redis.delete(LEASE_KEY)

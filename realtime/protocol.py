@@ -1,0 +1,101 @@
+"""The WebSocket protocol: what clients send, what the server answers, and the close codes.
+
+Every frame is one JSON object with a `type`. Events (anything carrying a `seq`) are forwarded
+exactly as committed; everything else is a control message built here. Errors are messages
+(`{"type": "error", "code", "message"}`) and the connection stays open, unless the error is one
+of the close codes below.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+#: Close codes (4000-4999 are the application's range in RFC 6455).
+CLOSE_AUTH_FAILED = 4001  # no valid key or ticket (or none in time)
+CLOSE_FORBIDDEN = 4003  # an alias path named another principal
+CLOSE_SLOW_CLIENT = 4008  # the client read too slowly; its send queue was full
+CLOSE_INTERNAL_ERROR = 1011  # the server failed: reconnect with `since`
+CLOSE_SHUTDOWN = 1012  # the api process is restarting: reconnect with `since`
+CLOSE_TRY_AGAIN = 1013  # Redis is unavailable right now: reconnect after a pause
+
+CLIENT_TYPES = frozenset({"auth", "subscribe", "unsubscribe", "publish", "ping", "pong"})
+
+
+class ProtocolError(Exception):
+    """A client message the server refuses; answered with an error message, not a close."""
+
+    def __init__(self, code: str, message: str, ref: Any = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.ref = code, message, ref
+
+
+@dataclass(frozen=True)
+class ClientMessage:
+    type: str
+    id: Any = None  # echoed back as `ref` so a client can match answers to requests
+    key: str | None = None
+    channel: str | None = None
+    since: str | None = None
+    data: dict[str, Any] | None = None
+
+
+def parse(text: str, max_bytes: int) -> ClientMessage:
+    """A client frame as a message, or ProtocolError saying what is wrong with it."""
+    if len(text) > max_bytes:
+        raise ProtocolError("too_large", f"Messages are limited to {max_bytes} bytes.")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError:
+        raise ProtocolError("bad_json", "Each message must be a JSON object.") from None
+    if not isinstance(raw, dict) or raw.get("type") not in CLIENT_TYPES:
+        raise ProtocolError("unknown_type", f"`type` must be one of {sorted(CLIENT_TYPES)}.")
+    return _message(raw)
+
+
+def _message(raw: dict[str, Any]) -> ClientMessage:
+    ref = raw.get("id")
+    for name in ("key", "channel", "since"):
+        if raw.get(name) is not None and not isinstance(raw[name], str):
+            raise ProtocolError("bad_field", f"`{name}` must be a string.", ref)
+    data = raw.get("data")
+    if data is not None and not isinstance(data, dict):
+        raise ProtocolError("bad_field", "`data` must be an object.", ref)
+    return ClientMessage(
+        type=raw["type"], id=ref, key=raw.get("key"), channel=raw.get("channel"),
+        since=raw.get("since"), data=data,
+    )  # fmt: skip
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), default=str)
+
+
+def reply(type_: str, ref: Any = None, **fields: Any) -> str:
+    """A control message; `ref` is the id of the client message it answers, when there is one."""
+    message: dict[str, Any] = {"type": type_, **fields}
+    if ref is not None:
+        message["ref"] = ref
+    return encode(message)
+
+
+def error(code: str, message: str, ref: Any = None, **fields: Any) -> str:
+    return reply("error", ref, code=code, message=message, **fields)
+
+
+def heartbeat() -> str:
+    return reply("heartbeat", ts=round(time.time(), 3))
+
+
+def seq_key(seq: str) -> tuple[int, int]:
+    """A stream id as a sortable pair: "1732760000123-4" -> (1732760000123, 4)."""
+    ms, _, n = seq.partition("-")
+    return int(ms), int(n or 0)
+
+
+def seq_of(raw_event: str) -> str:
+    """The seq of a published event without parsing it: the commit script writes it first."""
+    end = raw_event.index('"', 8)
+    return raw_event[8:end]

@@ -1,0 +1,20 @@
+"""What every WebSocket of one api process shares, built once in the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from jobcast.settings import Settings
+from realtime.hub import ChannelHub
+
+
+@dataclass
+class Realtime:
+    settings: Settings
+    redis: aioredis.Redis
+    hub: ChannelHub
+    #: Open sessions of this process (counted by the monitor, closed on shutdown).
+    sessions: set[Any] = field(default_factory=set)

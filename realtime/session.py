@@ -1,0 +1,197 @@
+"""One WebSocket from accept to close: authentication, the message loop and cleanup.
+
+The session reads client messages in the connection's own ASGI task; the only other task is
+the sender, which exists while frames are queued (heartbeats and presence refreshes come from
+one process-wide ticker). It ends when the client leaves, the socket fails, or the client falls
+behind (closed with 4008); it always leaves its channels and rooms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+
+from redis.exceptions import RedisError
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from api.auth import anonymous_budget
+from api.ratelimit import client_address, spend
+from jobcast.keys import Principal, authenticate
+from realtime import metrics, protocol, tickets
+from realtime.connection import ClientConnection
+from realtime.protocol import ClientMessage, ProtocolError, reply
+from realtime.runtime import Realtime
+from realtime.subscriptions import Subscriptions
+
+log = logging.getLogger("jobcast.realtime")
+
+#: Seconds given to queued frames (an error, say) to reach the client before a close.
+CLOSE_DRAIN_TIMEOUT = 2.0
+#: Seconds a close frame may wait behind a client that stopped reading.
+CLOSE_TIMEOUT = 10.0
+
+
+class Session:
+    __slots__ = ("_closer", "conn", "id", "principal", "rt", "subs", "websocket")
+
+    def __init__(self, rt: Realtime, websocket: WebSocket) -> None:
+        self.rt, self.websocket = rt, websocket
+        self.id = secrets.token_hex(8)
+        self.conn = ClientConnection(websocket, rt.settings.ws_send_queue)
+        self.principal: Principal | None = None
+        self.subs: Subscriptions | None = None
+        self._closer: asyncio.Task[None] | None = None
+
+    async def run(self, ticket: str | None, channels: tuple[str, ...] = (), room: str | None = None,
+                  user_id: str | None = None) -> None:  # fmt: skip
+        """Serve the (accepted) socket until it ends; `channels` are subscribed on auth."""
+        self.rt.sessions.add(self)
+        metrics.CONNECTIONS.inc()
+        self.conn.on_overflow = self._on_overflow
+        try:
+            code = await self._serve_safely(ticket, channels, room, user_id)
+            await self._close(code)
+        finally:
+            self.conn.stop()
+            await self._cleanup()
+            metrics.CONNECTIONS.dec()
+            self.rt.sessions.discard(self)
+
+    async def _serve_safely(self, ticket: str | None, channels: tuple[str, ...], room: str | None,
+                            user_id: str | None) -> int:  # fmt: skip
+        """`_serve`, with every failure turned into a protocol error and a close code."""
+        try:
+            return await self._serve(ticket, channels, room, user_id)
+        except WebSocketDisconnect:
+            return 1000
+        except (RedisError, OSError) as exc:
+            log.warning("Redis unavailable for a WebSocket: %s", exc)
+            self.conn.push(protocol.error("unavailable", "Redis is unavailable; retry shortly."))
+            return protocol.CLOSE_TRY_AGAIN
+        except Exception:
+            log.exception("WebSocket session failed")
+            self.conn.push(protocol.error("internal_error", "The server failed; reconnect."))
+            return protocol.CLOSE_INTERNAL_ERROR
+
+    async def _serve(self, ticket: str | None, channels: tuple[str, ...], room: str | None,
+                     user_id: str | None) -> int:  # fmt: skip
+        self.principal = await self._authenticate(ticket)
+        if self.principal is None:
+            return protocol.CLOSE_AUTH_FAILED
+        if user_id is not None and user_id != self.principal.id:
+            self.conn.push(protocol.error("forbidden", "The path names another principal."))
+            return protocol.CLOSE_FORBIDDEN
+        self.subs = Subscriptions(self.rt, self.conn, self.principal, self.id)
+        self.conn.push(reply("auth.ok", principal={"id": self.principal.id, "name": self.principal.name}))  # fmt: skip
+        for channel in channels:
+            await self._handle(ClientMessage("subscribe", channel=channel))
+        await self._read_loop(room)
+        return 1000
+
+    def _on_overflow(self) -> None:
+        # The reader may sit in receive() for long; closing from here ends it: uvicorn answers
+        # the close with a disconnect message once the frame is out.
+        self._closer = asyncio.create_task(self._close_slow())
+
+    async def _close_slow(self) -> None:
+        await self._cleanup()  # no more deliveries to a client that is being dropped
+        await self._close(protocol.CLOSE_SLOW_CLIENT)
+
+    async def _authenticate(self, ticket: str | None) -> Principal | None:
+        if ticket is not None:
+            principal = await tickets.redeem(self.rt.redis, ticket)
+            if principal is None:
+                self.conn.push(protocol.error("invalid_ticket", "The ticket is unknown, used or expired."))  # fmt: skip
+            return principal
+        try:
+            text = await asyncio.wait_for(self._receive_text(), self.rt.settings.ws_auth_timeout)
+            message = protocol.parse(text, self.rt.settings.ws_max_frame_bytes)
+        except (TimeoutError, ProtocolError, WebSocketDisconnect):
+            message = None
+        if message is None or message.type != "auth" or not message.key:
+            self.conn.push(protocol.error("unauthenticated", 'Send {"type": "auth", "key": "<API key>"} first.'))  # fmt: skip
+            return None
+        return await self._check_key(message)
+
+    async def _check_key(self, message: ClientMessage) -> Principal | None:
+        assert message.key is not None
+        principal = await authenticate(
+            self.rt.redis, self.rt.settings.secret("key_secret"), message.key
+        )
+        if principal is None:
+            await self._spend_anonymous()
+            self.conn.push(protocol.error("invalid_key", "The API key is unknown or revoked.", message.id))  # fmt: skip
+        return principal
+
+    async def _spend_anonymous(self) -> None:
+        """A wrong key costs the address the same budget as on REST, which stops key guessing
+        by reconnecting; over budget, the answer is delayed by the wait REST would demand."""
+        settings, ws = self.rt.settings, self.websocket
+        peer = ws.client.host if ws.client else None
+        address = client_address(peer, ws.headers.get("x-forwarded-for"), settings.trusted_proxies)
+        decision = await spend(self.rt.redis, anonymous_budget(settings), address)
+        if not decision.allowed:
+            await asyncio.sleep(min(decision.retry_after_s, settings.ws_auth_timeout))
+
+    async def _receive_text(self) -> str:
+        """The next text frame; a binary frame is answered with an error and skipped."""
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(message.get("code", 1000))
+            if message.get("text") is not None:
+                return str(message["text"])
+            self.conn.push(protocol.error("bad_frame", "Frames must be JSON text."))
+
+    async def _read_loop(self, room: str | None) -> None:
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                text = await self._receive_text()
+                try:
+                    message = self._parse(text, room)
+                except ProtocolError as exc:
+                    self.conn.push(protocol.error(exc.code, exc.message, exc.ref))
+                    continue
+                await self._handle(message)
+
+    def _parse(self, text: str, room: str | None) -> ClientMessage:
+        # The seed's chat alias accepted plain text lines as messages to its room.
+        if room is not None and not text.lstrip().startswith("{"):
+            return ClientMessage("publish", channel=f"chat.{room}", data={"text": text})
+        return protocol.parse(text, self.rt.settings.ws_max_frame_bytes)
+
+    async def _handle(self, message: ClientMessage) -> None:
+        assert self.subs is not None
+        try:
+            if message.type == "ping":
+                self.conn.push(reply("pong", message.id))
+            elif message.type == "auth":
+                raise ProtocolError("already_authenticated", "This connection is authenticated.", message.id)  # fmt: skip
+            elif message.type != "pong":
+                await self.subs.handle(message)
+        except ProtocolError as exc:
+            self.conn.push(protocol.error(exc.code, exc.message, exc.ref if exc.ref is not None else message.id))  # fmt: skip
+        except (RedisError, OSError):
+            log.warning("Redis unavailable while handling %s", message.type)
+            self.conn.push(protocol.error("unavailable", "Redis is unavailable; retry shortly.", message.id))  # fmt: skip
+        except Exception:
+            # A bug must not end the connection silently: log it and tell the client.
+            log.exception("failed to handle a %s message", message.type)
+            self.conn.push(protocol.error("internal_error", "The server failed on that message.", message.id))  # fmt: skip
+
+    async def _close(self, code: int) -> None:
+        if code != protocol.CLOSE_SLOW_CLIENT:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.conn.drained(), CLOSE_DRAIN_TIMEOUT)
+        self.conn.stop()
+        if self.websocket.application_state == WebSocketState.CONNECTED:
+            # A client that stopped reading holds the close frame back; do not wait forever.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.websocket.close(code), CLOSE_TIMEOUT)
+
+    async def _cleanup(self) -> None:
+        if self.subs is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self.subs.close_all()

@@ -1,0 +1,33 @@
+"""Single-use WebSocket tickets: a browser cannot set headers on a WebSocket, and a key must
+never travel in a URL (it would land in proxy and server logs). A ticket is short-lived, works
+once, and Redis keeps only its hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict
+
+import redis.asyncio as aioredis
+
+from jobcast.keys import Principal
+
+
+def _key(ticket: str) -> str:
+    return f"jobcast:wsticket:{hashlib.sha256(ticket.encode()).hexdigest()}"
+
+
+async def issue(redis: aioredis.Redis, principal: Principal, ttl: int) -> str:
+    ticket = f"wst_{secrets.token_urlsafe(24)}"
+    await redis.set(_key(ticket), json.dumps(asdict(principal)), ex=ttl)
+    return ticket
+
+
+async def redeem(redis: aioredis.Redis, ticket: str) -> Principal | None:
+    """The ticket's principal, once; None for an unknown, used or expired ticket."""
+    if not ticket.startswith("wst_") or len(ticket) > 100:
+        return None
+    # GETDEL (Redis 6.2+): reading and deleting in one step is what makes a ticket single-use.
+    raw = await redis.getdel(_key(ticket))
+    return Principal(**json.loads(raw)) if raw else None

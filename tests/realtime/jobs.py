@@ -1,0 +1,44 @@
+"""Job records and their events for realtime tests, committed the way workers commit them."""
+
+from __future__ import annotations
+
+import secrets
+
+import redis
+
+from api.job_records import (
+    QUEUED,
+    RUNNING,
+    STARTABLE,
+    SUCCEEDED,
+    encode_fields,
+    record_key,
+    transition,
+)
+from realtime.events import commit
+
+TTL = 3600
+
+
+def create_job(client: redis.Redis, owner: str) -> str:
+    job_id = secrets.token_hex(8)
+    client.hset(
+        record_key(job_id), mapping=encode_fields({"owner": owner, "status": QUEUED, "id": job_id})
+    )
+    return job_id
+
+
+def progress(client: redis.Redis, job_id: str, owner: str, percent: float) -> str:
+    change = transition(
+        job_id, owner, expect=STARTABLE, fields={"status": RUNNING, "progress": {"percent": percent}},
+        event="job.progress", data={"percent": percent}, ttl=TTL,
+    )  # fmt: skip
+    return commit(client, change).seqs[0]
+
+
+def succeed(client: redis.Redis, job_id: str, owner: str, result: dict[str, object]) -> str:
+    change = transition(
+        job_id, owner, expect=(RUNNING,), fields={"status": SUCCEEDED, "result": result},
+        event="job.succeeded", data={"result": result}, ttl=TTL,
+    )  # fmt: skip
+    return commit(client, change).seqs[0]

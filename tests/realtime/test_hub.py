@@ -1,0 +1,53 @@
+"""The hub holds one Redis subscription per channel, however many local listeners it has."""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis
+
+from jobcast.settings import Settings
+from realtime.events import Event, publish, pubsub_channel
+from realtime.hub import ChannelHub
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.seqs: list[tuple[int, int]] = []
+
+    def deliver(self, raw: str, seq: tuple[int, int], ts: float) -> None:
+        self.seqs.append(seq)
+
+    def resubscribed(self) -> None:
+        pass
+
+
+def subscribers(client: redis.Redis, channel: str) -> int:
+    counts: list[tuple[str, int]] = client.pubsub_numsub(pubsub_channel(channel))  # type: ignore[assignment]
+    return int(counts[0][1])
+
+
+def test_channel_is_subscribed_on_first_listener_and_dropped_after_last(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    async def scenario() -> None:
+        hub = ChannelHub(settings.broker_url)
+        await hub.start()
+        one, two = Recorder(), Recorder()
+        await hub.subscribe("market.H", one)
+        await hub.subscribe("market.H", two)
+        assert subscribers(redis_client, "market.H") == 1
+        publish(redis_client, Event("market.H", "market.trade", {}))
+        for _ in range(100):
+            if one.seqs and two.seqs:
+                break
+            await asyncio.sleep(0.01)
+        assert one.seqs == two.seqs != []
+        await hub.unsubscribe("market.H", one)
+        assert subscribers(redis_client, "market.H") == 1
+        await hub.unsubscribe("market.H", two)
+        await asyncio.sleep(0.1)
+        assert subscribers(redis_client, "market.H") == 0
+        await hub.stop()
+
+    asyncio.run(scenario())

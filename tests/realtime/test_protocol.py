@@ -1,0 +1,47 @@
+"""Parsing client frames and reading seqs: pure functions, no Redis."""
+
+from __future__ import annotations
+
+import pytest
+
+from realtime.events import with_seq
+from realtime.protocol import ProtocolError, error, parse, seq_key, seq_of
+
+
+def test_a_subscribe_frame_is_parsed_with_its_fields() -> None:
+    message = parse('{"type": "subscribe", "channel": "job.a", "since": "1-0", "id": 3}', 1000)
+    assert (message.type, message.channel, message.since, message.id) == (
+        "subscribe",
+        "job.a",
+        "1-0",
+        3,
+    )
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("nope", "bad_json"),
+        ("[1]", "unknown_type"),
+        ('{"type": "shout"}', "unknown_type"),
+        ('{"type": "subscribe", "channel": 5}', "bad_field"),
+        ('{"type": "publish", "channel": "chat.a", "data": "hi"}', "bad_field"),
+        ('{"type": "ping", "pad": "' + "x" * 100 + '"}', "too_large"),
+    ],
+)
+def test_bad_frames_are_refused_with_a_code(frame: str, code: str) -> None:
+    with pytest.raises(ProtocolError) as refused:
+        parse(frame, 64)
+    assert refused.value.code == code
+
+
+def test_seqs_sort_numerically_and_are_read_without_parsing() -> None:
+    assert seq_key("1700000000000-10") > seq_key("1700000000000-9")
+    assert seq_of(with_seq("1700-3", '{"channel":"x"}')) == "1700-3"
+
+
+def test_errors_echo_the_request_id_as_ref() -> None:
+    assert (
+        error("not_found", "No.", ref="a")
+        == '{"type":"error","code":"not_found","message":"No.","ref":"a"}'
+    )

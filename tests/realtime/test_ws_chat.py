@@ -1,0 +1,114 @@
+"""Chat rooms across two api processes: presence, history, limits, and the seed's alias."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.conftest import StartApi
+from tests.realtime.conftest import MakeKey
+from tests.realtime.wsclient import Message, authed, open_ws, recv, recv_until, send, subscribe
+
+ROOM = "chat.lounge"
+CHAT_ENV = {
+    "JOBCAST_CHAT_PRESENCE_TTL": "2",
+    "JOBCAST_CHAT_RATE_BURST": "5",
+    "JOBCAST_CHAT_HISTORY": "3",
+}
+
+
+def ids(message: Message) -> list[str]:
+    return [p["id"] for p in message["present"]]
+
+
+def say(ws: object, text: str) -> None:
+    send(ws, type="publish", channel=ROOM, data={"text": text}, id=text)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_presence_and_history_are_right_across_two_api_processes(
+    start_api: StartApi, make_principal: MakeKey
+) -> None:
+    _, api_a = start_api(env=CHAT_ENV)
+    proc_b, api_b = start_api(env=CHAT_ENV)
+    (key_x, x), (key_y, y), (key_z, z) = (
+        make_principal("x"),
+        make_principal("y"),
+        make_principal("z"),
+    )
+
+    ws_x = authed(api_a, key_x)
+    subscribe(ws_x, ROOM)
+    assert ids(recv(ws_x)) == [x]  # chat.history: only x present
+    ws_y = authed(api_b, key_y)
+    subscribe(ws_y, ROOM)
+    joined = recv_until(ws_x, lambda m: m["type"] == "chat.join")[-1]
+    assert joined["data"]["principal"]["id"] == y
+    assert sorted(ids(joined["data"])) == sorted([x, y])
+
+    for n in range(4):
+        say(ws_y, f"hello {n}")
+    texts = [
+        m["data"]["text"]
+        for m in recv_until(ws_x, lambda m: m.get("data", {}).get("text") == "hello 3")
+        if m["type"] == "chat.message"
+    ]
+    assert texts == [f"hello {n}" for n in range(4)]
+
+    ws_z = authed(api_a, key_z)
+    subscribe(ws_z, ROOM)
+    history = recv(ws_z)
+    assert history["type"] == "chat.history"
+    assert [m["data"]["text"] for m in history["messages"]] == ["hello 1", "hello 2", "hello 3"]
+    assert sorted(ids(history)) == sorted([x, y, z])
+
+    # api B dies without a word: y's presence expires instead of staying forever.
+    proc_b.kill_group(signal.SIGKILL)
+    time.sleep(2.5)
+    ws_z.close()
+    left = recv_until(ws_x, lambda m: m["type"] == "chat.leave")[-1]
+    assert left["data"]["principal"]["id"] == z
+    assert ids(left["data"]) == [x]
+    ws_x.close()
+
+
+def test_chat_messages_have_a_size_and_rate_limit(
+    start_api: StartApi, make_principal: MakeKey
+) -> None:
+    _, base = start_api(env={**CHAT_ENV, "JOBCAST_CHAT_MAX_MESSAGE_BYTES": "10"})
+    key, _ = make_principal()
+    with authed(base, key) as ws:
+        subscribe(ws, ROOM)
+        say(ws, "x" * 11)
+        assert recv_until(ws, lambda m: m["type"] == "error")[-1]["code"] == "too_large"
+        answers = []
+        for n in range(7):
+            say(ws, f"m{n}")
+            answers += recv_until(ws, lambda m: m["type"] in ("published", "error"))
+        codes = [a.get("code", a["type"]) for a in answers if a["type"] in ("published", "error")]
+    assert codes[:5] == ["published"] * 5
+    assert "rate_limited" in codes[5:]
+
+
+def test_seed_chat_alias_takes_plain_text_and_checks_the_user_id(
+    start_api: StartApi, make_principal: MakeKey
+) -> None:
+    _, base = start_api()
+    key, me = make_principal()
+    with open_ws(base, f"/ws/chat/{me}?room=seed") as ws:
+        send(ws, type="auth", key=key)
+        assert recv(ws)["type"] == "auth.ok"
+        ws.send("hi there")
+        message = recv_until(ws, lambda m: m["type"] == "chat.message")[-1]
+    assert message["channel"] == "chat.seed"
+    assert message["data"]["text"] == "hi there"
+    with open_ws(base, "/ws/chat/somebody-else") as ws:
+        send(ws, type="auth", key=key)
+        assert recv(ws)["code"] == "forbidden"
+        with pytest.raises(ConnectionClosed) as closed:
+            recv(ws)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4003

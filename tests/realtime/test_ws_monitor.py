@@ -1,0 +1,66 @@
+"""The monitor: one `monitor.sample` per second from one producer, with real figures."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+
+from api.task_client import celery_client
+from jobcast.settings import Settings
+from tests.conftest import StartApi, StartWorker
+from tests.realtime.conftest import MakeKey
+from tests.realtime.wsclient import Message, open_ws, recv, send
+
+
+def samples_for(ws: object, seconds: float) -> list[Message]:
+    found: list[Message] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        message = recv(ws, 3)  # type: ignore[arg-type]
+        if message["type"] == "monitor.sample":
+            found.append(message)
+    return found
+
+
+@pytest.mark.slow
+def test_one_sample_per_second_from_one_producer_with_two_api_processes(
+    start_api: StartApi, start_worker: StartWorker, make_principal: MakeKey, settings: Settings
+) -> None:
+    _, api_a = start_api()
+    _, api_b = start_api()
+    start_worker(queues="orders", include=["tests.workers.sample_tasks"])
+    sender = celery_client(settings)
+    for n in range(3):
+        sender.send_task("jobcast.test.touch", args=[f"monitor-{n}"], queue="orders")
+    key, _ = make_principal()
+    with open_ws(api_a, "/ws/monitor") as ws_a, open_ws(api_b, "/ws/monitor") as ws_b:
+        for ws in (ws_a, ws_b):
+            send(ws, type="auth", key=key)
+            assert recv(ws)["type"] == "auth.ok"
+        recv(ws_b)  # subscribed
+        samples = samples_for(ws_a, 5.2)
+        other = samples_for(ws_b, 1.5)
+
+    # About one per second, never two in the same second (two producers would interleave).
+    assert len(samples) >= 4, [s["ts"] for s in samples]
+    gaps = [b["ts"] - a["ts"] for a, b in itertools.pairwise(samples)]
+    assert all(0.7 <= g <= 1.3 for g in gaps), gaps
+    assert len({s["data"]["producer"] for s in samples + other}) == 1
+    last = samples[-1]["data"]
+    assert len(last["api"]) == 2
+    assert last["ws_connections"] == 2
+    host = next(iter(last["hosts"].values()))
+    assert 0 <= host["cpu_percent"] <= 100
+    assert host["memory_used_bytes"] > 0
+    assert set(last["queues"]) == {"files", "orders"}
+    assert last["workers_online"] == 1
+    assert len(last["worker_processes"]) == 1
+    assert last["tasks"]["finished_total"] == 3
+    changing = {
+        (h["memory_used_bytes"], h["net_in_bytes_per_s"], h["cpu_percent"])
+        for s in samples
+        for h in s["data"]["hosts"].values()
+    }
+    assert len(changing) > 1

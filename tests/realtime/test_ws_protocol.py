@@ -1,0 +1,141 @@
+"""The /ws protocol against a real api process: auth, ping, subscribe, refusals, Origin."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import redis
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.conftest import StartApi
+from tests.realtime.conftest import MakeKey
+from tests.realtime.jobs import create_job, progress, succeed
+from tests.realtime.wsclient import authed, is_event, open_ws, recv, recv_until, send, subscribe
+
+
+def test_key_as_first_message_authenticates_and_ping_is_answered(
+    start_api: StartApi, make_principal: MakeKey
+) -> None:
+    _, base = start_api()
+    key, _pid = make_principal()
+    with authed(base, key) as ws:
+        send(ws, type="ping", id=7)
+        assert recv(ws) == {"type": "pong", "ref": 7}
+
+
+def test_a_connection_without_a_valid_key_gets_an_error_then_close_4001(
+    start_api: StartApi, make_principal: MakeKey
+) -> None:
+    _, base = start_api()
+    with open_ws(base) as ws:
+        send(ws, type="auth", key="jc_nothing_here")
+        assert recv(ws)["code"] == "invalid_key"
+        with pytest.raises(ConnectionClosed) as closed:
+            recv(ws)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4001
+
+
+def test_owner_gets_snapshot_then_events_in_order(
+    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+) -> None:
+    _, base = start_api()
+    key, owner = make_principal()
+    job = create_job(redis_client, owner)
+    with authed(base, key) as ws:
+        subscribe(ws, f"job.{job}")
+        snapshot = recv(ws)
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["data"]["status"] == "queued"
+        seqs = [progress(redis_client, job, owner, p) for p in (10.0, 50.0)]
+        seqs.append(succeed(redis_client, job, owner, {"rows": 3}))
+        events = recv_until(ws, lambda m: m.get("type") == "job.succeeded")
+    assert [e["seq"] for e in events] == seqs
+    assert [e["type"] for e in events] == ["job.progress", "job.progress", "job.succeeded"]
+
+
+def test_another_principal_is_told_the_job_and_user_channels_do_not_exist(
+    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+) -> None:
+    _, base = start_api()
+    _, owner = make_principal("a")
+    other_key, _ = make_principal("b")
+    job = create_job(redis_client, owner)
+    with authed(base, other_key) as ws:
+        for channel in (f"job.{job}", f"user.{owner}", "job.doesnotexist"):
+            send(ws, type="subscribe", channel=channel, id=channel)
+            answer = recv(ws)
+            assert (answer["type"], answer["code"]) == ("error", "not_found"), answer
+            assert answer["ref"] == channel
+
+
+def test_user_me_carries_every_job_of_the_principal(
+    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+) -> None:
+    _, base = start_api()
+    key, owner = make_principal()
+    with authed(base, key) as ws:
+        subscribe(ws, "user.me")
+        jobs = [create_job(redis_client, owner) for _ in range(2)]
+        for job in jobs:
+            progress(redis_client, job, owner, 5.0)
+        events = [
+            m
+            for m in recv_until(ws, lambda m: m.get("data", {}).get("job_id") == jobs[1])
+            if is_event(m)
+        ]
+    assert [e["data"]["job_id"] for e in events] == jobs
+    assert {e["channel"] for e in events} == {f"user.{owner}"}
+
+
+def test_publish_is_refused_outside_chat(start_api: StartApi, make_principal: MakeKey) -> None:
+    _, base = start_api()
+    key, _ = make_principal()
+    with authed(base, key) as ws:
+        send(ws, type="publish", channel="market.ACME", data={"x": 1}, id=1)
+        assert recv(ws)["code"] == "publish_refused"
+        ws.send("not json")
+        assert recv(ws)["code"] == "bad_json"
+
+
+def test_wrong_origin_is_refused_and_an_allowed_one_accepted(
+    start_api: StartApi, make_principal: MakeKey
+) -> None:
+    _, base = start_api(env={"JOBCAST_CORS_ORIGINS": '["https://app.example"]'})
+    key, _ = make_principal()
+    with pytest.raises(InvalidStatus) as refused:
+        open_ws(base, origin="https://evil.example")  # type: ignore[arg-type]
+    assert refused.value.response.status_code == 403
+    with authed(base, key, origin="https://app.example") as ws:  # type: ignore[arg-type]
+        send(ws, type="ping")
+        assert recv(ws)["type"] == "pong"
+
+
+def test_ticket_works_once_and_no_key_or_ticket_reaches_the_log(
+    start_api: StartApi, make_principal: MakeKey
+) -> None:
+    proc, base = start_api()
+    key, pid = make_principal()
+    answer = httpx.post(f"{base}/ws/ticket", headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 201
+    ticket = answer.json()["ticket"]
+    with open_ws(base, f"/ws?ticket={ticket}") as ws:
+        assert recv(ws)["principal"]["id"] == pid
+    with open_ws(base, f"/ws?ticket={ticket}") as ws:
+        assert recv(ws)["code"] == "invalid_ticket"
+    with authed(base, key) as ws:
+        send(ws, type="ping")
+        recv(ws)
+    log = proc.output()
+    assert "/ws" in log
+    assert key not in log
+    assert ticket not in log
+
+
+def test_the_server_sends_heartbeats(start_api: StartApi, make_principal: MakeKey) -> None:
+    _, base = start_api(env={"JOBCAST_WS_HEARTBEAT_INTERVAL": "0.3"})
+    key, _ = make_principal()
+    with authed(base, key) as ws:
+        beats = [recv(ws, 2) for _ in range(2)]
+    assert [b["type"] for b in beats] == ["heartbeat", "heartbeat"]
+    assert beats[1]["ts"] > beats[0]["ts"]

@@ -1,0 +1,94 @@
+"""Redis restarts under subscribed clients: they stay connected and end with every event."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from jobcast.embedded_redis import EmbeddedRedis, free_port
+from jobcast.keys import create_key
+from jobcast.settings import Settings
+from realtime.events import Event, publish, read_since
+from tests.conftest import StartApi
+from tests.realtime.wsclient import authed, is_event, recv_until, subscribe
+
+
+class PrivateRedis:
+    """A Redis of this test's own (the session's must not be disturbed), restartable."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.server = EmbeddedRedis(
+            port=free_port(), password=secrets.token_urlsafe(12), data_dir=data_dir
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, data_dir: Path | None = None) -> None:
+        if data_dir is not None:
+            self.server = EmbeddedRedis(
+                port=self.server.port, password=self.server.password, data_dir=data_dir
+            )
+        self.proc = self.server.start()
+        self.server.wait_ready()
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path / "redis-a")
+    server.start()
+    yield server
+    server.stop()
+
+
+def market_event(client: redis.Redis, channel: str, n: int) -> str:
+    return publish(client, Event(channel, "market.trade", {"n": n}))
+
+
+@pytest.mark.slow
+def test_clients_survive_a_redis_restart_with_replay_or_resync(
+    start_api: StartApi, settings: Settings, private_redis: PrivateRedis, tmp_path: Path
+) -> None:
+    url = private_redis.server.url
+    client = redis.Redis.from_url(url, decode_responses=True)
+    key, _ = create_key(client, settings.secret("key_secret"), "restart")
+    _, base = start_api(env={"JOBCAST_REDIS_URL": url})
+    ws = authed(base, key)
+    subscribe(ws, "market.R")
+    for n in range(3):
+        market_event(client, "market.R", n)
+    had = [m for m in recv_until(ws, lambda m: m.get("data", {}).get("n") == 2) if is_event(m)]
+
+    # Restart with its data (AOF): events committed before the hub is back come from the stream.
+    private_redis.stop()
+    private_redis.start()
+    client = redis.Redis.from_url(url, decode_responses=True)
+    for n in range(3, 6):
+        market_event(client, "market.R", n)
+    seen = recv_until(
+        ws, lambda m: m["type"] == "resync" or m.get("data", {}).get("n") == 5, timeout=20
+    )
+    got = [m for m in seen if is_event(m)]
+    everything = read_since(client, "market.R", "0-0")
+    assert [e["seq"] for e in had + got] == [e["seq"] for e in everything]
+
+    # Restart without its data: the stream that held our position is gone, so: resync.
+    private_redis.stop()
+    private_redis.start(tmp_path / "redis-empty")
+    client = redis.Redis.from_url(url, decode_responses=True)
+    create_key(client, settings.secret("key_secret"), "unused")  # the server is answering again
+    market_event(client, "market.R", 6)
+    tail = recv_until(
+        ws, lambda m: m["type"] in ("resync",) or m.get("data", {}).get("n") == 6, timeout=20
+    )
+    assert tail[-1]["type"] == "resync" or [m["data"]["n"] for m in tail if is_event(m)] == [6]
+    ws.close()
+    client.close()

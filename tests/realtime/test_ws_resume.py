@@ -1,0 +1,86 @@
+"""Resume without gaps: `since` replays from the stream, a late subscriber gets the snapshot."""
+
+from __future__ import annotations
+
+import redis
+
+from realtime.events import STREAM_MAXLEN, read_since, stream_key
+from tests.conftest import StartApi
+from tests.realtime.conftest import MakeKey
+from tests.realtime.jobs import create_job, progress, succeed
+from tests.realtime.wsclient import authed, is_event, recv, recv_until, subscribe
+
+
+def test_reconnecting_with_since_yields_exactly_the_job_event_sequence(
+    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+) -> None:
+    _, base = start_api()
+    key, owner = make_principal()
+    job = create_job(redis_client, owner)
+    with authed(base, key) as ws:
+        subscribe(ws, f"job.{job}")
+        assert recv(ws)["type"] == "snapshot"
+        for p in (10.0, 20.0, 30.0):
+            progress(redis_client, job, owner, p)
+        had = [
+            m
+            for m in recv_until(ws, lambda m: m.get("data", {}).get("percent") == 30.0)
+            if is_event(m)
+        ]
+    # Disconnected: the job goes on.
+    for p in (40.0, 50.0):
+        progress(redis_client, job, owner, p)
+    with authed(base, key) as ws:
+        subscribe(ws, f"job.{job}", since=had[-1]["seq"])
+        for p in (60.0, 70.0):
+            progress(redis_client, job, owner, p)
+        succeed(redis_client, job, owner, {"rows": 7})
+        got = [m for m in recv_until(ws, lambda m: m.get("type") == "job.succeeded") if is_event(m)]
+    everything = read_since(redis_client, f"job.{job}", "0-0")
+    assert [e["seq"] for e in had + got] == [e["seq"] for e in everything]
+    assert [e["data"].get("percent") for e in had + got][:7] == [
+        10.0,
+        20.0,
+        30.0,
+        40.0,
+        50.0,
+        60.0,
+        70.0,
+    ]
+
+
+def test_subscribing_after_completion_gets_the_result_snapshot(
+    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+) -> None:
+    _, base = start_api()
+    key, owner = make_principal()
+    job = create_job(redis_client, owner)
+    progress(redis_client, job, owner, 50.0)
+    last = succeed(redis_client, job, owner, {"rows": 42})
+    with authed(base, key) as ws:
+        subscribe(ws, f"job.{job}")
+        snapshot = recv(ws)
+    assert snapshot["type"] == "snapshot"
+    assert snapshot["data"]["status"] == "succeeded"
+    assert snapshot["data"]["result"] == {"rows": 42}
+    assert snapshot["seq"] == last
+
+
+def test_since_older_than_the_stream_keeps_asks_for_a_resync(
+    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+) -> None:
+    _, base = start_api()
+    key, owner = make_principal()
+    job = create_job(redis_client, owner)
+    first = progress(redis_client, job, owner, 1.0)
+    # Trim the stream past `first`, as MAXLEN does on a long-running channel.
+    progress(redis_client, job, owner, 2.0)
+    redis_client.xtrim(stream_key(f"job.{job}"), maxlen=1, approximate=False)
+    assert STREAM_MAXLEN > 1
+    with authed(base, key) as ws:
+        subscribe(ws, f"job.{job}", since=first)
+        resync = recv(ws)
+        snapshot = recv(ws)
+    assert resync == {"type": "resync", "channel": f"job.{job}", "reason": "since_too_old"}
+    assert snapshot["type"] == "snapshot"
+    assert snapshot["data"]["status"] == "running"

@@ -1,0 +1,99 @@
+"""A client that stops reading is closed with 4008; others on the process get everything."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from urllib.parse import urlsplit
+
+import httpx
+import psutil
+import pytest
+import redis
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection
+
+from realtime.events import _COMMIT_LUA, Commit, Event
+from realtime.protocol import CLOSE_SLOW_CLIENT
+from tests.conftest import StartApi
+from tests.realtime.conftest import MakeKey
+from tests.realtime.wsclient import authed, recv, subscribe
+
+EVENTS = 10_000
+PAYLOAD = "x" * 1000  # 10 MB in all: more than socket buffers can hide
+
+
+def publish_many(client: redis.Redis, channel: str, count: int, batch: int = 250) -> None:
+    for start in range(0, count, batch):
+        pipe = client.pipeline(transaction=False)
+        for i in range(start, min(count, start + batch)):
+            change = Commit(
+                f"jobcast:nil:{channel}",
+                {},
+                [Event(channel, "market.trade", {"i": i, "pad": PAYLOAD})],
+            )
+            pipe.eval(_COMMIT_LUA, len(change.keys()), *change.keys(), *change.args())
+        pipe.execute()
+
+
+def small_buffer_socket(base_url: str) -> socket.socket:
+    """A client socket with a tiny receive buffer, so not reading is felt by the server at once."""
+    parts = urlsplit(base_url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((parts.hostname, parts.port))
+    return sock
+
+
+def read_until_closed(ws: ClientConnection, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ws.recv(timeout=5)
+
+
+@pytest.mark.slow
+def test_a_client_that_never_reads_is_closed_and_does_not_hurt_the_others(
+    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+) -> None:
+    # A queue of 2,048 (~2 MB here) leaves the reading client room on a loaded test box; the
+    # 10 MB published are still far more than the queue and the socket buffers can hide.
+    proc, base = start_api(env={"JOBCAST_WS_SEND_QUEUE": "2048"})
+    key, _ = make_principal()
+    server = psutil.Process(proc.popen.pid)
+    channel = "market.SLOW"
+    fast = authed(base, key)
+    subscribe(fast, channel)
+    slow = authed(base, key, sock=small_buffer_socket(base), max_queue=4)
+    subscribe(slow, channel)
+    rss_before = server.memory_info().rss
+    received: list[int] = []
+
+    def read_fast() -> None:
+        while len(received) < EVENTS:
+            message = recv(fast, 30)
+            if message.get("type") == "market.trade":
+                received.append(message["data"]["i"])
+
+    reader = threading.Thread(target=read_fast)
+    reader.start()
+    publish_many(redis_client, channel, EVENTS)
+    reader.join(60)
+    rss_after = server.memory_info().rss
+
+    assert received == list(range(EVENTS))
+    assert rss_after - rss_before < 50 * 1024 * 1024, (rss_before, rss_after)
+    with pytest.raises(ConnectionClosed) as closed:
+        read_until_closed(slow)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == CLOSE_SLOW_CLIENT
+    fast.close()
+    exposed = httpx.get(f"{base}/metrics").text
+    assert "jobcast_ws_slow_client_disconnects_total 1.0" in exposed
+    delivered = next(
+        line
+        for line in exposed.splitlines()
+        if line.startswith("jobcast_ws_events_delivered_total ")
+    )
+    assert float(delivered.split()[1]) >= EVENTS
+    assert "jobcast_ws_delivery_delay_seconds_bucket" in exposed
