@@ -1,0 +1,225 @@
+"""File-job profile throughput against pandas: `python bench/files.py [--size 1G]`.
+
+Generates a CSV of `--size` bytes (mixed numeric, string and datetime columns), then in the same
+run:
+1. uploads it to a real api and times `profile` through a real Celery worker: the job's own
+   duration (worker reading + profiling) and end to end (upload start to the terminal event);
+2. times `pandas.read_csv(path, engine="pyarrow")` + `DataFrame.describe(include="all")`.
+
+Prints MB/s for each, their ratio, and the worker's peak RSS. Everything runs on this machine:
+an embedded Redis, uvicorn and one Celery worker (concurrency 1), all spawned here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import resource
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import httpx  # noqa: E402
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import pyarrow.csv as pa_csv  # noqa: E402
+import redis  # noqa: E402
+
+from api.job_records import TERMINAL, job_channel  # noqa: E402
+from jobcast.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from jobcast.keys import create_key  # noqa: E402
+from jobcast.settings import Settings  # noqa: E402
+from realtime.events import read_since  # noqa: E402
+from tests.support.processes import (  # noqa: E402
+    Proc,
+    api_argv,
+    http_ok,
+    process_env,
+    spawn,
+    wait_for,
+    worker_argv,
+)
+
+MB = 1_000_000
+UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def parse_size(text: str) -> int:
+    unit = UNITS.get(text[-1].upper())
+    return int(float(text[:-1]) * unit) if unit else int(text)
+
+
+def generate_csv(path: Path, size: int, seed: int = 7) -> None:
+    """About `size` bytes of id, amount, qty, category, city, ts (written in 100k-row chunks)."""
+    rng = np.random.default_rng(seed)
+    cities = np.array([f"city{i:03d}" for i in range(500)])
+    categories = np.array(["alpha", "beta", "gamma", "delta", "epsilon"])
+    rows, written, first = 100_000, 0, True
+    with path.open("wb") as out:
+        while written < size:
+            table = pa.table({
+                "id": np.arange(written, written + rows),
+                "amount": np.round(rng.normal(100, 30, rows), 2),
+                "qty": rng.integers(0, 1000, rows),
+                "category": rng.choice(categories, rows),
+                "city": rng.choice(cities, rows),
+                "ts": np.datetime64("2024-01-01T00:00:00")
+                + rng.integers(0, 10**8, rows).astype("timedelta64[s]"),
+            })  # fmt: skip
+            sink = pa.BufferOutputStream()
+            pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=first))
+            chunk = sink.getvalue()
+            out.write(chunk)
+            written, first = written + chunk.size, False
+
+
+def start_stack(workdir: Path) -> tuple[Settings, list[Proc], str, Any]:
+    server = EmbeddedRedis(port=free_port(), password=secrets.token_urlsafe(16),
+                           data_dir=workdir / "redis", appendonly=False)  # fmt: skip
+    redis_proc = server.start()
+    server.wait_ready()
+    settings = Settings(dev=True, redis_url=server.url, data_dir=workdir / "data",
+                        key_secret=secrets.token_urlsafe(16),
+                        flower_password=secrets.token_urlsafe(16),
+                        _env_file=None)  # type: ignore[call-arg]  # fmt: skip
+    env = process_env(settings, {"JOBCAST_UPLOAD_MAX_BYTES": str(64 * 1024**3),
+                                 "JOBCAST_UPLOAD_MAX_DECOMPRESSED_BYTES": str(64 * 1024**3),
+                                 "JOBCAST_JOB_SOFT_TIME_LIMIT": "3000",
+                                 "JOBCAST_JOB_TIME_LIMIT": "3600"})  # fmt: skip
+    worker = spawn("bench-files-worker", worker_argv("files", 1, [], "bench-files"), env, workdir)
+    port = free_port()
+    api = spawn("bench-files-api", api_argv(port), env, workdir)
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: http_ok(f"{url}/healthz"), 30, "the api", api)
+    wait_for(
+        lambda: http_ok(f"{url}/readyz") or _files_worker_up(settings), 60, "the worker", worker
+    )
+    return settings, [api, worker], url, redis_proc
+
+
+def _files_worker_up(settings: Settings) -> bool:
+    client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
+    try:
+        return any("files" in v for v in client.hgetall("jobcast:workers").values())
+    finally:
+        client.close()
+
+
+def run_worker_profile(settings: Settings, url: str, path: Path) -> dict[str, Any]:
+    client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
+    key, _ = create_key(client, settings.secret("key_secret"), "bench")
+    started = time.perf_counter()
+    with path.open("rb") as f, httpx.Client(timeout=None) as http:
+        response = http.post(f"{url}/jobs", files={"file": (path.name, f)},
+                             headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+    uploaded = time.perf_counter()
+    response.raise_for_status()
+    job_id = response.json()["id"]
+    final = _await_terminal(client, job_id)
+    ended = time.perf_counter()
+    if final["type"] != "job.succeeded":
+        raise SystemExit(f"the job did not succeed: {final}")
+    result = json.loads(client.hget(f"jobcast:job:{job_id}", "result") or "{}")
+    return {"end_to_end": ended - started, "upload": uploaded - started,
+            "job": result["duration_seconds"], "peak_rss": result["peak_rss_bytes"],
+            "cpu": result["cpu_seconds"],
+            "rows": result["rows"]}  # fmt: skip
+
+
+def _await_terminal(client: redis.Redis, job_id: str) -> dict[str, Any]:
+    seen = "0-0"
+    while True:
+        for event in read_since(client, job_channel(job_id), seen):
+            seen = event["seq"]
+            if event["data"].get("status") in TERMINAL:
+                return event
+        client.xread({f"jobcast:stream:{job_channel(job_id)}": seen}, block=1000)
+
+
+def run_pandas(path: Path) -> dict[str, float]:
+    import pandas as pd
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    frame = pd.read_csv(path, engine="pyarrow")
+    read = time.perf_counter()
+    frame.describe(include="all")
+    ended, cpu = time.perf_counter(), time.process_time() - cpu_started
+    del frame
+    gc.collect()
+    return {"total": ended - started, "read": read - started, "describe": ended - read, "cpu": cpu}
+
+
+def machine() -> str:
+    import os
+
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+            f"{memory:.0f} GiB RAM, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, pyarrow {pa.__version__}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="1G", help="CSV size, e.g. 1G, 200M (default 1G)")
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="where files go (default: a temp dir)"
+    )
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of each side, alternated; the best of each is reported")  # fmt: skip
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        workdir = Path(tmp)
+        path = workdir / "bench.csv"
+        generate_csv(path, parse_size(args.size))
+        size = path.stat().st_size
+        print(f"machine: {machine()}")
+        print(f"file: {size / MB:.0f} MB, mixed numeric/string/datetime columns")
+        settings, procs, url, redis_proc = start_stack(workdir)
+        workers, pandas_runs = [], []
+        try:
+            # Alternate the two sides so a busy moment on a shared machine hits both alike.
+            for _ in range(args.repeat):
+                workers.append(run_worker_profile(settings, url, path))
+                pandas_runs.append(run_pandas(path))
+        finally:
+            for proc in procs:
+                proc.stop()
+            redis_proc.terminate()
+    for worker, pandas in zip(workers, pandas_runs, strict=True):
+        print(f"  run: worker job {worker['job']:.2f} s ({worker['cpu']:.2f} CPU-s), "
+              f"pandas {pandas['total']:.2f} s ({pandas['cpu']:.2f} CPU-s)")  # fmt: skip
+    report(size, min(workers, key=lambda w: w["job"]), min(pandas_runs, key=lambda p: p["total"]))
+
+
+def report(size: int, worker: dict[str, Any], pandas: dict[str, float]) -> None:
+    job_rate, e2e_rate = size / MB / worker["job"], size / MB / worker["end_to_end"]
+    e2e_no_upload = size / MB / (worker["end_to_end"] - worker["upload"])
+    pandas_rate = size / MB / pandas["total"]
+    print(f"rows: {worker['rows']}")
+    print(f"worker profile (job duration):        {worker['job']:7.2f} s  {job_rate:7.1f} MB/s")
+    print(f"worker profile (submit to result, excl. upload): "
+          f"{worker['end_to_end'] - worker['upload']:7.2f} s  {e2e_no_upload:7.1f} MB/s")  # fmt: skip
+    print(
+        f"end to end incl. upload:              {worker['end_to_end']:7.2f} s  {e2e_rate:7.1f} MB/s"
+    )
+    print(f"pandas read_csv(pyarrow)+describe:    {pandas['total']:7.2f} s  {pandas_rate:7.1f} MB/s"
+          f"  (read {pandas['read']:.2f} s, describe {pandas['describe']:.2f} s)")  # fmt: skip
+    print(f"ratio worker job / pandas:            {job_rate / pandas_rate:7.2f}x")
+    print(f"ratio submit-to-result / pandas:      {e2e_no_upload / pandas_rate:7.2f}x")
+    print(f"CPU-seconds worker / pandas:          {worker['cpu']:7.2f} / {pandas['cpu']:.2f}"
+          f"  ->  MB per CPU-s ratio {pandas['cpu'] / worker['cpu']:.2f}x")  # fmt: skip
+    print(f"worker peak RSS:                      {worker['peak_rss'] / 2**20:7.0f} MiB")
+    print(f"bench process peak RSS (pandas):      "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:7.0f} MiB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""Order matching throughput and latency: `python bench/orders.py [--orders N]`.
+
+Prints:
+1. the pure matching core's orders/s (no Redis);
+2. end-to-end accepted-and-matched orders/s through `POST /orders/batch`, the api and the
+   `orders` workers, events published, with p50/p99 from acceptance (`order.accepted` ts)
+   to the matching step's event for the order (`order.filled` etc., its commit ts), sampled
+   on one client's IOC orders (a GTC order may rest, so its next event is not its matching);
+3. the same matching machinery fed one Celery task per order (the baseline), same run.
+
+Everything runs on this machine: an embedded Redis, uvicorn, Celery workers, all spawned here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import secrets
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import httpx  # noqa: E402
+import redis  # noqa: E402
+from celery import Celery  # noqa: E402
+
+import celeryconfig  # noqa: E402
+from jobcast.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from jobcast.keys import create_key  # noqa: E402
+from jobcast.orders import records  # noqa: E402
+from jobcast.orders.symbols import DEFAULT_SYMBOLS  # noqa: E402
+from jobcast.settings import Settings  # noqa: E402
+from tests.support.processes import (  # noqa: E402
+    Proc,
+    api_argv,
+    http_ok,
+    process_env,
+    spawn,
+    wait_for,
+    worker_argv,
+)
+from workers.orders.book import Book, Order  # noqa: E402
+
+SYMBOLS = ["BTC-USD", "ETH-USD", "SOL-USD", "ACME"]
+MID = {"BTC-USD": 200, "ETH-USD": 2000, "SOL-USD": 2000, "ACME": 100}
+ENV = {
+    "JOBCAST_RATE_SUBMIT_PER_MINUTE": "100000000", "JOBCAST_RATE_SUBMIT_BURST": "10000000",
+    "JOBCAST_RATE_READ_PER_MINUTE": "100000000", "JOBCAST_RATE_READ_BURST": "10000000",
+    "JOBCAST_ORDER_BATCH_MAX": "1000", "JOBCAST_LOG_JSON": "0",
+}  # fmt: skip
+
+
+def core_orders_per_second(n: int = 300_000) -> float:
+    rng = random.Random(1)
+    orders = []
+    for i in range(n):
+        side = "buy" if rng.random() < 0.5 else "sell"
+        if rng.random() < 0.05:
+            orders.append(Order(f"o{i}", side, rng.randint(1, 20), None, "market", "IOC"))
+        else:
+            orders.append(Order(f"o{i}", side, rng.randint(1, 20), 1000 + rng.randint(-20, 20)))  # type: ignore[arg-type]
+    book, touched = Book(), {}
+    start = time.perf_counter()
+    for order in orders:
+        book.submit(order, touched)
+        touched.clear()
+    return n / (time.perf_counter() - start)
+
+
+def random_order(rng: random.Random) -> dict[str, Any]:
+    """Orders that mostly cross: buys and sells around one mid price, half of them IOC."""
+    symbol = rng.choice(SYMBOLS)
+    rules = DEFAULT_SYMBOLS[symbol]
+    side = rng.choice(["buy", "sell"])
+    ticks = MID[symbol] + (rng.randint(0, 2) if side == "buy" else -rng.randint(0, 2))
+    return {"symbol": symbol, "side": side, "quantity": rules.lot_size * rng.randint(1, 5),
+            "price": rules.price_text(ticks), "time_in_force": rng.choice(["GTC", "IOC"])}  # fmt: skip
+
+
+class Stack:
+    """Embedded Redis + api + orders workers, started for the bench and stopped after it."""
+
+    def __init__(self, workers: int, api_processes: int) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="jobcast-bench-"))
+        self.redis = EmbeddedRedis(port=free_port(), password=secrets.token_urlsafe(12),
+                                   data_dir=self.tmp / "redis", appendonly=False)  # fmt: skip
+        self.redis_proc = self.redis.start()
+        self.redis.wait_ready()
+        self.settings = Settings(dev=True, redis_url=self.redis.url, data_dir=self.tmp,
+                                 key_secret="bench", flower_password="bench", _env_file=None)  # type: ignore[call-arg]  # fmt: skip
+        self.client = redis.Redis.from_url(self.redis.url, decode_responses=True)
+        env = process_env(self.settings, ENV)
+        self.procs: list[Proc] = [
+            spawn(f"w{i}", worker_argv("orders", 1, [], f"bench{i}"), env, self.tmp)
+            for i in range(workers)
+        ]
+        port = free_port()
+        self.procs.append(spawn("api", api_argv(port, api_processes), env, self.tmp))
+        self.url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: http_ok(f"{self.url}/healthz"), 30, "the api")
+        time.sleep(3)  # workers connect to the broker
+
+    def reset(self) -> None:
+        self.client.flushdb()
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.stop()
+        self.redis_proc.terminate()
+        self.redis_proc.wait(timeout=10)
+
+
+def drained(client: redis.Redis) -> bool:
+    for symbol in SYMBOLS:
+        last = client.xrevrange(records.inbound_key(symbol), count=1)
+        if last and last[0][0] != client.hget(records.market_key(symbol), "cursor"):
+            return False
+    return True
+
+
+class LatencyTap:
+    """Acceptance ts and matching-event ts of one principal's IOC orders, from live events.
+
+    One principal's channel is a sample: parsing every event in this process would take the
+    CPU the api and workers are measured on.
+    """
+
+    def __init__(self, client: redis.Redis, principal_id: str) -> None:
+        self.accepted: dict[str, float] = {}
+        self.matched: dict[str, float] = {}
+        self.count = 0
+        self.pubsub = client.pubsub()
+        self.pubsub.subscribe(f"jobcast:events:user.{principal_id}")
+        self.pubsub.get_message(timeout=5)  # the subscribe confirmation
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        # Blocking reads: a short read timeout can expire in the middle of a reply on a busy box.
+        for message in self.pubsub.listen():
+            if message["type"] != "message":
+                continue
+            self.count += 1
+            event = json.loads(message["data"])
+            if event["type"] == "order.accepted":
+                # Only IOC orders: matching always ends them, so their next event is the step
+                # that matched them. A GTC order may rest, and its next event is a later fill.
+                if event["data"]["time_in_force"] == "IOC":
+                    self.accepted[event["data"]["id"]] = event["ts"]
+            elif event["type"].startswith("order."):
+                self.matched.setdefault(event["data"]["id"], event["ts"])
+
+    def stop(self) -> list[float]:
+        time.sleep(1)  # events committed last are still on their way
+        self.pubsub.unsubscribe()
+        self.thread.join(timeout=10)
+        self.pubsub.close()
+        return [self.matched[i] - t for i, t in self.accepted.items() if i in self.matched]
+
+
+def post_batches(url: str, key: str, orders: list[dict[str, Any]], batch: int) -> None:
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:
+        for i in range(0, len(orders), batch):
+            response = http.post("/orders/batch", json={"orders": orders[i : i + batch]})
+            response.raise_for_status()
+
+
+def paced_latency(stack: Stack, rate: int, seconds: float, batch: int = 20) -> list[float]:
+    """Latency below saturation: one client sending `rate` orders/s in small batches."""
+    stack.reset()
+    rng = random.Random(4)
+    key, info = create_key(stack.client, "bench", "paced")
+    tap = LatencyTap(stack.client, info.principal_id)
+    interval = batch / rate
+    with httpx.Client(base_url=stack.url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:  # fmt: skip
+        start = time.perf_counter()
+        for i in range(int(seconds * rate / batch)):
+            time.sleep(max(0.0, start + i * interval - time.perf_counter()))
+            orders = [random_order(rng) for _ in range(batch)]
+            http.post("/orders/batch", json={"orders": orders}).raise_for_status()
+    wait_for(lambda: drained(stack.client), 60, "matching to finish")
+    return tap.stop()
+
+
+def end_to_end(stack: Stack, n: int, clients: int, batch: int) -> tuple[float, list[float], int]:
+    """(orders/s from first request to last match, latency sample, events published)."""
+    stack.reset()
+    rng = random.Random(2)
+    created = [create_key(stack.client, "bench", f"c{i}") for i in range(clients)]
+    keys = [key for key, _ in created]
+    work = [[random_order(rng) for _ in range(n // clients)] for _ in range(clients)]
+    tap = LatencyTap(stack.client, created[0][1].principal_id)
+    stack.client.config_resetstat()
+    start = time.perf_counter()
+    threads = [threading.Thread(target=post_batches, args=(stack.url, k, w, batch))
+               for k, w in zip(keys, work, strict=True)]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wait_for(lambda: drained(stack.client), 300, "matching to finish")
+    elapsed = time.perf_counter() - start
+    latencies = tap.stop()
+    return n / elapsed, latencies, events_published(stack.client)
+
+
+def events_published(client: redis.Redis) -> int:
+    """PUBLISH calls since the run's reset (each committed event is published once)."""
+    stats: dict[str, Any] = client.info("commandstats")  # type: ignore[assignment]
+    return int(stats.get("cmdstat_publish", {}).get("calls", 0))
+
+
+def one_task_per_order(stack: Stack, n: int) -> float:
+    """Baseline: orders accepted straight into Redis (no HTTP) and one match task sent per order."""
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    from jobcast.orders import intake
+
+    stack.reset()
+    rng = random.Random(3)
+    app = Celery("bench")
+    app.config_from_object(celeryconfig.config_for(stack.settings))
+
+    async def accept(order: dict[str, Any], i: int) -> None:
+        rules = DEFAULT_SYMBOLS[order["symbol"]]
+        new = intake.NewOrder(f"b{i}", "bench", order["symbol"], order["side"], "limit", "GTC",
+                              order["quantity"], rules.to_ticks(__import__("decimal").Decimal(order["price"])), None)  # fmt: skip
+        client = aioredis.Redis.from_url(stack.redis.url, decode_responses=True)
+        await intake.accept_orders(client, [(new, rules)])
+        await client.aclose()
+
+    start = time.perf_counter()
+    for i in range(n):
+        order = random_order(rng)
+        asyncio.run(accept(order, i))
+        app.send_task("jobcast.orders.match", args=[order["symbol"]])
+    wait_for(
+        lambda: stack.client.llen("orders") == 0 and drained(stack.client), 600, "the baseline"
+    )
+    return n / (time.perf_counter() - start)
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else float("nan")  # type: ignore[index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=40_000, help="orders in the end-to-end run")
+    parser.add_argument("--baseline-orders", type=int, default=2_000)
+    parser.add_argument("--workers", type=int, default=2, help="orders worker processes")
+    parser.add_argument("--api-processes", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=500, help="orders per POST /orders/batch")
+    parser.add_argument("--paced-rate", type=int, default=1000, help="orders/s of the latency run")
+    args = parser.parse_args()
+
+    print(f"matching core: {core_orders_per_second():,.0f} orders/s (pure engine, one process)")
+    stack = Stack(args.workers, args.api_processes)
+    try:
+        rate, latencies, events = end_to_end(stack, args.orders, args.clients, args.batch)
+        print(f"end to end, POST /orders/batch ({args.batch}/request, {args.clients} clients, "
+              f"{args.api_processes} api processes, {args.workers} workers): {rate:,.0f} orders/s "
+              f"accepted and matched, {events:,} events published")  # fmt: skip
+        print(f"  acceptance -> its matching event, at full load: p50 {pct(latencies, 50):.1f} ms, "
+              f"p99 {pct(latencies, 99):.1f} ms over {len(latencies):,} orders")  # fmt: skip
+        paced = paced_latency(stack, args.paced_rate, 10)
+        print(f"  at {args.paced_rate:,} orders/s (20 per request, one client): p50 "
+              f"{pct(paced, 50):.1f} ms, p99 {pct(paced, 99):.1f} ms over {len(paced):,} orders")  # fmt: skip
+        base = one_task_per_order(stack, args.baseline_orders)
+        print(f"baseline, one Celery task per order ({args.baseline_orders:,} orders, no HTTP): "
+              f"{base:,.0f} orders/s  (batched path is {rate / base:.1f}x)")  # fmt: skip
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

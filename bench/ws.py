@@ -1,0 +1,371 @@
+"""WebSocket push benchmark for one api process: capacity, fan-out, submit→push latency.
+
+    .venv/bin/python bench/ws.py [--clients 5000] [--fanout-clients 500] [--fanout-events 200]
+                                 [--jobs 500] [--rate 100]
+
+Starts its own embedded Redis, one api process (uvicorn, compression off), one Celery worker
+(with this module's trivial task) and, for comparison, a plain `websockets` server that fans out
+with `broadcast()`. Clients run in this process. Figures go to stdout; record them in
+bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import redis
+from websockets.asyncio.client import ClientConnection, connect
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from jobcast.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from jobcast.keys import create_key  # noqa: E402
+from jobcast.settings import Settings  # noqa: E402
+from tests.support.processes import Proc, process_env, spawn, wait_for, worker_argv  # noqa: E402
+
+PAYLOAD = {"symbol": "BENCH", "price": "101.25", "qty": 3, "side": "buy"}
+
+
+# --- the worker side: a trivial job that commits its outcome and event -------------------------
+def _register_task() -> None:
+    from api.job_records import SUCCEEDED, events_for, record_key
+    from realtime.events import Commit, commit
+    from workers.app import app
+    from workers.context import worker_context
+
+    @app.task(name="jobcast.bench.trivial")  # type: ignore[untyped-decorator]
+    def trivial(job_id: str, owner: str) -> str:
+        change = Commit(record_key(job_id), {"status": SUCCEEDED},
+                        events_for(job_id, owner, "job.succeeded", {"status": SUCCEEDED}))  # fmt: skip
+        commit(worker_context().redis, change)
+        return job_id
+
+
+if __name__ != "__main__":  # imported by the worker (`--include bench.ws`)
+    _register_task()
+
+
+# --- processes ----------------------------------------------------------------------------------
+def start_stack(tmp: Path) -> tuple[EmbeddedRedis, subprocess.Popen[bytes], Settings]:
+    server = EmbeddedRedis(port=free_port(), password=secrets.token_urlsafe(12),
+                           data_dir=tmp / "redis", appendonly=False)  # fmt: skip
+    proc = server.start()
+    server.wait_ready()
+    settings = Settings(dev=True, redis_url=server.url, data_dir=tmp / "data",
+                        key_secret=secrets.token_urlsafe(16), flower_password="x",
+                        ws_send_queue=4096, _env_file=None)  # type: ignore[call-arg]  # fmt: skip
+    return server, proc, settings
+
+
+def start_api(settings: Settings, tmp: Path) -> tuple[Proc, str]:
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host",
+            "127.0.0.1", "--port", str(port), "--ws-per-message-deflate", "false",
+            "--log-level", "warning", "--loop", "uvloop"]  # fmt: skip
+    env = process_env(settings, {"JOBCAST_WS_SEND_QUEUE": str(settings.ws_send_queue)})
+    proc = spawn("api", argv, env, tmp)
+    wait_for(lambda: _http_ok(f"http://127.0.0.1:{port}/healthz"), 30, "api", proc)
+    return proc, f"ws://127.0.0.1:{port}/ws"
+
+
+def start_worker(settings: Settings, tmp: Path) -> Proc:
+    argv = worker_argv("orders", 2, ["bench.ws"], "bench")
+    proc = spawn("worker", argv, process_env(settings), tmp)
+    client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
+    wait_for(lambda: bool(client.hgetall("jobcast:workers")), 60, "worker", proc)
+    return proc
+
+
+def start_baseline(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--baseline-server", str(port)],
+                            cwd=ROOT, start_new_session=True)  # fmt: skip
+    wait_for(lambda: _port_open(port), 15, "baseline server")
+    return proc, f"ws://127.0.0.1:{port}/"
+
+
+def _http_ok(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+# --- the baseline: a plain websockets server that broadcasts on request --------------------------
+async def baseline_server(port: int) -> None:
+    from websockets.asyncio.server import ServerConnection, broadcast, serve
+
+    clients: set[ServerConnection] = set()
+
+    async def handler(ws: ServerConnection) -> None:
+        async for text in ws:
+            command = json.loads(text)
+            if command["type"] == "subscribe":
+                clients.add(ws)
+                await ws.send(json.dumps({"type": "subscribed"}))
+            elif command["type"] == "fanout":
+                for i in range(command["count"]):
+                    broadcast(clients, _event(i))
+                    await asyncio.sleep(0)  # let the loop write, as a real server between events
+
+    async with serve(handler, "127.0.0.1", port, compression=None, max_queue=None):
+        await asyncio.get_running_loop().create_future()
+
+
+def _event(i: int) -> str:
+    return json.dumps({"seq": f"0-{i}", "channel": "market.BENCH", "type": "market.trade",
+                       "ts": time.time(), "data": {**PAYLOAD, "i": i}})  # fmt: skip
+
+
+# --- clients ----------------------------------------------------------------------------------
+async def open_client(url: str, key: str | None, channel: str) -> ClientConnection:
+    ws = await connect(url, compression=None, open_timeout=60, proxy=None, ping_interval=None)
+    if key is not None:
+        await ws.send(json.dumps({"type": "auth", "key": key}))
+        await ws.recv()
+    await ws.send(json.dumps({"type": "subscribe", "channel": channel}))
+    await ws.recv()
+    return ws
+
+
+async def open_many(url: str, key: str | None, channel: str, count: int) -> list[ClientConnection]:
+    clients: list[ClientConnection] = []
+    for start in range(0, count, 200):  # in waves: a burst of 5,000 handshakes overflows backlogs
+        wave = [open_client(url, key, channel) for _ in range(min(200, count - start))]
+        clients += await asyncio.gather(*wave)
+    return clients
+
+
+async def count_events(ws: ClientConnection, wanted: int) -> None:
+    got = 0
+    while got < wanted:
+        message = json.loads(await ws.recv())
+        if message.get("type") == "market.trade":
+            got += 1
+
+
+async def close_all(clients: list[ClientConnection]) -> None:
+    await asyncio.gather(*(ws.close() for ws in clients), return_exceptions=True)
+
+
+# --- the three measurements -------------------------------------------------------------------
+async def capacity(
+    url: str, key: str, api: Proc, count: int, client: redis.Redis
+) -> dict[str, Any]:
+    server = psutil.Process(api.popen.pid)
+    before = server.memory_info().rss
+    clients = await open_many(url, key, "market.CAP", count)
+    await asyncio.sleep(1)
+    after = server.memory_info().rss
+    from realtime.events import Event, publish
+
+    publish(client, Event("market.CAP", "market.trade", PAYLOAD))
+    await asyncio.wait_for(asyncio.gather(*(count_events(ws, 1) for ws in clients)), 60)
+    await close_all(clients)
+    return {"clients": count, "rss_before_mb": before / 2**20, "rss_after_mb": after / 2**20,
+            "kb_per_client": (after - before) / count / 1024}  # fmt: skip
+
+
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+async def fanout_ours(
+    url: str, key: str, client: redis.Redis, clients_n: int, events: int, pid: int
+) -> tuple[float, float]:
+    """(messages delivered per second, per CPU-second of the api process)."""
+    from realtime.events import _COMMIT_LUA, Commit, Event
+
+    clients = await open_many(url, key, "market.BENCH", clients_n)
+    readers = asyncio.gather(*(count_events(ws, events) for ws in clients))
+    started, cpu = time.perf_counter(), cpu_seconds(pid)
+    pipe = client.pipeline(transaction=False)
+    for i in range(events):
+        event = Event("market.BENCH", "market.trade", {**PAYLOAD, "i": i})
+        change = Commit("jobcast:nil:market.BENCH", {}, [event])
+        pipe.eval(_COMMIT_LUA, len(change.keys()), *change.keys(), *change.args())
+    await asyncio.to_thread(pipe.execute)
+    await asyncio.wait_for(readers, 300)
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu
+    await close_all(clients)
+    return clients_n * events / elapsed, clients_n * events / max(cpu, 0.01)
+
+
+async def fanout_baseline(url: str, clients_n: int, events: int, pid: int) -> tuple[float, float]:
+    """The same, from a plain websockets server that calls broadcast() per event."""
+    clients = await open_many(url, None, "market.BENCH", clients_n)
+    readers = asyncio.gather(*(count_events(ws, events) for ws in clients))
+    started, cpu = time.perf_counter(), cpu_seconds(pid)
+    await clients[0].send(json.dumps({"type": "fanout", "count": events}))
+    await asyncio.wait_for(readers, 300)
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu
+    await close_all(clients)
+    return clients_n * events / elapsed, clients_n * events / max(cpu, 0.01)
+
+
+async def push_latency(
+    url: str, key: str, owner: str, settings: Settings, jobs: int, rate: float
+) -> list[float]:
+    """Send trivial jobs at `rate`/s (from a thread: kombu blocks) and time each until its push."""
+    sender = celery_sender(settings)
+    ws = await open_client(url, key, "user.me")
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+    pushes: list[float] = []
+
+    def send_paced() -> None:
+        t0 = time.perf_counter()
+        for n in range(jobs):
+            job_id = secrets.token_hex(8)
+            sent[job_id] = time.perf_counter()
+            sender.send_task("jobcast.bench.trivial", args=[job_id, owner], queue="orders")
+            time.sleep(max(0.0, t0 + (n + 1) / rate - time.perf_counter()))
+
+    async def receive() -> None:
+        while len(latencies) < jobs:
+            message = json.loads(await ws.recv())
+            job_id = message.get("data", {}).get("job_id")
+            if job_id in sent:
+                latencies.append(time.perf_counter() - sent.pop(job_id))
+                pushes.append(time.time() - message["ts"])
+
+    reader = asyncio.create_task(receive())
+    await asyncio.to_thread(send_paced)
+    await asyncio.wait_for(reader, 60)
+    await ws.close()
+    print(
+        f"  (of which commit->push p50 {pct(pushes, 0.5):.1f} ms, p99 {pct(pushes, 0.99):.1f} ms)"
+    )
+    return latencies
+
+
+def celery_sender(settings: Settings) -> Any:
+    from celery import Celery
+
+    import celeryconfig
+
+    sender = Celery("bench")
+    sender.config_from_object(celeryconfig.config_for(settings))
+    return sender
+
+
+def celery_roundtrip(settings: Settings, jobs: int, rate: float, threads: int = 8) -> list[float]:
+    """The same task's `delay().get()` round trip, submitted at `rate`/s like the push run:
+    job n starts at t0 + n/rate, on one of `threads` threads (each with its own Celery client,
+    as result consumers are not shared across threads)."""
+    t0 = time.perf_counter() + 0.5
+    latencies: list[float] = []
+
+    def lane(first: int) -> None:
+        sender = celery_sender(settings)
+        for n in range(first, jobs, threads):
+            time.sleep(max(0.0, t0 + n / rate - time.perf_counter()))
+            start = time.perf_counter()
+            result = sender.send_task(
+                "jobcast.bench.trivial", args=[secrets.token_hex(8), "nobody"], queue="orders"
+            )
+            result.get(timeout=30)
+            latencies.append(time.perf_counter() - start)
+
+    lanes = [threading.Thread(target=lane, args=(i,)) for i in range(threads)]
+    for thread in lanes:
+        thread.start()
+    for thread in lanes:
+        thread.join()
+    return latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def run(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="jobcast-bench-"))
+    server, redis_proc, settings = start_stack(tmp)
+    api, url = start_api(settings, tmp)
+    worker = start_worker(settings, tmp)
+    baseline, baseline_url = start_baseline(tmp)
+    client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
+    key, info = create_key(client, settings.secret("key_secret"), "bench")
+    try:
+        cap = await capacity(url, key, api, args.clients, client)
+        print(f"capacity: {cap['clients']} subscribed clients held; api RSS {cap['rss_before_mb']:.1f} -> "
+              f"{cap['rss_after_mb']:.1f} MB = {cap['kb_per_client']:.1f} KB per client")  # fmt: skip
+        ours, ours_cpu = await fanout_ours(
+            url, key, client, args.fanout_clients, args.fanout_events, api.popen.pid
+        )
+        base, base_cpu = await fanout_baseline(
+            baseline_url, args.fanout_clients, args.fanout_events, baseline.pid
+        )
+        print(f"fan-out ({args.fanout_clients} clients x {args.fanout_events} events): jobcast "
+              f"{ours:,.0f} msg/s, plain websockets broadcast() {base:,.0f} msg/s = {ours / base:.2f}x; "
+              f"per server CPU-second: {ours_cpu:,.0f} vs {base_cpu:,.0f} = {ours_cpu / base_cpu:.2f}x")  # fmt: skip
+        push = await push_latency(url, key, info.principal_id, settings, args.jobs, args.rate)
+        trip = await asyncio.to_thread(celery_roundtrip, settings, args.jobs, args.rate)
+        print(f"submit->push at {args.rate:.0f}/s ({args.jobs} trivial jobs): p50 {pct(push, 0.5):.1f} ms, "
+              f"p99 {pct(push, 0.99):.1f} ms; Celery delay().get(): p50 {pct(trip, 0.5):.1f} ms, "
+              f"p99 {pct(trip, 0.99):.1f} ms")  # fmt: skip
+        print(f"(mean push {statistics.mean(push) * 1000:.1f} ms, cpus {os.cpu_count()})")
+    finally:
+        for proc in (api, worker):
+            proc.stop()
+        baseline.terminate()
+        redis_proc.terminate()
+        del server
+        if os.environ.get("BENCH_KEEP"):
+            print(f"(logs in {tmp})")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=5000)
+    parser.add_argument("--fanout-clients", type=int, default=500)
+    parser.add_argument("--fanout-events", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.baseline_server:
+        asyncio.run(baseline_server(args.baseline_server))
+        return
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
