@@ -10,25 +10,54 @@ import pytest
 from tests.api.conftest import MakeClient, MakeKey
 from tests.conftest import StartApi
 
-#: resource -> (create it as the owner and return its id, the id-taking requests to try)
 Creator = Callable[[httpx.Client], str]
+Route = tuple[str, str, dict[str, object] | None]
 
 
 def _create_data_item(client: httpx.Client) -> str:
     return str(client.post("/data/", json={"name": "secret", "value": 1}).json()["id"])
 
 
-ID_ROUTES: dict[str, tuple[Creator, list[tuple[str, str, dict[str, object] | None]]]] = {
+def _create_job(client: httpx.Client) -> str:
+    response = client.post("/jobs", files={"file": ("t.csv", b"a,b\n1,2\n", "text/csv")})
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])
+
+
+def _create_order(client: httpx.Client) -> str:
+    body = {"symbol": "SOL-USD", "side": "buy", "type": "limit", "quantity": 1, "price": "1.00"}
+    response = client.post("/orders", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+#: resource -> (create one as its owner and return its id, the id-taking requests to try)
+ID_ROUTES: dict[str, tuple[Creator, list[Route]]] = {
     "data item": (
         _create_data_item,
-        [
-            ("GET", "/data/{id}", None),
-            ("PATCH", "/data/{id}", {"value": 2}),
-            ("DELETE", "/data/{id}", None),
-        ],
+        [("GET", "/data/{id}", None), ("PATCH", "/data/{id}", {"value": 2}),
+         ("DELETE", "/data/{id}", None)],
     ),
+    "job": (
+        _create_job,
+        [("GET", "/jobs/{id}", None), ("GET", "/jobs/{id}/result", None),
+         ("GET", "/jobs/{id}/artifact", None), ("GET", "/tasks/{id}", None),
+         ("DELETE", "/jobs/{id}", None)],
+    ),
+    "order": (_create_order, [("GET", "/orders/{id}", None), ("DELETE", "/orders/{id}", None)]),
+}  # fmt: skip
+#: resource -> (list route, the key its page keeps records under)
+LIST_ROUTES = {
+    "data item": ("/data/", "items"),
+    "job": ("/jobs", "items"),
+    "order": ("/orders", "orders"),
 }
-LIST_ROUTES = {"data item": "/data/"}
+
+
+def _missing_like(record_id: str) -> str:
+    """An id of the same form that names nothing."""
+    tail = "1111" if record_id.endswith("0000") else "0000"
+    return record_id[:-4] + tail
 
 
 @pytest.fixture
@@ -51,7 +80,7 @@ def test_other_principal_gets_404_on_every_id_route(
         response = other.request(method, path, json=body)
         assert response.status_code == 404, (method, path, response.text)
         # Indistinguishable from a record that does not exist at all.
-        missing = other.request(method, template.format(id="0" * 24), json=body)
+        missing = other.request(method, template.format(id=_missing_like(record_id)), json=body)
         assert response.json() == missing.json()
     # And the owner still has it, unchanged by the attempts.
     assert owner.get(routes[0][1].format(id=record_id)).status_code == 200
@@ -65,7 +94,8 @@ def test_lists_never_show_another_principals_records(
     create, _ = ID_ROUTES[resource]
     mine = create(owner)
     theirs = create(other)
-    owner_ids = [r["id"] for r in owner.get(LIST_ROUTES[resource]).json()["items"]]
-    other_ids = [r["id"] for r in other.get(LIST_ROUTES[resource]).json()["items"]]
+    path, key = LIST_ROUTES[resource]
+    owner_ids = [r["id"] for r in owner.get(path).json()[key]]
+    other_ids = [r["id"] for r in other.get(path).json()[key]]
     assert owner_ids == [mine]
     assert other_ids == [theirs]
