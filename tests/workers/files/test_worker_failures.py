@@ -51,7 +51,7 @@ def test_cancelled_running_job_stops_at_the_next_batch(
     asked = next(i for i, e in enumerate(history) if e["data"].get("status") == "cancelling")
     rows = [e["data"]["rows"] for e in history[:asked] if e["type"] == "job.progress"]
     one_batch = max(b - a for a, b in itertools.pairwise(rows))
-    assert final["data"]["rows"] - rows[-1] <= 2 * one_batch
+    assert final["data"]["rows"] - rows[-1] <= one_batch
     assert jobs.job(job_id)["status"] == "cancelled"
     assert jobs.http.get(f"/jobs/{job_id}/result").json()["error"]["code"] == "job_cancelled"
 
