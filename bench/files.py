@@ -17,7 +17,6 @@ import gc
 import json
 import platform
 import resource
-import secrets
 import sys
 import tempfile
 import time
@@ -28,13 +27,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import httpx  # noqa: E402
-import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
-import pyarrow.csv as pa_csv  # noqa: E402
 import redis  # noqa: E402
 
 from api.job_records import TERMINAL, job_channel  # noqa: E402
-from jobcast.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from jobcast.embedded_redis import free_port  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
 from jobcast.settings import Settings  # noqa: E402
 from realtime.events import read_since  # noqa: E402
@@ -47,6 +44,8 @@ from tests.support.processes import (  # noqa: E402
     wait_for,
     worker_argv,
 )
+from tests.support.stack import start_private_redis  # noqa: E402
+from tests.workers.files.support import write_large_csv  # noqa: E402
 
 MB = 1_000_000
 UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3}
@@ -57,39 +56,8 @@ def parse_size(text: str) -> int:
     return int(float(text[:-1]) * unit) if unit else int(text)
 
 
-def generate_csv(path: Path, size: int, seed: int = 7) -> None:
-    """About `size` bytes of id, amount, qty, category, city, ts (written in 100k-row chunks)."""
-    rng = np.random.default_rng(seed)
-    cities = np.array([f"city{i:03d}" for i in range(500)])
-    categories = np.array(["alpha", "beta", "gamma", "delta", "epsilon"])
-    rows, written, first = 100_000, 0, True
-    with path.open("wb") as out:
-        while written < size:
-            table = pa.table({
-                "id": np.arange(written, written + rows),
-                "amount": np.round(rng.normal(100, 30, rows), 2),
-                "qty": rng.integers(0, 1000, rows),
-                "category": rng.choice(categories, rows),
-                "city": rng.choice(cities, rows),
-                "ts": np.datetime64("2024-01-01T00:00:00")
-                + rng.integers(0, 10**8, rows).astype("timedelta64[s]"),
-            })  # fmt: skip
-            sink = pa.BufferOutputStream()
-            pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=first))
-            chunk = sink.getvalue()
-            out.write(chunk)
-            written, first = written + chunk.size, False
-
-
 def start_stack(workdir: Path) -> tuple[Settings, list[Proc], str, Any]:
-    server = EmbeddedRedis(port=free_port(), password=secrets.token_urlsafe(16),
-                           data_dir=workdir / "redis", appendonly=False)  # fmt: skip
-    redis_proc = server.start()
-    server.wait_ready()
-    settings = Settings(dev=True, redis_url=server.url, data_dir=workdir / "data",
-                        key_secret=secrets.token_urlsafe(16),
-                        flower_password=secrets.token_urlsafe(16),
-                        _env_file=None)  # type: ignore[call-arg]  # fmt: skip
+    _, redis_proc, settings = start_private_redis(workdir)
     env = process_env(settings, {"JOBCAST_UPLOAD_MAX_BYTES": str(64 * 1024**3),
                                  "JOBCAST_UPLOAD_MAX_DECOMPRESSED_BYTES": str(64 * 1024**3),
                                  "JOBCAST_JOB_SOFT_TIME_LIMIT": "3000",
@@ -178,7 +146,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         workdir = Path(tmp)
         path = workdir / "bench.csv"
-        generate_csv(path, parse_size(args.size))
+        write_large_csv(path, parse_size(args.size))
         size = path.stat().st_size
         print(f"machine: {machine()}")
         print(f"file: {size / MB:.0f} MB, mixed numeric/string/datetime columns")

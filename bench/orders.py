@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -33,11 +32,10 @@ import redis  # noqa: E402
 from celery import Celery  # noqa: E402
 
 import celeryconfig  # noqa: E402
-from jobcast.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from jobcast.embedded_redis import free_port  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
 from jobcast.orders import records  # noqa: E402
 from jobcast.orders.symbols import DEFAULT_SYMBOLS  # noqa: E402
-from jobcast.settings import Settings  # noqa: E402
 from tests.support.processes import (  # noqa: E402
     Proc,
     api_argv,
@@ -47,6 +45,7 @@ from tests.support.processes import (  # noqa: E402
     wait_for,
     worker_argv,
 )
+from tests.support.stack import start_private_redis  # noqa: E402
 from workers.orders.book import Book, Order  # noqa: E402
 
 SYMBOLS = ["BTC-USD", "ETH-USD", "SOL-USD", "ACME"]
@@ -90,12 +89,7 @@ class Stack:
 
     def __init__(self, workers: int, api_processes: int) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="jobcast-bench-"))
-        self.redis = EmbeddedRedis(port=free_port(), password=secrets.token_urlsafe(12),
-                                   data_dir=self.tmp / "redis", appendonly=False)  # fmt: skip
-        self.redis_proc = self.redis.start()
-        self.redis.wait_ready()
-        self.settings = Settings(dev=True, redis_url=self.redis.url, data_dir=self.tmp,
-                                 key_secret="bench", flower_password="bench", _env_file=None)  # type: ignore[call-arg]  # fmt: skip
+        self.redis, self.redis_proc, self.settings = start_private_redis(self.tmp)
         self.client = redis.Redis.from_url(self.redis.url, decode_responses=True)
         env = process_env(self.settings, ENV)
         self.procs: list[Proc] = [
@@ -177,7 +171,7 @@ def paced_latency(stack: Stack, rate: int, seconds: float, batch: int = 20) -> l
     """Latency below saturation: one client sending `rate` orders/s in small batches."""
     stack.reset()
     rng = random.Random(4)
-    key, info = create_key(stack.client, "bench", "paced")
+    key, info = create_key(stack.client, stack.settings.secret("key_secret"), "paced")
     tap = LatencyTap(stack.client, info.principal_id)
     interval = batch / rate
     with httpx.Client(base_url=stack.url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:  # fmt: skip
@@ -194,7 +188,10 @@ def end_to_end(stack: Stack, n: int, clients: int, batch: int) -> tuple[float, l
     """(orders/s from first request to last match, latency sample, events published)."""
     stack.reset()
     rng = random.Random(2)
-    created = [create_key(stack.client, "bench", f"c{i}") for i in range(clients)]
+    created = [
+        create_key(stack.client, stack.settings.secret("key_secret"), f"c{i}")
+        for i in range(clients)
+    ]
     keys = [key for key, _ in created]
     work = [[random_order(rng) for _ in range(n // clients)] for _ in range(clients)]
     tap = LatencyTap(stack.client, created[0][1].principal_id)

@@ -37,6 +37,7 @@ from jobcast.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
 from jobcast.settings import Settings  # noqa: E402
 from tests.support.processes import Proc, process_env, spawn, wait_for, worker_argv  # noqa: E402
+from tests.support.stack import start_private_redis  # noqa: E402
 
 PAYLOAD = {"symbol": "BENCH", "price": "101.25", "qty": 3, "side": "buy"}
 
@@ -62,14 +63,7 @@ if __name__ != "__main__":  # imported by the worker (`--include bench.ws`)
 
 # --- processes ----------------------------------------------------------------------------------
 def start_stack(tmp: Path) -> tuple[EmbeddedRedis, subprocess.Popen[bytes], Settings]:
-    server = EmbeddedRedis(port=free_port(), password=secrets.token_urlsafe(12),
-                           data_dir=tmp / "redis", appendonly=False)  # fmt: skip
-    proc = server.start()
-    server.wait_ready()
-    settings = Settings(dev=True, redis_url=server.url, data_dir=tmp / "data",
-                        key_secret=secrets.token_urlsafe(16), flower_password="x",
-                        ws_send_queue=4096, _env_file=None)  # type: ignore[call-arg]  # fmt: skip
-    return server, proc, settings
+    return start_private_redis(tmp, ws_send_queue=4096)
 
 
 def start_api(settings: Settings, tmp: Path) -> tuple[Proc, str]:
