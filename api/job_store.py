@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 
-from api.errors import ApiError, not_found
+from api.errors import ApiError
 from api.job_params import JobParams
 from api.job_records import (
     CANCELLED,
@@ -30,6 +30,7 @@ from api.job_records import (
     tombstone_key,
     transition,
 )
+from api.ownership import load_owned
 from api.uploads import Upload
 from jobcast.keys import Principal
 from realtime.events import commit_async
@@ -95,14 +96,8 @@ async def create_job(
 
 async def load_job(redis: aioredis.Redis, principal: Principal, job_id: str) -> dict[str, Any]:
     """The caller's job; 404 if missing or someone else's, 410 if it expired."""
-    raw = await _hash(redis, job_id)
-    if raw:
-        if raw.get("owner") != principal.id:
-            raise not_found("job")
-        return decode_record(raw)
-    if await redis.get(tombstone_key(job_id)) == principal.id:
-        raise ApiError(410, "expired", "This job's record and results have expired.")
-    raise not_found("job")
+    raw = await load_owned(redis, record_key(job_id), principal, "job", tombstone_key(job_id))
+    return decode_record(raw)
 
 
 async def list_jobs(

@@ -18,17 +18,19 @@ def tombstone_key(record_key: str) -> str:
 
 
 async def load_owned(
-    redis: aioredis.Redis, record_key: str, principal: Principal, what: str
+    redis: aioredis.Redis,
+    record_key: str,
+    principal: Principal,
+    what: str,
+    tombstone: str | None = None,
 ) -> dict[str, str]:
-    """The record at `record_key` if `principal` owns it; otherwise 404 (or 410 if expired)."""
+    """The record at `record_key` if `principal` owns it; otherwise 404, or 410 if it expired.
+
+    `tombstone` names the key holding the expired record's owner (default `<key>:gone`).
+    """
     record: dict[str, str] = await redis.hgetall(record_key)  # type: ignore[assignment]
     if record and record.get("owner") == principal.id:
         return record
-    if not record and await _expired_for(redis, record_key, principal):
+    if not record and await redis.get(tombstone or tombstone_key(record_key)) == principal.id:
         raise ApiError(410, "gone", f"That {what} has expired and its data was deleted.")
     raise not_found(what)
-
-
-async def _expired_for(redis: aioredis.Redis, record_key: str, principal: Principal) -> bool:
-    owner = await redis.get(tombstone_key(record_key))
-    return owner == principal.id

@@ -18,6 +18,7 @@ from api.auth import CurrentPrincipal
 from api.deps import RedisDep, SettingsDep
 from api.errors import ApiError, not_found
 from api.matching import request_matching
+from api.ownership import load_owned
 from api.schemas.orders import (
     Order,
     OrderBatchCreate,
@@ -69,9 +70,7 @@ async def place(
 
 
 async def load_order(redis: RedisDep, settings: Settings, principal: Principal, order_id: str) -> Order:  # fmt: skip
-    record: dict[str, str] = await redis.hgetall(records.order_key(order_id))  # type: ignore[assignment]
-    if not record or record.get("owner") != principal.id:
-        raise not_found("order")
+    record = await load_owned(redis, records.order_key(order_id), principal, "order")
     return view(settings, record)
 
 

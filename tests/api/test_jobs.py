@@ -136,7 +136,7 @@ def test_another_principals_job_is_404_and_an_expired_one_410(
     redis_client.delete(record_key(job_id))  # what the retention TTL does
     gone = alice.http.get(f"/jobs/{job_id}")
     assert gone.status_code == 410
-    assert gone.json()["error"]["code"] == "expired"
+    assert gone.json()["error"]["code"] == "gone"
     assert bob.http.get(f"/jobs/{job_id}").status_code == 404
 
 
