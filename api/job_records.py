@@ -12,7 +12,7 @@ import json
 import time
 from typing import Any
 
-from realtime.events import Commit, Event
+from realtime.events import Commit, Event, job_channel, user_channel
 
 QUEUED, RUNNING, RETRYING = "queued", "running", "retrying"
 CANCELLING, SUCCEEDED, FAILED, CANCELLED = "cancelling", "succeeded", "failed", "cancelled"
@@ -42,14 +42,6 @@ def owner_index_key(owner: str) -> str:
 
 def idempotency_key(owner: str, key: str) -> str:
     return f"jobcast:job-idem:{owner}:{key}"
-
-
-def job_channel(job_id: str) -> str:
-    return f"job.{job_id}"
-
-
-def user_channel(owner: str) -> str:
-    return f"user.{owner}"
 
 
 def events_for(job_id: str, owner: str, type_: str, data: dict[str, Any]) -> list[Event]:

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from api.job_records import decode_record, record_key
 from api.job_store import public_view
 from jobcast.keys import Principal
-from realtime.events import read_latest_async, stream_key
+from realtime.events import read_latest_async, stream_key, user_channel
 from realtime.protocol import ProtocolError
 
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -46,7 +46,7 @@ async def authorize(redis: aioredis.Redis, principal: Principal, requested: str)
     if kind in SHARED_KINDS:
         return Channel(requested, kind, requested)
     if kind == "user" and rest in ("me", principal.id):
-        return Channel(f"user.{principal.id}", "user", requested)
+        return Channel(user_channel(principal.id), "user", requested)
     if kind == "job" and await redis.hget(record_key(rest), "owner") == principal.id:
         return Channel(requested, "job", requested)
     if kind in ("job", "user"):

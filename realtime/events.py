@@ -23,6 +23,19 @@ STREAM_MAXLEN = 2000
 STREAM_TTL_SECONDS = 7 * 24 * 3600
 
 
+def job_channel(job_id: str) -> str:
+    return f"job.{job_id}"
+
+
+def user_channel(principal_id: str) -> str:
+    """Everything one principal owns: their jobs and orders."""
+    return f"user.{principal_id}"
+
+
+def market_channel(symbol: str) -> str:
+    return f"market.{symbol}"
+
+
 def stream_key(channel: str) -> str:
     """The capped Redis stream that keeps a channel's recent events for replay."""
     return f"jobcast:stream:{channel}"

@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 
 from jobcast.orders import records
 from jobcast.orders.symbols import SymbolRules
-from realtime.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, Event, stream_key
+from realtime.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, Event, stream_key, user_channel
 
 #: How long a raised pending flag is trusted; past it a new order sends another task, which
 #: also recovers from an api process that died between raising the flag and sending.
@@ -118,7 +118,7 @@ def _accept_item(
 ) -> tuple[list[str], list[Any]]:
     """The script's keys and payload entry for one order."""
     cid = order.client_order_id
-    event = Event(records.user_channel(order.owner), "order.accepted", view, ts=now)
+    event = Event(user_channel(order.owner), "order.accepted", view, ts=now)
     keys = [
         records.order_key(order.id),
         records.client_order_id_key(order.owner, cid) if cid else records.order_key(order.id),

@@ -54,14 +54,6 @@ def trades_key(symbol: str) -> str:
     return f"jobcast:market:{symbol}:trades"
 
 
-def user_channel(principal_id: str) -> str:
-    return f"user.{principal_id}"
-
-
-def market_channel(symbol: str) -> str:
-    return f"market.{symbol}"
-
-
 def _price(rules: SymbolRules, ticks: str) -> str | None:
     return rules.price_text(int(ticks)) if ticks else None
 

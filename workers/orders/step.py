@@ -14,7 +14,7 @@ from typing import Any
 from jobcast.orders import records
 from jobcast.orders.market import quote_view
 from jobcast.orders.symbols import SymbolRules
-from realtime.events import Event
+from realtime.events import Event, market_channel, user_channel
 from workers.orders.book import Book, Order, Trade
 from workers.orders.store import Command, StepCommit, resting_entry
 
@@ -90,7 +90,7 @@ def build_commit(
                         market={**market_snapshot(ctx, book), "cursor": new_cursor})  # fmt: skip
     for order in touched.values():
         _add_order_change(ctx, change, book, order, now)
-    market = records.market_channel(ctx.symbol)
+    market = market_channel(ctx.symbol)
     for trade in trades:
         body = Event(market, "market.trade", _trade_data(ctx, trade, now), ts=now).body()
         change.trades.append(json.dumps(_trade_data(ctx, trade, now), separators=(",", ":")))
@@ -113,5 +113,5 @@ def _add_order_change(
     change.records.append((records.order_key(order.id), _record_fields(order, now)))
     view = records.order_view(_view_record(ctx.symbol, order, now), ctx.rules)
     del view["created_at"]  # the event does not know it; the record does
-    channel = records.user_channel(order.owner)
+    channel = user_channel(order.owner)
     change.events.append((channel, Event(channel, f"order.{order.status}", view, ts=now).body()))

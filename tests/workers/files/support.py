@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import redis
 
-from api.job_records import TERMINAL, job_channel
-from realtime.events import read_since
+from api.job_records import TERMINAL
+from realtime.events import job_channel, read_since
 
 
 def mixed_frame(rows: int, seed: int = 1) -> pd.DataFrame:
