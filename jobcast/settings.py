@@ -197,6 +197,11 @@ class Settings(BaseSettings):
     ws_heartbeat_interval: float = Field(
         default=15.0, gt=0, description="Seconds between the server's heartbeat messages."
     )
+    order_retention: int = Field(
+        default=7 * 86400,
+        ge=60,
+        description="Seconds an order's record is kept after it is filled, cancelled or rejected; afterwards 410 Gone.",
+    )
     ws_auth_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a new WebSocket has to authenticate."
     )

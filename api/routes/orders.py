@@ -183,7 +183,9 @@ async def list_orders(
         members: list[str] = await redis.zrangebylex(index, start, "+", start=0, num=200)  # type: ignore[assignment]
         if not members:
             return OrderPage(orders=found, next_cursor=None)
-        for member, record in zip(members, await _records(redis, members), strict=True):
+        found_records = await _records(redis, members)
+        await _forget_expired(redis, index, members, found_records)
+        for member, record in zip(members, found_records, strict=True):
             scanned, start = scanned + 1, f"({member}"
             if record and _matches(record, symbol, status_):
                 found.append(view(settings, record))
@@ -198,6 +200,16 @@ async def _records(redis: RedisDep, members: list[str]) -> list[dict[str, str]]:
             pipe.hgetall(records.order_key(member.split(":", 1)[1]))
         found: list[dict[str, str]] = await pipe.execute()
     return found
+
+
+async def _forget_expired(
+    redis: RedisDep, index: str, members: list[str], found: list[dict[str, str]]
+) -> None:
+    # A record is written together with its index entry, so a missing one has expired: its
+    # entry goes too, or the index of a busy trader would grow forever.
+    gone = [member for member, record in zip(members, found, strict=True) if not record]
+    if gone:
+        await redis.zrem(index, *gone)
 
 
 def _matches(record: dict[str, str], symbol: str | None, status_: str | None) -> bool:

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from jobcast.orders import records
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
+from tests.support.processes import wait_for
 from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, new_trader
 
 
@@ -122,3 +124,35 @@ def test_another_principals_order_is_not_found(market: tuple[Trader, Trader, Eve
     assert bob.http.delete(f"/orders/{order['id']}").status_code == 404
     assert bob.http.get("/orders").json()["orders"] == []
     assert alice.http.get("/orders/o_nope").status_code == 404
+
+
+def test_an_ended_order_expires_to_410_and_leaves_the_list(
+    market: tuple[Trader, Trader, EventTap], redis_client: redis.Redis
+) -> None:
+    alice, bob, tap = market
+    order = {"symbol": "SOL-USD", "side": "buy", "quantity": 1, "price": "1", "client_order_id": "x-1"}  # fmt: skip
+    ended = alice.place(**order).json()
+    alice.http.delete(f"/orders/{ended['id']}")
+    tap.wait_order(ended["id"], "order.cancelled")
+    still_open = alice.place(symbol="SOL-USD", side="buy", quantity=1, price="1").json()
+    tap.wait_order(still_open["id"], "order.accepted")
+
+    key = records.order_key(ended["id"])
+    assert 0 < redis_client.ttl(key) <= 7 * 86400  # the retention default, counting down
+    assert redis_client.ttl(records.order_key(still_open["id"])) == -1  # open: kept
+    cid_key = records.client_order_id_key(alice.principal_id, "x-1")
+    assert abs(redis_client.ttl(cid_key) - redis_client.ttl(key)) <= 1  # they go together
+    for expiring in (key, cid_key):  # let the retention run out now instead of in a week
+        redis_client.pexpire(expiring, 1)
+    wait_for(lambda: not redis_client.exists(key), 5, "the record to expire")
+
+    assert alice.http.get(f"/orders/{ended['id']}").json()["error"]["code"] == "gone"
+    assert bob.http.get(f"/orders/{ended['id']}").status_code == 404
+    listed = alice.http.get("/orders").json()["orders"]
+    assert [o["id"] for o in listed] == [still_open["id"]]
+    index = redis_client.zrange(records.owner_index_key(alice.principal_id), 0, -1)
+    assert [member.split(":", 1)[1] for member in index] == [still_open["id"]]
+    # The client_order_id went with the order: it may name a new one now.
+    again = alice.place(**order)
+    assert again.status_code == 201
+    assert again.json()["id"] != ended["id"]

@@ -182,7 +182,9 @@ def test_ten_thousand_orders_with_a_killed_worker_match_the_reference_model(
     assert any(f"[{task_id}] succeeded" in w.output() for w in workers)
 
     # Then each symbol ends exactly as the reference model fed the same sequence
-    all_orders = [redis_client.hgetall(k) for k in redis_client.scan_iter("jobcast:order:*")]
+    all_orders = [
+        redis_client.hgetall(k) for k in redis_client.scan_iter("jobcast:order:*", _type="hash")
+    ]
     assert len(all_orders) == TOTAL_ORDERS
     by_symbol: dict[str, list[dict[str, str]]] = defaultdict(list)
     for order in all_orders:

@@ -28,6 +28,7 @@ class StepContext:
     lease_ms: int
     history: int
     depth_levels: int
+    retention: int  # seconds an order's record is kept after it ends
 
 
 def parse_new_order(sid: str, compact: str) -> Order:
@@ -87,7 +88,9 @@ def build_commit(
 ) -> StepCommit:  # fmt: skip
     now = time.time()
     change = StepCommit(ctx.symbol, ctx.token, ctx.cursor, new_cursor, ctx.lease_ms, ctx.history,
-                        market={**market_snapshot(ctx, book), "cursor": new_cursor})  # fmt: skip
+                        market={**market_snapshot(ctx, book), "cursor": new_cursor},
+                        retention=ctx.retention,
+                        tombstone_ttl=ctx.retention + records.TOMBSTONE_EXTRA_SECONDS)  # fmt: skip
     for order in touched.values():
         _add_order_change(ctx, change, book, order, now)
     market = market_channel(ctx.symbol)
@@ -111,6 +114,12 @@ def _add_order_change(
     if order.status == "open":  # rested unfilled: nothing new since `order.accepted`
         return
     change.records.append((records.order_key(order.id), _record_fields(order, now)))
+    if order.status in records.TERMINAL_STATUSES:
+        change.expiring.append(records.order_key(order.id))
+        if order.client_order_id:
+            # Expires with the order: afterwards the id may name a new order.
+            change.expiring.append(records.client_order_id_key(order.owner, order.client_order_id))
+        change.tombstones.append((records.order_tombstone_key(order.id), order.owner))
     view = records.order_view(_view_record(ctx.symbol, order, now), ctx.rules)
     del view["created_at"]  # the event does not know it; the record does
     channel = user_channel(order.owner)

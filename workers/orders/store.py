@@ -17,7 +17,8 @@ from jobcast.orders import records
 from realtime.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, stream_key
 from workers.orders.book import Book, Order
 
-# KEYS: [market, lease, book, trades, inbound, record_1 .. record_n, stream_1 .. stream_m]
+# KEYS: [market, lease, book, trades, inbound, record_1 .. record_n, stream_1 .. stream_m,
+#        expiring_1 .. expiring_k, tombstone_1 .. tombstone_t]
 # ARGV: [payload json (see StepCommit.payload), channel_1, body_1 .. channel_m, body_m]
 # HSET/HDEL go in chunks: Lua's unpack() has a stack limit. Returns {1, 'ok'}, or
 # {0, 'lease' | 'cursor'} having changed nothing.
@@ -55,6 +56,11 @@ for i = 1, (#ARGV - 1) / 2 do
   redis.call('PUBLISH', 'jobcast:events:' .. channel, '{"seq":"' .. seq .. '",' .. string.sub(body, 2))
 end
 for stream, _ in pairs(touched) do redis.call('EXPIRE', stream, p.stream_ttl) end
+local after = 5 + nrec + (#ARGV - 1) / 2
+for i = 1, p.expiring do redis.call('EXPIRE', KEYS[after + i], p.retention) end
+for i, owner in ipairs(p.tombstone_owners) do
+  redis.call('SET', KEYS[after + p.expiring + i], owner, 'EX', p.tombstone_ttl)
+end
 return {1, 'ok'}
 """
 
@@ -79,12 +85,19 @@ class StepCommit:
     records: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     trades: list[str] = field(default_factory=list)
     events: list[tuple[str, str]] = field(default_factory=list)  # (channel, body)
+    # Orders that ended: their record and client_order_id entry expire after `retention`
+    # seconds, leaving a tombstone (key, owner) for `tombstone_ttl` seconds.
+    retention: int = 0
+    tombstone_ttl: int = 0
+    expiring: list[str] = field(default_factory=list)
+    tombstones: list[tuple[str, str]] = field(default_factory=list)
 
     def keys(self) -> list[str]:
         s = self.symbol
         fixed = [records.market_key(s), lease_key(s), records.book_key(s), records.trades_key(s),
                  records.inbound_key(s)]  # fmt: skip
-        return [*fixed, *(key for key, _ in self.records), *(stream_key(c) for c, _ in self.events)]
+        return [*fixed, *(key for key, _ in self.records), *(stream_key(c) for c, _ in self.events),
+                *self.expiring, *(key for key, _ in self.tombstones)]  # fmt: skip
 
     def payload(self) -> str:
         return json.dumps({
@@ -93,7 +106,9 @@ class StepCommit:
             "stream_ttl": STREAM_TTL_SECONDS, "market": list(self.market.items()),
             "book_set": self.book_set, "book_del": self.book_del,
             "records": [list(fields.items()) for _, fields in self.records],
-            "trades": self.trades,
+            "trades": self.trades, "retention": self.retention,
+            "tombstone_ttl": self.tombstone_ttl, "expiring": len(self.expiring),
+            "tombstone_owners": [owner for _, owner in self.tombstones],
         }, separators=(",", ":"))  # fmt: skip
 
 

@@ -72,6 +72,19 @@ def test_drain_commits_fills_trades_market_and_events_together(
     assert redis_client.hkeys(records.book_key(SYMBOL)) == ["a"]
 
 
+def test_an_order_that_ends_expires_after_the_retention_and_leaves_a_tombstone(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    accept(settings, ("a", "sell", 5, 2000), ("b", "buy", 3, 2100))
+
+    runner.drain(redis_client, settings, SYMBOL, "task-1")
+
+    assert redis_client.ttl(records.order_key("a")) == -1  # partly filled, still resting
+    assert 0 < redis_client.ttl(records.order_key("b")) <= settings.order_retention
+    assert redis_client.get(records.order_tombstone_key("b")) == "p1"
+    assert redis_client.ttl(records.order_tombstone_key("b")) > settings.order_retention
+
+
 def test_step_of_a_worker_that_lost_its_lease_commits_nothing(
     redis_client: redis.Redis, settings: Settings
 ) -> None:
