@@ -182,7 +182,7 @@ async def list_orders(
     while len(found) < limit and scanned < LIST_SCAN_LIMIT:
         members: list[str] = await redis.zrangebylex(index, start, "+", start=0, num=200)  # type: ignore[assignment]
         if not members:
-            return OrderPage(orders=found, next_cursor=None)
+            return OrderPage(items=found, next_cursor=None)
         found_records = await _records(redis, members)
         await _forget_expired(redis, index, members, found_records)
         for member, record in zip(members, found_records, strict=True):
@@ -191,7 +191,7 @@ async def list_orders(
                 found.append(view(settings, record))
                 if len(found) == limit:
                     break
-    return OrderPage(orders=found, next_cursor=start[1:])
+    return OrderPage(items=found, next_cursor=start[1:])
 
 
 async def _records(redis: RedisDep, members: list[str]) -> list[dict[str, str]]:

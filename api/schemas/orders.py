@@ -65,7 +65,7 @@ class OrderBatchResult(BaseModel):
 
 
 class OrderPage(BaseModel):
-    orders: list[Order]
+    items: list[Order]
     next_cursor: str | None
 
 

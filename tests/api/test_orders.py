@@ -67,7 +67,7 @@ def test_same_client_order_id_returns_the_same_order(
     assert again.json()["id"] == first.json()["id"]
     assert others.status_code == 201
     assert others.json()["id"] != first.json()["id"]
-    mine = alice.http.get("/orders", params={"symbol": "ETH-USD"}).json()["orders"]
+    mine = alice.http.get("/orders", params={"symbol": "ETH-USD"}).json()["items"]
     assert [o["id"] for o in mine] == [first.json()["id"]]
 
 
@@ -122,7 +122,7 @@ def test_another_principals_order_is_not_found(market: tuple[Trader, Trader, Eve
 
     assert bob.http.get(f"/orders/{order['id']}").status_code == 404
     assert bob.http.delete(f"/orders/{order['id']}").status_code == 404
-    assert bob.http.get("/orders").json()["orders"] == []
+    assert bob.http.get("/orders").json()["items"] == []
     assert alice.http.get("/orders/o_nope").status_code == 404
 
 
@@ -148,7 +148,7 @@ def test_an_ended_order_expires_to_410_and_leaves_the_list(
 
     assert alice.http.get(f"/orders/{ended['id']}").json()["error"]["code"] == "gone"
     assert bob.http.get(f"/orders/{ended['id']}").status_code == 404
-    listed = alice.http.get("/orders").json()["orders"]
+    listed = alice.http.get("/orders").json()["items"]
     assert [o["id"] for o in listed] == [still_open["id"]]
     index = redis_client.zrange(records.owner_index_key(alice.principal_id), 0, -1)
     assert [member.split(":", 1)[1] for member in index] == [still_open["id"]]

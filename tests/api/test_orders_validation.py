@@ -48,7 +48,7 @@ def test_each_broken_rule_is_a_422_naming_it(
         answers[rule, str(change)] = (response.status_code, response.json()["error"]["code"])
 
     assert answers == {(rule, str(change)): (422, rule) for change, rule in BROKEN_RULES}
-    assert trader.http.get("/orders").json()["orders"] == []
+    assert trader.http.get("/orders").json()["items"] == []
 
 
 def test_batch_accepts_good_orders_and_rejects_bad_ones_each_on_its_own(
@@ -80,13 +80,13 @@ def test_listing_pages_through_my_orders_with_filters(
     while True:
         params = {"symbol": "ACME", "limit": 2, **({"cursor": cursor} if cursor else {})}
         body = trader.http.get("/orders", params=params).json()
-        pages.append([o["symbol"] for o in body["orders"]])
+        pages.append([o["symbol"] for o in body["items"]])
         cursor = body["next_cursor"]
         if cursor is None:
             break
 
     assert [symbol for page in pages for symbol in page] == ["ACME"] * 5
     assert all(len(p) <= 2 for p in pages)
-    assert trader.http.get("/orders", params={"status": "filled"}).json()["orders"] == []
+    assert trader.http.get("/orders", params={"status": "filled"}).json()["items"] == []
     bad = trader.http.get("/orders", params={"cursor": "!!"})
     assert bad.status_code == 422

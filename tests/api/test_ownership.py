@@ -50,7 +50,7 @@ ID_ROUTES: dict[str, tuple[Creator, list[Route]]] = {
 LIST_ROUTES = {
     "data item": ("/data/", "items"),
     "job": ("/jobs", "items"),
-    "order": ("/orders", "orders"),
+    "order": ("/orders", "items"),
 }
 
 
