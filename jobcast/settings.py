@@ -153,6 +153,16 @@ class Settings(BaseSettings):
     job_progress_interval: float = Field(
         default=0.25, gt=0, description="Least seconds between two progress events of one job."
     )
+    files_sweep_interval: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds between a `files` worker's sweeps of stored files no job needs any more.",
+    )
+    files_sweep_min_age: int = Field(
+        default=3600,
+        ge=60,
+        description="Seconds a stored file must be untouched before a sweep may delete it.",
+    )
 
     # --- Orders: symbols, matching batches, market data ---
     order_symbols: dict[str, SymbolRules] | None = Field(

@@ -23,8 +23,10 @@ def create_celery_app(settings: Settings) -> Celery:
 
 app = create_celery_app(get_settings())
 
-# Signal handlers: per-process resources and the readiness heartbeat.
+# Signal handlers: per-process resources, the readiness heartbeat, the stored-file sweep.
 from workers import context, heartbeat  # noqa: E402
+from workers.files import sweeper  # noqa: E402
 
 context.connect_signals()
 heartbeat.connect_signals()
+sweeper.connect_signals()
