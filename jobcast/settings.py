@@ -197,6 +197,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Price levels per side kept in the book snapshot (the largest `depth`).",
     )
+    order_retention: int = Field(
+        default=7 * 86400,
+        ge=60,
+        description="Seconds an order's record is kept after it is filled, cancelled or rejected; afterwards 410 Gone.",
+    )
 
     # --- Realtime: WebSocket push, chat, monitor ---
     ws_send_queue: int = Field(
@@ -206,11 +211,6 @@ class Settings(BaseSettings):
     )
     ws_heartbeat_interval: float = Field(
         default=15.0, gt=0, description="Seconds between the server's heartbeat messages."
-    )
-    order_retention: int = Field(
-        default=7 * 86400,
-        ge=60,
-        description="Seconds an order's record is kept after it is filled, cancelled or rejected; afterwards 410 Gone.",
     )
     ws_auth_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a new WebSocket has to authenticate."
@@ -228,6 +228,20 @@ class Settings(BaseSettings):
         default=5.0,
         gt=0,
         description="Longest wait between the hub's attempts to reconnect its Redis pub/sub.",
+    )
+    # One ping per quiet interval per api process; a silent connection is found within about
+    # interval + timeout. The timeout leaves room for a Redis that stalls for a few seconds (a
+    # slow script, a fork for a snapshot): a false alarm costs a resubscribe and a replay of
+    # every channel the process holds.
+    ws_hub_ping_interval: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds the hub's Redis pub/sub connection may stay quiet before the hub pings Redis on it.",
+    )
+    ws_hub_ping_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds the hub waits for that ping's answer before it drops the connection as dead (half-open) and reconnects.",
     )
     chat_history: int = Field(
         default=50, ge=0, description="Chat messages sent to a client when it joins a room."

@@ -6,6 +6,9 @@ last one leaves, so Redis sees one subscriber per api process, never one per Web
 Redis drops are noticed through subscribe confirmations: after any reconnect (ours, with
 backoff, or redis-py's own silent one) Redis confirms each channel again, and a confirmation
 nobody asked for tells that channel's listeners to catch up from the stream.
+
+A connection that dies silently (half-open TCP) is noticed by pinging it when it has been quiet
+for a while: no answer in time, and it is dropped and reconnected like any other.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from redis.exceptions import RedisError
 
 from realtime import metrics
 from realtime.events import pubsub_channel
+from realtime.liveness import Liveness
 from realtime.protocol import seq_key, seq_of
 
 log = logging.getLogger("jobcast.realtime.hub")
@@ -45,12 +49,25 @@ class HubUnavailableError(Exception):
     """Redis did not confirm a subscription in time."""
 
 
+class SilentConnectionError(RedisConnectionError):
+    """The pub/sub connection did not answer a ping in time: it is dead, though not closed."""
+
+
 class ChannelHub:
-    def __init__(self, redis_url: str, max_backoff: float = 5.0) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        max_backoff: float = 5.0,
+        ping_interval: float = 5.0,
+        ping_timeout: float = 5.0,
+    ) -> None:
+        # Keepalive (redis-py's default from 8.0, explicit for older ones) is the kernel's second
+        # line behind our pings: it still probes while this process is too busy to ping.
         self._client = aioredis.Redis.from_url(
-            redis_url, decode_responses=True, socket_connect_timeout=2
+            redis_url, decode_responses=True, socket_connect_timeout=2, socket_keepalive=True
         )
         self._max_backoff = max_backoff
+        self._ping_interval, self._ping_timeout = ping_interval, ping_timeout
         self._listeners: dict[str, set[Listener]] = {}
         self._pending: dict[str, asyncio.Future[None]] = {}
         self._lock = asyncio.Lock()
@@ -153,12 +170,43 @@ class ChannelHub:
                 await pubsub.aclose()
 
     async def _read(self) -> None:
-        async for message in self._pubsub.listen():
-            kind = message["type"]
-            if kind == "message":
-                self._dispatch(message["channel"][len(PREFIX) :], message["data"])
-            elif kind == "subscribe" and message["channel"] != self._control:
-                self._confirmed(message["channel"][len(PREFIX) :])
+        # Reads never block for longer than the next ping or verdict: a blocking read would
+        # wait forever on a half-open connection.
+        clock = asyncio.get_running_loop().time
+        liveness = Liveness(self._ping_interval, self._ping_timeout, heard_at=clock())
+        while True:
+            await self._check_alive(liveness, clock())
+            message = await self._pubsub.get_message(timeout=liveness.wait(clock()))
+            if message is not None:
+                liveness.heard(clock())
+                self._handle(message)
+
+    async def _check_alive(self, liveness: Liveness, now: float) -> None:
+        if liveness.dead(now):
+            raise self._silent()
+        if liveness.ping_due(now):
+            liveness.pinged(now)
+            # Subscribed, Redis answers with a "pong" message in the stream read above. One
+            # ping per quiet interval per process, however many channels it holds.
+            try:
+                await asyncio.wait_for(self._pubsub.ping(), self._ping_timeout)
+            except TimeoutError as exc:  # the send itself is stuck behind a full socket buffer
+                raise self._silent() from exc
+
+    def _silent(self) -> SilentConnectionError:
+        kwargs = self._client.connection_pool.connection_kwargs
+        where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+        return SilentConnectionError(
+            f"no answer to a PING from {where} db {kwargs.get('db', 0)} within "
+            f"{self._ping_timeout:.1f} s (half-open connection, or Redis stalled)"
+        )
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "message":
+            self._dispatch(message["channel"][len(PREFIX) :], message["data"])
+        elif kind == "subscribe" and message["channel"] != self._control:
+            self._confirmed(message["channel"][len(PREFIX) :])
 
     def _confirmed(self, channel: str) -> None:
         future = self._pending.get(channel)

@@ -33,7 +33,12 @@ def create_pool_client(settings: Settings) -> aioredis.Redis:
 async def running_realtime(settings: Settings) -> AsyncIterator[Realtime]:
     """The hub (one pub/sub connection) and the monitor loop, for the life of the process."""
     redis = create_pool_client(settings)
-    hub = ChannelHub(settings.broker_url, settings.ws_reconnect_max_backoff)
+    hub = ChannelHub(
+        settings.broker_url,
+        max_backoff=settings.ws_reconnect_max_backoff,
+        ping_interval=settings.ws_hub_ping_interval,
+        ping_timeout=settings.ws_hub_ping_timeout,
+    )
     rt = Realtime(settings=settings, redis=redis, hub=hub)
     monitor = Monitor(rt)
     await hub.start()

@@ -1,0 +1,110 @@
+"""A TCP proxy for tests that can make its connections die silently, as a NAT or firewall does.
+
+`blackhole()` stops forwarding on every connection open at that moment, both ways, without
+closing either side: the peers see a half-open connection (writes succeed, nothing ever comes
+back, no FIN, no RST). Connections made afterwards are forwarded as usual. The proxy runs its
+own event loop in a thread, so synchronous tests can drive it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+CHUNK = 65_536
+
+
+@dataclass
+class _Link:
+    client: asyncio.StreamWriter
+    server: asyncio.StreamWriter
+    pumps: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def close(self, abort: bool = False) -> None:
+        for pump in self.pumps:
+            if pump is not asyncio.current_task():
+                pump.cancel()
+        for writer in (self.client, self.server):
+            # A held link's buffers may never drain, and a graceful close would wait for them.
+            if abort:
+                writer.transport.abort()
+            else:
+                writer.close()
+
+
+class TcpProxy:
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+        self._links: list[_Link] = []
+        #: Blackholed links: kept (open, unread) until the proxy stops.
+        self._held: list[_Link] = []
+
+    def start(self) -> None:
+        self._thread.start()
+        self._server = self._call(asyncio.start_server(self._accept, "127.0.0.1", 0))
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def blackhole(self) -> int:
+        """Silence every open connection; returns how many there were."""
+        return self._call(self._blackhole())
+
+    def stop(self) -> None:
+        self._call(self._stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=10)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        link = _Link(writer, up_writer)
+        link.pumps = [
+            asyncio.create_task(self._pump(reader, up_writer, link)),
+            asyncio.create_task(self._pump(up_reader, writer, link)),
+        ]
+        self._links.append(link)
+
+    async def _pump(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, link: _Link
+    ) -> None:
+        with contextlib.suppress(OSError):
+            while data := await source.read(CHUNK):
+                sink.write(data)
+                await sink.drain()
+        # One side closed (or failed): close the other, as a direct connection would.
+        if link in self._links:
+            self._links.remove(link)
+            link.close()
+
+    async def _blackhole(self) -> int:
+        links, self._links = self._links, []
+        for link in links:
+            for pump in link.pumps:
+                pump.cancel()
+        self._held.extend(links)
+        return len(links)
+
+    async def _stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        links, self._links, self._held = self._links + self._held, [], []
+        for link in links:
+            link.close(abort=True)
+        pumps = [pump for link in links for pump in link.pumps]
+        await asyncio.gather(*pumps, return_exceptions=True)
+        await asyncio.sleep(0)  # let the aborted transports release their sockets
