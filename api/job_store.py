@@ -1,7 +1,7 @@
 """File-job records as the api reads and changes them (redis.asyncio), with ownership checks.
 
 Another principal's job answers exactly like a missing one (404). A job whose record has expired
-answers 410 while its tombstone lives (see `job_records.TOMBSTONE_EXTRA_SECONDS`).
+answers 410 while its tombstone lives (see `jobcast.jobs.records.TOMBSTONE_EXTRA_SECONDS`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 
 from api.errors import ApiError
-from api.job_params import JobParams
-from api.job_records import (
+from api.ownership import load_owned
+from api.uploads import Upload
+from jobcast.jobs.params import JobParams
+from jobcast.jobs.records import (
     CANCELLED,
     CANCELLING,
     QUEUED,
@@ -30,8 +32,6 @@ from api.job_records import (
     tombstone_key,
     transition,
 )
-from api.ownership import load_owned
-from api.uploads import Upload
 from jobcast.keys import Principal
 from realtime.events import commit_async
 

@@ -48,7 +48,7 @@ PAYLOAD = {"symbol": "BENCH", "price": "101.25", "qty": 3, "side": "buy"}
 
 # --- the worker side: a trivial job that commits its outcome and event -------------------------
 def _register_task() -> None:
-    from api.job_records import SUCCEEDED, events_for, record_key
+    from jobcast.jobs.records import SUCCEEDED, events_for, record_key
     from realtime.events import Commit, commit
     from workers.app import app
     from workers.context import worker_context

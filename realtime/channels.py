@@ -13,8 +13,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from api.job_records import decode_record, record_key
 from api.job_store import public_view
+from jobcast.jobs.records import decode_record, record_key
 from jobcast.keys import Principal
 from realtime.events import read_latest_async, stream_key, user_channel
 from realtime.protocol import ProtocolError

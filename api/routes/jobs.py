@@ -17,10 +17,10 @@ from api import job_store
 from api.auth import CurrentPrincipal
 from api.deps import RedisDep, SettingsDep
 from api.errors import ApiError
-from api.job_params import JobParams
-from api.job_records import CANCELLED, FAILED, SUCCEEDED
 from api.task_client import send_file_job
 from api.uploads import Upload, receive_upload
+from jobcast.jobs.params import JobParams
+from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
 from jobcast.keys import Principal
 from jobcast.settings import Settings
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import redis
 
-from api.job_records import record_key
+from jobcast.jobs.records import record_key
 from jobcast.keys import create_key
 from jobcast.settings import Settings
 from tests.conftest import StartApi

@@ -6,7 +6,7 @@ import secrets
 
 import redis
 
-from api.job_records import (
+from jobcast.jobs.records import (
     QUEUED,
     RUNNING,
     STARTABLE,

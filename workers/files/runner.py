@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from api.job_params import JobParams
+from jobcast.jobs.params import JobParams
 from workers.files.aggregate import Aggregation
 from workers.files.convert import ArtifactWriter
 from workers.files.errors import FileJobError

@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 
-from api.job_records import (
+from jobcast.jobs.records import (
     CANCELLED,
     CANCELLING,
     FAILED,

@@ -15,8 +15,8 @@ from typing import Any
 import redis
 from celery import signals
 
-from api.job_records import record_key
 from celeryconfig import FILES_QUEUE
+from jobcast.jobs.records import record_key
 from jobcast.settings import Settings, get_settings
 from workers.files.sweep import LiveJobs, SweepResult, rules_for, sweep
 

@@ -19,8 +19,8 @@ from typing import Any
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
 
-from api.job_params import JobParams
-from api.job_records import CANCELLING, FAILED, RUNNING, SUCCEEDED
+from jobcast.jobs.params import JobParams
+from jobcast.jobs.records import CANCELLING, FAILED, RUNNING, SUCCEEDED
 from jobcast.settings import Settings
 from workers.app import app
 from workers.attempts import CappedTask

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import redis
 
-from api.job_records import TERMINAL
+from jobcast.jobs.records import TERMINAL
 from realtime.events import job_channel, read_since
 
 

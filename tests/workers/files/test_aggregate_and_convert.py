@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 import redis
 
-from api.job_params import JobParams
+from jobcast.jobs.params import JobParams
 from tests.conftest import StartWorker
 from tests.workers.files.support import JobsClient, await_terminal, mixed_frame
 from workers.files.runner import Hooks, JobLimits, run_job

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from api.job_params import JobParams
+from jobcast.jobs.params import JobParams
 from workers.files.errors import FileJobError
 from workers.files.runner import Hooks, JobLimits, run_job
 

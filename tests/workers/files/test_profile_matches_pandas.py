@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from api.job_params import JobParams
+from jobcast.jobs.params import JobParams
 from tests.workers.files.support import mixed_frame
 from workers.files.runner import Hooks, JobLimits, run_job
 

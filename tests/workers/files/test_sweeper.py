@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from api.job_records import record_key
 from api.job_store import new_job_id
 from jobcast.embedded_redis import free_port
+from jobcast.jobs.records import record_key
 from jobcast.settings import Settings
 from tests.conftest import StartWorker
 from tests.support.processes import wait_for

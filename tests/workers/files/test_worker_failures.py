@@ -12,7 +12,7 @@ import redis
 from celery import Celery
 
 import celeryconfig
-from api.job_records import record_key
+from jobcast.jobs.records import record_key
 from jobcast.settings import Settings
 from tests.conftest import StartWorker
 from tests.workers.files.support import (
