@@ -20,7 +20,7 @@ import redis
 from celery.exceptions import SoftTimeLimitExceeded
 
 from jobcast.jobs.params import JobParams
-from jobcast.jobs.records import CANCELLING, FAILED, RUNNING, SUCCEEDED
+from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, RUNNING, SUCCEEDED
 from jobcast.settings import Settings
 from workers.app import app
 from workers.attempts import CappedTask
@@ -102,23 +102,23 @@ def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: S
     except JobStopped as stop:
         return _end(state, settings, record, state.cancelled(stop.rows), "cancelled")
     except FileJobError as exc:
-        return _end(state, settings, record, _fail(state, exc.as_error()), FAILED)
+        return _end(state, settings, record, *_fail(state, exc.as_error()))
     except SoftTimeLimitExceeded:
         error = {
             "code": "time_limit",
             "message": f"The job ran past {settings.job_soft_time_limit} s.",
         }
-        return _end(state, settings, record, _fail(state, error), FAILED)
+        return _end(state, settings, record, *_fail(state, error))
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         if isinstance(exc, FileNotFoundError):
             error = {"code": "upload_missing", "message": "The uploaded file is no longer stored."}
-            return _end(state, settings, record, _fail(state, error), FAILED)
-        return _retry(task, state, attempt, exc, settings)
+            return _end(state, settings, record, *_fail(state, error))
+        return _retry(task, state, record, attempt, exc, settings)
     except Exception as exc:
         # A bug or an input nothing above foresaw: fail the job rather than leave it running.
         log.exception("file job %s failed unexpectedly", state.job_id)
         error = {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"[:500]}
-        return _end(state, settings, record, _fail(state, error), FAILED)
+        return _end(state, settings, record, *_fail(state, error))
     result.update(
         duration_seconds=round(time.monotonic() - began, 3),
         cpu_seconds=round(time.process_time() - cpu_began, 3),  # all threads of the process
@@ -145,11 +145,12 @@ def _hooks(state: JobState, settings: Settings) -> Hooks:
     return Hooks(should_stop=should_stop, progress=progress)
 
 
-def _fail(state: JobState, error: dict[str, str]) -> Any:
+def _fail(state: JobState, error: dict[str, str]) -> tuple[Any, str]:
+    """End the job failed, or cancelled if a cancel landed meanwhile: (the commit, the status)."""
     finished = state.finish(FAILED, error=error)
     if not finished.committed and finished.current == CANCELLING:
-        return state.cancelled()
-    return finished
+        return state.cancelled(), CANCELLED
+    return finished, FAILED
 
 
 def _end(
@@ -159,14 +160,13 @@ def _end(
     return status if outcome.committed else str(outcome.current)
 
 
-def _retry(
-    task: FileJobTask, state: JobState, attempt: int, exc: Exception, settings: Settings
-) -> str:
+def _retry(task: FileJobTask, state: JobState, record: dict[str, Any], attempt: int,
+           exc: Exception, settings: Settings) -> str:  # fmt: skip
     delay = RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1)
     error = {"code": "transient_error", "message": f"{type(exc).__name__}: {exc}"}
     if attempt >= settings.task_max_attempts:
-        state.finish(FAILED, error=error)
-        return FAILED
+        # Like every other failure: a cancel that landed meanwhile ends the job cancelled.
+        return _end(state, settings, record, *_fail(state, error))
     log.warning("file job %s: transient error, retrying in %.0f s: %s", state.job_id, delay, exc)
     with contextlib.suppress(redis.RedisError):
         # Redis itself may be the hiccup; the retry must be sent all the same.
@@ -177,7 +177,10 @@ def _retry(
 def _remove_upload(settings: Settings, record: dict[str, Any]) -> None:
     # The input is not needed once the outcome is committed; a rerun would find it terminal.
     if record.get("stored"):
-        upload_path(settings, record["stored"]).unlink(missing_ok=True)
+        try:
+            upload_path(settings, record["stored"]).unlink(missing_ok=True)
+        except OSError as exc:  # storage away (often why the job ended): the sweep gets it later
+            log.warning("could not remove the upload of a finished job: %s", exc)
 
 
 def peak_rss() -> int:

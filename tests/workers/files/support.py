@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pandas as pd
+import psutil
 import redis
 
 from jobcast.jobs.records import TERMINAL
@@ -121,3 +122,14 @@ def comparable(result: dict[str, Any]) -> dict[str, Any]:
     """A result without what legitimately differs between two runs (timings, memory)."""
     varying = ("duration_seconds", "cpu_seconds", "peak_rss_bytes")
     return {k: v for k, v in result.items() if k not in varying}
+
+
+def drop_redis_connections(client: redis.Redis, process: psutil.Process) -> int:
+    """Close, server side, every connection `process` holds to `client`'s Redis (as a Redis
+    restart or a network blip would), and no one else's; returns how many were closed."""
+    server = client.connection_pool.connection_kwargs["port"]
+    theirs = {
+        c.laddr.port for c in process.net_connections("tcp") if c.raddr and c.raddr.port == server
+    }
+    ids = [c["id"] for c in client.client_list() if int(c["addr"].rsplit(":", 1)[1]) in theirs]
+    return sum(client.client_kill_filter(_id=i) for i in ids)

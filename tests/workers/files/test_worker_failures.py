@@ -1,4 +1,4 @@
-"""Cancel, worker death and bad files, through a real api and real Celery worker processes."""
+"""Cancel, worker death, storage and Redis hiccups and bad files, through a real api and workers."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from celery import Celery
 
 import celeryconfig
 from jobcast.jobs.records import record_key
+from jobcast.launcher import child_env
 from jobcast.settings import Settings
 from tests.conftest import StartWorker
 from tests.workers.files.support import (
@@ -20,10 +21,13 @@ from tests.workers.files.support import (
     await_event,
     await_terminal,
     comparable,
+    drop_redis_connections,
     events,
     terminal_events,
     write_large_csv,
 )
+from workers.attempts import attempts_key
+from workers.files.state import JobState
 
 #: Small batches and a progress event per batch: a 30 MB file takes a few hundred batches.
 SLOW_WORKER = {"JOBCAST_JOB_BATCH_BYTES": "65536", "JOBCAST_JOB_PROGRESS_INTERVAL": "0.001"}
@@ -143,6 +147,65 @@ def test_storage_hiccup_is_retried_with_backoff_and_then_succeeds(
     assert jobs.result(job_id)["rows"] == 2
 
 
+def test_storage_failing_on_every_attempt_ends_failed_once_after_the_last_attempt(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2\n3,4\n")
+    job_id = jobs.submit_ok(path)
+    stored = settings.data_dir / "uploads" / redis_client.hget(record_key(job_id), "stored")
+    stored.unlink()
+    stored.mkdir()  # every read fails with an OSError, as a volume that stays unmounted would
+    attempts = settings.task_max_attempts
+
+    start_worker(queues="files")
+    final = await_terminal(redis_client, job_id, timeout=30)
+
+    assert final["type"] == "job.failed"
+    assert final["data"]["error"]["code"] == "transient_error"
+    history = events(redis_client, job_id)
+    starts = [e["data"]["attempt"] for e in history if e["type"] == "job.started"]
+    assert starts == list(range(1, attempts + 1))
+    retries = [e["data"]["retry_in"] for e in history if e["data"].get("status") == "retrying"]
+    assert retries[0] > 0
+    assert retries == [retries[0] * 2**n for n in range(attempts - 1)]  # the backoff doubles
+    assert len(terminal_events(redis_client, job_id)) == 1
+    record = jobs.job(job_id)
+    assert (record["status"], record["attempt"]) == ("failed", attempts)
+    assert record["error"]["code"] == "transient_error"
+    client = Celery("test-client")
+    client.config_from_object(celeryconfig.config_for(settings))
+    assert client.AsyncResult(job_id).get(timeout=10) == "failed"  # the task ended, not raised
+    assert redis_client.get(attempts_key(job_id)) == str(attempts)  # and is not delivered again
+
+
+@pytest.mark.parametrize("whole_worker", [False, True], ids=["pool-process", "whole-worker"])
+def test_redis_connections_dropped_mid_job_still_finish_once_with_the_same_result(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,
+    whole_worker: bool,
+) -> None:  # fmt: skip
+    worker = start_worker(queues="files", env=SLOW_WORKER)
+    path = write_large_csv(tmp_path / "big.csv", 30 << 20)
+    job_id = jobs.submit_ok(path)
+    await_event(redis_client, job_id, is_progress_past(20_000))
+    main = psutil.Process(worker.popen.pid)
+    (pool,) = main.children()
+
+    # The whole worker also loses its broker connection: Celery then requeues the running task.
+    for process in [main, pool] if whole_worker else [pool]:
+        assert drop_redis_connections(redis_client, process) > 0
+    assert redis_client.hget(record_key(job_id), "status") == "running"
+
+    final = await_terminal(redis_client, job_id, timeout=60)
+    assert final["type"] == "job.succeeded"
+    assert len(terminal_events(redis_client, job_id)) == 1
+    assert jobs.job(job_id)["status"] == "succeeded"
+    undisturbed = jobs.submit_ok(path)
+    await_terminal(redis_client, undisturbed, timeout=60)
+    assert comparable(jobs.result(job_id)) == comparable(jobs.result(undisturbed))
+
+
 def test_job_past_its_soft_time_limit_fails_as_time_limit(
     jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
@@ -154,3 +217,31 @@ def test_job_past_its_soft_time_limit_fails_as_time_limit(
 
     assert final["type"] == "job.failed"
     assert final["data"]["error"]["code"] == "time_limit"
+
+
+def test_cancel_during_the_last_failing_attempt_ends_the_job_cancelled(
+    jobs: JobsClient, redis_client: redis.Redis, settings: Settings, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # The task module builds the Celery app from the environment when imported.
+    for name, value in child_env(settings).items():
+        monkeypatch.setenv(name, value)
+    from workers.files import tasks
+
+    # Given a job in its last attempt (no worker runs: the attempt is driven from here)
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2\n")
+    job_id = jobs.submit_ok(path)
+    loaded = JobState.load(redis_client, job_id, settings.job_retention)
+    assert loaded is not None
+    state, record = loaded
+    assert state.start(settings.task_max_attempts).committed
+    # When the owner cancels it, and then the attempt fails on a transient error
+    assert jobs.http.delete(f"/jobs/{job_id}").json()["status"] == "cancelling"
+    error = OSError("storage went away")
+    outcome = tasks._retry(None, state, record, settings.task_max_attempts, error, settings)  # type: ignore[arg-type]
+
+    # Then the job ends cancelled, once, instead of staying `cancelling` for good
+    assert outcome == "cancelled"
+    assert [e["type"] for e in terminal_events(redis_client, job_id)] == ["job.cancelled"]
+    assert jobs.job(job_id)["status"] == "cancelled"
