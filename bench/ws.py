@@ -75,7 +75,9 @@ def start_api(settings: Settings, tmp: Path) -> tuple[Proc, str]:
     argv = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host",
             "127.0.0.1", "--port", str(port), "--ws-per-message-deflate", "false",
             "--log-level", "warning", "--loop", "uvloop"]  # fmt: skip
-    env = process_env(settings, {"JOBCAST_WS_SEND_QUEUE": str(settings.ws_send_queue)})
+    # All bench clients use one key: lift the per-principal connection cap past --clients.
+    env = process_env(settings, {"JOBCAST_WS_SEND_QUEUE": str(settings.ws_send_queue),
+                                 "JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL": "1000000"})  # fmt: skip
     proc = spawn("api", argv, env, tmp)
     wait_for(lambda: _http_ok(f"http://127.0.0.1:{port}/healthz"), 30, "api", proc)
     return proc, f"ws://127.0.0.1:{port}/ws"

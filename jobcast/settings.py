@@ -221,6 +221,16 @@ class Settings(BaseSettings):
     ws_max_subscriptions: int = Field(
         default=200, ge=1, description="Channels one WebSocket may subscribe to at once."
     )
+    ws_max_connections_per_principal: int = Field(
+        default=100,
+        ge=1,
+        description="WebSockets one principal may hold open at once, across all api processes; more are refused (4029).",
+    )
+    ws_connection_ttl: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a WebSocket stays counted against its principal's limit without a refresh (a dead api process's connections stop counting after it).",
+    )
     ws_max_frame_bytes: int = Field(
         default=65_536, ge=256, description="Largest message a client may send over WebSocket."
     )

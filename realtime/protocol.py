@@ -17,6 +17,7 @@ from typing import Any
 CLOSE_AUTH_FAILED = 4001  # no valid key or ticket (or none in time)
 CLOSE_FORBIDDEN = 4003  # an alias path named another principal
 CLOSE_SLOW_CLIENT = 4008  # the client read too slowly; its send queue was full
+CLOSE_TOO_MANY_CONNECTIONS = 4029  # the principal holds its most WebSockets already (cf. 429)
 CLOSE_INTERNAL_ERROR = 1011  # the server failed: reconnect with `since`
 CLOSE_SHUTDOWN = 1012  # the api process is restarting: reconnect with `since`
 CLOSE_TRY_AGAIN = 1013  # Redis is unavailable right now: reconnect after a pause

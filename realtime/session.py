@@ -3,7 +3,8 @@
 The session reads client messages in the connection's own ASGI task; the only other task is
 the sender, which exists while frames are queued (heartbeats and presence refreshes come from
 one process-wide ticker). It ends when the client leaves, the socket fails, or the client falls
-behind (closed with 4008); it always leaves its channels and rooms.
+behind (closed with 4008); it always leaves its channels and rooms, and its place in the
+principal's connection count (realtime/connections.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -19,7 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from api.auth import anonymous_budget
 from api.ratelimit import client_address, spend
 from jobcast.keys import Principal, authenticate
-from realtime import metrics, protocol, tickets
+from realtime import connections, metrics, protocol, tickets
 from realtime.connection import ClientConnection
 from realtime.protocol import ClientMessage, ProtocolError, reply
 from realtime.runtime import Realtime
@@ -57,6 +59,7 @@ class Session:
         finally:
             self.conn.stop()
             await self._cleanup()
+            await self._count_out()
             metrics.CONNECTIONS.dec()
             self.rt.sessions.discard(self)
 
@@ -88,6 +91,8 @@ class Session:
         if user_id is not None and user_id != self.principal.id:
             self.conn.push(protocol.error("forbidden", "The path names another principal."))
             return protocol.CLOSE_FORBIDDEN
+        if not await self._count_in(self.principal):
+            return protocol.CLOSE_TOO_MANY_CONNECTIONS
         self.subs = Subscriptions(self.rt, self.conn, self.principal, self.id)
         self.conn.push(reply("auth.ok", principal={"id": self.principal.id, "name": self.principal.name}))  # fmt: skip
         for channel in channels:
@@ -103,6 +108,28 @@ class Session:
     async def _close_slow(self) -> None:
         await self._cleanup()  # no more deliveries to a client that is being dropped
         await self._close(protocol.CLOSE_SLOW_CLIENT)
+
+    async def _count_in(self, principal: Principal) -> bool:
+        """Take a place in the principal's connection count, or refuse the connection.
+
+        A Redis error here propagates: `_serve_safely` answers `unavailable` and closes with
+        1013, as for any Redis failure at auth. Letting the socket in uncounted instead would
+        open the door to a reconnect loop exactly while Redis struggles, and the key or ticket
+        check just before needs Redis anyway, so failing closed adds no new way to fail.
+        """
+        limit = self.rt.settings.ws_max_connections_per_principal
+        entry, ttl = (principal.id, self.id), self.rt.settings.ws_connection_ttl
+        if await connections.register(self.rt.redis, entry, limit, time.time(), ttl):
+            return True
+        self.conn.push(protocol.error("too_many_connections", connections.refusal(limit)))
+        return False
+
+    async def _count_out(self) -> None:
+        # Also after a refusal or a lost reply to the registration: removing an id that is not
+        # there is harmless. Redis away: the entry expires after the TTL instead.
+        if self.principal is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await connections.unregister(self.rt.redis, (self.principal.id, self.id))
 
     async def _authenticate(self, ticket: str | None) -> Principal | None:
         if ticket is not None:

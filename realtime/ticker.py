@@ -1,5 +1,6 @@
 """One process-wide ticker instead of a timer per connection: server heartbeats to every
-WebSocket, and chat presence refreshes for the rooms they are in."""
+WebSocket, chat presence refreshes for the rooms they are in, and the refresh of their places
+in their principals' connection counts."""
 
 from __future__ import annotations
 
@@ -9,13 +10,21 @@ import time
 
 from redis.exceptions import RedisError
 
-from realtime import protocol
+from jobcast.settings import Settings
+from realtime import connections, protocol
 from realtime.runtime import Realtime
+
+
+def tick_step(settings: Settings) -> float:
+    """Seconds between ticks: heartbeats on time, and entries that expire refreshed every third
+    of their TTL, so one failed refresh (Redis away for a moment) does not drop them yet."""
+    ttls = (settings.chat_presence_ttl, settings.ws_connection_ttl)
+    return min(settings.ws_heartbeat_interval, *(ttl / 3 for ttl in ttls))
 
 
 async def run_ticker(rt: Realtime) -> None:
     settings = rt.settings
-    step = min(settings.ws_heartbeat_interval, settings.chat_presence_ttl / 3)
+    step = tick_step(settings)
     next_beat = time.monotonic() + settings.ws_heartbeat_interval
     while True:
         await asyncio.sleep(step)
@@ -25,7 +34,23 @@ async def run_ticker(rt: Realtime) -> None:
             for session in list(rt.sessions):
                 if session.subs is not None:  # authenticated: nothing comes before auth.ok
                     session.conn.push(beat)
+        await refresh_connections(rt)
         await refresh_presence(rt)
+
+
+async def refresh_connections(rt: Realtime) -> None:
+    # Counted sessions only (subs is set once counted in); one that is ending (its connection
+    # stopped) is skipped, or this could add back the entry its cleanup just removed. One that
+    # ends while the pipeline is in flight may still be added back: that entry expires in a TTL.
+    entries = [
+        (session.principal.id, session.id)
+        for session in list(rt.sessions)
+        if session.subs is not None and session.conn.accepting
+    ]
+    if entries:
+        # Redis away: entries may expire meanwhile; the next refresh restores them.
+        with contextlib.suppress(RedisError, OSError):
+            await connections.refresh(rt.redis, entries, time.time(), rt.settings.ws_connection_ttl)
 
 
 async def refresh_presence(rt: Realtime) -> None:
