@@ -2,8 +2,10 @@
 
 Presence is a sorted set per room: one member per connection, scored by when it expires. Live
 connections refresh their entries; a process that dies stops refreshing, and its users drop out
-of the list when the entries expire. History is the room's event stream itself (the last N
-`chat.message` events), so it needs no second copy.
+of the list when the entries expire. Expired entries are reaped by the api processes that serve
+the room (and on every join and leave): whoever removes them announces `chat.leave` for the
+principals that left with them, so the room hears of it once. History is the room's event
+stream itself (the last N `chat.message` events), so it needs no second copy.
 """
 
 from __future__ import annotations
@@ -23,6 +25,15 @@ from realtime.protocol import ProtocolError
 #: Stream entries read to find the last N messages among joins and leaves.
 HISTORY_SCAN_FACTOR = 4
 
+# Take the expired entries out and return them, in one step: of several processes reaping the
+# same room at once, exactly one gets them (and announces the leaves).
+# KEYS: [presence set]  ARGV: [now]
+_REAP_LUA = """
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if #gone > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]) end
+return gone
+"""
+
 
 def presence_key(room_channel: str) -> str:
     return f"jobcast:presence:{room_channel}"
@@ -32,24 +43,43 @@ def _member(principal: Principal, connection_id: str) -> str:
     return json.dumps([principal.id, principal.name, connection_id])
 
 
+async def _live_members(redis: aioredis.Redis, channel: str) -> list[tuple[str, str, str]]:
+    """(principal id, name, connection id) of every unexpired entry; expired ones are left to
+    `reap`, which announces them."""
+    key = presence_key(channel)
+    members: list[str] = await redis.zrangebyscore(key, f"({time.time()!r}", "+inf")  # type: ignore[assignment]
+    return [tuple(json.loads(m)) for m in members]
+
+
 async def present(redis: aioredis.Redis, channel: str) -> list[dict[str, str]]:
     """Principals with a live entry in the room, each once, sorted by id."""
-    key = presence_key(channel)
-    await redis.zremrangebyscore(key, "-inf", time.time())
-    members: list[str] = await redis.zrange(key, 0, -1)  # type: ignore[assignment]
-    people = {pid: name for pid, name, _ in (json.loads(m) for m in members)}
+    people = {pid: name for pid, name, _ in await _live_members(redis, channel)}
     return [{"id": pid, "name": people[pid]} for pid in sorted(people)]
 
 
 async def _entries_of(redis: aioredis.Redis, channel: str, principal_id: str) -> int:
-    members: list[str] = await redis.zrange(presence_key(channel), 0, -1)  # type: ignore[assignment]
-    return sum(1 for m in members if json.loads(m)[0] == principal_id)
+    return sum(1 for pid, _, _ in await _live_members(redis, channel) if pid == principal_id)
+
+
+async def reap(redis: aioredis.Redis, channel: str) -> None:
+    """Remove expired entries (a dead process's connections) and announce `chat.leave`, with
+    `reason: "expired"`, for each principal no live connection keeps in the room."""
+    gone: list[str] = await redis.eval(_REAP_LUA, 1, presence_key(channel), repr(time.time()))
+    if not gone:
+        return
+    people = await present(redis, channel)
+    still_here = {person["id"] for person in people}
+    left = {pid: name for pid, name, _ in (json.loads(m) for m in gone) if pid not in still_here}
+    for pid, name in left.items():
+        data = {"principal": {"id": pid, "name": name}, "present": people, "reason": "expired"}
+        await publish_async(redis, Event(channel, "chat.leave", data))
 
 
 async def join(
     redis: aioredis.Redis, channel: str, principal: Principal, connection_id: str, ttl: float
 ) -> None:
     """Enter the room; announces `chat.join` when this is the principal's first connection."""
+    await reap(redis, channel)  # a stale entry of a dead process must not hide this join
     first = await _entries_of(redis, channel, principal.id) == 0
     await refresh(redis, channel, principal, connection_id, ttl)
     if first:
@@ -75,7 +105,8 @@ async def leave(
 
 async def _announce(redis: aioredis.Redis, channel: str, type_: str, principal: Principal) -> None:
     people = await present(redis, channel)
-    data = {"principal": {"id": principal.id, "name": principal.name}, "present": people}
+    data = {"principal": {"id": principal.id, "name": principal.name}, "present": people,
+            "reason": "left" if type_ == "chat.leave" else "joined"}  # fmt: skip
     await publish_async(redis, Event(channel, type_, data))
 
 

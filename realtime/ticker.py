@@ -11,7 +11,7 @@ import time
 from redis.exceptions import RedisError
 
 from jobcast.settings import Settings
-from realtime import connections, protocol
+from realtime import chat, connections, protocol
 from realtime.runtime import Realtime
 
 
@@ -54,8 +54,14 @@ async def refresh_connections(rt: Realtime) -> None:
 
 
 async def refresh_presence(rt: Realtime) -> None:
+    rooms: set[str] = set()
     for session in list(rt.sessions):
         if session.subs is not None and session.subs.rooms:
+            rooms |= session.subs.rooms
             # Redis away: entries may expire meanwhile; the next refresh restores them.
             with contextlib.suppress(RedisError, OSError):
                 await session.subs.refresh_presence()
+    # Rooms this process serves: if another process died, its users' leaves are announced here.
+    for room in rooms:
+        with contextlib.suppress(RedisError, OSError):
+            await chat.reap(rt.redis, room)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -65,12 +64,16 @@ def test_presence_and_history_are_right_across_two_api_processes(
     assert [m["data"]["text"] for m in history["messages"]] == ["hello 1", "hello 2", "hello 3"]
     assert sorted(ids(history)) == sorted([x, y, z])
 
-    # api B dies without a word: y's presence expires instead of staying forever.
+    # api B dies without a word: y's presence expires, and the room is told once (by api A)
     proc_b.kill_group(signal.SIGKILL)
-    time.sleep(2.5)
+    expired = recv_until(ws_x, lambda m: m["type"] == "chat.leave", timeout=10)[-1]
+    assert (expired["data"]["principal"]["id"], expired["data"]["reason"]) == (y, "expired")
+    assert sorted(ids(expired["data"])) == sorted([x, z])
     ws_z.close()
-    left = recv_until(ws_x, lambda m: m["type"] == "chat.leave")[-1]
-    assert left["data"]["principal"]["id"] == z
+    since = recv_until(ws_x, lambda m: m["type"] == "chat.leave")
+    left = since[-1]
+    assert (left["data"]["principal"]["id"], left["data"]["reason"]) == (z, "left")
+    assert [m["type"] for m in since].count("chat.leave") == 1  # y's leave came once
     assert ids(left["data"]) == [x]
     ws_x.close()
 

@@ -1,0 +1,62 @@
+"""Chat presence against a real Redis: expired entries are reaped and announced exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import redis
+import redis.asyncio as aioredis
+
+from jobcast.keys import Principal
+from jobcast.settings import Settings
+from realtime import chat
+from realtime.events import read_since
+
+ROOM = "chat.reaped"
+
+
+def test_racing_reapers_announce_each_expired_principal_once(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    alive, dead = Principal("p_alive", "alive"), Principal("p_dead", "dead")
+
+    async def scenario() -> None:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        await chat.refresh(client, ROOM, alive, "c1", ttl=30)
+        # Given two connections of a principal whose api process died (their entries expired)
+        for connection in ("c2", "c3"):
+            await chat.refresh(client, ROOM, dead, connection, ttl=0.05)
+        await asyncio.sleep(0.1)
+        # When every api process serving the room reaps it at once
+        await asyncio.gather(*(chat.reap(client, ROOM) for _ in range(5)))
+        await client.aclose()
+
+    asyncio.run(scenario())
+
+    # Then the room hears of the dead principal leaving exactly once, and of no one else
+    leaves = [e for e in read_since(redis_client, ROOM, "0-0") if e["type"] == "chat.leave"]
+    assert [(e["data"]["principal"]["id"], e["data"]["reason"]) for e in leaves] == [
+        ("p_dead", "expired")
+    ]
+    assert leaves[0]["data"]["present"] == [{"id": "p_alive", "name": "alive"}]
+    assert redis_client.zcount(chat.presence_key(ROOM), "-inf", time.time()) == 0
+
+
+def test_a_principal_still_connected_elsewhere_does_not_leave(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    someone = Principal("p_two", "two")
+
+    async def scenario() -> None:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        await chat.refresh(client, ROOM, someone, "on-dead-process", ttl=0.05)
+        await chat.refresh(client, ROOM, someone, "on-live-process", ttl=30)
+        await asyncio.sleep(0.1)
+        await chat.reap(client, ROOM)
+        assert await chat.present(client, ROOM) == [{"id": "p_two", "name": "two"}]
+        await client.aclose()
+
+    asyncio.run(scenario())
+
+    assert [e["type"] for e in read_since(redis_client, ROOM, "0-0")] == []
