@@ -34,6 +34,37 @@ if #gone > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]) end
 return gone
 """
 
+# Join and leave decide "first in" / "last out" and change the set in one step, so two
+# connections of one principal joining or leaving at once announce it once, not twice.
+# Members are JSON `["<principal id>", "<name>", "<connection id>"]`; ARGV[2] is the prefix
+# `["<principal id>",` that picks out a principal's entries.
+_PRESENCE_LUA_HEAD = """
+local function others_live(key, member, prefix, now)
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', key, '(' .. now, '+inf')) do
+    if m ~= member and string.sub(m, 1, #prefix) == prefix then return true end
+  end
+  return false
+end
+"""
+# KEYS: [set]  ARGV: [member, prefix, now, expires at, key ttl]  Returns 1 if first in.
+_JOIN_LUA = (
+    _PRESENCE_LUA_HEAD
+    + """
+local first = not others_live(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return first and 1 or 0
+"""
+)
+# KEYS: [set]  ARGV: [member, prefix, now]  Returns 1 if this removed the last live entry.
+_LEAVE_LUA = (
+    _PRESENCE_LUA_HEAD
+    + """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+return others_live(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) and 0 or 1
+"""
+)
+
 
 def presence_key(room_channel: str) -> str:
     return f"jobcast:presence:{room_channel}"
@@ -41,6 +72,11 @@ def presence_key(room_channel: str) -> str:
 
 def _member(principal: Principal, connection_id: str) -> str:
     return json.dumps([principal.id, principal.name, connection_id])
+
+
+def _prefix(principal: Principal) -> str:
+    """How every member of `principal` starts (see `_member`)."""
+    return json.dumps([principal.id])[:-1] + ","
 
 
 async def _live_members(redis: aioredis.Redis, channel: str) -> list[tuple[str, str, str]]:
@@ -55,10 +91,6 @@ async def present(redis: aioredis.Redis, channel: str) -> list[dict[str, str]]:
     """Principals with a live entry in the room, each once, sorted by id."""
     people = {pid: name for pid, name, _ in await _live_members(redis, channel)}
     return [{"id": pid, "name": people[pid]} for pid in sorted(people)]
-
-
-async def _entries_of(redis: aioredis.Redis, channel: str, principal_id: str) -> int:
-    return sum(1 for pid, _, _ in await _live_members(redis, channel) if pid == principal_id)
 
 
 async def reap(redis: aioredis.Redis, channel: str) -> None:
@@ -80,8 +112,11 @@ async def join(
 ) -> None:
     """Enter the room; announces `chat.join` when this is the principal's first connection."""
     await reap(redis, channel)  # a stale entry of a dead process must not hide this join
-    first = await _entries_of(redis, channel, principal.id) == 0
-    await refresh(redis, channel, principal, connection_id, ttl)
+    now = time.time()
+    first = await redis.eval(
+        _JOIN_LUA, 1, presence_key(channel), _member(principal, connection_id),
+        _prefix(principal), repr(now), repr(now + ttl), str(int(ttl) + 60),
+    )  # fmt: skip
     if first:
         await _announce(redis, channel, "chat.join", principal)
 
@@ -98,8 +133,11 @@ async def leave(
     redis: aioredis.Redis, channel: str, principal: Principal, connection_id: str
 ) -> None:
     """Leave the room; announces `chat.leave` when no other connection keeps the principal in."""
-    await redis.zrem(presence_key(channel), _member(principal, connection_id))
-    if await _entries_of(redis, channel, principal.id) == 0:
+    last = await redis.eval(
+        _LEAVE_LUA, 1, presence_key(channel), _member(principal, connection_id),
+        _prefix(principal), repr(time.time()),
+    )  # fmt: skip
+    if last:
         await _announce(redis, channel, "chat.leave", principal)
 
 

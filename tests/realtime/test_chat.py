@@ -60,3 +60,23 @@ def test_a_principal_still_connected_elsewhere_does_not_leave(
     asyncio.run(scenario())
 
     assert [e["type"] for e in read_since(redis_client, ROOM, "0-0")] == []
+
+
+def test_connections_joining_and_leaving_at_once_announce_it_once(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    someone = Principal("p_many", "many")
+    connections = [f"c{n}" for n in range(5)]
+
+    async def scenario() -> None:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        # The same principal in the room from five sockets (several api processes) at once
+        await asyncio.gather(*(chat.join(client, ROOM, someone, c, ttl=30) for c in connections))
+        assert await chat.present(client, ROOM) == [{"id": "p_many", "name": "many"}]
+        await asyncio.gather(*(chat.leave(client, ROOM, someone, c) for c in connections))
+        await client.aclose()
+
+    asyncio.run(scenario())
+
+    types = [e["type"] for e in read_since(redis_client, ROOM, "0-0")]
+    assert types == ["chat.join", "chat.leave"]
