@@ -55,7 +55,7 @@ def validated(body: OrderCreate, principal: Principal, settings: Settings) -> in
     return intake.NewOrder(
         id=f"o_{secrets.token_hex(10)}", owner=principal.id, symbol=body.symbol, side=body.side,
         type=body.type, time_in_force=tif, quantity=body.quantity, price_ticks=price,
-        client_order_id=body.client_order_id,
+        client_order_id=body.client_order_id, self_trade_prevention=body.self_trade_prevention,
     )  # fmt: skip
 
 

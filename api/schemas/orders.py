@@ -7,11 +7,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+SelfTradePrevention = Literal["none", "cancel_newest", "cancel_oldest"]
 ClientOrderId = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
 
 
 class OrderCreate(BaseModel):
-    """A new order. `price` (a decimal, on the symbol's tick) is for limit orders only."""
+    """A new order. `price` (a decimal, on the symbol's tick) is for limit orders only.
+
+    `self_trade_prevention`: what happens when it would trade with a resting order of yours:
+    trade anyway (`none`), cancel this order's remainder (`cancel_newest`) or cancel the resting
+    one and go on matching (`cancel_oldest`); the cancelled order's reason is `self_trade`.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -22,6 +28,7 @@ class OrderCreate(BaseModel):
     price: Decimal | None = None
     time_in_force: Literal["GTC", "IOC"] | None = None
     client_order_id: str | None = ClientOrderId
+    self_trade_prevention: SelfTradePrevention = "none"
 
 
 class OrderBatchCreate(BaseModel):
@@ -37,6 +44,7 @@ class Order(BaseModel):
     side: str
     type: str
     time_in_force: str
+    self_trade_prevention: SelfTradePrevention
     price: str | None
     quantity: int
     filled_quantity: int

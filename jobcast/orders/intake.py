@@ -86,6 +86,7 @@ class NewOrder:
     quantity: int
     price_ticks: int | None
     client_order_id: str | None
+    self_trade_prevention: str = "none"
 
     def record(self, now: float) -> dict[str, str]:
         return {
@@ -93,15 +94,23 @@ class NewOrder:
             "type": self.type, "time_in_force": self.time_in_force,
             "quantity": str(self.quantity),
             "price": "" if self.price_ticks is None else str(self.price_ticks),
-            "client_order_id": self.client_order_id or "", "status": "open",
+            "client_order_id": self.client_order_id or "",
+            "self_trade_prevention": self.self_trade_prevention, "status": "open",
             "filled_quantity": "0", "notional": "0", "reason": "",
             "created_at": repr(now), "updated_at": repr(now),
         }  # fmt: skip
 
     def compact(self) -> str:
-        """The inbound log entry: what the matching engine needs, in a fixed order."""
+        """The inbound log entry: what the matching engine needs, in a fixed order.
+
+        Fields added later trail the original eight and are left out at their default, so a
+        default order's entry is the one older workers read (still running in a rolling
+        deploy), and the engine reads a missing field as its default.
+        """
         entry = [self.id, self.owner, self.side, self.type, self.price_ticks, self.quantity,
                  self.time_in_force, self.client_order_id or ""]  # fmt: skip
+        if self.self_trade_prevention != "none":
+            entry.append(self.self_trade_prevention)
         return json.dumps(entry, separators=(",", ":"))
 
 

@@ -83,6 +83,8 @@ def order_view(record: dict[str, str], rules: SymbolRules) -> dict[str, Any]:
         "side": record["side"],
         "type": record["type"],
         "time_in_force": record["time_in_force"],
+        # Records written before the field existed are plain orders.
+        "self_trade_prevention": record.get("self_trade_prevention") or "none",
         "price": _price(rules, record.get("price", "")),
         "quantity": quantity,
         "filled_quantity": filled,

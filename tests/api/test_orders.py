@@ -116,6 +116,25 @@ def test_market_order_on_an_empty_book_is_rejected_for_no_liquidity(
     assert alice.order(order["id"])["reason"] == "no_liquidity"
 
 
+def test_order_crossing_its_owners_resting_order_under_cancel_newest_is_cancelled_untraded(
+    market: tuple[Trader, Trader, EventTap],
+) -> None:
+    alice, _, tap = market
+    ask = alice.place(symbol="SOL-USD", side="sell", quantity=5, price="20.00").json()
+    bid = alice.place(symbol="SOL-USD", side="buy", quantity=5, price="20.00",
+                      self_trade_prevention="cancel_newest").json()  # fmt: skip
+    assert bid["self_trade_prevention"] == "cancel_newest"
+
+    data = tap.wait_order(bid["id"], "order.cancelled")["data"]
+
+    assert (data["reason"], data["filled_quantity"], data["self_trade_prevention"]) == ("self_trade", 0, "cancel_newest")  # fmt: skip
+    assert alice.order(bid["id"])["reason"] == "self_trade"
+    assert alice.order(ask["id"])["status"] == "open"
+    assert [e["type"] for e in tap.for_order(ask["id"])] == ["order.accepted"]
+    assert alice.http.get("/market/SOL-USD/trades").json()["trades"] == []
+    assert alice.http.get("/market/SOL-USD").json()["ask_size"] == 5
+
+
 def test_another_principals_order_is_not_found(market: tuple[Trader, Trader, EventTap]) -> None:
     alice, bob, _ = market
     order = alice.place(symbol="SOL-USD", side="buy", quantity=1, price="1").json()

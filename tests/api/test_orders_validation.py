@@ -32,6 +32,7 @@ BROKEN_RULES: list[tuple[dict[str, Any], str]] = [
     ({"quantity": 1.5}, "validation_error"),
     ({"time_in_force": "FOK"}, "validation_error"),
     ({"client_order_id": "has spaces"}, "validation_error"),
+    ({"self_trade_prevention": "cancel_both"}, "validation_error"),
 ]
 
 
@@ -49,6 +50,25 @@ def test_each_broken_rule_is_a_422_naming_it(
 
     assert answers == {(rule, str(change)): (422, rule) for change, rule in BROKEN_RULES}
     assert trader.http.get("/orders").json()["items"] == []
+
+
+def test_unknown_self_trade_prevention_is_a_422_naming_the_field_alone_or_in_a_batch(
+    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+) -> None:
+    _, url = start_api(env=ORDER_ENV)
+    trader = new_trader(redis_client, settings, url, "s")
+    bad = {**GOOD, "self_trade_prevention": "cancel_both"}
+
+    alone = trader.place(**bad)
+    batch = trader.http.post("/orders/batch", json={"orders": [bad, {**GOOD, "self_trade_prevention": "cancel_oldest"}]})  # fmt: skip
+
+    assert alone.status_code == 422
+    assert [d["field"] for d in alone.json()["error"]["details"]] == ["body.self_trade_prevention"]
+    rejected, accepted = batch.json()["results"]
+    assert rejected["status"] == "rejected"
+    assert [d["field"] for d in rejected["error"]["details"]] == ["self_trade_prevention"]
+    assert accepted["order"]["self_trade_prevention"] == "cancel_oldest"
+    assert trader.place(**GOOD).json()["self_trade_prevention"] == "none"
 
 
 def test_batch_accepts_good_orders_and_rejects_bad_ones_each_on_its_own(

@@ -6,6 +6,13 @@ changed. Prices are integers in ticks, so price comparisons and sums are exact.
 Rules: an incoming order trades with the best opposite level first and, within a level, with
 the oldest resting order first; each trade's price is the resting order's price. A limit GTC
 remainder rests; an IOC remainder is cancelled; a market order sweeps and never rests.
+
+Self-trade prevention is the taker's choice (a resting order's own setting plays no part):
+when the taker meets a resting order of the same owner, "cancel_newest" cancels the taker's
+remainder there and "cancel_oldest" cancels the resting order and matching goes on; "none"
+lets them trade. The order so cancelled has reason "self_trade": for a taker that wins over
+`market_remainder`, `ioc_remainder` and a market order's `no_liquidity` rejection, because the
+self-trade, not the book, is what ended it.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import Literal
 Side = Literal["buy", "sell"]
 Kind = Literal["limit", "market"]
 TimeInForce = Literal["GTC", "IOC"]
+SelfTradePrevention = Literal["none", "cancel_newest", "cancel_oldest"]
 
 OPEN, PARTIALLY_FILLED, FILLED = "open", "partially_filled", "filled"
 CANCELLED, REJECTED = "cancelled", "rejected"
@@ -29,6 +37,7 @@ NO_LIQUIDITY = "no_liquidity"
 MARKET_REMAINDER = "market_remainder"
 IOC_REMAINDER = "ioc_remainder"
 CANCEL_REQUESTED = "cancel_requested"
+SELF_TRADE = "self_trade"
 
 
 @dataclass(slots=True, eq=False)
@@ -48,6 +57,7 @@ class Order:
     notional: int = 0  # sum of price * quantity over fills, in ticks
     status: str = OPEN
     reason: str = ""
+    self_trade_prevention: SelfTradePrevention = "none"
 
     @property
     def remaining(self) -> int:
@@ -165,29 +175,42 @@ class Book:
             self.rest(order)
         return trades
 
-    def cancel(self, order_id: str, touched: dict[str, Order]) -> Order | None:
+    def cancel(
+        self, order_id: str, touched: dict[str, Order], reason: str = CANCEL_REQUESTED
+    ) -> Order | None:
         """Cancel the open remainder of a resting order; None if it is no longer resting."""
         order = self.resting.pop(order_id, None)
         if order is None:
             return None
         assert order.price is not None
         self.own(order.side).reduce(order.price, order.remaining)
-        order.status, order.reason = CANCELLED, CANCEL_REQUESTED
+        order.status, order.reason = CANCELLED, reason
         touched[order.id] = order
         return order
 
     def _match(self, taker: Order, touched: dict[str, Order]) -> list[Trade]:
         trades: list[Trade] = []
         book_side = self.opposite(taker.side)
+        prevents = taker.self_trade_prevention != "none"  # decided once: the loop is hot
         while taker.remaining:
             price = book_side.best()
             if price is None or not crosses(taker, price):
                 break
             maker = book_side.levels[price].front()
             assert maker is not None
+            if prevents and maker.owner == taker.owner:
+                self._prevent_self_trade(taker, maker, touched)
+                continue
             trades.append(self._fill(taker, maker, price, book_side))
             touched[maker.id] = maker
         return trades
+
+    def _prevent_self_trade(self, taker: Order, maker: Order, touched: dict[str, Order]) -> None:
+        """End the taker (its remaining goes to 0) or remove the maker, as the taker chose."""
+        if taker.self_trade_prevention == "cancel_newest":
+            taker.status, taker.reason = CANCELLED, SELF_TRADE
+        else:
+            self.cancel(maker.id, touched, SELF_TRADE)
 
     def _fill(self, taker: Order, maker: Order, price: int, book_side: BookSide) -> Trade:
         quantity = min(taker.remaining, maker.remaining)

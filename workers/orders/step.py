@@ -32,8 +32,12 @@ class StepContext:
 
 
 def parse_new_order(sid: str, compact: str) -> Order:
-    order_id, owner, side, kind, price, qty, tif, cid = json.loads(compact)
-    return Order(order_id, side, qty, price, kind, tif, owner, sid, cid)
+    """An inbound entry (see `NewOrder.compact`); one without a trailing field means its default."""
+    order_id, owner, side, kind, price, qty, tif, cid, *later = json.loads(compact)
+    order = Order(order_id, side, qty, price, kind, tif, owner, sid, cid)
+    if later:
+        order.self_trade_prevention = later[0]
+    return order
 
 
 def apply_commands(book: Book, commands: list[Command]) -> tuple[dict[str, Order], list[Trade]]:
@@ -60,6 +64,7 @@ def _view_record(symbol: str, order: Order, now: float) -> dict[str, str]:
         "time_in_force": order.time_in_force, "quantity": str(order.quantity),
         "price": "" if order.price is None else str(order.price),
         "client_order_id": order.client_order_id, "created_at": repr(now),
+        "self_trade_prevention": order.self_trade_prevention,
         **_record_fields(order, now),
     }  # fmt: skip
 

@@ -128,15 +128,21 @@ def commit_step(client: redis.Redis, change: StepCommit) -> None:
 
 
 def resting_entry(order: Order) -> str:
-    """An order's compact form in the book hash."""
-    return json.dumps([order.side, order.price, order.quantity, order.time_in_force, order.owner,
-                       order.arrival, order.client_order_id, order.filled, order.notional,
-                       order.status], separators=(",", ":"))  # fmt: skip
+    """An order's compact form in the book hash; like the inbound entry, a later field trails
+    the original ten and is left out at its default (the order's events show it)."""
+    entry = [order.side, order.price, order.quantity, order.time_in_force, order.owner,
+             order.arrival, order.client_order_id, order.filled, order.notional, order.status]  # fmt: skip
+    if order.self_trade_prevention != "none":
+        entry.append(order.self_trade_prevention)
+    return json.dumps(entry, separators=(",", ":"))
 
 
 def _resting_order(order_id: str, raw: str) -> Order:
-    side, price, qty, tif, owner, arrival, cid, filled, notional, status = json.loads(raw)
-    return Order(order_id, side, qty, price, "limit", tif, owner, arrival, cid, filled, notional, status)  # fmt: skip
+    side, price, qty, tif, owner, arrival, cid, filled, notional, status, *later = json.loads(raw)
+    order = Order(order_id, side, qty, price, "limit", tif, owner, arrival, cid, filled, notional, status)  # fmt: skip
+    if later:
+        order.self_trade_prevention = later[0]
+    return order
 
 
 def _arrival_key(order: Order) -> tuple[int, int]:

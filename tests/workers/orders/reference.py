@@ -1,6 +1,10 @@
 """A deliberately naive order book, written apart from the engine, to check it against.
 
 Every step scans and sorts plain lists; nothing is clever, so it is easy to believe.
+Self-trade prevention, as specified: the incoming order's `stp` decides what happens when the
+best counterparty has the same owner: "cancel_newest" stops the incoming order there (it is
+cancelled, reason self_trade, even a market order that traded nothing), "cancel_oldest"
+cancels that resting order (reason self_trade) and looks again, "none" trades.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ class RefOrder:
     price: int | None
     kind: str
     tif: str
+    owner: str = ""
+    stp: str = "none"
     arrival: int = 0
     filled: int = 0
     status: str = "open"
+    reason: str = ""
 
 
 @dataclass
@@ -57,10 +64,18 @@ class ReferenceBook:
         order.arrival = self.clock
         self.orders[order.id] = order
         traded = False
+        stopped_by_self_trade = False
         while order.filled < order.quantity:
             maker = self.best_counterparty(order)
             if maker is None:
                 break
+            if maker.owner == order.owner and order.stp == "cancel_newest":
+                stopped_by_self_trade = True
+                break
+            if maker.owner == order.owner and order.stp == "cancel_oldest":
+                self.resting.remove(maker)
+                maker.status, maker.reason = "cancelled", "self_trade"
+                continue
             qty = min(order.quantity - order.filled, maker.quantity - maker.filled)
             order.filled += qty
             maker.filled += qty
@@ -72,10 +87,15 @@ class ReferenceBook:
                 self.resting.remove(maker)
         if order.filled == order.quantity:
             order.status = "filled"
+        elif stopped_by_self_trade:
+            order.status, order.reason = "cancelled", "self_trade"
         elif order.kind == "market":
-            order.status = "cancelled" if traded else "rejected"
+            if traded:
+                order.status, order.reason = "cancelled", "market_remainder"
+            else:
+                order.status, order.reason = "rejected", "no_liquidity"
         elif order.tif == "IOC":
-            order.status = "cancelled"
+            order.status, order.reason = "cancelled", "ioc_remainder"
         else:
             order.status = "partially_filled" if traded else "open"
             self.resting.append(order)
@@ -84,7 +104,7 @@ class ReferenceBook:
         order = self.orders.get(order_id)
         if order is not None and order in self.resting:
             self.resting.remove(order)
-            order.status = "cancelled"
+            order.status, order.reason = "cancelled", "cancel_requested"
 
     def levels(self, side: str) -> list[tuple[int, int]]:
         totals: dict[int, int] = {}

@@ -1,4 +1,5 @@
-"""The pure matching core: price-time priority, partial fills, market and IOC remainders."""
+"""The pure matching core: price-time priority, partial fills, market and IOC remainders,
+self-trade prevention."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from workers.orders.book import (
     OPEN,
     PARTIALLY_FILLED,
     REJECTED,
+    SELF_TRADE,
     Book,
     Order,
 )
@@ -113,3 +115,77 @@ def test_non_crossing_orders_rest_on_both_sides() -> None:
     submit(book, Order("s1", "sell", 1, price=100))
     assert bid.status == OPEN
     assert (book.bids.best(), book.asks.best()) == (99, 100)
+
+
+def book_with_asks(*asks: tuple[str, str, int, int]) -> Book:
+    """A book resting (id, owner, quantity, price) sell orders, in that time order."""
+    book = Book()
+    for order_id, owner, quantity, price in asks:
+        submit(book, Order(order_id, "sell", quantity, price=price, owner=owner))
+    return book
+
+
+def test_without_self_trade_prevention_an_owner_trades_with_itself() -> None:
+    book = book_with_asks(("s1", "alice", 5, 100))
+    trades = book.submit(Order("b1", "buy", 5, price=100, owner="alice"), {})
+    assert [(t.maker_order_id, t.quantity) for t in trades] == [("s1", 5)]
+
+
+def test_cancel_newest_keeps_earlier_fills_and_cancels_the_rest_at_its_own_order() -> None:
+    book = book_with_asks(("s1", "bob", 3, 100), ("s2", "alice", 5, 100), ("s3", "bob", 5, 100))
+    taker = Order("b1", "buy", 10, price=101, owner="alice", self_trade_prevention="cancel_newest")
+    touched: dict[str, Order] = {}
+
+    trades = book.submit(taker, touched)
+
+    assert [(t.maker_order_id, t.quantity) for t in trades] == [("s1", 3)]
+    assert (taker.status, taker.reason, taker.filled, taker.remaining) == (CANCELLED, SELF_TRADE, 3, 0)  # fmt: skip
+    assert set(touched) == {"b1", "s1"}  # the own resting order is untouched
+    assert (book.resting["s2"].status, book.resting["s2"].remaining) == (OPEN, 5)
+    assert book.asks.depth(5) == [(100, 10)]
+    assert book.bids.depth(5) == []  # the GTC remainder does not rest either
+
+
+def test_cancel_newest_market_order_meeting_its_own_order_first_is_cancelled_not_rejected() -> None:
+    book = book_with_asks(("s1", "alice", 5, 100), ("s2", "bob", 5, 101))
+    taker = Order("m1", "buy", 5, kind="market", time_in_force="IOC", owner="alice",
+                  self_trade_prevention="cancel_newest")  # fmt: skip
+
+    trades = book.submit(taker, {})
+
+    assert trades == []
+    assert (taker.status, taker.reason, taker.filled) == (CANCELLED, SELF_TRADE, 0)
+    assert book.asks.depth(5) == [(100, 5), (101, 5)]
+
+
+def test_cancel_oldest_cancels_own_resting_orders_and_matches_the_next_level() -> None:
+    book = book_with_asks(("s1", "bob", 2, 100), ("s2", "alice", 4, 100), ("s3", "alice", 1, 101),
+                          ("s4", "bob", 5, 102))  # fmt: skip
+    own = book.resting["s2"]
+    book.submit(Order("b0", "buy", 1, price=100, owner="carol"), {})  # s1 now partly filled
+    taker = Order("b1", "buy", 4, price=102, owner="alice", self_trade_prevention="cancel_oldest")
+    touched: dict[str, Order] = {}
+
+    trades = book.submit(taker, touched)
+
+    assert [(t.maker_order_id, t.price, t.quantity) for t in trades] == [("s1", 100, 1), ("s4", 102, 3)]  # fmt: skip
+    assert (own.status, own.reason, own.filled) == (CANCELLED, SELF_TRADE, 0)
+    assert (touched["s3"].status, touched["s3"].reason) == (CANCELLED, SELF_TRADE)
+    assert (taker.status, taker.filled) == (FILLED, 4)
+    assert set(book.resting) == {"s4"}
+    assert book.asks.depth(5) == [(102, 2)]
+
+
+def test_cancel_oldest_cancels_only_the_open_remainder_of_a_partly_filled_own_order() -> None:
+    book = book_with_asks(("s1", "alice", 10, 100))
+    maker = book.resting["s1"]
+    book.submit(Order("b0", "buy", 4, price=100, owner="bob"), {})
+    taker = Order("b1", "buy", 3, price=100, owner="alice", self_trade_prevention="cancel_oldest")
+
+    trades = book.submit(taker, {})
+
+    assert trades == []
+    assert (maker.status, maker.reason, maker.filled, maker.remaining) == (CANCELLED, SELF_TRADE, 4, 0)  # fmt: skip
+    assert (taker.status, taker.reason) == (OPEN, "")  # nothing else to trade with: it rests
+    assert book.bids.depth(5) == [(100, 3)]
+    assert book.asks.depth(5) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,10 +35,12 @@ def new_order(order_id: str, side: str, quantity: int, price: int | None) -> int
 
 def accept(settings: Settings, *orders: tuple[str, str, int, int | None]) -> list[str]:
     """Accept (id, side, quantity, price ticks) orders for SOL-USD by owner "p1"."""
+    return accept_new(settings, *(new_order(*order) for order in orders))
 
+
+def accept_new(settings: Settings, *new: intake.NewOrder) -> list[str]:
     async def run() -> list[str]:
         client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
-        new = [new_order(oid, side, qty, price) for oid, side, qty, price in orders]
         accepted = await intake.accept_orders(client, [(o, DEFAULT_SYMBOLS[SYMBOL]) for o in new])
         await client.aclose()
         return [a.order_id for a in accepted]
@@ -158,3 +161,37 @@ def test_task_gives_the_symbol_up_after_its_step_budget(
 
     second = runner.drain(redis_client, settings, SYMBOL, "t2")
     assert (second.state, second.commands) == ("drained", 1)
+
+
+def test_self_trade_prevention_survives_the_inbound_log_and_a_reloaded_book(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    oldest = dataclasses.replace(new_order("a", "sell", 5, 2000), self_trade_prevention="cancel_oldest")  # fmt: skip
+    newest = dataclasses.replace(new_order("b", "buy", 5, 2100), self_trade_prevention="cancel_newest")  # fmt: skip
+    accept_new(settings, oldest, newest)
+    runner.drain(redis_client, settings, SYMBOL, "t1")
+    runner._books.clear()  # the next step reloads "a" from the book hash
+    accept(settings, ("c", "buy", 5, 2000))
+
+    runner.drain(redis_client, settings, SYMBOL, "t2")
+
+    assert statuses(redis_client, "a", "b", "c") == [("filled", "5"), ("cancelled", "0"), ("filled", "5")]  # fmt: skip
+    assert redis_client.hget(records.order_key("b"), "reason") == "self_trade"
+    events = {e["data"]["id"]: e["data"] for e in read_since(redis_client, "user.p1", "0-0")
+              if e["type"] != "order.accepted"}  # fmt: skip
+    assert events["a"]["self_trade_prevention"] == "cancel_oldest"  # kept while it rested
+    assert (events["b"]["self_trade_prevention"], events["b"]["reason"]) == ("cancel_newest", "self_trade")  # fmt: skip
+    assert events["c"]["self_trade_prevention"] == "none"
+
+
+def test_an_inbound_entry_written_before_self_trade_prevention_matches_as_none(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    accept(settings, ("a", "sell", 5, 2000))
+    # What older api code appended: eight fields, no self-trade prevention (same owner "p1").
+    old_entry = '["b","p1","buy","limit",2000,5,"GTC",""]'
+    redis_client.xadd(records.inbound_key(SYMBOL), {"c": "new", "o": old_entry})
+
+    runner.drain(redis_client, settings, SYMBOL, "t1")
+
+    assert statuses(redis_client, "a", "b") == [("filled", "5"), ("filled", "5")]
