@@ -1,7 +1,7 @@
 """File-job records as the api reads and changes them (redis.asyncio), with ownership checks.
 
 Another principal's job answers exactly like a missing one (404). A job whose record has expired
-answers 410 while its tombstone lives (see `jobcast.jobs.records.TOMBSTONE_EXTRA_SECONDS`).
+answers 410 while its tombstone lives (see `jobcast.tombstones.TOMBSTONE_EXTRA_SECONDS`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from jobcast.jobs.records import (
     QUEUED,
     RUNNING,
     TERMINAL,
-    TOMBSTONE_EXTRA_SECONDS,
     decode_record,
     idempotency_key,
     now,
@@ -33,6 +32,7 @@ from jobcast.jobs.records import (
     transition,
 )
 from jobcast.keys import Principal
+from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
 from realtime.events import commit_async
 
 #: Fields of the record that stay inside the server.

@@ -11,10 +11,7 @@ import redis.asyncio as aioredis
 
 from api.errors import ApiError, not_found
 from jobcast.keys import Principal
-
-
-def tombstone_key(record_key: str) -> str:
-    return f"{record_key}:gone"
+from jobcast.tombstones import tombstone_key
 
 
 async def load_owned(

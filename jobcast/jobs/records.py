@@ -23,8 +23,6 @@ STARTABLE = (QUEUED, RETRYING, RUNNING)
 
 #: Fields stored as JSON text in the hash.
 JSON_FIELDS = ("params", "progress", "result", "error")
-#: Seconds a tombstone outlives its record, so an expired id answers 410 rather than 404.
-TOMBSTONE_EXTRA_SECONDS = 30 * 86400
 
 
 def record_key(job_id: str) -> str:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from jobcast.orders.symbols import SymbolRules
+from jobcast.tombstones import tombstone_key
 
 #: Order states and the event type announcing each (an order that rests unfilled stays "open").
 STATUSES = ("open", "partially_filled", "filled", "cancelled", "rejected")
 TERMINAL_STATUSES = frozenset({"filled", "cancelled", "rejected"})
-#: Seconds an expired order's tombstone outlives its record (410 rather than 404 meanwhile).
-TOMBSTONE_EXTRA_SECONDS = 30 * 86400
 
 
 def order_key(order_id: str) -> str:
@@ -25,7 +24,7 @@ def order_key(order_id: str) -> str:
 def order_tombstone_key(order_id: str) -> str:
     """Holds the owner of an expired order, so it answers 410 rather than 404 (the ownership
     rule's `<record key>:gone`)."""
-    return f"{order_key(order_id)}:gone"
+    return tombstone_key(order_key(order_id))
 
 
 def owner_index_key(principal_id: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from jobcast.orders import records
 from jobcast.orders.market import quote_view
 from jobcast.orders.symbols import SymbolRules
+from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
 from realtime.events import Event, market_channel, user_channel
 from workers.orders.book import Book, Order, Trade
 from workers.orders.store import Command, StepCommit, resting_entry
@@ -95,7 +96,7 @@ def build_commit(
     change = StepCommit(ctx.symbol, ctx.token, ctx.cursor, new_cursor, ctx.lease_ms, ctx.history,
                         market={**market_snapshot(ctx, book), "cursor": new_cursor},
                         retention=ctx.retention,
-                        tombstone_ttl=ctx.retention + records.TOMBSTONE_EXTRA_SECONDS)  # fmt: skip
+                        tombstone_ttl=ctx.retention + TOMBSTONE_EXTRA_SECONDS)  # fmt: skip
     for order in touched.values():
         _add_order_change(ctx, change, book, order, now)
     market = market_channel(ctx.symbol)
