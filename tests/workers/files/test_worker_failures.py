@@ -33,6 +33,18 @@ from workers.files.state import JobState
 SLOW_WORKER = {"JOBCAST_JOB_BATCH_BYTES": "65536", "JOBCAST_JOB_PROGRESS_INTERVAL": "0.001"}
 
 
+def submit_small_table(jobs: JobsClient, tmp_path: Path) -> str:
+    """A two-row CSV job; its id."""
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2\n3,4\n")
+    return jobs.submit_ok(path)
+
+
+def stored_upload(settings: Settings, client: redis.Redis, job_id: str) -> Path:
+    """Where the api stored the job's upload."""
+    return settings.data_dir / "uploads" / str(client.hget(record_key(job_id), "stored"))
+
+
 def is_progress_past(rows: int):  # type: ignore[no-untyped-def]
     return lambda e: e["type"] == "job.progress" and e["data"].get("rows", 0) >= rows
 
@@ -128,10 +140,8 @@ def test_storage_hiccup_is_retried_with_backoff_and_then_succeeds(
     jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    path = tmp_path / "t.csv"
-    path.write_text("a,b\n1,2\n3,4\n")
-    job_id = jobs.submit_ok(path)
-    stored = settings.data_dir / "uploads" / redis_client.hget(record_key(job_id), "stored")
+    job_id = submit_small_table(jobs, tmp_path)
+    stored = stored_upload(settings, redis_client, job_id)
     aside = stored.rename(tmp_path / "aside.csv")
     stored.mkdir()  # reading it now fails with an OSError, as an unmounted volume would
 
@@ -151,10 +161,8 @@ def test_storage_failing_on_every_attempt_ends_failed_once_after_the_last_attemp
     jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    path = tmp_path / "t.csv"
-    path.write_text("a,b\n1,2\n3,4\n")
-    job_id = jobs.submit_ok(path)
-    stored = settings.data_dir / "uploads" / redis_client.hget(record_key(job_id), "stored")
+    job_id = submit_small_table(jobs, tmp_path)
+    stored = stored_upload(settings, redis_client, job_id)
     stored.unlink()
     stored.mkdir()  # every read fails with an OSError, as a volume that stays unmounted would
     attempts = settings.task_max_attempts
@@ -229,9 +237,7 @@ def test_cancel_during_the_last_failing_attempt_ends_the_job_cancelled(
     from workers.files import tasks
 
     # Given a job in its last attempt (no worker runs: the attempt is driven from here)
-    path = tmp_path / "t.csv"
-    path.write_text("a,b\n1,2\n")
-    job_id = jobs.submit_ok(path)
+    job_id = submit_small_table(jobs, tmp_path)
     loaded = JobState.load(redis_client, job_id, settings.job_retention)
     assert loaded is not None
     state, record = loaded
