@@ -16,4 +16,4 @@ RUN pip install --no-cache-dir -c requirements.lock . \
 
 USER jobcast
 EXPOSE 8000 5555
-CMD ["uvicorn", "--factory", "api.app:create_app", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers", "--ws-per-message-deflate", "false"]
+CMD ["uvicorn", "--factory", "api.app:create_app", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers", "--ws-per-message-deflate", "false", "--no-access-log"]

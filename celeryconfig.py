@@ -41,6 +41,7 @@ def config_for(settings: Settings) -> dict[str, Any]:
         "task_routes": {
             "jobcast.files.*": {"queue": FILES_QUEUE},
             "jobcast.orders.*": {"queue": ORDERS_QUEUE},
+            "jobcast.demo.*": {"queue": ORDERS_QUEUE},  # the demo's matching, under its own name
         },
         "task_default_queue": ORDERS_QUEUE,
         # One file job at a time per process: prefetching a second would pin it behind a long one.

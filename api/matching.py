@@ -13,8 +13,7 @@ from functools import partial
 
 from api.task_client import celery_client
 from jobcast.settings import Settings
-
-MATCH_TASK = "jobcast.orders.match"
+from jobcast.task_names import MATCH_TASK, match_argsrepr
 
 _sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobcast-send")
 
@@ -24,4 +23,6 @@ async def request_matching(settings: Settings, symbols: Iterable[str]) -> None:
     app = celery_client(settings)
     loop = asyncio.get_running_loop()
     for symbol in symbols:
-        await loop.run_in_executor(_sender, partial(app.send_task, MATCH_TASK, args=[symbol]))
+        shown = match_argsrepr(symbol, settings.order_match_batch, "orders accepted")
+        send = partial(app.send_task, MATCH_TASK, args=[symbol], argsrepr=shown, kwargsrepr="{}")
+        await loop.run_in_executor(_sender, send)

@@ -73,22 +73,35 @@ class RequestContextMiddleware:
 
 
 def _log_access(scope: Scope, request_id: str, status: int, elapsed: float) -> None:
-    principal = scope.get("state", {}).get("principal")
+    principal_id = getattr(scope.get("state", {}).get("principal"), "id", None)
     # The path only: a query string could carry a single-use ticket, which has no place in logs.
+    path = escape_controls(scope["path"])
+    duration_ms = round(elapsed * 1000, 3)
     access_log.info(
-        "%s %s %s",
+        "%s %s %s %.1fms request_id=%s principal=%s",
         scope["method"],
-        scope["path"],
+        path,
         status,
+        duration_ms,
+        request_id,
+        principal_id or "-",
         extra={
             "request_id": request_id,
-            "principal_id": getattr(principal, "id", None),
+            "principal_id": principal_id,
             "method": scope["method"],
-            "path": scope["path"],
+            "path": path,
             "status": status,
-            "duration_ms": round(elapsed * 1000, 3),
+            "duration_ms": duration_ms,
         },
     )
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with control characters as `\\xNN`: a path cannot forge or break a log line."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 #: Header and URL caps. uvicorn's httptools parser accepts megabytes of headers, so the api

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from jobcast import settings_table
+from jobcast.console import make_console
 from jobcast.keys_cli import keys_cli
 from jobcast.launcher import Stack, UpOptions, load_dev_secrets, run
 from jobcast.settings import InsecureSettingsError, Settings
@@ -17,7 +17,7 @@ cli = typer.Typer(
     help="Jobcast: real-time jobs on FastAPI, Celery and Redis.", no_args_is_help=True
 )
 cli.add_typer(keys_cli, name="keys")
-console = Console()
+console = make_console()
 
 
 @cli.command()
@@ -48,20 +48,23 @@ def up(
 
 
 def announce(stack: Stack) -> None:
+    """The banner: one `label  value` line per address and credential, so a script can read it."""
     s = stack.settings
+    key = stack.dev_api_key
     lines = [
         "[bold green]Jobcast is up[/bold green]",
-        f"  API      {stack.api_url}   (docs: {stack.api_url}/docs)",
-        f"  Flower   {stack.flower_url}   user [bold]{s.flower_user}[/bold] "
-        f"password [bold]{s.secret('flower_password')}[/bold]",
-        f"  Redis    {'embedded' if not Settings().redis_url else 'external'}",
-        f"  API key  [bold]{stack.dev_api_key}[/bold]  (dev, admin; send as `Authorization: Bearer <key>`)"
-        if stack.dev_api_key
-        else "  API key  create one with `jobcast keys create --name NAME`",
-        f"  Logs     {stack.logs}/",
+        f"  API              {stack.api_url}   (docs: {stack.api_url}/docs)",
+        f"  Flower           {stack.flower_url}",
+        f"  Flower user      [bold]{s.flower_user}[/bold]",
+        f"  Flower password  [bold]{s.secret('flower_password')}[/bold]",
+        f"  Redis            {'embedded' if not Settings().redis_url else 'external'}",
+        f"  API key          [bold]{key}[/bold]   (dev, admin: send as `Authorization: Bearer <key>`)"
+        if key
+        else "  API key          create one with `jobcast keys create --name NAME`",
+        f"  Logs             {stack.logs}/",
         "  Ctrl-C stops everything.",
     ]
-    console.print("\n".join(lines))
+    console.print("\n".join(lines), highlight=False)
 
 
 @cli.command("settings-table")

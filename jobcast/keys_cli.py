@@ -6,35 +6,41 @@ from typing import Annotated
 
 import redis
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from jobcast.console import make_console
+from jobcast.dev_secrets import stored_key_secret
 from jobcast.keys import create_key, list_keys, revoke_key
 from jobcast.launcher import running_redis_url
 from jobcast.settings import Settings
 
 keys_cli = typer.Typer(help="Manage API keys.", no_args_is_help=True)
-console = Console()
+console = make_console()
 
 
 def _connect() -> tuple[Settings, redis.Redis]:
+    """The Redis and key secret of the configured stack, or of the dev stack under data_dir."""
     settings = Settings()
     url = settings.redis_url or running_redis_url(settings)
-    if url is None:
-        console.print(
-            "[red]jobcast:[/red] set JOBCAST_REDIS_URL, or start the stack with `jobcast up`."
-        )
+    secret = settings.key_secret.get_secret_value() if settings.key_secret else None
+    secret = secret or stored_key_secret(settings)
+    if url is None or secret is None:
+        console.print(f"[red]jobcast:[/red] {_what_to_set(settings, url)}", soft_wrap=True)
         raise typer.Exit(2)
-    if settings.key_secret is None:
-        settings = settings.replace(key_secret=_dev_key_secret(settings))
-    return settings, redis.Redis.from_url(url, decode_responses=True)
+    return settings.replace(key_secret=secret), redis.Redis.from_url(url, decode_responses=True)
 
 
-def _dev_key_secret(settings: Settings) -> str:
-    from jobcast.launcher import load_dev_secrets
-
-    dev = load_dev_secrets(settings.replace(dev=True))
-    return dev.secret("key_secret")
+def _what_to_set(settings: Settings, url: str | None) -> str:
+    where = settings.data_dir.resolve()
+    if url is None:
+        found = f"no running `jobcast up` under {where} (it leaves redis.url there)."
+    else:
+        found = f"JOBCAST_KEY_SECRET is not set and no dev secrets are stored under {where}."
+    return (
+        f"{found} Run this from the directory you ran `jobcast up` in, or set "
+        "JOBCAST_DATA_DIR to that stack's data directory (its `var`); for a Redis of your "
+        "own, set JOBCAST_REDIS_URL and JOBCAST_KEY_SECRET."
+    )
 
 
 @keys_cli.command("create")

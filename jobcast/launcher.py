@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 import signal
 import sys
@@ -16,8 +15,9 @@ import httpx
 import redis
 
 from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
+from jobcast.dev_secrets import ensure_dev_key
+from jobcast.dev_secrets import load_dev_secrets as load_dev_secrets  # re-exported for the CLI
 from jobcast.embedded_redis import EmbeddedRedis, free_port
-from jobcast.keys import create_key, digest_key, digest_lookup_key
 from jobcast.settings import InsecureSettingsError, Settings
 from jobcast.supervisor import Child, ChildDiedError, Supervisor
 from workers.heartbeat import WORKERS_KEY, live_queues
@@ -35,22 +35,6 @@ class UpOptions:
     demo: bool = False
 
 
-def load_dev_secrets(settings: Settings) -> Settings:
-    """In dev mode, fill missing secrets from `data_dir/dev-secrets.json`, creating it once,
-    so the dev credentials stay the same from one `make run` to the next."""
-    if not settings.dev:
-        return settings
-    path = settings.data_dir / "dev-secrets.json"
-    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    for name in ("flower_password", "key_secret", "redis_password"):
-        stored.setdefault(name, secrets.token_urlsafe(24))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(stored, indent=2))
-    path.chmod(0o600)
-    update = {k: v for k, v in stored.items() if getattr(settings, k) is None}
-    return settings.replace(**update) if update else settings
-
-
 def redis_url_file(settings: Settings) -> Path:
     return settings.data_dir / "redis.url"
 
@@ -59,20 +43,6 @@ def running_redis_url(settings: Settings) -> str | None:
     """The embedded Redis URL a running `jobcast up` left for other commands (`jobcast keys`)."""
     path = redis_url_file(settings)
     return path.read_text().strip() if path.exists() else None
-
-
-def ensure_dev_key(settings: Settings, client: redis.Redis) -> str:
-    """The dev API key (admin), created once and kept in dev-secrets.json while Redis keeps it."""
-    path = settings.data_dir / "dev-secrets.json"
-    stored: dict[str, str] = json.loads(path.read_text())
-    secret = settings.secret("key_secret")
-    existing = stored.get("dev_api_key")
-    if existing and client.exists(digest_lookup_key(digest_key(secret, existing))):
-        return existing
-    raw, _ = create_key(client, secret, "dev", admin=True)
-    stored["dev_api_key"] = raw
-    path.write_text(json.dumps(stored, indent=2))
-    return raw
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -187,6 +157,7 @@ class Stack:
             "--host", s.api_host, "--port", str(s.api_port),
             "--workers", str(self.options.api_processes), "--no-server-header",
             "--no-proxy-headers", "--ws-per-message-deflate", "false",
+            "--no-access-log",  # the api logs one access line per request itself
         ]  # fmt: skip
 
     @property

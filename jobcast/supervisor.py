@@ -1,6 +1,7 @@
 """Start child processes, wait for them to be ready, notice deaths, and stop them all.
 
-Each child runs in its own session (process group), so stopping it reaches its own children too
+Each child's output goes to its own log file, rotated by size (`jobcast.logfiles`). Each
+child runs in its own session (process group), so stopping it reaches its own children too
 (Celery's pool processes, uvicorn's workers), and a Ctrl-C in the terminal reaches only the
 launcher, which then stops the children in order.
 """
@@ -18,6 +19,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from jobcast.logfiles import RotatingLog, pump_into
 
 #: Seconds the app processes get to stop after SIGTERM before they are killed, then Redis.
 #: Together they stay under the 10 s a stop may take.
@@ -51,19 +54,27 @@ class Child:
     ready: Callable[[], bool]
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
+    pump: threading.Thread | None = None
 
     def start(self) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as out:
+        # The child writes to a pipe; the launcher copies it into a log file it rotates by size.
+        read_end, write_end = os.pipe()
+        try:
             self.proc = subprocess.Popen(
                 self.argv,
-                stdout=out,
+                stdout=write_end,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **self.env},
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
             )
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
+        self.pump = pump_into(read_end, RotatingLog(self.log))
 
     @property
     def running(self) -> bool:
@@ -71,6 +82,8 @@ class Child:
 
     def death_report(self) -> str:
         code = self.proc.returncode if self.proc else None
+        if self.pump is not None:
+            self.pump.join(timeout=1.0)  # its last lines may still be in the pipe
         lines = _tail(self.log, DEATH_LOG_LINES)
         return f"{self.name} exited with code {code}. Last lines of {self.log}:\n" + "\n".join(
             lines

@@ -17,6 +17,8 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
+from jobcast.tallies import APPLY_TALLIES_LUA, Tally, lua_spec
+
 #: Events kept per channel stream for replay (approximate: `XADD MAXLEN ~`).
 STREAM_MAXLEN = 2000
 #: Seconds a channel's stream lives after its last event.
@@ -69,12 +71,15 @@ def with_seq(seq: str, body: str) -> str:
     return '{"seq":"' + seq + '",' + body[1:]
 
 
-# KEYS: [record, stream_1 .. stream_n]
+# KEYS: [record, stream_1 .. stream_n, tally key_1 .. tally key_k]
 # ARGV: [expect_field, expect_values_json, fields_json, record_ttl, maxlen, stream_ttl,
-#        channel_1, body_1, .. channel_n, body_n]
+#        tallies_json, channel_1, body_1, .. channel_n, body_n]
 # The record is changed only if record[expect_field] is one of expect_values (no check when
-# expect_field is ""). Returns {1, seq_1 .. seq_n} on commit, {0, current_value} otherwise.
-_COMMIT_LUA = """
+# expect_field is ""); the tallies count the change only then.
+# Returns {1, seq_1 .. seq_n} on commit, {0, current_value} otherwise.
+_COMMIT_LUA = (
+    APPLY_TALLIES_LUA
+    + """
 local record = KEYS[1]
 local expect_field = ARGV[1]
 if expect_field ~= '' then
@@ -92,11 +97,12 @@ for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
 if #flat > 0 then redis.call('HSET', record, unpack(flat)) end
 local record_ttl = tonumber(ARGV[4])
 if record_ttl > 0 then redis.call('EXPIRE', record, record_ttl) end
+apply_tallies(cjson.decode(ARGV[7]))
 local result = {1}
-local n = (#ARGV - 6) / 2
+local n = (#ARGV - 7) / 2
 for i = 1, n do
-  local channel = ARGV[6 + 2 * i - 1]
-  local body = ARGV[6 + 2 * i]
+  local channel = ARGV[7 + 2 * i - 1]
+  local body = ARGV[7 + 2 * i]
   local stream = KEYS[1 + i]
   local seq = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[5], '*', 'e', body)
   redis.call('EXPIRE', stream, ARGV[6])
@@ -105,6 +111,7 @@ for i = 1, n do
 end
 return result
 """
+)
 
 
 @dataclass(frozen=True)
@@ -117,9 +124,15 @@ class Commit:
     expect_field: str = ""
     expect_values: tuple[str, ...] = ()
     record_ttl: int = 0
+    #: Cluster-wide counters of this change (`jobcast.tallies`), applied only if it commits.
+    tallies: tuple[Tally, ...] = ()
+
+    def _tallies(self) -> tuple[list[str], list[list[str | int]]]:
+        return lua_spec(self.tallies, first_key=len(self.events) + 2)
 
     def keys(self) -> list[str]:
-        return [self.record_key, *(stream_key(e.channel) for e in self.events)]
+        streams = [stream_key(e.channel) for e in self.events]
+        return [self.record_key, *streams, *self._tallies()[0]]
 
     def args(self) -> list[str]:
         argv = [
@@ -129,6 +142,7 @@ class Commit:
             str(self.record_ttl),
             str(STREAM_MAXLEN),
             str(STREAM_TTL_SECONDS),
+            json.dumps(self._tallies()[1]),
         ]
         for event in self.events:
             argv += [event.channel, event.body()]

@@ -12,13 +12,14 @@ from typing import Any
 import redis
 from celery import Task
 
+from jobcast.task_failure import TaskFailedError
 from workers.context import worker_context
 
 #: How long a delivery count is kept; longer than any task can keep being redelivered.
 ATTEMPTS_TTL_SECONDS = 7 * 24 * 3600
 
 
-class AttemptsExhaustedError(RuntimeError):
+class AttemptsExhaustedError(TaskFailedError):
     """The task was delivered more often than the cap allows."""
 
 
@@ -38,6 +39,9 @@ def record_delivery(client: redis.Redis, task_id: str) -> int:
 class CappedTask(Task):  # type: ignore[misc]
     """Base class of every Jobcast task: refuses to run past the delivery cap."""
 
+    #: Expected failures: Celery records FAILURE but logs no traceback (we log the error).
+    throws = (TaskFailedError,)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         task_id = self.request.id
         if task_id and not self.request.is_eager:
@@ -46,8 +50,9 @@ class CappedTask(Task):  # type: ignore[misc]
             cap = ctx.settings.task_max_attempts
             if attempt > cap:
                 self.on_attempts_exhausted(task_id, attempt, args, kwargs)
-                raise AttemptsExhaustedError(
-                    f"task {self.name}[{task_id}] was delivered {attempt} times (cap {cap})"
+                raise AttemptsExhaustedError.from_error(
+                    "attempts_exhausted",
+                    f"task {self.name}[{task_id}] was delivered {attempt} times (cap {cap})",
                 )
         return super().__call__(*args, **kwargs)
 

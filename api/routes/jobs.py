@@ -86,7 +86,7 @@ async def submit_job(
     if not new:  # a replay: the earlier upload is the job's; this copy is not needed
         (stored_in / upload.stored).unlink(missing_ok=True)
         return _accepted(response, record)
-    await _enqueue(redis, settings, principal, record["id"])
+    await _enqueue(redis, settings, principal, record)
     return _accepted(response, record)
 
 
@@ -113,13 +113,13 @@ async def _register(
 
 
 async def _enqueue(
-    redis: aioredis.Redis, settings: Settings, principal: Principal, job_id: str
+    redis: aioredis.Redis, settings: Settings, principal: Principal, record: dict[str, Any]
 ) -> None:
     try:
-        await send_file_job(settings, job_id)
+        await send_file_job(settings, record, principal.name)
     except Exception as exc:
         # Never leave a job queued that no worker will ever receive.
-        await job_store.fail_unqueued(redis, principal, job_id, settings.job_retention)
+        await job_store.fail_unqueued(redis, principal, record["id"], settings.job_retention)
         raise ApiError(503, "unavailable", "The job queue is unavailable; try again.") from exc
 
 

@@ -12,6 +12,7 @@ import json
 import time
 from typing import Any
 
+from jobcast.tallies import JOBS_KEY, Tally, label
 from realtime.events import Commit, Event, job_channel, user_channel
 
 QUEUED, RUNNING, RETRYING = "queued", "running", "retrying"
@@ -77,8 +78,10 @@ def transition(
     event: str,
     data: dict[str, Any] | None = None,
     ttl: int,
+    tallies: tuple[Tally, ...] = (),
 ) -> Commit:
-    """A checked state change: applied only if the job's status is one of `expect`."""
+    """A checked state change: applied only if the job's status is one of `expect`, and
+    counted (`jobcast.tallies`) when it is a submit or an outcome."""
     status = fields.get("status")
     payload = {"status": status, **(data or {})} if status else dict(data or {})
     return Commit(
@@ -88,7 +91,26 @@ def transition(
         expect_field="status",
         expect_values=expect,
         record_ttl=ttl,
+        tallies=(*counted(event, fields), *tallies),
     )
+
+
+#: The job counter each event adds to (`job.failed` also names its error code).
+_COUNTED_EVENTS = {
+    "job.queued": "submitted",
+    "job.succeeded": "succeeded",
+    "job.failed": "failed",
+    "job.cancelled": "cancelled",
+}
+
+
+def counted(event: str, fields: dict[str, Any]) -> tuple[Tally, ...]:
+    name = _COUNTED_EVENTS.get(event)
+    if name is None:
+        return ()
+    if name == "failed":
+        name = label(name, str((fields.get("error") or {}).get("code") or "unknown"))
+    return (Tally(JOBS_KEY, name),)
 
 
 def now() -> float:

@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from jobcast.orders import records
 from jobcast.orders.symbols import SymbolRules
+from jobcast.tallies import ORDERS_KEY
 from realtime.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, Event, stream_key, user_channel
 
 #: How long a raised pending flag is trusted; past it a new order sends another task, which
@@ -24,7 +25,7 @@ from realtime.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, Event, stream_key
 PENDING_MS = 10_000
 
 # KEYS: 6 per order: [record, cid index (or the record again), owner index, inbound, pending,
-#        user stream]
+#        user stream], then the orders' metrics hash (counts the accepted ones: jobcast.tallies)
 # ARGV: [pending ms, stream maxlen, stream ttl, orders json: per order
 #        [id, has cid, record fields, index member, compact entry, user channel, event body]]
 # Returns one string, per order "0 <existing id>" for a repeated client_order_id, else
@@ -33,6 +34,7 @@ PENDING_MS = 10_000
 _ACCEPT_LUA = """
 local orders = cjson.decode(ARGV[4])
 local out = {}
+local accepted = 0
 for i, o in ipairs(orders) do
   local k = (i - 1) * 6
   local existing = false
@@ -53,8 +55,10 @@ for i, o in ipairs(orders) do
     redis.call('EXPIRE', KEYS[k + 6], ARGV[3])
     redis.call('PUBLISH', 'jobcast:events:' .. o[6], '{"seq":"' .. seq .. '",' .. string.sub(o[7], 2))
     out[#out + 1] = '1 ' .. sid .. ' ' .. kicked
+    accepted = accepted + 1
   end
 end
+if accepted > 0 then redis.call('HINCRBY', KEYS[#KEYS], 'accepted', accepted) end
 return table.concat(out, ',')
 """
 
@@ -157,6 +161,7 @@ async def accept_orders(
         order_keys, item = _accept_item(order, views[-1], record, now)
         keys += order_keys
         items.append(item)
+    keys.append(ORDERS_KEY)
     payload = json.dumps(items, separators=(",", ":"))
     argv = [str(PENDING_MS), str(STREAM_MAXLEN), str(STREAM_TTL_SECONDS), payload]
     raw = await client.register_script(_ACCEPT_LUA)(keys, argv)

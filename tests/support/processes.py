@@ -92,7 +92,7 @@ def api_argv(port: int, processes: int = 1) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(processes),
-        "--no-proxy-headers", "--ws-per-message-deflate", "false",
+        "--no-proxy-headers", "--ws-per-message-deflate", "false", "--no-access-log",
     ]  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from jobcast.jobs.records import (
     record_key,
     transition,
 )
+from jobcast.tallies import JOB_DURATION_BUCKETS, JOB_DURATION_KEY, Tally, label, observations
 from realtime.events import CommitResult, commit
 
 #: Terminal status -> the event that announces it.
@@ -36,6 +37,9 @@ class JobState:
     job_id: str
     owner: str
     ttl: int
+    operation: str = ""
+    #: When the current attempt started (None: it never did); an outcome's run time is from it.
+    started_at: float | None = None
 
     @classmethod
     def load(
@@ -44,21 +48,36 @@ class JobState:
         raw: dict[str, str] = client.hgetall(record_key(job_id))  # type: ignore[assignment]
         if not raw:
             return None
-        return cls(client, job_id, raw["owner"], ttl), decode_record(raw)
+        started = float(raw["started_at"]) if raw.get("started_at") else None
+        state = cls(client, job_id, raw["owner"], ttl, raw.get("operation", ""), started)
+        return state, decode_record(raw)
 
     def status(self) -> str | None:
         value: str | None = self.client.hget(record_key(self.job_id), "status")  # type: ignore[assignment]
         return value
 
     def _commit(self, expect: tuple[str, ...], fields: dict[str, Any], event: str,
-                data: dict[str, Any] | None = None) -> CommitResult:  # fmt: skip
+                data: dict[str, Any] | None = None, tallies: tuple[Tally, ...] = ()
+                ) -> CommitResult:  # fmt: skip
         change = transition(self.job_id, self.owner, expect=expect, fields=fields, event=event,
-                            data=data, ttl=self.ttl)  # fmt: skip
+                            data=data, ttl=self.ttl, tallies=tallies)  # fmt: skip
         return commit(self.client, change)
 
     def start(self, attempt: int) -> CommitResult:
-        fields = {"status": RUNNING, "started_at": now(), "attempt": attempt}
-        return self._commit(STARTABLE, fields, "job.started", {"attempt": attempt})
+        moment = now()
+        fields = {"status": RUNNING, "started_at": moment, "attempt": attempt}
+        started = self._commit(STARTABLE, fields, "job.started", {"attempt": attempt})
+        if started.committed:
+            self.started_at = moment
+        return started
+
+    def _run_time(self, status: str, finished: float) -> tuple[Tally, ...]:
+        """The outcome's run time for the duration histogram, when the job ever started."""
+        if self.started_at is None:
+            return ()
+        labels = label(self.operation or "unknown", status)
+        seconds = [finished - self.started_at]
+        return tuple(observations(JOB_DURATION_KEY, labels, JOB_DURATION_BUCKETS, seconds))
 
     def progress(self, progress: dict[str, Any]) -> CommitResult:
         return self._commit((RUNNING,), {"progress": progress}, "job.progress", progress)
@@ -76,7 +95,8 @@ class JobState:
             fields["result"] = result
         if error is not None:
             fields["error"] = data["error"] = error
-        return self._commit(expect, fields, TERMINAL_EVENTS[status], data)
+        run_time = self._run_time(status, fields["finished_at"])
+        return self._commit(expect, fields, TERMINAL_EVENTS[status], data, run_time)
 
     def cancelled(self, rows: int | None = None) -> CommitResult:
         data = {} if rows is None else {"rows": rows}

@@ -10,18 +10,20 @@ does nothing twice.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import resource
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
 
 from jobcast.jobs.params import JobParams
-from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, RUNNING, SUCCEEDED
+from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, RUNNING, SUCCEEDED, record_key
 from jobcast.settings import Settings
+from jobcast.task_failure import TaskFailedError
 from workers.app import app
 from workers.attempts import CappedTask
 from workers.context import worker_context
@@ -57,6 +59,9 @@ def limits_for(settings: Settings) -> JobLimits:
 class FileJobTask(CappedTask):
     """Marks the job failed when its deliveries are exhausted (it kept killing its worker)."""
 
+    #: Expected failures: Celery records FAILURE but logs no traceback (we log the error).
+    throws = (TaskFailedError,)
+
     def on_attempts_exhausted(
         self, task_id: str, attempt: int, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
@@ -68,18 +73,48 @@ class FileJobTask(CappedTask):
         error = {"code": "attempts_exhausted",
                  "message": f"The job was started {attempt - 1} times and never finished."}  # fmt: skip
         state.finish(FAILED, error=error, expect=("queued", "running", "retrying", CANCELLING))
+        log.warning(
+            "file job %s failed: %s: %s",
+            state.job_id,
+            error["code"],
+            error["message"],
+            extra={"job_id": state.job_id, "code": error["code"]},
+        )
 
 
 @app.task(name="jobcast.files.run", bind=True, base=FileJobTask)  # type: ignore[untyped-decorator]
 def run_file_job(self: FileJobTask, job_id: str) -> str:
-    """Run the job `job_id`; returns the status it ended in (or found)."""
+    """Run the job `job_id`; returns the status it ended in (or found). A job that ended
+    failed raises `TaskFailedError` with its error, once the outcome is committed."""
     ctx = worker_context()
-    loaded = JobState.load(ctx.redis, job_id, ctx.settings.job_retention)
+    status = _run_once(self, ctx.redis, ctx.settings, job_id)
+    if status == FAILED:
+        raise_failed(ctx.redis, job_id)
+    return status
+
+
+def raise_failed(client: redis.Redis, job_id: str) -> NoReturn:
+    """Log the failed job's committed error and end the task with it (Celery: FAILURE)."""
+    raw = client.hget(record_key(job_id), "error")
+    error = json.loads(raw) if raw else {}
+    code, message = str(error.get("code", "unknown")), str(error.get("message", ""))
+    log.warning(
+        "file job %s failed: %s: %s",
+        job_id,
+        code,
+        message,
+        extra={"job_id": job_id, "code": code, "error_message": message},
+    )
+    raise TaskFailedError.from_error(code, message)
+
+
+def _run_once(task: FileJobTask, client: redis.Redis, settings: Settings, job_id: str) -> str:
+    loaded = JobState.load(client, job_id, settings.job_retention)
     if loaded is None:
         return "expired"
     state, record = loaded
     if is_terminal(record["status"]):
-        _remove_upload(ctx.settings, record)
+        _remove_upload(settings, record)
         return str(record["status"])
     attempt = int(record.get("attempt") or 0) + 1
     started = state.start(attempt)
@@ -87,7 +122,7 @@ def run_file_job(self: FileJobTask, job_id: str) -> str:
         if started.current == CANCELLING:
             state.cancelled()
         return started.current or "unknown"
-    return _run(self, state, record, ctx.settings, attempt)
+    return _run(task, state, record, settings, attempt)
 
 
 def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: Settings,

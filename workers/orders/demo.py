@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from jobcast.orders import intake
 from jobcast.orders.symbols import SymbolRules, symbol_table
 from jobcast.settings import Settings, get_settings
+from jobcast.task_names import match_argsrepr
 
 log = logging.getLogger("jobcast.orders.demo")
 
@@ -79,10 +80,14 @@ def demo_books(settings: Settings, rng: random.Random, count: int = 3) -> list[D
 
 
 def _celery_kick(symbols: Iterable[str]) -> None:
-    from workers.orders.tasks import match_symbol  # the Celery app, only in the demo process
+    # The Celery app, only in the demo process. Its own task name keeps the demo's steady
+    # stream of matching tasks apart from real traffic in Flower.
+    from workers.orders.tasks import match_symbol_for_demo
 
+    batch = get_settings().order_match_batch
     for symbol in symbols:
-        match_symbol.apply_async(args=[symbol])
+        shown = match_argsrepr(symbol, batch, "demo")
+        match_symbol_for_demo.apply_async(args=[symbol], argsrepr=shown, kwargsrepr="{}")
 
 
 async def run(settings: Settings, interval: float = 0.5, kick: Kick = _celery_kick) -> None:

@@ -10,6 +10,7 @@ meanwhile is never left without a worker.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 import redis
@@ -18,7 +19,7 @@ from jobcast.orders import records
 from jobcast.orders.symbols import symbol_table
 from jobcast.settings import Settings
 from workers.orders.book import Book
-from workers.orders.step import StepContext, apply_commands, build_commit
+from workers.orders.step import StepContext, apply_commands, build_commit, matching_lag
 from workers.orders.store import (
     StepRefusedError,
     commit_step,
@@ -102,6 +103,7 @@ def run_step(client: redis.Redis, settings: Settings, symbol: str, token: str) -
     touched, trades = apply_commands(book, entries)
     new_cursor = entries[-1][0]
     change = build_commit(ctx, book, touched, trades, new_cursor, market)
+    change.tallies += matching_lag(entries, time.time())
     commit_step(client, change)  # the book stays out of the cache if this raises
     _books[symbol] = (new_cursor, book, change.market)
     return len(entries)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from jobcast.orders import records
 from jobcast.orders.market import quote_view
 from jobcast.orders.symbols import SymbolRules
+from jobcast.tallies import MATCH_LAG_BUCKETS, MATCH_LAG_KEY, ORDERS_KEY, Tally, label, observations
 from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
 from realtime.events import Event, market_channel, user_channel
 from workers.orders.book import Book, Order, Trade
@@ -107,7 +110,28 @@ def build_commit(
     quote = quote_view(ctx.symbol, ctx.rules, change.market)
     if quote != quote_view(ctx.symbol, ctx.rules, previous):
         change.events.append((market, Event(market, "market.quote", quote, ts=now).body()))
+    change.tallies = outcome_tallies(touched.values(), len(trades))
     return change
+
+
+def outcome_tallies(orders: Iterable[Order], trades: int) -> list[Tally]:
+    """Counters of the orders that ended in this step (by reason), and of its trades."""
+    ended = Counter(
+        order.status
+        if order.status == "filled"
+        else label(order.status, order.reason or "requested")
+        for order in orders
+        if order.status in records.TERMINAL_STATUSES
+    )
+    tallies = [Tally(ORDERS_KEY, name, count) for name, count in sorted(ended.items())]
+    return tallies + ([Tally(ORDERS_KEY, "trades", trades)] if trades else [])
+
+
+def matching_lag(commands: list[Command], now: float) -> list[Tally]:
+    """Time from each new order's acceptance (its inbound log id is Redis' clock then, in ms)
+    to this step, for the matching lag histogram."""
+    lags = [now - int(sid.partition("-")[0]) / 1000 for sid, kind, _ in commands if kind == "new"]
+    return observations(MATCH_LAG_KEY, "", MATCH_LAG_BUCKETS, lags)
 
 
 def _add_order_change(

@@ -14,20 +14,24 @@ from dataclasses import dataclass, field
 import redis
 
 from jobcast.orders import records
+from jobcast.tallies import APPLY_TALLIES_LUA, Tally, lua_spec
 from realtime.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, stream_key
 from workers.orders.book import Book, Order
 
 # KEYS: [market, lease, book, trades, inbound, record_1 .. record_n, stream_1 .. stream_m,
-#        expiring_1 .. expiring_k, tombstone_1 .. tombstone_t]
+#        expiring_1 .. expiring_k, tombstone_1 .. tombstone_t, tally key_1 .. tally key_u]
 # ARGV: [payload json (see StepCommit.payload), channel_1, body_1 .. channel_m, body_m]
 # HSET/HDEL go in chunks: Lua's unpack() has a stack limit. Returns {1, 'ok'}, or
 # {0, 'lease' | 'cursor'} having changed nothing.
-_COMMIT_LUA = """
+_COMMIT_LUA = (
+    APPLY_TALLIES_LUA
+    + """
 local p = cjson.decode(ARGV[1])
 local market, lease, book, trades, inbound = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 if redis.call('GET', lease) ~= p.token then return {0, 'lease'} end
 local cursor = redis.call('HGET', market, 'cursor') or '0-0'
 if cursor ~= p.cursor then return {0, 'cursor'} end
+apply_tallies(p.tallies)
 local function hset_pairs(key, pairs_list)
   local flat = {}
   for _, kv in ipairs(pairs_list) do
@@ -63,6 +67,7 @@ for i, owner in ipairs(p.tombstone_owners) do
 end
 return {1, 'ok'}
 """
+)
 
 
 class StepRefusedError(RuntimeError):
@@ -91,13 +96,21 @@ class StepCommit:
     tombstone_ttl: int = 0
     expiring: list[str] = field(default_factory=list)
     tombstones: list[tuple[str, str]] = field(default_factory=list)
+    #: Cluster-wide counters of the step (fills, cancels, trades, matching lag).
+    tallies: list[Tally] = field(default_factory=list)
 
-    def keys(self) -> list[str]:
+    def _record_keys(self) -> list[str]:
         s = self.symbol
         fixed = [records.market_key(s), lease_key(s), records.book_key(s), records.trades_key(s),
                  records.inbound_key(s)]  # fmt: skip
         return [*fixed, *(key for key, _ in self.records), *(stream_key(c) for c, _ in self.events),
                 *self.expiring, *(key for key, _ in self.tombstones)]  # fmt: skip
+
+    def _tallies(self) -> tuple[list[str], list[list[str | int]]]:
+        return lua_spec(self.tallies, first_key=len(self._record_keys()) + 1)
+
+    def keys(self) -> list[str]:
+        return [*self._record_keys(), *self._tallies()[0]]
 
     def payload(self) -> str:
         return json.dumps({
@@ -109,6 +122,7 @@ class StepCommit:
             "trades": self.trades, "retention": self.retention,
             "tombstone_ttl": self.tombstone_ttl, "expiring": len(self.expiring),
             "tombstone_owners": [owner for _, owner in self.tombstones],
+            "tallies": self._tallies()[1],
         }, separators=(",", ":"))  # fmt: skip
 
 

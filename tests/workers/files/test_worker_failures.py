@@ -184,7 +184,10 @@ def test_storage_failing_on_every_attempt_ends_failed_once_after_the_last_attemp
     assert record["error"]["code"] == "transient_error"
     client = Celery("test-client")
     client.config_from_object(celeryconfig.config_for(settings))
-    assert client.AsyncResult(job_id).get(timeout=10) == "failed"  # the task ended, not raised
+    outcome = client.AsyncResult(job_id)
+    outcome.get(timeout=10, propagate=False)
+    assert outcome.state == "FAILURE"  # the task failed once, with the job's error
+    assert str(outcome.result).startswith("transient_error: ")
     assert redis_client.get(attempts_key(job_id)) == str(attempts)  # and is not delivered again
 
 

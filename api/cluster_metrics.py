@@ -1,0 +1,161 @@
+"""Cluster-wide job and order metrics for `/metrics`, read from the tallies in Redis.
+
+The counts are made by the commits themselves (`jobcast.tallies`), so every api process serves
+the same totals, whichever process or worker did the work. On each scrape the hashes are read
+in one round trip and handed to a prometheus-client custom collector, which turns them into
+metric families; queue depths are read at the same moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from celeryconfig import QUEUES
+from jobcast.tallies import JOB_DURATION_KEY, JOBS_KEY, MATCH_LAG_KEY, ORDERS_KEY, SEP
+
+Hash = dict[str, str]
+
+
+@dataclass
+class Snapshot:
+    """The metrics hashes and queue depths as read at one moment."""
+
+    jobs: Hash = field(default_factory=dict)
+    job_duration: Hash = field(default_factory=dict)
+    orders: Hash = field(default_factory=dict)
+    match_lag: Hash = field(default_factory=dict)
+    queues: dict[str, int] = field(default_factory=dict)
+
+
+async def read_snapshot(client: aioredis.Redis) -> Snapshot:
+    async with client.pipeline(transaction=False) as pipe:
+        for key in (JOBS_KEY, JOB_DURATION_KEY, ORDERS_KEY, MATCH_LAG_KEY):
+            pipe.hgetall(key)
+        for queue in QUEUES:
+            pipe.llen(queue)
+        jobs, duration, orders, lag, *depths = await pipe.execute()
+    return Snapshot(jobs, duration, orders, lag, dict(zip(QUEUES, depths, strict=True)))
+
+
+async def exposition(client: aioredis.Redis) -> bytes:
+    """The cluster metrics in Prometheus text format."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ClusterCollector(await read_snapshot(client)))
+    return generate_latest(registry)
+
+
+def _counter(name: str, doc: str, label: str, values: dict[str, float]) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, doc, labels=[label] if label else [])
+    for value_label, value in sorted(values.items()):
+        family.add_metric([value_label] if label else [], value)
+    return family
+
+
+def _split(hash_: Hash, prefix: str) -> dict[str, float]:
+    """`{label: value}` of the fields `<prefix>|<label>`."""
+    start = prefix + SEP
+    return {k[len(start) :]: float(v) for k, v in hash_.items() if k.startswith(start)}
+
+
+def _plain(hash_: Hash, name: str) -> dict[str, float]:
+    return {"": float(hash_.get(name, 0))}
+
+
+class ClusterCollector(Collector):
+    """Metric families from one `Snapshot` (the custom-collector pattern of prometheus-client)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.s = snapshot
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._jobs()
+        yield from self._orders()
+        depth = GaugeMetricFamily(
+            "jobcast_queue_depth", "Tasks waiting in each queue.", labels=["queue"]
+        )
+        for queue, count in self.s.queues.items():
+            depth.add_metric([queue], count)
+        yield depth
+
+    def _jobs(self) -> Iterator[Metric]:
+        jobs = self.s.jobs
+        yield _counter(
+            "jobcast_jobs_submitted", "File jobs submitted.", "", _plain(jobs, "submitted")
+        )
+        yield _counter(
+            "jobcast_jobs_succeeded", "File jobs that succeeded.", "", _plain(jobs, "succeeded")
+        )
+        yield _counter(
+            "jobcast_jobs_failed",
+            "File jobs that failed, by error code.",
+            "code",
+            _split(jobs, "failed"),
+        )
+        yield _counter(
+            "jobcast_jobs_cancelled", "File jobs cancelled.", "", _plain(jobs, "cancelled")
+        )
+        yield _histogram(
+            "jobcast_job_duration_seconds",
+            "Run time of file jobs (start to end).",
+            ["operation", "status"],
+            self.s.job_duration,
+        )
+
+    def _orders(self) -> Iterator[Metric]:
+        orders = self.s.orders
+        yield _counter(
+            "jobcast_orders_accepted", "Orders accepted.", "", _plain(orders, "accepted")
+        )
+        yield _counter(
+            "jobcast_orders_filled", "Orders filled completely.", "", _plain(orders, "filled")
+        )
+        yield _counter(
+            "jobcast_orders_cancelled",
+            "Orders cancelled, by reason.",
+            "reason",
+            _split(orders, "cancelled"),
+        )
+        yield _counter(
+            "jobcast_orders_rejected",
+            "Orders rejected by matching, by reason.",
+            "reason",
+            _split(orders, "rejected"),
+        )
+        yield _counter("jobcast_trades", "Trades made.", "", _plain(orders, "trades"))
+        yield _histogram(
+            "jobcast_matching_lag_seconds",
+            "Time from an order's acceptance to its first matching step.",
+            [],
+            self.s.match_lag,
+        )
+
+
+def _histogram(name: str, doc: str, labels: list[str], hash_: Hash) -> HistogramMetricFamily:
+    """A histogram from fields `<labels..>|<bound>` (per bucket), `<labels..>|sum`, `|count`."""
+    family = HistogramMetricFamily(name, doc, labels=labels)
+    series: dict[tuple[str, ...], dict[str, float]] = {}
+    for key, value in hash_.items():
+        *names, part = key.split(SEP)
+        series.setdefault(tuple(names), {})[part] = float(value)
+    for label_values, parts in sorted(series.items()):
+        bounds = sorted(
+            (float(b), c) for b, c in parts.items() if b not in ("sum", "count", "+Inf")
+        )
+        buckets, running = [], 0.0
+        for bound, count in bounds:
+            running += count
+            buckets.append((repr(bound), running))
+        buckets.append(("+Inf", running + parts.get("+Inf", 0.0)))
+        family.add_metric(list(label_values), buckets, sum_value=parts.get("sum", 0.0))
+    return family

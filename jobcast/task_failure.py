@@ -1,0 +1,20 @@
+"""The exception a Jobcast task ends with when its work failed, so Celery and Flower say so.
+
+Our records are the truth (a failed job's `error`), but an operator reads Celery's task state in
+Flower. A task whose work failed therefore raises this after it committed the outcome: Celery
+marks it `FAILURE` with this text, acks the message (no redelivery) and does not retry it, since
+no task of ours retries on it. It lives in the shared core so that any process reading results
+(the api, Flower, a test) can rebuild it without importing worker code.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+
+class TaskFailedError(Exception):
+    """A task's work failed; the text is `<error code>: <message>`."""
+
+    @classmethod
+    def from_error(cls, code: str, message: str) -> Self:
+        return cls(f"{code}: {message}")

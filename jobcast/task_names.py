@@ -1,0 +1,28 @@
+"""Task names, and what Flower shows as each task's arguments.
+
+The api sends tasks by name (it never imports worker code), so the names live here. Celery's
+`argsrepr` is what Flower (and `celery events`) display instead of the raw arguments: a bare
+job id tells an operator nothing, so each task carries a readable summary of its work. It is
+display only; the worker reads the real arguments.
+"""
+
+from __future__ import annotations
+
+FILE_JOB_TASK = "jobcast.files.run"
+MATCH_TASK = "jobcast.orders.match"
+#: Matching kicked by the demo market maker (`jobcast up --demo`): the same work under its own
+#: name, so an operator can filter the demo's steady stream out of Flower.
+DEMO_MATCH_TASK = "jobcast.demo.match"
+
+#: Longest file name shown; the rest is cut (a name is the client's, of any length).
+NAME_SHOWN = 80
+
+
+def file_job_argsrepr(job_id: str, operation: str, filename: str, size: int, owner: str) -> str:
+    shown = filename if len(filename) <= NAME_SHOWN else filename[:NAME_SHOWN] + "…"
+    return f"({job_id!r}, operation={operation!r}, file={shown!r}, size={size}, owner={owner!r})"
+
+
+def match_argsrepr(symbol: str, match_batch: int, why: str) -> str:
+    """`why`: what sent it (`orders accepted`, `requeued`, `lease check`, `demo`)."""
+    return f"({symbol!r}, match_batch={match_batch}, sent_for={why!r})"

@@ -1,0 +1,126 @@
+"""What Celery (and so Flower) records of a file job matches the job: a failed job's task is
+FAILURE with its error, a succeeded one SUCCESS, and its arguments say what the job is."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from celery import Celery
+
+import celeryconfig
+from jobcast.embedded_redis import free_port
+from jobcast.settings import Settings
+from tests.conftest import StartWorker
+from tests.support.processes import Proc, process_env, spawn, wait_for
+from tests.workers.files.support import JobsClient, await_terminal, events
+from workers.attempts import attempts_key
+
+UNKNOWN_COLUMN = json.dumps(
+    {"operation": "aggregate", "group_by": ["nope"], "metrics": {"a": ["sum"]}}
+)
+
+
+@pytest.fixture
+def celery_client(settings: Settings) -> Celery:
+    client = Celery("test-client")
+    client.config_from_object(celeryconfig.config_for(settings))
+    return client
+
+
+def small_table(tmp_path: Path, name: str = "sales.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("a,b\n1,2\n3,4\n")
+    return path
+
+
+def test_failed_job_is_a_failed_task_with_its_error_once_and_never_retried(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,
+    celery_client: Celery,
+) -> None:  # fmt: skip
+    worker = start_worker(queues="files")
+    failing = jobs.submit_ok(small_table(tmp_path), UNKNOWN_COLUMN)
+    fine = jobs.submit_ok(small_table(tmp_path))
+
+    await_terminal(redis_client, failing)
+    failed = celery_client.AsyncResult(failing)
+    failed.get(timeout=30, propagate=False)
+
+    assert failed.state == "FAILURE"
+    assert str(failed.result).startswith("unknown_column: ")
+    assert "nope" in str(failed.result)
+    history = events(redis_client, failing)
+    assert [e["type"] for e in history].count("job.failed") == 1
+    assert [e["type"] for e in history].count("job.started") == 1
+    assert redis_client.get(attempts_key(failing)) == "1"  # delivered once: no retry
+    assert jobs.job(failing)["attempt"] == 1
+    succeeded = celery_client.AsyncResult(fine)
+    assert succeeded.get(timeout=30) == "succeeded"
+    assert succeeded.state == "SUCCESS"
+    # The worker log says which job failed and why, at WARNING.
+    wait_for(lambda: f"file job {failing} failed: unknown_column" in worker.output(), 10,
+             "the failure's log line", worker)  # fmt: skip
+    line = next(x for x in worker.output().splitlines() if f"file job {failing} failed" in x)
+    assert "WARNING" in line
+    assert "nope" in line
+
+
+def start_flower(settings: Settings, tmp_path: Path, password: str) -> tuple[Proc, str]:
+    port = free_port()
+    env = process_env(settings, {"FLOWER_BASIC_AUTH": f"admin:{password}",
+                                 "FLOWER_UNAUTHENTICATED_API": "false"})  # fmt: skip
+    argv = [sys.executable, "-m", "celery", "-A", "workers.app", "flower",
+            "--address=127.0.0.1", f"--port={port}"]  # fmt: skip
+    proc = spawn("flower", argv, env, tmp_path)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(url, timeout=1).status_code == 401
+        except httpx.HTTPError:
+            return False
+
+    wait_for(answers, 60, "flower", proc)
+    return proc, url
+
+
+def flower_tasks(url: str, password: str) -> dict[str, Any]:
+    response = httpx.get(f"{url}/api/tasks", auth=("admin", password), timeout=5)
+    assert response.status_code == 200, response.text
+    tasks: dict[str, Any] = response.json()
+    return tasks
+
+
+def test_flower_shows_a_file_job_readably_and_its_failure(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    password = secrets.token_urlsafe(12)
+    flower, url = start_flower(settings, tmp_path, password)
+    try:
+        start_worker(queues="files")
+        job_id = jobs.submit_ok(small_table(tmp_path, "q3 sales.csv"), UNKNOWN_COLUMN)
+        await_terminal(redis_client, job_id)
+
+        def failed_in_flower() -> bool:
+            return flower_tasks(url, password).get(job_id, {}).get("state") == "FAILURE"
+
+        wait_for(failed_in_flower, 30, "flower to see the task fail", flower)
+        task = flower_tasks(url, password)[job_id]
+        assert task["name"] == "jobcast.files.run"
+        assert "operation='aggregate'" in task["args"]
+        assert "file='q3 sales.csv'" in task["args"]
+        assert "owner='alice'" in task["args"]
+        assert "size=12" in task["args"]
+        assert "unknown_column" in task["exception"]
+        # Flower's API needs the credentials; its /metrics does not, and carries no arguments.
+        assert httpx.get(f"{url}/api/tasks", timeout=5).status_code == 401
+        assert "q3 sales.csv" not in httpx.get(f"{url}/metrics", timeout=5).text
+    finally:
+        flower.stop()
