@@ -22,7 +22,15 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from celeryconfig import QUEUES
-from jobcast.tallies import JOB_DURATION_KEY, JOBS_KEY, MATCH_LAG_KEY, ORDERS_KEY, SEP
+from jobcast.tallies import (
+    JOB_DURATION_BUCKETS,
+    JOB_DURATION_KEY,
+    JOBS_KEY,
+    MATCH_LAG_BUCKETS,
+    MATCH_LAG_KEY,
+    ORDERS_KEY,
+    SEP,
+)
 
 Hash = dict[str, str]
 
@@ -110,6 +118,7 @@ class ClusterCollector(Collector):
             "Run time of file jobs (start to end).",
             ["operation", "status"],
             self.s.job_duration,
+            JOB_DURATION_BUCKETS,
         )
 
     def _orders(self) -> Iterator[Metric]:
@@ -138,24 +147,25 @@ class ClusterCollector(Collector):
             "Time from an order's acceptance to its first matching step.",
             [],
             self.s.match_lag,
+            MATCH_LAG_BUCKETS,
         )
 
 
-def _histogram(name: str, doc: str, labels: list[str], hash_: Hash) -> HistogramMetricFamily:
-    """A histogram from fields `<labels..>|<bound>` (per bucket), `<labels..>|sum`, `|count`."""
+def _histogram(
+    name: str, doc: str, labels: list[str], hash_: Hash, bounds: tuple[float, ...]
+) -> HistogramMetricFamily:
+    """A histogram from fields `<labels..>|<bound>` (per bucket), `<labels..>|sum`, `|count`;
+    every bound is shown, cumulative, as Prometheus expects."""
     family = HistogramMetricFamily(name, doc, labels=labels)
     series: dict[tuple[str, ...], dict[str, float]] = {}
     for key, value in hash_.items():
         *names, part = key.split(SEP)
         series.setdefault(tuple(names), {})[part] = float(value)
     for label_values, parts in sorted(series.items()):
-        bounds = sorted(
-            (float(b), c) for b, c in parts.items() if b not in ("sum", "count", "+Inf")
-        )
         buckets, running = [], 0.0
-        for bound, count in bounds:
-            running += count
-            buckets.append((repr(bound), running))
+        for bound in bounds:
+            running += parts.get(repr(float(bound)), 0.0)
+            buckets.append((repr(float(bound)), running))
         buckets.append(("+Inf", running + parts.get("+Inf", 0.0)))
         family.add_metric(list(label_values), buckets, sum_value=parts.get("sum", 0.0))
     return family

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 
@@ -29,3 +30,25 @@ def test_json_access_log_names_request_and_principal_but_never_the_key(
     # The secret is url-safe base64 and may itself contain "_": split only the prefix and id off.
     secret = key.split("_", 2)[2]
     assert secret not in proc.output()
+
+
+def test_text_access_log_is_one_line_per_request_with_ids_and_an_escaped_path(
+    start_api: StartApi, make_key: MakeKey
+) -> None:
+    proc, url = start_api()
+    key = make_key("logged")
+    headers = {"Authorization": f"Bearer {key}"}
+    listed = httpx.get(f"{url}/data/", headers=headers)
+    forged = httpx.get(f"{url}/data/x%0aINFO%20forged%1b[31m", headers=headers)
+
+    for response in (listed, forged):
+        request_id = response.headers["X-Request-ID"]
+        wait_for(lambda: request_id in proc.output(), 10, "the access log line", proc)  # noqa: B023
+        (line,) = [x for x in proc.output().splitlines() if request_id in x]
+        assert f"request_id={request_id}" in line
+        assert " principal=p_" in line
+        assert f" {response.status_code} " in line
+        assert re.search(r" \d+\.\dms ", line)
+    assert "GET /data/ 200 " in proc.output()
+    assert "GET /data/x\\x0aINFO forged\\x1b[31m 404 " in proc.output()
+    assert "HTTP/1.1" not in proc.output()  # uvicorn's own access line is off

@@ -16,7 +16,7 @@ from tests.support.processes import process_env, spawn, wait_for
 def test_demo_market_maker_process_makes_books_trade(
     start_worker: StartWorker, redis_client: redis.Redis, settings: Settings, tmp_path: Path
 ) -> None:
-    start_worker(queues="orders")
+    worker = start_worker(queues="orders")
     demo = spawn("demo", [sys.executable, "-m", "workers.orders.demo"], process_env(settings), tmp_path)  # fmt: skip
     try:
 
@@ -28,5 +28,8 @@ def test_demo_market_maker_process_makes_books_trade(
         quote = redis_client.hgetall(records.market_key("BTC-USD"))
         assert quote["last_price"]
         assert redis_client.llen(records.trades_key("BTC-USD")) >= 3
+        # The demo's matching runs under its own task name, so Flower can filter it out.
+        assert "jobcast.demo.match[" in worker.output()
+        assert "jobcast.orders.match[" not in worker.output()
     finally:
         demo.stop()

@@ -1,13 +1,17 @@
-"""`jobcast up` brings the whole stack up and takes all of it down again."""
+"""`jobcast up` brings the whole stack up, takes all of it down, and starts again on the same data
+dir; `jobcast keys` manages keys of the running stack. All run as a user would: subprocesses."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -27,45 +31,160 @@ def _ready(url: str) -> bool:
         return False
 
 
-def test_up_serves_ready_api_and_authenticated_flower_then_stops_every_child(
-    tmp_path: Path,
-) -> None:
-    api_port, flower_port = free_port(), free_port()
+def user_env() -> dict[str, str]:
+    """A user's environment: no JOBCAST_ variable at all."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCAST_")}
-    env |= {"JOBCAST_DATA_DIR": str(tmp_path / "var"), "PYTHONPATH": str(REPO_ROOT)}
-    argv = [sys.executable, "-m", "jobcast", "up", "--api-port", str(api_port),
-            "--flower-port", str(flower_port)]  # fmt: skip
-    out = tmp_path / "launcher.out"
-    with out.open("wb") as sink:
-        launcher = subprocess.Popen(
-            argv, env=env, cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT
-        )
-    try:
-        wait_for(lambda: "Jobcast is up" in out.read_text(), 90, "the launcher's announcement")
-        assert _ready(f"http://127.0.0.1:{api_port}/readyz")
-        children = psutil.Process(launcher.pid).children(recursive=True)
-        names = " ".join(" ".join(c.cmdline()) for c in children)
-        assert "redis-server" in names
-        assert "celery" in names
-        assert "uvicorn" in names
+    return env | {"PYTHONPATH": str(REPO_ROOT)}
 
-        password = json.loads((tmp_path / "var" / "dev-secrets.json").read_text())[
-            "flower_password"
-        ]
-        flower = f"http://127.0.0.1:{flower_port}/"
-        assert httpx.get(flower, timeout=5).status_code == 401
-        assert httpx.get(flower, auth=("admin", password), timeout=5).status_code == 200
 
+def jobcast(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the `jobcast` command as a user would, from `cwd`."""
+    argv = [sys.executable, "-m", "jobcast", *args]
+    return subprocess.run(argv, cwd=cwd, env=env or user_env(), capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+
+
+@dataclass
+class Run:
+    """One `jobcast up` in a project directory: started from there with no JOBCAST_ variable."""
+
+    project: Path
+    api_port: int
+    flower_port: int
+    out: Path
+    launcher: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        argv = [sys.executable, "-m", "jobcast", "up", "--api-port", str(self.api_port),
+                "--flower-port", str(self.flower_port)]  # fmt: skip
+        self.out.write_bytes(b"")
+        with self.out.open("wb") as sink:
+            self.launcher = subprocess.Popen(
+                argv, env=user_env(), cwd=self.project, stdout=sink, stderr=subprocess.STDOUT
+            )
+        wait_for(lambda: "Jobcast is up" in self.out.read_text() or self.launcher.poll() is not None,
+                 90, "the launcher's announcement")  # fmt: skip
+        assert "Jobcast is up" in self.out.read_text(), self.out.read_text()
+
+    def banner(self, label: str) -> str:
+        """The value on the banner's `label` line (the first word after the label)."""
+        match = re.search(rf"^  {label} +(\S+)", self.out.read_text(), re.MULTILINE)
+        assert match, self.out.read_text()
+        return match.group(1)
+
+    def children(self) -> list[psutil.Process]:
+        assert self.launcher is not None
+        return list(psutil.Process(self.launcher.pid).children(recursive=True))
+
+    def stop(self) -> float:
+        """SIGTERM the launcher; the seconds it took to exit."""
+        assert self.launcher is not None
         started = time.monotonic()
-        launcher.send_signal(signal.SIGTERM)
-        launcher.wait(timeout=15)
-        assert time.monotonic() - started < 10.5
+        self.launcher.send_signal(signal.SIGTERM)
+        self.launcher.wait(timeout=15)
+        return time.monotonic() - started
+
+
+@dataclass
+class Restarted:
+    """What the first run showed, and the second run, still up."""
+
+    first_key: str
+    first_stop_seconds: float
+    left_behind: list[int]
+    first_children: str
+    flower_statuses: tuple[int, int]
+    run: Run
+
+
+@pytest.fixture(scope="module")
+def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
+    """`jobcast up`, stopped, then `jobcast up` again in the same directory (same data dir)."""
+    project = tmp_path_factory.mktemp("project")
+    run = Run(project, free_port(), free_port(), project / "launcher.out")
+    try:
+        run.start()
+        children = run.children()
+        names = " ".join(" ".join(c.cmdline()) for c in children)
+        flower = f"http://127.0.0.1:{run.flower_port}/"
+        password = run.banner("Flower password")
+        statuses = (httpx.get(flower, timeout=5).status_code,
+                    httpx.get(flower, auth=("admin", password), timeout=5).status_code)  # fmt: skip
+        first_key = run.banner("API key")
+        seconds = run.stop()
         _, alive = psutil.wait_procs(children, timeout=1)
-        assert alive == [], f"left behind: {[p.pid for p in alive]}"
+        run.start()
+        yield Restarted(first_key, seconds, [p.pid for p in alive], names, statuses, run)
     finally:
-        if launcher.poll() is None:
-            launcher.kill()
-        print(out.read_text())
+        if run.launcher is not None and run.launcher.poll() is None:
+            run.stop()
+        print(run.out.read_text())
+
+
+def test_up_serves_ready_api_and_authenticated_flower_then_stops_every_child(
+    restarted: Restarted,
+) -> None:
+    assert "redis-server" in restarted.first_children
+    assert "celery" in restarted.first_children
+    assert "uvicorn" in restarted.first_children
+    assert restarted.flower_statuses == (401, 200)
+    assert restarted.first_stop_seconds < 10.5
+    assert restarted.left_behind == []
+
+
+def test_up_starts_again_on_the_same_data_dir_with_the_same_secrets_and_dev_key(
+    restarted: Restarted,
+) -> None:
+    run = restarted.run
+    assert _ready(f"http://127.0.0.1:{run.api_port}/readyz")
+    assert run.banner("API key") == restarted.first_key
+    stored = json.loads((run.project / "var" / "dev-secrets.json").read_text())
+    assert run.banner("Flower password") == stored["flower_password"]
+    assert stored["dev_api_key"] == restarted.first_key
+    me = httpx.get(f"http://127.0.0.1:{run.api_port}/data/",
+                   headers={"Authorization": f"Bearer {restarted.first_key}"}, timeout=5)  # fmt: skip
+    assert me.status_code == 200
+
+
+def test_keys_create_list_revoke_against_the_running_stack_from_its_directory(
+    restarted: Restarted,
+) -> None:
+    run = restarted.run
+    api = f"http://127.0.0.1:{run.api_port}"
+
+    created = jobcast("keys", "create", "--name", "alice", cwd=run.project)
+    assert created.returncode == 0, created.stderr + created.stdout
+    key = created.stdout.strip().splitlines()[-1]
+    key_id = re.search(r"key id (\S+),", created.stdout).group(1)  # type: ignore[union-attr]
+    headers = {"Authorization": f"Bearer {key}"}
+    assert httpx.get(f"{api}/data/", headers=headers, timeout=5).status_code == 200
+
+    listed = jobcast("keys", "list", cwd=run.project)
+    assert listed.returncode == 0, listed.stderr + listed.stdout
+    row = next(line for line in listed.stdout.splitlines() if key_id in line)
+    assert "alice" in row
+
+    revoked = jobcast("keys", "revoke", key_id, cwd=run.project)
+    assert revoked.returncode == 0, revoked.stderr + revoked.stdout
+    assert httpx.get(f"{api}/data/", headers=headers, timeout=5).status_code == 401
+
+
+def test_keys_elsewhere_say_what_to_set_and_work_once_it_is_set(
+    restarted: Restarted, tmp_path: Path
+) -> None:
+    elsewhere = jobcast("keys", "list", cwd=tmp_path)
+    assert elsewhere.returncode == 2
+    said = " ".join((elsewhere.stdout + elsewhere.stderr).split())
+    assert "JOBCAST_DATA_DIR" in said
+    assert "JOBCAST_REDIS_URL and JOBCAST_KEY_SECRET" in said
+    assert not (tmp_path / "var").exists()  # looking created nothing there
+
+    data_dir = str(restarted.run.project / "var")
+    listed = jobcast("keys", "list", cwd=tmp_path, env=user_env() | {"JOBCAST_DATA_DIR": data_dir})
+    assert listed.returncode == 0, listed.stderr + listed.stdout
+    assert "dev" in listed.stdout
 
 
 def test_a_dying_child_is_named_with_its_last_log_lines_and_the_rest_are_stopped(

@@ -1,0 +1,86 @@
+"""Job and order metrics on `/metrics` are the cluster's: counted in Redis when the records
+change, so two api processes serve the same totals, whichever did the work."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+import redis
+
+from tests.api.conftest import MakeClient, MakeKey
+from tests.conftest import StartApi, StartWorker
+from tests.support.processes import wait_for
+from tests.workers.files.support import JobsClient, await_terminal
+
+CLUSTER = re.compile(r"^(jobcast_(?:jobs|job_duration|orders|trades|matching_lag|queue)\S*) (\S+)$")
+
+
+def cluster_figures(url: str) -> dict[str, float]:
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    return {m[1]: float(m[2]) for line in text.splitlines() if (m := CLUSTER.match(line))}
+
+
+def place(client: httpx.Client, **order: object) -> str:
+    response = client.post("/orders", json={"symbol": "BTC-USD", "quantity": 10, **order})
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def settled(client: httpx.Client, order_id: str, status: str) -> bool:
+    return client.get(f"/orders/{order_id}").json()["status"] == status
+
+
+def test_job_and_order_metrics_have_the_same_totals_on_two_api_processes(
+    start_api: StartApi, start_worker: StartWorker, make_key: MakeKey, make_client: MakeClient,
+    redis_client: redis.Redis, tmp_path: Path,
+) -> None:  # fmt: skip
+    (_, one), (_, two) = start_api(), start_api()
+    key = make_key("alice")
+    jobs, trader = JobsClient(one, key), make_client(two, key)
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n1,2\n3,4\n")
+    # A job cancelled while queued (no worker yet), one that succeeds, one that fails.
+    cancelled = jobs.submit_ok(table)
+    assert jobs.http.delete(f"/jobs/{cancelled}").json()["status"] == "cancelled"
+    start_worker()
+    fine = jobs.submit_ok(table)
+    bad = {"operation": "aggregate", "group_by": ["nope"], "metrics": {"a": ["sum"]}}
+    failing = jobs.submit_ok(table, json.dumps(bad))
+    # Orders: two that trade and fill, a market order with nothing to trade, one cancelled.
+    sell = place(trader, side="sell", price="100")
+    buy = place(trader, side="buy", price="100")
+    market = place(trader, side="buy", type="market", time_in_force="IOC", quantity=1)
+    resting = place(trader, side="buy", price="90")
+    assert trader.delete(f"/orders/{resting}").status_code == 202
+
+    for job_id in (fine, failing):
+        await_terminal(redis_client, job_id)
+    for order_id, status in ((sell, "filled"), (buy, "filled"), (market, "rejected"),
+                             (resting, "cancelled")):  # fmt: skip
+        wait_for(lambda: settled(trader, order_id, status), 30, f"{order_id} {status}")  # noqa: B023
+
+    figures = cluster_figures(one)
+    assert figures == cluster_figures(two)
+    assert figures["jobcast_jobs_submitted_total"] == 3
+    assert figures["jobcast_jobs_succeeded_total"] == 1
+    assert figures['jobcast_jobs_failed_total{code="unknown_column"}'] == 1
+    assert figures["jobcast_jobs_cancelled_total"] == 1
+    ran = 'jobcast_job_duration_seconds_count{operation="profile",status="succeeded"}'
+    assert figures[ran] == 1
+    assert (
+        figures[
+            'jobcast_job_duration_seconds_bucket{le="+Inf",operation="aggregate",status="failed"}'
+        ]
+        == 1
+    )
+    assert figures['jobcast_queue_depth{queue="files"}'] == 0
+    assert figures["jobcast_orders_accepted_total"] == 4
+    assert figures["jobcast_orders_filled_total"] == 2
+    assert figures["jobcast_trades_total"] == 1
+    assert figures['jobcast_orders_rejected_total{reason="no_liquidity"}'] == 1
+    assert figures['jobcast_orders_cancelled_total{reason="cancel_requested"}'] == 1
+    assert figures["jobcast_matching_lag_seconds_count"] == 4
+    assert figures['jobcast_matching_lag_seconds_bucket{le="+Inf"}'] == 4
