@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     job_batch_bytes: int = Field(
         default=4 * 1024**2,
         ge=64 * 1024,
-        description="Bytes of input read per batch (capped at 1/32 of the memory budget).",
+        description="Bytes of input read per batch (capped at 1/16 of the memory budget left after the process itself).",
     )
     job_max_columns: int = Field(
         default=2000,
