@@ -40,37 +40,6 @@ def small_table(tmp_path: Path, name: str = "sales.csv") -> Path:
     return path
 
 
-def test_failed_job_is_a_failed_task_with_its_error_once_and_never_retried(
-    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,
-    celery_client: Celery,
-) -> None:  # fmt: skip
-    worker = start_worker(queues="files")
-    failing = jobs.submit_ok(small_table(tmp_path), UNKNOWN_COLUMN)
-    fine = jobs.submit_ok(small_table(tmp_path))
-
-    await_terminal(redis_client, failing)
-    failed = celery_client.AsyncResult(failing)
-    failed.get(timeout=30, propagate=False)
-
-    assert failed.state == "FAILURE"
-    assert str(failed.result).startswith("unknown_column: ")
-    assert "nope" in str(failed.result)
-    history = events(redis_client, failing)
-    assert [e["type"] for e in history].count("job.failed") == 1
-    assert [e["type"] for e in history].count("job.started") == 1
-    assert redis_client.get(attempts_key(failing)) == "1"  # delivered once: no retry
-    assert jobs.job(failing)["attempt"] == 1
-    succeeded = celery_client.AsyncResult(fine)
-    assert succeeded.get(timeout=30) == "succeeded"
-    assert succeeded.state == "SUCCESS"
-    # The worker log says which job failed and why, at WARNING.
-    wait_for(lambda: f"file job {failing} failed: unknown_column" in worker.output(), 10,
-             "the failure's log line", worker)  # fmt: skip
-    line = next(x for x in worker.output().splitlines() if f"file job {failing} failed" in x)
-    assert "WARNING" in line
-    assert "nope" in line
-
-
 def start_flower(settings: Settings, tmp_path: Path, password: str) -> tuple[Proc, str]:
     port = free_port()
     env = process_env(settings, {"FLOWER_BASIC_AUTH": f"admin:{password}",
@@ -97,22 +66,46 @@ def flower_tasks(url: str, password: str) -> dict[str, Any]:
     return tasks
 
 
-def test_flower_shows_a_file_job_readably_and_its_failure(
+def test_a_failed_job_is_a_failed_task_once_in_celery_and_flower_and_a_good_one_succeeds(
     jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
-    tmp_path: Path,
+    tmp_path: Path, celery_client: Celery,
 ) -> None:  # fmt: skip
     password = secrets.token_urlsafe(12)
-    flower, url = start_flower(settings, tmp_path, password)
+    flower, url = start_flower(settings, tmp_path, password)  # first: it sees every event
     try:
-        start_worker(queues="files")
-        job_id = jobs.submit_ok(small_table(tmp_path, "q3 sales.csv"), UNKNOWN_COLUMN)
-        await_terminal(redis_client, job_id)
+        worker = start_worker(queues="files")
+        failing = jobs.submit_ok(small_table(tmp_path, "q3 sales.csv"), UNKNOWN_COLUMN)
+        fine = jobs.submit_ok(small_table(tmp_path))
+        await_terminal(redis_client, failing)
 
+        # Celery's own record of the task: FAILURE with the job's error, delivered once.
+        failed = celery_client.AsyncResult(failing)
+        failed.get(timeout=30, propagate=False)
+        assert failed.state == "FAILURE"
+        assert str(failed.result).startswith("unknown_column: ")
+        assert "nope" in str(failed.result)
+        types = [e["type"] for e in events(redis_client, failing)]
+        assert types.count("job.failed") == 1
+        assert types.count("job.started") == 1
+        assert redis_client.get(attempts_key(failing)) == "1"  # delivered once: no retry
+        assert jobs.job(failing)["attempt"] == 1
+        succeeded = celery_client.AsyncResult(fine)
+        assert succeeded.get(timeout=30) == "succeeded"
+        assert succeeded.state == "SUCCESS"
+
+        # The worker log says which job failed and why, at WARNING.
+        said = f"file job {failing} failed: unknown_column"
+        wait_for(lambda: said in worker.output(), 10, "the failure's log line", worker)
+        line = next(x for x in worker.output().splitlines() if said in x)
+        assert "WARNING" in line
+        assert "nope" in line
+
+        # Flower shows the failure, and arguments that say what the job is.
         def failed_in_flower() -> bool:
-            return flower_tasks(url, password).get(job_id, {}).get("state") == "FAILURE"
+            return flower_tasks(url, password).get(failing, {}).get("state") == "FAILURE"
 
         wait_for(failed_in_flower, 30, "flower to see the task fail", flower)
-        task = flower_tasks(url, password)[job_id]
+        task = flower_tasks(url, password)[failing]
         assert task["name"] == "jobcast.files.run"
         assert "operation='aggregate'" in task["args"]
         assert "file='q3 sales.csv'" in task["args"]
