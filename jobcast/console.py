@@ -1,8 +1,9 @@
 """The `jobcast` command's output console.
 
-On a terminal, rich fits output to the window. Anywhere else (a file, a pipe, a test) it would
-wrap at 80 columns and cut a key or a password in two; there, lines are never wrapped and
-tables get room, so every credential stays on one line a script can read.
+Lines are never wrapped by rich (soft wrap): rich would otherwise cut them at the terminal's
+width, or at 80 columns when the output is a file or a pipe, and split a key or a password in
+two. On a terminal the terminal itself folds long lines, and a copied key stays whole; anywhere
+else tables get room, so every credential stays on one line a script can read.
 """
 
 from __future__ import annotations
@@ -17,5 +18,5 @@ PIPE_WIDTH = 240
 
 def make_console() -> Console:
     if sys.stdout.isatty():
-        return Console()
+        return Console(soft_wrap=True)  # the terminal wraps; a copied key stays whole
     return Console(width=PIPE_WIDTH, soft_wrap=True)
