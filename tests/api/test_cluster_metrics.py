@@ -34,9 +34,13 @@ def settled(client: httpx.Client, order_id: str, status: str) -> bool:
 
 
 def test_job_and_order_metrics_have_the_same_totals_on_two_api_processes(
-    start_api: StartApi, start_worker: StartWorker, make_key: MakeKey, make_client: MakeClient,
-    redis_client: redis.Redis, tmp_path: Path,
-) -> None:  # fmt: skip
+    start_api: StartApi,
+    start_worker: StartWorker,
+    make_key: MakeKey,
+    make_client: MakeClient,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+) -> None:
     (_, one), (_, two) = start_api(), start_api()
     key = make_key("alice")
     jobs, trader = JobsClient(one, key), make_client(two, key)
@@ -58,8 +62,12 @@ def test_job_and_order_metrics_have_the_same_totals_on_two_api_processes(
 
     for job_id in (fine, failing):
         await_terminal(redis_client, job_id)
-    for order_id, status in ((sell, "filled"), (buy, "filled"), (market, "rejected"),
-                             (resting, "cancelled")):  # fmt: skip
+    for order_id, status in (
+        (sell, "filled"),
+        (buy, "filled"),
+        (market, "rejected"),
+        (resting, "cancelled"),
+    ):
         wait_for(lambda: settled(trader, order_id, status), 30, f"{order_id} {status}")  # noqa: B023
 
     figures = cluster_figures(one)

@@ -42,8 +42,9 @@ def jobcast(
 ) -> subprocess.CompletedProcess[str]:
     """Run the `jobcast` command as a user would, from `cwd`."""
     argv = [sys.executable, "-m", "jobcast", *args]
-    return subprocess.run(argv, cwd=cwd, env=env or user_env(), capture_output=True, text=True,
-                          timeout=60)  # fmt: skip
+    return subprocess.run(
+        argv, cwd=cwd, env=env or user_env(), capture_output=True, text=True, timeout=60
+    )
 
 
 @dataclass
@@ -57,15 +58,26 @@ class Run:
     launcher: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        argv = [sys.executable, "-m", "jobcast", "up", "--api-port", str(self.api_port),
-                "--flower-port", str(self.flower_port)]  # fmt: skip
+        argv = [
+            sys.executable,
+            "-m",
+            "jobcast",
+            "up",
+            "--api-port",
+            str(self.api_port),
+            "--flower-port",
+            str(self.flower_port),
+        ]
         self.out.write_bytes(b"")
         with self.out.open("wb") as sink:
             self.launcher = subprocess.Popen(
                 argv, env=user_env(), cwd=self.project, stdout=sink, stderr=subprocess.STDOUT
             )
-        wait_for(lambda: "Jobcast is up" in self.out.read_text() or self.launcher.poll() is not None,
-                 90, "the launcher's announcement")  # fmt: skip
+        wait_for(
+            lambda: "Jobcast is up" in self.out.read_text() or self.launcher.poll() is not None,
+            90,
+            "the launcher's announcement",
+        )
         assert "Jobcast is up" in self.out.read_text(), self.out.read_text()
 
     def banner(self, label: str) -> str:
@@ -110,8 +122,10 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
         names = " ".join(" ".join(c.cmdline()) for c in children)
         flower = f"http://127.0.0.1:{run.flower_port}/"
         password = run.banner("Flower password")
-        statuses = (httpx.get(flower, timeout=5).status_code,
-                    httpx.get(flower, auth=("admin", password), timeout=5).status_code)  # fmt: skip
+        statuses = (
+            httpx.get(flower, timeout=5).status_code,
+            httpx.get(flower, auth=("admin", password), timeout=5).status_code,
+        )
         first_key = run.banner("API key")
         seconds = run.stop()
         _, alive = psutil.wait_procs(children, timeout=1)
@@ -143,8 +157,11 @@ def test_up_starts_again_on_the_same_data_dir_with_the_same_secrets_and_dev_key(
     stored = json.loads((run.project / "var" / "dev-secrets.json").read_text())
     assert run.banner("Flower password") == stored["flower_password"]
     assert stored["dev_api_key"] == restarted.first_key
-    me = httpx.get(f"http://127.0.0.1:{run.api_port}/data/",
-                   headers={"Authorization": f"Bearer {restarted.first_key}"}, timeout=5)  # fmt: skip
+    me = httpx.get(
+        f"http://127.0.0.1:{run.api_port}/data/",
+        headers={"Authorization": f"Bearer {restarted.first_key}"},
+        timeout=5,
+    )
     assert me.status_code == 200
 
 
@@ -192,8 +209,16 @@ def test_a_dying_child_is_named_with_its_last_log_lines_and_the_rest_are_stopped
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCAST_")}
     env |= {"JOBCAST_DATA_DIR": str(tmp_path / "var"), "PYTHONPATH": str(REPO_ROOT)}
-    argv = [sys.executable, "-m", "jobcast", "up", "--api-port", str(free_port()),
-            "--flower-port", str(free_port())]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "jobcast",
+        "up",
+        "--api-port",
+        str(free_port()),
+        "--flower-port",
+        str(free_port()),
+    ]
     out = tmp_path / "launcher.out"
     with out.open("wb") as sink:
         launcher = subprocess.Popen(

@@ -12,8 +12,14 @@ def test_observations_count_per_bucket_and_read_back_cumulative() -> None:
     tallies = observations(MATCH_LAG_KEY, "", MATCH_LAG_BUCKETS, [0.001, 0.002, 0.3, 99.0, -1.0])
     fields = {t.field: t.amount_text() for t in tallies}
     # -1 (clocks apart) counts as 0; a value on a bound belongs to that bucket.
-    assert fields == {"0.001": "2", "0.0025": "1", "0.5": "1", "+Inf": "1",
-                      "sum": "99.303000", "count": "5"}  # fmt: skip
+    assert fields == {
+        "0.001": "2",
+        "0.0025": "1",
+        "0.5": "1",
+        "+Inf": "1",
+        "sum": "99.303000",
+        "count": "5",
+    }
 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ClusterCollector(Snapshot(match_lag=fields)))

@@ -42,10 +42,19 @@ def small_table(tmp_path: Path, name: str = "sales.csv") -> Path:
 
 def start_flower(settings: Settings, tmp_path: Path, password: str) -> tuple[Proc, str]:
     port = free_port()
-    env = process_env(settings, {"FLOWER_BASIC_AUTH": f"admin:{password}",
-                                 "FLOWER_UNAUTHENTICATED_API": "false"})  # fmt: skip
-    argv = [sys.executable, "-m", "celery", "-A", "workers.app", "flower",
-            "--address=127.0.0.1", f"--port={port}"]  # fmt: skip
+    env = process_env(
+        settings, {"FLOWER_BASIC_AUTH": f"admin:{password}", "FLOWER_UNAUTHENTICATED_API": "false"}
+    )
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.app",
+        "flower",
+        "--address=127.0.0.1",
+        f"--port={port}",
+    ]
     proc = spawn("flower", argv, env, tmp_path)
     url = f"http://127.0.0.1:{port}"
 
@@ -67,9 +76,13 @@ def flower_tasks(url: str, password: str) -> dict[str, Any]:
 
 
 def test_a_failed_job_is_a_failed_task_once_in_celery_and_flower_and_a_good_one_succeeds(
-    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
-    tmp_path: Path, celery_client: Celery,
-) -> None:  # fmt: skip
+    jobs: JobsClient,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+    celery_client: Celery,
+) -> None:
     password = secrets.token_urlsafe(12)
     flower, url = start_flower(settings, tmp_path, password)  # first: it sees every event
     try:
