@@ -8,7 +8,6 @@ from typing import Any
 import redis
 from celery import signals
 
-from jobcast.logs import configure_logging
 from jobcast.settings import Settings, get_settings
 
 
@@ -22,7 +21,6 @@ _context: WorkerContext | None = None
 
 
 def build_context(settings: Settings) -> WorkerContext:
-    configure_logging(settings.log_json)  # our loggers (a failed job's warning) in every process
     client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
     return WorkerContext(settings=settings, redis=client)
 
