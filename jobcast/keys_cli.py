@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import redis
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from jobcast.console import make_console
@@ -25,9 +26,19 @@ def _connect() -> tuple[Settings, redis.Redis]:
     secret = settings.key_secret.get_secret_value() if settings.key_secret else None
     secret = secret or stored_key_secret(settings)
     if url is None or secret is None:
-        console.print(f"[red]jobcast:[/red] {_what_to_set(settings, url)}", soft_wrap=True)
-        raise typer.Exit(2)
-    return settings.replace(key_secret=secret), redis.Redis.from_url(url, decode_responses=True)
+        _refuse(_what_to_set(settings, url))
+    client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        # A stack killed without cleaning up leaves its redis.url behind.
+        _refuse(f"cannot reach the stack's Redis ({exc}). Is `jobcast up` running?")
+    return settings.replace(key_secret=secret), client
+
+
+def _refuse(message: str) -> NoReturn:
+    console.print(f"[red]jobcast:[/red] {escape(message)}", highlight=False)
+    raise typer.Exit(2)
 
 
 def _what_to_set(settings: Settings, url: str | None) -> str:
