@@ -24,7 +24,11 @@ def test_json_access_log_names_request_and_principal_but_never_the_key(
     lines = [json.loads(line) for line in proc.output().splitlines() if request_id in line]
     entry = next(line for line in lines if line.get("logger") == "jobcast.access")
     assert entry["path"] == "/data/"
+    assert entry["method"] == "GET"
     assert entry["status"] == 200
+    assert entry["duration_ms"] >= 0
+    assert len(lines) == 1
+    assert "HTTP/1.1" not in proc.output()  # uvicorn's own access line is off
     assert entry["principal_id"].startswith("p_")
     assert key not in proc.output()
     # The secret is url-safe base64 and may itself contain "_": split only the prefix and id off.
