@@ -7,6 +7,7 @@ counted in Redis, and past `task_max_attempts` the task fails instead of running
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import redis
@@ -14,6 +15,8 @@ from celery import Task
 
 from jobcast.task_failure import TaskFailedError
 from workers.context import worker_context
+
+log = logging.getLogger("jobcast.tasks")
 
 #: How long a delivery count is kept; longer than any task can keep being redelivered.
 ATTEMPTS_TTL_SECONDS = 7 * 24 * 3600
@@ -49,6 +52,13 @@ class CappedTask(Task):  # type: ignore[misc]
             attempt = record_delivery(ctx.redis, task_id)
             cap = ctx.settings.task_max_attempts
             if attempt > cap:
+                log.warning(
+                    "task %s[%s] failed: attempts_exhausted: delivered %d times (cap %d)",
+                    self.name,
+                    task_id,
+                    attempt,
+                    cap,
+                )
                 self.on_attempts_exhausted(task_id, attempt, args, kwargs)
                 raise AttemptsExhaustedError.from_error(
                     "attempts_exhausted",
