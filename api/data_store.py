@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import redis.asyncio as aioredis
 
 from api.pagination import index_member, page_ids
-from api.schemas.data import DataCreate, DataItem, DataUpdate
 from jobcast.keys import Principal
+from jobcast.schemas.data import DataCreate, DataItem, DataUpdate
 
 
 def item_key(item_id: str) -> str:

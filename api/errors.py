@@ -14,8 +14,9 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from jobcast.schemas.errors import ErrorResponse
 
 log = logging.getLogger("jobcast.api")
 
@@ -35,18 +36,6 @@ STATUS_CODES = {
     429: "rate_limited",
     503: "unavailable",
 }
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(description="Stable machine-readable code, e.g. `not_found`, `rate_limited`.")
-    message: str = Field(description="What went wrong and what to do about it.")
-    details: Any = Field(default=None, description="Field errors, limits, or a request id.")
-
-
-class ErrorResponse(BaseModel):
-    """The body of every 4xx and 5xx answer."""
-
-    error: ErrorDetail
 
 
 #: Documented on every operation so clients (and schema fuzzers) know the shape of failures.

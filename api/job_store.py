@@ -32,6 +32,7 @@ from jobcast.jobs.records import (
     transition,
 )
 from jobcast.keys import Principal
+from jobcast.schemas.jobs import Job
 from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
 from realtime.events import commit_async
 
@@ -53,6 +54,11 @@ def public_view(record: dict[str, Any]) -> dict[str, Any]:
     base = f"/jobs/{record['id']}"
     view["links"] = {"self": base, "result": f"{base}/result", "artifact": f"{base}/artifact"}
     return view
+
+
+def job_view(record: dict[str, Any]) -> Job:
+    """The public view as the API's `Job` model."""
+    return Job.model_validate(public_view(record))
 
 
 def fingerprint(upload: Upload, params: JobParams) -> str:

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel
 
 from api.auth import AdminPrincipal
 from api.deps import RedisDep
 from api.errors import ApiError
 from jobcast.keys import list_keys_async, revoke_key_async
+from jobcast.schemas.admin import ApiKey
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-class KeyView(BaseModel):
-    key_id: str
-    principal_id: str
-    name: str
-    admin: bool
-    created_at: float
-    revoked: bool
-
-
 @router.get("/keys")
-async def list_api_keys(admin: AdminPrincipal, redis: RedisDep) -> list[KeyView]:
+async def list_api_keys(admin: AdminPrincipal, redis: RedisDep) -> list[ApiKey]:
     """Every key with its principal; never the key itself (only a hash is stored)."""
-    return [KeyView.model_validate(k, from_attributes=True) for k in await list_keys_async(redis)]
+    return [ApiKey.model_validate(k, from_attributes=True) for k in await list_keys_async(redis)]
 
 
 @router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)

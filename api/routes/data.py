@@ -12,7 +12,7 @@ from api.deps import RedisDep
 from api.errors import not_found
 from api.ownership import load_owned
 from api.pagination import CURSOR_PATTERN, MAX_PAGE
-from api.schemas.data import DataCreate, DataItem, DataPage, DataUpdate
+from jobcast.schemas.data import DataCreate, DataItem, DataPage, DataUpdate
 
 router = APIRouter(prefix="/data", tags=["data"])
 

@@ -10,18 +10,19 @@ from fastapi.responses import JSONResponse
 
 from api.deps import RedisDep, SettingsDep
 from celeryconfig import QUEUES
+from jobcast.schemas.health import Alive, Ready
 from workers.heartbeat import WORKERS_KEY, live_queues
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
+async def healthz() -> Alive:
     """The process is alive and serving."""
-    return {"status": "ok"}
+    return Alive(status="ok")
 
 
-@router.get("/readyz", responses={503: {"description": "Not ready; the body says why."}})
+@router.get("/readyz", response_model=Ready)
 async def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
     """Redis answers and every queue has at least one live worker consuming it."""
     try:
@@ -34,7 +35,7 @@ async def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
     missing = [q for q in QUEUES if q not in consumed]
     if missing:
         return _not_ready(f"no live worker consumes queue(s): {', '.join(missing)}")
-    return JSONResponse({"status": "ready", "queues": sorted(consumed)})
+    return JSONResponse(Ready(status="ready", queues=sorted(consumed)).model_dump())
 
 
 def _not_ready(reason: str) -> JSONResponse:

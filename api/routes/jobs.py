@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Query, Request, Response
@@ -22,11 +22,10 @@ from api.uploads import Upload, receive_upload
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
 from jobcast.keys import Principal
+from jobcast.schemas.jobs import Job, JobPage, JobResult, JobStatus, JobWithResult
 from jobcast.settings import Settings
 
 router = APIRouter(tags=["jobs"])
-
-Status = Literal["queued", "running", "retrying", "cancelling", "succeeded", "failed", "cancelled"]
 
 FILE_PATH_REFUSED = ApiError(
     422, "upload_required",
@@ -69,7 +68,7 @@ UPLOAD_BODY = {
 async def submit_job(
     request: Request, response: Response, principal: CurrentPrincipal, redis: RedisDep,
     settings: SettingsDep,
-) -> dict[str, Any]:  # fmt: skip
+) -> Job:  # fmt: skip
     """Upload a table: multipart part `file`, and an optional part `params` holding JSON, e.g.
     `{"operation": "aggregate", "group_by": ["city"], "metrics": {"amount": ["sum"]}}` (see the
     README). An `Idempotency-Key` header makes a retried upload return the same job.
@@ -123,41 +122,42 @@ async def _enqueue(
         raise ApiError(503, "unavailable", "The job queue is unavailable; try again.") from exc
 
 
-def _accepted(response: Response, record: dict[str, Any]) -> dict[str, Any]:
+def _accepted(response: Response, record: dict[str, Any]) -> Job:
     response.headers["Location"] = f"/jobs/{record['id']}"
-    return job_store.public_view(record)
+    return job_store.job_view(record)
 
 
 @router.get("/jobs")
 async def list_jobs(
     principal: CurrentPrincipal, redis: RedisDep,
-    status: Status | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    status: JobStatus | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(pattern=r"^j_[0-9a-f]{24}$")] = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> JobPage:  # fmt: skip
     """The caller's jobs, newest first; `next_cursor` fetches the next page."""
     records, next_cursor = await job_store.list_jobs(redis, principal, status, limit, cursor)
-    return {"items": [job_store.public_view(r) for r in records], "next_cursor": next_cursor}
+    return JobPage(items=[job_store.job_view(r) for r in records], next_cursor=next_cursor)
 
 
 @router.get("/jobs/{job_id}")
-async def get_job(job_id: str, principal: CurrentPrincipal, redis: RedisDep) -> dict[str, Any]:
-    return job_store.public_view(await job_store.load_job(redis, principal, job_id))
+async def get_job(job_id: str, principal: CurrentPrincipal, redis: RedisDep) -> Job:
+    return job_store.job_view(await job_store.load_job(redis, principal, job_id))
 
 
 @router.get("/tasks/{task_id}", include_in_schema=False)
-async def get_task(task_id: str, principal: CurrentPrincipal, redis: RedisDep) -> dict[str, Any]:
+async def get_task(task_id: str, principal: CurrentPrincipal, redis: RedisDep) -> JobWithResult:
     """Seed alias: the job with its result inline."""
     record = await job_store.load_job(redis, principal, task_id)
-    return {**job_store.public_view(record), "result": record.get("result")}
+    view = job_store.public_view(record)
+    return JobWithResult.model_validate({**view, "result": record.get("result")})
 
 
 @router.delete("/jobs/{job_id}", status_code=202)
 async def cancel_job(
     job_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
-) -> dict[str, Any]:
+) -> Job:
     """Cancel: a queued job never starts; a running one stops at its next batch."""
     record = await job_store.cancel_job(redis, principal, job_id, settings.job_retention)
-    return job_store.public_view(record)
+    return job_store.job_view(record)
 
 
 def _finished(record: dict[str, Any]) -> dict[str, Any]:
@@ -170,7 +170,7 @@ def _finished(record: dict[str, Any]) -> dict[str, Any]:
     raise ApiError(409, "not_finished", f"The job is {status}; its result is not ready yet.")
 
 
-@router.get("/jobs/{job_id}/result")
+@router.get("/jobs/{job_id}/result", response_model=JobResult, response_model_exclude_unset=True)
 async def get_result(job_id: str, principal: CurrentPrincipal, redis: RedisDep) -> Any:
     record = _finished(await job_store.load_job(redis, principal, job_id))
     return record["result"]

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query
 from api.auth import CurrentPrincipal
 from api.deps import RedisDep, SettingsDep
 from api.errors import not_found
-from api.schemas.orders import BookDepth, Level, Quote, Trade, TradeList
 from jobcast.orders import records
 from jobcast.orders.market import levels, quote_view
 from jobcast.orders.symbols import SymbolRules, symbol_table
+from jobcast.schemas.market import BookDepth, Level, Quote, Trade, TradeList
 from jobcast.settings import Settings
 
 router = APIRouter(prefix="/market", tags=["market"])

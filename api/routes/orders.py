@@ -19,17 +19,11 @@ from api.deps import RedisDep, SettingsDep
 from api.errors import ApiError, not_found
 from api.matching import request_matching
 from api.ownership import load_owned
-from api.schemas.orders import (
-    Order,
-    OrderBatchCreate,
-    OrderBatchResult,
-    OrderCreate,
-    OrderPage,
-    OrderRejection,
-)
 from jobcast.keys import Principal
 from jobcast.orders import intake, records
 from jobcast.orders.symbols import OrderRuleError, check_order, symbol_table
+from jobcast.schemas.errors import ErrorDetail
+from jobcast.schemas.orders import Order, OrderBatchCreate, OrderBatchResult, OrderCreate, OrderPage
 from jobcast.settings import Settings
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -98,16 +92,16 @@ async def create_order(
     return await load_order(redis, settings, principal, accepted.order_id)
 
 
-def _validate_item(raw: dict[str, Any], principal: Principal, settings: Settings) -> intake.NewOrder | OrderRejection:  # fmt: skip
+def _validate_item(raw: dict[str, Any], principal: Principal, settings: Settings) -> intake.NewOrder | ErrorDetail:  # fmt: skip
     try:
         return validated(OrderCreate.model_validate(raw), principal, settings)
     except OrderRuleError as err:
-        return OrderRejection(code=err.rule, message=err.message, details={"rule": err.rule, "field": err.field})  # fmt: skip
+        return ErrorDetail(code=err.rule, message=err.message, details={"rule": err.rule, "field": err.field})  # fmt: skip
     except ValidationError as err:
         fields = [
             {"field": ".".join(map(str, e["loc"])), "problem": e["msg"]} for e in err.errors()
         ]
-        return OrderRejection(code="validation_error", message="Invalid order.", details=fields)
+        return ErrorDetail(code="validation_error", message="Invalid order.", details=fields)
 
 
 @router.post("/batch", response_model=OrderBatchResult)
@@ -123,7 +117,7 @@ async def create_orders(
     accepted = await place(redis, settings, good)
     views = iter(await _accepted_views(redis, settings, accepted))
     results = [
-        {"status": "rejected", "order": None, "error": c.model_dump()} if isinstance(c, OrderRejection)
+        {"status": "rejected", "order": None, "error": c.model_dump()} if isinstance(c, ErrorDetail)
         else {"status": "accepted", "order": next(views), "error": None}
         for c in checked
     ]  # fmt: skip

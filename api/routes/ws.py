@@ -4,12 +4,12 @@ and `/ws/monitor` aliases, and `POST /ws/ticket` for clients that cannot send a 
 from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket
-from pydantic import BaseModel
 from starlette.routing import Router, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import CurrentPrincipal
 from api.deps import RedisDep, SettingsDep
+from jobcast.schemas.realtime import WsTicket
 from realtime import tickets
 from realtime.runtime import Realtime
 from realtime.session import Session
@@ -17,18 +17,13 @@ from realtime.session import Session
 router = APIRouter(tags=["realtime"])
 
 
-class Ticket(BaseModel):
-    ticket: str
-    expires_in: int
-
-
 @router.post("/ws/ticket", status_code=201)
 async def create_ticket(
     principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
-) -> Ticket:
+) -> WsTicket:
     """A single-use ticket for `GET /ws?ticket=…` (browsers cannot set headers on a WebSocket)."""
     ticket = await tickets.issue(redis, principal, settings.ws_ticket_ttl)
-    return Ticket(ticket=ticket, expires_in=settings.ws_ticket_ttl)
+    return WsTicket(ticket=ticket, expires_in=settings.ws_ticket_ttl)
 
 
 def _realtime(websocket: WebSocket) -> Realtime:

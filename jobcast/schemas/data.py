@@ -11,7 +11,10 @@ Tag = Annotated[str, Field(min_length=1, max_length=50)]
 
 
 class DataCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "sensor-7", "value": 21.5, "tags": ["lab"]}]},
+    )
 
     name: str = Field(min_length=1, max_length=200, description="1 to 200 characters.")
     value: float = Field(ge=0, allow_inf_nan=False, description="A finite number, 0 or more.")
@@ -25,6 +28,7 @@ def _fields_optional_but_not_null(schema: dict[str, Any]) -> None:
         variants = prop.pop("anyOf", [])
         prop.update(next((v for v in variants if v.get("type") != "null"), {}))
         prop.pop("default", None)
+    schema["examples"] = [{"value": 22.0}]
 
 
 class DataUpdate(BaseModel):
@@ -45,7 +49,7 @@ class DataUpdate(BaseModel):
 
 
 class DataItem(BaseModel):
-    id: str
+    id: str = Field(description="96-bit random hex, made by the server.")
     name: str
     value: float
     tags: list[str]

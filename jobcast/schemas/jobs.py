@@ -1,0 +1,163 @@
+"""Response models of the file-jobs routes (`/jobs`): the job, its progress and its results.
+
+The result models describe what `workers/files/` computes (profile, aggregate, convert) plus the
+timing the task adds; a result's `operation` says which one it is.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+
+from jobcast.jobs.params import JobParams
+
+JobStatus = Literal["queued", "running", "retrying", "cancelling", "succeeded", "failed", "cancelled"]  # fmt: skip
+Operation = Literal["profile", "aggregate", "convert"]
+#: A statistic of a numeric column: int or float; of a datetime column: ISO 8601 text.
+Stat = int | float | str | None
+
+
+class JobProgress(BaseModel):
+    phase: str = Field(description="What the worker is doing, e.g. `scan`.")
+    bytes_done: int
+    bytes_total: int
+    rows: int = Field(description="Rows processed so far.")
+    percent: float = Field(description="0 to 100.")
+    eta_seconds: float | None = Field(description="Estimated seconds left; null before known.")
+
+
+class JobError(BaseModel):
+    """Why a job failed (or, while `retrying`, the last transient error)."""
+
+    code: str = Field(description="e.g. `ragged_rows`, `unknown_column`, `time_limit`.")
+    message: str
+
+
+class JobLinks(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    self_: str = Field(alias="self")
+    result: str
+    artifact: str = Field(description="Only a `convert` job has one.")
+
+
+_JOB_EXAMPLE: JsonDict = {
+    "id": "j_6f1c0e6b2f9d4a7c8e3b5a10", "status": "running", "operation": "profile",
+    "params": {"operation": "profile", "group_by": [], "metrics": {}, "to": None},
+    "filename": "sales.csv", "size": 52428800, "attempt": 1,
+    "progress": {"phase": "scan", "bytes_done": 20971520, "bytes_total": 52428800,
+                 "rows": 401233, "percent": 40.0, "eta_seconds": 3.1},
+    "error": None, "created_at": 1764633600.125, "started_at": 1764633600.412,
+    "finished_at": None,
+    "links": {"self": "/jobs/j_6f1c0e6b2f9d4a7c8e3b5a10",
+              "result": "/jobs/j_6f1c0e6b2f9d4a7c8e3b5a10/result",
+              "artifact": "/jobs/j_6f1c0e6b2f9d4a7c8e3b5a10/artifact"},
+}  # fmt: skip
+
+
+class Job(BaseModel):
+    """A file job as its owner sees it (`GET /jobs/{id}`); the result is read separately."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_JOB_EXAMPLE]})
+
+    id: str
+    status: JobStatus
+    operation: Operation
+    params: JobParams
+    filename: str = Field(description="The uploaded part's file name, as sent.")
+    size: int = Field(description="Bytes uploaded.")
+    attempt: int = Field(description="Deliveries to a worker so far (0 while queued).")
+    progress: JobProgress | None
+    error: JobError | None
+    created_at: float = Field(description="Unix time, seconds.")
+    started_at: float | None
+    finished_at: float | None
+    links: JobLinks
+
+
+class JobPage(BaseModel):
+    items: list[Job] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")  # fmt: skip
+
+
+class TopValue(BaseModel):
+    value: Any
+    count: int
+
+
+class Histogram(BaseModel):
+    edges: list[Stat] = Field(description="21 bin edges (2 when every value is equal).")
+    counts: list[int]
+    exact: bool = Field(description="False when the counts are scaled from a sample.")
+
+
+class ColumnProfile(BaseModel):
+    """One column's summary. The numeric fields are present only for a numeric or datetime
+    column with at least one value."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: str
+    type: Literal["integer", "float", "boolean", "datetime", "string", "other"]
+    count: int = Field(description="Values present.")
+    nulls: int
+    distinct: int
+    distinct_exact: bool
+    top: list[TopValue] | None = Field(description="Most frequent values; null when not tracked.")
+    top_exact: bool
+    freq: int | None = Field(description="Count of the most frequent value.")
+    mean: Stat = None
+    std: float | None = None
+    min: Stat = None
+    q25: Stat = Field(default=None, alias="25%")
+    q50: Stat = Field(default=None, alias="50%")
+    q75: Stat = Field(default=None, alias="75%")
+    max: Stat = None
+    quantiles_exact: bool | None = None
+    histogram: Histogram | None = None
+
+
+class _ResultBase(BaseModel):
+    format: str = Field(
+        description="Detected input format, `csv`, `tsv`, `jsonl` or `parquet`, with `.gz` when gzipped."
+    )
+    bytes_read: int
+    rows: int
+    duration_seconds: float
+    cpu_seconds: float
+    peak_rss_bytes: int = Field(description="Of the worker process.")
+
+
+class ProfileResult(_ResultBase):
+    operation: Literal["profile"]
+    columns: int
+    profile: list[ColumnProfile]
+
+
+class AggregateResult(_ResultBase):
+    operation: Literal["aggregate"]
+    groups: int
+    truncated: bool = Field(description="True when `table` stops at the first 10,000 groups.")
+    table: list[dict[str, Any]] = Field(
+        description="One row per group: the `group_by` columns, then `<column>_<metric>`."
+    )
+
+
+class ConvertResult(_ResultBase):
+    operation: Literal["convert"]
+    columns: int
+    artifact_bytes: int
+    artifact_format: Literal["parquet", "csv"] = Field(description="Download: `/jobs/{id}/artifact`.")  # fmt: skip
+
+
+JobResult = Annotated[
+    ProfileResult | AggregateResult | ConvertResult, Field(discriminator="operation")
+]
+
+
+class JobWithResult(Job):
+    """The seed's `GET /tasks/{task_id}`: the job with its result inline (null until it ends)."""
+
+    result: JobResult | None

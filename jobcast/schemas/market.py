@@ -1,0 +1,48 @@
+"""Response models of the market-data routes (`/market/{symbol}`...)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Quote(BaseModel):
+    """Top of the book: also the data of `market.quote` events."""
+
+    symbol: str
+    best_bid: str | None
+    bid_size: int
+    best_ask: str | None
+    ask_size: int
+    last_price: str | None
+    volume: int = Field(description="Quantity traded since the symbol's book began.")
+
+
+class Level(BaseModel):
+    price: str
+    quantity: int = Field(description="Total resting quantity at this price.")
+
+
+class BookDepth(BaseModel):
+    symbol: str
+    bids: list[Level] = Field(description="Best (highest) first.")
+    asks: list[Level] = Field(description="Best (lowest) first.")
+
+
+class Trade(BaseModel):
+    """One trade: also the data of `market.trade` events."""
+
+    symbol: str
+    seq: int = Field(description="1, 2, 3... per symbol.")
+    price: str
+    quantity: int
+    buy_order_id: str
+    sell_order_id: str
+    taker_side: Literal["buy", "sell"]
+    ts: float = Field(description="Unix time, seconds.")
+
+
+class TradeList(BaseModel):
+    symbol: str
+    trades: list[Trade] = Field(description="Newest first.")

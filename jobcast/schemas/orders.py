@@ -1,0 +1,90 @@
+"""Request and response models of the orders routes (`/orders`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+
+from jobcast.schemas.errors import ErrorDetail
+
+Side = Literal["buy", "sell"]
+OrderType = Literal["limit", "market"]
+TimeInForce = Literal["GTC", "IOC"]
+SelfTradePrevention = Literal["none", "cancel_newest", "cancel_oldest"]
+OrderStatus = Literal["open", "partially_filled", "filled", "cancelled", "rejected"]
+ClientOrderId = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+
+_LIMIT_BUY: JsonDict = {"symbol": "BTC-USD", "side": "buy", "type": "limit", "quantity": 2, "price": "100.5",
+              "time_in_force": "GTC", "client_order_id": "my-order-1"}  # fmt: skip
+
+
+class OrderCreate(BaseModel):
+    """A new order. `price` (a decimal, on the symbol's tick) is for limit orders only.
+
+    `self_trade_prevention`: what happens when it would trade with a resting order of yours:
+    trade anyway (`none`), cancel this order's remainder (`cancel_newest`) or cancel the resting
+    one and go on matching (`cancel_oldest`); the cancelled order's reason is `self_trade`.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_LIMIT_BUY]})
+
+    symbol: str = Field(min_length=1, max_length=32)
+    side: Side
+    type: OrderType = "limit"
+    quantity: int
+    price: Decimal | None = None
+    time_in_force: TimeInForce | None = None
+    client_order_id: str | None = ClientOrderId
+    self_trade_prevention: SelfTradePrevention = "none"
+
+
+class OrderBatchCreate(BaseModel):
+    """Orders validated one by one: a bad one is rejected without failing the others."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"orders": [_LIMIT_BUY]}]})
+
+    orders: list[dict[str, Any]] = Field(min_length=1, description="Each as `OrderCreate`.")
+
+
+class Order(BaseModel):
+    """An order as its owner sees it; also the data of its `order.*` events."""
+
+    id: str
+    client_order_id: str | None
+    symbol: str
+    side: Side
+    type: OrderType
+    time_in_force: TimeInForce
+    self_trade_prevention: SelfTradePrevention
+    price: str | None = Field(description="Decimal text on the symbol's tick; null for market.")
+    quantity: int
+    filled_quantity: int
+    remaining_quantity: int
+    average_price: str | None = Field(description="Of the fills so far; null before any.")
+    status: OrderStatus
+    reason: str | None = Field(
+        description="Why it was cancelled or rejected: `cancel_requested`, `ioc_remainder`, "
+        "`market_remainder`, `no_liquidity`, `self_trade`."
+    )
+    created_at: float = Field(description="Unix time, seconds.")
+    updated_at: float
+
+
+class BatchResult(BaseModel):
+    """One order of a batch: accepted (with the order) or rejected (with the error)."""
+
+    status: Literal["accepted", "rejected"]
+    order: Order | None = None
+    error: ErrorDetail | None = None
+
+
+class OrderBatchResult(BaseModel):
+    results: list[BatchResult] = Field(description="One per order sent, in the same order.")
+
+
+class OrderPage(BaseModel):
+    items: list[Order]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")  # fmt: skip
