@@ -9,12 +9,14 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import metrics
-from api.errors import COMMON_RESPONSES, install_error_handlers
+from api.docs import install_docs
+from api.errors import install_error_handlers
 from api.middleware import (
     HeaderLimitMiddleware,
     JsonBodyLimitMiddleware,
     RequestContextMiddleware,
 )
+from api.openapi import DESCRIPTION, TAGS, custom_openapi
 from api.routes import admin, data, health, jobs, market, orders, ws
 from api.state import AppState, create_redis
 from jobcast.logs import configure_logging
@@ -41,7 +43,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await state.redis.aclose()
 
-    app = FastAPI(title="Jobcast", version="0.1.0", lifespan=lifespan, responses=COMMON_RESPONSES)
+    app = FastAPI(
+        title="Jobcast", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS,
+        lifespan=lifespan, docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
+    )  # fmt: skip
+    app.openapi = lambda: custom_openapi(app)  # type: ignore[method-assign]
+    install_docs(app)
     install_error_handlers(app)
     install_middleware(app, settings)
     app.include_router(health.router)

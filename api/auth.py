@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import RedisDep, SettingsDep
 from api.errors import ApiError
@@ -21,12 +22,23 @@ from jobcast.settings import Settings
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def presented_key(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return request.headers.get("x-api-key") or None
+#: The two ways to send a key, declared as security schemes so the OpenAPI document lists them
+#: (Swagger UI's Authorize button). Neither refuses on its own: `require_principal` does, with
+#: the error shape and the anonymous rate limit.
+BEARER = HTTPBearer(
+    scheme_name="bearer", auto_error=False, description="`Authorization: Bearer <key>`"
+)
+API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key", scheme_name="apiKey", auto_error=False, description="`X-API-Key: <key>`"
+)
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+ApiKeyHeaderValue = Annotated[str | None, Depends(API_KEY_HEADER)]
+
+
+def presented_key(bearer: HTTPAuthorizationCredentials | None, api_key: str | None) -> str | None:
+    if bearer is not None and bearer.credentials.strip():
+        return bearer.credentials.strip()
+    return api_key or None
 
 
 def budget_for(method: str, settings: Settings) -> Budget:
@@ -64,9 +76,10 @@ async def _refuse_unauthenticated(
 
 
 async def require_principal(
-    request: Request, response: Response, redis: RedisDep, settings: SettingsDep
-) -> Principal:
-    key = presented_key(request)
+    request: Request, response: Response, redis: RedisDep, settings: SettingsDep,
+    bearer: BearerCredentials, api_key: ApiKeyHeaderValue,
+) -> Principal:  # fmt: skip
+    key = presented_key(bearer, api_key)
     if key is None:
         raise await _refuse_unauthenticated(
             request, redis, settings, "unauthenticated",

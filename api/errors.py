@@ -16,8 +16,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from jobcast.schemas.errors import ErrorResponse
-
 log = logging.getLogger("jobcast.api")
 
 #: Default code for a bare HTTP status raised by the framework (unknown route, wrong method...).
@@ -35,20 +33,6 @@ STATUS_CODES = {
     422: "validation_error",
     429: "rate_limited",
     503: "unavailable",
-}
-
-
-#: Documented on every operation so clients (and schema fuzzers) know the shape of failures.
-COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": description}
-    for status, description in {
-        401: "No valid API key.",
-        404: "No such record, or it is not yours.",
-        413: "Request body too large.",
-        422: "Invalid request; `details` names each field and what is wrong.",
-        429: "Rate limited; see `Retry-After`.",
-        503: "A dependency (Redis) is unreachable; retry shortly.",
-    }.items()
 }
 
 

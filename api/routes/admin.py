@@ -7,19 +7,23 @@ from fastapi import APIRouter, Response, status
 from api.auth import AdminPrincipal
 from api.deps import RedisDep
 from api.errors import ApiError
+from api.openapi_errors import AUTHENTICATED, errors
 from jobcast.keys import list_keys_async, revoke_key_async
 from jobcast.schemas.admin import ApiKey
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-@router.get("/keys")
+@router.get("/keys", summary="List all API keys", responses=errors(*AUTHENTICATED, "forbidden"))
 async def list_api_keys(admin: AdminPrincipal, redis: RedisDep) -> list[ApiKey]:
     """Every key with its principal; never the key itself (only a hash is stored)."""
     return [ApiKey.model_validate(k, from_attributes=True) for k in await list_keys_async(redis)]
 
 
-@router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke an API key",
+    response_class=Response, responses=errors(*AUTHENTICATED, "forbidden", "not_found"),
+)  # fmt: skip
 async def revoke_api_key(key_id: str, admin: AdminPrincipal, redis: RedisDep) -> Response:
     """Revoke a key: requests with it answer 401 from now on."""
     if not await revoke_key_async(redis, key_id):

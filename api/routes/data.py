@@ -10,6 +10,7 @@ from api import data_store
 from api.auth import CurrentPrincipal
 from api.deps import RedisDep
 from api.errors import not_found
+from api.openapi_errors import AUTHENTICATED, errors
 from api.ownership import load_owned
 from api.pagination import CURSOR_PATTERN, MAX_PAGE
 from jobcast.schemas.data import DataCreate, DataItem, DataPage, DataUpdate
@@ -17,7 +18,10 @@ from jobcast.schemas.data import DataCreate, DataItem, DataPage, DataUpdate
 router = APIRouter(prefix="/data", tags=["data"])
 
 
-@router.post("/", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/", status_code=status.HTTP_201_CREATED, summary="Create a data item",
+    responses=errors(*AUTHENTICATED, "payload_too_large", "validation_error"),
+)  # fmt: skip
 async def create_item(
     body: DataCreate, principal: CurrentPrincipal, redis: RedisDep, response: Response
 ) -> DataItem:
@@ -27,7 +31,9 @@ async def create_item(
     return item
 
 
-@router.get("/")
+@router.get(
+    "/", summary="List your data items", responses=errors(*AUTHENTICATED, "validation_error")
+)
 async def list_items(
     principal: CurrentPrincipal,
     redis: RedisDep,
@@ -39,13 +45,17 @@ async def list_items(
     return DataPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{item_id}")
+@router.get("/{item_id}", summary="Get a data item", responses=errors(*AUTHENTICATED, "not_found"))
 async def get_item(item_id: str, principal: CurrentPrincipal, redis: RedisDep) -> DataItem:
+    """One of your items; another principal's is 404, as if it did not exist."""
     record = await load_owned(redis, data_store.item_key(item_id), principal, "data item")
     return data_store.to_item(record)
 
 
-@router.patch("/{item_id}")
+@router.patch(
+    "/{item_id}", summary="Change a data item",
+    responses=errors(*AUTHENTICATED, "not_found", "payload_too_large", "validation_error"),
+)  # fmt: skip
 async def update_item(
     item_id: str, body: DataUpdate, principal: CurrentPrincipal, redis: RedisDep
 ) -> DataItem:
@@ -56,8 +66,12 @@ async def update_item(
     return data_store.to_item(record)
 
 
-@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{item_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a data item",
+    response_class=Response, responses=errors(*AUTHENTICATED, "not_found"),
+)  # fmt: skip
 async def delete_item(item_id: str, principal: CurrentPrincipal, redis: RedisDep) -> Response:
+    """Delete one of your items."""
     if not await data_store.delete(redis, principal, item_id):
         raise not_found("data item")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import RedisDep, SettingsDep
+from api.openapi_errors import errors
 from celeryconfig import QUEUES
 from jobcast.schemas.health import Alive, Ready
 from workers.heartbeat import WORKERS_KEY, live_queues
@@ -16,13 +17,15 @@ from workers.heartbeat import WORKERS_KEY, live_queues
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", summary="Liveness probe")
 async def healthz() -> Alive:
     """The process is alive and serving."""
     return Alive(status="ok")
 
 
-@router.get("/readyz", response_model=Ready)
+@router.get(
+    "/readyz", summary="Readiness probe", response_model=Ready, responses=errors("not_ready")
+)
 async def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
     """Redis answers and every queue has at least one live worker consuming it."""
     try:

@@ -9,7 +9,7 @@ import json
 from typing import Annotated, Any
 
 import redis.asyncio as aioredis
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import ValidationError
 
@@ -17,6 +17,7 @@ from api import job_store
 from api.auth import CurrentPrincipal
 from api.deps import RedisDep, SettingsDep
 from api.errors import ApiError
+from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.task_client import send_file_job
 from api.uploads import Upload, receive_upload
 from jobcast.jobs.params import JobParams
@@ -54,27 +55,49 @@ def _refuse_seed_style(request: Request) -> None:
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object",
-            "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary", "minLength": 1}},
-        }}},
+        "content": {"multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary", "minLength": 1,
+                             "description": "The table: CSV, TSV, JSON Lines or Parquet, "
+                                            "optionally gzipped (the format is read from the bytes)."},
+                    "params": {"$ref": "#/components/schemas/JobParams"},
+                },
+            },
+            "encoding": {"params": {"contentType": "application/json"}},
+        }},
     }
 }  # fmt: skip
+#: What `POST /jobs` can refuse, besides the key and the rate limit.
+UPLOAD_ERRORS = (
+    "bad_request", "payload_too_large", "unsupported_media_type", "validation_error",
+    "file_required", "empty_file", "invalid_params", "upload_required", "idempotency_key_reused",
+    "unavailable",
+)  # fmt: skip
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=200,
+    description="Retrying with the same key and the same upload returns the first job instead "
+    "of a new one; the key with a different file or params answers 422.",
+)]  # fmt: skip
 
 
-@router.post("/jobs", status_code=202, openapi_extra=UPLOAD_BODY)
+@router.post(
+    "/jobs", status_code=202, summary="Submit a file job", openapi_extra=UPLOAD_BODY,
+    responses=errors(*AUTHENTICATED, *UPLOAD_ERRORS),
+)  # fmt: skip
 @router.post("/tasks/process-file/", status_code=202, include_in_schema=False)
 async def submit_job(
     request: Request, response: Response, principal: CurrentPrincipal, redis: RedisDep,
-    settings: SettingsDep,
+    settings: SettingsDep, idempotency_key: IdempotencyKey = None,
 ) -> Job:  # fmt: skip
-    """Upload a table: multipart part `file`, and an optional part `params` holding JSON, e.g.
-    `{"operation": "aggregate", "group_by": ["city"], "metrics": {"amount": ["sum"]}}` (see the
-    README). An `Idempotency-Key` header makes a retried upload return the same job.
-    202 with the job."""
+    """Upload a table as the multipart part `file`, with an optional part `params` holding
+    JSON: `{"operation": "profile"}` (the default),
+    `{"operation": "aggregate", "group_by": ["city"], "metrics": {"amount": ["sum", "mean"]}}`
+    or `{"operation": "convert", "to": "parquet"}`. Answers 202 with the queued job and
+    `Location: /jobs/{id}`; follow it on the WebSocket channel `job.{id}` or by polling."""
     _refuse_seed_style(request)
-    idempotency_key = request.headers.get("idempotency-key", "")[:200] or None
     stored_in = settings.data_dir / "uploads"
     upload = await receive_upload(request, stored_in, settings.upload_max_bytes)
     try:
@@ -127,7 +150,9 @@ def _accepted(response: Response, record: dict[str, Any]) -> Job:
     return job_store.job_view(record)
 
 
-@router.get("/jobs")
+@router.get(
+    "/jobs", summary="List your jobs", responses=errors(*AUTHENTICATED, "not_found", "validation_error")
+)  # fmt: skip
 async def list_jobs(
     principal: CurrentPrincipal, redis: RedisDep,
     status: JobStatus | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -138,8 +163,9 @@ async def list_jobs(
     return JobPage(items=[job_store.job_view(r) for r in records], next_cursor=next_cursor)
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", summary="Get a job", responses=errors(*AUTHENTICATED, *OWNED))
 async def get_job(job_id: str, principal: CurrentPrincipal, redis: RedisDep) -> Job:
+    """The job's status, progress, error and times (its result: `GET /jobs/{id}/result`)."""
     return job_store.job_view(await job_store.load_job(redis, principal, job_id))
 
 
@@ -151,7 +177,10 @@ async def get_task(task_id: str, principal: CurrentPrincipal, redis: RedisDep) -
     return JobWithResult.model_validate({**view, "result": record.get("result")})
 
 
-@router.delete("/jobs/{job_id}", status_code=202)
+@router.delete(
+    "/jobs/{job_id}", status_code=202, summary="Cancel a job",
+    responses=errors(*AUTHENTICATED, *OWNED, "already_finished", "conflict"),
+)  # fmt: skip
 async def cancel_job(
     job_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
 ) -> Job:
@@ -170,13 +199,29 @@ def _finished(record: dict[str, Any]) -> dict[str, Any]:
     raise ApiError(409, "not_finished", f"The job is {status}; its result is not ready yet.")
 
 
-@router.get("/jobs/{job_id}/result", response_model=JobResult, response_model_exclude_unset=True)
+@router.get(
+    "/jobs/{job_id}/result", summary="Get a job's result", response_model=JobResult,
+    response_model_exclude_unset=True,
+    responses=errors(*AUTHENTICATED, *OWNED, "not_finished", "job_failed", "job_cancelled"),
+)  # fmt: skip
 async def get_result(job_id: str, principal: CurrentPrincipal, redis: RedisDep) -> Any:
+    """A succeeded job's result: a profile, an aggregate table or a conversion's summary,
+    told apart by `operation`."""
     record = _finished(await job_store.load_job(redis, principal, job_id))
     return record["result"]
 
 
-@router.get("/jobs/{job_id}/artifact")
+ARTIFACT_BODY = {"description": "The converted file.", "content": {
+    "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+    "text/csv": {"schema": {"type": "string", "format": "binary"}},
+}}  # fmt: skip
+
+
+@router.get(
+    "/jobs/{job_id}/artifact", summary="Download a converted file", response_class=FileResponse,
+    responses={200: ARTIFACT_BODY, **errors(*AUTHENTICATED, *OWNED, "no_artifact", "not_finished",
+                                            "job_failed", "job_cancelled")},
+)  # fmt: skip
 async def get_artifact(
     job_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
 ) -> FileResponse:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from api.auth import CurrentPrincipal
 from api.deps import RedisDep, SettingsDep
 from api.errors import not_found
+from api.openapi_errors import AUTHENTICATED, errors
 from jobcast.orders import records
 from jobcast.orders.market import levels, quote_view
 from jobcast.orders.symbols import SymbolRules, symbol_table
@@ -31,7 +32,9 @@ async def _market(redis: RedisDep, symbol: str) -> dict[str, str]:
     return market
 
 
-@router.get("/{symbol}")
+@router.get(
+    "/{symbol}", summary="Get a symbol's quote", responses=errors(*AUTHENTICATED, "not_found")
+)
 async def get_quote(
     symbol: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
 ) -> Quote:
@@ -40,7 +43,10 @@ async def get_quote(
     return Quote(**quote_view(symbol, rules, await _market(redis, symbol)))
 
 
-@router.get("/{symbol}/book")
+@router.get(
+    "/{symbol}/book", summary="Get a symbol's order book",
+    responses=errors(*AUTHENTICATED, "not_found", "validation_error"),
+)  # fmt: skip
 async def get_book(
     symbol: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
     depth: Annotated[int, Query(ge=1, le=1000)] = 10,
@@ -54,7 +60,10 @@ async def get_book(
     return BookDepth(symbol=symbol, bids=bids, asks=asks)
 
 
-@router.get("/{symbol}/trades")
+@router.get(
+    "/{symbol}/trades", summary="Get a symbol's recent trades",
+    responses=errors(*AUTHENTICATED, "not_found", "validation_error"),
+)  # fmt: skip
 async def get_trades(
     symbol: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,

@@ -18,6 +18,7 @@ from api.auth import CurrentPrincipal
 from api.deps import RedisDep, SettingsDep
 from api.errors import ApiError, not_found
 from api.matching import request_matching
+from api.openapi_errors import AUTHENTICATED, ORDER_RULES, OWNED, errors
 from api.ownership import load_owned
 from jobcast.keys import Principal
 from jobcast.orders import intake, records
@@ -73,7 +74,11 @@ def view(settings: Settings, record: dict[str, str]) -> Order:
     return Order(**records.order_view(record, rules))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Place an order",
+    responses={200: {"model": Order, "description": "A repeated `client_order_id`: the first order."},
+               **errors(*AUTHENTICATED, "payload_too_large", "validation_error", *ORDER_RULES)},
+)  # fmt: skip
 async def create_order(
     body: OrderCreate, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
     response: Response,
@@ -104,7 +109,10 @@ def _validate_item(raw: dict[str, Any], principal: Principal, settings: Settings
         return ErrorDetail(code="validation_error", message="Invalid order.", details=fields)
 
 
-@router.post("/batch", response_model=OrderBatchResult)
+@router.post(
+    "/batch", response_model=OrderBatchResult, summary="Place a batch of orders",
+    responses=errors(*AUTHENTICATED, "payload_too_large", "validation_error", "batch_too_large"),
+)  # fmt: skip
 async def create_orders(
     body: OrderBatchCreate, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
 ) -> JSONResponse:
@@ -136,7 +144,7 @@ async def _accepted_views(
     return [a.view or records.order_view(r := next(stored), rules[r["symbol"]]) for a in accepted]
 
 
-@router.get("/{order_id}")
+@router.get("/{order_id}", summary="Get an order", responses=errors(*AUTHENTICATED, *OWNED))
 async def get_order(
     order_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
 ) -> Order:
@@ -144,7 +152,10 @@ async def get_order(
     return await load_order(redis, settings, principal, order_id)
 
 
-@router.delete("/{order_id}", status_code=status.HTTP_202_ACCEPTED)
+@router.delete(
+    "/{order_id}", status_code=status.HTTP_202_ACCEPTED, summary="Cancel an order",
+    responses=errors(*AUTHENTICATED, *OWNED, "order_not_open"),
+)  # fmt: skip
 async def cancel_order(
     order_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
 ) -> Order:
@@ -160,7 +171,7 @@ async def cancel_order(
     return order
 
 
-@router.get("")
+@router.get("", summary="List your orders", responses=errors(*AUTHENTICATED, "validation_error"))
 async def list_orders(
     principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
     symbol: str | None = None,

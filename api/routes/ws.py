@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import CurrentPrincipal
 from api.deps import RedisDep, SettingsDep
+from api.openapi_errors import AUTHENTICATED, errors
 from jobcast.schemas.realtime import WsTicket
 from realtime import tickets
 from realtime.runtime import Realtime
@@ -17,7 +18,9 @@ from realtime.session import Session
 router = APIRouter(tags=["realtime"])
 
 
-@router.post("/ws/ticket", status_code=201)
+@router.post(
+    "/ws/ticket", status_code=201, summary="Get a WebSocket ticket", responses=errors(*AUTHENTICATED)
+)  # fmt: skip
 async def create_ticket(
     principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
 ) -> WsTicket:

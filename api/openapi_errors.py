@@ -1,0 +1,85 @@
+"""Each route's real error answers, documented with the one error shape and an example per code.
+
+Routes declare `responses=errors(...)` with the codes they can give; the OpenAPI document then
+lists, per status, those codes with what each means, instead of the same blanket list on every
+route.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from jobcast.schemas.errors import ErrorResponse
+
+#: Every code a route may answer with: (status, what it means / what to do).
+CODES: dict[str, tuple[int, str]] = {
+    "bad_request": (400, "The multipart body is malformed (e.g. cut before its closing boundary)."),
+    "unauthenticated": (401, "No API key: send `Authorization: Bearer <key>` or `X-API-Key`."),
+    "invalid_key": (401, "The API key is unknown or revoked."),
+    "forbidden": (403, "This route needs an admin key."),
+    "not_found": (404, "No such record, or it is not yours."),
+    "no_artifact": (404, "This job produced no file to download (only `convert` jobs do)."),
+    "already_finished": (409, "The job already ended; there is nothing to cancel."),
+    "conflict": (409, "The job changed state while cancelling; try again."),
+    "not_finished": (409, "The job has not ended yet; wait for `job.succeeded`."),
+    "job_failed": (409, "The job failed; `details` is its error."),
+    "job_cancelled": (409, "The job was cancelled; it has no result."),
+    "order_not_open": (409, "The order is already filled, cancelled or rejected."),
+    "gone": (410, "Your record expired and its data was deleted."),
+    "payload_too_large": (413, "The body (or the uploaded file) is over its size cap."),
+    "unsupported_media_type": (415, "Send the table as `multipart/form-data` with a part `file`."),
+    "validation_error": (422, "Invalid request; `details` lists each field and what is wrong."),
+    "file_required": (422, "No multipart part named `file`."),
+    "empty_file": (422, "The uploaded file is empty."),
+    "invalid_params": (422, "The `params` part is not valid JSON for the operation."),
+    "upload_required": (422, "A server path was named (`file_path`): upload the file instead."),
+    "idempotency_key_reused": (422, "This Idempotency-Key was used with a different upload."),
+    "batch_too_large": (422, "More orders than `JOBCAST_ORDER_BATCH_MAX` in one batch."),
+    "unknown_symbol": (422, "The symbol is not traded."),
+    "quantity_not_positive": (422, "quantity must be > 0."),
+    "quantity_below_minimum": (422, "quantity is under the symbol's minimum."),
+    "quantity_above_maximum": (422, "quantity is over the symbol's maximum."),
+    "quantity_not_lot_multiple": (422, "quantity is not a multiple of the lot size."),
+    "price_required": (422, "A limit order needs a price."),
+    "price_invalid": (422, "price is not a decimal number."),
+    "price_not_positive": (422, "price must be > 0."),
+    "price_off_tick": (422, "price is not a multiple of the tick size."),
+    "max_notional_exceeded": (422, "price * quantity is over the symbol's max notional."),
+    "market_order_has_price": (422, "A market order takes no price."),
+    "market_order_not_ioc": (422, "A market order never rests: use IOC or omit time_in_force."),
+    "rate_limited": (429, "Too many requests; retry after `Retry-After` seconds."),
+    "redis_unavailable": (503, "The data store is unreachable; retry shortly."),
+    "unavailable": (503, "The job queue is unavailable; the job was not queued. Retry."),
+    "not_ready": (503, "Not ready: Redis does not answer or a queue has no live worker."),
+}
+
+#: What every route behind an API key can answer.
+AUTHENTICATED = ("unauthenticated", "invalid_key", "rate_limited", "redis_unavailable")
+#: A record looked up by id for its owner.
+OWNED = ("not_found", "gone")
+#: The order rules of `jobcast.orders.symbols`, checked after the schema.
+ORDER_RULES = (
+    "unknown_symbol", "quantity_not_positive", "quantity_below_minimum", "quantity_above_maximum",
+    "quantity_not_lot_multiple", "price_required", "price_invalid", "price_not_positive",
+    "price_off_tick", "max_notional_exceeded", "market_order_has_price", "market_order_not_ioc",
+)  # fmt: skip
+
+
+def errors(*codes: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route that can answer with `codes` (grouped by status)."""
+    by_status: dict[int, list[str]] = defaultdict(list)
+    for code in dict.fromkeys(codes):
+        by_status[CODES[code][0]].append(code)
+    return {status: _response(names) for status, names in sorted(by_status.items())}
+
+
+def _response(codes: list[str]) -> dict[str, Any]:
+    examples = {
+        code: {"summary": code, "value": {"error": {"code": code, "message": CODES[code][1],
+                                                    "details": None}}}
+        for code in codes
+    }  # fmt: skip
+    description = "; ".join(f"`{code}`: {CODES[code][1]}" for code in codes)
+    return {"model": ErrorResponse, "description": description,
+            "content": {"application/json": {"examples": examples}}}  # fmt: skip

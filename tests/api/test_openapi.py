@@ -1,0 +1,136 @@
+"""The OpenAPI document describes every route truthfully: summaries, typed answers, the error
+shape, how to authenticate, and the parts of `POST /jobs` FastAPI cannot see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from api.app import create_app
+from jobcast.settings import Settings
+
+ERROR_REF = "#/components/schemas/ErrorResponse"
+PROBES = {"/healthz", "/readyz"}
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def spec(app: FastAPI) -> dict[str, Any]:
+    return app.openapi()
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(m.upper(), p, op) for p, item in spec["paths"].items() for m, op in item.items()]
+
+
+def test_every_route_has_its_own_summary(spec: dict[str, Any]) -> None:
+    ops = operations(spec)
+    assert len(ops) >= 24
+
+    for method, path, op in ops:
+        # Without one, FastAPI makes the summary from the function name (`Get Job`), which
+        # also starts the operation id (`get_job_jobs__job_id__get`).
+        from_name = op["summary"].lower().replace(" ", "_")
+        assert not op["operationId"].startswith(from_name), f"{method} {path}: {op['summary']}"
+
+
+def test_every_route_declares_a_typed_success_answer(spec: dict[str, Any]) -> None:
+    for method, path, op in operations(spec):
+        for status, response in op["responses"].items():
+            if not status.startswith("2") or status == "204":
+                continue
+            for media, body in response["content"].items():
+                schema = body["schema"]
+                assert schema not in ({}, {"type": "object", "additionalProperties": True}), (
+                    f"{method} {path} {status} {media} is untyped"
+                )
+                typed = schema.get("items", schema)  # a list of models is typed by its items
+                assert "$ref" in typed or "oneOf" in typed or typed.get("format") == "binary", (
+                    f"{method} {path} {status} {media}: {schema}"
+                )
+
+
+def test_every_error_answer_has_the_error_shape_and_examples(spec: dict[str, Any]) -> None:
+    for method, path, op in operations(spec):
+        for status, response in op["responses"].items():
+            if status.startswith("2"):
+                continue
+            body = response["content"]["application/json"]
+            assert body["schema"] == {"$ref": ERROR_REF}, f"{method} {path} {status}"
+            codes = [e["value"]["error"]["code"] for e in body["examples"].values()]
+            assert codes, f"{method} {path} {status}"
+            assert all(f"`{c}`" in response["description"] for c in codes)
+
+
+def test_errors_listed_are_the_ones_each_route_gives(spec: dict[str, Any]) -> None:
+    def codes(method: str, path: str) -> dict[str, set[str]]:
+        responses = spec["paths"][path][method]["responses"]
+        return {
+            s: set(r["content"]["application/json"]["examples"])
+            for s, r in responses.items()
+            if not s.startswith("2")
+        }
+
+    result = codes("get", "/jobs/{job_id}/result")
+    assert result["409"] == {"not_finished", "job_failed", "job_cancelled"}
+    assert result["410"] == {"gone"}
+    upload = codes("post", "/jobs")
+    assert {"400", "413", "415", "422"} <= set(upload)
+    assert "idempotency_key_reused" in upload["422"]
+    assert "415" not in codes("get", "/jobs/{job_id}")
+    assert "422" not in codes("get", "/jobs/{job_id}")  # a path id cannot fail validation
+    assert "403" in codes("get", "/admin/keys")
+    assert "403" not in codes("get", "/jobs")
+    assert "409" in codes("delete", "/orders/{order_id}")
+
+
+def test_keys_are_documented_as_bearer_and_header_schemes(spec: dict[str, Any]) -> None:
+    schemes = spec["components"]["securitySchemes"]
+
+    assert {"type": "http", "scheme": "bearer"}.items() <= schemes["bearer"].items()
+    assert schemes["apiKey"]["in"] == "header"
+    assert schemes["apiKey"]["name"] == "X-API-Key"
+    for method, path, op in operations(spec):
+        if path in PROBES:
+            assert "security" not in op
+        else:
+            assert op["security"] == [{"bearer": []}, {"apiKey": []}], f"{method} {path}"
+            assert "401" in op["responses"]
+
+
+def test_job_upload_documents_its_parts_and_the_idempotency_key(spec: dict[str, Any]) -> None:
+    op = spec["paths"]["/jobs"]["post"]
+    form = op["requestBody"]["content"]["multipart/form-data"]
+
+    assert form["schema"]["required"] == ["file"]
+    assert form["schema"]["properties"]["file"]["format"] == "binary"
+    assert form["schema"]["properties"]["params"] == {"$ref": "#/components/schemas/JobParams"}
+    assert form["encoding"]["params"]["contentType"] == "application/json"
+    (header,) = [p for p in op["parameters"] if p["in"] == "header"]
+    (text,) = [v for v in header["schema"]["anyOf"] if v["type"] == "string"]
+    assert header["name"] == "Idempotency-Key"
+    assert text["maxLength"] == 200
+    assert op["responses"]["202"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Job"
+    }
+
+
+def test_description_explains_the_websocket_protocol(spec: dict[str, Any]) -> None:
+    text = spec["info"]["description"]
+
+    for needed in ("`/ws`", "POST /ws/ticket", "since", "job.progress", "resync"):
+        assert needed in text
+    assert {"jobs", "orders", "market", "realtime"} <= {t["name"] for t in spec["tags"]}
+
+
+def test_models_carry_examples(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+
+    for name in ("Job", "OrderCreate", "DataCreate", "ErrorDetail"):
+        assert schemas[name].get("examples"), name
