@@ -44,9 +44,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await state.redis.aclose()
 
     app = FastAPI(
-        title="Jobcast", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS,
-        lifespan=lifespan, docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
-    )  # fmt: skip
+        title="Jobcast",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
     app.openapi = lambda: custom_openapi(app)  # type: ignore[method-assign]
     install_docs(app)
     install_error_handlers(app)

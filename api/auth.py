@@ -76,9 +76,13 @@ async def _refuse_unauthenticated(
 
 
 async def require_principal(
-    request: Request, response: Response, redis: RedisDep, settings: SettingsDep,
-    bearer: BearerCredentials, api_key: ApiKeyHeaderValue,
-) -> Principal:  # fmt: skip
+    request: Request,
+    response: Response,
+    redis: RedisDep,
+    settings: SettingsDep,
+    bearer: BearerCredentials,
+    api_key: ApiKeyHeaderValue,
+) -> Principal:
     key = presented_key(bearer, api_key)
     if key is None:
         raise await _refuse_unauthenticated(

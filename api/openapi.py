@@ -53,12 +53,18 @@ is the README's "Realtime: WebSocket push" section). Each frame is one JSON obje
 TAGS = [
     {"name": "jobs", "description": "File jobs: upload a table, follow it, read its result."},
     {"name": "orders", "description": "Limit and market orders, matched by the `orders` workers."},
-    {"name": "market", "description": "Top of book, depth and trades per symbol (live: `market.{symbol}`)."},
+    {
+        "name": "market",
+        "description": "Top of book, depth and trades per symbol (live: `market.{symbol}`).",
+    },
     {"name": "data", "description": "The seed's data items, owned and paginated."},
-    {"name": "realtime", "description": "Tickets for `/ws` (the protocol is in the description above)."},
+    {
+        "name": "realtime",
+        "description": "Tickets for `/ws` (the protocol is in the description above).",
+    },
     {"name": "admin", "description": "Key management; needs an admin key."},
     {"name": "health", "description": "Probes for load balancers and orchestrators."},
-]  # fmt: skip
+]
 
 #: FastAPI adds this 422 to every route with parameters; our 422s use the error shape and are
 #: declared by the routes that can give one.
@@ -69,9 +75,12 @@ def custom_openapi(app: FastAPI) -> dict[str, Any]:
     """The document, built once: FastAPI's, without its default validation-error answers."""
     if app.openapi_schema is None:
         schema = get_openapi(
-            title=app.title, version=app.version, description=app.description,
-            routes=app.routes, tags=app.openapi_tags,
-        )  # fmt: skip
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
         for path in schema["paths"].values():
             for operation in path.values():
                 _drop_default_422(operation["responses"])

@@ -60,10 +60,19 @@ AUTHENTICATED = ("unauthenticated", "invalid_key", "rate_limited", "redis_unavai
 OWNED = ("not_found", "gone")
 #: The order rules of `jobcast.orders.symbols`, checked after the schema.
 ORDER_RULES = (
-    "unknown_symbol", "quantity_not_positive", "quantity_below_minimum", "quantity_above_maximum",
-    "quantity_not_lot_multiple", "price_required", "price_invalid", "price_not_positive",
-    "price_off_tick", "max_notional_exceeded", "market_order_has_price", "market_order_not_ioc",
-)  # fmt: skip
+    "unknown_symbol",
+    "quantity_not_positive",
+    "quantity_below_minimum",
+    "quantity_above_maximum",
+    "quantity_not_lot_multiple",
+    "price_required",
+    "price_invalid",
+    "price_not_positive",
+    "price_off_tick",
+    "max_notional_exceeded",
+    "market_order_has_price",
+    "market_order_not_ioc",
+)
 
 
 def errors(*codes: str) -> dict[int | str, dict[str, Any]]:
@@ -76,10 +85,15 @@ def errors(*codes: str) -> dict[int | str, dict[str, Any]]:
 
 def _response(codes: list[str]) -> dict[str, Any]:
     examples = {
-        code: {"summary": code, "value": {"error": {"code": code, "message": CODES[code][1],
-                                                    "details": None}}}
+        code: {
+            "summary": code,
+            "value": {"error": {"code": code, "message": CODES[code][1], "details": None}},
+        }
         for code in codes
-    }  # fmt: skip
+    }
     description = "; ".join(f"`{code}`: {CODES[code][1]}" for code in codes)
-    return {"model": ErrorResponse, "description": description,
-            "content": {"application/json": {"examples": examples}}}  # fmt: skip
+    return {
+        "model": ErrorResponse,
+        "description": description,
+        "content": {"application/json": {"examples": examples}},
+    }

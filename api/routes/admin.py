@@ -21,9 +21,12 @@ async def list_api_keys(admin: AdminPrincipal, redis: RedisDep) -> list[ApiKey]:
 
 
 @router.delete(
-    "/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke an API key",
-    response_class=Response, responses=errors(*AUTHENTICATED, "forbidden", "not_found"),
-)  # fmt: skip
+    "/keys/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke an API key",
+    response_class=Response,
+    responses=errors(*AUTHENTICATED, "forbidden", "not_found"),
+)
 async def revoke_api_key(key_id: str, admin: AdminPrincipal, redis: RedisDep) -> Response:
     """Revoke a key: requests with it answer 401 from now on."""
     if not await revoke_key_async(redis, key_id):

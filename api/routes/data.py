@@ -19,9 +19,11 @@ router = APIRouter(prefix="/data", tags=["data"])
 
 
 @router.post(
-    "/", status_code=status.HTTP_201_CREATED, summary="Create a data item",
+    "/",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a data item",
     responses=errors(*AUTHENTICATED, "payload_too_large", "validation_error"),
-)  # fmt: skip
+)
 async def create_item(
     body: DataCreate, principal: CurrentPrincipal, redis: RedisDep, response: Response
 ) -> DataItem:
@@ -53,9 +55,10 @@ async def get_item(item_id: str, principal: CurrentPrincipal, redis: RedisDep) -
 
 
 @router.patch(
-    "/{item_id}", summary="Change a data item",
+    "/{item_id}",
+    summary="Change a data item",
     responses=errors(*AUTHENTICATED, "not_found", "payload_too_large", "validation_error"),
-)  # fmt: skip
+)
 async def update_item(
     item_id: str, body: DataUpdate, principal: CurrentPrincipal, redis: RedisDep
 ) -> DataItem:
@@ -67,9 +70,12 @@ async def update_item(
 
 
 @router.delete(
-    "/{item_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a data item",
-    response_class=Response, responses=errors(*AUTHENTICATED, "not_found"),
-)  # fmt: skip
+    "/{item_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a data item",
+    response_class=Response,
+    responses=errors(*AUTHENTICATED, "not_found"),
+)
 async def delete_item(item_id: str, principal: CurrentPrincipal, redis: RedisDep) -> Response:
     """Delete one of your items."""
     if not await data_store.delete(redis, principal, item_id):

@@ -72,26 +72,45 @@ UPLOAD_BODY = {
 }  # fmt: skip
 #: What `POST /jobs` can refuse, besides the key and the rate limit.
 UPLOAD_ERRORS = (
-    "bad_request", "payload_too_large", "unsupported_media_type", "validation_error",
-    "file_required", "empty_file", "invalid_params", "upload_required", "idempotency_key_reused",
+    "bad_request",
+    "payload_too_large",
+    "unsupported_media_type",
+    "validation_error",
+    "file_required",
+    "empty_file",
+    "invalid_params",
+    "upload_required",
+    "idempotency_key_reused",
     "unavailable",
-)  # fmt: skip
-IdempotencyKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", min_length=1, max_length=200,
-    description="Retrying with the same key and the same upload returns the first job instead "
-    "of a new one; the key with a different file or params answers 422.",
-)]  # fmt: skip
+)
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Retrying with the same key and the same upload returns the first job instead "
+        "of a new one; the key with a different file or params answers 422.",
+    ),
+]
 
 
 @router.post(
-    "/jobs", status_code=202, summary="Submit a file job", openapi_extra=UPLOAD_BODY,
+    "/jobs",
+    status_code=202,
+    summary="Submit a file job",
+    openapi_extra=UPLOAD_BODY,
     responses=errors(*AUTHENTICATED, *UPLOAD_ERRORS),
-)  # fmt: skip
+)
 @router.post("/tasks/process-file/", status_code=202, include_in_schema=False)
 async def submit_job(
-    request: Request, response: Response, principal: CurrentPrincipal, redis: RedisDep,
-    settings: SettingsDep, idempotency_key: IdempotencyKey = None,
-) -> Job:  # fmt: skip
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    redis: RedisDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Job:
     """Upload a table as the multipart part `file`, with an optional part `params` holding
     JSON: `{"operation": "profile"}` (the default),
     `{"operation": "aggregate", "group_by": ["city"], "metrics": {"amount": ["sum", "mean"]}}`
@@ -151,13 +170,17 @@ def _accepted(response: Response, record: dict[str, Any]) -> Job:
 
 
 @router.get(
-    "/jobs", summary="List your jobs", responses=errors(*AUTHENTICATED, "not_found", "validation_error")
-)  # fmt: skip
+    "/jobs",
+    summary="List your jobs",
+    responses=errors(*AUTHENTICATED, "not_found", "validation_error"),
+)
 async def list_jobs(
-    principal: CurrentPrincipal, redis: RedisDep,
-    status: JobStatus | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    principal: CurrentPrincipal,
+    redis: RedisDep,
+    status: JobStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(pattern=r"^j_[0-9a-f]{24}$")] = None,
-) -> JobPage:  # fmt: skip
+) -> JobPage:
     """The caller's jobs, newest first; `next_cursor` fetches the next page."""
     records, next_cursor = await job_store.list_jobs(redis, principal, status, limit, cursor)
     return JobPage(items=[job_store.job_view(r) for r in records], next_cursor=next_cursor)
@@ -178,9 +201,11 @@ async def get_task(task_id: str, principal: CurrentPrincipal, redis: RedisDep) -
 
 
 @router.delete(
-    "/jobs/{job_id}", status_code=202, summary="Cancel a job",
+    "/jobs/{job_id}",
+    status_code=202,
+    summary="Cancel a job",
     responses=errors(*AUTHENTICATED, *OWNED, "already_finished", "conflict"),
-)  # fmt: skip
+)
 async def cancel_job(
     job_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
 ) -> Job:
@@ -200,10 +225,12 @@ def _finished(record: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get(
-    "/jobs/{job_id}/result", summary="Get a job's result", response_model=JobResult,
+    "/jobs/{job_id}/result",
+    summary="Get a job's result",
+    response_model=JobResult,
     response_model_exclude_unset=True,
     responses=errors(*AUTHENTICATED, *OWNED, "not_finished", "job_failed", "job_cancelled"),
-)  # fmt: skip
+)
 async def get_result(job_id: str, principal: CurrentPrincipal, redis: RedisDep) -> Any:
     """A succeeded job's result: a profile, an aggregate table or a conversion's summary,
     told apart by `operation`."""
@@ -211,17 +238,26 @@ async def get_result(job_id: str, principal: CurrentPrincipal, redis: RedisDep) 
     return record["result"]
 
 
-ARTIFACT_BODY = {"description": "The converted file.", "content": {
-    "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
-    "text/csv": {"schema": {"type": "string", "format": "binary"}},
-}}  # fmt: skip
+ARTIFACT_BODY = {
+    "description": "The converted file.",
+    "content": {
+        "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+        "text/csv": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
 
 
 @router.get(
-    "/jobs/{job_id}/artifact", summary="Download a converted file", response_class=FileResponse,
-    responses={200: ARTIFACT_BODY, **errors(*AUTHENTICATED, *OWNED, "no_artifact", "not_finished",
-                                            "job_failed", "job_cancelled")},
-)  # fmt: skip
+    "/jobs/{job_id}/artifact",
+    summary="Download a converted file",
+    response_class=FileResponse,
+    responses={
+        200: ARTIFACT_BODY,
+        **errors(
+            *AUTHENTICATED, *OWNED, "no_artifact", "not_finished", "job_failed", "job_cancelled"
+        ),
+    },
+)
 async def get_artifact(
     job_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
 ) -> FileResponse:

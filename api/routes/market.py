@@ -44,9 +44,10 @@ async def get_quote(
 
 
 @router.get(
-    "/{symbol}/book", summary="Get a symbol's order book",
+    "/{symbol}/book",
+    summary="Get a symbol's order book",
     responses=errors(*AUTHENTICATED, "not_found", "validation_error"),
-)  # fmt: skip
+)
 async def get_book(
     symbol: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
     depth: Annotated[int, Query(ge=1, le=1000)] = 10,
@@ -61,9 +62,10 @@ async def get_book(
 
 
 @router.get(
-    "/{symbol}/trades", summary="Get a symbol's recent trades",
+    "/{symbol}/trades",
+    summary="Get a symbol's recent trades",
     responses=errors(*AUTHENTICATED, "not_found", "validation_error"),
-)  # fmt: skip
+)
 async def get_trades(
     symbol: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,

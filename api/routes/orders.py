@@ -75,10 +75,14 @@ def view(settings: Settings, record: dict[str, str]) -> Order:
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, summary="Place an order",
-    responses={200: {"model": Order, "description": "A repeated `client_order_id`: the first order."},
-               **errors(*AUTHENTICATED, "payload_too_large", "validation_error", *ORDER_RULES)},
-)  # fmt: skip
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Place an order",
+    responses={
+        200: {"model": Order, "description": "A repeated `client_order_id`: the first order."},
+        **errors(*AUTHENTICATED, "payload_too_large", "validation_error", *ORDER_RULES),
+    },
+)
 async def create_order(
     body: OrderCreate, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
     response: Response,
@@ -97,11 +101,15 @@ async def create_order(
     return await load_order(redis, settings, principal, accepted.order_id)
 
 
-def _validate_item(raw: dict[str, Any], principal: Principal, settings: Settings) -> intake.NewOrder | ErrorDetail:  # fmt: skip
+def _validate_item(
+    raw: dict[str, Any], principal: Principal, settings: Settings
+) -> intake.NewOrder | ErrorDetail:
     try:
         return validated(OrderCreate.model_validate(raw), principal, settings)
     except OrderRuleError as err:
-        return ErrorDetail(code=err.rule, message=err.message, details={"rule": err.rule, "field": err.field})  # fmt: skip
+        return ErrorDetail(
+            code=err.rule, message=err.message, details={"rule": err.rule, "field": err.field}
+        )
     except ValidationError as err:
         fields = [
             {"field": ".".join(map(str, e["loc"])), "problem": e["msg"]} for e in err.errors()
@@ -110,9 +118,11 @@ def _validate_item(raw: dict[str, Any], principal: Principal, settings: Settings
 
 
 @router.post(
-    "/batch", response_model=OrderBatchResult, summary="Place a batch of orders",
+    "/batch",
+    response_model=OrderBatchResult,
+    summary="Place a batch of orders",
     responses=errors(*AUTHENTICATED, "payload_too_large", "validation_error", "batch_too_large"),
-)  # fmt: skip
+)
 async def create_orders(
     body: OrderBatchCreate, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
 ) -> JSONResponse:
@@ -153,9 +163,11 @@ async def get_order(
 
 
 @router.delete(
-    "/{order_id}", status_code=status.HTTP_202_ACCEPTED, summary="Cancel an order",
+    "/{order_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Cancel an order",
     responses=errors(*AUTHENTICATED, *OWNED, "order_not_open"),
-)  # fmt: skip
+)
 async def cancel_order(
     order_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
 ) -> Order:

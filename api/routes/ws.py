@@ -19,8 +19,11 @@ router = APIRouter(tags=["realtime"])
 
 
 @router.post(
-    "/ws/ticket", status_code=201, summary="Get a WebSocket ticket", responses=errors(*AUTHENTICATED)
-)  # fmt: skip
+    "/ws/ticket",
+    status_code=201,
+    summary="Get a WebSocket ticket",
+    responses=errors(*AUTHENTICATED),
+)
 async def create_ticket(
     principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
 ) -> WsTicket:

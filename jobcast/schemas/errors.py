@@ -11,9 +11,10 @@ class ErrorDetail(BaseModel):
     """One error: also how `POST /orders/batch` reports each rejected order."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"code": "not_found", "message": "No job with that id.",
-                                         "details": None}]}
-    )  # fmt: skip
+        json_schema_extra={
+            "examples": [{"code": "not_found", "message": "No job with that id.", "details": None}]
+        }
+    )
 
     code: str = Field(description="Stable machine-readable code, e.g. `not_found`, `rate_limited`.")
     message: str = Field(description="What went wrong and what to do about it.")

@@ -13,7 +13,9 @@ from pydantic.config import JsonDict
 
 from jobcast.jobs.params import JobParams
 
-JobStatus = Literal["queued", "running", "retrying", "cancelling", "succeeded", "failed", "cancelled"]  # fmt: skip
+JobStatus = Literal[
+    "queued", "running", "retrying", "cancelling", "succeeded", "failed", "cancelled"
+]
 Operation = Literal["profile", "aggregate", "convert"]
 #: A statistic of a numeric column: int or float; of a datetime column: ISO 8601 text.
 Stat = int | float | str | None
@@ -44,17 +46,31 @@ class JobLinks(BaseModel):
 
 
 _JOB_EXAMPLE: JsonDict = {
-    "id": "j_6f1c0e6b2f9d4a7c8e3b5a10", "status": "running", "operation": "profile",
+    "id": "j_6f1c0e6b2f9d4a7c8e3b5a10",
+    "status": "running",
+    "operation": "profile",
     "params": {"operation": "profile", "group_by": [], "metrics": {}, "to": None},
-    "filename": "sales.csv", "size": 52428800, "attempt": 1,
-    "progress": {"phase": "scan", "bytes_done": 20971520, "bytes_total": 52428800,
-                 "rows": 401233, "percent": 40.0, "eta_seconds": 3.1},
-    "error": None, "created_at": 1764633600.125, "started_at": 1764633600.412,
+    "filename": "sales.csv",
+    "size": 52428800,
+    "attempt": 1,
+    "progress": {
+        "phase": "scan",
+        "bytes_done": 20971520,
+        "bytes_total": 52428800,
+        "rows": 401233,
+        "percent": 40.0,
+        "eta_seconds": 3.1,
+    },
+    "error": None,
+    "created_at": 1764633600.125,
+    "started_at": 1764633600.412,
     "finished_at": None,
-    "links": {"self": "/jobs/j_6f1c0e6b2f9d4a7c8e3b5a10",
-              "result": "/jobs/j_6f1c0e6b2f9d4a7c8e3b5a10/result",
-              "artifact": "/jobs/j_6f1c0e6b2f9d4a7c8e3b5a10/artifact"},
-}  # fmt: skip
+    "links": {
+        "self": "/jobs/j_6f1c0e6b2f9d4a7c8e3b5a10",
+        "result": "/jobs/j_6f1c0e6b2f9d4a7c8e3b5a10/result",
+        "artifact": "/jobs/j_6f1c0e6b2f9d4a7c8e3b5a10/artifact",
+    },
+}
 
 
 class Job(BaseModel):
@@ -79,7 +95,9 @@ class Job(BaseModel):
 
 class JobPage(BaseModel):
     items: list[Job] = Field(description="Newest first.")
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")  # fmt: skip
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
 
 
 class TopValue(BaseModel):
@@ -149,7 +167,9 @@ class ConvertResult(_ResultBase):
     operation: Literal["convert"]
     columns: int
     artifact_bytes: int
-    artifact_format: Literal["parquet", "csv"] = Field(description="Download: `/jobs/{id}/artifact`.")  # fmt: skip
+    artifact_format: Literal["parquet", "csv"] = Field(
+        description="Download: `/jobs/{id}/artifact`."
+    )
 
 
 JobResult = Annotated[

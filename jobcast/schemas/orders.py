@@ -17,8 +17,15 @@ SelfTradePrevention = Literal["none", "cancel_newest", "cancel_oldest"]
 OrderStatus = Literal["open", "partially_filled", "filled", "cancelled", "rejected"]
 ClientOrderId = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
 
-_LIMIT_BUY: JsonDict = {"symbol": "BTC-USD", "side": "buy", "type": "limit", "quantity": 2, "price": "100.5",
-              "time_in_force": "GTC", "client_order_id": "my-order-1"}  # fmt: skip
+_LIMIT_BUY: JsonDict = {
+    "symbol": "BTC-USD",
+    "side": "buy",
+    "type": "limit",
+    "quantity": 2,
+    "price": "100.5",
+    "time_in_force": "GTC",
+    "client_order_id": "my-order-1",
+}
 
 
 class OrderCreate(BaseModel):
@@ -87,4 +94,6 @@ class OrderBatchResult(BaseModel):
 
 class OrderPage(BaseModel):
     items: list[Order]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")  # fmt: skip
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )

@@ -15,8 +15,14 @@ from jobcast.settings import Settings
 
 #: Hosts the stock FastAPI pages load scripts, styles, fonts and icons from: none may appear in
 #: what our pages load, bundles included.
-CDN_HOSTS = ("cdn.jsdelivr.net", "unpkg.com", "fonts.googleapis.com", "fonts.gstatic.com",
-             "fastapi.tiangolo.com", "cdnjs.cloudflare.com")  # fmt: skip
+CDN_HOSTS = (
+    "cdn.jsdelivr.net",
+    "unpkg.com",
+    "fonts.googleapis.com",
+    "fonts.gstatic.com",
+    "fastapi.tiangolo.com",
+    "cdnjs.cloudflare.com",
+)
 ABSOLUTE_URL = re.compile(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}[^\s'\")]*")
 CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)")
 

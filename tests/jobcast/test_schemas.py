@@ -7,8 +7,14 @@ import subprocess
 import sys
 
 #: Top-level packages `jobcast.schemas` may load: pydantic and what pydantic itself needs.
-ALLOWED = {"jobcast", "pydantic", "pydantic_core", "typing_extensions", "annotated_types",
-           "typing_inspection"}  # fmt: skip
+ALLOWED = {
+    "jobcast",
+    "pydantic",
+    "pydantic_core",
+    "typing_extensions",
+    "annotated_types",
+    "typing_inspection",
+}
 
 PROBE = """
 import json, sys
@@ -23,8 +29,9 @@ def test_schemas_import_nothing_but_pydantic_and_the_standard_library() -> None:
     loaded = set(json.loads(out.stdout))
 
     third_party = {
-        m for m in loaded - ALLOWED
+        m
+        for m in loaded - ALLOWED
         if m not in sys.stdlib_module_names and not m.startswith("_sysconfigdata")
-    }  # fmt: skip
+    }
     assert not third_party, f"jobcast.schemas pulled in {sorted(third_party)}"
     assert "jobcast" in loaded

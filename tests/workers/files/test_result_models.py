@@ -19,8 +19,14 @@ from jobcast.schemas.jobs import AggregateResult, ConvertResult, JobResult, Prof
 from tests.workers.files.support import mixed_frame
 from workers.files.runner import Hooks, JobLimits, run_job
 
-LIMITS = JobLimits(memory_budget=256 << 20, batch_bytes=64 << 10, max_decompressed=1 << 30,
-                   max_columns=100, max_groups=100, distinct_limit=1000)  # fmt: skip
+LIMITS = JobLimits(
+    memory_budget=256 << 20,
+    batch_bytes=64 << 10,
+    max_decompressed=1 << 30,
+    max_columns=100,
+    max_groups=100,
+    distinct_limit=1000,
+)
 RESULT = TypeAdapter(JobResult)
 
 
@@ -52,8 +58,14 @@ def test_profile_result_round_trips_through_its_model(table: Path, tmp_path: Pat
     assert isinstance(model, ProfileResult)
     assert dumped == result
     kinds = {c.name: c.type for c in model.profile}
-    assert kinds == {"qty": "integer", "price": "float", "fruit": "string",
-                     "when": "datetime", "flag": "boolean", "empty": "string"}  # fmt: skip
+    assert kinds == {
+        "qty": "integer",
+        "price": "float",
+        "fruit": "string",
+        "when": "datetime",
+        "flag": "boolean",
+        "empty": "string",
+    }
 
 
 def test_nested_json_profile_round_trips(tmp_path: Path) -> None:
@@ -68,8 +80,11 @@ def test_nested_json_profile_round_trips(tmp_path: Path) -> None:
 
 
 def test_aggregate_result_round_trips(table: Path, tmp_path: Path) -> None:
-    params = JobParams(operation="aggregate", group_by=["fruit", "flag"],
-                       metrics={"price": ["count", "sum", "mean", "min", "max"]})  # fmt: skip
+    params = JobParams(
+        operation="aggregate",
+        group_by=["fruit", "flag"],
+        metrics={"price": ["count", "sum", "mean", "min", "max"]},
+    )
     result = finished(run_job(table, params, LIMITS, Hooks(), tmp_path / "out"))
 
     model, dumped = round_trip(result)
