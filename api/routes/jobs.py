@@ -40,7 +40,11 @@ def parse_params(upload: Upload) -> JobParams:
     try:
         return JobParams.model_validate(json.loads(upload.fields.get("params") or "{}"))
     except (ValueError, ValidationError) as exc:
-        details = exc.errors(include_url=False) if isinstance(exc, ValidationError) else None
+        details = (
+            exc.errors(include_url=False, include_context=False)
+            if isinstance(exc, ValidationError)
+            else None
+        )
         raise ApiError(422, "invalid_params", f"Invalid `params`: {exc}", details) from exc
 
 
@@ -192,7 +196,7 @@ async def get_job(job_id: str, principal: CurrentPrincipal, redis: RedisDep) -> 
     return job_store.job_view(await job_store.load_job(redis, principal, job_id))
 
 
-@router.get("/tasks/{task_id}", include_in_schema=False)
+@router.get("/tasks/{task_id}", include_in_schema=False, response_model_exclude_unset=True)
 async def get_task(task_id: str, principal: CurrentPrincipal, redis: RedisDep) -> JobWithResult:
     """Seed alias: the job with its result inline."""
     record = await job_store.load_job(redis, principal, task_id)

@@ -5,17 +5,53 @@ Plain pydantic (no web framework), so the workers validate the same model they a
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Metric = Literal["count", "sum", "mean", "min", "max"]
 
 
+def _one_variant_per_operation(schema: dict[str, Any]) -> None:
+    """Document the rules across fields (the validator below) as one variant per operation, so
+    a client or a schema fuzzer sees which options go with which operation."""
+    props = schema.pop("properties")
+    schema.pop("additionalProperties", None)
+    none: dict[str, Any] = {
+        "group_by": {"type": "array", "maxItems": 0},
+        "metrics": {"type": "object", "maxProperties": 0},
+        "to": {"type": "null"},
+    }
+
+    def variant(operation: str, required: list[str], **own: Any) -> dict[str, Any]:
+        properties = {**none, **own, "operation": {"type": "string", "const": operation}}
+        return {
+            "type": "object",
+            "title": operation,
+            "properties": properties,
+            "required": required,
+            "additionalProperties": False,
+        }
+
+    aggregate = variant(
+        "aggregate", ["operation"], group_by=props["group_by"], metrics=props["metrics"]
+    )
+    aggregate["anyOf"] = [
+        {"required": ["group_by"], "properties": {"group_by": {"minItems": 1}}},
+        {"required": ["metrics"], "properties": {"metrics": {"minProperties": 1}}},
+    ]
+    to = {**props["to"]["anyOf"][0], "description": props["to"].get("description")}
+    schema["oneOf"] = [
+        variant("profile", []),
+        aggregate,
+        variant("convert", ["operation", "to"], to=to),
+    ]
+
+
 class JobParams(BaseModel):
     """`operation` plus its options; unknown keys are refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_variant_per_operation)
 
     operation: Literal["profile", "aggregate", "convert"] = "profile"
     group_by: list[str] = Field(default_factory=list, max_length=32)

@@ -101,6 +101,12 @@ async def errors(api: Checked, table: bytes) -> None:
         "POST", "/jobs", "/jobs", files={"file": ("t.csv", b"a\n1\n")}, data=bad_params
     )
     assert bad.json()["error"]["code"] == "invalid_params"
+    # A rule across fields (a model validator) once answered 500: its error was not JSON.
+    mismatched = {"params": '{"operation": "profile", "to": "csv"}'}
+    bad = await api.call(
+        "POST", "/jobs", "/jobs", files={"file": ("t.csv", b"a\n1\n")}, data=mismatched
+    )
+    assert bad.json()["error"]["code"] == "invalid_params"
     queued = await api.call("POST", "/jobs", "/jobs", files={"file": ("t.csv", table)})
     early = await api.call("GET", "/jobs/{job_id}/result", f"/jobs/{queued.json()['id']}/result")
     assert early.status_code in (200, 409)

@@ -1,10 +1,18 @@
-"""The public API models are importable by a client that has only pydantic."""
+"""The public API models: importable by a client that has only pydantic, and as strict in their
+JSON schema as in Python."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from typing import Any
+
+import jsonschema_rs
+import pytest
+from pydantic import ValidationError
+
+from jobcast.jobs.params import JobParams
 
 #: Top-level packages `jobcast.schemas` may load: pydantic and what pydantic itself needs.
 ALLOWED = {
@@ -35,3 +43,37 @@ def test_schemas_import_nothing_but_pydantic_and_the_standard_library() -> None:
     }
     assert not third_party, f"jobcast.schemas pulled in {sorted(third_party)}"
     assert "jobcast" in loaded
+
+
+PARAMS_CASES = [
+    {},
+    {"operation": "profile"},
+    {"operation": "profile", "group_by": [], "metrics": {}, "to": None},
+    {"operation": "profile", "to": "csv"},
+    {"operation": "profile", "group_by": ["a"]},
+    {"operation": "aggregate"},
+    {"operation": "aggregate", "group_by": ["city"]},
+    {"operation": "aggregate", "metrics": {"amount": ["sum", "mean"]}},
+    {"operation": "aggregate", "group_by": [], "metrics": {}},
+    {"operation": "aggregate", "group_by": ["a"], "to": "csv"},
+    {"operation": "aggregate", "metrics": {"a": ["median"]}},
+    {"operation": "convert"},
+    {"operation": "convert", "to": "parquet"},
+    {"operation": "convert", "to": "xlsx"},
+    {"operation": "convert", "to": "csv", "group_by": ["a"]},
+    {"operation": "nope"},
+    {"operation": "profile", "extra": 1},
+]
+
+
+@pytest.mark.parametrize("params", PARAMS_CASES, ids=json.dumps)
+def test_job_params_schema_accepts_exactly_what_the_model_accepts(params: dict[str, Any]) -> None:
+    schema = JobParams.model_json_schema()
+    by_schema = jsonschema_rs.Draft202012Validator(schema).is_valid(params)
+    try:
+        JobParams.model_validate(params)
+        by_model = True
+    except ValidationError:
+        by_model = False
+
+    assert by_schema == by_model
