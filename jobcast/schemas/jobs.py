@@ -180,4 +180,6 @@ JobResult = Annotated[
 class JobWithResult(Job):
     """The seed's `GET /tasks/{task_id}`: the job with its result inline (null until it ends)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{**_JOB_EXAMPLE, "result": None}]})
+
     result: JobResult | None

@@ -56,8 +56,30 @@ class OrderBatchCreate(BaseModel):
     orders: list[dict[str, Any]] = Field(min_length=1, description="Each as `OrderCreate`.")
 
 
+_ORDER: JsonDict = {
+    "id": "o_3f9a1c2b7d4e5f60a1b2",
+    "client_order_id": "my-order-1",
+    "symbol": "BTC-USD",
+    "side": "buy",
+    "type": "limit",
+    "time_in_force": "GTC",
+    "self_trade_prevention": "none",
+    "price": "100.5",
+    "quantity": 2,
+    "filled_quantity": 1,
+    "remaining_quantity": 1,
+    "average_price": "100.50",
+    "status": "partially_filled",
+    "reason": None,
+    "created_at": 1764633600.125,
+    "updated_at": 1764633600.131,
+}
+
+
 class Order(BaseModel):
     """An order as its owner sees it; also the data of its `order.*` events."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_ORDER]})
 
     id: str
     client_order_id: str | None

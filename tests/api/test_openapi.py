@@ -132,5 +132,5 @@ def test_description_explains_the_websocket_protocol(spec: dict[str, Any]) -> No
 def test_models_carry_examples(spec: dict[str, Any]) -> None:
     schemas = spec["components"]["schemas"]
 
-    for name in ("Job", "OrderCreate", "DataCreate", "ErrorDetail"):
+    for name in ("Job", "Order", "OrderCreate", "DataCreate", "ErrorDetail"):
         assert schemas[name].get("examples"), name

@@ -10,8 +10,9 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+import jobcast.schemas
 from jobcast.jobs.params import JobParams
 
 #: Top-level packages `jobcast.schemas` may load: pydantic and what pydantic itself needs.
@@ -77,3 +78,18 @@ def test_job_params_schema_accepts_exactly_what_the_model_accepts(params: dict[s
         by_model = False
 
     assert by_schema == by_model
+
+
+def test_every_documented_example_is_valid_for_its_model() -> None:
+    models = [
+        m
+        for m in vars(jobcast.schemas).values()
+        if isinstance(m, type) and issubclass(m, BaseModel)
+    ]
+    with_examples = 0
+    for model in models:
+        for example in model.model_json_schema().get("examples", []):
+            model.model_validate(example)
+            with_examples += 1
+
+    assert with_examples >= 5
