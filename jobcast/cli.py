@@ -8,15 +8,20 @@ from typing import Annotated
 import typer
 
 from jobcast import settings_table
+from jobcast.client_cli import register as register_user_commands
+from jobcast.client_cli.common import EXIT_CODES_HELP
 from jobcast.console import make_console
 from jobcast.keys_cli import keys_cli
 from jobcast.launcher import Stack, UpOptions, load_dev_secrets, run
 from jobcast.settings import InsecureSettingsError, Settings
 
 cli = typer.Typer(
-    help="Jobcast: real-time jobs on FastAPI, Celery and Redis.", no_args_is_help=True
+    help="Jobcast: real-time jobs on FastAPI, Celery and Redis.",
+    no_args_is_help=True,
+    epilog=EXIT_CODES_HELP,
 )
 cli.add_typer(keys_cli, name="keys")
+register_user_commands(cli)
 console = make_console()
 
 

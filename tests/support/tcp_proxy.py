@@ -48,9 +48,10 @@ class TcpProxy:
         #: Blackholed links: kept (open, unread) until the proxy stops.
         self._held: list[_Link] = []
 
-    def start(self) -> None:
+    def start(self, port: int = 0) -> None:
+        """Listen on `port` (0: a free one, then in `self.port`)."""
         self._thread.start()
-        self._server = self._call(asyncio.start_server(self._accept, "127.0.0.1", 0))
+        self._server = self._call(asyncio.start_server(self._accept, "127.0.0.1", port))
         self.port = self._server.sockets[0].getsockname()[1]
 
     def blackhole(self) -> int:

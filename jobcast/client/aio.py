@@ -1,0 +1,240 @@
+"""`AsyncClient`: the whole public API from asyncio code (files, orders, market, events)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import TypeAdapter
+
+from jobcast.client import errors
+from jobcast.client.config import resolve
+from jobcast.client.http import Http, RetryCallback
+from jobcast.client.multipart import FileBody, UploadCallback
+from jobcast.client.resume import Event
+from jobcast.client.retry import RetryPolicy
+from jobcast.client.stream import StreamOptions, events
+from jobcast.client.waiting import ProgressCallback, wait_for_job
+from jobcast.schemas import (
+    BookDepth,
+    Job,
+    JobPage,
+    JobResult,
+    Order,
+    OrderBatchResult,
+    OrderPage,
+    Quote,
+    TradeList,
+)
+
+_RESULT: TypeAdapter[JobResult] = TypeAdapter(JobResult)
+
+
+class AsyncClient:
+    """A Jobcast API client for asyncio.
+
+    `base_url` and `api_key` default to `JOBCAST_URL` / `JOBCAST_API_KEY`, then to what
+    `jobcast login` saved. Use it as `async with AsyncClient() as client: ...`.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        on_retry: RetryCallback | None = None,
+        stream_options: StreamOptions | None = None,
+    ) -> None:
+        self.config = resolve(base_url, api_key)
+        self.stream_options = stream_options or StreamOptions()
+        self._http = Http(self.config, retry or RetryPolicy(), timeout, on_retry)
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.close()
+
+    # -- file jobs ----------------------------------------------------------------------------
+
+    async def submit_file(
+        self,
+        file: str | Path | IO[bytes],
+        operation: str = "profile",
+        *,
+        group_by: Iterable[str] = (),
+        metrics: Mapping[str, Iterable[str]] | None = None,
+        to: str | None = None,
+        idempotency_key: str | None = None,
+        on_upload: UploadCallback | None = None,
+    ) -> Job:
+        """Upload a table (streamed from disk, never held in memory) and queue its job.
+
+        Without `idempotency_key` a submit is sent again only after a 429 (the server did
+        nothing); with one, also after a 503 or a dropped connection, and a repeat returns the
+        same job. `on_upload(sent, total)` is called as bytes go out.
+        """
+        params = job_params(operation, group_by, metrics, to)
+        body = FileBody(file, params, on_upload)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        try:
+            answer = await self._http.json(
+                "POST", "/jobs", body=body, headers=headers, repeatable=bool(idempotency_key)
+            )
+        finally:
+            body.close()
+        return Job.model_validate(answer)
+
+    async def job(self, job_id: str) -> Job:
+        return Job.model_validate(await self._http.json("GET", f"/jobs/{job_id}"))
+
+    async def jobs(self, status: str | None = None, page_size: int = 50) -> AsyncIterator[Job]:
+        """Every job of yours, newest first, page after page."""
+        cursor: str | None = None
+        while True:
+            query = _query(status=status, limit=page_size, cursor=cursor)
+            page = JobPage.model_validate(await self._http.json("GET", "/jobs", params=query))
+            for job in page.items:
+                yield job
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def cancel(self, job_id: str) -> Job:
+        return Job.model_validate(await self._http.json("DELETE", f"/jobs/{job_id}"))
+
+    async def result(self, job_id: str) -> JobResult:
+        """The result, typed by its operation (ProfileResult, AggregateResult, ConvertResult)."""
+        return _RESULT.validate_python(await self._http.json("GET", f"/jobs/{job_id}/result"))
+
+    async def download(self, job_id: str, path: str | Path) -> Path:
+        """Save a `convert` job's file to `path`, streamed to disk."""
+        path = Path(path)
+        async with self._http.stream("GET", f"/jobs/{job_id}/artifact") as response:
+            with path.open("wb") as out:  # noqa: ASYNC230 (short local writes)
+                async for chunk in response.aiter_bytes():
+                    out.write(chunk)
+        return path
+
+    async def wait(
+        self,
+        job_id: str,
+        timeout: float | None = None,  # noqa: ASYNC109 (the public name, as in wait_for)
+        on_progress: ProgressCallback | None = None,
+    ) -> JobResult:
+        """Wait for the job to end, on pushed events (polling if no WebSocket can be opened).
+
+        Returns its result; raises JobFailedError (with the job's error code),
+        JobCancelledError, or WaitTimeoutError after `timeout` seconds.
+        """
+        await wait_for_job(self, job_id, timeout, on_progress)
+        return await self.result(job_id)
+
+    # -- orders and market data ---------------------------------------------------------------
+
+    async def place(
+        self,
+        symbol: str,
+        side: str,
+        quantity: int,
+        price: str | None = None,
+        *,
+        type: str = "limit",
+        time_in_force: str | None = None,
+        client_order_id: str | None = None,
+        self_trade_prevention: str = "none",
+    ) -> Order:
+        """Place one order; with `client_order_id` a retried placement returns the first."""
+        body = _query(
+            symbol=symbol,
+            side=side,
+            quantity=quantity,
+            price=price,
+            type=type,
+            time_in_force=time_in_force,
+            client_order_id=client_order_id,
+            self_trade_prevention=self_trade_prevention,
+        )
+        repeatable = client_order_id is not None
+        return Order.model_validate(
+            await self._http.json("POST", "/orders", json=body, repeatable=repeatable)
+        )
+
+    async def place_batch(self, orders: Iterable[Mapping[str, Any]]) -> OrderBatchResult:
+        """Place several orders at once; each is accepted or rejected on its own."""
+        body = {"orders": [dict(order) for order in orders]}
+        return OrderBatchResult.model_validate(
+            await self._http.json("POST", "/orders/batch", json=body, repeatable=False)
+        )
+
+    async def cancel_order(self, order_id: str) -> Order:
+        return Order.model_validate(await self._http.json("DELETE", f"/orders/{order_id}"))
+
+    async def order(self, order_id: str) -> Order:
+        return Order.model_validate(await self._http.json("GET", f"/orders/{order_id}"))
+
+    async def orders(
+        self, symbol: str | None = None, status: str | None = None, page_size: int = 100
+    ) -> AsyncIterator[Order]:
+        """Every order of yours (optionally of one symbol or status), oldest first."""
+        cursor: str | None = None
+        while True:
+            query = _query(symbol=symbol, status=status, limit=page_size, cursor=cursor)
+            page = OrderPage.model_validate(await self._http.json("GET", "/orders", params=query))
+            for order in page.items:
+                yield order
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def quote(self, symbol: str) -> Quote:
+        return Quote.model_validate(await self._http.json("GET", f"/market/{symbol}"))
+
+    async def book(self, symbol: str, depth: int = 10) -> BookDepth:
+        answer = await self._http.json("GET", f"/market/{symbol}/book", params={"depth": depth})
+        return BookDepth.model_validate(answer)
+
+    async def trades(self, symbol: str, limit: int = 50) -> TradeList:
+        answer = await self._http.json("GET", f"/market/{symbol}/trades", params={"limit": limit})
+        return TradeList.model_validate(answer)
+
+    # -- events -------------------------------------------------------------------------------
+
+    def events(
+        self, *channels: str, since: str | None = None, options: StreamOptions | None = None
+    ) -> AsyncIterator[Event]:
+        """Every event of `channels` (e.g. "user.me", "job.<id>", "market.BTC-USD"), once each,
+        in order, reconnecting and resuming across drops; a `resync` event means the server
+        lost some and the channel starts afresh."""
+        if not self.config.api_key:
+            raise errors.AuthenticationError(
+                "unauthenticated", "No API key: set JOBCAST_API_KEY or run `jobcast login`."
+            )
+        options = options or self.stream_options
+        return events(self.config.base_url, self.config.api_key, channels, since, options)
+
+
+def job_params(
+    operation: str,
+    group_by: Iterable[str],
+    metrics: Mapping[str, Iterable[str]] | None,
+    to: str | None,
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"operation": operation}
+    if group_by:
+        params["group_by"] = list(group_by)
+    if metrics:
+        params["metrics"] = {column: list(fns) for column, fns in metrics.items()}
+    if to is not None:
+        params["to"] = to
+    return params
+
+
+def _query(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}

@@ -1,0 +1,58 @@
+"""A chat room over the WebSocket: say things and read what everyone says.
+
+Chat has no resume: a room starts with its recent history, which is what a person rejoining
+wants anyway, so this is one plain connection rather than the resuming event stream.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from jobcast.client import errors
+from jobcast.client.resume import Event
+from jobcast.client.stream import ws_url
+
+#: Errors that concern one message (too long, too fast): reported, and the room goes on.
+MESSAGE_ERRORS = frozenset({"rate_limited", "too_large", "bad_message", "publish_refused"})
+
+
+class ChatRoom:
+    def __init__(self, base_url: str, api_key: str, room: str) -> None:
+        self.base_url, self.api_key, self.channel = base_url, api_key, f"chat.{room}"
+        self._ws: ClientConnection | None = None
+
+    async def __aenter__(self) -> ChatRoom:
+        self._ws = await connect(ws_url(self.base_url), compression=None, proxy=None)
+        await self._send({"type": "auth", "key": self.api_key})
+        await self._send({"type": "subscribe", "channel": self.channel, "id": "join"})
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+
+    async def say(self, text: str) -> None:
+        await self._send({"type": "publish", "channel": self.channel, "data": {"text": text}})
+
+    async def messages(self) -> AsyncIterator[Event]:
+        """`chat.history` first, then `chat.message`, `chat.join`, `chat.leave` as they come;
+        a refused message arrives as an `error` event with its `code` and `message`."""
+        assert self._ws is not None, "use `async with` first"
+        async for raw in self._ws:
+            message: dict[str, Any] = json.loads(raw)
+            kind = message.get("type")
+            if kind == "error":
+                if message.get("code") not in MESSAGE_ERRORS:
+                    raise errors.from_ws_error(message)
+                yield Event("error", self.channel, None, message)
+            elif kind in ("chat.history", "chat.message", "chat.join", "chat.leave"):
+                data = message if kind == "chat.history" else message.get("data") or {}
+                yield Event(str(kind), self.channel, message.get("seq"), data, message.get("ts"))
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        assert self._ws is not None
+        await self._ws.send(json.dumps(message))

@@ -1,0 +1,54 @@
+"""Where the client finds the server and its key: arguments, then the environment
+(`JOBCAST_URL`, `JOBCAST_API_KEY`), then the file `jobcast login` writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+URL_ENV, KEY_ENV = "JOBCAST_URL", "JOBCAST_API_KEY"
+#: Overrides where the config file lives (tests, several accounts).
+CONFIG_ENV = "JOBCAST_CONFIG"
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    base_url: str
+    api_key: str | None
+
+
+def config_path() -> Path:
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(home) / "jobcast" / "config.json"
+
+
+def read_saved(path: Path | None = None) -> dict[str, str]:
+    try:
+        saved = json.loads((path or config_path()).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in saved.items() if isinstance(v, str)} if isinstance(saved, dict) else {}
+
+
+def save(base_url: str, api_key: str, path: Path | None = None) -> Path:
+    """Write the file readable by its owner only: it holds a key. Created 0600 from the start,
+    never chmod-ed after, so the key is never readable by others, even for a moment."""
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file keeps its mode through O_CREAT: tighten it too
+    with os.fdopen(fd, "w") as out:
+        json.dump({"url": base_url, "api_key": api_key}, out)
+    return path
+
+
+def resolve(base_url: str | None = None, api_key: str | None = None) -> ClientConfig:
+    saved = read_saved()
+    url = base_url or os.environ.get(URL_ENV) or saved.get("url") or DEFAULT_URL
+    key = api_key or os.environ.get(KEY_ENV) or saved.get("api_key")
+    return ClientConfig(url.rstrip("/"), key)

@@ -1,0 +1,129 @@
+"""What can go wrong, as exceptions: one type per error family, each carrying what the server said.
+
+Every error answer of the API has one shape (`{"error": {"code", "message", "details"}}`), so an
+exception keeps the stable `code` to switch on, the `message` saying what to fix, the `details`
+and the request id to quote when asking an operator about it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class JobcastError(Exception):
+    """Base of every client error. `status` is the HTTP status (None for WebSocket errors)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        details: Any = None,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.details = code, message, details
+        self.status, self.request_id = status, request_id
+
+
+class AuthenticationError(JobcastError):
+    """401: no key, an unknown or revoked one (also a WebSocket closed with 4001)."""
+
+
+class PermissionDeniedError(JobcastError):
+    """403: an admin route without an admin key, or a path naming another principal."""
+
+
+class NotFoundError(JobcastError):
+    """404: no such record, or it is not yours (the server does not tell them apart)."""
+
+
+class GoneError(JobcastError):
+    """410: your record expired."""
+
+
+class ConflictError(JobcastError):
+    """409: the record is not in a state that allows this (`not_finished`, `job_failed`...)."""
+
+
+class InvalidRequestError(JobcastError):
+    """400, 413, 415, 422: the request itself is wrong; `details` says where."""
+
+
+class RateLimitedError(JobcastError):
+    """429 after the client's retries ran out (or a WebSocket `rate_limited`)."""
+
+
+class UnavailableError(JobcastError):
+    """503 after the retries ran out, or the server could not be reached at all."""
+
+
+class ServerError(JobcastError):
+    """500 and other 5xx: a bug on the server; quote `request_id` to its operators."""
+
+
+class JobFailedError(JobcastError):
+    """The job ended `failed`: `code` is the job's error code (`ragged_rows`, `empty_file`...)."""
+
+
+class JobCancelledError(JobcastError):
+    """The job ended `cancelled` while it was being waited for."""
+
+
+class WaitTimeoutError(JobcastError, TimeoutError):
+    """`wait` gave up before the job finished (the job goes on)."""
+
+
+class StreamError(JobcastError):
+    """The WebSocket refused a message or closed for good (e.g. `too_many_connections`)."""
+
+
+_BY_STATUS: dict[int, type[JobcastError]] = {
+    400: InvalidRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    410: GoneError,
+    413: InvalidRequestError,
+    415: InvalidRequestError,
+    422: InvalidRequestError,
+    429: RateLimitedError,
+    503: UnavailableError,
+}
+
+#: WebSocket error codes that mean the same as an HTTP family.
+_BY_WS_CODE: dict[str, type[JobcastError]] = {
+    "unauthenticated": AuthenticationError,
+    "invalid_key": AuthenticationError,
+    "invalid_ticket": AuthenticationError,
+    "forbidden": PermissionDeniedError,
+    "not_found": NotFoundError,
+    "rate_limited": RateLimitedError,
+    "unavailable": UnavailableError,
+}
+
+
+def error_for_status(status: int) -> type[JobcastError]:
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    return ServerError if status >= 500 else InvalidRequestError
+
+
+def from_response(status: int, body: Any, request_id: str | None) -> JobcastError:
+    """The exception for an error answer; a body not in the error shape still gives one."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        error = {"code": f"http_{status}", "message": str(body)[:500] or f"HTTP {status}"}
+    details = error.get("details")
+    if request_id is None and isinstance(details, dict):
+        request_id = details.get("request_id")
+    family = error_for_status(status)
+    code, message = str(error.get("code")), str(error.get("message"))
+    return family(code, message, details, status=status, request_id=request_id)
+
+
+def from_ws_error(message: dict[str, Any]) -> JobcastError:
+    code = str(message.get("code"))
+    return _BY_WS_CODE.get(code, StreamError)(code, str(message.get("message")))

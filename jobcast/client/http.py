@@ -1,0 +1,120 @@
+"""HTTP to the api: the key on every request, the error shape turned into exceptions, and
+429/503 retried as `retry.py` allows."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from jobcast.client import errors
+from jobcast.client.config import ClientConfig
+from jobcast.client.multipart import FileBody
+from jobcast.client.retry import IDEMPOTENT_METHODS, RetryPolicy, may_retry_status
+
+#: Called before each retry with (the status, or 0 for a transport error; the wait in seconds).
+RetryCallback = Callable[[int, float], None]
+USER_AGENT = "jobcast-client/0.1"
+
+
+class Http:
+    def __init__(
+        self,
+        config: ClientConfig,
+        policy: RetryPolicy,
+        timeout: float,
+        on_retry: RetryCallback | None = None,
+    ) -> None:
+        headers = {"User-Agent": USER_AGENT}
+        if config.api_key:
+            headers["Authorization"] = f"Bearer {config.api_key}"
+        self.client = httpx.AsyncClient(
+            base_url=config.base_url, headers=headers, timeout=httpx.Timeout(timeout, read=None)
+        )
+        self.policy, self.on_retry = policy, on_retry
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        async with self.stream(method, path, **kwargs) as response:
+            await response.aread()
+            return response.json() if response.content else None
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: FileBody | None = None,
+        repeatable: bool | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[httpx.Response]:
+        """The response to a request, its body not read yet; retried while the rules allow."""
+        repeatable = method in IDEMPOTENT_METHODS if repeatable is None else repeatable
+        if body is not None:
+            kwargs["content"], kwargs["headers"] = body, _body_headers(body, kwargs.get("headers"))
+        response = await self._send_retrying(method, path, body, repeatable, kwargs)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    async def _send_retrying(
+        self,
+        method: str,
+        path: str,
+        body: FileBody | None,
+        repeatable: bool,
+        kwargs: dict[str, Any],
+    ) -> httpx.Response:
+        for attempt in itertools.count():
+            can_retry = attempt < self.policy.max_retries and (body is None or body.rewindable)
+            if body is not None and attempt:
+                body.rewind()
+            try:
+                request = self.client.build_request(method, path, **kwargs)
+                response = await self.client.send(request, stream=True)
+            except httpx.TransportError as exc:
+                # Nothing reached the server if the connection was never made.
+                if can_retry and (repeatable or isinstance(exc, httpx.ConnectError)):
+                    await self._pause(0, self.policy.delay(attempt, None))
+                    continue
+                raise errors.UnavailableError(
+                    "unreachable", f"{method} {self.client.base_url}{path}: {exc!r}"
+                ) from exc
+            if response.status_code < 400:
+                return response
+            await response.aread()
+            if can_retry and may_retry_status(response.status_code, repeatable):
+                delay = self.policy.delay(attempt, response.headers.get("retry-after"))
+                await self._pause(response.status_code, delay)
+                continue
+            raise _error(response)
+        raise AssertionError("unreachable")  # itertools.count() never ends
+
+    async def _pause(self, status: int, delay: float) -> None:
+        if self.on_retry is not None:
+            self.on_retry(status, delay)
+        await asyncio.sleep(delay)
+
+
+def _body_headers(body: FileBody, extra: dict[str, str] | None) -> dict[str, str]:
+    headers = {"Content-Type": body.content_type, **(extra or {})}
+    if body.length is not None:
+        headers["Content-Length"] = str(body.length)
+    return headers
+
+
+def _error(response: httpx.Response) -> errors.JobcastError:
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = response.text
+    request_id = response.headers.get("x-request-id")
+    return errors.from_response(response.status_code, payload, request_id)

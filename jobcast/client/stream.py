@@ -1,0 +1,152 @@
+"""The event stream: one WebSocket that authenticates, subscribes, and on any drop reconnects
+with backoff and resumes each channel from its last seq (`resume.py`), so the consumer sees
+every event once, in order, across drops and api restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from jobcast.client import errors
+from jobcast.client.resume import Event, ResumeState
+
+#: Close codes after which reconnecting cannot help: a bad key, a path naming someone else,
+#: and the principal's connection limit (retrying at once is refused again).
+FINAL_CLOSES = {
+    4001: errors.AuthenticationError,
+    4003: errors.PermissionDeniedError,
+    4029: errors.StreamError,
+}
+#: WebSocket error codes answered to a message that a reconnect may cure.
+TRANSIENT_CODES = frozenset({"unavailable", "internal_error"})
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    #: Seconds without any frame (the server sends a heartbeat every 15 s) before reconnecting.
+    idle_timeout: float = 45.0
+    #: Longest pause between reconnect attempts.
+    max_backoff: float = 10.0
+    #: Failed connection attempts in a row before giving up; None: never give up.
+    max_failures: int | None = None
+
+
+class _Reconnect(Exception):
+    """This connection is done; resume on a new one."""
+
+
+def ws_url(base_url: str) -> str:
+    return base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/ws"
+
+
+async def events(
+    base_url: str,
+    api_key: str,
+    channels: tuple[str, ...],
+    since: str | None = None,
+    options: StreamOptions | None = None,
+) -> AsyncIterator[Event]:
+    """Every event of `channels` from `since` (None: from now, or the snapshot of a job)."""
+    options = options or StreamOptions()
+    state = ResumeState(channels, since)
+    failures = 0
+    while True:
+        try:
+            async with connect(ws_url(base_url), compression=None, proxy=None) as ws:
+                await _authenticate(ws, api_key, state)
+                await _subscribe(ws, state)
+                failures = 0
+                async for event in _receive(ws, state, options.idle_timeout):
+                    yield event
+        except _Reconnect:
+            pass
+        except ConnectionClosed as exc:
+            _raise_if_final(exc)
+        except InvalidStatus as exc:
+            if exc.response.status_code in (401, 403, 404):
+                raise errors.PermissionDeniedError(
+                    "handshake_refused", f"The WebSocket handshake got {exc.response.status_code}."
+                ) from exc
+        except (OSError, InvalidHandshake, TimeoutError):
+            pass
+        failures += 1
+        if options.max_failures is not None and failures > options.max_failures:
+            raise errors.UnavailableError("unreachable", f"No WebSocket to {base_url}.")
+        await asyncio.sleep(_backoff(failures, options.max_backoff))
+
+
+def _backoff(failures: int, cap: float) -> float:
+    """The first reconnect is at once (a single drop is the common case), then 0.25 s doubling."""
+    if failures <= 1:
+        return 0.0
+    return min(cap, 0.25 * float(2 ** (failures - 2))) * random.uniform(0.5, 1.0)  # noqa: S311
+
+
+async def _authenticate(ws: ClientConnection, api_key: str, state: ResumeState) -> None:
+    await ws.send(json.dumps({"type": "auth", "key": api_key}))
+    answer = await _next(ws, within=30.0)
+    if answer.get("type") != "auth.ok":
+        raise errors.from_ws_error(answer) if answer.get("type") == "error" else _Reconnect()
+    state.bind(str(answer["principal"]["id"]))
+
+
+async def _subscribe(ws: ClientConnection, state: ResumeState) -> None:
+    # Sent together; the answers come back in order, interleaved with the first events.
+    for channel in state.channels:
+        message: dict[str, Any] = {"type": "subscribe", "channel": channel, "id": channel}
+        since = state.since_for(channel)
+        if since is not None:
+            message["since"] = since
+        await ws.send(json.dumps(message))
+
+
+async def _receive(
+    ws: ClientConnection, state: ResumeState, idle_timeout: float
+) -> AsyncIterator[Event]:
+    while True:
+        try:
+            message = await _next(ws, idle_timeout)
+        except TimeoutError:
+            raise _Reconnect() from None  # silent for too long: a dead connection
+        if message.get("type") == "error":
+            _on_error(message)
+            continue
+        event = state.accept(message)
+        if event is None:
+            continue
+        yield event
+        if event.type == "resync" and event.data.get("reason") != "since_too_old":
+            # The server lost the channel's events: subscribe to it anew on a fresh connection.
+            state.restart(event.channel)
+            raise _Reconnect()
+
+
+def _on_error(message: dict[str, Any]) -> None:
+    if message.get("code") in TRANSIENT_CODES:
+        raise _Reconnect()
+    if message.get("code") in ("already_subscribed", "too_many_connections"):
+        # already_subscribed: harmless. too_many_connections: the 4029 close that follows says it.
+        return
+    raise errors.from_ws_error(message)
+
+
+async def _next(ws: ClientConnection, within: float) -> dict[str, Any]:
+    raw = await asyncio.wait_for(ws.recv(), within)
+    message = json.loads(raw)
+    if not isinstance(message, dict):
+        raise _Reconnect()
+    return message
+
+
+def _raise_if_final(exc: ConnectionClosed) -> None:
+    code = exc.rcvd.code if exc.rcvd is not None else None
+    if code in FINAL_CLOSES:
+        reason = exc.rcvd.reason if exc.rcvd is not None else ""
+        raise FINAL_CLOSES[code](f"closed_{code}", reason or f"The server closed with {code}.")

@@ -1,0 +1,95 @@
+"""Waiting for a job to end: on its pushed events, or by polling when no WebSocket opens."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from jobcast.client import errors
+from jobcast.client.stream import StreamOptions
+from jobcast.schemas import Job, JobProgress
+
+if TYPE_CHECKING:
+    from jobcast.client.aio import AsyncClient
+
+#: Called with the job's progress each time it moves.
+ProgressCallback = Callable[[JobProgress], None]
+TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
+#: Failed connection attempts before `wait` polls instead.
+PUSH_ATTEMPTS = 3
+#: Seconds between two polls once the WebSocket is given up.
+POLL_INTERVAL = 0.5
+
+
+async def wait_for_job(
+    client: AsyncClient,
+    job_id: str,
+    within: float | None,
+    on_progress: ProgressCallback | None,
+) -> Job:
+    """The job once it ended `succeeded`; raises if it failed, was cancelled, or took too long."""
+    try:
+        async with asyncio.timeout(within):
+            try:
+                status, error = await _pushed(client, job_id, on_progress)
+            except errors.UnavailableError:
+                status, error = await _polled(client, job_id, on_progress)
+    except TimeoutError:
+        raise errors.WaitTimeoutError(
+            "wait_timeout", f"Job {job_id} did not finish within {within} s; it goes on."
+        ) from None
+    return await _outcome(client, job_id, status, error)
+
+
+async def _pushed(
+    client: AsyncClient, job_id: str, on_progress: ProgressCallback | None
+) -> tuple[str, dict[str, Any] | None]:
+    options = StreamOptions(
+        idle_timeout=client.stream_options.idle_timeout, max_failures=PUSH_ATTEMPTS
+    )
+    stream = client.events(f"job.{job_id}", options=options)
+    try:
+        async for event in stream:
+            snapshot = event.type == "snapshot"
+            _report(event.data.get("progress") if snapshot else event.data, on_progress)
+            status = event.data.get("status")
+            if isinstance(status, str) and status in TERMINAL:
+                return status, event.data.get("error")
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    raise errors.UnavailableError("stream_ended", "The event stream ended.")
+
+
+async def _polled(
+    client: AsyncClient, job_id: str, on_progress: ProgressCallback | None
+) -> tuple[str, dict[str, Any] | None]:
+    while True:
+        job = await client.job(job_id)
+        if job.progress is not None and on_progress is not None:
+            on_progress(job.progress)
+        if job.status in TERMINAL:
+            error = job.error.model_dump() if job.error is not None else None
+            return job.status, error
+        await asyncio.sleep(POLL_INTERVAL)
+
+
+def _report(data: Any, on_progress: ProgressCallback | None) -> None:
+    if on_progress is None or not isinstance(data, dict) or "percent" not in data:
+        return
+    on_progress(JobProgress.model_validate(data))
+
+
+async def _outcome(
+    client: AsyncClient, job_id: str, status: str, error: dict[str, Any] | None
+) -> Job:
+    if status == "failed":
+        error = error or {}
+        raise errors.JobFailedError(
+            str(error.get("code", "job_failed")),
+            str(error.get("message", "The job failed.")),
+            {"job_id": job_id},
+        )
+    if status == "cancelled":
+        raise errors.JobCancelledError("job_cancelled", f"Job {job_id} was cancelled.")
+    return await client.job(job_id)

@@ -1,0 +1,21 @@
+"""The user commands of `jobcast` (login, submit, jobs, watch, orders, market, chat), on
+`jobcast.client`. `jobcast.cli` registers them next to the operator commands."""
+
+from __future__ import annotations
+
+import typer
+
+from jobcast.client_cli import chat, login, submit, watch
+from jobcast.client_cli.common import EXIT_CODES_HELP
+from jobcast.client_cli.jobs import jobs_cli
+from jobcast.client_cli.orders import market_cli, orders_cli
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("login", epilog=login.EXAMPLE)(login.login)
+    cli.command("submit", epilog=f"{submit.EXAMPLE}\n\n{EXIT_CODES_HELP}")(submit.submit)
+    cli.add_typer(jobs_cli, name="jobs", epilog=f"Example: jobcast jobs ls\n\n{EXIT_CODES_HELP}")
+    cli.command("watch", epilog=watch.EXAMPLE)(watch.watch)
+    cli.add_typer(orders_cli, name="orders", epilog="Example: jobcast orders ls")
+    cli.add_typer(market_cli, name="market", epilog="Example: jobcast market book BTC-USD")
+    cli.command("chat", epilog=chat.EXAMPLE)(chat.chat)

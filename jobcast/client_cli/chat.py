@@ -1,0 +1,71 @@
+"""`jobcast chat ROOM`: an interactive chat room in the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+
+from jobcast.client import errors
+from jobcast.client.chat import ChatRoom
+from jobcast.client.config import resolve
+from jobcast.client.resume import Event
+from jobcast.client_cli.common import console, exit_code_for, report_error
+
+EXAMPLE = "Example: jobcast chat lobby (type a line and Enter to send; Ctrl-D or Ctrl-C to leave)"
+
+
+def chat(room: Annotated[str, typer.Argument(help="The room's name.")]) -> None:
+    """Join ROOM: see its recent history and who is there, then talk."""
+    config = resolve()
+    if not config.api_key:
+        report_error(
+            errors.AuthenticationError("unauthenticated", "No API key: run `jobcast login`."), False
+        )
+        raise typer.Exit(4)
+    try:
+        asyncio.run(_talk(config.base_url, config.api_key, room))
+    except errors.JobcastError as exc:
+        report_error(exc, as_json=False)
+        raise typer.Exit(exit_code_for(exc)) from None
+    except (KeyboardInterrupt, EOFError):
+        pass
+
+
+async def _talk(base_url: str, api_key: str, room: str) -> None:
+    async with ChatRoom(base_url, api_key, room) as chat_room:
+        printer = asyncio.create_task(_print(chat_room))
+        loop = asyncio.get_running_loop()
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            if line.strip():
+                await chat_room.say(line.rstrip("\n"))
+            if printer.done():
+                break
+        printer.cancel()
+
+
+async def _print(chat_room: ChatRoom) -> None:
+    async for event in chat_room.messages():
+        console.print(_line(event), highlight=False)
+
+
+def _line(event: Event) -> str:
+    data = event.data
+    if event.type == "chat.history":
+        lines = [_said(m) for m in data.get("messages") or []]
+        people = ", ".join(str(p.get("name")) for p in data.get("present") or [])
+        return "\n".join([*lines, f"[dim]-- present: {people or 'nobody'}[/dim]"])
+    if event.type == "chat.message":
+        return _said(data)
+    if event.type == "error":
+        return f"[red]{data.get('code')}[/red]: {data.get('message')}"
+    who = (data.get("principal") or data.get("from") or {}).get("name", "someone")
+    return f"[dim]-- {who} {'joined' if event.type == 'chat.join' else 'left'}[/dim]"
+
+
+def _said(message: dict[str, object]) -> str:
+    sender = message.get("from")
+    name = sender.get("name") if isinstance(sender, dict) else "?"
+    return f"[bold]{name}[/bold]: {message.get('text')}"

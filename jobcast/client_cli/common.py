@@ -1,0 +1,83 @@
+"""What every user command shares: the client, exit codes, error and JSON output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from jobcast.client import Client, errors
+
+#: Exit codes of the user commands (also in the README and `jobcast --help`).
+EXIT_OK = 0
+EXIT_JOB_FAILED = 1  # the job ended failed or cancelled
+EXIT_USAGE = 2  # wrong arguments (typer's own)
+EXIT_REFUSED = 3  # the server refused the request (4xx: invalid, not found, conflict, gone)
+EXIT_AUTH = 4  # no key, a wrong key, or not allowed
+EXIT_UNAVAILABLE = 5  # server unreachable, rate limited or failing after the retries
+EXIT_TIMEOUT = 6  # --timeout passed before the job ended
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok; 1 the job failed or was cancelled; 2 wrong arguments; 3 request refused "
+    "(4xx); 4 no key, bad key or not allowed; 5 server unreachable, rate limited or failing; "
+    "6 timed out waiting; 130 interrupted."
+)
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def exit_code_for(exc: errors.JobcastError) -> int:
+    if isinstance(exc, (errors.JobFailedError, errors.JobCancelledError)):
+        return EXIT_JOB_FAILED
+    if isinstance(exc, errors.WaitTimeoutError):
+        return EXIT_TIMEOUT
+    if isinstance(exc, (errors.AuthenticationError, errors.PermissionDeniedError)):
+        return EXIT_AUTH
+    if isinstance(exc, (errors.UnavailableError, errors.RateLimitedError, errors.ServerError)):
+        return EXIT_UNAVAILABLE
+    return EXIT_REFUSED
+
+
+@contextmanager
+def client_session(as_json: bool = False) -> Iterator[Client]:
+    """A Client for one command; a client error becomes its message and exit code."""
+    try:
+        with Client() as client:
+            yield client
+    except errors.JobcastError as exc:
+        report_error(exc, as_json)
+        raise typer.Exit(exit_code_for(exc)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def report_error(exc: errors.JobcastError, as_json: bool) -> None:
+    if as_json:
+        body = {
+            "code": exc.code,
+            "message": exc.message,
+            "details": exc.details,
+            "request_id": exc.request_id,
+        }
+        print(json.dumps({"error": body}, default=str))
+        return
+    line = f"[red]error[/red] [bold]{exc.code}[/bold]: {exc.message}"
+    if exc.request_id:
+        line += f" [dim](request id {exc.request_id})[/dim]"
+    err_console.print(line, highlight=False)
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout (models by their field aliases, as the API sends them)."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json", by_alias=True)
+    sys.stdout.write(json.dumps(value, default=str) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,78 @@
+"""`jobcast jobs ls|show|cancel|result|download`."""
+
+from __future__ import annotations
+
+import itertools
+from contextlib import closing
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jobcast.client_cli.common import client_session, console, print_json
+from jobcast.client_cli.summary import job_table, result_tables
+
+jobs_cli = typer.Typer(help="Your file jobs.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+JobId = Annotated[str, typer.Argument(help="The job id (j_...).")]
+
+
+@jobs_cli.command("ls", epilog="Example: jobcast jobs ls --status running --limit 20")
+def list_jobs(
+    status: Annotated[str | None, typer.Option(help="Only jobs in this status.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List your jobs, newest first."""
+    with client_session(as_json) as client, closing(client.jobs(status=status)) as all_jobs:
+        jobs = list(itertools.islice(all_jobs, limit))
+    if as_json:
+        print_json([job.model_dump(mode="json", by_alias=True) for job in jobs])
+    else:
+        console.print(job_table(jobs))
+
+
+@jobs_cli.command("show", epilog="Example: jobcast jobs show j_6f1c0e6b2f9d4a7c8e3b5a10")
+def show(job_id: JobId, as_json: JsonOption = False) -> None:
+    """Show one job: status, progress, error."""
+    with client_session(as_json) as client:
+        job = client.job(job_id)
+    if as_json:
+        print_json(job)
+    else:
+        console.print(job_table([job]))
+        if job.error is not None:
+            console.print(f"[red]{job.error.code}[/red]: {job.error.message}")
+
+
+@jobs_cli.command("cancel", epilog="Example: jobcast jobs cancel j_6f1c0e6b2f9d4a7c8e3b5a10")
+def cancel(job_id: JobId, as_json: JsonOption = False) -> None:
+    """Cancel a job: a queued one never runs, a running one stops at its next batch."""
+    with client_session(as_json) as client:
+        job = client.cancel(job_id)
+    print_json(job) if as_json else console.print(f"job {job.id} {job.status}")
+
+
+@jobs_cli.command("result", epilog="Example: jobcast jobs result j_6f1c0e6b2f9d4a7c8e3b5a10 --json")
+def result(job_id: JobId, as_json: JsonOption = False) -> None:
+    """Print a finished job's result."""
+    with client_session(as_json) as client:
+        answer = client.result(job_id)
+    if as_json:
+        print_json(answer)
+        return
+    for table in result_tables(answer):
+        console.print(table)
+
+
+@jobs_cli.command(
+    "download", epilog="Example: jobcast jobs download j_6f1c0e6b2f9d4a7c8e3b5a10 out.parquet"
+)
+def download(
+    job_id: JobId,
+    path: Annotated[Path, typer.Argument(dir_okay=False, help="Where to save the file.")],
+) -> None:
+    """Save a convert job's file (streamed to disk)."""
+    with client_session() as client:
+        saved = client.download(job_id, path)
+    console.print(f"saved {saved} ({saved.stat().st_size:,} bytes)")

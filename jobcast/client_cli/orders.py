@@ -1,0 +1,145 @@
+"""`jobcast orders place|cancel|ls` and `jobcast market book|trades`."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from contextlib import closing
+from typing import Annotated
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from jobcast.client import Client
+from jobcast.client_cli.common import client_session, console, print_json
+from jobcast.schemas import BookDepth, Order
+
+orders_cli = typer.Typer(help="Your orders.", no_args_is_help=True)
+market_cli = typer.Typer(help="Market data: books and trades.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+#: Least seconds between two redraws of a watched book (events may come much faster).
+REDRAW_INTERVAL = 0.2
+
+
+def order_table(orders: list[Order]) -> Table:
+    table = Table("id", "symbol", "side", "type", "price", "qty", "filled", "status", "reason")
+    for o in orders:
+        table.add_row(
+            o.id,
+            o.symbol,
+            o.side,
+            o.type,
+            o.price or "",
+            str(o.quantity),
+            str(o.filled_quantity),
+            o.status,
+            o.reason or "",
+        )
+    return table
+
+
+@orders_cli.command("place", epilog="Example: jobcast orders place BTC-USD buy 5 --price 100.5")
+def place(
+    symbol: str,
+    side: Annotated[str, typer.Argument(help="buy or sell")],
+    quantity: int,
+    price: Annotated[str | None, typer.Option(help="Limit price (limit orders).")] = None,
+    order_type: Annotated[str, typer.Option("--type", help="limit or market.")] = "limit",
+    tif: Annotated[str | None, typer.Option(help="GTC or IOC.")] = None,
+    client_order_id: Annotated[
+        str | None, typer.Option(help="Your id; repeats return the first order.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Place an order."""
+    with client_session(as_json) as client:
+        order = client.place(
+            symbol,
+            side,
+            quantity,
+            price,
+            type=order_type,
+            time_in_force=tif,
+            client_order_id=client_order_id,
+        )
+    print_json(order) if as_json else console.print(order_table([order]))
+
+
+@orders_cli.command("cancel", epilog="Example: jobcast orders cancel o_0123456789abcdef0123")
+def cancel(order_id: str, as_json: JsonOption = False) -> None:
+    """Cancel an order's open remainder (confirmed by an `order.cancelled` event)."""
+    with client_session(as_json) as client:
+        order = client.cancel_order(order_id)
+    print_json(order) if as_json else console.print(order_table([order]))
+
+
+@orders_cli.command("ls", epilog="Example: jobcast orders ls --symbol BTC-USD --status open")
+def list_orders(
+    symbol: Annotated[str | None, typer.Option(help="Only this symbol.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, oldest first.")] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """List your orders."""
+    with client_session(as_json) as client, closing(client.orders(symbol, status)) as found:
+        orders = list(itertools.islice(found, limit))
+    if as_json:
+        print_json([o.model_dump(mode="json") for o in orders])
+    else:
+        console.print(order_table(orders))
+
+
+def ladder(book: BookDepth) -> Table:
+    """Asks above (best lowest, nearest the middle), bids below."""
+    table = Table("bid qty", "price", "ask qty", title=f"{book.symbol} book")
+    for level in reversed(book.asks):
+        table.add_row("", f"[red]{level.price}[/red]", str(level.quantity))
+    for level in book.bids:
+        table.add_row(str(level.quantity), f"[green]{level.price}[/green]", "")
+    return table
+
+
+@market_cli.command("book", epilog="Example: jobcast market book BTC-USD --depth 10 --watch")
+def book(
+    symbol: str,
+    depth: Annotated[int, typer.Option(min=1, help="Levels per side.")] = 10,
+    watch: Annotated[bool, typer.Option(help="Keep the ladder live until Ctrl-C.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a symbol's order book."""
+    with client_session(as_json) as client:
+        if watch:
+            _watch_book(client, symbol, depth)
+            return
+        answer = client.book(symbol, depth)
+    print_json(answer) if as_json else console.print(ladder(answer))
+
+
+def _watch_book(client: Client, symbol: str, depth: int) -> None:
+    """Redraw on each `market.*` event of the symbol, at most every REDRAW_INTERVAL."""
+    with Live(ladder(client.book(symbol, depth)), console=console) as live:
+        drawn = time.monotonic()
+        for _event in client.events(f"market.{symbol}"):
+            if time.monotonic() - drawn >= REDRAW_INTERVAL:
+                live.update(ladder(client.book(symbol, depth)))
+                drawn = time.monotonic()
+
+
+@market_cli.command("trades", epilog="Example: jobcast market trades BTC-USD --limit 20")
+def trades(
+    symbol: str,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Most recent first.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a symbol's recent trades."""
+    with client_session(as_json) as client:
+        answer = client.trades(symbol, limit)
+    if as_json:
+        print_json(answer)
+        return
+    table = Table("seq", "time", "price", "qty", "taker", title=f"{symbol} trades")
+    for t in answer.trades:
+        stamp = time.strftime("%H:%M:%S", time.localtime(t.ts))
+        table.add_row(str(t.seq), stamp, t.price, str(t.quantity), t.taker_side)
+    console.print(table)

@@ -1,0 +1,105 @@
+"""`jobcast submit`: upload a table, and with --wait follow it to its result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+from jobcast.client import Client
+from jobcast.client_cli.common import client_session, console, print_json
+from jobcast.client_cli.summary import result_tables
+from jobcast.schemas import Job, JobProgress, JobResult
+
+EXAMPLE = (
+    "Example: jobcast submit sales.csv --op aggregate --group-by city --metric amount:sum --wait"
+)
+
+
+def submit(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The table to upload.")],
+    op: Annotated[str, typer.Option("--op", help="profile, aggregate or convert.")] = "profile",
+    group_by: Annotated[list[str] | None, typer.Option(help="Column to group by (repeat).")] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option(help="COLUMN:FN, FN one of count sum mean min max (repeat).")
+    ] = None,
+    to: Annotated[str | None, typer.Option(help="convert: parquet or csv.")] = None,
+    wait: Annotated[bool, typer.Option(help="Follow the job to its result.")] = False,
+    timeout: Annotated[float | None, typer.Option(help="Seconds --wait waits at most.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Upload FILE as a file job; with --wait show its progress and result."""
+    metrics = parse_metrics(metric or [])
+    with client_session(as_json) as client:
+        with _bars(as_json) as bars:
+            job = _upload(client, bars, file, op, group_by or [], metrics, to)
+            if wait:
+                result = _follow(client, bars, job, timeout)
+        if not wait:
+            print_json(job) if as_json else console.print(f"job [bold]{job.id}[/bold] {job.status}")
+        elif as_json:
+            print_json(result)
+        else:
+            for table in result_tables(result):
+                console.print(table)
+
+
+def parse_metrics(specs: list[str]) -> dict[str, list[str]]:
+    metrics: dict[str, list[str]] = {}
+    for spec in specs:
+        column, sep, fn = spec.rpartition(":")
+        if not sep or not column or not fn:
+            raise typer.BadParameter(
+                f"{spec!r}: write COLUMN:FN, e.g. amount:sum", param_hint="--metric"
+            )
+        metrics.setdefault(column, []).append(fn)
+    return metrics
+
+
+def _bars(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+        disable=quiet,
+        transient=False,
+    )
+
+
+def _upload(
+    client: Client,
+    bars: Progress,
+    file: Path,
+    op: str,
+    group_by: list[str],
+    metrics: dict[str, list[str]],
+    to: str | None,
+) -> Job:
+    task = bars.add_task("upload", total=file.stat().st_size or 1, info="")
+
+    def on_upload(sent: int, total: int) -> None:
+        bars.update(
+            task, completed=sent, total=total, info=f"{sent / 1e6:,.1f}/{total / 1e6:,.1f} MB"
+        )
+
+    job = client.submit_file(
+        file, op, group_by=group_by, metrics=metrics, to=to, on_upload=on_upload
+    )
+    bars.update(task, completed=bars.tasks[task].total, info=f"job {job.id}")
+    return job
+
+
+def _follow(client: Client, bars: Progress, job: Job, timeout: float | None) -> JobResult:
+    task = bars.add_task("processing", total=100, info="queued")
+
+    def on_progress(p: JobProgress) -> None:
+        eta = f" · ETA {p.eta_seconds:.0f}s" if p.eta_seconds is not None else ""
+        bars.update(task, completed=p.percent, info=f"{p.rows:,} rows{eta}")
+
+    result = client.wait(job.id, timeout=timeout, on_progress=on_progress)
+    bars.update(task, completed=100, info=f"{result.rows:,} rows · done")
+    return result

@@ -1,0 +1,78 @@
+"""Readable tables for jobs and their results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.table import Table
+
+from jobcast.schemas import AggregateResult, ConvertResult, Job, JobResult, ProfileResult
+
+#: Rows of an aggregate table shown in the terminal (`--json` has them all).
+SHOWN_GROUPS = 20
+
+
+def job_table(jobs: Iterable[Job]) -> Table:
+    table = Table("id", "status", "operation", "file", "size", "percent", title="jobs")
+    for job in jobs:
+        percent = f"{job.progress.percent:.0f}%" if job.progress is not None else ""
+        table.add_row(job.id, job.status, job.operation, job.filename, _bytes(job.size), percent)
+    return table
+
+
+def result_tables(result: JobResult) -> list[Table]:
+    head = Table("rows", "format", "bytes read", "seconds", title=f"{result.operation} result")
+    head.add_row(
+        f"{result.rows:,}",
+        result.format,
+        _bytes(result.bytes_read),
+        f"{result.duration_seconds:.2f}",
+    )
+    if isinstance(result, ProfileResult):
+        return [head, _profile(result)]
+    if isinstance(result, AggregateResult):
+        return [head, _aggregate(result)]
+    assert isinstance(result, ConvertResult)
+    out = Table("format", "bytes", title="artifact (jobcast jobs download ID PATH)")
+    out.add_row(result.artifact_format, _bytes(result.artifact_bytes))
+    return [head, out]
+
+
+def _profile(result: ProfileResult) -> Table:
+    table = Table("column", "type", "count", "nulls", "distinct", "mean", "min", "max")
+    for c in result.profile:
+        table.add_row(
+            c.name,
+            c.type,
+            f"{c.count:,}",
+            f"{c.nulls:,}",
+            f"{c.distinct:,}",
+            _stat(c.mean),
+            _stat(c.min),
+            _stat(c.max),
+        )
+    return table
+
+
+def _aggregate(result: AggregateResult) -> Table:
+    rows = result.table[:SHOWN_GROUPS]
+    table = Table(*(rows[0].keys() if rows else ()), title=f"{result.groups:,} groups")
+    for row in rows:
+        table.add_row(*(_stat(v) for v in row.values()))
+    return table
+
+
+def _stat(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return "" if value is None else str(value)
+
+
+def _bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"

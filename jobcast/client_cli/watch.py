@@ -1,0 +1,37 @@
+"""`jobcast watch`: channels' events as JSON lines, resuming across drops."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from jobcast.client_cli.common import client_session
+
+EXAMPLE = "Example: jobcast watch user.me market.BTC-USD --since 1732760000123-0"
+
+
+def watch(
+    channels: Annotated[
+        list[str], typer.Argument(help="user.me, job.<id>, market.<symbol>, chat.<room>, monitor")
+    ],
+    since: Annotated[str | None, typer.Option(help="Resume after this seq.")] = None,
+) -> None:
+    """Print every event of CHANNELS as one JSON line each, until interrupted.
+
+    Drops are resumed from the last seq printed, so no event is missing or printed twice;
+    a `resync` line means the server lost some events and the channel starts afresh.
+    """
+    with client_session() as client:
+        for event in client.events(*channels, since=since):
+            line = {
+                "channel": event.channel,
+                "seq": event.seq,
+                "type": event.type,
+                "ts": event.ts,
+                "data": event.data,
+            }
+            sys.stdout.write(json.dumps(line, default=str) + "\n")
+            sys.stdout.flush()

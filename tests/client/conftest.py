@@ -1,0 +1,110 @@
+"""One real stack per test module (Redis database, a files worker, an api process), shared by
+its tests to keep the suite fast, plus a key for the module's principal."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+from jobcast.embedded_redis import free_port
+from jobcast.keys import create_key
+from jobcast.settings import Settings
+from tests.conftest import RedisServer
+from tests.support.processes import (
+    Proc,
+    api_argv,
+    http_ok,
+    process_env,
+    spawn,
+    wait_for,
+    worker_argv,
+)
+from workers.heartbeat import WORKERS_KEY, live_queues
+
+#: Small batches and frequent progress, so a small file is a multi-batch job with many events.
+WORKER_ENV = {"JOBCAST_JOB_PROGRESS_INTERVAL": "0.01", "JOBCAST_JOB_BATCH_BYTES": "65536"}
+
+
+@dataclass
+class ClientStack:
+    settings: Settings
+    redis: redis.Redis
+    workdir: Path
+    port: int
+    key: str
+    principal_id: str
+    api: Proc | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment for a user-side process: where the api is and the key."""
+        return {
+            "JOBCAST_URL": self.url,
+            "JOBCAST_API_KEY": self.key,
+            "JOBCAST_CONFIG": str(self.workdir / "client-config.json"),
+        }
+
+    def start_api(self) -> None:
+        """(Re)start the api process on the stack's port and wait until it answers."""
+        env = process_env(self.settings)
+        self.api = spawn(f"api-{secrets.token_hex(2)}", api_argv(self.port), env, self.workdir)
+        wait_for(lambda: http_ok(f"{self.url}/healthz"), 60, "the api", self.api)
+
+    def new_key(self, name: str) -> tuple[str, str]:
+        key, info = create_key(self.redis, self.settings.secret("key_secret"), name)
+        return key, info.principal_id
+
+
+def _settings(server: RedisServer, workdir: Path) -> Settings:
+    return Settings(
+        dev=True,
+        redis_url=server.next_db_url(),
+        data_dir=workdir / "data",
+        key_secret=secrets.token_urlsafe(16),
+        flower_password=secrets.token_urlsafe(16),
+        worker_heartbeat_interval=0.5,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+def _start_worker(settings: Settings, workdir: Path, client: redis.Redis) -> Proc:
+    name = f"wc-{secrets.token_hex(3)}"
+    env = process_env(settings, WORKER_ENV)
+    proc = spawn(name, worker_argv("files", 1, [], name), env, workdir)
+
+    def consuming() -> bool:
+        entries = client.hgetall(WORKERS_KEY)
+        mine = {k: v for k, v in entries.items() if k.startswith(name + "@")}
+        return {"files"} <= live_queues(mine, time.time(), 5.0)
+
+    wait_for(consuming, 60, f"worker {name}", proc)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def stack(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ClientStack]:
+    workdir = tmp_path_factory.mktemp("client-stack")
+    settings = _settings(redis_server, workdir)
+    client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
+    worker = _start_worker(settings, workdir, client)
+    key, info = create_key(client, settings.secret("key_secret"), "client")
+    built = ClientStack(settings, client, workdir, free_port(), key, info.principal_id)
+    try:
+        built.start_api()
+        yield built
+    finally:
+        if built.api is not None:
+            built.api.stop()
+        worker.stop()
+        client.close()

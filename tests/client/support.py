@@ -1,0 +1,20 @@
+"""Tables for the client tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def write_table(path: Path, rows: int) -> Path:
+    """A CSV of `rows` rows (~30 bytes each): with 64 KB batches, many batches."""
+    lines = ["id,name,amount,city"] + [
+        f"{i},name{i % 97},{i * 0.5},city{i % 13}" for i in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_ragged(path: Path) -> Path:
+    """A CSV whose third row has one field too many: the job fails as `ragged_rows`."""
+    path.write_text("a,b\n1,2\n3,4,5\n")
+    return path

@@ -1,0 +1,49 @@
+"""The event stream against a real stack: every event once, in order, across an api restart."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+from jobcast.client import Client, Event
+from realtime.events import read_since
+from tests.client.conftest import ClientStack
+from tests.client.support import write_table
+
+TERMINAL = ("job.succeeded", "job.failed", "job.cancelled")
+
+
+def test_events_survive_an_api_restart_with_every_event_once_in_order(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    data = write_table(tmp_path / "data.csv", 150_000)
+    got: list[Event] = []
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(data)
+        restarted: threading.Thread | None = None
+        for event in client.events(f"job.{job.id}", since="0-0"):
+            got.append(event)
+            if event.type == "job.progress" and restarted is None:
+                restarted = _kill_and_restart_api(stack)
+            if event.type in TERMINAL:
+                break
+        assert restarted is not None
+        restarted.join()
+
+    committed = read_since(stack.redis, f"job.{job.id}", "0-0")
+    assert [e.seq for e in got] == [e["seq"] for e in committed]
+    assert got[0].type == "job.queued"
+    assert got[-1].type == "job.succeeded"
+    assert sum(e.type == "job.progress" for e in got) >= 2
+
+
+def _kill_and_restart_api(stack: ClientStack) -> threading.Thread:
+    """Kill the api now (as a crash would) and start it again in the background, so the client
+    meets a refused connection or two before the api is back."""
+    assert stack.api is not None
+    stack.api.kill_group(signal.SIGKILL)
+    stack.api.popen.wait(timeout=10)
+    thread = threading.Thread(target=stack.start_api)
+    thread.start()
+    return thread

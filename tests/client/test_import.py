@@ -1,0 +1,22 @@
+"""The client stays light: importing it pulls in no server-side code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.support.processes import REPO_ROOT
+
+SERVER_MODULES = ("pandas", "fastapi", "celery", "pyarrow", "starlette", "redis", "api", "workers")
+
+
+def test_importing_the_client_loads_no_server_code() -> None:
+    probe = (
+        "import json, sys, jobcast.client, jobcast.client_cli; "
+        f"print(json.dumps([m for m in {SERVER_MODULES!r} if m in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+    )
+    assert json.loads(out.stdout) == []

@@ -1,0 +1,92 @@
+"""File jobs through the client against a real stack: submit, wait, typed results, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from pathlib import Path
+
+import pytest
+
+from jobcast.client import (
+    AsyncClient,
+    Client,
+    InvalidRequestError,
+    JobFailedError,
+    NotFoundError,
+)
+from jobcast.schemas import AggregateResult, JobProgress, ProfileResult
+from tests.client.conftest import ClientStack
+from tests.client.support import write_ragged, write_table
+
+
+def test_submit_and_wait_returns_the_typed_result_with_rising_progress(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    data = write_table(tmp_path / "data.csv", 300_000)
+    uploaded: list[tuple[int, int]] = []
+    seen: list[JobProgress] = []
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(data, on_upload=lambda sent, total: uploaded.append((sent, total)))
+        result = client.wait(job.id, timeout=60, on_progress=seen.append)
+        assert client.job(job.id).status == "succeeded"
+
+    assert isinstance(result, ProfileResult)
+    assert result.rows == 300_000
+    assert [c.name for c in result.profile] == ["id", "name", "amount", "city"]
+    assert uploaded[-1] == (data.stat().st_size, data.stat().st_size)
+    percents = [p.percent for p in seen]
+    assert len(percents) >= 3, percents  # a multi-batch job reports as it goes
+    assert percents == sorted(percents)
+    assert percents[0] < 100, seen
+
+
+def test_async_client_aggregates_and_lists_every_page(stack: ClientStack, tmp_path: Path) -> None:
+    data = write_table(tmp_path / "data.csv", 2_000)
+
+    async def run() -> tuple[AggregateResult, list[str], str]:
+        async with AsyncClient(stack.url, stack.key) as client:
+            job = await client.submit_file(
+                data, "aggregate", group_by=["city"], metrics={"amount": ["sum", "count"]}
+            )
+            result = await client.wait(job.id, timeout=60)
+            assert isinstance(result, AggregateResult)
+            ids = [j.id async for j in client.jobs(page_size=1)]
+            return result, ids, job.id
+
+    result, ids, job_id = asyncio.run(run())
+    assert result.groups == 13
+    assert sum(row["amount_count"] for row in result.table) == 2_000
+    assert job_id in ids
+    assert len(ids) == len(set(ids)) >= 2  # one job per page: the iterator walked the pages
+
+
+def test_a_bad_file_raises_the_typed_error_with_its_code(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    with Client(stack.url, stack.key) as client:
+        empty = tmp_path / "empty.csv"
+        empty.write_bytes(b"")
+        with pytest.raises(InvalidRequestError) as refused:
+            client.submit_file(empty)
+        job = client.submit_file(write_ragged(tmp_path / "ragged.csv"))
+        with pytest.raises(JobFailedError) as failed:
+            client.wait(job.id, timeout=60)
+        with pytest.raises(NotFoundError) as missing:
+            client.job("j_000000000000000000000000")
+
+    assert (refused.value.code, refused.value.status) == ("empty_file", 422)
+    assert refused.value.request_id
+    assert failed.value.code == "ragged_rows"
+    assert missing.value.code == "not_found"
+
+
+def test_convert_result_downloads_streamed(stack: ClientStack, tmp_path: Path) -> None:
+    data = write_table(tmp_path / "data.csv", 1_000)
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(data.open("rb"), "convert", to="csv")
+        client.wait(job.id, timeout=60)
+        saved = client.download(job.id, tmp_path / "out.csv")
+    rows = list(csv.reader(saved.open()))
+    assert rows[0] == ["id", "name", "amount", "city"]
+    assert len(rows) == 1_001
