@@ -1,0 +1,165 @@
+"""The user commands of `jobcast` against a real stack, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from jobcast.cli import cli
+from jobcast.client import Client
+from tests.client.conftest import ClientStack
+from tests.client.support import write_ragged, write_table
+from tests.client.terminal import run_in_terminal
+from tests.support.processes import REPO_ROOT
+
+JOBCAST = [sys.executable, "-m", "jobcast"]
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def user_env(stack: ClientStack, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCAST_")}
+    return {**env, **stack.env(), "TERM": "xterm-256color", **extra}
+
+
+def jobcast(stack: ClientStack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*JOBCAST, *args],
+        capture_output=True,
+        text=True,
+        env=user_env(stack),
+        cwd=REPO_ROOT,
+        timeout=90,
+    )
+
+
+def test_submit_wait_shows_upload_and_processing_bars_then_the_summary(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    data = write_table(tmp_path / "data.csv", 300_000)
+    code, screen = run_in_terminal([*JOBCAST, "submit", str(data), "--wait"], user_env(stack))
+    text = ANSI.sub("", screen)
+    assert code == 0, text
+    assert "upload" in text
+    assert "processing" in text
+    assert "━" in text  # the bars were drawn
+    assert "\x1b[" in screen  # ... in a terminal, with its escape codes
+    assert "profile result" in text
+    assert "300,000" in text
+    for column in ("id", "name", "amount", "city"):
+        assert re.search(rf"│ {column}\s+│", text), column
+
+
+def test_submit_json_prints_the_result_as_json(stack: ClientStack, tmp_path: Path) -> None:
+    data = write_table(tmp_path / "data.csv", 1_000)
+    done = jobcast(
+        stack,
+        "submit",
+        str(data),
+        "--op",
+        "aggregate",
+        "--group-by",
+        "city",
+        "--metric",
+        "amount:sum",
+        "--wait",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["operation"] == "aggregate"
+    assert result["groups"] == 13
+
+
+def test_a_bad_file_exits_non_zero_with_its_error_code(stack: ClientStack, tmp_path: Path) -> None:
+    failed = jobcast(stack, "submit", str(write_ragged(tmp_path / "bad.csv")), "--wait")
+    assert failed.returncode == 1
+    assert "ragged_rows" in failed.stderr
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    refused = jobcast(stack, "submit", str(empty), "--json")
+    assert refused.returncode == 3
+    assert json.loads(refused.stdout)["error"]["code"] == "empty_file"
+
+
+def test_a_wrong_key_exits_with_the_auth_code(stack: ClientStack) -> None:
+    env = {**stack.env(), "JOBCAST_API_KEY": "jc_wrong"}
+    done = CliRunner().invoke(cli, ["jobs", "ls"], env=env)
+    assert done.exit_code == 4
+    assert "invalid_key" in done.stderr
+
+
+def test_watch_user_me_prints_a_jobs_events_as_json_lines(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    key, _ = stack.new_key("watcher")  # a principal of its own: its stream holds only this job
+    watcher = subprocess.Popen(
+        [*JOBCAST, "watch", "user.me", "--since", "0-0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=user_env(stack, JOBCAST_API_KEY=key),
+    )
+    try:
+        with Client(stack.url, key) as client:
+            job = client.submit_file(write_table(tmp_path / "data.csv", 2_000))
+        assert watcher.stdout is not None
+        lines = []
+        while not lines or lines[-1]["type"] != "job.succeeded":
+            lines.append(json.loads(watcher.stdout.readline()))
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=10)
+    assert {line["channel"] for line in lines} == {"user.me"}
+    assert {line["data"]["job_id"] for line in lines} == {job.id}
+    assert lines[0]["type"] == "job.queued"
+    seqs = [line["seq"] for line in lines]
+    assert len(set(seqs)) == len(seqs)
+
+
+def test_login_saves_url_and_key_readable_by_the_user_only(stack: ClientStack) -> None:
+    env = user_env(stack)
+    del env["JOBCAST_API_KEY"], env["JOBCAST_URL"]
+    done = subprocess.run(
+        [*JOBCAST, "login", "--url", stack.url, "--key", stack.key],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    saved = Path(env["JOBCAST_CONFIG"])
+    assert saved.stat().st_mode & 0o777 == 0o600
+    listed = subprocess.run(
+        [*JOBCAST, "jobs", "ls", "--json"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert isinstance(json.loads(listed.stdout), list)
+
+
+def test_every_user_command_has_help_with_an_example() -> None:
+    commands = [
+        ["login"],
+        ["submit"],
+        ["watch"],
+        ["chat"],
+        ["jobs", "ls"],
+        ["jobs", "show"],
+        ["jobs", "cancel"],
+        ["jobs", "result"],
+        ["jobs", "download"],
+        ["orders", "place"],
+        ["orders", "cancel"],
+        ["orders", "ls"],
+        ["market", "book"],
+        ["market", "trades"],
+    ]
+    for command in commands:
+        done = CliRunner().invoke(cli, [*command, "--help"], env={"COLUMNS": "200"})
+        assert done.exit_code == 0, command
+        assert "Example: jobcast " + command[0] in done.stdout, command
+    assert "Exit codes:" in CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "200"}).stdout
