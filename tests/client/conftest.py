@@ -1,5 +1,5 @@
-"""One real stack per test module (Redis database, a files worker, an api process), shared by
-its tests to keep the suite fast, plus a key for the module's principal."""
+"""One real stack for all the client tests (a Redis database, a files worker, an api process),
+shared to keep the suite fast, plus a key for their principal."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def _start_worker(settings: Settings, workdir: Path, client: redis.Redis) -> Pro
     return proc
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def stack(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ClientStack]:

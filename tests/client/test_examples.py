@@ -1,0 +1,86 @@
+"""Each example in `examples/` runs against a real stack, so none can rot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from jobcast.client import Client
+from tests.client.conftest import ClientStack
+from tests.client.support import write_table
+from tests.support.processes import REPO_ROOT
+
+EXAMPLES = REPO_ROOT / "examples"
+
+
+def run(stack: ClientStack, argv: list[str], key: str | None = None) -> str:
+    env = {**os.environ, **stack.env(), "PYTHONPATH": str(REPO_ROOT)}
+    if key is not None:
+        env["JOBCAST_API_KEY"] = key
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=90, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_curl_uploads_polls_and_prints_the_result(stack: ClientStack, tmp_path: Path) -> None:
+    data = write_table(tmp_path / "data.csv", 500)
+    result = json.loads(run(stack, ["sh", str(EXAMPLES / "curl.sh"), str(data)]))
+    assert result["rows"] == 500
+
+
+def test_python_sync_example_submits_and_waits(stack: ClientStack, tmp_path: Path) -> None:
+    data = write_table(tmp_path / "data.csv", 500)
+    out = run(stack, [sys.executable, str(EXAMPLES / "submit_sync.py"), str(data)])
+    assert "500 rows, 4 columns" in out
+    assert "city: string" in out
+
+
+def test_python_async_example_follows_events_to_the_result(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    data = write_table(tmp_path / "data.csv", 500)
+    out = run(stack, [sys.executable, str(EXAMPLES / "submit_async.py"), str(data)])
+    lines = out.splitlines()
+    assert lines[0].startswith("job.queued")
+    assert any(line.startswith("job.succeeded") for line in lines)
+    assert sum("'city':" in line for line in lines) == 13
+
+
+def test_tail_example_prints_user_me_from_a_seq(stack: ClientStack, tmp_path: Path) -> None:
+    key, _ = stack.new_key("tailer")
+    with Client(stack.url, key) as client:
+        job = client.submit_file(write_table(tmp_path / "data.csv", 200))
+        client.wait(job.id, timeout=60)
+    env = {**os.environ, **stack.env(), "JOBCAST_API_KEY": key, "PYTHONPATH": str(REPO_ROOT)}
+    tail = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "tail_user_me.py"), "0-0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert tail.stdout is not None
+        lines: list[str] = []
+        while not lines or "job.succeeded" not in lines[-1]:
+            lines.append(tail.stdout.readline())
+    finally:
+        tail.terminate()
+        tail.wait(timeout=10)
+    assert lines[0].split()[1:] == ["job.queued", job.id]
+
+
+def test_browser_snippet_follows_a_job_over_a_ticket(stack: ClientStack, tmp_path: Path) -> None:
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(write_table(tmp_path / "data.csv", 300_000))
+    script = (
+        f"import({json.dumps(str(EXAMPLES / 'browser-job-progress.js'))}).then((m) => m.followJob("
+        f"{json.dumps(stack.url)}, {json.dumps(stack.key)}, {json.dumps(job.id)}, "
+        "(p) => console.log('progress', p.percent)).then((job) => console.log('done', job.status)))"
+    )
+    out = run(stack, ["node", "--experimental-websocket", "--no-warnings", "-e", script])
+    lines = out.splitlines()
+    assert lines[-1] == "done succeeded"
+    assert lines[0].startswith("progress")
