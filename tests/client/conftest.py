@@ -79,12 +79,12 @@ def _settings(server: RedisServer, workdir: Path) -> Settings:
 def _start_worker(settings: Settings, workdir: Path, client: redis.Redis) -> Proc:
     name = f"wc-{secrets.token_hex(3)}"
     env = process_env(settings, WORKER_ENV)
-    proc = spawn(name, worker_argv("files", 1, [], name), env, workdir)
+    proc = spawn(name, worker_argv("files,orders", 1, [], name), env, workdir)
 
     def consuming() -> bool:
         entries = client.hgetall(WORKERS_KEY)
         mine = {k: v for k, v in entries.items() if k.startswith(name + "@")}
-        return {"files"} <= live_queues(mine, time.time(), 5.0)
+        return {"files", "orders"} <= live_queues(mine, time.time(), 5.0)
 
     wait_for(consuming, 60, f"worker {name}", proc)
     return proc
