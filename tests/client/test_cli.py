@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from click.testing import Result
 from typer.testing import CliRunner
 
 from jobcast.cli import cli
@@ -16,7 +17,6 @@ from jobcast.client import Client
 from tests.client.conftest import ClientStack
 from tests.client.support import write_ragged, write_table
 from tests.client.terminal import run_in_terminal
-from tests.support.processes import REPO_ROOT
 
 JOBCAST = [sys.executable, "-m", "jobcast"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -27,21 +27,15 @@ def user_env(stack: ClientStack, **extra: str) -> dict[str, str]:
     return {**env, **stack.env(), "TERM": "xterm-256color", **extra}
 
 
-def jobcast(stack: ClientStack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*JOBCAST, *args],
-        capture_output=True,
-        text=True,
-        env=user_env(stack),
-        cwd=REPO_ROOT,
-        timeout=90,
-    )
+def jobcast(stack: ClientStack, *args: str, **env: str | None) -> Result:
+    """Run a command in this process (fast); the terminal-bound ones use a real terminal."""
+    return CliRunner().invoke(cli, list(args), env={**stack.env(), **env})
 
 
 def test_submit_wait_shows_upload_and_processing_bars_then_the_summary(
     stack: ClientStack, tmp_path: Path
 ) -> None:
-    data = write_table(tmp_path / "data.csv", 300_000)
+    data = write_table(tmp_path / "data.csv", 30_000)
     code, screen = run_in_terminal([*JOBCAST, "submit", str(data), "--wait"], user_env(stack))
     text = ANSI.sub("", screen)
     assert code == 0, text
@@ -50,7 +44,7 @@ def test_submit_wait_shows_upload_and_processing_bars_then_the_summary(
     assert "━" in text  # the bars were drawn
     assert "\x1b[" in screen  # ... in a terminal, with its escape codes
     assert "profile result" in text
-    assert "300,000" in text
+    assert "30,000" in text
     for column in ("id", "name", "amount", "city"):
         assert re.search(rf"│ {column}\s+│", text), column
 
@@ -70,7 +64,7 @@ def test_submit_json_prints_the_result_as_json(stack: ClientStack, tmp_path: Pat
         "--wait",
         "--json",
     )
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["operation"] == "aggregate"
     assert result["groups"] == 13
@@ -78,18 +72,17 @@ def test_submit_json_prints_the_result_as_json(stack: ClientStack, tmp_path: Pat
 
 def test_a_bad_file_exits_non_zero_with_its_error_code(stack: ClientStack, tmp_path: Path) -> None:
     failed = jobcast(stack, "submit", str(write_ragged(tmp_path / "bad.csv")), "--wait")
-    assert failed.returncode == 1
+    assert failed.exit_code == 1
     assert "ragged_rows" in failed.stderr
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     refused = jobcast(stack, "submit", str(empty), "--json")
-    assert refused.returncode == 3
+    assert refused.exit_code == 3
     assert json.loads(refused.stdout)["error"]["code"] == "empty_file"
 
 
 def test_a_wrong_key_exits_with_the_auth_code(stack: ClientStack) -> None:
-    env = {**stack.env(), "JOBCAST_API_KEY": "jc_wrong"}
-    done = CliRunner().invoke(cli, ["jobs", "ls"], env=env)
+    done = jobcast(stack, "jobs", "ls", JOBCAST_API_KEY="jc_wrong")
     assert done.exit_code == 4
     assert "invalid_key" in done.stderr
 
@@ -122,22 +115,20 @@ def test_watch_user_me_prints_a_jobs_events_as_json_lines(
 
 
 def test_login_saves_url_and_key_readable_by_the_user_only(stack: ClientStack) -> None:
-    env = user_env(stack)
-    del env["JOBCAST_API_KEY"], env["JOBCAST_URL"]
-    done = subprocess.run(
-        [*JOBCAST, "login", "--url", stack.url, "--key", stack.key],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
+    saved = Path(stack.env()["JOBCAST_CONFIG"])
+    saved.unlink(missing_ok=True)
+    unset: dict[str, str | None] = {"JOBCAST_URL": None, "JOBCAST_API_KEY": None}
+    done = CliRunner().invoke(
+        cli,
+        ["login", "--url", stack.url],
+        input=stack.key + "\n",
+        env={**stack.env(), **unset},
     )
-    assert done.returncode == 0, done.stderr
-    saved = Path(env["JOBCAST_CONFIG"])
+    assert done.exit_code == 0, done.output
+    assert stack.key not in done.stdout  # asked for hidden
     assert saved.stat().st_mode & 0o777 == 0o600
-    listed = subprocess.run(
-        [*JOBCAST, "jobs", "ls", "--json"], capture_output=True, text=True, env=env, timeout=60
-    )
-    assert listed.returncode == 0, listed.stderr
+    listed = jobcast(stack, "jobs", "ls", "--json", **unset)
+    assert listed.exit_code == 0, listed.stderr
     assert isinstance(json.loads(listed.stdout), list)
 
 

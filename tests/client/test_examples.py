@@ -74,7 +74,7 @@ def test_tail_example_prints_user_me_from_a_seq(stack: ClientStack, tmp_path: Pa
 
 def test_browser_snippet_follows_a_job_over_a_ticket(stack: ClientStack, tmp_path: Path) -> None:
     with Client(stack.url, stack.key) as client:
-        job = client.submit_file(write_table(tmp_path / "data.csv", 300_000))
+        job = client.submit_file(write_table(tmp_path / "data.csv", 30_000))
     script = (
         f"import({json.dumps(str(EXAMPLES / 'browser-job-progress.js'))}).then((m) => m.followJob("
         f"{json.dumps(stack.url)}, {json.dumps(stack.key)}, {json.dumps(job.id)}, "

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
+from typer.testing import CliRunner
 
+from jobcast.cli import cli
 from jobcast.client import Client, Event, InvalidRequestError
 from tests.client.conftest import ClientStack
-from tests.support.processes import REPO_ROOT
 
 
 def until(events: Iterator[Event], order_id: str, status: str) -> Event:
@@ -60,27 +58,17 @@ def test_cli_lists_orders_and_shows_the_book_as_json(stack: ClientStack) -> None
     key, _ = stack.new_key("cli-trader")
     env = {**stack.env(), "JOBCAST_API_KEY": key}
 
-    def jobcast(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "jobcast", *args],
-            capture_output=True,
-            text=True,
-            env={**_base_env(), **env},
-            cwd=REPO_ROOT,
-            timeout=60,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+    def jobcast(*args: str) -> object:
+        done = CliRunner().invoke(cli, list(args), env=env)
+        assert done.exit_code == 0, done.stderr
+        return json.loads(done.stdout)
 
-    placed = json.loads(
-        jobcast("orders", "place", "SOL-USD", "buy", "4", "--price", "10", "--json")
-    )
-    listed = json.loads(jobcast("orders", "ls", "--symbol", "SOL-USD", "--json"))
-    assert [o["id"] for o in listed] == [placed["id"]]
-    book = json.loads(jobcast("market", "book", "SOL-USD", "--json"))
-    assert book["symbol"] == "SOL-USD"
-
-
-def _base_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("JOBCAST_")}
+    placed = jobcast("orders", "place", "SOL-USD", "buy", "4", "--price", "10", "--json")
+    assert isinstance(placed, dict)
+    listed = jobcast("orders", "ls", "--symbol", "SOL-USD", "--json")
+    assert [o["id"] for o in listed] == [placed["id"]]  # type: ignore[attr-defined]
+    assert jobcast("market", "book", "SOL-USD", "--json") == {
+        "symbol": "SOL-USD",
+        "bids": [{"price": "10.00", "quantity": 4}],
+        "asks": [],
+    }

@@ -4,7 +4,6 @@ an idempotency key makes the repeat safe."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,21 +20,6 @@ from tests.support.tcp_proxy import TcpProxy
 Retries = list[tuple[int, float]]
 
 
-def test_429_is_retried_after_retry_after(
-    start_api: StartApi, settings: Settings, redis_client: redis.Redis
-) -> None:
-    _, url = start_api(env={"JOBCAST_RATE_READ_BURST": "1", "JOBCAST_RATE_READ_PER_MINUTE": "60"})
-    key, _ = create_key(redis_client, settings.secret("key_secret"), "reader")
-    retries: Retries = []
-    with Client(url, key, on_retry=lambda status, wait: retries.append((status, wait))) as client:
-        for _ in range(3):
-            with closing(client.jobs()) as jobs:
-                assert list(jobs) == []
-    assert retries
-    assert {status for status, _ in retries} == {429}
-    assert all(0 < wait <= 2 for _, wait in retries)  # what Retry-After said, not a guess
-
-
 @pytest.fixture
 def redis_gate(settings: Settings) -> Iterator[tuple[str, TcpProxy]]:
     """A Redis URL on a port where nothing listens yet, and the proxy that will open it."""
@@ -48,15 +32,23 @@ def redis_gate(settings: Settings) -> Iterator[tuple[str, TcpProxy]]:
         target.stop()
 
 
-def test_503_is_retried_for_reads_and_for_a_submit_only_with_an_idempotency_key(
+def test_503_and_429_are_retried_and_a_submit_only_with_an_idempotency_key(
     start_api: StartApi,
     settings: Settings,
     redis_client: redis.Redis,
     redis_gate: tuple[str, TcpProxy],
     tmp_path: Path,
 ) -> None:
+    """One api process whose Redis is away at first (503) and whose read budget is one request
+    a second (429)."""
     gated_url, proxy = redis_gate
-    _, url = start_api(env={"JOBCAST_REDIS_URL": gated_url})
+    _, url = start_api(
+        env={
+            "JOBCAST_REDIS_URL": gated_url,
+            "JOBCAST_RATE_READ_BURST": "1",
+            "JOBCAST_RATE_READ_PER_MINUTE": "60",
+        }
+    )
     key, _ = create_key(redis_client, settings.secret("key_secret"), "submitter")
     data = tmp_path / "data.csv"
     data.write_text("a,b\n1,2\n")
@@ -68,12 +60,17 @@ def test_503_is_retried_for_reads_and_for_a_submit_only_with_an_idempotency_key(
             proxy.start(int(urlsplit(gated_url).port or 0))
 
     with Client(url, key, on_retry=on_retry) as client:
-        with pytest.raises(UnavailableError):
+        with pytest.raises(UnavailableError) as unavailable:
             client.submit_file(data)  # no key: a repeat could make a second job
         assert retries == []
         job = client.submit_file(data, idempotency_key="upload-1")
-        assert client.job(job.id).id == job.id
-        again = client.submit_file(data, idempotency_key="upload-1")
-    assert again.id == job.id
-    assert retries
-    assert retries[0][0] in (503, 0)  # 0: the refusal cut the upload short
+        came_back = len(retries)
+        assert client.submit_file(data, idempotency_key="upload-1").id == job.id
+        for _ in range(3):
+            assert client.job(job.id).id == job.id
+
+    assert (unavailable.value.code, unavailable.value.status) == ("redis_unavailable", 503)
+    assert retries[:came_back] == [(503, 2.0)]  # after the Retry-After the api sent
+    throttled = retries[came_back:]
+    assert {status for status, _ in throttled} == {429}
+    assert all(0 < wait <= 2 for _, wait in throttled)  # what Retry-After said, not a guess
