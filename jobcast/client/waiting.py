@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from jobcast.client import errors
 from jobcast.client.stream import StreamOptions
-from jobcast.schemas import Job, JobProgress
+from jobcast.schemas import JobProgress
 
 if TYPE_CHECKING:
     from jobcast.client.aio import AsyncClient
@@ -27,19 +27,21 @@ async def wait_for_job(
     job_id: str,
     within: float | None,
     on_progress: ProgressCallback | None,
-) -> Job:
-    """The job once it ended `succeeded`; raises if it failed, was cancelled, or took too long."""
+) -> None:
+    """Return once the job succeeded; raise if it failed, was cancelled, or took too long."""
     try:
         async with asyncio.timeout(within):
             try:
                 status, error = await _pushed(client, job_id, on_progress)
-            except errors.UnavailableError:
+            except (errors.UnavailableError, errors.StreamError):
+                # No socket to be had (unreachable, or the principal's connection limit):
+                # the job's record says the same, only later.
                 status, error = await _polled(client, job_id, on_progress)
     except TimeoutError:
         raise errors.WaitTimeoutError(
             "wait_timeout", f"Job {job_id} did not finish within {within} s; it goes on."
         ) from None
-    return await _outcome(client, job_id, status, error)
+    _outcome(job_id, status, error)
 
 
 async def _pushed(
@@ -80,9 +82,7 @@ def _report(data: Any, on_progress: ProgressCallback | None) -> None:
     on_progress(JobProgress.model_validate(data))
 
 
-async def _outcome(
-    client: AsyncClient, job_id: str, status: str, error: dict[str, Any] | None
-) -> Job:
+def _outcome(job_id: str, status: str, error: dict[str, Any] | None) -> None:
     if status == "failed":
         error = error or {}
         raise errors.JobFailedError(
@@ -92,4 +92,3 @@ async def _outcome(
         )
     if status == "cancelled":
         raise errors.JobCancelledError("job_cancelled", f"Job {job_id} was cancelled.")
-    return await client.job(job_id)
