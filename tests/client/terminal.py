@@ -1,9 +1,11 @@
-"""Run a command in a pseudo-terminal, as a user's shell would, and collect what it shows."""
+"""Run a command in a pseudo-terminal, as a user's shell would: collect what it shows, or
+talk to it (`Terminal`)."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import re
 import select
 import struct
 import subprocess
@@ -12,6 +14,8 @@ import time
 
 #: Rows and columns of the pretend terminal.
 SIZE = (40, 120)
+#: Colours and cursor moves, which `Terminal.expect` looks past.
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def run_in_terminal(argv: list[str], env: dict[str, str], timeout: float = 90) -> tuple[int, str]:
@@ -45,3 +49,43 @@ def _read_all(fd: int, deadline: float) -> str:
             break
         chunks.append(data)
     return b"".join(chunks).decode(errors="replace")
+
+
+class Terminal:
+    """An interactive command in a pseudo-terminal: wait for text on its screen (escape codes
+    left out), type to it."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *SIZE, 0, 0))
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+        )
+        os.close(slave)
+        self.screen = ""
+
+    def expect(self, text: str, timeout: float = 60) -> None:
+        """Read until `text` has appeared since the last expect (fails after `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.screen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"{text!r} never appeared; the screen:\n{self.screen[-3000:]}"
+            ready, _, _ = select.select([self.master], [], [], left)
+            if ready:
+                try:
+                    self.screen += ANSI.sub(
+                        "", os.read(self.master, 65536).decode(errors="replace")
+                    )
+                except OSError:  # the command exited
+                    assert text in self.screen, self.screen[-3000:]
+        self.screen = self.screen[self.screen.index(text) + len(text) :]
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def close(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        code = self.proc.wait(timeout=10)
+        os.close(self.master)
+        return code

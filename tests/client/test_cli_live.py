@@ -1,0 +1,44 @@
+"""The interactive commands in a real terminal: `jobcast chat` and `jobcast market book --watch`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from jobcast.client import Client
+from tests.client.conftest import ClientStack
+from tests.client.terminal import Terminal
+
+JOBCAST = [sys.executable, "-m", "jobcast"]
+
+
+def user_env(stack: ClientStack, key: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCAST_")}
+    return {**env, **stack.env(), "JOBCAST_API_KEY": key, "TERM": "xterm-256color"}
+
+
+def test_chat_shows_the_room_and_sends_what_is_typed(stack: ClientStack) -> None:
+    key, _ = stack.new_key("chatter")
+    terminal = Terminal([*JOBCAST, "chat", "client-test"], user_env(stack, key))
+    try:
+        terminal.expect("present: chatter")
+        terminal.type("hello from the terminal\n")
+        terminal.expect("chatter: hello from the terminal")
+        terminal.type("\x04")  # Ctrl-D leaves
+        assert terminal.proc.wait(timeout=30) == 0
+    finally:
+        terminal.close()
+
+
+def test_book_watch_redraws_the_ladder_as_orders_arrive(stack: ClientStack) -> None:
+    key, _ = stack.new_key("ladder")
+    terminal = Terminal([*JOBCAST, "market", "book", "ACME", "--watch"], user_env(stack, key))
+    try:
+        terminal.expect("ACME book")
+        with Client(stack.url, key) as client:
+            client.place("ACME", "sell", 70, "101.25")
+            terminal.expect("101.25")
+            client.place("ACME", "buy", 30, "99.75")
+            terminal.expect("99.75")
+    finally:
+        terminal.close()
