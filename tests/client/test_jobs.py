@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,17 @@ def test_wait_polls_when_no_websocket_can_be_had(stack: ClientStack, tmp_path: P
     assert seen
     assert seen[-1].percent == 100
     assert f"GET /jobs/{job.id} " in api.output()  # polled: waiting on events reads no job
+
+
+def test_a_pipe_uploads_without_a_known_length(stack: ClientStack, tmp_path: Path) -> None:
+    """A file object that cannot seek (a pipe from another program) is sent chunked."""
+    data = write_table(tmp_path / "data.csv", 3_000).read_bytes()
+    reader, writer = os.pipe()
+    feeder = threading.Thread(target=lambda: (os.write(writer, data), os.close(writer)))
+    feeder.start()
+    with os.fdopen(reader, "rb") as pipe, Client(stack.url, stack.key) as client:
+        job = client.submit_file(pipe)
+        result = client.wait(job.id, timeout=60)
+    feeder.join()
+    assert job.size == len(data)
+    assert result.rows == 3_000
