@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,10 @@ class StreamOptions:
     max_failures: int | None = None
 
 
+#: Seconds a connection must live to count as a success (resetting the backoff).
+STABLE_AFTER = 5.0
+
+
 class _Reconnect(Exception):
     """This connection is done; resume on a new one."""
 
@@ -58,28 +63,40 @@ async def events(
     state = ResumeState(channels, since)
     failures = 0
     while True:
+        opened = time.monotonic()
         try:
-            async with connect(ws_url(base_url), compression=None, proxy=None) as ws:
-                await _authenticate(ws, api_key, state)
-                await _subscribe(ws, state)
-                failures = 0
-                async for event in _receive(ws, state, options.idle_timeout):
-                    yield event
-        except _Reconnect:
-            pass
+            async for event in _connection(base_url, api_key, state, options.idle_timeout):
+                yield event
         except ConnectionClosed as exc:
             _raise_if_final(exc)
         except InvalidStatus as exc:
-            if exc.response.status_code in (401, 403, 404):
-                raise errors.PermissionDeniedError(
-                    "handshake_refused", f"The WebSocket handshake got {exc.response.status_code}."
-                ) from exc
-        except (OSError, InvalidHandshake, TimeoutError):
+            _raise_if_refused(exc)
+        except (_Reconnect, OSError, InvalidHandshake, TimeoutError):
             pass
-        failures += 1
+        # A connection that lived a while was a success: count failures in a row only, so a
+        # server that drops every connection at once still meets a growing backoff.
+        failures = 1 if time.monotonic() - opened > STABLE_AFTER else failures + 1
         if options.max_failures is not None and failures > options.max_failures:
             raise errors.UnavailableError("unreachable", f"No WebSocket to {base_url}.")
         await asyncio.sleep(_backoff(failures, options.max_backoff))
+
+
+async def _connection(
+    base_url: str, api_key: str, state: ResumeState, idle_timeout: float
+) -> AsyncIterator[Event]:
+    async with connect(ws_url(base_url), compression=None, proxy=None) as ws:
+        await _authenticate(ws, api_key, state)
+        await _subscribe(ws, state)
+        async for event in _receive(ws, state, idle_timeout):
+            yield event
+
+
+def _raise_if_refused(exc: InvalidStatus) -> None:
+    status = exc.response.status_code
+    if status in (401, 403, 404):
+        raise errors.PermissionDeniedError(
+            "handshake_refused", f"The WebSocket handshake got {status}."
+        ) from exc
 
 
 def _backoff(failures: int, cap: float) -> float:
@@ -92,8 +109,10 @@ def _backoff(failures: int, cap: float) -> float:
 async def _authenticate(ws: ClientConnection, api_key: str, state: ResumeState) -> None:
     await ws.send(json.dumps({"type": "auth", "key": api_key}))
     answer = await _next(ws, within=30.0)
+    if answer.get("type") == "error":
+        _on_error(answer)  # transient: reconnect; a bad key or the connection limit: raise
     if answer.get("type") != "auth.ok":
-        raise errors.from_ws_error(answer) if answer.get("type") == "error" else _Reconnect()
+        raise _Reconnect()
     state.bind(str(answer["principal"]["id"]))
 
 
@@ -131,9 +150,8 @@ async def _receive(
 def _on_error(message: dict[str, Any]) -> None:
     if message.get("code") in TRANSIENT_CODES:
         raise _Reconnect()
-    if message.get("code") in ("already_subscribed", "too_many_connections"):
-        # already_subscribed: harmless. too_many_connections: the 4029 close that follows says it.
-        return
+    if message.get("code") == "already_subscribed":
+        return  # harmless
     raise errors.from_ws_error(message)
 
 

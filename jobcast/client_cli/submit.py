@@ -32,18 +32,16 @@ def submit(
 ) -> None:
     """Upload FILE as a file job; with --wait show its progress and result."""
     metrics = parse_metrics(metric or [])
-    with client_session(as_json) as client:
-        with _bars(as_json) as bars:
-            job = _upload(client, bars, file, op, group_by or [], metrics, to)
-            if wait:
-                result = _follow(client, bars, job, timeout)
-        if not wait:
-            print_json(job) if as_json else console.print(f"job [bold]{job.id}[/bold] {job.status}")
-        elif as_json:
-            print_json(result)
-        else:
-            for table in result_tables(result):
-                console.print(table)
+    with client_session(as_json) as client, _bars(as_json) as bars:
+        job = _upload(client, bars, file, op, group_by or [], metrics, to)
+        result = _follow(client, bars, job, timeout) if wait else None
+    if result is None:
+        print_json(job) if as_json else console.print(f"job [bold]{job.id}[/bold] {job.status}")
+    elif as_json:
+        print_json(result)
+    else:
+        for table in result_tables(result):
+            console.print(table)
 
 
 def parse_metrics(specs: list[str]) -> dict[str, list[str]]:

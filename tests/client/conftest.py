@@ -29,6 +29,9 @@ from workers.heartbeat import WORKERS_KEY, live_queues
 
 #: Small batches and frequent progress, so a small file is a multi-batch job with many events.
 WORKER_ENV = {"JOBCAST_JOB_PROGRESS_INTERVAL": "0.01", "JOBCAST_JOB_BATCH_BYTES": "65536"}
+#: WebSockets per principal on the stack's api: few, so a test can take them all and see the
+#: client cope without one (every test uses at most one at a time per principal).
+WS_PER_PRINCIPAL = 3
 
 
 @dataclass
@@ -55,7 +58,9 @@ class ClientStack:
 
     def start_api(self) -> None:
         """(Re)start the api process on the stack's port and wait until it answers."""
-        env = process_env(self.settings)
+        env = process_env(
+            self.settings, {"JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL": str(WS_PER_PRINCIPAL)}
+        )
         self.api = spawn(f"api-{secrets.token_hex(2)}", api_argv(self.port), env, self.workdir)
         wait_for(lambda: http_ok(f"{self.url}/healthz"), 60, "the api", self.api)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import os
 import threading
@@ -17,12 +18,10 @@ from jobcast.client import (
     JobFailedError,
     NotFoundError,
 )
-from jobcast.embedded_redis import free_port
 from jobcast.schemas import AggregateResult, JobProgress, ProfileResult
-from tests.client.conftest import ClientStack
+from tests.client.conftest import WS_PER_PRINCIPAL, ClientStack
 from tests.client.support import write_ragged, write_table
 from tests.realtime.wsclient import authed
-from tests.support.processes import api_argv, http_ok, process_env, spawn, wait_for
 
 
 def test_submit_and_wait_returns_the_typed_result_with_rising_progress(
@@ -98,24 +97,20 @@ def test_convert_result_downloads_streamed(stack: ClientStack, tmp_path: Path) -
 
 
 def test_wait_polls_when_no_websocket_can_be_had(stack: ClientStack, tmp_path: Path) -> None:
-    """An api allowing one WebSocket per principal, and that one taken: `wait` polls instead."""
+    """Every WebSocket the principal may hold is taken: `wait` polls the job instead."""
     key, _ = stack.new_key("poller")
-    port = free_port()
-    env = process_env(stack.settings, {"JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL": "1"})
-    api = spawn(f"api-limited-{port}", api_argv(port), env, stack.workdir)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: http_ok(f"{url}/healthz"), 60, "the limited api", api)
-        seen: list[JobProgress] = []
-        with authed(url, key), Client(url, key) as client:
+    seen: list[JobProgress] = []
+    with contextlib.ExitStack() as held:
+        for _ in range(WS_PER_PRINCIPAL):
+            held.enter_context(authed(stack.url, key))
+        with Client(stack.url, key) as client:
             job = client.submit_file(write_table(tmp_path / "data.csv", 20_000))
             result = client.wait(job.id, timeout=60, on_progress=seen.append)
-    finally:
-        api.stop()
     assert result.rows == 20_000
     assert seen
     assert seen[-1].percent == 100
-    assert f"GET /jobs/{job.id} " in api.output()  # polled: waiting on events reads no job
+    assert stack.api is not None
+    assert f"GET /jobs/{job.id} " in stack.api.output()  # polled: waiting on events reads no job
 
 
 def test_a_pipe_uploads_without_a_known_length(stack: ClientStack, tmp_path: Path) -> None:
