@@ -64,9 +64,16 @@ def _aggregate(result: AggregateResult) -> Table:
 
 
 def _stat(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, float):
-        return f"{value:,.4g}"
-    return "" if value is None else str(value)
+        # Thousands grouped, up to 4 decimals; tiny and huge numbers in scientific notation.
+        if value != 0 and not 1e-3 <= abs(value) < 1e15:
+            return f"{value:.4g}"
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    return str(value)
 
 
 def _bytes(n: int) -> str:
