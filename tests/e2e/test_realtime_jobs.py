@@ -3,10 +3,12 @@ client on api A — in order, each event once — and resumable with `since`."""
 
 from __future__ import annotations
 
-import httpx
+import io
+
 import pytest
 import redis
 
+from jobcast.client import Client
 from jobcast.keys import create_key
 from jobcast.settings import Settings
 from realtime.events import read_since
@@ -25,15 +27,8 @@ def table(rows: int) -> bytes:
 
 
 def submit(base_url: str, key: str, data: bytes) -> str:
-    answer = httpx.post(
-        f"{base_url}/jobs",
-        headers={"Authorization": f"Bearer {key}"},
-        files={"file": ("data.csv", data, "text/csv")},
-        timeout=30,
-    )
-    assert answer.status_code == 202, answer.text
-    job_id: str = answer.json()["id"]
-    return job_id
+    with Client(base_url, key) as client:
+        return client.submit_file(io.BytesIO(data)).id
 
 
 def job_events(messages: list[Message], job_id: str) -> list[Message]:
