@@ -154,3 +154,19 @@ def test_every_user_command_has_help_with_an_example() -> None:
         assert done.exit_code == 0, command
         assert "Example: jobcast " + command[0] in done.stdout, command
     assert "Exit codes:" in CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "200"}).stdout
+
+
+def test_jobs_show_result_download_and_cancel(stack: ClientStack, tmp_path: Path) -> None:
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(write_table(tmp_path / "data.csv", 500), "convert", to="csv")
+        client.wait(job.id, timeout=60)
+    shown = jobcast(stack, "jobs", "show", job.id, "--json")
+    assert json.loads(shown.stdout)["status"] == "succeeded"
+    result = jobcast(stack, "jobs", "result", job.id, "--json")
+    assert json.loads(result.stdout)["artifact_format"] == "csv"
+    saved = tmp_path / "out.csv"
+    assert jobcast(stack, "jobs", "download", job.id, str(saved)).exit_code == 0
+    assert len(saved.read_text().splitlines()) == 501
+    finished = jobcast(stack, "jobs", "cancel", job.id)
+    assert finished.exit_code == 3
+    assert "already_finished" in finished.stderr
