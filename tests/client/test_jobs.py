@@ -17,6 +17,7 @@ from jobcast.client import (
     InvalidRequestError,
     JobFailedError,
     NotFoundError,
+    WaitTimeoutError,
 )
 from jobcast.schemas import AggregateResult, JobProgress, ProfileResult
 from tests.client.conftest import WS_PER_PRINCIPAL, ClientStack
@@ -125,3 +126,14 @@ def test_a_pipe_uploads_without_a_known_length(stack: ClientStack, tmp_path: Pat
     feeder.join()
     assert job.size == len(data)
     assert result.rows == 3_000
+
+
+def test_wait_gives_up_after_its_timeout_and_the_job_goes_on(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(write_table(tmp_path / "data.csv", 100_000))
+        with pytest.raises(WaitTimeoutError) as gave_up:
+            client.wait(job.id, timeout=0.01)
+        assert gave_up.value.code == "wait_timeout"
+        assert client.wait(job.id, timeout=60).rows == 100_000
