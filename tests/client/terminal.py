@@ -35,6 +35,12 @@ def run_in_terminal(argv: list[str], env: dict[str, str], timeout: float = 90) -
         os.close(master)
 
 
+def _take_terminal() -> None:
+    """In the child, its own session just made: the terminal becomes its controlling one, so
+    Ctrl-C typed to it is a SIGINT, as in a shell."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 def _read_all(fd: int, deadline: float) -> str:
     chunks: list[bytes] = []
     while (left := deadline - time.monotonic()) > 0:
@@ -59,7 +65,13 @@ class Terminal:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *SIZE, 0, 0))
         self.proc = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_take_terminal,
         )
         os.close(slave)
         self.screen = ""
@@ -79,6 +91,10 @@ class Terminal:
                 except OSError:  # the command exited
                     assert text in self.screen, self.screen[-3000:]
         self.screen = self.screen[self.screen.index(text) + len(text) :]
+
+    def rest(self) -> str:
+        """Everything shown since the last expect, once the command has exited."""
+        return self.screen + ANSI.sub("", _read_all(self.master, time.monotonic() + 10))
 
     def type(self, text: str) -> None:
         os.write(self.master, text.encode())

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from jobcast.client import Client
 from tests.client.conftest import ClientStack
+from tests.client.support import write_table
 from tests.client.terminal import Terminal
 
 JOBCAST = [sys.executable, "-m", "jobcast"]
@@ -40,5 +42,22 @@ def test_book_watch_redraws_the_ladder_as_orders_arrive(stack: ClientStack) -> N
             terminal.expect("101.25")
             client.place("ACME", "buy", 30, "99.75")
             terminal.expect("99.75")
+    finally:
+        terminal.close()
+
+
+def test_ctrl_c_stops_watch_with_exit_code_130_and_no_traceback(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    with Client(stack.url, stack.key) as client:
+        client.submit_file(write_table(tmp_path / "data.csv", 10))
+    terminal = Terminal(
+        [*JOBCAST, "watch", "user.me", "--since", "0-0"], user_env(stack, stack.key)
+    )
+    try:
+        terminal.expect('"type": "job.queued"')
+        terminal.type("\x03")
+        assert terminal.proc.wait(timeout=30) == 130
+        assert "Traceback" not in terminal.rest()
     finally:
         terminal.close()
