@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -208,7 +208,7 @@ class AsyncClient:
 
     def events(
         self, *channels: str, since: str | None = None, options: StreamOptions | None = None
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """Every event of `channels` (e.g. "user.me", "job.<id>", "market.BTC-USD"), once each,
         in order, reconnecting and resuming across drops; a `resync` event means the server
         lost some and the channel starts afresh."""

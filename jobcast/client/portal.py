@@ -59,6 +59,7 @@ class Portal:
     def close(self) -> None:
         if self._loop.is_closed():
             return
+        self.run(self._loop.shutdown_asyncgens())  # generators a caller left unfinished
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(UNWIND_TIMEOUT)
         self._loop.close()

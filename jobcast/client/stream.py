@@ -8,7 +8,8 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +58,7 @@ async def events(
     channels: tuple[str, ...],
     since: str | None = None,
     options: StreamOptions | None = None,
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """Every event of `channels` from `since` (None: from now, or the snapshot of a job)."""
     options = options or StreamOptions()
     state = ResumeState(channels, since)
@@ -65,8 +66,11 @@ async def events(
     while True:
         opened = time.monotonic()
         try:
-            async for event in _connection(base_url, api_key, state, options.idle_timeout):
-                yield event
+            # aclosing: leaving early (the consumer stops) closes the socket now, not at GC.
+            connection = _connection(base_url, api_key, state, options.idle_timeout)
+            async with aclosing(connection):
+                async for event in connection:
+                    yield event
         except ConnectionClosed as exc:
             _raise_if_final(exc)
         except InvalidStatus as exc:
@@ -83,12 +87,13 @@ async def events(
 
 async def _connection(
     base_url: str, api_key: str, state: ResumeState, idle_timeout: float
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     async with connect(ws_url(base_url), compression=None, proxy=None) as ws:
         await _authenticate(ws, api_key, state)
         await _subscribe(ws, state)
-        async for event in _receive(ws, state, idle_timeout):
-            yield event
+        async with aclosing(_receive(ws, state, idle_timeout)) as received:
+            async for event in received:
+                yield event
 
 
 def _raise_if_refused(exc: InvalidStatus) -> None:
@@ -128,7 +133,7 @@ async def _subscribe(ws: ClientConnection, state: ResumeState) -> None:
 
 async def _receive(
     ws: ClientConnection, state: ResumeState, idle_timeout: float
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     while True:
         try:
             message = await _next(ws, idle_timeout)

@@ -59,7 +59,7 @@ async def _pushed(
             if isinstance(status, str) and status in TERMINAL:
                 return status, event.data.get("error")
     finally:
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()
     raise errors.UnavailableError("stream_ended", "The event stream ended.")
 
 

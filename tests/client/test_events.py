@@ -47,3 +47,17 @@ def _kill_and_restart_api(stack: ClientStack) -> threading.Thread:
     thread = threading.Thread(target=stack.start_api)
     thread.start()
     return thread
+
+
+def test_a_lost_since_surfaces_as_resync_then_the_job_starts_afresh(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(write_table(tmp_path / "data.csv", 10))
+        client.wait(job.id, timeout=60)
+        events = client.events(f"job.{job.id}", since="1-0")  # a seq the stream never held
+        resync, start = next(events), next(events)
+        events.close()
+    assert (resync.type, resync.data) == ("resync", {"reason": "since_too_old"})
+    assert start.type == "snapshot"
+    assert start.data["status"] == "succeeded"
