@@ -19,6 +19,7 @@ from api.middleware import (
 from api.openapi import DESCRIPTION, TAGS, custom_openapi
 from api.routes import admin, data, health, jobs, market, orders, ws
 from api.state import AppState, create_redis
+from jobcast.filemodes import keep_new_files_private
 from jobcast.logs import configure_logging
 from jobcast.settings import Settings, get_settings
 from realtime import redact
@@ -28,6 +29,7 @@ from realtime.lifecycle import running_realtime
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.require_secrets()
+    keep_new_files_private()  # uploads under the data dir are other people's data
     configure_logging(settings.log_json)
     redact.install()
 
@@ -41,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.realtime = realtime
                 yield
         finally:
-            await state.redis.aclose()
+            await state.redis.aclose(close_connection_pool=True)
 
     app = FastAPI(
         title="Jobcast",

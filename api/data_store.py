@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -12,6 +13,9 @@ import redis.asyncio as aioredis
 from api.pagination import index_member, page_ids
 from jobcast.keys import Principal
 from jobcast.schemas.data import DataCreate, DataItem, DataUpdate
+
+#: Item ids as `create` makes them (96 random bits in hex).
+ITEM_ID = re.compile(r"[0-9a-f]{24}")
 
 
 def item_key(item_id: str) -> str:

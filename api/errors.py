@@ -113,10 +113,24 @@ async def _redis_unavailable(request: Request, exc: Exception) -> JSONResponse:
     )  # fmt: skip
 
 
+async def _redis_refused(request: Request, exc: Exception) -> JSONResponse:
+    # Redis at maxmemory (noeviction) refuses writes; inside a script the refusal comes back
+    # wrapped in the script's error, so the text is what tells it apart from a bug.
+    if "OOM command not allowed" not in str(exc):
+        return await _unhandled(request, exc)
+    log.error("Redis is full and refuses writes: %s", exc)
+    message = (
+        "The data store is full and refuses writes; retry later. Operators: raise "
+        "JOBCAST_REDIS_MAXMEMORY or free data (/readyz reports memory pressure)."
+    )
+    return error_response(503, "redis_full", message, None, {"Retry-After": "30"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(redis.ConnectionError, _redis_unavailable)
     app.add_exception_handler(redis.TimeoutError, _redis_unavailable)
+    app.add_exception_handler(redis.ResponseError, _redis_refused)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from typing import Any, cast
 
 import redis.asyncio as aioredis
 
 from api.errors import ApiError
-from api.ownership import load_owned
+from api.ownership import load_owned, require_id
 from api.uploads import Upload
+from jobcast.jobs.errors import public_error
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import (
     CANCELLED,
@@ -40,6 +42,10 @@ from realtime.events import commit_async
 PRIVATE_FIELDS = ("owner", "stored", "idempotency_key", "result")
 
 
+#: Job ids as `new_job_id` makes them.
+JOB_ID = re.compile(r"j_[0-9a-f]{24}")
+
+
 def new_job_id() -> str:
     return "j_" + secrets.token_hex(12)
 
@@ -47,6 +53,8 @@ def new_job_id() -> str:
 def public_view(record: dict[str, Any]) -> dict[str, Any]:
     """The record as clients see it: no storage names, numbers as numbers, links."""
     view = {k: v for k, v in record.items() if k not in PRIVATE_FIELDS}
+    if "error" in view:
+        view["error"] = public_error(view["error"])
     for name in ("size", "attempt"):
         view[name] = int(view[name]) if view.get(name) else 0
     for name in ("created_at", "started_at", "finished_at"):
@@ -101,7 +109,8 @@ async def create_job(
 
 
 async def load_job(redis: aioredis.Redis, principal: Principal, job_id: str) -> dict[str, Any]:
-    """The caller's job; 404 if missing or someone else's, 410 if it expired."""
+    """The caller's job; 404 if missing, malformed or someone else's, 410 if it expired."""
+    require_id(job_id, JOB_ID, "job")
     raw = await load_owned(redis, record_key(job_id), principal, "job", tombstone_key(job_id))
     return decode_record(raw)
 

@@ -9,13 +9,17 @@ Redis (`api.cluster_metrics`): every process serves the same totals.
 from __future__ import annotations
 
 import contextlib
+import hmac
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from pydantic import SecretStr
 from redis.exceptions import RedisError
 
 from api import cluster_metrics
-from api.deps import RedisDep
+from api.deps import RedisDep, SettingsDep
+from api.errors import ApiError
+from api.redis_memory import read_memory
 
 REQUESTS = Counter(
     "jobcast_http_requests_total", "HTTP requests answered.", ["method", "route", "status"]
@@ -32,13 +36,27 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/metrics", response_class=Response, include_in_schema=False)
-async def metrics(redis: RedisDep) -> Response:
+async def metrics(request: Request, redis: RedisDep, settings: SettingsDep) -> Response:
     """Prometheus text format: this process's figures, then the cluster's (same on every api
-    process). With Redis away the cluster's are left out rather than the whole answer failing."""
+    process). With Redis away the cluster's are left out rather than the whole answer failing.
+    Behind a bearer token when JOBCAST_METRICS_TOKEN is set."""
+    _require_metrics_token(request, settings.metrics_token)
+    with contextlib.suppress(RedisError, OSError):  # Redis away: the last figures stand
+        await read_memory(redis)
     body = generate_latest()
     with contextlib.suppress(RedisError, OSError):
         body += await cluster_metrics.exposition(redis)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def _require_metrics_token(request: Request, token: SecretStr | None) -> None:
+    if token is None:
+        return
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), expected):
+        message = "/metrics needs `Authorization: Bearer <JOBCAST_METRICS_TOKEN>`."
+        raise ApiError(401, "unauthenticated", message, headers={"WWW-Authenticate": "Bearer"})
 
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:

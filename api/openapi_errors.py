@@ -42,7 +42,10 @@ CODES: dict[str, tuple[int, str]] = {
     "quantity_above_maximum": (422, "quantity is over the symbol's maximum."),
     "quantity_not_lot_multiple": (422, "quantity is not a multiple of the lot size."),
     "price_required": (422, "A limit order needs a price."),
-    "price_invalid": (422, "price is not a decimal number."),
+    "price_invalid": (
+        422,
+        "price is not a plain decimal: at most 15 digits before the point and 12 after, no exponent.",
+    ),
     "price_not_positive": (422, "price must be > 0."),
     "price_off_tick": (422, "price is not a multiple of the tick size."),
     "max_notional_exceeded": (422, "price * quantity is over the symbol's max notional."),
@@ -51,11 +54,21 @@ CODES: dict[str, tuple[int, str]] = {
     "rate_limited": (429, "Too many requests; retry after `Retry-After` seconds."),
     "redis_unavailable": (503, "The data store is unreachable; retry shortly."),
     "unavailable": (503, "The job queue is unavailable; the job was not queued. Retry."),
-    "not_ready": (503, "Not ready: Redis does not answer or a queue has no live worker."),
+    "not_ready": (
+        503,
+        "Not ready: Redis does not answer, is near its maxmemory, or a queue has no live worker.",
+    ),
+    "redis_full": (503, "The data store reached its maxmemory and refuses writes; retry later."),
 }
 
 #: What every route behind an API key can answer.
-AUTHENTICATED = ("unauthenticated", "invalid_key", "rate_limited", "redis_unavailable")
+AUTHENTICATED = (
+    "unauthenticated",
+    "invalid_key",
+    "rate_limited",
+    "redis_unavailable",
+    "redis_full",
+)
 #: A record looked up by id for its owner.
 OWNED = ("not_found", "gone")
 #: The order rules of `jobcast.orders.symbols`, checked after the schema.

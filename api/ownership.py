@@ -7,6 +7,8 @@ as a missing one, so ids cannot be probed. A record that existed but expired lea
 
 from __future__ import annotations
 
+import re
+
 import redis.asyncio as aioredis
 
 from api.errors import ApiError, not_found
@@ -31,3 +33,12 @@ async def load_owned(
     if not record and await redis.get(tombstone or tombstone_key(record_key)) == principal.id:
         raise ApiError(410, "gone", f"That {what} has expired and its data was deleted.")
     raise not_found(what)
+
+
+def require_id(value: str, pattern: re.Pattern[str], what: str) -> str:
+    """`value` when it has the shape of a `what` id, else 404 before any Redis call: a
+    malformed id names no record, and must not reach a Redis key of another type (which would
+    fail, and tell whose data exists)."""
+    if not pattern.fullmatch(value):
+        raise not_found(what)
+    return value

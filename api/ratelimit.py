@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-# KEYS: [key]  ARGV: [emission interval ms, burst]
-# Returns {allowed (0/1), remaining, retry_after_ms, reset_ms}.
+# KEYS: [key]  ARGV: [emission interval ms, burst, cost]
+# Returns {allowed (0/1), remaining, retry_after_ms, reset_ms}. A cost of n spends n requests at
+# once (all or nothing): a batch of n orders, say.
 _GCRA_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -23,7 +24,7 @@ local interval = tonumber(ARGV[1])
 local tolerance = interval * tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local new_tat = tat + interval
+local new_tat = tat + interval * tonumber(ARGV[3])
 local allow_at = new_tat - tolerance
 if now < allow_at then
   return {0, 0, allow_at - now, tat - now}
@@ -66,10 +67,11 @@ class Decision:
         return headers
 
 
-async def spend(client: aioredis.Redis, budget: Budget, who: str) -> Decision:
-    """Spend one request of `budget` for client `who`."""
+async def spend(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1) -> Decision:
+    """Spend `cost` requests of `budget` for client `who` (all of them, or none)."""
     key = f"jobcast:rl:{budget.name}:{who}"
-    raw = await client.eval(_GCRA_LUA, 1, key, str(budget.interval_ms), str(budget.burst))
+    args = (str(budget.interval_ms), str(budget.burst), str(cost))
+    raw = await client.eval(_GCRA_LUA, 1, key, *args)
     allowed, remaining, retry_ms, reset_ms = (float(v) for v in raw)
     return Decision(
         allowed=bool(allowed),

@@ -70,14 +70,27 @@ def start_stack(tmp: Path) -> tuple[EmbeddedRedis, subprocess.Popen[bytes], Sett
     return start_private_redis(tmp, ws_send_queue=4096)
 
 
+#: Limits meant for one abusive address or principal, which every bench client shares.
+BENCH_LIFTED_LIMITS = (
+    "JOBCAST_WS_MAX_UNAUTHENTICATED_PER_ADDRESS",
+    "JOBCAST_WS_AUTH_ATTEMPTS_PER_MINUTE",
+    "JOBCAST_WS_AUTH_ATTEMPTS_BURST",
+    "JOBCAST_WS_SUBSCRIBES_PER_MINUTE",
+    "JOBCAST_WS_SUBSCRIBES_BURST",
+)
+
+
 def start_api(settings: Settings, tmp: Path) -> tuple[Proc, str]:
     port = free_port()
     argv = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host",
             "127.0.0.1", "--port", str(port), "--ws-per-message-deflate", "false",
-            "--log-level", "warning", "--loop", "uvloop"]  # fmt: skip
+            "--log-level", "warning", "--loop", "uvloop",
+            "--ws-max-size", str(settings.ws_max_frame_bytes)]  # fmt: skip
     # All bench clients use one key: lift the per-principal connection cap past --clients.
+    # They also all connect from one address: lift the address and subscribe budgets too.
     env = process_env(settings, {"JOBCAST_WS_SEND_QUEUE": str(settings.ws_send_queue),
-                                 "JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL": "1000000"})  # fmt: skip
+                                 "JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL": "1000000",
+                                 **{name: "1000000" for name in BENCH_LIFTED_LIMITS}})  # fmt: skip
     proc = spawn("api", argv, env, tmp)
     wait_for(lambda: _http_ok(f"http://127.0.0.1:{port}/healthz"), 30, "api", proc)
     return proc, f"ws://127.0.0.1:{port}/ws"

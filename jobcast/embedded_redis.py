@@ -39,6 +39,8 @@ class EmbeddedRedis:
     data_dir: Path
     host: str = "127.0.0.1"
     appendonly: bool = True
+    #: Bytes Redis may use before it refuses writes (0: no limit; JOBCAST_REDIS_MAXMEMORY).
+    maxmemory: int = 0
 
     @property
     def url(self) -> str:
@@ -46,7 +48,8 @@ class EmbeddedRedis:
 
     def command(self) -> list[str]:
         # noeviction: Redis holds job records, books and the broker's queues; evicting any of
-        # them silently would lose work, so a full Redis must refuse writes instead.
+        # them silently would lose work, so a full Redis must refuse writes instead. maxmemory
+        # makes "full" happen before the host runs out of memory (and /readyz warns before it).
         return [
             redis_server_binary(),
             "--port", str(self.port),
@@ -57,6 +60,7 @@ class EmbeddedRedis:
             "--appendfsync", "everysec",
             "--save", "",
             "--maxmemory-policy", "noeviction",
+            "--maxmemory", str(self.maxmemory),
             "--protected-mode", "yes",
             "--daemonize", "no",
             "--logfile", "",

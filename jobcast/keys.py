@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from dataclasses import asdict, dataclass
@@ -20,6 +21,10 @@ import redis.asyncio as aioredis
 #: Redis hash: key id -> JSON of KeyInfo (for listing and revocation).
 KEYS_INDEX = "jobcast:apikeys"
 KEY_PREFIX = "jc"
+#: Redis pub/sub channel a revoked key's id is published on, so every api process closes the
+#: key's WebSockets at once (each also re-checks its sockets' keys now and then: a process
+#: whose pub/sub connection was down at that moment still closes them).
+REVOKED_CHANNEL = "jobcast:keys:revoked"
 
 
 def digest_key(key_secret: str, raw_key: str) -> str:
@@ -37,6 +42,9 @@ class Principal:
     id: str
     name: str
     admin: bool = False
+    #: The key this request or connection authenticated with ("" when none, e.g. in tests):
+    #: revoking it ends the connection and its unused tickets.
+    key_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,11 @@ class KeyInfo:
     revoked: bool = False
 
     def principal(self) -> Principal:
-        return Principal(id=self.principal_id, name=self.name, admin=self.admin)
+        return Principal(id=self.principal_id, name=self.name, admin=self.admin, key_id=self.key_id)
+
+
+#: Key ids as `new_key` makes them.
+KEY_ID = re.compile(r"[0-9a-f]{12}")
 
 
 def new_key() -> tuple[str, str]:
@@ -98,6 +110,7 @@ def revoke_key(client: redis.Redis, key_id: str) -> bool:
     pipe = client.pipeline(transaction=True)
     pipe.delete(digest_lookup_key(info.digest))
     pipe.hset(KEYS_INDEX, key_id, revoked)
+    pipe.publish(REVOKED_CHANNEL, key_id)
     pipe.execute()
     return True
 
@@ -110,8 +123,17 @@ async def revoke_key_async(client: aioredis.Redis, key_id: str) -> bool:
     async with client.pipeline(transaction=True) as pipe:
         pipe.delete(digest_lookup_key(info.digest))
         pipe.hset(KEYS_INDEX, key_id, json.dumps({**asdict(info), "revoked": True}))
+        pipe.publish(REVOKED_CHANNEL, key_id)
         await pipe.execute()
     return True
+
+
+async def revoked_among(client: aioredis.Redis, key_ids: list[str]) -> set[str]:
+    """Which of `key_ids` are revoked (or gone from the index) now."""
+    if not key_ids:
+        return set()
+    raw: list[str | None] = await client.hmget(KEYS_INDEX, key_ids)  # type: ignore[assignment]
+    return {k for k, v in zip(key_ids, raw, strict=True) if v is None or json.loads(v)["revoked"]}
 
 
 async def list_keys_async(client: aioredis.Redis) -> list[KeyInfo]:

@@ -18,6 +18,7 @@ from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
 from jobcast.dev_secrets import ensure_dev_key
 from jobcast.dev_secrets import load_dev_secrets as load_dev_secrets  # re-exported for the CLI
 from jobcast.embedded_redis import EmbeddedRedis, free_port
+from jobcast.filemodes import keep_new_files_private, make_private_dir
 from jobcast.settings import InsecureSettingsError, Settings
 from jobcast.supervisor import Child, ChildDiedError, Supervisor
 from workers.heartbeat import WORKERS_KEY, live_queues
@@ -96,10 +97,12 @@ class Stack:
             port=self.settings.redis_port or free_port(),
             password=password.get_secret_value(),
             data_dir=self.settings.data_dir / "redis",
+            maxmemory=self.settings.redis_maxmemory,
         )
         ping = _redis_pinger(server.url)
         child = Child("redis", server.command(), self.logs / "redis.log", ping)
-        server.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.settings.data_dir)
+        make_private_dir(server.data_dir)
         self.supervisor.start([child], READY_TIMEOUT_SECONDS)
         url_file = redis_url_file(self.settings)
         url_file.write_text(server.url)
@@ -158,6 +161,8 @@ class Stack:
             "--workers", str(self.options.api_processes), "--no-server-header",
             "--no-proxy-headers", "--ws-per-message-deflate", "false",
             "--no-access-log",  # the api logs one access line per request itself
+            # uvicorn refuses a bigger frame from its header, before buffering it.
+            "--ws-max-size", str(s.ws_max_frame_bytes),
         ]  # fmt: skip
 
     @property
@@ -199,6 +204,7 @@ def _install_stop_handlers(supervisor: Supervisor) -> None:
 
 def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
     """Start the stack, announce it, run until stopped or a child dies. Returns the exit code."""
+    keep_new_files_private()  # every child inherits it: the AOF, logs, uploads, results
     _install_stop_handlers(stack.supervisor)
     try:
         stack.start_all()

@@ -274,6 +274,66 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Seconds between `monitor.sample` events (cluster-wide)."
     )
 
+    # --- Resource limits against abuse (README: Security) ---
+    ws_max_unauthenticated_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="WebSockets one client address may hold open before authenticating, per api process; more are closed at once (4029).",
+    )
+    ws_auth_attempts_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description="WebSocket authentication attempts (key or ticket) per client address; over budget the socket is closed at once (4029).",
+    )
+    ws_auth_attempts_burst: int = Field(
+        default=30,
+        ge=1,
+        description="WebSocket authentication attempts allowed at once per address.",
+    )
+    ws_subscribes_per_minute: int = Field(
+        default=120,
+        ge=1,
+        description="WebSocket subscribes per principal per minute (all sockets).",
+    )
+    ws_subscribes_burst: int = Field(
+        default=200, ge=1, description="WebSocket subscribes one principal may make at once."
+    )
+    chat_max_rooms_per_principal: int = Field(
+        default=20,
+        ge=1,
+        description="Chat rooms one principal may be in at once, across all its sockets.",
+    )
+    chat_empty_room_ttl: int = Field(
+        default=600,
+        ge=1,
+        description="Seconds a chat room's history is kept once nobody is in it.",
+    )
+    rate_orders_per_minute: int = Field(
+        default=3000,
+        ge=1,
+        description="Orders per principal per minute through `POST /orders/batch` (each order spends one).",
+    )
+    rate_orders_burst: int = Field(
+        default=500,
+        ge=1,
+        description="Orders a principal may send at once in batches; a batch needs as many as it has orders.",
+    )
+    redis_maxmemory: int = Field(
+        default=1024**3,
+        ge=0,
+        description="`maxmemory` of the embedded Redis in bytes (0: no limit). Writes fail past it (noeviction).",
+    )
+    redis_memory_pressure_ratio: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="Share of Redis `maxmemory` in use at which `/readyz` answers 503 (memory pressure).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, `/metrics` needs `Authorization: Bearer <this token>`.",
+    )
+
     @model_validator(mode="after")
     def _time_limits_are_ordered(self) -> Settings:
         if self.job_soft_time_limit >= self.job_time_limit:

@@ -19,6 +19,8 @@ from jobcast.keys import Principal
 from realtime.events import read_latest_async, stream_key, user_channel
 from realtime.protocol import ProtocolError
 
+#: The monitor's full sample (hosts, pids) for admins; everyone else gets `monitor`: totals.
+MONITOR_ADMIN = "monitor.admin"
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 SHARED_KINDS = frozenset({"market", "chat"})
 
@@ -38,8 +40,8 @@ def not_found(requested: str) -> ProtocolError:
 
 async def authorize(redis: aioredis.Redis, principal: Principal, requested: str) -> Channel:
     """The channel `principal` may subscribe to as `requested`, or ProtocolError."""
-    if requested == "monitor":
-        return Channel("monitor", "monitor", requested)
+    if requested in ("monitor", MONITOR_ADMIN):
+        return _monitor(principal, requested)
     kind, _, rest = requested.partition(".")
     if not rest or not _NAME.match(rest):
         raise ProtocolError("bad_channel", "Channels are job.{id}, user.me, market.{symbol}, chat.{room} or monitor.")  # fmt: skip
@@ -52,6 +54,15 @@ async def authorize(redis: aioredis.Redis, principal: Principal, requested: str)
     if kind in ("job", "user"):
         raise not_found(requested)
     raise ProtocolError("bad_channel", f"Unknown channel kind {kind!r}.")
+
+
+def _monitor(principal: Principal, requested: str) -> Channel:
+    """Admins get the full sample (hosts, pids) whichever they ask for; others the totals."""
+    if principal.admin:
+        return Channel(MONITOR_ADMIN, "monitor", requested)
+    if requested == MONITOR_ADMIN:
+        raise not_found(requested)
+    return Channel("monitor", "monitor", requested)
 
 
 async def latest_seq(redis: aioredis.Redis, channel: str) -> str | None:

@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 from api.ratelimit import Budget, spend
 from jobcast.keys import Principal
 from jobcast.settings import Settings
-from realtime.events import Event, publish_async, read_latest_async
+from realtime.events import Event, publish_async, read_latest_async, stream_key
 from realtime.protocol import ProtocolError
 
 #: Stream entries read to find the last N messages among joins and leaves.
@@ -46,28 +46,53 @@ local function others_live(key, member, prefix, now)
   return false
 end
 """
-# KEYS: [set]  ARGV: [member, prefix, now, expires at, key ttl]  Returns 1 if first in.
+# The principal's rooms (KEYS[2], room -> when its last entry there expires) cap how many rooms
+# one principal is in at once: each room is a stream in Redis, so joining without bound would
+# grow Redis without bound.
+# KEYS: [set, principal's rooms]  ARGV: [member, prefix, now, expires at, key ttl, room, limit]
+# Returns 1 if first in, 0 if already in, -1 if the principal is in `limit` other rooms.
 _JOIN_LUA = (
     _PRESENCE_LUA_HEAD
     + """
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+if not redis.call('ZSCORE', KEYS[2], ARGV[6])
+   and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then
+  return -1
+end
 local first = not others_live(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('ZADD', KEYS[2], 'GT', ARGV[4], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
 return first and 1 or 0
 """
 )
-# KEYS: [set]  ARGV: [member, prefix, now]  Returns 1 if this removed the last live entry.
+# KEYS: [set, principal's rooms]  ARGV: [member, prefix, now, room]
+# Returns 1 if this removed the principal's last live entry.
 _LEAVE_LUA = (
     _PRESENCE_LUA_HEAD
     + """
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-return others_live(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) and 0 or 1
+if others_live(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[4])
+return 1
 """
 )
 
 
 def presence_key(room_channel: str) -> str:
     return f"jobcast:presence:{room_channel}"
+
+
+def rooms_key(principal_id: str) -> str:
+    """The rooms a principal is in: room channel -> when its last presence entry expires."""
+    return f"jobcast:chat:rooms:{principal_id}"
+
+
+def too_many_rooms(limit: int) -> ProtocolError:
+    return ProtocolError(
+        "too_many_rooms", f"You are in {limit} chat rooms, the most at once; leave one first."
+    )
 
 
 def _member(principal: Principal, connection_id: str) -> str:
@@ -93,7 +118,7 @@ async def present(redis: aioredis.Redis, channel: str) -> list[dict[str, str]]:
     return [{"id": pid, "name": people[pid]} for pid in sorted(people)]
 
 
-async def reap(redis: aioredis.Redis, channel: str) -> None:
+async def reap(redis: aioredis.Redis, channel: str, empty_ttl: int) -> None:
     """Remove expired entries (a dead process's connections) and announce `chat.leave`, with
     `reason: "expired"`, for each principal no live connection keeps in the room."""
     gone: list[str] = await redis.eval(_REAP_LUA, 1, presence_key(channel), repr(time.time()))
@@ -105,18 +130,24 @@ async def reap(redis: aioredis.Redis, channel: str) -> None:
     for pid, name in left.items():
         data = {"principal": {"id": pid, "name": name}, "present": people, "reason": "expired"}
         await publish_async(redis, Event(channel, "chat.leave", data))
+    await _expire_if_empty(redis, channel, people, empty_ttl)
 
 
 async def join(
-    redis: aioredis.Redis, channel: str, principal: Principal, connection_id: str, ttl: float
-) -> None:
-    """Enter the room; announces `chat.join` when this is the principal's first connection."""
-    await reap(redis, channel)  # a stale entry of a dead process must not hide this join
+    redis: aioredis.Redis, channel: str, principal: Principal, connection_id: str,
+    ttl: float, max_rooms: int, empty_ttl: int,
+) -> None:  # fmt: skip
+    """Enter the room; announces `chat.join` when this is the principal's first connection.
+    ProtocolError `too_many_rooms` when the principal is in `max_rooms` others already."""
+    await reap(redis, channel, empty_ttl)  # a dead process's stale entry must not hide this join
     now = time.time()
     first = await redis.eval(
-        _JOIN_LUA, 1, presence_key(channel), _member(principal, connection_id),
-        _prefix(principal), repr(now), repr(now + ttl), str(int(ttl) + 60),
+        _JOIN_LUA, 2, presence_key(channel), rooms_key(principal.id),
+        _member(principal, connection_id), _prefix(principal), repr(now), repr(now + ttl),
+        str(int(ttl) + 60), channel, str(max_rooms),
     )  # fmt: skip
+    if first == -1:
+        raise too_many_rooms(max_rooms)
     if first:
         await _announce(redis, channel, "chat.join", principal)
 
@@ -124,28 +155,45 @@ async def join(
 async def refresh(
     redis: aioredis.Redis, channel: str, principal: Principal, connection_id: str, ttl: float
 ) -> None:
-    key = presence_key(channel)
-    await redis.zadd(key, {_member(principal, connection_id): time.time() + ttl})
+    key, expires = presence_key(channel), time.time() + ttl
+    await redis.zadd(key, {_member(principal, connection_id): expires})
     await redis.expire(key, int(ttl) + 60)
+    await redis.zadd(rooms_key(principal.id), {channel: expires}, gt=True)
+    await redis.expire(rooms_key(principal.id), int(ttl) + 60)
 
 
 async def leave(
-    redis: aioredis.Redis, channel: str, principal: Principal, connection_id: str
+    redis: aioredis.Redis, channel: str, principal: Principal, connection_id: str, empty_ttl: int
 ) -> None:
-    """Leave the room; announces `chat.leave` when no other connection keeps the principal in."""
+    """Leave the room; announces `chat.leave` when no other connection keeps the principal in.
+    A room nobody is in keeps its history for `empty_ttl` seconds only."""
     last = await redis.eval(
-        _LEAVE_LUA, 1, presence_key(channel), _member(principal, connection_id),
-        _prefix(principal), repr(time.time()),
+        _LEAVE_LUA, 2, presence_key(channel), rooms_key(principal.id),
+        _member(principal, connection_id), _prefix(principal), repr(time.time()), channel,
     )  # fmt: skip
     if last:
-        await _announce(redis, channel, "chat.leave", principal)
+        people = await _announce(redis, channel, "chat.leave", principal)
+        await _expire_if_empty(redis, channel, people, empty_ttl)
 
 
-async def _announce(redis: aioredis.Redis, channel: str, type_: str, principal: Principal) -> None:
+async def _expire_if_empty(
+    redis: aioredis.Redis, channel: str, people: list[dict[str, str]], empty_ttl: int
+) -> None:
+    # Every event pushes the stream's expiry 7 days out; an empty room's history need not live
+    # that long (a client that joins and leaves many rooms would otherwise pile them up).
+    if not people:
+        await redis.expire(stream_key(channel), empty_ttl)
+
+
+async def _announce(
+    redis: aioredis.Redis, channel: str, type_: str, principal: Principal
+) -> list[dict[str, str]]:
+    """Publish a join or leave; returns who is in the room now."""
     people = await present(redis, channel)
     data = {"principal": {"id": principal.id, "name": principal.name}, "present": people,
             "reason": "left" if type_ == "chat.leave" else "joined"}  # fmt: skip
     await publish_async(redis, Event(channel, type_, data))
+    return people
 
 
 async def history(

@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
@@ -75,7 +76,15 @@ class ChannelHub:
         self._task: asyncio.Task[None] | None = None
         # Always subscribed, so the connection exists (and is re-confirmed) with no channels.
         self._control = f"jobcast:hub:{secrets.token_hex(6)}"
+        #: Raw Redis channels outside the event namespace, always subscribed (see `watch`).
+        self._watched: dict[str, Callable[[str], None]] = {}
         self.connected = asyncio.Event()
+
+    def watch(self, raw_channel: str, callback: Callable[[str], None]) -> None:
+        """Call `callback` with each message published on `raw_channel` (a Redis channel name
+        outside the event namespace, e.g. key revocations). Takes effect at the next connect:
+        call it before `start`."""
+        self._watched[raw_channel] = callback
 
     @property
     def channels(self) -> list[str]:
@@ -160,7 +169,7 @@ class ChannelHub:
         self._pubsub = self._client.pubsub()
         channels = [PREFIX + c for c in self._listeners]
         # Each of these is confirmed by Redis, which tells their listeners to catch up.
-        await self._pubsub.subscribe(self._control, *channels)
+        await self._pubsub.subscribe(self._control, *self._watched, *channels)
         self.connected.set()
 
     async def _drop_pubsub(self) -> None:
@@ -203,7 +212,11 @@ class ChannelHub:
 
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message["type"]
-        if kind == "message":
+        watcher = self._watched.get(message.get("channel") or "")
+        if watcher is not None:
+            if kind == "message":
+                watcher(message["data"])
+        elif kind == "message":
             self._dispatch(message["channel"][len(PREFIX) :], message["data"])
         elif kind == "subscribe" and message["channel"] != self._control:
             self._confirmed(message["channel"][len(PREFIX) :])

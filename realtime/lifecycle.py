@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
 
+from jobcast.keys import REVOKED_CHANNEL
 from jobcast.settings import Settings
 from realtime.hub import ChannelHub
 from realtime.monitor import Monitor, release
+from realtime.revocation import close_sessions_of
 from realtime.runtime import Realtime
 from realtime.ticker import run_ticker
 
@@ -19,6 +21,8 @@ from realtime.ticker import run_ticker
 #: which have their own pool.
 POOL_SIZE = 32
 POOL_WAIT_SECONDS = 10
+#: Seconds between repeated cancellations of a background loop that did not stop.
+STOP_RETRY_SECONDS = 0.5
 
 
 def create_pool_client(settings: Settings) -> aioredis.Redis:
@@ -27,6 +31,17 @@ def create_pool_client(settings: Settings) -> aioredis.Redis:
         decode_responses=True, socket_connect_timeout=2, socket_timeout=5,
     )  # fmt: skip
     return aioredis.Redis(connection_pool=pool)
+
+
+async def stop_loop(task: asyncio.Task[None]) -> None:
+    """Cancel `task` until it ends. Once is not always enough: a cancellation that lands inside
+    a Redis call can be swallowed by the client library, and the loop would then sleep on
+    forever, holding up the process's shutdown."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=STOP_RETRY_SECONDS)
+    with contextlib.suppress(asyncio.CancelledError):
+        task.result()
 
 
 @contextlib.asynccontextmanager
@@ -41,6 +56,7 @@ async def running_realtime(settings: Settings) -> AsyncIterator[Realtime]:
     )
     rt = Realtime(settings=settings, redis=redis, hub=hub)
     monitor = Monitor(rt)
+    hub.watch(REVOKED_CHANNEL, lambda key_id: close_sessions_of(rt, {key_id}))
     await hub.start()
     loops = [
         asyncio.create_task(monitor.run(), name="jobcast-monitor"),
@@ -50,9 +66,7 @@ async def running_realtime(settings: Settings) -> AsyncIterator[Realtime]:
         yield rt
     finally:
         for loop in loops:
-            loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop
+            await stop_loop(loop)
         await release(rt, monitor)
         await hub.stop()
-        await redis.aclose()
+        await redis.aclose(close_connection_pool=True)  # our own pool: closed with us

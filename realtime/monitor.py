@@ -14,10 +14,12 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from redis.exceptions import RedisError
 
+from realtime.channels import MONITOR_ADMIN
 from realtime.events import Event, publish_async
 from realtime.figures import (
     HOSTS_KEY,
@@ -33,6 +35,9 @@ from realtime.runtime import Realtime
 log = logging.getLogger("jobcast.realtime.monitor")
 
 LEASE_KEY = "jobcast:monitor:lease"
+HOST_SUMS = ("memory_used_bytes", "net_in_bytes_per_s", "net_out_bytes_per_s")
+API_SUMS = ("ws_connections", "hub_channels", "rss_bytes")
+SHARED_AS_IS = ("workers_online", "queues", "tasks", "ws_connections")
 WORKERS_KEY = "jobcast:workers"  # written by workers/heartbeat.py
 QUEUES = ("files", "orders")
 #: Intervals after which a report counts as from a dead process, and the lease expires.
@@ -91,7 +96,9 @@ class Monitor:
 
     async def publish_sample(self) -> None:
         sample = await self.sample()
-        await publish_async(self.rt.redis, Event("monitor", "monitor.sample", sample))
+        await publish_async(self.rt.redis, Event(MONITOR_ADMIN, "monitor.sample", sample))
+        totals = Event("monitor", "monitor.sample", cluster_totals(sample))
+        await publish_async(self.rt.redis, totals)
 
     async def sample(self) -> dict[str, Any]:
         async with self.rt.redis.pipeline(transaction=False) as pipe:
@@ -149,6 +156,34 @@ class Monitor:
             "started_per_s": round((started - previous[1]) / elapsed, 2),
             "finished_per_s": round((finished - previous[2]) / elapsed, 2),
         }
+
+
+def cluster_totals(sample: dict[str, Any]) -> dict[str, Any]:
+    """What every principal may see: the cluster's totals, without host names, pids or the
+    producer's name (they map the deployment for an attacker)."""
+    hosts, api, workers = list(sample["hosts"].values()), sample["api"], sample["worker_processes"]
+    return {
+        "hosts": {
+            "count": len(hosts),
+            "cpu_percent": _mean(h["cpu_percent"] for h in hosts),
+            "memory_percent": _mean(h["memory_percent"] for h in hosts),
+            **{name: sum(h[name] for h in hosts) for name in HOST_SUMS},
+        },
+        "api": {
+            "processes": len(api),
+            **{name: sum(p.get(name, 0) for p in api) for name in API_SUMS},
+        },
+        "worker_processes": {
+            "count": len(workers),
+            "rss_bytes": sum(p.get("rss_bytes", 0) for p in workers),
+        },
+        **{name: sample[name] for name in SHARED_AS_IS},
+    }
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    items = list(values)
+    return round(sum(items) / len(items), 1) if items else None
 
 
 async def release(rt: Realtime, monitor: Monitor) -> None:

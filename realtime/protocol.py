@@ -14,13 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 #: Close codes (4000-4999 are the application's range in RFC 6455).
-CLOSE_AUTH_FAILED = 4001  # no valid key or ticket (or none in time)
+CLOSE_AUTH_FAILED = 4001  # no valid key or ticket (or none in time); reason key_revoked later
 CLOSE_FORBIDDEN = 4003  # an alias path named another principal
 CLOSE_SLOW_CLIENT = 4008  # the client read too slowly; its send queue was full
-CLOSE_TOO_MANY_CONNECTIONS = 4029  # the principal holds its most WebSockets already (cf. 429)
+#: Over a limit (cf. 429); the close reason names it: the principal holds its most WebSockets
+#: already (`too_many_connections`), the address has too many sockets still authenticating
+#: (`too_many_unauthenticated`) or made too many authentication attempts (`rate_limited`).
+CLOSE_TOO_MANY = 4029
+CLOSE_TOO_MANY_CONNECTIONS = CLOSE_TOO_MANY
 CLOSE_INTERNAL_ERROR = 1011  # the server failed: reconnect with `since`
 CLOSE_SHUTDOWN = 1012  # the api process is restarting: reconnect with `since`
 CLOSE_TRY_AGAIN = 1013  # Redis is unavailable right now: reconnect after a pause
+CLOSE_TOO_BIG = 1009  # a frame over JOBCAST_WS_MAX_FRAME_BYTES (sent by uvicorn itself)
 
 CLIENT_TYPES = frozenset({"auth", "subscribe", "unsubscribe", "publish", "ping", "pong"})
 

@@ -18,3 +18,5 @@ class Realtime:
     hub: ChannelHub
     #: Open sessions of this process (counted by the monitor, closed on shutdown).
     sessions: set[Any] = field(default_factory=set)
+    #: Open sockets not yet authenticated, per client address (realtime/gate.py).
+    unauthenticated: dict[str, int] = field(default_factory=dict)

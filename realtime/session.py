@@ -19,9 +19,9 @@ from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from api.auth import anonymous_budget
-from api.ratelimit import client_address, spend
+from api.ratelimit import spend
 from jobcast.keys import Principal, authenticate
-from realtime import connections, metrics, protocol, tickets
+from realtime import connections, gate, metrics, protocol, tickets
 from realtime.connection import ClientConnection
 from realtime.protocol import ClientMessage, ProtocolError, reply
 from realtime.runtime import Realtime
@@ -53,9 +53,9 @@ class Session:
         metrics.CONNECTIONS.inc()
         self.conn.on_overflow = self._on_overflow
         try:
-            code = await self._serve_safely(ticket, channels, room, user_id)
-            if code is not None:
-                await self._close(code)
+            outcome = await self._serve_safely(ticket, channels, room, user_id)
+            if outcome is not None:
+                await self._close(*outcome)
         finally:
             self.conn.stop()
             await self._cleanup()
@@ -64,11 +64,14 @@ class Session:
             self.rt.sessions.discard(self)
 
     async def _serve_safely(self, ticket: str | None, channels: tuple[str, ...], room: str | None,
-                            user_id: str | None) -> int | None:  # fmt: skip
-        """`_serve`, with every failure turned into a protocol error and a close code; None when
-        the client closed (the server already answered its close frame)."""
+                            user_id: str | None) -> tuple[int, str | None] | None:  # fmt: skip
+        """`_serve`, with every failure turned into a protocol error and a close code (and
+        reason); None when the client closed (the server already answered its close frame)."""
         try:
-            return await self._serve(ticket, channels, room, user_id)
+            return await self._serve(ticket, channels, room, user_id), None
+        except gate.RefusedError as refused:
+            self.conn.push(protocol.error(refused.code, refused.message))
+            return refused.close_code, refused.code
         except WebSocketDisconnect:
             # Closing again would only raise inside wait_for, and that exception, its traceback
             # and the frames form a cycle per connection (~20 objects) that only the cycle
@@ -77,11 +80,11 @@ class Session:
         except (RedisError, OSError) as exc:
             log.warning("Redis unavailable for a WebSocket: %s", exc)
             self.conn.push(protocol.error("unavailable", "Redis is unavailable; retry shortly."))
-            return protocol.CLOSE_TRY_AGAIN
+            return protocol.CLOSE_TRY_AGAIN, None
         except Exception:
             log.exception("WebSocket session failed")
             self.conn.push(protocol.error("internal_error", "The server failed; reconnect."))
-            return protocol.CLOSE_INTERNAL_ERROR
+            return protocol.CLOSE_INTERNAL_ERROR, None
 
     async def _serve(self, ticket: str | None, channels: tuple[str, ...], room: str | None,
                      user_id: str | None) -> int:  # fmt: skip
@@ -99,6 +102,16 @@ class Session:
             await self._handle(ClientMessage("subscribe", channel=channel))
         await self._read_loop(room)
         return 1000  # not reached: the loop ends only by the client leaving
+
+    def revoke(self) -> None:
+        """Its key was revoked: say so and close with 4001, reason `key_revoked`."""
+        if self._closer is None:
+            self.conn.push(protocol.error("key_revoked", "The API key was revoked."))
+            self._closer = asyncio.create_task(self._close_revoked())
+
+    async def _close_revoked(self) -> None:
+        await self._cleanup()  # nothing more reaches a revoked key, not even queued events
+        await self._close(protocol.CLOSE_AUTH_FAILED, "key_revoked")
 
     def _on_overflow(self) -> None:
         # The reader may sit in receive() for long; closing from here ends it: uvicorn answers
@@ -132,7 +145,13 @@ class Session:
                 await connections.unregister(self.rt.redis, (self.principal.id, self.id))
 
     async def _authenticate(self, ticket: str | None) -> Principal | None:
+        address = gate.address_of(self.websocket, self.rt.settings)
+        with gate.unauthenticated(self.rt, address):
+            return await self._authenticate_from(address, ticket)
+
+    async def _authenticate_from(self, address: str, ticket: str | None) -> Principal | None:
         if ticket is not None:
+            await gate.spend_attempt(self.rt, address)
             principal = await tickets.redeem(self.rt.redis, ticket)
             if principal is None:
                 self.conn.push(protocol.error("invalid_ticket", "The ticket is unknown, used or expired."))  # fmt: skip
@@ -145,27 +164,20 @@ class Session:
         if message is None or message.type != "auth" or not message.key:
             self.conn.push(protocol.error("unauthenticated", 'Send {"type": "auth", "key": "<API key>"} first.'))  # fmt: skip
             return None
-        return await self._check_key(message)
+        await gate.spend_attempt(self.rt, address)
+        return await self._check_key(message, address)
 
-    async def _check_key(self, message: ClientMessage) -> Principal | None:
+    async def _check_key(self, message: ClientMessage, address: str) -> Principal | None:
         assert message.key is not None
         principal = await authenticate(
             self.rt.redis, self.rt.settings.secret("key_secret"), message.key
         )
         if principal is None:
-            await self._spend_anonymous()
+            # A wrong key also costs the address's REST budget for requests without a valid
+            # key: guessing spends from one pot whichever door it uses.
+            await spend(self.rt.redis, anonymous_budget(self.rt.settings), address)
             self.conn.push(protocol.error("invalid_key", "The API key is unknown or revoked.", message.id))  # fmt: skip
         return principal
-
-    async def _spend_anonymous(self) -> None:
-        """A wrong key costs the address the same budget as on REST, which stops key guessing
-        by reconnecting; over budget, the answer is delayed by the wait REST would demand."""
-        settings, ws = self.rt.settings, self.websocket
-        peer = ws.client.host if ws.client else None
-        address = client_address(peer, ws.headers.get("x-forwarded-for"), settings.trusted_proxies)
-        decision = await spend(self.rt.redis, anonymous_budget(settings), address)
-        if not decision.allowed:
-            await asyncio.sleep(min(decision.retry_after_s, settings.ws_auth_timeout))
 
     async def _receive_text(self) -> str:
         """The next text frame; a binary frame is answered with an error and skipped."""
@@ -213,7 +225,7 @@ class Session:
             log.exception("failed to handle a %s message", message.type)
             self.conn.push(protocol.error("internal_error", "The server failed on that message.", message.id))  # fmt: skip
 
-    async def _close(self, code: int) -> None:
+    async def _close(self, code: int, reason: str | None = None) -> None:
         if code != protocol.CLOSE_SLOW_CLIENT:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.conn.drained(), CLOSE_DRAIN_TIMEOUT)
@@ -221,7 +233,7 @@ class Session:
         if self.websocket.application_state == WebSocketState.CONNECTED:
             # A client that stopped reading holds the close frame back; do not wait forever.
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.websocket.close(code), CLOSE_TIMEOUT)
+                await asyncio.wait_for(self.websocket.close(code, reason), CLOSE_TIMEOUT)
 
     async def _cleanup(self) -> None:
         if self.subs is not None:

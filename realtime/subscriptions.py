@@ -11,6 +11,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from api.ratelimit import Budget, spend
 from jobcast.keys import Principal
 from realtime import chat, metrics
 from realtime.channels import Channel, authorize, job_snapshot, latest_seq
@@ -47,8 +48,9 @@ class Subscriptions:
             raise ProtocolError("already_subscribed", f"Already subscribed to {requested}.", ref)
         if len(self.feeds) >= self.rt.settings.ws_max_subscriptions:
             raise ProtocolError("too_many_subscriptions", "Unsubscribe from something first.", ref)  # fmt: skip
+        await self._spend_subscribe(ref)
         if channel.kind == "chat":
-            await self._join(channel.name)
+            await self._join(channel.name, ref)
         feed = ChannelFeed(
             self.conn, self.rt.hub, self.rt.redis, channel.name, requested, self._initial(channel)
         )
@@ -95,11 +97,26 @@ class Subscriptions:
             await feed.close()
         if name in self.rooms:
             self.rooms.discard(name)
-            await chat.leave(self.rt.redis, name, self.principal, self.session_id)
+            empty_ttl = self.rt.settings.chat_empty_room_ttl
+            await chat.leave(self.rt.redis, name, self.principal, self.session_id, empty_ttl)
 
-    async def _join(self, room: str) -> None:
-        ttl = self.rt.settings.chat_presence_ttl
-        await chat.join(self.rt.redis, room, self.principal, self.session_id, ttl)
+    async def _spend_subscribe(self, ref: Any) -> None:
+        """Subscribes cost Redis work (and a chat room a stream): a per-principal budget."""
+        settings = self.rt.settings
+        budget = Budget("wssub", settings.ws_subscribes_per_minute, settings.ws_subscribes_burst)
+        decision = await spend(self.rt.redis, budget, self.principal.id)
+        if not decision.allowed:
+            wait = decision.retry_after_s
+            raise ProtocolError("rate_limited", f"Too many subscribes; retry after {wait} s.", ref)
+
+    async def _join(self, room: str, ref: Any) -> None:
+        s = self.rt.settings
+        try:
+            limits = (s.chat_presence_ttl, s.chat_max_rooms_per_principal, s.chat_empty_room_ttl)
+            await chat.join(self.rt.redis, room, self.principal, self.session_id, *limits)
+        except ProtocolError as exc:
+            exc.ref = ref
+            raise
         self.rooms.add(room)
 
     def _initial(self, channel: Channel) -> Initial:

@@ -1,6 +1,6 @@
 """One process-wide ticker instead of a timer per connection: server heartbeats to every
-WebSocket, chat presence refreshes for the rooms they are in, and the refresh of their places
-in their principals' connection counts."""
+WebSocket, chat presence refreshes for the rooms they are in, the refresh of their places
+in their principals' connection counts, and a re-check that their keys are not revoked."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 from redis.exceptions import RedisError
 
 from jobcast.settings import Settings
-from realtime import chat, connections, protocol
+from realtime import chat, connections, protocol, revocation
 from realtime.runtime import Realtime
 
 
@@ -36,6 +36,7 @@ async def run_ticker(rt: Realtime) -> None:
                     session.conn.push(beat)
         await refresh_connections(rt)
         await refresh_presence(rt)
+        await revocation.sweep(rt)
 
 
 async def refresh_connections(rt: Realtime) -> None:
@@ -64,4 +65,4 @@ async def refresh_presence(rt: Realtime) -> None:
     # Rooms this process serves: if another process died, its users' leaves are announced here.
     for room in rooms:
         with contextlib.suppress(RedisError, OSError):
-            await chat.reap(rt.redis, room)
+            await chat.reap(rt.redis, room, rt.settings.chat_empty_room_ttl)

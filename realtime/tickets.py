@@ -1,6 +1,7 @@
 """Single-use WebSocket tickets: a browser cannot set headers on a WebSocket, and a key must
 never travel in a URL (it would land in proxy and server logs). A ticket is short-lived, works
-once, and Redis keeps only its hash."""
+once, and Redis keeps only its hash. It is bound to the key it was issued with: once that key
+is revoked, its tickets are refused too."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import asdict
 
 import redis.asyncio as aioredis
 
-from jobcast.keys import Principal
+from jobcast.keys import Principal, revoked_among
 
 
 def _key(ticket: str) -> str:
@@ -30,4 +31,9 @@ async def redeem(redis: aioredis.Redis, ticket: str) -> Principal | None:
         return None
     # GETDEL (Redis 6.2+): reading and deleting in one step is what makes a ticket single-use.
     raw = await redis.getdel(_key(ticket))
-    return Principal(**json.loads(raw)) if raw else None
+    if not raw:
+        return None
+    principal = Principal(**json.loads(raw))
+    if not principal.key_id or await revoked_among(redis, [principal.key_id]):
+        return None
+    return principal

@@ -137,7 +137,10 @@ def start_api(settings: Settings, tmp_path: Path) -> Iterator[StartApi]:
 
     def start(env: dict[str, str] | None = None, processes: int = 1) -> tuple[Proc, str]:
         port = free_port()
-        proc = spawn(f"api-{port}", api_argv(port, processes), process_env(settings, env), tmp_path)
+        env_ = process_env(settings, env)
+        frame_limit = env_.get("JOBCAST_WS_MAX_FRAME_BYTES", str(settings.ws_max_frame_bytes))
+        argv = api_argv(port, processes, int(frame_limit))
+        proc = spawn(f"api-{port}", argv, env_, tmp_path)
         started.append(proc)
         url = f"http://127.0.0.1:{port}"
         wait_for(lambda: http_ok(f"{url}/healthz"), 30, f"api on {port}", proc)

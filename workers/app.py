@@ -9,6 +9,7 @@ from __future__ import annotations
 from celery import Celery
 
 import celeryconfig
+from jobcast.filemodes import keep_new_files_private
 from jobcast.settings import Settings, get_settings
 
 #: Modules whose tasks every worker registers.
@@ -21,6 +22,7 @@ def create_celery_app(settings: Settings) -> Celery:
     return celery_app
 
 
+keep_new_files_private()  # results and artifacts under the data dir are other people's data
 app = create_celery_app(get_settings())
 
 # Signal handlers: per-process resources, the readiness heartbeat, the stored-file sweep.

@@ -8,7 +8,8 @@ from api.auth import AdminPrincipal
 from api.deps import RedisDep
 from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, errors
-from jobcast.keys import list_keys_async, revoke_key_async
+from api.ownership import require_id
+from jobcast.keys import KEY_ID, list_keys_async, revoke_key_async
 from jobcast.schemas.admin import ApiKey
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -28,7 +29,9 @@ async def list_api_keys(admin: AdminPrincipal, redis: RedisDep) -> list[ApiKey]:
     responses=errors(*AUTHENTICATED, "forbidden", "not_found"),
 )
 async def revoke_api_key(key_id: str, admin: AdminPrincipal, redis: RedisDep) -> Response:
-    """Revoke a key: requests with it answer 401 from now on."""
+    """Revoke a key: requests with it answer 401 from now on, its WebSockets are closed (4001,
+    reason `key_revoked`) and its unused tickets are refused."""
+    require_id(key_id, KEY_ID, "key")
     if not await revoke_key_async(redis, key_id):
         raise ApiError(404, "not_found", "No key with that id.")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

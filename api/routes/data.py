@@ -11,7 +11,7 @@ from api.auth import CurrentPrincipal
 from api.deps import RedisDep
 from api.errors import not_found
 from api.openapi_errors import AUTHENTICATED, errors
-from api.ownership import load_owned
+from api.ownership import load_owned, require_id
 from api.pagination import CURSOR_PATTERN, MAX_PAGE
 from jobcast.schemas.data import DataCreate, DataItem, DataPage, DataUpdate
 
@@ -50,6 +50,7 @@ async def list_items(
 @router.get("/{item_id}", summary="Get a data item", responses=errors(*AUTHENTICATED, "not_found"))
 async def get_item(item_id: str, principal: CurrentPrincipal, redis: RedisDep) -> DataItem:
     """One of your items; another principal's is 404, as if it did not exist."""
+    require_id(item_id, data_store.ITEM_ID, "data item")
     record = await load_owned(redis, data_store.item_key(item_id), principal, "data item")
     return data_store.to_item(record)
 
@@ -63,6 +64,7 @@ async def update_item(
     item_id: str, body: DataUpdate, principal: CurrentPrincipal, redis: RedisDep
 ) -> DataItem:
     """Change some fields of an item; the rest stay as they are."""
+    require_id(item_id, data_store.ITEM_ID, "data item")
     if not await data_store.update(redis, principal, item_id, body):
         raise not_found("data item")
     record = await load_owned(redis, data_store.item_key(item_id), principal, "data item")
@@ -78,6 +80,7 @@ async def update_item(
 )
 async def delete_item(item_id: str, principal: CurrentPrincipal, redis: RedisDep) -> Response:
     """Delete one of your items."""
+    require_id(item_id, data_store.ITEM_ID, "data item")
     if not await data_store.delete(redis, principal, item_id):
         raise not_found("data item")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

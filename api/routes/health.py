@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import RedisDep, SettingsDep
 from api.openapi_errors import errors
+from api.redis_memory import read_memory
 from celeryconfig import QUEUES
 from jobcast.schemas.health import Alive, Ready
 from workers.heartbeat import WORKERS_KEY, live_queues
@@ -27,12 +28,16 @@ async def healthz() -> Alive:
     "/readyz", summary="Readiness probe", response_model=Ready, responses=errors("not_ready")
 )
 async def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
-    """Redis answers and every queue has at least one live worker consuming it."""
+    """Redis answers, is not near its maxmemory, and every queue has a live worker consuming it."""
     try:
         await redis.ping()
         entries: dict[str, str] = await redis.hgetall(WORKERS_KEY)  # type: ignore[assignment]
+        memory = await read_memory(redis)
     except (aioredis.RedisError, OSError) as exc:
         return _not_ready(f"Redis does not answer: {exc}")
+    pressure = memory.pressure(settings.redis_memory_pressure_ratio)
+    if pressure:
+        return _not_ready(pressure)
     max_age = settings.worker_heartbeat_interval * 3
     consumed = live_queues(entries, time.time(), max_age)
     missing = [q for q in QUEUES if q not in consumed]

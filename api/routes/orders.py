@@ -7,6 +7,7 @@ cancels. Validation rules answer 422 with the rule's code (see `jobcast.orders.s
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Annotated, Any
 
@@ -19,7 +20,8 @@ from api.deps import RedisDep, SettingsDep
 from api.errors import ApiError, not_found
 from api.matching import request_matching
 from api.openapi_errors import AUTHENTICATED, ORDER_RULES, OWNED, errors
-from api.ownership import load_owned
+from api.ownership import load_owned, require_id
+from api.ratelimit import Budget, Decision, spend
 from jobcast.keys import Principal
 from jobcast.orders import intake, records
 from jobcast.orders.symbols import OrderRuleError, check_order, symbol_table
@@ -36,6 +38,8 @@ LIST_SCAN_LIMIT = 2000
 #: A page cursor is the owner-index member of the last order seen: `<created ms>:<order id>`.
 #: Any cursor of that shape is a valid place to resume from, so the schema says it exactly.
 CURSOR_PATTERN = r"^[0-9]{15}:o_[0-9a-f]{20}$"
+#: Order ids as `validated` makes them.
+ORDER_ID = re.compile(r"o_[0-9a-f]{20}")
 
 
 def rule_error(err: OrderRuleError) -> ApiError:
@@ -65,6 +69,7 @@ async def place(
 
 
 async def load_order(redis: RedisDep, settings: Settings, principal: Principal, order_id: str) -> Order:  # fmt: skip
+    require_id(order_id, ORDER_ID, "order")
     record = await load_owned(redis, records.order_key(order_id), principal, "order")
     return view(settings, record)
 
@@ -130,6 +135,7 @@ async def create_orders(
     if len(body.orders) > settings.order_batch_max:
         raise ApiError(422, "batch_too_large", f"At most {settings.order_batch_max} orders per batch.",
                        {"rule": "batch_too_large", "field": "orders"})  # fmt: skip
+    decision = await _spend_orders(redis, settings, principal, len(body.orders))
     checked = [_validate_item(raw, principal, settings) for raw in body.orders]
     good = [c for c in checked if isinstance(c, intake.NewOrder)]
     accepted = await place(redis, settings, good)
@@ -141,7 +147,28 @@ async def create_orders(
     ]  # fmt: skip
     # Built by hand: validating hundreds of orders back through the response model costs
     # more than accepting them. The shape is still `OrderBatchResult` (see response_model).
-    return JSONResponse({"results": results})
+    return JSONResponse({"results": results}, headers=decision.headers())
+
+
+async def _spend_orders(
+    redis: RedisDep, settings: Settings, principal: Principal, count: int
+) -> Decision:
+    """Each order of a batch spends one from the principal's orders budget (all or none)."""
+    burst, per_minute = settings.rate_orders_burst, settings.rate_orders_per_minute
+    decision = await spend(redis, Budget("orders", per_minute, burst), principal.id, cost=count)
+    if decision.allowed:
+        return decision
+    if count > burst:
+        advice = f"send at most {burst} orders per batch"
+    else:
+        advice = f"retry after {decision.retry_after_s} s"
+    raise ApiError(
+        429,
+        "rate_limited",
+        f"{count} orders exceed your orders budget ({burst} at once, {per_minute} a minute): {advice}.",
+        {"retry_after": decision.retry_after_s},
+        headers=decision.headers(),
+    )
 
 
 async def _accepted_views(

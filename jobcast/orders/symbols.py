@@ -6,6 +6,7 @@ can tell "off the tick size" from "too large" without parsing messages.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, Field
@@ -44,14 +45,34 @@ class OrderRuleError(ValueError):
         self.rule, self.message, self.field = rule, message, field
 
 
+#: A price as a client writes it: digits, optionally a point and more digits, and a leading
+#: minus at most (answered as not positive). No exponent and bounded length: "1e28" or
+#: "1e-999999999" are refused here instead of overflowing (or rounding to 0) in the tick check,
+#: and every later step (tick, notional) stays exact within Decimal's 28 digits.
+PRICE_PATTERN = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,12})?")
+PRICE_RULE = (
+    'price must be a plain decimal such as "101.25": at most 15 digits before the point and 12 '
+    "after it, no exponent."
+)
+
+
 def parse_price(raw: object) -> Decimal:
-    try:
-        price = Decimal(str(raw))
-    except InvalidOperation:
-        raise OrderRuleError("price_invalid", "price must be a decimal number.", "price") from None
-    if not price.is_finite():
-        raise OrderRuleError("price_invalid", "price must be a decimal number.", "price")
-    return price
+    text = _price_text(raw)
+    if text is None or not PRICE_PATTERN.fullmatch(text):
+        raise OrderRuleError("price_invalid", PRICE_RULE, "price")
+    return Decimal(text)
+
+
+def _price_text(raw: object) -> str | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return str(raw)
+    if isinstance(raw, float):
+        return repr(raw)  # 1e28 reads "1e+28", refused by the pattern like the string
+    if isinstance(raw, str | Decimal):
+        return str(raw)
+    return None
 
 
 def check_quantity(rules: SymbolRules, quantity: int) -> None:
@@ -69,7 +90,11 @@ def check_limit_price(rules: SymbolRules, price: Decimal, quantity: int) -> int:
     """The price in ticks, after checking it is positive, on the tick and within max notional."""
     if price <= 0:
         raise OrderRuleError("price_not_positive", "price must be > 0.", "price")
-    if price % rules.tick_size:
+    try:
+        off_tick = bool(price % rules.tick_size)
+    except InvalidOperation:  # only with a tick far below any price pattern's digits
+        raise OrderRuleError("price_invalid", PRICE_RULE, "price") from None
+    if off_tick:
         raise OrderRuleError("price_off_tick", f"price must be a multiple of the tick size {rules.tick_size}.", "price")  # fmt: skip
     if price * quantity > rules.max_notional:
         raise OrderRuleError("max_notional_exceeded", f"price * quantity must be <= {rules.max_notional}.", "price")  # fmt: skip

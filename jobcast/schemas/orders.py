@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 from pydantic.config import JsonDict
 
 from jobcast.schemas.errors import ErrorDetail
@@ -41,8 +40,11 @@ class OrderCreate(BaseModel):
     symbol: str = Field(min_length=1, max_length=32)
     side: Side
     type: OrderType = "limit"
-    quantity: int
-    price: Decimal | None = None
+    # Strict: a JSON integer, not "10", 10.0 or 1e3.
+    quantity: int = Field(strict=True)
+    # Checked by the symbol's rules (price_invalid names what a price may look like), so a
+    # malformed price is a 422 with the rule's code, never a Decimal overflow.
+    price: StrictStr | StrictInt | StrictFloat | None = None
     time_in_force: TimeInForce | None = None
     client_order_id: str | None = ClientOrderId
     self_trade_prevention: SelfTradePrevention = "none"

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+import redis
 
 from jobcast.embedded_redis import free_port
 from tests.support.processes import REPO_ROOT, wait_for
@@ -148,6 +149,13 @@ def test_up_serves_ready_api_and_authenticated_flower_then_stops_every_child(
     assert restarted.left_behind == []
 
 
+def test_the_stack_limits_frames_and_redis_memory_and_keeps_its_files_private(
+    restarted: Restarted,
+) -> None:
+    run = restarted.run
+    assert_hardened(run.project / "var", run.api_port, run.children())
+
+
 def test_up_starts_again_on_the_same_data_dir_with_the_same_secrets_and_dev_key(
     restarted: Restarted,
 ) -> None:
@@ -240,3 +248,31 @@ def test_a_dying_child_is_named_with_its_last_log_lines_and_the_rest_are_stopped
     finally:
         if launcher.poll() is None:
             launcher.kill()
+
+
+def assert_hardened(var: Path, api_port: int, children: list[psutil.Process]) -> None:
+    """Limits on the command lines, and the data directory readable by its owner only."""
+    lines = {" ".join(c.cmdline()) for c in children}
+    assert any("uvicorn" in ln and "--ws-max-size 65536" in ln for ln in lines), lines
+    embedded = redis.Redis.from_url((var / "redis.url").read_text(), decode_responses=True)
+    assert embedded.config_get("maxmemory") == {"maxmemory": "1073741824"}
+    assert embedded.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
+    embedded.close()
+    key = json.loads((var / "dev-secrets.json").read_text())["dev_api_key"]
+    job = httpx.post(
+        f"http://127.0.0.1:{api_port}/jobs",
+        headers={"Authorization": f"Bearer {key}"},
+        files={
+            "file": ("t.csv", b"a,b\n1,2\n3,4\n"),
+            "params": (None, '{"operation": "convert", "to": "parquet"}'),
+        },
+        timeout=10,
+    ).json()
+    url = f"http://127.0.0.1:{api_port}/jobs/{job['id']}"
+    as_dev = {"Authorization": f"Bearer {key}"}
+    wait_for(lambda: httpx.get(url, headers=as_dev).json()["status"] == "succeeded", 60, "the job")
+    written = [p for p in var.rglob("*") if p.name != "dev-secrets.json"]
+    assert any(p.suffix == ".aof" for p in written)
+    assert any(p.parent.name == "artifacts" for p in written)
+    modes = {str(p.relative_to(var)): oct(p.stat().st_mode & 0o777) for p in written}
+    assert all(m == ("0o700" if (var / p).is_dir() else "0o600") for p, m in modes.items()), modes

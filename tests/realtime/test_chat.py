@@ -29,7 +29,7 @@ def test_racing_reapers_announce_each_expired_principal_once(
             await chat.refresh(client, ROOM, dead, connection, ttl=0.05)
         await asyncio.sleep(0.1)
         # When every api process serving the room reaps it at once
-        await asyncio.gather(*(chat.reap(client, ROOM) for _ in range(5)))
+        await asyncio.gather(*(chat.reap(client, ROOM, 600) for _ in range(5)))
         await client.aclose()
 
     asyncio.run(scenario())
@@ -53,7 +53,7 @@ def test_a_principal_still_connected_elsewhere_does_not_leave(
         await chat.refresh(client, ROOM, someone, "on-dead-process", ttl=0.05)
         await chat.refresh(client, ROOM, someone, "on-live-process", ttl=30)
         await asyncio.sleep(0.1)
-        await chat.reap(client, ROOM)
+        await chat.reap(client, ROOM, 600)
         assert await chat.present(client, ROOM) == [{"id": "p_two", "name": "two"}]
         await client.aclose()
 
@@ -71,9 +71,11 @@ def test_connections_joining_and_leaving_at_once_announce_it_once(
     async def scenario() -> None:
         client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
         # The same principal in the room from five sockets (several api processes) at once
-        await asyncio.gather(*(chat.join(client, ROOM, someone, c, ttl=30) for c in connections))
+        await asyncio.gather(
+            *(chat.join(client, ROOM, someone, c, 30, 20, 600) for c in connections)
+        )
         assert await chat.present(client, ROOM) == [{"id": "p_many", "name": "many"}]
-        await asyncio.gather(*(chat.leave(client, ROOM, someone, c) for c in connections))
+        await asyncio.gather(*(chat.leave(client, ROOM, someone, c, 600) for c in connections))
         await client.aclose()
 
     asyncio.run(scenario())

@@ -88,11 +88,15 @@ def worker_argv(queues: str, concurrency: int, include: list[str], name: str) ->
     return argv
 
 
-def api_argv(port: int, processes: int = 1) -> list[str]:
+def api_argv(port: int, processes: int = 1, ws_max_size: int | None = None) -> list[str]:
+    """uvicorn as `jobcast up` runs it; `ws_max_size` is JOBCAST_WS_MAX_FRAME_BYTES."""
+    if ws_max_size is None:
+        ws_max_size = Settings.model_fields["ws_max_frame_bytes"].default
     return [
         sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(processes),
         "--no-proxy-headers", "--ws-per-message-deflate", "false", "--no-access-log",
+        "--ws-max-size", str(ws_max_size),
     ]  # fmt: skip
 
 

@@ -1,0 +1,165 @@
+"""Crafted input answers 4xx naming what to fix, never a 500: prices, batches, path ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from jobcast.keys import create_key
+from jobcast.settings import Settings
+from tests.api.conftest import MakeKey
+from tests.api.inprocess import run_in_process
+from tests.support.stack import start_private_redis
+
+GOOD: dict[str, Any] = {"symbol": "ACME", "side": "buy", "quantity": 10, "price": "1.00"}
+
+
+def as_(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+NOT_PLAIN_PRICES = ["1e28", "1e-999999999", 1e28, "1E+2", "0x10", "1_000", " 1.00", "NaN"]
+TOO_LONG_PRICES = ["Infinity", "1" * 16, "1." + "0" * 13, "", "1.", ".5"]
+
+
+@pytest.mark.parametrize("price", NOT_PLAIN_PRICES + TOO_LONG_PRICES)
+def test_a_price_that_is_not_a_plain_bounded_decimal_is_a_422_price_invalid(
+    settings: Settings, make_key: MakeKey, price: object
+) -> None:
+    headers = as_(make_key())
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        answer = await client.post("/orders", json={**GOOD, "price": price}, headers=headers)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["code"] == "price_invalid"
+        assert "no exponent" in answer.json()["error"]["message"]
+
+    run_in_process(settings, scenario)
+
+
+def test_quantities_must_be_json_integers(settings: Settings, make_key: MakeKey) -> None:
+    headers = as_(make_key())
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        for quantity in ("10", 10.0, 1e28, "1e3", True):
+            order = {**GOOD, "quantity": quantity}
+            answer = await client.post("/orders", json=order, headers=headers)
+            assert answer.status_code == 422, (quantity, answer.text)
+            assert answer.json()["error"]["details"][0]["field"] == "body.quantity"
+        flag = await client.post("/orders", json={**GOOD, "price": True}, headers=headers)
+        assert flag.json()["error"]["details"][0]["field"].startswith("body.price")
+        positive = await client.post("/orders", json={**GOOD, "price": "0.001"}, headers=headers)
+        assert positive.json()["error"]["code"] == "price_off_tick"  # positive, but no tick
+
+    run_in_process(settings, scenario)
+
+
+def test_a_batch_answers_per_item_and_each_order_spends_from_the_orders_budget(
+    settings: Settings, make_key: MakeKey
+) -> None:
+    settings = settings.replace(rate_orders_burst=5, rate_orders_per_minute=60)
+    headers = as_(make_key())
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        batch = [GOOD, {**GOOD, "price": "1e28"}, {**GOOD, "price": "1e-999999999"}, GOOD]
+        answer = await client.post("/orders/batch", json={"orders": batch}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        results = answer.json()["results"]
+        assert [r["status"] for r in results] == ["accepted", "rejected", "rejected", "accepted"]
+        assert {r["error"]["code"] for r in results[1:3]} == {"price_invalid"}
+        # Four orders spent four of five: the budget's headers say so.
+        assert answer.headers["RateLimit-Limit"] == "5"
+        assert answer.headers["RateLimit-Remaining"] == "1"
+        two = {"orders": [GOOD, GOOD]}
+        two_more = await client.post("/orders/batch", json=two, headers=headers)
+        assert two_more.status_code == 429
+        assert "Retry-After" in two_more.headers
+        too_big = await client.post("/orders/batch", json={"orders": [GOOD] * 6}, headers=headers)
+        assert too_big.status_code == 429
+        assert "at most 5 orders per batch" in too_big.json()["error"]["message"]
+
+    run_in_process(settings, scenario)
+
+
+def test_malformed_path_ids_are_404_before_redis_without_telling_what_exists(
+    settings: Settings, make_key: MakeKey
+) -> None:
+    key, admin = make_key("owner"), make_key("ops", admin=True)
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        made = await client.post("/data/", json={"name": "x", "value": 1}, headers=as_(key))
+        me = (await client.get("/data/", headers=as_(key))).json()
+        assert made.status_code == 201
+        assert me["items"]
+        # `owner:<principal>` is the name of an index of another type in Redis: asking for it
+        # as an item used to fail with a 500 when the principal had data, 404 otherwise.
+        principal_id = await principal_of(client, admin)
+        paths = [f"/data/owner:{principal_id}", "/data/owner:x", "/jobs/owner:x", "/jobs/j_x"]
+        for path in [*paths, "/orders/o_1:2", "/jobs/" + "a" * 5000]:
+            answer = await client.get(path, headers=as_(key))
+            assert (answer.status_code, answer.json()["error"]["code"]) == (404, "not_found"), path
+        changes = [("PATCH", "/data/owner:x"), ("DELETE", "/data/owner:x")]
+        for method, path in [*changes, ("DELETE", "/orders/o_x"), ("DELETE", "/jobs/x")]:
+            answer = await client.request(method, path, headers=as_(key), json={"name": "y"})
+            assert answer.status_code == 404, (method, path, answer.text)
+        revoked = await client.delete("/admin/keys/not-a-key:id", headers=as_(admin))
+        assert revoked.status_code == 404
+
+    run_in_process(settings, scenario)
+
+
+async def principal_of(client: httpx.AsyncClient, admin: str) -> str:
+    keys = (await client.get("/admin/keys", headers=as_(admin))).json()
+    return str(next(k["principal_id"] for k in keys if k["name"] == "owner"))
+
+
+def test_metrics_need_the_token_when_one_is_set(settings: Settings) -> None:
+    settings = settings.replace(metrics_token="s3cret-token")
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        assert (await client.get("/metrics")).status_code == 401
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        right = await client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
+        assert right.status_code == 200
+        assert "jobcast_redis_memory_used_bytes" in right.text
+
+    run_in_process(settings, scenario)
+
+
+def test_redis_memory_pressure_shows_on_readyz_and_metrics_before_writes_fail(
+    tmp_path: Path,
+) -> None:
+    _, proc, private = start_private_redis(tmp_path, redis_memory_pressure_ratio=0.5)
+    client = redis.Redis.from_url(private.broker_url)
+    key, _ = create_key(client, private.secret("key_secret"), "writer")
+
+    async def scenario(api: httpx.AsyncClient) -> None:
+        calm = await api.get("/readyz")
+        assert "memory" not in calm.json()["error"]["message"]  # no workers here, that is all
+        used = int(client.info("memory")["used_memory"])
+        # 75 % full, past the 50 % set here: pressure, while writes still work (used memory
+        # moves a little from one moment to the next, hence the margins).
+        client.config_set("maxmemory", int(used / 0.75))
+        pressed = await api.get("/readyz")
+        assert pressed.status_code == 503
+        assert "Redis memory pressure" in pressed.json()["error"]["message"]
+        metrics = (await api.get("/metrics")).text.splitlines()
+        ratio = next(ln for ln in metrics if ln.startswith("jobcast_redis_memory_used_ratio"))
+        assert float(ratio.split()[1]) >= 0.5
+        written = await api.post("/data/", json={"name": "x", "value": 1}, headers=as_(key))
+        assert written.status_code == 201
+        client.config_set("maxmemory", 1)  # full: Redis refuses every write
+        refused = await api.post("/data/", json={"name": "y", "value": 1}, headers=as_(key))
+        assert (refused.status_code, refused.json()["error"]["code"]) == (503, "redis_full")
+
+    try:
+        run_in_process(private, scenario)
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,131 @@
+"""WebSocket limits that apply before anything is buffered or answered: frame size, sockets that
+never authenticate, and key guessing from one address."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import math
+import os
+import select
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection
+
+from tests.conftest import StartApi
+from tests.realtime.conftest import MakeKey
+from tests.realtime.wsclient import authed, open_ws, recv, recv_until, send
+
+MiB = 1024 * 1024
+
+
+def peak_rss(pid: int) -> int:
+    """The process's peak resident set so far (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+def close_of(ws: ClientConnection) -> tuple[int, str]:
+    """The close code and reason the server sent, after any messages still queued."""
+    with pytest.raises(ConnectionClosed) as closed:
+        recv_until(ws, lambda _: False)
+    assert closed.value.rcvd is not None, "the server did not close"
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+def raw_handshake(base_url: str) -> socket.socket:
+    """A WebSocket opened by hand, so a frame can be written as it would stream from a client."""
+    host, port = base_url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=5)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 101"), answer
+    return sock
+
+
+def stream_frame_until_answered(sock: socket.socket, size: int) -> bytes:
+    """Write one text frame of `size` bytes in 64 KiB pieces, stopping as soon as the server
+    answers (or hangs up); returns what it answered."""
+    sock.sendall(bytes([0x81, 0x80 | 127]) + size.to_bytes(8, "big") + bytes(4))  # mask 0
+    piece, sent = b"x" * 65536, 0
+    while sent < size:
+        readable, writable, _ = select.select([sock], [sock], [], 5)
+        if readable:
+            break
+        try:
+            sent += sock.send(piece[: size - sent]) if writable else 0
+        except OSError:
+            break
+    answer = b""
+    with contextlib.suppress(OSError):
+        while len(answer) < 4 and (data := sock.recv(4096)):
+            answer += data
+    return answer
+
+
+def test_a_10_mib_frame_is_refused_from_its_header_without_being_buffered(
+    start_api: StartApi,
+) -> None:
+    proc, base = start_api()
+    sock = raw_handshake(base)
+    before = peak_rss(proc.popen.pid)
+    with sock:
+        answer = stream_frame_until_answered(sock, 10 * MiB)
+    # A close frame with 1009 (message too big), from uvicorn's --ws-max-size.
+    assert answer[:1] == b"\x88", answer
+    assert int.from_bytes(answer[2:4], "big") == 1009
+    assert peak_rss(proc.popen.pid) - before < 4 * MiB
+
+
+def test_an_address_holding_too_many_unauthenticated_sockets_is_refused_at_once(
+    start_api: StartApi, make_principal: MakeKey
+) -> None:
+    _, base = start_api(env={"JOBCAST_WS_MAX_UNAUTHENTICATED_PER_ADDRESS": "5"})
+    key, _ = make_principal()
+    idle = [open_ws(base) for _ in range(5)]
+    with open_ws(base) as one_too_many:
+        answer = recv(one_too_many)
+        assert answer["code"] == "too_many_unauthenticated", answer
+        assert close_of(one_too_many) == (4029, "too_many_unauthenticated")
+    send(idle[0], type="auth", key=key)  # authenticated, it no longer counts
+    assert recv(idle[0])["type"] == "auth.ok"
+    with authed(base, key):
+        pass
+    for ws in idle:
+        ws.close()
+
+
+def wrong_key_attempt(base: str) -> tuple[str, int]:
+    with open_ws(base) as ws:
+        send(ws, type="auth", key="jc_guess_" + "x" * 40)
+        code = recv(ws)["code"]
+        return code, close_of(ws)[0]
+
+
+def test_parallel_wrong_keys_from_one_address_get_answers_only_within_the_budget(
+    start_api: StartApi,
+) -> None:
+    _, base = start_api(env={"JOBCAST_WS_MAX_UNAUTHENTICATED_PER_ADDRESS": "200"})
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        outcomes = list(pool.map(lambda _: wrong_key_attempt(base), range(100)))
+    elapsed = time.monotonic() - started
+    answered = [o for o in outcomes if o == ("invalid_key", 4001)]
+    refused = [o for o in outcomes if o == ("rate_limited", 4029)]
+    assert len(answered) + len(refused) == 100, outcomes
+    # The burst (30 by default), plus the budget's refill of one a second while the test runs,
+    # is all an address learns about its guesses; the rest are closed unanswered.
+    assert 0 < len(answered) <= 30 + math.ceil(elapsed)

@@ -1,0 +1,90 @@
+"""Revoking a key ends its sessions: its WebSockets on every api process, and its tickets."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+import redis
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection
+
+from jobcast.keys import KEYS_INDEX, REVOKED_CHANNEL, create_key, revoke_key
+from jobcast.settings import Settings
+from tests.conftest import StartApi
+from tests.realtime.wsclient import authed, open_ws, recv, recv_until, send, subscribe
+
+
+def closed_as_revoked(ws: ClientConnection, within: float) -> float:
+    """Wait for `key_revoked` and the 4001 close; returns how long it took."""
+    started = time.monotonic()
+    errors = recv_until(ws, lambda m: m.get("type") == "error", timeout=within)
+    assert errors[-1]["code"] == "key_revoked", errors
+    with pytest.raises(ConnectionClosed) as closed:
+        recv_until(ws, lambda m: False, timeout=within)
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4001, "key_revoked")
+    return time.monotonic() - started
+
+
+def test_revoking_a_key_closes_its_sockets_on_every_api_process_and_voids_its_tickets(
+    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+) -> None:
+    _, api_a = start_api()
+    _, api_b = start_api()
+    secret = settings.secret("key_secret")
+    key, info = create_key(redis_client, secret, "leaker")
+    same_principal = {"principal_id": info.principal_id}
+    other_key, _ = create_key(redis_client, secret, "second key", **same_principal)
+    admin_key, _ = create_key(redis_client, secret, "ops", admin=True)
+    on_a, on_b, unaffected = authed(api_a, key), authed(api_b, key), authed(api_b, other_key)
+    subscribe(on_a, "chat.lobby")
+    ticket = httpx.post(f"{api_a}/ws/ticket", headers={"Authorization": f"Bearer {key}"}).json()
+
+    as_admin = {"Authorization": f"Bearer {admin_key}"}
+    revoked = httpx.delete(f"{api_a}/admin/keys/{info.key_id}", headers=as_admin)
+    assert revoked.status_code == 204
+    assert closed_as_revoked(on_a, 5) < 5
+    assert closed_as_revoked(on_b, 5) < 5
+
+    # The principal's other key is not revoked: its socket lives on.
+    send(unaffected, type="ping", id=1)
+    assert recv(unaffected) == {"type": "pong", "ref": 1}
+    with open_ws(api_b, f"/ws?ticket={ticket['ticket']}") as ws:
+        assert recv(ws)["code"] == "invalid_ticket"
+        with pytest.raises(ConnectionClosed) as closed:
+            recv(ws)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4001
+    unaffected.close()
+
+
+def test_a_revocation_missed_on_pub_sub_still_closes_the_socket_at_the_next_check(
+    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+) -> None:
+    # A connection TTL of 3 s makes the ticker (and its key re-check) run every second.
+    _, base = start_api(env={"JOBCAST_WS_CONNECTION_TTL": "3"})
+    key, info = create_key(redis_client, settings.secret("key_secret"), "quiet")
+    ws = authed(base, key)
+    # As if the revocation was published while this process's pub/sub was reconnecting.
+    stored = json.loads(redis_client.hget(KEYS_INDEX, info.key_id) or "{}")
+    redis_client.hset(KEYS_INDEX, info.key_id, json.dumps({**stored, "revoked": True}))
+    assert closed_as_revoked(ws, 5) < 5
+
+
+def test_revoking_from_the_shell_announces_the_key_to_every_api_process(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    _, info = create_key(redis_client, settings.secret("key_secret"), "cli")
+    listener = redis_client.pubsub()
+    listener.subscribe(REVOKED_CHANNEL)
+    assert listener.get_message(timeout=5)["type"] == "subscribe"
+
+    assert revoke_key(redis_client, info.key_id)  # what `jobcast keys revoke` does
+
+    message = listener.get_message(timeout=5)
+    assert message is not None
+    assert (message["type"], message["data"]) == ("message", info.key_id)
+    listener.close()
