@@ -18,7 +18,7 @@ from tests.conftest import StartApi
 
 #: Examples per operation: every parameter sees several edge shapes, and the test stays near
 #: 20 s on a loaded 2-core machine.
-EXAMPLES_PER_OPERATION = 10
+EXAMPLES_PER_OPERATION = 8
 GENEROUS_LIMITS = {
     f"JOBCAST_RATE_{budget}_{kind}": "10000000"
     for budget in ("SUBMIT", "READ", "ANONYMOUS", "ORDERS")
