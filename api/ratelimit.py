@@ -35,6 +35,23 @@ return {1, remaining, 0, new_tat - now}
 """
 
 
+# KEYS: [key]  ARGV: [emission interval ms, cost]. Gives back `cost` spent requests (never
+# below "nothing spent"): for budgets that should count only what turned out badly.
+_REFUND_LUA = """
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local new_tat = tat - tonumber(ARGV[1]) * tonumber(ARGV[2])
+if new_tat <= now then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now))
+end
+return 1
+"""
+
+
 @dataclass(frozen=True)
 class Budget:
     """A named limit: `per_minute` sustained, `burst` at once."""
@@ -80,6 +97,12 @@ async def spend(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1)
         retry_after_s=max(1, math.ceil(retry_ms / 1000)),
         reset_s=max(0, math.ceil(reset_ms / 1000)),
     )
+
+
+async def refund(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1) -> None:
+    """Give back `cost` requests spent from `budget` by `who`."""
+    key = f"jobcast:rl:{budget.name}:{who}"
+    await client.eval(_REFUND_LUA, 1, key, str(budget.interval_ms), str(cost))
 
 
 def client_address(peer: str | None, forwarded_for: str | None, trusted: list[str]) -> str:

@@ -4,7 +4,8 @@ Two limits, both enforced by closing at once (4029, the reason names which), nev
 answering late: an idle unauthenticated socket costs the server memory and a task, and a late
 answer still answers. The open unauthenticated sockets of an address are counted per api process
 (they live and die with it); authentication attempts spend from a per-address budget in Redis
-before the key or ticket is even looked at, so parallel guesses cannot all be answered.
+before the key or ticket is even looked at, so parallel guesses cannot all be answered; a
+successful attempt is given back, so the budget counts failures (and attempts in flight).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 
 from starlette.websockets import WebSocket
 
-from api.ratelimit import Budget, client_address, spend
+from api.ratelimit import Budget, client_address, refund, spend
 from jobcast.settings import Settings
 from realtime.protocol import CLOSE_TOO_MANY
 from realtime.runtime import Realtime
@@ -53,13 +54,21 @@ def unauthenticated(rt: Realtime, address: str) -> Iterator[None]:
             del counts[address]
 
 
+def _attempts(settings: Settings) -> Budget:
+    return Budget("wsauth", settings.ws_auth_attempts_per_minute, settings.ws_auth_attempts_burst)
+
+
 async def spend_attempt(rt: Realtime, address: str) -> None:
     """One authentication attempt (key or ticket) from `address`, or RefusedError."""
-    per_minute, burst = rt.settings.ws_auth_attempts_per_minute, rt.settings.ws_auth_attempts_burst
-    budget = Budget("wsauth", per_minute, burst)
-    decision = await spend(rt.redis, budget, address)
+    decision = await spend(rt.redis, _attempts(rt.settings), address)
     if not decision.allowed:
         raise RefusedError(
             "rate_limited",
             f"Too many authentication attempts from your address; retry after {decision.retry_after_s} s.",
         )
+
+
+async def refund_attempt(rt: Realtime, address: str) -> None:
+    """A successful attempt gives its place back: the budget counts failures (and attempts in
+    flight), so the clients of one busy address (a NAT, a proxy) can reconnect all day."""
+    await refund(rt.redis, _attempts(rt.settings), address)

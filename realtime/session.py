@@ -147,7 +147,10 @@ class Session:
     async def _authenticate(self, ticket: str | None) -> Principal | None:
         address = gate.address_of(self.websocket, self.rt.settings)
         with gate.unauthenticated(self.rt, address):
-            return await self._authenticate_from(address, ticket)
+            principal = await self._authenticate_from(address, ticket)
+        if principal is not None:
+            await gate.refund_attempt(self.rt, address)
+        return principal
 
     async def _authenticate_from(self, address: str, ticket: str | None) -> Principal | None:
         if ticket is not None:

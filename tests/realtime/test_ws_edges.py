@@ -129,3 +129,17 @@ def test_parallel_wrong_keys_from_one_address_get_answers_only_within_the_budget
     # The burst (30 by default), plus the budget's refill of one a second while the test runs,
     # is all an address learns about its guesses; the rest are closed unanswered.
     assert 0 < len(answered) <= 30 + math.ceil(elapsed)
+
+
+def test_successful_authentications_give_their_attempt_back(
+    start_api: StartApi, make_principal: MakeKey
+) -> None:
+    # The clients of one address (a NAT, a proxy) reconnect all day: only failures add up.
+    _, base = start_api(env={"JOBCAST_WS_AUTH_ATTEMPTS_BURST": "3"})
+    key, _ = make_principal()
+    for _ in range(10):
+        with authed(base, key):
+            pass
+    outcomes = [wrong_key_attempt(base) for _ in range(5)]
+    assert outcomes[:3] == [("invalid_key", 4001)] * 3
+    assert ("rate_limited", 4029) in outcomes[3:]
