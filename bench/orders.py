@@ -6,7 +6,9 @@ Prints:
    `orders` workers, events published, with p50/p99 from acceptance (`order.accepted` ts)
    to the matching step's event for the order (`order.filled` etc., its commit ts), sampled
    on one client's IOC orders (a GTC order may rest, so its next event is not its matching);
-3. the same matching machinery fed one Celery task per order (the baseline), same run.
+3. the same matching machinery fed one Celery task per order (the baseline), same run, from as
+   many client threads as our side, each with one event loop and one Redis connection, sending
+   the same order mix (half IOC).
 
 Everything runs on this machine: an embedded Redis, uvicorn, Celery workers, all spawned here.
 """
@@ -168,8 +170,11 @@ def post_batches(url: str, key: str, orders: list[dict[str, Any]], batch: int) -
             response.raise_for_status()
 
 
-def paced_latency(stack: Stack, rate: int, seconds: float, batch: int = 20) -> list[float]:
-    """Latency below saturation: one client sending `rate` orders/s in small batches."""
+def paced_latency(
+    stack: Stack, rate: int, seconds: float, batch: int = 20
+) -> tuple[list[float], float]:
+    """Latency below saturation: one client sending `rate` orders/s in small batches.
+    Returns the latencies and the rate the client actually sent (a busy box may lag)."""
     stack.reset()
     rng = random.Random(4)
     key, info = create_key(stack.client, stack.settings.secret("key_secret"), "paced")
@@ -181,8 +186,9 @@ def paced_latency(stack: Stack, rate: int, seconds: float, batch: int = 20) -> l
             time.sleep(max(0.0, start + i * interval - time.perf_counter()))
             orders = [random_order(rng) for _ in range(batch)]
             http.post("/orders/batch", json={"orders": orders}).raise_for_status()
+        sent = (i + 1) * batch / (time.perf_counter() - start)
     wait_for(lambda: drained(stack.client), 60, "matching to finish")
-    return tap.stop()
+    return tap.stop(), sent
 
 
 def end_to_end(stack: Stack, n: int, clients: int, batch: int) -> tuple[float, list[float], int]:
@@ -216,36 +222,54 @@ def events_published(client: redis.Redis) -> int:
     return int(stats.get("cmdstat_publish", {}).get("calls", 0))
 
 
-def one_task_per_order(stack: Stack, n: int) -> float:
-    """Baseline: orders accepted straight into Redis (no HTTP) and one match task sent per order."""
+def one_task_per_order(stack: Stack, n: int, clients: int) -> float:
+    """Baseline: orders accepted straight into Redis (no HTTP) and one match task sent per order.
+
+    Run as a competent user would: `clients` threads (our side's concurrency), each with one
+    event loop and one Redis connection for all its orders and one Celery producer, sending the
+    same order mix (half IOC) as our side.
+    """
+    stack.reset()
+    rng = random.Random(3)
+    work = [[random_order(rng) for _ in range(n // clients)] for _ in range(clients)]
+    start = time.perf_counter()
+    threads = [threading.Thread(target=baseline_client, args=(stack, i, orders))
+               for i, orders in enumerate(work)]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wait_for(
+        lambda: stack.client.llen("orders") == 0 and drained(stack.client), 600, "the baseline"
+    )
+    return n // clients * clients / (time.perf_counter() - start)
+
+
+def baseline_client(stack: Stack, lane: int, orders: list[dict[str, Any]]) -> None:
+    """One client of the baseline: accept each order, then send its match task, in turn."""
     import asyncio
+    from decimal import Decimal
 
     import redis.asyncio as aioredis
 
     from jobcast.orders import intake
 
-    stack.reset()
-    rng = random.Random(3)
-    app = Celery("bench")
+    app = Celery(f"bench{lane}")
     app.config_from_object(celeryconfig.config_for(stack.settings))
 
-    async def accept(order: dict[str, Any], i: int) -> None:
-        rules = DEFAULT_SYMBOLS[order["symbol"]]
-        new = intake.NewOrder(f"b{i}", "bench", order["symbol"], order["side"], "limit", "GTC",
-                              order["quantity"], rules.to_ticks(__import__("decimal").Decimal(order["price"])), None)  # fmt: skip
+    async def run() -> None:
         client = aioredis.Redis.from_url(stack.redis.url, decode_responses=True)
-        await intake.accept_orders(client, [(new, rules)])
+        for i, order in enumerate(orders):
+            rules = DEFAULT_SYMBOLS[order["symbol"]]
+            new = intake.NewOrder(f"b{lane}-{i}", "bench", order["symbol"], order["side"],
+                                  "limit", order["time_in_force"], order["quantity"],
+                                  rules.to_ticks(Decimal(order["price"])), None)  # fmt: skip
+            await intake.accept_orders(client, [(new, rules)])
+            # kombu's send blocks the loop briefly: nothing else runs on it, as in a serial client
+            app.send_task("jobcast.orders.match", args=[order["symbol"]])
         await client.aclose()
 
-    start = time.perf_counter()
-    for i in range(n):
-        order = random_order(rng)
-        asyncio.run(accept(order, i))
-        app.send_task("jobcast.orders.match", args=[order["symbol"]])
-    wait_for(
-        lambda: stack.client.llen("orders") == 0 and drained(stack.client), 600, "the baseline"
-    )
-    return n / (time.perf_counter() - start)
+    asyncio.run(run())
 
 
 def pct(values: list[float], q: float) -> float:
@@ -261,9 +285,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--batch", type=int, default=500, help="orders per POST /orders/batch")
     parser.add_argument("--paced-rate", type=int, default=1000, help="orders/s of the latency run")
+    parser.add_argument("--paced-seconds", type=float, default=10.0)
+    parser.add_argument("--json", type=Path, help="also write the figures here (make bench)")
     args = parser.parse_args()
 
-    print(f"matching core: {core_orders_per_second():,.0f} orders/s (pure engine, one process)")
+    core = core_orders_per_second()
+    print(f"matching core: {core:,.0f} orders/s (pure engine, one process)")
     stack = Stack(args.workers, args.api_processes)
     try:
         rate, latencies, events = end_to_end(stack, args.orders, args.clients, args.batch)
@@ -272,12 +299,18 @@ def main() -> None:
               f"accepted and matched, {events:,} events published")  # fmt: skip
         print(f"  acceptance -> its matching event, at full load: p50 {pct(latencies, 50):.1f} ms, "
               f"p99 {pct(latencies, 99):.1f} ms over {len(latencies):,} orders")  # fmt: skip
-        paced = paced_latency(stack, args.paced_rate, 10)
-        print(f"  at {args.paced_rate:,} orders/s (20 per request, one client): p50 "
+        paced, sent = paced_latency(stack, args.paced_rate, args.paced_seconds)
+        print(f"  at {args.paced_rate:,} orders/s (20 per request, one client, {sent:,.0f}/s sent): p50 "
               f"{pct(paced, 50):.1f} ms, p99 {pct(paced, 99):.1f} ms over {len(paced):,} orders")  # fmt: skip
-        base = one_task_per_order(stack, args.baseline_orders)
-        print(f"baseline, one Celery task per order ({args.baseline_orders:,} orders, no HTTP): "
+        base = one_task_per_order(stack, args.baseline_orders, args.clients)
+        print(f"baseline, one Celery task per order ({args.baseline_orders:,} orders, no HTTP, "
+              f"{args.clients} clients each on one connection and loop, half IOC): "
               f"{base:,.0f} orders/s  (batched path is {rate / base:.1f}x)")  # fmt: skip
+        if args.json:
+            args.json.write_text(json.dumps({
+                "core": core, "end_to_end": rate, "baseline": base, "paced_target": args.paced_rate,
+                "paced_sent": sent, "paced_p50_ms": pct(paced, 50), "paced_p99_ms": pct(paced, 99),
+            }))  # fmt: skip
     finally:
         stack.stop()
 

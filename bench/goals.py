@@ -1,0 +1,196 @@
+"""Issue 15's goals as table rows, from the figures each benchmark writes with `--json`.
+
+Pure: a benchmark that did not run (or crashed) leaves its figures missing, and its rows say
+"n/a" instead of a number, so one failure never hides the rest of the table.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bench.table import Row, at_least, at_most, number, ratio, ratio_row, times
+
+#: `bench/orders.py` end to end when issue 15 was filed (a different run: the one goal that
+#: cannot come from the same run, so its row says so).
+ORDERS_AT_ISSUE_15 = 4_221.0
+NAN = math.nan
+
+Figures = dict[str, Any]
+
+
+def get(figures: Figures | None, *path: str) -> float:
+    value: Any = figures
+    for part in path:
+        if not isinstance(value, dict) or part not in value:
+            return NAN
+        value = value[part]
+    return float(value) if isinstance(value, int | float) else NAN
+
+
+def front_rows(f: Figures | None) -> list[Row]:
+    conns = int(get(f, "connections")) if f else 0
+    api_job, redis_job = get(f, "rps", "api_job"), get(f, "rps", "redis_job")
+    static = get(f, "rps", "static_healthz")
+    p50, ref_p50 = get(f, "p50_ms", "api_job"), get(f, "p50_ms", "redis_job")
+    return [
+        ratio_row(
+            f"P8 GET /jobs/{{id}}, {conns} conns",
+            api_job,
+            redis_job,
+            "req/s",
+            "bare Starlette + 1 Redis read",
+            at_least(0.6, "≥ 0.6x"),
+        ),
+        ratio_row(
+            "P8 GET /jobs/{id} vs static (context)",
+            api_job,
+            static,
+            "req/s",
+            "bare Starlette static JSON",
+            None,
+        ),
+        ratio_row(
+            f"P8 GET /healthz, {conns} conns",
+            get(f, "rps", "api_healthz"),
+            static,
+            "req/s",
+            "bare Starlette static JSON",
+            at_least(0.5, "≥ 0.5x"),
+        ),
+        Row(
+            "P8 GET /jobs/{id}, one client, p50",
+            number(p50, "ms"),
+            f"bare Starlette + 1 Redis read: {number(ref_p50, 'ms')}",
+            times(ratio(p50, ref_p50)) + " the time",
+            p50,
+            at_most(1.0, "≤ 1 ms"),
+        ),
+    ]
+
+
+def jobs_rows(f: Figures | None) -> list[Row]:
+    ours, stock = get(f, "ours", "per_second"), get(f, "stock", "per_second")
+    submits = get(f, "ours", "submits_per_second")
+    return [
+        ratio_row(
+            "P1 tiny file jobs end to end, 8 clients",
+            ours,
+            stock,
+            "/s",
+            "stock Celery no-op + result backend",
+            at_least(0.5, "≥ 0.5x"),
+        ),
+        Row(
+            "P1 submits from 8 clients",
+            number(submits, "/s"),
+            f"stock Celery delay(): {number(get(f, 'stock', 'submits_per_second'), '/s')}",
+            "—",
+            submits,
+            at_least(300, "≥ 300/s"),
+        ),
+    ]
+
+
+def files_rows(f: Figures | None) -> list[Row]:
+    mb = get(f, "mb")
+    inexact = (f or {}).get("inexact") or []
+    exactness = f", {len(inexact)} col. sampled/sketched (pandas exact)" if inexact else ""
+    wall, cpu = get(f, "wall_ratio"), get(f, "cpu_ratio")
+    rss, budget = get(f, "peak_rss") / 2**20, get(f, "budget") / 2**20
+    return [
+        Row(
+            f"P5 CSV profile {number(mb, 'MB')}, wall, submit → result{exactness}",
+            number(get(f, "ours_s"), "s"),
+            f"pandas pyarrow + describe: {number(get(f, 'pandas_s'), 's')}",
+            times(wall),
+            wall,
+            at_least(1.0, "≥ 1.0x"),
+        ),
+        Row(
+            "P5 MB per CPU-second (api + worker vs pandas)",
+            "",
+            "",
+            times(cpu),
+            cpu,
+            at_least(1.0, "≥ 1.0x"),
+        ),
+        Row(
+            "P5 worker peak RSS",
+            number(rss, "MiB"),
+            f"budget {number(budget, 'MiB')}",
+            times(ratio(rss, budget)),
+            ratio(rss, budget),
+            at_most(1.0, "≤ 1.0x budget"),
+        ),
+    ]
+
+
+def orders_rows(f: Figures | None) -> list[Row]:
+    e2e, sent = get(f, "end_to_end"), get(f, "paced_sent")
+    p99 = get(f, "paced_p99_ms")
+    return [
+        ratio_row(
+            "P7 orders end to end",
+            e2e,
+            get(f, "baseline"),
+            "orders/s",
+            "fair one task per order",
+            at_least(30, "≥ 30x"),
+        ),
+        ratio_row(
+            "P7 orders end to end vs issue start",
+            e2e,
+            ORDERS_AT_ISSUE_15,
+            "orders/s",
+            "issue 15's figure (not this run)",
+            at_least(3, "≥ 3x"),
+        ),
+        Row(
+            f"P7 acceptance → matching p99 at {number(get(f, 'paced_target'), '/s')} "
+            f"({number(sent, '/s')} sent)",
+            number(p99, "ms"),
+            "",
+            "—",
+            p99,
+            at_most(50, "≤ 50 ms"),
+        ),
+    ]
+
+
+def push_rows(f: Figures | None) -> list[Row]:
+    push, trip = get(f, "push_p99_ms"), get(f, "trip_p99_ms")
+    commit = get(f, "commit_push_p99_ms")
+    return [
+        Row(
+            f"P2 submit → push p99 at {number(get(f, 'rate'), '/s')}",
+            number(push, "ms"),
+            f"delay().get() p99: {number(trip, 'ms')}",
+            signed_ms(push - trip),
+            push - trip,
+            at_most(5, "≤ +5 ms"),
+        ),
+        Row("P2 commit → push p99", number(commit, "ms"), "", "—", commit, at_most(5, "≤ 5 ms")),
+        ratio_row(
+            "P2 fan-out (context)",
+            get(f, "fanout"),
+            get(f, "fanout_base"),
+            "msg/s",
+            "plain websockets broadcast() on uvloop",
+            None,
+        ),
+    ]
+
+
+def signed_ms(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:+.1f} ms"
+
+
+def all_rows(results: dict[str, Figures | None]) -> list[Row]:
+    return [
+        *front_rows(results.get("front")),
+        *jobs_rows(results.get("jobs")),
+        *files_rows(results.get("files")),
+        *orders_rows(results.get("orders")),
+        *push_rows(results.get("ws")),
+    ]

@@ -1,0 +1,180 @@
+"""P1 job overhead: `python bench/jobs.py [--jobs 400] [--clients 8] [--rounds 2]`.
+
+Tiny file jobs end to end (a 3-row CSV: upload -> profile -> succeeded) against a stock Celery
+no-op task with a Redis result backend (`bench/noop.py`), same Redis, same machine, same run.
+Both sides: one worker process with the same concurrency, `--clients` client threads that each
+submit their share and then wait for all of theirs (ours: the job record turns terminal;
+Celery's: `AsyncResult.get()`). Jobs/s run from the first submit to the last result; submits/s
+over the submit phase alone. The two sides alternate over `--rounds` (best of each kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import httpx  # noqa: E402
+import redis  # noqa: E402
+
+from bench.files import files_worker_up  # noqa: E402
+from bench.front import server_argv  # noqa: E402
+from jobcast.embedded_redis import free_port  # noqa: E402
+from jobcast.jobs.records import TERMINAL, record_key  # noqa: E402
+from jobcast.keys import create_key  # noqa: E402
+from jobcast.launcher import Stack, UpOptions  # noqa: E402
+from jobcast.settings import Settings  # noqa: E402
+from tests.support.processes import Proc, http_ok, process_env, spawn, wait_for  # noqa: E402
+from tests.support.stack import start_private_redis  # noqa: E402
+
+CSV = b"a,b,c\n1,x,2.5\n2,y,3.5\n3,z,4.5\n"
+# Limits lifted so they never refuse, yet kept where the limiter's emission interval (60,000 /
+# per_minute ms) stays above a millisecond timestamp's float precision: higher ones break it.
+ENV = {
+    "JOBCAST_RATE_SUBMIT_PER_MINUTE": "100000000",
+    "JOBCAST_RATE_SUBMIT_BURST": "10000000",
+    "JOBCAST_RATE_READ_PER_MINUTE": "100000000",
+    "JOBCAST_RATE_READ_BURST": "10000000",
+    "JOBCAST_LOG_JSON": "0",
+}
+
+
+def start(settings: Settings, tmp: Path, concurrency: int) -> tuple[str, list[Proc]]:
+    env = process_env(settings, ENV)
+    port = free_port()
+    api = spawn("jobs-api", server_argv(settings, "api.app:create_app", port), env, tmp)
+    files = Stack(settings, UpOptions(workers=concurrency))._worker_argv("files")
+    noop = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "bench.noop",
+        "worker",
+        "-Q",
+        "noop",
+        "-n",
+        "noop@%h",
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "WARNING",
+    ]
+    procs = [api, spawn("jobs-files", files, env, tmp), spawn("jobs-noop", noop, env, tmp)]
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: http_ok(f"{url}/healthz"), 60, "the api", api)
+    wait_for(lambda: files_worker_up(settings), 60, "the files worker", procs[1])
+    return url, procs
+
+
+def in_threads(clients: int, work: Callable[[int], None]) -> None:
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def ours(settings: Settings, url: str, jobs: int, clients: int) -> dict[str, float]:
+    client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
+    keys = [create_key(client, settings.secret("key_secret"), f"c{i}")[0] for i in range(clients)]
+    submitted: list[float] = []
+    start = time.perf_counter()
+
+    def lane(i: int) -> None:
+        ids = []
+        with httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {keys[i]}"}, timeout=60
+        ) as http:
+            for _ in range(jobs // clients):
+                response = http.post("/jobs", files={"file": ("tiny.csv", CSV)})
+                response.raise_for_status()
+                ids.append(response.json()["id"])
+        submitted.append(time.perf_counter())
+        wait_for(lambda: all_terminal(client, ids), 300, "the jobs to end")
+
+    in_threads(clients, lane)
+    return {
+        "per_second": jobs // clients * clients / (time.perf_counter() - start),
+        "submits_per_second": jobs // clients * clients / (max(submitted) - start),
+    }
+
+
+def all_terminal(client: redis.Redis, ids: list[str]) -> bool:
+    pipe = client.pipeline(transaction=False)
+    for job_id in ids:
+        pipe.hget(record_key(job_id), "status")
+    return all(status in TERMINAL for status in pipe.execute())
+
+
+def stock(jobs: int, clients: int) -> dict[str, float]:
+    from bench.noop import noop
+
+    submitted: list[float] = []
+    start = time.perf_counter()
+
+    def lane(_: int) -> None:
+        results = [noop.delay() for _ in range(jobs // clients)]
+        submitted.append(time.perf_counter())
+        for result in results:
+            result.get(timeout=300)
+
+    in_threads(clients, lane)
+    return {
+        "per_second": jobs // clients * clients / (time.perf_counter() - start),
+        "submits_per_second": jobs // clients * clients / (max(submitted) - start),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=400, help="per side and round")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=2, help="of each side's worker")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="jobcast-bench-jobs-"))
+    _, redis_proc, settings = start_private_redis(tmp)
+    os.environ["JOBCAST_REDIS_URL"] = settings.broker_url  # for bench.noop's client side
+    procs: list[Proc] = []
+    best: dict[str, dict[str, Any]] = {}
+    try:
+        url, procs = start(settings, tmp, args.concurrency)
+        stock(args.clients, args.clients)  # warm-up of both sides, not counted
+        ours(settings, url, args.clients, args.clients)
+        for _ in range(args.rounds):
+            for name, run in (
+                ("ours", lambda: ours(settings, url, args.jobs, args.clients)),
+                ("stock", lambda: stock(args.jobs, args.clients)),
+            ):
+                figures = run()
+                if figures["per_second"] > best.get(name, {}).get("per_second", 0.0):
+                    best[name] = figures
+    finally:
+        for proc in procs:
+            proc.stop()
+        redis_proc.terminate()
+        redis_proc.wait(timeout=10)
+    print(
+        f"tiny file jobs end to end ({args.clients} clients): {best['ours']['per_second']:,.0f} "
+        f"jobs/s (submits {best['ours']['submits_per_second']:,.0f}/s); stock Celery no-op + "
+        f"result backend: {best['stock']['per_second']:,.0f} tasks/s "
+        f"= {best['ours']['per_second'] / best['stock']['per_second']:.2f}x"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(best))
+
+
+if __name__ == "__main__":
+    main()

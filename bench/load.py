@@ -1,0 +1,80 @@
+"""A small HTTP/1.1 keep-alive load generator for 127.0.0.1, in Python so `make bench` needs
+nothing but Python: `connections` clients each send one request, read its whole response, and
+send the next, for `seconds` (a bounded time, never an open-ended flood).
+
+It writes raw request bytes and parses only the status line and Content-Length: an HTTP client
+library would spend more CPU per request than the servers it measures, on the same two cores.
+The same generator drives Jobcast and every reference, so its cost lands on both sides alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Load:
+    requests: int = 0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.elapsed if self.elapsed else 0.0
+
+
+def request_bytes(path: str, port: int, headers: dict[str, str]) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    raise ValueError("a response without Content-Length (the servers measured all send it)")
+
+
+async def _client(port: int, raw: bytes, until: float, load: Load, record: bool) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < until:
+            started = time.perf_counter()
+            writer.write(raw)
+            head = await reader.readuntil(b"\r\n\r\n")
+            await reader.readexactly(content_length(head))
+            if head[9:12] != b"200":
+                load.errors += 1
+            load.requests += 1
+            if record:
+                load.latencies.append(time.perf_counter() - started)
+    finally:
+        writer.close()
+
+
+async def drive(
+    port: int, path: str, headers: dict[str, str], connections: int, seconds: float
+) -> Load:
+    """Requests/s (and, for one connection, each request's latency) over `seconds`."""
+    raw, load = request_bytes(path, port, headers), Load()
+    started = time.perf_counter()
+    until = started + seconds
+    await asyncio.gather(
+        *(_client(port, raw, until, load, connections == 1) for _ in range(connections))
+    )
+    load.elapsed = time.perf_counter() - started
+    return load
+
+
+def run(port: int, path: str, headers: dict[str, str], connections: int, seconds: float) -> Load:
+    try:
+        import uvloop
+
+        return uvloop.run(drive(port, path, headers, connections, seconds))
+    except ImportError:
+        return asyncio.run(drive(port, path, headers, connections, seconds))
