@@ -37,5 +37,10 @@ test: lint
 lock: install
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^jobcast' > requirements.lock
 
+# Every benchmark at sizes that finish in about 10 minutes on 2 cores, then one table of issue
+# 15's goals (figure, Jobcast, same-run reference, ratio, goal, met?). Run it on a quiet machine.
+bench: install
+	$(BIN)/python bench/run.py $(ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

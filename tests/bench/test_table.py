@@ -1,0 +1,71 @@
+"""The `make bench` table: goals judged right, missing figures shown as n/a, one table out."""
+
+from __future__ import annotations
+
+import math
+
+from bench.goals import all_rows, front_rows, push_rows
+from bench.table import HEADER, Row, at_least, at_most, ratio, render, summary
+
+FRONT = {
+    "rps": {
+        "api_job": 1500.0,
+        "redis_job": 2000.0,
+        "api_healthz": 3000.0,
+        "static_healthz": 8000.0,
+    },
+    "p50_ms": {"api_job": 0.8, "redis_job": 0.5},
+    "connections": 64,
+}
+
+
+def test_goals_judge_both_directions_and_leave_nan_unjudged() -> None:
+    assert at_least(0.6, "").met(0.6) is True
+    assert at_least(0.6, "").met(0.59) is False
+    assert at_most(5, "").met(5.0) is True
+    assert at_most(5, "").met(5.1) is False
+    assert at_most(5, "").met(math.nan) is None
+    assert math.isnan(ratio(1.0, 0.0))
+    assert math.isnan(ratio(math.nan, 2.0))
+
+
+def test_front_rows_take_ratios_against_the_same_run_references() -> None:
+    job, job_static, healthz, single = front_rows(FRONT)
+    assert job.judged == 0.75
+    assert job.met == "yes"
+    assert job_static.goal is None
+    assert job_static.met == "—"
+    assert healthz.judged == 3000 / 8000
+    assert healthz.met == "NO"
+    assert single.judged == 0.8
+    assert single.met == "yes"
+    assert "64 conns" in job.figure
+    assert job.ratio_text == "0.75x"
+
+
+def test_push_goal_is_a_difference_of_p99s() -> None:
+    late = push_rows(
+        {"rate": 100, "push_p99_ms": 12.0, "trip_p99_ms": 6.0, "commit_push_p99_ms": 1.0}
+    )
+    assert late[0].judged == 6.0
+    assert late[0].met == "NO"
+    assert late[0].ratio_text == "+6.0 ms"
+    assert late[1].met == "yes"
+
+
+def test_a_benchmark_that_did_not_run_leaves_n_a_rows_not_a_crash() -> None:
+    rows = all_rows({"front": FRONT, "jobs": None})
+    assert {r.met for r in rows[4:] if r.goal is not None} == {"n/a"}
+    text = summary(rows)
+    assert text.startswith("2 of ")
+    assert "missed: P8 GET /healthz" in text
+    assert "not measured" in text
+
+
+def test_render_is_one_aligned_markdown_table() -> None:
+    rows = [Row("fig", "1 /s", "ref: 2 /s", "0.50x", 0.5, at_least(0.6, ">= 0.6x"))]
+    lines = render(rows).splitlines()
+    assert len(lines) == 3
+    assert len({len(line) for line in lines}) == 1
+    assert [c.strip() for c in lines[0].strip("|").split("|")] == list(HEADER)
+    assert lines[2].rstrip(" |").endswith("NO")
