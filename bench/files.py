@@ -220,9 +220,15 @@ def report(
     print(f"CPU-seconds api+worker / pandas:         {worker['cpu']:7.2f} / {pandas['cpu']:.2f}"
           f"  ->  MB per CPU-s ratio {per_cpu:.2f}x")  # fmt: skip
     inexact = worker["inexact"]
-    print("exactness: " + (f"{len(inexact)} column(s) past the memory budget are sampled or "
-          f"sketched in ours, exact in pandas: {', '.join(inexact)}" if inexact
-          else "every column exact on both sides"))  # fmt: skip
+    print(
+        "exactness: "
+        + (
+            f"{len(inexact)} column(s) sampled or sketched in ours (past the exact-tracking "
+            f"limits the memory budget sets), exact in pandas: {', '.join(inexact)}"
+            if inexact
+            else "every column exact on both sides"
+        )
+    )
     budget = settings.job_memory_budget
     print(f"worker peak RSS:                         {worker['peak_rss'] / 2**20:7.0f} MiB"
           f" (budget {budget / 2**20:.0f} MiB)")  # fmt: skip

@@ -20,10 +20,17 @@ class Load:
     errors: int = 0
     latencies: list[float] = field(default_factory=list)
     elapsed: float = 0.0
+    cpu: float = 0.0
 
     @property
     def per_second(self) -> float:
         return self.requests / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def cpu_share(self) -> float:
+        """The generator's own CPU use as a share of one core: near 1.0 it is the bottleneck,
+        and the figure is the generator's ceiling, not the server's."""
+        return self.cpu / self.elapsed if self.elapsed else 0.0
 
 
 def request_bytes(path: str, port: int, headers: dict[str, str]) -> bytes:
@@ -62,12 +69,13 @@ async def drive(
 ) -> Load:
     """Requests/s (and, for one connection, each request's latency) over `seconds`."""
     raw, load = request_bytes(path, port, headers), Load()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     until = started + seconds
     await asyncio.gather(
         *(_client(port, raw, until, load, connections == 1) for _ in range(connections))
     )
     load.elapsed = time.perf_counter() - started
+    load.cpu = time.process_time() - cpu_started
     return load
 
 

@@ -14,6 +14,7 @@ FRONT = {
         "api_healthz": 3000.0,
         "static_healthz": 8000.0,
     },
+    "client_cpu": {"api_job": 0.5, "redis_job": 0.6, "static_healthz": 0.95},
     "p50_ms": {"api_job": 0.8, "redis_job": 0.5},
     "connections": 64,
 }
@@ -43,6 +44,12 @@ def test_front_rows_take_ratios_against_the_same_run_references() -> None:
     assert job.ratio_text == "0.75x"
 
 
+def test_a_reference_the_load_generator_could_not_saturate_is_flagged() -> None:
+    job, _, healthz, _ = front_rows(FRONT)
+    assert "capped" not in job.reference  # the generator used 60 % of a core there
+    assert "generator at 95% CPU: capped" in healthz.reference
+
+
 def test_push_goal_is_a_difference_of_p99s() -> None:
     late = push_rows(
         {"rate": 100, "push_p99_ms": 12.0, "trip_p99_ms": 6.0, "commit_push_p99_ms": 1.0}
@@ -55,6 +62,7 @@ def test_push_goal_is_a_difference_of_p99s() -> None:
 
 def test_a_benchmark_that_did_not_run_leaves_n_a_rows_not_a_crash() -> None:
     rows = all_rows({"front": FRONT, "jobs": None})
+    assert len(rows) == 6  # benchmarks not asked for (--only) leave no rows
     assert {r.met for r in rows[4:] if r.goal is not None} == {"n/a"}
     text = summary(rows)
     assert text.startswith("2 of ")
