@@ -2,8 +2,9 @@
 nothing but Python: `connections` clients each send one request, read its whole response, and
 send the next, for `seconds` (a bounded time, never an open-ended flood).
 
-It writes raw request bytes and parses only the status line and Content-Length: an HTTP client
-library would spend more CPU per request than the servers it measures, on the same two cores.
+It writes raw request bytes and parses only the status line and Content-Length, on a bare
+asyncio protocol: an HTTP client library would spend more CPU per request than the servers it
+measures, on the same two cores. `Load.cpu_share` says when it was the bottleneck anyway.
 The same generator drives Jobcast and every reference, so its cost lands on both sides alike.
 """
 
@@ -40,6 +41,7 @@ def request_bytes(path: str, port: int, headers: dict[str, str]) -> bytes:
 
 
 def content_length(head: bytes) -> int:
+    """The body's length from a response head (the status line and headers, no blank line)."""
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
@@ -47,21 +49,54 @@ def content_length(head: bytes) -> int:
     raise ValueError("a response without Content-Length (the servers measured all send it)")
 
 
+class _Client(asyncio.Protocol):
+    """One keep-alive connection: a request, its whole response, the next request. A bare
+    protocol, not streams: the generator's CPU per request is what limits the references."""
+
+    def __init__(self, raw: bytes, until: float, load: Load, record: bool) -> None:
+        self.raw, self.until, self.load, self.record = raw, until, load, record
+        self.buffer = b""
+        self.started = 0.0
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport: asyncio.Transport = transport  # type: ignore[assignment]
+        self._send()
+
+    def _send(self) -> None:
+        self.started = time.perf_counter()
+        self.transport.write(self.raw)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        size = end + 4 + content_length(self.buffer[:end])
+        if len(self.buffer) < size:
+            return
+        now, head = time.perf_counter(), self.buffer[:12]
+        self.buffer = self.buffer[size:]
+        self.load.requests += 1
+        self.load.errors += head[9:12] != b"200"
+        if self.record:
+            self.load.latencies.append(now - self.started)
+        if now < self.until:
+            self._send()
+        else:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
 async def _client(port: int, raw: bytes, until: float, load: Load, record: bool) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        while time.perf_counter() < until:
-            started = time.perf_counter()
-            writer.write(raw)
-            head = await reader.readuntil(b"\r\n\r\n")
-            await reader.readexactly(content_length(head))
-            if head[9:12] != b"200":
-                load.errors += 1
-            load.requests += 1
-            if record:
-                load.latencies.append(time.perf_counter() - started)
-    finally:
-        writer.close()
+    loop = asyncio.get_running_loop()
+    _, client = await loop.create_connection(
+        lambda: _Client(raw, until, load, record), "127.0.0.1", port
+    )
+    await client.done
 
 
 async def drive(
