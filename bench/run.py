@@ -26,63 +26,32 @@ from bench.goals import Figures, all_rows  # noqa: E402
 from bench.table import render, summary  # noqa: E402
 
 #: name -> (script, full-size arguments, quick arguments)
-BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
+BENCHES: dict[str, tuple[str, str, str]] = {
     "front": (
         "front.py",
-        ["--seconds", "5", "--rounds", "2"],
-        ["--seconds", "1", "--rounds", "1", "--connections", "8", "--single-seconds", "1"],
+        "--seconds 5 --rounds 2",
+        "--seconds 1 --rounds 1 --connections 8 --single-seconds 1",
     ),
-    "jobs": ("jobs.py", ["--jobs", "400", "--rounds", "2"], ["--jobs", "40", "--rounds", "1"]),
-    "files": ("files.py", ["--size", "100M"], ["--size", "5M"]),
+    "jobs": ("jobs.py", "--jobs 400 --rounds 2", "--jobs 40 --rounds 1"),
+    "files": ("files.py", "--size 100M", "--size 5M"),
     "orders": (
         "orders.py",
-        ["--orders", "20000", "--baseline-orders", "2000"],
-        [
-            "--orders",
-            "2000",
-            "--baseline-orders",
-            "200",
-            "--paced-seconds",
-            "2",
-            "--paced-rate",
-            "200",
-        ],
+        "--orders 20000 --baseline-orders 2000",
+        "--orders 2000 --baseline-orders 200 --paced-seconds 2 --paced-rate 200",
     ),
     "ws": (
         "ws.py",
-        [
-            "--clients",
-            "1000",
-            "--fanout-clients",
-            "200",
-            "--fanout-events",
-            "100",
-            "--fanout-rounds",
-            "2",
-            "--jobs",
-            "500",
-        ],
-        [
-            "--clients",
-            "50",
-            "--fanout-clients",
-            "20",
-            "--fanout-events",
-            "20",
-            "--fanout-rounds",
-            "2",
-            "--jobs",
-            "40",
-            "--warmup",
-            "5",
-        ],
+        "--clients 1000 --fanout-clients 200 --fanout-events 100 --fanout-rounds 2 --jobs 500"
+        " --find-rate",
+        "--clients 50 --fanout-clients 20 --fanout-events 20 --fanout-rounds 2 --jobs 40"
+        " --warmup 5 --find-rate --probe-rates 20 40 --probe-seconds 1",
     ),
 }
 
 
 def run_one(name: str, quick: bool, out: Path) -> Figures | None:
     script, full, small = BENCHES[name]
-    argv = [sys.executable, str(REPO / "bench" / script), *(small if quick else full)]
+    argv = [sys.executable, str(REPO / "bench" / script), *(small if quick else full).split()]
     argv += ["--json", str(out)]
     print(f"\n=== {name}: {' '.join(argv[1:])}", flush=True)
     started = time.perf_counter()

@@ -37,6 +37,7 @@ from websockets.asyncio.client import ClientConnection, connect
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.rates import QUEUEING_FACTOR, sustained, sustained_rate  # noqa: E402
 from jobcast.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
 from jobcast.settings import Settings  # noqa: E402
@@ -302,6 +303,36 @@ async def push_latency(
     return latencies, runs, pushes
 
 
+async def paired(
+    url: str, key: str, owner: str, settings: Settings, jobs: int, rate: float
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """`jobs` push-timed jobs and `jobs` round trips, alternating at `rate` submits/s in all."""
+    t0, each = time.perf_counter() + 1.0, rate / 2
+    (push, runs, pushes), trip = await asyncio.gather(
+        push_latency(url, key, owner, settings, jobs, each, t0),
+        asyncio.to_thread(celery_roundtrip, settings, jobs, each, t0 + 1 / rate),
+    )
+    return push, runs, pushes, trip
+
+
+async def find_rate(
+    url: str, key: str, owner: str, settings: Settings, args: argparse.Namespace
+) -> float:
+    """The highest of `--probe-rates` at which round trips do not queue (`bench/rates.py`)."""
+    probes: list[tuple[float, float]] = []
+    for rate in args.probe_rates:
+        jobs = max(20, int(rate / 2 * args.probe_seconds))
+        _, _, _, trip = await paired(url, key, owner, settings, jobs, rate)
+        probes.append((rate, pct(trip, 0.5)))
+        print(f"  probe: {rate:.0f} submits/s, delay().get() p50 {probes[-1][1]:.1f} ms")
+        if not sustained(probes[-1], probes[0], QUEUEING_FACTOR):
+            break
+    rate = sustained_rate(probes)
+    print(f"highest rate without queueing (p50 within {QUEUEING_FACTOR:g}x the lowest "
+          f"rate's): {rate:.0f} submits/s")  # fmt: skip
+    return rate
+
+
 def celery_sender(settings: Settings) -> Any:
     from celery import Celery
 
@@ -367,12 +398,11 @@ async def run(args: argparse.Namespace) -> None:
         # submit is a push-timed job, the rest are `delay().get()` round trips. A pause anywhere
         # (worker, Redis, this box) then lands in both, not in one only. A short warm-up round
         # first (not counted): the first task on fresh connections and processes is slow.
-        for jobs in (args.warmup, args.jobs):
-            t0, each = time.perf_counter() + 1.0, args.rate / 2
-            (push, runs, pushes), trip = await asyncio.gather(
-                push_latency(url, key, info.principal_id, settings, jobs, each, t0),
-                asyncio.to_thread(celery_roundtrip, settings, jobs, each, t0 + 1 / args.rate),
-            )
+        owner = info.principal_id
+        await paired(url, key, owner, settings, args.warmup, args.rate)
+        if args.find_rate:
+            args.rate = await find_rate(url, key, owner, settings, args)
+        push, runs, pushes, trip = await paired(url, key, owner, settings, args.jobs, args.rate)
         print(f"submit->push, {args.jobs} trivial jobs: p50 {pct(push, 0.5):.1f} ms, "
               f"p99 {pct(push, 0.99):.1f} ms; Celery delay().get(), {args.jobs} of the same task: "
               f"p50 {pct(trip, 0.5):.1f} ms, p99 {pct(trip, 0.99):.1f} ms "
@@ -409,6 +439,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--warmup", type=int, default=50, help="uncounted jobs of each kind first")
+    parser.add_argument("--find-rate", action="store_true",
+                        help="probe --probe-rates first; measure at the highest without queueing")  # fmt: skip
+    parser.add_argument("--probe-rates", type=float, nargs="+", default=[50, 100, 200, 400])
+    parser.add_argument("--probe-seconds", type=float, default=3.0)
     parser.add_argument("--fanout-rounds", type=int, default=4, help="alternated rounds per side")
     parser.add_argument("--json", type=Path, help="also write the figures here (make bench)")
     parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from bench.goals import all_rows, front_rows, push_rows
+from bench.rates import sustained_rate
 from bench.table import HEADER, Row, at_least, at_most, ratio, render, summary
 
 FRONT = {
@@ -77,3 +78,10 @@ def test_render_is_one_aligned_markdown_table() -> None:
     assert len({len(line) for line in lines}) == 1
     assert [c.strip() for c in lines[0].strip("|").split("|")] == list(HEADER)
     assert lines[2].rstrip(" |").endswith("NO")
+
+
+def test_sustained_rate_is_the_last_before_round_trips_queue() -> None:
+    probes = [(50.0, 4.0), (100.0, 5.0), (200.0, 7.9), (400.0, 40.0), (800.0, 6.0)]
+    assert sustained_rate(probes) == 200.0  # 400/s queued: a later fast probe does not count
+    assert sustained_rate([(100.0, 40.0), (50.0, 5.0)]) == 50.0  # sorted: judged from 50/s
+    assert sustained_rate([(50.0, 4.0)]) == 50.0
