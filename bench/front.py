@@ -40,7 +40,6 @@ from tests.support.stack import start_private_redis  # noqa: E402
 ENV = {
     "JOBCAST_RATE_READ_PER_MINUTE": "100000000",
     "JOBCAST_RATE_READ_BURST": "10000000",
-    "JOBCAST_LOG_JSON": "0",
 }
 APPS = {
     "api": "api.app:create_app",

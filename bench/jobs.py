@@ -45,7 +45,6 @@ ENV = {
     "JOBCAST_RATE_SUBMIT_BURST": "10000000",
     "JOBCAST_RATE_READ_PER_MINUTE": "100000000",
     "JOBCAST_RATE_READ_BURST": "10000000",
-    "JOBCAST_LOG_JSON": "0",
 }
 
 
@@ -118,13 +117,14 @@ def all_terminal(client: redis.Redis, ids: list[str]) -> bool:
 
 
 def stock(jobs: int, clients: int) -> dict[str, float]:
-    from bench.noop import noop
+    from bench.noop import make_app
 
+    apps = [make_app() for _ in range(clients)]
     submitted: list[float] = []
     start = time.perf_counter()
 
-    def lane(_: int) -> None:
-        results = [noop.delay() for _ in range(jobs // clients)]
+    def lane(i: int) -> None:
+        results = [apps[i].send_task("bench.noop") for _ in range(jobs // clients)]
         submitted.append(time.perf_counter())
         for result in results:
             result.get(timeout=300)

@@ -10,10 +10,17 @@ import os
 
 from celery import Celery
 
-URL = os.environ["JOBCAST_REDIS_URL"]  # the bench's private Redis, never a default one
-app = Celery("noop", broker=URL, backend=URL)
-app.conf.task_default_queue = "noop"
-app.conf.broker_connection_retry_on_startup = True
+
+def make_app() -> Celery:
+    """One app per client thread: the Redis result backend's consumer is not thread-safe."""
+    url = os.environ["JOBCAST_REDIS_URL"]  # the bench's private Redis, never a default one
+    app = Celery("noop", broker=url, backend=url)
+    app.conf.task_default_queue = "noop"
+    app.conf.broker_connection_retry_on_startup = True
+    return app
+
+
+app = make_app()
 
 
 @app.task(name="bench.noop")  # type: ignore[untyped-decorator]
