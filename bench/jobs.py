@@ -153,11 +153,12 @@ def main() -> None:
         url, procs = start(settings, tmp, args.concurrency)
         stock(args.clients, args.clients)  # warm-up of both sides, not counted
         ours(settings, url, args.clients, args.clients)
-        for _ in range(args.rounds):
-            for name, run in (
-                ("ours", lambda: ours(settings, url, args.jobs, args.clients)),
-                ("stock", lambda: stock(args.jobs, args.clients)),
-            ):
+        sides: dict[str, Callable[[], dict[str, float]]] = {
+            "ours": lambda: ours(settings, url, args.jobs, args.clients),
+            "stock": lambda: stock(args.jobs, args.clients),
+        }
+        for _ in range(args.rounds):  # alternated: a busy moment hits both sides alike
+            for name, run in sides.items():
                 figures = run()
                 if figures["per_second"] > best.get(name, {}).get("per_second", 0.0):
                     best[name] = figures
