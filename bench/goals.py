@@ -97,7 +97,14 @@ def jobs_rows(f: Figures | None) -> list[Row]:
             submits,
             at_least(300, "≥ 300/s"),
         ),
+        *step_rows(f),
     ]
+
+
+def step_rows(f: Figures | None) -> list[Row]:
+    """P1's list of what a job costs besides its work: context, no goal of its own."""
+    steps = (f or {}).get("steps") or {}
+    return [Row(f"P1 step: {name}", number(ms, "ms"), "", "—", ms) for name, ms in steps.items()]
 
 
 def files_rows(f: Figures | None) -> list[Row]:

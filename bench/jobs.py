@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -109,6 +110,49 @@ def ours(settings: Settings, url: str, jobs: int, clients: int) -> dict[str, flo
     }
 
 
+#: What one job costs besides its work, step by step (wall-clock marks on one machine): the
+#: first four are contiguous and add up to the total; the POST's answer overlaps the second.
+STEPS = (
+    ("upload received, record created", "sent", "created_at"),
+    ("queued -> a worker starts it (task sent, broker, pickup)", "created_at", "started_at"),
+    ("running: profile 3 rows, commit result and events", "started_at", "finished_at"),
+    ("finished -> the client sees it (polling every 5 ms)", "finished_at", "seen"),
+    ("total, submit -> result seen", "sent", "seen"),
+    ("POST /jobs answered (overlaps the queue wait)", "sent", "answered"),
+)
+
+
+def steps(settings: Settings, url: str, jobs: int) -> dict[str, float]:
+    """Median ms of each step, from one client submitting one job at a time (no queueing): the
+    marks are the client's clock and the record's `created_at`/`started_at`/`finished_at`."""
+    client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
+    key, _ = create_key(client, settings.secret("key_secret"), "steps")
+    marks: list[dict[str, float]] = []
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as http:
+        for _ in range(jobs):
+            sent = time.time()
+            response = http.post("/jobs", files={"file": ("tiny.csv", CSV)})
+            answered = time.time()
+            response.raise_for_status()
+            job = record_key(response.json()["id"])
+            while client.hget(job, "status") not in TERMINAL:
+                time.sleep(0.005)
+            seen = time.time()
+            record = client.hgetall(job)
+            marks.append(
+                {
+                    "sent": sent,
+                    "answered": answered,
+                    "seen": seen,
+                    **{k: float(record[k]) for k in ("created_at", "started_at", "finished_at")},
+                }
+            )
+    return {
+        name: statistics.median((m[end] - m[begin]) * 1000 for m in marks)
+        for name, begin, end in STEPS
+    }
+
+
 def all_terminal(client: redis.Redis, ids: list[str]) -> bool:
     pipe = client.pipeline(transaction=False)
     for job_id in ids:
@@ -142,6 +186,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--concurrency", type=int, default=2, help="of each side's worker")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--step-jobs", type=int, default=30, help="one at a time, for the steps")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="jobcast-bench-jobs-"))
@@ -162,6 +207,7 @@ def main() -> None:
                 figures = run()
                 if figures["per_second"] > best.get(name, {}).get("per_second", 0.0):
                     best[name] = figures
+        best["steps"] = steps(settings, url, args.step_jobs)
     finally:
         for proc in procs:
             proc.stop()
@@ -173,6 +219,9 @@ def main() -> None:
         f"result backend: {best['stock']['per_second']:,.0f} tasks/s "
         f"= {best['ours']['per_second'] / best['stock']['per_second']:.2f}x"
     )
+    print("one tiny job at a time, median per step:")
+    for name, ms in best["steps"].items():
+        print(f"  {name:58} {ms:7.1f} ms")
     if args.json:
         args.json.write_text(json.dumps(best))
 

@@ -32,7 +32,7 @@ BENCHES: dict[str, tuple[str, str, str]] = {
         "--seconds 5 --rounds 2",
         "--seconds 1 --rounds 1 --connections 8 --single-seconds 1",
     ),
-    "jobs": ("jobs.py", "--jobs 400 --rounds 2", "--jobs 40 --rounds 1"),
+    "jobs": ("jobs.py", "--jobs 400 --rounds 2", "--jobs 40 --rounds 1 --step-jobs 5"),
     "files": ("files.py", "--size 100M", "--size 5M"),
     "orders": (
         "orders.py",

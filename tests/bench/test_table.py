@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from bench.goals import all_rows, front_rows, push_rows
+from bench.goals import all_rows, front_rows, jobs_rows, push_rows
 from bench.rates import sustained_rate
 from bench.table import HEADER, Row, at_least, at_most, ratio, render, summary
 
@@ -49,6 +49,19 @@ def test_a_reference_the_load_generator_could_not_saturate_is_flagged() -> None:
     job, _, healthz, _ = front_rows(FRONT)
     assert "capped" not in job.reference  # the generator used 60 % of a core there
     assert "generator at 95% CPU: capped" in healthz.reference
+
+
+def test_job_steps_are_listed_as_context_rows() -> None:
+    rows = jobs_rows(
+        {
+            "ours": {"per_second": 40.0, "submits_per_second": 320.0},
+            "stock": {"per_second": 60.0, "submits_per_second": 900.0},
+            "steps": {"upload received, record created": 4.0},
+        }
+    )
+    assert [r.met for r in rows] == ["yes", "yes", "—"]  # 40/60 >= 0.5; 320/s >= 300/s
+    assert rows[2].figure == "P1 step: upload received, record created"
+    assert rows[2].jobcast == "4.00 ms"
 
 
 def test_push_goal_is_a_difference_of_p99s() -> None:
