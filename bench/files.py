@@ -223,8 +223,8 @@ def report(
     print(
         "exactness: "
         + (
-            f"{len(inexact)} column(s) sampled or sketched in ours (past the exact-tracking "
-            f"limits the memory budget sets), exact in pandas: {', '.join(inexact)}"
+            f"{len(inexact)} column(s) sampled or sketched in ours (past their exact-tracking "
+            f"limits), exact in pandas: {', '.join(inexact)}"
             if inexact
             else "every column exact on both sides"
         )
