@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -133,6 +134,7 @@ def main() -> None:
             proc.stop()
         redis_proc.terminate()
         redis_proc.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
     rps, p50 = figures["rps"], figures["p50_ms"]
     print(
         f"{args.connections} connections, best of {args.rounds} alternated rounds of {args.seconds:g} s:"

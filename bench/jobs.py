@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -213,6 +214,7 @@ def main() -> None:
             proc.stop()
         redis_proc.terminate()
         redis_proc.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
     print(
         f"tiny file jobs end to end ({args.clients} clients): {best['ours']['per_second']:,.0f} "
         f"jobs/s (submits {best['ours']['submits_per_second']:,.0f}/s); stock Celery no-op + "

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -113,6 +114,7 @@ class Stack:
             proc.stop()
         self.redis_proc.terminate()
         self.redis_proc.wait(timeout=10)
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def drained(client: redis.Redis) -> bool:
