@@ -29,7 +29,8 @@ local allow_at = new_tat - tolerance
 if now < allow_at then
   return {0, 0, allow_at - now, tat - now}
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now))
+-- At least 1 ms: an interval below the timestamp's float precision would give PX 0 (an error).
+redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, math.ceil(new_tat - now)))
 local remaining = math.floor((now - allow_at) / interval)
 return {1, remaining, 0, new_tat - now}
 """

@@ -1,0 +1,40 @@
+"""The GCRA script against a real Redis, at the edges of its arithmetic."""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio as aioredis
+
+from api.ratelimit import Budget, spend
+from jobcast.settings import Settings
+
+
+def test_a_budget_finer_than_the_clock_still_allows_and_never_errors(settings: Settings) -> None:
+    """A per-minute limit so high that one interval is below a millisecond timestamp's float
+    precision used to make the script write `PX 0`, which Redis refuses (a 500 per request)."""
+
+    async def run() -> list[bool]:
+        client = aioredis.Redis.from_url(settings.broker_url)
+        try:
+            budget = Budget("huge", per_minute=10**12, burst=10)
+            return [(await spend(client, budget, "who")).allowed for _ in range(5)]
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(run()) == [True] * 5
+
+
+def test_a_spent_burst_is_refused_with_a_retry_after(settings: Settings) -> None:
+    async def run() -> list[tuple[bool, int]]:
+        client = aioredis.Redis.from_url(settings.broker_url)
+        try:
+            budget = Budget("tight", per_minute=1, burst=2)
+            decisions = [await spend(client, budget, "who") for _ in range(3)]
+            return [(d.allowed, d.retry_after_s) for d in decisions]
+        finally:
+            await client.aclose()
+
+    allowed = asyncio.run(run())
+    assert [a for a, _ in allowed] == [True, True, False]
+    assert allowed[2][1] >= 1
