@@ -68,7 +68,17 @@ class Settings(BaseSettings):
     task_max_attempts: int = Field(
         default=3,
         ge=1,
-        description="Deliveries of one task before it is failed (a task that kills its worker is not retried forever).",
+        description="Deaths of a task's process (while running it) redelivered at once; past it the task is quarantined.",
+    )
+    task_quarantine_delay: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a quarantined task waits before it runs again; doubled after each further death.",
+    )
+    task_quarantine_max: int = Field(
+        default=3,
+        ge=0,
+        description="Deaths in quarantine before the task is failed as attempts_exhausted (a poison task).",
     )
     job_soft_time_limit: int = Field(
         default=600, ge=1, description="Seconds before a file job is asked to stop."
@@ -157,6 +167,16 @@ class Settings(BaseSettings):
         default=600.0,
         gt=0,
         description="Seconds between a `files` worker's sweeps of stored files no job needs any more.",
+    )
+    reconcile_interval: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds between the reconciler's sweeps for jobs and symbols no task will run.",
+    )
+    reconcile_after: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds a job or a symbol's unmatched order must sit idle with no task before the reconciler sends one.",
     )
     files_sweep_min_age: int = Field(
         default=3600,

@@ -26,6 +26,11 @@ JOB_DURATION_KEY = PREFIX + "job_duration"
 ORDERS_KEY = PREFIX + "orders"
 #: Histogram hash of matching lag (order accepted -> its first matching step committed).
 MATCH_LAG_KEY = PREFIX + "match_lag"
+#: Hash of task counters by task name: `deaths|<task>` (its process died running it),
+#: `quarantined|<task>`, `exhausted|<task>` (`workers.attempts`).
+TASKS_KEY = PREFIX + "tasks"
+#: Hash of the reconciler's resends: `job|<status it was stuck in>`, `symbol`.
+RECONCILER_KEY = PREFIX + "reconciler"
 
 #: Separates labels in a field name (codes, reasons and operations never contain it).
 SEP = "|"

@@ -19,6 +19,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from jobcast.leases import TAKE_OR_EXTEND_LUA
 from realtime.channels import MONITOR_ADMIN
 from realtime.events import Event, publish_async
 from realtime.figures import (
@@ -43,14 +44,6 @@ QUEUES = ("files", "orders")
 #: Intervals after which a report counts as from a dead process, and the lease expires.
 STALE_INTERVALS = 5
 LEASE_INTERVALS = 3
-
-# Take the lease if free, extend it if ours; 1 when we hold it afterwards.
-_LEASE_LUA = """
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-if not holder then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-return 0
-"""
 
 
 class Monitor:
@@ -89,7 +82,7 @@ class Monitor:
 
     async def hold_lease(self) -> bool:
         ttl_ms = int(self.interval * LEASE_INTERVALS * 1000)
-        held = await self.rt.redis.eval(_LEASE_LUA, 1, LEASE_KEY, self.me, str(ttl_ms))
+        held = await self.rt.redis.eval(TAKE_OR_EXTEND_LUA, 1, LEASE_KEY, self.me, str(ttl_ms))
         if not held:
             self._previous = None  # a later takeover must not compute rates from stale counts
         return bool(held)

@@ -25,10 +25,12 @@ def create_celery_app(settings: Settings) -> Celery:
 keep_new_files_private()  # results and artifacts under the data dir are other people's data
 app = create_celery_app(get_settings())
 
-# Signal handlers: per-process resources, the readiness heartbeat, the stored-file sweep.
-from workers import context, heartbeat  # noqa: E402
+# Signal handlers: per-process resources, the readiness heartbeat, the stored-file sweep, the
+# reconciler of work no task will run.
+from workers import context, heartbeat, reconciler  # noqa: E402
 from workers.files import sweeper  # noqa: E402
 
 context.connect_signals()
 heartbeat.connect_signals()
 sweeper.connect_signals()
+reconciler.connect_signals()

@@ -1,72 +1,177 @@
-"""A cap on how often one task is delivered.
+"""The attempt cap: counts the deaths of a task's process, and tells a poison task from bad luck.
 
 With `task_acks_late` and `task_reject_on_worker_lost`, a task whose process dies is requeued;
-one that kills its process every time would be requeued forever. Every delivery of a task id is
-counted in Redis, and past `task_max_attempts` the task fails instead of running again.
+one that kills its process every time would be requeued forever. A SIGKILL looks the same
+whoever sent it (the task's own crash or memory, the OOM killer, an operator, a lost node), so
+the cap judges by what it can see, with this rule:
+
+1. Only a *death* counts: each delivery marks itself running in Redis and clears the mark when
+   it ends, by any path. A delivery that finds the mark of an earlier one knows that one's
+   process died running the task. A redelivery with no death behind it (a lost broker
+   connection, a Redis restart, a Celery retry, the reconciler's resend) counts nothing.
+2. The first `task_max_attempts` deaths are redelivered at once, as before.
+3. Past that the task is *quarantined*, not failed: it runs again after
+   `task_quarantine_delay` seconds, doubled after each further death, with the reason shown on
+   its job (`retrying`, `error.code` `quarantined`), logged and counted. An outside killer
+   strikes in bursts; a poison task dies every time, whenever it runs.
+4. Only after `task_quarantine_max` deaths in quarantine is the task failed as
+   `attempts_exhausted`, saying how often its process died running it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 from celery import Task
+from celery.exceptions import Retry
 
+from jobcast.settings import Settings
+from jobcast.tallies import TASKS_KEY, label
 from jobcast.task_failure import TaskFailedError
 from workers.context import worker_context
 
 log = logging.getLogger("jobcast.tasks")
 
-#: How long a delivery count is kept; longer than any task can keep being redelivered.
+#: How long a death count and a running mark are kept; longer than any task keeps being retried.
 ATTEMPTS_TTL_SECONDS = 7 * 24 * 3600
 
 
 class AttemptsExhaustedError(TaskFailedError):
-    """The task was delivered more often than the cap allows."""
+    """The task's process died running it more often than the cap allows."""
 
 
-def attempts_key(task_id: str) -> str:
-    return f"jobcast:task-attempts:{task_id}"
+def deaths_key(task_id: str) -> str:
+    return f"jobcast:task-deaths:{task_id}"
 
 
-def record_delivery(client: redis.Redis, task_id: str) -> int:
-    """Count one more delivery of `task_id` and return the count so far."""
-    pipe = client.pipeline()
-    pipe.incr(attempts_key(task_id))
-    pipe.expire(attempts_key(task_id), ATTEMPTS_TTL_SECONDS)
-    count, _ = pipe.execute()
-    return int(count)
+def running_key(task_id: str) -> str:
+    """Set while a delivery of `task_id` runs; left behind when its process dies."""
+    return f"jobcast:task-running:{task_id}"
+
+
+# KEYS: [running mark, deaths, task metrics]  ARGV: [ttl, metrics field]
+# A mark left by an earlier delivery is a death: count it and drop the mark.
+# Returns {deaths so far, 1 if this call found a death else 0}.
+_NOTE_DEATH_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {tonumber(redis.call('GET', KEYS[2]) or '0'), 0}
+end
+redis.call('DEL', KEYS[1])
+local deaths = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+return {deaths, 1}
+"""
+
+_CLEAR_MARK_LUA = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with one delivery: `run`, `quarantine` (after `delay` s) or `exhaust`."""
+
+    action: str
+    deaths: int
+    delay: float = 0.0
+
+
+def judge(deaths: int, died: bool, settings: Settings) -> Verdict:
+    """The rule above, for a delivery that found `deaths` so far (`died`: one just now)."""
+    past_cap = deaths - settings.task_max_attempts
+    if not died or past_cap < 0:
+        return Verdict("run", deaths)
+    if past_cap >= settings.task_quarantine_max:
+        return Verdict("exhaust", deaths)
+    return Verdict("quarantine", deaths, settings.task_quarantine_delay * 2**past_cap)
+
+
+def note_deaths(client: redis.Redis, task_name: str, task_id: str) -> tuple[int, bool]:
+    """(deaths of `task_id` so far, whether this delivery found a new one)."""
+    keys = [running_key(task_id), deaths_key(task_id), TASKS_KEY]
+    deaths, died = client.eval(
+        _NOTE_DEATH_LUA, 3, *keys, str(ATTEMPTS_TTL_SECONDS), label("deaths", task_name)
+    )
+    return int(deaths), bool(died)
 
 
 class CappedTask(Task):  # type: ignore[misc]
-    """Base class of every Jobcast task: refuses to run past the delivery cap."""
+    """Base class of every Jobcast task: applies the attempt cap's rule to each delivery."""
 
     #: Expected failures: Celery records FAILURE but logs no traceback (we log the error).
     throws = (TaskFailedError,)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         task_id = self.request.id
-        if task_id and not self.request.is_eager:
-            ctx = worker_context()
-            attempt = record_delivery(ctx.redis, task_id)
-            cap = ctx.settings.task_max_attempts
-            if attempt > cap:
-                log.warning(
-                    "task %s[%s] failed: attempts_exhausted: delivered %d times (cap %d)",
-                    self.name,
-                    task_id,
-                    attempt,
-                    cap,
-                )
-                self.on_attempts_exhausted(task_id, attempt, args, kwargs)
-                raise AttemptsExhaustedError.from_error(
-                    "attempts_exhausted",
-                    f"task {self.name}[{task_id}] was delivered {attempt} times (cap {cap})",
-                )
-        return super().__call__(*args, **kwargs)
+        if not task_id or self.request.is_eager:
+            return super().__call__(*args, **kwargs)
+        ctx = worker_context()
+        verdict = judge(*note_deaths(ctx.redis, self.name, task_id), ctx.settings)
+        if verdict.action == "exhaust":
+            self._exhaust(ctx.redis, task_id, verdict.deaths, args, kwargs)
+        if verdict.action == "quarantine":
+            self._quarantine(ctx.redis, task_id, verdict, args, kwargs)
+        mark = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        ctx.redis.set(running_key(task_id), mark, ex=ATTEMPTS_TTL_SECONDS)
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            # Not reached when the process dies: the mark it leaves is the next delivery's proof.
+            ctx.redis.eval(_CLEAR_MARK_LUA, 1, running_key(task_id), mark)
+
+    def _exhaust(
+        self,
+        client: redis.Redis,
+        task_id: str,
+        deaths: int,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        client.hincrby(TASKS_KEY, label("exhausted", self.name), 1)
+        message = f"its process died {deaths} times while running it"
+        log.warning("task %s[%s] failed: attempts_exhausted: %s", self.name, task_id, message)
+        self.on_attempts_exhausted(task_id, deaths, args, kwargs)
+        raise AttemptsExhaustedError.from_error(
+            "attempts_exhausted", f"task {self.name}[{task_id}]: {message} (a poison task)"
+        )
+
+    def _quarantine(
+        self,
+        client: redis.Redis,
+        task_id: str,
+        verdict: Verdict,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        client.hincrby(TASKS_KEY, label("quarantined", self.name), 1)
+        reason = (
+            f"its process died {verdict.deaths} times while running it; "
+            f"quarantined, next run in {verdict.delay:g} s"
+        )
+        log.warning("task %s[%s] quarantined: %s", self.name, task_id, reason)
+        self.on_quarantined(task_id, reason, verdict.delay, args, kwargs)
+        self.apply_async(
+            args=args,
+            kwargs=kwargs,
+            task_id=task_id,
+            countdown=verdict.delay,
+            argsrepr=self.request.argsrepr,
+            kwargsrepr=self.request.kwargsrepr,
+        )
+        # Celery records RETRY (Flower shows it) and acks this delivery; the resend runs later.
+        raise Retry(reason, when=verdict.delay)
+
+    def on_quarantined(
+        self, task_id: str, reason: str, delay: float, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        """Hook for tasks that own a record: show the reason there. The default does nothing."""
 
     def on_attempts_exhausted(
-        self, task_id: str, attempt: int, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, task_id: str, deaths: int, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
         """Hook for tasks that own a record: mark it failed. The default does nothing more."""

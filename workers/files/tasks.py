@@ -57,13 +57,21 @@ def limits_for(settings: Settings) -> JobLimits:
 
 
 class FileJobTask(CappedTask):
-    """Marks the job failed when its deliveries are exhausted (it kept killing its worker)."""
+    """Shows the attempt cap's verdicts on the job: quarantined (retrying), or failed."""
 
     #: Expected failures: Celery records FAILURE but logs no traceback (we log the error).
     throws = (TaskFailedError,)
 
+    def on_quarantined(self, task_id: str, reason: str, delay: float,
+                       args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:  # fmt: skip
+        ctx = worker_context()
+        loaded = JobState.load(ctx.redis, args[0], ctx.settings.job_retention)
+        if loaded is not None:
+            error = {"code": "quarantined", "message": f"The job's {reason}."}
+            loaded[0].retrying(int(loaded[1].get("attempt") or 0), error, delay)
+
     def on_attempts_exhausted(
-        self, task_id: str, attempt: int, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, task_id: str, deaths: int, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
         ctx = worker_context()
         loaded = JobState.load(ctx.redis, args[0], ctx.settings.job_retention)
@@ -71,7 +79,8 @@ class FileJobTask(CappedTask):
             return
         state, _ = loaded
         error = {"code": "attempts_exhausted",
-                 "message": f"The job was started {attempt - 1} times and never finished."}  # fmt: skip
+                 "message": f"The job's worker process died {deaths} times while running it, "
+                            "also after quarantine: the job itself kills it."}  # fmt: skip
         state.finish(FAILED, error=error, expect=("queued", "running", "retrying", CANCELLING))
         log.warning(
             "file job %s failed: %s: %s",

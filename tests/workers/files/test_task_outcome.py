@@ -20,7 +20,7 @@ from jobcast.settings import Settings
 from tests.conftest import StartWorker
 from tests.support.processes import Proc, process_env, spawn, wait_for
 from tests.workers.files.support import JobsClient, await_terminal, events
-from workers.attempts import attempts_key
+from workers.attempts import deaths_key, running_key
 
 UNKNOWN_COLUMN = json.dumps(
     {"operation": "aggregate", "group_by": ["nope"], "metrics": {"a": ["sum"]}}
@@ -100,7 +100,9 @@ def test_a_failed_job_is_a_failed_task_once_in_celery_and_flower_and_a_good_one_
         types = [e["type"] for e in events(redis_client, failing)]
         assert types.count("job.failed") == 1
         assert types.count("job.started") == 1
-        assert redis_client.get(attempts_key(failing)) == "1"  # delivered once: no retry
+        # It ended in its process: no death counted, and its running mark is cleared.
+        assert redis_client.get(deaths_key(failing)) is None
+        assert redis_client.exists(running_key(failing)) == 0
         assert jobs.job(failing)["attempt"] == 1
         succeeded = celery_client.AsyncResult(fine)
         assert succeeded.get(timeout=30) == "succeeded"

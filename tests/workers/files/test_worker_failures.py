@@ -26,7 +26,7 @@ from tests.workers.files.support import (
     terminal_events,
     write_large_csv,
 )
-from workers.attempts import attempts_key
+from workers.attempts import deaths_key
 from workers.files.state import JobState
 
 #: Small batches and a progress event per batch: a 30 MB file takes a few hundred batches.
@@ -188,7 +188,7 @@ def test_storage_failing_on_every_attempt_ends_failed_once_after_the_last_attemp
     outcome.get(timeout=10, propagate=False)
     assert outcome.state == "FAILURE"  # the task failed once, with the job's error
     assert str(outcome.result).startswith("transient_error: ")
-    assert redis_client.get(attempts_key(job_id)) == str(attempts)  # and is not delivered again
+    assert redis_client.get(deaths_key(job_id)) is None  # retries are not deaths of its process
 
 
 @pytest.mark.parametrize("whole_worker", [False, True], ids=["pool-process", "whole-worker"])

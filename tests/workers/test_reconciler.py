@@ -1,0 +1,121 @@
+"""The reconciler sends again the task of work nothing would run, through a real api and workers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from celery import Celery
+
+import celeryconfig
+from jobcast.keys import create_key
+from jobcast.settings import Settings
+from jobcast.tallies import ORDERS_KEY, RECONCILER_KEY, TASKS_KEY
+from realtime.events import read_since
+from tests.conftest import StartApi, StartWorker
+from tests.support.processes import wait_for
+from tests.workers.files.support import JobsClient, await_terminal, events, terminal_events
+from tests.workers.orders.support import ORDER_ENV, new_trader
+from workers.attempts import running_key
+
+#: A reconciler that sweeps every 0.3 s and takes work idle for 1 s as stuck.
+FAST_RECONCILER = {"JOBCAST_RECONCILE_INTERVAL": "0.3", "JOBCAST_RECONCILE_AFTER": "1"}
+
+
+@pytest.fixture
+def celery_client(settings: Settings) -> Celery:
+    client = Celery("test-client")
+    client.config_from_object(celeryconfig.config_for(settings))
+    return client
+
+
+@pytest.fixture
+def jobs(
+    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+) -> Iterator[JobsClient]:
+    _, base_url = start_api()
+    key, _ = create_key(redis_client, settings.secret("key_secret"), "alice")
+    client = JobsClient(base_url, key)
+    yield client
+    client.http.close()
+
+
+def queued_task_ids(client: redis.Redis, queue: str) -> list[str]:
+    return [json.loads(raw)["headers"]["id"] for raw in client.lrange(queue, 0, -1)]
+
+
+def reconciler_events(client: redis.Redis) -> list[dict[str, Any]]:
+    """What the reconciler announced to operators (on `monitor`, among the monitor's samples)."""
+    on_monitor = read_since(client, "monitor", "0-0")
+    return [e["data"] for e in on_monitor if e["type"] == "reconciler.requeued"]
+
+
+def test_job_whose_message_was_lost_is_run_once_by_the_reconciler(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,
+    celery_client: Celery,
+) -> None:  # fmt: skip
+    # Given a queued job whose Celery message is gone (as after Redis lost its last AOF second)
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2\n3,4\n")
+    job_id = jobs.submit_ok(path)
+    assert queued_task_ids(redis_client, "files") == [job_id]
+    assert redis_client.lrem("files", 0, redis_client.lindex("files", 0) or "") == 1
+
+    # When a worker (and with it the reconciler) runs
+    start_worker(queues="files", env=FAST_RECONCILER)
+
+    # Then the job runs, once, and the resend is announced and counted
+    assert await_terminal(redis_client, job_id, timeout=30)["type"] == "job.succeeded"
+    assert celery_client.AsyncResult(job_id).get(timeout=10) == "succeeded"
+    types = [e["type"] for e in events(redis_client, job_id)]
+    assert types.count("job.requeued") == 1
+    assert types.count("job.started") == 1
+    assert len(terminal_events(redis_client, job_id)) == 1
+    requeued = next(e for e in events(redis_client, job_id) if e["type"] == "job.requeued")
+    assert requeued["data"]["status"] == "queued"
+    assert requeued["data"]["idle_seconds"] >= 1
+    assert redis_client.hget(RECONCILER_KEY, "job|queued") == "1"
+    shown = reconciler_events(redis_client)
+    assert [(d["kind"], d["job_id"]) for d in shown] == [("job", job_id)]
+    assert jobs.result(job_id)["rows"] == 2
+
+
+def test_symbol_whose_matching_task_was_exhausted_is_matched_without_a_new_order(
+    start_api: StartApi, start_worker: StartWorker, redis_client: redis.Redis,
+    settings: Settings, celery_client: Celery,
+) -> None:  # fmt: skip
+    _, base_url = start_api(env=ORDER_ENV)
+    seller = new_trader(redis_client, settings, base_url, "seller")
+    buyer = new_trader(redis_client, settings, base_url, "buyer")
+    # Given two crossing orders whose matching task already saw its process die, with a cap of
+    # one death and no quarantine: its next delivery is its last
+    sell = seller.place(symbol="BTC-USD", side="sell", quantity=2, price="100").json()
+    buy = buyer.place(symbol="BTC-USD", side="buy", quantity=2, price="100").json()
+    (task_id,) = queued_task_ids(redis_client, "orders")
+    redis_client.set(running_key(task_id), "a process that died")
+    cap = {"JOBCAST_TASK_MAX_ATTEMPTS": "1", "JOBCAST_TASK_QUARANTINE_MAX": "0"}
+
+    # When an orders worker delivers it
+    start_worker(queues="orders", env={**ORDER_ENV, **cap, **FAST_RECONCILER})
+    exhausted = celery_client.AsyncResult(task_id)
+    exhausted.get(timeout=30, propagate=False)
+
+    # Then the task failed as exhausted, yet the reconciler had the orders matched
+    assert exhausted.state == "FAILURE"
+    assert str(exhausted.result).startswith("attempts_exhausted: ")
+    assert redis_client.hget(TASKS_KEY, "exhausted|jobcast.orders.match") == "1"
+
+    def filled() -> bool:
+        return all(
+            t.order(o["id"])["status"] == "filled" for t, o in ((seller, sell), (buyer, buy))
+        )
+
+    wait_for(filled, 30, "the waiting orders to be matched")
+    assert redis_client.hget(ORDERS_KEY, "accepted") == "2"  # no new order arrived
+    assert redis_client.hget(RECONCILER_KEY, "symbol") == "1"
+    shown = reconciler_events(redis_client)
+    assert [(d["kind"], d["symbol"]) for d in shown] == [("symbol", "BTC-USD")]

@@ -1,0 +1,183 @@
+"""Find work that no task will ever run, and send its task again.
+
+A job can be left `queued`, `running`, `retrying` or `cancelling` with no Celery message
+anywhere: Redis died and lost its last second of AOF writes (the record survived, the message
+did not), or a message was dropped by hand. A symbol can be left with accepted orders after its
+cursor and no lease holder when its matching task died for good (the attempt cap). Such work is
+*stuck* when it has been idle longer than `reconcile_after` seconds and no message for it waits
+in a queue or is held (unacked) by a worker.
+
+Resending is safe because the receivers refuse doubles: a job's outcome commit expects
+`running` (a second run finds it terminal and commits nothing), and a matching step commits
+only under the symbol's lease at the cursor it read (`workers.orders.store`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import redis
+
+from celeryconfig import QUEUES
+from jobcast.jobs.records import CANCELLING, QUEUED, RETRYING, RUNNING, record_key, transition
+from jobcast.orders import records as orders
+from jobcast.tallies import RECONCILER_KEY, Tally, label
+from realtime.events import Event, commit, job_channel, publish, stream_key
+from workers.orders.store import lease_key
+
+#: Job statuses a task must still move on.
+UNFINISHED = (QUEUED, RUNNING, RETRYING, CANCELLING)
+#: Kombu's Redis transport: priority queues are `<queue><SEP><priority>`, and messages a worker
+#: took but has not acked wait in the `unacked` hash (restored after the visibility timeout).
+PRIORITY_SEP, PRIORITIES = "\x06\x16", (3, 6, 9)
+UNACKED_KEY = "unacked"
+#: Operators' channel for the reconciler's actions (with the monitor's samples).
+OPERATOR_CHANNEL = "monitor"
+
+
+@dataclass(frozen=True)
+class Stuck:
+    """Work with no task: `kind` "job" (key: job id) or "symbol" (key: symbol)."""
+
+    kind: str
+    key: str
+    status: str
+    idle_since: float
+    owner: str = ""
+
+
+def _ms(stream_id: str) -> float:
+    return int(stream_id.split("-", 1)[0]) / 1000
+
+
+def _job_ids(client: redis.Redis) -> Iterator[str]:
+    prefix = record_key("")
+    for key in client.scan_iter(match=prefix + "*", count=1000):
+        yield str(key)[len(prefix) :]
+
+
+def idle_jobs(client: redis.Redis, now: float, idle_for: float) -> list[Stuck]:
+    """Unfinished jobs whose last event (or creation) is older than `idle_for` seconds."""
+    ids = list(_job_ids(client))
+    pipe = client.pipeline(transaction=False)
+    for job_id in ids:
+        pipe.hmget(record_key(job_id), "status", "created_at", "owner")
+        pipe.xrevrange(stream_key(job_channel(job_id)), count=1)
+    replies = pipe.execute()
+    found = []
+    for i, job_id in enumerate(ids):
+        (status, created, owner), last = replies[2 * i], replies[2 * i + 1]
+        if status not in UNFINISHED:
+            continue
+        since = max(float(created or 0), _ms(last[0][0]) if last else 0.0)
+        if now - since > idle_for:
+            found.append(Stuck("job", job_id, status, since, owner or ""))
+    return found
+
+
+# KEYS: [lease, market, inbound]  Returns '' or the id of the first command after the cursor
+# when no worker holds the symbol's lease.
+_UNMATCHED_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return '' end
+local cursor = redis.call('HGET', KEYS[2], 'cursor') or '0-0'
+local first = redis.call('XRANGE', KEYS[3], '(' .. cursor, '+', 'COUNT', 1)
+if #first == 0 then return '' end
+return first[1][1]
+"""
+
+
+def idle_symbols(
+    client: redis.Redis, symbols: list[str], now: float, idle_for: float
+) -> list[Stuck]:
+    """Symbols with no lease holder whose oldest unmatched command is older than `idle_for`."""
+    found = []
+    for symbol in symbols:
+        keys = [lease_key(symbol), orders.market_key(symbol), orders.inbound_key(symbol)]
+        first = str(client.eval(_UNMATCHED_LUA, 3, *keys) or "")
+        if first and now - _ms(first) > idle_for:
+            found.append(Stuck("symbol", symbol, "unmatched", _ms(first)))
+    return found
+
+
+def _message_work(payload: dict[str, Any]) -> str | None:
+    """What a queued message works on: its task id, or `symbol:<symbol>` for matching."""
+    headers = payload.get("headers") or {}
+    if str(headers.get("task", "")).endswith(".match"):
+        body = json.loads(base64.b64decode(payload["body"]))
+        return f"symbol:{body[0][0]}" if body and body[0] else None
+    task_id = headers.get("id")
+    return str(task_id) if task_id else None
+
+
+def live_work(client: redis.Redis) -> set[str]:
+    """Task ids (and `symbol:<symbol>`) of every message waiting in a queue or held by a worker."""
+    pipe = client.pipeline(transaction=False)
+    for queue in QUEUES:
+        for name in (queue, *(f"{queue}{PRIORITY_SEP}{p}" for p in PRIORITIES)):
+            pipe.lrange(name, 0, -1)
+    pipe.hvals(UNACKED_KEY)
+    *queued, held = pipe.execute()
+    payloads = [json.loads(raw) for raws in queued for raw in raws]
+    payloads += [json.loads(raw)[0] for raw in held]
+    return {work for p in payloads if (work := _message_work(p))}
+
+
+def without_task(client: redis.Redis, candidates: list[Stuck]) -> list[Stuck]:
+    """The candidates no message exists for (read only when there are candidates)."""
+    if not candidates:
+        return []
+    live = live_work(client)
+    return [s for s in candidates if (s.key if s.kind == "job" else f"symbol:{s.key}") not in live]
+
+
+def claim_job(client: redis.Redis, stuck: Stuck, ttl: int, now: float) -> bool:
+    """Announce and count the resend of a stuck job, if it is still in the status it was found
+    in; False when it moved meanwhile (then nothing is sent)."""
+    data = {
+        "reason": "no_task",
+        "status": stuck.status,
+        "idle_seconds": round(now - stuck.idle_since, 1),
+    }
+    change = transition(
+        stuck.key,
+        stuck.owner,
+        expect=(stuck.status,),
+        fields={},
+        event="job.requeued",
+        data=data,
+        ttl=ttl,
+        tallies=(Tally(RECONCILER_KEY, label("job", stuck.status)),),
+    )
+    shown = Event(
+        OPERATOR_CHANNEL, "reconciler.requeued", {"kind": "job", "job_id": stuck.key, **data}
+    )
+    return commit(client, replace(change, events=[*change.events, shown])).committed
+
+
+# KEYS: [lease, pending flag, reconciler metrics]  ARGV: [pending ms]
+# Raises the symbol's pending flag (so new orders need not send a task too) and counts the
+# resend, unless a worker took the lease meanwhile.
+_CLAIM_SYMBOL_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+redis.call('HINCRBY', KEYS[3], 'symbol', 1)
+return 1
+"""
+
+
+def claim_symbol(client: redis.Redis, stuck: Stuck, pending_ms: int, now: float) -> bool:
+    keys = [lease_key(stuck.key), orders.pending_key(stuck.key), RECONCILER_KEY]
+    if not int(client.eval(_CLAIM_SYMBOL_LUA, 3, *keys, str(pending_ms))):
+        return False
+    data = {
+        "kind": "symbol",
+        "symbol": stuck.key,
+        "reason": "no_task",
+        "idle_seconds": round(now - stuck.idle_since, 1),
+    }
+    publish(client, Event(OPERATOR_CHANNEL, "reconciler.requeued", data))
+    return True

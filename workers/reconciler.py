@@ -1,0 +1,143 @@
+"""The reconciler: every `reconcile_interval`, one worker of the cluster sends again the task of
+work that nothing will run any more (`workers.reconcile` finds it).
+
+A thread in every worker's main process, like the heartbeat and the file sweep, whatever queues
+the worker consumes: it needs only Redis and the broker. Each tick it tries to take or extend a
+lease in Redis (the monitor's script, `realtime.monitor`); only the holder sweeps, so there is
+one sweep per interval however many workers run, and when the holder dies its lease expires and
+another worker takes over within `LEASE_INTERVALS` intervals.
+
+Work is resent only when two sweeps in a row found it idle in the same way: kombu takes a
+message off its queue and then records it as unacked in two steps, and a message caught between
+them must not pass for lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from celery import signals
+
+from jobcast.leases import TAKE_OR_EXTEND_LUA
+from jobcast.orders.intake import PENDING_MS
+from jobcast.orders.symbols import symbol_table
+from jobcast.settings import Settings, get_settings
+from jobcast.task_names import FILE_JOB_TASK, MATCH_TASK, match_argsrepr
+from workers.reconcile import Stuck, claim_job, claim_symbol, idle_jobs, idle_symbols, without_task
+
+log = logging.getLogger("jobcast.reconciler")
+
+LEASE_KEY = "jobcast:reconciler:lease"
+#: Intervals after which a silent holder's lease expires.
+LEASE_INTERVALS = 3
+#: Seconds a Redis call may hang before the tick is given up (and retried next interval).
+REDIS_TIMEOUT = 10.0
+
+#: Sends a task: (task name, its argument, task id or None, what Flower shows as arguments).
+SendTask = Callable[[str, str, str | None, str], None]
+
+
+class Reconciler:
+    def __init__(self, client: redis.Redis, settings: Settings, send: SendTask) -> None:
+        self.client, self.settings, self.send = client, settings, send
+        self.me = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self._suspects: dict[tuple[str, str], Stuck] = {}
+
+    def hold_lease(self) -> bool:
+        ttl_ms = int(self.settings.reconcile_interval * LEASE_INTERVALS * 1000)
+        return bool(self.client.eval(TAKE_OR_EXTEND_LUA, 1, LEASE_KEY, self.me, str(ttl_ms)))
+
+    def tick(self) -> list[Stuck]:
+        """One sweep if we hold the lease; the work whose task it sent again."""
+        if not self.hold_lease():
+            self._suspects = {}  # a later takeover starts its confirmations afresh
+            return []
+        now, idle_for = time.time(), self.settings.reconcile_after
+        symbols = sorted(symbol_table(self.settings.order_symbols))
+        found = idle_jobs(self.client, now, idle_for)
+        found += idle_symbols(self.client, symbols, now, idle_for)
+        stuck = without_task(self.client, found)
+        confirmed = [s for s in stuck if self._suspects.get((s.kind, s.key)) == s]
+        self._suspects = {(s.kind, s.key): s for s in stuck if s not in confirmed}
+        return [s for s in confirmed if self.resend(s, now)]
+
+    def resend(self, stuck: Stuck, now: float) -> bool:
+        if stuck.kind == "job":
+            if not claim_job(self.client, stuck, self.settings.job_retention, now):
+                return False
+            self.send(
+                FILE_JOB_TASK, stuck.key, stuck.key, f"({stuck.key!r}, sent_for='reconciler')"
+            )
+        else:
+            if not claim_symbol(self.client, stuck, PENDING_MS, now):
+                return False
+            shown = match_argsrepr(stuck.key, self.settings.order_match_batch, "reconciler")
+            self.send(MATCH_TASK, stuck.key, None, shown)
+        log.warning(
+            "reconciler: %s %s was %s with no task for %.0f s; sent its task again",
+            stuck.kind,
+            stuck.key,
+            stuck.status,
+            now - stuck.idle_since,
+        )
+        return True
+
+
+class ReconcilerThread:
+    def __init__(self, reconciler: Reconciler) -> None:
+        self._reconciler = reconciler
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="jobcast-reconciler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._reconciler.settings.reconcile_interval):
+            try:
+                self._reconciler.tick()
+            except (redis.RedisError, OSError) as exc:
+                log.debug("reconciler tick skipped: %s", exc)
+            except Exception:  # a bug must not end reconciling for the worker's lifetime
+                log.exception("reconciler tick failed")
+
+
+_thread: ReconcilerThread | None = None
+
+
+def _on_worker_ready(sender: Any, **_: Any) -> None:
+    global _thread
+    settings = get_settings()
+    client = redis.Redis.from_url(
+        settings.broker_url,
+        decode_responses=True,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+    )
+
+    def send(name: str, arg: str, task_id: str | None, shown: str) -> None:
+        sender.app.send_task(name, args=[arg], task_id=task_id, argsrepr=shown, kwargsrepr="{}")
+
+    _thread = ReconcilerThread(Reconciler(client, settings, send))
+    _thread.start()
+
+
+def _on_worker_shutdown(**_: Any) -> None:
+    if _thread is not None:
+        _thread.stop()
+
+
+def connect_signals() -> None:
+    signals.worker_ready.connect(_on_worker_ready, weak=False)
+    signals.worker_shutdown.connect(_on_worker_shutdown, weak=False)
