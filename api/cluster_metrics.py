@@ -29,7 +29,9 @@ from jobcast.tallies import (
     MATCH_LAG_BUCKETS,
     MATCH_LAG_KEY,
     ORDERS_KEY,
+    RECONCILER_KEY,
     SEP,
+    TASKS_KEY,
 )
 
 Hash = dict[str, str]
@@ -43,17 +45,29 @@ class Snapshot:
     job_duration: Hash = field(default_factory=dict)
     orders: Hash = field(default_factory=dict)
     match_lag: Hash = field(default_factory=dict)
+    tasks: Hash = field(default_factory=dict)
+    reconciler: Hash = field(default_factory=dict)
     queues: dict[str, int] = field(default_factory=dict)
 
 
 async def read_snapshot(client: aioredis.Redis) -> Snapshot:
     async with client.pipeline(transaction=False) as pipe:
-        for key in (JOBS_KEY, JOB_DURATION_KEY, ORDERS_KEY, MATCH_LAG_KEY):
+        for key in (
+            JOBS_KEY,
+            JOB_DURATION_KEY,
+            ORDERS_KEY,
+            MATCH_LAG_KEY,
+            TASKS_KEY,
+            RECONCILER_KEY,
+        ):
             pipe.hgetall(key)
         for queue in QUEUES:
             pipe.llen(queue)
-        jobs, duration, orders, lag, *depths = await pipe.execute()
-    return Snapshot(jobs, duration, orders, lag, dict(zip(QUEUES, depths, strict=True)))
+        hashes = await pipe.execute()
+    jobs, duration, orders, lag, tasks, reconciler, *depths = hashes
+    return Snapshot(
+        jobs, duration, orders, lag, tasks, reconciler, dict(zip(QUEUES, depths, strict=True))
+    )
 
 
 async def exposition(client: aioredis.Redis) -> bytes:
@@ -89,6 +103,7 @@ class ClusterCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         yield from self._jobs()
         yield from self._orders()
+        yield from self._recovery()
         depth = GaugeMetricFamily(
             "jobcast_queue_depth", "Tasks waiting in each queue.", labels=["queue"]
         )
@@ -148,6 +163,36 @@ class ClusterCollector(Collector):
             [],
             self.s.match_lag,
             MATCH_LAG_BUCKETS,
+        )
+
+    def _recovery(self) -> Iterator[Metric]:
+        """The attempt cap's verdicts and the reconciler's resends (`workers.attempts`,
+        `workers.reconciler`)."""
+        tasks = self.s.tasks
+        yield _counter(
+            "jobcast_task_deaths",
+            "Deaths of a task's process while running it, by task.",
+            "task",
+            _split(tasks, "deaths"),
+        )
+        yield _counter(
+            "jobcast_tasks_quarantined",
+            "Tasks quarantined after their process died, by task.",
+            "task",
+            _split(tasks, "quarantined"),
+        )
+        yield _counter(
+            "jobcast_tasks_exhausted",
+            "Tasks failed as attempts_exhausted, by task.",
+            "task",
+            _split(tasks, "exhausted"),
+        )
+        resends = {k: float(v) for k, v in self.s.reconciler.items()}
+        yield _counter(
+            "jobcast_reconciler_requeued",
+            "Tasks the reconciler sent again, by what was stuck.",
+            "kind",
+            resends,
         )
 
 

@@ -9,13 +9,14 @@ the cap judges by what it can see, with this rule:
    it ends, by any path. A delivery that finds the mark of an earlier one knows that one's
    process died running the task. A redelivery with no death behind it (a lost broker
    connection, a Redis restart, a Celery retry, the reconciler's resend) counts nothing.
-2. The first `task_max_attempts` deaths are redelivered at once, as before.
-3. Past that the task is *quarantined*, not failed: it runs again after
-   `task_quarantine_delay` seconds, doubled after each further death, with the reason shown on
-   its job (`retrying`, `error.code` `quarantined`), logged and counted. An outside killer
-   strikes in bursts; a poison task dies every time, whenever it runs.
-4. Only after `task_quarantine_max` deaths in quarantine is the task failed as
-   `attempts_exhausted`, saying how often its process died running it.
+2. Until it has died `task_max_attempts` times, the task is redelivered at once, as before.
+3. From then on it is *quarantined*, not failed: it runs again after `task_quarantine_delay`
+   seconds, doubled after each further death, with the reason shown on its job (`retrying`,
+   `error.code` `quarantined`), logged, and counted. An outside killer strikes in bursts and
+   at random; a poison task dies every time it runs, whenever that is.
+4. Only when its `task_quarantine_max` runs in quarantine died too (`task_max_attempts` +
+   `task_quarantine_max` deaths in all) is the task failed as `attempts_exhausted`, saying how
+   often its process died running it.
 """
 
 from __future__ import annotations
@@ -91,6 +92,10 @@ def judge(deaths: int, died: bool, settings: Settings) -> Verdict:
     return Verdict("quarantine", deaths, settings.task_quarantine_delay * 2**past_cap)
 
 
+def times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
+
+
 def note_deaths(client: redis.Redis, task_name: str, task_id: str) -> tuple[int, bool]:
     """(deaths of `task_id` so far, whether this delivery found a new one)."""
     keys = [running_key(task_id), deaths_key(task_id), TASKS_KEY]
@@ -133,7 +138,7 @@ class CappedTask(Task):  # type: ignore[misc]
         kwargs: dict[str, Any],
     ) -> None:
         client.hincrby(TASKS_KEY, label("exhausted", self.name), 1)
-        message = f"its process died {deaths} times while running it"
+        message = f"its process died {times(deaths)} while running it"
         log.warning("task %s[%s] failed: attempts_exhausted: %s", self.name, task_id, message)
         self.on_attempts_exhausted(task_id, deaths, args, kwargs)
         raise AttemptsExhaustedError.from_error(
@@ -150,7 +155,7 @@ class CappedTask(Task):  # type: ignore[misc]
     ) -> None:
         client.hincrby(TASKS_KEY, label("quarantined", self.name), 1)
         reason = (
-            f"its process died {verdict.deaths} times while running it; "
+            f"its process died {times(verdict.deaths)} while running it; "
             f"quarantined, next run in {verdict.delay:g} s"
         )
         log.warning("task %s[%s] quarantined: %s", self.name, task_id, reason)

@@ -11,6 +11,7 @@ from celery.result import AsyncResult
 
 import celeryconfig
 from jobcast.settings import Settings
+from jobcast.tallies import TASKS_KEY
 from tests.conftest import StartWorker
 from tests.support.processes import wait_for
 
@@ -45,18 +46,23 @@ def test_pickled_task_is_refused_and_never_runs(
     assert "pickle" in worker.output().lower()
 
 
-def test_task_that_kills_its_worker_fails_after_the_attempt_cap(
-    start_worker: StartWorker, client_app: Celery, redis_client: redis.Redis, settings: Settings
+def test_task_that_kills_its_worker_fails_after_the_cap_and_its_quarantine(
+    start_worker: StartWorker, client_app: Celery, redis_client: redis.Redis
 ) -> None:
-    start_worker(queues="orders", include=SAMPLE_TASKS)
+    # Two deaths redelivered at once, then one run in quarantine (after 0.2 s)
+    cap = {"JOBCAST_TASK_MAX_ATTEMPTS": "2", "JOBCAST_TASK_QUARANTINE_MAX": "1",
+           "JOBCAST_TASK_QUARANTINE_DELAY": "0.2"}  # fmt: skip
+    start_worker(queues="orders", include=SAMPLE_TASKS, env=cap)
     counter = f"crashes-{secrets.token_hex(4)}"
 
     result: AsyncResult = client_app.send_task(
         "jobcast.test.crash_own_process", args=[counter], queue="orders"
     )
 
-    with pytest.raises(Exception, match="delivered") as failure:
+    with pytest.raises(Exception, match="died 3 times while running it") as failure:
         result.get(timeout=90, propagate=True)
     assert type(failure.value).__name__ == "AttemptsExhaustedError"
+    assert str(failure.value).startswith("attempts_exhausted: ")
     assert result.state == "FAILURE"
-    assert int(redis_client.get(counter) or 0) == settings.task_max_attempts
+    assert int(redis_client.get(counter) or 0) == 3  # it ran twice at once, once in quarantine
+    assert redis_client.hget(TASKS_KEY, "quarantined|jobcast.test.crash_own_process") == "1"

@@ -25,7 +25,7 @@ from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, RUNNING, SUCCEED
 from jobcast.settings import Settings
 from jobcast.task_failure import TaskFailedError
 from workers.app import app
-from workers.attempts import CappedTask
+from workers.attempts import CappedTask, times
 from workers.context import worker_context
 from workers.files.errors import FileJobError
 from workers.files.runner import Hooks, JobLimits, JobStopped, Progress, run_job
@@ -67,7 +67,7 @@ class FileJobTask(CappedTask):
         ctx = worker_context()
         loaded = JobState.load(ctx.redis, args[0], ctx.settings.job_retention)
         if loaded is not None:
-            error = {"code": "quarantined", "message": f"The job's {reason}."}
+            error = {"code": "quarantined", "message": f"{reason[:1].upper()}{reason[1:]}."}
             loaded[0].retrying(int(loaded[1].get("attempt") or 0), error, delay)
 
     def on_attempts_exhausted(
@@ -79,7 +79,7 @@ class FileJobTask(CappedTask):
             return
         state, _ = loaded
         error = {"code": "attempts_exhausted",
-                 "message": f"The job's worker process died {deaths} times while running it, "
+                 "message": f"The job's worker process died {times(deaths)} while running it, "
                             "also after quarantine: the job itself kills it."}  # fmt: skip
         state.finish(FAILED, error=error, expect=("queued", "running", "retrying", CANCELLING))
         log.warning(

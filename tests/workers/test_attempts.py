@@ -1,0 +1,118 @@
+"""The attempt cap tells a poison task from bad luck: deaths count, then quarantine, then failure."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+import redis
+import redis.asyncio as aioredis
+
+from api.cluster_metrics import exposition
+from jobcast.keys import create_key
+from jobcast.settings import Settings
+from jobcast.tallies import TASKS_KEY
+from tests.conftest import StartApi, StartWorker
+from tests.workers.files.support import (
+    JobsClient,
+    await_event,
+    await_terminal,
+    events,
+    terminal_events,
+    write_large_csv,
+)
+from workers.attempts import Verdict, deaths_key, judge
+
+#: The first death is redelivered at once, the next three quarantined (0.2 s, doubling).
+CAP = {
+    "JOBCAST_TASK_MAX_ATTEMPTS": "2",
+    "JOBCAST_TASK_QUARANTINE_MAX": "3",
+    "JOBCAST_TASK_QUARANTINE_DELAY": "0.2",
+}
+#: Small batches and a progress event per batch: the job runs long enough to be killed in it.
+SLOW_WORKER = {"JOBCAST_JOB_BATCH_BYTES": "65536", "JOBCAST_JOB_PROGRESS_INTERVAL": "0.001"}
+
+
+@pytest.mark.parametrize(
+    ("deaths", "died", "verdict"),
+    [
+        (0, False, Verdict("run", 0)),
+        (1, True, Verdict("run", 1)),  # under the cap: redelivered at once
+        (2, True, Verdict("quarantine", 2, 30.0)),
+        (3, True, Verdict("quarantine", 3, 60.0)),  # the wait doubles
+        (4, False, Verdict("run", 4)),  # the quarantined delivery itself runs
+        (5, True, Verdict("exhaust", 5)),
+    ],
+)
+def test_deaths_are_redelivered_then_quarantined_then_failed(
+    deaths: int, died: bool, verdict: Verdict
+) -> None:
+    settings = Settings(task_max_attempts=2, task_quarantine_max=3, task_quarantine_delay=30,
+                        _env_file=None)  # type: ignore[call-arg]  # fmt: skip
+
+    assert judge(deaths, died, settings) == verdict
+
+
+@pytest.fixture
+def jobs(
+    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+) -> Iterator[JobsClient]:
+    _, base_url = start_api()
+    key, _ = create_key(redis_client, settings.secret("key_secret"), "alice")
+    client = JobsClient(base_url, key)
+    yield client
+    client.http.close()
+
+
+def started(attempt: int) -> Any:
+    return lambda e: e["type"] == "job.started" and e["data"]["attempt"] == attempt
+
+
+def test_job_killed_from_outside_more_often_than_the_cap_still_succeeds_once(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,
+    settings: Settings,
+) -> None:  # fmt: skip
+    worker = start_worker(queues="files", env={**CAP, **SLOW_WORKER})
+    job_id = jobs.submit_ok(write_large_csv(tmp_path / "big.csv", 2 << 20))
+
+    # An operator (or the OOM killer) kills the job's process three times, each time mid-job
+    for attempt in (1, 2, 3):
+        began = await_event(redis_client, job_id, started(attempt), timeout=60)
+        await_event(redis_client, job_id, lambda e, s=began["seq"]: e["seq"] > s and e["type"] == "job.progress")  # type: ignore[misc]  # fmt: skip
+        (pool,) = [c for c in psutil.Process(worker.popen.pid).children() if c.status() != psutil.STATUS_ZOMBIE]  # fmt: skip
+        pool.send_signal(signal.SIGKILL)
+
+    # The job was quarantined after each death past the first, then ran to its one outcome
+    final = await_terminal(redis_client, job_id, timeout=60)
+    assert final["type"] == "job.succeeded"
+    assert len(terminal_events(redis_client, job_id)) == 1
+    history = events(redis_client, job_id)
+    quarantined = [e["data"]["error"] for e in history if e["data"].get("status") == "retrying"]
+    assert [q["code"] for q in quarantined] == ["quarantined", "quarantined"]
+    assert "died 2 times while running it" in quarantined[0]["message"]
+    assert [e["data"]["attempt"] for e in history if e["type"] == "job.started"] == [1, 2, 3, 4]
+    assert redis_client.get(deaths_key(job_id)) == "3"
+    assert redis_client.hget(TASKS_KEY, "deaths|jobcast.files.run") == "3"
+    assert redis_client.hget(TASKS_KEY, "quarantined|jobcast.files.run") == "2"
+    assert jobs.job(job_id)["status"] == "succeeded"
+    figures = metrics_text(settings)
+    assert 'jobcast_task_deaths_total{task="jobcast.files.run"} 3.0' in figures
+    assert 'jobcast_tasks_quarantined_total{task="jobcast.files.run"} 2.0' in figures
+
+
+def metrics_text(settings: Settings) -> str:
+    """The cluster figures `/metrics` serves, read in process."""
+
+    async def read() -> bytes:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        try:
+            return await exposition(client)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(read()).decode()
