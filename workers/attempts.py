@@ -21,6 +21,7 @@ the cap judges by what it can see, with this rule:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -56,14 +57,13 @@ def running_key(task_id: str) -> str:
     return f"jobcast:task-running:{task_id}"
 
 
-# KEYS: [running mark, deaths, task metrics]  ARGV: [ttl, metrics field]
-# A mark left by an earlier delivery is a death: count it and drop the mark.
+# KEYS: [running mark, deaths, task metrics]  ARGV: [ttl, metrics field, this delivery's mark]
+# A mark left by an earlier delivery is a death: count it. Then mark this delivery running.
 # Returns {deaths so far, 1 if this call found a death else 0}.
 _NOTE_DEATH_LUA = """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  return {tonumber(redis.call('GET', KEYS[2]) or '0'), 0}
-end
-redis.call('DEL', KEYS[1])
+local died = redis.call('EXISTS', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[1])
+if died == 0 then return {tonumber(redis.call('GET', KEYS[2]) or '0'), 0} end
 local deaths = redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
@@ -96,12 +96,12 @@ def times(count: int) -> str:
     return "once" if count == 1 else f"{count} times"
 
 
-def note_deaths(client: redis.Redis, task_name: str, task_id: str) -> tuple[int, bool]:
-    """(deaths of `task_id` so far, whether this delivery found a new one)."""
+def note_deaths(client: redis.Redis, task_name: str, task_id: str, mark: str) -> tuple[int, bool]:
+    """Mark this delivery running as `mark`; (deaths of `task_id` so far, whether this delivery
+    found a new one)."""
     keys = [running_key(task_id), deaths_key(task_id), TASKS_KEY]
-    deaths, died = client.eval(
-        _NOTE_DEATH_LUA, 3, *keys, str(ATTEMPTS_TTL_SECONDS), label("deaths", task_name)
-    )
+    argv = [str(ATTEMPTS_TTL_SECONDS), label("deaths", task_name), mark]
+    deaths, died = client.eval(_NOTE_DEATH_LUA, 3, *keys, *argv)
     return int(deaths), bool(died)
 
 
@@ -116,18 +116,19 @@ class CappedTask(Task):  # type: ignore[misc]
         if not task_id or self.request.is_eager:
             return super().__call__(*args, **kwargs)
         ctx = worker_context()
-        verdict = judge(*note_deaths(ctx.redis, self.name, task_id), ctx.settings)
-        if verdict.action == "exhaust":
-            self._exhaust(ctx.redis, task_id, verdict.deaths, args, kwargs)
-        if verdict.action == "quarantine":
-            self._quarantine(ctx.redis, task_id, verdict, args, kwargs)
         mark = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        ctx.redis.set(running_key(task_id), mark, ex=ATTEMPTS_TTL_SECONDS)
+        verdict = judge(*note_deaths(ctx.redis, self.name, task_id, mark), ctx.settings)
         try:
+            if verdict.action == "exhaust":
+                self._exhaust(ctx.redis, task_id, verdict.deaths, args, kwargs)
+            if verdict.action == "quarantine":
+                self._quarantine(ctx.redis, task_id, verdict, args, kwargs)
             return super().__call__(*args, **kwargs)
         finally:
-            # Not reached when the process dies: the mark it leaves is the next delivery's proof.
-            ctx.redis.eval(_CLEAR_MARK_LUA, 1, running_key(task_id), mark)
+            # Not reached when the process dies: the mark it leaves is the next delivery's
+            # proof. Left behind by a Redis outage, it costs at most one death too many.
+            with contextlib.suppress(redis.RedisError):
+                ctx.redis.eval(_CLEAR_MARK_LUA, 1, running_key(task_id), mark)
 
     def _exhaust(
         self,

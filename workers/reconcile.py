@@ -35,6 +35,8 @@ UNFINISHED = (QUEUED, RUNNING, RETRYING, CANCELLING)
 #: took but has not acked wait in the `unacked` hash (restored after the visibility timeout).
 PRIORITY_SEP, PRIORITIES = "\x06\x16", (3, 6, 9)
 UNACKED_KEY = "unacked"
+#: Hash: symbol -> when (ms) the reconciler last sent it a task.
+SYMBOL_RESENDS_KEY = "jobcast:reconciler:symbol-resends"
 #: Operators' channel for the reconciler's actions (with the monitor's samples).
 OPERATOR_CHANNEL = "monitor"
 
@@ -60,46 +62,60 @@ def _job_ids(client: redis.Redis) -> Iterator[str]:
         yield str(key)[len(prefix) :]
 
 
-def idle_jobs(client: redis.Redis, now: float, idle_for: float) -> list[Stuck]:
-    """Unfinished jobs whose last event (or creation) is older than `idle_for` seconds."""
+def _unfinished(client: redis.Redis) -> list[tuple[str, str, str, str]]:
+    """(job id, status, created_at, owner) of every unfinished job."""
     ids = list(_job_ids(client))
     pipe = client.pipeline(transaction=False)
     for job_id in ids:
         pipe.hmget(record_key(job_id), "status", "created_at", "owner")
+    rows = zip(ids, pipe.execute(), strict=True)
+    return [(job_id, s, c or "0", o or "") for job_id, (s, c, o) in rows if s in UNFINISHED]
+
+
+def idle_jobs(client: redis.Redis, now: float, idle_for: float) -> list[Stuck]:
+    """Unfinished jobs whose last event (or creation) is older than `idle_for` seconds."""
+    jobs = _unfinished(client)  # most records are finished: their streams are not read
+    pipe = client.pipeline(transaction=False)
+    for job_id, *_ in jobs:
         pipe.xrevrange(stream_key(job_channel(job_id)), count=1)
-    replies = pipe.execute()
     found = []
-    for i, job_id in enumerate(ids):
-        (status, created, owner), last = replies[2 * i], replies[2 * i + 1]
-        if status not in UNFINISHED:
-            continue
-        since = max(float(created or 0), _ms(last[0][0]) if last else 0.0)
+    for (job_id, status, created, owner), last in zip(jobs, pipe.execute(), strict=True):
+        since = max(float(created), _ms(last[0][0]) if last else 0.0)
         if now - since > idle_for:
-            found.append(Stuck("job", job_id, status, since, owner or ""))
+            found.append(Stuck("job", job_id, status, since, owner))
     return found
 
 
-# KEYS: [lease, market, inbound]  Returns '' or the id of the first command after the cursor
-# when no worker holds the symbol's lease.
+# KEYS: [lease, market, inbound, resends]  ARGV: [symbol]
+# When no worker holds the symbol's lease: {id of the first command after the cursor, when
+# the reconciler last sent the symbol a task (ms)}; else {'', 0}.
 _UNMATCHED_LUA = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return '' end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'', 0} end
 local cursor = redis.call('HGET', KEYS[2], 'cursor') or '0-0'
 local first = redis.call('XRANGE', KEYS[3], '(' .. cursor, '+', 'COUNT', 1)
-if #first == 0 then return '' end
-return first[1][1]
+if #first == 0 then return {'', 0} end
+return {first[1][1], tonumber(redis.call('HGET', KEYS[4], ARGV[1]) or '0')}
 """
 
 
 def idle_symbols(
     client: redis.Redis, symbols: list[str], now: float, idle_for: float
 ) -> list[Stuck]:
-    """Symbols with no lease holder whose oldest unmatched command is older than `idle_for`."""
+    """Symbols with no lease holder whose oldest unmatched command (and the reconciler's last
+    resend, so a symbol whose task keeps dying is not resent every sweep) is older than
+    `idle_for` seconds."""
     found = []
     for symbol in symbols:
-        keys = [lease_key(symbol), orders.market_key(symbol), orders.inbound_key(symbol)]
-        first = str(client.eval(_UNMATCHED_LUA, 3, *keys) or "")
-        if first and now - _ms(first) > idle_for:
-            found.append(Stuck("symbol", symbol, "unmatched", _ms(first)))
+        keys = [
+            lease_key(symbol),
+            orders.market_key(symbol),
+            orders.inbound_key(symbol),
+            SYMBOL_RESENDS_KEY,
+        ]
+        first, resent_ms = client.eval(_UNMATCHED_LUA, 4, *keys, symbol)
+        since = max(_ms(first), int(resent_ms) / 1000) if first else now
+        if now - since > idle_for:
+            found.append(Stuck("symbol", symbol, "unmatched", since))
     return found
 
 
@@ -158,20 +174,24 @@ def claim_job(client: redis.Redis, stuck: Stuck, ttl: int, now: float) -> bool:
     return commit(client, replace(change, events=[*change.events, shown])).committed
 
 
-# KEYS: [lease, pending flag, reconciler metrics]  ARGV: [pending ms]
-# Raises the symbol's pending flag (so new orders need not send a task too) and counts the
-# resend, unless a worker took the lease meanwhile.
+# KEYS: [lease, pending flag, reconciler metrics, resends]  ARGV: [pending ms, symbol, now ms]
+# Raises the symbol's pending flag (so new orders need not send a task too), notes and counts
+# the resend, unless a worker took the lease meanwhile.
 _CLAIM_SYMBOL_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'symbol', 1)
+redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
 return 1
 """
 
 
 def claim_symbol(client: redis.Redis, stuck: Stuck, pending_ms: int, now: float) -> bool:
-    keys = [lease_key(stuck.key), orders.pending_key(stuck.key), RECONCILER_KEY]
-    if not int(client.eval(_CLAIM_SYMBOL_LUA, 3, *keys, str(pending_ms))):
+    """Note, count and announce the resend of a stuck symbol's task; False when a worker took
+    its lease meanwhile (then nothing is sent)."""
+    keys = [lease_key(stuck.key), orders.pending_key(stuck.key), RECONCILER_KEY, SYMBOL_RESENDS_KEY]
+    argv = [str(pending_ms), stuck.key, str(int(now * 1000))]
+    if not int(client.eval(_CLAIM_SYMBOL_LUA, 4, *keys, *argv)):
         return False
     data = {
         "kind": "symbol",

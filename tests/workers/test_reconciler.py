@@ -15,10 +15,17 @@ import celeryconfig
 from jobcast.keys import create_key
 from jobcast.settings import Settings
 from jobcast.tallies import ORDERS_KEY, RECONCILER_KEY, TASKS_KEY
+from jobcast.task_names import FILE_JOB_TASK
 from realtime.events import read_since
 from tests.conftest import StartApi, StartWorker
 from tests.support.processes import wait_for
-from tests.workers.files.support import JobsClient, await_terminal, events, terminal_events
+from tests.workers.files.support import (
+    JobsClient,
+    await_terminal,
+    events,
+    terminal_events,
+    write_large_csv,
+)
 from tests.workers.orders.support import ORDER_ENV, new_trader
 from workers.attempts import running_key
 
@@ -82,6 +89,27 @@ def test_job_whose_message_was_lost_is_run_once_by_the_reconciler(
     shown = reconciler_events(redis_client)
     assert [(d["kind"], d["job_id"]) for d in shown] == [("job", job_id)]
     assert jobs.result(job_id)["rows"] == 2
+
+
+def test_a_doubled_job_message_still_ends_the_job_once(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,
+    celery_client: Celery,
+) -> None:  # fmt: skip
+    # Given a job with two messages (a resend racing a message the reconciler could not see),
+    # two worker processes, and the job's file long enough for both to run at once
+    path = write_large_csv(tmp_path / "big.csv", 1 << 20)
+    job_id = jobs.submit_ok(path)
+    celery_client.send_task(FILE_JOB_TASK, args=[job_id], task_id=job_id)
+    assert queued_task_ids(redis_client, "files") == [job_id, job_id]
+
+    worker = start_worker(queues="files", concurrency=2)
+
+    # Then both deliveries end, and the job has one outcome, announced once
+    ended = f"[{job_id}] succeeded"
+    wait_for(lambda: worker.output().count(ended) == 2, 60, "both deliveries to end", worker)
+    assert len(terminal_events(redis_client, job_id)) == 1
+    assert jobs.job(job_id)["status"] == "succeeded"
+    assert jobs.result(job_id)["rows"] > 0
 
 
 def test_symbol_whose_matching_task_was_exhausted_is_matched_without_a_new_order(
