@@ -14,6 +14,7 @@ them must not pass for lost.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -26,7 +27,7 @@ from typing import Any
 import redis
 from celery import signals
 
-from jobcast.leases import TAKE_OR_EXTEND_LUA
+from jobcast.leases import RELEASE_LUA, TAKE_OR_EXTEND_LUA
 from jobcast.orders.intake import PENDING_MS
 from jobcast.orders.symbols import symbol_table
 from jobcast.settings import Settings, get_settings
@@ -54,6 +55,11 @@ class Reconciler:
     def hold_lease(self) -> bool:
         ttl_ms = int(self.settings.reconcile_interval * LEASE_INTERVALS * 1000)
         return bool(self.client.eval(TAKE_OR_EXTEND_LUA, 1, LEASE_KEY, self.me, str(ttl_ms)))
+
+    def release(self) -> None:
+        """On shutdown: give the lease up if ours, so another worker takes over at once."""
+        with contextlib.suppress(redis.RedisError, OSError):
+            self.client.eval(RELEASE_LUA, 1, LEASE_KEY, self.me)
 
     def tick(self) -> list[Stuck]:
         """One sweep if we hold the lease; the work whose task it sent again."""
@@ -102,6 +108,7 @@ class ReconcilerThread:
 
     def stop(self) -> None:
         self._stop.set()
+        self._reconciler.release()
 
     def _run(self) -> None:
         while not self._stop.wait(self._reconciler.settings.reconcile_interval):
