@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
@@ -11,8 +12,10 @@ from celery import Celery
 
 import celeryconfig
 from jobcast.jobs.records import record_key
+from jobcast.orders import records
 from jobcast.settings import Settings
 from jobcast.task_names import FILE_JOB_TASK
+from workers.orders.store import lease_key
 from workers.reconcile import UNACKED_KEY
 from workers.reconciler import LEASE_KEY, Reconciler
 
@@ -85,3 +88,38 @@ def test_finished_job_and_another_holders_lease_mean_no_resend(
     assert reconciler.tick() == []
     assert reconciler.tick() == []
     assert sent_ids(redis_client) == []
+
+
+def unmatched_order(client: redis.Redis, symbol: str, age_seconds: float) -> None:
+    """An accepted order in the symbol's inbound log, `age_seconds` old, that nothing matched."""
+    order = ["o_" + "1" * 20, "p_x", "buy", "limit", 200, 1, "GTC", ""]
+    stream_id = f"{int((time.time() - age_seconds) * 1000)}-0"
+    client.xadd(records.inbound_key(symbol), {"c": "new", "o": json.dumps(order)}, id=stream_id)
+
+
+def match_tasks(client: redis.Redis) -> list[list[str]]:
+    return [message_args(raw)[0] for raw in client.lrange("orders", 0, -1)]
+
+
+def message_args(raw: str) -> list[list[str]]:
+    body: list[list[str]] = json.loads(base64.b64decode(json.loads(raw)["body"]))
+    return body
+
+
+def test_symbol_with_old_unmatched_orders_and_no_holder_gets_one_task_per_bound(
+    reconciler: Reconciler, redis_client: redis.Redis
+) -> None:
+    unmatched_order(redis_client, "BTC-USD", age_seconds=600)
+    unmatched_order(redis_client, "ETH-USD", age_seconds=600)
+    redis_client.set(lease_key("ETH-USD"), "a live holder", px=60_000)
+    unmatched_order(redis_client, "SOL-USD", age_seconds=1)  # recent: its task may be on its way
+
+    assert reconciler.tick() == []
+    resent = reconciler.tick()
+
+    assert [s.key for s in resent] == ["BTC-USD"]
+    assert match_tasks(redis_client) == [["BTC-USD"]]
+    redis_client.delete("orders")  # its task died too: the next resend waits a bound again
+    assert reconciler.tick() == []
+    assert reconciler.tick() == []
+    assert match_tasks(redis_client) == []
