@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     task_max_attempts: int = Field(
         default=3,
         ge=1,
-        description="Deaths of a task's process (while running it) before the task is quarantined instead of redelivered at once.",
+        description="Deaths of a task's process (while running it) before the task is quarantined instead of redelivered at once; also a file job's tries on transient errors.",
     )
     task_quarantine_delay: float = Field(
         default=30.0,
