@@ -37,8 +37,9 @@ PRIORITY_SEP, PRIORITIES = "\x06\x16", (3, 6, 9)
 UNACKED_KEY = "unacked"
 #: Hash: symbol -> when (ms) the reconciler last sent it a task.
 SYMBOL_RESENDS_KEY = "jobcast:reconciler:symbol-resends"
-#: Operators' channel for the reconciler's actions (with the monitor's samples).
-OPERATOR_CHANNEL = "monitor"
+#: Operators' channel for the reconciler's actions: the admins' monitor channel
+#: (`realtime.channels.MONITOR_ADMIN`, not imported: it would pull the api into workers).
+OPERATOR_CHANNEL = "monitor.admin"
 
 
 @dataclass(frozen=True)

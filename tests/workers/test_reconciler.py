@@ -16,6 +16,7 @@ from jobcast.keys import create_key
 from jobcast.settings import Settings
 from jobcast.tallies import ORDERS_KEY, RECONCILER_KEY, TASKS_KEY
 from jobcast.task_names import FILE_JOB_TASK
+from realtime.channels import MONITOR_ADMIN
 from realtime.events import read_since
 from tests.conftest import StartApi, StartWorker
 from tests.support.processes import wait_for
@@ -28,6 +29,7 @@ from tests.workers.files.support import (
 )
 from tests.workers.orders.support import ORDER_ENV, new_trader
 from workers.attempts import running_key
+from workers.reconcile import OPERATOR_CHANNEL
 
 #: A reconciler that sweeps every 0.3 s and takes work idle for 1 s as stuck.
 FAST_RECONCILER = {"JOBCAST_RECONCILE_INTERVAL": "0.3", "JOBCAST_RECONCILE_AFTER": "1"}
@@ -56,8 +58,9 @@ def queued_task_ids(client: redis.Redis, queue: str) -> list[str]:
 
 
 def reconciler_events(client: redis.Redis) -> list[dict[str, Any]]:
-    """What the reconciler announced to operators (on `monitor`, among the monitor's samples)."""
-    on_monitor = read_since(client, "monitor", "0-0")
+    """What the reconciler announced to operators (on `monitor.admin`, among the samples)."""
+    assert OPERATOR_CHANNEL == MONITOR_ADMIN  # admins see it; it names other users' jobs
+    on_monitor = read_since(client, OPERATOR_CHANNEL, "0-0")
     return [e["data"] for e in on_monitor if e["type"] == "reconciler.requeued"]
 
 
