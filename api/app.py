@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import metrics
+from api import metrics, webapp
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.middleware import (
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(market.router)
     app.include_router(jobs.router)
     app.include_router(ws.router)
+    webapp.install(app)  # the browser app at `/`, its assets under /static/
     app.add_middleware(ws.WebSocketShortcut)  # outermost: WebSockets skip the HTTP middleware
     return app
 
@@ -79,6 +80,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
+        allow_origin_regex=settings.cors_origin_regex,
         allow_credentials="*" not in settings.cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key", "X-Request-ID"],

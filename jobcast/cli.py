@@ -58,6 +58,7 @@ def announce(stack: Stack) -> None:
     key = stack.dev_api_key
     lines = [
         "[bold green]Jobcast is up[/bold green]",
+        f"  App              {stack.api_url}/   (sign in with the API key below)",
         f"  API              {stack.api_url}   (docs: {stack.api_url}/docs)",
         f"  Flower           {stack.flower_url}",
         f"  Flower user      [bold]{s.flower_user}[/bold]",

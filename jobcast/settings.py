@@ -18,6 +18,8 @@ from jobcast.orders.symbols import SymbolRules
 
 #: The secrets that must be set outside dev mode; each names the variable that sets it.
 REQUIRED_SECRETS = ("flower_password", "key_secret")
+#: The origins dev mode allows when `cors_origins` is empty: http(s) on a loopback name, any port.
+DEV_ORIGIN_REGEX = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?"
 
 
 class InsecureSettingsError(ValueError):
@@ -63,7 +65,7 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(
         default_factory=list,
-        description='Origins allowed by CORS and the WebSocket Origin check (JSON list, e.g. ["https://app.example"]).',
+        description='Origins allowed by CORS and the WebSocket Origin check (JSON list, e.g. ["https://app.example"]). Empty in dev mode: any http://localhost:* or http://127.0.0.1:* origin (a frontend dev server). The app served by the api is same-origin and always allowed.',
     )
     task_max_attempts: int = Field(
         default=3,
@@ -389,6 +391,12 @@ class Settings(BaseSettings):
         if value is None:
             raise InsecureSettingsError(f"JOBCAST_{name.upper()} is not set.")
         return value.get_secret_value()
+
+    @property
+    def cors_origin_regex(self) -> str | None:
+        """Dev mode without `cors_origins`: any localhost origin, so a separate frontend dev
+        server can call the api. Never outside dev mode."""
+        return DEV_ORIGIN_REGEX if self.dev and not self.cors_origins else None
 
     @property
     def broker_url(self) -> str:

@@ -1,4 +1,5 @@
-"""Market data per symbol: top of book, depth, recent trades (live: `market.{symbol}` events)."""
+"""The symbols and their rules; per symbol: top of book, depth, recent trades (live:
+`market.{symbol}` events)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ from api.openapi_errors import AUTHENTICATED, errors
 from jobcast.orders import records
 from jobcast.orders.market import levels, quote_view
 from jobcast.orders.symbols import SymbolRules, symbol_table
-from jobcast.schemas.market import BookDepth, Level, Quote, Trade, TradeList
+from jobcast.schemas.market import (
+    BookDepth,
+    Level,
+    Quote,
+    SymbolInfo,
+    SymbolList,
+    Trade,
+    TradeList,
+)
 from jobcast.settings import Settings
 
 router = APIRouter(prefix="/market", tags=["market"])
@@ -30,6 +39,24 @@ def rules_of(settings: Settings, symbol: str) -> SymbolRules:
 async def _market(redis: RedisDep, symbol: str) -> dict[str, str]:
     market: dict[str, str] = await redis.hgetall(records.market_key(symbol))  # type: ignore[assignment]
     return market
+
+
+@router.get("", summary="List the symbols and their rules", responses=errors(*AUTHENTICATED))
+async def list_symbols(principal: CurrentPrincipal, settings: SettingsDep) -> SymbolList:
+    """The tradable symbols and their rules (tick size, lot size, quantity and notional limits)."""
+    table = symbol_table(settings.order_symbols)
+    return SymbolList(symbols=[symbol_info(name, rules) for name, rules in table.items()])
+
+
+def symbol_info(symbol: str, rules: SymbolRules) -> SymbolInfo:
+    return SymbolInfo(
+        symbol=symbol,
+        tick_size=str(rules.tick_size),
+        lot_size=rules.lot_size,
+        min_quantity=rules.min_quantity,
+        max_quantity=rules.max_quantity,
+        max_notional=str(rules.max_notional),
+    )
 
 
 @router.get(

@@ -3,6 +3,9 @@ and `/ws/monitor` aliases, and `POST /ws/ticket` for clients that cannot send a 
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from fastapi import APIRouter, WebSocket
 from starlette.routing import Router, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -11,6 +14,7 @@ from api.auth import CurrentPrincipal
 from api.deps import RedisDep, SettingsDep
 from api.openapi_errors import AUTHENTICATED, errors
 from jobcast.schemas.realtime import WsTicket
+from jobcast.settings import Settings
 from realtime import tickets
 from realtime.runtime import Realtime
 from realtime.session import Session
@@ -37,12 +41,22 @@ def _realtime(websocket: WebSocket) -> Realtime:
     return rt
 
 
+def origin_allowed(origin: str | None, host: str | None, settings: Settings) -> bool:
+    """No Origin (not a browser), the page's own origin (the app the api serves), a listed
+    origin, or in dev mode a localhost one (`Settings.cors_origin_regex`)."""
+    allowed, regex = settings.cors_origins, settings.cors_origin_regex
+    if origin is None or origin in allowed or "*" in allowed:
+        return True
+    if host is not None and urlsplit(origin).netloc == host:
+        return True
+    return regex is not None and re.fullmatch(regex, origin) is not None
+
+
 async def _accepted(websocket: WebSocket) -> Realtime | None:
     """Accept the handshake if its Origin is allowed (CORS middleware does not see WebSockets)."""
     rt = _realtime(websocket)
-    origin = websocket.headers.get("origin")
-    allowed = rt.settings.cors_origins
-    if origin is not None and origin not in allowed and "*" not in allowed:
+    headers = websocket.headers
+    if not origin_allowed(headers.get("origin"), headers.get("host"), rt.settings):
         await websocket.close(code=1008)  # before accept: the handshake answers 403
         return None
     await websocket.accept()

@@ -46,3 +46,18 @@ class Trade(BaseModel):
 class TradeList(BaseModel):
     symbol: str
     trades: list[Trade] = Field(description="Newest first.")
+
+
+class SymbolInfo(BaseModel):
+    """One tradable symbol and the rules an order for it must meet."""
+
+    symbol: str
+    tick_size: str = Field(description="Prices are multiples of this (a decimal string).")
+    lot_size: int = Field(description="Quantities are multiples of this.")
+    min_quantity: int
+    max_quantity: int
+    max_notional: str = Field(description="Most price * quantity of one limit order.")
+
+
+class SymbolList(BaseModel):
+    symbols: list[SymbolInfo]

@@ -161,6 +161,9 @@ def test_up_starts_again_on_the_same_data_dir_with_the_same_secrets_and_dev_key(
 ) -> None:
     run = restarted.run
     assert _ready(f"http://127.0.0.1:{run.api_port}/readyz")
+    app = run.banner("App")
+    assert app == f"http://127.0.0.1:{run.api_port}/"
+    assert "<title>Jobcast</title>" in httpx.get(app, timeout=5).text
     assert run.banner("API key") == restarted.first_key
     stored = json.loads((run.project / "var" / "dev-secrets.json").read_text())
     assert run.banner("Flower password") == stored["flower_password"]

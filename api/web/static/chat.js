@@ -1,0 +1,94 @@
+// Chat: join a room, see who is there and its recent history, talk live.
+
+import { fill, formatTime, h } from "./dom.js";
+import { compareSeq } from "./live.js";
+
+export function mountChat(root, live) {
+  let room = null;
+  let leave = null;
+  let messages = [];
+  let present = [];
+
+  const roomInput = h("input#room", { value: "lobby", "aria-label": "Room", pattern: "[A-Za-z0-9_.:-]{1,64}", required: true });
+  const joinForm = h("form.row", { onsubmit: (e) => { e.preventDefault(); join(roomInput.value.trim()); } },
+    h("label", { htmlFor: "room" }, "Room"), roomInput, h("button", { type: "submit" }, "Join"));
+  const title = h("h2", {}, "Not in a room");
+  const log = h("ol.chat-log", { "aria-label": "Messages", "aria-live": "polite" });
+  const people = h("ul.people", { "aria-label": "Present" });
+  const text = h("input#say", { "aria-label": "Message", placeholder: "Say something…", autocomplete: "off", maxLength: 2000, disabled: true });
+  const error = h("p.error", { role: "alert" });
+  const sayForm = h("form.say", { onsubmit: say }, text, h("button.primary", { type: "submit" }, "Send"));
+
+  fill(root, h("div.chat-layout", {},
+    h("div.card.chat-main", {}, h("div.card-head", {}, title, joinForm), log, error, sayForm),
+    h("div.card", {}, h("h2", {}, "Present"), people)));
+
+  function join(name) {
+    if (!name || name === room) return;
+    if (leave) leave();
+    room = name;
+    messages = [];
+    present = [];
+    fill(title, `# ${name}`);
+    text.disabled = false;
+    render();
+    leave = live.subscribe(`chat.${name}`, onRoom);
+  }
+
+  function onRoom(message) {
+    if (message.kind === "chat.history") {
+      // A fresh start (first join or resync): history replaces what we had, merged by seq.
+      const seen = new Set(messages.map((m) => m.seq));
+      messages = [...messages, ...message.messages.filter((m) => !seen.has(m.seq))];
+      present = message.present;
+    } else if (message.kind === "event") {
+      if (message.type === "chat.message") messages.push(message);
+      if (message.type === "chat.join" || message.type === "chat.leave") {
+        present = message.data.present;
+        messages.push(message);
+      }
+    } else return;
+    messages.sort((a, b) => compareSeq(a.seq, b.seq));
+    messages = messages.slice(-200);
+    render();
+  }
+
+  function line(m) {
+    if (m.type === "chat.message") {
+      const mine = live.principal && m.data.from.id === live.principal.id;
+      return h("li", { className: mine ? "mine" : "", dataset: { seq: m.seq } },
+        h("span.from", {}, m.data.from.name), h("span.text", {}, m.data.text), h("time.muted", {}, formatTime(m.ts)));
+    }
+    const verb = m.type === "chat.join" ? "joined" : "left";
+    return h("li.notice", { dataset: { seq: m.seq } }, `${m.data.principal.name} ${verb} · ${formatTime(m.ts)}`);
+  }
+
+  function render() {
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    fill(log, messages.length ? messages.map(line) : h("li.notice", {}, room ? "No messages yet." : "Join a room to chat."));
+    if (atBottom) log.scrollTop = log.scrollHeight;
+    fill(people, present.map((p) => h("li", { dataset: { principal: p.id } }, h("span.presence-dot", { "aria-hidden": "true" }), p.name)));
+  }
+
+  async function say(event) {
+    event.preventDefault();
+    const value = text.value.trim();
+    if (!value || !room) return;
+    error.textContent = "";
+    try {
+      await live.request({ type: "publish", channel: `chat.${room}`, data: { text: value } });
+      text.value = "";
+    } catch (err) {
+      error.textContent = `${err.code}: ${err.message}`;
+    }
+  }
+
+  let joined = false;
+  window.addEventListener("jobcast:page", (e) => {
+    if (e.detail === "chat" && !joined) {
+      joined = true;
+      join("lobby");
+    }
+  });
+  render();
+}

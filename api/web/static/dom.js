@@ -1,0 +1,85 @@
+// Small DOM helpers: build elements without innerHTML, so no text from the server is ever
+// parsed as markup.
+
+/** h("button#send.primary", {onclick, type: "button"}, "Send") -> <button id="send" class="primary">Send</button> */
+export function h(tag, attrs = {}, ...children) {
+  const [head, ...classes] = tag.split(".");
+  const [name, id] = head.split("#");
+  const el = document.createElement(name || "div");
+  if (id) el.id = id;
+  if (classes.length) el.className = classes.join(" ");
+  for (const [key, value] of Object.entries(attrs || {})) setAttr(el, key, value);
+  append(el, children);
+  return el;
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** An SVG element with attributes (numbers are fine). */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value !== undefined && value !== null) el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function setAttr(el, key, value) {
+  if (value === undefined || value === null || value === false) return;
+  if (key.startsWith("on") && typeof value === "function") {
+    el.addEventListener(key.slice(2), value);
+  } else if (key === "dataset") {
+    Object.assign(el.dataset, value);
+  } else if (key in el && key !== "list" && key !== "form") {
+    el[key] = value;
+  } else {
+    el.setAttribute(key, value === true ? "" : String(value));
+  }
+}
+
+function append(el, children) {
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+}
+
+/** Replace everything inside `el` with `children`. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+export function formatBytes(n) {
+  if (n === null || n === undefined) return "–";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  let v = Number(n);
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return `${v.toFixed(i && v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+export function formatNumber(v, digits = 4) {
+  if (v === null || v === undefined || v === "") return "–";
+  if (typeof v !== "number") return String(v);
+  if (Number.isInteger(v)) return v.toLocaleString("en-US");
+  // Large values keep every integer digit (a sum must not be rounded to 4 figures).
+  if (Math.abs(v) >= 10 ** digits) return v.toLocaleString("en-US", { maximumFractionDigits: 1 });
+  return Number(v.toPrecision(digits)).toLocaleString("en-US", { maximumFractionDigits: 6 });
+}
+
+export function formatTime(ts) {
+  if (!ts) return "–";
+  return new Date(ts * 1000).toLocaleTimeString([], { hour12: false });
+}
+
+export function formatDuration(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  const s = Math.max(0, Math.round(seconds));
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}

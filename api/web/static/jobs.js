@@ -1,0 +1,266 @@
+// Jobs: upload a table (drag and drop or pick), choose what to do with it, watch the upload and
+// then the processing live, and read the result.
+
+import { api, upload } from "./api.js";
+import { fill, formatBytes, formatDuration, formatNumber, formatTime, h } from "./dom.js";
+import { readHeader } from "./header.js";
+import { renderResult } from "./results.js";
+
+const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+const STATUSES = ["queued", "running", "retrying", "cancelling", "succeeded", "failed", "cancelled"];
+const METRICS = ["count", "sum", "mean", "min", "max"];
+const EVENT_STATUS = { "job.queued": "queued", "job.started": "running", "job.succeeded": "succeeded",
+  "job.failed": "failed", "job.cancelled": "cancelled" };
+
+export function mountJobs(root, live) {
+  const jobs = new Map();
+  const results = new Map();
+  const resultNodes = new Map();
+  let selected = null;
+  let header = null;
+  let redraw = 0;
+
+  const fileInput = h("input#file.visually-hidden", { type: "file", name: "file" });
+  const dropText = h("span", {}, "Drop a CSV, TSV, JSON Lines or Parquet file here, or ", h("u", {}, "pick one"));
+  const drop = h("label.drop", { htmlFor: "file", tabIndex: 0 }, h("span.drop-icon", { "aria-hidden": "true" }, "⇪"), dropText, fileInput);
+  const operation = h("div.segmented", { role: "radiogroup", "aria-label": "Operation" },
+    ...["profile", "aggregate", "convert"].map((op) => h("label", {},
+      h("input", { type: "radio", name: "operation", value: op, checked: op === "profile" }), op)));
+  const aggregateBox = h("div.options", { hidden: true });
+  const convertTo = h("select", { name: "to", "aria-label": "Convert to" },
+    h("option", { value: "parquet" }, "Parquet"), h("option", { value: "csv" }, "CSV"));
+  const convertBox = h("div.options", { hidden: true }, h("label", {}, "Convert to ", convertTo));
+  const uploadBar = h("progress#upload-bar", { max: 100, value: 0 });
+  const uploadText = h("span.bar-text");
+  const uploadBox = h("div.bar-box", { hidden: true }, h("span.bar-label", {}, "Upload"), uploadBar, uploadText);
+  const submitError = h("p.error", { role: "alert" });
+  const submit = h("button.primary", { type: "submit", disabled: true }, "Start job");
+  const form = h("form.card.new-job", { onsubmit: onSubmit },
+    h("h2", {}, "New job"), drop, operation, aggregateBox, convertBox, submitError, h("div.row", {}, submit), uploadBox);
+
+  const filter = h("select", { "aria-label": "Filter by status", onchange: () => schedule() },
+    h("option", { value: "" }, "All"), ...STATUSES.map((s) => h("option", { value: s }, s)));
+  const list = h("ul.job-list", { "aria-label": "My jobs" });
+  const listCard = h("div.card", {}, h("div.card-head", {}, h("h2", {}, "My jobs"), filter), list);
+  const detail = h("div.card.job-detail", { "aria-live": "polite" });
+  fill(root, h("div.jobs-layout", {}, h("div.stack", {}, form, listCard), detail));
+
+  for (const name of ["dragenter", "dragover"]) drop.addEventListener(name, (e) => { e.preventDefault(); drop.classList.add("over"); });
+  for (const name of ["dragleave", "drop"]) drop.addEventListener(name, () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => { e.preventDefault(); if (e.dataTransfer.files.length) choose(e.dataTransfer.files[0]); });
+  drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); fileInput.click(); } });
+  fileInput.addEventListener("change", () => fileInput.files.length && choose(fileInput.files[0]));
+  operation.addEventListener("change", showOptions);
+
+  let chosen = null;
+
+  async function choose(file) {
+    chosen = file;
+    submit.disabled = false;
+    submitError.textContent = "";
+    fill(dropText, h("strong", {}, file.name), ` · ${formatBytes(file.size)} · `, h("u", {}, "change"));
+    header = await readHeader(file).catch(() => null);
+    renderAggregateOptions();
+  }
+
+  function op() {
+    return form.querySelector("input[name=operation]:checked").value;
+  }
+
+  function showOptions() {
+    aggregateBox.hidden = op() !== "aggregate";
+    convertBox.hidden = op() !== "convert";
+  }
+
+  function renderAggregateOptions() {
+    if (!header) {
+      fill(aggregateBox, h("p.muted", {}, chosen ? "This file's columns cannot be read here (compressed or binary): profile or convert it." : "Pick a file to choose its columns."));
+      return;
+    }
+    const rows = header.columns.map((name) => h("tr", {},
+      h("th", { scope: "row" }, name),
+      h("td", {}, h("input", { type: "checkbox", name: "group_by", value: name, "aria-label": `group by ${name}` })),
+      ...METRICS.map((m) => h("td", {}, h("input", {
+        type: "checkbox", name: "metric", value: `${name}\u0000${m}`, "aria-label": `${m} of ${name}`,
+        disabled: m !== "count" && !header.numeric.has(name),
+      })))));
+    fill(aggregateBox, h("div.table-scroll", {}, h("table.compact", {},
+      h("thead", {}, h("tr", {}, h("th", {}, "column"), h("th", {}, "group"), ...METRICS.map((m) => h("th", {}, m)))),
+      h("tbody", {}, rows))));
+  }
+
+  function params() {
+    const operation_ = op();
+    if (operation_ === "convert") return { operation: "convert", to: convertTo.value };
+    if (operation_ !== "aggregate") return { operation: "profile" };
+    const groupBy = [...aggregateBox.querySelectorAll("input[name=group_by]:checked")].map((i) => i.value);
+    const metrics = {};
+    for (const input of aggregateBox.querySelectorAll("input[name=metric]:checked")) {
+      const [column, metric] = input.value.split("\u0000");
+      (metrics[column] ||= []).push(metric);
+    }
+    return { operation: "aggregate", group_by: groupBy, metrics };
+  }
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    if (!chosen) return;
+    const body = new FormData();
+    body.append("params", JSON.stringify(params()));
+    body.append("file", chosen, chosen.name);
+    submit.disabled = true;
+    submitError.textContent = "";
+    uploadBox.hidden = false;
+    uploadBox.dataset.state = "sending";
+    uploadBar.value = 0;
+    try {
+      const job = await upload("/jobs", body, (sent, total) => {
+        uploadBar.value = Math.round((sent / total) * 100);
+        uploadText.textContent = `${formatBytes(sent)} of ${formatBytes(total)}`;
+      });
+      uploadBar.value = 100;
+      uploadBox.dataset.state = "done";
+      uploadText.textContent = `${formatBytes(chosen.size)} uploaded`;
+      merge(job);
+      select(job.id);
+    } catch (err) {
+      uploadBox.dataset.state = "failed";
+      submitError.textContent = `${err.code}: ${err.message}`;
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  function merge(record) {
+    const known = jobs.get(record.id);
+    // A finished job never goes back to running, whatever order answers arrive in.
+    if (known && TERMINAL.has(known.status) && !TERMINAL.has(record.status)) return;
+    jobs.set(record.id, { ...known, ...record });
+    schedule();
+  }
+
+  function onEvent(event) {
+    const data = event.data || {};
+    const id = data.job_id;
+    if (!id || !event.type.startsWith("job.")) return;
+    const known = jobs.get(id);
+    if (!known) {
+      api("GET", `/jobs/${id}`).then(merge, () => {});
+      return;
+    }
+    if (TERMINAL.has(known.status)) return;
+    const change = { status: data.status || EVENT_STATUS[event.type] || known.status };
+    if (event.type === "job.progress" && data.percent !== undefined) change.progress = data;
+    if (event.type === "job.started") change.started_at = event.ts;
+    if (data.error) change.error = data.error;
+    if (TERMINAL.has(change.status)) change.finished_at = event.ts;
+    jobs.set(id, { ...known, ...change });
+    schedule();
+  }
+
+  async function reload() {
+    try {
+      const page = await api("GET", "/jobs?limit=100");
+      for (const record of page.items.reverse()) merge(record);
+    } catch {
+      // offline for a moment: the next (re)subscription reloads
+    }
+  }
+
+  schedule();
+  live.subscribe("user.me", (message) => {
+    if (message.kind === "event") onEvent(message);
+    else if (message.kind === "subscribed" || message.kind === "resync") reload();
+  });
+
+  function select(id) {
+    selected = id;
+    schedule();
+  }
+
+  async function cancel(id) {
+    try {
+      merge(await api("DELETE", `/jobs/${id}`));
+    } catch (err) {
+      alertIn(detail, err);
+    }
+  }
+
+  function schedule() {
+    if (!redraw) redraw = requestAnimationFrame(() => { redraw = 0; render(); });
+  }
+
+  function render() {
+    const wanted = filter.value;
+    const rows = [...jobs.values()]
+      .filter((j) => !wanted || j.status === wanted)
+      .sort((a, b) => (b.created_at || 0) - (a.created_at || 0));
+    fill(list, rows.length ? rows.map(jobRow) : h("li.empty", {}, wanted ? `No ${wanted} jobs.` : "No jobs yet: start one above."));
+    renderDetail();
+  }
+
+  function jobRow(job) {
+    const active = !TERMINAL.has(job.status);
+    return h("li", { dataset: { jobId: job.id }, className: job.id === selected ? "selected" : "" },
+      h("button.job-open", { type: "button", onclick: () => select(job.id), "aria-label": `Open ${job.filename || job.id}` },
+        h("span.job-name", {}, job.filename || job.id),
+        h("span.muted", {}, `${job.operation} · ${formatBytes(job.size)} · ${formatTime(job.created_at)}`)),
+      chip(job.status),
+      active && job.progress ? processingBar(job, true) : null,
+      active ? h("button.ghost.small", { type: "button", onclick: () => cancel(job.id), "aria-label": `Cancel ${job.filename || job.id}` }, "Cancel") : null);
+  }
+
+  function renderDetail() {
+    const job = jobs.get(selected);
+    if (!job) {
+      fill(detail, h("h2", {}, "Result"), h("p.muted", {}, "Pick a job to see its progress and result."));
+      return;
+    }
+    const active = !TERMINAL.has(job.status);
+    fill(detail,
+      h("div.card-head", {}, h("h2", {}, job.filename || job.id), chip(job.status)),
+      h("p.muted", {}, `${job.operation} · ${formatBytes(job.size)} · started ${formatTime(job.started_at)}`,
+        job.finished_at && job.started_at ? ` · took ${formatDuration(job.finished_at - job.started_at)}` : ""),
+      active ? processingBar(job, false) : null,
+      active ? h("div.row", {}, h("button.danger", { type: "button", onclick: () => cancel(job.id) }, "Cancel job")) : null,
+      job.status === "failed" && job.error ? h("div.error-box", { role: "alert" },
+        h("strong", {}, job.error.code), " ", job.error.message) : null,
+      job.status === "succeeded" ? resultView(job) : null);
+  }
+
+  function resultView(job) {
+    // Built once per job and reused: redraws for other jobs' events keep its sort and scroll.
+    if (resultNodes.has(job.id)) return resultNodes.get(job.id);
+    const box = h("div.result", { dataset: { jobId: job.id } });
+    const result = results.get(job.id);
+    if (result) {
+      fill(box, renderResult(job, result));
+      resultNodes.set(job.id, box);
+    } else {
+      fill(box, h("p.muted", {}, "Loading the result…"));
+      api("GET", `/jobs/${job.id}/result`).then((r) => { results.set(job.id, r); schedule(); },
+        (err) => alertIn(box, err));
+    }
+    return box;
+  }
+}
+
+function chip(status) {
+  return h("span.chip", { dataset: { status } }, status);
+}
+
+function processingBar(job, compact) {
+  const p = job.progress || {};
+  const percent = Math.max(0, Math.min(100, p.percent || 0));
+  const text = [`${percent.toFixed(0)}%`];
+  if (p.rows !== undefined) text.push(`${formatNumber(p.rows)} rows`);
+  if (!compact && p.eta_seconds !== null && p.eta_seconds !== undefined) text.push(`ETA ${formatDuration(p.eta_seconds)}`);
+  return h("div.bar-box.processing", { dataset: { percent: percent.toFixed(1) } },
+    compact ? null : h("span.bar-label", {}, "Processing"),
+    h("progress", { max: 100, value: percent, "aria-label": "Processing" }),
+    h("span.bar-text", {}, text.join(" · ")));
+}
+
+function alertIn(el, err) {
+  el.append(h("div.error-box", { role: "alert" }, h("strong", {}, err.code), " ", err.message));
+}

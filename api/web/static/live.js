@@ -1,0 +1,226 @@
+// One WebSocket per tab, multiplexing every channel the pages want.
+//
+// The socket is opened with a single-use ticket from POST /ws/ticket (the key itself never goes
+// in a URL). After a drop it reconnects with backoff and resubscribes each channel with `since`
+// = the last seq it delivered, so the server replays exactly what was missed; a second gate here
+// drops anything at or below that seq, so a page never sees an event twice.
+
+import { api } from "./api.js";
+
+/** Seconds without any frame (the server sends heartbeats) before the socket is presumed dead. */
+const SILENCE_LIMIT_MS = 40_000;
+const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 5000];
+/** Close code 4029: this principal has too many sockets; waiting longer is the only cure. */
+const TOO_MANY_CONNECTIONS = 4029;
+
+export function compareSeq(a, b) {
+  const [am, an] = a.split("-").map(Number);
+  const [bm, bn] = b.split("-").map(Number);
+  return am === bm ? an - bn : am - bm;
+}
+
+class Subscription {
+  constructor(channel) {
+    this.channel = channel;
+    this.handlers = new Set();
+    this.last = null; // seq of the newest event or start state delivered
+  }
+
+  deliver(message) {
+    for (const handler of this.handlers) {
+      try {
+        handler(message);
+      } catch (err) {
+        console.error(`handler for ${this.channel} failed`, err);
+      }
+    }
+  }
+}
+
+export class Live extends EventTarget {
+  constructor() {
+    super();
+    this.subs = new Map();
+    this.pending = new Map(); // request id -> {resolve, reject}
+    this.ws = null;
+    this.state = "idle";
+    this.principal = null;
+    this.failures = 0;
+    this.nextId = 1;
+    this.stopped = true;
+    this.timer = null;
+    this.watchdog = null;
+  }
+
+  start() {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.watchdog);
+    if (this.ws) this.ws.close(1000);
+    this.ws = null;
+    this.setState("idle");
+  }
+
+  /** Receive every message of `channel` (events, and start states: snapshot, history). */
+  subscribe(channel, handler) {
+    let sub = this.subs.get(channel);
+    if (!sub) {
+      sub = new Subscription(channel);
+      this.subs.set(channel, sub);
+      if (this.state === "live") this.sendSubscribe(sub);
+    }
+    sub.handlers.add(handler);
+    return () => this.release(channel, handler);
+  }
+
+  release(channel, handler) {
+    const sub = this.subs.get(channel);
+    if (!sub) return;
+    sub.handlers.delete(handler);
+    if (sub.handlers.size) return;
+    this.subs.delete(channel);
+    if (this.state === "live") this.send({ type: "unsubscribe", channel });
+  }
+
+  /** Send a message and wait for its answer (matched by id); rejects with the error answer. */
+  request(message) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.state !== "live") {
+        reject(Object.assign(new Error("Not connected; retry in a moment."), { code: "offline" }));
+        return;
+      }
+      this.pending.set(id, { resolve, reject });
+      this.send({ ...message, id });
+    });
+  }
+
+  send(message) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  sendSubscribe(sub) {
+    const message = { type: "subscribe", channel: sub.channel, id: this.nextId++ };
+    if (sub.last) message.since = sub.last;
+    this.send(message);
+  }
+
+  setState(state) {
+    if (state === this.state) return;
+    this.state = state;
+    document.documentElement.dataset.live = state;
+    this.dispatchEvent(new CustomEvent("state", { detail: state }));
+  }
+
+  async connect() {
+    this.setState(this.failures ? "reconnecting" : "connecting");
+    let ticket;
+    try {
+      ticket = (await api("POST", "/ws/ticket")).ticket;
+    } catch (err) {
+      if (err.status === 401) return; // the app signs out on its own (api.js event)
+      this.retry();
+      return;
+    }
+    if (this.stopped) return;
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${scheme}//${location.host}/ws?ticket=${encodeURIComponent(ticket)}`);
+    this.ws = ws;
+    ws.addEventListener("message", (e) => this.onFrame(e.data));
+    ws.addEventListener("close", (e) => this.onClose(ws, e.code));
+  }
+
+  onClose(ws, code) {
+    if (ws !== this.ws) return;
+    this.ws = null;
+    clearTimeout(this.watchdog);
+    for (const { reject } of this.pending.values()) {
+      reject(Object.assign(new Error("The connection dropped; retry."), { code: "offline" }));
+    }
+    this.pending.clear();
+    if (this.stopped) return;
+    this.retry(code === TOO_MANY_CONNECTIONS ? 15_000 : undefined);
+  }
+
+  retry(delay) {
+    this.setState("reconnecting");
+    const base = delay ?? BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)];
+    this.failures += 1;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), base + Math.random() * 250);
+  }
+
+  resetWatchdog() {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.ws && this.ws.close(4000), SILENCE_LIMIT_MS);
+  }
+
+  onFrame(text) {
+    this.resetWatchdog();
+    let message;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (message.seq && message.ts !== undefined) this.onEvent(message);
+    else this.onControl(message);
+  }
+
+  onEvent(event) {
+    // user.{principal id} is what this client subscribed to as user.me.
+    const key = event.channel.startsWith("user.") ? "user.me" : event.channel;
+    const sub = this.subs.get(key);
+    if (!sub) return;
+    if (sub.last && compareSeq(event.seq, sub.last) <= 0) return; // already delivered
+    sub.last = event.seq;
+    sub.deliver({ kind: "event", ...event });
+  }
+
+  onControl(message) {
+    const waiting = message.ref !== undefined ? this.pending.get(message.ref) : undefined;
+    if (waiting) {
+      this.pending.delete(message.ref);
+      if (message.type === "error") waiting.reject(Object.assign(new Error(message.message), message));
+      else waiting.resolve(message);
+      return;
+    }
+    if (message.type === "auth.ok") this.onAuthenticated(message.principal);
+    else if (message.type === "error" && !message.channel) this.onChannelError(message);
+    else if (message.channel) this.onChannelControl(message);
+  }
+
+  onAuthenticated(principal) {
+    this.principal = principal;
+    this.failures = 0;
+    this.setState("live");
+    this.dispatchEvent(new CustomEvent("principal", { detail: principal }));
+    for (const sub of this.subs.values()) this.sendSubscribe(sub);
+  }
+
+  onChannelError(message) {
+    this.dispatchEvent(new CustomEvent("error", { detail: message }));
+  }
+
+  onChannelControl(message) {
+    const sub = this.subs.get(message.channel);
+    if (!sub) return;
+    if ((message.type === "snapshot" || message.type === "chat.history") && message.seq) {
+      if (!sub.last || compareSeq(message.seq, sub.last) > 0) sub.last = message.seq;
+    }
+    if (message.type === "resync") {
+      // Events were lost: start over from a fresh start state.
+      sub.last = null;
+      if (!sub.channel.startsWith("job.")) {
+        this.send({ type: "unsubscribe", channel: sub.channel });
+        this.sendSubscribe(sub);
+      }
+    }
+    sub.deliver({ kind: message.type, ...message, resumed: Boolean(sub.last) });
+  }
+}

@@ -1,0 +1,107 @@
+// The app shell: sign in, the connection indicator, the pages and the hash router.
+
+import { api, forgetKey, rememberKey, storedKey } from "./api.js";
+import { Live } from "./live.js";
+import { mountChat } from "./chat.js";
+import { mountJobs } from "./jobs.js";
+import { mountMarket } from "./market.js";
+import { mountMonitor } from "./monitor.js";
+
+const PAGES = { jobs: mountJobs, market: mountMarket, chat: mountChat, monitor: mountMonitor };
+const STATE_TEXT = { idle: "offline", connecting: "connecting…", live: "live", reconnecting: "reconnecting…" };
+const $ = (id) => document.getElementById(id);
+
+let live = null;
+
+function applyTheme(theme) {
+  if (theme) document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+}
+
+function toggleTheme() {
+  const dark = document.documentElement.dataset.theme
+    ? document.documentElement.dataset.theme === "dark"
+    : matchMedia("(prefers-color-scheme: dark)").matches;
+  const next = dark ? "light" : "dark";
+  localStorage.setItem("jobcast.theme", next);
+  applyTheme(next);
+}
+
+function showSignIn(message = "") {
+  document.querySelector(".topbar").hidden = true;
+  for (const page of document.querySelectorAll(".page")) page.hidden = true;
+  $("signin").hidden = false;
+  $("signin-error").textContent = message;
+  $("key").focus();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const key = $("key").value.trim();
+  if (!key) return;
+  rememberKey(key);
+  try {
+    await api("GET", "/market");
+  } catch (err) {
+    forgetKey();
+    $("signin-error").textContent =
+      err.status === 401 ? "That key is unknown or revoked." : `${err.code}: ${err.message}`;
+    return;
+  }
+  $("key").value = "";
+  start();
+}
+
+function signOut() {
+  forgetKey();
+  if (live) live.stop();
+  location.hash = "";
+  location.reload();
+}
+
+function route() {
+  const name = (location.hash.match(/^#\/(\w+)/) || [])[1];
+  const current = PAGES[name] ? name : "jobs";
+  for (const key of Object.keys(PAGES)) {
+    $(`page-${key}`).hidden = key !== current;
+    const link = document.querySelector(`nav a[data-page="${key}"]`);
+    if (key === current) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  document.title = `${current[0].toUpperCase()}${current.slice(1)} · Jobcast`;
+  window.dispatchEvent(new CustomEvent("jobcast:page", { detail: current }));
+}
+
+function start() {
+  $("signin").hidden = true;
+  document.querySelector(".topbar").hidden = false;
+  live = new Live();
+  live.addEventListener("state", (e) => {
+    $("conn").textContent = STATE_TEXT[e.detail] || e.detail;
+    $("conn").dataset.state = e.detail;
+  });
+  live.addEventListener("principal", (e) => {
+    $("who").textContent = e.detail.name;
+  });
+  for (const [name, mount] of Object.entries(PAGES)) mount($(`page-${name}`), live);
+  live.start();
+  window.addEventListener("hashchange", route);
+  route();
+}
+
+function boot() {
+  applyTheme(localStorage.getItem("jobcast.theme"));
+  $("theme").addEventListener("click", toggleTheme);
+  $("signout").addEventListener("click", signOut);
+  $("signin-form").addEventListener("submit", signIn);
+  window.addEventListener("jobcast:unauthorized", () => {
+    if (!live) return; // a wrong key at sign-in is answered on the form
+    live.stop();
+    forgetKey();
+    location.reload();
+  });
+  if (storedKey()) start();
+  else showSignIn();
+}
+
+boot();

@@ -1,0 +1,252 @@
+// Market: pick a symbol, watch its book (ladder with depth bars), trades and last price live,
+// place and cancel orders, see fills as they happen.
+
+import { api } from "./api.js";
+import { fill, formatNumber, formatTime, h } from "./dom.js";
+import { lineChart } from "./charts.js";
+import { checkOrder, fieldOf } from "./ticket.js";
+
+const DEPTH = 10;
+const OPEN = new Set(["open", "partially_filled"]);
+
+export function mountMarket(root, live) {
+  let symbols = [];
+  let symbol = null;
+  let rules = null;
+  let unsubscribe = null;
+  let trades = [];
+  let bookTimer = 0;
+  const orders = new Map();
+  const fills = [];
+
+  const picker = h("select#symbol", { "aria-label": "Symbol", onchange: () => switchTo(picker.value) });
+  const rulesText = h("span.muted.rules");
+  const quoteText = h("span.quote");
+  const ladder = h("div.ladder", { "aria-label": "Order book" });
+  const tape = h("ol.tape", { "aria-label": "Trades" });
+  const chart = h("div.price-chart");
+  const openList = h("ul.orders", { "aria-label": "My open orders" });
+  const fillList = h("ol.fills", { "aria-label": "My fills" });
+
+  const field = (name, input) => h("div.field", { dataset: { field: name } }, input, h("span.field-error", { id: `err-${name}` }));
+  const sideInput = h("div.segmented.side", { role: "radiogroup", "aria-label": "Side" },
+    h("label.buy", {}, h("input", { type: "radio", name: "side", value: "buy", checked: true }), "Buy"),
+    h("label.sell", {}, h("input", { type: "radio", name: "side", value: "sell" }), "Sell"));
+  const typeInput = h("select", { name: "type", "aria-label": "Type", onchange: onType },
+    h("option", { value: "limit" }, "Limit"), h("option", { value: "market" }, "Market"));
+  const tifInput = h("select", { name: "time_in_force", "aria-label": "Time in force" },
+    h("option", { value: "GTC" }, "GTC"), h("option", { value: "IOC" }, "IOC"));
+  const qtyInput = h("input", { name: "quantity", inputMode: "numeric", "aria-label": "Quantity", placeholder: "Quantity", autocomplete: "off", "aria-describedby": "err-quantity" });
+  const priceInput = h("input", { name: "price", inputMode: "decimal", "aria-label": "Price", placeholder: "Price", autocomplete: "off", "aria-describedby": "err-price" });
+  const formError = h("p.error", { role: "alert" });
+  const ticket = h("form.ticket", { onsubmit: place, noValidate: true },
+    sideInput,
+    h("div.ticket-grid", {},
+      h("label", {}, "Type", typeInput), h("label", {}, "Time in force", field("time_in_force", tifInput)),
+      h("label", {}, "Quantity", field("quantity", qtyInput)), h("label", {}, "Price", field("price", priceInput))),
+    formError, h("button.primary", { type: "submit" }, "Place order"));
+
+  fill(root, h("div.market-head", {}, h("label", {}, "Symbol ", picker), quoteText, rulesText),
+    h("div.market-layout", {},
+      h("div.card", {}, h("h2", {}, "Order book"), ladder),
+      h("div.stack", {}, h("div.card", {}, h("h2", {}, "Last price"), chart), h("div.card", {}, h("h2", {}, "Trades"), tape)),
+      h("div.stack", {}, h("div.card", {}, h("h2", {}, "Order ticket"), ticket),
+        h("div.card", {}, h("h2", {}, "My open orders"), openList), h("div.card", {}, h("h2", {}, "My fills"), fillList))));
+
+  function onType() {
+    const market = typeInput.value === "market";
+    priceInput.disabled = market;
+    if (market) { priceInput.value = ""; tifInput.value = "IOC"; }
+  }
+
+  function showErrors(errors) {
+    for (const name of ["quantity", "price", "time_in_force"]) {
+      const el = root.querySelector(`#err-${name}`);
+      el.textContent = errors[name] || "";
+      const input = ticket.querySelector(`[name=${name}]`);
+      if (errors[name]) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    }
+    formError.textContent = errors.form || "";
+  }
+
+  async function place(event) {
+    event.preventDefault();
+    const order = {
+      symbol, side: ticket.querySelector("input[name=side]:checked").value, type: typeInput.value,
+      time_in_force: tifInput.value, quantity: qtyInput.value.trim(), price: priceInput.value.trim(),
+    };
+    const errors = checkOrder(rules, order);
+    showErrors(errors);
+    if (Object.keys(errors).length) return;
+    const body = { ...order, quantity: Number(order.quantity) };
+    if (order.type === "market") delete body.price;
+    try {
+      const placed = await api("POST", "/orders", body);
+      mergeOrder(placed);
+      showErrors({});
+    } catch (err) {
+      const name = fieldOf(err);
+      showErrors({ [["quantity", "price", "time_in_force"].includes(name) ? name : "form"]: `${err.message} (${err.code})` });
+    }
+  }
+
+  function mergeOrder(order) {
+    const known = orders.get(order.id);
+    if (known && !OPEN.has(known.status) && OPEN.has(order.status)) return;
+    if (known && known.updated_at > order.updated_at) return;
+    orders.set(order.id, { ...known, ...order });
+    renderOrders();
+  }
+
+  function onUserEvent(message) {
+    if (message.kind === "subscribed" || message.kind === "resync") { loadOrders(); return; }
+    if (message.kind !== "event" || !message.type.startsWith("order.")) return;
+    const order = message.data;
+    if (message.type === "order.filled" || message.type === "order.partially_filled") {
+      const before = orders.get(order.id);
+      const qty = order.filled_quantity - (before ? before.filled_quantity || 0 : 0);
+      fills.unshift({ ...order, fill_quantity: qty > 0 ? qty : order.filled_quantity, ts: message.ts });
+      fills.length = Math.min(fills.length, 50);
+    }
+    mergeOrder({ ...orders.get(order.id), ...order });
+    renderFills();
+  }
+
+  async function loadOrders() {
+    if (!symbol) return;
+    try {
+      for (const status of OPEN) {
+        const page = await api("GET", `/orders?symbol=${encodeURIComponent(symbol)}&status=${status}&limit=200`);
+        page.items.forEach(mergeOrder);
+      }
+    } catch {
+      // offline: the next subscription reloads
+    }
+  }
+
+  async function cancelOrder(id) {
+    try {
+      await api("DELETE", `/orders/${id}`);
+    } catch (err) {
+      formError.textContent = `${err.message} (${err.code})`;
+    }
+  }
+
+  function renderOrders() {
+    const open = [...orders.values()].filter((o) => o.symbol === symbol && OPEN.has(o.status))
+      .sort((a, b) => b.created_at - a.created_at);
+    fill(openList, open.length ? open.map((o) => h("li", { dataset: { orderId: o.id } },
+      h("span", { className: `side-${o.side}` }, o.side), ` ${o.remaining_quantity} @ ${o.price ?? "market"} `,
+      h("span.muted", {}, `${o.filled_quantity}/${o.quantity} filled`),
+      h("button.ghost.small", { type: "button", onclick: () => cancelOrder(o.id), "aria-label": `Cancel order ${o.id}` }, "Cancel")))
+      : h("li.empty", {}, "No open orders."));
+  }
+
+  function renderFills() {
+    const mine = fills.filter((f) => f.symbol === symbol);
+    fill(fillList, mine.length ? mine.map((f) => h("li", { dataset: { orderId: f.id } },
+      h("span", { className: `side-${f.side}` }, f.side), ` ${f.fill_quantity} @ ${f.average_price ?? f.price} `,
+      h("span.muted", {}, `${f.status} · ${formatTime(f.ts)}`))) : h("li.empty", {}, "No fills yet."));
+  }
+
+  async function loadBook() {
+    bookTimer = 0;
+    try {
+      const book = await api("GET", `/market/${encodeURIComponent(symbol)}/book?depth=${DEPTH}`);
+      if (book.symbol === symbol) renderBook(book);
+    } catch {
+      // the next event asks again
+    }
+  }
+
+  function scheduleBook() {
+    // Quotes may come many per second: one book read per 200 ms is plenty for a person.
+    if (!bookTimer) bookTimer = setTimeout(loadBook, 200);
+  }
+
+  function renderBook(book) {
+    const peak = Math.max(1, ...book.bids.map((l) => l.quantity), ...book.asks.map((l) => l.quantity));
+    const row = (side, level) => {
+      const bar = h("span.depth");
+      bar.style.width = `${(level.quantity / peak) * 100}%`;
+      return h("div.level", { className: `level ${side}`, dataset: { price: level.price } },
+        bar, h("span.price", {}, level.price), h("span.qty", {}, formatNumber(level.quantity)));
+    };
+    const asks = [...book.asks].reverse().map((l) => row("ask", l));
+    const bids = book.bids.map((l) => row("bid", l));
+    const spread = book.asks.length && book.bids.length
+      ? `spread ${(Number(book.asks[0].price) - Number(book.bids[0].price)).toFixed(decimalsOf(rules.tick_size))}` : "no spread";
+    fill(ladder, asks.length ? asks : h("div.empty", {}, "No asks"), h("div.spread", {}, spread), bids.length ? bids : h("div.empty", {}, "No bids"));
+  }
+
+  function renderTrades() {
+    fill(tape, trades.slice(0, 30).map((t) => h("li", { dataset: { seq: t.seq } },
+      h("span", { className: `side-${t.taker_side}` }, t.price), h("span", {}, formatNumber(t.quantity)), h("span.muted", {}, formatTime(t.ts)))));
+    const points = [...trades].reverse().map((t) => [t.ts, Number(t.price)]);
+    const span = points.length ? Math.max(10, points[points.length - 1][0] - points[0][0]) : 300;
+    fill(chart, points.length ? lineChart([{ name: symbol, points }], { windowSeconds: span, fitRange: true, label: `Last price of ${symbol}`, width: chart.clientWidth })
+      : h("p.muted", {}, "No trades yet."));
+  }
+
+  function onMarket(message) {
+    if (message.kind === "subscribed" || message.kind === "resync") { loadTrades(); scheduleBook(); return; }
+    if (message.kind !== "event") return;
+    if (message.type === "market.trade" && !trades.some((t) => t.seq === message.data.seq)) {
+      trades.unshift(message.data);
+      trades.length = Math.min(trades.length, 200);
+      renderTrades();
+    }
+    if (message.type === "market.quote") showQuote(message.data);
+    scheduleBook();
+  }
+
+  function showQuote(q) {
+    fill(quoteText, h("span.side-buy", {}, `bid ${q.best_bid ?? "–"}`), " · ", h("span.side-sell", {}, `ask ${q.best_ask ?? "–"}`),
+      ` · last ${q.last_price ?? "–"} · volume ${formatNumber(q.volume)}`);
+  }
+
+  async function loadTrades() {
+    try {
+      const [list, quote] = await Promise.all([
+        api("GET", `/market/${encodeURIComponent(symbol)}/trades?limit=100`),
+        api("GET", `/market/${encodeURIComponent(symbol)}`)]);
+      if (list.symbol !== symbol) return;
+      const seen = new Set(trades.map((t) => t.seq));
+      trades = [...trades, ...list.trades.filter((t) => !seen.has(t.seq))].sort((a, b) => b.seq - a.seq);
+      renderTrades();
+      showQuote(quote);
+    } catch {
+      // offline: the next subscription reloads
+    }
+  }
+
+  function switchTo(name) {
+    if (unsubscribe) unsubscribe();
+    symbol = name;
+    rules = symbols.find((s) => s.symbol === name);
+    trades = [];
+    fill(rulesText, `tick ${rules.tick_size} · lot ${rules.lot_size} · qty ${rules.min_quantity}–${formatNumber(rules.max_quantity)}`);
+    fill(ladder, h("p.muted", {}, "Loading…"));
+    fill(tape);
+    fill(chart);
+    showErrors({});
+    renderOrders();
+    renderFills();
+    unsubscribe = live.subscribe(`market.${name}`, onMarket);
+    loadOrders();
+  }
+
+  // Charts are drawn at their shown size: redraw when the page appears.
+  window.addEventListener("jobcast:page", (e) => { if (e.detail === "market" && symbol) renderTrades(); });
+  live.subscribe("user.me", onUserEvent);
+  api("GET", "/market").then((answer) => {
+    symbols = answer.symbols;
+    fill(picker, symbols.map((s) => h("option", { value: s.symbol }, s.symbol)));
+    if (symbols.length) switchTo(symbols[0].symbol);
+  });
+}
+
+function decimalsOf(text) {
+  return (String(text).split(".")[1] || "").length;
+}

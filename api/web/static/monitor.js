@@ -1,0 +1,71 @@
+// Monitor: the cluster's `monitor.sample` events as live charts of the last five minutes.
+
+import { fill, formatBytes, formatNumber, h } from "./dom.js";
+import { lineChart } from "./charts.js";
+
+const WINDOW_SECONDS = 300;
+
+export function mountMonitor(root, live) {
+  const samples = [];
+  const figures = h("div.figures");
+  const grid = h("div.monitor-grid");
+  fill(root, figures, grid);
+  const panels = {};
+  for (const [key, title] of [["cpu", "CPU per host"], ["memory", "Memory per host"], ["queues", "Queue depths"],
+    ["tasks", "Tasks per second"], ["ws", "WebSocket connections"], ["workers", "Workers online"]]) {
+    const body = h("div.chart-box");
+    const legend = h("ul.legend");
+    panels[key] = { body, legend };
+    grid.append(h("div.card", { dataset: { chart: key } }, h("h2", {}, title), body, legend));
+  }
+
+  function onSample(message) {
+    if (message.kind !== "event" || message.type !== "monitor.sample") return;
+    samples.push({ ts: message.ts, ...message.data });
+    while (samples.length && samples[0].ts < message.ts - WINDOW_SECONDS) samples.shift();
+    if (!root.hidden) render();
+  }
+
+  function series(pick) {
+    const names = new Set(samples.flatMap((s) => Object.keys(pick(s) || {})));
+    return [...names].sort().map((name) => ({ name, points: samples.map((s) => [s.ts, (pick(s) || {})[name] ?? null]) }));
+  }
+
+  function draw(key, list, options) {
+    const { body, legend } = panels[key];
+    // The axis grows with the history, up to five minutes, so a fresh page is not one sliver.
+    const span = samples[samples.length - 1].ts - samples[0].ts;
+    const windowSeconds = Math.min(WINDOW_SECONDS, Math.max(30, span));
+    fill(body, lineChart(list, { windowSeconds, label: key, width: body.clientWidth, ...options }));
+    fill(legend, list.map((s, i) => {
+      const last = [...s.points].reverse().find((p) => p[1] !== null);
+      return h("li", {}, h("span", { className: `swatch series-${i % 6}` }), `${s.name} `,
+        h("strong", {}, last ? `${formatNumber(last[1], 3)}${options.unit || ""}` : "–"));
+    }));
+  }
+
+  function perHost(field) {
+    return (s) => Object.fromEntries(Object.entries(s.hosts || {}).map(([host, f]) => [host, f[field]]));
+  }
+
+  function render() {
+    if (!samples.length) return;
+    const last = samples[samples.length - 1];
+    draw("cpu", series(perHost("cpu_percent")), { unit: "%", yMax: 100 });
+    draw("memory", series(perHost("memory_percent")), { unit: "%", yMax: 100 });
+    draw("queues", series((s) => s.queues), {});
+    draw("tasks", series((s) => ({ started: s.tasks.started_per_s, finished: s.tasks.finished_per_s })), {});
+    draw("ws", series((s) => ({ connections: s.ws_connections })), {});
+    draw("workers", series((s) => ({ online: s.workers_online })), {});
+    const hosts = Object.entries(last.hosts || {});
+    fill(figures, h("span.figure", {}, h("strong", {}, hosts.length), " hosts"),
+      h("span.figure", {}, h("strong", {}, last.workers_online), " workers"),
+      h("span.figure", {}, h("strong", {}, (last.api || []).length), " api processes"),
+      h("span.figure", {}, h("strong", {}, last.ws_connections), " WebSockets"),
+      h("span.figure", {}, h("strong", {}, formatNumber(last.tasks.finished_total)), " tasks done"),
+      ...hosts.map(([host, f]) => h("span.figure", {}, h("strong", {}, host), ` ${formatBytes(f.memory_used_bytes)} used`)));
+  }
+
+  live.subscribe("monitor", onSample);
+  window.addEventListener("jobcast:page", (e) => { if (e.detail === "monitor") render(); });
+}

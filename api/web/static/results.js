@@ -1,0 +1,89 @@
+// A succeeded job's result: the profile table with a histogram per numeric column, the
+// aggregate as a sortable table, or the converted file to download.
+
+import { download } from "./api.js";
+import { fill, formatBytes, formatDuration, formatNumber, h } from "./dom.js";
+import { histogram } from "./charts.js";
+
+const PROFILE_FIELDS = ["type", "count", "nulls", "distinct", "mean", "std", "min", "25%", "50%", "75%", "max"];
+
+export function renderResult(job, result) {
+  if (job.operation === "aggregate") return aggregateView(result);
+  if (job.operation === "convert") return convertView(job, result);
+  return profileView(result);
+}
+
+function summary(result) {
+  const parts = [`${formatNumber(result.rows)} rows`];
+  if (typeof result.columns === "number") parts.push(`${result.columns} columns`);
+  if (result.format) parts.push(result.format);
+  if (result.duration_seconds !== undefined) parts.push(`${formatDuration(result.duration_seconds)}`);
+  if (result.peak_rss_bytes) parts.push(`peak ${formatBytes(result.peak_rss_bytes)}`);
+  return h("p.summary", {}, parts.join(" · "));
+}
+
+function profileView(result) {
+  const columns = result.profile || [];
+  const head = h("tr", {}, h("th", { scope: "col" }, "column"), ...PROFILE_FIELDS.map((f) => h("th", { scope: "col" }, f)), h("th", { scope: "col" }, "top values"));
+  const rows = columns.map((c) => h("tr", {},
+    h("th", { scope: "row" }, c.name),
+    ...PROFILE_FIELDS.map((f) => h("td", { className: f === "type" ? "" : "num" },
+      f === "distinct" && c.distinct_exact === false ? `≈${formatNumber(c[f])}` : formatNumber(c[f]))),
+    h("td.top", {}, (c.top || []).slice(0, 3).map((t) => `${t.value} (${formatNumber(t.count)})`).join(", "))));
+  const charts = columns.filter((c) => c.histogram && c.histogram.counts.length).map((c) =>
+    h("figure.hist", {}, histogram(c.histogram, `Histogram of ${c.name}`), h("figcaption", {}, c.name)));
+  return [summary(result),
+    h("div.table-scroll", {}, h("table.profile", {}, h("thead", {}, head), h("tbody", {}, rows))),
+    charts.length ? h("h3", {}, "Distributions") : null,
+    h("div.histograms", {}, charts)];
+}
+
+function aggregateView(result) {
+  const table = result.table || [];
+  const names = table.length ? Object.keys(table[0]) : [];
+  const body = h("tbody");
+  const sort = { name: null, dir: 1 };
+  const buttons = names.map((name) => h("button.sort", { type: "button", onclick: () => sortBy(name) }, name));
+  const heads = names.map((name, i) => h("th", { scope: "col", "aria-sort": "none" }, buttons[i]));
+
+  function sortBy(name) {
+    sort.dir = sort.name === name ? -sort.dir : 1;
+    sort.name = name;
+    heads.forEach((th, i) => th.setAttribute("aria-sort", names[i] === name ? (sort.dir > 0 ? "ascending" : "descending") : "none"));
+    draw();
+  }
+
+  function draw() {
+    const rows = [...table];
+    if (sort.name) {
+      rows.sort((a, b) => {
+        const x = a[sort.name];
+        const y = b[sort.name];
+        if (x === y) return 0;
+        if (x === null) return 1;
+        if (y === null) return -1;
+        return (x < y ? -1 : 1) * sort.dir;
+      });
+    }
+    fill(body, rows.map((r) => h("tr", {}, names.map((n) => h("td", { className: typeof r[n] === "number" ? "num" : "" }, formatNumber(r[n]))))));
+  }
+
+  draw();
+  return [h("p.summary", {}, `${formatNumber(result.rows)} rows → ${formatNumber(result.groups)} groups`, result.truncated ? " (first 10,000 shown)" : ""),
+    h("div.table-scroll", {}, h("table.aggregate", {}, h("thead", {}, h("tr", {}, heads)), body))];
+}
+
+function convertView(job, result) {
+  const to = result.artifact_format || (job.params || {}).to;
+  const status = h("span.muted");
+  const button = h("button.primary", { type: "button", onclick: async () => {
+    fill(status, "downloading…");
+    try {
+      await download(`/jobs/${job.id}/artifact`, `${(job.filename || job.id).replace(/\.[^.]+$/, "")}.${to}`);
+      fill(status, "");
+    } catch (err) {
+      fill(status, `${err.code}: ${err.message}`);
+    }
+  } }, `Download ${to}`);
+  return [h("p.summary", {}, `${formatNumber(result.rows)} rows · ${formatBytes(result.artifact_bytes)} of ${to}`), h("div.row", {}, button, status)];
+}

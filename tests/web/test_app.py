@@ -1,0 +1,314 @@
+"""The browser app in real headless Chromium against a real stack: sign in, jobs (upload,
+progress, result, cancel, an api restart mid-job), market, chat, monitor, and where requests go."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from jobcast.jobs.records import record_key
+from tests.web.conftest import NewPage, Traffic, WebStack
+
+pytestmark = pytest.mark.slow
+
+#: Records what the bars showed: every value of the upload bar and every processing percent.
+WATCH_BARS = """() => {
+  window.bars = {upload: [], processing: []};
+  new MutationObserver(() => {
+    const up = document.querySelector('#upload-bar');
+    if (up && !up.closest('[hidden]')) {
+      const v = Number(up.getAttribute('value'));
+      if (window.bars.upload.at(-1) !== v) window.bars.upload.push(v);
+    }
+    for (const bar of document.querySelectorAll('.job-detail .processing')) {
+      const p = Number(bar.dataset.percent);
+      if (window.bars.processing.at(-1) !== p) window.bars.processing.push(p);
+    }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true});
+}"""
+
+
+def write_table(path: Path, rows: int) -> Path:
+    lines = ["id,city,amount,flag"] + [
+        f"{i},city{i % 7},{(i * 37) % 1000 / 10},{'yes' if i % 3 else 'no'}" for i in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def submit_file(page: Any, path: Path) -> str:
+    page.set_input_files("#file", str(path))
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector(".job-detail .chip")
+    job_id: str = page.locator(".job-list li.selected").get_attribute("data-job-id")
+    return job_id
+
+
+def wait_status(stack: WebStack, job_id: str, status: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while stack.redis.hget(record_key(job_id), "status") != status:
+        assert time.monotonic() < deadline, f"job {job_id} never became {status}"
+        time.sleep(0.005)
+
+
+def test_sign_in_keeps_the_key_in_this_tab_and_sign_out_forgets_it(
+    browser: Any, web_stack: WebStack, new_page: NewPage
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    answer = page.goto(web_stack.url + "/")
+    policy = answer.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self';" in policy
+    page.fill("#key", "jc_not-a-key")
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("#signin-error:text('unknown or revoked')")
+    context.close()
+
+    key = web_stack.new_key("alice")
+    page = new_page(key)
+    assert page.evaluate("sessionStorage.getItem('jobcast.key')") == key
+    assert page.text_content("#who") == "alice"
+    page.click("#signout")
+    page.wait_for_selector("#signin-form")
+    assert page.evaluate("sessionStorage.getItem('jobcast.key')") is None
+
+
+def test_upload_shows_the_upload_bar_then_live_processing_then_the_profile(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    page = new_page(web_stack.new_key("uploader"))
+    page.evaluate(WATCH_BARS)
+    job_id = submit_file(page, write_table(tmp_path / "sales.csv", 200_000))
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]", timeout=60_000)
+    page.wait_for_selector("table.profile tbody tr >> nth=3")
+    names = page.locator("table.profile tbody th").all_text_contents()
+    assert names == ["id", "city", "amount", "flag"]
+    assert page.locator(".histograms figure svg.histogram").count() == 2  # id, amount
+    assert page.locator(".histograms svg.histogram rect").count() >= 20
+
+    bars = page.evaluate("window.bars")
+    assert bars["upload"][-1] == 100
+    moving = [p for p in bars["processing"] if 0 < p < 100]
+    assert len(moving) >= 2, bars["processing"]
+    assert moving == sorted(moving)
+    assert page.locator(f".job-list li[data-job-id={job_id}]").count() == 1
+
+
+def test_cancelling_a_running_job_ends_it_cancelled(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    page = new_page(web_stack.new_key("canceller"))
+    page.set_input_files("#file", str(write_table(tmp_path / "big.csv", 300_000)))
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector(".job-list li.selected")
+    job_id = page.locator(".job-list li.selected").get_attribute("data-job-id")
+    wait_status(web_stack, job_id, "running")
+    web_stack.pause_files_worker()  # mid-job, so the cancel lands on a running job
+    try:
+        page.click(".job-detail button.danger")
+        page.wait_for_selector(".job-detail .chip[data-status=cancelling]")
+    finally:
+        web_stack.resume_files_worker()
+    page.wait_for_selector(".job-detail .chip[data-status=cancelled]")
+    chip = page.locator(f".job-list li[data-job-id={job_id}] .chip")
+    assert chip.get_attribute("data-status") == "cancelled"
+
+
+def test_an_api_restart_mid_job_reconnects_and_the_job_finishes_in_one_row(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    key = web_stack.new_key("restarter")
+    page = new_page(key)
+    page.set_input_files("#file", str(write_table(tmp_path / "restart.csv", 300_000)))
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector(".job-list li.selected")
+    job_id = page.locator(".job-list li.selected").get_attribute("data-job-id")
+    wait_status(web_stack, job_id, "running")
+    web_stack.pause_files_worker()
+    try:
+        web_stack.api.stop()
+        page.wait_for_selector("#conn[data-state=reconnecting]:text('reconnecting…')")
+        web_stack.start_api()
+    finally:
+        web_stack.resume_files_worker()
+    page.wait_for_selector("#conn[data-state=live]", timeout=30_000)
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]", timeout=60_000)
+    page.wait_for_selector("table.profile tbody tr")
+    assert page.locator(f".job-list li[data-job-id={job_id}]").count() == 1
+    with web_stack.rest(key) as rest:
+        listed = [j["id"] for j in rest.get("/jobs").json()["items"]]
+    shown = page.locator(".job-list li[data-job-id]").evaluate_all(
+        "rows => rows.map(r => r.dataset.jobId)"
+    )
+    assert sorted(shown) == sorted(listed)
+
+
+def test_a_resting_order_shows_on_the_ladder_and_its_fill_on_the_tape(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    page = new_page(web_stack.new_key("maker"))
+    page.click("nav a[data-page=market]")
+    page.select_option("#symbol", "ETH-USD")
+    page.click(".ticket label.sell")
+    page.fill(".ticket input[name=quantity]", "5")
+    page.fill(".ticket input[name=price]", "2000.03")  # off the 0.05 tick: caught in the page
+    page.click(".ticket button[type=submit]")
+    page.wait_for_selector("#err-price:text('tick')")
+    page.fill(".ticket input[name=price]", "2000.05")
+    page.click(".ticket button[type=submit]")
+    order = page.wait_for_selector(".orders li[data-order-id]")
+    order_id = order.get_attribute("data-order-id")
+    page.wait_for_selector(".level.ask[data-price='2000.05']")
+
+    with web_stack.rest(web_stack.new_key("taker")) as rest:
+        body = {"symbol": "ETH-USD", "side": "buy", "quantity": 5, "price": "2000.05"}
+        assert rest.post("/orders", json=body).status_code == 201
+    page.wait_for_selector(f".fills li[data-order-id={order_id}]")
+    page.wait_for_selector(".tape li:has-text('2000.05')")
+    page.wait_for_selector(f".orders li[data-order-id={order_id}]", state="detached")
+    page.wait_for_selector(".level.ask[data-price='2000.05']", state="detached")
+
+
+def test_two_pages_in_one_room_see_each_others_messages_and_presence(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    ann = new_page(web_stack.new_key("ann"))
+    bob = new_page(web_stack.new_key("bob"), width=390, height=844)
+    for page in (ann, bob):
+        page.click("nav a[data-page=chat]")
+        page.wait_for_selector(".people li")
+    ann.wait_for_selector(".people li:has-text('bob')")
+    bob.wait_for_selector(".people li:has-text('ann')")
+    bob.fill("#say", "hello from the phone")
+    bob.press("#say", "Enter")
+    ann.wait_for_selector(".chat-log li:has-text('hello from the phone')")
+    ann.fill("#say", "hi bob")
+    ann.click(".say button")
+    bob.wait_for_selector(".chat-log li:has-text('hi bob')")
+    assert ann.locator(".chat-log li:has-text('hello from the phone')").count() == 1
+
+
+def test_the_monitor_charts_gain_points(web_stack: WebStack, new_page: NewPage) -> None:
+    page = new_page(web_stack.new_key("operator"))
+    page.click("nav a[data-page=monitor]")
+    line = "[data-chart=workers] path.line"
+    page.wait_for_selector(line, state="attached")  # a flat line has no height to be "visible"
+    first = int(page.get_attribute(line, "data-points"))
+    # (expect, not wait_for_function: the page's CSP forbids evaluating strings, rightly)
+    expect(page.locator(line)).not_to_have_attribute("data-points", str(first), timeout=15_000)
+    assert int(page.get_attribute(line, "data-points")) > first
+    assert page.locator("[data-chart=cpu] path.line").count() >= 1
+    assert page.locator(".figures").text_content().count("workers") == 1
+
+
+def test_aggregate_picks_columns_from_the_header_and_sorts_the_result(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    page = new_page(web_stack.new_key("analyst"))
+    page.set_input_files("#file", str(write_table(tmp_path / "cities.csv", 2_000)))
+    page.click("form.new-job label:has-text('aggregate')")
+    page.check("input[aria-label='group by city']")
+    page.check("input[aria-label='sum of amount']")
+    assert page.is_disabled("input[aria-label='sum of city']")  # text: count only
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
+    rows = page.locator("table.aggregate tbody tr")
+    expect(rows).to_have_count(7)
+    header = page.locator("table.aggregate th:has(button:text-is('amount_sum'))")
+    header.locator("button").click()
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    header.locator("button").press("Enter")  # the keyboard sorts too
+    expect(header).to_have_attribute("aria-sort", "descending")
+    sums = [float(t.replace(",", "")) for t in rows.locator("td:nth-child(2)").all_text_contents()]
+    assert sums == sorted(sums, reverse=True)
+
+
+def test_a_converted_file_downloads_and_a_failed_job_shows_its_error(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    page = new_page(web_stack.new_key("converter"))
+    page.set_input_files("#file", str(write_table(tmp_path / "small.csv", 50)))
+    page.click("form.new-job label:has-text('convert')")
+    page.select_option("select[name=to]", "csv")
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
+    with page.expect_download() as download:
+        page.click(".result button:has-text('Download csv')")
+    saved = Path(download.value.path())
+    assert saved.read_text().splitlines()[0].replace('"', "") == "id,city,amount,flag"
+    assert download.value.suggested_filename == "small.csv"
+
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,b\n1,2\n3,4,5,6\n")
+    page.click("form.new-job label:has-text('profile')")
+    page.set_input_files("#file", str(ragged))
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector(".job-detail .chip[data-status=failed]")
+    assert "ragged_rows" in page.text_content(".job-detail .error-box")
+
+
+def test_the_drop_zone_opens_the_file_picker_from_the_keyboard(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    page = new_page(web_stack.new_key("keyboard"))
+    page.focus("label.drop")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    assert chooser.value.element.get_attribute("type") == "file"
+
+
+def test_the_ticket_checks_the_symbols_rules_before_sending(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    page = new_page(web_stack.new_key("checker"))
+    module = (
+        page.locator("script[type=module]").get_attribute("src").replace("main.js", "ticket.js")
+    )
+    acme = {
+        "tick_size": "0.01",
+        "lot_size": 10,
+        "min_quantity": 10,
+        "max_quantity": 1000,
+        "max_notional": "5000",
+    }
+    cases = [
+        ({"quantity": "10", "price": "1.25"}, set()),
+        ({"quantity": "15", "price": "1.25"}, {"quantity"}),  # not a lot multiple
+        ({"quantity": "5", "price": "1.25"}, {"quantity"}),  # below the minimum
+        ({"quantity": "1010", "price": "1.25"}, {"quantity"}),  # above the maximum
+        ({"quantity": "1.5", "price": "1.25"}, {"quantity"}),
+        ({"quantity": "10", "price": "1.255"}, {"price"}),  # off the tick
+        ({"quantity": "10", "price": "1.2500"}, set()),  # trailing zeros are on the tick
+        ({"quantity": "10", "price": "0"}, {"price"}),
+        ({"quantity": "10", "price": ""}, {"price"}),
+        ({"quantity": "1000", "price": "5.01"}, {"price"}),  # over the max notional
+        ({"quantity": "10", "price": "", "type": "market"}, set()),
+    ]
+    for order, wrong in cases:
+        errors = page.evaluate(
+            "async ([src, rules, order]) => (await import(src)).checkOrder(rules, order)",
+            [module, acme, {"type": "limit", **order}],
+        )
+        assert set(errors) == wrong, (order, errors)
+
+
+def test_no_request_left_the_api_origin_no_key_was_in_a_url_and_no_script_failed(
+    web_stack: WebStack, traffic: Traffic
+) -> None:
+    assert traffic.urls, "the tests above made requests"
+    assert traffic.errors == []  # no script error, nothing the CSP had to block
+    origin, ws_origin = web_stack.url, web_stack.url.replace("http://", "ws://")
+    for url in traffic.urls:
+        assert url.startswith((origin + "/", ws_origin + "/")), url
+    assert web_stack.keys, "keys were used"
+    for url in traffic.urls:
+        assert not any(key in url for key in web_stack.keys), url
+        assert "jc_" not in url, url
+    sockets = [u for u in traffic.urls if u.startswith(ws_origin)]
+    assert sockets
+    assert all("?ticket=wst_" in u for u in sockets)
