@@ -22,7 +22,9 @@ export function mountJobs(root, live) {
 
   const fileInput = h("input#file.visually-hidden", { type: "file", name: "file" });
   const dropText = h("span", {}, "Drop a CSV, TSV, JSON Lines or Parquet file here, or ", h("u", {}, "pick one"));
-  const drop = h("label.drop", { htmlFor: "file", tabIndex: 0 }, h("span.drop-icon", { "aria-hidden": "true" }, "⇪"), dropText, fileInput);
+  // The file input itself stays focusable (visually hidden): Tab reaches it, Enter or Space
+  // opens the picker natively, and the drop zone shows the focus ring.
+  const drop = h("label.drop", { htmlFor: "file" }, h("span.drop-icon", { "aria-hidden": "true" }, "⇪"), dropText, fileInput);
   const operation = h("div.segmented", { role: "radiogroup", "aria-label": "Operation" },
     ...["profile", "aggregate", "convert"].map((op) => h("label", {},
       h("input", { type: "radio", name: "operation", value: op, checked: op === "profile" }), op)));
@@ -48,7 +50,6 @@ export function mountJobs(root, live) {
   for (const name of ["dragenter", "dragover"]) drop.addEventListener(name, (e) => { e.preventDefault(); drop.classList.add("over"); });
   for (const name of ["dragleave", "drop"]) drop.addEventListener(name, () => drop.classList.remove("over"));
   drop.addEventListener("drop", (e) => { e.preventDefault(); if (e.dataTransfer.files.length) choose(e.dataTransfer.files[0]); });
-  drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); fileInput.click(); } });
   fileInput.addEventListener("change", () => fileInput.files.length && choose(fileInput.files[0]));
   operation.addEventListener("change", showOptions);
 
