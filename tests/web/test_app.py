@@ -202,7 +202,7 @@ def test_the_monitor_charts_gain_points(web_stack: WebStack, new_page: NewPage) 
     # (expect, not wait_for_function: the page's CSP forbids evaluating strings, rightly)
     expect(page.locator(line)).not_to_have_attribute("data-points", str(first), timeout=15_000)
     assert int(page.get_attribute(line, "data-points")) > first
-    assert page.locator("[data-chart=cpu] path.line").count() >= 1
+    page.wait_for_selector("[data-chart=cpu] path.line", state="attached")  # once a host reported
     assert page.locator(".figures").text_content().count("workers") == 1
 
 

@@ -5,8 +5,18 @@ import { lineChart } from "./charts.js";
 
 const WINDOW_SECONDS = 300;
 
+/** Per-host figures (the admins' `monitor.admin` sample) or the cluster's (`monitor` totals). */
+function hostFigures(sample, field) {
+  const hosts = sample.hosts || {};
+  if (typeof hosts.count === "number") return { cluster: hosts[field] };
+  return Object.fromEntries(Object.entries(hosts).map(([host, f]) => [host, f[field]]));
+}
+
 export function mountMonitor(root, live) {
-  const samples = [];
+  // Everyone gets the cluster's totals on `monitor`; an admin also gets per-host figures on
+  // `monitor.admin` (others are refused it), and then those are shown.
+  const buffers = { monitor: [], "monitor.admin": [] };
+  let samples = buffers.monitor;
   const figures = h("div.figures");
   const grid = h("div.monitor-grid");
   fill(root, figures, grid);
@@ -21,9 +31,11 @@ export function mountMonitor(root, live) {
 
   function onSample(message) {
     if (message.kind !== "event" || message.type !== "monitor.sample") return;
-    samples.push({ ts: message.ts, ...message.data });
-    while (samples.length && samples[0].ts < message.ts - WINDOW_SECONDS) samples.shift();
-    if (!root.hidden) render();
+    const buffer = buffers[message.channel];
+    buffer.push({ ts: message.ts, ...message.data });
+    while (buffer.length && buffer[0].ts < message.ts - WINDOW_SECONDS) buffer.shift();
+    samples = buffers["monitor.admin"].length ? buffers["monitor.admin"] : buffers.monitor;
+    if (!root.hidden && buffer === samples) render();
   }
 
   function series(pick) {
@@ -45,7 +57,7 @@ export function mountMonitor(root, live) {
   }
 
   function perHost(field) {
-    return (s) => Object.fromEntries(Object.entries(s.hosts || {}).map(([host, f]) => [host, f[field]]));
+    return (s) => hostFigures(s, field);
   }
 
   function render() {
@@ -57,15 +69,18 @@ export function mountMonitor(root, live) {
     draw("tasks", series((s) => ({ started: s.tasks.started_per_s, finished: s.tasks.finished_per_s })), {});
     draw("ws", series((s) => ({ connections: s.ws_connections })), {});
     draw("workers", series((s) => ({ online: s.workers_online })), {});
-    const hosts = Object.entries(last.hosts || {});
-    fill(figures, h("span.figure", {}, h("strong", {}, hosts.length), " hosts"),
+    const memory = hostFigures(last, "memory_used_bytes");
+    const hostCount = typeof last.hosts.count === "number" ? last.hosts.count : Object.keys(last.hosts).length;
+    const apiCount = Array.isArray(last.api) ? last.api.length : last.api.processes;
+    fill(figures, h("span.figure", {}, h("strong", {}, hostCount), " hosts"),
       h("span.figure", {}, h("strong", {}, last.workers_online), " workers"),
-      h("span.figure", {}, h("strong", {}, (last.api || []).length), " api processes"),
+      h("span.figure", {}, h("strong", {}, apiCount), " api processes"),
       h("span.figure", {}, h("strong", {}, last.ws_connections), " WebSockets"),
       h("span.figure", {}, h("strong", {}, formatNumber(last.tasks.finished_total)), " tasks done"),
-      ...hosts.map(([host, f]) => h("span.figure", {}, h("strong", {}, host), ` ${formatBytes(f.memory_used_bytes)} used`)));
+      ...Object.entries(memory).map(([host, used]) => h("span.figure", {}, h("strong", {}, host), ` ${formatBytes(used)} used`)));
   }
 
   live.subscribe("monitor", onSample);
+  live.subscribe("monitor.admin", onSample);
   window.addEventListener("jobcast:page", (e) => { if (e.detail === "monitor") render(); });
 }
