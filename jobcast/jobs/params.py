@@ -5,6 +5,7 @@ Plain pydantic (no web framework), so the workers validate the same model they a
 
 from __future__ import annotations
 
+import codecs
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -23,8 +24,11 @@ def _one_variant_per_operation(schema: dict[str, Any]) -> None:
         "to": {"type": "null"},
     }
 
+    # How to read the file: the same options for every operation.
+    reading = {name: props[name] for name in ("header", "sheet", "encoding", "decimal")}
+
     def variant(operation: str, required: list[str], **own: Any) -> dict[str, Any]:
-        properties = {**none, **own, "operation": {"type": "string", "const": operation}}
+        properties = {**none, **reading, **own, "operation": {"type": "string", "const": operation}}
         return {
             "type": "object",
             "title": operation,
@@ -34,7 +38,12 @@ def _one_variant_per_operation(schema: dict[str, Any]) -> None:
         }
 
     aggregate = variant(
-        "aggregate", ["operation"], group_by=props["group_by"], metrics=props["metrics"]
+        "aggregate",
+        ["operation"],
+        group_by=props["group_by"],
+        metrics=props["metrics"],
+        dropna=props["dropna"],
+        min_count=props["min_count"],
     )
     aggregate["anyOf"] = [
         {"required": ["group_by"], "properties": {"group_by": {"minItems": 1}}},
@@ -59,6 +68,24 @@ class JobParams(BaseModel):
         default_factory=dict, description="column -> metrics, for `aggregate`"
     )
     to: Literal["parquet", "csv"] | None = Field(default=None, description="for `convert`")
+    dropna: bool = Field(
+        default=True, description="aggregate: drop rows whose group key is missing (as pandas)"
+    )
+    min_count: int = Field(
+        default=0,
+        ge=0,
+        description="aggregate: a sum over fewer values is null (pandas' min_count)",
+    )
+    header: bool = Field(default=True, description="the first line names the columns (as pandas)")
+    sheet: str | int | None = Field(
+        default=None, description="spreadsheets: sheet name or 0-based index (default: the first)"
+    )
+    encoding: str | None = Field(
+        default=None, max_length=40, description="text encoding; default detected"
+    )
+    decimal: Literal[".", ","] | None = Field(
+        default=None, description="decimal separator of numbers; default detected"
+    )
 
     @model_validator(mode="after")
     def _options_fit_operation(self) -> JobParams:
@@ -70,4 +97,11 @@ class JobParams(BaseModel):
             raise ValueError("`group_by` and `metrics` only apply to aggregate")
         if self.operation != "convert" and self.to is not None:
             raise ValueError("`to` only applies to convert")
+        if self.operation != "aggregate" and (not self.dropna or self.min_count):
+            raise ValueError("`dropna` and `min_count` only apply to aggregate")
+        if self.encoding is not None:
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                raise ValueError(f"unknown encoding {self.encoding!r}") from None
         return self

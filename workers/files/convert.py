@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -21,11 +22,11 @@ class ArtifactWriter:
         self._writer: Any = (
             pq.ParquetWriter(str(self.partial), schema)
             if to == "parquet"
-            else pa_csv.CSVWriter(str(self.partial), schema)
+            else pa_csv.CSVWriter(str(self.partial), _text_floats(schema))
         )
 
     def write(self, batch: pa.RecordBatch) -> None:
-        self._writer.write_batch(batch)
+        self._writer.write_batch(batch if self.to == "parquet" else floats_as_text(batch))
 
     def finish(self) -> int:
         self._writer.close()
@@ -35,3 +36,22 @@ class ArtifactWriter:
     def abort(self) -> None:
         self._writer.close()
         self.partial.unlink(missing_ok=True)
+
+
+def _text_floats(schema: pa.Schema) -> pa.Schema:
+    return pa.schema(
+        [pa.field(f.name, pa.string()) if pa.types.is_floating(f.type) else f for f in schema]
+    )
+
+
+def floats_as_text(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Float columns written so they read back as floats: `807.0`, not `807` (which pandas
+    would read back as an integer). Shortest round-trip digits otherwise, as pyarrow writes."""
+    columns = []
+    for column in batch.columns:
+        if pa.types.is_floating(column.type):
+            text = pc.cast(column, pa.string())
+            whole = pc.match_substring_regex(text, r"^-?\d+$")
+            column = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=_text_floats(batch.schema))

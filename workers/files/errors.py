@@ -18,6 +18,8 @@ BAD_INPUT_CODES = (
     "unknown_column",
     "too_many_groups",
     "unreadable_file",
+    "unknown_sheet",
+    "too_many_cells",
 )
 
 
@@ -34,7 +36,8 @@ class FileJobError(Exception):
 
 # pyarrow reports input problems as ArrowInvalid with a message; these map them to our codes.
 _ARROW_PATTERNS: tuple[tuple[str, str, str], ...] = (
-    (r"Expected \d+ columns?, got \d+", "ragged_rows", "Rows have different numbers of fields"),
+    # Not final: the runner reads again with short rows padded and long ones named (streams.py).
+    (r"Expected \d+ columns?, got \d+", "uneven_rows", "Rows have different numbers of fields"),
     (r"invalid UTF8|Invalid UTF8", "invalid_encoding", "The text is not valid UTF-8"),
     (r"Empty CSV file", "empty_file", "The file holds no data"),
     (r"JSON parse error|JSON conversion|straddling|Unexpected", "invalid_json", "Invalid JSON"),

@@ -1,4 +1,8 @@
-"""Which format a stored file is in, decided from its bytes (never from a client-given name)."""
+"""Which format a stored file is in, decided from its bytes (never from a client-given name).
+
+Text is read as pandas' `read_csv` would by default: the first line names the columns (unless
+the params say `header: false`), names are made unique the way pandas does it.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,14 @@ import csv
 import gzip
 import io
 import itertools
+import re
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from jobcast.jobs.params import JobParams
+from workers.files.encodings import UTF16_BOMS, decode_head
 from workers.files.errors import FileJobError
 
 #: Bytes looked at to decide the format, the delimiter and the header.
@@ -18,14 +26,47 @@ SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", "\t", ";", "|")
 PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+#: Compound File Binary (OLE2): the container of legacy `.xls` workbooks.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: pandas' default `na_values` (`pandas._libs.parsers.STR_NA_VALUES`; a test keeps them equal).
+PANDAS_NA_VALUES = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
 
 
 @dataclass(frozen=True)
 class FileFormat:
-    kind: str  # "csv", "jsonl" or "parquet"
+    kind: str  # "csv", "jsonl", "parquet" or "spreadsheet"
     gzip: bool = False
     delimiter: str = ","
     header: bool = True
+    encoding: str | None = None  # text only: the codec name, "utf-8" needs no transcoding
+    bom: int = 0  # bytes of byte-order mark to skip (utf-8); other codecs consume their own
+    decimal: str = "."
+    names: tuple[str, ...] = ()  # csv: column names, as pandas makes them unique
+    header_lines: int = 1  # csv: physical lines the header row spans (skipped by the reader)
+    pad_rows: bool = False  # csv: rows re-checked in Python, short ones padded with nulls
 
     @property
     def name(self) -> str:
@@ -33,17 +74,38 @@ class FileFormat:
         return base + (".gz" if self.gzip else "")
 
 
-def detect_format(path: Path) -> FileFormat:
-    """The format of `path`; FileJobError for an empty, binary or non-UTF-8 file."""
+def detect_format(path: Path, params: JobParams | None = None) -> FileFormat:
+    """The format of `path`; FileJobError for an empty, binary or undecodable file."""
+    params = params or JobParams()
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
     if not head:
         raise FileJobError("empty_file", "The file is empty.")
     if head.startswith(PARQUET_MAGIC):
         return FileFormat("parquet")
+    if head.startswith(OLE2_MAGIC) or (head.startswith(ZIP_MAGIC) and _is_spreadsheet(path)):
+        return FileFormat("spreadsheet", header=params.header)
+    if head.startswith(ZIP_MAGIC):
+        raise FileJobError(
+            "unrecognized_format",
+            "The file is a zip archive but not a spreadsheet (.xlsx, .xlsm, .ods): unzip it.",
+        )
     if head.startswith(GZIP_MAGIC):
-        return _text_format(_gunzip_head(path), gzip_=True)
-    return _text_format(head, gzip_=False)
+        return _text_format(_gunzip_head(path), True, params)
+    return _text_format(head, False, params)
+
+
+def _is_spreadsheet(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "xl/workbook.xml" in names:
+                return True
+            return "mimetype" in names and archive.read("mimetype").startswith(
+                b"application/vnd.oasis.opendocument.spreadsheet"
+            )
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return False
 
 
 def _gunzip_head(path: Path) -> bytes:
@@ -54,41 +116,62 @@ def _gunzip_head(path: Path) -> bytes:
         raise FileJobError("unrecognized_format", f"The gzip stream is corrupt: {exc}") from exc
 
 
-def _text_format(head: bytes, gzip_: bool) -> FileFormat:
+def _text_format(head: bytes, gzip_: bool, params: JobParams) -> FileFormat:
     if not head.strip():
         raise FileJobError("empty_file", "The file holds no data.")
-    if b"\x00" in head:
-        raise FileJobError(
-            "unrecognized_format",
-            "The file is binary, not CSV, TSV, JSON Lines or Parquet (it contains NUL bytes).",
-        )
-    text = _decode_utf8(head)
+    wide = head.startswith(UTF16_BOMS) or (params.encoding or "").lower().startswith("utf-16")
+    if b"\x00" in head and not wide:
+        raise _binary()
+    decoded = decode_head(head, params.encoding)
+    text = decoded.text
+    if "\x00" in text:
+        raise _binary()
+    if not text.strip():
+        raise FileJobError("empty_file", "The file holds no data.")
+    encoding = {"encoding": decoded.encoding, "bom": decoded.bom}
     if text.lstrip().startswith("{"):
-        return FileFormat("jsonl", gzip=gzip_)
+        return FileFormat("jsonl", gzip=gzip_, **encoding)  # type: ignore[arg-type]
     truncated = len(head) >= SNIFF_BYTES
     delimiter = sniff_delimiter(text, truncated)
-    rows = _rows(text, delimiter, truncated)
-    return FileFormat("csv", gzip=gzip_, delimiter=delimiter, header=sniff_header(rows))
+    rows, header_lines = _rows(text, delimiter, truncated)
+    decimal = params.decimal or sniff_decimal(rows[1:] if params.header else rows, delimiter)
+    names = column_names(rows[0], params.header)
+    return FileFormat(
+        "csv",
+        gzip_,
+        delimiter,
+        params.header,
+        decoded.encoding,
+        decoded.bom,
+        decimal,
+        names,
+        header_lines if params.header else 0,
+    )
 
 
-def _decode_utf8(head: bytes) -> str:
+def _binary() -> FileJobError:
+    return FileJobError(
+        "unrecognized_format",
+        "The file is binary, not CSV, TSV, JSON Lines, Parquet or a spreadsheet "
+        "(it contains NUL bytes).",
+    )
+
+
+def _rows(text: str, delimiter: str, truncated: bool) -> tuple[list[list[str]], int]:
+    """The sample's first rows, parsed as CSV (quotes, embedded newlines, any line ending), a
+    cut-off one dropped; and how many physical lines the first row spans."""
+    # newline="" keeps bare CR line endings (classic Mac, Excel for Mac) as line breaks.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, first_lines = [], 1
     try:
-        return head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut by the sample's end is not an error.
-        if exc.start >= len(head) - 3:
-            return head[: exc.start].decode("utf-8")
-        raise FileJobError(
-            "invalid_encoding",
-            f"The file is not UTF-8 text (invalid byte at offset {exc.start}); re-save it as UTF-8.",
-        ) from exc
-
-
-def _rows(text: str, delimiter: str, truncated: bool) -> list[list[str]]:
-    """The sample's first rows, parsed as CSV (quotes, embedded newlines), a cut-off one dropped."""
-    rows = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=delimiter), 51))
-    rows = [row for row in rows if row]
-    return rows[:-1] if truncated and len(rows) > 1 else rows
+        for row in itertools.islice(reader, 51):
+            if row:
+                rows.append(row)
+                first_lines = reader.line_num if len(rows) == 1 else first_lines
+    except csv.Error as exc:
+        if not rows:
+            raise FileJobError("unreadable_file", f"The CSV could not be parsed: {exc}") from exc
+    return (rows[:-1] if truncated and len(rows) > 1 else rows), first_lines
 
 
 def sniff_delimiter(text: str, truncated: bool = False) -> str:
@@ -96,8 +179,8 @@ def sniff_delimiter(text: str, truncated: bool = False) -> str:
     best, best_fields = ",", 1
     for delimiter in DELIMITERS:
         try:
-            widths = {len(row) for row in _rows(text, delimiter, truncated)}
-        except csv.Error:
+            widths = {len(row) for row in _rows(text, delimiter, truncated)[0]}
+        except (csv.Error, FileJobError):
             continue
         fields = min(widths) if widths else 1
         if fields > best_fields and (len(widths) == 1 or best_fields == 1):
@@ -105,16 +188,36 @@ def sniff_delimiter(text: str, truncated: bool = False) -> str:
     return best
 
 
-def sniff_header(rows: list[list[str]]) -> bool:
-    """Whether the first row names the columns: it does unless it looks like data (numbers)."""
-    if len(rows) < 2:
-        return True
-    return not any(_is_number(cell) for cell in rows[0])
+def sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
+    """ "," when `;`-separated numbers are written `1,5` (spreadsheets in most of Europe)."""
+    if delimiter != ";":
+        return "."
+    cells = [cell.strip() for row in rows for cell in row]
+    if any(_DECIMAL_COMMA.match(c) for c in cells) and not any(
+        _DECIMAL_POINT.match(c) for c in cells
+    ):
+        return ","
+    return "."
 
 
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
+def column_names(first_row: list[str], header: bool) -> tuple[str, ...]:
+    """pandas' names: `0, 1, ...` without a header; else `Unnamed: i` for a blank one and
+    `a, a.1, a.2` for repeats."""
+    if not header:
+        return tuple(str(i) for i in range(len(first_row)))
+    raw = [name.lstrip("\ufeff") or f"Unnamed: {i}" for i, name in enumerate(first_row)]
+    seen: dict[str, int] = {}
+    names: list[str] = []
+    taken = set(raw)
+    for name in raw:
+        if name not in seen:
+            seen[name] = 0
+            names.append(name)
+            continue
+        candidate = name
+        while candidate in taken:
+            seen[name] += 1
+            candidate = f"{name}.{seen[name]}"
+        taken.add(candidate)
+        names.append(candidate)
+    return tuple(names)

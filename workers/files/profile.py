@@ -124,7 +124,10 @@ class ColumnProfile:
             {"value": _jsonable(v, self.kind), "count": c} for v, c in self.counts.top(TOP_VALUES)
         ]
         return {
-            "distinct": self.counts.distinct() if exact else self.distinct.estimate(),
+            # An estimate can overshoot; there are never more distinct values than values.
+            "distinct": self.counts.distinct()
+            if exact
+            else min(self.distinct.estimate(), self.count),
             "distinct_exact": exact,
             "top": top if self.counts.tracking else None,
             "top_exact": exact,

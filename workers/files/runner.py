@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from jobcast.jobs.params import JobParams
 from workers.files.aggregate import Aggregation
+from workers.files.column_types import scan_types
 from workers.files.convert import ArtifactWriter
 from workers.files.errors import FileJobError
 from workers.files.formats import FileFormat, detect_format
@@ -44,11 +45,20 @@ class JobLimits:
         """What the job's data may use: the budget less the process's own footprint."""
         return max(MIN_DATA_BUDGET, self.memory_budget - PROCESS_BASELINE)
 
-    def read_limits(self, column_types: dict[str, Any]) -> ReadLimits:
+    def read_limits(
+        self, column_types: dict[str, Any], sheet: str | int | None = None
+    ) -> ReadLimits:
         # A block is a small slice of the data budget: a batch's arrays and temporaries are
         # several times the bytes of text they were parsed from.
         block = max(64 * 1024, min(self.batch_bytes, self.data_budget // 16))
-        return ReadLimits(block, self.max_decompressed, self.max_columns, column_types)
+        return ReadLimits(
+            block,
+            self.max_decompressed,
+            self.max_columns,
+            column_types,
+            sheet_budget=self.data_budget // 2,
+            sheet=sheet,
+        )
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,8 @@ class Progress:
     rows: int
     percent: float
     eta_seconds: float | None
+    #: The last progress of the job: every row is read (publish it, whatever the throttle says).
+    final: bool = False
 
 
 @dataclass
@@ -80,62 +92,108 @@ def run_job(
     path: Path, params: JobParams, limits: JobLimits, hooks: Hooks, artifact: Path
 ) -> dict[str, Any]:
     """The job's result; FileJobError for a bad input, JobStopped when cancelled."""
-    fmt = detect_format(path)
+    fmt = detect_format(path, params)
     column_types: dict[str, Any] = {}
     while True:
+        read = limits.read_limits(column_types, params.sheet)
         try:
-            return _run_once(path, fmt, params, limits, column_types, hooks, artifact)
+            return _run_once(path, fmt, params, limits, read, hooks, artifact)
         except FileJobError as exc:
-            if exc.code != "column_type_changed" or exc.column is None:
+            if exc.code == "uneven_rows" and fmt.kind == "csv" and not fmt.pad_rows:
+                fmt = replace(fmt, pad_rows=True)  # short rows get nulls, as in pandas
+            elif exc.code == "column_type_changed" and exc.column is not None:
+                column_types = _retyped(path, fmt, read, column_types, exc.column)
+            else:
                 raise
-            name = _column_name(path, fmt, limits, exc.column)
-            if name in column_types:
-                raise
-            column_types[name] = pa.string()
 
 
-def _column_name(path: Path, fmt: FileFormat, limits: JobLimits, index: int) -> str:
-    source = open_batches(path, fmt, limits.read_limits({}))
-    source.close()
-    return str(source.schema.names[index])
+def _retyped(
+    path: Path, fmt: FileFormat, read: ReadLimits, column_types: dict[str, Any], column: int
+) -> dict[str, Any]:
+    """Types for the next read: from all values on the first break, text for a column whose
+    scanned type still broke (pyarrow converts more strictly than the scan judged)."""
+    if fmt.kind != "csv":
+        raise FileJobError("unreadable_file", f"Column #{column} changes type along the file.")
+    if not column_types:
+        return scan_types(path, fmt, read)
+    name = fmt.names[column]
+    if pa.types.is_string(column_types.get(name, pa.null())):
+        raise FileJobError("unreadable_file", f"Column {name!r} could not be read as text.")
+    return {**column_types, name: pa.string()}
 
 
 def _run_once(
-    path: Path, fmt: FileFormat, params: JobParams, limits: JobLimits,
-    column_types: dict[str, Any], hooks: Hooks, artifact: Path,
-) -> dict[str, Any]:  # fmt: skip
-    source = open_batches(path, fmt, limits.read_limits(column_types))
+    path: Path,
+    fmt: FileFormat,
+    params: JobParams,
+    limits: JobLimits,
+    read: ReadLimits,
+    hooks: Hooks,
+    artifact: Path,
+) -> dict[str, Any]:
+    source = open_batches(path, fmt, read)
     try:
         consumer = _consumer(params, source.schema, limits, artifact)
     except BaseException:
         source.close()
         raise
-    rows = 0
+    meter = ProgressMeter(source, hooks)
     try:
         for batch in source.batches:
             if hooks.should_stop():
-                raise JobStopped(rows)
+                raise JobStopped(meter.rows)
             consumer.update(batch)
-            rows += batch.num_rows
-            hooks.progress(_progress(source, rows, hooks.started))
+            meter.consumed(batch.num_rows)
     except BaseException:
         consumer.abort()
         raise
     finally:
         source.close()
-    if rows == 0:
+    if meter.rows == 0:
         consumer.abort()
         raise FileJobError("no_rows", "The file has no data rows (a header alone, or nothing).")
-    return {"operation": params.operation, "format": fmt.name, "bytes_read": source.total_bytes,
-            **consumer.result()}  # fmt: skip
+    meter.finished()
+    return {
+        "operation": params.operation,
+        "format": fmt.name,
+        "bytes_read": source.total_bytes,
+        "encoding": fmt.encoding,
+        **consumer.result(),
+    }
 
 
-def _progress(source: BatchSource, rows: int, started: float) -> Progress:
-    done, total = source.position(), max(1, source.total_bytes)
-    fraction = min(1.0, done / total)
-    elapsed = time.monotonic() - started
-    eta = elapsed * (1 - fraction) / fraction if fraction > 0 else None
-    return Progress("scan", done, total, rows, round(100 * fraction, 1), eta and round(eta, 1))
+class ProgressMeter:
+    """Progress from the stored bytes behind the batches *processed* (not those read ahead).
+
+    `percent` is 0 at the start, grows with them to at most SCAN_PERCENT, and is FINAL_PERCENT
+    once every row is read and the result is being made; 100 is the terminal event's.
+    """
+
+    SCAN_PERCENT = 99.0
+    FINAL_PERCENT = 99.9
+
+    def __init__(self, source: BatchSource, hooks: Hooks) -> None:
+        self.source, self.hooks = source, hooks
+        self.batches = self.rows = 0
+        hooks.progress(Progress("scan", 0, source.total_bytes, 0, 0.0, None))
+
+    def consumed(self, rows: int) -> None:
+        self.batches, self.rows = self.batches + 1, self.rows + rows
+        done, total = self.source.processed(self.batches, self.rows), self.source.total_bytes
+        fraction = min(1.0, done / max(1, total))
+        elapsed = time.monotonic() - self.hooks.started
+        eta = elapsed * (1 - fraction) / fraction if fraction > 0 else None
+        percent = round(self.SCAN_PERCENT * fraction, 1)
+        self.hooks.progress(
+            Progress(
+                "scan", done, total, self.rows, percent, None if eta is None else round(eta, 1)
+            )
+        )
+
+    def finished(self) -> None:
+        total = self.source.total_bytes
+        final = Progress("summarize", total, total, self.rows, self.FINAL_PERCENT, 0.0)
+        self.hooks.progress(replace(final, final=True))
 
 
 class _Consumer:
@@ -162,8 +220,13 @@ class _Profiler(_Consumer):
 
 class _Aggregator(_Consumer):
     def __init__(self, params: JobParams, schema: pa.Schema, limits: JobLimits) -> None:
+        metrics: dict[str, list[str]] = {k: list(v) for k, v in params.metrics.items()}
         self.agg = Aggregation(
-            params.group_by, {k: list(v) for k, v in params.metrics.items()}, limits.max_groups
+            params.group_by,
+            metrics,
+            limits.max_groups,
+            dropna=params.dropna,
+            min_count=params.min_count,
         )
         self.agg.check_columns(schema)
 
@@ -185,8 +248,12 @@ class _Converter(_Consumer):
 
     def result(self) -> dict[str, Any]:
         size = self.writer.finish()
-        return {"rows": self.rows, "columns": self.columns, "artifact_bytes": size,
-                "artifact_format": self.writer.to}  # fmt: skip
+        return {
+            "rows": self.rows,
+            "columns": self.columns,
+            "artifact_bytes": size,
+            "artifact_format": self.writer.to,
+        }
 
     def abort(self) -> None:
         self.writer.abort()

@@ -118,6 +118,8 @@ class ValueCounts:
         # than an Arrow group-by); after overflow: a table of the most frequent values.
         self.counts: dict[Any, int] = {}
         self.table: pa.Table | None = None
+        #: First-appearance ranks handed out so far (ties in `top` keep first-seen order).
+        self.ranks = 0
         #: The values counted before the bound was crossed (for seeding a distinct estimate).
         self.seen_at_overflow: pa.Array | None = None
 
@@ -137,17 +139,31 @@ class ValueCounts:
     def _update_exact(self, values: pa.Array) -> None:
         counts = pc.value_counts(values).flatten()
         if len(counts[0]) <= self.limit:
-            for value, count in zip(counts[0].to_pylist(), counts[1].to_pylist(), strict=True):
-                self.counts[value] = self.counts.get(value, 0) + count
-            if len(self.counts) <= self.limit:
+            batch = counts[0].to_pylist()
+            if len(self.counts) + sum(v not in self.counts for v in batch) <= self.limit:
+                for value, count in zip(batch, counts[1].to_pylist(), strict=True):
+                    self.counts[value] = self.counts.get(value, 0) + count
                 return
-        self._overflow(values.type, pa.table({"value": counts[0], "count": counts[1]}))
+        # Overflow: the dict still holds what came before this batch, merged with it once.
+        self.ranks = len(self.counts)
+        self._overflow(values.type, self._ranked(counts[0], counts[1]))
+
+    def _ranked(self, values: pa.Array, counts: pa.Array) -> pa.Table:
+        """A batch's counts with the rank of each value's first appearance in the column.
+
+        `value_counts` lists values in the order they first appear, so ranks handed out in
+        that order, after every earlier batch's, keep ties in first-seen order as pandas does.
+        """
+        first = np.arange(self.ranks, self.ranks + len(values), dtype=np.int64)
+        self.ranks += len(values)
+        return pa.table({"value": values, "count": counts.cast(pa.int64()), "first": first})
 
     def _overflow(self, type_: pa.DataType, batch: pa.Table) -> None:
         self.exact = False
         before = pa.table({
             "value": pa.array(list(self.counts), type=type_),
             "count": pa.array(list(self.counts.values()), type=pa.int64()),
+            "first": pa.array(range(len(self.counts)), type=pa.int64()),
         })  # fmt: skip
         self.counts = {}
         self.seen_at_overflow = pa.concat_arrays(
@@ -163,22 +179,22 @@ class ValueCounts:
             scale = OVERFLOW_SAMPLE_STRIDE
             values = values.take(np.arange(0, len(values), scale))
         counts = pc.value_counts(values).flatten()
-        batch = pa.table({"value": counts[0], "count": pc.multiply(counts[1], scale)})
+        batch = self._ranked(counts[0], pc.multiply(counts[1], scale))
         assert self.table is not None
         self.table = self._merge(self.table, _top(batch, self.limit))
 
     def _merge(self, a: pa.Table, b: pa.Table) -> pa.Table:
-        merged = (
-            pa.concat_tables([a, b.cast(a.schema)]).group_by("value").aggregate([("count", "sum")])
-        )
-        return _top(merged.rename_columns(["value", "count"]), self.limit)
+        both = pa.concat_tables([a, b.cast(a.schema)])
+        merged = both.group_by("value").aggregate([("count", "sum"), ("first", "min")])
+        return _top(merged.rename_columns(["value", "count", "first"]), self.limit)
 
     def distinct(self) -> int:
         return len(self.counts)
 
     def top(self, n: int) -> list[tuple[Any, int]]:
         if self.exact:
-            return sorted(self.counts.items(), key=lambda vc: (-vc[1], vc[0]))[:n]
+            # A stable sort of a dict in insertion order: ties stay in first-seen order.
+            return sorted(self.counts.items(), key=lambda vc: -vc[1])[:n]
         if self.table is None or self.table.num_rows == 0:
             return []
         best = _top(self.table, n)
@@ -186,9 +202,9 @@ class ValueCounts:
 
 
 def _top(table: pa.Table, n: int) -> pa.Table:
-    # A full sort, ties ordered by value: which values survive must not depend on hashing
-    # order, or two runs on the same file could disagree (select_k is unstable).
-    return table.sort_by([("count", "descending"), ("value", "ascending")]).slice(0, n)
+    # Ties go to the value seen first (pandas' value_counts order); ranks are unique, so which
+    # values survive never depends on hashing order and reruns agree.
+    return table.sort_by([("count", "descending"), ("first", "ascending")]).slice(0, n)
 
 
 class QuantileStore:

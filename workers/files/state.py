@@ -104,16 +104,18 @@ class JobState:
 
 
 class ProgressThrottle:
-    """Lets a progress commit through at most once per `interval` seconds."""
+    """Lets a progress commit through at most once per `interval` seconds, and only when its
+    percent went up (so clients see it strictly increase); a final one always goes through."""
 
     def __init__(self, interval: float) -> None:
         self.interval, self.last = interval, 0.0
+        self.percent = -1.0
 
-    def ready(self) -> bool:
+    def ready(self, percent: float = 0.0, final: bool = False) -> bool:
         moment = time.monotonic()
-        if moment - self.last < self.interval:
+        if percent <= self.percent or (moment - self.last < self.interval and not final):
             return False
-        self.last = moment
+        self.last, self.percent = moment, percent
         return True
 
 

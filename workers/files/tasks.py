@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import resource
 import time
 from pathlib import Path
 from typing import Any, NoReturn
@@ -28,6 +27,7 @@ from workers.app import app
 from workers.attempts import CappedTask, times
 from workers.context import worker_context
 from workers.files.errors import FileJobError
+from workers.files.memory import JobMemory
 from workers.files.runner import Hooks, JobLimits, JobStopped, Progress, run_job
 from workers.files.state import JobState, ProgressThrottle, is_terminal
 
@@ -139,10 +139,11 @@ def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: S
     params = JobParams.model_validate(record["params"] or {})
     began, cpu_began = time.monotonic(), time.process_time()
     try:
-        result = run_job(
-            upload_path(settings, record["stored"]), params, limits_for(settings),
-            _hooks(state, settings), artifact_path(settings, state.job_id, params.to or "parquet"),
-        )  # fmt: skip
+        with JobMemory() as memory:
+            result = run_job(
+                upload_path(settings, record["stored"]), params, limits_for(settings),
+                _hooks(state, settings), artifact_path(settings, state.job_id, params.to or "parquet"),
+            )  # fmt: skip
     except JobStopped as stop:
         return _end(state, settings, record, state.cancelled(stop.rows), "cancelled")
     except FileJobError as exc:
@@ -166,9 +167,9 @@ def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: S
     result.update(
         duration_seconds=round(time.monotonic() - began, 3),
         cpu_seconds=round(time.process_time() - cpu_began, 3),  # all threads of the process
-        peak_rss_bytes=peak_rss(),
+        peak_rss_bytes=memory.peak,  # this job's own peak, not the process's lifetime one
     )
-    finished = state.finish(SUCCEEDED, result=result)
+    finished = state.finish(SUCCEEDED, result=result, data={"rows": result["rows"]})
     if not finished.committed and finished.current == CANCELLING:
         finished = state.cancelled()
     return _end(state, settings, record, finished, SUCCEEDED)
@@ -181,7 +182,7 @@ def _hooks(state: JobState, settings: Settings) -> Hooks:
         return state.status() != RUNNING
 
     def progress(p: Progress) -> None:
-        if throttle.ready():
+        if throttle.ready(p.percent, p.final):
             state.progress({"phase": p.phase, "bytes_done": p.bytes_done,
                             "bytes_total": p.bytes_total, "rows": p.rows,
                             "percent": p.percent, "eta_seconds": p.eta_seconds})  # fmt: skip
@@ -225,8 +226,3 @@ def _remove_upload(settings: Settings, record: dict[str, Any]) -> None:
             upload_path(settings, record["stored"]).unlink(missing_ok=True)
         except OSError as exc:  # storage away (often why the job ended): the sweep gets it later
             log.warning("could not remove the upload of a finished job: %s", exc)
-
-
-def peak_rss() -> int:
-    """Peak resident memory of this process so far, in bytes (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

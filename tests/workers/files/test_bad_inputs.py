@@ -39,9 +39,13 @@ def test_header_only_fails_as_no_rows(tmp_path: Path) -> None:
     assert failure_code(write(tmp_path, "h.csv", b"a,b,c\n")) == "no_rows"
 
 
-def test_ragged_rows_fail_as_ragged(tmp_path: Path) -> None:
-    body = b"a,b,c\n" + b"1,2,3\n" * 50 + b"1,2\n"
-    assert failure_code(write(tmp_path, "r.csv", body)) == "ragged_rows"
+def test_a_row_with_more_fields_than_the_header_fails_as_ragged_naming_its_line(
+    tmp_path: Path,
+) -> None:
+    body = b"a,b,c\n" + b"1,2,3\n" * 50 + b"1,2\n" + b"1,2,3,4\n"
+    with pytest.raises(FileJobError, match="Line 53 has 4 fields") as failure:
+        run_job(write(tmp_path, "r.csv", body), JobParams(), LIMITS, Hooks(), tmp_path / "out")
+    assert failure.value.code == "ragged_rows"
 
 
 def test_binary_garbage_fails_as_unrecognized(tmp_path: Path) -> None:
@@ -49,9 +53,8 @@ def test_binary_garbage_fails_as_unrecognized(tmp_path: Path) -> None:
     assert failure_code(write(tmp_path, "g.bin", garbage)) == "unrecognized_format"
 
 
-def test_latin1_text_fails_as_invalid_encoding(tmp_path: Path) -> None:
-    early = "name,city\nJosé,Zürich\n".encode("latin-1")
-    assert failure_code(write(tmp_path, "l.csv", early)) == "invalid_encoding"
+def test_non_utf8_bytes_past_the_sample_fail_as_invalid_encoding(tmp_path: Path) -> None:
+    # As pandas' read_csv (UTF-8 by default) would; the message says to name the encoding.
     late = b"name,n\n" + b"abc,1\n" * 30_000 + "Zoë,2\n".encode("latin-1")
     assert failure_code(write(tmp_path, "late.csv", late)) == "invalid_encoding"
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from jobcast.jobs.params import JobParams
 from workers.files.formats import FileFormat, detect_format
 
 
@@ -19,19 +21,38 @@ def write(tmp_path: Path, content: bytes, name: str = "upload") -> Path:
 
 
 @pytest.mark.parametrize(
-    ("content", "expected"),
+    ("content", "kind", "delimiter"),
     [
-        (b"a,b\n1,2\n", FileFormat("csv", delimiter=",")),
-        (b"a\tb\n1\t2\n", FileFormat("csv", delimiter="\t")),
-        (b'a;b\n"x;y";2\n', FileFormat("csv", delimiter=";")),
-        (b"a|b|c\n1|2|3\n", FileFormat("csv", delimiter="|")),
-        (b"1,2\n3,4\n", FileFormat("csv", delimiter=",", header=False)),
-        (b'{"a": 1}\n{"a": 2}\n', FileFormat("jsonl")),
+        (b"a,b\n1,2\n", "csv", ","),
+        (b"a\tb\n1\t2\n", "csv", "\t"),
+        (b'a;b\n"x;y";2\n', "csv", ";"),
+        (b"a|b|c\n1|2|3\n", "csv", "|"),
+        (b"a,b\r1,2\r3,4\r", "csv", ","),
+        (b'{"a": 1}\n{"a": 2}\n', "jsonl", ","),
     ],
-    ids=["csv", "tsv", "semicolon-quoted", "pipe", "no-header", "jsonl"],
+    ids=["csv", "tsv", "semicolon-quoted", "pipe", "bare-cr", "jsonl"],
 )
-def test_text_formats_are_recognised(tmp_path: Path, content: bytes, expected: FileFormat) -> None:
-    assert detect_format(write(tmp_path, content)) == expected
+def test_text_formats_are_recognised(
+    tmp_path: Path, content: bytes, kind: str, delimiter: str
+) -> None:
+    fmt = detect_format(write(tmp_path, content))
+    assert (fmt.kind, fmt.delimiter, fmt.encoding) == (kind, delimiter, "utf-8")
+
+
+def test_the_first_line_is_the_header_even_when_it_is_numbers_as_in_pandas(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, b"country,1960,1961,1960\nAW,1,2,3\n,4,5,6\n")
+    assert detect_format(path).names == ("country", "1960", "1961", "1960.1")
+    headless = detect_format(path, JobParams(header=False))
+    assert headless.names == ("0", "1", "2", "3")
+    assert headless.header_lines == 0
+
+
+def test_blank_and_repeated_header_names_are_made_unique_as_pandas_does(tmp_path: Path) -> None:
+    path = write(tmp_path, b"a,,a,a.1,a\n1,2,3,4,5\n")
+    expected = tuple(pd.read_csv(path).columns)
+    assert detect_format(path).names == expected
 
 
 def test_gzip_and_parquet_are_recognised_whatever_the_name(tmp_path: Path) -> None:
@@ -39,7 +60,7 @@ def test_gzip_and_parquet_are_recognised_whatever_the_name(tmp_path: Path) -> No
     parquet = tmp_path / "data.csv"
     pq.write_table(pa.table({"a": [1]}), parquet)
 
-    assert detect_format(gz) == FileFormat("csv", gzip=True, delimiter="\t")
+    assert detect_format(gz).gzip is True
     assert detect_format(gz).name == "tsv.gz"
     assert detect_format(parquet) == FileFormat("parquet")
 

@@ -1,0 +1,86 @@
+"""One job's own peak memory, and handing memory back between jobs.
+
+A worker process runs job after job, so its lifetime high-water mark (`ru_maxrss`) says nothing
+about the job that just ran. Linux lets a process reset its high-water mark (`VmHWM`) by writing
+5 to `/proc/self/clear_refs`; where that is refused, a thread samples the resident size instead.
+Between jobs the freed memory is returned to the system, so one job's arrays do not count
+against the next one's budget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import threading
+from pathlib import Path
+from types import TracebackType
+
+import psutil
+import pyarrow as pa
+
+#: Seconds between two samples of the resident size when the peak cannot be reset.
+SAMPLE_INTERVAL = 0.02
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+_STATUS = Path("/proc/self/status")
+
+
+def release_memory() -> None:
+    """Return freed memory to the system: Python's cycles, Arrow's pool, and glibc's heap."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+class JobMemory:
+    """`with JobMemory() as memory: ...` then `memory.peak` is the process's peak RSS (bytes)
+    while the block ran."""
+
+    def __init__(self, sample_only: bool = False) -> None:
+        self.peak = 0
+        self._process = psutil.Process()
+        self._sample_only, self._reset = sample_only, False
+        self._stop = threading.Event()
+        self._sampler: threading.Thread | None = None
+
+    def __enter__(self) -> JobMemory:
+        release_memory()  # what the last job freed must not count as this one's
+        self._reset = not self._sample_only and _reset_high_water_mark()
+        self.peak = self._process.memory_info().rss
+        if not self._reset:
+            self._sampler = threading.Thread(target=self._sample, name="jobcast-rss", daemon=True)
+            self._sampler.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        if self._sampler is not None:
+            self._sampler.join()
+        high = _high_water_mark() if self._reset else 0
+        self.peak = max(self.peak, high, self._process.memory_info().rss)
+        release_memory()  # an idle worker should not sit on the job's memory
+
+    def _sample(self) -> None:
+        while not self._stop.wait(SAMPLE_INTERVAL):
+            self.peak = max(self.peak, self._process.memory_info().rss)
+
+
+def _reset_high_water_mark() -> bool:
+    try:
+        _CLEAR_REFS.write_text("5")
+    except OSError:
+        return False
+    return _high_water_mark() > 0
+
+
+def _high_water_mark() -> int:
+    try:
+        for line in _STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0

@@ -1,0 +1,118 @@
+"""Byte streams between a stored file and pyarrow's readers: gzip with a cap, short rows padded,
+and a ledger of how far into the stored file each block pyarrow read ends."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import itertools
+import zlib
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from workers.files.errors import FileJobError
+
+#: Rows re-written per refill of the padding stream.
+PAD_ROWS_PER_CHUNK = 2000
+
+
+class CappedDecompressor(io.RawIOBase):
+    """Decompressed gzip bytes, failing once more than `cap` have come out."""
+
+    def __init__(self, raw: BinaryIO, cap: int) -> None:
+        self._gz = gzip.GzipFile(fileobj=raw)
+        self.cap, self.produced = cap, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            n = self._gz.readinto(buffer)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise FileJobError("unreadable_file", f"The gzip stream is corrupt: {exc}") from exc
+        self.produced += n
+        if self.produced > self.cap:
+            raise FileJobError(
+                "decompressed_too_large",
+                f"The file decompresses to more than {self.cap} bytes (the configured cap).",
+            )
+        return n
+
+
+class PaddedRows(io.RawIOBase):
+    """UTF-8 CSV rewritten row by row: a row with fewer fields than `width` gets empty (missing)
+    ones, as pandas fills them with NaN; one with more fails, naming its line. Blank lines go,
+    as pandas skips them. Slower than pyarrow alone, so used only once a short row was met."""
+
+    def __init__(self, utf8: BinaryIO, delimiter: str, width: int) -> None:
+        self._text = io.TextIOWrapper(utf8, encoding="utf-8", newline="")
+        self._reader = csv.reader(self._text, delimiter=delimiter)
+        self._out = io.StringIO()
+        self._writer = csv.writer(self._out, delimiter=delimiter, lineterminator="\n")
+        self._width, self._pending = width, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self._pending:
+            self._pending = self._refill()
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def _refill(self) -> bytes:
+        self._out.seek(0)
+        self._out.truncate()
+        try:
+            for row in itertools.islice(self._reader, PAD_ROWS_PER_CHUNK):
+                self._writer.writerow(self._fit(row))
+        except csv.Error as exc:
+            line = self._reader.line_num
+            raise FileJobError("unreadable_file", f"Line {line} is not valid CSV: {exc}") from exc
+        return self._out.getvalue().encode("utf-8")
+
+    def _fit(self, row: list[str]) -> list[str]:
+        if len(row) > self._width:
+            raise FileJobError(
+                "ragged_rows",
+                f"Line {self._reader.line_num} has {len(row)} fields; the header has "
+                f"{self._width}.",
+            )
+        return row + [""] * (self._width - len(row)) if row else row
+
+
+class BlockLedger(io.RawIOBase):
+    """Passes reads through, noting after each one how far into the stored file it reached.
+
+    pyarrow's streaming readers turn each block they read into one record batch but read
+    several blocks ahead; the ledger says how many stored bytes the first `k` batches came
+    from, which is what progress should count (processed, not fetched)."""
+
+    def __init__(self, inner: BinaryIO, position: Callable[[], int]) -> None:
+        self._inner, self._position = inner, position
+        self.ends: list[int] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        # Filled whole (the inner streams may return less), so one read is one block.
+        view, n = memoryview(buffer), 0
+        while n < len(view):
+            got = self._inner.readinto(view[n:])  # type: ignore[attr-defined]
+            if not got:
+                break
+            n += got
+        if n:
+            self.ends.append(self._position())
+        return n
+
+    def processed(self, batches: int) -> int:
+        """Stored bytes behind the first `batches` batches."""
+        if not self.ends or batches <= 0:
+            return 0
+        return self.ends[min(batches, len(self.ends)) - 1]
