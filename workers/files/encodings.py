@@ -62,13 +62,19 @@ def _decode(head: bytes, encoding: str) -> str:
 
 
 def _detect(head: bytes) -> str:
-    best = from_bytes(head).best()
+    matches = from_bytes(head)
+    best = matches.best()
     if best is None:
         raise FileJobError(
             "invalid_encoding",
             "The file is not UTF-8 text and its encoding could not be recognised; name it in "
             'the params (`encoding`, e.g. "cp1252") or re-save it as UTF-8.',
         )
+    # Single-byte code pages often fit a sample equally well; on a tie, Windows-1252 (by far
+    # the most common legacy export) wins over its neighbours.
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    if any("cp1252" in m.could_be_from_charset for m in tied):
+        return "cp1252"
     return codecs.lookup(best.encoding).name
 
 

@@ -51,6 +51,7 @@ PANDAS_NA_VALUES = (
     "nan",
     "null",
 )
+_HEX = re.compile(r"^\s*[+-]?0[xX][0-9a-fA-F]+\s*$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
 
@@ -67,6 +68,9 @@ class FileFormat:
     names: tuple[str, ...] = ()  # csv: column names, as pandas makes them unique
     header_lines: int = 1  # csv: physical lines the header row spans (skipped by the reader)
     pad_rows: bool = False  # csv: rows re-checked in Python, short ones padded with nulls
+    #: csv: columns read as text whatever they look like: pyarrow would parse `0x1F` as an
+    #: integer where pandas keeps the text.
+    text_columns: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -146,6 +150,7 @@ def _text_format(head: bytes, gzip_: bool, params: JobParams) -> FileFormat:
         decimal,
         names,
         header_lines if params.header else 0,
+        text_columns=_hex_columns(names, rows[1:] if params.header else rows),
     )
 
 
@@ -198,6 +203,12 @@ def sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
     ):
         return ","
     return "."
+
+
+def _hex_columns(names: tuple[str, ...], rows: list[list[str]]) -> tuple[str, ...]:
+    return tuple(
+        name for i, name in enumerate(names) if any(_HEX.match(r[i]) for r in rows if i < len(r))
+    )
 
 
 def column_names(first_row: list[str], header: bool) -> tuple[str, ...]:

@@ -93,7 +93,7 @@ def run_job(
 ) -> dict[str, Any]:
     """The job's result; FileJobError for a bad input, JobStopped when cancelled."""
     fmt = detect_format(path, params)
-    column_types: dict[str, Any] = {}
+    column_types: dict[str, Any] = dict.fromkeys(fmt.text_columns, pa.string())
     while True:
         read = limits.read_limits(column_types, params.sheet)
         try:
@@ -114,8 +114,8 @@ def _retyped(
     scanned type still broke (pyarrow converts more strictly than the scan judged)."""
     if fmt.kind != "csv":
         raise FileJobError("unreadable_file", f"Column #{column} changes type along the file.")
-    if not column_types:
-        return scan_types(path, fmt, read)
+    if set(column_types) <= set(fmt.text_columns):
+        return {**scan_types(path, fmt, read), **column_types}
     name = fmt.names[column]
     if pa.types.is_string(column_types.get(name, pa.null())):
         raise FileJobError("unreadable_file", f"Column {name!r} could not be read as text.")
