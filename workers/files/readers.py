@@ -17,7 +17,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
 from workers.files.encodings import Utf8Transcoder
-from workers.files.errors import from_arrow_error
+from workers.files.errors import FileJobError, from_arrow_error
 from workers.files.formats import PANDAS_NA_VALUES, FileFormat
 from workers.files.parquet import open_parquet
 from workers.files.sources import BatchSource, ReadLimits, check_width, prefetch
@@ -39,6 +39,7 @@ def open_batches(path: Path, fmt: FileFormat, limits: ReadLimits) -> BatchSource
         ledger = BlockLedger(text_stream(raw, fmt, limits), raw.tell)
         reader = _csv(ledger, fmt, limits) if fmt.kind == "csv" else _jsonl(ledger, limits)
         check_width(reader.schema, limits)
+        _check_text(reader.schema, fmt)
     except pa.ArrowInvalid as exc:
         raw.close()
         raise from_arrow_error(exc, fmt.kind) from exc
@@ -106,3 +107,15 @@ def _closing(reader: Any, raw: BinaryIO, kind: str) -> Generator[pa.RecordBatch,
         raise from_arrow_error(exc, kind) from exc
     finally:
         raw.close()
+
+
+def _check_text(schema: pa.Schema, fmt: FileFormat) -> None:
+    """pyarrow types a column with undecodable bytes in its first block as binary; pandas fails
+    on such a file (it reads text as UTF-8 unless told otherwise), and so do we."""
+    for field in schema:
+        if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+            raise FileJobError(
+                "invalid_encoding",
+                f"Column {field.name!r} is not {fmt.encoding} text; name the file's encoding in "
+                "the params (`encoding`) or re-save it as UTF-8.",
+            )

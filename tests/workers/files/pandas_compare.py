@@ -11,8 +11,14 @@ import pytest
 from jobcast.jobs.params import JobParams
 from workers.files.runner import Hooks, JobLimits, run_job
 
-LIMITS = JobLimits(memory_budget=256 << 20, batch_bytes=64 << 10, max_decompressed=1 << 30,
-                   max_columns=2000, max_groups=10_000, distinct_limit=1000)  # fmt: skip
+LIMITS = JobLimits(
+    memory_budget=256 << 20,
+    batch_bytes=64 << 10,
+    max_decompressed=1 << 30,
+    max_columns=2000,
+    max_groups=10_000,
+    distinct_limit=1000,
+)
 
 
 def run_profile(path: Path, params: JobParams | None = None, limits: JobLimits = LIMITS) -> Any:

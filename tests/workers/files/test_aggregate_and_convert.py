@@ -66,3 +66,60 @@ def test_convert_job_artifact_downloads_as_parquet_with_every_row(
     assert table.num_rows == 5000
     assert table.column_names == list(pd.read_csv(path).columns)
     assert jobs.result(job_id)["artifact_bytes"] == len(download.content)
+
+
+def test_aggregate_drops_missing_keys_and_sums_nothing_to_zero_as_pandas(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("k,v\na,1\nb,\n,5\na,2\nb,\nc,3.5\n")
+    frame = pd.read_csv(path)
+    params = JobParams(
+        operation="aggregate", group_by=["k"], metrics={"v": ["count", "sum", "mean", "min", "max"]}
+    )
+
+    result = run_job(path, params, LIMITS, Hooks(), tmp_path / "out")
+
+    expected = frame.groupby("k")["v"].agg(["count", "sum", "mean", "min", "max"])
+    assert [row["k"] for row in result["table"]] == list(expected.index)
+    b = next(row for row in result["table"] if row["k"] == "b")
+    assert (b["v_sum"], expected.loc["b", "sum"]) == (0, 0)  # pandas' min_count=0
+    assert b["v_mean"] is None
+    assert pd.isna(expected.loc["b", "mean"])
+    for row in result["table"]:
+        assert row["v_count"] == expected.loc[row["k"], "count"]
+
+
+def test_aggregate_dropna_false_and_min_count_follow_pandas(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("k,v\na,1\nb,\n,5\na,2\n")
+    frame = pd.read_csv(path)
+    params = JobParams(
+        operation="aggregate", group_by=["k"], metrics={"v": ["sum"]}, dropna=False, min_count=1
+    )
+
+    result = run_job(path, params, LIMITS, Hooks(), tmp_path / "out")
+
+    expected = frame.groupby("k", dropna=False)["v"].sum(min_count=1)
+    got = [(row["k"], row["v_sum"]) for row in result["table"]]
+    assert got == [("a", 3), ("b", None), (None, 5)]
+    assert [None if pd.isna(k) else k for k in expected.index] == [k for k, _ in got]
+    assert pd.isna(expected["b"])
+
+
+def test_converted_csv_reads_back_with_pandas_types(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    frame = pd.DataFrame(
+        {
+            "whole": [807.0, 2.0, None],
+            "part": [1.5, -0.1, 1e20],
+            "n": [1, 2, 3],
+            "s": ["a", "b", "c"],
+        }
+    )
+    frame.to_parquet(path, index=False)
+    out = tmp_path / "out.csv"
+
+    run_job(path, JobParams(operation="convert", to="csv"), LIMITS, Hooks(), out)
+
+    back = pd.read_csv(out)
+    assert back.dtypes.to_dict() == pd.read_parquet(path).dtypes.to_dict() | {"s": back["s"].dtype}
+    pd.testing.assert_frame_equal(back.drop(columns="s"), frame.drop(columns="s"))

@@ -111,3 +111,14 @@ def test_a_metric_that_does_not_apply_to_its_column_fails_as_unsupported(tmp_pat
     path = write(tmp_path, "a.csv", b"k,v\na,x\nb,y\n")
     params = JobParams(operation="aggregate", group_by=["k"], metrics={"v": ["mean"]})
     assert failure_code(path, params) == "unsupported_metric"
+
+
+def test_undecodable_bytes_in_the_first_block_past_the_sample_fail_as_invalid_encoding(
+    tmp_path: Path,
+) -> None:
+    # pyarrow would type the column binary; pandas fails, so do we (the block holds them all).
+    body = b"x,y\n" + b"a,1\n" * 20_000 + "José,1\n".encode("latin-1")
+    roomy = JobLimits(**{**LIMITS.__dict__, "batch_bytes": 4 << 20, "memory_budget": 512 << 20})
+    with pytest.raises(FileJobError) as failure:
+        run_job(write(tmp_path, "late.csv", body), JobParams(), roomy, Hooks(), tmp_path / "o")
+    assert failure.value.code == "invalid_encoding"

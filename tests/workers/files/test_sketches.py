@@ -70,3 +70,32 @@ def test_sorted_quantiles_interpolate_like_numpy() -> None:
     values = np.sort(np.random.default_rng(1).normal(size=1001))
     qs = (0.25, 0.5, 0.75)
     assert sorted_quantiles(values, qs) == pytest.approx(np.quantile(values, qs).tolist())
+
+
+def test_the_batch_that_crosses_the_limit_is_counted_once() -> None:
+    counts = ValueCounts(limit=3)
+    counts.update(pa.array(["a", "b"]))
+    counts.update(pa.array(["a", "c", "d"]))
+
+    assert not counts.exact
+    assert [c for _, c in counts.top(3)] == [2, 1, 1]
+    assert counts.top(3) == [("a", 2), ("b", 1), ("c", 1)]  # ties: first seen, as pandas
+
+
+def test_ties_keep_first_seen_order_before_and_after_the_limit() -> None:
+    exact = ValueCounts(limit=10)
+    exact.update(pa.array(["z", "y", "x"]))
+    exact.update(pa.array(["w", "x"]))
+    assert exact.top(4) == [("x", 2), ("z", 1), ("y", 1), ("w", 1)]
+
+    approximate = ValueCounts(limit=2)
+    approximate.update(pa.array(["z", "y"]))
+    approximate.update(pa.array(["x", "w", "y"]))
+    assert approximate.top(2) == [("y", 2), ("z", 1)]
+
+
+def test_the_estimate_the_profile_clamps_does_overshoot() -> None:
+    # The data of the profile's clamping test: the raw estimate exceeds the true 12,000.
+    sketch = DistinctSketch()
+    sketch.update(hash_values(pa.array([f"id{i}" for i in range(12_000)])))
+    assert sketch.estimate() > 12_000

@@ -114,12 +114,13 @@ def test_worker_killed_mid_job_redelivers_and_finishes_once_with_the_same_result
 @pytest.mark.parametrize(
     ("content", "code"),
     [
-        (b"a,b,c\n" + b"1,2,3\n" * 10 + b"1,2\n", "ragged_rows"),
+        (b"a,b,c\n" + b"1,2,3\n" * 10 + b"1,2,3,4\n", "ragged_rows"),
         (b"a,b\n", "no_rows"),
         (bytes(range(256)) * 64, "unrecognized_format"),
-        ("x,y\nJosé,1\n".encode("latin-1"), "invalid_encoding"),
+        # Detected when the sample shows it; past the sample, fails as pandas' read_csv would.
+        (b"x,y\n" + b"a,1\n" * 20_000 + "José,1\n".encode("latin-1"), "invalid_encoding"),
     ],
-    ids=["ragged", "header-only", "binary", "latin-1"],
+    ids=["too-many-fields", "header-only", "binary", "late-latin-1"],
 )
 def test_bad_file_ends_failed_with_its_code(
     jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,

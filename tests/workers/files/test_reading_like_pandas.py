@@ -1,0 +1,155 @@
+"""Each way real files differ from clean CSV, read from the same bytes as pandas reads them."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pandas._libs.parsers import STR_NA_VALUES
+
+from jobcast.jobs.params import JobParams
+from tests.workers.files.pandas_compare import assert_matches_pandas, run_profile
+from workers.files.errors import FileJobError
+from workers.files.formats import PANDAS_NA_VALUES
+
+
+def write(tmp_path: Path, content: bytes) -> Path:
+    path = tmp_path / "upload"
+    path.write_bytes(content)
+    return path
+
+
+def test_missing_values_are_exactly_pandas_default_na_values(tmp_path: Path) -> None:
+    assert set(PANDAS_NA_VALUES) == set(STR_NA_VALUES)
+    tokens = sorted(STR_NA_VALUES - {""})
+    body = "x,y\n" + "".join(f"{t},1\n" for t in tokens) + '"NA",2\n-,3\nnone,4\n'
+    path = write(tmp_path, body.encode())
+
+    result = run_profile(path)
+
+    assert_matches_pandas(result, pd.read_csv(io.BytesIO(body.encode())))
+    assert result["profile"][0]["count"] == 2  # "-" and "none" are text, as in pandas
+
+
+def test_a_numeric_header_is_the_header_as_in_pandas(tmp_path: Path) -> None:
+    body = b"country,1960,1961,1962\nAruba,54608,55811,56682\nChad,3.1,,3.3\nPeru,1,2,3\n"
+    result = run_profile(write(tmp_path, body))
+    assert_matches_pandas(result, pd.read_csv(io.BytesIO(body)))
+    assert result["columns"] == 4
+    assert result["rows"] == 3
+
+
+def test_a_metadata_first_line_is_the_header_as_in_pandas(tmp_path: Path) -> None:
+    body = b"150,4,setosa,versicolor,virginica\n5.1,3.5,1.4,0.2,0\n4.9,3.0,1.4,0.2,0\n7.0,3.2,4.7,1.4,1\n"
+    assert_matches_pandas(run_profile(write(tmp_path, body)), pd.read_csv(io.BytesIO(body)))
+
+
+def test_header_false_reads_the_first_line_as_data(tmp_path: Path) -> None:
+    body = b"1,2,x\n3,4,y\n5,,z\n"
+    result = run_profile(write(tmp_path, body), JobParams(header=False))
+    assert_matches_pandas(result, pd.read_csv(io.BytesIO(body), header=None))
+
+
+def test_a_column_empty_in_the_first_block_is_typed_from_all_its_values(tmp_path: Path) -> None:
+    # Sorted data: `late` is empty for the first ~200 KB (several 64 KiB blocks), then decimals;
+    # `widening` holds integers first and decimals far down.
+    rows = [f"{i},,{i}" for i in range(20_000)] + [
+        f"{i},{i / 7},{i}.5" for i in range(20_000, 20_100)
+    ]
+    body = ("id,late,widening\n" + "\n".join(rows) + "\n").encode()
+
+    result = run_profile(write(tmp_path, body))
+
+    frame = pd.read_csv(io.BytesIO(body))
+    assert_matches_pandas(result, frame)
+    assert [c["type"] for c in result["profile"]] == ["integer", "float", "float"]
+
+
+def test_short_rows_are_padded_with_missing_values_as_in_pandas(tmp_path: Path) -> None:
+    body = b"a,b,c\n1,2,3\n4,5\n6\n7,8,9\n"
+    result = run_profile(write(tmp_path, body))
+    assert_matches_pandas(result, pd.read_csv(io.BytesIO(body)))
+
+
+def test_a_row_longer_than_the_header_names_its_line(tmp_path: Path) -> None:
+    body = b"a,b\n1,2\n3,4,5\n"
+    with pytest.raises(FileJobError, match="Line 3 has 3 fields") as failure:
+        run_profile(write(tmp_path, body))
+    assert failure.value.code == "ragged_rows"
+
+
+def test_parquet_float_nan_is_missing_as_in_pandas(tmp_path: Path) -> None:
+    values = np.array([1.0, np.nan, 3.0, np.nan, 10.0])
+    path = tmp_path / "nan.parquet"
+    pq.write_table(pa.table({"x": pa.array(values, from_pandas=False)}), path)
+    assert pq.read_table(path)["x"].null_count == 0  # stored as NaN, not null
+
+    result = run_profile(path)
+
+    assert_matches_pandas(result, pd.read_parquet(path))
+    assert result["profile"][0]["count"] == 3
+
+
+def test_parquet_written_by_pandas_with_its_index_restores_the_index(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"v": [1.5, 2.5, 3.5]}, index=pd.Index(["a", "b", "c"], name="key"))
+    path = tmp_path / "indexed.parquet"
+    frame.to_parquet(path)
+
+    result = run_profile(path)
+
+    assert_matches_pandas(result, pd.read_parquet(path))
+    assert [c["name"] for c in result["profile"]] == ["v"]
+
+
+def test_top_values_tie_in_first_seen_order_as_value_counts(tmp_path: Path) -> None:
+    body = b"k\nzebra\napple\nmango\napple\nzebra\nmango\nkiwi\n"
+    result = run_profile(write(tmp_path, body))
+    counts = pd.read_csv(io.BytesIO(body))["k"].value_counts()
+    assert [(t["value"], t["count"]) for t in result["profile"][0]["top"]] == list(counts.items())
+    assert result["profile"][0]["top"][0]["value"] == "zebra"
+
+
+def test_the_distinct_estimate_never_exceeds_the_values_counted(tmp_path: Path) -> None:
+    # 12,000 distinct ids whose k-minimum-values estimate is 12,299 (checked in the sketch test).
+    body = ("id\n" + "\n".join(f"id{i}" for i in range(12_000)) + "\n").encode()
+    result = run_profile(write(tmp_path, body))
+    column = result["profile"][0]
+    assert column["distinct_exact"] is False
+    assert column["distinct"] == column["count"] == 12_000
+
+
+def test_decimal_commas_are_detected_after_semicolons_and_can_be_given(tmp_path: Path) -> None:
+    body = "name;price;qty\nÄpfel;1,5;3\nBirnen;2,25;4\nKiwi;;5\n".encode()
+    expected = pd.read_csv(io.BytesIO(body), sep=";", decimal=",")
+    assert_matches_pandas(run_profile(write(tmp_path, body)), expected)
+    assert_matches_pandas(run_profile(write(tmp_path, body), JobParams(decimal=",")), expected)
+    as_text = run_profile(write(tmp_path, body), JobParams(decimal="."))
+    assert as_text["profile"][1]["type"] == "string"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "given"),
+    [("utf-8-sig", None), ("utf-16", None), ("cp1252", None), ("latin-1", "latin-1")],
+)
+def test_encodings_are_detected_or_given_and_reported(
+    tmp_path: Path, encoding: str, given: str | None
+) -> None:
+    text = "ville,prix\nZürich,1.5\nSão Paulo,2\nKraków,3.25\nÅlesund,4\nCôte,5\n" * 20
+    path = write(tmp_path, text.encode(encoding))
+
+    result = run_profile(path, JobParams(encoding=given))
+
+    assert_matches_pandas(result, pd.read_csv(io.StringIO(text)))
+    assert result["encoding"] == {"utf-8-sig": "utf-8", "latin-1": "iso8859-1"}.get(
+        encoding, encoding
+    )
+
+
+def test_an_unknown_encoding_name_is_refused_in_the_params() -> None:
+    with pytest.raises(ValueError, match="unknown encoding"):
+        JobParams(encoding="klingon-8")
