@@ -37,11 +37,11 @@ def column_kind(type_: pa.DataType) -> str:
         return "boolean"
     if pa.types.is_integer(type_):
         return "integer"
-    if pa.types.is_floating(type_) or pa.types.is_decimal(type_):
-        return "float"
+    if pa.types.is_floating(type_) or pa.types.is_decimal(type_) or pa.types.is_null(type_):
+        return "float"  # a column with no value at all is float64 in pandas
     if pa.types.is_timestamp(type_) or pa.types.is_date(type_):
         return "datetime"
-    if is_text(type_) or pa.types.is_dictionary(type_) or pa.types.is_null(type_):
+    if is_text(type_) or pa.types.is_dictionary(type_):
         return "string"
     # Nested values (JSON objects and arrays) and rarer types: counted, not summarised.
     return "other"
