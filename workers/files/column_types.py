@@ -8,6 +8,8 @@ type into the column's, and reads again with those types.
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +82,29 @@ def _fits(values: Any, type_: pa.DataType) -> bool:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return False
     return True
+
+
+def scan_json_types(path: Path, fmt: FileFormat, limits: ReadLimits) -> dict[str, pa.DataType]:
+    """Each top-level field's type over every line of a JSON Lines file (a slow path in Python,
+    taken only once pyarrow's first-block types broke). Nested values are left to pyarrow."""
+    types: dict[str, pa.DataType] = {}
+    with path.open("rb") as raw:
+        for line in io.TextIOWrapper(text_stream(raw, fmt, limits), encoding="utf-8"):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            for name, value in row.items() if isinstance(row, dict) else ():
+                types[name] = widen(types.get(name, pa.null()), _json_type(value))
+    return {name: t for name, t in types.items() if not pa.types.is_binary(t)}
+
+
+def _json_type(value: Any) -> pa.DataType:
+    if value is None:
+        return pa.null()
+    if isinstance(value, bool):
+        return pa.bool_()
+    if isinstance(value, int):
+        return pa.int64()
+    if isinstance(value, float):
+        return pa.float64()
+    return pa.string() if isinstance(value, str) else pa.binary()  # nested: see below

@@ -36,6 +36,12 @@ class FileJobError(Exception):
 
 # pyarrow reports input problems as ArrowInvalid with a message; these map them to our codes.
 _ARROW_PATTERNS: tuple[tuple[str, str, str], ...] = (
+    # Not final: the runner scans every line's types and reads again (column_types.py).
+    (
+        r"changed from \w+ to \w+|Failed to convert JSON to",
+        "column_type_changed",
+        "A field's type changes along the file",
+    ),
     # Not final: the runner reads again with short rows padded and long ones named (streams.py).
     (r"Expected \d+ columns?, got \d+", "uneven_rows", "Rows have different numbers of fields"),
     (r"invalid UTF8|Invalid UTF8", "invalid_encoding", "The text is not valid UTF-8"),

@@ -97,7 +97,15 @@ def convert_options(fmt: FileFormat, column_types: dict[str, Any]) -> pa_csv.Con
 
 
 def _jsonl(stream: Any, limits: ReadLimits) -> Any:
-    return pa_json.open_json(stream, read_options=pa_json.ReadOptions(block_size=limits.block_size))
+    # Types scanned from every line, once the first block's broke; other fields inferred.
+    schema = pa.schema(list(limits.column_types.items())) if limits.column_types else None
+    return pa_json.open_json(
+        stream,
+        read_options=pa_json.ReadOptions(block_size=limits.block_size),
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="infer"
+        ),
+    )
 
 
 def _closing(reader: Any, raw: BinaryIO, kind: str) -> Generator[pa.RecordBatch, None, None]:

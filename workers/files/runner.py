@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from jobcast.jobs.params import JobParams
 from workers.files.aggregate import Aggregation
-from workers.files.column_types import scan_types
+from workers.files.column_types import scan_json_types, scan_types
 from workers.files.convert import ArtifactWriter
 from workers.files.errors import FileJobError
 from workers.files.formats import FileFormat, detect_format
@@ -101,22 +101,28 @@ def run_job(
         except FileJobError as exc:
             if exc.code == "uneven_rows" and fmt.kind == "csv" and not fmt.pad_rows:
                 fmt = replace(fmt, pad_rows=True)  # short rows get nulls, as in pandas
-            elif exc.code == "column_type_changed" and exc.column is not None:
-                column_types = _retyped(path, fmt, read, column_types, exc.column)
+            elif exc.code == "column_type_changed":
+                column_types = _retyped(path, fmt, read, column_types, exc)
             else:
                 raise
 
 
 def _retyped(
-    path: Path, fmt: FileFormat, read: ReadLimits, column_types: dict[str, Any], column: int
+    path: Path, fmt: FileFormat, read: ReadLimits, column_types: dict[str, Any], exc: FileJobError
 ) -> dict[str, Any]:
-    """Types for the next read: from all values on the first break, text for a column whose
-    scanned type still broke (pyarrow converts more strictly than the scan judged)."""
-    if fmt.kind != "csv":
-        raise FileJobError("unreadable_file", f"Column #{column} changes type along the file.")
+    """Types for the next read: from all values on the first break; then text for a CSV column
+    whose scanned type still broke (pyarrow converts more strictly than the scan judged)."""
+    if fmt.kind == "jsonl":
+        if column_types:
+            raise FileJobError(
+                "invalid_json", f"A field mixes text and numbers (or objects): {exc.message}"
+            )
+        return scan_json_types(path, fmt, read)
+    if fmt.kind != "csv" or exc.column is None:
+        raise FileJobError("unreadable_file", exc.message)
     if set(column_types) <= set(fmt.text_columns):
         return {**scan_types(path, fmt, read), **column_types}
-    name = fmt.names[column]
+    name = fmt.names[exc.column]
     if pa.types.is_string(column_types.get(name, pa.null())):
         raise FileJobError("unreadable_file", f"Column {name!r} could not be read as text.")
     return {**column_types, name: pa.string()}

@@ -153,3 +153,23 @@ def test_encodings_are_detected_or_given_and_reported(
 def test_an_unknown_encoding_name_is_refused_in_the_params() -> None:
     with pytest.raises(ValueError, match="unknown encoding"):
         JobParams(encoding="klingon-8")
+
+
+def test_json_lines_fields_null_or_integer_at_first_are_typed_from_every_line(
+    tmp_path: Path,
+) -> None:
+    rows = [f'{{"id": {i}, "late": null, "v": {i}}}' for i in range(20_000)]
+    rows += [f'{{"id": {i}, "late": {i / 4}, "v": {i}.5}}' for i in range(100)]
+    path = write(tmp_path, ("\n".join(rows) + "\n").encode())
+
+    result = run_profile(path)
+
+    assert_matches_pandas(result, pd.read_json(path, lines=True))
+    assert [c["type"] for c in result["profile"]] == ["integer", "float", "float"]
+
+
+def test_a_json_field_mixing_text_and_numbers_fails_saying_so(tmp_path: Path) -> None:
+    rows = [f'{{"v": {i}}}' for i in range(20_000)] + ['{"v": "x"}']
+    with pytest.raises(FileJobError, match="mixes text and numbers") as failure:
+        run_profile(write(tmp_path, ("\n".join(rows) + "\n").encode()))
+    assert failure.value.code == "invalid_json"
