@@ -74,3 +74,11 @@ def test_a_zip_that_is_not_a_workbook_is_unrecognized(tmp_path: Path) -> None:
     with pytest.raises(FileJobError) as failure:
         run_profile(path)
     assert failure.value.code == "unrecognized_format"
+
+
+def test_a_corrupt_xls_fails_as_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "upload"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8)
+    with pytest.raises(FileJobError) as failure:
+        run_profile(path)
+    assert failure.value.code == "unreadable_file"
