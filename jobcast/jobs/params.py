@@ -22,6 +22,8 @@ def _one_variant_per_operation(schema: dict[str, Any]) -> None:
         "group_by": {"type": "array", "maxItems": 0},
         "metrics": {"type": "object", "maxProperties": 0},
         "to": {"type": "null"},
+        "dropna": {"type": "boolean", "const": True},
+        "min_count": {"type": "integer", "const": 0},
     }
 
     # How to read the file: the same options for every operation.

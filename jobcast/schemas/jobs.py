@@ -139,13 +139,19 @@ class ColumnProfile(BaseModel):
 
 class _ResultBase(BaseModel):
     format: str = Field(
-        description="Detected input format, `csv`, `tsv`, `jsonl` or `parquet`, with `.gz` when gzipped."
+        description="Detected input format, `csv`, `tsv`, `jsonl`, `parquet` or `spreadsheet`, "
+        "with `.gz` when gzipped."
+    )
+    encoding: str | None = Field(
+        default=None, description="Text encoding read (detected or given); null for binary formats."
     )
     bytes_read: int
     rows: int
     duration_seconds: float
     cpu_seconds: float
-    peak_rss_bytes: int = Field(description="Of the worker process.")
+    peak_rss_bytes: int = Field(
+        description="The worker process's peak resident memory during this job."
+    )
 
 
 class ProfileResult(_ResultBase):
