@@ -5,7 +5,6 @@ Plain pydantic (no web framework), so the workers validate the same model they a
 
 from __future__ import annotations
 
-import codecs
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -82,8 +81,11 @@ class JobParams(BaseModel):
     sheet: str | int | None = Field(
         default=None, description="spreadsheets: sheet name or 0-based index (default: the first)"
     )
+    # A codec name is checked by the worker (an unknown one fails the job as invalid_encoding).
     encoding: str | None = Field(
-        default=None, max_length=40, description="text encoding; default detected"
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$",
+        description="text encoding, a Python codec name such as `cp1252`; default detected",
     )
     decimal: Literal[".", ","] | None = Field(
         default=None, description="decimal separator of numbers; default detected"
@@ -101,9 +103,4 @@ class JobParams(BaseModel):
             raise ValueError("`to` only applies to convert")
         if self.operation != "aggregate" and (not self.dropna or self.min_count):
             raise ValueError("`dropna` and `min_count` only apply to aggregate")
-        if self.encoding is not None:
-            try:
-                codecs.lookup(self.encoding)
-            except LookupError:
-                raise ValueError(f"unknown encoding {self.encoding!r}") from None
         return self

@@ -30,7 +30,7 @@ class DecodedHead:
 def decode_head(head: bytes, given: str | None) -> DecodedHead:
     """The sample as text and the encoding it is in; FileJobError if it is in none we know."""
     if given is not None:
-        name = codecs.lookup(given).name
+        name = _codec(given)
         if name == "utf-8" and head.startswith(UTF8_BOM):
             return DecodedHead(_decode(head[3:], name), name, 3)
         return DecodedHead(_decode(head, name), name)
@@ -44,6 +44,16 @@ def decode_head(head: bytes, given: str | None) -> DecodedHead:
         pass
     detected = _detect(head)
     return DecodedHead(_decode(head, detected), detected)
+
+
+def _codec(given: str) -> str:
+    try:
+        return codecs.lookup(given).name
+    except LookupError:
+        raise FileJobError(
+            "invalid_encoding",
+            f"Unknown encoding {given!r}: name a Python codec such as cp1252, latin-1 or utf-16.",
+        ) from None
 
 
 def _decode(head: bytes, encoding: str) -> str:

@@ -150,9 +150,12 @@ def test_encodings_are_detected_or_given_and_reported(
     )
 
 
-def test_an_unknown_encoding_name_is_refused_in_the_params() -> None:
-    with pytest.raises(ValueError, match="unknown encoding"):
-        JobParams(encoding="klingon-8")
+def test_an_unknown_encoding_name_fails_the_job_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(FileJobError, match="Unknown encoding 'klingon-8'") as failure:
+        run_profile(write(tmp_path, b"a\n1\n"), JobParams(encoding="klingon-8"))
+    assert failure.value.code == "invalid_encoding"
+    with pytest.raises(ValueError, match="pattern"):
+        JobParams(encoding="no spaces or quotes'")
 
 
 def test_json_lines_fields_null_or_integer_at_first_are_typed_from_every_line(
