@@ -8,6 +8,7 @@ from typing import Any
 
 import redis
 
+from jobcast.jobs.errors import public_error
 from jobcast.jobs.records import (
     CANCELLED,
     CANCELLING,
@@ -84,7 +85,8 @@ class JobState:
 
     def retrying(self, attempt: int, error: dict[str, str], delay: float) -> CommitResult:
         fields = {"status": "retrying", "attempt": attempt, "error": error}
-        return self._commit((RUNNING,), fields, "job.progress", {"retry_in": delay, "error": error})
+        data = {"retry_in": delay, "error": public_error(error)}
+        return self._commit((RUNNING,), fields, "job.progress", data)
 
     def finish(self, status: str, *, result: Any = None, error: dict[str, str] | None = None,
                expect: tuple[str, ...] = (RUNNING,), data: dict[str, Any] | None = None,
@@ -94,7 +96,9 @@ class JobState:
         if result is not None:
             fields["result"] = result
         if error is not None:
-            fields["error"] = data["error"] = error
+            # The record keeps the full text for operators; the event goes to the owner, who sees
+            # what the REST view shows (no server paths or exception text).
+            fields["error"], data["error"] = error, public_error(error)
         run_time = self._run_time(status, fields["finished_at"])
         return self._commit(expect, fields, TERMINAL_EVENTS[status], data, run_time)
 
