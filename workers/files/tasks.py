@@ -30,6 +30,7 @@ from workers.files.errors import FileJobError
 from workers.files.memory import JobMemory
 from workers.files.runner import Hooks, JobLimits, JobStopped, Progress, run_job
 from workers.files.state import JobState, ProgressThrottle, is_terminal
+from workers.soft_limit import SoftLimit
 
 log = logging.getLogger("jobcast.files")
 
@@ -139,11 +140,13 @@ def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: S
     params = JobParams.model_validate(record["params"] or {})
     began, cpu_began = time.monotonic(), time.process_time()
     try:
-        with JobMemory() as memory:
+        with SoftLimit() as soft_limit, JobMemory() as memory:
             result = run_job(
                 upload_path(settings, record["stored"]), params, limits_for(settings),
-                _hooks(state, settings), artifact_path(settings, state.job_id, params.to or "parquet"),
+                _hooks(state, settings, soft_limit),
+                artifact_path(settings, state.job_id, params.to or "parquet"),
             )  # fmt: skip
+            soft_limit.check()  # signalled while the result was made: past the limit all the same
     except JobStopped as stop:
         return _end(state, settings, record, state.cancelled(stop.rows), "cancelled")
     except FileJobError as exc:
@@ -175,10 +178,13 @@ def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: S
     return _end(state, settings, record, finished, SUCCEEDED)
 
 
-def _hooks(state: JobState, settings: Settings) -> Hooks:
+def _hooks(state: JobState, settings: Settings, soft_limit: SoftLimit) -> Hooks:
     throttle = ProgressThrottle(settings.job_progress_interval)
 
     def should_stop() -> bool:
+        # Between batches: a soft limit whose exception a library swallowed still ends the job
+        # here, and closing the batches on the way out stops the read-ahead thread.
+        soft_limit.check()
         return state.status() != RUNNING
 
     def progress(p: Progress) -> None:

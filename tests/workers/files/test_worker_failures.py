@@ -229,6 +229,7 @@ def test_job_past_its_soft_time_limit_fails_as_time_limit(
 
     assert final["type"] == "job.failed"
     assert final["data"]["error"]["code"] == "time_limit"
+    assert [e["type"] for e in terminal_events(redis_client, job_id)] == ["job.failed"]
 
 
 def test_cancel_during_the_last_failing_attempt_ends_the_job_cancelled(
