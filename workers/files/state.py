@@ -90,8 +90,10 @@ class JobState:
 
     def finish(self, status: str, *, result: Any = None, error: dict[str, str] | None = None,
                expect: tuple[str, ...] = (RUNNING,), data: dict[str, Any] | None = None,
-               ) -> CommitResult:  # fmt: skip
+               progress: dict[str, Any] | None = None) -> CommitResult:  # fmt: skip
         fields: dict[str, Any] = {"status": status, "finished_at": now()}
+        if progress is not None:
+            fields["progress"] = progress
         data = dict(data or {})
         if result is not None:
             fields["result"] = result
@@ -105,6 +107,13 @@ class JobState:
     def cancelled(self, rows: int | None = None) -> CommitResult:
         data = {} if rows is None else {"rows": rows}
         return self.finish(CANCELLED, expect=(CANCELLING, RUNNING), data=data)
+
+
+def completed_progress(size: int, rows: int) -> dict[str, Any]:
+    """The record's progress once the job succeeded: all of it, so a poller sees 100 % (scan
+    progress stops short of 100, which only the outcome may claim)."""
+    return {"phase": "done", "bytes_done": size, "bytes_total": size, "rows": rows,
+            "percent": 100.0, "eta_seconds": 0.0}  # fmt: skip
 
 
 class ProgressThrottle:

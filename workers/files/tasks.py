@@ -29,7 +29,7 @@ from workers.context import worker_context
 from workers.files.errors import FileJobError
 from workers.files.memory import JobMemory
 from workers.files.runner import Hooks, JobLimits, JobStopped, Progress, run_job
-from workers.files.state import JobState, ProgressThrottle, is_terminal
+from workers.files.state import JobState, ProgressThrottle, completed_progress, is_terminal
 from workers.soft_limit import SoftLimit
 
 log = logging.getLogger("jobcast.files")
@@ -172,7 +172,10 @@ def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: S
         cpu_seconds=round(time.process_time() - cpu_began, 3),  # all threads of the process
         peak_rss_bytes=memory.peak,  # this job's own peak, not the process's lifetime one
     )
-    finished = state.finish(SUCCEEDED, result=result, data={"rows": result["rows"]})
+    finished = state.finish(
+        SUCCEEDED, result=result, data={"rows": result["rows"]},
+        progress=completed_progress(int(record.get("size") or 0), result["rows"]),
+    )  # fmt: skip
     if not finished.committed and finished.current == CANCELLING:
         finished = state.cancelled()
     return _end(state, settings, record, finished, SUCCEEDED)
