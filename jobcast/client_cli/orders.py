@@ -15,6 +15,7 @@ from rich.table import Table
 
 from jobcast.client import Client
 from jobcast.client_cli.common import client_session, console, print_json
+from jobcast.client_cli.summary import id_column
 from jobcast.schemas import BookDepth, Order
 
 orders_cli = typer.Typer(help="Your orders.", no_args_is_help=True)
@@ -26,7 +27,9 @@ REDRAW_INTERVAL = 0.25
 
 
 def order_table(orders: list[Order]) -> Table:
-    table = Table("id", "symbol", "side", "type", "price", "qty", "filled", "status", "reason")
+    table = Table(
+        id_column(), "symbol", "side", "type", "price", "qty", "filled", "status", "reason"
+    )
     for o in orders:
         table.add_row(
             o.id,

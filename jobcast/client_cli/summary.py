@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from rich.table import Table
+from rich.table import Column, Table
 
 from jobcast.schemas import AggregateResult, ConvertResult, Job, JobResult, ProfileResult
 
@@ -13,8 +13,13 @@ from jobcast.schemas import AggregateResult, ConvertResult, Job, JobResult, Prof
 SHOWN_GROUPS = 20
 
 
+def id_column() -> Column:
+    """An id is copied from a table into the next command: never cut, whatever the width."""
+    return Column("id", no_wrap=True, min_width=26)
+
+
 def job_table(jobs: Iterable[Job]) -> Table:
-    table = Table("id", "status", "operation", "file", "size", "percent", title="jobs")
+    table = Table(id_column(), "status", "operation", "file", "size", "percent", title="jobs")
     for job in jobs:
         percent = f"{job.progress.percent:.0f}%" if job.progress is not None else ""
         table.add_row(job.id, job.status, job.operation, job.filename, _bytes(job.size), percent)
