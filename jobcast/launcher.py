@@ -143,9 +143,14 @@ class Stack:
 
     def _flower_argv(self) -> list[str]:
         s = self.settings
+        # Flower keeps what it saw in memory only; persistent mode saves it (every minute and
+        # at exit) under the data dir, so a restarted stack still shows the tasks already run.
+        state = s.data_dir / "flower"
+        make_private_dir(state)
         return [
             sys.executable, "-m", "celery", "-A", "workers.app", "flower",
             f"--address={s.flower_host}", f"--port={s.flower_port}",
+            "--persistent=True", f"--db={state / 'state'}", "--state_save_interval=60000",
         ]  # fmt: skip
 
     def _flower_env(self) -> dict[str, str]:
