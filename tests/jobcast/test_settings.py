@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,13 @@ def test_readme_configuration_table_matches_settings() -> None:
     assert settings_table.markdown() in README.read_text(), (
         "README.md's configuration table is stale: run `jobcast settings-table` and paste it"
     )
+
+
+def test_the_settings_table_command_prints_the_readmes_table() -> None:
+    """As a user runs it (a subprocess): its output is the table README.md carries."""
+    printed = subprocess.run(
+        [sys.executable, "-m", "jobcast", "settings-table"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    assert printed.strip() == settings_table.markdown().strip()
+    assert printed.strip() in README.read_text()
