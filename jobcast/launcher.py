@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import signal
 import sys
@@ -217,6 +218,7 @@ def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
             return 0
         announce(stack)
         stack.supervisor.watch()
+        _say("Stopping every process…")
         return 0
     except ChildDiedError as died:
         print(f"jobcast: {died}", file=sys.stderr)
@@ -227,3 +229,10 @@ def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
     finally:
         stack.supervisor.stop_all()
         redis_url_file(stack.settings).unlink(missing_ok=True)
+        _say("Stopped.")
+
+
+def _say(line: str) -> None:
+    # After Ctrl-C the reader of our output (a pipe to `tee`, say) may be gone already.
+    with contextlib.suppress(OSError):
+        print(line, flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,19 +30,33 @@ async def wait_for_job(
     on_progress: ProgressCallback | None,
 ) -> None:
     """Return once the job succeeded; raise if it failed, was cancelled, or took too long."""
+    # The deadline is kept by `asyncio.wait`, not by cancelling the waiting code: on Python
+    # 3.11 a cancellation that races a finishing `wait_for` inside websockets can be lost, and
+    # the wait then ran on past its timeout (seen in CI).
+    waiting = asyncio.ensure_future(_until_end(client, job_id, on_progress))
     try:
-        async with asyncio.timeout(within):
-            try:
-                status, error = await _pushed(client, job_id, on_progress)
-            except (errors.UnavailableError, errors.StreamError):
-                # No socket to be had (unreachable, or the principal's connection limit):
-                # the job's record says the same, only later.
-                status, error = await _polled(client, job_id, on_progress)
-    except TimeoutError:
+        done, _ = await asyncio.wait({waiting}, timeout=within)
+    finally:
+        if not waiting.done():
+            waiting.cancel()
+            with contextlib.suppress(BaseException):
+                await waiting
+    if not done:
         raise errors.WaitTimeoutError(
             "wait_timeout", f"Job {job_id} did not finish within {within} s; it goes on."
-        ) from None
-    _outcome(job_id, status, error)
+        )
+    _outcome(job_id, *waiting.result())
+
+
+async def _until_end(
+    client: AsyncClient, job_id: str, on_progress: ProgressCallback | None
+) -> tuple[str, dict[str, Any] | None]:
+    try:
+        return await _pushed(client, job_id, on_progress)
+    except (errors.UnavailableError, errors.StreamError):
+        # No socket to be had (unreachable, or the principal's connection limit): the job's
+        # record says the same, only later.
+        return await _polled(client, job_id, on_progress)
 
 
 async def _pushed(

@@ -110,6 +110,8 @@ class Restarted:
     first_children: str
     flower_statuses: tuple[int, int]
     run: Run
+    #: All the first run printed, up to its exit.
+    first_output: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -129,9 +131,11 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
         )
         first_key = run.banner("API key")
         seconds = run.stop()
+        first_output = run.out.read_text()
         _, alive = psutil.wait_procs(children, timeout=1)
         run.start()
-        yield Restarted(first_key, seconds, [p.pid for p in alive], names, statuses, run)
+        left = [p.pid for p in alive]
+        yield Restarted(first_key, seconds, left, names, statuses, run, first_output)
     finally:
         if run.launcher is not None and run.launcher.poll() is None:
             run.stop()
@@ -146,6 +150,7 @@ def test_up_serves_ready_api_and_authenticated_flower_then_stops_every_child(
     assert "uvicorn" in restarted.first_children
     assert restarted.flower_statuses == (401, 200)
     assert restarted.first_stop_seconds < 10.5
+    assert restarted.first_output.rstrip().endswith("Stopping every process…\nStopped.")
     assert restarted.left_behind == []
 
 
