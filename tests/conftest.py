@@ -33,6 +33,18 @@ class RedisServer:
         self.base_url, self.owned, self.embedded = base_url, owned, embedded
         self._dbs = itertools.cycle(range(1, 16))
 
+    def settings_for(self, workdir: Path) -> Settings:
+        """Dev Settings on a database of its own, with data and secrets of its own."""
+        return Settings(
+            dev=True,
+            redis_url=self.next_db_url(),
+            data_dir=workdir / "data",
+            key_secret=secrets.token_urlsafe(16),
+            flower_password=secrets.token_urlsafe(16),
+            worker_heartbeat_interval=0.5,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+
     def next_db_url(self) -> str:
         """A database of its own for one test; flushed first only if we started the server."""
         db = next(self._dbs)
@@ -68,15 +80,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 @pytest.fixture
 def settings(redis_server: RedisServer, tmp_path: Path) -> Settings:
     """Settings for one test: its own Redis database and data directory."""
-    return Settings(
-        dev=True,
-        redis_url=redis_server.next_db_url(),
-        data_dir=tmp_path / "data",
-        key_secret=secrets.token_urlsafe(16),
-        flower_password=secrets.token_urlsafe(16),
-        worker_heartbeat_interval=0.5,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return redis_server.settings_for(tmp_path)
 
 
 @pytest.fixture

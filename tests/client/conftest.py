@@ -69,18 +69,6 @@ class ClientStack:
         return key, info.principal_id
 
 
-def _settings(server: RedisServer, workdir: Path) -> Settings:
-    return Settings(
-        dev=True,
-        redis_url=server.next_db_url(),
-        data_dir=workdir / "data",
-        key_secret=secrets.token_urlsafe(16),
-        flower_password=secrets.token_urlsafe(16),
-        worker_heartbeat_interval=0.5,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-
-
 def _start_worker(settings: Settings, workdir: Path, client: redis.Redis) -> Proc:
     name = f"wc-{secrets.token_hex(3)}"
     env = process_env(settings, WORKER_ENV)
@@ -100,7 +88,7 @@ def stack(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ClientStack]:
     workdir = tmp_path_factory.mktemp("client-stack")
-    settings = _settings(redis_server, workdir)
+    settings = redis_server.settings_for(workdir)
     client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
     worker = _start_worker(settings, workdir, client)
     key, info = create_key(client, settings.secret("key_secret"), "client")

@@ -123,15 +123,7 @@ def web_stack(
     if CHROMIUM is None:
         pytest.skip(INSTALL_HINT)
     workdir = tmp_path_factory.mktemp("web")
-    settings = Settings(
-        dev=True,
-        redis_url=redis_server.next_db_url(),
-        data_dir=workdir / "data",
-        key_secret=secrets.token_urlsafe(16),
-        flower_password=secrets.token_urlsafe(16),
-        worker_heartbeat_interval=0.5,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = redis_server.settings_for(workdir)
     client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
     placeholder = Proc("none", None, workdir / "none.log")  # type: ignore[arg-type]
     stack = WebStack(settings, workdir, free_port(), client, placeholder, placeholder)
