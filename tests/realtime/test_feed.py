@@ -1,0 +1,157 @@
+"""A feed's replay and its live subscription overlap by construction; each event is sent once.
+
+Events committed after the live subscription is confirmed and before the stream is read arrive
+twice (live, buffered, and in the replay or snapshot). Over a real socket that window is hit
+only by chance; here the hub commits events exactly there, through real Redis pub/sub and the
+real stream, so the overlap happens on every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+
+from jobcast.settings import Settings
+from realtime.connection import ClientConnection
+from realtime.events import Event, publish, read_since
+from realtime.feed import ChannelFeed, Initial
+from realtime.hub import ChannelHub
+
+CHANNEL = "market.OVERLAP"
+
+
+class Recorder:
+    """A second listener on the channel: the hub hands it each event in the same call as the
+    feed, so once it has an event the feed has buffered it too."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.changed = asyncio.Event()
+
+    def deliver(self, raw: str, seq: tuple[int, int], ts: float) -> None:
+        self.count += 1
+        self.changed.set()
+
+    def resubscribed(self) -> None:
+        pass
+
+    async def heard(self, count: int) -> None:
+        while self.count < count:
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), 5)
+
+
+class OverlapHub(ChannelHub):
+    """The real hub, which runs `during` once the channel is live and before `subscribe`
+    returns: the moment between the feed's live subscription and its stream read."""
+
+    def __init__(self, redis_url: str, during: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(redis_url)
+        self._during = during
+
+    async def subscribe(self, channel: str, listener: Any) -> None:
+        await super().subscribe(channel, listener)
+        await self._during()
+
+
+class RecordingSocket:
+    def __init__(self) -> None:
+        self.frames: list[dict[str, Any]] = []
+
+    async def send_text(self, text: str) -> None:
+        self.frames.append(json.loads(text))
+
+
+def events_in(frames: list[dict[str, Any]]) -> list[str]:
+    return [f["seq"] for f in frames if f.get("channel") == CHANNEL and "type" in f and "data" in f]
+
+
+def commit_during_open(
+    client: redis.Redis, recorder: Recorder, count: int
+) -> Callable[[], Awaitable[None]]:
+    """Commit `count` events and wait until the hub has delivered them live."""
+
+    async def during() -> None:
+        for i in range(count):
+            publish(client, Event(CHANNEL, "market.trade", {"n": f"during-{i}"}))
+        await recorder.heard(count)
+
+    return during
+
+
+async def open_feed(
+    settings: Settings,
+    client: redis.Redis,
+    since: str | None,
+    initial: Callable[[ClientConnection], Initial],
+) -> list[dict[str, Any]]:
+    """Open a feed on CHANNEL while 3 events are committed in the overlap; the frames sent."""
+    recorder = Recorder()
+    hub = OverlapHub(settings.broker_url, commit_during_open(client, recorder, 3))
+    await hub.start()
+    await ChannelHub.subscribe(hub, CHANNEL, recorder)
+    reader = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+    socket = RecordingSocket()
+    conn = ClientConnection(socket, queue_size=100)  # type: ignore[arg-type]
+    feed = ChannelFeed(conn, hub, reader, CHANNEL, CHANNEL, initial(conn))
+    try:
+        await feed.open(since)
+        await conn.drained()
+    finally:
+        await feed.close()
+        await hub.stop()
+        await reader.aclose()
+    return socket.frames
+
+
+def no_initial(conn: ClientConnection) -> Initial:
+    async def initial() -> tuple[str | None, bool]:
+        raise AssertionError("a resume replays; it sends no starting state")
+
+    return initial
+
+
+def test_resume_sends_events_committed_between_subscribe_and_replay_exactly_once(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    seen = [publish(redis_client, Event(CHANNEL, "market.trade", {"n": i})) for i in range(2)]
+    missed = [publish(redis_client, Event(CHANNEL, "market.trade", {"n": i})) for i in range(2)]
+
+    frames = asyncio.run(open_feed(settings, redis_client, seen[-1], no_initial))
+
+    everything = [e["seq"] for e in read_since(redis_client, CHANNEL, "0-0")]
+    assert len(everything) == 2 + 2 + 3
+    # The two missed while away, then the three committed in the overlap: each once, in order.
+    assert events_in(frames) == everything[2:]
+    assert everything[2:4] == missed
+
+
+def snapshot_of_stream(client: redis.Redis) -> Callable[[ClientConnection], Initial]:
+    """A starting state that covers every event up to the newest when it is read."""
+
+    def make(conn: ClientConnection) -> Initial:
+        async def initial() -> tuple[str | None, bool]:
+            newest = read_since(client, CHANNEL, "0-0")[-1]["seq"]
+            conn.push(json.dumps({"type": "snapshot", "seq": newest}))
+            return newest, True
+
+        return initial
+
+    return make
+
+
+def test_snapshot_covers_events_committed_between_subscribe_and_read_so_none_is_sent_again(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    publish(redis_client, Event(CHANNEL, "market.trade", {"n": "before"}))
+
+    frames = asyncio.run(open_feed(settings, redis_client, None, snapshot_of_stream(redis_client)))
+
+    newest = read_since(redis_client, CHANNEL, "0-0")[-1]["seq"]
+    assert frames[1:] == [{"type": "snapshot", "seq": newest}]
+    assert events_in(frames) == []
