@@ -11,6 +11,8 @@ import pytest
 from jobcast.jobs.params import JobParams
 from workers.files.runner import Hooks, JobLimits, run_job
 
+#: Most frequent values a profile reports per column (README, "Profile").
+TOP_VALUES = 10
 LIMITS = JobLimits(
     memory_budget=256 << 20,
     batch_bytes=64 << 10,
@@ -63,4 +65,4 @@ def _assert_text(column: dict[str, Any], series: pd.Series) -> None:
     counts = series.astype(object).dropna().astype(str).value_counts()
     assert column["distinct"] == len(counts), column["name"]
     top = [(e["value"], e["count"]) for e in column["top"]]
-    assert top == list(counts.items())[: len(top)], column["name"]
+    assert top == list(counts.items())[:TOP_VALUES], column["name"]

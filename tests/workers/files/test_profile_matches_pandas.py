@@ -17,6 +17,8 @@ from jobcast.jobs.params import JobParams
 from tests.workers.files.support import mixed_frame
 from workers.files.runner import Hooks, JobLimits, run_job
 
+#: Most frequent values a profile reports per column (README, "Profile").
+TOP_VALUES = 10
 LIMITS = JobLimits(memory_budget=256 << 20, batch_bytes=64 << 10, max_decompressed=1 << 30,
                    max_columns=2000, max_groups=10_000, distinct_limit=1000)  # fmt: skip
 
@@ -44,7 +46,8 @@ def assert_categorical_matches(column: dict[str, Any], series: pd.Series) -> Non
     assert column["distinct"] == series.nunique()
     assert column["distinct_exact"] is True
     top = [(e["value"], e["count"]) for e in column["top"]]
-    assert top == list(counts.items())[: len(top)]  # ties in first-seen order, as value_counts
+    # All of pandas' first ten, no fewer: ties in first-seen order, as value_counts.
+    assert top == list(counts.items())[:TOP_VALUES]
 
 
 def test_csv_profile_agrees_with_describe_and_value_counts(tmp_path: Path) -> None:
@@ -57,6 +60,8 @@ def test_csv_profile_agrees_with_describe_and_value_counts(tmp_path: Path) -> No
     assert_numeric_matches(columns["qty"], frame["qty"])
     assert_numeric_matches(columns["price"], frame["price"])
     assert_categorical_matches(columns["fruit"], frame["fruit"])
+    # 1,000 distinct quantities: the top is cut at ten, as pandas' first ten.
+    assert_categorical_matches(columns["qty"], frame["qty"])
     assert columns["flag"]["type"] == "boolean"
     assert columns["flag"]["count"] == 30_000
 
