@@ -10,12 +10,23 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
-from api.pagination import index_member, page_ids
 from jobcast.keys import Principal
+from jobcast.owned_index import (
+    OwnedIndex,
+    Position,
+    id_of_member,
+    index_member,
+    list_owned,
+    oldest_first,
+)
 from jobcast.schemas.data import DataCreate, DataItem, DataUpdate
 
 #: Item ids as `create` makes them (96 random bits in hex).
 ITEM_ID = re.compile(r"[0-9a-f]{24}")
+#: A page cursor is the owner-index member of the last item seen (`jobcast.owned_index`). Any
+#: string of that form is a valid position, so a cursor needs no signature: it can only select
+#: the caller's own items.
+CURSOR_PATTERN = r"^[0-9]{15}:[0-9a-f]{1,64}$"
 
 
 def item_key(item_id: str) -> str:
@@ -98,9 +109,11 @@ async def delete(redis: aioredis.Redis, owner: Principal, item_id: str) -> bool:
 async def list_page(
     redis: aioredis.Redis, owner: Principal, cursor: str | None, limit: int
 ) -> tuple[list[DataItem], str | None]:
-    ids, next_cursor = await page_ids(redis, owner_index(owner.id), cursor, limit)
-    async with redis.pipeline(transaction=False) as pipe:
-        for item_id in ids:
-            pipe.hgetall(item_key(item_id))
-        records: list[dict[str, str]] = await pipe.execute()
-    return [to_item(r) for r in records if r.get("owner") == owner.id], next_cursor
+    """The owner's items after `cursor`, oldest first, and the next page's cursor."""
+    index = OwnedIndex(owner_index(owner.id), owner.id, _member_key, oldest_first)
+    listing = await list_owned(redis, index, Position(cursor) if cursor else None, limit)
+    return [to_item(r) for r in listing.records], listing.next_cursor
+
+
+def _member_key(member: str) -> str:
+    return item_key(id_of_member(member))

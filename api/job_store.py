@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import secrets
-from typing import Any, cast
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -34,6 +34,7 @@ from jobcast.jobs.records import (
     transition,
 )
 from jobcast.keys import Principal
+from jobcast.owned_index import OwnedIndex, Position, list_owned, newest_first, position_of
 from jobcast.schemas.jobs import Job
 from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
 from realtime.events import commit_async
@@ -119,56 +120,25 @@ async def list_jobs(
     redis: aioredis.Redis, principal: Principal, status: str | None, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The caller's jobs, newest first, optionally of one status; and the next page's cursor."""
-    index = owner_index_key(principal.id)
-    max_score, after_id = await _cursor_position(redis, index, cursor)
-    found: list[dict[str, Any]] = []
-    while len(found) < limit:
-        page = await _page(redis, index, max_score, after_id, limit + 50)
-        if not page:
-            return found, None
-        for member, score in page:
-            max_score, after_id = score, member
-            raw = await _hash(redis, member)
-            if not raw:
-                # Expired: the index forgets it (its tombstone still answers 410 by id).
-                await redis.zrem(index, member)
-                continue
-            if status is None or raw.get("status") == status:
-                found.append(decode_record(raw))
-                if len(found) == limit:
-                    break
-    return found, after_id
-
-
-async def _hash(redis: aioredis.Redis, job_id: str) -> dict[str, str]:
-    return cast(dict[str, str], await redis.hgetall(record_key(job_id)))
-
-
-async def _page(
-    redis: aioredis.Redis, index: str, max_score: Any, after_id: str | None, count: int
-) -> list[tuple[str, float]]:
-    """Index entries at or below `max_score`, skipping those up to the cursor's own id."""
-    raw = cast(list[tuple[str, float]], await redis.zrevrangebyscore(
-        index, max_score, "-inf", start=0, num=count, withscores=True
-    ))  # fmt: skip
-    if after_id is None:
-        return raw
-    # Equal scores come in descending id order: what is left after the cursor sorts below it.
-    return [(m, s) for m, s in raw if s != max_score or m < after_id]
+    index = OwnedIndex(owner_index_key(principal.id), principal.id, record_key, newest_first)
+    after = await _cursor_position(redis, index.key, cursor)
+    keep = None if status is None else (lambda record: record.get("status") == status)
+    listing = await list_owned(redis, index, after, limit, keep)
+    return [decode_record(r) for r in listing.records], listing.next_cursor
 
 
 async def _cursor_position(
     redis: aioredis.Redis, index: str, cursor: str | None
-) -> tuple[Any, str | None]:
+) -> Position | None:
     """The cursor is the id of the last job of the previous page; its score places it."""
     if not cursor:
-        return "+inf", None
-    score = await redis.zscore(index, cursor)
-    if score is None:
+        return None
+    position = await position_of(redis, index, cursor)
+    if position is None:
         raise ApiError(
             404, "not_found", "No job of yours has that id: the cursor is not one of this list's."
         )
-    return score, cursor
+    return position
 
 
 async def fail_unqueued(

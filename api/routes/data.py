@@ -12,7 +12,7 @@ from api.deps import RedisDep
 from api.errors import not_found
 from api.openapi_errors import AUTHENTICATED, errors
 from api.ownership import load_owned, require_id
-from api.pagination import CURSOR_PATTERN, MAX_PAGE
+from jobcast.owned_index import MAX_PAGE
 from jobcast.schemas.data import DataCreate, DataItem, DataPage, DataUpdate
 
 router = APIRouter(prefix="/data", tags=["data"])
@@ -39,7 +39,7 @@ async def create_item(
 async def list_items(
     principal: CurrentPrincipal,
     redis: RedisDep,
-    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+    cursor: Annotated[str | None, Query(pattern=data_store.CURSOR_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> DataPage:
     """The caller's items, oldest first; follow `next_cursor` for more."""

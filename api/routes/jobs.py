@@ -23,6 +23,7 @@ from api.uploads import Upload, receive_upload
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
 from jobcast.keys import Principal
+from jobcast.owned_index import MAX_PAGE
 from jobcast.schemas.jobs import Job, JobPage, JobResult, JobStatus, JobWithResult
 from jobcast.settings import Settings
 
@@ -182,7 +183,7 @@ async def list_jobs(
     principal: CurrentPrincipal,
     redis: RedisDep,
     status: JobStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(pattern=r"^j_[0-9a-f]{24}$")] = None,
 ) -> JobPage:
     """The caller's jobs, newest first; `next_cursor` fetches the next page."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from functools import partial
 from typing import Annotated, Any
 
+import redis.asyncio as aioredis
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -25,6 +27,14 @@ from api.ratelimit import Budget, Decision, spend
 from jobcast.keys import Principal
 from jobcast.orders import intake, records
 from jobcast.orders.symbols import OrderRuleError, check_order, symbol_table
+from jobcast.owned_index import (
+    MAX_PAGE,
+    OwnedIndex,
+    Position,
+    id_of_member,
+    list_owned,
+    oldest_first,
+)
 from jobcast.schemas.errors import ErrorDetail
 from jobcast.schemas.orders import Order, OrderBatchCreate, OrderBatchResult, OrderCreate, OrderPage
 from jobcast.settings import Settings
@@ -175,7 +185,7 @@ async def _accepted_views(
     redis: RedisDep, settings: Settings, accepted: list[intake.Accepted]
 ) -> list[dict[str, Any]]:
     """Views of accepted orders: new ones as written, repeated client_order_ids read back."""
-    repeats = [f"0:{a.order_id}" for a in accepted if a.view is None]
+    repeats = [a.order_id for a in accepted if a.view is None]
     stored = iter(await _records(redis, repeats)) if repeats else iter([])
     rules = symbol_table(settings.order_symbols)
     return [a.view or records.order_view(r := next(stored), rules[r["symbol"]]) for a in accepted]
@@ -216,44 +226,30 @@ async def list_orders(
     symbol: str | None = None,
     status_: Annotated[str | None, Query(alias="status", pattern="^(" + "|".join(records.STATUSES) + ")$")] = None,
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> OrderPage:  # fmt: skip
     """Your orders, oldest first, optionally only one symbol and/or status."""
-    index = records.owner_index_key(principal.id)
-    start = f"({cursor}" if cursor else "-"
-    found: list[Order] = []
-    scanned = 0
-    while len(found) < limit and scanned < LIST_SCAN_LIMIT:
-        members: list[str] = await redis.zrangebylex(index, start, "+", start=0, num=200)  # type: ignore[assignment]
-        if not members:
-            return OrderPage(items=found, next_cursor=None)
-        found_records = await _records(redis, members)
-        await _forget_expired(redis, index, members, found_records)
-        for member, record in zip(members, found_records, strict=True):
-            scanned, start = scanned + 1, f"({member}"
-            if record and _matches(record, symbol, status_):
-                found.append(view(settings, record))
-                if len(found) == limit:
-                    break
-    return OrderPage(items=found, next_cursor=start[1:])
+    index = OwnedIndex(
+        records.owner_index_key(principal.id), principal.id, _member_key, oldest_first
+    )
+    after = Position(cursor) if cursor else None
+    keep = partial(_matches, symbol=symbol, status_=status_)
+    listing = await list_owned(redis, index, after, limit, keep, scan_limit=LIST_SCAN_LIMIT)
+    return OrderPage(
+        items=[view(settings, r) for r in listing.records], next_cursor=listing.next_cursor
+    )
 
 
-async def _records(redis: RedisDep, members: list[str]) -> list[dict[str, str]]:
+def _member_key(member: str) -> str:
+    return records.order_key(id_of_member(member))
+
+
+async def _records(redis: aioredis.Redis, order_ids: list[str]) -> list[dict[str, str]]:
     async with redis.pipeline(transaction=False) as pipe:
-        for member in members:
-            pipe.hgetall(records.order_key(member.split(":", 1)[1]))
+        for order_id in order_ids:
+            pipe.hgetall(records.order_key(order_id))
         found: list[dict[str, str]] = await pipe.execute()
     return found
-
-
-async def _forget_expired(
-    redis: RedisDep, index: str, members: list[str], found: list[dict[str, str]]
-) -> None:
-    # A record is written together with its index entry, so a missing one has expired: its
-    # entry goes too, or the index of a busy trader would grow forever.
-    gone = [member for member, record in zip(members, found, strict=True) if not record]
-    if gone:
-        await redis.zrem(index, *gone)
 
 
 def _matches(record: dict[str, str], symbol: str | None, status_: str | None) -> bool:

@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from jobcast.orders import records
 from jobcast.orders.symbols import SymbolRules
+from jobcast.owned_index import index_member
 from jobcast.tallies import ORDERS_KEY
 from realtime.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, Event, stream_key, user_channel
 
@@ -140,7 +141,7 @@ def _accept_item(
         records.pending_key(order.symbol),
         stream_key(event.channel),
     ]
-    member = f"{int(now * 1000):015d}:{order.id}"
+    member = index_member(int(now * 1000), order.id)
     item = [order.id, 1 if cid else 0, record, member, order.compact(), event.channel, event.body()]
     return keys, item
 

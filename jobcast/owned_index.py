@@ -1,0 +1,154 @@
+"""One way to list a principal's records: walk their owner index, read, prune, filter.
+
+Every listed record (data item, job, order) is a Redis hash with an `owner` field, indexed in a
+sorted set per owner. A listing walks that index in batches, reads each batch's records in one
+pipelined round trip, forgets the entries whose record expired in one ZREM, and keeps the records
+a filter wants until the page is full. Positions are index members, never offsets, so a cursor
+stays valid while records are added and removed.
+
+Two index shapes exist, and a walk takes the one its index uses:
+- `oldest_first`: members `<created ms>:<id>` (all scores 0), walked by ZRANGEBYLEX (data, orders);
+- `newest_first`: members are ids scored by creation time, walked down by score (jobs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+#: Records a page holds at most.
+MAX_PAGE = 200
+#: Index entries read per round trip at most (a filtered walk doubles its batch up to this).
+MAX_BATCH = 400
+
+Record = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a walk stands: an index member and, in a scored index, its score."""
+
+    member: str
+    score: float = 0.0
+
+
+#: Reads up to `count` index entries after a position (None: from the start), in walk order;
+#: fewer than `count` means the index ends there.
+Fetch = Callable[[aioredis.Redis, str, Position | None, int], Awaitable[list[Position]]]
+
+
+def index_member(created_ms: int, record_id: str) -> str:
+    """The member of an oldest-first index: sorts by creation time, then id."""
+    return f"{created_ms:015d}:{record_id}"
+
+
+def id_of_member(member: str) -> str:
+    """The record id in an oldest-first member (a newest-first member is the id itself)."""
+    return member.rsplit(":", 1)[-1]
+
+
+async def oldest_first(
+    redis: aioredis.Redis, index: str, after: Position | None, count: int
+) -> list[Position]:
+    start = f"({after.member}" if after else "-"
+    members: list[str] = await redis.zrangebylex(index, start, "+", start=0, num=count)  # type: ignore[assignment]
+    return [Position(m) for m in members]
+
+
+async def newest_first(
+    redis: aioredis.Redis, index: str, after: Position | None, count: int
+) -> list[Position]:
+    top: Any = after.score if after else "+inf"
+    kept: list[Position] = []
+    offset = 0
+    while True:
+        raw: list[tuple[str, float]] = await redis.zrevrangebyscore(  # type: ignore[assignment]
+            index, top, "-inf", start=offset, num=count, withscores=True
+        )
+        # Equal scores come in descending member order, so the entries at or before `after`
+        # are a prefix of what came back: drop it, and read on until the batch is full (a
+        # short batch tells the walk that the index is exhausted).
+        kept += [Position(m, s) for m, s in raw if not _not_after(after, m, s)]
+        if len(kept) >= count or len(raw) < count:
+            return kept[:count]
+        offset += count
+
+
+def _not_after(after: Position | None, member: str, score: float) -> bool:
+    return after is not None and score == after.score and member >= after.member
+
+
+async def position_of(redis: aioredis.Redis, index: str, member: str) -> Position | None:
+    """A newest-first cursor (a member) placed by its score; None if it is not in the index."""
+    score = await redis.zscore(index, member)
+    return None if score is None else Position(member, score)
+
+
+@dataclass(frozen=True)
+class OwnedIndex:
+    """One owner's index: its key, how to walk it, and where each member's record lives."""
+
+    key: str
+    owner: str
+    record_key: Callable[[str], str]  # index member -> key of its record hash
+    fetch: Fetch
+
+
+@dataclass(frozen=True)
+class Listing:
+    records: list[Record]
+    next_cursor: str | None  # the member to resume after; None once the index is exhausted
+
+
+async def list_owned(
+    redis: aioredis.Redis,
+    index: OwnedIndex,
+    after: Position | None,
+    limit: int,
+    keep: Callable[[Record], bool] | None = None,
+    scan_limit: int | None = None,
+) -> Listing:
+    """Up to `limit` of the owner's records after `after` that `keep` accepts, in walk order.
+
+    With `scan_limit`, at most that many index entries are examined: a rare filter then ends a
+    page early (with a cursor) instead of reading the whole index in one request.
+    """
+    found: list[Record] = []
+    scanned, batch = 0, limit + 1  # one past the page: an unfiltered walk knows if more remain
+    while scan_limit is None or scanned < scan_limit:
+        count = min(batch, MAX_BATCH)
+        if scan_limit is not None:
+            count = min(count, scan_limit - scanned)
+        entries = await index.fetch(redis, index.key, after, count)
+        records = await _read(redis, index, entries)
+        for n, (entry, record) in enumerate(zip(entries, records, strict=True), 1):
+            after = entry
+            if record.get("owner") == index.owner and (keep is None or keep(record)):
+                found.append(record)
+                if len(found) == limit:
+                    more = n < len(entries) or len(entries) == count
+                    return Listing(found, entry.member if more else None)
+        scanned += len(entries)
+        if len(entries) < count:
+            return Listing(found, None)
+        batch *= 2
+    return Listing(found, after.member if after else None)
+
+
+async def _read(redis: aioredis.Redis, index: OwnedIndex, entries: list[Position]) -> list[Record]:
+    """The entries' records in one round trip; entries whose record expired leave the index."""
+    if not entries:
+        return []
+    async with redis.pipeline(transaction=False) as pipe:
+        for entry in entries:
+            pipe.hgetall(index.record_key(entry.member))
+        records: list[Record] = await pipe.execute()
+    # A record is indexed as it is written, so a missing one has expired (its tombstone still
+    # answers 410 by id): the index forgets it, or a busy owner's index would grow forever.
+    gone = [e.member for e, r in zip(entries, records, strict=True) if not r]
+    if gone:
+        await redis.zrem(index.key, *gone)
+    return records
