@@ -1,11 +1,14 @@
-"""Celery settings for every Jobcast process: workers, Flower and the api (which only sends).
+"""Every Celery setting of every Jobcast process: workers, Flower and the api (which only sends).
 
 All values come from `jobcast.settings.Settings`; `config_for` turns one into Celery's names.
-`celery -A workers.app` reads them through `workers.app`.
+`celery -A workers.app` reads them through `workers.app`, so a worker started by hand, by
+`jobcast up` or by the compose file behaves the same: none of them passes a setting of its own
+on the command line but the queues (`-Q`) and the pool size (`--concurrency`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from jobcast.settings import Settings
@@ -14,6 +17,19 @@ from jobcast.settings import Settings
 FILES_QUEUE = "files"
 ORDERS_QUEUE = "orders"
 QUEUES = (FILES_QUEUE, ORDERS_QUEUE)
+
+#: Tasks a worker process reserves per queue. One file job at a time: a second one prefetched
+#: would wait behind a long job while another worker sits idle. Matching steps are short, so a
+#: few in hand keep the pool busy between broker round trips.
+QUEUE_PREFETCH = {FILES_QUEUE: 1, ORDERS_QUEUE: 8}
+
+
+def prefetch_for(queues: Iterable[str]) -> int:
+    """Prefetch multiplier of a worker consuming `queues`: the smallest of theirs.
+
+    A worker that also consumes `files` keeps the files' one, so no file job waits reserved.
+    """
+    return min((QUEUE_PREFETCH.get(queue, 1) for queue in queues), default=1)
 
 
 def config_for(settings: Settings) -> dict[str, Any]:
@@ -43,9 +59,13 @@ def config_for(settings: Settings) -> dict[str, Any]:
             "jobcast.orders.*": {"queue": ORDERS_QUEUE},
             "jobcast.demo.*": {"queue": ORDERS_QUEUE},  # the demo's matching, under its own name
         },
+        # Declared (as Celery would make them when routed), so a worker started without `-Q`
+        # consumes both queues, not the default one alone.
+        "task_queues": {name: {"exchange": name, "routing_key": name} for name in QUEUES},
         "task_default_queue": ORDERS_QUEUE,
-        # One file job at a time per process: prefetching a second would pin it behind a long one.
-        "worker_prefetch_multiplier": 1,
+        # The safe value until the worker knows its queues; workers.app then applies
+        # `prefetch_for` (Celery itself has no per-queue prefetch).
+        "worker_prefetch_multiplier": QUEUE_PREFETCH[FILES_QUEUE],
         "task_soft_time_limit": settings.job_soft_time_limit,
         "task_time_limit": settings.job_time_limit,
         "result_expires": settings.result_expires,

@@ -133,13 +133,11 @@ class Stack:
         return Child(name, argv, self.logs / f"{name}.log", ready, env)
 
     def _worker_argv(self, queue: str) -> list[str]:
-        # Orders are short: a larger prefetch keeps the pool busy; files stay at one.
-        prefetch = "1" if queue == FILES_QUEUE else "8"
+        # As the README's scale-out command: prefetch and events come from celeryconfig.
         return [
             sys.executable, "-m", "celery", "-A", "workers.app", "worker",
             "-Q", queue, "-n", f"{queue}.{_unique()}@%h",
-            "--concurrency", str(self.options.workers), "--prefetch-multiplier", prefetch,
-            "-E", "--loglevel", "INFO",
+            "--concurrency", str(self.options.workers), "--loglevel", "INFO",
         ]  # fmt: skip
 
     def _flower_argv(self) -> list[str]:

@@ -19,3 +19,10 @@ def test_config_is_json_only_late_ack_and_consistent_visibility() -> None:
     assert conf["broker_connection_retry_on_startup"] is True
     assert conf["worker_send_task_events"] is True
     assert conf["result_expires"] == settings.result_expires
+
+
+def test_prefetch_is_per_queue_and_files_wins_when_shared() -> None:
+    assert celeryconfig.prefetch_for(["orders"]) == 8
+    assert celeryconfig.prefetch_for(["files"]) == 1
+    assert celeryconfig.prefetch_for(["files", "orders"]) == 1
+    assert celeryconfig.prefetch_for([]) == 1

@@ -46,3 +46,12 @@ def test_every_jobcast_variable_it_sets_is_a_setting(services: dict[str, Any]) -
     used = set(re.findall(r"\bJOBCAST_[A-Z_]+\b", text))
     assert used
     assert used <= known, used - known
+
+
+def test_workers_take_their_celery_settings_from_celeryconfig(services: dict[str, Any]) -> None:
+    # Prefetch and events live in celeryconfig.py; a flag here would make compose differ from
+    # a worker started by hand.
+    for name in ("worker-files", "worker-orders"):
+        command = services[name]["command"]
+        assert command[:4] == ["celery", "-A", "workers.app", "worker"]
+        assert not {"--prefetch-multiplier", "-E", "--task-events"} & set(command)

@@ -6,7 +6,9 @@ Task modules are listed in `TASK_MODULES`; each is imported by the worker only, 
 
 from __future__ import annotations
 
-from celery import Celery
+from typing import Any
+
+from celery import Celery, signals
 
 import celeryconfig
 from jobcast.filemodes import keep_new_files_private
@@ -22,6 +24,12 @@ def create_celery_app(settings: Settings) -> Celery:
     return celery_app
 
 
+def _apply_queue_prefetch(sender: Any, **_: Any) -> None:
+    # Sent once `-Q` is applied and before the consumer is built from `prefetch_multiplier`,
+    # so a worker started by hand gets its queues' prefetch as `jobcast up` and compose do.
+    sender.prefetch_multiplier = celeryconfig.prefetch_for(sender.app.amqp.queues.consume_from)
+
+
 keep_new_files_private()  # results and artifacts under the data dir are other people's data
 app = create_celery_app(get_settings())
 
@@ -30,6 +38,7 @@ app = create_celery_app(get_settings())
 from workers import context, heartbeat, reconciler  # noqa: E402
 from workers.files import sweeper  # noqa: E402
 
+signals.worker_init.connect(_apply_queue_prefetch, weak=False)
 context.connect_signals()
 heartbeat.connect_signals()
 sweeper.connect_signals()

@@ -80,7 +80,7 @@ def worker_argv(queues: str, concurrency: int, include: list[str], name: str) ->
     argv = [
         sys.executable, "-m", "celery", "-A", "workers.app", "worker",
         "-Q", queues, "-n", f"{name}@%h", "--concurrency", str(concurrency),
-        "--prefetch-multiplier", "1", "-E", "--loglevel", "INFO", "--without-mingle",
+        "--loglevel", "INFO", "--without-mingle",
         "--without-gossip",
     ]  # fmt: skip
     if include:
