@@ -30,13 +30,12 @@ from jobcast.jobs.records import (
     now,
     owner_index_key,
     record_key,
-    tombstone_key,
     transition,
 )
 from jobcast.keys import Principal
 from jobcast.owned_index import OwnedIndex, Position, list_owned, newest_first, position_of
 from jobcast.schemas.jobs import Job
-from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
+from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS, tombstone_key
 from realtime.events import commit_async
 
 #: Fields of the record that stay inside the server.
@@ -101,7 +100,9 @@ async def create_job(
               "attempt": 0, "idempotency_key": idem or ""}  # fmt: skip
     async with redis.pipeline(transaction=True) as pipe:
         pipe.zadd(owner_index_key(principal.id), {job_id: created})
-        pipe.set(tombstone_key(job_id), principal.id, ex=retention + TOMBSTONE_EXTRA_SECONDS)
+        pipe.set(
+            tombstone_key(record_key(job_id)), principal.id, ex=retention + TOMBSTONE_EXTRA_SECONDS
+        )
         await pipe.execute()
     change = transition(job_id, principal.id, expect=("",), fields=fields, event="job.queued",
                         data={"operation": params.operation, "size": upload.size}, ttl=retention)  # fmt: skip
@@ -112,7 +113,7 @@ async def create_job(
 async def load_job(redis: aioredis.Redis, principal: Principal, job_id: str) -> dict[str, Any]:
     """The caller's job; 404 if missing, malformed or someone else's, 410 if it expired."""
     require_id(job_id, JOB_ID, "job")
-    raw = await load_owned(redis, record_key(job_id), principal, "job", tombstone_key(job_id))
+    raw = await load_owned(redis, record_key(job_id), principal, "job")
     return decode_record(raw)
 
 

@@ -2,7 +2,7 @@
 
 Records are Redis hashes with an `owner` field. Another principal's record answers 404, the same
 as a missing one, so ids cannot be probed. A record that existed but expired leaves a tombstone
-(`<key>:gone`) and answers 410.
+(`jobcast.tombstones.tombstone_key`) and answers 410.
 """
 
 from __future__ import annotations
@@ -21,16 +21,12 @@ async def load_owned(
     record_key: str,
     principal: Principal,
     what: str,
-    tombstone: str | None = None,
 ) -> dict[str, str]:
-    """The record at `record_key` if `principal` owns it; otherwise 404, or 410 if it expired.
-
-    `tombstone` names the key holding the expired record's owner (default `<key>:gone`).
-    """
+    """The record at `record_key` if `principal` owns it; otherwise 404, or 410 if it expired."""
     record: dict[str, str] = await redis.hgetall(record_key)  # type: ignore[assignment]
     if record and record.get("owner") == principal.id:
         return record
-    if not record and await redis.get(tombstone or tombstone_key(record_key)) == principal.id:
+    if not record and await redis.get(tombstone_key(record_key)) == principal.id:
         raise ApiError(410, "gone", f"That {what} has expired and its data was deleted.")
     raise not_found(what)
 

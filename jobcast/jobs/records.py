@@ -30,10 +30,6 @@ def record_key(job_id: str) -> str:
     return f"jobcast:job:{job_id}"
 
 
-def tombstone_key(job_id: str) -> str:
-    return f"jobcast:job-seen:{job_id}"
-
-
 def owner_index_key(owner: str) -> str:
     """Sorted set of the owner's job ids, scored by creation time (for listing)."""
     return f"jobcast:jobs-of:{owner}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from jobcast.orders.symbols import SymbolRules
-from jobcast.tombstones import tombstone_key
 
 #: Order states and the event type announcing each (an order that rests unfilled stays "open").
 STATUSES = ("open", "partially_filled", "filled", "cancelled", "rejected")
@@ -19,12 +18,6 @@ TERMINAL_STATUSES = frozenset({"filled", "cancelled", "rejected"})
 
 def order_key(order_id: str) -> str:
     return f"jobcast:order:{order_id}"
-
-
-def order_tombstone_key(order_id: str) -> str:
-    """Holds the owner of an expired order, so it answers 410 rather than 404 (the ownership
-    rule's `<record key>:gone`)."""
-    return tombstone_key(order_key(order_id))
 
 
 def owner_index_key(principal_id: str) -> str:

@@ -17,7 +17,7 @@ from jobcast.orders import records
 from jobcast.orders.market import quote_view
 from jobcast.orders.symbols import SymbolRules
 from jobcast.tallies import MATCH_LAG_BUCKETS, MATCH_LAG_KEY, ORDERS_KEY, Tally, label, observations
-from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
+from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS, tombstone_key
 from realtime.events import Event, market_channel, user_channel
 from workers.orders.book import Book, Order, Trade
 from workers.orders.store import Command, StepCommit, resting_entry
@@ -149,7 +149,7 @@ def _add_order_change(
         if order.client_order_id:
             # Expires with the order: afterwards the id may name a new order.
             change.expiring.append(records.client_order_id_key(order.owner, order.client_order_id))
-        change.tombstones.append((records.order_tombstone_key(order.id), order.owner))
+        change.tombstones.append((tombstone_key(records.order_key(order.id)), order.owner))
     view = records.order_view(_view_record(ctx.symbol, order, now), ctx.rules)
     del view["created_at"]  # the event does not know it; the record does
     channel = user_channel(order.owner)

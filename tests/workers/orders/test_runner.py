@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from jobcast.orders import intake, records
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from jobcast.settings import Settings
+from jobcast.tombstones import tombstone_key
 from realtime.events import read_since
 from workers.orders import runner
 from workers.orders.store import StepRefusedError, lease_key
@@ -84,8 +85,8 @@ def test_an_order_that_ends_expires_after_the_retention_and_leaves_a_tombstone(
 
     assert redis_client.ttl(records.order_key("a")) == -1  # partly filled, still resting
     assert 0 < redis_client.ttl(records.order_key("b")) <= settings.order_retention
-    assert redis_client.get(records.order_tombstone_key("b")) == "p1"
-    assert redis_client.ttl(records.order_tombstone_key("b")) > settings.order_retention
+    assert redis_client.get(tombstone_key(records.order_key("b"))) == "p1"
+    assert redis_client.ttl(tombstone_key(records.order_key("b"))) > settings.order_retention
 
 
 def test_step_of_a_worker_that_lost_its_lease_commits_nothing(
