@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,6 +20,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from api.errors import ApiError
+from jobcast.storage_paths import UPLOAD_PARTIAL_SUFFIX, new_upload_name, partial_path
 
 #: Largest text part (e.g. `params`), and most text parts, so fields cannot fill memory.
 MAX_FIELD_BYTES = 64 * 1024
@@ -84,8 +84,8 @@ class _Receiver:
             if self._out is not None:
                 raise ApiError(422, "validation_error", "Send exactly one `file` part.")
             self.upload.filename = options.get(b"filename", b"").decode("utf-8", "replace")[:255]
-            self.upload.stored = secrets.token_hex(16)
-            self.partial = self.directory / f"{self.upload.stored}.part"
+            self.upload.stored = new_upload_name()
+            self.partial = partial_path(self.directory / self.upload.stored, UPLOAD_PARTIAL_SUFFIX)
             self._out = self.partial.open("xb")
 
     def _data(self, data: bytes, start: int, end: int) -> None:

@@ -26,6 +26,7 @@ from jobcast.keys import Principal
 from jobcast.owned_index import MAX_PAGE
 from jobcast.schemas.jobs import Job, JobPage, JobResult, JobStatus, JobWithResult
 from jobcast.settings import Settings
+from jobcast.storage_paths import artifact_path, uploads_dir
 
 router = APIRouter(tags=["jobs"])
 
@@ -122,7 +123,7 @@ async def submit_job(
     or `{"operation": "convert", "to": "parquet"}`. Answers 202 with the queued job and
     `Location: /jobs/{id}`; follow it on the WebSocket channel `job.{id}` or by polling."""
     _refuse_seed_style(request)
-    stored_in = settings.data_dir / "uploads"
+    stored_in = uploads_dir(settings)
     upload = await receive_upload(request, stored_in, settings.upload_max_bytes)
     try:
         record, new = await _register(redis, settings, principal, upload, idempotency_key)
@@ -269,7 +270,7 @@ async def get_artifact(
     """The converted file of a `convert` job, streamed."""
     record = _finished(await job_store.load_job(redis, principal, job_id))
     to = (record.get("params") or {}).get("to")
-    path = settings.data_dir / "artifacts" / f"{job_id}.{to}"
+    path = artifact_path(settings, job_id, str(to))
     if record["operation"] != "convert" or not path.exists():
         raise ApiError(404, "no_artifact", "This job produced no file to download.")
     media = "application/vnd.apache.parquet" if to == "parquet" else "text/csv"

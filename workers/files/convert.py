@@ -11,13 +11,16 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from jobcast.storage_paths import ARTIFACT_PARTIAL_SUFFIX, partial_path
+
 
 class ArtifactWriter:
-    """Writes to `<path>.partial` and renames on `finish`, so a rerun never sees half a file."""
+    """Writes to the artifact's partial path and renames on `finish`, so a rerun never sees
+    half a file."""
 
     def __init__(self, path: Path, to: str, schema: pa.Schema) -> None:
         self.path, self.to = path, to
-        self.partial = path.with_name(path.name + ".partial")
+        self.partial = partial_path(path, ARTIFACT_PARTIAL_SUFFIX)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer: Any = (
             pq.ParquetWriter(str(self.partial), schema)

@@ -1,7 +1,7 @@
 """Which stored files no job needs any more, and deleting them (the disk would fill otherwise).
 
 Only regular files directly in the uploads and artifacts directories, named the way Jobcast
-names them, are considered; symlinks, subdirectories and unknown names are left alone. Every
+names them (`jobcast.storage_paths`), are considered; symlinks, subdirectories and unknown names are left alone. Every
 decision is made before anything is deleted, so a failed record lookup deletes nothing.
 Several sweepers (workers on several hosts sharing the directory) may run at once: they reach
 the same decisions, and a file another one deleted first is simply skipped.
@@ -16,17 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobcast.settings import Settings
+from jobcast.storage_paths import (
+    ARTIFACT_NAME,
+    ARTIFACT_PARTIAL_NAME,
+    UPLOAD_NAME,
+    UPLOAD_PARTIAL_NAME,
+)
 
 #: Least age of a `.part`/`.partial` file before it is taken for a dead writer's leftover.
 #: Writers touch theirs at every chunk or batch; an hour of silence means the writer is gone.
 PARTIAL_MIN_AGE = 3600
-
-# Names Jobcast gives: uploads are `secrets.token_hex` (api.uploads), artifacts
-# `<job id>.<format>` (workers.files.tasks.artifact_path); the partials add a suffix.
-UPLOAD_NAME = re.compile(r"[0-9a-f]+")
-UPLOAD_PARTIAL_NAME = re.compile(r"[0-9a-f]+\.part")
-ARTIFACT_NAME = re.compile(r"(?P<job>j_[0-9a-f]+)\.[a-z0-9]+")
-ARTIFACT_PARTIAL_NAME = re.compile(r"j_[0-9a-f]+\.[a-z0-9]+\.partial")
 
 #: Given job ids, the ones whose record still exists. May raise: then nothing is deleted.
 LiveJobs = Callable[[Collection[str]], set[str]]

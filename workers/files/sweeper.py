@@ -18,6 +18,7 @@ from celery import signals
 from celeryconfig import FILES_QUEUE
 from jobcast.jobs.records import record_key
 from jobcast.settings import Settings, get_settings
+from jobcast.storage_paths import artifacts_dir, uploads_dir
 from workers.files.sweep import LiveJobs, SweepResult, rules_for, sweep
 
 log = logging.getLogger("jobcast.files.sweep")
@@ -47,10 +48,9 @@ def live_jobs_in(client: redis.Redis) -> LiveJobs:
 def sweep_once(settings: Settings, live_jobs: LiveJobs) -> SweepResult | None:
     """One sweep, logged; None if Redis or the storage was unavailable (then nothing is deleted
     that depends on Redis, and the next interval tries again)."""
-    data = settings.data_dir  # the layout of api.routes.jobs and workers.files.tasks
+    uploads, artifacts = uploads_dir(settings), artifacts_dir(settings)
     try:
-        result = sweep(data / "uploads", data / "artifacts", time.time(), rules_for(settings),
-                       live_jobs)  # fmt: skip
+        result = sweep(uploads, artifacts, time.time(), rules_for(settings), live_jobs)
     except redis.RedisError as exc:
         # Without the records, an artifact's job cannot be told live or gone: delete nothing.
         log.warning("file sweep skipped: Redis unavailable (%s)", exc)

@@ -13,7 +13,6 @@ import contextlib
 import json
 import logging
 import time
-from pathlib import Path
 from typing import Any, NoReturn
 
 import redis
@@ -22,6 +21,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, RUNNING, SUCCEEDED, record_key
 from jobcast.settings import Settings
+from jobcast.storage_paths import artifact_path, upload_path
 from jobcast.task_failure import TaskFailedError
 from workers.app import app
 from workers.attempts import CappedTask, times
@@ -36,14 +36,6 @@ log = logging.getLogger("jobcast.files")
 
 #: Seconds before the first retry of a transient failure; doubled on each further attempt.
 RETRY_BACKOFF_SECONDS = 2.0
-
-
-def upload_path(settings: Settings, stored: str) -> Path:
-    return settings.data_dir / "uploads" / stored
-
-
-def artifact_path(settings: Settings, job_id: str, to: str) -> Path:
-    return settings.data_dir / "artifacts" / f"{job_id}.{to}"
 
 
 def limits_for(settings: Settings) -> JobLimits:
