@@ -15,12 +15,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api.deps import RedisDep, SettingsDep
 from api.errors import ApiError
-from api.ratelimit import Budget, Decision, client_address, spend
 from jobcast.keys import Principal, authenticate
+from jobcast.ratelimit import Decision, anonymous_budget, budget_for, client_address, spend
 from jobcast.settings import Settings
-
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
 
 #: The two ways to send a key, declared as security schemes so the OpenAPI document lists them
 #: (Swagger UI's Authorize button). Neither refuses on its own: `require_principal` does, with
@@ -39,16 +36,6 @@ def presented_key(bearer: HTTPAuthorizationCredentials | None, api_key: str | No
     if bearer is not None and bearer.credentials.strip():
         return bearer.credentials.strip()
     return api_key or None
-
-
-def budget_for(method: str, settings: Settings) -> Budget:
-    if method.upper() in READ_METHODS:
-        return Budget("read", settings.rate_read_per_minute, settings.rate_read_burst)
-    return Budget("submit", settings.rate_submit_per_minute, settings.rate_submit_burst)
-
-
-def anonymous_budget(settings: Settings) -> Budget:
-    return Budget("anon", settings.rate_anonymous_per_minute, settings.rate_anonymous_burst)
 
 
 def request_address(request: Request, settings: Settings) -> str:

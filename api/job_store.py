@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from api.errors import ApiError
 from api.ownership import load_owned, require_id
 from api.uploads import Upload
-from jobcast.jobs.errors import public_error
+from jobcast.events import commit_async
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import (
     CANCELLED,
@@ -32,15 +32,11 @@ from jobcast.jobs.records import (
     record_key,
     transition,
 )
+from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
 from jobcast.owned_index import OwnedIndex, Position, list_owned, newest_first, position_of
 from jobcast.schemas.jobs import Job
 from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS, tombstone_key
-from realtime.events import commit_async
-
-#: Fields of the record that stay inside the server.
-PRIVATE_FIELDS = ("owner", "stored", "idempotency_key", "result")
-
 
 #: Job ids as `new_job_id` makes them.
 JOB_ID = re.compile(r"j_[0-9a-f]{24}")
@@ -48,20 +44,6 @@ JOB_ID = re.compile(r"j_[0-9a-f]{24}")
 
 def new_job_id() -> str:
     return "j_" + secrets.token_hex(12)
-
-
-def public_view(record: dict[str, Any]) -> dict[str, Any]:
-    """The record as clients see it: no storage names, numbers as numbers, links."""
-    view = {k: v for k, v in record.items() if k not in PRIVATE_FIELDS}
-    if "error" in view:
-        view["error"] = public_error(view["error"])
-    for name in ("size", "attempt"):
-        view[name] = int(view[name]) if view.get(name) else 0
-    for name in ("created_at", "started_at", "finished_at"):
-        view[name] = float(view[name]) if view.get(name) else None
-    base = f"/jobs/{record['id']}"
-    view["links"] = {"self": base, "result": f"{base}/result", "artifact": f"{base}/artifact"}
-    return view
 
 
 def job_view(record: dict[str, Any]) -> Job:

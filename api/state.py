@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from jobcast.redis_clients import async_pool_client
 from jobcast.settings import Settings
 
 
@@ -23,13 +24,10 @@ REDIS_POOL_WAIT_SECONDS = 5
 
 def create_redis(settings: Settings) -> aioredis.Redis:
     # Short timeouts: a request must fail fast with 503 when Redis is away, not hang.
-    pool = aioredis.BlockingConnectionPool.from_url(
-        settings.broker_url,
+    return async_pool_client(
+        settings,
         max_connections=REDIS_POOL_SIZE,
-        timeout=REDIS_POOL_WAIT_SECONDS,
-        decode_responses=True,
-        socket_connect_timeout=2,
-        socket_timeout=5,
+        wait_seconds=REDIS_POOL_WAIT_SECONDS,
+        timeout=5,
         health_check_interval=15,
     )
-    return aioredis.Redis(connection_pool=pool)

@@ -36,10 +36,10 @@ import pyarrow as pa  # noqa: E402
 import redis  # noqa: E402
 
 from jobcast.embedded_redis import free_port  # noqa: E402
+from jobcast.events import job_channel, read_since  # noqa: E402
 from jobcast.jobs.records import TERMINAL  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
 from jobcast.settings import Settings  # noqa: E402
-from realtime.events import job_channel, read_since  # noqa: E402
 from tests.support.processes import (  # noqa: E402
     Proc,
     api_argv,

@@ -49,8 +49,8 @@ PAYLOAD = {"symbol": "BENCH", "price": "101.25", "qty": 3, "side": "buy"}
 
 # --- the worker side: a trivial job that commits its outcome and event -------------------------
 def _register_task() -> None:
+    from jobcast.events import Commit, commit
     from jobcast.jobs.records import SUCCEEDED, events_for, record_key
-    from realtime.events import Commit, commit
     from workers.app import app
     from workers.context import worker_context
 
@@ -195,7 +195,7 @@ async def capacity(
     clients = await open_many(url, key, "market.CAP", count)
     await asyncio.sleep(1)
     after = server.memory_info().rss
-    from realtime.events import Event, publish
+    from jobcast.events import Event, publish
 
     publish(client, Event("market.CAP", "market.trade", PAYLOAD))
     await asyncio.wait_for(asyncio.gather(*(count_events(ws, 1) for ws in clients)), 60)
@@ -213,7 +213,7 @@ async def fanout_ours(
     url: str, key: str, client: redis.Redis, clients_n: int, events: int, pid: int
 ) -> tuple[float, float]:
     """(messages delivered per second, per CPU-second of the api process)."""
-    from realtime.events import _COMMIT_LUA, Commit, Event
+    from jobcast.events import _COMMIT_LUA, Commit, Event
 
     clients = await open_many(url, key, "market.BENCH", clients_n)
     readers = asyncio.gather(*(count_events(ws, events) for ws in clients))

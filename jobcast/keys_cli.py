@@ -13,6 +13,7 @@ from jobcast.console import make_console
 from jobcast.dev_secrets import stored_key_secret
 from jobcast.keys import create_key, list_keys, revoke_key
 from jobcast.launcher import running_redis_url
+from jobcast.redis_clients import CONNECT_TIMEOUT_SECONDS, sync_client
 from jobcast.settings import Settings
 
 keys_cli = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -27,13 +28,14 @@ def _connect() -> tuple[Settings, redis.Redis]:
     secret = secret or stored_key_secret(settings)
     if url is None or secret is None:
         _refuse(_what_to_set(settings, url))
-    client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2)
+    settings = settings.replace(redis_url=url, key_secret=secret)
+    client = sync_client(settings, connect_timeout=CONNECT_TIMEOUT_SECONDS)
     try:
         client.ping()
     except (redis.RedisError, OSError) as exc:
         # A stack killed without cleaning up leaves its redis.url behind.
         _refuse(f"cannot reach the stack's Redis ({exc}). Is `jobcast up` running?")
-    return settings.replace(key_secret=secret), client
+    return settings, client
 
 
 def _refuse(message: str) -> NoReturn:

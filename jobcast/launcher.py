@@ -20,9 +20,10 @@ from jobcast.dev_secrets import ensure_dev_key
 from jobcast.dev_secrets import load_dev_secrets as load_dev_secrets  # re-exported for the CLI
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.filemodes import keep_new_files_private, make_private_dir
+from jobcast.redis_clients import sync_client
 from jobcast.settings import InsecureSettingsError, Settings
 from jobcast.supervisor import Child, ChildDiedError, Supervisor
-from workers.heartbeat import WORKERS_KEY, live_queues
+from jobcast.worker_registry import WORKERS_KEY, live_queues
 
 ReadyCheck = Callable[[], bool]
 
@@ -100,7 +101,7 @@ class Stack:
             data_dir=self.settings.data_dir / "redis",
             maxmemory=self.settings.redis_maxmemory,
         )
-        ping = _redis_pinger(server.url)
+        ping = _redis_pinger(self.settings.replace(redis_url=server.url))
         child = Child("redis", server.command(), self.logs / "redis.log", ping)
         make_private_dir(self.settings.data_dir)
         make_private_dir(server.data_dir)
@@ -113,7 +114,7 @@ class Stack:
     def start_all(self) -> None:
         self.settings = self.start_redis()
         env = child_env(self.settings)
-        client = redis.Redis.from_url(self.settings.broker_url, decode_responses=True)
+        client = sync_client(self.settings)
         if self.settings.dev:
             self.dev_api_key = ensure_dev_key(self.settings, client)
         children: list[Child] = []
@@ -178,8 +179,8 @@ class Stack:
         return f"http://{self.settings.flower_host}:{self.settings.flower_port}"
 
 
-def _redis_pinger(url: str) -> ReadyCheck:
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+def _redis_pinger(settings: Settings) -> ReadyCheck:
+    client = sync_client(settings, connect_timeout=0.5, decode=False)
 
     def ping() -> bool:
         try:

@@ -13,10 +13,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from api.job_store import public_view
+from jobcast.events import read_latest_async, stream_key, user_channel
 from jobcast.jobs.records import decode_record, record_key
+from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
-from realtime.events import read_latest_async, stream_key, user_channel
 from realtime.protocol import ProtocolError
 
 #: The monitor's full sample (hosts, pids) for admins; everyone else gets `monitor`: totals.

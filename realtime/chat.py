@@ -16,10 +16,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from api.ratelimit import Budget, spend
+from jobcast.events import Event, publish_async, read_latest_async, stream_key
 from jobcast.keys import Principal
+from jobcast.ratelimit import Budget, spend
 from jobcast.settings import Settings
-from realtime.events import Event, publish_async, read_latest_async, stream_key
 from realtime.protocol import ProtocolError
 
 #: Stream entries read to find the last N messages among joins and leaves.

@@ -16,8 +16,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from jobcast.events import stream_key, with_seq
 from realtime.connection import REPLAYED, ClientConnection
-from realtime.events import stream_key, with_seq
 from realtime.hub import ChannelHub
 from realtime.protocol import reply, seq_key
 

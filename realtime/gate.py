@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from starlette.websockets import WebSocket
 
-from api.ratelimit import Budget, client_address, refund, spend
+from jobcast.ratelimit import Budget, client_address, refund, spend
 from jobcast.settings import Settings
 from realtime.protocol import CLOSE_TOO_MANY
 from realtime.runtime import Realtime

@@ -25,10 +25,10 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from jobcast.events import pubsub_channel, seq_of
 from realtime import metrics
-from realtime.events import pubsub_channel
 from realtime.liveness import Liveness
-from realtime.protocol import seq_key, seq_of
+from realtime.protocol import seq_key
 
 log = logging.getLogger("jobcast.realtime.hub")
 
@@ -57,16 +57,12 @@ class SilentConnectionError(RedisConnectionError):
 class ChannelHub:
     def __init__(
         self,
-        redis_url: str,
+        client: aioredis.Redis,
         max_backoff: float = 5.0,
         ping_interval: float = 5.0,
         ping_timeout: float = 5.0,
     ) -> None:
-        # Keepalive (redis-py's default from 8.0, explicit for older ones) is the kernel's second
-        # line behind our pings: it still probes while this process is too busy to ping.
-        self._client = aioredis.Redis.from_url(
-            redis_url, decode_responses=True, socket_connect_timeout=2, socket_keepalive=True
-        )
+        self._client = client  # ours: closed by `stop`
         self._max_backoff = max_backoff
         self._ping_interval, self._ping_timeout = ping_interval, ping_timeout
         self._listeners: dict[str, set[Listener]] = {}

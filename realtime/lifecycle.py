@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 
 from jobcast.keys import REVOKED_CHANNEL
+from jobcast.redis_clients import async_client, async_pool_client
 from jobcast.settings import Settings
 from realtime.hub import ChannelHub
 from realtime.monitor import Monitor, release
@@ -26,11 +27,9 @@ STOP_RETRY_SECONDS = 0.5
 
 
 def create_pool_client(settings: Settings) -> aioredis.Redis:
-    pool = aioredis.BlockingConnectionPool.from_url(
-        settings.broker_url, max_connections=POOL_SIZE, timeout=POOL_WAIT_SECONDS,
-        decode_responses=True, socket_connect_timeout=2, socket_timeout=5,
-    )  # fmt: skip
-    return aioredis.Redis(connection_pool=pool)
+    return async_pool_client(
+        settings, max_connections=POOL_SIZE, wait_seconds=POOL_WAIT_SECONDS, timeout=5
+    )
 
 
 async def stop_loop(task: asyncio.Task[None]) -> None:
@@ -49,7 +48,9 @@ async def running_realtime(settings: Settings) -> AsyncIterator[Realtime]:
     """The hub (one pub/sub connection) and the monitor loop, for the life of the process."""
     redis = create_pool_client(settings)
     hub = ChannelHub(
-        settings.broker_url,
+        # Keepalive (redis-py's default from 8.0, explicit for older ones) is the kernel's second
+        # line behind the hub's pings: it still probes while this process is too busy to ping.
+        async_client(settings, keepalive=True),
         max_backoff=settings.ws_reconnect_max_backoff,
         ping_interval=settings.ws_hub_ping_interval,
         ping_timeout=settings.ws_hub_ping_timeout,

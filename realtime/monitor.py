@@ -19,10 +19,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from jobcast.leases import TAKE_OR_EXTEND_LUA
-from realtime.channels import MONITOR_ADMIN
-from realtime.events import Event, publish_async
-from realtime.figures import (
+from jobcast.events import Event, publish_async
+from jobcast.figures import (
     HOSTS_KEY,
     PROCESSES_KEY,
     TASKS_FINISHED_KEY,
@@ -31,6 +29,9 @@ from realtime.figures import (
     process_field,
     process_figures,
 )
+from jobcast.leases import TAKE_OR_EXTEND_LUA
+from jobcast.worker_registry import WORKERS_KEY
+from realtime.channels import MONITOR_ADMIN
 from realtime.runtime import Realtime
 
 log = logging.getLogger("jobcast.realtime.monitor")
@@ -39,7 +40,7 @@ LEASE_KEY = "jobcast:monitor:lease"
 HOST_SUMS = ("memory_used_bytes", "net_in_bytes_per_s", "net_out_bytes_per_s")
 API_SUMS = ("ws_connections", "hub_channels", "rss_bytes")
 SHARED_AS_IS = ("workers_online", "queues", "tasks", "ws_connections")
-WORKERS_KEY = "jobcast:workers"  # written by workers/heartbeat.py
+
 QUEUES = ("files", "orders")
 #: Intervals after which a report counts as from a dead process, and the lease expires.
 STALE_INTERVALS = 5

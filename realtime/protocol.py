@@ -99,9 +99,3 @@ def seq_key(seq: str) -> tuple[int, int]:
     """A stream id as a sortable pair: "1732760000123-4" -> (1732760000123, 4)."""
     ms, _, n = seq.partition("-")
     return int(ms), int(n or 0)
-
-
-def seq_of(raw_event: str) -> str:
-    """The seq of a published event without parsing it: the commit script writes it first."""
-    end = raw_event.index('"', 8)
-    return raw_event[8:end]

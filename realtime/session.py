@@ -18,9 +18,8 @@ import time
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from api.auth import anonymous_budget
-from api.ratelimit import spend
 from jobcast.keys import Principal, authenticate
+from jobcast.ratelimit import anonymous_budget, spend
 from realtime import connections, gate, metrics, protocol, tickets
 from realtime.connection import ClientConnection
 from realtime.protocol import ClientMessage, ProtocolError, reply

@@ -11,8 +11,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from api.ratelimit import Budget, spend
 from jobcast.keys import Principal
+from jobcast.ratelimit import Budget, spend
 from realtime import chat, metrics
 from realtime.channels import Channel, authorize, job_snapshot, latest_seq
 from realtime.connection import ClientConnection

@@ -14,6 +14,7 @@ import redis
 
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.settings import Settings
+from jobcast.worker_registry import WORKERS_KEY, live_queues
 from tests.support.processes import (
     Proc,
     api_argv,
@@ -23,7 +24,6 @@ from tests.support.processes import (
     wait_for,
     worker_argv,
 )
-from workers.heartbeat import WORKERS_KEY, live_queues
 
 
 class RedisServer:

@@ -8,6 +8,7 @@ from typing import Any
 import redis
 from celery import signals
 
+from jobcast.redis_clients import sync_client
 from jobcast.settings import Settings, get_settings
 
 
@@ -21,8 +22,7 @@ _context: WorkerContext | None = None
 
 
 def build_context(settings: Settings) -> WorkerContext:
-    client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
-    return WorkerContext(settings=settings, redis=client)
+    return WorkerContext(settings=settings, redis=sync_client(settings))
 
 
 def worker_context() -> WorkerContext:

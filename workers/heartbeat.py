@@ -1,42 +1,22 @@
-"""Workers report which queues they consume to Redis, so `/readyz` and the launcher can tell.
-
-Celery's own heartbeats are events for Flower; asking workers over the broker (`inspect`) takes
-a round trip per probe. A hash entry per worker, refreshed every few seconds, is cheap to read.
+"""Each worker's heartbeat: a thread that keeps its entry in the worker registry fresh
+(`jobcast.worker_registry`) and reports its host's figures for the monitor, and the task
+counters the monitor turns into rates.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import threading
-import time
 from typing import Any
 
 import redis
 from celery import signals
 
+from jobcast.figures import TASKS_FINISHED_KEY, TASKS_STARTED_KEY, HostSampler, report_sync
+from jobcast.redis_clients import sync_client
 from jobcast.settings import get_settings
-from realtime.figures import TASKS_FINISHED_KEY, TASKS_STARTED_KEY, HostSampler, report_sync
+from jobcast.worker_registry import forget, report
 from workers.context import worker_context
-
-#: Redis hash: worker hostname -> {"queues": [...], "pid": ..., "ts": ...}.
-WORKERS_KEY = "jobcast:workers"
-
-
-def report(client: redis.Redis, hostname: str, queues: list[str]) -> None:
-    entry = {"queues": queues, "pid": os.getpid(), "ts": time.time()}
-    client.hset(WORKERS_KEY, hostname, json.dumps(entry))
-
-
-def live_queues(entries: dict[str, str], now: float, max_age: float) -> set[str]:
-    """Queues consumed by workers whose last report is younger than `max_age` seconds."""
-    queues: set[str] = set()
-    for raw in entries.values():
-        entry = json.loads(raw)
-        if now - float(entry["ts"]) <= max_age:
-            queues.update(entry["queues"])
-    return queues
 
 
 class Heartbeat:
@@ -53,7 +33,7 @@ class Heartbeat:
         self._stop.set()
         # Shutting down anyway: if Redis is away, the entry simply ages out.
         with contextlib.suppress(redis.RedisError):
-            self._client.hdel(WORKERS_KEY, self._hostname)
+            forget(self._client, self._hostname)
 
     def _run(self) -> None:
         sampler = HostSampler()
@@ -78,7 +58,7 @@ def _on_worker_ready(sender: Any, **_: Any) -> None:
     global _beat
     settings = get_settings()
     queues = sorted(sender.app.amqp.queues.consume_from.keys())
-    client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
+    client = sync_client(settings)
     _beat = Heartbeat(client, sender.hostname, queues, settings.worker_heartbeat_interval)
     _beat.start()
 

@@ -23,10 +23,10 @@ from typing import Any
 import redis
 
 from celeryconfig import QUEUES
+from jobcast.events import Event, commit, job_channel, publish, stream_key
 from jobcast.jobs.records import CANCELLING, QUEUED, RETRYING, RUNNING, record_key, transition
 from jobcast.orders import records as orders
 from jobcast.tallies import RECONCILER_KEY, Tally, label
-from realtime.events import Event, commit, job_channel, publish, stream_key
 from workers.orders.store import lease_key
 
 #: Job statuses a task must still move on.

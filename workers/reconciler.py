@@ -30,6 +30,7 @@ from celery import signals
 from jobcast.leases import RELEASE_LUA, TAKE_OR_EXTEND_LUA
 from jobcast.orders.intake import PENDING_MS
 from jobcast.orders.symbols import symbol_table
+from jobcast.redis_clients import sync_client
 from jobcast.settings import Settings, get_settings
 from jobcast.task_names import FILE_JOB_TASK, MATCH_TASK, match_argsrepr
 from workers.reconcile import Stuck, claim_job, claim_symbol, idle_jobs, idle_symbols, without_task
@@ -126,12 +127,7 @@ _thread: ReconcilerThread | None = None
 def _on_worker_ready(sender: Any, **_: Any) -> None:
     global _thread
     settings = get_settings()
-    client = redis.Redis.from_url(
-        settings.broker_url,
-        decode_responses=True,
-        socket_timeout=REDIS_TIMEOUT,
-        socket_connect_timeout=REDIS_TIMEOUT,
-    )
+    client = sync_client(settings, timeout=REDIS_TIMEOUT, connect_timeout=REDIS_TIMEOUT)
 
     def send(name: str, arg: str, task_id: str | None, shown: str) -> None:
         sender.app.send_task(name, args=[arg], task_id=task_id, argsrepr=shown, kwargsrepr="{}")

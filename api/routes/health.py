@@ -13,7 +13,7 @@ from api.openapi_errors import errors
 from api.redis_memory import read_memory
 from celeryconfig import QUEUES
 from jobcast.schemas.health import Alive, Ready
-from workers.heartbeat import WORKERS_KEY, live_queues
+from jobcast.worker_registry import WORKERS_KEY, live_queues
 
 router = APIRouter(tags=["health"])
 

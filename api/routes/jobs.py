@@ -22,6 +22,7 @@ from api.task_client import send_file_job
 from api.uploads import Upload, receive_upload
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
+from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
 from jobcast.owned_index import MAX_PAGE
 from jobcast.schemas.jobs import Job, JobPage, JobResult, JobStatus, JobWithResult
@@ -202,7 +203,7 @@ async def get_job(job_id: str, principal: CurrentPrincipal, redis: RedisDep) -> 
 async def get_task(task_id: str, principal: CurrentPrincipal, redis: RedisDep) -> JobWithResult:
     """Seed alias: the job with its result inline."""
     record = await job_store.load_job(redis, principal, task_id)
-    view = job_store.public_view(record)
+    view = public_view(record)
     return JobWithResult.model_validate({**view, "result": record.get("result")})
 
 

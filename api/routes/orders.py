@@ -23,7 +23,6 @@ from api.errors import ApiError, not_found
 from api.matching import request_matching
 from api.openapi_errors import AUTHENTICATED, ORDER_RULES, OWNED, errors
 from api.ownership import load_owned, require_id
-from api.ratelimit import Budget, Decision, spend
 from jobcast.keys import Principal
 from jobcast.orders import intake, records
 from jobcast.orders.symbols import OrderRuleError, check_order, symbol_table
@@ -35,6 +34,7 @@ from jobcast.owned_index import (
     list_owned,
     oldest_first,
 )
+from jobcast.ratelimit import Budget, Decision, spend
 from jobcast.schemas.errors import ErrorDetail
 from jobcast.schemas.orders import Order, OrderBatchCreate, OrderBatchResult, OrderCreate, OrderPage
 from jobcast.settings import Settings

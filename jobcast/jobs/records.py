@@ -1,7 +1,7 @@
 """File-job records in Redis and the commits that change them, shared by the api and workers.
 
 A job is a Redis hash owned by a principal. Every state change goes through `transition`: one
-`realtime.events.Commit` that checks the current status, updates the hash and announces the
+`jobcast.events.Commit` that checks the current status, updates the hash and announces the
 change on `job.{id}` and `user.{owner}`. This module imports no web or data library, so both
 sides can use it.
 """
@@ -12,8 +12,8 @@ import json
 import time
 from typing import Any
 
+from jobcast.events import Commit, Event, job_channel, user_channel
 from jobcast.tallies import JOBS_KEY, Tally, label
-from realtime.events import Commit, Event, job_channel, user_channel
 
 QUEUED, RUNNING, RETRYING = "queued", "running", "retrying"
 CANCELLING, SUCCEEDED, FAILED, CANCELLED = "cancelling", "succeeded", "failed", "cancelled"

@@ -15,11 +15,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from jobcast.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, Event, stream_key, user_channel
 from jobcast.orders import records
 from jobcast.orders.symbols import SymbolRules
 from jobcast.owned_index import index_member
 from jobcast.tallies import ORDERS_KEY
-from realtime.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, Event, stream_key, user_channel
 
 #: How long a raised pending flag is trusted; past it a new order sends another task, which
 #: also recovers from an api process that died between raising the flag and sending.

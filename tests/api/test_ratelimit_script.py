@@ -6,7 +6,7 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from api.ratelimit import Budget, spend
+from jobcast.ratelimit import Budget, spend
 from jobcast.settings import Settings
 
 

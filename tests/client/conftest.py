@@ -15,6 +15,7 @@ import redis
 from jobcast.embedded_redis import free_port
 from jobcast.keys import create_key
 from jobcast.settings import Settings
+from jobcast.worker_registry import WORKERS_KEY, live_queues
 from tests.conftest import RedisServer
 from tests.support.processes import (
     Proc,
@@ -25,7 +26,6 @@ from tests.support.processes import (
     wait_for,
     worker_argv,
 )
-from workers.heartbeat import WORKERS_KEY, live_queues
 
 #: Small batches and frequent progress, so a small file is a multi-batch job with many events.
 WORKER_ENV = {"JOBCAST_JOB_PROGRESS_INTERVAL": "0.01", "JOBCAST_JOB_BATCH_BYTES": "65536"}

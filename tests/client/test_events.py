@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from jobcast.client import Client, Event
-from realtime.events import read_since
+from jobcast.events import read_since
 from tests.client.conftest import ClientStack
 from tests.client.support import write_table
 

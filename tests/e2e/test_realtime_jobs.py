@@ -9,9 +9,9 @@ import pytest
 import redis
 
 from jobcast.client import Client
+from jobcast.events import read_since
 from jobcast.keys import create_key
 from jobcast.settings import Settings
-from realtime.events import read_since
 from tests.conftest import StartApi, StartWorker
 from tests.realtime.wsclient import Message, authed, is_event, recv, recv_until, subscribe
 

@@ -6,6 +6,7 @@ import secrets
 
 import redis
 
+from jobcast.events import commit
 from jobcast.jobs.records import (
     QUEUED,
     RUNNING,
@@ -15,7 +16,6 @@ from jobcast.jobs.records import (
     record_key,
     transition,
 )
-from realtime.events import commit
 
 TTL = 3600
 

@@ -8,10 +8,10 @@ import time
 import redis
 import redis.asyncio as aioredis
 
+from jobcast.events import read_since
 from jobcast.keys import Principal
 from jobcast.settings import Settings
 from realtime import chat
-from realtime.events import read_since
 
 ROOM = "chat.reaped"
 

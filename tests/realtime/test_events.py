@@ -6,7 +6,7 @@ import json
 
 import redis
 
-from realtime.events import Commit, Event, commit, pubsub_channel, read_since
+from jobcast.events import Commit, Event, commit, pubsub_channel, read_since
 
 
 def test_commit_updates_record_appends_stream_and_publishes_with_seq(

@@ -15,10 +15,10 @@ from typing import Any
 
 import redis
 import redis.asyncio as aioredis
+from realtime.events import Event, publish, read_since
 
 from jobcast.settings import Settings
 from realtime.connection import ClientConnection
-from realtime.events import Event, publish, read_since
 from realtime.feed import ChannelFeed, Initial
 from realtime.hub import ChannelHub
 

@@ -6,8 +6,9 @@ import asyncio
 
 import redis
 
+from jobcast.events import Event, publish, pubsub_channel
+from jobcast.redis_clients import async_client
 from jobcast.settings import Settings
-from realtime.events import Event, publish, pubsub_channel
 from realtime.hub import ChannelHub
 
 
@@ -31,7 +32,7 @@ def test_channel_is_subscribed_on_first_listener_and_dropped_after_last(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
     async def scenario() -> None:
-        hub = ChannelHub(settings.broker_url)
+        hub = ChannelHub(async_client(settings))
         await hub.start()
         one, two = Recorder(), Recorder()
         await hub.subscribe("market.H", one)

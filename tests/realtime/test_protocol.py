@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from realtime.events import with_seq
-from realtime.protocol import ProtocolError, error, parse, seq_key, seq_of
+from jobcast.events import seq_of, with_seq
+from realtime.protocol import ProtocolError, error, parse, seq_key
 
 
 def test_a_subscribe_frame_is_parsed_with_its_fields() -> None:

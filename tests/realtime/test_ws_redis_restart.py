@@ -11,9 +11,9 @@ import pytest
 import redis
 
 from jobcast.embedded_redis import EmbeddedRedis, free_port
+from jobcast.events import Event, publish, read_since
 from jobcast.keys import create_key
 from jobcast.settings import Settings
-from realtime.events import Event, publish, read_since
 from tests.conftest import StartApi
 from tests.realtime.wsclient import authed, is_event, recv_until, subscribe
 

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 
+from jobcast.events import Event, publish, read_since
 from jobcast.settings import Settings
-from realtime.events import Event, publish, read_since
 from tests.conftest import StartApi
 from tests.realtime.conftest import MakeKey
 from tests.realtime.wsclient import Message, authed, is_event, recv_until, subscribe

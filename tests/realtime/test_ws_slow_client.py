@@ -14,7 +14,7 @@ import redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
-from realtime.events import _COMMIT_LUA, Commit, Event
+from jobcast.events import _COMMIT_LUA, Commit, Event
 from realtime.protocol import CLOSE_SLOW_CLIENT
 from tests.conftest import StartApi
 from tests.realtime.conftest import MakeKey

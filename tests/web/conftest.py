@@ -19,6 +19,7 @@ import redis
 from jobcast.embedded_redis import free_port
 from jobcast.keys import create_key
 from jobcast.settings import Settings
+from jobcast.worker_registry import WORKERS_KEY, live_queues
 from tests.conftest import RedisServer
 from tests.support.processes import (
     Proc,
@@ -29,7 +30,6 @@ from tests.support.processes import (
     wait_for,
     worker_argv,
 )
-from workers.heartbeat import WORKERS_KEY, live_queues
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 INSTALL_HINT = "Chromium is not installed: apt-get install -y chromium"

@@ -12,12 +12,12 @@ import redis
 from celery import Celery
 
 import celeryconfig
+from jobcast.events import read_since
 from jobcast.keys import create_key
 from jobcast.settings import Settings
 from jobcast.tallies import ORDERS_KEY, RECONCILER_KEY, TASKS_KEY
 from jobcast.task_names import FILE_JOB_TASK
 from realtime.channels import MONITOR_ADMIN
-from realtime.events import read_since
 from tests.conftest import StartApi, StartWorker
 from tests.support.processes import wait_for
 from tests.workers.files.support import (

@@ -8,6 +8,7 @@ from typing import Any
 
 import redis
 
+from jobcast.events import CommitResult, commit
 from jobcast.jobs.errors import public_error
 from jobcast.jobs.records import (
     CANCELLED,
@@ -23,7 +24,6 @@ from jobcast.jobs.records import (
     transition,
 )
 from jobcast.tallies import JOB_DURATION_BUCKETS, JOB_DURATION_KEY, Tally, label, observations
-from realtime.events import CommitResult, commit
 
 #: Terminal status -> the event that announces it.
 TERMINAL_EVENTS = {SUCCEEDED: "job.succeeded", FAILED: "job.failed", CANCELLED: "job.cancelled"}

@@ -17,6 +17,7 @@ from celery import signals
 
 from celeryconfig import FILES_QUEUE
 from jobcast.jobs.records import record_key
+from jobcast.redis_clients import sync_client
 from jobcast.settings import Settings, get_settings
 from jobcast.storage_paths import artifacts_dir, uploads_dir
 from workers.files.sweep import LiveJobs, SweepResult, rules_for, sweep
@@ -94,10 +95,7 @@ def _on_worker_ready(sender: Any, **_: Any) -> None:
     if FILES_QUEUE not in sender.app.amqp.queues.consume_from:
         return
     settings = get_settings()
-    client = redis.Redis.from_url(
-        settings.broker_url, decode_responses=True,
-        socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
-    )  # fmt: skip
+    client = sync_client(settings, timeout=REDIS_TIMEOUT, connect_timeout=REDIS_TIMEOUT)
     _sweeper = Sweeper(settings, live_jobs_in(client))
     _sweeper.start()
 

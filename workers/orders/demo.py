@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 
 from jobcast.orders import intake
 from jobcast.orders.symbols import SymbolRules, symbol_table
+from jobcast.redis_clients import async_client
 from jobcast.settings import Settings, get_settings
 from jobcast.task_names import match_argsrepr
 
@@ -93,7 +94,7 @@ def _celery_kick(symbols: Iterable[str]) -> None:
 async def run(settings: Settings, interval: float = 0.5, kick: Kick = _celery_kick) -> None:
     rng = random.Random()  # noqa: S311 - demo prices, not secrets
     books = demo_books(settings, rng)
-    client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+    client = async_client(settings)
     log.info("demo market maker on %s", ", ".join(b.symbol for b in books))
     try:
         while True:

@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from jobcast.events import Event, market_channel, user_channel
 from jobcast.orders import records
 from jobcast.orders.market import quote_view
 from jobcast.orders.symbols import SymbolRules
 from jobcast.tallies import MATCH_LAG_BUCKETS, MATCH_LAG_KEY, ORDERS_KEY, Tally, label, observations
 from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS, tombstone_key
-from realtime.events import Event, market_channel, user_channel
 from workers.orders.book import Book, Order, Trade
 from workers.orders.store import Command, StepCommit, resting_entry
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import redis
 
+from jobcast.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, stream_key
 from jobcast.orders import records
 from jobcast.tallies import APPLY_TALLIES_LUA, Tally, lua_spec
-from realtime.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, stream_key
 from workers.orders.book import Book, Order
 
 # KEYS: [market, lease, book, trades, inbound, record_1 .. record_n, stream_1 .. stream_m,

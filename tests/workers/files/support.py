@@ -12,8 +12,8 @@ import pandas as pd
 import psutil
 import redis
 
+from jobcast.events import job_channel, read_since
 from jobcast.jobs.records import TERMINAL
-from realtime.events import job_channel, read_since
 
 
 def mixed_frame(rows: int, seed: int = 1) -> pd.DataFrame:

@@ -6,8 +6,8 @@ import json
 
 import redis
 
+from jobcast.events import job_channel, read_since, user_channel
 from jobcast.jobs.records import FAILED, QUEUED, record_key
-from realtime.events import job_channel, read_since, user_channel
 from workers.files.state import JobState
 
 SERVER_TEXT = "OSError: [Errno 5] /srv/jobcast/var/uploads/u_1.csv"

@@ -11,11 +11,11 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from jobcast.events import read_since
 from jobcast.orders import intake, records
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from jobcast.settings import Settings
 from jobcast.tombstones import tombstone_key
-from realtime.events import read_since
 from workers.orders import runner
 from workers.orders.store import StepRefusedError, lease_key
 

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from jobcast.settings import Settings
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 # KEYS: [key]  ARGV: [emission interval ms, burst, cost]
 # Returns {allowed (0/1), remaining, retry_after_ms, reset_ms}. A cost of n spends n requests at
 # once (all or nothing): a batch of n orders, say.
@@ -83,6 +87,18 @@ class Decision:
         if not self.allowed:
             headers["Retry-After"] = str(self.retry_after_s)
         return headers
+
+
+def budget_for(method: str, settings: Settings) -> Budget:
+    """A principal's budget for a request: "read" for GET/HEAD/OPTIONS, "submit" otherwise."""
+    if method.upper() in READ_METHODS:
+        return Budget("read", settings.rate_read_per_minute, settings.rate_read_burst)
+    return Budget("submit", settings.rate_submit_per_minute, settings.rate_submit_burst)
+
+
+def anonymous_budget(settings: Settings) -> Budget:
+    """The per-address budget spent by requests and sockets without a valid key."""
+    return Budget("anon", settings.rate_anonymous_per_minute, settings.rate_anonymous_burst)
 
 
 async def spend(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1) -> Decision:

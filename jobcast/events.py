@@ -66,9 +66,20 @@ class Event:
         )
 
 
+#: What every published event starts with: the seq comes first, so `seq_of` can find it without
+#: parsing. The commit script's splice writes the same prefix (`with_seq` is its Python twin).
+SEQ_PREFIX = '{"seq":"'
+
+
 def with_seq(seq: str, body: str) -> str:
     """The published form of an event: `body` with `seq` as its first key (same as the Lua)."""
-    return '{"seq":"' + seq + '",' + body[1:]
+    return SEQ_PREFIX + seq + '",' + body[1:]
+
+
+def seq_of(published: str) -> str:
+    """The seq of a published event without parsing it (see `SEQ_PREFIX`)."""
+    end = published.index('"', len(SEQ_PREFIX))
+    return published[len(SEQ_PREFIX) : end]
 
 
 # KEYS: [record, stream_1 .. stream_n, tally key_1 .. tally key_k]

@@ -1,0 +1,24 @@
+"""A job record as clients see it, over REST (`api`) and in WebSocket snapshots (`realtime`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobcast.jobs.errors import public_error
+
+#: Fields of the record that stay inside the server.
+PRIVATE_FIELDS = ("owner", "stored", "idempotency_key", "result")
+
+
+def public_view(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as clients see it: no storage names, numbers as numbers, links."""
+    view = {k: v for k, v in record.items() if k not in PRIVATE_FIELDS}
+    if "error" in view:
+        view["error"] = public_error(view["error"])
+    for name in ("size", "attempt"):
+        view[name] = int(view[name]) if view.get(name) else 0
+    for name in ("created_at", "started_at", "finished_at"):
+        view[name] = float(view[name]) if view.get(name) else None
+    base = f"/jobs/{record['id']}"
+    view["links"] = {"self": base, "result": f"{base}/result", "artifact": f"{base}/artifact"}
+    return view

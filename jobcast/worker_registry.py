@@ -1,0 +1,38 @@
+"""Which queues the running workers consume, as the workers report it to Redis.
+
+Workers write (`workers.heartbeat`); `/readyz`, the launcher and the monitor read. Celery's own
+heartbeats are events for Flower, and asking workers over the broker (`inspect`) takes a round
+trip per probe: a hash entry per worker, refreshed every few seconds, is cheap to read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import redis
+
+#: Redis hash: worker hostname -> {"queues": [...], "pid": ..., "ts": ...}.
+WORKERS_KEY = "jobcast:workers"
+
+
+def report(client: redis.Redis, hostname: str, queues: list[str]) -> None:
+    """Say that worker `hostname` consumes `queues`, now."""
+    entry = {"queues": queues, "pid": os.getpid(), "ts": time.time()}
+    client.hset(WORKERS_KEY, hostname, json.dumps(entry))
+
+
+def forget(client: redis.Redis, hostname: str) -> None:
+    """Take a stopping worker out of the registry at once (instead of letting it age out)."""
+    client.hdel(WORKERS_KEY, hostname)
+
+
+def live_queues(entries: dict[str, str], now: float, max_age: float) -> set[str]:
+    """Queues consumed by workers whose last report is younger than `max_age` seconds."""
+    queues: set[str] = set()
+    for raw in entries.values():
+        entry = json.loads(raw)
+        if now - float(entry["ts"]) <= max_age:
+            queues.update(entry["queues"])
+    return queues
