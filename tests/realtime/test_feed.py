@@ -15,8 +15,9 @@ from typing import Any
 
 import redis
 import redis.asyncio as aioredis
-from realtime.events import Event, publish, read_since
 
+from jobcast.events import Event, publish, read_since
+from jobcast.redis_clients import async_client
 from jobcast.settings import Settings
 from realtime.connection import ClientConnection
 from realtime.feed import ChannelFeed, Initial
@@ -50,8 +51,8 @@ class OverlapHub(ChannelHub):
     """The real hub, which runs `during` once the channel is live and before `subscribe`
     returns: the moment between the feed's live subscription and its stream read."""
 
-    def __init__(self, redis_url: str, during: Callable[[], Awaitable[None]]) -> None:
-        super().__init__(redis_url)
+    def __init__(self, client: aioredis.Redis, during: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(client)
         self._during = during
 
     async def subscribe(self, channel: str, listener: Any) -> None:
@@ -92,7 +93,7 @@ async def open_feed(
 ) -> list[dict[str, Any]]:
     """Open a feed on CHANNEL while 3 events are committed in the overlap; the frames sent."""
     recorder = Recorder()
-    hub = OverlapHub(settings.broker_url, commit_during_open(client, recorder, 3))
+    hub = OverlapHub(async_client(settings), commit_during_open(client, recorder, 3))
     await hub.start()
     await ChannelHub.subscribe(hub, CHANNEL, recorder)
     reader = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
