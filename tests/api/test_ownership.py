@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -60,6 +61,15 @@ def _missing_like(record_id: str) -> str:
     return record_id[:-4] + tail
 
 
+def owners_view(client: httpx.Client, routes: list[Route], record_id: str) -> list[tuple[int, Any]]:
+    """Status and body of every GET route the owner has on the record, and their list page."""
+    reads = [t.format(id=record_id) for method, t, _ in routes if method == "GET"]
+    listing = next(
+        path for path, _ in LIST_ROUTES.values() if reads[0].startswith(path.rstrip("/"))
+    )
+    return [(r.status_code, r.json()) for r in (client.get(path) for path in [*reads, listing])]
+
+
 @pytest.fixture
 def two_clients(
     start_api: StartApi, make_key: MakeKey, make_client: MakeClient
@@ -75,6 +85,7 @@ def test_other_principal_gets_404_on_every_id_route(
     owner, other = two_clients
     create, routes = ID_ROUTES[resource]
     record_id = create(owner)
+    before = owners_view(owner, routes, record_id)
     for method, template, body in routes:
         path = template.format(id=record_id)
         response = other.request(method, path, json=body)
@@ -82,8 +93,9 @@ def test_other_principal_gets_404_on_every_id_route(
         # Indistinguishable from a record that does not exist at all.
         missing = other.request(method, template.format(id=_missing_like(record_id)), json=body)
         assert response.json() == missing.json()
-    # And the owner still has it, unchanged by the attempts.
-    assert owner.get(routes[0][1].format(id=record_id)).status_code == 200
+    # And the owner still sees exactly what they saw before the attempts.
+    assert owners_view(owner, routes, record_id) == before
+    assert before[0][0] == 200
 
 
 @pytest.mark.parametrize("resource", sorted(LIST_ROUTES))
@@ -99,3 +111,30 @@ def test_lists_never_show_another_principals_records(
     other_ids = [r["id"] for r in other.get(path).json()[key]]
     assert owner_ids == [mine]
     assert other_ids == [theirs]
+
+
+def test_an_idempotency_key_is_per_principal(
+    two_clients: tuple[httpx.Client, httpx.Client],
+) -> None:
+    owner, other = two_clients
+    key = {"Idempotency-Key": "shared-k1"}
+    upload = {"file": ("t.csv", b"a,b\n1,2\n", "text/csv")}
+    mine = owner.post("/jobs", files=upload, headers=key)
+    theirs_first = owner.post("/jobs", files=upload, headers={"Idempotency-Key": "shared-k2"})
+    before = owner.get(f"/jobs/{mine.json()['id']}").json()
+
+    # The same key with the same upload: a job of their own, not the owner's.
+    same = other.post("/jobs", files=upload, headers=key)
+    # A key the owner used, with another upload: no conflict, the key was never theirs.
+    other_upload = {"file": ("u.csv", b"x\n9\n", "text/csv")}
+    different = other.post("/jobs", files=other_upload, headers={"Idempotency-Key": "shared-k2"})
+
+    statuses = [r.status_code for r in (mine, theirs_first, same, different)]
+    assert statuses == [202] * 4, different.text
+    assert same.json()["id"] != mine.json()["id"]
+    assert other.get(f"/jobs/{mine.json()['id']}").status_code == 404
+    assert owner.get(f"/jobs/{same.json()['id']}").status_code == 404
+    # Each key still names its own principal's first job.
+    assert other.post("/jobs", files=upload, headers=key).json()["id"] == same.json()["id"]
+    assert owner.post("/jobs", files=upload, headers=key).json()["id"] == mine.json()["id"]
+    assert owner.get(f"/jobs/{mine.json()['id']}").json() == before
