@@ -94,19 +94,28 @@ def test_listing_pages_through_my_orders_with_filters(
     _, url = start_api(env=ORDER_ENV)
     trader = new_trader(redis_client, settings, url, "l")
     orders = [{**GOOD, "symbol": s, "price": "1.00", "quantity": 10} for s in ["ACME", "SOL-USD"] * 5]  # fmt: skip
-    trader.http.post("/orders/batch", json={"orders": orders})
+    sent = trader.http.post("/orders/batch", json={"orders": orders}).json()["results"]
+    # Oldest first; one batch shares a creation time, and ties go by id.
+    acme = sorted(
+        (r["order"] for r in sent if r["order"]["symbol"] == "ACME"),
+        key=lambda o: (o["created_at"], o["id"]),
+    )
 
     pages, cursor = [], None
     while True:
         params = {"symbol": "ACME", "limit": 2, **({"cursor": cursor} if cursor else {})}
         body = trader.http.get("/orders", params=params).json()
-        pages.append([o["symbol"] for o in body["items"]])
+        pages.append(body["items"])
         cursor = body["next_cursor"]
         if cursor is None:
             break
 
-    assert [symbol for page in pages for symbol in page] == ["ACME"] * 5
-    assert all(len(p) <= 2 for p in pages)
+    # Exactly my five ACME orders, oldest first, each once, as accepted, two to a page.
+    assert [o["id"] for page in pages for o in page] == [o["id"] for o in acme]
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [o for page in pages for o in page] == [
+        trader.http.get(f"/orders/{o['id']}").json() for o in acme
+    ]
     assert trader.http.get("/orders", params={"status": "filled"}).json()["items"] == []
     bad = trader.http.get("/orders", params={"cursor": "!!"})
     assert bad.status_code == 422

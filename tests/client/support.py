@@ -14,6 +14,15 @@ def write_table(path: Path, rows: int) -> Path:
     return path
 
 
+def city_totals(rows: int) -> dict[str, tuple[float, int]]:
+    """What pandas' groupby("city")["amount"].agg(["sum", "count"]) gives for `write_table`."""
+    totals: dict[str, tuple[float, int]] = {}
+    for i in range(rows):
+        total, count = totals.get(f"city{i % 13}", (0.0, 0))
+        totals[f"city{i % 13}"] = (total + i * 0.5, count + 1)
+    return totals
+
+
 def write_ragged(path: Path) -> Path:
     """A CSV whose third row has one field too many: the job fails as `ragged_rows`."""
     path.write_text("a,b\n1,2\n3,4,5\n")

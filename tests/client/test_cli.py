@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from jobcast.cli import cli
 from jobcast.client import Client
 from tests.client.conftest import ClientStack
-from tests.client.support import write_ragged, write_table
+from tests.client.support import city_totals, write_ragged, write_table
 from tests.client.terminal import run_in_terminal
 
 JOBCAST = [sys.executable, "-m", "jobcast"]
@@ -67,7 +67,9 @@ def test_submit_json_prints_the_result_as_json(stack: ClientStack, tmp_path: Pat
     assert done.exit_code == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["operation"] == "aggregate"
-    assert result["groups"] == 13
+    assert result["groups"] == len(result["table"]) == 13
+    got = {row["city"]: row["amount_sum"] for row in result["table"]}
+    assert got == {city: total for city, (total, _) in city_totals(1_000).items()}
 
 
 def test_a_bad_file_exits_non_zero_with_its_error_code(stack: ClientStack, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from jobcast.client import (
 )
 from jobcast.schemas import AggregateResult, JobProgress, ProfileResult
 from tests.client.conftest import WS_PER_PRINCIPAL, ClientStack
-from tests.client.support import write_ragged, write_table
+from tests.client.support import city_totals, write_ragged, write_table
 from tests.realtime.wsclient import authed
 
 
@@ -56,12 +56,15 @@ def test_async_client_aggregates_and_lists_every_page(stack: ClientStack, tmp_pa
             )
             result = await client.wait(job.id, timeout=60)
             assert isinstance(result, AggregateResult)
+            # A second job of ours, so the listing has pages to walk even when run alone.
+            await client.submit_file(data, "profile")
             ids = [j.id async for j in client.jobs(page_size=1)]
             return result, ids, job.id
 
     result, ids, job_id = asyncio.run(run())
-    assert result.groups == 13
-    assert sum(row["amount_count"] for row in result.table) == 2_000
+    assert result.groups == len(result.table) == 13
+    got = {row["city"]: (row["amount_sum"], row["amount_count"]) for row in result.table}
+    assert got == city_totals(2_000)
     assert job_id in ids
     assert len(ids) == len(set(ids)) >= 2  # one job per page: the iterator walked the pages
 

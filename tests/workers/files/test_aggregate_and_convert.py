@@ -34,6 +34,8 @@ def test_aggregate_matches_pandas_groupby_across_batches(tmp_path: Path) -> None
         pd.read_csv(path).groupby("fruit")["price"].agg(["count", "sum", "mean", "min", "max"])
     )
     assert result["groups"] == len(expected)
+    # Every group once, none missing or extra, then each metric as pandas has it.
+    assert sorted(row["fruit"] for row in result["table"]) == sorted(expected.index)
     for row in result["table"]:
         want = expected.loc[row["fruit"]]
         for metric in ("count", "sum", "mean", "min", "max"):
