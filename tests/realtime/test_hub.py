@@ -10,14 +10,17 @@ from jobcast.events import Event, publish, pubsub_channel
 from jobcast.redis_clients import async_client
 from jobcast.settings import Settings
 from realtime.hub import ChannelHub
+from realtime.protocol import seq_key
 
 
 class Recorder:
     def __init__(self) -> None:
         self.seqs: list[tuple[int, int]] = []
+        self.delivered = asyncio.Event()
 
     def deliver(self, raw: str, seq: tuple[int, int], ts: float) -> None:
         self.seqs.append(seq)
+        self.delivered.set()
 
     def resubscribed(self) -> None:
         pass
@@ -38,16 +41,17 @@ def test_channel_is_subscribed_on_first_listener_and_dropped_after_last(
         await hub.subscribe("market.H", one)
         await hub.subscribe("market.H", two)
         assert subscribers(redis_client, "market.H") == 1
-        publish(redis_client, Event("market.H", "market.trade", {}))
-        for _ in range(100):
-            if one.seqs and two.seqs:
-                break
-            await asyncio.sleep(0.01)
-        assert one.seqs == two.seqs != []
+        seq = publish(redis_client, Event("market.H", "market.trade", {}))
+        async with asyncio.timeout(5):
+            await one.delivered.wait()
+            await two.delivered.wait()
+        assert one.seqs == two.seqs == [seq_key(seq)]
         await hub.unsubscribe("market.H", one)
         assert subscribers(redis_client, "market.H") == 1
         await hub.unsubscribe("market.H", two)
-        await asyncio.sleep(0.1)
+        # Redis answers one connection's commands in order: once a later subscribe on the
+        # hub's connection is confirmed, the unsubscribe before it has been carried out.
+        await hub.subscribe("market.later", Recorder())
         assert subscribers(redis_client, "market.H") == 0
         await hub.stop()
 
