@@ -1,18 +1,20 @@
-"""Fixtures: a real Redis per test session, real worker and api processes per test."""
+"""Fixtures: a real Redis per test session; real worker and api processes per test, or shared
+by a module's tests (`module_stack`) where no test disturbs them."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import redis
 
 from jobcast.embedded_redis import EmbeddedRedis, free_port
+from jobcast.keys import create_key
 from jobcast.settings import Settings
 from jobcast.worker_registry import WORKERS_KEY, live_queues
 from tests.support.processes import (
@@ -27,17 +29,21 @@ from tests.support.processes import (
 
 
 class RedisServer:
-    """The test session's Redis: ours (embedded, flushable) or one named by JOBCAST_TEST_REDIS_URL."""
+    """The test session's Redis: ours (embedded, flushable) or one named by JOBCAST_TEST_REDIS_URL.
+
+    Tests take databases in turn (1-15); a stack shared by many tests takes one out of the turn
+    until it is released, so a later test's flush never wipes it."""
 
     def __init__(self, base_url: str, owned: bool, embedded: EmbeddedRedis | None) -> None:
         self.base_url, self.owned, self.embedded = base_url, owned, embedded
-        self._dbs = itertools.cycle(range(1, 16))
+        self._turn: list[int] = list(range(1, 16))
+        self._reserved: set[int] = set()
 
-    def settings_for(self, workdir: Path) -> Settings:
+    def settings_for(self, workdir: Path, shared: bool = False) -> Settings:
         """Dev Settings on a database of its own, with data and secrets of its own."""
         return Settings(
             dev=True,
-            redis_url=self.next_db_url(),
+            redis_url=self.next_db_url(reserve=shared),
             data_dir=workdir / "data",
             key_secret=secrets.token_urlsafe(16),
             flower_password=secrets.token_urlsafe(16),
@@ -45,15 +51,26 @@ class RedisServer:
             _env_file=None,  # type: ignore[call-arg]
         )
 
-    def next_db_url(self) -> str:
-        """A database of its own for one test; flushed first only if we started the server."""
-        db = next(self._dbs)
+    def next_db_url(self, reserve: bool = False) -> str:
+        """A database of its own for one test (or kept, with `reserve`, until `release`d);
+        flushed first only if we started the server."""
+        free = [db for db in self._turn if db not in self._reserved]
+        assert len(free) > 2, "too many shared stacks hold a database at once"
+        db = free[0]
+        self._turn.remove(db)
+        self._turn.append(db)
+        if reserve:
+            self._reserved.add(db)
         url = self.base_url.rsplit("/", 1)[0] + f"/{db}"
         if self.owned:
             client = redis.Redis.from_url(url)
             client.flushdb()
             client.close()
         return url
+
+    def release(self, url: str) -> None:
+        """Give a shared stack's database back to the turn."""
+        self._reserved.discard(int(url.rsplit("/", 1)[1]))
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +107,52 @@ def redis_client(settings: Settings) -> Iterator[redis.Redis]:
     client.close()
 
 
+def launch_worker(
+    settings: Settings,
+    workdir: Path,
+    client: redis.Redis,
+    queues: str = "files,orders",
+    concurrency: int = 1,
+    include: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> Proc:
+    """Start a real Celery worker process and wait until it consumes its queues."""
+    name = f"w-{secrets.token_hex(3)}"
+    argv = worker_argv(queues, concurrency, include or [], name)
+    proc = spawn(name, argv, process_env(settings, env), workdir)
+    wanted = set(queues.split(","))
+
+    def consuming() -> bool:
+        entries = client.hgetall(WORKERS_KEY)
+        mine = {k: v for k, v in entries.items() if k.startswith(name + "@")}
+        return wanted <= live_queues(mine, time.time(), 5.0)
+
+    try:
+        wait_for(consuming, 60, f"worker {name} to consume {queues}", proc)
+    except BaseException:
+        proc.kill()
+        raise
+    return proc
+
+
+def launch_api(
+    settings: Settings, workdir: Path, env: dict[str, str] | None = None, processes: int = 1
+) -> tuple[Proc, str]:
+    """Start a real uvicorn api process on a free port; returns (proc, base_url)."""
+    port = free_port()
+    env_ = process_env(settings, env)
+    frame_limit = env_.get("JOBCAST_WS_MAX_FRAME_BYTES", str(settings.ws_max_frame_bytes))
+    argv = api_argv(port, processes, int(frame_limit))
+    proc = spawn(f"api-{port}", argv, env_, workdir)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: http_ok(f"{url}/healthz"), 30, f"api on {port}", proc)
+    except BaseException:
+        proc.kill()
+        raise
+    return proc, url
+
+
 StartWorker = Callable[..., Proc]
 
 
@@ -108,27 +171,13 @@ def start_worker(
         settings_: Settings | None = None,
     ) -> Proc:
         s = settings_ or settings
-        name = f"w{len(started)}-{secrets.token_hex(3)}"
-        proc = spawn(
-            name,
-            worker_argv(queues, concurrency, include or [], name),
-            process_env(s, env),
-            tmp_path,
-        )
+        proc = launch_worker(s, tmp_path, redis_client, queues, concurrency, include, env)
         started.append(proc)
-        wanted = set(queues.split(","))
-
-        def consuming() -> bool:
-            entries = redis_client.hgetall(WORKERS_KEY)
-            mine = {k: v for k, v in entries.items() if k.startswith(name + "@")}
-            return wanted <= live_queues(mine, time.time(), 5.0)
-
-        wait_for(consuming, 60, f"worker {name} to consume {queues}", proc)
         return proc
 
     yield start
     for proc in started:
-        proc.stop()
+        proc.kill()
 
 
 StartApi = Callable[..., tuple[Proc, str]]
@@ -140,16 +189,63 @@ def start_api(settings: Settings, tmp_path: Path) -> Iterator[StartApi]:
     started: list[Proc] = []
 
     def start(env: dict[str, str] | None = None, processes: int = 1) -> tuple[Proc, str]:
-        port = free_port()
-        env_ = process_env(settings, env)
-        frame_limit = env_.get("JOBCAST_WS_MAX_FRAME_BYTES", str(settings.ws_max_frame_bytes))
-        argv = api_argv(port, processes, int(frame_limit))
-        proc = spawn(f"api-{port}", argv, env_, tmp_path)
+        proc, url = launch_api(settings, tmp_path, env, processes)
         started.append(proc)
-        url = f"http://127.0.0.1:{port}"
-        wait_for(lambda: http_ok(f"{url}/healthz"), 30, f"api on {port}", proc)
         return proc, url
 
     yield start
     for proc in started:
-        proc.stop()
+        proc.kill()
+
+
+@dataclass
+class SharedStack:
+    """Real processes shared by the tests of a module, on a database of their own. Each test
+    makes its own principals, so ownership keeps the tests apart as it keeps users apart."""
+
+    settings: Settings
+    redis: redis.Redis
+    workdir: Path
+    url: str = ""
+    api: Proc | None = None
+    procs: list[Proc] = field(default_factory=list)
+
+    def new_key(self, name: str = "tester", admin: bool = False) -> tuple[str, str]:
+        """(API key, principal id) of a new principal."""
+        raw, info = create_key(self.redis, self.settings.secret("key_secret"), name, admin=admin)
+        return raw, info.principal_id
+
+
+def module_stack(
+    api_env: dict[str, str] | None = None,
+    worker_queues: str | None = None,
+    worker_env: dict[str, str] | None = None,
+    with_api: bool = True,
+) -> Callable[..., Iterator[SharedStack]]:
+    """A module-scoped fixture: one api (and a worker when `worker_queues` is given) for all of a
+    module's tests. Tests that kill, restart or reconfigure processes keep private ones."""
+
+    @pytest.fixture(scope="module")
+    def stack(
+        redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[SharedStack]:
+        workdir = tmp_path_factory.mktemp("stack")
+        settings = redis_server.settings_for(workdir, shared=True)
+        client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
+        built = SharedStack(settings, client, workdir)
+        try:
+            if worker_queues:
+                built.procs.append(
+                    launch_worker(settings, workdir, client, worker_queues, env=worker_env)
+                )
+            if with_api:
+                built.api, built.url = launch_api(settings, workdir, api_env)
+                built.procs.append(built.api)
+            yield built
+        finally:
+            for proc in built.procs:
+                proc.kill()
+            client.close()
+            redis_server.release(settings.broker_url)
+
+    return stack

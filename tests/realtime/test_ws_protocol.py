@@ -7,16 +7,29 @@ import pytest
 import redis
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.conftest import StartApi
+from jobcast.settings import Settings
+from tests.conftest import SharedStack, StartApi, module_stack
 from tests.realtime.conftest import MakeKey
 from tests.realtime.jobs import create_job, progress, succeed
 from tests.realtime.wsclient import authed, is_event, open_ws, recv, recv_until, send, subscribe
 
+#: One api for the tests that leave it as it is; the Origin and heartbeat tests start their own.
+stack = module_stack()
+
+
+@pytest.fixture
+def settings(stack: SharedStack) -> Settings:
+    return stack.settings
+
+
+@pytest.fixture
+def base(stack: SharedStack) -> str:
+    return stack.url
+
 
 def test_key_as_first_message_authenticates_and_ping_is_answered(
-    start_api: StartApi, make_principal: MakeKey
+    base: str, make_principal: MakeKey
 ) -> None:
-    _, base = start_api()
     key, _pid = make_principal()
     with authed(base, key) as ws:
         send(ws, type="ping", id=7)
@@ -24,9 +37,8 @@ def test_key_as_first_message_authenticates_and_ping_is_answered(
 
 
 def test_a_connection_without_a_valid_key_gets_an_error_then_close_4001(
-    start_api: StartApi, make_principal: MakeKey
+    base: str, make_principal: MakeKey
 ) -> None:
-    _, base = start_api()
     with open_ws(base) as ws:
         send(ws, type="auth", key="jc_nothing_here")
         assert recv(ws)["code"] == "invalid_key"
@@ -37,9 +49,8 @@ def test_a_connection_without_a_valid_key_gets_an_error_then_close_4001(
 
 
 def test_owner_gets_snapshot_then_events_in_order(
-    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+    base: str, make_principal: MakeKey, redis_client: redis.Redis
 ) -> None:
-    _, base = start_api()
     key, owner = make_principal()
     job = create_job(redis_client, owner)
     with authed(base, key) as ws:
@@ -55,9 +66,8 @@ def test_owner_gets_snapshot_then_events_in_order(
 
 
 def test_another_principal_is_told_the_job_and_user_channels_do_not_exist(
-    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+    base: str, make_principal: MakeKey, redis_client: redis.Redis
 ) -> None:
-    _, base = start_api()
     _, owner = make_principal("a")
     other_key, _ = make_principal("b")
     job = create_job(redis_client, owner)
@@ -70,9 +80,8 @@ def test_another_principal_is_told_the_job_and_user_channels_do_not_exist(
 
 
 def test_user_me_carries_every_job_of_the_principal(
-    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+    base: str, make_principal: MakeKey, redis_client: redis.Redis
 ) -> None:
-    _, base = start_api()
     key, owner = make_principal()
     with authed(base, key) as ws:
         subscribe(ws, "user.me")
@@ -88,8 +97,7 @@ def test_user_me_carries_every_job_of_the_principal(
     assert {e["channel"] for e in events} == {f"user.{owner}"}
 
 
-def test_publish_is_refused_outside_chat(start_api: StartApi, make_principal: MakeKey) -> None:
-    _, base = start_api()
+def test_publish_is_refused_outside_chat(base: str, make_principal: MakeKey) -> None:
     key, _ = make_principal()
     with authed(base, key) as ws:
         send(ws, type="publish", channel="market.ACME", data={"x": 1}, id=1)
@@ -112,9 +120,10 @@ def test_wrong_origin_is_refused_and_an_allowed_one_accepted(
 
 
 def test_ticket_works_once_and_no_key_or_ticket_reaches_the_log(
-    start_api: StartApi, make_principal: MakeKey
+    stack: SharedStack, make_principal: MakeKey
 ) -> None:
-    proc, base = start_api()
+    assert stack.api is not None
+    proc, base = stack.api, stack.url
     key, pid = make_principal()
     answer = httpx.post(f"{base}/ws/ticket", headers={"Authorization": f"Bearer {key}"})
     assert answer.status_code == 201
