@@ -7,13 +7,22 @@ import pytest
 import redis
 
 from jobcast.keys import KEYS_INDEX
+from jobcast.settings import Settings
 from tests.api.conftest import MakeClient, MakeKey
-from tests.conftest import StartApi
+from tests.conftest import SharedStack, module_stack
+
+#: One api for the module; each test makes its own principals.
+stack = module_stack()
 
 
 @pytest.fixture
-def url(start_api: StartApi) -> str:
-    return start_api()[1]
+def settings(stack: SharedStack) -> Settings:
+    return stack.settings
+
+
+@pytest.fixture
+def url(stack: SharedStack) -> str:
+    return stack.url
 
 
 def test_request_without_key_is_401_saying_how_to_authenticate(url: str) -> None:

@@ -5,14 +5,22 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from jobcast.settings import Settings
 from tests.api.conftest import MakeClient, MakeKey
-from tests.conftest import StartApi
+from tests.conftest import SharedStack, module_stack
+
+#: One api for the module; each test's own principal keeps its items apart.
+stack = module_stack()
 
 
 @pytest.fixture
-def client(start_api: StartApi, make_key: MakeKey, make_client: MakeClient) -> httpx.Client:
-    _, url = start_api()
-    return make_client(url, make_key("alice"))
+def settings(stack: SharedStack) -> Settings:
+    return stack.settings
+
+
+@pytest.fixture
+def client(stack: SharedStack, make_key: MakeKey, make_client: MakeClient) -> httpx.Client:
+    return make_client(stack.url, make_key("alice"))
 
 
 def test_item_lifecycle_create_read_patch_delete(client: httpx.Client) -> None:

@@ -13,16 +13,24 @@ import redis
 from jobcast.jobs.records import record_key
 from jobcast.keys import create_key
 from jobcast.settings import Settings
-from tests.conftest import StartApi
+from tests.conftest import SharedStack, module_stack
 from tests.workers.files.support import JobsClient
 
 CAP = 100_000
 
 
+#: One api for the module; each test's principals keep its jobs apart from the others'.
+stack = module_stack(api_env={"JOBCAST_UPLOAD_MAX_BYTES": str(CAP)})
+
+
 @pytest.fixture
-def api_url(start_api: StartApi) -> str:
-    _, url = start_api(env={"JOBCAST_UPLOAD_MAX_BYTES": str(CAP)})
-    return url
+def settings(stack: SharedStack) -> Settings:
+    return stack.settings
+
+
+@pytest.fixture
+def api_url(stack: SharedStack) -> str:
+    return stack.url
 
 
 def client_for(url: str, redis_client: redis.Redis, settings: Settings, name: str) -> JobsClient:
@@ -44,9 +52,9 @@ def table(tmp_path: Path) -> Path:
     return path
 
 
-def stored_files(settings: Settings) -> list[Path]:
+def stored_files(settings: Settings) -> set[Path]:
     uploads = settings.data_dir / "uploads"
-    return list(uploads.iterdir()) if uploads.exists() else []
+    return set(uploads.iterdir()) if uploads.exists() else set()
 
 
 def test_submit_answers_202_with_the_queued_job_and_its_location(
@@ -72,12 +80,13 @@ def test_upload_over_the_cap_is_413_and_leaves_nothing_on_disk(
 ) -> None:
     big = tmp_path / "big.csv"
     big.write_bytes(b"a\n" + b"1\n" * (size // 2))
+    before = stored_files(settings)
 
     response = alice.submit(big)
 
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
-    assert stored_files(settings) == []
+    assert stored_files(settings) == before
 
 
 def test_server_file_path_is_refused_with_a_hint_to_upload(alice: JobsClient, table: Path) -> None:
@@ -110,6 +119,7 @@ def test_empty_upload_and_invalid_params_are_422(
 def test_same_idempotency_key_returns_the_same_job_and_a_different_body_is_422(
     alice: JobsClient, table: Path, tmp_path: Path, settings: Settings
 ) -> None:
+    before = stored_files(settings)
     first = alice.submit(table, **{"Idempotency-Key": "k1"})
     again = alice.submit(table, **{"Idempotency-Key": "k1"})
     other = tmp_path / "other.csv"
@@ -120,7 +130,7 @@ def test_same_idempotency_key_returns_the_same_job_and_a_different_body_is_422(
     assert again.json()["id"] == first.json()["id"]
     assert conflict.status_code == 422
     assert conflict.json()["error"]["code"] == "idempotency_key_reused"
-    assert len(stored_files(settings)) == 1
+    assert len(stored_files(settings) - before) == 1
 
 
 def test_another_principals_job_is_404_and_an_expired_one_410(
@@ -187,6 +197,7 @@ def test_result_of_an_unfinished_job_is_409_and_no_key_is_401(
 def test_malformed_multipart_is_400_and_non_multipart_is_415(
     alice: JobsClient, settings: Settings
 ) -> None:
+    before = stored_files(settings)
     broken = alice.http.post(
         "/jobs",
         content=b'--xyz\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n--nope',
@@ -197,4 +208,4 @@ def test_malformed_multipart_is_400_and_non_multipart_is_415(
     assert broken.status_code == 400
     assert plain.status_code == 415
     assert plain.json()["error"]["code"] == "unsupported_media_type"
-    assert stored_files(settings) == []
+    assert stored_files(settings) == before

@@ -5,15 +5,25 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from jobcast.settings import Settings
 from tests.api.conftest import MakeClient, MakeKey
-from tests.conftest import StartApi
+from tests.conftest import SharedStack, module_stack
 
 ALLOWED = "https://app.example"
 
 
+#: One api for the module; each test makes its own principals.
+stack = module_stack(api_env={"JOBCAST_CORS_ORIGINS": f'["{ALLOWED}"]'})
+
+
 @pytest.fixture
-def url(start_api: StartApi) -> str:
-    return start_api(env={"JOBCAST_CORS_ORIGINS": f'["{ALLOWED}"]'})[1]
+def settings(stack: SharedStack) -> Settings:
+    return stack.settings
+
+
+@pytest.fixture
+def url(stack: SharedStack) -> str:
+    return stack.url
 
 
 def test_every_response_has_process_time_and_request_id(url: str) -> None:
