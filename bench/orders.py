@@ -38,6 +38,8 @@ import celeryconfig  # noqa: E402
 from jobcast.embedded_redis import free_port  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
 from jobcast.orders import records  # noqa: E402
+from jobcast.orders.encoding import NewOrder  # noqa: E402
+from jobcast.orders.enums import Side  # noqa: E402
 from jobcast.orders.symbols import DEFAULT_SYMBOLS  # noqa: E402
 from tests.support.processes import (  # noqa: E402
     Proc,
@@ -263,7 +265,7 @@ def baseline_client(stack: Stack, lane: int, orders: list[dict[str, Any]]) -> No
         client = aioredis.Redis.from_url(stack.redis.url, decode_responses=True)
         for i, order in enumerate(orders):
             rules = DEFAULT_SYMBOLS[order["symbol"]]
-            new = intake.NewOrder(f"b{lane}-{i}", "bench", order["symbol"], order["side"],
+            new = NewOrder(f"b{lane}-{i}", "bench", order["symbol"], Side(order["side"]),
                                   "limit", order["time_in_force"], order["quantity"],
                                   rules.to_ticks(Decimal(order["price"])), None)  # fmt: skip
             await intake.accept_orders(client, [(new, rules)])

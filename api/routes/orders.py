@@ -25,6 +25,8 @@ from api.openapi_errors import AUTHENTICATED, ORDER_RULES, OWNED, errors
 from api.ownership import load_owned, require_id
 from jobcast.keys import Principal
 from jobcast.orders import intake, records
+from jobcast.orders.encoding import NewOrder
+from jobcast.orders.enums import OrderStatus, Side
 from jobcast.orders.symbols import OrderRuleError, check_order, symbol_table
 from jobcast.owned_index import (
     MAX_PAGE,
@@ -56,20 +58,20 @@ def rule_error(err: OrderRuleError) -> ApiError:
     return ApiError(422, err.rule, err.message, {"rule": err.rule, "field": err.field})
 
 
-def validated(body: OrderCreate, principal: Principal, settings: Settings) -> intake.NewOrder:
+def validated(body: OrderCreate, principal: Principal, settings: Settings) -> NewOrder:
     rules = symbol_table(settings.order_symbols).get(body.symbol)
     if rules is None:
         raise OrderRuleError("unknown_symbol", f"{body.symbol!r} is not a traded symbol.", "symbol")  # fmt: skip
     price, tif = check_order(rules, body.type, body.time_in_force, body.quantity, body.price)
-    return intake.NewOrder(
-        id=f"o_{secrets.token_hex(10)}", owner=principal.id, symbol=body.symbol, side=body.side,
+    return NewOrder(
+        id=f"o_{secrets.token_hex(10)}", owner=principal.id, symbol=body.symbol, side=Side(body.side),
         type=body.type, time_in_force=tif, quantity=body.quantity, price_ticks=price,
         client_order_id=body.client_order_id, self_trade_prevention=body.self_trade_prevention,
     )  # fmt: skip
 
 
 async def place(
-    redis: RedisDep, settings: Settings, orders: list[intake.NewOrder]
+    redis: RedisDep, settings: Settings, orders: list[NewOrder]
 ) -> list[intake.Accepted]:
     table = symbol_table(settings.order_symbols)
     accepted = await intake.accept_orders(redis, [(o, table[o.symbol]) for o in orders])
@@ -86,7 +88,7 @@ async def load_order(redis: RedisDep, settings: Settings, principal: Principal, 
 
 def view(settings: Settings, record: dict[str, str]) -> Order:
     rules = symbol_table(settings.order_symbols)[record["symbol"]]
-    return Order(**records.order_view(record, rules))
+    return Order(**records.record_view(record, rules))
 
 
 @router.post(
@@ -118,7 +120,7 @@ async def create_order(
 
 def _validate_item(
     raw: dict[str, Any], principal: Principal, settings: Settings
-) -> intake.NewOrder | ErrorDetail:
+) -> NewOrder | ErrorDetail:
     try:
         return validated(OrderCreate.model_validate(raw), principal, settings)
     except OrderRuleError as err:
@@ -147,7 +149,7 @@ async def create_orders(
                        {"rule": "batch_too_large", "field": "orders"})  # fmt: skip
     decision = await _spend_orders(redis, settings, principal, len(body.orders))
     checked = [_validate_item(raw, principal, settings) for raw in body.orders]
-    good = [c for c in checked if isinstance(c, intake.NewOrder)]
+    good = [c for c in checked if isinstance(c, NewOrder)]
     accepted = await place(redis, settings, good)
     views = iter(await _accepted_views(redis, settings, accepted))
     results = [
@@ -188,7 +190,7 @@ async def _accepted_views(
     repeats = [a.order_id for a in accepted if a.view is None]
     stored = iter(await _records(redis, repeats)) if repeats else iter([])
     rules = symbol_table(settings.order_symbols)
-    return [a.view or records.order_view(r := next(stored), rules[r["symbol"]]) for a in accepted]
+    return [a.view or records.record_view(r := next(stored), rules[r["symbol"]]) for a in accepted]
 
 
 @router.get("/{order_id}", summary="Get an order", responses=errors(*AUTHENTICATED, *OWNED))
@@ -224,7 +226,7 @@ async def cancel_order(
 async def list_orders(
     principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
     symbol: str | None = None,
-    status_: Annotated[str | None, Query(alias="status", pattern="^(" + "|".join(records.STATUSES) + ")$")] = None,
+    status_: Annotated[str | None, Query(alias="status", pattern="^(" + "|".join(OrderStatus) + ")$")] = None,
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> OrderPage:  # fmt: skip

@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from jobcast.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, Event, stream_key, user_channel
 from jobcast.orders import records
+from jobcast.orders.encoding import NewOrder, encode_inbound
 from jobcast.orders.symbols import SymbolRules
 from jobcast.owned_index import index_member
 from jobcast.tallies import ORDERS_KEY
@@ -66,6 +67,7 @@ return table.concat(out, ',')
 # KEYS: [record, inbound, pending]  ARGV: [owner, order id, pending ms]
 # Returns {'missing'}, {'<terminal status>'}, or {'ok', kicked}; a repeated cancel is 'ok'.
 _CANCEL_LUA = """
+-- The terminal statuses are jobcast.orders.enums.TERMINAL_STATUSES (OrderStatus values).
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if owner ~= ARGV[1] then return {'missing'} end
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -76,47 +78,6 @@ redis.call('HSET', KEYS[1], 'cancel_sid', sid)
 local kicked = redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[3]) and 1 or 0
 return {'ok', kicked}
 """
-
-
-@dataclass(frozen=True)
-class NewOrder:
-    """A validated order, its price already in ticks."""
-
-    id: str
-    owner: str
-    symbol: str
-    side: str
-    type: str
-    time_in_force: str
-    quantity: int
-    price_ticks: int | None
-    client_order_id: str | None
-    self_trade_prevention: str = "none"
-
-    def record(self, now: float) -> dict[str, str]:
-        return {
-            "id": self.id, "owner": self.owner, "symbol": self.symbol, "side": self.side,
-            "type": self.type, "time_in_force": self.time_in_force,
-            "quantity": str(self.quantity),
-            "price": "" if self.price_ticks is None else str(self.price_ticks),
-            "client_order_id": self.client_order_id or "",
-            "self_trade_prevention": self.self_trade_prevention, "status": "open",
-            "filled_quantity": "0", "notional": "0", "reason": "",
-            "created_at": repr(now), "updated_at": repr(now),
-        }  # fmt: skip
-
-    def compact(self) -> str:
-        """The inbound log entry: what the matching engine needs, in a fixed order.
-
-        Fields added later trail the original eight and are left out at their default, so a
-        default order's entry is the one older workers read (still running in a rolling
-        deploy), and the engine reads a missing field as its default.
-        """
-        entry = [self.id, self.owner, self.side, self.type, self.price_ticks, self.quantity,
-                 self.time_in_force, self.client_order_id or ""]  # fmt: skip
-        if self.self_trade_prevention != "none":
-            entry.append(self.self_trade_prevention)
-        return json.dumps(entry, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -142,7 +103,15 @@ def _accept_item(
         stream_key(event.channel),
     ]
     member = index_member(int(now * 1000), order.id)
-    item = [order.id, 1 if cid else 0, record, member, order.compact(), event.channel, event.body()]
+    item = [
+        order.id,
+        1 if cid else 0,
+        record,
+        member,
+        encode_inbound(order),
+        event.channel,
+        event.body(),
+    ]
     return keys, item
 
 
@@ -158,7 +127,7 @@ async def accept_orders(
     views = []
     for order, rules in orders:
         record = order.record(now)
-        views.append(records.order_view(record, rules))
+        views.append(records.record_view(record, rules))
         order_keys, item = _accept_item(order, views[-1], record, now)
         keys += order_keys
         items.append(item)

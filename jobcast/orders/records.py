@@ -7,13 +7,11 @@ script that changes the book and publishes the events.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from jobcast.orders.enums import TERMINAL_STATUSES, OrderStatus, Side
 from jobcast.orders.symbols import SymbolRules
-
-#: Order states and the event type announcing each (an order that rests unfilled stays "open").
-STATUSES = ("open", "partially_filled", "filled", "cancelled", "rejected")
-TERMINAL_STATUSES = frozenset({"filled", "cancelled", "rejected"})
 
 
 def order_key(order_id: str) -> str:
@@ -54,36 +52,76 @@ def trades_key(symbol: str) -> str:
     return f"jobcast:market:{symbol}:trades"
 
 
-def _price(rules: SymbolRules, ticks: str) -> str | None:
-    return rules.price_text(int(ticks)) if ticks else None
-
-
 def average_price(rules: SymbolRules, filled: int, notional: int) -> str | None:
     if not filled:
         return None
     return str((rules.tick_size * notional / filled).quantize(rules.tick_size / 100))
 
 
-def order_view(record: dict[str, str], rules: SymbolRules) -> dict[str, Any]:
-    """What clients see of an order: in API answers and in `order.*` events."""
-    quantity, filled = int(record["quantity"]), int(record.get("filled_quantity", "0"))
-    status = record["status"]
-    return {
-        "id": record["id"],
-        "client_order_id": record.get("client_order_id") or None,
-        "symbol": record["symbol"],
-        "side": record["side"],
-        "type": record["type"],
-        "time_in_force": record["time_in_force"],
+@dataclass(frozen=True)
+class OrderState:
+    """What an order's public view is made of, as typed values: read from its record by the
+    api (`state_from_record`), or taken from the engine's order by the matching step."""
+
+    id: str
+    client_order_id: str | None
+    symbol: str
+    side: Side
+    type: str
+    time_in_force: str
+    self_trade_prevention: str
+    price_ticks: int | None
+    quantity: int
+    filled: int
+    notional: int  # sum of price * quantity over fills, in ticks
+    status: OrderStatus
+    reason: str
+    created_at: float | None  # None: not known (the matching step's events leave it out)
+    updated_at: float
+
+
+def state_from_record(record: dict[str, str]) -> OrderState:
+    """An order record read back from Redis (as `NewOrder.record` and the step wrote it)."""
+    price = record.get("price", "")
+    return OrderState(
+        id=record["id"], client_order_id=record.get("client_order_id") or None,
+        symbol=record["symbol"], side=Side(record["side"]), type=record["type"],
+        time_in_force=record["time_in_force"],
         # Records written before the field existed are plain orders.
-        "self_trade_prevention": record.get("self_trade_prevention") or "none",
-        "price": _price(rules, record.get("price", "")),
-        "quantity": quantity,
-        "filled_quantity": filled,
-        "remaining_quantity": 0 if status in TERMINAL_STATUSES else quantity - filled,
-        "average_price": average_price(rules, filled, int(record.get("notional", "0"))),
-        "status": status,
-        "reason": record.get("reason") or None,
-        "created_at": float(record["created_at"]),
-        "updated_at": float(record.get("updated_at") or record["created_at"]),
-    }
+        self_trade_prevention=record.get("self_trade_prevention") or "none",
+        price_ticks=int(price) if price else None, quantity=int(record["quantity"]),
+        filled=int(record.get("filled_quantity", "0")), notional=int(record.get("notional", "0")),
+        status=OrderStatus(record["status"]), reason=record.get("reason", ""),
+        created_at=float(record["created_at"]),
+        updated_at=float(record.get("updated_at") or record["created_at"]),
+    )  # fmt: skip
+
+
+def order_view(order: OrderState, rules: SymbolRules) -> dict[str, Any]:
+    """What clients see of an order: in API answers and in `order.*` events."""
+    view = {
+        "id": order.id,
+        "client_order_id": order.client_order_id,
+        "symbol": order.symbol,
+        "side": order.side,
+        "type": order.type,
+        "time_in_force": order.time_in_force,
+        "self_trade_prevention": order.self_trade_prevention,
+        "price": None if order.price_ticks is None else rules.price_text(order.price_ticks),
+        "quantity": order.quantity,
+        "filled_quantity": order.filled,
+        "remaining_quantity": 0 if order.status in TERMINAL_STATUSES else order.quantity - order.filled,
+        "average_price": average_price(rules, order.filled, order.notional),
+        "status": order.status,
+        "reason": order.reason or None,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+    }  # fmt: skip
+    if order.created_at is None:
+        del view["created_at"]
+    return view
+
+
+def record_view(record: dict[str, str], rules: SymbolRules) -> dict[str, Any]:
+    """The public view of an order record as stored."""
+    return order_view(state_from_record(record), rules)

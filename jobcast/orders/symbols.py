@@ -11,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, Field
 
+from jobcast.schemas.orders import TimeInForce
+
 
 class SymbolRules(BaseModel):
     """Trading rules of one symbol (tick size, lot limits, max notional per order)."""
@@ -107,8 +109,12 @@ def symbol_table(configured: dict[str, SymbolRules] | None) -> dict[str, SymbolR
 
 
 def check_order(
-    rules: SymbolRules, kind: str, time_in_force: str | None, quantity: int, price: object
-) -> tuple[int | None, str]:
+    rules: SymbolRules,
+    kind: str,
+    time_in_force: TimeInForce | None,
+    quantity: int,
+    price: object,
+) -> tuple[int | None, TimeInForce]:
     """(price in ticks or None, time in force) for an order that meets every rule."""
     check_quantity(rules, quantity)
     if kind == "market":

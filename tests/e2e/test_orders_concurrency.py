@@ -21,6 +21,7 @@ import pytest
 import redis
 
 from jobcast.orders import records
+from jobcast.orders.enums import TERMINAL_STATUSES
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
@@ -236,6 +237,6 @@ def check_events_once_in_sequence(tap: EventTap, orders: list[dict[str, str]]) -
         assert fills == sorted(fills), order["id"]
         changes = [(e["type"], e["data"]["filled_quantity"]) for e in events]
         assert len(changes) == len(set(changes)), f"{order['id']}: an event was repeated"
-        if order["status"] in records.TERMINAL_STATUSES:
+        if order["status"] in TERMINAL_STATUSES:
             assert events[-1]["type"] == f"order.{order['status']}"
             assert sum(e["type"] in ("order.filled", "order.cancelled", "order.rejected") for e in events) == 1  # fmt: skip

@@ -20,17 +20,9 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Literal
 
-Side = Literal["buy", "sell"]
-Kind = Literal["limit", "market"]
-TimeInForce = Literal["GTC", "IOC"]
-SelfTradePrevention = Literal["none", "cancel_newest", "cancel_oldest"]
-
-OPEN, PARTIALLY_FILLED, FILLED = "open", "partially_filled", "filled"
-CANCELLED, REJECTED = "cancelled", "rejected"
-#: States an order never leaves.
-TERMINAL = frozenset({FILLED, CANCELLED, REJECTED})
+from jobcast.orders.enums import TERMINAL_STATUSES, OrderStatus, Side
+from jobcast.schemas.orders import OrderType, SelfTradePrevention, TimeInForce
 
 #: Reasons a remainder is removed by the engine rather than by its owner.
 NO_LIQUIDITY = "no_liquidity"
@@ -48,20 +40,20 @@ class Order:
     side: Side
     quantity: int
     price: int | None = None
-    kind: Kind = "limit"
+    kind: OrderType = "limit"
     time_in_force: TimeInForce = "GTC"
     owner: str = ""
     arrival: str = ""  # the inbound log position: resting time priority survives a reload
     client_order_id: str = ""
     filled: int = 0
     notional: int = 0  # sum of price * quantity over fills, in ticks
-    status: str = OPEN
+    status: OrderStatus = OrderStatus.OPEN
     reason: str = ""
     self_trade_prevention: SelfTradePrevention = "none"
 
     @property
     def remaining(self) -> int:
-        return 0 if self.status in TERMINAL else self.quantity - self.filled
+        return 0 if self.status in TERMINAL_STATUSES else self.quantity - self.filled
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +91,7 @@ class BookSide:
     def best(self) -> int | None:
         if not self.prices:
             return None
-        return self.prices[-1] if self.side == "buy" else self.prices[0]
+        return self.prices[-1] if self.side == Side.BUY else self.prices[0]
 
     def add(self, order: Order) -> None:
         assert order.price is not None
@@ -118,7 +110,7 @@ class BookSide:
             self.prices.pop(bisect.bisect_left(self.prices, price))
 
     def depth(self, n: int) -> list[tuple[int, int]]:
-        best_first = reversed(self.prices) if self.side == "buy" else iter(self.prices)
+        best_first = reversed(self.prices) if self.side == Side.BUY else iter(self.prices)
         out: list[tuple[int, int]] = []
         for price in best_first:
             if len(out) == n:
@@ -132,7 +124,7 @@ def crosses(incoming: Order, resting_price: int) -> bool:
         return True
     return (
         resting_price <= incoming.price
-        if incoming.side == "buy"
+        if incoming.side == Side.BUY
         else resting_price >= incoming.price
     )
 
@@ -141,18 +133,18 @@ class Book:
     """A symbol's book. `submit` and `cancel` mutate it and report trades and touched orders."""
 
     def __init__(self, trade_seq: int = 0) -> None:
-        self.bids = BookSide("buy")
-        self.asks = BookSide("sell")
+        self.bids = BookSide(Side.BUY)
+        self.asks = BookSide(Side.SELL)
         self.resting: dict[str, Order] = {}
         self.trade_seq = trade_seq
         self.last_price: int | None = None
         self.volume = 0
 
     def opposite(self, side: Side) -> BookSide:
-        return self.asks if side == "buy" else self.bids
+        return self.asks if side == Side.BUY else self.bids
 
     def own(self, side: Side) -> BookSide:
-        return self.bids if side == "buy" else self.asks
+        return self.bids if side == Side.BUY else self.asks
 
     def rest(self, order: Order) -> None:
         """Place an order on the book without matching (used when loading saved state)."""
@@ -167,10 +159,12 @@ class Book:
             return trades
         if order.kind == "market":
             order.status, order.reason = (
-                (CANCELLED, MARKET_REMAINDER) if trades else (REJECTED, NO_LIQUIDITY)
+                (OrderStatus.CANCELLED, MARKET_REMAINDER)
+                if trades
+                else (OrderStatus.REJECTED, NO_LIQUIDITY)
             )
         elif order.time_in_force == "IOC":
-            order.status, order.reason = CANCELLED, IOC_REMAINDER
+            order.status, order.reason = OrderStatus.CANCELLED, IOC_REMAINDER
         else:
             self.rest(order)
         return trades
@@ -184,7 +178,7 @@ class Book:
             return None
         assert order.price is not None
         self.own(order.side).reduce(order.price, order.remaining)
-        order.status, order.reason = CANCELLED, reason
+        order.status, order.reason = OrderStatus.CANCELLED, reason
         touched[order.id] = order
         return order
 
@@ -208,7 +202,7 @@ class Book:
     def _prevent_self_trade(self, taker: Order, maker: Order, touched: dict[str, Order]) -> None:
         """End the taker (its remaining goes to 0) or remove the maker, as the taker chose."""
         if taker.self_trade_prevention == "cancel_newest":
-            taker.status, taker.reason = CANCELLED, SELF_TRADE
+            taker.status, taker.reason = OrderStatus.CANCELLED, SELF_TRADE
         else:
             self.cancel(maker.id, touched, SELF_TRADE)
 
@@ -217,12 +211,16 @@ class Book:
         for order in (taker, maker):
             order.filled += quantity
             order.notional += quantity * price
-            order.status = FILLED if order.filled == order.quantity else PARTIALLY_FILLED
+            order.status = (
+                OrderStatus.FILLED
+                if order.filled == order.quantity
+                else OrderStatus.PARTIALLY_FILLED
+            )
         book_side.reduce(price, quantity)
-        if maker.status == FILLED:
+        if maker.status == OrderStatus.FILLED:
             del self.resting[maker.id]
         self.trade_seq += 1
         self.last_price = price
         self.volume += quantity
-        buy, sell = (taker, maker) if taker.side == "buy" else (maker, taker)
+        buy, sell = (taker, maker) if taker.side == Side.BUY else (maker, taker)
         return Trade(self.trade_seq, price, quantity, buy.id, sell.id, maker.id, taker.side)

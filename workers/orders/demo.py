@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 
 from jobcast.orders import intake
+from jobcast.orders.encoding import NewOrder
+from jobcast.orders.enums import Side
 from jobcast.orders.symbols import SymbolRules, symbol_table
 from jobcast.redis_clients import async_client
+from jobcast.schemas.orders import TimeInForce
 from jobcast.settings import Settings, get_settings
 from jobcast.task_names import match_argsrepr
 
@@ -41,22 +44,24 @@ class DemoBook:
     quotes: deque[str] = field(default_factory=deque)
 
 
-def _order(book: DemoBook, rng: random.Random, side: str, ticks: int, tif: str) -> intake.NewOrder:
+def _order(
+    book: DemoBook, rng: random.Random, side: Side, ticks: int, tif: TimeInForce
+) -> NewOrder:
     lots = rng.randint(1, 5) * max(book.rules.lot_size, book.rules.min_quantity)
-    return intake.NewOrder(
+    return NewOrder(
         id=f"o_{rng.getrandbits(80):020x}", owner=DEMO_PRINCIPAL, symbol=book.symbol,
         side=side, type="limit", time_in_force=tif, quantity=lots, price_ticks=max(ticks, 1),
         client_order_id=None,
     )  # fmt: skip
 
 
-def round_orders(book: DemoBook, rng: random.Random) -> list[intake.NewOrder]:
+def round_orders(book: DemoBook, rng: random.Random) -> list[NewOrder]:
     """This round's quotes around the (moved) mid, and one order that crosses the spread."""
     book.mid = max(10, book.mid + rng.choice([-1, 0, 0, 1]))
-    quotes = [_order(book, rng, "buy", book.mid - rng.randint(1, 4), "GTC"),
-              _order(book, rng, "sell", book.mid + rng.randint(1, 4), "GTC")]  # fmt: skip
-    side = rng.choice(["buy", "sell"])
-    taker = _order(book, rng, side, book.mid + (5 if side == "buy" else -5), "IOC")
+    quotes = [_order(book, rng, Side.BUY, book.mid - rng.randint(1, 4), "GTC"),
+              _order(book, rng, Side.SELL, book.mid + rng.randint(1, 4), "GTC")]  # fmt: skip
+    side = rng.choice([Side.BUY, Side.SELL])
+    taker = _order(book, rng, side, book.mid + (5 if side == Side.BUY else -5), "IOC")
     return [*quotes, taker]
 
 

@@ -100,7 +100,7 @@ def run_step(client: redis.Redis, settings: Settings, symbol: str, token: str) -
     ctx = StepContext(symbol, symbol_table(settings.order_symbols)[symbol], token, cursor,
                       settings.order_lease_ms, settings.order_trade_history,
                       settings.order_depth_levels, settings.order_retention)  # fmt: skip
-    touched, trades = apply_commands(book, entries)
+    touched, trades = apply_commands(book, symbol, entries)
     new_cursor = entries[-1][0]
     change = build_commit(ctx, book, touched, trades, new_cursor, market)
     change.tallies += matching_lag(entries, time.time())

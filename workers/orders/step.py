@@ -15,6 +15,8 @@ from typing import Any
 
 from jobcast.events import Event, market_channel, user_channel
 from jobcast.orders import records
+from jobcast.orders.encoding import NewOrder, decode_inbound
+from jobcast.orders.enums import TERMINAL_STATUSES, OrderStatus
 from jobcast.orders.market import quote_view
 from jobcast.orders.symbols import SymbolRules
 from jobcast.tallies import MATCH_LAG_BUCKETS, MATCH_LAG_KEY, ORDERS_KEY, Tally, label, observations
@@ -35,22 +37,24 @@ class StepContext:
     retention: int  # seconds an order's record is kept after it ends
 
 
-def parse_new_order(sid: str, compact: str) -> Order:
-    """An inbound entry (see `NewOrder.compact`); one without a trailing field means its default."""
-    order_id, owner, side, kind, price, qty, tif, cid, *later = json.loads(compact)
-    order = Order(order_id, side, qty, price, kind, tif, owner, sid, cid)
-    if later:
-        order.self_trade_prevention = later[0]
-    return order
+def engine_order(sid: str, new: NewOrder) -> Order:
+    """The engine's order for an accepted one; `sid`, its inbound log id, is its time priority."""
+    return Order(
+        new.id, new.side, new.quantity, new.price_ticks, new.type, new.time_in_force,
+        new.owner, sid, new.client_order_id or "",
+        self_trade_prevention=new.self_trade_prevention,
+    )  # fmt: skip
 
 
-def apply_commands(book: Book, commands: list[Command]) -> tuple[dict[str, Order], list[Trade]]:
+def apply_commands(
+    book: Book, symbol: str, commands: list[Command]
+) -> tuple[dict[str, Order], list[Trade]]:
     """Run the batch through the book, in inbound order."""
     touched: dict[str, Order] = {}
     trades: list[Trade] = []
     for sid, kind, payload in commands:
         if kind == "new":
-            trades += book.submit(parse_new_order(sid, payload), touched)
+            trades += book.submit(engine_order(sid, decode_inbound(symbol, payload)), touched)
         else:
             book.cancel(payload, touched)
     return touched, trades
@@ -61,16 +65,15 @@ def _record_fields(order: Order, now: float) -> dict[str, str]:
             "notional": str(order.notional), "reason": order.reason, "updated_at": repr(now)}  # fmt: skip
 
 
-def _view_record(symbol: str, order: Order, now: float) -> dict[str, str]:
-    """Enough of the order's record to render its public view for an event."""
-    return {
-        "id": order.id, "symbol": symbol, "side": order.side, "type": order.kind,
-        "time_in_force": order.time_in_force, "quantity": str(order.quantity),
-        "price": "" if order.price is None else str(order.price),
-        "client_order_id": order.client_order_id, "created_at": repr(now),
-        "self_trade_prevention": order.self_trade_prevention,
-        **_record_fields(order, now),
-    }  # fmt: skip
+def _state(symbol: str, order: Order, now: float) -> records.OrderState:
+    """The order's public facts after this step (its creation time is the record's alone)."""
+    return records.OrderState(
+        id=order.id, client_order_id=order.client_order_id or None, symbol=symbol,
+        side=order.side, type=order.kind, time_in_force=order.time_in_force,
+        self_trade_prevention=order.self_trade_prevention, price_ticks=order.price,
+        quantity=order.quantity, filled=order.filled, notional=order.notional,
+        status=order.status, reason=order.reason, created_at=None, updated_at=now,
+    )  # fmt: skip
 
 
 def _trade_data(ctx: StepContext, trade: Trade, now: float) -> dict[str, Any]:
@@ -118,10 +121,10 @@ def outcome_tallies(orders: Iterable[Order], trades: int) -> list[Tally]:
     """Counters of the orders that ended in this step (by reason), and of its trades."""
     ended = Counter(
         order.status
-        if order.status == "filled"
+        if order.status == OrderStatus.FILLED
         else label(order.status, order.reason or "requested")
         for order in orders
-        if order.status in records.TERMINAL_STATUSES
+        if order.status in TERMINAL_STATUSES
     )
     tallies = [Tally(ORDERS_KEY, name, count) for name, count in sorted(ended.items())]
     return tallies + ([Tally(ORDERS_KEY, "trades", trades)] if trades else [])
@@ -141,16 +144,15 @@ def _add_order_change(
         change.book_set.append((order.id, resting_entry(order)))
     else:
         change.book_del.append(order.id)
-    if order.status == "open":  # rested unfilled: nothing new since `order.accepted`
+    if order.status == OrderStatus.OPEN:  # rested unfilled: nothing new since `order.accepted`
         return
     change.records.append((records.order_key(order.id), _record_fields(order, now)))
-    if order.status in records.TERMINAL_STATUSES:
+    if order.status in TERMINAL_STATUSES:
         change.expiring.append(records.order_key(order.id))
         if order.client_order_id:
             # Expires with the order: afterwards the id may name a new order.
             change.expiring.append(records.client_order_id_key(order.owner, order.client_order_id))
         change.tombstones.append((tombstone_key(records.order_key(order.id)), order.owner))
-    view = records.order_view(_view_record(ctx.symbol, order, now), ctx.rules)
-    del view["created_at"]  # the event does not know it; the record does
+    view = records.order_view(_state(ctx.symbol, order, now), ctx.rules)
     channel = user_channel(order.owner)
     change.events.append((channel, Event(channel, f"order.{order.status}", view, ts=now).body()))

@@ -15,6 +15,7 @@ import redis
 
 from jobcast.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, stream_key
 from jobcast.orders import records
+from jobcast.orders.enums import OrderStatus, Side
 from jobcast.tallies import APPLY_TALLIES_LUA, Tally, lua_spec
 from workers.orders.book import Book, Order
 
@@ -153,7 +154,8 @@ def resting_entry(order: Order) -> str:
 
 def _resting_order(order_id: str, raw: str) -> Order:
     side, price, qty, tif, owner, arrival, cid, filled, notional, status, *later = json.loads(raw)
-    order = Order(order_id, side, qty, price, "limit", tif, owner, arrival, cid, filled, notional, status)  # fmt: skip
+    order = Order(order_id, Side(side), qty, price, "limit", tif, owner, arrival, cid, filled,
+                  notional, OrderStatus(status))  # fmt: skip
     if later:
         order.self_trade_prevention = later[0]
     return order

@@ -3,17 +3,8 @@ self-trade prevention."""
 
 from __future__ import annotations
 
-from workers.orders.book import (
-    CANCELLED,
-    FILLED,
-    NO_LIQUIDITY,
-    OPEN,
-    PARTIALLY_FILLED,
-    REJECTED,
-    SELF_TRADE,
-    Book,
-    Order,
-)
+from jobcast.orders.enums import OrderStatus
+from workers.orders.book import NO_LIQUIDITY, SELF_TRADE, Book, Order
 
 
 def submit(book: Book, order: Order) -> dict[str, Order]:
@@ -37,8 +28,8 @@ def test_resting_orders_fill_best_price_first_then_oldest_first() -> None:
         ("s1", 101, 2),
     ]
     assert [t.seq for t in trades] == [1, 2, 3]
-    assert touched["s1"].status == PARTIALLY_FILLED
-    assert touched["b1"].status == FILLED
+    assert touched["s1"].status == OrderStatus.PARTIALLY_FILLED
+    assert touched["b1"].status == OrderStatus.FILLED
     assert book.asks.depth(5) == [(101, 3)]
 
 
@@ -56,7 +47,7 @@ def test_unfilled_limit_gtc_remainder_rests() -> None:
     submit(book, Order("s1", "sell", 3, price=100))
     taker = Order("b1", "buy", 5, price=100)
     submit(book, taker)
-    assert taker.status == PARTIALLY_FILLED
+    assert taker.status == OrderStatus.PARTIALLY_FILLED
     assert book.bids.depth(1) == [(100, 2)]
 
 
@@ -65,7 +56,7 @@ def test_ioc_remainder_is_cancelled_never_rests() -> None:
     submit(book, Order("s1", "sell", 3, price=100))
     taker = Order("b1", "buy", 5, price=100, time_in_force="IOC")
     submit(book, taker)
-    assert (taker.status, taker.filled, taker.remaining) == (CANCELLED, 3, 0)
+    assert (taker.status, taker.filled, taker.remaining) == (OrderStatus.CANCELLED, 3, 0)
     assert book.bids.depth(1) == []
 
 
@@ -76,7 +67,7 @@ def test_market_order_sweeps_levels_and_cancels_its_rest() -> None:
     taker = Order("m1", "buy", 10, kind="market", time_in_force="IOC")
     trades = book.submit(taker, {})
     assert [(t.price, t.quantity) for t in trades] == [(100, 2), (110, 2)]
-    assert (taker.status, taker.filled) == (CANCELLED, 4)
+    assert (taker.status, taker.filled) == (OrderStatus.CANCELLED, 4)
     assert book.asks.depth(1) == []
     assert book.bids.depth(1) == []
 
@@ -84,7 +75,7 @@ def test_market_order_sweeps_levels_and_cancels_its_rest() -> None:
 def test_market_order_on_empty_book_is_rejected_for_no_liquidity() -> None:
     taker = Order("m1", "sell", 1, kind="market", time_in_force="IOC")
     Book().submit(taker, {})
-    assert (taker.status, taker.reason) == (REJECTED, NO_LIQUIDITY)
+    assert (taker.status, taker.reason) == (OrderStatus.REJECTED, NO_LIQUIDITY)
 
 
 def test_cancel_removes_only_the_open_remainder() -> None:
@@ -94,7 +85,7 @@ def test_cancel_removes_only_the_open_remainder() -> None:
     submit(book, Order("b1", "buy", 4, price=100))
     cancelled = book.cancel("s1", {})
     assert cancelled is maker
-    assert (maker.status, maker.filled, maker.remaining) == (CANCELLED, 4, 0)
+    assert (maker.status, maker.filled, maker.remaining) == (OrderStatus.CANCELLED, 4, 0)
     assert book.asks.depth(1) == []
     assert book.cancel("s1", {}) is None
 
@@ -113,7 +104,7 @@ def test_non_crossing_orders_rest_on_both_sides() -> None:
     bid = Order("b1", "buy", 1, price=99)
     submit(book, bid)
     submit(book, Order("s1", "sell", 1, price=100))
-    assert bid.status == OPEN
+    assert bid.status == OrderStatus.OPEN
     assert (book.bids.best(), book.asks.best()) == (99, 100)
 
 
@@ -139,9 +130,9 @@ def test_cancel_newest_keeps_earlier_fills_and_cancels_the_rest_at_its_own_order
     trades = book.submit(taker, touched)
 
     assert [(t.maker_order_id, t.quantity) for t in trades] == [("s1", 3)]
-    assert (taker.status, taker.reason, taker.filled, taker.remaining) == (CANCELLED, SELF_TRADE, 3, 0)  # fmt: skip
+    assert (taker.status, taker.reason, taker.filled, taker.remaining) == (OrderStatus.CANCELLED, SELF_TRADE, 3, 0)  # fmt: skip
     assert set(touched) == {"b1", "s1"}  # the own resting order is untouched
-    assert (book.resting["s2"].status, book.resting["s2"].remaining) == (OPEN, 5)
+    assert (book.resting["s2"].status, book.resting["s2"].remaining) == (OrderStatus.OPEN, 5)
     assert book.asks.depth(5) == [(100, 10)]
     assert book.bids.depth(5) == []  # the GTC remainder does not rest either
 
@@ -154,7 +145,7 @@ def test_cancel_newest_market_order_meeting_its_own_order_first_is_cancelled_not
     trades = book.submit(taker, {})
 
     assert trades == []
-    assert (taker.status, taker.reason, taker.filled) == (CANCELLED, SELF_TRADE, 0)
+    assert (taker.status, taker.reason, taker.filled) == (OrderStatus.CANCELLED, SELF_TRADE, 0)
     assert book.asks.depth(5) == [(100, 5), (101, 5)]
 
 
@@ -169,9 +160,9 @@ def test_cancel_oldest_cancels_own_resting_orders_and_matches_the_next_level() -
     trades = book.submit(taker, touched)
 
     assert [(t.maker_order_id, t.price, t.quantity) for t in trades] == [("s1", 100, 1), ("s4", 102, 3)]  # fmt: skip
-    assert (own.status, own.reason, own.filled) == (CANCELLED, SELF_TRADE, 0)
-    assert (touched["s3"].status, touched["s3"].reason) == (CANCELLED, SELF_TRADE)
-    assert (taker.status, taker.filled) == (FILLED, 4)
+    assert (own.status, own.reason, own.filled) == (OrderStatus.CANCELLED, SELF_TRADE, 0)
+    assert (touched["s3"].status, touched["s3"].reason) == (OrderStatus.CANCELLED, SELF_TRADE)
+    assert (taker.status, taker.filled) == (OrderStatus.FILLED, 4)
     assert set(book.resting) == {"s4"}
     assert book.asks.depth(5) == [(102, 2)]
 
@@ -185,7 +176,10 @@ def test_cancel_oldest_cancels_only_the_open_remainder_of_a_partly_filled_own_or
     trades = book.submit(taker, {})
 
     assert trades == []
-    assert (maker.status, maker.reason, maker.filled, maker.remaining) == (CANCELLED, SELF_TRADE, 4, 0)  # fmt: skip
-    assert (taker.status, taker.reason) == (OPEN, "")  # nothing else to trade with: it rests
+    assert (maker.status, maker.reason, maker.filled, maker.remaining) == (OrderStatus.CANCELLED, SELF_TRADE, 4, 0)  # fmt: skip
+    assert (taker.status, taker.reason) == (
+        OrderStatus.OPEN,
+        "",
+    )  # nothing else to trade with: it rests
     assert book.bids.depth(5) == [(100, 3)]
     assert book.asks.depth(5) == []

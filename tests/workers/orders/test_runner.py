@@ -13,6 +13,8 @@ import redis.asyncio as aioredis
 
 from jobcast.events import read_since
 from jobcast.orders import intake, records
+from jobcast.orders.encoding import NewOrder
+from jobcast.orders.enums import Side
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from jobcast.settings import Settings
 from jobcast.tombstones import tombstone_key
@@ -29,9 +31,9 @@ def fresh_book_cache() -> Iterator[None]:
     runner._books.clear()
 
 
-def new_order(order_id: str, side: str, quantity: int, price: int | None) -> intake.NewOrder:
+def new_order(order_id: str, side: str, quantity: int, price: int | None) -> NewOrder:
     kind, tif = ("limit", "GTC") if price else ("market", "IOC")
-    return intake.NewOrder(order_id, "p1", SYMBOL, side, kind, tif, quantity, price, None)
+    return NewOrder(order_id, "p1", SYMBOL, Side(side), kind, tif, quantity, price, None)
 
 
 def accept(settings: Settings, *orders: tuple[str, str, int, int | None]) -> list[str]:
@@ -39,7 +41,7 @@ def accept(settings: Settings, *orders: tuple[str, str, int, int | None]) -> lis
     return accept_new(settings, *(new_order(*order) for order in orders))
 
 
-def accept_new(settings: Settings, *new: intake.NewOrder) -> list[str]:
+def accept_new(settings: Settings, *new: NewOrder) -> list[str]:
     async def run() -> list[str]:
         client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
         accepted = await intake.accept_orders(client, [(o, DEFAULT_SYMBOLS[SYMBOL]) for o in new])
