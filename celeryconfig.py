@@ -66,6 +66,9 @@ def config_for(settings: Settings) -> dict[str, Any]:
         # The safe value until the worker knows its queues; workers.app then applies
         # `prefetch_for` (Celery itself has no per-queue prefetch).
         "worker_prefetch_multiplier": QUEUE_PREFETCH[FILES_QUEUE],
+        # Backstop of the memory watchdog: a pool process left above the budget after a task
+        # (memory a library kept) is replaced before the next one (Celery counts KiB).
+        "worker_max_memory_per_child": settings.job_memory_budget // 1024,
         "task_soft_time_limit": settings.job_soft_time_limit,
         "task_time_limit": settings.job_time_limit,
         "result_expires": settings.result_expires,

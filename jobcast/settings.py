@@ -132,10 +132,15 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest decompressed size of a gzip upload; past it the job fails (gzip bomb).",
     )
+    upload_max_decompression_ratio: int = Field(
+        default=200,
+        ge=2,
+        description="Most bytes a gzip upload may decompress to per compressed byte read so far (past its first 16 MiB); past it the job fails (gzip bomb).",
+    )
     job_memory_budget: int = Field(
         default=512 * 1024**2,
         ge=32 * 1024**2,
-        description="Bytes a file job's worker process should stay under; sizes batches and exact-quantile buffers.",
+        description="Bytes a file job's worker process stays under: sizes batches and exact-quantile buffers; a job whose process comes within 1/32 of it fails as memory_limit and the process is replaced.",
     )
     job_batch_bytes: int = Field(
         default=4 * 1024**2,
@@ -146,6 +151,16 @@ class Settings(BaseSettings):
         default=2000,
         ge=1,
         description="Widest table a file job accepts; wider fails as too_many_columns.",
+    )
+    job_max_cell_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        description="Largest value (one cell, decoded) a file job accepts; larger fails as memory_limit.",
+    )
+    job_max_json_depth: int = Field(
+        default=64,
+        ge=2,
+        description="Deepest nesting of objects and arrays in a JSON Lines file; deeper fails as invalid_json.",
     )
     job_max_groups: int = Field(
         default=1_000_000,

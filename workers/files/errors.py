@@ -20,6 +20,7 @@ BAD_INPUT_CODES = (
     "unreadable_file",
     "unknown_sheet",
     "too_many_cells",
+    "memory_limit",
 )
 
 

@@ -78,8 +78,11 @@ class FileFormat:
         return base + (".gz" if self.gzip else "")
 
 
-def detect_format(path: Path, params: JobParams | None = None) -> FileFormat:
-    """The format of `path`; FileJobError for an empty, binary or undecodable file."""
+def detect_format(
+    path: Path, params: JobParams | None = None, max_columns: int | None = None
+) -> FileFormat:
+    """The format of `path`; FileJobError for an empty, binary or undecodable file, and for a
+    table wider than `max_columns` (told from its first line, before anything is parsed)."""
     params = params or JobParams()
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
@@ -95,8 +98,8 @@ def detect_format(path: Path, params: JobParams | None = None) -> FileFormat:
             "The file is a zip archive but not a spreadsheet (.xlsx, .xlsm, .ods): unzip it.",
         )
     if head.startswith(GZIP_MAGIC):
-        return _text_format(_gunzip_head(path), True, params)
-    return _text_format(head, False, params)
+        return _text_format(_gunzip_head(path), True, params, max_columns)
+    return _text_format(head, False, params, max_columns)
 
 
 def _is_spreadsheet(path: Path) -> bool:
@@ -120,7 +123,9 @@ def _gunzip_head(path: Path) -> bytes:
         raise FileJobError("unrecognized_format", f"The gzip stream is corrupt: {exc}") from exc
 
 
-def _text_format(head: bytes, gzip_: bool, params: JobParams) -> FileFormat:
+def _text_format(
+    head: bytes, gzip_: bool, params: JobParams, max_columns: int | None
+) -> FileFormat:
     if not head.strip():
         raise FileJobError("empty_file", "The file holds no data.")
     wide = head.startswith(UTF16_BOMS) or (params.encoding or "").lower().startswith("utf-16")
@@ -138,6 +143,7 @@ def _text_format(head: bytes, gzip_: bool, params: JobParams) -> FileFormat:
     truncated = len(head) >= SNIFF_BYTES
     delimiter = sniff_delimiter(text, truncated)
     rows, header_lines = _rows(text, delimiter, truncated)
+    _check_first_row(rows, truncated, max_columns)
     decimal = params.decimal or sniff_decimal(rows[1:] if params.header else rows, delimiter)
     names = column_names(rows[0], params.header)
     return FileFormat(
@@ -152,6 +158,24 @@ def _text_format(head: bytes, gzip_: bool, params: JobParams) -> FileFormat:
         header_lines if params.header else 0,
         text_columns=_hex_columns(names, rows[1:] if params.header else rows),
     )
+
+
+def _check_first_row(rows: list[list[str]], truncated: bool, max_columns: int | None) -> None:
+    """Refuse a table too wide for the job before pyarrow parses a block of it: a parser holds
+    a builder per column, so 200,000 columns take gigabytes whatever the file's size."""
+    width = len(rows[0]) if rows else 0
+    if max_columns is not None and width > max_columns:
+        more = "at least " if truncated and len(rows) == 1 else ""
+        raise FileJobError(
+            "too_many_columns",
+            f"The table has {more}{width} columns; at most {max_columns} are accepted.",
+        )
+    if truncated and len(rows) == 1:
+        raise FileJobError(
+            "unreadable_file",
+            f"The first line is longer than {SNIFF_BYTES // 1024} KiB: its column names are "
+            "too long to read.",
+        )
 
 
 def _binary() -> FileJobError:

@@ -19,8 +19,9 @@ import pyarrow.json as pa_json
 from workers.files.encodings import Utf8Transcoder
 from workers.files.errors import FileJobError, from_arrow_error
 from workers.files.formats import PANDAS_NA_VALUES, FileFormat
+from workers.files.nesting import NestingGuard
 from workers.files.parquet import open_parquet
-from workers.files.sources import BatchSource, ReadLimits, check_width, prefetch
+from workers.files.sources import BatchSource, ReadLimits, check_cells, check_width, prefetch
 from workers.files.spreadsheets import open_sheet
 from workers.files.streams import BlockLedger, CappedDecompressor, PaddedRows
 
@@ -48,7 +49,7 @@ def open_batches(path: Path, fmt: FileFormat, limits: ReadLimits) -> BatchSource
         raise
     return BatchSource(
         reader.schema,
-        _closing(reader, raw, fmt.kind),
+        _closing(reader, raw, fmt.kind, limits),
         lambda batches, _rows: ledger.processed(batches),
         total,
         raw,
@@ -58,13 +59,17 @@ def open_batches(path: Path, fmt: FileFormat, limits: ReadLimits) -> BatchSource
 def text_stream(raw: BinaryIO, fmt: FileFormat, limits: ReadLimits) -> Any:
     """The file's text as UTF-8 bytes without a byte-order mark: decompressed, transcoded and
     its short rows padded, as the format needs."""
-    stream: Any = CappedDecompressor(raw, limits.max_decompressed) if fmt.gzip else raw
+    stream: Any = raw
+    if fmt.gzip:
+        stream = CappedDecompressor(raw, limits.max_decompressed, limits.max_decompression_ratio)
     if fmt.bom:
         stream.read(fmt.bom)
     if fmt.encoding not in (None, "utf-8"):
         stream = Utf8Transcoder(stream, str(fmt.encoding))
     if fmt.pad_rows:
         stream = PaddedRows(stream, fmt.delimiter, len(fmt.names))
+    if fmt.kind == "jsonl":
+        stream = NestingGuard(stream, limits.max_json_depth)
     return stream
 
 
@@ -108,9 +113,13 @@ def _jsonl(stream: Any, limits: ReadLimits) -> Any:
     )
 
 
-def _closing(reader: Any, raw: BinaryIO, kind: str) -> Generator[pa.RecordBatch, None, None]:
+def _closing(
+    reader: Any, raw: BinaryIO, kind: str, limits: ReadLimits
+) -> Generator[pa.RecordBatch, None, None]:
     try:
-        yield from prefetch(reader.read_next_batch)
+        for batch in prefetch(reader.read_next_batch):
+            check_cells(batch, limits)
+            yield batch
     except pa.ArrowInvalid as exc:
         raise from_arrow_error(exc, kind) from exc
     finally:

@@ -39,6 +39,9 @@ class JobLimits:
     max_columns: int
     max_groups: int
     distinct_limit: int
+    max_decompression_ratio: int = 200
+    max_cell_bytes: int = 256 * 1024
+    max_json_depth: int = 64
 
     @property
     def data_budget(self) -> int:
@@ -58,6 +61,9 @@ class JobLimits:
             column_types,
             sheet_budget=self.data_budget // 2,
             sheet=sheet,
+            max_decompression_ratio=self.max_decompression_ratio,
+            max_cell_bytes=self.max_cell_bytes,
+            max_json_depth=self.max_json_depth,
         )
 
 
@@ -92,7 +98,7 @@ def run_job(
     path: Path, params: JobParams, limits: JobLimits, hooks: Hooks, artifact: Path
 ) -> dict[str, Any]:
     """The job's result; FileJobError for a bad input, JobStopped when cancelled."""
-    fmt = detect_format(path, params)
+    fmt = detect_format(path, params, limits.max_columns)
     column_types: dict[str, Any] = dict.fromkeys(fmt.text_columns, pa.string())
     while True:
         read = limits.read_limits(column_types, params.sheet)

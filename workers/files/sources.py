@@ -9,11 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from workers.files.errors import FileJobError
 
 #: Batches parsed ahead of the one being processed.
 PREFETCH_DEPTH = 1
+#: Seconds an ended job waits for the read-ahead thread to finish the block it is parsing; a
+#: parse still running after that is left behind, and the task replaces its process.
+READ_AHEAD_GRACE = 1.0
+READ_AHEAD_THREAD = "jobcast-read-ahead"
 _END = object()
 
 
@@ -27,6 +32,12 @@ class ReadLimits:
     #: Bytes a spreadsheet may take in memory (a sheet is read whole).
     sheet_budget: int = 64 << 20
     sheet: str | int | None = None
+    #: Decompressed bytes a gzip stream may give per compressed byte read (past a first slack).
+    max_decompression_ratio: int = 200
+    #: Largest value (one cell, decoded) in bytes.
+    max_cell_bytes: int = 256 * 1024
+    #: Deepest nesting of objects and arrays in JSON Lines.
+    max_json_depth: int = 64
 
 
 @dataclass
@@ -72,7 +83,7 @@ def prefetch(read_next: Callable[[], pa.RecordBatch]) -> Iterator[pa.RecordBatch
             if item is _END or isinstance(item, BaseException):
                 return
 
-    thread = threading.Thread(target=produce, name="jobcast-read-ahead", daemon=True)
+    thread = threading.Thread(target=produce, name=READ_AHEAD_THREAD, daemon=True)
     thread.start()
     try:
         while (item := ready.get()) is not _END:
@@ -80,8 +91,15 @@ def prefetch(read_next: Callable[[], pa.RecordBatch]) -> Iterator[pa.RecordBatch
                 raise item
             yield item
     finally:
+        # A parse cannot be interrupted: the job (ended by a soft time limit, say) does not
+        # wait for a pathological block; `parse_left_running` tells the task to recycle.
         stop.set()
-        thread.join()
+        thread.join(READ_AHEAD_GRACE)
+
+
+def parse_left_running() -> bool:
+    """A read-ahead thread of an ended job is still parsing (the process should be replaced)."""
+    return any(t.name == READ_AHEAD_THREAD and t.is_alive() for t in threading.enumerate())
 
 
 def check_width(schema: pa.Schema, limits: ReadLimits) -> None:
@@ -90,3 +108,30 @@ def check_width(schema: pa.Schema, limits: ReadLimits) -> None:
             "too_many_columns",
             f"The table has {len(schema)} columns; at most {limits.max_columns} are accepted.",
         )
+
+
+def check_cells(batch: pa.RecordBatch, limits: ReadLimits) -> None:
+    """memory_limit for a text or binary value larger than the cap (its column named)."""
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if is_variable_width(column.type) and len(column):
+            check_cell_size(name, pc.max(pc.binary_length(column)).as_py() or 0, limits)
+
+
+def check_cell_size(name: str, size: int, limits: ReadLimits) -> None:
+    if size > limits.max_cell_bytes:
+        raise FileJobError(
+            "memory_limit",
+            f"A value in column {name!r} takes {_mib(size)} once decoded; a value may take at "
+            f"most {_mib(limits.max_cell_bytes)}. Shorten or split such values.",
+        )
+
+
+def is_variable_width(type_: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(type_) or pa.types.is_large_string(type_)
+        or pa.types.is_binary(type_) or pa.types.is_large_binary(type_)
+    )  # fmt: skip
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.2f} MiB" if size >= 2**20 else f"{size / 1024:.0f} KiB"

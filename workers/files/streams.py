@@ -15,14 +15,18 @@ from workers.files.errors import FileJobError
 
 #: Rows re-written per refill of the padding stream.
 PAD_ROWS_PER_CHUNK = 2000
+#: Decompressed bytes any gzip upload may give before the ratio cap applies.
+DECOMPRESSION_SLACK = 16 * 1024**2
 
 
 class CappedDecompressor(io.RawIOBase):
-    """Decompressed gzip bytes, failing once more than `cap` have come out."""
+    """Decompressed gzip bytes, failing once more than `cap` have come out, or more than `ratio`
+    times the compressed bytes read so far (past DECOMPRESSION_SLACK): checked on every read, so
+    a bomb is stopped after a few MiB of compressed input, long before its parse would end."""
 
-    def __init__(self, raw: BinaryIO, cap: int) -> None:
-        self._gz = gzip.GzipFile(fileobj=raw)
-        self.cap, self.produced = cap, 0
+    def __init__(self, raw: BinaryIO, cap: int, ratio: int) -> None:
+        self._raw, self._gz = raw, gzip.GzipFile(fileobj=raw)
+        self.cap, self.ratio, self.produced = cap, ratio, 0
 
     def readable(self) -> bool:
         return True
@@ -36,7 +40,14 @@ class CappedDecompressor(io.RawIOBase):
         if self.produced > self.cap:
             raise FileJobError(
                 "decompressed_too_large",
-                f"The file decompresses to more than {self.cap} bytes (the configured cap).",
+                f"The file decompresses to more than {self.cap} bytes (the configured cap); "
+                "upload a smaller file or split it.",
+            )
+        if self.produced > DECOMPRESSION_SLACK + self.ratio * self._raw.tell():
+            raise FileJobError(
+                "decompressed_too_large",
+                f"The file decompresses to more than {self.ratio} times its size (a gzip bomb, "
+                "or extremely repetitive data); upload it uncompressed or as Parquet.",
             )
         return n
 

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import redis
@@ -29,7 +30,9 @@ from workers.context import worker_context
 from workers.files.errors import FileJobError
 from workers.files.memory import JobMemory
 from workers.files.runner import Hooks, JobLimits, JobStopped, Progress, run_job
+from workers.files.sources import parse_left_running
 from workers.files.state import JobState, ProgressThrottle, completed_progress, is_terminal
+from workers.files.watchdog import MemoryWatchdog, recycle_process, watch_limit
 from workers.soft_limit import SoftLimit
 
 log = logging.getLogger("jobcast.files")
@@ -46,6 +49,9 @@ def limits_for(settings: Settings) -> JobLimits:
         max_columns=settings.job_max_columns,
         max_groups=settings.job_max_groups,
         distinct_limit=settings.job_distinct_exact_limit,
+        max_decompression_ratio=settings.upload_max_decompression_ratio,
+        max_cell_bytes=settings.job_max_cell_bytes,
+        max_json_depth=settings.job_max_json_depth,
     )
 
 
@@ -90,6 +96,11 @@ def run_file_job(self: FileJobTask, job_id: str) -> str:
     failed raises `TaskFailedError` with its error, once the outcome is committed."""
     ctx = worker_context()
     status = _run_once(self, ctx.redis, ctx.settings, job_id)
+    if parse_left_running():
+        # The job ended (its outcome is committed) while a parse it could not interrupt ran on:
+        # a fresh process instead; the redelivered message finds the job ended.
+        log.warning("file job %s left a parse running; replacing the process", job_id)
+        recycle_process()
     if status == FAILED:
         raise_failed(ctx.redis, job_id)
     return status
@@ -132,7 +143,11 @@ def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: S
     params = JobParams.model_validate(record["params"] or {})
     began, cpu_began = time.monotonic(), time.process_time()
     try:
-        with SoftLimit() as soft_limit, JobMemory() as memory:
+        with (
+            SoftLimit() as soft_limit,
+            JobMemory() as memory,
+            MemoryWatchdog(watch_limit(settings.job_memory_budget), _on_breach(state, settings)),
+        ):
             result = run_job(
                 upload_path(settings, record["stored"]), params, limits_for(settings),
                 _hooks(state, settings, soft_limit),
@@ -171,6 +186,21 @@ def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: S
     if not finished.committed and finished.current == CANCELLING:
         finished = state.cancelled()
     return _end(state, settings, record, finished, SUCCEEDED)
+
+
+def _on_breach(state: JobState, settings: Settings) -> Callable[[int], None]:
+    def breach(rss: int) -> None:
+        budget = settings.job_memory_budget >> 20
+        error = {"code": "memory_limit",
+                 "message": f"The job needed more than its memory budget ({budget} MiB) to read "
+                            "this file (values that decode to far more than they store?); "
+                            "split the file, or ask for a larger JOBCAST_JOB_MEMORY_BUDGET."}  # fmt: skip
+        _fail(state, error)
+        log.warning("file job %s failed: memory_limit: resident %d MiB of a %d MiB budget",
+                    state.job_id, rss >> 20, budget, extra={"job_id": state.job_id,
+                    "code": "memory_limit"})  # fmt: skip
+
+    return breach
 
 
 def _hooks(state: JobState, settings: Settings, soft_limit: SoftLimit) -> Hooks:

@@ -1,0 +1,159 @@
+"""Files built to exhaust a worker end failed, fast, with the pool process's memory measured
+from outside it (its /proc status, read by the test while the job runs) under the budget."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import redis
+
+from tests.conftest import StartWorker
+from tests.support.processes import Proc
+from tests.workers.files.support import JobsClient, await_terminal
+
+BUDGET = 384 * 1024**2
+WORKER_ENV = {"JOBCAST_JOB_MEMORY_BUDGET": str(BUDGET)}
+
+
+class PeakMemory:
+    """The highest VmHWM / VmRSS of a process seen from outside while the block ran."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self.samples = pid, 0, 0
+        self._stop = threading.Event()
+
+    def sample(self) -> None:
+        while not self._stop.wait(0.005):
+            try:
+                status = Path(f"/proc/{self.pid}/status").read_text()
+            except OSError:  # the process ended
+                return
+            for line in status.splitlines():
+                if line.startswith(("VmHWM:", "VmRSS:")):
+                    self.peak = max(self.peak, int(line.split()[1]) * 1024)
+            self.samples += 1
+
+
+@contextmanager
+def pool_peak(worker: Proc) -> Iterator[PeakMemory]:
+    (pool,) = psutil.Process(worker.popen.pid).children()
+    peak = PeakMemory(pool.pid)
+    thread = threading.Thread(target=peak.sample, daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        peak._stop.set()
+        thread.join()
+
+
+def failed_with(jobs: JobsClient, client: redis.Redis, job_id: str, timeout: float) -> str:
+    final = await_terminal(client, job_id, timeout=timeout)
+    assert final["type"] == "job.failed", final
+    error = jobs.job(job_id)["error"]
+    assert "/" not in error["message"].replace("N/A", ""), error  # no server path
+    return str(error["code"])
+
+
+def test_dictionary_bomb_parquet_fails_as_memory_limit_under_budget(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    worker = start_worker(queues="files", env=WORKER_ENV)
+    path = tmp_path / "bomb.parquet"
+    # One 1 MB value, dictionary-encoded over 1,500 rows: 1.5 GB decoded from a tiny file.
+    column = pa.DictionaryArray.from_arrays(pa.array([0] * 1500, pa.int32()), ["x" * 1_000_000])
+    pq.write_table(pa.table({"v": column}), path, compression="zstd")
+    assert path.stat().st_size < 2000
+
+    with pool_peak(worker) as peak:
+        job_id = jobs.submit_ok(path)
+        assert failed_with(jobs, redis_client, job_id, timeout=30) == "memory_limit"
+    assert peak.samples
+    assert peak.peak < BUDGET, peak.peak >> 20
+    assert "takes 977 KiB once decoded" in jobs.job(job_id)["error"]["message"]
+
+
+def test_two_hundred_thousand_column_gzip_fails_before_parsing(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    worker = start_worker(queues="files", env=WORKER_ENV)
+    path = tmp_path / "wide.csv.gz"
+    width = 200_000
+    text = ",".join(["a"] * width) + "\n" + ",".join(["1"] * width) + "\n"
+    path.write_bytes(gzip.compress(text.encode(), 9))
+    assert path.stat().st_size < 2000
+
+    began = time.monotonic()
+    with pool_peak(worker) as peak:
+        job_id = jobs.submit_ok(path)
+        assert failed_with(jobs, redis_client, job_id, timeout=30) == "too_many_columns"
+    assert time.monotonic() - began < 10
+    assert peak.samples
+    assert peak.peak < BUDGET, peak.peak >> 20
+
+
+def test_gzip_bomb_fails_at_the_ratio_cap_within_seconds(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    start_worker(queues="files", env=WORKER_ENV)
+    path = tmp_path / "bomb.csv.gz"
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip framing
+    rows = b"1,2\n" * (1 << 20)
+    with path.open("wb") as out:
+        out.write(compressor.compress(b"a,b\n"))
+        for _ in range(64):  # 256 MiB of rows, about 250 KB stored
+            out.write(compressor.compress(rows))
+        out.write(compressor.flush())
+
+    began = time.monotonic()
+    job_id = jobs.submit_ok(path)
+    assert failed_with(jobs, redis_client, job_id, timeout=60) == "decompressed_too_large"
+    assert time.monotonic() - began < 15
+    assert "200 times its size" in jobs.job(job_id)["error"]["message"]
+
+
+def test_json_nested_ten_thousand_deep_fails_at_once(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    start_worker(queues="files", env=WORKER_ENV)
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"ok": 1}\n{"a": ' + "[" * 10_000 + "]" * 10_000 + "}\n")
+
+    began = time.monotonic()
+    job_id = jobs.submit_ok(path)
+    assert failed_with(jobs, redis_client, job_id, timeout=30) == "invalid_json"
+    assert time.monotonic() - began < 10
+    assert "more than 64 deep" in jobs.job(job_id)["error"]["message"]
+
+
+@pytest.mark.slow
+def test_process_past_the_budget_ends_its_job_as_memory_limit_and_is_replaced(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    worker = start_worker(queues="files", env=WORKER_ENV)
+    path = tmp_path / "plain.parquet"
+    # 200 KiB values (under the cell cap), all different, plain-encoded in one row group: the
+    # reader cannot know their decoded size before pyarrow decoded them.
+    values = pa.array([f"{i:06d}" + "x" * 200_000 for i in range(1000)])
+    pq.write_table(pa.table({"v": values}), path, use_dictionary=False, compression="zstd")
+    del values
+    (pool,) = psutil.Process(worker.popen.pid).children()
+
+    with pool_peak(worker) as peak:
+        job_id = jobs.submit_ok(path)
+        assert failed_with(jobs, redis_client, job_id, timeout=60) == "memory_limit"
+    assert peak.peak < BUDGET, peak.peak >> 20
+    deadline = time.monotonic() + 30
+    while [c.pid for c in psutil.Process(worker.popen.pid).children()] in ([], [pool.pid]):
+        assert time.monotonic() < deadline, "the pool process was not replaced"
+        time.sleep(0.1)

@@ -1,0 +1,79 @@
+"""The memory budget, enforced: a thread ends the job whose process grows past it.
+
+The readers size their batches so a job stays under `JOBCAST_JOB_MEMORY_BUDGET`, but some
+inputs can only be measured once decoded (a Parquet page compressed a thousandfold, nested
+values). A thread samples the process's resident size every few milliseconds; past the limit it
+commits the job's failure (`memory_limit`) and kills its own process at once, since the main
+thread may be inside a C call that allocates and cannot be interrupted. Celery's pool starts a
+fresh process; the task's message is redelivered, finds the job failed, and does nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+log = logging.getLogger("jobcast.files")
+
+#: Seconds between two samples of the resident size (reading statm costs microseconds).
+WATCH_INTERVAL = 0.005
+_STATM = Path("/proc/self/statm")
+_PAGE = resource.getpagesize()
+
+
+def watch_limit(budget: int) -> int:
+    """Resident bytes at which a job is ended: the budget less headroom for the growth between
+    two samples (a process reading at memory speed adds a few MiB in one interval)."""
+    return budget - max(8 * 1024**2, budget // 32)
+
+
+class MemoryWatchdog:
+    """`with MemoryWatchdog(limit, on_breach):` runs the block; if the process's resident size
+    passes `limit`, `on_breach(rss)` is called from the watchdog thread, then the process is
+    killed (it never returns to the block)."""
+
+    def __init__(self, limit: int, on_breach: Callable[[int], None]) -> None:
+        self.limit, self.on_breach = limit, on_breach
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="jobcast-memory", daemon=True)
+
+    def __enter__(self) -> MemoryWatchdog:
+        if resident_bytes() > 0:  # no /proc (not Linux): the batch sizing alone applies
+            self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(WATCH_INTERVAL):
+            rss = resident_bytes()
+            if rss > self.limit:
+                try:
+                    self.on_breach(rss)
+                except Exception:  # Redis away: the redelivered task decides, killing is a must
+                    log.exception("could not commit a job's memory_limit failure")
+                recycle_process()
+
+
+def resident_bytes() -> int:
+    try:
+        return int(_STATM.read_text().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def recycle_process() -> None:
+    """End this pool process now; Celery's pool replaces it with a fresh one."""
+    logging.shutdown()
+    os.kill(os.getpid(), signal.SIGKILL)
