@@ -71,7 +71,7 @@ def validated(body: OrderCreate, principal: Principal, settings: Settings) -> Ne
 
 
 async def place(
-    redis: RedisDep, settings: Settings, orders: list[NewOrder]
+    redis: aioredis.Redis, settings: Settings, orders: list[NewOrder]
 ) -> list[intake.Accepted]:
     table = symbol_table(settings.order_symbols)
     accepted = await intake.accept_orders(redis, [(o, table[o.symbol]) for o in orders])
@@ -80,7 +80,9 @@ async def place(
     return accepted
 
 
-async def load_order(redis: RedisDep, settings: Settings, principal: Principal, order_id: str) -> Order:  # fmt: skip
+async def load_order(
+    redis: aioredis.Redis, settings: Settings, principal: Principal, order_id: str
+) -> Order:
     require_id(order_id, ORDER_ID, "order")
     record = await load_owned(redis, records.order_key(order_id), principal, "order")
     return view(settings, record)
@@ -163,7 +165,7 @@ async def create_orders(
 
 
 async def _spend_orders(
-    redis: RedisDep, settings: Settings, principal: Principal, count: int
+    redis: aioredis.Redis, settings: Settings, principal: Principal, count: int
 ) -> Decision:
     """Each order of a batch spends one from the principal's orders budget (all or none)."""
     burst, per_minute = settings.rate_orders_burst, settings.rate_orders_per_minute
@@ -184,7 +186,7 @@ async def _spend_orders(
 
 
 async def _accepted_views(
-    redis: RedisDep, settings: Settings, accepted: list[intake.Accepted]
+    redis: aioredis.Redis, settings: Settings, accepted: list[intake.Accepted]
 ) -> list[dict[str, Any]]:
     """Views of accepted orders: new ones as written, repeated client_order_ids read back."""
     repeats = [a.order_id for a in accepted if a.view is None]
