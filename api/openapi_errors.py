@@ -28,6 +28,11 @@ CODES: dict[str, tuple[int, str]] = {
     "order_not_open": (409, "The order is already filled, cancelled or rejected."),
     "gone": (410, "Your record expired and its data was deleted."),
     "payload_too_large": (413, "The body (or the uploaded file) is over its size cap."),
+    "storage_quota_exceeded": (
+        413,
+        "Your stored files would exceed your quota; `details` says how much is in use.",
+    ),
+    "too_many_uploads": (429, "You already have the most uploads in progress at once."),
     "unsupported_media_type": (415, "Send the table as `multipart/form-data` with a part `file`."),
     "validation_error": (422, "Invalid request; `details` lists each field and what is wrong."),
     "file_required": (422, "No multipart part named `file`."),

@@ -2,7 +2,8 @@
 
 The `file` part is written to `<uploads>/<random>.part` while it streams in (never spooled
 elsewhere first) and hashed on the way; past the size cap the request ends with 413 and the
-partial file is removed, so nothing is left on disk. Other parts are small text fields.
+partial file is removed, so nothing is left on disk; the same happens past the principal's
+stored-bytes quota (`api.upload_quota`). Other parts are small text fields.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from api.errors import ApiError
+from api.upload_quota import UploadQuota
 from jobcast.storage_paths import UPLOAD_PARTIAL_SUFFIX, new_upload_name, partial_path
 
 #: Largest text part (e.g. `params`), and most text parts, so fields cannot fill memory.
@@ -142,18 +144,31 @@ def boundary_of(request: Request) -> bytes:
     return options[b"boundary"]
 
 
-async def receive_upload(request: Request, directory: Path, max_bytes: int) -> Upload:
-    """Stream the request's multipart body to `directory`; 413 past `max_bytes`."""
-    boundary = boundary_of(request)
+def declared_length(request: Request, max_bytes: int) -> int | None:
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes + FRAMING_SLACK:
+    if not (declared and declared.isdigit()):
+        return None
+    if int(declared) > max_bytes + FRAMING_SLACK:
         raise too_large(max_bytes)
+    return int(declared)
+
+
+async def receive_upload(
+    request: Request, directory: Path, max_bytes: int, quota: UploadQuota
+) -> Upload:
+    """Stream the request's multipart body to `directory`; 413 past `max_bytes` or the quota.
+
+    The quota's reservation stays held (as the stored upload's) when this returns; on any
+    failure the partial file is removed and the caller releases the reservation."""
+    boundary = boundary_of(request)
+    await quota.begin(declared_length(request, max_bytes))
     await anyio.Path(directory).mkdir(parents=True, exist_ok=True)
     receiver = _Receiver(directory, max_bytes)
     parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in request.stream():
             parser.write(chunk)
+            await quota.cover(receiver.upload.size)
         parser.finalize()
         return receiver.finish()
     except MultipartParseError as exc:

@@ -200,6 +200,21 @@ class Settings(BaseSettings):
         ge=60,
         description="Seconds a stored file must be untouched before a sweep may delete it.",
     )
+    files_max_running_per_principal: int = Field(
+        default=2,
+        ge=0,
+        description="File jobs one principal may run at once across all `files` workers; its next ones wait (re-queued) while other principals' jobs run. 0: no cap.",
+    )
+    quota_stored_bytes: int = Field(
+        default=20 * 1024**3,
+        ge=0,
+        description="Bytes one principal may keep stored: uploads in progress or waiting for their job, and converted files until they expire. Over it an upload answers 413 storage_quota_exceeded. 0: no quota.",
+    )
+    quota_concurrent_uploads: int = Field(
+        default=4,
+        ge=0,
+        description="Uploads one principal may stream at once (all api processes); one more answers 429 too_many_uploads. 0: no cap.",
+    )
 
     # --- Orders: symbols, matching batches, market data ---
     order_symbols: dict[str, SymbolRules] | None = Field(

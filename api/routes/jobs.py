@@ -19,7 +19,9 @@ from api.deps import RedisDep, SettingsDep
 from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.task_client import send_file_job
+from api.upload_quota import UploadQuota
 from api.uploads import Upload, receive_upload
+from jobcast import quotas
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
 from jobcast.jobs.views import public_view
@@ -88,6 +90,8 @@ UPLOAD_ERRORS = (
     "invalid_params",
     "upload_required",
     "idempotency_key_reused",
+    "storage_quota_exceeded",
+    "too_many_uploads",
     "unavailable",
 )
 IdempotencyKey = Annotated[
@@ -124,18 +128,34 @@ async def submit_job(
     or `{"operation": "convert", "to": "parquet"}`. Answers 202 with the queued job and
     `Location: /jobs/{id}`; follow it on the WebSocket channel `job.{id}` or by polling."""
     _refuse_seed_style(request)
-    stored_in = uploads_dir(settings)
-    upload = await receive_upload(request, stored_in, settings.upload_max_bytes)
-    try:
-        record, new = await _register(redis, settings, principal, upload, idempotency_key)
-    except BaseException:
-        (stored_in / upload.stored).unlink(missing_ok=True)
-        raise
+    upload, record, new = await _store(request, redis, settings, principal, idempotency_key)
     if not new:  # a replay: the earlier upload is the job's; this copy is not needed
-        (stored_in / upload.stored).unlink(missing_ok=True)
+        (uploads_dir(settings) / upload.stored).unlink(missing_ok=True)
         return _accepted(response, record)
     await _enqueue(redis, settings, principal, record)
     return _accepted(response, record)
+
+
+async def _store(
+    request: Request, redis: aioredis.Redis, settings: Settings, principal: Principal,
+    idempotency_key: str | None,
+) -> tuple[Upload, dict[str, Any], bool]:  # fmt: skip
+    """Receive the upload within the principal's quota and register its job: (upload, job,
+    whether it is new). On any failure nothing stays stored or reserved."""
+    stored_in = uploads_dir(settings)
+    quota = UploadQuota(redis, settings, principal.id)
+    try:
+        upload = await receive_upload(request, stored_in, settings.upload_max_bytes, quota)
+        try:
+            record, new = await _register(redis, settings, principal, upload, idempotency_key)
+            if new:  # the job's until its worker ends it; settled before the job is sent
+                await quota.settle(upload.stored, upload.size)
+        except BaseException:
+            (stored_in / upload.stored).unlink(missing_ok=True)
+            raise
+    finally:
+        await quota.release()  # the upload in progress: refused, settled or not needed
+    return upload, record, new
 
 
 async def _register(
@@ -168,6 +188,7 @@ async def _enqueue(
     except Exception as exc:
         # Never leave a job queued that no worker will ever receive.
         await job_store.fail_unqueued(redis, principal, record["id"], settings.job_retention)
+        await redis.hdel(quotas.ledger_key(principal.id), quotas.upload_entry(record["stored"]))
         raise ApiError(503, "unavailable", "The job queue is unavailable; try again.") from exc
 
 

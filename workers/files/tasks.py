@@ -14,11 +14,13 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import redis
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 
+from jobcast import quotas
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, RUNNING, SUCCEEDED, record_key
 from jobcast.settings import Settings
@@ -27,6 +29,7 @@ from jobcast.task_failure import TaskFailedError
 from workers.app import app
 from workers.attempts import CappedTask, times
 from workers.context import worker_context
+from workers.files import fairness
 from workers.files.errors import FileJobError
 from workers.files.memory import JobMemory
 from workers.files.runner import Hooks, JobLimits, JobStopped, Progress, run_job
@@ -77,6 +80,7 @@ class FileJobTask(CappedTask):
         if loaded is None:
             return
         state, _ = loaded
+        fairness.release(ctx.redis, state.owner, state.job_id)  # its dead runs' slot
         error = {"code": "attempts_exhausted",
                  "message": f"The job's worker process died {times(deaths)} while running it, "
                             "also after quarantine: the job itself kills it."}  # fmt: skip
@@ -127,15 +131,34 @@ def _run_once(task: FileJobTask, client: redis.Redis, settings: Settings, job_id
         return "expired"
     state, record = loaded
     if is_terminal(record["status"]):
-        _remove_upload(settings, record)
+        _remove_upload(client, settings, record)
         return str(record["status"])
-    attempt = int(record.get("attempt") or 0) + 1
-    started = state.start(attempt)
-    if not started.committed:
-        if started.current == CANCELLING:
-            state.cancelled()
-        return started.current or "unknown"
-    return _run(task, state, record, settings, attempt)
+    if not fairness.claim(client, settings, state.owner, job_id):
+        _defer(task, job_id)
+    try:
+        attempt = int(record.get("attempt") or 0) + 1
+        started = state.start(attempt)
+        if not started.committed:
+            if started.current == CANCELLING:
+                state.cancelled()
+            return started.current or "unknown"
+        return _run(task, state, record, settings, attempt)
+    finally:
+        # A Redis outage here leaves the slot to its deadline; the job's outcome stands.
+        with contextlib.suppress(redis.RedisError):
+            fairness.release(client, state.owner, job_id)
+
+
+def _defer(task: FileJobTask, job_id: str) -> NoReturn:
+    """Send the job's task again shortly and end this delivery: its owner's slots are full."""
+    log.info("file job %s deferred: its owner already runs its most jobs at once", job_id)
+    task.apply_async(
+        args=task.request.args, kwargs=task.request.kwargs, task_id=task.request.id,
+        countdown=fairness.DEFER_SECONDS, argsrepr=task.request.argsrepr,
+        kwargsrepr=task.request.kwargsrepr,
+    )  # fmt: skip
+    # Celery records RETRY (Flower shows it) and acks this delivery; the resend runs later.
+    raise Retry("deferred: its owner's file job slots are full", when=fairness.DEFER_SECONDS)
 
 
 def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: Settings,
@@ -179,6 +202,9 @@ def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: S
         cpu_seconds=round(time.process_time() - cpu_began, 3),  # all threads of the process
         peak_rss_bytes=memory.peak,  # this job's own peak, not the process's lifetime one
     )
+    if params.operation == "convert":
+        path = artifact_path(settings, state.job_id, params.to or "parquet")
+        _charge_artifact(state.client, settings, record, path)
     finished = state.finish(
         SUCCEEDED, result=result, data={"rows": result["rows"]},
         progress=completed_progress(int(record.get("size") or 0), result["rows"]),
@@ -232,7 +258,7 @@ def _fail(state: JobState, error: dict[str, str]) -> tuple[Any, str]:
 def _end(
     state: JobState, settings: Settings, record: dict[str, Any], outcome: Any, status: str
 ) -> str:
-    _remove_upload(settings, record)
+    _remove_upload(state.client, settings, record)
     return status if outcome.committed else str(outcome.current)
 
 
@@ -250,10 +276,26 @@ def _retry(task: FileJobTask, state: JobState, record: dict[str, Any], attempt: 
     raise task.retry(exc=exc, countdown=delay, max_retries=settings.task_max_attempts)
 
 
-def _remove_upload(settings: Settings, record: dict[str, Any]) -> None:
+def _remove_upload(client: redis.Redis, settings: Settings, record: dict[str, Any]) -> None:
     # The input is not needed once the outcome is committed; a rerun would find it terminal.
-    if record.get("stored"):
-        try:
-            upload_path(settings, record["stored"]).unlink(missing_ok=True)
-        except OSError as exc:  # storage away (often why the job ended): the sweep gets it later
-            log.warning("could not remove the upload of a finished job: %s", exc)
+    if not record.get("stored"):
+        return
+    try:
+        upload_path(settings, record["stored"]).unlink(missing_ok=True)
+    except OSError as exc:  # storage away (often why the job ended): the sweep gets it later
+        log.warning("could not remove the upload of a finished job: %s", exc)
+    # Its bytes leave the owner's quota (left behind by an outage, they expire with the job).
+    with contextlib.suppress(redis.RedisError):
+        quotas.release(client, record["owner"], quotas.upload_entry(record["stored"]))
+
+
+def _charge_artifact(client: redis.Redis, settings: Settings, record: dict[str, Any],
+                     path: Path) -> None:  # fmt: skip
+    """A converted file counts against its owner's quota until its job's record expires."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    with contextlib.suppress(redis.RedisError):  # lost, it under-counts; the job stands
+        entry = quotas.artifact_entry(record["id"])
+        quotas.charge(client, record["owner"], entry, size, settings.job_retention)

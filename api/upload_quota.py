@@ -1,0 +1,95 @@
+"""The quota side of an upload: reserve bytes ahead of what arrives, settle or release at the end.
+
+An upload holds a `streaming:` entry in its owner's ledger (`jobcast.quotas`) sized ahead of
+the bytes received: the declared Content-Length when there is one, else one step at a time.
+Past the quota the request ends at once (413) and the partial file is removed by the receiver;
+a principal over its concurrent uploads is refused before a byte is stored (429).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import redis.asyncio as aioredis
+
+from api.errors import ApiError
+from jobcast import quotas
+from jobcast.settings import Settings
+
+#: Bytes reserved at a time when the body's length is not declared.
+STEP = 8 * 1024**2
+#: Seconds between refreshes of a slow upload's reservation (well under its expiry).
+REFRESH_EVERY = quotas.STREAMING_TTL / 5
+
+
+def over_bytes(limit: int, used: int, wanted: int) -> ApiError:
+    return ApiError(
+        413, "storage_quota_exceeded",
+        f"This upload needs at least {wanted} bytes, but your stored files already use {used} of your "
+        f"{limit}-byte quota (uploads waiting for their job, converted files until they "
+        "expire). Wait for your queued jobs to finish or your converted files to expire, or "
+        "upload a smaller file.",
+        {"quota_bytes": limit, "used_bytes": used, "needed_bytes": wanted},
+    )  # fmt: skip
+
+
+def over_uploads(limit: int) -> ApiError:
+    return ApiError(
+        429, "too_many_uploads",
+        f"You already have {limit} uploads in progress, the most allowed at once; "
+        "send this one when one of them has finished.",
+        {"concurrent_uploads": limit},
+    )  # fmt: skip
+
+
+class UploadQuota:
+    """One upload's reservation in its owner's ledger."""
+
+    def __init__(self, redis: aioredis.Redis, settings: Settings, owner: str) -> None:
+        self._redis, self._owner = redis, owner
+        self._limits = quotas.Limits.of(settings)
+        self._upload_ttl = float(settings.job_retention)
+        self._entry = quotas.streaming_entry(secrets.token_hex(8))
+        self._reserved, self._refreshed = 0, 0.0
+
+    async def begin(self, declared: int | None) -> None:
+        """Take an upload slot and reserve the declared size (or a first step, if it fits)."""
+        if declared is not None:
+            await self._reserve(declared, declared)
+        else:
+            await self._reserve(STEP, 0)
+
+    async def cover(self, received: int) -> None:
+        """Reserve ahead of `received` bytes, and keep a slow upload's reservation alive."""
+        if received > self._reserved:
+            await self._reserve(received + STEP, received)
+        elif time.monotonic() - self._refreshed > REFRESH_EVERY:
+            await self._reserve(self._reserved, self._reserved)
+
+    async def settle(self, stored: str, size: int) -> None:
+        """The upload is stored: it now holds `size` bytes until its job ends."""
+        await self._write(quotas.upload_entry(stored), size, self._upload_ttl, quotas.NO_LIMITS)
+        await self.release()
+
+    async def release(self) -> None:
+        await self._redis.hdel(quotas.ledger_key(self._owner), self._entry)
+
+    async def _reserve(self, ahead: int, needed: int) -> None:
+        """Reserve `ahead` bytes, or only the `needed` ones when `ahead` would not fit."""
+        result = await self._write(self._entry, ahead, quotas.STREAMING_TTL, self._limits)
+        if result.verdict == quotas.OVER_BYTES and needed < ahead:
+            ahead = needed
+            result = await self._write(self._entry, ahead, quotas.STREAMING_TTL, self._limits)
+        if result.verdict == quotas.OVER_UPLOADS:
+            raise over_uploads(self._limits.max_streaming)
+        if result.verdict == quotas.OVER_BYTES:
+            raise over_bytes(self._limits.max_bytes, result.used, needed)
+        self._reserved, self._refreshed = ahead, time.monotonic()
+
+    async def _write(
+        self, entry: str, size: int, ttl: float, limits: quotas.Limits
+    ) -> quotas.Reservation:
+        script = self._redis.register_script(quotas.RESERVE_SCRIPT)
+        args = quotas.reserve_args(entry, size, ttl, limits)
+        return quotas.reservation(await script(keys=[quotas.ledger_key(self._owner)], args=args))

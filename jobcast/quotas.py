@@ -1,0 +1,82 @@
+"""Per-principal quota on stored bytes and concurrent uploads: one ledger in Redis per principal.
+
+Each stored file is an entry of its owner's ledger with its size and the time it is gone for
+sure: an upload in progress (`streaming:`, refreshed while bytes arrive), an upload waiting
+for its job (`upload:`, released by the worker when the job ends), a converted file
+(`artifact:`, until its job's record expires). Reserving checks the quota and writes the entry
+in one script, so two api processes never both take the last bytes; an entry past its expiry is
+dropped by the next reservation, so a crashed process frees what it held.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import redis
+
+from jobcast.luafiles import lua_source
+from jobcast.settings import Settings
+
+#: Seconds an upload in progress holds its reservation without sending more bytes.
+STREAMING_TTL = 300.0
+
+
+def ledger_key(owner: str) -> str:
+    return f"jobcast:quota:stored:{owner}"
+
+
+def streaming_entry(token: str) -> str:
+    return f"streaming:{token}"
+
+
+def upload_entry(stored: str) -> str:
+    return f"upload:{stored}"
+
+
+def artifact_entry(job_id: str) -> str:
+    return f"artifact:{job_id}"
+
+
+RESERVE_SCRIPT = lua_source("quota_reserve.lua")
+
+RESERVED, OVER_BYTES, OVER_UPLOADS = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Reservation:
+    verdict: int
+    used: int  # bytes held by the principal's other entries
+    streaming: int  # the principal's other uploads in progress
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int  # 0: no quota
+    max_streaming: int  # 0: no cap
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(settings.quota_stored_bytes, settings.quota_concurrent_uploads)
+
+
+NO_LIMITS = Limits(0, 0)
+
+
+def reserve_args(entry: str, size: int, ttl: float, limits: Limits) -> list[str | int | float]:
+    now = time.time()
+    return [entry, size, now + ttl, now, limits.max_bytes, limits.max_streaming]
+
+
+def reservation(raw: list[int]) -> Reservation:
+    return Reservation(int(raw[0]), int(raw[1]), int(raw[2]))
+
+
+def charge(client: redis.Redis, owner: str, entry: str, size: int, ttl: float) -> None:
+    """Record a stored file without checking the quota (it is already on disk)."""
+    script = client.register_script(RESERVE_SCRIPT)  # EVALSHA: the text is sent once
+    script(keys=[ledger_key(owner)], args=reserve_args(entry, size, ttl, NO_LIMITS))
+
+
+def release(client: redis.Redis, owner: str, entry: str) -> None:
+    client.hdel(ledger_key(owner), entry)

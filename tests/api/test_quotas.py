@@ -1,0 +1,156 @@
+"""Per-principal quotas on a real api: stored bytes and uploads in progress, refused cleanly."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from jobcast import quotas
+from jobcast.keys import create_key
+from jobcast.settings import Settings
+from tests.conftest import StartApi, StartWorker
+from tests.support.processes import wait_for
+from tests.workers.files.support import JobsClient, await_terminal
+
+QUOTA = 100_000
+BOUNDARY = "quota-test-boundary"
+
+
+class Principal(JobsClient):
+    def __init__(self, url: str, client: redis.Redis, settings: Settings, name: str) -> None:
+        key, info = create_key(client, settings.secret("key_secret"), name)
+        super().__init__(url, key)
+        self.id = info.principal_id
+
+    def ledger(self, client: redis.Redis) -> dict[str, str]:
+        return client.hgetall(quotas.ledger_key(self.id))  # type: ignore[return-value]
+
+
+def wait_streaming(client: redis.Redis, who: Principal) -> None:
+    wait_for(lambda: any(k.startswith("streaming:") for k in who.ledger(client)), 10,
+             "the upload to hold its reservation")  # fmt: skip
+
+
+def table(path: Path, size: int) -> Path:
+    """A one-column CSV of about `size` bytes."""
+    path.write_bytes(b"n\n" + b"7\n" * (size // 2))
+    return path
+
+
+def stored_files(settings: Settings) -> list[str]:
+    uploads = settings.data_dir / "uploads"
+    return sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
+
+
+def multipart_parts(head_bytes: int, gate: threading.Event | None = None) -> Iterator[bytes]:
+    """A multipart body streamed without Content-Length; waits on `gate` before it ends."""
+    yield (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="t.csv"\r\n'
+           "Content-Type: text/csv\r\n\r\nn\n").encode()  # fmt: skip
+    for _ in range(head_bytes // 4096):
+        yield b"7\n" * 2048
+    if gate is not None:
+        gate.wait(30)
+    yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def post_streamed(client: Principal, parts: Iterator[bytes]) -> httpx.Response:
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    return client.http.post("/jobs", content=parts, headers=headers)
+
+
+MakePrincipal = Callable[[str], Principal]
+
+
+@pytest.fixture
+def principal(
+    api_url: str, redis_client: redis.Redis, settings: Settings
+) -> Iterator[MakePrincipal]:
+    made: list[Principal] = []
+
+    def make(name: str) -> Principal:
+        made.append(Principal(api_url, redis_client, settings, name))
+        return made[-1]
+
+    yield make
+    for who in made:
+        who.http.close()
+
+
+@pytest.fixture
+def api_url(start_api: StartApi) -> str:
+    _, url = start_api(env={"JOBCAST_QUOTA_STORED_BYTES": str(QUOTA),
+                            "JOBCAST_QUOTA_CONCURRENT_UPLOADS": "1"})  # fmt: skip
+    return url
+
+
+def test_uploads_past_the_stored_bytes_quota_are_413_and_leave_nothing_behind(
+    principal: MakePrincipal, redis_client: redis.Redis, settings: Settings, tmp_path: Path
+) -> None:
+    alice = principal("alice")
+    bob = principal("bob")
+    forty = table(tmp_path / "forty.csv", 40_000)
+    alice.submit_ok(forty)
+    alice.submit_ok(forty)
+    kept = stored_files(settings)
+
+    declared = alice.submit(forty)  # the declared length is already over: refused unread
+    streamed = post_streamed(alice, multipart_parts(40_000))  # refused as bytes arrive
+
+    for answer in (declared, streamed):
+        assert answer.status_code == 413, answer.text
+        error = answer.json()["error"]
+        assert error["code"] == "storage_quota_exceeded"
+        assert f"{QUOTA}-byte quota" in error["message"]
+        assert error["details"]["quota_bytes"] == QUOTA
+        assert error["details"]["used_bytes"] == 2 * forty.stat().st_size
+    assert stored_files(settings) == kept  # no partial file left
+    assert bob.submit(forty).status_code == 202  # a quota is per principal
+
+
+def test_bytes_come_back_when_the_job_ends_and_artifacts_count_until_they_expire(
+    principal: MakePrincipal, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    alice = principal("alice")
+    forty = table(tmp_path / "forty.csv", 40_000)
+    first = alice.submit_ok(forty, '{"operation": "convert", "to": "csv"}')
+    second = alice.submit_ok(forty)
+    assert alice.submit(forty).status_code == 413
+
+    start_worker(queues="files")
+    await_terminal(redis_client, first)
+    await_terminal(redis_client, second)
+    ledger = alice.ledger(redis_client)
+    artifact = settings.data_dir / "artifacts" / f"{first}.csv"
+    # The upload's bytes are released; the converted file's are held until its job expires.
+    assert [k for k in ledger if k.startswith("artifact:")] == [f"artifact:{first}"]
+    assert int(ledger[f"artifact:{first}"].split()[0]) == artifact.stat().st_size
+    assert alice.submit(forty).status_code == 202
+
+
+def test_one_upload_too_many_in_progress_is_429_until_the_first_ends(
+    principal: MakePrincipal, redis_client: redis.Redis, settings: Settings, tmp_path: Path
+) -> None:
+    alice = principal("alice")
+    small = table(tmp_path / "small.csv", 1_000)
+    gate = threading.Event()
+    answers: list[httpx.Response] = []
+    slow = threading.Thread(target=lambda: answers.append(
+        post_streamed(alice, multipart_parts(8_192, gate))))  # fmt: skip
+    slow.start()
+    try:
+        wait_streaming(redis_client, alice)
+        second = alice.submit(small)
+    finally:
+        gate.set()
+        slow.join(30)
+
+    assert second.status_code == 429, second.text
+    assert second.json()["error"]["code"] == "too_many_uploads"
+    assert answers[0].status_code == 202, answers[0].text
+    assert alice.submit(small).status_code == 202

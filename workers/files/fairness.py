@@ -1,0 +1,47 @@
+"""Fairness on the `files` queue: one principal runs at most N file jobs at once.
+
+A job claims one of its owner's slots when its task starts (`files_slot.lua`: the count and the
+claim in one step, so two workers never both take the last slot). Over the cap, the task sends
+itself again after `DEFER_SECONDS` and ends this delivery: the worker's slot goes to the next
+message, which is another principal's job as soon as one is queued. A held slot carries a
+deadline past the hard time limit, so a job whose process died stops counting then (and its
+redelivery, the same job, takes its own slot back at once).
+"""
+
+from __future__ import annotations
+
+import time
+
+import redis
+
+from jobcast.luafiles import lua_source
+from jobcast.settings import Settings
+
+#: Seconds a deferred job waits before its task asks for a slot again. Short: the slot it
+#: waits for frees when a job ends, and the check costs one round trip. Far below the Redis
+#: transport's visibility timeout, so the held ETA message is never redelivered meanwhile.
+DEFER_SECONDS = 1.0
+#: Seconds beyond the hard time limit a slot stays claimed without being released.
+SLOT_GRACE_SECONDS = 60
+
+SLOT_SCRIPT = lua_source("files_slot.lua")
+
+
+def running_key(owner: str) -> str:
+    """Sorted set of the owner's file jobs holding a slot, scored by their deadline."""
+    return f"jobcast:files:running:{owner}"
+
+
+def claim(client: redis.Redis, settings: Settings, owner: str, job_id: str) -> bool:
+    """Whether `job_id` may run now (always, when the cap is off)."""
+    cap = settings.files_max_running_per_principal
+    if cap <= 0:
+        return True
+    now = time.time()
+    deadline = now + settings.job_time_limit + SLOT_GRACE_SECONDS
+    script = client.register_script(SLOT_SCRIPT)
+    return bool(script(keys=[running_key(owner)], args=[job_id, now, deadline, cap]))
+
+
+def release(client: redis.Redis, owner: str, job_id: str) -> None:
+    client.zrem(running_key(owner), job_id)
