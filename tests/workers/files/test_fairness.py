@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from itertools import pairwise
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from jobcast.keys import create_key
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
 from tests.workers.files.support import JobsClient, await_terminal, write_large_csv
+from workers.files import fairness
 
 SLOW_JOBS = 4
 
@@ -52,3 +54,20 @@ def test_a_slow_backlog_of_one_principal_does_not_delay_anothers_small_job(
     # Alice never ran two at once: each of her jobs started after the previous one ended.
     for (_, ended), (started, _) in pairwise(alice_runs):
         assert started >= ended
+
+
+def test_a_principals_slots_are_claimed_atomically_kept_on_redelivery_and_expire(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    capped = settings.replace(files_max_running_per_principal=1)
+    assert fairness.claim(redis_client, capped, "p_a", "j_1")
+    assert not fairness.claim(redis_client, capped, "p_a", "j_2")
+    assert fairness.claim(redis_client, capped, "p_b", "j_3")  # per principal
+    assert fairness.claim(redis_client, capped, "p_a", "j_1")  # a redelivery keeps its slot
+    fairness.release(redis_client, "p_a", "j_1")
+    assert fairness.claim(redis_client, capped, "p_a", "j_2")
+    # A slot whose process died stops counting at its deadline.
+    redis_client.zadd(fairness.running_key("p_a"), {"j_2": time.time() - 1})
+    assert fairness.claim(redis_client, capped, "p_a", "j_4")
+    assert fairness.claim(redis_client, settings.replace(files_max_running_per_principal=0),
+                          "p_a", "j_5")  # fmt: skip

@@ -1,0 +1,56 @@
+"""The stored-bytes ledger's script on a real Redis: the check and the reservation are one step."""
+
+from __future__ import annotations
+
+import redis
+
+from jobcast import quotas
+
+OWNER = "p_ledger"
+
+
+def reserve(client: redis.Redis, entry: str, size: int, limits: quotas.Limits,
+            ttl: float = 60.0) -> quotas.Reservation:  # fmt: skip
+    script = client.register_script(quotas.RESERVE_SCRIPT)
+    args = quotas.reserve_args(entry, size, ttl, limits)
+    return quotas.reservation(script(keys=[quotas.ledger_key(OWNER)], args=args))
+
+
+def test_the_last_bytes_go_to_one_reservation_only(redis_client: redis.Redis) -> None:
+    limits = quotas.Limits(max_bytes=100, max_streaming=0)
+    assert reserve(redis_client, "upload:a", 60, limits).verdict == quotas.RESERVED
+    refused = reserve(redis_client, "upload:b", 41, limits)
+    assert (refused.verdict, refused.used) == (quotas.OVER_BYTES, 60)
+    assert "upload:b" not in redis_client.hgetall(quotas.ledger_key(OWNER))
+    assert reserve(redis_client, "upload:b", 40, limits).verdict == quotas.RESERVED
+    # Growing an entry counts it once: 60 + 40 -> 60 + 40 is still within the quota.
+    assert reserve(redis_client, "upload:b", 40, limits).verdict == quotas.RESERVED
+
+
+def test_expired_entries_free_their_bytes_and_leave_the_ledger(
+    redis_client: redis.Redis,
+) -> None:
+    quotas.charge(redis_client, OWNER, quotas.artifact_entry("j_old"), 90, ttl=-1)  # expired
+    quotas.charge(redis_client, OWNER, quotas.artifact_entry("j_new"), 30, ttl=3600)
+    limits = quotas.Limits(max_bytes=100, max_streaming=0)
+
+    result = reserve(redis_client, "upload:c", 70, limits)
+
+    assert (result.verdict, result.used) == (quotas.RESERVED, 30)
+    ledger = redis_client.hgetall(quotas.ledger_key(OWNER))
+    assert sorted(ledger) == ["artifact:j_new", "upload:c"]
+    assert 3500 < redis_client.ttl(quotas.ledger_key(OWNER)) <= 3600  # its longest entry
+
+
+def test_only_uploads_in_progress_count_against_the_concurrent_cap(
+    redis_client: redis.Redis,
+) -> None:
+    limits = quotas.Limits(max_bytes=0, max_streaming=1)
+    quotas.charge(redis_client, OWNER, quotas.upload_entry("waiting"), 10, ttl=60)
+    first = quotas.streaming_entry("one")
+    assert reserve(redis_client, first, 10, limits).verdict == quotas.RESERVED
+    assert reserve(redis_client, first, 20, limits).verdict == quotas.RESERVED  # itself
+    over = reserve(redis_client, quotas.streaming_entry("two"), 10, limits)
+    assert (over.verdict, over.streaming) == (quotas.OVER_UPLOADS, 1)
+    quotas.release(redis_client, OWNER, first)
+    assert reserve(redis_client, quotas.streaming_entry("two"), 10, limits).verdict == 0
