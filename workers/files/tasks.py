@@ -151,7 +151,8 @@ def _run_once(task: FileJobTask, client: redis.Redis, settings: Settings, job_id
 
 def _defer(task: FileJobTask, job_id: str) -> NoReturn:
     """Send the job's task again shortly and end this delivery: its owner's slots are full."""
-    log.info("file job %s deferred: its owner already runs its most jobs at once", job_id)
+    # Celery logs the RETRY at INFO already; this names the reason for whoever debugs it.
+    log.debug("file job %s deferred: its owner already runs its most jobs at once", job_id)
     task.apply_async(
         args=task.request.args, kwargs=task.request.kwargs, task_id=task.request.id,
         countdown=fairness.DEFER_SECONDS, argsrepr=task.request.argsrepr,
