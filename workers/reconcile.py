@@ -5,7 +5,11 @@ anywhere: Redis died and lost its last second of AOF writes (the record survived
 did not), or a message was dropped by hand. A symbol can be left with accepted orders after its
 cursor and no lease holder when its matching task died for good (the attempt cap). Such work is
 *stuck* when it has been idle longer than `reconcile_after` seconds and no message for it waits
-in a queue or is held (unacked) by a worker.
+in a queue or is held (unacked) by a worker that took it less than `reconcile_after` ago. A
+message held longer (and due longer ago, for a countdown retry) while its work shows no sign of
+life is held by a dead worker: one whose main
+process was SIGKILLed or whose host went away, which kombu would hand out again only after the
+visibility timeout (twice the job time limit).
 
 Resending is safe because the receivers refuse doubles: a job's outcome commit expects
 `running` (a second run finds it terminal and commits nothing), and a matching step commits
@@ -18,6 +22,7 @@ import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -35,6 +40,8 @@ UNFINISHED = (QUEUED, RUNNING, RETRYING, CANCELLING)
 #: took but has not acked wait in the `unacked` hash (restored after the visibility timeout).
 PRIORITY_SEP, PRIORITIES = "\x06\x16", (3, 6, 9)
 UNACKED_KEY = "unacked"
+#: Kombu's sorted set of when (epoch seconds) each unacked message was taken, by delivery tag.
+UNACKED_INDEX_KEY = "unacked_index"
 #: Hash: symbol -> when (ms) the reconciler last sent it a task.
 SYMBOL_RESENDS_KEY = "jobcast:reconciler:symbol-resends"
 #: Operators' channel for the reconciler's actions: the admins' monitor channel
@@ -130,24 +137,38 @@ def _message_work(payload: dict[str, Any]) -> str | None:
     return str(task_id) if task_id else None
 
 
-def live_work(client: redis.Redis) -> set[str]:
-    """Task ids (and `symbol:<symbol>`) of every message waiting in a queue or held by a worker."""
+def live_work(client: redis.Redis, held_since: float) -> set[str]:
+    """Task ids (and `symbol:<symbol>`) of every message waiting in a queue or taken by a worker
+    at `held_since` (epoch seconds) or later."""
     pipe = client.pipeline(transaction=False)
     for queue in QUEUES:
         for name in (queue, *(f"{queue}{PRIORITY_SEP}{p}" for p in PRIORITIES)):
             pipe.lrange(name, 0, -1)
-    pipe.hvals(UNACKED_KEY)
-    *queued, held = pipe.execute()
+    pipe.hgetall(UNACKED_KEY)
+    pipe.zrangebyscore(UNACKED_INDEX_KEY, held_since, "+inf")
+    *queued, held, recent = pipe.execute()
     payloads = [json.loads(raw) for raws in queued for raw in raws]
-    payloads += [json.loads(raw)[0] for raw in held]
+    recent_tags = set(recent)
+    for tag, raw in held.items():
+        payload = json.loads(raw)[0]
+        if tag in recent_tags or _eta(payload) >= held_since:
+            payloads.append(payload)
     return {work for p in payloads if (work := _message_work(p))}
 
 
-def without_task(client: redis.Redis, candidates: list[Stuck]) -> list[Stuck]:
-    """The candidates no message exists for (read only when there are candidates)."""
+def _eta(payload: dict[str, Any]) -> float:
+    """When a countdown retry (or a quarantined task) is due: its holder runs it then, however
+    long ago it took it; 0 for a message due at once."""
+    eta = (payload.get("headers") or {}).get("eta")
+    return datetime.fromisoformat(eta).timestamp() if eta else 0.0
+
+
+def without_task(client: redis.Redis, candidates: list[Stuck], held_since: float) -> list[Stuck]:
+    """The candidates no message exists for, counting held messages only if taken at
+    `held_since` or later (read only when there are candidates)."""
     if not candidates:
         return []
-    live = live_work(client)
+    live = live_work(client, held_since)
     return [s for s in candidates if (s.key if s.kind == "job" else f"symbol:{s.key}") not in live]
 
 

@@ -71,7 +71,9 @@ class Reconciler:
         symbols = sorted(symbol_table(self.settings.order_symbols))
         found = idle_jobs(self.client, now, idle_for)
         found += idle_symbols(self.client, symbols, now, idle_for)
-        stuck = without_task(self.client, found)
+        # Work idle for a bound whose message a worker took more than a bound ago: that worker
+        # is gone (a live one shows progress), so its message does not count.
+        stuck = without_task(self.client, found, now - idle_for)
         confirmed = [s for s in stuck if self._suspects.get((s.kind, s.key)) == s]
         self._suspects = {(s.kind, s.key): s for s in stuck if s not in confirmed}
         return [s for s in confirmed if self.resend(s, now)]

@@ -16,7 +16,7 @@ from jobcast.orders import records
 from jobcast.settings import Settings
 from jobcast.task_names import FILE_JOB_TASK
 from workers.orders.store import lease_key
-from workers.reconcile import UNACKED_KEY
+from workers.reconcile import UNACKED_INDEX_KEY, UNACKED_KEY
 from workers.reconciler import LEASE_KEY, Reconciler
 
 
@@ -69,11 +69,50 @@ def test_idle_job_whose_message_a_worker_holds_or_a_queue_keeps_is_left_alone(
     held = redis_client.rpop("files")
     assert held is not None
     assert json.loads(held)["headers"]["id"] == "j_held"
-    redis_client.hset(UNACKED_KEY, "tag-1", json.dumps([json.loads(held), "", "files"]))
+    hold(redis_client, "tag-1", held, taken_at=time.time())
 
     assert reconciler.tick() == []
     assert reconciler.tick() == []
     assert sent_ids(redis_client) == ["j_waiting"]
+
+
+def hold(client: redis.Redis, tag: str, raw: str, taken_at: float) -> None:
+    """Record a message as taken by a worker and not acked, as kombu does."""
+    client.hset(UNACKED_KEY, tag, json.dumps([json.loads(raw), "", "files"]))
+    client.zadd(UNACKED_INDEX_KEY, {tag: taken_at})
+
+
+def test_idle_job_whose_message_was_taken_longer_ago_than_the_bound_is_resent(
+    reconciler: Reconciler, redis_client: redis.Redis, broker: Celery
+) -> None:
+    # A worker took the job's message ten minutes ago and then died (SIGKILL of its main
+    # process): kombu keeps the message unacked until the visibility timeout
+    idle_job(redis_client, "j_orphan", "running")
+    broker.send_task(FILE_JOB_TASK, args=["j_orphan"], task_id="j_orphan")
+    taken = redis_client.rpop("files")
+    assert taken is not None
+    hold(redis_client, "tag-9", taken, taken_at=time.time() - 600)
+
+    assert reconciler.tick() == []
+    resent = reconciler.tick()
+
+    assert [(s.key, s.status) for s in resent] == [("j_orphan", "running")]
+    assert sent_ids(redis_client) == ["j_orphan"]
+
+
+def test_idle_job_whose_countdown_retry_a_worker_holds_is_left_alone_until_it_is_due(
+    reconciler: Reconciler, redis_client: redis.Redis, broker: Celery
+) -> None:
+    # Quarantined ten minutes ago for twenty minutes: idle, its message taken long ago, not due
+    idle_job(redis_client, "j_quarantined", "retrying")
+    broker.send_task(FILE_JOB_TASK, args=["j_quarantined"], task_id="j_quarantined", countdown=600)
+    taken = redis_client.rpop("files")
+    assert taken is not None
+    hold(redis_client, "tag-7", taken, taken_at=time.time() - 600)
+
+    assert reconciler.tick() == []
+    assert reconciler.tick() == []
+    assert sent_ids(redis_client) == []
 
 
 def test_finished_job_and_another_holders_lease_mean_no_resend(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tests.conftest import StartApi, StartWorker
 from tests.support.processes import wait_for
 from tests.workers.files.support import (
     JobsClient,
+    await_event,
     await_terminal,
     events,
     terminal_events,
@@ -29,7 +31,7 @@ from tests.workers.files.support import (
 )
 from tests.workers.orders.support import ORDER_ENV, new_trader
 from workers.attempts import running_key
-from workers.reconcile import OPERATOR_CHANNEL
+from workers.reconcile import OPERATOR_CHANNEL, UNACKED_KEY
 
 #: A reconciler that sweeps every 0.3 s and takes work idle for 1 s as stuck.
 FAST_RECONCILER = {"JOBCAST_RECONCILE_INTERVAL": "0.3", "JOBCAST_RECONCILE_AFTER": "1"}
@@ -101,6 +103,33 @@ def test_job_whose_message_was_lost_or_doubled_runs_once(
     wait_for(lambda: worker.output().count(ended) == 2, 60, "both deliveries to end", worker)
     assert len(terminal_events(redis_client, doubled)) == 1
     assert jobs.job(doubled)["status"] == "succeeded"
+
+
+def test_job_whose_worker_was_killed_outright_runs_on_another_worker_once(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    # Given a job running on a worker whose main process is SIGKILLed with its pool (as when its
+    # host goes away): kombu keeps the job's message unacked until the visibility timeout
+    # (twice the job time limit), so only the reconciler can see it is held by nobody
+    slow_enough = {"JOBCAST_RECONCILE_INTERVAL": "0.5", "JOBCAST_RECONCILE_AFTER": "3"}
+    first = start_worker(queues="files", env=slow_enough)
+    job_id = jobs.submit_ok(write_large_csv(tmp_path / "big.csv", 8 << 20))
+    await_event(redis_client, job_id, lambda e: e["type"] == "job.started", timeout=30)
+    first.kill_group(signal.SIGKILL)
+    first.popen.wait(timeout=10)
+    assert jobs.job(job_id)["status"] == "running"
+    assert redis_client.hlen(UNACKED_KEY) == 1
+
+    # When another worker (and with it the reconciler) runs
+    start_worker(queues="files", env=slow_enough)
+
+    # Then the job is sent again and ends once, with the result of one run
+    assert await_terminal(redis_client, job_id, timeout=90)["type"] == "job.succeeded"
+    types = [e["type"] for e in events(redis_client, job_id)]
+    assert types.count("job.requeued") == 1
+    assert len(terminal_events(redis_client, job_id)) == 1
+    assert redis_client.hget(RECONCILER_KEY, "job|running") == "1"
+    assert jobs.result(job_id)["rows"] > 0
 
 
 def test_symbol_whose_matching_task_was_exhausted_is_matched_without_a_new_order(
