@@ -13,13 +13,16 @@ import time
 
 import redis
 
-#: Redis hash: worker hostname -> {"queues": [...], "pid": ..., "ts": ...}.
+#: Redis hash: worker hostname -> {"queues": [...], "holds": [task ids], "pid": ..., "ts": ...}.
 WORKERS_KEY = "jobcast:workers"
 
 
-def report(client: redis.Redis, hostname: str, queues: list[str]) -> None:
-    """Say that worker `hostname` consumes `queues`, now."""
-    entry = {"queues": queues, "pid": os.getpid(), "ts": time.time()}
+def report(
+    client: redis.Redis, hostname: str, queues: list[str], holds: list[str] | None = None
+) -> None:
+    """Say that worker `hostname` consumes `queues` and holds the tasks `holds` (taken from the
+    broker and not acked: waiting, due later or running), now."""
+    entry = {"queues": queues, "holds": holds or [], "pid": os.getpid(), "ts": time.time()}
     client.hset(WORKERS_KEY, hostname, json.dumps(entry))
 
 
@@ -36,3 +39,13 @@ def live_queues(entries: dict[str, str], now: float, max_age: float) -> set[str]
         if now - float(entry["ts"]) <= max_age:
             queues.update(entry["queues"])
     return queues
+
+
+def live_holds(entries: dict[str, str], now: float, max_age: float) -> set[str]:
+    """Task ids held by workers whose last report is younger than `max_age` seconds."""
+    held: set[str] = set()
+    for raw in entries.values():
+        entry = json.loads(raw)
+        if now - float(entry["ts"]) <= max_age:
+            held.update(entry.get("holds", []))
+    return held

@@ -11,6 +11,7 @@ from typing import Any
 
 import redis
 from celery import signals
+from celery.worker import state as worker_state
 
 from jobcast.figures import TASKS_FINISHED_KEY, TASKS_STARTED_KEY, HostSampler, report_sync
 from jobcast.redis_clients import sync_client
@@ -40,7 +41,7 @@ class Heartbeat:
         while not self._stop.is_set():
             # Redis may be away for a moment; the next beat tries again.
             with contextlib.suppress(redis.RedisError):
-                report(self._client, self._hostname, self._queues)
+                report(self._client, self._hostname, self._queues, held_task_ids())
                 # The monitor's figures: this host's CPU, memory and network, and this worker.
                 report_sync(
                     self._client,
@@ -49,6 +50,17 @@ class Heartbeat:
                     {"name": self._hostname, "queues": self._queues},
                 )
             self._stop.wait(self._interval)
+
+
+def held_task_ids() -> list[str]:
+    """Ids of the tasks this worker holds unacked: reserved, due later, or running. The
+    reconciler takes a held message whose id no live worker reports for one a dead worker held."""
+    for _ in range(3):
+        try:
+            return list(worker_state.requests)
+        except RuntimeError:  # the consumer changed it meanwhile (another thread): read again
+            continue
+    return []
 
 
 _beat: Heartbeat | None = None

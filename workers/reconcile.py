@@ -5,10 +5,10 @@ anywhere: Redis died and lost its last second of AOF writes (the record survived
 did not), or a message was dropped by hand. A symbol can be left with accepted orders after its
 cursor and no lease holder when its matching task died for good (the attempt cap). Such work is
 *stuck* when it has been idle longer than `reconcile_after` seconds and no message for it waits
-in a queue or is held (unacked) by a worker that took it less than `reconcile_after` ago. A
-message held longer (and due longer ago, for a countdown retry) while its work shows no sign of
-life is held by a dead worker: one whose main
-process was SIGKILLed or whose host went away, which kombu would hand out again only after the
+in a queue or is held (unacked) by a live worker: one whose heartbeat lists the task
+(`workers.heartbeat`), or that took it less than `reconcile_after` ago (and, for a countdown
+retry, its time is not long past). A message held otherwise is held by a dead or frozen worker
+(its main process SIGKILLed, its host gone), which kombu would hand out again only after the
 visibility timeout (twice the job time limit).
 
 Resending is safe because the receivers refuse doubles: a job's outcome commit expects
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -32,6 +33,7 @@ from jobcast.events import Event, commit, job_channel, publish, stream_key
 from jobcast.jobs.records import CANCELLING, QUEUED, RETRYING, RUNNING, record_key, transition
 from jobcast.orders import records as orders
 from jobcast.tallies import RECONCILER_KEY, Tally, label
+from jobcast.worker_registry import WORKERS_KEY, live_holds
 from workers.orders.store import lease_key
 
 #: Job statuses a task must still move on.
@@ -137,9 +139,10 @@ def _message_work(payload: dict[str, Any]) -> str | None:
     return str(task_id) if task_id else None
 
 
-def live_work(client: redis.Redis, held_since: float) -> set[str]:
-    """Task ids (and `symbol:<symbol>`) of every message waiting in a queue or taken by a worker
-    at `held_since` (epoch seconds) or later."""
+def live_work(client: redis.Redis, held_since: float, held_live: set[str]) -> set[str]:
+    """Task ids (and `symbol:<symbol>`) of every message waiting in a queue, or held by a worker
+    that is alive (`held_live`: the task ids live workers report holding) or took it at
+    `held_since` (epoch seconds) or later (its worker may not have reported it yet)."""
     pipe = client.pipeline(transaction=False)
     for queue in QUEUES:
         for name in (queue, *(f"{queue}{PRIORITY_SEP}{p}" for p in PRIORITIES)):
@@ -151,7 +154,8 @@ def live_work(client: redis.Redis, held_since: float) -> set[str]:
     recent_tags = set(recent)
     for tag, raw in held.items():
         payload = json.loads(raw)[0]
-        if tag in recent_tags or _eta(payload) >= held_since:
+        task_id = (payload.get("headers") or {}).get("id")
+        if task_id in held_live or tag in recent_tags or _eta(payload) >= held_since:
             payloads.append(payload)
     return {work for p in payloads if (work := _message_work(p))}
 
@@ -163,12 +167,17 @@ def _eta(payload: dict[str, Any]) -> float:
     return datetime.fromisoformat(eta).timestamp() if eta else 0.0
 
 
-def without_task(client: redis.Redis, candidates: list[Stuck], held_since: float) -> list[Stuck]:
-    """The candidates no message exists for, counting held messages only if taken at
-    `held_since` or later (read only when there are candidates)."""
+def without_task(
+    client: redis.Redis, candidates: list[Stuck], held_since: float, heartbeat_age: float
+) -> list[Stuck]:
+    """The candidates no message exists for, counting a held message only if a worker that
+    reported within `heartbeat_age` seconds holds it, or it was taken at `held_since` or later
+    (read only when there are candidates)."""
     if not candidates:
         return []
-    live = live_work(client, held_since)
+    workers = {str(k): str(v) for k, v in client.hgetall(WORKERS_KEY).items()}
+    held_live = live_holds(workers, time.time(), heartbeat_age)
+    live = live_work(client, held_since, held_live)
     return [s for s in candidates if (s.key if s.kind == "job" else f"symbol:{s.key}") not in live]
 
 

@@ -40,6 +40,8 @@ log = logging.getLogger("jobcast.reconciler")
 LEASE_KEY = "jobcast:reconciler:lease"
 #: Intervals after which a silent holder's lease expires.
 LEASE_INTERVALS = 3
+#: Heartbeat intervals after which a silent worker counts as dead (its held messages with it).
+LIVE_BEATS = 3
 #: Seconds a Redis call may hang before the tick is given up (and retried next interval).
 REDIS_TIMEOUT = 10.0
 
@@ -71,9 +73,8 @@ class Reconciler:
         symbols = sorted(symbol_table(self.settings.order_symbols))
         found = idle_jobs(self.client, now, idle_for)
         found += idle_symbols(self.client, symbols, now, idle_for)
-        # Work idle for a bound whose message a worker took more than a bound ago: that worker
-        # is gone (a live one shows progress), so its message does not count.
-        stuck = without_task(self.client, found, now - idle_for)
+        heartbeat_age = LIVE_BEATS * self.settings.worker_heartbeat_interval
+        stuck = without_task(self.client, found, now - idle_for, heartbeat_age)
         confirmed = [s for s in stuck if self._suspects.get((s.kind, s.key)) == s]
         self._suspects = {(s.kind, s.key): s for s in stuck if s not in confirmed}
         return [s for s in confirmed if self.resend(s, now)]

@@ -15,6 +15,7 @@ from jobcast.jobs.records import record_key
 from jobcast.orders import records
 from jobcast.settings import Settings
 from jobcast.task_names import FILE_JOB_TASK
+from jobcast.worker_registry import WORKERS_KEY, report
 from workers.orders.store import lease_key
 from workers.reconcile import UNACKED_INDEX_KEY, UNACKED_KEY
 from workers.reconciler import LEASE_KEY, Reconciler
@@ -76,6 +77,22 @@ def test_idle_job_whose_message_a_worker_holds_or_a_queue_keeps_is_left_alone(
     assert sent_ids(redis_client) == ["j_waiting"]
 
 
+def test_idle_job_whose_message_a_live_worker_reports_holding_is_left_alone(
+    reconciler: Reconciler, redis_client: redis.Redis, broker: Celery
+) -> None:
+    # Taken ten minutes ago by a worker that is alive (its heartbeat lists it): a slow task
+    idle_job(redis_client, "j_slow", "running")
+    broker.send_task(FILE_JOB_TASK, args=["j_slow"], task_id="j_slow")
+    taken = redis_client.rpop("files")
+    assert taken is not None
+    hold(redis_client, "tag-3", taken, taken_at=time.time() - 600)
+    report(redis_client, "files@alive", ["files"], holds=["j_slow"])
+
+    assert reconciler.tick() == []
+    assert reconciler.tick() == []
+    assert sent_ids(redis_client) == []
+
+
 def hold(client: redis.Redis, tag: str, raw: str, taken_at: float) -> None:
     """Record a message as taken by a worker and not acked, as kombu does."""
     client.hset(UNACKED_KEY, tag, json.dumps([json.loads(raw), "", "files"]))
@@ -86,12 +103,16 @@ def test_idle_job_whose_message_was_taken_longer_ago_than_the_bound_is_resent(
     reconciler: Reconciler, redis_client: redis.Redis, broker: Celery
 ) -> None:
     # A worker took the job's message ten minutes ago and then died (SIGKILL of its main
-    # process): kombu keeps the message unacked until the visibility timeout
+    # process, a lost host): kombu keeps the message unacked until the visibility timeout
     idle_job(redis_client, "j_orphan", "running")
     broker.send_task(FILE_JOB_TASK, args=["j_orphan"], task_id="j_orphan")
     taken = redis_client.rpop("files")
     assert taken is not None
     hold(redis_client, "tag-9", taken, taken_at=time.time() - 600)
+    # Its worker's last heartbeat listed it, a minute ago; a live worker does not hold it
+    gone = {"queues": ["files"], "holds": ["j_orphan"], "pid": 1, "ts": time.time() - 60}
+    redis_client.hset(WORKERS_KEY, "files@gone", json.dumps(gone))
+    report(redis_client, "files@alive", ["files"])
 
     assert reconciler.tick() == []
     resent = reconciler.tick()

@@ -110,9 +110,9 @@ def test_job_whose_worker_was_killed_outright_runs_on_another_worker_once(
 ) -> None:
     # Given a job running on a worker whose main process is SIGKILLed with its pool (as when its
     # host goes away): kombu keeps the job's message unacked until the visibility timeout
-    # (twice the job time limit), so only the reconciler can see it is held by nobody
-    slow_enough = {"JOBCAST_RECONCILE_INTERVAL": "0.5", "JOBCAST_RECONCILE_AFTER": "3"}
-    first = start_worker(queues="files", env=slow_enough)
+    # (twice the job time limit); its heartbeat stops listing it, and the reconciler sees that
+    # no live worker holds it
+    first = start_worker(queues="files", env=FAST_RECONCILER)
     job_id = jobs.submit_ok(write_large_csv(tmp_path / "big.csv", 8 << 20))
     await_event(redis_client, job_id, lambda e: e["type"] == "job.started", timeout=30)
     first.kill_group(signal.SIGKILL)
@@ -121,7 +121,7 @@ def test_job_whose_worker_was_killed_outright_runs_on_another_worker_once(
     assert redis_client.hlen(UNACKED_KEY) == 1
 
     # When another worker (and with it the reconciler) runs
-    start_worker(queues="files", env=slow_enough)
+    start_worker(queues="files", env=FAST_RECONCILER)
 
     # Then the job is sent again and ends once, with the result of one run
     assert await_terminal(redis_client, job_id, timeout=90)["type"] == "job.succeeded"
