@@ -68,8 +68,12 @@ def _ms(stream_id: str) -> float:
 
 def _job_ids(client: redis.Redis) -> Iterator[str]:
     prefix = record_key("")
-    for key in client.scan_iter(match=prefix + "*", count=1000):
-        yield str(key)[len(prefix) :]
+    # Records only: other keys share the prefix (a record's tombstone, `<record key>:gone`, is a
+    # string, and one HMGET on it would fail the whole sweep).
+    for key in client.scan_iter(match=prefix + "*", count=1000, _type="hash"):
+        job_id = str(key)[len(prefix) :]
+        if ":" not in job_id:
+            yield job_id
 
 
 def _unfinished(client: redis.Redis) -> list[tuple[str, str, str, str]]:

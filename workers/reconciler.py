@@ -118,8 +118,8 @@ class ReconcilerThread:
         while not self._stop.wait(self._reconciler.settings.reconcile_interval):
             try:
                 self._reconciler.tick()
-            except (redis.RedisError, OSError) as exc:
-                log.debug("reconciler tick skipped: %s", exc)
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                log.debug("reconciler tick skipped: %s", exc)  # Redis away: next interval
             except Exception:  # a bug must not end reconciling for the worker's lifetime
                 log.exception("reconciler tick failed")
 

@@ -15,6 +15,7 @@ from jobcast.jobs.records import record_key
 from jobcast.orders import records
 from jobcast.settings import Settings
 from jobcast.task_names import FILE_JOB_TASK
+from jobcast.tombstones import tombstone_key
 from jobcast.worker_registry import WORKERS_KEY, report
 from workers.orders.store import lease_key
 from workers.reconcile import UNACKED_INDEX_KEY, UNACKED_KEY
@@ -57,6 +58,18 @@ def test_idle_job_with_no_message_is_resent_on_the_second_sweep_only(
     assert [(s.key, s.status) for s in resent] == [("j_lost", "running")]
     assert sent_ids(redis_client) == ["j_lost"]
     assert reconciler.tick() == []  # its message is queued now
+
+
+def test_tombstones_beside_job_records_do_not_stop_the_sweep(
+    reconciler: Reconciler, redis_client: redis.Redis
+) -> None:
+    # An expired job leaves a tombstone (a string) under the records' prefix
+    redis_client.set(tombstone_key(record_key("j_expired")), "p_alice")
+    idle_job(redis_client, "j_lost", "queued")
+
+    assert reconciler.tick() == []
+    assert [s.key for s in reconciler.tick()] == ["j_lost"]
+    assert sent_ids(redis_client) == ["j_lost"]
 
 
 def test_idle_job_whose_message_a_worker_holds_or_a_queue_keeps_is_left_alone(
