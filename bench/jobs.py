@@ -47,6 +47,9 @@ ENV = {
     "JOBCAST_RATE_SUBMIT_BURST": "10000000",
     "JOBCAST_RATE_READ_PER_MINUTE": "100000000",
     "JOBCAST_RATE_READ_BURST": "10000000",
+    # The fairness cap stays on (its slot claim is part of a job's cost) but never defers here:
+    # a client's jobs may sit next to each other in the queue, and the stock side has no cap.
+    "JOBCAST_FILES_MAX_RUNNING_PER_PRINCIPAL": "1000",
 }
 
 
