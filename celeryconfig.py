@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from jobcast.redis_clients import celery_transport_options
 from jobcast.settings import Settings
 
 #: The queues and what runs on them. `files` jobs are long and memory-heavy; `orders` are short.
@@ -37,7 +38,10 @@ def config_for(settings: Settings) -> dict[str, Any]:
     url = settings.broker_url
     # The broker and the result backend must agree on the visibility timeout, and it must be
     # longer than the hard time limit: past it Redis hands an unacked task to another worker.
-    transport = {"visibility_timeout": settings.visibility_timeout}
+    transport = {
+        "visibility_timeout": settings.visibility_timeout,
+        **celery_transport_options(settings),  # behind Sentinel: the primary's name
+    }
     return {
         "broker_url": url,
         "result_backend": url,

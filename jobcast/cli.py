@@ -38,6 +38,10 @@ def up(
     demo: Annotated[
         bool, typer.Option(help="Run a small market maker so a few order books trade.")
     ] = False,
+    ha: Annotated[
+        bool,
+        typer.Option(help="Embedded Redis as a Sentinel group: primary, replica, 3 sentinels."),
+    ] = False,
 ) -> None:
     """Start Redis (embedded unless JOBCAST_REDIS_URL is set), workers, Flower and the API."""
     overrides = {"api_port": api_port, "flower_port": flower_port, "redis_port": redis_port}
@@ -48,7 +52,9 @@ def up(
     except InsecureSettingsError as exc:
         console.print(f"[red]jobcast:[/red] {exc}")
         raise typer.Exit(2) from exc
-    stack = Stack(settings, UpOptions(workers=workers, api_processes=api_processes, demo=demo))
+    stack = Stack(
+        settings, UpOptions(workers=workers, api_processes=api_processes, demo=demo, ha=ha)
+    )
     raise typer.Exit(run(stack, announce))
 
 
@@ -63,7 +69,7 @@ def announce(stack: Stack) -> None:
         f"  Flower           {stack.flower_url}",
         f"  Flower user      [bold]{s.flower_user}[/bold]",
         f"  Flower password  [bold]{s.secret('flower_password')}[/bold]",
-        f"  Redis            {'embedded' if not Settings().redis_url else 'external'}",
+        f"  Redis            {_redis_line(s)}",
         f"  API key          [bold]{key}[/bold]   (dev, admin: send as `Authorization: Bearer <key>`)"
         if key
         else "  API key          create one with `jobcast keys create --name NAME`",
@@ -71,6 +77,14 @@ def announce(stack: Stack) -> None:
         "  Ctrl-C stops everything.",
     ]
     console.print("\n".join(lines), highlight=False)
+
+
+def _redis_line(settings: Settings) -> str:
+    configured = Settings()
+    if settings.sentinels:
+        where = "external" if configured.sentinels else "embedded"
+        return f"{where}, Sentinel: {settings.redis_sentinels}"
+    return "embedded" if not configured.redis_url else "external"
 
 
 @cli.command("settings-table")

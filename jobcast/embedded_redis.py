@@ -41,6 +41,8 @@ class EmbeddedRedis:
     appendonly: bool = True
     #: Bytes Redis may use before it refuses writes (0: no limit; JOBCAST_REDIS_MAXMEMORY).
     maxmemory: int = 0
+    #: Port of the primary this server replicates (on the same host); None: a primary.
+    replica_of: int | None = None
 
     @property
     def url(self) -> str:
@@ -64,7 +66,16 @@ class EmbeddedRedis:
             "--protected-mode", "yes",
             "--daemonize", "no",
             "--logfile", "",
+            # Every node knows the password it needs as a replica: after a failover Sentinel
+            # may turn any of them into one.
+            "--masterauth", self.password,
+            *self._replication(),
         ]  # fmt: skip
+
+    def _replication(self) -> list[str]:
+        if self.replica_of is None:
+            return []
+        return ["--replicaof", self.host, str(self.replica_of)]
 
     def start(self, log: Path | None = None) -> subprocess.Popen[bytes]:
         """Start the server as a child process in its own session (so signals reach only it)."""

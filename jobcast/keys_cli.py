@@ -26,9 +26,9 @@ def _connect() -> tuple[Settings, redis.Redis]:
     url = settings.redis_url or running_redis_url(settings)
     secret = settings.key_secret.get_secret_value() if settings.key_secret else None
     secret = secret or stored_key_secret(settings)
-    if url is None or secret is None:
+    if (url is None and not settings.sentinels) or secret is None:
         _refuse(_what_to_set(settings, url))
-    settings = settings.replace(redis_url=url, key_secret=secret)
+    settings = settings.replace(redis_url=url, key_secret=secret)  # sentinels, when set, win
     client = sync_client(settings, connect_timeout=CONNECT_TIMEOUT_SECONDS)
     try:
         client.ping()

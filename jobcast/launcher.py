@@ -19,6 +19,7 @@ from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
 from jobcast.dev_secrets import ensure_dev_key
 from jobcast.dev_secrets import load_dev_secrets as load_dev_secrets  # re-exported for the CLI
 from jobcast.embedded_redis import EmbeddedRedis, free_port
+from jobcast.embedded_sentinel import SentinelGroup
 from jobcast.filemodes import keep_new_files_private, make_private_dir
 from jobcast.redis_clients import sync_client
 from jobcast.settings import InsecureSettingsError, Settings
@@ -36,6 +37,8 @@ class UpOptions:
     workers: int = 1
     api_processes: int = 1
     demo: bool = False
+    #: Run Redis as a Sentinel group (primary, replica, three sentinels) instead of one server.
+    ha: bool = False
 
 
 def redis_url_file(settings: Settings) -> Path:
@@ -52,11 +55,15 @@ def child_env(settings: Settings) -> dict[str, str]:
     """Environment that hands the launcher's resolved settings to every child."""
     env = {
         "JOBCAST_DEV": "1" if settings.dev else "0",
-        "JOBCAST_REDIS_URL": settings.broker_url,
         "JOBCAST_DATA_DIR": str(settings.data_dir.resolve()),
         "PYTHONUNBUFFERED": "1",
     }
-    for name in ("flower_password", "key_secret", "redis_password"):
+    if settings.sentinels:
+        env["JOBCAST_REDIS_SENTINELS"] = settings.redis_sentinels
+        env["JOBCAST_REDIS_SENTINEL_MASTER"] = settings.redis_sentinel_master
+    else:
+        env["JOBCAST_REDIS_URL"] = settings.broker_url
+    for name in ("flower_password", "key_secret", "redis_password", "redis_sentinel_password"):
         value = getattr(settings, name)
         if value is not None:
             env[f"JOBCAST_{name.upper()}"] = value.get_secret_value()
@@ -90,14 +97,13 @@ class Stack:
 
     def start_redis(self) -> Settings:
         """Start the embedded Redis unless a URL is configured; return settings that point at it."""
-        if self.settings.redis_url:
+        if self.settings.redis_url or self.settings.sentinels:
             return self.settings
-        password = self.settings.redis_password
-        if password is None:
-            raise InsecureSettingsError("JOBCAST_REDIS_PASSWORD is not set for the embedded Redis.")
+        if self.options.ha:
+            return self.start_sentinel_group()
         server = EmbeddedRedis(
             port=self.settings.redis_port or free_port(),
-            password=password.get_secret_value(),
+            password=self._redis_password(),
             data_dir=self.settings.data_dir / "redis",
             maxmemory=self.settings.redis_maxmemory,
         )
@@ -110,6 +116,33 @@ class Stack:
         url_file.write_text(server.url)
         url_file.chmod(0o600)
         return self.settings.replace(redis_url=server.url)
+
+    def start_sentinel_group(self) -> Settings:
+        """`--ha`: a primary, a replica and three sentinels; the stack outlives a data node's
+        death (Sentinel fails over), not a sentinel's beyond the quorum."""
+        password = self._redis_password()
+        group = SentinelGroup.create(
+            password,
+            self.settings.data_dir / "redis",
+            self.settings.redis_sentinel_master,
+            maxmemory=self.settings.redis_maxmemory,
+        )
+        make_private_dir(self.settings.data_dir)
+        make_private_dir(self.settings.data_dir / "redis")
+        children = [
+            Child(name, argv, self.logs / f"{name}.log", group.ready, essential=False)
+            for name, argv in group.commands().items()
+        ]
+        self.supervisor.start(children, READY_TIMEOUT_SECONDS)
+        return self.settings.replace(
+            redis_sentinels=group.addresses, redis_sentinel_password=password
+        )
+
+    def _redis_password(self) -> str:
+        password = self.settings.redis_password
+        if password is None:
+            raise InsecureSettingsError("JOBCAST_REDIS_PASSWORD is not set for the embedded Redis.")
+        return password.get_secret_value()
 
     def start_all(self) -> None:
         self.settings = self.start_redis()

@@ -1,19 +1,29 @@
 """The one door to Redis: every client a Jobcast process opens is built here from `Settings`.
 
 Callers say what the client is for (a worker's commands, a pool for REST requests, the hub's
-pub/sub connection); how to reach Redis (the URL today) is decided here only, so a new way to
-reach it changes this module and nothing else.
+pub/sub connection); how to reach Redis is decided here only: by URL, or through Sentinel
+(`JOBCAST_REDIS_SENTINELS`). Behind Sentinel every client asks the sentinels for the primary
+each time it opens a connection, so after a failover a dropped connection comes back on the
+new primary: callers only have to retry, as they already do when Redis restarts.
 """
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import redis
 import redis.asyncio as aioredis
+import redis.asyncio.sentinel as aiosentinel
+import redis.sentinel
 
 from jobcast.settings import Settings
 
 #: Seconds to wait for a TCP connection before calling Redis away.
 CONNECT_TIMEOUT_SECONDS = 2.0
+
+
+class _BlockingSentinelPool(aiosentinel.SentinelConnectionPool, aioredis.BlockingConnectionPool):
+    """A pool that follows the primary (Sentinel) and waits for a free connection at its cap."""
 
 
 def sync_client(
@@ -27,22 +37,33 @@ def sync_client(
 
     `timeout` bounds each command's socket read and `connect_timeout` each connection attempt
     (None: wait as long as it takes)."""
-    return redis.Redis.from_url(
-        settings.broker_url,
-        decode_responses=decode,
-        socket_timeout=timeout,
-        socket_connect_timeout=connect_timeout,
-    )
+    options: dict[str, Any] = {
+        "decode_responses": decode,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": connect_timeout,
+    }
+    if settings.sentinels:
+        sentinel = redis.sentinel.Sentinel(settings.sentinels, **_sentinel_options(settings))  # type: ignore[no-untyped-call]
+        primary = sentinel.master_for(
+            settings.redis_sentinel_master, **_primary(settings), **options
+        )  # type: ignore[no-untyped-call]
+        return cast(redis.Redis, primary)
+    return redis.Redis.from_url(settings.broker_url, **options)
 
 
 def async_client(settings: Settings, *, keepalive: bool = False) -> aioredis.Redis:
     """An asyncio client with an unbounded pool (the hub's pub/sub connection, the demo)."""
-    return aioredis.Redis.from_url(
-        settings.broker_url,
-        decode_responses=True,
-        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        socket_keepalive=keepalive,
-    )
+    options: dict[str, Any] = {
+        "decode_responses": True,
+        "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "socket_keepalive": keepalive,
+    }
+    if settings.sentinels:
+        primary = _async_sentinel(settings).master_for(
+            settings.redis_sentinel_master, **_primary(settings), **options
+        )
+        return cast(aioredis.Redis, primary)
+    return aioredis.Redis.from_url(settings.broker_url, **options)
 
 
 def async_pool_client(
@@ -55,13 +76,48 @@ def async_pool_client(
 ) -> aioredis.Redis:
     """An asyncio client whose pool holds at most `max_connections`; a burst past it waits up to
     `wait_seconds` for a free one instead of failing at once with "Too many connections"."""
-    pool = aioredis.BlockingConnectionPool.from_url(
-        settings.broker_url,
-        max_connections=max_connections,
-        timeout=wait_seconds,
-        decode_responses=True,
-        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        socket_timeout=timeout,
-        health_check_interval=health_check_interval,
-    )
+    options: dict[str, Any] = {
+        "max_connections": max_connections,
+        "timeout": wait_seconds,
+        "decode_responses": True,
+        "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "socket_timeout": timeout,
+        "health_check_interval": health_check_interval,
+    }
+    if settings.sentinels:
+        primary = _async_sentinel(settings).master_for(
+            settings.redis_sentinel_master,
+            connection_pool_class=_BlockingSentinelPool,
+            **_primary(settings),
+            **options,
+        )
+        return cast(aioredis.Redis, primary)
+    pool = aioredis.BlockingConnectionPool.from_url(settings.broker_url, **options)
     return aioredis.Redis(connection_pool=pool)
+
+
+def celery_transport_options(settings: Settings) -> dict[str, Any]:
+    """What kombu's sentinel transport and Celery's sentinel result backend need beyond the
+    `sentinel://` URL (`Settings.broker_url`): the primary's name and the sentinels' password.
+    Empty when Redis is reached by URL."""
+    if not settings.sentinels:
+        return {}
+    return {"master_name": settings.redis_sentinel_master, **_sentinel_options(settings)}
+
+
+def _async_sentinel(settings: Settings) -> aiosentinel.Sentinel:
+    return aiosentinel.Sentinel(settings.sentinels, **_sentinel_options(settings))  # type: ignore[no-untyped-call]
+
+
+def _sentinel_options(settings: Settings) -> dict[str, Any]:
+    # The sentinels' own connections: their password (not the primary's) and a short connect
+    # timeout, so a dead sentinel costs little before the next one is asked.
+    own: dict[str, Any] = {"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    if settings.redis_sentinel_password is not None:
+        own["password"] = settings.secret("redis_sentinel_password")
+    return {"sentinel_kwargs": own}
+
+
+def _primary(settings: Settings) -> dict[str, Any]:
+    password = settings.secret("redis_password") if settings.redis_password else None
+    return {"password": password, "db": 0}

@@ -10,8 +10,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jobcast.orders.symbols import SymbolRules
@@ -42,7 +43,19 @@ class Settings(BaseSettings):
         description="Redis to use. Unset: `jobcast up` starts the embedded server and sets this.",
     )
     redis_password: SecretStr | None = Field(
-        default=None, description="Password of the embedded Redis (generated in dev mode)."
+        default=None,
+        description="Password of the embedded Redis (generated in dev mode), and of the primary and replicas behind Sentinel.",
+    )
+    redis_sentinels: str = Field(
+        default="",
+        description="Sentinels to ask for the Redis primary, comma-separated `host:port` (e.g. `s1:26379,s2:26379,s3:26379`). Set: every Redis user follows failovers and `JOBCAST_REDIS_URL` is ignored.",
+    )
+    redis_sentinel_master: str = Field(
+        default="jobcast", description="Name the sentinels monitor the primary under."
+    )
+    redis_sentinel_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the sentinels themselves (their `requirepass`); unset: they need none.",
     )
     redis_port: int = Field(
         default=0, ge=0, le=65535, description="Port of the embedded Redis; 0 picks a free one."
@@ -428,13 +441,41 @@ class Settings(BaseSettings):
         server can call the api. Never outside dev mode."""
         return DEV_ORIGIN_REGEX if self.dev and not self.cors_origins else None
 
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinels_are_host_port(cls, value: str) -> str:
+        sentinel_addresses(value)  # raises on a malformed entry, naming it
+        return value
+
+    @property
+    def sentinels(self) -> list[tuple[str, int]]:
+        """The sentinels' addresses; empty when Redis is reached by URL."""
+        return sentinel_addresses(self.redis_sentinels)
+
     @property
     def broker_url(self) -> str:
+        """The URL Celery and kombu are given: `sentinel://…;sentinel://…` behind Sentinel
+        (with the primary's password and database 0), else `JOBCAST_REDIS_URL`."""
+        if self.sentinels:
+            password = quote(self.secret("redis_password"), safe="") if self.redis_password else ""
+            auth = f":{password}@" if password else ""
+            return ";".join(f"sentinel://{auth}{host}:{port}/0" for host, port in self.sentinels)
         if not self.redis_url:
             raise InsecureSettingsError(
                 "JOBCAST_REDIS_URL is not set. Start the stack with `jobcast up`, or point it at a Redis."
             )
         return self.redis_url
+
+
+def sentinel_addresses(value: str) -> list[tuple[str, int]]:
+    """`host:port,host:port` as pairs (an empty string: none)."""
+    addresses = []
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        host, _, port = entry.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"JOBCAST_REDIS_SENTINELS: {entry!r} is not host:port")
+        addresses.append((host, int(port)))
+    return addresses
 
 
 @lru_cache(maxsize=1)

@@ -53,6 +53,8 @@ class Child:
     log: Path
     ready: Callable[[], bool]
     env: dict[str, str] = field(default_factory=dict)
+    #: False for a part the stack outlives (a Sentinel-managed Redis node: a failover covers it).
+    essential: bool = True
     proc: subprocess.Popen[bytes] | None = None
     pump: threading.Thread | None = None
 
@@ -139,7 +141,7 @@ class Supervisor:
 
     def check_alive(self) -> None:
         for child in self.children:
-            if not child.running:
+            if child.essential and not child.running:
                 raise ChildDiedError(child)
 
     def watch(self, poll: float = 0.5) -> None:
@@ -150,11 +152,11 @@ class Supervisor:
     def stop_all(self) -> None:
         """SIGTERM every group, wait up to the grace period, then SIGKILL what is left.
 
-        `last` children (the Redis server) are stopped after the others, since the others
-        need it to shut down cleanly.
+        `last` children (the Redis servers) are stopped after the others, since the others
+        need them to shut down cleanly.
         """
-        groups = [c for c in self.children if c.name != "redis"]
-        last = [c for c in self.children if c.name == "redis"]
+        groups = [c for c in self.children if not c.name.startswith("redis")]
+        last = [c for c in self.children if c.name.startswith("redis")]
         self._stop_batch(groups, STOP_GRACE_SECONDS)
         self._stop_batch(last, REDIS_STOP_GRACE_SECONDS)
 

@@ -1,0 +1,145 @@
+"""A Sentinel group from the embedded binary: a primary, one replica and three sentinels.
+
+`jobcast up --ha` and the failover test run it, so a failover can be tried on one machine. It is
+for trials: production runs its own primary, replicas and sentinels on separate hosts (README:
+Redis failover through Sentinel).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import redis
+
+from jobcast.embedded_redis import EmbeddedRedis, free_port, redis_server_binary
+from jobcast.filemodes import make_private_dir
+
+#: Sentinels that must agree the primary is down before one of them fails it over.
+QUORUM = 2
+#: How many sentinels the group runs: three, so a majority survives any one of them.
+SENTINELS = 3
+
+
+@dataclass(frozen=True)
+class EmbeddedSentinel:
+    """One sentinel watching `primary` under `master_name`."""
+
+    port: int
+    primary: EmbeddedRedis
+    master_name: str
+    data_dir: Path
+    #: Milliseconds without an answer before this sentinel calls the primary down.
+    down_after_ms: int = 5000
+    #: Milliseconds a failover may take (and the pause before the same primary is retried).
+    failover_timeout_ms: int = 60_000
+
+    @property
+    def config_file(self) -> Path:
+        return self.data_dir / "sentinel.conf"
+
+    def config(self) -> str:
+        # Sentinel rewrites this file as it learns the replicas, its peers and new primaries;
+        # requirepass is its own password, which it also uses to reach its peers.
+        name, password = self.master_name, self.primary.password
+        return "\n".join([
+            f"port {self.port}",
+            f"bind {self.primary.host}",
+            f"dir {self.data_dir.resolve()}",
+            f"requirepass {password}",
+            f"sentinel monitor {name} {self.primary.host} {self.primary.port} {QUORUM}",
+            f"sentinel auth-pass {name} {password}",
+            f"sentinel down-after-milliseconds {name} {self.down_after_ms}",
+            f"sentinel failover-timeout {name} {self.failover_timeout_ms}",
+            f"sentinel parallel-syncs {name} 1",
+            "",
+        ])  # fmt: skip
+
+    def command(self) -> list[str]:
+        """The command line; writes the config file first (Sentinel refuses to run without a
+        writable one)."""
+        make_private_dir(self.data_dir)
+        self.config_file.write_text(self.config())
+        self.config_file.chmod(0o600)
+        return [redis_server_binary(), str(self.config_file.resolve()), "--sentinel"]
+
+
+@dataclass(frozen=True)
+class SentinelGroup:
+    """The five servers of a local Sentinel setup, on ports of their own."""
+
+    primary: EmbeddedRedis
+    replica: EmbeddedRedis
+    sentinels: tuple[EmbeddedSentinel, ...]
+
+    @classmethod
+    def create(
+        cls,
+        password: str,
+        data_dir: Path,
+        master_name: str,
+        *,
+        maxmemory: int = 0,
+        down_after_ms: int = 5000,
+        failover_timeout_ms: int = 60_000,
+    ) -> SentinelGroup:
+        primary = EmbeddedRedis(free_port(), password, data_dir / "primary", maxmemory=maxmemory)
+        replica = EmbeddedRedis(
+            free_port(),
+            password,
+            data_dir / "replica",
+            maxmemory=maxmemory,
+            replica_of=primary.port,
+        )
+        sentinels = tuple(
+            EmbeddedSentinel(
+                free_port(),
+                primary,
+                master_name,
+                data_dir / f"sentinel-{n}",
+                down_after_ms=down_after_ms,
+                failover_timeout_ms=failover_timeout_ms,
+            )
+            for n in range(1, SENTINELS + 1)
+        )
+        return cls(primary, replica, sentinels)
+
+    @property
+    def addresses(self) -> str:
+        """The sentinels as JOBCAST_REDIS_SENTINELS wants them."""
+        return ",".join(f"{s.primary.host}:{s.port}" for s in self.sentinels)
+
+    def commands(self) -> dict[str, list[str]]:
+        """Each server's name and command line, data nodes first."""
+        for node in (self.primary, self.replica):
+            make_private_dir(node.data_dir)
+        named = {"redis-primary": self.primary.command(), "redis-replica": self.replica.command()}
+        for n, sentinel in enumerate(self.sentinels, start=1):
+            named[f"redis-sentinel-{n}"] = sentinel.command()
+        return named
+
+    def ready(self) -> bool:
+        """Every sentinel sees the primary, the replica and both other sentinels: only then
+        can they agree on a failover."""
+        return all(self._sentinel_ready(sentinel) for sentinel in self.sentinels)
+
+    def _sentinel_ready(self, sentinel: EmbeddedSentinel) -> bool:
+        client = redis.Redis(
+            host=self.primary.host,
+            port=sentinel.port,
+            password=self.primary.password,
+            socket_connect_timeout=0.5,
+            socket_timeout=1.0,
+            decode_responses=True,
+        )
+        try:
+            state = cast(dict[str, Any], client.sentinel_master(sentinel.master_name))
+        except (redis.RedisError, OSError):
+            return False
+        finally:
+            client.close()
+        return (
+            int(state.get("num-slaves", 0)) >= 1
+            and int(state.get("num-other-sentinels", 0)) >= SENTINELS - 1
+        )
