@@ -57,6 +57,8 @@ class Run:
     flower_port: int
     out: Path
     launcher: subprocess.Popen[bytes] | None = None
+    #: More `jobcast up` options (`--ha`).
+    options: tuple[str, ...] = ()
 
     def start(self) -> None:
         argv = [
@@ -68,6 +70,7 @@ class Run:
             str(self.api_port),
             "--flower-port",
             str(self.flower_port),
+            *self.options,
         ]
         self.out.write_bytes(b"")
         with self.out.open("wb") as sink:
@@ -284,3 +287,32 @@ def assert_hardened(var: Path, api_port: int, children: list[psutil.Process]) ->
     assert any(p.parent.name == "artifacts" for p in written)
     modes = {str(p.relative_to(var)): oct(p.stat().st_mode & 0o777) for p in written}
     assert all(m == ("0o700" if (var / p).is_dir() else "0o600") for p, m in modes.items()), modes
+
+
+def test_up_ha_reaches_redis_through_sentinels_and_outlives_a_killed_primary(
+    tmp_path: Path,
+) -> None:
+    run = Run(tmp_path, free_port(), free_port(), tmp_path / "launcher.out", options=("--ha",))
+    try:
+        run.start()
+        sentinels = run.banner("Redis +embedded, Sentinel:").split(",")
+        password = json.loads((tmp_path / "var" / "dev-secrets.json").read_text())["redis_password"]
+        asked = redis.Redis(port=int(sentinels[0].split(":")[1]), password=password)
+        _, port = asked.sentinel_get_master_addr_by_name("jobcast")
+        asked.close()
+        servers = [p for p in run.children() if "redis-server" in p.name()]
+        assert len(servers) == 5  # the primary, the replica, three sentinels
+        primary = [
+            p for p in servers if any(c.laddr.port == int(port) for c in p.net_connections())
+        ]
+        primary[0].kill()
+        ready = f"http://127.0.0.1:{run.api_port}/readyz"
+        wait_for(lambda: not _ready(ready), 30, "the api to notice the primary is gone")
+        wait_for(lambda: _ready(ready), 60, "the api and workers on the promoted replica")
+        assert run.launcher is not None
+        assert run.launcher.poll() is None
+        assert run.stop() < 10.5
+    finally:
+        if run.launcher is not None and run.launcher.poll() is None:
+            run.stop()
+        print(run.out.read_text())

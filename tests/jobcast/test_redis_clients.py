@@ -1,0 +1,115 @@
+"""The one door to Redis behind Sentinel: every kind of client follows a failover to the new
+primary, and Celery is given the sentinels, not a server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+import redis
+
+import celeryconfig
+from jobcast import redis_clients
+from jobcast.settings import Settings
+from tests.support.sentinel import RunningGroup, sentinel_group
+
+T = TypeVar("T")
+
+
+def make(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def group(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGroup]:
+    with sentinel_group(tmp_path_factory.mktemp("sentinel")) as running:
+        yield running
+
+
+def test_sentinels_are_read_as_host_port_pairs_and_a_bad_one_is_named() -> None:
+    settings = make(redis_sentinels="10.0.0.1:26379, s2:26380")
+    assert settings.sentinels == [("10.0.0.1", 26379), ("s2", 26380)]
+    with pytest.raises(ValueError, match="'s3' is not host:port"):
+        make(redis_sentinels="s1:1,s3")
+
+
+def test_celery_is_given_every_sentinel_and_the_primarys_name_and_passwords() -> None:
+    settings = make(
+        redis_sentinels="s1:26379,s2:26379",
+        redis_sentinel_master="main",
+        redis_password="p/w",
+        redis_sentinel_password="sp",
+    )
+    config = celeryconfig.config_for(settings)
+    url = "sentinel://:p%2Fw@s1:26379/0;sentinel://:p%2Fw@s2:26379/0"
+    assert config["broker_url"] == config["result_backend"] == url
+    for options in (
+        config["broker_transport_options"],
+        config["result_backend_transport_options"],
+    ):
+        assert options["master_name"] == "main"
+        assert options["sentinel_kwargs"]["password"] == "sp"
+        assert options["visibility_timeout"] == settings.visibility_timeout
+
+
+def test_without_sentinels_celery_gets_the_url_alone() -> None:
+    config = celeryconfig.config_for(make(redis_url="redis://h:1/2"))
+    assert config["broker_url"] == "redis://h:1/2"
+    assert "master_name" not in config["broker_transport_options"]
+
+
+def retry(call: Callable[[], T], timeout: float = 30) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except (redis.RedisError, OSError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+async def aretry(call: Callable[[], Awaitable[T]]) -> T:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return await call()
+        except (redis.RedisError, OSError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+
+
+def test_every_kind_of_client_writes_to_the_new_primary_after_a_failover(
+    group: RunningGroup, tmp_path: Path
+) -> None:
+    settings = group.settings(tmp_path)
+    sync = redis_clients.sync_client(settings, timeout=2, connect_timeout=1)
+    sync.set("before", "1")
+
+    async def run() -> None:
+        single = redis_clients.async_client(settings)
+        pooled = redis_clients.async_pool_client(settings, max_connections=2, wait_seconds=1)
+        await single.set("single", "1")
+        await pooled.set("pooled", "1")
+        group.kill_primary()
+        await aretry(lambda: single.set("single", "2"))
+        await aretry(lambda: pooled.set("pooled", "2"))
+        assert await single.get("before") == "1"  # written before, replicated
+        await single.aclose()
+        await pooled.aclose()
+
+    asyncio.run(run())
+    retry(lambda: sync.set("after", "1"))
+    role = sync.execute_command("ROLE")
+    assert role[0] == "master"
+    assert sync.connection_pool.get_master_address() == (  # type: ignore[attr-defined]
+        group.servers.replica.host,
+        group.servers.replica.port,
+    )
+    assert sync.get("single") == sync.get("pooled") == "2"
+    sync.close()
