@@ -22,6 +22,7 @@ from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import (
     CANCELLED,
     CANCELLING,
+    FAILED,
     QUEUED,
     RUNNING,
     TERMINAL,
@@ -129,7 +130,7 @@ async def fail_unqueued(
 ) -> None:
     """The job could not be sent to the workers: it fails rather than stays queued forever."""
     error = {"code": "queue_unavailable", "message": "The job could not be queued."}
-    change = transition(job_id, principal.id, expect=(QUEUED,), fields={"status": "failed",
+    change = transition(job_id, principal.id, expect=(QUEUED,), fields={"status": FAILED,
                         "finished_at": now(), "error": error}, event="job.failed",
                         data={"error": error}, ttl=retention)  # fmt: skip
     await commit_async(redis, change)

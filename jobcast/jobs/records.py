@@ -10,14 +10,30 @@ from __future__ import annotations
 
 import json
 import time
+from enum import StrEnum
 from typing import Any
 
 from jobcast.events import Commit, Event, job_channel, user_channel
 from jobcast.tallies import JOBS_KEY, Tally, label
 
-QUEUED, RUNNING, RETRYING = "queued", "running", "retrying"
-CANCELLING, SUCCEEDED, FAILED, CANCELLED = "cancelling", "succeeded", "failed", "cancelled"
-STATUSES = (QUEUED, RUNNING, RETRYING, CANCELLING, SUCCEEDED, FAILED, CANCELLED)
+
+class JobStatus(StrEnum):
+    """A job's states: `queued -> running -> succeeded | failed | cancelled`, with `retrying`
+    (after a transient failure) and `cancelling` (a running job asked to stop)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    CANCELLING = "cancelling"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# Short names for the members, as the state machine's code reads them.
+QUEUED, RUNNING, RETRYING = JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.RETRYING
+CANCELLING, SUCCEEDED = JobStatus.CANCELLING, JobStatus.SUCCEEDED
+FAILED, CANCELLED = JobStatus.FAILED, JobStatus.CANCELLED
 TERMINAL = (SUCCEEDED, FAILED, CANCELLED)
 #: States a worker may (re)start from: a redelivered task finds `running` left by a dead process.
 STARTABLE = (QUEUED, RETRYING, RUNNING)

@@ -14,10 +14,12 @@ from jobcast.jobs.records import (
     CANCELLED,
     CANCELLING,
     FAILED,
+    RETRYING,
     RUNNING,
     STARTABLE,
     SUCCEEDED,
     TERMINAL,
+    JobStatus,
     decode_record,
     now,
     record_key,
@@ -84,11 +86,11 @@ class JobState:
         return self._commit((RUNNING,), {"progress": progress}, "job.progress", progress)
 
     def retrying(self, attempt: int, error: dict[str, str], delay: float) -> CommitResult:
-        fields = {"status": "retrying", "attempt": attempt, "error": error}
+        fields = {"status": RETRYING, "attempt": attempt, "error": error}
         data = {"retry_in": delay, "error": public_error(error)}
         return self._commit((RUNNING,), fields, "job.progress", data)
 
-    def finish(self, status: str, *, result: Any = None, error: dict[str, str] | None = None,
+    def finish(self, status: JobStatus, *, result: Any = None, error: dict[str, str] | None = None,
                expect: tuple[str, ...] = (RUNNING,), data: dict[str, Any] | None = None,
                progress: dict[str, Any] | None = None) -> CommitResult:  # fmt: skip
         fields: dict[str, Any] = {"status": status, "finished_at": now()}

@@ -22,7 +22,16 @@ from celery.exceptions import Retry, SoftTimeLimitExceeded
 
 from jobcast import quotas
 from jobcast.jobs.params import JobParams
-from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, RUNNING, SUCCEEDED, record_key
+from jobcast.jobs.records import (
+    CANCELLED,
+    CANCELLING,
+    FAILED,
+    QUEUED,
+    RETRYING,
+    RUNNING,
+    SUCCEEDED,
+    record_key,
+)
 from jobcast.settings import Settings
 from jobcast.storage_paths import artifact_path, upload_path
 from jobcast.task_failure import TaskFailedError
@@ -84,7 +93,7 @@ class FileJobTask(CappedTask):
         error = {"code": "attempts_exhausted",
                  "message": f"The job's worker process died {times(deaths)} while running it, "
                             "also after quarantine: the job itself kills it."}  # fmt: skip
-        state.finish(FAILED, error=error, expect=("queued", "running", "retrying", CANCELLING))
+        state.finish(FAILED, error=error, expect=(QUEUED, RUNNING, RETRYING, CANCELLING))
         log.warning(
             "file job %s failed: %s: %s",
             state.job_id,
