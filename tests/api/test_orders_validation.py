@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import redis
 
 from jobcast.settings import Settings
-from tests.conftest import StartApi
+from tests.conftest import SharedStack, StartApi, module_stack
 from tests.workers.orders.support import ORDER_ENV, new_trader
 
 GOOD: dict[str, Any] = {"symbol": "ACME", "side": "buy", "quantity": 10, "price": "1.00"}
@@ -35,11 +36,20 @@ BROKEN_RULES: list[tuple[dict[str, Any], str]] = [
     ({"self_trade_prevention": "cancel_both"}, "validation_error"),
 ]
 
+#: One api for the module (each test trades as its own principal); the batch-size test starts
+#: its own with a smaller batch limit.
+stack = module_stack(api_env=ORDER_ENV)
+
+
+@pytest.fixture
+def settings(stack: SharedStack) -> Settings:
+    return stack.settings
+
 
 def test_each_broken_rule_is_a_422_naming_it(
-    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+    stack: SharedStack, redis_client: redis.Redis, settings: Settings
 ) -> None:
-    _, url = start_api(env=ORDER_ENV)
+    url = stack.url
     trader = new_trader(redis_client, settings, url, "v")
 
     answers = {}
@@ -53,9 +63,9 @@ def test_each_broken_rule_is_a_422_naming_it(
 
 
 def test_unknown_self_trade_prevention_is_a_422_naming_the_field_alone_or_in_a_batch(
-    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+    stack: SharedStack, redis_client: redis.Redis, settings: Settings
 ) -> None:
-    _, url = start_api(env=ORDER_ENV)
+    url = stack.url
     trader = new_trader(redis_client, settings, url, "s")
     bad = {**GOOD, "self_trade_prevention": "cancel_both"}
 
@@ -89,9 +99,9 @@ def test_batch_accepts_good_orders_and_rejects_bad_ones_each_on_its_own(
 
 
 def test_listing_pages_through_my_orders_with_filters(
-    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+    stack: SharedStack, redis_client: redis.Redis, settings: Settings
 ) -> None:
-    _, url = start_api(env=ORDER_ENV)
+    url = stack.url
     trader = new_trader(redis_client, settings, url, "l")
     orders = [{**GOOD, "symbol": s, "price": "1.00", "quantity": 10} for s in ["ACME", "SOL-USD"] * 5]  # fmt: skip
     sent = trader.http.post("/orders/batch", json={"orders": orders}).json()["results"]
