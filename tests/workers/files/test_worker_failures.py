@@ -15,7 +15,7 @@ import celeryconfig
 from jobcast.jobs.records import record_key
 from jobcast.launcher import child_env
 from jobcast.settings import Settings
-from tests.conftest import StartWorker
+from tests.conftest import SharedStack, StartWorker, module_stack
 from tests.workers.files.support import (
     JobsClient,
     await_event,
@@ -43,6 +43,11 @@ def submit_small_table(jobs: JobsClient, tmp_path: Path) -> str:
 def stored_upload(settings: Settings, client: redis.Redis, job_id: str) -> Path:
     """Where the api stored the job's upload."""
     return settings.data_dir / "uploads" / str(client.hget(record_key(job_id), "stored"))
+
+
+#: An api and a files worker for the bad-file cases, which leave both as they found them (every
+#: other test here disturbs its worker or its storage, so it starts its own).
+bad_file_stack = module_stack(worker_queues="files")
 
 
 def is_progress_past(rows: int):  # type: ignore[no-untyped-def]
@@ -123,18 +128,18 @@ def test_worker_killed_mid_job_redelivers_and_finishes_once_with_the_same_result
     ids=["too-many-fields", "header-only", "binary", "late-latin-1"],
 )
 def test_bad_file_ends_failed_with_its_code(
-    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,
-    content: bytes, code: str,
-) -> None:  # fmt: skip
-    start_worker(queues="files")
+    bad_file_stack: SharedStack, tmp_path: Path, content: bytes, code: str
+) -> None:
+    jobs = JobsClient(bad_file_stack.url, bad_file_stack.new_key("alice")[0])
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
 
     job_id = jobs.submit_ok(path)
 
-    final = await_terminal(redis_client, job_id)
+    final = await_terminal(bad_file_stack.redis, job_id)
     assert final["type"] == "job.failed"
     assert jobs.job(job_id)["error"]["code"] == code
+    jobs.http.close()
 
 
 def test_storage_hiccup_is_retried_with_backoff_and_then_succeeds(
