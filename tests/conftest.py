@@ -208,6 +208,7 @@ class SharedStack:
     workdir: Path
     url: str = ""
     api: Proc | None = None
+    urls: list[str] = field(default_factory=list)
     procs: list[Proc] = field(default_factory=list)
 
     def new_key(self, name: str = "tester", admin: bool = False) -> tuple[str, str]:
@@ -220,10 +221,12 @@ def module_stack(
     api_env: dict[str, str] | None = None,
     worker_queues: str | None = None,
     worker_env: dict[str, str] | None = None,
-    with_api: bool = True,
+    apis: int = 1,
+    workers: int = 1,
 ) -> Callable[..., Iterator[SharedStack]]:
-    """A module-scoped fixture: one api (and a worker when `worker_queues` is given) for all of a
-    module's tests. Tests that kill, restart or reconfigure processes keep private ones."""
+    """A module-scoped fixture: `apis` api processes (and `workers` workers when `worker_queues`
+    is given) for all of a module's tests. Tests that kill, restart or reconfigure processes
+    keep private ones."""
 
     @pytest.fixture(scope="module")
     def stack(
@@ -234,13 +237,16 @@ def module_stack(
         client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
         built = SharedStack(settings, client, workdir)
         try:
-            if worker_queues:
+            for _ in range(workers if worker_queues else 0):
                 built.procs.append(
                     launch_worker(settings, workdir, client, worker_queues, env=worker_env)
                 )
-            if with_api:
-                built.api, built.url = launch_api(settings, workdir, api_env)
-                built.procs.append(built.api)
+            for _ in range(apis):
+                api, url = launch_api(settings, workdir, api_env)
+                built.procs.append(api)
+                built.urls.append(url)
+            if apis:
+                built.api, built.url = built.procs[-apis], built.urls[0]
             yield built
         finally:
             for proc in built.procs:

@@ -12,11 +12,19 @@ from jobcast.client import Client
 from jobcast.events import read_since
 from jobcast.keys import create_key
 from jobcast.settings import Settings
-from tests.conftest import StartApi, StartWorker
+from tests.conftest import SharedStack, module_stack
 from tests.realtime.wsclient import Message, authed, is_event, recv, recv_until, subscribe
 
 WORKER_ENV = {"JOBCAST_JOB_PROGRESS_INTERVAL": "0.01"}
 TERMINAL = ("job.succeeded", "job.failed", "job.cancelled")
+
+#: Two api processes and two files workers, shared by the module's tests (each its own principal).
+stack = module_stack(worker_queues="files", worker_env=WORKER_ENV, apis=2, workers=2)
+
+
+@pytest.fixture
+def settings(stack: SharedStack) -> Settings:
+    return stack.settings
 
 
 def table(rows: int) -> bytes:
@@ -37,12 +45,9 @@ def job_events(messages: list[Message], job_id: str) -> list[Message]:
 
 @pytest.mark.slow
 def test_job_events_reach_a_client_on_another_api_process_in_order_once(
-    start_api: StartApi, start_worker: StartWorker, settings: Settings, redis_client: redis.Redis
+    stack: SharedStack, settings: Settings, redis_client: redis.Redis
 ) -> None:
-    _, api_a = start_api()
-    _, api_b = start_api()
-    start_worker(queues="files", env=WORKER_ENV)
-    start_worker(queues="files", env=WORKER_ENV)
+    api_a, api_b = stack.urls
     key, info = create_key(redis_client, settings.secret("key_secret"), "e2e")
 
     with authed(api_a, key) as ws:
@@ -76,11 +81,9 @@ def test_job_events_reach_a_client_on_another_api_process_in_order_once(
 
 @pytest.mark.slow
 def test_a_client_that_reconnects_mid_job_with_since_misses_nothing(
-    start_api: StartApi, start_worker: StartWorker, settings: Settings, redis_client: redis.Redis
+    stack: SharedStack, settings: Settings, redis_client: redis.Redis
 ) -> None:
-    _, api_a = start_api()
-    _, api_b = start_api()
-    start_worker(queues="files", env=WORKER_ENV)
+    api_a, api_b = stack.urls
     key, _ = create_key(redis_client, settings.secret("key_secret"), "e2e")
 
     job_id = submit(api_b, key, table(600_000))
