@@ -107,6 +107,28 @@ def redis_client(settings: Settings) -> Iterator[redis.Redis]:
     client.close()
 
 
+def new_principal(
+    client: redis.Redis, settings: Settings, name: str = "tester", admin: bool = False
+) -> tuple[str, str]:
+    """A new principal with one API key, as `jobcast keys create` makes it: (key, principal id).
+    Every test key is made here, so tests stay apart by ownership as users do."""
+    raw, info = create_key(client, settings.secret("key_secret"), name, admin=admin)
+    return raw, info.principal_id
+
+
+MakePrincipal = Callable[..., tuple[str, str]]
+
+
+@pytest.fixture
+def make_principal(redis_client: redis.Redis, settings: Settings) -> MakePrincipal:
+    """Factory: (API key, principal id) of a new principal in the test's database."""
+
+    def make(name: str = "tester", admin: bool = False) -> tuple[str, str]:
+        return new_principal(redis_client, settings, name, admin)
+
+    return make
+
+
 def launch_worker(
     settings: Settings,
     workdir: Path,
@@ -213,8 +235,7 @@ class SharedStack:
 
     def new_key(self, name: str = "tester", admin: bool = False) -> tuple[str, str]:
         """(API key, principal id) of a new principal."""
-        raw, info = create_key(self.redis, self.settings.secret("key_secret"), name, admin=admin)
-        return raw, info.principal_id
+        return new_principal(self.redis, self.settings, name, admin)
 
 
 def module_stack(

@@ -1,4 +1,4 @@
-"""API test fixtures: keys for principals, and an authenticated client factory."""
+"""API test fixtures: a key-only view of `make_principal`, and an authenticated client factory."""
 
 from __future__ import annotations
 
@@ -6,22 +6,19 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-import redis
 
-from jobcast.keys import create_key
-from jobcast.settings import Settings
+from tests.conftest import MakePrincipal
 
 MakeKey = Callable[..., str]
 MakeClient = Callable[..., httpx.Client]
 
 
 @pytest.fixture
-def make_key(redis_client: redis.Redis, settings: Settings) -> MakeKey:
-    """Factory: a new principal's API key."""
+def make_key(make_principal: MakePrincipal) -> MakeKey:
+    """Factory: a new principal's API key (the key alone, from `make_principal`)."""
 
     def make(name: str = "tester", admin: bool = False) -> str:
-        raw, _ = create_key(redis_client, settings.secret("key_secret"), name, admin=admin)
-        return raw
+        return make_principal(name, admin)[0]
 
     return make
 

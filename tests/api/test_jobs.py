@@ -11,9 +11,8 @@ import pytest
 import redis
 
 from jobcast.jobs.records import record_key
-from jobcast.keys import create_key
 from jobcast.settings import Settings
-from tests.conftest import SharedStack, module_stack
+from tests.conftest import SharedStack, module_stack, new_principal
 from tests.workers.files.support import JobsClient
 
 CAP = 100_000
@@ -34,7 +33,7 @@ def api_url(stack: SharedStack) -> str:
 
 
 def client_for(url: str, redis_client: redis.Redis, settings: Settings, name: str) -> JobsClient:
-    key, _ = create_key(redis_client, settings.secret("key_secret"), name)
+    key, _ = new_principal(redis_client, settings, name)
     return JobsClient(url, key)
 
 

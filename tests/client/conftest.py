@@ -13,10 +13,9 @@ import pytest
 import redis
 
 from jobcast.embedded_redis import free_port
-from jobcast.keys import create_key
 from jobcast.settings import Settings
 from jobcast.worker_registry import WORKERS_KEY, live_queues
-from tests.conftest import RedisServer
+from tests.conftest import RedisServer, new_principal
 from tests.support.processes import (
     Proc,
     api_argv,
@@ -65,8 +64,7 @@ class ClientStack:
         wait_for(lambda: http_ok(f"{self.url}/healthz"), 60, "the api", self.api)
 
     def new_key(self, name: str) -> tuple[str, str]:
-        key, info = create_key(self.redis, self.settings.secret("key_secret"), name)
-        return key, info.principal_id
+        return new_principal(self.redis, self.settings, name)
 
 
 def _start_worker(settings: Settings, workdir: Path, client: redis.Redis) -> Proc:
@@ -91,8 +89,8 @@ def stack(
     settings = redis_server.settings_for(workdir)
     client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
     worker = _start_worker(settings, workdir, client)
-    key, info = create_key(client, settings.secret("key_secret"), "client")
-    built = ClientStack(settings, client, workdir, free_port(), key, info.principal_id)
+    key, principal_id = new_principal(client, settings, "client")
+    built = ClientStack(settings, client, workdir, free_port(), key, principal_id)
     try:
         built.start_api()
         yield built

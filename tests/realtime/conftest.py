@@ -1,24 +1,8 @@
-"""Realtime fixtures: principals' keys, and a started api process."""
+"""Realtime fixtures: keys come from `make_principal` in tests/conftest.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from tests.conftest import MakePrincipal
 
-import pytest
-import redis
-
-from jobcast.keys import create_key
-from jobcast.settings import Settings
-
-MakeKey = Callable[..., tuple[str, str]]
-
-
-@pytest.fixture
-def make_principal(redis_client: redis.Redis, settings: Settings) -> MakeKey:
-    """Factory: (API key, principal id) of a new principal."""
-
-    def make(name: str = "tester") -> tuple[str, str]:
-        raw, info = create_key(redis_client, settings.secret("key_secret"), name)
-        return raw, info.principal_id
-
-    return make
+#: The name realtime tests import for the principal factory's type.
+MakeKey = MakePrincipal

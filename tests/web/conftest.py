@@ -17,10 +17,9 @@ import pytest
 import redis
 
 from jobcast.embedded_redis import free_port
-from jobcast.keys import create_key
 from jobcast.settings import Settings
 from jobcast.worker_registry import WORKERS_KEY, live_queues
-from tests.conftest import RedisServer
+from tests.conftest import RedisServer, new_principal
 from tests.support.processes import (
     Proc,
     api_argv,
@@ -65,7 +64,7 @@ class WebStack:
         return f"http://127.0.0.1:{self.port}"
 
     def new_key(self, name: str) -> str:
-        raw, _ = create_key(self.redis, self.settings.secret("key_secret"), name)
+        raw, _ = new_principal(self.redis, self.settings, name)
         self.keys.append(raw)
         return raw
 

@@ -14,10 +14,9 @@ import redis
 import redis.asyncio as aioredis
 
 from api.cluster_metrics import exposition
-from jobcast.keys import create_key
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY
-from tests.conftest import StartApi, StartWorker
+from tests.conftest import StartApi, StartWorker, new_principal
 from tests.workers.files.support import (
     JobsClient,
     await_event,
@@ -63,7 +62,7 @@ def jobs(
     start_api: StartApi, redis_client: redis.Redis, settings: Settings
 ) -> Iterator[JobsClient]:
     _, base_url = start_api()
-    key, _ = create_key(redis_client, settings.secret("key_secret"), "alice")
+    key, _ = new_principal(redis_client, settings, "alice")
     client = JobsClient(base_url, key)
     yield client
     client.http.close()

@@ -14,12 +14,11 @@ from celery import Celery
 
 import celeryconfig
 from jobcast.events import read_since
-from jobcast.keys import create_key
 from jobcast.settings import Settings
 from jobcast.tallies import ORDERS_KEY, RECONCILER_KEY, TASKS_KEY
 from jobcast.task_names import FILE_JOB_TASK
 from realtime.channels import MONITOR_ADMIN
-from tests.conftest import StartApi, StartWorker
+from tests.conftest import StartApi, StartWorker, new_principal
 from tests.support.processes import wait_for
 from tests.workers.files.support import (
     JobsClient,
@@ -49,7 +48,7 @@ def jobs(
     start_api: StartApi, redis_client: redis.Redis, settings: Settings
 ) -> Iterator[JobsClient]:
     _, base_url = start_api()
-    key, _ = create_key(redis_client, settings.secret("key_secret"), "alice")
+    key, _ = new_principal(redis_client, settings, "alice")
     client = JobsClient(base_url, key)
     yield client
     client.http.close()

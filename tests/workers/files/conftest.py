@@ -7,9 +7,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from jobcast.keys import create_key
 from jobcast.settings import Settings
-from tests.conftest import StartApi
+from tests.conftest import StartApi, new_principal
 from tests.workers.files.support import JobsClient
 
 
@@ -18,7 +17,7 @@ def jobs(
     start_api: StartApi, redis_client: redis.Redis, settings: Settings
 ) -> Iterator[JobsClient]:
     _, base_url = start_api()
-    key, _ = create_key(redis_client, settings.secret("key_secret"), "alice")
+    key, _ = new_principal(redis_client, settings, "alice")
     client = JobsClient(base_url, key)
     yield client
     client.http.close()

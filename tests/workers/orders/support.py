@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import redis
 
-from jobcast.keys import create_key
 from jobcast.settings import Settings
+from tests.conftest import new_principal
 from tests.support.processes import wait_for
 
 #: Environment for api and worker processes in order tests: the submit rate limit is not
@@ -46,9 +46,9 @@ class Trader:
 
 
 def new_trader(client: redis.Redis, settings: Settings, base_url: str, name: str) -> Trader:
-    key, info = create_key(client, settings.secret("key_secret"), name)
+    key, principal_id = new_principal(client, settings, name)
     http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
-    return Trader(info.principal_id, http)
+    return Trader(principal_id, http)
 
 
 @dataclass
