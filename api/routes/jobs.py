@@ -141,17 +141,22 @@ async def _store(
     idempotency_key: str | None,
 ) -> tuple[Upload, dict[str, Any], bool]:  # fmt: skip
     """Receive the upload within the principal's quota and register its job: (upload, job,
-    whether it is new). On any failure nothing stays stored or reserved."""
+    whether it is new). A failure before the job exists leaves nothing stored or reserved; once
+    it exists the upload is the job's, whatever fails next (a retry with the same
+    Idempotency-Key returns the job, and the reconciler sends a job nothing was sent for)."""
     stored_in = uploads_dir(settings)
     quota = UploadQuota(redis, settings, principal.id)
     try:
         upload = await receive_upload(request, stored_in, settings.upload_max_bytes, quota)
+        registered = False
         try:
             record, new = await _register(redis, settings, principal, upload, idempotency_key)
+            registered = new
             if new:  # the job's until its worker ends it; settled before the job is sent
                 await quota.settle(upload.stored, upload.size)
         except BaseException:
-            (stored_in / upload.stored).unlink(missing_ok=True)
+            if not registered:
+                (stored_in / upload.stored).unlink(missing_ok=True)
             raise
     finally:
         await quota.release()  # the upload in progress: refused, settled or not needed

@@ -6,11 +6,18 @@ import secrets
 from pathlib import Path
 
 import httpx
+import pytest
 import redis
+from redis.asyncio import ConnectionError as RedisConnectionError
 
+from api.upload_quota import UploadQuota
 from jobcast.embedded_redis import EmbeddedRedis, free_port
+from jobcast.jobs.records import record_key
 from jobcast.keys import create_key
 from jobcast.settings import Settings
+from jobcast.storage_paths import upload_path
+from tests.api.conftest import MakeKey
+from tests.api.inprocess import run_in_process
 from tests.conftest import StartApi
 from tests.support.processes import wait_for
 
@@ -47,3 +54,34 @@ def test_requests_get_503_while_redis_is_down_and_recover_without_restart(
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_redis_lost_right_after_a_job_is_registered_keeps_its_upload_for_the_retry(
+    settings: Settings, make_key: MakeKey, redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # Redis goes away between the job's registration and the quota's settlement (seen in the
+    # soak: the job stayed queued with its upload deleted, and failed as upload_missing)
+    headers = {"Authorization": f"Bearer {make_key()}", "Idempotency-Key": "retry-me"}
+    settle = UploadQuota.settle
+    failures = [RedisConnectionError("Connection refused.")]
+
+    async def settle_once_failing(self: UploadQuota, stored: str, size: int) -> None:
+        if failures:
+            raise failures.pop()
+        await settle(self, stored, size)
+
+    monkeypatch.setattr(UploadQuota, "settle", settle_once_failing)
+    table = ("t.csv", b"a,b\n1,2\n")
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        lost = await client.post("/jobs", files={"file": table}, headers=headers)
+        assert lost.status_code == 503, lost.text
+        # The client did not hear of its job and sends the request again, with the same key
+        again = await client.post("/jobs", files={"file": table}, headers=headers)
+        assert again.status_code == 202, again.text
+        record = redis_client.hgetall(record_key(again.json()["id"]))
+        assert record["status"] == "queued"
+        assert upload_path(settings, record["stored"]).read_bytes() == table[1]
+
+    run_in_process(settings, scenario)
