@@ -43,6 +43,9 @@ class EmbeddedRedis:
     maxmemory: int = 0
     #: Port of the primary this server replicates (on the same host); None: a primary.
     replica_of: int | None = None
+    #: AOF fsync policy: "everysec" (may lose the last second of writes when Redis dies) or
+    #: "always" (an answered write is on disk; the soak uses it to count losses strictly).
+    appendfsync: str = "everysec"
 
     @property
     def url(self) -> str:
@@ -59,7 +62,7 @@ class EmbeddedRedis:
             "--dir", str(self.data_dir.resolve()),
             "--requirepass", self.password,
             "--appendonly", "yes" if self.appendonly else "no",
-            "--appendfsync", "everysec",
+            "--appendfsync", self.appendfsync,
             "--save", "",
             "--maxmemory-policy", "noeviction",
             "--maxmemory", str(self.maxmemory),

@@ -26,7 +26,7 @@ from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
 from tests.support.processes import Proc, wait_for
-from tests.workers.orders.reference import ReferenceBook, RefOrder
+from tests.workers.orders.reference import replay, stream_id
 from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, new_trader
 from workers.orders.store import lease_key
 
@@ -126,29 +126,6 @@ def drained(client: redis.Redis) -> bool:
     return True
 
 
-def replay(client: redis.Redis, symbol: str, orders: list[dict[str, str]]) -> ReferenceBook:
-    """The reference model fed the symbol's commands in inbound-log order."""
-    commands: list[tuple[tuple[int, int], str, dict[str, str]]] = []
-    for o in orders:
-        commands.append((stream_id(o["sid"]), "new", o))
-        if o.get("cancel_sid"):
-            commands.append((stream_id(o["cancel_sid"]), "cancel", o))
-    ref = ReferenceBook()
-    for _, kind, o in sorted(commands, key=lambda c: c[0]):
-        if kind == "cancel":
-            ref.cancel(o["id"])
-            continue
-        price = int(o["price"]) if o["price"] else None
-        ref.submit(RefOrder(o["id"], o["side"], int(o["quantity"]), price, o["type"],
-                            o["time_in_force"], o["owner"], o["self_trade_prevention"]))  # fmt: skip
-    return ref
-
-
-def stream_id(sid: str) -> tuple[int, int]:
-    ms, _, n = sid.partition("-")
-    return int(ms), int(n)
-
-
 @pytest.fixture
 def tap(redis_client: redis.Redis) -> Iterator[EventTap]:
     """Every event published during the test, heard live."""
@@ -200,7 +177,7 @@ def test_ten_thousand_orders_with_a_killed_worker_match_the_reference_model(
 
 
 def check_symbol(client: redis.Redis, symbol: str, orders: list[dict[str, str]], tap: EventTap) -> None:  # fmt: skip
-    ref = replay(client, symbol, orders)
+    ref = replay(orders)
     for order in orders:
         expected = ref.orders[order["id"]]
         assert (order["status"], int(order["filled_quantity"]), order["reason"]) == (expected.status, expected.filled, expected.reason), order  # fmt: skip

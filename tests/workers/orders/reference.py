@@ -112,3 +112,27 @@ class ReferenceBook:
             if o.side == side:
                 totals[o.price] = totals.get(o.price, 0) + o.quantity - o.filled  # type: ignore[index]
         return sorted(totals.items(), reverse=side == "buy")
+
+
+def replay(orders: list[dict[str, str]]) -> ReferenceBook:
+    """The reference model fed one symbol's commands (its order records' new and cancel
+    commands) in the order of the symbol's inbound log, which is acceptance order."""
+    commands: list[tuple[tuple[int, int], str, dict[str, str]]] = []
+    for o in orders:
+        commands.append((stream_id(o["sid"]), "new", o))
+        if o.get("cancel_sid"):
+            commands.append((stream_id(o["cancel_sid"]), "cancel", o))
+    ref = ReferenceBook()
+    for _, kind, o in sorted(commands, key=lambda c: c[0]):
+        if kind == "cancel":
+            ref.cancel(o["id"])
+            continue
+        price = int(o["price"]) if o["price"] else None
+        ref.submit(RefOrder(o["id"], o["side"], int(o["quantity"]), price, o["type"],
+                            o["time_in_force"], o["owner"], o["self_trade_prevention"]))  # fmt: skip
+    return ref
+
+
+def stream_id(sid: str) -> tuple[int, int]:
+    ms, _, n = sid.partition("-")
+    return int(ms), int(n)
