@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from api import job_store
 from api.auth import CurrentPrincipal
@@ -142,7 +143,7 @@ async def _store(
 ) -> tuple[Upload, dict[str, Any], bool]:  # fmt: skip
     """Receive the upload within the principal's quota and register its job: (upload, job,
     whether it is new). A failure before the job exists leaves nothing stored or reserved; once
-    it exists the upload is the job's, whatever fails next (a retry with the same
+    it may exist the upload is the job's, whatever fails next (a retry with the same
     Idempotency-Key returns the job, and the reconciler sends a job nothing was sent for)."""
     stored_in = uploads_dir(settings)
     quota = UploadQuota(redis, settings, principal.id)
@@ -154,6 +155,10 @@ async def _store(
             registered = new
             if new:  # the job's until its worker ends it; settled before the job is sent
                 await quota.settle(upload.stored, upload.size)
+        except (RedisError, OSError):
+            # Redis may have applied the registration and lost only its answer: the upload
+            # stays (the files sweep removes it later if no job names it).
+            raise
         except BaseException:
             if not registered:
                 (stored_in / upload.stored).unlink(missing_ok=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import redis
 from redis.asyncio import ConnectionError as RedisConnectionError
 
+from api import job_store
 from api.upload_quota import UploadQuota
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.jobs.records import record_key
@@ -82,6 +84,35 @@ def test_redis_lost_right_after_a_job_is_registered_keeps_its_upload_for_the_ret
         assert again.status_code == 202, again.text
         record = redis_client.hgetall(record_key(again.json()["id"]))
         assert record["status"] == "queued"
+        assert upload_path(settings, record["stored"]).read_bytes() == table[1]
+
+    run_in_process(settings, scenario)
+
+
+def test_redis_answer_lost_after_the_job_was_written_keeps_its_upload_for_the_retry(
+    settings: Settings, make_key: MakeKey, redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # Redis applies the job's registration and dies before answering (seen in the soak)
+    headers = {"Authorization": f"Bearer {make_key()}", "Idempotency-Key": "retry-me"}
+    create = job_store.create_job
+    failures = [RedisConnectionError("Connection closed by server.")]
+
+    async def create_then_lose_the_answer(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        record = await create(*args, **kwargs)
+        if failures:
+            raise failures.pop()
+        return record
+
+    monkeypatch.setattr(job_store, "create_job", create_then_lose_the_answer)
+    table = ("t.csv", b"a,b\n1,2\n")
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        lost = await client.post("/jobs", files={"file": table}, headers=headers)
+        assert lost.status_code == 503, lost.text
+        again = await client.post("/jobs", files={"file": table}, headers=headers)
+        assert again.status_code == 202, again.text
+        record = redis_client.hgetall(record_key(again.json()["id"]))
         assert upload_path(settings, record["stored"]).read_bytes() == table[1]
 
     run_in_process(settings, scenario)
