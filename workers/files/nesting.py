@@ -20,8 +20,9 @@ from workers.files.errors import FileJobError
 #: Bytes checked at once (numpy's temporaries are a few times this).
 CHECK_SLICE = 256 * 1024
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
-_KEPT = b'{}[]"\n'
+_KEPT = b'{}[]":\n'
 _DROP = bytes(b for b in range(256) if b not in _KEPT)
+_NEWLINE, _QUOTE, _COLON = (np.uint8(ord(c)) for c in '\n":')
 _OPENERS = np.zeros(256, dtype=np.int32)
 _OPENERS[list(b"{[")] = 1
 _OPENERS[list(b"}]")] = -1
@@ -29,11 +30,12 @@ _OPENERS[list(b"}]")] = -1
 
 class NestingGuard(io.RawIOBase):
     """Passes UTF-8 JSON Lines through, failing as invalid_json once a line nests objects or
-    arrays deeper than `max_depth`."""
+    arrays deeper than `max_depth`, and as too_many_columns once a line's object has more than
+    `max_columns` keys (pyarrow would build a column for each)."""
 
-    def __init__(self, inner: BinaryIO, max_depth: int) -> None:
-        self._inner, self.max_depth = inner, max_depth
-        self._depth = self._quotes = 0  # at the end of what was read, in the line it ends
+    def __init__(self, inner: BinaryIO, max_depth: int, max_columns: int) -> None:
+        self._inner, self.max_depth, self.max_columns = inner, max_depth, max_columns
+        self._line = np.zeros(3, dtype=np.int32)  # depth, quotes, keys: where the last read ended
         self._backslash = b""  # a trailing backslash escapes the next read's first byte
 
     def readable(self) -> bool:
@@ -52,25 +54,46 @@ class NestingGuard(io.RawIOBase):
         marks = np.frombuffer(text.translate(None, _DROP), dtype=np.uint8)
         if not len(marks):
             return
-        deepest, self._depth, self._quotes = _deepest(marks, self._depth, self._quotes)
+        deepest, widest, self._line = _scan(marks, self._line)
         if deepest > self.max_depth:
             raise FileJobError(
                 "invalid_json",
                 f"A line nests objects or arrays more than {self.max_depth} deep; flatten it.",
             )
+        if widest > self.max_columns:
+            raise FileJobError(
+                "too_many_columns",
+                f"A line has more than {self.max_columns} fields; at most {self.max_columns} "
+                "columns are accepted.",
+            )
 
 
-def _deepest(marks: npt.NDArray[np.uint8], depth: int, quotes: int) -> tuple[int, int, int]:
-    """(deepest depth reached, depth at the end, quotes seen in the last line) for `marks`,
-    given the depth and quote count carried from the bytes before them."""
-    newline = marks == ord("\n")
-    seen = np.cumsum(marks == ord('"'), dtype=np.int32) + np.int32(quotes)
-    # Counts never decrease, so the running maximum over newlines is the count at the last one.
-    seen -= np.maximum.accumulate(np.where(newline, seen, 0))
-    step = _OPENERS[marks]
-    step[(seen & 1).astype(bool) | newline] = 0  # inside a string, or a line's end
-    step[0] += 0 if newline[0] else depth
+def _scan(marks: npt.NDArray[np.uint8], line: npt.NDArray[np.int32]) -> tuple[int, int, Any]:
+    """(deepest depth, most top-level keys in a line, the line state at the end) for `marks`,
+    given the state (depth, quotes, keys) of the line the bytes before them ended in."""
+    newline = marks == _NEWLINE
+    quotes = _in_line(np.cumsum(marks == _QUOTE, dtype=np.int32) + line[1], newline)
+    outside = (quotes & 1) == 0
+    outside &= ~newline
+    step = _OPENERS.take(marks) * outside  # brackets count outside strings only
+    step[0] += 0 if newline[0] else line[0]
     total = np.cumsum(step, dtype=np.int32)
-    start = np.maximum.accumulate(np.where(newline, np.arange(len(marks), dtype=np.int32), -1))
-    levels = total - np.where(start >= 0, total[np.maximum(start, 0)], 0)
-    return int(levels.max()), int(levels[-1]), int(seen[-1])
+    levels = total - _at_last_newline(total, newline)
+    key = marks == _COLON
+    key &= outside
+    key &= levels == 1
+    keys = _in_line(np.cumsum(key, dtype=np.int32) + line[2], newline)
+    end = np.array([levels[-1], quotes[-1], keys[-1]], dtype=np.int32)
+    return int(levels.max()), int(keys.max()), end
+
+
+def _at_last_newline(values: Any, newline: Any) -> Any:
+    """Each position's value at the last newline at or before it (0 before the first)."""
+    ends = np.flatnonzero(newline)
+    bases = np.concatenate(([0], values[ends]))
+    return np.repeat(bases, np.diff(ends, prepend=0, append=len(values)))
+
+
+def _in_line(counts: Any, newline: Any) -> Any:
+    """Running counts restarted at each newline."""
+    return counts - _at_last_newline(counts, newline)

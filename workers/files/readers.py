@@ -69,7 +69,7 @@ def text_stream(raw: BinaryIO, fmt: FileFormat, limits: ReadLimits) -> Any:
     if fmt.pad_rows:
         stream = PaddedRows(stream, fmt.delimiter, len(fmt.names))
     if fmt.kind == "jsonl":
-        stream = NestingGuard(stream, limits.max_json_depth)
+        stream = NestingGuard(stream, limits.max_json_depth, limits.max_columns)
     return stream
 
 
