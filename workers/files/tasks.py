@@ -36,7 +36,7 @@ from jobcast.settings import Settings
 from jobcast.storage_paths import artifact_path, upload_path
 from jobcast.task_failure import TaskFailedError
 from workers.app import app
-from workers.attempts import CappedTask, times
+from workers.attempts import CappedTask, running_key, times
 from workers.context import worker_context
 from workers.files import fairness
 from workers.files.errors import FileJobError
@@ -113,6 +113,7 @@ def run_file_job(self: FileJobTask, job_id: str) -> str:
         # The job ended (its outcome is committed) while a parse it could not interrupt ran on:
         # a fresh process instead; the redelivered message finds the job ended.
         log.warning("file job %s left a parse running; replacing the process", job_id)
+        ctx.redis.delete(running_key(job_id))  # not a death for the attempt cap to count
         recycle_process()
     if status == FAILED:
         raise_failed(ctx.redis, job_id)
@@ -232,6 +233,11 @@ def _on_breach(state: JobState, settings: Settings) -> Callable[[int], None]:
                             "this file (values that decode to far more than they store?); "
                             "split the file, or ask for a larger JOBCAST_JOB_MEMORY_BUDGET."}  # fmt: skip
         _fail(state, error)
+        # Our own kill, not a death the attempt cap should count: the redelivery finds no mark;
+        # and the process dies before `_run_once` would give back the owner's slot.
+        client = worker_context().redis
+        client.delete(running_key(state.job_id))
+        fairness.release(client, state.owner, state.job_id)
         log.warning("file job %s failed: memory_limit: resident %d MiB of a %d MiB budget",
                     state.job_id, rss >> 20, budget, extra={"job_id": state.job_id,
                     "code": "memory_limit"})  # fmt: skip

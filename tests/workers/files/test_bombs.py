@@ -153,6 +153,8 @@ def test_process_past_the_budget_ends_its_job_as_memory_limit_and_is_replaced(
         job_id = jobs.submit_ok(path)
         assert failed_with(jobs, redis_client, job_id, timeout=60) == "memory_limit"
     assert peak.peak < BUDGET, peak.peak >> 20
+    # The kill was the job's own: the redelivered message counts no death, runs nothing more.
+    assert jobs.job(job_id)["attempt"] == 1
     deadline = time.monotonic() + 30
     while [c.pid for c in psutil.Process(worker.popen.pid).children()] in ([], [pool.pid]):
         assert time.monotonic() < deadline, "the pool process was not replaced"
