@@ -14,7 +14,11 @@ from jobcast.schemas.errors import ErrorResponse
 
 #: Every code a route may answer with: (status, what it means / what to do).
 CODES: dict[str, tuple[int, str]] = {
-    "bad_request": (400, "The multipart body is malformed (e.g. cut before its closing boundary)."),
+    "bad_request": (
+        400,
+        "The body cannot be parsed: a JSON body that is not UTF-8, or a multipart body cut "
+        "before its closing boundary.",
+    ),
     "unauthenticated": (401, "No API key: send `Authorization: Bearer <key>` or `X-API-Key`."),
     "invalid_key": (401, "The API key is unknown or revoked."),
     "forbidden": (403, "This route needs an admin key."),

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/data", tags=["data"])
     "/",
     status_code=status.HTTP_201_CREATED,
     summary="Create a data item",
-    responses=errors(*AUTHENTICATED, "payload_too_large", "validation_error"),
+    responses=errors(*AUTHENTICATED, "bad_request", "payload_too_large", "validation_error"),
 )
 async def create_item(
     body: DataCreate, principal: CurrentPrincipal, redis: RedisDep, response: Response
@@ -58,7 +58,9 @@ async def get_item(item_id: str, principal: CurrentPrincipal, redis: RedisDep) -
 @router.patch(
     "/{item_id}",
     summary="Change a data item",
-    responses=errors(*AUTHENTICATED, "not_found", "payload_too_large", "validation_error"),
+    responses=errors(
+        *AUTHENTICATED, "bad_request", "not_found", "payload_too_large", "validation_error"
+    ),
 )
 async def update_item(
     item_id: str, body: DataUpdate, principal: CurrentPrincipal, redis: RedisDep

@@ -99,7 +99,9 @@ def view(settings: Settings, record: dict[str, str]) -> Order:
     summary="Place an order",
     responses={
         200: {"model": Order, "description": "A repeated `client_order_id`: the first order."},
-        **errors(*AUTHENTICATED, "payload_too_large", "validation_error", *ORDER_RULES),
+        **errors(
+            *AUTHENTICATED, "bad_request", "payload_too_large", "validation_error", *ORDER_RULES
+        ),
     },
 )
 async def create_order(
@@ -140,7 +142,9 @@ def _validate_item(
     "/batch",
     response_model=OrderBatchResult,
     summary="Place a batch of orders",
-    responses=errors(*AUTHENTICATED, "payload_too_large", "validation_error", "batch_too_large"),
+    responses=errors(
+        *AUTHENTICATED, "bad_request", "payload_too_large", "validation_error", "batch_too_large"
+    ),
 )
 async def create_orders(
     body: OrderBatchCreate, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
