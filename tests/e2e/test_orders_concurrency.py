@@ -1,9 +1,9 @@
 """10,000 random orders through the api to 4 workers, one killed mid-way: the result is exact.
 
 Each symbol's inbound log fixes the order in which its commands were matched; the naive
-reference model, fed that same sequence, must end with the same books, fills and order states
-(a quarter of the orders use self-trade prevention), and every event must have been published
-once, in sequence.
+reference model, fed what each trader sent (recorded by the test, never read back from the
+system) in that order, must end with the same books, fills and order states (a quarter of the
+orders use self-trade prevention), and every event must have been published once, in sequence.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import psutil
@@ -26,7 +28,7 @@ from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
 from tests.support.processes import Proc, wait_for
-from tests.workers.orders.reference import replay, stream_id
+from tests.workers.orders.reference import ReferenceBook, RefOrder, stream_id
 from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, new_trader
 from workers.orders.store import lease_key
 
@@ -55,7 +57,18 @@ def random_order(rng: random.Random) -> dict[str, Any]:
     return {**order, "price": rules.price_text(ticks), "time_in_force": tif}
 
 
-def trade_flow(trader: Trader, seed: int, count: int, sent: list[int]) -> None:
+@dataclass
+class Sent:
+    """What one trader sent, by the order id the api answered with (the reference model's
+    input: never read back from what the system stored)."""
+
+    owner: str
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Orders whose cancel the api accepted (202).
+    cancels: set[str] = field(default_factory=set)
+
+
+def trade_flow(trader: Trader, seed: int, count: int, sent: list[int], record: Sent) -> None:
     """Send `count` orders in batches, cancelling one of our earlier orders now and then."""
     rng = random.Random(seed)
     mine: list[str] = []
@@ -63,10 +76,15 @@ def trade_flow(trader: Trader, seed: int, count: int, sent: list[int]) -> None:
         batch = [random_order(rng) for _ in range(BATCH)]
         response = trader.http.post("/orders/batch", json={"orders": batch})
         assert response.status_code == 200, response.text
-        mine += [r["order"]["id"] for r in response.json()["results"]]
+        ids = [r["order"]["id"] for r in response.json()["results"]]
+        record.orders.update(zip(ids, batch, strict=True))
+        mine += ids
         sent.append(BATCH)
         for order_id in rng.sample(mine, 3):
-            assert trader.http.delete(f"/orders/{order_id}").status_code in (202, 409)
+            status = trader.http.delete(f"/orders/{order_id}").status_code
+            assert status in (202, 409)
+            if status == 202:
+                record.cancels.add(order_id)
 
 
 #: What Celery logs when a pool process dies running a task (not after it finished one).
@@ -94,9 +112,7 @@ def kill_mid_task(client: redis.Redis, workers: list[Proc], give_up_at: float) -
     while time.monotonic() < give_up_at:
         hit = running_task(client, workers)
         pool = psutil.Process(hit[0].popen.pid) if hit else None
-        children = (
-            [c for c in pool.children() if c.status() != psutil.STATUS_ZOMBIE] if pool else []
-        )
+        children = live_children(pool) if pool else []
         if hit is None or pool is None or len(children) != 1:
             time.sleep(0.002)
             continue
@@ -106,15 +122,36 @@ def kill_mid_task(client: redis.Redis, workers: list[Proc], give_up_at: float) -
         # The pool process logs a task's success itself: not logged yet, it died running it.
         finished = f"[{task_id}] succeeded" in worker.output()
         wait_for(lambda p=pool, c=children[0]: replaced(p, c), 30, "a new pool process")  # type: ignore[misc]
-        time.sleep(0.2)
-        if not finished and worker.output().count(LOST_MID_TASK) > lost_before:
+        if not finished and reported_lost(worker, lost_before):
             return worker, task_id
     raise AssertionError("never caught a worker in the middle of a matching task")
 
 
+def reported_lost(worker: Proc, lost_before: int, timeout: float = 10) -> bool:
+    """Whether the worker logs the task as lost, once it has noticed its dead pool process."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.output().count(LOST_MID_TASK) > lost_before:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def replaced(pool: psutil.Process, killed: psutil.Process) -> bool:
     """The worker runs a new pool process in place of the killed one."""
-    return [c.pid for c in pool.children() if c.status() != psutil.STATUS_ZOMBIE] not in ([], [killed.pid])  # fmt: skip
+    return [c.pid for c in live_children(pool)] not in ([], [killed.pid])
+
+
+def live_children(pool: psutil.Process) -> list[psutil.Process]:
+    """The worker's pool processes, leaving out those reaped between listing and asking."""
+    alive = []
+    for child in pool.children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE:
+                alive.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return alive
 
 
 def drained(client: redis.Redis) -> bool:
@@ -124,6 +161,32 @@ def drained(client: redis.Redis) -> bool:
         if last and last[0][0] != cursor:
             return False
     return True
+
+
+def replay_sent(stored: list[dict[str, str]], sent: dict[str, tuple[str, dict[str, Any]]]) -> ReferenceBook:  # fmt: skip
+    """The reference model fed what the traders sent (owner, order), in acceptance order.
+
+    Only the inbound log ids come from the system (`sid`, `cancel_sid`: the log itself is
+    trimmed as it is matched); every field the model matches on is what the trader sent.
+    """
+    commands: list[tuple[tuple[int, int], str, str]] = []
+    for o in stored:
+        commands.append((stream_id(o["sid"]), "new", o["id"]))
+        if o.get("cancel_sid"):
+            commands.append((stream_id(o["cancel_sid"]), "cancel", o["id"]))
+    ref = ReferenceBook()
+    for _, kind, order_id in sorted(commands):
+        if kind == "cancel":
+            ref.cancel(order_id)
+            continue
+        owner, o = sent[order_id]
+        rules = DEFAULT_SYMBOLS[o["symbol"]]
+        type_ = o.get("type", "limit")
+        price = rules.to_ticks(Decimal(o["price"])) if "price" in o else None
+        tif = o.get("time_in_force") or ("IOC" if type_ == "market" else "GTC")
+        ref.submit(RefOrder(order_id, o["side"], o["quantity"], price, type_, tif, owner,
+                            o.get("self_trade_prevention", "none")))  # fmt: skip
+    return ref
 
 
 @pytest.fixture
@@ -144,10 +207,11 @@ def test_ten_thousand_orders_with_a_killed_worker_match_the_reference_model(
     _, url = start_api(env=ENV)
     traders = [new_trader(redis_client, settings, url, f"t{i}") for i in range(TRADERS)]
     sent: list[int] = []
+    records_sent = [Sent(t.principal_id) for t in traders]
 
     # When 4 traders send 10,000 orders at once and a worker's pool process is killed mid-way
-    flows = [threading.Thread(target=trade_flow, args=(t, i, TOTAL_ORDERS // TRADERS, sent))
-             for i, t in enumerate(traders)]  # fmt: skip
+    flows = [threading.Thread(target=trade_flow, args=(t, i, TOTAL_ORDERS // TRADERS, sent, r))
+             for i, (t, r) in enumerate(zip(traders, records_sent, strict=True))]  # fmt: skip
     for flow in flows:
         flow.start()
     wait_for(lambda: sum(sent) >= TOTAL_ORDERS // 4, 120, "a quarter of the orders to be sent")
@@ -163,21 +227,28 @@ def test_ten_thousand_orders_with_a_killed_worker_match_the_reference_model(
     assert sum(w.output().count(f"[{task_id}] received") for w in workers) >= 2
     assert any(f"[{task_id}] succeeded" in w.output() for w in workers)
 
-    # Then each symbol ends exactly as the reference model fed the same sequence
+    # Then every order sent was accepted once, and every cancel the api accepted was logged
+    by_id = {i: (r.owner, o) for r in records_sent for i, o in r.orders.items()}
     all_orders = [
         redis_client.hgetall(k) for k in redis_client.scan_iter("jobcast:order:*", _type="hash")
     ]
-    assert len(all_orders) == TOTAL_ORDERS
+    assert len(by_id) == len(all_orders) == TOTAL_ORDERS
+    assert sorted(o["id"] for o in all_orders) == sorted(by_id)
+    cancelled = sorted(o["id"] for o in all_orders if o.get("cancel_sid"))
+    assert cancelled == sorted(i for r in records_sent for i in r.cancels)
+
+    # And each symbol ends exactly as the reference model fed what the traders sent, in order
     by_symbol: dict[str, list[dict[str, str]]] = defaultdict(list)
     for order in all_orders:
         by_symbol[order["symbol"]].append(order)
     for symbol in SYMBOLS:
-        check_symbol(redis_client, symbol, by_symbol[symbol], tap)
+        check_symbol(redis_client, symbol, by_symbol[symbol], by_id, tap)
     check_events_once_in_sequence(tap, all_orders)
 
 
-def check_symbol(client: redis.Redis, symbol: str, orders: list[dict[str, str]], tap: EventTap) -> None:  # fmt: skip
-    ref = replay(orders)
+def check_symbol(client: redis.Redis, symbol: str, orders: list[dict[str, str]],
+                 sent: dict[str, tuple[str, dict[str, Any]]], tap: EventTap) -> None:  # fmt: skip
+    ref = replay_sent(orders, sent)
     for order in orders:
         expected = ref.orders[order["id"]]
         assert (order["status"], int(order["filled_quantity"]), order["reason"]) == (expected.status, expected.filled, expected.reason), order  # fmt: skip
