@@ -10,9 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from jobcast.console import make_console
-from jobcast.dev_secrets import stored_key_secret
+from jobcast.dev_secrets import read_stored, stored_key_secret
 from jobcast.keys import create_key, list_keys, revoke_key
-from jobcast.launcher import running_redis_url
+from jobcast.launcher import running_redis_url, running_sentinels
 from jobcast.redis_clients import CONNECT_TIMEOUT_SECONDS, sync_client
 from jobcast.settings import Settings
 
@@ -22,7 +22,7 @@ console = make_console()
 
 def _connect() -> tuple[Settings, redis.Redis]:
     """The Redis and key secret of the configured stack, or of the dev stack under data_dir."""
-    settings = Settings()
+    settings = _with_running_sentinels(Settings())
     url = settings.redis_url or running_redis_url(settings)
     secret = settings.key_secret.get_secret_value() if settings.key_secret else None
     secret = secret or stored_key_secret(settings)
@@ -36,6 +36,19 @@ def _connect() -> tuple[Settings, redis.Redis]:
         # A stack killed without cleaning up leaves its redis.url behind.
         _refuse(f"cannot reach the stack's Redis ({exc}). Is `jobcast up` running?")
     return settings, client
+
+
+def _with_running_sentinels(settings: Settings) -> Settings:
+    """Behind a running `jobcast up --ha` under data_dir: its sentinels and dev Redis password."""
+    if settings.redis_url or settings.sentinels:
+        return settings
+    sentinels = running_sentinels(settings)
+    if sentinels is None:
+        return settings
+    password = settings.redis_password or read_stored(settings).get("redis_password")
+    return settings.replace(
+        redis_sentinels=sentinels, redis_password=password, redis_sentinel_password=password
+    )
 
 
 def _refuse(message: str) -> NoReturn:

@@ -51,6 +51,16 @@ def running_redis_url(settings: Settings) -> str | None:
     return path.read_text().strip() if path.exists() else None
 
 
+def redis_sentinels_file(settings: Settings) -> Path:
+    return settings.data_dir / "redis.sentinels"
+
+
+def running_sentinels(settings: Settings) -> str | None:
+    """The sentinels a running `jobcast up --ha` left for other commands (`jobcast keys`)."""
+    path = redis_sentinels_file(settings)
+    return path.read_text().strip() if path.exists() else None
+
+
 def child_env(settings: Settings) -> dict[str, str]:
     """Environment that hands the launcher's resolved settings to every child."""
     env = {
@@ -134,6 +144,9 @@ class Stack:
             for name, argv in group.commands().items()
         ]
         self.supervisor.start(children, READY_TIMEOUT_SECONDS)
+        sentinels_file = redis_sentinels_file(self.settings)
+        sentinels_file.write_text(group.addresses)
+        sentinels_file.chmod(0o600)
         return self.settings.replace(
             redis_sentinels=group.addresses, redis_sentinel_password=password
         )
@@ -261,6 +274,7 @@ def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
     finally:
         stack.supervisor.stop_all()
         redis_url_file(stack.settings).unlink(missing_ok=True)
+        redis_sentinels_file(stack.settings).unlink(missing_ok=True)
         _say("Stopped.")
 
 

@@ -300,6 +300,8 @@ def test_up_ha_reaches_redis_through_sentinels_and_outlives_a_killed_primary(
         asked = redis.Redis(port=int(sentinels[0].split(":")[1]), password=password)
         _, port = asked.sentinel_get_master_addr_by_name("jobcast")
         asked.close()
+        created = jobcast("keys", "create", "--name", "ha", cwd=tmp_path)  # finds the sentinels
+        assert created.returncode == 0, created.stderr
         servers = [p for p in run.children() if "redis-server" in p.name()]
         assert len(servers) == 5  # the primary, the replica, three sentinels
         primary = [
