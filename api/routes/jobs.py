@@ -22,7 +22,7 @@ from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.task_client import send_file_job
 from api.upload_quota import UploadQuota
 from api.uploads import Upload, receive_upload
-from jobcast import quotas
+from jobcast import files_waiting, quotas
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
 from jobcast.jobs.views import public_view
@@ -193,11 +193,14 @@ async def _register(
 async def _enqueue(
     redis: aioredis.Redis, settings: Settings, principal: Principal, record: dict[str, Any]
 ) -> None:
+    # Waiting before it is sent, so the worker that starts it always finds it waiting.
+    await files_waiting.mark_waiting(redis, principal.id, record["id"], settings.job_retention)
     try:
         await send_file_job(settings, record, principal.name)
     except Exception as exc:
         # Never leave a job queued that no worker will ever receive.
         await job_store.fail_unqueued(redis, principal, record["id"], settings.job_retention)
+        await files_waiting.unmark_waiting_async(redis, principal.id, record["id"])
         await redis.hdel(quotas.ledger_key(principal.id), quotas.upload_entry(record["stored"]))
         raise ApiError(503, "unavailable", "The job queue is unavailable; try again.") from exc
 
@@ -249,6 +252,8 @@ async def cancel_job(
 ) -> Job:
     """Cancel: a queued job never starts; a running one stops at its next batch."""
     record = await job_store.cancel_job(redis, principal, job_id, settings.job_retention)
+    if record["status"] == CANCELLED:  # it was queued: it never starts, so it waits no more
+        await files_waiting.unmark_waiting_async(redis, principal.id, job_id)
     return job_store.job_view(record)
 
 

@@ -1,14 +1,34 @@
--- Claim one of a principal's file-job slots, atomically with the count.
+-- Claim one of a principal's file-job slots, atomically with the count and with the look at
+-- who else waits: over the cap the job may still run while no other principal has a job
+-- waiting (work-conserving), so the cap only shares slots when there is someone to share with.
 -- KEYS[1]: the principal's running jobs, a sorted set: job id -> deadline (unix seconds).
--- ARGV: job id, now, deadline, cap.
+-- KEYS[2]: the principal's waiting jobs (job id -> enqueue time).
+-- KEYS[3]: principals with a waiting job (principal -> newest enqueue time).
+-- ARGV: job id, principal id, now, deadline, cap, cutoff (waiting entries enqueued before it
+-- are stale: their job can no longer start).
 -- A job whose process died without releasing its slot stops counting at its deadline (past
 -- the hard time limit). A job already holding a slot (a redelivery) keeps it.
--- Returns 1 when the job may run, 0 when the principal already runs `cap` jobs.
-local job, now, deadline, cap = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+-- Returns 1 when the job may run (it then stops waiting), 0 when it must wait: the principal
+-- already runs `cap` jobs and another principal has one waiting.
+local job, owner = ARGV[1], ARGV[2]
+local now, deadline = tonumber(ARGV[3]), tonumber(ARGV[4])
+local cap, cutoff = tonumber(ARGV[5]), tonumber(ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if not redis.call('ZSCORE', KEYS[1], job) and redis.call('ZCARD', KEYS[1]) >= cap then
-  return 0
+if cap > 0 and not redis.call('ZSCORE', KEYS[1], job) and redis.call('ZCARD', KEYS[1]) >= cap then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
+  local others = redis.call('ZCARD', KEYS[3])
+  if redis.call('ZSCORE', KEYS[3], owner) then
+    others = others - 1
+  end
+  if others > 0 then
+    return 0
+  end
 end
 redis.call('ZADD', KEYS[1], deadline, job)
 redis.call('EXPIRE', KEYS[1], math.ceil(deadline - now))
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
+redis.call('ZREM', KEYS[2], job)
+if redis.call('ZCARD', KEYS[2]) == 0 then
+  redis.call('ZREM', KEYS[3], owner)
+end
 return 1

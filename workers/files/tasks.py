@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import redis
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 
-from jobcast import quotas
+from jobcast import files_waiting, quotas
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import (
     CANCELLED,
@@ -90,6 +90,7 @@ class FileJobTask(CappedTask):
             return
         state, _ = loaded
         fairness.release(ctx.redis, state.owner, state.job_id)  # its dead runs' slot
+        files_waiting.unmark_waiting(ctx.redis, state.owner, state.job_id)
         error = {"code": "attempts_exhausted",
                  "message": f"The job's worker process died {times(deaths)} while running it, "
                             "also after quarantine: the job itself kills it."}  # fmt: skip
@@ -138,9 +139,10 @@ def raise_failed(client: redis.Redis, job_id: str) -> NoReturn:
 def _run_once(task: FileJobTask, client: redis.Redis, settings: Settings, job_id: str) -> str:
     loaded = JobState.load(client, job_id, settings.job_retention)
     if loaded is None:
-        return "expired"
+        return "expired"  # its waiting entry ages out with it (pruned past the retention)
     state, record = loaded
     if is_terminal(record["status"]):
+        files_waiting.unmark_waiting(client, state.owner, job_id)
         _remove_upload(client, settings, record)
         return str(record["status"])
     if not fairness.claim(client, settings, state.owner, job_id):

@@ -1,20 +1,27 @@
-"""One principal's backlog of slow file jobs does not hold another principal's small job back."""
+"""One principal's backlog of slow file jobs does not hold another principal's small job back,
+and a principal alone uses every slot (the cap shares slots only while someone else waits)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from itertools import pairwise
 from pathlib import Path
 
 import redis
+import redis.asyncio as aioredis
 
+from jobcast import files_waiting
+from jobcast.jobs.records import record_key
 from jobcast.keys import create_key
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
 from tests.workers.files.support import JobsClient, await_terminal, write_large_csv
 from workers.files import fairness
 
-SLOW_JOBS = 4
+SLOW_JOBS = 3
+SLOW_BYTES = 12 * 1024**2
+#: One slot per principal while others wait; two slots in all.
+CAPPED = {"JOBCAST_FILES_MAX_RUNNING_PER_PRINCIPAL": "1"}
 
 
 def principal(url: str, client: redis.Redis, settings: Settings, name: str) -> JobsClient:
@@ -28,32 +35,74 @@ def times_of(client: JobsClient, job_id: str) -> tuple[float, float]:
     return float(job["started_at"]), float(job["finished_at"])
 
 
+def await_running(client: JobsClient, job_ids: list[str], count: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sum(client.job(job_id)["status"] == "running" for job_id in job_ids) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{count} of {job_ids} were never running at once")
+
+
 def test_a_slow_backlog_of_one_principal_does_not_delay_anothers_small_job(
     start_api: StartApi, start_worker: StartWorker, redis_client: redis.Redis,
     settings: Settings, tmp_path: Path,
 ) -> None:  # fmt: skip
-    # Two slots; each principal may hold one of them.
-    start_worker(queues="files", concurrency=2,
-                 env={"JOBCAST_FILES_MAX_RUNNING_PER_PRINCIPAL": "1"})  # fmt: skip
+    start_worker(queues="files", concurrency=2, env=CAPPED)
     _, url = start_api()
     alice = principal(url, redis_client, settings, "alice")
     bob = principal(url, redis_client, settings, "bob")
-    slow = write_large_csv(tmp_path / "slow.csv", 12 * 1024**2)
+    slow = write_large_csv(tmp_path / "slow.csv", SLOW_BYTES)
     tiny = tmp_path / "tiny.csv"
     tiny.write_text("a,b\n1,2\n")
 
     backlog = [alice.submit_ok(slow) for _ in range(SLOW_JOBS)]
+    # Alone, Alice takes both slots; her third job waits in the queue.
+    await_running(alice, backlog, 2, timeout=60)
     small = bob.submit_ok(tiny)
     for job_id in [small, *backlog]:
         await_terminal(redis_client, job_id, timeout=300)
 
     alice_runs = sorted(times_of(alice, job_id) for job_id in backlog)
-    _, small_finished = times_of(bob, small)
-    # Bob's job took the slot Alice may not: it ended before her first job did.
-    assert small_finished < alice_runs[0][1]
-    # Alice never ran two at once: each of her jobs started after the previous one ended.
-    for (_, ended), (started, _) in pairwise(alice_runs):
-        assert started >= ended
+    small_started, _ = times_of(bob, small)
+    # Bob's job took the first slot Alice freed, ahead of her job queued before his: it waited
+    # for one slot at most, and no job of Alice's started while he waited.
+    assert alice_runs[1][0] < small_started < alice_runs[2][0]
+    assert small_started >= min(ended for _, ended in alice_runs[:2])
+
+
+def test_a_lone_principal_uses_every_slot_over_its_cap(
+    start_api: StartApi, start_worker: StartWorker, redis_client: redis.Redis,
+    settings: Settings, tmp_path: Path,
+) -> None:  # fmt: skip
+    start_worker(queues="files", concurrency=2, env=CAPPED)
+    _, url = start_api()
+    alice = principal(url, redis_client, settings, "alice")
+    slow = write_large_csv(tmp_path / "slow.csv", SLOW_BYTES)
+
+    jobs = [alice.submit_ok(slow) for _ in range(2)]
+    for job_id in jobs:
+        await_terminal(redis_client, job_id, timeout=300)
+
+    (_, first_ended), (second_started, _) = sorted(times_of(alice, j) for j in jobs)
+    # Nobody else waited, so her second job ran beside her first, past her cap of one.
+    assert second_started < first_ended
+    assert not redis_client.exists(files_waiting.waiting_key(owner_of(redis_client, jobs[0])))
+
+
+def owner_of(client: redis.Redis, job_id: str) -> str:
+    return str(client.hget(record_key(job_id), "owner"))
+
+
+def mark_waiting(settings: Settings, owner: str, job_id: str) -> None:
+    async def go() -> None:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        try:
+            await files_waiting.mark_waiting(client, owner, job_id, settings.job_retention)
+        finally:
+            await client.aclose()
+
+    asyncio.run(go())
 
 
 def test_a_principals_slots_are_claimed_atomically_kept_on_redelivery_and_expire(
@@ -61,13 +110,34 @@ def test_a_principals_slots_are_claimed_atomically_kept_on_redelivery_and_expire
 ) -> None:
     capped = settings.replace(files_max_running_per_principal=1)
     assert fairness.claim(redis_client, capped, "p_a", "j_1")
-    assert not fairness.claim(redis_client, capped, "p_a", "j_2")
-    assert fairness.claim(redis_client, capped, "p_b", "j_3")  # per principal
-    assert fairness.claim(redis_client, capped, "p_a", "j_1")  # a redelivery keeps its slot
-    fairness.release(redis_client, "p_a", "j_1")
+    # Over the cap but nobody else waits: it runs (its own waiting jobs do not hold it back).
+    mark_waiting(settings, "p_a", "j_2")
     assert fairness.claim(redis_client, capped, "p_a", "j_2")
+    fairness.release(redis_client, "p_a", "j_2")
+    mark_waiting(settings, "p_a", "j_2")
+    mark_waiting(settings, "p_b", "j_3")
+    assert not fairness.claim(redis_client, capped, "p_a", "j_2")  # p_b waits
+    assert fairness.claim(redis_client, capped, "p_a", "j_1")  # a redelivery keeps its slot
+    assert fairness.claim(redis_client, capped, "p_b", "j_3")  # per principal; p_b stops waiting
+    assert not redis_client.zscore(files_waiting.WAITING_OWNERS_KEY, "p_b")
+    assert fairness.claim(redis_client, capped, "p_a", "j_2")  # nobody else waits now
+    fairness.release(redis_client, "p_a", "j_2")
+    # A cancelled job waits no more.
+    mark_waiting(settings, "p_b", "j_4")
+    assert not fairness.claim(redis_client, capped, "p_a", "j_5")
+    files_waiting.unmark_waiting(redis_client, "p_b", "j_4")
+    assert fairness.claim(redis_client, capped, "p_a", "j_5")
+    fairness.release(redis_client, "p_a", "j_5")
+    # A waiting entry older than the job retention is stale (its job expired): pruned.
+    redis_client.zadd(files_waiting.WAITING_OWNERS_KEY,
+                      {"p_c": time.time() - settings.job_retention - 1})  # fmt: skip
+    assert fairness.claim(redis_client, capped, "p_a", "j_6")
+    fairness.release(redis_client, "p_a", "j_6")
     # A slot whose process died stops counting at its deadline.
-    redis_client.zadd(fairness.running_key("p_a"), {"j_2": time.time() - 1})
-    assert fairness.claim(redis_client, capped, "p_a", "j_4")
+    fairness.release(redis_client, "p_a", "j_1")
+    mark_waiting(settings, "p_b", "j_7")
+    assert fairness.claim(redis_client, capped, "p_a", "j_8")
+    redis_client.zadd(fairness.running_key("p_a"), {"j_8": time.time() - 1})
+    assert fairness.claim(redis_client, capped, "p_a", "j_9")
     assert fairness.claim(redis_client, settings.replace(files_max_running_per_principal=0),
-                          "p_a", "j_5")  # fmt: skip
+                          "p_a", "j_10")  # fmt: skip

@@ -1,0 +1,59 @@
+"""Which principals have a file job waiting for a worker: what makes the fairness cap defer.
+
+A job is waiting from when the api queues it until a worker starts it (or it is cancelled, or
+found ended or expired). The fairness cap (`workers/files/fairness.py`) defers a principal's job
+over its cap only while some *other* principal waits, so a lone principal uses every slot.
+
+Two sorted sets, changed together: the principal's waiting jobs (job id -> enqueue time) and the
+principals with any waiting job (principal -> its newest enqueue time). Sets, not counters, so
+a crash between two steps leaves nothing to drift: an entry whose job never starts (its record
+expired, its message lost for good) is pruned once older than the job retention.
+Shared by the api (queue, cancel) and the `files` workers (start), hence in jobcast.
+"""
+
+from __future__ import annotations
+
+import time
+
+import redis
+import redis.asyncio as aioredis
+
+from jobcast.luafiles import lua_source
+
+# Key names (to move into the shared key module once it exists).
+
+
+def waiting_key(owner: str) -> str:
+    """Sorted set of the owner's file jobs queued and not yet started, scored by enqueue time."""
+    return f"jobcast:files:waiting:{owner}"
+
+
+#: Sorted set of principals with a waiting file job, scored by their newest job's enqueue time.
+WAITING_OWNERS_KEY = "jobcast:files:waiting-owners"
+
+UNWAIT_SCRIPT = lua_source("files_unwait.lua")
+
+
+def keys_of(owner: str) -> list[str]:
+    return [waiting_key(owner), WAITING_OWNERS_KEY]
+
+
+async def mark_waiting(client: aioredis.Redis, owner: str, job_id: str, keep: int) -> None:
+    """The job is queued: it waits until a worker starts it (at most `keep` seconds)."""
+    now = time.time()
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.zadd(waiting_key(owner), {job_id: now})
+        pipe.expire(waiting_key(owner), keep)
+        pipe.zadd(WAITING_OWNERS_KEY, {owner: now})
+        pipe.expire(WAITING_OWNERS_KEY, keep)
+        await pipe.execute()
+
+
+async def unmark_waiting_async(client: aioredis.Redis, owner: str, job_id: str) -> None:
+    """The job will never start (cancelled while queued, or not queued at all)."""
+    await client.register_script(UNWAIT_SCRIPT)(keys=keys_of(owner), args=[job_id, owner])
+
+
+def unmark_waiting(client: redis.Redis, owner: str, job_id: str) -> None:
+    """The job left the queue for good (found ended or expired by its task)."""
+    client.register_script(UNWAIT_SCRIPT)(keys=keys_of(owner), args=[job_id, owner])
