@@ -216,7 +216,7 @@ class Settings(BaseSettings):
     files_max_running_per_principal: int = Field(
         default=2,
         ge=0,
-        description="File jobs one principal may run at once across all `files` workers; its next ones wait (re-queued) while other principals' jobs run. 0: no cap.",
+        description="File jobs one principal may run at once across all `files` workers while another principal has a file job waiting; its next ones wait (re-queued) while the others' jobs take the slots. With nobody else waiting it may use every slot. 0: no cap.",
     )
     quota_stored_bytes: int = Field(
         default=20 * 1024**3,

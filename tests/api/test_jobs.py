@@ -10,6 +10,7 @@ import httpx
 import pytest
 import redis
 
+from jobcast import files_waiting
 from jobcast.jobs.records import record_key
 from jobcast.settings import Settings
 from tests.conftest import SharedStack, module_stack, new_principal
@@ -169,6 +170,22 @@ def test_listing_pages_through_my_jobs_newest_first_and_filters_by_status(
     assert seen == ids[::-1]
     assert [j["id"] for j in cancelled] == [ids[1]]
     assert alice.http.get("/jobs", params={"status": "nope"}).status_code == 422
+
+
+def test_a_queued_job_waits_until_cancelled(
+    alice: JobsClient, table: Path, redis_client: redis.Redis
+) -> None:
+    job_id = alice.submit_ok(table)
+    owner = str(redis_client.hget(record_key(job_id), "owner"))
+    waiting = files_waiting.waiting_key(owner)
+    assert redis_client.zscore(waiting, job_id) is not None
+    assert redis_client.zscore(files_waiting.WAITING_OWNERS_KEY, owner) is not None
+
+    assert alice.http.delete(f"/jobs/{job_id}").json()["status"] == "cancelled"
+
+    # Its only waiting job gone, the principal waits no more: others' caps stop deferring.
+    assert redis_client.zscore(waiting, job_id) is None
+    assert redis_client.zscore(files_waiting.WAITING_OWNERS_KEY, owner) is None
 
 
 def test_seed_routes_are_aliases(alice: JobsClient, table: Path) -> None:
