@@ -12,9 +12,8 @@ import redis.asyncio as aioredis
 
 from jobcast import files_waiting
 from jobcast.jobs.records import record_key
-from jobcast.keys import create_key
 from jobcast.settings import Settings
-from tests.conftest import StartApi, StartWorker
+from tests.conftest import StartApi, StartWorker, new_principal
 from tests.workers.files.support import JobsClient, await_terminal, write_large_csv
 from workers.files import fairness
 
@@ -25,7 +24,7 @@ CAPPED = {"JOBCAST_FILES_MAX_RUNNING_PER_PRINCIPAL": "1"}
 
 
 def principal(url: str, client: redis.Redis, settings: Settings, name: str) -> JobsClient:
-    key, _ = create_key(client, settings.secret("key_secret"), name)
+    key, _ = new_principal(client, settings, name)
     return JobsClient(url, key)
 
 
