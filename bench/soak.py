@@ -19,6 +19,7 @@ sent again with the same Idempotency-Key or client_order_id).
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import shutil
 import statistics
@@ -36,7 +37,17 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.soak_check import Tally, WsTally, check_jobs, check_orders, check_ws, drained  # noqa: E402
-from bench.soak_load import LIGHT, SYMBOLS, Ledger, Load, Principal, Shape, probe, submit_job  # noqa: E402
+from bench.soak_load import (  # noqa: E402
+    LIGHT,
+    SYMBOLS,
+    GaveUp,
+    Ledger,
+    Load,
+    Principal,
+    Shape,
+    probe,
+    submit_job,
+)
 from bench.soak_stack import FAULTS, RECONCILE_BOUND, FaultNotPossible, SoakStack  # noqa: E402
 from bench.soak_ws import WsClient  # noqa: E402
 from jobcast.jobs.records import TERMINAL, record_key  # noqa: E402
@@ -59,6 +70,9 @@ class Report:
     load_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Workers that exited on their own (a pool process killed while the worker started) and
+    #: were restarted, as a supervisor would.
+    revived: int = 0
 
     def totals(self) -> dict[str, int]:
         parts = (self.jobs, self.orders)
@@ -70,7 +84,9 @@ class Report:
         }  # fmt: skip
 
     def lines(self) -> list[str]:
-        out = [f"soak: {sum(self.faults.values())} faults in {self.seconds:.0f} s"]
+        out = [
+            f"soak: {sum(self.faults.values())} faults in {self.seconds:.0f} s; workers that exited on their own and were restarted: {self.revived}"
+        ]
         out.append("fault kind          count  recovery p50  max")
         for kind in FAULTS:
             times = self.recovery.get(kind) or [float("nan")]
@@ -129,6 +145,7 @@ def _soak(stack: SoakStack, plan: Plan, say: Callable[[str], Any]) -> Report:
     probes: list[threading.Thread] = []
     for n, kind in enumerate(schedule(plan.faults, plan.kinds, rng), 1):
         time.sleep(rng.uniform(*plan.pause))
+        report.revived += len(stack.revive())
         start = time.monotonic()
         hit = inject(stack, kind, rng)
         say(f"{time.strftime('%H:%M:%S')} fault {n}/{plan.faults}: {kind} ({hit})")
@@ -138,7 +155,9 @@ def _soak(stack: SoakStack, plan: Plan, say: Callable[[str], Any]) -> Report:
         if plan.wait_recovery:
             measure.join()
     for measure in probes:
-        measure.join()
+        while measure.is_alive():  # keep the workers up until every recovery is timed
+            report.revived += len(stack.revive())
+            measure.join(timeout=1)
     load.join()
     report.load_errors = load.errors
     settle(stack, ledger)
@@ -167,8 +186,9 @@ def schedule(faults: int, kinds_: tuple[str, ...], rng: random.Random) -> list[s
 
 
 def inject(stack: SoakStack, kind: str, rng: random.Random) -> str:
-    """What was hit, once the fault and any restart are done."""
-    for _ in range(50):
+    """What was hit, once the fault and any restart are done (a restarted worker may take a
+    while to have its pool again on a busy machine)."""
+    for _ in range(450):
         try:
             return FAULTS[kind](stack, rng)
         except FaultNotPossible:
@@ -178,8 +198,11 @@ def inject(stack: SoakStack, kind: str, rng: random.Random) -> str:
 
 def recover(stack: SoakStack, who: Principal, path: Path, ledger: Ledger, report: Report, kind: str, start: float, say: Callable[[str], Any]) -> None:  # fmt: skip
     """Time from the fault until a new job and a new order went through (the stack works)."""
-    probe(stack.url, who, path, ledger)
-    took = time.monotonic() - start
+    try:
+        waited = probe(stack.url, who, path, ledger)  # inf: the probe gave up
+        took = waited if math.isinf(waited) else time.monotonic() - start
+    except GaveUp:
+        took = float("inf")  # not recovered within the probe's patience: shown as inf
     with report.lock:
         report.faults[kind] += 1
         report.recovery[kind].append(took)
@@ -195,6 +218,7 @@ def unfinished(stack: SoakStack, ledger: Ledger) -> int:
 def settle(stack: SoakStack, ledger: Ledger) -> None:
     deadline = time.monotonic() + SETTLE_SECONDS
     while unfinished(stack, ledger) and time.monotonic() < deadline:
+        stack.revive()
         time.sleep(0.5)
 
 

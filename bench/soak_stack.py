@@ -102,6 +102,14 @@ class SoakStack:
         wait_for(lambda: http_ok(f"{self.url}/healthz"), 60, "the api", proc)
         return proc
 
+    def revive(self) -> list[str]:
+        """Restart, as a supervisor would, workers that exited on their own: Celery gives up
+        ("Could not start worker processes") when a pool process dies while it starts."""
+        exited = [role for role, proc in self.workers.items() if proc.popen.poll() is not None]
+        for role in exited:
+            self.workers[role] = self._start_worker(role)
+        return exited
+
     def stop(self) -> None:
         for proc in [self.api, *self.workers.values()]:
             proc.kill_group(signal.SIGCONT)
