@@ -3,7 +3,7 @@
 A job claims one of its owner's slots when its task starts (`files_slot.lua`: the count, the
 look at who else waits and the claim in one step, so two workers never both take the last
 slot). Over the cap, and only while another principal has a file job waiting
-(`jobcast.files_waiting`), the task sends itself again after `DEFER_SECONDS` and ends this
+(`jobcast.files_waiting`) that is itself under the cap, the task sends itself again after `DEFER_SECONDS` and ends this
 delivery: the worker's slot goes to the next message, the other principal's job among them.
 With nobody else waiting the job runs over the cap: idle slots help no one. A held slot carries
 a deadline past the hard time limit, so a job whose process died stops counting then (and its
@@ -36,15 +36,17 @@ def running_key(owner: str) -> str:
 
 
 def claim(client: redis.Redis, settings: Settings, owner: str, job_id: str) -> bool:
-    """Whether `job_id` may run now: always when the cap is off or no one else waits. A job
-    that may run stops waiting."""
+    """Whether `job_id` may run now: under its owner's cap, or over it while no other principal
+    under the cap has a job waiting (always when the cap is off). A job that may run stops
+    waiting."""
     now = time.time()
     deadline = now + settings.job_time_limit + SLOT_GRACE_SECONDS
     cutoff = now - settings.job_retention  # a job waiting longer has expired: it never starts
     script = client.register_script(SLOT_SCRIPT)
     keys = [running_key(owner), *files_waiting.keys_of(owner)]
     cap = settings.files_max_running_per_principal
-    return bool(script(keys=keys, args=[job_id, owner, now, deadline, cap, cutoff]))
+    args: list[str | float] = [job_id, owner, now, deadline, cap, cutoff, running_key("")]
+    return bool(script(keys=keys, args=args))
 
 
 def release(client: redis.Redis, owner: str, job_id: str) -> None:

@@ -121,6 +121,7 @@ def test_a_principals_slots_are_claimed_atomically_kept_on_redelivery_and_expire
     assert not redis_client.zscore(files_waiting.WAITING_OWNERS_KEY, "p_b")
     assert fairness.claim(redis_client, capped, "p_a", "j_2")  # nobody else waits now
     fairness.release(redis_client, "p_a", "j_2")
+    fairness.release(redis_client, "p_b", "j_3")
     # A cancelled job waits no more.
     mark_waiting(settings, "p_b", "j_4")
     assert not fairness.claim(redis_client, capped, "p_a", "j_5")
@@ -132,6 +133,15 @@ def test_a_principals_slots_are_claimed_atomically_kept_on_redelivery_and_expire
                       {"p_c": time.time() - settings.job_retention - 1})  # fmt: skip
     assert fairness.claim(redis_client, capped, "p_a", "j_6")
     fairness.release(redis_client, "p_a", "j_6")
+    # Another principal waits but is at its cap too: it could not take the slot, so no deferral
+    # (a slot never idles while two capped principals wait for each other).
+    mark_waiting(settings, "p_b", "j_b2")
+    assert not fairness.claim(redis_client, capped, "p_a", "j_a2")  # p_b runs none yet
+    assert fairness.claim(redis_client, capped, "p_b", "j_b1")
+    assert fairness.claim(redis_client, capped, "p_a", "j_a2")  # p_b at its cap
+    for owner, job in [("p_a", "j_a2"), ("p_b", "j_b1")]:
+        fairness.release(redis_client, owner, job)
+    files_waiting.unmark_waiting(redis_client, "p_b", "j_b2")
     # A slot whose process died stops counting at its deadline.
     fairness.release(redis_client, "p_a", "j_1")
     mark_waiting(settings, "p_b", "j_7")
