@@ -4,6 +4,10 @@ Opening a feed subscribes live first and buffers, then sends the start (a snapsh
 the replay after `since`), then flushes the buffer. Every event passes one gate: it is sent only
 if its seq is above the last one sent, which is what removes the overlap between replay and
 live. After a Redis drop the hub calls `resubscribed` and the feed catches up the same way.
+
+Without `since`, the channel's newest seq is read after the live subscription and the
+`subscribed` reply carries it: the feed sends exactly the events after it, so a client that
+drops before any event arrives resumes from that seq (`since`) and misses nothing.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ from realtime.hub import ChannelHub
 from realtime.protocol import reply, seq_key
 
 Seq = tuple[int, int]
-#: Sends a new subscriber's starting state. Returns the newest seq of the channel when it was
-#: read (None: empty stream) and whether that state covers every event up to it (a snapshot
-#: does; a bare "start from now" does not, so events buffered meanwhile must still be sent).
-Initial = Callable[[], Awaitable[tuple[str | None, bool]]]
+#: Reads a new subscriber's starting state. Returns the newest seq of the channel when it was
+#: read (None: empty stream) and the message that carries the state as of that seq (a snapshot,
+#: chat history; None for a bare "start from now").
+Initial = Callable[[], Awaitable[tuple[str | None, str | None]]]
 #: Stream entries read per round trip during a replay.
 REPLAY_PAGE = 500
 FROM_START = ("0", "0-0")
@@ -76,10 +80,10 @@ class ChannelFeed:
         """Subscribe live (buffering), send the start or the replay, then go live."""
         await self.hub.subscribe(self.channel, self)
         try:
-            self.conn.push(reply("subscribed", ref, channel=self.requested))
             if since is None:
-                await self._start()
+                await self._announce(ref)
             else:
+                self.conn.push(reply("subscribed", ref, channel=self.requested))
                 await self._replay(since)
         finally:
             self._flush()
@@ -118,12 +122,21 @@ class ChannelFeed:
         for raw, seq, ts in buffered:
             self._forward(raw, seq, ts)
 
-    async def _start(self) -> None:
-        marker, covers = await self._initial()
+    async def _announce(self, ref: Any) -> None:
+        """`subscribed` with where the feed starts, then the starting state (if any)."""
+        start = await self._start_point()
+        resume = seq_text(self._floor) if self._floor else FROM_START[1]
+        self.conn.push(reply("subscribed", ref, channel=self.requested, seq=resume))
+        if start is not None:
+            self.conn.push(start)
+
+    async def _start_point(self) -> str | None:
+        """Read the start; events at or below its seq are the past, not sent (the buffer may
+        hold some: committed after the live subscription, before the read)."""
+        marker, start = await self._initial()
         if marker is not None:
-            self._floor = seq_key(marker)
-            if covers:
-                self._last = self._floor
+            self._last = self._floor = seq_key(marker)
+        return start
 
     async def _catch_up(self) -> None:
         try:
@@ -144,7 +157,9 @@ class ChannelFeed:
     async def _replay(self, since: str) -> None:
         if since not in FROM_START and not await self._still_kept(since):
             self.conn.push(reply("resync", channel=self.requested, reason="since_too_old"))
-            await self._start()
+            start = await self._start_point()
+            if start is not None:
+                self.conn.push(start)
             return
         self._last = max(self._last or (0, 0), seq_key(since))
         while self.conn.accepting:

@@ -120,22 +120,19 @@ class Subscriptions:
         self.rooms.add(room)
 
     def _initial(self, channel: Channel) -> Initial:
-        async def start() -> tuple[str | None, bool]:
+        async def start() -> tuple[str | None, str | None]:
             if channel.kind == "job":
                 record, seq = await job_snapshot(self.rt.redis, channel)
-                self.conn.push(reply("snapshot", channel=channel.requested, seq=seq, data=record))  # fmt: skip
-                return seq, True
+                return seq, reply("snapshot", channel=channel.requested, seq=seq, data=record)
             if channel.kind == "chat":
-                return await self._chat_start(channel), True
-            return await latest_seq(self.rt.redis, channel.name), False
+                return await self._chat_start(channel)
+            return await latest_seq(self.rt.redis, channel.name), None
 
         return start
 
-    async def _chat_start(self, channel: Channel) -> str | None:
+    async def _chat_start(self, channel: Channel) -> tuple[str | None, str]:
         redis = self.rt.redis
         messages, seq = await chat.history(redis, channel.name, self.rt.settings.chat_history)
         people = await chat.present(redis, channel.name)
-        self.conn.push(
-            reply("chat.history", channel=channel.requested, seq=seq, messages=messages, present=people)
-        )  # fmt: skip
-        return seq
+        history = reply("chat.history", channel=channel.requested, seq=seq, messages=messages, present=people)  # fmt: skip
+        return seq, history

@@ -1,6 +1,7 @@
 """Exactly once across reconnects: which messages to hand on, and where to resume each channel.
 
-Pure bookkeeping, no I/O. Per subscribed channel it keeps the last `seq` handed on; after a
+Pure bookkeeping, no I/O. Per subscribed channel it keeps the last `seq` handed on (at first,
+the seq a `subscribed` without `since` names: where the server started the channel); after a
 reconnect the channel is subscribed again `since` that seq, and anything at or below it that the
 server sends again is dropped. A `resync` (events were lost on the server's side) is handed on
 and clears the floor, so the fresh start the server sends next is accepted.
@@ -65,6 +66,8 @@ class ResumeState:
     def accept(self, message: dict[str, Any]) -> Event | None:
         """The message as an Event to hand on, or None (control, or already handed on)."""
         kind = message.get("type")
+        if kind == "subscribed":
+            self._start_from(message)
         if not isinstance(kind, str) or kind in CONTROL:
             return None
         channel = self._names.get(str(message.get("channel")), str(message.get("channel")))
@@ -79,6 +82,13 @@ class ResumeState:
             return None
         self._last[channel] = seq
         return _event(kind, channel, seq, message)
+
+    def _start_from(self, subscribed: dict[str, Any]) -> None:
+        """A subscription from "now" names its seq: a drop before any event resumes there."""
+        channel = self._names.get(str(subscribed.get("channel")), str(subscribed.get("channel")))
+        seq = subscribed.get("seq")
+        if isinstance(seq, str) and self._last.get(channel) is None:
+            self._last[channel] = seq
 
     def restart(self, channel: str) -> None:
         """Start the channel afresh on the next connection (the server lost its history)."""

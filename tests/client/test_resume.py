@@ -53,3 +53,21 @@ def test_control_messages_are_not_handed_on() -> None:
     state.bind("p_1")
     for kind in ("subscribed", "heartbeat", "pong", "auth.ok"):
         assert state.accept({"type": kind, "channel": "monitor"}) is None
+
+
+def test_a_drop_before_the_first_event_resumes_from_the_seq_subscribed_names() -> None:
+    state = ResumeState(("user.me", "market.X"))
+    state.bind("p_1")
+    assert state.accept({"type": "subscribed", "channel": "user.me", "seq": "5-0"}) is None
+    assert state.since_for("user.me") == "5-0"
+    # A server without the field leaves the channel starting from "now", as before.
+    state.accept({"type": "subscribed", "channel": "market.X"})
+    assert state.since_for("market.X") is None
+
+
+def test_subscribed_on_a_resume_keeps_the_seq_already_handed_on() -> None:
+    state = ResumeState(("user.me",))
+    state.bind("p_1")
+    state.accept({"type": "job.progress", "channel": "user.p_1", "seq": "9-0", "data": {}})
+    state.accept({"type": "subscribed", "channel": "user.me", "seq": "12-0"})
+    assert state.since_for("user.me") == "9-0"

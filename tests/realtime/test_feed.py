@@ -111,7 +111,7 @@ async def open_feed(
 
 
 def no_initial(conn: ClientConnection) -> Initial:
-    async def initial() -> tuple[str | None, bool]:
+    async def initial() -> tuple[str | None, str | None]:
         raise AssertionError("a resume replays; it sends no starting state")
 
     return initial
@@ -136,10 +136,9 @@ def snapshot_of_stream(client: redis.Redis) -> Callable[[ClientConnection], Init
     """A starting state that covers every event up to the newest when it is read."""
 
     def make(conn: ClientConnection) -> Initial:
-        async def initial() -> tuple[str | None, bool]:
+        async def initial() -> tuple[str | None, str | None]:
             newest = read_since(client, CHANNEL, "0-0")[-1]["seq"]
-            conn.push(json.dumps({"type": "snapshot", "seq": newest}))
-            return newest, True
+            return newest, json.dumps({"type": "snapshot", "seq": newest})
 
         return initial
 
@@ -154,5 +153,42 @@ def test_snapshot_covers_events_committed_between_subscribe_and_read_so_none_is_
     frames = asyncio.run(open_feed(settings, redis_client, None, snapshot_of_stream(redis_client)))
 
     newest = read_since(redis_client, CHANNEL, "0-0")[-1]["seq"]
-    assert frames[1:] == [{"type": "snapshot", "seq": newest}]
+    assert frames == [
+        {"type": "subscribed", "channel": CHANNEL, "seq": newest},
+        {"type": "snapshot", "seq": newest},
+    ]
     assert events_in(frames) == []
+
+
+def stream_end(client: redis.Redis) -> Callable[[ClientConnection], Initial]:
+    """A bare "start from now": the newest seq when it is read, no starting state."""
+
+    def make(conn: ClientConnection) -> Initial:
+        async def initial() -> tuple[str | None, str | None]:
+            events = read_since(client, CHANNEL, "0-0")
+            return (events[-1]["seq"] if events else None), None
+
+        return initial
+
+    return make
+
+
+def test_start_from_now_says_where_it_starts_so_a_resume_from_there_misses_nothing(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    publish(redis_client, Event(CHANNEL, "market.trade", {"n": "before"}))
+
+    first = asyncio.run(open_feed(settings, redis_client, None, stream_end(redis_client)))
+    # The client drops before any event reaches it; these are committed while it is away.
+    for i in range(2):
+        publish(redis_client, Event(CHANNEL, "market.trade", {"n": f"away-{i}"}))
+    start = first[0]
+    assert start["type"] == "subscribed"
+    again = asyncio.run(open_feed(settings, redis_client, start["seq"], no_initial))
+
+    everything = [e["seq"] for e in read_since(redis_client, CHANNEL, "0-0")]
+    # Events at or below the announced seq are the past; every later one arrives exactly once.
+    assert start["seq"] in everything
+    after = everything[everything.index(start["seq"]) + 1 :]
+    assert events_in(first) + events_in(again) == after
+    assert len(after) >= 2 + 3

@@ -84,3 +84,24 @@ def test_since_older_than_the_stream_keeps_asks_for_a_resync(
     assert resync == {"type": "resync", "channel": f"job.{job}", "reason": "since_too_old"}
     assert snapshot["type"] == "snapshot"
     assert snapshot["data"]["status"] == "running"
+
+
+def test_subscribed_without_since_names_the_seq_a_reconnect_resumes_from(
+    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+) -> None:
+    _, base = start_api()
+    key, owner = make_principal()
+    with authed(base, key) as ws:
+        assert subscribe(ws, "user.me")["seq"] == "0-0"  # nothing on the channel yet
+    job = create_job(redis_client, owner)
+    before = progress(redis_client, job, owner, 10.0)
+    with authed(base, key) as ws:
+        start = subscribe(ws, "user.me")["seq"]
+    assert start == before
+    # The connection dropped before any event reached it; the job went on meanwhile.
+    away = [progress(redis_client, job, owner, p) for p in (20.0, 30.0)]
+    with authed(base, key) as ws:
+        subscribe(ws, "user.me", since=start)
+        got = [m for m in recv_until(ws, lambda m: m.get("seq") == away[-1]) if is_event(m)]
+    assert [m["seq"] for m in got] == away
+    assert [e["seq"] for e in read_since(redis_client, f"user.{owner}", start)] == away

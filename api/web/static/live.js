@@ -210,6 +210,12 @@ export class Live extends EventTarget {
   onChannelControl(message) {
     const sub = this.subs.get(message.channel);
     if (!sub) return;
+    const resumed = Boolean(sub.last);
+    if (message.type === "subscribed" && message.seq && !sub.last) {
+      // Subscribed from "now": the server says which seq that is, so a drop before the first
+      // event resumes from there instead of from a later "now".
+      sub.last = message.seq;
+    }
     if ((message.type === "snapshot" || message.type === "chat.history") && message.seq) {
       if (!sub.last || compareSeq(message.seq, sub.last) > 0) sub.last = message.seq;
     }
@@ -221,6 +227,6 @@ export class Live extends EventTarget {
         this.sendSubscribe(sub);
       }
     }
-    sub.deliver({ kind: message.type, ...message, resumed: Boolean(sub.last) });
+    sub.deliver({ kind: message.type, ...message, resumed });
   }
 }
