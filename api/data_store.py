@@ -19,6 +19,7 @@ from jobcast.owned_index import (
     list_owned,
     oldest_first,
 )
+from jobcast.rediskeys import data_item_key, data_of_key
 from jobcast.schemas.data import DataCreate, DataItem, DataUpdate
 
 #: Item ids as `create` makes them (96 random bits in hex).
@@ -27,14 +28,6 @@ ITEM_ID = re.compile(r"[0-9a-f]{24}")
 #: string of that form is a valid position, so a cursor needs no signature: it can only select
 #: the caller's own items.
 CURSOR_PATTERN = r"^[0-9]{15}:[0-9a-f]{1,64}$"
-
-
-def item_key(item_id: str) -> str:
-    return f"jobcast:data:{item_id}"
-
-
-def owner_index(owner: str) -> str:
-    return f"jobcast:data:owner:{owner}"
 
 
 # KEYS: [item]  ARGV: [owner, updated_at, field, value, ...]
@@ -82,8 +75,8 @@ async def create(redis: aioredis.Redis, owner: Principal, body: DataCreate) -> D
         "index_member": member,
     }  # fmt: skip
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(item_key(item_id), mapping=record)  # type: ignore[arg-type]
-        pipe.zadd(owner_index(owner.id), {member: 0})
+        pipe.hset(data_item_key(item_id), mapping=record)  # type: ignore[arg-type]
+        pipe.zadd(data_of_key(owner.id), {member: 0})
         await pipe.execute()
     return to_item(record)
 
@@ -97,12 +90,12 @@ async def update(redis: aioredis.Redis, owner: Principal, item_id: str, body: Da
             json.dumps(value) if name == "tags" else str(value) if name == "name" else repr(value),
         ]
     _, stamp = _now()
-    done = await redis.eval(_PATCH_LUA, 1, item_key(item_id), owner.id, stamp, *changes)
+    done = await redis.eval(_PATCH_LUA, 1, data_item_key(item_id), owner.id, stamp, *changes)
     return bool(done)
 
 
 async def delete(redis: aioredis.Redis, owner: Principal, item_id: str) -> bool:
-    done = await redis.eval(_DELETE_LUA, 2, item_key(item_id), owner_index(owner.id), owner.id)
+    done = await redis.eval(_DELETE_LUA, 2, data_item_key(item_id), data_of_key(owner.id), owner.id)
     return bool(done)
 
 
@@ -110,10 +103,10 @@ async def list_page(
     redis: aioredis.Redis, owner: Principal, cursor: str | None, limit: int
 ) -> tuple[list[DataItem], str | None]:
     """The owner's items after `cursor`, oldest first, and the next page's cursor."""
-    index = OwnedIndex(owner_index(owner.id), owner.id, _member_key, oldest_first)
+    index = OwnedIndex(data_of_key(owner.id), owner.id, _member_key, oldest_first)
     listing = await list_owned(redis, index, Position(cursor) if cursor else None, limit)
     return [to_item(r) for r in listing.records], listing.next_cursor
 
 
 def _member_key(member: str) -> str:
-    return item_key(id_of_member(member))
+    return data_item_key(id_of_member(member))

@@ -27,17 +27,15 @@ from jobcast.jobs.records import (
     RUNNING,
     TERMINAL,
     decode_record,
-    idempotency_key,
     now,
-    owner_index_key,
-    record_key,
     transition,
 )
 from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
 from jobcast.owned_index import OwnedIndex, Position, list_owned, newest_first, position_of
+from jobcast.rediskeys import job_idempotency_key, job_key, jobs_of_key, tombstone_key
 from jobcast.schemas.jobs import Job
-from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS, tombstone_key
+from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
 
 #: Job ids as `new_job_id` makes them.
 JOB_ID = re.compile(r"j_[0-9a-f]{24}")
@@ -61,7 +59,7 @@ async def claim_idempotency(
     redis: aioredis.Redis, owner: str, key: str, job_id: str, print_: str, ttl: int
 ) -> str | None:
     """None if `key` is now ours for `job_id`; else the job id it already names (same body)."""
-    slot = idempotency_key(owner, key)
+    slot = job_idempotency_key(owner, key)
     claim = json.dumps({"job_id": job_id, "fingerprint": print_})
     if await redis.set(slot, claim, nx=True, ex=ttl):
         return None
@@ -82,9 +80,9 @@ async def create_job(
               "size": upload.size, "stored": upload.stored, "created_at": created,
               "attempt": 0, "idempotency_key": idem or ""}  # fmt: skip
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.zadd(owner_index_key(principal.id), {job_id: created})
+        pipe.zadd(jobs_of_key(principal.id), {job_id: created})
         pipe.set(
-            tombstone_key(record_key(job_id)), principal.id, ex=retention + TOMBSTONE_EXTRA_SECONDS
+            tombstone_key(job_key(job_id)), principal.id, ex=retention + TOMBSTONE_EXTRA_SECONDS
         )
         await pipe.execute()
     change = transition(job_id, principal.id, expect=("",), fields=fields, event="job.queued",
@@ -96,7 +94,7 @@ async def create_job(
 async def load_job(redis: aioredis.Redis, principal: Principal, job_id: str) -> dict[str, Any]:
     """The caller's job; 404 if missing, malformed or someone else's, 410 if it expired."""
     require_id(job_id, JOB_ID, "job")
-    raw = await load_owned(redis, record_key(job_id), principal, "job")
+    raw = await load_owned(redis, job_key(job_id), principal, "job")
     return decode_record(raw)
 
 
@@ -104,7 +102,7 @@ async def list_jobs(
     redis: aioredis.Redis, principal: Principal, status: str | None, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The caller's jobs, newest first, optionally of one status; and the next page's cursor."""
-    index = OwnedIndex(owner_index_key(principal.id), principal.id, record_key, newest_first)
+    index = OwnedIndex(jobs_of_key(principal.id), principal.id, job_key, newest_first)
     after = await _cursor_position(redis, index.key, cursor)
     keep = None if status is None else (lambda record: record.get("status") == status)
     listing = await list_owned(redis, index, after, limit, keep)

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 
 from api.errors import ApiError, not_found
 from jobcast.keys import Principal
-from jobcast.tombstones import tombstone_key
+from jobcast.rediskeys import tombstone_key
 
 
 async def load_owned(

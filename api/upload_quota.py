@@ -14,7 +14,7 @@ import time
 import redis.asyncio as aioredis
 
 from api.errors import ApiError
-from jobcast import quotas
+from jobcast import quotas, rediskeys
 from jobcast.settings import Settings
 
 #: Bytes reserved at a time when the body's length is not declared.
@@ -73,7 +73,7 @@ class UploadQuota:
         await self.release()
 
     async def release(self) -> None:
-        await self._redis.hdel(quotas.ledger_key(self._owner), self._entry)
+        await self._redis.hdel(rediskeys.quota_ledger_key(self._owner), self._entry)
 
     async def _reserve(self, ahead: int, needed: int) -> None:
         """Reserve `ahead` bytes, or only the `needed` ones when `ahead` would not fit."""
@@ -92,4 +92,6 @@ class UploadQuota:
     ) -> quotas.Reservation:
         script = self._redis.register_script(quotas.RESERVE_SCRIPT)
         args = quotas.reserve_args(entry, size, ttl, limits)
-        return quotas.reservation(await script(keys=[quotas.ledger_key(self._owner)], args=args))
+        return quotas.reservation(
+            await script(keys=[rediskeys.quota_ledger_key(self._owner)], args=args)
+        )

@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from jobcast import rediskeys
+
 
 def static_app() -> Starlette:
     async def healthz(request: Request) -> JSONResponse:
@@ -27,7 +29,7 @@ def redis_app() -> Starlette:
     client = aioredis.Redis.from_url(os.environ["JOBCAST_REDIS_URL"], decode_responses=True)
 
     async def get_job(request: Request) -> JSONResponse:
-        record = await client.hgetall(f"jobcast:job:{request.path_params['job_id']}")
+        record = await client.hgetall(rediskeys.job_key(request.path_params["job_id"]))
         if not record:
             return JSONResponse({"detail": "not found"}, status_code=404)
         return JSONResponse(record)

@@ -35,6 +35,7 @@ import psutil  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import redis  # noqa: E402
 
+from jobcast import rediskeys  # noqa: E402
 from jobcast.embedded_redis import free_port  # noqa: E402
 from jobcast.events import job_channel, read_since  # noqa: E402
 from jobcast.jobs.records import TERMINAL  # noqa: E402
@@ -81,7 +82,7 @@ def start_stack(workdir: Path) -> tuple[Settings, list[Proc], str, Any]:
 def files_worker_up(settings: Settings) -> bool:
     client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
     try:
-        return any("files" in v for v in client.hgetall("jobcast:workers").values())
+        return any("files" in v for v in client.hgetall(rediskeys.WORKERS_KEY).values())
     finally:
         client.close()
 
@@ -106,7 +107,7 @@ def run_worker_profile(
     cpu = tree_cpu(procs) - cpu_started
     if final["type"] != "job.succeeded":
         raise SystemExit(f"the job did not succeed: {final}")
-    result = json.loads(client.hget(f"jobcast:job:{job_id}", "result") or "{}")
+    result = json.loads(client.hget(rediskeys.job_key(job_id), "result") or "{}")
     return {"end_to_end": ended - started, "upload": uploaded - started,
             "job": result["duration_seconds"], "peak_rss": result["peak_rss_bytes"],
             "cpu": cpu, "job_cpu": result["cpu_seconds"], "rows": result["rows"],
@@ -139,7 +140,7 @@ def _await_terminal(client: redis.Redis, job_id: str) -> dict[str, Any]:
             seen = event["seq"]
             if event["data"].get("status") in TERMINAL:
                 return event
-        client.xread({f"jobcast:stream:{job_channel(job_id)}": seen}, block=1000)
+        client.xread({rediskeys.stream_key(job_channel(job_id)): seen}, block=1000)
 
 
 def run_pandas(path: Path) -> dict[str, float]:

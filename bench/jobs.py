@@ -32,9 +32,10 @@ import redis  # noqa: E402
 from bench.files import files_worker_up  # noqa: E402
 from bench.front import server_argv  # noqa: E402
 from jobcast.embedded_redis import free_port  # noqa: E402
-from jobcast.jobs.records import TERMINAL, record_key  # noqa: E402
+from jobcast.jobs.records import TERMINAL  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
 from jobcast.launcher import Stack, UpOptions  # noqa: E402
+from jobcast.rediskeys import job_key  # noqa: E402
 from jobcast.settings import Settings  # noqa: E402
 from tests.support.processes import Proc, http_ok, process_env, spawn, wait_for  # noqa: E402
 from tests.support.stack import start_private_redis  # noqa: E402
@@ -138,7 +139,7 @@ def steps(settings: Settings, url: str, jobs: int) -> dict[str, float]:
             response = http.post("/jobs", files={"file": ("tiny.csv", CSV)})
             answered = time.time()
             response.raise_for_status()
-            job = record_key(response.json()["id"])
+            job = job_key(response.json()["id"])
             while client.hget(job, "status") not in TERMINAL:
                 time.sleep(0.005)
             seen = time.time()
@@ -160,7 +161,7 @@ def steps(settings: Settings, url: str, jobs: int) -> dict[str, float]:
 def all_terminal(client: redis.Redis, ids: list[str]) -> bool:
     pipe = client.pipeline(transaction=False)
     for job_id in ids:
-        pipe.hget(record_key(job_id), "status")
+        pipe.hget(job_key(job_id), "status")
     return all(status in TERMINAL for status in pipe.execute())
 
 

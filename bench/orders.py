@@ -35,9 +35,9 @@ import redis  # noqa: E402
 from celery import Celery  # noqa: E402
 
 import celeryconfig  # noqa: E402
+from jobcast import rediskeys  # noqa: E402
 from jobcast.embedded_redis import free_port  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
-from jobcast.orders import records  # noqa: E402
 from jobcast.orders.encoding import NewOrder  # noqa: E402
 from jobcast.orders.enums import Side  # noqa: E402
 from jobcast.orders.symbols import DEFAULT_SYMBOLS  # noqa: E402
@@ -121,8 +121,8 @@ class Stack:
 
 def drained(client: redis.Redis) -> bool:
     for symbol in SYMBOLS:
-        last = client.xrevrange(records.inbound_key(symbol), count=1)
-        if last and last[0][0] != client.hget(records.market_key(symbol), "cursor"):
+        last = client.xrevrange(rediskeys.inbound_key(symbol), count=1)
+        if last and last[0][0] != client.hget(rediskeys.market_key(symbol), "cursor"):
             return False
     return True
 
@@ -139,7 +139,7 @@ class LatencyTap:
         self.matched: dict[str, float] = {}
         self.count = 0
         self.pubsub = client.pubsub()
-        self.pubsub.subscribe(f"jobcast:events:user.{principal_id}")
+        self.pubsub.subscribe(rediskeys.pubsub_channel(f"user.{principal_id}"))
         self.pubsub.get_message(timeout=5)  # the subscribe confirmation
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()

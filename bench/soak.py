@@ -50,8 +50,9 @@ from bench.soak_load import (  # noqa: E402
 )
 from bench.soak_stack import FAULTS, RECONCILE_BOUND, FaultNotPossible, SoakStack  # noqa: E402
 from bench.soak_ws import WsClient  # noqa: E402
-from jobcast.jobs.records import TERMINAL, record_key  # noqa: E402
+from jobcast.jobs.records import TERMINAL  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
+from jobcast.rediskeys import job_key  # noqa: E402
 from tests.workers.files.support import write_csv  # noqa: E402
 
 #: Rows of the files the jobs process (CSV of about 15 KB, 150 KB, 1 MB).
@@ -210,7 +211,7 @@ def recover(stack: SoakStack, who: Principal, path: Path, ledger: Ledger, report
 
 
 def unfinished(stack: SoakStack, ledger: Ledger) -> int:
-    statuses = [stack.client.hget(record_key(j), "status") for j in ledger.jobs]
+    statuses = [stack.client.hget(job_key(j), "status") for j in ledger.jobs]
     symbols = {symbol for _, symbol in ledger.orders.values()}
     return sum(s not in TERMINAL for s in statuses) + sum(not drained(stack.client, s) for s in symbols)  # fmt: skip
 
@@ -227,7 +228,7 @@ def fault_free_results(stack: SoakStack, who: Principal, files: list[Path]) -> d
     ids = {path: submit_job(stack.url, who, path) for path in files}
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if all(stack.client.hget(record_key(j), "status") in TERMINAL for j in ids.values()):
+        if all(stack.client.hget(job_key(j), "status") in TERMINAL for j in ids.values()):
             break
         time.sleep(0.2)
     return {path: who.call(stack.url, "GET", f"/jobs/{j}/result").json() for path, j in ids.items()}
@@ -236,7 +237,7 @@ def fault_free_results(stack: SoakStack, who: Principal, files: list[Path]) -> d
 def job_results(stack: SoakStack, ledger: Ledger, people: dict[str, Principal]) -> dict[str, Any]:
     results = {}
     for job_id, (name, _) in ledger.jobs.items():
-        if stack.client.hget(record_key(job_id), "status") == "succeeded":
+        if stack.client.hget(job_key(job_id), "status") == "succeeded":
             results[job_id] = people[name].call(stack.url, "GET", f"/jobs/{job_id}/result").json()
     return results
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import redis
 
-from jobcast.events import job_channel, market_channel, stream_key
-from jobcast.jobs.records import TERMINAL, record_key
+from jobcast.events import job_channel, market_channel
+from jobcast.jobs.records import TERMINAL
 from jobcast.orders import records
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
+from jobcast.rediskeys import job_key, stream_key
 from tests.workers.orders.reference import ReferenceBook, replay, stream_id
 
 #: What legitimately differs between two runs of one file (timings, memory).
@@ -51,7 +52,7 @@ def check_jobs(client: redis.Redis, jobs: dict[str, tuple[str, Path]], results: 
     """Each accepted job: one terminal event, `succeeded`, with the fault-free run's result."""
     tally = Tally(accepted=len(jobs))
     for job_id, (_, path) in jobs.items():
-        status = client.hget(record_key(job_id), "status")
+        status = client.hget(job_key(job_id), "status")
         ends = [
             e for e in stream(client, job_channel(job_id)) if e["data"].get("status") in TERMINAL
         ]

@@ -38,8 +38,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.rates import QUEUEING_FACTOR, sustained, sustained_rate  # noqa: E402
+from jobcast import rediskeys  # noqa: E402
 from jobcast.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
+from jobcast.rediskeys import job_key  # noqa: E402
 from jobcast.settings import Settings  # noqa: E402
 from tests.support.processes import Proc, process_env, spawn, wait_for, worker_argv  # noqa: E402
 from tests.support.stack import start_private_redis  # noqa: E402
@@ -50,13 +52,13 @@ PAYLOAD = {"symbol": "BENCH", "price": "101.25", "qty": 3, "side": "buy"}
 # --- the worker side: a trivial job that commits its outcome and event -------------------------
 def _register_task() -> None:
     from jobcast.events import Commit, commit
-    from jobcast.jobs.records import SUCCEEDED, events_for, record_key
+    from jobcast.jobs.records import SUCCEEDED, events_for
     from workers.app import app
     from workers.context import worker_context
 
     @app.task(name="jobcast.bench.trivial")  # type: ignore[untyped-decorator]
     def trivial(job_id: str, owner: str) -> str:
-        change = Commit(record_key(job_id), {"status": SUCCEEDED},
+        change = Commit(job_key(job_id), {"status": SUCCEEDED},
                         events_for(job_id, owner, "job.succeeded", {"status": SUCCEEDED}))  # fmt: skip
         commit(worker_context().redis, change)
         return job_id
@@ -101,7 +103,7 @@ def start_worker(settings: Settings, tmp: Path) -> Proc:
     argv = worker_argv("orders", 2, ["bench.ws"], "bench")
     proc = spawn("worker", argv, process_env(settings), tmp)
     client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
-    wait_for(lambda: bool(client.hgetall("jobcast:workers")), 60, "worker", proc)
+    wait_for(lambda: bool(client.hgetall(rediskeys.WORKERS_KEY)), 60, "worker", proc)
     return proc
 
 
@@ -221,7 +223,7 @@ async def fanout_ours(
     pipe = client.pipeline(transaction=False)
     for i in range(events):
         event = Event("market.BENCH", "market.trade", {**PAYLOAD, "i": i})
-        change = Commit("jobcast:nil:market.BENCH", {}, [event])
+        change = Commit(rediskeys.no_record_key("market.BENCH"), {}, [event])
         pipe.eval(_COMMIT_LUA, len(change.keys()), *change.keys(), *change.args())
     await asyncio.to_thread(pipe.execute)
     await asyncio.wait_for(readers, 300)

@@ -50,7 +50,7 @@ def up(
         settings = load_dev_secrets(settings)
         settings.require_secrets()
     except InsecureSettingsError as exc:
-        console.print(f"[red]jobcast:[/red] {exc}")
+        console.print(f"[red]jobcast error:[/red] {exc}")
         raise typer.Exit(2) from exc
     stack = Stack(
         settings, UpOptions(workers=workers, api_processes=api_processes, demo=demo, ha=ha)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import redis
 
-from jobcast.keys import create_key, digest_key, digest_lookup_key
+from jobcast.keys import create_key, digest_key
+from jobcast.rediskeys import api_key_lookup_key
 from jobcast.settings import Settings
 
 #: The settings dev mode generates when they are unset.
@@ -63,7 +64,7 @@ def ensure_dev_key(settings: Settings, client: redis.Redis) -> str:
     stored = read_stored(settings)
     secret = settings.secret("key_secret")
     existing = stored.get(DEV_API_KEY)
-    if existing and client.exists(digest_lookup_key(digest_key(secret, existing))):
+    if existing and client.exists(api_key_lookup_key(digest_key(secret, existing))):
         return existing
     raw, _ = create_key(client, secret, "dev", admin=True)
     stored[DEV_API_KEY] = raw

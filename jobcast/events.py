@@ -17,6 +17,7 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
+from jobcast.rediskeys import no_record_key, stream_key
 from jobcast.tallies import APPLY_TALLIES_LUA, Tally, lua_spec
 
 #: Events kept per channel stream for replay (approximate: `XADD MAXLEN ~`).
@@ -36,16 +37,6 @@ def user_channel(principal_id: str) -> str:
 
 def market_channel(symbol: str) -> str:
     return f"market.{symbol}"
-
-
-def stream_key(channel: str) -> str:
-    """The capped Redis stream that keeps a channel's recent events for replay."""
-    return f"jobcast:stream:{channel}"
-
-
-def pubsub_channel(channel: str) -> str:
-    """The Redis pub/sub channel live events of `channel` are published on."""
-    return f"jobcast:events:{channel}"
 
 
 @dataclass(frozen=True)
@@ -189,7 +180,7 @@ async def commit_async(client: aioredis.Redis, change: Commit) -> CommitResult:
 def publish(client: redis.Redis, event: Event) -> str:
     """Commit an event that changes no record (chat, monitor, market data)."""
     result = commit(
-        client, Commit(record_key=f"jobcast:nil:{event.channel}", fields={}, events=[event])
+        client, Commit(record_key=no_record_key(event.channel), fields={}, events=[event])
     )
     return result.seqs[0]
 
@@ -220,7 +211,7 @@ def _text(value: Any) -> str:
 
 async def publish_async(client: aioredis.Redis, event: Event) -> str:
     """`publish` for the api's asyncio client (chat messages, monitor samples)."""
-    change = Commit(record_key=f"jobcast:nil:{event.channel}", fields={}, events=[event])
+    change = Commit(record_key=no_record_key(event.channel), fields={}, events=[event])
     result = await commit_async(client, change)
     return result.seqs[0]
 

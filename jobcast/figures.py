@@ -17,13 +17,7 @@ from typing import Any
 import psutil
 import redis
 
-#: Redis hash: hostname -> JSON of the host's figures.
-HOSTS_KEY = "jobcast:monitor:hosts"
-#: Redis hash: "<kind>:<host>:<pid>" -> JSON of one process's figures.
-PROCESSES_KEY = "jobcast:monitor:processes"
-#: Counters of tasks started and finished, incremented by workers.
-TASKS_STARTED_KEY = "jobcast:monitor:tasks-started"
-TASKS_FINISHED_KEY = "jobcast:monitor:tasks-finished"
+from jobcast.rediskeys import HOSTS_KEY, PROCESSES_KEY
 
 
 @dataclass

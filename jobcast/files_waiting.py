@@ -19,31 +19,21 @@ import redis
 import redis.asyncio as aioredis
 
 from jobcast.luafiles import lua_source
-
-# Key names (to move into the shared key module once it exists).
-
-
-def waiting_key(owner: str) -> str:
-    """Sorted set of the owner's file jobs queued and not yet started, scored by enqueue time."""
-    return f"jobcast:files:waiting:{owner}"
-
-
-#: Sorted set of principals with a waiting file job, scored by their newest job's enqueue time.
-WAITING_OWNERS_KEY = "jobcast:files:waiting-owners"
+from jobcast.rediskeys import WAITING_OWNERS_KEY, files_waiting_key
 
 UNWAIT_SCRIPT = lua_source("files_unwait.lua")
 
 
 def keys_of(owner: str) -> list[str]:
-    return [waiting_key(owner), WAITING_OWNERS_KEY]
+    return [files_waiting_key(owner), WAITING_OWNERS_KEY]
 
 
 async def mark_waiting(client: aioredis.Redis, owner: str, job_id: str, keep: int) -> None:
     """The job is queued: it waits until a worker starts it (at most `keep` seconds)."""
     now = time.time()
     async with client.pipeline(transaction=True) as pipe:
-        pipe.zadd(waiting_key(owner), {job_id: now})
-        pipe.expire(waiting_key(owner), keep)
+        pipe.zadd(files_waiting_key(owner), {job_id: now})
+        pipe.expire(files_waiting_key(owner), keep)
         pipe.zadd(WAITING_OWNERS_KEY, {owner: now})
         pipe.expire(WAITING_OWNERS_KEY, keep)
         await pipe.execute()

@@ -18,21 +18,13 @@ from dataclasses import asdict, dataclass
 import redis
 import redis.asyncio as aioredis
 
-#: Redis hash: key id -> JSON of KeyInfo (for listing and revocation).
-KEYS_INDEX = "jobcast:apikeys"
+from jobcast.rediskeys import API_KEYS_KEY, KEY_REVOKED_CHANNEL, api_key_lookup_key
+
 KEY_PREFIX = "jc"
-#: Redis pub/sub channel a revoked key's id is published on, so every api process closes the
-#: key's WebSockets at once (each also re-checks its sockets' keys now and then: a process
-#: whose pub/sub connection was down at that moment still closes them).
-REVOKED_CHANNEL = "jobcast:keys:revoked"
 
 
 def digest_key(key_secret: str, raw_key: str) -> str:
     return hmac.new(key_secret.encode(), raw_key.encode(), hashlib.sha256).hexdigest()
-
-
-def digest_lookup_key(digest: str) -> str:
-    return f"jobcast:apikey:{digest}"
 
 
 @dataclass(frozen=True)
@@ -89,41 +81,41 @@ def create_key(
         digest=digest_key(key_secret, raw),
     )
     pipe = client.pipeline(transaction=True)
-    pipe.set(digest_lookup_key(info.digest), json.dumps(asdict(info)))
-    pipe.hset(KEYS_INDEX, key_id, json.dumps(asdict(info)))
+    pipe.set(api_key_lookup_key(info.digest), json.dumps(asdict(info)))
+    pipe.hset(API_KEYS_KEY, key_id, json.dumps(asdict(info)))
     pipe.execute()
     return raw, info
 
 
 def list_keys(client: redis.Redis) -> list[KeyInfo]:
-    raw: dict[str, str] = client.hgetall(KEYS_INDEX)  # type: ignore[assignment]
+    raw: dict[str, str] = client.hgetall(API_KEYS_KEY)  # type: ignore[assignment]
     return sorted((KeyInfo(**json.loads(v)) for v in raw.values()), key=lambda k: k.created_at)
 
 
 def revoke_key(client: redis.Redis, key_id: str) -> bool:
     """Revoke a key by id; False if there is no such key."""
-    raw = client.hget(KEYS_INDEX, key_id)
+    raw = client.hget(API_KEYS_KEY, key_id)
     if raw is None:
         return False
     info = KeyInfo(**json.loads(raw))
     revoked = json.dumps({**asdict(info), "revoked": True})
     pipe = client.pipeline(transaction=True)
-    pipe.delete(digest_lookup_key(info.digest))
-    pipe.hset(KEYS_INDEX, key_id, revoked)
-    pipe.publish(REVOKED_CHANNEL, key_id)
+    pipe.delete(api_key_lookup_key(info.digest))
+    pipe.hset(API_KEYS_KEY, key_id, revoked)
+    pipe.publish(KEY_REVOKED_CHANNEL, key_id)
     pipe.execute()
     return True
 
 
 async def revoke_key_async(client: aioredis.Redis, key_id: str) -> bool:
-    raw = await client.hget(KEYS_INDEX, key_id)
+    raw = await client.hget(API_KEYS_KEY, key_id)
     if raw is None:
         return False
     info = KeyInfo(**json.loads(raw))
     async with client.pipeline(transaction=True) as pipe:
-        pipe.delete(digest_lookup_key(info.digest))
-        pipe.hset(KEYS_INDEX, key_id, json.dumps({**asdict(info), "revoked": True}))
-        pipe.publish(REVOKED_CHANNEL, key_id)
+        pipe.delete(api_key_lookup_key(info.digest))
+        pipe.hset(API_KEYS_KEY, key_id, json.dumps({**asdict(info), "revoked": True}))
+        pipe.publish(KEY_REVOKED_CHANNEL, key_id)
         await pipe.execute()
     return True
 
@@ -132,12 +124,12 @@ async def revoked_among(client: aioredis.Redis, key_ids: list[str]) -> set[str]:
     """Which of `key_ids` are revoked (or gone from the index) now."""
     if not key_ids:
         return set()
-    raw: list[str | None] = await client.hmget(KEYS_INDEX, key_ids)  # type: ignore[assignment]
+    raw: list[str | None] = await client.hmget(API_KEYS_KEY, key_ids)  # type: ignore[assignment]
     return {k for k, v in zip(key_ids, raw, strict=True) if v is None or json.loads(v)["revoked"]}
 
 
 async def list_keys_async(client: aioredis.Redis) -> list[KeyInfo]:
-    raw: dict[str, str] = await client.hgetall(KEYS_INDEX)  # type: ignore[assignment]
+    raw: dict[str, str] = await client.hgetall(API_KEYS_KEY)  # type: ignore[assignment]
     return sorted((KeyInfo(**json.loads(v)) for v in raw.values()), key=lambda k: k.created_at)
 
 
@@ -145,7 +137,7 @@ async def authenticate(client: aioredis.Redis, key_secret: str, raw_key: str) ->
     """The principal a presented key belongs to, or None for an unknown or revoked key."""
     if not raw_key.startswith(f"{KEY_PREFIX}_") or len(raw_key) > 200:
         return None
-    stored = await client.get(digest_lookup_key(digest_key(key_secret, raw_key)))
+    stored = await client.get(api_key_lookup_key(digest_key(key_secret, raw_key)))
     if stored is None:
         return None
     info = KeyInfo(**json.loads(stored))

@@ -52,7 +52,7 @@ def _with_running_sentinels(settings: Settings) -> Settings:
 
 
 def _refuse(message: str) -> NoReturn:
-    console.print(f"[red]jobcast:[/red] {escape(message)}", highlight=False)
+    console.print(f"[red]jobcast error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(2)
 
 

@@ -22,9 +22,10 @@ from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.embedded_sentinel import SentinelGroup
 from jobcast.filemodes import keep_new_files_private, make_private_dir
 from jobcast.redis_clients import sync_client
+from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import InsecureSettingsError, Settings
 from jobcast.supervisor import Child, ChildDiedError, Supervisor
-from jobcast.worker_registry import WORKERS_KEY, live_queues
+from jobcast.worker_registry import live_queues
 
 ReadyCheck = Callable[[], bool]
 
@@ -266,10 +267,10 @@ def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
         _say("Stopping every process…")
         return 0
     except ChildDiedError as died:
-        print(f"jobcast: {died}", file=sys.stderr)
+        print(f"jobcast error: {died}", file=sys.stderr)
         return 1
     except (TimeoutError, InsecureSettingsError) as exc:
-        print(f"jobcast: {exc}", file=sys.stderr)
+        print(f"jobcast error: {exc}", file=sys.stderr)
         return 1
     finally:
         stack.supervisor.stop_all()

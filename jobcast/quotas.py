@@ -15,15 +15,12 @@ from dataclasses import dataclass
 
 import redis
 
+from jobcast import rediskeys
 from jobcast.luafiles import lua_source
 from jobcast.settings import Settings
 
 #: Seconds an upload in progress holds its reservation without sending more bytes.
 STREAMING_TTL = 300.0
-
-
-def ledger_key(owner: str) -> str:
-    return f"jobcast:quota:stored:{owner}"
 
 
 def streaming_entry(token: str) -> str:
@@ -75,8 +72,8 @@ def reservation(raw: list[int]) -> Reservation:
 def charge(client: redis.Redis, owner: str, entry: str, size: int, ttl: float) -> None:
     """Record a stored file without checking the quota (it is already on disk)."""
     script = client.register_script(RESERVE_SCRIPT)  # EVALSHA: the text is sent once
-    script(keys=[ledger_key(owner)], args=reserve_args(entry, size, ttl, NO_LIMITS))
+    script(keys=[rediskeys.quota_ledger_key(owner)], args=reserve_args(entry, size, ttl, NO_LIMITS))
 
 
 def release(client: redis.Redis, owner: str, entry: str) -> None:
-    client.hdel(ledger_key(owner), entry)
+    client.hdel(rediskeys.quota_ledger_key(owner), entry)

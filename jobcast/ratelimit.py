@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from jobcast.rediskeys import rate_limit_key
 from jobcast.settings import Settings
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -103,7 +104,7 @@ def anonymous_budget(settings: Settings) -> Budget:
 
 async def spend(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1) -> Decision:
     """Spend `cost` requests of `budget` for client `who` (all of them, or none)."""
-    key = f"jobcast:rl:{budget.name}:{who}"
+    key = rate_limit_key(budget.name, who)
     args = (str(budget.interval_ms), str(budget.burst), str(cost))
     raw = await client.eval(_GCRA_LUA, 1, key, *args)
     allowed, remaining, retry_ms, reset_ms = (float(v) for v in raw)
@@ -118,7 +119,7 @@ async def spend(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1)
 
 async def refund(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1) -> None:
     """Give back `cost` requests spent from `budget` by `who`."""
-    key = f"jobcast:rl:{budget.name}:{who}"
+    key = rate_limit_key(budget.name, who)
     await client.eval(_REFUND_LUA, 1, key, str(budget.interval_ms), str(cost))
 
 

@@ -16,7 +16,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-PREFIX = "jobcast:metrics:"
+from jobcast.rediskeys import METRICS_PREFIX
+
+PREFIX = METRICS_PREFIX
 #: Hash of job counters: `submitted`, `succeeded`, `cancelled`, `failed|<error code>`.
 JOBS_KEY = PREFIX + "jobs"
 #: Histogram hash of job run time (start -> end), labels `<operation>|<status>`.

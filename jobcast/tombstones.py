@@ -10,8 +10,3 @@ from __future__ import annotations
 
 #: Seconds a tombstone outlives its record.
 TOMBSTONE_EXTRA_SECONDS = 30 * 86400
-
-
-def tombstone_key(record_key: str) -> str:
-    """The tombstone of the record stored at `record_key`."""
-    return f"{record_key}:gone"

@@ -13,8 +13,7 @@ import time
 
 import redis
 
-#: Redis hash: worker hostname -> {"queues": [...], "holds": [task ids], "pid": ..., "ts": ...}.
-WORKERS_KEY = "jobcast:workers"
+from jobcast.rediskeys import WORKERS_KEY
 
 
 def report(

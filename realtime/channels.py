@@ -13,10 +13,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from jobcast.events import read_latest_async, stream_key, user_channel
-from jobcast.jobs.records import decode_record, record_key
+from jobcast.events import read_latest_async, user_channel
+from jobcast.jobs.records import decode_record
 from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
+from jobcast.rediskeys import job_key, stream_key
 from realtime.protocol import ProtocolError
 
 #: The monitor's full sample (hosts, pids) for admins; everyone else gets `monitor`: totals.
@@ -49,7 +50,7 @@ async def authorize(redis: aioredis.Redis, principal: Principal, requested: str)
         return Channel(requested, kind, requested)
     if kind == "user" and rest in ("me", principal.id):
         return Channel(user_channel(principal.id), "user", requested)
-    if kind == "job" and await redis.hget(record_key(rest), "owner") == principal.id:
+    if kind == "job" and await redis.hget(job_key(rest), "owner") == principal.id:
         return Channel(requested, "job", requested)
     if kind in ("job", "user"):
         raise not_found(requested)
@@ -75,7 +76,7 @@ async def job_snapshot(
 ) -> tuple[dict[str, Any] | None, str | None]:
     """The job record and the seq of the newest event it reflects, read in one transaction."""
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.hgetall(record_key(channel.name.partition(".")[2]))
+        pipe.hgetall(job_key(channel.name.partition(".")[2]))
         pipe.xrevrange(stream_key(channel.name), count=1)
         raw, latest = await pipe.execute()
     seq = str(latest[0][0]) if latest else None

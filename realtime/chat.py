@@ -16,9 +16,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from jobcast.events import Event, publish_async, read_latest_async, stream_key
+from jobcast.events import Event, publish_async, read_latest_async
 from jobcast.keys import Principal
 from jobcast.ratelimit import Budget, spend
+from jobcast.rediskeys import chat_rooms_key, presence_key, stream_key
 from jobcast.settings import Settings
 from realtime.protocol import ProtocolError
 
@@ -80,15 +81,6 @@ return 1
 )
 
 
-def presence_key(room_channel: str) -> str:
-    return f"jobcast:presence:{room_channel}"
-
-
-def rooms_key(principal_id: str) -> str:
-    """The rooms a principal is in: room channel -> when its last presence entry expires."""
-    return f"jobcast:chat:rooms:{principal_id}"
-
-
 def too_many_rooms(limit: int) -> ProtocolError:
     return ProtocolError(
         "too_many_rooms", f"You are in {limit} chat rooms, the most at once; leave one first."
@@ -142,7 +134,7 @@ async def join(
     await reap(redis, channel, empty_ttl)  # a dead process's stale entry must not hide this join
     now = time.time()
     first = await redis.eval(
-        _JOIN_LUA, 2, presence_key(channel), rooms_key(principal.id),
+        _JOIN_LUA, 2, presence_key(channel), chat_rooms_key(principal.id),
         _member(principal, connection_id), _prefix(principal), repr(now), repr(now + ttl),
         str(int(ttl) + 60), channel, str(max_rooms),
     )  # fmt: skip
@@ -158,8 +150,8 @@ async def refresh(
     key, expires = presence_key(channel), time.time() + ttl
     await redis.zadd(key, {_member(principal, connection_id): expires})
     await redis.expire(key, int(ttl) + 60)
-    await redis.zadd(rooms_key(principal.id), {channel: expires}, gt=True)
-    await redis.expire(rooms_key(principal.id), int(ttl) + 60)
+    await redis.zadd(chat_rooms_key(principal.id), {channel: expires}, gt=True)
+    await redis.expire(chat_rooms_key(principal.id), int(ttl) + 60)
 
 
 async def leave(
@@ -168,7 +160,7 @@ async def leave(
     """Leave the room; announces `chat.leave` when no other connection keeps the principal in.
     A room nobody is in keeps its history for `empty_ttl` seconds only."""
     last = await redis.eval(
-        _LEAVE_LUA, 2, presence_key(channel), rooms_key(principal.id),
+        _LEAVE_LUA, 2, presence_key(channel), chat_rooms_key(principal.id),
         _member(principal, connection_id), _prefix(principal), repr(time.time()), channel,
     )  # fmt: skip
     if last:

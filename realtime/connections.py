@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import redis.asyncio as aioredis
 
+from jobcast.rediskeys import ws_connections_key
+
 #: Sessions refreshed per pipeline round trip: bounds the command buffer of a busy process.
 REFRESH_BATCH = 500
 #: Seconds the whole set outlives its newest entry, so a principal who left leaves no key.
@@ -36,14 +38,10 @@ return 1
 Entry = tuple[str, str]
 
 
-def connections_key(principal_id: str) -> str:
-    return f"jobcast:ws:conns:{principal_id}"
-
-
 async def register(redis: aioredis.Redis, entry: Entry, limit: int, now: float, ttl: float) -> bool:
     """Count the connection in, unless its principal already holds `limit` live ones."""
     principal_id, connection_id = entry
-    key, key_ttl = connections_key(principal_id), int(ttl) + KEY_GRACE
+    key, key_ttl = ws_connections_key(principal_id), int(ttl) + KEY_GRACE
     counted = await redis.eval(
         _REGISTER_LUA, 1, key, connection_id, repr(now), repr(now + ttl), str(limit), str(key_ttl)
     )  # fmt: skip
@@ -52,7 +50,7 @@ async def register(redis: aioredis.Redis, entry: Entry, limit: int, now: float, 
 
 async def unregister(redis: aioredis.Redis, entry: Entry) -> None:
     principal_id, connection_id = entry
-    await redis.zrem(connections_key(principal_id), connection_id)
+    await redis.zrem(ws_connections_key(principal_id), connection_id)
 
 
 async def refresh(redis: aioredis.Redis, entries: Sequence[Entry], now: float, ttl: float) -> None:
@@ -71,7 +69,7 @@ def expiries(entries: Iterable[Entry], expires_at: float) -> dict[str, dict[str,
     """The entries grouped by their principal's set: one ZADD per principal, not per socket."""
     grouped: dict[str, dict[str, float]] = {}
     for principal_id, connection_id in entries:
-        grouped.setdefault(connections_key(principal_id), {})[connection_id] = expires_at
+        grouped.setdefault(ws_connections_key(principal_id), {})[connection_id] = expires_at
     return grouped
 
 

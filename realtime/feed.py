@@ -20,7 +20,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from jobcast.events import stream_key, with_seq
+from jobcast.events import with_seq
+from jobcast.rediskeys import stream_key
 from realtime.connection import REPLAYED, ClientConnection
 from realtime.hub import ChannelHub
 from realtime.protocol import reply, seq_key

@@ -25,7 +25,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from jobcast.events import pubsub_channel, seq_of
+from jobcast.events import seq_of
+from jobcast.rediskeys import hub_control_channel, pubsub_channel
 from realtime import metrics
 from realtime.liveness import Liveness
 from realtime.protocol import seq_key
@@ -71,7 +72,7 @@ class ChannelHub:
         self._pubsub: Any = None
         self._task: asyncio.Task[None] | None = None
         # Always subscribed, so the connection exists (and is re-confirmed) with no channels.
-        self._control = f"jobcast:hub:{secrets.token_hex(6)}"
+        self._control = hub_control_channel(secrets.token_hex(6))
         #: Raw Redis channels outside the event namespace, always subscribed (see `watch`).
         self._watched: dict[str, Callable[[str], None]] = {}
         self.connected = asyncio.Event()

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
 
-from jobcast.keys import REVOKED_CHANNEL
 from jobcast.redis_clients import async_client, async_pool_client
+from jobcast.rediskeys import KEY_REVOKED_CHANNEL
 from jobcast.settings import Settings
 from realtime.hub import ChannelHub
 from realtime.monitor import Monitor, release
@@ -57,7 +57,7 @@ async def running_realtime(settings: Settings) -> AsyncIterator[Realtime]:
     )
     rt = Realtime(settings=settings, redis=redis, hub=hub)
     monitor = Monitor(rt)
-    hub.watch(REVOKED_CHANNEL, lambda key_id: close_sessions_of(rt, {key_id}))
+    hub.watch(KEY_REVOKED_CHANNEL, lambda key_id: close_sessions_of(rt, {key_id}))
     await hub.start()
     loops = [
         asyncio.create_task(monitor.run(), name="jobcast-monitor"),

@@ -19,29 +19,28 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from celeryconfig import QUEUES
 from jobcast.events import Event, publish_async
-from jobcast.figures import (
+from jobcast.figures import HostSampler, process_field, process_figures
+from jobcast.leases import TAKE_OR_EXTEND_LUA
+from jobcast.rediskeys import (
     HOSTS_KEY,
+    MONITOR_LEASE_KEY,
     PROCESSES_KEY,
     TASKS_FINISHED_KEY,
     TASKS_STARTED_KEY,
-    HostSampler,
-    process_field,
-    process_figures,
+    WORKERS_KEY,
 )
-from jobcast.leases import TAKE_OR_EXTEND_LUA
-from jobcast.worker_registry import WORKERS_KEY
 from realtime.channels import MONITOR_ADMIN
 from realtime.runtime import Realtime
 
 log = logging.getLogger("jobcast.realtime.monitor")
 
-LEASE_KEY = "jobcast:monitor:lease"
 HOST_SUMS = ("memory_used_bytes", "net_in_bytes_per_s", "net_out_bytes_per_s")
 API_SUMS = ("ws_connections", "hub_channels", "rss_bytes")
 SHARED_AS_IS = ("workers_online", "queues", "tasks", "ws_connections")
 
-QUEUES = ("files", "orders")
+
 #: Intervals after which a report counts as from a dead process, and the lease expires.
 STALE_INTERVALS = 5
 LEASE_INTERVALS = 3
@@ -83,7 +82,9 @@ class Monitor:
 
     async def hold_lease(self) -> bool:
         ttl_ms = int(self.interval * LEASE_INTERVALS * 1000)
-        held = await self.rt.redis.eval(TAKE_OR_EXTEND_LUA, 1, LEASE_KEY, self.me, str(ttl_ms))
+        held = await self.rt.redis.eval(
+            TAKE_OR_EXTEND_LUA, 1, MONITOR_LEASE_KEY, self.me, str(ttl_ms)
+        )
         if not held:
             self._previous = None  # a later takeover must not compute rates from stale counts
         return bool(held)
@@ -184,5 +185,5 @@ async def release(rt: Realtime, monitor: Monitor) -> None:
     """On shutdown: drop our process entry and, if ours, the lease (another takes over now)."""
     with contextlib.suppress(RedisError, OSError):
         await rt.redis.hdel(PROCESSES_KEY, process_field("api", monitor.sampler.hostname))
-        if await rt.redis.get(LEASE_KEY) == monitor.me:
-            await rt.redis.delete(LEASE_KEY)
+        if await rt.redis.get(MONITOR_LEASE_KEY) == monitor.me:
+            await rt.redis.delete(MONITOR_LEASE_KEY)

@@ -5,7 +5,6 @@ is revoked, its tickets are refused too."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from dataclasses import asdict
@@ -13,15 +12,12 @@ from dataclasses import asdict
 import redis.asyncio as aioredis
 
 from jobcast.keys import Principal, revoked_among
-
-
-def _key(ticket: str) -> str:
-    return f"jobcast:wsticket:{hashlib.sha256(ticket.encode()).hexdigest()}"
+from jobcast.rediskeys import ws_ticket_key
 
 
 async def issue(redis: aioredis.Redis, principal: Principal, ttl: int) -> str:
     ticket = f"wst_{secrets.token_urlsafe(24)}"
-    await redis.set(_key(ticket), json.dumps(asdict(principal)), ex=ttl)
+    await redis.set(ws_ticket_key(ticket), json.dumps(asdict(principal)), ex=ttl)
     return ticket
 
 
@@ -30,7 +26,7 @@ async def redeem(redis: aioredis.Redis, ticket: str) -> Principal | None:
     if not ticket.startswith("wst_") or len(ticket) > 100:
         return None
     # GETDEL (Redis 6.2+): reading and deleting in one step is what makes a ticket single-use.
-    raw = await redis.getdel(_key(ticket))
+    raw = await redis.getdel(ws_ticket_key(ticket))
     if not raw:
         return None
     principal = Principal(**json.loads(raw))

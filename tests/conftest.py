@@ -15,8 +15,9 @@ import redis
 
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.keys import create_key
+from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import Settings
-from jobcast.worker_registry import WORKERS_KEY, live_queues
+from jobcast.worker_registry import live_queues
 from tests.support.processes import (
     Proc,
     api_argv,

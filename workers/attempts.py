@@ -33,6 +33,7 @@ import redis
 from celery import Task
 from celery.exceptions import Retry
 
+from jobcast.rediskeys import task_deaths_key, task_running_key
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY, label
 from jobcast.task_failure import TaskFailedError
@@ -46,15 +47,6 @@ ATTEMPTS_TTL_SECONDS = 7 * 24 * 3600
 
 class AttemptsExhaustedError(TaskFailedError):
     """The task's process died running it more often than the cap allows."""
-
-
-def deaths_key(task_id: str) -> str:
-    return f"jobcast:task-deaths:{task_id}"
-
-
-def running_key(task_id: str) -> str:
-    """Set while a delivery of `task_id` runs; left behind when its process dies."""
-    return f"jobcast:task-running:{task_id}"
 
 
 # KEYS: [running mark, deaths, task metrics]  ARGV: [ttl, metrics field, this delivery's mark]
@@ -99,7 +91,7 @@ def times(count: int) -> str:
 def note_deaths(client: redis.Redis, task_name: str, task_id: str, mark: str) -> tuple[int, bool]:
     """Mark this delivery running as `mark`; (deaths of `task_id` so far, whether this delivery
     found a new one)."""
-    keys = [running_key(task_id), deaths_key(task_id), TASKS_KEY]
+    keys = [task_running_key(task_id), task_deaths_key(task_id), TASKS_KEY]
     argv = [str(ATTEMPTS_TTL_SECONDS), label("deaths", task_name), mark]
     deaths, died = client.eval(_NOTE_DEATH_LUA, 3, *keys, *argv)
     return int(deaths), bool(died)
@@ -128,7 +120,7 @@ class CappedTask(Task):  # type: ignore[misc]
             # Not reached when the process dies: the mark it leaves is the next delivery's
             # proof. Left behind by a Redis outage, it costs at most one death too many.
             with contextlib.suppress(redis.RedisError):
-                ctx.redis.eval(_CLEAR_MARK_LUA, 1, running_key(task_id), mark)
+                ctx.redis.eval(_CLEAR_MARK_LUA, 1, task_running_key(task_id), mark)
 
     def _exhaust(
         self,

@@ -13,8 +13,9 @@ import redis
 from celery import signals
 from celery.worker import state as worker_state
 
-from jobcast.figures import TASKS_FINISHED_KEY, TASKS_STARTED_KEY, HostSampler, report_sync
+from jobcast.figures import HostSampler, report_sync
 from jobcast.redis_clients import sync_client
+from jobcast.rediskeys import TASKS_FINISHED_KEY, TASKS_STARTED_KEY
 from jobcast.settings import get_settings
 from jobcast.worker_registry import forget, report
 from workers.context import worker_context

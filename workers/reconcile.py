@@ -29,23 +29,26 @@ from typing import Any
 import redis
 
 from celeryconfig import QUEUES
-from jobcast.events import Event, commit, job_channel, publish, stream_key
-from jobcast.jobs.records import CANCELLING, QUEUED, RETRYING, RUNNING, record_key, transition
-from jobcast.orders import records as orders
+from jobcast import rediskeys
+from jobcast.events import Event, commit, job_channel, publish
+from jobcast.jobs.records import CANCELLING, QUEUED, RETRYING, RUNNING, transition
+from jobcast.rediskeys import (
+    SYMBOL_RESENDS_KEY,
+    UNACKED_INDEX_KEY,
+    UNACKED_KEY,
+    WORKERS_KEY,
+    job_key,
+    order_lease_key,
+    stream_key,
+)
 from jobcast.tallies import RECONCILER_KEY, Tally, label
-from jobcast.worker_registry import WORKERS_KEY, live_holds
-from workers.orders.store import lease_key
+from jobcast.worker_registry import live_holds
 
 #: Job statuses a task must still move on.
 UNFINISHED = (QUEUED, RUNNING, RETRYING, CANCELLING)
 #: Kombu's Redis transport: priority queues are `<queue><SEP><priority>`, and messages a worker
 #: took but has not acked wait in the `unacked` hash (restored after the visibility timeout).
 PRIORITY_SEP, PRIORITIES = "\x06\x16", (3, 6, 9)
-UNACKED_KEY = "unacked"
-#: Kombu's sorted set of when (epoch seconds) each unacked message was taken, by delivery tag.
-UNACKED_INDEX_KEY = "unacked_index"
-#: Hash: symbol -> when (ms) the reconciler last sent it a task.
-SYMBOL_RESENDS_KEY = "jobcast:reconciler:symbol-resends"
 #: Operators' channel for the reconciler's actions: the admins' monitor channel
 #: (`realtime.channels.MONITOR_ADMIN`, not imported: it would pull the api into workers).
 OPERATOR_CHANNEL = "monitor.admin"
@@ -67,7 +70,7 @@ def _ms(stream_id: str) -> float:
 
 
 def _job_ids(client: redis.Redis) -> Iterator[str]:
-    prefix = record_key("")
+    prefix = job_key("")
     # Records only: other keys share the prefix (a record's tombstone, `<record key>:gone`, is a
     # string, and one HMGET on it would fail the whole sweep).
     for key in client.scan_iter(match=prefix + "*", count=1000, _type="hash"):
@@ -81,7 +84,7 @@ def _unfinished(client: redis.Redis) -> list[tuple[str, str, str, str]]:
     ids = list(_job_ids(client))
     pipe = client.pipeline(transaction=False)
     for job_id in ids:
-        pipe.hmget(record_key(job_id), "status", "created_at", "owner")
+        pipe.hmget(job_key(job_id), "status", "created_at", "owner")
     rows = zip(ids, pipe.execute(), strict=True)
     return [(job_id, s, c or "0", o or "") for job_id, (s, c, o) in rows if s in UNFINISHED]
 
@@ -121,9 +124,9 @@ def idle_symbols(
     found = []
     for symbol in symbols:
         keys = [
-            lease_key(symbol),
-            orders.market_key(symbol),
-            orders.inbound_key(symbol),
+            order_lease_key(symbol),
+            rediskeys.market_key(symbol),
+            rediskeys.inbound_key(symbol),
             SYMBOL_RESENDS_KEY,
         ]
         first, resent_ms = client.eval(_UNMATCHED_LUA, 4, *keys, symbol)
@@ -224,7 +227,12 @@ return 1
 def claim_symbol(client: redis.Redis, stuck: Stuck, pending_ms: int, now: float) -> bool:
     """Note, count and announce the resend of a stuck symbol's task; False when a worker took
     its lease meanwhile (then nothing is sent)."""
-    keys = [lease_key(stuck.key), orders.pending_key(stuck.key), RECONCILER_KEY, SYMBOL_RESENDS_KEY]
+    keys = [
+        order_lease_key(stuck.key),
+        rediskeys.pending_key(stuck.key),
+        RECONCILER_KEY,
+        SYMBOL_RESENDS_KEY,
+    ]
     argv = [str(pending_ms), stuck.key, str(int(now * 1000))]
     if not int(client.eval(_CLAIM_SYMBOL_LUA, 4, *keys, *argv)):
         return False

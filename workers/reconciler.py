@@ -31,13 +31,13 @@ from jobcast.leases import RELEASE_LUA, TAKE_OR_EXTEND_LUA
 from jobcast.orders.intake import PENDING_MS
 from jobcast.orders.symbols import symbol_table
 from jobcast.redis_clients import sync_client
+from jobcast.rediskeys import RECONCILER_LEASE_KEY
 from jobcast.settings import Settings, get_settings
 from jobcast.task_names import FILE_JOB_TASK, MATCH_TASK, match_argsrepr
 from workers.reconcile import Stuck, claim_job, claim_symbol, idle_jobs, idle_symbols, without_task
 
 log = logging.getLogger("jobcast.reconciler")
 
-LEASE_KEY = "jobcast:reconciler:lease"
 #: Intervals after which a silent holder's lease expires.
 LEASE_INTERVALS = 3
 #: Heartbeat intervals after which a silent worker counts as dead (its held messages with it).
@@ -57,12 +57,14 @@ class Reconciler:
 
     def hold_lease(self) -> bool:
         ttl_ms = int(self.settings.reconcile_interval * LEASE_INTERVALS * 1000)
-        return bool(self.client.eval(TAKE_OR_EXTEND_LUA, 1, LEASE_KEY, self.me, str(ttl_ms)))
+        return bool(
+            self.client.eval(TAKE_OR_EXTEND_LUA, 1, RECONCILER_LEASE_KEY, self.me, str(ttl_ms))
+        )
 
     def release(self) -> None:
         """On shutdown: give the lease up if ours, so another worker takes over at once."""
         with contextlib.suppress(redis.RedisError, OSError):
-            self.client.eval(RELEASE_LUA, 1, LEASE_KEY, self.me)
+            self.client.eval(RELEASE_LUA, 1, RECONCILER_LEASE_KEY, self.me)
 
     def tick(self) -> list[Stuck]:
         """One sweep if we hold the lease; the work whose task it sent again."""

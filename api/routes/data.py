@@ -12,6 +12,7 @@ from api.deps import RedisDep
 from api.errors import not_found
 from api.openapi_errors import AUTHENTICATED, errors
 from api.ownership import load_owned, require_id
+from jobcast import rediskeys
 from jobcast.owned_index import MAX_PAGE
 from jobcast.schemas.data import DataCreate, DataItem, DataPage, DataUpdate
 
@@ -51,7 +52,7 @@ async def list_items(
 async def get_item(item_id: str, principal: CurrentPrincipal, redis: RedisDep) -> DataItem:
     """One of your items; another principal's is 404, as if it did not exist."""
     require_id(item_id, data_store.ITEM_ID, "data item")
-    record = await load_owned(redis, data_store.item_key(item_id), principal, "data item")
+    record = await load_owned(redis, rediskeys.data_item_key(item_id), principal, "data item")
     return data_store.to_item(record)
 
 
@@ -69,7 +70,7 @@ async def update_item(
     require_id(item_id, data_store.ITEM_ID, "data item")
     if not await data_store.update(redis, principal, item_id, body):
         raise not_found("data item")
-    record = await load_owned(redis, data_store.item_key(item_id), principal, "data item")
+    record = await load_owned(redis, rediskeys.data_item_key(item_id), principal, "data item")
     return data_store.to_item(record)
 
 

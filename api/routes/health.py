@@ -12,8 +12,9 @@ from api.deps import RedisDep, SettingsDep
 from api.openapi_errors import errors
 from api.redis_memory import read_memory
 from celeryconfig import QUEUES
+from jobcast.rediskeys import WORKERS_KEY
 from jobcast.schemas.health import Alive, Ready
-from jobcast.worker_registry import WORKERS_KEY, live_queues
+from jobcast.worker_registry import live_queues
 
 router = APIRouter(tags=["health"])
 

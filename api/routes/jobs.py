@@ -22,7 +22,7 @@ from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.task_client import send_file_job
 from api.upload_quota import UploadQuota
 from api.uploads import Upload, receive_upload
-from jobcast import files_waiting, quotas
+from jobcast import files_waiting, quotas, rediskeys
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
 from jobcast.jobs.views import public_view
@@ -201,7 +201,9 @@ async def _enqueue(
         # Never leave a job queued that no worker will ever receive.
         await job_store.fail_unqueued(redis, principal, record["id"], settings.job_retention)
         await files_waiting.unmark_waiting_async(redis, principal.id, record["id"])
-        await redis.hdel(quotas.ledger_key(principal.id), quotas.upload_entry(record["stored"]))
+        await redis.hdel(
+            rediskeys.quota_ledger_key(principal.id), quotas.upload_entry(record["stored"])
+        )
         raise ApiError(503, "unavailable", "The job queue is unavailable; try again.") from exc
 
 

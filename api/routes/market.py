@@ -12,7 +12,7 @@ from api.auth import CurrentPrincipal
 from api.deps import RedisDep, SettingsDep
 from api.errors import not_found
 from api.openapi_errors import AUTHENTICATED, errors
-from jobcast.orders import records
+from jobcast import rediskeys
 from jobcast.orders.market import levels, quote_view
 from jobcast.orders.symbols import SymbolRules, symbol_table
 from jobcast.schemas.market import (
@@ -37,7 +37,7 @@ def rules_of(settings: Settings, symbol: str) -> SymbolRules:
 
 
 async def _market(redis: RedisDep, symbol: str) -> dict[str, str]:
-    market: dict[str, str] = await redis.hgetall(records.market_key(symbol))  # type: ignore[assignment]
+    market: dict[str, str] = await redis.hgetall(rediskeys.market_key(symbol))  # type: ignore[assignment]
     return market
 
 
@@ -99,5 +99,5 @@ async def get_trades(
 ) -> TradeList:  # fmt: skip
     """Recent trades, newest first."""
     rules_of(settings, symbol)
-    raw: list[str] = await redis.lrange(records.trades_key(symbol), 0, limit - 1)  # type: ignore[assignment]
+    raw: list[str] = await redis.lrange(rediskeys.trades_key(symbol), 0, limit - 1)  # type: ignore[assignment]
     return TradeList(symbol=symbol, trades=[Trade(**json.loads(t)) for t in raw])

@@ -23,6 +23,7 @@ from api.errors import ApiError, not_found
 from api.matching import request_matching
 from api.openapi_errors import AUTHENTICATED, ORDER_RULES, OWNED, errors
 from api.ownership import load_owned, require_id
+from jobcast import rediskeys
 from jobcast.keys import Principal
 from jobcast.orders import intake, records
 from jobcast.orders.encoding import NewOrder
@@ -84,7 +85,7 @@ async def load_order(
     redis: aioredis.Redis, settings: Settings, principal: Principal, order_id: str
 ) -> Order:
     require_id(order_id, ORDER_ID, "order")
-    record = await load_owned(redis, records.order_key(order_id), principal, "order")
+    record = await load_owned(redis, rediskeys.order_key(order_id), principal, "order")
     return view(settings, record)
 
 
@@ -238,7 +239,7 @@ async def list_orders(
 ) -> OrderPage:  # fmt: skip
     """Your orders, oldest first, optionally only one symbol and/or status."""
     index = OwnedIndex(
-        records.owner_index_key(principal.id), principal.id, _member_key, oldest_first
+        rediskeys.orders_of_key(principal.id), principal.id, _member_key, oldest_first
     )
     after = Position(cursor) if cursor else None
     keep = partial(_matches, symbol=symbol, status_=status_)
@@ -249,13 +250,13 @@ async def list_orders(
 
 
 def _member_key(member: str) -> str:
-    return records.order_key(id_of_member(member))
+    return rediskeys.order_key(id_of_member(member))
 
 
 async def _records(redis: aioredis.Redis, order_ids: list[str]) -> list[dict[str, str]]:
     async with redis.pipeline(transaction=False) as pipe:
         for order_id in order_ids:
-            pipe.hgetall(records.order_key(order_id))
+            pipe.hgetall(rediskeys.order_key(order_id))
         found: list[dict[str, str]] = await pipe.execute()
     return found
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from jobcast.events import Commit, Event, job_channel, user_channel
+from jobcast.rediskeys import job_key
 from jobcast.tallies import JOBS_KEY, Tally, label
 
 
@@ -40,19 +41,6 @@ STARTABLE = (QUEUED, RETRYING, RUNNING)
 
 #: Fields stored as JSON text in the hash.
 JSON_FIELDS = ("params", "progress", "result", "error")
-
-
-def record_key(job_id: str) -> str:
-    return f"jobcast:job:{job_id}"
-
-
-def owner_index_key(owner: str) -> str:
-    """Sorted set of the owner's job ids, scored by creation time (for listing)."""
-    return f"jobcast:jobs-of:{owner}"
-
-
-def idempotency_key(owner: str, key: str) -> str:
-    return f"jobcast:job-idem:{owner}:{key}"
 
 
 def events_for(job_id: str, owner: str, type_: str, data: dict[str, Any]) -> list[Event]:
@@ -97,7 +85,7 @@ def transition(
     status = fields.get("status")
     payload = {"status": status, **(data or {})} if status else dict(data or {})
     return Commit(
-        record_key=record_key(job_id),
+        record_key=job_key(job_id),
         fields=encode_fields(fields),
         events=events_for(job_id, owner, event, payload),
         expect_field="status",

@@ -15,11 +15,13 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from jobcast.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, Event, stream_key, user_channel
+from jobcast import rediskeys
+from jobcast.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, Event, user_channel
 from jobcast.orders import records
 from jobcast.orders.encoding import NewOrder, encode_inbound
 from jobcast.orders.symbols import SymbolRules
 from jobcast.owned_index import index_member
+from jobcast.rediskeys import stream_key
 from jobcast.tallies import ORDERS_KEY
 
 #: How long a raised pending flag is trusted; past it a new order sends another task, which
@@ -95,11 +97,11 @@ def _accept_item(
     cid = order.client_order_id
     event = Event(user_channel(order.owner), "order.accepted", view, ts=now)
     keys = [
-        records.order_key(order.id),
-        records.client_order_id_key(order.owner, cid) if cid else records.order_key(order.id),
-        records.owner_index_key(order.owner),
-        records.inbound_key(order.symbol),
-        records.pending_key(order.symbol),
+        rediskeys.order_key(order.id),
+        rediskeys.client_order_id_key(order.owner, cid) if cid else rediskeys.order_key(order.id),
+        rediskeys.orders_of_key(order.owner),
+        rediskeys.inbound_key(order.symbol),
+        rediskeys.pending_key(order.symbol),
         stream_key(event.channel),
     ]
     member = index_member(int(now * 1000), order.id)
@@ -152,6 +154,10 @@ async def request_cancel(
     client: aioredis.Redis, owner: str, order_id: str, symbol: str
 ) -> tuple[str, bool]:
     """Append a cancel to the symbol's inbound log. Returns (outcome, kicked)."""
-    keys = [records.order_key(order_id), records.inbound_key(symbol), records.pending_key(symbol)]
+    keys = [
+        rediskeys.order_key(order_id),
+        rediskeys.inbound_key(symbol),
+        rediskeys.pending_key(symbol),
+    ]
     reply = await client.eval(_CANCEL_LUA, len(keys), *keys, owner, order_id, str(PENDING_MS))
     return str(reply[0]), len(reply) > 1 and int(reply[1]) == 1

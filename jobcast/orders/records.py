@@ -14,44 +14,6 @@ from jobcast.orders.enums import TERMINAL_STATUSES, OrderStatus, Side
 from jobcast.orders.symbols import SymbolRules
 
 
-def order_key(order_id: str) -> str:
-    return f"jobcast:order:{order_id}"
-
-
-def owner_index_key(principal_id: str) -> str:
-    """Sorted set (all scores 0) of `<created ms>:<order id>`, walked by ZRANGEBYLEX."""
-    return f"jobcast:orders:owner:{principal_id}"
-
-
-def client_order_id_key(principal_id: str, client_order_id: str) -> str:
-    return f"jobcast:orders:cid:{principal_id}:{client_order_id}"
-
-
-def inbound_key(symbol: str) -> str:
-    """The symbol's inbound log (a stream): accepted orders and cancels, in matching order."""
-    return f"jobcast:orders:in:{symbol}"
-
-
-def pending_key(symbol: str) -> str:
-    """Set while a matching task for the symbol is queued but not started: one send covers many orders."""
-    return f"jobcast:orders:pending:{symbol}"
-
-
-def market_key(symbol: str) -> str:
-    """Hash: committed cursor into the inbound log, trade sequence, last price, top of book, depth."""
-    return f"jobcast:market:{symbol}"
-
-
-def book_key(symbol: str) -> str:
-    """Hash: resting order id -> its compact state, enough to rebuild the book in a fresh worker."""
-    return f"jobcast:book:{symbol}"
-
-
-def trades_key(symbol: str) -> str:
-    """List of recent trades, newest first."""
-    return f"jobcast:market:{symbol}:trades"
-
-
 def average_price(rules: SymbolRules, filled: int, notional: int) -> str | None:
     if not filled:
         return None

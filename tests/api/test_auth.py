@@ -6,7 +6,8 @@ import httpx
 import pytest
 import redis
 
-from jobcast.keys import KEYS_INDEX
+from jobcast import rediskeys
+from jobcast.rediskeys import API_KEYS_KEY
 from jobcast.settings import Settings
 from tests.api.conftest import MakeClient, MakeKey
 from tests.conftest import SharedStack, module_stack
@@ -49,8 +50,8 @@ def test_health_and_metrics_need_no_key(url: str) -> None:
 
 def test_redis_stores_only_a_hash_of_the_key(make_key: MakeKey, redis_client: redis.Redis) -> None:
     raw = make_key()
-    dump = str(redis_client.hgetall(KEYS_INDEX)) + str(
-        [redis_client.get(k) for k in redis_client.scan_iter("jobcast:apikey:*")]
+    dump = str(redis_client.hgetall(API_KEYS_KEY)) + str(
+        [redis_client.get(k) for k in redis_client.scan_iter(rediskeys.api_key_lookup_key("*"))]
     )
     assert raw not in dump
     assert raw.split("_", 2)[2] not in dump

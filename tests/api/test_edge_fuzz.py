@@ -13,6 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
 
+from jobcast import rediskeys
 from tests.api.conftest import MakeKey
 from tests.conftest import StartApi
 
@@ -25,7 +26,7 @@ GENEROUS_LIMITS = {
     for kind in ("PER_MINUTE", "BURST")
 }
 #: Ids naming Redis keys of another type, numbers with exponents, control characters, traversal.
-EDGE_SHAPES = ["owner:x", "owner:p_0123456789abcdef", "o_1:2", "j_x", "jobcast:data:x"]
+EDGE_SHAPES = ["owner:x", "owner:p_0123456789abcdef", "o_1:2", "j_x", rediskeys.data_item_key("x")]
 EDGE_SHAPES += ["1e28", "1e-999999999", "-0", "NaN", "Infinity", "0" * 40, " ", ""]
 EDGE_SHAPES += ["../../etc/passwd", "%0a", "a\nb\rc", "\x00", "\u202e", "😀" * 50, "a" * 5000]
 EDGE_STRINGS = st.sampled_from(EDGE_SHAPES) | st.text(max_size=40)

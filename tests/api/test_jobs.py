@@ -10,8 +10,8 @@ import httpx
 import pytest
 import redis
 
-from jobcast import files_waiting
-from jobcast.jobs.records import record_key
+from jobcast import rediskeys
+from jobcast.rediskeys import job_key
 from jobcast.settings import Settings
 from tests.conftest import SharedStack, module_stack, new_principal
 from tests.workers.files.support import JobsClient
@@ -143,7 +143,7 @@ def test_another_principals_job_is_404_and_an_expired_one_410(
     assert bob.http.delete(f"/jobs/{job_id}").status_code == 404
     assert alice.http.get("/jobs/j_unknown").status_code == 404
 
-    redis_client.delete(record_key(job_id))  # what the retention TTL does
+    redis_client.delete(job_key(job_id))  # what the retention TTL does
     gone = alice.http.get(f"/jobs/{job_id}")
     assert gone.status_code == 410
     assert gone.json()["error"]["code"] == "gone"
@@ -176,16 +176,16 @@ def test_a_queued_job_waits_until_cancelled(
     alice: JobsClient, table: Path, redis_client: redis.Redis
 ) -> None:
     job_id = alice.submit_ok(table)
-    owner = str(redis_client.hget(record_key(job_id), "owner"))
-    waiting = files_waiting.waiting_key(owner)
+    owner = str(redis_client.hget(job_key(job_id), "owner"))
+    waiting = rediskeys.files_waiting_key(owner)
     assert redis_client.zscore(waiting, job_id) is not None
-    assert redis_client.zscore(files_waiting.WAITING_OWNERS_KEY, owner) is not None
+    assert redis_client.zscore(rediskeys.WAITING_OWNERS_KEY, owner) is not None
 
     assert alice.http.delete(f"/jobs/{job_id}").json()["status"] == "cancelled"
 
     # Its only waiting job gone, the principal waits no more: others' caps stop deferring.
     assert redis_client.zscore(waiting, job_id) is None
-    assert redis_client.zscore(files_waiting.WAITING_OWNERS_KEY, owner) is None
+    assert redis_client.zscore(rediskeys.WAITING_OWNERS_KEY, owner) is None
 
 
 def test_seed_routes_are_aliases(alice: JobsClient, table: Path) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from jobcast.orders import records
+from jobcast import rediskeys
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
 from tests.support.processes import wait_for
@@ -156,10 +156,10 @@ def test_an_ended_order_expires_to_410_and_leaves_the_list(
     still_open = alice.place(symbol="SOL-USD", side="buy", quantity=1, price="1").json()
     tap.wait_order(still_open["id"], "order.accepted")
 
-    key = records.order_key(ended["id"])
+    key = rediskeys.order_key(ended["id"])
     assert 0 < redis_client.ttl(key) <= 7 * 86400  # the retention default, counting down
-    assert redis_client.ttl(records.order_key(still_open["id"])) == -1  # open: kept
-    cid_key = records.client_order_id_key(alice.principal_id, "x-1")
+    assert redis_client.ttl(rediskeys.order_key(still_open["id"])) == -1  # open: kept
+    cid_key = rediskeys.client_order_id_key(alice.principal_id, "x-1")
     assert abs(redis_client.ttl(cid_key) - redis_client.ttl(key)) <= 1  # they go together
     for expiring in (key, cid_key):  # let the retention run out now instead of in a week
         redis_client.pexpire(expiring, 1)
@@ -169,7 +169,7 @@ def test_an_ended_order_expires_to_410_and_leaves_the_list(
     assert bob.http.get(f"/orders/{ended['id']}").status_code == 404
     listed = alice.http.get("/orders").json()["items"]
     assert [o["id"] for o in listed] == [still_open["id"]]
-    index = redis_client.zrange(records.owner_index_key(alice.principal_id), 0, -1)
+    index = redis_client.zrange(rediskeys.orders_of_key(alice.principal_id), 0, -1)
     assert [member.split(":", 1)[1] for member in index] == [still_open["id"]]
     # The client_order_id went with the order: it may name a new one now.
     again = alice.place(**order)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import redis
 
-from jobcast import quotas
+from jobcast import rediskeys
 from jobcast.keys import create_key
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
@@ -28,7 +28,7 @@ class Principal(JobsClient):
         self.id = info.principal_id
 
     def ledger(self, client: redis.Redis) -> dict[str, str]:
-        return client.hgetall(quotas.ledger_key(self.id))  # type: ignore[return-value]
+        return client.hgetall(rediskeys.quota_ledger_key(self.id))  # type: ignore[return-value]
 
 
 def wait_streaming(client: redis.Redis, who: Principal) -> None:

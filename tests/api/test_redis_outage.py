@@ -14,8 +14,8 @@ from redis.asyncio import ConnectionError as RedisConnectionError
 from api import job_store
 from api.upload_quota import UploadQuota
 from jobcast.embedded_redis import EmbeddedRedis, free_port
-from jobcast.jobs.records import record_key
 from jobcast.keys import create_key
+from jobcast.rediskeys import job_key
 from jobcast.settings import Settings
 from jobcast.storage_paths import upload_path
 from tests.api.conftest import MakeKey
@@ -82,7 +82,7 @@ def test_redis_lost_right_after_a_job_is_registered_keeps_its_upload_for_the_ret
         # The client did not hear of its job and sends the request again, with the same key
         again = await client.post("/jobs", files={"file": table}, headers=headers)
         assert again.status_code == 202, again.text
-        record = redis_client.hgetall(record_key(again.json()["id"]))
+        record = redis_client.hgetall(job_key(again.json()["id"]))
         assert record["status"] == "queued"
         assert upload_path(settings, record["stored"]).read_bytes() == table[1]
 
@@ -112,7 +112,7 @@ def test_redis_answer_lost_after_the_job_was_written_keeps_its_upload_for_the_re
         assert lost.status_code == 503, lost.text
         again = await client.post("/jobs", files={"file": table}, headers=headers)
         assert again.status_code == 202, again.text
-        record = redis_client.hgetall(record_key(again.json()["id"]))
+        record = redis_client.hgetall(job_key(again.json()["id"]))
         assert upload_path(settings, record["stored"]).read_bytes() == table[1]
 
     run_in_process(settings, scenario)

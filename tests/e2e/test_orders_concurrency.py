@@ -22,15 +22,15 @@ import psutil
 import pytest
 import redis
 
-from jobcast.orders import records
+from jobcast import rediskeys
 from jobcast.orders.enums import TERMINAL_STATUSES
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
+from jobcast.rediskeys import order_lease_key
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
 from tests.support.processes import Proc, wait_for
 from tests.workers.orders.reference import ReferenceBook, RefOrder, stream_id
 from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, new_trader
-from workers.orders.store import lease_key
 
 SYMBOLS = ["BTC-USD", "ETH-USD", "SOL-USD", "ACME"]
 MID_TICKS = {"BTC-USD": 200, "ETH-USD": 2000, "SOL-USD": 2000, "ACME": 100}
@@ -94,7 +94,7 @@ LOST_MID_TASK = "Task handler raised error: WorkerLostError"
 def running_task(client: redis.Redis, workers: list[Proc]) -> tuple[Proc, str] | None:
     """A worker in the middle of a matching task, found by the lease its task holds."""
     for symbol in SYMBOLS:
-        token = client.get(lease_key(symbol))
+        token = client.get(order_lease_key(symbol))
         task_id = token.rsplit(":", 1)[0] if token else None
         for worker in workers:
             log = worker.output()
@@ -156,8 +156,8 @@ def live_children(pool: psutil.Process) -> list[psutil.Process]:
 
 def drained(client: redis.Redis) -> bool:
     for symbol in SYMBOLS:
-        last = client.xrevrange(records.inbound_key(symbol), count=1)
-        cursor = client.hget(records.market_key(symbol), "cursor")
+        last = client.xrevrange(rediskeys.inbound_key(symbol), count=1)
+        cursor = client.hget(rediskeys.market_key(symbol), "cursor")
         if last and last[0][0] != cursor:
             return False
     return True
@@ -230,7 +230,8 @@ def test_ten_thousand_orders_with_a_killed_worker_match_the_reference_model(
     # Then every order sent was accepted once, and every cancel the api accepted was logged
     by_id = {i: (r.owner, o) for r in records_sent for i, o in r.orders.items()}
     all_orders = [
-        redis_client.hgetall(k) for k in redis_client.scan_iter("jobcast:order:*", _type="hash")
+        redis_client.hgetall(k)
+        for k in redis_client.scan_iter(rediskeys.order_key("*"), _type="hash")
     ]
     assert len(by_id) == len(all_orders) == TOTAL_ORDERS
     assert sorted(o["id"] for o in all_orders) == sorted(by_id)
@@ -258,10 +259,10 @@ def check_symbol(client: redis.Redis, symbol: str, orders: list[dict[str, str]],
         (rules.price_text(t.price), t.quantity, t.buy, t.sell) for t in ref.trades
     ]
     assert [t["seq"] for t in trades] == list(range(1, len(ref.trades) + 1))
-    market = client.hgetall(records.market_key(symbol))
+    market = client.hgetall(rediskeys.market_key(symbol))
     assert market["bids"] == str([list(lv) for lv in ref.levels("buy")]).replace(" ", "").replace(",", ", ")  # fmt: skip
     assert market["asks"] == str([list(lv) for lv in ref.levels("sell")]).replace(" ", "").replace(",", ", ")  # fmt: skip
-    assert set(client.hkeys(records.book_key(symbol))) == {o.id for o in ref.resting}
+    assert set(client.hkeys(rediskeys.book_key(symbol))) == {o.id for o in ref.resting}
     bought = sum(int(o["filled_quantity"]) for o in orders if o["side"] == "buy")
     sold = sum(int(o["filled_quantity"]) for o in orders if o["side"] == "sell")
     assert bought == sold == int(market["volume"]) == sum(t.quantity for t in ref.trades)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import redis
 
-from jobcast.orders import records
+from jobcast import rediskeys
 from jobcast.settings import Settings
 from tests.conftest import StartWorker
 from tests.support.processes import process_env, spawn, wait_for
@@ -21,13 +21,13 @@ def test_demo_market_maker_process_makes_books_trade(
     try:
 
         def traded() -> bool:
-            seq = redis_client.hget(records.market_key("BTC-USD"), "trade_seq")
+            seq = redis_client.hget(rediskeys.market_key("BTC-USD"), "trade_seq")
             return int(seq or 0) >= 3
 
         wait_for(traded, 30, "the demo's orders to trade", demo)
-        quote = redis_client.hgetall(records.market_key("BTC-USD"))
+        quote = redis_client.hgetall(rediskeys.market_key("BTC-USD"))
         assert quote["last_price"]
-        assert redis_client.llen(records.trades_key("BTC-USD")) >= 3
+        assert redis_client.llen(rediskeys.trades_key("BTC-USD")) >= 3
         # The demo's matching runs under its own task name, so Flower can filter it out.
         assert "jobcast.demo.match[" in worker.output()
         assert "jobcast.orders.match[" not in worker.output()

@@ -7,15 +7,8 @@ import secrets
 import redis
 
 from jobcast.events import commit
-from jobcast.jobs.records import (
-    QUEUED,
-    RUNNING,
-    STARTABLE,
-    SUCCEEDED,
-    encode_fields,
-    record_key,
-    transition,
-)
+from jobcast.jobs.records import QUEUED, RUNNING, STARTABLE, SUCCEEDED, encode_fields, transition
+from jobcast.rediskeys import job_key
 
 TTL = 3600
 
@@ -23,7 +16,7 @@ TTL = 3600
 def create_job(client: redis.Redis, owner: str) -> str:
     job_id = secrets.token_hex(8)
     client.hset(
-        record_key(job_id), mapping=encode_fields({"owner": owner, "status": QUEUED, "id": job_id})
+        job_key(job_id), mapping=encode_fields({"owner": owner, "status": QUEUED, "id": job_id})
     )
     return job_id
 

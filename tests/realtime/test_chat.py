@@ -8,6 +8,7 @@ import time
 import redis
 import redis.asyncio as aioredis
 
+from jobcast import rediskeys
 from jobcast.events import read_since
 from jobcast.keys import Principal
 from jobcast.settings import Settings
@@ -40,7 +41,7 @@ def test_racing_reapers_announce_each_expired_principal_once(
         ("p_dead", "expired")
     ]
     assert leaves[0]["data"]["present"] == [{"id": "p_alive", "name": "alive"}]
-    assert redis_client.zcount(chat.presence_key(ROOM), "-inf", time.time()) == 0
+    assert redis_client.zcount(rediskeys.presence_key(ROOM), "-inf", time.time()) == 0
 
 
 def test_a_principal_still_connected_elsewhere_does_not_leave(

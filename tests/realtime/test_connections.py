@@ -7,8 +7,9 @@ import asyncio
 import redis
 import redis.asyncio as aioredis
 
+from jobcast.rediskeys import ws_connections_key
 from jobcast.settings import Settings
-from realtime.connections import batched, connections_key, expiries, refresh, register
+from realtime.connections import batched, expiries, refresh, register
 from realtime.ticker import tick_step
 
 TTL = 10.0
@@ -17,8 +18,8 @@ TTL = 10.0
 def test_refresh_entries_are_grouped_into_one_zadd_per_principal() -> None:
     entries = [("p1", "a"), ("p2", "b"), ("p1", "c")]
     assert expiries(entries, 99.5) == {
-        connections_key("p1"): {"a": 99.5, "c": 99.5},
-        connections_key("p2"): {"b": 99.5},
+        ws_connections_key("p1"): {"a": 99.5, "c": 99.5},
+        ws_connections_key("p2"): {"b": 99.5},
     }
 
 
@@ -67,4 +68,4 @@ def test_expired_entries_free_their_places_and_refreshed_ones_keep_them(
             await client.aclose()
 
     assert asyncio.run(scenario()) == (False, True, False)
-    assert set(redis_client.zrange(connections_key("p"), 0, -1)) == {"kept", "new"}  # type: ignore[arg-type]
+    assert set(redis_client.zrange(ws_connections_key("p"), 0, -1)) == {"kept", "new"}  # type: ignore[arg-type]

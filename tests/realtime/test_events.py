@@ -6,7 +6,8 @@ import json
 
 import redis
 
-from jobcast.events import Commit, Event, commit, pubsub_channel, read_since
+from jobcast.events import Commit, Event, commit, read_since
+from jobcast.rediskeys import pubsub_channel
 
 
 def test_commit_updates_record_appends_stream_and_publishes_with_seq(

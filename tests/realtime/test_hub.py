@@ -6,8 +6,9 @@ import asyncio
 
 import redis
 
-from jobcast.events import Event, publish, pubsub_channel
+from jobcast.events import Event, publish
 from jobcast.redis_clients import async_client
+from jobcast.rediskeys import pubsub_channel
 from jobcast.settings import Settings
 from realtime.hub import ChannelHub
 from realtime.protocol import seq_key

@@ -11,7 +11,7 @@ import redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
-from realtime.connections import connections_key
+from jobcast.rediskeys import ws_connections_key
 from tests.conftest import StartApi
 from tests.realtime.conftest import MakeKey
 from tests.realtime.wsclient import authed, open_ws, recv, send
@@ -71,7 +71,7 @@ def test_a_third_connection_is_refused_until_one_of_the_two_closes(
         pass  # another principal has places of its own
 
     first.close()
-    wait_for(lambda: redis_client.zcard(connections_key(pid)) == 1, 5, "the closed one to leave")
+    wait_for(lambda: redis_client.zcard(ws_connections_key(pid)) == 1, 5, "the closed one to leave")
     with authed(base, key):
         refused_with_key(base, key)
     second.close()

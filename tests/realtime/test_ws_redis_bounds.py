@@ -11,7 +11,7 @@ from collections import Counter
 import redis
 from websockets.sync.client import ClientConnection
 
-from jobcast.events import stream_key
+from jobcast.rediskeys import stream_key
 from tests.conftest import StartApi
 from tests.realtime.conftest import MakeKey
 from tests.realtime.wsclient import authed, recv, send

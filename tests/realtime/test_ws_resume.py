@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import redis
 
-from jobcast.events import STREAM_MAXLEN, read_since, stream_key
+from jobcast.events import STREAM_MAXLEN, read_since
+from jobcast.rediskeys import stream_key
 from tests.conftest import StartApi
 from tests.realtime.conftest import MakeKey
 from tests.realtime.jobs import create_job, progress, succeed

@@ -11,7 +11,8 @@ import redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
-from jobcast.keys import KEYS_INDEX, REVOKED_CHANNEL, create_key, revoke_key
+from jobcast.keys import create_key, revoke_key
+from jobcast.rediskeys import API_KEYS_KEY, KEY_REVOKED_CHANNEL
 from jobcast.settings import Settings
 from tests.conftest import StartApi
 from tests.realtime.wsclient import authed, open_ws, recv, recv_until, send, subscribe
@@ -69,8 +70,8 @@ def test_a_revocation_missed_on_pub_sub_still_closes_the_socket_at_the_next_chec
     key, info = create_key(redis_client, settings.secret("key_secret"), "quiet")
     ws = authed(base, key)
     # As if the revocation was published while this process's pub/sub was reconnecting.
-    stored = json.loads(redis_client.hget(KEYS_INDEX, info.key_id) or "{}")
-    redis_client.hset(KEYS_INDEX, info.key_id, json.dumps({**stored, "revoked": True}))
+    stored = json.loads(redis_client.hget(API_KEYS_KEY, info.key_id) or "{}")
+    redis_client.hset(API_KEYS_KEY, info.key_id, json.dumps({**stored, "revoked": True}))
     assert closed_as_revoked(ws, 5) < 5
 
 
@@ -79,7 +80,7 @@ def test_revoking_from_the_shell_announces_the_key_to_every_api_process(
 ) -> None:
     _, info = create_key(redis_client, settings.secret("key_secret"), "cli")
     listener = redis_client.pubsub()
-    listener.subscribe(REVOKED_CHANNEL)
+    listener.subscribe(KEY_REVOKED_CHANNEL)
     assert listener.get_message(timeout=5)["type"] == "subscribe"
 
     assert revoke_key(redis_client, info.key_id)  # what `jobcast keys revoke` does

@@ -14,6 +14,7 @@ import redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
+from jobcast import rediskeys
 from jobcast.events import _COMMIT_LUA, Commit, Event
 from realtime.protocol import CLOSE_SLOW_CLIENT
 from tests.conftest import StartApi
@@ -29,7 +30,7 @@ def publish_many(client: redis.Redis, channel: str, count: int, batch: int = 250
         pipe = client.pipeline(transaction=False)
         for i in range(start, min(count, start + batch)):
             change = Commit(
-                f"jobcast:nil:{channel}",
+                rediskeys.no_record_key(channel),
                 {},
                 [Event(channel, "market.trade", {"i": i, "pad": PAYLOAD})],
             )

@@ -17,8 +17,9 @@ import pytest
 import redis
 
 from jobcast.embedded_redis import free_port
+from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import Settings
-from jobcast.worker_registry import WORKERS_KEY, live_queues
+from jobcast.worker_registry import live_queues
 from tests.conftest import RedisServer, new_principal
 from tests.support.processes import (
     Proc,

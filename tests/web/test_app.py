@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from jobcast.jobs.records import record_key
+from jobcast.rediskeys import job_key
 from tests.web.conftest import NewPage, Traffic, WebStack
 
 pytestmark = pytest.mark.slow
@@ -51,7 +51,7 @@ def submit_file(page: Any, path: Path) -> str:
 
 def wait_status(stack: WebStack, job_id: str, status: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while stack.redis.hget(record_key(job_id), "status") != status:
+    while stack.redis.hget(job_key(job_id), "status") != status:
         assert time.monotonic() < deadline, f"job {job_id} never became {status}"
         time.sleep(0.005)
 

@@ -14,6 +14,7 @@ import redis
 import redis.asyncio as aioredis
 
 from api.cluster_metrics import exposition
+from jobcast.rediskeys import task_deaths_key
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY
 from tests.conftest import StartApi, StartWorker, new_principal
@@ -25,7 +26,7 @@ from tests.workers.files.support import (
     terminal_events,
     write_large_csv,
 )
-from workers.attempts import Verdict, deaths_key, judge
+from workers.attempts import Verdict, judge
 
 #: The first death is redelivered at once, the next three quarantined (0.2 s, doubling).
 CAP = {
@@ -95,7 +96,7 @@ def test_job_killed_from_outside_more_often_than_the_cap_still_succeeds_once(
     assert [q["code"] for q in quarantined] == ["quarantined", "quarantined"]
     assert "died 2 times while running it" in quarantined[0]["message"]
     assert [e["data"]["attempt"] for e in history if e["type"] == "job.started"] == [1, 2, 3, 4]
-    assert redis_client.get(deaths_key(job_id)) == "3"
+    assert redis_client.get(task_deaths_key(job_id)) == "3"
     assert redis_client.hget(TASKS_KEY, "deaths|jobcast.files.run") == "3"
     assert redis_client.hget(TASKS_KEY, "quarantined|jobcast.files.run") == "2"
     assert jobs.job(job_id)["status"] == "succeeded"

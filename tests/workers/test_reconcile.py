@@ -11,15 +11,20 @@ import redis
 from celery import Celery
 
 import celeryconfig
-from jobcast.jobs.records import record_key
-from jobcast.orders import records
+from jobcast import rediskeys
+from jobcast.rediskeys import (
+    RECONCILER_LEASE_KEY,
+    UNACKED_INDEX_KEY,
+    UNACKED_KEY,
+    WORKERS_KEY,
+    job_key,
+    order_lease_key,
+    tombstone_key,
+)
 from jobcast.settings import Settings
 from jobcast.task_names import FILE_JOB_TASK
-from jobcast.tombstones import tombstone_key
-from jobcast.worker_registry import WORKERS_KEY, report
-from workers.orders.store import lease_key
-from workers.reconcile import UNACKED_INDEX_KEY, UNACKED_KEY
-from workers.reconciler import LEASE_KEY, Reconciler
+from jobcast.worker_registry import report
+from workers.reconciler import Reconciler
 
 
 @pytest.fixture
@@ -40,7 +45,7 @@ def reconciler(settings: Settings, redis_client: redis.Redis, broker: Celery) ->
 def idle_job(client: redis.Redis, job_id: str, status: str) -> None:
     """A job record last touched ten minutes ago (past the reconciler's bound of 60 s)."""
     fields = {"status": status, "owner": "p_alice", "created_at": str(time.time() - 600)}
-    client.hset(record_key(job_id), mapping=fields)
+    client.hset(job_key(job_id), mapping=fields)
 
 
 def sent_ids(client: redis.Redis) -> list[str]:
@@ -64,7 +69,7 @@ def test_tombstones_beside_job_records_do_not_stop_the_sweep(
     reconciler: Reconciler, redis_client: redis.Redis
 ) -> None:
     # An expired job leaves a tombstone (a string) under the records' prefix
-    redis_client.set(tombstone_key(record_key("j_expired")), "p_alice")
+    redis_client.set(tombstone_key(job_key("j_expired")), "p_alice")
     idle_job(redis_client, "j_lost", "queued")
 
     assert reconciler.tick() == []
@@ -157,7 +162,7 @@ def test_finished_job_and_another_holders_lease_mean_no_resend(
     assert reconciler.tick() == []
 
     idle_job(redis_client, "j_lost", "queued")
-    redis_client.set(LEASE_KEY, "another worker", px=60_000)
+    redis_client.set(RECONCILER_LEASE_KEY, "another worker", px=60_000)
     assert reconciler.tick() == []
     assert reconciler.tick() == []
     assert sent_ids(redis_client) == []
@@ -167,7 +172,7 @@ def unmatched_order(client: redis.Redis, symbol: str, age_seconds: float) -> Non
     """An accepted order in the symbol's inbound log, `age_seconds` old, that nothing matched."""
     order = ["o_" + "1" * 20, "p_x", "buy", "limit", 200, 1, "GTC", ""]
     stream_id = f"{int((time.time() - age_seconds) * 1000)}-0"
-    client.xadd(records.inbound_key(symbol), {"c": "new", "o": json.dumps(order)}, id=stream_id)
+    client.xadd(rediskeys.inbound_key(symbol), {"c": "new", "o": json.dumps(order)}, id=stream_id)
 
 
 def match_tasks(client: redis.Redis) -> list[list[str]]:
@@ -184,7 +189,7 @@ def test_symbol_with_old_unmatched_orders_and_no_holder_gets_one_task_per_bound(
 ) -> None:
     unmatched_order(redis_client, "BTC-USD", age_seconds=600)
     unmatched_order(redis_client, "ETH-USD", age_seconds=600)
-    redis_client.set(lease_key("ETH-USD"), "a live holder", px=60_000)
+    redis_client.set(order_lease_key("ETH-USD"), "a live holder", px=60_000)
     unmatched_order(redis_client, "SOL-USD", age_seconds=1)  # recent: its task may be on its way
 
     assert reconciler.tick() == []

@@ -14,6 +14,7 @@ from celery import Celery
 
 import celeryconfig
 from jobcast.events import read_since
+from jobcast.rediskeys import UNACKED_KEY, task_running_key
 from jobcast.settings import Settings
 from jobcast.tallies import ORDERS_KEY, RECONCILER_KEY, TASKS_KEY
 from jobcast.task_names import FILE_JOB_TASK
@@ -29,8 +30,7 @@ from tests.workers.files.support import (
     write_large_csv,
 )
 from tests.workers.orders.support import ORDER_ENV, new_trader
-from workers.attempts import running_key
-from workers.reconcile import OPERATOR_CHANNEL, UNACKED_KEY
+from workers.reconcile import OPERATOR_CHANNEL
 
 #: A reconciler that sweeps every 0.3 s and takes work idle for 1 s as stuck.
 FAST_RECONCILER = {"JOBCAST_RECONCILE_INTERVAL": "0.3", "JOBCAST_RECONCILE_AFTER": "1"}
@@ -143,7 +143,7 @@ def test_symbol_whose_matching_task_was_exhausted_is_matched_without_a_new_order
     sell = seller.place(symbol="BTC-USD", side="sell", quantity=2, price="100").json()
     buy = buyer.place(symbol="BTC-USD", side="buy", quantity=2, price="100").json()
     (task_id,) = queued_task_ids(redis_client, "orders")
-    redis_client.set(running_key(task_id), "a process that died")
+    redis_client.set(task_running_key(task_id), "a process that died")
     cap = {"JOBCAST_TASK_MAX_ATTEMPTS": "1", "JOBCAST_TASK_QUARANTINE_MAX": "0"}
 
     # When an orders worker delivers it

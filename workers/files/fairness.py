@@ -16,7 +16,7 @@ import time
 
 import redis
 
-from jobcast import files_waiting
+from jobcast import files_waiting, rediskeys
 from jobcast.luafiles import lua_source
 from jobcast.settings import Settings
 
@@ -30,11 +30,6 @@ SLOT_GRACE_SECONDS = 60
 SLOT_SCRIPT = lua_source("files_slot.lua")
 
 
-def running_key(owner: str) -> str:
-    """Sorted set of the owner's file jobs holding a slot, scored by their deadline."""
-    return f"jobcast:files:running:{owner}"
-
-
 def claim(client: redis.Redis, settings: Settings, owner: str, job_id: str) -> bool:
     """Whether `job_id` may run now: under its owner's cap, or over it while no other principal
     under the cap has a job waiting (always when the cap is off). A job that may run stops
@@ -43,11 +38,11 @@ def claim(client: redis.Redis, settings: Settings, owner: str, job_id: str) -> b
     deadline = now + settings.job_time_limit + SLOT_GRACE_SECONDS
     cutoff = now - settings.job_retention  # a job waiting longer has expired: it never starts
     script = client.register_script(SLOT_SCRIPT)
-    keys = [running_key(owner), *files_waiting.keys_of(owner)]
+    keys = [rediskeys.files_running_key(owner), *files_waiting.keys_of(owner)]
     cap = settings.files_max_running_per_principal
     args: list[str | float] = [job_id, owner, now, deadline, cap, cutoff, running_key("")]
     return bool(script(keys=keys, args=args))
 
 
 def release(client: redis.Redis, owner: str, job_id: str) -> None:
-    client.zrem(running_key(owner), job_id)
+    client.zrem(rediskeys.files_running_key(owner), job_id)

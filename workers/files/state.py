@@ -22,9 +22,9 @@ from jobcast.jobs.records import (
     JobStatus,
     decode_record,
     now,
-    record_key,
     transition,
 )
+from jobcast.rediskeys import job_key
 from jobcast.tallies import JOB_DURATION_BUCKETS, JOB_DURATION_KEY, Tally, label, observations
 
 #: Terminal status -> the event that announces it.
@@ -48,7 +48,7 @@ class JobState:
     def load(
         cls, client: redis.Redis, job_id: str, ttl: int
     ) -> tuple[JobState, dict[str, Any]] | None:
-        raw: dict[str, str] = client.hgetall(record_key(job_id))  # type: ignore[assignment]
+        raw: dict[str, str] = client.hgetall(job_key(job_id))  # type: ignore[assignment]
         if not raw:
             return None
         started = float(raw["started_at"]) if raw.get("started_at") else None
@@ -56,7 +56,7 @@ class JobState:
         return state, decode_record(raw)
 
     def status(self) -> str | None:
-        value: str | None = self.client.hget(record_key(self.job_id), "status")  # type: ignore[assignment]
+        value: str | None = self.client.hget(job_key(self.job_id), "status")  # type: ignore[assignment]
         return value
 
     def _commit(self, expect: tuple[str, ...], fields: dict[str, Any], event: str,

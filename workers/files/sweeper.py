@@ -16,8 +16,8 @@ import redis
 from celery import signals
 
 from celeryconfig import FILES_QUEUE
-from jobcast.jobs.records import record_key
 from jobcast.redis_clients import sync_client
+from jobcast.rediskeys import job_key
 from jobcast.settings import Settings, get_settings
 from jobcast.storage_paths import artifacts_dir, uploads_dir
 from workers.files.sweep import LiveJobs, SweepResult, rules_for, sweep
@@ -39,7 +39,7 @@ def live_jobs_in(client: redis.Redis) -> LiveJobs:
             chunk = ids[start : start + LOOKUP_BATCH]
             pipe = client.pipeline(transaction=False)
             for job_id in chunk:
-                pipe.exists(record_key(job_id))
+                pipe.exists(job_key(job_id))
             found.update(j for j, n in zip(chunk, pipe.execute(), strict=True) if n)
         return found
 

@@ -22,21 +22,13 @@ from celery.exceptions import Retry, SoftTimeLimitExceeded
 
 from jobcast import files_waiting, quotas
 from jobcast.jobs.params import JobParams
-from jobcast.jobs.records import (
-    CANCELLED,
-    CANCELLING,
-    FAILED,
-    QUEUED,
-    RETRYING,
-    RUNNING,
-    SUCCEEDED,
-    record_key,
-)
+from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, QUEUED, RETRYING, RUNNING, SUCCEEDED
+from jobcast.rediskeys import job_key, task_running_key
 from jobcast.settings import Settings
 from jobcast.storage_paths import artifact_path, upload_path
 from jobcast.task_failure import TaskFailedError
 from workers.app import app
-from workers.attempts import CappedTask, running_key, times
+from workers.attempts import CappedTask, times
 from workers.context import worker_context
 from workers.files import fairness
 from workers.files.errors import FileJobError
@@ -114,7 +106,7 @@ def run_file_job(self: FileJobTask, job_id: str) -> str:
         # The job ended (its outcome is committed) while a parse it could not interrupt ran on:
         # a fresh process instead; the redelivered message finds the job ended.
         log.warning("file job %s left a parse running; replacing the process", job_id)
-        ctx.redis.delete(running_key(job_id))  # not a death for the attempt cap to count
+        ctx.redis.delete(task_running_key(job_id))  # not a death for the attempt cap to count
         recycle_process()
     if status == FAILED:
         raise_failed(ctx.redis, job_id)
@@ -123,7 +115,7 @@ def run_file_job(self: FileJobTask, job_id: str) -> str:
 
 def raise_failed(client: redis.Redis, job_id: str) -> NoReturn:
     """Log the failed job's committed error and end the task with it (Celery: FAILURE)."""
-    raw = client.hget(record_key(job_id), "error")
+    raw = client.hget(job_key(job_id), "error")
     error = json.loads(raw) if raw else {}
     code, message = str(error.get("code", "unknown")), str(error.get("message", ""))
     log.warning(
@@ -238,7 +230,7 @@ def _on_breach(state: JobState, settings: Settings) -> Callable[[int], None]:
         # Our own kill, not a death the attempt cap should count: the redelivery finds no mark;
         # and the process dies before `_run_once` would give back the owner's slot.
         client = worker_context().redis
-        client.delete(running_key(state.job_id))
+        client.delete(task_running_key(state.job_id))
         fairness.release(client, state.owner, state.job_id)
         log.warning("file job %s failed: memory_limit: resident %d MiB of a %d MiB budget",
                     state.job_id, rss >> 20, budget, extra={"job_id": state.job_id,

@@ -15,18 +15,13 @@ from dataclasses import dataclass
 
 import redis
 
-from jobcast.orders import records
+from jobcast import rediskeys
 from jobcast.orders.symbols import symbol_table
+from jobcast.rediskeys import order_fence_key, order_lease_key
 from jobcast.settings import Settings
 from workers.orders.book import Book
 from workers.orders.step import StepContext, apply_commands, build_commit, matching_lag
-from workers.orders.store import (
-    StepRefusedError,
-    commit_step,
-    lease_key,
-    load_book,
-    read_inbound,
-)
+from workers.orders.store import StepRefusedError, commit_step, load_book, read_inbound
 
 log = logging.getLogger("jobcast.orders")
 
@@ -67,18 +62,18 @@ class DrainOutcome:
 
 
 def acquire_lease(client: redis.Redis, symbol: str, task_id: str, lease_ms: int) -> str:
-    keys = [lease_key(symbol), f"jobcast:orders:fence:{symbol}"]
+    keys = [order_lease_key(symbol), order_fence_key(symbol)]
     return str(client.eval(_ACQUIRE_LUA, 2, *keys, task_id, str(lease_ms)))
 
 
 def release_lease(client: redis.Redis, symbol: str, token: str) -> int:
-    keys = [lease_key(symbol), records.inbound_key(symbol), records.market_key(symbol)]
+    keys = [order_lease_key(symbol), rediskeys.inbound_key(symbol), rediskeys.market_key(symbol)]
     return int(client.eval(_RELEASE_LUA, 3, *keys, token))
 
 
 def drop_lease(client: redis.Redis, symbol: str, token: str) -> None:
     """Give the lease up with work left (the caller requeues): only if it is still ours."""
-    client.eval(_DROP_LUA, 1, lease_key(symbol), token)
+    client.eval(_DROP_LUA, 1, order_lease_key(symbol), token)
 
 
 def _book_at(client: redis.Redis, symbol: str, cursor: str) -> tuple[Book, dict[str, str]]:
@@ -111,7 +106,7 @@ def run_step(client: redis.Redis, settings: Settings, symbol: str, token: str) -
 
 def drain(client: redis.Redis, settings: Settings, symbol: str, task_id: str) -> DrainOutcome:
     """Drain `symbol` as its single writer, for at most `order_task_max_steps` steps."""
-    client.delete(records.pending_key(symbol))  # orders after this point send a new task
+    client.delete(rediskeys.pending_key(symbol))  # orders after this point send a new task
     token = acquire_lease(client, symbol, task_id, settings.order_lease_ms)
     if not token:
         return DrainOutcome(0, 0, "busy")

@@ -13,14 +13,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from jobcast import rediskeys
 from jobcast.events import Event, market_channel, user_channel
 from jobcast.orders import records
 from jobcast.orders.encoding import NewOrder, decode_inbound
 from jobcast.orders.enums import TERMINAL_STATUSES, OrderStatus
 from jobcast.orders.market import quote_view
 from jobcast.orders.symbols import SymbolRules
+from jobcast.rediskeys import tombstone_key
 from jobcast.tallies import MATCH_LAG_BUCKETS, MATCH_LAG_KEY, ORDERS_KEY, Tally, label, observations
-from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS, tombstone_key
+from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
 from workers.orders.book import Book, Order, Trade
 from workers.orders.store import Command, StepCommit, resting_entry
 
@@ -146,13 +148,15 @@ def _add_order_change(
         change.book_del.append(order.id)
     if order.status == OrderStatus.OPEN:  # rested unfilled: nothing new since `order.accepted`
         return
-    change.records.append((records.order_key(order.id), _record_fields(order, now)))
+    change.records.append((rediskeys.order_key(order.id), _record_fields(order, now)))
     if order.status in TERMINAL_STATUSES:
-        change.expiring.append(records.order_key(order.id))
+        change.expiring.append(rediskeys.order_key(order.id))
         if order.client_order_id:
             # Expires with the order: afterwards the id may name a new order.
-            change.expiring.append(records.client_order_id_key(order.owner, order.client_order_id))
-        change.tombstones.append((tombstone_key(records.order_key(order.id)), order.owner))
+            change.expiring.append(
+                rediskeys.client_order_id_key(order.owner, order.client_order_id)
+            )
+        change.tombstones.append((tombstone_key(rediskeys.order_key(order.id)), order.owner))
     view = records.order_view(_state(ctx.symbol, order, now), ctx.rules)
     channel = user_channel(order.owner)
     change.events.append((channel, Event(channel, f"order.{order.status}", view, ts=now).body()))

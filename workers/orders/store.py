@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import redis
 
-from jobcast.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, stream_key
-from jobcast.orders import records
+from jobcast import rediskeys
+from jobcast.events import STREAM_MAXLEN, STREAM_TTL_SECONDS
 from jobcast.orders.enums import OrderStatus, Side
+from jobcast.rediskeys import order_lease_key, stream_key
 from jobcast.tallies import APPLY_TALLIES_LUA, Tally, lua_spec
 from workers.orders.book import Book, Order
 
@@ -102,8 +103,8 @@ class StepCommit:
 
     def _record_keys(self) -> list[str]:
         s = self.symbol
-        fixed = [records.market_key(s), lease_key(s), records.book_key(s), records.trades_key(s),
-                 records.inbound_key(s)]  # fmt: skip
+        fixed = [rediskeys.market_key(s), order_lease_key(s), rediskeys.book_key(s), rediskeys.trades_key(s),
+                 rediskeys.inbound_key(s)]  # fmt: skip
         return [*fixed, *(key for key, _ in self.records), *(stream_key(c) for c, _ in self.events),
                 *self.expiring, *(key for key, _ in self.tombstones)]  # fmt: skip
 
@@ -125,10 +126,6 @@ class StepCommit:
             "tombstone_owners": [owner for _, owner in self.tombstones],
             "tallies": self._tallies()[1],
         }, separators=(",", ":"))  # fmt: skip
-
-
-def lease_key(symbol: str) -> str:
-    return f"jobcast:orders:lease:{symbol}"
 
 
 def commit_step(client: redis.Redis, change: StepCommit) -> None:
@@ -169,8 +166,8 @@ def _arrival_key(order: Order) -> tuple[int, int]:
 def load_book(client: redis.Redis, symbol: str) -> tuple[Book, dict[str, str]]:
     """The committed book and market hash of `symbol`, rebuilt in time priority."""
     pipe = client.pipeline(transaction=True)
-    pipe.hgetall(records.market_key(symbol))
-    pipe.hgetall(records.book_key(symbol))
+    pipe.hgetall(rediskeys.market_key(symbol))
+    pipe.hgetall(rediskeys.book_key(symbol))
     market, resting = pipe.execute()
     book = Book(trade_seq=int(market.get("trade_seq", 0)))
     book.volume = int(market.get("volume", 0))
@@ -201,7 +198,7 @@ Command = tuple[str, str, str]
 
 def read_inbound(client: redis.Redis, symbol: str, count: int) -> tuple[str, list[Command]]:
     """The committed cursor and up to `count` commands after it, oldest first."""
-    keys = [records.market_key(symbol), records.inbound_key(symbol)]
+    keys = [rediskeys.market_key(symbol), rediskeys.inbound_key(symbol)]
     raw = str(client.register_script(_READ_LUA)(keys, [count]))
     cursor, *lines = raw.split("\n")
     commands = []

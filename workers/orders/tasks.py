@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 
+from jobcast.rediskeys import order_watch_key
 from jobcast.task_failure import TaskFailedError
 from jobcast.task_names import DEMO_MATCH_TASK, MATCH_TASK, match_argsrepr
 from workers.app import app
@@ -19,9 +20,6 @@ from workers.context import worker_context
 from workers.orders.runner import drain
 
 log = logging.getLogger("jobcast.orders")
-
-#: Set while a delayed check of a busy symbol is scheduled, so waiting tasks schedule one, not many.
-WATCH_PREFIX = "jobcast:orders:watch:"
 
 
 def match(task: Any, symbol: str) -> dict[str, Any]:
@@ -66,5 +64,5 @@ def _watch_busy_symbol(task: Any, symbol: str, lease_ms: int) -> None:
     # The holder normally drains what we were sent for. If it died, its lease expires and this
     # delayed run takes over; without it, orders would wait for the next order to arrive.
     ctx = worker_context()
-    if ctx.redis.set(WATCH_PREFIX + symbol, "1", nx=True, px=lease_ms):
+    if ctx.redis.set(order_watch_key(symbol), "1", nx=True, px=lease_ms):
         _resend(task, symbol, "lease check", countdown=lease_ms / 1000 + 0.5)

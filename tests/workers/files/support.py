@@ -12,6 +12,7 @@ import pandas as pd
 import psutil
 import redis
 
+from jobcast import rediskeys
 from jobcast.events import job_channel, read_since
 from jobcast.jobs.records import TERMINAL
 
@@ -48,7 +49,7 @@ def await_event(
 ) -> dict[str, Any]:
     """Block on the job's event stream until an event satisfies `predicate`."""
     deadline, seen = time.monotonic() + timeout, "0-0"
-    stream = f"jobcast:stream:{job_channel(job_id)}"
+    stream = rediskeys.stream_key(job_channel(job_id))
     while time.monotonic() < deadline:
         for event in read_since(client, job_channel(job_id), seen):
             seen = event["seq"]

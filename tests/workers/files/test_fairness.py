@@ -10,8 +10,8 @@ from pathlib import Path
 import redis
 import redis.asyncio as aioredis
 
-from jobcast import files_waiting
-from jobcast.jobs.records import record_key
+from jobcast import files_waiting, rediskeys
+from jobcast.rediskeys import job_key
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker, new_principal
 from tests.workers.files.support import JobsClient, await_terminal, write_large_csv
@@ -86,11 +86,11 @@ def test_a_lone_principal_uses_every_slot_over_its_cap(
     (_, first_ended), (second_started, _) = sorted(times_of(alice, j) for j in jobs)
     # Nobody else waited, so her second job ran beside her first, past her cap of one.
     assert second_started < first_ended
-    assert not redis_client.exists(files_waiting.waiting_key(owner_of(redis_client, jobs[0])))
+    assert not redis_client.exists(rediskeys.files_waiting_key(owner_of(redis_client, jobs[0])))
 
 
 def owner_of(client: redis.Redis, job_id: str) -> str:
-    return str(client.hget(record_key(job_id), "owner"))
+    return str(client.hget(job_key(job_id), "owner"))
 
 
 def mark_waiting(settings: Settings, owner: str, job_id: str) -> None:
@@ -118,7 +118,7 @@ def test_a_principals_slots_are_claimed_atomically_kept_on_redelivery_and_expire
     assert not fairness.claim(redis_client, capped, "p_a", "j_2")  # p_b waits
     assert fairness.claim(redis_client, capped, "p_a", "j_1")  # a redelivery keeps its slot
     assert fairness.claim(redis_client, capped, "p_b", "j_3")  # per principal; p_b stops waiting
-    assert not redis_client.zscore(files_waiting.WAITING_OWNERS_KEY, "p_b")
+    assert not redis_client.zscore(rediskeys.WAITING_OWNERS_KEY, "p_b")
     assert fairness.claim(redis_client, capped, "p_a", "j_2")  # nobody else waits now
     fairness.release(redis_client, "p_a", "j_2")
     fairness.release(redis_client, "p_b", "j_3")
@@ -129,7 +129,7 @@ def test_a_principals_slots_are_claimed_atomically_kept_on_redelivery_and_expire
     assert fairness.claim(redis_client, capped, "p_a", "j_5")
     fairness.release(redis_client, "p_a", "j_5")
     # A waiting entry older than the job retention is stale (its job expired): pruned.
-    redis_client.zadd(files_waiting.WAITING_OWNERS_KEY,
+    redis_client.zadd(rediskeys.WAITING_OWNERS_KEY,
                       {"p_c": time.time() - settings.job_retention - 1})  # fmt: skip
     assert fairness.claim(redis_client, capped, "p_a", "j_6")
     fairness.release(redis_client, "p_a", "j_6")

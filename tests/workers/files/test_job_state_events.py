@@ -7,16 +7,15 @@ import json
 import redis
 
 from jobcast.events import job_channel, read_since, user_channel
-from jobcast.jobs.records import FAILED, QUEUED, record_key
+from jobcast.jobs.records import FAILED, QUEUED
+from jobcast.rediskeys import job_key
 from workers.files.state import JobState
 
 SERVER_TEXT = "OSError: [Errno 5] /srv/jobcast/var/uploads/u_1.csv"
 
 
 def _running_job(client: redis.Redis) -> JobState:
-    client.hset(
-        record_key("j_1"), mapping={"status": QUEUED, "owner": "p_1", "operation": "profile"}
-    )
+    client.hset(job_key("j_1"), mapping={"status": QUEUED, "owner": "p_1", "operation": "profile"})
     state = JobState(client, "j_1", "p_1", ttl=600, operation="profile")
     assert state.start(1).committed
     return state
@@ -28,7 +27,7 @@ def test_a_failure_event_carries_the_owners_view_and_the_record_the_full_text(
     state = _running_job(redis_client)
     assert state.finish(FAILED, error={"code": "internal_error", "message": SERVER_TEXT}).committed
 
-    stored = json.loads(redis_client.hget(record_key("j_1"), "error"))  # type: ignore[arg-type]
+    stored = json.loads(redis_client.hget(job_key("j_1"), "error"))  # type: ignore[arg-type]
     assert stored["message"] == SERVER_TEXT
     for channel in (job_channel("j_1"), user_channel("p_1")):
         failed = [e for e in read_since(redis_client, channel, "0-0") if e["type"] == "job.failed"]

@@ -12,7 +12,7 @@ import redis
 
 from api.job_store import new_job_id
 from jobcast.embedded_redis import free_port
-from jobcast.jobs.records import record_key
+from jobcast.rediskeys import job_key
 from jobcast.settings import Settings
 from tests.conftest import StartWorker
 from tests.support.processes import wait_for
@@ -34,7 +34,7 @@ def test_files_worker_deletes_an_expired_jobs_artifact_and_keeps_a_live_ones(
     start_worker: StartWorker, redis_client: redis.Redis, settings: Settings
 ) -> None:
     live_job, gone_job = new_job_id(), new_job_id()
-    redis_client.hset(record_key(live_job), mapping={"id": live_job, "status": "succeeded"})
+    redis_client.hset(job_key(live_job), mapping={"id": live_job, "status": "succeeded"})
     live = aged(settings.data_dir / "artifacts" / f"{live_job}.parquet")
     gone = aged(settings.data_dir / "artifacts" / f"{gone_job}.csv")
 
@@ -66,6 +66,6 @@ def test_record_lookup_finds_live_jobs_across_batches(redis_client: redis.Redis)
     job_ids = [new_job_id() for _ in range(LOOKUP_BATCH + 3)]
     live = {job_ids[0], job_ids[-1]}
     for job_id in live:
-        redis_client.hset(record_key(job_id), "id", job_id)
+        redis_client.hset(job_key(job_id), "id", job_id)
 
     assert live_jobs_in(redis_client)(job_ids) == live

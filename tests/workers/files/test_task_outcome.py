@@ -16,11 +16,11 @@ from celery import Celery
 
 import celeryconfig
 from jobcast.embedded_redis import free_port
+from jobcast.rediskeys import task_deaths_key, task_running_key
 from jobcast.settings import Settings
 from tests.conftest import StartWorker
 from tests.support.processes import Proc, process_env, spawn, wait_for
 from tests.workers.files.support import JobsClient, await_terminal, events
-from workers.attempts import deaths_key, running_key
 
 UNKNOWN_COLUMN = json.dumps(
     {"operation": "aggregate", "group_by": ["nope"], "metrics": {"a": ["sum"]}}
@@ -101,8 +101,8 @@ def test_a_failed_job_is_a_failed_task_once_in_celery_and_flower_and_a_good_one_
         assert types.count("job.failed") == 1
         assert types.count("job.started") == 1
         # It ended in its process: no death counted, and its running mark is cleared.
-        assert redis_client.get(deaths_key(failing)) is None
-        assert redis_client.exists(running_key(failing)) == 0
+        assert redis_client.get(task_deaths_key(failing)) is None
+        assert redis_client.exists(task_running_key(failing)) == 0
         assert jobs.job(failing)["attempt"] == 1
         succeeded = celery_client.AsyncResult(fine)
         assert succeeded.get(timeout=30) == "succeeded"

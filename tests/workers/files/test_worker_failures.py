@@ -12,8 +12,8 @@ import redis
 from celery import Celery
 
 import celeryconfig
-from jobcast.jobs.records import record_key
 from jobcast.launcher import child_env
+from jobcast.rediskeys import job_key, task_deaths_key
 from jobcast.settings import Settings
 from tests.conftest import SharedStack, StartWorker, module_stack
 from tests.workers.files.support import (
@@ -26,7 +26,6 @@ from tests.workers.files.support import (
     terminal_events,
     write_large_csv,
 )
-from workers.attempts import deaths_key
 from workers.files.state import JobState
 
 #: Small batches and a progress event per batch: a 30 MB file takes a few hundred batches.
@@ -42,7 +41,7 @@ def submit_small_table(jobs: JobsClient, tmp_path: Path) -> str:
 
 def stored_upload(settings: Settings, client: redis.Redis, job_id: str) -> Path:
     """Where the api stored the job's upload."""
-    return settings.data_dir / "uploads" / str(client.hget(record_key(job_id), "stored"))
+    return settings.data_dir / "uploads" / str(client.hget(job_key(job_id), "stored"))
 
 
 #: An api and a files worker for the bad-file cases, which leave both as they found them (every
@@ -194,7 +193,9 @@ def test_storage_failing_on_every_attempt_ends_failed_once_after_the_last_attemp
     outcome.get(timeout=10, propagate=False)
     assert outcome.state == "FAILURE"  # the task failed once, with the job's error
     assert str(outcome.result).startswith("transient_error: ")
-    assert redis_client.get(deaths_key(job_id)) is None  # retries are not deaths of its process
+    assert (
+        redis_client.get(task_deaths_key(job_id)) is None
+    )  # retries are not deaths of its process
 
 
 @pytest.mark.parametrize("whole_worker", [False, True], ids=["pool-process", "whole-worker"])
@@ -212,7 +213,7 @@ def test_redis_connections_dropped_mid_job_still_finish_once_with_the_same_resul
     # The whole worker also loses its broker connection: Celery then requeues the running task.
     for process in [main, pool] if whole_worker else [pool]:
         assert drop_redis_connections(redis_client, process) > 0
-    assert redis_client.hget(record_key(job_id), "status") == "running"
+    assert redis_client.hget(job_key(job_id), "status") == "running"
 
     final = await_terminal(redis_client, job_id, timeout=60)
     assert final["type"] == "job.succeeded"

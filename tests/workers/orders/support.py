@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import redis
 
+from jobcast import rediskeys
 from jobcast.settings import Settings
 from tests.conftest import new_principal
 from tests.support.processes import wait_for
@@ -61,7 +62,7 @@ class EventTap:
 
     def start(self) -> EventTap:
         self.pubsub = self.client.pubsub()
-        self.pubsub.psubscribe("jobcast:events:*")
+        self.pubsub.psubscribe(rediskeys.pubsub_channel("*"))
         self.pubsub.get_message(timeout=5)  # the subscribe confirmation
         self.stopping = False
         self.thread = threading.Thread(target=self._listen, daemon=True)
@@ -84,7 +85,7 @@ class EventTap:
         """Wait until everything published before this call has been heard."""
         marker = f"tap.{secrets.token_hex(4)}"
         event = {"channel": marker, "seq": "0-1", "type": "tap.marker", "data": {}}
-        self.client.publish(f"jobcast:events:{marker}", json.dumps(event))
+        self.client.publish(rediskeys.pubsub_channel(marker), json.dumps(event))
         wait_for(lambda: bool(self.of(lambda e: e["channel"] == marker)), timeout, "the tap to catch up")  # fmt: skip
 
     def stop(self) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import redis
 import redis.asyncio as aioredis
 
-from jobcast.orders import records
+from jobcast import rediskeys
 from jobcast.settings import Settings
 from workers.orders import demo, runner
 
@@ -38,6 +38,6 @@ def test_demo_rounds_trade_and_keep_the_book_small(
 
     assert kicked == {b.symbol for b in books}
     for book in books:
-        market = redis_client.hgetall(records.market_key(book.symbol))
+        market = redis_client.hgetall(rediskeys.market_key(book.symbol))
         assert int(market["trade_seq"]) > 0
-        assert redis_client.hlen(records.book_key(book.symbol)) <= demo.MAX_QUOTES
+        assert redis_client.hlen(rediskeys.book_key(book.symbol)) <= demo.MAX_QUOTES

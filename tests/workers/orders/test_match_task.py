@@ -8,7 +8,7 @@ import redis
 from celery import Celery
 
 import celeryconfig
-from jobcast.orders import records
+from jobcast import rediskeys
 from jobcast.settings import Settings
 from jobcast.task_names import MATCH_TASK
 from tests.conftest import StartWorker
@@ -22,7 +22,7 @@ def test_a_failing_matching_step_is_a_failed_task_with_its_code(
     # disagree on JOBCAST_ORDER_SYMBOLS, as in a half-done deploy)
     worker = start_worker(queues="orders")
     order = ["o_" + "1" * 20, "p_x", "buy", "limit", 10, 1, "GTC", ""]
-    redis_client.xadd(records.inbound_key("NOPE"), {"c": "new", "o": json.dumps(order)})
+    redis_client.xadd(rediskeys.inbound_key("NOPE"), {"c": "new", "o": json.dumps(order)})
     client = Celery("test-client")
     client.config_from_object(celeryconfig.config_for(settings))
 
@@ -33,7 +33,7 @@ def test_a_failing_matching_step_is_a_failed_task_with_its_code(
     # Then the task failed, with a code and what went wrong, and nothing was committed
     assert result.state == "FAILURE"
     assert str(result.result).startswith("internal_error: KeyError: 'NOPE'")
-    assert redis_client.hget(records.market_key("NOPE"), "cursor") is None
+    assert redis_client.hget(rediskeys.market_key("NOPE"), "cursor") is None
     said = "matching NOPE failed: internal_error"
     wait_for(lambda: said in worker.output(), 10, "the failure's log line", worker)
     assert "WARNING" in next(x for x in worker.output().splitlines() if said in x)

@@ -11,15 +11,16 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from jobcast import rediskeys
 from jobcast.events import read_since
-from jobcast.orders import intake, records
+from jobcast.orders import intake
 from jobcast.orders.encoding import NewOrder
 from jobcast.orders.enums import Side
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
+from jobcast.rediskeys import order_lease_key, tombstone_key
 from jobcast.settings import Settings
-from jobcast.tombstones import tombstone_key
 from workers.orders import runner
-from workers.orders.store import StepRefusedError, lease_key
+from workers.orders.store import StepRefusedError
 
 SYMBOL = "SOL-USD"
 
@@ -52,8 +53,8 @@ def accept_new(settings: Settings, *new: NewOrder) -> list[str]:
 
 
 def statuses(client: redis.Redis, *ids: str) -> list[tuple[str, str]]:
-    return [(str(client.hget(records.order_key(i), "status")),
-             str(client.hget(records.order_key(i), "filled_quantity"))) for i in ids]  # fmt: skip
+    return [(str(client.hget(rediskeys.order_key(i), "status")),
+             str(client.hget(rediskeys.order_key(i), "filled_quantity"))) for i in ids]  # fmt: skip
 
 
 def types(client: redis.Redis, channel: str) -> list[str]:
@@ -72,10 +73,10 @@ def test_drain_commits_fills_trades_market_and_events_together(
     assert statuses(redis_client, "a", "b") == [("partially_filled", "3"), ("filled", "3")]
     assert types(redis_client, "user.p1") == ["order.accepted"] * 2 + ["order.partially_filled", "order.filled"]  # fmt: skip
     assert types(redis_client, f"market.{SYMBOL}") == ["market.trade", "market.quote"]
-    market = redis_client.hgetall(records.market_key(SYMBOL))
+    market = redis_client.hgetall(rediskeys.market_key(SYMBOL))
     assert (market["trade_seq"], market["volume"], market["last_price"]) == ("1", "3", "2000")
-    assert redis_client.exists(lease_key(SYMBOL)) == 0
-    assert redis_client.hkeys(records.book_key(SYMBOL)) == ["a"]
+    assert redis_client.exists(order_lease_key(SYMBOL)) == 0
+    assert redis_client.hkeys(rediskeys.book_key(SYMBOL)) == ["a"]
 
 
 def test_an_order_that_ends_expires_after_the_retention_and_leaves_a_tombstone(
@@ -85,10 +86,10 @@ def test_an_order_that_ends_expires_after_the_retention_and_leaves_a_tombstone(
 
     runner.drain(redis_client, settings, SYMBOL, "task-1")
 
-    assert redis_client.ttl(records.order_key("a")) == -1  # partly filled, still resting
-    assert 0 < redis_client.ttl(records.order_key("b")) <= settings.order_retention
-    assert redis_client.get(tombstone_key(records.order_key("b"))) == "p1"
-    assert redis_client.ttl(tombstone_key(records.order_key("b"))) > settings.order_retention
+    assert redis_client.ttl(rediskeys.order_key("a")) == -1  # partly filled, still resting
+    assert 0 < redis_client.ttl(rediskeys.order_key("b")) <= settings.order_retention
+    assert redis_client.get(tombstone_key(rediskeys.order_key("b"))) == "p1"
+    assert redis_client.ttl(tombstone_key(rediskeys.order_key("b"))) > settings.order_retention
 
 
 def test_step_of_a_worker_that_lost_its_lease_commits_nothing(
@@ -96,7 +97,7 @@ def test_step_of_a_worker_that_lost_its_lease_commits_nothing(
 ) -> None:
     accept(settings, ("a", "sell", 5, 2000), ("b", "buy", 5, 2000))
     stale = runner.acquire_lease(redis_client, SYMBOL, "slow-task", 60_000)
-    redis_client.delete(lease_key(SYMBOL))  # its lease expired...
+    redis_client.delete(order_lease_key(SYMBOL))  # its lease expired...
     runner.acquire_lease(redis_client, SYMBOL, "other-task", 60_000)  # ...and was taken
 
     with pytest.raises(StepRefusedError):
@@ -104,7 +105,7 @@ def test_step_of_a_worker_that_lost_its_lease_commits_nothing(
 
     assert statuses(redis_client, "a", "b") == [("open", "0"), ("open", "0")]
     assert types(redis_client, f"market.{SYMBOL}") == []
-    assert redis_client.hget(records.market_key(SYMBOL), "cursor") is None
+    assert redis_client.hget(rediskeys.market_key(SYMBOL), "cursor") is None
 
 
 def test_redelivered_task_takes_its_lease_back_and_redoes_the_lost_step(
@@ -160,7 +161,7 @@ def test_task_gives_the_symbol_up_after_its_step_budget(
 
     first = runner.drain(redis_client, short, SYMBOL, "t1")
     assert (first.state, first.commands) == ("budget", 1)
-    assert redis_client.exists(lease_key(SYMBOL)) == 0  # the requeued task can take it
+    assert redis_client.exists(order_lease_key(SYMBOL)) == 0  # the requeued task can take it
 
     second = runner.drain(redis_client, settings, SYMBOL, "t2")
     assert (second.state, second.commands) == ("drained", 1)
@@ -179,7 +180,7 @@ def test_self_trade_prevention_survives_the_inbound_log_and_a_reloaded_book(
     runner.drain(redis_client, settings, SYMBOL, "t2")
 
     assert statuses(redis_client, "a", "b", "c") == [("filled", "5"), ("cancelled", "0"), ("filled", "5")]  # fmt: skip
-    assert redis_client.hget(records.order_key("b"), "reason") == "self_trade"
+    assert redis_client.hget(rediskeys.order_key("b"), "reason") == "self_trade"
     events = {e["data"]["id"]: e["data"] for e in read_since(redis_client, "user.p1", "0-0")
               if e["type"] != "order.accepted"}  # fmt: skip
     assert events["a"]["self_trade_prevention"] == "cancel_oldest"  # kept while it rested
@@ -193,7 +194,7 @@ def test_an_inbound_entry_written_before_self_trade_prevention_matches_as_none(
     accept(settings, ("a", "sell", 5, 2000))
     # What older api code appended: eight fields, no self-trade prevention (same owner "p1").
     old_entry = '["b","p1","buy","limit",2000,5,"GTC",""]'
-    redis_client.xadd(records.inbound_key(SYMBOL), {"c": "new", "o": old_entry})
+    redis_client.xadd(rediskeys.inbound_key(SYMBOL), {"c": "new", "o": old_entry})
 
     runner.drain(redis_client, settings, SYMBOL, "t1")
 
