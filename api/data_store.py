@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
+from jobcast import scripts
 from jobcast.keys import Principal
 from jobcast.owned_index import (
     OwnedIndex,
@@ -28,25 +29,6 @@ ITEM_ID = re.compile(r"[0-9a-f]{24}")
 #: string of that form is a valid position, so a cursor needs no signature: it can only select
 #: the caller's own items.
 CURSOR_PATTERN = r"^[0-9]{15}:[0-9a-f]{1,64}$"
-
-
-# KEYS: [item]  ARGV: [owner, updated_at, field, value, ...]
-# Changes the item only if it still exists and belongs to owner: a PATCH racing a DELETE must
-# not bring back a half-written item.
-_PATCH_LUA = """
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'updated_at', ARGV[2], unpack(ARGV, 3))
-return 1
-"""
-
-# KEYS: [item, owner index]  ARGV: [owner]
-_DELETE_LUA = """
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-local member = redis.call('HGET', KEYS[1], 'index_member')
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], member)
-return 1
-"""
 
 
 def _now() -> tuple[int, str]:
@@ -90,12 +72,16 @@ async def update(redis: aioredis.Redis, owner: Principal, item_id: str, body: Da
             json.dumps(value) if name == "tags" else str(value) if name == "name" else repr(value),
         ]
     _, stamp = _now()
-    done = await redis.eval(_PATCH_LUA, 1, data_item_key(item_id), owner.id, stamp, *changes)
+    # Only if the item still exists and is the owner's: a PATCH racing a DELETE must not bring
+    # back a half-written item (`jobcast/lua/data_patch.lua`).
+    keys = [data_item_key(item_id)]
+    done = await scripts.run_async(redis, "data_patch", keys, [owner.id, stamp, *changes])
     return bool(done)
 
 
 async def delete(redis: aioredis.Redis, owner: Principal, item_id: str) -> bool:
-    done = await redis.eval(_DELETE_LUA, 2, data_item_key(item_id), data_of_key(owner.id), owner.id)
+    keys = [data_item_key(item_id), data_of_key(owner.id)]
+    done = await scripts.run_async(redis, "data_delete", keys, [owner.id])
     return bool(done)
 
 

@@ -14,7 +14,7 @@ import time
 import redis.asyncio as aioredis
 
 from api.errors import ApiError
-from jobcast import quotas, rediskeys
+from jobcast import quotas, rediskeys, scripts
 from jobcast.settings import Settings
 
 #: Bytes reserved at a time when the body's length is not declared.
@@ -90,8 +90,6 @@ class UploadQuota:
     async def _write(
         self, entry: str, size: int, ttl: float, limits: quotas.Limits
     ) -> quotas.Reservation:
-        script = self._redis.register_script(quotas.RESERVE_SCRIPT)
         args = quotas.reserve_args(entry, size, ttl, limits)
-        return quotas.reservation(
-            await script(keys=[rediskeys.quota_ledger_key(self._owner)], args=args)
-        )
+        keys = [rediskeys.quota_ledger_key(self._owner)]
+        return quotas.reservation(await scripts.run_async(self._redis, "quota_reserve", keys, args))

@@ -215,7 +215,8 @@ async def fanout_ours(
     url: str, key: str, client: redis.Redis, clients_n: int, events: int, pid: int
 ) -> tuple[float, float]:
     """(messages delivered per second, per CPU-second of the api process)."""
-    from jobcast.events import _COMMIT_LUA, Commit, Event
+    from jobcast import scripts
+    from jobcast.events import Commit, Event
 
     clients = await open_many(url, key, "market.BENCH", clients_n)
     readers = asyncio.gather(*(count_events(ws, events) for ws in clients))
@@ -224,7 +225,7 @@ async def fanout_ours(
     for i in range(events):
         event = Event("market.BENCH", "market.trade", {**PAYLOAD, "i": i})
         change = Commit(rediskeys.no_record_key("market.BENCH"), {}, [event])
-        pipe.eval(_COMMIT_LUA, len(change.keys()), *change.keys(), *change.args())
+        scripts.run(pipe, "commit", change.keys(), change.args())
     await asyncio.to_thread(pipe.execute)
     await asyncio.wait_for(readers, 300)
     elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu

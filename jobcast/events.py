@@ -17,8 +17,9 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
-from jobcast.rediskeys import no_record_key, stream_key
-from jobcast.tallies import APPLY_TALLIES_LUA, Tally, lua_spec
+from jobcast import scripts
+from jobcast.rediskeys import no_record_key, pubsub_channel, stream_key
+from jobcast.tallies import Tally, lua_spec
 
 #: Events kept per channel stream for replay (approximate: `XADD MAXLEN ~`).
 STREAM_MAXLEN = 2000
@@ -58,7 +59,8 @@ class Event:
 
 
 #: What every published event starts with: the seq comes first, so `seq_of` can find it without
-#: parsing. The commit script's splice writes the same prefix (`with_seq` is its Python twin).
+#: parsing. `jobcast/lua/publish_event.lua` splices the same prefix in Redis (`with_seq` is its
+#: Python twin; tests/realtime/test_events.py checks the three agree).
 SEQ_PREFIX = '{"seq":"'
 
 
@@ -71,49 +73,6 @@ def seq_of(published: str) -> str:
     """The seq of a published event without parsing it (see `SEQ_PREFIX`)."""
     end = published.index('"', len(SEQ_PREFIX))
     return published[len(SEQ_PREFIX) : end]
-
-
-# KEYS: [record, stream_1 .. stream_n, tally key_1 .. tally key_k]
-# ARGV: [expect_field, expect_values_json, fields_json, record_ttl, maxlen, stream_ttl,
-#        tallies_json, channel_1, body_1, .. channel_n, body_n]
-# The record is changed only if record[expect_field] is one of expect_values (no check when
-# expect_field is ""); the tallies count the change only then.
-# Returns {1, seq_1 .. seq_n} on commit, {0, current_value} otherwise.
-_COMMIT_LUA = (
-    APPLY_TALLIES_LUA
-    + """
-local record = KEYS[1]
-local expect_field = ARGV[1]
-if expect_field ~= '' then
-  local current = redis.call('HGET', record, expect_field)
-  local allowed = cjson.decode(ARGV[2])
-  local ok = false
-  for _, v in ipairs(allowed) do
-    if current == v or (v == '' and not current) then ok = true end
-  end
-  if not ok then return {0, current or ''} end
-end
-local fields = cjson.decode(ARGV[3])
-local flat = {}
-for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
-if #flat > 0 then redis.call('HSET', record, unpack(flat)) end
-local record_ttl = tonumber(ARGV[4])
-if record_ttl > 0 then redis.call('EXPIRE', record, record_ttl) end
-apply_tallies(cjson.decode(ARGV[7]))
-local result = {1}
-local n = (#ARGV - 7) / 2
-for i = 1, n do
-  local channel = ARGV[7 + 2 * i - 1]
-  local body = ARGV[7 + 2 * i]
-  local stream = KEYS[1 + i]
-  local seq = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[5], '*', 'e', body)
-  redis.call('EXPIRE', stream, ARGV[6])
-  redis.call('PUBLISH', 'jobcast:events:' .. channel, '{"seq":"' .. seq .. '",' .. string.sub(body, 2))
-  result[#result + 1] = seq
-end
-return result
-"""
-)
 
 
 @dataclass(frozen=True)
@@ -147,7 +106,7 @@ class Commit:
             json.dumps(self._tallies()[1]),
         ]
         for event in self.events:
-            argv += [event.channel, event.body()]
+            argv += [pubsub_channel(event.channel), event.body()]
         return argv
 
 
@@ -167,13 +126,13 @@ def _result(raw: list[Any]) -> CommitResult:
 
 def commit(client: redis.Redis, change: Commit) -> CommitResult:
     """Apply `change` atomically (sync client, for workers)."""
-    raw = client.eval(_COMMIT_LUA, len(change.keys()), *change.keys(), *change.args())
+    raw = scripts.run(client, "commit", change.keys(), change.args())
     return _result(raw)
 
 
 async def commit_async(client: aioredis.Redis, change: Commit) -> CommitResult:
     """Apply `change` atomically (asyncio client, for the api)."""
-    raw = await client.eval(_COMMIT_LUA, len(change.keys()), *change.keys(), *change.args())
+    raw = await scripts.run_async(client, "commit", change.keys(), change.args())
     return _result(raw)
 
 

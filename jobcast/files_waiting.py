@@ -18,10 +18,8 @@ import time
 import redis
 import redis.asyncio as aioredis
 
-from jobcast.luafiles import lua_source
+from jobcast import scripts
 from jobcast.rediskeys import WAITING_OWNERS_KEY, files_waiting_key
-
-UNWAIT_SCRIPT = lua_source("files_unwait.lua")
 
 
 def keys_of(owner: str) -> list[str]:
@@ -41,9 +39,9 @@ async def mark_waiting(client: aioredis.Redis, owner: str, job_id: str, keep: in
 
 async def unmark_waiting_async(client: aioredis.Redis, owner: str, job_id: str) -> None:
     """The job will never start (cancelled while queued, or not queued at all)."""
-    await client.register_script(UNWAIT_SCRIPT)(keys=keys_of(owner), args=[job_id, owner])
+    await scripts.run_async(client, "files_unwait", keys_of(owner), [job_id, owner])
 
 
 def unmark_waiting(client: redis.Redis, owner: str, job_id: str) -> None:
     """The job left the queue for good (found ended or expired by its task)."""
-    client.register_script(UNWAIT_SCRIPT)(keys=keys_of(owner), args=[job_id, owner])
+    scripts.run(client, "files_unwait", keys_of(owner), [job_id, owner])

@@ -1,16 +1,26 @@
 """A lease in Redis that one process of the cluster holds at a time (the monitor's producer,
-the reconciler): taken when free, extended by its holder, expiring when the holder goes silent."""
+the reconciler): taken when free, extended by its holder, expiring when the holder goes silent.
+The scripts are `jobcast/lua/lease_take_or_extend.lua` and `delete_if_holder.lua`."""
 
 from __future__ import annotations
 
-# KEYS: [lease]  ARGV: [holder, ttl ms]  Take the lease if free, extend it if ours; 1 when we
-# hold it afterwards.
-TAKE_OR_EXTEND_LUA = """
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-if not holder then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-return 0
-"""
+import redis
+import redis.asyncio as aioredis
 
-# KEYS: [lease]  ARGV: [holder]  Drop the lease only if `holder` still holds it.
-RELEASE_LUA = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end"
+from jobcast import scripts
+
+
+def take_or_extend(client: redis.Redis, key: str, holder: str, ttl_ms: int) -> bool:
+    """Take the lease if free, extend it if `holder` has it; whether `holder` holds it now."""
+    return bool(scripts.run(client, "lease_take_or_extend", [key], [holder, str(ttl_ms)]))
+
+
+async def take_or_extend_async(client: aioredis.Redis, key: str, holder: str, ttl_ms: int) -> bool:
+    """`take_or_extend` for the api's asyncio client (the monitor)."""
+    held = await scripts.run_async(client, "lease_take_or_extend", [key], [holder, str(ttl_ms)])
+    return bool(held)
+
+
+def release(client: redis.Redis, key: str, holder: str) -> None:
+    """Drop the lease, only if `holder` still holds it."""
+    scripts.run(client, "delete_if_holder", [key], [holder])

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import redis
 
-from jobcast import rediskeys
-from jobcast.luafiles import lua_source
+from jobcast import rediskeys, scripts
 from jobcast.settings import Settings
 
 #: Seconds an upload in progress holds its reservation without sending more bytes.
@@ -34,8 +33,6 @@ def upload_entry(stored: str) -> str:
 def artifact_entry(job_id: str) -> str:
     return f"artifact:{job_id}"
 
-
-RESERVE_SCRIPT = lua_source("quota_reserve.lua")
 
 RESERVED, OVER_BYTES, OVER_UPLOADS = 0, 1, 2
 
@@ -71,8 +68,8 @@ def reservation(raw: list[int]) -> Reservation:
 
 def charge(client: redis.Redis, owner: str, entry: str, size: int, ttl: float) -> None:
     """Record a stored file without checking the quota (it is already on disk)."""
-    script = client.register_script(RESERVE_SCRIPT)  # EVALSHA: the text is sent once
-    script(keys=[rediskeys.quota_ledger_key(owner)], args=reserve_args(entry, size, ttl, NO_LIMITS))
+    args = reserve_args(entry, size, ttl, NO_LIMITS)
+    scripts.run(client, "quota_reserve", [rediskeys.quota_ledger_key(owner)], args)
 
 
 def release(client: redis.Redis, owner: str, entry: str) -> None:

@@ -2,8 +2,8 @@
 
 GCRA (the generic cell rate algorithm): one key per (budget, client) holds the "theoretical
 arrival time"; a request is allowed when it is no earlier than that time minus the burst
-tolerance. One Lua script decides and updates atomically, using Redis' clock so api
-processes with skewed clocks still agree.
+tolerance. One Lua script (`jobcast/lua/rate_spend.lua`) decides and updates atomically, using
+Redis' clock so api processes with skewed clocks still agree.
 """
 
 from __future__ import annotations
@@ -14,48 +14,11 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from jobcast import scripts
 from jobcast.rediskeys import rate_limit_key
 from jobcast.settings import Settings
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-# KEYS: [key]  ARGV: [emission interval ms, burst, cost]
-# Returns {allowed (0/1), remaining, retry_after_ms, reset_ms}. A cost of n spends n requests at
-# once (all or nothing): a batch of n orders, say.
-_GCRA_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local tolerance = interval * tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval * tonumber(ARGV[3])
-local allow_at = new_tat - tolerance
-if now < allow_at then
-  return {0, 0, allow_at - now, tat - now}
-end
--- At least 1 ms: an interval below the timestamp's float precision would give PX 0 (an error).
-redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, math.ceil(new_tat - now)))
-local remaining = math.floor((now - allow_at) / interval)
-return {1, remaining, 0, new_tat - now}
-"""
-
-
-# KEYS: [key]  ARGV: [emission interval ms, cost]. Gives back `cost` spent requests (never
-# below "nothing spent"): for budgets that should count only what turned out badly.
-_REFUND_LUA = """
-local tat = tonumber(redis.call('GET', KEYS[1]))
-if not tat then return 0 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local new_tat = tat - tonumber(ARGV[1]) * tonumber(ARGV[2])
-if new_tat <= now then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now))
-end
-return 1
-"""
 
 
 @dataclass(frozen=True)
@@ -105,8 +68,8 @@ def anonymous_budget(settings: Settings) -> Budget:
 async def spend(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1) -> Decision:
     """Spend `cost` requests of `budget` for client `who` (all of them, or none)."""
     key = rate_limit_key(budget.name, who)
-    args = (str(budget.interval_ms), str(budget.burst), str(cost))
-    raw = await client.eval(_GCRA_LUA, 1, key, *args)
+    args = [str(budget.interval_ms), str(budget.burst), str(cost)]
+    raw = await scripts.run_async(client, "rate_spend", [key], args)
     allowed, remaining, retry_ms, reset_ms = (float(v) for v in raw)
     return Decision(
         allowed=bool(allowed),
@@ -120,7 +83,7 @@ async def spend(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1)
 async def refund(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1) -> None:
     """Give back `cost` requests spent from `budget` by `who`."""
     key = rate_limit_key(budget.name, who)
-    await client.eval(_REFUND_LUA, 1, key, str(budget.interval_ms), str(cost))
+    await scripts.run_async(client, "rate_refund", [key], [str(budget.interval_ms), str(cost)])
 
 
 def client_address(peer: str | None, forwarded_for: str | None, trusted: list[str]) -> str:

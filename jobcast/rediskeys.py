@@ -15,7 +15,8 @@ PREFIX = "jobcast:"
 
 # --- Celery (kombu's Redis transport) -------------------------------------------------------
 
-#: kombu's hash of delivered, not yet acknowledged messages (tag -> message).
+#: kombu's hash of messages a worker took but has not acked (tag -> message), restored to their
+#: queue after the visibility timeout.
 UNACKED_KEY = "unacked"
 #: kombu's sorted set of when (epoch seconds) each unacked message was taken, by delivery tag.
 UNACKED_INDEX_KEY = "unacked_index"

@@ -40,20 +40,6 @@ SEP = "|"
 JOB_DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 MATCH_LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
-# A Lua function for commit scripts: apply tallies given as [[KEYS index, field, amount], ...].
-# The amount is text; one with a '.' is a float.
-APPLY_TALLIES_LUA = """
-local function apply_tallies(list)
-  for _, t in ipairs(list) do
-    if string.find(t[3], '.', 1, true) then
-      redis.call('HINCRBYFLOAT', KEYS[t[1]], t[2], t[3])
-    else
-      redis.call('HINCRBY', KEYS[t[1]], t[2], t[3])
-    end
-  end
-end
-"""
-
 
 @dataclass(frozen=True)
 class Tally:
@@ -96,7 +82,7 @@ def observations(
 
 def lua_spec(tallies: Iterable[Tally], first_key: int) -> tuple[list[str], list[list[str | int]]]:
     """The extra KEYS the tallies touch (numbered from `first_key`, 1-based as in Lua) and the
-    `[[key index, field, amount]]` list `apply_tallies` takes."""
+    `[[key index, field, amount]]` list `apply_tallies` (`jobcast/lua/apply_tallies.lua`) takes."""
     keys: list[str] = []
     spec: list[list[str | int]] = []
     for tally in tallies:

@@ -16,6 +16,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from jobcast import scripts
 from jobcast.events import Event, publish_async, read_latest_async
 from jobcast.keys import Principal
 from jobcast.ratelimit import Budget, spend
@@ -25,60 +26,6 @@ from realtime.protocol import ProtocolError
 
 #: Stream entries read to find the last N messages among joins and leaves.
 HISTORY_SCAN_FACTOR = 4
-
-# Take the expired entries out and return them, in one step: of several processes reaping the
-# same room at once, exactly one gets them (and announces the leaves).
-# KEYS: [presence set]  ARGV: [now]
-_REAP_LUA = """
-local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if #gone > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]) end
-return gone
-"""
-
-# Join and leave decide "first in" / "last out" and change the set in one step, so two
-# connections of one principal joining or leaving at once announce it once, not twice.
-# Members are JSON `["<principal id>", "<name>", "<connection id>"]`; ARGV[2] is the prefix
-# `["<principal id>",` that picks out a principal's entries.
-_PRESENCE_LUA_HEAD = """
-local function others_live(key, member, prefix, now)
-  for _, m in ipairs(redis.call('ZRANGEBYSCORE', key, '(' .. now, '+inf')) do
-    if m ~= member and string.sub(m, 1, #prefix) == prefix then return true end
-  end
-  return false
-end
-"""
-# The principal's rooms (KEYS[2], room -> when its last entry there expires) cap how many rooms
-# one principal is in at once: each room is a stream in Redis, so joining without bound would
-# grow Redis without bound.
-# KEYS: [set, principal's rooms]  ARGV: [member, prefix, now, expires at, key ttl, room, limit]
-# Returns 1 if first in, 0 if already in, -1 if the principal is in `limit` other rooms.
-_JOIN_LUA = (
-    _PRESENCE_LUA_HEAD
-    + """
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
-if not redis.call('ZSCORE', KEYS[2], ARGV[6])
-   and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then
-  return -1
-end
-local first = not others_live(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-redis.call('ZADD', KEYS[2], 'GT', ARGV[4], ARGV[6])
-redis.call('EXPIRE', KEYS[2], ARGV[5])
-return first and 1 or 0
-"""
-)
-# KEYS: [set, principal's rooms]  ARGV: [member, prefix, now, room]
-# Returns 1 if this removed the principal's last live entry.
-_LEAVE_LUA = (
-    _PRESENCE_LUA_HEAD
-    + """
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-if others_live(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then return 0 end
-redis.call('ZREM', KEYS[2], ARGV[4])
-return 1
-"""
-)
 
 
 def too_many_rooms(limit: int) -> ProtocolError:
@@ -113,7 +60,9 @@ async def present(redis: aioredis.Redis, channel: str) -> list[dict[str, str]]:
 async def reap(redis: aioredis.Redis, channel: str, empty_ttl: int) -> None:
     """Remove expired entries (a dead process's connections) and announce `chat.leave`, with
     `reason: "expired"`, for each principal no live connection keeps in the room."""
-    gone: list[str] = await redis.eval(_REAP_LUA, 1, presence_key(channel), repr(time.time()))
+    # Of several processes reaping the same room at once, exactly one gets each expired entry.
+    keys = [presence_key(channel)]
+    gone: list[str] = await scripts.run_async(redis, "presence_reap", keys, [repr(time.time())])
     if not gone:
         return
     people = await present(redis, channel)
@@ -133,11 +82,12 @@ async def join(
     ProtocolError `too_many_rooms` when the principal is in `max_rooms` others already."""
     await reap(redis, channel, empty_ttl)  # a dead process's stale entry must not hide this join
     now = time.time()
-    first = await redis.eval(
-        _JOIN_LUA, 2, presence_key(channel), chat_rooms_key(principal.id),
-        _member(principal, connection_id), _prefix(principal), repr(now), repr(now + ttl),
-        str(int(ttl) + 60), channel, str(max_rooms),
-    )  # fmt: skip
+    # "First in" is decided with the change, so two connections joining at once announce it once;
+    # the principal's rooms cap how many streams one principal can make Redis keep.
+    keys = [presence_key(channel), chat_rooms_key(principal.id)]
+    argv = [_member(principal, connection_id), _prefix(principal), repr(now), repr(now + ttl),
+            str(int(ttl) + 60), channel, str(max_rooms)]  # fmt: skip
+    first = await scripts.run_async(redis, "presence_join", keys, argv)
     if first == -1:
         raise too_many_rooms(max_rooms)
     if first:
@@ -159,10 +109,9 @@ async def leave(
 ) -> None:
     """Leave the room; announces `chat.leave` when no other connection keeps the principal in.
     A room nobody is in keeps its history for `empty_ttl` seconds only."""
-    last = await redis.eval(
-        _LEAVE_LUA, 2, presence_key(channel), chat_rooms_key(principal.id),
-        _member(principal, connection_id), _prefix(principal), repr(time.time()), channel,
-    )  # fmt: skip
+    keys = [presence_key(channel), chat_rooms_key(principal.id)]
+    argv = [_member(principal, connection_id), _prefix(principal), repr(time.time()), channel]
+    last = await scripts.run_async(redis, "presence_leave", keys, argv)
     if last:
         people = await _announce(redis, channel, "chat.leave", principal)
         await _expire_if_empty(redis, channel, people, empty_ttl)

@@ -13,26 +13,13 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import redis.asyncio as aioredis
 
+from jobcast import scripts
 from jobcast.rediskeys import ws_connections_key
 
 #: Sessions refreshed per pipeline round trip: bounds the command buffer of a busy process.
 REFRESH_BATCH = 500
 #: Seconds the whole set outlives its newest entry, so a principal who left leaves no key.
 KEY_GRACE = 60
-
-# Drop expired entries, then count and add in one step: two api processes racing for a
-# principal's last free place cannot both get it.
-# KEYS: [set]  ARGV: [connection id, now, expires at, limit, key ttl s]  Returns 1 if counted in.
-_REGISTER_LUA = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-if not redis.call('ZSCORE', KEYS[1], ARGV[1])
-   and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
-  return 0
-end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-return 1
-"""
 
 #: (principal id, connection id) of one live connection.
 Entry = tuple[str, str]
@@ -42,9 +29,10 @@ async def register(redis: aioredis.Redis, entry: Entry, limit: int, now: float, 
     """Count the connection in, unless its principal already holds `limit` live ones."""
     principal_id, connection_id = entry
     key, key_ttl = ws_connections_key(principal_id), int(ttl) + KEY_GRACE
-    counted = await redis.eval(
-        _REGISTER_LUA, 1, key, connection_id, repr(now), repr(now + ttl), str(limit), str(key_ttl)
-    )  # fmt: skip
+    # Counted and added in one step: two api processes racing for a principal's last free place
+    # cannot both get it.
+    argv = [connection_id, repr(now), repr(now + ttl), str(limit), str(key_ttl)]
+    counted = await scripts.run_async(redis, "ws_register", [key], argv)
     return bool(counted)
 
 

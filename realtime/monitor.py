@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from celeryconfig import QUEUES
 from jobcast.events import Event, publish_async
 from jobcast.figures import HostSampler, process_field, process_figures
-from jobcast.leases import TAKE_OR_EXTEND_LUA
+from jobcast.leases import take_or_extend_async
 from jobcast.rediskeys import (
     HOSTS_KEY,
     MONITOR_LEASE_KEY,
@@ -82,12 +82,10 @@ class Monitor:
 
     async def hold_lease(self) -> bool:
         ttl_ms = int(self.interval * LEASE_INTERVALS * 1000)
-        held = await self.rt.redis.eval(
-            TAKE_OR_EXTEND_LUA, 1, MONITOR_LEASE_KEY, self.me, str(ttl_ms)
-        )
+        held = await take_or_extend_async(self.rt.redis, MONITOR_LEASE_KEY, self.me, ttl_ms)
         if not held:
             self._previous = None  # a later takeover must not compute rates from stale counts
-        return bool(held)
+        return held
 
     async def publish_sample(self) -> None:
         sample = await self.sample()

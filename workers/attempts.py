@@ -33,6 +33,7 @@ import redis
 from celery import Task
 from celery.exceptions import Retry
 
+from jobcast import scripts
 from jobcast.rediskeys import task_deaths_key, task_running_key
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY, label
@@ -47,22 +48,6 @@ ATTEMPTS_TTL_SECONDS = 7 * 24 * 3600
 
 class AttemptsExhaustedError(TaskFailedError):
     """The task's process died running it more often than the cap allows."""
-
-
-# KEYS: [running mark, deaths, task metrics]  ARGV: [ttl, metrics field, this delivery's mark]
-# A mark left by an earlier delivery is a death: count it. Then mark this delivery running.
-# Returns {deaths so far, 1 if this call found a death else 0}.
-_NOTE_DEATH_LUA = """
-local died = redis.call('EXISTS', KEYS[1])
-redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[1])
-if died == 0 then return {tonumber(redis.call('GET', KEYS[2]) or '0'), 0} end
-local deaths = redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
-return {deaths, 1}
-"""
-
-_CLEAR_MARK_LUA = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end"
 
 
 @dataclass(frozen=True)
@@ -93,7 +78,7 @@ def note_deaths(client: redis.Redis, task_name: str, task_id: str, mark: str) ->
     found a new one)."""
     keys = [task_running_key(task_id), task_deaths_key(task_id), TASKS_KEY]
     argv = [str(ATTEMPTS_TTL_SECONDS), label("deaths", task_name), mark]
-    deaths, died = client.eval(_NOTE_DEATH_LUA, 3, *keys, *argv)
+    deaths, died = scripts.run(client, "task_note_death", keys, argv)
     return int(deaths), bool(died)
 
 
@@ -120,7 +105,7 @@ class CappedTask(Task):  # type: ignore[misc]
             # Not reached when the process dies: the mark it leaves is the next delivery's
             # proof. Left behind by a Redis outage, it costs at most one death too many.
             with contextlib.suppress(redis.RedisError):
-                ctx.redis.eval(_CLEAR_MARK_LUA, 1, task_running_key(task_id), mark)
+                scripts.run(ctx.redis, "delete_if_holder", [task_running_key(task_id)], [mark])
 
     def _exhaust(
         self,

@@ -29,10 +29,12 @@ from typing import Any
 import redis
 
 from celeryconfig import QUEUES
-from jobcast import rediskeys
+from jobcast import rediskeys, scripts
 from jobcast.events import Event, commit, job_channel, publish
 from jobcast.jobs.records import CANCELLING, QUEUED, RETRYING, RUNNING, transition
 from jobcast.rediskeys import (
+    PRIORITIES,
+    PRIORITY_SEP,
     SYMBOL_RESENDS_KEY,
     UNACKED_INDEX_KEY,
     UNACKED_KEY,
@@ -46,9 +48,6 @@ from jobcast.worker_registry import live_holds
 
 #: Job statuses a task must still move on.
 UNFINISHED = (QUEUED, RUNNING, RETRYING, CANCELLING)
-#: Kombu's Redis transport: priority queues are `<queue><SEP><priority>`, and messages a worker
-#: took but has not acked wait in the `unacked` hash (restored after the visibility timeout).
-PRIORITY_SEP, PRIORITIES = "\x06\x16", (3, 6, 9)
 #: Operators' channel for the reconciler's actions: the admins' monitor channel
 #: (`realtime.channels.MONITOR_ADMIN`, not imported: it would pull the api into workers).
 OPERATOR_CHANNEL = "monitor.admin"
@@ -103,18 +102,6 @@ def idle_jobs(client: redis.Redis, now: float, idle_for: float) -> list[Stuck]:
     return found
 
 
-# KEYS: [lease, market, inbound, resends]  ARGV: [symbol]
-# When no worker holds the symbol's lease: {id of the first command after the cursor, when
-# the reconciler last sent the symbol a task (ms)}; else {'', 0}.
-_UNMATCHED_LUA = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'', 0} end
-local cursor = redis.call('HGET', KEYS[2], 'cursor') or '0-0'
-local first = redis.call('XRANGE', KEYS[3], '(' .. cursor, '+', 'COUNT', 1)
-if #first == 0 then return {'', 0} end
-return {first[1][1], tonumber(redis.call('HGET', KEYS[4], ARGV[1]) or '0')}
-"""
-
-
 def idle_symbols(
     client: redis.Redis, symbols: list[str], now: float, idle_for: float
 ) -> list[Stuck]:
@@ -129,7 +116,7 @@ def idle_symbols(
             rediskeys.inbound_key(symbol),
             SYMBOL_RESENDS_KEY,
         ]
-        first, resent_ms = client.eval(_UNMATCHED_LUA, 4, *keys, symbol)
+        first, resent_ms = scripts.run(client, "reconcile_unmatched", keys, [symbol])
         since = max(_ms(first), int(resent_ms) / 1000) if first else now
         if now - since > idle_for:
             found.append(Stuck("symbol", symbol, "unmatched", since))
@@ -212,18 +199,6 @@ def claim_job(client: redis.Redis, stuck: Stuck, ttl: int, now: float) -> bool:
     return commit(client, replace(change, events=[*change.events, shown])).committed
 
 
-# KEYS: [lease, pending flag, reconciler metrics, resends]  ARGV: [pending ms, symbol, now ms]
-# Raises the symbol's pending flag (so new orders need not send a task too), notes and counts
-# the resend, unless a worker took the lease meanwhile.
-_CLAIM_SYMBOL_LUA = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
-redis.call('HINCRBY', KEYS[3], 'symbol', 1)
-redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
-return 1
-"""
-
-
 def claim_symbol(client: redis.Redis, stuck: Stuck, pending_ms: int, now: float) -> bool:
     """Note, count and announce the resend of a stuck symbol's task; False when a worker took
     its lease meanwhile (then nothing is sent)."""
@@ -234,7 +209,7 @@ def claim_symbol(client: redis.Redis, stuck: Stuck, pending_ms: int, now: float)
         SYMBOL_RESENDS_KEY,
     ]
     argv = [str(pending_ms), stuck.key, str(int(now * 1000))]
-    if not int(client.eval(_CLAIM_SYMBOL_LUA, 4, *keys, *argv)):
+    if not int(scripts.run(client, "reconcile_claim_symbol", keys, argv)):
         return False
     data = {
         "kind": "symbol",

@@ -27,7 +27,7 @@ from typing import Any
 import redis
 from celery import signals
 
-from jobcast.leases import RELEASE_LUA, TAKE_OR_EXTEND_LUA
+from jobcast import leases
 from jobcast.orders.intake import PENDING_MS
 from jobcast.orders.symbols import symbol_table
 from jobcast.redis_clients import sync_client
@@ -57,14 +57,12 @@ class Reconciler:
 
     def hold_lease(self) -> bool:
         ttl_ms = int(self.settings.reconcile_interval * LEASE_INTERVALS * 1000)
-        return bool(
-            self.client.eval(TAKE_OR_EXTEND_LUA, 1, RECONCILER_LEASE_KEY, self.me, str(ttl_ms))
-        )
+        return leases.take_or_extend(self.client, RECONCILER_LEASE_KEY, self.me, ttl_ms)
 
     def release(self) -> None:
         """On shutdown: give the lease up if ours, so another worker takes over at once."""
         with contextlib.suppress(redis.RedisError, OSError):
-            self.client.eval(RELEASE_LUA, 1, RECONCILER_LEASE_KEY, self.me)
+            leases.release(self.client, RECONCILER_LEASE_KEY, self.me)
 
     def tick(self) -> list[Stuck]:
         """One sweep if we hold the lease; the work whose task it sent again."""

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import redis
 
-from jobcast import quotas
+from jobcast import quotas, rediskeys, scripts
 
 OWNER = "p_ledger"
 
 
 def reserve(client: redis.Redis, entry: str, size: int, limits: quotas.Limits,
             ttl: float = 60.0) -> quotas.Reservation:  # fmt: skip
-    script = client.register_script(quotas.RESERVE_SCRIPT)
     args = quotas.reserve_args(entry, size, ttl, limits)
-    return quotas.reservation(script(keys=[quotas.ledger_key(OWNER)], args=args))
+    keys = [rediskeys.quota_ledger_key(OWNER)]
+    return quotas.reservation(scripts.run(client, "quota_reserve", keys, args))
 
 
 def test_the_last_bytes_go_to_one_reservation_only(redis_client: redis.Redis) -> None:
@@ -21,7 +21,7 @@ def test_the_last_bytes_go_to_one_reservation_only(redis_client: redis.Redis) ->
     assert reserve(redis_client, "upload:a", 60, limits).verdict == quotas.RESERVED
     refused = reserve(redis_client, "upload:b", 41, limits)
     assert (refused.verdict, refused.used) == (quotas.OVER_BYTES, 60)
-    assert "upload:b" not in redis_client.hgetall(quotas.ledger_key(OWNER))
+    assert "upload:b" not in redis_client.hgetall(rediskeys.quota_ledger_key(OWNER))
     assert reserve(redis_client, "upload:b", 40, limits).verdict == quotas.RESERVED
     # Growing an entry counts it once: 60 + 40 -> 60 + 40 is still within the quota.
     assert reserve(redis_client, "upload:b", 40, limits).verdict == quotas.RESERVED
@@ -37,9 +37,9 @@ def test_expired_entries_free_their_bytes_and_leave_the_ledger(
     result = reserve(redis_client, "upload:c", 70, limits)
 
     assert (result.verdict, result.used) == (quotas.RESERVED, 30)
-    ledger = redis_client.hgetall(quotas.ledger_key(OWNER))
+    ledger = redis_client.hgetall(rediskeys.quota_ledger_key(OWNER))
     assert sorted(ledger) == ["artifact:j_new", "upload:c"]
-    assert 3500 < redis_client.ttl(quotas.ledger_key(OWNER)) <= 3600  # its longest entry
+    assert 3500 < redis_client.ttl(rediskeys.quota_ledger_key(OWNER)) <= 3600  # its longest entry
 
 
 def test_only_uploads_in_progress_count_against_the_concurrent_cap(

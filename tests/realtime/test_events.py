@@ -6,7 +6,7 @@ import json
 
 import redis
 
-from jobcast.events import Commit, Event, commit, read_since
+from jobcast.events import Commit, Event, commit, read_since, seq_of, with_seq
 from jobcast.rediskeys import pubsub_channel
 
 
@@ -17,15 +17,16 @@ def test_commit_updates_record_appends_stream_and_publishes_with_seq(
     pubsub.subscribe(pubsub_channel("job.a1"))
     pubsub.get_message(timeout=1)  # the subscribe confirmation
 
-    result = commit(
-        redis_client,
-        Commit("job:a1", {"status": "running"}, [Event("job.a1", "job.started", {"n": 1})]),
-    )
+    event = Event("job.a1", "job.started", {"n": 1})
+    result = commit(redis_client, Commit("job:a1", {"status": "running"}, [event]))
 
     assert result.committed
     assert redis_client.hget("job:a1", "status") == "running"
     message = pubsub.get_message(timeout=2)
     assert message is not None
+    # The script's splice, `with_seq` and `seq_of` (which the hub reads without parsing) agree.
+    assert message["data"] == with_seq(result.seqs[0], event.body())
+    assert seq_of(message["data"]) == result.seqs[0]
     live = json.loads(message["data"])
     assert live["seq"] == result.seqs[0]
     assert live["type"] == "job.started"

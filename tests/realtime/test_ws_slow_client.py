@@ -14,8 +14,8 @@ import redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
-from jobcast import rediskeys
-from jobcast.events import _COMMIT_LUA, Commit, Event
+from jobcast import rediskeys, scripts
+from jobcast.events import Commit, Event
 from realtime.protocol import CLOSE_SLOW_CLIENT
 from tests.conftest import StartApi
 from tests.realtime.conftest import MakeKey
@@ -34,7 +34,7 @@ def publish_many(client: redis.Redis, channel: str, count: int, batch: int = 250
                 {},
                 [Event(channel, "market.trade", {"i": i, "pad": PAYLOAD})],
             )
-            pipe.eval(_COMMIT_LUA, len(change.keys()), *change.keys(), *change.args())
+            scripts.run(pipe, "commit", change.keys(), change.args())
         pipe.execute()
 
 

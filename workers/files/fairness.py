@@ -16,8 +16,7 @@ import time
 
 import redis
 
-from jobcast import files_waiting, rediskeys
-from jobcast.luafiles import lua_source
+from jobcast import files_waiting, rediskeys, scripts
 from jobcast.settings import Settings
 
 #: Seconds a deferred job waits before its task asks for a slot again. Short: the slot it
@@ -27,8 +26,6 @@ DEFER_SECONDS = 1.0
 #: Seconds beyond the hard time limit a slot stays claimed without being released.
 SLOT_GRACE_SECONDS = 60
 
-SLOT_SCRIPT = lua_source("files_slot.lua")
-
 
 def claim(client: redis.Redis, settings: Settings, owner: str, job_id: str) -> bool:
     """Whether `job_id` may run now: under its owner's cap, or over it while no other principal
@@ -37,11 +34,18 @@ def claim(client: redis.Redis, settings: Settings, owner: str, job_id: str) -> b
     now = time.time()
     deadline = now + settings.job_time_limit + SLOT_GRACE_SECONDS
     cutoff = now - settings.job_retention  # a job waiting longer has expired: it never starts
-    script = client.register_script(SLOT_SCRIPT)
     keys = [rediskeys.files_running_key(owner), *files_waiting.keys_of(owner)]
     cap = settings.files_max_running_per_principal
-    args: list[str | float] = [job_id, owner, now, deadline, cap, cutoff, running_key("")]
-    return bool(script(keys=keys, args=args))
+    args: list[str | float] = [
+        job_id,
+        owner,
+        now,
+        deadline,
+        cap,
+        cutoff,
+        rediskeys.files_running_key(""),
+    ]
+    return bool(scripts.run(client, "files_slot", keys, args))
 
 
 def release(client: redis.Redis, owner: str, job_id: str) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import redis
 
-from jobcast import rediskeys
+from jobcast import rediskeys, scripts
 from jobcast.orders.symbols import symbol_table
 from jobcast.rediskeys import order_fence_key, order_lease_key
 from jobcast.settings import Settings
@@ -24,28 +24,6 @@ from workers.orders.step import StepContext, apply_commands, build_commit, match
 from workers.orders.store import StepRefusedError, commit_step, load_book, read_inbound
 
 log = logging.getLogger("jobcast.orders")
-
-# KEYS: [lease, fence]  ARGV: [task id, lease ms]  Returns the token, or '' if another holds it.
-_ACQUIRE_LUA = """
-local current = redis.call('GET', KEYS[1])
-if current and string.sub(current, 1, #ARGV[1] + 1) ~= ARGV[1] .. ':' then return '' end
-local token = ARGV[1] .. ':' .. redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], token, 'PX', ARGV[2])
-return token
-"""
-
-# KEYS: [lease, inbound, market]  ARGV: [token]
-# Returns 1 when released, 0 when commands arrived after the cursor (keep draining), -1 if lost.
-_RELEASE_LUA = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-local cursor = redis.call('HGET', KEYS[3], 'cursor') or '0-0'
-if #last > 0 and last[1][1] ~= cursor then return 0 end
-redis.call('DEL', KEYS[1])
-return 1
-"""
-
-_DROP_LUA = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end"
 
 #: Books this process committed last, by symbol, with the cursor they correspond to. A step
 #: reuses its book when the committed cursor is still that one; anything else reloads it.
@@ -63,17 +41,17 @@ class DrainOutcome:
 
 def acquire_lease(client: redis.Redis, symbol: str, task_id: str, lease_ms: int) -> str:
     keys = [order_lease_key(symbol), order_fence_key(symbol)]
-    return str(client.eval(_ACQUIRE_LUA, 2, *keys, task_id, str(lease_ms)))
+    return str(scripts.run(client, "order_lease_acquire", keys, [task_id, str(lease_ms)]))
 
 
 def release_lease(client: redis.Redis, symbol: str, token: str) -> int:
     keys = [order_lease_key(symbol), rediskeys.inbound_key(symbol), rediskeys.market_key(symbol)]
-    return int(client.eval(_RELEASE_LUA, 3, *keys, token))
+    return int(scripts.run(client, "order_lease_release", keys, [token]))
 
 
 def drop_lease(client: redis.Redis, symbol: str, token: str) -> None:
     """Give the lease up with work left (the caller requeues): only if it is still ours."""
-    client.eval(_DROP_LUA, 1, order_lease_key(symbol), token)
+    scripts.run(client, "delete_if_holder", [order_lease_key(symbol)], [token])
 
 
 def _book_at(client: redis.Redis, symbol: str, cursor: str) -> tuple[Book, dict[str, str]]:

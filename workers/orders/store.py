@@ -13,63 +13,12 @@ from dataclasses import dataclass, field
 
 import redis
 
-from jobcast import rediskeys
+from jobcast import rediskeys, scripts
 from jobcast.events import STREAM_MAXLEN, STREAM_TTL_SECONDS
 from jobcast.orders.enums import OrderStatus, Side
-from jobcast.rediskeys import order_lease_key, stream_key
-from jobcast.tallies import APPLY_TALLIES_LUA, Tally, lua_spec
+from jobcast.rediskeys import order_lease_key, pubsub_channel, stream_key
+from jobcast.tallies import Tally, lua_spec
 from workers.orders.book import Book, Order
-
-# KEYS: [market, lease, book, trades, inbound, record_1 .. record_n, stream_1 .. stream_m,
-#        expiring_1 .. expiring_k, tombstone_1 .. tombstone_t, tally key_1 .. tally key_u]
-# ARGV: [payload json (see StepCommit.payload), channel_1, body_1 .. channel_m, body_m]
-# HSET/HDEL go in chunks: Lua's unpack() has a stack limit. Returns {1, 'ok'}, or
-# {0, 'lease' | 'cursor'} having changed nothing.
-_COMMIT_LUA = (
-    APPLY_TALLIES_LUA
-    + """
-local p = cjson.decode(ARGV[1])
-local market, lease, book, trades, inbound = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-if redis.call('GET', lease) ~= p.token then return {0, 'lease'} end
-local cursor = redis.call('HGET', market, 'cursor') or '0-0'
-if cursor ~= p.cursor then return {0, 'cursor'} end
-apply_tallies(p.tallies)
-local function hset_pairs(key, pairs_list)
-  local flat = {}
-  for _, kv in ipairs(pairs_list) do
-    flat[#flat + 1] = kv[1]; flat[#flat + 1] = kv[2]
-    if #flat >= 1000 then redis.call('HSET', key, unpack(flat)); flat = {} end
-  end
-  if #flat > 0 then redis.call('HSET', key, unpack(flat)) end
-end
-for i = 1, #p.book_del, 500 do
-  redis.call('HDEL', book, unpack(p.book_del, i, math.min(i + 499, #p.book_del)))
-end
-hset_pairs(book, p.book_set)
-local nrec = #p.records
-for i, fields in ipairs(p.records) do hset_pairs(KEYS[5 + i], fields) end
-for _, t in ipairs(p.trades) do redis.call('LPUSH', trades, t) end
-if #p.trades > 0 then redis.call('LTRIM', trades, 0, p.history - 1) end
-hset_pairs(market, p.market)
-redis.call('XTRIM', inbound, 'MINID', p.new_cursor)
-redis.call('PEXPIRE', lease, p.lease_ms)
-local touched = {}
-for i = 1, (#ARGV - 1) / 2 do
-  local channel, body = ARGV[2 * i], ARGV[2 * i + 1]
-  local stream = KEYS[5 + nrec + i]
-  local seq = redis.call('XADD', stream, 'MAXLEN', '~', p.maxlen, '*', 'e', body)
-  touched[stream] = true
-  redis.call('PUBLISH', 'jobcast:events:' .. channel, '{"seq":"' .. seq .. '",' .. string.sub(body, 2))
-end
-for stream, _ in pairs(touched) do redis.call('EXPIRE', stream, p.stream_ttl) end
-local after = 5 + nrec + (#ARGV - 1) / 2
-for i = 1, p.expiring do redis.call('EXPIRE', KEYS[after + i], p.retention) end
-for i, owner in ipairs(p.tombstone_owners) do
-  redis.call('SET', KEYS[after + p.expiring + i], owner, 'EX', p.tombstone_ttl)
-end
-return {1, 'ok'}
-"""
-)
 
 
 class StepRefusedError(RuntimeError):
@@ -132,9 +81,8 @@ def commit_step(client: redis.Redis, change: StepCommit) -> None:
     keys = change.keys()
     # Event bodies go as plain arguments after the payload: nested in its JSON they would be
     # escaped and unescaped again for nothing.
-    events = [part for event in change.events for part in event]
-    script = client.register_script(_COMMIT_LUA)
-    ok, why = script(keys, [change.payload(), *events])
+    events = [part for channel, body in change.events for part in (pubsub_channel(channel), body)]
+    ok, why = scripts.run(client, "order_step_commit", keys, [change.payload(), *events])
     if int(ok) != 1:
         raise StepRefusedError(f"step on {change.symbol} refused: {why}")
 
@@ -178,20 +126,6 @@ def load_book(client: redis.Redis, symbol: str) -> tuple[Book, dict[str, str]]:
     return book, market
 
 
-# KEYS: [market, inbound]  ARGV: [count]
-# Returns the committed cursor, then one line per command after it: "<id>\t<kind>\t<payload>"
-# (payload: the order's compact JSON, or the id to cancel). One string parses far faster in
-# redis-py than thousands of nested stream entries.
-_READ_LUA = r"""
-local cursor = redis.call('HGET', KEYS[1], 'cursor') or '0-0'
-local entries = redis.call('XRANGE', KEYS[2], '(' .. cursor, '+', 'COUNT', ARGV[1])
-local out = {cursor}
-for i, e in ipairs(entries) do
-  out[i + 1] = e[1] .. '\t' .. e[2][2] .. '\t' .. e[2][4]
-end
-return table.concat(out, '\n')
-"""
-
 #: An inbound command: (log id, "new" or "cancel", compact order JSON or order id).
 Command = tuple[str, str, str]
 
@@ -199,7 +133,9 @@ Command = tuple[str, str, str]
 def read_inbound(client: redis.Redis, symbol: str, count: int) -> tuple[str, list[Command]]:
     """The committed cursor and up to `count` commands after it, oldest first."""
     keys = [rediskeys.market_key(symbol), rediskeys.inbound_key(symbol)]
-    raw = str(client.register_script(_READ_LUA)(keys, [count]))
+    # One string (`jobcast/lua/order_read_inbound.lua`) parses far faster in redis-py than
+    # thousands of nested stream entries.
+    raw = str(scripts.run(client, "order_read_inbound", keys, [count]))
     cursor, *lines = raw.split("\n")
     commands = []
     for line in lines:

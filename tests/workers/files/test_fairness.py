@@ -146,7 +146,7 @@ def test_a_principals_slots_are_claimed_atomically_kept_on_redelivery_and_expire
     fairness.release(redis_client, "p_a", "j_1")
     mark_waiting(settings, "p_b", "j_7")
     assert fairness.claim(redis_client, capped, "p_a", "j_8")
-    redis_client.zadd(fairness.running_key("p_a"), {"j_8": time.time() - 1})
+    redis_client.zadd(rediskeys.files_running_key("p_a"), {"j_8": time.time() - 1})
     assert fairness.claim(redis_client, capped, "p_a", "j_9")
     assert fairness.claim(redis_client, settings.replace(files_max_running_per_principal=0),
                           "p_a", "j_10")  # fmt: skip
