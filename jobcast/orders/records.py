@@ -1,4 +1,4 @@
-"""Redis keys of the order store, and the public view of an order record.
+"""The public view of an order record (its Redis keys are in `jobcast.rediskeys`).
 
 An order record is a hash written whole by the api when the order is accepted; afterwards only
 the matching step of its symbol changes it (status, fills, reason), always in the same Lua
