@@ -12,9 +12,9 @@ from typing import Any
 
 import redis
 
+from jobcast import rediskeys
 from jobcast.events import job_channel, market_channel
 from jobcast.jobs.records import TERMINAL
-from jobcast.orders import records
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from jobcast.rediskeys import job_key, stream_key
 from tests.workers.orders.reference import ReferenceBook, replay, stream_id
@@ -70,7 +70,7 @@ def check_jobs(client: redis.Redis, jobs: dict[str, tuple[str, Path]], results: 
 
 
 def order_records(client: redis.Redis) -> dict[str, dict[str, str]]:
-    found = (client.hgetall(k) for k in client.scan_iter(records.order_key("*"), _type="hash"))
+    found = (client.hgetall(k) for k in client.scan_iter(rediskeys.order_key("*"), _type="hash"))
     return {o["id"]: o for o in found if "id" in o}
 
 
@@ -95,8 +95,8 @@ def check_orders(client: redis.Redis, accepted: dict[str, tuple[str, str]]) -> T
 
 
 def drained(client: redis.Redis, symbol: str) -> bool:
-    last = client.xrevrange(records.inbound_key(symbol), count=1)
-    return not last or last[0][0] == client.hget(records.market_key(symbol), "cursor")
+    last = client.xrevrange(rediskeys.inbound_key(symbol), count=1)
+    return not last or last[0][0] == client.hget(rediskeys.market_key(symbol), "cursor")
 
 
 def compare_symbol(client: redis.Redis, symbol: str, orders: list[dict[str, str]], ref: ReferenceBook, tally: Tally) -> None:  # fmt: skip
@@ -111,11 +111,11 @@ def compare_symbol(client: redis.Redis, symbol: str, orders: list[dict[str, str]
     shown = [(t["price"], t["quantity"], t["buy_order_id"], t["sell_order_id"]) for t in trades]
     if shown != model[len(model) - len(shown) :]:  # the stream is capped: compare its tail
         tally.note("wrong", f"{symbol}: trades differ from the model")
-    market = client.hgetall(records.market_key(symbol))
+    market = client.hgetall(rediskeys.market_key(symbol))
     for side, field_ in (("buy", "bids"), ("sell", "asks")):
         if json.loads(market.get(field_, "[]")) != [list(lv) for lv in ref.levels(side)]:
             tally.note("wrong", f"{symbol}: {field_} differ from the model")
-    if set(client.hkeys(records.book_key(symbol))) != {o.id for o in ref.resting}:
+    if set(client.hkeys(rediskeys.book_key(symbol))) != {o.id for o in ref.resting}:
         tally.note("wrong", f"{symbol}: resting orders differ from the model")
 
 
