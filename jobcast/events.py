@@ -175,16 +175,6 @@ async def publish_async(client: aioredis.Redis, event: Event) -> str:
     return result.seqs[0]
 
 
-async def read_since_async(
-    client: aioredis.Redis, channel: str, since: str, count: int = 1000
-) -> list[dict[str, Any]]:
-    """`read_since` for the api's asyncio client."""
-    entries: list[tuple[Any, dict[Any, Any]]] = await client.xrange(  # type: ignore[assignment]
-        stream_key(channel), min=f"({since}", max="+", count=count
-    )
-    return [decode_entry(channel, _text(seq), _entry_body(fields)) for seq, fields in entries]
-
-
 async def read_latest_async(
     client: aioredis.Redis, channel: str, count: int
 ) -> list[dict[str, Any]]:

@@ -4,25 +4,6 @@ from __future__ import annotations
 
 import re
 
-#: Codes of a bad input: the job fails at once, it is never retried.
-BAD_INPUT_CODES = (
-    "empty_file",
-    "no_rows",
-    "ragged_rows",
-    "unrecognized_format",
-    "invalid_encoding",
-    "invalid_json",
-    "too_many_columns",
-    "decompressed_too_large",
-    "corrupt_parquet",
-    "unknown_column",
-    "too_many_groups",
-    "unreadable_file",
-    "unknown_sheet",
-    "too_many_cells",
-    "memory_limit",
-)
-
 
 class FileJobError(Exception):
     """A failure caused by the input (or the params): fail the job with `code`, do not retry."""

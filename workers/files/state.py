@@ -29,7 +29,6 @@ from jobcast.tallies import JOB_DURATION_BUCKETS, JOB_DURATION_KEY, Tally, label
 
 #: Terminal status -> the event that announces it.
 TERMINAL_EVENTS = {SUCCEEDED: "job.succeeded", FAILED: "job.failed", CANCELLED: "job.cancelled"}
-NOT_TERMINAL = tuple(s for s in ("queued", "running", "retrying", "cancelling"))
 
 
 @dataclass
