@@ -146,7 +146,7 @@ def _soak(stack: SoakStack, plan: Plan, say: Callable[[str], Any]) -> Report:
     probes: list[threading.Thread] = []
     for n, kind in enumerate(schedule(plan.faults, plan.kinds, rng), 1):
         time.sleep(rng.uniform(*plan.pause))
-        report.revived += len(stack.revive())
+        stack.revive()
         start = time.monotonic()
         hit = inject(stack, kind, rng)
         say(f"{time.strftime('%H:%M:%S')} fault {n}/{plan.faults}: {kind} ({hit})")
@@ -157,11 +157,12 @@ def _soak(stack: SoakStack, plan: Plan, say: Callable[[str], Any]) -> Report:
             measure.join()
     for measure in probes:
         while measure.is_alive():  # keep the workers up until every recovery is timed
-            report.revived += len(stack.revive())
+            stack.revive()
             measure.join(timeout=1)
     load.join()
     report.load_errors = load.errors
     settle(stack, ledger)
+    report.revived = stack.revived
     baseline = fault_free_results(stack, people["probe"], files)
     time.sleep(2)  # let the clients read the last events
     for client in clients:
@@ -193,6 +194,7 @@ def inject(stack: SoakStack, kind: str, rng: random.Random) -> str:
         try:
             return FAULTS[kind](stack, rng)
         except FaultNotPossible:
+            stack.revive()  # the target may be a worker that gave up while starting
             time.sleep(0.2)
     raise RuntimeError(f"could not inject {kind}")
 

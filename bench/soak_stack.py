@@ -74,6 +74,8 @@ class SoakStack:
         self.api_port = free_port()
         self.url = f"http://127.0.0.1:{self.api_port}"
         self.starts = 0
+        #: Workers restarted by `revive`.
+        self.revived = 0
         self.workers = {role: self._start_worker(role) for role in ROLES}
         self.api = self._start_api()
         for role, proc in self.workers.items():
@@ -109,6 +111,7 @@ class SoakStack:
         exited = [role for role, proc in self.workers.items() if proc.popen.poll() is not None]
         for role in exited:
             self.workers[role] = self._start_worker(role)
+        self.revived += len(exited)
         return exited
 
     def stop(self) -> None:
