@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from api.errors import ApiError
 from api.ownership import load_owned, require_id
 from api.uploads import Upload
-from jobcast.events import commit_async
+from jobcast.events import commit_async, queue_commit
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import (
     CANCELLED,
@@ -79,15 +79,17 @@ async def create_job(
               "params": params.model_dump(mode="json"), "filename": upload.filename,
               "size": upload.size, "stored": upload.stored, "created_at": created,
               "attempt": 0, "idempotency_key": idem or ""}  # fmt: skip
+    change = transition(job_id, principal.id, expect=("",), fields=fields, event="job.queued",
+                        data={"operation": params.operation, "size": upload.size}, ttl=retention)  # fmt: skip
+    # One MULTI: a listing that found the index entry without its record would take the job
+    # for expired and drop it from the owner's list for good.
     async with redis.pipeline(transaction=True) as pipe:
+        await queue_commit(pipe, change)
         pipe.zadd(jobs_of_key(principal.id), {job_id: created})
         pipe.set(
             tombstone_key(job_key(job_id)), principal.id, ex=retention + TOMBSTONE_EXTRA_SECONDS
         )
         await pipe.execute()
-    change = transition(job_id, principal.id, expect=("",), fields=fields, event="job.queued",
-                        data={"operation": params.operation, "size": upload.size}, ttl=retention)  # fmt: skip
-    await commit_async(redis, change)
     return await load_job(redis, principal, job_id)
 
 

@@ -136,6 +136,12 @@ async def commit_async(client: aioredis.Redis, change: Commit) -> CommitResult:
     return _result(raw)
 
 
+async def queue_commit(pipe: aioredis.client.Pipeline, change: Commit) -> None:
+    """Queue `change` on a MULTI pipeline: it commits atomically with the pipeline's other
+    commands (its reply is the script's, as `commit` reads it)."""
+    await scripts.run_async(pipe, "commit", change.keys(), change.args())
+
+
 def publish(client: redis.Redis, event: Event) -> str:
     """Commit an event that changes no record (chat, monitor, market data)."""
     result = commit(

@@ -146,8 +146,10 @@ async def _read(redis: aioredis.Redis, index: OwnedIndex, entries: list[Position
         for entry in entries:
             pipe.hgetall(index.record_key(entry.member))
         records: list[Record] = await pipe.execute()
-    # A record is indexed as it is written, so a missing one has expired (its tombstone still
-    # answers 410 by id): the index forgets it, or a busy owner's index would grow forever.
+    # A record is indexed as it is written (one MULTI or script: every creator must keep it so,
+    # or a listing in between drops a new record for good), so a missing one has expired (its
+    # tombstone still answers 410 by id): the index forgets it, or a busy owner's index would
+    # grow forever.
     gone = [e.member for e, r in zip(entries, records, strict=True) if not r]
     if gone:
         await redis.zrem(index.key, *gone)
