@@ -83,9 +83,22 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         allow_origin_regex=settings.cors_origin_regex,
         allow_credentials="*" not in settings.cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key", "X-Request-ID"],
-        expose_headers=["X-Process-Time", "X-Request-ID", "Retry-After", "Location",
-                        "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
-    )  # fmt: skip
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "X-API-Key",
+            "X-Request-ID",
+        ],
+        expose_headers=[
+            "X-Process-Time",
+            "X-Request-ID",
+            "Retry-After",
+            "Location",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        ],
+    )
     app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)

@@ -73,9 +73,12 @@ async def require_principal(
     key = presented_key(bearer, api_key)
     if key is None:
         raise await _refuse_unauthenticated(
-            request, redis, settings, "unauthenticated",
+            request,
+            redis,
+            settings,
+            "unauthenticated",
             "An API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
-        )  # fmt: skip
+        )
     principal = await authenticate(redis, settings.secret("key_secret"), key)
     if principal is None:
         raise await _refuse_unauthenticated(

@@ -52,10 +52,15 @@ async def create(redis: aioredis.Redis, owner: Principal, body: DataCreate) -> D
     ms, stamp = _now()
     member = index_member(ms, item_id)
     record = {
-        "id": item_id, "owner": owner.id, "name": body.name, "value": repr(body.value),
-        "tags": json.dumps(body.tags), "created_at": stamp, "updated_at": stamp,
+        "id": item_id,
+        "owner": owner.id,
+        "name": body.name,
+        "value": repr(body.value),
+        "tags": json.dumps(body.tags),
+        "created_at": stamp,
+        "updated_at": stamp,
         "index_member": member,
-    }  # fmt: skip
+    }
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(data_item_key(item_id), mapping=record)  # type: ignore[arg-type]
         pipe.zadd(data_of_key(owner.id), {member: 0})

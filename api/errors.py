@@ -100,17 +100,22 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     request_id = getattr(request.state, "request_id", "-")
     log.exception("unhandled error (request id %s)", request_id)
     return error_response(
-        500, "internal_error", f"Internal error; quote request id {request_id} when reporting it.",
+        500,
+        "internal_error",
+        f"Internal error; quote request id {request_id} when reporting it.",
         {"request_id": request_id},
-    )  # fmt: skip
+    )
 
 
 async def _redis_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("Redis unavailable: %s", exc)
     return error_response(
-        503, "redis_unavailable",
-        "The data store is unreachable right now; retry shortly.", None, {"Retry-After": "2"},
-    )  # fmt: skip
+        503,
+        "redis_unavailable",
+        "The data store is unreachable right now; retry shortly.",
+        None,
+        {"Retry-After": "2"},
+    )
 
 
 async def _redis_refused(request: Request, exc: Exception) -> JSONResponse:

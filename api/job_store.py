@@ -65,22 +65,46 @@ async def claim_idempotency(
         return None
     existing = json.loads(await redis.get(slot) or "{}")
     if existing.get("fingerprint") != print_:
-        raise ApiError(422, "idempotency_key_reused",
-                       "This Idempotency-Key was used with a different file or params.")  # fmt: skip
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was used with a different file or params.",
+        )
     return str(existing["job_id"])
 
 
 async def create_job(
-    redis: aioredis.Redis, principal: Principal, job_id: str, upload: Upload,
-    params: JobParams, idem: str | None, retention: int,
-) -> dict[str, Any]:  # fmt: skip
+    redis: aioredis.Redis,
+    principal: Principal,
+    job_id: str,
+    upload: Upload,
+    params: JobParams,
+    idem: str | None,
+    retention: int,
+) -> dict[str, Any]:
     created = now()
-    fields = {"id": job_id, "owner": principal.id, "status": QUEUED, "operation": params.operation,
-              "params": params.model_dump(mode="json"), "filename": upload.filename,
-              "size": upload.size, "stored": upload.stored, "created_at": created,
-              "attempt": 0, "idempotency_key": idem or ""}  # fmt: skip
-    change = transition(job_id, principal.id, expect=("",), fields=fields, event="job.queued",
-                        data={"operation": params.operation, "size": upload.size}, ttl=retention)  # fmt: skip
+    fields = {
+        "id": job_id,
+        "owner": principal.id,
+        "status": QUEUED,
+        "operation": params.operation,
+        "params": params.model_dump(mode="json"),
+        "filename": upload.filename,
+        "size": upload.size,
+        "stored": upload.stored,
+        "created_at": created,
+        "attempt": 0,
+        "idempotency_key": idem or "",
+    }
+    change = transition(
+        job_id,
+        principal.id,
+        expect=("",),
+        fields=fields,
+        event="job.queued",
+        data={"operation": params.operation, "size": upload.size},
+        ttl=retention,
+    )
     # One MULTI: a listing that found the index entry without its record would take the job
     # for expired and drop it from the owner's list for good.
     async with redis.pipeline(transaction=True) as pipe:
@@ -130,9 +154,15 @@ async def fail_unqueued(
 ) -> None:
     """The job could not be sent to the workers: it fails rather than stays queued forever."""
     error = {"code": "queue_unavailable", "message": "The job could not be queued."}
-    change = transition(job_id, principal.id, expect=(QUEUED,), fields={"status": FAILED,
-                        "finished_at": now(), "error": error}, event="job.failed",
-                        data={"error": error}, ttl=retention)  # fmt: skip
+    change = transition(
+        job_id,
+        principal.id,
+        expect=(QUEUED,),
+        fields={"status": FAILED, "finished_at": now(), "error": error},
+        event="job.failed",
+        data={"error": error},
+        ttl=retention,
+    )
     await commit_async(redis, change)
 
 

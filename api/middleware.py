@@ -126,8 +126,13 @@ class HeaderLimitMiddleware:
                 )
                 return
             if header_bytes > MAX_HEADER_BYTES:
-                await _refuse(scope, send, 431, "headers_too_large",
-                              f"Request headers larger than {MAX_HEADER_BYTES} bytes.")  # fmt: skip
+                await _refuse(
+                    scope,
+                    send,
+                    431,
+                    "headers_too_large",
+                    f"Request headers larger than {MAX_HEADER_BYTES} bytes.",
+                )
                 return
         await self.app(scope, receive, send)
 
@@ -195,9 +200,14 @@ async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     import json
 
     payload = json.dumps(body).encode()
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
-    })  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})

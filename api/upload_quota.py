@@ -25,22 +25,24 @@ REFRESH_EVERY = quotas.STREAMING_TTL / 5
 
 def over_bytes(limit: int, used: int, wanted: int) -> ApiError:
     return ApiError(
-        413, "storage_quota_exceeded",
+        413,
+        "storage_quota_exceeded",
         f"This upload needs at least {wanted} bytes, but your stored files already use {used} of your "
         f"{limit}-byte quota (uploads waiting for their job, converted files until they "
         "expire). Wait for your queued jobs to finish or your converted files to expire, or "
         "upload a smaller file.",
         {"quota_bytes": limit, "used_bytes": used, "needed_bytes": wanted},
-    )  # fmt: skip
+    )
 
 
 def over_uploads(limit: int) -> ApiError:
     return ApiError(
-        429, "too_many_uploads",
+        429,
+        "too_many_uploads",
         f"You already have {limit} uploads in progress, the most allowed at once; "
         "send this one when one of them has finished.",
         {"concurrent_uploads": limit},
-    )  # fmt: skip
+    )
 
 
 class UploadQuota:

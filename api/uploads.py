@@ -61,10 +61,16 @@ class _Receiver:
         self.ended = False
 
     def callbacks(self) -> dict[str, Any]:
-        return {"on_part_begin": self._begin, "on_header_field": self._field,
-                "on_header_value": self._value, "on_header_end": self._header_end,
-                "on_headers_finished": self._headers_done, "on_part_data": self._data,
-                "on_part_end": self._part_end, "on_end": self._end}  # fmt: skip
+        return {
+            "on_part_begin": self._begin,
+            "on_header_field": self._field,
+            "on_header_value": self._value,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_done,
+            "on_part_data": self._data,
+            "on_part_end": self._part_end,
+            "on_end": self._end,
+        }
 
     def _begin(self) -> None:
         self._headers, self._name, self._text = {}, "", bytearray()
@@ -139,8 +145,11 @@ class _Receiver:
 def boundary_of(request: Request) -> bytes:
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or not options.get(b"boundary"):
-        raise ApiError(415, "unsupported_media_type",
-                       "Send the table as multipart/form-data with a part named `file`.")  # fmt: skip
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Send the table as multipart/form-data with a part named `file`.",
+        )
     return options[b"boundary"]
 
 

@@ -55,6 +55,7 @@ class EmbeddedRedis:
         # noeviction: Redis holds job records, books and the broker's queues; evicting any of
         # them silently would lose work, so a full Redis must refuse writes instead. maxmemory
         # makes "full" happen before the host runs out of memory (and /readyz warns before it).
+        # Laid out by hand: each flag beside its value, as on a command line.
         return [
             redis_server_binary(),
             "--port", str(self.port),

@@ -43,18 +43,20 @@ class EmbeddedSentinel:
         # Sentinel rewrites this file as it learns the replicas, its peers and new primaries;
         # requirepass is its own password, which it also uses to reach its peers.
         name, password = self.master_name, self.primary.password
-        return "\n".join([
-            f"port {self.port}",
-            f"bind {self.primary.host}",
-            f"dir {self.data_dir.resolve()}",
-            f"requirepass {password}",
-            f"sentinel monitor {name} {self.primary.host} {self.primary.port} {QUORUM}",
-            f"sentinel auth-pass {name} {password}",
-            f"sentinel down-after-milliseconds {name} {self.down_after_ms}",
-            f"sentinel failover-timeout {name} {self.failover_timeout_ms}",
-            f"sentinel parallel-syncs {name} 1",
-            "",
-        ])  # fmt: skip
+        return "\n".join(
+            [
+                f"port {self.port}",
+                f"bind {self.primary.host}",
+                f"dir {self.data_dir.resolve()}",
+                f"requirepass {password}",
+                f"sentinel monitor {name} {self.primary.host} {self.primary.port} {QUORUM}",
+                f"sentinel auth-pass {name} {password}",
+                f"sentinel down-after-milliseconds {name} {self.down_after_ms}",
+                f"sentinel failover-timeout {name} {self.failover_timeout_ms}",
+                f"sentinel parallel-syncs {name} 1",
+                "",
+            ]
+        )
 
     def command(self) -> list[str]:
         """The command line; writes the config file first (Sentinel refuses to run without a

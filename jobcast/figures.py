@@ -54,8 +54,14 @@ def process_field(kind: str, hostname: str) -> str:
 
 def process_figures(kind: str, hostname: str, extra: dict[str, Any]) -> dict[str, Any]:
     rss = psutil.Process().memory_info().rss
-    return {"kind": kind, "host": hostname, "pid": os.getpid(), "rss_bytes": rss,
-            "ts": time.time(), **extra}  # fmt: skip
+    return {
+        "kind": kind,
+        "host": hostname,
+        "pid": os.getpid(),
+        "rss_bytes": rss,
+        "ts": time.time(),
+        **extra,
+    }
 
 
 def report_sync(

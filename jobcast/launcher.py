@@ -168,10 +168,22 @@ class Stack:
         for queue in (FILES_QUEUE, ORDERS_QUEUE):
             ready = _bind_queue_check(client, queue, self.settings)
             children.append(self._child(f"worker-{queue}", self._worker_argv(queue), env, ready))
-        children.append(self._child("flower", self._flower_argv(), {**env, **self._flower_env()},
-                                    lambda: _http_answers(self.flower_url, {401})))  # fmt: skip
-        children.append(self._child("api", self._api_argv(), env,
-                                    lambda: _http_answers(f"{self.api_url}/healthz", {200})))  # fmt: skip
+        children.append(
+            self._child(
+                "flower",
+                self._flower_argv(),
+                {**env, **self._flower_env()},
+                lambda: _http_answers(self.flower_url, {401}),
+            )
+        )
+        children.append(
+            self._child(
+                "api",
+                self._api_argv(),
+                env,
+                lambda: _http_answers(f"{self.api_url}/healthz", {200}),
+            )
+        )
         if self.options.demo:  # a market maker that keeps a few order books trading
             demo_argv = [sys.executable, "-m", "workers.orders.demo"]
             children.append(self._child("demo", demo_argv, env, lambda: True))
@@ -182,6 +194,7 @@ class Stack:
 
     def _worker_argv(self, queue: str) -> list[str]:
         # As the README's scale-out command: prefetch and events come from celeryconfig.
+        # Laid out by hand: each flag beside its value, as on a command line.
         return [
             sys.executable, "-m", "celery", "-A", "workers.app", "worker",
             "-Q", queue, "-n", f"{queue}.{_unique()}@%h",
@@ -194,6 +207,7 @@ class Stack:
         # at exit) under the data dir, so a restarted stack still shows the tasks already run.
         state = s.data_dir / "flower"
         make_private_dir(state)
+        # Laid out by hand: each flag beside its value, as on a command line.
         return [
             sys.executable, "-m", "celery", "-A", "workers.app", "flower",
             f"--address={s.flower_host}", f"--port={s.flower_port}",
@@ -207,6 +221,7 @@ class Stack:
 
     def _api_argv(self) -> list[str]:
         s = self.settings
+        # Laid out by hand: each flag beside its value, as on a command line.
         return [
             sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
             "--host", s.api_host, "--port", str(s.api_port),

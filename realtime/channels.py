@@ -45,7 +45,10 @@ async def authorize(redis: aioredis.Redis, principal: Principal, requested: str)
         return _monitor(principal, requested)
     kind, _, rest = requested.partition(".")
     if not rest or not _NAME.match(rest):
-        raise ProtocolError("bad_channel", "Channels are job.{id}, user.me, market.{symbol}, chat.{room} or monitor.")  # fmt: skip
+        raise ProtocolError(
+            "bad_channel",
+            "Channels are job.{id}, user.me, market.{symbol}, chat.{room} or monitor.",
+        )
     if kind in SHARED_KINDS:
         return Channel(requested, kind, requested)
     if kind == "user" and rest in ("me", principal.id):

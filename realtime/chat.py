@@ -75,9 +75,14 @@ async def reap(redis: aioredis.Redis, channel: str, empty_ttl: int) -> None:
 
 
 async def join(
-    redis: aioredis.Redis, channel: str, principal: Principal, connection_id: str,
-    ttl: float, max_rooms: int, empty_ttl: int,
-) -> None:  # fmt: skip
+    redis: aioredis.Redis,
+    channel: str,
+    principal: Principal,
+    connection_id: str,
+    ttl: float,
+    max_rooms: int,
+    empty_ttl: int,
+) -> None:
     """Enter the room; announces `chat.join` when this is the principal's first connection.
     ProtocolError `too_many_rooms` when the principal is in `max_rooms` others already."""
     await reap(redis, channel, empty_ttl)  # a dead process's stale entry must not hide this join
@@ -85,8 +90,15 @@ async def join(
     # "First in" is decided with the change, so two connections joining at once announce it once;
     # the principal's rooms cap how many streams one principal can make Redis keep.
     keys = [presence_key(channel), chat_rooms_key(principal.id)]
-    argv = [_member(principal, connection_id), _prefix(principal), repr(now), repr(now + ttl),
-            str(int(ttl) + 60), channel, str(max_rooms)]  # fmt: skip
+    argv = [
+        _member(principal, connection_id),
+        _prefix(principal),
+        repr(now),
+        repr(now + ttl),
+        str(int(ttl) + 60),
+        channel,
+        str(max_rooms),
+    ]
     first = await scripts.run_async(redis, "presence_join", keys, argv)
     if first == -1:
         raise too_many_rooms(max_rooms)
@@ -131,8 +143,11 @@ async def _announce(
 ) -> list[dict[str, str]]:
     """Publish a join or leave; returns who is in the room now."""
     people = await present(redis, channel)
-    data = {"principal": {"id": principal.id, "name": principal.name}, "present": people,
-            "reason": "left" if type_ == "chat.leave" else "joined"}  # fmt: skip
+    data = {
+        "principal": {"id": principal.id, "name": principal.name},
+        "present": people,
+        "reason": "left" if type_ == "chat.leave" else "joined",
+    }
     await publish_async(redis, Event(channel, type_, data))
     return people
 
@@ -159,10 +174,14 @@ async def say(
     if not isinstance(text, str) or not text.strip():
         raise ProtocolError("bad_message", "A chat message needs a non-empty `data.text`.")
     if len(text.encode()) > settings.chat_max_message_bytes:
-        raise ProtocolError("too_large", f"Chat messages are limited to {settings.chat_max_message_bytes} bytes.")  # fmt: skip
+        raise ProtocolError(
+            "too_large", f"Chat messages are limited to {settings.chat_max_message_bytes} bytes."
+        )
     budget = Budget("chat", settings.chat_rate_per_minute, settings.chat_rate_burst)
     decision = await spend(redis, budget, principal.id)
     if not decision.allowed:
-        raise ProtocolError("rate_limited", f"Too many chat messages; retry after {decision.retry_after_s} s.")  # fmt: skip
+        raise ProtocolError(
+            "rate_limited", f"Too many chat messages; retry after {decision.retry_after_s} s."
+        )
     body = {"from": {"id": principal.id, "name": principal.name}, "text": text}
     return await publish_async(redis, Event(channel, "chat.message", body))

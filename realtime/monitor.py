@@ -140,8 +140,12 @@ class Monitor:
     def _rates(self, now: float, started: int, finished: int) -> dict[str, Any]:
         previous, self._previous = self._previous, (now, started, finished)
         if previous is None:
-            return {"started_total": started, "finished_total": finished,
-                    "started_per_s": None, "finished_per_s": None}  # fmt: skip
+            return {
+                "started_total": started,
+                "finished_total": finished,
+                "started_per_s": None,
+                "finished_per_s": None,
+            }
         elapsed = max(1e-3, now - previous[0])
         return {
             "started_total": started,

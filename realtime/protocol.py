@@ -70,9 +70,13 @@ def _message(raw: dict[str, Any]) -> ClientMessage:
     if data is not None and not isinstance(data, dict):
         raise ProtocolError("bad_field", "`data` must be an object.", ref)
     return ClientMessage(
-        type=raw["type"], id=ref, key=raw.get("key"), channel=raw.get("channel"),
-        since=raw.get("since"), data=data,
-    )  # fmt: skip
+        type=raw["type"],
+        id=ref,
+        key=raw.get("key"),
+        channel=raw.get("channel"),
+        since=raw.get("since"),
+        data=data,
+    )
 
 
 def encode(message: dict[str, Any]) -> str:

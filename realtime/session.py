@@ -45,8 +45,13 @@ class Session:
         self.subs: Subscriptions | None = None
         self._closer: asyncio.Task[None] | None = None
 
-    async def run(self, ticket: str | None, channels: tuple[str, ...] = (), room: str | None = None,
-                  user_id: str | None = None) -> None:  # fmt: skip
+    async def run(
+        self,
+        ticket: str | None,
+        channels: tuple[str, ...] = (),
+        room: str | None = None,
+        user_id: str | None = None,
+    ) -> None:
         """Serve the (accepted) socket until it ends; `channels` are subscribed on auth."""
         self.rt.sessions.add(self)
         metrics.CONNECTIONS.inc()
@@ -62,8 +67,9 @@ class Session:
             metrics.CONNECTIONS.dec()
             self.rt.sessions.discard(self)
 
-    async def _serve_safely(self, ticket: str | None, channels: tuple[str, ...], room: str | None,
-                            user_id: str | None) -> tuple[int, str | None] | None:  # fmt: skip
+    async def _serve_safely(
+        self, ticket: str | None, channels: tuple[str, ...], room: str | None, user_id: str | None
+    ) -> tuple[int, str | None] | None:
         """`_serve`, with every failure turned into a protocol error and a close code (and
         reason); None when the client closed (the server already answered its close frame)."""
         try:
@@ -85,8 +91,9 @@ class Session:
             self.conn.push(protocol.error("internal_error", "The server failed; reconnect."))
             return protocol.CLOSE_INTERNAL_ERROR, None
 
-    async def _serve(self, ticket: str | None, channels: tuple[str, ...], room: str | None,
-                     user_id: str | None) -> int:  # fmt: skip
+    async def _serve(
+        self, ticket: str | None, channels: tuple[str, ...], room: str | None, user_id: str | None
+    ) -> int:
         self.principal = await self._authenticate(ticket)
         if self.principal is None:
             return protocol.CLOSE_AUTH_FAILED
@@ -96,7 +103,9 @@ class Session:
         if not await self._count_in(self.principal):
             return protocol.CLOSE_TOO_MANY_CONNECTIONS
         self.subs = Subscriptions(self.rt, self.conn, self.principal, self.id)
-        self.conn.push(reply("auth.ok", principal={"id": self.principal.id, "name": self.principal.name}))  # fmt: skip
+        self.conn.push(
+            reply("auth.ok", principal={"id": self.principal.id, "name": self.principal.name})
+        )
         for channel in channels:
             await self._handle(ClientMessage("subscribe", channel=channel))
         await self._read_loop(room)
@@ -156,7 +165,9 @@ class Session:
             await gate.spend_attempt(self.rt, address)
             principal = await tickets.redeem(self.rt.redis, ticket)
             if principal is None:
-                self.conn.push(protocol.error("invalid_ticket", "The ticket is unknown, used or expired."))  # fmt: skip
+                self.conn.push(
+                    protocol.error("invalid_ticket", "The ticket is unknown, used or expired.")
+                )
             return principal
         try:
             text = await asyncio.wait_for(self._receive_text(), self.rt.settings.ws_auth_timeout)
@@ -164,7 +175,11 @@ class Session:
         except (TimeoutError, ProtocolError, WebSocketDisconnect):
             message = None
         if message is None or message.type != "auth" or not message.key:
-            self.conn.push(protocol.error("unauthenticated", 'Send {"type": "auth", "key": "<API key>"} first.'))  # fmt: skip
+            self.conn.push(
+                protocol.error(
+                    "unauthenticated", 'Send {"type": "auth", "key": "<API key>"} first.'
+                )
+            )
             return None
         await gate.spend_attempt(self.rt, address)
         return await self._check_key(message, address)
@@ -178,7 +193,9 @@ class Session:
             # A wrong key also costs the address's REST budget for requests without a valid
             # key: guessing spends from one pot whichever door it uses.
             await spend(self.rt.redis, anonymous_budget(self.rt.settings), address)
-            self.conn.push(protocol.error("invalid_key", "The API key is unknown or revoked.", message.id))  # fmt: skip
+            self.conn.push(
+                protocol.error("invalid_key", "The API key is unknown or revoked.", message.id)
+            )
         return principal
 
     async def _receive_text(self) -> str:
@@ -214,18 +231,28 @@ class Session:
             if message.type == "ping":
                 self.conn.push(reply("pong", message.id))
             elif message.type == "auth":
-                raise ProtocolError("already_authenticated", "This connection is authenticated.", message.id)  # fmt: skip
+                raise ProtocolError(
+                    "already_authenticated", "This connection is authenticated.", message.id
+                )
             elif message.type != "pong":
                 await self.subs.handle(message)
         except ProtocolError as exc:
-            self.conn.push(protocol.error(exc.code, exc.message, exc.ref if exc.ref is not None else message.id))  # fmt: skip
+            self.conn.push(
+                protocol.error(
+                    exc.code, exc.message, exc.ref if exc.ref is not None else message.id
+                )
+            )
         except (RedisError, OSError):
             log.warning("Redis unavailable while handling %s", message.type)
-            self.conn.push(protocol.error("unavailable", "Redis is unavailable; retry shortly.", message.id))  # fmt: skip
+            self.conn.push(
+                protocol.error("unavailable", "Redis is unavailable; retry shortly.", message.id)
+            )
         except Exception:
             # A bug must not end the connection silently: log it and tell the client.
             log.exception("failed to handle a %s message", message.type)
-            self.conn.push(protocol.error("internal_error", "The server failed on that message.", message.id))  # fmt: skip
+            self.conn.push(
+                protocol.error("internal_error", "The server failed on that message.", message.id)
+            )
 
     async def _close(self, code: int, reason: str | None = None) -> None:
         if code != protocol.CLOSE_SLOW_CLIENT:

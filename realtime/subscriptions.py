@@ -47,7 +47,7 @@ class Subscriptions:
         if channel.name in self.feeds:
             raise ProtocolError("already_subscribed", f"Already subscribed to {requested}.", ref)
         if len(self.feeds) >= self.rt.settings.ws_max_subscriptions:
-            raise ProtocolError("too_many_subscriptions", "Unsubscribe from something first.", ref)  # fmt: skip
+            raise ProtocolError("too_many_subscriptions", "Unsubscribe from something first.", ref)
         await self._spend_subscribe(ref)
         if channel.kind == "chat":
             await self._join(channel.name, ref)
@@ -63,7 +63,9 @@ class Subscriptions:
             with contextlib.suppress(RedisError, OSError):
                 await self._drop(channel.name)
             if isinstance(exc, HubUnavailableError):
-                raise ProtocolError("unavailable", "Redis is unavailable; retry shortly.", ref) from None  # fmt: skip
+                raise ProtocolError(
+                    "unavailable", "Redis is unavailable; retry shortly.", ref
+                ) from None
             raise
 
     async def unsubscribe(self, requested: str, ref: Any) -> None:
@@ -75,16 +77,19 @@ class Subscriptions:
 
     async def publish(self, requested: str, data: dict[str, Any], ref: Any) -> None:
         if not requested.startswith("chat.") or requested not in self.rooms:
-            raise ProtocolError("publish_refused", "Only chat rooms you joined take messages.", ref)  # fmt: skip
+            raise ProtocolError("publish_refused", "Only chat rooms you joined take messages.", ref)
         seq = await chat.say(self.rt.redis, self.rt.settings, requested, self.principal, data)
         self.conn.push(reply("published", ref, channel=requested, seq=seq))
 
     async def refresh_presence(self) -> None:
         for room in list(self.rooms):
             await chat.refresh(
-                self.rt.redis, room, self.principal, self.session_id,
+                self.rt.redis,
+                room,
+                self.principal,
+                self.session_id,
                 self.rt.settings.chat_presence_ttl,
-            )  # fmt: skip
+            )
 
     async def close_all(self) -> None:
         for name in list(self.feeds):
@@ -134,5 +139,7 @@ class Subscriptions:
         redis = self.rt.redis
         messages, seq = await chat.history(redis, channel.name, self.rt.settings.chat_history)
         people = await chat.present(redis, channel.name)
-        history = reply("chat.history", channel=channel.requested, seq=seq, messages=messages, present=people)  # fmt: skip
+        history = reply(
+            "chat.history", channel=channel.requested, seq=seq, messages=messages, present=people
+        )
         return seq, history

@@ -35,9 +35,10 @@ from jobcast.storage_paths import artifact_path, uploads_dir
 router = APIRouter(tags=["jobs"])
 
 FILE_PATH_REFUSED = ApiError(
-    422, "upload_required",
+    422,
+    "upload_required",
     "Server paths are not accepted: upload the file itself as the multipart part `file`.",
-)  # fmt: skip
+)
 
 
 def parse_params(upload: Upload) -> JobParams:
@@ -65,21 +66,27 @@ def _refuse_seed_style(request: Request) -> None:
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["file"],
-                "properties": {
-                    "file": {"type": "string", "format": "binary", "minLength": 1,
-                             "description": "The table: CSV, TSV, JSON Lines or Parquet, "
-                                            "optionally gzipped (the format is read from the bytes)."},
-                    "params": {"$ref": "#/components/schemas/JobParams"},
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "minLength": 1,
+                            "description": "The table: CSV, TSV, JSON Lines or Parquet, "
+                            "optionally gzipped (the format is read from the bytes).",
+                        },
+                        "params": {"$ref": "#/components/schemas/JobParams"},
+                    },
                 },
-            },
-            "encoding": {"params": {"contentType": "application/json"}},
-        }},
+                "encoding": {"params": {"contentType": "application/json"}},
+            }
+        },
     }
-}  # fmt: skip
+}
 #: What `POST /jobs` can refuse, besides the key and the rate limit.
 UPLOAD_ERRORS = (
     "bad_request",
@@ -138,9 +145,12 @@ async def submit_job(
 
 
 async def _store(
-    request: Request, redis: aioredis.Redis, settings: Settings, principal: Principal,
+    request: Request,
+    redis: aioredis.Redis,
+    settings: Settings,
+    principal: Principal,
     idempotency_key: str | None,
-) -> tuple[Upload, dict[str, Any], bool]:  # fmt: skip
+) -> tuple[Upload, dict[str, Any], bool]:
     """Receive the upload within the principal's quota and register its job: (upload, job,
     whether it is new). A failure before the job exists leaves nothing stored or reserved; once
     it may exist the upload is the job's, whatever fails next (a retry with the same
@@ -169,9 +179,12 @@ async def _store(
 
 
 async def _register(
-    redis: aioredis.Redis, settings: Settings, principal: Principal, upload: Upload,
+    redis: aioredis.Redis,
+    settings: Settings,
+    principal: Principal,
+    upload: Upload,
     idempotency_key: str | None,
-) -> tuple[dict[str, Any], bool]:  # fmt: skip
+) -> tuple[dict[str, Any], bool]:
     """(the job, whether it is new): an Idempotency-Key seen before returns its job."""
     params = parse_params(upload)
     if upload.size == 0:
@@ -264,8 +277,9 @@ def _finished(record: dict[str, Any]) -> dict[str, Any]:
     if status == SUCCEEDED:
         return record
     if status in (FAILED, CANCELLED):
-        raise ApiError(409, f"job_{status}", f"The job ended {status}; it has no result.",
-                       record.get("error"))  # fmt: skip
+        raise ApiError(
+            409, f"job_{status}", f"The job ended {status}; it has no result.", record.get("error")
+        )
     raise ApiError(409, "not_finished", f"The job is {status}; its result is not ready yet.")
 
 

@@ -76,9 +76,12 @@ async def get_quote(
     responses=errors(*AUTHENTICATED, "not_found", "validation_error"),
 )
 async def get_book(
-    symbol: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
+    symbol: str,
+    principal: CurrentPrincipal,
+    redis: RedisDep,
+    settings: SettingsDep,
     depth: Annotated[int, Query(ge=1, le=1000)] = 10,
-) -> BookDepth:  # fmt: skip
+) -> BookDepth:
     """Aggregated price levels, best first, up to `depth` per side (and to the snapshot's
     `JOBCAST_ORDER_DEPTH_LEVELS`)."""
     rules = rules_of(settings, symbol)
@@ -94,9 +97,12 @@ async def get_book(
     responses=errors(*AUTHENTICATED, "not_found", "validation_error"),
 )
 async def get_trades(
-    symbol: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
+    symbol: str,
+    principal: CurrentPrincipal,
+    redis: RedisDep,
+    settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> TradeList:  # fmt: skip
+) -> TradeList:
     """Recent trades, newest first."""
     rules_of(settings, symbol)
     raw: list[str] = await redis.lrange(rediskeys.trades_key(symbol), 0, limit - 1)  # type: ignore[assignment]

@@ -62,13 +62,20 @@ def rule_error(err: OrderRuleError) -> ApiError:
 def validated(body: OrderCreate, principal: Principal, settings: Settings) -> NewOrder:
     rules = symbol_table(settings.order_symbols).get(body.symbol)
     if rules is None:
-        raise OrderRuleError("unknown_symbol", f"{body.symbol!r} is not a traded symbol.", "symbol")  # fmt: skip
+        raise OrderRuleError("unknown_symbol", f"{body.symbol!r} is not a traded symbol.", "symbol")
     price, tif = check_order(rules, body.type, body.time_in_force, body.quantity, body.price)
     return NewOrder(
-        id=f"o_{secrets.token_hex(10)}", owner=principal.id, symbol=body.symbol, side=Side(body.side),
-        type=body.type, time_in_force=tif, quantity=body.quantity, price_ticks=price,
-        client_order_id=body.client_order_id, self_trade_prevention=body.self_trade_prevention,
-    )  # fmt: skip
+        id=f"o_{secrets.token_hex(10)}",
+        owner=principal.id,
+        symbol=body.symbol,
+        side=Side(body.side),
+        type=body.type,
+        time_in_force=tif,
+        quantity=body.quantity,
+        price_ticks=price,
+        client_order_id=body.client_order_id,
+        self_trade_prevention=body.self_trade_prevention,
+    )
 
 
 async def place(
@@ -106,9 +113,12 @@ def view(settings: Settings, record: dict[str, str]) -> Order:
     },
 )
 async def create_order(
-    body: OrderCreate, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
+    body: OrderCreate,
+    principal: CurrentPrincipal,
+    redis: RedisDep,
+    settings: SettingsDep,
     response: Response,
-) -> Order:  # fmt: skip
+) -> Order:
     """Place an order. Repeating a `client_order_id` returns the first order (200)."""
     try:
         order = validated(body, principal, settings)
@@ -152,18 +162,23 @@ async def create_orders(
 ) -> JSONResponse:
     """Place up to `JOBCAST_ORDER_BATCH_MAX` orders; each is accepted or rejected on its own."""
     if len(body.orders) > settings.order_batch_max:
-        raise ApiError(422, "batch_too_large", f"At most {settings.order_batch_max} orders per batch.",
-                       {"rule": "batch_too_large", "field": "orders"})  # fmt: skip
+        raise ApiError(
+            422,
+            "batch_too_large",
+            f"At most {settings.order_batch_max} orders per batch.",
+            {"rule": "batch_too_large", "field": "orders"},
+        )
     decision = await _spend_orders(redis, settings, principal, len(body.orders))
     checked = [_validate_item(raw, principal, settings) for raw in body.orders]
     good = [c for c in checked if isinstance(c, NewOrder)]
     accepted = await place(redis, settings, good)
     views = iter(await _accepted_views(redis, settings, accepted))
     results = [
-        {"status": "rejected", "order": None, "error": c.model_dump()} if isinstance(c, ErrorDetail)
+        {"status": "rejected", "order": None, "error": c.model_dump()}
+        if isinstance(c, ErrorDetail)
         else {"status": "accepted", "order": next(views), "error": None}
         for c in checked
-    ]  # fmt: skip
+    ]
     # Built by hand: validating hundreds of orders back through the response model costs
     # more than accepting them. The shape is still `OrderBatchResult` (see response_model).
     return JSONResponse({"results": results}, headers=decision.headers())
@@ -223,7 +238,9 @@ async def cancel_order(
     if outcome == "missing":
         raise not_found("order")
     if outcome != "ok":
-        raise ApiError(409, "order_not_open", f"The order is already {outcome}.", {"status": outcome})  # fmt: skip
+        raise ApiError(
+            409, "order_not_open", f"The order is already {outcome}.", {"status": outcome}
+        )
     if kicked:
         await request_matching(settings, [order.symbol])
     return order
@@ -231,12 +248,16 @@ async def cancel_order(
 
 @router.get("", summary="List your orders", responses=errors(*AUTHENTICATED, "validation_error"))
 async def list_orders(
-    principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep,
+    principal: CurrentPrincipal,
+    redis: RedisDep,
+    settings: SettingsDep,
     symbol: str | None = None,
-    status_: Annotated[str | None, Query(alias="status", pattern="^(" + "|".join(OrderStatus) + ")$")] = None,
+    status_: Annotated[
+        str | None, Query(alias="status", pattern="^(" + "|".join(OrderStatus) + ")$")
+    ] = None,
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-) -> OrderPage:  # fmt: skip
+) -> OrderPage:
     """Your orders, oldest first, optionally only one symbol and/or status."""
     index = OwnedIndex(
         rediskeys.orders_of_key(principal.id), principal.id, _member_key, oldest_first
@@ -262,4 +283,6 @@ async def _records(redis: aioredis.Redis, order_ids: list[str]) -> list[dict[str
 
 
 def _matches(record: dict[str, str], symbol: str | None, status_: str | None) -> bool:
-    return (symbol is None or record["symbol"] == symbol) and (status_ is None or record["status"] == status_)  # fmt: skip
+    return (symbol is None or record["symbol"] == symbol) and (
+        status_ is None or record["status"] == status_
+    )

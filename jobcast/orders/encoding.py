@@ -32,15 +32,23 @@ class NewOrder:
     def record(self, now: float) -> dict[str, str]:
         """The order's record hash as accepted (`records.state_from_record` reads it back)."""
         return {
-            "id": self.id, "owner": self.owner, "symbol": self.symbol, "side": self.side,
-            "type": self.type, "time_in_force": self.time_in_force,
+            "id": self.id,
+            "owner": self.owner,
+            "symbol": self.symbol,
+            "side": self.side,
+            "type": self.type,
+            "time_in_force": self.time_in_force,
             "quantity": str(self.quantity),
             "price": "" if self.price_ticks is None else str(self.price_ticks),
             "client_order_id": self.client_order_id or "",
-            "self_trade_prevention": self.self_trade_prevention, "status": OrderStatus.OPEN,
-            "filled_quantity": "0", "notional": "0", "reason": "",
-            "created_at": repr(now), "updated_at": repr(now),
-        }  # fmt: skip
+            "self_trade_prevention": self.self_trade_prevention,
+            "status": OrderStatus.OPEN,
+            "filled_quantity": "0",
+            "notional": "0",
+            "reason": "",
+            "created_at": repr(now),
+            "updated_at": repr(now),
+        }
 
 
 def encode_inbound(order: NewOrder) -> str:
@@ -50,8 +58,16 @@ def encode_inbound(order: NewOrder) -> str:
     default order's entry is the one older workers read (still running in a rolling deploy),
     and `decode_inbound` reads a missing field as its default.
     """
-    entry = [order.id, order.owner, order.side, order.type, order.price_ticks, order.quantity,
-             order.time_in_force, order.client_order_id or ""]  # fmt: skip
+    entry = [
+        order.id,
+        order.owner,
+        order.side,
+        order.type,
+        order.price_ticks,
+        order.quantity,
+        order.time_in_force,
+        order.client_order_id or "",
+    ]
     if order.self_trade_prevention != "none":
         entry.append(order.self_trade_prevention)
     return json.dumps(entry, separators=(",", ":"))
@@ -61,7 +77,14 @@ def decode_inbound(symbol: str, entry: str) -> NewOrder:
     """The order an inbound entry of `symbol`'s log holds (see `encode_inbound`)."""
     order_id, owner, side, kind, price, quantity, tif, cid, *later = json.loads(entry)
     return NewOrder(
-        id=order_id, owner=owner, symbol=symbol, side=Side(side), type=kind, time_in_force=tif,
-        quantity=quantity, price_ticks=price, client_order_id=cid or None,
+        id=order_id,
+        owner=owner,
+        symbol=symbol,
+        side=Side(side),
+        type=kind,
+        time_in_force=tif,
+        quantity=quantity,
+        price_ticks=price,
+        client_order_id=cid or None,
         self_trade_prevention=later[0] if later else "none",
-    )  # fmt: skip
+    )

@@ -46,17 +46,23 @@ def state_from_record(record: dict[str, str]) -> OrderState:
     """An order record read back from Redis (as `NewOrder.record` and the step wrote it)."""
     price = record.get("price", "")
     return OrderState(
-        id=record["id"], client_order_id=record.get("client_order_id") or None,
-        symbol=record["symbol"], side=Side(record["side"]), type=record["type"],
+        id=record["id"],
+        client_order_id=record.get("client_order_id") or None,
+        symbol=record["symbol"],
+        side=Side(record["side"]),
+        type=record["type"],
         time_in_force=record["time_in_force"],
         # Records written before the field existed are plain orders.
         self_trade_prevention=record.get("self_trade_prevention") or "none",
-        price_ticks=int(price) if price else None, quantity=int(record["quantity"]),
-        filled=int(record.get("filled_quantity", "0")), notional=int(record.get("notional", "0")),
-        status=OrderStatus(record["status"]), reason=record.get("reason", ""),
+        price_ticks=int(price) if price else None,
+        quantity=int(record["quantity"]),
+        filled=int(record.get("filled_quantity", "0")),
+        notional=int(record.get("notional", "0")),
+        status=OrderStatus(record["status"]),
+        reason=record.get("reason", ""),
         created_at=float(record["created_at"]),
         updated_at=float(record.get("updated_at") or record["created_at"]),
-    )  # fmt: skip
+    )
 
 
 def order_view(order: OrderState, rules: SymbolRules) -> dict[str, Any]:
@@ -72,13 +78,15 @@ def order_view(order: OrderState, rules: SymbolRules) -> dict[str, Any]:
         "price": None if order.price_ticks is None else rules.price_text(order.price_ticks),
         "quantity": order.quantity,
         "filled_quantity": order.filled,
-        "remaining_quantity": 0 if order.status in TERMINAL_STATUSES else order.quantity - order.filled,
+        "remaining_quantity": 0
+        if order.status in TERMINAL_STATUSES
+        else order.quantity - order.filled,
         "average_price": average_price(rules, order.filled, order.notional),
         "status": order.status,
         "reason": order.reason or None,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
-    }  # fmt: skip
+    }
     if order.created_at is None:
         del view["created_at"]
     return view

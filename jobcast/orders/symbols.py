@@ -81,11 +81,19 @@ def check_quantity(rules: SymbolRules, quantity: int) -> None:
     if quantity <= 0:
         raise OrderRuleError("quantity_not_positive", "quantity must be > 0.", "quantity")
     if quantity < rules.min_quantity:
-        raise OrderRuleError("quantity_below_minimum", f"quantity must be >= {rules.min_quantity}.", "quantity")  # fmt: skip
+        raise OrderRuleError(
+            "quantity_below_minimum", f"quantity must be >= {rules.min_quantity}.", "quantity"
+        )
     if quantity > rules.max_quantity:
-        raise OrderRuleError("quantity_above_maximum", f"quantity must be <= {rules.max_quantity}.", "quantity")  # fmt: skip
+        raise OrderRuleError(
+            "quantity_above_maximum", f"quantity must be <= {rules.max_quantity}.", "quantity"
+        )
     if quantity % rules.lot_size:
-        raise OrderRuleError("quantity_not_lot_multiple", f"quantity must be a multiple of the lot size {rules.lot_size}.", "quantity")  # fmt: skip
+        raise OrderRuleError(
+            "quantity_not_lot_multiple",
+            f"quantity must be a multiple of the lot size {rules.lot_size}.",
+            "quantity",
+        )
 
 
 def check_limit_price(rules: SymbolRules, price: Decimal, quantity: int) -> int:
@@ -97,9 +105,15 @@ def check_limit_price(rules: SymbolRules, price: Decimal, quantity: int) -> int:
     except InvalidOperation:  # only with a tick far below any price pattern's digits
         raise OrderRuleError("price_invalid", PRICE_RULE, "price") from None
     if off_tick:
-        raise OrderRuleError("price_off_tick", f"price must be a multiple of the tick size {rules.tick_size}.", "price")  # fmt: skip
+        raise OrderRuleError(
+            "price_off_tick",
+            f"price must be a multiple of the tick size {rules.tick_size}.",
+            "price",
+        )
     if price * quantity > rules.max_notional:
-        raise OrderRuleError("max_notional_exceeded", f"price * quantity must be <= {rules.max_notional}.", "price")  # fmt: skip
+        raise OrderRuleError(
+            "max_notional_exceeded", f"price * quantity must be <= {rules.max_notional}.", "price"
+        )
     return rules.to_ticks(price)
 
 
@@ -119,9 +133,15 @@ def check_order(
     check_quantity(rules, quantity)
     if kind == "market":
         if price is not None:
-            raise OrderRuleError("market_order_has_price", "a market order takes no price.", "price")  # fmt: skip
+            raise OrderRuleError(
+                "market_order_has_price", "a market order takes no price.", "price"
+            )
         if time_in_force == "GTC":
-            raise OrderRuleError("market_order_not_ioc", "a market order never rests: use IOC or omit time_in_force.", "time_in_force")  # fmt: skip
+            raise OrderRuleError(
+                "market_order_not_ioc",
+                "a market order never rests: use IOC or omit time_in_force.",
+                "time_in_force",
+            )
         return None, "IOC"
     if price is None:
         raise OrderRuleError("price_required", "a limit order needs a price.", "price")

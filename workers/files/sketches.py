@@ -59,9 +59,11 @@ def hash_values(values: pa.Array) -> U64Array:
 
 def is_text(type_: pa.DataType) -> bool:
     return bool(
-        pa.types.is_string(type_) or pa.types.is_large_string(type_)
-        or pa.types.is_binary(type_) or pa.types.is_large_binary(type_)
-    )  # fmt: skip
+        pa.types.is_string(type_)
+        or pa.types.is_large_string(type_)
+        or pa.types.is_binary(type_)
+        or pa.types.is_large_binary(type_)
+    )
 
 
 def _hash_strings(values: pa.LargeBinaryArray) -> U64Array:
@@ -160,11 +162,13 @@ class ValueCounts:
 
     def _overflow(self, type_: pa.DataType, batch: pa.Table) -> None:
         self.exact = False
-        before = pa.table({
-            "value": pa.array(list(self.counts), type=type_),
-            "count": pa.array(list(self.counts.values()), type=pa.int64()),
-            "first": pa.array(range(len(self.counts)), type=pa.int64()),
-        })  # fmt: skip
+        before = pa.table(
+            {
+                "value": pa.array(list(self.counts), type=type_),
+                "count": pa.array(list(self.counts.values()), type=pa.int64()),
+                "first": pa.array(range(len(self.counts)), type=pa.int64()),
+            }
+        )
         self.counts = {}
         self.seen_at_overflow = pa.concat_arrays(
             [before["value"].combine_chunks(), batch["value"].combine_chunks()]

@@ -128,9 +128,11 @@ def check_cell_size(name: str, size: int, limits: ReadLimits) -> None:
 
 def is_variable_width(type_: pa.DataType) -> bool:
     return bool(
-        pa.types.is_string(type_) or pa.types.is_large_string(type_)
-        or pa.types.is_binary(type_) or pa.types.is_large_binary(type_)
-    )  # fmt: skip
+        pa.types.is_string(type_)
+        or pa.types.is_large_string(type_)
+        or pa.types.is_binary(type_)
+        or pa.types.is_large_binary(type_)
+    )
 
 
 def _mib(size: int) -> str:

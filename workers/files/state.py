@@ -58,11 +58,24 @@ class JobState:
         value: str | None = self.client.hget(job_key(self.job_id), "status")  # type: ignore[assignment]
         return value
 
-    def _commit(self, expect: tuple[str, ...], fields: dict[str, Any], event: str,
-                data: dict[str, Any] | None = None, tallies: tuple[Tally, ...] = ()
-                ) -> CommitResult:  # fmt: skip
-        change = transition(self.job_id, self.owner, expect=expect, fields=fields, event=event,
-                            data=data, ttl=self.ttl, tallies=tallies)  # fmt: skip
+    def _commit(
+        self,
+        expect: tuple[str, ...],
+        fields: dict[str, Any],
+        event: str,
+        data: dict[str, Any] | None = None,
+        tallies: tuple[Tally, ...] = (),
+    ) -> CommitResult:
+        change = transition(
+            self.job_id,
+            self.owner,
+            expect=expect,
+            fields=fields,
+            event=event,
+            data=data,
+            ttl=self.ttl,
+            tallies=tallies,
+        )
         return commit(self.client, change)
 
     def start(self, attempt: int) -> CommitResult:
@@ -89,9 +102,16 @@ class JobState:
         data = {"retry_in": delay, "error": public_error(error)}
         return self._commit((RUNNING,), fields, "job.progress", data)
 
-    def finish(self, status: JobStatus, *, result: Any = None, error: dict[str, str] | None = None,
-               expect: tuple[str, ...] = (RUNNING,), data: dict[str, Any] | None = None,
-               progress: dict[str, Any] | None = None) -> CommitResult:  # fmt: skip
+    def finish(
+        self,
+        status: JobStatus,
+        *,
+        result: Any = None,
+        error: dict[str, str] | None = None,
+        expect: tuple[str, ...] = (RUNNING,),
+        data: dict[str, Any] | None = None,
+        progress: dict[str, Any] | None = None,
+    ) -> CommitResult:
         fields: dict[str, Any] = {"status": status, "finished_at": now()}
         if progress is not None:
             fields["progress"] = progress
@@ -113,8 +133,14 @@ class JobState:
 def completed_progress(size: int, rows: int) -> dict[str, Any]:
     """The record's progress once the job succeeded: all of it, so a poller sees 100 % (scan
     progress stops short of 100, which only the outcome may claim)."""
-    return {"phase": "done", "bytes_done": size, "bytes_total": size, "rows": rows,
-            "percent": 100.0, "eta_seconds": 0.0}  # fmt: skip
+    return {
+        "phase": "done",
+        "bytes_done": size,
+        "bytes_total": size,
+        "rows": rows,
+        "percent": 100.0,
+        "eta_seconds": 0.0,
+    }
 
 
 class ProgressThrottle:

@@ -60,8 +60,12 @@ def sweep_once(settings: Settings, live_jobs: LiveJobs) -> SweepResult | None:
         log.warning("file sweep skipped: storage unavailable (%s)", exc)
         return None
     if result.files or result.failed:
-        log.info("file sweep: %d deleted (%d bytes), %d failed",
-                 result.files, result.bytes, result.failed)  # fmt: skip
+        log.info(
+            "file sweep: %d deleted (%d bytes), %d failed",
+            result.files,
+            result.bytes,
+            result.failed,
+        )
     return result
 
 

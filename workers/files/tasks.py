@@ -65,8 +65,9 @@ class FileJobTask(CappedTask):
     #: Expected failures: Celery records FAILURE but logs no traceback (we log the error).
     throws = (TaskFailedError,)
 
-    def on_quarantined(self, task_id: str, reason: str, delay: float,
-                       args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:  # fmt: skip
+    def on_quarantined(
+        self, task_id: str, reason: str, delay: float, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
         ctx = worker_context()
         loaded = JobState.load(ctx.redis, args[0], ctx.settings.job_retention)
         if loaded is not None:
@@ -83,9 +84,11 @@ class FileJobTask(CappedTask):
         state, _ = loaded
         fairness.release(ctx.redis, state.owner, state.job_id)  # its dead runs' slot
         files_waiting.unmark_waiting(ctx.redis, state.owner, state.job_id)
-        error = {"code": "attempts_exhausted",
-                 "message": f"The job's worker process died {times(deaths)} while running it, "
-                            "also after quarantine: the job itself kills it."}  # fmt: skip
+        error = {
+            "code": "attempts_exhausted",
+            "message": f"The job's worker process died {times(deaths)} while running it, "
+            "also after quarantine: the job itself kills it.",
+        }
         state.finish(FAILED, error=error, expect=(QUEUED, RUNNING, RETRYING, CANCELLING))
         log.warning(
             "file job %s failed: %s: %s",
@@ -158,16 +161,20 @@ def _defer(task: FileJobTask, job_id: str) -> NoReturn:
     # Celery logs the RETRY at INFO already; this names the reason for whoever debugs it.
     log.debug("file job %s deferred: its owner already runs its most jobs at once", job_id)
     task.apply_async(
-        args=task.request.args, kwargs=task.request.kwargs, task_id=task.request.id,
-        countdown=fairness.DEFER_SECONDS, argsrepr=task.request.argsrepr,
+        args=task.request.args,
+        kwargs=task.request.kwargs,
+        task_id=task.request.id,
+        countdown=fairness.DEFER_SECONDS,
+        argsrepr=task.request.argsrepr,
         kwargsrepr=task.request.kwargsrepr,
-    )  # fmt: skip
+    )
     # Celery records RETRY (Flower shows it) and acks this delivery; the resend runs later.
     raise Retry("deferred: its owner's file job slots are full", when=fairness.DEFER_SECONDS)
 
 
-def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: Settings,
-         attempt: int) -> str:  # fmt: skip
+def _run(
+    task: FileJobTask, state: JobState, record: dict[str, Any], settings: Settings, attempt: int
+) -> str:
     params = JobParams.model_validate(record["params"] or {})
     began, cpu_began = time.monotonic(), time.process_time()
     try:
@@ -177,10 +184,12 @@ def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: S
             MemoryWatchdog(watch_limit(settings.job_memory_budget), _on_breach(state, settings)),
         ):
             result = run_job(
-                upload_path(settings, record["stored"]), params, limits_for(settings),
+                upload_path(settings, record["stored"]),
+                params,
+                limits_for(settings),
                 _hooks(state, settings, soft_limit),
                 artifact_path(settings, state.job_id, params.to or "parquet"),
-            )  # fmt: skip
+            )
             soft_limit.check()  # signalled while the result was made: past the limit all the same
     except JobStopped as stop:
         return _end(state, settings, record, state.cancelled(stop.rows), "cancelled")
@@ -211,9 +220,11 @@ def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: S
         path = artifact_path(settings, state.job_id, params.to or "parquet")
         _charge_artifact(state.client, settings, record, path)
     finished = state.finish(
-        SUCCEEDED, result=result, data={"rows": result["rows"]},
+        SUCCEEDED,
+        result=result,
+        data={"rows": result["rows"]},
         progress=completed_progress(int(record.get("size") or 0), result["rows"]),
-    )  # fmt: skip
+    )
     if not finished.committed and finished.current == CANCELLING:
         finished = state.cancelled()
     return _end(state, settings, record, finished, SUCCEEDED)
@@ -222,19 +233,25 @@ def _run(task: FileJobTask, state: JobState, record: dict[str, Any], settings: S
 def _on_breach(state: JobState, settings: Settings) -> Callable[[int], None]:
     def breach(rss: int) -> None:
         budget = settings.job_memory_budget >> 20
-        error = {"code": "memory_limit",
-                 "message": f"The job needed more than its memory budget ({budget} MiB) to read "
-                            "this file (values that decode to far more than they store?); "
-                            "split the file, or ask for a larger JOBCAST_JOB_MEMORY_BUDGET."}  # fmt: skip
+        error = {
+            "code": "memory_limit",
+            "message": f"The job needed more than its memory budget ({budget} MiB) to read "
+            "this file (values that decode to far more than they store?); "
+            "split the file, or ask for a larger JOBCAST_JOB_MEMORY_BUDGET.",
+        }
         _fail(state, error)
         # Our own kill, not a death the attempt cap should count: the redelivery finds no mark;
         # and the process dies before `_run_once` would give back the owner's slot.
         client = worker_context().redis
         client.delete(task_running_key(state.job_id))
         fairness.release(client, state.owner, state.job_id)
-        log.warning("file job %s failed: memory_limit: resident %d MiB of a %d MiB budget",
-                    state.job_id, rss >> 20, budget, extra={"job_id": state.job_id,
-                    "code": "memory_limit"})  # fmt: skip
+        log.warning(
+            "file job %s failed: memory_limit: resident %d MiB of a %d MiB budget",
+            state.job_id,
+            rss >> 20,
+            budget,
+            extra={"job_id": state.job_id, "code": "memory_limit"},
+        )
 
     return breach
 
@@ -250,9 +267,16 @@ def _hooks(state: JobState, settings: Settings, soft_limit: SoftLimit) -> Hooks:
 
     def progress(p: Progress) -> None:
         if throttle.ready(p.percent, p.final):
-            state.progress({"phase": p.phase, "bytes_done": p.bytes_done,
-                            "bytes_total": p.bytes_total, "rows": p.rows,
-                            "percent": p.percent, "eta_seconds": p.eta_seconds})  # fmt: skip
+            state.progress(
+                {
+                    "phase": p.phase,
+                    "bytes_done": p.bytes_done,
+                    "bytes_total": p.bytes_total,
+                    "rows": p.rows,
+                    "percent": p.percent,
+                    "eta_seconds": p.eta_seconds,
+                }
+            )
 
     return Hooks(should_stop=should_stop, progress=progress)
 
@@ -272,8 +296,14 @@ def _end(
     return status if outcome.committed else str(outcome.current)
 
 
-def _retry(task: FileJobTask, state: JobState, record: dict[str, Any], attempt: int,
-           exc: Exception, settings: Settings) -> str:  # fmt: skip
+def _retry(
+    task: FileJobTask,
+    state: JobState,
+    record: dict[str, Any],
+    attempt: int,
+    exc: Exception,
+    settings: Settings,
+) -> str:
     delay = RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1)
     error = {"code": "transient_error", "message": f"{type(exc).__name__}: {exc}"}
     if attempt >= settings.task_max_attempts:
@@ -299,8 +329,9 @@ def _remove_upload(client: redis.Redis, settings: Settings, record: dict[str, An
         quotas.release(client, record["owner"], quotas.upload_entry(record["stored"]))
 
 
-def _charge_artifact(client: redis.Redis, settings: Settings, record: dict[str, Any],
-                     path: Path) -> None:  # fmt: skip
+def _charge_artifact(
+    client: redis.Redis, settings: Settings, record: dict[str, Any], path: Path
+) -> None:
     """A converted file counts against its owner's quota until its job's record expires."""
     try:
         size = path.stat().st_size

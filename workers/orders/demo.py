@@ -49,23 +49,33 @@ def _order(
 ) -> NewOrder:
     lots = rng.randint(1, 5) * max(book.rules.lot_size, book.rules.min_quantity)
     return NewOrder(
-        id=f"o_{rng.getrandbits(80):020x}", owner=DEMO_PRINCIPAL, symbol=book.symbol,
-        side=side, type="limit", time_in_force=tif, quantity=lots, price_ticks=max(ticks, 1),
+        id=f"o_{rng.getrandbits(80):020x}",
+        owner=DEMO_PRINCIPAL,
+        symbol=book.symbol,
+        side=side,
+        type="limit",
+        time_in_force=tif,
+        quantity=lots,
+        price_ticks=max(ticks, 1),
         client_order_id=None,
-    )  # fmt: skip
+    )
 
 
 def round_orders(book: DemoBook, rng: random.Random) -> list[NewOrder]:
     """This round's quotes around the (moved) mid, and one order that crosses the spread."""
     book.mid = max(10, book.mid + rng.choice([-1, 0, 0, 1]))
-    quotes = [_order(book, rng, Side.BUY, book.mid - rng.randint(1, 4), "GTC"),
-              _order(book, rng, Side.SELL, book.mid + rng.randint(1, 4), "GTC")]  # fmt: skip
+    quotes = [
+        _order(book, rng, Side.BUY, book.mid - rng.randint(1, 4), "GTC"),
+        _order(book, rng, Side.SELL, book.mid + rng.randint(1, 4), "GTC"),
+    ]
     side = rng.choice([Side.BUY, Side.SELL])
     taker = _order(book, rng, side, book.mid + (5 if side == Side.BUY else -5), "IOC")
     return [*quotes, taker]
 
 
-async def trade_round(client: aioredis.Redis, books: list[DemoBook], rng: random.Random, kick: Kick) -> None:  # fmt: skip
+async def trade_round(
+    client: aioredis.Redis, books: list[DemoBook], rng: random.Random, kick: Kick
+) -> None:
     orders = [(o, b.rules, b) for b in books for o in round_orders(b, rng)]
     accepted = await intake.accept_orders(client, [(o, rules) for o, rules, _ in orders])
     kicked = {o.symbol for (o, _, _), a in zip(orders, accepted, strict=True) if a.kicked}
@@ -74,7 +84,9 @@ async def trade_round(client: aioredis.Redis, books: list[DemoBook], rng: random
             book.quotes.append(order.id)
     for book in books:
         while len(book.quotes) > MAX_QUOTES:
-            _, again = await intake.request_cancel(client, DEMO_PRINCIPAL, book.quotes.popleft(), book.symbol)  # fmt: skip
+            _, again = await intake.request_cancel(
+                client, DEMO_PRINCIPAL, book.quotes.popleft(), book.symbol
+            )
             if again:
                 kicked.add(book.symbol)
     kick(sorted(kicked))

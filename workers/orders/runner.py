@@ -70,9 +70,16 @@ def run_step(client: redis.Redis, settings: Settings, symbol: str, token: str) -
     if not entries:
         _books[symbol] = (cursor, book, market)
         return 0
-    ctx = StepContext(symbol, symbol_table(settings.order_symbols)[symbol], token, cursor,
-                      settings.order_lease_ms, settings.order_trade_history,
-                      settings.order_depth_levels, settings.order_retention)  # fmt: skip
+    ctx = StepContext(
+        symbol,
+        symbol_table(settings.order_symbols)[symbol],
+        token,
+        cursor,
+        settings.order_lease_ms,
+        settings.order_trade_history,
+        settings.order_depth_levels,
+        settings.order_retention,
+    )
     touched, trades = apply_commands(book, symbol, entries)
     new_cursor = entries[-1][0]
     change = build_commit(ctx, book, touched, trades, new_cursor, market)

@@ -42,10 +42,17 @@ class StepContext:
 def engine_order(sid: str, new: NewOrder) -> Order:
     """The engine's order for an accepted one; `sid`, its inbound log id, is its time priority."""
     return Order(
-        new.id, new.side, new.quantity, new.price_ticks, new.type, new.time_in_force,
-        new.owner, sid, new.client_order_id or "",
+        new.id,
+        new.side,
+        new.quantity,
+        new.price_ticks,
+        new.type,
+        new.time_in_force,
+        new.owner,
+        sid,
+        new.client_order_id or "",
         self_trade_prevention=new.self_trade_prevention,
-    )  # fmt: skip
+    )
 
 
 def apply_commands(
@@ -63,48 +70,81 @@ def apply_commands(
 
 
 def _record_fields(order: Order, now: float) -> dict[str, str]:
-    return {"status": order.status, "filled_quantity": str(order.filled),
-            "notional": str(order.notional), "reason": order.reason, "updated_at": repr(now)}  # fmt: skip
+    return {
+        "status": order.status,
+        "filled_quantity": str(order.filled),
+        "notional": str(order.notional),
+        "reason": order.reason,
+        "updated_at": repr(now),
+    }
 
 
 def _state(symbol: str, order: Order, now: float) -> records.OrderState:
     """The order's public facts after this step (its creation time is the record's alone)."""
     return records.OrderState(
-        id=order.id, client_order_id=order.client_order_id or None, symbol=symbol,
-        side=order.side, type=order.kind, time_in_force=order.time_in_force,
-        self_trade_prevention=order.self_trade_prevention, price_ticks=order.price,
-        quantity=order.quantity, filled=order.filled, notional=order.notional,
-        status=order.status, reason=order.reason, created_at=None, updated_at=now,
-    )  # fmt: skip
+        id=order.id,
+        client_order_id=order.client_order_id or None,
+        symbol=symbol,
+        side=order.side,
+        type=order.kind,
+        time_in_force=order.time_in_force,
+        self_trade_prevention=order.self_trade_prevention,
+        price_ticks=order.price,
+        quantity=order.quantity,
+        filled=order.filled,
+        notional=order.notional,
+        status=order.status,
+        reason=order.reason,
+        created_at=None,
+        updated_at=now,
+    )
 
 
 def _trade_data(ctx: StepContext, trade: Trade, now: float) -> dict[str, Any]:
     return {
-        "symbol": ctx.symbol, "seq": trade.seq, "price": ctx.rules.price_text(trade.price),
-        "quantity": trade.quantity, "buy_order_id": trade.buy_order_id,
-        "sell_order_id": trade.sell_order_id, "taker_side": trade.taker_side, "ts": now,
-    }  # fmt: skip
+        "symbol": ctx.symbol,
+        "seq": trade.seq,
+        "price": ctx.rules.price_text(trade.price),
+        "quantity": trade.quantity,
+        "buy_order_id": trade.buy_order_id,
+        "sell_order_id": trade.sell_order_id,
+        "taker_side": trade.taker_side,
+        "ts": now,
+    }
 
 
 def market_snapshot(ctx: StepContext, book: Book) -> dict[str, str]:
     """The market hash fields after the step; prices in ticks, depth as [[ticks, qty], ...]."""
     bids, asks = book.bids.depth(ctx.depth_levels), book.asks.depth(ctx.depth_levels)
     return {
-        "trade_seq": str(book.trade_seq), "volume": str(book.volume),
+        "trade_seq": str(book.trade_seq),
+        "volume": str(book.volume),
         "last_price": "" if book.last_price is None else str(book.last_price),
-        "bids": json.dumps(bids), "asks": json.dumps(asks),
-    }  # fmt: skip
+        "bids": json.dumps(bids),
+        "asks": json.dumps(asks),
+    }
 
 
 def build_commit(
-    ctx: StepContext, book: Book, touched: dict[str, Order], trades: list[Trade],
-    new_cursor: str, previous: dict[str, str],
-) -> StepCommit:  # fmt: skip
+    ctx: StepContext,
+    book: Book,
+    touched: dict[str, Order],
+    trades: list[Trade],
+    new_cursor: str,
+    previous: dict[str, str],
+) -> StepCommit:
     now = time.time()
-    change = StepCommit(ctx.symbol, ctx.token, ctx.cursor, new_cursor, ctx.lease_ms, ctx.history,
-                        market={**market_snapshot(ctx, book), "cursor": new_cursor},
-                        retention=ctx.retention,
-                        tombstone_ttl=ctx.retention + TOMBSTONE_EXTRA_SECONDS)  # fmt: skip
+    change = StepCommit(
+        ctx.symbol,
+        ctx.token,
+        ctx.cursor,
+        new_cursor,
+        ctx.lease_ms,
+        ctx.history,
+        market={**market_snapshot(ctx, book), "cursor": new_cursor},
+        retention=ctx.retention,
+        tombstone_ttl=ctx.retention + TOMBSTONE_EXTRA_SECONDS,
+    )
     for order in touched.values():
         _add_order_change(ctx, change, book, order, now)
     market = market_channel(ctx.symbol)

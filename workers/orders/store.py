@@ -52,10 +52,20 @@ class StepCommit:
 
     def _record_keys(self) -> list[str]:
         s = self.symbol
-        fixed = [rediskeys.market_key(s), order_lease_key(s), rediskeys.book_key(s), rediskeys.trades_key(s),
-                 rediskeys.inbound_key(s)]  # fmt: skip
-        return [*fixed, *(key for key, _ in self.records), *(stream_key(c) for c, _ in self.events),
-                *self.expiring, *(key for key, _ in self.tombstones)]  # fmt: skip
+        fixed = [
+            rediskeys.market_key(s),
+            order_lease_key(s),
+            rediskeys.book_key(s),
+            rediskeys.trades_key(s),
+            rediskeys.inbound_key(s),
+        ]
+        return [
+            *fixed,
+            *(key for key, _ in self.records),
+            *(stream_key(c) for c, _ in self.events),
+            *self.expiring,
+            *(key for key, _ in self.tombstones),
+        ]
 
     def _tallies(self) -> tuple[list[str], list[list[str | int]]]:
         return lua_spec(self.tallies, first_key=len(self._record_keys()) + 1)
@@ -64,17 +74,28 @@ class StepCommit:
         return [*self._record_keys(), *self._tallies()[0]]
 
     def payload(self) -> str:
-        return json.dumps({
-            "token": self.token, "cursor": self.cursor, "new_cursor": self.new_cursor,
-            "lease_ms": self.lease_ms, "history": self.history, "maxlen": STREAM_MAXLEN,
-            "stream_ttl": STREAM_TTL_SECONDS, "market": list(self.market.items()),
-            "book_set": self.book_set, "book_del": self.book_del,
-            "records": [list(fields.items()) for _, fields in self.records],
-            "trades": self.trades, "retention": self.retention,
-            "tombstone_ttl": self.tombstone_ttl, "expiring": len(self.expiring),
-            "tombstone_owners": [owner for _, owner in self.tombstones],
-            "tallies": self._tallies()[1],
-        }, separators=(",", ":"))  # fmt: skip
+        return json.dumps(
+            {
+                "token": self.token,
+                "cursor": self.cursor,
+                "new_cursor": self.new_cursor,
+                "lease_ms": self.lease_ms,
+                "history": self.history,
+                "maxlen": STREAM_MAXLEN,
+                "stream_ttl": STREAM_TTL_SECONDS,
+                "market": list(self.market.items()),
+                "book_set": self.book_set,
+                "book_del": self.book_del,
+                "records": [list(fields.items()) for _, fields in self.records],
+                "trades": self.trades,
+                "retention": self.retention,
+                "tombstone_ttl": self.tombstone_ttl,
+                "expiring": len(self.expiring),
+                "tombstone_owners": [owner for _, owner in self.tombstones],
+                "tallies": self._tallies()[1],
+            },
+            separators=(",", ":"),
+        )
 
 
 def commit_step(client: redis.Redis, change: StepCommit) -> None:
@@ -90,8 +111,18 @@ def commit_step(client: redis.Redis, change: StepCommit) -> None:
 def resting_entry(order: Order) -> str:
     """An order's compact form in the book hash; like the inbound entry, a later field trails
     the original ten and is left out at its default (the order's events show it)."""
-    entry = [order.side, order.price, order.quantity, order.time_in_force, order.owner,
-             order.arrival, order.client_order_id, order.filled, order.notional, order.status]  # fmt: skip
+    entry = [
+        order.side,
+        order.price,
+        order.quantity,
+        order.time_in_force,
+        order.owner,
+        order.arrival,
+        order.client_order_id,
+        order.filled,
+        order.notional,
+        order.status,
+    ]
     if order.self_trade_prevention != "none":
         entry.append(order.self_trade_prevention)
     return json.dumps(entry, separators=(",", ":"))
@@ -99,8 +130,20 @@ def resting_entry(order: Order) -> str:
 
 def _resting_order(order_id: str, raw: str) -> Order:
     side, price, qty, tif, owner, arrival, cid, filled, notional, status, *later = json.loads(raw)
-    order = Order(order_id, Side(side), qty, price, "limit", tif, owner, arrival, cid, filled,
-                  notional, OrderStatus(status))  # fmt: skip
+    order = Order(
+        order_id,
+        Side(side),
+        qty,
+        price,
+        "limit",
+        tif,
+        owner,
+        arrival,
+        cid,
+        filled,
+        notional,
+        OrderStatus(status),
+    )
     if later:
         order.self_trade_prevention = later[0]
     return order

@@ -38,8 +38,12 @@ def match(task: Any, symbol: str) -> dict[str, Any]:
         _resend(task, symbol, "requeued")
     elif outcome.state == "busy":
         _watch_busy_symbol(task, symbol, ctx.settings.order_lease_ms)
-    return {"symbol": symbol, "steps": outcome.steps, "commands": outcome.commands,
-            "state": outcome.state}  # fmt: skip
+    return {
+        "symbol": symbol,
+        "steps": outcome.steps,
+        "commands": outcome.commands,
+        "state": outcome.state,
+    }
 
 
 @app.task(name=MATCH_TASK, bind=True)  # type: ignore[untyped-decorator]
