@@ -2,28 +2,51 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 import redis
 
 from jobcast import rediskeys
-from jobcast.settings import Settings
-from tests.conftest import StartApi, StartWorker
+from jobcast.orders.symbols import DEFAULT_SYMBOLS
+from tests.conftest import SharedStack, module_stack
 from tests.support.processes import wait_for
 from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, new_trader
 
+# Books are per symbol and shared by every principal, and the tests assert exact quotes and
+# trade seqs: each test trades a symbol of its own (with the rules of the built-in one it is
+# named after), so all of them can share one api and one orders worker.
+NAMES = (
+    "SOL-CROSS",
+    "ETH-CID",
+    "BTC-CANCEL",
+    "ETH-IOC",
+    "SOL-EMPTY",
+    "SOL-STP",
+    "SOL-OWNER",
+    "SOL-EXPIRY",
+)
+SYMBOLS = {name: DEFAULT_SYMBOLS[name.split("-")[0] + "-USD"] for name in NAMES}
+ENV = {
+    **ORDER_ENV,
+    "JOBCAST_ORDER_SYMBOLS": json.dumps({n: r.model_dump(mode="json") for n, r in SYMBOLS.items()}),
+}
+
+stack = module_stack(api_env=ENV, worker_queues="orders", worker_env=ENV)
+
 
 @pytest.fixture
-def market(
-    start_api: StartApi, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings
-) -> Iterator[tuple[Trader, Trader, EventTap]]:
-    """Two traders on a running api with one orders worker, and a tap on every event."""
-    start_worker(queues="orders", env=ORDER_ENV)
-    _, url = start_api(env=ORDER_ENV)
-    tap = EventTap(redis_client).start()
-    alice = new_trader(redis_client, settings, url, "alice")
-    bob = new_trader(redis_client, settings, url, "bob")
+def redis_client(stack: SharedStack) -> redis.Redis:
+    return stack.redis
+
+
+@pytest.fixture
+def market(stack: SharedStack) -> Iterator[tuple[Trader, Trader, EventTap]]:
+    """Two new traders on the module's api and orders worker, and a tap on every event."""
+    tap = EventTap(stack.redis).start()
+    alice = new_trader(stack.redis, stack.settings, stack.url, "alice")
+    bob = new_trader(stack.redis, stack.settings, stack.url, "bob")
     yield alice, bob, tap
     tap.stop()
     alice.http.close()
@@ -34,23 +57,23 @@ def test_crossing_orders_trade_at_the_resting_price_and_announce_it(
     market: tuple[Trader, Trader, EventTap],
 ) -> None:
     alice, bob, tap = market
-    ask = alice.place(symbol="SOL-USD", side="sell", quantity=10, price="20.50")
+    ask = alice.place(symbol="SOL-CROSS", side="sell", quantity=10, price="20.50")
     assert ask.status_code == 201, ask.text
     assert ask.json()["status"] == "open"
 
-    bid = bob.place(symbol="SOL-USD", side="buy", quantity=4, price="21.00").json()
+    bid = bob.place(symbol="SOL-CROSS", side="buy", quantity=4, price="21.00").json()
 
     filled = tap.wait_order(bid["id"], "order.filled")
     assert filled["data"]["average_price"].startswith("20.50")
     partly = tap.wait_order(ask.json()["id"], "order.partially_filled")
     assert partly["data"]["remaining_quantity"] == 6
     assert [e["type"] for e in tap.for_order(bid["id"])] == ["order.accepted", "order.filled"]
-    trades = alice.http.get("/market/SOL-USD/trades").json()["trades"]
+    trades = alice.http.get("/market/SOL-CROSS/trades").json()["trades"]
     assert [(t["price"], t["quantity"], t["seq"]) for t in trades] == [("20.50", 4, 1)]
-    quote = alice.http.get("/market/SOL-USD").json()
-    assert quote == {"symbol": "SOL-USD", "best_bid": None, "bid_size": 0, "best_ask": "20.50",
+    quote = alice.http.get("/market/SOL-CROSS").json()
+    assert quote == {"symbol": "SOL-CROSS", "best_bid": None, "bid_size": 0, "best_ask": "20.50",
                      "ask_size": 6, "last_price": "20.50", "volume": 4}  # fmt: skip
-    book = alice.http.get("/market/SOL-USD/book", params={"depth": 5}).json()
+    book = alice.http.get("/market/SOL-CROSS/book", params={"depth": 5}).json()
     assert book["asks"] == [{"price": "20.50", "quantity": 6}]
 
 
@@ -58,7 +81,7 @@ def test_same_client_order_id_returns_the_same_order(
     market: tuple[Trader, Trader, EventTap],
 ) -> None:
     alice, bob, _ = market
-    order = {"symbol": "ETH-USD", "side": "buy", "quantity": 1, "price": "100", "client_order_id": "c-1"}  # fmt: skip
+    order = {"symbol": "ETH-CID", "side": "buy", "quantity": 1, "price": "100", "client_order_id": "c-1"}  # fmt: skip
 
     first, again = alice.place(**order), alice.place(**order)
     others = bob.place(**order)
@@ -67,7 +90,7 @@ def test_same_client_order_id_returns_the_same_order(
     assert again.json()["id"] == first.json()["id"]
     assert others.status_code == 201
     assert others.json()["id"] != first.json()["id"]
-    mine = alice.http.get("/orders", params={"symbol": "ETH-USD"}).json()["items"]
+    mine = alice.http.get("/orders", params={"symbol": "ETH-CID"}).json()["items"]
     assert [o["id"] for o in mine] == [first.json()["id"]]
 
 
@@ -75,8 +98,8 @@ def test_cancel_of_a_partly_filled_order_cancels_only_the_remainder(
     market: tuple[Trader, Trader, EventTap],
 ) -> None:
     alice, bob, tap = market
-    ask = alice.place(symbol="BTC-USD", side="sell", quantity=10, price="100.5").json()
-    bid = bob.place(symbol="BTC-USD", side="buy", quantity=3, price="100.5").json()
+    ask = alice.place(symbol="BTC-CANCEL", side="sell", quantity=10, price="100.5").json()
+    bid = bob.place(symbol="BTC-CANCEL", side="buy", quantity=3, price="100.5").json()
     tap.wait_order(bid["id"], "order.filled")
 
     cancel = alice.http.delete(f"/orders/{ask['id']}")
@@ -85,7 +108,7 @@ def test_cancel_of_a_partly_filled_order_cancels_only_the_remainder(
     cancelled = tap.wait_order(ask["id"], "order.cancelled")["data"]
     assert (cancelled["filled_quantity"], cancelled["remaining_quantity"]) == (3, 0)
     assert alice.order(ask["id"])["status"] == "cancelled"
-    assert alice.http.get("/market/BTC-USD").json()["best_ask"] is None
+    assert alice.http.get("/market/BTC-CANCEL").json()["best_ask"] is None
     again = alice.http.delete(f"/orders/{ask['id']}")
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "order_not_open"
@@ -95,20 +118,20 @@ def test_ioc_remainder_is_cancelled_instead_of_resting(
     market: tuple[Trader, Trader, EventTap],
 ) -> None:
     alice, bob, tap = market
-    alice.place(symbol="ETH-USD", side="sell", quantity=2, price="50")
-    ioc = bob.place(symbol="ETH-USD", side="buy", quantity=5, price="50", time_in_force="IOC").json()  # fmt: skip
+    alice.place(symbol="ETH-IOC", side="sell", quantity=2, price="50")
+    ioc = bob.place(symbol="ETH-IOC", side="buy", quantity=5, price="50", time_in_force="IOC").json()  # fmt: skip
 
     data = tap.wait_order(ioc["id"], "order.cancelled")["data"]
 
     assert (data["filled_quantity"], data["reason"]) == (2, "ioc_remainder")
-    assert bob.http.get("/market/ETH-USD/book").json()["bids"] == []
+    assert bob.http.get("/market/ETH-IOC/book").json()["bids"] == []
 
 
 def test_market_order_on_an_empty_book_is_rejected_for_no_liquidity(
     market: tuple[Trader, Trader, EventTap],
 ) -> None:
     alice, _, tap = market
-    order = alice.place(symbol="SOL-USD", side="buy", type="market", quantity=5).json()
+    order = alice.place(symbol="SOL-EMPTY", side="buy", type="market", quantity=5).json()
 
     data = tap.wait_order(order["id"], "order.rejected")["data"]
 
@@ -120,8 +143,8 @@ def test_order_crossing_its_owners_resting_order_under_cancel_newest_is_cancelle
     market: tuple[Trader, Trader, EventTap],
 ) -> None:
     alice, _, tap = market
-    ask = alice.place(symbol="SOL-USD", side="sell", quantity=5, price="20.00").json()
-    bid = alice.place(symbol="SOL-USD", side="buy", quantity=5, price="20.00",
+    ask = alice.place(symbol="SOL-STP", side="sell", quantity=5, price="20.00").json()
+    bid = alice.place(symbol="SOL-STP", side="buy", quantity=5, price="20.00",
                       self_trade_prevention="cancel_newest").json()  # fmt: skip
     assert bid["self_trade_prevention"] == "cancel_newest"
 
@@ -131,13 +154,13 @@ def test_order_crossing_its_owners_resting_order_under_cancel_newest_is_cancelle
     assert alice.order(bid["id"])["reason"] == "self_trade"
     assert alice.order(ask["id"])["status"] == "open"
     assert [e["type"] for e in tap.for_order(ask["id"])] == ["order.accepted"]
-    assert alice.http.get("/market/SOL-USD/trades").json()["trades"] == []
-    assert alice.http.get("/market/SOL-USD").json()["ask_size"] == 5
+    assert alice.http.get("/market/SOL-STP/trades").json()["trades"] == []
+    assert alice.http.get("/market/SOL-STP").json()["ask_size"] == 5
 
 
 def test_another_principals_order_is_not_found(market: tuple[Trader, Trader, EventTap]) -> None:
     alice, bob, _ = market
-    order = alice.place(symbol="SOL-USD", side="buy", quantity=1, price="1").json()
+    order = alice.place(symbol="SOL-OWNER", side="buy", quantity=1, price="1").json()
 
     assert bob.http.get(f"/orders/{order['id']}").status_code == 404
     assert bob.http.delete(f"/orders/{order['id']}").status_code == 404
@@ -149,11 +172,11 @@ def test_an_ended_order_expires_to_410_and_leaves_the_list(
     market: tuple[Trader, Trader, EventTap], redis_client: redis.Redis
 ) -> None:
     alice, bob, tap = market
-    order = {"symbol": "SOL-USD", "side": "buy", "quantity": 1, "price": "1", "client_order_id": "x-1"}  # fmt: skip
+    order = {"symbol": "SOL-EXPIRY", "side": "buy", "quantity": 1, "price": "1", "client_order_id": "x-1"}  # fmt: skip
     ended = alice.place(**order).json()
     alice.http.delete(f"/orders/{ended['id']}")
     tap.wait_order(ended["id"], "order.cancelled")
-    still_open = alice.place(symbol="SOL-USD", side="buy", quantity=1, price="1").json()
+    still_open = alice.place(symbol="SOL-EXPIRY", side="buy", quantity=1, price="1").json()
     tap.wait_order(still_open["id"], "order.accepted")
 
     key = rediskeys.order_key(ended["id"])
