@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,10 @@ import redis
 from jobcast import rediskeys
 from jobcast.events import job_channel, read_since
 from jobcast.jobs.records import TERMINAL
+
+#: Small batches and a progress event per batch: a 12 MB file takes a couple of hundred batches,
+#: so a test can act while the job runs.
+SLOW_WORKER = {"JOBCAST_JOB_BATCH_BYTES": "65536", "JOBCAST_JOB_PROGRESS_INTERVAL": "0.001"}
 
 
 def mixed_frame(rows: int, seed: int = 1) -> pd.DataFrame:
@@ -134,3 +139,8 @@ def drop_redis_connections(client: redis.Redis, process: psutil.Process) -> int:
     }
     ids = [c["id"] for c in client.client_list() if int(c["addr"].rsplit(":", 1)[1]) in theirs]
     return sum(client.client_kill_filter(_id=i) for i in ids)
+
+
+def is_progress_past(rows: int) -> Callable[[dict[str, Any]], bool]:
+    """Matches a job's progress event once `rows` rows are read."""
+    return lambda e: e["type"] == "job.progress" and e["data"].get("rows", 0) >= rows

@@ -1,12 +1,11 @@
-"""Cancel, worker death, storage and Redis hiccups and bad files, through a real api and workers."""
+"""Cancel, storage hiccups, time limits and bad files, through a real api and workers (worker
+death and dropped Redis connections are in test_worker_crashes.py, so xdist can run both at once)."""
 
 from __future__ import annotations
 
 import itertools
-import signal
 from pathlib import Path
 
-import psutil
 import pytest
 import redis
 from celery import Celery
@@ -17,19 +16,16 @@ from jobcast.rediskeys import job_key, task_deaths_key
 from jobcast.settings import Settings
 from tests.conftest import SharedStack, StartWorker, module_stack
 from tests.workers.files.support import (
+    SLOW_WORKER,
     JobsClient,
     await_event,
     await_terminal,
-    comparable,
-    drop_redis_connections,
     events,
+    is_progress_past,
     terminal_events,
     write_large_csv,
 )
 from workers.files.state import JobState
-
-#: Small batches and a progress event per batch: a 30 MB file takes a few hundred batches.
-SLOW_WORKER = {"JOBCAST_JOB_BATCH_BYTES": "65536", "JOBCAST_JOB_PROGRESS_INTERVAL": "0.001"}
 
 
 def submit_small_table(jobs: JobsClient, tmp_path: Path) -> str:
@@ -47,10 +43,6 @@ def stored_upload(settings: Settings, client: redis.Redis, job_id: str) -> Path:
 #: An api and a files worker for the bad-file cases, which leave both as they found them (every
 #: other test here disturbs its worker or its storage, so it starts its own).
 bad_file_stack = module_stack(worker_queues="files")
-
-
-def is_progress_past(rows: int):  # type: ignore[no-untyped-def]
-    return lambda e: e["type"] == "job.progress" and e["data"].get("rows", 0) >= rows
 
 
 def test_cancelled_running_job_stops_at_the_next_batch(
@@ -93,26 +85,6 @@ def test_queued_job_cancelled_before_a_worker_is_free_never_runs(
     assert client.AsyncResult(job_id).get(timeout=30) == "cancelled"
     assert [e["type"] for e in events(redis_client, job_id)] == ["job.queued", "job.cancelled"]
     assert list((settings.data_dir / "uploads").iterdir()) == []
-
-
-def test_worker_killed_mid_job_redelivers_and_finishes_once_with_the_same_result(
-    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
-) -> None:
-    worker = start_worker(queues="files", env=SLOW_WORKER)
-    path = write_large_csv(tmp_path / "big.csv", 12 << 20)
-    job_id = jobs.submit_ok(path)
-    await_event(redis_client, job_id, is_progress_past(20_000))
-
-    (pool,) = psutil.Process(worker.popen.pid).children()
-    pool.send_signal(signal.SIGKILL)
-
-    final = await_terminal(redis_client, job_id, timeout=90)
-    assert final["type"] == "job.succeeded"
-    assert len(terminal_events(redis_client, job_id)) == 1
-    assert jobs.job(job_id)["attempt"] == 2
-    undisturbed = jobs.submit_ok(path)
-    await_terminal(redis_client, undisturbed, timeout=90)
-    assert comparable(jobs.result(job_id)) == comparable(jobs.result(undisturbed))
 
 
 @pytest.mark.parametrize(
@@ -196,32 +168,6 @@ def test_storage_failing_on_every_attempt_ends_failed_once_after_the_last_attemp
     assert (
         redis_client.get(task_deaths_key(job_id)) is None
     )  # retries are not deaths of its process
-
-
-@pytest.mark.parametrize("whole_worker", [False, True], ids=["pool-process", "whole-worker"])
-def test_redis_connections_dropped_mid_job_still_finish_once_with_the_same_result(
-    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,
-    whole_worker: bool,
-) -> None:  # fmt: skip
-    worker = start_worker(queues="files", env=SLOW_WORKER)
-    path = write_large_csv(tmp_path / "big.csv", 30 << 20)
-    job_id = jobs.submit_ok(path)
-    await_event(redis_client, job_id, is_progress_past(20_000))
-    main = psutil.Process(worker.popen.pid)
-    (pool,) = main.children()
-
-    # The whole worker also loses its broker connection: Celery then requeues the running task.
-    for process in [main, pool] if whole_worker else [pool]:
-        assert drop_redis_connections(redis_client, process) > 0
-    assert redis_client.hget(job_key(job_id), "status") == "running"
-
-    final = await_terminal(redis_client, job_id, timeout=60)
-    assert final["type"] == "job.succeeded"
-    assert len(terminal_events(redis_client, job_id)) == 1
-    assert jobs.job(job_id)["status"] == "succeeded"
-    undisturbed = jobs.submit_ok(path)
-    await_terminal(redis_client, undisturbed, timeout=60)
-    assert comparable(jobs.result(job_id)) == comparable(jobs.result(undisturbed))
 
 
 def test_job_past_its_soft_time_limit_fails_as_time_limit(

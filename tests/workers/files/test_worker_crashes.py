@@ -1,0 +1,72 @@
+"""A worker's pool process killed, or its Redis connections dropped, mid-job: the job still
+finishes once with the same result. Apart from test_worker_failures.py because these are the
+longest tests there, and `make test` gives each file to one process."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import psutil
+import pytest
+import redis
+
+from jobcast.rediskeys import job_key
+from tests.conftest import StartWorker
+from tests.workers.files.support import (
+    SLOW_WORKER,
+    JobsClient,
+    await_event,
+    await_terminal,
+    comparable,
+    drop_redis_connections,
+    is_progress_past,
+    terminal_events,
+    write_large_csv,
+)
+
+
+def test_worker_killed_mid_job_redelivers_and_finishes_once_with_the_same_result(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    worker = start_worker(queues="files", env=SLOW_WORKER)
+    path = write_large_csv(tmp_path / "big.csv", 12 << 20)
+    job_id = jobs.submit_ok(path)
+    await_event(redis_client, job_id, is_progress_past(20_000))
+
+    (pool,) = psutil.Process(worker.popen.pid).children()
+    pool.send_signal(signal.SIGKILL)
+
+    final = await_terminal(redis_client, job_id, timeout=90)
+    assert final["type"] == "job.succeeded"
+    assert len(terminal_events(redis_client, job_id)) == 1
+    assert jobs.job(job_id)["attempt"] == 2
+    undisturbed = jobs.submit_ok(path)
+    await_terminal(redis_client, undisturbed, timeout=90)
+    assert comparable(jobs.result(job_id)) == comparable(jobs.result(undisturbed))
+
+
+@pytest.mark.parametrize("whole_worker", [False, True], ids=["pool-process", "whole-worker"])
+def test_redis_connections_dropped_mid_job_still_finish_once_with_the_same_result(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,
+    whole_worker: bool,
+) -> None:  # fmt: skip
+    worker = start_worker(queues="files", env=SLOW_WORKER)
+    path = write_large_csv(tmp_path / "big.csv", 30 << 20)
+    job_id = jobs.submit_ok(path)
+    await_event(redis_client, job_id, is_progress_past(20_000))
+    main = psutil.Process(worker.popen.pid)
+    (pool,) = main.children()
+
+    # The whole worker also loses its broker connection: Celery then requeues the running task.
+    for process in [main, pool] if whole_worker else [pool]:
+        assert drop_redis_connections(redis_client, process) > 0
+    assert redis_client.hget(job_key(job_id), "status") == "running"
+
+    final = await_terminal(redis_client, job_id, timeout=60)
+    assert final["type"] == "job.succeeded"
+    assert len(terminal_events(redis_client, job_id)) == 1
+    assert jobs.job(job_id)["status"] == "succeeded"
+    undisturbed = jobs.submit_ok(path)
+    await_terminal(redis_client, undisturbed, timeout=60)
+    assert comparable(jobs.result(job_id)) == comparable(jobs.result(undisturbed))
