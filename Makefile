@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # Two pytest processes, whole files to each (a module's shared stack starts once): the suite is
-# mostly waiting on real processes, so two halves overlap well even on 2 cores.
-PYTEST_ARGS ?= -n 2 --dist loadfile
+# mostly waiting on real processes, so two halves overlap well even on 2 cores. Files go out in
+# collection order, longest first (tests/conftest.py), not xdist's most-tests-first.
+PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 .PHONY: install run test lint format lock bench clean
 
