@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import pytest
 import redis
 
 from jobcast.events import STREAM_MAXLEN, read_since
 from jobcast.rediskeys import stream_key
-from tests.conftest import StartApi
+from jobcast.settings import Settings
+from tests.conftest import SharedStack, module_stack
 from tests.realtime.conftest import MakeKey
 from tests.realtime.jobs import create_job, progress, succeed
 from tests.realtime.wsclient import authed, is_event, recv, recv_until, subscribe
 
+#: One api for the module: each test makes its own principal and job, so their streams are theirs.
+stack = module_stack()
+
+
+@pytest.fixture
+def settings(stack: SharedStack) -> Settings:
+    return stack.settings
+
+
+@pytest.fixture
+def base(stack: SharedStack) -> str:
+    return stack.url
+
 
 def test_reconnecting_with_since_yields_exactly_the_job_event_sequence(
-    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+    base: str, make_principal: MakeKey, redis_client: redis.Redis
 ) -> None:
-    _, base = start_api()
     key, owner = make_principal()
     job = create_job(redis_client, owner)
     with authed(base, key) as ws:
@@ -51,9 +65,8 @@ def test_reconnecting_with_since_yields_exactly_the_job_event_sequence(
 
 
 def test_subscribing_after_completion_gets_the_result_snapshot(
-    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+    base: str, make_principal: MakeKey, redis_client: redis.Redis
 ) -> None:
-    _, base = start_api()
     key, owner = make_principal()
     job = create_job(redis_client, owner)
     progress(redis_client, job, owner, 50.0)
@@ -68,9 +81,8 @@ def test_subscribing_after_completion_gets_the_result_snapshot(
 
 
 def test_since_older_than_the_stream_keeps_asks_for_a_resync(
-    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+    base: str, make_principal: MakeKey, redis_client: redis.Redis
 ) -> None:
-    _, base = start_api()
     key, owner = make_principal()
     job = create_job(redis_client, owner)
     first = progress(redis_client, job, owner, 1.0)
@@ -88,9 +100,8 @@ def test_since_older_than_the_stream_keeps_asks_for_a_resync(
 
 
 def test_subscribed_without_since_names_the_seq_a_reconnect_resumes_from(
-    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+    base: str, make_principal: MakeKey, redis_client: redis.Redis
 ) -> None:
-    _, base = start_api()
     key, owner = make_principal()
     with authed(base, key) as ws:
         assert subscribe(ws, "user.me")["seq"] == "0-0"  # nothing on the channel yet
