@@ -19,6 +19,7 @@ from api.middleware import (
 from api.openapi import DESCRIPTION, TAGS, custom_openapi
 from api.routes import admin, data, health, jobs, market, orders, ws
 from api.state import AppState, create_redis
+from api.task_sender import TaskSender
 from jobcast.filemodes import keep_new_files_private
 from jobcast.logs import configure_logging
 from jobcast.settings import Settings, get_settings
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = AppState(settings=settings, redis=create_redis(settings))
+        state = AppState(settings, create_redis(settings), TaskSender(settings))
         app.state.jobcast = state
         try:
             # The push layer: one Redis pub/sub connection per api process, plus the monitor.
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.realtime = realtime
                 yield
         finally:
+            await state.tasks.aclose()
             await state.redis.aclose(close_connection_pool=True)
 
     app = FastAPI(

@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 from fastapi import Depends, Request
 
 from api.state import AppState
+from api.task_sender import TaskSender
 from jobcast.settings import Settings
 
 
@@ -24,5 +25,10 @@ def get_redis(state: Annotated[AppState, Depends(get_state)]) -> aioredis.Redis:
     return state.redis
 
 
+def get_task_sender(state: Annotated[AppState, Depends(get_state)]) -> TaskSender:
+    return state.tasks
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]
+TaskSenderDep = Annotated[TaskSender, Depends(get_task_sender)]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from api.task_sender import TaskSender
 from jobcast.redis_clients import async_pool_client
 from jobcast.settings import Settings
 
@@ -14,6 +15,7 @@ from jobcast.settings import Settings
 class AppState:
     settings: Settings
     redis: aioredis.Redis
+    tasks: TaskSender
 
 
 #: Redis connections one api process may hold for REST; a burst past it waits for a free one

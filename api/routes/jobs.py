@@ -16,10 +16,10 @@ from redis.exceptions import RedisError
 
 from api import job_store
 from api.auth import CurrentPrincipal
-from api.deps import RedisDep, SettingsDep
+from api.deps import RedisDep, SettingsDep, TaskSenderDep
 from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, OWNED, errors
-from api.task_client import send_file_job
+from api.task_sender import TaskSender
 from api.upload_quota import UploadQuota
 from api.uploads import Upload, receive_upload
 from jobcast import files_waiting, quotas, rediskeys
@@ -128,6 +128,7 @@ async def submit_job(
     principal: CurrentPrincipal,
     redis: RedisDep,
     settings: SettingsDep,
+    tasks: TaskSenderDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Job:
     """Upload a table as the multipart part `file`, with an optional part `params` holding
@@ -140,7 +141,7 @@ async def submit_job(
     if not new:  # a replay: the earlier upload is the job's; this copy is not needed
         (uploads_dir(settings) / upload.stored).unlink(missing_ok=True)
         return _accepted(response, record)
-    await _enqueue(redis, settings, principal, record)
+    await _enqueue(redis, settings, tasks, principal, record)
     return _accepted(response, record)
 
 
@@ -204,12 +205,16 @@ async def _register(
 
 
 async def _enqueue(
-    redis: aioredis.Redis, settings: Settings, principal: Principal, record: dict[str, Any]
+    redis: aioredis.Redis,
+    settings: Settings,
+    tasks: TaskSender,
+    principal: Principal,
+    record: dict[str, Any],
 ) -> None:
     # Waiting before it is sent, so the worker that starts it always finds it waiting.
     await files_waiting.mark_waiting(redis, principal.id, record["id"], settings.job_retention)
     try:
-        await send_file_job(settings, record, principal.name)
+        await tasks.send_file_job(record, principal.name)
     except Exception as exc:
         # Never leave a job queued that no worker will ever receive.
         await job_store.fail_unqueued(redis, principal, record["id"], settings.job_retention)

@@ -18,11 +18,11 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from api.auth import CurrentPrincipal
-from api.deps import RedisDep, SettingsDep
+from api.deps import RedisDep, SettingsDep, TaskSenderDep
 from api.errors import ApiError, not_found
-from api.matching import request_matching
 from api.openapi_errors import AUTHENTICATED, ORDER_RULES, OWNED, errors
 from api.ownership import load_owned, require_id
+from api.task_sender import TaskSender
 from jobcast import rediskeys
 from jobcast.keys import Principal
 from jobcast.orders import intake, records
@@ -79,12 +79,12 @@ def validated(body: OrderCreate, principal: Principal, settings: Settings) -> Ne
 
 
 async def place(
-    redis: aioredis.Redis, settings: Settings, orders: list[NewOrder]
+    redis: aioredis.Redis, settings: Settings, tasks: TaskSender, orders: list[NewOrder]
 ) -> list[intake.Accepted]:
     table = symbol_table(settings.order_symbols)
     accepted = await intake.accept_orders(redis, [(o, table[o.symbol]) for o in orders])
     kicked = {o.symbol for o, a in zip(orders, accepted, strict=True) if a.kicked}
-    await request_matching(settings, sorted(kicked))
+    await tasks.request_matching(sorted(kicked))
     return accepted
 
 
@@ -117,6 +117,7 @@ async def create_order(
     principal: CurrentPrincipal,
     redis: RedisDep,
     settings: SettingsDep,
+    tasks: TaskSenderDep,
     response: Response,
 ) -> Order:
     """Place an order. Repeating a `client_order_id` returns the first order (200)."""
@@ -124,7 +125,7 @@ async def create_order(
         order = validated(body, principal, settings)
     except OrderRuleError as err:
         raise rule_error(err) from None
-    (accepted,) = await place(redis, settings, [order])
+    (accepted,) = await place(redis, settings, tasks, [order])
     if not accepted.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/orders/{accepted.order_id}"
@@ -158,7 +159,11 @@ def _validate_item(
     ),
 )
 async def create_orders(
-    body: OrderBatchCreate, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
+    body: OrderBatchCreate,
+    principal: CurrentPrincipal,
+    redis: RedisDep,
+    settings: SettingsDep,
+    tasks: TaskSenderDep,
 ) -> JSONResponse:
     """Place up to `JOBCAST_ORDER_BATCH_MAX` orders; each is accepted or rejected on its own."""
     if len(body.orders) > settings.order_batch_max:
@@ -171,7 +176,7 @@ async def create_orders(
     decision = await _spend_orders(redis, settings, principal, len(body.orders))
     checked = [_validate_item(raw, principal, settings) for raw in body.orders]
     good = [c for c in checked if isinstance(c, NewOrder)]
-    accepted = await place(redis, settings, good)
+    accepted = await place(redis, settings, tasks, good)
     views = iter(await _accepted_views(redis, settings, accepted))
     results = [
         {"status": "rejected", "order": None, "error": c.model_dump()}
@@ -230,7 +235,11 @@ async def get_order(
     responses=errors(*AUTHENTICATED, *OWNED, "order_not_open"),
 )
 async def cancel_order(
-    order_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
+    order_id: str,
+    principal: CurrentPrincipal,
+    redis: RedisDep,
+    settings: SettingsDep,
+    tasks: TaskSenderDep,
 ) -> Order:
     """Cancel what is still open. Matching applies it in order; `order.cancelled` confirms it."""
     order = await load_order(redis, settings, principal, order_id)
@@ -242,7 +251,7 @@ async def cancel_order(
             409, "order_not_open", f"The order is already {outcome}.", {"status": outcome}
         )
     if kicked:
-        await request_matching(settings, [order.symbol])
+        await tasks.request_matching([order.symbol])
     return order
 
 

@@ -8,8 +8,9 @@ import time
 
 import pytest
 import redis
+from celery import Celery
 
-from api.task_client import celery_client
+import celeryconfig
 from jobcast.keys import create_key
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
@@ -38,7 +39,8 @@ def test_one_sample_per_second_from_one_producer_with_two_api_processes(
     _, api_a = start_api()
     _, api_b = start_api()
     start_worker(queues="orders", include=["tests.workers.sample_tasks"])
-    sender = celery_client(settings)
+    sender = Celery("monitor-test")
+    sender.config_from_object(celeryconfig.config_for(settings))
     for n in range(3):
         sender.send_task("jobcast.test.touch", args=[f"monitor-{n}"], queue="orders")
     key, _ = make_principal()
