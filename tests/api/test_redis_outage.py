@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import redis
+from celery import Celery
+from kombu.exceptions import OperationalError
 from redis.asyncio import ConnectionError as RedisConnectionError
 
 from api import job_store
@@ -116,3 +120,28 @@ def test_redis_answer_lost_after_the_job_was_written_keeps_its_upload_for_the_re
         assert upload_path(settings, record["stored"]).read_bytes() == table[1]
 
     run_in_process(settings, scenario)
+
+
+def test_a_job_the_broker_refuses_answers_503_and_fails_instead_of_waiting_forever(
+    settings: Settings, make_key: MakeKey, redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # The job is written, then its task cannot be sent (the broker went away after the write)
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("Error 111 connecting to the broker. Connection refused.")
+
+    monkeypatch.setattr(Celery, "send_task", refuse)
+    headers = {"Authorization": f"Bearer {make_key()}"}
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        refused = await client.post("/jobs", files={"file": ("t.csv", b"a\n1\n")}, headers=headers)
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["error"]["code"] == "unavailable"
+        (job_id,) = [j["id"] for j in (await client.get("/jobs", headers=headers)).json()["items"]]
+        record = redis_client.hgetall(job_key(job_id))
+        assert record["status"] == "failed"
+        assert json.loads(record["error"])["code"] == "queue_unavailable"
+
+    run_in_process(settings, scenario)
+    # The lifespan closed the app's one task sender: its thread is gone.
+    assert not [t for t in threading.enumerate() if t.name.startswith("jobcast-send")]
