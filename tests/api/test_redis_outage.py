@@ -123,9 +123,11 @@ def test_redis_answer_lost_after_the_job_was_written_keeps_its_upload_for_the_re
 
 
 def test_a_job_the_broker_refuses_answers_503_and_fails_instead_of_waiting_forever(
-    settings: Settings, make_key: MakeKey, redis_client: redis.Redis,
+    settings: Settings,
+    make_key: MakeKey,
+    redis_client: redis.Redis,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     # The job is written, then its task cannot be sent (the broker went away after the write)
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("Error 111 connecting to the broker. Connection refused.")
