@@ -71,8 +71,15 @@ def test_crossing_orders_trade_at_the_resting_price_and_announce_it(
     trades = alice.http.get("/market/SOL-CROSS/trades").json()["trades"]
     assert [(t["price"], t["quantity"], t["seq"]) for t in trades] == [("20.50", 4, 1)]
     quote = alice.http.get("/market/SOL-CROSS").json()
-    assert quote == {"symbol": "SOL-CROSS", "best_bid": None, "bid_size": 0, "best_ask": "20.50",
-                     "ask_size": 6, "last_price": "20.50", "volume": 4}  # fmt: skip
+    assert quote == {
+        "symbol": "SOL-CROSS",
+        "best_bid": None,
+        "bid_size": 0,
+        "best_ask": "20.50",
+        "ask_size": 6,
+        "last_price": "20.50",
+        "volume": 4,
+    }
     book = alice.http.get("/market/SOL-CROSS/book", params={"depth": 5}).json()
     assert book["asks"] == [{"price": "20.50", "quantity": 6}]
 
@@ -81,7 +88,13 @@ def test_same_client_order_id_returns_the_same_order(
     market: tuple[Trader, Trader, EventTap],
 ) -> None:
     alice, bob, _ = market
-    order = {"symbol": "ETH-CID", "side": "buy", "quantity": 1, "price": "100", "client_order_id": "c-1"}  # fmt: skip
+    order = {
+        "symbol": "ETH-CID",
+        "side": "buy",
+        "quantity": 1,
+        "price": "100",
+        "client_order_id": "c-1",
+    }
 
     first, again = alice.place(**order), alice.place(**order)
     others = bob.place(**order)
@@ -119,7 +132,9 @@ def test_ioc_remainder_is_cancelled_instead_of_resting(
 ) -> None:
     alice, bob, tap = market
     alice.place(symbol="ETH-IOC", side="sell", quantity=2, price="50")
-    ioc = bob.place(symbol="ETH-IOC", side="buy", quantity=5, price="50", time_in_force="IOC").json()  # fmt: skip
+    ioc = bob.place(
+        symbol="ETH-IOC", side="buy", quantity=5, price="50", time_in_force="IOC"
+    ).json()
 
     data = tap.wait_order(ioc["id"], "order.cancelled")["data"]
 
@@ -135,7 +150,11 @@ def test_market_order_on_an_empty_book_is_rejected_for_no_liquidity(
 
     data = tap.wait_order(order["id"], "order.rejected")["data"]
 
-    assert (data["status"], data["reason"], data["filled_quantity"]) == ("rejected", "no_liquidity", 0)  # fmt: skip
+    assert (data["status"], data["reason"], data["filled_quantity"]) == (
+        "rejected",
+        "no_liquidity",
+        0,
+    )
     assert alice.order(order["id"])["reason"] == "no_liquidity"
 
 
@@ -144,13 +163,22 @@ def test_order_crossing_its_owners_resting_order_under_cancel_newest_is_cancelle
 ) -> None:
     alice, _, tap = market
     ask = alice.place(symbol="SOL-STP", side="sell", quantity=5, price="20.00").json()
-    bid = alice.place(symbol="SOL-STP", side="buy", quantity=5, price="20.00",
-                      self_trade_prevention="cancel_newest").json()  # fmt: skip
+    bid = alice.place(
+        symbol="SOL-STP",
+        side="buy",
+        quantity=5,
+        price="20.00",
+        self_trade_prevention="cancel_newest",
+    ).json()
     assert bid["self_trade_prevention"] == "cancel_newest"
 
     data = tap.wait_order(bid["id"], "order.cancelled")["data"]
 
-    assert (data["reason"], data["filled_quantity"], data["self_trade_prevention"]) == ("self_trade", 0, "cancel_newest")  # fmt: skip
+    assert (data["reason"], data["filled_quantity"], data["self_trade_prevention"]) == (
+        "self_trade",
+        0,
+        "cancel_newest",
+    )
     assert alice.order(bid["id"])["reason"] == "self_trade"
     assert alice.order(ask["id"])["status"] == "open"
     assert [e["type"] for e in tap.for_order(ask["id"])] == ["order.accepted"]
@@ -172,7 +200,13 @@ def test_an_ended_order_expires_to_410_and_leaves_the_list(
     market: tuple[Trader, Trader, EventTap], redis_client: redis.Redis
 ) -> None:
     alice, bob, tap = market
-    order = {"symbol": "SOL-EXPIRY", "side": "buy", "quantity": 1, "price": "1", "client_order_id": "x-1"}  # fmt: skip
+    order = {
+        "symbol": "SOL-EXPIRY",
+        "side": "buy",
+        "quantity": 1,
+        "price": "1",
+        "client_order_id": "x-1",
+    }
     ended = alice.place(**order).json()
     alice.http.delete(f"/orders/{ended['id']}")
     tap.wait_order(ended["id"], "order.cancelled")

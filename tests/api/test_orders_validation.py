@@ -70,7 +70,9 @@ def test_unknown_self_trade_prevention_is_a_422_naming_the_field_alone_or_in_a_b
     bad = {**GOOD, "self_trade_prevention": "cancel_both"}
 
     alone = trader.place(**bad)
-    batch = trader.http.post("/orders/batch", json={"orders": [bad, {**GOOD, "self_trade_prevention": "cancel_oldest"}]})  # fmt: skip
+    batch = trader.http.post(
+        "/orders/batch", json={"orders": [bad, {**GOOD, "self_trade_prevention": "cancel_oldest"}]}
+    )
 
     assert alone.status_code == 422
     assert [d["field"] for d in alone.json()["error"]["details"]] == ["body.self_trade_prevention"]
@@ -103,7 +105,9 @@ def test_listing_pages_through_my_orders_with_filters(
 ) -> None:
     url = stack.url
     trader = new_trader(redis_client, settings, url, "l")
-    orders = [{**GOOD, "symbol": s, "price": "1.00", "quantity": 10} for s in ["ACME", "SOL-USD"] * 5]  # fmt: skip
+    orders = [
+        {**GOOD, "symbol": s, "price": "1.00", "quantity": 10} for s in ["ACME", "SOL-USD"] * 5
+    ]
     sent = trader.http.post("/orders/batch", json={"orders": orders}).json()["results"]
     # Oldest first; one batch shares a creation time, and ties go by id.
     acme = sorted(

@@ -36,17 +36,24 @@ def _create_order(client: httpx.Client) -> str:
 ID_ROUTES: dict[str, tuple[Creator, list[Route]]] = {
     "data item": (
         _create_data_item,
-        [("GET", "/data/{id}", None), ("PATCH", "/data/{id}", {"value": 2}),
-         ("DELETE", "/data/{id}", None)],
+        [
+            ("GET", "/data/{id}", None),
+            ("PATCH", "/data/{id}", {"value": 2}),
+            ("DELETE", "/data/{id}", None),
+        ],
     ),
     "job": (
         _create_job,
-        [("GET", "/jobs/{id}", None), ("GET", "/jobs/{id}/result", None),
-         ("GET", "/jobs/{id}/artifact", None), ("GET", "/tasks/{id}", None),
-         ("DELETE", "/jobs/{id}", None)],
+        [
+            ("GET", "/jobs/{id}", None),
+            ("GET", "/jobs/{id}/result", None),
+            ("GET", "/jobs/{id}/artifact", None),
+            ("GET", "/tasks/{id}", None),
+            ("DELETE", "/jobs/{id}", None),
+        ],
     ),
     "order": (_create_order, [("GET", "/orders/{id}", None), ("DELETE", "/orders/{id}", None)]),
-}  # fmt: skip
+}
 #: resource -> (list route, the key its page keeps records under)
 LIST_ROUTES = {
     "data item": ("/data/", "items"),

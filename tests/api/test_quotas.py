@@ -32,8 +32,11 @@ class Principal(JobsClient):
 
 
 def wait_streaming(client: redis.Redis, who: Principal) -> None:
-    wait_for(lambda: any(k.startswith("streaming:") for k in who.ledger(client)), 10,
-             "the upload to hold its reservation")  # fmt: skip
+    wait_for(
+        lambda: any(k.startswith("streaming:") for k in who.ledger(client)),
+        10,
+        "the upload to hold its reservation",
+    )
 
 
 def table(path: Path, size: int) -> Path:
@@ -49,8 +52,10 @@ def stored_files(settings: Settings) -> list[str]:
 
 def multipart_parts(head_bytes: int, gate: threading.Event | None = None) -> Iterator[bytes]:
     """A multipart body streamed without Content-Length; waits on `gate` before it ends."""
-    yield (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="t.csv"\r\n'
-           "Content-Type: text/csv\r\n\r\nn\n").encode()  # fmt: skip
+    yield (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="t.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\nn\n"
+    ).encode()
     for _ in range(head_bytes // 4096):
         yield b"7\n" * 2048
     if gate is not None:
@@ -83,8 +88,9 @@ def principal(
 
 @pytest.fixture
 def api_url(start_api: StartApi) -> str:
-    _, url = start_api(env={"JOBCAST_QUOTA_STORED_BYTES": str(QUOTA),
-                            "JOBCAST_QUOTA_CONCURRENT_UPLOADS": "1"})  # fmt: skip
+    _, url = start_api(
+        env={"JOBCAST_QUOTA_STORED_BYTES": str(QUOTA), "JOBCAST_QUOTA_CONCURRENT_UPLOADS": "1"}
+    )
     return url
 
 
@@ -113,9 +119,12 @@ def test_uploads_past_the_stored_bytes_quota_are_413_and_leave_nothing_behind(
 
 
 def test_bytes_come_back_when_the_job_ends_and_artifacts_count_until_they_expire(
-    principal: MakePrincipal, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
+    principal: MakePrincipal,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     alice = principal("alice")
     forty = table(tmp_path / "forty.csv", 40_000)
     first = alice.submit_ok(forty, '{"operation": "convert", "to": "csv"}')
@@ -140,8 +149,9 @@ def test_one_upload_too_many_in_progress_is_429_until_the_first_ends(
     small = table(tmp_path / "small.csv", 1_000)
     gate = threading.Event()
     answers: list[httpx.Response] = []
-    slow = threading.Thread(target=lambda: answers.append(
-        post_streamed(alice, multipart_parts(8_192, gate))))  # fmt: skip
+    slow = threading.Thread(
+        target=lambda: answers.append(post_streamed(alice, multipart_parts(8_192, gate)))
+    )
     slow.start()
     try:
         wait_streaming(redis_client, alice)

@@ -63,9 +63,11 @@ def test_requests_get_503_while_redis_is_down_and_recover_without_restart(
 
 
 def test_redis_lost_right_after_a_job_is_registered_keeps_its_upload_for_the_retry(
-    settings: Settings, make_key: MakeKey, redis_client: redis.Redis,
+    settings: Settings,
+    make_key: MakeKey,
+    redis_client: redis.Redis,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     # Redis goes away between the job's registration and the quota's settlement (seen in the
     # soak: the job stayed queued with its upload deleted, and failed as upload_missing)
     headers = {"Authorization": f"Bearer {make_key()}", "Idempotency-Key": "retry-me"}
@@ -94,9 +96,11 @@ def test_redis_lost_right_after_a_job_is_registered_keeps_its_upload_for_the_ret
 
 
 def test_redis_answer_lost_after_the_job_was_written_keeps_its_upload_for_the_retry(
-    settings: Settings, make_key: MakeKey, redis_client: redis.Redis,
+    settings: Settings,
+    make_key: MakeKey,
+    redis_client: redis.Redis,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     # Redis applies the job's registration and dies before answering (seen in the soak)
     headers = {"Authorization": f"Bearer {make_key()}", "Idempotency-Key": "retry-me"}
     create = job_store.create_job

@@ -124,7 +124,9 @@ def _run_linked_calls(schema: Any, headers: dict[str, str]) -> None:
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
             return {"headers": headers}
 
-        def validate_response(self, response: Any, case: schemathesis.Case, *_: Any, **kw: Any) -> None:  # fmt: skip
+        def validate_response(
+            self, response: Any, case: schemathesis.Case, *_: Any, **kw: Any
+        ) -> None:
             excluded, extra = checks_for(case.operation)
             case.validate_response(response, excluded_checks=excluded, additional_checks=extra)
 

@@ -13,13 +13,25 @@ JOB_ID = "j_563f3062604ff3f3d256a1b2"
 def test_a_job_id_is_never_cut_in_a_narrow_terminal() -> None:
     job = Job.model_validate(
         {
-            "id": JOB_ID, "status": "succeeded", "operation": "profile",
-            "filename": "a-rather-long-file-name-for-a-narrow-terminal.csv", "size": 123456,
-            "created_at": 1.0, "started_at": 1.0, "finished_at": 2.0, "attempt": 1,
-            "progress": None, "error": None, "params": {},
-            "links": {"self": "/jobs/x", "result": "/jobs/x/result", "artifact": "/jobs/x/artifact"},
+            "id": JOB_ID,
+            "status": "succeeded",
+            "operation": "profile",
+            "filename": "a-rather-long-file-name-for-a-narrow-terminal.csv",
+            "size": 123456,
+            "created_at": 1.0,
+            "started_at": 1.0,
+            "finished_at": 2.0,
+            "attempt": 1,
+            "progress": None,
+            "error": None,
+            "params": {},
+            "links": {
+                "self": "/jobs/x",
+                "result": "/jobs/x/result",
+                "artifact": "/jobs/x/artifact",
+            },
         }
-    )  # fmt: skip
+    )
     console = Console(width=60, record=True, force_terminal=False)
     console.print(job_table([job]))
     assert JOB_ID in console.export_text()

@@ -47,7 +47,11 @@ def random_order(rng: random.Random) -> dict[str, Any]:
     symbol = rng.choice(SYMBOLS)
     rules = DEFAULT_SYMBOLS[symbol]
     quantity = rng.randint(1, 20) * rules.lot_size
-    order: dict[str, Any] = {"symbol": symbol, "side": rng.choice(["buy", "sell"]), "quantity": quantity}  # fmt: skip
+    order: dict[str, Any] = {
+        "symbol": symbol,
+        "side": rng.choice(["buy", "sell"]),
+        "quantity": quantity,
+    }
     if rng.random() < 0.25:  # four traders on four books: they often meet their own orders
         order["self_trade_prevention"] = rng.choice(["cancel_newest", "cancel_oldest"])
     if rng.random() < 0.08:
@@ -163,7 +167,9 @@ def drained(client: redis.Redis) -> bool:
     return True
 
 
-def replay_sent(stored: list[dict[str, str]], sent: dict[str, tuple[str, dict[str, Any]]]) -> ReferenceBook:  # fmt: skip
+def replay_sent(
+    stored: list[dict[str, str]], sent: dict[str, tuple[str, dict[str, Any]]]
+) -> ReferenceBook:
     """The reference model fed what the traders sent (owner, order), in acceptance order.
 
     Only the inbound log ids come from the system (`sid`, `cancel_sid`: the log itself is
@@ -184,8 +190,18 @@ def replay_sent(stored: list[dict[str, str]], sent: dict[str, tuple[str, dict[st
         type_ = o.get("type", "limit")
         price = rules.to_ticks(Decimal(o["price"])) if "price" in o else None
         tif = o.get("time_in_force") or ("IOC" if type_ == "market" else "GTC")
-        ref.submit(RefOrder(order_id, o["side"], o["quantity"], price, type_, tif, owner,
-                            o.get("self_trade_prevention", "none")))  # fmt: skip
+        ref.submit(
+            RefOrder(
+                order_id,
+                o["side"],
+                o["quantity"],
+                price,
+                type_,
+                tif,
+                owner,
+                o.get("self_trade_prevention", "none"),
+            )
+        )
     return ref
 
 
@@ -200,9 +216,12 @@ def tap(redis_client: redis.Redis) -> Iterator[EventTap]:
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_ten_thousand_orders_with_a_killed_worker_match_the_reference_model(
-    start_api: StartApi, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
+    start_api: StartApi,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
     tap: EventTap,
-) -> None:  # fmt: skip
+) -> None:
     workers = [start_worker(queues="orders", env=ENV) for _ in range(4)]
     _, url = start_api(env=ENV)
     traders = [new_trader(redis_client, settings, url, f"t{i}") for i in range(TRADERS)]
@@ -210,8 +229,10 @@ def test_ten_thousand_orders_with_a_killed_worker_match_the_reference_model(
     records_sent = [Sent(t.principal_id) for t in traders]
 
     # When 4 traders send 10,000 orders at once and a worker's pool process is killed mid-way
-    flows = [threading.Thread(target=trade_flow, args=(t, i, TOTAL_ORDERS // TRADERS, sent, r))
-             for i, (t, r) in enumerate(zip(traders, records_sent, strict=True))]  # fmt: skip
+    flows = [
+        threading.Thread(target=trade_flow, args=(t, i, TOTAL_ORDERS // TRADERS, sent, r))
+        for i, (t, r) in enumerate(zip(traders, records_sent, strict=True))
+    ]
     for flow in flows:
         flow.start()
     wait_for(lambda: sum(sent) >= TOTAL_ORDERS // 4, 120, "a quarter of the orders to be sent")
@@ -247,25 +268,41 @@ def test_ten_thousand_orders_with_a_killed_worker_match_the_reference_model(
     check_events_once_in_sequence(tap, all_orders)
 
 
-def check_symbol(client: redis.Redis, symbol: str, orders: list[dict[str, str]],
-                 sent: dict[str, tuple[str, dict[str, Any]]], tap: EventTap) -> None:  # fmt: skip
+def check_symbol(
+    client: redis.Redis,
+    symbol: str,
+    orders: list[dict[str, str]],
+    sent: dict[str, tuple[str, dict[str, Any]]],
+    tap: EventTap,
+) -> None:
     ref = replay_sent(orders, sent)
     for order in orders:
         expected = ref.orders[order["id"]]
-        assert (order["status"], int(order["filled_quantity"]), order["reason"]) == (expected.status, expected.filled, expected.reason), order  # fmt: skip
-    trades = [e["data"] for e in tap.of(lambda e: e["channel"] == f"market.{symbol}" and e["type"] == "market.trade")]  # fmt: skip
+        assert (order["status"], int(order["filled_quantity"]), order["reason"]) == (
+            expected.status,
+            expected.filled,
+            expected.reason,
+        ), order
+    channel = f"market.{symbol}"
+    trade_events = tap.of(lambda e: e["channel"] == channel and e["type"] == "market.trade")
+    trades = [e["data"] for e in trade_events]
     rules = DEFAULT_SYMBOLS[symbol]
     assert [(t["price"], t["quantity"], t["buy_order_id"], t["sell_order_id"]) for t in trades] == [
         (rules.price_text(t.price), t.quantity, t.buy, t.sell) for t in ref.trades
     ]
     assert [t["seq"] for t in trades] == list(range(1, len(ref.trades) + 1))
     market = client.hgetall(rediskeys.market_key(symbol))
-    assert market["bids"] == str([list(lv) for lv in ref.levels("buy")]).replace(" ", "").replace(",", ", ")  # fmt: skip
-    assert market["asks"] == str([list(lv) for lv in ref.levels("sell")]).replace(" ", "").replace(",", ", ")  # fmt: skip
+    assert market["bids"] == levels_text(ref, "buy")
+    assert market["asks"] == levels_text(ref, "sell")
     assert set(client.hkeys(rediskeys.book_key(symbol))) == {o.id for o in ref.resting}
     bought = sum(int(o["filled_quantity"]) for o in orders if o["side"] == "buy")
     sold = sum(int(o["filled_quantity"]) for o in orders if o["side"] == "sell")
     assert bought == sold == int(market["volume"]) == sum(t.quantity for t in ref.trades)
+
+
+def levels_text(ref: ReferenceBook, side: str) -> str:
+    """The reference book's levels as the market hash stores them: `[[p, q], [p, q]]`."""
+    return str([list(lv) for lv in ref.levels(side)]).replace(" ", "").replace(",", ", ")
 
 
 def check_events_once_in_sequence(tap: EventTap, orders: list[dict[str, str]]) -> None:
@@ -288,4 +325,5 @@ def check_events_once_in_sequence(tap: EventTap, orders: list[dict[str, str]]) -
         assert len(changes) == len(set(changes)), f"{order['id']}: an event was repeated"
         if order["status"] in TERMINAL_STATUSES:
             assert events[-1]["type"] == f"order.{order['status']}"
-            assert sum(e["type"] in ("order.filled", "order.cancelled", "order.rejected") for e in events) == 1  # fmt: skip
+            final = ("order.filled", "order.cancelled", "order.rejected")
+            assert sum(e["type"] in final for e in events) == 1

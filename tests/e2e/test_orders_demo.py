@@ -17,7 +17,9 @@ def test_demo_market_maker_process_makes_books_trade(
     start_worker: StartWorker, redis_client: redis.Redis, settings: Settings, tmp_path: Path
 ) -> None:
     worker = start_worker(queues="orders")
-    demo = spawn("demo", [sys.executable, "-m", "workers.orders.demo"], process_env(settings), tmp_path)  # fmt: skip
+    demo = spawn(
+        "demo", [sys.executable, "-m", "workers.orders.demo"], process_env(settings), tmp_path
+    )
     try:
 
         def traded() -> bool:

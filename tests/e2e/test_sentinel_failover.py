@@ -254,7 +254,12 @@ def test_jobs_orders_and_a_websocket_client_go_on_after_the_primary_is_killed(
             if job_status(client, job_id) is not None:
                 assert terminal_events(redis_client, job_id) == ["job.succeeded"], job_id
 
-    for trader, order_id in ((seller, resting), (buyer, buy), (seller, fresh_sell), (buyer, fresh_buy)):  # fmt: skip
+    for trader, order_id in (
+        (seller, resting),
+        (buyer, buy),
+        (seller, fresh_sell),
+        (buyer, fresh_buy),
+    ):
         wait_for(lambda: order_status(trader, order_id) == "filled", 30, f"{order_id} to fill")  # noqa: B023
 
     # The client that stayed connected through the failover: its api's hub re-subscribed and

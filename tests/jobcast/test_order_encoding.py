@@ -13,10 +13,17 @@ from jobcast.schemas import orders as schemas
 
 RULES = DEFAULT_SYMBOLS["ACME"]
 ORDER = NewOrder(
-    id="o_" + "a" * 20, owner="p1", symbol="ACME", side=Side.SELL, type="limit",
-    time_in_force="IOC", quantity=7, price_ticks=1234, client_order_id="mine-1",
+    id="o_" + "a" * 20,
+    owner="p1",
+    symbol="ACME",
+    side=Side.SELL,
+    type="limit",
+    time_in_force="IOC",
+    quantity=7,
+    price_ticks=1234,
+    client_order_id="mine-1",
     self_trade_prevention="cancel_oldest",
-)  # fmt: skip
+)
 
 
 def test_an_inbound_entry_decodes_to_the_order_encoded() -> None:
@@ -47,17 +54,29 @@ def test_the_api_schema_lists_the_same_statuses_and_sides_as_the_enums() -> None
 def test_view_of_a_new_record_shows_the_order_as_accepted() -> None:
     view = records.record_view(ORDER.record(1.5), RULES)
     assert view == {
-        "id": ORDER.id, "client_order_id": "mine-1", "symbol": "ACME", "side": "sell",
-        "type": "limit", "time_in_force": "IOC", "self_trade_prevention": "cancel_oldest",
-        "price": RULES.price_text(1234), "quantity": 7, "filled_quantity": 0,
-        "remaining_quantity": 7, "average_price": None, "status": "open", "reason": None,
-        "created_at": 1.5, "updated_at": 1.5,
-    }  # fmt: skip
+        "id": ORDER.id,
+        "client_order_id": "mine-1",
+        "symbol": "ACME",
+        "side": "sell",
+        "type": "limit",
+        "time_in_force": "IOC",
+        "self_trade_prevention": "cancel_oldest",
+        "price": RULES.price_text(1234),
+        "quantity": 7,
+        "filled_quantity": 0,
+        "remaining_quantity": 7,
+        "average_price": None,
+        "status": "open",
+        "reason": None,
+        "created_at": 1.5,
+        "updated_at": 1.5,
+    }
 
 
 def test_a_view_built_from_typed_values_leaves_out_an_unknown_creation_time() -> None:
-    state = records.state_from_record({**ORDER.record(1.5), "status": "filled",
-                                       "filled_quantity": "7", "notional": str(7 * 1234)})  # fmt: skip
+    state = records.state_from_record(
+        {**ORDER.record(1.5), "status": "filled", "filled_quantity": "7", "notional": str(7 * 1234)}
+    )
     from_record = records.order_view(state, RULES)
     from_step = records.order_view(dataclasses.replace(state, created_at=None), RULES)
     assert from_record["remaining_quantity"] == 0

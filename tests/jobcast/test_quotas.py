@@ -9,8 +9,9 @@ from jobcast import quotas, rediskeys, scripts
 OWNER = "p_ledger"
 
 
-def reserve(client: redis.Redis, entry: str, size: int, limits: quotas.Limits,
-            ttl: float = 60.0) -> quotas.Reservation:  # fmt: skip
+def reserve(
+    client: redis.Redis, entry: str, size: int, limits: quotas.Limits, ttl: float = 60.0
+) -> quotas.Reservation:
     args = quotas.reserve_args(entry, size, ttl, limits)
     keys = [rediskeys.quota_ledger_key(OWNER)]
     return quotas.reservation(scripts.run(client, "quota_reserve", keys, args))

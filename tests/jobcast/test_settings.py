@@ -57,7 +57,10 @@ def test_the_settings_table_command_prints_the_readmes_table() -> None:
     """As a user runs it (a subprocess): its output is the table README.md carries."""
     printed = subprocess.run(
         [sys.executable, "-m", "jobcast", "settings-table"],
-        capture_output=True, text=True, check=True, timeout=60,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     assert printed.strip() == settings_table.markdown().strip()
     assert printed.strip() in README.read_text()

@@ -23,15 +23,25 @@ def create_job(client: redis.Redis, owner: str) -> str:
 
 def progress(client: redis.Redis, job_id: str, owner: str, percent: float) -> str:
     change = transition(
-        job_id, owner, expect=STARTABLE, fields={"status": RUNNING, "progress": {"percent": percent}},
-        event="job.progress", data={"percent": percent}, ttl=TTL,
-    )  # fmt: skip
+        job_id,
+        owner,
+        expect=STARTABLE,
+        fields={"status": RUNNING, "progress": {"percent": percent}},
+        event="job.progress",
+        data={"percent": percent},
+        ttl=TTL,
+    )
     return commit(client, change).seqs[0]
 
 
 def succeed(client: redis.Redis, job_id: str, owner: str, result: dict[str, object]) -> str:
     change = transition(
-        job_id, owner, expect=(RUNNING,), fields={"status": SUCCEEDED, "result": result},
-        event="job.succeeded", data={"result": result}, ttl=TTL,
-    )  # fmt: skip
+        job_id,
+        owner,
+        expect=(RUNNING,),
+        fields={"status": SUCCEEDED, "result": result},
+        event="job.succeeded",
+        data={"result": result},
+        ttl=TTL,
+    )
     return commit(client, change).seqs[0]

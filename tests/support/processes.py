@@ -61,9 +61,14 @@ def spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Pro
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         popen = subprocess.Popen(
-            argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=env, cwd=REPO_ROOT, start_new_session=True,
-        )  # fmt: skip
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=REPO_ROOT,
+            start_new_session=True,
+        )
     return Proc(name, popen, log)
 
 
@@ -84,6 +89,7 @@ def wait_for(
 
 
 def worker_argv(queues: str, concurrency: int, include: list[str], name: str) -> list[str]:
+    # Laid out by hand: each flag beside its value, as on a command line.
     argv = [
         sys.executable, "-m", "celery", "-A", "workers.app", "worker",
         "-Q", queues, "-n", f"{name}@%h", "--concurrency", str(concurrency),
@@ -99,6 +105,7 @@ def api_argv(port: int, processes: int = 1, ws_max_size: int | None = None) -> l
     """uvicorn as `jobcast up` runs it; `ws_max_size` is JOBCAST_WS_MAX_FRAME_BYTES."""
     if ws_max_size is None:
         ws_max_size = Settings.model_fields["ws_max_frame_bytes"].default
+    # Laid out by hand: each flag beside its value, as on a command line.
     return [
         sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(processes),

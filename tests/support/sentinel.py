@@ -46,9 +46,12 @@ class RunningGroup:
 def sentinel_group(where: Path) -> Iterator[RunningGroup]:
     """Start the group with short timeouts (a dead primary is failed over in a few seconds)."""
     servers = SentinelGroup.create(
-        secrets.token_urlsafe(16), where / "redis", MASTER, down_after_ms=1000,
+        secrets.token_urlsafe(16),
+        where / "redis",
+        MASTER,
+        down_after_ms=1000,
         failover_timeout_ms=3000,
-    )  # fmt: skip
+    )
     env = dict(os.environ)
     procs = {name: spawn(name, argv, env, where) for name, argv in servers.commands().items()}
     try:

@@ -16,14 +16,19 @@ def start_private_redis(
 ) -> tuple[EmbeddedRedis, subprocess.Popen[bytes], Settings]:
     """Start a Redis of our own under `workdir` and return it, its process and dev Settings."""
     server = EmbeddedRedis(
-        port=free_port(), password=secrets.token_urlsafe(12), data_dir=workdir / "redis",
+        port=free_port(),
+        password=secrets.token_urlsafe(12),
+        data_dir=workdir / "redis",
         appendonly=False,
-    )  # fmt: skip
+    )
     proc = server.start()
     server.wait_ready()
     values: dict[str, Any] = {
-        "dev": True, "redis_url": server.url, "data_dir": workdir / "data",
-        "key_secret": secrets.token_urlsafe(16), "flower_password": secrets.token_urlsafe(16),
-    }  # fmt: skip
+        "dev": True,
+        "redis_url": server.url,
+        "data_dir": workdir / "data",
+        "key_secret": secrets.token_urlsafe(16),
+        "flower_password": secrets.token_urlsafe(16),
+    }
     settings = Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
     return server, proc, settings

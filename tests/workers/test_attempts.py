@@ -52,8 +52,9 @@ SLOW_WORKER = {"JOBCAST_JOB_BATCH_BYTES": "65536", "JOBCAST_JOB_PROGRESS_INTERVA
 def test_deaths_are_redelivered_then_quarantined_then_failed(
     deaths: int, died: bool, verdict: Verdict
 ) -> None:
-    settings = Settings(task_max_attempts=2, task_quarantine_max=3, task_quarantine_delay=30,
-                        _env_file=None)  # type: ignore[call-arg]  # fmt: skip
+    settings = Settings(  # type: ignore[call-arg]
+        task_max_attempts=2, task_quarantine_max=3, task_quarantine_delay=30, _env_file=None
+    )
 
     assert judge(deaths, died, settings) == verdict
 
@@ -74,17 +75,28 @@ def started(attempt: int) -> Any:
 
 
 def test_job_killed_from_outside_more_often_than_the_cap_still_succeeds_once(
-    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,
+    jobs: JobsClient,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    tmp_path: Path,
     settings: Settings,
-) -> None:  # fmt: skip
+) -> None:
     worker = start_worker(queues="files", env={**CAP, **SLOW_WORKER})
     job_id = jobs.submit_ok(write_large_csv(tmp_path / "big.csv", 2 << 20))
 
     # An operator (or the OOM killer) kills the job's process three times, each time mid-job
     for attempt in (1, 2, 3):
         began = await_event(redis_client, job_id, started(attempt), timeout=60)
-        await_event(redis_client, job_id, lambda e, s=began["seq"]: e["seq"] > s and e["type"] == "job.progress")  # type: ignore[misc]  # fmt: skip
-        (pool,) = [c for c in psutil.Process(worker.popen.pid).children() if c.status() != psutil.STATUS_ZOMBIE]  # fmt: skip
+        await_event(
+            redis_client,
+            job_id,
+            lambda e, s=began["seq"]: e["seq"] > s and e["type"] == "job.progress",  # type: ignore[misc]
+        )
+        (pool,) = [
+            c
+            for c in psutil.Process(worker.popen.pid).children()
+            if c.status() != psutil.STATUS_ZOMBIE
+        ]
         pool.send_signal(signal.SIGKILL)
 
     # The job was quarantined after each death past the first, then ran to its one outcome

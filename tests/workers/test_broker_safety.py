@@ -50,8 +50,11 @@ def test_task_that_kills_its_worker_fails_after_the_cap_and_its_quarantine(
     start_worker: StartWorker, client_app: Celery, redis_client: redis.Redis
 ) -> None:
     # Two deaths redelivered at once, then one run in quarantine (after 0.2 s)
-    cap = {"JOBCAST_TASK_MAX_ATTEMPTS": "2", "JOBCAST_TASK_QUARANTINE_MAX": "1",
-           "JOBCAST_TASK_QUARANTINE_DELAY": "0.2"}  # fmt: skip
+    cap = {
+        "JOBCAST_TASK_MAX_ATTEMPTS": "2",
+        "JOBCAST_TASK_QUARANTINE_MAX": "1",
+        "JOBCAST_TASK_QUARANTINE_DELAY": "0.2",
+    }
     start_worker(queues="orders", include=SAMPLE_TASKS, env=cap)
     counter = f"crashes-{secrets.token_hex(4)}"
 

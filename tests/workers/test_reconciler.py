@@ -66,9 +66,12 @@ def reconciler_events(client: redis.Redis) -> list[dict[str, Any]]:
 
 
 def test_job_whose_message_was_lost_or_doubled_runs_once(
-    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,
+    jobs: JobsClient,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    tmp_path: Path,
     celery_client: Celery,
-) -> None:  # fmt: skip
+) -> None:
     # Given a queued job whose Celery message is gone (as after Redis lost its last AOF second)
     path = tmp_path / "t.csv"
     path.write_text("a,b\n1,2\n3,4\n")
@@ -132,9 +135,12 @@ def test_job_whose_worker_was_killed_outright_runs_on_another_worker_once(
 
 
 def test_symbol_whose_matching_task_was_exhausted_is_matched_without_a_new_order(
-    start_api: StartApi, start_worker: StartWorker, redis_client: redis.Redis,
-    settings: Settings, celery_client: Celery,
-) -> None:  # fmt: skip
+    start_api: StartApi,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    celery_client: Celery,
+) -> None:
     _, base_url = start_api(env=ORDER_ENV)
     seller = new_trader(redis_client, settings, base_url, "seller")
     buyer = new_trader(redis_client, settings, base_url, "buyer")

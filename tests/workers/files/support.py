@@ -27,13 +27,18 @@ def mixed_frame(rows: int, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     floats = rng.normal(50, 12, rows)
     floats[rng.random(rows) < 0.1] = np.nan
-    return pd.DataFrame({
-        "qty": rng.integers(-500, 500, rows),
-        "price": floats,
-        "fruit": rng.choice(["apple", "banana", "cherry", "date"], rows, p=[0.4, 0.3, 0.2, 0.1]),
-        "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**7, rows), unit="s"),
-        "flag": rng.random(rows) < 0.3,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "qty": rng.integers(-500, 500, rows),
+            "price": floats,
+            "fruit": rng.choice(
+                ["apple", "banana", "cherry", "date"], rows, p=[0.4, 0.3, 0.2, 0.1]
+            ),
+            "when": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 10**7, rows), unit="s"),
+            "flag": rng.random(rows) < 0.3,
+        }
+    )
 
 
 def write_csv(path: Path, rows: int, seed: int = 1) -> Path:
@@ -72,8 +77,9 @@ class JobsClient:
     """A principal talking to a real api process."""
 
     def __init__(self, base_url: str, key: str) -> None:
-        self.http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"},
-                                 timeout=60)  # fmt: skip
+        self.http = httpx.Client(
+            base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        )
 
     def submit(self, path: Path, params: str | None = None, **headers: str) -> httpx.Response:
         data = {"params": params} if params is not None else {}
@@ -108,14 +114,16 @@ def write_large_csv(path: Path, target_bytes: int, seed: int = 0) -> Path:
     cities = np.array([f"city{i}" for i in range(300)])
     with path.open("wb") as out:
         while written < target_bytes:
-            table = pa.table({
-                "id": np.arange(written, written + rows),
-                "amount": np.round(rng.normal(100, 30, rows), 2),
-                "qty": rng.integers(0, 1000, rows),
-                "city": rng.choice(cities, rows),
-                "ts": np.datetime64("2024-01-01T00:00:00")
-                + rng.integers(0, 10**8, rows).astype("timedelta64[s]"),
-            })  # fmt: skip
+            table = pa.table(
+                {
+                    "id": np.arange(written, written + rows),
+                    "amount": np.round(rng.normal(100, 30, rows), 2),
+                    "qty": rng.integers(0, 1000, rows),
+                    "city": rng.choice(cities, rows),
+                    "ts": np.datetime64("2024-01-01T00:00:00")
+                    + rng.integers(0, 10**8, rows).astype("timedelta64[s]"),
+                }
+            )
             sink = pa.BufferOutputStream()
             pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=first))
             chunk = sink.getvalue()

@@ -16,16 +16,25 @@ from tests.conftest import StartWorker
 from tests.workers.files.support import JobsClient, await_terminal, mixed_frame
 from workers.files.runner import Hooks, JobLimits, run_job
 
-LIMITS = JobLimits(memory_budget=256 << 20, batch_bytes=64 << 10, max_decompressed=1 << 30,
-                   max_columns=100, max_groups=3, distinct_limit=1000)  # fmt: skip
+LIMITS = JobLimits(
+    memory_budget=256 << 20,
+    batch_bytes=64 << 10,
+    max_decompressed=1 << 30,
+    max_columns=100,
+    max_groups=3,
+    distinct_limit=1000,
+)
 
 
 def test_aggregate_matches_pandas_groupby_across_batches(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     frame = mixed_frame(20_000)
     frame.to_csv(path, index=False)
-    params = JobParams(operation="aggregate", group_by=["fruit"],
-                       metrics={"price": ["count", "sum", "mean", "min", "max"]})  # fmt: skip
+    params = JobParams(
+        operation="aggregate",
+        group_by=["fruit"],
+        metrics={"price": ["count", "sum", "mean", "min", "max"]},
+    )
     limits = JobLimits(**{**LIMITS.__dict__, "max_groups": 10})
 
     result = run_job(path, params, limits, Hooks(), tmp_path / "out")

@@ -13,8 +13,14 @@ from jobcast.jobs.params import JobParams
 from workers.files.errors import FileJobError
 from workers.files.runner import Hooks, JobLimits, run_job
 
-LIMITS = JobLimits(memory_budget=64 << 20, batch_bytes=64 << 10, max_decompressed=8 << 20,
-                   max_columns=2000, max_groups=100, distinct_limit=1000)  # fmt: skip
+LIMITS = JobLimits(
+    memory_budget=64 << 20,
+    batch_bytes=64 << 10,
+    max_decompressed=8 << 20,
+    max_columns=2000,
+    max_groups=100,
+    distinct_limit=1000,
+)
 
 
 def failure_code(path: Path, params: JobParams | None = None) -> str:

@@ -26,8 +26,14 @@ from workers.files.sources import ReadLimits, parse_left_running, prefetch
 from workers.files.streams import DECOMPRESSION_SLACK, CappedDecompressor
 from workers.files.watchdog import MemoryWatchdog, resident_bytes
 
-LIMITS = JobLimits(memory_budget=256 << 20, batch_bytes=64 << 10, max_decompressed=1 << 30,
-                   max_columns=50, max_groups=100, distinct_limit=1000)  # fmt: skip
+LIMITS = JobLimits(
+    memory_budget=256 << 20,
+    batch_bytes=64 << 10,
+    max_decompressed=1 << 30,
+    max_columns=50,
+    max_groups=100,
+    distinct_limit=1000,
+)
 
 
 def guarded(data: bytes, depth: int = 64, columns: int = 2000, read: int = 7) -> None:

@@ -44,9 +44,12 @@ def await_running(client: JobsClient, job_ids: list[str], count: int, timeout: f
 
 
 def test_a_slow_backlog_of_one_principal_does_not_delay_anothers_small_job(
-    start_api: StartApi, start_worker: StartWorker, redis_client: redis.Redis,
-    settings: Settings, tmp_path: Path,
-) -> None:  # fmt: skip
+    start_api: StartApi,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
     start_worker(queues="files", concurrency=2, env=CAPPED)
     _, url = start_api()
     alice = principal(url, redis_client, settings, "alice")
@@ -71,9 +74,12 @@ def test_a_slow_backlog_of_one_principal_does_not_delay_anothers_small_job(
 
 
 def test_a_lone_principal_uses_every_slot_over_its_cap(
-    start_api: StartApi, start_worker: StartWorker, redis_client: redis.Redis,
-    settings: Settings, tmp_path: Path,
-) -> None:  # fmt: skip
+    start_api: StartApi,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
     start_worker(queues="files", concurrency=2, env=CAPPED)
     _, url = start_api()
     alice = principal(url, redis_client, settings, "alice")
@@ -129,8 +135,9 @@ def test_a_principals_slots_are_claimed_atomically_kept_on_redelivery_and_expire
     assert fairness.claim(redis_client, capped, "p_a", "j_5")
     fairness.release(redis_client, "p_a", "j_5")
     # A waiting entry older than the job retention is stale (its job expired): pruned.
-    redis_client.zadd(rediskeys.WAITING_OWNERS_KEY,
-                      {"p_c": time.time() - settings.job_retention - 1})  # fmt: skip
+    redis_client.zadd(
+        rediskeys.WAITING_OWNERS_KEY, {"p_c": time.time() - settings.job_retention - 1}
+    )
     assert fairness.claim(redis_client, capped, "p_a", "j_6")
     fairness.release(redis_client, "p_a", "j_6")
     # Another principal waits but is at its cap too: it could not take the slot, so no deferral
@@ -148,5 +155,6 @@ def test_a_principals_slots_are_claimed_atomically_kept_on_redelivery_and_expire
     assert fairness.claim(redis_client, capped, "p_a", "j_8")
     redis_client.zadd(rediskeys.files_running_key("p_a"), {"j_8": time.time() - 1})
     assert fairness.claim(redis_client, capped, "p_a", "j_9")
-    assert fairness.claim(redis_client, settings.replace(files_max_running_per_principal=0),
-                          "p_a", "j_10")  # fmt: skip
+    assert fairness.claim(
+        redis_client, settings.replace(files_max_running_per_principal=0), "p_a", "j_10"
+    )

@@ -19,8 +19,14 @@ from workers.files.runner import Hooks, JobLimits, run_job
 
 #: Most frequent values a profile reports per column (README, "Profile").
 TOP_VALUES = 10
-LIMITS = JobLimits(memory_budget=256 << 20, batch_bytes=64 << 10, max_decompressed=1 << 30,
-                   max_columns=2000, max_groups=10_000, distinct_limit=1000)  # fmt: skip
+LIMITS = JobLimits(
+    memory_budget=256 << 20,
+    batch_bytes=64 << 10,
+    max_decompressed=1 << 30,
+    max_columns=2000,
+    max_groups=10_000,
+    distinct_limit=1000,
+)
 
 
 def profile(path: Path, limits: JobLimits = LIMITS) -> dict[str, dict[str, Any]]:
@@ -143,8 +149,14 @@ def test_past_the_exact_bounds_distinct_and_quantiles_are_flagged_estimates(tmp_
     pd.DataFrame({"x": values, "id": [f"u{i}" for i in range(len(values))]}).to_csv(
         path, index=False
     )
-    small = JobLimits(memory_budget=4 << 20, batch_bytes=256 << 10, max_decompressed=1 << 30,
-                      max_columns=10, max_groups=10, distinct_limit=1000)  # fmt: skip
+    small = JobLimits(
+        memory_budget=4 << 20,
+        batch_bytes=256 << 10,
+        max_decompressed=1 << 30,
+        max_columns=10,
+        max_groups=10,
+        distinct_limit=1000,
+    )
 
     columns = profile(path, small)
 

@@ -83,10 +83,14 @@ def test_upload_goes_only_past_its_age(storage: Storage) -> None:
 
 
 def test_stale_partial_files_are_deleted_and_young_ones_kept(storage: Storage) -> None:
-    stale = [storage.file(storage.uploads / f"{UPLOAD}.part", age_hours=3),
-             storage.file(storage.artifacts / f"{LIVE_JOB}.csv.partial", age_hours=3)]  # fmt: skip
-    young = [storage.file(storage.uploads / ("d" * 32 + ".part"), age_hours=1.5),
-             storage.file(storage.artifacts / f"{GONE_JOB}.csv.partial", age_hours=1.5)]  # fmt: skip
+    stale = [
+        storage.file(storage.uploads / f"{UPLOAD}.part", age_hours=3),
+        storage.file(storage.artifacts / f"{LIVE_JOB}.csv.partial", age_hours=3),
+    ]
+    young = [
+        storage.file(storage.uploads / ("d" * 32 + ".part"), age_hours=1.5),
+        storage.file(storage.artifacts / f"{GONE_JOB}.csv.partial", age_hours=1.5),
+    ]
 
     assert storage.sweep().files == 2
     assert [p.exists() for p in stale] == [False, False]
@@ -111,9 +115,11 @@ def test_subdirectories_symlinks_and_unknown_names_are_untouched(
 
 
 def test_failing_record_lookup_deletes_nothing_at_all(storage: Storage) -> None:
-    files = [storage.file(storage.artifacts / f"{GONE_JOB}.csv", age_hours=100),
-             storage.file(storage.uploads / UPLOAD, age_hours=100),
-             storage.file(storage.uploads / f"{UPLOAD}.part", age_hours=100)]  # fmt: skip
+    files = [
+        storage.file(storage.artifacts / f"{GONE_JOB}.csv", age_hours=100),
+        storage.file(storage.uploads / UPLOAD, age_hours=100),
+        storage.file(storage.uploads / f"{UPLOAD}.part", age_hours=100),
+    ]
 
     with pytest.raises(ConnectionError):
         storage.sweep(redis_is_away)

@@ -69,9 +69,12 @@ def test_cancelled_running_job_stops_at_the_next_batch(
 
 
 def test_queued_job_cancelled_before_a_worker_is_free_never_runs(
-    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
+    jobs: JobsClient,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     path = tmp_path / "small.csv"
     path.write_text("a,b\n1,2\n3,4\n")
     job_id = jobs.submit_ok(path)
@@ -114,9 +117,12 @@ def test_bad_file_ends_failed_with_its_code(
 
 
 def test_storage_hiccup_is_retried_with_backoff_and_then_succeeds(
-    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
+    jobs: JobsClient,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     job_id = submit_small_table(jobs, tmp_path)
     stored = stored_upload(settings, redis_client, job_id)
     aside = stored.rename(tmp_path / "aside.csv")
@@ -135,9 +141,12 @@ def test_storage_hiccup_is_retried_with_backoff_and_then_succeeds(
 
 
 def test_storage_failing_on_every_attempt_ends_failed_once_after_the_last_attempt(
-    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, settings: Settings,
+    jobs: JobsClient,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     job_id = submit_small_table(jobs, tmp_path)
     stored = stored_upload(settings, redis_client, job_id)
     stored.unlink()
@@ -185,9 +194,12 @@ def test_job_past_its_soft_time_limit_fails_as_time_limit(
 
 
 def test_cancel_during_the_last_failing_attempt_ends_the_job_cancelled(
-    jobs: JobsClient, redis_client: redis.Redis, settings: Settings, tmp_path: Path,
+    jobs: JobsClient,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     # The task module builds the Celery app from the environment when imported.
     for name, value in child_env(settings).items():
         monkeypatch.setenv(name, value)

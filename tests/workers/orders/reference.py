@@ -128,8 +128,18 @@ def replay(orders: list[dict[str, str]]) -> ReferenceBook:
             ref.cancel(o["id"])
             continue
         price = int(o["price"]) if o["price"] else None
-        ref.submit(RefOrder(o["id"], o["side"], int(o["quantity"]), price, o["type"],
-                            o["time_in_force"], o["owner"], o["self_trade_prevention"]))  # fmt: skip
+        ref.submit(
+            RefOrder(
+                o["id"],
+                o["side"],
+                int(o["quantity"]),
+                price,
+                o["type"],
+                o["time_in_force"],
+                o["owner"],
+                o["self_trade_prevention"],
+            )
+        )
     return ref
 
 

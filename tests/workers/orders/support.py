@@ -86,7 +86,9 @@ class EventTap:
         marker = f"tap.{secrets.token_hex(4)}"
         event = {"channel": marker, "seq": "0-1", "type": "tap.marker", "data": {}}
         self.client.publish(rediskeys.pubsub_channel(marker), json.dumps(event))
-        wait_for(lambda: bool(self.of(lambda e: e["channel"] == marker)), timeout, "the tap to catch up")  # fmt: skip
+        wait_for(
+            lambda: bool(self.of(lambda e: e["channel"] == marker)), timeout, "the tap to catch up"
+        )
 
     def stop(self) -> None:
         """Stop listening (again is fine: fixtures stop it whether or not the test did)."""

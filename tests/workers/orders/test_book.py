@@ -130,7 +130,12 @@ def test_cancel_newest_keeps_earlier_fills_and_cancels_the_rest_at_its_own_order
     trades = book.submit(taker, touched)
 
     assert [(t.maker_order_id, t.quantity) for t in trades] == [("s1", 3)]
-    assert (taker.status, taker.reason, taker.filled, taker.remaining) == (OrderStatus.CANCELLED, SELF_TRADE, 3, 0)  # fmt: skip
+    assert (taker.status, taker.reason, taker.filled, taker.remaining) == (
+        OrderStatus.CANCELLED,
+        SELF_TRADE,
+        3,
+        0,
+    )
     assert set(touched) == {"b1", "s1"}  # the own resting order is untouched
     assert (book.resting["s2"].status, book.resting["s2"].remaining) == (OrderStatus.OPEN, 5)
     assert book.asks.depth(5) == [(100, 10)]
@@ -139,8 +144,15 @@ def test_cancel_newest_keeps_earlier_fills_and_cancels_the_rest_at_its_own_order
 
 def test_cancel_newest_market_order_meeting_its_own_order_first_is_cancelled_not_rejected() -> None:
     book = book_with_asks(("s1", "alice", 5, 100), ("s2", "bob", 5, 101))
-    taker = Order("m1", "buy", 5, kind="market", time_in_force="IOC", owner="alice",
-                  self_trade_prevention="cancel_newest")  # fmt: skip
+    taker = Order(
+        "m1",
+        "buy",
+        5,
+        kind="market",
+        time_in_force="IOC",
+        owner="alice",
+        self_trade_prevention="cancel_newest",
+    )
 
     trades = book.submit(taker, {})
 
@@ -150,8 +162,12 @@ def test_cancel_newest_market_order_meeting_its_own_order_first_is_cancelled_not
 
 
 def test_cancel_oldest_cancels_own_resting_orders_and_matches_the_next_level() -> None:
-    book = book_with_asks(("s1", "bob", 2, 100), ("s2", "alice", 4, 100), ("s3", "alice", 1, 101),
-                          ("s4", "bob", 5, 102))  # fmt: skip
+    book = book_with_asks(
+        ("s1", "bob", 2, 100),
+        ("s2", "alice", 4, 100),
+        ("s3", "alice", 1, 101),
+        ("s4", "bob", 5, 102),
+    )
     own = book.resting["s2"]
     book.submit(Order("b0", "buy", 1, price=100, owner="carol"), {})  # s1 now partly filled
     taker = Order("b1", "buy", 4, price=102, owner="alice", self_trade_prevention="cancel_oldest")
@@ -159,7 +175,10 @@ def test_cancel_oldest_cancels_own_resting_orders_and_matches_the_next_level() -
 
     trades = book.submit(taker, touched)
 
-    assert [(t.maker_order_id, t.price, t.quantity) for t in trades] == [("s1", 100, 1), ("s4", 102, 3)]  # fmt: skip
+    assert [(t.maker_order_id, t.price, t.quantity) for t in trades] == [
+        ("s1", 100, 1),
+        ("s4", 102, 3),
+    ]
     assert (own.status, own.reason, own.filled) == (OrderStatus.CANCELLED, SELF_TRADE, 0)
     assert (touched["s3"].status, touched["s3"].reason) == (OrderStatus.CANCELLED, SELF_TRADE)
     assert (taker.status, taker.filled) == (OrderStatus.FILLED, 4)
@@ -176,7 +195,12 @@ def test_cancel_oldest_cancels_only_the_open_remainder_of_a_partly_filled_own_or
     trades = book.submit(taker, {})
 
     assert trades == []
-    assert (maker.status, maker.reason, maker.filled, maker.remaining) == (OrderStatus.CANCELLED, SELF_TRADE, 4, 0)  # fmt: skip
+    assert (maker.status, maker.reason, maker.filled, maker.remaining) == (
+        OrderStatus.CANCELLED,
+        SELF_TRADE,
+        4,
+        0,
+    )
     assert (taker.status, taker.reason) == (
         OrderStatus.OPEN,
         "",

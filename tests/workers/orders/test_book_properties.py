@@ -70,11 +70,23 @@ def test_engine_matches_reference_model_fill_for_fill(sequence: list[Place | Can
             continue
         price = None if step.kind == "market" else step.price
         tif = "IOC" if step.kind == "market" else step.tif
-        order = Order(f"o{n}", step.side, step.quantity, price, step.kind, tif, step.owner,  # type: ignore[arg-type]
-                      self_trade_prevention=step.stp)  # type: ignore[arg-type]  # fmt: skip
+        order = Order(
+            f"o{n}",
+            step.side,
+            step.quantity,
+            price,
+            step.kind,
+            tif,
+            step.owner,  # type: ignore[arg-type]
+            self_trade_prevention=step.stp,  # type: ignore[arg-type]
+        )
         engine_trades += submit_and_check_touched(book, order, engine_orders)
         engine_orders.append(order)
-        ref.submit(RefOrder(order.id, step.side, step.quantity, price, step.kind, tif, step.owner, step.stp))  # fmt: skip
+        ref.submit(
+            RefOrder(
+                order.id, step.side, step.quantity, price, step.kind, tif, step.owner, step.stp
+            )
+        )
 
     assert [(t.price, t.quantity, t.buy_order_id, t.sell_order_id) for t in engine_trades] == [
         (t.price, t.quantity, t.buy, t.sell) for t in ref.trades

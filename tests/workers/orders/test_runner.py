@@ -53,8 +53,13 @@ def accept_new(settings: Settings, *new: NewOrder) -> list[str]:
 
 
 def statuses(client: redis.Redis, *ids: str) -> list[tuple[str, str]]:
-    return [(str(client.hget(rediskeys.order_key(i), "status")),
-             str(client.hget(rediskeys.order_key(i), "filled_quantity"))) for i in ids]  # fmt: skip
+    return [
+        (
+            str(client.hget(rediskeys.order_key(i), "status")),
+            str(client.hget(rediskeys.order_key(i), "filled_quantity")),
+        )
+        for i in ids
+    ]
 
 
 def types(client: redis.Redis, channel: str) -> list[str]:
@@ -71,7 +76,8 @@ def test_drain_commits_fills_trades_market_and_events_together(
 
     assert (outcome.state, outcome.commands) == ("drained", 2)
     assert statuses(redis_client, "a", "b") == [("partially_filled", "3"), ("filled", "3")]
-    assert types(redis_client, "user.p1") == ["order.accepted"] * 2 + ["order.partially_filled", "order.filled"]  # fmt: skip
+    fills = ["order.partially_filled", "order.filled"]
+    assert types(redis_client, "user.p1") == ["order.accepted"] * 2 + fills
     assert types(redis_client, f"market.{SYMBOL}") == ["market.trade", "market.quote"]
     market = redis_client.hgetall(rediskeys.market_key(SYMBOL))
     assert (market["trade_seq"], market["volume"], market["last_price"]) == ("1", "3", "2000")
@@ -148,8 +154,11 @@ def test_book_is_rebuilt_in_time_priority_by_a_fresh_worker(
 
     runner.drain(redis_client, settings, SYMBOL, "t2")
 
-    trades = [e["data"] for e in read_since(redis_client, f"market.{SYMBOL}", "0-0")
-              if e["type"] == "market.trade"]  # fmt: skip
+    trades = [
+        e["data"]
+        for e in read_since(redis_client, f"market.{SYMBOL}", "0-0")
+        if e["type"] == "market.trade"
+    ]
     assert [(t["sell_order_id"], t["seq"]) for t in trades] == [("b", 1), ("a", 2), ("c", 3)]
 
 
@@ -170,8 +179,12 @@ def test_task_gives_the_symbol_up_after_its_step_budget(
 def test_self_trade_prevention_survives_the_inbound_log_and_a_reloaded_book(
     redis_client: redis.Redis, settings: Settings
 ) -> None:
-    oldest = dataclasses.replace(new_order("a", "sell", 5, 2000), self_trade_prevention="cancel_oldest")  # fmt: skip
-    newest = dataclasses.replace(new_order("b", "buy", 5, 2100), self_trade_prevention="cancel_newest")  # fmt: skip
+    oldest = dataclasses.replace(
+        new_order("a", "sell", 5, 2000), self_trade_prevention="cancel_oldest"
+    )
+    newest = dataclasses.replace(
+        new_order("b", "buy", 5, 2100), self_trade_prevention="cancel_newest"
+    )
     accept_new(settings, oldest, newest)
     runner.drain(redis_client, settings, SYMBOL, "t1")
     runner._books.clear()  # the next step reloads "a" from the book hash
@@ -179,12 +192,22 @@ def test_self_trade_prevention_survives_the_inbound_log_and_a_reloaded_book(
 
     runner.drain(redis_client, settings, SYMBOL, "t2")
 
-    assert statuses(redis_client, "a", "b", "c") == [("filled", "5"), ("cancelled", "0"), ("filled", "5")]  # fmt: skip
+    assert statuses(redis_client, "a", "b", "c") == [
+        ("filled", "5"),
+        ("cancelled", "0"),
+        ("filled", "5"),
+    ]
     assert redis_client.hget(rediskeys.order_key("b"), "reason") == "self_trade"
-    events = {e["data"]["id"]: e["data"] for e in read_since(redis_client, "user.p1", "0-0")
-              if e["type"] != "order.accepted"}  # fmt: skip
+    events = {
+        e["data"]["id"]: e["data"]
+        for e in read_since(redis_client, "user.p1", "0-0")
+        if e["type"] != "order.accepted"
+    }
     assert events["a"]["self_trade_prevention"] == "cancel_oldest"  # kept while it rested
-    assert (events["b"]["self_trade_prevention"], events["b"]["reason"]) == ("cancel_newest", "self_trade")  # fmt: skip
+    assert (events["b"]["self_trade_prevention"], events["b"]["reason"]) == (
+        "cancel_newest",
+        "self_trade",
+    )
     assert events["c"]["self_trade_prevention"] == "none"
 
 
