@@ -64,10 +64,15 @@ def parse_size(text: str) -> int:
 
 def start_stack(workdir: Path) -> tuple[Settings, list[Proc], str, Any]:
     _, redis_proc, settings = start_private_redis(workdir)
-    env = process_env(settings, {"JOBCAST_UPLOAD_MAX_BYTES": str(64 * 1024**3),
-                                 "JOBCAST_UPLOAD_MAX_DECOMPRESSED_BYTES": str(64 * 1024**3),
-                                 "JOBCAST_JOB_SOFT_TIME_LIMIT": "3000",
-                                 "JOBCAST_JOB_TIME_LIMIT": "3600"})  # fmt: skip
+    env = process_env(
+        settings,
+        {
+            "JOBCAST_UPLOAD_MAX_BYTES": str(64 * 1024**3),
+            "JOBCAST_UPLOAD_MAX_DECOMPRESSED_BYTES": str(64 * 1024**3),
+            "JOBCAST_JOB_SOFT_TIME_LIMIT": "3000",
+            "JOBCAST_JOB_TIME_LIMIT": "3600",
+        },
+    )
     worker = spawn("bench-files-worker", worker_argv("files", 1, [], "bench-files"), env, workdir)
     port = free_port()
     api = spawn("bench-files-api", api_argv(port), env, workdir)
@@ -97,8 +102,11 @@ def run_worker_profile(
     cpu_started = tree_cpu(procs)
     started = time.perf_counter()
     with path.open("rb") as f, httpx.Client(timeout=None) as http:
-        response = http.post(f"{url}/jobs", files={"file": (path.name, f)},
-                             headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+        response = http.post(
+            f"{url}/jobs",
+            files={"file": (path.name, f)},
+            headers={"Authorization": f"Bearer {key}"},
+        )
     uploaded = time.perf_counter()
     response.raise_for_status()
     job_id = response.json()["id"]
@@ -108,10 +116,16 @@ def run_worker_profile(
     if final["type"] != "job.succeeded":
         raise SystemExit(f"the job did not succeed: {final}")
     result = json.loads(client.hget(rediskeys.job_key(job_id), "result") or "{}")
-    return {"end_to_end": ended - started, "upload": uploaded - started,
-            "job": result["duration_seconds"], "peak_rss": result["peak_rss_bytes"],
-            "cpu": cpu, "job_cpu": result["cpu_seconds"], "rows": result["rows"],
-            "inexact": inexact_columns(result)}  # fmt: skip
+    return {
+        "end_to_end": ended - started,
+        "upload": uploaded - started,
+        "job": result["duration_seconds"],
+        "peak_rss": result["peak_rss_bytes"],
+        "cpu": cpu,
+        "job_cpu": result["cpu_seconds"],
+        "rows": result["rows"],
+        "inexact": inexact_columns(result),
+    }
 
 
 def tree_cpu(procs: list[Proc]) -> float:
@@ -129,8 +143,9 @@ def inexact_columns(result: dict[str, Any]) -> list[str]:
     """Columns whose quantiles, distinct count or top values are sampled or sketched (past the
     memory budget): pandas' figures for them are exact, ours are estimates."""
     flags = ("quantiles_exact", "distinct_exact", "top_exact")
-    return [c["name"] for c in result.get("profile", [])
-            if any(c.get(flag) is False for flag in flags)]  # fmt: skip
+    return [
+        c["name"] for c in result.get("profile", []) if any(c.get(flag) is False for flag in flags)
+    ]
 
 
 def _await_terminal(client: redis.Redis, job_id: str) -> dict[str, Any]:
@@ -160,9 +175,11 @@ def machine() -> str:
     import os
 
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-            f"{memory:.0f} GiB RAM, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, pyarrow {pa.__version__}")  # fmt: skip
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{memory:.0f} GiB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, pyarrow {pa.__version__}"
+    )
 
 
 def main() -> None:
@@ -172,8 +189,12 @@ def main() -> None:
         "--workdir", type=Path, default=None, help="where files go (default: a temp dir)"
     )
     parser.add_argument("--json", type=Path, help="also write the figures here (make bench)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="runs of each side, alternated; the best of each is reported")  # fmt: skip
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of each side, alternated; the best of each is reported",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         workdir = Path(tmp)
@@ -194,9 +215,11 @@ def main() -> None:
                 proc.stop()
             redis_proc.terminate()
     for worker, pandas in zip(workers, pandas_runs, strict=True):
-        print(f"  run: submit -> result {worker['end_to_end']:.2f} s ({worker['cpu']:.2f} CPU-s), "
-              f"peak RSS {worker['peak_rss'] / 2**20:.0f} MiB, "
-              f"pandas {pandas['total']:.2f} s ({pandas['cpu']:.2f} CPU-s)")  # fmt: skip
+        print(
+            f"  run: submit -> result {worker['end_to_end']:.2f} s ({worker['cpu']:.2f} CPU-s), "
+            f"peak RSS {worker['peak_rss'] / 2**20:.0f} MiB, "
+            f"pandas {pandas['total']:.2f} s ({pandas['cpu']:.2f} CPU-s)"
+        )
     best = min(workers, key=lambda w: w["end_to_end"])
     figures = report(size, best, min(pandas_runs, key=lambda p: p["total"]), settings)
     if args.json:
@@ -213,14 +236,20 @@ def report(
     pandas_rate = size / MB / pandas["total"]
     per_cpu = pandas["cpu"] / worker["cpu"]
     print(f"rows: {worker['rows']}")
-    print(f"jobcast submit -> result (incl. upload): {worker['end_to_end']:7.2f} s  {e2e_rate:7.1f} MB/s"
-          f"  (upload {worker['upload']:.2f} s; after it {no_upload:.2f} s; worker's own job time "
-          f"{worker['job']:.2f} s)")  # fmt: skip
-    print(f"pandas read_csv(pyarrow)+describe:       {pandas['total']:7.2f} s  {pandas_rate:7.1f} MB/s"
-          f"  (read {pandas['read']:.2f} s, describe {pandas['describe']:.2f} s)")  # fmt: skip
+    print(
+        f"jobcast submit -> result (incl. upload): {worker['end_to_end']:7.2f} s  {e2e_rate:7.1f} MB/s"
+        f"  (upload {worker['upload']:.2f} s; after it {no_upload:.2f} s; worker's own job time "
+        f"{worker['job']:.2f} s)"
+    )
+    print(
+        f"pandas read_csv(pyarrow)+describe:       {pandas['total']:7.2f} s  {pandas_rate:7.1f} MB/s"
+        f"  (read {pandas['read']:.2f} s, describe {pandas['describe']:.2f} s)"
+    )
     print(f"ratio (wall, same outside timing):       {e2e_rate / pandas_rate:7.2f}x")
-    print(f"CPU-seconds api+worker / pandas:         {worker['cpu']:7.2f} / {pandas['cpu']:.2f}"
-          f"  ->  MB per CPU-s ratio {per_cpu:.2f}x")  # fmt: skip
+    print(
+        f"CPU-seconds api+worker / pandas:         {worker['cpu']:7.2f} / {pandas['cpu']:.2f}"
+        f"  ->  MB per CPU-s ratio {per_cpu:.2f}x"
+    )
     inexact = worker["inexact"]
     print(
         "exactness: "
@@ -232,13 +261,24 @@ def report(
         )
     )
     budget = settings.job_memory_budget
-    print(f"worker peak RSS:                         {worker['peak_rss'] / 2**20:7.0f} MiB"
-          f" (budget {budget / 2**20:.0f} MiB)")  # fmt: skip
-    print(f"bench process peak RSS (pandas):         "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:7.0f} MiB")  # fmt: skip
-    return {"mb": size / MB, "wall_ratio": e2e_rate / pandas_rate, "cpu_ratio": per_cpu,
-            "ours_s": worker["end_to_end"], "pandas_s": pandas["total"], "inexact": inexact,
-            "peak_rss": worker["peak_rss"], "budget": budget}  # fmt: skip
+    print(
+        f"worker peak RSS:                         {worker['peak_rss'] / 2**20:7.0f} MiB"
+        f" (budget {budget / 2**20:.0f} MiB)"
+    )
+    print(
+        f"bench process peak RSS (pandas):         "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:7.0f} MiB"
+    )
+    return {
+        "mb": size / MB,
+        "wall_ratio": e2e_rate / pandas_rate,
+        "cpu_ratio": per_cpu,
+        "ours_s": worker["end_to_end"],
+        "pandas_s": pandas["total"],
+        "inexact": inexact,
+        "peak_rss": worker["peak_rss"],
+        "budget": budget,
+    }
 
 
 if __name__ == "__main__":

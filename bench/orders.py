@@ -56,11 +56,15 @@ from workers.orders.book import Book, Order  # noqa: E402
 SYMBOLS = ["BTC-USD", "ETH-USD", "SOL-USD", "ACME"]
 MID = {"BTC-USD": 200, "ETH-USD": 2000, "SOL-USD": 2000, "ACME": 100}
 ENV = {
-    "JOBCAST_RATE_SUBMIT_PER_MINUTE": "100000000", "JOBCAST_RATE_SUBMIT_BURST": "10000000",
-    "JOBCAST_RATE_READ_PER_MINUTE": "100000000", "JOBCAST_RATE_READ_BURST": "10000000",
-    "JOBCAST_RATE_ORDERS_PER_MINUTE": "100000000", "JOBCAST_RATE_ORDERS_BURST": "10000000",
-    "JOBCAST_ORDER_BATCH_MAX": "1000", "JOBCAST_LOG_JSON": "0",
-}  # fmt: skip
+    "JOBCAST_RATE_SUBMIT_PER_MINUTE": "100000000",
+    "JOBCAST_RATE_SUBMIT_BURST": "10000000",
+    "JOBCAST_RATE_READ_PER_MINUTE": "100000000",
+    "JOBCAST_RATE_READ_BURST": "10000000",
+    "JOBCAST_RATE_ORDERS_PER_MINUTE": "100000000",
+    "JOBCAST_RATE_ORDERS_BURST": "10000000",
+    "JOBCAST_ORDER_BATCH_MAX": "1000",
+    "JOBCAST_LOG_JSON": "0",
+}
 
 
 def core_orders_per_second(n: int = 300_000) -> float:
@@ -86,8 +90,13 @@ def random_order(rng: random.Random) -> dict[str, Any]:
     rules = DEFAULT_SYMBOLS[symbol]
     side = rng.choice(["buy", "sell"])
     ticks = MID[symbol] + (rng.randint(0, 2) if side == "buy" else -rng.randint(0, 2))
-    return {"symbol": symbol, "side": side, "quantity": rules.lot_size * rng.randint(1, 5),
-            "price": rules.price_text(ticks), "time_in_force": rng.choice(["GTC", "IOC"])}  # fmt: skip
+    return {
+        "symbol": symbol,
+        "side": side,
+        "quantity": rules.lot_size * rng.randint(1, 5),
+        "price": rules.price_text(ticks),
+        "time_in_force": rng.choice(["GTC", "IOC"]),
+    }
 
 
 class Stack:
@@ -184,7 +193,9 @@ def paced_latency(
     key, info = create_key(stack.client, stack.settings.secret("key_secret"), "paced")
     tap = LatencyTap(stack.client, info.principal_id)
     interval = batch / rate
-    with httpx.Client(base_url=stack.url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:  # fmt: skip
+    with httpx.Client(
+        base_url=stack.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+    ) as http:
         start = time.perf_counter()
         for i in range(int(seconds * rate / batch)):
             time.sleep(max(0.0, start + i * interval - time.perf_counter()))
@@ -208,8 +219,10 @@ def end_to_end(stack: Stack, n: int, clients: int, batch: int) -> tuple[float, l
     tap = LatencyTap(stack.client, created[0][1].principal_id)
     stack.client.config_resetstat()
     start = time.perf_counter()
-    threads = [threading.Thread(target=post_batches, args=(stack.url, k, w, batch))
-               for k, w in zip(keys, work, strict=True)]  # fmt: skip
+    threads = [
+        threading.Thread(target=post_batches, args=(stack.url, k, w, batch))
+        for k, w in zip(keys, work, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -237,8 +250,10 @@ def one_task_per_order(stack: Stack, n: int, clients: int) -> float:
     rng = random.Random(3)
     work = [[random_order(rng) for _ in range(n // clients)] for _ in range(clients)]
     start = time.perf_counter()
-    threads = [threading.Thread(target=baseline_client, args=(stack, i, orders))
-               for i, orders in enumerate(work)]  # fmt: skip
+    threads = [
+        threading.Thread(target=baseline_client, args=(stack, i, orders))
+        for i, orders in enumerate(work)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -265,9 +280,17 @@ def baseline_client(stack: Stack, lane: int, orders: list[dict[str, Any]]) -> No
         client = aioredis.Redis.from_url(stack.redis.url, decode_responses=True)
         for i, order in enumerate(orders):
             rules = DEFAULT_SYMBOLS[order["symbol"]]
-            new = NewOrder(f"b{lane}-{i}", "bench", order["symbol"], Side(order["side"]),
-                                  "limit", order["time_in_force"], order["quantity"],
-                                  rules.to_ticks(Decimal(order["price"])), None)  # fmt: skip
+            new = NewOrder(
+                f"b{lane}-{i}",
+                "bench",
+                order["symbol"],
+                Side(order["side"]),
+                "limit",
+                order["time_in_force"],
+                order["quantity"],
+                rules.to_ticks(Decimal(order["price"])),
+                None,
+            )
             await intake.accept_orders(client, [(new, rules)])
             # kombu's send blocks the loop briefly: nothing else runs on it, as in a serial client
             app.send_task("jobcast.orders.match", args=[order["symbol"]])
@@ -298,23 +321,40 @@ def main() -> None:
     stack = Stack(args.workers, args.api_processes)
     try:
         rate, latencies, events = end_to_end(stack, args.orders, args.clients, args.batch)
-        print(f"end to end, POST /orders/batch ({args.batch}/request, {args.clients} clients, "
-              f"{args.api_processes} api processes, {args.workers} workers): {rate:,.0f} orders/s "
-              f"accepted and matched, {events:,} events published")  # fmt: skip
-        print(f"  acceptance -> its matching event, at full load: p50 {pct(latencies, 50):.1f} ms, "
-              f"p99 {pct(latencies, 99):.1f} ms over {len(latencies):,} orders")  # fmt: skip
+        print(
+            f"end to end, POST /orders/batch ({args.batch}/request, {args.clients} clients, "
+            f"{args.api_processes} api processes, {args.workers} workers): {rate:,.0f} orders/s "
+            f"accepted and matched, {events:,} events published"
+        )
+        print(
+            f"  acceptance -> its matching event, at full load: p50 {pct(latencies, 50):.1f} ms, "
+            f"p99 {pct(latencies, 99):.1f} ms over {len(latencies):,} orders"
+        )
         paced, sent = paced_latency(stack, args.paced_rate, args.paced_seconds)
-        print(f"  at {args.paced_rate:,} orders/s (20 per request, one client, {sent:,.0f}/s sent): p50 "
-              f"{pct(paced, 50):.1f} ms, p99 {pct(paced, 99):.1f} ms over {len(paced):,} orders")  # fmt: skip
+        print(
+            f"  at {args.paced_rate:,} orders/s (20 per request, one client, {sent:,.0f}/s sent): p50 "
+            f"{pct(paced, 50):.1f} ms, p99 {pct(paced, 99):.1f} ms over {len(paced):,} orders"
+        )
         base = one_task_per_order(stack, args.baseline_orders, args.clients)
-        print(f"baseline, one Celery task per order ({args.baseline_orders:,} orders, no HTTP, "
-              f"{args.clients} clients each on one connection and loop, half IOC): "
-              f"{base:,.0f} orders/s  (batched path is {rate / base:.1f}x)")  # fmt: skip
+        print(
+            f"baseline, one Celery task per order ({args.baseline_orders:,} orders, no HTTP, "
+            f"{args.clients} clients each on one connection and loop, half IOC): "
+            f"{base:,.0f} orders/s  (batched path is {rate / base:.1f}x)"
+        )
         if args.json:
-            args.json.write_text(json.dumps({
-                "core": core, "end_to_end": rate, "baseline": base, "paced_target": args.paced_rate,
-                "paced_sent": sent, "paced_p50_ms": pct(paced, 50), "paced_p99_ms": pct(paced, 99),
-            }))  # fmt: skip
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "core": core,
+                        "end_to_end": rate,
+                        "baseline": base,
+                        "paced_target": args.paced_rate,
+                        "paced_sent": sent,
+                        "paced_p50_ms": pct(paced, 50),
+                        "paced_p99_ms": pct(paced, 99),
+                    }
+                )
+            )
     finally:
         stack.stop()
 

@@ -76,28 +76,42 @@ class Report:
     revived: int = 0
 
     def totals(self) -> dict[str, int]:
-        parts = (self.jobs, self.orders)
+        parts, ws = (self.jobs, self.orders), self.ws
+        ws_doubled = ws.duplicated + ws.terminal_job_events_doubled
         return {
-            "lost": sum(p.lost for p in parts) + self.ws.missing + self.ws.terminal_job_events_missing,
-            "duplicated": sum(p.duplicated for p in parts) + self.ws.duplicated + self.ws.terminal_job_events_doubled,
+            "lost": sum(p.lost for p in parts) + ws.missing + ws.terminal_job_events_missing,
+            "duplicated": sum(p.duplicated for p in parts) + ws_doubled,
             "stuck": sum(p.stuck for p in parts),
-            "wrong": sum(p.wrong for p in parts) + self.ws.out_of_order + len(self.load_errors),
-        }  # fmt: skip
+            "wrong": sum(p.wrong for p in parts) + ws.out_of_order + len(self.load_errors),
+        }
 
     def lines(self) -> list[str]:
+        faults = sum(self.faults.values())
         out = [
-            f"soak: {sum(self.faults.values())} faults in {self.seconds:.0f} s; workers that exited on their own and were restarted: {self.revived}"
+            f"soak: {faults} faults in {self.seconds:.0f} s; workers that exited on their own"
+            f" and were restarted: {self.revived}"
         ]
         out.append("fault kind          count  recovery p50  max")
         for kind in FAULTS:
             times = self.recovery.get(kind) or [float("nan")]
-            out.append(f"  {kind:<18}{self.faults[kind]:>5}  {statistics.median(times):>9.1f} s  {max(times):>5.1f} s")  # fmt: skip
+            median, worst = statistics.median(times), max(times)
+            out.append(f"  {kind:<18}{self.faults[kind]:>5}  {median:>9.1f} s  {worst:>5.1f} s")
         for name, t in (("jobs", self.jobs), ("orders", self.orders)):
-            out.append(f"{name:<7} accepted {t.accepted:>6}  lost {t.lost}  duplicated {t.duplicated}  stuck {t.stuck}  wrong {t.wrong}")  # fmt: skip
+            out.append(
+                f"{name:<7} accepted {t.accepted:>6}  lost {t.lost}  duplicated {t.duplicated}"
+                f"  stuck {t.stuck}  wrong {t.wrong}"
+            )
         w = self.ws
-        out.append(f"ws      clients {w.clients}  events {w.events}  sessions {w.sessions}  resyncs {w.resyncs}  missing {w.missing}  duplicated {w.duplicated}  out of order {w.out_of_order}")  # fmt: skip
+        out.append(
+            f"ws      clients {w.clients}  events {w.events}  sessions {w.sessions}"
+            f"  resyncs {w.resyncs}  missing {w.missing}  duplicated {w.duplicated}"
+            f"  out of order {w.out_of_order}"
+        )
         out.append(f"ws      errors answered {dict(w.errors)}")
-        out.append(f"ws      terminal job events missing {w.terminal_job_events_missing}  doubled {w.terminal_job_events_doubled}")  # fmt: skip
+        out.append(
+            f"ws      terminal job events missing {w.terminal_job_events_missing}"
+            f"  doubled {w.terminal_job_events_doubled}"
+        )
         out.append("totals  " + "  ".join(f"{k} {v}" for k, v in self.totals().items()))
         notes = self.load_errors + self.jobs.notes + self.orders.notes + self.ws.notes
         return out + [f"  ! {n}" for n in notes[:40]]
@@ -140,9 +154,17 @@ def _soak(stack: SoakStack, plan: Plan, say: Callable[[str], Any]) -> Report:
     load.start([people[n] for n in senders], [people[n] for n in traders])
     markets = list(SYMBOLS)
     clients = [
-        WsClient(p.name, stack.url, p.key, p.principal_id, markets[i % len(markets)], load.new_jobs.get(p.name), plan.seed + i).start()
+        WsClient(
+            p.name,
+            stack.url,
+            p.key,
+            p.principal_id,
+            markets[i % len(markets)],
+            load.new_jobs.get(p.name),
+            plan.seed + i,
+        ).start()
         for i, p in enumerate(people.values())
-    ]  # fmt: skip
+    ]
     probes: list[threading.Thread] = []
     for n, kind in enumerate(schedule(plan.faults, plan.kinds, rng), 1):
         time.sleep(rng.uniform(*plan.pause))
@@ -150,7 +172,10 @@ def _soak(stack: SoakStack, plan: Plan, say: Callable[[str], Any]) -> Report:
         start = time.monotonic()
         hit = inject(stack, kind, rng)
         say(f"{time.strftime('%H:%M:%S')} fault {n}/{plan.faults}: {kind} ({hit})")
-        measure = threading.Thread(target=recover, args=(stack, people["probe"], files[0], ledger, report, kind, start, say))  # fmt: skip
+        measure = threading.Thread(
+            target=recover,
+            args=(stack, people["probe"], files[0], ledger, report, kind, start, say),
+        )
         measure.start()
         probes.append(measure)
         if plan.wait_recovery:
@@ -199,7 +224,16 @@ def inject(stack: SoakStack, kind: str, rng: random.Random) -> str:
     raise RuntimeError(f"could not inject {kind}")
 
 
-def recover(stack: SoakStack, who: Principal, path: Path, ledger: Ledger, report: Report, kind: str, start: float, say: Callable[[str], Any]) -> None:  # fmt: skip
+def recover(
+    stack: SoakStack,
+    who: Principal,
+    path: Path,
+    ledger: Ledger,
+    report: Report,
+    kind: str,
+    start: float,
+    say: Callable[[str], Any],
+) -> None:
     """Time from the fault until a new job and a new order went through (the stack works)."""
     try:
         waited = probe(stack.url, who, path, ledger)  # inf: the probe gave up
@@ -215,7 +249,9 @@ def recover(stack: SoakStack, who: Principal, path: Path, ledger: Ledger, report
 def unfinished(stack: SoakStack, ledger: Ledger) -> int:
     statuses = [stack.client.hget(job_key(j), "status") for j in ledger.jobs]
     symbols = {symbol for _, symbol in ledger.orders.values()}
-    return sum(s not in TERMINAL for s in statuses) + sum(not drained(stack.client, s) for s in symbols)  # fmt: skip
+    jobs_left = sum(s not in TERMINAL for s in statuses)
+    books_left = sum(not drained(stack.client, s) for s in symbols)
+    return jobs_left + books_left
 
 
 def settle(stack: SoakStack, ledger: Ledger) -> None:
@@ -252,7 +288,9 @@ def main() -> None:
     parser.add_argument(
         "--overlap", action="store_true", help="next fault without waiting for recovery"
     )
-    parser.add_argument("--only", action="append", choices=list(FAULTS), help="inject only these kinds")  # fmt: skip
+    parser.add_argument(
+        "--only", action="append", choices=list(FAULTS), help="inject only these kinds"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="jobcast-soak-"))

@@ -48,7 +48,12 @@ def comparable(result: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in result.items() if k not in VARYING}
 
 
-def check_jobs(client: redis.Redis, jobs: dict[str, tuple[str, Path]], results: dict[str, Any], baseline: dict[Path, Any]) -> Tally:  # fmt: skip
+def check_jobs(
+    client: redis.Redis,
+    jobs: dict[str, tuple[str, Path]],
+    results: dict[str, Any],
+    baseline: dict[Path, Any],
+) -> Tally:
     """Each accepted job: one terminal event, `succeeded`, with the fault-free run's result."""
     tally = Tally(accepted=len(jobs))
     for job_id, (_, path) in jobs.items():
@@ -99,14 +104,20 @@ def drained(client: redis.Redis, symbol: str) -> bool:
     return not last or last[0][0] == client.hget(rediskeys.market_key(symbol), "cursor")
 
 
-def compare_symbol(client: redis.Redis, symbol: str, orders: list[dict[str, str]], ref: ReferenceBook, tally: Tally) -> None:  # fmt: skip
+def compare_symbol(
+    client: redis.Redis, symbol: str, orders: list[dict[str, str]], ref: ReferenceBook, tally: Tally
+) -> None:
     for order in orders:
         want = ref.orders[order["id"]]
         got = (order["status"], int(order["filled_quantity"]), order["reason"])
         if got != (want.status, want.filled, want.reason):
-            tally.note("wrong", f"{order['id']}: {got} != model {(want.status, want.filled, want.reason)}")  # fmt: skip
+            tally.note(
+                "wrong", f"{order['id']}: {got} != model {(want.status, want.filled, want.reason)}"
+            )
     rules = DEFAULT_SYMBOLS[symbol]
-    trades = [e["data"] for e in stream(client, market_channel(symbol)) if e["type"] == "market.trade"]  # fmt: skip
+    trades = [
+        e["data"] for e in stream(client, market_channel(symbol)) if e["type"] == "market.trade"
+    ]
     model = [(rules.price_text(t.price), t.quantity, t.buy, t.sell) for t in ref.trades]
     shown = [(t["price"], t["quantity"], t["buy_order_id"], t["sell_order_id"]) for t in trades]
     if shown != model[len(model) - len(shown) :]:  # the stream is capped: compare its tail
@@ -150,7 +161,9 @@ def check_ws(client: redis.Redis, clients: list[Any], jobs: dict[str, tuple[str,
     return tally
 
 
-def _check_channel(client: redis.Redis, channel: str, seen: Any, tally: WsTally, complete: bool) -> None:  # fmt: skip
+def _check_channel(
+    client: redis.Redis, channel: str, seen: Any, tally: WsTally, complete: bool
+) -> None:
     keys = [stream_id(s) for s in seen.seqs]
     doubled = sum(n - 1 for n in Counter(keys).values())
     tally.duplicated += doubled
@@ -174,9 +187,10 @@ def _check_terminals(ws: Any, jobs: dict[str, tuple[str, Path]], tally: WsTally)
     if user is None or user.resyncs:
         return
     ends = Counter(
-        e["data"]["job_id"] for e in user.events
+        e["data"]["job_id"]
+        for e in user.events
         if e["type"].startswith("job.") and e["data"].get("status") in TERMINAL
-    )  # fmt: skip
+    )
     owner = ws.user
     for job_id, (principal, _) in jobs.items():
         if principal != ws.name:

@@ -53,7 +53,9 @@ class Principal:
     def __post_init__(self) -> None:
         self.http = httpx.Client(headers={"Authorization": f"Bearer {self.key}"}, timeout=15)
 
-    def call(self, base: str, method: str, path: str, deadline: float = 120, **kw: Any) -> httpx.Response:  # fmt: skip
+    def call(
+        self, base: str, method: str, path: str, deadline: float = 120, **kw: Any
+    ) -> httpx.Response:
         """The api's answer, sent again on a lost connection or a 5xx (the api or Redis was
         down) until `deadline` seconds have passed."""
         give_up = time.monotonic() + deadline
@@ -90,7 +92,13 @@ def submit_job(base: str, who: Principal, path: Path) -> str:
     key = uuid.uuid4().hex
     with path.open("rb") as f:
         content = f.read()
-    response = who.call(base, "POST", "/jobs", files={"file": (path.name, content)}, headers={"Idempotency-Key": key})  # fmt: skip
+    response = who.call(
+        base,
+        "POST",
+        "/jobs",
+        files={"file": (path.name, content)},
+        headers={"Idempotency-Key": key},
+    )
     assert response.status_code == 202, response.text
     return str(response.json()["id"])
 
@@ -112,8 +120,11 @@ def place_order(base: str, who: Principal, order: dict[str, Any]) -> dict[str, A
 def random_order(rng: random.Random) -> dict[str, Any]:
     symbol = rng.choice(list(SYMBOLS))
     rules = DEFAULT_SYMBOLS[symbol]
-    order: dict[str, Any] = {"symbol": symbol, "side": rng.choice(["buy", "sell"]),
-                             "quantity": rng.randint(1, 10) * rules.lot_size}  # fmt: skip
+    order: dict[str, Any] = {
+        "symbol": symbol,
+        "side": rng.choice(["buy", "sell"]),
+        "quantity": rng.randint(1, 10) * rules.lot_size,
+    }
     if rng.random() < 0.2:
         order["self_trade_prevention"] = rng.choice(["cancel_newest", "cancel_oldest"])
     if rng.random() < 0.05:
@@ -126,7 +137,9 @@ def random_order(rng: random.Random) -> dict[str, Any]:
 class Load:
     """Threads that keep sending jobs and orders until `stop` is set."""
 
-    def __init__(self, base: str, ledger: Ledger, files: list[Path], seed: int, shape: Shape) -> None:  # fmt: skip
+    def __init__(
+        self, base: str, ledger: Ledger, files: list[Path], seed: int, shape: Shape
+    ) -> None:
         self.base, self.ledger, self.files, self.seed = base, ledger, files, seed
         self.shape = shape
         self.stop = threading.Event()
@@ -190,8 +203,13 @@ def probe(base: str, who: Principal, path: Path, ledger: Ledger, timeout: float 
     start = time.monotonic()
     job_id = submit_job(base, who, path)
     ledger.job(job_id, who.name, path)
-    order = {"symbol": PROBE_SYMBOL, "side": "buy", "quantity": DEFAULT_SYMBOLS[PROBE_SYMBOL].lot_size,
-             "price": DEFAULT_SYMBOLS[PROBE_SYMBOL].price_text(1), "time_in_force": "IOC"}  # fmt: skip
+    order = {
+        "symbol": PROBE_SYMBOL,
+        "side": "buy",
+        "quantity": DEFAULT_SYMBOLS[PROBE_SYMBOL].lot_size,
+        "price": DEFAULT_SYMBOLS[PROBE_SYMBOL].price_text(1),
+        "time_in_force": "IOC",
+    }
     placed = place_order(base, who, order)
     ledger.order(placed["id"], who.name, PROBE_SYMBOL)
     while time.monotonic() - start < timeout:

@@ -41,13 +41,19 @@ LEASE_MS = 2000
 #: Process settings for the soak: no rate limit in the way, a fast reconciler (stuck work runs
 #: within RECONCILE_AFTER + 2 intervals), a short quarantine.
 SOAK_ENV = {
-    "JOBCAST_RATE_SUBMIT_PER_MINUTE": "10000000", "JOBCAST_RATE_SUBMIT_BURST": "1000000",
-    "JOBCAST_RATE_READ_PER_MINUTE": "10000000", "JOBCAST_RATE_READ_BURST": "1000000",
-    "JOBCAST_RATE_ORDERS_PER_MINUTE": "10000000", "JOBCAST_RATE_ORDERS_BURST": "1000000",
-    "JOBCAST_RECONCILE_INTERVAL": "1", "JOBCAST_RECONCILE_AFTER": "5",
-    "JOBCAST_ORDER_LEASE_MS": str(LEASE_MS), "JOBCAST_TASK_QUARANTINE_DELAY": "2",
-    "JOBCAST_WORKER_HEARTBEAT_INTERVAL": "1", "JOBCAST_LOG_JSON": "0",
-}  # fmt: skip
+    "JOBCAST_RATE_SUBMIT_PER_MINUTE": "10000000",
+    "JOBCAST_RATE_SUBMIT_BURST": "1000000",
+    "JOBCAST_RATE_READ_PER_MINUTE": "10000000",
+    "JOBCAST_RATE_READ_BURST": "1000000",
+    "JOBCAST_RATE_ORDERS_PER_MINUTE": "10000000",
+    "JOBCAST_RATE_ORDERS_BURST": "1000000",
+    "JOBCAST_RECONCILE_INTERVAL": "1",
+    "JOBCAST_RECONCILE_AFTER": "5",
+    "JOBCAST_ORDER_LEASE_MS": str(LEASE_MS),
+    "JOBCAST_TASK_QUARANTINE_DELAY": "2",
+    "JOBCAST_WORKER_HEARTBEAT_INTERVAL": "1",
+    "JOBCAST_LOG_JSON": "0",
+}
 #: Seconds after which the reconciler has resent anything stuck (after + 2 intervals), plus slack.
 RECONCILE_BOUND = 5 + 2 * 1 + 3
 #: How long a SIGSTOPped worker stays stopped: past its matching lease.
@@ -60,15 +66,20 @@ class SoakStack:
     def __init__(self, workdir: Path) -> None:
         self.workdir, self.logs = workdir, workdir / "logs"
         self.redis = EmbeddedRedis(
-            port=free_port(), password=secrets.token_urlsafe(12), data_dir=workdir / "redis",
+            port=free_port(),
+            password=secrets.token_urlsafe(12),
+            data_dir=workdir / "redis",
             appendfsync="always",
-        )  # fmt: skip
+        )
         self.redis_proc = self._start_redis()
         self.settings = Settings(
-            dev=True, redis_url=self.redis.url, data_dir=workdir / "data",
-            key_secret=secrets.token_urlsafe(16), flower_password=secrets.token_urlsafe(16),
+            dev=True,
+            redis_url=self.redis.url,
+            data_dir=workdir / "data",
+            key_secret=secrets.token_urlsafe(16),
+            flower_password=secrets.token_urlsafe(16),
             _env_file=None,  # type: ignore[call-arg]
-        )  # fmt: skip
+        )
         self.env = process_env(self.settings, SOAK_ENV)
         self.client = redis.Redis.from_url(self.redis.url, decode_responses=True)
         self.api_port = free_port()
@@ -94,7 +105,11 @@ class SoakStack:
 
     def _wait_consuming(self, role: str, proc: Proc) -> None:
         def consuming() -> bool:
-            mine = {k: v for k, v in self.client.hgetall(WORKERS_KEY).items() if k.startswith(proc.name + "@")}  # fmt: skip
+            mine = {
+                k: v
+                for k, v in self.client.hgetall(WORKERS_KEY).items()
+                if k.startswith(proc.name + "@")
+            }
             return {ROLES[role][0]} <= live_queues(mine, time.time(), 5.0)
 
         wait_for(consuming, 90, f"worker {proc.name}", proc)

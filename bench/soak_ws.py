@@ -33,7 +33,16 @@ class Seen:
 class WsClient:
     """One principal's WebSocket, in a thread of its own."""
 
-    def __init__(self, name: str, base: str, key: str, principal_id: str, market: str, jobs: list[str] | None, seed: int) -> None:  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        base: str,
+        key: str,
+        principal_id: str,
+        market: str,
+        jobs: list[str] | None,
+        seed: int,
+    ) -> None:
         self.name = name
         self.url = base.replace("http://", "ws://", 1) + "/ws"
         self.key, self.user = key, f"user.{principal_id}"

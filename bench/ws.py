@@ -58,8 +58,11 @@ def _register_task() -> None:
 
     @app.task(name="jobcast.bench.trivial")  # type: ignore[untyped-decorator]
     def trivial(job_id: str, owner: str) -> str:
-        change = Commit(job_key(job_id), {"status": SUCCEEDED},
-                        events_for(job_id, owner, "job.succeeded", {"status": SUCCEEDED}))  # fmt: skip
+        change = Commit(
+            job_key(job_id),
+            {"status": SUCCEEDED},
+            events_for(job_id, owner, "job.succeeded", {"status": SUCCEEDED}),
+        )
         commit(worker_context().redis, change)
         return job_id
 
@@ -85,15 +88,25 @@ BENCH_LIFTED_LIMITS = (
 
 def start_api(settings: Settings, tmp: Path) -> tuple[Proc, str]:
     port = free_port()
-    argv = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host",
-            "127.0.0.1", "--port", str(port), "--ws-per-message-deflate", "false",
-            "--log-level", "warning", "--loop", "uvloop",
-            "--ws-max-size", str(settings.ws_max_frame_bytes)]  # fmt: skip
+    # Laid out by hand: each flag beside its value, as on a command line.
+    argv = [
+        sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--ws-per-message-deflate", "false",
+        "--log-level", "warning",
+        "--loop", "uvloop",
+        "--ws-max-size", str(settings.ws_max_frame_bytes),
+    ]  # fmt: skip
     # All bench clients use one key: lift the per-principal connection cap past --clients.
     # They also all connect from one address: lift the address and subscribe budgets too.
-    env = process_env(settings, {"JOBCAST_WS_SEND_QUEUE": str(settings.ws_send_queue),
-                                 "JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL": "1000000",
-                                 **{name: "1000000" for name in BENCH_LIFTED_LIMITS}})  # fmt: skip
+    env = process_env(
+        settings,
+        {
+            "JOBCAST_WS_SEND_QUEUE": str(settings.ws_send_queue),
+            "JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL": "1000000",
+            **{name: "1000000" for name in BENCH_LIFTED_LIMITS},
+        },
+    )
     proc = spawn("api", argv, env, tmp)
     wait_for(lambda: _http_ok(f"http://127.0.0.1:{port}/healthz"), 30, "api", proc)
     return proc, f"ws://127.0.0.1:{port}/ws"
@@ -109,8 +122,9 @@ def start_worker(settings: Settings, tmp: Path) -> Proc:
 
 def start_baseline(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "--baseline-server", str(port)],
-                            cwd=ROOT, start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--baseline-server", str(port)], cwd=ROOT, start_new_session=True
+    )
     wait_for(lambda: _port_open(port), 15, "baseline server")
     return proc, f"ws://127.0.0.1:{port}/"
 
@@ -153,8 +167,15 @@ async def baseline_server(port: int) -> None:
 
 
 def _event(i: int) -> str:
-    return json.dumps({"seq": f"0-{i}", "channel": "market.BENCH", "type": "market.trade",
-                       "ts": time.time(), "data": {**PAYLOAD, "i": i}})  # fmt: skip
+    return json.dumps(
+        {
+            "seq": f"0-{i}",
+            "channel": "market.BENCH",
+            "type": "market.trade",
+            "ts": time.time(),
+            "data": {**PAYLOAD, "i": i},
+        }
+    )
 
 
 # --- clients ----------------------------------------------------------------------------------
@@ -202,8 +223,12 @@ async def capacity(
     publish(client, Event("market.CAP", "market.trade", PAYLOAD))
     await asyncio.wait_for(asyncio.gather(*(count_events(ws, 1) for ws in clients)), 60)
     await close_all(clients)
-    return {"clients": count, "rss_before_mb": before / 2**20, "rss_after_mb": after / 2**20,
-            "kb_per_client": (after - before) / count / 1024}  # fmt: skip
+    return {
+        "clients": count,
+        "rss_before_mb": before / 2**20,
+        "rss_after_mb": after / 2**20,
+        "kb_per_client": (after - before) / count / 1024,
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -331,8 +356,10 @@ async def find_rate(
         if not sustained(probes[-1], probes[0], QUEUEING_FACTOR):
             break
     rate = sustained_rate(probes)
-    print(f"highest rate without queueing (p50 within {QUEUEING_FACTOR:g}x the lowest "
-          f"rate's): {rate:.0f} submits/s")  # fmt: skip
+    print(
+        f"highest rate without queueing (p50 within {QUEUEING_FACTOR:g}x the lowest "
+        f"rate's): {rate:.0f} submits/s"
+    )
     return rate
 
 
@@ -388,15 +415,19 @@ async def run(args: argparse.Namespace) -> None:
     key, info = create_key(client, settings.secret("key_secret"), "bench")
     try:
         cap = await capacity(url, key, api, args.clients, client)
-        print(f"capacity: {cap['clients']} subscribed clients held; api RSS {cap['rss_before_mb']:.1f} -> "
-              f"{cap['rss_after_mb']:.1f} MB = {cap['kb_per_client']:.1f} KB per client")  # fmt: skip
+        print(
+            f"capacity: {cap['clients']} subscribed clients held; api RSS {cap['rss_before_mb']:.1f} -> "
+            f"{cap['rss_after_mb']:.1f} MB = {cap['kb_per_client']:.1f} KB per client"
+        )
         ours, ours_cpu, base, base_cpu = await fanout_alternated(
             url, key, client, baseline_url, args, api.popen.pid, baseline.pid
         )
-        print(f"fan-out ({args.fanout_clients} clients x {args.fanout_events} events, best of "
-              f"{args.fanout_rounds} alternated rounds each): jobcast "
-              f"{ours:,.0f} msg/s, plain websockets broadcast() {base:,.0f} msg/s = {ours / base:.2f}x; "
-              f"per server CPU-second: {ours_cpu:,.0f} vs {base_cpu:,.0f} = {ours_cpu / base_cpu:.2f}x")  # fmt: skip
+        print(
+            f"fan-out ({args.fanout_clients} clients x {args.fanout_events} events, best of "
+            f"{args.fanout_rounds} alternated rounds each): jobcast "
+            f"{ours:,.0f} msg/s, plain websockets broadcast() {base:,.0f} msg/s = {ours / base:.2f}x; "
+            f"per server CPU-second: {ours_cpu:,.0f} vs {base_cpu:,.0f} = {ours_cpu / base_cpu:.2f}x"
+        )
         # The two measurements share one stream of `rate` submits/s, alternating: every other
         # submit is a push-timed job, the rest are `delay().get()` round trips. A pause anywhere
         # (worker, Redis, this box) then lands in both, not in one only. A short warm-up round
@@ -406,20 +437,33 @@ async def run(args: argparse.Namespace) -> None:
         if args.find_rate:
             args.rate = await find_rate(url, key, owner, settings, args)
         push, runs, pushes, trip = await paired(url, key, owner, settings, args.jobs, args.rate)
-        print(f"submit->push, {args.jobs} trivial jobs: p50 {pct(push, 0.5):.1f} ms, "
-              f"p99 {pct(push, 0.99):.1f} ms; Celery delay().get(), {args.jobs} of the same task: "
-              f"p50 {pct(trip, 0.5):.1f} ms, p99 {pct(trip, 0.99):.1f} ms "
-              f"(alternating, {args.rate:.0f} submits/s in all)")  # fmt: skip
-        print(f"  (of which submit->commit p50 {pct(runs, 0.5):.1f} ms, p99 {pct(runs, 0.99):.1f} ms; "
-              f"commit->push p50 {pct(pushes, 0.5):.1f} ms, p99 {pct(pushes, 0.99):.1f} ms, "
-              f"max {max(pushes) * 1000:.1f} ms)")  # fmt: skip
+        print(
+            f"submit->push, {args.jobs} trivial jobs: p50 {pct(push, 0.5):.1f} ms, "
+            f"p99 {pct(push, 0.99):.1f} ms; Celery delay().get(), {args.jobs} of the same task: "
+            f"p50 {pct(trip, 0.5):.1f} ms, p99 {pct(trip, 0.99):.1f} ms "
+            f"(alternating, {args.rate:.0f} submits/s in all)"
+        )
+        print(
+            f"  (of which submit->commit p50 {pct(runs, 0.5):.1f} ms, p99 {pct(runs, 0.99):.1f} ms; "
+            f"commit->push p50 {pct(pushes, 0.5):.1f} ms, p99 {pct(pushes, 0.99):.1f} ms, "
+            f"max {max(pushes) * 1000:.1f} ms)"
+        )
         print(f"(mean push {statistics.mean(push) * 1000:.1f} ms, cpus {os.cpu_count()})")
         if args.json:
-            args.json.write_text(json.dumps({
-                "rate": args.rate, "push_p99_ms": pct(push, 0.99), "trip_p99_ms": pct(trip, 0.99),
-                "commit_push_p99_ms": pct(pushes, 0.99), "fanout": ours, "fanout_base": base,
-                "kb_per_client": cap["kb_per_client"], "clients": cap["clients"],
-            }))  # fmt: skip
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "rate": args.rate,
+                        "push_p99_ms": pct(push, 0.99),
+                        "trip_p99_ms": pct(trip, 0.99),
+                        "commit_push_p99_ms": pct(pushes, 0.99),
+                        "fanout": ours,
+                        "fanout_base": base,
+                        "kb_per_client": cap["kb_per_client"],
+                        "clients": cap["clients"],
+                    }
+                )
+            )
     finally:
         for proc in (api, worker):
             proc.stop()
@@ -442,8 +486,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--warmup", type=int, default=50, help="uncounted jobs of each kind first")
-    parser.add_argument("--find-rate", action="store_true",
-                        help="probe --probe-rates first; measure at the highest without queueing")  # fmt: skip
+    parser.add_argument(
+        "--find-rate",
+        action="store_true",
+        help="probe --probe-rates first; measure at the highest without queueing",
+    )
     parser.add_argument("--probe-rates", type=float, nargs="+", default=[50, 100, 200, 400])
     parser.add_argument("--probe-seconds", type=float, default=3.0)
     parser.add_argument("--fanout-rounds", type=int, default=4, help="alternated rounds per side")
