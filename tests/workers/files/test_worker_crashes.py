@@ -48,9 +48,12 @@ def test_worker_killed_mid_job_redelivers_and_finishes_once_with_the_same_result
 
 @pytest.mark.parametrize("whole_worker", [False, True], ids=["pool-process", "whole-worker"])
 def test_redis_connections_dropped_mid_job_still_finish_once_with_the_same_result(
-    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path,
+    jobs: JobsClient,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    tmp_path: Path,
     whole_worker: bool,
-) -> None:  # fmt: skip
+) -> None:
     worker = start_worker(queues="files", env=SLOW_WORKER)
     path = write_large_csv(tmp_path / "big.csv", 30 << 20)
     job_id = jobs.submit_ok(path)
