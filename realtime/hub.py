@@ -18,7 +18,7 @@ import contextlib
 import json
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
@@ -99,7 +99,10 @@ class ChannelHub:
         await self._client.aclose()
 
     async def subscribe(self, channel: str, listener: Listener) -> None:
-        """Add a listener; returns once Redis delivers the channel's live events to this hub."""
+        """Add a listener; returns once Redis delivers the channel's live events to this hub.
+
+        Raises `HubUnavailableError` if Redis does not confirm in time (it is away, or the pub/sub
+        connection is being replaced); the listener is then gone again, whatever failed."""
         listeners = self._listeners.setdefault(channel, set())
         first = not listeners
         listeners.add(listener)
@@ -110,13 +113,16 @@ class ChannelHub:
                 # lock also waits for the confirmation instead of assuming the channel is live.
                 future = asyncio.get_running_loop().create_future()
                 self._pending[channel] = future
-                async with self._lock:
-                    await self._subscribe_confirmed(channel, future)
+                await self._subscribe_confirmed(channel, future)
             elif channel in self._pending:
                 await asyncio.wait_for(asyncio.shield(self._pending[channel]), CONFIRM_TIMEOUT)
-        except (TimeoutError, RedisError, OSError) as exc:
+        except BaseException as exc:
+            # Cancelled or failed: a listener left registered would be fed events (and counted)
+            # for a subscription its owner believes failed.
             await self.unsubscribe(channel, listener)
-            raise HubUnavailableError(channel) from exc
+            if isinstance(exc, (TimeoutError, RedisError, OSError)):
+                raise HubUnavailableError(channel) from exc
+            raise
 
     async def unsubscribe(self, channel: str, listener: Listener) -> None:
         listeners = self._listeners.get(channel)
@@ -129,17 +135,23 @@ class ChannelHub:
         metrics.HUB_CHANNELS.set(len(self._listeners))
         async with self._lock:
             if channel not in self._listeners and self._pubsub is not None:
-                # Redis away: the channel is simply not resubscribed on reconnect.
-                with contextlib.suppress(RedisError, OSError):
-                    await self._pubsub.unsubscribe(PREFIX + channel)
+                # Redis away or the connection being replaced: the channel is simply not
+                # resubscribed on reconnect (see `_send` for why any exception means that).
+                with contextlib.suppress(RedisConnectionError):
+                    await self._send(self._pubsub.unsubscribe, PREFIX + channel)
 
     async def _subscribe_confirmed(self, channel: str, future: asyncio.Future[None]) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CONFIRM_TIMEOUT
         try:
+            # Waiting for a reconnect happens outside the lock: during an outage, subscribes
+            # wait side by side instead of each queueing for the whole timeout of the last.
             await asyncio.wait_for(self.connected.wait(), CONFIRM_TIMEOUT)
-            if self._pubsub is None:
-                raise RedisConnectionError("pub/sub connection is down")
-            await self._pubsub.subscribe(PREFIX + channel)
-            await asyncio.wait_for(asyncio.shield(future), CONFIRM_TIMEOUT)
+            async with self._lock:
+                if self._pubsub is None or not self.connected.is_set():
+                    raise RedisConnectionError("pub/sub connection is down")
+                await self._send(self._pubsub.subscribe, PREFIX + channel)
+            await asyncio.wait_for(asyncio.shield(future), max(deadline - loop.time(), 0.0))
         finally:
             self._pending.pop(channel, None)
             if not future.done():
@@ -147,6 +159,18 @@ class ChannelHub:
                 # as retrieved so an unwaited failure does not log "never retrieved".
                 future.set_exception(RedisConnectionError(f"{channel} was not confirmed"))
                 future.exception()
+
+    @staticmethod
+    async def _send(command: Callable[[str], Awaitable[None]], raw_channel: str) -> None:
+        """Send a (un)subscribe on the pub/sub connection, which the reading task may be tearing
+        down at that very moment (Redis dropped): redis-py then fails with its internals half
+        reset (an `AttributeError` on a writer already set to None, among others) rather than a
+        `ConnectionError`. Any failure here means the same thing: the connection is lost, and
+        the read loop replaces it."""
+        try:
+            await command(raw_channel)
+        except (RedisError, OSError, AttributeError, TypeError, ValueError) as exc:
+            raise RedisConnectionError(f"pub/sub connection lost ({exc!r})") from exc
 
     async def _run(self) -> None:
         backoff = INITIAL_BACKOFF

@@ -10,8 +10,9 @@ from jobcast.events import Event, publish
 from jobcast.redis_clients import async_client
 from jobcast.rediskeys import pubsub_channel
 from jobcast.settings import Settings
-from realtime.hub import ChannelHub
+from realtime.hub import CONFIRM_TIMEOUT, ChannelHub, HubUnavailableError
 from realtime.protocol import seq_key
+from tests.realtime.conftest import PrivateRedis
 
 
 class Recorder:
@@ -54,6 +55,68 @@ def test_channel_is_subscribed_on_first_listener_and_dropped_after_last(
         # hub's connection is confirmed, the unsubscribe before it has been carried out.
         await hub.subscribe("market.later", Recorder())
         assert subscribers(redis_client, "market.H") == 0
+        await hub.stop()
+
+    asyncio.run(scenario())
+
+
+GAP_SUBSCRIBES = 60
+
+
+def test_subscribe_while_redis_is_away_fails_cleanly_and_works_once_back(
+    settings: Settings, private_redis: PrivateRedis
+) -> None:
+    """Subscribes racing the pub/sub connection's teardown and reconnect get the hub's own
+    retryable error (never a redis-py internal one) and leave no listener behind; once Redis is
+    back, a channel subscribed anew delivers each event exactly once."""
+    url = private_redis.server.url
+    hub_settings = settings.model_copy(update={"redis_url": url})
+
+    async def scenario() -> None:
+        hub = ChannelHub(async_client(hub_settings), max_backoff=0.2)
+        await hub.start()
+        await hub.subscribe("market.before", Recorder())
+        private_redis.stop()
+        refused: list[BaseException] = []
+
+        async def one(n: int) -> None:
+            try:
+                await hub.subscribe(f"market.gap{n}", Recorder())
+            except Exception as exc:  # any other kind is the bug under test
+                refused.append(exc)
+
+        # Subscribes arrive at every moment of the gap: while the dead connection is noticed,
+        # torn down and retried.
+        tasks = []
+        for n in range(GAP_SUBSCRIBES):
+            tasks.append(asyncio.create_task(one(n)))
+            await asyncio.sleep(0.005)
+        # Each one is answered within the hub's confirmation timeout, side by side.
+        _, late_ones = await asyncio.wait(tasks, timeout=CONFIRM_TIMEOUT + 5)
+        assert not late_ones, f"{len(late_ones)} subscribes still waiting; refused: {refused}"
+        assert refused, "Redis was away, yet every subscribe succeeded"
+        assert {type(exc) for exc in refused} == {HubUnavailableError}, refused
+        assert set(hub.channels) == {"market.before"} | {
+            f"market.gap{n}" for n in range(GAP_SUBSCRIBES)
+        } - {str(exc) for exc in refused}
+
+        private_redis.start()
+        client = redis.Redis.from_url(url, decode_responses=True)
+        async with asyncio.timeout(10):
+            while True:
+                try:
+                    late = Recorder()
+                    await hub.subscribe("market.after", late)
+                    break
+                except HubUnavailableError:
+                    await asyncio.sleep(0.1)
+        assert subscribers(client, "market.after") == 1
+        seq = publish(client, Event("market.after", "market.trade", {}))
+        async with asyncio.timeout(5):
+            await late.delivered.wait()
+        await asyncio.sleep(0.3)  # room for a duplicate to arrive
+        assert late.seqs == [seq_key(seq)]
+        client.close()
         await hub.stop()
 
     asyncio.run(scenario())
