@@ -53,7 +53,8 @@ CODES: dict[str, tuple[int, str]] = {
     "price_required": (422, "A limit order needs a price."),
     "price_invalid": (
         422,
-        "price is not a plain decimal: at most 15 digits before the point and 12 after, no exponent.",
+        "price is not a plain decimal: at most 15 digits before the point and 12 after, "
+        "no exponent.",
     ),
     "price_not_positive": (422, "price must be > 0."),
     "price_off_tick": (422, "price is not a multiple of the tick size."),

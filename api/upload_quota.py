@@ -27,7 +27,8 @@ def over_bytes(limit: int, used: int, wanted: int) -> ApiError:
     return ApiError(
         413,
         "storage_quota_exceeded",
-        f"This upload needs at least {wanted} bytes, but your stored files already use {used} of your "
+        f"This upload needs at least {wanted} bytes, but your stored files already use {used} of "
+        f"your "
         f"{limit}-byte quota (uploads waiting for their job, converted files until they "
         "expire). Wait for your queued jobs to finish or your converted files to expire, or "
         "upload a smaller file.",

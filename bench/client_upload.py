@@ -41,7 +41,8 @@ with Client(url, key, timeout=600) as client:
     seconds = time.monotonic() - started
     client.cancel(job.id)
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"size": job.size, "seconds": seconds, "peak_before": before, "peak_after": after}))
+figures = {"size": job.size, "seconds": seconds, "peak_before": before, "peak_after": after}
+print(json.dumps(figures))
 """
 
 

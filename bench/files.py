@@ -237,12 +237,14 @@ def report(
     per_cpu = pandas["cpu"] / worker["cpu"]
     print(f"rows: {worker['rows']}")
     print(
-        f"jobcast submit -> result (incl. upload): {worker['end_to_end']:7.2f} s  {e2e_rate:7.1f} MB/s"
+        f"jobcast submit -> result (incl. upload): {worker['end_to_end']:7.2f} s  {e2e_rate:7.1f} "
+        f"MB/s"
         f"  (upload {worker['upload']:.2f} s; after it {no_upload:.2f} s; worker's own job time "
         f"{worker['job']:.2f} s)"
     )
     print(
-        f"pandas read_csv(pyarrow)+describe:       {pandas['total']:7.2f} s  {pandas_rate:7.1f} MB/s"
+        f"pandas read_csv(pyarrow)+describe:       {pandas['total']:7.2f} s  {pandas_rate:7.1f} "
+        f"MB/s"
         f"  (read {pandas['read']:.2f} s, describe {pandas['describe']:.2f} s)"
     )
     print(f"ratio (wall, same outside timing):       {e2e_rate / pandas_rate:7.2f}x")

@@ -137,13 +137,15 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     rps, p50 = figures["rps"], figures["p50_ms"]
     print(
-        f"{args.connections} connections, best of {args.rounds} alternated rounds of {args.seconds:g} s:"
+        f"{args.connections} connections, best of {args.rounds} alternated rounds of "
+        f"{args.seconds:g} s:"
     )
     for name, value in rps.items():
         share = figures["client_cpu"][name]
         print(f"  {name:15} {value:9,.0f} req/s  (load generator at {share:.0%} of a core)")
     print(
-        f"one client: GET /jobs/{{id}} p50 api {p50['api_job']:.2f} ms, bare redis app {p50['redis_job']:.2f} ms"
+        f"one client: GET /jobs/{{id}} p50 api {p50['api_job']:.2f} ms, bare redis app "
+        f"{p50['redis_job']:.2f} ms"
     )
     if figures["errors"]:
         print(f"  ({figures['errors']} non-200 answers: the figures above are not valid)")

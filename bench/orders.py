@@ -332,7 +332,8 @@ def main() -> None:
         )
         paced, sent = paced_latency(stack, args.paced_rate, args.paced_seconds)
         print(
-            f"  at {args.paced_rate:,} orders/s (20 per request, one client, {sent:,.0f}/s sent): p50 "
+            f"  at {args.paced_rate:,} orders/s (20 per request, one client, {sent:,.0f}/s sent): "
+            f"p50 "
             f"{pct(paced, 50):.1f} ms, p99 {pct(paced, 99):.1f} ms over {len(paced):,} orders"
         )
         base = one_task_per_order(stack, args.baseline_orders, args.clients)

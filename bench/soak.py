@@ -1,4 +1,6 @@
-"""A soak: a mixed load under random faults, then the accounting. `python bench/soak.py --faults 100`.
+"""A soak: a mixed load under random faults, then the accounting.
+
+`python bench/soak.py --faults 100`.
 
 For as long as it takes to inject `--faults` faults (one at a time, each followed by a probe job
 and a probe order, timed: the recovery time), principals send file jobs of three sizes and

@@ -178,7 +178,8 @@ def _check_channel(
     if missing:
         tally.missing += len(missing)
         tally.notes.append(
-            f"{channel}: {len(missing)} events never delivered, first {missing[0]}, after {max((k for k in keys if k < missing[0]), default=None)}"
+            f"{channel}: {len(missing)} events never delivered, first {missing[0]}, after "
+            f"{max((k for k in keys if k < missing[0]), default=None)}"
         )
 
 

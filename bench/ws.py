@@ -416,7 +416,8 @@ async def run(args: argparse.Namespace) -> None:
     try:
         cap = await capacity(url, key, api, args.clients, client)
         print(
-            f"capacity: {cap['clients']} subscribed clients held; api RSS {cap['rss_before_mb']:.1f} -> "
+            f"capacity: {cap['clients']} subscribed clients held; api RSS "
+            f"{cap['rss_before_mb']:.1f} -> "
             f"{cap['rss_after_mb']:.1f} MB = {cap['kb_per_client']:.1f} KB per client"
         )
         ours, ours_cpu, base, base_cpu = await fanout_alternated(
@@ -425,8 +426,10 @@ async def run(args: argparse.Namespace) -> None:
         print(
             f"fan-out ({args.fanout_clients} clients x {args.fanout_events} events, best of "
             f"{args.fanout_rounds} alternated rounds each): jobcast "
-            f"{ours:,.0f} msg/s, plain websockets broadcast() {base:,.0f} msg/s = {ours / base:.2f}x; "
-            f"per server CPU-second: {ours_cpu:,.0f} vs {base_cpu:,.0f} = {ours_cpu / base_cpu:.2f}x"
+            f"{ours:,.0f} msg/s, plain websockets broadcast() {base:,.0f} msg/s = "
+            f"{ours / base:.2f}x; "
+            f"per server CPU-second: {ours_cpu:,.0f} vs {base_cpu:,.0f} = "
+            f"{ours_cpu / base_cpu:.2f}x"
         )
         # The two measurements share one stream of `rate` submits/s, alternating: every other
         # submit is a push-timed job, the rest are `delay().get()` round trips. A pause anywhere
@@ -444,7 +447,8 @@ async def run(args: argparse.Namespace) -> None:
             f"(alternating, {args.rate:.0f} submits/s in all)"
         )
         print(
-            f"  (of which submit->commit p50 {pct(runs, 0.5):.1f} ms, p99 {pct(runs, 0.99):.1f} ms; "
+            f"  (of which submit->commit p50 {pct(runs, 0.5):.1f} ms, p99 {pct(runs, 0.99):.1f} "
+            f"ms; "
             f"commit->push p50 {pct(pushes, 0.5):.1f} ms, p99 {pct(pushes, 0.99):.1f} ms, "
             f"max {max(pushes) * 1000:.1f} ms)"
         )

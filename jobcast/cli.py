@@ -70,7 +70,8 @@ def announce(stack: Stack) -> None:
         f"  Flower user      [bold]{s.flower_user}[/bold]",
         f"  Flower password  [bold]{s.secret('flower_password')}[/bold]",
         f"  Redis            {_redis_line(s)}",
-        f"  API key          [bold]{key}[/bold]   (dev, admin: send as `Authorization: Bearer <key>`)"
+        f"  API key          [bold]{key}[/bold]   (dev, admin: send as `Authorization: Bearer "
+        f"<key>`)"
         if key
         else "  API key          create one with `jobcast keys create --name NAME`",
         f"  Logs             {stack.logs}/",

@@ -117,7 +117,7 @@ def pending_key(symbol: str) -> str:
 
 
 def market_key(symbol: str) -> str:
-    """Hash: committed cursor into the inbound log, trade sequence, last price, top of book, depth."""
+    """Hash: committed inbound-log cursor, trade sequence, last price, top of book, depth."""
     return f"{PREFIX}market:{symbol}"
 
 

@@ -36,7 +36,9 @@ class Settings(BaseSettings):
 
     dev: bool = Field(
         default=False,
-        description="Dev mode: the launcher generates secrets and a dev API key. Never in production.",
+        description=(
+            "Dev mode: the launcher generates secrets and a dev API key. Never in production."
+        ),
     )
     redis_url: str | None = Field(
         default=None,
@@ -44,25 +46,36 @@ class Settings(BaseSettings):
     )
     redis_password: SecretStr | None = Field(
         default=None,
-        description="Password of the embedded Redis (generated in dev mode), and of the primary and replicas behind Sentinel.",
+        description=(
+            "Password of the embedded Redis (generated in dev mode), and of the primary and "
+            "replicas behind Sentinel."
+        ),
     )
     redis_sentinels: str = Field(
         default="",
-        description="Sentinels to ask for the Redis primary, comma-separated `host:port` (e.g. `s1:26379,s2:26379,s3:26379`). Set: every Redis user follows failovers and `JOBCAST_REDIS_URL` is ignored.",
+        description=(
+            "Sentinels to ask for the Redis primary, comma-separated `host:port` (e.g. "
+            "`s1:26379,s2:26379,s3:26379`). Set: every Redis user follows failovers and "
+            "`JOBCAST_REDIS_URL` is ignored."
+        ),
     )
     redis_sentinel_master: str = Field(
         default="jobcast", description="Name the sentinels monitor the primary under."
     )
     redis_sentinel_password: SecretStr | None = Field(
         default=None,
-        description="Password of the sentinels themselves (their `requirepass`); unset: they need none.",
+        description=(
+            "Password of the sentinels themselves (their `requirepass`); unset: they need none."
+        ),
     )
     redis_port: int = Field(
         default=0, ge=0, le=65535, description="Port of the embedded Redis; 0 picks a free one."
     )
     data_dir: Path = Field(
         default=Path("var"),
-        description="Where the embedded Redis, logs and uploaded files live. Shared by all workers.",
+        description=(
+            "Where the embedded Redis, logs and uploaded files live. Shared by all workers."
+        ),
     )
     api_host: str = Field(default="127.0.0.1", description="Address the API binds to.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port of the API.")
@@ -78,22 +91,35 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(
         default_factory=list,
-        description='Origins allowed by CORS and the WebSocket Origin check (JSON list, e.g. ["https://app.example"]). Empty in dev mode: any http://localhost:* or http://127.0.0.1:* origin (a frontend dev server). The app served by the api is same-origin and always allowed.',
+        description=(
+            "Origins allowed by CORS and the WebSocket Origin check (JSON list, e.g. "
+            '["https://app.example"]). Empty in dev mode: any http://localhost:* or '
+            "http://127.0.0.1:* origin (a frontend dev server). The app served by the api is "
+            "same-origin and always allowed."
+        ),
     )
     task_max_attempts: int = Field(
         default=3,
         ge=1,
-        description="Deaths of a task's process (while running it) before the task is quarantined instead of redelivered at once; also a file job's tries on transient errors.",
+        description=(
+            "Deaths of a task's process (while running it) before the task is quarantined instead "
+            "of redelivered at once; also a file job's tries on transient errors."
+        ),
     )
     task_quarantine_delay: float = Field(
         default=30.0,
         gt=0,
-        description="Seconds a quarantined task waits before it runs again; doubled after each further death.",
+        description=(
+            "Seconds a quarantined task waits before it runs again; doubled after each further "
+            "death."
+        ),
     )
     task_quarantine_max: int = Field(
         default=3,
         ge=0,
-        description="Deaths in quarantine before the task is failed as attempts_exhausted (a poison task).",
+        description=(
+            "Deaths in quarantine before the task is failed as attempts_exhausted (a poison task)."
+        ),
     )
     job_soft_time_limit: int = Field(
         default=600, ge=1, description="Seconds before a file job is asked to stop."
@@ -130,7 +156,10 @@ class Settings(BaseSettings):
     )
     trusted_proxies: list[str] = Field(
         default_factory=list,
-        description='Peers (IPs or CIDRs, JSON list) whose X-Forwarded-For is believed, e.g. ["10.0.0.0/8"].',
+        description=(
+            "Peers (IPs or CIDRs, JSON list) whose X-Forwarded-For is believed, e.g. "
+            '["10.0.0.0/8"].'
+        ),
     )
     max_json_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest JSON request body; larger answers 413."
@@ -143,22 +172,34 @@ class Settings(BaseSettings):
     upload_max_decompressed_bytes: int = Field(
         default=8 * 1024**3,
         ge=1,
-        description="Largest decompressed size of a gzip upload; past it the job fails (gzip bomb).",
+        description=(
+            "Largest decompressed size of a gzip upload; past it the job fails (gzip bomb)."
+        ),
     )
     upload_max_decompression_ratio: int = Field(
         default=200,
         ge=2,
-        description="Most bytes a gzip upload may decompress to per compressed byte read so far (past its first 16 MiB); past it the job fails (gzip bomb).",
+        description=(
+            "Most bytes a gzip upload may decompress to per compressed byte read so far (past its "
+            "first 16 MiB); past it the job fails (gzip bomb)."
+        ),
     )
     job_memory_budget: int = Field(
         default=512 * 1024**2,
         ge=32 * 1024**2,
-        description="Bytes a file job's worker process stays under: sizes batches and exact-quantile buffers; a job whose process comes within 1/32 of it fails as memory_limit and the process is replaced.",
+        description=(
+            "Bytes a file job's worker process stays under: sizes batches and exact-quantile "
+            "buffers; a job whose process comes within 1/32 of it fails as memory_limit and the "
+            "process is replaced."
+        ),
     )
     job_batch_bytes: int = Field(
         default=4 * 1024**2,
         ge=64 * 1024,
-        description="Bytes of input read per batch (capped at 1/16 of the memory budget left after the process itself).",
+        description=(
+            "Bytes of input read per batch (capped at 1/16 of the memory budget left after the "
+            "process itself)."
+        ),
     )
     job_max_columns: int = Field(
         default=2000,
@@ -168,12 +209,17 @@ class Settings(BaseSettings):
     job_max_cell_bytes: int = Field(
         default=256 * 1024,
         ge=1024,
-        description="Largest value (one cell, decoded) a file job accepts; larger fails as memory_limit.",
+        description=(
+            "Largest value (one cell, decoded) a file job accepts; larger fails as memory_limit."
+        ),
     )
     job_max_json_depth: int = Field(
         default=64,
         ge=2,
-        description="Deepest nesting of objects and arrays in a JSON Lines file; deeper fails as invalid_json.",
+        description=(
+            "Deepest nesting of objects and arrays in a JSON Lines file; deeper fails as "
+            "invalid_json."
+        ),
     )
     job_max_groups: int = Field(
         default=1_000_000,
@@ -183,7 +229,9 @@ class Settings(BaseSettings):
     job_distinct_exact_limit: int = Field(
         default=10_000,
         ge=10,
-        description="Distinct values counted exactly per column; past it distinct is an estimate (flagged).",
+        description=(
+            "Distinct values counted exactly per column; past it distinct is an estimate (flagged)."
+        ),
     )
     job_retention: int = Field(
         default=7 * 86400,
@@ -196,17 +244,24 @@ class Settings(BaseSettings):
     files_sweep_interval: float = Field(
         default=600.0,
         gt=0,
-        description="Seconds between a `files` worker's sweeps of stored files no job needs any more.",
+        description=(
+            "Seconds between a `files` worker's sweeps of stored files no job needs any more."
+        ),
     )
     reconcile_interval: float = Field(
         default=30.0,
         gt=0,
-        description="Seconds between the reconciler's sweeps for jobs and symbols no task will run.",
+        description=(
+            "Seconds between the reconciler's sweeps for jobs and symbols no task will run."
+        ),
     )
     reconcile_after: float = Field(
         default=120.0,
         gt=0,
-        description="Seconds a job or a symbol's unmatched order must sit idle with no task before the reconciler sends one.",
+        description=(
+            "Seconds a job or a symbol's unmatched order must sit idle with no task before the "
+            "reconciler sends one."
+        ),
     )
     files_sweep_min_age: int = Field(
         default=3600,
@@ -216,23 +271,38 @@ class Settings(BaseSettings):
     files_max_running_per_principal: int = Field(
         default=2,
         ge=0,
-        description="File jobs one principal may run at once across all `files` workers while another principal has a file job waiting; its next ones wait (re-queued) while the others' jobs take the slots. With nobody else waiting it may use every slot. 0: no cap.",
+        description=(
+            "File jobs one principal may run at once across all `files` workers while another "
+            "principal has a file job waiting; its next ones wait (re-queued) while the others' "
+            "jobs take the slots. With nobody else waiting it may use every slot. 0: no cap."
+        ),
     )
     quota_stored_bytes: int = Field(
         default=20 * 1024**3,
         ge=0,
-        description="Bytes one principal may keep stored: uploads in progress or waiting for their job, and converted files until they expire. Over it an upload answers 413 storage_quota_exceeded. 0: no quota.",
+        description=(
+            "Bytes one principal may keep stored: uploads in progress or waiting for their job, "
+            "and converted files until they expire. Over it an upload answers 413 "
+            "storage_quota_exceeded. 0: no quota."
+        ),
     )
     quota_concurrent_uploads: int = Field(
         default=4,
         ge=0,
-        description="Uploads one principal may stream at once (all api processes); one more answers 429 too_many_uploads. 0: no cap.",
+        description=(
+            "Uploads one principal may stream at once (all api processes); one more answers 429 "
+            "too_many_uploads. 0: no cap."
+        ),
     )
 
     # --- Orders: symbols, matching batches, market data ---
     order_symbols: dict[str, SymbolRules] | None = Field(
         default=None,
-        description='Tradable symbols and their rules (JSON, e.g. {"BTC-USD": {"tick_size": "0.5", "lot_size": 1, "min_quantity": 1, "max_quantity": 1000, "max_notional": "1000000"}}). Unset: BTC-USD, ETH-USD, SOL-USD, ACME.',
+        description=(
+            'Tradable symbols and their rules (JSON, e.g. {"BTC-USD": {"tick_size": "0.5", '
+            '"lot_size": 1, "min_quantity": 1, "max_quantity": 1000, "max_notional": "1000000"}}). '
+            "Unset: BTC-USD, ETH-USD, SOL-USD, ACME."
+        ),
     )
     order_batch_max: int = Field(
         default=500, ge=1, description="Most orders one `POST /orders/batch` may carry."
@@ -250,7 +320,9 @@ class Settings(BaseSettings):
     order_lease_ms: int = Field(
         default=10_000,
         ge=100,
-        description="Milliseconds a worker holds a symbol's single-writer lease without committing.",
+        description=(
+            "Milliseconds a worker holds a symbol's single-writer lease without committing."
+        ),
     )
     order_trade_history: int = Field(
         default=1000,
@@ -265,7 +337,10 @@ class Settings(BaseSettings):
     order_retention: int = Field(
         default=7 * 86400,
         ge=60,
-        description="Seconds an order's record is kept after it is filled, cancelled or rejected; afterwards 410 Gone.",
+        description=(
+            "Seconds an order's record is kept after it is filled, cancelled or rejected; "
+            "afterwards 410 Gone."
+        ),
     )
 
     # --- Realtime: WebSocket push, chat, monitor ---
@@ -289,12 +364,18 @@ class Settings(BaseSettings):
     ws_max_connections_per_principal: int = Field(
         default=100,
         ge=1,
-        description="WebSockets one principal may hold open at once, across all api processes; more are refused (4029).",
+        description=(
+            "WebSockets one principal may hold open at once, across all api processes; more are "
+            "refused (4029)."
+        ),
     )
     ws_connection_ttl: float = Field(
         default=30.0,
         gt=0,
-        description="Seconds a WebSocket stays counted against its principal's limit without a refresh (a dead api process's connections stop counting after it).",
+        description=(
+            "Seconds a WebSocket stays counted against its principal's limit without a refresh (a "
+            "dead api process's connections stop counting after it)."
+        ),
     )
     ws_max_frame_bytes: int = Field(
         default=65_536, ge=256, description="Largest message a client may send over WebSocket."
@@ -311,12 +392,18 @@ class Settings(BaseSettings):
     ws_hub_ping_interval: float = Field(
         default=5.0,
         gt=0,
-        description="Seconds the hub's Redis pub/sub connection may stay quiet before the hub pings Redis on it.",
+        description=(
+            "Seconds the hub's Redis pub/sub connection may stay quiet before the hub pings Redis "
+            "on it."
+        ),
     )
     ws_hub_ping_timeout: float = Field(
         default=5.0,
         gt=0,
-        description="Seconds the hub waits for that ping's answer before it drops the connection as dead (half-open) and reconnects.",
+        description=(
+            "Seconds the hub waits for that ping's answer before it drops the connection as dead "
+            "(half-open) and reconnects."
+        ),
     )
     chat_history: int = Field(
         default=50, ge=0, description="Chat messages sent to a client when it joins a room."
@@ -333,7 +420,10 @@ class Settings(BaseSettings):
     chat_presence_ttl: float = Field(
         default=30.0,
         gt=0,
-        description="Seconds a chat presence entry lives without a refresh (a dead process's users vanish after it).",
+        description=(
+            "Seconds a chat presence entry lives without a refresh (a dead process's users vanish "
+            "after it)."
+        ),
     )
     monitor_interval: float = Field(
         default=1.0, gt=0, description="Seconds between `monitor.sample` events (cluster-wide)."
@@ -343,12 +433,18 @@ class Settings(BaseSettings):
     ws_max_unauthenticated_per_address: int = Field(
         default=20,
         ge=1,
-        description="WebSockets one client address may hold open before authenticating, per api process; more are closed at once (4029).",
+        description=(
+            "WebSockets one client address may hold open before authenticating, per api process; "
+            "more are closed at once (4029)."
+        ),
     )
     ws_auth_attempts_per_minute: int = Field(
         default=60,
         ge=1,
-        description="WebSocket authentication attempts (key or ticket) per client address; over budget the socket is closed at once (4029).",
+        description=(
+            "WebSocket authentication attempts (key or ticket) per client address; over budget the "
+            "socket is closed at once (4029)."
+        ),
     )
     ws_auth_attempts_burst: int = Field(
         default=30,
@@ -376,23 +472,33 @@ class Settings(BaseSettings):
     rate_orders_per_minute: int = Field(
         default=3000,
         ge=1,
-        description="Orders per principal per minute through `POST /orders/batch` (each order spends one).",
+        description=(
+            "Orders per principal per minute through `POST /orders/batch` (each order spends one)."
+        ),
     )
     rate_orders_burst: int = Field(
         default=500,
         ge=1,
-        description="Orders a principal may send at once in batches; a batch needs as many as it has orders.",
+        description=(
+            "Orders a principal may send at once in batches; a batch needs as many as it has "
+            "orders."
+        ),
     )
     redis_maxmemory: int = Field(
         default=1024**3,
         ge=0,
-        description="`maxmemory` of the embedded Redis in bytes (0: no limit). Writes fail past it (noeviction).",
+        description=(
+            "`maxmemory` of the embedded Redis in bytes (0: no limit). Writes fail past it "
+            "(noeviction)."
+        ),
     )
     redis_memory_pressure_ratio: float = Field(
         default=0.9,
         gt=0,
         le=1,
-        description="Share of Redis `maxmemory` in use at which `/readyz` answers 503 (memory pressure).",
+        description=(
+            "Share of Redis `maxmemory` in use at which `/readyz` answers 503 (memory pressure)."
+        ),
     )
     metrics_token: SecretStr | None = Field(
         default=None,
@@ -462,7 +568,8 @@ class Settings(BaseSettings):
             return ";".join(f"sentinel://{auth}{host}:{port}/0" for host, port in self.sentinels)
         if not self.redis_url:
             raise InsecureSettingsError(
-                "JOBCAST_REDIS_URL is not set. Start the stack with `jobcast up`, or point it at a Redis."
+                "JOBCAST_REDIS_URL is not set. Start the stack with `jobcast up`, or point it at a "
+                "Redis."
             )
         return self.redis_url
 

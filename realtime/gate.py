@@ -64,7 +64,8 @@ async def spend_attempt(rt: Realtime, address: str) -> None:
     if not decision.allowed:
         raise RefusedError(
             "rate_limited",
-            f"Too many authentication attempts from your address; retry after {decision.retry_after_s} s.",
+            "Too many authentication attempts from your address; "
+            f"retry after {decision.retry_after_s} s.",
         )
 
 

@@ -204,7 +204,8 @@ async def _spend_orders(
     raise ApiError(
         429,
         "rate_limited",
-        f"{count} orders exceed your orders budget ({burst} at once, {per_minute} a minute): {advice}.",
+        f"{count} orders exceed your orders budget ({burst} at once, {per_minute} a minute): "
+        f"{advice}.",
         {"retry_after": decision.retry_after_s},
         headers=decision.headers(),
     )

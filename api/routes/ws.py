@@ -101,8 +101,8 @@ class WebSocketShortcut:
 
     A WebSocket lives for hours, and every layer it passes through keeps its coroutine frame
     (and FastAPI's exit stack) alive all that time: ~5 KB of an idle connection's ~35 KB
-    (bench/RESULTS.md). The HTTP middleware (CORS, access log, body limit) does not apply to WebSockets
-    anyway: the Origin check and the logging rules are in the endpoints.
+    (bench/RESULTS.md). The HTTP middleware (CORS, access log, body limit) does not apply to
+    WebSockets anyway: the Origin check and the logging rules are in the endpoints.
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -15,7 +15,10 @@ def levels(rules: SymbolRules, raw: str | None, depth: int) -> list[dict[str, An
 
 
 def quote_view(symbol: str, rules: SymbolRules, market: dict[str, str]) -> dict[str, Any]:
-    """Best bid/ask with sizes, last price and volume: `market.quote` data and `GET /market/{symbol}`."""
+    """Best bid/ask with sizes, last price and volume.
+
+    The data of `market.quote` events and the answer of `GET /market/{symbol}`.
+    """
     bids, asks = levels(rules, market.get("bids"), 1), levels(rules, market.get("asks"), 1)
     last = market.get("last_price", "")
     return {

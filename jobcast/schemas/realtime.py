@@ -1,4 +1,7 @@
-"""Response model of `POST /ws/ticket` (the WebSocket protocol itself is described in the README)."""
+"""Response model of `POST /ws/ticket`.
+
+The WebSocket protocol itself is described in the README.
+"""
 
 from __future__ import annotations
 

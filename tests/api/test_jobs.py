@@ -1,4 +1,7 @@
-"""The jobs API on a real uvicorn process: uploads, caps, idempotency, ownership, listing, expiry."""
+"""The jobs API on a real uvicorn process.
+
+Uploads, caps, idempotency, ownership, listing, expiry.
+"""
 
 from __future__ import annotations
 

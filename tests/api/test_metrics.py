@@ -10,7 +10,8 @@ from tests.conftest import StartApi
 
 
 def _count(text: str, route: str, status: str) -> float:
-    pattern = rf'jobcast_http_requests_total\{{method="GET",route="{re.escape(route)}",status="{status}"\}} (\S+)'
+    labels = f'method="GET",route="{re.escape(route)}",status="{status}"'
+    pattern = rf"jobcast_http_requests_total\{{{labels}\}} (\S+)"
     match = re.search(pattern, text)
     return float(match.group(1)) if match else 0.0
 

@@ -8,7 +8,8 @@ from jobcast.jobs.errors import public_error
 def test_server_paths_leave_the_message_and_the_advice_stays() -> None:
     error = {
         "code": "unreadable_file",
-        "message": "The csv file could not be read: open /srv/jobcast/var/uploads/u_1.part: no such file",
+        "message": "The csv file could not be read: "
+        "open /srv/jobcast/var/uploads/u_1.part: no such file",
     }
     shown = public_error(error)
     assert shown["code"] == "unreadable_file"

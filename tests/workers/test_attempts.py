@@ -1,4 +1,7 @@
-"""The attempt cap tells a poison task from bad luck: deaths count, then quarantine, then failure."""
+"""The attempt cap tells a poison task from bad luck.
+
+Deaths count, then quarantine, then failure.
+"""
 
 from __future__ import annotations
 

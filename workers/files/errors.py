@@ -1,4 +1,7 @@
-"""Why a file job failed, as a stable code clients can switch on, and a message saying what to fix."""
+"""Why a file job failed.
+
+A stable code clients can switch on, and a message saying what to fix.
+"""
 
 from __future__ import annotations
 

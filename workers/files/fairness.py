@@ -3,8 +3,9 @@
 A job claims one of its owner's slots when its task starts (`files_slot.lua`: the count, the
 look at who else waits and the claim in one step, so two workers never both take the last
 slot). Over the cap, and only while another principal has a file job waiting
-(`jobcast.files_waiting`) that is itself under the cap, the task sends itself again after `DEFER_SECONDS` and ends this
-delivery: the worker's slot goes to the next message, the other principal's job among them.
+(`jobcast.files_waiting`) that is itself under the cap, the task sends itself again after
+`DEFER_SECONDS` and ends this delivery: the worker's slot goes to the next message, the other
+principal's job among them.
 With nobody else waiting the job runs over the cap: idle slots help no one. A held slot carries
 a deadline past the hard time limit, so a job whose process died stops counting then (and its
 redelivery, the same job, takes its own slot back at once).

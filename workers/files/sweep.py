@@ -1,8 +1,9 @@
 """Which stored files no job needs any more, and deleting them (the disk would fill otherwise).
 
 Only regular files directly in the uploads and artifacts directories, named the way Jobcast
-names them (`jobcast.storage_paths`), are considered; symlinks, subdirectories and unknown names are left alone. Every
-decision is made before anything is deleted, so a failed record lookup deletes nothing.
+names them (`jobcast.storage_paths`), are considered; symlinks, subdirectories and unknown
+names are left alone. Every decision is made before anything is deleted, so a failed record
+lookup deletes nothing.
 Several sweepers (workers on several hosts sharing the directory) may run at once: they reach
 the same decisions, and a file another one deleted first is simply skipped.
 """

@@ -1,4 +1,7 @@
-"""A file job through a real api and a real worker: queued -> running -> succeeded, and the result."""
+"""A file job through a real api and a real worker.
+
+Queued -> running -> succeeded, and the result.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""What a file job's commits announce: the owner's view of an error, the operator's in the record."""
+"""What a file job's commits announce.
+
+The owner's view of an error in the event, the operator's in the record.
+"""
 
 from __future__ import annotations
 

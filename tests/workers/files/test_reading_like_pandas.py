@@ -45,7 +45,10 @@ def test_a_numeric_header_is_the_header_as_in_pandas(tmp_path: Path) -> None:
 
 
 def test_a_metadata_first_line_is_the_header_as_in_pandas(tmp_path: Path) -> None:
-    body = b"150,4,setosa,versicolor,virginica\n5.1,3.5,1.4,0.2,0\n4.9,3.0,1.4,0.2,0\n7.0,3.2,4.7,1.4,1\n"
+    body = (
+        b"150,4,setosa,versicolor,virginica\n"
+        b"5.1,3.5,1.4,0.2,0\n4.9,3.0,1.4,0.2,0\n7.0,3.2,4.7,1.4,1\n"
+    )
     assert_matches_pandas(run_profile(write(tmp_path, body)), pd.read_csv(io.BytesIO(body)))
 
 

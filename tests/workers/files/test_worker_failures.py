@@ -1,5 +1,8 @@
-"""Cancel, storage hiccups, time limits and bad files, through a real api and workers (worker
-death and dropped Redis connections are in test_worker_crashes.py, so xdist can run both at once)."""
+"""Cancel, storage hiccups, time limits and bad files, through a real api and workers.
+
+Worker death and dropped Redis connections are in test_worker_crashes.py, so xdist can run both
+at once.
+"""
 
 from __future__ import annotations
 
