@@ -14,6 +14,7 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from kombu.exceptions import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("jobcast.api")
@@ -131,11 +132,24 @@ async def _redis_refused(request: Request, exc: Exception) -> JSONResponse:
     return error_response(503, "redis_full", message, None, {"Retry-After": "30"})
 
 
+async def _broker_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # A task the broker would not take, where the route had nothing better to answer.
+    log.warning("broker unavailable: %s", exc)
+    return error_response(
+        503,
+        "unavailable",
+        "The task queue is unreachable right now; retry shortly.",
+        None,
+        {"Retry-After": "2"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(redis.ConnectionError, _redis_unavailable)
     app.add_exception_handler(redis.TimeoutError, _redis_unavailable)
     app.add_exception_handler(redis.ResponseError, _redis_refused)
+    app.add_exception_handler(OperationalError, _broker_unavailable)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unhandled)

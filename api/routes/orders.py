@@ -7,14 +7,18 @@ cancels. Validation rules answer 422 with the rule's code (see `jobcast.orders.s
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from functools import partial
 from typing import Annotated, Any
 
+import redis
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
+from kombu.exceptions import OperationalError
+from prometheus_client import Counter
 from pydantic import ValidationError
 
 from api.auth import CurrentPrincipal
@@ -43,6 +47,15 @@ from jobcast.schemas.orders import Order, OrderBatchCreate, OrderBatchResult, Or
 from jobcast.settings import Settings
 
 router = APIRouter(prefix="/orders", tags=["orders"])
+log = logging.getLogger("jobcast.api.orders")
+
+#: What a broker that cannot take a message raises (kombu wraps most; some come through bare).
+BROKER_ERRORS = (OperationalError, redis.ConnectionError, redis.TimeoutError)
+
+MATCH_SEND_FAILURES = Counter(
+    "jobcast_order_match_send_failures_total",
+    "Matching tasks the api could not send after accepting orders (the reconciler resends them).",
+)
 
 #: Index entries one listing request examines at most while filtering.
 LIST_SCAN_LIMIT = 2000
@@ -84,8 +97,24 @@ async def place(
     table = symbol_table(settings.order_symbols)
     accepted = await intake.accept_orders(redis, [(o, table[o.symbol]) for o in orders])
     kicked = {o.symbol for o, a in zip(orders, accepted, strict=True) if a.kicked}
-    await tasks.request_matching(sorted(kicked))
+    await kick_matching(tasks, sorted(kicked))
     return accepted
+
+
+async def kick_matching(tasks: TaskSender, symbols: list[str]) -> None:
+    """Send matching for commands already accepted; a broker failure does not undo the accept.
+
+    The commands are durable in the symbol's inbound log and its pending flag stays raised, so
+    the reconciler sends the symbol a task within its bound; the client's answer stays the
+    accept it already is (a 5xx would invite a retry that places the order twice).
+    """
+    if not symbols:
+        return
+    try:
+        await tasks.request_matching(symbols)
+    except BROKER_ERRORS as exc:
+        MATCH_SEND_FAILURES.inc()
+        log.warning("matching not sent for %s (the reconciler will): %s", ",".join(symbols), exc)
 
 
 async def load_order(
@@ -252,7 +281,7 @@ async def cancel_order(
             409, "order_not_open", f"The order is already {outcome}.", {"status": outcome}
         )
     if kicked:
-        await tasks.request_matching([order.symbol])
+        await kick_matching(tasks, [order.symbol])
     return order
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import threading
@@ -15,17 +16,21 @@ from celery import Celery
 from kombu.exceptions import OperationalError
 from redis.asyncio import ConnectionError as RedisConnectionError
 
+import celeryconfig
 from api import job_store
 from api.upload_quota import UploadQuota
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.keys import create_key
-from jobcast.rediskeys import job_key
+from jobcast.orders import intake
+from jobcast.rediskeys import inbound_key, job_key
 from jobcast.settings import Settings
 from jobcast.storage_paths import upload_path
 from tests.api.conftest import MakeKey
 from tests.api.inprocess import run_in_process
 from tests.conftest import StartApi
 from tests.support.processes import wait_for
+from workers.orders.runner import drain
+from workers.reconciler import Reconciler
 
 
 def test_requests_get_503_while_redis_is_down_and_recover_without_restart(
@@ -151,3 +156,103 @@ def test_a_job_the_broker_refuses_answers_503_and_fails_instead_of_waiting_forev
     run_in_process(settings, scenario)
     # The lifespan closed the app's one task sender: its thread is gone.
     assert not [t for t in threading.enumerate() if t.name.startswith("jobcast-send")]
+
+
+def test_orders_the_broker_refuses_to_match_are_accepted_stored_once_and_matched_later(
+    settings: Settings,
+    make_key: MakeKey,
+    redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Orders are written, then their matching task cannot be sent: the answer is still the
+    # accept (a 5xx would invite a retry that places them twice), and the reconciler sends
+    # matching once the broker is back.
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("Error 111 connecting to the broker. Connection refused.")
+
+    headers = {"Authorization": f"Bearer {make_key()}"}
+    placed: dict[str, str] = {}
+
+    async def place_while_refused(client: httpx.AsyncClient) -> None:
+        buy = {"symbol": "BTC-USD", "side": "buy", "quantity": 2, "price": "100"}
+        one = await client.post("/orders", json=buy, headers=headers)
+        assert one.status_code == 201, one.text
+        sell = {"symbol": "BTC-USD", "side": "sell", "quantity": 2, "price": "100"}
+        rest = {"symbol": "ETH-USD", "side": "buy", "quantity": 1, "price": "10"}
+        batch = await client.post("/orders/batch", json={"orders": [sell, rest]}, headers=headers)
+        assert batch.status_code == 200, batch.text
+        results = batch.json()["results"]
+        assert [r["status"] for r in results] == ["accepted", "accepted"]
+        placed.update(buy=one.json()["id"], sell=results[0]["order"]["id"])
+        placed["rest"] = results[1]["order"]["id"]
+
+    async def cancel_while_refused(client: httpx.AsyncClient) -> None:
+        cancel = await client.delete(f"/orders/{placed['rest']}", headers=headers)
+        assert cancel.status_code == 202, cancel.text
+
+    async def statuses(client: httpx.AsyncClient) -> None:
+        listed = (await client.get("/orders", headers=headers)).json()["items"]
+        placed.update({f"status:{o['id']}": o["status"] for o in listed})
+        assert sorted(o["id"] for o in listed) == sorted(placed[k] for k in ("buy", "sell", "rest"))
+
+    monkeypatch.setattr(Celery, "send_task", refuse)
+    run_in_process(settings, place_while_refused)
+    monkeypatch.undo()
+    # Stored once each: one command per order in its symbol's inbound log
+    assert redis_client.xlen(inbound_key("BTC-USD")) == 2
+    assert redis_client.xlen(inbound_key("ETH-USD")) == 1
+    assert match_after_reconcile(settings, redis_client) == ["BTC-USD", "ETH-USD"]
+
+    monkeypatch.setattr(Celery, "send_task", refuse)
+    run_in_process(settings, cancel_while_refused)
+    monkeypatch.undo()
+    assert match_after_reconcile(settings, redis_client) == ["ETH-USD"]
+
+    run_in_process(settings, statuses)
+    assert [placed[f"status:{placed[k]}"] for k in ("buy", "sell", "rest")] == [
+        "filled",
+        "filled",
+        "cancelled",
+    ]
+
+
+def match_after_reconcile(settings: Settings, client: redis.Redis) -> list[str]:
+    """Let a reconciler find the unmatched symbols and send their tasks through the real
+    broker, then run each task's matching in-process; the symbols it matched, in order."""
+    broker = Celery("test-client")
+    broker.config_from_object(celeryconfig.config_for(settings))
+
+    def send(name: str, arg: str, task_id: str | None, shown: str) -> None:
+        broker.send_task(name, args=[arg], task_id=task_id, argsrepr=shown)
+
+    reconciler = Reconciler(client, settings.model_copy(update={"reconcile_after": 0.0}), send)
+    assert reconciler.tick() == []  # first seen: a task may be on its way
+    reconciler.tick()
+    reconciler.release()  # the next call's reconciler sweeps at once
+    broker.close()
+    matched = []
+    while (raw := client.rpop("orders")) is not None:
+        message = json.loads(raw)
+        (symbol,) = json.loads(base64.b64decode(message["body"]))[0]
+        drain(client, settings, symbol, message["headers"]["id"])
+        matched.append(symbol)
+    return sorted(matched)
+
+
+def test_a_broker_error_no_route_handles_answers_the_documented_503(
+    settings: Settings, make_key: MakeKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("Error 111 connecting to the broker. Connection refused.")
+
+    monkeypatch.setattr(intake, "accept_orders", refuse)
+    headers = {"Authorization": f"Bearer {make_key()}"}
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        order = {"symbol": "BTC-USD", "side": "buy", "quantity": 1, "price": "100"}
+        refused = await client.post("/orders", json=order, headers=headers)
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["error"]["code"] == "unavailable"
+        assert refused.headers["Retry-After"] == "2"
+
+    run_in_process(settings, scenario)
