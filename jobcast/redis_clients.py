@@ -43,7 +43,8 @@ def sync_client(
         "socket_connect_timeout": connect_timeout,
     }
     if settings.sentinels:
-        sentinel = redis.sentinel.Sentinel(settings.sentinels, **_sentinel_options(settings))  # type: ignore[no-untyped-call]
+        sentinel_options = _sentinel_options(settings)
+        sentinel = redis.sentinel.Sentinel(settings.sentinels, **sentinel_options)  # type: ignore[no-untyped-call]
         primary = sentinel.master_for(
             settings.redis_sentinel_master, **_primary(settings), **options
         )  # type: ignore[no-untyped-call]
@@ -106,7 +107,8 @@ def celery_transport_options(settings: Settings) -> dict[str, Any]:
 
 
 def _async_sentinel(settings: Settings) -> aiosentinel.Sentinel:
-    return aiosentinel.Sentinel(settings.sentinels, **_sentinel_options(settings))  # type: ignore[no-untyped-call]
+    sentinel_options = _sentinel_options(settings)
+    return aiosentinel.Sentinel(settings.sentinels, **sentinel_options)  # type: ignore[no-untyped-call]
 
 
 def _sentinel_options(settings: Settings) -> dict[str, Any]:

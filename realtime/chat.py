@@ -47,7 +47,8 @@ async def _live_members(redis: aioredis.Redis, channel: str) -> list[tuple[str, 
     """(principal id, name, connection id) of every unexpired entry; expired ones are left to
     `reap`, which announces them."""
     key = presence_key(channel)
-    members: list[str] = await redis.zrangebyscore(key, f"({time.time()!r}", "+inf")  # type: ignore[assignment]
+    after_now = f"({time.time()!r}"  # exclusive: entries whose expiry is still ahead
+    members: list[str] = await redis.zrangebyscore(key, after_now, "+inf")  # type: ignore[assignment]
     return [tuple(json.loads(m)) for m in members]
 
 

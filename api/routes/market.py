@@ -37,7 +37,8 @@ def rules_of(settings: Settings, symbol: str) -> SymbolRules:
 
 
 async def _market(redis: RedisDep, symbol: str) -> dict[str, str]:
-    market: dict[str, str] = await redis.hgetall(rediskeys.market_key(symbol))  # type: ignore[assignment]
+    key = rediskeys.market_key(symbol)
+    market: dict[str, str] = await redis.hgetall(key)  # type: ignore[assignment]
     return market
 
 
@@ -105,5 +106,6 @@ async def get_trades(
 ) -> TradeList:
     """Recent trades, newest first."""
     rules_of(settings, symbol)
-    raw: list[str] = await redis.lrange(rediskeys.trades_key(symbol), 0, limit - 1)  # type: ignore[assignment]
+    key = rediskeys.trades_key(symbol)
+    raw: list[str] = await redis.lrange(key, 0, limit - 1)  # type: ignore[assignment]
     return TradeList(symbol=symbol, trades=[Trade(**json.loads(t)) for t in raw])

@@ -31,7 +31,8 @@ class RetryPolicy:
         asked = parse_retry_after(retry_after)
         if asked is not None:
             return min(asked, self.max_wait)
-        return min(self.backoff * float(2**attempt) * random.uniform(0.5, 1.0), self.max_wait)  # noqa: S311
+        jittered = self.backoff * float(2**attempt) * random.uniform(0.5, 1.0)  # noqa: S311
+        return min(jittered, self.max_wait)
 
 
 def may_retry_status(status: int, repeatable: bool) -> bool:

@@ -55,7 +55,8 @@ class JobState:
         return state, decode_record(raw)
 
     def status(self) -> str | None:
-        value: str | None = self.client.hget(job_key(self.job_id), "status")  # type: ignore[assignment]
+        key = job_key(self.job_id)
+        value: str | None = self.client.hget(key, "status")  # type: ignore[assignment]
         return value
 
     def _commit(
