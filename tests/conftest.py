@@ -35,6 +35,7 @@ HEAVY_FIRST = (
     "tests/workers/files/test_worker_failures.py",
     "tests/workers/files/test_worker_crashes.py",
     "tests/e2e/test_orders_concurrency.py",
+    "tests/e2e/test_soak.py",
     "tests/workers/files/test_memory_budget.py",
     "tests/e2e/test_realtime_jobs.py",
     "tests/jobcast/test_launcher.py",
