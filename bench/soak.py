@@ -54,13 +54,15 @@ from bench.soak_stack import FAULTS, RECONCILE_BOUND, FaultNotPossible, SoakStac
 from bench.soak_ws import WsClient  # noqa: E402
 from jobcast.jobs.records import TERMINAL  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
-from jobcast.rediskeys import job_key  # noqa: E402
+from jobcast.rediskeys import job_key, stream_key  # noqa: E402
 from tests.workers.files.support import write_csv  # noqa: E402
 
 #: Rows of the files the jobs process (CSV of about 15 KB, 150 KB, 1 MB).
 FILE_ROWS = (200, 2_000, 12_000)
 #: Seconds the stack gets after the load stops to finish what it accepted.
 SETTLE_SECONDS = RECONCILE_BOUND + 80
+#: Seconds the WebSocket clients get, once the stack settled, to resume and read the last events.
+CATCH_UP_SECONDS = 60
 
 
 @dataclass
@@ -191,7 +193,7 @@ def _soak(stack: SoakStack, plan: Plan, say: Callable[[str], Any]) -> Report:
     settle(stack, ledger)
     report.revived = stack.revived
     baseline = fault_free_results(stack, people["probe"], files)
-    time.sleep(2)  # let the clients read the last events
+    wait_for_clients(stack, clients)
     for client in clients:
         client.join()
     results = job_results(stack, ledger, people)
@@ -254,6 +256,23 @@ def unfinished(stack: SoakStack, ledger: Ledger) -> int:
     jobs_left = sum(s not in TERMINAL for s in statuses)
     books_left = sum(not drained(stack.client, s) for s in symbols)
     return jobs_left + books_left
+
+
+def behind(stack: SoakStack, client: WsClient) -> bool:
+    """Whether the client has not yet received its complete channels' newest events."""
+    for channel, seen in client.last_seen().items():
+        newest = stack.client.xrevrange(stream_key(channel), count=1)
+        if newest and newest[0][0] != seen:
+            return True
+    return False
+
+
+def wait_for_clients(stack: SoakStack, clients: list[WsClient]) -> None:
+    """Until every client caught up (a client between sessions, or refused, resumes a little
+    later; a fixed pause checked some mid-resume), bounded: one that never does is reported."""
+    deadline = time.monotonic() + CATCH_UP_SECONDS
+    while any(behind(stack, c) for c in clients) and time.monotonic() < deadline:
+        time.sleep(0.5)
 
 
 def settle(stack: SoakStack, ledger: Ledger) -> None:

@@ -15,8 +15,10 @@ from typing import Any
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
-#: Job channels one client follows at most (the newest of its principal's jobs).
-JOB_CHANNELS = 20
+#: Job channels one client follows at most (the newest of its principal's jobs). Each session
+#: subscribes to all of them again: 2 + 5 channels every 3-8 s stays within the per-principal
+#: subscribe budget (ws_subscribes_per_minute, 120), so sessions are not refused as rate_limited.
+JOB_CHANNELS = 5
 #: Seconds between the client's own drops.
 DROP_EVERY = (3.0, 8.0)
 
@@ -47,7 +49,8 @@ class WsClient:
         self.url = base.replace("http://", "ws://", 1) + "/ws"
         self.key, self.user = key, f"user.{principal_id}"
         #: Requested channel -> the seq to resume from (None: subscribe fresh).
-        self.since: dict[str, str | None] = {"user.me": "0-0", f"market.{market}": "0-0"}
+        self.market = f"market.{market}"
+        self.since: dict[str, str | None] = {"user.me": "0-0", self.market: "0-0"}
         self.jobs = jobs  # the load appends its principal's new job ids here
         self.seen: dict[str, Seen] = {}
         self.sessions = 0
@@ -100,10 +103,15 @@ class WsClient:
         ws.send(json.dumps(message))
 
     def _follow_new_jobs(self, ws: ClientConnection) -> None:
-        for job_id in (self.jobs or [])[-JOB_CHANNELS:]:
-            if f"job.{job_id}" not in self.since:
-                self.since[f"job.{job_id}"] = None
-                self._subscribe(ws, f"job.{job_id}")
+        newest = [f"job.{job_id}" for job_id in (self.jobs or [])[-JOB_CHANNELS:]]
+        # Older job channels are forgotten: the next session resubscribes only the newest
+        # (kept, every session resubscribed every job ever followed and ran out of budget).
+        for channel in [c for c in self.since if c.startswith("job.") and c not in newest]:
+            del self.since[channel]
+        for channel in newest:
+            if channel not in self.since:
+                self.since[channel] = None
+                self._subscribe(ws, channel)
 
     def _handle(self, message: dict[str, Any]) -> bool:
         """Record one message; False when the session should be dropped and resumed."""
@@ -133,6 +141,10 @@ class WsClient:
         if channel == "user.me":
             channel = self.user
         return self.seen.setdefault(channel, Seen())
+
+    def last_seen(self) -> dict[str, str | None]:
+        """The last seq received on each channel followed from the start (by stream name)."""
+        return {self.user: self.since["user.me"], self.market: self.since[self.market]}
 
     def figures(self) -> Counter[str]:
         return Counter(
