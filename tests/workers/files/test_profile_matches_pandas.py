@@ -14,19 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from jobcast.jobs.params import JobParams
+from tests.workers.files.pandas_compare import LIMITS, TOP_VALUES
 from tests.workers.files.support import mixed_frame
 from workers.files.runner import Hooks, JobLimits, run_job
-
-#: Most frequent values a profile reports per column (README, "Profile").
-TOP_VALUES = 10
-LIMITS = JobLimits(
-    memory_budget=256 << 20,
-    batch_bytes=64 << 10,
-    max_decompressed=1 << 30,
-    max_columns=2000,
-    max_groups=10_000,
-    distinct_limit=1000,
-)
 
 
 def profile(path: Path, limits: JobLimits = LIMITS) -> dict[str, dict[str, Any]]:
