@@ -10,9 +10,11 @@ import hashlib
 import json
 import re
 import secrets
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import redis.asyncio as aioredis
+from redis.exceptions import WatchError
 
 from api.errors import ApiError
 from api.ownership import load_owned, require_id
@@ -55,22 +57,12 @@ def fingerprint(upload: Upload, params: JobParams) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-async def claim_idempotency(
-    redis: aioredis.Redis, owner: str, key: str, job_id: str, print_: str, ttl: int
-) -> str | None:
-    """None if `key` is now ours for `job_id`; else the job id it already names (same body)."""
-    slot = job_idempotency_key(owner, key)
-    claim = json.dumps({"job_id": job_id, "fingerprint": print_})
-    if await redis.set(slot, claim, nx=True, ex=ttl):
-        return None
-    existing = json.loads(await redis.get(slot) or "{}")
-    if existing.get("fingerprint") != print_:
-        raise ApiError(
-            422,
-            "idempotency_key_reused",
-            "This Idempotency-Key was used with a different file or params.",
-        )
-    return str(existing["job_id"])
+@dataclass(frozen=True)
+class Claim:
+    """An Idempotency-Key a new job is to take, and what the upload and params hash to."""
+
+    key: str
+    fingerprint: str
 
 
 async def create_job(
@@ -79,9 +71,11 @@ async def create_job(
     job_id: str,
     upload: Upload,
     params: JobParams,
-    idem: str | None,
+    claim: Claim | None,
     retention: int,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], bool]:
+    """(the job, whether it is new): a new job `job_id`, or the one `claim.key` already names
+    (same file and params, else 422 `idempotency_key_reused`)."""
     created = now()
     fields = {
         "id": job_id,
@@ -94,7 +88,7 @@ async def create_job(
         "stored": upload.stored,
         "created_at": created,
         "attempt": 0,
-        "idempotency_key": idem or "",
+        "idempotency_key": claim.key if claim else "",
     }
     change = transition(
         job_id,
@@ -106,15 +100,50 @@ async def create_job(
         ttl=retention,
     )
     # One MULTI: a listing that found the index entry without its record would take the job
-    # for expired and drop it from the owner's list for good.
+    # for expired and drop it from the owner's list for good; and a key claimed apart from its
+    # job (Redis or the api dying in between) would name a job that never existed, so a retry
+    # with that key would get 404 for a job it was never told of.
+    slot = job_idempotency_key(principal.id, claim.key) if claim else None
+    earlier: str | None = None
     async with redis.pipeline(transaction=True) as pipe:
-        await queue_commit(pipe, change)
-        pipe.zadd(jobs_of_key(principal.id), {job_id: created})
-        pipe.set(
-            tombstone_key(job_key(job_id)), principal.id, ex=retention + TOMBSTONE_EXTRA_SECONDS
+        while True:
+            try:
+                if slot is not None:
+                    await pipe.watch(slot)
+                    earlier = cast("str | None", await pipe.get(slot))  # decode_responses
+                    if earlier is not None:
+                        break
+                pipe.multi()  # type: ignore[no-untyped-call]
+                if slot is not None and claim is not None:
+                    body = {"job_id": job_id, "fingerprint": claim.fingerprint}
+                    pipe.set(slot, json.dumps(body), ex=retention)
+                await queue_commit(pipe, change)
+                pipe.zadd(jobs_of_key(principal.id), {job_id: created})
+                pipe.set(
+                    tombstone_key(job_key(job_id)),
+                    principal.id,
+                    ex=retention + TOMBSTONE_EXTRA_SECONDS,
+                )
+                await pipe.execute()
+                break
+            except WatchError:  # the same key, sent twice at once: the other one won
+                continue
+    if earlier is not None and claim is not None:
+        return await _claimed_job(redis, principal, earlier, claim), False
+    return await load_job(redis, principal, job_id), True
+
+
+async def _claimed_job(
+    redis: aioredis.Redis, principal: Principal, slot_value: str, claim: Claim
+) -> dict[str, Any]:
+    earlier = json.loads(slot_value)
+    if earlier.get("fingerprint") != claim.fingerprint:
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was used with a different file or params.",
         )
-        await pipe.execute()
-    return await load_job(redis, principal, job_id)
+    return await load_job(redis, principal, str(earlier["job_id"]))
 
 
 async def load_job(redis: aioredis.Redis, principal: Principal, job_id: str) -> dict[str, Any]:

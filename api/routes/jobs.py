@@ -190,18 +190,12 @@ async def _register(
     params = parse_params(upload)
     if upload.size == 0:
         raise ApiError(422, "empty_file", "The uploaded file is empty.")
-    job_id = job_store.new_job_id()
+    claim = None
     if idempotency_key:
-        fp = job_store.fingerprint(upload, params)
-        earlier = await job_store.claim_idempotency(
-            redis, principal.id, idempotency_key, job_id, fp, settings.job_retention
-        )
-        if earlier is not None:
-            return await job_store.load_job(redis, principal, earlier), False
-    record = await job_store.create_job(
-        redis, principal, job_id, upload, params, idempotency_key, settings.job_retention
+        claim = job_store.Claim(idempotency_key, job_store.fingerprint(upload, params))
+    return await job_store.create_job(
+        redis, principal, job_store.new_job_id(), upload, params, claim, settings.job_retention
     )
-    return record, True
 
 
 async def _enqueue(

@@ -12,7 +12,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from api.job_store import create_job, list_jobs, new_job_id
+from api.job_store import Claim, create_job, list_jobs, new_job_id
 from api.uploads import Upload
 from jobcast.jobs.params import JobParams
 from jobcast.keys import Principal
@@ -72,3 +72,30 @@ def test_a_job_created_while_its_owner_lists_stays_in_the_list(settings: Setting
     job_id, listed, listings = asyncio.run(create_while_listing(settings))
     assert listings >= 1  # the seam did run a listing inside create_job
     assert listed == [job_id]
+
+
+async def create_at_once(
+    settings: Settings, times: int
+) -> tuple[list[tuple[str, bool]], list[str]]:
+    client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+    owner = Principal(id="p_twice", name="twice")
+    upload = Upload(stored="s.csv", size=3, sha256="1" * 64, filename="a.csv")
+    claim = Claim("same-key", "f" * 64)
+    try:
+        answers = await asyncio.gather(
+            *(
+                create_job(client, owner, new_job_id(), upload, JobParams(), claim, RETENTION)
+                for _ in range(times)
+            )
+        )
+        listed, _ = await list_jobs(client, owner, None, 50, None)
+    finally:
+        await client.aclose()
+    return [(str(r["id"]), new) for r, new in answers], [str(r["id"]) for r in listed]
+
+
+def test_one_idempotency_key_sent_many_times_at_once_makes_one_job(settings: Settings) -> None:
+    answers, listed = asyncio.run(create_at_once(settings, 8))
+    assert [new for _, new in answers].count(True) == 1
+    assert {job_id for job_id, _ in answers} == set(listed)
+    assert len(listed) == 1

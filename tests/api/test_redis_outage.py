@@ -111,7 +111,7 @@ def test_redis_answer_lost_after_the_job_was_written_keeps_its_upload_for_the_re
     create = job_store.create_job
     failures = [RedisConnectionError("Connection closed by server.")]
 
-    async def create_then_lose_the_answer(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    async def create_then_lose_the_answer(*args: Any, **kwargs: Any) -> tuple[Any, bool]:
         record = await create(*args, **kwargs)
         if failures:
             raise failures.pop()
@@ -127,6 +127,39 @@ def test_redis_answer_lost_after_the_job_was_written_keeps_its_upload_for_the_re
         assert again.status_code == 202, again.text
         record = redis_client.hgetall(job_key(again.json()["id"]))
         assert upload_path(settings, record["stored"]).read_bytes() == table[1]
+
+    run_in_process(settings, scenario)
+
+
+def test_redis_lost_before_the_job_is_written_leaves_its_key_free_for_the_retry(
+    settings: Settings,
+    make_key: MakeKey,
+    redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Redis goes away after the Idempotency-Key is looked up and before the job is written (seen
+    # in the soak: the key was claimed on its own, and the retry got 404 for its own job)
+    headers = {"Authorization": f"Bearer {make_key()}", "Idempotency-Key": "retry-me"}
+    queue_commit = job_store.queue_commit
+    failures = [RedisConnectionError("Connection closed by server.")]
+
+    async def lose_redis_once(*args: Any, **kwargs: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await queue_commit(*args, **kwargs)
+
+    monkeypatch.setattr(job_store, "queue_commit", lose_redis_once)
+    table = ("t.csv", b"a,b\n1,2\n")
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        lost = await client.post("/jobs", files={"file": table}, headers=headers)
+        assert lost.status_code == 503, lost.text
+        again = await client.post("/jobs", files={"file": table}, headers=headers)
+        assert again.status_code == 202, again.text
+        job_id = again.json()["id"]
+        assert (await client.get(f"/jobs/{job_id}", headers=headers)).status_code == 200
+        listed = (await client.get("/jobs", headers=headers)).json()["items"]
+        assert [j["id"] for j in listed] == [job_id]
 
     run_in_process(settings, scenario)
 
