@@ -13,12 +13,15 @@ from jobcast.client import Client, Event, InvalidRequestError
 from tests.client.conftest import ClientStack
 
 
-def until(events: Iterator[Event], order_id: str, status: str) -> Event:
-    """The event saying `order_id` reached `status`."""
+def until(events: Iterator[Event], *wanted: tuple[str, str]) -> None:
+    """Read until every (order id, status) in `wanted` was seen, in whatever order the events
+    come (one match commits the maker's and the taker's updates together)."""
+    left = set(wanted)
     for event in events:
-        if event.data.get("id") == order_id and event.data.get("status") == status:
-            return event
-    raise AssertionError("the stream ended")
+        left.discard((event.data.get("id"), event.data.get("status")))
+        if not left:
+            return
+    raise AssertionError(f"the stream ended before {left}")
 
 
 def test_place_fill_cancel_and_read_the_market(stack: ClientStack) -> None:
@@ -28,12 +31,11 @@ def test_place_fill_cancel_and_read_the_market(stack: ClientStack) -> None:
         ask = client.place("ETH-USD", "sell", 3, "2000", client_order_id="ask-1")
         assert client.place("ETH-USD", "sell", 3, "2000", client_order_id="ask-1").id == ask.id
         bid = client.place("ETH-USD", "buy", 2, "2000")
-        until(events, bid.id, "filled")
-        until(events, ask.id, "partially_filled")
+        until(events, (bid.id, "filled"), (ask.id, "partially_filled"))
         book = client.book("ETH-USD", depth=5)
         trades = client.trades("ETH-USD")
         client.cancel_order(ask.id)
-        until(events, ask.id, "cancelled")
+        until(events, (ask.id, "cancelled"))
         events.close()
         batch = client.place_batch(
             [
