@@ -21,7 +21,6 @@ sent again with the same Idempotency-Key or client_order_id).
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import shutil
 import statistics
@@ -47,6 +46,7 @@ from bench.soak_load import (  # noqa: E402
     Load,
     Principal,
     Shape,
+    Unfinished,
     probe,
     submit_job,
 )
@@ -78,6 +78,8 @@ class Report:
     #: Workers that exited on their own (a pool process killed while the worker started) and
     #: were restarted, as a supervisor would.
     revived: int = 0
+    #: Which part of a probe did not finish, per fault the stack did not recover from.
+    unrecovered: list[str] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
         parts, ws = (self.jobs, self.orders), self.ws
@@ -117,7 +119,8 @@ class Report:
             f"  doubled {w.terminal_job_events_doubled}"
         )
         out.append("totals  " + "  ".join(f"{k} {v}" for k, v in self.totals().items()))
-        notes = self.load_errors + self.jobs.notes + self.orders.notes + self.ws.notes
+        notes = self.unrecovered + self.load_errors + self.jobs.notes + self.orders.notes
+        notes += self.ws.notes
         return out + [f"  ! {n}" for n in notes[:40]]
 
 
@@ -238,16 +241,22 @@ def recover(
     start: float,
     say: Callable[[str], Any],
 ) -> None:
-    """Time from the fault until a new job and a new order went through (the stack works)."""
+    """Time from the fault until a new job and a new order went through (the stack works);
+    when they did not within the probe's patience: inf, and which part did not, in the report."""
     try:
-        waited = probe(stack.url, who, path, ledger)  # inf: the probe gave up
-        took = waited if math.isinf(waited) else time.monotonic() - start
-    except GaveUp:
-        took = float("inf")  # not recovered within the probe's patience: shown as inf
+        probe(stack.url, who, path, ledger)
+        took, missed = time.monotonic() - start, ""
+    except (Unfinished, GaveUp) as err:
+        took = float("inf")
+        injected = time.localtime(time.time() - (time.monotonic() - start))
+        what = f"the probe's {err}" if isinstance(err, Unfinished) else f"no answer to {err}"
+        missed = f"{kind} at {time.strftime('%H:%M:%S', injected)}: not recovered, {what}"
     with report.lock:
         report.faults[kind] += 1
         report.recovery[kind].append(took)
-    say(f"{time.strftime('%H:%M:%S')}   {kind}: recovered in {took:.1f} s")
+        if missed:
+            report.unrecovered.append(missed)
+    say(f"{time.strftime('%H:%M:%S')}   {kind}: " + (missed or f"recovered in {took:.1f} s"))
 
 
 def unfinished(stack: SoakStack, ledger: Ledger) -> int:

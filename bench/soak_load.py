@@ -198,8 +198,18 @@ class Load:
             thread.join(timeout=150)
 
 
+class Unfinished(Exception):
+    """The probe's job or order (which one, and its status, in the message) did not finish in
+    time."""
+
+
+#: Statuses in which the probe's IOC order is done.
+ORDER_DONE = ("filled", "cancelled", "rejected")
+
+
 def probe(base: str, who: Principal, path: Path, ledger: Ledger, timeout: float = 120) -> float:
-    """Seconds until a new job and a new order both went through (the stack works again)."""
+    """Seconds until a new job and a new order both went through (the stack works again);
+    raises Unfinished naming the part still not done after `timeout` seconds."""
     start = time.monotonic()
     job_id = submit_job(base, who, path)
     ledger.job(job_id, who.name, path)
@@ -212,10 +222,15 @@ def probe(base: str, who: Principal, path: Path, ledger: Ledger, timeout: float 
     }
     placed = place_order(base, who, order)
     ledger.order(placed["id"], who.name, PROBE_SYMBOL)
-    while time.monotonic() - start < timeout:
-        done_job = job_status(base, who, job_id) in TERMINAL
-        answer = who.call(base, "GET", f"/orders/{placed['id']}").json()
-        if done_job and answer["status"] in ("filled", "cancelled", "rejected"):
+    while True:
+        job = job_status(base, who, job_id)
+        order_status = who.call(base, "GET", f"/orders/{placed['id']}").json()["status"]
+        if job in TERMINAL and order_status in ORDER_DONE:
             return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            parts = [f"job {job_id} {job}"] if job not in TERMINAL else []
+            parts += (
+                [f"order {placed['id']} {order_status}"] if order_status not in ORDER_DONE else []
+            )
+            raise Unfinished(f"{' and '.join(parts)} after {timeout:.0f} s")
         time.sleep(0.2)
-    return float("inf")
