@@ -33,12 +33,13 @@ def _apply_queue_prefetch(sender: Any, **_: Any) -> None:
 keep_new_files_private()  # results and artifacts under the data dir are other people's data
 app = create_celery_app(get_settings())
 
-# Signal handlers: per-process resources, the readiness heartbeat, the stored-file sweep, the
-# reconciler of work no task will run.
-from workers import context, heartbeat, reconciler  # noqa: E402
+# Signal handlers: broker channels that outlive a Redis restart, per-process resources, the
+# readiness heartbeat, the stored-file sweep, the reconciler of work no task will run.
+from workers import broker_channel, context, heartbeat, reconciler  # noqa: E402
 from workers.files import sweeper  # noqa: E402
 
 signals.worker_init.connect(_apply_queue_prefetch, weak=False)
+broker_channel.connect_signals()
 context.connect_signals()
 heartbeat.connect_signals()
 sweeper.connect_signals()

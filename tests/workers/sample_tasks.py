@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 from workers.app import app
 from workers.context import worker_context
@@ -21,3 +22,12 @@ def crash_own_process(counter_key: str) -> None:
     """Counts its runs, then kills the pool process running it, every time."""
     worker_context().redis.incr(counter_key)
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+@app.task(name="jobcast.test.nap")
+def nap(key: str, seconds: float) -> float:
+    """Sets `key` to "napping", holds its message (acked late) for `seconds`, sets "done"."""
+    worker_context().redis.set(key, "napping")
+    time.sleep(seconds)
+    worker_context().redis.set(key, "done")
+    return seconds
