@@ -78,7 +78,7 @@ class ResumeState:
         if not isinstance(seq, str):
             return None
         last = self._last.get(channel)
-        if last is not None and seq_key(seq) <= seq_key(last):
+        if last is not None and _repeated(kind, seq, last):
             return None
         self._last[channel] = seq
         return _event(kind, channel, seq, message)
@@ -93,6 +93,14 @@ class ResumeState:
     def restart(self, channel: str) -> None:
         """Start the channel afresh on the next connection (the server lost its history)."""
         self._last[channel] = None
+
+
+def _repeated(kind: str, seq: str, last: str) -> bool:
+    """Whether a message at `seq` was already handed on, `last` being the latest that was. A
+    start is the state as of its seq, the seq `subscribed` just named, so it is new there."""
+    if kind in STARTS:
+        return seq_key(seq) < seq_key(last)
+    return seq_key(seq) <= seq_key(last)
 
 
 def _event(kind: str, channel: str, seq: str, message: dict[str, Any]) -> Event:

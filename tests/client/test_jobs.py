@@ -23,6 +23,7 @@ from jobcast.schemas import AggregateResult, JobProgress, ProfileResult
 from tests.client.conftest import WS_PER_PRINCIPAL, ClientStack
 from tests.client.support import city_totals, write_ragged, write_table
 from tests.realtime.wsclient import authed
+from tests.support.processes import wait_for
 
 
 def test_submit_and_wait_returns_the_typed_result_with_rising_progress(
@@ -140,3 +141,13 @@ def test_wait_gives_up_after_its_timeout_and_the_job_goes_on(
             client.wait(job.id, timeout=0.01)
         assert gave_up.value.code == "wait_timeout"
         assert client.wait(job.id, timeout=60).rows == 100_000
+
+
+def test_wait_on_a_job_that_already_ended_returns_at_once(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # Its channel starts with a snapshot at the seq `subscribed` names; no event follows it.
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(write_table(tmp_path / "data.csv", 100))
+        wait_for(lambda: client.job(job.id).status == "succeeded", 60, "the job to end")
+        assert client.wait(job.id, timeout=20).rows == 100

@@ -71,3 +71,15 @@ def test_subscribed_on_a_resume_keeps_the_seq_already_handed_on() -> None:
     state.accept({"type": "job.progress", "channel": "user.p_1", "seq": "9-0", "data": {}})
     state.accept({"type": "subscribed", "channel": "user.me", "seq": "12-0"})
     assert state.since_for("user.me") == "9-0"
+
+
+def test_a_start_at_the_seq_subscribed_names_is_handed_on() -> None:
+    state = ResumeState(("job.j1",))
+    state.bind("p_1")
+    state.accept({"type": "subscribed", "channel": "job.j1", "seq": "7-0"})
+    snapshot = {"type": "snapshot", "channel": "job.j1", "seq": "7-0", "data": {"status": "x"}}
+    got = state.accept(snapshot)
+    assert got is not None
+    assert got.data == {"status": "x"}
+    assert state.accept(event("job.j1", "7-0")) is None  # the event the snapshot already holds
+    assert state.accept(event("job.j1", "8-0")) is not None
