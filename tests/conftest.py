@@ -32,18 +32,21 @@ from tests.support.processes import (
 #: to two xdist processes in collection order (`--no-loadscope-reorder`), so these start first
 #: and short files fill in behind them: no process runs a long file alone at the end.
 HEAVY_FIRST = (
+    "tests/workers/files/test_memory_budget.py",
+    "tests/e2e/test_soak.py",
+    "tests/jobcast/test_launcher.py",
     "tests/workers/files/test_worker_failures.py",
     "tests/workers/files/test_worker_crashes.py",
     "tests/e2e/test_orders_concurrency.py",
-    "tests/e2e/test_soak.py",
-    "tests/workers/files/test_memory_budget.py",
-    "tests/e2e/test_realtime_jobs.py",
-    "tests/jobcast/test_launcher.py",
-    "tests/workers/test_attempts.py",
+    "tests/e2e/test_sentinel_failover.py",
+    "tests/web/test_app.py",
     "tests/workers/test_reconciler.py",
+    "tests/workers/test_attempts.py",
+    "tests/workers/files/test_bombs.py",
     "tests/api/test_schema_fuzz.py",
-    "tests/realtime/test_ws_protocol.py",
-    "tests/client/test_cli_live.py",
+    "tests/workers/test_broker_safety.py",
+    "tests/workers/test_queue_prefetch.py",
+    "tests/e2e/test_realtime_jobs.py",
 )
 
 
