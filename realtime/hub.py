@@ -165,11 +165,13 @@ class ChannelHub:
         """Send a (un)subscribe on the pub/sub connection, which the reading task may be tearing
         down at that very moment (Redis dropped): redis-py then fails with its internals half
         reset (an `AttributeError` on a writer already set to None, among others) rather than a
-        `ConnectionError`. Any failure here means the same thing: the connection is lost, and
-        the read loop replaces it."""
+        `ConnectionError`, or, while the read loop reconnects it, with asyncio's `RuntimeError`
+        "readuntil() called while another coroutine is already waiting for incoming data". Any
+        failure here means the same thing: the connection is lost, and the read loop replaces
+        it."""
         try:
             await command(raw_channel)
-        except (RedisError, OSError, AttributeError, TypeError, ValueError) as exc:
+        except (RedisError, OSError, AttributeError, TypeError, ValueError, RuntimeError) as exc:
             raise RedisConnectionError(f"pub/sub connection lost ({exc!r})") from exc
 
     async def _run(self) -> None:
