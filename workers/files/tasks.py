@@ -292,8 +292,13 @@ def _fail(state: JobState, error: dict[str, str]) -> tuple[Any, str]:
 def _end(
     state: JobState, settings: Settings, record: dict[str, Any], outcome: Any, status: str
 ) -> str:
-    _remove_upload(state.client, settings, record)
-    return status if outcome.committed else str(outcome.current)
+    current = status if outcome.committed else str(outcome.current)
+    if is_terminal(current):
+        _remove_upload(state.client, settings, record)
+    # Else another delivery of the task owns the job (a retry it committed, or a redelivery
+    # running it: Celery requeues a running task when the broker connection drops) and will
+    # read the upload.
+    return current
 
 
 def _retry(

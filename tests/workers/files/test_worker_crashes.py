@@ -10,8 +10,13 @@ from pathlib import Path
 import psutil
 import pytest
 import redis
+from celery import Celery
 
+import celeryconfig
 from jobcast.rediskeys import job_key
+from jobcast.settings import Settings
+from jobcast.storage_paths import upload_path
+from jobcast.task_names import FILE_JOB_TASK
 from tests.conftest import StartWorker
 from tests.workers.files.support import (
     SLOW_WORKER,
@@ -73,3 +78,38 @@ def test_redis_connections_dropped_mid_job_still_finish_once_with_the_same_resul
     undisturbed = jobs.submit_ok(path)
     await_terminal(redis_client, undisturbed, timeout=60)
     assert comparable(jobs.result(job_id)) == comparable(jobs.result(undisturbed))
+
+
+def test_a_run_whose_job_another_delivery_took_over_leaves_the_upload_to_it(
+    jobs: JobsClient,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    # Seen in the soak: a Redis kill made Celery requeue a running file job; the first delivery
+    # hit Redis loading, committed `retrying` and sent its retry, the second ran to the end,
+    # found the job no longer running (its commit refused), and still removed the upload: the
+    # retry then failed `upload_missing`.
+    start_worker(queues="files", env=SLOW_WORKER)
+    path = write_large_csv(tmp_path / "big.csv", 30 << 20)
+    job_id = jobs.submit_ok(path)
+    await_event(redis_client, job_id, is_progress_past(20_000))
+    stored = redis_client.hget(job_key(job_id), "stored")
+
+    # The other delivery's commit (made only while this run still runs) and its retry, as
+    # Celery sends it
+    with redis_client.pipeline() as pipe:
+        pipe.watch(job_key(job_id))
+        assert pipe.hget(job_key(job_id), "status") == "running"
+        pipe.multi()
+        pipe.hset(job_key(job_id), "status", "retrying")
+        pipe.execute()
+    sender = Celery("test-client")
+    sender.config_from_object(celeryconfig.config_for(settings))
+    sender.send_task(FILE_JOB_TASK, args=[job_id], task_id=job_id, countdown=1)
+
+    final = await_terminal(redis_client, job_id, timeout=90)
+    assert final["type"] == "job.succeeded", final
+    assert len(terminal_events(redis_client, job_id)) == 1
+    assert not upload_path(settings, str(stored)).exists()  # removed once the job ended
