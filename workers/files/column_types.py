@@ -20,6 +20,7 @@ import pyarrow.csv as pa_csv
 from workers.files.formats import FileFormat
 from workers.files.readers import convert_options, text_stream
 from workers.files.sources import ReadLimits
+from workers.files.streams import BlockLedger
 
 _BOOLEANS = ["True", "TRUE", "true", "False", "FALSE", "false"]
 _INTEGER = r"^[+-]?\d+$"
@@ -27,25 +28,32 @@ _INTEGER = r"^[+-]?\d+$"
 
 def scan_types(path: Path, fmt: FileFormat, limits: ReadLimits) -> dict[str, pa.DataType]:
     """Each column's type over the whole file: null, int64, float64, bool, timestamp or string."""
-    as_text = dict.fromkeys(fmt.names, pa.string())
     types: dict[str, pa.DataType] = dict.fromkeys(fmt.names, pa.null())
-    with path.open("rb") as raw:
-        reader = pa_csv.open_csv(
-            text_stream(raw, fmt, limits),
-            read_options=pa_csv.ReadOptions(
-                block_size=limits.block_size,
-                use_threads=False,
-                column_names=list(fmt.names),
-                skip_rows=fmt.header_lines,
-            ),
-            parse_options=pa_csv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True),
-            convert_options=convert_options(fmt, as_text),
-        )
-        for batch in reader:
+    raw = path.open("rb")
+    ledger = BlockLedger(text_stream(raw, fmt, limits), raw)  # closes `raw`
+    try:
+        for done, batch in enumerate(_as_text(ledger, fmt, limits), 1):
             for name, values in zip(fmt.names, batch.columns, strict=True):
                 if not pa.types.is_string(types[name]):
                     types[name] = widen(types[name], block_type(values, fmt.decimal))
+            ledger.processed(done)
+    finally:
+        ledger.close()
     return types
+
+
+def _as_text(stream: BlockLedger, fmt: FileFormat, limits: ReadLimits) -> Any:
+    return pa_csv.open_csv(
+        stream,
+        read_options=pa_csv.ReadOptions(
+            block_size=limits.block_size,
+            use_threads=False,
+            column_names=list(fmt.names),
+            skip_rows=fmt.header_lines,
+        ),
+        parse_options=pa_csv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True),
+        convert_options=convert_options(fmt, dict.fromkeys(fmt.names, pa.string())),
+    )
 
 
 def block_type(values: pa.Array, decimal: str = ".") -> pa.DataType:

@@ -21,7 +21,14 @@ from workers.files.errors import FileJobError, from_arrow_error
 from workers.files.formats import PANDAS_NA_VALUES, FileFormat
 from workers.files.nesting import NestingGuard
 from workers.files.parquet import open_parquet
-from workers.files.sources import BatchSource, ReadLimits, check_cells, check_width, prefetch
+from workers.files.sources import (
+    BatchSource,
+    Closeable,
+    ReadLimits,
+    check_cells,
+    check_width,
+    prefetch,
+)
 from workers.files.spreadsheets import open_sheet
 from workers.files.streams import BlockLedger, CappedDecompressor, PaddedRows
 
@@ -32,27 +39,28 @@ def open_batches(path: Path, fmt: FileFormat, limits: ReadLimits) -> BatchSource
     """A BatchSource over `path`; FileJobError for input pyarrow cannot read."""
     raw = path.open("rb")
     total = path.stat().st_size
+    opened: Closeable = raw  # the ledger, once made: closing it releases pyarrow's reader thread
     try:
         if fmt.kind == "parquet":
             return open_parquet(raw, limits, total)
         if fmt.kind == "spreadsheet":
             return open_sheet(raw, fmt, limits, total)
-        ledger = BlockLedger(text_stream(raw, fmt, limits), raw.tell)
+        opened = ledger = BlockLedger(text_stream(raw, fmt, limits), raw)
         reader = _csv(ledger, fmt, limits) if fmt.kind == "csv" else _jsonl(ledger, limits)
         check_width(reader.schema, limits)
         _check_text(reader.schema, fmt)
     except pa.ArrowInvalid as exc:
-        raw.close()
+        opened.close()
         raise from_arrow_error(exc, fmt.kind) from exc
     except BaseException:
-        raw.close()
+        opened.close()
         raise
     return BatchSource(
         reader.schema,
-        _closing(reader, raw, fmt.kind, limits),
+        _closing(reader, ledger, fmt.kind, limits),
         lambda batches, _rows: ledger.processed(batches),
         total,
-        raw,
+        ledger,
     )
 
 
@@ -114,7 +122,7 @@ def _jsonl(stream: Any, limits: ReadLimits) -> Any:
 
 
 def _closing(
-    reader: Any, raw: BinaryIO, kind: str, limits: ReadLimits
+    reader: Any, ledger: BlockLedger, kind: str, limits: ReadLimits
 ) -> Generator[pa.RecordBatch, None, None]:
     try:
         for batch in prefetch(reader.read_next_batch):
@@ -123,7 +131,7 @@ def _closing(
     except pa.ArrowInvalid as exc:
         raise from_arrow_error(exc, kind) from exc
     finally:
-        raw.close()
+        ledger.close()
 
 
 def _check_text(schema: pa.Schema, fmt: FileFormat) -> None:

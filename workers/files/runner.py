@@ -23,9 +23,11 @@ from workers.files.formats import FileFormat, detect_format
 from workers.files.profile import TableProfile
 from workers.files.readers import BatchSource, ReadLimits, open_batches
 
-#: Resident memory of a worker process before it holds any data: interpreter, Celery, and the
-#: pages of pyarrow's shared libraries once its readers and kernels have run (measured about
-#: 200-230 MiB on Linux x86-64). The memory budget is for the whole process, so this comes off it.
+#: Resident memory of a worker process before it holds any data, plus what any job costs beyond
+#: its data. Measured on Linux x86-64 (2026-12-02): a pool process is 82 MiB idle and 155-160 MiB
+#: once a first file job has paged in pyarrow's readers and kernels; a 1 GiB CSV profile at a
+#: 256 MiB budget (16 MiB for data) peaks near 190 MiB (samples, sketches, allocator slack).
+#: The memory budget is for the whole process, so this comes off it.
 PROCESS_BASELINE = 240 * 1024**2
 #: Least memory given to data, however small the budget (the budget is then not met).
 MIN_DATA_BUDGET = 8 * 1024**2

@@ -6,7 +6,7 @@ import queue
 import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -40,6 +40,10 @@ class ReadLimits:
     max_json_depth: int = 64
 
 
+class Closeable(Protocol):
+    def close(self) -> None: ...
+
+
 @dataclass
 class BatchSource:
     """Record batches of one file, and how many stored bytes the consumed batches came from."""
@@ -49,7 +53,8 @@ class BatchSource:
     #: (batches consumed, rows consumed) -> stored bytes they were read from.
     processed: Callable[[int, int], int]
     total_bytes: int
-    raw: BinaryIO
+    #: The stored file (or what reads it): closed when the source is.
+    raw: Closeable
 
     def close(self) -> None:
         """Stop reading (ends the read-ahead thread) and close the file, started or not."""

@@ -7,8 +7,8 @@ import csv
 import gzip
 import io
 import itertools
+import threading
 import zlib
-from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from workers.files.errors import FileJobError
@@ -17,6 +17,9 @@ from workers.files.errors import FileJobError
 PAD_ROWS_PER_CHUNK = 2000
 #: Decompressed bytes any gzip upload may give before the ratio cap applies.
 DECOMPRESSION_SLACK = 16 * 1024**2
+#: Blocks a reader may fetch past the batches consumed: the batch in the read-ahead queue, the
+#: one being parsed, and the next block (a row may straddle two), with one to spare.
+READ_AHEAD_BLOCKS = 4
 
 
 class CappedDecompressor(io.RawIOBase):
@@ -97,20 +100,30 @@ class PaddedRows(io.RawIOBase):
 
 
 class BlockLedger(io.RawIOBase):
-    """Passes reads through, noting after each one how far into the stored file it reached.
+    """Passes reads through, noting after each one how far into the stored file `raw` it
+    reached, and reading at most `ahead` blocks past the batches consumed.
 
-    pyarrow's streaming readers turn each block they read into one record batch but read
-    several blocks ahead; the ledger says how many stored bytes the first `k` batches came
-    from, which is what progress should count (processed, not fetched)."""
+    pyarrow's streaming readers turn each block they read into one record batch, but a
+    background thread reads up to 32 blocks ahead of the parse, held as bytes outside Arrow's
+    memory pool (128 MiB at 4 MiB blocks, more than all the job's other data). The ledger says
+    how many stored bytes the first `k` batches came from, which is what progress should count
+    (processed, not fetched), and holds that thread back until the batches catch up.
+    """
 
-    def __init__(self, inner: BinaryIO, position: Callable[[], int]) -> None:
-        self._inner, self._position = inner, position
+    def __init__(self, inner: BinaryIO, raw: BinaryIO, ahead: int = READ_AHEAD_BLOCKS) -> None:
+        self._inner, self._raw, self._ahead = inner, raw, ahead
         self.ends: list[int] = []
+        self._consumed = 0
+        self._caught_up = threading.Condition()
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
+        with self._caught_up:
+            self._caught_up.wait_for(lambda: self.closed or self._may_read())
+        if self.closed:
+            return 0
         # Filled whole (the inner streams may return less), so one read is one block.
         view, n = memoryview(buffer), 0
         while n < len(view):
@@ -119,11 +132,24 @@ class BlockLedger(io.RawIOBase):
                 break
             n += got
         if n:
-            self.ends.append(self._position())
+            self.ends.append(self._raw.tell())
         return n
 
+    def _may_read(self) -> bool:
+        return len(self.ends) < self._consumed + self._ahead
+
     def processed(self, batches: int) -> int:
-        """Stored bytes behind the first `batches` batches."""
+        """Stored bytes behind the first `batches` batches (consumed: the reader may go on)."""
+        with self._caught_up:
+            self._consumed = max(self._consumed, batches)
+            self._caught_up.notify_all()
         if not self.ends or batches <= 0:
             return 0
         return self.ends[min(batches, len(self.ends)) - 1]
+
+    def close(self) -> None:
+        """Close the stored file too, and release a reader thread waiting to read."""
+        super().close()
+        self._raw.close()
+        with self._caught_up:
+            self._caught_up.notify_all()
