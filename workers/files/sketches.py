@@ -232,10 +232,14 @@ class QuantileStore:
         self._sample(values)
 
     def _start_sampling(self) -> None:
-        everything = np.concatenate(self.parts)
+        # Part by part, freeing each once sampled: the switch needs no copy of everything kept
+        # (that copy, its keys and their partition were four times the store at once). Keys
+        # drawn part by part are the ones one draw for all would give, so the sample is too.
+        parts = self.parts[::-1]
         self.exact, self.parts, self.kept = False, [], 0
         self._keys = np.empty(0)
-        self._sample(everything)
+        while parts:
+            self._keep_smallest(self._rng.random(len(parts[-1])), parts.pop())
 
     def _sample(self, values: F64Array) -> None:
         # Keep the values with the SAMPLE_SIZE smallest random keys: a uniform sample, mergeable.
@@ -243,6 +247,9 @@ class QuantileStore:
             new_keys, values = self._entering(values, float(self._keys.max()))
         else:
             new_keys = self._rng.random(len(values))
+        self._keep_smallest(new_keys, values)
+
+    def _keep_smallest(self, new_keys: F64Array, values: F64Array) -> None:
         keys = np.concatenate([self._keys, new_keys])
         pool = np.concatenate([*self.parts, values])
         if len(keys) > SAMPLE_SIZE:
@@ -268,7 +275,13 @@ class QuantileStore:
 
     def values(self) -> F64Array:
         """The kept values, sorted (in place: this store holds only them afterwards)."""
-        merged = np.concatenate(self.parts) if self.parts else np.empty(0)
+        parts = self.parts[::-1]
+        merged = np.empty(sum(len(part) for part in parts))
+        done = 0
+        while parts:  # each part freed once copied: the store is never held twice
+            part = parts.pop()
+            merged[done : done + len(part)] = part
+            done += len(part)
         self.parts = [merged]
         merged.sort()
         return merged
