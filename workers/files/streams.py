@@ -20,6 +20,8 @@ DECOMPRESSION_SLACK = 16 * 1024**2
 #: Blocks a reader may fetch past the batches consumed: the batch in the read-ahead queue, the
 #: one being parsed, and the next block (a row may straddle two), with one to spare.
 READ_AHEAD_BLOCKS = 4
+#: Seconds a read waits for the batches to catch up before it goes ahead anyway.
+READ_AHEAD_WAIT = 2.0
 
 
 class CappedDecompressor(io.RawIOBase):
@@ -121,7 +123,9 @@ class BlockLedger(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         with self._caught_up:
-            self._caught_up.wait_for(lambda: self.closed or self._may_read())
+            # Bounded: were a block ever to give no batch, the reader would otherwise wait for
+            # a batch that needs this very block; reading on late only costs memory.
+            self._caught_up.wait_for(lambda: self.closed or self._may_read(), READ_AHEAD_WAIT)
         if self.closed:
             return 0
         # Filled whole (the inner streams may return less), so one read is one block.

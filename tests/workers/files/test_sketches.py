@@ -7,6 +7,7 @@ import pyarrow as pa
 import pytest
 
 from workers.files.sketches import (
+    SAMPLE_SIZE,
     DistinctSketch,
     QuantileStore,
     ValueCounts,
@@ -64,6 +65,21 @@ def test_quantile_store_switches_to_a_fixed_size_reproducible_sample() -> None:
     assert len(values) == 100_000
     assert values.tolist() == second.values().tolist()
     assert sorted_quantiles(values, (0.5,))[0] == pytest.approx(0.5, abs=0.01)
+
+
+def test_the_sample_does_not_depend_on_the_batches_kept_before_the_switch() -> None:
+    # The switch samples the kept values part by part (no copy of them all); the keys drawn
+    # are those one draw for all the values would give, so the sample is the same.
+    values = np.random.default_rng(5).normal(size=3 * SAMPLE_SIZE)
+    at_once, in_parts = QuantileStore(SAMPLE_SIZE), QuantileStore(SAMPLE_SIZE)
+    at_once.update(values.copy())
+    kept = 9 * SAMPLE_SIZE // 10  # in ten parts, under the limit; the last part crosses it
+    for part in [*np.split(values[:kept], 10), values[kept:]]:
+        in_parts.update(part.copy())
+
+    assert not at_once.exact
+    assert not in_parts.exact
+    assert np.array_equal(at_once.values(), in_parts.values())
 
 
 def test_sorted_quantiles_interpolate_like_numpy() -> None:
