@@ -98,13 +98,18 @@ def test_a_run_whose_job_another_delivery_took_over_leaves_the_upload_to_it(
     stored = redis_client.hget(job_key(job_id), "stored")
 
     # The other delivery's commit (made only while this run still runs) and its retry, as
-    # Celery sends it
+    # Celery sends it (progress keeps changing the record: try again until it lands)
     with redis_client.pipeline() as pipe:
-        pipe.watch(job_key(job_id))
-        assert pipe.hget(job_key(job_id), "status") == "running"
-        pipe.multi()
-        pipe.hset(job_key(job_id), "status", "retrying")
-        pipe.execute()
+        while True:
+            pipe.watch(job_key(job_id))
+            assert pipe.hget(job_key(job_id), "status") == "running"
+            pipe.multi()
+            pipe.hset(job_key(job_id), "status", "retrying")
+            try:
+                pipe.execute()
+                break
+            except redis.WatchError:
+                continue
     sender = Celery("test-client")
     sender.config_from_object(celeryconfig.config_for(settings))
     sender.send_task(FILE_JOB_TASK, args=[job_id], task_id=job_id, countdown=1)
