@@ -134,6 +134,12 @@ def test_bytes_come_back_when_the_job_ends_and_artifacts_count_until_they_expire
     start_worker(queues="files")
     await_terminal(redis_client, first)
     await_terminal(redis_client, second)
+    # The worker gives an upload's bytes back just after it commits the job's end.
+    wait_for(
+        lambda: not [k for k in alice.ledger(redis_client) if k.startswith("upload:")],
+        10,
+        "the uploads' bytes to come back",
+    )
     ledger = alice.ledger(redis_client)
     artifact = settings.data_dir / "artifacts" / f"{first}.csv"
     # The upload's bytes are released; the converted file's are held until its job expires.
