@@ -28,6 +28,18 @@ class Recorder:
         pass
 
 
+async def subscribe_once_back(hub: ChannelHub, channel: str, within: float = 10) -> Recorder:
+    """A listener on `channel`, subscribed as soon as the hub has Redis again."""
+    async with asyncio.timeout(within):
+        while True:
+            try:
+                listener = Recorder()
+                await hub.subscribe(channel, listener)
+                return listener
+            except HubUnavailableError:
+                await asyncio.sleep(0.1)
+
+
 def subscribers(client: redis.Redis, channel: str) -> int:
     counts: list[tuple[str, int]] = client.pubsub_numsub(pubsub_channel(channel))  # type: ignore[assignment]
     return int(counts[0][1])
@@ -102,14 +114,7 @@ def test_subscribe_while_redis_is_away_fails_cleanly_and_works_once_back(
 
         private_redis.start()
         client = redis.Redis.from_url(url, decode_responses=True)
-        async with asyncio.timeout(10):
-            while True:
-                try:
-                    late = Recorder()
-                    await hub.subscribe("market.after", late)
-                    break
-                except HubUnavailableError:
-                    await asyncio.sleep(0.1)
+        late = await subscribe_once_back(hub, "market.after")
         assert subscribers(client, "market.after") == 1
         seq = publish(client, Event("market.after", "market.trade", {}))
         async with asyncio.timeout(5):
@@ -160,14 +165,7 @@ def test_listeners_leave_without_error_while_the_pubsub_connection_is_remade(
             assert await leave_while_dropped(hub, round_) == []
         assert hub.channels == []
 
-        async with asyncio.timeout(10):
-            while True:
-                try:
-                    late = Recorder()
-                    await hub.subscribe("market.after", late)
-                    break
-                except HubUnavailableError:
-                    await asyncio.sleep(0.1)
+        late = await subscribe_once_back(hub, "market.after")
         seq = publish(client, Event("market.after", "market.trade", {}))
         async with asyncio.timeout(5):
             await late.delivered.wait()
