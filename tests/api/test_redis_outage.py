@@ -6,6 +6,7 @@ import base64
 import json
 import secrets
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,18 @@ from tests.conftest import StartApi
 from tests.support.processes import wait_for
 from workers.orders.runner import drain
 from workers.reconciler import Reconciler
+
+
+def failing_once(call: Callable[..., Awaitable[Any]], error: Exception) -> Any:
+    """`call`, except that its first call raises `error` before doing anything."""
+    failures = [error]
+
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await call(*args, **kwargs)
+
+    return wrapper
 
 
 def test_requests_get_503_while_redis_is_down_and_recover_without_restart(
@@ -76,15 +89,8 @@ def test_redis_lost_right_after_a_job_is_registered_keeps_its_upload_for_the_ret
     # Redis goes away between the job's registration and the quota's settlement (seen in the
     # soak: the job stayed queued with its upload deleted, and failed as upload_missing)
     headers = {"Authorization": f"Bearer {make_key()}", "Idempotency-Key": "retry-me"}
-    settle = UploadQuota.settle
-    failures = [RedisConnectionError("Connection refused.")]
-
-    async def settle_once_failing(self: UploadQuota, stored: str, size: int) -> None:
-        if failures:
-            raise failures.pop()
-        await settle(self, stored, size)
-
-    monkeypatch.setattr(UploadQuota, "settle", settle_once_failing)
+    refused = RedisConnectionError("Connection refused.")
+    monkeypatch.setattr(UploadQuota, "settle", failing_once(UploadQuota.settle, refused))
     table = ("t.csv", b"a,b\n1,2\n")
 
     async def scenario(client: httpx.AsyncClient) -> None:
@@ -140,15 +146,8 @@ def test_redis_lost_before_the_job_is_written_leaves_its_key_free_for_the_retry(
     # Redis goes away after the Idempotency-Key is looked up and before the job is written (seen
     # in the soak: the key was claimed on its own, and the retry got 404 for its own job)
     headers = {"Authorization": f"Bearer {make_key()}", "Idempotency-Key": "retry-me"}
-    queue_commit = job_store.queue_commit
-    failures = [RedisConnectionError("Connection closed by server.")]
-
-    async def lose_redis_once(*args: Any, **kwargs: Any) -> None:
-        if failures:
-            raise failures.pop()
-        await queue_commit(*args, **kwargs)
-
-    monkeypatch.setattr(job_store, "queue_commit", lose_redis_once)
+    closed = RedisConnectionError("Connection closed by server.")
+    monkeypatch.setattr(job_store, "queue_commit", failing_once(job_store.queue_commit, closed))
     table = ("t.csv", b"a,b\n1,2\n")
 
     async def scenario(client: httpx.AsyncClient) -> None:
