@@ -21,7 +21,11 @@ def create_job(client: redis.Redis, owner: str) -> str:
     return job_id
 
 
-def progress(client: redis.Redis, job_id: str, owner: str, percent: float) -> str:
+def progress(
+    client: redis.Redis, job_id: str, owner: str, percent: float, on_user: bool = False
+) -> str:
+    """Commit a progress event; its seq on the job's channel, or (`on_user`) on the owner's
+    `user.` channel: the two streams give their own ids (a millisecond may pass between them)."""
     change = transition(
         job_id,
         owner,
@@ -31,7 +35,7 @@ def progress(client: redis.Redis, job_id: str, owner: str, percent: float) -> st
         data={"percent": percent},
         ttl=TTL,
     )
-    return commit(client, change).seqs[0]
+    return commit(client, change).seqs[1 if on_user else 0]
 
 
 def succeed(client: redis.Redis, job_id: str, owner: str, result: dict[str, object]) -> str:

@@ -106,12 +106,12 @@ def test_subscribed_without_since_names_the_seq_a_reconnect_resumes_from(
     with authed(base, key) as ws:
         assert subscribe(ws, "user.me")["seq"] == "0-0"  # nothing on the channel yet
     job = create_job(redis_client, owner)
-    before = progress(redis_client, job, owner, 10.0)
+    before = progress(redis_client, job, owner, 10.0, on_user=True)
     with authed(base, key) as ws:
         start = subscribe(ws, "user.me")["seq"]
     assert start == before
     # The connection dropped before any event reached it; the job went on meanwhile.
-    away = [progress(redis_client, job, owner, p) for p in (20.0, 30.0)]
+    away = [progress(redis_client, job, owner, p, on_user=True) for p in (20.0, 30.0)]
     with authed(base, key) as ws:
         subscribe(ws, "user.me", since=start)
         got = [m for m in recv_until(ws, lambda m: m.get("seq") == away[-1]) if is_event(m)]
