@@ -34,9 +34,10 @@ keep_new_files_private()  # results and artifacts under the data dir are other p
 app = create_celery_app(get_settings())
 
 # Signal handlers: broker channels that outlive a Redis restart, per-process resources, the
-# readiness heartbeat, the stored-file sweep, the reconciler of work no task will run.
+# readiness heartbeat, the stored-file sweep, the reconciler of work no task will run, the
+# frozen start-up objects of `files` workers.
 from workers import broker_channel, context, heartbeat, reconciler  # noqa: E402
-from workers.files import sweeper  # noqa: E402
+from workers.files import gc_baseline, sweeper  # noqa: E402
 
 signals.worker_init.connect(_apply_queue_prefetch, weak=False)
 broker_channel.connect_signals()
@@ -44,3 +45,4 @@ context.connect_signals()
 heartbeat.connect_signals()
 sweeper.connect_signals()
 reconciler.connect_signals()
+gc_baseline.connect_signals()

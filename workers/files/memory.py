@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import importlib
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +24,20 @@ import pyarrow as pa
 SAMPLE_INTERVAL = 0.02
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 _STATUS = Path("/proc/self/status")
+
+
+def freeze_baseline() -> None:
+    """Leave every object the process holds now out of all later garbage collections.
+
+    `release_memory` runs a full collection before and after each job; walking a worker's
+    imports (Celery, pyarrow, pandas: over 100,000 objects) each time cost 20-25 ms a call,
+    most of a tiny job's run. Frozen, they are never walked again (they live as long as the
+    process), and a collection walks only what was made since: the jobs' garbage among it.
+    Pandas is imported first: pyarrow imports it on a job's first numeric column.
+    """
+    importlib.import_module("pandas")
+    gc.collect()
+    gc.freeze()
 
 
 def release_memory() -> None:
