@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.jobcast = state
         try:
             # The push layer: one Redis pub/sub connection per api process, plus the monitor.
-            async with running_realtime(settings) as realtime:
+            async with running_realtime(settings, state.key_cache) as realtime:
                 app.state.realtime = realtime
                 yield
         finally:

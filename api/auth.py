@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import redis.asyncio as aioredis
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import RedisDep, SettingsDep
+from api.deps import StateDep
 from api.errors import ApiError
 from jobcast.keys import Principal, authenticate
 from jobcast.ratelimit import Decision, anonymous_budget, budget_for, client_address, spend
@@ -55,7 +56,7 @@ def _raise_if_limited(decision: Decision) -> None:
 
 
 async def _refuse_unauthenticated(
-    request: Request, redis: RedisDep, settings: Settings, code: str, message: str
+    request: Request, redis: aioredis.Redis, settings: Settings, code: str, message: str
 ) -> ApiError:
     decision = await spend(redis, anonymous_budget(settings), request_address(request, settings))
     _raise_if_limited(decision)
@@ -65,11 +66,11 @@ async def _refuse_unauthenticated(
 async def require_principal(
     request: Request,
     response: Response,
-    redis: RedisDep,
-    settings: SettingsDep,
+    state: StateDep,
     bearer: BearerCredentials,
     api_key: ApiKeyHeaderValue,
 ) -> Principal:
+    redis, settings = state.redis, state.settings
     key = presented_key(bearer, api_key)
     if key is None:
         raise await _refuse_unauthenticated(
@@ -79,7 +80,7 @@ async def require_principal(
             "unauthenticated",
             "An API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
         )
-    principal = await authenticate(redis, settings.secret("key_secret"), key)
+    principal = await authenticate(redis, settings.secret("key_secret"), key, state.key_cache)
     if principal is None:
         raise await _refuse_unauthenticated(
             request, redis, settings, "invalid_key", "The API key is unknown or revoked."

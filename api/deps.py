@@ -33,6 +33,7 @@ async def get_task_sender(state: Annotated[AppState, Depends(get_state)]) -> Tas
     return state.tasks
 
 
+StateDep = Annotated[AppState, Depends(get_state)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]
 TaskSenderDep = Annotated[TaskSender, Depends(get_task_sender)]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
 from api.task_sender import TaskSender
+from jobcast.key_cache import KeyCache
 from jobcast.redis_clients import async_pool_client
 from jobcast.settings import Settings
 
@@ -16,6 +17,8 @@ class AppState:
     settings: Settings
     redis: aioredis.Redis
     tasks: TaskSender
+    #: Keys this process has looked up, evicted on revocation (`jobcast.key_cache`).
+    key_cache: KeyCache = field(default_factory=KeyCache)
 
 
 #: Redis connections one api process may hold for REST; a burst past it waits for a free one

@@ -14,11 +14,15 @@ import re
 import secrets
 import time
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import redis
 import redis.asyncio as aioredis
 
 from jobcast.rediskeys import API_KEYS_KEY, KEY_REVOKED_CHANNEL, api_key_lookup_key
+
+if TYPE_CHECKING:  # key_cache imports KeyInfo from here
+    from jobcast.key_cache import KeyCache
 
 KEY_PREFIX = "jc"
 
@@ -133,12 +137,21 @@ async def list_keys_async(client: aioredis.Redis) -> list[KeyInfo]:
     return sorted((KeyInfo(**json.loads(v)) for v in raw.values()), key=lambda k: k.created_at)
 
 
-async def authenticate(client: aioredis.Redis, key_secret: str, raw_key: str) -> Principal | None:
-    """The principal a presented key belongs to, or None for an unknown or revoked key."""
+async def authenticate(
+    client: aioredis.Redis, key_secret: str, raw_key: str, cache: KeyCache | None = None
+) -> Principal | None:
+    """The principal a presented key belongs to, or None for an unknown or revoked key. With a
+    `cache`, a key it remembers is not looked up again (unknown keys are never remembered)."""
     if not raw_key.startswith(f"{KEY_PREFIX}_") or len(raw_key) > 200:
         return None
-    stored = await client.get(api_key_lookup_key(digest_key(key_secret, raw_key)))
-    if stored is None:
-        return None
-    info = KeyInfo(**json.loads(stored))
+    digest = digest_key(key_secret, raw_key)
+    info = cache.get(digest) if cache is not None else None
+    if info is None:
+        generation = cache.generation if cache is not None else 0
+        stored = await client.get(api_key_lookup_key(digest))
+        if stored is None:
+            return None
+        info = KeyInfo(**json.loads(stored))
+        if cache is not None:
+            cache.put(info, generation)
     return None if info.revoked else info.principal()

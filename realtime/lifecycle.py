@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
 
+from jobcast.key_cache import KeyCache
 from jobcast.redis_clients import async_client, async_pool_client
 from jobcast.rediskeys import KEY_REVOKED_CHANNEL
 from jobcast.settings import Settings
@@ -43,9 +44,18 @@ async def stop_loop(task: asyncio.Task[None]) -> None:
         task.result()
 
 
+def key_revoked(rt: Realtime, key_cache: KeyCache | None, key_id: str) -> None:
+    if key_cache is not None:
+        key_cache.evict(key_id)
+    close_sessions_of(rt, {key_id})
+
+
 @contextlib.asynccontextmanager
-async def running_realtime(settings: Settings) -> AsyncIterator[Realtime]:
-    """The hub (one pub/sub connection) and the monitor loop, for the life of the process."""
+async def running_realtime(
+    settings: Settings, key_cache: KeyCache | None = None
+) -> AsyncIterator[Realtime]:
+    """The hub (one pub/sub connection) and the monitor loop, for the life of the process. A
+    revoked key's WebSockets are closed, and the key leaves `key_cache` (the REST routes')."""
     redis = create_pool_client(settings)
     hub = ChannelHub(
         # Keepalive (redis-py's default from 8.0, explicit for older ones) is the kernel's second
@@ -57,7 +67,7 @@ async def running_realtime(settings: Settings) -> AsyncIterator[Realtime]:
     )
     rt = Realtime(settings=settings, redis=redis, hub=hub)
     monitor = Monitor(rt)
-    hub.watch(KEY_REVOKED_CHANNEL, lambda key_id: close_sessions_of(rt, {key_id}))
+    hub.watch(KEY_REVOKED_CHANNEL, lambda key_id: key_revoked(rt, key_cache, key_id))
     await hub.start()
     loops = [
         asyncio.create_task(monitor.run(), name="jobcast-monitor"),

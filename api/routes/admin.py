@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from api.auth import AdminPrincipal
-from api.deps import RedisDep
+from api.deps import RedisDep, StateDep
 from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, errors
 from api.ownership import require_id
@@ -28,10 +28,11 @@ async def list_api_keys(admin: AdminPrincipal, redis: RedisDep) -> list[ApiKey]:
     response_class=Response,
     responses=errors(*AUTHENTICATED, "forbidden", "not_found"),
 )
-async def revoke_api_key(key_id: str, admin: AdminPrincipal, redis: RedisDep) -> Response:
+async def revoke_api_key(key_id: str, admin: AdminPrincipal, state: StateDep) -> Response:
     """Revoke a key: requests with it answer 401 from now on, its WebSockets are closed (4001,
     reason `key_revoked`) and its unused tickets are refused."""
     require_id(key_id, KEY_ID, "key")
-    if not await revoke_key_async(redis, key_id):
+    if not await revoke_key_async(state.redis, key_id):
         raise ApiError(404, "not_found", "No key with that id.")
+    state.key_cache.evict(key_id)  # at once here; other processes on the pub/sub message
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 import redis
 
 from jobcast import rediskeys
+from jobcast.key_cache import KEY_CACHE_SECONDS
+from jobcast.keys import create_key, revoke_key
 from jobcast.rediskeys import API_KEYS_KEY
 from jobcast.settings import Settings
 from tests.api.conftest import MakeClient, MakeKey
@@ -72,6 +76,38 @@ def test_admin_lists_and_revokes_keys_and_revoked_key_stops_working(
     assert admin.delete(f"/admin/keys/{bob['key_id']}").status_code == 204
     assert user.get("/data/").status_code == 401
     assert admin.delete("/admin/keys/nosuchkey").status_code == 404
+
+
+def wait_for_status(client: httpx.Client, path: str, status: int, seconds: float) -> float:
+    """Seconds until `path` answers `status` (polled), failing after `seconds`."""
+    started = time.monotonic()
+    while (code := client.get(path).status_code) != status:
+        assert time.monotonic() - started < seconds, f"still {code} after {seconds} s"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def test_key_revoked_from_the_command_line_stops_working_at_once(
+    url: str, settings: Settings, make_client: MakeClient
+) -> None:
+    client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
+    key, info = create_key(client, settings.secret("key_secret"), "carol")
+    user = make_client(url, key)
+    assert user.get("/data/").status_code == 200  # now in the api's key cache
+    revoke_key(client, info.key_id)  # another process: the api hears it over pub/sub
+    assert wait_for_status(user, "/data/", 401, seconds=2) < 1
+
+
+def test_key_revoked_while_the_api_missed_the_message_stops_within_the_cache_ttl(
+    url: str, settings: Settings, make_client: MakeClient
+) -> None:
+    client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
+    key, info = create_key(client, settings.secret("key_secret"), "dave")
+    user = make_client(url, key)
+    assert user.get("/data/").status_code == 200
+    client.delete(rediskeys.api_key_lookup_key(info.digest))  # revoked, no message sent
+    waited = wait_for_status(user, "/data/", 401, seconds=KEY_CACHE_SECONDS + 2)
+    assert waited <= KEY_CACHE_SECONDS + 0.5
 
 
 def test_non_admin_cannot_use_admin_routes(
