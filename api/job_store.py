@@ -19,6 +19,7 @@ from redis.exceptions import WatchError
 from api.errors import ApiError
 from api.ownership import load_owned, require_id
 from api.uploads import Upload
+from jobcast import files_waiting
 from jobcast.events import commit_async, queue_commit
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import (
@@ -75,8 +76,9 @@ async def create_job(
     retention: int,
 ) -> tuple[dict[str, Any], bool]:
     """(the job, whether it is new): a new job `job_id`, or the one `claim.key` already names
-    (same file and params, else 422 `idempotency_key_reused`)."""
-    created = now()
+    (same file and params, else 422 `idempotency_key_reused`). A new job is also marked waiting
+    for a worker (`jobcast.files_waiting`): its task is sent next."""
+    created_at = now()
     fields = {
         "id": job_id,
         "owner": principal.id,
@@ -86,7 +88,7 @@ async def create_job(
         "filename": upload.filename,
         "size": upload.size,
         "stored": upload.stored,
-        "created_at": created,
+        "created_at": created_at,
         "attempt": 0,
         "idempotency_key": claim.key if claim else "",
     }
@@ -105,6 +107,7 @@ async def create_job(
     # with that key would get 404 for a job it was never told of.
     slot = job_idempotency_key(principal.id, claim.key) if claim else None
     earlier: str | None = None
+    created = False
     async with redis.pipeline(transaction=True) as pipe:
         while True:
             try:
@@ -118,18 +121,22 @@ async def create_job(
                     body = {"job_id": job_id, "fingerprint": claim.fingerprint}
                     pipe.set(slot, json.dumps(body), ex=retention)
                 await queue_commit(pipe, change)
-                pipe.zadd(jobs_of_key(principal.id), {job_id: created})
+                pipe.zadd(jobs_of_key(principal.id), {job_id: created_at})
                 pipe.set(
                     tombstone_key(job_key(job_id)),
                     principal.id,
                     ex=retention + TOMBSTONE_EXTRA_SECONDS,
                 )
-                await pipe.execute()
+                files_waiting.queue_mark_waiting(pipe, principal.id, job_id, retention)
+                replies = await pipe.execute()
+                created = bool(int(replies[1 if slot else 0][0]))
                 break
             except WatchError:  # the same key, sent twice at once: the other one won
                 continue
     if earlier is not None and claim is not None:
         return await _claimed_job(redis, principal, earlier, claim), False
+    if created:  # the record is what was just written: no need to read it back
+        return decode_record(change.fields), True
     return await load_job(redis, principal, job_id), True
 
 

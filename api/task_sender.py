@@ -28,7 +28,13 @@ class TaskSender:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._client = Celery("jobcast-api")
-        self._client.config_from_object(celeryconfig.config_for(settings))
+        # No result backend: the api never reads a task's result (the job's record is its
+        # outcome). With Redis as one, each send also subscribed to the task's result channel:
+        # a round trip per send, and a subscription the api never read nor dropped. Workers
+        # still store results (the message does not ask them not to).
+        self._client.config_from_object(
+            {**celeryconfig.config_for(settings), "result_backend": None}
+        )
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobcast-send")
 
     async def send_file_job(self, record: dict[str, Any], owner_name: str) -> None:

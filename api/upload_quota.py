@@ -55,6 +55,9 @@ class UploadQuota:
         self._upload_ttl = float(settings.job_retention)
         self._entry = quotas.streaming_entry(secrets.token_hex(8))
         self._reserved, self._refreshed = 0, 0.0
+        #: Whether the ledger may hold this upload's entry (a reservation was sent, even one
+        #: whose answer was lost): releasing twice would cost a round trip for nothing.
+        self._held = False
 
     async def begin(self, declared: int | None) -> None:
         """Take an upload slot and reserve the declared size (or a first step, if it fits)."""
@@ -76,10 +79,13 @@ class UploadQuota:
         await self.release()
 
     async def release(self) -> None:
-        await self._redis.hdel(rediskeys.quota_ledger_key(self._owner), self._entry)
+        if self._held:
+            await self._redis.hdel(rediskeys.quota_ledger_key(self._owner), self._entry)
+            self._held = False
 
     async def _reserve(self, ahead: int, needed: int) -> None:
         """Reserve `ahead` bytes, or only the `needed` ones when `ahead` would not fit."""
+        self._held = True
         result = await self._write(self._entry, ahead, quotas.STREAMING_TTL, self._limits)
         if result.verdict == quotas.OVER_BYTES and needed < ahead:
             ahead = needed

@@ -28,13 +28,18 @@ def keys_of(owner: str) -> list[str]:
 
 async def mark_waiting(client: aioredis.Redis, owner: str, job_id: str, keep: int) -> None:
     """The job is queued: it waits until a worker starts it (at most `keep` seconds)."""
-    now = time.time()
     async with client.pipeline(transaction=True) as pipe:
-        pipe.zadd(files_waiting_key(owner), {job_id: now})
-        pipe.expire(files_waiting_key(owner), keep)
-        pipe.zadd(WAITING_OWNERS_KEY, {owner: now})
-        pipe.expire(WAITING_OWNERS_KEY, keep)
+        queue_mark_waiting(pipe, owner, job_id, keep)
         await pipe.execute()
+
+
+def queue_mark_waiting(pipe: aioredis.client.Pipeline, owner: str, job_id: str, keep: int) -> None:
+    """`mark_waiting`, queued on a MULTI pipeline (the api's creation of the job)."""
+    now = time.time()
+    pipe.zadd(files_waiting_key(owner), {job_id: now})
+    pipe.expire(files_waiting_key(owner), keep)
+    pipe.zadd(WAITING_OWNERS_KEY, {owner: now})
+    pipe.expire(WAITING_OWNERS_KEY, keep)
 
 
 async def unmark_waiting_async(client: aioredis.Redis, owner: str, job_id: str) -> None:

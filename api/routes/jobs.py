@@ -205,8 +205,8 @@ async def _enqueue(
     principal: Principal,
     record: dict[str, Any],
 ) -> None:
-    # Waiting before it is sent, so the worker that starts it always finds it waiting.
-    await files_waiting.mark_waiting(redis, principal.id, record["id"], settings.job_retention)
+    # Marked waiting when it was created (`job_store.create_job`), before it is sent: the
+    # worker that starts it always finds it waiting.
     try:
         await tasks.send_file_job(record, principal.name)
     except Exception as exc:
