@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from api import metrics, webapp
 from api.docs import install_docs
 from api.errors import install_error_handlers
-from api.middleware import (
-    HeaderLimitMiddleware,
-    JsonBodyLimitMiddleware,
-    RequestContextMiddleware,
-)
+from api.middleware import FrontDoorMiddleware
 from api.openapi import DESCRIPTION, TAGS, custom_openapi
 from api.routes import admin, data, health, jobs, market, orders, ws
 from api.state import AppState, create_redis
@@ -75,24 +71,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost last: request context wraps everything, so every response is timed."""
-    app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
+    """The front door (request context, header caps, CORS, JSON body cap), in one layer."""
+    app.add_middleware(
+        FrontDoorMiddleware,
+        max_json_body_bytes=settings.max_json_body_bytes,
+        cors=cors_options(settings),
+    )
+
+
+def cors_options(settings: Settings) -> dict[str, Any]:
     # Credentials only with an explicit allowlist: "*" together with credentials would let any
     # site act with a user's cookies.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_origin_regex=settings.cors_origin_regex,
-        allow_credentials="*" not in settings.cors_origins,
-        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=[
+    return {
+        "allow_origins": settings.cors_origins,
+        "allow_origin_regex": settings.cors_origin_regex,
+        "allow_credentials": "*" not in settings.cors_origins,
+        "allow_methods": ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        "allow_headers": [
             "Authorization",
             "Content-Type",
             "Idempotency-Key",
             "X-API-Key",
             "X-Request-ID",
         ],
-        expose_headers=[
+        "expose_headers": [
             "X-Process-Time",
             "X-Request-ID",
             "Retry-After",
@@ -101,6 +103,4 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             "RateLimit-Remaining",
             "RateLimit-Reset",
         ],
-    )
-    app.add_middleware(HeaderLimitMiddleware)
-    app.add_middleware(RequestContextMiddleware)
+    }
