@@ -2,12 +2,16 @@
 
 `CurrentPrincipal` authenticates (`Authorization: Bearer <key>` or `X-API-Key`) and spends one
 request from the principal's budget — "read" for GET/HEAD, "submit" for everything else — so
-every authenticated route is limited without each route asking for it. Requests without a valid
-key spend from a per-address budget first, which stops key guessing.
+every authenticated route is limited without each route asking for it. A route that reads one
+owned record takes `CurrentReader` instead, which spends and reads in one Redis round trip.
+Requests without a valid key spend from a per-address budget first, which stops key guessing.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 import redis.asyncio as aioredis
@@ -15,9 +19,19 @@ from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import StateDep
-from api.errors import ApiError
+from api.errors import ApiError, not_found
+from api.ownership import check_owned
+from api.state import AppState
 from jobcast.keys import Principal, authenticate
-from jobcast.ratelimit import Decision, anonymous_budget, budget_for, client_address, spend
+from jobcast.ratelimit import (
+    Budget,
+    Decision,
+    anonymous_budget,
+    budget_for,
+    client_address,
+    spend,
+    spend_and_read,
+)
 from jobcast.settings import Settings
 
 #: The two ways to send a key, declared as security schemes so the OpenAPI document lists them
@@ -70,6 +84,19 @@ async def require_principal(
     bearer: BearerCredentials,
     api_key: ApiKeyHeaderValue,
 ) -> Principal:
+    principal = await _authenticated(request, state, bearer, api_key)
+    budget = budget_for(request.method, state.settings)
+    _spent(await spend(state.redis, budget, principal.id), response)
+    return principal
+
+
+async def _authenticated(
+    request: Request,
+    state: AppState,
+    bearer: HTTPAuthorizationCredentials | None,
+    api_key: str | None,
+) -> Principal:
+    """The caller's principal (nothing spent from its budget yet), or 401."""
     redis, settings = state.redis, state.settings
     key = presented_key(bearer, api_key)
     if key is None:
@@ -86,10 +113,51 @@ async def require_principal(
             request, redis, settings, "invalid_key", "The API key is unknown or revoked."
         )
     request.state.principal = principal
-    decision = await spend(redis, budget_for(request.method, settings), principal.id)
+    return principal
+
+
+def _spent(decision: Decision, response: Response) -> None:
+    """429 when the spend was refused; otherwise the budget's headers on the response."""
     _raise_if_limited(decision)
     response.headers.update(decision.headers())
-    return principal
+
+
+@dataclass(frozen=True)
+class OwnedReader:
+    """An authenticated caller of a route that reads one owned record, with nothing spent yet:
+    `load` spends the request and reads the record in one round trip."""
+
+    principal: Principal
+    redis: aioredis.Redis
+    budget: Budget
+    response: Response
+
+    async def load(
+        self, record_id: str, pattern: re.Pattern[str], key_of: Callable[[str], str], what: str
+    ) -> dict[str, str]:
+        """The record `key_of(record_id)` as `api.ownership.load_owned` answers it, after the
+        spend (429 when refused, before any 404). A malformed id spends too, then is 404."""
+        if not pattern.fullmatch(record_id):
+            _spent(await spend(self.redis, self.budget, self.principal.id), self.response)
+            raise not_found(what)
+        record_key = key_of(record_id)
+        decision, record = await spend_and_read(
+            self.redis, self.budget, self.principal.id, record_key
+        )
+        _spent(decision, self.response)
+        return await check_owned(self.redis, record_key, record, self.principal, what)
+
+
+async def require_reader(
+    request: Request,
+    response: Response,
+    state: StateDep,
+    bearer: BearerCredentials,
+    api_key: ApiKeyHeaderValue,
+) -> OwnedReader:
+    principal = await _authenticated(request, state, bearer, api_key)
+    budget = budget_for(request.method, state.settings)
+    return OwnedReader(principal, state.redis, budget, response)
 
 
 async def require_admin(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
@@ -99,4 +167,5 @@ async def require_admin(principal: Annotated[Principal, Depends(require_principa
 
 
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+CurrentReader = Annotated[OwnedReader, Depends(require_reader)]
 AdminPrincipal = Annotated[Principal, Depends(require_admin)]

@@ -24,6 +24,17 @@ async def load_owned(
 ) -> dict[str, str]:
     """The record at `record_key` if `principal` owns it; otherwise 404, or 410 if it expired."""
     record: dict[str, str] = await redis.hgetall(record_key)  # type: ignore[assignment]
+    return await check_owned(redis, record_key, record, principal, what)
+
+
+async def check_owned(
+    redis: aioredis.Redis,
+    record_key: str,
+    record: dict[str, str],
+    principal: Principal,
+    what: str,
+) -> dict[str, str]:
+    """`record`, read from `record_key`, if `principal` owns it; otherwise as `load_owned`."""
     if record and record.get("owner") == principal.id:
         return record
     if not record and await redis.get(tombstone_key(record_key)) == principal.id:

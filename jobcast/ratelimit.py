@@ -2,7 +2,8 @@
 
 GCRA (the generic cell rate algorithm): one key per (budget, client) holds the "theoretical
 arrival time"; a request is allowed when it is no earlier than that time minus the burst
-tolerance. One Lua script (`jobcast/lua/rate_spend.lua`) decides and updates atomically, using
+tolerance. One Lua script (`jobcast/lua/rate_spend.lua`; `rate_spend_read.lua` also reads a
+record in the same round trip) decides and updates atomically, using
 Redis' clock so api processes with skewed clocks still agree.
 """
 
@@ -68,8 +69,25 @@ def anonymous_budget(settings: Settings) -> Budget:
 async def spend(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1) -> Decision:
     """Spend `cost` requests of `budget` for client `who` (all of them, or none)."""
     key = rate_limit_key(budget.name, who)
-    args = [str(budget.interval_ms), str(budget.burst), str(cost)]
-    raw = await scripts.run_async(client, "rate_spend", [key], args)
+    raw = await scripts.run_async(client, "rate_spend", [key], _spend_args(budget, cost))
+    return _decision(budget, raw)
+
+
+async def spend_and_read(
+    client: aioredis.Redis, budget: Budget, who: str, record_key: str
+) -> tuple[Decision, dict[str, str]]:
+    """Spend one request of `budget` for `who` and, if allowed, read the hash at `record_key`,
+    in one round trip (a refused spend reads nothing: the record is then empty)."""
+    keys = [rate_limit_key(budget.name, who), record_key]
+    raw, flat = await scripts.run_async(client, "rate_spend_read", keys, _spend_args(budget, 1))
+    return _decision(budget, raw), dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _spend_args(budget: Budget, cost: int) -> list[str]:
+    return [str(budget.interval_ms), str(budget.burst), str(cost)]
+
+
+def _decision(budget: Budget, raw: list[int]) -> Decision:
     allowed, remaining, retry_ms, reset_ms = (float(v) for v in raw)
     return Decision(
         allowed=bool(allowed),

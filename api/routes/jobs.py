@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from api import job_store
-from api.auth import CurrentPrincipal
+from api.auth import CurrentPrincipal, CurrentReader
 from api.deps import RedisDep, SettingsDep, TaskSenderDep
 from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, OWNED, errors
@@ -242,15 +242,15 @@ async def list_jobs(
 
 
 @router.get("/jobs/{job_id}", summary="Get a job", responses=errors(*AUTHENTICATED, *OWNED))
-async def get_job(job_id: str, principal: CurrentPrincipal, redis: RedisDep) -> Job:
+async def get_job(job_id: str, reader: CurrentReader) -> Job:
     """The job's status, progress, error and times (its result: `GET /jobs/{id}/result`)."""
-    return job_store.job_view(await job_store.load_job(redis, principal, job_id))
+    return job_store.job_view(await job_store.read_job(reader, job_id))
 
 
 @router.get("/tasks/{task_id}", include_in_schema=False, response_model_exclude_unset=True)
-async def get_task(task_id: str, principal: CurrentPrincipal, redis: RedisDep) -> JobWithResult:
+async def get_task(task_id: str, reader: CurrentReader) -> JobWithResult:
     """Seed alias: the job with its result inline."""
-    record = await job_store.load_job(redis, principal, task_id)
+    record = await job_store.read_job(reader, task_id)
     view = public_view(record)
     return JobWithResult.model_validate({**view, "result": record.get("result")})
 
@@ -289,10 +289,10 @@ def _finished(record: dict[str, Any]) -> dict[str, Any]:
     response_model_exclude_unset=True,
     responses=errors(*AUTHENTICATED, *OWNED, "not_finished", "job_failed", "job_cancelled"),
 )
-async def get_result(job_id: str, principal: CurrentPrincipal, redis: RedisDep) -> Any:
+async def get_result(job_id: str, reader: CurrentReader) -> Any:
     """A succeeded job's result: a profile, an aggregate table or a conversion's summary,
     told apart by `operation`."""
-    record = _finished(await job_store.load_job(redis, principal, job_id))
+    record = _finished(await job_store.read_job(reader, job_id))
     return record["result"]
 
 

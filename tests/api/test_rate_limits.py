@@ -6,7 +6,9 @@ import itertools
 
 import httpx
 
+from jobcast.settings import Settings
 from tests.api.conftest import MakeClient, MakeKey
+from tests.api.inprocess import run_in_process
 from tests.conftest import StartApi
 
 TIGHT = {"JOBCAST_RATE_SUBMIT_PER_MINUTE": "6", "JOBCAST_RATE_SUBMIT_BURST": "5"}
@@ -65,3 +67,31 @@ def test_forwarded_for_counts_when_the_peer_is_a_trusted_proxy(start_api: StartA
         for i in range(10)
     ]
     assert statuses == [401] * 10  # ten different clients, one request each
+
+
+def test_job_reads_spend_the_read_budget_and_a_malformed_id_spends_too(
+    settings: Settings, make_key: MakeKey
+) -> None:
+    """`GET /jobs/{id}` spends and reads in one round trip: the same budget, headers and 429."""
+    tight = settings.replace(rate_read_per_minute=1, rate_read_burst=3)
+    headers = {"Authorization": f"Bearer {make_key()}"}
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        files = {"file": ("t.csv", b"a,b\n1,2\n")}
+        job = (await client.post("/jobs", files=files, headers=headers)).json()["id"]
+        remaining = []
+        for _ in range(2):
+            answer = await client.get(f"/jobs/{job}", headers=headers)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["id"] == job
+            remaining.append(answer.headers["RateLimit-Remaining"])
+        assert remaining == ["2", "1"]
+        malformed = await client.get("/jobs/j_nope", headers=headers)
+        assert malformed.status_code == 404  # the last of the burst, spent
+        limited = await client.get(f"/jobs/{job}", headers=headers)
+        assert limited.status_code == 429
+        assert limited.json()["error"]["code"] == "rate_limited"
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert (await client.get("/jobs/j_nope", headers=headers)).status_code == 429
+
+    run_in_process(tight, scenario)

@@ -6,7 +6,7 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from jobcast.ratelimit import Budget, spend
+from jobcast.ratelimit import Budget, spend, spend_and_read
 from jobcast.settings import Settings
 
 
@@ -38,3 +38,19 @@ def test_a_spent_burst_is_refused_with_a_retry_after(settings: Settings) -> None
     allowed = asyncio.run(run())
     assert [a for a, _ in allowed] == [True, True, False]
     assert allowed[2][1] >= 1
+
+
+def test_spend_and_read_reads_the_record_only_when_the_spend_is_allowed(
+    settings: Settings,
+) -> None:
+    async def run() -> list[tuple[bool, dict[str, str]]]:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        try:
+            await client.hset("rec", mapping={"owner": "p_1", "status": "queued"})
+            budget = Budget("tight", per_minute=1, burst=1)
+            answers = [await spend_and_read(client, budget, "who", "rec") for _ in range(2)]
+            return [(d.allowed, record) for d, record in answers]
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(run()) == [(True, {"owner": "p_1", "status": "queued"}), (False, {})]
