@@ -17,7 +17,8 @@ def test_config_is_json_only_late_ack_and_consistent_visibility() -> None:
     assert broker_vt > conf["task_time_limit"] > conf["task_soft_time_limit"]
     assert conf["worker_prefetch_multiplier"] == 1
     assert conf["broker_connection_retry_on_startup"] is True
-    assert conf["worker_send_task_events"] is True
+    assert conf["worker_send_task_events"] is True  # Flower sees tasks start and end
+    assert conf["task_track_started"] is False  # two round trips a task, read by nobody
     assert conf["result_expires"] == settings.result_expires
 
 
