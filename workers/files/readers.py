@@ -27,12 +27,17 @@ from workers.files.sources import (
     ReadLimits,
     check_cells,
     check_width,
+    in_turn,
     prefetch,
 )
 from workers.files.spreadsheets import open_sheet
 from workers.files.streams import BlockLedger, CappedDecompressor, PaddedRows
 
 __all__ = ["BatchSource", "ReadLimits", "open_batches", "prefetch"]
+
+#: A stored file at most 1/SMALL_FILE_MARGIN of a block is read without a read-ahead thread:
+#: transcoded to UTF-8 (3 bytes a character at most) and its short rows padded, it still fits.
+SMALL_FILE_MARGIN = 4
 
 
 def open_batches(path: Path, fmt: FileFormat, limits: ReadLimits) -> BatchSource:
@@ -55,9 +60,12 @@ def open_batches(path: Path, fmt: FileFormat, limits: ReadLimits) -> BatchSource
     except BaseException:
         opened.close()
         raise
+    # A file well within one block (whatever decompressing or transcoding makes of it) is
+    # read in turn: its first block, parsed when the reader was opened, is all of it.
+    read_ahead = fmt.gzip or total * SMALL_FILE_MARGIN > limits.block_size
     return BatchSource(
         reader.schema,
-        _closing(reader, ledger, fmt.kind, limits),
+        _closing(reader, ledger, fmt.kind, limits, read_ahead),
         lambda batches, _rows: ledger.processed(batches),
         total,
         ledger,
@@ -122,10 +130,11 @@ def _jsonl(stream: Any, limits: ReadLimits) -> Any:
 
 
 def _closing(
-    reader: Any, ledger: BlockLedger, kind: str, limits: ReadLimits
+    reader: Any, ledger: BlockLedger, kind: str, limits: ReadLimits, read_ahead: bool
 ) -> Generator[pa.RecordBatch, None, None]:
+    batches = prefetch if read_ahead else in_turn
     try:
-        for batch in prefetch(reader.read_next_batch):
+        for batch in batches(reader.read_next_batch):
             check_cells(batch, limits)
             yield batch
     except pa.ArrowInvalid as exc:

@@ -102,6 +102,18 @@ def prefetch(read_next: Callable[[], pa.RecordBatch]) -> Iterator[pa.RecordBatch
         thread.join(READ_AHEAD_GRACE)
 
 
+def in_turn(read_next: Callable[[], pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Batches from `read_next` (until StopIteration), each parsed when asked for: for a file
+    within one block, which the reader parsed whole when it opened it, so a read-ahead thread
+    would have nothing to overlap (and cost a tiny job more than its profile)."""
+    while True:
+        try:
+            batch = read_next()
+        except StopIteration:
+            return
+        yield batch
+
+
 def parse_left_running() -> bool:
     """A read-ahead thread of an ended job is still parsing (the process should be replaced)."""
     return any(t.name == READ_AHEAD_THREAD and t.is_alive() for t in threading.enumerate())

@@ -15,6 +15,7 @@ import os
 import resource
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -40,30 +41,78 @@ class MemoryWatchdog:
 
     def __init__(self, limit: int, on_breach: Callable[[int], None]) -> None:
         self.limit, self.on_breach = limit, on_breach
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="jobcast-memory", daemon=True)
+        self._token: object | None = None
 
     def __enter__(self) -> MemoryWatchdog:
         if resident_bytes() > 0:  # no /proc (not Linux): the batch sizing alone applies
-            self._thread.start()
+            self._token = _watcher().arm(self.limit, self.on_breach)
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        if self._token is not None:
+            _watcher().disarm(self._token)
+
+
+class _Watcher:
+    """The process's one watchdog thread: it samples while a block is armed, else it sleeps.
+
+    One thread for the process's lifetime, not one per job: starting and joining a thread cost
+    a tiny job about as much as its whole profile.
+    """
+
+    def __init__(self) -> None:
+        # Held while a sample is judged: once `disarm` returns, that block sees no breach.
+        self._lock = threading.Lock()
+        self._armed = threading.Event()
+        self._watched: dict[object, tuple[int, Callable[[int], None]]] = {}
+        self.pid = os.getpid()
+        threading.Thread(target=self._watch, name="jobcast-memory", daemon=True).start()
+
+    def arm(self, limit: int, on_breach: Callable[[int], None]) -> object:
+        token = object()
+        with self._lock:
+            self._watched[token] = (limit, on_breach)
+            self._armed.set()
+        return token
+
+    def disarm(self, token: object) -> None:
+        with self._lock:
+            self._watched.pop(token, None)
+            if not self._watched:
+                self._armed.clear()
 
     def _watch(self) -> None:
-        while not self._stop.wait(WATCH_INTERVAL):
-            rss = resident_bytes()
-            if rss > self.limit:
-                try:
-                    self.on_breach(rss)
-                except Exception:  # Redis away: the redelivered task decides, killing is a must
-                    log.exception("could not commit a job's memory_limit failure")
-                recycle_process()
+        while self._armed.wait():
+            time.sleep(WATCH_INTERVAL)
+            with self._lock:
+                if self._watched:
+                    rss = resident_bytes()
+                    for limit, on_breach in self._watched.values():
+                        _judge(rss, limit, on_breach)
+
+
+def _judge(rss: int, limit: int, on_breach: Callable[[int], None]) -> None:
+    if rss > limit:
+        try:
+            on_breach(rss)
+        except Exception:  # Redis away: the redelivered task decides, killing is a must
+            log.exception("could not commit a job's memory_limit failure")
+        recycle_process()
+
+
+_current: _Watcher | None = None
+_starting = threading.Lock()
+
+
+def _watcher() -> _Watcher:
+    """This process's watchdog thread, started on first use (a forked child has none)."""
+    global _current
+    with _starting:
+        if _current is None or _current.pid != os.getpid():
+            _current = _Watcher()
+        return _current
 
 
 def resident_bytes() -> int:

@@ -158,3 +158,27 @@ def test_the_watchdog_reports_the_breach_and_kills_its_process(tmp_path: Path) -
     child.join(60)
     assert child.exitcode == -signal.SIGKILL
     assert limit < int(report.read_text()) < limit + (256 << 20)
+
+
+def _allocate_after_watch(limit: int, report: Path) -> None:
+    for _ in range(20):  # job after job
+        with MemoryWatchdog(limit, lambda rss: report.write_text(str(rss))):
+            pass
+    hoard = [np.ones(16 << 20, dtype=np.uint8) for _ in range(16)]  # 256 MiB, outside any job
+    time.sleep(0.1)  # twenty samples' time
+    del hoard
+    watchers = [t for t in threading.enumerate() if t.name == "jobcast-memory"]
+    report.write_text(f"threads {len(watchers)}")
+
+
+def test_one_watchdog_thread_serves_job_after_job_and_judges_none_once_ended(
+    tmp_path: Path,
+) -> None:
+    limit, report = resident_bytes() + (128 << 20), tmp_path / "breach"
+    child = multiprocessing.get_context("fork").Process(
+        target=_allocate_after_watch, args=(limit, report)
+    )
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    assert report.read_text() == "threads 1"
