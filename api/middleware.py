@@ -205,14 +205,17 @@ def _log_access(scope: Scope, request_id: str, status: int, elapsed: float) -> N
     # The path only: a query string could carry a single-use ticket, which has no place in logs.
     path = escape_controls(scope["path"])
     duration_ms = round(elapsed * 1000, 3)
-    access_log.info(
+    args = (scope["method"], path, status, duration_ms, request_id, principal_id or "-")
+    # Made and handled directly: Logger.info would also look up its caller's source file and
+    # line, which no formatter of ours prints, on every request.
+    record = access_log.makeRecord(
+        access_log.name,
+        logging.INFO,
+        __file__,
+        0,
         "%s %s %s %.1fms request_id=%s principal=%s",
-        scope["method"],
-        path,
-        status,
-        duration_ms,
-        request_id,
-        principal_id or "-",
+        args,
+        None,
         extra={
             "request_id": request_id,
             "principal_id": principal_id,
@@ -222,6 +225,7 @@ def _log_access(scope: Scope, request_id: str, status: int, elapsed: float) -> N
             "duration_ms": duration_ms,
         },
     )
+    access_log.handle(record)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
