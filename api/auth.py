@@ -16,9 +16,9 @@ from typing import Annotated
 
 import redis.asyncio as aioredis
 from fastapi import Depends, Request, Response
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPBearer
 
-from api.deps import StateDep
+from api.deps import app_state
 from api.errors import ApiError, not_found
 from api.ownership import check_owned
 from api.state import AppState
@@ -34,23 +34,25 @@ from jobcast.ratelimit import (
 )
 from jobcast.settings import Settings
 
-#: The two ways to send a key, declared as security schemes so the OpenAPI document lists them
-#: (Swagger UI's Authorize button). Neither refuses on its own: `require_principal` does, with
-#: the error shape and the anonymous rate limit.
+#: The two ways to send a key, as security schemes: the OpenAPI document lists them (Swagger
+#: UI's Authorize button, `api.openapi`). Neither refuses on its own: `require_principal` does,
+#: with the error shape and the anonymous rate limit. They are called directly, not declared as
+#: sub-dependencies: FastAPI's solving of each costs more than reading the header.
 BEARER = HTTPBearer(
     scheme_name="bearer", auto_error=False, description="`Authorization: Bearer <key>`"
 )
 API_KEY_HEADER = APIKeyHeader(
     name="X-API-Key", scheme_name="apiKey", auto_error=False, description="`X-API-Key: <key>`"
 )
-BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
-ApiKeyHeaderValue = Annotated[str | None, Depends(API_KEY_HEADER)]
+SECURITY_SCHEMES = (BEARER, API_KEY_HEADER)
 
 
-def presented_key(bearer: HTTPAuthorizationCredentials | None, api_key: str | None) -> str | None:
+async def presented_key(request: Request) -> str | None:
+    """The key sent as a bearer token, else in `X-API-Key`, else None."""
+    bearer = await BEARER(request)
     if bearer is not None and bearer.credentials.strip():
         return bearer.credentials.strip()
-    return api_key or None
+    return await API_KEY_HEADER(request) or None
 
 
 def request_address(request: Request, settings: Settings) -> str:
@@ -77,28 +79,18 @@ async def _refuse_unauthenticated(
     return ApiError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def require_principal(
-    request: Request,
-    response: Response,
-    state: StateDep,
-    bearer: BearerCredentials,
-    api_key: ApiKeyHeaderValue,
-) -> Principal:
-    principal = await _authenticated(request, state, bearer, api_key)
+async def require_principal(request: Request, response: Response) -> Principal:
+    state = app_state(request)
+    principal = await _authenticated(request, state)
     budget = budget_for(request.method, state.settings)
     _spent(await spend(state.redis, budget, principal.id), response)
     return principal
 
 
-async def _authenticated(
-    request: Request,
-    state: AppState,
-    bearer: HTTPAuthorizationCredentials | None,
-    api_key: str | None,
-) -> Principal:
+async def _authenticated(request: Request, state: AppState) -> Principal:
     """The caller's principal (nothing spent from its budget yet), or 401."""
     redis, settings = state.redis, state.settings
-    key = presented_key(bearer, api_key)
+    key = await presented_key(request)
     if key is None:
         raise await _refuse_unauthenticated(
             request,
@@ -148,14 +140,9 @@ class OwnedReader:
         return await check_owned(self.redis, record_key, record, self.principal, what)
 
 
-async def require_reader(
-    request: Request,
-    response: Response,
-    state: StateDep,
-    bearer: BearerCredentials,
-    api_key: ApiKeyHeaderValue,
-) -> OwnedReader:
-    principal = await _authenticated(request, state, bearer, api_key)
+async def require_reader(request: Request, response: Response) -> OwnedReader:
+    state = app_state(request)
+    principal = await _authenticated(request, state)
     budget = budget_for(request.method, state.settings)
     return OwnedReader(principal, state.redis, budget, response)
 
@@ -169,3 +156,6 @@ async def require_admin(principal: Annotated[Principal, Depends(require_principa
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
 CurrentReader = Annotated[OwnedReader, Depends(require_reader)]
 AdminPrincipal = Annotated[Principal, Depends(require_admin)]
+#: The dependencies that take a key: a route using any of them (directly or through another)
+#: lists `SECURITY_SCHEMES` in the OpenAPI document.
+AUTHENTICATING = (require_principal, require_reader)

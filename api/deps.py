@@ -16,9 +16,13 @@ from api.task_sender import TaskSender
 from jobcast.settings import Settings
 
 
-async def get_state(request: Request) -> AppState:
+def app_state(request: Request) -> AppState:
     state: AppState = request.app.state.jobcast
     return state
+
+
+async def get_state(request: Request) -> AppState:
+    return app_state(request)
 
 
 async def get_settings_dep(state: Annotated[AppState, Depends(get_state)]) -> Settings:

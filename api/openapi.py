@@ -3,10 +3,15 @@ the one adjustment FastAPI's generator needs."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from api.auth import AUTHENTICATING, SECURITY_SCHEMES
 
 DESCRIPTION = """\
 Submit work over HTTP; follow every state change live over one WebSocket.
@@ -87,8 +92,30 @@ def custom_openapi(app: FastAPI) -> dict[str, Any]:
         components = schema.get("components", {}).get("schemas", {})
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
+        _document_security(app, schema)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _document_security(app: FastAPI, schema: dict[str, Any]) -> None:
+    """The key's security schemes, on every route that takes a key. FastAPI lists the schemes a
+    route declares as dependencies; ours are read inside `api.auth`'s dependencies instead."""
+    requirement: list[dict[str, list[str]]] = [{s.scheme_name: []} for s in SECURITY_SCHEMES]
+    for route in iter_route_contexts(app.routes):  # included routers' routes too
+        if not isinstance(route.original_route, APIRoute):
+            continue
+        api_route = cast(APIRoute, route)
+        if api_route.include_in_schema and _takes_key(api_route.dependant):
+            for method in api_route.methods or ():
+                schema["paths"][api_route.path_format][method.lower()]["security"] = requirement
+    schema.setdefault("components", {})["securitySchemes"] = {
+        scheme.scheme_name: jsonable_encoder(scheme.model, by_alias=True, exclude_none=True)
+        for scheme in SECURITY_SCHEMES
+    }
+
+
+def _takes_key(dependant: Dependant) -> bool:
+    return any(d.call in AUTHENTICATING or _takes_key(d) for d in dependant.dependencies)
 
 
 def _drop_default_422(responses: dict[str, Any]) -> None:
