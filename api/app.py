@@ -57,14 +57,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     install_error_handlers(app)
     install_middleware(app, settings)
+    # Busiest first: a request is matched against each route in turn (~1.5 us each), and no
+    # two routers' paths overlap, so the order changes nothing else.
     app.include_router(health.router)
-    app.include_router(metrics.router)
-    app.include_router(data.router)
-    app.include_router(admin.router)
+    app.include_router(jobs.router)
     app.include_router(orders.router)
     app.include_router(market.router)
-    app.include_router(jobs.router)
+    app.include_router(data.router)
     app.include_router(ws.router)
+    app.include_router(metrics.router)
+    app.include_router(admin.router)
     webapp.install(app)  # the browser app at `/`, its assets under /static/
     app.add_middleware(ws.WebSocketShortcut)  # outermost: WebSockets skip the HTTP middleware
     return app
