@@ -34,7 +34,12 @@ from celery import Task
 from celery.exceptions import Retry
 
 from jobcast import scripts
-from jobcast.rediskeys import task_deaths_key, task_running_key
+from jobcast.rediskeys import (
+    TASKS_FINISHED_KEY,
+    TASKS_STARTED_KEY,
+    task_deaths_key,
+    task_running_key,
+)
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY, label
 from jobcast.task_failure import TaskFailedError
@@ -74,9 +79,9 @@ def times(count: int) -> str:
 
 
 def note_deaths(client: redis.Redis, task_name: str, task_id: str, mark: str) -> tuple[int, bool]:
-    """Mark this delivery running as `mark`; (deaths of `task_id` so far, whether this delivery
-    found a new one)."""
-    keys = [task_running_key(task_id), task_deaths_key(task_id), TASKS_KEY]
+    """Mark this delivery running as `mark` (and count a task started, for the monitor); (deaths
+    of `task_id` so far, whether this delivery found a new one)."""
+    keys = [task_running_key(task_id), task_deaths_key(task_id), TASKS_KEY, TASKS_STARTED_KEY]
     argv = [str(ATTEMPTS_TTL_SECONDS), label("deaths", task_name), mark]
     deaths, died = scripts.run(client, "task_note_death", keys, argv)
     return int(deaths), bool(died)
@@ -105,7 +110,8 @@ class CappedTask(Task):  # type: ignore[misc]
             # Not reached when the process dies: the mark it leaves is the next delivery's
             # proof. Left behind by a Redis outage, it costs at most one death too many.
             with contextlib.suppress(redis.RedisError):
-                scripts.run(ctx.redis, "delete_if_holder", [task_running_key(task_id)], [mark])
+                keys = [task_running_key(task_id), TASKS_FINISHED_KEY]
+                scripts.run(ctx.redis, "task_done", keys, [mark])
 
     def _exhaust(
         self,

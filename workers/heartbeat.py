@@ -1,6 +1,7 @@
 """Each worker's heartbeat: a thread that keeps its entry in the worker registry fresh
-(`jobcast.worker_registry`) and reports its host's figures for the monitor, and the task
-counters the monitor turns into rates.
+(`jobcast.worker_registry`) and reports its host's figures for the monitor. (The task counters
+the monitor turns into rates are counted by every task's attempt-cap scripts,
+`workers.attempts`, in round trips each task makes anyway.)
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from celery.worker import state as worker_state
 
 from jobcast.figures import HostSampler, report_sync
 from jobcast.redis_clients import sync_client
-from jobcast.rediskeys import TASKS_FINISHED_KEY, TASKS_STARTED_KEY
 from jobcast.settings import get_settings
 from jobcast.worker_registry import forget, report
-from workers.context import worker_context
 
 
 class Heartbeat:
@@ -81,23 +80,6 @@ def _on_worker_shutdown(**_: Any) -> None:
         _beat.stop()
 
 
-def _count(key: str) -> None:
-    # Counted in Redis (pool processes are separate processes); the monitor turns the totals
-    # into started/finished per second. A lost increment while Redis is away is acceptable.
-    with contextlib.suppress(redis.RedisError):
-        worker_context().redis.incr(key)
-
-
-def _on_task_prerun(**_: Any) -> None:
-    _count(TASKS_STARTED_KEY)
-
-
-def _on_task_postrun(**_: Any) -> None:
-    _count(TASKS_FINISHED_KEY)
-
-
 def connect_signals() -> None:
     signals.worker_ready.connect(_on_worker_ready, weak=False)
     signals.worker_shutdown.connect(_on_worker_shutdown, weak=False)
-    signals.task_prerun.connect(_on_task_prerun, weak=False)
-    signals.task_postrun.connect(_on_task_postrun, weak=False)

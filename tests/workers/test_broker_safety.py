@@ -10,6 +10,7 @@ from celery import Celery
 from celery.result import AsyncResult
 
 import celeryconfig
+from jobcast.rediskeys import TASKS_FINISHED_KEY, TASKS_STARTED_KEY
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY
 from tests.conftest import StartWorker
@@ -69,3 +70,14 @@ def test_task_that_kills_its_worker_fails_after_the_cap_and_its_quarantine(
     assert result.state == "FAILURE"
     assert int(redis_client.get(counter) or 0) == 3  # it ran twice at once, once in quarantine
     assert redis_client.hget(TASKS_KEY, "quarantined|jobcast.test.crash_own_process") == "1"
+
+
+def test_each_task_run_is_counted_started_and_finished_for_the_monitor(
+    start_worker: StartWorker, client_app: Celery, redis_client: redis.Redis
+) -> None:
+    start_worker(queues="orders", include=SAMPLE_TASKS)
+    for n in range(3):
+        sent = client_app.send_task("jobcast.test.touch", args=[f"counted-{n}"], queue="orders")
+        sent.get(timeout=30)
+    assert redis_client.get(TASKS_STARTED_KEY) == "3"
+    assert redis_client.get(TASKS_FINISHED_KEY) == "3"
