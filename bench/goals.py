@@ -197,6 +197,40 @@ def push_rows(f: Figures | None) -> list[Row]:
     ]
 
 
+def storm_rows(f: Figures | None) -> list[Row]:
+    """The reconnect storm: the api as shipped, against the same api on the stock collector."""
+    clients, gapless = get(f, "tuned", "clients"), get(f, "tuned", "gapless")
+    live, pause = get(f, "tuned", "live_p99_ms"), get(f, "tuned", "gc_max_storm_ms")
+    stock_pause = get(f, "stock", "gc_max_storm_ms")
+    all_resumed = NAN if math.isnan(gapless) else float(gapless == clients)
+    return [
+        Row(
+            f"Storm: all {number(clients, '')} clients resumed with no gap",
+            f"{number(gapless, '')} of {number(clients, '')}",
+            f"stock collector: {number(get(f, 'stock', 'gapless'), '')}",
+            "—",
+            all_resumed,
+            at_least(1.0, "all"),
+        ),
+        Row(
+            "Storm: live commit → push p99 during it",
+            number(live, "ms"),
+            f"stock collector: {number(get(f, 'stock', 'live_p99_ms'), 'ms')}",
+            times(ratio(live, get(f, "stock", "live_p99_ms"))) + " the time",
+            live,
+            at_most(250, "≤ 250 ms"),
+        ),
+        Row(
+            "Storm: longest collection pause in the api during it",
+            number(pause, "ms"),
+            f"stock collector: {number(stock_pause, 'ms')}",
+            times(ratio(pause, stock_pause)) + " the time",
+            pause,
+            at_most(100, "≤ 100 ms"),
+        ),
+    ]
+
+
 def signed_ms(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:+.1f} ms"
 
@@ -207,6 +241,7 @@ BUILDERS = {
     "files": files_rows,
     "orders": orders_rows,
     "ws": push_rows,
+    "storm": storm_rows,
 }
 
 

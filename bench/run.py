@@ -46,6 +46,7 @@ BENCHES: dict[str, tuple[str, str, str]] = {
         "--clients 50 --fanout-clients 20 --fanout-events 20 --fanout-rounds 2 --jobs 40"
         " --warmup 5 --find-rate --probe-rates 20 40 --probe-seconds 1",
     ),
+    "storm": ("storm.py", "--clients 5000", "--clients 100 --channels 10 --rate 20"),
 }
 
 

@@ -43,7 +43,14 @@ from jobcast.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
 from jobcast.rediskeys import job_key  # noqa: E402
 from jobcast.settings import Settings  # noqa: E402
-from tests.support.processes import Proc, process_env, spawn, wait_for, worker_argv  # noqa: E402
+from tests.support.processes import (  # noqa: E402
+    WS_LIMITS_LIFTED,
+    Proc,
+    process_env,
+    spawn,
+    wait_for,
+    worker_argv,
+)
 from tests.support.stack import start_private_redis  # noqa: E402
 
 PAYLOAD = {"symbol": "BENCH", "price": "101.25", "qty": 3, "side": "buy"}
@@ -76,16 +83,6 @@ def start_stack(tmp: Path) -> tuple[EmbeddedRedis, subprocess.Popen[bytes], Sett
     return start_private_redis(tmp, ws_send_queue=4096)
 
 
-#: Limits meant for one abusive address or principal, which every bench client shares.
-BENCH_LIFTED_LIMITS = (
-    "JOBCAST_WS_MAX_UNAUTHENTICATED_PER_ADDRESS",
-    "JOBCAST_WS_AUTH_ATTEMPTS_PER_MINUTE",
-    "JOBCAST_WS_AUTH_ATTEMPTS_BURST",
-    "JOBCAST_WS_SUBSCRIBES_PER_MINUTE",
-    "JOBCAST_WS_SUBSCRIBES_BURST",
-)
-
-
 def start_api(settings: Settings, tmp: Path) -> tuple[Proc, str]:
     port = free_port()
     # Laid out by hand: each flag beside its value, as on a command line.
@@ -97,15 +94,8 @@ def start_api(settings: Settings, tmp: Path) -> tuple[Proc, str]:
         "--loop", "uvloop",
         "--ws-max-size", str(settings.ws_max_frame_bytes),
     ]  # fmt: skip
-    # All bench clients use one key: lift the per-principal connection cap past --clients.
-    # They also all connect from one address: lift the address and subscribe budgets too.
     env = process_env(
-        settings,
-        {
-            "JOBCAST_WS_SEND_QUEUE": str(settings.ws_send_queue),
-            "JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL": "1000000",
-            **{name: "1000000" for name in BENCH_LIFTED_LIMITS},
-        },
+        settings, {"JOBCAST_WS_SEND_QUEUE": str(settings.ws_send_queue), **WS_LIMITS_LIFTED}
     )
     proc = spawn("api", argv, env, tmp)
     wait_for(lambda: _http_ok(f"http://127.0.0.1:{port}/healthz"), 30, "api", proc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from bench.goals import all_rows, front_rows, jobs_rows, push_rows
+from bench.goals import all_rows, front_rows, jobs_rows, push_rows, storm_rows
 from bench.rates import sustained_rate
 from bench.table import HEADER, Row, at_least, at_most, ratio, render, summary
 
@@ -72,6 +72,24 @@ def test_push_goal_is_a_difference_of_p99s() -> None:
     assert late[0].met == "NO"
     assert late[0].ratio_text == "+6.0 ms"
     assert late[1].met == "yes"
+
+
+def storm_side(gapless: int, live_p99: float, pause: float) -> dict[str, float]:
+    return {"clients": 5000, "gapless": gapless, "live_p99_ms": live_p99, "gc_max_storm_ms": pause}
+
+
+def test_storm_rows_judge_every_client_the_live_p99_and_the_longest_pause() -> None:
+    resumed, live, pause = storm_rows(
+        {"tuned": storm_side(5000, 180.0, 40.0), "stock": storm_side(5000, 900.0, 400.0)}
+    )
+    assert resumed.figure == "Storm: all 5,000 clients resumed with no gap"
+    assert (resumed.jobcast, resumed.met) == ("5,000 of 5,000", "yes")
+    assert live.met == "yes"
+    assert pause.ratio_text == "0.10x the time"
+    assert pause.met == "yes"
+    one_short = storm_rows({"tuned": storm_side(4999, 300.0, 120.0), "stock": None})
+    assert [r.met for r in one_short] == ["NO", "NO", "NO"]
+    assert "n/a" in one_short[2].reference
 
 
 def test_a_benchmark_that_did_not_run_leaves_n_a_rows_not_a_crash() -> None:

@@ -18,6 +18,19 @@ from jobcast.launcher import child_env
 from jobcast.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: WebSocket limits meant for one abusive address or principal, lifted for benchmarks: all their
+#: clients connect from one address with one key.
+WS_LIMITS_LIFTED = {
+    f"JOBCAST_WS_{name}": "1000000"
+    for name in (
+        "MAX_CONNECTIONS_PER_PRINCIPAL",
+        "MAX_UNAUTHENTICATED_PER_ADDRESS",
+        "AUTH_ATTEMPTS_PER_MINUTE",
+        "AUTH_ATTEMPTS_BURST",
+        "SUBSCRIBES_PER_MINUTE",
+        "SUBSCRIBES_BURST",
+    )
+}
 
 
 def process_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
