@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api import metrics, webapp
 from api.docs import install_docs
 from api.errors import install_error_handlers
+from api.gc_tuning import tuned_garbage_collector
 from api.middleware import FrontDoorMiddleware
 from api.openapi import DESCRIPTION, TAGS, custom_openapi
 from api.routes import admin, data, health, jobs, market, orders, ws
@@ -38,7 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # The push layer: one Redis pub/sub connection per api process, plus the monitor.
             async with running_realtime(settings, state.key_cache) as realtime:
                 app.state.realtime = realtime
-                yield
+                # Last: everything alive now lives as long as the process (see the module).
+                with tuned_garbage_collector():
+                    yield
         finally:
             await state.tasks.aclose()
             await state.redis.aclose(close_connection_pool=True)
