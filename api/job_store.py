@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -20,7 +21,6 @@ from api.auth import OwnedReader
 from api.errors import ApiError
 from api.ownership import load_owned, require_id
 from api.uploads import Upload
-from jobcast import files_waiting
 from jobcast.events import commit_async, queue_commit
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import (
@@ -59,6 +59,10 @@ def fingerprint(upload: Upload, params: JobParams) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+#: Queues commands on the MULTI that creates a new job (`create_job`).
+WithCreation = Callable[[aioredis.client.Pipeline], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class Claim:
     """An Idempotency-Key a new job is to take, and what the upload and params hash to."""
@@ -75,10 +79,11 @@ async def create_job(
     params: JobParams,
     claim: Claim | None,
     retention: int,
+    with_creation: WithCreation | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """(the job, whether it is new): a new job `job_id`, or the one `claim.key` already names
-    (same file and params, else 422 `idempotency_key_reused`). A new job is also marked waiting
-    for a worker (`jobcast.files_waiting`): its task is sent next."""
+    (same file and params, else 422 `idempotency_key_reused`). `with_creation` queues more
+    commands on the MULTI that creates a new job: they apply with it, or not at all."""
     created_at = now()
     fields = {
         "id": job_id,
@@ -128,7 +133,8 @@ async def create_job(
                     principal.id,
                     ex=retention + TOMBSTONE_EXTRA_SECONDS,
                 )
-                files_waiting.queue_mark_waiting(pipe, principal.id, job_id, retention)
+                if with_creation is not None:
+                    await with_creation(pipe)
                 replies = await pipe.execute()
                 created = bool(int(replies[1 if slot else 0][0]))
                 break

@@ -73,10 +73,19 @@ class UploadQuota:
         elif time.monotonic() - self._refreshed > REFRESH_EVERY:
             await self._reserve(self._reserved, self._reserved)
 
-    async def settle(self, stored: str, size: int) -> None:
-        """The upload is stored: it now holds `size` bytes until its job ends."""
-        await self._write(quotas.upload_entry(stored), size, self._upload_ttl, quotas.NO_LIMITS)
-        await self.release()
+    async def queue_settle(self, pipe: aioredis.client.Pipeline, stored: str, size: int) -> None:
+        """The upload is stored: it now holds `size` bytes until its job ends, in place of its
+        reservation. Queued on a pipeline (the MULTI that creates the upload's job); once that
+        has run, `settled` says so."""
+        ledger = rediskeys.quota_ledger_key(self._owner)
+        entry = quotas.upload_entry(stored)
+        args = quotas.reserve_args(entry, size, self._upload_ttl, quotas.NO_LIMITS)
+        await scripts.run_async(pipe, "quota_reserve", [ledger], args)
+        pipe.hdel(ledger, self._entry)
+
+    def settled(self) -> None:
+        """The queued `settle` ran: the reservation is gone, nothing is left to release."""
+        self._held = False
 
     async def release(self) -> None:
         if self._held:

@@ -162,10 +162,12 @@ async def _store(
         upload = await receive_upload(request, stored_in, settings.upload_max_bytes, quota)
         registered = False
         try:
-            record, new = await _register(redis, settings, principal, upload, idempotency_key)
+            record, new = await _register(
+                redis, settings, principal, upload, idempotency_key, quota
+            )
             registered = new
-            if new:  # the job's until its worker ends it; settled before the job is sent
-                await quota.settle(upload.stored, upload.size)
+            if new:  # the job's until its worker ends it; settled with the job's creation
+                quota.settled()
         except (RedisError, OSError):
             # Redis may have applied the registration and lost only its answer: the upload
             # stays (the files sweep removes it later if no job names it).
@@ -185,16 +187,25 @@ async def _register(
     principal: Principal,
     upload: Upload,
     idempotency_key: str | None,
+    quota: UploadQuota,
 ) -> tuple[dict[str, Any], bool]:
-    """(the job, whether it is new): an Idempotency-Key seen before returns its job."""
+    """(the job, whether it is new): an Idempotency-Key seen before returns its job. A new job
+    comes with its upload's bytes settled in the quota and marked waiting for a worker (its
+    task is sent next, and the worker that starts it must find it waiting), in one MULTI."""
     params = parse_params(upload)
     if upload.size == 0:
         raise ApiError(422, "empty_file", "The uploaded file is empty.")
     claim = None
     if idempotency_key:
         claim = job_store.Claim(idempotency_key, job_store.fingerprint(upload, params))
+    job_id, retention = job_store.new_job_id(), settings.job_retention
+
+    async def with_creation(pipe: aioredis.client.Pipeline) -> None:
+        await quota.queue_settle(pipe, upload.stored, upload.size)
+        files_waiting.queue_mark_waiting(pipe, principal.id, job_id, retention)
+
     return await job_store.create_job(
-        redis, principal, job_store.new_job_id(), upload, params, claim, settings.job_retention
+        redis, principal, job_id, upload, params, claim, retention, with_creation
     )
 
 
@@ -205,8 +216,7 @@ async def _enqueue(
     principal: Principal,
     record: dict[str, Any],
 ) -> None:
-    # Marked waiting when it was created (`job_store.create_job`), before it is sent: the
-    # worker that starts it always finds it waiting.
+    # Marked waiting when it was created (`_register`), before it is sent.
     try:
         await tasks.send_file_job(record, principal.name)
     except Exception as exc:

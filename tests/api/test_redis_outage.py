@@ -23,7 +23,7 @@ from api.upload_quota import UploadQuota
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.keys import create_key
 from jobcast.orders import intake
-from jobcast.rediskeys import inbound_key, job_key
+from jobcast.rediskeys import inbound_key, job_key, quota_ledger_key
 from jobcast.settings import Settings
 from jobcast.storage_paths import upload_path
 from tests.api.conftest import MakeKey
@@ -80,17 +80,20 @@ def test_requests_get_503_while_redis_is_down_and_recover_without_restart(
         proc.wait(timeout=10)
 
 
-def test_redis_lost_right_after_a_job_is_registered_keeps_its_upload_for_the_retry(
+def test_redis_lost_as_a_job_is_registered_applies_none_of_it_and_the_retry_gets_a_job(
     settings: Settings,
     make_key: MakeKey,
     redis_client: redis.Redis,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Redis goes away between the job's registration and the quota's settlement (seen in the
-    # soak: the job stayed queued with its upload deleted, and failed as upload_missing)
+    # The job, its upload's bytes in the quota and its waiting mark are one MULTI: Redis lost
+    # while it is made applies none of them (the soak once saw a job registered apart from its
+    # quota settlement stay queued with its upload deleted, and fail as upload_missing)
     headers = {"Authorization": f"Bearer {make_key()}", "Idempotency-Key": "retry-me"}
     refused = RedisConnectionError("Connection refused.")
-    monkeypatch.setattr(UploadQuota, "settle", failing_once(UploadQuota.settle, refused))
+    monkeypatch.setattr(
+        UploadQuota, "queue_settle", failing_once(UploadQuota.queue_settle, refused)
+    )
     table = ("t.csv", b"a,b\n1,2\n")
 
     async def scenario(client: httpx.AsyncClient) -> None:
@@ -102,6 +105,8 @@ def test_redis_lost_right_after_a_job_is_registered_keeps_its_upload_for_the_ret
         record = redis_client.hgetall(job_key(again.json()["id"]))
         assert record["status"] == "queued"
         assert upload_path(settings, record["stored"]).read_bytes() == table[1]
+        ledger = redis_client.hgetall(quota_ledger_key(record["owner"]))
+        assert list(ledger) == [f"upload:{record['stored']}"]  # settled, nothing left reserved
 
     run_in_process(settings, scenario)
 
