@@ -160,5 +160,28 @@ class ProgressThrottle:
         return True
 
 
+class RunningCheck:
+    """Whether the job still runs, asked between batches (a cancel stops it there).
+
+    A progress commit that found the job running answers the next ask, when no batch ran in
+    between: no round trip of its own. A cancel landing in between is seen at the ask after,
+    or by the outcome's commit, as if it had landed just after this one.
+    """
+
+    def __init__(self, state: JobState) -> None:
+        self.state = state
+        self._confirmed = False
+
+    def committed(self, commit: CommitResult) -> None:
+        """A progress commit was tried: committed, it found the job running."""
+        self._confirmed = commit.committed
+
+    def still(self) -> bool:
+        if self._confirmed:
+            self._confirmed = False  # a batch runs next: the one after asks again
+            return True
+        return self.state.status() == RUNNING
+
+
 def is_terminal(status: str | None) -> bool:
     return status in TERMINAL

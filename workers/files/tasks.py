@@ -35,7 +35,13 @@ from workers.files.errors import FileJobError
 from workers.files.memory import JobMemory
 from workers.files.runner import Hooks, JobLimits, JobStopped, Progress, run_job
 from workers.files.sources import parse_left_running
-from workers.files.state import JobState, ProgressThrottle, completed_progress, is_terminal
+from workers.files.state import (
+    JobState,
+    ProgressThrottle,
+    RunningCheck,
+    completed_progress,
+    is_terminal,
+)
 from workers.files.watchdog import MemoryWatchdog, recycle_process, watch_limit
 from workers.soft_limit import SoftLimit
 
@@ -258,16 +264,17 @@ def _on_breach(state: JobState, settings: Settings) -> Callable[[int], None]:
 
 def _hooks(state: JobState, settings: Settings, soft_limit: SoftLimit) -> Hooks:
     throttle = ProgressThrottle(settings.job_progress_interval)
+    running = RunningCheck(state)
 
     def should_stop() -> bool:
         # Between batches: a soft limit whose exception a library swallowed still ends the job
         # here, and closing the batches on the way out stops the read-ahead thread.
         soft_limit.check()
-        return state.status() != RUNNING
+        return not running.still()
 
     def progress(p: Progress) -> None:
         if throttle.ready(p.percent, p.final):
-            state.progress(
+            committed = state.progress(
                 {
                     "phase": p.phase,
                     "bytes_done": p.bytes_done,
@@ -277,6 +284,7 @@ def _hooks(state: JobState, settings: Settings, soft_limit: SoftLimit) -> Hooks:
                     "eta_seconds": p.eta_seconds,
                 }
             )
+            running.committed(committed)
 
     return Hooks(should_stop=should_stop, progress=progress)
 
