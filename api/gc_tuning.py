@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 #: Net allocations between young collections (stock: 700). A young collection walks at most
 #: YOUNG_THRESHOLD * MIDDLE_THRESHOLD objects (the middle one), so it stays short (under 100 ms
-#: in the storm bench on a loaded 2-core machine; 4x these thresholds gave 270 ms).
+#: in the storm bench on a loaded 2-core machine; 5x these thresholds gave 270 ms).
 YOUNG_THRESHOLD = 2_000
 #: Young collections between middle ones (stock: 10).
 MIDDLE_THRESHOLD = 10

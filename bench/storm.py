@@ -38,6 +38,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import psutil  # noqa: E402
 import redis  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
@@ -286,6 +287,9 @@ async def run_side(side: Side, args: argparse.Namespace, tag: str) -> dict[str, 
         samples = stop_probe(side)
         await caught_up(clients, client)
         ok = gapless(clients, client)
+        # The tuned collector's price: cyclic garbage (the dropped clients') kept longer.
+        assert side.api is not None
+        rss = psutil.Process(side.api.popen.pid).memory_info().rss / 2**20
     finally:
         for c in clients:
             c.drop()
@@ -293,7 +297,8 @@ async def run_side(side: Side, args: argparse.Namespace, tag: str) -> dict[str, 
             side.probe.kill()
         if side.api is not None:
             side.api.stop(grace=20)
-    return figures(side, clients, ok, samples, (dropped, resumed), connected)
+    got = figures(side, clients, ok, samples, (dropped, resumed), connected)
+    return {**got, "api_rss_mb": rss}
 
 
 def figures(
@@ -338,7 +343,7 @@ def report(name: str, f: dict[str, Any]) -> None:
         f"commit → push during it p50 {f['live_p50_ms']:.1f} ms, p99 {f['live_p99_ms']:.1f} ms, "
         f"max {f['live_max_ms']:.1f} ms ({f['live_events']} events); api GC: longest pause in the "
         f"storm {f['gc_max_storm_ms']:.1f} ms ({f['gc_full_storm']} full), in the whole run "
-        f"{f['gc_max_ms']:.1f} ms",
+        f"{f['gc_max_ms']:.1f} ms; api RSS after it {f['api_rss_mb']:.0f} MB",
         flush=True,
     )
 
