@@ -17,7 +17,6 @@ from tests.conftest import StartApi, StartWorker, new_principal
 from tests.workers.files.support import JobsClient, await_terminal, events, write_large_csv
 from workers.files import fairness
 
-SLOW_JOBS = 3
 SLOW_BYTES = 12 * 1024**2
 #: One slot per principal while others wait; two slots in all.
 CAPPED = {"JOBCAST_FILES_MAX_RUNNING_PER_PRINCIPAL": "1"}
@@ -56,6 +55,10 @@ def test_a_slow_backlog_of_one_principal_does_not_delay_anothers_small_job(
     start_worker(queues="files", concurrency=2, env=CAPPED)
     _, url = start_api()
     slow = write_large_csv(tmp_path / "slow.csv", SLOW_BYTES)
+    # Alice's first two jobs must end apart: two equal ones started together ended 30-70 ms
+    # apart, about when Bob's job reached a slot, so her third job could rightly take the other
+    # one (none of hers running any more) first. With the second three times as big: 250-300 ms.
+    slower = write_large_csv(tmp_path / "slower.csv", 3 * SLOW_BYTES)
     tiny = tmp_path / "tiny.csv"
     tiny.write_text("a,b\n1,2\n")
     # The scenario needs Alice on both slots when Bob's job arrives, and his job waiting before
@@ -66,7 +69,7 @@ def test_a_slow_backlog_of_one_principal_does_not_delay_anothers_small_job(
     for _ in range(3):
         alice = principal(url, redis_client, settings, "alice")
         bob = principal(url, redis_client, settings, "bob")
-        backlog = [alice.submit_ok(slow) for _ in range(SLOW_JOBS)]
+        backlog = [alice.submit_ok(path) for path in (slow, slower, slow)]
         # Alone, Alice takes both slots; her third job waits in the queue.
         await_running(alice, backlog, 2, timeout=60)
         small = bob.submit_ok(tiny)
