@@ -35,12 +35,13 @@ F64Array = npt.NDArray[np.float64]
 
 
 def _mix(h: U64Array) -> U64Array:
-    """splitmix64 finaliser: spreads any input bits over all 64 output bits."""
-    h = h ^ (h >> _U64(30))
-    h = h * _U64(0xBF58476D1CE4E5B9)
-    h = h ^ (h >> _U64(27))
-    h = h * _U64(0x94D049BB133111EB)
-    return h ^ (h >> _U64(31))
+    """splitmix64 finaliser: spreads any input bits over all 64 output bits. In place (`h` is
+    the caller's fresh array): a batch's hashes are one array, not a temporary per step."""
+    shifted = np.empty_like(h)
+    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
+        np.bitwise_xor(h, np.right_shift(h, _U64(shift), out=shifted), out=h)
+        np.multiply(h, _U64(factor), out=h)
+    return np.bitwise_xor(h, np.right_shift(h, _U64(31), out=shifted), out=h)
 
 
 def hash_values(values: pa.Array) -> U64Array:
@@ -95,8 +96,13 @@ class DistinctSketch:
         if len(self.mins) == KMV_SIZE:
             # Only hashes below the current k-th smallest can change the sketch.
             hashes = hashes[hashes < self.mins[-1]]
-        merged = np.unique(np.concatenate([self.mins, hashes]))
-        self.mins = merged[:KMV_SIZE]
+        # Sorted and deduplicated by hand: np.unique's hash table costs several times a sort.
+        merged = np.concatenate([self.mins, hashes])
+        merged.sort()
+        first = np.empty(len(merged), dtype=bool)
+        first[:1] = True
+        np.not_equal(merged[1:], merged[:-1], out=first[1:])
+        self.mins = merged[first][:KMV_SIZE]
 
     def estimate(self) -> int:
         if len(self.mins) < KMV_SIZE:
