@@ -256,12 +256,28 @@ class QuantileStore:
         self._keep_smallest(new_keys, values)
 
     def _keep_smallest(self, new_keys: F64Array, values: F64Array) -> None:
+        if len(self._keys) == SAMPLE_SIZE and len(new_keys) < SAMPLE_SIZE // 4:
+            self._replace_largest(new_keys, values)
+            return
         keys = np.concatenate([self._keys, new_keys])
         pool = np.concatenate([*self.parts, values])
         if len(keys) > SAMPLE_SIZE:
             keep = np.argpartition(keys, SAMPLE_SIZE)[:SAMPLE_SIZE]
             keys, pool = keys[keep], pool[keep]
         self._keys, self.parts, self.kept = keys, [pool], len(pool)
+
+    def _replace_largest(self, new_keys: F64Array, values: F64Array) -> None:
+        """The same sample as `_keep_smallest`'s, in place: of a full sample's m largest keys
+        and the m entering ones, the m smallest take the former's slots (no copy of the whole
+        sample per batch)."""
+        m, pool = len(new_keys), self.parts[0]
+        if m == 0:
+            return
+        top = np.argpartition(self._keys, SAMPLE_SIZE - m)[SAMPLE_SIZE - m :]
+        keys = np.concatenate([self._keys[top], new_keys])
+        keep = np.argpartition(keys, m)[:m]
+        pool[top] = np.concatenate([pool[top], values])[keep]
+        self._keys[top] = keys[keep]
 
     def _entering(self, values: F64Array, threshold: float) -> tuple[F64Array, F64Array]:
         """The values whose random key would fall below `threshold`, and their keys.
