@@ -16,10 +16,20 @@ import redis
 from jobcast import rediskeys
 from jobcast.events import job_channel, read_since
 from jobcast.jobs.records import TERMINAL
+from workers.files.runner import JobLimits
 
 #: Small batches and a progress event per batch: a 12 MB file takes a couple of hundred batches,
 #: so a test can act while the job runs.
 SLOW_WORKER = {"JOBCAST_JOB_BATCH_BYTES": "65536", "JOBCAST_JOB_PROGRESS_INTERVAL": "0.001"}
+#: Limits for a job run in-process: small batches, roomy memory.
+SMALL_BATCHES = JobLimits(
+    memory_budget=256 << 20,
+    batch_bytes=64 << 10,
+    max_decompressed=1 << 30,
+    max_columns=50,
+    max_groups=100,
+    distinct_limit=1000,
+)
 
 
 def mixed_frame(rows: int, seed: int = 1) -> pd.DataFrame:

@@ -18,22 +18,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from jobcast.jobs.params import JobParams
+from tests.workers.files.support import SMALL_BATCHES
 from workers.files.errors import FileJobError
 from workers.files.nesting import NestingGuard
 from workers.files.parquet import open_parquet
-from workers.files.runner import Hooks, JobLimits, run_job
+from workers.files.runner import Hooks, run_job
 from workers.files.sources import ReadLimits, parse_left_running, prefetch
 from workers.files.streams import DECOMPRESSION_SLACK, CappedDecompressor
 from workers.files.watchdog import MemoryWatchdog, resident_bytes
 
-LIMITS = JobLimits(
-    memory_budget=256 << 20,
-    batch_bytes=64 << 10,
-    max_decompressed=1 << 30,
-    max_columns=50,
-    max_groups=100,
-    distinct_limit=1000,
-)
+LIMITS = SMALL_BATCHES
 
 
 def guarded(data: bytes, depth: int = 64, columns: int = 2000, read: int = 7) -> None:

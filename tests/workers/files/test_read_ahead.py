@@ -6,19 +6,12 @@ import threading
 from pathlib import Path
 
 from jobcast.jobs.params import JobParams
+from tests.workers.files.support import SMALL_BATCHES
 from workers.files.formats import detect_format
 from workers.files.readers import open_batches
-from workers.files.runner import JobLimits
 from workers.files.sources import READ_AHEAD_THREAD
 
-LIMITS = JobLimits(
-    memory_budget=256 << 20,
-    batch_bytes=64 << 10,
-    max_decompressed=1 << 30,
-    max_columns=50,
-    max_groups=100,
-    distinct_limit=1000,
-)
+LIMITS = SMALL_BATCHES
 
 
 def read_ahead_while_reading(path: Path) -> tuple[bool, int]:
