@@ -19,8 +19,8 @@ from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPBearer
 
 from api.deps import app_state
-from api.errors import ApiError, not_found
-from api.ownership import check_owned
+from api.errors import ApiError
+from api.ownership import check_owned, require_id
 from api.state import AppState
 from jobcast.keys import Principal, authenticate
 from jobcast.ratelimit import (
@@ -131,7 +131,7 @@ class OwnedReader:
         spend (429 when refused, before any 404). A malformed id spends too, then is 404."""
         if not pattern.fullmatch(record_id):
             _spent(await spend(self.redis, self.budget, self.principal.id), self.response)
-            raise not_found(what)
+            require_id(record_id, pattern, what)  # 404
         record_key = key_of(record_id)
         decision, record = await spend_and_read(
             self.redis, self.budget, self.principal.id, record_key

@@ -136,7 +136,8 @@ async def create_job(
                 if with_creation is not None:
                     await with_creation(pipe)
                 replies = await pipe.execute()
-                created = bool(int(replies[1 if slot else 0][0]))
+                commit_reply = replies[1 if slot is not None else 0]  # after the claim's SET
+                created = bool(int(commit_reply[0]))
                 break
             except WatchError:  # the same key, sent twice at once: the other one won
                 continue

@@ -105,13 +105,9 @@ def prefetch(read_next: Callable[[], pa.RecordBatch]) -> Iterator[pa.RecordBatch
 def in_turn(read_next: Callable[[], pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """Batches from `read_next` (until StopIteration), each parsed when asked for: for a file
     within one block, which the reader parsed whole when it opened it, so a read-ahead thread
-    would have nothing to overlap (and cost a tiny job more than its profile)."""
-    while True:
-        try:
-            batch = read_next()
-        except StopIteration:
-            return
-        yield batch
+    would have nothing to overlap (and cost a tiny job more than its profile). `iter` ends at
+    the StopIteration `read_next` raises; it never returns None."""
+    return iter(read_next, None)
 
 
 def parse_left_running() -> bool:
