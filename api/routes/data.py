@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api import data_store
-from api.auth import CurrentPrincipal
+from api.auth import CurrentPrincipal, CurrentReader
 from api.deps import RedisDep
 from api.errors import not_found
 from api.openapi_errors import AUTHENTICATED, errors
@@ -49,10 +49,9 @@ async def list_items(
 
 
 @router.get("/{item_id}", summary="Get a data item", responses=errors(*AUTHENTICATED, "not_found"))
-async def get_item(item_id: str, principal: CurrentPrincipal, redis: RedisDep) -> DataItem:
+async def get_item(item_id: str, reader: CurrentReader) -> DataItem:
     """One of your items; another principal's is 404, as if it did not exist."""
-    require_id(item_id, data_store.ITEM_ID, "data item")
-    record = await load_owned(redis, rediskeys.data_item_key(item_id), principal, "data item")
+    record = await reader.load(item_id, data_store.ITEM_ID, rediskeys.data_item_key, "data item")
     return data_store.to_item(record)
 
 

@@ -21,7 +21,7 @@ from kombu.exceptions import OperationalError
 from prometheus_client import Counter
 from pydantic import ValidationError
 
-from api.auth import CurrentPrincipal
+from api.auth import CurrentPrincipal, CurrentReader
 from api.deps import RedisDep, SettingsDep, TaskSenderDep
 from api.errors import ApiError, not_found
 from api.openapi_errors import AUTHENTICATED, ORDER_RULES, OWNED, errors
@@ -251,11 +251,9 @@ async def _accepted_views(
 
 
 @router.get("/{order_id}", summary="Get an order", responses=errors(*AUTHENTICATED, *OWNED))
-async def get_order(
-    order_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
-) -> Order:
+async def get_order(order_id: str, reader: CurrentReader, settings: SettingsDep) -> Order:
     """One of your orders; another principal's order is 404, as if it did not exist."""
-    return await load_order(redis, settings, principal, order_id)
+    return view(settings, await reader.load(order_id, ORDER_ID, rediskeys.order_key, "order"))
 
 
 @router.delete(
