@@ -48,6 +48,12 @@ def submit_file(page: Any, path: Path) -> str:
     return job_id
 
 
+#: Rows of a file whose job must still be running when a test acts on it (pauses the worker):
+#: about 28 MB, some 400 batches, so it runs for several polls of `wait_status` even when the
+#: test process gets little CPU (300,000 rows ran past `running` unseen in a loaded run).
+LONG_JOB_ROWS = 1_000_000
+
+
 def wait_status(stack: WebStack, job_id: str, status: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while stack.redis.hget(job_key(job_id), "status") != status:
@@ -103,7 +109,7 @@ def test_cancelling_a_running_job_ends_it_cancelled(
     web_stack: WebStack, new_page: NewPage, tmp_path: Path
 ) -> None:
     page = new_page(web_stack.new_key("canceller"))
-    page.set_input_files("#file", str(write_table(tmp_path / "big.csv", 300_000)))
+    page.set_input_files("#file", str(write_table(tmp_path / "big.csv", LONG_JOB_ROWS)))
     page.click("form.new-job button[type=submit]")
     page.wait_for_selector(".job-list li.selected")
     job_id = page.locator(".job-list li.selected").get_attribute("data-job-id")
@@ -124,7 +130,7 @@ def test_an_api_restart_mid_job_reconnects_and_the_job_finishes_in_one_row(
 ) -> None:
     key = web_stack.new_key("restarter")
     page = new_page(key)
-    page.set_input_files("#file", str(write_table(tmp_path / "restart.csv", 300_000)))
+    page.set_input_files("#file", str(write_table(tmp_path / "restart.csv", LONG_JOB_ROWS)))
     page.click("form.new-job button[type=submit]")
     page.wait_for_selector(".job-list li.selected")
     job_id = page.locator(".job-list li.selected").get_attribute("data-job-id")
