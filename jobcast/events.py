@@ -18,6 +18,7 @@ import redis
 import redis.asyncio as aioredis
 
 from jobcast import scripts
+from jobcast.compact_json import dumps
 from jobcast.rediskeys import no_record_key, pubsub_channel, stream_key
 from jobcast.tallies import Tally, lua_spec
 
@@ -51,11 +52,7 @@ class Event:
 
     def body(self) -> str:
         """JSON of the event without `seq`; the script splices the seq in front."""
-        return json.dumps(
-            {"channel": self.channel, "type": self.type, "ts": self.ts, "data": self.data},
-            separators=(",", ":"),
-            default=str,
-        )
+        return dumps({"channel": self.channel, "type": self.type, "ts": self.ts, "data": self.data})
 
 
 #: What every published event starts with: the seq comes first, so `seq_of` can find it without

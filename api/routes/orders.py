@@ -16,7 +16,6 @@ from typing import Annotated, Any
 import redis
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Query, Response, status
-from fastapi.responses import JSONResponse
 from kombu.exceptions import OperationalError
 from prometheus_client import Counter
 from pydantic import ValidationError
@@ -28,6 +27,7 @@ from api.openapi_errors import AUTHENTICATED, ORDER_RULES, OWNED, errors
 from api.ownership import load_owned, require_id
 from api.task_sender import TaskSender
 from jobcast import rediskeys
+from jobcast.compact_json import dumps_bytes
 from jobcast.keys import Principal
 from jobcast.orders import intake, records
 from jobcast.orders.encoding import NewOrder
@@ -193,7 +193,7 @@ async def create_orders(
     redis: RedisDep,
     settings: SettingsDep,
     tasks: TaskSenderDep,
-) -> JSONResponse:
+) -> Response:
     """Place up to `JOBCAST_ORDER_BATCH_MAX` orders; each is accepted or rejected on its own."""
     if len(body.orders) > settings.order_batch_max:
         raise ApiError(
@@ -215,7 +215,8 @@ async def create_orders(
     ]
     # Built by hand: validating hundreds of orders back through the response model costs
     # more than accepting them. The shape is still `OrderBatchResult` (see response_model).
-    return JSONResponse({"results": results}, headers=decision.headers())
+    content = dumps_bytes({"results": results})
+    return Response(content, media_type="application/json", headers=decision.headers())
 
 
 async def _spend_orders(

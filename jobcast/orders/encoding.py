@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from jobcast.compact_json import dumps
 from jobcast.orders.enums import OrderStatus, Side
 from jobcast.schemas.orders import OrderType, SelfTradePrevention, TimeInForce
 
@@ -70,7 +71,7 @@ def encode_inbound(order: NewOrder) -> str:
     ]
     if order.self_trade_prevention != "none":
         entry.append(order.self_trade_prevention)
-    return json.dumps(entry, separators=(",", ":"))
+    return dumps(entry)
 
 
 def decode_inbound(symbol: str, entry: str) -> NewOrder:

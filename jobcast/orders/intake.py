@@ -17,6 +17,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from jobcast import rediskeys, scripts
+from jobcast.compact_json import dumps
 from jobcast.events import STREAM_MAXLEN, STREAM_TTL_SECONDS, Event, user_channel
 from jobcast.orders import records
 from jobcast.orders.encoding import NewOrder, encode_inbound
@@ -41,8 +42,8 @@ class Accepted:
 
 def _accept_item(
     order: NewOrder, view: dict[str, Any], record: dict[str, str], now: float
-) -> tuple[list[str], list[Any]]:
-    """The script's keys and payload entry for one order."""
+) -> tuple[list[str], list[Any], str]:
+    """The script's keys, payload entry and `order.accepted` event body for one order."""
     cid = order.client_order_id
     event = Event(user_channel(order.owner), "order.accepted", view, ts=now)
     keys = [
@@ -55,8 +56,9 @@ def _accept_item(
     ]
     member = index_member(int(now * 1000), order.id)
     pubsub = pubsub_channel(event.channel)
-    item = [order.id, 1 if cid else 0, record, member, encode_inbound(order), pubsub, event.body()]
-    return keys, item
+    fields = [part for pair in record.items() for part in pair]
+    item = [order.id, 1 if cid else 0, fields, member, encode_inbound(order), pubsub]
+    return keys, item, event.body()
 
 
 async def accept_orders(
@@ -68,16 +70,19 @@ async def accept_orders(
     now = time.time()
     keys: list[str] = []
     items: list[list[Any]] = []
+    bodies: list[str] = []
     views = []
     for order, rules in orders:
         record = order.record(now)
         views.append(records.record_view(record, rules))
-        order_keys, item = _accept_item(order, views[-1], record, now)
+        order_keys, item, body = _accept_item(order, views[-1], record, now)
         keys += order_keys
         items.append(item)
+        bodies.append(body)
     keys.append(ORDERS_KEY)
-    payload = json.dumps(items, separators=(",", ":"))
-    argv = [str(PENDING_MS), str(STREAM_MAXLEN), str(STREAM_TTL_SECONDS), payload]
+    # Event bodies go as plain arguments after the payload: nested in its JSON they would be
+    # escaped here and unescaped by the script for nothing.
+    argv = [str(PENDING_MS), str(STREAM_MAXLEN), str(STREAM_TTL_SECONDS), dumps(items), *bodies]
     # One script for the whole request (`jobcast/lua/order_accept.lua`): accepted atomically too.
     raw = await scripts.run_async(client, "order_accept", keys, argv)
     replies = str(raw).split(",")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobcast import rediskeys
+from jobcast.compact_json import dumps
 from jobcast.events import Event, market_channel, user_channel
 from jobcast.orders import records
 from jobcast.orders.encoding import NewOrder, decode_inbound
@@ -150,7 +151,7 @@ def build_commit(
     market = market_channel(ctx.symbol)
     for trade in trades:
         body = Event(market, "market.trade", _trade_data(ctx, trade, now), ts=now).body()
-        change.trades.append(json.dumps(_trade_data(ctx, trade, now), separators=(",", ":")))
+        change.trades.append(dumps(_trade_data(ctx, trade, now)))
         change.events.append((market, body))
     quote = quote_view(ctx.symbol, ctx.rules, change.market)
     if quote != quote_view(ctx.symbol, ctx.rules, previous):

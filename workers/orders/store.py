@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import redis
 
 from jobcast import rediskeys, scripts
+from jobcast.compact_json import dumps
 from jobcast.events import STREAM_MAXLEN, STREAM_TTL_SECONDS
 from jobcast.orders.enums import OrderStatus, Side
 from jobcast.rediskeys import order_lease_key, pubsub_channel, stream_key
@@ -74,7 +75,7 @@ class StepCommit:
         return [*self._record_keys(), *self._tallies()[0]]
 
     def payload(self) -> str:
-        return json.dumps(
+        return dumps(
             {
                 "token": self.token,
                 "cursor": self.cursor,
@@ -93,8 +94,7 @@ class StepCommit:
                 "expiring": len(self.expiring),
                 "tombstone_owners": [owner for _, owner in self.tombstones],
                 "tallies": self._tallies()[1],
-            },
-            separators=(",", ":"),
+            }
         )
 
 
@@ -125,7 +125,7 @@ def resting_entry(order: Order) -> str:
     ]
     if order.self_trade_prevention != "none":
         entry.append(order.self_trade_prevention)
-    return json.dumps(entry, separators=(",", ":"))
+    return dumps(entry)
 
 
 def _resting_order(order_id: str, raw: str) -> Order:
