@@ -159,7 +159,10 @@ async def _store(
     stored_in = uploads_dir(settings)
     quota = UploadQuota(redis, settings, principal.id)
     try:
-        upload = await receive_upload(request, stored_in, settings.upload_max_bytes, quota)
+        # The file's digest is only needed for an Idempotency-Key's fingerprint.
+        upload = await receive_upload(
+            request, stored_in, settings.upload_max_bytes, quota, digest=bool(idempotency_key)
+        )
         registered = False
         try:
             record, new = await _register(
