@@ -12,6 +12,7 @@ from api import metrics, webapp
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.gc_tuning import tuned_garbage_collector
+from api.hot_path import HotPath
 from api.middleware import FrontDoorMiddleware
 from api.openapi import DESCRIPTION, TAGS, custom_openapi
 from api.routes import admin, data, health, jobs, market, orders, ws
@@ -22,6 +23,10 @@ from jobcast.logs import configure_logging
 from jobcast.settings import Settings, get_settings
 from realtime import redact
 from realtime.lifecycle import running_realtime
+
+#: Served by `api.hot_path` ahead of FastAPI's routing and dependency solving: the probe, and
+#: the reads of one owned record whose dependencies are simple enough for it.
+HOT_ENDPOINTS = (health.healthz, jobs.get_job, data.get_item)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,7 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """The front door (request context, header caps, CORS, JSON body cap), in one layer."""
+    """The front door (request context, header caps, CORS, JSON body cap), in one layer, and
+    just inside it the hot path."""
+    app.add_middleware(HotPath, api=app, endpoints=HOT_ENDPOINTS)
     app.add_middleware(
         FrontDoorMiddleware,
         max_json_body_bytes=settings.max_json_body_bytes,
