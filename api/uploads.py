@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import anyio
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -98,7 +97,7 @@ class _Receiver:
             self.upload.filename = options.get(b"filename", b"").decode("utf-8", "replace")[:255]
             self.upload.stored = new_upload_name()
             self.partial = partial_path(self.directory / self.upload.stored, UPLOAD_PARTIAL_SUFFIX)
-            self._out = self.partial.open("xb")
+            self._out = _create(self.partial)
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
@@ -147,6 +146,16 @@ class _Receiver:
                 self.partial.unlink()
 
 
+def _create(path: Path) -> BinaryIO:
+    """A new file at `path`; its directory is made only when missing (the first upload, or a
+    storage volume emptied meanwhile), not checked on every upload: that was a thread hop each."""
+    try:
+        return path.open("xb")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("xb")
+
+
 def boundary_of(request: Request) -> bytes:
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or not options.get(b"boundary"):
@@ -177,7 +186,6 @@ async def receive_upload(
     failure the partial file is removed and the caller releases the reservation."""
     boundary = boundary_of(request)
     await quota.begin(declared_length(request, max_bytes))
-    await anyio.Path(directory).mkdir(parents=True, exist_ok=True)
     receiver = _Receiver(directory, max_bytes, digest)
     parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
     try:
