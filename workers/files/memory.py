@@ -4,7 +4,7 @@ A worker process runs job after job, so its lifetime high-water mark (`ru_maxrss
 about the job that just ran. Linux lets a process reset its high-water mark (`VmHWM`) by writing
 5 to `/proc/self/clear_refs`; where that is refused, a thread samples the resident size instead.
 Between jobs the freed memory is returned to the system, so one job's arrays do not count
-against the next one's budget.
+against the next one's budget; only when there is enough of it to matter (`RELEASE_ABOVE`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import ctypes
 import gc
 import importlib
 import threading
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 
@@ -24,6 +25,11 @@ import pyarrow as pa
 SAMPLE_INTERVAL = 0.02
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 _STATUS = Path("/proc/self/status")
+#: Resident bytes above the level the last release left behind, past which memory is handed
+#: back. Below it there is next to nothing to return, and the release (a collection, Arrow's
+#: pool, glibc's trim) was a tenth of a tiny job's CPU in its pool process, twice per job; the
+#: job's few cycles go in the collector's own time.
+RELEASE_ABOVE = 16 * 1024**2
 
 
 def freeze_baseline() -> None:
@@ -42,10 +48,27 @@ def freeze_baseline() -> None:
 
 def release_memory() -> None:
     """Return freed memory to the system: Python's cycles, Arrow's pool, and glibc's heap."""
+    global _released_to
     gc.collect()
     pa.default_memory_pool().release_unused()
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        _libc().malloc_trim(0)
+    _released_to = psutil.Process().memory_info().rss
+
+
+#: This process's resident size after its last `release_memory` (0: none yet).
+_released_to = 0
+
+
+def release_if_grown(resident: int) -> None:
+    """`release_memory`, when `resident` is `RELEASE_ABOVE` past what the last release left."""
+    if resident > _released_to + RELEASE_ABOVE:
+        release_memory()
+
+
+@cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL("libc.so.6")  # loaded once: each load was a library lookup
 
 
 class JobMemory:
@@ -60,7 +83,8 @@ class JobMemory:
         self._sampler: threading.Thread | None = None
 
     def __enter__(self) -> JobMemory:
-        release_memory()  # what the last job freed must not count as this one's
+        # What the last job freed must not count as this one's.
+        release_if_grown(self._process.memory_info().rss)
         self._reset = not self._sample_only and _reset_high_water_mark()
         self.peak = self._process.memory_info().rss
         if not self._reset:
@@ -76,7 +100,7 @@ class JobMemory:
             self._sampler.join()
         high = _high_water_mark() if self._reset else 0
         self.peak = max(self.peak, high, self._process.memory_info().rss)
-        release_memory()  # an idle worker should not sit on the job's memory
+        release_if_grown(self.peak)  # an idle worker should not sit on the job's memory
 
     def _sample(self) -> None:
         while not self._stop.wait(SAMPLE_INTERVAL):

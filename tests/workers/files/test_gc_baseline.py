@@ -7,10 +7,11 @@ import weakref
 from collections.abc import Iterator
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from workers.files import gc_baseline
-from workers.files.memory import JobMemory, freeze_baseline
+from workers.files.memory import RELEASE_ABOVE, JobMemory, freeze_baseline
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +38,8 @@ def test_a_jobs_cycles_are_freed_after_the_baseline_is_frozen() -> None:
     gone = weakref.ref(node)
     del node
     with JobMemory():
-        pass
+        block = np.ones(2 * RELEASE_ABOVE // 8)  # touched: a job large enough to hand back
+        del block
     assert gone() is None
 
 
