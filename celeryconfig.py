@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from jobcast.celery_transport import transport_for
 from jobcast.redis_clients import celery_transport_options
 from jobcast.settings import Settings
 
@@ -44,6 +45,8 @@ def config_for(settings: Settings) -> dict[str, Any]:
     }
     return {
         "broker_url": url,
+        # kombu's Redis transport, making one client per channel, not one per command.
+        "broker_transport": transport_for(bool(settings.sentinels)),
         "result_backend": url,
         "broker_transport_options": transport,
         "result_backend_transport_options": transport,
