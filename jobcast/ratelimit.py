@@ -13,6 +13,7 @@ import ipaddress
 import math
 from dataclasses import dataclass
 
+import orjson
 import redis.asyncio as aioredis
 
 from jobcast import scripts
@@ -79,8 +80,8 @@ async def spend_and_read(
     """Spend one request of `budget` for `who` and, if allowed, read the hash at `record_key`,
     in one round trip (a refused spend reads nothing: the record is then empty)."""
     keys = [rate_limit_key(budget.name, who), record_key]
-    raw, flat = await scripts.run_async(client, "rate_spend_read", keys, _spend_args(budget, 1))
-    return _decision(budget, raw), dict(zip(flat[::2], flat[1::2], strict=True))
+    *raw, record = await scripts.run_async(client, "rate_spend_read", keys, _spend_args(budget, 1))
+    return _decision(budget, raw), orjson.loads(record)
 
 
 def _spend_args(budget: Budget, cost: int) -> list[str]:

@@ -54,3 +54,24 @@ def test_spend_and_read_reads_the_record_only_when_the_spend_is_allowed(
             await client.aclose()
 
     assert asyncio.run(run()) == [(True, {"owner": "p_1", "status": "queued"}), (False, {})]
+
+
+def test_spend_and_read_gives_back_every_field_as_stored(settings: Settings) -> None:
+    stored = {
+        "owner": "p_1",
+        "result": '{"a": [1, 2.5e-7], "b": "x\\\\y"}',
+        "name": 'naïve "quoted" \\ / \n\t ✓ 𝄞',
+        "progress": "0.50",
+        "empty": "",
+    }
+
+    async def run() -> dict[str, str]:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        try:
+            await client.hset("rec", mapping=stored)
+            budget = Budget("loose", per_minute=60, burst=10)
+            return (await spend_and_read(client, budget, "who", "rec"))[1]
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(run()) == stored
