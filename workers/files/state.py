@@ -79,9 +79,14 @@ class JobState:
         )
         return commit(self.client, change)
 
-    def start(self, attempt: int) -> CommitResult:
+    def start(self, attempt: int, size: int) -> CommitResult:
         moment = now()
-        fields = {"status": RUNNING, "started_at": moment, "attempt": attempt}
+        fields = {
+            "status": RUNNING,
+            "started_at": moment,
+            "attempt": attempt,
+            "progress": starting_progress(size),  # as `job.started` says: nothing read yet
+        }
         started = self._commit(STARTABLE, fields, "job.started", {"attempt": attempt})
         if started.committed:
             self.started_at = moment
@@ -131,6 +136,19 @@ class JobState:
         return self.finish(CANCELLED, expect=(CANCELLING, RUNNING), data=data)
 
 
+def starting_progress(size: int) -> dict[str, Any]:
+    """The record's progress as its attempt starts (what a first progress event said before
+    progress waited for its interval: see `ProgressThrottle`)."""
+    return {
+        "phase": "scan",
+        "bytes_done": 0,
+        "bytes_total": size,
+        "rows": 0,
+        "percent": 0.0,
+        "eta_seconds": None,
+    }
+
+
 def completed_progress(size: int, rows: int) -> dict[str, Any]:
     """The record's progress once the job succeeded: all of it, so a poller sees 100 % (scan
     progress stops short of 100, which only the outcome may claim)."""
@@ -146,15 +164,26 @@ def completed_progress(size: int, rows: int) -> dict[str, Any]:
 
 class ProgressThrottle:
     """Lets a progress commit through at most once per `interval` seconds, and only when its
-    percent went up (so clients see it strictly increase); a final one always goes through."""
+    percent went up (so clients see it strictly increase).
 
-    def __init__(self, interval: float) -> None:
-        self.interval, self.last = interval, 0.0
+    The job's start counts as its first one (`job.started` says nothing is read yet, and the
+    record holds `starting_progress`). A final one (every row read, the result being made) goes
+    through whatever the interval says, unless the whole job has run within one interval: its
+    outcome follows at once. So a job shorter than an interval commits no progress at all: two
+    commits of a tiny job's four, each a script that appends and publishes two events.
+    """
+
+    def __init__(self, interval: float, started: float | None = None) -> None:
+        self.interval = interval
+        self.started = self.last = time.monotonic() if started is None else started
         self.percent = -1.0
 
     def ready(self, percent: float = 0.0, final: bool = False) -> bool:
         moment = time.monotonic()
-        if percent <= self.percent or (moment - self.last < self.interval and not final):
+        due = moment - self.last >= self.interval
+        if final:
+            due = moment - self.started >= self.interval
+        if percent <= self.percent or not due:
             return False
         self.last, self.percent = moment, percent
         return True
@@ -168,9 +197,10 @@ class RunningCheck:
     or by the outcome's commit, as if it had landed just after this one.
     """
 
-    def __init__(self, state: JobState) -> None:
+    def __init__(self, state: JobState, confirmed: bool = False) -> None:
+        """`confirmed`: a commit just found (or made) the job running, e.g. its start."""
         self.state = state
-        self._confirmed = False
+        self._confirmed = confirmed
 
     def committed(self, commit: CommitResult) -> None:
         """A progress commit was tried: committed, it found the job running."""

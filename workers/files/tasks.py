@@ -150,7 +150,7 @@ def _run_once(task: FileJobTask, client: redis.Redis, settings: Settings, job_id
         _defer(task, job_id)
     try:
         attempt = int(record.get("attempt") or 0) + 1
-        started = state.start(attempt)
+        started = state.start(attempt, int(record.get("size") or 0))
         if not started.committed:
             if started.current == CANCELLING:
                 state.cancelled()
@@ -264,7 +264,7 @@ def _on_breach(state: JobState, settings: Settings) -> Callable[[int], None]:
 
 def _hooks(state: JobState, settings: Settings, soft_limit: SoftLimit) -> Hooks:
     throttle = ProgressThrottle(settings.job_progress_interval)
-    running = RunningCheck(state)
+    running = RunningCheck(state, confirmed=True)  # the start has just committed `running`
 
     def should_stop() -> bool:
         # Between batches: a soft limit whose exception a library swallowed still ends the job

@@ -20,7 +20,7 @@ SERVER_TEXT = "OSError: [Errno 5] /srv/jobcast/var/uploads/u_1.csv"
 def _running_job(client: redis.Redis) -> JobState:
     client.hset(job_key("j_1"), mapping={"status": QUEUED, "owner": "p_1", "operation": "profile"})
     state = JobState(client, "j_1", "p_1", ttl=600, operation="profile")
-    assert state.start(1).committed
+    assert state.start(1, size=30).committed
     return state
 
 
@@ -49,3 +49,16 @@ def test_a_retry_event_hides_server_paths_too(redis_client: redis.Redis) -> None
     events = read_since(redis_client, job_channel("j_1"), "0-0")
     shown = [e["data"]["error"] for e in events if "retry_in" in e["data"]]
     assert shown == [{"code": "ragged_rows", "message": "Row 3 is ragged in <path>"}]
+
+
+def test_a_started_job_shows_nothing_read_yet(redis_client: redis.Redis) -> None:
+    _running_job(redis_client)
+    progress = json.loads(redis_client.hget(job_key("j_1"), "progress"))  # type: ignore[arg-type]
+    assert progress == {
+        "phase": "scan",
+        "bytes_done": 0,
+        "bytes_total": 30,
+        "rows": 0,
+        "percent": 0.0,
+        "eta_seconds": None,
+    }

@@ -1,9 +1,11 @@
 """Progress counts the bytes processed, not those the reader fetched ahead: it starts near 0,
-rises with every batch, and reaches 100 only with the terminal event."""
+rises with every batch, and reaches 100 only with the terminal event. A job's progress events
+come at most once per interval, none for a job over within one."""
 
 from __future__ import annotations
 
 import itertools
+import time
 from pathlib import Path
 
 import redis
@@ -13,6 +15,7 @@ from tests.conftest import StartWorker
 from tests.workers.files.pandas_compare import LIMITS
 from tests.workers.files.support import JobsClient, await_terminal, events, write_csv
 from workers.files.runner import Hooks, Progress, run_job
+from workers.files.state import ProgressThrottle
 
 
 def test_progress_follows_the_batches_processed(tmp_path: Path) -> None:
@@ -61,3 +64,18 @@ def test_job_events_show_percent_strictly_rising_and_rows_final(
     result = jobs.result(job_id)
     assert 0 < result["peak_rss_bytes"] < 1 << 30
     assert result["encoding"] == "utf-8"
+
+
+def test_a_job_within_one_interval_commits_no_progress_not_even_its_final_one() -> None:
+    throttle = ProgressThrottle(0.5)
+    assert not throttle.ready(0.0)  # the start said as much
+    assert not throttle.ready(50.0)
+    assert not throttle.ready(99.9, final=True)  # its outcome follows at once
+
+
+def test_a_longer_job_commits_once_per_interval_and_its_final_progress_always() -> None:
+    throttle = ProgressThrottle(0.5, started=time.monotonic() - 1.0)
+    assert throttle.ready(10.0)
+    assert not throttle.ready(20.0)  # within an interval of the last one
+    assert not throttle.ready(10.0, final=True)  # percent must rise
+    assert throttle.ready(99.9, final=True)

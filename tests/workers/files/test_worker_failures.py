@@ -215,7 +215,7 @@ def test_cancel_during_the_last_failing_attempt_ends_the_job_cancelled(
     loaded = JobState.load(redis_client, job_id, settings.job_retention)
     assert loaded is not None
     state, record = loaded
-    assert state.start(settings.task_max_attempts).committed
+    assert state.start(settings.task_max_attempts, int(record["size"])).committed
     # When the owner cancels it, and then the attempt fails on a transient error
     assert jobs.http.delete(f"/jobs/{job_id}").json()["status"] == "cancelling"
     error = OSError("storage went away")
