@@ -62,3 +62,24 @@ async def run_async(client: AsyncClient, name: str, keys: list[str], args: list[
     if script is None:
         script = _async[name] = AsyncScript(client, source(name))
     return await script(keys=keys, args=args, client=client)
+
+
+class ScriptKeys:
+    """A script's KEYS with each key once; a payload names a key by its 1-based index (`ref`).
+
+    A batch touches few distinct streams, symbols and owners but names them for every item:
+    sent once each, they cost redis-py's packing and Redis' argument parsing once, not per item.
+    """
+
+    def __init__(self, *fixed: str) -> None:
+        self.keys: list[str] = []
+        self._index: dict[str, int] = {}
+        for key in fixed:
+            self.ref(key)
+
+    def ref(self, key: str) -> int:
+        index = self._index.get(key)
+        if index is None:
+            self.keys.append(key)
+            index = self._index[key] = len(self.keys)
+        return index

@@ -1,9 +1,11 @@
 -- Accept a request's orders, all in one step (`jobcast.orders.intake.accept_orders`).
--- KEYS: 6 per order: [record, cid index (or the record again), owner index, inbound, pending,
---        user stream], then the orders' metrics hash (counts the accepted ones: jobcast.tallies)
+-- KEYS: the orders' metrics hash (counts the accepted ones: jobcast.tallies), then every key
+--       the orders touch, each once (`jobcast.scripts.ScriptKeys`); the payload names them by index
 -- ARGV: [pending ms, stream maxlen, stream ttl, orders json: per order
---        [id, has cid, record fields as [field, value, ...], index member, compact entry,
---         user pubsub channel], then each order's event body, in the same order]
+--        [id, cid index key (0: no client_order_id), record fields as [field, value, ...],
+--         owner index member, compact entry, user pubsub channel, and the keys of its record,
+--         owner index, inbound log, pending flag and user stream], then each order's event
+--        body, in the same order]
 -- Returns one string, per order "0 <existing id>" for a repeated client_order_id, else
 -- "1 <inbound id> <kicked>", joined by commas (one reply to parse, not thousands).
 -- A request's orders share few symbols and owners: each pending flag is tried, and each user
@@ -15,29 +17,28 @@ local accepted = 0
 local tried = {}
 local streams = {}
 for i, o in ipairs(orders) do
-  local k = (i - 1) * 6
   local existing = false
-  if o[2] == 1 then
-    existing = redis.call('GET', KEYS[k + 2])
-    if not existing then redis.call('SET', KEYS[k + 2], o[1]) end
+  if o[2] ~= 0 then
+    existing = redis.call('GET', KEYS[o[2]])
+    if not existing then redis.call('SET', KEYS[o[2]], o[1]) end
   end
   if existing then
     out[#out + 1] = '0 ' .. existing
   else
-    local sid = redis.call('XADD', KEYS[k + 4], '*', 'c', 'new', 'o', o[5])
-    redis.call('HSET', KEYS[k + 1], 'sid', sid, unpack(o[3]))
-    redis.call('ZADD', KEYS[k + 3], 0, o[4])
+    local sid = redis.call('XADD', KEYS[o[9]], '*', 'c', 'new', 'o', o[5])
+    redis.call('HSET', KEYS[o[7]], 'sid', sid, unpack(o[3]))
+    redis.call('ZADD', KEYS[o[8]], 0, o[4])
     local kicked = 0
-    if not tried[KEYS[k + 5]] then
-      tried[KEYS[k + 5]] = true
-      kicked = redis.call('SET', KEYS[k + 5], '1', 'NX', 'PX', ARGV[1]) and 1 or 0
+    if not tried[o[10]] then
+      tried[o[10]] = true
+      kicked = redis.call('SET', KEYS[o[10]], '1', 'NX', 'PX', ARGV[1]) and 1 or 0
     end
-    publish_event(KEYS[k + 6], o[6], ARGV[4 + i], ARGV[2], nil)
-    streams[KEYS[k + 6]] = true
+    publish_event(KEYS[o[11]], o[6], ARGV[4 + i], ARGV[2], nil)
+    streams[o[11]] = true
     out[#out + 1] = '1 ' .. sid .. ' ' .. kicked
     accepted = accepted + 1
   end
 end
-for stream, _ in pairs(streams) do redis.call('EXPIRE', stream, ARGV[3]) end
-if accepted > 0 then redis.call('HINCRBY', KEYS[#KEYS], 'accepted', accepted) end
+for stream, _ in pairs(streams) do redis.call('EXPIRE', KEYS[stream], ARGV[3]) end
+if accepted > 0 then redis.call('HINCRBY', KEYS[1], 'accepted', accepted) end
 return table.concat(out, ',')

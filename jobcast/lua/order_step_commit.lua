@@ -1,9 +1,11 @@
 -- Commit one matching step (`workers.orders.store.commit_step`), only if this worker still holds
 -- the symbol's lease (its fencing token) and the committed cursor is the one the step started
 -- from: a crashed, slow or redelivered worker commits nothing twice.
--- KEYS: [market, lease, book, trades, inbound, record_1 .. record_n, stream_1 .. stream_m,
---        expiring_1 .. expiring_k, tombstone_1 .. tombstone_t, tally key_1 .. tally key_u]
--- ARGV: [payload json (see StepCommit.payload), pubsub_1, body_1 .. pubsub_m, body_m]
+-- KEYS: [market, lease, book, trades, inbound], then every other key the step touches, each
+--       once (records, streams, client_order_id entries, tombstones, tallies); the payload
+--       names them by index (`jobcast.scripts.ScriptKeys`)
+-- ARGV: [payload json (see StepCommit.script_call), body_1 .. body_m]: event i goes to
+--       p.channels[p.events[i]], a [stream key index, pubsub channel] pair
 -- HSET/HDEL go in chunks: Lua's unpack() has a stack limit. Returns {1, 'ok'}, or
 -- {0, 'lease' | 'cursor'} having changed nothing.
 --#include apply_tallies.lua
@@ -26,8 +28,7 @@ for i = 1, #p.book_del, 500 do
   redis.call('HDEL', book, unpack(p.book_del, i, math.min(i + 499, #p.book_del)))
 end
 hset_pairs(book, p.book_set)
-local nrec = #p.records
-for i, fields in ipairs(p.records) do hset_pairs(KEYS[5 + i], fields) end
+for _, r in ipairs(p.records) do hset_pairs(KEYS[r[1]], r[2]) end
 for _, t in ipairs(p.trades) do redis.call('LPUSH', trades, t) end
 if #p.trades > 0 then redis.call('LTRIM', trades, 0, p.history - 1) end
 hset_pairs(market, p.market)
@@ -35,15 +36,14 @@ redis.call('XTRIM', inbound, 'MINID', p.new_cursor)
 redis.call('PEXPIRE', lease, p.lease_ms)
 -- A step announces many events on few channels: each stream's expiry is renewed once, after.
 local touched = {}
-for i = 1, (#ARGV - 1) / 2 do
-  local stream = KEYS[5 + nrec + i]
-  publish_event(stream, ARGV[2 * i], ARGV[2 * i + 1], p.maxlen, nil)
-  touched[stream] = true
+for i, c in ipairs(p.events) do
+  local channel = p.channels[c]
+  publish_event(KEYS[channel[1]], channel[2], ARGV[1 + i], p.maxlen, nil)
+  touched[c] = true
 end
-for stream, _ in pairs(touched) do redis.call('EXPIRE', stream, p.stream_ttl) end
-local after = 5 + nrec + (#ARGV - 1) / 2
-for i = 1, p.expiring do redis.call('EXPIRE', KEYS[after + i], p.retention) end
-for i, owner in ipairs(p.tombstone_owners) do
-  redis.call('SET', KEYS[after + p.expiring + i], owner, 'EX', p.tombstone_ttl)
+for c, _ in pairs(touched) do redis.call('EXPIRE', KEYS[p.channels[c][1]], p.stream_ttl) end
+for _, k in ipairs(p.expiring) do redis.call('EXPIRE', KEYS[k], p.retention) end
+for _, t in ipairs(p.tombstones) do
+  redis.call('SET', KEYS[t[1]], t[2], 'EX', p.tombstone_ttl)
 end
 return {1, 'ok'}

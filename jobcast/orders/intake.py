@@ -41,24 +41,26 @@ class Accepted:
 
 
 def _accept_item(
-    order: NewOrder, view: dict[str, Any], record: dict[str, str], now: float
-) -> tuple[list[str], list[Any], str]:
-    """The script's keys, payload entry and `order.accepted` event body for one order."""
+    keys: scripts.ScriptKeys, order: NewOrder, view: dict[str, Any], now: float
+) -> tuple[list[Any], str]:
+    """The script's payload entry and `order.accepted` event body for one order."""
     cid = order.client_order_id
     event = Event(user_channel(order.owner), "order.accepted", view, ts=now)
-    keys = [
-        rediskeys.order_key(order.id),
-        rediskeys.client_order_id_key(order.owner, cid) if cid else rediskeys.order_key(order.id),
-        rediskeys.orders_of_key(order.owner),
-        rediskeys.inbound_key(order.symbol),
-        rediskeys.pending_key(order.symbol),
-        stream_key(event.channel),
+    fields = [part for pair in order.record(now).items() for part in pair]
+    item = [
+        order.id,
+        keys.ref(rediskeys.client_order_id_key(order.owner, cid)) if cid else 0,
+        fields,
+        index_member(int(now * 1000), order.id),
+        encode_inbound(order),
+        pubsub_channel(event.channel),
+        keys.ref(rediskeys.order_key(order.id)),
+        keys.ref(rediskeys.orders_of_key(order.owner)),
+        keys.ref(rediskeys.inbound_key(order.symbol)),
+        keys.ref(rediskeys.pending_key(order.symbol)),
+        keys.ref(stream_key(event.channel)),
     ]
-    member = index_member(int(now * 1000), order.id)
-    pubsub = pubsub_channel(event.channel)
-    fields = [part for pair in record.items() for part in pair]
-    item = [order.id, 1 if cid else 0, fields, member, encode_inbound(order), pubsub]
-    return keys, item, event.body()
+    return item, event.body()
 
 
 async def accept_orders(
@@ -68,23 +70,20 @@ async def accept_orders(
     if not orders:
         return []
     now = time.time()
-    keys: list[str] = []
+    keys = scripts.ScriptKeys(ORDERS_KEY)
     items: list[list[Any]] = []
     bodies: list[str] = []
     views = []
     for order, rules in orders:
-        record = order.record(now)
-        views.append(records.record_view(record, rules))
-        order_keys, item, body = _accept_item(order, views[-1], record, now)
-        keys += order_keys
+        views.append(records.order_view(records.accepted_state(order, now), rules))
+        item, body = _accept_item(keys, order, views[-1], now)
         items.append(item)
         bodies.append(body)
-    keys.append(ORDERS_KEY)
     # Event bodies go as plain arguments after the payload: nested in its JSON they would be
     # escaped here and unescaped by the script for nothing.
     argv = [str(PENDING_MS), str(STREAM_MAXLEN), str(STREAM_TTL_SECONDS), dumps(items), *bodies]
     # One script for the whole request (`jobcast/lua/order_accept.lua`): accepted atomically too.
-    raw = await scripts.run_async(client, "order_accept", keys, argv)
+    raw = await scripts.run_async(client, "order_accept", keys.keys, argv)
     replies = str(raw).split(",")
     return [
         _accepted(order.id, reply.split(" "), view)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from jobcast.orders.encoding import NewOrder
 from jobcast.orders.enums import TERMINAL_STATUSES, OrderStatus, Side
 from jobcast.orders.symbols import SymbolRules
 
@@ -62,6 +63,27 @@ def state_from_record(record: dict[str, str]) -> OrderState:
         reason=record.get("reason", ""),
         created_at=float(record["created_at"]),
         updated_at=float(record.get("updated_at") or record["created_at"]),
+    )
+
+
+def accepted_state(order: NewOrder, now: float) -> OrderState:
+    """A new order's state as `NewOrder.record` writes it, without reading the record back."""
+    return OrderState(
+        id=order.id,
+        client_order_id=order.client_order_id,
+        symbol=order.symbol,
+        side=order.side,
+        type=order.type,
+        time_in_force=order.time_in_force,
+        self_trade_prevention=order.self_trade_prevention,
+        price_ticks=order.price_ticks,
+        quantity=order.quantity,
+        filled=0,
+        notional=0,
+        status=OrderStatus.OPEN,
+        reason="",
+        created_at=now,
+        updated_at=now,
     )
 
 

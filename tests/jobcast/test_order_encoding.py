@@ -82,3 +82,11 @@ def test_a_view_built_from_typed_values_leaves_out_an_unknown_creation_time() ->
     assert from_record["remaining_quantity"] == 0
     assert from_record["average_price"] is not None
     assert from_step == {k: v for k, v in from_record.items() if k != "created_at"}
+
+
+def test_the_accepted_view_is_the_view_of_the_record_written() -> None:
+    plain = NewOrder("o_" + "d" * 20, "p2", "ACME", Side.BUY, "market", "IOC", 3, None, None)
+    for order in (ORDER, plain):
+        now = 1764633600.123456
+        from_record = records.record_view(order.record(now), RULES)
+        assert records.order_view(records.accepted_state(order, now), RULES) == from_record

@@ -150,9 +150,9 @@ def build_commit(
         _add_order_change(ctx, change, book, order, now)
     market = market_channel(ctx.symbol)
     for trade in trades:
-        body = Event(market, "market.trade", _trade_data(ctx, trade, now), ts=now).body()
-        change.trades.append(dumps(_trade_data(ctx, trade, now)))
-        change.events.append((market, body))
+        data = _trade_data(ctx, trade, now)
+        change.trades.append(dumps(data))
+        change.events.append((market, Event(market, "market.trade", data, ts=now).body()))
     quote = quote_view(ctx.symbol, ctx.rules, change.market)
     if quote != quote_view(ctx.symbol, ctx.rules, previous):
         change.events.append((market, Event(market, "market.quote", quote, ts=now).body()))

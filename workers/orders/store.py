@@ -18,6 +18,7 @@ from jobcast.compact_json import dumps
 from jobcast.events import STREAM_MAXLEN, STREAM_TTL_SECONDS
 from jobcast.orders.enums import OrderStatus, Side
 from jobcast.rediskeys import order_lease_key, pubsub_channel, stream_key
+from jobcast.scripts import ScriptKeys
 from jobcast.tallies import Tally, lua_spec
 from workers.orders.book import Book, Order
 
@@ -51,59 +52,49 @@ class StepCommit:
     #: Cluster-wide counters of the step (fills, cancels, trades, matching lag).
     tallies: list[Tally] = field(default_factory=list)
 
-    def _record_keys(self) -> list[str]:
+    def script_call(self) -> tuple[list[str], list[str]]:
+        """The commit script's KEYS (each once) and ARGV: the payload, then the event bodies."""
         s = self.symbol
-        fixed = [
+        keys = ScriptKeys(
             rediskeys.market_key(s),
             order_lease_key(s),
             rediskeys.book_key(s),
             rediskeys.trades_key(s),
             rediskeys.inbound_key(s),
-        ]
-        return [
-            *fixed,
-            *(key for key, _ in self.records),
-            *(stream_key(c) for c, _ in self.events),
-            *self.expiring,
-            *(key for key, _ in self.tombstones),
-        ]
-
-    def _tallies(self) -> tuple[list[str], list[list[str | int]]]:
-        return lua_spec(self.tallies, first_key=len(self._record_keys()) + 1)
-
-    def keys(self) -> list[str]:
-        return [*self._record_keys(), *self._tallies()[0]]
-
-    def payload(self) -> str:
-        return dumps(
-            {
-                "token": self.token,
-                "cursor": self.cursor,
-                "new_cursor": self.new_cursor,
-                "lease_ms": self.lease_ms,
-                "history": self.history,
-                "maxlen": STREAM_MAXLEN,
-                "stream_ttl": STREAM_TTL_SECONDS,
-                "market": list(self.market.items()),
-                "book_set": self.book_set,
-                "book_del": self.book_del,
-                "records": [list(fields.items()) for _, fields in self.records],
-                "trades": self.trades,
-                "retention": self.retention,
-                "tombstone_ttl": self.tombstone_ttl,
-                "expiring": len(self.expiring),
-                "tombstone_owners": [owner for _, owner in self.tombstones],
-                "tallies": self._tallies()[1],
-            }
         )
+        channels: dict[str, int] = {}  # event channel -> its place in `channels`, 1-based
+        for channel, _ in self.events:
+            channels.setdefault(channel, len(channels) + 1)
+        payload = {
+            "token": self.token,
+            "cursor": self.cursor,
+            "new_cursor": self.new_cursor,
+            "lease_ms": self.lease_ms,
+            "history": self.history,
+            "maxlen": STREAM_MAXLEN,
+            "stream_ttl": STREAM_TTL_SECONDS,
+            "market": list(self.market.items()),
+            "book_set": self.book_set,
+            "book_del": self.book_del,
+            "records": [[keys.ref(key), list(fields.items())] for key, fields in self.records],
+            "trades": self.trades,
+            "retention": self.retention,
+            "tombstone_ttl": self.tombstone_ttl,
+            "expiring": [keys.ref(key) for key in self.expiring],
+            "tombstones": [[keys.ref(key), owner] for key, owner in self.tombstones],
+            "channels": [[keys.ref(stream_key(c)), pubsub_channel(c)] for c in channels],
+            "events": [channels[channel] for channel, _ in self.events],
+        }
+        tally_keys, payload["tallies"] = lua_spec(self.tallies, first_key=len(keys.keys) + 1)
+        # Event bodies go as plain arguments after the payload: nested in its JSON they would be
+        # escaped and unescaped again for nothing.
+        argv = [dumps(payload), *(body for _, body in self.events)]
+        return [*keys.keys, *tally_keys], argv
 
 
 def commit_step(client: redis.Redis, change: StepCommit) -> None:
-    keys = change.keys()
-    # Event bodies go as plain arguments after the payload: nested in its JSON they would be
-    # escaped and unescaped again for nothing.
-    events = [part for channel, body in change.events for part in (pubsub_channel(channel), body)]
-    ok, why = scripts.run(client, "order_step_commit", keys, [change.payload(), *events])
+    keys, argv = change.script_call()
+    ok, why = scripts.run(client, "order_step_commit", keys, argv)
     if int(ok) != 1:
         raise StepRefusedError(f"step on {change.symbol} refused: {why}")
 
