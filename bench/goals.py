@@ -123,7 +123,7 @@ def files_rows(f: Figures | None) -> list[Row]:
             at_least(1.0, "≥ 1.0x"),
         ),
         Row(
-            "P5 MB per CPU-second (api + worker vs pandas)",
+            f"P5 CSV profile {number(mb, 'MB')}, MB per CPU-second (api + worker vs pandas)",
             "",
             "",
             times(cpu),
@@ -131,7 +131,7 @@ def files_rows(f: Figures | None) -> list[Row]:
             at_least(1.0, "≥ 1.0x"),
         ),
         Row(
-            "P5 worker peak RSS",
+            f"P5 CSV profile {number(mb, 'MB')}, worker peak RSS",
             number(rss, "MiB"),
             f"budget {number(budget, 'MiB')}",
             times(ratio(rss, budget)),
@@ -239,6 +239,8 @@ BUILDERS = {
     "front": front_rows,
     "jobs": jobs_rows,
     "files": files_rows,
+    "files-500M": files_rows,
+    "files-1G": files_rows,
     "orders": orders_rows,
     "ws": push_rows,
     "storm": storm_rows,
