@@ -51,82 +51,98 @@ class FrontDoorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = _RequestHead(scope)
-        request_id = request.request_id or secrets.token_hex(8)
-        scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_context(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                elapsed = f"{time.perf_counter() - started:.6f}".encode()
-                headers = list(message.get("headers", []))
-                if request.vary_origin:
-                    _add_vary_origin(headers)
-                headers.append((b"x-process-time", elapsed))
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        metrics.IN_FLIGHT.inc()
+        exchange = _Exchange(scope, receive, send, self.max_body)
+        scope.setdefault("state", {})["request_id"] = exchange.request_id
+        metrics.IN_FLIGHT.enter()
         try:
-            await self._serve(scope, receive, send_with_context, request)
+            await self._serve(scope, exchange)
         finally:
-            metrics.IN_FLIGHT.dec()
-            elapsed = time.perf_counter() - started
+            metrics.IN_FLIGHT.leave()
+            elapsed = time.perf_counter() - exchange.started
+            status = exchange.status or 500
             metrics.observe(scope["method"], _route_template(scope), status, elapsed)
-            _log_access(scope, request_id, status, elapsed)
+            _log_access(scope, exchange.request_id, status, elapsed)
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send, head: _RequestHead) -> None:
+    async def _serve(self, scope: Scope, exchange: _Exchange) -> None:
+        head, send = exchange.head, exchange.send
         refusal = head.refusal()
         if refusal is not None:
             await _send_json(send, *refusal)
             return
         if head.origin is None:
-            head.vary_origin = True  # as Starlette's CORS does: caches must vary on Origin
+            exchange.vary_origin = True  # as Starlette's CORS does: caches must vary on Origin
         else:
             headers = Headers(scope=scope)
             if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-                await self.cors.preflight_response(headers)(scope, receive, send)
+                await self.cors.preflight_response(headers)(scope, exchange.upstream, send)
                 return
             send = functools.partial(self.cors.send, send=send, request_headers=headers)
-        await self._limit_body(scope, receive, send, head)
+        await self._limit_body(scope, exchange, send)
 
-    async def _limit_body(
-        self, scope: Scope, receive: Receive, send: Send, head: _RequestHead
-    ) -> None:
-        if head.multipart:
-            await self.app(scope, receive, send)
+    async def _limit_body(self, scope: Scope, exchange: _Exchange, send: Send) -> None:
+        if exchange.head.multipart:
+            await self.app(scope, exchange.upstream, send)
             return
-        if head.length is not None and head.length > self.max_body:
+        if exchange.head.length is not None and exchange.head.length > self.max_body:
             await self._refuse_body(send)
             return
-        received, started = 0, False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_body:
-                raise BodyTooLargeError
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, exchange.receive, send)
         except BodyTooLargeError:
-            if not started:
+            if exchange.status is None:  # nothing sent yet: the 413 can still be the answer
                 await self._refuse_body(send)
 
     async def _refuse_body(self, send: Send) -> None:
         message = f"Request body is larger than {self.max_body} bytes."
         await _send_json(send, 413, error_body("payload_too_large", message))
+
+
+class _Exchange:
+    """One request as the front door follows it: its head, id and start time, the status once
+    the answer starts, and the `send` / `receive` the app gets (bound methods: one object per
+    request rather than a closure for each)."""
+
+    __slots__ = (
+        "downstream",
+        "head",
+        "max_body",
+        "received",
+        "request_id",
+        "started",
+        "status",
+        "upstream",
+        "vary_origin",
+    )
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send, max_body: int) -> None:
+        self.head = _RequestHead(scope)
+        self.request_id = self.head.request_id or secrets.token_hex(8)
+        self.started = time.perf_counter()
+        self.upstream, self.downstream, self.max_body = receive, send, max_body
+        self.status: int | None = None
+        self.received = 0
+        self.vary_origin = False
+
+    async def send(self, message: Message) -> None:
+        """The response start gains the context headers on its way out."""
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            elapsed = f"{time.perf_counter() - self.started:.6f}".encode()
+            headers = list(message.get("headers", ()))
+            if self.vary_origin:
+                _add_vary_origin(headers)
+            headers.append((b"x-process-time", elapsed))
+            headers.append((b"x-request-id", self.request_id.encode()))
+            message = {**message, "headers": headers}
+        await self.downstream(message)
+
+    async def receive(self) -> Message:
+        """The request's messages, counted against the JSON body cap."""
+        message = await self.upstream()
+        self.received += len(message.get("body", b""))
+        if self.received > self.max_body:
+            raise BodyTooLargeError
+        return message
 
 
 class _RequestHead:
@@ -139,7 +155,6 @@ class _RequestHead:
         "origin",
         "request_id",
         "url_bytes",
-        "vary_origin",
     )
 
     def __init__(self, scope: Scope) -> None:
@@ -147,7 +162,6 @@ class _RequestHead:
         self.origin: bytes | None = None
         self.length: int | None = None
         self.multipart = False
-        self.vary_origin = False
         self.header_bytes = 0
         self.url_bytes = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
         seen: set[bytes] = set()
