@@ -8,14 +8,16 @@
 --        body, in the same order]
 -- Returns one string, per order "0 <existing id>" for a repeated client_order_id, else
 -- "1 <inbound id> <kicked>", joined by commas (one reply to parse, not thousands).
--- A request's orders share few symbols and owners: each pending flag is tried, and each user
--- stream's expiry renewed, once per request (the first try decides, as it would each time).
+-- A request's orders share few symbols and owners: each pending flag is tried, each user
+-- stream's expiry renewed and each owner index added to once per request (the first try
+-- decides, as it would each time; the script is atomic, so when within it is unseen).
 --#include publish_event.lua
 local orders = cjson.decode(ARGV[4])
 local out = {}
 local accepted = 0
 local tried = {}
 local streams = {}
+local indexed = {}  -- owner index key -> {score, member, ...}
 for i, o in ipairs(orders) do
   local existing = false
   if o[2] ~= 0 then
@@ -27,16 +29,23 @@ for i, o in ipairs(orders) do
   else
     local sid = redis.call('XADD', KEYS[o[9]], '*', 'c', 'new', 'o', o[5])
     redis.call('HSET', KEYS[o[7]], 'sid', sid, unpack(o[3]))
-    redis.call('ZADD', KEYS[o[8]], 0, o[4])
-    local kicked = 0
+    local members = indexed[o[8]] or {}
+    indexed[o[8]] = members
+    members[#members + 1] = '0'; members[#members + 1] = o[4]
+    local kicked = '0'
     if not tried[o[10]] then
       tried[o[10]] = true
-      kicked = redis.call('SET', KEYS[o[10]], '1', 'NX', 'PX', ARGV[1]) and 1 or 0
+      kicked = redis.call('SET', KEYS[o[10]], '1', 'NX', 'PX', ARGV[1]) and '1' or '0'
     end
     publish_event(KEYS[o[11]], o[6], ARGV[4 + i], ARGV[2], nil)
     streams[o[11]] = true
     out[#out + 1] = '1 ' .. sid .. ' ' .. kicked
     accepted = accepted + 1
+  end
+end
+for key, members in pairs(indexed) do
+  for i = 1, #members, 1000 do  -- unpack() has a stack limit
+    redis.call('ZADD', KEYS[key], unpack(members, i, math.min(i + 999, #members)))
   end
 end
 for stream, _ in pairs(streams) do redis.call('EXPIRE', KEYS[stream], ARGV[3]) end
