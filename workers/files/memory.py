@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import gc
 import importlib
+import os
 import threading
 from functools import cache
 from pathlib import Path
@@ -53,17 +54,31 @@ def release_memory() -> None:
     pa.default_memory_pool().release_unused()
     with contextlib.suppress(OSError, AttributeError):
         _libc().malloc_trim(0)
-    _released_to = psutil.Process().memory_info().rss
+    _released_to = _resident()
 
 
 #: This process's resident size after its last `release_memory` (0: none yet).
 _released_to = 0
 
 
-def release_if_grown(resident: int) -> None:
-    """`release_memory`, when `resident` is `RELEASE_ABOVE` past what the last release left."""
+def release_if_grown(resident: int) -> int:
+    """`release_memory`, when `resident` is `RELEASE_ABOVE` past what the last release left;
+    the resident size after it."""
     if resident > _released_to + RELEASE_ABOVE:
         release_memory()
+        return _released_to
+    return resident
+
+
+@cache
+def _this_process(pid: int) -> psutil.Process:
+    # One per process (a forked pool process asks with its own pid): making one reads
+    # /proc/<pid>/stat, about as much as a tiny job's other memory reads together.
+    return psutil.Process(pid)
+
+
+def _resident() -> int:
+    return int(_this_process(os.getpid()).memory_info().rss)
 
 
 @cache
@@ -77,16 +92,14 @@ class JobMemory:
 
     def __init__(self, sample_only: bool = False) -> None:
         self.peak = 0
-        self._process = psutil.Process()
         self._sample_only, self._reset = sample_only, False
         self._stop = threading.Event()
         self._sampler: threading.Thread | None = None
 
     def __enter__(self) -> JobMemory:
         # What the last job freed must not count as this one's.
-        release_if_grown(self._process.memory_info().rss)
+        self.peak = release_if_grown(_resident())
         self._reset = not self._sample_only and _reset_high_water_mark()
-        self.peak = self._process.memory_info().rss
         if not self._reset:
             self._sampler = threading.Thread(target=self._sample, name="jobcast-rss", daemon=True)
             self._sampler.start()
@@ -98,21 +111,32 @@ class JobMemory:
         self._stop.set()
         if self._sampler is not None:
             self._sampler.join()
-        high = _high_water_mark() if self._reset else 0
-        self.peak = max(self.peak, high, self._process.memory_info().rss)
+        # The high-water mark covers every moment since its reset, this one included.
+        latest = _high_water_mark() if self._reset else _resident()
+        self.peak = max(self.peak, latest)
         release_if_grown(self.peak)  # an idle worker should not sit on the job's memory
 
     def _sample(self) -> None:
         while not self._stop.wait(SAMPLE_INTERVAL):
-            self.peak = max(self.peak, self._process.memory_info().rss)
+            self.peak = max(self.peak, _resident())
+
+
+#: Whether this kernel keeps a high-water mark that `clear_refs` resets (None: not tried yet).
+_resettable: bool | None = None
 
 
 def _reset_high_water_mark() -> bool:
+    global _resettable
+    if _resettable is False:
+        return False
     try:
         _CLEAR_REFS.write_text("5")
     except OSError:
+        _resettable = False
         return False
-    return _high_water_mark() > 0
+    if _resettable is None:  # asked once per process: the kernel does not change
+        _resettable = _high_water_mark() > 0
+    return _resettable
 
 
 def _high_water_mark() -> int:
