@@ -98,6 +98,7 @@ def jobs_rows(f: Figures | None) -> list[Row]:
             at_least(300, "≥ 300/s"),
         ),
         *step_rows(f),
+        *cpu_rows(f),
     ]
 
 
@@ -105,6 +106,23 @@ def step_rows(f: Figures | None) -> list[Row]:
     """P1's list of what a job costs besides its work: context, no goal of its own."""
     steps = (f or {}).get("steps") or {}
     return [Row(f"P1 step: {name}", number(ms, "ms"), "", "—", ms) for name, ms in steps.items()]
+
+
+def cpu_rows(f: Figures | None) -> list[Row]:
+    """P1's CPU per job, process by process (context): where the time of a job goes, against
+    the stock Celery side's total in the same run."""
+    ours = (f or {}).get("ours", {}).get("cpu_ms") or {}
+    stock = (f or {}).get("stock", {}).get("cpu_ms") or {}
+    if not ours:
+        return []
+    total, stock_total = sum(ours.values()), sum(stock.values())
+    reference = f"stock Celery, worker + Redis: {number(stock_total, 'ms')}" if stock else ""
+    rows = [
+        Row(f"P1 CPU per job: {name}", number(ms, "ms"), "", "—", ms) for name, ms in ours.items()
+    ]
+    ratio_text = times(ratio(total, stock_total)) if stock else "—"
+    rows.append(Row("P1 CPU per job: total", number(total, "ms"), reference, ratio_text, total))
+    return rows
 
 
 def files_rows(f: Figures | None) -> list[Row]:

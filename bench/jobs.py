@@ -6,6 +6,8 @@ Both sides: one worker process with the same concurrency, `--clients` client thr
 submit their share and then wait for all of theirs (ours: the job record turns terminal;
 Celery's: `AsyncResult.get()`). Jobs/s run from the first submit to the last result; submits/s
 over the submit phase alone. The two sides alternate over `--rounds` (best of each kept).
+Each round also reads the CPU time its processes spent (`/proc`, via psutil) per job: the api,
+the files worker's main process and its pool, Redis; the stock side's worker as a whole.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 import redis  # noqa: E402
 
 from bench.files import files_worker_up  # noqa: E402
@@ -80,6 +83,29 @@ def start(settings: Settings, tmp: Path, concurrency: int) -> tuple[str, list[Pr
     wait_for(lambda: http_ok(f"{url}/healthz"), 60, "the api", api)
     wait_for(lambda: files_worker_up(settings), 60, "the files worker", procs[1])
     return url, procs
+
+
+#: Processes whose CPU time a round reads: name -> (pid, whether its children count instead).
+Watched = dict[str, tuple[int, bool]]
+
+
+def cpu_seconds(watched: Watched) -> dict[str, float]:
+    """CPU-seconds so far of each watched process (or of its live children: a prefork pool)."""
+    spent = {}
+    for name, (pid, children) in watched.items():
+        root = psutil.Process(pid)
+        procs = root.children(recursive=True) if children else [root]
+        spent[name] = sum(t.user + t.system for t in (p.cpu_times() for p in procs))
+    return spent
+
+
+def cpu_per_job(watched: Watched, jobs: int, run: Callable[[], dict[str, float]]) -> dict[str, Any]:
+    """`run`'s figures, with the CPU milliseconds per job each watched process spent in it."""
+    before = cpu_seconds(watched)
+    figures: dict[str, Any] = run()
+    after = cpu_seconds(watched)
+    figures["cpu_ms"] = {name: (after[name] - before[name]) * 1000 / jobs for name in watched}
+    return figures
 
 
 def in_threads(clients: int, work: Callable[[int], None]) -> None:
@@ -203,9 +229,26 @@ def main() -> None:
         url, procs = start(settings, tmp, args.concurrency)
         stock(args.clients, args.clients)  # warm-up of both sides, not counted
         ours(settings, url, args.clients, args.clients)
-        sides: dict[str, Callable[[], dict[str, float]]] = {
-            "ours": lambda: ours(settings, url, args.jobs, args.clients),
-            "stock": lambda: stock(args.jobs, args.clients),
+        api, files, noop = (proc.popen.pid for proc in procs)
+        ours_cpu: Watched = {
+            "api": (api, False),
+            "files worker, main process": (files, False),
+            "files worker, pool processes": (files, True),
+            "Redis": (redis_proc.pid, False),
+        }
+        stock_cpu: Watched = {
+            "worker, main process": (noop, False),
+            "worker, pool processes": (noop, True),
+            "Redis": (redis_proc.pid, False),
+        }
+        counted = args.jobs // args.clients * args.clients
+        sides: dict[str, Callable[[], dict[str, Any]]] = {
+            "ours": lambda: cpu_per_job(
+                ours_cpu, counted, lambda: ours(settings, url, args.jobs, args.clients)
+            ),
+            "stock": lambda: cpu_per_job(
+                stock_cpu, counted, lambda: stock(args.jobs, args.clients)
+            ),
         }
         for _ in range(args.rounds):  # alternated: a busy moment hits both sides alike
             for name, run in sides.items():
@@ -228,6 +271,10 @@ def main() -> None:
     print("one tiny job at a time, median per step:")
     for name, ms in best["steps"].items():
         print(f"  {name:58} {ms:7.1f} ms")
+    for side in ("ours", "stock"):
+        print(f"CPU per job, {side} (best round):")
+        for name, ms in best[side]["cpu_ms"].items():
+            print(f"  {name:58} {ms:7.2f} ms")
     if args.json:
         args.json.write_text(json.dumps(best))
 

@@ -64,6 +64,28 @@ def test_job_steps_are_listed_as_context_rows() -> None:
     assert rows[2].jobcast == "4.00 ms"
 
 
+def test_cpu_per_job_is_listed_by_process_with_the_stock_total() -> None:
+    rows = jobs_rows(
+        {
+            "ours": {
+                "per_second": 40.0,
+                "submits_per_second": 320.0,
+                "cpu_ms": {"api": 3.0, "Redis": 1.0},
+            },
+            "stock": {"per_second": 60.0, "submits_per_second": 900.0, "cpu_ms": {"worker": 2.0}},
+        }
+    )
+    assert [r.figure for r in rows[2:]] == [
+        "P1 CPU per job: api",
+        "P1 CPU per job: Redis",
+        "P1 CPU per job: total",
+    ]
+    assert rows[-1].jobcast == "4.00 ms"
+    assert rows[-1].reference == "stock Celery, worker + Redis: 2.00 ms"
+    assert rows[-1].ratio_text == "2.00x"
+    assert rows[-1].met == "—"
+
+
 def test_push_goal_is_a_difference_of_p99s() -> None:
     late = push_rows(
         {"rate": 100, "push_p99_ms": 12.0, "trip_p99_ms": 6.0, "commit_push_p99_ms": 1.0}
