@@ -222,8 +222,8 @@ class _Consumer:
 
 class _Profiler(_Consumer):
     def __init__(self, schema: pa.Schema, limits: JobLimits) -> None:
-        # A quarter of the data budget may hold values for exact quantiles (sorting them at
-        # the end briefly needs twice that).
+        # A quarter of the data budget may hold values for exact quantiles (sorted in place at
+        # the end).
         self.profile = TableProfile(schema, limits.distinct_limit, limits.data_budget // 4)
 
     def update(self, batch: pa.RecordBatch) -> None:

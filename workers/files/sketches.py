@@ -223,6 +223,15 @@ class QuantileStore:
 
     def __init__(self, max_values: int) -> None:
         self.max_values = max(max_values, SAMPLE_SIZE)
+        #: While exact, the values kept are `_exact[:kept]`: copied in batch by batch during the
+        #: scan, whose main thread waits for the parse anyway, so the summary sorts them where
+        #: they are instead of first copying every batch's values into one array (that copy was
+        #: most of a 100 MB profile's summary, which nothing overlaps). Sized for `max_values`
+        #: when first used: pages never written are never resident.
+        self._exact: F64Array = np.empty(0)
+        #: How many values each update brought (the switch to sampling replays them in turn).
+        self._lengths: list[int] = []
+        #: Once sampling: the sample.
         self.parts: list[F64Array] = []
         self.kept = 0
         self.exact = True
@@ -235,21 +244,27 @@ class QuantileStore:
         return np.random.default_rng(SAMPLE_SEED)
 
     def update(self, values: F64Array) -> None:
-        if self.exact:
-            self.parts.append(values)
+        if not self.exact:
+            self._sample(values)
+        elif self.kept + len(values) > self.max_values:
+            self._start_sampling(values)
+        else:
+            if not len(self._exact):
+                self._exact = np.empty(self.max_values)
+            self._exact[self.kept : self.kept + len(values)] = values
             self.kept += len(values)
-            if self.kept > self.max_values:
-                self._start_sampling()
-            return
-        self._sample(values)
+            self._lengths.append(len(values))
 
-    def _start_sampling(self) -> None:
-        # Part by part, freeing each once sampled: the switch needs no copy of everything kept
-        # (that copy, its keys and their partition were four times the store at once). Keys
-        # drawn part by part are the ones one draw for all would give, so the sample is too.
-        parts = self.parts[::-1]
+    def _start_sampling(self, entering: F64Array) -> None:
+        # Part by part (views of the values kept, then the entering ones): the switch needs no
+        # copy of everything kept (that copy, its keys and their partition were four times the
+        # store at once). Keys drawn part by part are the ones one draw for all would give, so
+        # the sample is too.
+        ends = np.cumsum(self._lengths, dtype=np.int64)
+        parts = [self._exact[end - n : end] for end, n in zip(ends, self._lengths, strict=True)]
+        parts = [*parts, entering][::-1]
         self.exact, self.parts, self.kept = False, [], 0
-        self._keys = np.empty(0)
+        self._exact, self._lengths, self._keys = np.empty(0), [], np.empty(0)
         while parts:
             self._keep_smallest(self._rng.random(len(parts[-1])), parts.pop())
 
@@ -303,6 +318,10 @@ class QuantileStore:
 
     def values(self) -> F64Array:
         """The kept values, sorted (in place: this store holds only them afterwards)."""
+        if self.exact:
+            kept = self._exact[: self.kept]
+            kept.sort()
+            return kept
         parts = self.parts[::-1]
         merged = np.empty(sum(len(part) for part in parts))
         done = 0
