@@ -15,6 +15,7 @@ import redis
 from jobcast import rediskeys
 from jobcast.events import job_channel, market_channel
 from jobcast.jobs.records import TERMINAL
+from jobcast.orders.records import state_from_record
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from jobcast.rediskeys import job_key, stream_key
 from tests.workers.orders.reference import ReferenceBook, replay, stream_id
@@ -109,7 +110,8 @@ def compare_symbol(
 ) -> None:
     for order in orders:
         want = ref.orders[order["id"]]
-        got = (order["status"], int(order["filled_quantity"]), order["reason"])
+        state = state_from_record(order)  # as the api reads it: a field left out is its default
+        got = (str(state.status), state.filled, state.reason)
         if got != (want.status, want.filled, want.reason):
             tally.note(
                 "wrong", f"{order['id']}: {got} != model {(want.status, want.filled, want.reason)}"

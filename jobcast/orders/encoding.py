@@ -31,8 +31,14 @@ class NewOrder:
     self_trade_prevention: SelfTradePrevention = "none"
 
     def record(self, now: float) -> dict[str, str]:
-        """The order's record hash as accepted (`records.state_from_record` reads it back)."""
-        return {
+        """The order's record hash as accepted (`records.state_from_record` reads it back).
+
+        Fields at their default are left out and read back as it (no price, client order id,
+        fills, notional or reason; updated when created): Redis builds a small hash field by
+        field, each insert scanning the fields before it. The matching step writes status,
+        fills, notional, reason and update time once they change.
+        """
+        record = {
             "id": self.id,
             "owner": self.owner,
             "symbol": self.symbol,
@@ -40,16 +46,16 @@ class NewOrder:
             "type": self.type,
             "time_in_force": self.time_in_force,
             "quantity": str(self.quantity),
-            "price": "" if self.price_ticks is None else str(self.price_ticks),
-            "client_order_id": self.client_order_id or "",
-            "self_trade_prevention": self.self_trade_prevention,
             "status": OrderStatus.OPEN,
-            "filled_quantity": "0",
-            "notional": "0",
-            "reason": "",
             "created_at": repr(now),
-            "updated_at": repr(now),
         }
+        if self.price_ticks is not None:
+            record["price"] = str(self.price_ticks)
+        if self.client_order_id:
+            record["client_order_id"] = self.client_order_id
+        if self.self_trade_prevention != "none":
+            record["self_trade_prevention"] = self.self_trade_prevention
+        return record
 
 
 def encode_inbound(order: NewOrder) -> str:

@@ -44,7 +44,8 @@ class OrderState:
 
 
 def state_from_record(record: dict[str, str]) -> OrderState:
-    """An order record read back from Redis (as `NewOrder.record` and the step wrote it)."""
+    """An order record read back from Redis (as `NewOrder.record` and the step wrote it); a
+    field left out is at its default."""
     price = record.get("price", "")
     return OrderState(
         id=record["id"],
@@ -53,7 +54,6 @@ def state_from_record(record: dict[str, str]) -> OrderState:
         side=Side(record["side"]),
         type=record["type"],
         time_in_force=record["time_in_force"],
-        # Records written before the field existed are plain orders.
         self_trade_prevention=record.get("self_trade_prevention") or "none",
         price_ticks=int(price) if price else None,
         quantity=int(record["quantity"]),

@@ -24,6 +24,7 @@ import redis
 
 from jobcast import rediskeys
 from jobcast.orders.enums import TERMINAL_STATUSES
+from jobcast.orders.records import state_from_record
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from jobcast.rediskeys import order_lease_key
 from jobcast.settings import Settings
@@ -278,7 +279,8 @@ def check_symbol(
     ref = replay_sent(orders, sent)
     for order in orders:
         expected = ref.orders[order["id"]]
-        assert (order["status"], int(order["filled_quantity"]), order["reason"]) == (
+        state = state_from_record(order)  # as the api reads it: a field left out is its default
+        assert (state.status, state.filled, state.reason) == (
             expected.status,
             expected.filled,
             expected.reason,
@@ -295,8 +297,8 @@ def check_symbol(
     assert market["bids"] == levels_text(ref, "buy")
     assert market["asks"] == levels_text(ref, "sell")
     assert set(client.hkeys(rediskeys.book_key(symbol))) == {o.id for o in ref.resting}
-    bought = sum(int(o["filled_quantity"]) for o in orders if o["side"] == "buy")
-    sold = sum(int(o["filled_quantity"]) for o in orders if o["side"] == "sell")
+    bought = sum(state_from_record(o).filled for o in orders if o["side"] == "buy")
+    sold = sum(state_from_record(o).filled for o in orders if o["side"] == "sell")
     assert bought == sold == int(market["volume"]) == sum(t.quantity for t in ref.trades)
 
 

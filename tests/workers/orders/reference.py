@@ -127,7 +127,7 @@ def replay(orders: list[dict[str, str]]) -> ReferenceBook:
         if kind == "cancel":
             ref.cancel(o["id"])
             continue
-        price = int(o["price"]) if o["price"] else None
+        price = int(o["price"]) if o.get("price") else None
         ref.submit(
             RefOrder(
                 o["id"],
@@ -137,7 +137,7 @@ def replay(orders: list[dict[str, str]]) -> ReferenceBook:
                 o["type"],
                 o["time_in_force"],
                 o["owner"],
-                o["self_trade_prevention"],
+                o.get("self_trade_prevention", "none"),
             )
         )
     return ref

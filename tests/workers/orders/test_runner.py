@@ -53,10 +53,11 @@ def accept_new(settings: Settings, *new: NewOrder) -> list[str]:
 
 
 def statuses(client: redis.Redis, *ids: str) -> list[tuple[str, str]]:
+    """Each order's (status, filled quantity); a new order's record has no fills field yet."""
     return [
         (
             str(client.hget(rediskeys.order_key(i), "status")),
-            str(client.hget(rediskeys.order_key(i), "filled_quantity")),
+            str(client.hget(rediskeys.order_key(i), "filled_quantity") or "0"),
         )
         for i in ids
     ]
