@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
 from api.errors import error_body
+from jobcast.logs import RecordTemplate
 
 access_log = logging.getLogger("jobcast.access")
 
@@ -218,6 +219,13 @@ def _route_template(scope: Scope) -> str:
     return str(path) if path else "unmatched"
 
 
+#: Made and handled directly: Logger.info would also look up its caller's source file and line,
+#: which no formatter of ours prints, on every request.
+_ACCESS_RECORDS = RecordTemplate(
+    access_log, logging.INFO, "%s %s %s %.1fms request_id=%s principal=%s"
+)
+
+
 def _log_access(scope: Scope, request_id: str, status: int, elapsed: float) -> None:
     if not access_log.isEnabledFor(logging.INFO):
         return
@@ -226,17 +234,9 @@ def _log_access(scope: Scope, request_id: str, status: int, elapsed: float) -> N
     path = escape_controls(scope["path"])
     duration_ms = round(elapsed * 1000, 3)
     args = (scope["method"], path, status, duration_ms, request_id, principal_id or "-")
-    # Made and handled directly: Logger.info would also look up its caller's source file and
-    # line, which no formatter of ours prints, on every request.
-    record = access_log.makeRecord(
-        access_log.name,
-        logging.INFO,
-        __file__,
-        0,
-        "%s %s %s %.1fms request_id=%s principal=%s",
+    record = _ACCESS_RECORDS.make(
         args,
-        None,
-        extra={
+        {
             "request_id": request_id,
             "principal_id": principal_id,
             "method": scope["method"],
