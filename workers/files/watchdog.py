@@ -17,6 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 
@@ -117,9 +118,17 @@ def _watcher() -> _Watcher:
 
 def resident_bytes() -> int:
     try:
-        return int(_STATM.read_text().split()[1]) * _PAGE
+        return int(os.pread(_statm(os.getpid()), 64, 0).split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         return 0
+
+
+@cache
+def _statm(pid: int) -> int:
+    """This process's `statm`, opened once: a read is then one pread, ~2 us instead of ~15 for
+    an open, read and close, and the watchdog reads it every few milliseconds of every job.
+    Per pid: `self` is resolved when opened, so a forked pool process opens its own."""
+    return os.open(_STATM, os.O_RDONLY | os.O_CLOEXEC)
 
 
 def recycle_process() -> None:
