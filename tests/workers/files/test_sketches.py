@@ -115,3 +115,29 @@ def test_the_estimate_the_profile_clamps_does_overshoot() -> None:
     sketch = DistinctSketch()
     sketch.update(hash_values(pa.array([f"id{i}" for i in range(12_000)])))
     assert sketch.estimate() > 12_000
+
+
+@pytest.mark.parametrize(
+    ("type_", "low", "high"),
+    [(pa.int64(), -5, 60), (pa.int8(), -128, 127), (pa.uint64(), 2**64 - 40, 2**64 - 1)],
+)
+def test_known_integers_are_counted_as_a_hash_table_counts_them(
+    type_: pa.DataType, low: int, high: int
+) -> None:
+    # Batches whose values are all counted already take the bincount path; the counts, their
+    # order (which ranks ties) and the top values are those of counting every batch by hash.
+    rng = np.random.default_rng(3)
+    dtype = np.uint64 if pa.types.is_unsigned_integer(type_) else np.int64
+    batches = [
+        pa.array(rng.integers(low, high, 2000, endpoint=True, dtype=dtype), type=type_)
+        for _ in range(12)
+    ]
+    fast, hashed = ValueCounts(10_000), ValueCounts(10_000)
+    hashed._add_known_integers = lambda _values: False  # type: ignore[method-assign]
+    for batch in batches:
+        fast.update(batch)
+        hashed.update(batch)
+
+    assert list(fast.counts.items()) == list(hashed.counts.items())
+    assert fast.top(5) == hashed.top(5)
+    assert all(type(count) is int for count in fast.counts.values())
