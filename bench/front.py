@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -56,6 +57,7 @@ def server_argv(settings: Settings, factory: str, port: int) -> list[str]:
 
 
 def start_servers(settings: Settings, tmp: Path) -> tuple[dict[str, int], list[Proc]]:
+    """Each app's port, and its process (in `APPS` order)."""
     env = process_env(settings, ENV)
     ports, procs = {}, []
     for name, factory in APPS.items():
@@ -81,7 +83,18 @@ def make_job(settings: Settings, port: int) -> tuple[str, str]:
     return key, response.json()["id"]
 
 
-def measure(ports: dict[str, int], key: str, job: str, args: argparse.Namespace) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU a process has used (Linux' /proc), or None where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    ports: dict[str, int], pids: dict[str, int], key: str, job: str, args: argparse.Namespace
+) -> dict[str, Any]:
     auth = {"Authorization": f"Bearer {key}"}
     targets = {
         "api_job": (ports["api"], f"/jobs/{job}", auth),
@@ -89,16 +102,26 @@ def measure(ports: dict[str, int], key: str, job: str, args: argparse.Namespace)
         "api_healthz": (ports["api"], "/healthz", {}),
         "static_healthz": (ports["static"], "/healthz", {}),
     }
+    servers = {"api_job": "api", "redis_job": "redis", "api_healthz": "api"}
     for port, path, headers in targets.values():  # warm-up: imports, pools, first connections
         load.run(port, path, headers, 4, 0.5)
     best: dict[str, float] = {}
     client_cpu: dict[str, float] = {}
+    # The server process's CPU per request, least of the rounds: less moved than req/s by
+    # whatever else shares the machine (context for the ratios, not a goal of its own).
+    server_cpu: dict[str, float] = {}
     errors = 0
     for _ in range(args.rounds):  # alternate: a busy moment hits every side alike
         for name, (port, path, headers) in targets.items():
+            pid = pids[servers.get(name, "static")]
+            before = cpu_seconds(pid)
             result = load.run(port, path, headers, args.connections, args.seconds)
+            after = cpu_seconds(pid)
             if result.per_second > best.get(name, 0.0):
                 best[name], client_cpu[name] = result.per_second, result.cpu_share
+            if before is not None and after is not None and result.requests:
+                used = (after - before) / result.requests * 1e6
+                server_cpu[name] = min(used, server_cpu.get(name, used))
             errors += result.errors
     singles = {
         name: load.run(*targets[name], 1, args.single_seconds) for name in ("api_job", "redis_job")
@@ -107,6 +130,7 @@ def measure(ports: dict[str, int], key: str, job: str, args: argparse.Namespace)
     return {
         "rps": best,
         "client_cpu": client_cpu,
+        "server_cpu_us": server_cpu,
         "p50_ms": p50,
         "errors": errors,
         "connections": args.connections,
@@ -128,7 +152,8 @@ def main() -> None:
         ports, procs = start_servers(settings, tmp)
         key, job = make_job(settings, ports["api"])
         time.sleep(0.5)
-        figures = measure(ports, key, job, args)
+        pids = {name: proc.popen.pid for name, proc in zip(APPS, procs, strict=True)}
+        figures = measure(ports, pids, key, job, args)
     finally:
         for proc in procs:
             proc.stop()
@@ -147,6 +172,14 @@ def main() -> None:
         f"one client: GET /jobs/{{id}} p50 api {p50['api_job']:.2f} ms, bare redis app "
         f"{p50['redis_job']:.2f} ms"
     )
+    cpu = figures["server_cpu_us"]
+    if len(cpu) == len(rps):
+        print(
+            f"server CPU per request (least of the rounds): /jobs/{{id}} {cpu['api_job']:.0f} us "
+            f"vs bare {cpu['redis_job']:.0f} us ({cpu['redis_job'] / cpu['api_job']:.2f}x), "
+            f"/healthz {cpu['api_healthz']:.0f} us vs static {cpu['static_healthz']:.0f} us "
+            f"({cpu['static_healthz'] / cpu['api_healthz']:.2f}x)"
+        )
     if figures["errors"]:
         print(f"  ({figures['errors']} non-200 answers: the figures above are not valid)")
     if args.json:
