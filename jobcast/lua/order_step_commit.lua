@@ -4,8 +4,9 @@
 -- KEYS: [market, lease, book, trades, inbound], then every other key the step touches, each
 --       once (records, streams, client_order_id entries, tombstones, tallies); the payload
 --       names them by index (`jobcast.scripts.ScriptKeys`)
--- ARGV: [payload json (see StepCommit.script_call), body_1 .. body_m]: event i goes to
---       p.channels[p.events[i]], a [stream key index, pubsub channel] pair
+-- ARGV: [payload json (see StepCommit.script_call), body_1 .. body_m, trade_1 .. trade_t,
+--       book entry_1 .. book entry_b]: event i goes to p.channels[p.events[i]], a [stream key
+--       index, pubsub channel] pair; t is p.trades; book entry i is order p.book_set[i]'s
 -- HSET/HDEL go in chunks: Lua's unpack() has a stack limit. Returns {1, 'ok'}, or
 -- {0, 'lease' | 'cursor'} having changed nothing.
 --#include apply_tallies.lua
@@ -27,10 +28,20 @@ end
 for i = 1, #p.book_del, 500 do
   redis.call('HDEL', book, unpack(p.book_del, i, math.min(i + 499, #p.book_del)))
 end
-hset_pairs(book, p.book_set)
-for _, r in ipairs(p.records) do hset_pairs(KEYS[r[1]], r[2]) end
-for _, t in ipairs(p.trades) do redis.call('LPUSH', trades, t) end
-if #p.trades > 0 then redis.call('LTRIM', trades, 0, p.history - 1) end
+local first_trade = 2 + #p.events
+local first_entry = first_trade + p.trades
+local flat = {}
+for i, order_id in ipairs(p.book_set) do
+  flat[#flat + 1] = order_id; flat[#flat + 1] = ARGV[first_entry + i - 1]
+  if #flat >= 1000 then redis.call('HSET', book, unpack(flat)); flat = {} end
+end
+if #flat > 0 then redis.call('HSET', book, unpack(flat)) end
+for _, r in ipairs(p.records) do redis.call('HSET', KEYS[r[1]], unpack(r, 2)) end
+-- One LPUSH of many values pushes each in turn, as one LPUSH each would.
+for i = first_trade, first_entry - 1, 500 do
+  redis.call('LPUSH', trades, unpack(ARGV, i, math.min(i + 499, first_entry - 1)))
+end
+if p.trades > 0 then redis.call('LTRIM', trades, 0, p.history - 1) end
 hset_pairs(market, p.market)
 redis.call('XTRIM', inbound, 'MINID', p.new_cursor)
 redis.call('PEXPIRE', lease, p.lease_ms)

@@ -53,7 +53,8 @@ class StepCommit:
     tallies: list[Tally] = field(default_factory=list)
 
     def script_call(self) -> tuple[list[str], list[str]]:
-        """The commit script's KEYS (each once) and ARGV: the payload, then the event bodies."""
+        """The commit script's KEYS (each once) and ARGV: the payload, then the event bodies,
+        the trades and the resting orders' book entries."""
         s = self.symbol
         keys = ScriptKeys(
             rediskeys.market_key(s),
@@ -74,10 +75,13 @@ class StepCommit:
             "maxlen": STREAM_MAXLEN,
             "stream_ttl": STREAM_TTL_SECONDS,
             "market": list(self.market.items()),
-            "book_set": self.book_set,
+            "book_set": [order_id for order_id, _ in self.book_set],
             "book_del": self.book_del,
-            "records": [[keys.ref(key), list(fields.items())] for key, fields in self.records],
-            "trades": self.trades,
+            "records": [
+                [keys.ref(key), *(part for pair in fields.items() for part in pair)]
+                for key, fields in self.records
+            ],
+            "trades": len(self.trades),
             "retention": self.retention,
             "tombstone_ttl": self.tombstone_ttl,
             "expiring": [keys.ref(key) for key in self.expiring],
@@ -86,9 +90,14 @@ class StepCommit:
             "events": [channels[channel] for channel, _ in self.events],
         }
         tally_keys, payload["tallies"] = lua_spec(self.tallies, first_key=len(keys.keys) + 1)
-        # Event bodies go as plain arguments after the payload: nested in its JSON they would be
-        # escaped and unescaped again for nothing.
-        argv = [dumps(payload), *(body for _, body in self.events)]
+        # JSON texts (event bodies, trades, book entries) go as plain arguments after the
+        # payload: nested in its JSON they would be escaped and unescaped again for nothing.
+        argv = [
+            dumps(payload),
+            *(body for _, body in self.events),
+            *self.trades,
+            *(entry for _, entry in self.book_set),
+        ]
         return [*keys.keys, *tally_keys], argv
 
 
