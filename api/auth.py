@@ -125,16 +125,22 @@ class OwnedReader:
     response: Response
 
     async def load(
-        self, record_id: str, pattern: re.Pattern[str], key_of: Callable[[str], str], what: str
+        self,
+        record_id: str,
+        pattern: re.Pattern[str],
+        key_of: Callable[[str], str],
+        what: str,
+        leave_out: tuple[str, ...] = (),
     ) -> dict[str, str]:
         """The record `key_of(record_id)` as `api.ownership.load_owned` answers it, after the
-        spend (429 when refused, before any 404). A malformed id spends too, then is 404."""
+        spend (429 when refused, before any 404), without the fields in `leave_out` (what the
+        route does not show). A malformed id spends too, then is 404."""
         if not pattern.fullmatch(record_id):
             _spent(await spend(self.redis, self.budget, self.principal.id), self.response)
             require_id(record_id, pattern, what)  # 404
         record_key = key_of(record_id)
         decision, record = await spend_and_read(
-            self.redis, self.budget, self.principal.id, record_key
+            self.redis, self.budget, self.principal.id, record_key, leave_out
         )
         _spent(decision, self.response)
         return await check_owned(self.redis, record_key, record, self.principal, what)

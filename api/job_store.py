@@ -168,9 +168,12 @@ async def load_job(redis: aioredis.Redis, principal: Principal, job_id: str) -> 
     return decode_record(raw)
 
 
-async def read_job(reader: OwnedReader, job_id: str) -> dict[str, Any]:
-    """As `load_job`, for a read route: the spend and the read in one round trip."""
-    return decode_record(await reader.load(job_id, JOB_ID, job_key, "job"))
+async def read_job(
+    reader: OwnedReader, job_id: str, leave_out: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """As `load_job`, for a read route: the spend and the read in one round trip, without the
+    fields in `leave_out`."""
+    return decode_record(await reader.load(job_id, JOB_ID, job_key, "job", leave_out))
 
 
 async def list_jobs(

@@ -75,12 +75,18 @@ async def spend(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1)
 
 
 async def spend_and_read(
-    client: aioredis.Redis, budget: Budget, who: str, record_key: str
+    client: aioredis.Redis,
+    budget: Budget,
+    who: str,
+    record_key: str,
+    leave_out: tuple[str, ...] = (),
 ) -> tuple[Decision, dict[str, str]]:
-    """Spend one request of `budget` for `who` and, if allowed, read the hash at `record_key`,
-    in one round trip (a refused spend reads nothing: the record is then empty)."""
+    """Spend one request of `budget` for `who` and, if allowed, read the hash at `record_key`
+    without the fields named in `leave_out`, in one round trip (a refused spend reads nothing:
+    the record is then empty)."""
     keys = [rate_limit_key(budget.name, who), record_key]
-    *raw, record = await scripts.run_async(client, "rate_spend_read", keys, _spend_args(budget, 1))
+    args = [*_spend_args(budget, 1), *leave_out]
+    *raw, record = await scripts.run_async(client, "rate_spend_read", keys, args)
     return _decision(budget, raw), orjson.loads(record)
 
 

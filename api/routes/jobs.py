@@ -257,7 +257,8 @@ async def list_jobs(
 @router.get("/jobs/{job_id}", summary="Get a job", responses=errors(*AUTHENTICATED, *OWNED))
 async def get_job(job_id: str, reader: CurrentReader) -> Job:
     """The job's status, progress, error and times (its result: `GET /jobs/{id}/result`)."""
-    return job_store.job_view(await job_store.read_job(reader, job_id))
+    # Not the result: a poll would read, send and parse tens of kilobytes it does not show.
+    return job_store.job_view(await job_store.read_job(reader, job_id, ("result",)))
 
 
 @router.get("/tasks/{task_id}", include_in_schema=False, response_model_exclude_unset=True)

@@ -75,3 +75,20 @@ def test_spend_and_read_gives_back_every_field_as_stored(settings: Settings) -> 
             await client.aclose()
 
     assert asyncio.run(run()) == stored
+
+
+def test_spend_and_read_leaves_out_the_fields_it_is_told_to(settings: Settings) -> None:
+    async def run() -> tuple[dict[str, str], dict[str, str]]:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        try:
+            await client.hset("rec", mapping={"owner": "p_1", "result": "x" * 50_000, "n": "1"})
+            budget = Budget("loose", per_minute=60, burst=10)
+            _, without = await spend_and_read(client, budget, "who", "rec", ("result", "absent"))
+            _, whole = await spend_and_read(client, budget, "who", "rec")
+            return without, whole
+        finally:
+            await client.aclose()
+
+    without, whole = asyncio.run(run())
+    assert without == {"owner": "p_1", "n": "1"}
+    assert whole["result"] == "x" * 50_000
