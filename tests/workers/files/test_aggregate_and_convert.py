@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -13,17 +14,10 @@ import redis
 
 from jobcast.jobs.params import JobParams
 from tests.conftest import StartWorker
-from tests.workers.files.support import JobsClient, await_terminal, mixed_frame
-from workers.files.runner import Hooks, JobLimits, run_job
+from tests.workers.files.support import SMALL_BATCHES, JobsClient, await_terminal, mixed_frame
+from workers.files.runner import Hooks, run_job
 
-LIMITS = JobLimits(
-    memory_budget=256 << 20,
-    batch_bytes=64 << 10,
-    max_decompressed=1 << 30,
-    max_columns=100,
-    max_groups=3,
-    distinct_limit=1000,
-)
+LIMITS = replace(SMALL_BATCHES, max_columns=100, max_groups=3)
 
 
 def test_aggregate_matches_pandas_groupby_across_batches(tmp_path: Path) -> None:
@@ -35,7 +29,7 @@ def test_aggregate_matches_pandas_groupby_across_batches(tmp_path: Path) -> None
         group_by=["fruit"],
         metrics={"price": ["count", "sum", "mean", "min", "max"]},
     )
-    limits = JobLimits(**{**LIMITS.__dict__, "max_groups": 10})
+    limits = replace(LIMITS, max_groups=10)
 
     result = run_job(path, params, limits, Hooks(), tmp_path / "out")
 

@@ -8,6 +8,7 @@ renamed or invented by the model.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +17,10 @@ from pydantic import TypeAdapter
 
 from jobcast.jobs.params import JobParams
 from jobcast.schemas.jobs import AggregateResult, ConvertResult, JobResult, ProfileResult
-from tests.workers.files.support import mixed_frame
-from workers.files.runner import Hooks, JobLimits, run_job
+from tests.workers.files.support import SMALL_BATCHES, mixed_frame
+from workers.files.runner import Hooks, run_job
 
-LIMITS = JobLimits(
-    memory_budget=256 << 20,
-    batch_bytes=64 << 10,
-    max_decompressed=1 << 30,
-    max_columns=100,
-    max_groups=100,
-    distinct_limit=1000,
-)
+LIMITS = replace(SMALL_BATCHES, max_columns=100)
 RESULT = TypeAdapter(JobResult)
 
 
