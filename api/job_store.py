@@ -43,6 +43,9 @@ from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
 
 #: Job ids as `new_job_id` makes them.
 JOB_ID = re.compile(r"j_[0-9a-f]{24}")
+#: What a listing reads of each record: the view's fields and the owner, never the result (up
+#: to the result cap each, and a page holds 200).
+LISTED_FIELDS = (*(name for name in Job.model_fields if name != "links"), "owner")
 
 
 def new_job_id() -> str:
@@ -180,7 +183,9 @@ async def list_jobs(
     redis: aioredis.Redis, principal: Principal, status: str | None, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The caller's jobs, newest first, optionally of one status; and the next page's cursor."""
-    index = OwnedIndex(jobs_of_key(principal.id), principal.id, job_key, newest_first)
+    index = OwnedIndex(
+        jobs_of_key(principal.id), principal.id, job_key, newest_first, LISTED_FIELDS
+    )
     after = await _cursor_position(redis, index.key, cursor)
     keep = None if status is None else (lambda record: record.get("status") == status)
     listing = await list_owned(redis, index, after, limit, keep)

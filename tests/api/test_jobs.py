@@ -172,6 +172,7 @@ def test_listing_pages_through_my_jobs_newest_first_and_filters_by_status(
 
     assert seen == ids[::-1]
     assert [j["id"] for j in cancelled] == [ids[1]]
+    assert cancelled == [alice.http.get(f"/jobs/{ids[1]}").json()]  # the same view, whole
     assert alice.http.get("/jobs", params={"status": "nope"}).status_code == 422
 
 

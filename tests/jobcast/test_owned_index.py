@@ -176,3 +176,21 @@ def test_newest_first_passes_a_batch_made_only_of_ties_at_the_cursor(
         return await newest_first(client, "test:jobs", Position("j01", 5.0), 3)
 
     assert run(settings, work) == [Position("j00", 1.0)]  # and no more: the index ends
+
+
+def test_named_fields_read_only_those_and_still_prune_and_check_the_owner(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    ids = add_oldest_first(redis_client, 4)
+    for record_id in ids:
+        redis_client.hset(record_key(record_id), "bulky", "x" * 1000)
+    redis_client.delete(record_key(ids[1]))
+    redis_client.hset(record_key(ids[2]), "owner", "mallory")
+    index = OwnedIndex("test:index", OWNER, record_key, oldest_first, ("owner", "n", "absent"))
+
+    async def work(client: aioredis.Redis) -> Listing:
+        return await list_owned(client, index, None, 10)
+
+    listing = run(settings, work)
+    assert listing.records == [{"owner": OWNER, "n": "0"}, {"owner": OWNER, "n": "3"}]
+    assert ids[1] not in [id_of_member(m) for m in redis_client.zrange("test:index", 0, -1)]
