@@ -11,7 +11,7 @@ from rich.table import Table
 
 from jobcast.console import make_console
 from jobcast.dev_secrets import read_stored, stored_key_secret
-from jobcast.keys import create_key, list_keys, revoke_key
+from jobcast.keys import KeyInfo, create_key, list_keys, revoke_key
 from jobcast.launcher import running_redis_url, running_sentinels
 from jobcast.redis_clients import CONNECT_TIMEOUT_SECONDS, sync_client
 from jobcast.settings import Settings
@@ -71,14 +71,53 @@ def _what_to_set(settings: Settings, url: str | None) -> str:
 
 @keys_cli.command("create")
 def create(
-    name: Annotated[str, typer.Option(help="Who the key is for.")],
+    name: Annotated[
+        str | None, typer.Option(help="Who the key is for (a new principal unless --principal).")
+    ] = None,
     admin: Annotated[bool, typer.Option(help="May list and revoke keys.")] = False,
+    principal: Annotated[
+        str | None,
+        typer.Option(help="Add the key to this existing principal (to rotate its keys)."),
+    ] = None,
 ) -> None:
-    """Create a principal and its key; the key is printed once and never stored."""
+    """Create a key, for a new principal or (--principal) an existing one; the key is printed
+    once and never stored."""
     settings, client = _connect()
-    raw, info = create_key(client, settings.secret("key_secret"), name, admin=admin)
+    keys = list_keys(client)
+    if principal is not None:
+        name = _name_of(keys, principal, name)
+    elif name is None:
+        _refuse("say who the key is for: --name NAME (a new principal) or --principal ID.")
+    else:
+        _note_namesakes(keys, name)
+    raw, info = create_key(
+        client, settings.secret("key_secret"), name, admin=admin, principal_id=principal
+    )
     console.print(f"key id {info.key_id}, principal {info.principal_id}")
     typer.echo(raw)
+
+
+def _name_of(keys: list[KeyInfo], principal: str, name: str | None) -> str:
+    """The existing principal's name: a key is only ever added to a principal that has one."""
+    names = {key.name for key in keys if key.principal_id == principal}
+    if not names:
+        _refuse(f"no key belongs to principal {principal}; `jobcast keys list` shows them.")
+    known = sorted(names)[0]
+    if name is not None and name not in names:
+        _refuse(f"principal {principal} is named {known!r}, not {name!r}; leave out --name.")
+    return name or known
+
+
+def _note_namesakes(keys: list[KeyInfo], name: str) -> None:
+    """Names are labels: a second `--name alice` is a second tenant, which may not be meant."""
+    namesakes = sorted({key.principal_id for key in keys if key.name == name and not key.revoked})
+    if namesakes:
+        console.print(
+            f"note: {', '.join(namesakes)} already named {name!r}; this creates a new principal "
+            "that sees none of their records. To give one of them another key (to rotate), "
+            "use --principal ID instead.",
+            highlight=False,
+        )
 
 
 @keys_cli.command("list")

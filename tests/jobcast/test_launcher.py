@@ -202,9 +202,24 @@ def test_keys_create_list_revoke_against_the_running_stack_from_its_directory(
     row = next(line for line in listed.stdout.splitlines() if key_id in line)
     assert "alice" in row
 
+    # Rotation: a second key for the same principal sees what the first one made.
+    principal = re.search(r"principal (p_\w+)", created.stdout).group(1)  # type: ignore[union-attr]
+    made = httpx.post(f"{api}/data/", headers=headers, json={"name": "kept", "value": 1}, timeout=5)
+    assert made.status_code == 201, made.text
+    again = jobcast("keys", "create", "--name", "alice", cwd=run.project)
+    assert principal in again.stdout and "--principal" in again.stdout  # a namesake, said so
+    rotated = jobcast("keys", "create", "--principal", principal, cwd=run.project)
+    assert rotated.returncode == 0, rotated.stderr + rotated.stdout
+    assert f"principal {principal}" in rotated.stdout
+    new_headers = {"Authorization": f"Bearer {rotated.stdout.strip().splitlines()[-1]}"}
+    wrong = jobcast("keys", "create", "--principal", "p_0000000000000000", cwd=run.project)
+    assert wrong.returncode == 2 and "keys list" in wrong.stdout + wrong.stderr
+
     revoked = jobcast("keys", "revoke", key_id, cwd=run.project)
     assert revoked.returncode == 0, revoked.stderr + revoked.stdout
     assert httpx.get(f"{api}/data/", headers=headers, timeout=5).status_code == 401
+    mine = httpx.get(f"{api}/data/", headers=new_headers, timeout=5)
+    assert [item["id"] for item in mine.json()["items"]] == [made.json()["id"]]
 
 
 def test_keys_elsewhere_say_what_to_set_and_work_once_it_is_set(
