@@ -86,6 +86,8 @@ def config_for(settings: Settings) -> dict[str, Any]:
         # Events for Flower.
         "worker_send_task_events": True,
         "task_send_sent_event": True,
+        # Workers publish those events in batches a few milliseconds apart (not one by one).
+        "worker_consumer": "workers.event_batches:Consumer",
         "worker_hijack_root_logger": False,
         "enable_utc": True,
         "timezone": "UTC",
