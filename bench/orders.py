@@ -35,6 +35,7 @@ import redis  # noqa: E402
 from celery import Celery  # noqa: E402
 
 import celeryconfig  # noqa: E402
+from bench.files import tree_cpu  # noqa: E402
 from jobcast import rediskeys  # noqa: E402
 from jobcast.embedded_redis import free_port  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
@@ -206,8 +207,22 @@ def paced_latency(
     return tap.stop(), sent
 
 
-def end_to_end(stack: Stack, n: int, clients: int, batch: int) -> tuple[float, list[float], int]:
-    """(orders/s from first request to last match, latency sample, events published)."""
+def cpu_by_role(stack: Stack) -> dict[str, float]:
+    """CPU-seconds so far of the api, the orders workers and Redis: per order, they show
+    where the time goes better than wall throughput on a shared 2-core box."""
+    redis_proc = Proc("redis", stack.redis_proc, stack.tmp / "redis.log")
+    return {
+        "api": tree_cpu([p for p in stack.procs if p.name == "api"]),
+        "workers": tree_cpu([p for p in stack.procs if p.name != "api"]),
+        "redis": tree_cpu([redis_proc]),
+    }
+
+
+def end_to_end(
+    stack: Stack, n: int, clients: int, batch: int
+) -> tuple[float, list[float], int, dict[str, float]]:
+    """(orders/s from first request to last match, latency sample, events published, CPU
+    microseconds per order by role)."""
     stack.reset()
     rng = random.Random(2)
     created = [
@@ -218,6 +233,7 @@ def end_to_end(stack: Stack, n: int, clients: int, batch: int) -> tuple[float, l
     work = [[random_order(rng) for _ in range(n // clients)] for _ in range(clients)]
     tap = LatencyTap(stack.client, created[0][1].principal_id)
     stack.client.config_resetstat()
+    cpu_before = cpu_by_role(stack)
     start = time.perf_counter()
     threads = [
         threading.Thread(target=post_batches, args=(stack.url, k, w, batch))
@@ -229,8 +245,9 @@ def end_to_end(stack: Stack, n: int, clients: int, batch: int) -> tuple[float, l
         t.join()
     wait_for(lambda: drained(stack.client), 300, "matching to finish")
     elapsed = time.perf_counter() - start
+    cpu = {role: (used - cpu_before[role]) / n * 1e6 for role, used in cpu_by_role(stack).items()}
     latencies = tap.stop()
-    return n / elapsed, latencies, events_published(stack.client)
+    return n / elapsed, latencies, events_published(stack.client), cpu
 
 
 def events_published(client: redis.Redis) -> int:
@@ -320,11 +337,16 @@ def main() -> None:
     print(f"matching core: {core:,.0f} orders/s (pure engine, one process)")
     stack = Stack(args.workers, args.api_processes)
     try:
-        rate, latencies, events = end_to_end(stack, args.orders, args.clients, args.batch)
+        rate, latencies, events, cpu = end_to_end(stack, args.orders, args.clients, args.batch)
         print(
             f"end to end, POST /orders/batch ({args.batch}/request, {args.clients} clients, "
             f"{args.api_processes} api processes, {args.workers} workers): {rate:,.0f} orders/s "
             f"accepted and matched, {events:,} events published"
+        )
+        print(
+            "  CPU per order: "
+            + ", ".join(f"{role} {us:.0f} us" for role, us in cpu.items())
+            + f", total {sum(cpu.values()):.0f} us"
         )
         print(
             f"  acceptance -> its matching event, at full load: p50 {pct(latencies, 50):.1f} ms, "
