@@ -7,8 +7,9 @@
 -- ARGV: [payload json (see StepCommit.script_call), body_1 .. body_m, trade_1 .. trade_t,
 --       book entry_1 .. book entry_b]: event i goes to p.channels[p.events[i]], a [stream key
 --       index, pubsub channel] pair; t is p.trades; book entry i is order p.book_set[i]'s
--- HSET/HDEL go in chunks: Lua's unpack() has a stack limit. Returns {1, 'ok'}, or
--- {0, 'lease' | 'cursor'} having changed nothing.
+-- HSET/HDEL go in chunks: Lua's unpack() has a stack limit. With p.release, the lease is let go
+-- too when nothing arrived after the new cursor (as order_lease_release.lua would, one round
+-- trip later). Returns {1, 'ok' | 'released'}, or {0, 'lease' | 'cursor'} having changed nothing.
 --#include apply_tallies.lua
 --#include publish_event.lua
 local p = cjson.decode(ARGV[1])
@@ -56,5 +57,12 @@ for c, _ in pairs(touched) do redis.call('EXPIRE', KEYS[p.channels[c][1]], p.str
 for _, k in ipairs(p.expiring) do redis.call('EXPIRE', KEYS[k], p.retention) end
 for _, t in ipairs(p.tombstones) do
   redis.call('SET', KEYS[t[1]], t[2], 'EX', p.tombstone_ttl)
+end
+if p.release then
+  local last = redis.call('XREVRANGE', inbound, '+', '-', 'COUNT', 1)
+  if #last == 0 or last[1][1] == p.new_cursor then
+    redis.call('DEL', lease)
+    return {1, 'released'}
+  end
 end
 return {1, 'ok'}

@@ -40,7 +40,9 @@ class DrainOutcome:
 
 
 def acquire_lease(client: redis.Redis, symbol: str, task_id: str, lease_ms: int) -> str:
-    keys = [order_lease_key(symbol), order_fence_key(symbol)]
+    """The lease's token, or '' when another task holds it; lowers the pending flag either way
+    (orders accepted after this send a new task)."""
+    keys = [order_lease_key(symbol), order_fence_key(symbol), rediskeys.pending_key(symbol)]
     return str(scripts.run(client, "order_lease_acquire", keys, [task_id, str(lease_ms)]))
 
 
@@ -63,13 +65,22 @@ def _book_at(client: redis.Redis, symbol: str, cursor: str) -> tuple[Book, dict[
 
 
 def run_step(client: redis.Redis, settings: Settings, symbol: str, token: str) -> int:
-    """Match and commit the next batch; the number of commands it took (0: log drained)."""
+    """Match and commit the next batch, keeping the lease; the number of commands it took
+    (0: log drained)."""
+    return _step(client, settings, symbol, token, release=False)[0]
+
+
+def _step(
+    client: redis.Redis, settings: Settings, symbol: str, token: str, release: bool
+) -> tuple[int, bool]:
+    """`run_step`; with `release`, a batch that drained the log lets the lease go in its
+    commit, saving the next read and the release (then the second value is True)."""
     # Holding the lease, nobody else moves the cursor between these two reads.
     cursor, entries = read_inbound(client, symbol, settings.order_match_batch)
     book, market = _book_at(client, symbol, cursor)
     if not entries:
         _books[symbol] = (cursor, book, market)
-        return 0
+        return 0, False
     ctx = StepContext(
         symbol,
         symbol_table(settings.order_symbols)[symbol],
@@ -84,23 +95,24 @@ def run_step(client: redis.Redis, settings: Settings, symbol: str, token: str) -
     new_cursor = entries[-1][0]
     change = build_commit(ctx, book, touched, trades, new_cursor, market)
     change.tallies += matching_lag(entries, time.time())
-    commit_step(client, change)  # the book stays out of the cache if this raises
+    # A short batch read the whole log: most likely nothing arrived since.
+    change.release = release and len(entries) < settings.order_match_batch
+    released = commit_step(client, change)  # the book stays out of the cache if this raises
     _books[symbol] = (new_cursor, book, change.market)
-    return len(entries)
+    return len(entries), released
 
 
 def drain(client: redis.Redis, settings: Settings, symbol: str, task_id: str) -> DrainOutcome:
     """Drain `symbol` as its single writer, for at most `order_task_max_steps` steps."""
-    client.delete(rediskeys.pending_key(symbol))  # orders after this point send a new task
     token = acquire_lease(client, symbol, task_id, settings.order_lease_ms)
     if not token:
         return DrainOutcome(0, 0, "busy")
     steps = commands = 0
     try:
         while steps < settings.order_task_max_steps:
-            taken = run_step(client, settings, symbol, token)
+            taken, released = _step(client, settings, symbol, token, release=True)
             steps, commands = steps + 1, commands + taken
-            if taken == 0 and release_lease(client, symbol, token) != 0:
+            if released or (taken == 0 and release_lease(client, symbol, token) != 0):
                 return DrainOutcome(steps, commands, "drained")
     except StepRefusedError:
         log.warning("matching step on %s refused; the lease holder redoes it", symbol)

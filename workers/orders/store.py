@@ -51,6 +51,8 @@ class StepCommit:
     tombstones: list[tuple[str, str]] = field(default_factory=list)
     #: Cluster-wide counters of the step (fills, cancels, trades, matching lag).
     tallies: list[Tally] = field(default_factory=list)
+    #: Let the lease go with the commit if nothing arrived after `new_cursor` meanwhile.
+    release: bool = False
 
     def script_call(self) -> tuple[list[str], list[str]]:
         """The commit script's KEYS (each once) and ARGV: the payload, then the event bodies,
@@ -88,6 +90,7 @@ class StepCommit:
             "tombstones": [[keys.ref(key), owner] for key, owner in self.tombstones],
             "channels": [[keys.ref(stream_key(c)), pubsub_channel(c)] for c in channels],
             "events": [channels[channel] for channel, _ in self.events],
+            "release": self.release,
         }
         tally_keys, payload["tallies"] = lua_spec(self.tallies, first_key=len(keys.keys) + 1)
         # JSON texts (event bodies, trades, book entries) go as plain arguments after the
@@ -101,11 +104,13 @@ class StepCommit:
         return [*keys.keys, *tally_keys], argv
 
 
-def commit_step(client: redis.Redis, change: StepCommit) -> None:
+def commit_step(client: redis.Redis, change: StepCommit) -> bool:
+    """Apply the step; whether the lease was let go with it (only when `change.release`)."""
     keys, argv = change.script_call()
     ok, why = scripts.run(client, "order_step_commit", keys, argv)
     if int(ok) != 1:
         raise StepRefusedError(f"step on {change.symbol} refused: {why}")
+    return bool(why == "released")
 
 
 def resting_entry(order: Order) -> str:
