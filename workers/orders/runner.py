@@ -21,7 +21,14 @@ from jobcast.rediskeys import order_fence_key, order_lease_key
 from jobcast.settings import Settings
 from workers.orders.book import Book
 from workers.orders.step import StepContext, apply_commands, build_commit, matching_lag
-from workers.orders.store import StepRefusedError, commit_step, load_book, read_inbound
+from workers.orders.store import (
+    Inbound,
+    StepRefusedError,
+    commit_step,
+    load_book,
+    parse_inbound,
+    read_inbound,
+)
 
 log = logging.getLogger("jobcast.orders")
 
@@ -42,8 +49,24 @@ class DrainOutcome:
 def acquire_lease(client: redis.Redis, symbol: str, task_id: str, lease_ms: int) -> str:
     """The lease's token, or '' when another task holds it; lowers the pending flag either way
     (orders accepted after this send a new task)."""
-    keys = [order_lease_key(symbol), order_fence_key(symbol), rediskeys.pending_key(symbol)]
-    return str(scripts.run(client, "order_lease_acquire", keys, [task_id, str(lease_ms)]))
+    return _take_lease(client, symbol, task_id, lease_ms, None)[0]
+
+
+def _take_lease(
+    client: redis.Redis, symbol: str, task_id: str, lease_ms: int, count: int | None
+) -> tuple[str, Inbound | None]:
+    """`acquire_lease`; with `count`, also the first batch to match, read in the same script
+    under the new lease (one round trip fewer per task)."""
+    keys = [
+        order_lease_key(symbol),
+        order_fence_key(symbol),
+        rediskeys.pending_key(symbol),
+        rediskeys.market_key(symbol),
+        rediskeys.inbound_key(symbol),
+    ]
+    argv = [task_id, str(lease_ms), *([str(count)] if count else [])]
+    token, _, batch = str(scripts.run(client, "order_lease_acquire", keys, argv)).partition("\n")
+    return token, parse_inbound(batch) if token and count else None
 
 
 def release_lease(client: redis.Redis, symbol: str, token: str) -> int:
@@ -71,12 +94,18 @@ def run_step(client: redis.Redis, settings: Settings, symbol: str, token: str) -
 
 
 def _step(
-    client: redis.Redis, settings: Settings, symbol: str, token: str, release: bool
+    client: redis.Redis,
+    settings: Settings,
+    symbol: str,
+    token: str,
+    release: bool,
+    batch: Inbound | None = None,
 ) -> tuple[int, bool]:
     """`run_step`; with `release`, a batch that drained the log lets the lease go in its
-    commit, saving the next read and the release (then the second value is True)."""
+    commit, saving the next read and the release (then the second value is True). `batch`:
+    the commands already read under this lease, if any."""
     # Holding the lease, nobody else moves the cursor between these two reads.
-    cursor, entries = read_inbound(client, symbol, settings.order_match_batch)
+    cursor, entries = batch or read_inbound(client, symbol, settings.order_match_batch)
     book, market = _book_at(client, symbol, cursor)
     if not entries:
         _books[symbol] = (cursor, book, market)
@@ -104,13 +133,15 @@ def _step(
 
 def drain(client: redis.Redis, settings: Settings, symbol: str, task_id: str) -> DrainOutcome:
     """Drain `symbol` as its single writer, for at most `order_task_max_steps` steps."""
-    token = acquire_lease(client, symbol, task_id, settings.order_lease_ms)
+    lease_ms, count = settings.order_lease_ms, settings.order_match_batch
+    token, batch = _take_lease(client, symbol, task_id, lease_ms, count)
     if not token:
         return DrainOutcome(0, 0, "busy")
     steps = commands = 0
     try:
         while steps < settings.order_task_max_steps:
-            taken, released = _step(client, settings, symbol, token, release=True)
+            taken, released = _step(client, settings, symbol, token, release=True, batch=batch)
+            batch = None
             steps, commands = steps + 1, commands + taken
             if released or (taken == 0 and release_lease(client, symbol, token) != 0):
                 return DrainOutcome(steps, commands, "drained")

@@ -178,12 +178,19 @@ def load_book(client: redis.Redis, symbol: str) -> tuple[Book, dict[str, str]]:
 Command = tuple[str, str, str]
 
 
-def read_inbound(client: redis.Redis, symbol: str, count: int) -> tuple[str, list[Command]]:
+#: A symbol's committed cursor and the commands after it, oldest first.
+Inbound = tuple[str, list[Command]]
+
+
+def read_inbound(client: redis.Redis, symbol: str, count: int) -> Inbound:
     """The committed cursor and up to `count` commands after it, oldest first."""
     keys = [rediskeys.market_key(symbol), rediskeys.inbound_key(symbol)]
-    # One string (`jobcast/lua/order_read_inbound.lua`) parses far faster in redis-py than
-    # thousands of nested stream entries.
-    raw = str(scripts.run(client, "order_read_inbound", keys, [count]))
+    return parse_inbound(str(scripts.run(client, "order_read_inbound", keys, [count])))
+
+
+def parse_inbound(raw: str) -> Inbound:
+    """What `jobcast/lua/inbound_after_cursor.lua` answers: one string, one line per command
+    (it parses far faster in redis-py than thousands of nested stream entries)."""
     cursor, *lines = raw.split("\n")
     commands = []
     for line in lines:
