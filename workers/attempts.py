@@ -78,13 +78,24 @@ def times(count: int) -> str:
     return "once" if count == 1 else f"{count} times"
 
 
-def note_deaths(client: redis.Redis, task_name: str, task_id: str, mark: str) -> tuple[int, bool]:
+def note_deaths(
+    client: redis.Redis, task_name: str, task_id: str, mark: str, read_along: str | None = None
+) -> tuple[int, bool, dict[str, str] | None]:
     """Mark this delivery running as `mark` (and count a task started, for the monitor); (deaths
-    of `task_id` so far, whether this delivery found a new one)."""
+    of `task_id` so far, whether this delivery found a new one, the hash at `read_along` read
+    right after in the same round trip, or None when none is asked for)."""
     keys = [task_running_key(task_id), task_deaths_key(task_id), TASKS_KEY, TASKS_STARTED_KEY]
     argv = [str(ATTEMPTS_TTL_SECONDS), label("deaths", task_name), mark]
-    deaths, died = scripts.run(client, "task_note_death", keys, argv)
-    return int(deaths), bool(died)
+    if read_along is None:
+        deaths, died = scripts.run(client, "task_note_death", keys, argv)
+        return int(deaths), bool(died), None
+    pipe = client.pipeline(transaction=False)
+    # As EVAL with its text: a pipeline holding a `Script` would first ask SCRIPT EXISTS, a
+    # round trip of its own (see jobcast.scripts).
+    pipe.eval(scripts.source("task_note_death"), len(keys), *keys, *argv)
+    pipe.hgetall(read_along)
+    (deaths, died), record = pipe.execute()
+    return int(deaths), bool(died), record
 
 
 class CappedTask(Task):  # type: ignore[misc]
@@ -99,7 +110,11 @@ class CappedTask(Task):  # type: ignore[misc]
             return super().__call__(*args, **kwargs)
         ctx = worker_context()
         mark = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        verdict = judge(*note_deaths(ctx.redis, self.name, task_id, mark), ctx.settings)
+        deaths, died, record = note_deaths(
+            ctx.redis, self.name, task_id, mark, self.read_along(args)
+        )
+        self.request.read_along = record
+        verdict = judge(deaths, died, ctx.settings)
         try:
             if verdict.action == "exhaust":
                 self._exhaust(ctx.redis, task_id, verdict.deaths, args, kwargs)
@@ -154,6 +169,12 @@ class CappedTask(Task):  # type: ignore[misc]
         )
         # Celery records RETRY (Flower shows it) and acks this delivery; the resend runs later.
         raise Retry(reason, when=verdict.delay)
+
+    def read_along(self, args: tuple[Any, ...]) -> str | None:
+        """Hook for tasks that read a record first thing: its key (a hash), read in the same
+        round trip as the delivery's running mark and left in `self.request.read_along` (None
+        when the task runs outside a worker). The default reads nothing."""
+        return None
 
     def on_quarantined(
         self, task_id: str, reason: str, delay: float, args: tuple[Any, ...], kwargs: dict[str, Any]

@@ -48,6 +48,13 @@ class JobState:
         cls, client: redis.Redis, job_id: str, ttl: int
     ) -> tuple[JobState, dict[str, Any]] | None:
         raw: dict[str, str] = client.hgetall(job_key(job_id))  # type: ignore[assignment]
+        return cls.of_record(client, job_id, ttl, raw)
+
+    @classmethod
+    def of_record(
+        cls, client: redis.Redis, job_id: str, ttl: int, raw: dict[str, str]
+    ) -> tuple[JobState, dict[str, Any]] | None:
+        """The job as its record `raw` (its hash, as read) shows it; None if there is none."""
         if not raw:
             return None
         started = float(raw["started_at"]) if raw.get("started_at") else None

@@ -71,6 +71,9 @@ class FileJobTask(CappedTask):
     #: Expected failures: Celery records FAILURE but logs no traceback (we log the error).
     throws = (TaskFailedError,)
 
+    def read_along(self, args: tuple[Any, ...]) -> str | None:
+        return job_key(args[0])  # the job's record: the task reads it first (`_run_once`)
+
     def on_quarantined(
         self, task_id: str, reason: str, delay: float, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
@@ -138,7 +141,11 @@ def raise_failed(client: redis.Redis, job_id: str) -> NoReturn:
 
 
 def _run_once(task: FileJobTask, client: redis.Redis, settings: Settings, job_id: str) -> str:
-    loaded = JobState.load(client, job_id, settings.job_retention)
+    read: dict[str, str] | None = getattr(task.request, "read_along", None)
+    if read is None:  # run outside a worker (eagerly): nothing was read along
+        loaded = JobState.load(client, job_id, settings.job_retention)
+    else:
+        loaded = JobState.of_record(client, job_id, settings.job_retention, read)
     if loaded is None:
         return "expired"  # its waiting entry ages out with it (pruned past the retention)
     state, record = loaded
