@@ -207,13 +207,15 @@ def test_keys_create_list_revoke_against_the_running_stack_from_its_directory(
     made = httpx.post(f"{api}/data/", headers=headers, json={"name": "kept", "value": 1}, timeout=5)
     assert made.status_code == 201, made.text
     again = jobcast("keys", "create", "--name", "alice", cwd=run.project)
-    assert principal in again.stdout and "--principal" in again.stdout  # a namesake, said so
+    assert principal in again.stdout  # a namesake, said so
+    assert "--principal" in again.stdout
     rotated = jobcast("keys", "create", "--principal", principal, cwd=run.project)
     assert rotated.returncode == 0, rotated.stderr + rotated.stdout
     assert f"principal {principal}" in rotated.stdout
     new_headers = {"Authorization": f"Bearer {rotated.stdout.strip().splitlines()[-1]}"}
     wrong = jobcast("keys", "create", "--principal", "p_0000000000000000", cwd=run.project)
-    assert wrong.returncode == 2 and "keys list" in wrong.stdout + wrong.stderr
+    assert wrong.returncode == 2
+    assert "keys list" in wrong.stdout + wrong.stderr
 
     revoked = jobcast("keys", "revoke", key_id, cwd=run.project)
     assert revoked.returncode == 0, revoked.stderr + revoked.stdout
