@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     yield
         finally:
             await state.tasks.aclose()
+            await state.script_lane.aclose()
             await state.redis.aclose(close_connection_pool=True)
 
     app = FastAPI(

@@ -32,6 +32,7 @@ from jobcast.ratelimit import (
     spend,
     spend_and_read,
 )
+from jobcast.scripts import ScriptLane
 from jobcast.settings import Settings
 
 #: The two ways to send a key, as security schemes: the OpenAPI document lists them (Swagger
@@ -121,6 +122,7 @@ class OwnedReader:
 
     principal: Principal
     redis: aioredis.Redis
+    lane: ScriptLane
     budget: Budget
     response: Response
 
@@ -140,7 +142,7 @@ class OwnedReader:
             require_id(record_id, pattern, what)  # 404
         record_key = key_of(record_id)
         decision, record = await spend_and_read(
-            self.redis, self.budget, self.principal.id, record_key, leave_out
+            self.lane, self.budget, self.principal.id, record_key, leave_out
         )
         _spent(decision, self.response)
         return await check_owned(self.redis, record_key, record, self.principal, what)
@@ -150,7 +152,7 @@ async def require_reader(request: Request, response: Response) -> OwnedReader:
     state = app_state(request)
     principal = await _authenticated(request, state)
     budget = budget_for(request.method, state.settings)
-    return OwnedReader(principal, state.redis, budget, response)
+    return OwnedReader(principal, state.redis, state.script_lane, budget, response)
 
 
 async def require_admin(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:

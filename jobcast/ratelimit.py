@@ -75,7 +75,7 @@ async def spend(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1)
 
 
 async def spend_and_read(
-    client: aioredis.Redis,
+    client: aioredis.Redis | scripts.ScriptLane,
     budget: Budget,
     who: str,
     record_key: str,

@@ -1,7 +1,73 @@
-from jobcast.scripts import ScriptKeys
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from jobcast import scripts
+from jobcast.scripts import ScriptKeys, ScriptLane
+from jobcast.settings import Settings
+
+#: One read spend of a huge budget, and the record it reads: what `spend_and_read` sends.
+SPEND_READ = (["rl:who", "rec"], ["0.001", "1000000", "1"])
 
 
 def test_script_keys_are_sent_once_and_named_by_lua_index() -> None:
     keys = ScriptKeys("fixed")
     assert [keys.ref("a"), keys.ref("b"), keys.ref("a"), keys.ref("fixed")] == [2, 3, 2, 1]
     assert keys.keys == ["fixed", "a", "b"]
+
+
+def _with_lane(settings: Settings, size: int, timeout: float, use: Any) -> Any:
+    async def run() -> Any:
+        client = aioredis.Redis.from_url(
+            settings.broker_url, decode_responses=True, socket_timeout=timeout
+        )
+        lane = ScriptLane(client, size)
+        try:
+            await client.hset("rec", mapping={"owner": "p_1"})
+            return await use(client, lane)
+        finally:
+            await lane.aclose()
+            await client.aclose()
+
+    return asyncio.run(run())
+
+
+def test_a_lane_answers_as_its_client_even_after_redis_forgot_the_script(
+    settings: Settings,
+) -> None:
+    async def use(client: aioredis.Redis, lane: ScriptLane) -> list[Any]:
+        through_client = await scripts.run_async(client, "rate_spend_read", *SPEND_READ)
+        await client.script_flush()  # as a restarted Redis: no script cached
+        return [through_client, await lane.run("rate_spend_read", *SPEND_READ)]
+
+    through_client, through_lane = _with_lane(settings, 2, 5, use)
+    assert through_lane[0] == through_client[0] == 1
+    assert through_lane[-1] == through_client[-1] == '{"owner":"p_1"}'
+
+
+def test_a_lane_at_its_cap_sends_through_its_client(settings: Settings) -> None:
+    async def use(client: aioredis.Redis, lane: ScriptLane) -> list[Any]:
+        calls = (lane.run("rate_spend_read", *SPEND_READ) for _ in range(5))
+        return list(await asyncio.gather(*calls))
+
+    answers = _with_lane(settings, 1, 5, use)
+    assert [answer[0] for answer in answers] == [1] * 5
+
+
+def test_a_lane_call_redis_does_not_answer_in_time_fails_and_the_next_one_is_served(
+    settings: Settings,
+) -> None:
+    async def use(client: aioredis.Redis, lane: ScriptLane) -> Any:
+        await lane.run("rate_spend_read", *SPEND_READ)  # a connection made and in the lane
+        await client.execute_command("CLIENT", "PAUSE", "400", "ALL")
+        with pytest.raises(RedisTimeoutError):
+            await lane.run("rate_spend_read", *SPEND_READ)
+        await asyncio.sleep(0.5)
+        return await lane.run("rate_spend_read", *SPEND_READ)
+
+    assert _with_lane(settings, 1, 0.2, use)[0] == 1
