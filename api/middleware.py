@@ -253,6 +253,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def escape_controls(text: str) -> str:
     """`text` with control characters as `\\xNN`: a path cannot forge or break a log line."""
+    if text.isprintable():  # the common case, checked in C (a control character is not)
+        return text
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 

@@ -40,6 +40,16 @@ class TextFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return f"{self._stamp(record.created)},{int(record.msecs):03d}"  # logging's "%s,%03d"
 
+    def format(self, record: logging.LogRecord) -> str:
+        """As `logging.Formatter.format` with the format above, in one f-string: the api writes
+        a line per request, and the generic path (a "does it use the time" check, %-style
+        formatting from the record's dict) was a third of the line's formatting."""
+        if record.exc_info or record.exc_text or record.stack_info:
+            return super().format(record)
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record)
+        return f"{record.asctime} {record.levelname} {record.name}: {record.message}"
+
 
 class JsonFormatter(logging.Formatter):
     def __init__(self) -> None:
@@ -108,8 +118,54 @@ def _task_name() -> str | None:
     return task.get_name() if task is not None else None
 
 
+class TurnBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A StreamHandler that writes the lines logged during one turn of an event loop together,
+    in one write as the turn ends, rather than one write (a system call: stderr is
+    line-buffered) per line. The api logs a line per request, and a loaded api answers several
+    requests per turn. A line logged with no event loop running in its thread (start-up, other
+    threads, shutdown) is written at once, after any still waiting, so the order holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._waiting: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        loop = asyncio._get_running_loop()
+        if loop is None:
+            self._waiting.append(line)
+            self._write_waiting()
+            return
+        if not self._waiting:
+            loop.call_soon(self._end_of_turn)
+        self._waiting.append(line)
+
+    def _end_of_turn(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._write_waiting()
+
+    def _write_waiting(self) -> None:
+        if not self._waiting:
+            return
+        text, self._waiting = "".join(self._waiting), []
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except Exception:
+            self.handleError(logging.makeLogRecord({"msg": text.rstrip()}))
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._write_waiting()
+        super().flush()
+
+
 def configure_logging(json_lines: bool, level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
+    handler = TurnBatchingHandler()
     if json_lines:
         handler.setFormatter(JsonFormatter())
     else:

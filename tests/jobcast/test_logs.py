@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
+import sys
 import threading
 import time
 
-from jobcast.logs import JsonFormatter, RecordTemplate, TextFormatter
+from jobcast.logs import JsonFormatter, RecordTemplate, TextFormatter, TurnBatchingHandler
 
 STANDARD = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -23,6 +26,53 @@ def test_text_lines_are_the_standard_format_across_seconds() -> None:
     now = time.time()
     for created in (now, now + 0.5, now + 1.25, now + 3600.999, now + 0.001):
         assert formatter.format(record_at(created)) == STANDARD.format(record_at(created))
+
+
+def test_text_lines_with_an_exception_are_the_standard_format() -> None:
+    record = record_at(time.time())
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    assert TextFormatter().format(record) == STANDARD.format(record)
+
+
+class CountedWrites(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_lines_of_one_loop_turn_are_written_together_and_in_order() -> None:
+    stream = CountedWrites()
+    handler = TurnBatchingHandler()
+    handler.setStream(stream)
+    logger = logging.getLogger("jobcast.test.batching")
+    logger.handlers[:], logger.propagate = [handler], False
+    logger.setLevel(logging.INFO)
+    logger.info("before the loop")  # no loop: written at once
+
+    async def turns() -> None:
+        for turn in range(2):
+            for n in range(3):
+                logger.info("turn %d line %d", turn, n)
+            assert stream.writes == 1 + turn  # this turn's lines still wait
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+
+    asyncio.run(turns())
+    logger.info("after the loop")
+    lines = stream.getvalue().splitlines()
+    assert lines == [
+        "before the loop",
+        *(f"turn {turn} line {n}" for turn in range(2) for n in range(3)),
+        "after the loop",
+    ]
+    assert stream.writes == 4
 
 
 def test_json_lines_carry_each_records_own_utc_time() -> None:
