@@ -55,10 +55,15 @@ class HotRoute:
         top: Dependant = context.dependant
         self.dependencies = [_DependencyCall(dep) for dep in top.dependencies]
         self.own = _DependencyCall(top)
+        calls = [self.own, *self.dependencies]
+        #: Whether anything takes the request or the response: a Request (~2 us) and a sub
+        #: response (~1.5 us) are made only for routes that use them.
+        self.takes_request = any(call.request_name for call in calls)
+        self.takes_response = any(call.response_name for call in calls)
 
-    async def answer(self, request: Request, params: dict[str, str]) -> ASGIApp:
+    async def answer(self, request: Request | None, params: dict[str, str]) -> ASGIApp:
         """Solve the dependencies, call the endpoint and serialize, as FastAPI would."""
-        response = _sub_response()
+        response = _sub_response() if self.takes_response else None
         values: dict[str, Any] = {**params, **self.own.arguments(request, response)}
         for dependency in self.dependencies:
             values[dependency.name] = await dependency.call(
@@ -66,20 +71,22 @@ class HotRoute:
             )
         return self._render(await self.endpoint(**values), response)
 
-    def _render(self, raw: Any, response: Response) -> ASGIApp:
+    def _render(self, raw: Any, response: Response | None) -> ASGIApp:
         if isinstance(raw, Response):
             return raw
         value, errors = self.field.validate(raw, {}, loc=("response",))
         if errors:
             raise ResponseValidationError(errors=errors, body=raw)
         body = self.field.serialize_json(value, **self.dump_options)
-        status = response.status_code or self.status
+        status, extra = self.status, []
+        if response is not None:
+            status, extra = response.status_code or status, response.raw_headers
         if not is_body_allowed_for_status_code(status):  # as FastAPI: headers kept, body not
             answer = Response(body, status_code=status, media_type="application/json")
             answer.body = b""
-            answer.raw_headers.extend(response.raw_headers)
+            answer.raw_headers.extend(extra)
             return answer
-        return _JSONAnswer(status, body, response.raw_headers)
+        return _JSONAnswer(status, body, extra)
 
 
 class _JSONAnswer:
@@ -111,7 +118,7 @@ class _DependencyCall:
         self.request_name = dependant.request_param_name
         self.response_name = dependant.response_param_name
 
-    def arguments(self, request: Request, response: Response) -> dict[str, Any]:
+    def arguments(self, request: Request | None, response: Response | None) -> dict[str, Any]:
         arguments: dict[str, Any] = {}
         if self.request_name:
             arguments[self.request_name] = request
@@ -187,14 +194,14 @@ class HotPath:
     ) -> None:
         # What FastAPI's routing leaves in the scope (the front door labels metrics by route).
         scope["route"], scope["endpoint"], scope["path_params"] = hot.route, hot.endpoint, params
-        request = Request(scope, receive)
+        request = Request(scope, receive) if hot.takes_request else None
         try:
             answer = await hot.answer(request, params)
         except Exception as exc:
             handler = self._handler_for(exc)
             if handler is None:
                 raise
-            answer = await handler(request, exc)
+            answer = await handler(request or Request(scope, receive), exc)
         await answer(scope, receive, send)
 
     def _handler_for(self, exc: Exception) -> ExceptionHandler | None:
