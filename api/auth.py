@@ -37,8 +37,9 @@ from jobcast.settings import Settings
 
 #: The two ways to send a key, as security schemes: the OpenAPI document lists them (Swagger
 #: UI's Authorize button, `api.openapi`). Neither refuses on its own: `require_principal` does,
-#: with the error shape and the anonymous rate limit. They are called directly, not declared as
-#: sub-dependencies: FastAPI's solving of each costs more than reading the header.
+#: with the error shape and the anonymous rate limit. `presented_key` reads the headers as they
+#: would, rather than calling them or declaring them as sub-dependencies: FastAPI's solving of
+#: each costs more than reading the header, and the bearer scheme's credentials model a third.
 BEARER = HTTPBearer(
     scheme_name="bearer", auto_error=False, description="`Authorization: Bearer <key>`"
 )
@@ -50,10 +51,12 @@ SECURITY_SCHEMES = (BEARER, API_KEY_HEADER)
 
 async def presented_key(request: Request) -> str | None:
     """The key sent as a bearer token, else in `X-API-Key`, else None."""
-    bearer = await BEARER(request)
-    if bearer is not None and bearer.credentials.strip():
-        return bearer.credentials.strip()
-    return await API_KEY_HEADER(request) or None
+    headers = request.headers
+    scheme, _, credentials = headers.get("authorization", "").partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() == "bearer" and credentials:
+        return credentials
+    return headers.get(API_KEY_HEADER.model.name) or None
 
 
 def request_address(request: Request, settings: Settings) -> str:
