@@ -71,3 +71,34 @@ def test_a_lane_call_redis_does_not_answer_in_time_fails_and_the_next_one_is_ser
         return await lane.run("rate_spend_read", *SPEND_READ)
 
     assert _with_lane(settings, 1, 0.2, use)[0] == 1
+
+
+def test_a_cancelled_lane_call_never_leaves_its_reply_for_the_next_caller(
+    settings: Settings,
+) -> None:
+    """A request dropped mid-call (the client went away) must not hand its unread reply to
+    whoever takes the connection next: that would be another principal's record."""
+
+    def spend_read(n: int) -> tuple[list[str], list[str]]:
+        return [f"rl:{n}", f"rec:{n}"], ["0.001", "1000000", "1"]
+
+    async def use(client: aioredis.Redis, lane: ScriptLane) -> list[tuple[int, Any]]:
+        for n in range(40):
+            await client.hset(f"rec:{n}", mapping={"owner": f"p_{n}"})
+        seen: list[tuple[int, Any]] = []
+        for round_ in range(30):
+            calls = [
+                asyncio.ensure_future(lane.run("rate_spend_read", *spend_read(n)))
+                for n in range(40)
+            ]
+            for _ in range(round_ % 4):
+                await asyncio.sleep(0)  # cancel at different points of the calls
+            for call in calls[::3]:
+                call.cancel()
+            await asyncio.gather(*calls, return_exceptions=True)
+            for n in range(40):
+                seen.append((n, (await lane.run("rate_spend_read", *spend_read(n)))[-1]))
+        return seen
+
+    for n, record in _with_lane(settings, 4, 5, use):
+        assert record == f'{{"owner":"p_{n}"}}'
