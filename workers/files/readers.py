@@ -9,6 +9,7 @@ once a short row was met, re-written with its missing fields (`streams.py`, `enc
 from __future__ import annotations
 
 from collections.abc import Generator
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
+from workers.files import parallel_csv
 from workers.files.encodings import Utf8Transcoder
 from workers.files.errors import FileJobError, from_arrow_error
 from workers.files.formats import PANDAS_NA_VALUES, FileFormat
@@ -42,8 +44,23 @@ SMALL_FILE_MARGIN = 4
 
 def open_batches(path: Path, fmt: FileFormat, limits: ReadLimits) -> BatchSource:
     """A BatchSource over `path`; FileJobError for input pyarrow cannot read."""
-    raw = path.open("rb")
     total = path.stat().st_size
+    if parallel_csv.eligible(fmt, total, limits):
+        streaming = partial(_open_streaming, path, fmt, limits, total)
+        source = parallel_csv.open_parallel(path, fmt, limits, total, streaming, convert_options)
+        if source is not None:
+            try:
+                check_width(source.schema, limits)
+                _check_text(source.schema, fmt)
+            except BaseException:
+                source.close()
+                raise
+            return source
+    return _open_streaming(path, fmt, limits, total)
+
+
+def _open_streaming(path: Path, fmt: FileFormat, limits: ReadLimits, total: int) -> BatchSource:
+    raw = path.open("rb")
     opened: Closeable = raw  # the ledger, once made: closing it releases pyarrow's reader thread
     try:
         if fmt.kind == "parquet":

@@ -1,0 +1,120 @@
+"""A CSV parsed on two threads gives the streaming reader's very batches, or hands over to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from jobcast.jobs.params import JobParams
+from workers.files.errors import FileJobError
+from workers.files.formats import detect_format
+from workers.files.parallel_csv import _ends_in_quotes
+from workers.files.readers import _open_streaming, open_batches
+from workers.files.sources import BatchSource, ReadLimits
+
+LIMITS = ReadLimits(block_size=64 << 10, max_decompressed=1 << 30, max_columns=50)
+
+
+def drain(source: BatchSource) -> tuple[list[pa.RecordBatch], list[int]]:
+    """The batches, and the stored bytes behind each prefix of them, as the runner asks."""
+    batches, done, rows = [], [], 0
+    try:
+        for count, batch in enumerate(source.batches, 1):
+            rows += batch.num_rows
+            batches.append(batch)
+            done.append(source.processed(count, rows))
+    finally:
+        source.close()
+    return batches, done
+
+
+def assert_read_as_streaming(path: Path, parallel: bool = True) -> None:
+    fmt = detect_format(path, JobParams(), LIMITS.max_columns)
+    source = open_batches(path, fmt, LIMITS)
+    assert (type(source.raw).__module__ == "workers.files.parallel_csv") == parallel
+    ours, ours_done = drain(source)
+    theirs, theirs_done = drain(_open_streaming(path, fmt, LIMITS, path.stat().st_size))
+    assert [b.num_rows for b in ours] == [b.num_rows for b in theirs]
+    assert all(a.equals(b) and a.schema == b.schema for a, b in zip(ours, theirs, strict=True))
+    assert ours_done == theirs_done
+
+
+def rows(count: int, start: int = 0) -> str:
+    return "".join(
+        f'{i},"name {i % 97}",{i * 0.5},2024-01-{1 + i % 28:02d}\n' for i in range(start, count)
+    )
+
+
+def test_a_file_of_many_blocks_gives_the_streaming_readers_batches(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,name,x,day\n" + rows(60_000))
+    assert_read_as_streaming(path)
+
+
+def test_a_file_ending_without_a_newline_or_on_a_block_end(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    text = "id,name,x,day\n" + rows(30_000)
+    path.write_text(text.rstrip("\n"))
+    assert_read_as_streaming(path)
+    size = 5 * LIMITS.block_size
+    head = text[: text.rindex("\n", 0, size - 40) + 1]
+    last = "7,{},1.5,2024-01-01\n"
+    path.write_text(head + last.format("n" * (size - len(head) - len(last) + 2)))
+    assert path.stat().st_size == size
+    assert_read_as_streaming(path)
+
+
+def test_quoted_newlines_further_down_hand_over_to_the_streaming_reader(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "id,name,x,day\n" + rows(20_000) + '1,"two\nlines",1.5,2024-01-01\n' + rows(40_000, 20_000)
+    )
+    assert_read_as_streaming(path)
+
+
+def test_empty_lines_and_crlf_give_the_same_batches(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,name,x,day\n" + rows(20_000) + "\n\n" + rows(40_000, 20_000))
+    assert_read_as_streaming(path)
+    path.write_bytes(("id,name,x,day\n" + rows(40_000)).replace("\n", "\r\n").encode())
+    assert_read_as_streaming(path, parallel=False)  # carriage returns: left to the streaming one
+
+
+def test_a_quoted_newline_in_the_first_block_leaves_it_to_the_streaming_reader(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text('id,name,x,day\n1,"two\nlines",1.5,2024-01-01\n' + rows(40_000))
+    assert_read_as_streaming(path, parallel=False)
+
+
+def test_a_type_change_further_down_fails_as_in_the_streaming_reader(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,name,x,day\n" + rows(30_000) + "oops,a,1,2024-01-01\n" + rows(40_000))
+    fmt = detect_format(path, JobParams())
+    errors = []
+    for source in (open_batches(path, fmt, LIMITS), _open_streaming(path, fmt, LIMITS, 1)):
+        with pytest.raises(FileJobError) as failure:
+            drain(source)
+        errors.append((failure.value.code, failure.value.message, failure.value.column))
+    assert errors[0] == errors[1]
+    assert errors[0][0] == "column_type_changed"
+
+
+@pytest.mark.parametrize(
+    ("line", "quoted"),
+    [
+        (b"1,2,3", False),
+        (b'1,"a",3', False),
+        (b'1,"a', True),
+        (b'1,"a""b', True),
+        (b'1,"a""b"', False),
+        (b'1,a"b', False),
+        (b'1,"a"b"c', False),  # after the closing quote, plain text: the next quote is text
+        (b'1,"a,b', True),
+    ],
+)
+def test_a_line_ends_inside_quotes_as_pyarrows_lexer_says(line: bytes, quoted: bool) -> None:
+    assert _ends_in_quotes(line, ord(",")) is quoted
