@@ -47,7 +47,9 @@ RANGES_AHEAD = 3
 MIN_BLOCKS = 4
 #: Bytes looked back from a block's end for its last newline; a longer last row hands over.
 ROW_SEARCH = 64 * 1024
-_NEWLINE, _CR, _QUOTE = 0x0A, 0x0D, 0x22
+_NEWLINE, _QUOTE = 0x0A, 0x22
+#: What `_Ranges.next` returns past the last range.
+_DONE: Any = object()
 
 #: Opens the streaming reader's source over the same file, from its start.
 Streaming = Callable[[], BatchSource]
@@ -134,7 +136,7 @@ class _RangeReader:
         options = self.convert(self.fmt, self.limits.column_types)
         try:
             batch = self.parse(self.fmt.bom, end, options, self.fmt.header_lines)
-        except pa.ArrowInvalid:
+        except pa.ArrowException:
             return None
         if batch is not None:
             types = dict(zip(batch.schema.names, batch.schema.types, strict=True))
@@ -273,9 +275,6 @@ def _batches(
         ranges.stop()
 
 
-_DONE: Any = object()
-
-
 class _Ranges:
     """Ranges 1, 2, ... parsed on the pool, RANGES_AHEAD at a time, handed out in order."""
 
@@ -321,7 +320,7 @@ class _Ranges:
 def _result(future: Future[pa.RecordBatch | None]) -> pa.RecordBatch | None:
     try:
         return future.result()
-    except pa.ArrowInvalid:
+    except pa.ArrowException:
         return None  # the streaming reader says what is wrong, as it would have
 
 
