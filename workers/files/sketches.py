@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -26,6 +27,9 @@ KMV_SIZE = 4096
 SAMPLE_SIZE = 100_000
 #: Once value counts are approximate, every this-many-th value of a batch is counted.
 OVERFLOW_SAMPLE_STRIDE = 8
+#: Widest range of integers whose counts are added up in an array before the dict (8 bytes
+#: each).
+PENDING_SPAN = 1 << 20
 #: Seed of the quantile sample: reruns on the same file give the same result.
 SAMPLE_SEED = 20261128
 _U64 = np.uint64
@@ -33,6 +37,7 @@ _WEIGHTS = np.random.default_rng(7).integers(1, 2**63, size=1024, dtype=np.uint6
 
 U64Array = npt.NDArray[np.uint64]
 F64Array = npt.NDArray[np.float64]
+I64Array = npt.NDArray[np.int64]
 
 
 def _mix(h: U64Array) -> U64Array:
@@ -112,6 +117,17 @@ class DistinctSketch:
         return round((KMV_SIZE - 1) / fraction)
 
 
+@dataclass
+class _PendingIntegers:
+    """Counts of the integers in [low, high), kept in an array until they are added to the
+    dict; `known` says which of them the dict holds (only those are counted here)."""
+
+    low: int
+    high: int
+    known: npt.NDArray[np.bool_]
+    counts: I64Array
+
+
 class ValueCounts:
     """Value frequencies: exact up to `limit` distinct values, the most frequent ones after.
 
@@ -131,6 +147,8 @@ class ValueCounts:
         self.ranks = 0
         #: The values counted before the bound was crossed (for seeding a distinct estimate).
         self.seen_at_overflow: pa.Array | None = None
+        #: Counts of integers the dict holds, not yet added to it (`_fold`).
+        self._pending: _PendingIntegers | None = None
 
     @property
     def tracking(self) -> bool:
@@ -148,6 +166,7 @@ class ValueCounts:
     def _update_exact(self, values: pa.Array) -> None:
         if self.counts and self._add_known_integers(values):
             return
+        self._fold()  # the dict may change now: it must hold every count first
         counts = pc.value_counts(values).flatten()
         if len(counts[0]) <= self.limit:
             batch = counts[0].to_pylist()
@@ -174,12 +193,50 @@ class ValueCounts:
         offsets = array - array.dtype.type(low) if unsigned else array.astype(np.int64) - low
         tally = np.bincount(offsets.astype(np.intp), minlength=high - low + 1)
         present = np.flatnonzero(tally)
+        if self._add_to_pending(low, tally, present):
+            return True
+        self._fold()
         seen = [low + int(offset) for offset in present]
         if not all(value in self.counts for value in seen):
             return False
         for value, count in zip(seen, tally[present].tolist(), strict=True):
             self.counts[value] += count
         return True
+
+    def _add_to_pending(self, low: int, tally: I64Array, present: I64Array) -> bool:
+        """Add a batch's integer counts to the pending tally, when the dict holds each of its
+        values: a numpy add, where adding them to the dict one by one (and checking each is
+        there) was a Python loop over every distinct value of every batch."""
+        pending = self._pending or self._start_pending()
+        if pending is None or low < pending.low or low + len(tally) > pending.high:
+            return False
+        start = low - pending.low
+        if not pending.known[present + start].all():
+            return False
+        pending.counts[start : start + len(tally)] += tally
+        return True
+
+    def _start_pending(self) -> _PendingIntegers | None:
+        keys = list(self.counts)
+        if not all(type(key) is int for key in keys):
+            return None
+        low, high = min(keys), max(keys) + 1
+        if high - low > PENDING_SPAN:
+            return None
+        known = np.zeros(high - low, dtype=bool)
+        known[[key - low for key in keys]] = True
+        self._pending = _PendingIntegers(low, high, known, np.zeros(high - low, dtype=np.int64))
+        return self._pending
+
+    def _fold(self) -> None:
+        """Move the pending integer counts into the dict (its order, which ranks ties, is
+        unchanged: every one of them is there already)."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        counted = np.flatnonzero(pending.counts)
+        for offset, count in zip(counted.tolist(), pending.counts[counted].tolist(), strict=True):
+            self.counts[pending.low + offset] += count
 
     def _ranked(self, values: pa.Array, counts: pa.Array) -> pa.Table:
         """A batch's counts with the rank of each value's first appearance in the column.
@@ -228,6 +285,7 @@ class ValueCounts:
 
     def top(self, n: int) -> list[tuple[Any, int]]:
         if self.exact:
+            self._fold()
             # A stable sort of a dict in insertion order: ties stay in first-seen order.
             return sorted(self.counts.items(), key=lambda vc: -vc[1])[:n]
         if self.table is None or self.table.num_rows == 0:
