@@ -145,9 +145,13 @@ class _RangeReader:
         return batch
 
     def rest(self, begin: int, end: int) -> pa.RecordBatch | None:
-        """A later range, with range 0's types; None when it fails its check."""
+        """A later range, with range 0's types; None when it fails its check. Its cells are
+        checked here, off the thread that profiles (an error is raised in the range's turn)."""
         assert self._typed is not None
-        return self.parse(begin, end, self._typed, 0)
+        batch = self.parse(begin, end, self._typed, 0)
+        if batch is not None:
+            check_cells(batch, self.limits)
+        return batch
 
     def parse(
         self, begin: int, end: int, convert: pa_csv.ConvertOptions, skip: int
@@ -269,7 +273,6 @@ def _batches(
             if batch is None:
                 yield from handover.resume(len(reader.ends))
                 return
-            check_cells(batch, limits)
             yield batch
     finally:
         ranges.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -101,6 +102,22 @@ def test_a_type_change_further_down_fails_as_in_the_streaming_reader(tmp_path: P
         errors.append((failure.value.code, failure.value.message, failure.value.column))
     assert errors[0] == errors[1]
     assert errors[0][0] == "column_type_changed"
+
+
+def test_a_cell_over_the_cap_further_down_fails_as_in_the_streaming_reader(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,name,x,day\n" + rows(30_000) + f"1,{'n' * 5000},1,2024-01-01\n" + rows(9))
+    fmt = detect_format(path, JobParams())
+    limits = replace(LIMITS, max_cell_bytes=4096)
+    errors = []
+    for source in (open_batches(path, fmt, limits), _open_streaming(path, fmt, limits, 1)):
+        with pytest.raises(FileJobError) as failure:
+            drain(source)
+        errors.append((failure.value.code, failure.value.message))
+    assert errors[0] == errors[1]
+    assert errors[0][0] == "memory_limit"
 
 
 @pytest.mark.parametrize(
