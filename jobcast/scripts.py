@@ -149,6 +149,11 @@ def _sha(name: str) -> str:
 async def _evalsha(conn: AbstractConnection, name: str, keys: list[str], args: list[str]) -> Any:
     """One script call on `conn`; a Redis without the script in its cache (restarted, failed
     over) gets its text, and caches it."""
+    if not conn.is_connected:
+        # Through `connect`, which a Sentinel-managed connection overrides to ask for the
+        # primary: a send on a closed connection would connect to its configured default
+        # address (localhost:6379) instead.
+        await conn.connect()
     await conn.send_packed_command(_packed(["EVALSHA", _sha(name), str(len(keys)), *keys, *args]))
     try:
         return await conn.read_response()

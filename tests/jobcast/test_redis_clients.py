@@ -14,6 +14,7 @@ import redis
 
 import celeryconfig
 from jobcast import redis_clients
+from jobcast.scripts import ScriptLane
 from jobcast.settings import Settings
 from tests.support.sentinel import RunningGroup, sentinel_group
 
@@ -90,16 +91,23 @@ def test_every_kind_of_client_writes_to_the_new_primary_after_a_failover(
     settings = group.settings(tmp_path)
     sync = redis_clients.sync_client(settings, timeout=2, connect_timeout=1)
     sync.set("before", "1")
+    sync.hset("record", "owner", "p_1")
+    spend_read = (["rl:lane", "record"], ["0.001", "1000000", "1"])
 
     async def run() -> None:
         single = redis_clients.async_client(settings)
         pooled = redis_clients.async_pool_client(settings, max_connections=2, wait_seconds=1)
+        lane = ScriptLane(pooled, 1)  # the api's hot reads: connections of its own
         await single.set("single", "1")
         await pooled.set("pooled", "1")
+        assert (await lane.run("rate_spend_read", *spend_read))[-1] == '{"owner":"p_1"}'
         group.kill_primary()
         await aretry(lambda: single.set("single", "2"))
         await aretry(lambda: pooled.set("pooled", "2"))
+        after = await aretry(lambda: lane.run("rate_spend_read", *spend_read))
+        assert after[-1] == '{"owner":"p_1"}'  # read on the new primary
         assert await single.get("before") == "1"  # written before, replicated
+        await lane.aclose()
         await single.aclose()
         await pooled.aclose()
 
