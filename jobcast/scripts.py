@@ -153,7 +153,7 @@ async def _evalsha(conn: AbstractConnection, name: str, keys: list[str], args: l
         # Through `connect`, which a Sentinel-managed connection overrides to ask for the
         # primary: a send on a closed connection would connect to its configured default
         # address (localhost:6379) instead.
-        await conn.connect()
+        await conn.connect()  # type: ignore[no-untyped-call]
     await conn.send_packed_command(_packed(["EVALSHA", _sha(name), str(len(keys)), *keys, *args]))
     try:
         return await conn.read_response()
