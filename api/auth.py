@@ -87,7 +87,7 @@ async def require_principal(request: Request, response: Response) -> Principal:
     state = app_state(request)
     principal = await _authenticated(request, state)
     budget = budget_for(request.method, state.settings)
-    _spent(await spend(state.redis, budget, principal.id), response)
+    _spent(await spend(state.redis, budget, principal.id), request, response)
     return principal
 
 
@@ -112,10 +112,13 @@ async def _authenticated(request: Request, state: AppState) -> Principal:
     return principal
 
 
-def _spent(decision: Decision, response: Response) -> None:
-    """429 when the spend was refused; otherwise the budget's headers on the response."""
+def _spent(decision: Decision, request: Request, response: Response) -> None:
+    """429 when the spend was refused; otherwise the budget's headers on the response, and on
+    the error answer should the route fail after all (`api.errors.spent_headers`)."""
     _raise_if_limited(decision)
-    response.headers.update(decision.headers())
+    headers = decision.headers()
+    response.headers.update(headers)
+    request.state.spent_headers = headers
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ class OwnedReader:
     redis: aioredis.Redis
     lane: ScriptLane
     budget: Budget
+    request: Request
     response: Response
 
     async def load(
@@ -141,13 +145,14 @@ class OwnedReader:
         spend (429 when refused, before any 404), without the fields in `leave_out` (what the
         route does not show). A malformed id spends too, then is 404."""
         if not pattern.fullmatch(record_id):
-            _spent(await spend(self.redis, self.budget, self.principal.id), self.response)
+            spent = await spend(self.redis, self.budget, self.principal.id)
+            _spent(spent, self.request, self.response)
             require_id(record_id, pattern, what)  # 404
         record_key = key_of(record_id)
         decision, record = await spend_and_read(
             self.lane, self.budget, self.principal.id, record_key, leave_out
         )
-        _spent(decision, self.response)
+        _spent(decision, self.request, self.response)
         return await check_owned(self.redis, record_key, record, self.principal, what)
 
 
@@ -155,7 +160,7 @@ async def require_reader(request: Request, response: Response) -> OwnedReader:
     state = app_state(request)
     principal = await _authenticated(request, state)
     budget = budget_for(request.method, state.settings)
-    return OwnedReader(principal, state.redis, state.script_lane, budget, response)
+    return OwnedReader(principal, state.redis, state.script_lane, budget, request, response)
 
 
 async def require_admin(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:

@@ -79,22 +79,32 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def spent_headers(request: Request, own: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The RateLimit headers of what the request spent before it failed (a read of someone
+    else's record, a body that does not validate), under the error's own headers: a client
+    sees its budget on every answer that cost it."""
+    return {**getattr(request.state, "spent_headers", {}), **(own or {})}
+
+
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+    headers = spent_headers(request, exc.headers)
+    return error_response(exc.status, exc.code, exc.message, exc.details, headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields = _field_errors(exc)
     summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
-    return error_response(422, "validation_error", f"Invalid request: {summary}", fields)
+    message = f"Invalid request: {summary}"
+    return error_response(422, "validation_error", message, fields, spent_headers(request))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = STATUS_CODES.get(exc.status_code, "error")
-    return error_response(exc.status_code, code, str(exc.detail), None, exc.headers)
+    headers = spent_headers(request, exc.headers)
+    return error_response(exc.status_code, code, str(exc.detail), None, headers)
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -88,6 +88,7 @@ def test_job_reads_spend_the_read_budget_and_a_malformed_id_spends_too(
         assert remaining == ["2", "1"]
         malformed = await client.get("/jobs/j_nope", headers=headers)
         assert malformed.status_code == 404  # the last of the burst, spent
+        assert malformed.headers["RateLimit-Remaining"] == "0"  # and said so
         limited = await client.get(f"/jobs/{job}", headers=headers)
         assert limited.status_code == 429
         assert limited.json()["error"]["code"] == "rate_limited"
@@ -95,3 +96,25 @@ def test_job_reads_spend_the_read_budget_and_a_malformed_id_spends_too(
         assert (await client.get("/jobs/j_nope", headers=headers)).status_code == 429
 
     run_in_process(tight, scenario)
+
+
+def test_an_answer_that_failed_after_spending_still_carries_the_budget(
+    settings: Settings, make_key: MakeKey
+) -> None:
+    """A 404 or a 422 cost the caller a request: its RateLimit headers say what is left."""
+    headers = {"Authorization": f"Bearer {make_key()}"}
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        answers = [
+            await client.get("/jobs/j_000000000000000000000000", headers=headers),
+            await client.get("/data/d_nope", headers=headers),
+            await client.get("/data/", params={"limit": 0}, headers=headers),
+            await client.post("/data/", json={"name": ""}, headers=headers),
+        ]
+        assert [a.status_code for a in answers] == [404, 404, 422, 422]
+        reads = [int(a.headers["RateLimit-Remaining"]) for a in answers[:3]]
+        assert reads == sorted(reads, reverse=True)
+        assert reads[0] > reads[2]
+        assert all("RateLimit-Limit" in a.headers for a in answers), [a.headers for a in answers]
+
+    run_in_process(settings, scenario)
