@@ -10,11 +10,12 @@ failed-over Redis has an empty script cache). The SHA depends on the text only, 
 serves every client and pipeline it is called with. Redis 6.2 (the embedded one) has no
 Functions, hence scripts.
 
-On an asyncio pipeline (the api's MULTIs: one script or two each) a script goes as `EVAL` with
-its text instead: a pipeline holding a `Script` first asks Redis whether it has it (`SCRIPT
-EXISTS`, a round trip of its own before every such MULTI), and an `EVALSHA` that met `NOSCRIPT`
-inside a MULTI would fail alone while the rest applied. Redis hashes and caches an EVAL's text
-itself; its 2-3 KB cost less than the round trip (POST /jobs: one round trip fewer).
+On a pipeline (the api's MULTIs: one script or two each; a worker's script with a read) a
+script goes as `EVAL` with its text instead: a pipeline holding a `Script` first asks Redis
+whether it has it (`SCRIPT EXISTS`, a round trip of its own before every such MULTI), and an
+`EVALSHA` that met `NOSCRIPT` inside a MULTI would fail alone while the rest applied. Redis
+hashes and caches an EVAL's text itself; its 2-3 KB cost less than the round trip (POST /jobs:
+one round trip fewer).
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ _async: dict[str, AsyncScript] = {}
 
 
 def run(client: Client, name: str, keys: list[str], args: list[Any]) -> Any:
-    """Run script `name` on a sync client (or queue it on a pipeline)."""
+    """Run script `name` on a sync client (or queue it on a pipeline, as `EVAL`)."""
+    if isinstance(client, redis.client.Pipeline):
+        return client.eval(source(name), len(keys), *keys, *args)
     script = _sync.get(name)
     if script is None:
         # The first client only supplies the text encoding for the SHA; each call passes its own.

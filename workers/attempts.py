@@ -90,9 +90,7 @@ def note_deaths(
         deaths, died = scripts.run(client, "task_note_death", keys, argv)
         return int(deaths), bool(died), None
     pipe = client.pipeline(transaction=False)
-    # As EVAL with its text: a pipeline holding a `Script` would first ask SCRIPT EXISTS, a
-    # round trip of its own (see jobcast.scripts).
-    pipe.eval(scripts.source("task_note_death"), len(keys), *keys, *argv)
+    scripts.run(pipe, "task_note_death", keys, argv)
     pipe.hgetall(read_along)
     (deaths, died), record = pipe.execute()
     return int(deaths), bool(died), record
