@@ -57,8 +57,10 @@ def test_a_slow_backlog_of_one_principal_does_not_delay_anothers_small_job(
     slow = write_large_csv(tmp_path / "slow.csv", SLOW_BYTES)
     # Alice's first two jobs must end apart: two equal ones started together ended 30-70 ms
     # apart, about when Bob's job reached a slot, so her third job could rightly take the other
-    # one (none of hers running any more) first. With the second three times as big: 250-300 ms.
-    slower = write_large_csv(tmp_path / "slower.csv", 3 * SLOW_BYTES)
+    # one (none of hers running any more) first. With the second three times as big: 250-300 ms;
+    # six times, since a file of four blocks or more is parsed on two threads (three times as
+    # big then ended as soon as the first, 6 ms apart, in a loaded run).
+    slower = write_large_csv(tmp_path / "slower.csv", 6 * SLOW_BYTES)
     tiny = tmp_path / "tiny.csv"
     tiny.write_text("a,b\n1,2\n")
     # The scenario needs Alice on both slots when Bob's job arrives, and his job waiting before
