@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from celery import Task
+from celery import Task, current_task
 from celery.exceptions import Retry
 
 from jobcast import scripts
@@ -96,6 +96,27 @@ def note_deaths(
     return int(deaths), bool(died), record
 
 
+def ending_writes(client: redis.Redis) -> redis.Redis:
+    """Where a task queues writes that may wait for its end (releases of what it held): they go
+    with the clearing of its running mark, in one round trip, whichever way it ends. `client`
+    itself when no delivery runs (a task run eagerly): they go at once."""
+    ending: redis.Redis | None = getattr(getattr(current_task, "request", None), "ending", None)
+    return client if ending is None else ending
+
+
+def _end_delivery(
+    client: redis.Redis, ending: redis.client.Pipeline, task_id: str, mark: str
+) -> None:
+    """Clear the delivery's running mark, with the writes queued on `ending` if any (a script
+    alone goes as `EVALSHA`, on a pipeline as `EVAL` with its text: see `jobcast.scripts`)."""
+    keys = [task_running_key(task_id), TASKS_FINISHED_KEY]
+    if not len(ending):
+        scripts.run(client, "task_done", keys, [mark])
+        return
+    scripts.run(ending, "task_done", keys, [mark])
+    ending.execute()
+
+
 class CappedTask(Task):  # type: ignore[misc]
     """Base class of every Jobcast task: applies the attempt cap's rule to each delivery."""
 
@@ -112,6 +133,7 @@ class CappedTask(Task):  # type: ignore[misc]
             ctx.redis, self.name, task_id, mark, self.read_along(args)
         )
         self.request.read_along = record
+        self.request.ending = ending = ctx.redis.pipeline(transaction=False)
         verdict = judge(deaths, died, ctx.settings)
         try:
             if verdict.action == "exhaust":
@@ -123,8 +145,7 @@ class CappedTask(Task):  # type: ignore[misc]
             # Not reached when the process dies: the mark it leaves is the next delivery's
             # proof. Left behind by a Redis outage, it costs at most one death too many.
             with contextlib.suppress(redis.RedisError):
-                keys = [task_running_key(task_id), TASKS_FINISHED_KEY]
-                scripts.run(ctx.redis, "task_done", keys, [mark])
+                _end_delivery(ctx.redis, ending, task_id, mark)
 
     def _exhaust(
         self,

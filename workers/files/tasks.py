@@ -28,7 +28,7 @@ from jobcast.settings import Settings
 from jobcast.storage_paths import artifact_path, upload_path
 from jobcast.task_failure import TaskFailedError
 from workers.app import app
-from workers.attempts import CappedTask, times
+from workers.attempts import CappedTask, ending_writes, times
 from workers.context import worker_context
 from workers.files import fairness
 from workers.files.errors import FileJobError
@@ -118,7 +118,10 @@ def run_file_job(self: FileJobTask, job_id: str) -> str:
         # The job ended (its outcome is committed) while a parse it could not interrupt ran on:
         # a fresh process instead; the redelivered message finds the job ended.
         log.warning("file job %s left a parse running; replacing the process", job_id)
-        ctx.redis.delete(task_running_key(job_id))  # not a death for the attempt cap to count
+        ending = ending_writes(ctx.redis)  # its releases, which the task's end would send
+        ending.delete(task_running_key(job_id))  # not a death for the attempt cap to count
+        if isinstance(ending, redis.client.Pipeline):
+            ending.execute()
         recycle_process()
     if status == FAILED:
         raise_failed(ctx.redis, job_id)
@@ -151,7 +154,7 @@ def _run_once(task: FileJobTask, client: redis.Redis, settings: Settings, job_id
     state, record = loaded
     if is_terminal(record["status"]):
         files_waiting.unmark_waiting(client, state.owner, job_id)
-        _remove_upload(client, settings, record)
+        _remove_upload(ending_writes(client), settings, record)
         return str(record["status"])
     if not fairness.claim(client, settings, state.owner, job_id):
         _defer(task, job_id)
@@ -164,9 +167,10 @@ def _run_once(task: FileJobTask, client: redis.Redis, settings: Settings, job_id
             return started.current or "unknown"
         return _run(task, state, record, settings, attempt)
     finally:
-        # A Redis outage here leaves the slot to its deadline; the job's outcome stands.
+        # With the task's end (one round trip). A Redis outage then leaves the slot to its
+        # deadline; the job's outcome stands.
         with contextlib.suppress(redis.RedisError):
-            fairness.release(client, state.owner, job_id)
+            fairness.release(ending_writes(client), state.owner, job_id)
 
 
 def _defer(task: FileJobTask, job_id: str) -> NoReturn:
@@ -309,7 +313,7 @@ def _end(
 ) -> str:
     current = status if outcome.committed else str(outcome.current)
     if is_terminal(current):
-        _remove_upload(state.client, settings, record)
+        _remove_upload(ending_writes(state.client), settings, record)
     # Else another delivery of the task owns the job (a retry it committed, or a redelivery
     # running it: Celery requeues a running task when the broker connection drops) and will
     # read the upload.
