@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from jobcast.celery_result_store import backend_for
 from jobcast.celery_transport import transport_for
 from jobcast.redis_clients import celery_transport_options
 from jobcast.settings import Settings
@@ -47,7 +48,8 @@ def config_for(settings: Settings) -> dict[str, Any]:
         "broker_url": url,
         # kombu's Redis transport, making one client per channel, not one per command.
         "broker_transport": transport_for(bool(settings.sentinels)),
-        "result_backend": url,
+        # Celery's Redis backend, storing a result in one round trip instead of two.
+        "result_backend": backend_for(url, bool(settings.sentinels)),
         "broker_transport_options": transport,
         "result_backend_transport_options": transport,
         "broker_connection_retry_on_startup": True,

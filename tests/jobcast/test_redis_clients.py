@@ -11,6 +11,8 @@ from typing import TypeVar
 
 import pytest
 import redis
+from celery.app.backends import by_url
+from celery.backends.redis import SentinelBackend
 
 import celeryconfig
 from jobcast import redis_clients
@@ -47,7 +49,9 @@ def test_celery_is_given_every_sentinel_and_the_primarys_name_and_passwords() ->
     )
     config = celeryconfig.config_for(settings)
     url = "sentinel://:p%2Fw@s1:26379/0;sentinel://:p%2Fw@s2:26379/0"
-    assert config["broker_url"] == config["result_backend"] == url
+    backend, backend_url = by_url(config["result_backend"])
+    assert config["broker_url"] == backend_url == url
+    assert issubclass(backend, SentinelBackend)
     for options in (
         config["broker_transport_options"],
         config["result_backend_transport_options"],
