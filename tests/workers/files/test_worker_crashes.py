@@ -18,6 +18,7 @@ from jobcast.settings import Settings
 from jobcast.storage_paths import upload_path
 from jobcast.task_names import FILE_JOB_TASK
 from tests.conftest import StartWorker
+from tests.support.processes import wait_for
 from tests.workers.files.support import (
     SLOW_WORKER,
     JobsClient,
@@ -117,4 +118,6 @@ def test_a_run_whose_job_another_delivery_took_over_leaves_the_upload_to_it(
     final = await_terminal(redis_client, job_id, timeout=90)
     assert final["type"] == "job.succeeded", final
     assert len(terminal_events(redis_client, job_id)) == 1
-    assert not upload_path(settings, str(stored)).exists()  # removed once the job ended
+    # Removed once the job ended: just after its terminal commit, which the event may beat.
+    upload = upload_path(settings, str(stored))
+    wait_for(lambda: not upload.exists(), 10, "the finished job's upload to be removed")
