@@ -70,7 +70,10 @@ def test_redis_connections_dropped_mid_job_still_finish_once_with_the_same_resul
     # The whole worker also loses its broker connection: Celery then requeues the running task.
     for process in [main, pool] if whole_worker else [pool]:
         assert drop_redis_connections(redis_client, process) > 0
-    assert redis_client.hget(job_key(job_id), "status") == "running"
+    # Dropped between two commands, the run reconnects and goes on; dropped while a progress
+    # write waited for its reply (more likely on a loaded machine), the run ends `retrying` at
+    # once and its retry does the job: either way, not over yet.
+    assert redis_client.hget(job_key(job_id), "status") in ("running", "retrying")
 
     final = await_terminal(redis_client, job_id, timeout=60)
     assert final["type"] == "job.succeeded"
