@@ -14,7 +14,13 @@ from jobcast import files_waiting, rediskeys
 from jobcast.rediskeys import job_key
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker, new_principal
-from tests.workers.files.support import JobsClient, await_terminal, events, write_large_csv
+from tests.workers.files.support import (
+    SLOW_WORKER,
+    JobsClient,
+    await_terminal,
+    events,
+    write_large_csv,
+)
 from workers.files import fairness
 
 SLOW_BYTES = 12 * 1024**2
@@ -52,15 +58,16 @@ def test_a_slow_backlog_of_one_principal_does_not_delay_anothers_small_job(
     settings: Settings,
     tmp_path: Path,
 ) -> None:
-    start_worker(queues="files", concurrency=2, env=CAPPED)
+    # Slowed per byte (small batches, a progress write each): Alice's second job must start
+    # while her first runs, and her second upload, sent after the first, took longer than the
+    # first job ran once a file of four blocks or more parsed on two threads (12 MB in 140 ms).
+    start_worker(queues="files", concurrency=2, env={**CAPPED, **SLOW_WORKER})
     _, url = start_api()
     slow = write_large_csv(tmp_path / "slow.csv", SLOW_BYTES)
     # Alice's first two jobs must end apart: two equal ones started together ended 30-70 ms
     # apart, about when Bob's job reached a slot, so her third job could rightly take the other
-    # one (none of hers running any more) first. With the second three times as big: 250-300 ms;
-    # six times, since a file of four blocks or more is parsed on two threads (three times as
-    # big then ended as soon as the first, 6 ms apart, in a loaded run).
-    slower = write_large_csv(tmp_path / "slower.csv", 6 * SLOW_BYTES)
+    # one (none of hers running any more) first. So her second is three times as big.
+    slower = write_large_csv(tmp_path / "slower.csv", 3 * SLOW_BYTES)
     tiny = tmp_path / "tiny.csv"
     tiny.write_text("a,b\n1,2\n")
     # The scenario needs Alice on both slots when Bob's job arrives, and his job waiting before
@@ -96,7 +103,8 @@ def test_a_lone_principal_uses_every_slot_over_its_cap(
     settings: Settings,
     tmp_path: Path,
 ) -> None:
-    start_worker(queues="files", concurrency=2, env=CAPPED)
+    # Slowed per byte, so her second upload is in before her first job ends (see above).
+    start_worker(queues="files", concurrency=2, env={**CAPPED, **SLOW_WORKER})
     _, url = start_api()
     alice = principal(url, redis_client, settings, "alice")
     slow = write_large_csv(tmp_path / "slow.csv", SLOW_BYTES)
