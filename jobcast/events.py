@@ -86,13 +86,21 @@ class Commit:
     record_ttl: int = 0
     #: Cluster-wide counters of this change (`jobcast.tallies`), applied only if it commits.
     tallies: tuple[Tally, ...] = ()
+    #: (hash key, field) pairs removed only if it commits: what the change gives back (a
+    #: finished job's upload leaves its owner's quota as its outcome is seen, not just after).
+    releases: tuple[tuple[str, str], ...] = ()
 
     def _tallies(self) -> tuple[list[str], list[list[str | int]]]:
         return lua_spec(self.tallies, first_key=len(self.events) + 2)
 
+    def _releases(self) -> list[list[str | int]]:
+        first = len(self.events) + len(self._tallies()[0]) + 2
+        return [[first + i, field] for i, (_, field) in enumerate(self.releases)]
+
     def keys(self) -> list[str]:
         streams = [stream_key(e.channel) for e in self.events]
-        return [self.record_key, *streams, *self._tallies()[0]]
+        released = [key for key, _ in self.releases]
+        return [self.record_key, *streams, *self._tallies()[0], *released]
 
     def args(self) -> list[str]:
         argv = [
@@ -103,6 +111,7 @@ class Commit:
             str(STREAM_MAXLEN),
             str(STREAM_TTL_SECONDS),
             json.dumps(self._tallies()[1]),
+            json.dumps(self._releases()),
         ]
         for event in self.events:
             argv += [pubsub_channel(event.channel), event.body()]

@@ -79,9 +79,11 @@ def transition(
     data: dict[str, Any] | None = None,
     ttl: int,
     tallies: tuple[Tally, ...] = (),
+    releases: tuple[tuple[str, str], ...] = (),
 ) -> Commit:
     """A checked state change: applied only if the job's status is one of `expect`, and
-    counted (`jobcast.tallies`) when it is a submit or an outcome."""
+    counted (`jobcast.tallies`) when it is a submit or an outcome; `releases` are hash fields
+    it deletes when it applies (see `Commit`)."""
     status = fields.get("status")
     payload = {"status": status, **(data or {})} if status else dict(data or {})
     return Commit(
@@ -92,6 +94,7 @@ def transition(
         expect_values=expect,
         record_ttl=ttl,
         tallies=(*counted(event, fields), *tallies),
+        releases=releases,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 import redis
 
 from jobcast import rediskeys
+from jobcast.events import decode_entry, job_channel
+from jobcast.jobs.records import TERMINAL
 from jobcast.keys import create_key
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
@@ -66,6 +69,20 @@ def multipart_parts(head_bytes: int, gate: threading.Event | None = None) -> Ite
 def post_streamed(client: Principal, parts: Iterator[bytes]) -> httpx.Response:
     headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
     return client.http.post("/jobs", content=parts, headers=headers)
+
+
+def ledger_as_it_ends(client: redis.Redis, who: Principal, job_id: str) -> dict[str, str]:
+    """`who`'s ledger read atomically with the first sight of the job's outcome event."""
+    stream = rediskeys.stream_key(job_channel(job_id))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with client.pipeline(transaction=True) as pipe:
+            pipe.xrevrange(stream, count=1)
+            pipe.hgetall(rediskeys.quota_ledger_key(who.id))
+            last, ledger = pipe.execute()
+        if last and decode_entry("", last[0][0], last[0][1]["e"])["data"].get("status") in TERMINAL:
+            return dict(ledger)
+    raise AssertionError(f"job {job_id} did not end")
 
 
 MakePrincipal = Callable[[str], Principal]
@@ -133,14 +150,10 @@ def test_bytes_come_back_when_the_job_ends_and_artifacts_count_until_they_expire
 
     start_worker(queues="files")
     await_terminal(redis_client, first)
-    await_terminal(redis_client, second)
-    # The worker gives an upload's bytes back just after it commits the job's end.
-    wait_for(
-        lambda: not [k for k in alice.ledger(redis_client) if k.startswith("upload:")],
-        10,
-        "the uploads' bytes to come back",
-    )
-    ledger = alice.ledger(redis_client)
+    # An upload's bytes come back with the job's end, in the same commit: as soon as she sees
+    # the outcome she may send the next file (its removal from disk follows just after).
+    ledger = ledger_as_it_ends(redis_client, alice, second)
+    assert not [k for k in ledger if k.startswith("upload:")], ledger
     artifact = settings.data_dir / "artifacts" / f"{first}.csv"
     # The upload's bytes are released; the converted file's are held until its job expires.
     assert [k for k in ledger if k.startswith("artifact:")] == [f"artifact:{first}"]

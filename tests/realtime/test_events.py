@@ -55,6 +55,30 @@ def test_commit_with_unmet_precondition_changes_and_announces_nothing(
     assert read_since(redis_client, "job.b2", "0-0") == []
 
 
+def test_a_commits_releases_go_with_it_and_only_if_it_applies(
+    redis_client: redis.Redis,
+) -> None:
+    redis_client.hset("ledger:c3", mapping={"upload:x": "10 0", "upload:y": "20 0"})
+    redis_client.hset("job:c3", "status", "running")
+    redis_client.hset("job:d4", "status", "cancelled")
+
+    def finish(record: str) -> bool:
+        change = Commit(
+            record,
+            {"status": "succeeded"},
+            [Event(record, "job.succeeded", {}), Event(record + ".b", "job.succeeded", {})],
+            expect_field="status",
+            expect_values=("running",),
+            releases=(("ledger:c3", "upload:" + ("x" if record == "job:c3" else "y")),),
+        )
+        return commit(redis_client, change).committed
+
+    assert not finish("job:d4")  # not applied: nothing released
+    assert finish("job:c3")
+    assert redis_client.hgetall("ledger:c3") == {"upload:y": "20 0"}
+    assert len(read_since(redis_client, "job:c3.b", "0-0")) == 1  # events after them still go
+
+
 def test_read_since_is_exclusive_and_ordered(redis_client: redis.Redis) -> None:
     seqs = [
         commit(

@@ -24,7 +24,8 @@ from jobcast.jobs.records import (
     now,
     transition,
 )
-from jobcast.rediskeys import job_key
+from jobcast.quotas import upload_entry
+from jobcast.rediskeys import job_key, quota_ledger_key
 from jobcast.tallies import JOB_DURATION_BUCKETS, JOB_DURATION_KEY, Tally, label, observations
 
 #: Terminal status -> the event that announces it.
@@ -42,6 +43,8 @@ class JobState:
     operation: str = ""
     #: When the current attempt started (None: it never did); an outcome's run time is from it.
     started_at: float | None = None
+    #: The upload's entry in its owner's quota ledger (hash key, field); None: none stored.
+    upload_quota: tuple[str, str] | None = None
 
     @classmethod
     def load(
@@ -58,7 +61,9 @@ class JobState:
         if not raw:
             return None
         started = float(raw["started_at"]) if raw.get("started_at") else None
-        state = cls(client, job_id, raw["owner"], ttl, raw.get("operation", ""), started)
+        stored = raw.get("stored")
+        quota = (quota_ledger_key(raw["owner"]), upload_entry(stored)) if stored else None
+        state = cls(client, job_id, raw["owner"], ttl, raw.get("operation", ""), started, quota)
         return state, decode_record(raw)
 
     def status(self) -> str | None:
@@ -73,6 +78,7 @@ class JobState:
         event: str,
         data: dict[str, Any] | None = None,
         tallies: tuple[Tally, ...] = (),
+        releases: tuple[tuple[str, str], ...] = (),
     ) -> CommitResult:
         change = transition(
             self.job_id,
@@ -83,6 +89,7 @@ class JobState:
             data=data,
             ttl=self.ttl,
             tallies=tallies,
+            releases=releases,
         )
         return commit(self.client, change)
 
@@ -136,7 +143,10 @@ class JobState:
             # what the REST view shows (no server paths or exception text).
             fields["error"], data["error"] = error, public_error(error)
         run_time = self._run_time(status, fields["finished_at"])
-        return self._commit(expect, fields, TERMINAL_EVENTS[status], data, run_time)
+        # The upload leaves its owner's quota with the outcome: a client that sees it and sends
+        # its next file at once is not refused for the bytes of this one, still being removed.
+        releases = (self.upload_quota,) if self.upload_quota else ()
+        return self._commit(expect, fields, TERMINAL_EVENTS[status], data, run_time, releases)
 
     def cancelled(self, rows: int | None = None) -> CommitResult:
         data = {} if rows is None else {"rows": rows}

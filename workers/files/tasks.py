@@ -90,7 +90,7 @@ class FileJobTask(CappedTask):
         loaded = JobState.load(ctx.redis, args[0], ctx.settings.job_retention)
         if loaded is None:
             return
-        state, _ = loaded
+        state, record = loaded
         fairness.release(ctx.redis, state.owner, state.job_id)  # its dead runs' slot
         files_waiting.unmark_waiting(ctx.redis, state.owner, state.job_id)
         error = {
@@ -99,6 +99,7 @@ class FileJobTask(CappedTask):
             "also after quarantine: the job itself kills it.",
         }
         state.finish(FAILED, error=error, expect=(QUEUED, RUNNING, RETRYING, CANCELLING))
+        _unlink_upload(ctx.settings, record)  # its quota went with the outcome
         log.warning(
             "file job %s failed: %s: %s",
             state.job_id,
@@ -162,8 +163,8 @@ def _run_once(task: FileJobTask, client: redis.Redis, settings: Settings, job_id
         attempt = int(record.get("attempt") or 0) + 1
         started = state.start(attempt, int(record.get("size") or 0))
         if not started.committed:
-            if started.current == CANCELLING:
-                state.cancelled()
+            if started.current == CANCELLING:  # cancelled before it ran: its upload goes now
+                return _end(state, settings, record, state.cancelled(), CANCELLED)
             return started.current or "unknown"
         return _run(task, state, record, settings, attempt)
     finally:
@@ -243,7 +244,7 @@ def _run(
         progress=completed_progress(int(record.get("size") or 0), result["rows"]),
     )
     if not finished.committed and finished.current == CANCELLING:
-        finished = state.cancelled()
+        return _end(state, settings, record, state.cancelled(), CANCELLED)
     return _end(state, settings, record, finished, SUCCEEDED)
 
 
@@ -312,7 +313,9 @@ def _end(
     state: JobState, settings: Settings, record: dict[str, Any], outcome: Any, status: str
 ) -> str:
     current = status if outcome.committed else str(outcome.current)
-    if is_terminal(current):
+    if outcome.committed:
+        _unlink_upload(settings, record)  # its quota went with the outcome
+    elif is_terminal(current):
         _remove_upload(ending_writes(state.client), settings, record)
     # Else another delivery of the task owns the job (a retry it committed, or a redelivery
     # running it: Celery requeues a running task when the broker connection drops) and will
@@ -341,6 +344,17 @@ def _retry(
 
 
 def _remove_upload(client: redis.Redis, settings: Settings, record: dict[str, Any]) -> None:
+    """Remove the upload of a job found ended (by another delivery, or the api's cancel) and
+    release its quota; a job this run ends released it with its outcome (`JobState.finish`)."""
+    if not record.get("stored"):
+        return
+    _unlink_upload(settings, record)
+    # Its bytes leave the owner's quota (left behind by an outage, they expire with the job).
+    with contextlib.suppress(redis.RedisError):
+        quotas.release(client, record["owner"], quotas.upload_entry(record["stored"]))
+
+
+def _unlink_upload(settings: Settings, record: dict[str, Any]) -> None:
     # The input is not needed once the outcome is committed; a rerun would find it terminal.
     if not record.get("stored"):
         return
@@ -348,9 +362,6 @@ def _remove_upload(client: redis.Redis, settings: Settings, record: dict[str, An
         upload_path(settings, record["stored"]).unlink(missing_ok=True)
     except OSError as exc:  # storage away (often why the job ended): the sweep gets it later
         log.warning("could not remove the upload of a finished job: %s", exc)
-    # Its bytes leave the owner's quota (left behind by an outage, they expire with the job).
-    with contextlib.suppress(redis.RedisError):
-        quotas.release(client, record["owner"], quotas.upload_entry(record["stored"]))
 
 
 def _charge_artifact(

@@ -17,6 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 import redis
 
+from jobcast.rediskeys import job_key, quota_ledger_key
+from jobcast.settings import Settings
+from jobcast.storage_paths import upload_path
 from tests.conftest import StartWorker
 from tests.support.processes import Proc
 from tests.workers.files.support import JobsClient, await_terminal
@@ -140,7 +143,11 @@ def test_json_nested_ten_thousand_deep_fails_at_once(
 
 @pytest.mark.slow
 def test_process_past_the_budget_ends_its_job_as_memory_limit_and_is_replaced(
-    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+    jobs: JobsClient,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     worker = start_worker(queues="files", env=WORKER_ENV)
     path = tmp_path / "plain.parquet"
@@ -161,3 +168,7 @@ def test_process_past_the_budget_ends_its_job_as_memory_limit_and_is_replaced(
     while [c.pid for c in psutil.Process(worker.popen.pid).children()] in ([], [pool.pid]):
         assert time.monotonic() < deadline, "the pool process was not replaced"
         time.sleep(0.1)
+    # Its upload and its bytes went too (the redelivered message found the job ended).
+    owner, stored = redis_client.hmget(job_key(job_id), ["owner", "stored"])
+    assert not upload_path(settings, stored).exists()
+    assert not redis_client.hkeys(quota_ledger_key(owner))
