@@ -80,7 +80,10 @@ async def _refuse_unauthenticated(
 ) -> ApiError:
     decision = await spend(redis, anonymous_budget(settings), request_address(request, settings))
     _raise_if_limited(decision)
-    return ApiError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
+    # What the refusal cost its address, as every answer says what it cost (a key guesser
+    # sees its budget run down; a client that merely forgot its key sees why it got a 429).
+    headers = {"WWW-Authenticate": "Bearer", **decision.headers()}
+    return ApiError(401, code, message, headers=headers)
 
 
 async def require_principal(request: Request, response: Response) -> Principal:

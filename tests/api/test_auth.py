@@ -43,6 +43,17 @@ def test_unknown_key_is_401(url: str) -> None:
     assert response.json()["error"]["code"] == "invalid_key"
 
 
+def test_a_401_says_what_it_cost_its_address_budget(url: str, settings: Settings) -> None:
+    answers = [httpx.get(f"{url}/jobs/j_x", headers={"X-API-Key": "jc_no_no"}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [401] * 3
+    assert all(a.headers["WWW-Authenticate"] == "Bearer" for a in answers)
+    assert {a.headers["RateLimit-Limit"] for a in answers} == {str(settings.rate_anonymous_burst)}
+    remaining = [int(a.headers["RateLimit-Remaining"]) for a in answers]
+    assert remaining == sorted(remaining, reverse=True)
+    assert remaining[0] > remaining[-1]
+    assert all(int(a.headers["RateLimit-Reset"]) >= 0 for a in answers)
+
+
 def test_x_api_key_header_works_too(url: str, make_key: MakeKey) -> None:
     assert httpx.get(f"{url}/data/", headers={"X-API-Key": make_key()}).status_code == 200
 
