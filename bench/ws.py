@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -426,91 +427,111 @@ def pct(values: list[float], q: float) -> float:
 
 async def run(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="jobcast-bench-"))
-    server, redis_proc, settings = start_stack(tmp)
-    api, url = start_api(settings, tmp)
-    worker = start_worker(settings, tmp)
-    baseline, baseline_url = start_baseline(tmp)
-    client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
-    key, info = create_key(client, settings.secret("key_secret"), "bench")
+    with contextlib.ExitStack() as started:
+        # Each process is stopped however the run ends, also when a later one fails to start
+        # (an api that cannot import left the embedded Redis running).
+        started.callback(_remove, tmp)
+        server, redis_proc, settings = start_stack(tmp)
+        started.callback(redis_proc.terminate)
+        api, url = start_api(settings, tmp)
+        started.callback(api.stop)
+        worker = start_worker(settings, tmp)
+        started.callback(worker.stop)
+        baseline, baseline_url = start_baseline(tmp)
+        started.callback(baseline.terminate)
+        client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
+        key, info = create_key(client, settings.secret("key_secret"), "bench")
+        await measure(args, tmp, settings, api, url, baseline, baseline_url, client, key, info)
+    del server  # the embedded Redis's files, kept until its process is stopped
+
+
+def _remove(tmp: Path) -> None:
+    if os.environ.get("BENCH_KEEP"):
+        print(f"(logs in {tmp})")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def measure(
+    args: argparse.Namespace,
+    tmp: Path,
+    settings: Settings,
+    api: Proc,
+    url: str,
+    baseline: subprocess.Popen[bytes],
+    baseline_url: str,
+    client: redis.Redis,
+    key: str,
+    info: Any,
+) -> None:
+    cap = await capacity(url, key, api, args.clients, client)
+    print(
+        f"capacity: {cap['clients']} subscribed clients held; api RSS "
+        f"{cap['rss_before_mb']:.1f} -> "
+        f"{cap['rss_after_mb']:.1f} MB = {cap['kb_per_client']:.1f} KB per client"
+    )
+    ours, ours_cpu, base, base_cpu = await fanout_alternated(
+        url, key, client, baseline_url, args, api.popen.pid, baseline.pid
+    )
+    print(
+        f"fan-out ({args.fanout_clients} clients x {args.fanout_events} events, best of "
+        f"{args.fanout_rounds} alternated rounds each): jobcast "
+        f"{ours:,.0f} msg/s, plain websockets broadcast() {base:,.0f} msg/s = "
+        f"{ours / base:.2f}x; "
+        f"per server CPU-second: {ours_cpu:,.0f} vs {base_cpu:,.0f} = "
+        f"{ours_cpu / base_cpu:.2f}x"
+    )
+    # The two measurements share one stream of `rate` submits/s, alternating: every other
+    # submit is a push-timed job, the rest are `delay().get()` round trips. A pause anywhere
+    # (worker, Redis, this box) then lands in both, not in one only. A short warm-up round
+    # first (not counted): the first task on fresh connections and processes is slow.
+    owner = info.principal_id
+    await paired(url, key, owner, settings, args.warmup, args.rate)
+    if args.find_rate:
+        args.rate = await find_rate(url, key, owner, settings, args)
+    observer_out = tmp / "observer.txt"
+    observer = start_observer(url, key, observer_out)
     try:
-        cap = await capacity(url, key, api, args.clients, client)
-        print(
-            f"capacity: {cap['clients']} subscribed clients held; api RSS "
-            f"{cap['rss_before_mb']:.1f} -> "
-            f"{cap['rss_after_mb']:.1f} MB = {cap['kb_per_client']:.1f} KB per client"
-        )
-        ours, ours_cpu, base, base_cpu = await fanout_alternated(
-            url, key, client, baseline_url, args, api.popen.pid, baseline.pid
-        )
-        print(
-            f"fan-out ({args.fanout_clients} clients x {args.fanout_events} events, best of "
-            f"{args.fanout_rounds} alternated rounds each): jobcast "
-            f"{ours:,.0f} msg/s, plain websockets broadcast() {base:,.0f} msg/s = "
-            f"{ours / base:.2f}x; "
-            f"per server CPU-second: {ours_cpu:,.0f} vs {base_cpu:,.0f} = "
-            f"{ours_cpu / base_cpu:.2f}x"
-        )
-        # The two measurements share one stream of `rate` submits/s, alternating: every other
-        # submit is a push-timed job, the rest are `delay().get()` round trips. A pause anywhere
-        # (worker, Redis, this box) then lands in both, not in one only. A short warm-up round
-        # first (not counted): the first task on fresh connections and processes is slow.
-        owner = info.principal_id
-        await paired(url, key, owner, settings, args.warmup, args.rate)
-        if args.find_rate:
-            args.rate = await find_rate(url, key, owner, settings, args)
-        observer_out = tmp / "observer.txt"
-        observer = start_observer(url, key, observer_out)
-        try:
-            push, runs, pushes, trip = await paired(url, key, owner, settings, args.jobs, args.rate)
-            await asyncio.sleep(0.5)  # the observer's last lines
-        finally:
-            observer.terminate()
-            observer.wait(10)
-        watched = observed(observer_out)
-        print(
-            f"submit->push, {args.jobs} trivial jobs: p50 {pct(push, 0.5):.1f} ms, "
-            f"p99 {pct(push, 0.99):.1f} ms; Celery delay().get(), {args.jobs} of the same task: "
-            f"p50 {pct(trip, 0.5):.1f} ms, p99 {pct(trip, 0.99):.1f} ms "
-            f"(alternating, {args.rate:.0f} submits/s in all)"
-        )
-        print(
-            f"  (of which submit->commit p50 {pct(runs, 0.5):.1f} ms, p99 {pct(runs, 0.99):.1f} "
-            f"ms; "
-            f"commit->push p50 {pct(pushes, 0.5):.1f} ms, p99 {pct(pushes, 0.99):.1f} ms, "
-            f"max {max(pushes) * 1000:.1f} ms)"
-        )
-        print(
-            f"  commit->push seen by a separate observer process ({len(watched)} events): "
-            f"p50 {pct(watched, 0.5):.1f} ms, p99 {pct(watched, 0.99):.1f} ms, "
-            f"max {max(watched) * 1000:.1f} ms"
-        )
-        print(f"(mean push {statistics.mean(push) * 1000:.1f} ms, cpus {os.cpu_count()})")
-        if args.json:
-            args.json.write_text(
-                json.dumps(
-                    {
-                        "rate": args.rate,
-                        "push_p99_ms": pct(push, 0.99),
-                        "trip_p99_ms": pct(trip, 0.99),
-                        "commit_push_p99_ms": pct(watched, 0.99),
-                        "commit_push_in_bench_p99_ms": pct(pushes, 0.99),
-                        "fanout": ours,
-                        "fanout_base": base,
-                        "kb_per_client": cap["kb_per_client"],
-                        "clients": cap["clients"],
-                    }
-                )
-            )
+        push, runs, pushes, trip = await paired(url, key, owner, settings, args.jobs, args.rate)
+        await asyncio.sleep(0.5)  # the observer's last lines
     finally:
-        for proc in (api, worker):
-            proc.stop()
-        baseline.terminate()
-        redis_proc.terminate()
-        del server
-        if os.environ.get("BENCH_KEEP"):
-            print(f"(logs in {tmp})")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        observer.terminate()
+        observer.wait(10)
+    watched = observed(observer_out)
+    print(
+        f"submit->push, {args.jobs} trivial jobs: p50 {pct(push, 0.5):.1f} ms, "
+        f"p99 {pct(push, 0.99):.1f} ms; Celery delay().get(), {args.jobs} of the same task: "
+        f"p50 {pct(trip, 0.5):.1f} ms, p99 {pct(trip, 0.99):.1f} ms "
+        f"(alternating, {args.rate:.0f} submits/s in all)"
+    )
+    print(
+        f"  (of which submit->commit p50 {pct(runs, 0.5):.1f} ms, p99 {pct(runs, 0.99):.1f} "
+        f"ms; "
+        f"commit->push p50 {pct(pushes, 0.5):.1f} ms, p99 {pct(pushes, 0.99):.1f} ms, "
+        f"max {max(pushes) * 1000:.1f} ms)"
+    )
+    print(
+        f"  commit->push seen by a separate observer process ({len(watched)} events): "
+        f"p50 {pct(watched, 0.5):.1f} ms, p99 {pct(watched, 0.99):.1f} ms, "
+        f"max {max(watched) * 1000:.1f} ms"
+    )
+    print(f"(mean push {statistics.mean(push) * 1000:.1f} ms, cpus {os.cpu_count()})")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "rate": args.rate,
+                    "push_p99_ms": pct(push, 0.99),
+                    "trip_p99_ms": pct(trip, 0.99),
+                    "commit_push_p99_ms": pct(watched, 0.99),
+                    "commit_push_in_bench_p99_ms": pct(pushes, 0.99),
+                    "fanout": ours,
+                    "fanout_base": base,
+                    "kb_per_client": cap["kb_per_client"],
+                    "clients": cap["clients"],
+                }
+            )
+        )
 
 
 def main() -> None:
