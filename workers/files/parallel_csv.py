@@ -4,11 +4,12 @@ pyarrow's streaming reader (`readers._csv`) parses on one thread. Its block k is
 bytes up to (k + 1) * block_size, cut after the last complete row (the rest opens block k + 1;
 the last block runs to the end), and every column's type is inferred from block 0 alone.
 Profiles depend on those batches (means are merged and samples drawn batch by batch), so the
-ranges cut here are those very blocks: range k ends after the last newline before
-(k + 1) * block_size. That is where the streaming reader cuts as long as every newline ends a
-row (none is inside a quoted value, none is a carriage return, no line is empty), which each
-parsed range proves: from a row start, it holds as many rows as newlines (an empty line is no
-row) and its last line does not end inside quotes.
+ranges cut here are those very blocks: range k ends after the last line end (LF or CR) before
+(k + 1) * block_size. That is where the streaming reader cuts as long as every line end ends a
+row (none is inside a quoted value, no line is empty), which each parsed range proves: from a
+row start, it holds as many rows as line ends (CRLF is one; an empty line is no row) and its
+last line does not end inside quotes. A block that ends between a CR and its LF ends after the
+CR, as pyarrow's does: the LF opens the next range as an empty line, which is no row in either.
 
 Range 0 is parsed as the streaming reader parses its first block (types inferred); the others
 with those types, two at a time on worker threads. A range that fails its check or its parse
@@ -47,7 +48,7 @@ RANGES_AHEAD = 3
 MIN_BLOCKS = 4
 #: Bytes looked back from a block's end for its last newline; a longer last row hands over.
 ROW_SEARCH = 64 * 1024
-_NEWLINE, _QUOTE = 0x0A, 0x22
+_NEWLINE, _RETURN, _QUOTE = 0x0A, 0x0D, 0x22
 #: What `_Ranges.next` returns past the last range.
 _DONE: Any = object()
 
@@ -119,13 +120,14 @@ class _RangeReader:
         self.ends.append(end)
 
     def end_of(self, k: int) -> int | None:
-        """Where range k ends: after the last newline before its block's end; the file's end
+        """Where range k ends: after the last line end before its block's end; the file's end
         for the last block. None when that row is longer than ROW_SEARCH."""
         limit = self.fmt.bom + (k + 1) * self.block
         if limit >= self.total:
             return self.total
         begin = max(self.fmt.bom, limit - ROW_SEARCH)
-        at = os.pread(self.fd, limit - begin, begin).rfind(b"\n")
+        window = os.pread(self.fd, limit - begin, begin)
+        at = max(window.rfind(b"\n"), window.rfind(b"\r"))
         return None if at < 0 else begin + at + 1
 
     def first(self) -> pa.RecordBatch | None:
@@ -157,8 +159,6 @@ class _RangeReader:
         self, begin: int, end: int, convert: pa_csv.ConvertOptions, skip: int
     ) -> pa.RecordBatch | None:
         data = os.pread(self.fd, end - begin, begin)
-        if data.find(b"\r") >= 0:
-            return None
         final = end == self.total
         batch = _read_one(data, self.fmt, convert, skip)
         if batch is None or batch.num_rows != _rows_expected(data, final) - skip:
@@ -194,14 +194,26 @@ def _read_one(
 
 
 def _rows_expected(data: bytes, final: bool) -> int:
-    """Lines in `data`: a row each, when every newline ends a row (its last line, at the
-    file's end, needs none)."""
-    newlines = int(np.count_nonzero(np.frombuffer(data, np.uint8) == _NEWLINE))
-    return newlines + (1 if final and data and not data.endswith(b"\n") else 0)
+    """Lines in `data`: a row each, when every line end (LF, CR or CRLF) ends a row (its last
+    line, at the file's end, needs none). An LF opening `data` is no row: the rest of a CRLF
+    the cut split, or an empty line."""
+    # numpy, not bytes.count: it lets go of the GIL, which the profiling thread needs meanwhile.
+    octets = np.frombuffer(data, np.uint8)
+    lf = octets == _NEWLINE
+    ends = int(np.count_nonzero(lf))
+    if data.find(b"\r") >= 0:
+        cr = octets == _RETURN
+        ends += int(np.count_nonzero(cr)) - int(np.count_nonzero(cr[:-1] & lf[1:]))  # CRLF: one
+    ends -= 1 if data[:1] == b"\n" else 0
+    return ends + (1 if final and data and data[-1:] not in (b"\n", b"\r") else 0)
 
 
 def _last_line(data: bytes) -> bytes:
-    return data[data.rfind(b"\n", 0, len(data) - 1) + 1 : -1]
+    """The last line of `data` (which ends with a line end), without it."""
+    end = len(data)
+    while end and data[end - 1] in (_NEWLINE, _RETURN):
+        end -= 1
+    return data[max(data.rfind(b"\n", 0, end), data.rfind(b"\r", 0, end)) + 1 : end]
 
 
 def _ends_in_quotes(line: bytes, delimiter: int) -> bool:

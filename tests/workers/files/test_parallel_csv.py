@@ -31,11 +31,17 @@ def drain(source: BatchSource) -> tuple[list[pa.RecordBatch], list[int]]:
     return batches, done
 
 
-def assert_read_as_streaming(path: Path, parallel: bool = True) -> None:
+def assert_read_as_streaming(
+    path: Path, parallel: bool = True, handover: bool | None = None
+) -> None:
+    """Same batches, same bytes behind them; `parallel`: read by ranges from the start;
+    `handover` (when said): whether the streaming reader had to take over further down."""
     fmt = detect_format(path, JobParams(), LIMITS.max_columns)
     source = open_batches(path, fmt, LIMITS)
     assert (type(source.raw).__module__ == "workers.files.parallel_csv") == parallel
     ours, ours_done = drain(source)
+    if handover is not None:
+        assert (source.raw.handover.source is not None) == handover  # type: ignore[attr-defined]
     theirs, theirs_done = drain(_open_streaming(path, fmt, LIMITS, path.stat().st_size))
     assert [b.num_rows for b in ours] == [b.num_rows for b in theirs]
     assert all(a.equals(b) and a.schema == b.schema for a, b in zip(ours, theirs, strict=True))
@@ -75,12 +81,34 @@ def test_quoted_newlines_further_down_hand_over_to_the_streaming_reader(tmp_path
     assert_read_as_streaming(path)
 
 
-def test_empty_lines_and_crlf_give_the_same_batches(tmp_path: Path) -> None:
+def test_empty_lines_give_the_same_batches(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("id,name,x,day\n" + rows(20_000) + "\n\n" + rows(40_000, 20_000))
     assert_read_as_streaming(path)
-    path.write_bytes(("id,name,x,day\n" + rows(40_000)).replace("\n", "\r\n").encode())
-    assert_read_as_streaming(path, parallel=False)  # carriage returns: left to the streaming one
+
+
+def test_crlf_and_cr_line_ends_are_cut_where_the_streaming_reader_cuts(tmp_path: Path) -> None:
+    """Windows (CRLF) and old Mac (CR) files on two threads too. Headers of 40 lengths move
+    every block end over every place in a row, a CR and its LF included."""
+    path = tmp_path / "t.csv"
+    split = 0
+    for pad in range(40):
+        text = f"id{'_' * pad},name,x,day\n" + rows(10_000)
+        for line_end in ("\r\n", "\r"):
+            data = text.replace("\n", line_end).encode()
+            path.write_bytes(data)
+            assert_read_as_streaming(path, handover=False)
+        block_ends = range(LIMITS.block_size, len(data), LIMITS.block_size)
+        crlf = text.replace("\n", "\r\n").encode()
+        split += sum(crlf[end - 1 : end + 1] == b"\r\n" for end in block_ends)
+    assert split > 0  # some block did end between a CR and its LF
+
+
+def test_a_crlf_inside_a_quoted_value_further_down_hands_over(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    text = "id,name,x,day\n" + rows(20_000) + '1,"two\nlines",1.5,2024-01-01\n' + rows(30_000)
+    path.write_bytes(text.replace("\n", "\r\n").encode())
+    assert_read_as_streaming(path, handover=True)
 
 
 def test_a_quoted_newline_in_the_first_block_leaves_it_to_the_streaming_reader(
