@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from rich.console import Console
 
 from jobcast.client import Client, errors
+from jobcast.console import make_console
 
 #: Exit codes of the user commands (also in the README and `jobcast --help`).
 EXIT_OK = 0
@@ -30,7 +31,7 @@ EXIT_CODES_HELP = (
     "6 timed out waiting; 130 interrupted."
 )
 
-console = Console()
+console = make_console()  # piped: wide enough that a script reads every value
 err_console = Console(stderr=True)
 
 

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from jobcast.client import Client
 from jobcast.client_cli.common import client_session, console, print_json
-from jobcast.client_cli.summary import id_column
+from jobcast.client_cli.summary import id_column, whole_table
 from jobcast.schemas import BookDepth, Order
 
 orders_cli = typer.Typer(help="Your orders.", no_args_is_help=True)
@@ -27,7 +27,7 @@ REDRAW_INTERVAL = 0.25
 
 
 def order_table(orders: list[Order]) -> Table:
-    table = Table(
+    table = whole_table(
         id_column(), "symbol", "side", "type", "price", "qty", "filled", "status", "reason"
     )
     for o in orders:
@@ -98,7 +98,7 @@ def list_orders(
 
 def ladder(book: BookDepth) -> Table:
     """Asks above (best lowest, nearest the middle), bids below."""
-    table = Table("bid qty", "price", "ask qty", title=f"{book.symbol} book")
+    table = whole_table("bid qty", "price", "ask qty", title=f"{book.symbol} book")
     for level in reversed(book.asks):
         table.add_row("", f"[red]{level.price}[/red]", str(level.quantity))
     for level in book.bids:
@@ -159,7 +159,7 @@ def trades(
     if as_json:
         print_json(answer)
         return
-    table = Table("seq", "time", "price", "qty", "taker", title=f"{symbol} trades")
+    table = whole_table("seq", "time", "price", "qty", "taker", title=f"{symbol} trades")
     for t in answer.trades:
         stamp = time.strftime("%H:%M:%S", time.localtime(t.ts))
         table.add_row(str(t.seq), stamp, t.price, str(t.quantity), t.taker_side)

@@ -18,8 +18,18 @@ def id_column() -> Column:
     return Column("id", no_wrap=True, min_width=26)
 
 
+def whole_table(*headers: str | Column, **options: Any) -> Table:
+    """A table that hides no value: in a narrow terminal a cell goes on over more lines instead
+    of ending in "…" (a price, a status, a file name)."""
+    table = Table(*headers, **options)
+    for column in table.columns:
+        if not column.no_wrap:
+            column.overflow = "fold"
+    return table
+
+
 def job_table(jobs: Iterable[Job]) -> Table:
-    table = Table(id_column(), "status", "operation", "file", "size", "percent", title="jobs")
+    table = whole_table(id_column(), "status", "operation", "file", "size", "percent", title="jobs")
     for job in jobs:
         percent = f"{job.progress.percent:.0f}%" if job.progress is not None else ""
         table.add_row(job.id, job.status, job.operation, job.filename, _bytes(job.size), percent)
@@ -27,7 +37,9 @@ def job_table(jobs: Iterable[Job]) -> Table:
 
 
 def result_tables(result: JobResult) -> list[Table]:
-    head = Table("rows", "format", "bytes read", "seconds", title=f"{result.operation} result")
+    head = whole_table(
+        "rows", "format", "bytes read", "seconds", title=f"{result.operation} result"
+    )
     head.add_row(
         f"{result.rows:,}",
         result.format,
@@ -39,13 +51,13 @@ def result_tables(result: JobResult) -> list[Table]:
     if isinstance(result, AggregateResult):
         return [head, _aggregate(result)]
     assert isinstance(result, ConvertResult)
-    out = Table("format", "bytes", title="artifact (jobcast jobs download ID PATH)")
+    out = whole_table("format", "bytes", title="artifact (jobcast jobs download ID PATH)")
     out.add_row(result.artifact_format, _bytes(result.artifact_bytes))
     return [head, out]
 
 
 def _profile(result: ProfileResult) -> Table:
-    table = Table("column", "type", "count", "nulls", "distinct", "mean", "min", "max")
+    table = whole_table("column", "type", "count", "nulls", "distinct", "mean", "min", "max")
     for c in result.profile:
         table.add_row(
             c.name,
@@ -62,7 +74,7 @@ def _profile(result: ProfileResult) -> Table:
 
 def _aggregate(result: AggregateResult) -> Table:
     rows = result.table[:SHOWN_GROUPS]
-    table = Table(*(rows[0].keys() if rows else ()), title=f"{result.groups:,} groups")
+    table = whole_table(*(rows[0].keys() if rows else ()), title=f"{result.groups:,} groups")
     for row in rows:
         table.add_row(*(_stat(v) for v in row.values()))
     return table

@@ -172,3 +172,29 @@ def test_jobs_show_result_download_and_cancel(stack: ClientStack, tmp_path: Path
     finished = jobcast(stack, "jobs", "cancel", job.id)
     assert finished.exit_code == 3
     assert "already_finished" in finished.stderr
+
+
+def test_a_table_piped_to_a_script_keeps_every_value_whole(stack: ClientStack) -> None:
+    key, _ = stack.new_key("piper")
+    env = user_env(stack, JOBCAST_API_KEY=key)
+    env.pop("COLUMNS", None)  # as in a script's pipe: no terminal, no width given
+    placed = subprocess.run(
+        [*JOBCAST, "orders", "place", "BTC-USD", "buy", "5", "--price", "100.5"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert placed.returncode == 0, placed.stderr
+    listed = subprocess.run(
+        [*JOBCAST, "orders", "ls"], capture_output=True, text=True, env=env, timeout=60
+    )
+    row = next(line for line in listed.stdout.splitlines() if "BTC-USD" in line)
+    assert "…" not in listed.stdout
+    assert [cell.strip() for cell in row.split("│")[2:7]] == [
+        "BTC-USD",
+        "buy",
+        "limit",
+        "100.5",
+        "5",
+    ]

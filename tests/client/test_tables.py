@@ -1,11 +1,13 @@
-"""The CLI's tables keep ids whole at any terminal width, so they can be pasted into a command."""
+"""The CLI's tables keep ids whole at any terminal width, so they can be pasted into a command,
+and hide no value in a narrow one."""
 
 from __future__ import annotations
 
 from rich.console import Console
 
+from jobcast.client_cli.orders import order_table
 from jobcast.client_cli.summary import job_table
-from jobcast.schemas import Job
+from jobcast.schemas import Job, Order
 
 JOB_ID = "j_563f3062604ff3f3d256a1b2"
 
@@ -35,3 +37,31 @@ def test_a_job_id_is_never_cut_in_a_narrow_terminal() -> None:
     console = Console(width=60, record=True, force_terminal=False)
     console.print(job_table([job]))
     assert JOB_ID in console.export_text()
+
+
+def test_a_narrow_terminal_folds_a_value_rather_than_cut_it() -> None:
+    order = Order.model_validate(
+        {
+            "id": "o_4918a8679bc72124dd92",
+            "client_order_id": None,
+            "symbol": "BTC-USD",
+            "side": "buy",
+            "type": "limit",
+            "time_in_force": "GTC",
+            "self_trade_prevention": "none",
+            "price": "12345.678",
+            "quantity": 5,
+            "filled_quantity": 2,
+            "remaining_quantity": 3,
+            "average_price": "12345.678",
+            "status": "partially_filled",
+            "reason": None,
+            "created_at": 1.0,
+            "updated_at": 1.0,
+        }
+    )
+    console = Console(width=80, record=True, force_terminal=False)
+    console.print(order_table([order]))
+    text = console.export_text()
+    assert "…" not in text
+    assert "o_4918a8679bc72124dd92" in text
