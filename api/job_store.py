@@ -37,7 +37,14 @@ from jobcast.jobs.records import (
 from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
 from jobcast.owned_index import OwnedIndex, Position, list_owned, newest_first, position_of
-from jobcast.rediskeys import job_idempotency_key, job_key, jobs_of_key, tombstone_key
+from jobcast.quotas import upload_entry
+from jobcast.rediskeys import (
+    job_idempotency_key,
+    job_key,
+    jobs_of_key,
+    quota_ledger_key,
+    tombstone_key,
+)
 from jobcast.schemas.jobs import Job
 from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
 
@@ -238,10 +245,21 @@ async def cancel_job(
             (CANCELLING, "job.progress") if status == RUNNING else (CANCELLED, "job.cancelled")
         )
         fields: dict[str, Any] = {"status": target}
+        releases: tuple[tuple[str, str], ...] = ()
         if target == CANCELLED:
             fields["finished_at"] = now()
+            # It never runs: its upload's bytes come back now, not when a worker, perhaps far
+            # down a backed-up queue, reaches its message.
+            if record.get("stored"):
+                releases = ((quota_ledger_key(principal.id), upload_entry(record["stored"])),)
         change = transition(
-            job_id, principal.id, expect=(status,), fields=fields, event=event, ttl=retention
+            job_id,
+            principal.id,
+            expect=(status,),
+            fields=fields,
+            event=event,
+            ttl=retention,
+            releases=releases,
         )
         if (await commit_async(redis, change)).committed:
             return await load_job(redis, principal, job_id)

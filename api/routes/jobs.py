@@ -282,6 +282,8 @@ async def cancel_job(
     record = await job_store.cancel_job(redis, principal, job_id, settings.job_retention)
     if record["status"] == CANCELLED:  # it was queued: it never starts, so it waits no more
         await files_waiting.unmark_waiting_async(redis, principal.id, job_id)
+        if record.get("stored"):  # nor reads its upload (its quota went with the cancel)
+            (uploads_dir(settings) / record["stored"]).unlink(missing_ok=True)
     return job_store.job_view(record)
 
 

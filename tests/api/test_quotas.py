@@ -161,6 +161,23 @@ def test_bytes_come_back_when_the_job_ends_and_artifacts_count_until_they_expire
     assert alice.submit(forty).status_code == 202
 
 
+def test_a_queued_job_cancelled_gives_its_bytes_back_at_once(
+    principal: MakePrincipal, redis_client: redis.Redis, settings: Settings, tmp_path: Path
+) -> None:
+    alice = principal("alice")
+    forty = table(tmp_path / "forty.csv", 40_000)
+    first = alice.submit_ok(forty)
+    alice.submit_ok(forty)
+    assert alice.submit(forty).status_code == 413
+    stored = str(redis_client.hget(rediskeys.job_key(first), "stored"))
+
+    # No worker runs here: the cancel alone frees the bytes and the file, not a worker later.
+    assert alice.http.delete(f"/jobs/{first}").json()["status"] == "cancelled"
+    assert f"upload:{stored}" not in alice.ledger(redis_client)
+    assert stored not in stored_files(settings)
+    assert alice.submit(forty).status_code == 202
+
+
 def test_one_upload_too_many_in_progress_is_429_until_the_first_ends(
     principal: MakePrincipal, redis_client: redis.Redis, settings: Settings, tmp_path: Path
 ) -> None:
