@@ -229,6 +229,7 @@ async def _enqueue(
         await redis.hdel(
             rediskeys.quota_ledger_key(principal.id), quotas.upload_entry(record["stored"])
         )
+        (uploads_dir(settings) / record["stored"]).unlink(missing_ok=True)  # it never runs
         raise ApiError(503, "unavailable", "The job queue is unavailable; try again.") from exc
 
 

@@ -189,6 +189,9 @@ def test_a_job_the_broker_refuses_answers_503_and_fails_instead_of_waiting_forev
         record = redis_client.hgetall(job_key(job_id))
         assert record["status"] == "failed"
         assert json.loads(record["error"])["code"] == "queue_unavailable"
+        # Nothing of it is left held: not its bytes in the quota, not its file
+        assert not redis_client.hgetall(quota_ledger_key(record["owner"]))
+        assert not upload_path(settings, record["stored"]).exists()
 
     run_in_process(settings, scenario)
     # The lifespan closed the app's one task sender: its thread is gone.
