@@ -199,7 +199,9 @@ def _run(
         with (
             SoftLimit() as soft_limit,
             JobMemory() as memory,
-            MemoryWatchdog(watch_limit(settings.job_memory_budget), _on_breach(state, settings)),
+            MemoryWatchdog(
+                watch_limit(settings.job_memory_budget), _on_breach(state, settings, record)
+            ),
         ):
             result = run_job(
                 upload_path(settings, record["stored"]),
@@ -248,7 +250,9 @@ def _run(
     return _end(state, settings, record, finished, SUCCEEDED)
 
 
-def _on_breach(state: JobState, settings: Settings) -> Callable[[int], None]:
+def _on_breach(
+    state: JobState, settings: Settings, record: dict[str, Any]
+) -> Callable[[int], None]:
     def breach(rss: int) -> None:
         budget = settings.job_memory_budget >> 20
         error = {
@@ -257,7 +261,9 @@ def _on_breach(state: JobState, settings: Settings) -> Callable[[int], None]:
             "this file (values that decode to far more than they store?); "
             "split the file, or ask for a larger JOBCAST_JOB_MEMORY_BUDGET.",
         }
-        _fail(state, error)
+        outcome, _ = _fail(state, error)
+        if outcome.committed:  # its quota went with the outcome; its file goes before the kill
+            _unlink_upload(settings, record)
         # Our own kill, not a death the attempt cap should count: the redelivery finds no mark;
         # and the process dies before `_run_once` would give back the owner's slot.
         client = worker_context().redis

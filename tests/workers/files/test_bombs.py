@@ -168,7 +168,7 @@ def test_process_past_the_budget_ends_its_job_as_memory_limit_and_is_replaced(
     while [c.pid for c in psutil.Process(worker.popen.pid).children()] in ([], [pool.pid]):
         assert time.monotonic() < deadline, "the pool process was not replaced"
         time.sleep(0.1)
-    # Its upload and its bytes went too (the redelivered message found the job ended).
+    # Its upload and its bytes went with it (before the kill: not left to the redelivery).
     owner, stored = redis_client.hmget(job_key(job_id), ["owner", "stored"])
     assert not upload_path(settings, stored).exists()
     assert not redis_client.hkeys(quota_ledger_key(owner))
