@@ -37,14 +37,8 @@ from jobcast.jobs.records import (
 from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
 from jobcast.owned_index import OwnedIndex, Position, list_owned, newest_first, position_of
-from jobcast.quotas import upload_entry
-from jobcast.rediskeys import (
-    job_idempotency_key,
-    job_key,
-    jobs_of_key,
-    quota_ledger_key,
-    tombstone_key,
-)
+from jobcast.quotas import upload_held
+from jobcast.rediskeys import job_idempotency_key, job_key, jobs_of_key, tombstone_key
 from jobcast.schemas.jobs import Job
 from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
 
@@ -214,20 +208,23 @@ async def _cursor_position(
 
 
 async def fail_unqueued(
-    redis: aioredis.Redis, principal: Principal, job_id: str, retention: int
-) -> None:
-    """The job could not be sent to the workers: it fails rather than stays queued forever."""
+    redis: aioredis.Redis, principal: Principal, record: dict[str, Any], retention: int
+) -> bool:
+    """The job could not be sent to the workers: it fails rather than stays queued forever,
+    and its upload's bytes come back with it. False if it was no longer queued (the send
+    failed only as far as we could tell: a worker has it)."""
     error = {"code": "queue_unavailable", "message": "The job could not be queued."}
     change = transition(
-        job_id,
+        record["id"],
         principal.id,
         expect=(QUEUED,),
         fields={"status": FAILED, "finished_at": now(), "error": error},
         event="job.failed",
         data={"error": error},
         ttl=retention,
+        releases=(upload_held(principal.id, record["stored"]),),
     )
-    await commit_async(redis, change)
+    return (await commit_async(redis, change)).committed
 
 
 async def cancel_job(
@@ -251,7 +248,7 @@ async def cancel_job(
             # It never runs: its upload's bytes come back now, not when a worker, perhaps far
             # down a backed-up queue, reaches its message.
             if record.get("stored"):
-                releases = ((quota_ledger_key(principal.id), upload_entry(record["stored"])),)
+                releases = (upload_held(principal.id, record["stored"]),)
         change = transition(
             job_id,
             principal.id,

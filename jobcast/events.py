@@ -93,16 +93,15 @@ class Commit:
     def _tallies(self) -> tuple[list[str], list[list[str | int]]]:
         return lua_spec(self.tallies, first_key=len(self.events) + 2)
 
-    def _releases(self) -> list[list[str | int]]:
-        first = len(self.events) + len(self._tallies()[0]) + 2
-        return [[first + i, field] for i, (_, field) in enumerate(self.releases)]
-
     def keys(self) -> list[str]:
         streams = [stream_key(e.channel) for e in self.events]
         released = [key for key, _ in self.releases]
         return [self.record_key, *streams, *self._tallies()[0], *released]
 
     def args(self) -> list[str]:
+        tally_keys, tallies = self._tallies()
+        first = len(self.events) + len(tally_keys) + 2  # the released hashes' first KEYS index
+        releases = [[first + i, field] for i, (_, field) in enumerate(self.releases)]
         argv = [
             self.expect_field,
             json.dumps(list(self.expect_values)),
@@ -110,8 +109,8 @@ class Commit:
             str(self.record_ttl),
             str(STREAM_MAXLEN),
             str(STREAM_TTL_SECONDS),
-            json.dumps(self._tallies()[1]),
-            json.dumps(self._releases()),
+            json.dumps(tallies),
+            json.dumps(releases),
         ]
         for event in self.events:
             argv += [pubsub_channel(event.channel), event.body()]

@@ -30,6 +30,12 @@ def upload_entry(stored: str) -> str:
     return f"upload:{stored}"
 
 
+def upload_held(owner: str, stored: str) -> tuple[str, str]:
+    """Where an upload waiting for its job is held: its owner's ledger and its entry there (a
+    commit that ends the job releases it, `jobcast.events.Commit.releases`)."""
+    return rediskeys.quota_ledger_key(owner), upload_entry(stored)
+
+
 def artifact_entry(job_id: str) -> str:
     return f"artifact:{job_id}"
 

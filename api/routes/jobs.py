@@ -22,7 +22,7 @@ from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.task_sender import TaskSender
 from api.upload_quota import UploadQuota
 from api.uploads import Upload, receive_upload
-from jobcast import files_waiting, quotas, rediskeys
+from jobcast import files_waiting
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
 from jobcast.jobs.views import public_view
@@ -30,7 +30,7 @@ from jobcast.keys import Principal
 from jobcast.owned_index import MAX_PAGE
 from jobcast.schemas.jobs import Job, JobPage, JobResult, JobStatus, JobWithResult
 from jobcast.settings import Settings
-from jobcast.storage_paths import artifact_path, uploads_dir
+from jobcast.storage_paths import artifact_path, upload_path, uploads_dir
 
 router = APIRouter(tags=["jobs"])
 
@@ -139,7 +139,7 @@ async def submit_job(
     _refuse_seed_style(request)
     upload, record, new = await _store(request, redis, settings, principal, idempotency_key)
     if not new:  # a replay: the earlier upload is the job's; this copy is not needed
-        (uploads_dir(settings) / upload.stored).unlink(missing_ok=True)
+        _discard_upload(settings, upload.stored)
         return _accepted(response, record)
     await _enqueue(redis, settings, tasks, principal, record)
     return _accepted(response, record)
@@ -224,13 +224,15 @@ async def _enqueue(
         await tasks.send_file_job(record, principal.name)
     except Exception as exc:
         # Never leave a job queued that no worker will ever receive.
-        await job_store.fail_unqueued(redis, principal, record["id"], settings.job_retention)
-        await files_waiting.unmark_waiting_async(redis, principal.id, record["id"])
-        await redis.hdel(
-            rediskeys.quota_ledger_key(principal.id), quotas.upload_entry(record["stored"])
-        )
-        (uploads_dir(settings) / record["stored"]).unlink(missing_ok=True)  # it never runs
+        if await job_store.fail_unqueued(redis, principal, record, settings.job_retention):
+            await files_waiting.unmark_waiting_async(redis, principal.id, record["id"])
+            _discard_upload(settings, record["stored"])  # it never runs
         raise ApiError(503, "unavailable", "The job queue is unavailable; try again.") from exc
+
+
+def _discard_upload(settings: Settings, stored: str) -> None:
+    """An upload no job will read (a replay's copy, a job that never runs)."""
+    upload_path(settings, stored).unlink(missing_ok=True)
 
 
 def _accepted(response: Response, record: dict[str, Any]) -> Job:
@@ -284,7 +286,7 @@ async def cancel_job(
     if record["status"] == CANCELLED:  # it was queued: it never starts, so it waits no more
         await files_waiting.unmark_waiting_async(redis, principal.id, job_id)
         if record.get("stored"):  # nor reads its upload (its quota went with the cancel)
-            (uploads_dir(settings) / record["stored"]).unlink(missing_ok=True)
+            _discard_upload(settings, record["stored"])
     return job_store.job_view(record)
 
 

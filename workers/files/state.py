@@ -24,8 +24,8 @@ from jobcast.jobs.records import (
     now,
     transition,
 )
-from jobcast.quotas import upload_entry
-from jobcast.rediskeys import job_key, quota_ledger_key
+from jobcast.quotas import upload_held
+from jobcast.rediskeys import job_key
 from jobcast.tallies import JOB_DURATION_BUCKETS, JOB_DURATION_KEY, Tally, label, observations
 
 #: Terminal status -> the event that announces it.
@@ -61,8 +61,7 @@ class JobState:
         if not raw:
             return None
         started = float(raw["started_at"]) if raw.get("started_at") else None
-        stored = raw.get("stored")
-        quota = (quota_ledger_key(raw["owner"]), upload_entry(stored)) if stored else None
+        quota = upload_held(raw["owner"], raw["stored"]) if raw.get("stored") else None
         state = cls(client, job_id, raw["owner"], ttl, raw.get("operation", ""), started, quota)
         return state, decode_record(raw)
 
