@@ -26,7 +26,6 @@ from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import (
     CANCELLED,
     CANCELLING,
-    FAILED,
     QUEUED,
     RUNNING,
     TERMINAL,
@@ -205,26 +204,6 @@ async def _cursor_position(
             404, "not_found", "No job of yours has that id: the cursor is not one of this list's."
         )
     return position
-
-
-async def fail_unqueued(
-    redis: aioredis.Redis, principal: Principal, record: dict[str, Any], retention: int
-) -> bool:
-    """The job could not be sent to the workers: it fails rather than stays queued forever,
-    and its upload's bytes come back with it. False if it was no longer queued (the send
-    failed only as far as we could tell: a worker has it)."""
-    error = {"code": "queue_unavailable", "message": "The job could not be queued."}
-    change = transition(
-        record["id"],
-        principal.id,
-        expect=(QUEUED,),
-        fields={"status": FAILED, "finished_at": now(), "error": error},
-        event="job.failed",
-        data={"error": error},
-        ttl=retention,
-        releases=(upload_held(principal.id, record["stored"]),),
-    )
-    return (await commit_async(redis, change)).committed
 
 
 async def cancel_job(

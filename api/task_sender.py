@@ -1,10 +1,12 @@
 """The api's one way to send Celery tasks: by name, so it never imports worker code (or pandas).
 
 One `TaskSender` per api process, built in the app's lifespan and handed to routes through
-`api.deps.TaskSenderDep`. `send_task` blocks on the broker, so sends run on one thread of the
-sender's own: measured with 200 concurrent sends, one dedicated thread was as fast as eight and
-about twice as fast as anyio's shared thread pool, whose 40 slots other blocking calls also take
-(then a matching send waited for them). A broker error reaches the caller unchanged.
+`api.deps.TaskSenderDep`. A file job's task is not sent: `file_job` writes its message for the
+MULTI that creates the job (`jobcast.celery_messages`). Matching requests are sent with
+`send_task`, which blocks on the broker, so those sends run on one thread of the sender's own:
+measured with 200 concurrent sends, one dedicated thread was as fast as eight and about twice
+as fast as anyio's shared thread pool, whose 40 slots other blocking calls also take (then a
+matching send waited for them). A broker error reaches the caller unchanged.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import asyncio
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any
 
 from celery import Celery
 
 import celeryconfig
+from celeryconfig import FILES_QUEUE
+from jobcast.celery_messages import QueuedTask, TaskWriter
 from jobcast.settings import Settings
 from jobcast.task_names import FILE_JOB_TASK, MATCH_TASK, file_job_argsrepr, match_argsrepr
 
@@ -36,18 +39,15 @@ class TaskSender:
             {**celeryconfig.config_for(settings), "result_backend": None}
         )
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobcast-send")
+        self._writer = TaskWriter(self._client, settings.broker_url)
 
-    async def send_file_job(self, record: dict[str, Any], owner_name: str) -> None:
-        """Queue `jobcast.files.run` for the job `record` (the job id doubles as the task id)."""
-        job_id = str(record["id"])
-        shown = file_job_argsrepr(
-            job_id,
-            str(record["operation"]),
-            str(record.get("filename") or ""),
-            int(record.get("size") or 0),
-            owner_name,
-        )
-        await self._send(FILE_JOB_TASK, job_id, shown, task_id=job_id)
+    def file_job(
+        self, job_id: str, operation: str, filename: str, size: int, owner_name: str
+    ) -> QueuedTask:
+        """`jobcast.files.run` for the job `job_id` (which doubles as the task id), to be
+        written with the job."""
+        shown = file_job_argsrepr(job_id, operation, filename, size, owner_name)
+        return self._writer.task(FILE_JOB_TASK, job_id, [job_id], shown, FILES_QUEUE)
 
     async def request_matching(self, symbols: Iterable[str]) -> None:
         """Send one matching task per symbol (the caller sends only for symbols it kicked)."""
@@ -55,15 +55,8 @@ class TaskSender:
         for symbol in symbols:
             await self._send(MATCH_TASK, symbol, match_argsrepr(symbol, batch, "orders accepted"))
 
-    async def _send(self, name: str, arg: str, shown: str, task_id: str | None = None) -> None:
-        send = partial(
-            self._client.send_task,
-            name,
-            args=[arg],
-            task_id=task_id,
-            argsrepr=shown,
-            kwargsrepr="{}",
-        )
+    async def _send(self, name: str, arg: str, shown: str) -> None:
+        send = partial(self._client.send_task, name, args=[arg], argsrepr=shown, kwargsrepr="{}")
         await asyncio.get_running_loop().run_in_executor(self._thread, send)
 
     async def aclose(self) -> None:

@@ -3,7 +3,8 @@
 All of Jobcast's own names start with `PREFIX`, so one Redis can be shared with other software and
 `SCAN jobcast:*` finds everything of ours. A function builds a name that carries an id; a constant
 is a single key. The comment of each says what Redis type lives there and who writes it.
-kombu's names (`unacked`, priority queues) are listed too: Jobcast reads them, never owns them. The
+kombu's names (`unacked`, priority queues, the event topic) are listed too: Jobcast reads them
+(and writes a file job's task message where kombu would), never owns them. The
 queue names themselves are Celery settings and live in `celeryconfig.py` with the rest.
 """
 
@@ -22,6 +23,14 @@ UNACKED_KEY = "unacked"
 UNACKED_INDEX_KEY = "unacked_index"
 #: kombu names priority sub-queues `<queue><PRIORITY_SEP><priority>` for these priorities.
 PRIORITY_SEP, PRIORITIES = "\x06\x16", (3, 6, 9)
+
+
+def celery_event_topic(db: int, event_type: str) -> str:
+    """The pub/sub channel kombu publishes a Celery event of `event_type` on (`task-sent`):
+    `/<db>.<exchange>/<routing key>` (its `fanout_prefix` and `fanout_patterns`, both on by
+    default), the exchange `celeryev` and the type with `.` for `-` as routing key."""
+    return f"/{db}.celeryev/{event_type.replace('-', '.')}"
+
 
 # --- Events -----------------------------------------------------------------------------------
 

@@ -137,11 +137,9 @@ async def submit_job(
     or `{"operation": "convert", "to": "parquet"}`. Answers 202 with the queued job and
     `Location: /jobs/{id}`; follow it on the WebSocket channel `job.{id}` or by polling."""
     _refuse_seed_style(request)
-    upload, record, new = await _store(request, redis, settings, principal, idempotency_key)
+    upload, record, new = await _store(request, redis, settings, tasks, principal, idempotency_key)
     if not new:  # a replay: the earlier upload is the job's; this copy is not needed
         _discard_upload(settings, upload.stored)
-        return _accepted(response, record)
-    await _enqueue(redis, settings, tasks, principal, record)
     return _accepted(response, record)
 
 
@@ -149,13 +147,14 @@ async def _store(
     request: Request,
     redis: aioredis.Redis,
     settings: Settings,
+    tasks: TaskSender,
     principal: Principal,
     idempotency_key: str | None,
 ) -> tuple[Upload, dict[str, Any], bool]:
     """Receive the upload within the principal's quota and register its job: (upload, job,
     whether it is new). A failure before the job exists leaves nothing stored or reserved; once
     it may exist the upload is the job's, whatever fails next (a retry with the same
-    Idempotency-Key returns the job, and the reconciler sends a job nothing was sent for)."""
+    Idempotency-Key returns the job, which was queued with its task)."""
     stored_in = uploads_dir(settings)
     quota = UploadQuota(redis, settings, principal.id)
     try:
@@ -166,7 +165,7 @@ async def _store(
         registered = False
         try:
             record, new = await _register(
-                redis, settings, principal, upload, idempotency_key, quota
+                redis, settings, tasks, principal, upload, idempotency_key, quota
             )
             registered = new
             if new:  # the job's until its worker ends it; settled with the job's creation
@@ -187,14 +186,16 @@ async def _store(
 async def _register(
     redis: aioredis.Redis,
     settings: Settings,
+    tasks: TaskSender,
     principal: Principal,
     upload: Upload,
     idempotency_key: str | None,
     quota: UploadQuota,
 ) -> tuple[dict[str, Any], bool]:
     """(the job, whether it is new): an Idempotency-Key seen before returns its job. A new job
-    comes with its upload's bytes settled in the quota and marked waiting for a worker (its
-    task is sent next, and the worker that starts it must find it waiting), in one MULTI."""
+    comes with its upload's bytes settled in the quota, marked waiting for a worker (the worker
+    that starts it must find it waiting) and its task queued, in one MULTI: no job is left
+    without its task, nor a task without its job."""
     params = parse_params(upload)
     if upload.size == 0:
         raise ApiError(422, "empty_file", "The uploaded file is empty.")
@@ -202,32 +203,17 @@ async def _register(
     if idempotency_key:
         claim = job_store.Claim(idempotency_key, job_store.fingerprint(upload, params))
     job_id, retention = job_store.new_job_id(), settings.job_retention
+    task = tasks.file_job(job_id, params.operation, upload.filename, upload.size, principal.name)
 
     async def with_creation(pipe: aioredis.client.Pipeline) -> None:
         await quota.queue_settle(pipe, upload.stored, upload.size)
         files_waiting.queue_mark_waiting(pipe, principal.id, job_id, retention)
+        pipe.lpush(task.queue, task.message)
+        pipe.publish(task.topic, task.event)  # Flower's task-sent
 
     return await job_store.create_job(
         redis, principal, job_id, upload, params, claim, retention, with_creation
     )
-
-
-async def _enqueue(
-    redis: aioredis.Redis,
-    settings: Settings,
-    tasks: TaskSender,
-    principal: Principal,
-    record: dict[str, Any],
-) -> None:
-    # Marked waiting when it was created (`_register`), before it is sent.
-    try:
-        await tasks.send_file_job(record, principal.name)
-    except Exception as exc:
-        # Never leave a job queued that no worker will ever receive.
-        if await job_store.fail_unqueued(redis, principal, record, settings.job_retention):
-            await files_waiting.unmark_waiting_async(redis, principal.id, record["id"])
-            _discard_upload(settings, record["stored"])  # it never runs
-        raise ApiError(503, "unavailable", "The job queue is unavailable; try again.") from exc
 
 
 def _discard_upload(settings: Settings, stored: str) -> None:

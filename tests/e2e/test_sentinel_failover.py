@@ -252,7 +252,8 @@ def test_jobs_orders_and_a_websocket_client_go_on_after_the_primary_is_killed(
             assert terminal_events(redis_client, job_id) == ["job.succeeded"], job_id
         for job_id in at_risk:  # may have died with the primary (README), never doubled
             if job_status(client, job_id) is not None:
-                assert terminal_events(redis_client, job_id) == ["job.succeeded"], job_id
+                error = client.job(job_id).error
+                assert terminal_events(redis_client, job_id) == ["job.succeeded"], (job_id, error)
 
     for trader, order_id in (
         (seller, resting),
