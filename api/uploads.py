@@ -9,13 +9,14 @@ nothing is left on disk; the same happens past the principal's stored-bytes quot
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import anyio
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -138,12 +139,20 @@ class _Receiver:
         self.upload.sha256 = self._hash.hexdigest() if self._hash is not None else ""
         return self.upload
 
-    def discard(self) -> None:
+    async def discard(self) -> None:
         if self._out is not None:
             self._out.close()
         if self.partial is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.partial.unlink()
+            await remove_file(self.partial)
+
+
+async def remove_file(path: Path) -> None:
+    """Remove an upload, stored or partial, on a worker thread: unlinking a large file frees
+    its blocks, and on the event loop every request and WebSocket of the process would wait
+    for it (a 1 GB file took 0.37-0.87 s here). Shielded, so a request cancelled meanwhile (its
+    client gone) still removes it."""
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(partial(path.unlink, missing_ok=True))
 
 
 def _create(path: Path) -> BinaryIO:
@@ -195,8 +204,8 @@ async def receive_upload(
         parser.finalize()
         return receiver.finish()
     except MultipartParseError as exc:
-        receiver.discard()
+        await receiver.discard()
         raise ApiError(400, "bad_request", f"Malformed multipart body: {exc}") from exc
     except BaseException:
-        receiver.discard()
+        await receiver.discard()
         raise

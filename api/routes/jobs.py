@@ -21,7 +21,7 @@ from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.task_sender import TaskSender
 from api.upload_quota import UploadQuota
-from api.uploads import Upload, receive_upload
+from api.uploads import Upload, receive_upload, remove_file
 from jobcast import files_waiting
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
@@ -139,7 +139,7 @@ async def submit_job(
     _refuse_seed_style(request)
     upload, record, new = await _store(request, redis, settings, tasks, principal, idempotency_key)
     if not new:  # a replay: the earlier upload is the job's; this copy is not needed
-        _discard_upload(settings, upload.stored)
+        await _discard_upload(settings, upload.stored)
     return _accepted(response, record)
 
 
@@ -176,7 +176,7 @@ async def _store(
             raise
         except BaseException:
             if not registered:
-                (stored_in / upload.stored).unlink(missing_ok=True)
+                await remove_file(stored_in / upload.stored)
             raise
     finally:
         await quota.release()  # the upload in progress: refused, settled or not needed
@@ -216,9 +216,9 @@ async def _register(
     )
 
 
-def _discard_upload(settings: Settings, stored: str) -> None:
+async def _discard_upload(settings: Settings, stored: str) -> None:
     """An upload no job will read (a replay's copy, a job that never runs)."""
-    upload_path(settings, stored).unlink(missing_ok=True)
+    await remove_file(upload_path(settings, stored))
 
 
 def _accepted(response: Response, record: dict[str, Any]) -> Job:
@@ -272,7 +272,7 @@ async def cancel_job(
     if record["status"] == CANCELLED:  # it was queued: it never starts, so it waits no more
         await files_waiting.unmark_waiting_async(redis, principal.id, job_id)
         if record.get("stored"):  # nor reads its upload (its quota went with the cancel)
-            _discard_upload(settings, record["stored"])
+            await _discard_upload(settings, record["stored"])
     return job_store.job_view(record)
 
 
