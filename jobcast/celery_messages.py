@@ -81,7 +81,9 @@ class TaskWriter:
             exchange="",
             routing_key=queue,
         )
-        sent = _envelope(event, {"hostname": self._origin}, {}, "celeryev", "task.sent", 1)
+        sent = _envelope(
+            event, {"hostname": self._origin}, {}, "celeryev", "task.sent", delivery_mode=1
+        )
         return QueuedTask(queue, json.dumps(message), self._topic, json.dumps(sent))
 
 
