@@ -1,5 +1,6 @@
-"""What Celery (and so Flower) records of a file job matches the job: a failed job's task is
-FAILURE with its error, a succeeded one SUCCESS, and its arguments say what the job is."""
+"""What Celery (and so Flower) records of a file job matches the job: a queued job's task is
+listed before a worker takes it, a failed job's task is FAILURE with its error, a succeeded one
+SUCCESS, and its arguments say what the job is."""
 
 from __future__ import annotations
 
@@ -86,9 +87,17 @@ def test_a_failed_job_is_a_failed_task_once_in_celery_and_flower_and_a_good_one_
     password = secrets.token_urlsafe(12)
     flower, url = start_flower(settings, tmp_path, password)  # first: it sees every event
     try:
-        worker = start_worker(queues="files")
         failing = jobs.submit_ok(small_table(tmp_path, "q3 sales.csv"), UNKNOWN_COLUMN)
         fine = jobs.submit_ok(small_table(tmp_path))
+
+        # Queued, with no worker yet: Flower lists it from the task-sent event written with it.
+        def queued_in_flower() -> bool:
+            return flower_tasks(url, password).get(fine, {}).get("state") == "PENDING"
+
+        wait_for(queued_in_flower, 30, "flower to list the queued task", flower)
+        assert "owner='alice'" in flower_tasks(url, password)[fine]["args"]
+
+        worker = start_worker(queues="files")
         await_terminal(redis_client, failing)
 
         # Celery's own record of the task: FAILURE with the job's error, delivered once.
