@@ -41,7 +41,12 @@ def small_table(tmp_path: Path, name: str = "sales.csv") -> Path:
     return path
 
 
-def start_flower(settings: Settings, tmp_path: Path, password: str) -> tuple[Proc, str]:
+def start_flower(
+    settings: Settings, tmp_path: Path, password: str, client: redis.Redis
+) -> tuple[Proc, str]:
+    """Flower, once it answers and listens for events (its subscription is a pattern: an event
+    published before it would be missed)."""
+    patterns = int(client.pubsub_numpat())
     port = free_port()
     env = process_env(
         settings, {"FLOWER_BASIC_AUTH": f"admin:{password}", "FLOWER_UNAUTHENTICATED_API": "false"}
@@ -66,6 +71,7 @@ def start_flower(settings: Settings, tmp_path: Path, password: str) -> tuple[Pro
             return False
 
     wait_for(answers, 60, "flower", proc)
+    wait_for(lambda: int(client.pubsub_numpat()) > patterns, 30, "flower's event listener", proc)
     return proc, url
 
 
@@ -85,7 +91,7 @@ def test_a_failed_job_is_a_failed_task_once_in_celery_and_flower_and_a_good_one_
     celery_client: Celery,
 ) -> None:
     password = secrets.token_urlsafe(12)
-    flower, url = start_flower(settings, tmp_path, password)  # first: it sees every event
+    flower, url = start_flower(settings, tmp_path, password, redis_client)  # sees every event
     try:
         failing = jobs.submit_ok(small_table(tmp_path, "q3 sales.csv"), UNKNOWN_COLUMN)
         fine = jobs.submit_ok(small_table(tmp_path))
