@@ -135,12 +135,14 @@ def test_a_pipe_uploads_without_a_known_length(stack: ClientStack, tmp_path: Pat
 def test_wait_gives_up_after_its_timeout_and_the_job_goes_on(
     stack: ClientStack, tmp_path: Path
 ) -> None:
+    # A file no worker profiles within the 10 ms wait, however quickly it takes the job up: a
+    # 3 MB one once ended before the wait's stream had its snapshot (a fresh-clone make test).
     with Client(stack.url, stack.key) as client:
-        job = client.submit_file(write_table(tmp_path / "data.csv", 100_000))
+        job = client.submit_file(write_table(tmp_path / "data.csv", 1_000_000))
         with pytest.raises(WaitTimeoutError) as gave_up:
             client.wait(job.id, timeout=0.01)
         assert gave_up.value.code == "wait_timeout"
-        assert client.wait(job.id, timeout=60).rows == 100_000
+        assert client.wait(job.id, timeout=60).rows == 1_000_000
 
 
 def test_wait_on_a_job_that_already_ended_returns_at_once(
