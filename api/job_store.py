@@ -123,6 +123,11 @@ async def create_job(
                 if slot is not None:
                     await pipe.watch(slot)
                     earlier = cast("str | None", await pipe.get(slot))  # decode_responses
+                    if earlier is not None and json.loads(earlier).get("job_id") == job_id:
+                        # This very MULTI applied and only its reply was lost: redis-py raises
+                        # WatchError when the connection drops while a key is watched, so the
+                        # loop came round again. The job is new (its upload is its own).
+                        return await load_job(redis, principal, job_id), True
                     if earlier is not None:
                         break
                 pipe.multi()  # type: ignore[no-untyped-call]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated, Any
 
@@ -170,9 +171,10 @@ async def _store(
             registered = new
             if new:  # the job's until its worker ends it; settled with the job's creation
                 quota.settled()
-        except (RedisError, OSError):
-            # Redis may have applied the registration and lost only its answer: the upload
-            # stays (the files sweep removes it later if no job names it).
+        except (RedisError, OSError, asyncio.CancelledError):
+            # Redis may have applied the registration and lost only its answer (or the request
+            # was cancelled while it ran): the upload stays, a job may read it (the files sweep
+            # removes it later if no job names it).
             raise
         except BaseException:
             if not registered:

@@ -13,9 +13,11 @@ from typing import Any
 import httpx
 import pytest
 import redis
+import redis.asyncio as aioredis
 from celery import Celery
 from kombu.exceptions import OperationalError
 from redis.asyncio import ConnectionError as RedisConnectionError
+from redis.exceptions import WatchError
 
 import celeryconfig
 from api import job_store
@@ -170,6 +172,47 @@ def test_redis_lost_before_the_job_is_written_leaves_its_key_free_for_the_retry(
         assert [j["id"] for j in listed] == [job_id]
 
     run_in_process(settings, scenario)
+
+
+def test_a_creation_whose_reply_was_lost_keeps_its_job_and_its_upload(
+    settings: Settings,
+    make_key: MakeKey,
+    redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Redis applies the MULTI that creates the job, then the connection drops before its reply
+    # (a failover): with the Idempotency-Key watched, redis-py raises WatchError and the api
+    # looks again. It finds the key claimed by this very job: before, it took the request for a
+    # replay and removed the upload, so the queued job failed `upload_missing`.
+    execute = aioredis.client.Pipeline.execute
+    lost: list[bool] = []
+
+    async def applied_then_lost(self: Any, raise_on_error: bool = True) -> Any:
+        creation = self.watching and self.explicit_transaction and not lost
+        replies = await execute(self, raise_on_error)
+        if creation:
+            lost.append(True)
+            raise WatchError("A ConnectionError occurred while watching one or more keys")
+        return replies
+
+    monkeypatch.setattr(aioredis.client.Pipeline, "execute", applied_then_lost)
+    headers = {"Authorization": f"Bearer {make_key()}", "Idempotency-Key": "lost-reply"}
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        answer = await client.post("/jobs", files={"file": ("t.csv", b"a\n1\n")}, headers=headers)
+        assert answer.status_code == 202, answer.text
+        job_id = answer.json()["id"]
+        record = redis_client.hgetall(job_key(job_id))
+        assert record["status"] == "queued"
+        assert upload_path(settings, record["stored"]).exists()  # the job's file is kept
+        (message,) = [json.loads(m) for m in redis_client.lrange("files", 0, -1)]
+        assert message["headers"]["id"] == job_id
+        # and the quota holds its bytes as the job's, not as an upload in progress
+        ledger = redis_client.hgetall(quota_ledger_key(record["owner"]))
+        assert list(ledger) == [f"upload:{record['stored']}"]
+
+    run_in_process(settings, scenario)
+    assert lost == [True]
 
 
 def test_orders_the_broker_refuses_to_match_are_accepted_stored_once_and_matched_later(
