@@ -206,6 +206,9 @@ PROCESSES_KEY = f"{PREFIX}monitor:processes"
 #: Counters of tasks started and finished, incremented by workers.
 TASKS_STARTED_KEY = f"{PREFIX}monitor:tasks-started"
 TASKS_FINISHED_KEY = f"{PREFIX}monitor:tasks-finished"
+#: Plain key a worker writes just before it asks Redis to WAIT for a replica
+#: (`jobcast.replication`): a write of its own connection after the ones it waits for.
+REPLICATION_PROBE_KEY = f"{PREFIX}replication:probe"
 #: Prefix of the cluster-wide metric hashes (`jobcast.tallies`).
 METRICS_PREFIX = f"{PREFIX}metrics:"
 

@@ -68,6 +68,16 @@ class Settings(BaseSettings):
             "Password of the sentinels themselves (their `requirepass`); unset: they need none."
         ),
     )
+    redis_replica_wait_ms: int = Field(
+        default=1000,
+        ge=0,
+        description=(
+            "Behind Sentinel: milliseconds a worker waits (WAIT) for a replica to have a job's "
+            "outcome before it deletes the job's upload, which a failover that lost the outcome "
+            "would run the job on again. Past it, with a replica connected, the upload is kept "
+            "for the sweep."
+        ),
+    )
     redis_port: int = Field(
         default=0, ge=0, le=65535, description="Port of the embedded Redis; 0 picks a free one."
     )

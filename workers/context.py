@@ -9,6 +9,7 @@ import redis
 from celery import signals
 
 from jobcast.redis_clients import sync_client
+from jobcast.replication import ReplicaCheck
 from jobcast.settings import Settings, get_settings
 
 
@@ -16,13 +17,17 @@ from jobcast.settings import Settings, get_settings
 class WorkerContext:
     settings: Settings
     redis: redis.Redis
+    #: Asked before a worker deletes an upload its job's outcome made needless.
+    replicas: ReplicaCheck
 
 
 _context: WorkerContext | None = None
 
 
 def build_context(settings: Settings) -> WorkerContext:
-    return WorkerContext(settings=settings, redis=sync_client(settings))
+    return WorkerContext(
+        settings=settings, redis=sync_client(settings), replicas=ReplicaCheck.of(settings)
+    )
 
 
 def worker_context() -> WorkerContext:

@@ -11,6 +11,7 @@ from before the kill and orders placed after it match; a WebSocket client resume
 from __future__ import annotations
 
 import io
+import signal
 import threading
 import time
 import uuid
@@ -29,7 +30,9 @@ from jobcast.events import read_since
 from jobcast.keys import create_key
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from jobcast.redis_clients import sync_client
+from jobcast.rediskeys import job_key
 from jobcast.settings import Settings
+from jobcast.storage_paths import upload_path
 from tests.conftest import StartApi, StartWorker
 from tests.realtime.wsclient import Message, authed, is_event, recv, recv_until, subscribe
 from tests.support.processes import wait_for
@@ -43,6 +46,8 @@ TERMINAL = ("job.succeeded", "job.failed", "job.cancelled")
 REPLICATION_MARGIN = 1.0
 #: Seconds between two submits: a steady load one `files` worker keeps up with.
 SUBMIT_EVERY = 1.0
+#: Megabytes written while the replica is stopped, so that nothing after them reaches it.
+BALLAST_MB = 64
 #: A fast reconciler, so a job whose Celery message died with the primary is resent quickly.
 ENV = {
     **ORDER_ENV,
@@ -273,6 +278,64 @@ def test_jobs_orders_and_a_websocket_client_go_on_after_the_primary_is_killed(
         subscribe(again, "user.me", since=resume_from)
         resumed = recv_until(again, ends_when_all_succeeded(set(after)), timeout=30)
     assert_resumed(resumed, after)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_a_job_whose_run_died_with_the_primary_runs_again_on_its_upload(
+    group: RunningGroup,
+    start_api: StartApi,
+    start_worker: StartWorker,
+    settings: Settings,
+    redis_client: redis.Redis,
+) -> None:
+    """The worst case of asynchronous replication for a file job: its record and message are on
+    the replica, its run and outcome are not. The promoted replica hands the message out again,
+    and that run must still find the upload: a worker removes it only once a replica has the
+    outcome (here the replica is stopped, so it never does before the kill)."""
+    _, api = start_api(env=ENV)
+    key, _ = create_key(redis_client, settings.secret("key_secret"), "e2e")
+    with Client(api, key) as client:
+        job_id = client.submit_file(io.BytesIO(table(300, 0))).id
+    replicated = redis_client.pipeline(transaction=False)
+    replicated.set("test:replicated", "1")
+    replicated.wait(1, 5000)
+    assert replicated.execute()[1] == 1  # the job's record and Celery message are on the replica
+    stored = str(redis_client.hget(job_key(job_id), "stored"))
+
+    replica = group.procs["redis-replica"]
+    replica.kill_group(signal.SIGSTOP)
+    try:
+        # Ballast past what the kernel buffers for a stopped reader: whatever is written after
+        # it waits in the primary's output buffer, and dies with the primary.
+        ballast = redis_client.pipeline(transaction=False)
+        for n in range(BALLAST_MB):
+            ballast.set(f"test:ballast:{n}", b"x" * 2**20)
+        ballast.execute()
+        start_worker(queues="files", env={**ENV, "JOBCAST_REDIS_REPLICA_WAIT_MS": "300"})
+        wait_for(
+            lambda: redis_client.hget(job_key(job_id), "status") == "succeeded",
+            60,
+            "the job to succeed on the primary",
+        )
+        assert upload_path(settings, stored).exists()  # kept: no replica has the outcome
+        group.kill_primary()
+    finally:
+        replica.kill_group(signal.SIGCONT)
+    wait_for(
+        lambda: retrying(lambda: primary_port(redis_client)) == group.servers.replica.port,
+        30,
+        "the sentinels to promote the replica",
+    )
+    with Client(api, key) as client:
+        wait_for(
+            lambda: retrying(lambda: job_status(client, job_id)) in ("succeeded", "failed"),
+            60,
+            "the job to run again",
+        )
+        assert client.job(job_id).status == "succeeded", client.job(job_id).error
+    assert terminal_events(redis_client, job_id) == ["job.succeeded"]
+    wait_for(lambda: not upload_path(settings, stored).exists(), 10, "the upload to go")
 
 
 def assert_resumed(seen: list[Message], jobs: list[str]) -> None:

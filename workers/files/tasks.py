@@ -263,7 +263,8 @@ def _on_breach(
         }
         outcome, _ = _fail(state, error)
         if outcome.committed:  # its quota went with the outcome; its file goes before the kill
-            _unlink_upload(settings, record)
+            # At once, not after a replica has the outcome: the process is past its budget.
+            _delete_upload_file(settings, record)
         # Our own kill, not a death the attempt cap should count: the redelivery finds no mark;
         # and the process dies before `_run_once` would give back the owner's slot.
         client = worker_context().redis
@@ -361,7 +362,23 @@ def _remove_upload(client: redis.Redis, settings: Settings, record: dict[str, An
 
 
 def _unlink_upload(settings: Settings, record: dict[str, Any]) -> None:
-    # The input is not needed once the outcome is committed; a rerun would find it terminal.
+    """Delete the upload of a job whose outcome is committed: a rerun finds the job ended and
+    needs no input, unless a failover lost the outcome, so first a replica must have it."""
+    if not record.get("stored"):
+        return
+    ctx = worker_context()
+    if not ctx.replicas.written_through(ctx.redis):
+        log.warning(
+            "kept the upload of file job %s: no replica confirmed its outcome, and a failover "
+            "that lost it would run the job again; the sweep removes it",
+            record.get("id"),
+            extra={"job_id": record.get("id")},
+        )
+        return
+    _delete_upload_file(settings, record)
+
+
+def _delete_upload_file(settings: Settings, record: dict[str, Any]) -> None:
     if not record.get("stored"):
         return
     try:
