@@ -7,6 +7,7 @@ import fcntl
 import os
 import re
 import select
+import signal
 import struct
 import subprocess
 import termios
@@ -37,8 +38,12 @@ def run_in_terminal(argv: list[str], env: dict[str, str], timeout: float = 90) -
 
 def _take_terminal() -> None:
     """In the child, its own session just made: the terminal becomes its controlling one, so
-    Ctrl-C typed to it is a SIGINT, as in a shell."""
+    Ctrl-C typed to it is a SIGINT, as in a shell. And SIGINT gets its default action back, as
+    a shell gives its foreground commands: a test run started in the background (`make test &`)
+    ignores it, every child would inherit that, and Python would not turn it into
+    KeyboardInterrupt."""
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _read_all(fd: int, deadline: float) -> str:
