@@ -103,13 +103,13 @@ def test_a_lone_principal_uses_every_slot_over_its_cap(
     settings: Settings,
     tmp_path: Path,
 ) -> None:
-    # Slowed per byte, so her second upload is in before her first job ends (see above).
-    start_worker(queues="files", concurrency=2, env={**CAPPED, **SLOW_WORKER})
     _, url = start_api()
     alice = principal(url, redis_client, settings, "alice")
     slow = write_large_csv(tmp_path / "slow.csv", SLOW_BYTES)
-
+    # Both queued before any worker runs: her second job does not race her first one's run
+    # with its upload (which lost, by 10 ms, on a loaded machine).
     jobs = [alice.submit_ok(slow) for _ in range(2)]
+    start_worker(queues="files", concurrency=2, env={**CAPPED, **SLOW_WORKER})
     for job_id in jobs:
         await_terminal(redis_client, job_id, timeout=300)
 
