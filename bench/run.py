@@ -41,6 +41,8 @@ BENCHES: dict[str, tuple[str, str, str]] = {
     # ~3.3: 15 s for 500 MB, 35 s for 1 GB, writing the CSV and pandas' 3.3 GiB frame included).
     "files-500M": ("files.py", "--size 500M", "--size 12M"),
     "files-1G": ("files.py", "--size 1G", "--size 20M"),
+    # Two alternated rounds of each side, best of each (orders.py's default): a side's first run
+    # on the fresh stack used up to twice the CPU per order of its second (2026-12-03).
     "orders": (
         "orders.py",
         "--orders 20000 --baseline-orders 2000",
