@@ -266,10 +266,12 @@ def _on_breach(
             # At once, not after a replica has the outcome: the process is past its budget.
             _delete_upload_file(settings, record)
         # Our own kill, not a death the attempt cap should count: the redelivery finds no mark;
-        # and the process dies before `_run_once` would give back the owner's slot.
-        client = worker_context().redis
-        client.delete(task_running_key(state.job_id))
-        fairness.release(client, state.owner, state.job_id)
+        # and the process dies before `_run_once` would give back the owner's slot. One round
+        # trip: the job's thread is still growing until the kill.
+        pipe = worker_context().redis.pipeline(transaction=False)
+        pipe.delete(task_running_key(state.job_id))
+        fairness.release(pipe, state.owner, state.job_id)
+        pipe.execute()
         log.warning(
             "file job %s failed: memory_limit: resident %d MiB of a %d MiB budget",
             state.job_id,
