@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from celery import Celery  # noqa: E402
 
 import celeryconfig  # noqa: E402
 from bench.files import tree_cpu  # noqa: E402
+from bench.rounds import in_turn  # noqa: E402
 from jobcast import rediskeys  # noqa: E402
 from jobcast.embedded_redis import free_port  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
@@ -319,22 +321,21 @@ def baseline_client(stack: Stack, lane: int, orders: list[dict[str, Any]]) -> No
 def alternated(
     stack: Stack, args: argparse.Namespace
 ) -> tuple[tuple[float, list[float], int, dict[str, float]], float]:
-    """Both sides' runs, alternated over `args.rounds` (ours first in even rounds, the
-    baseline first in odd ones): (our best run, the baseline's best orders/s). A side's first
-    run on a fresh stack pays its processes' and Redis's start-up (heaps growing, first-touch
-    pages): on this VM a second run of ours used half the CPU per order of the first."""
-    ours: list[tuple[float, list[float], int, dict[str, float]]] = []
-    bases: list[float] = []
+    """Both sides' runs, alternated over `args.rounds` (`bench.rounds.in_turn`): (our best
+    run, the baseline's best orders/s). A side's first run on a fresh stack pays its processes'
+    and Redis's start-up (heaps growing, first-touch pages): on this VM a second run of ours
+    used half the CPU per order of the first."""
+    runs: dict[str, Callable[[], Any]] = {
+        "ours": lambda: end_to_end(stack, args.orders, args.clients, args.batch),
+        "baseline": lambda: one_task_per_order(stack, args.baseline_orders, args.clients),
+    }
+    got: dict[str, list[Any]] = {name: [] for name in runs}
     for round_ in range(args.rounds):
-        steps = ["ours", "base"] if round_ % 2 == 0 else ["base", "ours"]
-        for step in steps:
-            if step == "ours":
-                ours.append(end_to_end(stack, args.orders, args.clients, args.batch))
-                print(f"  round {round_ + 1}, ours: {ours[-1][0]:,.0f} orders/s")
-            else:
-                bases.append(one_task_per_order(stack, args.baseline_orders, args.clients))
-                print(f"  round {round_ + 1}, baseline: {bases[-1]:,.0f} orders/s")
-    return max(ours, key=lambda run: run[0]), max(bases)
+        for name in in_turn(round_, list(runs)):
+            got[name].append(runs[name]())
+            rate = got[name][-1][0] if name == "ours" else got[name][-1]
+            print(f"  round {round_ + 1}, {name}: {rate:,.0f} orders/s")
+    return max(got["ours"], key=lambda run: run[0]), max(got["baseline"])
 
 
 def pct(values: list[float], q: float) -> float:

@@ -46,6 +46,7 @@ from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from bench import gc_probe  # noqa: E402
 from bench.front import server_argv  # noqa: E402
+from bench.rounds import in_turn  # noqa: E402
 from jobcast.embedded_redis import free_port  # noqa: E402
 from jobcast.events import Event, publish  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
@@ -370,8 +371,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in args.sides}
     try:
         for round_ in range(args.rounds):
-            order = args.sides if round_ % 2 == 0 else args.sides[::-1]
-            for name in order:
+            for name in in_turn(round_, args.sides):
                 side = Side(name, settings, tmp, key)
                 got = await run_side(side, args, str(round_))
                 report(f"round {round_ + 1}, {name}", got)

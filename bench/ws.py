@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.rates import QUEUEING_FACTOR, sustained, sustained_rate  # noqa: E402
+from bench.rounds import in_turn  # noqa: E402
 from jobcast import rediskeys  # noqa: E402
 from jobcast.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
@@ -299,12 +300,12 @@ async def fanout_alternated(
     pid: int,
     baseline_pid: int,
 ) -> tuple[float, float, float, float]:
-    """Both fan-outs, alternated (ours first in even rounds, the baseline first in odd ones):
-    best msg/s of each, and the msg per CPU-second of that best round."""
+    """Both fan-outs, alternated (`bench.rounds.in_turn`): best msg/s of each, and the msg per
+    CPU-second of that best round."""
     n, events = args.fanout_clients, args.fanout_events
     best_ours, best_base = (0.0, 0.0), (0.0, 0.0)
     for round_ in range(args.fanout_rounds):
-        for side in ("ours", "base") if round_ % 2 == 0 else ("base", "ours"):
+        for side in in_turn(round_, ("ours", "base")):
             if side == "ours":
                 got = await fanout_ours(url, key, client, n, events, pid)
                 best_ours = max(best_ours, got)
