@@ -31,10 +31,10 @@ _PAGE = resource.getpagesize()
 
 def watch_limit(budget: int) -> int:
     """Resident bytes at which a job is ended: the budget less headroom for the growth between
-    two samples and while the failure is committed, before the kill (the job's thread runs on:
-    a Parquet column decoding at 0.4 MiB/ms once went 16 MiB past the sample that saw the
-    limit, on a loaded machine where that commit's round trips took tens of ms; 1/32 of the
-    budget then left it 4 MiB over)."""
+    two samples and while the failure is committed, before the kill (the job's thread runs on).
+    In a loaded fresh-clone `make test` a Parquet column went 16 MiB past the sample that saw
+    the limit, 4 MiB over a 384 MiB budget with 1/32 of headroom; that commit took 1.6-11 ms
+    when measured alone, beside CPU burners."""
     return budget - max(16 * 1024**2, budget // 16)
 
 
