@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 
 from jobcast.events import Event, publish, read_since
 from jobcast.redis_clients import async_client
+from jobcast.rediskeys import stream_key
 from jobcast.settings import Settings
 from realtime.connection import ClientConnection
 from realtime.feed import ChannelFeed, Initial
@@ -192,3 +193,57 @@ def test_start_from_now_says_where_it_starts_so_a_resume_from_there_misses_nothi
     after = everything[everything.index(start["seq"]) + 1 :]
     assert events_in(first) + events_in(again) == after
     assert len(after) >= 2 + 3
+
+
+def test_a_catch_up_queued_behind_a_resync_sends_what_came_after_the_resync(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    """Redis came back empty and the hub confirmed the channel twice in a row (ours and
+    redis-py's reconnect): the first catch-up resyncs, and an event committed right after that
+    resync must reach the client, not be taken for part of a second resync's start."""
+    publish(redis_client, Event(CHANNEL, "market.trade", {"n": "before"}))
+    after: list[str] = []
+
+    def make(conn: ClientConnection) -> Initial:
+        calls = 0
+
+        async def initial() -> tuple[str | None, str | None]:
+            nonlocal calls
+            calls += 1
+            events = read_since(redis_client, CHANNEL, "0-0")
+            newest = events[-1]["seq"] if events else None
+            if calls == 2:  # the resync's start, read from the empty stream; then one commit
+                after.append(publish(redis_client, Event(CHANNEL, "market.trade", {"n": "x"})))
+            return newest, None
+
+        return initial
+
+    async def run() -> list[dict[str, Any]]:
+        recorder = Recorder()
+        hub = ChannelHub(async_client(settings))
+        await hub.start()
+        await hub.subscribe(CHANNEL, recorder)
+        reader = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        socket = RecordingSocket()
+        conn = ClientConnection(socket, queue_size=100)  # type: ignore[arg-type]
+        feed = ChannelFeed(conn, hub, reader, CHANNEL, CHANNEL, make(conn))
+        try:
+            await feed.open(None)
+            redis_client.delete(stream_key(CHANNEL))  # Redis restarted without its data
+            feed.resubscribed()
+            feed.resubscribed()  # queued: runs once the first catch-up is done
+            await recorder.heard(1)
+            while (catchup := feed._catchup) is not None and not catchup.done():
+                await catchup  # the first, then the one queued behind it
+            await conn.drained()
+        finally:
+            await feed.close()
+            await hub.stop()
+            await reader.aclose()
+        return socket.frames
+
+    frames = asyncio.run(run())
+
+    resyncs = [f for f in frames if f.get("type") == "resync"]
+    assert resyncs == [{"type": "resync", "channel": CHANNEL, "reason": "since_too_old"}]
+    assert events_in(frames) == after
