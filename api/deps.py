@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 
 from api.state import AppState
 from api.task_sender import TaskSender
+from jobcast.replication import ReplicaCheck
 from jobcast.settings import Settings
 
 
@@ -37,7 +38,12 @@ async def get_task_sender(state: Annotated[AppState, Depends(get_state)]) -> Tas
     return state.tasks
 
 
+async def get_replicas(state: Annotated[AppState, Depends(get_state)]) -> ReplicaCheck:
+    return state.replicas
+
+
 StateDep = Annotated[AppState, Depends(get_state)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]
 TaskSenderDep = Annotated[TaskSender, Depends(get_task_sender)]
+ReplicasDep = Annotated[ReplicaCheck, Depends(get_replicas)]

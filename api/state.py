@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from api.task_sender import TaskSender
 from jobcast.key_cache import KeyCache
 from jobcast.redis_clients import async_pool_client
+from jobcast.replication import ReplicaCheck
 from jobcast.scripts import ScriptLane
 from jobcast.settings import Settings
 
@@ -22,9 +23,12 @@ class AppState:
     key_cache: KeyCache = field(default_factory=KeyCache)
     #: The spend and read of the hot read routes, on connections of its own (`ScriptLane`).
     script_lane: ScriptLane = field(init=False)
+    #: Asked before deleting an upload on the strength of a commit (`jobcast.replication`).
+    replicas: ReplicaCheck = field(init=False)
 
     def __post_init__(self) -> None:
         self.script_lane = ScriptLane(self.redis, SCRIPT_LANE_SIZE)
+        self.replicas = ReplicaCheck.of(self.settings)
 
 
 #: Redis connections one api process may hold for REST; a burst past it waits for a free one

@@ -72,10 +72,10 @@ class Settings(BaseSettings):
         default=1000,
         ge=0,
         description=(
-            "Behind Sentinel: milliseconds a worker waits (WAIT) for a replica to have a job's "
-            "outcome before it deletes the job's upload, which a failover that lost the outcome "
-            "would run the job on again. Past it, with a replica connected, the upload is kept "
-            "for the sweep."
+            "Behind Sentinel: milliseconds a worker (or the api, cancelling a queued job) waits "
+            "(WAIT) for a replica to have a job's outcome (or cancel) before it deletes the "
+            "job's upload, which a failover that lost that write would run the job on again. "
+            "Past it, with a replica connected, the upload is kept for the sweep."
         ),
     )
     redis_port: int = Field(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Annotated, Any
 
 import redis.asyncio as aioredis
@@ -17,7 +18,7 @@ from redis.exceptions import RedisError
 
 from api import job_store
 from api.auth import CurrentPrincipal, CurrentReader
-from api.deps import RedisDep, SettingsDep, TaskSenderDep
+from api.deps import RedisDep, ReplicasDep, SettingsDep, TaskSenderDep
 from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.task_sender import TaskSender
@@ -29,9 +30,12 @@ from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
 from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
 from jobcast.owned_index import MAX_PAGE
+from jobcast.replication import ReplicaCheck
 from jobcast.schemas.jobs import Job, JobPage, JobResult, JobStatus, JobWithResult
 from jobcast.settings import Settings
 from jobcast.storage_paths import artifact_path, upload_path, uploads_dir
+
+log = logging.getLogger("jobcast.api.jobs")
 
 router = APIRouter(tags=["jobs"])
 
@@ -267,15 +271,35 @@ async def get_task(task_id: str, reader: CurrentReader) -> JobWithResult:
     responses=errors(*AUTHENTICATED, *OWNED, "already_finished", "conflict"),
 )
 async def cancel_job(
-    job_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
+    job_id: str,
+    principal: CurrentPrincipal,
+    redis: RedisDep,
+    settings: SettingsDep,
+    replicas: ReplicasDep,
 ) -> Job:
     """Cancel: a queued job never starts; a running one stops at its next batch."""
     record = await job_store.cancel_job(redis, principal, job_id, settings.job_retention)
     if record["status"] == CANCELLED:  # it was queued: it never starts, so it waits no more
         await files_waiting.unmark_waiting_async(redis, principal.id, job_id)
         if record.get("stored"):  # nor reads its upload (its quota went with the cancel)
-            await _discard_upload(settings, record["stored"])
+            await _discard_cancelled_upload(redis, settings, replicas, record)
     return job_store.job_view(record)
+
+
+async def _discard_cancelled_upload(
+    redis: aioredis.Redis, settings: Settings, replicas: ReplicaCheck, record: dict[str, Any]
+) -> None:
+    """Delete a cancelled job's upload once a replica has the cancel: a failover that lost it
+    queues the job again on the promoted replica, and that run must find its upload."""
+    if await replicas.written_through_async(redis):
+        await _discard_upload(settings, record["stored"])
+        return
+    log.warning(
+        "kept the upload of cancelled file job %s: no replica confirmed the cancel, and a "
+        "failover that lost it would run the job; the sweep removes it",
+        record["id"],
+        extra={"job_id": record["id"]},
+    )
 
 
 def _finished(record: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -297,21 +298,9 @@ def test_a_job_whose_run_died_with_the_primary_runs_again_on_its_upload(
     key, _ = create_key(redis_client, settings.secret("key_secret"), "e2e")
     with Client(api, key) as client:
         job_id = client.submit_file(io.BytesIO(table(300, 0))).id
-    replicated = redis_client.pipeline(transaction=False)
-    replicated.set("test:replicated", "1")
-    replicated.wait(1, 5000)
-    assert replicated.execute()[1] == 1  # the job's record and Celery message are on the replica
-    stored = str(redis_client.hget(job_key(job_id), "stored"))
+    stored = on_the_replica(redis_client, job_id)
 
-    replica = group.procs["redis-replica"]
-    replica.kill_group(signal.SIGSTOP)
-    try:
-        # Ballast past what the kernel buffers for a stopped reader: whatever is written after
-        # it waits in the primary's output buffer, and dies with the primary.
-        ballast = redis_client.pipeline(transaction=False)
-        for n in range(BALLAST_MB):
-            ballast.set(f"test:ballast:{n}", b"x" * 2**20)
-        ballast.execute()
+    with replica_stopped(group, redis_client):
         start_worker(queues="files", env={**ENV, "JOBCAST_REDIS_REPLICA_WAIT_MS": "300"})
         wait_for(
             lambda: redis_client.hget(job_key(job_id), "status") == "succeeded",
@@ -320,13 +309,81 @@ def test_a_job_whose_run_died_with_the_primary_runs_again_on_its_upload(
         )
         assert upload_path(settings, stored).exists()  # kept: no replica has the outcome
         group.kill_primary()
+    promoted(group, redis_client)
+    assert_runs_again_and_succeeds(group, api, key, settings, redis_client, job_id, stored)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_a_queued_job_whose_cancel_died_with_the_primary_runs_on_its_upload(
+    group: RunningGroup,
+    start_api: StartApi,
+    start_worker: StartWorker,
+    settings: Settings,
+    redis_client: redis.Redis,
+) -> None:
+    """A cancel is a write the promoted replica may lack too: the job is queued there, so it
+    runs, and the api, which has the cancel's word only from the primary, must not have deleted
+    its upload (it does once a replica has the cancel; here the replica is stopped)."""
+    _, api = start_api(env={**ENV, "JOBCAST_REDIS_REPLICA_WAIT_MS": "300"})
+    key, _ = create_key(redis_client, settings.secret("key_secret"), "e2e")
+    with Client(api, key) as client:
+        job_id = client.submit_file(io.BytesIO(table(300, 0))).id  # no worker yet: it waits
+        stored = on_the_replica(redis_client, job_id)
+        with replica_stopped(group, redis_client):
+            assert client.cancel(job_id).status == "cancelled"
+            assert upload_path(settings, stored).exists()  # kept: no replica has the cancel
+            group.kill_primary()
+    promoted(group, redis_client)
+    start_worker(queues="files", env=ENV)
+    assert_runs_again_and_succeeds(group, api, key, settings, redis_client, job_id, stored)
+
+
+def on_the_replica(client: redis.Redis, job_id: str) -> str:
+    """Wait until the replica has every write so far (the job's record and Celery message);
+    the job's stored upload name."""
+    replicated = client.pipeline(transaction=False)
+    replicated.set("test:replicated", "1")
+    replicated.wait(1, 5000)
+    assert replicated.execute()[1] == 1
+    return str(client.hget(job_key(job_id), "stored"))
+
+
+@contextmanager
+def replica_stopped(group: RunningGroup, client: redis.Redis) -> Iterator[None]:
+    """The replica stopped (SIGSTOP), so that what is written in the block never reaches it."""
+    replica = group.procs["redis-replica"]
+    replica.kill_group(signal.SIGSTOP)
+    try:
+        # Ballast past what the kernel buffers for a stopped reader: whatever is written after
+        # it waits in the primary's output buffer, and dies with the primary.
+        ballast = client.pipeline(transaction=False)
+        for n in range(BALLAST_MB):
+            ballast.set(f"test:ballast:{n}", b"x" * 2**20)
+        ballast.execute()
+        yield
     finally:
         replica.kill_group(signal.SIGCONT)
+
+
+def promoted(group: RunningGroup, client: redis.Redis) -> None:
     wait_for(
-        lambda: retrying(lambda: primary_port(redis_client)) == group.servers.replica.port,
+        lambda: retrying(lambda: primary_port(client)) == group.servers.replica.port,
         30,
         "the sentinels to promote the replica",
     )
+
+
+def assert_runs_again_and_succeeds(
+    group: RunningGroup,
+    api: str,
+    key: str,
+    settings: Settings,
+    redis_client: redis.Redis,
+    job_id: str,
+    stored: str,
+) -> None:
+    """The job runs on its upload, ends succeeded once, and the upload goes."""
     with Client(api, key) as client:
         wait_for(
             lambda: retrying(lambda: job_status(client, job_id)) in ("succeeded", "failed"),

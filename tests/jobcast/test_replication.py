@@ -1,17 +1,20 @@
 """`ReplicaCheck` against real Redis servers: a primary alone, then with a replica attached,
-live and then stopped (connected but silent, as a lagging replica is)."""
+live and then stopped (connected but silent, as a lagging replica is). Each test runs twice:
+as a worker asks (redis-py) and as the api asks (redis.asyncio)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.replication import ALONE_RECHECK_SECONDS, ReplicaCheck
@@ -62,54 +65,76 @@ def replica(
     proc.wait(timeout=10)
 
 
+Ask = Callable[[ReplicaCheck], bool]
+
+
+@pytest.fixture(params=["sync", "async"])
+def ask(request: pytest.FixtureRequest, primary: tuple[EmbeddedRedis, redis.Redis]) -> Ask:
+    """`check.written_through` on a client of the primary, of the kind the test runs with."""
+    server, client = primary
+    if request.param == "sync":
+        return lambda check: check.written_through(client)
+    return lambda check: asyncio.run(asked_async(check, server.url))
+
+
+async def asked_async(check: ReplicaCheck, url: str) -> bool:
+    client = aioredis.Redis.from_url(url, socket_connect_timeout=0.5)
+    try:
+        return await check.written_through_async(client)
+    finally:
+        await client.aclose()
+
+
 def waits_sent(client: redis.Redis) -> int:
     return int(client.info("commandstats").get("cmdstat_wait", {}).get("calls", 0))
 
 
 def test_without_sentinel_nothing_is_asked(
-    primary: tuple[EmbeddedRedis, redis.Redis],
+    primary: tuple[EmbeddedRedis, redis.Redis], ask: Ask
 ) -> None:
     _, client = primary
-    assert ReplicaCheck(False, TIMEOUT_MS).written_through(client)
+    assert ask(ReplicaCheck(False, TIMEOUT_MS))
     assert waits_sent(client) == 0
 
 
 def test_a_primary_alone_has_nothing_to_lose_and_is_asked_again_only_later(
-    primary: tuple[EmbeddedRedis, redis.Redis],
+    primary: tuple[EmbeddedRedis, redis.Redis], ask: Ask
 ) -> None:
     _, client = primary
     clock = Clock()
     check = ReplicaCheck(True, TIMEOUT_MS, clock)
-    assert check.written_through(client)
-    assert check.written_through(client)  # within the recheck: no WAIT, no timeout waited
+    assert ask(check)
+    assert ask(check)  # within the recheck: no WAIT, no timeout waited
     assert waits_sent(client) == 1
     clock.now += ALONE_RECHECK_SECONDS
-    assert check.written_through(client)
+    assert ask(check)
     assert waits_sent(client) == 2
 
 
 def test_a_live_replica_confirms_what_was_written(
-    primary: tuple[EmbeddedRedis, redis.Redis], replica: subprocess.Popen[bytes]
+    primary: tuple[EmbeddedRedis, redis.Redis], replica: subprocess.Popen[bytes], ask: Ask
 ) -> None:
     _, client = primary
     client.set("committed", "1")
-    assert ReplicaCheck(True, 5000).written_through(client)
+    assert ask(ReplicaCheck(True, 5000))
 
 
 def test_a_silent_replica_confirms_nothing(
-    primary: tuple[EmbeddedRedis, redis.Redis], replica: subprocess.Popen[bytes]
+    primary: tuple[EmbeddedRedis, redis.Redis], replica: subprocess.Popen[bytes], ask: Ask
 ) -> None:
     _, client = primary
     check = ReplicaCheck(True, TIMEOUT_MS)
-    assert check.written_through(client)  # attached and acknowledging
+    assert ask(check)  # attached and acknowledging
     os.kill(replica.pid, signal.SIGSTOP)
     client.set("committed", "1")
-    assert not check.written_through(client)
-    assert not check.written_through(client)  # still connected: never taken for alone
+    assert not ask(check)
+    assert not ask(check)  # still connected: never taken for alone
     os.kill(replica.pid, signal.SIGCONT)
-    wait_for(lambda: check.written_through(client), 10, "the replica to catch up")
+    wait_for(lambda: ask(check), 10, "the replica to catch up")
 
 
 def test_redis_away_confirms_nothing() -> None:
-    client = redis.Redis(port=free_port(), socket_connect_timeout=0.5)
+    url = f"redis://127.0.0.1:{free_port()}"
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
     assert not ReplicaCheck(True, TIMEOUT_MS).written_through(client)
+    assert not asyncio.run(asked_async(ReplicaCheck(True, TIMEOUT_MS), url))
