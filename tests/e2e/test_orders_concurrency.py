@@ -39,6 +39,9 @@ MID_TICKS = {"BTC-USD": 200, "ETH-USD": 2000, "SOL-USD": 2000, "ACME": 100}
 TOTAL_ORDERS = 10_000
 TRADERS = 4
 BATCH = 100
+#: Seconds between a trader's batches past its share of the 10,000: tasks keep coming for the
+#: kill to catch, slower than matching goes (its backlog stays small).
+EXTRA_BATCH_PAUSE = 0.5
 #: One-command matching steps keep tasks running long enough to be killed in the middle of one
 #: (and make many more commits to get wrong); a short lease lets a dead holder's symbol be
 #: taken over quickly.
@@ -83,6 +86,8 @@ def trade_flow(
     mine: list[str] = []
     batches = 0
     while batches < count // BATCH or more.is_set():
+        if batches >= count // BATCH:
+            time.sleep(EXTRA_BATCH_PAUSE)
         batches += 1
         batch = [random_order(rng) for _ in range(BATCH)]
         response = trader.http.post("/orders/batch", json={"orders": batch})
