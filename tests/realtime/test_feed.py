@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import redis
@@ -95,6 +96,20 @@ async def open_feed(
     """Open a feed on CHANNEL while 3 events are committed in the overlap; the frames sent."""
     recorder = Recorder()
     hub = OverlapHub(async_client(settings), commit_during_open(client, recorder, 3))
+    async with feed_on(settings, hub, recorder, initial) as (feed, frames):
+        await feed.open(since)
+    return frames
+
+
+@asynccontextmanager
+async def feed_on(
+    settings: Settings,
+    hub: ChannelHub,
+    recorder: Recorder,
+    initial: Callable[[ClientConnection], Initial],
+) -> AsyncIterator[tuple[ChannelFeed, list[dict[str, Any]]]]:
+    """A feed on CHANNEL through `hub` (started, `recorder` already listening), not yet open,
+    and the frames its connection sends; on leaving, what it queued is sent, then it closes."""
     await hub.start()
     await ChannelHub.subscribe(hub, CHANNEL, recorder)
     reader = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
@@ -102,13 +117,12 @@ async def open_feed(
     conn = ClientConnection(socket, queue_size=100)  # type: ignore[arg-type]
     feed = ChannelFeed(conn, hub, reader, CHANNEL, CHANNEL, initial(conn))
     try:
-        await feed.open(since)
+        yield feed, socket.frames
         await conn.drained()
     finally:
         await feed.close()
         await hub.stop()
         await reader.aclose()
-    return socket.frames
 
 
 def no_initial(conn: ClientConnection) -> Initial:
@@ -220,14 +234,10 @@ def test_a_catch_up_queued_behind_a_resync_sends_what_came_after_the_resync(
 
     async def run() -> list[dict[str, Any]]:
         recorder = Recorder()
-        hub = ChannelHub(async_client(settings))
-        await hub.start()
-        await hub.subscribe(CHANNEL, recorder)
-        reader = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
-        socket = RecordingSocket()
-        conn = ClientConnection(socket, queue_size=100)  # type: ignore[arg-type]
-        feed = ChannelFeed(conn, hub, reader, CHANNEL, CHANNEL, make(conn))
-        try:
+        async with feed_on(settings, ChannelHub(async_client(settings)), recorder, make) as (
+            feed,
+            frames,
+        ):
             await feed.open(None)
             redis_client.delete(stream_key(CHANNEL))  # Redis restarted without its data
             feed.resubscribed()
@@ -235,12 +245,7 @@ def test_a_catch_up_queued_behind_a_resync_sends_what_came_after_the_resync(
             await recorder.heard(1)
             while (catchup := feed._catchup) is not None and not catchup.done():
                 await catchup  # the first, then the one queued behind it
-            await conn.drained()
-        finally:
-            await feed.close()
-            await hub.stop()
-            await reader.aclose()
-        return socket.frames
+        return frames
 
     frames = asyncio.run(run())
 
