@@ -209,6 +209,9 @@ TASKS_FINISHED_KEY = f"{PREFIX}monitor:tasks-finished"
 #: Plain key a worker writes just before it asks Redis to WAIT for a replica
 #: (`jobcast.replication`): a write of its own connection after the ones it waits for.
 REPLICATION_PROBE_KEY = f"{PREFIX}replication:probe"
+#: Sorted set: uploads kept because no replica confirmed their job's end, "<stored> <job id>"
+#: by when (`jobcast.kept_uploads`).
+KEPT_UPLOADS_KEY = f"{PREFIX}uploads:kept"
 #: Prefix of the cluster-wide metric hashes (`jobcast.tallies`).
 METRICS_PREFIX = f"{PREFIX}metrics:"
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Annotated, Any
@@ -24,7 +25,7 @@ from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.task_sender import TaskSender
 from api.upload_quota import UploadQuota
 from api.uploads import Upload, receive_upload, remove_file
-from jobcast import files_waiting
+from jobcast import files_waiting, kept_uploads
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
 from jobcast.jobs.views import public_view
@@ -296,10 +297,12 @@ async def _discard_cancelled_upload(
         return
     log.warning(
         "kept the upload of cancelled file job %s: no replica confirmed the cancel, and a "
-        "failover that lost it would run the job; the sweep removes it",
+        "failover that lost it would run the job; a files sweep removes it once one does",
         record["id"],
         extra={"job_id": record["id"]},
     )
+    with contextlib.suppress(RedisError):  # then the age-based sweep does
+        await kept_uploads.note_async(redis, record["stored"], record["id"])
 
 
 def _finished(record: dict[str, Any]) -> dict[str, Any]:

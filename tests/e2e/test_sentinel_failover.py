@@ -28,10 +28,11 @@ import redis
 from jobcast.client import Client
 from jobcast.client.errors import JobcastError, NotFoundError
 from jobcast.events import read_since
+from jobcast.kept_uploads import entry
 from jobcast.keys import create_key
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from jobcast.redis_clients import sync_client
-from jobcast.rediskeys import job_key
+from jobcast.rediskeys import KEPT_UPLOADS_KEY, job_key
 from jobcast.settings import Settings
 from jobcast.storage_paths import upload_path
 from tests.conftest import StartApi, StartWorker
@@ -307,7 +308,9 @@ def test_a_job_whose_run_died_with_the_primary_runs_again_on_its_upload(
             60,
             "the job to succeed on the primary",
         )
-        assert upload_path(settings, stored).exists()  # kept: no replica has the outcome
+        # Kept, as no replica has the outcome (listed once the worker's WAIT has timed out).
+        wait_for(lambda: listed(redis_client, stored, job_id), 10, "the upload to be listed")
+        assert upload_path(settings, stored).exists()
         group.kill_primary()
     promoted(group, redis_client)
     assert_runs_again_and_succeeds(group, api, key, settings, redis_client, job_id, stored)
@@ -333,10 +336,48 @@ def test_a_queued_job_whose_cancel_died_with_the_primary_runs_on_its_upload(
         with replica_stopped(group, redis_client):
             assert client.cancel(job_id).status == "cancelled"
             assert upload_path(settings, stored).exists()  # kept: no replica has the cancel
+            assert listed(redis_client, stored, job_id)
             group.kill_primary()
     promoted(group, redis_client)
     start_worker(queues="files", env=ENV)
     assert_runs_again_and_succeeds(group, api, key, settings, redis_client, job_id, stored)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_an_upload_kept_while_the_replica_lagged_goes_once_it_confirms(
+    group: RunningGroup,
+    start_api: StartApi,
+    start_worker: StartWorker,
+    settings: Settings,
+    redis_client: redis.Redis,
+) -> None:
+    """No failover: the replica only stalls while the job ends, so the upload is kept; once the
+    replica is back, the next files sweep deletes it (not a retention period later)."""
+    _, api = start_api(env=ENV)
+    key, _ = create_key(redis_client, settings.secret("key_secret"), "e2e")
+    with Client(api, key) as client:
+        job_id = client.submit_file(io.BytesIO(table(300, 0))).id
+    stored = on_the_replica(redis_client, job_id)
+    sweeping = {"JOBCAST_FILES_SWEEP_INTERVAL": "0.5", "JOBCAST_REDIS_REPLICA_WAIT_MS": "300"}
+
+    with replica_stopped(group, redis_client):
+        worker = start_worker(queues="files", env={**ENV, **sweeping})
+        wait_for(
+            lambda: redis_client.hget(job_key(job_id), "status") == "succeeded",
+            60,
+            "the job to succeed",
+        )
+        time.sleep(2)  # sweeps come and go: none deletes it while the replica is stopped
+        assert upload_path(settings, stored).exists()
+    wait_for(lambda: not upload_path(settings, stored).exists(), 30, "the sweep", worker)
+    assert redis_client.zcard(KEPT_UPLOADS_KEY) == 0
+    assert "kept uploads deleted: 1" in worker.output()
+
+
+def listed(client: redis.Redis, stored: str, job_id: str) -> bool:
+    """Whether the upload is listed as kept for want of a replica's confirmation."""
+    return client.zscore(KEPT_UPLOADS_KEY, entry(stored, job_id)) is not None
 
 
 def on_the_replica(client: redis.Redis, job_id: str) -> str:

@@ -1,4 +1,5 @@
-"""`files` workers sweep the stored files no job needs any more, every `files_sweep_interval`.
+"""`files` workers sweep the stored files no job needs any more, every `files_sweep_interval`:
+files aged past any use, and uploads kept for want of a replica's confirmation once one has it.
 
 A thread in the worker's main process, like the heartbeat: one sweeper per worker, whatever its
 concurrency, and none in workers that do not consume `files` (they may not see the storage).
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 import redis
@@ -18,8 +19,10 @@ from celery import signals
 from celeryconfig import FILES_QUEUE
 from jobcast.redis_clients import sync_client
 from jobcast.rediskeys import job_key
+from jobcast.replication import ReplicaCheck
 from jobcast.settings import Settings, get_settings
-from jobcast.storage_paths import artifacts_dir, uploads_dir
+from jobcast.storage_paths import artifacts_dir, upload_path, uploads_dir
+from workers.files.kept import release_kept
 from workers.files.sweep import LiveJobs, SweepResult, rules_for, sweep
 
 log = logging.getLogger("jobcast.files.sweep")
@@ -69,9 +72,36 @@ def sweep_once(settings: Settings, live_jobs: LiveJobs) -> SweepResult | None:
     return result
 
 
+#: Deletes the kept uploads a replica now confirms; returns how many.
+ReleaseKept = Callable[[], int]
+
+
+def kept_release_in(client: redis.Redis, settings: Settings) -> ReleaseKept:
+    replicas = ReplicaCheck.of(settings)
+
+    def release() -> int:
+        return release_kept(
+            client,
+            lambda: replicas.written_through(client),
+            lambda stored: upload_path(settings, stored).unlink(missing_ok=True),
+        )
+
+    return release
+
+
+def release_once(release: ReleaseKept) -> None:
+    try:
+        removed = release()
+    except redis.RedisError as exc:
+        log.warning("kept uploads not released: Redis unavailable (%s)", exc)
+        return
+    if removed:
+        log.info("file sweep: kept uploads deleted: %d (a replica has their jobs' ends)", removed)
+
+
 class Sweeper:
-    def __init__(self, settings: Settings, live_jobs: LiveJobs) -> None:
-        self._settings, self._live_jobs = settings, live_jobs
+    def __init__(self, settings: Settings, live_jobs: LiveJobs, release: ReleaseKept) -> None:
+        self._settings, self._live_jobs, self._release = settings, live_jobs, release
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jobcast-file-sweep", daemon=True)
 
@@ -86,6 +116,7 @@ class Sweeper:
         while not self._stop.is_set():
             try:
                 sweep_once(self._settings, self._live_jobs)
+                release_once(self._release)
             except Exception:  # a bug must not end sweeping for the worker's lifetime
                 log.exception("file sweep failed")
             self._stop.wait(self._settings.files_sweep_interval)
@@ -100,7 +131,7 @@ def _on_worker_ready(sender: Any, **_: Any) -> None:
         return
     settings = get_settings()
     client = sync_client(settings, timeout=REDIS_TIMEOUT, connect_timeout=REDIS_TIMEOUT)
-    _sweeper = Sweeper(settings, live_jobs_in(client))
+    _sweeper = Sweeper(settings, live_jobs_in(client), kept_release_in(client, settings))
     _sweeper.start()
 
 

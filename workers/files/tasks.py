@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import redis
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 
-from jobcast import files_waiting, quotas
+from jobcast import files_waiting, kept_uploads, quotas
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, QUEUED, RETRYING, RUNNING, SUCCEEDED
 from jobcast.rediskeys import job_key, task_running_key
@@ -372,10 +372,12 @@ def _unlink_upload(settings: Settings, record: dict[str, Any]) -> None:
     if not ctx.replicas.written_through(ctx.redis):
         log.warning(
             "kept the upload of file job %s: no replica confirmed its outcome, and a failover "
-            "that lost it would run the job again; the sweep removes it",
+            "that lost it would run the job again; a files sweep removes it once one does",
             record.get("id"),
             extra={"job_id": record.get("id")},
         )
+        with contextlib.suppress(redis.RedisError):  # then the age-based sweep does
+            kept_uploads.note(ctx.redis, record["stored"], record.get("id", ""))
         return
     _delete_upload_file(settings, record)
 
