@@ -282,102 +282,141 @@ def test_jobs_orders_and_a_websocket_client_go_on_after_the_primary_is_killed(
     assert_resumed(resumed, after)
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(180)
-def test_a_job_whose_run_died_with_the_primary_runs_again_on_its_upload(
+@dataclass
+class HaStack:
+    """What the upload tests below drive: the Sentinel group, its settings and a client of its
+    primary, and the api and workers started against it."""
+
+    group: RunningGroup
+    settings: Settings
+    redis: redis.Redis
+    start_api: StartApi
+    start_worker: StartWorker
+
+    def replicated_job(self, env: dict[str, str]) -> tuple[str, str, str, str]:
+        """An api started with `env`, a key, and a job submitted with no files worker running,
+        on the replica too: (api url, key, job id, stored upload name)."""
+        _, api = self.start_api(env=env)
+        key, _ = create_key(self.redis, self.settings.secret("key_secret"), "e2e")
+        with Client(api, key) as client:
+            job_id = client.submit_file(io.BytesIO(table(300, 0))).id
+        return api, key, job_id, on_the_replica(self.redis, job_id)
+
+    def succeeded_on_the_primary(self, job_id: str) -> None:
+        wait_for(
+            lambda: self.redis.hget(job_key(job_id), "status") == "succeeded",
+            60,
+            "the job to succeed on the primary",
+        )
+
+    def listed(self, stored: str, job_id: str) -> bool:
+        """Whether the upload is listed as kept for want of a replica's confirmation."""
+        return self.redis.zscore(KEPT_UPLOADS_KEY, entry(stored, job_id)) is not None
+
+    def kept(self, stored: str) -> bool:
+        return upload_path(self.settings, stored).exists()
+
+    @contextmanager
+    def replica_stopped(self) -> Iterator[None]:
+        """The replica stopped (SIGSTOP), so that what is written in the block never reaches
+        it."""
+        replica = self.group.procs["redis-replica"]
+        replica.kill_group(signal.SIGSTOP)
+        try:
+            # Ballast past what the kernel buffers for a stopped reader: whatever is written
+            # after it waits in the primary's output buffer, and dies with the primary.
+            ballast = self.redis.pipeline(transaction=False)
+            for n in range(BALLAST_MB):
+                ballast.set(f"test:ballast:{n}", b"x" * 2**20)
+            ballast.execute()
+            yield
+        finally:
+            replica.kill_group(signal.SIGCONT)
+
+    def promoted(self) -> None:
+        wait_for(
+            lambda: retrying(lambda: primary_port(self.redis)) == self.group.servers.replica.port,
+            30,
+            "the sentinels to promote the replica",
+        )
+
+    def assert_runs_again_and_succeeds(self, api: str, key: str, job_id: str, stored: str) -> None:
+        """The job runs on its upload, ends succeeded once, and the upload goes."""
+        with Client(api, key) as client:
+            wait_for(
+                lambda: retrying(lambda: job_status(client, job_id)) in ("succeeded", "failed"),
+                60,
+                "the job to run again",
+            )
+            assert client.job(job_id).status == "succeeded", client.job(job_id).error
+        assert terminal_events(self.redis, job_id) == ["job.succeeded"]
+        wait_for(lambda: not self.kept(stored), 10, "the upload to go")
+
+
+@pytest.fixture
+def ha(
     group: RunningGroup,
-    start_api: StartApi,
-    start_worker: StartWorker,
     settings: Settings,
     redis_client: redis.Redis,
-) -> None:
+    start_api: StartApi,
+    start_worker: StartWorker,
+) -> HaStack:
+    return HaStack(group, settings, redis_client, start_api, start_worker)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_a_job_whose_run_died_with_the_primary_runs_again_on_its_upload(ha: HaStack) -> None:
     """The worst case of asynchronous replication for a file job: its record and message are on
     the replica, its run and outcome are not. The promoted replica hands the message out again,
     and that run must still find the upload: a worker removes it only once a replica has the
     outcome (here the replica is stopped, so it never does before the kill)."""
-    _, api = start_api(env=ENV)
-    key, _ = create_key(redis_client, settings.secret("key_secret"), "e2e")
-    with Client(api, key) as client:
-        job_id = client.submit_file(io.BytesIO(table(300, 0))).id
-    stored = on_the_replica(redis_client, job_id)
+    api, key, job_id, stored = ha.replicated_job(ENV)
 
-    with replica_stopped(group, redis_client):
-        start_worker(queues="files", env={**ENV, "JOBCAST_REDIS_REPLICA_WAIT_MS": "300"})
-        wait_for(
-            lambda: redis_client.hget(job_key(job_id), "status") == "succeeded",
-            60,
-            "the job to succeed on the primary",
-        )
+    with ha.replica_stopped():
+        ha.start_worker(queues="files", env={**ENV, "JOBCAST_REDIS_REPLICA_WAIT_MS": "300"})
+        ha.succeeded_on_the_primary(job_id)
         # Kept, as no replica has the outcome (listed once the worker's WAIT has timed out).
-        wait_for(lambda: listed(redis_client, stored, job_id), 10, "the upload to be listed")
-        assert upload_path(settings, stored).exists()
-        group.kill_primary()
-    promoted(group, redis_client)
-    assert_runs_again_and_succeeds(group, api, key, settings, redis_client, job_id, stored)
+        wait_for(lambda: ha.listed(stored, job_id), 10, "the upload to be listed")
+        assert ha.kept(stored)
+        ha.group.kill_primary()
+    ha.promoted()
+    ha.assert_runs_again_and_succeeds(api, key, job_id, stored)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-def test_a_queued_job_whose_cancel_died_with_the_primary_runs_on_its_upload(
-    group: RunningGroup,
-    start_api: StartApi,
-    start_worker: StartWorker,
-    settings: Settings,
-    redis_client: redis.Redis,
-) -> None:
+def test_a_queued_job_whose_cancel_died_with_the_primary_runs_on_its_upload(ha: HaStack) -> None:
     """A cancel is a write the promoted replica may lack too: the job is queued there, so it
     runs, and the api, which has the cancel's word only from the primary, must not have deleted
     its upload (it does once a replica has the cancel; here the replica is stopped)."""
-    _, api = start_api(env={**ENV, "JOBCAST_REDIS_REPLICA_WAIT_MS": "300"})
-    key, _ = create_key(redis_client, settings.secret("key_secret"), "e2e")
-    with Client(api, key) as client:
-        job_id = client.submit_file(io.BytesIO(table(300, 0))).id  # no worker yet: it waits
-        stored = on_the_replica(redis_client, job_id)
-        with replica_stopped(group, redis_client):
-            assert client.cancel(job_id).status == "cancelled"
-            assert upload_path(settings, stored).exists()  # kept: no replica has the cancel
-            assert listed(redis_client, stored, job_id)
-            group.kill_primary()
-    promoted(group, redis_client)
-    start_worker(queues="files", env=ENV)
-    assert_runs_again_and_succeeds(group, api, key, settings, redis_client, job_id, stored)
+    api, key, job_id, stored = ha.replicated_job({**ENV, "JOBCAST_REDIS_REPLICA_WAIT_MS": "300"})
+    with Client(api, key) as client, ha.replica_stopped():
+        assert client.cancel(job_id).status == "cancelled"
+        assert ha.kept(stored)  # no replica has the cancel
+        assert ha.listed(stored, job_id)
+        ha.group.kill_primary()
+    ha.promoted()
+    ha.start_worker(queues="files", env=ENV)
+    ha.assert_runs_again_and_succeeds(api, key, job_id, stored)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
-def test_an_upload_kept_while_the_replica_lagged_goes_once_it_confirms(
-    group: RunningGroup,
-    start_api: StartApi,
-    start_worker: StartWorker,
-    settings: Settings,
-    redis_client: redis.Redis,
-) -> None:
+def test_an_upload_kept_while_the_replica_lagged_goes_once_it_confirms(ha: HaStack) -> None:
     """No failover: the replica only stalls while the job ends, so the upload is kept; once the
     replica is back, the next files sweep deletes it (not a retention period later)."""
-    _, api = start_api(env=ENV)
-    key, _ = create_key(redis_client, settings.secret("key_secret"), "e2e")
-    with Client(api, key) as client:
-        job_id = client.submit_file(io.BytesIO(table(300, 0))).id
-    stored = on_the_replica(redis_client, job_id)
+    _, _, job_id, stored = ha.replicated_job(ENV)
     sweeping = {"JOBCAST_FILES_SWEEP_INTERVAL": "0.5", "JOBCAST_REDIS_REPLICA_WAIT_MS": "300"}
 
-    with replica_stopped(group, redis_client):
-        worker = start_worker(queues="files", env={**ENV, **sweeping})
-        wait_for(
-            lambda: redis_client.hget(job_key(job_id), "status") == "succeeded",
-            60,
-            "the job to succeed",
-        )
+    with ha.replica_stopped():
+        worker = ha.start_worker(queues="files", env={**ENV, **sweeping})
+        ha.succeeded_on_the_primary(job_id)
         time.sleep(2)  # sweeps come and go: none deletes it while the replica is stopped
-        assert upload_path(settings, stored).exists()
-    wait_for(lambda: not upload_path(settings, stored).exists(), 30, "the sweep", worker)
-    assert redis_client.zcard(KEPT_UPLOADS_KEY) == 0
+        assert ha.kept(stored)
+    wait_for(lambda: not ha.kept(stored), 30, "the sweep", worker)
+    assert ha.redis.zcard(KEPT_UPLOADS_KEY) == 0
     assert "kept uploads deleted: 1" in worker.output()
-
-
-def listed(client: redis.Redis, stored: str, job_id: str) -> bool:
-    """Whether the upload is listed as kept for want of a replica's confirmation."""
-    return client.zscore(KEPT_UPLOADS_KEY, entry(stored, job_id)) is not None
 
 
 def on_the_replica(client: redis.Redis, job_id: str) -> str:
@@ -388,52 +427,6 @@ def on_the_replica(client: redis.Redis, job_id: str) -> str:
     replicated.wait(1, 5000)
     assert replicated.execute()[1] == 1
     return str(client.hget(job_key(job_id), "stored"))
-
-
-@contextmanager
-def replica_stopped(group: RunningGroup, client: redis.Redis) -> Iterator[None]:
-    """The replica stopped (SIGSTOP), so that what is written in the block never reaches it."""
-    replica = group.procs["redis-replica"]
-    replica.kill_group(signal.SIGSTOP)
-    try:
-        # Ballast past what the kernel buffers for a stopped reader: whatever is written after
-        # it waits in the primary's output buffer, and dies with the primary.
-        ballast = client.pipeline(transaction=False)
-        for n in range(BALLAST_MB):
-            ballast.set(f"test:ballast:{n}", b"x" * 2**20)
-        ballast.execute()
-        yield
-    finally:
-        replica.kill_group(signal.SIGCONT)
-
-
-def promoted(group: RunningGroup, client: redis.Redis) -> None:
-    wait_for(
-        lambda: retrying(lambda: primary_port(client)) == group.servers.replica.port,
-        30,
-        "the sentinels to promote the replica",
-    )
-
-
-def assert_runs_again_and_succeeds(
-    group: RunningGroup,
-    api: str,
-    key: str,
-    settings: Settings,
-    redis_client: redis.Redis,
-    job_id: str,
-    stored: str,
-) -> None:
-    """The job runs on its upload, ends succeeded once, and the upload goes."""
-    with Client(api, key) as client:
-        wait_for(
-            lambda: retrying(lambda: job_status(client, job_id)) in ("succeeded", "failed"),
-            60,
-            "the job to run again",
-        )
-        assert client.job(job_id).status == "succeeded", client.job(job_id).error
-    assert terminal_events(redis_client, job_id) == ["job.succeeded"]
-    wait_for(lambda: not upload_path(settings, stored).exists(), 10, "the upload to go")
 
 
 def assert_resumed(seen: list[Message], jobs: list[str]) -> None:
