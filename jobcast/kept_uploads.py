@@ -31,13 +31,10 @@ async def note_async(client: aioredis.Redis, stored: str, job_id: str) -> None:
 
 
 def oldest(client: redis.Redis, count: int) -> list[tuple[str, str]]:
-    """Up to `count` listed uploads, the longest kept first: (stored name, job id)."""
-    raw: list[str | bytes] = client.zrange(KEPT_UPLOADS_KEY, 0, count - 1)  # type: ignore[assignment]
-    pairs = []
-    for item in raw:
-        stored, _, job_id = (item.decode() if isinstance(item, bytes) else item).partition(" ")
-        pairs.append((stored, job_id))
-    return pairs
+    """Up to `count` listed uploads, the longest kept first: (stored name, job id). `client`
+    decodes replies, as every Jobcast client does (`jobcast.redis_clients`)."""
+    listed: list[str] = client.zrange(KEPT_UPLOADS_KEY, 0, count - 1)  # type: ignore[assignment]
+    return [(stored, job_id) for stored, _, job_id in (item.partition(" ") for item in listed)]
 
 
 def forget(client: redis.Redis, pairs: list[tuple[str, str]]) -> None:

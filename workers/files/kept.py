@@ -29,15 +29,9 @@ def release_kept(
         pipe.hget(job_key(job_id), "status")
     statuses = pipe.execute()
     ended = [
-        pair
-        for pair, status in zip(listed, statuses, strict=True)
-        if status is None or _text(status) in TERMINAL
+        pair for pair, status in zip(listed, statuses, strict=True) if status in (None, *TERMINAL)
     ]
     for stored, _ in ended:
         remove(stored)
     kept_uploads.forget(client, listed)
     return len(ended)
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
