@@ -21,6 +21,7 @@ from jobcast.dev_secrets import load_dev_secrets as load_dev_secrets  # re-expor
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.embedded_sentinel import SentinelGroup
 from jobcast.filemodes import keep_new_files_private, make_private_dir
+from jobcast.launch_checks import LaunchError, data_dir_held, require_free_ports
 from jobcast.redis_clients import sync_client
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import InsecureSettingsError, Settings
@@ -158,6 +159,16 @@ class Stack:
             raise InsecureSettingsError("JOBCAST_REDIS_PASSWORD is not set for the embedded Redis.")
         return password.get_secret_value()
 
+    def listening_ports(self) -> dict[str, tuple[str, int]]:
+        """The fixed ports this stack will listen on, by name: the API's, Flower's, and the
+        embedded Redis's when one is set (else Redis takes a free one)."""
+        s = self.settings
+        ports = {"api": (s.api_host, s.api_port), "flower": (s.flower_host, s.flower_port)}
+        embedded = not (s.redis_url or s.sentinels or self.options.ha)
+        if embedded and s.redis_port:
+            ports["redis"] = ("127.0.0.1", s.redis_port)
+        return ports
+
     def start_all(self) -> None:
         self.settings = self.start_redis()
         env = child_env(self.settings)
@@ -272,6 +283,16 @@ def _install_stop_handlers(supervisor: Supervisor) -> None:
 def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
     """Start the stack, announce it, run until stopped or a child dies. Returns the exit code."""
     keep_new_files_private()  # every child inherits it: the AOF, logs, uploads, results
+    try:
+        with data_dir_held(stack.settings.data_dir):
+            require_free_ports(stack.listening_ports())
+            return _run_held(stack, announce)
+    except LaunchError as exc:
+        print(f"jobcast error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run_held(stack: Stack, announce: Callable[[Stack], None]) -> int:
     _install_stop_handlers(stack.supervisor)
     try:
         stack.start_all()

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ import pytest
 import redis
 
 from jobcast.embedded_redis import free_port
+from jobcast.launch_checks import data_dir_held
 from tests.support.processes import REPO_ROOT, wait_for
 
 pytestmark = pytest.mark.slow
@@ -238,6 +240,48 @@ def test_keys_elsewhere_say_what_to_set_and_work_once_it_is_set(
     listed = jobcast("keys", "list", cwd=tmp_path, env=user_env() | {"JOBCAST_DATA_DIR": data_dir})
     assert listed.returncode == 0, listed.stderr + listed.stdout
     assert "dev" in listed.stdout
+
+
+def test_a_second_up_from_the_same_directory_is_refused_and_the_first_runs_on(
+    restarted: Restarted,
+) -> None:
+    run = restarted.run
+    assert run.launcher is not None
+    ports = ("--api-port", str(free_port()), "--flower-port", str(free_port()))
+
+    second = jobcast("up", *ports, cwd=run.project)
+
+    assert second.returncode == 1
+    said = " ".join(second.stderr.split())
+    assert f"(pid {run.launcher.pid}) is already running from {run.project / 'var'}" in said
+    assert "JOBCAST_DATA_DIR" in said
+    assert "Jobcast is up" not in second.stdout
+    # The first stack lost nothing: its Redis address is still there for `jobcast keys`.
+    assert (run.project / "var" / "redis.url").exists()
+    listed = jobcast("keys", "list", cwd=run.project)
+    assert listed.returncode == 0, listed.stderr + listed.stdout
+    assert _ready(f"http://127.0.0.1:{run.api_port}/readyz")
+
+
+def test_up_on_a_port_in_use_says_which_and_how_to_change_it_and_starts_nothing(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ports = ("--api-port", str(port), "--flower-port", str(free_port()))
+
+        refused = jobcast("up", *ports, cwd=tmp_path)
+
+    assert refused.returncode == 1
+    said = " ".join(refused.stderr.split())
+    assert f"cannot listen on 127.0.0.1:{port} (api): another program listens there" in said
+    assert "JOBCAST_API_PORT" in said
+    assert not (tmp_path / "var" / "redis").exists()  # no Redis was started
+    # Nothing held: the directory starts a stack once the port is free (checked by the lock).
+    with data_dir_held(tmp_path / "var"):
+        pass
 
 
 def test_a_dying_child_is_named_with_its_last_log_lines_and_the_rest_are_stopped(

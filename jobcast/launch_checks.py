@@ -1,0 +1,74 @@
+"""What `jobcast up` makes sure of before it starts anything.
+
+One stack per data directory: a second `jobcast up` from the same checkout would open the first
+one's Redis files, write into its logs and delete its `redis.url` when it stopped. And the ports
+the stack listens on must be free: a readiness check that reaches someone else's server on the
+API's port would announce a stack whose own API never started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+from jobcast.filemodes import make_private_dir
+
+
+class LaunchError(Exception):
+    """The stack cannot start; the message says what to do."""
+
+
+@contextlib.contextmanager
+def data_dir_held(data_dir: Path) -> Iterator[None]:
+    """Hold `data_dir` for this process while the block runs, or raise LaunchError when another
+    `jobcast up` holds it. An advisory lock on a file: the kernel drops it when the holder
+    exits, however it exits, so a killed stack never leaves a stale lock behind."""
+    make_private_dir(data_dir)
+    fd = os.open(data_dir / "up.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise LaunchError(
+                f"a `jobcast up` (pid {holder}) is already running from {data_dir.resolve()}: "
+                "use that one, stop it first (Ctrl-C in its terminal), or give this one its "
+                "own JOBCAST_DATA_DIR and ports"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def require_free_ports(ports: dict[str, tuple[str, int]]) -> None:
+    """Raise LaunchError, naming the setting to change, for the first `name -> (host, port)` the
+    stack could not listen on (another program there, an address not on this host)."""
+    for name, (host, port) in ports.items():
+        problem = _bind_problem(host, port)
+        if problem:
+            raise LaunchError(
+                f"cannot listen on {host}:{port} ({name}): {problem}; stop what holds it, or "
+                f"choose another with JOBCAST_{name.upper()}_PORT or `jobcast up --{name}-port`"
+            )
+
+
+def _bind_problem(host: str, port: int) -> str:
+    """Why a server could not listen on `host:port`, or "" when it could."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As uvicorn and Tornado bind: a port whose last connections linger in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return "another program listens there"
+            return exc.strerror or str(exc)
+    return ""
