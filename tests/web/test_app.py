@@ -199,6 +199,38 @@ def test_two_pages_in_one_room_see_each_others_messages_and_presence(
     assert ann.locator(".chat-log li:has-text('hello from the phone')").count() == 1
 
 
+#: In the page: a second live client (the app's own module) subscribes to a room name the
+#: server refuses (too long); returns what its handler heard and whether it kept the channel.
+REFUSED_SUBSCRIBE = """async (src) => {
+  const { Live } = await import(src);
+  const live = new Live();
+  live.start();
+  const answer = await new Promise((resolve) => {
+    live.subscribe("chat." + "x".repeat(200), (m) => { if (m.kind === "error") resolve(m); });
+  });
+  const kept = live.subs.size;
+  live.stop();
+  return { code: answer.code, final: answer.final, kept };
+}"""
+
+
+def test_a_room_name_outside_the_rule_is_not_sent_and_a_refused_one_is_said(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    page = new_page(web_stack.new_key("cat"))
+    page.click("nav a[data-page=chat]")
+    page.wait_for_selector(".people li")
+    page.fill("#room", "bad room!")
+    page.click(".card-head form button[type=submit]")
+    assert page.eval_on_selector("#room", "el => el.validity.patternMismatch")
+    expect(page.locator(".chat-main .card-head h2")).to_have_text("# lobby")
+
+    module = page.locator("script[type=module]").get_attribute("src").replace("main.js", "live.js")
+    refused = page.evaluate(REFUSED_SUBSCRIBE, module)
+
+    assert refused == {"code": "bad_channel", "final": True, "kept": 0}
+
+
 def test_the_monitor_charts_gain_points(web_stack: WebStack, new_page: NewPage) -> None:
     page = new_page(web_stack.new_key("operator"))
     page.click("nav a[data-page=monitor]")

@@ -9,7 +9,7 @@ export function mountChat(root, live) {
   let messages = [];
   let present = [];
 
-  const roomInput = h("input#room", { value: "lobby", "aria-label": "Room", pattern: "[A-Za-z0-9_.:-]{1,64}", required: true });
+  const roomInput = h("input#room", { value: "lobby", "aria-label": "Room", pattern: "[A-Za-z0-9_.:\\-]{1,64}", title: "1 to 64 letters, digits, or _ . : -", required: true });
   const joinForm = h("form.row", { onsubmit: (e) => { e.preventDefault(); join(roomInput.value.trim()); } },
     h("label", { htmlFor: "room" }, "Room"), roomInput, h("button", { type: "submit" }, "Join"));
   const title = h("h2", {}, "Not in a room");
@@ -26,6 +26,7 @@ export function mountChat(root, live) {
   function join(name) {
     if (!name || name === room) return;
     if (leave) leave();
+    error.textContent = "";
     room = name;
     messages = [];
     present = [];
@@ -36,6 +37,19 @@ export function mountChat(root, live) {
   }
 
   function onRoom(message) {
+    if (message.kind === "error") {
+      error.textContent = `${message.code}: ${message.message}`;
+      if (!message.final) return; // e.g. Redis away: the subscription is asked again on reconnect
+      // A name the server does not take: leave nothing half-joined.
+      leave = null;
+      room = null;
+      messages = [];
+      present = [];
+      fill(title, "Not in a room");
+      text.disabled = true;
+      render();
+      return;
+    }
     if (message.kind === "chat.history") {
       // A fresh start (first join or resync): history replaces what we had, merged by seq.
       const seen = new Set(messages.map((m) => m.seq));

@@ -12,6 +12,8 @@ const SILENCE_LIMIT_MS = 40_000;
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 5000];
 /** Close code 4029: this principal has too many sockets; waiting longer is the only cure. */
 const TOO_MANY_CONNECTIONS = 4029;
+/** Subscribe refusals that asking again cannot change: the subscription is dropped. */
+const FINAL_REFUSALS = new Set(["bad_channel", "not_found", "forbidden"]);
 
 export function compareSeq(a, b) {
   const [am, an] = a.split("-").map(Number);
@@ -42,6 +44,7 @@ export class Live extends EventTarget {
     super();
     this.subs = new Map();
     this.pending = new Map(); // request id -> {resolve, reject}
+    this.subscribing = new Map(); // subscribe request id -> its Subscription, until answered
     this.ws = null;
     this.state = "idle";
     this.principal = null;
@@ -106,6 +109,7 @@ export class Live extends EventTarget {
 
   sendSubscribe(sub) {
     const message = { type: "subscribe", channel: sub.channel, id: this.nextId++ };
+    this.subscribing.set(message.id, sub);
     if (sub.last) message.since = sub.last;
     this.send(message);
   }
@@ -143,6 +147,7 @@ export class Live extends EventTarget {
       reject(Object.assign(new Error("The connection dropped; retry."), { code: "offline" }));
     }
     this.pending.clear();
+    this.subscribing.clear();
     if (this.stopped) return;
     this.retry(code === TOO_MANY_CONNECTIONS ? 15_000 : undefined);
   }
@@ -183,6 +188,14 @@ export class Live extends EventTarget {
   }
 
   onControl(message) {
+    const asked = message.ref !== undefined ? this.subscribing.get(message.ref) : undefined;
+    if (asked) {
+      this.subscribing.delete(message.ref);
+      if (message.type === "error") {
+        this.onRefused(asked, message);
+        return;
+      }
+    }
     const waiting = message.ref !== undefined ? this.pending.get(message.ref) : undefined;
     if (waiting) {
       this.pending.delete(message.ref);
@@ -201,6 +214,14 @@ export class Live extends EventTarget {
     this.setState("live");
     this.dispatchEvent(new CustomEvent("principal", { detail: principal }));
     for (const sub of this.subs.values()) this.sendSubscribe(sub);
+  }
+
+  /** The server refused a subscribe: its handlers hear why (`kind: "error"`); a final refusal
+   *  (a malformed or unknown channel) also ends the subscription, so no reconnect repeats it. */
+  onRefused(sub, message) {
+    const final = FINAL_REFUSALS.has(message.code);
+    if (final && this.subs.get(sub.channel) === sub) this.subs.delete(sub.channel);
+    sub.deliver({ kind: "error", final, ...message });
   }
 
   onChannelError(message) {
