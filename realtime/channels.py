@@ -47,7 +47,8 @@ async def authorize(redis: aioredis.Redis, principal: Principal, requested: str)
     if not rest or not _NAME.match(rest):
         raise ProtocolError(
             "bad_channel",
-            "Channels are job.{id}, user.me, market.{symbol}, chat.{room} or monitor.",
+            "Channels are job.{id}, user.me, market.{symbol}, chat.{room} or monitor; what "
+            "follows the kind is 1 to 128 letters, digits or _ . : -.",
         )
     if kind in SHARED_KINDS:
         return Channel(requested, kind, requested)

@@ -9,6 +9,7 @@ of the close codes below.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,10 @@ class ProtocolError(Exception):
         self.code, self.message, self.ref = code, message, ref
 
 
+#: A stream id as events carry it (`seq`): milliseconds, then the sequence within them.
+_SEQ = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
+
+
 @dataclass(frozen=True)
 class ClientMessage:
     type: str
@@ -56,7 +61,9 @@ def parse(text: str, max_bytes: int) -> ClientMessage:
         raw = json.loads(text)
     except json.JSONDecodeError:
         raise ProtocolError("bad_json", "Each message must be a JSON object.") from None
-    if not isinstance(raw, dict) or raw.get("type") not in CLIENT_TYPES:
+    if not isinstance(raw, dict):
+        raise ProtocolError("bad_json", "Each message must be a JSON object.")
+    if raw.get("type") not in CLIENT_TYPES:
         raise ProtocolError("unknown_type", f"`type` must be one of {sorted(CLIENT_TYPES)}.")
     return _message(raw)
 
@@ -66,6 +73,11 @@ def _message(raw: dict[str, Any]) -> ClientMessage:
     for name in ("key", "channel", "since"):
         if raw.get(name) is not None and not isinstance(raw[name], str):
             raise ProtocolError("bad_field", f"`{name}` must be a string.", ref)
+    since = raw.get("since")
+    if since is not None and not _SEQ.match(since):
+        raise ProtocolError(
+            "bad_field", "`since` must be the seq of an event, like 1732760000123-0.", ref
+        )
     data = raw.get("data")
     if data is not None and not isinstance(data, dict):
         raise ProtocolError("bad_field", "`data` must be an object.", ref)
@@ -74,7 +86,7 @@ def _message(raw: dict[str, Any]) -> ClientMessage:
         id=ref,
         key=raw.get("key"),
         channel=raw.get("channel"),
-        since=raw.get("since"),
+        since=since,
         data=data,
     )
 

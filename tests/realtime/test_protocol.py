@@ -22,10 +22,13 @@ def test_a_subscribe_frame_is_parsed_with_its_fields() -> None:
     ("frame", "code"),
     [
         ("nope", "bad_json"),
-        ("[1]", "unknown_type"),
+        ("[1]", "bad_json"),
+        ("[1, 2]", "bad_json"),
         ('{"type": "shout"}', "unknown_type"),
         ('{"type": "subscribe", "channel": 5}', "bad_field"),
         ('{"type": "publish", "channel": "chat.a", "data": "hi"}', "bad_field"),
+        ('{"type": "subscribe", "channel": "job.a", "since": "garbage"}', "bad_field"),
+        ('{"type": "subscribe", "channel": "job.a", "since": "12"}', "bad_field"),
         ('{"type": "ping", "pad": "' + "x" * 100 + '"}', "too_large"),
     ],
 )
