@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from api.auth import CurrentPrincipal
 from api.deps import RedisDep, SettingsDep
-from api.errors import not_found
+from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, errors
 from jobcast import rediskeys
 from jobcast.orders.market import levels, quote_view
@@ -32,7 +32,7 @@ router = APIRouter(prefix="/market", tags=["market"])
 def rules_of(settings: Settings, symbol: str) -> SymbolRules:
     rules = symbol_table(settings.order_symbols).get(symbol)
     if rules is None:
-        raise not_found("symbol")
+        raise ApiError(404, "not_found", f"No symbol {symbol!r}: GET /market lists them.")
     return rules
 
 

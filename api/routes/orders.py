@@ -303,9 +303,7 @@ async def list_orders(
     redis: RedisDep,
     settings: SettingsDep,
     symbol: str | None = None,
-    status_: Annotated[
-        str | None, Query(alias="status", pattern="^(" + "|".join(OrderStatus) + ")$")
-    ] = None,
+    status_: Annotated[OrderStatus | None, Query(alias="status")] = None,
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> OrderPage:

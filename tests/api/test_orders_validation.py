@@ -133,3 +133,19 @@ def test_listing_pages_through_my_orders_with_filters(
     assert trader.http.get("/orders", params={"status": "filled"}).json()["items"] == []
     bad = trader.http.get("/orders", params={"cursor": "!!"})
     assert bad.status_code == 422
+
+
+def test_a_bad_status_filter_names_the_statuses_and_an_unknown_symbol_where_to_look(
+    stack: SharedStack, redis_client: redis.Redis, settings: Settings
+) -> None:
+    trader = new_trader(redis_client, settings, stack.url, "filters")
+
+    listed = trader.http.get("/orders", params={"status": "bogus"})
+    quote = trader.http.get("/market/NOPE")
+
+    assert listed.status_code == 422
+    assert "'open'" in listed.text, listed.text
+    assert "'filled'" in listed.text
+    assert "^(" not in listed.text  # the statuses, not a regular expression
+    assert quote.status_code == 404
+    assert quote.json()["error"]["message"] == "No symbol 'NOPE': GET /market lists them."
