@@ -7,7 +7,7 @@ request id (also logged with the traceback) and never the traceback itself.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import redis
@@ -72,11 +72,23 @@ def error_response(
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def field_errors(errors: Iterable[Any], *within: str) -> list[dict[str, Any]]:
+    """pydantic's errors as the documented `details` of a 422: `{field, problem, type}` each,
+    the field's path starting with `within` (the part of the request validated)."""
     return [
-        {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"], "type": err["type"]}
-        for err in exc.errors()
+        {
+            "field": ".".join(str(p) for p in (*within, *err["loc"])),
+            # A validator's ValueError comes as "Value error, <its message>".
+            "problem": err["msg"].removeprefix("Value error, "),
+            "type": err["type"],
+        }
+        for err in errors
     ]
+
+
+def summary(fields: list[dict[str, Any]]) -> str:
+    """The first few field errors on one line, for a 422's message."""
+    return "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
 
 
 def spent_headers(request: Request, own: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -94,9 +106,8 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    fields = _field_errors(exc)
-    summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
-    message = f"Invalid request: {summary}"
+    fields = field_errors(exc.errors())
+    message = f"Invalid request: {summary(fields)}"
     return error_response(422, "validation_error", message, fields, spent_headers(request))
 
 

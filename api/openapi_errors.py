@@ -41,7 +41,11 @@ CODES: dict[str, tuple[int, str]] = {
     "validation_error": (422, "Invalid request; `details` lists each field and what is wrong."),
     "file_required": (422, "No multipart part named `file`."),
     "empty_file": (422, "The uploaded file is empty."),
-    "invalid_params": (422, "The `params` part is not valid JSON for the operation."),
+    "invalid_params": (
+        422,
+        "The `params` part is not valid JSON for the operation; `details` lists each field and "
+        "what is wrong.",
+    ),
     "upload_required": (422, "A server path was named (`file_path`): upload the file instead."),
     "idempotency_key_reused": (422, "This Idempotency-Key was used with a different upload."),
     "batch_too_large": (422, "More orders than `JOBCAST_ORDER_BATCH_MAX` in one batch."),

@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from api import job_store
 from api.auth import CurrentPrincipal, CurrentReader
 from api.deps import RedisDep, ReplicasDep, SettingsDep, TaskSenderDep
-from api.errors import ApiError
+from api.errors import ApiError, field_errors, summary
 from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.task_sender import TaskSender
 from api.upload_quota import UploadQuota
@@ -52,13 +52,17 @@ def parse_params(upload: Upload) -> JobParams:
         raise FILE_PATH_REFUSED
     try:
         return JobParams.model_validate(json.loads(upload.fields.get("params") or "{}"))
-    except (ValueError, ValidationError) as exc:
-        details = (
-            exc.errors(include_url=False, include_context=False)
-            if isinstance(exc, ValidationError)
-            else None
-        )
-        raise ApiError(422, "invalid_params", f"Invalid `params`: {exc}", details) from exc
+    except (ValueError, RecursionError) as exc:  # pydantic's ValidationError is a ValueError
+        fields = _params_errors(exc)
+        message = f"Invalid request: {summary(fields)}"
+        raise ApiError(422, "invalid_params", message, fields) from exc
+
+
+def _params_errors(exc: ValueError | RecursionError) -> list[dict[str, Any]]:
+    if isinstance(exc, ValidationError):
+        return field_errors(exc.errors(), "params")
+    problem = "nested too deeply" if isinstance(exc, RecursionError) else f"not valid JSON ({exc})"
+    return [{"field": "params", "problem": problem, "type": "json_invalid"}]
 
 
 def _refuse_seed_style(request: Request) -> None:

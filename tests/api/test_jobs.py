@@ -119,6 +119,40 @@ def test_empty_upload_and_invalid_params_are_422(
     assert not_json.json()["error"]["code"] == "invalid_params"
 
 
+@pytest.mark.parametrize(
+    ("params", "field", "problem"),
+    [
+        ({"operation": "explode"}, "params.operation", "Input should be 'profile'"),
+        ({"operation": "aggregate"}, "params", "aggregate needs `group_by`"),
+        ({"operation": "convert", "to": "xlsx"}, "params.to", "Input should be 'parquet'"),
+        (
+            {"operation": "aggregate", "metrics": {"amount": ["median"]}},
+            "params.metrics.amount.0",
+            "Input should be 'count'",
+        ),
+        ({"group_by": ["a"]}, "params", "`group_by` and `metrics` only apply to aggregate"),
+        ("{", "params", "not valid JSON"),
+        ("[" * 30_000 + "]" * 30_000, "params", "nested too deeply"),
+    ],
+)
+def test_invalid_params_name_the_field_and_the_problem_in_the_documented_shape(
+    alice: JobsClient, table: Path, params: dict[str, object] | str, field: str, problem: str
+) -> None:
+    response = alice.submit(table, params=params if isinstance(params, str) else json.dumps(params))
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_params"
+    assert error["message"].startswith(f"Invalid request: {field}: {problem}")
+    assert "\n" not in error["message"]
+    assert "pydantic" not in response.text
+    assert "input" not in response.text
+    [detail] = error["details"]
+    assert detail.keys() == {"field", "problem", "type"}
+    assert detail["field"] == field
+    assert detail["problem"].startswith(problem)
+
+
 def test_same_idempotency_key_returns_the_same_job_and_a_different_body_is_422(
     alice: JobsClient, table: Path, tmp_path: Path, settings: Settings
 ) -> None:
