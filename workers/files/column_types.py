@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from workers.files.errors import FileJobError
 from workers.files.formats import FileFormat
 from workers.files.readers import convert_options, text_stream
 from workers.files.sources import ReadLimits
 from workers.files.streams import BlockLedger
 
+#: How a scanned JSON type is named to the owner; integers and decimals are one kind (float64).
+_KINDS = {
+    pa.int64(): "number",
+    pa.float64(): "number",
+    pa.bool_(): "true/false",
+    pa.string(): "text",
+    pa.binary(): "object or array",
+}
 _BOOLEANS = ["True", "TRUE", "true", "False", "FALSE", "false"]
 _INTEGER = r"^[+-]?\d+$"
 
@@ -94,16 +104,46 @@ def _fits(values: Any, type_: pa.DataType) -> bool:
 
 def scan_json_types(path: Path, fmt: FileFormat, limits: ReadLimits) -> dict[str, pa.DataType]:
     """Each top-level field's type over every line of a JSON Lines file (a slow path in Python,
-    taken only once pyarrow's first-block types broke). Nested values are left to pyarrow."""
+    taken only once pyarrow's first-block types or its parse broke). Nested values are left to
+    pyarrow. FileJobError naming the first line that is not a JSON object or gives a field
+    another kind of value than the lines before (pyarrow reads neither)."""
     types: dict[str, pa.DataType] = {}
     with path.open("rb") as raw:
-        for line in io.TextIOWrapper(text_stream(raw, fmt, limits), encoding="utf-8"):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            for name, value in row.items() if isinstance(row, dict) else ():
-                types[name] = widen(types.get(name, pa.null()), _json_type(value))
+        # Lines end at "\n" alone, as pyarrow's do (a lone "\r" is whitespace in JSON).
+        lines = io.TextIOWrapper(text_stream(raw, fmt, limits), encoding="utf-8", newline="\n")
+        for number, line in enumerate(lines, 1):
+            for name, value in _fields(line, number):
+                types[name] = _widened(name, types.get(name, pa.null()), value, number)
     return {name: t for name, t in types.items() if not pa.types.is_binary(t)}
+
+
+def _fields(line: str, number: int) -> Iterable[tuple[str, Any]]:
+    if not line.strip():
+        return ()
+    try:
+        # Without its line end, a line cut short fails at its end, not at "line 2 column 1".
+        row = json.loads(line.rstrip("\r\n"))
+    except json.JSONDecodeError as exc:
+        raise FileJobError(
+            "invalid_json", f"Line {number} is not valid JSON: {exc.msg} (column {exc.colno})."
+        ) from exc
+    if row is not None and not isinstance(row, dict):  # pyarrow reads `null` as an empty row
+        raise FileJobError(
+            "invalid_json", f"Line {number} is not a JSON object: each line must be one object."
+        )
+    return row.items() if row else ()
+
+
+def _widened(name: str, was: pa.DataType, value: Any, number: int) -> pa.DataType:
+    now = _json_type(value)
+    kinds = _KINDS.get(was), _KINDS.get(now)
+    if None not in kinds and kinds[0] != kinds[1]:
+        raise FileJobError(
+            "invalid_json",
+            f"Column {name!r} changes from {kinds[0]} to {kinds[1]} on line {number}; a column "
+            "must hold one kind of value (quote the numbers to read them all as text).",
+        )
+    return widen(was, now)
 
 
 def _json_type(value: Any) -> pa.DataType:

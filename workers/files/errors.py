@@ -19,20 +19,61 @@ class FileJobError(Exception):
         return {"code": self.code, "message": self.message}
 
 
-# pyarrow reports input problems as ArrowInvalid with a message; these map them to our codes.
+#: What a table without a row is told, whether pyarrow or the count of rows found it out.
+NO_ROWS = (
+    "The file has no data rows (a header alone, or nothing): add rows under the header, or send "
+    "`header: false` if its first line is data."
+)
+
+# pyarrow reports input problems as ArrowInvalid with a message; these map them to our codes
+# and to what to fix. pyarrow's own text stays out of the message (the worker log has it).
 _ARROW_PATTERNS: tuple[tuple[str, str, str], ...] = (
     # Not final: the runner scans every line's types and reads again (column_types.py).
     (
         r"changed from \w+ to \w+|Failed to convert JSON to",
         "column_type_changed",
-        "A field's type changes along the file",
+        "A field's values change type along the file; a column must hold one kind of value.",
     ),
     # Not final: the runner reads again with short rows padded and long ones named (streams.py).
-    (r"Expected \d+ columns?, got \d+", "uneven_rows", "Rows have different numbers of fields"),
-    (r"invalid UTF8|Invalid UTF8", "invalid_encoding", "The text is not valid UTF-8"),
-    (r"Empty CSV file", "empty_file", "The file holds no data"),
-    (r"JSON parse error|JSON conversion|straddling|Unexpected", "invalid_json", "Invalid JSON"),
+    (
+        r"Expected \d+ columns?, got \d+",
+        "uneven_rows",
+        "Rows have different numbers of fields; give each row as many as the header has.",
+    ),
+    (
+        r"invalid UTF8|Invalid UTF8",
+        "invalid_encoding",
+        "The text is not valid UTF-8; name the file's encoding in the params (`encoding`) or "
+        "re-save it as UTF-8.",
+    ),
+    (r"Empty CSV file", "empty_file", "The file holds no data."),
+    # The header has no line end, so there is nothing after it: a first line longer than a
+    # block, the other reason pyarrow gives, is refused before reading (formats.py).
+    (r"Could not skip initial \d+ rows?", "no_rows", NO_ROWS),
+    (
+        r"straddl",
+        "invalid_json",
+        "A line is too long to read in one piece; split it, or send the table as Parquet.",
+    ),
+    (
+        r"JSON parse error|JSON conversion|Unexpected",
+        "invalid_json",
+        "A line is not valid JSON: each line must be one JSON object.",
+    ),
 )
+_JSON_CHANGE = re.compile(r"Column\((/?[^)]*)\) changed from (\w+) to (\w+)")
+#: pyarrow's names of JSON kinds, as the scan of column_types.py names them.
+_JSON_KINDS = {"string": "text", "boolean": "true/false"}
+
+
+def underlying(exc: BaseException) -> BaseException:
+    """The first error in `exc`'s chain (pyarrow's, say): for the log, never the owner."""
+    for _ in range(8):  # bounded: a chain may be made to loop
+        inner = exc.__cause__ or exc.__context__
+        if inner is None:
+            break
+        exc = inner
+    return exc
 
 
 def from_arrow_error(exc: Exception, kind: str) -> FileJobError:
@@ -40,19 +81,35 @@ def from_arrow_error(exc: Exception, kind: str) -> FileJobError:
     text = str(exc)
     if kind == "parquet":
         return FileJobError(
-            "corrupt_parquet", f"The Parquet file is corrupt or lies about its contents: {text}"
+            "corrupt_parquet",
+            "The Parquet file is corrupt or lies about its contents; write it again.",
         )
-    for pattern, code, summary in _ARROW_PATTERNS:
+    changed = _JSON_CHANGE.search(text)
+    if changed:
+        return FileJobError("column_type_changed", _json_change(*changed.groups()))
+    for pattern, code, message in _ARROW_PATTERNS:
         if re.search(pattern, text):
-            return FileJobError(code, f"{summary}: {_first_line(text)}")
+            return FileJobError(code, message)
     changed = re.search(r"In CSV column #(\d+): .*conversion error to (\w+)", text)
     if changed:
         # The type inferred from the first block does not hold further down: reread as text.
-        return FileJobError("column_type_changed", _first_line(text), column=int(changed.group(1)))
+        return FileJobError(
+            "column_type_changed",
+            "A column's type changes along the file.",
+            column=int(changed.group(1)),
+        )
     return FileJobError(
-        "unreadable_file", f"The {kind} file could not be read: {_first_line(text)}"
+        "unreadable_file", f"The {kind} file could not be read; check that it is well-formed."
     )
 
 
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0][:300] if text.strip() else "no detail"
+def _json_change(path: str, was: str, now: str) -> str:
+    # pyarrow counts its row from 0 within a block: not a line of the file, so it is left out.
+    if not path:
+        return "A line is not a JSON object: each line must be one JSON object."
+    name = path.lstrip("/").replace("/", ".")
+    was, now = _JSON_KINDS.get(was, was), _JSON_KINDS.get(now, now)
+    return (
+        f"Column {name!r} changes from {was} to {now} along the file; a column must hold one "
+        "kind of value."
+    )

@@ -18,7 +18,7 @@ from jobcast.jobs.params import JobParams
 from workers.files.aggregate import Aggregation
 from workers.files.column_types import scan_json_types, scan_types
 from workers.files.convert import ArtifactWriter
-from workers.files.errors import FileJobError
+from workers.files.errors import NO_ROWS, FileJobError
 from workers.files.formats import FileFormat, detect_format
 from workers.files.profile import TableProfile
 from workers.files.readers import BatchSource, ReadLimits, open_batches
@@ -112,6 +112,10 @@ def run_job(
                 fmt = replace(fmt, pad_rows=True)  # short rows get nulls, as in pandas
             elif exc.code == "column_type_changed":
                 column_types = _retyped(path, fmt, read, column_types, exc)
+            elif exc.code == "invalid_json" and fmt.kind == "jsonl" and not column_types:
+                # pyarrow counts rows from 0 within a block: the scan names the file's line.
+                scan_json_types(path, fmt, read)
+                raise
             else:
                 raise
 
@@ -122,11 +126,11 @@ def _retyped(
     """Types for the next read: from all values on the first break; then text for a CSV column
     whose scanned type still broke (pyarrow converts more strictly than the scan judged)."""
     if fmt.kind == "jsonl":
-        if column_types:
-            raise FileJobError(
-                "invalid_json", f"A field mixes text and numbers (or objects): {exc.message}"
-            )
-        return scan_json_types(path, fmt, read)
+        # The scan fails at a line mixing kinds in a field; nested fields are left to pyarrow.
+        types = {} if column_types else scan_json_types(path, fmt, read)
+        if not types:  # typed already, or nothing to type: reading again would break as well
+            raise FileJobError("invalid_json", exc.message)
+        return types
     if fmt.kind != "csv" or exc.column is None:
         raise FileJobError("unreadable_file", exc.message)
     if set(column_types) <= set(fmt.text_columns):
@@ -166,7 +170,7 @@ def _run_once(
         source.close()
     if meter.rows == 0:
         consumer.abort()
-        raise FileJobError("no_rows", "The file has no data rows (a header alone, or nothing).")
+        raise FileJobError("no_rows", NO_ROWS)
     meter.finished()
     return {
         "operation": params.operation,

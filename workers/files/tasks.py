@@ -31,7 +31,7 @@ from workers.app import app
 from workers.attempts import CappedTask, ending_writes, times
 from workers.context import worker_context
 from workers.files import fairness
-from workers.files.errors import FileJobError
+from workers.files.errors import FileJobError, underlying
 from workers.files.memory import JobMemory
 from workers.files.runner import Hooks, JobLimits, JobStopped, Progress, run_job
 from workers.files.sources import parse_left_running
@@ -214,6 +214,8 @@ def _run(
     except JobStopped as stop:
         return _end(state, settings, record, state.cancelled(stop.rows), "cancelled")
     except FileJobError as exc:
+        # The owner is told what to fix; what the reader said (pyarrow's text) stays here.
+        log.info("file job %s failed as %s: %r", state.job_id, exc.code, underlying(exc))
         return _end(state, settings, record, *_fail(state, exc.as_error()))
     except SoftTimeLimitExceeded:
         error = {

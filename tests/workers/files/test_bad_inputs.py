@@ -45,6 +45,25 @@ def test_header_only_fails_as_no_rows(tmp_path: Path) -> None:
     assert failure_code(write(tmp_path, "h.csv", b"a,b,c\n")) == "no_rows"
 
 
+@pytest.mark.parametrize("first_line", [b"a,b", b"hello", b"%PDF-1.4 fake", b'"a";"b"'])
+def test_a_lone_header_without_a_line_end_fails_as_no_rows_like_one_with_it(
+    tmp_path: Path, first_line: bytes
+) -> None:
+    with pytest.raises(FileJobError) as bare:
+        run_job(write(tmp_path, "b.csv", first_line), JobParams(), LIMITS, Hooks(), tmp_path / "o")
+    with pytest.raises(FileJobError) as ended:
+        run_job(
+            write(tmp_path, "e.csv", first_line + b"\n"),
+            JobParams(),
+            LIMITS,
+            Hooks(),
+            tmp_path / "o",
+        )
+    assert bare.value.as_error() == ended.value.as_error()
+    assert bare.value.code == "no_rows"
+    assert "header: false" in bare.value.message
+
+
 def test_a_row_with_more_fields_than_the_header_fails_as_ragged_naming_its_line(
     tmp_path: Path,
 ) -> None:
@@ -128,3 +147,36 @@ def test_undecodable_bytes_in_the_first_block_past_the_sample_fail_as_invalid_en
     with pytest.raises(FileJobError) as failure:
         run_job(write(tmp_path, "late.csv", body), JobParams(), roomy, Hooks(), tmp_path / "o")
     assert failure.value.code == "invalid_encoding"
+
+
+def test_json_lines_errors_name_the_line_of_the_file_counting_from_one(tmp_path: Path) -> None:
+    # Past the first block, with a blank line: pyarrow would say "row 0" of its block.
+    body = b'{"a": 1}\n' * 20_000 + b"\n" + b'{"a": 2}\n{"a": }\n'
+    with pytest.raises(FileJobError, match=r"^Line 20003 is not valid JSON: .*\(column 7\)"):
+        run_job(write(tmp_path, "j.jsonl", body), JobParams(), LIMITS, Hooks(), tmp_path / "o")
+
+
+def test_a_json_field_turning_from_numbers_to_text_names_the_column_and_its_line(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "j.jsonl", b'{"a": 1}\n{"a": "x"}\n')
+    with pytest.raises(FileJobError) as failure:
+        run_job(path, JobParams(), LIMITS, Hooks(), tmp_path / "o")
+    assert failure.value.code == "invalid_json"
+    assert failure.value.message.startswith("Column 'a' changes from number to text on line 2;")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"a": 1}\n[1, 2]\n', b"{}\n5\n", b'{"a": {"b": 1}}\n{"a": {"b": "x"}}\n'],
+    ids=["array-line", "number-line-no-fields", "nested-field"],
+)
+def test_json_lines_that_pyarrow_cannot_type_fail_instead_of_reading_forever(
+    tmp_path: Path, body: bytes
+) -> None:
+    # Each once read again and again: its scan found no top-level field to type.
+    path = write(tmp_path, "j.jsonl", body)
+    with pytest.raises(FileJobError) as failure:
+        run_job(path, JobParams(), LIMITS, Hooks(), tmp_path / "o")
+    assert failure.value.code == "invalid_json"
+    assert "Column(" not in failure.value.message
