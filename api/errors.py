@@ -75,15 +75,22 @@ def error_response(
 def field_errors(errors: Iterable[Any], *within: str) -> list[dict[str, Any]]:
     """pydantic's errors as the documented `details` of a 422: `{field, problem, type}` each,
     the field's path starting with `within` (the part of the request validated)."""
-    return [
-        {
-            "field": ".".join(str(p) for p in (*within, *err["loc"])),
-            # A validator's ValueError comes as "Value error, <its message>".
-            "problem": err["msg"].removeprefix("Value error, "),
-            "type": err["type"],
-        }
-        for err in errors
-    ]
+    return [_field_error(err, within) for err in errors]
+
+
+def _field_error(err: Any, within: tuple[str, ...]) -> dict[str, Any]:
+    loc = (*within, *err["loc"])
+    if err["type"] == "json_invalid" and len(loc) == 2:
+        # FastAPI puts the character offset where a field name would go ("body.19").
+        reason = err.get("ctx", {}).get("error", "")
+        problem = f"not valid JSON at character {loc[1]}" + (f": {reason}" if reason else "")
+        return {"field": str(loc[0]), "problem": problem, "type": err["type"]}
+    return {
+        "field": ".".join(str(p) for p in loc),
+        # A validator's ValueError comes as "Value error, <its message>".
+        "problem": err["msg"].removeprefix("Value error, "),
+        "type": err["type"],
+    }
 
 
 def summary(fields: list[dict[str, Any]]) -> str:
@@ -106,16 +113,39 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if _body_not_json(request, exc):
+        message = "Send the body as JSON, with Content-Type: application/json."
+        headers = spent_headers(request)
+        return error_response(415, "unsupported_media_type", message, None, headers)
     fields = field_errors(exc.errors())
     message = f"Invalid request: {summary(fields)}"
     return error_response(422, "validation_error", message, fields, spent_headers(request))
+
+
+def _body_not_json(request: Request, exc: RequestValidationError) -> bool:
+    """A JSON route sent a body of another declared type (a form, text): FastAPI reads none
+    of it and reports the whole body as not an object, which says nothing of the real fault."""
+    declared = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if not declared or declared == "application/json" or declared.endswith("+json"):
+        return False
+    return any(tuple(err["loc"]) == ("body",) for err in exc.errors())
+
+
+#: FastAPI's whole message for a JSON body it could not decode (not UTF-8, or a number past
+#: Python's 4,300-digit limit for converting text to int).
+_UNPARSED_BODY = "There was an error parsing the body"
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = STATUS_CODES.get(exc.status_code, "error")
     headers = spent_headers(request, exc.headers)
-    return error_response(exc.status_code, code, str(exc.detail), None, headers)
+    detail = str(exc.detail)
+    if exc.status_code == 400 and detail == _UNPARSED_BODY:
+        detail = (
+            "The body could not be read as JSON: send UTF-8 text, numbers of at most 4,300 digits."
+        )
+    return error_response(exc.status_code, code, detail, None, headers)
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -205,7 +205,12 @@ async def receive_upload(
         return receiver.finish()
     except MultipartParseError as exc:
         await receiver.discard()
-        raise ApiError(400, "bad_request", f"Malformed multipart body: {exc}") from exc
+        raise ApiError(
+            400,
+            "bad_request",
+            "The body is not valid multipart/form-data: send the file as a form part named "
+            "`file` (curl -F file=@data.csv).",
+        ) from exc
     except BaseException:
         await receiver.discard()
         raise

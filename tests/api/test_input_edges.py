@@ -164,3 +164,36 @@ def test_redis_memory_pressure_shows_on_readyz_and_metrics_before_writes_fail(
         client.close()
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_body_that_is_not_json_or_not_multipart_says_what_to_send(
+    settings: Settings, make_key: MakeKey
+) -> None:
+    headers = as_(make_key())
+    json_type = {**headers, "Content-Type": "application/json"}
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        broken = await client.post("/orders", content=b'{"symbol": oops}', headers=json_type)
+        assert broken.status_code == 422
+        [detail] = broken.json()["error"]["details"]
+        assert detail["field"] == "body"
+        assert detail["problem"].startswith("not valid JSON at character 11: Expecting value")
+        for other in (
+            {"content": b"hello", "headers": {**headers, "Content-Type": "text/plain"}},
+            {"data": {"symbol": "ACME"}, "headers": headers},
+        ):
+            answer = await client.post("/orders", **other)  # type: ignore[arg-type]
+            assert answer.status_code == 415, answer.text
+            assert "Content-Type: application/json" in answer.json()["error"]["message"]
+        for body in (b'{"quantity": ' + b"9" * 5000 + b"}", b'{"symbol": "\xff"}'):
+            unread = await client.post("/orders", content=body, headers=json_type)
+            assert unread.status_code == 400
+            assert "send UTF-8 text" in unread.json()["error"]["message"]
+        multipart = {**headers, "Content-Type": "multipart/form-data; boundary=xyz"}
+        garbage = await client.post("/jobs", content=b"garbage", headers=multipart)
+        assert garbage.status_code == 400
+        message = garbage.json()["error"]["message"]
+        assert message.startswith("The body is not valid multipart/form-data")
+        assert "boundary character" not in message  # python-multipart's own words stay out
+
+    run_in_process(settings, scenario)
