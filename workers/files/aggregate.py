@@ -42,7 +42,9 @@ class Aggregation:
         missing = [c for c in [*self.group_by, *self.metrics] if schema.get_field_index(c) < 0]
         if missing:
             raise FileJobError(
-                "unknown_column", f"No column named {', '.join(map(repr, missing))}."
+                "unknown_column",
+                f"No column named {', '.join(map(repr, missing))}; the file has "
+                f"{_listed(schema.names)}.",
             )
 
     def _partial_specs(self) -> list[tuple[str, str]]:
@@ -121,3 +123,9 @@ def _strip(name: str) -> str:
     """`x_sum_sum` -> `x_sum`: a merged partial keeps its original name."""
     base, _, _ = name.rpartition("_")
     return base if base else name
+
+
+def _listed(names: list[str], most: int = 20) -> str:
+    """The file's column names for an error message, the first `most` of them."""
+    shown = ", ".join(map(repr, names[:most]))
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")

@@ -126,10 +126,24 @@ def test_truncated_parquet_fails_as_corrupt(tmp_path: Path) -> None:
     assert failure_code(liar) == "corrupt_parquet"
 
 
-def test_aggregate_on_a_missing_column_fails_as_unknown_column(tmp_path: Path) -> None:
+def test_aggregate_on_a_missing_column_fails_as_unknown_column_naming_those_there(
+    tmp_path: Path,
+) -> None:
     path = write(tmp_path, "a.csv", b"k,v\na,1\nb,2\n")
     params = JobParams(operation="aggregate", group_by=["nope"], metrics={"v": ["sum"]})
     assert failure_code(path, params) == "unknown_column"
+    with pytest.raises(FileJobError) as failure:
+        run_job(path, params, LIMITS, Hooks(), path.with_suffix(".out"))
+    assert failure.value.message == "No column named 'nope'; the file has 'k', 'v'."
+
+    wide = write(
+        tmp_path,
+        "w.csv",
+        (",".join(f"c{i}" for i in range(25)) + "\n" + "1," * 24 + "1\n").encode(),
+    )
+    with pytest.raises(FileJobError) as failure:
+        run_job(wide, params, LIMITS, Hooks(), wide.with_suffix(".out"))
+    assert failure.value.message.endswith("'c19' and 5 more.")
 
 
 def test_a_metric_that_does_not_apply_to_its_column_fails_as_unsupported(tmp_path: Path) -> None:
