@@ -114,12 +114,18 @@ class AsyncClient:
         return _RESULT.validate_python(await self._http.json("GET", f"/jobs/{job_id}/result"))
 
     async def download(self, job_id: str, path: str | Path) -> Path:
-        """Save a `convert` job's file to `path`, streamed to disk."""
+        """Save a `convert` job's file to `path`, streamed to disk. It is written beside `path`
+        and moved there once complete, so a failed download leaves no partial file behind."""
         path = Path(path)
-        async with self._http.stream("GET", f"/jobs/{job_id}/artifact") as response:
-            with path.open("wb") as out:  # noqa: ASYNC230 (short local writes)
-                async for chunk in response.aiter_bytes():
-                    out.write(chunk)
+        partial = path.with_name(f".{path.name}.part")
+        try:
+            async with self._http.stream("GET", f"/jobs/{job_id}/artifact") as response:
+                with partial.open("wb") as out:
+                    async for chunk in response.aiter_bytes():
+                        out.write(chunk)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
         return path
 
     async def wait(

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from pydantic import BaseModel
@@ -82,3 +82,10 @@ def print_json(value: Any) -> None:
         value = value.model_dump(mode="json", by_alias=True)
     sys.stdout.write(json.dumps(value, default=str) + "\n")
     sys.stdout.flush()
+
+
+def fail_usage(message: str) -> NoReturn:
+    """End the command on a wrong argument found before any request: its message, exit 2."""
+    # One line whatever the terminal's width: a path is not broken for a script reading it.
+    err_console.print(f"[red]error[/red]: {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_USAGE)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from jobcast.client_cli.common import client_session, console, print_json
+from jobcast.client_cli.common import client_session, console, fail_usage, print_json
 from jobcast.client_cli.summary import job_table, result_tables
 
 jobs_cli = typer.Typer(help="Your file jobs.", no_args_is_help=True)
@@ -73,6 +73,11 @@ def download(
     path: Annotated[Path, typer.Argument(dir_okay=False, help="Where to save the file.")],
 ) -> None:
     """Save a convert job's file (streamed to disk)."""
-    with client_session() as client:
-        saved = client.download(job_id, path)
+    if not path.parent.is_dir():
+        fail_usage(f"cannot save to {path}: the directory {path.parent} does not exist.")
+    try:
+        with client_session() as client:
+            saved = client.download(job_id, path)
+    except OSError as exc:  # not writable, disk full: nothing is left behind (Client.download)
+        fail_usage(f"cannot save to {path}: {exc.strerror or exc}.")
     console.print(f"saved {saved} ({saved.stat().st_size:,} bytes)")

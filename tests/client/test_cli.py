@@ -169,6 +169,11 @@ def test_jobs_show_result_download_and_cancel(stack: ClientStack, tmp_path: Path
     saved = tmp_path / "out.csv"
     assert jobcast(stack, "jobs", "download", job.id, str(saved)).exit_code == 0
     assert len(saved.read_text().splitlines()) == 501
+    nowhere = jobcast(stack, "jobs", "download", job.id, str(tmp_path / "no" / "out.csv"))
+    assert nowhere.exit_code == 2
+    assert nowhere.stderr == f"error: cannot save to {tmp_path / 'no' / 'out.csv'}: the " + (
+        f"directory {tmp_path / 'no'} does not exist.\n"
+    )
     finished = jobcast(stack, "jobs", "cancel", job.id)
     assert finished.exit_code == 3
     assert "already_finished" in finished.stderr

@@ -101,6 +101,12 @@ def test_convert_result_downloads_streamed(stack: ClientStack, tmp_path: Path) -
     assert len(rows) == 1_001
 
 
+def test_a_refused_download_leaves_no_file(stack: ClientStack, tmp_path: Path) -> None:
+    with Client(stack.url, stack.key) as client, pytest.raises(NotFoundError):
+        client.download("j_00000000000000000000000000", tmp_path / "out.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_wait_polls_when_no_websocket_can_be_had(stack: ClientStack, tmp_path: Path) -> None:
     """Every WebSocket the principal may hold is taken: `wait` polls the job instead."""
     key, _ = stack.new_key("poller")
