@@ -27,9 +27,26 @@ class ChatRoom:
 
     async def __aenter__(self) -> ChatRoom:
         self._ws = await connect(ws_url(self.base_url), compression=None, proxy=None)
-        await self._send({"type": "auth", "key": self.api_key})
-        await self._send({"type": "subscribe", "channel": self.channel, "id": "join"})
+        try:
+            await self._send({"type": "auth", "key": self.api_key})
+            await self._send({"type": "subscribe", "channel": self.channel, "id": "join"})
+            await self._joined()
+        except BaseException:
+            await self._ws.close()
+            raise
         return self
+
+    async def _joined(self) -> None:
+        """Wait for the server's answer to the join: a refusal (a room name it does not take, a
+        bad key) raises here, before anyone types into a room they are not in."""
+        assert self._ws is not None
+        async for raw in self._ws:
+            message: dict[str, Any] = json.loads(raw)
+            if message.get("type") == "error":
+                raise errors.from_ws_error(message)
+            if message.get("ref") == "join":
+                return
+        raise errors.StreamError("closed", "The server closed the connection before the join.")
 
     async def __aexit__(self, *exc: object) -> None:
         if self._ws is not None:

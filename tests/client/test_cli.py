@@ -203,3 +203,11 @@ def test_a_table_piped_to_a_script_keeps_every_value_whole(stack: ClientStack) -
         "100.5",
         "5",
     ]
+
+
+def test_chat_in_a_room_the_server_refuses_says_why_and_exits_3(stack: ClientStack) -> None:
+    for room in ("bad room!", "", "x" * 300):
+        refused = jobcast(stack, "chat", room)
+        assert refused.exit_code == 3, (room, refused.stdout, refused.stderr)
+        assert "bad_channel" in refused.stderr
+        assert "letters, digits" in " ".join(refused.stderr.split())
