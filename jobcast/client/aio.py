@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from jobcast.client import errors
 from jobcast.client.config import resolve
@@ -16,6 +16,7 @@ from jobcast.client.resume import Event
 from jobcast.client.retry import RetryPolicy
 from jobcast.client.stream import StreamOptions, events
 from jobcast.client.waiting import ProgressCallback, wait_for_job
+from jobcast.jobs.params import JobParams
 from jobcast.schemas import (
     BookDepth,
     Job,
@@ -80,7 +81,9 @@ class AsyncClient:
         nothing); with one, also after a 503 or a dropped connection, and a repeat returns the
         same job. `on_upload(sent, total)` is called as bytes go out.
         """
+        # Both checked before a byte is sent: a file may be gigabytes.
         params = job_params(operation, group_by, metrics, to)
+        self._require_key()
         body = FileBody(file, params, on_upload)
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         try:
@@ -210,6 +213,13 @@ class AsyncClient:
         answer = await self._http.json("GET", f"/market/{symbol}/trades", params={"limit": limit})
         return TradeList.model_validate(answer)
 
+    def _require_key(self) -> str:
+        if not self.config.api_key:
+            raise errors.AuthenticationError(
+                "unauthenticated", "No API key: set JOBCAST_API_KEY or run `jobcast login`."
+            )
+        return self.config.api_key
+
     # -- events -------------------------------------------------------------------------------
 
     def events(
@@ -218,12 +228,9 @@ class AsyncClient:
         """Every event of `channels` (e.g. "user.me", "job.<id>", "market.BTC-USD"), once each,
         in order, reconnecting and resuming across drops; a `resync` event means the server
         lost some and the channel starts afresh."""
-        if not self.config.api_key:
-            raise errors.AuthenticationError(
-                "unauthenticated", "No API key: set JOBCAST_API_KEY or run `jobcast login`."
-            )
+        key = self._require_key()
         options = options or self.stream_options
-        return events(self.config.base_url, self.config.api_key, channels, since, options)
+        return events(self.config.base_url, key, channels, since, options)
 
 
 def job_params(
@@ -232,6 +239,8 @@ def job_params(
     metrics: Mapping[str, Iterable[str]] | None,
     to: str | None,
 ) -> dict[str, Any]:
+    """A job's `params`, checked by the rules the server applies (`jobcast.jobs.params`):
+    InvalidRequestError (`invalid_params`, the server's shape) names what is wrong."""
     params: dict[str, Any] = {"operation": operation}
     if group_by:
         params["group_by"] = list(group_by)
@@ -239,7 +248,23 @@ def job_params(
         params["metrics"] = {column: list(fns) for column, fns in metrics.items()}
     if to is not None:
         params["to"] = to
+    try:
+        JobParams.model_validate(params)
+    except ValidationError as exc:
+        details = [_field_error(err) for err in exc.errors()]
+        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:5])
+        raise errors.InvalidRequestError(
+            "invalid_params", f"Invalid request: {summary}", details
+        ) from None
     return params
+
+
+def _field_error(err: Any) -> dict[str, str]:
+    return {
+        "field": ".".join(str(part) for part in ("params", *err["loc"])),
+        "problem": str(err["msg"]).removeprefix("Value error, "),
+        "type": str(err["type"]),
+    }
 
 
 def _query(**values: Any) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
-from jobcast.client import Client
-from jobcast.client_cli.common import client_session, console, print_json
+from jobcast.client import Client, errors
+from jobcast.client.aio import job_params
+from jobcast.client_cli.common import client_session, console, fail_usage, print_json
 from jobcast.client_cli.summary import result_tables
 from jobcast.schemas import Job, JobProgress, JobResult
 
@@ -32,6 +33,7 @@ def submit(
 ) -> None:
     """Upload FILE as a file job; with --wait show its progress and result."""
     metrics = parse_metrics(metric or [])
+    _check_options(op, group_by or [], metrics, to)
     with client_session(as_json) as client, _bars(as_json) as bars:
         job = _upload(client, bars, file, op, group_by or [], metrics, to)
         result = _follow(client, bars, job, timeout) if wait else None
@@ -54,6 +56,23 @@ def parse_metrics(specs: list[str]) -> dict[str, list[str]]:
             )
         metrics.setdefault(column, []).append(fn)
     return metrics
+
+
+#: The option that sets each of a job's params.
+OPTIONS = {"operation": "--op", "group_by": "--group-by", "metrics": "--metric", "to": "--to"}
+
+
+def _check_options(
+    op: str, group_by: list[str], metrics: dict[str, list[str]], to: str | None
+) -> None:
+    """Wrong options end the command before the upload (exit 2), naming the option."""
+    try:
+        job_params(op, group_by, metrics, to)
+    except errors.InvalidRequestError as exc:
+        first = exc.details[0]  # "params.metrics.amount.0": the part after "params" says which
+        parts = first["field"].split(".")
+        option = OPTIONS.get(parts[1]) if len(parts) > 1 else None
+        fail_usage(f"{option}: {first['problem']}" if option else f"{first['problem']}.")
 
 
 def _bars(quiet: bool) -> Progress:

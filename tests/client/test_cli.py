@@ -211,3 +211,28 @@ def test_chat_in_a_room_the_server_refuses_says_why_and_exits_3(stack: ClientSta
         assert refused.exit_code == 3, (room, refused.stdout, refused.stderr)
         assert "bad_channel" in refused.stderr
         assert "letters, digits" in " ".join(refused.stderr.split())
+
+
+def test_submit_checks_its_options_and_the_key_before_uploading(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    key, _ = stack.new_key("careful")
+    table = str(write_table(tmp_path / "data.csv", 10))
+    wrong = [
+        (["--op", "explode"], "--op: Input should be 'profile', 'aggregate' or 'convert'"),
+        (["--op", "convert", "--to", "xlsx"], "--to: Input should be 'parquet' or 'csv'"),
+        (["--op", "aggregate", "--metric", "amount:median"], "--metric: Input should be"),
+        (["--op", "aggregate"], "aggregate needs `group_by` columns and/or `metrics`."),
+        (["--group-by", "city"], "`group_by` and `metrics` only apply to aggregate."),
+    ]
+    for options, said in wrong:
+        refused = jobcast(stack, "submit", table, *options, JOBCAST_API_KEY=key)
+        assert refused.exit_code == 2, (options, refused.stdout, refused.stderr)
+        assert refused.stderr.startswith(f"error: {said}"), refused.stderr
+        assert "upload" not in refused.stdout  # no bar: nothing was sent
+    nothing_saved = str(tmp_path / "no-config.json")  # no `jobcast login` either
+    keyless = jobcast(stack, "submit", table, JOBCAST_API_KEY=None, JOBCAST_CONFIG=nothing_saved)
+    assert keyless.exit_code == 4
+    assert "No API key: set JOBCAST_API_KEY or run `jobcast login`." in keyless.stderr
+    with Client(stack.url, key) as client:
+        assert list(client.jobs()) == []
