@@ -6,6 +6,7 @@ from typing import Annotated, NoReturn
 
 import redis
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -18,6 +19,10 @@ from jobcast.settings import Settings
 
 keys_cli = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 console = make_console()
+#: Notes and refusals: stdout keeps only what a script reads (the key, the table).
+err_console = Console(stderr=True, soft_wrap=True)  # one line each: a script may grep it
+#: As the user commands' table (README): the request was refused, here a key id unknown.
+EXIT_NOT_FOUND = 3
 
 
 def _connect() -> tuple[Settings, redis.Redis]:
@@ -52,7 +57,7 @@ def _with_running_sentinels(settings: Settings) -> Settings:
 
 
 def _refuse(message: str) -> NoReturn:
-    console.print(f"[red]jobcast error:[/red] {escape(message)}", highlight=False)
+    err_console.print(f"[red]jobcast error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(2)
 
 
@@ -86,7 +91,7 @@ def create(
     keys = list_keys(client)
     if principal is not None:
         name = _name_of(keys, principal, name)
-    elif name is None:
+    elif name is None or not name.strip():
         _refuse("say who the key is for: --name NAME (a new principal) or --principal ID.")
     else:
         _note_namesakes(keys, name)
@@ -112,7 +117,7 @@ def _note_namesakes(keys: list[KeyInfo], name: str) -> None:
     """Names are labels: a second `--name alice` is a second tenant, which may not be meant."""
     namesakes = sorted({key.principal_id for key in keys if key.name == name and not key.revoked})
     if namesakes:
-        console.print(
+        err_console.print(
             f"note: {', '.join(namesakes)} already named {name!r}; this creates a new principal "
             "that sees none of their records. To give one of them another key (to rotate), "
             "use --principal ID instead.",
@@ -134,7 +139,11 @@ def list_() -> None:
 def revoke(key_id: str) -> None:
     """Revoke a key by its id."""
     _, client = _connect()
-    if not revoke_key(client, key_id):
-        console.print(f"[red]no key with id {key_id}[/red]")
-        raise typer.Exit(1)
-    console.print(f"revoked {key_id}")
+    known = next((key for key in list_keys(client) if key.key_id == key_id), None)
+    if known is None or not revoke_key(client, key_id):
+        err_console.print(
+            f"[red]no key with id {escape(key_id)}[/red]; `jobcast keys list` shows them",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_NOT_FOUND)
+    console.print(f"{'already revoked' if known.revoked else 'revoked'} {key_id}")

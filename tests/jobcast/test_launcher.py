@@ -209,8 +209,12 @@ def test_keys_create_list_revoke_against_the_running_stack_from_its_directory(
     made = httpx.post(f"{api}/data/", headers=headers, json={"name": "kept", "value": 1}, timeout=5)
     assert made.status_code == 201, made.text
     again = jobcast("keys", "create", "--name", "alice", cwd=run.project)
-    assert principal in again.stdout  # a namesake, said so
-    assert "--principal" in again.stdout
+    assert principal in again.stderr  # a namesake, said so (stdout keeps the key last)
+    assert "--principal" in again.stderr
+    assert again.stdout.strip().splitlines()[-1].startswith("jc_")
+    nameless = jobcast("keys", "create", "--name", " ", cwd=run.project)
+    assert nameless.returncode == 2
+    assert "--name NAME" in nameless.stderr
     rotated = jobcast("keys", "create", "--principal", principal, cwd=run.project)
     assert rotated.returncode == 0, rotated.stderr + rotated.stdout
     assert f"principal {principal}" in rotated.stdout
@@ -221,6 +225,12 @@ def test_keys_create_list_revoke_against_the_running_stack_from_its_directory(
 
     revoked = jobcast("keys", "revoke", key_id, cwd=run.project)
     assert revoked.returncode == 0, revoked.stderr + revoked.stdout
+    assert revoked.stdout.strip() == f"revoked {key_id}"
+    twice = jobcast("keys", "revoke", key_id, cwd=run.project)
+    assert twice.stdout.strip() == f"already revoked {key_id}"
+    unknown = jobcast("keys", "revoke", "k_nosuchkey", cwd=run.project)
+    assert unknown.returncode == 3
+    assert "no key with id k_nosuchkey" in unknown.stderr
     assert httpx.get(f"{api}/data/", headers=headers, timeout=5).status_code == 401
     mine = httpx.get(f"{api}/data/", headers=new_headers, timeout=5)
     assert [item["id"] for item in mine.json()["items"]] == [made.json()["id"]]
