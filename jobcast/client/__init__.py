@@ -7,6 +7,7 @@ Celery, so it installs and imports fast wherever a user runs it.
 from jobcast.client.aio import AsyncClient
 from jobcast.client.errors import (
     AuthenticationError,
+    ConfigError,
     ConflictError,
     GoneError,
     InvalidRequestError,
@@ -30,6 +31,7 @@ __all__ = [
     "AsyncClient",
     "AuthenticationError",
     "Client",
+    "ConfigError",
     "ConflictError",
     "Event",
     "GoneError",

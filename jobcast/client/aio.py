@@ -83,7 +83,7 @@ class AsyncClient:
         """
         # Both checked before a byte is sent: a file may be gigabytes.
         params = job_params(operation, group_by, metrics, to)
-        self._require_key()
+        self.config.require_key()
         body = FileBody(file, params, on_upload)
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         try:
@@ -213,13 +213,6 @@ class AsyncClient:
         answer = await self._http.json("GET", f"/market/{symbol}/trades", params={"limit": limit})
         return TradeList.model_validate(answer)
 
-    def _require_key(self) -> str:
-        if not self.config.api_key:
-            raise errors.AuthenticationError(
-                "unauthenticated", "No API key: set JOBCAST_API_KEY or run `jobcast login`."
-            )
-        return self.config.api_key
-
     # -- events -------------------------------------------------------------------------------
 
     def events(
@@ -228,7 +221,7 @@ class AsyncClient:
         """Every event of `channels` (e.g. "user.me", "job.<id>", "market.BTC-USD"), once each,
         in order, reconnecting and resuming across drops; a `resync` event means the server
         lost some and the channel starts afresh."""
-        key = self._require_key()
+        key = self.config.require_key()
         options = options or self.stream_options
         return events(self.config.base_url, key, channels, since, options)
 

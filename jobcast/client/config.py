@@ -7,6 +7,9 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from jobcast.client import errors
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 URL_ENV, KEY_ENV = "JOBCAST_URL", "JOBCAST_API_KEY"
@@ -18,6 +21,15 @@ CONFIG_ENV = "JOBCAST_CONFIG"
 class ClientConfig:
     base_url: str
     api_key: str | None
+
+    def require_key(self) -> str:
+        """The key, or AuthenticationError saying how to give one: checked before anything is
+        sent, so a 2 GiB upload or a chat room does not start only to be refused."""
+        if not self.api_key:
+            raise errors.AuthenticationError(
+                "unauthenticated", f"No API key: set {KEY_ENV} or run `jobcast login`."
+            )
+        return self.api_key
 
 
 def config_path() -> Path:
@@ -48,7 +60,19 @@ def save(base_url: str, api_key: str, path: Path | None = None) -> Path:
 
 
 def resolve(base_url: str | None = None, api_key: str | None = None) -> ClientConfig:
+    """ConfigError when the address found is not an http(s) URL, naming where it came from."""
     saved = read_saved()
-    url = base_url or os.environ.get(URL_ENV) or saved.get("url") or DEFAULT_URL
+    sources = [
+        ("base_url", base_url),
+        (URL_ENV, os.environ.get(URL_ENV)),
+        (f"the login saved in {config_path()}", saved.get("url")),
+        ("the default", DEFAULT_URL),
+    ]
+    source, url = next((name, value) for name, value in sources if value)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise errors.ConfigError(
+            "bad_url", f"{source} is {url!r}: give the API's address, like {DEFAULT_URL}."
+        )
     key = api_key or os.environ.get(KEY_ENV) or saved.get("api_key")
     return ClientConfig(url.rstrip("/"), key)

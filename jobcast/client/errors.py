@@ -75,6 +75,10 @@ class WaitTimeoutError(JobcastError, TimeoutError):
     """`wait` gave up before the job finished (the job goes on)."""
 
 
+class ConfigError(JobcastError):
+    """The client's own settings are wrong (an address that is not an http(s) URL)."""
+
+
 class StreamError(JobcastError):
     """The WebSocket refused a message or closed for good (e.g. `too_many_connections`)."""
 
@@ -115,7 +119,10 @@ def from_response(status: int, body: Any, request_id: str | None) -> JobcastErro
     """The exception for an error answer; a body not in the error shape still gives one."""
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
-        error = {"code": f"http_{status}", "message": str(body)[:500] or f"HTTP {status}"}
+        # Not a Jobcast API answering (a proxy, Flower, another server): its page says nothing
+        # useful, where it came from does.
+        message = f"HTTP {status}, not an answer of the Jobcast API: is the URL the API's address?"
+        error = {"code": f"http_{status}", "message": message}
     details = error.get("details")
     if request_id is None and isinstance(details, dict):
         request_id = details.get("request_id")

@@ -19,14 +19,9 @@ EXAMPLE = "Example: jobcast chat lobby (type a line and Enter to send; Ctrl-D or
 
 def chat(room: Annotated[str, typer.Argument(help="The room's name.")]) -> None:
     """Join ROOM: see its recent history and who is there, then talk."""
-    config = resolve()
-    if not config.api_key:
-        report_error(
-            errors.AuthenticationError("unauthenticated", "No API key: run `jobcast login`."), False
-        )
-        raise typer.Exit(4)
     try:
-        asyncio.run(_talk(config.base_url, config.api_key, room))
+        config = resolve()
+        asyncio.run(_talk(config.base_url, config.require_key(), room))
     except errors.JobcastError as exc:
         report_error(exc, as_json=False)
         raise typer.Exit(exit_code_for(exc)) from None

@@ -36,6 +36,8 @@ err_console = Console(stderr=True)
 
 
 def exit_code_for(exc: errors.JobcastError) -> int:
+    if isinstance(exc, errors.ConfigError):
+        return EXIT_USAGE
     if isinstance(exc, (errors.JobFailedError, errors.JobCancelledError)):
         return EXIT_JOB_FAILED
     if isinstance(exc, errors.WaitTimeoutError):

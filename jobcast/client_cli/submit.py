@@ -72,7 +72,15 @@ def _check_options(
         first = exc.details[0]  # "params.metrics.amount.0": the part after "params" says which
         parts = first["field"].split(".")
         option = OPTIONS.get(parts[1]) if len(parts) > 1 else None
-        fail_usage(f"{option}: {first['problem']}" if option else f"{first['problem']}.")
+        fail_usage(f"{option}: {first['problem']}" if option else f"{_in_options(first)}.")
+
+
+def _in_options(error: dict[str, str]) -> str:
+    """A rule across params (`to` only applies to convert) in the options that set them."""
+    problem = error["problem"]
+    for param, option in OPTIONS.items():
+        problem = problem.replace(f"`{param}`", f"`{option}`")
+    return problem
 
 
 def _bars(quiet: bool) -> Progress:
@@ -96,6 +104,7 @@ def _upload(
     metrics: dict[str, list[str]],
     to: str | None,
 ) -> Job:
+    client.config.require_key()  # before the bar is drawn: without a key nothing is sent
     task = bars.add_task("upload", total=file.stat().st_size or 1, info="")
 
     def on_upload(sent: int, total: int) -> None:

@@ -222,8 +222,10 @@ def test_submit_checks_its_options_and_the_key_before_uploading(
         (["--op", "explode"], "--op: Input should be 'profile', 'aggregate' or 'convert'"),
         (["--op", "convert", "--to", "xlsx"], "--to: Input should be 'parquet' or 'csv'"),
         (["--op", "aggregate", "--metric", "amount:median"], "--metric: Input should be"),
-        (["--op", "aggregate"], "aggregate needs `group_by` columns and/or `metrics`."),
-        (["--group-by", "city"], "`group_by` and `metrics` only apply to aggregate."),
+        (["--op", "aggregate"], "aggregate needs `--group-by` columns and/or `--metric`."),
+        (["--group-by", "city"], "`--group-by` and `--metric` only apply to aggregate."),
+        (["--op", "convert"], "convert needs `--to`: parquet or csv."),
+        (["--to", "csv"], "`--to` only applies to convert."),
     ]
     for options, said in wrong:
         refused = jobcast(stack, "submit", table, *options, JOBCAST_API_KEY=key)
@@ -234,5 +236,8 @@ def test_submit_checks_its_options_and_the_key_before_uploading(
     keyless = jobcast(stack, "submit", table, JOBCAST_API_KEY=None, JOBCAST_CONFIG=nothing_saved)
     assert keyless.exit_code == 4
     assert "No API key: set JOBCAST_API_KEY or run `jobcast login`." in keyless.stderr
+    assert "upload" not in keyless.stdout  # no bar for an upload that cannot start
+    mute = jobcast(stack, "chat", "lobby", JOBCAST_API_KEY=None, JOBCAST_CONFIG=nothing_saved)
+    assert (mute.exit_code, mute.stderr) == (4, keyless.stderr)  # one check, one wording
     with Client(stack.url, key) as client:
         assert list(client.jobs()) == []

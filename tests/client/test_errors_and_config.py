@@ -59,3 +59,27 @@ def test_login_file_is_0600_and_the_environment_overrides_it(
     assert resolve().api_key == "jc_env"
     assert resolve().base_url == "http://saved:8000"
     assert resolve(api_key="jc_arg").api_key == "jc_arg"
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8000", "not-a-url", "ftp://host", "http://"])
+def test_an_address_that_is_not_an_http_url_is_refused_naming_where_it_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.setenv("JOBCAST_URL", url)
+    with pytest.raises(errors.ConfigError) as refused:
+        resolve()
+    assert refused.value.message == (
+        f"JOBCAST_URL is {url!r}: give the API's address, like http://127.0.0.1:8000."
+    )
+    with pytest.raises(errors.ConfigError, match=r"^bad_url: base_url is"):
+        resolve(url)
+
+
+def test_an_answer_that_is_not_the_apis_says_so_instead_of_quoting_the_page() -> None:
+    page = "<!doctype html><html><body>Flower</body></html>"
+    error = errors.from_response(404, page, None)
+    assert error.code == "http_404"
+    assert error.message == (
+        "HTTP 404, not an answer of the Jobcast API: is the URL the API's address?"
+    )

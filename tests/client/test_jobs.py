@@ -13,6 +13,7 @@ import pytest
 
 from jobcast.client import (
     AsyncClient,
+    AuthenticationError,
     Client,
     InvalidRequestError,
     JobFailedError,
@@ -88,6 +89,31 @@ def test_a_bad_file_raises_the_typed_error_with_its_code(
     assert refused.value.request_id
     assert failed.value.code == "ragged_rows"
     assert missing.value.code == "not_found"
+
+
+def test_submit_refuses_bad_params_and_a_missing_key_before_a_byte_is_sent(
+    stack: ClientStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = write_table(tmp_path / "data.csv", 10)
+    sent: list[int] = []
+    key, _ = stack.new_key("checked")
+    with Client(stack.url, key) as client:
+        with pytest.raises(InvalidRequestError) as refused:
+            client.submit_file(
+                data,
+                "aggregate",
+                metrics={"amount": ["median"]},
+                on_upload=lambda n, _: sent.append(n),
+            )
+        assert list(client.jobs()) == []
+    assert refused.value.code == "invalid_params"
+    assert refused.value.details[0]["field"] == "params.metrics.amount.0"
+    monkeypatch.delenv("JOBCAST_API_KEY", raising=False)
+    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "no-login.json"))
+    with Client(stack.url) as keyless, pytest.raises(AuthenticationError) as anonymous:
+        keyless.submit_file(data, on_upload=lambda n, _: sent.append(n))
+    assert anonymous.value.message == "No API key: set JOBCAST_API_KEY or run `jobcast login`."
+    assert sent == []  # on_upload never called: not a byte went out
 
 
 def test_convert_result_downloads_streamed(stack: ClientStack, tmp_path: Path) -> None:
