@@ -88,7 +88,7 @@ def _redis_line(settings: Settings) -> str:
     return "embedded" if not configured.redis_url else "external"
 
 
-@cli.command("settings-table")
+@cli.command("settings-table", hidden=True)  # for maintainers: README.md names it
 def print_settings_table(
     write: Annotated[Path | None, typer.Option(help="Update the table in this file.")] = None,
 ) -> None:

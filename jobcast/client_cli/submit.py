@@ -28,7 +28,9 @@ def submit(
     ] = None,
     to: Annotated[str | None, typer.Option(help="convert: parquet or csv.")] = None,
     wait: Annotated[bool, typer.Option(help="Follow the job to its result.")] = False,
-    timeout: Annotated[float | None, typer.Option(help="Seconds --wait waits at most.")] = None,
+    timeout: Annotated[
+        float | None, typer.Option(min=0, help="Seconds --wait waits at most.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Upload FILE as a file job; with --wait show its progress and result."""

@@ -155,7 +155,11 @@ def test_every_user_command_has_help_with_an_example() -> None:
         done = CliRunner().invoke(cli, [*command, "--help"], env={"COLUMNS": "200"})
         assert done.exit_code == 0, command
         assert "Example: jobcast " + command[0] in done.stdout, command
-    assert "Exit codes:" in CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "200"}).stdout
+    overview = CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "200"}).stdout
+    assert "Exit codes:" in overview
+    assert "settings-table" not in overview  # a maintainer's command, named in README.md
+    negative = CliRunner().invoke(cli, ["submit", "README.md", "--timeout", "-5"])
+    assert negative.exit_code == 2
 
 
 def test_jobs_show_result_download_and_cancel(stack: ClientStack, tmp_path: Path) -> None:
