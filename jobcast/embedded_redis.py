@@ -89,8 +89,11 @@ class EmbeddedRedis:
             self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
 
-    def wait_ready(self, timeout: float = 10.0) -> None:
-        """Block until the server answers PING, or raise TimeoutError."""
+    def wait_ready(
+        self, timeout: float = 10.0, process: subprocess.Popen[bytes] | None = None
+    ) -> None:
+        """Block until the server answers PING, or raise TimeoutError; at once if `process`
+        (the server's) has exited, e.g. because its port was taken."""
         client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
         deadline = time.monotonic() + timeout
         try:
@@ -98,7 +101,11 @@ class EmbeddedRedis:
                 try:
                     if client.ping():
                         return
-                except (redis.ConnectionError, redis.BusyLoadingError, OSError):
+                except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, OSError):
+                    if process is not None and process.poll() is not None:
+                        raise TimeoutError(
+                            f"embedded Redis on port {self.port} exited ({process.returncode})"
+                        ) from None
                     if time.monotonic() > deadline:
                         raise TimeoutError(
                             f"embedded Redis on port {self.port} did not start"

@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.replication import ALONE_RECHECK_SECONDS, ReplicaCheck
 from tests.support.processes import wait_for
+from tests.support.stack import start_embedded
 
 TIMEOUT_MS = 100
 
@@ -31,16 +32,9 @@ class Clock:
         return self.now
 
 
-def start(where: Path, password: str) -> tuple[EmbeddedRedis, subprocess.Popen[bytes]]:
-    server = EmbeddedRedis(port=free_port(), password=password, data_dir=where, appendonly=False)
-    proc = server.start()
-    server.wait_ready()
-    return server, proc
-
-
 @pytest.fixture
 def primary(tmp_path: Path) -> Iterator[tuple[EmbeddedRedis, redis.Redis]]:
-    server, proc = start(tmp_path / "primary", secrets.token_urlsafe(12))
+    server, proc = start_embedded(tmp_path / "primary", secrets.token_urlsafe(12))
     client = redis.Redis.from_url(server.url)
     yield server, client
     client.close()
@@ -53,7 +47,7 @@ def replica(
     tmp_path: Path, primary: tuple[EmbeddedRedis, redis.Redis]
 ) -> Iterator[subprocess.Popen[bytes]]:
     server, client = primary
-    replica_server, proc = start(tmp_path / "replica", server.password)
+    replica_server, proc = start_embedded(tmp_path / "replica", server.password)
     replica_client = redis.Redis.from_url(replica_server.url)
     replica_client.config_set("masterauth", server.password)
     replica_client.replicaof(server.host, server.port)

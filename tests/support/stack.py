@@ -11,18 +11,34 @@ from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.settings import Settings
 
 
+def start_embedded(
+    data_dir: Path, password: str, attempts: int = 3
+) -> tuple[EmbeddedRedis, subprocess.Popen[bytes]]:
+    """An embedded Redis (no AOF) on a free port, answering. A port free when chosen can be
+    taken before Redis binds it (the kernel also hands such ports to outgoing connections);
+    Redis then exits at once, and another port is tried. Its log is `data_dir`/redis.log."""
+    for attempt in range(1, attempts + 1):
+        server = EmbeddedRedis(
+            port=free_port(), password=password, data_dir=data_dir, appendonly=False
+        )
+        proc = server.start(log=data_dir.parent / f"{data_dir.name}.log")
+        try:
+            server.wait_ready(process=proc)
+        except TimeoutError:
+            proc.kill()
+            proc.wait()
+            if attempt == attempts:
+                raise
+        else:
+            return server, proc
+    raise AssertionError("unreachable")
+
+
 def start_private_redis(
     workdir: Path, **overrides: Any
 ) -> tuple[EmbeddedRedis, subprocess.Popen[bytes], Settings]:
     """Start a Redis of our own under `workdir` and return it, its process and dev Settings."""
-    server = EmbeddedRedis(
-        port=free_port(),
-        password=secrets.token_urlsafe(12),
-        data_dir=workdir / "redis",
-        appendonly=False,
-    )
-    proc = server.start()
-    server.wait_ready()
+    server, proc = start_embedded(workdir / "redis", secrets.token_urlsafe(12))
     values: dict[str, Any] = {
         "dev": True,
         "redis_url": server.url,
