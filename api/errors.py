@@ -7,7 +7,7 @@ request id (also logged with the traceback) and never the traceback itself.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import redis
@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from kombu.exceptions import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from jobcast.schemas.errors import field_errors, summary
 
 log = logging.getLogger("jobcast.api")
 
@@ -72,32 +74,6 @@ def error_response(
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
-def field_errors(errors: Iterable[Any], *within: str) -> list[dict[str, Any]]:
-    """pydantic's errors as the documented `details` of a 422: `{field, problem, type}` each,
-    the field's path starting with `within` (the part of the request validated)."""
-    return [_field_error(err, within) for err in errors]
-
-
-def _field_error(err: Any, within: tuple[str, ...]) -> dict[str, Any]:
-    loc = (*within, *err["loc"])
-    if err["type"] == "json_invalid" and len(loc) == 2:
-        # FastAPI puts the character offset where a field name would go ("body.19").
-        reason = err.get("ctx", {}).get("error", "")
-        problem = f"not valid JSON at character {loc[1]}" + (f": {reason}" if reason else "")
-        return {"field": str(loc[0]), "problem": problem, "type": err["type"]}
-    return {
-        "field": ".".join(str(p) for p in loc),
-        # A validator's ValueError comes as "Value error, <its message>".
-        "problem": err["msg"].removeprefix("Value error, "),
-        "type": err["type"],
-    }
-
-
-def summary(fields: list[dict[str, Any]]) -> str:
-    """The first few field errors on one line, for a 422's message."""
-    return "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
-
-
 def spent_headers(request: Request, own: Mapping[str, str] | None = None) -> dict[str, str]:
     """The RateLimit headers of what the request spent before it failed (a read of someone
     else's record, a body that does not validate), under the error's own headers: a client
@@ -118,7 +94,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         headers = spent_headers(request)
         return error_response(415, "unsupported_media_type", message, None, headers)
     fields = field_errors(exc.errors())
-    message = f"Invalid request: {summary(fields)}"
+    message = summary(fields)
     return error_response(422, "validation_error", message, fields, spent_headers(request))
 
 

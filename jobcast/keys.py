@@ -96,11 +96,12 @@ def list_keys(client: redis.Redis) -> list[KeyInfo]:
     return sorted((KeyInfo(**json.loads(v)) for v in raw.values()), key=lambda k: k.created_at)
 
 
-def revoke_key(client: redis.Redis, key_id: str) -> bool:
-    """Revoke a key by id; False if there is no such key."""
+def revoke_key(client: redis.Redis, key_id: str) -> KeyInfo | None:
+    """Revoke a key by id: what it was before (`revoked` says whether it already was), or None
+    if there is no such key."""
     raw = client.hget(API_KEYS_KEY, key_id)
     if raw is None:
-        return False
+        return None
     info = KeyInfo(**json.loads(raw))
     revoked = json.dumps({**asdict(info), "revoked": True})
     pipe = client.pipeline(transaction=True)
@@ -108,7 +109,7 @@ def revoke_key(client: redis.Redis, key_id: str) -> bool:
     pipe.hset(API_KEYS_KEY, key_id, revoked)
     pipe.publish(KEY_REVOKED_CHANNEL, key_id)
     pipe.execute()
-    return True
+    return info
 
 
 async def revoke_key_async(client: aioredis.Redis, key_id: str) -> bool:

@@ -139,8 +139,8 @@ def list_() -> None:
 def revoke(key_id: str) -> None:
     """Revoke a key by its id."""
     _, client = _connect()
-    known = next((key for key in list_keys(client) if key.key_id == key_id), None)
-    if known is None or not revoke_key(client, key_id):
+    known = revoke_key(client, key_id)
+    if known is None:
         err_console.print(
             f"[red]no key with id {escape(key_id)}[/red]; `jobcast keys list` shows them",
             highlight=False,

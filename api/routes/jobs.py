@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from api import job_store
 from api.auth import CurrentPrincipal, CurrentReader
 from api.deps import RedisDep, ReplicasDep, SettingsDep, TaskSenderDep
-from api.errors import ApiError, field_errors, summary
+from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.task_sender import TaskSender
 from api.upload_quota import UploadQuota
@@ -32,6 +32,7 @@ from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
 from jobcast.owned_index import MAX_PAGE
 from jobcast.replication import ReplicaCheck
+from jobcast.schemas.errors import field_errors, summary
 from jobcast.schemas.jobs import Job, JobPage, JobResult, JobStatus, JobWithResult
 from jobcast.settings import Settings
 from jobcast.storage_paths import artifact_path, upload_path, uploads_dir
@@ -54,8 +55,7 @@ def parse_params(upload: Upload) -> JobParams:
         return JobParams.model_validate(json.loads(upload.fields.get("params") or "{}"))
     except (ValueError, RecursionError) as exc:  # pydantic's ValidationError is a ValueError
         fields = _params_errors(exc)
-        message = f"Invalid request: {summary(fields)}"
-        raise ApiError(422, "invalid_params", message, fields) from exc
+        raise ApiError(422, "invalid_params", summary(fields), fields) from exc
 
 
 def _params_errors(exc: ValueError | RecursionError) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from jobcast.schemas import (
     Quote,
     TradeList,
 )
+from jobcast.schemas.errors import field_errors, summary
 
 _RESULT: TypeAdapter[JobResult] = TypeAdapter(JobResult)
 
@@ -244,20 +245,9 @@ def job_params(
     try:
         JobParams.model_validate(params)
     except ValidationError as exc:
-        details = [_field_error(err) for err in exc.errors()]
-        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:5])
-        raise errors.InvalidRequestError(
-            "invalid_params", f"Invalid request: {summary}", details
-        ) from None
+        details = field_errors(exc.errors(), "params")
+        raise errors.InvalidRequestError("invalid_params", summary(details), details) from None
     return params
-
-
-def _field_error(err: Any) -> dict[str, str]:
-    return {
-        "field": ".".join(str(part) for part in ("params", *err["loc"])),
-        "problem": str(err["msg"]).removeprefix("Value error, "),
-        "type": str(err["type"]),
-    }
 
 
 def _query(**values: Any) -> dict[str, Any]:

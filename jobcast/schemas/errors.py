@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,3 +26,30 @@ class ErrorResponse(BaseModel):
     """The body of every 4xx and 5xx answer."""
 
     error: ErrorDetail
+
+
+def field_errors(errors: Iterable[Any], *within: str) -> list[dict[str, Any]]:
+    """pydantic's errors as the documented `details` of a 422: `{field, problem, type}` each,
+    the field's path starting with `within` (the part of the request validated). The api
+    answers with them; the client builds the same before sending what would be refused."""
+    return [_field_error(err, within) for err in errors]
+
+
+def _field_error(err: Any, within: tuple[str, ...]) -> dict[str, Any]:
+    loc = (*within, *err["loc"])
+    if err["type"] == "json_invalid" and len(loc) == 2:
+        # FastAPI puts the character offset where a field name would go ("body.19").
+        reason = err.get("ctx", {}).get("error", "")
+        problem = f"not valid JSON at character {loc[1]}" + (f": {reason}" if reason else "")
+        return {"field": str(loc[0]), "problem": problem, "type": err["type"]}
+    return {
+        "field": ".".join(str(p) for p in loc),
+        # A validator's ValueError comes as "Value error, <its message>".
+        "problem": err["msg"].removeprefix("Value error, "),
+        "type": err["type"],
+    }
+
+
+def summary(fields: list[dict[str, Any]]) -> str:
+    """A 422's message: the first few field errors on one line."""
+    return "Invalid request: " + "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
