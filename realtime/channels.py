@@ -1,13 +1,15 @@
 """Which channels exist, who may subscribe to them, and what a new subscriber starts with.
 
 `job.{id}` and `user.me` are the owner's only: anyone else is told the channel does not exist,
-the same 404-like answer REST gives, so ids cannot be probed. `market.*`, `chat.*` and
-`monitor` are shared by every authenticated principal.
+the same 404-like answer REST gives, so ids cannot be probed. `market.{symbol}` (a configured
+symbol: any other is not_found, as `GET /market/{symbol}` answers), `chat.*` and `monitor` are
+shared by every authenticated principal.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +25,6 @@ from realtime.protocol import ProtocolError
 #: The monitor's full sample (hosts, pids) for admins; everyone else gets `monitor`: totals.
 MONITOR_ADMIN = "monitor.admin"
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-SHARED_KINDS = frozenset({"market", "chat"})
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,11 @@ def not_found(requested: str) -> ProtocolError:
     return ProtocolError("not_found", f"No channel {requested!r} for you.")
 
 
-async def authorize(redis: aioredis.Redis, principal: Principal, requested: str) -> Channel:
-    """The channel `principal` may subscribe to as `requested`, or ProtocolError."""
+async def authorize(
+    redis: aioredis.Redis, principal: Principal, requested: str, symbols: Container[str]
+) -> Channel:
+    """The channel `principal` may subscribe to as `requested`, or ProtocolError. `symbols`
+    are the tradable ones: a market channel of any other would stay silent forever."""
     if requested in ("monitor", MONITOR_ADMIN):
         return _monitor(principal, requested)
     kind, _, rest = requested.partition(".")
@@ -50,7 +54,11 @@ async def authorize(redis: aioredis.Redis, principal: Principal, requested: str)
             "Channels are job.{id}, user.me, market.{symbol}, chat.{room} or monitor; what "
             "follows the kind is 1 to 128 letters, digits or _ . : -.",
         )
-    if kind in SHARED_KINDS:
+    if kind == "chat":
+        return Channel(requested, kind, requested)
+    if kind == "market":
+        if rest not in symbols:
+            raise ProtocolError("not_found", f"No symbol {rest!r}: GET /market lists them.")
         return Channel(requested, kind, requested)
     if kind == "user" and rest in ("me", principal.id):
         return Channel(user_channel(principal.id), "user", requested)

@@ -7,6 +7,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from jobcast.orders.symbols import SymbolRules, symbol_table
 from jobcast.settings import Settings
 from realtime.hub import ChannelHub
 
@@ -20,3 +21,8 @@ class Realtime:
     sessions: set[Any] = field(default_factory=set)
     #: Open sockets not yet authenticated, per client address (realtime/gate.py).
     unauthenticated: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def symbols(self) -> dict[str, SymbolRules]:
+        """The tradable symbols, whose `market.{symbol}` channels exist."""
+        return symbol_table(self.settings.order_symbols)

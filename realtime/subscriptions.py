@@ -43,7 +43,7 @@ class Subscriptions:
             await self.publish(message.channel, message.data or {}, message.id)
 
     async def subscribe(self, requested: str, since: str | None, ref: Any) -> None:
-        channel = await authorize(self.rt.redis, self.principal, requested)
+        channel = await authorize(self.rt.redis, self.principal, requested, self.rt.symbols)
         if channel.name in self.feeds:
             raise ProtocolError("already_subscribed", f"Already subscribed to {requested}.", ref)
         if len(self.feeds) >= self.rt.settings.ws_max_subscriptions:
@@ -69,7 +69,7 @@ class Subscriptions:
             raise
 
     async def unsubscribe(self, requested: str, ref: Any) -> None:
-        channel = await authorize(self.rt.redis, self.principal, requested)
+        channel = await authorize(self.rt.redis, self.principal, requested, self.rt.symbols)
         if channel.name not in self.feeds:
             raise ProtocolError("not_subscribed", f"Not subscribed to {requested}.", ref)
         await self._drop(channel.name)

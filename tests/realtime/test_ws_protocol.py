@@ -79,6 +79,25 @@ def test_another_principal_is_told_the_job_and_user_channels_do_not_exist(
             assert answer["ref"] == channel
 
 
+def test_a_market_channel_exists_only_for_a_tradable_symbol(
+    base: str, make_principal: MakeKey
+) -> None:
+    # A typo would otherwise subscribe to a channel nothing is ever published on.
+    key, _ = make_principal()
+    with authed(base, key) as ws:
+        send(ws, type="subscribe", channel="market.NOPE", id=1)
+        answer = recv(ws)
+        assert (answer["type"], answer["code"], answer["ref"]) == ("error", "not_found", 1)
+        assert answer["message"] == "No symbol 'NOPE': GET /market lists them."
+        send(ws, type="subscribe", channel="market.ACME", id=2)
+        answer = recv(ws)
+        assert (answer["type"], answer["ref"], answer["channel"]) == (
+            "subscribed",
+            2,
+            "market.ACME",
+        )
+
+
 def test_user_me_carries_every_job_of_the_principal(
     base: str, make_principal: MakeKey, redis_client: redis.Redis
 ) -> None:

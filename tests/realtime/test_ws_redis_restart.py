@@ -47,9 +47,9 @@ def test_clients_survive_a_redis_restart_with_replay_or_resync(
     key, _ = create_key(client, settings.secret("key_secret"), "restart")
     _, base = start_api(env={"JOBCAST_REDIS_URL": url})
     ws = authed(base, key)
-    subscribe(ws, "market.R")
+    subscribe(ws, "market.ACME")
     for n in range(3):
-        market_event(client, "market.R", n)
+        market_event(client, "market.ACME", n)
     had = [m for m in recv_until(ws, lambda m: m.get("data", {}).get("n") == 2) if is_event(m)]
 
     # Restart with its data (AOF): events committed before the hub is back come from the stream.
@@ -57,12 +57,12 @@ def test_clients_survive_a_redis_restart_with_replay_or_resync(
     private_redis.start()
     client = redis.Redis.from_url(url, decode_responses=True)
     for n in range(3, 6):
-        market_event(client, "market.R", n)
+        market_event(client, "market.ACME", n)
     seen = recv_until(
         ws, lambda m: m["type"] == "resync" or m.get("data", {}).get("n") == 5, timeout=20
     )
     got = [m for m in seen if is_event(m)]
-    everything = read_since(client, "market.R", "0-0")
+    everything = read_since(client, "market.ACME", "0-0")
     assert [e["seq"] for e in had + got] == [e["seq"] for e in everything]
 
     # Restart without its data: the stream that held our position is gone, so: resync, and
@@ -75,10 +75,10 @@ def test_clients_survive_a_redis_restart_with_replay_or_resync(
     private_redis.start(seeded(tmp_path / "redis-empty", keys))
     client = redis.Redis.from_url(url, decode_responses=True)
     before = recv_until(ws, lambda m: m["type"] == "resync", timeout=20)
-    assert before[-1] == {"type": "resync", "channel": "market.R", "reason": "since_too_old"}
+    assert before[-1] == {"type": "resync", "channel": "market.ACME", "reason": "since_too_old"}
     assert [m for m in before if is_event(m)] == []
     # Live again: an event committed now arrives, once.
-    market_event(client, "market.R", 6)
+    market_event(client, "market.ACME", 6)
     tail = recv_until(ws, lambda m: m.get("data", {}).get("n") == 6, timeout=20)
     assert [m["data"]["n"] for m in tail if is_event(m)] == [6]
     ws.close()

@@ -67,6 +67,7 @@ def test_clients_get_events_after_the_hub_connection_goes_silent(
             "JOBCAST_REDIS_URL": via(settings.broker_url, proxy),
             "JOBCAST_WS_HUB_PING_INTERVAL": str(PING_INTERVAL),
             "JOBCAST_WS_HUB_PING_TIMEOUT": str(PING_TIMEOUT),
+            "JOBCAST_ORDER_SYMBOLS": '{"S": {"tick_size": "1"}}',  # this test's own market
         }
     )
     ws = authed(base, key)

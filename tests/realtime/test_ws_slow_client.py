@@ -59,7 +59,13 @@ def test_a_client_that_never_reads_is_closed_and_does_not_hurt_the_others(
 ) -> None:
     # A queue of 2,048 (~2 MB here) leaves the reading client room on a loaded test box; the
     # 10 MB published are still far more than the queue and the socket buffers can hide.
-    proc, base = start_api(env={"JOBCAST_WS_SEND_QUEUE": "2048"})
+    # SLOW is a symbol of this api only, so no other test's market events reach the channel.
+    proc, base = start_api(
+        env={
+            "JOBCAST_WS_SEND_QUEUE": "2048",
+            "JOBCAST_ORDER_SYMBOLS": '{"SLOW": {"tick_size": "1"}}',
+        }
+    )
     key, _ = make_principal()
     server = psutil.Process(proc.popen.pid)
     channel = "market.SLOW"
