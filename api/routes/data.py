@@ -19,6 +19,9 @@ from jobcast.schemas.data import DataCreate, DataItem, DataPage, DataUpdate
 router = APIRouter(prefix="/data", tags=["data"])
 
 
+# `/data/` is the seed's path; `/data` is answered too (a redirect would lose the body in many
+# clients, and curl prints nothing for it).
+@router.post("", status_code=status.HTTP_201_CREATED, include_in_schema=False)
 @router.post(
     "/",
     status_code=status.HTTP_201_CREATED,
@@ -34,6 +37,7 @@ async def create_item(
     return item
 
 
+@router.get("", include_in_schema=False)
 @router.get(
     "/", summary="List your data items", responses=errors(*AUTHENTICATED, "validation_error")
 )

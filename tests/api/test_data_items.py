@@ -45,6 +45,16 @@ def test_item_lifecycle_create_read_patch_delete(client: httpx.Client) -> None:
     assert client.delete(f"/data/{item['id']}").status_code == 404
 
 
+def test_the_collection_answers_without_its_trailing_slash_too(client: httpx.Client) -> None:
+    # A 307 to /data/ would be an empty answer in curl and a lost body in many clients.
+    created = client.post("/data", json={"name": "slashless", "value": 1})
+    assert created.status_code == 201, created.text
+    listed = client.get("/data")
+    assert listed.status_code == 200
+    assert [item["id"] for item in listed.json()["items"]] == [created.json()["id"]]
+    assert "/data" not in client.get("/openapi.json").json()["paths"]
+
+
 def test_ids_are_server_generated_and_distinct(client: httpx.Client) -> None:
     ids = {
         client.post("/data/", json={"name": f"n{i}", "value": i}).json()["id"] for i in range(30)
