@@ -42,7 +42,7 @@ from jobcast.owned_index import (
     oldest_first,
 )
 from jobcast.ratelimit import Budget, Decision, spend
-from jobcast.schemas.errors import ErrorDetail
+from jobcast.schemas.errors import ErrorDetail, field_errors, summary
 from jobcast.schemas.orders import Order, OrderBatchCreate, OrderBatchResult, OrderCreate, OrderPage
 from jobcast.settings import Settings
 
@@ -182,10 +182,11 @@ def _validate_item(
             code=err.rule, message=err.message, details={"rule": err.rule, "field": err.field}
         )
     except ValidationError as err:
-        fields = [
-            {"field": ".".join(map(str, e["loc"])), "problem": e["msg"]} for e in err.errors()
-        ]
-        return ErrorDetail(code="validation_error", message="Invalid order.", details=fields)
+        # As a single order's 422, its fields named within the order.
+        fields = field_errors(err.errors())
+        return ErrorDetail(
+            code="validation_error", message=summary(fields, "order"), details=fields
+        )
 
 
 @router.post(

@@ -50,6 +50,6 @@ def _field_error(err: Any, within: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def summary(fields: list[dict[str, Any]]) -> str:
+def summary(fields: list[dict[str, Any]], what: str = "request") -> str:
     """A 422's message: the first few field errors on one line."""
-    return "Invalid request: " + "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
+    return f"Invalid {what}: " + "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from jobcast.schemas.errors import ErrorDetail
 
@@ -14,6 +25,22 @@ OrderType = Literal["limit", "market"]
 TimeInForce = Literal["GTC", "IOC"]
 SelfTradePrevention = Literal["none", "cancel_newest", "cancel_oldest"]
 OrderStatus = Literal["open", "partially_filled", "filled", "cancelled", "rejected"]
+
+
+def _one_price_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """One error for a price of the wrong JSON type, not one per member of the union
+    (`body.price.str`, `body.price.int`, `body.price.float`)."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "price_type", 'a price is a decimal as text, e.g. "100.5", or a JSON number'
+        ) from None
+
+
+# Checked by the symbol's rules (price_invalid names what a price may look like), so a
+# malformed price is a 422 with the rule's code, never a Decimal overflow.
+Price = Annotated[StrictStr | StrictInt | StrictFloat | None, WrapValidator(_one_price_error)]
 ClientOrderId = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
 
 _LIMIT_BUY: JsonDict = {
@@ -42,9 +69,7 @@ class OrderCreate(BaseModel):
     type: OrderType = "limit"
     # Strict: a JSON integer, not "10", 10.0 or 1e3.
     quantity: int = Field(strict=True)
-    # Checked by the symbol's rules (price_invalid names what a price may look like), so a
-    # malformed price is a 422 with the rule's code, never a Decimal overflow.
-    price: StrictStr | StrictInt | StrictFloat | None = None
+    price: Price = None
     time_in_force: TimeInForce | None = None
     client_order_id: str | None = ClientOrderId
     self_trade_prevention: SelfTradePrevention = "none"

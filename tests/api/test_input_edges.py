@@ -50,8 +50,15 @@ def test_quantities_must_be_json_integers(settings: Settings, make_key: MakeKey)
             answer = await client.post("/orders", json=order, headers=headers)
             assert answer.status_code == 422, (quantity, answer.text)
             assert answer.json()["error"]["details"][0]["field"] == "body.quantity"
-        flag = await client.post("/orders", json={**GOOD, "price": True}, headers=headers)
-        assert flag.json()["error"]["details"][0]["field"].startswith("body.price")
+        for price in (True, [1], {"p": 1}):
+            flag = await client.post("/orders", json={**GOOD, "price": price}, headers=headers)
+            assert flag.json()["error"]["details"] == [
+                {
+                    "field": "body.price",
+                    "problem": 'a price is a decimal as text, e.g. "100.5", or a JSON number',
+                    "type": "price_type",
+                }
+            ]
         positive = await client.post("/orders", json={**GOOD, "price": "0.001"}, headers=headers)
         assert positive.json()["error"]["code"] == "price_off_tick"  # positive, but no tick
 

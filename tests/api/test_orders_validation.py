@@ -79,6 +79,9 @@ def test_unknown_self_trade_prevention_is_a_422_naming_the_field_alone_or_in_a_b
     rejected, accepted = batch.json()["results"]
     assert rejected["status"] == "rejected"
     assert [d["field"] for d in rejected["error"]["details"]] == ["self_trade_prevention"]
+    # The same detail as alone (field named within the order), and a message that says it.
+    assert [d["type"] for d in rejected["error"]["details"]] == ["literal_error"]
+    assert rejected["error"]["message"].startswith("Invalid order: self_trade_prevention: ")
     assert accepted["order"]["self_trade_prevention"] == "cancel_oldest"
     assert trader.place(**GOOD).json()["self_trade_prevention"] == "none"
 
