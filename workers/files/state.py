@@ -27,6 +27,8 @@ from jobcast.jobs.records import (
 from jobcast.quotas import upload_held
 from jobcast.rediskeys import job_key
 from jobcast.tallies import JOB_DURATION_BUCKETS, JOB_DURATION_KEY, Tally, label, observations
+from workers.files.runner import Hooks, Progress
+from workers.soft_limit import SoftLimit
 
 #: Terminal status -> the event that announces it.
 TERMINAL_EVENTS = {SUCCEEDED: "job.succeeded", FAILED: "job.failed", CANCELLED: "job.cancelled"}
@@ -231,3 +233,32 @@ class RunningCheck:
 
 def is_terminal(status: str | None) -> bool:
     return status in TERMINAL
+
+
+def job_hooks(state: JobState, progress_interval: float, soft_limit: SoftLimit) -> Hooks:
+    """What the runner calls between batches: stop when the job is no longer running (or past
+    its soft limit), and commit throttled progress."""
+    throttle = ProgressThrottle(progress_interval)
+    running = RunningCheck(state, confirmed=True)  # the start has just committed `running`
+
+    def should_stop() -> bool:
+        # Between batches: a soft limit whose exception a library swallowed still ends the job
+        # here, and closing the batches on the way out stops the read-ahead thread.
+        soft_limit.check()
+        return not running.still()
+
+    def progress(p: Progress) -> None:
+        if throttle.ready(p.percent, p.final):
+            committed = state.progress(
+                {
+                    "phase": p.phase,
+                    "bytes_done": p.bytes_done,
+                    "bytes_total": p.bytes_total,
+                    "rows": p.rows,
+                    "percent": p.percent,
+                    "eta_seconds": p.eta_seconds,
+                }
+            )
+            running.committed(committed)
+
+    return Hooks(should_stop=should_stop, progress=progress)

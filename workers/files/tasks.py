@@ -14,13 +14,12 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, NoReturn
 
 import redis
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 
-from jobcast import files_waiting, kept_uploads, quotas
+from jobcast import files_waiting
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, QUEUED, RETRYING, RUNNING, SUCCEEDED
 from jobcast.rediskeys import job_key, task_running_key
@@ -33,15 +32,10 @@ from workers.context import worker_context
 from workers.files import fairness
 from workers.files.errors import FileJobError, underlying
 from workers.files.memory import JobMemory
-from workers.files.runner import Hooks, JobLimits, JobStopped, Progress, run_job
+from workers.files.runner import JobLimits, JobStopped, run_job
 from workers.files.sources import parse_left_running
-from workers.files.state import (
-    JobState,
-    ProgressThrottle,
-    RunningCheck,
-    completed_progress,
-    is_terminal,
-)
+from workers.files.state import JobState, completed_progress, is_terminal, job_hooks
+from workers.files.uploads import charge_artifact, delete_upload_file, remove_upload, unlink_upload
 from workers.files.watchdog import MemoryWatchdog, recycle_process, watch_limit
 from workers.soft_limit import SoftLimit
 
@@ -99,7 +93,7 @@ class FileJobTask(CappedTask):
             "also after quarantine: the job itself kills it.",
         }
         state.finish(FAILED, error=error, expect=(QUEUED, RUNNING, RETRYING, CANCELLING))
-        _unlink_upload(ctx.settings, record)  # its quota went with the outcome
+        unlink_upload(ctx.settings, record)  # its quota went with the outcome
         log.warning(
             "file job %s failed: %s: %s",
             state.job_id,
@@ -155,7 +149,7 @@ def _run_once(task: FileJobTask, client: redis.Redis, settings: Settings, job_id
     state, record = loaded
     if is_terminal(record["status"]):
         files_waiting.unmark_waiting(client, state.owner, job_id)
-        _remove_upload(ending_writes(client), settings, record)
+        remove_upload(ending_writes(client), settings, record)
         return str(record["status"])
     if not fairness.claim(client, settings, state.owner, job_id):
         _defer(task, job_id)
@@ -207,7 +201,7 @@ def _run(
                 upload_path(settings, record["stored"]),
                 params,
                 limits_for(settings),
-                _hooks(state, settings, soft_limit),
+                job_hooks(state, settings.job_progress_interval, soft_limit),
                 artifact_path(settings, state.job_id, params.to or "parquet"),
             )
             soft_limit.check()  # signalled while the result was made: past the limit all the same
@@ -240,7 +234,7 @@ def _run(
     )
     if params.operation == "convert":
         path = artifact_path(settings, state.job_id, params.to or "parquet")
-        _charge_artifact(state.client, settings, record, path)
+        charge_artifact(state.client, settings, record, path)
     finished = state.finish(
         SUCCEEDED,
         result=result,
@@ -266,7 +260,7 @@ def _on_breach(
         outcome, _ = _fail(state, error)
         if outcome.committed:  # its quota went with the outcome; its file goes before the kill
             # At once, not after a replica has the outcome: the process is past its budget.
-            _delete_upload_file(settings, record)
+            delete_upload_file(settings, record)
         # Our own kill, not a death the attempt cap should count: the redelivery finds no mark;
         # and the process dies before `_run_once` would give back the owner's slot. One round
         # trip: the job's thread is still growing until the kill.
@@ -285,33 +279,6 @@ def _on_breach(
     return breach
 
 
-def _hooks(state: JobState, settings: Settings, soft_limit: SoftLimit) -> Hooks:
-    throttle = ProgressThrottle(settings.job_progress_interval)
-    running = RunningCheck(state, confirmed=True)  # the start has just committed `running`
-
-    def should_stop() -> bool:
-        # Between batches: a soft limit whose exception a library swallowed still ends the job
-        # here, and closing the batches on the way out stops the read-ahead thread.
-        soft_limit.check()
-        return not running.still()
-
-    def progress(p: Progress) -> None:
-        if throttle.ready(p.percent, p.final):
-            committed = state.progress(
-                {
-                    "phase": p.phase,
-                    "bytes_done": p.bytes_done,
-                    "bytes_total": p.bytes_total,
-                    "rows": p.rows,
-                    "percent": p.percent,
-                    "eta_seconds": p.eta_seconds,
-                }
-            )
-            running.committed(committed)
-
-    return Hooks(should_stop=should_stop, progress=progress)
-
-
 def _fail(state: JobState, error: dict[str, str]) -> tuple[Any, str]:
     """End the job failed, or cancelled if a cancel landed meanwhile: (the commit, the status)."""
     finished = state.finish(FAILED, error=error)
@@ -325,9 +292,9 @@ def _end(
 ) -> str:
     current = status if outcome.committed else str(outcome.current)
     if outcome.committed:
-        _unlink_upload(settings, record)  # its quota went with the outcome
+        unlink_upload(settings, record)  # its quota went with the outcome
     elif is_terminal(current):
-        _remove_upload(ending_writes(state.client), settings, record)
+        remove_upload(ending_writes(state.client), settings, record)
     # Else another delivery of the task owns the job (a retry it committed, or a redelivery
     # running it: Celery requeues a running task when the broker connection drops) and will
     # read the upload.
@@ -352,55 +319,3 @@ def _retry(
         # Redis itself may be the hiccup; the retry must be sent all the same.
         state.retrying(attempt, error, delay)
     raise task.retry(exc=exc, countdown=delay, max_retries=settings.task_max_attempts)
-
-
-def _remove_upload(client: redis.Redis, settings: Settings, record: dict[str, Any]) -> None:
-    """Remove the upload of a job found ended (by another delivery, or the api's cancel) and
-    release its quota; a job this run ends released it with its outcome (`JobState.finish`)."""
-    if not record.get("stored"):
-        return
-    _unlink_upload(settings, record)
-    # Its bytes leave the owner's quota (left behind by an outage, they expire with the job).
-    with contextlib.suppress(redis.RedisError):
-        quotas.release(client, record["owner"], quotas.upload_entry(record["stored"]))
-
-
-def _unlink_upload(settings: Settings, record: dict[str, Any]) -> None:
-    """Delete the upload of a job whose outcome is committed: a rerun finds the job ended and
-    needs no input, unless a failover lost the outcome, so first a replica must have it."""
-    if not record.get("stored"):
-        return
-    ctx = worker_context()
-    if not ctx.replicas.written_through(ctx.redis):
-        log.warning(
-            "kept the upload of file job %s: no replica confirmed its outcome, and a failover "
-            "that lost it would run the job again; a files sweep removes it once one does",
-            record.get("id"),
-            extra={"job_id": record.get("id")},
-        )
-        with contextlib.suppress(redis.RedisError):  # then the age-based sweep does
-            kept_uploads.note(ctx.redis, record["stored"], record.get("id", ""))
-        return
-    _delete_upload_file(settings, record)
-
-
-def _delete_upload_file(settings: Settings, record: dict[str, Any]) -> None:
-    if not record.get("stored"):
-        return
-    try:
-        upload_path(settings, record["stored"]).unlink(missing_ok=True)
-    except OSError as exc:  # storage away (often why the job ended): the sweep gets it later
-        log.warning("could not remove the upload of a finished job: %s", exc)
-
-
-def _charge_artifact(
-    client: redis.Redis, settings: Settings, record: dict[str, Any], path: Path
-) -> None:
-    """A converted file counts against its owner's quota until its job's record expires."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return
-    with contextlib.suppress(redis.RedisError):  # lost, it under-counts; the job stands
-        entry = quotas.artifact_entry(record["id"])
-        quotas.charge(client, record["owner"], entry, size, settings.job_retention)
