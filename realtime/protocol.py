@@ -9,6 +9,7 @@ of the close codes below.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -39,8 +40,10 @@ class ProtocolError(Exception):
         self.code, self.message, self.ref = code, message, ref
 
 
-#: A stream id as events carry it (`seq`): milliseconds, then the sequence within them.
+#: A stream id as events carry it (`seq`): milliseconds, then the sequence within them, each an
+#: unsigned 64-bit number (Redis refuses a larger one).
 _SEQ = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
+_SEQ_PART_MAX = 2**64 - 1
 
 
 @dataclass(frozen=True)
@@ -58,14 +61,31 @@ def parse(text: str, max_bytes: int) -> ClientMessage:
     if len(text) > max_bytes:
         raise ProtocolError("too_large", f"Messages are limited to {max_bytes} bytes.")
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError:
-        raise ProtocolError("bad_json", "Each message must be a JSON object.") from None
+        raw = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        # ValueError: not JSON, NaN or Infinity (which a browser's JSON.parse could not read
+        # back in `ref`), or an integer past Python's 4,300-digit limit.
+        raise ProtocolError(
+            "bad_json",
+            "Each message must be a JSON object: finite numbers of at most 4,300 digits, "
+            "nested at most a few hundred levels.",
+        ) from None
     if not isinstance(raw, dict):
         raise ProtocolError("bad_json", "Each message must be a JSON object.")
     if raw.get("type") not in CLIENT_TYPES:
         raise ProtocolError("unknown_type", f"`type` must be one of {sorted(CLIENT_TYPES)}.")
     return _message(raw)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999
+        raise ValueError(text)
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
 
 
 def _message(raw: dict[str, Any]) -> ClientMessage:
@@ -74,7 +94,7 @@ def _message(raw: dict[str, Any]) -> ClientMessage:
         if raw.get(name) is not None and not isinstance(raw[name], str):
             raise ProtocolError("bad_field", f"`{name}` must be a string.", ref)
     since = raw.get("since")
-    if since is not None and not _SEQ.match(since):
+    if since is not None and not (_SEQ.match(since) and max(seq_key(since)) <= _SEQ_PART_MAX):
         raise ProtocolError(
             "bad_field", "`since` must be the seq of an event, like 1732760000123-0.", ref
         )

@@ -38,6 +38,25 @@ def test_bad_frames_are_refused_with_a_code(frame: str, code: str) -> None:
     assert refused.value.code == code
 
 
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("[" * 5000 + "]" * 5000, "bad_json"),  # deeper than the parser's recursion
+        ('{"type": "ping", "id": ' + "9" * 5000 + "}", "bad_json"),  # past the digit limit
+        ('{"type": "ping", "id": NaN}', "bad_json"),  # `ref` would not be JSON
+        ('{"type": "ping", "id": 1e999}', "bad_json"),
+        (
+            '{"type": "subscribe", "channel": "job.a", "since": "18446744073709551616-0"}',
+            "bad_field",
+        ),
+    ],
+)
+def test_frames_python_could_parse_only_at_a_cost_are_refused(frame: str, code: str) -> None:
+    with pytest.raises(ProtocolError) as refused:
+        parse(frame, 64 * 1024)
+    assert refused.value.code == code
+
+
 def test_seqs_sort_numerically_and_are_read_without_parsing() -> None:
     assert seq_key("1700000000000-10") > seq_key("1700000000000-9")
     assert seq_of(with_seq("1700-3", '{"channel":"x"}')) == "1700-3"

@@ -48,6 +48,22 @@ def test_a_connection_without_a_valid_key_gets_an_error_then_close_4001(
     assert closed.value.rcvd.code == 4001
 
 
+def test_a_frame_too_deep_to_parse_is_an_error_of_the_client_not_of_the_server(
+    base: str, make_principal: MakeKey
+) -> None:
+    # It used to end in internal_error, close 1011 and a traceback in the log, even unsigned.
+    deep = "[" * 5000 + "]" * 5000
+    with open_ws(base) as ws:
+        ws.send(deep)
+        assert recv(ws)["code"] == "unauthenticated"  # as any first frame that is not auth
+    key, _pid = make_principal()
+    with authed(base, key) as ws:
+        ws.send(deep)
+        assert recv(ws)["code"] == "bad_json"
+        send(ws, type="ping", id=1)
+        assert recv(ws) == {"type": "pong", "ref": 1}
+
+
 def test_owner_gets_snapshot_then_events_in_order(
     base: str, make_principal: MakeKey, redis_client: redis.Redis
 ) -> None:
