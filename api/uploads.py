@@ -20,6 +20,7 @@ import anyio
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 from api.errors import ApiError
 from api.upload_quota import UploadQuota
@@ -165,6 +166,10 @@ def _create(path: Path) -> BinaryIO:
         return path.open("xb")
 
 
+#: RFC 2046's limit; python-multipart refuses past 256 with an error of its own.
+MAX_BOUNDARY = 70
+
+
 def boundary_of(request: Request) -> bytes:
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or not options.get(b"boundary"):
@@ -173,7 +178,15 @@ def boundary_of(request: Request) -> bytes:
             "unsupported_media_type",
             "Send the table as multipart/form-data with a part named `file`.",
         )
-    return options[b"boundary"]
+    boundary: bytes = options[b"boundary"]
+    if len(boundary) > MAX_BOUNDARY:
+        raise ApiError(
+            400,
+            "bad_request",
+            f"The multipart boundary is {len(boundary)} characters; at most {MAX_BOUNDARY} "
+            "(RFC 2046). Let your HTTP client choose it (curl -F file=@data.csv).",
+        )
+    return boundary
 
 
 def declared_length(request: Request, max_bytes: int) -> int | None:
@@ -203,6 +216,13 @@ async def receive_upload(
             await quota.cover(receiver.upload.size)
         parser.finalize()
         return receiver.finish()
+    except ClientDisconnect:
+        # Nobody reads this answer; it keeps the access log and the metrics from calling it
+        # a server error (it was logged as one, with a traceback).
+        await receiver.discard()
+        raise ApiError(
+            400, "bad_request", "The upload ended before its last byte: send it again."
+        ) from None
     except MultipartParseError as exc:
         await receiver.discard()
         raise ApiError(

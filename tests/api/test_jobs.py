@@ -6,6 +6,8 @@ Uploads, caps, idempotency, ownership, listing, expiry.
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from jobcast import rediskeys
 from jobcast.rediskeys import job_key
 from jobcast.settings import Settings
 from tests.conftest import SharedStack, module_stack, new_principal
+from tests.support.processes import wait_for
 from tests.workers.files.support import JobsClient
 
 CAP = 100_000
@@ -90,6 +93,39 @@ def test_upload_over_the_cap_is_413_and_leaves_nothing_on_disk(
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
     assert stored_files(settings) == before
+
+
+def test_a_client_gone_mid_upload_is_no_server_error_and_leaves_nothing(
+    stack: SharedStack, redis_client: redis.Redis, settings: Settings
+) -> None:
+    key, _ = new_principal(redis_client, settings, "leaver")
+    before = stored_files(settings)
+    part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="t.csv"\r\n\r\na\n1\n'
+    host, port = stack.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as raw:
+        raw.sendall(
+            b"POST /jobs HTTP/1.1\r\nHost: api\r\n"
+            + f"Authorization: Bearer {key}\r\n".encode()
+            + b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
+            + part
+        )
+        time.sleep(0.2)  # the api is reading the body when the client goes
+
+    assert stack.api is not None
+    api = stack.api
+    wait_for(lambda: "POST /jobs 400" in api.output(), 10, "the refusal in the access log", api)
+    assert "ClientDisconnect" not in stack.api.output()
+    assert stored_files(settings) == before
+
+
+def test_a_boundary_past_rfc_2046s_length_is_400_naming_it(alice: JobsClient) -> None:
+    answer = alice.http.post(
+        "/jobs",
+        content=b"--x",
+        headers={"Content-Type": "multipart/form-data; boundary=" + "b" * 2000},
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["message"].startswith("The multipart boundary is 2000 characters")
 
 
 def test_server_file_path_is_refused_with_a_hint_to_upload(alice: JobsClient, table: Path) -> None:
