@@ -49,7 +49,9 @@ async def _print(chat_room: ChatRoom) -> None:
 def _line(event: Event) -> str:
     data = event.data
     if event.type == "chat.history":
-        lines = [_said(m) for m in data.get("messages") or []]
+        # The history's messages are whole events, as they were pushed: what was said is in
+        # each one's `data`.
+        lines = [_said(m.get("data") or {}) for m in data.get("messages") or []]
         people = ", ".join(str(p.get("name")) for p in data.get("present") or [])
         return "\n".join([*lines, f"[dim]-- present: {people or 'nobody'}[/dim]"])
     if event.type == "chat.message":

@@ -30,6 +30,14 @@ def test_chat_shows_the_room_and_sends_what_is_typed(stack: ClientStack) -> None
         assert terminal.proc.wait(timeout=30) == 0
     finally:
         terminal.close()
+    # Someone who joins later sees it in the room's history, said by whom.
+    later_key, _ = stack.new_key("later")
+    later = Terminal([*JOBCAST, "chat", "client-test"], user_env(stack, later_key))
+    try:
+        later.expect("chatter: hello from the terminal")  # printed before who is present
+        later.expect("present: later")
+    finally:
+        later.close()
 
 
 def test_book_watch_redraws_the_ladder_as_orders_arrive(stack: ClientStack) -> None:
