@@ -89,7 +89,14 @@ UPLOAD_BODY = {
                             "description": "The table: CSV, TSV, JSON Lines or Parquet, "
                             "optionally gzipped (the format is read from the bytes).",
                         },
-                        "params": {"$ref": "#/components/schemas/JobParams"},
+                        # An example, so that /docs' "Try it out" starts from a job that runs:
+                        # without it Swagger UI fills in every field from its schema (a random
+                        # `encoding`, `"sheet": "string"`) and the job fails.
+                        "params": {
+                            "$ref": "#/components/schemas/JobParams",
+                            "description": "The job as JSON; leave it out for a profile.",
+                            "example": {"operation": "profile"},
+                        },
                     },
                 },
                 "encoding": {"params": {"contentType": "application/json"}},

@@ -110,7 +110,9 @@ def test_job_upload_documents_its_parts_and_the_idempotency_key(spec: dict[str, 
 
     assert form["schema"]["required"] == ["file"]
     assert form["schema"]["properties"]["file"]["format"] == "binary"
-    assert form["schema"]["properties"]["params"] == {"$ref": "#/components/schemas/JobParams"}
+    params = form["schema"]["properties"]["params"]
+    assert params["$ref"] == "#/components/schemas/JobParams"
+    assert params["example"] == {"operation": "profile"}  # what /docs' "Try it out" starts from
     assert form["encoding"]["params"]["contentType"] == "application/json"
     (header,) = [p for p in op["parameters"] if p["in"] == "header"]
     (text,) = [v for v in header["schema"]["anyOf"] if v["type"] == "string"]
