@@ -26,7 +26,7 @@ from api.task_sender import TaskSender
 from api.upload_quota import UploadQuota
 from api.uploads import Upload, receive_upload, remove_file
 from jobcast import files_waiting, kept_uploads
-from jobcast.jobs.params import JobParams
+from jobcast.jobs.params import SUBMITTED, JobParams
 from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
 from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
@@ -52,7 +52,8 @@ def parse_params(upload: Upload) -> JobParams:
     if "file_path" in upload.fields:
         raise FILE_PATH_REFUSED
     try:
-        return JobParams.model_validate(json.loads(upload.fields.get("params") or "{}"))
+        raw = json.loads(upload.fields.get("params") or "{}")
+        return JobParams.model_validate(raw, context=SUBMITTED)
     except (ValueError, RecursionError) as exc:  # pydantic's ValidationError is a ValueError
         fields = _params_errors(exc)
         raise ApiError(422, "invalid_params", summary(fields), fields) from exc

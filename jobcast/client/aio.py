@@ -16,7 +16,7 @@ from jobcast.client.resume import Event
 from jobcast.client.retry import RetryPolicy
 from jobcast.client.stream import StreamOptions, events
 from jobcast.client.waiting import ProgressCallback, wait_for_job
-from jobcast.jobs.params import JobParams
+from jobcast.jobs.params import SUBMITTED, JobParams
 from jobcast.schemas import (
     BookDepth,
     Job,
@@ -243,7 +243,7 @@ def job_params(
     if to is not None:
         params["to"] = to
     try:
-        JobParams.model_validate(params)
+        JobParams.model_validate(params, context=SUBMITTED)
     except ValidationError as exc:
         details = field_errors(exc.errors(), "params")
         raise errors.InvalidRequestError("invalid_params", summary(details), details) from None

@@ -5,11 +5,24 @@ Plain pydantic (no web framework), so the workers validate the same model they a
 
 from __future__ import annotations
 
+import codecs
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Metric = Literal["count", "sum", "mean", "min", "max"]
+
+#: Largest `min_count`: more values than any group of a stored file holds (a sum is over at
+#: most its rows); Arrow compares it with 64-bit counts, which a bigger number would not fit.
+MAX_MIN_COUNT = 10**12
+#: Codecs Python calls text encodings that no table is written in: domain names (`idna`,
+#: `punycode`) and `undefined`, which decodes nothing.
+NOT_FILE_ENCODINGS = frozenset({"idna", "punycode", "undefined"})
+#: Validation context of params being submitted (the api's POST /jobs, the client's check
+#: before an upload, the worker before it runs them): only then do the rules a later version
+#: added apply. A stored job's params are read as they were accepted, so a job submitted
+#: before such a rule still shows (it is not a 500 in GET /jobs/{id} nor an error in a client).
+SUBMITTED = {"submitted": True}
 
 
 def _one_variant_per_operation(schema: dict[str, Any]) -> None:
@@ -64,7 +77,9 @@ class JobParams(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_one_variant_per_operation)
 
     operation: Literal["profile", "aggregate", "convert"] = "profile"
-    group_by: list[str] = Field(default_factory=list, max_length=32)
+    group_by: list[str] = Field(
+        default_factory=list, max_length=32, json_schema_extra={"uniqueItems": True}
+    )
     metrics: dict[str, list[Metric]] = Field(
         default_factory=dict, description="column -> metrics, for `aggregate`"
     )
@@ -75,13 +90,15 @@ class JobParams(BaseModel):
     min_count: int = Field(
         default=0,
         ge=0,
+        json_schema_extra={"maximum": MAX_MIN_COUNT},
         description="aggregate: a sum over fewer values is null (pandas' min_count)",
     )
     header: bool = Field(default=True, description="the first line names the columns (as pandas)")
     sheet: str | int | None = Field(
         default=None, description="spreadsheets: sheet name or 0-based index (default: the first)"
     )
-    # A codec name is checked by the worker (an unknown one fails the job as invalid_encoding).
+    # A codec that is not a text encoding is refused here (`_a_text_encoding`); an unknown name
+    # is left to the worker, whose Python decides (it fails the job as invalid_encoding).
     encoding: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$",
@@ -90,6 +107,34 @@ class JobParams(BaseModel):
     decimal: Literal[".", ","] | None = Field(
         default=None, description="decimal separator of numbers; default detected"
     )
+
+    @field_validator("group_by")
+    @classmethod
+    def _each_key_once(cls, group_by: list[str], info: ValidationInfo) -> list[str]:
+        # A result cannot hold two key columns of one name (Arrow fails on the duplicate).
+        repeated = sorted({c for c in group_by if group_by.count(c) > 1})
+        if repeated and _submitted(info):
+            raise ValueError(
+                f"names {', '.join(map(repr, repeated))} more than once; name each column once"
+            )
+        return group_by
+
+    @field_validator("min_count")
+    @classmethod
+    def _bounded(cls, min_count: int, info: ValidationInfo) -> int:
+        if min_count > MAX_MIN_COUNT and _submitted(info):
+            raise ValueError(f"must be at most {MAX_MIN_COUNT:,}")
+        return min_count
+
+    @field_validator("encoding")
+    @classmethod
+    def _a_text_encoding(cls, name: str | None, info: ValidationInfo) -> str | None:
+        if name is not None and _submitted(info) and not _decodes_files(name):
+            raise ValueError(
+                f"{name!r} is not a text encoding; name the file's, such as utf-8, cp1252, "
+                "latin-1 or utf-16"
+            )
+        return name
 
     @model_validator(mode="after")
     def _options_fit_operation(self) -> JobParams:
@@ -104,3 +149,18 @@ class JobParams(BaseModel):
         if self.operation != "aggregate" and (not self.dropna or self.min_count):
             raise ValueError("`dropna` and `min_count` only apply to aggregate")
         return self
+
+
+def _submitted(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("submitted"))
+
+
+def _decodes_files(codec_name: str) -> bool:
+    """False for a codec that does not turn a file's bytes into text (`base64`, `zlib`, `idna`);
+    True for a name unknown here, left to the worker's Python (it fails the job if unknown)."""
+    try:
+        codec = codecs.lookup(codec_name)
+    except LookupError:
+        return True
+    # `_is_text_encoding` is how Python itself (str.encode, open) refuses base64 or zlib.
+    return codec._is_text_encoding and codec.name not in NOT_FILE_ENCODINGS

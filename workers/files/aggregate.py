@@ -13,11 +13,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workers.files.errors import FileJobError
+from workers.files.sketches import is_text
 
 # How each metric's partial results merge: a count or sum adds up, a min stays a min...
 _PARTIALS = {"count": "sum", "sum": "sum", "min": "min", "max": "max"}
 # A sum over no values is 0, as pandas' (Arrow's default is null).
 _SUM_OF_NOTHING = pc.ScalarAggregateOptions(skip_nulls=True, min_count=0)
+#: What each metric needs of its column, for the owner told it does not apply.
+_APPLIES_TO = {
+    "sum": "numbers or true/false values",
+    "mean": "numbers or true/false values",
+    "min": "numbers, text, dates or true/false values",
+    "max": "numbers, text, dates or true/false values",
+    "count": "any column",
+}
 
 
 class Aggregation:
@@ -39,6 +48,7 @@ class Aggregation:
         self.rows = 0
 
     def check_columns(self, schema: pa.Schema) -> None:
+        """unknown_column or unsupported_metric before a row is read: the schema decides."""
         missing = [c for c in [*self.group_by, *self.metrics] if schema.get_field_index(c) < 0]
         if missing:
             raise FileJobError(
@@ -46,25 +56,23 @@ class Aggregation:
                 f"No column named {', '.join(map(repr, missing))}; the file has "
                 f"{_listed(schema.names)}.",
             )
-
-    def _partial_specs(self) -> list[tuple[str, str]]:
-        specs: set[tuple[str, str]] = set()
+        # Arrow's kernels decide what applies: tried on no rows, the owner is told in their words.
+        empty = schema.empty_table()
+        for column in self.group_by:
+            if not _applies(empty, [column], [([], "count_all")]):
+                raise _not_a_key(column, schema.field(column).type)
         for column, wanted in self.metrics.items():
             for metric in wanted:
-                # A mean is merged from its sum and count.
-                # A mean is merged from its sum and count; a sum needs its count for min_count.
-                specs.update(
-                    [(column, "sum"), (column, "count")]
-                    if metric in ("mean", "sum")
-                    else [(column, metric)]
-                )
+                if not _applies(empty, self.group_by, _specs(_partials(column, metric))):
+                    raise _not_applicable(column, schema.field(column).type, metric)
+
+    def _partial_specs(self) -> list[tuple[str, str]]:
+        specs = {p for c, wanted in self.metrics.items() for m in wanted for p in _partials(c, m)}
         return sorted(specs)
 
     def update(self, batch: pa.RecordBatch) -> None:
         self.rows += batch.num_rows
-        specs: list[Any] = [
-            (c, m, _SUM_OF_NOTHING) if m == "sum" else (c, m) for c, m in self._partial_specs()
-        ]
+        specs = _specs(self._partial_specs())
         table = pa.Table.from_batches([batch])
         if self.dropna and self.group_by:
             keys = [pc.is_valid(table[c]) for c in self.group_by]
@@ -72,8 +80,9 @@ class Aggregation:
         try:
             part = table.group_by(self.group_by).aggregate(specs or [([], "count_all")])
         except (pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            # Not expected past check_columns; pyarrow's text stays in the log.
             raise FileJobError(
-                "unsupported_metric", f"A metric does not apply to its column: {exc}"
+                "unsupported_metric", "A metric does not apply to the type of its column."
             ) from exc
         self.partial = part if self.partial is None else self._merge(part)
         if self.partial.num_rows > self.max_groups:
@@ -117,6 +126,57 @@ class Aggregation:
         if metric == "sum":
             return pc.if_else(pc.greater_equal(count, self.min_count), table[f"{column}_sum"], None)
         return table[f"{column}_{metric}"]
+
+
+def _partials(column: str, metric: str) -> list[tuple[str, str]]:
+    """What is kept of `metric` per batch: a mean is merged from its sum and count, and a sum
+    needs its count for min_count."""
+    return [(column, "sum"), (column, "count")] if metric in ("mean", "sum") else [(column, metric)]
+
+
+def _specs(partials: list[tuple[str, str]]) -> list[Any]:
+    return [(c, m, _SUM_OF_NOTHING) if m == "sum" else (c, m) for c, m in partials]
+
+
+def _applies(empty: pa.Table, keys: list[str], specs: list[Any]) -> bool:
+    try:
+        empty.group_by(keys).aggregate(specs)
+    except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return False
+    return True
+
+
+def _not_a_key(column: str, type_: pa.DataType) -> FileJobError:
+    return FileJobError(
+        "unsupported_metric",
+        f"Cannot group by column {column!r}, which holds {_kind(type_)}: group by columns of "
+        "numbers, text, dates or true/false values.",
+    )
+
+
+def _not_applicable(column: str, type_: pa.DataType, metric: str) -> FileJobError:
+    return FileJobError(
+        "unsupported_metric",
+        f"Cannot compute {metric} of column {column!r}, which holds {_kind(type_)}: {metric} "
+        f"applies to {_APPLIES_TO[metric]}.",
+    )
+
+
+def _kind(type_: pa.DataType) -> str:
+    """A column's type in its owner's words, not Arrow's."""
+    if pa.types.is_dictionary(type_):
+        return "categories (text stored as codes)"
+    if pa.types.is_nested(type_):
+        return "lists or objects"
+    if pa.types.is_temporal(type_):
+        return "dates or times"
+    if pa.types.is_boolean(type_):
+        return "true/false values"
+    if is_text(type_):
+        return "text"
+    if pa.types.is_integer(type_) or pa.types.is_floating(type_) or pa.types.is_decimal(type_):
+        return "numbers"
+    return f"values of type {type_}"
 
 
 def _strip(name: str) -> str:

@@ -18,6 +18,11 @@ from workers.files.errors import FileJobError
 
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+#: What to try when a codec that needs a byte-order mark finds none.
+_BOM_HINTS = {
+    "utf-16": "without a byte-order mark, `utf-16-le` or `utf-16-be` may read it; else ",
+    "utf-32": "without a byte-order mark, `utf-32-le` or `utf-32-be` may read it; else ",
+}
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,8 @@ def decode_head(head: bytes, given: str | None) -> DecodedHead:
         return DecodedHead(_decode(head, "utf-16"), "utf-16")
     try:
         return DecodedHead(_decode(head, "utf-8"), "utf-8")
-    except UnicodeDecodeError:
-        pass
+    except FileJobError:
+        pass  # not UTF-8: detected below
     detected = _detect(head)
     return DecodedHead(_decode(head, detected), detected)
 
@@ -61,14 +66,21 @@ def _decode(head: bytes, encoding: str) -> str:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
         return str(decoder.decode(head, final=False))
-    except UnicodeDecodeError as exc:
-        if encoding != "utf-8":
-            raise FileJobError(
-                "invalid_encoding",
-                f"The file is not {encoding} text (invalid byte at offset {exc.start}); "
-                "name its encoding in the params (`encoding`) or re-save it as UTF-8.",
-            ) from exc
-        raise
+    except UnicodeError as exc:
+        # Not only an invalid byte: UTF-16 and UTF-32 without a byte-order mark fail too.
+        raise _not_text(f"The file is not {encoding} text{_at(exc)}", encoding) from exc
+
+
+def _at(exc: UnicodeError) -> str:
+    return f" (invalid byte at offset {exc.start})" if isinstance(exc, UnicodeDecodeError) else ""
+
+
+def _not_text(problem: str, encoding: str) -> FileJobError:
+    hint = _BOM_HINTS.get(encoding, "")
+    return FileJobError(
+        "invalid_encoding",
+        f"{problem}; {hint}name its encoding in the params (`encoding`) or re-save it as UTF-8.",
+    )
 
 
 def _detect(head: bytes) -> str:
@@ -105,12 +117,9 @@ class Utf8Transcoder(io.RawIOBase):
             self._done = not data
             try:
                 text = self._decoder.decode(data, final=self._done)
-            except UnicodeDecodeError as exc:
-                raise FileJobError(
-                    "invalid_encoding",
-                    f"The file is not {self._encoding} text further down; name its encoding "
-                    "in the params (`encoding`) or re-save it as UTF-8.",
-                ) from exc
+            except UnicodeError as exc:
+                problem = f"The file is not {self._encoding} text further down"
+                raise _not_text(problem, self._encoding) from exc
             self._pending = text.encode("utf-8")
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]

@@ -18,11 +18,13 @@ from typing import Any, NoReturn
 
 import redis
 from celery.exceptions import Retry, SoftTimeLimitExceeded
+from pydantic import ValidationError
 
 from jobcast import files_waiting
-from jobcast.jobs.params import JobParams
+from jobcast.jobs.params import SUBMITTED, JobParams
 from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, QUEUED, RETRYING, RUNNING, SUCCEEDED
 from jobcast.rediskeys import job_key, task_running_key
+from jobcast.schemas.errors import field_errors, summary
 from jobcast.settings import Settings
 from jobcast.storage_paths import artifact_path, upload_path
 from jobcast.task_failure import TaskFailedError
@@ -187,7 +189,13 @@ def _defer(task: FileJobTask, job_id: str) -> NoReturn:
 def _run(
     task: FileJobTask, state: JobState, record: dict[str, Any], settings: Settings, attempt: int
 ) -> str:
-    params = JobParams.model_validate(record["params"] or {})
+    try:
+        params = JobParams.model_validate(record["params"] or {}, context=SUBMITTED)
+    except ValidationError as exc:
+        # Queued before a deploy tightened a rule (the api now refuses these params at submit).
+        problems = summary(field_errors(exc.errors(), "params"), "params")
+        error = {"code": "invalid_params", "message": f"{problems}. Submit the job again."}
+        return _end(state, settings, record, *_fail(state, error))
     began, cpu_began = time.monotonic(), time.process_time()
     try:
         with (

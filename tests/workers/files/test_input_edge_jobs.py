@@ -1,0 +1,222 @@
+"""Inputs a tester found failing as internal_error: each is profiled, or fails with a code and a
+message saying what to fix (no library text)."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobcast.jobs.params import JobParams
+from jobcast.rediskeys import job_key
+from tests.conftest import SharedStack, module_stack
+from tests.workers.files.support import JobsClient, await_terminal
+from workers.files.errors import FileJobError
+from workers.files.runner import Hooks, JobLimits, run_job
+
+LIMITS = JobLimits(
+    memory_budget=64 << 20,
+    batch_bytes=64 << 10,
+    max_decompressed=8 << 20,
+    max_columns=200,
+    max_groups=100,
+    distinct_limit=1000,
+)
+#: What pyarrow or a codec says, which an owner must not be shown.
+LIBRARY_WORDS = ("kernel", "hash_", "uint32", "date32", "Arrow", "codec can't", "BOM")
+
+
+def run(tmp_path: Path, content: bytes, params: JobParams | None = None) -> Any:
+    path = tmp_path / "in.csv"
+    path.write_bytes(content)
+    return run_job(path, params or JobParams(), LIMITS, Hooks(), tmp_path / "out")
+
+
+def failure(tmp_path: Path, content: bytes, params: JobParams | None = None) -> FileJobError:
+    with pytest.raises(FileJobError) as raised:
+        run(tmp_path, content, params)
+    assert not any(word in raised.value.message for word in LIBRARY_WORDS), raised.value.message
+    return raised.value
+
+
+def column(result: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(c for c in result["profile"] if c["name"] == name)
+
+
+@pytest.mark.parametrize(
+    ("values", "low", "high"),
+    [
+        (["2024-01-01", "9999-12-31"], "2024-01-01T00:00:00", "9999-12-31T00:00:00"),
+        (["1600-01-01", "2024-01-01"], "1600-01-01T00:00:00", "2024-01-01T00:00:00"),
+        (
+            ["2024-01-01 00:00:00", "9999-12-31 00:00:00"],
+            "2024-01-01T00:00:00",
+            "9999-12-31T00:00:00",
+        ),
+        (["0000-01-01", "1600-01-01"], "0000-01-01T00:00:00", "1600-01-01T00:00:00"),
+    ],
+    ids=["far-end-date", "early-date", "far-end-timestamp", "year-zero"],
+)
+def test_dates_outside_pandas_nanosecond_range_are_profiled_as_datetimes(
+    tmp_path: Path, values: list[str], low: str, high: str
+) -> None:
+    body = "id,valid_to\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values))
+
+    valid_to = column(run(tmp_path, body.encode()), "valid_to")
+
+    assert valid_to["type"] == "datetime"
+    assert (valid_to["count"], valid_to["min"], valid_to["max"]) == (2, low, high)
+    assert {t["value"] for t in valid_to["top"]} == {low, high}
+    assert valid_to["histogram"]["edges"][0] == low
+    assert valid_to["histogram"]["edges"][-1] == high
+    assert low < valid_to["50%"] < high
+
+
+def test_datetimes_in_pandas_range_keep_their_sub_second_part(tmp_path: Path) -> None:
+    body = b"t\n2024-01-01 00:00:00.5\n2024-01-02 00:00:00.25\n"
+
+    t = column(run(tmp_path, body), "t")
+
+    assert (t["min"], t["max"]) == ("2024-01-01T00:00:00.500000", "2024-01-02T00:00:00.250000")
+    assert t["mean"] == "2024-01-01T12:00:00.375000"
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding", "named"),
+    [
+        (b"a,b\n1,2\n3,4\n", "utf-16", "utf-16-le"),  # UTF-8 (no byte-order mark) read as UTF-16
+        (b"a,b\n1,2\n3,4\n", "utf-32", "utf-32-le"),
+        ("name,v\nJosé,1\n".encode("latin-1"), "utf-8", "utf-8"),
+    ],
+    ids=["utf-16-without-bom", "utf-32-without-bom", "latin-1-named-utf-8"],
+)
+def test_a_file_not_in_the_named_encoding_fails_as_invalid_encoding(
+    tmp_path: Path, content: bytes, encoding: str, named: str
+) -> None:
+    error = failure(tmp_path, content, JobParams(encoding=encoding))
+
+    assert error.code == "invalid_encoding"
+    assert f"not {encoding} text" in error.message
+    assert named in error.message
+
+
+def test_a_file_that_stops_decoding_past_the_sample_fails_as_invalid_encoding(
+    tmp_path: Path,
+) -> None:
+    # The sample (64 KiB) decodes as UTF-16-LE; an odd byte count at the end does not.
+    content = "a,b\n".encode("utf-16") + "1,2\n".encode("utf-16-le") * 20_000 + b"x"
+
+    error = failure(tmp_path, content, JobParams(encoding="utf-16"))
+
+    assert error.code == "invalid_encoding"
+    assert "further down" in error.message
+
+
+@pytest.mark.parametrize(
+    ("content", "metrics", "message"),
+    [
+        (
+            b"k,v\na,x\nb,y\n",
+            {"v": ["sum"]},
+            "Cannot compute sum of column 'v', which holds text: sum applies to numbers or "
+            "true/false values.",
+        ),
+        (
+            b"k,v\na,2024-01-01\nb,2024-01-02\n",
+            {"v": ["mean"]},
+            "Cannot compute mean of column 'v', which holds dates or times: mean applies to "
+            "numbers or true/false values.",
+        ),
+        (
+            b'{"k": "a", "v": [1, 2]}\n{"k": "b", "v": [3]}\n',
+            {"v": ["count", "max"]},
+            "Cannot compute max of column 'v', which holds lists or objects: max applies to "
+            "numbers, text, dates or true/false values.",
+        ),
+    ],
+    ids=["sum-of-text", "mean-of-dates", "max-of-lists"],
+)
+def test_a_metric_that_does_not_apply_names_the_column_its_type_and_the_metric(
+    tmp_path: Path, content: bytes, metrics: dict[str, Any], message: str
+) -> None:
+    params = JobParams(operation="aggregate", group_by=["k"], metrics=metrics)
+
+    error = failure(tmp_path, content, params)
+
+    assert (error.code, error.message) == ("unsupported_metric", message)
+
+
+def test_grouping_by_a_column_of_objects_says_so_in_words(tmp_path: Path) -> None:
+    content = b'{"k": {"x": 1}, "v": 1}\n{"k": {"x": 2}, "v": 2}\n'
+    params = JobParams(operation="aggregate", group_by=["k"], metrics={"v": ["sum"]})
+
+    error = failure(tmp_path, content, params)
+
+    assert error.code == "unsupported_metric"
+    assert error.message.startswith("Cannot group by column 'k', which holds lists or objects")
+
+
+#: An api and a files worker: the reported inputs, end to end.
+edge_stack = module_stack(worker_queues="files")
+
+
+@pytest.mark.parametrize(
+    ("content", "params", "code"),
+    [
+        (b"id,valid_to\n1,2024-01-01\n2,9999-12-31\n", {}, None),
+        (b"a,b\n1,2\n3,4\n", {"encoding": "utf-16"}, "invalid_encoding"),
+        (
+            b"k,v\na,x\nb,y\n",
+            {"operation": "aggregate", "group_by": ["k"], "metrics": {"v": ["sum"]}},
+            "unsupported_metric",
+        ),
+    ],
+    ids=["far-end-date", "utf-16-without-bom", "sum-of-text"],
+)
+def test_reported_inputs_end_as_results_or_errors_to_act_on_never_internal_error(
+    edge_stack: SharedStack,
+    tmp_path: Path,
+    content: bytes,
+    params: dict[str, Any],
+    code: str | None,
+) -> None:
+    jobs = JobsClient(edge_stack.url, edge_stack.new_key("tester")[0])
+    path = tmp_path / "in.csv"
+    path.write_bytes(content)
+
+    job_id = jobs.submit_ok(path, json.dumps(params))
+
+    final = await_terminal(edge_stack.redis, job_id)
+    job = jobs.job(job_id)
+    jobs.http.close()
+    if code is None:
+        assert final["type"] == "job.succeeded", job
+    else:
+        assert final["type"] == "job.failed"
+        assert job["error"]["code"] == code
+
+
+def test_a_job_queued_with_params_a_later_version_refuses_fails_invalid_params(
+    edge_stack: SharedStack, tmp_path: Path
+) -> None:
+    # Queued before a deploy tightened a rule: the worker says so, not internal_error.
+    jobs = JobsClient(edge_stack.url, edge_stack.new_key("early")[0])
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    worker = next(p for p in edge_stack.procs if p.name.startswith("w-"))
+    worker.kill_group(signal.SIGSTOP)
+    try:
+        job_id = jobs.submit_ok(path)
+        queued_as = {"operation": "aggregate", "group_by": ["a", "a"], "metrics": {"b": ["sum"]}}
+        edge_stack.redis.hset(job_key(job_id), "params", json.dumps(queued_as))
+    finally:
+        worker.kill_group(signal.SIGCONT)
+
+    assert await_terminal(edge_stack.redis, job_id)["type"] == "job.failed"
+    error = jobs.job(job_id)["error"]
+    jobs.http.close()
+    assert error["code"] == "invalid_params"
+    assert error["message"].startswith("Invalid params: params.group_by: names 'a' more than once")
