@@ -53,6 +53,10 @@ def config_for(settings: Settings) -> dict[str, Any]:
         "broker_transport_options": transport,
         "result_backend_transport_options": transport,
         "broker_connection_retry_on_startup": True,
+        # A command Redis refuses (maxmemory reached: OutOfMemoryError, a channel error to
+        # kombu) is retried as a lost connection is, not an "Unrecoverable error" that ends
+        # the worker, and with it `jobcast up`'s whole stack.
+        "broker_channel_error_retry": True,
         # JSON only: a pickled message could run arbitrary code in a worker, so it is refused.
         "accept_content": ["json"],
         "result_accept_content": ["json"],
