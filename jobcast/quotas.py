@@ -72,6 +72,16 @@ def reservation(raw: list[int]) -> Reservation:
     return Reservation(int(raw[0]), int(raw[1]), int(raw[2]))
 
 
+def reserve(
+    client: redis.Redis, owner: str, entry: str, size: int, ttl: float, limits: Limits
+) -> Reservation:
+    """Hold `size` bytes for `entry` if the owner's quota has room (`verdict` says)."""
+    args = reserve_args(entry, size, ttl, limits)
+    return reservation(
+        scripts.run(client, "quota_reserve", [rediskeys.quota_ledger_key(owner)], args)
+    )
+
+
 def charge(client: redis.Redis, owner: str, entry: str, size: int, ttl: float) -> None:
     """Record a stored file without checking the quota (it is already on disk)."""
     args = reserve_args(entry, size, ttl, NO_LIMITS)

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import redis
 
@@ -159,6 +161,33 @@ def test_bytes_come_back_when_the_job_ends_and_artifacts_count_until_they_expire
     assert [k for k in ledger if k.startswith("artifact:")] == [f"artifact:{first}"]
     assert int(ledger[f"artifact:{first}"].split()[0]) == artifact.stat().st_size
     assert alice.submit(forty).status_code == 202
+
+
+def test_a_converted_file_growing_past_the_quota_fails_the_job_and_leaves_nothing(
+    principal: MakePrincipal,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    # A few KB of Parquet (one repeated value, dictionary-encoded) that is 2 MB as CSV: a
+    # 52 KB upload of this kind wrote 412 MB, charged to the quota only once written.
+    small = tmp_path / "repeats.parquet"
+    repeated = pa.DictionaryArray.from_arrays(pa.array([0] * 20_000, pa.int32()), ["x" * 100])
+    pq.write_table(pa.table({"s": repeated.cast(pa.string())}), small, compression="zstd")
+    assert small.stat().st_size < QUOTA // 10
+    alice = principal("alice")
+
+    job = alice.submit_ok(small, '{"operation": "convert", "to": "csv"}')
+    start_worker(queues="files", env={"JOBCAST_QUOTA_STORED_BYTES": str(QUOTA)})
+
+    assert await_terminal(redis_client, job)["type"] == "job.failed"
+    error = alice.job(job)["error"]
+    assert error["code"] == "storage_quota_exceeded"
+    assert "past what your storage quota has left" in error["message"]
+    assert not list((settings.data_dir / "artifacts").glob(f"{job}*"))
+    ledger = redis_client.hgetall(rediskeys.quota_ledger_key(alice.id))
+    assert not [k for k in ledger if k.startswith("artifact:")], ledger
 
 
 def test_a_queued_job_cancelled_gives_its_bytes_back_at_once(

@@ -31,6 +31,10 @@ class ArtifactWriter:
     def write(self, batch: pa.RecordBatch) -> None:
         self._writer.write_batch(batch if self.to == "parquet" else floats_as_text(batch))
 
+    def size(self) -> int:
+        """Bytes written so far (a Parquet row group reaches the file once it is complete)."""
+        return self.partial.stat().st_size
+
     def finish(self) -> int:
         self._writer.close()
         os.replace(self.partial, self.path)

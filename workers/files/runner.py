@@ -86,6 +86,8 @@ class Progress:
 class Hooks:
     should_stop: Callable[[], bool] = lambda: False
     progress: Callable[[Progress], None] = lambda _: None
+    #: Told the converted file's size as it grows; raises (FileJobError) to stop the job.
+    artifact_grew: Callable[[int], None] = lambda _: None
     started: float = field(default_factory=time.monotonic)
 
 
@@ -152,7 +154,7 @@ def _run_once(
 ) -> dict[str, Any]:
     source = open_batches(path, fmt, read)
     try:
-        consumer = _consumer(params, source.schema, limits, artifact)
+        consumer = _consumer(params, source.schema, limits, artifact, hooks)
     except BaseException:
         source.close()
         raise
@@ -257,13 +259,19 @@ class _Aggregator(_Consumer):
 
 
 class _Converter(_Consumer):
-    def __init__(self, params: JobParams, schema: pa.Schema, artifact: Path) -> None:
+    def __init__(
+        self, params: JobParams, schema: pa.Schema, artifact: Path, grew: Callable[[int], None]
+    ) -> None:
         self.writer = ArtifactWriter(artifact, params.to or "parquet", schema)
         self.rows, self.columns = 0, len(schema)
+        self.grew = grew
 
     def update(self, batch: pa.RecordBatch) -> None:
         self.writer.write(batch)
         self.rows += batch.num_rows
+        # A small upload can convert to a huge file (a compressed Parquet of repeated values
+        # became 412 MB of CSV from 52 KB): its size is checked as it is written.
+        self.grew(self.writer.size())
 
     def result(self) -> dict[str, Any]:
         size = self.writer.finish()
@@ -278,9 +286,11 @@ class _Converter(_Consumer):
         self.writer.abort()
 
 
-def _consumer(params: JobParams, schema: pa.Schema, limits: JobLimits, artifact: Path) -> _Consumer:
+def _consumer(
+    params: JobParams, schema: pa.Schema, limits: JobLimits, artifact: Path, hooks: Hooks
+) -> _Consumer:
     if params.operation == "aggregate":
         return _Aggregator(params, schema, limits)
     if params.operation == "convert":
-        return _Converter(params, schema, artifact)
+        return _Converter(params, schema, artifact, hooks.artifact_grew)
     return _Profiler(schema, limits)

@@ -37,7 +37,13 @@ from workers.files.memory import JobMemory
 from workers.files.runner import JobLimits, JobStopped, run_job
 from workers.files.sources import parse_left_running
 from workers.files.state import JobState, completed_progress, is_terminal, job_hooks
-from workers.files.uploads import charge_artifact, delete_upload_file, remove_upload, unlink_upload
+from workers.files.uploads import (
+    artifact_quota,
+    charge_artifact,
+    delete_upload_file,
+    remove_upload,
+    unlink_upload,
+)
 from workers.files.watchdog import MemoryWatchdog, recycle_process, watch_limit
 from workers.soft_limit import SoftLimit
 
@@ -205,13 +211,15 @@ def _run(
                 watch_limit(settings.job_memory_budget), _on_breach(state, settings, record)
             ),
         ):
-            result = run_job(
-                upload_path(settings, record["stored"]),
-                params,
-                limits_for(settings),
-                job_hooks(state, settings.job_progress_interval, soft_limit),
-                artifact_path(settings, state.job_id, params.to or "parquet"),
-            )
+            hooks = job_hooks(state, settings.job_progress_interval, soft_limit)
+            with artifact_quota(state.client, settings, params, state.owner, state.job_id, hooks):
+                result = run_job(
+                    upload_path(settings, record["stored"]),
+                    params,
+                    limits_for(settings),
+                    hooks,
+                    artifact_path(settings, state.job_id, params.to or "parquet"),
+                )
             soft_limit.check()  # signalled while the result was made: past the limit all the same
     except JobStopped as stop:
         return _end(state, settings, record, state.cancelled(stop.rows), "cancelled")

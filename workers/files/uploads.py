@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import redis
 
 from jobcast import kept_uploads, quotas
+from jobcast.jobs.params import JobParams
 from jobcast.settings import Settings
 from jobcast.storage_paths import upload_path
 from workers.context import worker_context
+from workers.files.errors import FileJobError
+from workers.files.runner import Hooks
 
 log = logging.getLogger("jobcast.files")
 
@@ -68,3 +72,59 @@ def charge_artifact(
     with contextlib.suppress(redis.RedisError):  # lost, it under-counts; the job stands
         entry = quotas.artifact_entry(record["id"])
         quotas.charge(client, record["owner"], entry, size, settings.job_retention)
+
+
+#: Bytes a converted file reserves ahead of what it has written: a Redis round trip per this
+#: much output, not per batch.
+ARTIFACT_STEP = 64 << 20
+
+
+def artifact_quota(
+    client: redis.Redis,
+    settings: Settings,
+    params: JobParams,
+    owner: str,
+    job_id: str,
+    hooks: Hooks,
+) -> contextlib.AbstractContextManager[None]:
+    """`artifact_reserved` for a convert job; nothing to hold for the others."""
+    if params.operation != "convert":
+        return contextlib.nullcontext()
+    return artifact_reserved(client, settings, owner, job_id, hooks)
+
+
+@contextlib.contextmanager
+def artifact_reserved(
+    client: redis.Redis, settings: Settings, owner: str, job_id: str, hooks: Hooks
+) -> Iterator[None]:
+    """Hold a converted file's bytes in its owner's quota while it is written (`hooks` tell its
+    size): past the quota the job fails `storage_quota_exceeded`, the file removed. A job that
+    ends otherwise than with its file lets go of what was held; one that succeeds keeps it until
+    `charge_artifact` records the file's size."""
+    entry, limits = quotas.artifact_entry(job_id), quotas.Limits.of(settings)
+    reserved = 0
+
+    def grew(size: int) -> None:
+        nonlocal reserved
+        if size <= reserved:
+            return
+        for want in (size + ARTIFACT_STEP, size):  # the step may be all that does not fit
+            held = quotas.reserve(client, owner, entry, want, settings.job_retention, limits)
+            if held.verdict == quotas.RESERVED:
+                reserved = want
+                return
+        raise FileJobError(
+            "storage_quota_exceeded",
+            f"The converted file reached {size / 2**20:,.0f} MiB, past what your storage quota "
+            f"has left ({max(0, limits.max_bytes - held.used) / 2**20:,.0f} MiB of "
+            f"{limits.max_bytes / 2**20:,.0f} MiB): convert to parquet, or fewer rows, or wait "
+            "for your older jobs to expire.",
+        )
+
+    hooks.artifact_grew = grew
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(redis.RedisError):  # else it expires with the job's retention
+            quotas.release(client, owner, entry)
+        raise
