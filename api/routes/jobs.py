@@ -321,10 +321,12 @@ def _finished(record: dict[str, Any]) -> dict[str, Any]:
     status = record["status"]
     if status == SUCCEEDED:
         return record
-    if status in (FAILED, CANCELLED):
-        raise ApiError(
-            409, f"job_{status}", f"The job ended {status}; it has no result.", record.get("error")
-        )
+    if status == FAILED:
+        error = record.get("error") or {}
+        said = f" ({error.get('code')}: {error.get('message')})" if error else ""
+        raise ApiError(409, "job_failed", f"The job failed{said}; it has no result.", error)
+    if status == CANCELLED:
+        raise ApiError(409, "job_cancelled", "The job was cancelled; it has no result.")
     raise ApiError(409, "not_finished", f"The job is {status}; its result is not ready yet.")
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -15,7 +16,7 @@ from jobcast.client.multipart import FileBody, UploadCallback
 from jobcast.client.resume import Event
 from jobcast.client.retry import RetryPolicy
 from jobcast.client.stream import StreamOptions, events
-from jobcast.client.waiting import ProgressCallback, wait_for_job
+from jobcast.client.waiting import ProgressCallback, raise_outcome, wait_for_job
 from jobcast.jobs.params import SUBMITTED, JobParams
 from jobcast.schemas import (
     BookDepth,
@@ -114,8 +115,12 @@ class AsyncClient:
         return Job.model_validate(await self._http.json("DELETE", f"/jobs/{job_id}"))
 
     async def result(self, job_id: str) -> JobResult:
-        """The result, typed by its operation (ProfileResult, AggregateResult, ConvertResult)."""
-        return _RESULT.validate_python(await self._http.json("GET", f"/jobs/{job_id}/result"))
+        """The result, typed by its operation (ProfileResult, AggregateResult, ConvertResult).
+        A job that ended failed raises JobFailedError with its own error (code and message),
+        as `wait` does; cancelled, JobCancelledError."""
+        with _ended_raises(job_id):
+            answer = await self._http.json("GET", f"/jobs/{job_id}/result")
+        return _RESULT.validate_python(answer)
 
     async def download(self, job_id: str, path: str | Path) -> Path:
         """Save a `convert` job's file to `path`, streamed to disk. It is written beside `path`
@@ -123,10 +128,11 @@ class AsyncClient:
         path = Path(path)
         partial = path.with_name(f".{path.name}.part")
         try:
-            async with self._http.stream("GET", f"/jobs/{job_id}/artifact") as response:
-                with partial.open("wb") as out:
-                    async for chunk in response.aiter_bytes():
-                        out.write(chunk)
+            with _ended_raises(job_id):
+                async with self._http.stream("GET", f"/jobs/{job_id}/artifact") as response:
+                    with partial.open("wb") as out:
+                        async for chunk in response.aiter_bytes():
+                            out.write(chunk)
             partial.replace(path)
         finally:
             partial.unlink(missing_ok=True)
@@ -252,3 +258,15 @@ def job_params(
 
 def _query(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+@contextlib.contextmanager
+def _ended_raises(job_id: str) -> Iterator[None]:
+    """A 409 for a job that ended failed or cancelled, as the job's own outcome error."""
+    try:
+        yield
+    except errors.ConflictError as exc:
+        if exc.code in ("job_failed", "job_cancelled"):
+            error = exc.details if isinstance(exc.details, dict) else None
+            raise_outcome(job_id, exc.code.removeprefix("job_"), error)
+        raise

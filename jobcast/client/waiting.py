@@ -45,7 +45,7 @@ async def wait_for_job(
         raise errors.WaitTimeoutError(
             "wait_timeout", f"Job {job_id} did not finish within {within} s; it goes on."
         )
-    _outcome(job_id, *waiting.result())
+    raise_outcome(job_id, *waiting.result())
 
 
 async def _until_end(
@@ -97,7 +97,9 @@ def _report(data: Any, on_progress: ProgressCallback | None) -> None:
     on_progress(JobProgress.model_validate(data))
 
 
-def _outcome(job_id: str, status: str, error: dict[str, Any] | None) -> None:
+def raise_outcome(job_id: str, status: str, error: dict[str, Any] | None) -> None:
+    """JobFailedError (with the job's own error code) or JobCancelledError for a job that ended
+    so; nothing for one that succeeded."""
     if status == "failed":
         error = error or {}
         raise errors.JobFailedError(

@@ -9,11 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
 from jobcast.cli import cli
-from jobcast.client import Client
+from jobcast.client import Client, errors
 from tests.client.conftest import ClientStack
 from tests.client.support import city_totals, write_ragged, write_table
 from tests.client.terminal import run_in_terminal
@@ -181,6 +182,22 @@ def test_jobs_show_result_download_and_cancel(stack: ClientStack, tmp_path: Path
     finished = jobcast(stack, "jobs", "cancel", job.id)
     assert finished.exit_code == 3
     assert "already_finished" in finished.stderr
+
+
+def test_the_result_of_a_failed_job_is_its_error_with_exit_1(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(
+            write_table(tmp_path / "data.csv", 5), "aggregate", group_by=["nope"]
+        )
+        with pytest.raises(errors.JobFailedError):
+            client.wait(job.id, timeout=60)
+    # The job's own error, as `submit --wait` prints it (was: exit 3, "job_failed: The job
+    # ended failed; it has no result.", the cause only in --json's details).
+    result = jobcast(stack, "jobs", "result", job.id)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error unknown_column: No column named 'nope'")
 
 
 def test_a_table_piped_to_a_script_keeps_every_value_whole(stack: ClientStack) -> None:
