@@ -14,7 +14,7 @@ from rich.live import Live
 from rich.table import Table
 
 from jobcast.client import Client
-from jobcast.client_cli.common import client_session, console, print_json
+from jobcast.client_cli.common import client_session, console, err_console, print_json
 from jobcast.client_cli.summary import id_column, whole_table
 from jobcast.schemas import BookDepth, Order
 
@@ -24,6 +24,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 #: Least seconds between two redraws of a watched book (events may come much faster); also
 #: keeps its book reads (one per redraw) well inside the default read budget.
 REDRAW_INTERVAL = 0.25
+#: Seconds `orders cancel` waits to show the order cancelled: matching applies a cancel in its
+#: turn, after the 202 (the order as it was then).
+CANCEL_SHOWN_WITHIN = 5.0
+ENDED = frozenset({"filled", "cancelled", "rejected"})
 
 
 def order_table(orders: list[Order]) -> Table:
@@ -72,12 +76,32 @@ def place(
     print_json(order) if as_json else console.print(order_table([order]))
 
 
+@orders_cli.command("show", epilog="Example: jobcast orders show o_0123456789abcdef0123")
+def show(order_id: str, as_json: JsonOption = False) -> None:
+    """Show one of your orders as it is now."""
+    with client_session(as_json) as client:
+        order = client.order(order_id)
+    print_json(order) if as_json else console.print(order_table([order]))
+
+
 @orders_cli.command("cancel", epilog="Example: jobcast orders cancel o_0123456789abcdef0123")
 def cancel(order_id: str, as_json: JsonOption = False) -> None:
-    """Cancel an order's open remainder (confirmed by an `order.cancelled` event)."""
+    """Cancel an order's open remainder; shows the order once matching has applied it."""
     with client_session(as_json) as client:
         order = client.cancel_order(order_id)
-    print_json(order) if as_json else console.print(order_table([order]))
+        deadline = time.monotonic() + CANCEL_SHOWN_WITHIN
+        while order.status not in ENDED and time.monotonic() < deadline:
+            time.sleep(0.1)
+            order = client.order(order_id)
+    if as_json:
+        print_json(order)
+        return
+    console.print(order_table([order]))
+    if order.status not in ENDED:
+        err_console.print(
+            f"cancel requested; matching has not applied it yet (jobcast orders show {order_id})",
+            highlight=False,
+        )
 
 
 @orders_cli.command("ls", epilog="Example: jobcast orders ls --symbol BTC-USD --status open")

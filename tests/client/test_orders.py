@@ -74,3 +74,11 @@ def test_cli_lists_orders_and_shows_the_book_as_json(stack: ClientStack) -> None
         "bids": [{"price": "10.00", "quantity": 4}],
         "asks": [],
     }
+    shown = jobcast("orders", "show", placed["id"], "--json")
+    assert isinstance(shown, dict)
+    assert shown["status"] == "open"
+    # cancel shows the order once matching has applied the cancel (the 202 is the order as it
+    # was: `open`, which read as if nothing had happened)
+    cancelled = jobcast("orders", "cancel", placed["id"], "--json")
+    assert isinstance(cancelled, dict)
+    assert cancelled["status"] == "cancelled"
