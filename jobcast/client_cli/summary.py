@@ -74,7 +74,17 @@ def _profile(result: ProfileResult) -> Table:
 
 def _aggregate(result: AggregateResult) -> Table:
     rows = result.table[:SHOWN_GROUPS]
-    table = whole_table(*(rows[0].keys() if rows else ()), title=f"{result.groups:,} groups")
+    title = f"{result.groups:,} groups"
+    if len(rows) < result.groups:
+        # Say what is left out: the terminal shows the first few, the result the first 10,000.
+        if result.truncated:
+            title += (
+                f" (first {len(rows):,} shown; the result keeps the first "
+                f"{len(result.table):,} by key: --json prints them)"
+            )
+        else:
+            title += f" (first {len(rows):,} shown: --json prints all)"
+    table = whole_table(*(rows[0].keys() if rows else ()), title=title)
     for row in rows:
         table.add_row(*(_stat(v) for v in row.values()))
     return table

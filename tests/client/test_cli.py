@@ -184,6 +184,19 @@ def test_jobs_show_result_download_and_cancel(stack: ClientStack, tmp_path: Path
     assert "already_finished" in finished.stderr
 
 
+def test_an_aggregate_result_says_how_many_groups_it_leaves_out(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(
+            write_table(tmp_path / "data.csv", 97), "aggregate", group_by=["name"]
+        )
+        client.wait(job.id, timeout=60)
+    shown = jobcast(stack, "jobs", "result", job.id, COLUMNS="200")
+    assert shown.exit_code == 0, shown.stderr
+    assert "97 groups (first 20 shown: --json prints all)" in shown.stdout
+
+
 def test_the_result_of_a_failed_job_is_its_error_with_exit_1(
     stack: ClientStack, tmp_path: Path
 ) -> None:

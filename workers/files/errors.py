@@ -113,3 +113,18 @@ def _json_change(path: str, was: str, now: str) -> str:
         f"Column {name!r} changes from {was} to {now} along the file; a column must hold one "
         "kind of value."
     )
+
+
+def over_budget(budget_mib: int, operation: str | None) -> str:
+    """What to do about a job past its memory budget, by what most likely took the memory."""
+    if operation == "aggregate":
+        # The groups' partial results grow with the distinct keys (a million unique ids).
+        cause = "to hold this aggregate's groups (a key with very many distinct values?)"
+        advice = "group by fewer or coarser columns, or fewer metrics"
+    else:
+        cause = "to read this file (values that decode to far more than they store?)"
+        advice = "split the file"
+    return (
+        f"The job needed more than its memory budget ({budget_mib} MiB) {cause}; {advice}, "
+        "or ask for a larger JOBCAST_JOB_MEMORY_BUDGET."
+    )

@@ -32,7 +32,7 @@ from workers.app import app
 from workers.attempts import CappedTask, ending_writes, times
 from workers.context import worker_context
 from workers.files import fairness
-from workers.files.errors import FileJobError, underlying
+from workers.files.errors import FileJobError, over_budget, underlying
 from workers.files.memory import JobMemory
 from workers.files.runner import JobLimits, JobStopped, run_job
 from workers.files.sources import parse_left_running
@@ -267,12 +267,8 @@ def _on_breach(
 ) -> Callable[[int], None]:
     def breach(rss: int) -> None:
         budget = settings.job_memory_budget >> 20
-        error = {
-            "code": "memory_limit",
-            "message": f"The job needed more than its memory budget ({budget} MiB) to read "
-            "this file (values that decode to far more than they store?); "
-            "split the file, or ask for a larger JOBCAST_JOB_MEMORY_BUDGET.",
-        }
+        operation = (record.get("params") or {}).get("operation")
+        error = {"code": "memory_limit", "message": over_budget(budget, operation)}
         outcome, _ = _fail(state, error)
         if outcome.committed:  # its quota went with the outcome; its file goes before the kill
             # At once, not after a replica has the outcome: the process is past its budget.

@@ -14,7 +14,7 @@ from jobcast.jobs.params import JobParams
 from jobcast.rediskeys import job_key
 from tests.conftest import SharedStack, module_stack
 from tests.workers.files.support import JobsClient, await_terminal
-from workers.files.errors import FileJobError
+from workers.files.errors import FileJobError, over_budget
 from workers.files.runner import Hooks, JobLimits, run_job
 
 LIMITS = JobLimits(
@@ -220,3 +220,10 @@ def test_a_job_queued_with_params_a_later_version_refuses_fails_invalid_params(
     jobs.http.close()
     assert error["code"] == "invalid_params"
     assert error["message"].startswith("Invalid params: params.group_by: names 'a' more than once")
+
+
+def test_an_aggregate_past_its_memory_budget_is_told_about_its_groups() -> None:
+    # A tester's 1.3 million unique ids were told to look for values that decode too large.
+    assert "this aggregate's groups" in over_budget(512, "aggregate")
+    assert "group by fewer or coarser columns" in over_budget(512, "aggregate")
+    assert "split the file" in over_budget(512, "profile")
