@@ -42,8 +42,10 @@ def submit(
     if result is None:
         print_json(job) if as_json else console.print(f"job [bold]{job.id}[/bold] {job.status}")
     elif as_json:
-        print_json(result)
+        # With the job's id, which a script needs next (`jobcast jobs download ID PATH`).
+        print_json({"job_id": job.id, **result.model_dump(mode="json", by_alias=True)})
     else:
+        console.print(f"job [bold]{job.id}[/bold] succeeded")
         for table in result_tables(result):
             console.print(table)
 

@@ -68,6 +68,7 @@ def test_submit_json_prints_the_result_as_json(stack: ClientStack, tmp_path: Pat
     assert done.exit_code == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["operation"] == "aggregate"
+    assert result["job_id"].startswith("j_")  # what a script needs for its next command
     assert result["groups"] == len(result["table"]) == 13
     got = {row["city"]: row["amount_sum"] for row in result["table"]}
     assert got == {city: total for city, (total, _) in city_totals(1_000).items()}
