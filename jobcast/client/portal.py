@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Generator
-from typing import TypeVar
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -24,6 +26,9 @@ class Portal:
             target=self._loop.run_forever, name="jobcast-client", daemon=True
         )
         self._thread.start()
+        #: Calls being waited on, from any thread (one may follow events while another reads).
+        self._running: set[Future[Any]] = set()
+        self._lock = threading.Lock()
 
     def run(self, coro: Awaitable[T]) -> T:
         """The coroutine's result, computed on the loop; Ctrl-C cancels it there too."""
@@ -36,12 +41,17 @@ class Portal:
                 finished.set()
 
         future = asyncio.run_coroutine_threadsafe(tracked(), self._loop)
+        with self._lock:
+            self._running.add(future)
         try:
             return future.result()
         except BaseException:
             future.cancel()
             finished.wait(UNWIND_TIMEOUT)
             raise
+        finally:
+            with self._lock:
+                self._running.discard(future)
 
     def iterate(self, items: AsyncIterator[T]) -> Generator[T, None, None]:
         """The async iterator as a generator; closing the generator closes the iterator."""
@@ -59,7 +69,23 @@ class Portal:
     def close(self) -> None:
         if self._loop.is_closed():
             return
+        self._cancel_running()
         self.run(self._loop.shutdown_asyncgens())  # generators a caller left unfinished
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(UNWIND_TIMEOUT)
         self._loop.close()
+
+    def _cancel_running(self) -> None:
+        """Cancel what other threads still wait on (a thread following events while Ctrl-C
+        ends the command), and let them unwind: a generator closed under a running call says
+        "aclose(): asynchronous generator is already running" on the way out."""
+        with self._lock:
+            pending = list(self._running)
+        for future in pending:
+            future.cancel()
+        deadline = time.monotonic() + UNWIND_TIMEOUT
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._running:
+                    return
+            time.sleep(0.01)

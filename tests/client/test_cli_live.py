@@ -69,3 +69,18 @@ def test_ctrl_c_stops_watch_with_exit_code_130_and_no_traceback(
         assert "Traceback" not in terminal.rest()
     finally:
         terminal.close()
+
+
+def test_ctrl_c_stops_a_watched_book_quietly(stack: ClientStack) -> None:
+    key, _ = stack.new_key("quiet")
+    terminal = Terminal([*JOBCAST, "market", "book", "SOL-USD", "--watch"], user_env(stack, key))
+    try:
+        terminal.expect("SOL-USD book")
+        terminal.type("\x03")
+        assert terminal.proc.wait(timeout=30) == 130
+        rest = terminal.rest()
+        # It printed "an error occurred during closing of asynchronous generator" twice.
+        assert "Traceback" not in rest
+        assert "asynchronous generator" not in rest
+    finally:
+        terminal.close()
