@@ -102,9 +102,13 @@ def _body_not_json(request: Request, exc: RequestValidationError) -> bool:
     """A JSON route sent a body of another declared type (a form, text): FastAPI reads none
     of it and reports the whole body as not an object, which says nothing of the real fault."""
     declared = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if not declared or declared == "application/json" or declared.endswith("+json"):
+    if declared == "application/json" or declared.endswith("+json"):
         return False
-    return any(tuple(err["loc"]) == ("body",) for err in exc.errors())
+    # With no type at all, only a body that is there (not a missing one) was left unread.
+    return any(
+        tuple(err["loc"]) == ("body",) and (declared or err["type"] != "missing")
+        for err in exc.errors()
+    )
 
 
 #: FastAPI's whole message for a JSON body it could not decode (not UTF-8, or a number past

@@ -188,10 +188,14 @@ def test_a_body_that_is_not_json_or_not_multipart_says_what_to_send(
         for other in (
             {"content": b"hello", "headers": {**headers, "Content-Type": "text/plain"}},
             {"data": {"symbol": "ACME"}, "headers": headers},
+            {"content": b'{"symbol": "ACME"}', "headers": {**headers, "Content-Type": ""}},
         ):
             answer = await client.post("/orders", **other)  # type: ignore[arg-type]
             assert answer.status_code == 415, answer.text
             assert "Content-Type: application/json" in answer.json()["error"]["message"]
+        nothing = await client.post("/orders", headers=headers)  # no body: that is the fault
+        assert nothing.status_code == 422
+        assert nothing.json()["error"]["details"][0]["field"] == "body"
         for body in (b'{"quantity": ' + b"9" * 5000 + b"}", b'{"symbol": "\xff"}'):
             unread = await client.post("/orders", content=body, headers=json_type)
             assert unread.status_code == 400
