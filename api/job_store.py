@@ -35,7 +35,14 @@ from jobcast.jobs.records import (
 )
 from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
-from jobcast.owned_index import OwnedIndex, Position, list_owned, newest_first, position_of
+from jobcast.owned_index import (
+    LIST_SCAN_LIMIT,
+    OwnedIndex,
+    Position,
+    list_owned,
+    newest_first,
+    position_of,
+)
 from jobcast.quotas import upload_held
 from jobcast.rediskeys import job_idempotency_key, job_key, jobs_of_key, tombstone_key
 from jobcast.schemas.jobs import Job
@@ -193,7 +200,9 @@ async def list_jobs(
     )
     after = await _cursor_position(redis, index.key, cursor)
     keep = None if status is None else (lambda record: record.get("status") == status)
-    listing = await list_owned(redis, index, after, limit, keep)
+    # Filtered by status: at most LIST_SCAN_LIMIT records read per page, as for orders (with
+    # thousands of jobs a rare status read every one of them in one request).
+    listing = await list_owned(redis, index, after, limit, keep, scan_limit=LIST_SCAN_LIMIT)
     return [decode_record(r) for r in listing.records], listing.next_cursor
 
 

@@ -107,6 +107,11 @@ class Listing:
     next_cursor: str | None  # the member to resume after; None once the index is exhausted
 
 
+#: Index entries one filtered listing request examines at most: a rare filter then ends a page
+#: early, with a cursor, rather than read thousands of records in one request.
+LIST_SCAN_LIMIT = 2000
+
+
 async def list_owned(
     redis: aioredis.Redis,
     index: OwnedIndex,

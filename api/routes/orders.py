@@ -34,6 +34,7 @@ from jobcast.orders.encoding import NewOrder
 from jobcast.orders.enums import OrderStatus, Side
 from jobcast.orders.symbols import OrderRuleError, check_order, symbol_table
 from jobcast.owned_index import (
+    LIST_SCAN_LIMIT,
     MAX_PAGE,
     OwnedIndex,
     Position,
@@ -56,9 +57,6 @@ MATCH_SEND_FAILURES = Counter(
     "jobcast_order_match_send_failures_total",
     "Matching tasks the api could not send after accepting orders (the reconciler resends them).",
 )
-
-#: Index entries one listing request examines at most while filtering.
-LIST_SCAN_LIMIT = 2000
 
 
 #: A page cursor is the owner-index member of the last order seen: `<created ms>:<order id>`.
