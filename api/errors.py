@@ -116,14 +116,26 @@ def _body_not_json(request: Request, exc: RequestValidationError) -> bool:
 _UNPARSED_BODY = "There was an error parsing the body"
 
 
+class BodyTooLargeError(Exception):
+    """A body without a Content-Length (chunked) passed the JSON body cap as it arrived."""
+
+    def __init__(self, max_body: int) -> None:
+        super().__init__(max_body)
+        self.max_body = max_body
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = STATUS_CODES.get(exc.status_code, "error")
     headers = spent_headers(request, exc.headers)
     detail = str(exc.detail)
     if exc.status_code == 400 and detail == _UNPARSED_BODY:
+        if isinstance(exc.__cause__, BodyTooLargeError):  # FastAPI's read wrapped the cap's error
+            too_large = f"Request body is larger than {exc.__cause__.max_body} bytes."
+            return error_response(413, "payload_too_large", too_large, None, headers)
         detail = (
-            "The body could not be read as JSON: send UTF-8 text, numbers of at most 4,300 digits."
+            "The body could not be read as JSON: send UTF-8 text, numbers of at most 4,300 "
+            "digits, nested at most a few hundred levels."
         )
     return error_response(exc.status_code, code, detail, None, headers)
 

@@ -22,7 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
-from api.errors import error_body
+from api.errors import BodyTooLargeError, error_body
 from jobcast.logs import RecordTemplate
 
 access_log = logging.getLogger("jobcast.access")
@@ -33,10 +33,6 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 #: refuses oversized ones itself (the h11 parser has its own, similar limit).
 MAX_HEADER_BYTES = 32 * 1024
 MAX_URL_BYTES = 8 * 1024
-
-
-class BodyTooLargeError(Exception):
-    pass
 
 
 class FrontDoorMiddleware:
@@ -142,7 +138,7 @@ class _Exchange:
         message = await self.upstream()
         self.received += len(message.get("body", b""))
         if self.received > self.max_body:
-            raise BodyTooLargeError
+            raise BodyTooLargeError(self.max_body)
         return message
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,16 @@ def test_a_body_that_is_not_json_or_not_multipart_says_what_to_send(
         nothing = await client.post("/orders", headers=headers)  # no body: that is the fault
         assert nothing.status_code == 422
         assert nothing.json()["error"]["details"][0]["field"] == "body"
+
+        async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: met as bytes arrive
+            yield b'{"name": "'
+            for _ in range(40):
+                yield b"x" * 65536
+            yield b'", "value": 1}'
+
+        big = await client.post("/data/", content=chunked(), headers=json_type)
+        assert big.status_code == 413, big.text  # was a 400 asking for UTF-8 text
+        assert big.json()["error"]["code"] == "payload_too_large"
         for body in (b'{"quantity": ' + b"9" * 5000 + b"}", b'{"symbol": "\xff"}'):
             unread = await client.post("/orders", content=body, headers=json_type)
             assert unread.status_code == 400
