@@ -56,6 +56,7 @@ from tests.support.processes import (  # noqa: E402
     WS_LIMITS_LIFTED,
     Proc,
     http_ok,
+    market_symbols,
     process_env,
     spawn,
     wait_for,
@@ -242,13 +243,14 @@ class Side:
     gc_log: Path = Path()
 
 
-def start_api(side: Side) -> str:
+def start_api(side: Side, channels: list[str]) -> str:
     port = free_port()
     argv = server_argv(side.settings, "api.app:create_app", port)
     side.gc_log = side.tmp / f"gc-{side.name}-{port}.jsonl"
     wrapped = [sys.executable, "-m", "bench.gc_probe", str(side.gc_log), *argv[2:]]
     stock = "1" if side.name == "stock" else "0"
-    env = process_env(side.settings, {**WS_LIMITS_LIFTED, "BENCH_GC_STOCK": stock})
+    symbols = market_symbols(*(c.removeprefix("market.") for c in channels))
+    env = process_env(side.settings, {**WS_LIMITS_LIFTED, **symbols, "BENCH_GC_STOCK": stock})
     side.api = spawn(f"storm-api-{side.name}-{port}", wrapped, env, side.tmp)
     wait_for(lambda: http_ok(f"http://127.0.0.1:{port}/healthz"), 60, "api", side.api)
     return f"ws://127.0.0.1:{port}/ws"
@@ -276,8 +278,8 @@ def stop_probe(side: Side) -> list[tuple[float, float]]:
 
 
 async def run_side(side: Side, args: argparse.Namespace, tag: str) -> dict[str, Any]:
-    url = start_api(side)
     channels = [f"market.storm{tag}{side.name}{i}" for i in range(args.channels)]
+    url = start_api(side, channels)
     start_probe(side, url, channels, args.rate)
     clients = [StormClient(channels[i % len(channels)]) for i in range(args.clients)]
     client = redis.Redis.from_url(side.settings.broker_url, decode_responses=True)

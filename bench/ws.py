@@ -51,6 +51,7 @@ from jobcast.settings import Settings  # noqa: E402
 from tests.support.processes import (  # noqa: E402
     WS_LIMITS_LIFTED,
     Proc,
+    market_symbols,
     process_env,
     spawn,
     wait_for,
@@ -100,7 +101,12 @@ def start_api(settings: Settings, tmp: Path) -> tuple[Proc, str]:
         "--ws-max-size", str(settings.ws_max_frame_bytes),
     ]  # fmt: skip
     env = process_env(
-        settings, {"JOBCAST_WS_SEND_QUEUE": str(settings.ws_send_queue), **WS_LIMITS_LIFTED}
+        settings,
+        {
+            "JOBCAST_WS_SEND_QUEUE": str(settings.ws_send_queue),
+            **WS_LIMITS_LIFTED,
+            **market_symbols("BENCH", "CAP"),  # the channels this bench publishes on
+        },
     )
     proc = spawn("api", argv, env, tmp)
     wait_for(lambda: _http_ok(f"http://127.0.0.1:{port}/healthz"), 30, "api", proc)

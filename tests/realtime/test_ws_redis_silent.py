@@ -18,6 +18,7 @@ from jobcast.settings import Settings
 from tests.conftest import StartApi
 from tests.realtime.conftest import MakeKey
 from tests.realtime.wsclient import Message, authed, is_event, recv_until, subscribe
+from tests.support.processes import market_symbols
 from tests.support.tcp_proxy import TcpProxy
 
 PING_INTERVAL = 0.5
@@ -67,7 +68,7 @@ def test_clients_get_events_after_the_hub_connection_goes_silent(
             "JOBCAST_REDIS_URL": via(settings.broker_url, proxy),
             "JOBCAST_WS_HUB_PING_INTERVAL": str(PING_INTERVAL),
             "JOBCAST_WS_HUB_PING_TIMEOUT": str(PING_TIMEOUT),
-            "JOBCAST_ORDER_SYMBOLS": '{"S": {"tick_size": "1"}}',  # this test's own market
+            **market_symbols("S"),  # this test's own market
         }
     )
     ws = authed(base, key)

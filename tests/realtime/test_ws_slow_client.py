@@ -20,6 +20,7 @@ from realtime.protocol import CLOSE_SLOW_CLIENT
 from tests.conftest import StartApi
 from tests.realtime.conftest import MakeKey
 from tests.realtime.wsclient import authed, recv, subscribe
+from tests.support.processes import market_symbols
 
 EVENTS = 10_000
 PAYLOAD = "x" * 1000  # 10 MB in all: more than socket buffers can hide
@@ -63,7 +64,7 @@ def test_a_client_that_never_reads_is_closed_and_does_not_hurt_the_others(
     proc, base = start_api(
         env={
             "JOBCAST_WS_SEND_QUEUE": "2048",
-            "JOBCAST_ORDER_SYMBOLS": '{"SLOW": {"tick_size": "1"}}',
+            **market_symbols("SLOW"),
         }
     )
     key, _ = make_principal()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -31,6 +32,13 @@ WS_LIMITS_LIFTED = {
         "SUBSCRIBES_BURST",
     )
 }
+
+
+def market_symbols(*names: str) -> dict[str, str]:
+    """The env of an api whose tradable symbols are `names` (any tick): a `market.{name}`
+    channel exists only for a symbol, so a test or bench that publishes made-up market events
+    names its channels here."""
+    return {"JOBCAST_ORDER_SYMBOLS": json.dumps({name: {"tick_size": "1"} for name in names})}
 
 
 def process_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
