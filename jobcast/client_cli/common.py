@@ -75,7 +75,8 @@ def report_error(exc: errors.JobcastError, as_json: bool) -> None:
     line = f"[red]error[/red] [bold]{exc.code}[/bold]: {exc.message}"
     if exc.request_id:
         line += f" [dim](request id {exc.request_id})[/dim]"
-    err_console.print(line, highlight=False)
+    # One line whatever the width: a script reading stderr gets the request id whole.
+    err_console.print(line, highlight=False, soft_wrap=True)
 
 
 def print_json(value: Any) -> None:

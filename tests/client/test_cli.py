@@ -209,9 +209,10 @@ def test_the_result_of_a_failed_job_is_its_error_with_exit_1(
             client.wait(job.id, timeout=60)
     # The job's own error, as `submit --wait` prints it (was: exit 3, "job_failed: The job
     # ended failed; it has no result.", the cause only in --json's details).
-    result = jobcast(stack, "jobs", "result", job.id)
+    result = jobcast(stack, "jobs", "result", job.id, COLUMNS="60")
     assert result.exit_code == 1
     assert result.stderr.startswith("error unknown_column: No column named 'nope'")
+    assert result.stderr.count("\n") == 1  # one line, however narrow: a script reads it whole
 
 
 def test_a_table_piped_to_a_script_keeps_every_value_whole(stack: ClientStack) -> None:
