@@ -13,18 +13,10 @@ import pytest
 from jobcast.jobs.params import JobParams
 from jobcast.rediskeys import job_key
 from tests.conftest import SharedStack, module_stack
-from tests.workers.files.support import JobsClient, await_terminal
+from tests.workers.files.support import SMALL_BATCHES, JobsClient, await_terminal
 from workers.files.errors import FileJobError, over_budget
-from workers.files.runner import Hooks, JobLimits, run_job
+from workers.files.runner import Hooks, run_job
 
-LIMITS = JobLimits(
-    memory_budget=64 << 20,
-    batch_bytes=64 << 10,
-    max_decompressed=8 << 20,
-    max_columns=200,
-    max_groups=100,
-    distinct_limit=1000,
-)
 #: What pyarrow or a codec says, which an owner must not be shown.
 LIBRARY_WORDS = ("kernel", "hash_", "uint32", "date32", "Arrow", "codec can't", "BOM")
 
@@ -32,7 +24,7 @@ LIBRARY_WORDS = ("kernel", "hash_", "uint32", "date32", "Arrow", "codec can't", 
 def run(tmp_path: Path, content: bytes, params: JobParams | None = None) -> Any:
     path = tmp_path / "in.csv"
     path.write_bytes(content)
-    return run_job(path, params or JobParams(), LIMITS, Hooks(), tmp_path / "out")
+    return run_job(path, params or JobParams(), SMALL_BATCHES, Hooks(), tmp_path / "out")
 
 
 def failure(tmp_path: Path, content: bytes, params: JobParams | None = None) -> FileJobError:
