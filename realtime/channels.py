@@ -19,6 +19,7 @@ from jobcast.events import read_latest_async, user_channel
 from jobcast.jobs.records import decode_record
 from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
+from jobcast.orders.symbols import no_such_symbol
 from jobcast.rediskeys import job_key, stream_key
 from realtime.protocol import ProtocolError
 
@@ -58,7 +59,7 @@ async def authorize(
         return Channel(requested, kind, requested)
     if kind == "market":
         if rest not in symbols:
-            raise ProtocolError("not_found", f"No symbol {rest!r}: GET /market lists them.")
+            raise ProtocolError("not_found", no_such_symbol(rest))
         return Channel(requested, kind, requested)
     if kind == "user" and rest in ("me", principal.id):
         return Channel(user_channel(principal.id), "user", requested)

@@ -14,7 +14,7 @@ from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, errors
 from jobcast import rediskeys
 from jobcast.orders.market import levels, quote_view
-from jobcast.orders.symbols import SymbolRules, symbol_table
+from jobcast.orders.symbols import SymbolRules, no_such_symbol, symbol_table
 from jobcast.schemas.market import (
     BookDepth,
     Level,
@@ -32,7 +32,7 @@ router = APIRouter(prefix="/market", tags=["market"])
 def rules_of(settings: Settings, symbol: str) -> SymbolRules:
     rules = symbol_table(settings.order_symbols).get(symbol)
     if rules is None:
-        raise ApiError(404, "not_found", f"No symbol {symbol!r}: GET /market lists them.")
+        raise ApiError(404, "not_found", no_such_symbol(symbol))
     return rules
 
 

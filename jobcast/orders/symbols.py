@@ -117,6 +117,11 @@ def check_limit_price(rules: SymbolRules, price: Decimal, quantity: int) -> int:
     return rules.to_ticks(price)
 
 
+def no_such_symbol(symbol: str) -> str:
+    """What REST (`GET /market/{symbol}`) and the WebSocket (`market.{symbol}`) answer alike."""
+    return f"No symbol {symbol!r}: GET /market lists them."
+
+
 def symbol_table(configured: dict[str, SymbolRules] | None) -> dict[str, SymbolRules]:
     """The symbols in effect: `JOBCAST_ORDER_SYMBOLS`, or the built-in set when it is unset."""
     return configured if configured else DEFAULT_SYMBOLS
