@@ -165,6 +165,13 @@ def test_redis_memory_pressure_shows_on_readyz_and_metrics_before_writes_fail(
         client.config_set("maxmemory", 1)  # full: Redis refuses every write
         refused = await api.post("/data/", json={"name": "y", "value": 1}, headers=as_(key))
         assert (refused.status_code, refused.json()["error"]["code"]) == (503, "redis_full")
+        # Reads still answer, and deletes, which make room (the rate limit is checked, not
+        # recorded, while Redis refuses writes).
+        item = f"/data/{written.json()['id']}"
+        assert (await api.get(item, headers=as_(key))).status_code == 200
+        assert (await api.get("/data/", headers=as_(key))).status_code == 200
+        assert (await api.delete(item, headers=as_(key))).status_code == 204
+        assert (await api.get(item, headers=as_(key))).status_code == 404
 
     try:
         run_in_process(private, scenario)
