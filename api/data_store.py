@@ -47,7 +47,10 @@ def to_item(record: dict[str, str]) -> DataItem:
     )
 
 
-async def create(redis: aioredis.Redis, owner: Principal, body: DataCreate) -> DataItem:
+async def create(
+    redis: aioredis.Redis, owner: Principal, body: DataCreate, max_items: int
+) -> DataItem | None:
+    """A new item of the owner's, or None when the owner already keeps `max_items` (0: no cap)."""
     item_id = secrets.token_hex(12)  # 96 random bits: ids never collide in practice
     ms, stamp = _now()
     member = index_member(ms, item_id)
@@ -61,10 +64,12 @@ async def create(redis: aioredis.Redis, owner: Principal, body: DataCreate) -> D
         "updated_at": stamp,
         "index_member": member,
     }
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(data_item_key(item_id), mapping=record)  # type: ignore[arg-type]
-        pipe.zadd(data_of_key(owner.id), {member: 0})
-        await pipe.execute()
+    # The cap's check and the writes are one script (`jobcast/lua/data_create.lua`): creates
+    # racing on several api processes never pass it.
+    keys = [data_item_key(item_id), data_of_key(owner.id)]
+    fields = [word for pair in record.items() for word in pair]
+    if not await scripts.run_async(redis, "data_create", keys, [max_items, member, *fields]):
+        return None
     return to_item(record)
 
 

@@ -30,6 +30,10 @@ CODES: dict[str, tuple[int, str]] = {
     "job_failed": (409, "The job failed; `details` is its error."),
     "job_cancelled": (409, "The job was cancelled; it has no result."),
     "order_not_open": (409, "The order is already filled, cancelled or rejected."),
+    "too_many_data_items": (
+        409,
+        "You keep `JOBCAST_QUOTA_DATA_ITEMS` data items, the most allowed; delete some first.",
+    ),
     "gone": (410, "Your record expired and its data was deleted."),
     "payload_too_large": (413, "The body (or the uploaded file) is over its size cap."),
     "storage_quota_exceeded": (
@@ -37,6 +41,11 @@ CODES: dict[str, tuple[int, str]] = {
         "Your stored files would exceed your quota; `details` says how much is in use.",
     ),
     "too_many_uploads": (429, "You already have the most uploads in progress at once."),
+    "too_many_active_jobs": (
+        429,
+        "You already have `JOBCAST_QUOTA_ACTIVE_JOBS` file jobs queued or running; submit more "
+        "when some have finished.",
+    ),
     "unsupported_media_type": (415, "Send the table as `multipart/form-data` with a part `file`."),
     "validation_error": (422, "Invalid request; `details` lists each field and what is wrong."),
     "file_required": (422, "No multipart part named `file`."),

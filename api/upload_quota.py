@@ -3,7 +3,8 @@
 An upload holds a `streaming:` entry in its owner's ledger (`jobcast.quotas`) sized ahead of
 the bytes received: the declared Content-Length when there is one, else one step at a time.
 Past the quota the request ends at once (413) and the partial file is removed by the receiver;
-a principal over its concurrent uploads is refused before a byte is stored (429).
+a principal over its concurrent uploads, or with as many file jobs queued or running as its cap,
+is refused before a byte is stored (429).
 """
 
 from __future__ import annotations
@@ -43,6 +44,16 @@ def over_uploads(limit: int) -> ApiError:
         f"You already have {limit} uploads in progress, the most allowed at once; "
         "send this one when one of them has finished.",
         {"concurrent_uploads": limit},
+    )
+
+
+def over_active_jobs(limit: int) -> ApiError:
+    return ApiError(
+        429,
+        "too_many_active_jobs",
+        f"You have {limit} file jobs queued or running, the most allowed at once "
+        "(JOBCAST_QUOTA_ACTIVE_JOBS); submit more when some have finished.",
+        {"active_jobs": limit},
     )
 
 
@@ -101,6 +112,8 @@ class UploadQuota:
             result = await self._write(self._entry, ahead, quotas.STREAMING_TTL, self._limits)
         if result.verdict == quotas.OVER_UPLOADS:
             raise over_uploads(self._limits.max_streaming)
+        if result.verdict == quotas.OVER_ACTIVE_JOBS:
+            raise over_active_jobs(self._limits.max_active)
         if result.verdict == quotas.OVER_BYTES:
             raise over_bytes(self._limits.max_bytes, result.used, needed)
         self._reserved, self._refreshed = ahead, time.monotonic()

@@ -1,11 +1,14 @@
-"""Per-principal quota on stored bytes and concurrent uploads: one ledger in Redis per principal.
+"""Per-principal quota on stored bytes, concurrent uploads and file jobs queued or running: one
+ledger in Redis per principal.
 
 Each stored file is an entry of its owner's ledger with its size and the time it is gone for
 sure: an upload in progress (`streaming:`, refreshed while bytes arrive), an upload waiting
 for its job (`upload:`, released by the worker when the job ends), a converted file
-(`artifact:`, until its job's record expires). Reserving checks the quota and writes the entry
-in one script, so two api processes never both take the last bytes; an entry past its expiry is
-dropped by the next reservation, so a crashed process frees what it held.
+(`artifact:`, until its job's record expires). The `upload:` entries also count the jobs
+queued or running: a new upload is refused while there are as many as the cap. Reserving checks
+the quota and writes the entry in one script, so two api processes never both take the last
+bytes; an entry past its expiry is dropped by the next reservation, so a crashed process frees
+what it held.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def artifact_entry(job_id: str) -> str:
     return f"artifact:{job_id}"
 
 
-RESERVED, OVER_BYTES, OVER_UPLOADS = 0, 1, 2
+RESERVED, OVER_BYTES, OVER_UPLOADS, OVER_ACTIVE_JOBS = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -48,28 +51,35 @@ class Reservation:
     verdict: int
     used: int  # bytes held by the principal's other entries
     streaming: int  # the principal's other uploads in progress
+    active: int  # the principal's file jobs queued or running (`upload:` entries but this one)
 
 
 @dataclass(frozen=True)
 class Limits:
     max_bytes: int  # 0: no quota
     max_streaming: int  # 0: no cap
+    max_active: int  # file jobs queued or running when an upload starts; 0: no cap
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
-        return cls(settings.quota_stored_bytes, settings.quota_concurrent_uploads)
+        return cls(
+            settings.quota_stored_bytes,
+            settings.quota_concurrent_uploads,
+            settings.quota_active_jobs,
+        )
 
 
-NO_LIMITS = Limits(0, 0)
+NO_LIMITS = Limits(0, 0, 0)
 
 
 def reserve_args(entry: str, size: int, ttl: float, limits: Limits) -> list[str | int | float]:
     now = time.time()
-    return [entry, size, now + ttl, now, limits.max_bytes, limits.max_streaming]
+    caps = [limits.max_bytes, limits.max_streaming, limits.max_active]
+    return [entry, size, now + ttl, now, *caps]
 
 
 def reservation(raw: list[int]) -> Reservation:
-    return Reservation(int(raw[0]), int(raw[1]), int(raw[2]))
+    return Reservation(int(raw[0]), int(raw[1]), int(raw[2]), int(raw[3]))
 
 
 def reserve(

@@ -496,6 +496,22 @@ class Settings(BaseSettings):
             "orders."
         ),
     )
+    quota_active_jobs: int = Field(
+        default=1000,
+        ge=0,
+        description=(
+            "File jobs one principal may have queued or running (all api processes); one more "
+            "upload answers 429 too_many_active_jobs. 0: no cap."
+        ),
+    )
+    quota_data_items: int = Field(
+        default=10_000,
+        ge=0,
+        description=(
+            "Data items one principal may keep; one more answers 409 too_many_data_items. "
+            "0: no cap."
+        ),
+    )
     redis_maxmemory: int = Field(
         default=1024**3,
         ge=0,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from api import data_store
 from api.auth import CurrentPrincipal, CurrentReader
-from api.deps import RedisDep
-from api.errors import not_found
+from api.deps import RedisDep, SettingsDep
+from api.errors import ApiError, not_found
 from api.openapi_errors import AUTHENTICATED, errors
 from api.ownership import load_owned, require_id
 from jobcast import rediskeys
@@ -26,15 +26,37 @@ router = APIRouter(prefix="/data", tags=["data"])
     "/",
     status_code=status.HTTP_201_CREATED,
     summary="Create a data item",
-    responses=errors(*AUTHENTICATED, "bad_request", "payload_too_large", "validation_error"),
+    responses=errors(
+        *AUTHENTICATED,
+        "bad_request",
+        "too_many_data_items",
+        "payload_too_large",
+        "validation_error",
+    ),
 )
 async def create_item(
-    body: DataCreate, principal: CurrentPrincipal, redis: RedisDep, response: Response
+    body: DataCreate,
+    principal: CurrentPrincipal,
+    redis: RedisDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> DataItem:
-    """Create a data item owned by the caller."""
-    item = await data_store.create(redis, principal, body)
+    """Create a data item owned by the caller (at most `JOBCAST_QUOTA_DATA_ITEMS` each)."""
+    item = await data_store.create(redis, principal, body, settings.quota_data_items)
+    if item is None:
+        raise too_many_items(settings.quota_data_items)
     response.headers["Location"] = f"/data/{item.id}"
     return item
+
+
+def too_many_items(limit: int) -> ApiError:
+    return ApiError(
+        409,
+        "too_many_data_items",
+        f"You keep {limit} data items, the most allowed (JOBCAST_QUOTA_DATA_ITEMS); "
+        "delete some first.",
+        {"max_items": limit},
+    )
 
 
 @router.get("", include_in_schema=False)

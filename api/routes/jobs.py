@@ -118,6 +118,7 @@ UPLOAD_ERRORS = (
     "idempotency_key_reused",
     "storage_quota_exceeded",
     "too_many_uploads",
+    "too_many_active_jobs",
     "unavailable",
 )
 IdempotencyKey = Annotated[

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
+import redis
 
+from api.data_store import ITEM_ID
+from jobcast.owned_index import id_of_member
+from jobcast.rediskeys import data_item_key, data_of_key
 from jobcast.settings import Settings
 from tests.api.conftest import MakeClient, MakeKey
-from tests.conftest import SharedStack, module_stack
+from tests.conftest import MakePrincipal, SharedStack, StartApi, module_stack
 
 #: One api for the module; each test's own principal keeps its items apart.
 stack = module_stack()
+#: Data items a principal may keep on the api of `capped_url`.
+CAP = 3
 
 
 @pytest.fixture
@@ -123,3 +131,71 @@ def test_forged_cursor_is_422(client: httpx.Client) -> None:
     response = client.get("/data/", params={"cursor": "not-a-cursor"})
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "query.cursor"
+
+
+@pytest.fixture
+def capped_url(start_api: StartApi) -> str:
+    """Two api processes of their own, whose principals keep at most CAP items each."""
+    return start_api(env={"JOBCAST_QUOTA_DATA_ITEMS": str(CAP)}, processes=2)[1]
+
+
+def create(client: httpx.Client, name: str) -> httpx.Response:
+    return client.post("/data/", json={"name": name, "value": 1})
+
+
+def kept(client: redis.Redis, owner: str) -> tuple[set[str], set[str]]:
+    """(ids of the owner's item hashes, ids in the owner's index), read from Redis itself."""
+    prefix = data_item_key("")
+    items = {
+        key.removeprefix(prefix)
+        for key in client.scan_iter(match=data_item_key("*"), count=1000)
+        if ITEM_ID.fullmatch(key.removeprefix(prefix)) and client.hget(key, "owner") == owner
+    }
+    return items, {id_of_member(m) for m in client.zrange(data_of_key(owner), 0, -1)}
+
+
+def test_one_item_past_the_cap_is_409_until_one_is_deleted(
+    stack: SharedStack,
+    capped_url: str,
+    make_principal: MakePrincipal,
+    make_key: MakeKey,
+    make_client: MakeClient,
+) -> None:
+    key, owner = make_principal("alice")
+    alice = make_client(capped_url, key)
+    ids = [create(alice, f"n{i}").json()["id"] for i in range(CAP)]
+
+    over = create(alice, "one more")
+
+    assert over.status_code == 409, over.text
+    assert "location" not in over.headers
+    error = over.json()["error"]
+    assert error["code"] == "too_many_data_items"
+    assert error["details"] == {"max_items": CAP}
+    assert f"You keep {CAP} data items" in error["message"]
+    assert "JOBCAST_QUOTA_DATA_ITEMS" in error["message"]
+    assert kept(stack.redis, owner) == (set(ids), set(ids))  # nothing half-written
+    bob = make_client(capped_url, make_key("bob"))
+    assert create(bob, "his own").status_code == 201  # the cap is per principal
+
+    assert alice.delete(f"/data/{ids[0]}").status_code == 204
+    again = create(alice, "in its place")
+    assert again.status_code == 201, again.text
+    assert create(alice, "past it again").status_code == 409
+    now = {*ids[1:], again.json()["id"]}
+    assert kept(stack.redis, owner) == (now, now)
+
+
+def test_creates_racing_on_several_api_processes_never_pass_the_cap(
+    stack: SharedStack, capped_url: str, make_principal: MakePrincipal, make_client: MakeClient
+) -> None:
+    key, owner = make_principal("alice")
+    alice = make_client(capped_url, key)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(lambda i: create(alice, f"n{i}"), range(12)))
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201] * CAP + [409] * (12 - CAP), [a.text for a in answers]
+    created = {a.json()["id"] for a in answers if a.status_code == 201}
+    assert kept(stack.redis, owner) == (created, created)

@@ -1,4 +1,5 @@
-"""Per-principal quotas on a real api: stored bytes and uploads in progress, refused cleanly."""
+"""Per-principal quotas on a real api: stored bytes, uploads in progress and file jobs queued
+or running, refused cleanly."""
 
 from __future__ import annotations
 
@@ -106,10 +107,14 @@ def principal(
 
 
 @pytest.fixture
-def api_url(start_api: StartApi) -> str:
-    _, url = start_api(
-        env={"JOBCAST_QUOTA_STORED_BYTES": str(QUOTA), "JOBCAST_QUOTA_CONCURRENT_UPLOADS": "1"}
-    )
+def api_env() -> dict[str, str]:
+    """The api's quotas; a test names others by parametrizing `api_env`."""
+    return {"JOBCAST_QUOTA_STORED_BYTES": str(QUOTA), "JOBCAST_QUOTA_CONCURRENT_UPLOADS": "1"}
+
+
+@pytest.fixture
+def api_url(start_api: StartApi, api_env: dict[str, str]) -> str:
+    _, url = start_api(env=api_env)
     return url
 
 
@@ -228,4 +233,43 @@ def test_one_upload_too_many_in_progress_is_429_until_the_first_ends(
     assert second.status_code == 429, second.text
     assert second.json()["error"]["code"] == "too_many_uploads"
     assert answers[0].status_code == 202, answers[0].text
+    assert alice.submit(small).status_code == 202
+
+
+@pytest.mark.parametrize("api_env", [{"JOBCAST_QUOTA_ACTIVE_JOBS": "2"}], ids=["2 active jobs"])
+def test_a_new_upload_past_the_active_jobs_cap_is_429_until_a_job_ends(
+    principal: MakePrincipal,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    alice = principal("alice")
+    small = table(tmp_path / "small.csv", 1_000)
+    # No worker runs yet: both jobs stay queued.
+    first, second = alice.submit_ok(small), alice.submit_ok(small)
+    kept = stored_files(settings)
+
+    declared = alice.submit(small)  # refused before its body is read
+    streamed = post_streamed(alice, multipart_parts(8_192))
+
+    for answer in (declared, streamed):
+        assert answer.status_code == 429, answer.text
+        error = answer.json()["error"]
+        assert error["code"] == "too_many_active_jobs"
+        assert error["details"] == {"active_jobs": 2}
+        assert "You have 2 file jobs queued or running" in error["message"]
+        assert "JOBCAST_QUOTA_ACTIVE_JOBS" in error["message"]
+    assert stored_files(settings) == kept  # no file stored
+    assert {job["id"] for job in alice.http.get("/jobs").json()["items"]} == {first, second}
+    assert sorted(k.partition(":")[0] for k in alice.ledger(redis_client)) == ["upload"] * 2
+    assert principal("bob").submit(small).status_code == 202  # the cap is per principal
+
+    # A cancelled job frees its place at once; ended ones as they end.
+    assert alice.http.delete(f"/jobs/{first}").json()["status"] == "cancelled"
+    third = alice.submit_ok(small)
+    assert alice.submit(small).status_code == 429
+    start_worker(queues="files")
+    for job in (second, third):
+        assert await_terminal(redis_client, job)["type"] == "job.succeeded"
     assert alice.submit(small).status_code == 202
