@@ -43,8 +43,15 @@ from jobcast.owned_index import (
     newest_first,
     position_of,
 )
-from jobcast.quotas import upload_held
-from jobcast.rediskeys import job_idempotency_key, job_key, jobs_of_key, tombstone_key
+from jobcast.quotas import artifact_entry, upload_held
+from jobcast.record_caps import Companions, RecordKind, keep_under
+from jobcast.rediskeys import (
+    job_idempotency_key,
+    job_key,
+    jobs_of_key,
+    quota_ledger_key,
+    tombstone_key,
+)
 from jobcast.schemas.jobs import Job
 from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
 
@@ -53,6 +60,22 @@ JOB_ID = re.compile(r"j_[0-9a-f]{24}")
 #: What a listing reads of each record: the view's fields and the owner, never the result (up
 #: to the result cap each, and a page holds 200).
 LISTED_FIELDS = (*(name for name in Job.model_fields if name != "links"), "owner")
+
+
+def _dropped_with_job(owner: str, job_id: str, _fields: list[str | None]) -> Companions:
+    # Its converted file stops counting against the owner's quota (the files sweep removes the
+    # file once no record names it). An Idempotency-Key it took names it until the key expires:
+    # a retry with that key answers 410, as for an expired job.
+    return Companions(hash_fields=[(quota_ledger_key(owner), artifact_entry(job_id))])
+
+
+#: Jobs as `jobcast.record_caps` trims them (`quota_job_records`).
+JOB_RECORDS = RecordKind(job_key, frozenset(s.value for s in TERMINAL), (), _dropped_with_job)
+
+
+async def trim_records(redis: aioredis.Redis, principal: Principal, cap: int) -> None:
+    """Past `cap` job records, drop the principal's oldest ended ones (`jobcast.record_caps`)."""
+    await keep_under(redis, jobs_of_key(principal.id), principal.id, cap, JOB_RECORDS)
 
 
 def new_job_id() -> str:

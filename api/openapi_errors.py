@@ -34,6 +34,10 @@ CODES: dict[str, tuple[int, str]] = {
         409,
         "You keep `JOBCAST_QUOTA_DATA_ITEMS` data items, the most allowed; delete some first.",
     ),
+    "too_many_open_orders": (
+        409,
+        "You have the most open orders allowed (`JOBCAST_QUOTA_OPEN_ORDERS`): cancel some first.",
+    ),
     "gone": (410, "Your record expired and its data was deleted."),
     "payload_too_large": (413, "The body (or the uploaded file) is over its size cap."),
     "storage_quota_exceeded": (

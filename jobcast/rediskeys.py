@@ -107,6 +107,11 @@ def orders_of_key(principal_id: str) -> str:
     return f"{PREFIX}orders:owner:{principal_id}"
 
 
+#: Hash: principal -> how many of its orders are open (accepted and not yet ended), raised by
+#: the accepting script and lowered by the matching step that ends each (`quota_open_orders`).
+OPEN_ORDERS_KEY = f"{PREFIX}orders:open"
+
+
 def client_order_id_key(principal_id: str, client_order_id: str) -> str:
     """Plain key: a principal's `client_order_id` -> the order it named."""
     return f"{PREFIX}orders:cid:{principal_id}:{client_order_id}"

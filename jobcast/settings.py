@@ -504,6 +504,30 @@ class Settings(BaseSettings):
             "upload answers 429 too_many_active_jobs. 0: no cap."
         ),
     )
+    quota_job_records: int = Field(
+        default=10_000,
+        ge=0,
+        description=(
+            "Job records kept per principal. Past it the oldest ended jobs are dropped before "
+            "their retention ends (410 Gone, as expired ones). 0: no cap."
+        ),
+    )
+    quota_open_orders: int = Field(
+        default=10_000,
+        ge=0,
+        description=(
+            "Orders one principal may have open (accepted, not yet filled, cancelled or "
+            "rejected); past it a new order is rejected too_many_open_orders. 0: no cap."
+        ),
+    )
+    quota_order_records: int = Field(
+        default=100_000,
+        ge=0,
+        description=(
+            "Order records kept per principal. Past it the oldest ended orders are dropped "
+            "before their retention ends (410 Gone, as expired ones). 0: no cap."
+        ),
+    )
     quota_data_items: int = Field(
         default=10_000,
         ge=0,

@@ -159,6 +159,8 @@ async def submit_job(
     upload, record, new = await _store(request, redis, settings, tasks, principal, idempotency_key)
     if not new:  # a replay: the earlier upload is the job's; this copy is not needed
         await _discard_upload(settings, upload.stored)
+    else:
+        await job_store.trim_records(redis, principal, settings.quota_job_records)
     return _accepted(response, record)
 
 

@@ -70,6 +70,19 @@ def rule_error(err: OrderRuleError) -> ApiError:
     return ApiError(422, err.rule, err.message, {"rule": err.rule, "field": err.field})
 
 
+def too_many_open(settings: Settings) -> ErrorDetail:
+    """An order refused because its owner has the most open orders allowed."""
+    limit = settings.quota_open_orders
+    return ErrorDetail(
+        code="too_many_open_orders",
+        message=(
+            f"You have {limit} open orders, the most allowed (JOBCAST_QUOTA_OPEN_ORDERS): "
+            "cancel some, or wait for them to fill, before placing more."
+        ),
+        details={"max_open_orders": limit},
+    )
+
+
 def order_ids(count: int) -> list[str]:
     """`count` fresh order ids (as `ORDER_ID`) from one read of the OS's random source: one read
     per order was a tenth of a batch's time in the route."""
@@ -102,9 +115,12 @@ async def place(
     redis: aioredis.Redis, settings: Settings, tasks: TaskSender, orders: list[NewOrder]
 ) -> list[intake.Accepted]:
     table = symbol_table(settings.order_symbols)
-    accepted = await intake.accept_orders(redis, [(o, table[o.symbol]) for o in orders])
+    pairs = [(o, table[o.symbol]) for o in orders]
+    accepted = await intake.accept_orders(redis, pairs, settings.quota_open_orders)
     kicked = {o.symbol for o, a in zip(orders, accepted, strict=True) if a.kicked}
     await kick_matching(tasks, sorted(kicked))
+    for owner in {o.owner for o, a in zip(orders, accepted, strict=True) if a.created}:
+        await intake.trim_records(redis, owner, settings.quota_order_records)
     return accepted
 
 
@@ -144,7 +160,12 @@ def view(settings: Settings, record: dict[str, str]) -> Order:
     responses={
         200: {"model": Order, "description": "A repeated `client_order_id`: the first order."},
         **errors(
-            *AUTHENTICATED, "bad_request", "payload_too_large", "validation_error", *ORDER_RULES
+            *AUTHENTICATED,
+            "bad_request",
+            "payload_too_large",
+            "validation_error",
+            *ORDER_RULES,
+            "too_many_open_orders",
         ),
     },
 )
@@ -162,6 +183,9 @@ async def create_order(
     except OrderRuleError as err:
         raise rule_error(err) from None
     (accepted,) = await place(redis, settings, tasks, [order])
+    if accepted.refused:
+        refusal = too_many_open(settings)
+        raise ApiError(409, refusal.code, refusal.message, refusal.details)
     if not accepted.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/orders/{accepted.order_id}"
@@ -218,10 +242,15 @@ async def create_orders(
     ]
     good = [c for c in checked if isinstance(c, NewOrder)]
     accepted = await place(redis, settings, tasks, good)
-    views = iter(await _accepted_views(redis, settings, accepted))
+    placed = [a for a in accepted if not a.refused]
+    views = iter(await _accepted_views(redis, settings, placed))
+    outcomes = iter(accepted)
+    refusal = too_many_open(settings).model_dump()
     results = [
         {"status": "rejected", "order": None, "error": c.model_dump()}
         if isinstance(c, ErrorDetail)
+        else {"status": "rejected", "order": None, "error": refusal}
+        if next(outcomes).refused
         else {"status": "accepted", "order": next(views), "error": None}
         for c in checked
     ]

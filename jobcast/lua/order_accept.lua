@@ -1,32 +1,42 @@
 -- Accept a request's orders, all in one step (`jobcast.orders.intake.accept_orders`).
--- KEYS: the orders' metrics hash (counts the accepted ones: jobcast.tallies), then every key
---       the orders touch, each once (`jobcast.scripts.ScriptKeys`); the payload names them by index
+-- KEYS: the orders' metrics hash (counts the accepted ones: jobcast.tallies), the open-orders
+--       hash (principal -> orders open), then every key the orders touch, each once
+--       (`jobcast.scripts.ScriptKeys`); the payload names them by index
 -- ARGV: [pending ms, stream maxlen, stream ttl, orders json: per order
 --        [id, cid index key (0: no client_order_id), record fields as [field, value, ...],
 --         owner index member, compact entry, user pubsub channel, and the keys of its record,
---         owner index, inbound log, pending flag and user stream], then each order's event
---        body, in the same order]
--- Returns one string, per order "0 <existing id>" for a repeated client_order_id, else
+--         owner index, inbound log, pending flag and user stream, then its owner],
+--        open orders allowed per owner (0: no cap), then each order's event body, in order]
+-- Returns one string, per order "0 <existing id>" for a repeated client_order_id, "2" for an
+-- order refused because its owner has the most open orders allowed (nothing written), else
 -- "1 <inbound id> <kicked>", joined by commas (one reply to parse, not thousands).
+-- An owner's open count below 0 (orders accepted before it was kept ended since) counts as 0.
 -- A request's orders share few symbols and owners: each pending flag is tried, each user
 -- stream's expiry renewed and each owner index added to once per request (the first try
 -- decides, as it would each time; the script is atomic, so when within it is unseen).
 --#include publish_event.lua
 local orders = cjson.decode(ARGV[4])
+local max_open = tonumber(ARGV[5])
 local out = {}
 local accepted = 0
 local tried = {}
 local streams = {}
 local indexed = {}  -- owner index key -> {score, member, ...}
+local open = {}  -- owner -> its open orders, as they will be after this script
 for i, o in ipairs(orders) do
   local existing = false
-  if o[2] ~= 0 then
-    existing = redis.call('GET', KEYS[o[2]])
-    if not existing then redis.call('SET', KEYS[o[2]], o[1]) end
+  if o[2] ~= 0 then existing = redis.call('GET', KEYS[o[2]]) end
+  local owner = o[12]
+  if not existing and not open[owner] then
+    open[owner] = math.max(0, tonumber(redis.call('HGET', KEYS[2], owner) or '0'))
   end
   if existing then
     out[#out + 1] = '0 ' .. existing
+  elseif max_open > 0 and open[owner] >= max_open then
+    out[#out + 1] = '2'
   else
+    if o[2] ~= 0 then redis.call('SET', KEYS[o[2]], o[1]) end
+    open[owner] = open[owner] + 1
     local sid = redis.call('XADD', KEYS[o[9]], '*', 'c', 'new', 'o', o[5])
     redis.call('HSET', KEYS[o[7]], 'sid', sid, unpack(o[3]))
     local members = indexed[o[8]] or {}
@@ -37,7 +47,7 @@ for i, o in ipairs(orders) do
       tried[o[10]] = true
       kicked = redis.call('SET', KEYS[o[10]], '1', 'NX', 'PX', ARGV[1]) and '1' or '0'
     end
-    publish_event(KEYS[o[11]], o[6], ARGV[4 + i], ARGV[2], nil)
+    publish_event(KEYS[o[11]], o[6], ARGV[5 + i], ARGV[2], nil)
     streams[o[11]] = true
     out[#out + 1] = '1 ' .. sid .. ' ' .. kicked
     accepted = accepted + 1
@@ -49,5 +59,6 @@ for key, members in pairs(indexed) do
   end
 end
 for stream, _ in pairs(streams) do redis.call('EXPIRE', KEYS[stream], ARGV[3]) end
+for owner, count in pairs(open) do redis.call('HSET', KEYS[2], owner, count) end
 if accepted > 0 then redis.call('HINCRBY', KEYS[1], 'accepted', accepted) end
 return table.concat(out, ',')

@@ -24,6 +24,7 @@ from jobcast.orders.encoding import NewOrder, encode_inbound
 from jobcast.orders.enums import TERMINAL_STATUSES
 from jobcast.orders.symbols import SymbolRules
 from jobcast.owned_index import index_member
+from jobcast.record_caps import Companions, RecordKind, keep_under
 from jobcast.rediskeys import pubsub_channel, stream_key
 from jobcast.tallies import ORDERS_KEY
 
@@ -35,9 +36,11 @@ PENDING_MS = 10_000
 @dataclass(frozen=True)
 class Accepted:
     order_id: str
-    created: bool  # False: an earlier order with the same client_order_id
+    created: bool  # False: an earlier order with the same client_order_id, or refused
     kicked: bool
     view: dict[str, Any] | None = None  # the new order's public view (None when not created)
+    #: Not written: its owner already had the most open orders allowed (`quota_open_orders`).
+    refused: bool = False
 
 
 def _accept_item(
@@ -59,18 +62,20 @@ def _accept_item(
         keys.ref(rediskeys.inbound_key(order.symbol)),
         keys.ref(rediskeys.pending_key(order.symbol)),
         keys.ref(stream_key(event.channel)),
+        order.owner,
     ]
     return item, event.body()
 
 
 async def accept_orders(
-    client: aioredis.Redis, orders: list[tuple[NewOrder, SymbolRules]]
+    client: aioredis.Redis, orders: list[tuple[NewOrder, SymbolRules]], max_open: int = 0
 ) -> list[Accepted]:
-    """Accept the orders in one script: each durable, indexed, logged and announced."""
+    """Accept the orders in one script: each durable, indexed, logged and announced; past
+    `max_open` open orders of its owner (0: no cap) an order is refused, nothing written."""
     if not orders:
         return []
     now = time.time()
-    keys = scripts.ScriptKeys(ORDERS_KEY)
+    keys = scripts.ScriptKeys(ORDERS_KEY, rediskeys.OPEN_ORDERS_KEY)
     items: list[list[Any]] = []
     bodies: list[str] = []
     views = []
@@ -81,7 +86,14 @@ async def accept_orders(
         bodies.append(body)
     # Event bodies go as plain arguments after the payload: nested in its JSON they would be
     # escaped here and unescaped by the script for nothing.
-    argv = [str(PENDING_MS), str(STREAM_MAXLEN), str(STREAM_TTL_SECONDS), dumps(items), *bodies]
+    argv = [
+        str(PENDING_MS),
+        str(STREAM_MAXLEN),
+        str(STREAM_TTL_SECONDS),
+        dumps(items),
+        str(max_open),
+        *bodies,
+    ]
     # One script for the whole request (`jobcast/lua/order_accept.lua`): accepted atomically too.
     raw = await scripts.run_async(client, "order_accept", keys.keys, argv)
     replies = str(raw).split(",")
@@ -92,6 +104,8 @@ async def accept_orders(
 
 
 def _accepted(order_id: str, reply: list[str], view: dict[str, Any]) -> Accepted:
+    if reply[0] == "2":
+        return Accepted(order_id=order_id, created=False, kicked=False, refused=True)
     if reply[0] == "0":
         return Accepted(order_id=reply[1], created=False, kicked=False)
     return Accepted(order_id=order_id, created=True, kicked=reply[2] == "1", view=view)
@@ -110,3 +124,26 @@ async def request_cancel(
     argv = [owner, order_id, str(PENDING_MS), terminal]
     reply = await scripts.run_async(client, "order_cancel", keys, argv)
     return str(reply[0]), len(reply) > 1 and int(reply[1]) == 1
+
+
+def _dropped_with_order(owner: str, _order_id: str, fields: list[str | None]) -> Companions:
+    # Its client_order_id goes with it, as when it expires: the id may name a new order then.
+    (client_order_id,) = fields
+    if not client_order_id:
+        return Companions()
+    return Companions(keys=[rediskeys.client_order_id_key(owner, client_order_id)])
+
+
+#: Orders as `jobcast.record_caps` trims them (`quota_order_records`).
+ORDER_RECORDS = RecordKind(
+    rediskeys.order_key,
+    frozenset(s.value for s in TERMINAL_STATUSES),
+    ("client_order_id",),
+    _dropped_with_order,
+)
+
+
+async def trim_records(client: aioredis.Redis, owner: str, cap: int) -> None:
+    """Past `cap` order records, drop the owner's oldest ended ones (`jobcast.record_caps`); run
+    after accepting its orders (a failure is logged: they stand)."""
+    await keep_under(client, rediskeys.orders_of_key(owner), owner, cap, ORDER_RECORDS)

@@ -74,10 +74,16 @@ def round_orders(book: DemoBook, rng: random.Random) -> list[NewOrder]:
 
 
 async def trade_round(
-    client: aioredis.Redis, books: list[DemoBook], rng: random.Random, kick: Kick
+    client: aioredis.Redis,
+    books: list[DemoBook],
+    rng: random.Random,
+    kick: Kick,
+    max_records: int = 0,
 ) -> None:
     orders = [(o, b.rules, b) for b in books for o in round_orders(b, rng)]
     accepted = await intake.accept_orders(client, [(o, rules) for o, rules, _ in orders])
+    # Its ended orders would fill Redis within a day of its retention (18 a second).
+    await intake.trim_records(client, DEMO_PRINCIPAL, max_records)
     kicked = {o.symbol for (o, _, _), a in zip(orders, accepted, strict=True) if a.kicked}
     for order, _, book in orders:
         if order.time_in_force == "GTC":
@@ -115,7 +121,7 @@ async def run(settings: Settings, interval: float = 0.5, kick: Kick = _celery_ki
     log.info("demo market maker on %s", ", ".join(b.symbol for b in books))
     try:
         while True:
-            await trade_round(client, books, rng, kick)
+            await trade_round(client, books, rng, kick, settings.quota_order_records)
             await asyncio.sleep(interval)
     finally:
         await client.aclose()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from jobcast.orders.encoding import NewOrder, decode_inbound
 from jobcast.orders.enums import TERMINAL_STATUSES, OrderStatus
 from jobcast.orders.market import quote_view
 from jobcast.orders.symbols import SymbolRules
-from jobcast.rediskeys import tombstone_key
+from jobcast.rediskeys import OPEN_ORDERS_KEY, tombstone_key
 from jobcast.tallies import MATCH_LAG_BUCKETS, MATCH_LAG_KEY, ORDERS_KEY, Tally, label, observations
 from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
 from workers.orders.book import Book, Order, Trade
@@ -160,8 +160,9 @@ def build_commit(
     return change
 
 
-def outcome_tallies(orders: Iterable[Order], trades: int) -> list[Tally]:
-    """Counters of the orders that ended in this step (by reason), and of its trades."""
+def outcome_tallies(orders: Collection[Order], trades: int) -> list[Tally]:
+    """Counters of the orders that ended in this step (by reason and by owner), and of its
+    trades."""
     ended = Counter(
         order.status
         if order.status == OrderStatus.FILLED
@@ -170,6 +171,9 @@ def outcome_tallies(orders: Iterable[Order], trades: int) -> list[Tally]:
         if order.status in TERMINAL_STATUSES
     )
     tallies = [Tally(ORDERS_KEY, name, count) for name, count in sorted(ended.items())]
+    # Each owner's open orders, raised by the script that accepted them, go down as they end.
+    owners = Counter(order.owner for order in orders if order.status in TERMINAL_STATUSES)
+    tallies += [Tally(OPEN_ORDERS_KEY, owner, -count) for owner, count in sorted(owners.items())]
     return tallies + ([Tally(ORDERS_KEY, "trades", trades)] if trades else [])
 
 
