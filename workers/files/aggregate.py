@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workers.files.datetimes import column_texts, time_unit
 from workers.files.errors import FileJobError
 from workers.files.sketches import is_text
 
@@ -114,7 +115,7 @@ class Aggregation:
             "rows": self.rows,
             "groups": result.num_rows,
             "truncated": result.num_rows > limit,
-            "table": result.slice(0, limit).to_pylist(),
+            "table": _rows(result.slice(0, limit)),
         }
 
     def _metric(self, table: pa.Table, column: str, metric: str) -> Any:
@@ -126,6 +127,23 @@ class Aggregation:
         if metric == "sum":
             return pc.if_else(pc.greater_equal(count, self.min_count), table[f"{column}_sum"], None)
         return table[f"{column}_{metric}"]
+
+
+def _rows(table: pa.Table) -> list[dict[str, Any]]:
+    """The result's rows; a date column with a value Python's datetime cannot hold (year 0 or
+    past 9999, which Arrow reads) is written as text as `str` writes the others."""
+    names = table.column_names
+    columns = [_values(table[name]) for name in names]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _values(column: pa.ChunkedArray) -> list[Any]:
+    try:
+        return list(column.to_pylist())
+    except (ValueError, OverflowError):
+        if time_unit(column.type) is None:
+            raise
+        return column_texts(column)
 
 
 def _partials(column: str, metric: str) -> list[tuple[str, str]]:

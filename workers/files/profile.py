@@ -8,7 +8,6 @@ values fit its share of the memory budget, then come from a sample (see `sketche
 
 from __future__ import annotations
 
-import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workers.files.datetimes import iso_text, micros, time_unit
 from workers.files.sketches import (
     DistinctSketch,
     F64Array,
@@ -59,7 +59,7 @@ class ColumnProfile:
         self, name: str, type_: pa.DataType, distinct_limit: int, quantile_values: int
     ) -> None:
         self.name, self.kind = name, column_kind(type_)
-        self.unit = _time_unit(type_)
+        self.unit = time_unit(type_)
         self.count = self.nulls = 0
         self.numeric = self.kind in ("integer", "float", "datetime")
         self.counts = ValueCounts(distinct_limit, track_after_overflow=not self.numeric)
@@ -176,21 +176,10 @@ class ColumnProfile:
         if value is None:
             return None
         if self.unit is not None:
-            return _iso(_micros(value, self.unit))
+            return iso_text(micros(value, self.unit))
         if self.kind == "integer" and isinstance(value, int):
             return value
         return float(value)
-
-
-def _time_unit(type_: pa.DataType) -> str | None:
-    """The unit a datetime column is counted in: its own, in which every value it holds fits."""
-    if pa.types.is_timestamp(type_):
-        return str(type_.unit)
-    if pa.types.is_date32(type_):
-        return "s"  # any date32 fits int64 in seconds; not in nanoseconds
-    if pa.types.is_date64(type_):
-        return "ms"
-    return None
 
 
 def _comparable(values: pa.Array) -> pa.Array:
@@ -198,7 +187,7 @@ def _comparable(values: pa.Array) -> pa.Array:
 
     Not all in nanoseconds, as pandas: they span only the years 1677-2262, and a date such as
     `9999-12-31` (an open end) or `1600-01-01` is a common value."""
-    unit = _time_unit(values.type)
+    unit = time_unit(values.type)
     if unit is not None:
         return values.cast(pa.timestamp(unit)).cast(pa.int64())
     if pa.types.is_decimal(values.type):
@@ -208,34 +197,9 @@ def _comparable(values: pa.Array) -> pa.Array:
     return values
 
 
-#: Ticks of each Arrow time unit in a second.
-_TICKS_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
-_EPOCH = dt.datetime(1970, 1, 1)
-_DAY_MICROS = 86_400_000_000
-#: Days in 400 Gregorian years, after which the calendar repeats.
-_CYCLE_DAYS = 146_097
-
-
-def _micros(ticks: float, unit: str) -> int:
-    """`ticks` of `unit` in whole microseconds, the precision of a datetime in the result."""
-    per_second = _TICKS_PER_SECOND[unit]
-    if isinstance(ticks, int):
-        return ticks * 1_000_000 // per_second  # a value: truncated, as Python's datetime does
-    return round(ticks * 1_000_000 / per_second)  # a mean, quantile or histogram edge
-
-
-def _iso(micros: int) -> str:
-    """Microseconds since 1970 in ISO 8601, also in years Python's datetime lacks (Arrow reads
-    `0000-01-01`): moved by whole 400-year cycles into its range, the year moved back after."""
-    days, rest = divmod(micros, _DAY_MICROS)
-    cycles, day = divmod(days, _CYCLE_DAYS)
-    stamp = _EPOCH + dt.timedelta(days=day, microseconds=rest)
-    return f"{stamp.year + 400 * cycles:04d}{stamp.isoformat()[4:]}"
-
-
 def _jsonable(value: Any, unit: str | None) -> Any:
     if unit is not None and isinstance(value, int):
-        return _iso(_micros(value, unit))
+        return iso_text(micros(value, unit))
     if isinstance(value, float | int | str | bool) or value is None:
         return value
     return str(value)

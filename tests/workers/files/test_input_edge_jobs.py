@@ -67,6 +67,23 @@ def test_dates_outside_pandas_nanosecond_range_are_profiled_as_datetimes(
     assert low < valid_to["50%"] < high
 
 
+def test_dates_python_cannot_hold_are_group_keys_and_min_max_of_an_aggregate(
+    tmp_path: Path,
+) -> None:
+    # Year 0 (Arrow reads it; Python's date starts at year 1) ended the job internal_error.
+    body = b"d,t,v\n0000-01-01,0000-01-01 12:00:00,1\n2024-05-01,2024-05-01 08:30:00,2\n"
+    params = JobParams.model_validate(
+        {"operation": "aggregate", "group_by": ["d"], "metrics": {"t": ["min", "max"]}}
+    )
+
+    result = run(tmp_path, body, params)
+
+    assert result["table"] == [
+        {"d": "0000-01-01", "t_min": "0000-01-01 12:00:00", "t_max": "0000-01-01 12:00:00"},
+        {"d": "2024-05-01", "t_min": "2024-05-01 08:30:00", "t_max": "2024-05-01 08:30:00"},
+    ]
+
+
 def test_datetimes_in_pandas_range_keep_their_sub_second_part(tmp_path: Path) -> None:
     body = b"t\n2024-01-01 00:00:00.5\n2024-01-02 00:00:00.25\n"
 
