@@ -50,13 +50,21 @@ SECURITY_SCHEMES = (BEARER, API_KEY_HEADER)
 
 
 async def presented_key(request: Request) -> str | None:
-    """The key sent as a bearer token, else in `X-API-Key`, else None."""
+    """The key sent as a bearer token, else in `X-API-Key`, else None; `TwoKeysError` when both
+    carry different keys (which one was meant is not for us to guess)."""
     headers = request.headers
     scheme, _, credentials = headers.get("authorization", "").partition(" ")
     credentials = credentials.strip()
+    header_key = headers.get(API_KEY_HEADER.model.name) or None
     if scheme.lower() == "bearer" and credentials:
+        if header_key is not None and header_key != credentials:
+            raise TwoKeysError
         return credentials
-    return headers.get(API_KEY_HEADER.model.name) or None
+    return header_key
+
+
+class TwoKeysError(Exception):
+    """`Authorization` and `X-API-Key` carry different keys."""
 
 
 def request_address(request: Request, settings: Settings) -> str:
@@ -97,7 +105,16 @@ async def require_principal(request: Request, response: Response) -> Principal:
 async def _authenticated(request: Request, state: AppState) -> Principal:
     """The caller's principal (nothing spent from its budget yet), or 401."""
     redis, settings = state.redis, state.settings
-    key = await presented_key(request)
+    try:
+        key = await presented_key(request)
+    except TwoKeysError:
+        raise await _refuse_unauthenticated(
+            request,
+            redis,
+            settings,
+            "invalid_key",
+            "Two different API keys were sent (Authorization and X-API-Key): send one.",
+        ) from None
     if key is None:
         raise await _refuse_unauthenticated(
             request,

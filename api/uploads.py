@@ -29,6 +29,8 @@ from jobcast.storage_paths import UPLOAD_PARTIAL_SUFFIX, new_upload_name, partia
 #: Largest text part (e.g. `params`), and most text parts, so fields cannot fill memory.
 MAX_FIELD_BYTES = 64 * 1024
 MAX_FIELDS = 16
+#: The text parts a job reads (others are ignored): each must come once.
+READ_FIELDS = frozenset({"params", "file_path"})
 #: Multipart framing allowed beyond the file cap when checking Content-Length up front.
 FRAMING_SLACK = 64 * 1024
 
@@ -43,6 +45,14 @@ class Upload:
     sha256: str = ""
     filename: str = ""
     fields: dict[str, str] = field(default_factory=dict)
+
+
+#: The seed's way of naming a file on the server: refused, the client uploads it instead.
+FILE_PATH_REFUSED = ApiError(
+    422,
+    "upload_required",
+    "Server paths are not accepted: upload the file itself as the multipart part `file`.",
+)
 
 
 def too_large(limit: int) -> ApiError:
@@ -118,6 +128,9 @@ class _Receiver:
 
     def _part_end(self) -> None:
         if self._name and self._name != "file":
+            if self._name in READ_FIELDS and self._name in self.upload.fields:
+                # Which one was meant? Say so rather than take the last.
+                raise ApiError(422, "validation_error", f"Send exactly one `{self._name}` part.")
             self.upload.fields[self._name] = self._text.decode("utf-8", "replace")
             if len(self.upload.fields) > MAX_FIELDS:
                 raise ApiError(413, "payload_too_large", f"More than {MAX_FIELDS} form fields.")
@@ -132,6 +145,8 @@ class _Receiver:
                 400, "bad_request", "The multipart body ended before its closing boundary."
             )
         if self._out is None or self.partial is None:
+            if "file_path" in self.upload.fields:
+                raise FILE_PATH_REFUSED
             raise ApiError(
                 422, "file_required", "Upload the table as a multipart part named `file`."
             )

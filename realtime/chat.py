@@ -21,6 +21,7 @@ from jobcast.events import Event, publish_async, read_latest_async
 from jobcast.keys import Principal
 from jobcast.ratelimit import Budget, spend
 from jobcast.rediskeys import chat_rooms_key, presence_key, stream_key
+from jobcast.schemas.text import hidden_character
 from jobcast.settings import Settings
 from realtime.protocol import ProtocolError
 
@@ -174,6 +175,11 @@ async def say(
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ProtocolError("bad_message", "A chat message needs a non-empty `data.text`.")
+    hidden = hidden_character(text, allowed="\n\t")
+    if hidden is not None:
+        raise ProtocolError(
+            "bad_message", f"The message holds {hidden}, a control character: send printable text."
+        )
     if len(text.encode()) > settings.chat_max_message_bytes:
         raise ProtocolError(
             "too_large", f"Chat messages are limited to {settings.chat_max_message_bytes} bytes."

@@ -24,7 +24,7 @@ from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.task_sender import TaskSender
 from api.upload_quota import UploadQuota
-from api.uploads import Upload, receive_upload, remove_file
+from api.uploads import FILE_PATH_REFUSED, Upload, receive_upload, remove_file
 from jobcast import files_waiting, kept_uploads
 from jobcast.jobs.params import SUBMITTED, JobParams
 from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
@@ -40,12 +40,6 @@ from jobcast.storage_paths import artifact_path, upload_path, uploads_dir
 log = logging.getLogger("jobcast.api.jobs")
 
 router = APIRouter(tags=["jobs"])
-
-FILE_PATH_REFUSED = ApiError(
-    422,
-    "upload_required",
-    "Server paths are not accepted: upload the file itself as the multipart part `file`.",
-)
 
 
 def parse_params(upload: Upload) -> JobParams:

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Tag = Annotated[str, Field(min_length=1, max_length=50)]
+from jobcast.schemas.text import VisibleText
+
+Tag = Annotated[VisibleText, Field(min_length=1, max_length=50)]
 
 
 class DataCreate(BaseModel):
@@ -16,8 +18,13 @@ class DataCreate(BaseModel):
         json_schema_extra={"examples": [{"name": "sensor-7", "value": 21.5, "tags": ["lab"]}]},
     )
 
-    name: str = Field(min_length=1, max_length=200, description="1 to 200 characters.")
-    value: float = Field(ge=0, allow_inf_nan=False, description="A finite number, 0 or more.")
+    name: VisibleText = Field(
+        min_length=1, max_length=200, description="1 to 200 characters, no control characters."
+    )
+    # Strict: a number, not `true` or `"1"` taken for one.
+    value: float = Field(
+        ge=0, allow_inf_nan=False, strict=True, description="A finite number, 0 or more."
+    )
     tags: list[Tag] = Field(default_factory=list, max_length=20, description="Up to 20 tags.")
 
 
@@ -34,8 +41,8 @@ def _fields_optional_but_not_null(schema: dict[str, Any]) -> None:
 class DataUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_fields_optional_but_not_null)
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    value: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    name: VisibleText | None = Field(default=None, min_length=1, max_length=200)
+    value: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
     tags: list[Tag] | None = Field(default=None, max_length=20)
 
     @model_validator(mode="after")

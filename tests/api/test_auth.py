@@ -58,6 +58,19 @@ def test_x_api_key_header_works_too(url: str, make_key: MakeKey) -> None:
     assert httpx.get(f"{url}/data/", headers={"X-API-Key": make_key()}).status_code == 200
 
 
+def test_two_different_keys_are_401_and_the_same_one_twice_is_fine(
+    url: str, make_key: MakeKey
+) -> None:
+    mine, other = make_key(), make_key()
+    both = {"Authorization": f"Bearer {mine}", "X-API-Key": other}
+    refused = httpx.get(f"{url}/jobs", headers=both)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "invalid_key"
+    assert "send one" in refused.json()["error"]["message"]
+    same = {"Authorization": f"Bearer {mine}", "X-API-Key": mine}
+    assert httpx.get(f"{url}/jobs", headers=same).status_code == 200
+
+
 def test_health_and_metrics_need_no_key(url: str) -> None:
     assert httpx.get(f"{url}/healthz").status_code == 200
     assert httpx.get(f"{url}/metrics").status_code == 200

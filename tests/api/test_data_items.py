@@ -80,6 +80,13 @@ def test_ids_are_server_generated_and_distinct(client: httpx.Client) -> None:
         ({"name": "ok", "value": 1, "tags": ["x" * 51]}, "body.tags.0"),
         ({"name": "ok", "value": 1, "id": 7}, "body.id"),
         ({"value": 1}, "body.name"),
+        # Not numbers, though a lax parser takes them for one.
+        ({"name": "ok", "value": True}, "body.value"),
+        ({"name": "ok", "value": "1"}, "body.value"),
+        # What hides what the text says: NUL, a terminal escape, a bidi override.
+        ({"name": "a\u0000b", "value": 1}, "body.name"),
+        ({"name": "ok", "value": 1, "tags": ["\x1b[31mred"]}, "body.tags.0"),
+        ({"name": "evil\u202etxt.exe", "value": 1}, "body.name"),
     ],
 )
 def test_invalid_item_is_422_naming_the_field(

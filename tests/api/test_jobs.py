@@ -133,8 +133,10 @@ def test_server_file_path_is_refused_with_a_hint_to_upload(alice: JobsClient, ta
     as_json = alice.http.post("/tasks/process-file/", json={"file_path": "/etc/passwd"})
     with table.open("rb") as f:
         as_field = alice.http.post("/jobs", files={"file": f}, data={"file_path": "/etc/passwd"})
+    # The seed's form, without a file at all: the path is what to answer about.
+    as_only_field = alice.http.post("/jobs", files={"file_path": (None, "/etc/passwd")})
 
-    for response in (as_query, as_json, as_field):
+    for response in (as_query, as_json, as_field, as_only_field):
         assert response.status_code == 422
         error = response.json()["error"]
         assert error["code"] == "upload_required"
@@ -295,7 +297,19 @@ def test_malformed_multipart_is_400_and_non_multipart_is_415(
     )
     plain = alice.http.post("/jobs", content=b"a,b\n1,2\n", headers={"Content-Type": "text/csv"})
 
+    params = '{"operation": "profile"}'
+    twice = alice.http.post(
+        "/jobs",
+        files=[
+            ("file", ("t.csv", b"a\n1\n")),
+            ("params", (None, params)),
+            ("params", (None, "{}")),
+        ],
+    )
+
     assert broken.status_code == 400
+    assert twice.status_code == 422
+    assert twice.json()["error"]["message"] == "Send exactly one `params` part."
     assert plain.status_code == 415
     assert plain.json()["error"]["code"] == "unsupported_media_type"
     assert stored_files(settings) == before

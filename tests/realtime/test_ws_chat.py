@@ -87,6 +87,12 @@ def test_chat_messages_have_a_size_and_rate_limit(
         subscribe(ws, ROOM)
         say(ws, "x" * 11)
         assert recv_until(ws, lambda m: m["type"] == "error")[-1]["code"] == "too_large"
+        # An escape sequence (it rewrote readers' terminals) or a bidi override: refused.
+        for hidden in ("\x1b[2J", "a\u202eb"):
+            say(ws, hidden)
+            refused = recv_until(ws, lambda m: m["type"] == "error")[-1]
+            assert refused["code"] == "bad_message", refused
+            assert "control character" in refused["message"]
         answers = []
         for n in range(7):
             say(ws, f"m{n}")
