@@ -12,7 +12,11 @@ from jobcast.client import errors
 from jobcast.client.chat import ChatRoom
 from jobcast.client.config import resolve
 from jobcast.client.resume import Event
-from jobcast.client_cli.common import console, exit_code_for, report_error
+from jobcast.client_cli.common import console, err_console, exit_code_for, report_error
+
+#: Longest line read from stdin, past any message a server takes (JOBCAST_CHAT_MAX_MESSAGE_BYTES
+#: is 2000 by default): a longer one is not sent, and not held in memory either.
+MAX_LINE = 16 * 1024
 
 EXAMPLE = "Example: jobcast chat lobby (type a line and Enter to send; Ctrl-D or Ctrl-C to leave)"
 
@@ -33,12 +37,23 @@ async def _talk(base_url: str, api_key: str, room: str) -> None:
     async with ChatRoom(base_url, api_key, room) as chat_room:
         printer = asyncio.create_task(_print(chat_room))
         loop = asyncio.get_running_loop()
-        while line := await loop.run_in_executor(None, sys.stdin.readline):
-            if line.strip():
+        while line := await loop.run_in_executor(None, sys.stdin.readline, MAX_LINE + 1):
+            if len(line) > MAX_LINE:
+                err_console.print(
+                    f"[red]too_long[/red]: a line over {MAX_LINE} characters: not sent"
+                )
+                await loop.run_in_executor(None, _skip_rest_of_line, line)
+            elif line.strip():
                 await chat_room.say(line.rstrip("\n"))
             if printer.done():
                 break
         printer.cancel()
+
+
+def _skip_rest_of_line(read: str) -> None:
+    """Read on past the end of an overlong line, `MAX_LINE` characters at a time."""
+    while read and not read.endswith("\n"):
+        read = sys.stdin.readline(MAX_LINE)
 
 
 async def _print(chat_room: ChatRoom) -> None:

@@ -10,7 +10,13 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
 from jobcast.client import Client, errors
 from jobcast.client.aio import job_params
-from jobcast.client_cli.common import client_session, console, fail_usage, print_json
+from jobcast.client_cli.common import (
+    client_session,
+    console,
+    err_console,
+    fail_usage,
+    print_json,
+)
 from jobcast.client_cli.summary import result_tables
 from jobcast.schemas import Job, JobProgress, JobResult
 
@@ -36,9 +42,11 @@ def submit(
     """Upload FILE as a file job; with --wait show its progress and result."""
     metrics = parse_metrics(metric or [])
     _check_options(op, group_by or [], metrics, to)
-    with client_session(as_json) as client, _bars(as_json) as bars:
-        job = _upload(client, bars, file, op, group_by or [], metrics, to)
-        result = _follow(client, bars, job, timeout) if wait else None
+    with client_session(as_json) as client:
+        client.config.require_key()  # before the bars are drawn: without a key nothing is sent
+        with _bars(as_json) as bars:
+            job = _upload(client, bars, file, op, group_by or [], metrics, to)
+            result = _follow(client, bars, job, timeout) if wait else None
     if result is None:
         print_json(job) if as_json else console.print(f"job [bold]{job.id}[/bold] {job.status}")
     elif as_json:
@@ -93,7 +101,9 @@ def _bars(quiet: bool) -> Progress:
         BarColumn(),
         TaskProgressColumn(),
         TextColumn("{task.fields[info]}"),
-        console=console,
+        # On stderr, as curl's and pip's: `jobcast submit ... --json > job.json` keeps the JSON
+        # alone in the file (the bars' last state was printed into it).
+        console=err_console,
         disable=quiet,
         transient=False,
     )
@@ -108,7 +118,6 @@ def _upload(
     metrics: dict[str, list[str]],
     to: str | None,
 ) -> Job:
-    client.config.require_key()  # before the bar is drawn: without a key nothing is sent
     task = bars.add_task("upload", total=file.stat().st_size or 1, info="")
 
     def on_upload(sent: int, total: int) -> None:

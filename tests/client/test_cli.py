@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from jobcast.cli import cli
 from jobcast.client import Client, errors
+from jobcast.events import read_since
 from tests.client.conftest import ClientStack
 from tests.client.support import city_totals, write_ragged, write_table
 from tests.client.terminal import run_in_terminal
@@ -48,6 +49,42 @@ def test_submit_wait_shows_upload_and_processing_bars_then_the_summary(
     assert "30,000" in text
     for column in ("id", "name", "amount", "city"):
         assert re.search(rf"│ {column}\s+│", text), column
+
+
+def test_submit_wait_into_a_file_keeps_the_bars_on_stderr(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    data = write_table(tmp_path / "data.csv", 1_000)
+    done = subprocess.run(
+        [*JOBCAST, "submit", str(data), "--wait"],
+        env=user_env(stack),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("job j_")  # what `> out.txt` keeps: the job and its summary
+    assert "processing" not in done.stdout
+    assert "100%" not in done.stdout
+    assert "processing" in done.stderr
+
+
+def test_chat_does_not_send_or_hold_a_line_past_its_cap(stack: ClientStack) -> None:
+    from jobcast.client_cli import chat
+
+    overlong = "x" * (chat.MAX_LINE + 10)
+    said = subprocess.run(
+        [*JOBCAST, "chat", "cli-cap"],
+        input=f"{overlong}\nhello\n",
+        env=user_env(stack),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert said.returncode == 0, said.stderr
+    assert "too_long" in said.stderr
+    room = read_since(stack.redis, "chat.cli-cap", "0-0")
+    assert [e["data"]["text"] for e in room if e["type"] == "chat.message"] == ["hello"]
 
 
 def test_submit_json_prints_the_result_as_json(stack: ClientStack, tmp_path: Path) -> None:
