@@ -106,6 +106,31 @@ def test_upload_shows_the_upload_bar_then_live_processing_then_the_profile(
     assert page.locator(f".job-list li[data-job-id={job_id}]").count() == 1
 
 
+def test_on_a_phone_opening_a_job_scrolls_its_result_into_view(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    page = new_page(web_stack.new_key("phone"), width=390, height=844)
+    first = submit_file(page, write_table(tmp_path / "a.csv", 100))
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]", timeout=60_000)
+    submit_file(page, write_table(tmp_path / "b.csv", 100))
+    page.evaluate("window.scrollTo(0, 0)")
+    # The form and the list fill the screen; the result starts in its lower half or below.
+    top = page.evaluate("document.querySelector('.job-detail').getBoundingClientRect().top")
+    assert top > 844 / 2
+
+    page.click(f".job-list li[data-job-id={first}] button.job-open")
+
+    # Polled from here: the page's CSP refuses the eval that wait_for_function needs.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        top = page.evaluate("document.querySelector('.job-detail').getBoundingClientRect().top")
+        if 0 <= top < 844 / 2:
+            break
+        page.wait_for_timeout(100)
+    assert 0 <= top < 844 / 2, top
+    assert page.locator(f".job-detail .result[data-job-id={first}]").is_visible()
+
+
 def test_cancelling_a_running_job_ends_it_cancelled(
     web_stack: WebStack, new_page: NewPage, tmp_path: Path
 ) -> None:
@@ -175,7 +200,9 @@ def test_a_resting_order_shows_on_the_ladder_and_its_fill_on_the_tape(
     with web_stack.rest(web_stack.new_key("taker")) as rest:
         body = {"symbol": "ETH-USD", "side": "buy", "quantity": 5, "price": "2000.05"}
         assert rest.post("/orders", json=body).status_code == 201
-    page.wait_for_selector(f".fills li[data-order-id={order_id}]")
+    fill = page.wait_for_selector(f".fills li[data-order-id={order_id}]")
+    # At the tick's decimals, as the tape: the average price's two more (2000.0500) are noise.
+    assert "5 @ 2000.05\n" in fill.inner_text(), fill.inner_text()
     page.wait_for_selector(".tape li:has-text('2000.05')")
     page.wait_for_selector(f".orders li[data-order-id={order_id}]", state="detached")
     page.wait_for_selector(".level.ask[data-price='2000.05']", state="detached")

@@ -123,7 +123,7 @@ export function mountJobs(root, live) {
       uploadBox.dataset.state = "done";
       uploadText.textContent = `${formatBytes(chosen.size)} uploaded`;
       merge(job);
-      select(job.id);
+      select(job.id, true);
     } catch (err) {
       uploadBox.dataset.state = "failed";
       submitError.textContent = `${err.code}: ${err.message}`;
@@ -174,9 +174,18 @@ export function mountJobs(root, live) {
     else if (message.kind === "subscribed" || message.kind === "resync") reload();
   });
 
-  function select(id) {
+  function select(id, reveal = false) {
     selected = id;
     schedule();
+    if (reveal) requestAnimationFrame(() => requestAnimationFrame(revealDetail));
+  }
+
+  // On a narrow screen the result is below the form and the list: bring it up once drawn (the
+  // second frame) when it starts in the lower half of the screen or below.
+  function revealDetail() {
+    if (detail.getBoundingClientRect().top > window.innerHeight / 2) {
+      detail.scrollIntoView({ block: "start", behavior: "smooth" });
+    }
   }
 
   async function cancel(id) {
@@ -203,7 +212,7 @@ export function mountJobs(root, live) {
   function jobRow(job) {
     const active = !TERMINAL.has(job.status);
     return h("li", { dataset: { jobId: job.id }, className: job.id === selected ? "selected" : "" },
-      h("button.job-open", { type: "button", onclick: () => select(job.id), "aria-label": `Open ${job.filename || job.id}` },
+      h("button.job-open", { type: "button", onclick: () => select(job.id, true), "aria-label": `Open ${job.filename || job.id}` },
         h("span.job-name", {}, job.filename || job.id),
         h("span.muted", {}, `${job.operation} · ${formatBytes(job.size)} · ${formatTime(job.created_at)}`)),
       chip(job.status),

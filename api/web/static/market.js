@@ -146,7 +146,7 @@ export function mountMarket(root, live) {
   function renderFills() {
     const mine = fills.filter((f) => f.symbol === symbol);
     fill(fillList, mine.length ? mine.map((f) => h("li", { dataset: { orderId: f.id } },
-      h("span", { className: `side-${f.side}` }, f.side), ` ${f.fill_quantity} @ ${f.average_price ?? f.price} `,
+      h("span", { className: `side-${f.side}` }, f.side), ` ${f.fill_quantity} @ ${priceText(f.average_price ?? f.price, rules.tick_size)} `,
       h("span.muted", {}, `${f.status} · ${formatTime(f.ts)}`))) : h("li.empty", {}, "No fills yet."));
   }
 
@@ -249,4 +249,12 @@ export function mountMarket(root, live) {
 
 function decimalsOf(text) {
   return (String(text).split(".")[1] || "").length;
+}
+
+// A price as the tape shows it (the tick's decimals): an average price comes with two more
+// decimals than the tick, which only an average between ticks needs ("101.000" is 101.0).
+function priceText(value, tick) {
+  const places = decimalsOf(tick);
+  const needed = (String(value).split(".")[1] || "").replace(/0+$/, "").length;
+  return needed <= places ? Number(value).toFixed(places) : String(value);
 }
