@@ -32,7 +32,7 @@ from jobcast.keys import Principal
 from jobcast.orders import intake, records
 from jobcast.orders.encoding import NewOrder
 from jobcast.orders.enums import OrderStatus, Side
-from jobcast.orders.symbols import OrderRuleError, check_order, symbol_table
+from jobcast.orders.symbols import OrderRuleError, check_order, no_such_symbol, symbol_table
 from jobcast.owned_index import (
     LIST_SCAN_LIMIT,
     MAX_PAGE,
@@ -325,7 +325,11 @@ async def cancel_order(
     return order
 
 
-@router.get("", summary="List your orders", responses=errors(*AUTHENTICATED, "validation_error"))
+@router.get(
+    "",
+    summary="List your orders",
+    responses=errors(*AUTHENTICATED, "validation_error", "unknown_symbol"),
+)
 async def list_orders(
     principal: CurrentPrincipal,
     redis: RedisDep,
@@ -336,6 +340,9 @@ async def list_orders(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> OrderPage:
     """Your orders, oldest first, optionally only one symbol and/or status."""
+    if symbol is not None and symbol not in symbol_table(settings.order_symbols):
+        # Said, not an empty page: a mistyped symbol looked like having no orders.
+        raise rule_error(OrderRuleError("unknown_symbol", no_such_symbol(symbol), "symbol"))
     index = OwnedIndex(
         rediskeys.orders_of_key(principal.id), principal.id, _member_key, oldest_first
     )
