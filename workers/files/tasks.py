@@ -13,7 +13,6 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
 from typing import Any, NoReturn
 
 import redis
@@ -32,18 +31,13 @@ from workers.app import app
 from workers.attempts import CappedTask, ending_writes, times
 from workers.context import worker_context
 from workers.files import fairness
-from workers.files.errors import FileJobError, over_budget, underlying
+from workers.files.endings import end, fail, on_memory_breach
+from workers.files.errors import FileJobError, underlying
 from workers.files.memory import JobMemory
 from workers.files.runner import JobLimits, JobStopped, run_job
 from workers.files.sources import parse_left_running
 from workers.files.state import JobState, completed_progress, is_terminal, job_hooks
-from workers.files.uploads import (
-    artifact_quota,
-    charge_artifact,
-    delete_upload_file,
-    remove_upload,
-    unlink_upload,
-)
+from workers.files.uploads import artifact_quota, charge_artifact, remove_upload, unlink_upload
 from workers.files.watchdog import MemoryWatchdog, recycle_process, watch_limit
 from workers.soft_limit import SoftLimit
 
@@ -166,7 +160,7 @@ def _run_once(task: FileJobTask, client: redis.Redis, settings: Settings, job_id
         started = state.start(attempt, int(record.get("size") or 0))
         if not started.committed:
             if started.current == CANCELLING:  # cancelled before it ran: its upload goes now
-                return _end(state, settings, record, state.cancelled(), CANCELLED)
+                return end(state, settings, record, state.cancelled(), CANCELLED)
             return started.current or "unknown"
         return _run(task, state, record, settings, attempt)
     finally:
@@ -201,14 +195,14 @@ def _run(
         # Queued before a deploy tightened a rule (the api now refuses these params at submit).
         problems = summary(field_errors(exc.errors(), "params"), "params")
         error = {"code": "invalid_params", "message": f"{problems}. Submit the job again."}
-        return _end(state, settings, record, *_fail(state, error))
+        return end(state, settings, record, *fail(state, error))
     began, cpu_began = time.monotonic(), time.process_time()
     try:
         with (
             SoftLimit() as soft_limit,
             JobMemory() as memory,
             MemoryWatchdog(
-                watch_limit(settings.job_memory_budget), _on_breach(state, settings, record)
+                watch_limit(settings.job_memory_budget), on_memory_breach(state, settings, record)
             ),
         ):
             hooks = job_hooks(state, settings.job_progress_interval, soft_limit)
@@ -222,27 +216,27 @@ def _run(
                 )
             soft_limit.check()  # signalled while the result was made: past the limit all the same
     except JobStopped as stop:
-        return _end(state, settings, record, state.cancelled(stop.rows), "cancelled")
+        return end(state, settings, record, state.cancelled(stop.rows), "cancelled")
     except FileJobError as exc:
         # The owner is told what to fix; what the reader said (pyarrow's text) stays here.
         log.info("file job %s failed as %s: %r", state.job_id, exc.code, underlying(exc))
-        return _end(state, settings, record, *_fail(state, exc.as_error()))
+        return end(state, settings, record, *fail(state, exc.as_error()))
     except SoftTimeLimitExceeded:
         error = {
             "code": "time_limit",
             "message": f"The job ran past {settings.job_soft_time_limit} s.",
         }
-        return _end(state, settings, record, *_fail(state, error))
+        return end(state, settings, record, *fail(state, error))
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         if isinstance(exc, FileNotFoundError):
             error = {"code": "upload_missing", "message": "The uploaded file is no longer stored."}
-            return _end(state, settings, record, *_fail(state, error))
+            return end(state, settings, record, *fail(state, error))
         return _retry(task, state, record, attempt, exc, settings)
     except Exception as exc:
         # A bug or an input nothing above foresaw: fail the job rather than leave it running.
         log.exception("file job %s failed unexpectedly", state.job_id)
         error = {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"[:500]}
-        return _end(state, settings, record, *_fail(state, error))
+        return end(state, settings, record, *fail(state, error))
     result.update(
         duration_seconds=round(time.monotonic() - began, 3),
         cpu_seconds=round(time.process_time() - cpu_began, 3),  # all threads of the process
@@ -258,59 +252,8 @@ def _run(
         progress=completed_progress(int(record.get("size") or 0), result["rows"]),
     )
     if not finished.committed and finished.current == CANCELLING:
-        return _end(state, settings, record, state.cancelled(), CANCELLED)
-    return _end(state, settings, record, finished, SUCCEEDED)
-
-
-def _on_breach(
-    state: JobState, settings: Settings, record: dict[str, Any]
-) -> Callable[[int], None]:
-    def breach(rss: int) -> None:
-        budget = settings.job_memory_budget >> 20
-        operation = (record.get("params") or {}).get("operation")
-        error = {"code": "memory_limit", "message": over_budget(budget, operation)}
-        outcome, _ = _fail(state, error)
-        if outcome.committed:  # its quota went with the outcome; its file goes before the kill
-            # At once, not after a replica has the outcome: the process is past its budget.
-            delete_upload_file(settings, record)
-        # Our own kill, not a death the attempt cap should count: the redelivery finds no mark;
-        # and the process dies before `_run_once` would give back the owner's slot. One round
-        # trip: the job's thread is still growing until the kill.
-        pipe = worker_context().redis.pipeline(transaction=False)
-        pipe.delete(task_running_key(state.job_id))
-        fairness.release(pipe, state.owner, state.job_id)
-        pipe.execute()
-        log.warning(
-            "file job %s failed: memory_limit: resident %d MiB of a %d MiB budget",
-            state.job_id,
-            rss >> 20,
-            budget,
-            extra={"job_id": state.job_id, "code": "memory_limit"},
-        )
-
-    return breach
-
-
-def _fail(state: JobState, error: dict[str, str]) -> tuple[Any, str]:
-    """End the job failed, or cancelled if a cancel landed meanwhile: (the commit, the status)."""
-    finished = state.finish(FAILED, error=error)
-    if not finished.committed and finished.current == CANCELLING:
-        return state.cancelled(), CANCELLED
-    return finished, FAILED
-
-
-def _end(
-    state: JobState, settings: Settings, record: dict[str, Any], outcome: Any, status: str
-) -> str:
-    current = status if outcome.committed else str(outcome.current)
-    if outcome.committed:
-        unlink_upload(settings, record)  # its quota went with the outcome
-    elif is_terminal(current):
-        remove_upload(ending_writes(state.client), settings, record)
-    # Else another delivery of the task owns the job (a retry it committed, or a redelivery
-    # running it: Celery requeues a running task when the broker connection drops) and will
-    # read the upload.
-    return current
+        return end(state, settings, record, state.cancelled(), CANCELLED)
+    return end(state, settings, record, finished, SUCCEEDED)
 
 
 def _retry(
@@ -325,7 +268,7 @@ def _retry(
     error = {"code": "transient_error", "message": f"{type(exc).__name__}: {exc}"}
     if attempt >= settings.task_max_attempts:
         # Like every other failure: a cancel that landed meanwhile ends the job cancelled.
-        return _end(state, settings, record, *_fail(state, error))
+        return end(state, settings, record, *fail(state, error))
     log.warning("file job %s: transient error, retrying in %.0f s: %s", state.job_id, delay, exc)
     with contextlib.suppress(redis.RedisError):
         # Redis itself may be the hiccup; the retry must be sent all the same.
