@@ -19,10 +19,11 @@ from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
-from api.errors import BodyTooLargeError, error_body
+from api.errors import BodyTooLargeError, error_body, error_response
 from jobcast.logs import RecordTemplate
 
 access_log = logging.getLogger("jobcast.access")
@@ -71,7 +72,7 @@ class FrontDoorMiddleware:
         else:
             headers = Headers(scope=scope)
             if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-                await self.cors.preflight_response(headers)(scope, exchange.upstream, send)
+                await _preflight(self.cors, headers)(scope, exchange.upstream, send)
                 return
             send = functools.partial(self.cors.send, send=send, request_headers=headers)
         await self._limit_body(scope, exchange, send)
@@ -267,3 +268,21 @@ async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+def _preflight(cors: CORSMiddleware, headers: Headers) -> Response:
+    """Starlette's preflight answer; a refused one (plain text there, "Disallowed CORS origin")
+    in the error shape every other 4xx has, with the same CORS headers."""
+    answer = cors.preflight_response(headers)
+    if answer.status_code != 400:
+        return answer
+    what = bytes(answer.body).decode().removeprefix("Disallowed CORS ")
+    kept = {k: v for k, v in answer.headers.items() if k.lower().startswith(("access-", "vary"))}
+    return error_response(
+        400,
+        "cors_refused",
+        f"This cross-origin request is not allowed ({what}): its origin, method or headers "
+        "are not in JOBCAST_CORS_ORIGINS and the methods and headers the API takes.",
+        None,
+        kept,
+    )

@@ -48,6 +48,12 @@ def test_cors_allows_only_listed_origins(url: str) -> None:
     assert ok.headers["access-control-allow-credentials"] == "true"
     refused = httpx.options(f"{url}/data/", headers={"Origin": "https://evil.example", **preflight})
     assert "access-control-allow-origin" not in refused.headers
+    # In the one error shape, as every 4xx (it was plain text: "Disallowed CORS origin").
+    assert refused.status_code == 400
+    error = refused.json()["error"]
+    assert error["code"] == "cors_refused"
+    assert "(origin)" in error["message"]
+    assert "JOBCAST_CORS_ORIGINS" in error["message"]
 
 
 def test_json_body_over_the_cap_is_413(
