@@ -13,7 +13,7 @@ import random
 import signal
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -286,6 +286,14 @@ def test_ten_thousand_orders_with_a_killed_worker_match_the_reference_model(
     assert sorted(o["id"] for o in all_orders) == sorted(by_id)
     cancelled = sorted(o["id"] for o in all_orders if o.get("cancel_sid"))
     assert cancelled == sorted(i for r in records_sent for i in r.cancels)
+
+    # And each trader's count of open orders (JOBCAST_QUOTA_OPEN_ORDERS) is exactly its orders
+    # still open: the killed step, redone, lowered none twice
+    ended = {status.value for status in TERMINAL_STATUSES}
+    still_open = Counter(o["owner"] for o in all_orders if o["status"] not in ended)
+    counted = redis_client.hgetall(rediskeys.OPEN_ORDERS_KEY)
+    owners = [t.principal_id for t in traders]
+    assert {p: int(counted.get(p, 0)) for p in owners} == {p: still_open[p] for p in owners}
 
     # And each symbol ends exactly as the reference model fed what the traders sent, in order
     by_symbol: dict[str, list[dict[str, str]]] = defaultdict(list)
