@@ -13,7 +13,7 @@ import redis
 from jobcast import rediskeys
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from tests.conftest import SharedStack, module_stack
-from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, new_trader
+from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, two_traders
 
 MAX_OPEN, MAX_RECORDS = 3, 5
 # Each test trades a symbol of its own, so the books of one do not cross the other's orders.
@@ -31,13 +31,8 @@ stack = module_stack(api_env=ENV, worker_queues="orders", worker_env=ENV)
 
 @pytest.fixture
 def traders(stack: SharedStack) -> Iterator[tuple[Trader, Trader, EventTap]]:
-    tap = EventTap(stack.redis).start()
-    alice = new_trader(stack.redis, stack.settings, stack.url, "alice")
-    bob = new_trader(stack.redis, stack.settings, stack.url, "bob")
-    yield alice, bob, tap
-    tap.stop()
-    alice.http.close()
-    bob.http.close()
+    with two_traders(stack) as both:
+        yield both
 
 
 def indexed_ids(client: redis.Redis, trader: Trader) -> list[str]:

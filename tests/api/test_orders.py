@@ -12,7 +12,7 @@ from jobcast import rediskeys
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from tests.conftest import SharedStack, module_stack
 from tests.support.processes import wait_for
-from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, new_trader
+from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, two_traders
 
 # Books are per symbol and shared by every principal, and the tests assert exact quotes and
 # trade seqs: each test trades a symbol of its own (with the rules of the built-in one it is
@@ -44,13 +44,8 @@ def redis_client(stack: SharedStack) -> redis.Redis:
 @pytest.fixture
 def market(stack: SharedStack) -> Iterator[tuple[Trader, Trader, EventTap]]:
     """Two new traders on the module's api and orders worker, and a tap on every event."""
-    tap = EventTap(stack.redis).start()
-    alice = new_trader(stack.redis, stack.settings, stack.url, "alice")
-    bob = new_trader(stack.redis, stack.settings, stack.url, "bob")
-    yield alice, bob, tap
-    tap.stop()
-    alice.http.close()
-    bob.http.close()
+    with two_traders(stack) as traders:
+        yield traders
 
 
 def test_crossing_orders_trade_at_the_resting_price_and_announce_it(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ import redis
 
 from jobcast import rediskeys
 from jobcast.settings import Settings
-from tests.conftest import new_principal
+from tests.conftest import SharedStack, new_principal
 from tests.support.processes import wait_for
 
 #: Environment for api and worker processes in order tests: the submit rate limit is not
@@ -112,3 +113,17 @@ class EventTap:
 
         wait_for(seen, timeout, f"{event_type} for {order_id}")
         return next(e for e in self.for_order(order_id) if e["type"] == event_type)
+
+
+@contextmanager
+def two_traders(stack: SharedStack) -> Iterator[tuple[Trader, Trader, EventTap]]:
+    """Alice and Bob, new traders on a module's api and orders worker, and a tap on every event."""
+    tap = EventTap(stack.redis).start()
+    alice = new_trader(stack.redis, stack.settings, stack.url, "alice")
+    bob = new_trader(stack.redis, stack.settings, stack.url, "bob")
+    try:
+        yield alice, bob, tap
+    finally:
+        tap.stop()
+        alice.http.close()
+        bob.http.close()
