@@ -244,16 +244,17 @@ async def create_orders(
     accepted = await place(redis, settings, tasks, good)
     placed = [a for a in accepted if not a.refused]
     views = iter(await _accepted_views(redis, settings, placed))
-    outcomes = iter(accepted)
-    refusal = too_many_open(settings).model_dump()
-    results = [
-        {"status": "rejected", "order": None, "error": c.model_dump()}
-        if isinstance(c, ErrorDetail)
-        else {"status": "rejected", "order": None, "error": refusal}
-        if next(outcomes).refused
-        else {"status": "accepted", "order": next(views), "error": None}
-        for c in checked
-    ]
+    outcomes = iter(accepted)  # one per valid order, in order
+    refusal = too_many_open(settings)
+    results = []
+    for item in checked:
+        error = item if isinstance(item, ErrorDetail) else None
+        if error is None and next(outcomes).refused:
+            error = refusal
+        if error is not None:
+            results.append({"status": "rejected", "order": None, "error": error.model_dump()})
+        else:
+            results.append({"status": "accepted", "order": next(views), "error": None})
     # Built by hand: validating hundreds of orders back through the response model costs
     # more than accepting them. The shape is still `OrderBatchResult` (see response_model).
     content = dumps_bytes({"results": results})
