@@ -21,7 +21,7 @@ from api.auth import OwnedReader
 from api.errors import ApiError
 from api.ownership import load_owned, require_id
 from api.uploads import Upload
-from jobcast.events import commit_async, queue_commit
+from jobcast.events import commit_async, job_channel, queue_commit
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import (
     CANCELLED,
@@ -46,10 +46,12 @@ from jobcast.owned_index import (
 from jobcast.quotas import artifact_entry, upload_held
 from jobcast.record_caps import Companions, RecordKind, keep_under
 from jobcast.rediskeys import (
+    celery_result_key,
     job_idempotency_key,
     job_key,
     jobs_of_key,
     quota_ledger_key,
+    stream_key,
     tombstone_key,
 )
 from jobcast.schemas.jobs import Job
@@ -63,10 +65,14 @@ LISTED_FIELDS = (*(name for name in Job.model_fields if name != "links"), "owner
 
 
 def _dropped_with_job(owner: str, job_id: str, _fields: list[str | None]) -> Companions:
-    # Its converted file stops counting against the owner's quota (the files sweep removes the
+    # Its event stream (kept a week, larger than the record) and its Celery result go too; its
+    # converted file stops counting against the owner's quota (the files sweep removes the
     # file once no record names it). An Idempotency-Key it took names it until the key expires:
-    # a retry with that key answers 410, as for an expired job.
-    return Companions(hash_fields=[(quota_ledger_key(owner), artifact_entry(job_id))])
+    # a retry with that key answers as for an expired job.
+    return Companions(
+        keys=[stream_key(job_channel(job_id)), celery_result_key(job_id)],
+        hash_fields=[(quota_ledger_key(owner), artifact_entry(job_id))],
+    )
 
 
 #: Jobs as `jobcast.record_caps` trims them (`quota_job_records`).

@@ -3,10 +3,12 @@
 An ended job or order is kept for its retention (a week by default) so its owner can still read
 it; at the submit rates allowed, one principal could pile up millions of them in Redis. Past its
 cap (`quota_job_records`, `quota_order_records`) the oldest ended records in the owner's index
-are dropped as their expiry would drop them: the record, the keys that expire with it and its
-index entry. The tombstone stays, so reading one answers 410 as for an expired record. Records
-still live (queued or running jobs, open orders) are never dropped: caps of their own bound
-them (`quota_active_jobs`, `quota_open_orders`).
+are dropped as their expiry would drop them: the record, the keys that go with it (its event
+stream, its client_order_id) and its index entry. Its tombstone is kept `TOMBSTONE_SECONDS`
+at most: reading one answers 410 for that long, then 404 (tombstones kept for a month, one per
+record, would outweigh what the cap keeps). Records still live (queued or running jobs, open
+orders) are never dropped: caps of their own bound them (`quota_active_jobs`,
+`quota_open_orders`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from redis.exceptions import RedisError
 
 from jobcast import scripts
 from jobcast.owned_index import id_of_member
+from jobcast.rediskeys import tombstone_key
 
 log = logging.getLogger("jobcast.record_caps")
 
+#: Seconds a dropped record's tombstone is kept at most (it answers 410 meanwhile).
+TOMBSTONE_SECONDS = 3600
 #: Index entries read per round trip while trimming.
 BATCH = 500
 #: Index entries one trim examines at most: a principal whose oldest records are all still live
@@ -109,15 +114,17 @@ async def _drop_ended(
         if status is not None and status not in kind.ended:
             continue  # live: its own cap bounds it
         extra = kind.companions(owner, record_id, values)
+        record_key = kind.record_key(record_id)
         payload.append(
             [
                 member,
-                keys.ref(kind.record_key(record_id)),
+                keys.ref(record_key),
                 [keys.ref(k) for k in extra.keys],
                 [[keys.ref(h), f] for h, f in extra.hash_fields],
+                keys.ref(tombstone_key(record_key)),
             ]
         )
     if not payload:
         return examined, 0
-    args = [kind.ended_json, json.dumps(payload)]
+    args = [kind.ended_json, json.dumps(payload), TOMBSTONE_SECONDS]
     return examined, int(await scripts.run_async(redis, "trim_ended", keys.keys, args))

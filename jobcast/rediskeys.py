@@ -32,6 +32,12 @@ def celery_event_topic(db: int, event_type: str) -> str:
     return f"/{db}.celeryev/{event_type.replace('-', '.')}"
 
 
+def celery_result_key(task_id: str) -> str:
+    """The Redis result backend's record of a task (Celery's default `task-meta` key prefix); a
+    file job's task id is the job id."""
+    return f"celery-task-meta-{task_id}"
+
+
 # --- Events -----------------------------------------------------------------------------------
 
 

@@ -509,7 +509,7 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "Job records kept per principal. Past it the oldest ended jobs are dropped before "
-            "their retention ends (410 Gone, as expired ones). 0: no cap."
+            "their retention ends (410 Gone for an hour, then 404). 0: no cap."
         ),
     )
     quota_open_orders: int = Field(
@@ -525,7 +525,7 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "Order records kept per principal. Past it the oldest ended orders are dropped "
-            "before their retention ends (410 Gone, as expired ones). 0: no cap."
+            "before their retention ends (410 Gone for an hour, then 404). 0: no cap."
         ),
     )
     quota_data_items: int = Field(

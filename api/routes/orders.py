@@ -32,7 +32,13 @@ from jobcast.keys import Principal
 from jobcast.orders import intake, records
 from jobcast.orders.encoding import NewOrder
 from jobcast.orders.enums import OrderStatus, Side
-from jobcast.orders.symbols import OrderRuleError, check_order, no_such_symbol, symbol_table
+from jobcast.orders.symbols import (
+    OrderRuleError,
+    SymbolRules,
+    check_order,
+    no_such_symbol,
+    symbol_table,
+)
 from jobcast.owned_index import (
     LIST_SCAN_LIMIT,
     MAX_PAGE,
@@ -191,7 +197,8 @@ async def create_order(
     response.headers["Location"] = f"/orders/{accepted.order_id}"
     if accepted.view is not None:
         return Order(**accepted.view)
-    return await load_order(redis, settings, principal, accepted.order_id)
+    assert accepted.record is not None  # a repeat comes with its order's record
+    return view(settings, accepted.record)
 
 
 def _validate_item(
@@ -243,7 +250,7 @@ async def create_orders(
     good = [c for c in checked if isinstance(c, NewOrder)]
     accepted = await place(redis, settings, tasks, good)
     placed = [a for a in accepted if not a.refused]
-    views = iter(await _accepted_views(redis, settings, placed))
+    views = iter(_accepted_views(settings, placed))
     outcomes = iter(accepted)  # one per valid order, in order
     refusal = too_many_open(settings)
     results = []
@@ -283,14 +290,16 @@ async def _spend_orders(
     )
 
 
-async def _accepted_views(
-    redis: aioredis.Redis, settings: Settings, accepted: list[intake.Accepted]
-) -> list[dict[str, Any]]:
-    """Views of accepted orders: new ones as written, repeated client_order_ids read back."""
-    repeats = [a.order_id for a in accepted if a.view is None]
-    stored = iter(await _records(redis, repeats)) if repeats else iter([])
+def _accepted_views(settings: Settings, accepted: list[intake.Accepted]) -> list[dict[str, Any]]:
+    """Views of accepted orders: new ones as written, a repeated client_order_id's earlier
+    order as the accepting script read it."""
     rules = symbol_table(settings.order_symbols)
-    return [a.view or records.record_view(r := next(stored), rules[r["symbol"]]) for a in accepted]
+    return [a.view or _earlier_view(a.record, rules) for a in accepted]
+
+
+def _earlier_view(record: dict[str, str] | None, rules: dict[str, SymbolRules]) -> dict[str, Any]:
+    assert record is not None  # a repeat comes with its order's record
+    return records.record_view(record, rules[record["symbol"]])
 
 
 @router.get("/{order_id}", summary="Get an order", responses=errors(*AUTHENTICATED, *OWNED))
@@ -357,14 +366,6 @@ async def list_orders(
 
 def _member_key(member: str) -> str:
     return rediskeys.order_key(id_of_member(member))
-
-
-async def _records(redis: aioredis.Redis, order_ids: list[str]) -> list[dict[str, str]]:
-    async with redis.pipeline(transaction=False) as pipe:
-        for order_id in order_ids:
-            pipe.hgetall(rediskeys.order_key(order_id))
-        found: list[dict[str, str]] = await pipe.execute()
-    return found
 
 
 def _matches(record: dict[str, str], symbol: str | None, status_: str | None) -> bool:

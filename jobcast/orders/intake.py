@@ -41,6 +41,8 @@ class Accepted:
     view: dict[str, Any] | None = None  # the new order's public view (None when not created)
     #: Not written: its owner already had the most open orders allowed (`quota_open_orders`).
     refused: bool = False
+    #: A repeated client_order_id: the earlier order's record, as the accepting script read it.
+    record: dict[str, str] | None = None
 
 
 def _accept_item(
@@ -92,22 +94,28 @@ async def accept_orders(
         str(STREAM_TTL_SECONDS),
         dumps(items),
         str(max_open),
+        rediskeys.order_key(""),
         *bodies,
     ]
     # One script for the whole request (`jobcast/lua/order_accept.lua`): accepted atomically too.
     raw = await scripts.run_async(client, "order_accept", keys.keys, argv)
-    replies = str(raw).split(",")
+    summary, repeats = (raw[0], raw[1:]) if isinstance(raw, list) else (raw, [])
+    replies = str(summary).split(",")
     return [
-        _accepted(order.id, reply.split(" "), view)
+        _accepted(order.id, reply.split(" "), view, repeats)
         for (order, _), reply, view in zip(orders, replies, views, strict=True)
     ]
 
 
-def _accepted(order_id: str, reply: list[str], view: dict[str, Any]) -> Accepted:
+def _accepted(
+    order_id: str, reply: list[str], view: dict[str, Any], repeats: list[list[str]]
+) -> Accepted:
     if reply[0] == "2":
         return Accepted(order_id=order_id, created=False, kicked=False, refused=True)
     if reply[0] == "0":
-        return Accepted(order_id=reply[1], created=False, kicked=False)
+        flat = repeats[int(reply[2]) - 1]
+        record = dict(zip(flat[::2], flat[1::2], strict=True))
+        return Accepted(order_id=reply[1], created=False, kicked=False, record=record)
     return Accepted(order_id=order_id, created=True, kicked=reply[2] == "1", view=view)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import redis
 
 from jobcast import rediskeys
+from jobcast.events import job_channel
 from jobcast.keys import create_key
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
@@ -45,6 +46,13 @@ def test_past_the_cap_the_oldest_ended_jobs_go_and_their_artifact_stops_counting
         answer = alice.http.get(path)
         assert answer.status_code == 410, (path, answer.text)
     assert not redis_client.hexists(ledger, f"artifact:{converted}")
+    # What went with it: its event stream (larger than the record, kept a week) and its Celery
+    # result; its tombstone answers 410 an hour, not the record's retention and a month more.
+    assert not redis_client.exists(rediskeys.stream_key(job_channel(converted)))
+    assert not redis_client.exists(rediskeys.celery_result_key(converted))
+    assert 0 < redis_client.ttl(rediskeys.tombstone_key(rediskeys.job_key(converted))) <= 3600
+    assert redis_client.exists(rediskeys.stream_key(job_channel(later[0])))
+    assert redis_client.exists(rediskeys.celery_result_key(later[0]))
     listed = alice.http.get("/jobs").json()["items"]
     assert [j["id"] for j in listed] == later[::-1]
     assert redis_client.zcard(rediskeys.jobs_of_key(info.principal_id)) == CAP

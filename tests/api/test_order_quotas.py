@@ -17,7 +17,7 @@ from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, two_trader
 
 MAX_OPEN, MAX_RECORDS = 3, 5
 # Each test trades a symbol of its own, so the books of one do not cross the other's orders.
-NAMES = ("SOL-OPENCAP", "SOL-HISTORY")
+NAMES = ("SOL-OPENCAP", "SOL-HISTORY", "SOL-REPEAT")
 SYMBOLS = {name: DEFAULT_SYMBOLS["SOL-USD"] for name in NAMES}
 ENV = {
     **ORDER_ENV,
@@ -124,3 +124,35 @@ def test_past_the_records_cap_the_oldest_ended_orders_go_and_open_ones_stay(
     )
     assert repeated.status_code == 200
     assert repeated.json()["id"] == ended[6]
+
+
+def test_a_repeated_client_order_id_answers_its_order_even_as_the_cap_drops_it(
+    stack: SharedStack, traders: tuple[Trader, Trader, EventTap]
+) -> None:
+    # The batch's own trim dropped the earlier order before the route read it back: a 500, with
+    # the batch's new order written all the same (a retry placed it twice).
+    alice, _, tap = traders
+    ioc = {"symbol": "SOL-REPEAT", "side": "buy", "quantity": 1, "price": "1.00"}
+    ioc["time_in_force"] = "IOC"
+    ended = []
+    for i in range(MAX_RECORDS):  # the records cap, all ended; the first one is named "old"
+        cid = {"client_order_id": "old"} if i == 0 else {}
+        placed = alice.place(**ioc, **cid).json()
+        tap.wait_order(placed["id"], "order.cancelled")
+        ended.append(placed["id"])
+
+    batch = alice.http.post(
+        "/orders/batch", json={"orders": [{**ioc, "client_order_id": "old"}, ioc]}
+    )
+
+    assert batch.status_code == 200, batch.text
+    repeat, new = batch.json()["results"]
+    assert (repeat["status"], repeat["order"]["id"]) == ("accepted", ended[0])
+    assert repeat["order"]["status"] == "cancelled"  # the earlier order, as it stood
+    assert new["status"] == "accepted"
+    assert new["order"]["id"] not in ended
+    # The new order pushed the records past the cap: the oldest ended one, "old", went, and
+    # its client_order_id with it (it names a new order now).
+    assert alice.http.get(f"/orders/{ended[0]}").status_code == 410
+    again = alice.place(**ioc, client_order_id="old")
+    assert again.status_code == 201, again.text

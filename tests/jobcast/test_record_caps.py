@@ -11,6 +11,7 @@ import redis
 from jobcast import record_caps
 from jobcast.owned_index import index_member
 from jobcast.record_caps import Companions, RecordKind
+from jobcast.rediskeys import tombstone_key
 from jobcast.settings import Settings
 from tests.jobcast.test_owned_index import run
 
@@ -39,6 +40,7 @@ def add(client: redis.Redis, statuses: Sequence[str | None]) -> list[str]:
         if status is not None:
             client.hset(record_key(record_id), mapping={"status": status, "tag": record_id})
         client.set(f"test:trim:tag:{record_id}", "1")
+        client.set(tombstone_key(record_key(record_id)), "alice", ex=40 * 86400)
         client.hset("test:trim:ledger:alice", record_id, "1")
         client.zadd(INDEX, {index_member(1000 + i, record_id): 0})
     return ids
@@ -62,14 +64,22 @@ def test_the_oldest_ended_go_first_live_ones_stay_and_their_companions_go_with_t
 
     # The two oldest ended and the expired entry went; every live one stayed.
     assert indexed(redis_client) == [ids[0], ids[3], ids[5], ids[6]]
-    for gone in (ids[1], ids[2], ids[4]):
+    for gone in (ids[1], ids[4]):
         assert not redis_client.exists(record_key(gone))
         assert not redis_client.hexists("test:trim:ledger:alice", gone)
     assert not redis_client.exists("test:trim:tag:r001")
-    assert redis_client.exists("test:trim:tag:r002")  # its record had expired: nothing named it
+    # A record already gone only leaves the index: what went with it may name a newer record
+    # by now (a client_order_id taken again), and its expiry or a racing trim saw to the rest.
+    assert redis_client.exists("test:trim:tag:r002")
+    assert redis_client.hexists("test:trim:ledger:alice", ids[2])
+    # The dropped ones' tombstones answer 410 an hour at most, not 40 days.
+    for gone in (ids[1], ids[4]):
+        ttl = redis_client.ttl(tombstone_key(record_key(gone)))
+        assert 0 < ttl <= record_caps.TOMBSTONE_SECONDS
     for kept in (ids[0], ids[3], ids[5], ids[6]):
         assert redis_client.hexists("test:trim:ledger:alice", kept)
         assert redis_client.exists(f"test:trim:tag:{kept}")
+        assert redis_client.ttl(tombstone_key(record_key(kept))) > 30 * 86400
 
 
 def test_under_the_cap_or_with_no_cap_nothing_goes(
