@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from kombu.exceptions import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from jobcast.redis_clients import is_redis_full
 from jobcast.schemas.errors import field_errors, summary
 
 log = logging.getLogger("jobcast.api")
@@ -163,9 +164,7 @@ async def _redis_unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _redis_refused(request: Request, exc: Exception) -> JSONResponse:
-    # Redis at maxmemory (noeviction) refuses writes; inside a script the refusal comes back
-    # wrapped in the script's error, so the text is what tells it apart from a bug.
-    if "OOM command not allowed" not in str(exc):
+    if not is_redis_full(exc):  # Redis at maxmemory (noeviction) refuses writes
         return await _unhandled(request, exc)
     log.error("Redis is full and refuses writes: %s", exc)
     message = (

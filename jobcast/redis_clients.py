@@ -123,3 +123,17 @@ def _sentinel_options(settings: Settings) -> dict[str, Any]:
 def _primary(settings: Settings) -> dict[str, Any]:
     password = settings.secret("redis_password") if settings.redis_password else None
     return {"password": password, "db": 0}
+
+
+def is_redis_full(exc: BaseException) -> bool:
+    """Whether Redis refused a write for want of memory (maxmemory, noeviction): a plain
+    command's refusal is redis-py's OutOfMemoryError; inside a script it comes back wrapped in
+    the script's error, where only its text tells it apart."""
+    return isinstance(exc, redis.OutOfMemoryError) or "OOM command not allowed" in str(exc)
+
+
+def trouble(exc: BaseException) -> str:
+    """What to tell a client whose request met this Redis error (a full Redis is no outage)."""
+    if is_redis_full(exc):
+        return "The data store is full and refuses writes; retry later."
+    return "Redis is unavailable; retry shortly."

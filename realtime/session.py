@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from jobcast.keys import Principal, authenticate
 from jobcast.ratelimit import anonymous_budget, spend
+from jobcast.redis_clients import trouble
 from realtime import connections, gate, metrics, protocol, tickets
 from realtime.connection import ClientConnection
 from realtime.protocol import ClientMessage, ProtocolError, reply
@@ -84,7 +85,7 @@ class Session:
             return None
         except (RedisError, OSError) as exc:
             log.warning("Redis unavailable for a WebSocket: %s", exc)
-            self.conn.push(protocol.error("unavailable", "Redis is unavailable; retry shortly."))
+            self.conn.push(protocol.error("unavailable", trouble(exc)))
             return protocol.CLOSE_TRY_AGAIN, None
         except Exception:
             log.exception("WebSocket session failed")
@@ -242,11 +243,9 @@ class Session:
                     exc.code, exc.message, exc.ref if exc.ref is not None else message.id
                 )
             )
-        except (RedisError, OSError):
-            log.warning("Redis unavailable while handling %s", message.type)
-            self.conn.push(
-                protocol.error("unavailable", "Redis is unavailable; retry shortly.", message.id)
-            )
+        except (RedisError, OSError) as exc:
+            log.warning("Redis unavailable while handling %s: %s", message.type, exc)
+            self.conn.push(protocol.error("unavailable", trouble(exc), message.id))
         except Exception:
             # A bug must not end the connection silently: log it and tell the client.
             log.exception("failed to handle a %s message", message.type)

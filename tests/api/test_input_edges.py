@@ -172,6 +172,9 @@ def test_redis_memory_pressure_shows_on_readyz_and_metrics_before_writes_fail(
         assert (await api.get("/data/", headers=as_(key))).status_code == 200
         assert (await api.delete(item, headers=as_(key))).status_code == 204
         assert (await api.get(item, headers=as_(key))).status_code == 404
+        # A refused plain command (not in a script) is redis_full too: it was a 500.
+        ticket = await api.post("/ws/ticket", headers=as_(key))
+        assert (ticket.status_code, ticket.json()["error"]["code"]) == (503, "redis_full")
 
     try:
         run_in_process(private, scenario)

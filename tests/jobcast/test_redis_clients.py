@@ -16,6 +16,7 @@ from celery.backends.redis import SentinelBackend
 
 import celeryconfig
 from jobcast import redis_clients
+from jobcast.redis_clients import is_redis_full, trouble
 from jobcast.scripts import ScriptLane
 from jobcast.settings import Settings
 from tests.support.sentinel import RunningGroup, sentinel_group
@@ -125,3 +126,16 @@ def test_every_kind_of_client_writes_to_the_new_primary_after_a_failover(
     )
     assert sync.get("single") == sync.get("pooled") == "2"
     sync.close()
+
+
+def test_a_full_redis_is_told_apart_from_an_outage() -> None:
+    plain = redis.OutOfMemoryError("command not allowed when used memory > 'maxmemory'.")
+    in_script = redis.ResponseError(
+        "Error in script: OOM command not allowed when used memory > 'maxmemory'."
+    )
+    down = redis.ConnectionError("Connection refused.")
+    assert is_redis_full(plain)
+    assert is_redis_full(in_script)
+    assert not is_redis_full(down)
+    assert "full" in trouble(plain)
+    assert trouble(down) == "Redis is unavailable; retry shortly."
