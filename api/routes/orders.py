@@ -338,7 +338,7 @@ async def cancel_order(
 @router.get(
     "",
     summary="List your orders",
-    responses=errors(*AUTHENTICATED, "validation_error", "unknown_symbol"),
+    responses=errors(*AUTHENTICATED, "validation_error", "not_found"),
 )
 async def list_orders(
     principal: CurrentPrincipal,
@@ -351,8 +351,8 @@ async def list_orders(
 ) -> OrderPage:
     """Your orders, oldest first, optionally only one symbol and/or status."""
     if symbol is not None and symbol not in symbol_table(settings.order_symbols):
-        # Said, not an empty page: a mistyped symbol looked like having no orders.
-        raise rule_error(OrderRuleError("unknown_symbol", no_such_symbol(symbol), "symbol"))
+        # Said, as GET /market/{symbol} says it: an empty page looked like having no orders.
+        raise ApiError(404, "not_found", no_such_symbol(symbol))
     index = OwnedIndex(
         rediskeys.orders_of_key(principal.id), principal.id, _member_key, oldest_first
     )

@@ -154,6 +154,6 @@ def test_a_bad_status_filter_names_the_statuses_and_an_unknown_symbol_where_to_l
     assert quote.status_code == 404
     assert quote.json()["error"]["message"] == "No symbol 'NOPE': GET /market lists them."
     # Listing by it says so too (it was an empty page, as if there were no orders).
-    assert of_nope.status_code == 422
-    assert of_nope.json()["error"]["code"] == "unknown_symbol"
+    assert of_nope.status_code == 404
+    assert of_nope.json()["error"]["code"] == "not_found"
     assert of_nope.json()["error"]["message"] == quote.json()["error"]["message"]

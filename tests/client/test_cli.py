@@ -289,7 +289,7 @@ def test_chat_in_a_room_the_server_refuses_says_why_and_exits_3(stack: ClientSta
 def test_orders_of_an_unknown_symbol_say_so_and_exit_3(stack: ClientStack) -> None:
     refused = jobcast(stack, "orders", "ls", "--symbol", "NOPE")
     assert refused.exit_code == 3, refused.stdout
-    assert "unknown_symbol" in refused.stderr
+    assert "not_found" in refused.stderr
     assert "GET /market lists them" in refused.stderr
 
 
