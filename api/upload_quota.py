@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import replace
 
 import redis.asyncio as aioredis
 
@@ -60,9 +61,14 @@ def over_active_jobs(limit: int) -> ApiError:
 class UploadQuota:
     """One upload's reservation in its owner's ledger."""
 
-    def __init__(self, redis: aioredis.Redis, settings: Settings, owner: str) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, settings: Settings, owner: str, replay: bool = False
+    ) -> None:
+        """`replay`: the upload retries a job that exists (its Idempotency-Key is taken), so it
+        makes no new job and the cap on jobs queued or running does not apply to it."""
         self._redis, self._owner = redis, owner
-        self._limits = quotas.Limits.of(settings)
+        limits = quotas.Limits.of(settings)
+        self._limits = replace(limits, max_active=0) if replay else limits
         self._upload_ttl = float(settings.job_retention)
         self._entry = quotas.streaming_entry(secrets.token_hex(8))
         self._reserved, self._refreshed = 0, 0.0

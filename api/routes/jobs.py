@@ -31,6 +31,7 @@ from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
 from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
 from jobcast.owned_index import MAX_PAGE
+from jobcast.rediskeys import job_idempotency_key
 from jobcast.replication import ReplicaCheck
 from jobcast.schemas.errors import field_errors, summary
 from jobcast.schemas.jobs import Job, JobPage, JobResult, JobStatus, JobWithResult
@@ -171,7 +172,12 @@ async def _store(
     it may exist the upload is the job's, whatever fails next (a retry with the same
     Idempotency-Key returns the job, which was queued with its task)."""
     stored_in = uploads_dir(settings)
-    quota = UploadQuota(redis, settings, principal.id)
+    # A retry whose job exists (its first answer lost) must get that job, not be refused for the
+    # jobs it counts itself among.
+    replay = False
+    if idempotency_key:
+        replay = bool(await redis.exists(job_idempotency_key(principal.id, idempotency_key)))
+    quota = UploadQuota(redis, settings, principal.id, replay)
     try:
         # The file's digest is only needed for an Idempotency-Key's fingerprint.
         upload = await receive_upload(

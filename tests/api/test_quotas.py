@@ -247,7 +247,9 @@ def test_a_new_upload_past_the_active_jobs_cap_is_429_until_a_job_ends(
     alice = principal("alice")
     small = table(tmp_path / "small.csv", 1_000)
     # No worker runs yet: both jobs stay queued.
-    first, second = alice.submit_ok(small), alice.submit_ok(small)
+    first = alice.submit_ok(small)
+    keyed = alice.submit(small, **{"Idempotency-Key": "k-2"})
+    second = keyed.json()["id"]
     kept = stored_files(settings)
 
     declared = alice.submit(small)  # refused before its body is read
@@ -263,6 +265,10 @@ def test_a_new_upload_past_the_active_jobs_cap_is_429_until_a_job_ends(
     assert stored_files(settings) == kept  # no file stored
     assert {job["id"] for job in alice.http.get("/jobs").json()["items"]} == {first, second}
     assert sorted(k.partition(":")[0] for k in alice.ledger(redis_client)) == ["upload"] * 2
+    # A retry of a job that exists (its answer lost) gets that job: it makes no new one.
+    retried = alice.submit(small, **{"Idempotency-Key": "k-2"})
+    assert (retried.status_code, retried.json()["id"]) == (202, second)
+    assert stored_files(settings) == kept  # the retry's copy is not kept
     assert principal("bob").submit(small).status_code == 202  # the cap is per principal
 
     # A cancelled job frees its place at once; ended ones as they end.
