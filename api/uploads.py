@@ -24,6 +24,7 @@ from starlette.requests import ClientDisconnect
 
 from api.errors import ApiError
 from api.upload_quota import UploadQuota
+from jobcast.schemas.text import without_hidden
 from jobcast.storage_paths import UPLOAD_PARTIAL_SUFFIX, new_upload_name, partial_path
 
 #: Largest text part (e.g. `params`), and most text parts, so fields cannot fill memory.
@@ -106,7 +107,9 @@ class _Receiver:
         if self._name == "file":
             if self._out is not None:
                 raise ApiError(422, "validation_error", "Send exactly one `file` part.")
-            self.upload.filename = options.get(b"filename", b"").decode("utf-8", "replace")[:255]
+            # Shown back in lists, the app and terminals: without escapes or bidi overrides.
+            sent = options.get(b"filename", b"").decode("utf-8", "replace")
+            self.upload.filename = without_hidden(sent)[:255]
             self.upload.stored = new_upload_name()
             self.partial = partial_path(self.directory / self.upload.stored, UPLOAD_PARTIAL_SUFFIX)
             self._out = _create(self.partial)

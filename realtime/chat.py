@@ -21,7 +21,7 @@ from jobcast.events import Event, publish_async, read_latest_async
 from jobcast.keys import Principal
 from jobcast.ratelimit import Budget, spend
 from jobcast.rediskeys import chat_rooms_key, presence_key, stream_key
-from jobcast.schemas.text import hidden_character
+from jobcast.schemas.text import hidden_character, refusal
 from jobcast.settings import Settings
 from realtime.protocol import ProtocolError
 
@@ -177,9 +177,7 @@ async def say(
         raise ProtocolError("bad_message", "A chat message needs a non-empty `data.text`.")
     hidden = hidden_character(text, allowed="\n\t")
     if hidden is not None:
-        raise ProtocolError(
-            "bad_message", f"The message holds {hidden}, a control character: send printable text."
-        )
+        raise ProtocolError("bad_message", f"The message {refusal(hidden)}.")
     if len(text.encode()) > settings.chat_max_message_bytes:
         raise ProtocolError(
             "too_large", f"Chat messages are limited to {settings.chat_max_message_bytes} bytes."

@@ -82,7 +82,9 @@ class Job(BaseModel):
     status: JobStatus
     operation: Operation
     params: JobParams
-    filename: str = Field(description="The uploaded part's file name, as sent.")
+    filename: str = Field(
+        description="The uploaded part's file name, as sent, less control and bidi characters."
+    )
     size: int = Field(description="Bytes uploaded.")
     attempt: int = Field(description="Deliveries to a worker so far (0 while queued).")
     progress: JobProgress | None

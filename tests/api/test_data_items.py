@@ -87,6 +87,10 @@ def test_ids_are_server_generated_and_distinct(client: httpx.Client) -> None:
         ({"name": "a\u0000b", "value": 1}, "body.name"),
         ({"name": "ok", "value": 1, "tags": ["\x1b[31mred"]}, "body.tags.0"),
         ({"name": "evil\u202etxt.exe", "value": 1}, "body.name"),
+        # Invisible, a line separator, only spaces.
+        ({"name": "a\u200bb", "value": 1}, "body.name"),
+        ({"name": "a\u2028b", "value": 1}, "body.name"),
+        ({"name": "   ", "value": 1}, "body.name"),
     ],
 )
 def test_invalid_item_is_422_naming_the_field(
@@ -99,6 +103,19 @@ def test_invalid_item_is_422_naming_the_field(
     assert field in [d["field"] for d in error["details"]]
     assert field in error["message"]
     assert client.get("/data/").json()["items"] == []  # nothing half-written
+
+
+def test_names_in_any_script_with_joiners_and_direction_marks_are_kept(
+    client: httpx.Client,
+) -> None:
+    for name in (
+        "café",
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+        "\u05e9\u05dc\u05d5\u05dd\u200f",
+    ):
+        created = client.post("/data/", json={"name": name, "value": 1})
+        assert created.status_code == 201, created.text
+        assert created.json()["name"] == name
 
 
 def test_non_finite_value_is_refused(client: httpx.Client) -> None:

@@ -128,6 +128,14 @@ def test_a_boundary_past_rfc_2046s_length_is_400_naming_it(alice: JobsClient) ->
     assert answer.json()["error"]["message"].startswith("The multipart boundary is 2000 characters")
 
 
+def test_a_file_name_keeps_no_terminal_escapes_or_bidi_overrides(alice: JobsClient) -> None:
+    # `jobcast jobs ls` printed them raw: an escape sequence retitled the reader's terminal.
+    name = "x\x1b]0;pwned\x1b[31mred\u202egpj.csv"
+    job = alice.http.post("/jobs", files={"file": (name, b"a\n1\n")})
+    assert job.status_code == 202, job.text
+    assert job.json()["filename"] == "x]0;pwned[31mredgpj.csv"
+
+
 def test_server_file_path_is_refused_with_a_hint_to_upload(alice: JobsClient, table: Path) -> None:
     as_query = alice.http.post("/tasks/process-file/", params={"file_path": "/etc/passwd"})
     as_json = alice.http.post("/tasks/process-file/", json={"file_path": "/etc/passwd"})
