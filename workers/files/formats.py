@@ -143,7 +143,7 @@ def _text_format(
     truncated = len(head) >= SNIFF_BYTES
     delimiter = sniff_delimiter(text, truncated)
     rows, header_lines = _rows(text, delimiter, truncated)
-    _check_first_row(rows, truncated, max_columns)
+    _check_first_row(rows, first_row_cut(text, delimiter, truncated), max_columns)
     decimal = params.decimal or sniff_decimal(rows[1:] if params.header else rows, delimiter)
     names = column_names(rows[0], params.header)
     return FileFormat(
@@ -160,17 +160,29 @@ def _text_format(
     )
 
 
-def _check_first_row(rows: list[list[str]], truncated: bool, max_columns: int | None) -> None:
+def first_row_cut(text: str, delimiter: str, truncated: bool) -> bool:
+    """Whether the sample ends inside its first row (a header line past the sample), rather
+    than in a later one: a long value in the first data row is no long header."""
+    if not truncated:
+        return False
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return sum(1 for row in itertools.islice(reader, 2) if row) < 2
+    except csv.Error:
+        return True
+
+
+def _check_first_row(rows: list[list[str]], cut: bool, max_columns: int | None) -> None:
     """Refuse a table too wide for the job before pyarrow parses a block of it: a parser holds
     a builder per column, so 200,000 columns take gigabytes whatever the file's size."""
     width = len(rows[0]) if rows else 0
     if max_columns is not None and width > max_columns:
-        more = "at least " if truncated and len(rows) == 1 else ""
+        more = "at least " if cut else ""
         raise FileJobError(
             "too_many_columns",
             f"The table has {more}{width} columns; at most {max_columns} are accepted.",
         )
-    if truncated and len(rows) == 1:
+    if cut:
         raise FileJobError(
             "unreadable_file",
             f"The first line is longer than {SNIFF_BYTES // 1024} KiB: its column names are "
@@ -188,7 +200,8 @@ def _binary() -> FileJobError:
 
 def _rows(text: str, delimiter: str, truncated: bool) -> tuple[list[list[str]], int]:
     """The sample's first rows, parsed as CSV (quotes, embedded newlines, any line ending), a
-    cut-off one dropped; and how many physical lines the first row spans."""
+    cut-off one dropped (the first is kept, cut or not: `first_row_cut` tells); and how many
+    physical lines the first row spans."""
     # newline="" keeps bare CR line endings (classic Mac, Excel for Mac) as line breaks.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, first_lines = [], 1

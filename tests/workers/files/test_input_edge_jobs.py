@@ -84,6 +84,22 @@ def test_dates_python_cannot_hold_are_group_keys_and_min_max_of_an_aggregate(
     ]
 
 
+def test_a_long_value_in_the_first_data_row_is_no_long_header(tmp_path: Path) -> None:
+    # Past the 64 KiB sample it was "The first line is longer than 64 KiB" (the header: a,b).
+    body = b"a,b\n" + b"x" * 100_000 + b",1\ny,2\n"
+
+    result = run(tmp_path, body)
+
+    assert result["rows"] == 2
+    assert [c["name"] for c in result["profile"]] == ["a", "b"]
+
+
+def test_a_header_line_past_the_sample_is_refused_saying_so(tmp_path: Path) -> None:
+    error = failure(tmp_path, b"h" * 70_000 + b",g\n1,2\n")
+    assert error.code == "unreadable_file"
+    assert "first line is longer than 64 KiB" in error.message
+
+
 def test_datetimes_in_pandas_range_keep_their_sub_second_part(tmp_path: Path) -> None:
     body = b"t\n2024-01-01 00:00:00.5\n2024-01-02 00:00:00.25\n"
 
