@@ -35,7 +35,7 @@ class Http:
         self.client = httpx.AsyncClient(
             base_url=config.base_url, headers=headers, timeout=httpx.Timeout(timeout, read=None)
         )
-        self.policy, self.on_retry = policy, on_retry
+        self.config, self.policy, self.on_retry = config, policy, on_retry
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -55,7 +55,10 @@ class Http:
         repeatable: bool | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[httpx.Response]:
-        """The response to a request, its body not read yet; retried while the rules allow."""
+        """The response to a request, its body not read yet; retried while the rules allow.
+        Every route the client calls takes a key: without one nothing is sent (the error says
+        how to give one; the server's 401 could not, and an unreachable server hid it)."""
+        self.config.require_key()
         repeatable = method in IDEMPOTENT_METHODS if repeatable is None else repeatable
         if body is not None:
             kwargs["content"], kwargs["headers"] = body, _body_headers(body, kwargs.get("headers"))

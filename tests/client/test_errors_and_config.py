@@ -4,11 +4,14 @@ from (arguments, then the environment, then the file `jobcast login` writes)."""
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from jobcast.client import errors
+from jobcast.cli import cli
+from jobcast.client import Client, errors
 from jobcast.client.config import resolve, save
 
 
@@ -83,3 +86,21 @@ def test_an_answer_that_is_not_the_apis_says_so_instead_of_quoting_the_page() ->
     assert error.message == (
         "HTTP 404, not an answer of the Jobcast API: is the URL the API's address?"
     )
+
+
+def test_without_a_key_nothing_is_sent_and_the_error_says_how_to_give_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reads went out anyway: against a live api a 401 that did not name `jobcast login`, and
+    # with nothing listening "unreachable" (exit 5) instead of "no key" (exit 4).
+    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.delenv("JOBCAST_API_KEY", raising=False)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    with Client(url) as client, pytest.raises(errors.AuthenticationError) as refused:
+        next(iter(client.jobs()))
+    assert "jobcast login" in refused.value.message
+    listed = CliRunner().invoke(cli, ["jobs", "ls"], env={"JOBCAST_URL": url})
+    assert listed.exit_code == 4, listed.output
+    assert "No API key" in listed.stderr
