@@ -280,7 +280,8 @@ def test_aggregate_picks_columns_from_the_header_and_sorts_the_result(
     page.click("form.new-job label:has-text('aggregate')")
     page.check("input[aria-label='group by city']")
     page.check("input[aria-label='sum of amount']")
-    assert page.is_disabled("input[aria-label='sum of city']")  # text: count only
+    assert page.is_disabled("input[aria-label='sum of city']")  # text: no sum or mean,
+    assert page.is_enabled("input[aria-label='max of city']")  # but min and max, as the server
     page.click("form.new-job button[type=submit]")
     page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
     rows = page.locator("table.aggregate tbody tr")
@@ -292,6 +293,31 @@ def test_aggregate_picks_columns_from_the_header_and_sorts_the_result(
     expect(header).to_have_attribute("aria-sort", "descending")
     sums = [float(t.replace(",", "")) for t in rows.locator("td:nth-child(2)").all_text_contents()]
     assert sums == sorted(sums, reverse=True)
+
+
+def test_the_aggregate_form_reads_decimal_commas_and_json_lines_columns(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # Both were refused here though the server aggregates them: sum was off for a European
+    # export's amounts, and JSON Lines said "cannot be read here".
+    page = new_page(web_stack.new_key("europe"))
+    page.click("form.new-job label:has-text('aggregate')")
+    euro = tmp_path / "euro.csv"
+    euro.write_text("city;amount;ok\nParis;51,18;true\nLyon;7,5;false\nNice;3;true\n")
+    page.set_input_files("#file", str(euro))
+    page.wait_for_selector("input[aria-label='group by city']")
+    assert page.is_enabled("input[aria-label='sum of amount']")
+    assert page.is_enabled("input[aria-label='mean of ok']")  # true/false values sum too
+    lines = tmp_path / "events.jsonl"
+    lines.write_text('{"kind": "a", "n": 1}\n{"kind": "b", "n": 2.5}\n')
+    page.set_input_files("#file", str(lines))
+    page.wait_for_selector("input[aria-label='group by kind']")
+    page.check("input[aria-label='group by kind']")
+    page.check("input[aria-label='sum of n']")
+    assert page.is_disabled("input[aria-label='sum of kind']")
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
+    expect(page.locator("table.aggregate tbody tr")).to_have_count(2)
 
 
 def test_a_converted_file_downloads_and_a_failed_job_shows_its_error(

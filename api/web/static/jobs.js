@@ -75,7 +75,7 @@ export function mountJobs(root, live) {
 
   function renderAggregateOptions() {
     if (!header) {
-      fill(aggregateBox, h("p.muted", {}, chosen ? "This file's columns cannot be read here (compressed or binary): profile or convert it." : "Pick a file to choose its columns."));
+      fill(aggregateBox, h("p.muted", {}, chosen ? "This file's columns cannot be read here (gzip, Parquet or a spreadsheet): profile or convert it." : "Pick a file to choose its columns."));
       return;
     }
     const rows = header.columns.map((name) => h("tr", {},
@@ -83,7 +83,7 @@ export function mountJobs(root, live) {
       h("td", {}, h("input", { type: "checkbox", name: "group_by", value: name, "aria-label": `group by ${name}` })),
       ...METRICS.map((m) => h("td", {}, h("input", {
         type: "checkbox", name: "metric", value: `${name}\u0000${m}`, "aria-label": `${m} of ${name}`,
-        disabled: m !== "count" && !header.numeric.has(name),
+        disabled: (m === "sum" || m === "mean") && !header.summable.has(name),
       })))));
     fill(aggregateBox, h("div.table-scroll", {}, h("table.compact", {},
       h("thead", {}, h("tr", {}, h("th", {}, "column"), h("th", {}, "group"), ...METRICS.map((m) => h("th", {}, m)))),
