@@ -9,7 +9,7 @@ export function mountChat(root, live) {
   let messages = [];
   let present = [];
 
-  const roomInput = h("input#room", { value: "lobby", "aria-label": "Room", pattern: "[A-Za-z0-9_.:\\-]{1,64}", title: "1 to 64 letters, digits, or _ . : -", required: true });
+  const roomInput = h("input#room", { value: "lobby", "aria-label": "Room", pattern: "[A-Za-z0-9_.:\\-]{1,128}", title: "1 to 128 letters, digits, or _ . : - (as the server takes)", required: true });
   const joinForm = h("form.row", { onsubmit: (e) => { e.preventDefault(); join(roomInput.value.trim()); } },
     h("label", { htmlFor: "room" }, "Room"), roomInput, h("button", { type: "submit" }, "Join"));
   const title = h("h2", {}, "Not in a room");

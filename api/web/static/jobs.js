@@ -262,7 +262,8 @@ function chip(status) {
 function processingBar(job, compact) {
   const p = job.progress || {};
   const percent = Math.max(0, Math.min(100, p.percent || 0));
-  const text = [`${percent.toFixed(0)}%`];
+  // Floored: a running job at 99.6 % is not "100 %" (it is done when its status says so).
+  const text = [`${Math.floor(percent)}%`];
   if (p.rows !== undefined) text.push(`${formatNumber(p.rows)} rows`);
   if (!compact && p.eta_seconds !== null && p.eta_seconds !== undefined) text.push(`ETA ${formatDuration(p.eta_seconds)}`);
   return h("div.bar-box.processing", { dataset: { percent: percent.toFixed(1) } },
