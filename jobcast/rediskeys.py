@@ -183,8 +183,6 @@ def files_waiting_key(owner: str) -> str:
 
 #: Sorted set of principals with a waiting file job, scored by their newest job's enqueue time.
 WAITING_OWNERS_KEY = f"{PREFIX}files:waiting-owners"
-#: Hash: principal -> when its last file job started (a slot goes to the least recently served).
-FILES_LAST_START_KEY = f"{PREFIX}files:last-start"
 
 
 # --- Tasks and their recovery -----------------------------------------------------------------

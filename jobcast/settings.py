@@ -284,9 +284,7 @@ class Settings(BaseSettings):
         description=(
             "File jobs one principal may run at once across all `files` workers while another "
             "principal has a file job waiting; its next ones wait (re-queued) while the others' "
-            "jobs take the slots, which go round the waiting principals (the one served least "
-            "recently first). With nobody else waiting it may use every slot. 0: no cap and "
-            "no turns."
+            "jobs take the slots. With nobody else waiting it may use every slot. 0: no cap."
         ),
     )
     quota_stored_bytes: int = Field(

@@ -1,13 +1,11 @@
-"""Fairness on the `files` queue: while others wait, slots go round the waiting principals.
+"""Fairness on the `files` queue: while others wait, one principal runs at most N file jobs.
 
 A job claims one of its owner's slots when its task starts (`files_slot.lua`: the count, the
 look at who else waits and the claim in one step, so two workers never both take the last
-slot). While another principal has a file job waiting (`jobcast.files_waiting`) and is itself
-under the cap, the job gives way when its owner already runs N jobs, or when that principal's
-last job started before its owner's did (it was served less recently): the task sends itself
-again after `DEFER_SECONDS` and ends this delivery, and the worker's slot goes to the next
-message, the other principal's job among them. So one principal's backlog, queued first, is
-interleaved with a later principal's jobs job by job, even on a single slot.
+slot). Over the cap, and only while another principal has a file job waiting
+(`jobcast.files_waiting`) that is itself under the cap, the task sends itself again after
+`DEFER_SECONDS` and ends this delivery: the worker's slot goes to the next message, the other
+principal's job among them.
 With nobody else waiting the job runs over the cap: idle slots help no one. A held slot carries
 a deadline past the hard time limit, so a job whose process died stops counting then (and its
 redelivery, the same job, takes its own slot back at once).
@@ -31,19 +29,15 @@ SLOT_GRACE_SECONDS = 60
 
 
 def claim(client: redis.Redis, settings: Settings, owner: str, job_id: str) -> bool:
-    """Whether `job_id` may run now: unless another principal under the cap has a job waiting
-    and either its owner is at the cap or that principal was served less recently (always when
-    the cap is off). A job that may run stops waiting."""
+    """Whether `job_id` may run now: under its owner's cap, or over it while no other principal
+    under the cap has a job waiting (always when the cap is off). A job that may run stops
+    waiting."""
     now = time.time()
     deadline = now + settings.job_time_limit + SLOT_GRACE_SECONDS
     cutoff = now - settings.job_retention  # a job waiting longer has expired: it never starts
-    keys = [
-        rediskeys.files_running_key(owner),
-        *files_waiting.keys_of(owner),
-        rediskeys.FILES_LAST_START_KEY,
-    ]
+    keys = [rediskeys.files_running_key(owner), *files_waiting.keys_of(owner)]
     cap = settings.files_max_running_per_principal
-    args: list[str | float | int] = [
+    args: list[str | float] = [
         job_id,
         owner,
         now,
@@ -51,7 +45,6 @@ def claim(client: redis.Redis, settings: Settings, owner: str, job_id: str) -> b
         cap,
         cutoff,
         rediskeys.files_running_key(""),
-        settings.job_retention,  # a start older than any waiting job is as good as none
     ]
     return bool(scripts.run(client, "files_slot", keys, args))
 
