@@ -29,6 +29,15 @@ def user_env(stack: ClientStack, **extra: str) -> dict[str, str]:
     return {**env, **stack.env(), "TERM": "xterm-256color", **extra}
 
 
+def jobcast_process(
+    env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run a command as its own process, stdout and stderr kept apart (a file or pipe each)."""
+    return subprocess.run(
+        [*JOBCAST, *args], input=stdin, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
 def jobcast(stack: ClientStack, *args: str, **env: str | None) -> Result:
     """Run a command in this process (fast); the terminal-bound ones use a real terminal."""
     return CliRunner().invoke(cli, list(args), env={**stack.env(), **env})
@@ -55,13 +64,7 @@ def test_submit_wait_into_a_file_keeps_the_bars_on_stderr(
     stack: ClientStack, tmp_path: Path
 ) -> None:
     data = write_table(tmp_path / "data.csv", 1_000)
-    done = subprocess.run(
-        [*JOBCAST, "submit", str(data), "--wait"],
-        env=user_env(stack),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = jobcast_process(user_env(stack), "submit", str(data), "--wait", timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("job j_")  # what `> out.txt` keeps: the job and its summary
     assert "processing" not in done.stdout
@@ -73,14 +76,7 @@ def test_chat_does_not_send_or_hold_a_line_past_its_cap(stack: ClientStack) -> N
     from jobcast.client_cli import chat
 
     overlong = "x" * (chat.MAX_LINE + 10)
-    said = subprocess.run(
-        [*JOBCAST, "chat", "cli-cap"],
-        input=f"{overlong}\nhello\n",
-        env=user_env(stack),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    said = jobcast_process(user_env(stack), "chat", "cli-cap", stdin=f"{overlong}\nhello\n")
     assert said.returncode == 0, said.stderr
     assert "too_long" in said.stderr
     room = read_since(stack.redis, "chat.cli-cap", "0-0")
@@ -256,17 +252,9 @@ def test_a_table_piped_to_a_script_keeps_every_value_whole(stack: ClientStack) -
     key, _ = stack.new_key("piper")
     env = user_env(stack, JOBCAST_API_KEY=key)
     env.pop("COLUMNS", None)  # as in a script's pipe: no terminal, no width given
-    placed = subprocess.run(
-        [*JOBCAST, "orders", "place", "BTC-USD", "buy", "5", "--price", "100.5"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    placed = jobcast_process(env, "orders", "place", "BTC-USD", "buy", "5", "--price", "100.5")
     assert placed.returncode == 0, placed.stderr
-    listed = subprocess.run(
-        [*JOBCAST, "orders", "ls"], capture_output=True, text=True, env=env, timeout=60
-    )
+    listed = jobcast_process(env, "orders", "ls")
     row = next(line for line in listed.stdout.splitlines() if "BTC-USD" in line)
     assert "…" not in listed.stdout
     assert [cell.strip() for cell in row.split("│")[2:7]] == [
