@@ -47,24 +47,30 @@ API_KEY_HEADER = APIKeyHeader(
     name="X-API-Key", scheme_name="apiKey", auto_error=False, description="`X-API-Key: <key>`"
 )
 SECURITY_SCHEMES = (BEARER, API_KEY_HEADER)
+_API_KEY_NAME = API_KEY_HEADER.model.name.lower().encode("latin-1")
 
 
 async def presented_key(request: Request) -> str | None:
-    """The key sent as a bearer token, else in `X-API-Key`, else None; `TwoKeysError` when both
-    carry different keys (which one was meant is not for us to guess)."""
-    headers = request.headers
-    scheme, _, credentials = headers.get("authorization", "").partition(" ")
-    credentials = credentials.strip()
-    header_key = headers.get(API_KEY_HEADER.model.name) or None
-    if scheme.lower() == "bearer" and credentials:
-        if header_key is not None and header_key != credentials:
-            raise TwoKeysError
-        return credentials
-    return header_key
+    """The key sent as a bearer token or in `X-API-Key`, else None; `TwoKeysError` when the
+    headers carry different keys, in the two headers or in two of one name (which one was meant
+    is not for us to guess; the first of two `Authorization` headers won before)."""
+    keys: set[str] = set()
+    # One pass over the raw headers (names arrive lower-cased): `Headers.get` sees only the
+    # first of a repeated name.
+    for name, value in request.headers.raw:
+        if name == b"authorization":
+            scheme, _, credentials = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and credentials.strip():
+                keys.add(credentials.strip())
+        elif name == _API_KEY_NAME and value:
+            keys.add(value.decode("latin-1"))
+    if len(keys) > 1:
+        raise TwoKeysError
+    return keys.pop() if keys else None
 
 
 class TwoKeysError(Exception):
-    """`Authorization` and `X-API-Key` carry different keys."""
+    """The request's key headers carry different keys."""
 
 
 def request_address(request: Request, settings: Settings) -> str:
@@ -113,7 +119,8 @@ async def _authenticated(request: Request, state: AppState) -> Principal:
             redis,
             settings,
             "invalid_key",
-            "Two different API keys were sent (Authorization and X-API-Key): send one.",
+            "Two different API keys were sent (in Authorization and X-API-Key, or twice in one): "
+            "send one.",
         ) from None
     if key is None:
         raise await _refuse_unauthenticated(

@@ -69,6 +69,14 @@ def test_two_different_keys_are_401_and_the_same_one_twice_is_fine(
     assert "send one" in refused.json()["error"]["message"]
     same = {"Authorization": f"Bearer {mine}", "X-API-Key": mine}
     assert httpx.get(f"{url}/jobs", headers=same).status_code == 200
+    # Two headers of one name: not the first one's key, whichever it is.
+    for name, value in (("Authorization", "Bearer {}"), ("X-API-Key", "{}")):
+        twice = [(name, value.format(other)), (name, value.format(mine))]
+        refused = httpx.get(f"{url}/jobs", headers=twice)
+        assert refused.status_code == 401, name
+        assert refused.json()["error"]["code"] == "invalid_key"
+        repeated = [(name, value.format(mine)), (name, value.format(mine))]
+        assert httpx.get(f"{url}/jobs", headers=repeated).status_code == 200
 
 
 def test_health_and_metrics_need_no_key(url: str) -> None:
