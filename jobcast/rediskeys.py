@@ -78,11 +78,6 @@ def job_key(job_id: str) -> str:
     return f"{PREFIX}job:{job_id}"
 
 
-def job_seen_key(job_id: str) -> str:
-    """Plain key: a job id once issued, kept past its record so the id answers 410."""
-    return f"{PREFIX}job-seen:{job_id}"
-
-
 def jobs_of_key(owner: str) -> str:
     """Sorted set of the owner's job ids, scored by creation time (for listing)."""
     return f"{PREFIX}jobs-of:{owner}"
