@@ -61,6 +61,10 @@ CODES: dict[str, tuple[int, str]] = {
     ),
     "upload_required": (422, "A server path was named (`file_path`): upload the file instead."),
     "idempotency_key_reused": (422, "This Idempotency-Key was used with a different upload."),
+    "client_order_id_reused": (
+        422,
+        "This client_order_id names a different order; `details` says which and how it differs.",
+    ),
     "batch_too_large": (422, "More orders than `JOBCAST_ORDER_BATCH_MAX` in one batch."),
     "unknown_symbol": (422, "The symbol is not traded."),
     "quantity_not_positive": (422, "quantity must be > 0."),

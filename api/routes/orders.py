@@ -89,6 +89,20 @@ def too_many_open(settings: Settings) -> ErrorDetail:
     )
 
 
+def reused(cid: str | None, accepted: intake.Accepted) -> ErrorDetail:
+    """An order refused because its client_order_id already names a different order."""
+    fields = ", ".join(accepted.differs)
+    return ErrorDetail(
+        code="client_order_id_reused",
+        message=(
+            f"client_order_id {cid!r} already names order {accepted.order_id}, which differs "
+            f"from this one in {fields}: send a new client_order_id for a new order (the same "
+            "order again gets the first one back)."
+        ),
+        details={"order_id": accepted.order_id, "fields": list(accepted.differs)},
+    )
+
+
 def order_ids(count: int) -> list[str]:
     """`count` fresh order ids (as `ORDER_ID`) from one read of the OS's random source: one read
     per order was a tenth of a batch's time in the route."""
@@ -172,6 +186,7 @@ def view(settings: Settings, record: dict[str, str]) -> Order:
             "validation_error",
             *ORDER_RULES,
             "too_many_open_orders",
+            "client_order_id_reused",
         ),
     },
 )
@@ -183,7 +198,8 @@ async def create_order(
     tasks: TaskSenderDep,
     response: Response,
 ) -> Order:
-    """Place an order. Repeating a `client_order_id` returns the first order (200)."""
+    """Place an order. Repeating a `client_order_id` returns the first order (200); naming a
+    different order with it is refused (422 `client_order_id_reused`)."""
     try:
         order = validated(body, principal, settings, order_ids(1)[0])
     except OrderRuleError as err:
@@ -192,6 +208,9 @@ async def create_order(
     if accepted.refused:
         refusal = too_many_open(settings)
         raise ApiError(409, refusal.code, refusal.message, refusal.details)
+    if accepted.differs:
+        refusal = reused(body.client_order_id, accepted)
+        raise ApiError(422, refusal.code, refusal.message, refusal.details)
     if not accepted.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/orders/{accepted.order_id}"
@@ -249,15 +268,19 @@ async def create_orders(
     ]
     good = [c for c in checked if isinstance(c, NewOrder)]
     accepted = await place(redis, settings, tasks, good)
-    placed = [a for a in accepted if not a.refused]
+    placed = [a for a in accepted if not a.refused and not a.differs]
     views = iter(_accepted_views(settings, placed))
     outcomes = iter(accepted)  # one per valid order, in order
     refusal = too_many_open(settings)
     results = []
     for item in checked:
         error = item if isinstance(item, ErrorDetail) else None
-        if error is None and next(outcomes).refused:
-            error = refusal
+        if isinstance(item, NewOrder):
+            outcome = next(outcomes)
+            if outcome.refused:
+                error = refusal
+            elif outcome.differs:
+                error = reused(item.client_order_id, outcome)
         if error is not None:
             results.append({"status": "rejected", "order": None, "error": error.model_dump()})
         else:

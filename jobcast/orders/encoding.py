@@ -60,6 +60,32 @@ class NewOrder:
             record["self_trade_prevention"] = self.self_trade_prevention
         return record
 
+    def differs_from(self, record: dict[str, str]) -> list[str]:
+        """The fields in which this order is not the one `record` holds (an earlier order of
+        its client_order_id): what was asked for (symbol, side, type, time in force, quantity,
+        price, self-trade prevention), not what became of it."""
+        mine = self.record(0.0)
+        return [
+            name
+            for name in ORDER_TERMS
+            if mine.get(name, _TERM_DEFAULTS.get(name))
+            != record.get(name, _TERM_DEFAULTS.get(name))
+        ]
+
+
+#: The record fields that say what an order asks for, as `NewOrder.differs_from` compares them.
+ORDER_TERMS = (
+    "symbol",
+    "side",
+    "type",
+    "time_in_force",
+    "quantity",
+    "price",
+    "self_trade_prevention",
+)
+#: What a term left out of the record (at its default) reads as.
+_TERM_DEFAULTS = {"self_trade_prevention": "none"}
+
 
 def encode_inbound(order: NewOrder) -> str:
     """The inbound log entry: what the matching engine needs, in a fixed order.

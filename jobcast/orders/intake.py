@@ -43,6 +43,9 @@ class Accepted:
     refused: bool = False
     #: A repeated client_order_id: the earlier order's record, as the accepting script read it.
     record: dict[str, str] | None = None
+    #: A repeated client_order_id naming an order unlike this one: the fields that differ
+    #: (the request is refused; nothing was written for it).
+    differs: tuple[str, ...] = ()
 
 
 def _accept_item(
@@ -102,21 +105,24 @@ async def accept_orders(
     summary, repeats = (raw[0], raw[1:]) if isinstance(raw, list) else (raw, [])
     replies = str(summary).split(",")
     return [
-        _accepted(order.id, reply.split(" "), view, repeats)
+        _accepted(order, reply.split(" "), view, repeats)
         for (order, _), reply, view in zip(orders, replies, views, strict=True)
     ]
 
 
 def _accepted(
-    order_id: str, reply: list[str], view: dict[str, Any], repeats: list[list[str]]
+    order: NewOrder, reply: list[str], view: dict[str, Any], repeats: list[list[str]]
 ) -> Accepted:
     if reply[0] == "2":
-        return Accepted(order_id=order_id, created=False, kicked=False, refused=True)
+        return Accepted(order_id=order.id, created=False, kicked=False, refused=True)
     if reply[0] == "0":
         flat = repeats[int(reply[2]) - 1]
         record = dict(zip(flat[::2], flat[1::2], strict=True))
-        return Accepted(order_id=reply[1], created=False, kicked=False, record=record)
-    return Accepted(order_id=order_id, created=True, kicked=reply[2] == "1", view=view)
+        differs = tuple(order.differs_from(record))
+        return Accepted(
+            order_id=reply[1], created=False, kicked=False, record=record, differs=differs
+        )
+    return Accepted(order_id=order.id, created=True, kicked=reply[2] == "1", view=view)
 
 
 async def request_cancel(

@@ -120,7 +120,12 @@ def test_past_the_records_cap_the_oldest_ended_orders_go_and_open_ones_stay(
     assert reused.json()["id"] not in ended
     # A kept one's still names it.
     repeated = alice.place(
-        symbol=symbol, side="buy", quantity=1, price="1.00", client_order_id="ioc-6"
+        symbol=symbol,
+        side="buy",
+        quantity=1,
+        price="1.00",
+        time_in_force="IOC",
+        client_order_id="ioc-6",
     )
     assert repeated.status_code == 200
     assert repeated.json()["id"] == ended[6]

@@ -102,6 +102,42 @@ def test_same_client_order_id_returns_the_same_order(
     assert [o["id"] for o in mine] == [first.json()["id"]]
 
 
+def test_a_client_order_id_naming_a_different_order_is_refused(
+    market: tuple[Trader, Trader, EventTap],
+) -> None:
+    alice, _, _ = market
+    order = {
+        "symbol": "ETH-CID",
+        "side": "sell",
+        "quantity": 2,
+        "price": "300",
+        "client_order_id": "d-1",
+    }
+    first = alice.place(**order).json()
+
+    changed = alice.place(**{**order, "price": "301", "quantity": 3})
+
+    assert changed.status_code == 422
+    error = changed.json()["error"]
+    assert error["code"] == "client_order_id_reused"
+    assert error["details"] == {"order_id": first["id"], "fields": ["quantity", "price"]}
+    # In a batch: the same order again is the first one; a different one is rejected alone.
+    batch = [
+        {**order, "client_order_id": "d-2"},
+        {**order, "client_order_id": "d-2", "side": "buy"},
+        order,
+    ]
+    results = alice.http.post("/orders/batch", json={"orders": batch}).json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "rejected", "accepted"]
+    assert results[1]["error"]["code"] == "client_order_id_reused"
+    assert results[1]["error"]["details"]["fields"] == ["side"]
+    assert results[2]["order"]["id"] == first["id"]
+    # Nothing was written for the refused ones: two orders, as placed first.
+    mine = alice.http.get("/orders", params={"symbol": "ETH-CID"}).json()["items"]
+    assert sorted(o["id"] for o in mine) == sorted([first["id"], results[0]["order"]["id"]])
+    assert alice.order(first["id"])["quantity"] == 2
+
+
 def test_cancel_of_a_partly_filled_order_cancels_only_the_remainder(
     market: tuple[Trader, Trader, EventTap],
 ) -> None:
