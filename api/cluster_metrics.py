@@ -22,6 +22,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from celeryconfig import QUEUES
+from jobcast import queue_depths
 from jobcast.tallies import (
     JOB_DURATION_BUCKETS,
     JOB_DURATION_KEY,
@@ -61,13 +62,11 @@ async def read_snapshot(client: aioredis.Redis) -> Snapshot:
             RECONCILER_KEY,
         ):
             pipe.hgetall(key)
-        for queue in QUEUES:
-            pipe.llen(queue)
+        queue_depths.read_depths(pipe, QUEUES)
         hashes = await pipe.execute()
-    jobs, duration, orders, lag, tasks, reconciler, *depths = hashes
-    return Snapshot(
-        jobs, duration, orders, lag, tasks, reconciler, dict(zip(QUEUES, depths, strict=True))
-    )
+    jobs, duration, orders, lag, tasks, reconciler, *lengths = hashes
+    queues = queue_depths.depths(QUEUES, lengths)
+    return Snapshot(jobs, duration, orders, lag, tasks, reconciler, queues)
 
 
 async def exposition(client: aioredis.Redis) -> bytes:

@@ -20,6 +20,7 @@ from celery import Celery
 
 import celeryconfig
 from celeryconfig import FILES_QUEUE
+from jobcast import files_priority
 from jobcast.celery_messages import QueuedTask, TaskWriter
 from jobcast.settings import Settings
 from jobcast.task_names import FILE_JOB_TASK, MATCH_TASK, file_job_argsrepr, match_argsrepr
@@ -42,12 +43,21 @@ class TaskSender:
         self._writer = TaskWriter(self._client, settings.broker_url)
 
     def file_job(
-        self, job_id: str, operation: str, filename: str, size: int, owner_name: str
+        self,
+        job_id: str,
+        operation: str,
+        filename: str,
+        size: int,
+        owner_name: str,
+        owner_active: int = 0,
     ) -> QueuedTask:
         """`jobcast.files.run` for the job `job_id` (which doubles as the task id), to be
-        written with the job."""
+        written with the job; its priority from the owner's other file jobs queued or running
+        (`jobcast.files_priority`)."""
         shown = file_job_argsrepr(job_id, operation, filename, size, owner_name)
-        return self._writer.task(FILE_JOB_TASK, job_id, [job_id], shown, FILES_QUEUE)
+        cap = self._settings.files_max_running_per_principal
+        level = files_priority.priority(owner_active, cap)
+        return self._writer.task(FILE_JOB_TASK, job_id, [job_id], shown, FILES_QUEUE, level)
 
     async def request_matching(self, symbols: Iterable[str]) -> None:
         """Send one matching task per symbol (the caller sends only for symbols it kicked)."""

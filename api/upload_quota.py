@@ -72,6 +72,9 @@ class UploadQuota:
         self._upload_ttl = float(settings.job_retention)
         self._entry = quotas.streaming_entry(secrets.token_hex(8))
         self._reserved, self._refreshed = 0, 0.0
+        #: The owner's file jobs queued or running when this upload began (its first
+        #: reservation's count): where its job is queued (`jobcast.files_priority`).
+        self.active_jobs = 0
         #: Whether the ledger may hold this upload's entry (a reservation was sent, even one
         #: whose answer was lost): releasing twice would cost a round trip for nothing.
         self._held = False
@@ -79,9 +82,9 @@ class UploadQuota:
     async def begin(self, declared: int | None) -> None:
         """Take an upload slot and reserve the declared size (or a first step, if it fits)."""
         if declared is not None:
-            await self._reserve(declared, declared)
+            self.active_jobs = await self._reserve(declared, declared)
         else:
-            await self._reserve(STEP, 0)
+            self.active_jobs = await self._reserve(STEP, 0)
 
     async def cover(self, received: int) -> None:
         """Reserve ahead of `received` bytes, and keep a slow upload's reservation alive."""
@@ -109,8 +112,9 @@ class UploadQuota:
             await self._redis.hdel(rediskeys.quota_ledger_key(self._owner), self._entry)
             self._held = False
 
-    async def _reserve(self, ahead: int, needed: int) -> None:
-        """Reserve `ahead` bytes, or only the `needed` ones when `ahead` would not fit."""
+    async def _reserve(self, ahead: int, needed: int) -> int:
+        """Reserve `ahead` bytes, or only the `needed` ones when `ahead` would not fit; the
+        owner's file jobs queued or running."""
         self._held = True
         result = await self._write(self._entry, ahead, quotas.STREAMING_TTL, self._limits)
         if result.verdict == quotas.OVER_BYTES and needed < ahead:
@@ -123,6 +127,7 @@ class UploadQuota:
         if result.verdict == quotas.OVER_BYTES:
             raise over_bytes(self._limits.max_bytes, result.used, needed)
         self._reserved, self._refreshed = ahead, time.monotonic()
+        return result.active
 
     async def _write(
         self, entry: str, size: int, ttl: float, limits: quotas.Limits

@@ -28,13 +28,13 @@ from celery.events import Event
 from celery.utils.time import utcoffset
 from kombu.utils.url import parse_url
 
-from jobcast.rediskeys import celery_event_topic
+from jobcast.rediskeys import celery_event_topic, priority_queue
 
 
 @dataclass(frozen=True)
 class QueuedTask:
-    """What one task's send writes: `message` pushed on the list `queue`, `event` published on
-    the channel `topic`."""
+    """What one task's send writes: `message` pushed on the list `queue` (the queue's list for
+    the task's priority), `event` published on the channel `topic`."""
 
     queue: str
     message: str
@@ -53,9 +53,16 @@ class TaskWriter:
         self._origin = f"gen{os.getpid()}@{socket.gethostname()}"
 
     def task(
-        self, name: str, task_id: str, args: list[Any], argsrepr: str, queue: str
+        self,
+        name: str,
+        task_id: str,
+        args: list[Any],
+        argsrepr: str,
+        queue: str,
+        priority: int = 0,
     ) -> QueuedTask:
-        """The task `name` with positional `args`, for the queue `queue` (default exchange)."""
+        """The task `name` with positional `args`, for the queue `queue` (default exchange), at
+        `priority` (0, or one of kombu's steps `rediskeys.PRIORITIES`: taken after 0)."""
         made = self._app.amqp.as_task_v2(
             task_id,
             name,
@@ -69,7 +76,9 @@ class TaskWriter:
             ignore_result=None,
             reply_to=self._app.thread_oid,
         )
-        message = _envelope(made.body, made.headers, made.properties, "", queue, delivery_mode=2)
+        message = _envelope(
+            made.body, made.headers, made.properties, "", queue, delivery_mode=2, priority=priority
+        )
         event = Event(
             "task-sent",
             hostname=self._origin,
@@ -84,7 +93,8 @@ class TaskWriter:
         sent = _envelope(
             event, {"hostname": self._origin}, {}, "celeryev", "task.sent", delivery_mode=1
         )
-        return QueuedTask(queue, json.dumps(message), self._topic, json.dumps(sent))
+        listed = priority_queue(queue, priority)
+        return QueuedTask(listed, json.dumps(message), self._topic, json.dumps(sent))
 
 
 def _envelope(
@@ -94,6 +104,7 @@ def _envelope(
     exchange: str,
     routing_key: str,
     delivery_mode: int,
+    priority: int = 0,
 ) -> dict[str, Any]:
     encoded = base64.b64encode(json.dumps(body).encode()).decode()
     return {
@@ -105,7 +116,7 @@ def _envelope(
             **properties,
             "delivery_mode": delivery_mode,
             "delivery_info": {"exchange": exchange, "routing_key": routing_key},
-            "priority": 0,
+            "priority": priority,  # where kombu puts it back should a worker not ack it
             "body_encoding": "base64",
             "delivery_tag": str(uuid.uuid4()),
         },

@@ -25,6 +25,18 @@ UNACKED_INDEX_KEY = "unacked_index"
 PRIORITY_SEP, PRIORITIES = "\x06\x16", (3, 6, 9)
 
 
+def priority_queue(queue: str, priority: int) -> str:
+    """kombu's Redis list of `queue`'s messages of `priority` (one of 0 and `PRIORITIES`): 0
+    is the queue's own list, taken from first, then 3, 6 and 9 (`Channel._q_for_pri`)."""
+    return f"{queue}{PRIORITY_SEP}{priority}" if priority else queue
+
+
+def queue_lists(queue: str) -> tuple[str, ...]:
+    """Every Redis list holding `queue`'s waiting messages, one per priority: its depth is the
+    sum of their lengths."""
+    return tuple(priority_queue(queue, p) for p in (0, *PRIORITIES))
+
+
 def celery_event_topic(db: int, event_type: str) -> str:
     """The pub/sub channel kombu publishes a Celery event of `event_type` on (`task-sent`):
     `/<db>.<exchange>/<routing key>` (its `fanout_prefix` and `fanout_patterns`, both on by

@@ -284,7 +284,9 @@ class Settings(BaseSettings):
         description=(
             "File jobs one principal may run at once across all `files` workers while another "
             "principal has a file job waiting; its next ones wait (re-queued) while the others' "
-            "jobs take the slots. With nobody else waiting it may use every slot. 0: no cap."
+            "jobs take the slots. With nobody else waiting it may use every slot. It also "
+            "orders the `files` queue by backlog: a principal's first this-many queued or "
+            "running go at the top priority, deeper ones lower. 0: no cap, arrival order."
         ),
     )
     quota_stored_bytes: int = Field(

@@ -20,6 +20,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from celeryconfig import QUEUES
+from jobcast import queue_depths
 from jobcast.events import Event, publish_async
 from jobcast.figures import HostSampler, process_field, process_figures
 from jobcast.leases import take_or_extend_async
@@ -98,11 +99,10 @@ class Monitor:
             pipe.hgetall(HOSTS_KEY)
             pipe.hgetall(PROCESSES_KEY)
             pipe.hgetall(WORKERS_KEY)
-            for queue in QUEUES:
-                pipe.llen(queue)
+            queue_depths.read_depths(pipe, QUEUES)
             pipe.get(TASKS_STARTED_KEY)
             pipe.get(TASKS_FINISHED_KEY)
-            hosts, procs, workers, *depths, started, finished = await pipe.execute()
+            hosts, procs, workers, *lengths, started, finished = await pipe.execute()
         now = time.time()
         processes, live_hosts = self._alive(procs, now), self._alive(hosts, now)
         await self._forget_dead(procs, processes, hosts, live_hosts)
@@ -112,7 +112,7 @@ class Monitor:
             "api": [p for p in processes.values() if p.get("kind") == "api"],
             "worker_processes": [p for p in processes.values() if p.get("kind") == "worker"],
             "workers_online": len(self._alive(workers, now)),
-            "queues": dict(zip(QUEUES, depths, strict=True)),
+            "queues": queue_depths.depths(QUEUES, lengths),
             "tasks": self._rates(now, int(started or 0), int(finished or 0)),
             "ws_connections": sum(p.get("ws_connections", 0) for p in processes.values()),
         }

@@ -33,14 +33,13 @@ from jobcast import rediskeys, scripts
 from jobcast.events import Event, commit, job_channel, publish
 from jobcast.jobs.records import CANCELLING, QUEUED, RETRYING, RUNNING, transition
 from jobcast.rediskeys import (
-    PRIORITIES,
-    PRIORITY_SEP,
     SYMBOL_RESENDS_KEY,
     UNACKED_INDEX_KEY,
     UNACKED_KEY,
     WORKERS_KEY,
     job_key,
     order_lease_key,
+    queue_lists,
     stream_key,
 )
 from jobcast.tallies import RECONCILER_KEY, Tally, label
@@ -139,7 +138,7 @@ def live_work(client: redis.Redis, held_since: float, held_live: set[str]) -> se
     `held_since` (epoch seconds) or later (its worker may not have reported it yet)."""
     pipe = client.pipeline(transaction=False)
     for queue in QUEUES:
-        for name in (queue, *(f"{queue}{PRIORITY_SEP}{p}" for p in PRIORITIES)):
+        for name in queue_lists(queue):
             pipe.lrange(name, 0, -1)
     pipe.hgetall(UNACKED_KEY)
     pipe.zrangebyscore(UNACKED_INDEX_KEY, held_since, "+inf")

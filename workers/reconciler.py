@@ -1,5 +1,6 @@
 """The reconciler: every `reconcile_interval`, one worker of the cluster sends again the task of
-work that nothing will run any more (`workers.reconcile` finds it).
+work that nothing will run any more (`workers.reconcile` finds it), and moves up a file job left
+waiting at the head of a lower priority (`workers.queue_aging`).
 
 A thread in every worker's main process, like the heartbeat and the file sweep, whatever queues
 the worker consumes: it needs only Redis and the broker. Each tick it tries to take or extend a
@@ -34,6 +35,7 @@ from jobcast.redis_clients import sync_client
 from jobcast.rediskeys import RECONCILER_LEASE_KEY
 from jobcast.settings import Settings, get_settings
 from jobcast.task_names import FILE_JOB_TASK, MATCH_TASK, match_argsrepr
+from workers.queue_aging import Heads, promote_waited
 from workers.reconcile import Stuck, claim_job, claim_symbol, idle_jobs, idle_symbols, without_task
 
 log = logging.getLogger("jobcast.reconciler")
@@ -54,6 +56,7 @@ class Reconciler:
         self.client, self.settings, self.send = client, settings, send
         self.me = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._suspects: dict[tuple[str, str], Stuck] = {}
+        self._heads: Heads = {}  # the files queue's lower priorities' next messages, last sweep
 
     def hold_lease(self) -> bool:
         ttl_ms = int(self.settings.reconcile_interval * LEASE_INTERVALS * 1000)
@@ -67,8 +70,11 @@ class Reconciler:
     def tick(self) -> list[Stuck]:
         """One sweep if we hold the lease; the work whose task it sent again."""
         if not self.hold_lease():
-            self._suspects = {}  # a later takeover starts its confirmations afresh
+            self._suspects, self._heads = {}, {}  # a later takeover starts afresh
             return []
+        self._heads, moved = promote_waited(self.client, self._heads)
+        if moved:
+            log.info("reconciler: %d file job(s) waited a whole interval; moved up", moved)
         now, idle_for = time.time(), self.settings.reconcile_after
         symbols = sorted(symbol_table(self.settings.order_symbols))
         found = idle_jobs(self.client, now, idle_for)

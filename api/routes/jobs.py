@@ -225,7 +225,14 @@ async def _register(
     if idempotency_key:
         claim = job_store.Claim(idempotency_key, job_store.fingerprint(upload, params))
     job_id, retention = job_store.new_job_id(), settings.job_retention
-    task = tasks.file_job(job_id, params.operation, upload.filename, upload.size, principal.name)
+    task = tasks.file_job(
+        job_id,
+        params.operation,
+        upload.filename,
+        upload.size,
+        principal.name,
+        quota.active_jobs,
+    )
 
     async def with_creation(pipe: aioredis.client.Pipeline) -> None:
         await quota.queue_settle(pipe, upload.stored, upload.size)

@@ -48,19 +48,22 @@ def sent(client: redis.Redis, send: Any) -> tuple[str, dict[str, Any], str, dict
     return queue, message, event["channel"], json.loads(event["data"])
 
 
+@pytest.mark.parametrize(("priority", "queue"), [(0, "files"), (6, "files\x06\x166")])
 def test_a_written_task_is_what_celerys_send_task_writes(
-    settings: Settings, redis_client: redis.Redis
+    settings: Settings, redis_client: redis.Redis, priority: int, queue: str
 ) -> None:
     app = Celery("celery-messages-test")
     app.config_from_object({**celeryconfig.config_for(settings), "result_backend": None})
     shown = "('j_1', operation='profile')"
+    # Celery's default (no priority) is what the api writes at 0.
+    asked = {"priority": priority} if priority else {}
 
     def by_celery() -> None:
         app.send_task("jobcast.files.run", args=["j_1"], task_id="j_1", argsrepr=shown,
-                      kwargsrepr="{}")  # fmt: skip
+                      kwargsrepr="{}", **asked)  # fmt: skip
 
     task = TaskWriter(app, settings.broker_url).task("jobcast.files.run", "j_2", ["j_2"], shown,
-                                                      "files")  # fmt: skip
+                                                      "files", priority)  # fmt: skip
 
     def by_us() -> None:
         redis_client.lpush(task.queue, task.message)
@@ -68,7 +71,7 @@ def test_a_written_task_is_what_celerys_send_task_writes(
 
     theirs, ours = sent(redis_client, by_celery), sent(redis_client, by_us)
     app.close()
-    assert ours[0] == theirs[0] == "files"
+    assert ours[0] == theirs[0] == queue
     assert ours[2] == theirs[2]  # the event's channel, with the test's database number in it
     assert comparable(ours[1]) == comparable(theirs[1])
     assert comparable(ours[3]) == comparable(theirs[3])

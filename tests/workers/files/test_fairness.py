@@ -96,6 +96,35 @@ def test_a_slow_backlog_of_one_principal_does_not_delay_anothers_small_job(
     assert small_started >= min(ended for _, ended in alice_runs[:2])
 
 
+def test_on_one_slot_anothers_job_goes_ahead_of_a_queued_backlog(
+    start_api: StartApi,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    # One slot (as `make run` starts it): the running cap never applies, so only the queue's
+    # priorities put Bob's job ahead of Alice's backlog, queued before it.
+    _, url = start_api()
+    alice = principal(url, redis_client, settings, "alice")
+    bob = principal(url, redis_client, settings, "bob")
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("a,b\n1,2\n")
+    backlog = [alice.submit_ok(tiny) for _ in range(8)]
+    small = bob.submit_ok(tiny)
+    start_worker(queues="files", concurrency=1)
+    for job_id in [*backlog, small]:
+        await_terminal(redis_client, job_id, timeout=120)
+
+    starts = sorted((times_of(alice, redis_client, j)[0], j) for j in backlog)
+    bob_started, _ = times_of(bob, redis_client, small)
+    order = [j for _, j in sorted([*starts, (bob_started, small)])]
+    # Alice's first two (her cap's worth, the default 2) were queued ahead of his at the top
+    # priority; her other six, a backlog, after his.
+    assert order.index(small) == 2, order
+    assert order[:2] == backlog[:2]
+
+
 def test_a_lone_principal_uses_every_slot_over_its_cap(
     start_api: StartApi,
     start_worker: StartWorker,
