@@ -22,6 +22,7 @@ from jobcast.client.errors import (
     UnavailableError,
     WaitTimeoutError,
 )
+from jobcast.client.reading import Reading
 from jobcast.client.resume import Event
 from jobcast.client.retry import RetryPolicy
 from jobcast.client.stream import StreamOptions
@@ -42,6 +43,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitedError",
+    "Reading",
     "RetryPolicy",
     "ServerError",
     "StreamError",

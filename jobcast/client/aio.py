@@ -13,6 +13,7 @@ from jobcast.client import errors
 from jobcast.client.config import resolve
 from jobcast.client.http import Http, RetryCallback
 from jobcast.client.multipart import FileBody, UploadCallback
+from jobcast.client.reading import Reading
 from jobcast.client.resume import Event
 from jobcast.client.retry import RetryPolicy
 from jobcast.client.stream import StreamOptions, events
@@ -74,17 +75,19 @@ class AsyncClient:
         group_by: Iterable[str] = (),
         metrics: Mapping[str, Iterable[str]] | None = None,
         to: str | None = None,
+        reading: Reading | None = None,
         idempotency_key: str | None = None,
         on_upload: UploadCallback | None = None,
     ) -> Job:
-        """Upload a table (streamed from disk, never held in memory) and queue its job.
+        """Upload a table (streamed from disk, never held in memory) and queue its job;
+        `reading` says how to read it where the server's detection is not right.
 
         Without `idempotency_key` a submit is sent again only after a 429 (the server did
         nothing); with one, also after a 503 or a dropped connection, and a repeat returns the
         same job. `on_upload(sent, total)` is called as bytes go out.
         """
         # Both checked before a byte is sent: a file may be gigabytes.
-        params = job_params(operation, group_by, metrics, to)
+        params = job_params(operation, group_by, metrics, to, reading)
         self.config.require_key()
         body = FileBody(file, params, on_upload)
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
@@ -238,10 +241,11 @@ def job_params(
     group_by: Iterable[str],
     metrics: Mapping[str, Iterable[str]] | None,
     to: str | None,
+    reading: Reading | None = None,
 ) -> dict[str, Any]:
     """A job's `params`, checked by the rules the server applies (`jobcast.jobs.params`):
     InvalidRequestError (`invalid_params`, the server's shape) names what is wrong."""
-    params: dict[str, Any] = {"operation": operation}
+    params: dict[str, Any] = {"operation": operation, **(reading or Reading()).params()}
     if group_by:
         params["group_by"] = list(group_by)
     if metrics:

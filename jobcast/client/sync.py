@@ -10,6 +10,7 @@ from jobcast.client.aio import AsyncClient
 from jobcast.client.http import RetryCallback
 from jobcast.client.multipart import UploadCallback
 from jobcast.client.portal import Portal
+from jobcast.client.reading import Reading
 from jobcast.client.resume import Event
 from jobcast.client.retry import RetryPolicy
 from jobcast.client.stream import StreamOptions
@@ -63,6 +64,7 @@ class Client:
         group_by: Iterable[str] = (),
         metrics: Mapping[str, Iterable[str]] | None = None,
         to: str | None = None,
+        reading: Reading | None = None,
         idempotency_key: str | None = None,
         on_upload: UploadCallback | None = None,
     ) -> Job:
@@ -73,6 +75,7 @@ class Client:
                 group_by=group_by,
                 metrics=metrics,
                 to=to,
+                reading=reading,
                 idempotency_key=idempotency_key,
                 on_upload=on_upload,
             )

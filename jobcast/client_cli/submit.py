@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, cast
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
-from jobcast.client import Client, errors
+from jobcast.client import Client, Reading, errors
 from jobcast.client.aio import job_params
 from jobcast.client_cli.common import (
     client_session,
@@ -33,6 +33,19 @@ def submit(
         list[str] | None, typer.Option(help="COLUMN:FN, FN one of count sum mean min max (repeat).")
     ] = None,
     to: Annotated[str | None, typer.Option(help="convert: parquet or csv.")] = None,
+    header: Annotated[
+        bool, typer.Option(help="--no-header: the first line is data (columns become 0, 1, ...).")
+    ] = True,
+    sheet: Annotated[
+        str | None,
+        typer.Option(help="Spreadsheets: the sheet's name, or its 0-based index (digits)."),
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Text encoding, e.g. cp1252 (default: detected).")
+    ] = None,
+    decimal: Annotated[
+        str | None, typer.Option(help="Decimal separator of numbers: . or , (default: detected).")
+    ] = None,
     wait: Annotated[bool, typer.Option(help="Follow the job to its result.")] = False,
     timeout: Annotated[
         float | None, typer.Option(min=0, help="Seconds --wait waits at most.")
@@ -41,11 +54,12 @@ def submit(
 ) -> None:
     """Upload FILE as a file job; with --wait show its progress and result."""
     metrics = parse_metrics(metric or [])
-    _check_options(op, group_by or [], metrics, to)
+    reading = _reading(header, sheet, encoding, decimal)
+    _check_options(op, group_by or [], metrics, to, reading)
     with client_session(as_json) as client:
         client.config.require_key()  # before the bars are drawn: without a key nothing is sent
         with _bars(as_json) as bars:
-            job = _upload(client, bars, file, op, group_by or [], metrics, to)
+            job = _upload(client, bars, file, op, group_by or [], metrics, to, reading)
             result = _follow(client, bars, job, timeout) if wait else None
     if result is None:
         print_json(job) if as_json else console.print(f"job [bold]{job.id}[/bold] {job.status}")
@@ -70,16 +84,38 @@ def parse_metrics(specs: list[str]) -> dict[str, list[str]]:
     return metrics
 
 
+def _reading(header: bool, sheet: str | None, encoding: str | None, decimal: str | None) -> Reading:
+    if decimal not in (None, ".", ","):
+        fail_usage(f"--decimal: {decimal!r} is neither . nor ,")
+    # All digits: an index, as pandas' `sheet_name` takes an int (a sheet named "2" is then the
+    # third sheet: the Python client's `Reading(sheet="2")` names it).
+    chosen = int(sheet) if sheet is not None and sheet.isdigit() else sheet
+    return Reading(header, chosen, encoding, cast(Literal[".", ","] | None, decimal))
+
+
 #: The option that sets each of a job's params.
-OPTIONS = {"operation": "--op", "group_by": "--group-by", "metrics": "--metric", "to": "--to"}
+OPTIONS = {
+    "operation": "--op",
+    "group_by": "--group-by",
+    "metrics": "--metric",
+    "to": "--to",
+    "header": "--no-header",
+    "sheet": "--sheet",
+    "encoding": "--encoding",
+    "decimal": "--decimal",
+}
 
 
 def _check_options(
-    op: str, group_by: list[str], metrics: dict[str, list[str]], to: str | None
+    op: str,
+    group_by: list[str],
+    metrics: dict[str, list[str]],
+    to: str | None,
+    reading: Reading,
 ) -> None:
     """Wrong options end the command before the upload (exit 2), naming the option."""
     try:
-        job_params(op, group_by, metrics, to)
+        job_params(op, group_by, metrics, to, reading)
     except errors.InvalidRequestError as exc:
         first = exc.details[0]  # "params.metrics.amount.0": the part after "params" says which
         parts = first["field"].split(".")
@@ -117,6 +153,7 @@ def _upload(
     group_by: list[str],
     metrics: dict[str, list[str]],
     to: str | None,
+    reading: Reading,
 ) -> Job:
     task = bars.add_task("upload", total=file.stat().st_size or 1, info="")
 
@@ -126,7 +163,7 @@ def _upload(
         )
 
     job = client.submit_file(
-        file, op, group_by=group_by, metrics=metrics, to=to, on_upload=on_upload
+        file, op, group_by=group_by, metrics=metrics, to=to, reading=reading, on_upload=on_upload
     )
     bars.update(task, completed=bars.tasks[task].total, info=f"job {job.id}")
     return job

@@ -107,6 +107,32 @@ def test_submit_json_prints_the_result_as_json(stack: ClientStack, tmp_path: Pat
     assert got == {city: total for city, (total, _) in city_totals(1_000).items()}
 
 
+def test_submit_reads_the_file_as_its_options_say(stack: ClientStack, tmp_path: Path) -> None:
+    # No header line, decimal commas, cp1252 text: what a European spreadsheet export may be.
+    data = tmp_path / "export.csv"
+    data.write_bytes("Zürich;2,5\nLyon;1,5\n".encode("cp1252"))
+    done = jobcast(
+        stack,
+        "submit",
+        str(data),
+        "--no-header",
+        "--decimal",
+        ",",
+        "--encoding",
+        "cp1252",
+        "--wait",
+        "--json",
+    )
+    assert done.exit_code == 0, done.stderr
+    profile = {c["name"]: c for c in json.loads(done.stdout)["profile"]}
+    assert list(profile) == ["0", "1"]
+    assert profile["1"]["mean"] == 2.0
+    assert {t["value"] for t in profile["0"]["top"]} == {"Zürich", "Lyon"}
+    wrong = jobcast(stack, "submit", str(data), "--decimal", ";")
+    assert wrong.exit_code == 2
+    assert "--decimal" in wrong.stderr
+
+
 def test_a_bad_file_exits_non_zero_with_its_error_code(stack: ClientStack, tmp_path: Path) -> None:
     failed = jobcast(stack, "submit", str(write_ragged(tmp_path / "bad.csv")), "--wait")
     assert failed.exit_code == 1

@@ -141,7 +141,8 @@ def _text_format(
     if text.lstrip().startswith("{"):
         return FileFormat("jsonl", gzip=gzip_, **encoding)  # type: ignore[arg-type]
     truncated = len(head) >= SNIFF_BYTES
-    delimiter = sniff_delimiter(text, truncated)
+    # A decimal comma cannot be the delimiter too (pandas refuses `sep` equal to `decimal`).
+    delimiter = sniff_delimiter(text, truncated, skip="," if params.decimal == "," else "")
     rows, header_lines = _rows(text, delimiter, truncated)
     _check_first_row(rows, first_row_cut(text, delimiter, truncated), max_columns)
     decimal = params.decimal or sniff_decimal(rows[1:] if params.header else rows, delimiter)
@@ -216,10 +217,12 @@ def _rows(text: str, delimiter: str, truncated: bool) -> tuple[list[list[str]], 
     return (rows[:-1] if truncated and len(rows) > 1 else rows), first_lines
 
 
-def sniff_delimiter(text: str, truncated: bool = False) -> str:
-    """The delimiter that splits every row into the same (largest) number of fields."""
-    best, best_fields = ",", 1
-    for delimiter in DELIMITERS:
+def sniff_delimiter(text: str, truncated: bool = False, skip: str = "") -> str:
+    """The delimiter that splits every row into the same (largest) number of fields, other
+    than `skip`."""
+    candidates = [d for d in DELIMITERS if d != skip]
+    best, best_fields = candidates[0], 1
+    for delimiter in candidates:
         try:
             widths = {len(row) for row in _rows(text, delimiter, truncated)[0]}
         except (csv.Error, FileJobError):

@@ -39,6 +39,14 @@ def test_text_formats_are_recognised(
     assert (fmt.kind, fmt.delimiter, fmt.encoding) == (kind, delimiter, "utf-8")
 
 
+def test_a_decimal_comma_is_never_taken_for_the_delimiter(tmp_path: Path) -> None:
+    # One comma and one semicolon a line: "," splits every line alike, so it won the tie.
+    path = write(tmp_path, b"Paris;2,5\nLyon;1,5\n")
+    assert detect_format(path, JobParams(header=False)).delimiter == ","
+    fmt = detect_format(path, JobParams(header=False, decimal=","))
+    assert (fmt.delimiter, fmt.decimal) == (";", ",")
+
+
 def test_the_first_line_is_the_header_even_when_it_is_numbers_as_in_pandas(
     tmp_path: Path,
 ) -> None:
