@@ -19,6 +19,13 @@ def public_view(record: dict[str, Any]) -> dict[str, Any]:
         view[name] = int(view[name]) if view.get(name) else 0
     for name in ("created_at", "started_at", "finished_at"):
         view[name] = float(view[name]) if view.get(name) else None
-    base = f"/jobs/{record['id']}"
-    view["links"] = {"self": base, "result": f"{base}/result", "artifact": f"{base}/artifact"}
+    view["links"] = links(record)
     return view
+
+
+def links(record: dict[str, Any]) -> dict[str, str | None]:
+    """Where the job, its result and its file are read. Only a `convert` job writes a file:
+    another's artifact link would lead to a 404 `no_artifact`, so it is null."""
+    base = f"/jobs/{record['id']}"
+    artifact = f"{base}/artifact" if record.get("operation") == "convert" else None
+    return {"self": base, "result": f"{base}/result", "artifact": artifact}

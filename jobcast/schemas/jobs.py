@@ -42,7 +42,9 @@ class JobLinks(BaseModel):
 
     self_: str = Field(alias="self")
     result: str
-    artifact: str = Field(description="Only a `convert` job has one.")
+    artifact: str | None = Field(
+        description="The converted file: only a `convert` job has one; null for the others."
+    )
 
 
 _JOB_EXAMPLE: JsonDict = {
@@ -68,7 +70,7 @@ _JOB_EXAMPLE: JsonDict = {
     "links": {
         "self": "/jobs/j_6f1c0e6b2f9d4a7c8e3b5a10",
         "result": "/jobs/j_6f1c0e6b2f9d4a7c8e3b5a10/result",
-        "artifact": "/jobs/j_6f1c0e6b2f9d4a7c8e3b5a10/artifact",
+        "artifact": None,
     },
 }
 

@@ -78,6 +78,25 @@ def test_submit_answers_202_with_the_queued_job_and_its_location(
     assert "owner" not in job
 
 
+def test_only_a_convert_job_links_to_an_artifact(alice: JobsClient, table: Path) -> None:
+    aggregate = '{"operation": "aggregate", "group_by": ["b"], "metrics": {"a": ["sum"]}}'
+    ids = {
+        "profile": alice.submit_ok(table),
+        "aggregate": alice.submit_ok(table, aggregate),
+        "convert": alice.submit_ok(table, '{"operation": "convert", "to": "parquet"}'),
+    }
+
+    artifacts = {op: alice.job(job_id)["links"]["artifact"] for op, job_id in ids.items()}
+    listed = alice.http.get("/jobs").json()["items"]
+
+    assert artifacts == {
+        "profile": None,
+        "aggregate": None,
+        "convert": f"/jobs/{ids['convert']}/artifact",
+    }
+    assert {j["operation"]: j["links"]["artifact"] for j in listed} == artifacts
+
+
 @pytest.mark.parametrize(
     "size", [CAP + 1, CAP * 3], ids=["just-over-streamed", "far-over-declared"]
 )
