@@ -17,7 +17,8 @@ CODES: dict[str, tuple[int, str]] = {
     "bad_request": (
         400,
         "The body cannot be parsed: a JSON body that is not UTF-8, or a multipart body cut "
-        "before its closing boundary.",
+        "before its closing boundary or with a part's headers over their limit (a very long "
+        "file name).",
     ),
     "unauthenticated": (401, "No API key: send `Authorization: Bearer <key>` or `X-API-Key`."),
     "invalid_key": (401, "The API key is unknown or revoked."),
@@ -30,6 +31,10 @@ CODES: dict[str, tuple[int, str]] = {
     "job_failed": (409, "The job failed; `details` is its error."),
     "job_cancelled": (409, "The job was cancelled; it has no result."),
     "order_not_open": (409, "The order is already filled, cancelled or rejected."),
+    "symbol_not_traded": (
+        409,
+        "The order's symbol is no longer traded (`JOBCAST_ORDER_SYMBOLS`): nothing can cancel it.",
+    ),
     "too_many_data_items": (
         409,
         "You keep `JOBCAST_QUOTA_DATA_ITEMS` data items, the most allowed; delete some first.",

@@ -4,7 +4,8 @@ The `file` part is written to `<uploads>/<random>.part` while it streams in (nev
 elsewhere first), and hashed on the way when the caller needs its digest (an Idempotency-Key's
 fingerprint); past the size cap the request ends with 413 and the partial file is removed, so
 nothing is left on disk; the same happens past the principal's stored-bytes quota
-(`api.upload_quota`). Other parts are small text fields.
+(`api.upload_quota`). The other parts a job reads are small text fields; a part of another
+name is refused.
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ from api.upload_quota import UploadQuota
 from jobcast.schemas.text import without_hidden
 from jobcast.storage_paths import UPLOAD_PARTIAL_SUFFIX, new_upload_name, partial_path
 
-#: Largest text part (e.g. `params`), and most text parts, so fields cannot fill memory.
+#: Largest text part (e.g. `params`), so fields cannot fill memory (nor can their number: each
+#: name a job reads comes once, and other names are refused).
 MAX_FIELD_BYTES = 64 * 1024
-MAX_FIELDS = 16
-#: The text parts a job reads (others are ignored): each must come once.
+#: The text parts a job reads, each at most once (`file_path` only to refuse it with a hint).
+#: A part of any other name is refused: a misspelt `Params` ignored ran the job on defaults.
 READ_FIELDS = frozenset({"params", "file_path"})
+#: The part names a client is told to send.
+PART_NAMES = ("file", "params")
 #: Multipart framing allowed beyond the file cap when checking Content-Length up front.
 FRAMING_SLACK = 64 * 1024
 
@@ -58,6 +62,27 @@ FILE_PATH_REFUSED = ApiError(
 
 def too_large(limit: int) -> ApiError:
     return ApiError(413, "payload_too_large", f"The file is larger than {limit} bytes, the cap.")
+
+
+def unknown_part(name: str) -> ApiError:
+    """A part no job reads: refused before its data is read, naming what to send instead."""
+    accepted = " and ".join(f"`{n}`" for n in PART_NAMES)
+    meant = next((n for n in PART_NAMES if _spelling(n) == _spelling(name)), None)
+    hint = f"did you mean `{meant}`? " if meant else ""
+    which = f"Unknown multipart part `{name}`" if name else "A multipart part without a name"
+    return ApiError(
+        422,
+        "validation_error",
+        f"{which}: {hint}a job reads only the parts {accepted}.",
+        [{"field": name, "problem": f"unknown part; send {accepted}", "type": "unknown_part"}],
+    )
+
+
+def _spelling(name: str) -> str:
+    """A part name less what near misses add: case, spaces, a plural `s` (`Params`, `param`,
+    `files`)."""
+    squeezed = "".join(name.split()).lower()
+    return squeezed.removesuffix("s")
 
 
 class _Receiver:
@@ -104,6 +129,8 @@ class _Receiver:
     def _headers_done(self) -> None:
         _, options = parse_options_header(self._headers.get("content-disposition", b""))
         self._name = options.get(b"name", b"").decode("utf-8", "replace")
+        if self._name != "file" and self._name not in READ_FIELDS:
+            raise unknown_part(self._name)
         if self._name == "file":
             if self._out is not None:
                 raise ApiError(422, "validation_error", "Send exactly one `file` part.")
@@ -130,13 +157,11 @@ class _Receiver:
         self._out.write(chunk)
 
     def _part_end(self) -> None:
-        if self._name and self._name != "file":
+        if self._name != "file":
             if self._name in READ_FIELDS and self._name in self.upload.fields:
                 # Which one was meant? Say so rather than take the last.
                 raise ApiError(422, "validation_error", f"Send exactly one `{self._name}` part.")
             self.upload.fields[self._name] = self._text.decode("utf-8", "replace")
-            if len(self.upload.fields) > MAX_FIELDS:
-                raise ApiError(413, "payload_too_large", f"More than {MAX_FIELDS} form fields.")
 
     def _end(self) -> None:
         self.ended = True
@@ -216,6 +241,42 @@ def declared_length(request: Request, max_bytes: int) -> int | None:
     return int(declared)
 
 
+#: The start of python-multipart's messages for a part over its header limits.
+_HEADER_TOO_LONG = "Maximum header size exceeded"
+_TOO_MANY_HEADERS = "Maximum header count exceeded"
+
+
+def parse_error(exc: MultipartParseError, parser: MultipartParser) -> ApiError:
+    """The answer to a body the parser gave up on: a part's headers over its limits said as
+    such (a long file name is in one), stating the limit the parser enforces; else generic."""
+    said = str(exc)
+    if said.startswith(_HEADER_TOO_LONG):
+        limit = parser.max_header_size
+        return ApiError(
+            400,
+            "bad_request",
+            f"A multipart part's header line is longer than {limit} bytes, the limit: its "
+            "Content-Disposition carries the part's filename, so send the file under a shorter "
+            "name (at most 255 characters are kept anyway).",
+            {"max_header_bytes": limit},
+        )
+    if said.startswith(_TOO_MANY_HEADERS):
+        limit = parser.max_header_count
+        return ApiError(
+            400,
+            "bad_request",
+            f"A multipart part has more than {limit} header lines, the limit: send only its "
+            "Content-Disposition and Content-Type.",
+            {"max_header_count": limit},
+        )
+    return ApiError(
+        400,
+        "bad_request",
+        "The body is not valid multipart/form-data: send the file as a form part named "
+        "`file` (curl -F file=@data.csv).",
+    )
+
+
 async def receive_upload(
     request: Request, directory: Path, max_bytes: int, quota: UploadQuota, digest: bool = True
 ) -> Upload:
@@ -243,12 +304,7 @@ async def receive_upload(
         ) from None
     except MultipartParseError as exc:
         await receiver.discard()
-        raise ApiError(
-            400,
-            "bad_request",
-            "The body is not valid multipart/form-data: send the file as a form part named "
-            "`file` (curl -F file=@data.csv).",
-        ) from exc
+        raise parse_error(exc, parser) from exc
     except BaseException:
         await receiver.discard()
         raise

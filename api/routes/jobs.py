@@ -77,13 +77,18 @@ UPLOAD_BODY = {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
+                    # A part of another name is refused (422), not ignored (`api.uploads`).
+                    "additionalProperties": False,
                     "properties": {
                         "file": {
                             "type": "string",
                             "format": "binary",
                             "minLength": 1,
-                            "description": "The table: CSV, TSV, JSON Lines or Parquet, "
-                            "optionally gzipped (the format is read from the bytes).",
+                            # What `workers.files.formats` detects and the readers read.
+                            "description": "The table: CSV or TSV (or `;`/`|`-delimited), "
+                            "JSON Lines, Parquet, an Excel workbook (.xlsx, .xlsm, .xls) or an "
+                            "OpenDocument spreadsheet (.ods); text may be gzip-compressed. The "
+                            "format is read from the bytes, not the file name.",
                         },
                         # An example, so that /docs' "Try it out" starts from a job that runs:
                         # without it Swagger UI fills in every field from its schema (a random

@@ -31,7 +31,7 @@ from jobcast.compact_json import dumps_bytes
 from jobcast.keys import Principal
 from jobcast.orders import intake, records
 from jobcast.orders.encoding import NewOrder
-from jobcast.orders.enums import OrderStatus, Side
+from jobcast.orders.enums import TERMINAL_STATUSES, OrderStatus, Side
 from jobcast.orders.symbols import (
     OrderRuleError,
     SymbolRules,
@@ -169,8 +169,27 @@ async def load_order(
 
 
 def view(settings: Settings, record: dict[str, str]) -> Order:
-    rules = symbol_table(settings.order_symbols)[record["symbol"]]
+    # A symbol removed from JOBCAST_ORDER_SYMBOLS leaves its orders behind: they stay readable,
+    # as stored, without the prices only its rules could render (`records.price_text`).
+    rules = symbol_table(settings.order_symbols).get(record["symbol"])
     return Order(**records.record_view(record, rules))
+
+
+def not_open(status: str) -> ApiError:
+    return ApiError(409, "order_not_open", f"The order is already {status}.", {"status": status})
+
+
+def not_traded(symbol: str) -> ApiError:
+    """A cancel of an order whose symbol is no longer traded: no matching step runs for it to
+    apply the cancel, and the api must not end the order behind the book's back (the book is
+    still in Redis, and the symbol may come back with the order resting in it)."""
+    return ApiError(
+        409,
+        "symbol_not_traded",
+        f"{symbol!r} is no longer traded (not in JOBCAST_ORDER_SYMBOLS), so no matching runs to "
+        "cancel its orders: the order stays as it is until the symbol is traded again.",
+        {"symbol": symbol},
+    )
 
 
 @router.post(
@@ -322,7 +341,7 @@ def _accepted_views(settings: Settings, accepted: list[intake.Accepted]) -> list
 
 def _earlier_view(record: dict[str, str] | None, rules: dict[str, SymbolRules]) -> dict[str, Any]:
     assert record is not None  # a repeat comes with its order's record
-    return records.record_view(record, rules[record["symbol"]])
+    return records.record_view(record, rules.get(record["symbol"]))
 
 
 @router.get("/{order_id}", summary="Get an order", responses=errors(*AUTHENTICATED, *OWNED))
@@ -335,7 +354,7 @@ async def get_order(order_id: str, reader: CurrentReader, settings: SettingsDep)
     "/{order_id}",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Cancel an order",
-    responses=errors(*AUTHENTICATED, *OWNED, "order_not_open"),
+    responses=errors(*AUTHENTICATED, *OWNED, "order_not_open", "symbol_not_traded"),
 )
 async def cancel_order(
     order_id: str,
@@ -346,13 +365,15 @@ async def cancel_order(
 ) -> Order:
     """Cancel what is still open. Matching applies it in order; `order.cancelled` confirms it."""
     order = await load_order(redis, settings, principal, order_id)
+    if order.status in TERMINAL_STATUSES:  # ended, whether or not its symbol is still traded
+        raise not_open(order.status)
+    if order.symbol not in symbol_table(settings.order_symbols):
+        raise not_traded(order.symbol)
     outcome, kicked = await intake.request_cancel(redis, principal.id, order_id, order.symbol)
     if outcome == "missing":
         raise not_found("order")
     if outcome != "ok":
-        raise ApiError(
-            409, "order_not_open", f"The order is already {outcome}.", {"status": outcome}
-        )
+        raise not_open(outcome)
     if kicked:
         await kick_matching(tasks, [order.symbol])
     return order

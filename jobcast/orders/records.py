@@ -15,10 +15,20 @@ from jobcast.orders.enums import TERMINAL_STATUSES, OrderStatus, Side
 from jobcast.orders.symbols import SymbolRules
 
 
-def average_price(rules: SymbolRules, filled: int, notional: int) -> str | None:
-    if not filled:
+def average_price(rules: SymbolRules | None, filled: int, notional: int) -> str | None:
+    if not filled or rules is None:
         return None
     return str((rules.tick_size * notional / filled).quantize(rules.tick_size / 100))
+
+
+def price_text(rules: SymbolRules | None, ticks: int | None) -> str | None:
+    """A stored price (in ticks) as the API shows it; None for a market order, and for an order
+    whose symbol has no rules any more (removed from `JOBCAST_ORDER_SYMBOLS`): its tick size is
+    not stored with the order, and the ticks shown as a price would be off by that factor, so
+    no price is told rather than a wrong one."""
+    if ticks is None or rules is None:
+        return None
+    return rules.price_text(ticks)
 
 
 # Not frozen: one is built per order, and a frozen dataclass sets each field through
@@ -89,8 +99,10 @@ def accepted_state(order: NewOrder, now: float) -> OrderState:
     )
 
 
-def order_view(order: OrderState, rules: SymbolRules) -> dict[str, Any]:
-    """What clients see of an order: in API answers and in `order.*` events."""
+def order_view(order: OrderState, rules: SymbolRules | None) -> dict[str, Any]:
+    """What clients see of an order: in API answers and in `order.*` events. Without `rules`
+    (its symbol no longer traded) the stored quantities, status and times are shown as they
+    are, and the prices are null (`price_text`)."""
     view = {
         "id": order.id,
         "client_order_id": order.client_order_id,
@@ -99,7 +111,7 @@ def order_view(order: OrderState, rules: SymbolRules) -> dict[str, Any]:
         "type": order.type,
         "time_in_force": order.time_in_force,
         "self_trade_prevention": order.self_trade_prevention,
-        "price": None if order.price_ticks is None else rules.price_text(order.price_ticks),
+        "price": price_text(rules, order.price_ticks),
         "quantity": order.quantity,
         "filled_quantity": order.filled,
         "remaining_quantity": 0
@@ -116,6 +128,6 @@ def order_view(order: OrderState, rules: SymbolRules) -> dict[str, Any]:
     return view
 
 
-def record_view(record: dict[str, str], rules: SymbolRules) -> dict[str, Any]:
+def record_view(record: dict[str, str], rules: SymbolRules | None) -> dict[str, Any]:
     """The public view of an order record as stored."""
     return order_view(state_from_record(record), rules)

@@ -115,11 +115,16 @@ class Order(BaseModel):
     type: OrderType
     time_in_force: TimeInForce
     self_trade_prevention: SelfTradePrevention
-    price: str | None = Field(description="Decimal text on the symbol's tick; null for market.")
+    price: str | None = Field(
+        description="Decimal text on the symbol's tick; null for market, and for an order whose "
+        "symbol is no longer traded (prices are stored in ticks; its tick size went with it)."
+    )
     quantity: int
     filled_quantity: int
     remaining_quantity: int
-    average_price: str | None = Field(description="Of the fills so far; null before any.")
+    average_price: str | None = Field(
+        description="Of the fills so far; null before any, or when the symbol is no longer traded."
+    )
     status: OrderStatus
     reason: str | None = Field(
         description="Why it was cancelled or rejected: `cancel_requested`, `ioc_remainder`, "

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from jobcast.settings import Settings
+from tests.workers.files.support import READ_FORMATS
 
 ERROR_REF = "#/components/schemas/ErrorResponse"
 PROBES = {"/healthz", "/readyz"}
@@ -109,7 +110,10 @@ def test_job_upload_documents_its_parts_and_the_idempotency_key(spec: dict[str, 
     form = op["requestBody"]["content"]["multipart/form-data"]
 
     assert form["schema"]["required"] == ["file"]
+    assert form["schema"]["additionalProperties"] is False  # another part is refused
     assert form["schema"]["properties"]["file"]["format"] == "binary"
+    described = form["schema"]["properties"]["file"]["description"]
+    assert [f for f in READ_FORMATS if f not in described] == []
     params = form["schema"]["properties"]["params"]
     assert params["$ref"] == "#/components/schemas/JobParams"
     assert params["example"] == {"operation": "profile"}  # what /docs' "Try it out" starts from

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import redis
 
 from jobcast import rediskeys
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
+from tests.api.inprocess import run_in_process
 from tests.conftest import SharedStack, module_stack
 from tests.support.processes import wait_for
 from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, two_traders
@@ -26,6 +28,7 @@ NAMES = (
     "SOL-STP",
     "SOL-OWNER",
     "SOL-EXPIRY",
+    "SOL-DELIST",
 )
 SYMBOLS = {name: DEFAULT_SYMBOLS[name.split("-")[0] + "-USD"] for name in NAMES}
 ENV = {
@@ -263,3 +266,46 @@ def test_an_ended_order_expires_to_410_and_leaves_the_list(
     again = alice.place(**order)
     assert again.status_code == 201
     assert again.json()["id"] != ended["id"]
+
+
+def test_orders_of_a_symbol_no_longer_traded_stay_readable_and_refuse_a_cancel(
+    market: tuple[Trader, Trader, EventTap], stack: SharedStack
+) -> None:
+    alice, bob, tap = market
+    ask = alice.place(symbol="SOL-DELIST", side="sell", quantity=10, price="20.50").json()
+    bid = bob.place(symbol="SOL-DELIST", side="buy", quantity=4, price="21.00").json()
+    tap.wait_order(ask["id"], "order.partially_filled")
+    # The api restarted with SOL-DELIST taken out of JOBCAST_ORDER_SYMBOLS.
+    traded = {name: rules for name, rules in SYMBOLS.items() if name != "SOL-DELIST"}
+    settings = stack.settings.replace(order_symbols=traded)
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        as_alice = {"Authorization": alice.http.headers["Authorization"]}
+        listed = await client.get("/orders", headers=as_alice)
+        assert listed.status_code == 200, listed.text
+        assert [o["id"] for o in listed.json()["items"]] == [ask["id"]]
+        one = await client.get(f"/orders/{ask['id']}", headers=as_alice)
+        assert one.status_code == 200, one.text
+        order = one.json()
+        assert order == listed.json()["items"][0]
+        assert (order["quantity"], order["filled_quantity"], order["remaining_quantity"]) == (
+            10,
+            4,
+            6,
+        )
+        assert (order["status"], order["type"]) == ("partially_filled", "limit")
+        # Its prices are stored in ticks, and the tick size went with the symbol's rules.
+        assert (order["price"], order["average_price"]) == (None, None)
+        cancel = await client.delete(f"/orders/{ask['id']}", headers=as_alice)
+        assert cancel.status_code == 409, cancel.text
+        assert cancel.json()["error"]["code"] == "symbol_not_traded"
+        assert "JOBCAST_ORDER_SYMBOLS" in cancel.json()["error"]["message"]
+        as_bob = {"Authorization": bob.http.headers["Authorization"]}
+        ended = await client.delete(f"/orders/{bid['id']}", headers=as_bob)
+        assert ended.json()["error"]["code"] == "order_not_open"
+
+    run_in_process(settings, scenario)
+
+    # Nothing was queued for it: where the symbol is traded, the order rests as it was.
+    assert alice.order(ask["id"])["status"] == "partially_filled"
+    assert alice.order(ask["id"])["price"] == "20.50"

@@ -64,3 +64,81 @@ def test_uploads_are_removed_off_the_event_loop_and_are_gone_when_the_answer_com
     assert len(removed) == 3, removed
     assert all(thread != loop_thread for _, thread in removed), removed
     assert len(list(uploads.iterdir())) == 1  # the one job left queued keeps its file
+
+
+def stored_uploads(settings: Settings) -> list[Path]:
+    uploads = settings.data_dir / "uploads"
+    return list(uploads.iterdir()) if uploads.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("parts", "named", "hint"),
+    [
+        ([("Params", (None, '{"operation": "convert", "to": "csv"}'))], "Params", "`params`"),
+        ([("param", (None, '{"operation": "profile"}'))], "param", "`params`"),
+        ([("params ", (None, '{"operation": "profile"}'))], "params ", "`params`"),
+        ([("files", ("t.csv", b"a\n1\n"))], "files", "`file`"),
+        ([("notes", (None, "sales of May"))], "notes", None),
+    ],
+    ids=["capital", "singular", "space", "plural-file", "unrelated"],
+)
+def test_a_part_no_job_reads_is_a_422_naming_it_and_the_parts_read(
+    settings: Settings,
+    make_key: MakeKey,
+    parts: list[tuple[str, tuple[str | None, str | bytes]]],
+    named: str,
+    hint: str | None,
+) -> None:
+    headers = {"Authorization": f"Bearer {make_key()}"}
+    table = ("file", ("t.csv", b"a,b\n1,2\n"))
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        # Before the file and after it (then the file was being stored already).
+        for body in ([*parts, table], [table, *parts]):
+            answer = await client.post("/jobs", files=body, headers=headers)
+            assert answer.status_code == 422, answer.text
+            error = answer.json()["error"]
+            assert error["code"] == "validation_error"
+            assert f"`{named}`" in error["message"]
+            assert "`file` and `params`" in error["message"]
+            assert (f"did you mean {hint}?" in error["message"]) == (hint is not None)
+            assert error["details"][0]["field"] == named
+        listed = await client.get("/jobs", headers=headers)
+        assert listed.json()["items"] == []  # no job ran on default params
+
+    run_in_process(settings, scenario)
+    assert stored_uploads(settings) == []
+
+
+def test_a_file_name_past_the_part_header_limit_is_a_400_saying_so(
+    settings: Settings, make_key: MakeKey
+) -> None:
+    headers = {"Authorization": f"Bearer {make_key()}"}
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        long_name = "x" * 20_000 + ".csv"
+        answer = await client.post("/jobs", files={"file": (long_name, b"a\n1\n")}, headers=headers)
+        assert answer.status_code == 400, answer.text
+        error = answer.json()["error"]
+        limit = error["details"]["max_header_bytes"]
+        assert error["code"] == "bad_request"
+        assert f"header line is longer than {limit} bytes" in error["message"]
+        assert "shorter name" in error["message"]
+        many = "".join(f"X-Note-{i}: {i}\r\n" for i in range(64))
+        crowded = await client.post(
+            "/jobs",
+            content=(
+                f'--b\r\nContent-Disposition: form-data; name="file"; filename="t.csv"\r\n'
+                f"{many}\r\na\n1\n\r\n--b--\r\n"
+            ).encode(),
+            headers={**headers, "Content-Type": "multipart/form-data; boundary=b"},
+        )
+        assert crowded.status_code == 400, crowded.text
+        count = crowded.json()["error"]["details"]["max_header_count"]
+        assert f"more than {count} header lines" in crowded.json()["error"]["message"]
+        fine = await client.post(
+            "/jobs", files={"file": ("x" * 1_000 + ".csv", b"a\n1\n")}, headers=headers
+        )
+        assert fine.status_code == 202, fine.text
+
+    run_in_process(settings, scenario)

@@ -13,6 +13,7 @@ from playwright.sync_api import FileChooser, expect
 
 from jobcast.rediskeys import job_key
 from tests.web.conftest import NewPage, Traffic, WebStack
+from tests.workers.files.support import READ_FORMATS
 
 pytestmark = pytest.mark.slow
 
@@ -346,10 +347,12 @@ def test_a_converted_file_downloads_and_a_failed_job_shows_its_error(
     assert "ragged_rows" in page.text_content(".job-detail .error-box")
 
 
-def test_the_file_picker_is_reached_and_opened_from_the_keyboard(
+def test_the_drop_zone_names_every_format_and_its_picker_opens_from_the_keyboard(
     web_stack: WebStack, new_page: NewPage
 ) -> None:
     page = new_page(web_stack.new_key("keyboard"))
+    drop_zone = page.text_content("label.drop") or ""
+    assert [f for f in READ_FORMATS if f not in drop_zone] == [], drop_zone
     # Playwright intercepts choosers only once something listens; arming it after the key press
     # races the press (Chromium then opens an unintercepted chooser that blocks later ones), so
     # the listener is attached, and a round trip made, before the keyboard is touched.

@@ -21,7 +21,8 @@ export function mountJobs(root, live) {
   let redraw = 0;
 
   const fileInput = h("input#file.visually-hidden", { type: "file", name: "file" });
-  const dropText = h("span", {}, "Drop a CSV, TSV, JSON Lines or Parquet file here, or ", h("u", {}, "pick one"));
+  // The formats the workers read (workers/files/formats.py), told apart by their bytes.
+  const dropText = h("span", {}, "Drop a CSV, TSV, JSON Lines, Parquet, Excel (.xlsx, .xlsm, .xls) or OpenDocument (.ods) file here, text gzipped or not, or ", h("u", {}, "pick one"));
   // The file input itself stays focusable (visually hidden): Tab reaches it, Enter or Space
   // opens the picker natively, and the drop zone shows the focus ring.
   const drop = h("label.drop", { htmlFor: "file" }, h("span.drop-icon", { "aria-hidden": "true" }, "⇪"), dropText, fileInput);

@@ -18,6 +18,9 @@ from jobcast.events import job_channel, read_since
 from jobcast.jobs.records import TERMINAL
 from workers.files.runner import JobLimits
 
+#: The formats the workers read (`workers.files.formats` and the readers), as the web app's
+#: drop zone and the OpenAPI description of `POST /jobs` must both name them.
+READ_FORMATS = ("CSV", "TSV", "JSON Lines", "Parquet", "gzip", ".xlsx", ".xlsm", ".xls", ".ods")
 #: Small batches and a progress event per batch: a 12 MB file takes a couple of hundred batches,
 #: so a test can act while the job runs.
 SLOW_WORKER = {"JOBCAST_JOB_BATCH_BYTES": "65536", "JOBCAST_JOB_PROGRESS_INTERVAL": "0.001"}
