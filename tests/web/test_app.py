@@ -45,7 +45,9 @@ def write_table(path: Path, rows: int) -> Path:
 def submit_file(page: Any, path: Path) -> str:
     page.set_input_files("#file", str(path))
     page.click("form.new-job button[type=submit]")
-    page.wait_for_selector(".job-detail .chip")
+    # This file's job, not the one shown before it (a second submit found the first's chip and
+    # returned before its upload was done: selecting its job then undid the test's next click).
+    page.wait_for_selector(f".job-detail .card-head:has(h2:text-is('{path.name}')) .chip")
     job_id: str = page.locator(".job-list li.selected").get_attribute("data-job-id")
     return job_id
 
@@ -321,6 +323,34 @@ def test_the_aggregate_form_reads_decimal_commas_and_json_lines_columns(
     page.click("form.new-job button[type=submit]")
     page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
     expect(page.locator("table.aggregate tbody tr")).to_have_count(2)
+
+
+def test_how_to_read_the_file_is_chosen_in_the_form_and_sent_with_the_job(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # No header line, decimal commas, cp1252 text, a comma per line as well as a semicolon: the
+    # detection alone reads two columns split at the comma.
+    page = new_page(web_stack.new_key("reader"))
+    export = tmp_path / "export.csv"
+    export.write_bytes("Zürich;2,5\nLyon;1,5\nZürich;4,0\n".encode("cp1252"))
+    page.set_input_files("#file", str(export))
+    page.click("form.new-job label:has-text('aggregate')")
+    page.click("details.reading summary")
+    page.uncheck("input[name=header]")
+    page.select_option("select[name=decimal]", ",")
+    page.fill("input[name=encoding]", "cp1252")
+    page.press("input[name=encoding]", "Tab")  # its change re-reads the columns
+    page.wait_for_selector("input[aria-label='group by 0']")
+    page.check("input[aria-label='group by 0']")
+    page.check("input[aria-label='sum of 1']")
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
+    rows = page.locator("table.aggregate tbody tr")
+    expect(rows).to_have_count(2)
+    cells = {
+        r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text() for r in rows.all()
+    }
+    assert cells == {"Zürich": "6.5", "Lyon": "1.5"}, cells
 
 
 def test_a_converted_file_downloads_and_a_failed_job_shows_its_error(

@@ -33,26 +33,42 @@ const BOOLEAN = /^(true|false)$/i;
 const DECIMAL_COMMA = /^-?\d+(,\d+)?$/;
 
 /** {columns, summable: Set of names whose sample values are all numbers or all true/false}, or
- * null when the columns cannot be read here (gzip, Parquet, a spreadsheet). */
-export async function readHeader(file) {
+ * null when the columns cannot be read here (gzip, Parquet, a spreadsheet). `reading` is how
+ * the job will read the file (its params): `header` false numbers the columns from 0 as the
+ * server does, `decimal` "," or "." overrules the detection, `encoding` names the text's. */
+export async function readHeader(file, reading = {}) {
   const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
   if (head[0] === 0x1f && head[1] === 0x8b) return null; // gzip: the server reads it
   if (head[0] === 0x50 && head[1] === 0x4b) return null; // a zip: .xlsx or .ods
-  const text = await file.slice(0, 64 * 1024).text();
+  const text = decode(await file.slice(0, 64 * 1024).arrayBuffer(), reading.encoding);
   if (text.startsWith("PAR1")) return null;
   const lines = text.split(/\r?\n/).filter((l) => l.trim().length).slice(0, 21);
   if (!lines.length) return null;
   // The last line may be cut off by the 64 KiB slice: only whole lines are sampled.
   const whole = text.length < file.size ? lines.slice(0, -1) : lines;
-  return text.trimStart().startsWith("{") ? jsonLinesHeader(whole) : csvHeader(lines, whole);
+  return text.trimStart().startsWith("{") ? jsonLinesHeader(whole) : csvHeader(lines, whole, reading);
 }
 
-function csvHeader(lines, whole) {
-  const delimiter = DELIMITERS.reduce((best, d) =>
+/** The bytes as text in `encoding` when the browser knows the name (cp1252, latin1, ...), else
+ * UTF-8; a character cut at the slice's end becomes U+FFFD, on a line not sampled. */
+function decode(bytes, encoding) {
+  try {
+    return new TextDecoder(encoding || "utf-8").decode(bytes);
+  } catch {
+    return new TextDecoder("utf-8").decode(bytes);
+  }
+}
+
+function csvHeader(lines, whole, { header = true, decimal = null } = {}) {
+  // A decimal comma is never the delimiter (as the server sniffs it).
+  const candidates = decimal === "," ? DELIMITERS.filter((d) => d !== ",") : DELIMITERS;
+  const delimiter = candidates.reduce((best, d) =>
     splitLine(lines[0], d).length > splitLine(lines[0], best).length ? d : best);
-  const columns = splitLine(lines[0], delimiter);
-  const rows = whole.slice(1).map((l) => splitLine(l, delimiter));
-  const isNumber = (v) => Number.isFinite(Number(v)) || (delimiter === ";" && DECIMAL_COMMA.test(v));
+  const first = splitLine(lines[0], delimiter);
+  const columns = header ? first : first.map((_, i) => String(i));
+  const rows = (header ? whole.slice(1) : whole).map((l) => splitLine(l, delimiter));
+  const comma = decimal === "," || (decimal === null && delimiter === ";");
+  const isNumber = (v) => (decimal !== "," && Number.isFinite(Number(v))) || (comma && DECIMAL_COMMA.test(v));
   const summable = new Set(columns.filter((_, i) => {
     const values = rows.map((r) => r[i]).filter((v) => v !== "" && v !== undefined);
     return values.length > 0 && (values.every(isNumber) || values.every((v) => BOOLEAN.test(v)));

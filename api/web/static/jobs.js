@@ -33,13 +33,25 @@ export function mountJobs(root, live) {
   const convertTo = h("select", { name: "to", "aria-label": "Convert to" },
     h("option", { value: "parquet" }, "Parquet"), h("option", { value: "csv" }, "CSV"));
   const convertBox = h("div.options", { hidden: true }, h("label", {}, "Convert to ", convertTo));
+  // How the file is read: left alone, the server detects each (the job's params otherwise).
+  const headerInput = h("input", { type: "checkbox", name: "header", checked: true });
+  const decimalInput = h("select", { name: "decimal", "aria-label": "Decimal separator" },
+    h("option", { value: "" }, "detected"), h("option", { value: "." }, ". (1.5)"), h("option", { value: "," }, ", (1,5)"));
+  const encodingInput = h("input", { name: "encoding", placeholder: "detected, e.g. cp1252", autocomplete: "off", spellcheck: false });
+  const sheetInput = h("input", { name: "sheet", placeholder: "the first; a name or 0-based index", autocomplete: "off" });
+  const readingBox = h("details.reading", {}, h("summary", {}, "How to read the file"),
+    h("div.options", {},
+      h("label", {}, headerInput, " The first line names the columns"),
+      h("label", {}, "Decimal separator ", decimalInput),
+      h("label", {}, "Encoding ", encodingInput),
+      h("label", {}, "Sheet (spreadsheets) ", sheetInput)));
   const uploadBar = h("progress#upload-bar", { max: 100, value: 0 });
   const uploadText = h("span.bar-text");
   const uploadBox = h("div.bar-box", { hidden: true }, h("span.bar-label", {}, "Upload"), uploadBar, uploadText);
   const submitError = h("p.error", { role: "alert" });
   const submit = h("button.primary", { type: "submit", disabled: true }, "Start job");
   const form = h("form.card.new-job", { onsubmit: onSubmit },
-    h("h2", {}, "New job"), drop, operation, aggregateBox, convertBox, submitError, h("div.row", {}, submit), uploadBox);
+    h("h2", {}, "New job"), drop, operation, aggregateBox, convertBox, readingBox, submitError, h("div.row", {}, submit), uploadBox);
 
   const filter = h("select", { "aria-label": "Filter by status", onchange: () => schedule() },
     h("option", { value: "" }, "All"), ...STATUSES.map((s) => h("option", { value: s }, s)));
@@ -53,6 +65,7 @@ export function mountJobs(root, live) {
   drop.addEventListener("drop", (e) => { e.preventDefault(); if (e.dataTransfer.files.length) choose(e.dataTransfer.files[0]); });
   fileInput.addEventListener("change", () => fileInput.files.length && choose(fileInput.files[0]));
   operation.addEventListener("change", showOptions);
+  for (const input of [headerInput, decimalInput, encodingInput]) input.addEventListener("change", rereadHeader);
 
   let chosen = null;
 
@@ -61,8 +74,26 @@ export function mountJobs(root, live) {
     submit.disabled = false;
     submitError.textContent = "";
     fill(dropText, h("strong", {}, file.name), ` · ${formatBytes(file.size)} · `, h("u", {}, "change"));
-    header = await readHeader(file).catch(() => null);
+    await rereadHeader();
+  }
+
+  async function rereadHeader() {
+    if (!chosen) return;
+    header = await readHeader(chosen, reading()).catch(() => null);
     renderAggregateOptions();
+  }
+
+  /** The reading params chosen (none left at "detected"). */
+  function reading() {
+    const chosenParams = {};
+    if (!headerInput.checked) chosenParams.header = false;
+    if (decimalInput.value) chosenParams.decimal = decimalInput.value;
+    const encoding = encodingInput.value.trim();
+    if (encoding) chosenParams.encoding = encoding;
+    const sheet = sheetInput.value.trim();
+    // Digits: an index, as the CLI's --sheet reads them.
+    if (sheet) chosenParams.sheet = /^\d+$/.test(sheet) ? Number(sheet) : sheet;
+    return chosenParams;
   }
 
   function op() {
@@ -92,6 +123,10 @@ export function mountJobs(root, live) {
   }
 
   function params() {
+    return { ...operationParams(), ...reading() };
+  }
+
+  function operationParams() {
     const operation_ = op();
     if (operation_ === "convert") return { operation: "convert", to: convertTo.value };
     if (operation_ !== "aggregate") return { operation: "profile" };
