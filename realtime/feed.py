@@ -157,13 +157,15 @@ class ChannelFeed:
 
     async def _replay(self, since: str) -> None:
         if since not in FROM_START and not await self._still_kept(since):
-            self.conn.push(reply("resync", channel=self.requested, reason="since_too_old"))
             # The old position means nothing in this stream now: the feed starts over from the
             # start point, or, the stream being empty, from its beginning. Kept, a catch-up
             # queued behind this one would resync again and take the events committed since
             # for part of its start, so the client would never get them.
             self._last = self._floor = None
+            # Read before the resync is sent: an event committed once the client has it is
+            # above the start, so it is sent (read after, it could fall below: never sent).
             start = await self._start_point()
+            self.conn.push(reply("resync", channel=self.requested, reason="since_too_old"))
             if start is not None:
                 self.conn.push(start)
             return

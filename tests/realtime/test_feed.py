@@ -252,3 +252,63 @@ def test_a_catch_up_queued_behind_a_resync_sends_what_came_after_the_resync(
     resyncs = [f for f in frames if f.get("type") == "resync"]
     assert resyncs == [{"type": "resync", "channel": CHANNEL, "reason": "since_too_old"}]
     assert events_in(frames) == after
+
+
+class ReactingSocket(RecordingSocket):
+    """A client that commits an event as soon as it gets its resync (a trader acting on the
+    fresh state), before the feed's next step."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        super().__init__()
+        self.client = client
+        self.committed: list[str] = []
+
+    async def send_text(self, text: str) -> None:
+        await super().send_text(text)
+        if self.frames[-1].get("type") == "resync":
+            self.committed.append(publish(self.client, Event(CHANNEL, "market.trade", {"n": 1})))
+
+
+def test_an_event_committed_once_the_client_has_its_resync_is_sent(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    publish(redis_client, Event(CHANNEL, "market.trade", {"n": "before"}))
+
+    def make(conn: ClientConnection) -> Initial:
+        async def initial() -> tuple[str | None, str | None]:
+            for _ in range(5):  # the connection's writer runs meanwhile, as on a loaded loop
+                await asyncio.sleep(0)
+            events = read_since(redis_client, CHANNEL, "0-0")
+            return (events[-1]["seq"] if events else None), None
+
+        return initial
+
+    async def run() -> tuple[list[dict[str, Any]], list[str]]:
+        recorder = Recorder()
+        hub = ChannelHub(async_client(settings))
+        await hub.start()
+        await ChannelHub.subscribe(hub, CHANNEL, recorder)
+        reader = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        socket = ReactingSocket(redis_client)
+        conn = ClientConnection(socket, queue_size=100)  # type: ignore[arg-type]
+        feed = ChannelFeed(conn, hub, reader, CHANNEL, CHANNEL, make(conn))
+        try:
+            await feed.open(None)
+            redis_client.delete(stream_key(CHANNEL))  # Redis restarted without its data
+            feed.resubscribed()
+            while (catchup := feed._catchup) is not None and not catchup.done():
+                await catchup
+            await recorder.heard(1)
+            await asyncio.sleep(0.1)  # anything the gate let through reaches the socket
+            await conn.drained()
+        finally:
+            await feed.close()
+            await hub.stop()
+            await reader.aclose()
+        return socket.frames, socket.committed
+
+    frames, committed = asyncio.run(run())
+
+    assert [f["type"] for f in frames if f.get("type") == "resync"] == ["resync"]
+    assert len(committed) == 1
+    assert events_in(frames) == committed
