@@ -12,7 +12,7 @@ from jobcast.client_cli import register as register_user_commands
 from jobcast.client_cli.common import EXIT_CODES_HELP
 from jobcast.console import make_console
 from jobcast.keys_cli import keys_cli
-from jobcast.launcher import Stack, UpOptions, load_dev_secrets, run
+from jobcast.launcher import Stack, UpOptions, run
 from jobcast.settings import InsecureSettingsError, Settings
 
 cli = typer.Typer(
@@ -47,8 +47,7 @@ def up(
     overrides = {"api_port": api_port, "flower_port": flower_port, "redis_port": redis_port}
     settings = Settings().replace(dev=dev, **{k: v for k, v in overrides.items() if v is not None})
     try:
-        settings = load_dev_secrets(settings)
-        settings.require_secrets()
+        settings.require_secrets()  # dev mode needs none: `run` generates them if it starts
     except InsecureSettingsError as exc:
         console.print(f"[red]jobcast error:[/red] {exc}")
         raise typer.Exit(2) from exc

@@ -23,28 +23,49 @@ class LaunchError(Exception):
     """The stack cannot start; the message says what to do."""
 
 
+#: The file `jobcast up` holds its lock on, in the data directory; it holds the holder's pid.
+LOCK_FILE = "up.lock"
+
+
+def require_unheld(data_dir: Path) -> None:
+    """Raise LaunchError when another `jobcast up` holds `data_dir`. Only looks (a shared lock,
+    let go at once) and creates nothing, so a start refused here leaves no file behind."""
+    try:
+        fd = os.open(data_dir / LOCK_FILE, os.O_RDONLY)
+    except FileNotFoundError:
+        return  # never held: not even the directory may exist yet
+    try:
+        _lock_or_refuse(fd, fcntl.LOCK_SH, data_dir)
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def data_dir_held(data_dir: Path) -> Iterator[None]:
     """Hold `data_dir` for this process while the block runs, or raise LaunchError when another
     `jobcast up` holds it. An advisory lock on a file: the kernel drops it when the holder
     exits, however it exits, so a killed stack never leaves a stale lock behind."""
     make_private_dir(data_dir)
-    fd = os.open(data_dir / "up.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-            raise LaunchError(
-                f"a `jobcast up` (pid {holder}) is already running from {data_dir.resolve()}: "
-                "use that one, stop it first (Ctrl-C in its terminal), or give this one its "
-                "own JOBCAST_DATA_DIR and ports"
-            ) from None
+        _lock_or_refuse(fd, fcntl.LOCK_EX, data_dir)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _lock_or_refuse(fd: int, mode: int, data_dir: Path) -> None:
+    try:
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        raise LaunchError(
+            f"a `jobcast up` (pid {holder}) is already running from {data_dir.resolve()}: "
+            "use that one, stop it first (Ctrl-C in its terminal), or give this one its "
+            "own JOBCAST_DATA_DIR and ports"
+        ) from None
 
 
 def require_free_ports(ports: dict[str, tuple[str, int]]) -> None:

@@ -16,12 +16,11 @@ import httpx
 import redis
 
 from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
-from jobcast.dev_secrets import ensure_dev_key
-from jobcast.dev_secrets import load_dev_secrets as load_dev_secrets  # re-exported for the CLI
+from jobcast.dev_secrets import ensure_dev_key, load_dev_secrets
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.embedded_sentinel import SentinelGroup
 from jobcast.filemodes import keep_new_files_private, make_private_dir
-from jobcast.launch_checks import LaunchError, data_dir_held, require_free_ports
+from jobcast.launch_checks import LaunchError, data_dir_held, require_free_ports, require_unheld
 from jobcast.redis_clients import sync_client
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import InsecureSettingsError, Settings
@@ -281,11 +280,16 @@ def _install_stop_handlers(supervisor: Supervisor) -> None:
 
 
 def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
-    """Start the stack, announce it, run until stopped or a child dies. Returns the exit code."""
+    """Start the stack, announce it, run until stopped or a child dies. Returns the exit code.
+    In dev mode, the secrets it lacks come from (or are generated into) the data dir."""
     keep_new_files_private()  # every child inherits it: the AOF, logs, uploads, results
     try:
+        # Looked at before anything is written: a refused start leaves no file behind (the
+        # data dir, its lock, dev-secrets.json), and an earlier run's files are not touched.
+        require_unheld(stack.settings.data_dir)
+        require_free_ports(stack.listening_ports())
         with data_dir_held(stack.settings.data_dir):
-            require_free_ports(stack.listening_ports())
+            stack.settings = load_dev_secrets(stack.settings)
             return _run_held(stack, announce)
     except LaunchError as exc:
         print(f"jobcast error: {exc}", file=sys.stderr)

@@ -39,7 +39,8 @@ class AsyncClient:
     """A Jobcast API client for asyncio.
 
     `base_url` and `api_key` default to `JOBCAST_URL` / `JOBCAST_API_KEY`, then to what
-    `jobcast login` saved. Use it as `async with AsyncClient() as client: ...`.
+    `jobcast login` saved; `base_url` last to the api of a local `jobcast up`
+    (`JOBCAST_API_HOST`, `JOBCAST_API_PORT`). Use it as `async with AsyncClient() as client: ...`.
     """
 
     def __init__(

@@ -1,5 +1,6 @@
 """Where the client finds the server and its key: arguments, then the environment
-(`JOBCAST_URL`, `JOBCAST_API_KEY`), then the file `jobcast login` writes."""
+(`JOBCAST_URL`, `JOBCAST_API_KEY`), then the file `jobcast login` writes; with no address from
+any of them, the API of a local `jobcast up` (`JOBCAST_API_HOST`, `JOBCAST_API_PORT`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,16 @@ from urllib.parse import urlsplit
 
 from jobcast.client import errors
 
-DEFAULT_URL = "http://127.0.0.1:8000"
+#: The shape of an address, for messages (the address itself comes from `resolve`).
+EXAMPLE_URL = "http://127.0.0.1:8000"
 URL_ENV, KEY_ENV = "JOBCAST_URL", "JOBCAST_API_KEY"
+#: The settings `jobcast up` binds the api by, and their defaults (Settings.api_host and
+#: api_port): read here from the environment, as the server's Settings would pull
+#: pydantic-settings into a client that needs only httpx, websockets and pydantic.
+API_HOST_ENV, API_PORT_ENV = "JOBCAST_API_HOST", "JOBCAST_API_PORT"
+DEFAULT_API_HOST, DEFAULT_API_PORT = "127.0.0.1", 8000
+#: Bind addresses meaning every interface: not an address to connect to, loopback is one of them.
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::"})  # noqa: S104 (compared with, never bound)
 #: Overrides where the config file lives (tests, several accounts).
 CONFIG_ENV = "JOBCAST_CONFIG"
 
@@ -59,6 +68,15 @@ def save(base_url: str, api_key: str, path: Path | None = None) -> Path:
     return path
 
 
+def local_api_url() -> str:
+    """Where a `jobcast up` on this host serves its API, by the settings it listens by."""
+    host = os.environ.get(API_HOST_ENV, "").strip() or DEFAULT_API_HOST
+    port = os.environ.get(API_PORT_ENV, "").strip() or str(DEFAULT_API_PORT)
+    if host in WILDCARD_HOSTS:
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def resolve(base_url: str | None = None, api_key: str | None = None) -> ClientConfig:
     """ConfigError when the address found is not an http(s) URL, naming where it came from."""
     saved = read_saved()
@@ -66,13 +84,21 @@ def resolve(base_url: str | None = None, api_key: str | None = None) -> ClientCo
         ("base_url", base_url),
         (URL_ENV, os.environ.get(URL_ENV)),
         (f"the login saved in {config_path()}", saved.get("url")),
-        ("the default", DEFAULT_URL),
+        (f"the local api's address ({API_HOST_ENV}, {API_PORT_ENV})", local_api_url()),
     ]
     source, url = next((name, value) for name, value in sources if value)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not _is_http_url(url):
         raise errors.ConfigError(
-            "bad_url", f"{source} is {url!r}: give the API's address, like {DEFAULT_URL}."
+            "bad_url", f"{source} is {url!r}: give the API's address, like {EXAMPLE_URL}."
         )
     key = api_key or os.environ.get(KEY_ENV) or saved.get("api_key")
     return ClientConfig(url.rstrip("/"), key)
+
+
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not one: `:abc`, `:99999`)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

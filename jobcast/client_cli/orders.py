@@ -6,6 +6,7 @@ import itertools
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import closing
 from typing import Annotated
 
@@ -134,22 +135,41 @@ def ladder(book: BookDepth) -> Table:
 def book(
     symbol: str,
     depth: Annotated[int, typer.Option(min=1, help="Levels per side.")] = 10,
-    watch: Annotated[bool, typer.Option(help="Keep the ladder live until Ctrl-C.")] = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the ladder live until Ctrl-C; piped (or with --json), print the book "
+            "again each time it changes."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Show a symbol's order book."""
     with client_session(as_json) as client:
         if watch:
-            _watch_book(client, symbol, depth)
+            _watch_book(client, symbol, depth, as_json)
             return
         answer = client.book(symbol, depth)
     print_json(answer) if as_json else console.print(ladder(answer))
 
 
-def _watch_book(client: Client, symbol: str, depth: int) -> None:
-    """Redraw after `market.*` events of the symbol, at most every REDRAW_INTERVAL: the events
-    are followed on a thread that only flags a change, so a burst costs one redraw, and the
-    last change of a burst is always drawn."""
+def _watch_book(client: Client, symbol: str, depth: int, as_json: bool) -> None:
+    snapshots = _book_snapshots(client, symbol, depth)
+    if as_json or not console.is_terminal or console.is_dumb_terminal:
+        # A Live display redraws only on a capable terminal: piped, it printed nothing until it
+        # stopped. Each book is printed whole instead, and flushed (rich flushes each print).
+        for snapshot in snapshots:
+            print_json(snapshot) if as_json else console.print(ladder(snapshot))
+        return
+    with Live(ladder(next(snapshots)), console=console) as live:
+        for snapshot in snapshots:
+            live.update(ladder(snapshot))
+
+
+def _book_snapshots(client: Client, symbol: str, depth: int) -> Iterator[BookDepth]:
+    """The book now, then again after `market.*` events of the symbol, at most every
+    REDRAW_INTERVAL: the events are followed on a thread that only flags a change, so a burst
+    costs one read, and the last change of a burst is always read."""
     changed, failed = threading.Event(), queue.SimpleQueue[BaseException]()
 
     def follow() -> None:
@@ -161,14 +181,14 @@ def _watch_book(client: Client, symbol: str, depth: int) -> None:
             changed.set()
 
     threading.Thread(target=follow, name="book-events", daemon=True).start()
-    with Live(ladder(client.book(symbol, depth)), console=console) as live:
-        while True:
-            changed.wait()
-            changed.clear()
-            if not failed.empty():
-                raise failed.get()
-            live.update(ladder(client.book(symbol, depth)))
-            time.sleep(REDRAW_INTERVAL)
+    yield client.book(symbol, depth)
+    while True:
+        changed.wait()
+        changed.clear()
+        if not failed.empty():
+            raise failed.get()
+        yield client.book(symbol, depth)
+        time.sleep(REDRAW_INTERVAL)
 
 
 @market_cli.command("trades", epilog="Example: jobcast market trades BTC-USD --limit 20")

@@ -62,6 +62,24 @@ def _read_all(fd: int, deadline: float) -> str:
     return b"".join(chunks).decode(errors="replace")
 
 
+def read_until(fd: int, shown: str, text: str, timeout: float = 60) -> str:
+    """Read `fd` (a terminal or a pipe) until `text` is in `shown` plus what was read, escape
+    codes left out; what follows `text`. Fails after `timeout`, or if `fd` ends first."""
+    deadline = time.monotonic() + timeout
+    while text not in shown:
+        left = deadline - time.monotonic()
+        assert left > 0, f"{text!r} never appeared; the screen:\n{shown[-3000:]}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # EIO: the command exited and closed the terminal
+                data = b""
+            assert data or text in shown, f"{text!r} never appeared; it ended:\n{shown[-3000:]}"
+            shown += ANSI.sub("", data.decode(errors="replace"))
+    return shown[shown.index(text) + len(text) :]
+
+
 class Terminal:
     """An interactive command in a pseudo-terminal: wait for text on its screen (escape codes
     left out), type to it."""
@@ -83,19 +101,7 @@ class Terminal:
 
     def expect(self, text: str, timeout: float = 60) -> None:
         """Read until `text` has appeared since the last expect (fails after `timeout`)."""
-        deadline = time.monotonic() + timeout
-        while text not in self.screen:
-            left = deadline - time.monotonic()
-            assert left > 0, f"{text!r} never appeared; the screen:\n{self.screen[-3000:]}"
-            ready, _, _ = select.select([self.master], [], [], left)
-            if ready:
-                try:
-                    self.screen += ANSI.sub(
-                        "", os.read(self.master, 65536).decode(errors="replace")
-                    )
-                except OSError:  # the command exited
-                    assert text in self.screen, self.screen[-3000:]
-        self.screen = self.screen[self.screen.index(text) + len(text) :]
+        self.screen = read_until(self.master, self.screen, text, timeout)
 
     def rest(self) -> str:
         """Everything shown since the last expect, once the command has exited."""

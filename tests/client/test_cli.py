@@ -18,7 +18,8 @@ from jobcast.client import Client, errors
 from jobcast.events import read_since
 from tests.client.conftest import ClientStack
 from tests.client.support import city_totals, write_ragged, write_table
-from tests.client.terminal import run_in_terminal
+from tests.client.terminal import read_until, run_in_terminal
+from tests.support.processes import wait_for
 
 JOBCAST = [sys.executable, "-m", "jobcast"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -177,6 +178,36 @@ def test_watch_user_me_prints_a_jobs_events_as_json_lines(
     assert len(set(seqs)) == len(seqs)
 
 
+@pytest.mark.parametrize(
+    ("symbol", "options", "shown"),
+    # A symbol each: an ask behind the best one sends no market event, so draws no new book.
+    [("BTC-USD", (), "BTC-USD book"), ("SOL-USD", ("--json",), '"symbol": "SOL-USD"')],
+    ids=["table", "json"],
+)
+def test_a_piped_book_watch_prints_each_book_as_it_comes(
+    stack: ClientStack, symbol: str, options: tuple[str, ...], shown: str
+) -> None:
+    # Piped, it printed nothing until killed: a rich Live display draws only on a terminal.
+    key, _ = stack.new_key("piped-book")
+    argv = [*JOBCAST, "market", "book", symbol, "--watch", *options]
+    env = user_env(stack, JOBCAST_API_KEY=key)
+    with (
+        subprocess.Popen(argv, stdout=subprocess.PIPE, env=env) as watcher,
+        Client(stack.url, key) as client,
+    ):
+        assert watcher.stdout is not None
+        placed = None
+        try:
+            after_first = read_until(watcher.stdout.fileno(), "", shown, timeout=30)
+            placed = client.place(symbol, "sell", 7, "60000.5")
+            read_until(watcher.stdout.fileno(), after_first, "60000.5", timeout=30)
+        finally:
+            watcher.terminate()
+            if placed is not None:  # off the book again: other tests read these books whole
+                client.cancel_order(placed.id)
+                wait_for(lambda: client.order(placed.id).status == "cancelled", 30, "cancel")
+
+
 def test_login_saves_url_and_key_readable_by_the_user_only(stack: ClientStack) -> None:
     saved = Path(stack.env()["JOBCAST_CONFIG"])
     saved.unlink(missing_ok=True)
@@ -193,6 +224,23 @@ def test_login_saves_url_and_key_readable_by_the_user_only(stack: ClientStack) -
     listed = jobcast(stack, "jobs", "ls", "--json", **unset)
     assert listed.exit_code == 0, listed.stderr
     assert isinstance(json.loads(listed.stdout), list)
+
+
+def test_login_without_url_checks_and_saves_the_api_where_jobcast_up_serves_it(
+    stack: ClientStack,
+) -> None:
+    # With JOBCAST_API_PORT set for `make run`, login tried :8000 and failed to connect.
+    saved = Path(stack.env()["JOBCAST_CONFIG"])
+    saved.unlink(missing_ok=True)
+    local_api = {"JOBCAST_API_HOST": "0.0.0.0", "JOBCAST_API_PORT": str(stack.port)}
+    done = CliRunner().invoke(
+        cli,
+        ["login"],
+        input=stack.key + "\n",
+        env={**stack.env(), "JOBCAST_URL": None, "JOBCAST_API_KEY": None, **local_api},
+    )
+    assert done.exit_code == 0, done.output
+    assert json.loads(saved.read_text())["url"] == stack.url
 
 
 def test_every_user_command_has_help_with_an_example() -> None:

@@ -1,5 +1,6 @@
 """Pure rules: which exception an error answer becomes, and where the client's settings come
-from (arguments, then the environment, then the file `jobcast login` writes)."""
+from (arguments, then the environment, then the file `jobcast login` writes, then where a local
+`jobcast up` serves its api)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from jobcast.cli import cli
 from jobcast.client import Client, errors
 from jobcast.client.config import resolve, save
+from jobcast.settings import Settings
 
 
 def test_an_error_answer_becomes_its_family_with_code_details_and_request_id() -> None:
@@ -62,6 +64,59 @@ def test_login_file_is_0600_and_the_environment_overrides_it(
     assert resolve().api_key == "jc_env"
     assert resolve().base_url == "http://saved:8000"
     assert resolve(api_key="jc_arg").api_key == "jc_arg"
+
+
+@pytest.mark.parametrize(
+    ("bind_host", "reached_at"),
+    [
+        (None, "127.0.0.1"),
+        ("0.0.0.0", "127.0.0.1"),
+        ("::", "127.0.0.1"),
+        ("10.1.2.3", "10.1.2.3"),
+        ("::1", "[::1]"),
+    ],
+)
+def test_with_no_address_given_the_client_goes_where_jobcast_up_serves_the_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bind_host: str | None, reached_at: str
+) -> None:
+    # It went to :8000 whatever port `make run` had the api listen on.
+    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.delenv("JOBCAST_URL", raising=False)
+    monkeypatch.setenv("JOBCAST_API_PORT", "8100")
+    if bind_host is None:
+        monkeypatch.delenv("JOBCAST_API_HOST", raising=False)
+    else:
+        monkeypatch.setenv("JOBCAST_API_HOST", bind_host)
+    assert resolve().base_url == f"http://{reached_at}:8100"
+    # An address given, set or saved still wins, in that order.
+    save("http://saved:8000", "jc_saved")
+    assert resolve().base_url == "http://saved:8000"
+    monkeypatch.setenv("JOBCAST_URL", "http://env:7000")
+    assert resolve().base_url == "http://env:7000"
+    assert resolve("http://given:9000").base_url == "http://given:9000"
+
+
+def test_the_local_api_address_defaults_as_the_launchers_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
+    for name in ("JOBCAST_URL", "JOBCAST_API_HOST", "JOBCAST_API_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    fields = Settings.model_fields
+    assert resolve().base_url == (
+        f"http://{fields['api_host'].default}:{fields['api_port'].default}"
+    )
+
+
+def test_a_local_api_port_that_is_not_one_is_refused_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.delenv("JOBCAST_URL", raising=False)
+    monkeypatch.setenv("JOBCAST_API_PORT", "80OO")
+    with pytest.raises(errors.ConfigError, match="JOBCAST_API_PORT") as refused:
+        resolve()
+    assert refused.value.code == "bad_url"
 
 
 @pytest.mark.parametrize("url", ["127.0.0.1:8000", "not-a-url", "ftp://host", "http://"])

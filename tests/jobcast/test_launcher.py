@@ -273,9 +273,25 @@ def test_a_second_up_from_the_same_directory_is_refused_and_the_first_runs_on(
     assert _ready(f"http://127.0.0.1:{run.api_port}/readyz")
 
 
-def test_up_on_a_port_in_use_says_which_and_how_to_change_it_and_starts_nothing(
-    tmp_path: Path,
+def project_files(project: Path) -> dict[str, tuple[bytes, int] | None]:
+    """Every path under `project`: a file's bytes and modification time, None for a directory."""
+    return {
+        str(p.relative_to(project)): (p.read_bytes(), p.stat().st_mtime_ns) if p.is_file() else None
+        for p in project.rglob("*")
+    }
+
+
+@pytest.mark.parametrize("earlier_run", [False, True], ids=["new-project", "after-a-run"])
+def test_up_on_a_port_in_use_says_which_and_how_to_change_it_and_leaves_nothing_behind(
+    tmp_path: Path, earlier_run: bool
 ) -> None:
+    if earlier_run:  # the dev key and secrets an earlier `jobcast up` left, the user's to keep
+        (tmp_path / "var").mkdir(mode=0o700)
+        earlier = {"flower_password": "f", "key_secret": "k", "redis_password": "r"}
+        (tmp_path / "var" / "dev-secrets.json").write_text(
+            json.dumps(earlier | {"dev_api_key": "jc_earlier"})
+        )
+    before = project_files(tmp_path)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -288,7 +304,8 @@ def test_up_on_a_port_in_use_says_which_and_how_to_change_it_and_starts_nothing(
     said = " ".join(refused.stderr.split())
     assert f"cannot listen on 127.0.0.1:{port} (api): another program listens there" in said
     assert "JOBCAST_API_PORT" in said
-    assert not (tmp_path / "var" / "redis").exists()  # no Redis was started
+    # It left dev-secrets.json and up.lock (and rewrote an earlier dev-secrets.json).
+    assert project_files(tmp_path) == before
     # Nothing held: the directory starts a stack once the port is free (checked by the lock).
     with data_dir_held(tmp_path / "var"):
         pass
