@@ -16,6 +16,7 @@ import httpx
 import redis
 
 from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
+from jobcast.client.config import reachable_url
 from jobcast.dev_secrets import ensure_dev_key, load_dev_secrets
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.embedded_sentinel import SentinelGroup
@@ -242,13 +243,15 @@ class Stack:
             "--ws-max-size", str(s.ws_max_frame_bytes),
         ]  # fmt: skip
 
+    # Where to reach them from this host (the banner, the readiness checks): a wildcard bind
+    # address (`0.0.0.0`) is no address to open in a browser.
     @property
     def api_url(self) -> str:
-        return f"http://{self.settings.api_host}:{self.settings.api_port}"
+        return reachable_url(self.settings.api_host, self.settings.api_port)
 
     @property
     def flower_url(self) -> str:
-        return f"http://{self.settings.flower_host}:{self.settings.flower_port}"
+        return reachable_url(self.settings.flower_host, self.settings.flower_port)
 
 
 def _redis_pinger(settings: Settings) -> ReadyCheck:

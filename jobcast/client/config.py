@@ -72,6 +72,12 @@ def local_api_url() -> str:
     """Where a `jobcast up` on this host serves its API, by the settings it listens by."""
     host = os.environ.get(API_HOST_ENV, "").strip() or DEFAULT_API_HOST
     port = os.environ.get(API_PORT_ENV, "").strip() or str(DEFAULT_API_PORT)
+    return reachable_url(host, port)
+
+
+def reachable_url(host: str, port: int | str) -> str:
+    """The address to reach, from this host, a server bound to `host`:`port`: one bound to
+    every interface (a wildcard) is reached on loopback; an IPv6 host goes in brackets."""
     if host in WILDCARD_HOSTS:
         host = "127.0.0.1"
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -22,6 +22,8 @@ import redis
 
 from jobcast.embedded_redis import free_port
 from jobcast.launch_checks import data_dir_held
+from jobcast.launcher import Stack, UpOptions
+from jobcast.settings import Settings
 from tests.support.processes import REPO_ROOT, wait_for
 
 pytestmark = pytest.mark.slow
@@ -406,3 +408,14 @@ def test_up_ha_reaches_redis_through_sentinels_and_outlives_a_killed_primary(
         if run.launcher is not None and run.launcher.poll() is None:
             run.stop()
         print(run.out.read_text())
+
+
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [("127.0.0.1", "127.0.0.1"), ("0.0.0.0", "127.0.0.1"), ("::", "127.0.0.1"), ("::1", "[::1]")],
+)
+def test_the_banner_shows_an_address_to_open_not_a_wildcard_bind(host: str, shown: str) -> None:
+    settings = Settings(dev=True).replace(api_host=host, api_port=8100, flower_host=host)
+    stack = Stack(settings, UpOptions())
+    assert stack.api_url == f"http://{shown}:8100"
+    assert stack.flower_url == f"http://{shown}:{settings.flower_port}"
