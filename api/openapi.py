@@ -47,8 +47,8 @@ is the README's "Realtime: WebSocket push" section). Each frame is one JSON obje
    every later event, no gap and no duplicate, or `resync` when they are no longer kept.
    Types: `job.queued`, `job.started`, `job.progress`, `job.succeeded`, `job.failed`,
    `job.cancelled`, `order.accepted`, `order.partially_filled`, `order.filled`,
-   `order.cancelled`, `order.rejected`, `market.trade`, `market.quote`, `chat.message`,
-   `chat.join`, `chat.leave`, `monitor.sample`.
+   `order.cancelled`, `order.rejected`, `market.trade`, `market.quote`, `market.book`,
+   `chat.message`, `chat.join`, `chat.leave`, `monitor.sample`.
 4. Also: `unsubscribe`, `publish` (chat), `ping`; the server sends `heartbeat` every few
    seconds and `error` (`code`, `message`, `ref`) for a refused message. Close codes: 4001
    no valid key, 4008 too slow, 4029 too many connections, 1012 server restarting (reconnect

@@ -30,3 +30,19 @@ def quote_view(symbol: str, rules: SymbolRules, market: dict[str, str]) -> dict[
         "last_price": rules.price_text(int(last)) if last else None,
         "volume": int(market.get("volume", 0)),
     }
+
+
+#: Levels per side a `market.book` event carries (a deeper ladder reads `GET .../book`).
+BOOK_EVENT_LEVELS = 20
+
+
+def book_view(
+    symbol: str, rules: SymbolRules, market: dict[str, str], depth: int
+) -> dict[str, Any]:
+    """The book's top `depth` levels per side, best first: the data of `market.book` events, in
+    the shape of `GET /market/{symbol}/book`."""
+    return {
+        "symbol": symbol,
+        "bids": levels(rules, market.get("bids"), depth),
+        "asks": levels(rules, market.get("asks"), depth),
+    }

@@ -25,6 +25,8 @@ class Level(BaseModel):
 
 
 class BookDepth(BaseModel):
+    """Aggregated levels: also the data of `market.book` events (their top 20 per side)."""
+
     symbol: str
     bids: list[Level] = Field(description="Best (highest) first.")
     asks: list[Level] = Field(description="Best (lowest) first.")

@@ -19,7 +19,7 @@ from jobcast.events import Event, market_channel, user_channel
 from jobcast.orders import records
 from jobcast.orders.encoding import NewOrder, decode_inbound
 from jobcast.orders.enums import TERMINAL_STATUSES, OrderStatus
-from jobcast.orders.market import quote_view
+from jobcast.orders.market import BOOK_EVENT_LEVELS, book_view, quote_view
 from jobcast.orders.symbols import SymbolRules
 from jobcast.rediskeys import OPEN_ORDERS_KEY, tombstone_key
 from jobcast.tallies import MATCH_LAG_BUCKETS, MATCH_LAG_KEY, ORDERS_KEY, Tally, label, observations
@@ -156,6 +156,11 @@ def build_commit(
     quote = quote_view(ctx.symbol, ctx.rules, change.market)
     if quote != quote_view(ctx.symbol, ctx.rules, previous):
         change.events.append((market, Event(market, "market.quote", quote, ts=now).body()))
+    # Depth behind the best changes with no quote (an order resting behind it, a cancel there):
+    # a ladder kept from events alone would miss it.
+    shown = book_view(ctx.symbol, ctx.rules, change.market, BOOK_EVENT_LEVELS)
+    if shown != book_view(ctx.symbol, ctx.rules, previous, BOOK_EVENT_LEVELS):
+        change.events.append((market, Event(market, "market.book", shown, ts=now).body()))
     change.tallies = outcome_tallies(touched.values(), len(trades))
     return change
 

@@ -79,11 +79,39 @@ def test_drain_commits_fills_trades_market_and_events_together(
     assert statuses(redis_client, "a", "b") == [("partially_filled", "3"), ("filled", "3")]
     fills = ["order.partially_filled", "order.filled"]
     assert types(redis_client, "user.p1") == ["order.accepted"] * 2 + fills
-    assert types(redis_client, f"market.{SYMBOL}") == ["market.trade", "market.quote"]
+    kinds = ["market.trade", "market.quote", "market.book"]
+    assert types(redis_client, f"market.{SYMBOL}") == kinds
     market = redis_client.hgetall(rediskeys.market_key(SYMBOL))
     assert (market["trade_seq"], market["volume"], market["last_price"]) == ("1", "3", "2000")
     assert redis_client.exists(order_lease_key(SYMBOL)) == 0
     assert redis_client.hkeys(rediskeys.book_key(SYMBOL)) == ["a"]
+
+
+def test_depth_behind_the_best_is_pushed_as_the_book_with_no_quote(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    accept(settings, ("best", "buy", 5, 2000))
+    runner.drain(redis_client, settings, SYMBOL, "task-1")
+    channel = f"market.{SYMBOL}"
+    seen = len(read_since(redis_client, channel, "0-0"))
+
+    accept(settings, ("behind", "buy", 7, 1990), ("also", "buy", 1, 2000))
+    runner.drain(redis_client, settings, SYMBOL, "task-2")
+
+    # The best bid's size changed: a quote; the level behind it changed too: the book.
+    later = read_since(redis_client, channel, "0-0")[seen:]
+    assert [e["type"] for e in later] == ["market.quote", "market.book"]
+    assert later[1]["data"] == {
+        "symbol": SYMBOL,
+        "bids": [{"price": "20.00", "quantity": 6}, {"price": "19.90", "quantity": 7}],
+        "asks": [],
+    }
+    # Only behind the best: the book alone.
+    accept(settings, ("deeper", "buy", 2, 1980))
+    runner.drain(redis_client, settings, SYMBOL, "task-3")
+    last = read_since(redis_client, channel, "0-0")[seen + 2 :]
+    assert [e["type"] for e in last] == ["market.book"]
+    assert last[0]["data"]["bids"][-1] == {"price": "19.80", "quantity": 2}
 
 
 def test_an_order_that_ends_expires_after_the_retention_and_leaves_a_tombstone(
