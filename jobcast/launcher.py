@@ -16,7 +16,7 @@ import httpx
 import redis
 
 from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
-from jobcast.client.config import reachable_url
+from jobcast.client.config import api_url_file, reachable_url
 from jobcast.dev_secrets import ensure_dev_key, load_dev_secrets
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.embedded_sentinel import SentinelGroup
@@ -305,6 +305,8 @@ def _run_held(stack: Stack, announce: Callable[[Stack], None]) -> int:
         stack.start_all()
         if stack.supervisor.stopping.is_set():
             return 0
+        # For the user commands run from here (`jobcast login`, `Client()` without an address).
+        api_url_file(stack.settings.data_dir).write_text(stack.api_url)
         announce(stack)
         stack.supervisor.watch()
         _say("Stopping every process…")
@@ -319,6 +321,7 @@ def _run_held(stack: Stack, announce: Callable[[Stack], None]) -> int:
         stack.supervisor.stop_all()
         redis_url_file(stack.settings).unlink(missing_ok=True)
         redis_sentinels_file(stack.settings).unlink(missing_ok=True)
+        api_url_file(stack.settings.data_dir).unlink(missing_ok=True)
         _say("Stopped.")
 
 

@@ -20,6 +20,8 @@ URL_ENV, KEY_ENV = "JOBCAST_URL", "JOBCAST_API_KEY"
 #: pydantic-settings into a client that needs only httpx, websockets and pydantic.
 API_HOST_ENV, API_PORT_ENV = "JOBCAST_API_HOST", "JOBCAST_API_PORT"
 DEFAULT_API_HOST, DEFAULT_API_PORT = "127.0.0.1", 8000
+#: The launcher's data directory (Settings.data_dir) and the file it names its API in there.
+DATA_DIR_ENV, DEFAULT_DATA_DIR, API_URL_FILE = "JOBCAST_DATA_DIR", "var", "api.url"
 #: Bind addresses meaning every interface: not an address to connect to, loopback is one of them.
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::"})  # noqa: S104 (compared with, never bound)
 #: Overrides where the config file lives (tests, several accounts).
@@ -69,10 +71,30 @@ def save(base_url: str, api_key: str, path: Path | None = None) -> Path:
 
 
 def local_api_url() -> str:
-    """Where a `jobcast up` on this host serves its API, by the settings it listens by."""
+    """Where a `jobcast up` on this host serves its API: the address one running from here left
+    in its data directory (which an `--api-port` or a `.env` file set too), else by the
+    settings it listens by."""
+    running = running_api_url()
+    if running:
+        return running
     host = os.environ.get(API_HOST_ENV, "").strip() or DEFAULT_API_HOST
     port = os.environ.get(API_PORT_ENV, "").strip() or str(DEFAULT_API_PORT)
     return reachable_url(host, port)
+
+
+def api_url_file(data_dir: Path) -> Path:
+    """Where `jobcast up` leaves its API's address while it runs (as `redis.url` for Redis)."""
+    return data_dir / API_URL_FILE
+
+
+def running_api_url() -> str | None:
+    """The address a `jobcast up` running from this directory left (`JOBCAST_DATA_DIR`, by
+    default `var`), or None."""
+    path = api_url_file(Path(os.environ.get(DATA_DIR_ENV, "").strip() or DEFAULT_DATA_DIR))
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
 
 
 def reachable_url(host: str, port: int | str) -> str:

@@ -19,8 +19,9 @@ def login(
         str | None,
         typer.Option(
             envvar=URL_ENV,
-            help="The API's base URL. Default: where `jobcast up` serves it on this host, by "
-            "JOBCAST_API_HOST and JOBCAST_API_PORT (http://127.0.0.1:8000 when unset).",
+            help="The API's base URL. Default: where a `jobcast up` running from this directory "
+            "serves it, else by JOBCAST_API_HOST and JOBCAST_API_PORT (http://127.0.0.1:8000 "
+            "when unset).",
         ),
     ] = None,
     key: Annotated[str | None, typer.Option(help="API key (asked for when missing).")] = None,

@@ -54,6 +54,8 @@ class ClientStack:
             "JOBCAST_URL": self.url,
             "JOBCAST_API_KEY": self.key,
             "JOBCAST_CONFIG": str(self.workdir / "client-config.json"),
+            # Not a `jobcast up` a developer runs from the checkout (its var/api.url).
+            "JOBCAST_DATA_DIR": str(self.workdir / "no-stack"),
         }
 
     def start_api(self) -> None:

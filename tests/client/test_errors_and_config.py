@@ -81,6 +81,7 @@ def test_with_no_address_given_the_client_goes_where_jobcast_up_serves_the_api(
 ) -> None:
     # It went to :8000 whatever port `make run` had the api listen on.
     monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.setenv("JOBCAST_DATA_DIR", str(tmp_path))  # no running stack here
     monkeypatch.delenv("JOBCAST_URL", raising=False)
     monkeypatch.setenv("JOBCAST_API_PORT", "8100")
     if bind_host is None:
@@ -100,6 +101,7 @@ def test_the_local_api_address_defaults_as_the_launchers_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.setenv("JOBCAST_DATA_DIR", str(tmp_path))  # no running stack here
     for name in ("JOBCAST_URL", "JOBCAST_API_HOST", "JOBCAST_API_PORT"):
         monkeypatch.delenv(name, raising=False)
     fields = Settings.model_fields
@@ -112,6 +114,7 @@ def test_a_local_api_port_that_is_not_one_is_refused_naming_the_setting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.setenv("JOBCAST_DATA_DIR", str(tmp_path))  # no running stack here
     monkeypatch.delenv("JOBCAST_URL", raising=False)
     monkeypatch.setenv("JOBCAST_API_PORT", "80OO")
     with pytest.raises(errors.ConfigError, match="JOBCAST_API_PORT") as refused:
@@ -124,6 +127,7 @@ def test_an_address_that_is_not_an_http_url_is_refused_naming_where_it_came_from
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
 ) -> None:
     monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.setenv("JOBCAST_DATA_DIR", str(tmp_path))  # no running stack here
     monkeypatch.setenv("JOBCAST_URL", url)
     with pytest.raises(errors.ConfigError) as refused:
         resolve()
@@ -149,6 +153,7 @@ def test_without_a_key_nothing_is_sent_and_the_error_says_how_to_give_one(
     # Reads went out anyway: against a live api a 401 that did not name `jobcast login`, and
     # with nothing listening "unreachable" (exit 5) instead of "no key" (exit 4).
     monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.setenv("JOBCAST_DATA_DIR", str(tmp_path))  # no running stack here
     monkeypatch.delenv("JOBCAST_API_KEY", raising=False)
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
@@ -159,3 +164,18 @@ def test_without_a_key_nothing_is_sent_and_the_error_says_how_to_give_one(
     listed = CliRunner().invoke(cli, ["jobs", "ls"], env={"JOBCAST_URL": url})
     assert listed.exit_code == 4, listed.output
     assert "No API key" in listed.stderr
+
+
+def test_the_address_a_running_jobcast_up_left_wins_over_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `jobcast up --api-port 8200` (or a .env file) is not in this process's environment.
+    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.delenv("JOBCAST_URL", raising=False)
+    monkeypatch.setenv("JOBCAST_API_PORT", "8100")
+    monkeypatch.setenv("JOBCAST_DATA_DIR", str(tmp_path / "var"))
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "api.url").write_text("http://127.0.0.1:8200")
+    assert resolve().base_url == "http://127.0.0.1:8200"
+    (tmp_path / "var" / "api.url").unlink()  # it stopped
+    assert resolve().base_url == "http://127.0.0.1:8100"

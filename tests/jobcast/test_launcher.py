@@ -119,6 +119,8 @@ class Restarted:
     run: Run
     #: All the first run printed, up to its exit.
     first_output: str = ""
+    #: Whether var/api.url was still there once the first run had stopped.
+    api_url_after_stop: bool = True
 
 
 @pytest.fixture(scope="module")
@@ -139,10 +141,11 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
         first_key = run.banner("API key")
         seconds = run.stop()
         first_output = run.out.read_text()
+        url_left = (project / "var" / "api.url").exists()
         _, alive = psutil.wait_procs(children, timeout=1)
         run.start()
         left = [p.pid for p in alive]
-        yield Restarted(first_key, seconds, left, names, statuses, run, first_output)
+        yield Restarted(first_key, seconds, left, names, statuses, run, first_output, url_left)
     finally:
         if run.launcher is not None and run.launcher.poll() is None:
             run.stop()
@@ -159,6 +162,7 @@ def test_up_serves_ready_api_and_authenticated_flower_then_stops_every_child(
     assert restarted.first_stop_seconds < 10.5
     assert restarted.first_output.rstrip().endswith("Stopping every process…\nStopped.")
     assert restarted.left_behind == []
+    assert restarted.api_url_after_stop is False  # no address of a stack that is gone
 
 
 def test_the_stack_limits_frames_and_redis_memory_and_keeps_its_files_private(
@@ -236,6 +240,20 @@ def test_keys_create_list_revoke_against_the_running_stack_from_its_directory(
     assert httpx.get(f"{api}/data/", headers=headers, timeout=5).status_code == 401
     mine = httpx.get(f"{api}/data/", headers=new_headers, timeout=5)
     assert [item["id"] for item in mine.json()["items"]] == [made.json()["id"]]
+
+
+def test_login_from_the_stacks_directory_finds_its_api_on_the_port_it_was_given(
+    restarted: Restarted, tmp_path: Path
+) -> None:
+    # Started with --api-port, which no environment variable says: the client reads var/api.url.
+    run = restarted.run
+    api = f"http://127.0.0.1:{run.api_port}"
+    assert (run.project / "var" / "api.url").read_text() == api
+    config = tmp_path / "config.json"
+    env = user_env() | {"JOBCAST_CONFIG": str(config)}
+    done = jobcast("login", "--key", restarted.first_key, cwd=run.project, env=env)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert json.loads(config.read_text())["url"] == api
 
 
 def test_keys_elsewhere_say_what_to_set_and_work_once_it_is_set(
