@@ -394,15 +394,17 @@ async def list_orders(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> OrderPage:
     """Your orders, oldest first, optionally only one symbol and/or status."""
-    if symbol is not None and symbol not in symbol_table(settings.order_symbols):
-        # Said, as GET /market/{symbol} says it: an empty page looked like having no orders.
-        raise ApiError(404, "not_found", no_such_symbol(symbol))
     index = OwnedIndex(
         rediskeys.orders_of_key(principal.id), principal.id, _member_key, oldest_first
     )
     after = Position(cursor) if cursor else None
     keep = partial(_matches, symbol=symbol, status_=status_)
     listing = await list_owned(redis, index, after, limit, keep, scan_limit=LIST_SCAN_LIMIT)
+    found = listing.records or listing.next_cursor is not None
+    if symbol is not None and symbol not in symbol_table(settings.order_symbols) and not found:
+        # Said, as GET /market/{symbol} says it: an empty page looked like having no orders. A
+        # symbol taken out of JOBCAST_ORDER_SYMBOLS still lists the orders it left behind.
+        raise ApiError(404, "not_found", no_such_symbol(symbol))
     return OrderPage(
         items=[view(settings, r) for r in listing.records], next_cursor=listing.next_cursor
     )

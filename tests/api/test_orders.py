@@ -296,6 +296,14 @@ def test_orders_of_a_symbol_no_longer_traded_stay_readable_and_refuse_a_cancel(
         assert (order["status"], order["type"]) == ("partially_filled", "limit")
         # Its prices are stored in ticks, and the tick size went with the symbol's rules.
         assert (order["price"], order["average_price"]) == (None, None)
+        # Its symbol still finds it (it was a 404, as for a symbol never traded); bob has none.
+        by_symbol = await client.get("/orders", params={"symbol": "SOL-DELIST"}, headers=as_alice)
+        assert [o["id"] for o in by_symbol.json()["items"]] == [ask["id"]]
+        as_bob_open = {"Authorization": bob.http.headers["Authorization"]}
+        none = await client.get(
+            "/orders", params={"symbol": "SOL-DELIST", "status": "open"}, headers=as_bob_open
+        )
+        assert none.status_code == 404
         cancel = await client.delete(f"/orders/{ask['id']}", headers=as_alice)
         assert cancel.status_code == 409, cancel.text
         assert cancel.json()["error"]["code"] == "symbol_not_traded"
