@@ -17,6 +17,13 @@ from jobcast.client.config import resolve, save
 from jobcast.settings import Settings
 
 
+def alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No saved login and no running stack: what this process would find is only what the
+    test sets (a developer's own login or `jobcast up` from the checkout is not seen)."""
+    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.setenv("JOBCAST_DATA_DIR", str(tmp_path))
+
+
 def test_an_error_answer_becomes_its_family_with_code_details_and_request_id() -> None:
     body = {
         "error": {"code": "price_off_tick", "message": "Use the tick.", "details": {"rule": "x"}}
@@ -80,8 +87,7 @@ def test_with_no_address_given_the_client_goes_where_jobcast_up_serves_the_api(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bind_host: str | None, reached_at: str
 ) -> None:
     # It went to :8000 whatever port `make run` had the api listen on.
-    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
-    monkeypatch.setenv("JOBCAST_DATA_DIR", str(tmp_path))  # no running stack here
+    alone(tmp_path, monkeypatch)
     monkeypatch.delenv("JOBCAST_URL", raising=False)
     monkeypatch.setenv("JOBCAST_API_PORT", "8100")
     if bind_host is None:
@@ -100,8 +106,7 @@ def test_with_no_address_given_the_client_goes_where_jobcast_up_serves_the_api(
 def test_the_local_api_address_defaults_as_the_launchers_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
-    monkeypatch.setenv("JOBCAST_DATA_DIR", str(tmp_path))  # no running stack here
+    alone(tmp_path, monkeypatch)
     for name in ("JOBCAST_URL", "JOBCAST_API_HOST", "JOBCAST_API_PORT"):
         monkeypatch.delenv(name, raising=False)
     fields = Settings.model_fields
@@ -113,8 +118,7 @@ def test_the_local_api_address_defaults_as_the_launchers_settings(
 def test_a_local_api_port_that_is_not_one_is_refused_naming_the_setting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
-    monkeypatch.setenv("JOBCAST_DATA_DIR", str(tmp_path))  # no running stack here
+    alone(tmp_path, monkeypatch)
     monkeypatch.delenv("JOBCAST_URL", raising=False)
     monkeypatch.setenv("JOBCAST_API_PORT", "80OO")
     with pytest.raises(errors.ConfigError, match="JOBCAST_API_PORT") as refused:
@@ -126,8 +130,7 @@ def test_a_local_api_port_that_is_not_one_is_refused_naming_the_setting(
 def test_an_address_that_is_not_an_http_url_is_refused_naming_where_it_came_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
 ) -> None:
-    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
-    monkeypatch.setenv("JOBCAST_DATA_DIR", str(tmp_path))  # no running stack here
+    alone(tmp_path, monkeypatch)
     monkeypatch.setenv("JOBCAST_URL", url)
     with pytest.raises(errors.ConfigError) as refused:
         resolve()
@@ -152,8 +155,7 @@ def test_without_a_key_nothing_is_sent_and_the_error_says_how_to_give_one(
 ) -> None:
     # Reads went out anyway: against a live api a 401 that did not name `jobcast login`, and
     # with nothing listening "unreachable" (exit 5) instead of "no key" (exit 4).
-    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
-    monkeypatch.setenv("JOBCAST_DATA_DIR", str(tmp_path))  # no running stack here
+    alone(tmp_path, monkeypatch)
     monkeypatch.delenv("JOBCAST_API_KEY", raising=False)
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
