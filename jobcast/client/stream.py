@@ -8,7 +8,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +38,9 @@ class StreamOptions:
     max_backoff: float = 10.0
     #: Failed connection attempts in a row before giving up; None: never give up.
     max_failures: int | None = None
+    #: Called with a channel's name each time the server confirms its subscription (on every
+    #: connection). State read after this call misses no change: any later one is an event.
+    on_subscribed: Callable[[str], None] | None = None
 
 
 #: Seconds a connection must live to count as a success (resetting the backoff).
@@ -67,7 +70,7 @@ async def events(
         opened = time.monotonic()
         try:
             # aclosing: leaving early (the consumer stops) closes the socket now, not at GC.
-            connection = _connection(base_url, api_key, state, options.idle_timeout)
+            connection = _connection(base_url, api_key, state, options)
             async with aclosing(connection):
                 async for event in connection:
                     yield event
@@ -86,12 +89,12 @@ async def events(
 
 
 async def _connection(
-    base_url: str, api_key: str, state: ResumeState, idle_timeout: float
+    base_url: str, api_key: str, state: ResumeState, options: StreamOptions
 ) -> AsyncGenerator[Event, None]:
     async with connect(ws_url(base_url), compression=None, proxy=None) as ws:
         await _authenticate(ws, api_key, state)
         await _subscribe(ws, state)
-        async with aclosing(_receive(ws, state, idle_timeout)) as received:
+        async with aclosing(_receive(ws, state, options)) as received:
             async for event in received:
                 yield event
 
@@ -132,16 +135,18 @@ async def _subscribe(ws: ClientConnection, state: ResumeState) -> None:
 
 
 async def _receive(
-    ws: ClientConnection, state: ResumeState, idle_timeout: float
+    ws: ClientConnection, state: ResumeState, options: StreamOptions
 ) -> AsyncGenerator[Event, None]:
     while True:
         try:
-            message = await _next(ws, idle_timeout)
+            message = await _next(ws, options.idle_timeout)
         except TimeoutError:
             raise _Reconnect() from None  # silent for too long: a dead connection
         if message.get("type") == "error":
             _on_error(message)
             continue
+        if message.get("type") == "subscribed" and options.on_subscribed is not None:
+            options.on_subscribed(str(message.get("channel")))
         event = state.accept(message)
         if event is None:
             continue

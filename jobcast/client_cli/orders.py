@@ -14,7 +14,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from jobcast.client import Client
+from jobcast.client import Client, StreamOptions
 from jobcast.client_cli.common import client_session, console, err_console, print_json
 from jobcast.client_cli.summary import id_column, whole_table
 from jobcast.schemas import BookDepth, Order
@@ -167,27 +167,34 @@ def _watch_book(client: Client, symbol: str, depth: int, as_json: bool) -> None:
 
 
 def _book_snapshots(client: Client, symbol: str, depth: int) -> Iterator[BookDepth]:
-    """The book now, then again after `market.*` events of the symbol, at most every
-    REDRAW_INTERVAL: the events are followed on a thread that only flags a change, so a burst
-    costs one read, and the last change of a burst is always read."""
+    """The book now, then again once the events are subscribed and after `market.*` events of
+    the symbol, at most every REDRAW_INTERVAL; a book the same as the last one is not repeated.
+    The events are followed on a thread that only flags a change, so a burst costs one read,
+    and the last change of a burst is always read. The read after the subscription is what
+    catches a change made between the first read and the subscription, which sends no event."""
     changed, failed = threading.Event(), queue.SimpleQueue[BaseException]()
+    options = StreamOptions(on_subscribed=lambda _channel: changed.set())
 
     def follow() -> None:
         try:
-            for _event in client.events(f"market.{symbol}"):
+            for _event in client.events(f"market.{symbol}", options=options):
                 changed.set()
         except BaseException as exc:
             failed.put(exc)
             changed.set()
 
     threading.Thread(target=follow, name="book-events", daemon=True).start()
-    yield client.book(symbol, depth)
+    last = client.book(symbol, depth)
+    yield last
     while True:
         changed.wait()
         changed.clear()
         if not failed.empty():
             raise failed.get()
-        yield client.book(symbol, depth)
+        snapshot = client.book(symbol, depth)
+        if snapshot != last:
+            last = snapshot
+            yield snapshot
         time.sleep(REDRAW_INTERVAL)
 
 

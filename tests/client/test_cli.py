@@ -180,7 +180,7 @@ def test_watch_user_me_prints_a_jobs_events_as_json_lines(
 
 @pytest.mark.parametrize(
     ("symbol", "options", "shown"),
-    # A symbol each: an ask behind the best one sends no market event, so draws no new book.
+    # A symbol each: one case's order on the other's book would be a change it did not make.
     [("BTC-USD", (), "BTC-USD book"), ("SOL-USD", ("--json",), '"symbol": "SOL-USD"')],
     ids=["table", "json"],
 )

@@ -6,7 +6,7 @@ import signal
 import threading
 from pathlib import Path
 
-from jobcast.client import Client, Event
+from jobcast.client import Client, Event, StreamOptions
 from jobcast.events import read_since
 from tests.client.conftest import ClientStack
 from tests.client.support import write_table
@@ -61,3 +61,26 @@ def test_a_lost_since_surfaces_as_resync_then_the_job_starts_afresh(
     assert (resync.type, resync.data) == ("resync", {"reason": "since_too_old"})
     assert start.type == "snapshot"
     assert start.data["status"] == "succeeded"
+
+
+def test_on_subscribed_tells_when_a_channel_is_live(stack: ClientStack, tmp_path: Path) -> None:
+    # A change after the confirmation always comes as an event: what a reader of state needs.
+    confirmed = threading.Event()
+    names: list[str] = []
+
+    def on_subscribed(channel: str) -> None:
+        names.append(channel)
+        confirmed.set()
+
+    options = StreamOptions(on_subscribed=on_subscribed)
+    with Client(stack.url, stack.key) as client:
+        events = client.events("user.me", options=options)
+        got: list[Event] = []
+        reader = threading.Thread(target=lambda: got.append(next(events)), daemon=True)
+        reader.start()
+        assert confirmed.wait(30)
+        client.submit_file(write_table(tmp_path / "one.csv", 3))
+        reader.join(30)
+        events.close()
+    assert names == ["user.me"]
+    assert [e.channel for e in got] == ["user.me"]
