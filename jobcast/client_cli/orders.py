@@ -61,6 +61,13 @@ def place(
     client_order_id: Annotated[
         str | None, typer.Option(help="Your id; repeats return the first order.")
     ] = None,
+    stp: Annotated[
+        str,
+        typer.Option(
+            help="Self-trade prevention, should it meet a resting order of yours: none (trade), "
+            "cancel_newest (this one's remainder) or cancel_oldest (the resting one)."
+        ),
+    ] = "none",
     as_json: JsonOption = False,
 ) -> None:
     """Place an order."""
@@ -73,6 +80,7 @@ def place(
             type=order_type,
             time_in_force=tif,
             client_order_id=client_order_id,
+            self_trade_prevention=stp,
         )
     print_json(order) if as_json else console.print(order_table([order]))
 

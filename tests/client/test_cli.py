@@ -383,3 +383,18 @@ def test_submit_checks_its_options_and_the_key_before_uploading(
     assert (mute.exit_code, mute.stderr) == (4, keyless.stderr)  # one check, one wording
     with Client(stack.url, key) as client:
         assert list(client.jobs()) == []
+
+
+def test_orders_place_sends_self_trade_prevention(stack: ClientStack) -> None:
+    key, _ = stack.new_key("stp")
+    options = ["orders", "place", "ETH-USD", "sell", "1", "--price", "97000.5", "--json"]
+    placed = jobcast(stack, *options, "--stp", "cancel_oldest", JOBCAST_API_KEY=key)
+    assert placed.exit_code == 0, placed.output
+    order = json.loads(placed.stdout)
+    try:
+        assert order["self_trade_prevention"] == "cancel_oldest"
+    finally:  # off the book again: other tests read these books whole
+        jobcast(stack, "orders", "cancel", order["id"], JOBCAST_API_KEY=key)
+    refused = jobcast(stack, *options[:-1], "--stp", "sometimes", JOBCAST_API_KEY=key)
+    assert refused.exit_code == 3, refused.output
+    assert "self_trade_prevention: Input should be 'none'" in refused.stderr
