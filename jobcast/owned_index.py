@@ -7,7 +7,8 @@ a filter wants until the page is full. Positions are index members, never offset
 stays valid while records are added and removed.
 
 Two index shapes exist, and a walk takes the one its index uses:
-- `oldest_first`: members `<created ms>:<id>` (all scores 0), walked by ZRANGEBYLEX (data, orders);
+- `oldest_first`: members `<created ms>:<id>` (all scores 0), walked by ZRANGEBYLEX (data, orders),
+  or newest first by ZREVRANGEBYLEX (`latest_first`, orders listed with `sort=newest`);
 - `newest_first`: members are ids scored by creation time, walked down by score (jobs).
 """
 
@@ -55,6 +56,15 @@ async def oldest_first(
 ) -> list[Position]:
     start = f"({after.member}" if after else "-"
     members: list[str] = await redis.zrangebylex(index, start, "+", start=0, num=count)  # type: ignore[assignment]
+    return [Position(m) for m in members]
+
+
+async def latest_first(
+    redis: aioredis.Redis, index: str, after: Position | None, count: int
+) -> list[Position]:
+    """An oldest-first index (`index_member`) walked backwards: newest first."""
+    start = f"({after.member}" if after else "+"
+    members: list[str] = await redis.zrevrangebylex(index, start, "-", start=0, num=count)  # type: ignore[assignment]
     return [Position(m) for m in members]
 
 

@@ -11,7 +11,7 @@ import logging
 import re
 import secrets
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import redis
 import redis.asyncio as aioredis
@@ -45,6 +45,7 @@ from jobcast.owned_index import (
     OwnedIndex,
     Position,
     id_of_member,
+    latest_first,
     list_owned,
     oldest_first,
 )
@@ -392,11 +393,17 @@ async def list_orders(
     status_: Annotated[OrderStatus | None, Query(alias="status")] = None,
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    sort: Annotated[
+        Literal["oldest", "newest"],
+        Query(
+            description="`newest`: the most recently placed first. A `next_cursor` goes on "
+            "in the order of the page that gave it."
+        ),
+    ] = "oldest",
 ) -> OrderPage:
-    """Your orders, oldest first, optionally only one symbol and/or status."""
-    index = OwnedIndex(
-        rediskeys.orders_of_key(principal.id), principal.id, _member_key, oldest_first
-    )
+    """Your orders, oldest first (or newest first), optionally only one symbol and/or status."""
+    walk = latest_first if sort == "newest" else oldest_first
+    index = OwnedIndex(rediskeys.orders_of_key(principal.id), principal.id, _member_key, walk)
     after = Position(cursor) if cursor else None
     keep = partial(_matches, symbol=symbol, status_=status_)
     listing = await list_owned(redis, index, after, limit, keep, scan_limit=LIST_SCAN_LIMIT)

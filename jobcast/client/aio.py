@@ -200,12 +200,19 @@ class AsyncClient:
         return Order.model_validate(await self._http.json("GET", f"/orders/{order_id}"))
 
     async def orders(
-        self, symbol: str | None = None, status: str | None = None, page_size: int = 100
+        self,
+        symbol: str | None = None,
+        status: str | None = None,
+        page_size: int = 100,
+        *,
+        newest_first: bool = False,
     ) -> AsyncIterator[Order]:
-        """Every order of yours (optionally of one symbol or status), oldest first."""
+        """Every order of yours (optionally of one symbol or status), oldest first, or with
+        `newest_first` the most recently placed first."""
         cursor: str | None = None
+        sort = "newest" if newest_first else None
         while True:
-            query = _query(symbol=symbol, status=status, limit=page_size, cursor=cursor)
+            query = _query(symbol=symbol, status=status, limit=page_size, cursor=cursor, sort=sort)
             page = OrderPage.model_validate(await self._http.json("GET", "/orders", params=query))
             for order in page.items:
                 yield order

@@ -120,9 +120,9 @@ class Client:
         return self._portal.run(self.aio.order(order_id))
 
     def orders(
-        self, symbol: str | None = None, status: str | None = None
+        self, symbol: str | None = None, status: str | None = None, *, newest_first: bool = False
     ) -> Generator[Order, None, None]:
-        return self._portal.iterate(self.aio.orders(symbol, status))
+        return self._portal.iterate(self.aio.orders(symbol, status, newest_first=newest_first))
 
     def quote(self, symbol: str) -> Quote:
         return self._portal.run(self.aio.quote(symbol))

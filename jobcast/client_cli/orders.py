@@ -117,12 +117,17 @@ def cancel(order_id: str, as_json: JsonOption = False) -> None:
 def list_orders(
     symbol: Annotated[str | None, typer.Option(help="Only this symbol.")] = None,
     status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many, oldest first.")] = 100,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 100,
+    newest: Annotated[
+        bool, typer.Option("--newest", help="The most recently placed first (default: oldest).")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """List your orders."""
-    with client_session(as_json) as client, closing(client.orders(symbol, status)) as found:
-        orders = list(itertools.islice(found, limit))
+    with client_session(as_json) as client:
+        found = client.orders(symbol, status, newest_first=newest)
+        with closing(found):
+            orders = list(itertools.islice(found, limit))
     if as_json:
         print_json([o.model_dump(mode="json") for o in orders])
     else:

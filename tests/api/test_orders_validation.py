@@ -137,6 +137,22 @@ def test_listing_pages_through_my_orders_with_filters(
     bad = trader.http.get("/orders", params={"cursor": "!!"})
     assert bad.status_code == 422
 
+    # Newest first, paged the same way: the same five, in reverse.
+    newest, cursor = [], None
+    while True:
+        params = {"symbol": "ACME", "limit": 2, "sort": "newest"}
+        body = trader.http.get(
+            "/orders", params={**params, **({"cursor": cursor} if cursor else {})}
+        ).json()
+        newest += [o["id"] for o in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert newest == [o["id"] for o in reversed(acme)]
+    unknown = trader.http.get("/orders", params={"sort": "biggest"})
+    assert unknown.status_code == 422
+    assert "'oldest' or 'newest'" in unknown.json()["error"]["message"]
+
 
 def test_a_bad_status_filter_names_the_statuses_and_an_unknown_symbol_where_to_look(
     stack: SharedStack, redis_client: redis.Redis, settings: Settings

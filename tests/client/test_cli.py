@@ -398,3 +398,21 @@ def test_orders_place_sends_self_trade_prevention(stack: ClientStack) -> None:
     refused = jobcast(stack, *options[:-1], "--stp", "sometimes", JOBCAST_API_KEY=key)
     assert refused.exit_code == 3, refused.output
     assert "self_trade_prevention: Input should be 'none'" in refused.stderr
+
+
+def test_orders_ls_newest_shows_the_last_placed_first(stack: ClientStack) -> None:
+    key, _ = stack.new_key("newest")
+    with Client(stack.url, key) as client:
+        placed = [client.place("BTC-USD", "buy", 1, "2") for _ in range(3)]
+        try:
+            listed = jobcast(
+                stack, "orders", "ls", "--newest", "--limit", "2", "--json", JOBCAST_API_KEY=key
+            )
+            assert listed.exit_code == 0, listed.output
+            assert [o["id"] for o in json.loads(listed.stdout)] == [
+                placed[2].id,
+                placed[1].id,
+            ]
+        finally:  # off the book again: other tests read these books whole
+            for order in placed:
+                client.cancel_order(order.id)

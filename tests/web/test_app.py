@@ -186,7 +186,8 @@ def test_an_api_restart_mid_job_reconnects_and_the_job_finishes_in_one_row(
 def test_a_resting_order_shows_on_the_ladder_and_its_fill_on_the_tape(
     web_stack: WebStack, new_page: NewPage
 ) -> None:
-    page = new_page(web_stack.new_key("maker"))
+    maker = web_stack.new_key("maker")
+    page = new_page(maker)
     page.click("nav a[data-page=market]")
     page.select_option("#symbol", "ETH-USD")
     page.click(".ticket label.sell")
@@ -209,6 +210,13 @@ def test_a_resting_order_shows_on_the_ladder_and_its_fill_on_the_tape(
     page.wait_for_selector(".tape li:has-text('2000.05')")
     page.wait_for_selector(f".orders li[data-order-id={order_id}]", state="detached")
     page.wait_for_selector(".level.ask[data-price='2000.05']", state="detached")
+
+    # A page opened later lists the fill too: it was shown only to a page open when it happened.
+    later = new_page(maker)
+    later.click("nav a[data-page=market]")
+    later.select_option("#symbol", "ETH-USD")
+    past = later.wait_for_selector(f".fills li[data-order-id={order_id}]")
+    assert "5 @ 2000.05\n" in past.inner_text(), past.inner_text()
 
 
 def test_two_pages_in_one_room_see_each_others_messages_and_presence(

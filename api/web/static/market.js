@@ -8,6 +8,7 @@ import { checkOrder, fieldOf } from "./ticket.js";
 
 const DEPTH = 10;
 const OPEN = new Set(["open", "partially_filled"]);
+const MAX_FILLS = 50;
 
 export function mountMarket(root, live) {
   let symbols = [];
@@ -107,7 +108,7 @@ export function mountMarket(root, live) {
       const before = orders.get(order.id);
       const qty = order.filled_quantity - (before ? before.filled_quantity || 0 : 0);
       fills.unshift({ ...order, fill_quantity: qty > 0 ? qty : order.filled_quantity, ts: message.ts });
-      fills.length = Math.min(fills.length, 50);
+      fills.length = Math.min(fills.length, MAX_FILLS);
     }
     mergeOrder({ ...orders.get(order.id), ...order });
     renderFills();
@@ -120,9 +121,26 @@ export function mountMarket(root, live) {
         const page = await api("GET", `/orders?symbol=${encodeURIComponent(symbol)}&status=${status}&limit=200`);
         page.items.forEach(mergeOrder);
       }
+      await loadFills();
     } catch {
       // offline: the next subscription reloads
     }
+  }
+
+  // The symbol's fills so far, one line per order that traded (its whole filled quantity, at its
+  // average price), newest first; the live events then add each new fill on top.
+  async function loadFills() {
+    const shown = symbol;
+    const page = await api("GET", `/orders?symbol=${encodeURIComponent(shown)}&sort=newest&limit=${MAX_FILLS}`);
+    if (shown !== symbol) return;
+    const past = page.items.filter((o) => o.filled_quantity > 0)
+      .map((o) => ({ ...o, fill_quantity: o.filled_quantity, ts: o.updated_at }));
+    // A fill pushed while the page was read, and not in it yet, stays.
+    const since = fills.filter((f) => f.symbol === shown && !past.some((p) => p.id === f.id && p.ts >= f.ts));
+    const mine = [...since, ...past].sort((a, b) => b.ts - a.ts);
+    fills.splice(0, fills.length, ...mine, ...fills.filter((f) => f.symbol !== shown));
+    fills.length = Math.min(fills.length, MAX_FILLS);
+    renderFills();
   }
 
   async function cancelOrder(id) {
