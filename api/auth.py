@@ -144,7 +144,11 @@ def _spent(decision: Decision, request: Request, response: Response) -> None:
     the error answer should the route fail after all (`api.errors.spent_headers`)."""
     _raise_if_limited(decision)
     headers = decision.headers()
-    response.headers.update(headers)
+    # Appended raw: the response is the route's own, fresh, so none of them is set yet, and
+    # `response.headers.update` (a scan and a rebuild per header) took ~11 us a request of ~230.
+    response.raw_headers.extend(
+        (name.lower().encode(), value.encode()) for name, value in headers.items()
+    )
     request.state.spent_headers = headers
 
 
