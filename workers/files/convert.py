@@ -25,11 +25,11 @@ class ArtifactWriter:
         self._writer: Any = (
             pq.ParquetWriter(str(self.partial), schema)
             if to == "parquet"
-            else pa_csv.CSVWriter(str(self.partial), _text_floats(schema))
+            else _CsvWriter(self.partial, schema)
         )
 
     def write(self, batch: pa.RecordBatch) -> None:
-        self._writer.write_batch(batch if self.to == "parquet" else floats_as_text(batch))
+        self._writer.write_batch(batch)
 
     def size(self) -> int:
         """Bytes written so far (a Parquet row group reaches the file once it is complete)."""
@@ -43,6 +43,52 @@ class ArtifactWriter:
     def abort(self) -> None:
         self._writer.close()
         self.partial.unlink(missing_ok=True)
+
+
+#: A CSV value that must be quoted: it holds the delimiter, a quote or a line break, or it is
+#: empty (unquoted, an empty string would read back as a missing value).
+_NEEDS_QUOTES = r'[",\r\n]|^$'
+
+
+class _CsvWriter:
+    """CSV as pandas' `to_csv` writes it: values quoted only where they must be. pyarrow's own
+    "needed" style quotes every string (and floats, written as text here), so each batch whose
+    strings need no quotes is written with none; one that does, as pyarrow quotes."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self._file = pa.OSFile(str(path), "wb")
+        self._texts = [i for i, f in enumerate(schema) if _is_text(f.type)]
+        self._header = pa.RecordBatch.from_pylist([], schema=_text_floats(schema))
+        names = pa.array(schema.names, pa.string())
+        quoted = pc.any(pc.match_substring_regex(names, _NEEDS_QUOTES)).as_py()
+        header_style = "needed" if quoted else "none"
+        options = pa_csv.WriteOptions(include_header=True, quoting_header=header_style)
+        pa_csv.write_csv(self._header, self._file, options)
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        style = "needed" if self._needs_quotes(batch) else "none"
+        options = pa_csv.WriteOptions(include_header=False, quoting_style=style)
+        pa_csv.write_csv(floats_as_text(batch), self._file, options)
+
+    def _needs_quotes(self, batch: pa.RecordBatch) -> bool:
+        for i in self._texts:
+            column = batch.column(i)
+            if pa.types.is_dictionary(column.type):
+                column = column.dictionary
+            if pc.any(pc.match_substring_regex(column, _NEEDS_QUOTES)).as_py():
+                return True
+        return False
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        return _is_text(kind.value_type)
+    text_kinds = (pa.types.is_string, pa.types.is_large_string)
+    binary_kinds = (pa.types.is_binary, pa.types.is_large_binary)
+    return any(bool(check(kind)) for check in (*text_kinds, *binary_kinds))
 
 
 def _text_floats(schema: pa.Schema) -> pa.Schema:

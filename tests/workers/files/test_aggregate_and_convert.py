@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import redis
@@ -128,3 +129,24 @@ def test_converted_csv_reads_back_with_pandas_types(tmp_path: Path) -> None:
     back = pd.read_csv(out)
     assert back.dtypes.to_dict() == pd.read_parquet(path).dtypes.to_dict() | {"s": back["s"].dtype}
     pd.testing.assert_frame_equal(back.drop(columns="s"), frame.drop(columns="s"))
+
+
+def test_converted_csv_quotes_only_the_values_that_need_it(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    plain = pd.DataFrame({"city": ["Paris", None], "n": [1, 2], "x": [2.0, 0.5]})
+    tricky = pd.DataFrame({"city": ["a,b", ""], "n": [3, 4], "x": [1.0, None]})
+    # Two row groups, read as two batches: one needs no quotes, the other does.
+    with pq.ParquetWriter(path, pa.Schema.from_pandas(plain, preserve_index=False)) as writer:
+        for frame in (plain, tricky):
+            writer.write_table(pa.Table.from_pandas(frame, preserve_index=False))
+    out = tmp_path / "out.csv"
+
+    run_job(path, JobParams(operation="convert", to="csv"), LIMITS, Hooks(), out)
+
+    lines = out.read_text().splitlines()
+    assert lines[:4] == ["city,n,x", "Paris,1,2.0", ",2,0.5", '"a,b",3,"1.0"']
+    back = pd.read_csv(out, keep_default_na=False, na_values=[""])
+    assert back["city"].tolist()[2] == "a,b"
+    # The empty string stays one (quoted), the missing city stays missing (bare).
+    assert lines[4].startswith('"",')
+    assert pd.read_csv(out)["city"].isna().tolist() == [False, True, False, True]
