@@ -51,11 +51,6 @@ _ARROW_PATTERNS: tuple[tuple[str, str, str], ...] = (
     # block, the other reason pyarrow gives, is refused before reading (formats.py).
     (r"Could not skip initial \d+ rows?", "no_rows", NO_ROWS),
     (
-        r"straddl",
-        "invalid_json",
-        "A line is too long to read in one piece; split it, or send the table as Parquet.",
-    ),
-    (
         r"JSON parse error|JSON conversion|Unexpected",
         "invalid_json",
         "A line is not valid JSON: each line must be one JSON object.",
@@ -84,6 +79,8 @@ def from_arrow_error(exc: Exception, kind: str) -> FileJobError:
             "corrupt_parquet",
             "The Parquet file is corrupt or lies about its contents; write it again.",
         )
+    if "straddl" in text:  # a row longer than a read block: too big a value, not bad JSON
+        return FileJobError("memory_limit", _too_long(kind))
     changed = _JSON_CHANGE.search(text)
     if changed:
         return FileJobError("column_type_changed", _json_change(*changed.groups()))
@@ -100,6 +97,20 @@ def from_arrow_error(exc: Exception, kind: str) -> FileJobError:
         )
     return FileJobError(
         "unreadable_file", f"The {kind} file could not be read; check that it is well-formed."
+    )
+
+
+def _too_long(kind: str) -> str:
+    """What a row too long to read in one piece is told (pyarrow reads a block at a time, and
+    a row must fit in one): the README's limits name a value's cap, JOBCAST_JOB_MAX_CELL_BYTES."""
+    if kind == "jsonl":
+        return (
+            "A line is too long to read in one piece; split it into smaller objects, or send "
+            "the table as Parquet."
+        )
+    return (
+        "A row is too long to read in one piece: one of its values is likely larger than a "
+        "value may take (JOBCAST_JOB_MAX_CELL_BYTES). Shorten or split such values."
     )
 
 

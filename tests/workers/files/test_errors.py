@@ -40,6 +40,16 @@ def test_a_json_type_change_names_the_column_in_the_direction_of_the_file() -> N
     assert error.message.startswith("Column 'a.b' changes from number to text along the file;")
 
 
+@pytest.mark.parametrize(("kind", "start"), [("csv", "A row is"), ("jsonl", "A line is")])
+def test_a_row_longer_than_a_block_is_memory_limit_whatever_the_format(
+    kind: str, start: str
+) -> None:
+    # It was invalid_json for a CSV too: a 9 MB cell in a CSV was told to be bad JSON.
+    error = from_arrow_error(pa.ArrowInvalid(PYARROW_TEXTS[4]), kind)
+    assert error.code == "memory_limit"
+    assert error.message.startswith(f"{start} too long to read in one piece")
+
+
 def test_an_unknown_error_says_the_file_could_not_be_read() -> None:
     error = from_arrow_error(pa.ArrowInvalid(PYARROW_TEXTS[-1]), "csv")
     assert error.code == "unreadable_file"
