@@ -69,6 +69,22 @@ async def presented_key(request: Request) -> str | None:
     return keys.pop() if keys else None
 
 
+def _no_key_message(request: Request) -> str:
+    """Why no key was read: none sent, or an `Authorization` header not in the bearer form (a
+    bare key there was told that no key was sent at all)."""
+    sent = request.headers.get("authorization", "").strip()
+    scheme, _, credentials = sent.partition(" ")
+    if not sent:
+        problem = "An API key is required"
+    elif scheme.lower() == "bearer" and not credentials.strip():
+        problem = "The Authorization header has nothing after `Bearer`"
+    elif not credentials:
+        problem = "The Authorization header lacks its scheme: put `Bearer ` before the key"
+    else:
+        problem = f"The Authorization scheme {scheme[:20]!r} is not one the API takes"
+    return f"{problem}: send `Authorization: Bearer <key>` or `X-API-Key: <key>`."
+
+
 class TwoKeysError(Exception):
     """The request's key headers carry different keys."""
 
@@ -124,11 +140,7 @@ async def _authenticated(request: Request, state: AppState) -> Principal:
         ) from None
     if key is None:
         raise await _refuse_unauthenticated(
-            request,
-            redis,
-            settings,
-            "unauthenticated",
-            "An API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
+            request, redis, settings, "unauthenticated", _no_key_message(request)
         )
     principal = await authenticate(redis, settings.secret("key_secret"), key, state.key_cache)
     if principal is None:

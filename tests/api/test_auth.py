@@ -37,6 +37,26 @@ def test_request_without_key_is_401_saying_how_to_authenticate(url: str) -> None
     assert "Authorization: Bearer" in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("authorization", "said"),
+    [
+        ("jc_somekey", "lacks its scheme: put `Bearer ` before the key"),
+        ("Bearer", "has nothing after `Bearer`"),  # curl -H "Authorization: Bearer $UNSET"
+        ("Basic dXNlcjpwdw==", "scheme 'Basic' is not one the API takes"),
+    ],
+)
+def test_an_authorization_header_not_in_the_bearer_form_is_told_what_is_wrong(
+    url: str, authorization: str, said: str
+) -> None:
+    # A bare key in Authorization was told "An API key is required", as if none was sent.
+    response = httpx.get(f"{url}/jobs", headers={"Authorization": authorization})
+    assert response.status_code == 401
+    error = response.json()["error"]
+    assert error["code"] == "unauthenticated"
+    assert said in error["message"]
+    assert error["message"].endswith("send `Authorization: Bearer <key>` or `X-API-Key: <key>`.")
+
+
 def test_unknown_key_is_401(url: str) -> None:
     response = httpx.get(f"{url}/data/", headers={"Authorization": "Bearer jc_nope_nope"})
     assert response.status_code == 401
