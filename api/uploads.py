@@ -85,6 +85,25 @@ def _spelling(name: str) -> str:
     return squeezed.removesuffix("s")
 
 
+#: A `file` form field (no filename) up to this long, on one line, is taken for a mistake.
+FIELD_TEXT_LIMIT = 4096
+
+
+def _refuse_a_mistaken_field(text: bytearray | None) -> None:
+    """422 for a `file` part sent as a short one-line form field, not a file: `curl -F
+    file=sales.csv` (without the `@`) sends the name, and the job failed as `no_rows`. Text
+    on several lines is taken as the table (`curl -F 'file=<sales.csv'` sends one so)."""
+    if text is None or len(text) > FIELD_TEXT_LIMIT or b"\n" in text or b"\r" in text:
+        return
+    shown = without_hidden(text.decode("utf-8", "replace"))[:80]
+    raise ApiError(
+        422,
+        "file_required",
+        f"The `file` part is a form field holding {shown!r}, not a file: upload the file "
+        "itself (with curl, `-F file=@path/to/table.csv`).",
+    )
+
+
 class _Receiver:
     """python-multipart callbacks that write the `file` part to disk and keep the rest."""
 
@@ -97,6 +116,9 @@ class _Receiver:
         # paid only when the digest is used.
         self._hash = hashlib.sha256() if digest else None
         self._headers: dict[str, bytes] = {}
+        #: The start of a `file` part sent without a filename (a plain form field), to tell a
+        #: table's text from a mistaken one (`-F file=sales.csv`, the path and not the file).
+        self._field_text: bytearray | None = None
         self._header_field = self._header_value = b""
         self._name, self._text = "", bytearray()
         self.ended = False
@@ -137,6 +159,7 @@ class _Receiver:
             # Shown back in lists, the app and terminals: without escapes or bidi overrides.
             sent = options.get(b"filename", b"").decode("utf-8", "replace")
             self.upload.filename = without_hidden(sent)[:255]
+            self._field_text = None if b"filename" in options else bytearray()
             self.upload.stored = new_upload_name()
             self.partial = partial_path(self.directory / self.upload.stored, UPLOAD_PARTIAL_SUFFIX)
             self._out = _create(self.partial)
@@ -153,6 +176,8 @@ class _Receiver:
             raise too_large(self.max_bytes)
         if self._hash is not None:
             self._hash.update(chunk)
+        if self._field_text is not None and len(self._field_text) <= FIELD_TEXT_LIMIT:
+            self._field_text += chunk[: FIELD_TEXT_LIMIT + 1]
         assert self._out is not None
         self._out.write(chunk)
 
@@ -179,6 +204,7 @@ class _Receiver:
                 422, "file_required", "Upload the table as a multipart part named `file`."
             )
         self._out.close()
+        _refuse_a_mistaken_field(self._field_text)
         os.replace(self.partial, self.directory / self.upload.stored)
         self.upload.sha256 = self._hash.hexdigest() if self._hash is not None else ""
         return self.upload

@@ -142,3 +142,25 @@ def test_a_file_name_past_the_part_header_limit_is_a_400_saying_so(
         assert fine.status_code == 202, fine.text
 
     run_in_process(settings, scenario)
+
+
+def test_a_file_part_sent_as_a_one_line_form_field_is_a_422_saying_how_to_upload(
+    settings: Settings, make_key: MakeKey
+) -> None:
+    headers = {"Authorization": f"Bearer {make_key()}"}
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        # `curl -F file=sales.csv`: the name without `@`. It became a job failing as no_rows.
+        answer = await client.post("/jobs", files={"file": (None, b"sales.csv")}, headers=headers)
+        assert answer.status_code == 422, answer.text
+        error = answer.json()["error"]
+        assert error["code"] == "file_required"
+        assert "form field holding 'sales.csv', not a file" in error["message"]
+        assert "-F file=@path/to/table.csv" in error["message"]
+        assert (await client.get("/jobs", headers=headers)).json()["items"] == []
+        # `curl -F 'file=<sales.csv'`: the table's text as a field, lines and all, is taken.
+        text = await client.post("/jobs", files={"file": (None, b"a,b\n1,2\n")}, headers=headers)
+        assert text.status_code == 202, text.text
+
+    run_in_process(settings, scenario)
+    assert len(stored_uploads(settings)) <= 1  # the accepted one's, until a worker takes it
