@@ -226,6 +226,13 @@ def _run(
             "code": "time_limit",
             "message": f"The job ran past {settings.job_soft_time_limit} s.",
         }
+        # An operator's limit, as memory_limit is: a warning (input at fault is only info).
+        log.warning(
+            "file job %s failed: time_limit: past %d s",
+            state.job_id,
+            settings.job_soft_time_limit,
+            extra={"job_id": state.job_id, "code": "time_limit"},
+        )
         return end(state, settings, record, *fail(state, error))
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         if isinstance(exc, FileNotFoundError):

@@ -18,6 +18,7 @@ from jobcast.launcher import child_env
 from jobcast.rediskeys import job_key, task_deaths_key
 from jobcast.settings import Settings
 from tests.conftest import SharedStack, StartWorker, module_stack
+from tests.support.processes import wait_for
 from tests.workers.files.support import (
     SLOW_WORKER,
     JobsClient,
@@ -186,7 +187,7 @@ def test_job_past_its_soft_time_limit_fails_as_time_limit(
     jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
     limits = {"JOBCAST_JOB_SOFT_TIME_LIMIT": "1", "JOBCAST_JOB_TIME_LIMIT": "20"}
-    start_worker(queues="files", env={**SLOW_WORKER, **limits})
+    worker = start_worker(queues="files", env={**SLOW_WORKER, **limits})
     # Several seconds of work even in 64 KiB batches (30 MiB took 0.7-1.0 s once the profile
     # got faster: the job could end before its 1 s limit); it stops at the limit all the same.
     job_id = jobs.submit_ok(write_large_csv(tmp_path / "big.csv", 160 << 20))
@@ -196,6 +197,10 @@ def test_job_past_its_soft_time_limit_fails_as_time_limit(
     assert final["type"] == "job.failed"
     assert final["data"]["error"]["code"] == "time_limit"
     assert [e["type"] for e in terminal_events(redis_client, job_id)] == ["job.failed"]
+    # The operator's limit: a warning in the worker's log, as memory_limit is.
+    line = f"file job {job_id} failed: time_limit"
+    wait_for(lambda: line in worker.output(), 10, "the time_limit log line")
+    assert "WARNING" in next(text for text in worker.output().splitlines() if line in text)
 
 
 def test_cancel_during_the_last_failing_attempt_ends_the_job_cancelled(
