@@ -7,6 +7,7 @@ request id (also logged with the traceback) and never the traceback itself.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -138,7 +139,33 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             "The body could not be read as JSON: send UTF-8 text, numbers of at most 4,300 "
             "digits, nested at most a few hundred levels."
         )
+    elif exc.status_code in (404, 405) and detail in _NO_ROUTE:
+        detail = _no_route(request, exc)
     return error_response(exc.status_code, code, detail, None, headers)
+
+
+#: Starlette's own words when no route matches the path, or none takes the method.
+_NO_ROUTE = frozenset({"Not Found", "Method Not Allowed"})
+
+
+def _no_route(request: Request, exc: StarletteHTTPException) -> str:
+    """Where to look, rather than Starlette's bare "Not Found": a wrong path (`/job/j_…`, a
+    client's base URL with a path of its own) was told nothing about what exists."""
+    path = escape_controls(request.url.path)[:200]
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        return f"{path} does not take {request.method} (it takes {allowed}); see /docs."
+    return f"No route {request.method} {path}; the routes are listed at /docs."
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with control characters as `\\xNN`: a path cannot forge or break a log line."""
+    if text.isprintable():  # the common case, checked in C (a control character is not)
+        return text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
-from api.errors import BodyTooLargeError, error_body, error_response
+from api.errors import BodyTooLargeError, error_body, error_response, escape_controls
 from jobcast.logs import RecordTemplate
 
 access_log = logging.getLogger("jobcast.access")
@@ -243,16 +243,6 @@ def _log_access(scope: Scope, request_id: str, status: int, elapsed: float) -> N
         },
     )
     access_log.handle(record)
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def escape_controls(text: str) -> str:
-    """`text` with control characters as `\\xNN`: a path cannot forge or break a log line."""
-    if text.isprintable():  # the common case, checked in C (a control character is not)
-        return text
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:

@@ -121,6 +121,33 @@ def test_malformed_path_ids_are_404_before_redis_without_telling_what_exists(
     run_in_process(settings, scenario)
 
 
+def test_a_path_no_route_takes_says_so_and_where_the_routes_are(
+    settings: Settings, make_key: MakeKey
+) -> None:
+    key = make_key("lost")
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        # Starlette's bare "Not Found" told a wrong path (`/job/…`) nothing.
+        missing = await client.get("/job/j_0123", headers=as_(key))
+        assert missing.status_code == 404
+        assert missing.json()["error"] == {
+            "code": "not_found",
+            "message": "No route GET /job/j_0123; the routes are listed at /docs.",
+            "details": None,
+        }
+        wrong = await client.put("/healthz", headers=as_(key))
+        assert wrong.status_code == 405
+        assert (
+            wrong.json()["error"]["message"]
+            == "/healthz does not take PUT (it takes GET); see /docs."
+        )
+        # A route's own 404 keeps its words.
+        gone = await client.get("/jobs/j_0123456789abcdef01234567", headers=as_(key))
+        assert gone.json()["error"]["message"] == "No job with that id."
+
+    run_in_process(settings, scenario)
+
+
 async def principal_of(client: httpx.AsyncClient, admin: str) -> str:
     keys = (await client.get("/admin/keys", headers=as_(admin))).json()
     return str(next(k["principal_id"] for k in keys if k["name"] == "owner"))
