@@ -170,15 +170,18 @@ class Session:
                     protocol.error("invalid_ticket", "The ticket is unknown, used or expired.")
                 )
             return principal
+        wrong = ""  # what was wrong with the first message, when it could not be read
         try:
             text = await asyncio.wait_for(self._receive_text(), self.rt.settings.ws_auth_timeout)
             message = protocol.parse(text, self.rt.settings.ws_max_frame_bytes)
-        except (TimeoutError, ProtocolError, WebSocketDisconnect):
+        except ProtocolError as exc:
+            message, wrong = None, f"The first message was refused ({exc.code}): {exc.message} "
+        except (TimeoutError, WebSocketDisconnect):
             message = None
         if message is None or message.type != "auth" or not message.key:
             self.conn.push(
                 protocol.error(
-                    "unauthenticated", 'Send {"type": "auth", "key": "<API key>"} first.'
+                    "unauthenticated", wrong + 'Send {"type": "auth", "key": "<API key>"} first.'
                 )
             )
             return None

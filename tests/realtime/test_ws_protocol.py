@@ -55,7 +55,11 @@ def test_a_frame_too_deep_to_parse_is_an_error_of_the_client_not_of_the_server(
     deep = "[" * 5000 + "]" * 5000
     with open_ws(base) as ws:
         ws.send(deep)
-        assert recv(ws)["code"] == "unauthenticated"  # as any first frame that is not auth
+        refused = recv(ws)
+        assert refused["code"] == "unauthenticated"  # as any first frame that is not auth
+        # ... saying why it was not read, not only what to send (as if nothing was sent).
+        assert refused["message"].startswith("The first message was refused (bad_json): ")
+        assert refused["message"].endswith('Send {"type": "auth", "key": "<API key>"} first.')
     key, _pid = make_principal()
     with authed(base, key) as ws:
         ws.send(deep)
