@@ -7,6 +7,7 @@ at once.
 from __future__ import annotations
 
 import itertools
+import signal
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,25 @@ def test_cancel_during_the_last_failing_attempt_ends_the_job_cancelled(
     assert outcome == "cancelled"
     assert [e["type"] for e in terminal_events(redis_client, job_id)] == ["job.cancelled"]
     assert jobs.job(job_id)["status"] == "cancelled"
+
+
+def test_a_stop_during_a_job_logs_one_warning_per_record_and_requeues_it(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    # As `jobcast up` stops a worker (and Ctrl-C in a terminal): SIGTERM to its process group,
+    # the running pool process included. It logged two ERRORs and a 30-line WorkerLostError.
+    worker = start_worker(queues="files", env=SLOW_WORKER)
+    job_id = jobs.submit_ok(write_large_csv(tmp_path / "big.csv", 60 << 20))
+    await_event(redis_client, job_id, is_progress_past(10_000))
+    worker.kill_group(signal.SIGTERM)
+    worker.popen.wait(timeout=30)
+
+    log = worker.output()
+    assert "Traceback" not in log
+    assert "ERROR" not in log
+    stopped = [line for line in log.splitlines() if "(the worker is stopping" in line]
+    assert len(stopped) == 2
+    assert all("WARNING" in line for line in stopped)
+    # ... and nothing was lost: the job runs again on the next worker.
+    start_worker(queues="files")
+    assert await_terminal(redis_client, job_id, timeout=60)["type"] == "job.succeeded"
