@@ -4,6 +4,7 @@ progress, result, cancel, an api restart mid-job), market, chat, monitor, and wh
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,46 @@ def test_cancelling_a_running_job_ends_it_cancelled(
     page.wait_for_selector(".job-detail .chip[data-status=cancelled]")
     chip = page.locator(f".job-list li[data-job-id={job_id}] .chip")
     assert chip.get_attribute("data-status") == "cancelled"
+
+
+def test_an_answer_from_before_the_job_started_does_not_set_it_back(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # A job the page learns of from its job.queued event is read; that read, answered while the
+    # job was queued but arriving after job.started, set it back to queued: once it finished it
+    # showed no start time (1 tiny upload in 12 from the page itself, where the event can beat
+    # the upload's answer). Here the job comes from another client, the read is held back.
+    key = web_stack.new_key("late")
+    page = new_page(key)
+    held: list[tuple[Any, int, dict[str, str], bytes]] = []
+
+    def hold_the_first_read(route: Any) -> None:
+        if route.request.method != "GET" or held:
+            route.continue_()
+            return
+        answer = route.fetch()  # queued: the files worker is paused
+        held.append((route, answer.status, answer.headers, answer.body()))
+
+    page.route("**/jobs/j_*", hold_the_first_read)
+    data = write_table(tmp_path / "late.csv", LONG_JOB_ROWS).read_bytes()
+    web_stack.pause_files_worker()
+    try:
+        with web_stack.rest(key) as rest:
+            job_id = rest.post("/jobs", files={"file": ("late.csv", data)}).json()["id"]
+        deadline = time.monotonic() + 30
+        while not held:
+            assert time.monotonic() < deadline, "the page never read the job"
+            page.wait_for_timeout(50)
+    finally:
+        web_stack.resume_files_worker()
+    row = f".job-list li[data-job-id={job_id}]"
+    page.wait_for_selector(f"{row} .chip[data-status=running]", timeout=30_000)  # a later read
+    route, status, headers, body = held[0]
+    route.fulfill(status=status, headers=headers, body=body)  # the read from before it started
+    page.click(row)
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]", timeout=60_000)
+    shown = page.locator(".job-detail p.muted").first
+    expect(shown).to_contain_text(re.compile(r"started \d\d:\d\d:\d\d · took \d+(\.\d)? m?s$"))
 
 
 def test_an_api_restart_mid_job_reconnects_and_the_job_finishes_in_one_row(

@@ -80,6 +80,9 @@ export function formatTime(ts) {
 
 export function formatDuration(seconds) {
   if (seconds === null || seconds === undefined) return "–";
-  const s = Math.max(0, Math.round(seconds));
+  // A small file's job takes milliseconds: "0 s" said nothing of them.
+  if (seconds < 1) return `${Math.max(0, Math.round(seconds * 1000))} ms`;
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  const s = Math.round(seconds);
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }

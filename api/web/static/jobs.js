@@ -9,6 +9,9 @@ import { renderResult } from "./results.js";
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 const STATUSES = ["queued", "running", "retrying", "cancelling", "succeeded", "failed", "cancelled"];
 const METRICS = ["count", "sum", "mean", "min", "max"];
+/** How far along a status is: a job moves only forward (running and retrying alternate). */
+const STAGE = { queued: 0, running: 1, retrying: 1, cancelling: 2 };
+const stage = (status) => (TERMINAL.has(status) ? 3 : STAGE[status] ?? 0);
 const EVENT_STATUS = { "job.queued": "queued", "job.started": "running", "job.succeeded": "succeeded",
   "job.failed": "failed", "job.cancelled": "cancelled" };
 
@@ -170,8 +173,10 @@ export function mountJobs(root, live) {
 
   function merge(record) {
     const known = jobs.get(record.id);
-    // A finished job never goes back to running, whatever order answers arrive in.
-    if (known && TERMINAL.has(known.status) && !TERMINAL.has(record.status)) return;
+    // A job never goes back (finished to running, running to queued), whatever order answers
+    // arrive in: a GET answered while the job was queued, arriving after its job.started event,
+    // set it back to queued and lost its start time ("started –" once it finished).
+    if (known && stage(record.status) < stage(known.status)) return;
     jobs.set(record.id, { ...known, ...record });
     schedule();
   }
