@@ -3,6 +3,7 @@ progress, result, cancel, an api restart mid-job), market, chat, monitor, and wh
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -253,6 +254,13 @@ def test_a_resting_order_shows_on_the_ladder_and_its_fill_on_the_tape(
     # At the tick's decimals, as the tape: the average price's two more (2000.0500) are noise.
     assert "5 @ 2000.05\n" in fill.inner_text(), fill.inner_text()
     page.wait_for_selector(".tape li:has-text('2000.05')")
+    # The price axis is on round steps (1999, 2000, ...), not on the trades' range +/- 15 %.
+    labels = page.locator(".price-chart text.tick").evaluate_all("ts => ts.map(t => t.textContent)")
+    prices = [float(t.replace(",", "")) for t in labels if t[0].isdigit()]
+    steps = {round(b - a, 9) for a, b in itertools.pairwise(prices)}
+    assert len(prices) == 5, labels
+    assert len(steps) == 1, labels
+    assert round(prices[0] / steps.pop(), 9).is_integer(), labels
     page.wait_for_selector(f".orders li[data-order-id={order_id}]", state="detached")
     page.wait_for_selector(".level.ask[data-price='2000.05']", state="detached")
     # Drawn from the market.book events, which carry the step's levels with its quote: a read

@@ -13,6 +13,18 @@ function niceMax(v) {
   return 10 * power;
 }
 
+/** [bottom, top] covering low..high in 4 steps of 1, 2, 2.5 or 5 times a power of ten, so the
+ *  grid lines fall on round prices (545, 546, ...), not on 544.95, 545.98, ... */
+function roundRange(low, high) {
+  const power = 10 ** Math.floor(Math.log10((high - low) / 4));
+  for (const m of [1, 2, 2.5, 5, 10, 20]) {
+    const step = m * power;
+    const bottom = Math.floor(low / step) * step;
+    if (bottom + 4 * step >= high) return [bottom, bottom + 4 * step];
+  }
+  return [low, high];
+}
+
 function axis(W, yMin, yMax, unit) {
   const parts = [];
   for (let i = 0; i <= 4; i += 1) {
@@ -42,9 +54,8 @@ export function lineChart(series, { unit = "", yMax, windowSeconds = 300, label,
     // Prices: the interesting part is the movement, not the distance from zero.
     const low = Math.min(...values);
     const high = Math.max(...values);
-    const pad = Math.max((high - low) * 0.15, Math.abs(high) * 0.001, 1e-9);
-    bottom = low - pad;
-    top = high + pad;
+    const pad = Math.max((high - low) * 0.05, Math.abs(high) * 0.0005, 1e-9);
+    [bottom, top] = roundRange(low - pad, high + pad);
   }
   const x = (t) => PAD.left + ((t - oldest) / windowSeconds) * (W - PAD.left - PAD.right);
   const y = (v) => PAD.top + (H - PAD.top - PAD.bottom) * (1 - (Math.min(v, top) - bottom) / (top - bottom));
