@@ -72,11 +72,12 @@ export function mountMonitor(root, live) {
     const memory = hostFigures(last, "memory_used_bytes");
     const hostCount = typeof last.hosts.count === "number" ? last.hosts.count : Object.keys(last.hosts).length;
     const apiCount = Array.isArray(last.api) ? last.api.length : last.api.processes;
-    fill(figures, h("span.figure", {}, h("strong", {}, hostCount), " hosts"),
-      h("span.figure", {}, h("strong", {}, last.workers_online), " workers"),
-      h("span.figure", {}, h("strong", {}, apiCount), " api processes"),
-      h("span.figure", {}, h("strong", {}, last.ws_connections), " WebSockets"),
-      h("span.figure", {}, h("strong", {}, formatNumber(last.tasks.finished_total)), " tasks done"),
+    const figure = (count, one, many) => h("span.figure", {}, h("strong", {}, formatNumber(count)), count === 1 ? ` ${one}` : ` ${many}`);
+    fill(figures, figure(hostCount, "host", "hosts"),
+      figure(last.workers_online, "worker", "workers"),
+      figure(apiCount, "api process", "api processes"),
+      figure(last.ws_connections, "WebSocket", "WebSockets"),
+      figure(last.tasks.finished_total, "task done", "tasks done"),
       ...Object.entries(memory).map(([host, used]) => h("span.figure", {}, h("strong", {}, host), ` ${formatBytes(used)} used`)));
   }
 
