@@ -54,17 +54,24 @@ def id_of_member(member: str) -> str:
 async def oldest_first(
     redis: aioredis.Redis, index: str, after: Position | None, count: int
 ) -> list[Position]:
-    start = f"({after.member}" if after else "-"
-    members: list[str] = await redis.zrangebylex(index, start, "+", start=0, num=count)  # type: ignore[assignment]
-    return [Position(m) for m in members]
+    return await _by_member(redis, index, after, count, backwards=False)
 
 
 async def latest_first(
     redis: aioredis.Redis, index: str, after: Position | None, count: int
 ) -> list[Position]:
     """An oldest-first index (`index_member`) walked backwards: newest first."""
-    start = f"({after.member}" if after else "+"
-    members: list[str] = await redis.zrevrangebylex(index, start, "-", start=0, num=count)  # type: ignore[assignment]
+    return await _by_member(redis, index, after, count, backwards=True)
+
+
+async def _by_member(
+    redis: aioredis.Redis, index: str, after: Position | None, count: int, backwards: bool
+) -> list[Position]:
+    """Members after `after` in lexical order (or its reverse): ZRANGEBYLEX or ZREVRANGEBYLEX."""
+    end = "-" if backwards else "+"
+    start = f"({after.member}" if after else ("+" if backwards else "-")
+    read = redis.zrevrangebylex if backwards else redis.zrangebylex
+    members: list[str] = await read(index, start, end, start=0, num=count)  # type: ignore[assignment]
     return [Position(m) for m in members]
 
 
