@@ -8,7 +8,8 @@ import typer
 from jobcast.client_cli import chat, login, submit, watch
 from jobcast.client_cli.common import EXIT_CODES_HELP
 from jobcast.client_cli.jobs import jobs_cli
-from jobcast.client_cli.orders import market_cli, orders_cli
+from jobcast.client_cli.market import market_cli
+from jobcast.client_cli.orders import orders_cli
 
 
 def register(cli: typer.Typer) -> None:

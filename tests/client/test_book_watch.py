@@ -9,7 +9,7 @@ from collections.abc import Generator
 import pytest
 
 from jobcast.client import StreamOptions
-from jobcast.client_cli.orders import _book_snapshots
+from jobcast.client_cli.market import _book_snapshots
 from jobcast.schemas import BookDepth, Level
 
 

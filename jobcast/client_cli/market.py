@@ -1,0 +1,120 @@
+"""`jobcast market ls|book|trades`: the traded symbols, their books and trades."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from typing import Annotated
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from jobcast.client import Client, StreamOptions
+from jobcast.client_cli.common import client_session, console, print_json
+from jobcast.client_cli.summary import whole_table
+from jobcast.schemas import BookDepth
+
+market_cli = typer.Typer(help="Market data: symbols, books and trades.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+#: Least seconds between two redraws of a watched book (events may come much faster); also
+#: keeps its book reads (one per redraw) well inside the default read budget.
+REDRAW_INTERVAL = 0.25
+
+
+def ladder(book: BookDepth) -> Table:
+    """Asks above (best lowest, nearest the middle), bids below."""
+    table = whole_table("bid qty", "price", "ask qty", title=f"{book.symbol} book")
+    for level in reversed(book.asks):
+        table.add_row("", f"[red]{level.price}[/red]", str(level.quantity))
+    for level in book.bids:
+        table.add_row(str(level.quantity), f"[green]{level.price}[/green]", "")
+    return table
+
+
+@market_cli.command("book", epilog="Example: jobcast market book BTC-USD --depth 10 --watch")
+def book(
+    symbol: str,
+    depth: Annotated[int, typer.Option(min=1, help="Levels per side.")] = 10,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the ladder live until Ctrl-C; piped (or with --json), print the book "
+            "again each time it changes."
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a symbol's order book."""
+    with client_session(as_json) as client:
+        if watch:
+            _watch_book(client, symbol, depth, as_json)
+            return
+        answer = client.book(symbol, depth)
+    print_json(answer) if as_json else console.print(ladder(answer))
+
+
+def _watch_book(client: Client, symbol: str, depth: int, as_json: bool) -> None:
+    snapshots = _book_snapshots(client, symbol, depth)
+    if as_json or not console.is_terminal or console.is_dumb_terminal:
+        # A Live display redraws only on a capable terminal: piped, it printed nothing until it
+        # stopped. Each book is printed whole instead, and flushed (rich flushes each print).
+        for snapshot in snapshots:
+            print_json(snapshot) if as_json else console.print(ladder(snapshot))
+        return
+    with Live(ladder(next(snapshots)), console=console) as live:
+        for snapshot in snapshots:
+            live.update(ladder(snapshot))
+
+
+def _book_snapshots(client: Client, symbol: str, depth: int) -> Iterator[BookDepth]:
+    """The book now, then again once the events are subscribed and after `market.*` events of
+    the symbol, at most every REDRAW_INTERVAL; a book the same as the last one is not repeated.
+    The events are followed on a thread that only flags a change, so a burst costs one read,
+    and the last change of a burst is always read. The read after the subscription is what
+    catches a change made between the first read and the subscription, which sends no event."""
+    changed, failed = threading.Event(), queue.SimpleQueue[BaseException]()
+    options = StreamOptions(on_subscribed=lambda _channel: changed.set())
+
+    def follow() -> None:
+        try:
+            for _event in client.events(f"market.{symbol}", options=options):
+                changed.set()
+        except BaseException as exc:
+            failed.put(exc)
+            changed.set()
+
+    threading.Thread(target=follow, name="book-events", daemon=True).start()
+    last = client.book(symbol, depth)
+    yield last
+    while True:
+        changed.wait()
+        changed.clear()
+        if not failed.empty():
+            raise failed.get()
+        snapshot = client.book(symbol, depth)
+        if snapshot != last:
+            last = snapshot
+            yield snapshot
+        time.sleep(REDRAW_INTERVAL)
+
+
+@market_cli.command("trades", epilog="Example: jobcast market trades BTC-USD --limit 20")
+def trades(
+    symbol: str,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Most recent first.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a symbol's recent trades."""
+    with client_session(as_json) as client:
+        answer = client.trades(symbol, limit)
+    if as_json:
+        print_json(answer)
+        return
+    table = whole_table("seq", "time", "price", "qty", "taker", title=f"{symbol} trades")
+    for t in answer.trades:
+        stamp = time.strftime("%H:%M:%S", time.localtime(t.ts))
+        table.add_row(str(t.seq), stamp, t.price, str(t.quantity), t.taker_side)
+    console.print(table)
