@@ -28,6 +28,8 @@ from jobcast.schemas import (
     OrderBatchResult,
     OrderPage,
     Quote,
+    SymbolInfo,
+    SymbolList,
     TradeList,
 )
 from jobcast.schemas.errors import field_errors, summary
@@ -219,6 +221,10 @@ class AsyncClient:
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+    async def symbols(self) -> list[SymbolInfo]:
+        """The traded symbols and the rules an order for each must meet (tick, lot, limits)."""
+        return SymbolList.model_validate(await self._http.json("GET", "/market")).symbols
 
     async def quote(self, symbol: str) -> Quote:
         return Quote.model_validate(await self._http.json("GET", f"/market/{symbol}"))

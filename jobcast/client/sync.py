@@ -15,7 +15,16 @@ from jobcast.client.resume import Event
 from jobcast.client.retry import RetryPolicy
 from jobcast.client.stream import StreamOptions
 from jobcast.client.waiting import ProgressCallback
-from jobcast.schemas import BookDepth, Job, JobResult, Order, OrderBatchResult, Quote, TradeList
+from jobcast.schemas import (
+    BookDepth,
+    Job,
+    JobResult,
+    Order,
+    OrderBatchResult,
+    Quote,
+    SymbolInfo,
+    TradeList,
+)
 
 
 class Client:
@@ -123,6 +132,9 @@ class Client:
         self, symbol: str | None = None, status: str | None = None, *, newest_first: bool = False
     ) -> Generator[Order, None, None]:
         return self._portal.iterate(self.aio.orders(symbol, status, newest_first=newest_first))
+
+    def symbols(self) -> list[SymbolInfo]:
+        return self._portal.run(self.aio.symbols())
 
     def quote(self, symbol: str) -> Quote:
         return self._portal.run(self.aio.quote(symbol))

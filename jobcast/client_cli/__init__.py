@@ -18,5 +18,5 @@ def register(cli: typer.Typer) -> None:
     cli.add_typer(jobs_cli, name="jobs", epilog=f"Example: jobcast jobs ls\n\n{EXIT_CODES_HELP}")
     cli.command("watch", epilog=watch.EXAMPLE)(watch.watch)
     cli.add_typer(orders_cli, name="orders", epilog="Example: jobcast orders ls")
-    cli.add_typer(market_cli, name="market", epilog="Example: jobcast market book BTC-USD")
+    cli.add_typer(market_cli, name="market", epilog="Example: jobcast market ls")
     cli.command("chat", epilog=chat.EXAMPLE)(chat.chat)

@@ -15,13 +15,39 @@ from rich.table import Table
 from jobcast.client import Client, StreamOptions
 from jobcast.client_cli.common import client_session, console, print_json
 from jobcast.client_cli.summary import whole_table
-from jobcast.schemas import BookDepth
+from jobcast.schemas import BookDepth, SymbolInfo
 
 market_cli = typer.Typer(help="Market data: symbols, books and trades.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 #: Least seconds between two redraws of a watched book (events may come much faster); also
 #: keeps its book reads (one per redraw) well inside the default read budget.
 REDRAW_INTERVAL = 0.25
+
+
+@market_cli.command("ls", epilog="Example: jobcast market ls")
+def list_symbols(as_json: JsonOption = False) -> None:
+    """List the traded symbols and the rules an order must meet: prices on the tick, quantities
+    in lots, between the least and the most quantity."""
+    with client_session(as_json) as client:
+        symbols = client.symbols()
+    if as_json:
+        print_json([s.model_dump(mode="json") for s in symbols])
+    else:
+        console.print(symbol_table(symbols))
+
+
+def symbol_table(symbols: list[SymbolInfo]) -> Table:
+    table = whole_table("symbol", "tick", "lot", "min qty", "max qty", "max notional")
+    for s in symbols:
+        table.add_row(
+            s.symbol,
+            s.tick_size,
+            str(s.lot_size),
+            str(s.min_quantity),
+            str(s.max_quantity),
+            s.max_notional,
+        )
+    return table
 
 
 def ladder(book: BookDepth) -> Table:

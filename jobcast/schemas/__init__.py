@@ -26,7 +26,15 @@ from jobcast.schemas.jobs import (
     ProfileResult,
     TopValue,
 )
-from jobcast.schemas.market import BookDepth, Level, Quote, Trade, TradeList
+from jobcast.schemas.market import (
+    BookDepth,
+    Level,
+    Quote,
+    SymbolInfo,
+    SymbolList,
+    Trade,
+    TradeList,
+)
 from jobcast.schemas.orders import (
     BatchResult,
     Order,
@@ -72,6 +80,8 @@ __all__ = [
     "ProfileResult",
     "Quote",
     "Ready",
+    "SymbolInfo",
+    "SymbolList",
     "TopValue",
     "Trade",
     "TradeList",

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from jobcast.cli import cli
 from jobcast.client import Client, errors
 from jobcast.events import read_since
+from jobcast.orders.symbols import symbol_table
 from tests.client.conftest import ClientStack
 from tests.client.support import city_totals, write_ragged, write_table
 from tests.client.terminal import read_until, run_in_terminal
@@ -257,6 +258,7 @@ def test_every_user_command_has_help_with_an_example() -> None:
         ["orders", "place"],
         ["orders", "cancel"],
         ["orders", "ls"],
+        ["market", "ls"],
         ["market", "book"],
         ["market", "trades"],
     ]
@@ -416,3 +418,21 @@ def test_orders_ls_newest_shows_the_last_placed_first(stack: ClientStack) -> Non
         finally:  # off the book again: other tests read these books whole
             for order in placed:
                 client.cancel_order(order.id)
+
+
+def test_market_ls_lists_the_symbols_and_their_rules(stack: ClientStack) -> None:
+    rules = symbol_table(stack.settings.order_symbols)
+    listed = jobcast(stack, "market", "ls", "--json")
+    assert listed.exit_code == 0, listed.output
+    got = {s["symbol"]: (s["tick_size"], s["lot_size"]) for s in json.loads(listed.stdout)}
+    assert got == {name: (str(r.tick_size), r.lot_size) for name, r in rules.items()}
+    table = jobcast(stack, "market", "ls", COLUMNS="200")
+    row = next(line for line in table.stdout.splitlines() if "BTC-USD" in line)
+    btc = rules["BTC-USD"]
+    assert [cell.strip() for cell in row.split("│")[1:6]] == [
+        "BTC-USD",
+        str(btc.tick_size),
+        str(btc.lot_size),
+        str(btc.min_quantity),
+        str(btc.max_quantity),
+    ]
