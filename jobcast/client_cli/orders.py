@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from jobcast.client import errors
 from jobcast.client_cli.common import client_session, console, err_console, print_json
 from jobcast.client_cli.summary import id_column, whole_table
 from jobcast.schemas import Order
@@ -43,7 +45,7 @@ def order_table(orders: list[Order]) -> Table:
 
 @orders_cli.command("place", epilog="Example: jobcast orders place BTC-USD buy 5 --price 100.5")
 def place(
-    symbol: str,
+    symbol: Annotated[str, typer.Argument(help="A traded symbol: jobcast market ls.")],
     side: Annotated[str, typer.Argument(help="buy or sell")],
     quantity: int,
     price: Annotated[str | None, typer.Option(help="Limit price (limit orders).")] = None,
@@ -62,7 +64,7 @@ def place(
     as_json: JsonOption = False,
 ) -> None:
     """Place an order."""
-    with client_session(as_json) as client:
+    with client_session(as_json) as client, _known_symbols_named():
         order = client.place(
             symbol,
             side,
@@ -74,6 +76,18 @@ def place(
             self_trade_prevention=stp,
         )
     print_json(order) if as_json else console.print(order_table([order]))
+
+
+@contextmanager
+def _known_symbols_named() -> Iterator[None]:
+    """The server's refusal names the unknown symbol; where to find the traded ones is the
+    command line's to say."""
+    try:
+        yield
+    except errors.InvalidRequestError as exc:
+        if exc.code == "unknown_symbol":
+            exc.message += " `jobcast market ls` lists the traded ones."
+        raise
 
 
 @orders_cli.command("show", epilog="Example: jobcast orders show o_0123456789abcdef0123")

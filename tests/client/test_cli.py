@@ -436,3 +436,13 @@ def test_market_ls_lists_the_symbols_and_their_rules(stack: ClientStack) -> None
         str(btc.min_quantity),
         str(btc.max_quantity),
     ]
+
+
+def test_orders_place_of_an_unknown_symbol_names_jobcast_market_ls(stack: ClientStack) -> None:
+    refused = jobcast(stack, "orders", "place", "NOPE", "buy", "1", "--price", "1")
+    assert refused.exit_code == 3, refused.output
+    assert "'NOPE' is not a traded symbol. `jobcast market ls` lists the traded ones." in (
+        refused.stderr
+    )
+    described = CliRunner().invoke(cli, ["orders", "place", "--help"], env={"COLUMNS": "200"})
+    assert "A traded symbol: jobcast market ls." in described.stdout
