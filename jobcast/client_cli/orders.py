@@ -15,6 +15,7 @@ from jobcast.client import errors
 from jobcast.client_cli.common import client_session, console, err_console, print_json
 from jobcast.client_cli.summary import id_column, whole_table
 from jobcast.schemas import Order
+from jobcast.schemas.orders import OrderType, Side, TimeInForce
 
 orders_cli = typer.Typer(help="Your orders.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
@@ -46,11 +47,16 @@ def order_table(orders: list[Order]) -> Table:
 @orders_cli.command("place", epilog="Example: jobcast orders place BTC-USD buy 5 --price 100.5")
 def place(
     symbol: Annotated[str, typer.Argument(help="A traded symbol: jobcast market ls.")],
-    side: Annotated[str, typer.Argument(help="buy or sell")],
+    # Any case: the server's spelling is sent (its own check is exact).
+    side: Annotated[Side, typer.Argument(case_sensitive=False, help="buy or sell.")],
     quantity: int,
     price: Annotated[str | None, typer.Option(help="Limit price (limit orders).")] = None,
-    order_type: Annotated[str, typer.Option("--type", help="limit or market.")] = "limit",
-    tif: Annotated[str | None, typer.Option(help="GTC or IOC.")] = None,
+    order_type: Annotated[
+        OrderType, typer.Option("--type", case_sensitive=False, help="limit or market.")
+    ] = "limit",
+    tif: Annotated[
+        TimeInForce | None, typer.Option(case_sensitive=False, help="GTC or IOC.")
+    ] = None,
     client_order_id: Annotated[
         str | None, typer.Option(help="Your id; repeats return the first order.")
     ] = None,

@@ -446,3 +446,19 @@ def test_orders_place_of_an_unknown_symbol_names_jobcast_market_ls(stack: Client
     )
     described = CliRunner().invoke(cli, ["orders", "place", "--help"], env={"COLUMNS": "200"})
     assert "A traded symbol: jobcast market ls." in described.stdout
+
+
+def test_orders_place_takes_side_type_and_tif_in_any_case(stack: ClientStack) -> None:
+    key, _ = stack.new_key("any-case")
+    options = ["orders", "place", "ETH-USD", "BUY", "1", "--price", "2", "--type", "Limit"]
+    placed = jobcast(stack, *options, "--tif", "gtc", "--json", JOBCAST_API_KEY=key)
+    assert placed.exit_code == 0, placed.output
+    order = json.loads(placed.stdout)
+    try:
+        assert (order["side"], order["type"], order["time_in_force"]) == ("buy", "limit", "GTC")
+    finally:  # off the book again: other tests read these books whole
+        jobcast(stack, "orders", "cancel", order["id"], JOBCAST_API_KEY=key)
+    # Nothing sells at 2: an IOC buy ends at once, resting nowhere.
+    ioc = jobcast(stack, *options, "--tif", "ioc", "--json", JOBCAST_API_KEY=key)
+    assert ioc.exit_code == 0, ioc.output
+    assert json.loads(ioc.stdout)["time_in_force"] == "IOC"
