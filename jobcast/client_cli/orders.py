@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+import typer.core
 from rich.table import Table
 
 from jobcast.client import errors
@@ -16,6 +18,9 @@ from jobcast.client_cli.common import client_session, console, err_console, prin
 from jobcast.client_cli.summary import id_column, whole_table
 from jobcast.schemas import Order
 from jobcast.schemas.orders import OrderType, Side, TimeInForce
+
+if TYPE_CHECKING:  # the click typer carries within it, whose hooks PlaceCommand overrides
+    from typer._click import Context as ClickContext
 
 orders_cli = typer.Typer(help="Your orders.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
@@ -44,12 +49,66 @@ def order_table(orders: list[Order]) -> Table:
     return table
 
 
-@orders_cli.command("place", epilog="Example: jobcast orders place BTC-USD buy 5 --price 100.5")
+#: A word click would take for an option but that is a negative number (`buy -5`).
+NEGATIVE_NUMBER = re.compile(r"-[0-9]+(\.[0-9]*)?")
+
+
+def _positive(quantity: int) -> int:
+    """Refused here, as the same number written `buy -5` is, with the same words (exit 2)."""
+    if quantity < 1:
+        raise quantity_refused(str(quantity))
+    return quantity
+
+
+def quantity_refused(given: str, ctx: ClickContext | None = None) -> typer.BadParameter:
+    return typer.BadParameter(
+        f"must be a positive whole number (got {given}).", ctx, param_hint="'quantity'"
+    )
+
+
+class PlaceCommand(typer.core.TyperCommand):
+    """`orders place`, whose quantity written negative click reads as an unknown option
+    (`No such option: -5`): said as the wrong quantity it is. A mistyped option (`--pricee`)
+    keeps click's own message, which names the options that are near."""
+
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
+        given = self._negative_number(args)
+        if given is not None:
+            raise quantity_refused(given, ctx)
+        return super().parse_args(ctx, args)
+
+    def _negative_number(self, args: list[str]) -> str | None:
+        """The first word before any `--` that is a negative number and not an option's value
+        (`--price -1`): click would refuse it as an option."""
+        takes_value = {
+            name
+            for param in self.params
+            if isinstance(param, typer.core.TyperOption) and not param.is_flag
+            for name in param.opts
+        }
+        before = ""
+        for word in args:
+            if word == "--":
+                return None
+            if NEGATIVE_NUMBER.fullmatch(word) and before not in takes_value:
+                return word
+            before = word
+        return None
+
+
+@orders_cli.command(
+    "place", cls=PlaceCommand, epilog="Example: jobcast orders place BTC-USD buy 5 --price 100.5"
+)
 def place(
     symbol: Annotated[str, typer.Argument(help="A traded symbol: jobcast market ls.")],
     # Any case: the server's spelling is sent (its own check is exact).
     side: Annotated[Side, typer.Argument(case_sensitive=False, help="buy or sell.")],
-    quantity: int,
+    quantity: Annotated[
+        int,
+        typer.Argument(
+            callback=_positive, help="How many: a positive whole number, in the symbol's lots."
+        ),
+    ],
     price: Annotated[str | None, typer.Option(help="Limit price (limit orders).")] = None,
     order_type: Annotated[
         OrderType, typer.Option("--type", case_sensitive=False, help="limit or market.")

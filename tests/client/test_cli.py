@@ -462,3 +462,27 @@ def test_orders_place_takes_side_type_and_tif_in_any_case(stack: ClientStack) ->
     ioc = jobcast(stack, *options, "--tif", "ioc", "--json", JOBCAST_API_KEY=key)
     assert ioc.exit_code == 0, ioc.output
     assert json.loads(ioc.stdout)["time_in_force"] == "IOC"
+
+
+@pytest.mark.parametrize(
+    ("words", "given"),
+    [
+        (["-5", "--price", "100.5"], "-5"),
+        (["--", "-5", "--price", "100"], "-5"),  # after `--` the rest are arguments
+        (["--price", "-1", "-7"], "-7"),  # a negative price is the server's to refuse
+        (["--price", "100", "--", "0"], "0"),
+    ],
+)
+def test_a_quantity_that_is_not_positive_is_refused_as_such(words: list[str], given: str) -> None:
+    # `buy -5` said `No such option: -5`, and `buy -- -5 --price 100` "extra arguments".
+    done = CliRunner().invoke(cli, ["orders", "place", "BTC-USD", "buy", *words])
+    assert done.exit_code == 2, done.output
+    said = " ".join(done.stderr.replace("│", " ").split())
+    assert f"Invalid value for 'quantity': must be a positive whole number (got {given})." in said
+
+
+def test_a_mistyped_option_of_orders_place_is_still_named() -> None:
+    done = CliRunner().invoke(cli, ["orders", "place", "BTC-USD", "buy", "5", "--pricee", "1"])
+    assert done.exit_code == 2
+    said = " ".join(done.stderr.replace("│", " ").split())
+    assert "No such option: --pricee (Possible options: --price)" in said
