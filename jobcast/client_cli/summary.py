@@ -29,7 +29,7 @@ def whole_table(*headers: str | Column, **options: Any) -> Table:
 
 
 def job_table(jobs: Iterable[Job]) -> Table:
-    table = whole_table(id_column(), "status", "operation", "file", "size", "percent", title="jobs")
+    table = whole_table(id_column(), "status", "operation", "file", "size", "percent")
     for job in jobs:
         percent = f"{job.progress.percent:.0f}%" if job.progress is not None else ""
         table.add_row(job.id, job.status, job.operation, job.filename, _bytes(job.size), percent)

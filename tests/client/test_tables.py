@@ -12,8 +12,8 @@ from jobcast.schemas import Job, Order
 JOB_ID = "j_563f3062604ff3f3d256a1b2"
 
 
-def test_a_job_id_is_never_cut_in_a_narrow_terminal() -> None:
-    job = Job.model_validate(
+def a_job() -> Job:
+    return Job.model_validate(
         {
             "id": JOB_ID,
             "status": "succeeded",
@@ -34,6 +34,10 @@ def test_a_job_id_is_never_cut_in_a_narrow_terminal() -> None:
             },
         }
     )
+
+
+def test_a_job_id_is_never_cut_in_a_narrow_terminal() -> None:
+    job = a_job()
     console = Console(width=60, record=True, force_terminal=False)
     console.print(job_table([job]))
     assert JOB_ID in console.export_text()
@@ -65,3 +69,10 @@ def test_a_narrow_terminal_folds_a_value_rather_than_cut_it() -> None:
     text = console.export_text()
     assert "…" not in text
     assert "o_4918a8679bc72124dd92" in text
+
+
+def test_a_job_is_shown_with_no_title_line_above_it() -> None:
+    # `jobcast jobs show` printed a stray "jobs" line above its one job; `orders show` has none.
+    console = Console(width=120, record=True, force_terminal=False)
+    console.print(job_table([a_job()]))
+    assert console.export_text().startswith("┏")
