@@ -115,7 +115,7 @@ def resolve(base_url: str | None = None, api_key: str | None = None) -> ClientCo
         (f"the local api's address ({API_HOST_ENV}, {API_PORT_ENV})", local_api_url()),
     ]
     source, url = next((name, value) for name, value in sources if value)
-    if not _is_http_url(url):
+    if not is_http_url(url):
         raise errors.ConfigError(
             "bad_url", f"{source} is {url!r}: give the API's address, like {EXAMPLE_URL}."
         )
@@ -123,7 +123,8 @@ def resolve(base_url: str | None = None, api_key: str | None = None) -> ClientCo
     return ClientConfig(url.rstrip("/"), key)
 
 
-def _is_http_url(url: str) -> bool:
+def is_http_url(url: str) -> bool:
+    """An http(s) URL with a host (and a port that is one, if any)."""
     parts = urlsplit(url)
     try:
         parts.port  # noqa: B018 (raises on a port that is not one: `:abc`, `:99999`)

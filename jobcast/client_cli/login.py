@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from contextlib import closing
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
 from jobcast.client import Client, errors
-from jobcast.client.config import URL_ENV, config_path, local_api_url, save
-from jobcast.client_cli.common import console, exit_code_for, report_error
+from jobcast.client.config import (
+    EXAMPLE_URL,
+    URL_ENV,
+    config_path,
+    is_http_url,
+    local_api_url,
+    save,
+)
+from jobcast.client_cli.common import console, exit_code_for, fail_usage, report_error
 
 EXAMPLE = "Example: jobcast login --url http://127.0.0.1:8000 (the key is asked for, hidden)"
 
 
 def login(
+    ctx: typer.Context,
     url: Annotated[
         str | None,
         typer.Option(
@@ -31,6 +40,7 @@ def login(
     JOBCAST_URL and JOBCAST_API_KEY, when set, override what is saved.
     """
     url = url or local_api_url()
+    _check_url(url, ctx)
     key = key or typer.prompt("API key", hide_input=True)
     try:
         with Client(url, key) as client, closing(client.jobs(page_size=1)) as jobs:
@@ -40,3 +50,14 @@ def login(
         raise typer.Exit(exit_code_for(exc)) from None
     path = save(url.rstrip("/"), key, config_path())
     console.print(f"Saved to {path} (mode 600).")
+
+
+def _check_url(url: str, ctx: typer.Context) -> None:
+    """A wrong address named as the user gave it (--url, or JOBCAST_URL), before any request:
+    the client's own message names its Python parameter, `base_url`."""
+    source = ctx.get_parameter_source("url")
+    given = URL_ENV if source is not None and source.name == "ENVIRONMENT" else "--url"
+    if urlsplit(url).scheme not in ("http", "https"):
+        fail_usage(f"{given} must start with http:// or https:// (got {url!r}).")
+    if not is_http_url(url):
+        fail_usage(f"{given} is not an address like {EXAMPLE_URL} (got {url!r}).")

@@ -486,3 +486,15 @@ def test_a_mistyped_option_of_orders_place_is_still_named() -> None:
     assert done.exit_code == 2
     said = " ".join(done.stderr.replace("│", " ").split())
     assert "No such option: --pricee (Possible options: --price)" in said
+
+
+def test_login_with_an_address_that_is_not_a_url_names_the_option() -> None:
+    # It said "base_url is '127.0.0.1:18400'", the Python client's parameter.
+    done = CliRunner().invoke(cli, ["login", "--url", "127.0.0.1:18400", "--key", "jc_x"])
+    assert done.exit_code == 2, done.output
+    assert done.stderr == (
+        "error: --url must start with http:// or https:// (got '127.0.0.1:18400').\n"
+    )
+    from_env = CliRunner().invoke(cli, ["login", "--key", "jc_x"], env={"JOBCAST_URL": "host:1"})
+    assert from_env.exit_code == 2, from_env.output
+    assert "JOBCAST_URL must start with http:// or https:// (got 'host:1')." in from_env.stderr
