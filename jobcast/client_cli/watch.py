@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from jobcast.client_cli.common import client_session
+from jobcast.client.resume import SEQ_FORM, is_seq
+from jobcast.client_cli.common import client_session, fail_usage
 
 EXAMPLE = "Example: jobcast watch user.me market.BTC-USD --since 1732760000123-0"
 
@@ -17,13 +18,19 @@ def watch(
     channels: Annotated[
         list[str], typer.Argument(help="user.me, job.<id>, market.<symbol>, chat.<room>, monitor")
     ],
-    since: Annotated[str | None, typer.Option(help="Resume after this seq.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help=f"Resume after this seq ({SEQ_FORM}, as events carry it).")
+    ] = None,
 ) -> None:
     """Print every event of CHANNELS as one JSON line each, until interrupted.
 
     Drops are resumed from the last seq printed, so no event is missing or printed twice;
     a `resync` line means the server lost some events and the channel starts afresh.
     """
+    if since is not None and not is_seq(since):
+        fail_usage(
+            f"--since must be an event's seq, {SEQ_FORM} (e.g. 1732760000123-0): got {since!r}."
+        )
     with client_session() as client:
         for event in client.events(*channels, since=since):
             line = {

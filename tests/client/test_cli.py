@@ -498,3 +498,14 @@ def test_login_with_an_address_that_is_not_a_url_names_the_option() -> None:
     from_env = CliRunner().invoke(cli, ["login", "--key", "jc_x"], env={"JOBCAST_URL": "host:1"})
     assert from_env.exit_code == 2, from_env.output
     assert "JOBCAST_URL must start with http:// or https:// (got 'host:1')." in from_env.stderr
+
+
+def test_watch_refuses_a_since_that_is_not_a_seq_before_connecting(stack: ClientStack) -> None:
+    # The server refused it (exit 3) once connected, as if the request were at fault.
+    for since in ("garbage", "1732760000123", "1-2-3", "-1-0", f"{2**64}-0"):
+        done = jobcast(stack, "watch", "user.me", "--since", since)
+        assert done.exit_code == 2, (since, done.output)
+        assert done.stderr == (
+            f"error: --since must be an event's seq, <ms>-<n> (e.g. 1732760000123-0): got "
+            f"{since!r}.\n"
+        )
