@@ -88,9 +88,7 @@ class Http:
                 if can_retry and (repeatable or isinstance(exc, httpx.ConnectError)):
                     await self._pause(0, self.policy.delay(attempt, None))
                     continue
-                raise errors.UnavailableError(
-                    "unreachable", f"{method} {self.client.base_url}{path}: {exc!r}"
-                ) from exc
+                raise unreachable(self.config.base_url, f"{method} {path}", exc) from exc
             if response.status_code < 400:
                 return response
             await response.aread()
@@ -105,6 +103,18 @@ class Http:
         if self.on_retry is not None:
             self.on_retry(status, delay)
         await asyncio.sleep(delay)
+
+
+def unreachable(base_url: str, request: str, exc: httpx.TransportError) -> errors.UnavailableError:
+    """`unreachable`, said plainly: most often nothing listens at the address at all."""
+    if isinstance(exc, httpx.ConnectError):
+        message = (
+            f"Nothing answers at {base_url} ({request}: {exc or type(exc).__name__}): is the "
+            "Jobcast API running, and is this its address?"
+        )
+    else:
+        message = f"{request} to {base_url}: the connection failed ({exc!r})."
+    return errors.UnavailableError("unreachable", message, {"url": base_url})
 
 
 def _body_headers(body: FileBody, extra: dict[str, str] | None) -> dict[str, str]:

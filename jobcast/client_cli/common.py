@@ -31,6 +31,12 @@ EXIT_CODES_HELP = (
     "6 timed out waiting; 130 interrupted."
 )
 
+#: What to check when nothing answers, in the commands' own terms.
+UNREACHABLE_HINT = (
+    "Start it with `jobcast up` (or `make run`), or give its address: `jobcast login --url URL`, "
+    "or JOBCAST_URL."
+)
+
 console = make_console()  # piped: wide enough that a script reads every value
 err_console = Console(stderr=True)
 
@@ -73,6 +79,8 @@ def report_error(exc: errors.JobcastError, as_json: bool) -> None:
         print(json.dumps({"error": body}, default=str))
         return
     line = f"[red]error[/red] [bold]{exc.code}[/bold]: {exc.message}"
+    if exc.code == "unreachable":
+        line += f" {UNREACHABLE_HINT}"
     if exc.request_id:
         line += f" [dim](request id {exc.request_id})[/dim]"
     # One line whatever the width: a script reading stderr gets the request id whole.

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from jobcast.cli import cli
 from jobcast.client import Client, errors
 from jobcast.client.config import resolve, save
+from jobcast.client.retry import RetryPolicy
 from jobcast.settings import Settings
 
 
@@ -181,3 +182,32 @@ def test_the_address_a_running_jobcast_up_left_wins_over_the_settings(
     assert resolve().base_url == "http://127.0.0.1:8200"
     (tmp_path / "var" / "api.url").unlink()  # it stopped
     assert resolve().base_url == "http://127.0.0.1:8100"
+
+
+def test_nothing_answering_at_the_address_is_said_plainly_with_what_to_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It said "GET http://…/jobs: ConnectError('All connection attempts failed')".
+    alone(tmp_path, monkeypatch)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    no_retries = RetryPolicy(max_retries=0)
+    with (
+        Client(url, "jc_x", retry=no_retries) as client,
+        pytest.raises(errors.UnavailableError) as e,
+    ):
+        next(iter(client.jobs()))
+    assert e.value.code == "unreachable"
+    assert e.value.message.startswith(f"Nothing answers at {url} (GET /jobs: ")
+    assert e.value.message.endswith("is the Jobcast API running, and is this its address?")
+    listed = CliRunner().invoke(
+        cli, ["jobs", "ls"], env={"JOBCAST_URL": url, "JOBCAST_API_KEY": "k"}
+    )
+    assert listed.exit_code == 5, listed.output
+    said = " ".join(listed.stderr.split())
+    assert said.startswith(f"error unreachable: Nothing answers at {url}")
+    assert said.endswith(
+        "Start it with `jobcast up` (or `make run`), or give its address: "
+        "`jobcast login --url URL`, or JOBCAST_URL."
+    )
