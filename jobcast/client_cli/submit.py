@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal, cast
 
@@ -60,7 +62,8 @@ def submit(
         client.config.require_key()  # before the bars are drawn: without a key nothing is sent
         with _bars(as_json) as bars:
             job = _upload(client, bars, file, op, group_by or [], metrics, to, reading)
-            result = _follow(client, bars, job, timeout) if wait else None
+            with _still_running_if_interrupted(job, bars):
+                result = _follow(client, bars, job, timeout) if wait else None
     if result is None:
         print_json(job) if as_json else console.print(f"job [bold]{job.id}[/bold] {job.status}")
     elif as_json:
@@ -167,6 +170,22 @@ def _upload(
     )
     bars.update(task, completed=bars.tasks[task].total, info=f"job {job.id}")
     return job
+
+
+@contextmanager
+def _still_running_if_interrupted(job: Job, bars: Progress) -> Iterator[None]:
+    """Ctrl-C stops the waiting, not the job: say so, and how to reach it again."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        bars.stop()
+        err_console.print(
+            f"job {job.id} keeps running: follow it with `jobcast jobs show {job.id}`, "
+            f"stop it with `jobcast jobs cancel {job.id}`.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise
 
 
 def _follow(client: Client, bars: Progress, job: Job, timeout: float | None) -> JobResult:

@@ -84,3 +84,25 @@ def test_ctrl_c_stops_a_watched_book_quietly(stack: ClientStack) -> None:
         assert "asynchronous generator" not in rest
     finally:
         terminal.close()
+
+
+def test_ctrl_c_while_submit_waits_says_the_job_keeps_running(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # It exited 130 saying nothing, as if the job had stopped with it.
+    key, _ = stack.new_key("impatient")
+    data = write_table(tmp_path / "big.csv", 1_500_000)  # long enough to still run at Ctrl-C
+    terminal = Terminal([*JOBCAST, "submit", str(data), "--wait"], user_env(stack, key))
+    try:
+        terminal.expect("processing")
+        terminal.type("\x03")
+        assert terminal.proc.wait(timeout=30) == 130
+        said = " ".join(terminal.rest().split())
+    finally:
+        terminal.close()
+    with Client(stack.url, key) as client:
+        (job,) = client.jobs()
+        if job.status not in ("succeeded", "failed", "cancelled"):
+            client.cancel(job.id)
+    assert f"job {job.id} keeps running: follow it with `jobcast jobs show {job.id}`, " in said
+    assert f"stop it with `jobcast jobs cancel {job.id}`." in said
