@@ -22,9 +22,10 @@ from redis.exceptions import RedisError
 
 from jobcast.events import with_seq
 from jobcast.rediskeys import stream_key
+from jobcast.seq import seq_key
 from realtime.connection import REPLAYED, ClientConnection
 from realtime.hub import ChannelHub
-from realtime.protocol import reply, seq_key
+from realtime.protocol import reply
 
 Seq = tuple[int, int]
 #: Reads a new subscriber's starting state. Returns the newest seq of the channel when it was

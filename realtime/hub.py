@@ -27,9 +27,9 @@ from redis.exceptions import RedisError
 
 from jobcast.events import seq_of
 from jobcast.rediskeys import hub_control_channel, pubsub_channel
+from jobcast.seq import seq_key
 from realtime import metrics
 from realtime.liveness import Liveness
-from realtime.protocol import seq_key
 
 log = logging.getLogger("jobcast.realtime.hub")
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from jobcast.seq import is_seq
 
 #: Close codes (4000-4999 are the application's range in RFC 6455).
 CLOSE_AUTH_FAILED = 4001  # no valid key or ticket (or none in time); reason key_revoked later
@@ -38,12 +39,6 @@ class ProtocolError(Exception):
     def __init__(self, code: str, message: str, ref: Any = None) -> None:
         super().__init__(message)
         self.code, self.message, self.ref = code, message, ref
-
-
-#: A stream id as events carry it (`seq`): milliseconds, then the sequence within them, each an
-#: unsigned 64-bit number (Redis refuses a larger one).
-_SEQ = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
-_SEQ_PART_MAX = 2**64 - 1
 
 
 @dataclass(frozen=True)
@@ -94,7 +89,7 @@ def _message(raw: dict[str, Any]) -> ClientMessage:
         if raw.get(name) is not None and not isinstance(raw[name], str):
             raise ProtocolError("bad_field", f"`{name}` must be a string.", ref)
     since = raw.get("since")
-    if since is not None and not (_SEQ.match(since) and max(seq_key(since)) <= _SEQ_PART_MAX):
+    if since is not None and not is_seq(since):
         raise ProtocolError(
             "bad_field", "`since` must be the seq of an event, like 1732760000123-0.", ref
         )
@@ -129,9 +124,3 @@ def error(code: str, message: str, ref: Any = None, **fields: Any) -> str:
 
 def heartbeat() -> str:
     return reply("heartbeat", ts=round(time.time(), 3))
-
-
-def seq_key(seq: str) -> tuple[int, int]:
-    """A stream id as a sortable pair: "1732760000123-4" -> (1732760000123, 4)."""
-    ms, _, n = seq.partition("-")
-    return int(ms), int(n or 0)

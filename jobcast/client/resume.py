@@ -9,9 +9,12 @@ and clears the floor, so the fresh start the server sends next is accepted.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from jobcast.seq import SEQ_FORM, Seq, is_seq, seq_key
+
+__all__ = ["SEQ_FORM", "Event", "ResumeState", "Seq", "is_seq", "seq_key"]
 
 #: Messages that are not events but carry a channel's state as of a seq.
 STARTS = frozenset({"snapshot", "chat.history"})
@@ -19,23 +22,6 @@ STARTS = frozenset({"snapshot", "chat.history"})
 CONTROL = frozenset(
     {"subscribed", "unsubscribed", "heartbeat", "pong", "published", "auth.ok", "error"}
 )
-
-Seq = tuple[int, int]
-#: A seq as events carry it, and as the server takes it for `since` (a Redis stream id).
-SEQ_FORM = "<ms>-<n>"
-_SEQ = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
-_SEQ_PART_MAX = 2**64 - 1
-
-
-def seq_key(seq: str) -> Seq:
-    """A stream id as a sortable pair: "1732760000123-4" -> (1732760000123, 4)."""
-    ms, _, n = seq.partition("-")
-    return int(ms), int(n or 0)
-
-
-def is_seq(text: str) -> bool:
-    """Whether `text` is a seq the server would take as `since` (its WebSocket protocol's rule)."""
-    return bool(_SEQ.fullmatch(text)) and max(seq_key(text)) <= _SEQ_PART_MAX
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ import redis
 from jobcast.events import Event, publish
 from jobcast.redis_clients import async_client
 from jobcast.rediskeys import pubsub_channel
+from jobcast.seq import seq_key
 from jobcast.settings import Settings
 from realtime.hub import CONFIRM_TIMEOUT, ChannelHub, HubUnavailableError
-from realtime.protocol import seq_key
 from tests.realtime.conftest import PrivateRedis
 
 

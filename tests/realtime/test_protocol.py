@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jobcast.events import seq_of, with_seq
-from realtime.protocol import ProtocolError, error, parse, seq_key
+from jobcast.seq import seq_key
+from realtime.protocol import ProtocolError, error, parse
 
 
 def test_a_subscribe_frame_is_parsed_with_its_fields() -> None:
