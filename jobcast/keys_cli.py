@@ -13,7 +13,6 @@ from rich.table import Table
 from jobcast.console import make_console
 from jobcast.dev_secrets import read_stored, stored_key_secret
 from jobcast.keys import KeyInfo, create_key, list_keys, revoke_key
-from jobcast.launcher import running_redis_url, running_sentinels
 from jobcast.redis_clients import CONNECT_TIMEOUT_SECONDS, sync_client
 from jobcast.settings import Settings
 
@@ -27,6 +26,8 @@ EXIT_NOT_FOUND = 3
 
 def _connect() -> tuple[Settings, redis.Redis]:
     """The Redis and key secret of the configured stack, or of the dev stack under data_dir."""
+    from jobcast.launcher import running_redis_url  # Celery's config: only for these commands
+
     settings = _with_running_sentinels(Settings())
     url = settings.redis_url or running_redis_url(settings)
     secret = settings.key_secret.get_secret_value() if settings.key_secret else None
@@ -47,6 +48,8 @@ def _with_running_sentinels(settings: Settings) -> Settings:
     """Behind a running `jobcast up --ha` under data_dir: its sentinels and dev Redis password."""
     if settings.redis_url or settings.sentinels:
         return settings
+    from jobcast.launcher import running_sentinels
+
     sentinels = running_sentinels(settings)
     if sentinels is None:
         return settings

@@ -20,3 +20,16 @@ def test_importing_the_client_loads_no_server_code() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT
     )
     assert json.loads(out.stdout) == []
+
+
+def test_the_jobcast_command_loads_celery_only_for_the_commands_that_use_it() -> None:
+    # `jobcast jobs ls` imported the launcher (Celery's config, kombu): ~0.2 s of every command.
+    heavy = ("celery", "kombu", "jobcast.launcher")
+    probe = (
+        "import json, sys, jobcast.cli; "
+        f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+    )
+    assert json.loads(out.stdout) == []
