@@ -1,3 +1,3 @@
-from jobcast.cli import main
+from jobcast.entry import main
 
 main()

@@ -107,7 +107,3 @@ def print_settings_table(
         typer.echo(settings_table.markdown())
     else:
         settings_table.write_into(write)
-
-
-def main() -> None:
-    cli()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 
 from tests.support.processes import REPO_ROOT
 
@@ -33,3 +35,19 @@ def test_the_jobcast_command_loads_celery_only_for_the_commands_that_use_it() ->
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT
     )
     assert json.loads(out.stdout) == []
+
+
+def test_ctrl_c_while_the_command_loads_exits_130_without_a_traceback() -> None:
+    # Half a second of every run is importing; Ctrl-C then printed a KeyboardInterrupt traceback.
+    started = subprocess.Popen(
+        [sys.executable, "-m", "jobcast", "--help"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO_ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(0.15)
+    started.send_signal(signal.SIGINT)
+    _, err = started.communicate(timeout=30)
+    assert started.returncode == 130, err
+    assert b"Traceback" not in err
