@@ -37,6 +37,15 @@ UNREACHABLE_HINT = (
     "or JOBCAST_URL."
 )
 
+#: Where the traded symbols are, in the commands' own terms (the server names GET /market).
+SYMBOLS_HINT = "`jobcast market ls` lists the traded ones."
+
+
+def _about_an_unknown_symbol(exc: errors.JobcastError) -> bool:
+    # An order's symbol (unknown_symbol), or one a book, quote or listing names (404).
+    return exc.code == "unknown_symbol" or "GET /market lists them" in exc.message
+
+
 console = make_console()  # piped: wide enough that a script reads every value
 err_console = Console(stderr=True)
 
@@ -81,6 +90,8 @@ def report_error(exc: errors.JobcastError, as_json: bool) -> None:
     line = f"[red]error[/red] [bold]{exc.code}[/bold]: {exc.message}"
     if exc.code == "unreachable":
         line += f" {UNREACHABLE_HINT}"
+    elif _about_an_unknown_symbol(exc):
+        line += f" {SYMBOLS_HINT}"
     if exc.request_id:
         line += f" [dim](request id {exc.request_id})[/dim]"
     # One line whatever the width: a script reading stderr gets the request id whole.

@@ -5,15 +5,13 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 import typer.core
 from rich.table import Table
 
-from jobcast.client import errors
 from jobcast.client_cli.common import client_session, console, err_console, print_json
 from jobcast.client_cli.summary import id_column, whole_table
 from jobcast.schemas import Order
@@ -129,7 +127,7 @@ def place(
     as_json: JsonOption = False,
 ) -> None:
     """Place an order."""
-    with client_session(as_json) as client, _known_symbols_named():
+    with client_session(as_json) as client:
         order = client.place(
             symbol,
             side,
@@ -141,18 +139,6 @@ def place(
             self_trade_prevention=stp,
         )
     print_json(order) if as_json else console.print(order_table([order]))
-
-
-@contextmanager
-def _known_symbols_named() -> Iterator[None]:
-    """The server's refusal names the unknown symbol; where to find the traded ones is the
-    command line's to say."""
-    try:
-        yield
-    except errors.InvalidRequestError as exc:
-        if exc.code == "unknown_symbol":
-            exc.message += " `jobcast market ls` lists the traded ones."
-        raise
 
 
 @orders_cli.command("show", epilog="Example: jobcast orders show o_0123456789abcdef0123")

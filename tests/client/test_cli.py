@@ -354,7 +354,10 @@ def test_orders_of_an_unknown_symbol_say_so_and_exit_3(stack: ClientStack) -> No
     refused = jobcast(stack, "orders", "ls", "--symbol", "NOPE")
     assert refused.exit_code == 3, refused.stdout
     assert "not_found" in refused.stderr
-    assert "GET /market lists them" in refused.stderr
+    assert "GET /market lists them. `jobcast market ls` lists the traded ones." in refused.stderr
+    book = jobcast(stack, "market", "book", "NOPE")
+    assert book.exit_code == 3, book.stdout
+    assert "`jobcast market ls` lists the traded ones." in book.stderr
 
 
 def test_submit_checks_its_options_and_the_key_before_uploading(
