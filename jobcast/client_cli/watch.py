@@ -32,6 +32,9 @@ def watch(
             f"--since must be an event's seq, {SEQ_FORM} (e.g. 1732760000123-0): got {since!r}."
         )
     with client_session() as client:
+        # One request first: with nothing answering (or a key refused) that is said now, exit
+        # 5 (or 4); the stream itself retries a dropped connection for as long as it takes.
+        client.symbols()
         for event in client.events(*channels, since=since):
             line = {
                 "channel": event.channel,

@@ -211,3 +211,11 @@ def test_nothing_answering_at_the_address_is_said_plainly_with_what_to_check(
         "Start it with `jobcast up` (or `make run`), or give its address: "
         "`jobcast login --url URL`, or JOBCAST_URL."
     )
+    # `watch` too, rather than retrying its stream silently for ever.
+    watched = CliRunner().invoke(
+        cli, ["watch", "user.me"], env={"JOBCAST_URL": url, "JOBCAST_API_KEY": "k"}
+    )
+    assert watched.exit_code == 5, watched.output
+    assert " ".join(watched.stderr.split()).startswith(
+        f"error unreachable: Nothing answers at {url}"
+    )
