@@ -13,28 +13,26 @@ from tests.support.processes import REPO_ROOT
 SERVER_MODULES = ("pandas", "fastapi", "celery", "pyarrow", "starlette", "redis", "api", "workers")
 
 
-def test_importing_the_client_loads_no_server_code() -> None:
+def loaded_after(imports: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of `modules` a fresh interpreter has loaded once it ran `import <imports>`."""
     probe = (
-        "import json, sys, jobcast.client, jobcast.client_cli; "
-        f"print(json.dumps([m for m in {SERVER_MODULES!r} if m in sys.modules]))"
+        f"import json, sys, {imports}; "
+        f"print(json.dumps([m for m in {modules!r} if m in sys.modules]))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT
     )
-    assert json.loads(out.stdout) == []
+    loaded: list[str] = json.loads(out.stdout)
+    return loaded
+
+
+def test_importing_the_client_loads_no_server_code() -> None:
+    assert loaded_after("jobcast.client, jobcast.client_cli", SERVER_MODULES) == []
 
 
 def test_the_jobcast_command_loads_celery_only_for_the_commands_that_use_it() -> None:
     # `jobcast jobs ls` imported the launcher (Celery's config, kombu): ~0.2 s of every command.
-    heavy = ("celery", "kombu", "jobcast.launcher")
-    probe = (
-        "import json, sys, jobcast.cli; "
-        f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT
-    )
-    assert json.loads(out.stdout) == []
+    assert loaded_after("jobcast.cli", ("celery", "kombu", "jobcast.launcher")) == []
 
 
 def test_ctrl_c_while_the_command_loads_exits_130_without_a_traceback() -> None:
