@@ -37,14 +37,20 @@ def test_the_jobcast_command_loads_celery_only_for_the_commands_that_use_it() ->
 
 def test_ctrl_c_while_the_command_loads_exits_130_without_a_traceback() -> None:
     # Half a second of every run is importing; Ctrl-C then printed a KeyboardInterrupt traceback.
+    # The child says when its interpreter is up (a signal before that, while Python itself
+    # starts, ends any program the same way), then runs the command as its script does.
+    run = "print('up', flush=True); import sys; sys.argv = ['jobcast', '--help']; "
+    run += "from jobcast.entry import main; main()"
     started = subprocess.Popen(
-        [sys.executable, "-m", "jobcast", "--help"],
+        [sys.executable, "-c", run],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=REPO_ROOT,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    time.sleep(0.15)
+    assert started.stdout is not None
+    assert started.stdout.readline() == b"up\n"
+    time.sleep(0.05)  # into the imports, which take about 0.5 s
     started.send_signal(signal.SIGINT)
     _, err = started.communicate(timeout=30)
     assert started.returncode == 130, err
