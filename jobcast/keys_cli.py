@@ -1,80 +1,16 @@
-"""`jobcast keys`: create, list and revoke API keys from the shell."""
+"""`jobcast keys`: create, list and revoke API keys from the shell.
+
+The commands' work is in `jobcast.keys_admin`, imported when one of them runs: it needs redis-py
+and the server's Settings, which every other `jobcast` command would pay ~90 ms to import.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import Annotated
 
-import redis
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
-from jobcast.console import make_console
-from jobcast.dev_secrets import read_stored, stored_key_secret
-from jobcast.keys import KeyInfo, create_key, list_keys, revoke_key
-from jobcast.redis_clients import CONNECT_TIMEOUT_SECONDS, sync_client
-from jobcast.settings import Settings
 
 keys_cli = typer.Typer(help="Manage API keys.", no_args_is_help=True)
-console = make_console()
-#: Notes and refusals: stdout keeps only what a script reads (the key, the table).
-err_console = Console(stderr=True, soft_wrap=True)  # one line each: a script may grep it
-#: As the user commands' table (README): the request was refused, here a key id unknown.
-EXIT_NOT_FOUND = 3
-
-
-def _connect() -> tuple[Settings, redis.Redis]:
-    """The Redis and key secret of the configured stack, or of the dev stack under data_dir."""
-    from jobcast.launcher import running_redis_url  # Celery's config: only for these commands
-
-    settings = _with_running_sentinels(Settings())
-    url = settings.redis_url or running_redis_url(settings)
-    secret = settings.key_secret.get_secret_value() if settings.key_secret else None
-    secret = secret or stored_key_secret(settings)
-    if (url is None and not settings.sentinels) or secret is None:
-        _refuse(_what_to_set(settings, url))
-    settings = settings.replace(redis_url=url, key_secret=secret)  # sentinels, when set, win
-    client = sync_client(settings, connect_timeout=CONNECT_TIMEOUT_SECONDS)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError) as exc:
-        # A stack killed without cleaning up leaves its redis.url behind.
-        _refuse(f"cannot reach the stack's Redis ({exc}). Is `jobcast up` running?")
-    return settings, client
-
-
-def _with_running_sentinels(settings: Settings) -> Settings:
-    """Behind a running `jobcast up --ha` under data_dir: its sentinels and dev Redis password."""
-    if settings.redis_url or settings.sentinels:
-        return settings
-    from jobcast.launcher import running_sentinels
-
-    sentinels = running_sentinels(settings)
-    if sentinels is None:
-        return settings
-    password = settings.redis_password or read_stored(settings).get("redis_password")
-    return settings.replace(
-        redis_sentinels=sentinels, redis_password=password, redis_sentinel_password=password
-    )
-
-
-def _refuse(message: str) -> NoReturn:
-    err_console.print(f"[red]jobcast error:[/red] {escape(message)}", highlight=False)
-    raise typer.Exit(2)
-
-
-def _what_to_set(settings: Settings, url: str | None) -> str:
-    where = settings.data_dir.resolve()
-    if url is None:
-        found = f"no running `jobcast up` under {where} (it leaves redis.url there)."
-    else:
-        found = f"JOBCAST_KEY_SECRET is not set and no dev secrets are stored under {where}."
-    return (
-        f"{found} Run this from the directory you ran `jobcast up` in, or set "
-        "JOBCAST_DATA_DIR to that stack's data directory (its `var`); for a Redis of your "
-        "own, set JOBCAST_REDIS_URL and JOBCAST_KEY_SECRET."
-    )
 
 
 @keys_cli.command("create")
@@ -90,63 +26,22 @@ def create(
 ) -> None:
     """Create a key, for a new principal or (--principal) an existing one; the key is printed
     once and never stored."""
-    settings, client = _connect()
-    keys = list_keys(client)
-    if principal is not None:
-        name = _name_of(keys, principal, name)
-    elif name is None or not name.strip():
-        _refuse("say who the key is for: --name NAME (a new principal) or --principal ID.")
-    else:
-        _note_namesakes(keys, name)
-    raw, info = create_key(
-        client, settings.secret("key_secret"), name, admin=admin, principal_id=principal
-    )
-    console.print(f"key id {info.key_id}, principal {info.principal_id}")
-    typer.echo(raw)
+    from jobcast import keys_admin
 
-
-def _name_of(keys: list[KeyInfo], principal: str, name: str | None) -> str:
-    """The existing principal's name: a key is only ever added to a principal that has one."""
-    names = {key.name for key in keys if key.principal_id == principal}
-    if not names:
-        _refuse(f"no key belongs to principal {principal}; `jobcast keys list` shows them.")
-    known = sorted(names)[0]
-    if name is not None and name not in names:
-        _refuse(f"principal {principal} is named {known!r}, not {name!r}; leave out --name.")
-    return name or known
-
-
-def _note_namesakes(keys: list[KeyInfo], name: str) -> None:
-    """Names are labels: a second `--name alice` is a second tenant, which may not be meant."""
-    namesakes = sorted({key.principal_id for key in keys if key.name == name and not key.revoked})
-    if namesakes:
-        err_console.print(
-            f"note: {', '.join(namesakes)} already named {name!r}; this creates a new principal "
-            "that sees none of their records. To give one of them another key (to rotate), "
-            "use --principal ID instead.",
-            highlight=False,
-        )
+    keys_admin.create(name, admin, principal)
 
 
 @keys_cli.command("list")
 def list_() -> None:
     """Every key, with its principal and whether it is revoked."""
-    _, client = _connect()
-    table = Table("key id", "principal", "name", "admin", "revoked")
-    for key in list_keys(client):
-        table.add_row(key.key_id, key.principal_id, key.name, str(key.admin), str(key.revoked))
-    console.print(table)
+    from jobcast import keys_admin
+
+    keys_admin.list_all()
 
 
 @keys_cli.command("revoke")
 def revoke(key_id: str) -> None:
     """Revoke a key by its id."""
-    _, client = _connect()
-    known = revoke_key(client, key_id)
-    if known is None:
-        err_console.print(
-            f"[red]no key with id {escape(key_id)}[/red]; `jobcast keys list` shows them",
-            highlight=False,
-        )
-        raise typer.Exit(EXIT_NOT_FOUND)
-    console.print(f"{'already revoked' if known.revoked else 'revoked'} {key_id}")
+    from jobcast import keys_admin
+
+    keys_admin.revoke(key_id)

@@ -35,6 +35,12 @@ def test_the_jobcast_command_loads_celery_only_for_the_commands_that_use_it() ->
     assert loaded_after("jobcast.cli", ("celery", "kombu", "jobcast.launcher")) == []
 
 
+def test_the_jobcast_command_loads_redis_and_the_settings_only_for_keys() -> None:
+    # The `keys` commands' redis-py and pydantic-settings cost every other command ~90 ms.
+    modules = ("redis", "pydantic_settings", "jobcast.settings", "jobcast.keys_admin")
+    assert loaded_after("jobcast.cli", modules) == []
+
+
 def test_ctrl_c_while_the_command_loads_exits_130_without_a_traceback() -> None:
     # Half a second of every run is importing; Ctrl-C then printed a KeyboardInterrupt traceback.
     # The child says when its interpreter is up (a signal before that, while Python itself
