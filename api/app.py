@@ -15,7 +15,7 @@ from api.gc_tuning import tuned_garbage_collector
 from api.hot_path import HotPath
 from api.middleware import FrontDoorMiddleware
 from api.openapi import DESCRIPTION, TAGS, custom_openapi
-from api.routes import admin, data, health, jobs, market, orders, ws
+from api.routes import admin, data, health, jobs, market, me, orders, ws
 from api.state import AppState, create_redis
 from api.task_sender import TaskSender
 from jobcast.filemodes import keep_new_files_private
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(market.router)
     app.include_router(data.router)
     app.include_router(ws.router)
+    app.include_router(me.router)
     app.include_router(metrics.router)
     app.include_router(admin.router)
     webapp.install(app)  # the browser app at `/`, its assets under /static/

@@ -67,6 +67,7 @@ TAGS = [
         "name": "realtime",
         "description": "Tickets for `/ws` (the protocol is in the description above).",
     },
+    {"name": "me", "description": "Who your key acts for, and the limits it works within."},
     {"name": "admin", "description": "Key management; needs an admin key."},
     {"name": "health", "description": "Probes for load balancers and orchestrators."},
 ]

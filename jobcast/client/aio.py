@@ -24,6 +24,7 @@ from jobcast.schemas import (
     Job,
     JobPage,
     JobResult,
+    Me,
     Order,
     OrderBatchResult,
     OrderPage,
@@ -221,6 +222,11 @@ class AsyncClient:
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+    async def me(self) -> Me:
+        """Who the key acts for and the limits it works within: a check that the address and
+        the key both work."""
+        return Me.model_validate(await self._http.json("GET", "/me"))
 
     async def symbols(self) -> list[SymbolInfo]:
         """The traded symbols and the rules an order for each must meet (tick, lot, limits)."""

@@ -19,6 +19,7 @@ from jobcast.schemas import (
     BookDepth,
     Job,
     JobResult,
+    Me,
     Order,
     OrderBatchResult,
     Quote,
@@ -132,6 +133,9 @@ class Client:
         self, symbol: str | None = None, status: str | None = None, *, newest_first: bool = False
     ) -> Generator[Order, None, None]:
         return self._portal.iterate(self.aio.orders(symbol, status, newest_first=newest_first))
+
+    def me(self) -> Me:
+        return self._portal.run(self.aio.me())
 
     def symbols(self) -> list[SymbolInfo]:
         return self._portal.run(self.aio.symbols())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import closing
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -18,6 +17,7 @@ from jobcast.client.config import (
     save,
 )
 from jobcast.client_cli.common import console, exit_code_for, fail_usage, report_error
+from jobcast.client_cli.whoami import identity
 
 EXAMPLE = "Example: jobcast login --url http://127.0.0.1:8000 (the key is asked for, hidden)"
 
@@ -43,13 +43,13 @@ def login(
     _check_url(url, ctx)
     key = key or typer.prompt("API key", hide_input=True)
     try:
-        with Client(url, key) as client, closing(client.jobs(page_size=1)) as jobs:
-            next(jobs, None)  # proves that the URL and the key work
+        with Client(url, key) as client:
+            me = client.me()  # proves that the URL and the key work
     except errors.JobcastError as exc:
         report_error(exc, as_json=False)
         raise typer.Exit(exit_code_for(exc)) from None
     path = save(url.rstrip("/"), key, config_path())
-    console.print(f"Saved to {path} (mode 600).")
+    console.print(f"Signed in as {identity(me)}. Saved to {path} (mode 600).", highlight=False)
 
 
 def _check_url(url: str, ctx: typer.Context) -> None:

@@ -32,7 +32,9 @@ def job_table(jobs: Iterable[Job]) -> Table:
     table = whole_table(id_column(), "status", "operation", "file", "size", "percent")
     for job in jobs:
         percent = f"{job.progress.percent:.0f}%" if job.progress is not None else ""
-        table.add_row(job.id, job.status, job.operation, job.filename, _bytes(job.size), percent)
+        table.add_row(
+            job.id, job.status, job.operation, job.filename, human_bytes(job.size), percent
+        )
     return table
 
 
@@ -43,7 +45,7 @@ def result_tables(result: JobResult) -> list[Table]:
     head.add_row(
         f"{result.rows:,}",
         result.format,
-        _bytes(result.bytes_read),
+        human_bytes(result.bytes_read),
         f"{result.duration_seconds:.2f}",
     )
     if isinstance(result, ProfileResult):
@@ -52,7 +54,7 @@ def result_tables(result: JobResult) -> list[Table]:
         return [head, _aggregate(result)]
     assert isinstance(result, ConvertResult)
     out = whole_table("format", "bytes", title="artifact (jobcast jobs download ID PATH)")
-    out.add_row(result.artifact_format, _bytes(result.artifact_bytes))
+    out.add_row(result.artifact_format, human_bytes(result.artifact_bytes))
     return [head, out]
 
 
@@ -103,7 +105,7 @@ def _stat(value: Any) -> str:
     return str(value)
 
 
-def _bytes(n: int) -> str:
+def human_bytes(n: int) -> str:
     size = float(n)
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":

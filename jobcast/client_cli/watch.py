@@ -34,7 +34,7 @@ def watch(
     with client_session() as client:
         # One request first: with nothing answering (or a key refused) that is said now, exit
         # 5 (or 4); the stream itself retries a dropped connection for as long as it takes.
-        client.symbols()
+        client.me()
         for event in client.events(*channels, since=since):
             line = {
                 "channel": event.channel,

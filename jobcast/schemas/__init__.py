@@ -35,6 +35,7 @@ from jobcast.schemas.market import (
     Trade,
     TradeList,
 )
+from jobcast.schemas.me import Limits, Me
 from jobcast.schemas.orders import (
     BatchResult,
     Order,
@@ -71,6 +72,8 @@ __all__ = [
     "JobStatus",
     "JobWithResult",
     "Level",
+    "Limits",
+    "Me",
     "Order",
     "OrderBatchCreate",
     "OrderBatchResult",

@@ -14,7 +14,7 @@ from jobcast.keys import create_key, revoke_key
 from jobcast.rediskeys import API_KEYS_KEY
 from jobcast.settings import Settings
 from tests.api.conftest import MakeClient, MakeKey
-from tests.conftest import SharedStack, module_stack
+from tests.conftest import MakePrincipal, SharedStack, module_stack
 
 #: One api for the module; each test makes its own principals.
 stack = module_stack()
@@ -55,6 +55,22 @@ def test_an_authorization_header_not_in_the_bearer_form_is_told_what_is_wrong(
     assert error["code"] == "unauthenticated"
     assert said in error["message"]
     assert error["message"].endswith("send `Authorization: Bearer <key>` or `X-API-Key: <key>`.")
+
+
+def test_me_says_who_the_key_acts_for_and_the_limits_it_works_within(
+    url: str, settings: Settings, make_principal: MakePrincipal
+) -> None:
+    key, principal_id = make_principal("carol")
+    answer = httpx.get(f"{url}/me", headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 200, answer.text
+    me = answer.json()
+    assert (me["id"], me["name"], me["admin"]) == (principal_id, "carol", False)
+    assert key.startswith(f"jc_{me['key_id']}_")  # its id, never the key itself
+    limits = me["limits"]
+    assert limits["submit_per_minute"] == settings.rate_submit_per_minute
+    assert limits["max_upload_bytes"] == settings.upload_max_bytes
+    assert limits["open_orders"] == settings.quota_open_orders
+    assert httpx.get(f"{url}/me").status_code == 401
 
 
 def test_unknown_key_is_401(url: str) -> None:

@@ -221,10 +221,25 @@ def test_login_saves_url_and_key_readable_by_the_user_only(stack: ClientStack) -
     )
     assert done.exit_code == 0, done.output
     assert stack.key not in done.stdout  # asked for hidden
+    assert f"Signed in as client (principal {stack.principal_id}, key " in done.stdout
     assert saved.stat().st_mode & 0o777 == 0o600
     listed = jobcast(stack, "jobs", "ls", "--json", **unset)
     assert listed.exit_code == 0, listed.stderr
     assert isinstance(json.loads(listed.stdout), list)
+
+
+def test_whoami_shows_the_principal_and_its_limits(stack: ClientStack) -> None:
+    shown = jobcast(stack, "whoami", COLUMNS="200")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith(f"client (principal {stack.principal_id}, key ")
+    limits = stack.settings
+    assert "largest upload" in shown.stdout
+    assert f"{limits.rate_submit_per_minute:,}" in shown.stdout
+    as_json = json.loads(jobcast(stack, "whoami", "--json").stdout)
+    assert as_json["id"] == stack.principal_id
+    assert as_json["limits"]["active_jobs"] == limits.quota_active_jobs
+    refused = jobcast(stack, "whoami", JOBCAST_API_KEY="jc_0_wrong")
+    assert refused.exit_code == 4, refused.output
 
 
 def test_login_without_url_checks_and_saves_the_api_where_jobcast_up_serves_it(
@@ -247,6 +262,7 @@ def test_login_without_url_checks_and_saves_the_api_where_jobcast_up_serves_it(
 def test_every_user_command_has_help_with_an_example() -> None:
     commands = [
         ["login"],
+        ["whoami"],
         ["submit"],
         ["watch"],
         ["chat"],
