@@ -23,7 +23,7 @@ from workers.files.sketches import (
     ValueCounts,
     hash_values,
     is_text,
-    sorted_quantiles,
+    quantiles,
 )
 
 #: Most frequent values reported per column.
@@ -141,29 +141,33 @@ class ColumnProfile:
         }
 
     def _numeric_summary(self) -> dict[str, Any]:
-        values = self.store.values()
-        quantiles = sorted_quantiles(values, QUANTILES) if len(values) else [None] * 3
+        values = self.store.take()
+        # The histogram first: it reads the values in any order, the quantiles reorder them.
+        histogram = self._histogram(values)
+        cuts = quantiles(values, QUANTILES) if len(values) else [None] * 3
         std = float(np.sqrt(self.m2 / (self.count - 1))) if self.count > 1 else None
         out = {
             "mean": self._render(self.mean),
             "std": std if self.kind != "datetime" else None,
             "min": self._render(self.min),
-            "25%": self._render(quantiles[0]),
-            "50%": self._render(quantiles[1]),
-            "75%": self._render(quantiles[2]),
+            "25%": self._render(cuts[0]),
+            "50%": self._render(cuts[1]),
+            "75%": self._render(cuts[2]),
             "max": self._render(self.max),
             "quantiles_exact": self.store.exact,
-            "histogram": self._histogram(values),
+            "histogram": histogram,
         }
         return out
 
     def _histogram(self, values: F64Array) -> dict[str, Any]:
         low, high = float(self.min), float(self.max)
-        edges = np.linspace(low, high, HISTOGRAM_BINS + 1) if high > low else np.array([low, low])
-        # `values` is sorted: bin counts are differences of insertion points (the last bin
-        # includes its right edge, as in numpy.histogram).
-        inner = np.searchsorted(values, edges[1:-1], side="left")
-        counts = np.diff(np.concatenate([[0], inner, [len(values)]]))
+        if high > low:
+            # Equal bins [edge, next edge), the last one closed, edges np.linspace(low, high):
+            # numpy's fast path bins the values in blocks, in any order (a sort took 125 ms of a
+            # 2.2 M-row column's summary; one searchsorted over them all, 27-60 ms).
+            counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(low, high))
+        else:
+            counts, edges = np.array([len(values)]), np.array([low, low])
         if not self.store.exact and len(values):
             counts = np.rint(counts * (self.count / len(values))).astype(np.int64)
         return {

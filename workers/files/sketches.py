@@ -398,12 +398,11 @@ class QuantileStore:
         positions = positions[positions < n]
         return self._rng.random(len(positions)) * threshold, values[positions]
 
-    def values(self) -> F64Array:
-        """The kept values, sorted (in place: this store holds only them afterwards)."""
+    def take(self) -> F64Array:
+        """The kept values, in no particular order (in place: this store holds only them
+        afterwards)."""
         if self.exact:
-            kept = self._exact[: self.kept]
-            kept.sort()
-            return kept
+            return self._exact[: self.kept]
         parts = self.parts[::-1]
         merged = np.empty(sum(len(part) for part in parts))
         done = 0
@@ -412,17 +411,19 @@ class QuantileStore:
             merged[done : done + len(part)] = part
             done += len(part)
         self.parts = [merged]
-        merged.sort()
         return merged
 
 
-def sorted_quantiles(values: F64Array, qs: tuple[float, ...]) -> list[float]:
-    """Quantiles of sorted `values` by linear interpolation (pandas' and numpy's default),
-    without the copy `np.quantile` makes."""
+def quantiles(values: F64Array, qs: tuple[float, ...]) -> list[float]:
+    """Quantiles of `values` by linear interpolation (pandas' and numpy's default), bit for
+    bit those of the sorted values. The values are partitioned in place around the ranks the
+    quantiles read, not sorted: O(n), where a sort of a 2.2 M-row column took 125 ms of a 100 MB
+    profile's summary, which nothing overlaps; `np.quantile` would copy them first."""
+    n = len(values)
+    ranks = [(q * (n - 1), int(np.floor(q * (n - 1)))) for q in qs]
+    values.partition(sorted({rank for _, low in ranks for rank in (low, min(low + 1, n - 1))}))
     out = []
-    for q in qs:
-        position = q * (len(values) - 1)
-        low = int(np.floor(position))
-        high = min(low + 1, len(values) - 1)
+    for position, low in ranks:
+        high = min(low + 1, n - 1)
         out.append(float(values[low] + (values[high] - values[low]) * (position - low)))
     return out
