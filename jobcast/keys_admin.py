@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from jobcast.console import make_console
-from jobcast.dev_secrets import read_stored, stored_key_secret
+from jobcast.dev_secrets import read_stored, secrets_path, stored_key_secret
 from jobcast.keys import KeyInfo, create_key, list_keys, revoke_key
 from jobcast.redis_clients import CONNECT_TIMEOUT_SECONDS, sync_client
 from jobcast.settings import Settings
@@ -66,6 +66,12 @@ def _refuse(message: str) -> NoReturn:
 
 def _what_to_set(settings: Settings, url: str | None) -> str:
     where = settings.data_dir.resolve()
+    if url is not None and secrets_path(settings).exists():
+        # A dev stack that took its key secret from its environment keeps none in the file.
+        return (
+            f"JOBCAST_KEY_SECRET is not set here, and the stack under {where} takes it from its "
+            "environment (or .env): set the same JOBCAST_KEY_SECRET for this command."
+        )
     if url is None:
         found = f"no running `jobcast up` under {where} (it leaves redis.url there)."
     else:
