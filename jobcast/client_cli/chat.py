@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -12,11 +13,19 @@ from jobcast.client import errors
 from jobcast.client.chat import ChatRoom
 from jobcast.client.config import resolve
 from jobcast.client.resume import Event
-from jobcast.client_cli.common import console, err_console, exit_code_for, report_error
+from jobcast.client_cli.common import (
+    EXIT_INTERRUPTED,
+    console,
+    err_console,
+    exit_code_for,
+    report_error,
+)
 
 #: Longest line read from stdin, past any message a server takes (JOBCAST_CHAT_MAX_MESSAGE_BYTES
 #: is 2000 by default): a longer one is not sent, and not held in memory either.
 MAX_LINE = 16 * 1024
+#: What the stdin reader hands on for a line over MAX_LINE (it has read past the rest of it).
+TOO_LONG = "\0too long"
 
 EXAMPLE = "Example: jobcast chat lobby (type a line and Enter to send; Ctrl-D or Ctrl-C to leave)"
 
@@ -29,20 +38,23 @@ def chat(room: Annotated[str, typer.Argument(help="The room's name.")]) -> None:
     except errors.JobcastError as exc:
         report_error(exc, as_json=False)
         raise typer.Exit(exit_code_for(exc)) from None
-    except (KeyboardInterrupt, EOFError):
-        pass
+    except KeyboardInterrupt:
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 async def _talk(base_url: str, api_key: str, room: str) -> None:
     async with ChatRoom(base_url, api_key, room) as chat_room:
         printer = asyncio.create_task(_print(chat_room))
-        loop = asyncio.get_running_loop()
-        while line := await loop.run_in_executor(None, sys.stdin.readline, MAX_LINE + 1):
-            if len(line) > MAX_LINE:
+        lines: asyncio.Queue[str] = asyncio.Queue()
+        reader = threading.Thread(
+            target=_read_lines, args=(asyncio.get_running_loop(), lines), daemon=True
+        )
+        reader.start()
+        while line := await lines.get():
+            if line == TOO_LONG:
                 err_console.print(
                     f"[red]too_long[/red]: a line over {MAX_LINE} characters: not sent"
                 )
-                await loop.run_in_executor(None, _skip_rest_of_line, line)
             elif line.strip():
                 await chat_room.say(line.rstrip("\n"))
             if printer.done():
@@ -50,10 +62,22 @@ async def _talk(base_url: str, api_key: str, room: str) -> None:
         printer.cancel()
 
 
-def _skip_rest_of_line(read: str) -> None:
-    """Read on past the end of an overlong line, `MAX_LINE` characters at a time."""
-    while read and not read.endswith("\n"):
-        read = sys.stdin.readline(MAX_LINE)
+def _read_lines(loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str]) -> None:
+    """Hand stdin's lines to `lines`, then "" at its end. A daemon thread of its own: one of
+    the loop's executor blocked in `readline` held Ctrl-C's exit until Enter was pressed
+    (`asyncio.run` waits for those threads), and a daemon is not waited for."""
+    while True:
+        line = sys.stdin.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            while line and not line.endswith("\n"):  # read on past the rest of it
+                line = sys.stdin.readline(MAX_LINE)
+            line = TOO_LONG if line else ""
+        try:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        except RuntimeError:  # the loop is closed: the command is ending
+            return
+        if not line:
+            return
 
 
 async def _print(chat_room: ChatRoom) -> None:

@@ -16,7 +16,14 @@ from jobcast.client.config import (
     local_api_url,
     save,
 )
-from jobcast.client_cli.common import console, exit_code_for, fail_usage, report_error
+from jobcast.client_cli.common import (
+    EXIT_INTERRUPTED,
+    console,
+    err_console,
+    exit_code_for,
+    fail_usage,
+    report_error,
+)
 from jobcast.client_cli.whoami import identity
 
 EXAMPLE = "Example: jobcast login --url http://127.0.0.1:8000 (the key is asked for, hidden)"
@@ -41,7 +48,7 @@ def login(
     """
     url = url or local_api_url()
     _check_url(url, ctx)
-    key = key or typer.prompt("API key", hide_input=True)
+    key = key or _ask_key()
     try:
         with Client(url, key) as client:
             me = client.me()  # proves that the URL and the key work
@@ -50,6 +57,15 @@ def login(
         raise typer.Exit(exit_code_for(exc)) from None
     path = save(url.rstrip("/"), key, config_path())
     console.print(f"Signed in as {identity(me)}. Saved to {path} (mode 600).", highlight=False)
+
+
+def _ask_key() -> str:
+    try:
+        key: str = typer.prompt("API key", hide_input=True)
+    except typer.Abort:  # Ctrl-C or Ctrl-D at the prompt: click said "Aborted!", exit 1
+        err_console.print("No key given: nothing saved.")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    return key
 
 
 def _check_url(url: str, ctx: typer.Context) -> None:

@@ -507,6 +507,17 @@ def test_a_mistyped_option_of_orders_place_is_still_named() -> None:
     assert "No such option: --pricee (Possible options: --price)" in said
 
 
+def test_login_left_at_the_key_prompt_saves_nothing_and_exits_130(tmp_path: Path) -> None:
+    # Ctrl-C (or Ctrl-D) at the prompt printed click's "Aborted!" and exited 1.
+    config = tmp_path / "config.json"
+    done = CliRunner().invoke(
+        cli, ["login", "--url", "http://127.0.0.1:9"], input="", env={"JOBCAST_CONFIG": str(config)}
+    )
+    assert done.exit_code == 130, done.output
+    assert "No key given: nothing saved." in done.stderr
+    assert not config.exists()
+
+
 def test_login_with_an_address_that_is_not_a_url_names_the_option() -> None:
     # It said "base_url is '127.0.0.1:18400'", the Python client's parameter.
     done = CliRunner().invoke(cli, ["login", "--url", "127.0.0.1:18400", "--key", "jc_x"])

@@ -40,6 +40,19 @@ def test_chat_shows_the_room_and_sends_what_is_typed(stack: ClientStack) -> None
         later.close()
 
 
+def test_ctrl_c_leaves_chat_with_exit_code_130(stack: ClientStack) -> None:
+    # The help says "Ctrl-D or Ctrl-C to leave"; Ctrl-C did nothing until Enter was pressed.
+    key, _ = stack.new_key("leaver")
+    terminal = Terminal([*JOBCAST, "chat", "client-test"], user_env(stack, key))
+    try:
+        terminal.expect("present:")
+        terminal.type("\x03")
+        assert terminal.proc.wait(timeout=15) == 130
+        assert "Traceback" not in terminal.rest()
+    finally:
+        terminal.close()
+
+
 def test_book_watch_redraws_the_ladder_as_orders_arrive(stack: ClientStack) -> None:
     key, _ = stack.new_key("ladder")
     terminal = Terminal([*JOBCAST, "market", "book", "ACME", "--watch"], user_env(stack, key))
