@@ -33,9 +33,13 @@ console = make_console()
 def up(
     workers: Annotated[int, typer.Option(min=1, help="Pool processes per queue worker.")] = 1,
     api_processes: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
-    api_port: Annotated[int | None, typer.Option(help="API port (default from settings).")] = None,
-    flower_port: Annotated[int | None, typer.Option(help="Flower port.")] = None,
-    redis_port: Annotated[int | None, typer.Option(help="Embedded Redis port (0: free).")] = None,
+    api_port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="API port (default from settings).")
+    ] = None,
+    flower_port: Annotated[int | None, typer.Option(min=1, max=65535, help="Flower port.")] = None,
+    redis_port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Embedded Redis port (0: free).")
+    ] = None,
     dev: Annotated[
         bool, typer.Option(help="Dev mode: generated secrets and a dev API key.")
     ] = True,
@@ -49,13 +53,15 @@ def up(
 ) -> None:
     """Start Redis (embedded unless JOBCAST_REDIS_URL is set), workers, Flower and the API."""
     from jobcast.launcher import Stack, UpOptions, run
-    from jobcast.settings import InsecureSettingsError, Settings
+    from jobcast.settings import ConfigurationError, InsecureSettingsError, load_settings
 
     overrides = {"api_port": api_port, "flower_port": flower_port, "redis_port": redis_port}
-    settings = Settings().replace(dev=dev, **{k: v for k, v in overrides.items() if v is not None})
     try:
+        settings = load_settings().replace(
+            dev=dev, **{k: v for k, v in overrides.items() if v is not None}
+        )
         settings.require_secrets()  # dev mode needs none: `run` generates them if it starts
-    except InsecureSettingsError as exc:
+    except (ConfigurationError, InsecureSettingsError) as exc:
         console.print(f"[red]jobcast error:[/red] {exc}")
         raise typer.Exit(2) from exc
     stack = Stack(

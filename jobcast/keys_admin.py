@@ -15,7 +15,7 @@ from jobcast.console import make_console
 from jobcast.dev_secrets import read_stored, secrets_path, stored_key_secret
 from jobcast.keys import KeyInfo, create_key, list_keys, revoke_key
 from jobcast.redis_clients import CONNECT_TIMEOUT_SECONDS, sync_client
-from jobcast.settings import Settings
+from jobcast.settings import ConfigurationError, Settings, load_settings
 
 console = make_console()
 #: Notes and refusals: stdout keeps only what a script reads (the key, the table).
@@ -28,7 +28,10 @@ def _connect() -> tuple[Settings, redis.Redis]:
     """The Redis and key secret of the configured stack, or of the dev stack under data_dir."""
     from jobcast.launcher import running_redis_url  # Celery's config: only for these commands
 
-    settings = _with_running_sentinels(Settings())
+    try:
+        settings = _with_running_sentinels(load_settings())
+    except ConfigurationError as exc:
+        _refuse(str(exc))
     url = settings.redis_url or running_redis_url(settings)
     secret = settings.key_secret.get_secret_value() if settings.key_secret else None
     secret = secret or stored_key_secret(settings)

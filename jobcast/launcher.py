@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import redis
@@ -110,6 +111,7 @@ class Stack:
     def start_redis(self) -> Settings:
         """Start the embedded Redis unless a URL is configured; return settings that point at it."""
         if self.settings.redis_url or self.settings.sentinels:
+            _require_answering(self.settings)
             return self.settings
         if self.options.ha:
             return self.start_sentinel_group()
@@ -280,6 +282,36 @@ def _install_stop_handlers(supervisor: Supervisor) -> None:
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
+
+
+def _require_answering(settings: Settings) -> None:
+    """LaunchError, saying which Redis and what to do, when the configured one does not answer:
+    every child would otherwise fail with a connection traceback of its own."""
+    client = sync_client(settings, timeout=5, connect_timeout=5)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        where = (
+            f"the Sentinel group {settings.redis_sentinels}"
+            if settings.sentinels
+            else f"JOBCAST_REDIS_URL ({_without_password(settings.redis_url or '')})"
+        )
+        reason = str(exc).rstrip(".")
+        raise LaunchError(
+            f"cannot reach the Redis at {where}: {reason}. Start it, fix the address, or unset "
+            "JOBCAST_REDIS_URL for the embedded one."
+        ) from None
+    finally:
+        client.close()
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def run(stack: Stack, announce: Callable[[Stack], None]) -> int:

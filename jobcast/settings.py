@@ -7,13 +7,14 @@ working directory is read too. The README's configuration table is generated fro
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from jobcast.orders.symbols import SymbolRules
 
@@ -25,6 +26,10 @@ DEV_ORIGIN_REGEX = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?"
 
 class InsecureSettingsError(ValueError):
     """A secret is missing or left at a development value outside dev mode."""
+
+
+class ConfigurationError(ValueError):
+    """A setting's value cannot be read; the message names each variable and what it needs."""
 
 
 class Settings(BaseSettings):
@@ -641,3 +646,30 @@ def sentinel_addresses(value: str) -> list[tuple[str, int]]:
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings()
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and `.env`, or ConfigurationError naming each variable
+    at fault in a line: pydantic's own error is a screenful, under a traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(_invalid(exc)) from None
+    except SettingsError as exc:
+        # Raised before validation, for a list or dict setting whose value is not JSON.
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"JOBCAST_{field.group(1).upper()}" if field else "a JOBCAST_ setting"
+        raise ConfigurationError(
+            f"{name} could not be read: list and dict settings are written as JSON, "
+            "e.g. JOBCAST_CORS_ORIGINS='[\"https://app.example\"]'."
+        ) from None
+
+
+def _invalid(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        where = error["loc"]
+        name = f"JOBCAST_{str(where[0]).upper()}" if where else "the settings"
+        given = f" (got {error['input']!r})" if where and "input" in error else ""
+        problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}{given}")
+    return "; ".join(problems) + "."

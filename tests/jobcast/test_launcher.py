@@ -437,3 +437,36 @@ def test_the_banner_shows_an_address_to_open_not_a_wildcard_bind(host: str, show
     stack = Stack(settings, UpOptions())
     assert stack.api_url == f"http://{shown}:8100"
     assert stack.flower_url == f"http://{shown}:{settings.flower_port}"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("JOBCAST_API_PORT", "abc", "JOBCAST_API_PORT: Input should be a valid integer"),
+        ("JOBCAST_CORS_ORIGINS", "https://x.example", "list and dict settings are written as JSON"),
+        ("JOBCAST_MAX_JSON_BODY_BYTES", "200", "greater than or equal to 1024 (got '200')"),
+    ],
+)
+def test_a_setting_that_cannot_be_read_is_named_in_one_line(
+    tmp_path: Path, variable: str, value: str, said: str
+) -> None:
+    # Each was a screenful of pydantic's error under a rich traceback.
+    for command in (["up"], ["keys", "list"]):
+        refused = jobcast(*command, cwd=tmp_path, env={**user_env(), variable: value})
+        assert refused.returncode == 2, refused.stderr
+        assert "Traceback" not in refused.stderr + refused.stdout
+        assert said in " ".join((refused.stderr + refused.stdout).split())
+    assert not (tmp_path / "var").exists()  # refused before anything was written
+
+
+def test_up_against_a_redis_that_does_not_answer_says_so_without_its_password(
+    tmp_path: Path,
+) -> None:
+    url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
+    refused = jobcast("up", cwd=tmp_path, env={**user_env(), "JOBCAST_REDIS_URL": url})
+    assert refused.returncode == 1
+    said = " ".join(refused.stderr.split())
+    assert "cannot reach the Redis at JOBCAST_REDIS_URL (redis://:***@127.0.0.1:" in said
+    assert "unset JOBCAST_REDIS_URL for the embedded one" in said
+    assert "hunter2" not in refused.stderr + refused.stdout
+    assert "Traceback" not in refused.stderr + refused.stdout
