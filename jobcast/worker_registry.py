@@ -22,12 +22,19 @@ def report(
     """Say that worker `hostname` consumes `queues` and holds the tasks `holds` (taken from the
     broker and not acked: waiting, due later or running), now."""
     entry = {"queues": queues, "holds": holds or [], "pid": os.getpid(), "ts": time.time()}
-    client.hset(WORKERS_KEY, hostname, json.dumps(entry))
+    client.hset(WORKERS_KEY, entry_name(hostname), json.dumps(entry))
 
 
 def forget(client: redis.Redis, hostname: str) -> None:
     """Take a stopping worker out of the registry at once (instead of letting it age out)."""
-    client.hdel(WORKERS_KEY, hostname)
+    client.hdel(WORKERS_KEY, entry_name(hostname))
+
+
+def entry_name(hostname: str) -> str:
+    """This worker's entry: its node name and pid. Two workers started on one host without
+    `-n` are both `celery@host`; by name alone they shared one entry, each overwriting the
+    other's queues and held tasks (the reconciler resent what one of them held)."""
+    return f"{hostname}#{os.getpid()}"
 
 
 def live_queues(entries: dict[str, str], now: float, max_age: float) -> set[str]:
