@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from kombu.exceptions import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from jobcast.redis_clients import is_redis_full
 from jobcast.schemas.errors import field_errors, summary
@@ -139,8 +140,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             "The body could not be read as JSON: send UTF-8 text, numbers of at most 4,300 "
             "digits, nested at most a few hundred levels."
         )
-    elif exc.status_code in (404, 405) and detail in _NO_ROUTE:
-        detail = _no_route(request, exc)
+    elif exc.status_code == 405 and detail in _NO_ROUTE:
+        allowed = ", ".join(allowed_methods(request))
+        headers = {**(headers or {}), "Allow": allowed}
+        path = escape_controls(request.url.path)[:200]
+        detail = f"{path} does not take {request.method} (it takes {allowed}); see /docs."
+    elif exc.status_code == 404 and detail in _NO_ROUTE:
+        path = escape_controls(request.url.path)[:200]
+        detail = f"No route {request.method} {path}; the routes are listed at /docs."
     return error_response(exc.status_code, code, detail, None, headers)
 
 
@@ -148,14 +155,22 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 _NO_ROUTE = frozenset({"Not Found", "Method Not Allowed"})
 
 
-def _no_route(request: Request, exc: StarletteHTTPException) -> str:
-    """Where to look, rather than Starlette's bare "Not Found": a wrong path (`/job/j_…`, a
-    client's base URL with a path of its own) was told nothing about what exists."""
-    path = escape_controls(request.url.path)[:200]
-    if exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
-        return f"{path} does not take {request.method} (it takes {allowed}); see /docs."
-    return f"No route {request.method} {path}; the routes are listed at /docs."
+#: The order methods are listed in, in `Allow` and the 405's message.
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path, asked of the routes as routing asks them.
+    Starlette's `Allow` names only the first route matching the path (`PUT /data/{id}` was told
+    GET, not PATCH or DELETE)."""
+    routes = request.app.routes
+    return [
+        method
+        for method in _METHOD_ORDER
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

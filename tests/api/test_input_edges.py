@@ -141,6 +141,11 @@ def test_a_path_no_route_takes_says_so_and_where_the_routes_are(
             wrong.json()["error"]["message"]
             == "/healthz does not take PUT (it takes GET); see /docs."
         )
+        # Every method the path takes, not only the first route's (it said GET for /data/{id}).
+        item = await client.put("/data/d_0123456789abcdef01234567", headers=as_(key))
+        assert item.status_code == 405
+        assert item.headers["Allow"] == "GET, PATCH, DELETE"
+        assert "(it takes GET, PATCH, DELETE)" in item.json()["error"]["message"]
         # A route's own 404 keeps its words.
         gone = await client.get("/jobs/j_0123456789abcdef01234567", headers=as_(key))
         assert gone.json()["error"]["message"] == "No job with that id."
