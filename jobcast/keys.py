@@ -20,6 +20,7 @@ import redis
 import redis.asyncio as aioredis
 
 from jobcast.rediskeys import API_KEYS_KEY, KEY_REVOKED_CHANNEL, api_key_lookup_key
+from jobcast.schemas.text import hidden_character, refusal
 
 if TYPE_CHECKING:  # key_cache imports KeyInfo from here
     from jobcast.key_cache import KeyCache
@@ -67,6 +68,29 @@ def new_key() -> tuple[str, str]:
     return key_id, f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
 
 
+#: Longest principal name: a label in tables, chat and the web app's header.
+MAX_NAME_LENGTH = 100
+
+
+class InvalidNameError(ValueError):
+    """A principal's name that would not show as one line of text; the message says why."""
+
+
+def check_name(name: str) -> str:
+    """`name` without surrounding blanks, or InvalidNameError. Names are shown to other people
+    (chat, the monitor) and in terminals: a control character could forge lines or colours (the
+    rule data items' and chat's text follow)."""
+    name = name.strip()
+    if not name:
+        raise InvalidNameError("a name needs at least one character that is not blank")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidNameError(f"a name has at most {MAX_NAME_LENGTH} characters ({len(name)})")
+    hidden = hidden_character(name)
+    if hidden is not None:
+        raise InvalidNameError(f"the name {refusal(hidden)}")
+    return name
+
+
 def create_key(
     client: redis.Redis,
     key_secret: str,
@@ -74,12 +98,14 @@ def create_key(
     admin: bool = False,
     principal_id: str | None = None,
 ) -> tuple[str, KeyInfo]:
-    """Create a key (and a principal, unless `principal_id` names one). Returns (key, info)."""
+    """Create a key (and a principal, unless `principal_id` names one). Returns (key, info).
+    InvalidNameError for a new principal's name `check_name` refuses (an existing principal's
+    keys keep the name it has)."""
     key_id, raw = new_key()
     info = KeyInfo(
         key_id=key_id,
         principal_id=principal_id or f"p_{secrets.token_hex(8)}",
-        name=name,
+        name=check_name(name) if principal_id is None else name,
         admin=admin,
         created_at=time.time(),
         digest=digest_key(key_secret, raw),

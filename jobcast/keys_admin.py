@@ -13,7 +13,14 @@ from rich.table import Table
 
 from jobcast.console import make_console
 from jobcast.dev_secrets import read_stored, secrets_path, stored_key_secret
-from jobcast.keys import KeyInfo, create_key, list_keys, revoke_key
+from jobcast.keys import (
+    InvalidNameError,
+    KeyInfo,
+    check_name,
+    create_key,
+    list_keys,
+    revoke_key,
+)
 from jobcast.redis_clients import CONNECT_TIMEOUT_SECONDS, sync_client
 from jobcast.settings import ConfigurationError, Settings, load_settings
 
@@ -94,6 +101,10 @@ def create(name: str | None, admin: bool, principal: str | None) -> None:
     elif name is None or not name.strip():
         _refuse("say who the key is for: --name NAME (a new principal) or --principal ID.")
     else:
+        try:
+            name = check_name(name)
+        except InvalidNameError as exc:
+            _refuse(f"--name: {exc}.")
         _note_namesakes(keys, name)
     raw, info = create_key(
         client, settings.secret("key_secret"), name, admin=admin, principal_id=principal

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import threading
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from jobcast.client import errors
 from jobcast.client.chat import ChatRoom
@@ -91,17 +93,31 @@ def _line(event: Event) -> str:
         # The history's messages are whole events, as they were pushed: what was said is in
         # each one's `data`.
         lines = [_said(m.get("data") or {}) for m in data.get("messages") or []]
-        people = ", ".join(str(p.get("name")) for p in data.get("present") or [])
+        people = ", ".join(shown(p.get("name")) for p in data.get("present") or [])
         return "\n".join([*lines, f"[dim]-- present: {people or 'nobody'}[/dim]"])
     if event.type == "chat.message":
         return _said(data)
     if event.type == "error":
-        return f"[red]{data.get('code')}[/red]: {data.get('message')}"
-    who = (data.get("principal") or data.get("from") or {}).get("name", "someone")
+        return f"[red]{shown(data.get('code'))}[/red]: {shown(data.get('message'))}"
+    who = shown((data.get("principal") or data.get("from") or {}).get("name", "someone"))
     return f"[dim]-- {who} {'joined' if event.type == 'chat.join' else 'left'}[/dim]"
 
 
 def _said(message: dict[str, object]) -> str:
     sender = message.get("from")
     name = sender.get("name") if isinstance(sender, dict) else "?"
-    return f"[bold]{name}[/bold]: {message.get('text')}"
+    # A message may hold line breaks (the server takes them): its further lines are indented,
+    # so none can pass for a line of the room's own ("-- someone joined").
+    text = "\n  ".join(shown(line) for line in str(message.get("text")).split("\n"))
+    return f"[bold]{shown(name)}[/bold]: {text}"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")  # a tab is harmless
+
+
+def shown(value: object) -> str:
+    """What others wrote, as text: rich markup in it (`[red]`) is not applied and a control
+    character is shown as `\\xNN`, so no one's name or line can colour, move or forge what
+    this terminal shows (names made before they were checked may hold them)."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    return escape(text)

@@ -221,6 +221,9 @@ def test_keys_create_list_revoke_against_the_running_stack_from_its_directory(
     nameless = jobcast("keys", "create", "--name", " ", cwd=run.project)
     assert nameless.returncode == 2
     assert "--name NAME" in nameless.stderr
+    escaping = jobcast("keys", "create", "--name", "\x1b[31mEVIL", cwd=run.project)
+    assert escaping.returncode == 2
+    assert "--name: the name holds U+001B" in escaping.stderr
     rotated = jobcast("keys", "create", "--principal", principal, cwd=run.project)
     assert rotated.returncode == 0, rotated.stderr + rotated.stdout
     assert f"principal {principal}" in rotated.stdout
