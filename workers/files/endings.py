@@ -27,7 +27,7 @@ def on_memory_breach(
         budget = settings.job_memory_budget >> 20
         operation = (record.get("params") or {}).get("operation")
         error = {"code": "memory_limit", "message": over_budget(budget, operation)}
-        outcome, _ = fail(state, error)
+        outcome, status = fail(state, error)
         if outcome.committed:  # its quota went with the outcome; its file goes before the kill
             # At once, not after a replica has the outcome: the process is past its budget.
             delete_upload_file(settings, record)
@@ -38,15 +38,27 @@ def on_memory_breach(
         pipe.delete(task_running_key(state.job_id))
         fairness.release(pipe, state.owner, state.job_id)
         pipe.execute()
-        log.warning(
-            "file job %s failed: memory_limit: resident %d MiB of a %d MiB budget",
-            state.job_id,
-            rss >> 20,
-            budget,
-            extra={"job_id": state.job_id, "code": "memory_limit"},
-        )
+        if outcome.committed and status == FAILED:
+            detail = f"resident {rss >> 20} MiB of a {budget} MiB budget"
+            log_failed(state.job_id, error, logging.WARNING, detail)
 
     return breach
+
+
+def log_failed(job_id: str, error: dict[str, str], level: int, detail: str = "") -> None:
+    """The one log line of a failed file job, written where it failed: INFO when its input is at
+    fault (the owner's to fix), WARNING at an operator's limit or the system's fault. `detail`:
+    what only the log keeps (pyarrow's own words, the resident size)."""
+    code, message = error["code"], error["message"]
+    log.log(
+        level,
+        "file job %s failed: %s: %s%s",
+        job_id,
+        code,
+        message,
+        f" ({detail})" if detail else "",
+        extra={"job_id": job_id, "code": code, "error_message": message},
+    )
 
 
 def fail(state: JobState, error: dict[str, str]) -> tuple[Any, str]:

@@ -31,7 +31,7 @@ from workers.app import app
 from workers.attempts import CappedTask, ending_writes, times
 from workers.context import worker_context
 from workers.files import fairness
-from workers.files.endings import end, fail, on_memory_breach
+from workers.files.endings import end, fail, log_failed, on_memory_breach
 from workers.files.errors import FileJobError, underlying
 from workers.files.memory import JobMemory
 from workers.files.runner import JobLimits, JobStopped, run_job
@@ -94,15 +94,10 @@ class FileJobTask(CappedTask):
             "message": f"The job's worker process died {times(deaths)} while running it, "
             "also after quarantine: the job itself kills it.",
         }
-        state.finish(FAILED, error=error, expect=(QUEUED, RUNNING, RETRYING, CANCELLING))
+        finished = state.finish(FAILED, error=error, expect=(QUEUED, RUNNING, RETRYING, CANCELLING))
         unlink_upload(ctx.settings, record)  # its quota went with the outcome
-        log.warning(
-            "file job %s failed: %s: %s",
-            state.job_id,
-            error["code"],
-            error["message"],
-            extra={"job_id": state.job_id, "code": error["code"]},
-        )
+        if finished.committed:
+            log_failed(state.job_id, error, logging.WARNING)
 
 
 @app.task(name="jobcast.files.run", bind=True, base=FileJobTask)  # type: ignore[untyped-decorator]
@@ -126,17 +121,12 @@ def run_file_job(self: FileJobTask, job_id: str) -> str:
 
 
 def raise_failed(client: redis.Redis, job_id: str) -> NoReturn:
-    """Log the failed job's committed error and end the task with it (Celery: FAILURE)."""
+    """End the task with the failed job's committed error (Celery: FAILURE). Logged where the
+    job failed (`log_failed`, once per job), not here: an input failure was an INFO line and a
+    WARNING here, and a redelivery finding the job failed logged it again."""
     raw = client.hget(job_key(job_id), "error")
     error = json.loads(raw) if raw else {}
     code, message = str(error.get("code", "unknown")), str(error.get("message", ""))
-    log.warning(
-        "file job %s failed: %s: %s",
-        job_id,
-        code,
-        message,
-        extra={"job_id": job_id, "code": code, "error_message": message},
-    )
     raise TaskFailedError.from_error(code, message)
 
 
@@ -186,6 +176,21 @@ def _defer(task: FileJobTask, job_id: str) -> NoReturn:
     raise Retry("deferred: its owner's file job slots are full", when=fairness.DEFER_SECONDS)
 
 
+def _failed(
+    state: JobState,
+    settings: Settings,
+    record: dict[str, Any],
+    error: dict[str, str],
+    level: int,
+    detail: str = "",
+) -> str:
+    """End the job failed (or cancelled, if a cancel landed) and log it once if it failed."""
+    outcome, status = fail(state, error)
+    if outcome.committed and status == FAILED:
+        log_failed(state.job_id, error, level, detail)
+    return end(state, settings, record, outcome, status)
+
+
 def _run(
     task: FileJobTask, state: JobState, record: dict[str, Any], settings: Settings, attempt: int
 ) -> str:
@@ -195,7 +200,7 @@ def _run(
         # Queued before a deploy tightened a rule (the api now refuses these params at submit).
         problems = summary(field_errors(exc.errors(), "params"), "params")
         error = {"code": "invalid_params", "message": f"{problems}. Submit the job again."}
-        return end(state, settings, record, *fail(state, error))
+        return _failed(state, settings, record, error, logging.INFO)
     began, cpu_began = time.monotonic(), time.process_time()
     try:
         with (
@@ -219,25 +224,19 @@ def _run(
         return end(state, settings, record, state.cancelled(stop.rows), "cancelled")
     except FileJobError as exc:
         # The owner is told what to fix; what the reader said (pyarrow's text) stays here.
-        log.info("file job %s failed as %s: %r", state.job_id, exc.code, underlying(exc))
-        return end(state, settings, record, *fail(state, exc.as_error()))
+        detail = repr(underlying(exc))
+        return _failed(state, settings, record, exc.as_error(), logging.INFO, detail)
     except SoftTimeLimitExceeded:
         error = {
             "code": "time_limit",
             "message": f"The job ran past {settings.job_soft_time_limit} s.",
         }
         # An operator's limit, as memory_limit is: a warning (input at fault is only info).
-        log.warning(
-            "file job %s failed: time_limit: past %d s",
-            state.job_id,
-            settings.job_soft_time_limit,
-            extra={"job_id": state.job_id, "code": "time_limit"},
-        )
-        return end(state, settings, record, *fail(state, error))
+        return _failed(state, settings, record, error, logging.WARNING)
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         if isinstance(exc, FileNotFoundError):
             error = {"code": "upload_missing", "message": "The uploaded file is no longer stored."}
-            return end(state, settings, record, *fail(state, error))
+            return _failed(state, settings, record, error, logging.WARNING)
         return _retry(task, state, record, attempt, exc, settings)
     except Exception as exc:
         # A bug or an input nothing above foresaw: fail the job rather than leave it running.
@@ -275,7 +274,7 @@ def _retry(
     error = {"code": "transient_error", "message": f"{type(exc).__name__}: {exc}"}
     if attempt >= settings.task_max_attempts:
         # Like every other failure: a cancel that landed meanwhile ends the job cancelled.
-        return end(state, settings, record, *fail(state, error))
+        return _failed(state, settings, record, error, logging.WARNING)
     log.warning("file job %s: transient error, retrying in %.0f s: %s", state.job_id, delay, exc)
     with contextlib.suppress(redis.RedisError):
         # Redis itself may be the hiccup; the retry must be sent all the same.
