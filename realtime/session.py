@@ -101,8 +101,7 @@ class Session:
         if user_id is not None and user_id != self.principal.id:
             self.conn.push(protocol.error("forbidden", "The path names another principal."))
             return protocol.CLOSE_FORBIDDEN
-        if not await self._count_in(self.principal):
-            return protocol.CLOSE_TOO_MANY_CONNECTIONS
+        await self._count_in(self.principal)  # or RefusedError: 4029 too_many_connections
         self.subs = Subscriptions(self.rt, self.conn, self.principal, self.id)
         self.conn.push(
             reply("auth.ok", principal={"id": self.principal.id, "name": self.principal.name})
@@ -131,7 +130,7 @@ class Session:
         await self._cleanup()  # no more deliveries to a client that is being dropped
         await self._close(protocol.CLOSE_SLOW_CLIENT)
 
-    async def _count_in(self, principal: Principal) -> bool:
+    async def _count_in(self, principal: Principal) -> None:
         """Take a place in the principal's connection count, or refuse the connection.
 
         A Redis error here propagates: `_serve_safely` answers `unavailable` and closes with
@@ -142,9 +141,9 @@ class Session:
         limit = self.rt.settings.ws_max_connections_per_principal
         entry, ttl = (principal.id, self.id), self.rt.settings.ws_connection_ttl
         if await connections.register(self.rt.redis, entry, limit, time.time(), ttl):
-            return True
-        self.conn.push(protocol.error("too_many_connections", connections.refusal(limit)))
-        return False
+            return
+        # As the address limits: the error, then 4029 with the code as the close reason.
+        raise gate.RefusedError("too_many_connections", connections.refusal(limit))
 
     async def _count_out(self) -> None:
         # Also after a refusal or a lost reply to the registration: removing an id that is not

@@ -33,6 +33,7 @@ def assert_refused(ws: ClientConnection) -> None:
         recv(ws)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4029
+    assert closed.value.rcvd.reason == "too_many_connections"  # it was empty
 
 
 def refused_with_key(base: str, key: str) -> None:
