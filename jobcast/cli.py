@@ -24,12 +24,14 @@ cli = typer.Typer(
     no_args_is_help=True,
     epilog=EXIT_CODES_HELP,
 )
-cli.add_typer(keys_cli, name="keys")
+cli.add_typer(keys_cli, name="keys", epilog="Example: jobcast keys create --name alice")
 register_user_commands(cli)
 console = make_console()
 
 
-@cli.command()
+@cli.command(
+    epilog="Example: jobcast up --demo (then open the App address it prints); Ctrl-C stops it."
+)
 def up(
     workers: Annotated[int, typer.Option(min=1, help="Pool processes per queue worker.")] = 1,
     api_processes: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,

@@ -12,8 +12,14 @@ import typer
 
 keys_cli = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 
+#: Each command's exit codes (as the user commands', README.md).
+EXIT_CODES = "Exit codes: 0 done; 2 wrong arguments or no stack found; 3 no such key id."
 
-@keys_cli.command("create")
+
+@keys_cli.command(
+    "create",
+    epilog=f"Example: jobcast keys create --name alice (the key is the last line)\n\n{EXIT_CODES}",
+)
 def create(
     name: Annotated[
         str | None, typer.Option(help="Who the key is for (a new principal unless --principal).")
@@ -31,7 +37,7 @@ def create(
     keys_admin.create(name, admin, principal)
 
 
-@keys_cli.command("list")
+@keys_cli.command("list", epilog=f"Example: jobcast keys list\n\n{EXIT_CODES}")
 def list_() -> None:
     """Every key, with its principal and whether it is revoked."""
     from jobcast import keys_admin
@@ -39,7 +45,7 @@ def list_() -> None:
     keys_admin.list_all()
 
 
-@keys_cli.command("revoke")
+@keys_cli.command("revoke", epilog=f"Example: jobcast keys revoke 3f2a9c1b7d4e\n\n{EXIT_CODES}")
 def revoke(key_id: str) -> None:
     """Revoke a key by its id."""
     from jobcast import keys_admin

@@ -277,6 +277,11 @@ def test_every_user_command_has_help_with_an_example() -> None:
         ["market", "ls"],
         ["market", "book"],
         ["market", "trades"],
+        ["up"],  # and the operator commands
+        ["keys"],
+        ["keys", "create"],
+        ["keys", "list"],
+        ["keys", "revoke"],
     ]
     for command in commands:
         done = CliRunner().invoke(cli, [*command, "--help"], env={"COLUMNS": "200"})

@@ -49,6 +49,21 @@ def test_python_async_example_follows_events_to_the_result(
     assert sum("'city':" in line for line in lines) == 13
 
 
+def test_python_async_example_says_why_a_job_failed_without_a_traceback(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # A table without `city` and `amount` ended the example with a JobFailedError traceback.
+    data = tmp_path / "other.csv"
+    data.write_text("a,b\n1,2\n")
+    env = {**os.environ, **stack.env(), "PYTHONPATH": str(REPO_ROOT)}
+    argv = [sys.executable, str(EXAMPLES / "submit_async.py"), str(data)]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=90, check=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "job.failed" in done.stdout
+    assert "unknown_column: " in done.stdout
+    assert "Traceback" not in done.stderr
+
+
 def test_tail_example_prints_user_me_from_a_seq(stack: ClientStack, tmp_path: Path) -> None:
     key, _ = stack.new_key("tailer")
     with Client(stack.url, key) as client:
