@@ -73,13 +73,38 @@ def save(base_url: str, api_key: str, path: Path | None = None) -> Path:
 def local_api_url() -> str:
     """Where a `jobcast up` on this host serves its API: the address one running from here left
     in its data directory (which an `--api-port` or a `.env` file set too), else by the
-    settings it listens by."""
+    settings it listens by. Each setting as `jobcast up` reads it: the environment, else the
+    `.env` file here."""
     running = running_api_url()
     if running:
         return running
-    host = os.environ.get(API_HOST_ENV, "").strip() or DEFAULT_API_HOST
-    port = os.environ.get(API_PORT_ENV, "").strip() or str(DEFAULT_API_PORT)
+    host = local_setting(API_HOST_ENV) or DEFAULT_API_HOST
+    port = local_setting(API_PORT_ENV) or str(DEFAULT_API_PORT)
     return reachable_url(host, port)
+
+
+def local_setting(name: str, dotenv: Path = Path(".env")) -> str | None:
+    """A `jobcast up` setting as the stack started here reads it: the environment, else
+    `.env` in this directory (`NAME=value` lines; `export`, quotes and comments allowed). Read
+    here rather than with pydantic-settings, which the client does not need otherwise."""
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    try:
+        lines = dotenv.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    found = None
+    for line in lines:
+        key, sep, raw = line.strip().removeprefix("export ").partition("=")
+        if sep and key.strip().upper() == name:  # pydantic-settings ignores case
+            raw = raw.strip()
+            if raw[:1] in ("'", '"') and raw.endswith(raw[:1]) and len(raw) > 1:
+                raw = raw[1:-1]
+            else:
+                raw = raw.split(" #", 1)[0].strip()
+            found = raw or None  # the last one wins, as in python-dotenv
+    return found
 
 
 def api_url_file(data_dir: Path) -> Path:
@@ -88,9 +113,9 @@ def api_url_file(data_dir: Path) -> Path:
 
 
 def running_api_url() -> str | None:
-    """The address a `jobcast up` running from this directory left (`JOBCAST_DATA_DIR`, by
-    default `var`), or None."""
-    path = api_url_file(Path(os.environ.get(DATA_DIR_ENV, "").strip() or DEFAULT_DATA_DIR))
+    """The address a `jobcast up` running from this directory left (`JOBCAST_DATA_DIR`, from
+    the environment or `.env`, by default `var`), or None."""
+    path = api_url_file(Path(local_setting(DATA_DIR_ENV) or DEFAULT_DATA_DIR))
     try:
         return path.read_text().strip() or None
     except OSError:

@@ -184,6 +184,27 @@ def test_the_address_a_running_jobcast_up_left_wins_over_the_settings(
     assert resolve().base_url == "http://127.0.0.1:8100"
 
 
+def test_the_local_api_is_found_by_the_dotenv_file_jobcast_up_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With JOBCAST_DATA_DIR and JOBCAST_API_PORT in .env, the stack served on 19730 and left
+    # var3/api.url, but the client read neither and went to :8000.
+    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "none.json"))
+    for name in ("JOBCAST_URL", "JOBCAST_API_HOST", "JOBCAST_API_PORT", "JOBCAST_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(
+        "# the stack's settings\nexport JOBCAST_DATA_DIR='var3'\njobcast_api_port=19730  # ours\n"
+    )
+    assert resolve().base_url == "http://127.0.0.1:19730"
+    (tmp_path / "var3").mkdir()
+    (tmp_path / "var3" / "api.url").write_text("http://127.0.0.1:19731")
+    assert resolve().base_url == "http://127.0.0.1:19731"
+    monkeypatch.setenv("JOBCAST_API_PORT", "8100")  # the environment wins, as for the stack
+    (tmp_path / "var3" / "api.url").unlink()
+    assert resolve().base_url == "http://127.0.0.1:8100"
+
+
 def test_nothing_answering_at_the_address_is_said_plainly_with_what_to_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
