@@ -169,7 +169,11 @@ class _Receiver:
         if self._name != "file":
             self._text += chunk
             if len(self._text) > MAX_FIELD_BYTES:
-                raise ApiError(413, "payload_too_large", f"Field `{self._name}` is too large.")
+                raise ApiError(
+                    413,
+                    "payload_too_large",
+                    f"Field `{self._name}` is larger than {MAX_FIELD_BYTES // 1024} KiB.",
+                )
             return
         self.upload.size += len(chunk)
         if self.upload.size > self.max_bytes:
@@ -241,11 +245,18 @@ MAX_BOUNDARY = 70
 
 def boundary_of(request: Request) -> bytes:
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
-    if content_type != b"multipart/form-data" or not options.get(b"boundary"):
+    if content_type != b"multipart/form-data":
         raise ApiError(
             415,
             "unsupported_media_type",
             "Send the table as multipart/form-data with a part named `file`.",
+        )
+    if not options.get(b"boundary"):
+        raise ApiError(
+            400,
+            "bad_request",
+            "The multipart/form-data Content-Type names no boundary. Let your HTTP client "
+            "write the header (curl -F file=@data.csv).",
         )
     boundary: bytes = options[b"boundary"]
     if len(boundary) > MAX_BOUNDARY:

@@ -339,4 +339,17 @@ def test_malformed_multipart_is_400_and_non_multipart_is_415(
     assert twice.json()["error"]["message"] == "Send exactly one `params` part."
     assert plain.status_code == 415
     assert plain.json()["error"]["code"] == "unsupported_media_type"
+    # Multipart without its boundary was told to send multipart (415), as if it had not.
+    unbounded = alice.http.post(
+        "/jobs", content=b"--x\r\n", headers={"Content-Type": "multipart/form-data"}
+    )
+    assert unbounded.status_code == 400
+    assert "names no boundary" in unbounded.json()["error"]["message"]
+    # A form field past its cap names the cap.
+    huge = alice.http.post(
+        "/jobs",
+        files=[("params", (None, "x" * (65 * 1024))), ("file", ("t.csv", b"a\n1\n"))],
+    )
+    assert huge.status_code == 413
+    assert huge.json()["error"]["message"] == "Field `params` is larger than 64 KiB."
     assert stored_files(settings) == before

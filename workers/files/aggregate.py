@@ -52,10 +52,10 @@ class Aggregation:
         """unknown_column or unsupported_metric before a row is read: the schema decides."""
         missing = [c for c in [*self.group_by, *self.metrics] if schema.get_field_index(c) < 0]
         if missing:
+            named = "No column named" if len(missing) == 1 else "No columns named"
             raise FileJobError(
                 "unknown_column",
-                f"No column named {', '.join(map(repr, missing))}; the file has "
-                f"{_listed(schema.names)}.",
+                f"{named} {', '.join(map(repr, missing))}; the file has {_listed(schema.names)}.",
             )
         # Arrow's kernels decide what applies: tried on no rows, the owner is told in their words.
         empty = schema.empty_table()

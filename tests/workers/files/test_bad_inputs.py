@@ -135,6 +135,10 @@ def test_aggregate_on_a_missing_column_fails_as_unknown_column_naming_those_ther
     with pytest.raises(FileJobError) as failure:
         run_job(path, params, LIMITS, Hooks(), path.with_suffix(".out"))
     assert failure.value.message == "No column named 'nope'; the file has 'k', 'v'."
+    several = JobParams(operation="aggregate", group_by=["nope"], metrics={"zip": ["sum"]})
+    with pytest.raises(FileJobError) as failure:
+        run_job(path, several, LIMITS, Hooks(), path.with_suffix(".out"))
+    assert failure.value.message == "No columns named 'nope', 'zip'; the file has 'k', 'v'."
 
     wide = write(
         tmp_path,
