@@ -62,7 +62,9 @@ def up(
         settings = load_settings().replace(
             dev=dev, **{k: v for k, v in overrides.items() if v is not None}
         )
-        settings.require_secrets()  # dev mode needs none: `run` generates them if it starts
+        # Dev mode needs none: `run` generates them if it starts. The embedded Redis needs one.
+        embedded = not (settings.redis_url or settings.sentinels)
+        settings.require_secrets(("redis_password",) if embedded else ())
     except (ConfigurationError, InsecureSettingsError) as exc:
         console.print(f"[red]jobcast error:[/red] {exc}")
         raise typer.Exit(2) from exc

@@ -580,16 +580,24 @@ class Settings(BaseSettings):
         """A validated copy with `changes` applied (model_copy would skip validation)."""
         return type(self).model_validate({**self.model_dump(), **changes})
 
-    def require_secrets(self) -> None:
-        """Refuse to start a production process without its secrets."""
+    def require_secrets(self, also: tuple[str, ...] = ()) -> None:
+        """Refuse to start a production process without its secrets (and those named in `also`),
+        naming every one missing at once."""
         if self.dev:
             return
-        for name in REQUIRED_SECRETS:
+        missing = []
+        for name in (*REQUIRED_SECRETS, *also):
             value: Any = getattr(self, name)
             if value is None or not value.get_secret_value():
-                raise InsecureSettingsError(
-                    f"JOBCAST_{name.upper()} is not set. Set it (or JOBCAST_DEV=1 for development)."
-                )
+                missing.append(f"JOBCAST_{name.upper()}")
+        if len(missing) == 1:
+            raise InsecureSettingsError(
+                f"{missing[0]} is not set. Set it (or JOBCAST_DEV=1 for development)."
+            )
+        if missing:
+            raise InsecureSettingsError(
+                f"{', '.join(missing)} are not set. Set them (or JOBCAST_DEV=1 for development)."
+            )
 
     def secret(self, name: str) -> str:
         """The plain value of a secret field, or an error naming its variable."""

@@ -25,6 +25,15 @@ def test_production_start_refuses_missing_secret_and_names_the_variable() -> Non
         settings.require_secrets()
 
 
+def test_every_missing_secret_is_named_at_once() -> None:
+    # `jobcast up --no-dev` named one per try: the Flower password, then the next.
+    with pytest.raises(InsecureSettingsError) as refused:
+        make(dev=False).require_secrets(("redis_password",))
+    assert str(refused.value).startswith(
+        "JOBCAST_FLOWER_PASSWORD, JOBCAST_KEY_SECRET, JOBCAST_REDIS_PASSWORD are not set."
+    )
+
+
 def test_dev_mode_accepts_missing_secrets() -> None:
     make(dev=True).require_secrets()
 
