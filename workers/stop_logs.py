@@ -1,4 +1,5 @@
-"""What a stop logs about the task it interrupts: a warning line, not errors with a traceback.
+"""What a stop, or a pool process ending itself, logs: a warning line, not errors with a
+traceback.
 
 `jobcast up` (and a terminal's Ctrl-C) stops a worker by signalling its process group, so a
 pool process running a task dies alongside the main process's warm shutdown. Celery then logs,
@@ -7,12 +8,22 @@ raised `WorkerLostError`. Nothing is lost: the message is requeued (`task_reject
 and the job runs again at the next start. Once this worker is stopping, those records are each
 one WARNING line saying so; the same records outside a stop (a process killed by the kernel, a
 crash) stay errors with their traceback.
+
+A pool process also ends itself on purpose (SIGKILL, `recycle_process`): a file job over its
+memory budget, once its `memory_limit` failure is committed. It leaves a note first; the main
+process, seeing that process exit, logs the loss as that planned end, at WARNING.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import re
+import tempfile
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 from celery import signals
@@ -21,27 +32,89 @@ _stopping = threading.Event()
 #: Loggers of the two records: billiard's pool (as multiprocessing's) and Celery's request.
 LOGGERS = ("multiprocessing", "celery.worker.request")
 SAID = "the worker is stopping: the task is requeued and runs again at its next start"
+#: How long after a planned end the task's WorkerLostError is taken as that end's.
+PLANNED_SECONDS = 10.0
+_EXITED = re.compile(r"pid:? ?(\d+) exited with .signal 9")
 
 
 class InterruptedByStop(logging.Filter):
-    """Turns a lost pool process's error records into warnings while the worker stops."""
+    """Turns a lost pool process's error records into warnings while the worker stops, or
+    when the process ended itself on purpose (a note says why)."""
 
     def __init__(self, stopping: threading.Event) -> None:
         super().__init__()
         self.stopping = stopping
+        self.planned: tuple[float, str] | None = None  # (when, why) of the last planned end
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.stopping.is_set() and record.levelno >= logging.ERROR and _a_loss(record):
-            text = record.getMessage().splitlines()[0]
-            record.msg, record.args = "%s (%s)", (text, SAID)
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-            record.exc_info = record.exc_text = None
+        if record.levelno < logging.ERROR or not _a_loss(record):
+            return True
+        text = record.getMessage()
+        reason = self._planned_end(text)
+        if reason is not None:
+            _quiet(
+                record, f"{text.splitlines()[0]} (planned: {reason}; a fresh process replaces it)"
+            )
+        elif self.stopping.is_set():
+            said = SAID if "WorkerLostError" in text else "the worker is stopping"
+            _quiet(record, f"{text.splitlines()[0]} ({said})")
         return True
+
+    def _planned_end(self, text: str) -> str | None:
+        exited = _EXITED.search(text)
+        if exited is not None:
+            reason = take_recycle_note(int(exited.group(1)))
+            if reason is not None:
+                self.planned = (time.monotonic(), reason)
+            return reason
+        if "WorkerLostError" not in text or "signal 9" not in text:
+            return None
+        if self.planned is not None and time.monotonic() - self.planned[0] <= PLANNED_SECONDS:
+            return self.planned[1]
+        return fresh_recycle_note()  # the task's loss said before its process's exit
+
+
+def _quiet(record: logging.LogRecord, text: str) -> None:
+    record.msg, record.args = "%s", (text,)
+    record.levelno, record.levelname = logging.WARNING, "WARNING"
+    record.exc_info = record.exc_text = None
 
 
 def _a_loss(record: logging.LogRecord) -> bool:
     text = record.getMessage()
     return "WorkerLostError" in text or (text.startswith("Process ") and "exited with" in text)
+
+
+def _note_path(pid: int) -> Path:
+    return Path(tempfile.gettempdir()) / f"jobcast-recycled-{os.getuid()}-{pid}"
+
+
+def leave_recycle_note(pid: int, reason: str) -> None:
+    """Say why pool process `pid` is about to kill itself (read by its main process)."""
+    with contextlib.suppress(OSError):  # then the loss is logged as an error, as any other
+        _note_path(pid).write_text(reason)
+
+
+def fresh_recycle_note() -> str | None:
+    """The reason of a note left in the last PLANNED_SECONDS, if any (left for its exit)."""
+    now = time.time()
+    for path in Path(tempfile.gettempdir()).glob(f"jobcast-recycled-{os.getuid()}-*"):
+        try:
+            if now - path.stat().st_mtime <= PLANNED_SECONDS:
+                return path.read_text()
+        except OSError:
+            continue
+    return None
+
+
+def take_recycle_note(pid: int) -> str | None:
+    path = _note_path(pid)
+    try:
+        reason = path.read_text()
+    except OSError:
+        return None
+    path.unlink(missing_ok=True)
+    return reason
 
 
 def _on_shutting_down(**_: Any) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
-from workers.stop_logs import InterruptedByStop
+from workers.stop_logs import InterruptedByStop, leave_recycle_note
 
 
 def record(message: str, *args: object, level: int = logging.ERROR) -> logging.LogRecord:
@@ -25,7 +26,33 @@ def test_a_lost_process_is_a_warning_only_while_stopping() -> None:
     assert quiet.filter(lost)
     assert quiet.filter(other)
     assert (lost.levelname, other.levelname) == ("WARNING", "ERROR")
-    assert lost.getMessage() == (
-        "Process 'ForkPoolWorker-1' pid:7 exited with 'signal 15' (the worker is stopping: the "
-        "task is requeued and runs again at its next start)"
+    # A process may have been idle: only a task's loss says the task is requeued.
+    assert (
+        lost.getMessage()
+        == "Process 'ForkPoolWorker-1' pid:7 exited with 'signal 15' (the worker is stopping)"
     )
+
+
+def test_a_pool_process_that_ended_itself_on_purpose_is_a_warning_saying_why() -> None:
+    # A file job over its memory budget: its failure is committed, then its process kills
+    # itself; that logged two ERRORs and a WorkerLostError traceback in the main process.
+    quiet = InterruptedByStop(threading.Event())  # not stopping
+    pid = 2_000_000_000 + os.getpid()  # no real process's
+    leave_recycle_note(pid, "a file job went over its memory budget")
+    lost = record("Task handler raised error: %r", "WorkerLostError('signal 9 (SIGKILL) Job: 3.')")
+    exited = record(
+        "Process %r pid:%r exited with %r", "ForkPoolWorker-2", pid, "signal 9 (SIGKILL)"
+    )
+    assert quiet.filter(lost)
+    assert quiet.filter(exited)
+    assert (lost.levelname, exited.levelname) == ("WARNING", "WARNING")
+    assert exited.exc_info is None
+    assert "planned: a file job went over its memory budget" in exited.getMessage()
+    assert "planned: a file job went over its memory budget" in lost.getMessage()
+    # The note is taken: a later SIGKILL of that pid (the kernel's OOM killer) is an error.
+    again = record(
+        "Process %r pid:%r exited with %r", "ForkPoolWorker-2", pid, "signal 9 (SIGKILL)"
+    )
+    quiet.planned = None
+    assert quiet.filter(again)
+    assert again.levelname == "ERROR"

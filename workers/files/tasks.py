@@ -114,7 +114,7 @@ def run_file_job(self: FileJobTask, job_id: str) -> str:
         ending.delete(task_running_key(job_id))  # not a death for the attempt cap to count
         if isinstance(ending, redis.client.Pipeline):
             ending.execute()
-        recycle_process()
+        recycle_process("a file job's parse ran on after the job ended")
     if status == FAILED:
         raise_failed(ctx.redis, job_id)
     return status

@@ -21,6 +21,8 @@ from functools import cache
 from pathlib import Path
 from types import TracebackType
 
+from workers import stop_logs
+
 log = logging.getLogger("jobcast.files")
 
 #: Seconds between two samples of the resident size (reading statm costs microseconds).
@@ -103,7 +105,7 @@ def _judge(rss: int, limit: int, on_breach: Callable[[int], None]) -> None:
             on_breach(rss)
         except Exception:  # Redis away: the redelivered task decides, killing is a must
             log.exception("could not commit a job's memory_limit failure")
-        recycle_process()
+        recycle_process("a file job went over its memory budget")
 
 
 _current: _Watcher | None = None
@@ -134,7 +136,9 @@ def _statm(pid: int) -> int:
     return os.open(_STATM, os.O_RDONLY | os.O_CLOEXEC)
 
 
-def recycle_process() -> None:
-    """End this pool process now; Celery's pool replaces it with a fresh one."""
+def recycle_process(reason: str) -> None:
+    """End this pool process now; Celery's pool replaces it with a fresh one. `reason` is left
+    for the worker's main process, which then logs the loss as planned (`stop_logs`)."""
+    stop_logs.leave_recycle_note(os.getpid(), reason)
     logging.shutdown()
     os.kill(os.getpid(), signal.SIGKILL)

@@ -21,7 +21,7 @@ from jobcast.rediskeys import job_key, quota_ledger_key
 from jobcast.settings import Settings
 from jobcast.storage_paths import upload_path
 from tests.conftest import StartWorker
-from tests.support.processes import Proc
+from tests.support.processes import Proc, wait_for
 from tests.workers.files.support import JobsClient, await_terminal
 
 BUDGET = 384 * 1024**2
@@ -172,3 +172,9 @@ def test_process_past_the_budget_ends_its_job_as_memory_limit_and_is_replaced(
     owner, stored = redis_client.hmget(job_key(job_id), ["owner", "stored"])
     assert not upload_path(settings, stored).exists()
     assert not redis_client.hkeys(quota_ledger_key(owner))
+    # The planned kill is logged as such, at WARNING: no WorkerLostError ERROR and traceback.
+    said = "planned: a file job went over its memory budget"
+    wait_for(lambda: said in worker.output(), 10, "the planned end's log line", worker)
+    errors = [line for line in worker.output().splitlines() if "ERROR" in line]
+    assert errors == [], errors
+    assert "Traceback" not in worker.output()
