@@ -41,6 +41,9 @@ class StreamOptions:
     #: Called with a channel's name each time the server confirms its subscription (on every
     #: connection). State read after this call misses no change: any later one is an event.
     on_subscribed: Callable[[str], None] | None = None
+    #: Called with the failed attempts in a row and the pause before the next one, each time
+    #: the connection is lost or could not be made (and is being retried).
+    on_reconnect: Callable[[int, float], None] | None = None
 
 
 #: Seconds a connection must live to count as a success (resetting the backoff).
@@ -85,7 +88,10 @@ async def events(
         failures = 1 if time.monotonic() - opened > STABLE_AFTER else failures + 1
         if options.max_failures is not None and failures > options.max_failures:
             raise errors.UnavailableError("unreachable", f"No WebSocket to {base_url}.")
-        await asyncio.sleep(_backoff(failures, options.max_backoff))
+        pause = _backoff(failures, options.max_backoff)
+        if options.on_reconnect is not None:
+            options.on_reconnect(failures, pause)
+        await asyncio.sleep(pause)
 
 
 async def _connection(

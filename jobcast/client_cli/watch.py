@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
+from jobcast.client import StreamOptions
 from jobcast.client.resume import SEQ_FORM, is_seq
-from jobcast.client_cli.common import client_session, fail_usage
+from jobcast.client_cli.common import client_session, err_console, fail_usage
 
 EXAMPLE = "Example: jobcast watch user.me market.BTC-USD --since 1732760000123-0"
 
@@ -35,7 +36,7 @@ def watch(
         # One request first: with nothing answering (or a key refused) that is said now, exit
         # 5 (or 4); the stream itself retries a dropped connection for as long as it takes.
         client.me()
-        for event in client.events(*channels, since=since):
+        for event in client.events(*channels, since=since, options=_said_on_stderr(channels)):
             line = {
                 "channel": event.channel,
                 "seq": event.seq,
@@ -45,3 +46,24 @@ def watch(
             }
             sys.stdout.write(json.dumps(line, default=str) + "\n")
             sys.stdout.flush()
+
+
+def _said_on_stderr(channels: list[str]) -> StreamOptions:
+    """Drops said on stderr (stdout keeps only events): once when the connection is lost, once
+    when its channels are subscribed again (confirmed in the order they were asked for). A
+    watch that went quiet could not be told from a server that was down."""
+    lost = False
+
+    def reconnecting(failures: int, pause: float) -> None:
+        nonlocal lost
+        if not lost:
+            lost = True
+            err_console.print("[yellow]connection lost; reconnecting…[/yellow]")
+
+    def subscribed(channel: str) -> None:
+        nonlocal lost
+        if lost and channel == channels[-1]:
+            lost = False
+            err_console.print("[green]reconnected; resuming after the last event printed[/green]")
+
+    return StreamOptions(on_reconnect=reconnecting, on_subscribed=subscribed)

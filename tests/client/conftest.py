@@ -4,6 +4,8 @@ shared to keep the suite fast, plus a key for their principal."""
 from __future__ import annotations
 
 import secrets
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,6 +67,16 @@ class ClientStack:
         )
         self.api = spawn(f"api-{secrets.token_hex(2)}", api_argv(self.port), env, self.workdir)
         wait_for(lambda: http_ok(f"{self.url}/healthz"), 60, "the api", self.api)
+
+    def crash_api(self) -> threading.Thread:
+        """Kill the api now (as a crash would) and start it again in the background, so a
+        client meets a refused connection or two before the api is back."""
+        assert self.api is not None
+        self.api.kill_group(signal.SIGKILL)
+        self.api.popen.wait(timeout=10)
+        thread = threading.Thread(target=self.start_api)
+        thread.start()
+        return thread
 
     def new_key(self, name: str) -> tuple[str, str]:
         return new_principal(self.redis, self.settings, name)

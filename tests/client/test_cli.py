@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -177,6 +179,35 @@ def test_watch_user_me_prints_a_jobs_events_as_json_lines(
     assert lines[0]["type"] == "job.queued"
     seqs = [line["seq"] for line in lines]
     assert len(set(seqs)) == len(seqs)
+
+
+def test_watch_says_on_stderr_when_its_connection_drops_and_when_it_resumed(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # It reconnected silently: a quiet watch could not be told from a server that was down.
+    key, _ = stack.new_key("dropped")
+    watcher = subprocess.Popen(
+        [*JOBCAST, "watch", "user.me", "--since", "0-0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=user_env(stack, JOBCAST_API_KEY=key),
+    )
+    said: queue.Queue[str] = queue.Queue()
+    assert watcher.stdout is not None
+    assert watcher.stderr is not None
+    threading.Thread(target=lambda: [said.put(x) for x in watcher.stderr], daemon=True).start()
+    try:
+        with Client(stack.url, key) as client:
+            client.submit_file(write_table(tmp_path / "data.csv", 10))
+        assert json.loads(watcher.stdout.readline())["type"] == "job.queued"
+        stack.crash_api().join()
+        lines = [said.get(timeout=30), said.get(timeout=30)]
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=10)
+    assert lines[0].startswith("connection lost; reconnecting")
+    assert lines[1].startswith("reconnected; resuming after the last event printed")
 
 
 @pytest.mark.parametrize(

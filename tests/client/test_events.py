@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 from pathlib import Path
 
@@ -25,7 +24,7 @@ def test_events_survive_an_api_restart_with_every_event_once_in_order(
         for event in client.events(f"job.{job.id}", since="0-0"):
             got.append(event)
             if event.type == "job.progress" and restarted is None:
-                restarted = _kill_and_restart_api(stack)
+                restarted = stack.crash_api()
             if event.type in TERMINAL:
                 break
         assert restarted is not None
@@ -36,17 +35,6 @@ def test_events_survive_an_api_restart_with_every_event_once_in_order(
     assert got[0].type == "job.queued"
     assert got[-1].type == "job.succeeded"
     assert sum(e.type == "job.progress" for e in got) >= 2
-
-
-def _kill_and_restart_api(stack: ClientStack) -> threading.Thread:
-    """Kill the api now (as a crash would) and start it again in the background, so the client
-    meets a refused connection or two before the api is back."""
-    assert stack.api is not None
-    stack.api.kill_group(signal.SIGKILL)
-    stack.api.popen.wait(timeout=10)
-    thread = threading.Thread(target=stack.start_api)
-    thread.start()
-    return thread
 
 
 def test_a_lost_since_surfaces_as_resync_then_the_job_starts_afresh(
