@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import secrets
+import hashlib
 import signal
 import sys
 import time
@@ -210,7 +210,7 @@ class Stack:
         # Laid out by hand: each flag beside its value, as on a command line.
         return [
             sys.executable, "-m", "celery", "-A", "workers.app", "worker",
-            "-Q", queue, "-n", f"{queue}.{_unique()}@%h",
+            "-Q", queue, "-n", f"{queue}.{_stack_tag(self.settings)}@%h",
             "--concurrency", str(self.options.workers), "--loglevel", "INFO",
         ]  # fmt: skip
 
@@ -272,8 +272,12 @@ def _bind_queue_check(client: redis.Redis, queue: str, settings: Settings) -> Re
     return lambda: _queue_consumed(client, queue, settings)
 
 
-def _unique() -> str:
-    return secrets.token_hex(3)
+def _stack_tag(settings: Settings) -> str:
+    """The same for every run of one stack (its data dir), different for another stack on this
+    host: Flower (persistent) shows a restarted stack's workers as the ones it knew, online
+    again, where a new random name each run left it listing every earlier one as offline."""
+    where = str(settings.data_dir.resolve()).encode()
+    return hashlib.sha256(where).hexdigest()[:6]
 
 
 def _install_stop_handlers(supervisor: Supervisor) -> None:

@@ -473,3 +473,13 @@ def test_up_against_a_redis_that_does_not_answer_says_so_without_its_password(
     assert "unset JOBCAST_REDIS_URL for the embedded one" in said
     assert "hunter2" not in refused.stderr + refused.stdout
     assert "Traceback" not in refused.stderr + refused.stdout
+
+
+def test_a_restarted_stack_names_its_workers_as_before(restarted: Restarted) -> None:
+    # A new random name each run left Flower (persistent) listing every earlier one, offline.
+    def names(cmdlines: str) -> list[str]:  # pool processes show their worker's command line
+        return sorted(set(re.findall(r"-n ((?:files|orders)\.\w+@%h)", cmdlines)))
+
+    now = " ".join(" ".join(c.cmdline()) for c in restarted.run.children())
+    assert len(names(now)) == 2
+    assert names(now) == names(restarted.first_children)
