@@ -286,6 +286,9 @@ def _install_stop_handlers(supervisor: Supervisor) -> None:
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
+    # The terminal closed: stop in order, as for Ctrl-C (by default the launcher died at once
+    # and every child got its parent-death SIGTERM together).
+    signal.signal(signal.SIGHUP, handler)
 
 
 def _require_answering(settings: Settings) -> None:

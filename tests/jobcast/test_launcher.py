@@ -483,3 +483,20 @@ def test_a_restarted_stack_names_its_workers_as_before(restarted: Restarted) -> 
     now = " ".join(" ".join(c.cmdline()) for c in restarted.run.children())
     assert len(names(now)) == 2
     assert names(now) == names(restarted.first_children)
+
+
+def test_a_closed_terminal_stops_the_stack_in_order_as_ctrl_c_does(tmp_path: Path) -> None:
+    # SIGHUP killed the launcher at once; its children each got a parent-death SIGTERM.
+    run = Run(tmp_path, free_port(), free_port(), tmp_path / "launcher.out")
+    run.start()
+    try:
+        children = run.children()
+        assert run.launcher is not None
+        run.launcher.send_signal(signal.SIGHUP)
+        assert run.launcher.wait(timeout=20) == 0
+    finally:
+        if run.launcher is not None and run.launcher.poll() is None:
+            run.stop()
+    assert run.out.read_text().rstrip().endswith("Stopping every process…\nStopped.")
+    _, alive = psutil.wait_procs(children, timeout=5)
+    assert alive == []
