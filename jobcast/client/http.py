@@ -107,6 +107,11 @@ class Http:
 
 def unreachable(base_url: str, request: str, exc: httpx.TransportError) -> errors.UnavailableError:
     """`unreachable`, said plainly: most often nothing listens at the address at all."""
+    if isinstance(exc, httpx.ConnectError) and "[SSL" in str(exc) and base_url.startswith("https:"):
+        # A server answered, but not in TLS (`jobcast up` serves plain HTTP): not unreachable.
+        plain = base_url.replace("https://", "http://", 1)
+        message = f"{base_url} answered, but not over TLS ({exc}): is its address {plain}?"
+        return errors.UnavailableError("not_tls", message, {"url": base_url})
     if isinstance(exc, httpx.ConnectError):
         message = (
             f"Nothing answers at {base_url} ({request}: {exc or type(exc).__name__}): is the "

@@ -4,8 +4,10 @@ from (arguments, then the environment, then the file `jobcast login` writes, the
 
 from __future__ import annotations
 
+import http.server
 import os
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -203,6 +205,26 @@ def test_the_local_api_is_found_by_the_dotenv_file_jobcast_up_read_here(
     monkeypatch.setenv("JOBCAST_API_PORT", "8100")  # the environment wins, as for the stack
     (tmp_path / "var3" / "api.url").unlink()
     assert resolve().base_url == "http://127.0.0.1:8100"
+
+
+def test_https_to_a_plain_http_server_says_so_rather_than_nothing_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone(tmp_path, monkeypatch)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_address[1]}"
+    try:
+        with (
+            Client(url, "jc_x", retry=RetryPolicy(max_retries=0)) as client,
+            pytest.raises(errors.UnavailableError) as e,
+        ):
+            next(iter(client.jobs()))
+    finally:
+        server.shutdown()
+    assert e.value.code == "not_tls"
+    assert e.value.message.startswith(f"{url} answered, but not over TLS (")
+    assert e.value.message.endswith(f"is its address http://127.0.0.1:{server.server_address[1]}?")
 
 
 def test_nothing_answering_at_the_address_is_said_plainly_with_what_to_check(
