@@ -446,6 +446,21 @@ def test_a_converted_file_downloads_and_a_failed_job_shows_its_error(
     assert "ragged_rows" in page.text_content(".job-detail .error-box")
 
 
+def test_an_upload_the_api_refuses_is_shown_refused_not_uploaded(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # The bar stayed full ("8.9 MB uploaded" in all but words) beside the refusal.
+    page = new_page(web_stack.new_key("refused"))
+    page.set_input_files("#file", str(write_table(tmp_path / "small.csv", 50)))
+    page.click("details.reading summary")
+    page.fill("input[name=encoding]", "base64")  # not a text encoding: the api says 422
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector(".bar-box[data-state=failed]")
+    assert page.text_content(".bar-box .bar-text") == "refused: nothing stored"
+    assert page.eval_on_selector("#upload-bar", "bar => bar.value") == 0
+    assert "is not a text encoding" in (page.text_content("form.new-job") or "")
+
+
 def test_the_drop_zone_names_every_format_and_its_picker_opens_from_the_keyboard(
     web_stack: WebStack, new_page: NewPage
 ) -> None:

@@ -164,7 +164,10 @@ export function mountJobs(root, live) {
       merge(job);
       select(job.id, true);
     } catch (err) {
+      // Refused or cut off: the bytes sent are not a stored upload (a full bar said they were).
       uploadBox.dataset.state = "failed";
+      uploadBar.value = 0;
+      uploadText.textContent = err.status ? "refused: nothing stored" : "failed: nothing stored";
       submitError.textContent = `${err.code}: ${err.message}`;
     } finally {
       submit.disabled = false;
