@@ -7,7 +7,6 @@ request id (also logged with the traceback) and never the traceback itself.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ from starlette.routing import Match
 
 from jobcast.redis_clients import is_redis_full
 from jobcast.schemas.errors import field_errors, summary
+from jobcast.schemas.text import escape_controls
 
 log = logging.getLogger("jobcast.api")
 
@@ -171,16 +171,6 @@ def allowed_methods(request: Request) -> list[str]:
             route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
         )
     ]
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def escape_controls(text: str) -> str:
-    """`text` with control characters as `\\xNN`: a path cannot forge or break a log line."""
-    if text.isprintable():  # the common case, checked in C (a control character is not)
-        return text
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

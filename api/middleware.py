@@ -23,8 +23,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
-from api.errors import BodyTooLargeError, error_body, error_response, escape_controls
+from api.errors import BodyTooLargeError, error_body, error_response
 from jobcast.logs import RecordTemplate
+from jobcast.schemas.text import escape_controls
 
 access_log = logging.getLogger("jobcast.access")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import sys
 import threading
 from typing import Annotated
@@ -22,6 +21,7 @@ from jobcast.client_cli.common import (
     exit_code_for,
     report_error,
 )
+from jobcast.schemas.text import escape_controls
 
 #: Longest line read from stdin, past any message a server takes (JOBCAST_CHAT_MAX_MESSAGE_BYTES
 #: is 2000 by default): a longer one is not sent, and not held in memory either.
@@ -112,12 +112,8 @@ def _said(message: dict[str, object]) -> str:
     return f"[bold]{shown(name)}[/bold]: {text}"
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")  # a tab is harmless
-
-
 def shown(value: object) -> str:
     """What others wrote, as text: rich markup in it (`[red]`) is not applied and a control
     character is shown as `\\xNN`, so no one's name or line can colour, move or forge what
     this terminal shows (names made before they were checked may hold them)."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
-    return escape(text)
+    return escape(escape_controls(str(value), keep="\t"))  # a tab is harmless

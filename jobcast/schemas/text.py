@@ -9,6 +9,7 @@ right-to-left scripts and emoji sequences need are kept.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated
 
@@ -34,6 +35,20 @@ def hidden_character(text: str, allowed: str = "") -> str | None:
         ):
             return f"U+{ord(char):04X}"
     return None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str, keep: str = "") -> str:
+    """`text` with control characters (but those in `keep`) as `\\xNN`, for text kept whatever
+    it holds and shown back (a request path in a log line, a name in a terminal): it cannot
+    forge or break a line."""
+    if text.isprintable():  # the common case, checked in C (a control character is not)
+        return text
+    return _CONTROL.sub(
+        lambda m: m.group() if m.group() in keep else f"\\x{ord(m.group()):02x}", text
+    )
 
 
 def refusal(found: str) -> str:
