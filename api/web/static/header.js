@@ -5,7 +5,8 @@
 
 const DELIMITERS = [",", "\t", ";", "|"];
 
-/** Split one CSV line, honouring double quotes. */
+/** Split one CSV line, honouring double quotes. Cells are kept as written: a header name with
+ * spaces around it is that name to the server too. */
 export function splitLine(line, delimiter) {
   const cells = [];
   let cell = "";
@@ -25,7 +26,7 @@ export function splitLine(line, delimiter) {
     } else cell += c;
   }
   cells.push(cell);
-  return cells.map((s) => s.trim());
+  return cells;
 }
 
 const BOOLEAN = /^(true|false)$/i;
@@ -66,7 +67,7 @@ function csvHeader(lines, whole, { header = true, decimal = null } = {}) {
     splitLine(lines[0], d).length > splitLine(lines[0], best).length ? d : best);
   const first = splitLine(lines[0], delimiter);
   const columns = header ? first : first.map((_, i) => String(i));
-  const rows = (header ? whole.slice(1) : whole).map((l) => splitLine(l, delimiter));
+  const rows = (header ? whole.slice(1) : whole).map((l) => splitLine(l, delimiter).map((v) => v.trim()));
   const comma = decimal === "," || (decimal === null && delimiter === ";");
   const isNumber = (v) => (decimal !== "," && Number.isFinite(Number(v))) || (comma && DECIMAL_COMMA.test(v));
   const summable = new Set(columns.filter((_, i) => {

@@ -114,7 +114,8 @@ export function mountJobs(root, live) {
       return;
     }
     const rows = header.columns.map((name) => h("tr", {},
-      h("th", { scope: "row" }, name),
+      // Quoted when spaces lead or trail it: they are part of the name the job is sent.
+      h("th", { scope: "row" }, name === name.trim() ? name : JSON.stringify(name)),
       h("td", {}, h("input", { type: "checkbox", name: "group_by", value: name, "aria-label": `group by ${name}` })),
       ...METRICS.map((m) => h("td", {}, h("input", {
         type: "checkbox", name: "metric", value: `${name}\u0000${m}`, "aria-label": `${m} of ${name}`,

@@ -12,6 +12,8 @@ const STATE_TEXT = { idle: "offline", connecting: "connecting…", live: "live",
 const $ = (id) => document.getElementById(id);
 
 let live = null;
+// Said on the sign-in form after the reload that follows a key the server stopped taking.
+const SIGNED_OUT_NOTE = "jobcast.signed-out";
 
 function applyTheme(theme) {
   if (theme) document.documentElement.dataset.theme = theme;
@@ -98,10 +100,13 @@ function boot() {
     if (!live) return; // a wrong key at sign-in is answered on the form
     live.stop();
     forgetKey();
+    sessionStorage.setItem(SIGNED_OUT_NOTE, "The server no longer accepts your key (it may have been revoked): sign in with another.");
     location.reload();
   });
+  const note = sessionStorage.getItem(SIGNED_OUT_NOTE) || "";
+  sessionStorage.removeItem(SIGNED_OUT_NOTE);
   if (storedKey()) start();
-  else showSignIn();
+  else showSignIn(note);
 }
 
 boot();

@@ -41,12 +41,16 @@ export function mountMarket(root, live) {
   const qtyInput = h("input", { name: "quantity", inputMode: "numeric", "aria-label": "Quantity", placeholder: "Quantity", autocomplete: "off", "aria-describedby": "err-quantity" });
   const priceInput = h("input", { name: "price", inputMode: "decimal", "aria-label": "Price", placeholder: "Price", autocomplete: "off", "aria-describedby": "err-price" });
   const formError = h("p.error", { role: "alert" });
+  // How an order ended when not by filling: a rejection or a cancel is otherwise only an order
+  // gone from "My open orders".
+  const outcome = h("p.outcome", { role: "status" });
+  const announced = new Set();
   const ticket = h("form.ticket", { onsubmit: place, noValidate: true },
     sideInput,
     h("div.ticket-grid", {},
       h("label", {}, "Type", typeInput), h("label", {}, "Time in force", field("time_in_force", tifInput)),
       h("label", {}, "Quantity", field("quantity", qtyInput)), h("label", {}, "Price", field("price", priceInput))),
-    formError, h("button.primary", { type: "submit" }, "Place order"));
+    formError, h("button.primary", { type: "submit" }, "Place order"), outcome);
 
   fill(root, h("div.market-head", {}, h("label", {}, "Symbol ", picker), quoteText, rulesText),
     h("div.market-layout", {},
@@ -111,8 +115,17 @@ export function mountMarket(root, live) {
       fills.unshift({ ...order, fill_quantity: qty > 0 ? qty : order.filled_quantity, ts: message.ts });
       fills.length = Math.min(fills.length, MAX_FILLS);
     }
+    if (message.type === "order.rejected" || message.type === "order.cancelled") announce(order);
     mergeOrder({ ...orders.get(order.id), ...order });
     renderFills();
+  }
+
+  function announce(order) {
+    if (announced.has(order.id)) return; // a resent event
+    announced.add(order.id);
+    outcome.dataset.orderId = order.id;
+    outcome.dataset.reason = order.reason || "";
+    fill(outcome, h("span", { className: `side-${order.side}` }, orderText(order)), " ", endText(order));
   }
 
   async function loadOrders() {
@@ -273,6 +286,25 @@ export function mountMarket(root, live) {
     fill(picker, symbols.map((s) => h("option", { value: s.symbol }, s.symbol)));
     if (symbols.length) switchTo(symbols[0].symbol);
   });
+}
+
+function orderText(o) {
+  const kind = o.type === "market" ? "Market" : o.time_in_force === "IOC" ? "IOC" : "Limit";
+  return `${kind} ${o.side} ${o.quantity} ${o.symbol}${o.price ? ` @ ${o.price}` : ""}`;
+}
+
+// What ended an order, in words; the reasons are those of the Order schema.
+function endText(o) {
+  const rest = o.quantity - o.filled_quantity;
+  const part = o.filled_quantity ? `${o.filled_quantity} filled; the other ${rest} cancelled` : "cancelled";
+  switch (o.reason) {
+    case "no_liquidity": return "rejected: nothing on the other side of the book to trade with.";
+    case "ioc_remainder": return `${part}: nothing more to trade with at that price (IOC does not rest).`;
+    case "market_remainder": return `${part}: the other side of the book ran out.`;
+    case "self_trade": return `${part}: it would have traded with an order of yours (self-trade prevention).`;
+    case "cancel_requested": return `${part}, as asked.`;
+    default: return `${o.status}${o.reason ? ` (${o.reason})` : ""}.`;
+  }
 }
 
 function decimalsOf(text) {

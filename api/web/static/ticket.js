@@ -2,6 +2,7 @@
 // caught before a request; the server stays the judge and its answer is shown per field.
 
 const DECIMAL = /^\d+(\.\d+)?$/;
+const WHOLE = /^\d+$/;
 
 function decimals(text) {
   return (text.split(".")[1] || "").length;
@@ -17,7 +18,8 @@ function toUnits(text, places) {
 /** {field: message} for everything wrong with the order; empty when it may be sent. */
 export function checkOrder(rules, order) {
   const errors = {};
-  const qty = Number(order.quantity);
+  // Digits only: Number() would also take "1e1", "0x10" or " 10 " and send another figure.
+  const qty = WHOLE.test(String(order.quantity)) ? Number(order.quantity) : NaN;
   if (!Number.isInteger(qty) || qty <= 0) errors.quantity = "Enter a whole number above 0.";
   else if (qty < rules.min_quantity) errors.quantity = `At least ${rules.min_quantity}.`;
   else if (qty > rules.max_quantity) errors.quantity = `At most ${rules.max_quantity}.`;
