@@ -46,6 +46,8 @@ def test_submit_and_wait_returns_the_typed_result_with_rising_progress(
     assert len(percents) >= 3, percents  # a multi-batch job reports as it goes
     assert percents == sorted(percents)
     assert percents[0] < 100, seen
+    # Where the job ended: job.succeeded carries the final progress (it said only the rows).
+    assert (seen[-1].percent, seen[-1].rows) == (100, 300_000), seen[-1]
 
 
 def test_async_client_aggregates_and_lists_every_page(stack: ClientStack, tmp_path: Path) -> None:

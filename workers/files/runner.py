@@ -92,11 +92,12 @@ class Hooks:
 
 
 class JobStopped(Exception):
-    """`should_stop` said so at a batch boundary (the job was cancelled)."""
+    """`should_stop` said so at a batch boundary (the job was cancelled); `progress` is how far
+    it got, throttled or not (the record keeps it with the outcome)."""
 
-    def __init__(self, rows: int) -> None:
-        super().__init__(f"stopped after {rows} rows")
-        self.rows = rows
+    def __init__(self, progress: Progress) -> None:
+        super().__init__(f"stopped after {progress.rows} rows")
+        self.progress = progress
 
 
 def run_job(
@@ -162,7 +163,7 @@ def _run_once(
     try:
         for batch in source.batches:
             if hooks.should_stop():
-                raise JobStopped(meter.rows)
+                raise JobStopped(meter.last)
             consumer.update(batch)
             meter.consumed(batch.num_rows)
     except BaseException:
@@ -196,7 +197,8 @@ class ProgressMeter:
     def __init__(self, source: BatchSource, hooks: Hooks) -> None:
         self.source, self.hooks = source, hooks
         self.batches = self.rows = 0
-        hooks.progress(Progress("scan", 0, source.total_bytes, 0, 0.0, None))
+        self.last = Progress("scan", 0, source.total_bytes, 0, 0.0, None)
+        hooks.progress(self.last)
 
     def consumed(self, rows: int) -> None:
         self.batches, self.rows = self.batches + 1, self.rows + rows
@@ -205,11 +207,10 @@ class ProgressMeter:
         elapsed = time.monotonic() - self.hooks.started
         eta = elapsed * (1 - fraction) / fraction if fraction > 0 else None
         percent = round(self.SCAN_PERCENT * fraction, 1)
-        self.hooks.progress(
-            Progress(
-                "scan", done, total, self.rows, percent, None if eta is None else round(eta, 1)
-            )
+        self.last = Progress(
+            "scan", done, total, self.rows, percent, None if eta is None else round(eta, 1)
         )
+        self.hooks.progress(self.last)
 
     def finished(self) -> None:
         total = self.source.total_bytes

@@ -149,9 +149,26 @@ class JobState:
         releases = (self.upload_quota,) if self.upload_quota else ()
         return self._commit(expect, fields, TERMINAL_EVENTS[status], data, run_time, releases)
 
-    def cancelled(self, rows: int | None = None) -> CommitResult:
-        data = {} if rows is None else {"rows": rows}
-        return self.finish(CANCELLED, expect=(CANCELLING, RUNNING), data=data)
+    def cancelled(self, progress: dict[str, Any] | None = None) -> CommitResult:
+        """Ended cancelled; with `progress` (stopped mid-read) the record keeps how far it got and
+        `job.cancelled` carries the same."""
+        if progress is None:
+            return self.finish(CANCELLED, expect=(CANCELLING, RUNNING))
+        return self.finish(
+            CANCELLED, expect=(CANCELLING, RUNNING), data=progress, progress=progress
+        )
+
+
+def progress_fields(p: Progress) -> dict[str, Any]:
+    """The record's `progress` (and a `job.progress` event's data) for the runner's `p`."""
+    return {
+        "phase": p.phase,
+        "bytes_done": p.bytes_done,
+        "bytes_total": p.bytes_total,
+        "rows": p.rows,
+        "percent": p.percent,
+        "eta_seconds": p.eta_seconds,
+    }
 
 
 def starting_progress(size: int) -> dict[str, Any]:
@@ -249,16 +266,6 @@ def job_hooks(state: JobState, progress_interval: float, soft_limit: SoftLimit) 
 
     def progress(p: Progress) -> None:
         if throttle.ready(p.percent, p.final):
-            committed = state.progress(
-                {
-                    "phase": p.phase,
-                    "bytes_done": p.bytes_done,
-                    "bytes_total": p.bytes_total,
-                    "rows": p.rows,
-                    "percent": p.percent,
-                    "eta_seconds": p.eta_seconds,
-                }
-            )
-            running.committed(committed)
+            running.committed(state.progress(progress_fields(p)))
 
     return Hooks(should_stop=should_stop, progress=progress)

@@ -36,7 +36,13 @@ from workers.files.errors import FileJobError, underlying
 from workers.files.memory import JobMemory
 from workers.files.runner import JobLimits, JobStopped, run_job
 from workers.files.sources import parse_left_running
-from workers.files.state import JobState, completed_progress, is_terminal, job_hooks
+from workers.files.state import (
+    JobState,
+    completed_progress,
+    is_terminal,
+    job_hooks,
+    progress_fields,
+)
 from workers.files.uploads import artifact_quota, charge_artifact, remove_upload, unlink_upload
 from workers.files.watchdog import MemoryWatchdog, recycle_process, watch_limit
 from workers.soft_limit import SoftLimit
@@ -221,7 +227,8 @@ def _run(
                 )
             soft_limit.check()  # signalled while the result was made: past the limit all the same
     except JobStopped as stop:
-        return end(state, settings, record, state.cancelled(stop.rows), "cancelled")
+        progress = progress_fields(stop.progress)
+        return end(state, settings, record, state.cancelled(progress), "cancelled")
     except FileJobError as exc:
         # The owner is told what to fix; what the reader said (pyarrow's text) stays here.
         detail = repr(underlying(exc))
@@ -251,11 +258,14 @@ def _run(
     if params.operation == "convert":
         path = artifact_path(settings, state.job_id, params.to or "parquet")
         charge_artifact(state.client, settings, record, path)
+    completed = completed_progress(int(record.get("size") or 0), result["rows"])
     finished = state.finish(
         SUCCEEDED,
         result=result,
-        data={"rows": result["rows"]},
-        progress=completed_progress(int(record.get("size") or 0), result["rows"]),
+        # The event carries the record's final progress (100 %), so a client following the
+        # events sees its progress end where the job did.
+        data=completed,
+        progress=completed,
     )
     if not finished.committed and finished.current == CANCELLING:
         return end(state, settings, record, state.cancelled(), CANCELLED)
