@@ -170,6 +170,16 @@ def test_cancelling_a_running_job_ends_it_cancelled(
     page.wait_for_selector(".job-detail .chip[data-status=cancelled]")
     chip = page.locator(f".job-list li[data-job-id={job_id}] .chip")
     assert chip.get_attribute("data-status") == "cancelled"
+    # How far it got (job.cancelled carries the rows): the detail said nothing at all.
+    note = page.text_content(".job-detail .cancelled-note") or ""
+    done = re.fullmatch(r"Cancelled after ([\d,]+) rows; a cancelled job keeps no result\.", note)
+    assert done, note
+    assert int(done[1].replace(",", "")) < LONG_JOB_ROWS, note
+    # The job shown is in the address: a reload shows it again, as the record tells it.
+    assert page.evaluate("location.hash") == f"#/jobs/{job_id}"
+    page.reload()
+    page.wait_for_selector(".job-detail .chip[data-status=cancelled]")
+    assert page.text_content(".job-detail .cancelled-note") == note
 
 
 def test_an_answer_from_before_the_job_started_does_not_set_it_back(
@@ -340,6 +350,28 @@ def test_two_pages_in_one_room_see_each_others_messages_and_presence(
     ann.click(".say button")
     bob.wait_for_selector(".chat-log li:has-text('hi bob')")
     assert ann.locator(".chat-log li:has-text('hello from the phone')").count() == 1
+
+
+def test_a_reload_stays_in_the_room_and_a_room_link_joins_it(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # A reload went back to the lobby (and the jobs page to no job).
+    page = new_page(web_stack.new_key("roomer"))
+    page.click("nav a[data-page=chat]")
+    page.wait_for_selector(".chat-main h2:text-is('# lobby')")
+    page.fill("#room", "ops")
+    page.click("form.row button[type=submit]")
+    page.wait_for_selector(".chat-main h2:text-is('# ops')")
+    page.fill("#say", "still here")
+    page.press("#say", "Enter")
+    page.wait_for_selector(".chat-log li:has-text('still here')")
+    assert page.evaluate("location.hash") == "#/chat/ops"
+    page.reload()
+    page.wait_for_selector(".chat-main h2:text-is('# ops')")
+    page.wait_for_selector(".chat-log li:has-text('still here')")
+    page.evaluate("location.hash = '#/chat/night-shift'")  # a link to another room
+    page.wait_for_selector(".chat-main h2:text-is('# night-shift')")
+    assert page.input_value("#room") == "night-shift"
 
 
 #: In the page: a second live client (the app's own module) subscribes to a room name the

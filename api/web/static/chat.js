@@ -3,6 +3,9 @@
 import { fill, formatTime, h } from "./dom.js";
 import { compareSeq } from "./live.js";
 
+// The room is in the address (#/chat/<room>): a reload, or the link kept, joins it again.
+const ROOM_IN_HASH = /^#\/chat\/([A-Za-z0-9_.:-]{1,128})$/;
+
 export function mountChat(root, live) {
   let room = null;
   let leave = null;
@@ -28,6 +31,8 @@ export function mountChat(root, live) {
     if (leave) leave();
     error.textContent = "";
     room = name;
+    roomInput.value = name;
+    history.replaceState(null, "", `#/chat/${name}`);
     messages = [];
     present = [];
     fill(title, `# ${name}`);
@@ -43,6 +48,7 @@ export function mountChat(root, live) {
       // A name the server does not take: leave nothing half-joined.
       leave = null;
       room = null;
+      if (location.hash.startsWith("#/chat")) history.replaceState(null, "", "#/chat");
       messages = [];
       present = [];
       fill(title, "Not in a room");
@@ -99,10 +105,11 @@ export function mountChat(root, live) {
 
   let joined = false;
   window.addEventListener("jobcast:page", (e) => {
-    if (e.detail === "chat" && !joined) {
-      joined = true;
-      join("lobby");
-    }
+    if (e.detail !== "chat") return;
+    const wanted = (location.hash.match(ROOM_IN_HASH) || [])[1];
+    if (!joined || (wanted && wanted !== room)) join(wanted || "lobby"); // first visit, or a link
+    else if (room) history.replaceState(null, "", `#/chat/${room}`);
+    joined = true;
   });
   render();
 }

@@ -12,6 +12,8 @@ const METRICS = ["count", "sum", "mean", "min", "max"];
 /** How far along a status is: a job moves only forward (running and retrying alternate). */
 const STAGE = { queued: 0, running: 1, retrying: 1, cancelling: 2 };
 const stage = (status) => (TERMINAL.has(status) ? 3 : STAGE[status] ?? 0);
+// The job shown is in the address (#/jobs/<id>): a reload, or the link kept, opens it again.
+const JOB_IN_HASH = /^#\/jobs\/([\w-]+)$/;
 const EVENT_STATUS = { "job.queued": "queued", "job.started": "running", "job.succeeded": "succeeded",
   "job.failed": "failed", "job.cancelled": "cancelled" };
 
@@ -19,7 +21,7 @@ export function mountJobs(root, live) {
   const jobs = new Map();
   const results = new Map();
   const resultNodes = new Map();
-  let selected = null;
+  let selected = (location.hash.match(JOB_IN_HASH) || [])[1] || null;
   let header = null;
   let redraw = 0;
 
@@ -198,6 +200,7 @@ export function mountJobs(root, live) {
     const change = { status: data.status || EVENT_STATUS[event.type] || known.status };
     if (event.type === "job.progress" && data.percent !== undefined) change.progress = data;
     if (event.type === "job.started") change.started_at = event.ts;
+    if (event.type === "job.cancelled" && data.rows !== undefined) change.progress = { ...known.progress, rows: data.rows };
     if (data.error) change.error = data.error;
     if (TERMINAL.has(change.status)) change.finished_at = event.ts;
     jobs.set(id, { ...known, ...change });
@@ -214,6 +217,20 @@ export function mountJobs(root, live) {
   }
 
   schedule();
+  if (selected) open(selected);
+  window.addEventListener("jobcast:page", (e) => {
+    if (e.detail !== "jobs") return;
+    const wanted = (location.hash.match(JOB_IN_HASH) || [])[1];
+    if (wanted && wanted !== selected) open(wanted); // a link or the address bar
+    else if (selected) history.replaceState(null, "", `#/jobs/${selected}`);
+  });
+
+  // A job named by the address: not necessarily among the newest listed; not the caller's, or
+  // gone, and nothing is shown.
+  function open(id) {
+    select(id);
+    if (!jobs.has(id)) api("GET", `/jobs/${id}`).then(merge, () => { if (selected === id) select(null); });
+  }
   live.subscribe("user.me", (message) => {
     if (message.kind === "event") onEvent(message);
     else if (message.kind === "subscribed" || message.kind === "resync") reload();
@@ -221,6 +238,8 @@ export function mountJobs(root, live) {
 
   function select(id, reveal = false) {
     selected = id;
+    // Only while this page is shown: a late answer must not change another page's address.
+    if (!location.hash || location.hash.startsWith("#/jobs")) history.replaceState(null, "", id ? `#/jobs/${id}` : "#/jobs");
     schedule();
     if (reveal) requestAnimationFrame(() => requestAnimationFrame(revealDetail));
   }
@@ -280,7 +299,15 @@ export function mountJobs(root, live) {
       active ? h("div.row", {}, h("button.danger", { type: "button", onclick: () => cancel(job.id) }, "Cancel job")) : null,
       job.status === "failed" && job.error ? h("div.error-box", { role: "alert" },
         h("strong", {}, job.error.code), " ", job.error.message) : null,
+      job.status === "cancelled" ? cancelledView(job) : null,
       job.status === "succeeded" ? resultView(job) : null);
+  }
+
+  function cancelledView(job) {
+    const rows = job.progress ? job.progress.rows : undefined;
+    return h("p.cancelled-note", {}, job.started_at && rows !== undefined
+      ? `Cancelled after ${formatNumber(rows)} rows; a cancelled job keeps no result.`
+      : "Cancelled before it started; it has no result.");
   }
 
   function resultView(job) {

@@ -1,4 +1,5 @@
-// Monitor: the cluster's `monitor.sample` events as live charts of the last five minutes.
+// Monitor: the cluster's `monitor.sample` events as live charts, from when the page opened up to
+// the last five minutes (the channel's history is not replayed: a sample a second would be a lot).
 
 import { fill, formatBytes, formatNumber, h } from "./dom.js";
 import { lineChart } from "./charts.js";
