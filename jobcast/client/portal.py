@@ -7,16 +7,81 @@ where an event loop is already running in its own thread (a notebook, a web hand
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Generator
-from concurrent.futures import Future
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Generator, Iterator
+from concurrent.futures import Future, InvalidStateError
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
 #: Seconds an interrupted call gets to unwind (close its socket, its file) on the loop.
 UNWIND_TIMEOUT = 5.0
+
+
+class _Call(Generic[T]):
+    """One coroutine run on the loop for a waiting thread, cancellable from it wherever a Ctrl-C
+    lands: before, while or after it is scheduled. (`run_coroutine_threadsafe` hands back its
+    future only once scheduled: interrupted inside it, the call ran on unseen and the generator
+    closing after it said "aclose(): asynchronous generator is already running".)
+
+    `start` and `cancel` run on the loop, in the order they were queued, so `cancel` knows
+    whether `start` came (queued before it) or never will."""
+
+    def __init__(self, coro: Awaitable[T], loop: asyncio.AbstractEventLoop) -> None:
+        self.coro, self.loop = coro, loop
+        self.outcome: Future[T] = Future()
+        #: Set once the call is over on the loop (or will never run there).
+        self.finished = threading.Event()
+        self.started = self.running = self.cancelled = False
+        #: A Ctrl-C came while the main thread waited on this call (`Portal._ctrl_c_cancels`).
+        self.interrupted = False
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.started = True
+        self.task = self.loop.create_task(self._run())
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if not self.started:  # interrupted before it was scheduled: it never runs
+            _close(self.coro)
+            self.outcome.cancel()
+            self.finished.set()
+        elif self.running and self.task is not None:
+            self.task.cancel()
+        # else: created, not yet stepped; `_run` sees the flag first thing (a task cancelled
+        # before its first step never runs its coroutine's `finally`).
+
+    async def _run(self) -> None:
+        self.running = True
+        try:
+            if self.cancelled:
+                _close(self.coro)
+                raise asyncio.CancelledError
+            value = await self.coro
+        except asyncio.CancelledError:
+            self.outcome.cancel()
+        except BaseException as exc:  # handed to the waiting thread, as it is
+            _settle(self.outcome.set_exception, exc)
+        else:
+            _settle(self.outcome.set_result, value)
+        finally:
+            self.finished.set()
+
+
+def _close(coro: Awaitable[Any]) -> None:
+    """Close an awaitable that will never be awaited (no "never awaited" warning)."""
+    close = getattr(coro, "close", None)
+    if close is not None:
+        close()
+
+
+def _settle(setter: Any, value: Any) -> None:
+    with contextlib.suppress(InvalidStateError):  # cancelled by the waiting thread meanwhile
+        setter(value)
 
 
 class Portal:
@@ -27,31 +92,54 @@ class Portal:
         )
         self._thread.start()
         #: Calls being waited on, from any thread (one may follow events while another reads).
-        self._running: set[Future[Any]] = set()
+        self._running: set[_Call[Any]] = set()
         self._lock = threading.Lock()
 
     def run(self, coro: Awaitable[T]) -> T:
         """The coroutine's result, computed on the loop; Ctrl-C cancels it there too."""
-        finished = threading.Event()
-
-        async def tracked() -> T:
-            try:
-                return await coro
-            finally:
-                finished.set()
-
-        future = asyncio.run_coroutine_threadsafe(tracked(), self._loop)
+        call = _Call(coro, self._loop)
         with self._lock:
-            self._running.add(future)
+            self._running.add(call)
         try:
-            return future.result()
+            with self._ctrl_c_cancels(call):
+                self._loop.call_soon_threadsafe(call.start)
+                value = call.outcome.result()
         except BaseException:
-            future.cancel()
-            finished.wait(UNWIND_TIMEOUT)
+            self._loop.call_soon_threadsafe(call.cancel)
+            call.finished.wait(UNWIND_TIMEOUT)
+            if call.interrupted:
+                raise KeyboardInterrupt from None
             raise
         finally:
             with self._lock:
-                self._running.discard(future)
+                self._running.discard(call)
+        if call.interrupted:  # pressed as the call finished: still an interrupt
+            raise KeyboardInterrupt
+        return value
+
+    @contextlib.contextmanager
+    def _ctrl_c_cancels(self, call: _Call[Any]) -> Iterator[None]:
+        """While the main thread waits on `call`, Ctrl-C cancels it on the loop and `run` raises
+        KeyboardInterrupt once it has unwound. Raised by Python's own handler, the interrupt
+        lands at whatever the main thread is running, and there it can be lost: in a weakref
+        callback run by a collection, where exceptions are only printed ("Exception ignored"),
+        `jobcast watch` went on after Ctrl-C. Another handler someone installed is left alone."""
+        if (
+            threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+        ):
+            yield
+            return
+
+        def cancel(signum: int, frame: Any) -> None:
+            call.interrupted = True
+            self._loop.call_soon_threadsafe(call.cancel)
+
+        previous = signal.signal(signal.SIGINT, cancel)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def iterate(self, items: AsyncIterator[T]) -> Generator[T, None, None]:
         """The async iterator as a generator; closing the generator closes the iterator."""
@@ -81,8 +169,8 @@ class Portal:
         "aclose(): asynchronous generator is already running" on the way out."""
         with self._lock:
             pending = list(self._running)
-        for future in pending:
-            future.cancel()
+        for call in pending:
+            self._loop.call_soon_threadsafe(call.cancel)
         deadline = time.monotonic() + UNWIND_TIMEOUT
         while time.monotonic() < deadline:
             with self._lock:

@@ -78,8 +78,10 @@ def test_ctrl_c_stops_watch_with_exit_code_130_and_no_traceback(
     try:
         terminal.expect('"type": "job.queued"')
         terminal.type("\x03")
-        assert terminal.proc.wait(timeout=30) == 130
-        assert "Traceback" not in terminal.rest()
+        code = terminal.proc.wait(timeout=30)
+        rest = terminal.rest()
+        assert code == 130, rest
+        assert "Traceback" not in rest
     finally:
         terminal.close()
 

@@ -1,0 +1,79 @@
+"""The sync client's portal: Ctrl-C while a call waits, and a call cancelled wherever the
+interrupt lands (before it is scheduled, before its first step, while it runs)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+from jobcast.client.portal import Portal, _Call
+
+
+@pytest.fixture
+def portal() -> Iterator[Portal]:
+    made = Portal()
+    yield made
+    made.close()
+
+
+def test_ctrl_c_while_a_call_waits_cancels_it_on_the_loop_and_raises_keyboard_interrupt(
+    portal: Portal,
+) -> None:
+    unwound = threading.Event()
+
+    async def slow() -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # as a terminal's Ctrl-C, mid-call
+            await asyncio.sleep(30)
+        finally:
+            unwound.set()
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        portal.run(slow())
+    assert time.monotonic() - started < 5
+    assert unwound.is_set()  # cancelled there, not left running
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert portal.run(asyncio.sleep(0, "still works")) == "still works"
+
+
+def _on_loop(portal: Portal, *steps: object) -> None:
+    done = threading.Event()
+    for step in (*steps, done.set):
+        portal._loop.call_soon_threadsafe(step)  # type: ignore[arg-type]
+    assert done.wait(5)
+
+
+def test_a_call_interrupted_before_it_was_scheduled_never_runs(portal: Portal) -> None:
+    ran = []
+
+    async def body() -> None:
+        ran.append(True)
+
+    call = _Call(body(), portal._loop)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "coroutine ... was never awaited" would be a warning
+        _on_loop(portal, call.cancel)  # its start was never queued
+    assert call.finished.is_set()
+    assert call.outcome.cancelled()
+    assert ran == []
+
+
+def test_a_call_cancelled_between_its_start_and_first_step_never_runs(portal: Portal) -> None:
+    ran = []
+
+    async def body() -> None:
+        ran.append(True)
+
+    call = _Call(body(), portal._loop)
+    _on_loop(portal, call.start, call.cancel)  # one loop turn: the task has not stepped yet
+    assert call.finished.wait(5)
+    assert call.outcome.cancelled()
+    assert ran == []
