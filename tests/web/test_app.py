@@ -467,6 +467,28 @@ def test_a_header_name_with_spaces_around_it_is_offered_and_sent_as_written(
     expect(page.locator("table.aggregate tbody tr")).to_have_count(2)
 
 
+def test_datetimes_read_alike_in_a_profile_and_an_aggregate(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # The profile showed 2024-05-01T12:00:00 (ISO 8601), the aggregate 2024-05-01 12:00:00.
+    page = new_page(web_stack.new_key("dates"))
+    stamps = tmp_path / "stamps.csv"
+    stamps.write_text("when,n\n2024-05-01 12:00:00,1\n2024-05-02 08:30:00,2\n")
+    submit_file(page, stamps)
+    page.wait_for_selector("table.profile tbody tr")
+    cells = page.locator("table.profile tbody tr:has(th:text-is('when')) td").all_text_contents()
+    assert "2024-05-01 12:00:00" in cells, cells
+    assert "2024-05-02 08:30:00" in cells, cells
+    page.click("form.new-job label:has-text('aggregate')")
+    page.set_input_files("#file", str(stamps))
+    page.check("input[aria-label='group by when']")
+    page.check("input[aria-label='sum of n']")
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector("table.aggregate tbody tr")
+    grouped = page.locator("table.aggregate tbody td:first-child").all_text_contents()
+    assert sorted(grouped) == ["2024-05-01 12:00:00", "2024-05-02 08:30:00"], grouped
+
+
 def test_the_aggregate_form_reads_decimal_commas_and_json_lines_columns(
     web_stack: WebStack, new_page: NewPage, tmp_path: Path
 ) -> None:
