@@ -479,6 +479,8 @@ def test_datetimes_read_alike_in_a_profile_and_an_aggregate(
     cells = page.locator("table.profile tbody tr:has(th:text-is('when')) td").all_text_contents()
     assert "2024-05-01 12:00:00" in cells, cells
     assert "2024-05-02 08:30:00" in cells, cells
+    ticks = page.locator(".histograms svg text.tick").all_text_contents()  # its histogram too
+    assert ticks[:2] == ["2024-05-01 12:00:00", "2024-05-02 08:30:00"], ticks  # then n's
     page.click("form.new-job label:has-text('aggregate')")
     page.set_input_files("#file", str(stamps))
     page.check("input[aria-label='group by when']")
@@ -487,6 +489,45 @@ def test_datetimes_read_alike_in_a_profile_and_an_aggregate(
     page.wait_for_selector("table.aggregate tbody tr")
     grouped = page.locator("table.aggregate tbody td:first-child").all_text_contents()
     assert sorted(grouped) == ["2024-05-01 12:00:00", "2024-05-02 08:30:00"], grouped
+
+
+#: In the page: readHeader (header.js) of a File made of `bytes`, as the form calls it.
+READ_HEADER = """async ([src, bytes]) => {
+  const { readHeader } = await import(src);
+  const got = await readHeader(new File([new Uint8Array(bytes)], "f"));
+  return got && (got.unread ? { unread: got.unread } : { columns: got.columns });
+}"""
+
+
+def test_the_aggregate_form_says_why_it_cannot_offer_a_files_columns(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # An empty file was "gzip, Parquet or a spreadsheet"; random bytes or an old .xls offered
+    # mojibake column names the job then failed on.
+    page = new_page(web_stack.new_key("unread"))
+    module = (
+        page.locator("script[type=module]").get_attribute("src").replace("main.js", "header.js")
+    )
+    cases = [
+        (b"", {"unread": "empty"}),
+        (b"\n\n", {"unread": "empty"}),
+        (
+            bytes([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) + b"\x00" * 56,
+            {"unread": "format"},
+        ),
+        (b"\x1f\x8b\x08\x00", {"unread": "format"}),
+        (b"PAR1\x00\x00", {"unread": "format"}),
+        (b"a,b\n\x00\x01\x02,\x03\n", {"unread": "binary"}),
+        ("x,y\n1,2\n".encode("utf-16"), {"columns": ["x", "y"]}),  # with its BOM: read
+    ]
+    for data, expected in cases:
+        got = page.evaluate(READ_HEADER, [module, list(data)])
+        assert got == expected, (data[:12], got)
+    page.click("form.new-job label:has-text('aggregate')")
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    page.set_input_files("#file", str(empty))
+    page.wait_for_selector("form.new-job .options p:has-text('This file is empty')")
 
 
 def test_the_aggregate_form_reads_decimal_commas_and_json_lines_columns(

@@ -1,7 +1,7 @@
 // Charts drawn as SVG by hand: a line chart for time series and bars for histograms. Colours
 // come from CSS classes (series-0, series-1, ...), so light and dark themes restyle them.
 
-import { formatNumber, svg } from "./dom.js";
+import { dateText, formatNumber, svg } from "./dom.js";
 
 const H = 190;
 const PAD = { left: 44, right: 12, top: 10, bottom: 22 };
@@ -75,6 +75,9 @@ export function lineChart(series, { unit = "", yMax, windowSeconds = 300, label,
 }
 
 /** A histogram from a profile result: `edges` (n + 1 numbers) and `counts` (n). */
+// A histogram's edges are numbers, or a datetime column's ISO 8601 text.
+const edge = (value) => formatNumber(dateText(value));
+
 export function histogram({ edges, counts }, label) {
   const w = 300;
   const h = 110;
@@ -87,11 +90,11 @@ export function histogram({ edges, counts }, label) {
     const bar = svg("rect", {
       x: 4 + i * width + 1, y: base - barHeight, width: Math.max(1, width - 2), height: barHeight, rx: 1.5,
     });
-    bar.append(svg("title", {}, `${formatNumber(edges[i])} – ${formatNumber(edges[i + 1])}: ${count.toLocaleString("en-US")}`));
+    bar.append(svg("title", {}, `${edge(edges[i])} – ${edge(edges[i + 1])}: ${count.toLocaleString("en-US")}`));
     chart.append(bar);
   });
   chart.append(svg("line", { x1: 4, x2: w - 4, y1: base, y2: base, class: "grid" }));
-  chart.append(svg("text", { x: 4, y: h - 4, class: "tick" }, formatNumber(edges[0])));
-  chart.append(svg("text", { x: w - 4, y: h - 4, class: "tick", "text-anchor": "end" }, formatNumber(edges[edges.length - 1])));
+  chart.append(svg("text", { x: 4, y: h - 4, class: "tick" }, edge(edges[0])));
+  chart.append(svg("text", { x: w - 4, y: h - 4, class: "tick", "text-anchor": "end" }, edge(edges[edges.length - 1])));
   return chart;
 }

@@ -73,6 +73,15 @@ export function formatNumber(v, digits = 4) {
   return Number(v.toPrecision(digits)).toLocaleString("en-US", { maximumFractionDigits: 6 });
 }
 
+// A profile's datetimes are ISO 8601 ("2024-05-01T12:00:00"), an aggregate's as Python writes
+// them ("2024-05-01 12:00:00"): both are shown the second way, so one page reads alike.
+const ISO_DATETIME = /^(-?\d{4,}-\d\d-\d\d)T(\d\d:\d\d)/;
+
+/** A datetime of a result as the page shows it; anything else as it is. */
+export function dateText(v) {
+  return typeof v === "string" ? v.replace(ISO_DATETIME, "$1 $2") : v;
+}
+
 export function formatTime(ts) {
   if (!ts) return "–";
   return new Date(ts * 1000).toLocaleTimeString([], { hour12: false });

@@ -33,18 +33,28 @@ const BOOLEAN = /^(true|false)$/i;
 // "1,5" where ";" separates cells: a decimal comma, as the server detects it.
 const DECIMAL_COMMA = /^-?\d+(,\d+)?$/;
 
-/** {columns, summable: Set of names whose sample values are all numbers or all true/false}, or
- * null when the columns cannot be read here (gzip, Parquet, a spreadsheet). `reading` is how
- * the job will read the file (its params): `header` false numbers the columns from 0 as the
- * server does, `decimal` "," or "." overrules the detection, `encoding` names the text's. */
+// Old Excel (.xls): an OLE2 compound file.
+const OLE2 = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
+
+/** {columns, summable: Set of names whose sample values are all numbers or all true/false};
+ * {unread: why} when the columns cannot be read here: "format" (gzip, Parquet, a spreadsheet:
+ * the server reads them), "empty", "binary" (NUL bytes: not a text table, whatever it is); or
+ * null. `reading` is how the job will read the file (its params): `header` false numbers the
+ * columns from 0 as the server does, `decimal` "," or "." overrules the detection, `encoding`
+ * names the text's. */
 export async function readHeader(file, reading = {}) {
-  const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
-  if (head[0] === 0x1f && head[1] === 0x8b) return null; // gzip: the server reads it
-  if (head[0] === 0x50 && head[1] === 0x4b) return null; // a zip: .xlsx or .ods
-  const text = decode(await file.slice(0, 64 * 1024).arrayBuffer(), reading.encoding);
-  if (text.startsWith("PAR1")) return null;
+  if (file.size === 0) return { unread: "empty" };
+  const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
+  if (head[0] === 0x1f && head[1] === 0x8b) return { unread: "format" }; // gzip
+  if (head[0] === 0x50 && head[1] === 0x4b) return { unread: "format" }; // a zip: .xlsx or .ods
+  if (OLE2.every((b, i) => head[i] === b)) return { unread: "format" };
+  const bytes = await file.slice(0, 64 * 1024).arrayBuffer();
+  const text = decode(bytes, reading.encoding);
+  if (text.startsWith("PAR1")) return { unread: "format" };
+  // UTF-16 text has NUL bytes too, but decoded in its encoding it has none.
+  if (text.includes("\u0000")) return { unread: "binary" };
   const lines = text.split(/\r?\n/).filter((l) => l.trim().length).slice(0, 21);
-  if (!lines.length) return null;
+  if (!lines.length) return { unread: "empty" };
   // The last line may be cut off by the 64 KiB slice: only whole lines are sampled.
   const whole = text.length < file.size ? lines.slice(0, -1) : lines;
   return text.trimStart().startsWith("{") ? jsonLinesHeader(whole) : csvHeader(lines, whole, reading);
@@ -53,8 +63,10 @@ export async function readHeader(file, reading = {}) {
 /** The bytes as text in `encoding` when the browser knows the name (cp1252, latin1, ...), else
  * UTF-8; a character cut at the slice's end becomes U+FFFD, on a line not sampled. */
 function decode(bytes, encoding) {
+  const bom = new Uint8Array(bytes, 0, Math.min(2, bytes.byteLength));
+  const utf16 = bom[0] === 0xff && bom[1] === 0xfe ? "utf-16le" : bom[0] === 0xfe && bom[1] === 0xff ? "utf-16be" : null;
   try {
-    return new TextDecoder(encoding || "utf-8").decode(bytes);
+    return new TextDecoder(encoding || utf16 || "utf-8").decode(bytes);
   } catch {
     return new TextDecoder("utf-8").decode(bytes);
   }

@@ -14,6 +14,13 @@ const STAGE = { queued: 0, running: 1, retrying: 1, cancelling: 2 };
 const stage = (status) => (TERMINAL.has(status) ? 3 : STAGE[status] ?? 0);
 // The job shown is in the address (#/jobs/<id>): a reload, or the link kept, opens it again.
 const JOB_IN_HASH = /^#\/jobs\/([\w-]+)$/;
+/** Why the aggregate form cannot offer a file's columns (header.js `readHeader`). */
+const UNREAD = {
+  unknown: "This file's columns cannot be read here: profile it, and the server says what it holds.",
+  format: "This file's columns cannot be read here (gzip, Parquet or a spreadsheet): profile or convert it.",
+  empty: "This file is empty: there is nothing to aggregate (the server refuses an empty upload).",
+  binary: "This file is not a text table (it has NUL bytes): pick its encoding under \"How to read the file\" if it is UTF-16, or profile it and the server says what it is.",
+};
 const EVENT_STATUS = { "job.queued": "queued", "job.started": "running", "job.succeeded": "succeeded",
   "job.failed": "failed", "job.cancelled": "cancelled" };
 
@@ -111,8 +118,8 @@ export function mountJobs(root, live) {
   }
 
   function renderAggregateOptions() {
-    if (!header) {
-      fill(aggregateBox, h("p.muted", {}, chosen ? "This file's columns cannot be read here (gzip, Parquet or a spreadsheet): profile or convert it." : "Pick a file to choose its columns."));
+    if (!header || header.unread) {
+      fill(aggregateBox, h("p.muted", {}, chosen ? UNREAD[header ? header.unread : "unknown"] : "Pick a file to choose its columns."));
       return;
     }
     const rows = header.columns.map((name) => h("tr", {},

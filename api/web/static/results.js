@@ -2,13 +2,8 @@
 // aggregate as a sortable table, or the converted file to download.
 
 import { download } from "./api.js";
-import { fill, formatBytes, formatDuration, formatNumber, h } from "./dom.js";
+import { dateText, fill, formatBytes, formatDuration, formatNumber, h } from "./dom.js";
 import { histogram } from "./charts.js";
-
-// A profile's datetimes are ISO 8601 ("2024-05-01T12:00:00"), an aggregate's as Python writes
-// them ("2024-05-01 12:00:00"): both are shown the second way, so one page reads alike.
-const ISO_DATETIME = /^(-?\d{4,}-\d\d-\d\d)T(\d\d:\d\d)/;
-const sameDates = (v) => (typeof v === "string" ? v.replace(ISO_DATETIME, "$1 $2") : v);
 
 const PROFILE_FIELDS = ["type", "count", "nulls", "distinct", "mean", "std", "min", "25%", "50%", "75%", "max"];
 
@@ -30,17 +25,22 @@ function summary(result) {
 function profileView(result) {
   const columns = result.profile || [];
   const head = h("tr", {}, h("th", { scope: "col" }, "column"), ...PROFILE_FIELDS.map((f) => h("th", { scope: "col" }, f)), h("th", { scope: "col" }, "top values"));
-  const rows = columns.map((c) => h("tr", {},
-    h("th", { scope: "row" }, c.name),
-    ...PROFILE_FIELDS.map((f) => h("td", { className: f === "type" ? "" : "num" },
-      f === "distinct" && c.distinct_exact === false ? `≈${formatNumber(c[f])}` : formatNumber(sameDates(c[f])))),
-    h("td.top", {}, (c.top || []).slice(0, 3).map((t) => `${sameDates(t.value)} (${formatNumber(t.count)})`).join(", "))));
+  const rows = columns.map(profileRow);
   const charts = columns.filter((c) => c.histogram && c.histogram.counts.length).map((c) =>
     h("figure.hist", {}, histogram(c.histogram, `Histogram of ${c.name}`), h("figcaption", {}, c.name)));
   return [summary(result),
     h("div.table-scroll", {}, h("table.profile", {}, h("thead", {}, head), h("tbody", {}, rows))),
     charts.length ? h("h3", {}, "Distributions") : null,
     h("div.histograms", {}, charts)];
+}
+
+function profileRow(c) {
+  const shown = c.type === "datetime" ? dateText : (v) => v;
+  return h("tr", {},
+    h("th", { scope: "row" }, c.name),
+    ...PROFILE_FIELDS.map((f) => h("td", { className: f === "type" ? "" : "num" },
+      f === "distinct" && c.distinct_exact === false ? `≈${formatNumber(c[f])}` : formatNumber(shown(c[f])))),
+    h("td.top", {}, (c.top || []).slice(0, 3).map((t) => `${shown(t.value)} (${formatNumber(t.count)})`).join(", ")));
 }
 
 function aggregateView(result) {
