@@ -17,7 +17,7 @@ from jobcast.console import make_console
 
 #: Exit codes of the user commands (also in the README and `jobcast --help`).
 EXIT_OK = 0
-EXIT_JOB_FAILED = 1  # the job ended failed or cancelled
+EXIT_JOB_FAILED = 1  # the job ended failed or cancelled, or the order placed was rejected
 EXIT_USAGE = 2  # wrong arguments (typer's own)
 EXIT_REFUSED = 3  # the server refused the request (4xx: invalid, not found, conflict, gone)
 EXIT_AUTH = 4  # no key, a wrong key, or not allowed
@@ -26,7 +26,8 @@ EXIT_TIMEOUT = 6  # --timeout passed before the job ended
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 ok; 1 the job failed or was cancelled; 2 wrong arguments; 3 request refused "
+    "Exit codes: 0 ok; 1 the job failed or was cancelled, or the order was rejected; 2 wrong "
+    "arguments; 3 request refused "
     "(4xx); 4 no key, bad key or not allowed; 5 server unreachable, rate limited or failing; "
     "6 timed out waiting; 130 interrupted."
 )

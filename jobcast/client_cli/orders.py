@@ -12,19 +12,27 @@ import typer
 import typer.core
 from rich.table import Table
 
-from jobcast.client_cli.common import client_session, console, err_console, print_json
+from jobcast.client import Client
+from jobcast.client_cli.common import (
+    EXIT_JOB_FAILED,
+    client_session,
+    console,
+    err_console,
+    print_json,
+)
 from jobcast.client_cli.summary import id_column, whole_table
 from jobcast.schemas import Order
-from jobcast.schemas.orders import OrderType, Side, TimeInForce
+from jobcast.schemas.orders import OrderType, SelfTradePrevention, Side, TimeInForce
 
 if TYPE_CHECKING:  # the click typer carries within it, whose hooks PlaceCommand overrides
     from typer._click import Context as ClickContext
 
 orders_cli = typer.Typer(help="Your orders.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-#: Seconds `orders cancel` waits to show the order cancelled: matching applies a cancel in its
-#: turn, after the 202 (the order as it was then).
-CANCEL_SHOWN_WITHIN = 5.0
+#: Seconds `orders cancel` waits to show the order cancelled (matching applies a cancel in its
+#: turn, after the 202: the order as it was then), and `orders place` an order that cannot rest
+#: (IOC, market) ended: the 201 shows it `open`, which it never stays.
+SHOWN_ENDED_WITHIN = 5.0
 ENDED = frozenset({"filled", "cancelled", "rejected"})
 
 
@@ -118,15 +126,17 @@ def place(
         str | None, typer.Option(help="Your id; repeats return the first order.")
     ] = None,
     stp: Annotated[
-        str,
+        SelfTradePrevention,
         typer.Option(
+            case_sensitive=False,
             help="Self-trade prevention, should it meet a resting order of yours: none (trade), "
-            "cancel_newest (this one's remainder) or cancel_oldest (the resting one)."
+            "cancel_newest (this one's remainder) or cancel_oldest (the resting one).",
         ),
     ] = "none",
     as_json: JsonOption = False,
 ) -> None:
-    """Place an order."""
+    """Place an order. An IOC or market order is shown as matching ended it (filled, cancelled
+    or rejected: exit 1); a GTC limit order as accepted (open), before matching."""
     with client_session(as_json) as client:
         order = client.place(
             symbol,
@@ -138,7 +148,13 @@ def place(
             client_order_id=client_order_id,
             self_trade_prevention=stp,
         )
+        if order.type == "market" or order.time_in_force == "IOC":
+            order = _ended(client, order)
     print_json(order) if as_json else console.print(order_table([order]))
+    if order.status == "rejected":
+        raise typer.Exit(EXIT_JOB_FAILED)
+    if order.type == "market" or order.time_in_force == "IOC":
+        _not_ended_yet(order, "matching has not handled it yet", as_json)
 
 
 @orders_cli.command("show", epilog="Example: jobcast orders show o_0123456789abcdef0123")
@@ -153,20 +169,23 @@ def show(order_id: str, as_json: JsonOption = False) -> None:
 def cancel(order_id: str, as_json: JsonOption = False) -> None:
     """Cancel an order's open remainder; shows the order once matching has applied it."""
     with client_session(as_json) as client:
-        order = client.cancel_order(order_id)
-        deadline = time.monotonic() + CANCEL_SHOWN_WITHIN
-        while order.status not in ENDED and time.monotonic() < deadline:
-            time.sleep(0.1)
-            order = client.order(order_id)
-    if as_json:
-        print_json(order)
-        return
-    console.print(order_table([order]))
-    if order.status not in ENDED:
-        err_console.print(
-            f"cancel requested; matching has not applied it yet (jobcast orders show {order_id})",
-            highlight=False,
-        )
+        order = _ended(client, client.cancel_order(order_id))
+    print_json(order) if as_json else console.print(order_table([order]))
+    _not_ended_yet(order, "cancel requested; matching has not applied it yet", as_json)
+
+
+def _ended(client: Client, order: Order) -> Order:
+    """The order once it has ended, or as it is after `SHOWN_ENDED_WITHIN` seconds."""
+    deadline = time.monotonic() + SHOWN_ENDED_WITHIN
+    while order.status not in ENDED and time.monotonic() < deadline:
+        time.sleep(0.05)
+        order = client.order(order.id)
+    return order
+
+
+def _not_ended_yet(order: Order, what: str, as_json: bool) -> None:
+    if order.status not in ENDED and not as_json:
+        err_console.print(f"{what} (jobcast orders show {order.id})", highlight=False)
 
 
 @orders_cli.command("ls", epilog="Example: jobcast orders ls --symbol BTC-USD --status open")

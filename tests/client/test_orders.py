@@ -82,3 +82,24 @@ def test_cli_lists_orders_and_shows_the_book_as_json(stack: ClientStack) -> None
     cancelled = jobcast("orders", "cancel", placed["id"], "--json")
     assert isinstance(cancelled, dict)
     assert cancelled["status"] == "cancelled"
+
+
+def test_cli_shows_an_ioc_or_market_order_as_matching_ended_it(stack: ClientStack) -> None:
+    # It printed the 201's `open` (which such an order never stays) and exited 0 for a market
+    # order rejected at once. SOL-USD has no resting orders in this package's tests.
+    key, _ = stack.new_key("cli-taker")
+    env = {**stack.env(), "JOBCAST_API_KEY": key}
+    runner = CliRunner()
+
+    rejected = runner.invoke(
+        cli, ["orders", "place", "SOL-USD", "sell", "2", "--type", "market"], env=env
+    )
+    assert rejected.exit_code == 1, rejected.output
+    assert "rejected" in rejected.stdout
+    assert "no_liquidity" in rejected.stdout
+
+    ioc = ["orders", "place", "SOL-USD", "buy", "5", "--price", "11", "--tif", "IOC", "--json"]
+    done = runner.invoke(cli, ioc, env=env)
+    assert done.exit_code == 0, done.output
+    shown = json.loads(done.stdout)
+    assert (shown["status"], shown["reason"]) == ("cancelled", "ioc_remainder")
