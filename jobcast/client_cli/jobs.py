@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from jobcast.client_cli.common import client_session, console, fail_usage, print_json
-from jobcast.client_cli.summary import job_table, result_tables
+from jobcast.client_cli.summary import cancelled_line, job_table, result_tables
 
 jobs_cli = typer.Typer(help="Your file jobs.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
@@ -43,6 +43,8 @@ def show(job_id: JobId, as_json: JsonOption = False) -> None:
         console.print(job_table([job]))
         if job.error is not None:
             console.print(f"[red]{job.error.code}[/red]: {job.error.message}")
+        elif job.status == "cancelled":
+            console.print(cancelled_line(job))
 
 
 @jobs_cli.command("cancel", epilog="Example: jobcast jobs cancel j_6f1c0e6b2f9d4a7c8e3b5a10")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from rich.table import Column, Table
 
 from jobcast.schemas import AggregateResult, ConvertResult, Job, JobResult, ProfileResult
+
+#: A datetime of a profile (ISO 8601: `2024-05-01T12:00:00`), shown as an aggregate's are
+#: (`2024-05-01 12:00:00`), so the two read alike.
+ISO_DATETIME = re.compile(r"(-?\d{4,}-\d\d-\d\d)T(?=\d\d:\d\d)")
 
 #: Rows of an aggregate table shown in the terminal (`--json` has them all).
 SHOWN_GROUPS = 20
@@ -38,6 +43,13 @@ def job_table(jobs: Iterable[Job]) -> Table:
     return table
 
 
+def cancelled_line(job: Job) -> str:
+    """What a cancelled job did before it stopped (it keeps no result)."""
+    if job.started_at is None or job.progress is None:
+        return "cancelled before it started; it has no result"
+    return f"cancelled after {job.progress.rows:,} rows; a cancelled job keeps no result"
+
+
 def result_tables(result: JobResult) -> list[Table]:
     head = whole_table(
         "rows", "format", "bytes read", "seconds", title=f"{result.operation} result"
@@ -61,15 +73,11 @@ def result_tables(result: JobResult) -> list[Table]:
 def _profile(result: ProfileResult) -> Table:
     table = whole_table("column", "type", "count", "nulls", "distinct", "mean", "min", "max")
     for c in result.profile:
+        stats: list[Any] = [c.mean, c.min, c.max]
+        if c.type == "datetime":
+            stats = [ISO_DATETIME.sub(r"\1 ", s) if isinstance(s, str) else s for s in stats]
         table.add_row(
-            c.name,
-            c.type,
-            f"{c.count:,}",
-            f"{c.nulls:,}",
-            f"{c.distinct:,}",
-            _stat(c.mean),
-            _stat(c.min),
-            _stat(c.max),
+            c.name, c.type, f"{c.count:,}", f"{c.nulls:,}", f"{c.distinct:,}", *map(_stat, stats)
         )
     return table
 

@@ -111,6 +111,25 @@ def test_submit_json_prints_the_result_as_json(stack: ClientStack, tmp_path: Pat
     assert got == {city: total for city, (total, _) in city_totals(1_000).items()}
 
 
+def test_a_profile_and_an_aggregate_print_datetimes_alike(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # The profile's were ISO 8601 (2024-05-01T12:00:00), the aggregate's 2024-05-01 12:00:00.
+    data = tmp_path / "stamps.csv"
+    data.write_text("when,n\n2024-05-01 12:00:00,1\n2024-05-02 08:30:00,2\n")
+    profiled = jobcast(stack, "submit", str(data), "--wait", COLUMNS="200")
+    assert profiled.exit_code == 0, profiled.stderr
+    grouped = jobcast(
+        stack, "submit", str(data), "--op", "aggregate", "--group-by", "when",
+        "--metric", "n:sum", "--wait", COLUMNS="200",
+    )  # fmt: skip
+    assert grouped.exit_code == 0, grouped.stderr
+    for shown in (profiled.stdout, grouped.stdout):
+        assert "2024-05-01 12:00:00" in shown, shown
+        assert "2024-05-02 08:30:00" in shown, shown
+        assert "T12:00" not in shown
+
+
 def test_submit_reads_the_file_as_its_options_say(stack: ClientStack, tmp_path: Path) -> None:
     # No header line, decimal commas, cp1252 text: what a European spreadsheet export may be.
     data = tmp_path / "export.csv"

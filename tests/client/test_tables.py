@@ -6,8 +6,8 @@ from __future__ import annotations
 from rich.console import Console
 
 from jobcast.client_cli.orders import order_table
-from jobcast.client_cli.summary import job_table
-from jobcast.schemas import Job, Order
+from jobcast.client_cli.summary import cancelled_line, job_table
+from jobcast.schemas import Job, JobProgress, Order
 
 JOB_ID = "j_563f3062604ff3f3d256a1b2"
 
@@ -76,3 +76,14 @@ def test_a_job_is_shown_with_no_title_line_above_it() -> None:
     console = Console(width=120, record=True, force_terminal=False)
     console.print(job_table([a_job()]))
     assert console.export_text().startswith("┏")
+
+
+def test_a_cancelled_job_says_how_far_it_got() -> None:
+    # `jobcast jobs show` printed only "cancelled 91%".
+    progress = JobProgress(
+        phase="scan", bytes_done=9, bytes_total=10, rows=1_707_155, percent=90.0, eta_seconds=1
+    )
+    ran = a_job().model_copy(update={"status": "cancelled", "progress": progress})
+    queued = a_job().model_copy(update={"status": "cancelled", "started_at": None})
+    assert cancelled_line(ran) == "cancelled after 1,707,155 rows; a cancelled job keeps no result"
+    assert cancelled_line(queued) == "cancelled before it started; it has no result"
