@@ -331,6 +331,8 @@ def test_an_order_rejected_or_cancelled_by_matching_is_said_on_the_page(
     outcome = page.wait_for_selector(".ticket .outcome[data-reason=ioc_remainder]")
     text = outcome.inner_text()
     assert "IOC buy 5 SOL-USD @ 150.00 3 filled; the other 2 cancelled" in text, text
+    page.select_option("#symbol", "ETH-USD")  # SOL-USD's price means nothing there
+    assert page.input_value(".ticket input[name=price]") == ""
 
 
 def test_two_pages_in_one_room_see_each_others_messages_and_presence(
@@ -372,6 +374,10 @@ def test_a_reload_stays_in_the_room_and_a_room_link_joins_it(
     page.evaluate("location.hash = '#/chat/night-shift'")  # a link to another room
     page.wait_for_selector(".chat-main h2:text-is('# night-shift')")
     assert page.input_value("#room") == "night-shift"
+    # A link to a job that is not the user's (or mistyped) says so; it showed "Pick a job".
+    page.evaluate("location.hash = '#/jobs/j_000000000000000000000000'")
+    missing = page.wait_for_selector(".job-detail .missing-job")
+    assert "No job j_000000000000000000000000 of yours" in missing.inner_text()
 
 
 #: In the page: a second live client (the app's own module) subscribes to a room name the
@@ -465,6 +471,8 @@ def test_a_header_name_with_spaces_around_it_is_offered_and_sent_as_written(
     page.click("form.new-job button[type=submit]")
     page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
     expect(page.locator("table.aggregate tbody tr")).to_have_count(2)
+    heads = page.locator("table.aggregate th button").all_text_contents()
+    assert heads == ["a", '" b _sum"'], heads  # the result's name, its spaces shown
 
 
 def test_datetimes_read_alike_in_a_profile_and_an_aggregate(

@@ -31,6 +31,7 @@ export function mountJobs(root, live) {
   let selected = (location.hash.match(JOB_IN_HASH) || [])[1] || null;
   let header = null;
   let redraw = 0;
+  let missing = null; // why the job the address named is not shown
 
   const fileInput = h("input#file.visually-hidden", { type: "file", name: "file" });
   // The formats the workers read (workers/files/formats.py), told apart by their bytes.
@@ -233,10 +234,17 @@ export function mountJobs(root, live) {
   });
 
   // A job named by the address: not necessarily among the newest listed; not the caller's, or
-  // gone, and nothing is shown.
+  // gone, and the detail says so.
   function open(id) {
     select(id);
-    if (!jobs.has(id)) api("GET", `/jobs/${id}`).then(merge, () => { if (selected === id) select(null); });
+    if (!jobs.has(id)) {
+      api("GET", `/jobs/${id}`).then(merge, (err) => {
+        if (selected !== id) return;
+        select(null);
+        missing = err.status === 404 ? `No job ${id} of yours: the link is mistyped, or it is another user's.`
+          : err.status === 410 ? `Job ${id} has expired; its data was deleted.` : `${err.code}: ${err.message}`;
+      });
+    }
   }
   live.subscribe("user.me", (message) => {
     if (message.kind === "event") onEvent(message);
@@ -245,6 +253,7 @@ export function mountJobs(root, live) {
 
   function select(id, reveal = false) {
     selected = id;
+    missing = null;
     // Only while this page is shown: a late answer must not change another page's address.
     if (!location.hash || location.hash.startsWith("#/jobs")) history.replaceState(null, "", id ? `#/jobs/${id}` : "#/jobs");
     schedule();
@@ -294,7 +303,8 @@ export function mountJobs(root, live) {
   function renderDetail() {
     const job = jobs.get(selected);
     if (!job) {
-      fill(detail, h("h2", {}, "Result"), h("p.muted", {}, "Pick a job to see its progress and result."));
+      fill(detail, h("h2", {}, "Result"), missing ? h("div.error-box.missing-job", { role: "alert" }, missing)
+        : h("p.muted", {}, "Pick a job to see its progress and result."));
       return;
     }
     const active = !TERMINAL.has(job.status);

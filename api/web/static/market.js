@@ -267,6 +267,7 @@ export function mountMarket(root, live) {
     symbol = name;
     rules = symbols.find((s) => s.symbol === name);
     trades = [];
+    priceInput.value = ""; // a price of another symbol means nothing here
     fill(rulesText, `tick ${rules.tick_size} · lot ${rules.lot_size} · qty ${rules.min_quantity}–${formatNumber(rules.max_quantity)}`);
     fill(ladder, h("p.muted", {}, "Loading…"));
     fill(tape);

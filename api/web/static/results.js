@@ -48,7 +48,9 @@ function aggregateView(result) {
   const names = table.length ? Object.keys(table[0]) : [];
   const body = h("tbody");
   const sort = { name: null, dir: 1 };
-  const buttons = names.map((name) => h("button.sort", { type: "button", onclick: () => sortBy(name) }, name));
+  // Quoted when spaces lead or trail a name (a column " b " gives " b _sum"): HTML drops them.
+  const buttons = names.map((name) => h("button.sort", { type: "button", onclick: () => sortBy(name) },
+    /^\s|\s$/.test(name) ? JSON.stringify(name) : name));
   const heads = names.map((name, i) => h("th", { scope: "col", "aria-sort": "none" }, buttons[i]));
 
   function sortBy(name) {
