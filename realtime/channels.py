@@ -37,6 +37,12 @@ class Channel:
     requested: str
 
 
+CHANNELS = (
+    "Channels are job.{id}, user.me, market.{symbol}, chat.{room} or monitor; what follows the "
+    "kind is 1 to 128 letters, digits or _ . : -."
+)
+
+
 def not_found(requested: str) -> ProtocolError:
     return ProtocolError("not_found", f"No channel {requested!r} for you.")
 
@@ -50,11 +56,7 @@ async def authorize(
         return _monitor(principal, requested)
     kind, _, rest = requested.partition(".")
     if not rest or not _NAME.match(rest):
-        raise ProtocolError(
-            "bad_channel",
-            "Channels are job.{id}, user.me, market.{symbol}, chat.{room} or monitor; what "
-            "follows the kind is 1 to 128 letters, digits or _ . : -.",
-        )
+        raise ProtocolError("bad_channel", CHANNELS)
     if kind == "chat":
         return Channel(requested, kind, requested)
     if kind == "market":
@@ -67,7 +69,7 @@ async def authorize(
         return Channel(requested, "job", requested)
     if kind in ("job", "user"):
         raise not_found(requested)
-    raise ProtocolError("bad_channel", f"Unknown channel kind {kind!r}.")
+    raise ProtocolError("bad_channel", f"Unknown channel kind {kind!r}. {CHANNELS}")
 
 
 def _monitor(principal: Principal, requested: str) -> Channel:

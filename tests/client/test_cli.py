@@ -419,6 +419,10 @@ def test_chat_in_a_room_the_server_refuses_says_why_and_exits_3(stack: ClientSta
         assert refused.exit_code == 3, (room, refused.stdout, refused.stderr)
         assert "bad_channel" in refused.stderr
         assert "letters, digits" in " ".join(refused.stderr.split())
+    # An unknown kind names the kinds there are (it said only "Unknown channel kind 'bogus'").
+    unknown = jobcast(stack, "watch", "bogus.channel")
+    assert unknown.exit_code == 3, unknown.output
+    assert "Channels are job.{id}, user.me" in " ".join(unknown.stderr.split())
 
 
 def test_orders_of_an_unknown_symbol_say_so_and_exit_3(stack: ClientStack) -> None:
