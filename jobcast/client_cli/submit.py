@@ -165,9 +165,22 @@ def _upload(
             task, completed=sent, total=total, info=f"{sent / 1e6:,.1f}/{total / 1e6:,.1f} MB"
         )
 
-    job = client.submit_file(
-        file, op, group_by=group_by, metrics=metrics, to=to, reading=reading, on_upload=on_upload
-    )
+    try:
+        job = client.submit_file(
+            file,
+            op,
+            group_by=group_by,
+            metrics=metrics,
+            to=to,
+            reading=reading,
+            on_upload=on_upload,
+        )
+    except KeyboardInterrupt:
+        bars.stop()  # a red bar alone left it open whether the file was taken
+        err_console.print(
+            "upload interrupted: an upload cut off is not stored, and no job was made."
+        )
+        raise
     bars.update(task, completed=bars.tasks[task].total, info=f"job {job.id}")
     return job
 

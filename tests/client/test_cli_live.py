@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 from jobcast.client import Client
@@ -121,3 +124,39 @@ def test_ctrl_c_while_submit_waits_says_the_job_keeps_running(
             client.cancel(job.id)
     assert f"job {job.id} keeps running: follow it with `jobcast jobs show {job.id}`, " in said
     assert f"stop it with `jobcast jobs cancel {job.id}`." in said
+
+
+def test_ctrl_c_during_the_upload_says_nothing_was_stored(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # It exited 130 with a red bar, leaving open whether the file was taken.
+    key, _ = stack.new_key("cut-off")
+    fifo = tmp_path / "slow.csv"
+    os.mkfifo(fifo)
+    terminal = Terminal([*JOBCAST, "submit", str(fifo), "--wait"], user_env(stack, key))
+    writer = os.open(fifo, os.O_WRONLY)
+    stop = threading.Event()
+
+    def drip() -> None:  # a slow source: the upload is still going at Ctrl-C
+        os.write(writer, b"a,b\n")
+        while not stop.wait(0.01):
+            with contextlib.suppress(BrokenPipeError):
+                os.write(writer, b"1,2\n" * 1000)
+
+    dripping = threading.Thread(target=drip, daemon=True)
+    dripping.start()
+    try:
+        terminal.expect("upload")
+        time.sleep(0.5)
+        terminal.type("\x03")
+        assert terminal.proc.wait(timeout=30) == 130
+        said = " ".join(terminal.rest().split())
+    finally:
+        stop.set()
+        dripping.join()
+        os.close(writer)
+        terminal.close()
+    assert "upload interrupted: an upload cut off is not stored, and no job was made." in said
+    assert "Traceback" not in said
+    with Client(stack.url, key) as client:
+        assert list(client.jobs()) == []
