@@ -331,6 +331,18 @@ def test_an_order_rejected_or_cancelled_by_matching_is_said_on_the_page(
     outcome = page.wait_for_selector(".ticket .outcome[data-reason=ioc_remainder]")
     text = outcome.inner_text()
     assert "IOC buy 5 SOL-USD @ 150.00 3 filled; the other 2 cancelled" in text, text
+    # Against one's own resting order, as chosen on the ticket (it could not be chosen there).
+    page.click(".ticket label.sell")
+    page.select_option(".ticket select[name=time_in_force]", "GTC")
+    page.fill(".ticket input[name=quantity]", "2")
+    page.fill(".ticket input[name=price]", "160.00")
+    page.click(".ticket button[type=submit]")
+    page.wait_for_selector(".level.ask[data-price='160.00']")
+    page.click(".ticket label.buy")
+    page.select_option(".ticket select[name=self_trade_prevention]", "cancel_newest")
+    page.click(".ticket button[type=submit]")
+    outcome = page.wait_for_selector(".ticket .outcome[data-reason=self_trade]")
+    assert "an order of yours (self-trade prevention)" in outcome.inner_text()
     page.select_option("#symbol", "ETH-USD")  # SOL-USD's price means nothing there
     assert page.input_value(".ticket input[name=price]") == ""
 

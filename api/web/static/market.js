@@ -38,6 +38,10 @@ export function mountMarket(root, live) {
     h("option", { value: "limit" }, "Limit"), h("option", { value: "market" }, "Market"));
   const tifInput = h("select", { name: "time_in_force", "aria-label": "Time in force" },
     h("option", { value: "GTC" }, "GTC"), h("option", { value: "IOC" }, "IOC"));
+  // Should it meet a resting order of yours: trade, cancel this one's remainder, or the other.
+  const stpInput = h("select", { name: "self_trade_prevention", "aria-label": "Self-trade prevention" },
+    h("option", { value: "none" }, "trade anyway"), h("option", { value: "cancel_newest" }, "cancel this order"),
+    h("option", { value: "cancel_oldest" }, "cancel my resting order"));
   const qtyInput = h("input", { name: "quantity", inputMode: "numeric", "aria-label": "Quantity", placeholder: "Quantity", autocomplete: "off", "aria-describedby": "err-quantity" });
   const priceInput = h("input", { name: "price", inputMode: "decimal", "aria-label": "Price", placeholder: "Price", autocomplete: "off", "aria-describedby": "err-price" });
   const formError = h("p.error", { role: "alert" });
@@ -49,7 +53,8 @@ export function mountMarket(root, live) {
     sideInput,
     h("div.ticket-grid", {},
       h("label", {}, "Type", typeInput), h("label", {}, "Time in force", field("time_in_force", tifInput)),
-      h("label", {}, "Quantity", field("quantity", qtyInput)), h("label", {}, "Price", field("price", priceInput))),
+      h("label", {}, "Quantity", field("quantity", qtyInput)), h("label", {}, "Price", field("price", priceInput)),
+      h("label.wide", {}, "Against my own orders", stpInput)),
     formError, h("button.primary", { type: "submit" }, "Place order"), outcome);
 
   fill(root, h("div.market-head", {}, h("label", {}, "Symbol ", picker), quoteText, rulesText),
@@ -81,6 +86,7 @@ export function mountMarket(root, live) {
     const order = {
       symbol, side: ticket.querySelector("input[name=side]:checked").value, type: typeInput.value,
       time_in_force: tifInput.value, quantity: qtyInput.value.trim(), price: priceInput.value.trim(),
+      self_trade_prevention: stpInput.value,
     };
     const errors = checkOrder(rules, order);
     showErrors(errors);
