@@ -386,6 +386,8 @@ def test_a_reload_stays_in_the_room_and_a_room_link_joins_it(
     page.evaluate("location.hash = '#/chat/night-shift'")  # a link to another room
     page.wait_for_selector(".chat-main h2:text-is('# night-shift')")
     assert page.input_value("#room") == "night-shift"
+    page.evaluate("location.hash = '#/chat/bad room!'")  # it was ignored without a word
+    page.wait_for_selector(".chat-main .error:has-text('No room \"bad room!\"')")
     # A link to a job that is not the user's (or mistyped) says so; it showed "Pick a job".
     page.evaluate("location.hash = '#/jobs/j_000000000000000000000000'")
     missing = page.wait_for_selector(".job-detail .missing-job")

@@ -107,6 +107,10 @@ export function mountChat(root, live) {
   window.addEventListener("jobcast:page", (e) => {
     if (e.detail !== "chat") return;
     const wanted = (location.hash.match(ROOM_IN_HASH) || [])[1];
+    if (!wanted && /^#\/chat\/./.test(location.hash)) {
+      // A link to a name the server would refuse: said, not silently left for another room.
+      error.textContent = `No room ${JSON.stringify(decodeURIComponent(location.hash.slice(7)))}: a room's name is 1 to 128 letters, digits, or _ . : -`;
+    }
     if (!joined || (wanted && wanted !== room)) join(wanted || "lobby"); // first visit, or a link
     else if (room) history.replaceState(null, "", `#/chat/${room}`);
     joined = true;
