@@ -64,8 +64,17 @@ def _params_errors(exc: ValueError | RecursionError) -> list[dict[str, Any]]:
 def _refuse_seed_style(request: Request) -> None:
     if "file_path" in request.query_params:
         raise FILE_PATH_REFUSED
-    if request.headers.get("content-type", "").startswith("application/json"):
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return
+    if request.url.path.startswith("/tasks/"):  # the seed's route: its JSON named a server path
         raise FILE_PATH_REFUSED
+    # Any JSON sent to /jobs was told "server paths are not accepted", a path it never named.
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        "Send the table as multipart/form-data with a part named `file` (and the job as a "
+        "`params` part holding JSON), not a JSON body: `curl -F file=@table.csv`.",
+    )
 
 
 #: The multipart body, described by hand: it is parsed as a stream, not by FastAPI.

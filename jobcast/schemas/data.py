@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from jobcast.schemas.text import VisibleText
+from jobcast.schemas.text import ShortVisibleText, VisibleText
 
-Tag = Annotated[VisibleText, Field(min_length=1, max_length=50)]
+Tag = ShortVisibleText
 
 
 class DataCreate(BaseModel):

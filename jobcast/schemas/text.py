@@ -81,3 +81,12 @@ _PATTERN = rf"^[^{_HIDDEN_CLASS}]*[^\s{_HIDDEN_CLASS}][^{_HIDDEN_CLASS}]*$"
 VisibleText = Annotated[
     str, AfterValidator(_visible), Field(json_schema_extra={"pattern": _PATTERN})
 ]
+#: VisibleText of 1 to 50 characters (a data item's tag), its length checked first, as a
+#: string's ("at most 50 characters"): a Field put on VisibleText inside a list checks it after
+#: the validator, and said "at most 50 items".
+ShortVisibleText = Annotated[
+    str,
+    Field(min_length=1, max_length=50),
+    AfterValidator(_visible),
+    Field(json_schema_extra={"pattern": _PATTERN}),
+]

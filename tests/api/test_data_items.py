@@ -105,6 +105,13 @@ def test_invalid_item_is_422_naming_the_field(
     assert client.get("/data/").json()["items"] == []  # nothing half-written
 
 
+def test_a_tag_too_long_is_said_in_characters(client: httpx.Client) -> None:
+    # It said "at most 50 items after validation, not 51" of a 51-character tag.
+    response = client.post("/data/", json={"name": "ok", "value": 1, "tags": ["x" * 51]})
+    assert response.status_code == 422
+    assert "at most 50 characters" in response.json()["error"]["message"]
+
+
 def test_names_in_any_script_with_joiners_and_direction_marks_are_kept(
     client: httpx.Client,
 ) -> None:

@@ -170,6 +170,15 @@ def test_server_file_path_is_refused_with_a_hint_to_upload(alice: JobsClient, ta
         assert "upload" in error["message"]
 
 
+def test_a_json_body_sent_to_post_jobs_is_told_to_send_multipart(alice: JobsClient) -> None:
+    # It was told "Server paths are not accepted", a path it never named.
+    answer = alice.http.post("/jobs", json={"operation": "profile"})
+    assert answer.status_code == 415, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "unsupported_media_type"
+    assert "multipart/form-data with a part named `file`" in error["message"]
+
+
 def test_empty_upload_and_invalid_params_are_422(
     alice: JobsClient, tmp_path: Path, table: Path
 ) -> None:
