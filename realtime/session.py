@@ -175,8 +175,13 @@ class Session:
             message = protocol.parse(text, self.rt.settings.ws_max_frame_bytes)
         except ProtocolError as exc:
             message, wrong = None, f"The first message was refused ({exc.code}): {exc.message} "
-        except (TimeoutError, WebSocketDisconnect):
+        except TimeoutError:
             message = None
+            wrong = f"No message came within {self.rt.settings.ws_auth_timeout:g} s. "
+        except WebSocketDisconnect:
+            message = None
+        if message is not None and message.type == "auth" and not message.key:
+            wrong = "`key` is required: "
         if message is None or message.type != "auth" or not message.key:
             self.conn.push(
                 protocol.error(

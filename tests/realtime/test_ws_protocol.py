@@ -68,6 +68,22 @@ def test_a_frame_too_deep_to_parse_is_an_error_of_the_client_not_of_the_server(
         assert recv(ws) == {"type": "pong", "ref": 1}
 
 
+def test_an_auth_without_a_key_is_told_the_key_is_required(base: str) -> None:
+    # It was told only to send an auth message, which it had.
+    with open_ws(base) as ws:
+        send(ws, type="auth")
+        refused = recv(ws)
+    assert refused["code"] == "unauthenticated"
+    assert refused["message"].startswith("`key` is required: ")
+
+
+def test_no_auth_within_the_timeout_is_told_the_time_ran_out(base: str) -> None:
+    with open_ws(base) as ws:
+        refused = recv(ws, timeout=15)  # after JOBCAST_WS_AUTH_TIMEOUT, 10 s by default
+    assert refused["code"] == "unauthenticated"
+    assert refused["message"].startswith("No message came within 10 s. ")
+
+
 def test_owner_gets_snapshot_then_events_in_order(
     base: str, make_principal: MakeKey, redis_client: redis.Redis
 ) -> None:
