@@ -105,6 +105,18 @@ def test_invalid_item_is_422_naming_the_field(
     assert client.get("/data/").json()["items"] == []  # nothing half-written
 
 
+def test_a_missing_body_and_a_made_up_cursor_are_said_in_the_requests_terms(
+    client: httpx.Client,
+) -> None:
+    # "body: Field required" and the cursor's regex said nothing a client could act on.
+    empty = client.post("/data/", content=b"", headers={"Content-Type": "application/json"})
+    assert empty.status_code == 422
+    assert empty.json()["error"]["details"][0]["problem"] == "the request needs a JSON body"
+    made_up = client.get("/data/", params={"cursor": "garbage"})
+    assert made_up.status_code == 422
+    assert "pass back the `next_cursor`" in made_up.json()["error"]["message"]
+
+
 def test_a_tag_too_long_is_said_in_characters(client: httpx.Client) -> None:
     # It said "at most 50 items after validation, not 51" of a 51-character tag.
     response = client.post("/data/", json={"name": "ok", "value": 1, "tags": ["x" * 51]})

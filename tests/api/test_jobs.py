@@ -206,6 +206,7 @@ def test_empty_upload_and_invalid_params_are_422(
         ),
         ({"group_by": ["a"]}, "params", "`group_by` and `metrics` only apply to aggregate"),
         ("{", "params", "not valid JSON"),
+        ("[]", "params", "should be a JSON object"),  # not "... or instance of JobParams"
         ("[" * 30_000 + "]" * 30_000, "params", "nested too deeply"),
     ],
 )
