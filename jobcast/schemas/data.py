@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from jobcast.schemas.text import ShortVisibleText, VisibleText
 
@@ -45,13 +45,18 @@ class DataUpdate(BaseModel):
     value: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
     tags: list[Tag] | None = Field(default=None, max_length=20)
 
+    @field_validator("name", "value", "tags")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Per field, so the error names it (`body.name`); a model check named only `body`.
+        if value is None:
+            raise ValueError("cannot be null: leave the field out to keep it as it is")
+        return value
+
     @model_validator(mode="after")
     def _something_to_change(self) -> DataUpdate:
         if not self.model_fields_set:
             raise ValueError("send at least one of name, value, tags")
-        for name in self.model_fields_set:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
         return self
 
 

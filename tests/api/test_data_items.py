@@ -154,6 +154,17 @@ def test_empty_patch_is_422(client: httpx.Client) -> None:
     assert "at least one" in response.json()["error"]["message"]
 
 
+def test_a_null_in_a_patch_names_its_field(client: httpx.Client) -> None:
+    # It was reported on `body` ("name cannot be null"), not on the field.
+    item = client.post("/data/", json={"name": "a", "value": 1}).json()
+    response = client.patch(f"/data/{item['id']}", json={"name": None})
+    assert response.status_code == 422
+    [detail] = response.json()["error"]["details"]
+    assert detail["field"] == "body.name"
+    assert detail["problem"].startswith("cannot be null")
+    assert client.get(f"/data/{item['id']}").json()["name"] == "a"
+
+
 def test_list_pages_with_a_cursor_in_creation_order(client: httpx.Client) -> None:
     names = [f"item{i}" for i in range(5)]
     for name in names:
