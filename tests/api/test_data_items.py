@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -169,6 +170,9 @@ def test_list_pages_with_a_cursor_in_creation_order(client: httpx.Client) -> Non
     names = [f"item{i}" for i in range(5)]
     for name in names:
         client.post("/data/", json={"name": name, "value": 1})
+        # A list is ordered by creation millisecond, then id (README): items made within one
+        # millisecond come in id order, which failed this test about one run in four.
+        time.sleep(0.002)
 
     seen, cursor = [], None
     while True:
