@@ -6,10 +6,13 @@ pool, a thread hop per dependency per request (a third of an authenticated read'
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
 import redis.asyncio as aioredis
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from api.state import AppState
 from api.task_sender import TaskSender
@@ -47,3 +50,20 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]
 TaskSenderDep = Annotated[TaskSender, Depends(get_task_sender)]
 ReplicasDep = Annotated[ReplicaCheck, Depends(get_replicas)]
+
+
+def cursor_query(pattern: str) -> tuple[Any, ...]:
+    """A list's `cursor` parameter (`Annotated[str | None, *cursor_query(PATTERN)]`): shaped as
+    `pattern` (in the schema too), else a 422 saying what to send; `Query(pattern=)` answered
+    with the regex itself."""
+    shape = re.compile(pattern)
+
+    def check(value: str | None) -> str | None:
+        if value is not None and not shape.fullmatch(value):
+            raise PydanticCustomError(
+                "cursor_invalid",
+                "not a cursor of this list: pass back the `next_cursor` a page of it gave",
+            )
+        return value
+
+    return Query(json_schema_extra={"pattern": pattern}), AfterValidator(check)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from api import data_store
 from api.auth import CurrentPrincipal, CurrentReader
-from api.deps import RedisDep, SettingsDep
+from api.deps import RedisDep, SettingsDep, cursor_query
 from api.errors import ApiError, not_found
 from api.openapi_errors import AUTHENTICATED, errors
 from api.ownership import load_owned, require_id
@@ -66,7 +66,7 @@ def too_many_items(limit: int) -> ApiError:
 async def list_items(
     principal: CurrentPrincipal,
     redis: RedisDep,
-    cursor: Annotated[str | None, Query(pattern=data_store.CURSOR_PATTERN)] = None,
+    cursor: Annotated[str | None, *cursor_query(data_store.CURSOR_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> DataPage:
     """The caller's items, oldest first; follow `next_cursor` for more."""

@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from api import job_store
 from api.auth import CurrentPrincipal, CurrentReader
-from api.deps import RedisDep, ReplicasDep, SettingsDep, TaskSenderDep
+from api.deps import RedisDep, ReplicasDep, SettingsDep, TaskSenderDep, cursor_query
 from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.task_sender import TaskSender
@@ -279,7 +279,7 @@ async def list_jobs(
     redis: RedisDep,
     status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    cursor: Annotated[str | None, Query(pattern=r"^j_[0-9a-f]{24}$")] = None,
+    cursor: Annotated[str | None, *cursor_query(r"^j_[0-9a-f]{24}$")] = None,
 ) -> JobPage:
     """The caller's jobs, newest first; `next_cursor` fetches the next page."""
     records, next_cursor = await job_store.list_jobs(redis, principal, status, limit, cursor)

@@ -21,7 +21,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 
 from api.auth import CurrentPrincipal, CurrentReader
-from api.deps import RedisDep, SettingsDep, TaskSenderDep
+from api.deps import RedisDep, SettingsDep, TaskSenderDep, cursor_query
 from api.errors import ApiError, not_found
 from api.openapi_errors import AUTHENTICATED, ORDER_RULES, OWNED, errors
 from api.ownership import load_owned, require_id
@@ -391,7 +391,7 @@ async def list_orders(
     settings: SettingsDep,
     symbol: str | None = None,
     status_: Annotated[OrderStatus | None, Query(alias="status")] = None,
-    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+    cursor: Annotated[str | None, *cursor_query(CURSOR_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     sort: Annotated[
         Literal["oldest", "newest"],

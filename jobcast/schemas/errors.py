@@ -50,15 +50,13 @@ def _field_error(err: Any, within: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _problem(err: Any, loc: tuple[Any, ...]) -> str:
-    """pydantic's message, where it says what to fix in the request's terms: not a regex, a
-    class name or a field of a body that was never sent."""
+    """pydantic's message, in the request's terms where it had none: not a class name, not a
+    field of a body that was never sent."""
     kind = err["type"]
     if kind == "missing" and loc == ("body",):
         return "the request needs a JSON body"
     if kind == "model_type":  # "a valid dictionary or instance of JobParams"
         return "should be a JSON object"
-    if kind == "string_pattern_mismatch" and loc[-1:] == ("cursor",):
-        return "not a cursor of this list: pass back the `next_cursor` a page of it gave"
     # A validator's ValueError comes as "Value error, <its message>".
     return str(err["msg"]).removeprefix("Value error, ")
 
