@@ -1,10 +1,10 @@
 // Chat: join a room, see who is there and its recent history, talk live.
 
-import { fill, formatTime, h } from "./dom.js";
+import { address, addressed, fill, formatTime, h } from "./dom.js";
 import { compareSeq } from "./live.js";
 
 // The room is in the address (#/chat/<room>): a reload, or the link kept, joins it again.
-const ROOM_IN_HASH = /^#\/chat\/([A-Za-z0-9_.:-]{1,128})$/;
+const ROOM = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export function mountChat(root, live) {
   let room = null;
@@ -32,7 +32,7 @@ export function mountChat(root, live) {
     error.textContent = "";
     room = name;
     roomInput.value = name;
-    history.replaceState(null, "", `#/chat/${name}`);
+    address("chat", name);
     messages = [];
     present = [];
     fill(title, `# ${name}`);
@@ -48,7 +48,7 @@ export function mountChat(root, live) {
       // A name the server does not take: leave nothing half-joined.
       leave = null;
       room = null;
-      if (location.hash.startsWith("#/chat")) history.replaceState(null, "", "#/chat");
+      address("chat", "");
       messages = [];
       present = [];
       fill(title, "Not in a room");
@@ -106,13 +106,14 @@ export function mountChat(root, live) {
   let joined = false;
   window.addEventListener("jobcast:page", (e) => {
     if (e.detail !== "chat") return;
-    const wanted = (location.hash.match(ROOM_IN_HASH) || [])[1];
-    if (!wanted && /^#\/chat\/./.test(location.hash)) {
+    const asked = addressed("chat");
+    const wanted = asked && ROOM.test(asked) ? asked : null;
+    if (asked && !wanted) {
       // A link to a name the server would refuse: said, not silently left for another room.
-      error.textContent = `No room ${JSON.stringify(decodeURIComponent(location.hash.slice(7)))}: a room's name is 1 to 128 letters, digits, or _ . : -`;
+      error.textContent = `No room ${JSON.stringify(asked)}: a room's name is 1 to 128 letters, digits, or _ . : -`;
     }
     if (!joined || (wanted && wanted !== room)) join(wanted || "lobby"); // first visit, or a link
-    else if (room) history.replaceState(null, "", `#/chat/${room}`);
+    else if (room) address("chat", room);
     joined = true;
   });
   render();

@@ -95,3 +95,24 @@ export function formatDuration(seconds) {
   const s = Math.round(seconds);
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
+
+// A page keeps what it shows in the address, after its name (#/jobs/<id>, #/chat/<room>), so a
+// reload or a kept link opens the same. No address is the jobs page's (the first).
+const ADDRESS = /^#\/(\w+)(?:\/(.*))?$/;
+
+/** What follows `#/<page>/` in the address ("" for nothing), or null on another page's. */
+export function addressed(page) {
+  const [, name = "jobs", rest = ""] = location.hash.match(ADDRESS) || [];
+  if (name !== page) return null;
+  try {
+    return decodeURI(rest);
+  } catch {
+    return rest;
+  }
+}
+
+/** Put `rest` after `#/<page>/` (no history entry), only while the address is that page's: a
+ * late answer must not change another page's address. */
+export function address(page, rest) {
+  if (addressed(page) !== null) history.replaceState(null, "", rest ? `#/${page}/${encodeURI(rest)}` : `#/${page}`);
+}

@@ -2,7 +2,7 @@
 // then the processing live, and read the result.
 
 import { api, upload } from "./api.js";
-import { fill, formatBytes, formatDuration, formatNumber, formatTime, h } from "./dom.js";
+import { address, addressed, fill, formatBytes, formatDuration, formatNumber, formatTime, h } from "./dom.js";
 import { readHeader } from "./header.js";
 import { renderResult } from "./results.js";
 
@@ -13,7 +13,8 @@ const METRICS = ["count", "sum", "mean", "min", "max"];
 const STAGE = { queued: 0, running: 1, retrying: 1, cancelling: 2 };
 const stage = (status) => (TERMINAL.has(status) ? 3 : STAGE[status] ?? 0);
 // The job shown is in the address (#/jobs/<id>): a reload, or the link kept, opens it again.
-const JOB_IN_HASH = /^#\/jobs\/([\w-]+)$/;
+const JOB_ID = /^[\w-]+$/;
+const addressedJob = () => { const id = addressed("jobs"); return id && JOB_ID.test(id) ? id : null; };
 /** Why the aggregate form cannot offer a file's columns (header.js `readHeader`). */
 const UNREAD = {
   unknown: "This file's columns cannot be read here: profile it, and the server says what it holds.",
@@ -28,7 +29,7 @@ export function mountJobs(root, live) {
   const jobs = new Map();
   const results = new Map();
   const resultNodes = new Map();
-  let selected = (location.hash.match(JOB_IN_HASH) || [])[1] || null;
+  let selected = addressedJob();
   let header = null;
   let redraw = 0;
   let missing = null; // why the job the address named is not shown
@@ -228,9 +229,9 @@ export function mountJobs(root, live) {
   if (selected) open(selected);
   window.addEventListener("jobcast:page", (e) => {
     if (e.detail !== "jobs") return;
-    const wanted = (location.hash.match(JOB_IN_HASH) || [])[1];
+    const wanted = addressedJob();
     if (wanted && wanted !== selected) open(wanted); // a link or the address bar
-    else if (selected) history.replaceState(null, "", `#/jobs/${selected}`);
+    else if (selected) address("jobs", selected);
   });
 
   // A job named by the address: not necessarily among the newest listed; not the caller's, or
@@ -254,8 +255,7 @@ export function mountJobs(root, live) {
   function select(id, reveal = false) {
     selected = id;
     missing = null;
-    // Only while this page is shown: a late answer must not change another page's address.
-    if (!location.hash || location.hash.startsWith("#/jobs")) history.replaceState(null, "", id ? `#/jobs/${id}` : "#/jobs");
+    address("jobs", id);
     schedule();
     if (reveal) requestAnimationFrame(() => requestAnimationFrame(revealDetail));
   }
