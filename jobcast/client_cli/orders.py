@@ -148,12 +148,13 @@ def place(
             client_order_id=client_order_id,
             self_trade_prevention=stp,
         )
-        if order.type == "market" or order.time_in_force == "IOC":
+        rests = order.type == "limit" and order.time_in_force == "GTC"
+        if not rests:
             order = _ended(client, order)
     print_json(order) if as_json else console.print(order_table([order]))
     if order.status == "rejected":
         raise typer.Exit(EXIT_JOB_FAILED)
-    if order.type == "market" or order.time_in_force == "IOC":
+    if not rests:
         _not_ended_yet(order, "matching has not handled it yet", as_json)
 
 
