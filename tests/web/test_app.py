@@ -441,6 +441,12 @@ def test_the_monitor_charts_gain_points(web_stack: WebStack, new_page: NewPage) 
     figures = page.locator(".figures .figure").all_inner_texts()
     assert len([f for f in figures if re.fullmatch(r"\d+ workers?", f)]) == 1, figures
     assert "1 host" in figures, figures  # one machine, said so (it was "1 hosts")
+    # Tasks finished run along tasks started: the second line is dashed, the first shows through.
+    lines = page.locator("[data-chart=tasks] path.line")
+    expect(lines).to_have_count(2)
+    dashes = [lines.nth(i).evaluate("e => getComputedStyle(e).strokeDasharray") for i in (0, 1)]
+    assert dashes[0] == "none", dashes
+    assert dashes[1] not in ("none", ""), dashes
 
 
 def test_aggregate_picks_columns_from_the_header_and_sorts_the_result(
