@@ -94,7 +94,11 @@ def spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Pro
 
 
 def wait_for(
-    check: Callable[[], bool], timeout: float, what: str, proc: Proc | None = None
+    check: Callable[[], bool],
+    timeout: float,
+    what: str,
+    proc: Proc | None = None,
+    interval: float = 0.1,
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -104,7 +108,7 @@ def wait_for(
             raise AssertionError(
                 f"{proc.name} died while waiting for {what}:\n{proc.output()[-4000:]}"
             )
-        time.sleep(0.1)
+        time.sleep(interval)
     tail = proc.output()[-4000:] if proc else ""
     raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")
 
