@@ -35,9 +35,9 @@ app = create_celery_app(get_settings())
 
 # Signal handlers: broker channels that outlive a Redis restart, per-process resources, the
 # readiness heartbeat, the stored-file sweep, the reconciler of work no task will run, the
-# frozen start-up objects of `files` workers, what a stop logs of the task it interrupts.
-from workers import broker_channel, context, heartbeat, reconciler, stop_logs  # noqa: E402
-from workers.files import gc_baseline, sweeper  # noqa: E402
+# frozen start-up objects, what a stop logs of the task it interrupts.
+from workers import broker_channel, context, gc_baseline, heartbeat, reconciler, stop_logs  # noqa: E402
+from workers.files import sweeper  # noqa: E402
 
 signals.worker_init.connect(_apply_queue_prefetch, weak=False)
 broker_channel.connect_signals()

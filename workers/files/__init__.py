@@ -2,6 +2,6 @@
 
 Detect a table's format, stream it in record batches, profile / aggregate / convert it.
 
-Everything here but `tasks.py`, `sweeper.py` and `gc_baseline.py` is pure (no Redis, no Celery)
+Everything here but `tasks.py` and `sweeper.py` is pure (no Redis, no Celery)
 and tested on its own.
 """

@@ -24,9 +24,9 @@ from workers.files.profile import TableProfile
 from workers.files.readers import BatchSource, ReadLimits, open_batches
 
 #: Resident memory of a worker process before it holds any data, plus what any job costs beyond
-#: its data. Measured on Linux x86-64 (2026-12-02): a pool process is 82 MiB idle (105 MiB since
-#: the main process imports pandas before the fork, `gc_baseline.py`) and 155-160 MiB once a first
-#: file job has paged in pyarrow's readers and kernels; a 1 GiB CSV profile at a
+#: its data. Measured on Linux x86-64 (2026-12-02): a pool process is 82 MiB idle (105 MiB
+#: since the main process imports pandas before the fork, `workers/gc_baseline.py`) and 155-160
+#: MiB once a first file job has paged in pyarrow's readers and kernels; a 1 GiB CSV profile at a
 #: 256 MiB budget (16 MiB for data) peaks near 190 MiB (samples, sketches, allocator slack).
 #: The memory budget is for the whole process, so this comes off it.
 PROCESS_BASELINE = 240 * 1024**2

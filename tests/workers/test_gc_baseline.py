@@ -1,4 +1,4 @@
-"""`files` workers freeze their start-up objects; a job's own garbage is still collected."""
+"""Workers freeze their start-up objects; a job's own garbage is still collected."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from workers.files import gc_baseline
+from workers import gc_baseline
 from workers.files.memory import RELEASE_ABOVE, JobMemory, freeze_baseline
 
 
@@ -58,7 +58,11 @@ def test_a_files_worker_and_its_pool_processes_freeze() -> None:
     assert gc.get_freeze_count() >= frozen + len(made_after_the_fork)
 
 
-def test_a_worker_without_files_freezes_nothing() -> None:
+def test_an_orders_worker_and_its_pool_processes_freeze_too() -> None:
     gc_baseline._on_worker_init(worker("orders"))
+    assert not gc_baseline._files_worker  # no pandas to import first
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    made_after_the_fork = [Node() for _ in range(100)]
     gc_baseline._on_process_init()
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() >= frozen + len(made_after_the_fork)
