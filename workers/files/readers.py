@@ -23,6 +23,7 @@ from workers.files.errors import FileJobError, from_arrow_error
 from workers.files.formats import PANDAS_NA_VALUES, FileFormat
 from workers.files.nesting import NestingGuard
 from workers.files.parquet import open_parquet
+from workers.files.quotes import check_closed
 from workers.files.sources import (
     BatchSource,
     Closeable,
@@ -82,7 +83,7 @@ def _open_streaming(path: Path, fmt: FileFormat, limits: ReadLimits, total: int)
     read_ahead = fmt.gzip or total * SMALL_FILE_MARGIN > limits.block_size
     return BatchSource(
         reader.schema,
-        _closing(reader, ledger, fmt.kind, limits, read_ahead),
+        _closing(reader, ledger, fmt, limits, read_ahead),
         lambda batches, _rows: ledger.processed(batches),
         total,
         ledger,
@@ -147,15 +148,21 @@ def _jsonl(stream: Any, limits: ReadLimits) -> Any:
 
 
 def _closing(
-    reader: Any, ledger: BlockLedger, kind: str, limits: ReadLimits, read_ahead: bool
+    reader: Any, ledger: BlockLedger, fmt: FileFormat, limits: ReadLimits, read_ahead: bool
 ) -> Generator[pa.RecordBatch, None, None]:
     batches = prefetch if read_ahead else in_turn
+    last, rows_before = None, 0
     try:
         for batch in batches(reader.read_next_batch):
             check_cells(batch, limits)
+            if batch.num_rows:
+                rows_before += last.num_rows if last is not None else 0
+                last = batch
             yield batch
+        if fmt.kind == "csv" and last is not None:
+            check_closed(last, rows_before, ledger.tail, fmt.delimiter)
     except pa.ArrowInvalid as exc:
-        raise from_arrow_error(exc, kind) from exc
+        raise from_arrow_error(exc, fmt.kind) from exc
     finally:
         ledger.close()
 

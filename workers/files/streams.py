@@ -6,12 +6,12 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import itertools
 import threading
 import zlib
 from typing import Any, BinaryIO
 
 from workers.files.errors import FileJobError
+from workers.files.quotes import TAIL_BYTES, ran_to_the_end, unclosed_quote
 
 #: Rows re-written per refill of the padding stream.
 PAD_ROWS_PER_CHUNK = 2000
@@ -64,10 +64,18 @@ class PaddedRows(io.RawIOBase):
 
     def __init__(self, utf8: BinaryIO, delimiter: str, width: int) -> None:
         self._text = io.TextIOWrapper(utf8, encoding="utf-8", newline="")
-        self._reader = csv.reader(self._text, delimiter=delimiter)
+        self._reader = csv.reader(self._lines(), delimiter=delimiter)
         self._out = io.StringIO()
         self._writer = csv.writer(self._out, delimiter=delimiter, lineterminator="\n")
-        self._width, self._pending = width, b""
+        self._width, self._pending, self._delimiter = width, b"", delimiter
+        #: The text's last line, the last row and the line it started on: how the text ended.
+        self._last_line, self._row_line = "", 0
+        self._last_row: list[str] = []
+
+    def _lines(self) -> Any:
+        for line in self._text:
+            self._last_line = line
+            yield line
 
     def readable(self) -> bool:
         return True
@@ -83,13 +91,27 @@ class PaddedRows(io.RawIOBase):
     def _refill(self) -> bytes:
         self._out.seek(0)
         self._out.truncate()
+        written = 0
         try:
-            for row in itertools.islice(self._reader, PAD_ROWS_PER_CHUNK):
+            while written < PAD_ROWS_PER_CHUNK:
+                line = self._reader.line_num + 1  # where the next row starts
+                row = next(self._reader, None)
+                if row is None:
+                    break
                 self._writer.writerow(self._fit(row))
+                self._last_row, self._row_line, written = row, line, written + 1
         except csv.Error as exc:
             line = self._reader.line_num
             raise FileJobError("unreadable_file", f"Line {line} is not valid CSV: {exc}") from exc
+        if not written:
+            self._check_closed()
         return self._out.getvalue().encode("utf-8")
+
+    def _check_closed(self) -> None:
+        # `csv` (not strict) ends an unclosed quoted value at the end of the text, as pyarrow.
+        for value in self._last_row:
+            if ran_to_the_end(value, self._last_line, self._delimiter):
+                raise unclosed_quote(f"A value of the row on line {self._row_line}")
 
     def _fit(self, row: list[str]) -> list[str]:
         if len(row) > self._width:
@@ -115,6 +137,8 @@ class BlockLedger(io.RawIOBase):
     def __init__(self, inner: BinaryIO, raw: BinaryIO, ahead: int = READ_AHEAD_BLOCKS) -> None:
         self._inner, self._raw, self._ahead = inner, raw, ahead
         self.ends: list[int] = []
+        #: The last bytes read (`quotes.TAIL_BYTES`): how the text ends, once it is all read.
+        self.tail = b""
         self._consumed = 0
         self._caught_up = threading.Condition()
 
@@ -137,6 +161,7 @@ class BlockLedger(io.RawIOBase):
             n += got
         if n:
             self.ends.append(self._raw.tell())
+            self.tail = (self.tail + bytes(view[max(0, n - TAIL_BYTES) : n]))[-TAIL_BYTES:]
         return n
 
     def _may_read(self) -> bool:

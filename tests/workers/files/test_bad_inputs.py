@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import io
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -71,6 +73,45 @@ def test_a_row_with_more_fields_than_the_header_fails_as_ragged_naming_its_line(
     with pytest.raises(FileJobError, match="Line 53 has 4 fields") as failure:
         run_job(write(tmp_path, "r.csv", body), JobParams(), LIMITS, Hooks(), tmp_path / "out")
     assert failure.value.code == "ragged_rows"
+
+
+UNCLOSED = {
+    "plain": b'a,b\n1,"x\n2,3\n4,5\n6,7\n',
+    "no final line end": b'a,b\n1,"x\n2,3\n4,5\n6,7',
+    "crlf, semicolons": b'a;b\r\n1;"x\r\n2;3\r\n',
+    "quotes written twice inside": b'a,b\n1,"say ""hi""\n2,3\n',
+    "in a row padded for its missing fields": b'a,b,c\n1,2\n3\n4,"x\n5,6\n',
+    "long file": b"a,b\n" + b"1,2\n" * 200_000 + b'3,"x\n' + b"4,5\n" * 1000,
+}
+
+
+@pytest.mark.parametrize("body", UNCLOSED.values(), ids=UNCLOSED.keys())
+def test_a_quote_never_closed_fails_instead_of_swallowing_the_rest(
+    tmp_path: Path, body: bytes
+) -> None:
+    # pandas: "EOF inside string"; pyarrow alone took every later row into one value.
+    with pytest.raises(pd.errors.ParserError):
+        pd.read_csv(io.BytesIO(body), sep=None, engine="python")
+    with pytest.raises(FileJobError, match="never closed") as failure:
+        run_job(write(tmp_path, "q.csv", body), JobParams(), LIMITS, Hooks(), tmp_path / "out")
+    assert failure.value.code == "unclosed_quote"
+    gz = write(tmp_path, "q.csv.gz", gzip.compress(body))
+    assert failure_code(gz) == "unclosed_quote"
+
+
+CLOSED = {
+    "a line end inside": b'a,b\n1,2\n3,"x\ny"\n',
+    "a line end last": b'a,b\n1,2\n3,"x\n"\n',
+    "a delimiter last, no line end": b'a,b\n1,2\n3,"x,"',
+    "quote, line end, quote, line end": b'a,b\n1,2\n3,"""\n""\n"\n',
+    "an unquoted last value": b"a,b\n1,2\n3,4",
+}
+
+
+@pytest.mark.parametrize("body", CLOSED.values(), ids=CLOSED.keys())
+def test_a_closed_quoted_value_at_the_end_is_read(tmp_path: Path, body: bytes) -> None:
+    result = run_job(write(tmp_path, "q.csv", body), JobParams(), LIMITS, Hooks(), tmp_path / "o")
+    assert result["rows"] == len(pd.read_csv(io.BytesIO(body))) == 2
 
 
 def test_binary_garbage_fails_as_unrecognized(tmp_path: Path) -> None:

@@ -1,0 +1,49 @@
+"""A CSV whose last quoted value is never closed: the readers take the rest of the file into it.
+
+pandas fails on such a file ("EOF inside string"); pyarrow's reader, and Python's `csv` module
+that pads short rows, instead take everything from the opening quote to the end of the text as
+one value, and the rows after it are gone without a word. Once a file is read, its last row
+tells: a value that holds a line end or the delimiter (an unquoted value cannot) and that the
+text ends with, quotes written twice as they are inside quotes, ran to the end unclosed. A closed
+value is followed by its closing quote (and at most a line end), which such a value, its quotes
+in pairs, cannot end with.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from workers.files.errors import FileJobError
+
+#: Decoded bytes kept from the end of the text: enough to tell, however long the value.
+TAIL_BYTES = 64 * 1024
+
+
+def ran_to_the_end(value: str, tail: str, delimiter: str) -> bool:
+    """Whether `value`, the last row's, ran unclosed to the end of the text, which ends with
+    `tail` (any part of its end: the last line, or the last `TAIL_BYTES`)."""
+    if "\n" not in value and "\r" not in value and delimiter not in value:
+        return False  # could be an unquoted value, which ends where the text ends
+    raw = value.replace('"', '""')
+    return tail.endswith(raw[-len(tail) :]) if tail else False
+
+
+def unclosed_quote(where: str) -> FileJobError:
+    return FileJobError(
+        "unclosed_quote",
+        f"{where} opens a quote that is never closed, so the rest of the file would be that one "
+        'value. Close the quote (a quote inside a quoted value is written twice: "").',
+    )
+
+
+def check_closed(last: pa.RecordBatch, rows_before: int, tail: bytes, delimiter: str) -> None:
+    """`unclosed_quote` if the last row of `last` (the file's last batch, after `rows_before`
+    rows) has a value that ran unclosed to the end of the text, whose last bytes are `tail`."""
+    text = tail.decode("utf-8", errors="ignore")  # a character cut at its start is no matter
+    row = last.num_rows - 1
+    for name, column in zip(last.schema.names, last.columns, strict=True):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            value = column[row].as_py()
+            if value and ran_to_the_end(value, text, delimiter):
+                where = f"Row {rows_before + last.num_rows}: the value of column {name!r}"
+                raise unclosed_quote(where)
