@@ -8,6 +8,7 @@ values fit its share of the memory budget, then come from a sample (see `sketche
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -98,10 +99,11 @@ class ColumnProfile:
         self.min = low if self.min is None else min(self.min, low)
         self.max = high if self.max is None else max(self.max, high)
         array: F64Array = np.asarray(present.to_numpy(zero_copy_only=False), dtype=np.float64)
-        mean = float(array.mean())
-        # Squared in place; not np.dot, whose BLAS threads would fight the read-ahead thread.
-        deviations = array - mean
-        m2 = float(np.square(deviations, out=deviations).sum())
+        with _infinities_allowed():
+            mean = float(array.mean())
+            # Squared in place; not np.dot, whose BLAS threads would fight the read-ahead thread.
+            deviations = array - mean
+            m2 = float(np.square(deviations, out=deviations).sum())
         self._merge_moments(len(array), mean, m2)
         self.store.update(array)
 
@@ -144,7 +146,8 @@ class ColumnProfile:
         values = self.store.take()
         # The histogram first: it reads the values in any order, the quantiles reorder them.
         histogram = self._histogram(values)
-        cuts = quantiles(values, QUANTILES) if len(values) else [None] * 3
+        with _infinities_allowed():
+            cuts = quantiles(values, QUANTILES) if len(values) else [None] * 3
         std = float(np.sqrt(self.m2 / (self.count - 1))) if self.count > 1 else None
         out = {
             "mean": self._render(self.mean),
@@ -159,8 +162,16 @@ class ColumnProfile:
         }
         return out
 
-    def _histogram(self, values: F64Array) -> dict[str, Any]:
+    def _histogram(self, values: F64Array) -> dict[str, Any] | None:
+        sampled = len(values)
         low, high = float(self.min), float(self.max)
+        if not (math.isfinite(low) and math.isfinite(high)):
+            # inf and -inf (pandas reads `inf`; Parquet holds them, NaN too): the bins span the
+            # finite values, and an infinity is in none (numpy refuses an infinite range).
+            values = values[np.isfinite(values)]
+            if not len(values):
+                return None
+            low, high = float(values.min()), float(values.max())
         if high > low:
             # Equal bins [edge, next edge), the last one closed, edges np.linspace(low, high):
             # numpy's fast path bins the values in blocks, in any order (a sort took 125 ms of a
@@ -168,8 +179,8 @@ class ColumnProfile:
             counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(low, high))
         else:
             counts, edges = np.array([len(values)]), np.array([low, low])
-        if not self.store.exact and len(values):
-            counts = np.rint(counts * (self.count / len(values))).astype(np.int64)
+        if not self.store.exact and sampled:
+            counts = np.rint(counts * (self.count / sampled)).astype(np.int64)
         return {
             "edges": [self._render(e) for e in edges],
             "counts": [int(c) for c in counts],
@@ -184,6 +195,12 @@ class ColumnProfile:
         if self.kind == "integer" and isinstance(value, int):
             return value
         return float(value)
+
+
+def _infinities_allowed() -> np.errstate:
+    """inf - inf is NaN, as in pandas (a mean, a std or a quantile between -inf and inf), not a
+    warning numpy raises for each batch."""
+    return np.errstate(invalid="ignore")
 
 
 def _comparable(values: pa.Array) -> pa.Array:

@@ -224,6 +224,30 @@ def test_reported_inputs_end_as_results_or_errors_to_act_on_never_internal_error
         assert job["error"]["code"] == code
 
 
+def test_infinities_are_profiled_and_aggregated_and_read_back_as_null(
+    edge_stack: SharedStack, tmp_path: Path
+) -> None:
+    # A tester's `inf` failed the profile as internal_error (numpy bins no infinite range).
+    jobs = JobsClient(edge_stack.url, edge_stack.new_key("tester")[0])
+    path = tmp_path / "inf.csv"
+    path.write_bytes(b"v,g\n1,a\n2,a\ninf,b\n-inf,b\n")
+    aggregate = {"operation": "aggregate", "group_by": ["g"], "metrics": {"v": ["sum", "max"]}}
+    profiled = jobs.submit_ok(path, "{}")
+    aggregated = jobs.submit_ok(path, json.dumps(aggregate))
+
+    results = []
+    for job_id in (profiled, aggregated):
+        assert await_terminal(edge_stack.redis, job_id)["type"] == "job.succeeded"
+        response = jobs.http.get(f"/jobs/{job_id}/result")
+        assert response.status_code == 200, response.text
+        results.append(response.json())
+    jobs.http.close()
+    v = column(results[0], "v")
+    assert (v["count"], v["min"], v["max"], v["mean"]) == (4, None, None, None)  # JSON has no inf
+    assert v["histogram"]["edges"][0] == 1.0  # the finite values' bins
+    assert results[1]["table"][1] == {"g": "b", "v_sum": None, "v_max": None}  # NaN and inf
+
+
 def test_a_job_queued_with_params_a_later_version_refuses_fails_invalid_params(
     edge_stack: SharedStack, tmp_path: Path
 ) -> None:

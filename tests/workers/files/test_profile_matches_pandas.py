@@ -132,6 +132,25 @@ def test_jsonl_gzip_tsv_and_parquet_give_the_same_profile(tmp_path: Path) -> Non
         assert columns["fruit"]["top"] == baseline["fruit"]["top"], other
 
 
+def test_infinities_are_profiled_as_pandas_and_left_out_of_the_histogram(tmp_path: Path) -> None:
+    # A job with `inf` in a column failed internal_error: numpy bins no infinite range.
+    frame = pd.DataFrame({"v": [1.0, 2.0, np.inf, -np.inf, 3.0, np.nan], "w": [np.inf] * 6})
+    csv_path, parquet_path = tmp_path / "inf.csv", tmp_path / "inf.parquet"
+    frame.to_csv(csv_path, index=False)
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), parquet_path)
+    for path in (csv_path, parquet_path):
+        columns = profile(path)
+        with np.errstate(invalid="ignore"):  # pandas' quantiles between -inf and inf: NaN
+            described = frame["v"].describe()
+        for stat in ("count", "mean", "std", "min", "max"):
+            assert columns["v"][stat] == pytest.approx(described[stat], nan_ok=True), stat
+        assert columns["v"]["histogram"]["edges"][0] == 1.0  # the finite values' bins
+        assert columns["v"]["histogram"]["edges"][-1] == 3.0
+        assert sum(columns["v"]["histogram"]["counts"]) == 3
+        assert columns["w"]["max"] == np.inf
+        assert columns["w"]["histogram"] is None  # nothing finite to bin
+
+
 def test_past_the_exact_bounds_distinct_and_quantiles_are_flagged_estimates(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     values = rng.normal(0, 1, 400_000)
