@@ -58,7 +58,7 @@ class Aggregation:
                 f"{named} {', '.join(map(repr, missing))}; the file has {_listed(schema.names)}.",
             )
         # Arrow's kernels decide what applies: tried on no rows, the owner is told in their words.
-        empty = schema.empty_table()
+        empty = _plain(schema.empty_table())
         for column in self.group_by:
             if not _applies(empty, [column], [([], "count_all")]):
                 raise _not_a_key(column, schema.field(column).type)
@@ -74,7 +74,7 @@ class Aggregation:
     def update(self, batch: pa.RecordBatch) -> None:
         self.rows += batch.num_rows
         specs = _specs(self._partial_specs())
-        table = pa.Table.from_batches([batch])
+        table = _plain(pa.Table.from_batches([batch]))
         if self.dropna and self.group_by:
             keys = [pc.is_valid(table[c]) for c in self.group_by]
             table = table.filter(functools.reduce(pc.and_, keys))
@@ -127,6 +127,16 @@ class Aggregation:
         if metric == "sum":
             return pc.if_else(pc.greater_equal(count, self.min_count), table[f"{column}_sum"], None)
         return table[f"{column}_{metric}"]
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """Dictionary-encoded columns (a Parquet file's pandas categoricals) as their values, as a
+    CSV of the same table reads: Arrow groups by them but cannot sort or merge them (each
+    batch has its own dictionary), and pandas groups a categorical by its values."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, table[i].cast(field.type.value_type))
+    return table
 
 
 def _rows(table: pa.Table) -> list[dict[str, Any]]:

@@ -46,6 +46,25 @@ def test_aggregate_matches_pandas_groupby_across_batches(tmp_path: Path) -> None
             assert row[f"price_{metric}"] == pytest.approx(want[metric], rel=1e-9), metric
 
 
+def test_aggregate_groups_by_a_parquet_categorical_as_pandas(tmp_path: Path) -> None:
+    # A pandas categorical is a dictionary column in Parquet, each row group with its own
+    # dictionary: sorting the groups failed internal_error.
+    path = tmp_path / "cat.parquet"
+    frame = pd.DataFrame({"fruit": pd.Categorical(mixed_frame(6_000)["fruit"]), "n": range(6_000)})
+    frame.to_parquet(path, row_group_size=1_000)
+    params = JobParams(
+        operation="aggregate", group_by=["fruit"], metrics={"n": ["sum", "max"], "fruit": ["min"]}
+    )
+
+    result = run_job(path, params, replace(LIMITS, max_groups=10), Hooks(), tmp_path / "out")
+
+    expected = frame.groupby("fruit", observed=True)["n"].agg(["sum", "max"])
+    assert [row["fruit"] for row in result["table"]] == sorted(expected.index)
+    for row in result["table"]:
+        assert (row["n_sum"], row["n_max"]) == tuple(expected.loc[row["fruit"]])
+        assert row["fruit_min"] == row["fruit"]
+
+
 def test_aggregate_with_more_groups_than_allowed_fails(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     mixed_frame(1000).to_csv(path, index=False)
