@@ -18,9 +18,11 @@ from api.openapi import DESCRIPTION, TAGS, custom_openapi
 from api.routes import admin, data, health, jobs, market, me, orders, ws
 from api.state import AppState, create_redis
 from api.task_sender import TaskSender
+from jobcast import shared_storage
+from jobcast.dev_secrets import secrets_path, stored_key_secret
 from jobcast.filemodes import keep_new_files_private
 from jobcast.logs import configure_logging
-from jobcast.settings import Settings, get_settings
+from jobcast.settings import InsecureSettingsError, Settings, get_settings
 from realtime import redact
 from realtime.lifecycle import running_realtime
 
@@ -29,9 +31,26 @@ from realtime.lifecycle import running_realtime
 HOT_ENDPOINTS = (health.healthz, jobs.get_job, data.get_item)
 
 
+def with_key_secret(settings: Settings) -> Settings:
+    """The settings, refused without the key secret, which the api checks every key with (dev
+    mode too: without it every authenticated request failed). Flower's password is Flower's.
+    In dev mode an unset one is the dev stack's under the same data dir, the one `jobcast up`
+    made the dev key with."""
+    settings.require_secrets(names=("key_secret",))
+    if settings.key_secret is not None:
+        return settings
+    stored = stored_key_secret(settings)
+    if stored is None:
+        raise InsecureSettingsError(
+            f"JOBCAST_KEY_SECRET is not set, and no dev stack keeps one in "
+            f"{secrets_path(settings)}. Set it to the secret the cluster's keys were made with "
+            "(a dev stack keeps it in that file under its JOBCAST_DATA_DIR)."
+        )
+    return settings.replace(key_secret=stored)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    settings.require_secrets()
+    settings = with_key_secret(settings or get_settings())
     keep_new_files_private()  # uploads under the data dir are other people's data
     configure_logging(settings.log_json)
     redact.install()
@@ -41,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state = AppState(settings, create_redis(settings), TaskSender(settings))
         app.state.jobcast = state
         try:
+            await shared_storage.check_async(state.redis, settings.data_dir)
             # The push layer: one Redis pub/sub connection per api process, plus the monitor.
             async with running_realtime(settings, state.key_cache) as realtime:
                 app.state.realtime = realtime

@@ -17,6 +17,7 @@ import httpx
 import redis
 
 from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
+from jobcast import shared_storage
 from jobcast.client.config import api_url_file, reachable_url
 from jobcast.dev_secrets import ensure_dev_key, load_dev_secrets
 from jobcast.embedded_redis import EmbeddedRedis, free_port
@@ -175,6 +176,7 @@ class Stack:
         self.settings = self.start_redis()
         env = child_env(self.settings)
         client = sync_client(self.settings)
+        shared_storage.check(client, self.settings.data_dir)  # another stack's Redis, say
         if self.settings.dev:
             self.dev_api_key = ensure_dev_key(self.settings, client)
         children: list[Child] = []
@@ -353,7 +355,7 @@ def _run_held(stack: Stack, announce: Callable[[Stack], None]) -> int:
     except ChildDiedError as died:
         print(f"jobcast error: {died}", file=sys.stderr)
         return 1
-    except (TimeoutError, InsecureSettingsError) as exc:
+    except (TimeoutError, InsecureSettingsError, shared_storage.StorageMismatchError) as exc:
         print(f"jobcast error: {exc}", file=sys.stderr)
         return 1
     finally:

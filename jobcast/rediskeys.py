@@ -210,6 +210,12 @@ RECONCILER_LEASE_KEY = f"{PREFIX}reconciler:lease"
 #: Hash: symbol -> when (ms) the reconciler last sent it a task.
 SYMBOL_RESENDS_KEY = f"{PREFIX}reconciler:symbol-resends"
 
+# --- The cluster ------------------------------------------------------------------------------
+
+#: Plain key: the token of the storage (data directory) every api process and files worker
+#: shares, as its `storage-id` file holds it (`jobcast.shared_storage`).
+STORAGE_ID_KEY = f"{PREFIX}storage-id"
+
 # --- Workers and the monitor ------------------------------------------------------------------
 
 #: Hash: worker hostname -> {"queues": [...], "holds": [task ids], "pid": ..., "ts": ...}

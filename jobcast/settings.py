@@ -580,13 +580,15 @@ class Settings(BaseSettings):
         """A validated copy with `changes` applied (model_copy would skip validation)."""
         return type(self).model_validate({**self.model_dump(), **changes})
 
-    def require_secrets(self, also: tuple[str, ...] = ()) -> None:
-        """Refuse to start a production process without its secrets (and those named in `also`),
+    def require_secrets(
+        self, also: tuple[str, ...] = (), names: tuple[str, ...] = REQUIRED_SECRETS
+    ) -> None:
+        """Refuse to start a production process without its secrets, `names` and `also`,
         naming every one missing at once."""
         if self.dev:
             return
         missing = []
-        for name in (*REQUIRED_SECRETS, *also):
+        for name in (*names, *also):
             value: Any = getattr(self, name)
             if value is None or not value.get_secret_value():
                 missing.append(f"JOBCAST_{name.upper()}")

@@ -35,8 +35,17 @@ app = create_celery_app(get_settings())
 
 # Signal handlers: broker channels that outlive a Redis restart, per-process resources, the
 # readiness heartbeat, the stored-file sweep, the reconciler of work no task will run, the
-# frozen start-up objects, what a stop logs of the task it interrupts.
-from workers import broker_channel, context, gc_baseline, heartbeat, reconciler, stop_logs  # noqa: E402
+# frozen start-up objects, what a stop logs of the task it interrupts, and a files worker's check
+# that it sees the cluster's storage.
+from workers import (  # noqa: E402
+    broker_channel,
+    context,
+    gc_baseline,
+    heartbeat,
+    reconciler,
+    stop_logs,
+    storage_check,
+)
 from workers.files import sweeper  # noqa: E402
 
 signals.worker_init.connect(_apply_queue_prefetch, weak=False)
@@ -47,3 +56,4 @@ sweeper.connect_signals()
 reconciler.connect_signals()
 gc_baseline.connect_signals()
 stop_logs.connect_signals()
+storage_check.connect_signals()
