@@ -1,5 +1,6 @@
 """Parquet, read row group by row group, as pandas' `read_parquet` sees it: float NaN is a
-missing value, and the columns pandas stored for a DataFrame's index are its index, not data."""
+missing value, and the columns pandas stored for a DataFrame's index are its index, not data to
+profile (a convert or an aggregate reads them first, as columns: `ReadLimits.keep_index`)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def open_parquet(raw: BinaryIO, limits: ReadLimits, total: int) -> BatchSource:
         schema_only = pq.ParquetFile(raw)
         index = index_columns(schema_only.schema_arrow)
         columns = [name for name in schema_only.schema_arrow.names if name not in index]
+        if limits.keep_index:
+            columns = [*index, *columns]  # first, where `to_csv` writes the index
         schema = pa.schema([schema_only.schema_arrow.field(name) for name in columns])
         check_width(schema, limits)
         # Text read as dictionaries: a value's decoded size is known before it is repeated
@@ -88,14 +91,15 @@ def _decoded(column: pa.Array) -> pa.Array:
     return column.dictionary_decode() if pa.types.is_dictionary(column.type) else column
 
 
-def index_columns(schema: pa.Schema) -> set[str]:
-    """Stored columns that pandas' metadata names as the index (a RangeIndex stores none)."""
+def index_columns(schema: pa.Schema) -> list[str]:
+    """Stored columns that pandas' metadata names as the index, in its order (a RangeIndex
+    stores none)."""
     try:
         metadata = schema.pandas_metadata or {}
     except ValueError:  # metadata that is not JSON: no index to restore
-        return set()
+        return []
     stored = [c for c in metadata.get("index_columns", []) if isinstance(c, str)]
-    return {c for c in stored if c in schema.names}
+    return [c for c in stored if c in schema.names]
 
 
 def nan_as_null(batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -52,7 +52,7 @@ class JobLimits:
         return max(MIN_DATA_BUDGET, self.memory_budget - PROCESS_BASELINE)
 
     def read_limits(
-        self, column_types: dict[str, Any], sheet: str | int | None = None
+        self, column_types: dict[str, Any], sheet: str | int | None = None, keep_index: bool = False
     ) -> ReadLimits:
         # A block is a small slice of the data budget: a batch's arrays and temporaries are
         # several times the bytes of text they were parsed from.
@@ -67,6 +67,7 @@ class JobLimits:
             max_decompression_ratio=self.max_decompression_ratio,
             max_cell_bytes=self.max_cell_bytes,
             max_json_depth=self.max_json_depth,
+            keep_index=keep_index,
         )
 
 
@@ -107,7 +108,7 @@ def run_job(
     fmt = detect_format(path, params, limits.max_columns)
     column_types: dict[str, Any] = dict.fromkeys(fmt.text_columns, pa.string())
     while True:
-        read = limits.read_limits(column_types, params.sheet)
+        read = limits.read_limits(column_types, params.sheet, params.operation != "profile")
         try:
             return _run_once(path, fmt, params, limits, read, hooks, artifact)
         except FileJobError as exc:

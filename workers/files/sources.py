@@ -38,6 +38,10 @@ class ReadLimits:
     max_cell_bytes: int = 256 * 1024
     #: Deepest nesting of objects and arrays in JSON Lines.
     max_json_depth: int = 64
+    #: Parquet: the columns pandas stored as the DataFrame's index are read as columns (a convert
+    #: keeps them, as `to_csv` writes the index; an aggregate groups by them, as `groupby` takes
+    #: an index level's name). A profile leaves them out, as `describe()`.
+    keep_index: bool = False
 
 
 class Closeable(Protocol):

@@ -65,6 +65,25 @@ def test_aggregate_groups_by_a_parquet_categorical_as_pandas(tmp_path: Path) -> 
         assert row["fruit_min"] == row["fruit"]
 
 
+def test_a_parquet_files_index_is_converted_first_and_grouped_by(tmp_path: Path) -> None:
+    # A pandas index (time series' dates) was dropped by convert and unknown to group_by.
+    path = tmp_path / "idx.parquet"
+    days = pd.date_range("2024-01-01", periods=6, name="day")
+    frame = pd.DataFrame({"v": [1, 2, 3, 4, 5, 6]}, index=days.repeat(1))
+    frame.to_parquet(path)
+
+    run_job(path, JobParams(operation="convert", to="csv"), LIMITS, Hooks(), tmp_path / "o.csv")
+    converted = pd.read_csv(tmp_path / "o.csv", parse_dates=["day"])
+    pd.testing.assert_frame_equal(converted, frame.reset_index(), check_dtype=False)
+    run_job(path, JobParams(operation="convert", to="parquet"), LIMITS, Hooks(), tmp_path / "o.pq")
+    assert pq.read_table(tmp_path / "o.pq").column_names == ["day", "v"]
+    params = JobParams(operation="aggregate", group_by=["day"], metrics={"v": ["sum"]})
+    grouped = run_job(path, params, replace(LIMITS, max_groups=10), Hooks(), tmp_path / "out")
+    assert [row["v_sum"] for row in grouped["table"]] == frame.groupby("day")["v"].sum().tolist()
+    profiled = run_job(path, JobParams(), LIMITS, Hooks(), tmp_path / "out")
+    assert [c["name"] for c in profiled["profile"]] == ["v"]  # as describe(): no index
+
+
 def test_aggregate_with_more_groups_than_allowed_fails(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     mixed_frame(1000).to_csv(path, index=False)
