@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from redis.exceptions import RedisError
 
 from api import metrics, webapp
 from api.docs import install_docs
@@ -25,6 +30,8 @@ from jobcast.logs import configure_logging
 from jobcast.settings import InsecureSettingsError, Settings, get_settings
 from realtime import redact
 from realtime.lifecycle import running_realtime
+
+log = logging.getLogger("jobcast.api")
 
 #: Served by `api.hot_path` ahead of FastAPI's routing and dependency solving: the probe, and
 #: the reads of one owned record whose dependencies are simple enough for it.
@@ -49,6 +56,26 @@ def with_key_secret(settings: Settings) -> Settings:
     return settings.replace(key_secret=stored)
 
 
+async def _storage_checked(state: AppState, settings: Settings) -> asyncio.Task[None] | None:
+    """Refuse to serve from a data directory that is not the cluster's storage: its uploads
+    would be missing for the workers (`jobcast.shared_storage`). Raised at start (the process
+    exits failed) when Redis answers; with Redis away (the api starts and answers 503 until
+    it is back), checked as soon as it answers, stopping the process if refused."""
+    try:
+        await shared_storage.check_async(state.redis, settings.data_dir)
+    except (RedisError, OSError) as exc:
+        log.warning("the data directory is compared with the cluster's once Redis answers: %s", exc)
+        return asyncio.create_task(_stop_if_refused(state, settings))
+    return None
+
+
+async def _stop_if_refused(state: AppState, settings: Settings) -> None:
+    refused = await shared_storage.check_when_reachable(state.redis, settings.data_dir)
+    if refused is not None:
+        log.critical("%s", refused)
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's own stop: requests in flight finish
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = with_key_secret(settings or get_settings())
     keep_new_files_private()  # uploads under the data dir are other people's data
@@ -59,8 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = AppState(settings, create_redis(settings), TaskSender(settings))
         app.state.jobcast = state
+        checked: asyncio.Task[None] | None = None
         try:
-            await shared_storage.check_async(state.redis, settings.data_dir)
+            checked = await _storage_checked(state, settings)
             # The push layer: one Redis pub/sub connection per api process, plus the monitor.
             async with running_realtime(settings, state.key_cache) as realtime:
                 app.state.realtime = realtime
@@ -68,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 with tuned_garbage_collector():
                     yield
         finally:
+            if checked is not None:
+                checked.cancel()
             await state.tasks.aclose()
             await state.script_lane.aclose()
             await state.redis.aclose(close_connection_pool=True)

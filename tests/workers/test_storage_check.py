@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from jobcast.embedded_redis import free_port
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
-from tests.support.processes import api_argv, process_env, spawn, worker_argv
+from tests.support.processes import api_argv, http_ok, process_env, spawn, wait_for, worker_argv
+from tests.support.tcp_proxy import TcpProxy
 
 REFUSAL = "is not the storage this cluster shares"
 
@@ -30,3 +32,25 @@ def test_a_worker_or_api_without_the_clusters_storage_exits_and_an_orders_worker
     assert api.popen.wait(timeout=60) != 0
     assert REFUSAL in api.output()
     start_worker("orders", settings_=elsewhere)  # reads no uploads: not asked
+
+
+def test_an_api_started_while_redis_is_away_stops_once_it_answers_if_refused(
+    settings: Settings, tmp_path: Path, start_api: StartApi
+) -> None:
+    # It must start without Redis (it answers 503 until Redis is back), so it is checked then.
+    start_api()  # the cluster's storage
+    parts = urlsplit(settings.redis_url or "")
+    gate = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
+    port = free_port()
+    gated = urlunsplit(parts._replace(netloc=parts.netloc.rsplit(":", 1)[0] + f":{port}"))
+    elsewhere = settings.replace(data_dir=tmp_path / "elsewhere", redis_url=gated)
+    api_port = free_port()
+    api = spawn("late-api", api_argv(api_port), process_env(elsewhere), tmp_path)
+    try:
+        wait_for(lambda: http_ok(f"http://127.0.0.1:{api_port}/healthz"), 60, "the api", api)
+        gate.start(port)  # Redis answers: the check runs, and refuses
+        api.popen.wait(timeout=30)
+        assert REFUSAL in api.output()
+    finally:
+        gate.stop()
+        api.kill()
