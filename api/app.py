@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
-import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from redis.exceptions import RedisError
 
-from api import metrics, webapp
+from api import metrics, startup, webapp
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.gc_tuning import tuned_garbage_collector
@@ -23,61 +19,19 @@ from api.openapi import DESCRIPTION, TAGS, custom_openapi
 from api.routes import admin, data, health, jobs, market, me, orders, ws
 from api.state import AppState, create_redis
 from api.task_sender import TaskSender
-from jobcast import shared_storage
-from jobcast.dev_secrets import secrets_path, stored_key_secret
 from jobcast.filemodes import keep_new_files_private
 from jobcast.logs import configure_logging
-from jobcast.settings import InsecureSettingsError, Settings, get_settings
+from jobcast.settings import Settings, get_settings
 from realtime import redact
 from realtime.lifecycle import running_realtime
-
-log = logging.getLogger("jobcast.api")
 
 #: Served by `api.hot_path` ahead of FastAPI's routing and dependency solving: the probe, and
 #: the reads of one owned record whose dependencies are simple enough for it.
 HOT_ENDPOINTS = (health.healthz, jobs.get_job, data.get_item)
 
 
-def with_key_secret(settings: Settings) -> Settings:
-    """The settings, refused without the key secret, which the api checks every key with (dev
-    mode too: without it every authenticated request failed). Flower's password is Flower's.
-    In dev mode an unset one is the dev stack's under the same data dir, the one `jobcast up`
-    made the dev key with."""
-    settings.require_secrets(names=("key_secret",))
-    if settings.key_secret is not None:
-        return settings
-    stored = stored_key_secret(settings)
-    if stored is None:
-        raise InsecureSettingsError(
-            f"JOBCAST_KEY_SECRET is not set, and no dev stack keeps one in "
-            f"{secrets_path(settings)}. Set it to the secret the cluster's keys were made with "
-            "(a dev stack keeps it in that file under its JOBCAST_DATA_DIR)."
-        )
-    return settings.replace(key_secret=stored)
-
-
-async def _storage_checked(state: AppState, settings: Settings) -> asyncio.Task[None] | None:
-    """Refuse to serve from a data directory that is not the cluster's storage: its uploads
-    would be missing for the workers (`jobcast.shared_storage`). Raised at start (the process
-    exits failed) when Redis answers; with Redis away (the api starts and answers 503 until
-    it is back), checked as soon as it answers, stopping the process if refused."""
-    try:
-        await shared_storage.check_async(state.redis, settings.data_dir)
-    except (RedisError, OSError) as exc:
-        log.warning("the data directory is compared with the cluster's once Redis answers: %s", exc)
-        return asyncio.create_task(_stop_if_refused(state, settings))
-    return None
-
-
-async def _stop_if_refused(state: AppState, settings: Settings) -> None:
-    refused = await shared_storage.check_when_reachable(state.redis, settings.data_dir)
-    if refused is not None:
-        log.critical("%s", refused)
-        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's own stop: requests in flight finish
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = with_key_secret(settings or get_settings())
+    settings = startup.with_key_secret(settings or get_settings())
     keep_new_files_private()  # uploads under the data dir are other people's data
     configure_logging(settings.log_json)
     redact.install()
@@ -88,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.jobcast = state
         checked: asyncio.Task[None] | None = None
         try:
-            checked = await _storage_checked(state, settings)
+            checked = await startup.storage_checked(state.redis, settings)
             # The push layer: one Redis pub/sub connection per api process, plus the monitor.
             async with running_realtime(settings, state.key_cache) as realtime:
                 app.state.realtime = realtime

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from api.app import create_app, with_key_secret
+from api.app import create_app
+from api.startup import with_key_secret
 from jobcast.dev_secrets import load_dev_secrets
 from jobcast.settings import InsecureSettingsError, Settings
 
