@@ -355,7 +355,15 @@ def _run_held(stack: Stack, announce: Callable[[Stack], None]) -> int:
     except ChildDiedError as died:
         print(f"jobcast error: {died}", file=sys.stderr)
         return 1
-    except (TimeoutError, InsecureSettingsError, shared_storage.StorageMismatchError) as exc:
+    except shared_storage.StorageMismatchError as exc:
+        # The same message as a process's, and what it means for a stack: not another's Redis.
+        print(
+            f"jobcast error: {exc} A second stack on this machine needs a Redis of its own too: "
+            "unset JOBCAST_REDIS_URL (the embedded one) or point it at another.",
+            file=sys.stderr,
+        )
+        return 1
+    except (TimeoutError, InsecureSettingsError) as exc:
         print(f"jobcast error: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -71,7 +71,9 @@ async def check_when_reachable(
 def _judge(data_dir: Path, mine: str | None, cluster: str | None) -> None:
     if mine == cluster:
         return
-    where = data_dir.resolve()
+    where = str(data_dir.resolve())
+    if not data_dir.is_absolute():  # the default, `var`, is where the process started
+        where = f"{data_dir}, here {where}"
     if mine is None:
         why = f"it holds no {FILE_NAME}, and the cluster's storage does"
     else:
