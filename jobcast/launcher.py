@@ -293,6 +293,30 @@ def _install_stop_handlers(supervisor: Supervisor) -> None:
     signal.signal(signal.SIGHUP, handler)
 
 
+#: What a storage refusal means for `jobcast up`: the same message as a process's, and this.
+SECOND_STACK = (
+    "A second stack on this machine needs a Redis of its own too: unset JOBCAST_REDIS_URL (the "
+    "embedded one) or point it at another."
+)
+
+
+def _require_shared_storage(settings: Settings) -> None:
+    """LaunchError when a configured Redis is another stack's (its storage is not this data
+    dir): looked at before anything is written, so the refused start leaves no file behind.
+    An unreachable Redis is left to `_require_answering`, which says so."""
+    if not (settings.redis_url or settings.sentinels):
+        return  # the embedded Redis is this stack's own
+    client = sync_client(settings, timeout=5, connect_timeout=5)
+    try:
+        refused = shared_storage.refusal(client, settings.data_dir)
+    except (redis.RedisError, OSError):
+        return
+    finally:
+        client.close()
+    if refused is not None:
+        raise LaunchError(f"{refused} {SECOND_STACK}")
+
+
 def _require_answering(settings: Settings) -> None:
     """LaunchError, saying which Redis and what to do, when the configured one does not answer:
     every child would otherwise fail with a connection traceback of its own."""
@@ -332,6 +356,7 @@ def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
         # data dir, its lock, dev-secrets.json), and an earlier run's files are not touched.
         require_unheld(stack.settings.data_dir)
         require_free_ports(stack.listening_ports())
+        _require_shared_storage(stack.settings)
         with data_dir_held(stack.settings.data_dir):
             stack.settings = load_dev_secrets(stack.settings)
             return _run_held(stack, announce)
@@ -355,13 +380,8 @@ def _run_held(stack: Stack, announce: Callable[[Stack], None]) -> int:
     except ChildDiedError as died:
         print(f"jobcast error: {died}", file=sys.stderr)
         return 1
-    except shared_storage.StorageMismatchError as exc:
-        # The same message as a process's, and what it means for a stack: not another's Redis.
-        print(
-            f"jobcast error: {exc} A second stack on this machine needs a Redis of its own too: "
-            "unset JOBCAST_REDIS_URL (the embedded one) or point it at another.",
-            file=sys.stderr,
-        )
+    except shared_storage.StorageMismatchError as exc:  # two stacks starting at once, say
+        print(f"jobcast error: {exc} {SECOND_STACK}", file=sys.stderr)
         return 1
     except (TimeoutError, InsecureSettingsError) as exc:
         print(f"jobcast error: {exc}", file=sys.stderr)

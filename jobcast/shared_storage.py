@@ -52,6 +52,19 @@ async def check_async(client: aioredis.Redis, data_dir: Path) -> None:
     _judge(data_dir, mine, cluster)
 
 
+def refusal(client: redis.Redis, data_dir: Path) -> StorageMismatchError | None:
+    """What `check` would refuse, found without writing anything (None: it would agree, or
+    make `data_dir` the cluster's storage)."""
+    cluster = _text(client.get(STORAGE_ID_KEY))
+    if cluster is None:
+        return None
+    try:
+        _judge(data_dir, _read(data_dir), cluster)
+    except StorageMismatchError as refused:
+        return refused
+    return None
+
+
 async def check_when_reachable(
     client: aioredis.Redis, data_dir: Path, interval: float = 2.0
 ) -> StorageMismatchError | None:

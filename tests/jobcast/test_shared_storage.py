@@ -9,6 +9,8 @@ import pytest
 import redis
 
 from jobcast import shared_storage
+from jobcast.launch_checks import LaunchError
+from jobcast.launcher import _require_shared_storage
 from jobcast.rediskeys import STORAGE_ID_KEY
 from jobcast.settings import Settings
 from tests.conftest import RedisServer
@@ -76,3 +78,16 @@ def client_url(client: redis.Redis) -> str:
     kwargs = client.connection_pool.connection_kwargs
     password = kwargs.get("password") or ""
     return f"redis://:{password}@{kwargs['host']}:{kwargs['port']}/{kwargs['db']}"
+
+
+def test_a_second_stack_on_anothers_redis_is_refused_before_it_writes_anything(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    first = redis_server.settings_for(tmp_path / "first")
+    client = redis.Redis.from_url(first.redis_url or "", decode_responses=True)
+    shared_storage.check(client, first.data_dir)
+    second = first.replace(data_dir=tmp_path / "second")
+    assert shared_storage.refusal(client, first.data_dir) is None
+    with pytest.raises(LaunchError, match="needs a Redis of its own"):
+        _require_shared_storage(second)
+    assert not second.data_dir.exists()  # no lock, no dev secrets left behind
