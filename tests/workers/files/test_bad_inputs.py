@@ -99,6 +99,17 @@ def test_a_quote_never_closed_fails_instead_of_swallowing_the_rest(
     assert failure_code(gz) == "unclosed_quote"
 
 
+def test_a_quote_never_closed_in_the_header_is_named_not_taken_for_a_lone_header(
+    tmp_path: Path,
+) -> None:
+    body = b'"a,b\n1,2\n3,4\n'  # it failed as no_rows: "a header alone"
+    with pytest.raises(pd.errors.ParserError, match="EOF inside string"):
+        pd.read_csv(io.BytesIO(body))
+    with pytest.raises(FileJobError, match="first row") as failure:
+        run_job(write(tmp_path, "h.csv", body), JobParams(), LIMITS, Hooks(), tmp_path / "out")
+    assert failure.value.code == "unclosed_quote"
+
+
 CLOSED = {
     "a line end inside": b'a,b\n1,2\n3,"x\ny"\n',
     "a line end last": b'a,b\n1,2\n3,"x\n"\n',
