@@ -34,12 +34,12 @@ import redis  # noqa: E402
 
 from bench.files import files_worker_up  # noqa: E402
 from bench.front import server_argv  # noqa: E402
+from bench.taps import UserTap  # noqa: E402
 from jobcast.embedded_redis import free_port  # noqa: E402
-from jobcast.events import user_channel  # noqa: E402
 from jobcast.jobs.records import TERMINAL  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
 from jobcast.launcher import Stack, UpOptions  # noqa: E402
-from jobcast.rediskeys import job_key, pubsub_channel  # noqa: E402
+from jobcast.rediskeys import job_key  # noqa: E402
 from jobcast.settings import Settings  # noqa: E402
 from tests.support.processes import Proc, http_ok, process_env, spawn, wait_for  # noqa: E402
 from tests.support.stack import start_private_redis  # noqa: E402
@@ -117,7 +117,7 @@ def in_threads(clients: int, work: Callable[[int], None]) -> None:
         thread.join()
 
 
-class EndedTap:
+class EndedTap(UserTap):
     """The jobs of one principal that have ended, as its channel announces them: how a client
     waiting for its results learns of them, as Celery's `AsyncResult.get()` is told by the
     result backend's pub/sub. (Reading the records every 0.1 s saw a round's last job up to a
@@ -128,30 +128,19 @@ class EndedTap:
     def __init__(self, client: redis.Redis, principal_id: str) -> None:
         self.ended: set[str] = set()
         self.changed = threading.Condition()
-        self.pubsub = client.pubsub()
-        self.pubsub.subscribe(pubsub_channel(user_channel(principal_id)))
-        self.pubsub.get_message(timeout=5)  # the subscribe confirmation: nothing is missed after
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
+        super().__init__(client, principal_id)
 
-    def _run(self) -> None:
-        for message in self.pubsub.listen():
-            data = message["data"]
-            # Only the terminal events are parsed: the bench shares the CPU it measures.
-            if message["type"] == "message" and any(mark in data for mark in self.MARKS):
-                with self.changed:
-                    self.ended.add(json.loads(data)["data"]["job_id"])
-                    self.changed.notify_all()
+    def on_message(self, data: str) -> None:
+        # Only the terminal events are parsed: the bench shares the CPU it measures.
+        if any(mark in data for mark in self.MARKS):
+            with self.changed:
+                self.ended.add(json.loads(data)["data"]["job_id"])
+                self.changed.notify_all()
 
     def wait(self, ids: list[str], timeout: float) -> None:
         with self.changed:
             if not self.changed.wait_for(lambda: self.ended.issuperset(ids), timeout):
                 raise AssertionError(f"{len(set(ids) - self.ended)} jobs did not end in time")
-
-    def close(self) -> None:
-        self.pubsub.unsubscribe()
-        self.thread.join(timeout=10)
-        self.pubsub.close()
 
 
 def ours(settings: Settings, url: str, jobs: int, clients: int) -> dict[str, float]:

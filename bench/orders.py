@@ -38,6 +38,7 @@ from celery import Celery  # noqa: E402
 import celeryconfig  # noqa: E402
 from bench.files import tree_cpu  # noqa: E402
 from bench.rounds import in_turn  # noqa: E402
+from bench.taps import UserTap  # noqa: E402
 from jobcast import rediskeys  # noqa: E402
 from jobcast.embedded_redis import free_port  # noqa: E402
 from jobcast.keys import create_key  # noqa: E402
@@ -155,7 +156,7 @@ def drained(client: redis.Redis, queue: str | None = None) -> bool:
     )
 
 
-class LatencyTap:
+class LatencyTap(UserTap):
     """Acceptance ts and matching-event ts of one principal's IOC orders, from live events.
 
     One principal's channel is a sample: parsing every event in this process would take the
@@ -166,32 +167,22 @@ class LatencyTap:
         self.accepted: dict[str, float] = {}
         self.matched: dict[str, float] = {}
         self.count = 0
-        self.pubsub = client.pubsub()
-        self.pubsub.subscribe(rediskeys.pubsub_channel(f"user.{principal_id}"))
-        self.pubsub.get_message(timeout=5)  # the subscribe confirmation
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
+        super().__init__(client, principal_id)
 
-    def _run(self) -> None:
-        # Blocking reads: a short read timeout can expire in the middle of a reply on a busy box.
-        for message in self.pubsub.listen():
-            if message["type"] != "message":
-                continue
-            self.count += 1
-            event = json.loads(message["data"])
-            if event["type"] == "order.accepted":
-                # Only IOC orders: matching always ends them, so their next event is the step
-                # that matched them. A GTC order may rest, and its next event is a later fill.
-                if event["data"]["time_in_force"] == "IOC":
-                    self.accepted[event["data"]["id"]] = event["ts"]
-            elif event["type"].startswith("order."):
-                self.matched.setdefault(event["data"]["id"], event["ts"])
+    def on_message(self, data: str) -> None:
+        self.count += 1
+        event = json.loads(data)
+        if event["type"] == "order.accepted":
+            # Only IOC orders: matching always ends them, so their next event is the step
+            # that matched them. A GTC order may rest, and its next event is a later fill.
+            if event["data"]["time_in_force"] == "IOC":
+                self.accepted[event["data"]["id"]] = event["ts"]
+        elif event["type"].startswith("order."):
+            self.matched.setdefault(event["data"]["id"], event["ts"])
 
     def stop(self) -> list[float]:
         time.sleep(1)  # events committed last are still on their way
-        self.pubsub.unsubscribe()
-        self.thread.join(timeout=10)
-        self.pubsub.close()
+        self.close()
         return [self.matched[i] - t for i, t in self.accepted.items() if i in self.matched]
 
 
