@@ -31,25 +31,17 @@ class StorageMismatchError(RuntimeError):
 
 def check(client: redis.Redis, data_dir: Path) -> None:
     """StorageMismatchError unless `data_dir` is the cluster's storage (the first to ask makes
-    it so)."""
-    cluster = _text(client.get(STORAGE_ID_KEY))
-    mine = _read(data_dir)
-    if cluster is None:
-        mine = mine or _create(data_dir)
-        client.set(STORAGE_ID_KEY, mine, nx=True)  # two first starts: one token wins
-        cluster = _text(client.get(STORAGE_ID_KEY))
-    _judge(data_dir, mine, cluster)
+    it so: two first starts each offer their token, one wins)."""
+    if client.get(STORAGE_ID_KEY) is None:
+        client.set(STORAGE_ID_KEY, _token(data_dir), nx=True)
+    _judge(data_dir, _read(data_dir), _text(client.get(STORAGE_ID_KEY)))
 
 
 async def check_async(client: aioredis.Redis, data_dir: Path) -> None:
     """`check`, on an asyncio client (the api's)."""
-    cluster = _text(await client.get(STORAGE_ID_KEY))
-    mine = _read(data_dir)
-    if cluster is None:
-        mine = mine or _create(data_dir)
-        await client.set(STORAGE_ID_KEY, mine, nx=True)
-        cluster = _text(await client.get(STORAGE_ID_KEY))
-    _judge(data_dir, mine, cluster)
+    if await client.get(STORAGE_ID_KEY) is None:
+        await client.set(STORAGE_ID_KEY, _token(data_dir), nx=True)
+    _judge(data_dir, _read(data_dir), _text(await client.get(STORAGE_ID_KEY)))
 
 
 def refusal(client: redis.Redis, data_dir: Path) -> StorageMismatchError | None:
@@ -107,9 +99,13 @@ def _read(data_dir: Path) -> str | None:
         return None
 
 
-def _create(data_dir: Path) -> str:
-    """This directory's token: a new one, or the one another process sharing it wrote first
-    (written aside, then linked in place: a file never seen half-written or written twice)."""
+def _token(data_dir: Path) -> str:
+    """This directory's token: the one it holds, else a new one, or the one another process
+    sharing it wrote first (written aside, then linked in place: a file never seen half-written
+    or written twice)."""
+    held = _read(data_dir)
+    if held is not None:
+        return held
     data_dir.mkdir(parents=True, exist_ok=True)
     aside = data_dir / f".{FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
     aside.write_text(secrets.token_hex(16) + "\n")
