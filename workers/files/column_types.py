@@ -27,17 +27,20 @@ from workers.files.streams import BlockLedger
 #: How a scanned JSON type is named to the owner; integers and decimals are one kind (float64).
 _KINDS = {
     pa.int64(): "number",
+    pa.uint64(): "number",
     pa.float64(): "number",
     pa.bool_(): "true/false",
     pa.string(): "text",
     pa.binary(): "object or array",
 }
+_NUMBERS = {pa.int64(), pa.uint64(), pa.float64()}
 _BOOLEANS = ["True", "TRUE", "true", "False", "FALSE", "false"]
 _INTEGER = r"^[+-]?\d+$"
 
 
 def scan_types(path: Path, fmt: FileFormat, limits: ReadLimits) -> dict[str, pa.DataType]:
-    """Each column's type over the whole file: null, int64, float64, bool, timestamp or string."""
+    """Each column's type over the whole file: null, int64, uint64, float64, bool, timestamp or
+    string."""
     types: dict[str, pa.DataType] = dict.fromkeys(fmt.names, pa.null())
     raw = path.open("rb")
     ledger = BlockLedger(text_stream(raw, fmt, limits), raw)  # closes `raw`
@@ -71,8 +74,12 @@ def block_type(values: pa.Array, decimal: str = ".") -> pa.DataType:
     present = values.drop_null()
     if len(present) == 0:
         return pa.null()
-    if pc.all(pc.match_substring_regex(present, _INTEGER)).as_py() and _fits(present, pa.int64()):
-        return pa.int64()
+    if pc.all(pc.match_substring_regex(present, _INTEGER)).as_py():
+        # As pandas: integers past int64 are uint64 while they fit, text past that.
+        for type_ in (pa.int64(), pa.uint64()):
+            if _fits(present, type_):
+                return type_
+        return pa.string()
     numbers = pc.replace_substring(present, ",", ".") if decimal == "," else present
     if _fits(numbers, pa.float64()):
         return pa.float64()
@@ -84,13 +91,17 @@ def block_type(values: pa.Array, decimal: str = ".") -> pa.DataType:
 
 
 def widen(a: pa.DataType, b: pa.DataType) -> pa.DataType:
-    """The type that holds both: integers and decimals make float64, anything else text."""
+    """The type that holds both: integers and decimals make float64, int64 and uint64 make
+    uint64 (a negative value then fails to read as such, and the runner reads the column as
+    text, as pandas does), anything else text."""
     if pa.types.is_null(a) or a == b:
         return b
     if pa.types.is_null(b):
         return a
-    if {a, b} == {pa.int64(), pa.float64()}:
+    if pa.float64() in (a, b) and {a, b} <= _NUMBERS:
         return pa.float64()
+    if {a, b} == {pa.int64(), pa.uint64()}:
+        return pa.uint64()
     return pa.string()
 
 
@@ -108,13 +119,22 @@ def scan_json_types(path: Path, fmt: FileFormat, limits: ReadLimits) -> dict[str
     pyarrow. FileJobError naming the first line that is not a JSON object or gives a field
     another kind of value than the lines before (pyarrow reads neither)."""
     types: dict[str, pa.DataType] = {}
+    negative: set[str] = set()
     with path.open("rb") as raw:
         # Lines end at "\n" alone, as pyarrow's do (a lone "\r" is whitespace in JSON).
         lines = io.TextIOWrapper(text_stream(raw, fmt, limits), encoding="utf-8", newline="\n")
         for number, line in enumerate(lines, 1):
             for name, value in _fields(line, number):
                 types[name] = _widened(name, types.get(name, pa.null()), value, number)
-    return {name: t for name, t in types.items() if not pa.types.is_binary(t)}
+                if type(value) is int and value < 0:
+                    negative.add(name)
+    # Integers past int64 are uint64 (as in pandas), unless the field has negative ones too:
+    # then float64, as pandas reads them.
+    return {
+        name: pa.float64() if t == pa.uint64() and name in negative else t
+        for name, t in types.items()
+        if not pa.types.is_binary(t)
+    }
 
 
 def _fields(line: str, number: int) -> Iterable[tuple[str, Any]]:
@@ -135,6 +155,13 @@ def _fields(line: str, number: int) -> Iterable[tuple[str, Any]]:
 
 
 def _widened(name: str, was: pa.DataType, value: Any, number: int) -> pa.DataType:
+    if type(value) is int and not -(2**63) <= value < 2**64:
+        # pandas refuses such a file too ("Value is too big!"); as a float it would lose digits.
+        raise FileJobError(
+            "invalid_json",
+            f"Column {name!r} holds an integer past 64 bits on line {number}; quote such "
+            "numbers to read them as text.",
+        )
     now = _json_type(value)
     kinds = _KINDS.get(was), _KINDS.get(now)
     if None not in kinds and kinds[0] != kinds[1]:
@@ -152,7 +179,7 @@ def _json_type(value: Any) -> pa.DataType:
     if isinstance(value, bool):
         return pa.bool_()
     if isinstance(value, int):
-        return pa.int64()
+        return pa.int64() if value < 2**63 else pa.uint64()  # pandas' too
     if isinstance(value, float):
         return pa.float64()
     return pa.string() if isinstance(value, str) else pa.binary()  # nested: see below

@@ -37,7 +37,7 @@ from workers.files.sources import (
     READ_AHEAD_THREAD,
     BatchSource,
     ReadLimits,
-    check_cells,
+    check_batch,
 )
 
 PARSE_THREADS = 2
@@ -152,7 +152,7 @@ class _RangeReader:
         assert self._typed is not None
         batch = self.parse(begin, end, self._typed, 0)
         if batch is not None:
-            check_cells(batch, self.limits)
+            check_batch(batch, self.limits)
         return batch
 
     def parse(
@@ -279,7 +279,7 @@ def _batches(
 ) -> Generator[pa.RecordBatch, None, None]:
     ranges = _Ranges(reader)  # ranges 1, 2, ... are parsed while the first is profiled
     try:
-        check_cells(first, limits)
+        check_batch(first, limits)
         yield first
         while (batch := ranges.next()) is not _DONE:
             if batch is None:

@@ -28,7 +28,7 @@ from workers.files.sources import (
     BatchSource,
     Closeable,
     ReadLimits,
-    check_cells,
+    check_batch,
     check_width,
     in_turn,
     prefetch,
@@ -154,7 +154,7 @@ def _closing(
     last, rows_before = None, 0
     try:
         for batch in batches(reader.read_next_batch):
-            check_cells(batch, limits)
+            check_batch(batch, limits)
             if batch.num_rows:
                 rows_before += last.num_rows if last is not None else 0
                 last = batch

@@ -56,7 +56,8 @@ def hash_values(values: pa.Array) -> U64Array:
     if is_text(values.type):
         return _hash_strings(values.cast(pa.large_binary()))
     if pa.types.is_boolean(values.type) or pa.types.is_integer(values.type):
-        number = values.cast(pa.int64())
+        # Not checked: uint64 past int64 keeps its bits, which are all the hash needs.
+        number = values.cast(pa.int64(), safe=False)
     else:
         number = values.cast(pa.float64())
     raw = np.asarray(number.to_numpy(zero_copy_only=False)).view(np.uint64)

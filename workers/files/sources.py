@@ -127,11 +127,42 @@ def check_width(schema: pa.Schema, limits: ReadLimits) -> None:
         )
 
 
+def check_batch(batch: pa.RecordBatch, limits: ReadLimits) -> None:
+    """A text reader's checks of each batch it hands on (`check_cells`, `check_past_int64`)."""
+    check_cells(batch, limits)
+    check_past_int64(batch, limits)
+
+
 def check_cells(batch: pa.RecordBatch, limits: ReadLimits) -> None:
     """memory_limit for a text or binary value larger than the cap (its column named)."""
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
         if is_variable_width(column.type) and len(column):
             check_cell_size(name, pc.max(pc.binary_length(column)).as_py() or 0, limits)
+
+
+def check_past_int64(batch: pa.RecordBatch, limits: ReadLimits) -> None:
+    """column_type_changed for a column pyarrow inferred as float64 that holds a finite number
+    past int64's range. pyarrow infers float64 for integer text too long for int64, so IDs such
+    as 12345678901234567890 would lose their last digits (a converted file too, and groups
+    would merge); pandas keeps them uint64, or text past that. The runner's scan of the text
+    then types the column as pandas does. A column typed by that scan is not checked again."""
+    for index, (name, column) in enumerate(zip(batch.schema.names, batch.columns, strict=True)):
+        if not pa.types.is_float64(column.type) or name in limits.column_types:
+            continue
+        if _within_int64(column):
+            continue
+        finite = pc.filter(column, pc.is_finite(column))  # inf is no integer's stand-in
+        if not _within_int64(finite):
+            raise FileJobError(
+                "column_type_changed",
+                f"Column {name!r} holds numbers past int64's range.",
+                column=index,
+            )
+
+
+def _within_int64(column: pa.Array) -> bool:
+    low, high = (value.as_py() for value in pc.min_max(column).values())
+    return low is None or (low >= -(2**63) and high < 2**63)
 
 
 def check_cell_size(name: str, size: int, limits: ReadLimits) -> None:

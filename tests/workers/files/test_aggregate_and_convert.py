@@ -188,3 +188,28 @@ def test_converted_csv_quotes_only_the_values_that_need_it(tmp_path: Path) -> No
     # The empty string stays one (quoted), the missing city stays missing (bare).
     assert lines[4].startswith('"",')
     assert pd.read_csv(out)["city"].isna().tolist() == [False, True, False, True]
+
+
+def test_ids_past_int64_keep_every_digit_in_groups_and_converted_files(tmp_path: Path) -> None:
+    # As float64 (pyarrow's inference) the first two IDs are one number: their groups merged.
+    body = b"id,v\n12345678901234567890,1\n12345678901234567891,2\n12345678901234567890,5\n1,3\n"
+    path = tmp_path / "ids.csv"
+    path.write_bytes(body)
+    params = JobParams(operation="aggregate", group_by=["id"], metrics={"v": ["sum"]})
+
+    table = run_job(path, params, LIMITS, Hooks(), tmp_path / "out")["table"]
+    run_job(
+        path,
+        JobParams(operation="convert", to="parquet"),
+        LIMITS,
+        Hooks(),
+        tmp_path / "ids.parquet",
+    )
+    run_job(path, JobParams(operation="convert", to="csv"), LIMITS, Hooks(), tmp_path / "ids.out")
+
+    expected = pd.read_csv(io.BytesIO(body)).groupby("id")["v"].sum()
+    assert {row["id"]: row["v_sum"] for row in table} == expected.to_dict()
+    converted = pq.read_table(tmp_path / "ids.parquet")
+    assert converted.schema.field("id").type == pa.uint64()
+    assert converted.equals(pa.Table.from_pandas(pd.read_csv(io.BytesIO(body))))
+    assert (tmp_path / "ids.out").read_bytes() == body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 from pathlib import Path
 
@@ -180,3 +181,75 @@ def test_a_json_field_mixing_text_and_numbers_fails_saying_so(tmp_path: Path) ->
     with pytest.raises(FileJobError, match=turn) as failure:
         run_profile(write(tmp_path, ("\n".join(rows) + "\n").encode()))
     assert failure.value.code == "invalid_json"
+
+
+@pytest.mark.parametrize(
+    ("ids", "kind"),
+    [
+        # IDs past int64 fit uint64: pandas keeps them exact (pyarrow alone made them float64).
+        (["12345678901234567890", "1", "12345678901234567891"], "integer"),
+        # Past uint64, or negative beside such a value: pandas reads text.
+        (["123456789012345678901234", "1"], "string"),
+        (["-5", "12345678901234567890"], "string"),
+    ],
+)
+def test_integers_past_int64_are_read_as_pandas_reads_them(
+    tmp_path: Path, ids: list[str], kind: str
+) -> None:
+    body = ("id,v\n" + "".join(f"{i},{n}\n" for n, i in enumerate(ids))).encode()
+
+    result = run_profile(write(tmp_path, body))
+
+    assert_matches_pandas(result, pd.read_csv(io.BytesIO(body)))
+    column = result["profile"][0]
+    assert column["type"] == kind
+    if kind == "integer":
+        assert column["max"] == 12345678901234567891  # every digit, not 1.2345678901234567e19
+        assert {t["value"] for t in column["top"]} == {int(i) for i in ids}
+
+
+@pytest.mark.parametrize("gzipped", [False, True], ids=["parallel reader", "streaming reader"])
+def test_an_integer_past_int64_far_down_the_file_retypes_its_column(
+    tmp_path: Path, gzipped: bool
+) -> None:
+    # The first blocks read as int64; the last row's ID does not fit it. Distinct values past
+    # the exact limit are hashed (uint64 past int64 included).
+    body = ("id,v\n" + "".join(f"{i},{i % 7}\n" for i in range(200_000))).encode()
+    body += b"12345678901234567890,3\n"
+    path = write(tmp_path, gzip.compress(body) if gzipped else body)
+
+    result = run_profile(path)
+
+    assert_matches_pandas(result, pd.read_csv(io.BytesIO(body)))
+    column = result["profile"][0]
+    assert (column["type"], column["max"]) == ("integer", 12345678901234567890)
+
+
+def test_huge_floats_stay_floats(tmp_path: Path) -> None:
+    # Past int64's range as a float is: the text is scanned, and found to be decimals.
+    body = b"x,v\n2.5e20,1\n2.5,2\n-1e19,3\n,4\n"
+    result = run_profile(write(tmp_path, body))
+    assert_matches_pandas(result, pd.read_csv(io.BytesIO(body)))
+    assert result["profile"][0]["type"] == "float"
+
+
+@pytest.mark.parametrize(
+    ("lines", "kind"),
+    [
+        (['{"id": 1}', '{"id": 12345678901234567890}'], "integer"),
+        (['{"id": -5}', '{"id": 12345678901234567890}'], "float"),  # pandas' float64
+    ],
+)
+def test_json_integers_past_int64_are_read_as_pandas_reads_them(
+    tmp_path: Path, lines: list[str], kind: str
+) -> None:
+    path = write(tmp_path, ("\n".join(lines) + "\n").encode())
+    result = run_profile(path)
+    assert_matches_pandas(result, pd.read_json(path, lines=True))
+    assert result["profile"][0]["type"] == kind
+
+
+def test_a_json_integer_past_64_bits_fails_saying_what_to_do(tmp_path: Path) -> None:
+    path = write(tmp_path, b'{"id": 1}\n{"id": 123456789012345678901234}\n')
+    with pytest.raises(FileJobError, match="'id' holds an integer past 64 bits on line 2; quote"):
+        run_profile(path)

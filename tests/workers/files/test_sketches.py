@@ -156,3 +156,11 @@ def test_pending_integer_counts_are_added_before_new_values_are() -> None:
         hashed.update(pa.array([*values, 7, 7], type=pa.int32()))
     assert fast.top(30) == hashed.top(30)
     assert list(fast.counts.items()) == list(hashed.counts.items())
+
+
+def test_unsigned_integers_past_int64_hash_apart_and_stably() -> None:
+    values = pa.array([2**64 - 1, 2**63, 1, 2**63], pa.uint64())
+    hashed = hash_values(values).tolist()
+    assert hashed[1] == hashed[3]
+    assert len(set(hashed)) == 3
+    assert hashed == hash_values(values).tolist()
