@@ -31,16 +31,18 @@ HOT_ENDPOINTS = (health.healthz, jobs.get_job, data.get_item)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = startup.with_key_secret(settings or get_settings())
-    keep_new_files_private()  # uploads under the data dir are other people's data
+    settings = settings or get_settings()
     configure_logging(settings.log_json)
+    startup.refusals_in_one_line()
+    settings = startup.with_key_secret(settings)
+    keep_new_files_private()  # uploads under the data dir are other people's data
     redact.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = AppState(settings, create_redis(settings), TaskSender(settings))
         app.state.jobcast = state
-        checked: asyncio.Task[None] | None = None
+        checked: asyncio.Task[bool] | None = None
         try:
             checked = await startup.storage_checked(state.redis, settings)
             # The push layer: one Redis pub/sub connection per api process, plus the monitor.
@@ -50,11 +52,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 with tuned_garbage_collector():
                     yield
         finally:
-            if checked is not None:
+            if checked is not None and not checked.done():
                 checked.cancel()
             await state.tasks.aclose()
             await state.script_lane.aclose()
             await state.redis.aclose(close_connection_pool=True)
+            startup.exit_if_refused(checked)
 
     app = FastAPI(
         title="Jobcast",
@@ -85,7 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(admin.router)
     webapp.install(app)  # the browser app at `/`, its assets under /static/
-    app.add_middleware(ws.WebSocketShortcut)  # outermost: WebSockets skip the HTTP middleware
+    app.add_middleware(ws.WebSocketShortcut)  # WebSockets skip the HTTP middleware
+    app.add_middleware(startup.LifespanRefusals)  # outermost
     return app
 
 

@@ -7,15 +7,21 @@ import asyncio
 import logging
 import os
 import signal
+import sys
+from types import TracebackType
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jobcast import shared_storage
 from jobcast.dev_secrets import secrets_path, stored_key_secret
 from jobcast.settings import InsecureSettingsError, Settings
 
 log = logging.getLogger("jobcast.api")
+
+#: What an api refuses to start on: an operator has a setting to change.
+REFUSALS = (InsecureSettingsError, shared_storage.StorageMismatchError)
 
 
 def with_key_secret(settings: Settings) -> Settings:
@@ -36,7 +42,7 @@ def with_key_secret(settings: Settings) -> Settings:
     return settings.replace(key_secret=stored)
 
 
-async def storage_checked(redis: aioredis.Redis, settings: Settings) -> asyncio.Task[None] | None:
+async def storage_checked(redis: aioredis.Redis, settings: Settings) -> asyncio.Task[bool] | None:
     """Refuse to serve from a data directory that is not the cluster's storage: its uploads
     would be missing for the workers (`jobcast.shared_storage`). Raised at start (the process
     exits failed) when Redis answers; with Redis away (the api starts and answers 503 until
@@ -49,8 +55,61 @@ async def storage_checked(redis: aioredis.Redis, settings: Settings) -> asyncio.
     return None
 
 
-async def _stop_if_refused(redis: aioredis.Redis, settings: Settings) -> None:
+async def _stop_if_refused(redis: aioredis.Redis, settings: Settings) -> bool:
     refused = await shared_storage.check_when_reachable(redis, settings.data_dir)
-    if refused is not None:
-        log.critical("%s", refused)
-        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's own stop: requests in flight finish
+    if refused is None:
+        return False
+    log.critical("%s", refused)
+    os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's own stop: requests in flight finish
+    return True
+
+
+def exit_if_refused(checked: asyncio.Task[bool] | None) -> None:
+    """At the end of the lifespan: a process `storage_checked` refused late exits failed, for a
+    supervisor to see it as the failure it is (uvicorn would end it by the SIGTERM it was
+    sent). uvicorn has stopped serving by then, and the lifespan has closed its connections."""
+    if checked is None or not checked.done() or checked.cancelled():
+        return
+    if checked.exception() is None and checked.result():
+        logging.shutdown()
+        os._exit(1)
+
+
+def refusals_in_one_line() -> None:
+    """An api refusing to start on a setting (`REFUSALS`) says why in one log line, as a worker
+    and `jobcast up` do, not as the last line of the traceback Python prints for an exception
+    uvicorn lets out of the app factory. Other exceptions keep their traceback."""
+    previous = sys.excepthook
+    if getattr(previous, "jobcast_refusals", False):
+        return  # installed by an earlier app in this process
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        if isinstance(value, REFUSALS):
+            log.critical("%s", value)
+        else:
+            previous(kind, value, tb)
+
+    hook.jobcast_refusals = True  # type: ignore[attr-defined]
+    sys.excepthook = hook
+
+
+class LifespanRefusals:
+    """Outermost ASGI layer: a refusal raised while the app starts (the storage check) is told
+    to uvicorn as its one line, not as the traceback Starlette formats for a failed start."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def told(message: Message) -> None:
+            # Starlette sends the failure from the `except` block handling the refusal.
+            refused = sys.exc_info()[1]
+            if message["type"] == "lifespan.startup.failed" and isinstance(refused, REFUSALS):
+                message = {**message, "message": str(refused)}
+            await send(message)
+
+        await self.app(scope, receive, told)

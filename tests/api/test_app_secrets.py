@@ -9,7 +9,9 @@ import pytest
 from api.app import create_app
 from api.startup import with_key_secret
 from jobcast.dev_secrets import load_dev_secrets
+from jobcast.embedded_redis import free_port
 from jobcast.settings import InsecureSettingsError, Settings
+from tests.support.processes import api_argv, process_env, spawn
 
 
 def make(data_dir: Path, **values: object) -> Settings:
@@ -39,3 +41,14 @@ def test_a_dev_api_takes_the_key_secret_of_the_dev_stack_under_its_data_dir(
     assert api.secret("key_secret") == stack.secret("key_secret")
     given = with_key_secret(make(tmp_path, dev=True, key_secret="g" * 20))
     assert given.secret("key_secret") == "g" * 20  # a secret given wins
+
+
+def test_an_api_process_without_the_key_secret_exits_saying_so_in_one_line(
+    settings: Settings, tmp_path: Path
+) -> None:
+    env = process_env(settings.replace(dev=False))
+    del env["JOBCAST_KEY_SECRET"]
+    api = spawn("no-secret-api", api_argv(free_port()), env, tmp_path)
+    assert api.popen.wait(timeout=60) == 1
+    assert "JOBCAST_KEY_SECRET is not set" in api.output()
+    assert "Traceback" not in api.output()

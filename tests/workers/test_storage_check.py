@@ -31,6 +31,7 @@ def test_a_worker_or_api_without_the_clusters_storage_exits_and_an_orders_worker
     assert str((tmp_path / "elsewhere").resolve()) in worker.output()
     assert api.popen.wait(timeout=60) != 0
     assert REFUSAL in api.output()
+    assert "Traceback" not in api.output()  # the refusal alone, as the worker tells it
     start_worker("orders", settings_=elsewhere)  # reads no uploads: not asked
 
 
@@ -49,7 +50,8 @@ def test_an_api_started_while_redis_is_away_stops_once_it_answers_if_refused(
     try:
         wait_for(lambda: http_ok(f"http://127.0.0.1:{api_port}/healthz"), 60, "the api", api)
         gate.start(port)  # Redis answers: the check runs, and refuses
-        api.popen.wait(timeout=30)
+        # A failure to a supervisor: it exited 0 (uvicorn's status for a stop it was sent).
+        assert api.popen.wait(timeout=30) == 1
         assert REFUSAL in api.output()
     finally:
         gate.stop()
