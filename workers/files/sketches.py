@@ -425,6 +425,14 @@ def quantiles(values: F64Array, qs: tuple[float, ...]) -> list[float]:
     values.partition(sorted({rank for _, low in ranks for rank in (low, min(low + 1, n - 1))}))
     out = []
     for position, low in ranks:
-        high = min(low + 1, n - 1)
-        out.append(float(values[low] + (values[high] - values[low]) * (position - low)))
+        a, b = float(values[low]), float(values[min(low + 1, n - 1)])
+        out.append(_lerp(a, b, position - low))
     return out
+
+
+def _lerp(a: float, b: float, t: float) -> float:
+    """Between `a` and `b` at `t`, as numpy's (so pandas') quantiles interpolate: from the
+    nearer end. Bit for bit theirs (from `a` alone, the last bit differed in about a fifth of
+    columns), infinities included: -inf at a quartile between -inf and 1 (from `a`, NaN)."""
+    diff = b - a
+    return b - diff * (1 - t) if t >= 0.5 else a + diff * t

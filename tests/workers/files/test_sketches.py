@@ -89,7 +89,35 @@ def test_quantiles_are_those_of_the_sorted_values_bit_for_bit(n: int) -> None:
     qs = (0.25, 0.5, 0.75)
     ordered = np.sort(values)
     assert quantiles(values, qs) == quantiles(ordered.copy(), qs)  # as when they were sorted
-    assert quantiles(values, qs) == pytest.approx(np.quantile(ordered, qs).tolist())
+    assert quantiles(values, qs) == np.quantile(ordered, qs).tolist()  # numpy's, so pandas'
+
+
+@pytest.mark.parametrize("scale", [1e-5, 1.0, 1e9, 1e14])
+def test_quantiles_interpolate_bit_for_bit_as_numpy(scale: float) -> None:
+    # From the nearer end, as numpy does: from the lower one, the last bit differed.
+    for n in (3, 7, 10, 101, 1001):
+        values = np.random.default_rng(n).normal(size=n) * scale
+        assert (
+            quantiles(values.copy(), (0.25, 0.5, 0.75))
+            == np.quantile(values, (0.25, 0.5, 0.75)).tolist()
+        )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [-np.inf, 1.0, 2.0],
+        [1.0, 2.0, np.inf],
+        [-np.inf, 1e300, np.inf],
+        [np.inf] * 3,
+        [-np.inf, 5.0],
+    ],
+)
+def test_quantiles_beside_infinities_are_numpys(values: list[float]) -> None:
+    with np.errstate(invalid="ignore"):
+        expected = np.quantile(values, (0.25, 0.5, 0.75)).tolist()
+        got = quantiles(np.array(values), (0.25, 0.5, 0.75))
+    assert np.array_equal(got, expected, equal_nan=True)
 
 
 def test_the_batch_that_crosses_the_limit_is_counted_once() -> None:
