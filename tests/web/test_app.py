@@ -449,6 +449,12 @@ def test_the_monitor_charts_gain_points(web_stack: WebStack, new_page: NewPage) 
     dashes = [lines.nth(i).evaluate("e => getComputedStyle(e).strokeDasharray") for i in (0, 1)]
     assert dashes[0] == "none", dashes
     assert dashes[1] not in ("none", ""), dashes
+    # Each legend key is a stretch of its line, dashed as the line is: it tells them apart.
+    keys = page.locator("[data-chart=tasks] .legend .swatch line")
+    expect(keys).to_have_count(2)
+    assert [
+        keys.nth(i).evaluate("e => getComputedStyle(e).strokeDasharray") for i in (0, 1)
+    ] == dashes
 
 
 def test_aggregate_picks_columns_from_the_header_and_sorts_the_result(

@@ -78,6 +78,13 @@ export function lineChart(series, { unit = "", yMax, windowSeconds = 300, label,
 // A histogram's edges are numbers, or a datetime column's ISO 8601 text.
 const edge = (value) => formatNumber(dateText(value));
 
+/** A legend's key for series `i`: a short stretch of its line, dashed as the chart draws it. */
+export function lineSwatch(i) {
+  const key = svg("svg", { class: "swatch", width: 22, height: 10, viewBox: "0 0 22 10", "aria-hidden": "true" });
+  key.append(svg("line", { x1: 1, x2: 21, y1: 5, y2: 5, class: `line series-${i % 6}` }));
+  return key;
+}
+
 export function histogram({ edges, counts }, label) {
   const w = 300;
   const h = 110;

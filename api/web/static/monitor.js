@@ -2,7 +2,7 @@
 // the last five minutes (the channel's history is not replayed: a sample a second would be a lot).
 
 import { fill, formatBytes, formatNumber, h } from "./dom.js";
-import { lineChart } from "./charts.js";
+import { lineChart, lineSwatch } from "./charts.js";
 
 const WINDOW_SECONDS = 300;
 
@@ -52,7 +52,7 @@ export function mountMonitor(root, live) {
     fill(body, lineChart(list, { windowSeconds, label: key, width: body.clientWidth, ...options }));
     fill(legend, list.map((s, i) => {
       const last = [...s.points].reverse().find((p) => p[1] !== null);
-      return h("li", {}, h("span", { className: `swatch series-${i % 6}` }), `${s.name} `,
+      return h("li", {}, lineSwatch(i), `${s.name} `,
         h("strong", {}, last ? `${formatNumber(last[1], 3)}${options.unit || ""}` : "–"));
     }));
   }
