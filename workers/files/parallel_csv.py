@@ -163,7 +163,9 @@ class _RangeReader:
         batch = _read_one(data, self.fmt, convert, skip)
         if batch is None or batch.num_rows != _rows_expected(data, final) - skip:
             return None
-        if not final and _ends_in_quotes(_last_line(data), ord(self.fmt.delimiter)):
+        # A range ending inside quotes is not cut at a row's end; the file's last, cut off
+        # inside a quoted value: the streaming reader fails it as `unclosed_quote`.
+        if _ends_in_quotes(_last_line(data), ord(self.fmt.delimiter)):
             return None
         return batch
 
@@ -209,7 +211,8 @@ def _rows_expected(data: bytes, final: bool) -> int:
 
 
 def _last_line(data: bytes) -> bytes:
-    """The last line of `data` (which ends with a line end), without it."""
+    """The last line of `data` (which ends with a line end, unless it ends the file), without
+    it."""
     end = len(data)
     while end and data[end - 1] in (_NEWLINE, _RETURN):
         end -= 1

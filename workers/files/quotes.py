@@ -6,7 +6,8 @@ one value, and the rows after it are gone without a word. Once a file is read, i
 tells: a value that holds a line end or the delimiter (an unquoted value cannot) and that the
 text ends with, quotes written twice as they are inside quotes, ran to the end unclosed. A closed
 value is followed by its closing quote (and at most a line end), which such a value, its quotes
-in pairs, cannot end with.
+in pairs, cannot end with. A value holding neither (a file cut off inside a quoted value, with no
+last line end) ran unclosed when the text ends with it right after its opening quote.
 """
 
 from __future__ import annotations
@@ -22,9 +23,15 @@ TAIL_BYTES = 64 * 1024
 def ran_to_the_end(value: str, tail: str, delimiter: str) -> bool:
     """Whether `value`, the last row's, ran unclosed to the end of the text, which ends with
     `tail` (any part of its end: the last line, or the last `TAIL_BYTES`)."""
-    if "\n" not in value and "\r" not in value and delimiter not in value:
-        return False  # could be an unquoted value, which ends where the text ends
     raw = value.replace('"', '""')
+    if "\n" not in value and "\r" not in value and delimiter not in value:
+        # An unquoted value also ends where the text ends (the file has no last line end); an
+        # unclosed one starts with its quote, after a delimiter or a line end (a file cut off
+        # inside a quoted value, as a broken download is).
+        opened = '"' + raw
+        if len(tail) <= len(opened) or not tail.endswith(opened):
+            return False
+        return tail[-len(opened) - 1] in (delimiter, "\n", "\r")
     return tail.endswith(raw[-len(tail) :]) if tail else False
 
 

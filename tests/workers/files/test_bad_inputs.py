@@ -82,6 +82,12 @@ UNCLOSED = {
     "quotes written twice inside": b'a,b\n1,"say ""hi""\n2,3\n',
     "in a row padded for its missing fields": b'a,b,c\n1,2\n3\n4,"x\n5,6\n',
     "long file": b"a,b\n" + b"1,2\n" * 200_000 + b'3,"x\n' + b"4,5\n" * 1000,
+    # Cut off inside a quoted value, as a broken download is: it read as the value `x`.
+    "cut off inside the last value": b'a,b\n1,2\n3,"x',
+    "cut off, quotes written twice inside": b'a,b\n1,2\n3,"say ""hi',
+    "cut off, tabs": b'a\tb\n1\t2\n3\t"x',
+    "cut off in a padded row": b'a,b,c\n1,2\n3,"x',
+    "long file cut off": b"a,b\n" + b"1,2\n" * 200_000 + b'3,"x',
 }
 
 
@@ -116,6 +122,9 @@ CLOSED = {
     "a delimiter last, no line end": b'a,b\n1,2\n3,"x,"',
     "quote, line end, quote, line end": b'a,b\n1,2\n3,"""\n""\n"\n',
     "an unquoted last value": b"a,b\n1,2\n3,4",
+    "a quote inside an unquoted last value": b'a,b\n1,2\n3,x"y',
+    "a closed last value, no line end": b'a,b\n1,2\n3,"x"',
+    "quotes twice in a closed last value": b'a,b\n1,2\n3,"say ""hi"""',
 }
 
 
