@@ -47,6 +47,9 @@ class Aggregation:
         self.dropna, self.min_count = dropna, min_count
         self.partial: pa.Table | None = None
         self.rows = 0
+        #: Each categorical key's categories in their order (a Parquet file's pandas
+        #: categoricals), as first seen: pandas sorts such a key's groups by it, not by value.
+        self.categories: dict[str, list[Any]] = {}
 
     def check_columns(self, schema: pa.Schema) -> None:
         """unknown_column or unsupported_metric before a row is read: the schema decides."""
@@ -74,6 +77,7 @@ class Aggregation:
     def update(self, batch: pa.RecordBatch) -> None:
         self.rows += batch.num_rows
         specs = _specs(self._partial_specs())
+        self._note_categories(batch)
         table = _plain(pa.Table.from_batches([batch]))
         if self.dropna and self.group_by:
             keys = [pc.is_valid(table[c]) for c in self.group_by]
@@ -88,6 +92,28 @@ class Aggregation:
         self.partial = part if self.partial is None else self._merge(part)
         if self.partial.num_rows > self.max_groups:
             raise FileJobError("too_many_groups", f"More than {self.max_groups} groups.")
+
+    def _note_categories(self, batch: pa.RecordBatch) -> None:
+        for name in self.group_by:
+            column = batch.column(name)
+            if pa.types.is_dictionary(column.type):
+                known = self.categories.setdefault(name, [])
+                seen = set(known)
+                known.extend(v for v in column.dictionary.to_pylist() if v not in seen)
+
+    def _sorted(self, result: pa.Table) -> pa.Table:
+        """By key, as pandas' groupby sorts: a categorical key by its categories' order."""
+        order = []
+        for i, name in enumerate(self.group_by):
+            if name not in self.categories:
+                order.append((name, "ascending"))
+                continue
+            categories = pa.array(self.categories[name], result.schema.field(name).type)
+            position = pc.index_in(result[name], value_set=categories)
+            result = result.append_column(f"__order_{i}", position)
+            order.append((f"__order_{i}", "ascending"))
+        ordered = result.sort_by(order)
+        return ordered.select([n for n in ordered.column_names if not n.startswith("__order_")])
 
     def _merge(self, part: pa.Table) -> pa.Table:
         assert self.partial is not None
@@ -110,7 +136,7 @@ class Aggregation:
             out["count"] = table["count_all"]
         result = pa.table(out)
         if self.group_by:
-            result = result.sort_by([(c, "ascending") for c in self.group_by])
+            result = self._sorted(result)
         return {
             "rows": self.rows,
             "groups": result.num_rows,

@@ -83,12 +83,18 @@ def decoded_slices(
         before = int(ends[start - 1]) if start else 0
         stop = max(start + 1, int(np.searchsorted(ends, before + limits.block_size, "right")))
         part = batch.slice(start, stop - start)
-        yield pa.RecordBatch.from_arrays([_decoded(c) for c in part.columns], schema=schema)
+        columns = [_decoded(c, f) for c, f in zip(part.columns, schema, strict=True)]
+        yield pa.RecordBatch.from_arrays(columns, schema=schema)
         start = stop
 
 
-def _decoded(column: pa.Array) -> pa.Array:
-    return column.dictionary_decode() if pa.types.is_dictionary(column.type) else column
+def _decoded(column: pa.Array, field: pa.Field) -> pa.Array:
+    """Text read as a dictionary (`read_dictionary`) as its values. A column stored as one (a
+    pandas categorical) stays one, with its dictionary: decoded, the batch's schema encoded it
+    again in the order values came, and the categories' order was lost."""
+    if pa.types.is_dictionary(column.type) and not pa.types.is_dictionary(field.type):
+        return column.dictionary_decode()
+    return column
 
 
 def index_columns(schema: pa.Schema) -> list[str]:

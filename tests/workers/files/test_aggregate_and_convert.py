@@ -65,6 +65,40 @@ def test_aggregate_groups_by_a_parquet_categorical_as_pandas(tmp_path: Path) -> 
         assert row["fruit_min"] == row["fruit"]
 
 
+@pytest.mark.parametrize("ordered", [True, False])
+def test_categorical_groups_come_in_category_order_and_convert_keeps_the_categories(
+    tmp_path: Path, ordered: bool
+) -> None:
+    # pandas sorts a categorical key's groups by its categories: they came alphabetically, and
+    # a convert wrote the categories in the order the values came, the unused one dropped.
+    path = tmp_path / "size.parquet"
+    sizes = ["high", "low", "medium", "low", "high", None] * 50
+    categories = ["low", "medium", "high", "unused"]
+    frame = pd.DataFrame(
+        {
+            "size": pd.Categorical(sizes, categories=categories, ordered=ordered),
+            "team": ["b", "a", "a", "b", "a", "a"] * 50,
+            "n": range(300),
+        }
+    )
+    frame.to_parquet(path, row_group_size=40)
+    for keys in (["size"], ["team", "size"]):
+        params = JobParams(
+            operation="aggregate", group_by=keys, metrics={"n": ["sum"]}, dropna=False
+        )
+
+        limits = replace(LIMITS, max_groups=10)
+        table = run_job(path, params, limits, Hooks(), tmp_path / "out")["table"]
+
+        expected = frame.groupby(keys, observed=True, dropna=False)["n"].sum().reset_index()
+        expected = expected.astype(object).where(expected.notna(), None)
+        assert [list(row.values()) for row in table] == expected.values.tolist(), keys
+
+    run_job(path, JobParams(operation="convert", to="parquet"), LIMITS, Hooks(), tmp_path / "o.pq")
+    converted = pd.read_parquet(tmp_path / "o.pq")["size"]
+    assert (list(converted.cat.categories), converted.cat.ordered) == (categories, ordered)
+
+
 def test_a_parquet_files_index_is_converted_first_and_grouped_by(tmp_path: Path) -> None:
     # A pandas index (time series' dates) was dropped by convert and unknown to group_by.
     path = tmp_path / "idx.parquet"
