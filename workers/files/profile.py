@@ -69,8 +69,14 @@ class ColumnProfile:
         self.min: Any = None
         self.max: Any = None
         self.store = QuantileStore(quantile_values)
+        #: A categorical's categories (a Parquet file's pandas categorical), in their order as
+        #: first seen: pandas ranks its `top` ties by them.
+        self.categories: dict[Any, int] = {}
 
     def update(self, values: pa.Array) -> None:
+        if pa.types.is_dictionary(values.type):
+            for value in values.dictionary.to_pylist():
+                self.categories.setdefault(value, len(self.categories))
         values = _comparable(values)
         present = values.drop_null()
         self.nulls += len(values) - len(present)
@@ -129,7 +135,8 @@ class ColumnProfile:
     def _distinct_summary(self) -> dict[str, Any]:
         exact = self.counts.exact
         top = [
-            {"value": _jsonable(v, self.unit), "count": c} for v, c in self.counts.top(TOP_VALUES)
+            {"value": _jsonable(v, self.unit), "count": c}
+            for v, c in self.counts.top(TOP_VALUES, self.categories)
         ]
         return {
             # An estimate can overshoot; there are never more distinct values than values.

@@ -284,10 +284,17 @@ class ValueCounts:
     def distinct(self) -> int:
         return len(self.counts)
 
-    def top(self, n: int) -> list[tuple[Any, int]]:
+    def top(self, n: int, order: dict[Any, int] | None = None) -> list[tuple[Any, int]]:
+        """The `n` most frequent values; ties in first-seen order, or, while exact, in `order`
+        (a categorical's categories: pandas' value_counts ranks its ties so)."""
         if self.exact:
             self._fold()
             # A stable sort of a dict in insertion order: ties stay in first-seen order.
+            if order:
+                last = len(order)
+                return sorted(self.counts.items(), key=lambda vc: (-vc[1], order.get(vc[0], last)))[
+                    :n
+                ]
             return sorted(self.counts.items(), key=lambda vc: -vc[1])[:n]
         if self.table is None or self.table.num_rows == 0:
             return []

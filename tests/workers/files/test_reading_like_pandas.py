@@ -253,3 +253,17 @@ def test_a_json_integer_past_64_bits_fails_saying_what_to_do(tmp_path: Path) -> 
     path = write(tmp_path, b'{"id": 1}\n{"id": 123456789012345678901234}\n')
     with pytest.raises(FileJobError, match="'id' holds an integer past 64 bits on line 2; quote"):
         run_profile(path)
+
+
+def test_a_categoricals_top_ties_come_in_category_order_as_pandas(tmp_path: Path) -> None:
+    # pandas' value_counts ranks a categorical's ties by its categories; they came first-seen.
+    sizes = pd.Categorical(
+        ["high", "low", "medium", "low", "high"], ["low", "medium", "high", "xl"]
+    )
+    pd.DataFrame({"size": sizes}).to_parquet(tmp_path / "c.parquet", row_group_size=2)
+
+    result = run_profile(tmp_path / "c.parquet")
+
+    counts = pd.read_parquet(tmp_path / "c.parquet")["size"].value_counts()
+    expected = [{"value": v, "count": c} for v, c in counts.items() if c]
+    assert result["profile"][0]["top"] == expected
