@@ -527,6 +527,34 @@ def test_datetimes_read_alike_in_a_profile_and_an_aggregate(
     assert sorted(grouped) == ["2024-05-01 12:00:00", "2024-05-02 08:30:00"], grouped
 
 
+def test_ids_past_2_to_the_53_keep_every_digit_in_a_profile_and_an_aggregate(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # JSON.parse made them JS numbers: 12345678901234567891 showed as 12,345,678,901,234,567,000.
+    page = new_page(web_stack.new_key("ids"))
+    ids = tmp_path / "ids.csv"
+    ids.write_text("id,n\n12345678901234567890,1\n12345678901234567891,2\n9007199254740993,3\n")
+    submit_file(page, ids)
+    page.wait_for_selector("table.profile tbody tr")
+    cells = page.locator("table.profile tbody tr:has(th:text-is('id')) td").all_text_contents()
+    assert "12,345,678,901,234,567,891" in cells, cells  # max
+    assert "9,007,199,254,740,993" in cells, cells  # min: 2^53 + 1
+    page.click("form.new-job label:has-text('aggregate')")
+    page.set_input_files("#file", str(ids))
+    page.check("input[aria-label='group by id']")
+    page.check("input[aria-label='sum of n']")
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector("table.aggregate tbody tr")
+    header = page.locator("table.aggregate th:has(button:text-is('id'))")
+    header.locator("button").click()  # sorts BigInts and numbers alike
+    grouped = page.locator("table.aggregate tbody td:first-child").all_text_contents()
+    assert grouped == [
+        "9,007,199,254,740,993",
+        "12,345,678,901,234,567,890",
+        "12,345,678,901,234,567,891",
+    ]
+
+
 #: In the page: readHeader (header.js) of a File made of `bytes`, as the form calls it.
 READ_HEADER = """async ([src, bytes]) => {
   const { readHeader } = await import(src);

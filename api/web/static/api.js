@@ -1,6 +1,8 @@
 // The REST client. The API key lives in sessionStorage (gone when the tab closes) and travels
 // only in the Authorization header: never in a URL, never in a cookie.
 
+import { parseJson } from "./dom.js";
+
 const KEY_SLOT = "jobcast.key";
 
 export function storedKey() {
@@ -35,7 +37,7 @@ async function readBody(response) {
   const text = await response.text();
   if (!text) return null;
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch {
     return { error: { code: `http_${response.status}`, message: text.slice(0, 200) } };
   }
@@ -74,7 +76,7 @@ export function upload(path, form, onProgress) {
     xhr.addEventListener("load", () => {
       let data = null;
       try {
-        data = JSON.parse(xhr.responseText);
+        data = parseJson(xhr.responseText);
       } catch {
         data = null;
       }

@@ -64,8 +64,18 @@ export function formatBytes(n) {
   return `${v.toFixed(i && v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
+/** JSON.parse, keeping an integer past 2^53 (an ID such as 12345678901234567890 in a result)
+ *  as a BigInt with every digit: a JS number would round it (…567,890 read …568,000). Where
+ *  the browser cannot show the reviver the number's text, it is a number as before. */
+export function parseJson(text) {
+  return JSON.parse(text, (key, value, context) =>
+    typeof value === "number" && !Number.isSafeInteger(value) && Number.isInteger(value)
+      && context && /^-?\d+$/.test(context.source) ? BigInt(context.source) : value);
+}
+
 export function formatNumber(v, digits = 4) {
   if (v === null || v === undefined || v === "") return "–";
+  if (typeof v === "bigint") return v.toLocaleString("en-US");
   if (typeof v !== "number") return String(v);
   if (Number.isInteger(v)) return v.toLocaleString("en-US");
   // Large values keep every integer digit (a sum must not be rounded to 4 figures).

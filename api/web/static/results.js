@@ -72,7 +72,7 @@ function aggregateView(result) {
         return (x < y ? -1 : 1) * sort.dir;
       });
     }
-    fill(body, rows.map((r) => h("tr", {}, names.map((n) => h("td", { className: typeof r[n] === "number" ? "num" : "" }, formatNumber(r[n]))))));
+    fill(body, rows.map((r) => h("tr", {}, names.map((n) => h("td", { className: ["number", "bigint"].includes(typeof r[n]) ? "num" : "" }, formatNumber(r[n]))))));
   }
 
   draw();
