@@ -503,6 +503,25 @@ def test_a_header_name_with_spaces_around_it_is_offered_and_sent_as_written(
     assert heads == ["a", '" b _sum"'], heads  # the result's name, its spaces shown
 
 
+def profiled_cells(page: Any, path: Path, column: str) -> list[str]:
+    """Submit `path` for a profile; the cells of `column`'s row in the result."""
+    submit_file(page, path)
+    page.wait_for_selector("table.profile tbody tr")
+    return page.locator(
+        f"table.profile tbody tr:has(th:text-is('{column}')) td"
+    ).all_text_contents()
+
+
+def aggregate_by(page: Any, path: Path, key: str, summed: str) -> None:
+    """Submit `path` for an aggregate by `key` with the sum of `summed`; its table shown."""
+    page.click("form.new-job label:has-text('aggregate')")
+    page.set_input_files("#file", str(path))
+    page.check(f"input[aria-label='group by {key}']")
+    page.check(f"input[aria-label='sum of {summed}']")
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector("table.aggregate tbody tr")
+
+
 def test_datetimes_read_alike_in_a_profile_and_an_aggregate(
     web_stack: WebStack, new_page: NewPage, tmp_path: Path
 ) -> None:
@@ -510,19 +529,12 @@ def test_datetimes_read_alike_in_a_profile_and_an_aggregate(
     page = new_page(web_stack.new_key("dates"))
     stamps = tmp_path / "stamps.csv"
     stamps.write_text("when,n\n2024-05-01 12:00:00,1\n2024-05-02 08:30:00,2\n")
-    submit_file(page, stamps)
-    page.wait_for_selector("table.profile tbody tr")
-    cells = page.locator("table.profile tbody tr:has(th:text-is('when')) td").all_text_contents()
+    cells = profiled_cells(page, stamps, "when")
     assert "2024-05-01 12:00:00" in cells, cells
     assert "2024-05-02 08:30:00" in cells, cells
     ticks = page.locator(".histograms svg text.tick").all_text_contents()  # its histogram too
     assert ticks[:2] == ["2024-05-01 12:00:00", "2024-05-02 08:30:00"], ticks  # then n's
-    page.click("form.new-job label:has-text('aggregate')")
-    page.set_input_files("#file", str(stamps))
-    page.check("input[aria-label='group by when']")
-    page.check("input[aria-label='sum of n']")
-    page.click("form.new-job button[type=submit]")
-    page.wait_for_selector("table.aggregate tbody tr")
+    aggregate_by(page, stamps, "when", "n")
     grouped = page.locator("table.aggregate tbody td:first-child").all_text_contents()
     assert sorted(grouped) == ["2024-05-01 12:00:00", "2024-05-02 08:30:00"], grouped
 
@@ -534,17 +546,10 @@ def test_ids_past_2_to_the_53_keep_every_digit_in_a_profile_and_an_aggregate(
     page = new_page(web_stack.new_key("ids"))
     ids = tmp_path / "ids.csv"
     ids.write_text("id,n\n12345678901234567890,1\n12345678901234567891,2\n9007199254740993,3\n")
-    submit_file(page, ids)
-    page.wait_for_selector("table.profile tbody tr")
-    cells = page.locator("table.profile tbody tr:has(th:text-is('id')) td").all_text_contents()
+    cells = profiled_cells(page, ids, "id")
     assert "12,345,678,901,234,567,891" in cells, cells  # max
     assert "9,007,199,254,740,993" in cells, cells  # min: 2^53 + 1
-    page.click("form.new-job label:has-text('aggregate')")
-    page.set_input_files("#file", str(ids))
-    page.check("input[aria-label='group by id']")
-    page.check("input[aria-label='sum of n']")
-    page.click("form.new-job button[type=submit]")
-    page.wait_for_selector("table.aggregate tbody tr")
+    aggregate_by(page, ids, "id", "n")
     header = page.locator("table.aggregate th:has(button:text-is('id'))")
     header.locator("button").click()  # sorts BigInts and numbers alike
     grouped = page.locator("table.aggregate tbody td:first-child").all_text_contents()
