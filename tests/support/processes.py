@@ -13,6 +13,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+# httpcore, which httpx imports on a client's first use, imported now: imported then, in the
+# middle of the soak's threads, Python 3.11's module lock broke (`KeyError: <thread id>` out of
+# importlib, as when a finalizer or another thread imports meanwhile; fixed in CPython 3.12),
+# and a fresh-clone run failed.
+import httpcore  # noqa: F401
 import httpx
 
 from jobcast.launcher import child_env
