@@ -87,10 +87,22 @@ class SoakStack:
         self.starts = 0
         #: Workers restarted by `revive`.
         self.revived = 0
-        self.workers = {role: self._start_worker(role) for role in ROLES}
-        self.api = self._start_api()
-        for role, proc in self.workers.items():
-            self._wait_consuming(role, proc)
+        self.workers: dict[str, Proc] = {}
+        started: list[Proc] = []
+        try:
+            for role in ROLES:
+                self.workers[role] = self._start_worker(role)
+                started.append(self.workers[role])
+            self.api = self._spawn_api()
+            started.append(self.api)
+            self._await_api(self.api)
+            for role, proc in self.workers.items():
+                self._wait_consuming(role, proc)
+        except BaseException:
+            # A stack that did not come up leaves nothing behind (a failed soak test left its
+            # Redis, api and workers running after the test run ended).
+            self._stop(started)
+            raise
 
     def _start_redis(self) -> subprocess.Popen[bytes]:
         proc = self.redis.start(self.workdir / "redis.log")
@@ -115,10 +127,17 @@ class SoakStack:
         wait_for(consuming, 90, f"worker {proc.name}", proc)
 
     def _start_api(self) -> Proc:
+        proc = self._spawn_api()
+        self._await_api(proc)
+        return proc
+
+    def _spawn_api(self) -> Proc:
         proc = spawn(f"api-{self.starts}", api_argv(self.api_port), self.env, self.logs)
         self.starts += 1
-        wait_for(lambda: http_ok(f"{self.url}/healthz"), 60, "the api", proc)
         return proc
+
+    def _await_api(self, proc: Proc) -> None:
+        wait_for(lambda: http_ok(f"{self.url}/healthz"), 60, "the api", proc)
 
     def revive(self) -> list[str]:
         """Restart, as a supervisor would, workers that exited on their own: Celery gives up
@@ -130,7 +149,10 @@ class SoakStack:
         return exited
 
     def stop(self) -> None:
-        for proc in [self.api, *self.workers.values()]:
+        self._stop([self.api, *self.workers.values()])
+
+    def _stop(self, procs: list[Proc]) -> None:
+        for proc in procs:
             proc.kill_group(signal.SIGCONT)
             proc.stop()
         self.redis_proc.terminate()
