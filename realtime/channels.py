@@ -9,7 +9,7 @@ shared by every authenticated principal.
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +48,7 @@ def not_found(requested: str) -> ProtocolError:
 
 
 async def authorize(
-    redis: aioredis.Redis, principal: Principal, requested: str, symbols: Container[str]
+    redis: aioredis.Redis, principal: Principal, requested: str, symbols: Collection[str]
 ) -> Channel:
     """The channel `principal` may subscribe to as `requested`, or ProtocolError. `symbols`
     are the tradable ones: a market channel of any other would stay silent forever."""
@@ -61,7 +61,7 @@ async def authorize(
         return Channel(requested, kind, requested)
     if kind == "market":
         if rest not in symbols:
-            raise ProtocolError("not_found", no_such_symbol(rest))
+            raise ProtocolError("not_found", no_such_symbol(rest, symbols))
         return Channel(requested, kind, requested)
     if kind == "user" and rest in ("me", principal.id):
         return Channel(user_channel(principal.id), "user", requested)

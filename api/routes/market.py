@@ -30,9 +30,10 @@ router = APIRouter(prefix="/market", tags=["market"])
 
 
 def rules_of(settings: Settings, symbol: str) -> SymbolRules:
-    rules = symbol_table(settings.order_symbols).get(symbol)
+    traded = symbol_table(settings.order_symbols)
+    rules = traded.get(symbol)
     if rules is None:
-        raise ApiError(404, "not_found", no_such_symbol(symbol))
+        raise ApiError(404, "not_found", no_such_symbol(symbol, traded))
     return rules
 
 

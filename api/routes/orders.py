@@ -37,6 +37,7 @@ from jobcast.orders.symbols import (
     SymbolRules,
     check_order,
     no_such_symbol,
+    not_a_traded_symbol,
     symbol_table,
 )
 from jobcast.owned_index import (
@@ -114,9 +115,10 @@ def order_ids(count: int) -> list[str]:
 def validated(
     body: OrderCreate, principal: Principal, settings: Settings, order_id: str
 ) -> NewOrder:
-    rules = symbol_table(settings.order_symbols).get(body.symbol)
+    traded = symbol_table(settings.order_symbols)
+    rules = traded.get(body.symbol)
     if rules is None:
-        raise OrderRuleError("unknown_symbol", f"{body.symbol!r} is not a traded symbol.", "symbol")
+        raise OrderRuleError("unknown_symbol", not_a_traded_symbol(body.symbol, traded), "symbol")
     price, tif = check_order(rules, body.type, body.time_in_force, body.quantity, body.price)
     return NewOrder(
         id=order_id,
@@ -408,10 +410,11 @@ async def list_orders(
     keep = partial(_matches, symbol=symbol, status_=status_)
     listing = await list_owned(redis, index, after, limit, keep, scan_limit=LIST_SCAN_LIMIT)
     found = listing.records or listing.next_cursor is not None
-    if symbol is not None and symbol not in symbol_table(settings.order_symbols) and not found:
+    traded = symbol_table(settings.order_symbols)
+    if symbol is not None and symbol not in traded and not found:
         # Said, as GET /market/{symbol} says it: an empty page looked like having no orders. A
         # symbol taken out of JOBCAST_ORDER_SYMBOLS still lists the orders it left behind.
-        raise ApiError(404, "not_found", no_such_symbol(symbol))
+        raise ApiError(404, "not_found", no_such_symbol(symbol, traded))
     return OrderPage(
         items=[view(settings, r) for r in listing.records], next_cursor=listing.next_cursor
     )

@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 
 from jobcast.client import Client, errors
 from jobcast.console import make_console
@@ -38,13 +39,21 @@ UNREACHABLE_HINT = (
     "or JOBCAST_URL."
 )
 
-#: Where the traded symbols are, in the commands' own terms (the server names GET /market).
+#: Where the traded symbols are, in the commands' own terms, and where the server's answer
+#: names its route instead (a book, quote or listing of an unknown symbol: 404).
 SYMBOLS_HINT = "`jobcast market ls` lists the traded ones."
+SYMBOLS_ROUTE = "GET /market lists them."
 
 
-def _about_an_unknown_symbol(exc: errors.JobcastError) -> bool:
-    # An order's symbol (unknown_symbol), or one a book, quote or listing names (404).
-    return exc.code == "unknown_symbol" or "GET /market lists them" in exc.message
+def _in_cli_terms(exc: errors.JobcastError) -> str:
+    """The server's message, with the command to run where it names a route or a fix."""
+    if exc.code == "unreachable":
+        return f"{exc.message} {UNREACHABLE_HINT}"
+    if SYMBOLS_ROUTE in exc.message:
+        return exc.message.replace(SYMBOLS_ROUTE, SYMBOLS_HINT)
+    if exc.code == "unknown_symbol":
+        return f"{exc.message} {SYMBOLS_HINT}"
+    return exc.message
 
 
 console = make_console()  # piped: wide enough that a script reads every value
@@ -88,11 +97,7 @@ def report_error(exc: errors.JobcastError, as_json: bool) -> None:
         }
         print(json.dumps({"error": body}, default=str))
         return
-    line = f"[red]error[/red] [bold]{exc.code}[/bold]: {exc.message}"
-    if exc.code == "unreachable":
-        line += f" {UNREACHABLE_HINT}"
-    elif _about_an_unknown_symbol(exc):
-        line += f" {SYMBOLS_HINT}"
+    line = f"[red]error[/red] [bold]{exc.code}[/bold]: {escape(_in_cli_terms(exc))}"
     if exc.request_id:
         line += f" [dim](request id {exc.request_id})[/dim]"
     # One line whatever the width: a script reading stderr gets the request id whole.

@@ -22,7 +22,13 @@ from jobcast.client_cli.common import (
 )
 from jobcast.client_cli.summary import id_column, whole_table
 from jobcast.schemas import Order
-from jobcast.schemas.orders import OrderType, SelfTradePrevention, Side, TimeInForce
+from jobcast.schemas.orders import (
+    OrderStatus,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+)
 
 if TYPE_CHECKING:  # the click typer carries within it, whose hooks PlaceCommand overrides
     from typer._click import Context as ClickContext
@@ -38,7 +44,16 @@ ENDED = frozenset({"filled", "cancelled", "rejected"})
 
 def order_table(orders: list[Order]) -> Table:
     table = whole_table(
-        id_column(), "symbol", "side", "type", "price", "qty", "filled", "status", "reason"
+        id_column(),
+        "symbol",
+        "side",
+        "type",
+        "price",
+        "qty",
+        "filled",
+        "avg price",
+        "status",
+        "reason",
     )
     for o in orders:
         table.add_row(
@@ -49,6 +64,7 @@ def order_table(orders: list[Order]) -> Table:
             o.price or "",
             str(o.quantity),
             str(o.filled_quantity),
+            o.average_price or "",
             o.status,
             o.reason or "",
         )
@@ -112,7 +128,9 @@ def place(
     quantity: Annotated[
         int,
         typer.Argument(
-            callback=_positive, help="How many: a positive whole number, in the symbol's lots."
+            callback=_positive,
+            help="How many units: a positive whole number, a multiple of the symbol's lot "
+            "(jobcast market ls).",
         ),
     ],
     price: Annotated[str | None, typer.Option(help="Limit price (limit orders).")] = None,
@@ -135,8 +153,9 @@ def place(
     ] = "none",
     as_json: JsonOption = False,
 ) -> None:
-    """Place an order. An IOC or market order is shown as matching ended it (filled, cancelled
-    or rejected: exit 1); a GTC limit order as accepted (open), before matching."""
+    """Place an order. An IOC or market order is shown as matching ended it: filled, cancelled
+    (what did not fill at once) or rejected; a GTC limit order as accepted (open), before
+    matching. Exit 1 when the order is rejected."""
     with client_session(as_json) as client:
         order = client.place(
             symbol,
@@ -192,7 +211,9 @@ def _not_ended_yet(order: Order, what: str, as_json: bool) -> None:
 @orders_cli.command("ls", epilog="Example: jobcast orders ls --symbol BTC-USD --status open")
 def list_orders(
     symbol: Annotated[str | None, typer.Option(help="Only this symbol.")] = None,
-    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    status: Annotated[
+        OrderStatus | None, typer.Option(case_sensitive=False, help="Only this status.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 100,
     newest: Annotated[
         bool, typer.Option("--newest", help="The most recently placed first (default: oldest).")

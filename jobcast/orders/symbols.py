@@ -7,6 +7,7 @@ can tell "off the tick size" from "too large" without parsing messages.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, Field
@@ -117,9 +118,21 @@ def check_limit_price(rules: SymbolRules, price: Decimal, quantity: int) -> int:
     return rules.to_ticks(price)
 
 
-def no_such_symbol(symbol: str) -> str:
+def no_such_symbol(symbol: str, traded: Iterable[str]) -> str:
     """What REST (`GET /market/{symbol}`) and the WebSocket (`market.{symbol}`) answer alike."""
-    return f"No symbol {symbol!r}: GET /market lists them."
+    return f"No symbol {symbol!r}{_case_hint(symbol, traded)}: GET /market lists them."
+
+
+def not_a_traded_symbol(symbol: str, traded: Iterable[str]) -> str:
+    """What an order of a symbol that is not traded is refused with."""
+    return f"{symbol!r} is not a traded symbol{_case_hint(symbol, traded)}."
+
+
+def _case_hint(symbol: str, traded: Iterable[str]) -> str:
+    # Symbols are matched exactly (a configured one may be lower case): `acme` for `ACME` is
+    # the likeliest slip, so the answer names the one meant.
+    meant = [name for name in traded if name.casefold() == symbol.casefold()]
+    return f" (symbols are case-sensitive: {meant[0]!r})" if meant else ""
 
 
 def symbol_table(configured: dict[str, SymbolRules] | None) -> dict[str, SymbolRules]:

@@ -173,3 +173,23 @@ def test_a_bad_status_filter_names_the_statuses_and_an_unknown_symbol_where_to_l
     assert of_nope.status_code == 404
     assert of_nope.json()["error"]["code"] == "not_found"
     assert of_nope.json()["error"]["message"] == quote.json()["error"]["message"]
+
+
+def test_a_symbol_in_the_wrong_case_is_named_as_it_is_traded(
+    stack: SharedStack, redis_client: redis.Redis, settings: Settings
+) -> None:
+    # `acme` for `ACME` was answered as if no such symbol existed at all.
+    trader = new_trader(redis_client, settings, stack.url, "lower-case")
+    quote = trader.http.get("/market/acme")
+    placed = trader.http.post(
+        "/orders", json={"symbol": "acme", "side": "buy", "quantity": 10, "price": "1"}
+    )
+    assert quote.status_code == 404
+    assert quote.json()["error"]["message"] == (
+        "No symbol 'acme' (symbols are case-sensitive: 'ACME'): GET /market lists them."
+    )
+    assert placed.status_code == 422
+    assert placed.json()["error"]["code"] == "unknown_symbol"
+    assert placed.json()["error"]["message"] == (
+        "'acme' is not a traded symbol (symbols are case-sensitive: 'ACME')."
+    )

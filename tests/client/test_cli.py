@@ -429,7 +429,9 @@ def test_orders_of_an_unknown_symbol_say_so_and_exit_3(stack: ClientStack) -> No
     refused = jobcast(stack, "orders", "ls", "--symbol", "NOPE")
     assert refused.exit_code == 3, refused.stdout
     assert "not_found" in refused.stderr
-    assert "GET /market lists them. `jobcast market ls` lists the traded ones." in refused.stderr
+    # Said in the CLI's terms: the server's answer names its route, GET /market.
+    assert "No symbol 'NOPE': `jobcast market ls` lists the traded ones." in refused.stderr
+    assert "GET /market" not in refused.stderr
     book = jobcast(stack, "market", "book", "NOPE")
     assert book.exit_code == 3, book.stdout
     assert "`jobcast market ls` lists the traded ones." in book.stderr
@@ -525,6 +527,9 @@ def test_orders_place_of_an_unknown_symbol_names_jobcast_market_ls(stack: Client
     assert "'NOPE' is not a traded symbol. `jobcast market ls` lists the traded ones." in (
         refused.stderr
     )
+    lower = jobcast(stack, "orders", "place", "acme", "buy", "10", "--price", "1")
+    assert lower.exit_code == 3, lower.output
+    assert "(symbols are case-sensitive: 'ACME')" in lower.stderr
     described = CliRunner().invoke(cli, ["orders", "place", "--help"], env={"COLUMNS": "200"})
     assert "A traded symbol: jobcast market ls." in described.stdout
 
@@ -560,6 +565,31 @@ def test_a_quantity_that_is_not_positive_is_refused_as_such(words: list[str], gi
     assert done.exit_code == 2, done.output
     said = " ".join(done.stderr.replace("│", " ").split())
     assert f"Invalid value for 'quantity': must be a positive whole number (got {given})." in said
+
+
+def test_orders_help_says_what_a_quantity_counts_and_when_place_exits_1() -> None:
+    # It said "in the symbol's lots" (ACME's `buy 15` is 15 units: not a multiple of its lot of
+    # 10) and that an IOC ended filled or cancelled exits 1, which it does not.
+    described = CliRunner().invoke(cli, ["orders", "place", "--help"], env={"COLUMNS": "200"})
+    said = " ".join(described.stdout.replace("│", " ").split())
+    assert "How many units: a positive whole number, a multiple of the symbol's lot" in said
+    assert "Exit 1 when the order is rejected." in said
+    assert "exit 1)" not in said
+
+
+def test_orders_ls_checks_its_status_before_asking() -> None:
+    # An unknown status went to the server: its 422 and exit 3, not a wrong argument's 2.
+    done = CliRunner().invoke(cli, ["orders", "ls", "--status", "bogus"])
+    assert done.exit_code == 2, done.output
+    said = " ".join(done.stderr.replace("│", " ").split())
+    assert "'bogus' is not one of 'open', 'partially_filled', 'filled'" in said
+
+
+def test_orders_ls_takes_a_status_in_any_case(stack: ClientStack) -> None:
+    key, _ = stack.new_key("status-case")
+    listed = jobcast(stack, "orders", "ls", "--status", "OPEN", "--json", JOBCAST_API_KEY=key)
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == []
 
 
 def test_a_mistyped_option_of_orders_place_is_still_named() -> None:

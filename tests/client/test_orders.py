@@ -103,3 +103,29 @@ def test_cli_shows_an_ioc_or_market_order_as_matching_ended_it(stack: ClientStac
     assert done.exit_code == 0, done.output
     shown = json.loads(done.stdout)
     assert (shown["status"], shown["reason"]) == ("cancelled", "ioc_remainder")
+
+
+def test_an_order_table_shows_the_price_it_filled_at(stack: ClientStack) -> None:
+    # A market order's table showed no price at all: its average was only in --json.
+    maker, _ = stack.new_key("cli-maker")
+    taker, _ = stack.new_key("cli-market-taker")
+    with Client(stack.url, maker) as client:
+        # The best ask: nothing sells lower; a bid other tests left fills part of it.
+        ask = client.place("ETH-USD", "sell", 1000, "0.05")
+        try:
+            done = CliRunner().invoke(
+                cli,
+                ["orders", "place", "ETH-USD", "buy", "1", "--type", "market"],
+                env={**stack.env(), "JOBCAST_API_KEY": taker, "COLUMNS": "200"},
+            )
+        finally:  # off the book again: other tests read these books whole
+            client.cancel_order(ask.id)
+    assert done.exit_code == 0, done.output
+    header, row = (
+        [cell.strip() for cell in line.replace("┃", "│").split("│")[1:-1]]
+        for line in done.stdout.splitlines()
+        if "┃ id" in line or "│ o_" in line
+    )
+    shown = dict(zip(header, row, strict=True))
+    assert (shown["type"], shown["price"], shown["status"]) == ("market", "", "filled")
+    assert shown["avg price"] == "0.0500"

@@ -125,6 +125,10 @@ def test_a_market_channel_exists_only_for_a_tradable_symbol(
         answer = recv(ws)
         assert (answer["type"], answer["code"], answer["ref"]) == ("error", "not_found", 1)
         assert answer["message"] == "No symbol 'NOPE': GET /market lists them."
+        send(ws, type="subscribe", channel="market.acme", id=3)
+        answer = recv(ws)
+        assert (answer["code"], answer["ref"]) == ("not_found", 3)
+        assert "(symbols are case-sensitive: 'ACME')" in answer["message"]
         send(ws, type="subscribe", channel="market.ACME", id=2)
         answer = recv(ws)
         assert (answer["type"], answer["ref"], answer["channel"]) == (
