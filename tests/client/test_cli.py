@@ -173,6 +173,19 @@ def test_a_wrong_key_exits_with_the_auth_code(stack: ClientStack) -> None:
     assert "invalid_key" in done.stderr
 
 
+def test_an_upload_the_server_refused_leaves_no_bar_behind(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # A small file went out whole before the 401 came: its bar stood at 100% above the error,
+    # as if the file had been taken.
+    table = str(write_table(tmp_path / "data.csv", 10))
+    done = jobcast(stack, "submit", table, JOBCAST_API_KEY="jc_wrong")
+    assert done.exit_code == 4
+    assert "invalid_key" in done.stderr
+    assert "upload" not in done.stderr, done.stderr
+    assert "100%" not in done.stderr
+
+
 def test_watch_user_me_prints_a_jobs_events_as_json_lines(
     stack: ClientStack, tmp_path: Path
 ) -> None:
@@ -450,6 +463,8 @@ def test_submit_checks_its_options_and_the_key_before_uploading(
         (["--group-by", "city"], "`--group-by` and `--metric` only apply to aggregate."),
         (["--op", "convert"], "convert needs `--to`: parquet or csv."),
         (["--to", "csv"], "`--to` only applies to convert."),
+        # The server leaves an unknown name to the worker: the job failed after the upload.
+        (["--encoding", "nope"], "--encoding: unknown encoding 'nope'; name a Python codec"),
     ]
     for options, said in wrong:
         refused = jobcast(stack, "submit", table, *options, JOBCAST_API_KEY=key)
