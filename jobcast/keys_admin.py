@@ -148,8 +148,10 @@ def revoke(key_id: str) -> None:
     _, client = _connect()
     known = revoke_key(client, key_id)
     if known is None:
+        # Worded as every other refusal of these commands (it alone had no prefix).
         err_console.print(
-            f"[red]no key with id {escape(key_id)}[/red]; `jobcast keys list` shows them",
+            f"[red]jobcast error:[/red] no key with id {escape(key_id)}; "
+            "`jobcast keys list` shows them",
             highlight=False,
         )
         raise typer.Exit(EXIT_NOT_FOUND)

@@ -18,6 +18,8 @@ EXIT_CODES = "Exit codes: 0 done; 2 wrong arguments or no stack found; 3 no such
 
 @keys_cli.command(
     "create",
+    # Listed in `jobcast keys --help` as written: the docstring's line break showed there.
+    short_help="Create a key, for a new principal or (--principal) an existing one.",
     epilog=f"Example: jobcast keys create --name alice (the key is the last line)\n\n{EXIT_CODES}",
 )
 def create(

@@ -11,6 +11,7 @@ import typer
 
 from jobcast.client_cli.common import client_session, console, fail_usage, print_json
 from jobcast.client_cli.summary import cancelled_line, job_table, result_tables
+from jobcast.schemas.jobs import JobStatus
 
 jobs_cli = typer.Typer(help="Your file jobs.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
@@ -19,7 +20,9 @@ JobId = Annotated[str, typer.Argument(help="The job id (j_...).")]
 
 @jobs_cli.command("ls", epilog="Example: jobcast jobs ls --status running --limit 20")
 def list_jobs(
-    status: Annotated[str | None, typer.Option(help="Only jobs in this status.")] = None,
+    status: Annotated[
+        JobStatus | None, typer.Option(case_sensitive=False, help="Only jobs in this status.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
     as_json: JsonOption = False,
 ) -> None:
@@ -29,7 +32,7 @@ def list_jobs(
     if as_json:
         print_json([job.model_dump(mode="json", by_alias=True) for job in jobs])
     else:
-        console.print(job_table(jobs))
+        console.print(job_table(jobs, empty="no jobs" + (f" {status}" if status else "")))
 
 
 @jobs_cli.command("show", epilog="Example: jobcast jobs show j_6f1c0e6b2f9d4a7c8e3b5a10")
@@ -63,7 +66,7 @@ def result(job_id: JobId, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(answer)
         return
-    for table in result_tables(answer):
+    for table in result_tables(answer, console.width):
         console.print(table)
 
 

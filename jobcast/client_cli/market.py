@@ -24,7 +24,12 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 REDRAW_INTERVAL = 0.25
 
 
-@market_cli.command("ls", epilog="Example: jobcast market ls")
+@market_cli.command(
+    "ls",
+    # `jobcast market --help` lists a docstring's line breaks as written.
+    short_help="List the traded symbols and the rules an order must meet.",
+    epilog="Example: jobcast market ls",
+)
 def list_symbols(as_json: JsonOption = False) -> None:
     """List the traded symbols and the rules an order must meet: prices on the tick, quantities
     in lots, between the least and the most quantity."""
@@ -57,6 +62,8 @@ def ladder(book: BookDepth) -> Table:
         table.add_row("", f"[red]{level.price}[/red]", str(level.quantity))
     for level in book.bids:
         table.add_row(str(level.quantity), f"[green]{level.price}[/green]", "")
+    if not table.rows:
+        table.caption = "no orders rest on either side"
     return table
 
 
@@ -143,4 +150,6 @@ def trades(
     for t in answer.trades:
         stamp = time.strftime("%H:%M:%S", time.localtime(t.ts))
         table.add_row(str(t.seq), stamp, t.price, str(t.quantity), t.taker_side)
+    if not table.rows:
+        table.caption = "no trades yet"
     console.print(table)

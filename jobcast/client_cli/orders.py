@@ -42,7 +42,8 @@ SHOWN_ENDED_WITHIN = 5.0
 ENDED = frozenset({"filled", "cancelled", "rejected"})
 
 
-def order_table(orders: list[Order]) -> Table:
+def order_table(orders: list[Order], empty: str | None = None) -> Table:
+    """`empty`: the line under a table with no rows (a header alone read as if cut off)."""
     table = whole_table(
         id_column(),
         "symbol",
@@ -68,6 +69,8 @@ def order_table(orders: list[Order]) -> Table:
             o.status,
             o.reason or "",
         )
+    if not orders:
+        table.caption = empty
     return table
 
 
@@ -119,7 +122,11 @@ class PlaceCommand(typer.core.TyperCommand):
 
 
 @orders_cli.command(
-    "place", cls=PlaceCommand, epilog="Example: jobcast orders place BTC-USD buy 5 --price 100.5"
+    "place",
+    cls=PlaceCommand,
+    # `jobcast orders --help` lists a docstring's line breaks as written.
+    short_help="Place an order; exit 1 when it is rejected.",
+    epilog="Example: jobcast orders place BTC-USD buy 5 --price 100.5",
 )
 def place(
     symbol: Annotated[str, typer.Argument(help="A traded symbol: jobcast market ls.")],
@@ -228,4 +235,4 @@ def list_orders(
     if as_json:
         print_json([o.model_dump(mode="json") for o in orders])
     else:
-        console.print(order_table(orders))
+        console.print(order_table(orders, empty="no orders" + (f" {status}" if status else "")))

@@ -72,7 +72,7 @@ def submit(
         print_json({"job_id": job.id, **result.model_dump(mode="json", by_alias=True)})
     else:
         console.print(f"job [bold]{job.id}[/bold] succeeded")
-        for table in result_tables(result):
+        for table in result_tables(result, console.width):
             console.print(table)
 
 

@@ -6,9 +6,17 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from rich.console import Console
 from rich.table import Column, Table
 
-from jobcast.schemas import AggregateResult, ConvertResult, Job, JobResult, ProfileResult
+from jobcast.schemas import (
+    AggregateResult,
+    ColumnProfile,
+    ConvertResult,
+    Job,
+    JobResult,
+    ProfileResult,
+)
 
 #: A datetime of a profile (ISO 8601: `2024-05-01T12:00:00`), shown as an aggregate's are
 #: (`2024-05-01 12:00:00`), so the two read alike.
@@ -33,13 +41,16 @@ def whole_table(*headers: str | Column, **options: Any) -> Table:
     return table
 
 
-def job_table(jobs: Iterable[Job]) -> Table:
+def job_table(jobs: Iterable[Job], empty: str | None = None) -> Table:
+    """`empty`: the line under a table with no rows (a header alone read as if cut off)."""
     table = whole_table(id_column(), "status", "operation", "file", "size", "percent")
     for job in jobs:
         percent = f"{job.progress.percent:.0f}%" if job.progress is not None else ""
         table.add_row(
             job.id, job.status, job.operation, job.filename, human_bytes(job.size), percent
         )
+    if not table.rows:
+        table.caption = empty
     return table
 
 
@@ -50,7 +61,8 @@ def cancelled_line(job: Job) -> str:
     return f"cancelled after {job.progress.rows:,} rows; a cancelled job keeps no result"
 
 
-def result_tables(result: JobResult) -> list[Table]:
+def result_tables(result: JobResult, width: int | None = None) -> list[Table]:
+    """The result's tables, none wider than `width` where it can be helped."""
     head = whole_table(
         "rows", "format", "bytes read", "seconds", title=f"{result.operation} result"
     )
@@ -61,7 +73,7 @@ def result_tables(result: JobResult) -> list[Table]:
         f"{result.duration_seconds:.2f}",
     )
     if isinstance(result, ProfileResult):
-        return [head, _profile(result)]
+        return [head, *_profile(result, width)]
     if isinstance(result, AggregateResult):
         return [head, _aggregate(result)]
     assert isinstance(result, ConvertResult)
@@ -70,15 +82,40 @@ def result_tables(result: JobResult) -> list[Table]:
     return [head, out]
 
 
-def _profile(result: ProfileResult) -> Table:
-    table = whole_table("column", "type", "count", "nulls", "distinct", "mean", "min", "max")
-    for c in result.profile:
-        stats: list[Any] = [c.mean, c.min, c.max]
-        if c.type == "datetime":
-            stats = [ISO_DATETIME.sub(r"\1 ", s) if isinstance(s, str) else s for s in stats]
-        table.add_row(
-            c.name, c.type, f"{c.count:,}", f"{c.nulls:,}", f"{c.distinct:,}", *map(_stat, stats)
-        )
+def _profile(result: ProfileResult, width: int | None) -> list[Table]:
+    """One table; in a terminal too narrow for it, two (counts, then values), so that numbers
+    are not folded mid-digit (`3.488e-` over `07`) and no column is left off."""
+    counts = ("column", "type", "count", "nulls", "distinct")
+    values = ("column", "mean", "min", "max")
+    rows = [_profile_row(c) for c in result.profile]
+    whole = _table_of(rows, (*counts, *values[1:]))
+    # Measured unconstrained: a console of `width` reports at most `width`.
+    if width is None or Console(width=10_000).measure(whole).maximum <= width:
+        return [whole]
+    return [_table_of(rows, counts), _table_of(rows, values)]
+
+
+def _profile_row(c: ColumnProfile) -> dict[str, str]:
+    stats: list[Any] = [c.mean, c.min, c.max]
+    if c.type == "datetime":
+        stats = [ISO_DATETIME.sub(r"\1 ", s) if isinstance(s, str) else s for s in stats]
+    mean, least, most = map(_stat, stats)
+    return {
+        "column": c.name,
+        "type": c.type,
+        "count": f"{c.count:,}",
+        "nulls": f"{c.nulls:,}",
+        "distinct": f"{c.distinct:,}",
+        "mean": mean,
+        "min": least,
+        "max": most,
+    }
+
+
+def _table_of(rows: list[dict[str, str]], headers: tuple[str, ...]) -> Table:
+    table = whole_table(*headers)
+    for row in rows:
+        table.add_row(*(row[h] for h in headers))
     return table
 
 

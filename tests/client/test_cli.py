@@ -357,6 +357,19 @@ def test_every_user_command_has_help_with_an_example() -> None:
     assert negative.exit_code == 2
 
 
+@pytest.mark.parametrize(
+    "group", [[], ["jobs"], ["orders"], ["market"], ["keys"]], ids=lambda g: " ".join(g) or "-"
+)
+def test_a_command_list_gives_each_command_one_line(group: list[str]) -> None:
+    # A help text written over two lines was listed as written: `keys create` read "the key is
+    # printed" on one line and "once and never stored." on the next.
+    done = CliRunner().invoke(cli, [*group, "--help"], env={"COLUMNS": "200"})
+    listed = done.stdout.split("Commands")[1].split("╰")[0].splitlines()[1:]
+    continued = [line for line in listed if line.startswith("│" + " " * 4)]
+    assert listed, done.stdout
+    assert not continued, done.stdout
+
+
 def test_jobs_show_result_download_and_cancel(stack: ClientStack, tmp_path: Path) -> None:
     with Client(stack.url, stack.key) as client:
         job = client.submit_file(write_table(tmp_path / "data.csv", 500), "convert", to="csv")
@@ -598,6 +611,13 @@ def test_orders_ls_checks_its_status_before_asking() -> None:
     assert done.exit_code == 2, done.output
     said = " ".join(done.stderr.replace("│", " ").split())
     assert "'bogus' is not one of 'open', 'partially_filled', 'filled'" in said
+
+
+def test_jobs_ls_checks_its_status_before_asking() -> None:
+    done = CliRunner().invoke(cli, ["jobs", "ls", "--status", "done"])
+    assert done.exit_code == 2, done.output
+    said = " ".join(done.stderr.replace("│", " ").split())
+    assert "'done' is not one of 'queued', 'running'" in said
 
 
 def test_orders_ls_takes_a_status_in_any_case(stack: ClientStack) -> None:

@@ -3,11 +3,16 @@ and hide no value in a narrow one."""
 
 from __future__ import annotations
 
-from rich.console import Console
+from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
+from jobcast.client_cli.market import ladder
 from jobcast.client_cli.orders import order_table
-from jobcast.client_cli.summary import cancelled_line, job_table
-from jobcast.schemas import Job, JobProgress, Order
+from jobcast.client_cli.summary import cancelled_line, job_table, result_tables
+from jobcast.schemas import Job, JobProgress, Order, ProfileResult
+from jobcast.schemas.market import BookDepth
 
 JOB_ID = "j_563f3062604ff3f3d256a1b2"
 
@@ -87,3 +92,70 @@ def test_a_cancelled_job_says_how_far_it_got() -> None:
     queued = a_job().model_copy(update={"status": "cancelled", "started_at": None})
     assert cancelled_line(ran) == "cancelled after 1,707,155 rows; a cancelled job keeps no result"
     assert cancelled_line(queued) == "cancelled before it started; it has no result"
+
+
+def a_profile() -> ProfileResult:
+    def column(name: str, kind: str, mean: object, least: object, most: object) -> dict[str, Any]:
+        return {
+            "name": name,
+            "type": kind,
+            "count": 1000,
+            "nulls": 0,
+            "distinct": 1000,
+            "distinct_exact": True,
+            "top": None,
+            "top_exact": False,
+            "freq": None,
+            "mean": mean,
+            "min": least,
+            "max": most,
+        }
+
+    return ProfileResult.model_validate(
+        {
+            "operation": "profile",
+            "format": "csv",
+            "encoding": "utf-8",
+            "bytes_read": 100,
+            "rows": 1000,
+            "duration_seconds": 0.1,
+            "cpu_seconds": 0.1,
+            "peak_rss_bytes": 1,
+            "columns": 3,
+            "profile": [
+                column("customer_lifetime_value", "float", 3.488e-07, -1234567.25, 98765432.125),
+                column("ts", "datetime", "2024-05-01T12:00:00", "2024-01-01", "2024-12-31"),
+                column("city", "string", None, None, None),
+            ],
+        }
+    )
+
+
+def printed(tables: list[Table], width: int) -> str:
+    console = Console(width=width, record=True, force_terminal=False)
+    for table in tables:
+        console.print(table)
+    return console.export_text()
+
+
+def test_a_profile_too_wide_for_the_terminal_keeps_its_numbers_whole() -> None:
+    # At 80 columns the mean read "3.488e-" over "07" and the type "datetim" over "e".
+    text = printed(result_tables(a_profile(), 80), 80)
+    for whole in ("3.488e-07", "-1,234,567.25", "98,765,432.125", "datetime", "distinct", "max"):
+        assert whole in text, text
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_a_profile_that_fits_is_one_table() -> None:
+    tables = result_tables(a_profile(), 200)
+    assert len(tables) == 2  # the summary line's table, then the profile
+    assert [c.header for c in tables[1].columns][-3:] == ["mean", "min", "max"]
+
+
+def test_an_empty_listing_says_it_is_empty() -> None:
+    # A header alone, with nothing under it, read as if the output had been cut off.
+    empty_book = ladder(BookDepth(symbol="SOL-USD", bids=[], asks=[]))
+    assert "no orders rest on either side" in printed([empty_book], 80)
+    assert "no jobs failed" in printed([job_table([], empty="no jobs failed")], 80)
+    assert "no orders open" in printed([order_table([], empty="no orders open")], 120)
+    assert "no jobs" not in printed([job_table([a_job()], empty="no jobs")], 120)

@@ -239,7 +239,7 @@ def test_keys_create_list_revoke_against_the_running_stack_from_its_directory(
     assert twice.stdout.strip() == f"already revoked {key_id}"
     unknown = jobcast("keys", "revoke", "k_nosuchkey", cwd=run.project)
     assert unknown.returncode == 3
-    assert "no key with id k_nosuchkey" in unknown.stderr
+    assert unknown.stderr.startswith("jobcast error: no key with id k_nosuchkey;")
     assert httpx.get(f"{api}/data/", headers=headers, timeout=5).status_code == 401
     mine = httpx.get(f"{api}/data/", headers=new_headers, timeout=5)
     assert [item["id"] for item in mine.json()["items"]] == [made.json()["id"]]
