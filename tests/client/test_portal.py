@@ -23,6 +23,17 @@ def portal() -> Iterator[Portal]:
     made.close()
 
 
+@pytest.fixture
+def ctrl_c_as_in_a_terminal() -> Iterator[None]:
+    """Python's own SIGINT handler, as a command run from a terminal has it. A test run started
+    in the background (`make test &`) inherits SIGINT ignored, which the portal leaves alone:
+    the Ctrl-C below was then lost and the call slept its 30 s."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_as_in_a_terminal")
 def test_ctrl_c_while_a_call_waits_cancels_it_on_the_loop_and_raises_keyboard_interrupt(
     portal: Portal,
 ) -> None:
