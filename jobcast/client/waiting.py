@@ -53,6 +53,11 @@ async def _until_end(
 ) -> tuple[str, dict[str, Any] | None]:
     try:
         return await _pushed(client, job_id, on_progress)
+    except errors.NotFoundError:
+        # The channel's refusal ("No channel 'job.j_…' for you", no status): a job that is not
+        # there, or not yours, is said as `job()` says it, the REST 404 with its request id.
+        await client.job(job_id)
+        raise
     except (errors.UnavailableError, errors.StreamError):
         # No socket to be had (unreachable, or the principal's connection limit): the job's
         # record says the same, only later.

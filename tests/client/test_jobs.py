@@ -129,6 +129,14 @@ def test_convert_result_downloads_streamed(stack: ClientStack, tmp_path: Path) -
     assert len(rows) == 1_001
 
 
+def test_waiting_for_a_job_that_is_not_there_says_so_as_job_does(stack: ClientStack) -> None:
+    # It raised the channel's refusal: "No channel 'job.j_…' for you.", with no status.
+    with Client(stack.url, stack.key) as client, pytest.raises(NotFoundError) as missing:
+        client.wait("j_000000000000000000000000", timeout=30)
+    assert (missing.value.status, missing.value.message) == (404, "No job with that id.")
+    assert missing.value.request_id
+
+
 def test_a_refused_download_leaves_no_file(stack: ClientStack, tmp_path: Path) -> None:
     with Client(stack.url, stack.key) as client, pytest.raises(NotFoundError):
         client.download("j_00000000000000000000000000", tmp_path / "out.csv")
