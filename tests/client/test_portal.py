@@ -9,7 +9,7 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -55,10 +55,17 @@ def test_ctrl_c_while_a_call_waits_cancels_it_on_the_loop_and_raises_keyboard_in
     assert portal.run(asyncio.sleep(0, "still works")) == "still works"
 
 
-def _on_loop(portal: Portal, *steps: object) -> None:
+def _on_loop(portal: Portal, *steps: Callable[[], object]) -> None:
+    """Run `steps` on the loop in one of its turns: queued one by one, the loop could wake
+    between two of them and step a task started by the first (seen under load)."""
     done = threading.Event()
-    for step in (*steps, done.set):
-        portal._loop.call_soon_threadsafe(step)  # type: ignore[arg-type]
+
+    def in_one_turn() -> None:
+        for step in steps:
+            step()
+        done.set()
+
+    portal._loop.call_soon_threadsafe(in_one_turn)
     assert done.wait(5)
 
 
