@@ -39,7 +39,7 @@ class Channel:
 
 CHANNELS = (
     "Channels are job.{id}, user.me, market.{symbol}, chat.{room} or monitor; what follows the "
-    "kind is 1 to 128 letters, digits or _ . : -."
+    "kind is 1 to 128 ASCII letters, digits or _ . : -."
 )
 
 

@@ -390,6 +390,9 @@ def test_a_reload_stays_in_the_room_and_a_room_link_joins_it(
     assert page.input_value("#room") == "night-shift"
     page.evaluate("location.hash = '#/chat/bad room!'")  # it was ignored without a word
     page.wait_for_selector(".chat-main .error:has-text('No room \"bad room!\"')")
+    # "letters" alone read as if an accented name such as café were one.
+    page.evaluate("location.hash = '#/chat/' + encodeURIComponent('café')")
+    page.wait_for_selector(".chat-main .error:has-text('ASCII letters (no accents)')")
     # A link to a job that is not the user's (or mistyped) says so; it showed "Pick a job".
     page.evaluate("location.hash = '#/jobs/j_000000000000000000000000'")
     missing = page.wait_for_selector(".job-detail .missing-job")

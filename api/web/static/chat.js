@@ -12,7 +12,7 @@ export function mountChat(root, live) {
   let messages = [];
   let present = [];
 
-  const roomInput = h("input#room", { value: "lobby", "aria-label": "Room", pattern: "[A-Za-z0-9_.:\\-]{1,128}", title: "1 to 128 letters, digits, or _ . : - (as the server takes)", required: true });
+  const roomInput = h("input#room", { value: "lobby", "aria-label": "Room", pattern: "[A-Za-z0-9_.:\\-]{1,128}", title: "1 to 128 ASCII letters, digits, or _ . : - (as the server takes)", required: true });
   const joinForm = h("form.row", { onsubmit: (e) => { e.preventDefault(); join(roomInput.value.trim()); } },
     h("label", { htmlFor: "room" }, "Room"), roomInput, h("button", { type: "submit" }, "Join"));
   const title = h("h2", {}, "Not in a room");
@@ -110,7 +110,7 @@ export function mountChat(root, live) {
     const wanted = asked && ROOM.test(asked) ? asked : null;
     if (asked && !wanted) {
       // A link to a name the server would refuse: said, not silently left for another room.
-      error.textContent = `No room ${JSON.stringify(asked)}: a room's name is 1 to 128 letters, digits, or _ . : -`;
+      error.textContent = `No room ${JSON.stringify(asked)}: a room's name is 1 to 128 ASCII letters (no accents), digits, or _ . : -`;
     }
     if (!joined || (wanted && wanted !== room)) join(wanted || "lobby"); // first visit, or a link
     else if (room) address("chat", room);
