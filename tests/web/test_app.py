@@ -349,6 +349,43 @@ def test_an_order_rejected_or_cancelled_by_matching_is_said_on_the_page(
     assert page.input_value(".ticket input[name=price]") == ""
 
 
+def test_the_ticket_gives_a_limit_order_its_own_time_in_force_back_after_market(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # Market set IOC, and Limit again left it so: a limit order meant to rest was cancelled.
+    page = new_page(web_stack.new_key("switcher"))
+    page.click("nav a[data-page=market]")
+    page.select_option("#symbol", "BTC-USD")  # no test trades it: an empty book and tape
+    page.wait_for_selector(".ladder .spread")
+    expect(page.locator(".tape li.empty")).to_have_text("No trades yet.")  # it was blank
+    tif = ".ticket select[name=time_in_force]"
+    page.select_option(".ticket select[name=type]", "market")
+    assert (page.input_value(tif), page.is_disabled(tif)) == ("IOC", True)
+    page.fill(".ticket input[name=quantity]", "1")
+    page.click(".ticket button[type=submit]")  # nothing to buy from
+    page.wait_for_selector(".ticket .outcome[data-reason=no_liquidity]")
+    page.select_option(".ticket select[name=type]", "limit")
+    assert (page.input_value(tif), page.is_enabled(tif)) == ("GTC", True)
+    # The line about the BTC-USD order is not left under another symbol's ticket.
+    page.select_option("#symbol", "ETH-USD")
+    expect(page.locator(".ticket .outcome")).to_have_text("")
+    assert page.locator(".ticket .outcome[data-reason]").count() == 0
+
+
+def test_a_long_room_name_keeps_the_chat_within_a_phones_width(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # A 128-character room (the rule allows it) widened the page to ~1,000 px: Send off-screen.
+    page = new_page(web_stack.new_key("long-room"), width=390, height=844)
+    page.click("nav a[data-page=chat]")
+    page.evaluate("location.hash = '#/chat/' + 'r'.repeat(128)")
+    page.wait_for_selector(".chat-main h2:text-is('# " + "r" * 128 + "')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    send = page.locator(".say button").bounding_box()
+    assert send is not None
+    assert send["x"] + send["width"] <= 390
+
+
 def test_two_pages_in_one_room_see_each_others_messages_and_presence(
     web_stack: WebStack, new_page: NewPage
 ) -> None:

@@ -64,10 +64,16 @@ export function mountMarket(root, live) {
       h("div.stack", {}, h("div.card", {}, h("h2", {}, "Order ticket"), ticket),
         h("div.card", {}, h("h2", {}, "My open orders"), openList), h("div.card", {}, h("h2", {}, "My fills"), fillList))));
 
+  // A market order is IOC: its time in force is set and locked while it is chosen, and the
+  // limit order's own comes back with Limit (it stayed IOC, and a limit order meant to rest
+  // was cancelled at once).
+  let limitTif = tifInput.value;
   function onType() {
     const market = typeInput.value === "market";
     priceInput.disabled = market;
-    if (market) { priceInput.value = ""; tifInput.value = "IOC"; }
+    tifInput.disabled = market;
+    if (market) { limitTif = tifInput.value; priceInput.value = ""; tifInput.value = "IOC"; }
+    else tifInput.value = limitTif;
   }
 
   function showErrors(errors) {
@@ -228,8 +234,9 @@ export function mountMarket(root, live) {
   }
 
   function renderTrades() {
-    fill(tape, trades.slice(0, 30).map((t) => h("li", { dataset: { seq: t.seq } },
-      h("span", { className: `side-${t.taker_side}` }, t.price), h("span", {}, formatNumber(t.quantity)), h("span.muted", {}, formatTime(t.ts)))));
+    fill(tape, trades.length ? trades.slice(0, 30).map((t) => h("li", { dataset: { seq: t.seq } },
+      h("span", { className: `side-${t.taker_side}` }, t.price), h("span", {}, formatNumber(t.quantity)), h("span.muted", {}, formatTime(t.ts))))
+      : h("li.empty.muted", {}, "No trades yet."));
     const points = [...trades].reverse().map((t) => [t.ts, Number(t.price)]);
     const span = points.length ? Math.max(10, points[points.length - 1][0] - points[0][0]) : 300;
     fill(chart, points.length ? lineChart([{ name: symbol, points }], { windowSeconds: span, fitRange: true, label: `Last price of ${symbol}`, width: chart.clientWidth })
@@ -279,6 +286,9 @@ export function mountMarket(root, live) {
     fill(tape);
     fill(chart);
     showErrors({});
+    fill(outcome); // it named the other symbol's order
+    delete outcome.dataset.orderId;
+    delete outcome.dataset.reason;
     renderOrders();
     renderFills();
     unsubscribe = live.subscribe(`market.${name}`, onMarket);
