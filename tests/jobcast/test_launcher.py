@@ -466,7 +466,9 @@ def test_up_against_a_redis_that_does_not_answer_says_so_without_its_password(
     tmp_path: Path,
 ) -> None:
     url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
-    refused = jobcast("up", cwd=tmp_path, env={**user_env(), "JOBCAST_REDIS_URL": url})
+    # Ports of its own: with the defaults it was refused first for a `make run` holding 8000.
+    ports = ("--api-port", str(free_port()), "--flower-port", str(free_port()))
+    refused = jobcast("up", *ports, cwd=tmp_path, env={**user_env(), "JOBCAST_REDIS_URL": url})
     assert refused.returncode == 1
     said = " ".join(refused.stderr.split())
     assert "cannot reach the Redis at JOBCAST_REDIS_URL (redis://:***@127.0.0.1:" in said
