@@ -6,21 +6,29 @@ url="${JOBCAST_URL:-http://127.0.0.1:8000}"
 auth="Authorization: Bearer ${JOBCAST_API_KEY:?set JOBCAST_API_KEY}"
 file="${1:?usage: curl.sh FILE}"
 
+# One request; an error's body (the API's code and message: what to fix) goes to stderr and
+# the script stops. Captured in $(...), it was lost behind curl's bare "returned error: 401".
+call() {
+  if ! body=$(curl -sS --fail-with-body -H "$auth" "$@"); then
+    printf '%s\n' "$body" >&2
+    exit 1
+  fi
+  printf '%s' "$body"
+}
+
 # Multipart: the table as part `file`, the job's options as part `params` (JSON).
-job=$(curl -sS --fail-with-body -H "$auth" \
-  -F "file=@${file}" -F 'params={"operation": "profile"};type=application/json' \
+job=$(call -F "file=@${file}" -F 'params={"operation": "profile"};type=application/json' \
   "$url/jobs")
 id=$(printf '%s' "$job" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
 echo "job $id queued" >&2
 
 while :; do
-  status=$(curl -sS --fail-with-body -H "$auth" "$url/jobs/$id" \
-    | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
-  case "$status" in
+  job=$(call "$url/jobs/$id")
+  case "$(printf '%s' "$job" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')" in
     succeeded) break ;;
-    failed|cancelled) curl -sS -H "$auth" "$url/jobs/$id" >&2; echo >&2; exit 1 ;;
+    failed|cancelled) printf '%s\n' "$job" >&2; exit 1 ;;
   esac
   sleep 0.5
 done
-curl -sS --fail-with-body -H "$auth" "$url/jobs/$id/result"
+call "$url/jobs/$id/result"
 echo

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,17 @@ def test_curl_uploads_polls_and_prints_the_result(stack: ClientStack, tmp_path: 
     data = write_table(tmp_path / "data.csv", 500)
     result = json.loads(run(stack, ["sh", str(EXAMPLES / "curl.sh"), str(data)]))
     assert result["rows"] == 500
+
+
+def test_curl_says_what_the_api_refused(stack: ClientStack, tmp_path: Path) -> None:
+    # It printed only curl's "(22) The requested URL returned error: 401": the API's own
+    # answer, which says what to fix, was captured and lost.
+    env = {**os.environ, **stack.env(), "JOBCAST_API_KEY": "jc_wrong"}
+    argv = ["sh", str(EXAMPLES / "curl.sh"), str(write_table(tmp_path / "data.csv", 5))]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=90, check=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert '"code":"invalid_key"' in done.stderr, done.stderr
+    assert "The API key is unknown or revoked." in done.stderr
 
 
 def test_python_sync_example_submits_and_waits(stack: ClientStack, tmp_path: Path) -> None:
@@ -73,18 +85,25 @@ def test_tail_example_prints_user_me_from_a_seq(stack: ClientStack, tmp_path: Pa
     tail = subprocess.Popen(
         [sys.executable, str(EXAMPLES / "tail_user_me.py"), "0-0"],
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # Ctrl-C as from a terminal (a test run started in the background ignores SIGINT).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert tail.stdout is not None
         lines: list[str] = []
         while not lines or "job.succeeded" not in lines[-1]:
             lines.append(tail.stdout.readline())
+        tail.send_signal(signal.SIGINT)  # how a tail ends; it printed a traceback
+        _, said = tail.communicate(timeout=10)
     finally:
-        tail.terminate()
+        tail.kill()
         tail.wait(timeout=10)
     assert lines[0].split()[1:] == ["job.queued", job.id]
+    assert tail.returncode == 130
+    assert "Traceback" not in said, said
 
 
 def test_browser_snippet_follows_a_job_over_a_ticket(stack: ClientStack, tmp_path: Path) -> None:
