@@ -831,3 +831,29 @@ def test_try_it_out_on_post_jobs_in_docs_runs_a_job_as_filled_in(
     assert (status or "").strip() == "202", body
     job_id = json.loads(body or "{}")["id"]
     wait_status(web_stack, job_id, "succeeded")
+
+
+def test_a_fill_listed_after_a_reload_is_not_dated_by_a_later_cancel(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # Read back from the orders list, it showed the order's last update and status: "buy 2 @
+    # 1000.00 cancelled · <the cancel's time>", as if the fill had been a cancel.
+    maker = web_stack.new_key("fill-then-cancel")
+    with web_stack.rest(maker) as rest, web_stack.rest(web_stack.new_key("seller")) as seller:
+        bid = {"symbol": "ETH-USD", "side": "buy", "quantity": 5, "price": "1000.00"}
+        order_id = rest.post("/orders", json=bid).json()["id"]
+        ask = {"symbol": "ETH-USD", "side": "sell", "quantity": 2, "price": "1000.00"}
+        assert seller.post("/orders", json=ask).status_code == 201
+        deadline = time.monotonic() + 30
+        while rest.get(f"/orders/{order_id}").json()["filled_quantity"] < 2:
+            assert time.monotonic() < deadline, "the bid never traded"
+            time.sleep(0.02)
+        assert rest.delete(f"/orders/{order_id}").status_code == 202
+        while rest.get(f"/orders/{order_id}").json()["status"] != "cancelled":
+            assert time.monotonic() < deadline, "the cancel was never applied"
+            time.sleep(0.02)
+    page = new_page(maker)
+    page.click("nav a[data-page=market]")
+    page.select_option("#symbol", "ETH-USD")
+    line = page.wait_for_selector(f".fills li[data-order-id={order_id}]")
+    assert "2 @ 1000.00 2 of 5 filled · order cancelled" in " ".join(line.inner_text().split())

@@ -154,13 +154,16 @@ export function mountMarket(root, live) {
   }
 
   // The symbol's fills so far, one line per order that traded (its whole filled quantity, at its
-  // average price), newest first; the live events then add each new fill on top.
+  // average price), newest first; the live events then add each new fill on top. An order's last
+  // update is its last fill only once it is filled: one cancelled (or still open) after a fill
+  // says how much filled, not a time or a status that read as the fill's own.
   async function loadFills() {
     const shown = symbol;
     const page = await api("GET", `/orders?symbol=${encodeURIComponent(shown)}&sort=newest&limit=${MAX_FILLS}`);
     if (shown !== symbol) return;
     const past = page.items.filter((o) => o.filled_quantity > 0)
-      .map((o) => ({ ...o, fill_quantity: o.filled_quantity, ts: o.updated_at }));
+      .map((o) => ({ ...o, fill_quantity: o.filled_quantity, ts: o.updated_at,
+        note: o.status === "filled" ? null : `${o.filled_quantity} of ${o.quantity} filled · order ${o.status.replace("_", " ")}` }));
     // A fill pushed while the page was read, and not in it yet, stays.
     const since = fills.filter((f) => f.symbol === shown && !past.some((p) => p.id === f.id && p.ts >= f.ts));
     const mine = [...since, ...past].sort((a, b) => b.ts - a.ts);
@@ -191,7 +194,7 @@ export function mountMarket(root, live) {
     const mine = fills.filter((f) => f.symbol === symbol);
     fill(fillList, mine.length ? mine.map((f) => h("li", { dataset: { orderId: f.id } },
       h("span", { className: `side-${f.side}` }, f.side), ` ${f.fill_quantity} @ ${priceText(f.average_price ?? f.price, rules.tick_size)} `,
-      h("span.muted", {}, `${f.status} · ${formatTime(f.ts)}`))) : h("li.empty", {}, "No fills yet."));
+      h("span.muted", {}, f.note ?? `${f.status} · ${formatTime(f.ts)}`))) : h("li.empty", {}, "No fills yet."));
   }
 
   async function loadBook() {
