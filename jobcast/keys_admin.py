@@ -69,9 +69,9 @@ def _with_running_sentinels(settings: Settings) -> Settings:
     )
 
 
-def _refuse(message: str) -> NoReturn:
+def _refuse(message: str, code: int = 2) -> NoReturn:
     err_console.print(f"[red]jobcast error:[/red] {escape(message)}", highlight=False)
-    raise typer.Exit(2)
+    raise typer.Exit(code)
 
 
 def _what_to_set(settings: Settings, url: str | None) -> str:
@@ -148,11 +148,5 @@ def revoke(key_id: str) -> None:
     _, client = _connect()
     known = revoke_key(client, key_id)
     if known is None:
-        # Worded as every other refusal of these commands (it alone had no prefix).
-        err_console.print(
-            f"[red]jobcast error:[/red] no key with id {escape(key_id)}; "
-            "`jobcast keys list` shows them",
-            highlight=False,
-        )
-        raise typer.Exit(EXIT_NOT_FOUND)
+        _refuse(f"no key with id {key_id}; `jobcast keys list` shows them.", EXIT_NOT_FOUND)
     console.print(f"{'already revoked' if known.revoked else 'revoked'} {key_id}")

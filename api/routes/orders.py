@@ -410,11 +410,12 @@ async def list_orders(
     keep = partial(_matches, symbol=symbol, status_=status_)
     listing = await list_owned(redis, index, after, limit, keep, scan_limit=LIST_SCAN_LIMIT)
     found = listing.records or listing.next_cursor is not None
-    traded = symbol_table(settings.order_symbols)
-    if symbol is not None and symbol not in traded and not found:
-        # Said, as GET /market/{symbol} says it: an empty page looked like having no orders. A
-        # symbol taken out of JOBCAST_ORDER_SYMBOLS still lists the orders it left behind.
-        raise ApiError(404, "not_found", no_such_symbol(symbol, traded))
+    # Said, as GET /market/{symbol} says it: an empty page looked like having no orders. A
+    # symbol taken out of JOBCAST_ORDER_SYMBOLS still lists the orders it left behind.
+    if symbol is not None and not found:
+        traded = symbol_table(settings.order_symbols)
+        if symbol not in traded:
+            raise ApiError(404, "not_found", no_such_symbol(symbol, traded))
     return OrderPage(
         items=[view(settings, r) for r in listing.records], next_cursor=listing.next_cursor
     )

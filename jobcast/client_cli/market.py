@@ -14,7 +14,7 @@ from rich.table import Table
 
 from jobcast.client import Client, StreamOptions
 from jobcast.client_cli.common import client_session, console, print_json
-from jobcast.client_cli.summary import whole_table
+from jobcast.client_cli.summary import said_if_empty, whole_table
 from jobcast.schemas import BookDepth, SymbolInfo
 
 market_cli = typer.Typer(help="Market data: symbols, books and trades.", no_args_is_help=True)
@@ -62,9 +62,7 @@ def ladder(book: BookDepth) -> Table:
         table.add_row("", f"[red]{level.price}[/red]", str(level.quantity))
     for level in book.bids:
         table.add_row(str(level.quantity), f"[green]{level.price}[/green]", "")
-    if not table.rows:
-        table.caption = "no orders rest on either side"
-    return table
+    return said_if_empty(table, "no orders rest on either side")
 
 
 @market_cli.command("book", epilog="Example: jobcast market book BTC-USD --depth 10 --watch")
@@ -150,6 +148,4 @@ def trades(
     for t in answer.trades:
         stamp = time.strftime("%H:%M:%S", time.localtime(t.ts))
         table.add_row(str(t.seq), stamp, t.price, str(t.quantity), t.taker_side)
-    if not table.rows:
-        table.caption = "no trades yet"
-    console.print(table)
+    console.print(said_if_empty(table, "no trades yet"))

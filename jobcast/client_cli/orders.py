@@ -20,7 +20,7 @@ from jobcast.client_cli.common import (
     err_console,
     print_json,
 )
-from jobcast.client_cli.summary import id_column, whole_table
+from jobcast.client_cli.summary import id_column, said_if_empty, whole_table
 from jobcast.schemas import Order
 from jobcast.schemas.orders import (
     OrderStatus,
@@ -43,7 +43,6 @@ ENDED = frozenset({"filled", "cancelled", "rejected"})
 
 
 def order_table(orders: list[Order], empty: str | None = None) -> Table:
-    """`empty`: the line under a table with no rows (a header alone read as if cut off)."""
     table = whole_table(
         id_column(),
         "symbol",
@@ -69,9 +68,7 @@ def order_table(orders: list[Order], empty: str | None = None) -> Table:
             o.status,
             o.reason or "",
         )
-    if not orders:
-        table.caption = empty
-    return table
+    return said_if_empty(table, empty)
 
 
 #: A word click would take for an option but that is a negative number (`buy -5`).

@@ -41,17 +41,21 @@ def whole_table(*headers: str | Column, **options: Any) -> Table:
     return table
 
 
+def said_if_empty(table: Table, empty: str | None) -> Table:
+    """`table`, with `empty` under it when it has no rows (a header alone read as if cut off)."""
+    if not table.rows:
+        table.caption = empty
+    return table
+
+
 def job_table(jobs: Iterable[Job], empty: str | None = None) -> Table:
-    """`empty`: the line under a table with no rows (a header alone read as if cut off)."""
     table = whole_table(id_column(), "status", "operation", "file", "size", "percent")
     for job in jobs:
         percent = f"{job.progress.percent:.0f}%" if job.progress is not None else ""
         table.add_row(
             job.id, job.status, job.operation, job.filename, human_bytes(job.size), percent
         )
-    if not table.rows:
-        table.caption = empty
-    return table
+    return said_if_empty(table, empty)
 
 
 def cancelled_line(job: Job) -> str:
