@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,25 +90,10 @@ def parse_metrics(specs: list[str]) -> dict[str, list[str]]:
 def _reading(header: bool, sheet: str | None, encoding: str | None, decimal: str | None) -> Reading:
     if decimal not in (None, ".", ","):
         fail_usage(f"--decimal: {decimal!r} is neither . nor ,")
-    if encoding is not None and not _known_codec(encoding):
-        # The server leaves a name it does not know to the worker, which fails the job only
-        # after the whole file was sent: the CLI's Python knows the same codecs.
-        fail_usage(
-            f"--encoding: unknown encoding {encoding!r}; name a Python codec such as cp1252, "
-            "latin-1 or utf-16"
-        )
     # All digits: an index, as pandas' `sheet_name` takes an int (a sheet named "2" is then the
     # third sheet: the Python client's `Reading(sheet="2")` names it).
     chosen = int(sheet) if sheet is not None and sheet.isdigit() else sheet
     return Reading(header, chosen, encoding, cast(Literal[".", ","] | None, decimal))
-
-
-def _known_codec(name: str) -> bool:
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        return False
-    return True
 
 
 #: The option that sets each of a job's params.

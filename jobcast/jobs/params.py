@@ -18,6 +18,7 @@ MAX_MIN_COUNT = 10**12
 #: Codecs Python calls text encodings that no table is written in: domain names (`idna`,
 #: `punycode`) and `undefined`, which decodes nothing.
 NOT_FILE_ENCODINGS = frozenset({"idna", "punycode", "undefined"})
+NAME_AN_ENCODING = "name a Python codec such as utf-8, cp1252, latin-1 or utf-16"
 #: Validation context of params being submitted (the api's POST /jobs, the client's check
 #: before an upload, the worker before it runs them): only then do the rules a later version
 #: added apply. A stored job's params are read as they were accepted, so a job submitted
@@ -97,8 +98,8 @@ class JobParams(BaseModel):
     sheet: str | int | None = Field(
         default=None, description="spreadsheets: sheet name or 0-based index (default: the first)"
     )
-    # A codec that is not a text encoding is refused here (`_a_text_encoding`); an unknown name
-    # is left to the worker, whose Python decides (it fails the job as invalid_encoding).
+    # A name Python does not know, or a codec that is not a text encoding, is refused here
+    # (`_a_text_encoding`), before the file is sent: the worker would fail the job only after.
     encoding: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$",
@@ -129,11 +130,14 @@ class JobParams(BaseModel):
     @field_validator("encoding")
     @classmethod
     def _a_text_encoding(cls, name: str | None, info: ValidationInfo) -> str | None:
-        if name is not None and _submitted(info) and not _decodes_files(name):
-            raise ValueError(
-                f"{name!r} is not a text encoding; name the file's, such as utf-8, cp1252, "
-                "latin-1 or utf-16"
-            )
+        if name is None or not _submitted(info):
+            return name
+        try:
+            codec = codecs.lookup(name)
+        except LookupError:
+            raise ValueError(f"unknown encoding {name!r}; {NAME_AN_ENCODING}") from None
+        if not _decodes_files(codec):
+            raise ValueError(f"{name!r} is not a text encoding; {NAME_AN_ENCODING}")
         return name
 
     @model_validator(mode="after")
@@ -155,12 +159,7 @@ def _submitted(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("submitted"))
 
 
-def _decodes_files(codec_name: str) -> bool:
-    """False for a codec that does not turn a file's bytes into text (`base64`, `zlib`, `idna`);
-    True for a name unknown here, left to the worker's Python (it fails the job if unknown)."""
-    try:
-        codec = codecs.lookup(codec_name)
-    except LookupError:
-        return True
+def _decodes_files(codec: codecs.CodecInfo) -> bool:
+    """False for a codec that does not turn a file's bytes into text (`base64`, `zlib`, `idna`)."""
     # `_is_text_encoding` is how Python itself (str.encode, open) refuses base64 or zlib.
     return codec._is_text_encoding and codec.name not in NOT_FILE_ENCODINGS

@@ -51,8 +51,13 @@ def table(tmp_path: Path) -> Path:
             ({"encoding": name}, "params.encoding", f"'{name}' is not a text encoding")
             for name in NOT_TEXT_ENCODINGS
         ),
+        (
+            {"encoding": "no-such-codec"},
+            "params.encoding",
+            "unknown encoding 'no-such-codec'; name a Python codec such as utf-8",
+        ),
     ],
-    ids=["repeated-group-by", "huge-min-count", *NOT_TEXT_ENCODINGS],
+    ids=["repeated-group-by", "huge-min-count", *NOT_TEXT_ENCODINGS, "unknown-encoding"],
 )
 def test_params_no_file_could_satisfy_are_422_naming_the_field(
     jobs: JobsClient, table: Path, params: dict[str, Any], field: str, problem: str

@@ -476,7 +476,7 @@ def test_submit_checks_its_options_and_the_key_before_uploading(
         (["--group-by", "city"], "`--group-by` and `--metric` only apply to aggregate."),
         (["--op", "convert"], "convert needs `--to`: parquet or csv."),
         (["--to", "csv"], "`--to` only applies to convert."),
-        # The server leaves an unknown name to the worker: the job failed after the upload.
+        # Refused before the upload (the job used to fail on it after the whole file was sent).
         (["--encoding", "nope"], "--encoding: unknown encoding 'nope'; name a Python codec"),
     ]
     for options, said in wrong:

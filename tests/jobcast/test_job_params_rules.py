@@ -53,8 +53,15 @@ def test_text_encodings_are_accepted(encoding: str) -> None:
     assert JobParams(encoding=encoding).encoding == encoding
 
 
-def test_an_unknown_codec_name_is_left_to_the_worker() -> None:
-    # The worker's Python decides; an unknown name fails the job as invalid_encoding.
+def test_an_unknown_codec_name_is_refused_at_submit() -> None:
+    loc, msg = problem({"encoding": "no-such-codec"})
+
+    assert loc == ("encoding",)
+    assert "unknown encoding 'no-such-codec'; name a Python codec such as utf-8" in msg
+
+
+def test_an_unknown_codec_name_stored_before_the_rule_still_reads() -> None:
+    # A job accepted when the worker decided still shows in GET /jobs/{id} (not a 500).
     assert JobParams(encoding="no-such-codec").encoding == "no-such-codec"
 
 
