@@ -7,7 +7,8 @@ submit their share and then wait for all of theirs (ours: the job record turns t
 Celery's: `AsyncResult.get()`). Jobs/s run from the first submit to the last result; submits/s
 over the submit phase alone. The two sides alternate over `--rounds` (best of each kept).
 Each round also reads the CPU time its processes spent (`/proc`, via psutil) per job: the api,
-the files worker's main process and its pool, Redis; the stock side's worker as a whole.
+the files worker's main process and its pool, Redis; the stock side's worker as a whole; and,
+apart from those totals, the bench's own client threads, which share the two cores measured.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import redis  # noqa: E402
 
 from bench.files import files_worker_up  # noqa: E402
 from bench.front import server_argv  # noqa: E402
+from bench.goals import CLIENTS  # noqa: E402
 from bench.taps import UserTap  # noqa: E402
 from jobcast.embedded_redis import free_port  # noqa: E402
 from jobcast.jobs.records import TERMINAL  # noqa: E402
@@ -260,11 +262,13 @@ def main() -> None:
             "files worker, main process": (files, False),
             "files worker, pool processes": (files, True),
             "Redis": (redis_proc.pid, False),
+            CLIENTS: (os.getpid(), False),
         }
         stock_cpu: Watched = {
             "worker, main process": (noop, False),
             "worker, pool processes": (noop, True),
             "Redis": (redis_proc.pid, False),
+            CLIENTS: (os.getpid(), False),
         }
         counted = args.jobs // args.clients * args.clients
         sides: dict[str, Callable[[], dict[str, Any]]] = {

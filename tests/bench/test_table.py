@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from bench.goals import all_rows, front_rows, jobs_rows, push_rows, storm_rows
+from bench.goals import CLIENTS, all_rows, front_rows, jobs_rows, push_rows, storm_rows
 from bench.rates import sustained_rate
 from bench.table import HEADER, Row, at_least, at_most, ratio, render, summary
 
@@ -84,6 +84,36 @@ def test_cpu_per_job_is_listed_by_process_with_the_stock_total() -> None:
     assert rows[-1].reference == "stock Celery, worker + Redis: 2.00 ms"
     assert rows[-1].ratio_text == "2.00x"
     assert rows[-1].met == "—"
+
+
+def test_the_bench_clients_cpu_is_shown_apart_from_the_totals() -> None:
+    rows = jobs_rows(
+        {
+            "ours": {
+                "per_second": 40.0,
+                "submits_per_second": 320.0,
+                "cpu_ms": {"api": 3.0, CLIENTS: 1.5},
+            },
+            "stock": {
+                "per_second": 60.0,
+                "submits_per_second": 900.0,
+                "cpu_ms": {"worker": 2.0, CLIENTS: 0.5},
+            },
+        }
+    )
+    total, clients = rows[-2], rows[-1]
+    assert (total.figure, total.jobcast, total.ratio_text) == (
+        "P1 CPU per job: total",
+        "3.00 ms",
+        "1.50x",
+    )
+    assert total.reference == "stock Celery, worker + Redis: 2.00 ms"
+    assert clients.figure == "P1 CPU per job: the bench's clients (httpx, channel taps)"
+    assert (clients.jobcast, clients.reference, clients.ratio_text) == (
+        "1.50 ms",
+        "Celery's client: 0.50 ms",
+        "3.00x",
+    )
 
 
 def test_push_goal_is_a_difference_of_p99s() -> None:
