@@ -16,9 +16,15 @@ from jobcast.orders.symbols import SymbolRules
 
 
 def average_price(rules: SymbolRules | None, filled: int, notional: int) -> str | None:
+    """The fills' average, to a hundredth of the tick where it needs that (101.255), written to
+    the tick where it lands on one (101.50, as a price is, not 101.5000)."""
     if not filled or rules is None:
         return None
-    return str((rules.tick_size * notional / filled).quantize(rules.tick_size / 100))
+    exact = (rules.tick_size * notional / filled).quantize(rules.tick_size / 100)
+    on_tick = exact.quantize(rules.tick_size)
+    # Off the tick, the value has a fraction: normalize() only drops its trailing zeros (it
+    # writes an exponent for whole numbers alone, which are on a tick of 1 or less).
+    return str(on_tick if on_tick == exact else exact.normalize())
 
 
 def price_text(rules: SymbolRules | None, ticks: int | None) -> str | None:

@@ -128,4 +128,4 @@ def test_an_order_table_shows_the_price_it_filled_at(stack: ClientStack) -> None
     )
     shown = dict(zip(header, row, strict=True))
     assert (shown["type"], shown["price"], shown["status"]) == ("market", "", "filled")
-    assert shown["avg price"] == "0.0500"
+    assert shown["avg price"] == "0.05"  # as a price is written, not "0.0500"

@@ -331,8 +331,8 @@ function decimalsOf(text) {
   return (String(text).split(".")[1] || "").length;
 }
 
-// A price as the tape shows it (the tick's decimals): an average price comes with two more
-// decimals than the tick, which only an average between ticks needs ("101.000" is 101.0).
+// A price as the tape shows it (the tick's decimals); an average between ticks keeps the up to
+// two more decimals the api gives it ("101.255").
 function priceText(value, tick) {
   const places = decimalsOf(tick);
   const needed = (String(value).split(".")[1] || "").replace(/0+$/, "").length;
