@@ -22,9 +22,11 @@ export async function followJob(baseUrl, apiKey, jobId, onProgress) {
     ws.onerror = () => reject(new Error("WebSocket failed"));
     ws.onmessage = (frame) => {
       const message = JSON.parse(frame.data);
-      // The first message is a snapshot of the job; then its events as they happen.
+      // The first message is a snapshot of the job; then its events as they happen. Progress
+      // comes in job.progress and in the terminal events (job.succeeded: percent 100), which
+      // are all a job shorter than one progress interval sends.
       const job = message.type === "snapshot" ? message.data : null;
-      const progress = job ? job.progress : message.type === "job.progress" ? message.data : null;
+      const progress = job ? job.progress : message.type.startsWith("job.") ? message.data : null;
       if (progress && progress.percent !== undefined) onProgress(progress);
       const status = job ? job.status : message.data && message.data.status;
       if (["succeeded", "failed", "cancelled"].includes(status)) {

@@ -118,3 +118,37 @@ def test_browser_snippet_follows_a_job_over_a_ticket(stack: ClientStack, tmp_pat
     lines = out.splitlines()
     assert lines[-1] == "done succeeded"
     assert lines[0].startswith("progress")
+    assert lines[-2] == "progress 100"  # the job's end (it showed 0 % for a job that fast)
+
+
+def test_browser_snippet_ends_a_job_without_progress_events_at_100_percent() -> None:
+    # A job over within one progress interval sends no job.progress: the page showed the
+    # snapshot's 0 % to the end. The frames a queued job sends, played to the snippet alone.
+    frames = [
+        {"type": "snapshot", "channel": "job.j1", "seq": "1-0",
+         "data": {"id": "j1", "status": "queued", "progress": {"rows": 0, "percent": 0}}},
+        {"type": "job.started", "channel": "job.j1", "seq": "2-0",
+         "data": {"job_id": "j1", "status": "running", "attempt": 1}},
+        {"type": "job.succeeded", "channel": "job.j1", "seq": "3-0",
+         "data": {"job_id": "j1", "status": "succeeded", "rows": 3, "percent": 100}},
+    ]  # fmt: skip
+    script = f"""
+globalThis.fetch = async () => ({{ ok: true, json: async () => ({{ ticket: "t" }}) }});
+globalThis.WebSocket = class {{
+  constructor() {{
+    setTimeout(() => {{
+      this.onopen();
+      for (const frame of {json.dumps(frames)}) this.onmessage({{ data: JSON.stringify(frame) }});
+    }});
+  }}
+  send() {{}}
+  close() {{}}
+}};
+import({json.dumps(str(EXAMPLES / "browser-job-progress.js"))}).then((m) =>
+  m.followJob("http://api", "key", "j1", (p) => console.log("progress", p.percent))
+).then((job) => console.log("done", job.status));
+"""
+    done = subprocess.run(
+        ["node", "-e", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert done.stdout.splitlines() == ["progress 0", "progress 100", "done succeeded"]
