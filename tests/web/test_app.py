@@ -372,6 +372,33 @@ def test_the_ticket_gives_a_limit_order_its_own_time_in_force_back_after_market(
     assert page.locator(".ticket .outcome[data-reason]").count() == 0
 
 
+def test_the_symbol_is_kept_in_the_address_for_a_reload_or_a_link(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # A reload (or a link passed on) opened the first symbol, whatever the trader was watching.
+    page = new_page(web_stack.new_key("bookmarker"))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.click("nav a[data-page=market]")
+    page.select_option("#symbol", "SOL-USD")
+    expect(page).to_have_url(re.compile("#/market/SOL-USD$"))
+    page.reload()
+    expect(page.locator("#symbol")).to_have_value("SOL-USD")
+    expect(page.locator(".market-head .rules")).to_contain_text("tick 0.01")
+    page.evaluate("location.hash = '#/market/BTC-USD'")  # a link to another symbol
+    expect(page.locator("#symbol")).to_have_value("BTC-USD")
+    expect(page.locator(".market-head .rules")).to_contain_text("tick 0.5")
+    # A symbol the market does not list opens the default, without a word.
+    default = page.locator("#symbol option").first.get_attribute("value")
+    page.evaluate("location.hash = '#/market/NOPE-USD'")
+    page.reload()
+    expect(page.locator("#symbol")).to_have_value(default)
+    expect(page).to_have_url(re.compile(f"#/market/{default}$"))
+    expect(page.locator(".ladder .spread")).to_be_visible()
+    assert page.text_content(".ticket .error") == ""
+    assert errors == []
+
+
 def test_a_long_room_name_keeps_the_chat_within_a_phones_width(
     web_stack: WebStack, new_page: NewPage
 ) -> None:

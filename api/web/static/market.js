@@ -2,7 +2,7 @@
 // place and cancel orders, see fills as they happen.
 
 import { api } from "./api.js";
-import { fill, formatNumber, formatTime, h } from "./dom.js";
+import { address, addressed, fill, formatNumber, formatTime, h } from "./dom.js";
 import { lineChart } from "./charts.js";
 import { checkOrder, fieldOf } from "./ticket.js";
 
@@ -282,6 +282,8 @@ export function mountMarket(root, live) {
     if (unsubscribe) unsubscribe();
     symbol = name;
     rules = symbols.find((s) => s.symbol === name);
+    picker.value = name;
+    address("market", name);
     trades = [];
     priceInput.value = ""; // a price of another symbol means nothing here
     fill(rulesText, `tick ${rules.tick_size} · lot ${rules.lot_size} · qty ${rules.min_quantity}–${formatNumber(rules.max_quantity)}`);
@@ -298,13 +300,27 @@ export function mountMarket(root, live) {
     loadOrders();
   }
 
-  // Charts are drawn at their shown size: redraw when the page appears.
-  window.addEventListener("jobcast:page", (e) => { if (e.detail === "market" && symbol) renderTrades(); });
+  // The symbol is in the address (#/market/<symbol>), as the chat's room: a reload, or the link
+  // kept, opens it again. One the market does not list (gone, mistyped) opens the default.
+  function addressedSymbol() {
+    const asked = addressed("market");
+    return symbols.some((s) => s.symbol === asked) ? asked : null;
+  }
+
+  window.addEventListener("jobcast:page", (e) => {
+    if (e.detail !== "market" || !symbol) return;
+    const wanted = addressedSymbol();
+    if (wanted && wanted !== symbol) switchTo(wanted); // a link
+    else {
+      address("market", symbol);
+      renderTrades(); // charts are drawn at their shown size: redraw when the page appears
+    }
+  });
   live.subscribe("user.me", onUserEvent);
   api("GET", "/market").then((answer) => {
     symbols = answer.symbols;
     fill(picker, symbols.map((s) => h("option", { value: s.symbol }, s.symbol)));
-    if (symbols.length) switchTo(symbols[0].symbol);
+    if (symbols.length) switchTo(addressedSymbol() || symbols[0].symbol);
   });
 }
 
