@@ -256,6 +256,10 @@ def test_an_api_restart_mid_job_reconnects_and_the_job_finishes_in_one_row(
     assert sorted(shown) == sorted(listed)
 
 
+#: A price on the chart's y-axis ("2,000.05"), not a time on its x-axis ("12:03:59").
+PRICE_LABEL = re.compile(r"[\d,]+(\.\d+)?")
+
+
 def test_a_resting_order_shows_on_the_ladder_and_its_fill_on_the_tape(
     web_stack: WebStack, new_page: NewPage
 ) -> None:
@@ -287,7 +291,7 @@ def test_a_resting_order_shows_on_the_ladder_and_its_fill_on_the_tape(
     page.wait_for_selector(".tape li:has-text('2000.05')")
     # The price axis is on round steps (1999, 2000, ...), not on the trades' range +/- 15 %.
     labels = page.locator(".price-chart text.tick").evaluate_all("ts => ts.map(t => t.textContent)")
-    prices = [float(t.replace(",", "")) for t in labels if t[0].isdigit()]
+    prices = [float(t.replace(",", "")) for t in labels if PRICE_LABEL.fullmatch(t)]
     steps = {round(b - a, 9) for a, b in itertools.pairwise(prices)}
     assert len(prices) == 5, labels
     assert len(steps) == 1, labels
@@ -304,6 +308,37 @@ def test_a_resting_order_shows_on_the_ladder_and_its_fill_on_the_tape(
     later.select_option("#symbol", "ETH-USD")
     past = later.wait_for_selector(f".fills li[data-order-id={order_id}]")
     assert "5 @ 2000.05\n" in past.inner_text(), past.inner_text()
+
+
+def test_the_price_chart_is_labelled_on_the_tick_and_ends_at_the_last_trade(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # For a 0.01 tick the axis read 9.99, 9.995, 10, 10.005, 10.01: prices no order can have, and
+    # 10 for 10.00. Its right edge said "now" though it is the last trade, however long ago.
+    page = new_page(web_stack.new_key("chartist"))
+    page.click("nav a[data-page=market]")
+    page.select_option("#symbol", "ACME")  # tick 0.01; no other test trades it
+    page.wait_for_selector(".ladder .spread")
+    with (
+        web_stack.rest(web_stack.new_key("acme-seller")) as seller,
+        web_stack.rest(web_stack.new_key("acme-buyer")) as buyer,
+    ):
+        for _ in range(2):
+            order = {"symbol": "ACME", "quantity": 10, "price": "10.00"}
+            assert seller.post("/orders", json={**order, "side": "sell"}).status_code == 201
+            assert buyer.post("/orders", json={**order, "side": "buy"}).status_code == 201
+    expect(page.locator(".tape li")).to_have_count(2)
+    expect(page.locator(".price-chart path.line")).to_have_attribute("data-points", "2")
+    labels = page.locator(".price-chart text.tick").all_text_contents()
+    prices = [t for t in labels if PRICE_LABEL.fullmatch(t)]
+    assert len(prices) == 5, labels
+    assert all(re.fullmatch(r"\d+\.\d\d", t) for t in prices), labels
+    cents = [round(float(t) * 100, 6) for t in prices]
+    assert all(c.is_integer() for c in cents), labels
+    assert len({b - a for a, b in itertools.pairwise(cents)}) == 1, labels
+    last_trade_time = page.text_content(".tape li >> nth=0 >> span.muted")
+    assert labels[-2:] == [last_trade_time, labels[-1]], labels  # right edge, then left edge
+    assert "now" not in labels, labels
 
 
 def test_an_order_rejected_or_cancelled_by_matching_is_said_on_the_page(

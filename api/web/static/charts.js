@@ -1,7 +1,7 @@
 // Charts drawn as SVG by hand: a line chart for time series and bars for histograms. Colours
 // come from CSS classes (series-0, series-1, ...), so light and dark themes restyle them.
 
-import { dateText, formatNumber, svg } from "./dom.js";
+import { dateText, decimalsOf, formatNumber, formatTime, svg } from "./dom.js";
 
 const H = 190;
 const PAD = { left: 44, right: 12, top: 10, bottom: 22 };
@@ -14,55 +14,75 @@ function niceMax(v) {
 }
 
 /** [bottom, top] covering low..high in 4 steps of 1, 2, 2.5 or 5 times a power of ten, so the
- *  grid lines fall on round prices (545, 546, ...), not on 544.95, 545.98, ... */
-function roundRange(low, high) {
-  const power = 10 ** Math.floor(Math.log10((high - low) / 4));
-  for (const m of [1, 2, 2.5, 5, 10, 20]) {
-    const step = m * power;
-    const bottom = Math.floor(low / step) * step;
-    if (bottom + 4 * step >= high) return [bottom, bottom + 4 * step];
+ *  grid lines fall on round prices (545, 546, ...), not on 544.95, 545.98, ... Given a tick, the
+ *  steps are whole ticks (10.00, 10.01, ... for 0.01), not 10.005: a price no order can have. */
+function roundRange(low, high, tick) {
+  const unit = tick || 1;
+  let power = 10 ** Math.floor(Math.log10((high - low) / 4 / unit));
+  if (tick) power = Math.max(1, power);
+  for (let decade = 0; decade < 3; decade += 1, power *= 10) {
+    for (const m of [1, 2, 2.5, 5]) {
+      if (tick && !Number.isInteger(m * power)) continue; // 2.5 ticks
+      const step = m * power * unit;
+      const bottom = Math.floor(low / step) * step;
+      if (bottom + 4 * step >= high) return [bottom, bottom + 4 * step];
+    }
   }
   return [low, high];
 }
 
-function axis(W, yMin, yMax, unit) {
-  const parts = [];
-  for (let i = 0; i <= 4; i += 1) {
-    const value = yMin + ((yMax - yMin) * i) / 4;
+/** A y-axis label: a price at its tick's decimals, as the tape writes it; else 5 figures. */
+function valueText(value, tick) {
+  if (!tick) return formatNumber(value, 5);
+  const places = decimalsOf(tick);
+  return value.toLocaleString("en-US", { minimumFractionDigits: places, maximumFractionDigits: places });
+}
+
+/** The y-axis: a grid line for each of the 5 `labels` (bottom up), labelled left of `left`. */
+function axis(W, left, labels) {
+  return labels.flatMap((text, i) => {
     const y = PAD.top + (H - PAD.top - PAD.bottom) * (1 - i / 4);
-    parts.push(svg("line", { x1: PAD.left, x2: W - PAD.right, y1: y, y2: y, class: "grid" }));
-    parts.push(svg("text", { x: PAD.left - 6, y: y + 4, class: "tick", "text-anchor": "end" },
-      `${formatNumber(value, 5)}${unit}`));
-  }
-  return parts;
+    return [svg("line", { x1: left, x2: W - PAD.right, y1: y, y2: y, class: "grid" }),
+      svg("text", { x: left - 6, y: y + 4, class: "tick", "text-anchor": "end" }, text)];
+  });
+}
+
+// Prices: the interesting part is the movement, not the distance from zero.
+function fitted(values, tick) {
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  const pad = Math.max((high - low) * 0.05, Math.abs(high) * 0.0005, 1e-9);
+  return roundRange(low - pad, high + pad, tick && Number(tick));
+}
+
+function ago(seconds) {
+  return seconds < 120 ? `−${Math.round(seconds)} s` : `−${Math.round(seconds / 60)} min`;
 }
 
 /**
  * Time series: `series` is [{name, points: [[t seconds, value], ...]}]; the x axis spans
- * `windowSeconds` up to the newest point. Returns an <svg> to put in the page.
+ * `windowSeconds` up to the newest point. Prices give their `tick` (a decimal string): the
+ * y-axis is then on the tick. With `clock`, the x-axis edges say their times of day instead of
+ * "now" and "−5 min" (for a chart whose newest point may be long ago). Returns an <svg>.
  */
-export function lineChart(series, { unit = "", yMax, windowSeconds = 300, label, fitRange = false, width = 600 } = {}) {
+export function lineChart(series, { unit = "", yMax, windowSeconds = 300, label, fitRange = false, tick, clock = false, width = 600 } = {}) {
   // Drawn at the size it is shown, so labels keep their size on a phone and on a wide screen.
   const W = width > 0 ? Math.max(260, Math.round(width)) : 600;
   const all = series.flatMap((s) => s.points);
   const values = all.map((p) => p[1]).filter((v) => v !== null && v !== undefined);
   const newest = all.length ? Math.max(...all.map((p) => p[0])) : Date.now() / 1000;
   const oldest = newest - windowSeconds;
-  let bottom = 0;
-  let top = yMax ?? niceMax(Math.max(0, ...values) * 1.1);
-  if (fitRange && values.length) {
-    // Prices: the interesting part is the movement, not the distance from zero.
-    const low = Math.min(...values);
-    const high = Math.max(...values);
-    const pad = Math.max((high - low) * 0.05, Math.abs(high) * 0.0005, 1e-9);
-    [bottom, top] = roundRange(low - pad, high + pad);
-  }
-  const x = (t) => PAD.left + ((t - oldest) / windowSeconds) * (W - PAD.left - PAD.right);
+  const [bottom, top] = fitRange && values.length ? fitted(values, tick) : [0, yMax ?? niceMax(Math.max(0, ...values) * 1.1)];
+  const labels = [0, 1, 2, 3, 4].map((i) => `${valueText(bottom + ((top - bottom) * i) / 4, tick)}${unit}`);
+  // Room for the longest label (some 6.5 px a character at 11 px): "30,000.0" was cut off.
+  const left = Math.max(PAD.left, Math.ceil(10 + 6.5 * Math.max(...labels.map((t) => t.length))));
+  const x = (t) => left + ((t - oldest) / windowSeconds) * (W - left - PAD.right);
   const y = (v) => PAD.top + (H - PAD.top - PAD.bottom) * (1 - (Math.min(v, top) - bottom) / (top - bottom));
   const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": label });
-  chart.append(...axis(W, bottom, top, unit));
-  chart.append(svg("text", { x: W - PAD.right, y: H - 6, class: "tick", "text-anchor": "end" }, "now"));
-  chart.append(svg("text", { x: PAD.left, y: H - 6, class: "tick" }, windowSeconds < 120 ? `−${Math.round(windowSeconds)} s` : `−${Math.round(windowSeconds / 60)} min`));
+  chart.append(...axis(W, left, labels));
+  const [since, until] = clock ? [formatTime(oldest), formatTime(newest)] : [ago(windowSeconds), "now"];
+  chart.append(svg("text", { x: W - PAD.right, y: H - 6, class: "tick", "text-anchor": "end" }, until));
+  chart.append(svg("text", { x: left, y: H - 6, class: "tick" }, since));
   series.forEach((s, i) => {
     const points = s.points.filter((p) => p[0] >= oldest && p[1] !== null && p[1] !== undefined);
     if (!points.length) return;

@@ -83,6 +83,11 @@ export function formatNumber(v, digits = 4) {
   return Number(v.toPrecision(digits)).toLocaleString("en-US", { maximumFractionDigits: 6 });
 }
 
+/** How many decimals a decimal string has: a tick's ("0.05") is how its prices are written. */
+export function decimalsOf(text) {
+  return (String(text).split(".")[1] || "").length;
+}
+
 // A profile's datetimes are ISO 8601 ("2024-05-01T12:00:00"), an aggregate's as Python writes
 // them ("2024-05-01 12:00:00"): both are shown the second way, so one page reads alike.
 const ISO_DATETIME = /^(-?\d{4,}-\d\d-\d\d)T(\d\d:\d\d)/;

@@ -2,7 +2,7 @@
 // place and cancel orders, see fills as they happen.
 
 import { api } from "./api.js";
-import { address, addressed, fill, formatNumber, formatTime, h } from "./dom.js";
+import { address, addressed, decimalsOf, fill, formatNumber, formatTime, h } from "./dom.js";
 import { lineChart } from "./charts.js";
 import { checkOrder, fieldOf } from "./ticket.js";
 
@@ -242,7 +242,11 @@ export function mountMarket(root, live) {
       : h("li.empty.muted", {}, "No trades yet."));
     const points = [...trades].reverse().map((t) => [t.ts, Number(t.price)]);
     const span = points.length ? Math.max(10, points[points.length - 1][0] - points[0][0]) : 300;
-    fill(chart, points.length ? lineChart([{ name: symbol, points }], { windowSeconds: span, fitRange: true, label: `Last price of ${symbol}`, width: chart.clientWidth })
+    // The chart is drawn when a trade arrives, so its right edge is the last trade, said by its
+    // time: a trader reads at a glance how old the last price is. A "now" edge would need a
+    // redraw every second and, on a quiet symbol, squeeze the trades to the left of a flat line.
+    const options = { windowSeconds: span, fitRange: true, tick: rules.tick_size, clock: true };
+    fill(chart, points.length ? lineChart([{ name: symbol, points }], { ...options, label: `Last price of ${symbol}`, width: chart.clientWidth })
       : h("p.muted", {}, "No trades yet."));
   }
 
@@ -341,10 +345,6 @@ function endText(o) {
     case "cancel_requested": return `${part}, as asked.`;
     default: return `${o.status}${o.reason ? ` (${o.reason})` : ""}.`;
   }
-}
-
-function decimalsOf(text) {
-  return (String(text).split(".")[1] || "").length;
 }
 
 // A price as the tape shows it (the tick's decimals); an average between ticks keeps the up to
