@@ -855,6 +855,47 @@ def test_the_ticket_checks_the_symbols_rules_before_sending(
         assert set(errors) == wrong, (order, errors)
 
 
+def test_the_ticket_says_whether_a_figure_is_not_a_number_or_not_above_0(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # "abc" and "1e2" were told to enter a price above 0, as "0" and "-5" were.
+    page = new_page(web_stack.new_key("typist"))
+    module = (
+        page.locator("script[type=module]").get_attribute("src").replace("main.js", "ticket.js")
+    )
+    rules = {"tick_size": "0.01", "lot_size": 1, "min_quantity": 1, "max_quantity": 1000}
+    not_a_number = "Enter a number: digits with an optional decimal point."
+    not_whole = "Enter a whole number: digits only."
+    cases = [
+        ({"price": "abc"}, "price", not_a_number),
+        ({"price": "1e2"}, "price", not_a_number),
+        ({"price": "-1e2"}, "price", not_a_number),
+        ({"price": "0"}, "price", "Enter a price above 0."),
+        ({"price": "0.00"}, "price", "Enter a price above 0."),
+        ({"price": "-5"}, "price", "Enter a price above 0."),
+        ({"quantity": "abc"}, "quantity", not_whole),
+        ({"quantity": "1e1"}, "quantity", not_whole),
+        ({"quantity": "1.5"}, "quantity", not_whole),
+        ({"quantity": ""}, "quantity", "An order needs a quantity."),
+        ({"quantity": "0"}, "quantity", "Enter a quantity above 0."),
+        ({"quantity": "-3"}, "quantity", "Enter a quantity above 0."),
+    ]
+    for change, name, message in cases:
+        order = {"type": "limit", "quantity": "10", "price": "1.25", **change}
+        errors = page.evaluate(
+            "async ([src, rules, order]) => (await import(src)).checkOrder(rules, order)",
+            [module, rules, order],
+        )
+        assert errors == {name: message}, (change, errors)
+    # As the form shows it, beside the field.
+    page.click("nav a[data-page=market]")
+    page.wait_for_selector(".ladder .spread")
+    page.fill(".ticket input[name=quantity]", "1")
+    page.fill(".ticket input[name=price]", "abc")
+    page.click(".ticket button[type=submit]")
+    expect(page.locator("#err-price")).to_have_text(not_a_number)
+
+
 def test_no_request_left_the_api_origin_no_key_was_in_a_url_and_no_script_failed(
     web_stack: WebStack, traffic: Traffic
 ) -> None:

@@ -4,6 +4,10 @@
 const DECIMAL = /^\d+(\.\d+)?$/;
 const WHOLE = /^\d+$/;
 
+// A minus sign makes a figure below 0, not a non-number: said apart, "-5" and "abc" are told
+// what is wrong with them, not both to enter a price above 0.
+const unsigned = (text) => text.replace(/^-/, "");
+
 function decimals(text) {
   return (text.split(".")[1] || "").length;
 }
@@ -19,14 +23,18 @@ function toUnits(text, places) {
 export function checkOrder(rules, order) {
   const errors = {};
   // Digits only: Number() would also take "1e1", "0x10" or " 10 " and send another figure.
-  const qty = WHOLE.test(String(order.quantity)) ? Number(order.quantity) : NaN;
-  if (!Number.isInteger(qty) || qty <= 0) errors.quantity = "Enter a whole number above 0.";
+  const quantity = String(order.quantity);
+  const qty = WHOLE.test(quantity) ? Number(quantity) : NaN;
+  if (!quantity) errors.quantity = "An order needs a quantity.";
+  else if (!WHOLE.test(unsigned(quantity))) errors.quantity = "Enter a whole number: digits only.";
+  else if (!(qty > 0)) errors.quantity = "Enter a quantity above 0.";
   else if (qty < rules.min_quantity) errors.quantity = `At least ${rules.min_quantity}.`;
   else if (qty > rules.max_quantity) errors.quantity = `At most ${rules.max_quantity}.`;
   else if (qty % rules.lot_size) errors.quantity = `A multiple of the lot size ${rules.lot_size}.`;
   if (order.type === "market") return errors;
   const price = String(order.price ?? "").trim();
   if (!price) errors.price = "A limit order needs a price.";
+  else if (!DECIMAL.test(unsigned(price))) errors.price = "Enter a number: digits with an optional decimal point.";
   else if (!DECIMAL.test(price) || Number(price) <= 0) errors.price = "Enter a price above 0.";
   else {
     const places = Math.max(decimals(rules.tick_size), decimals(price));
