@@ -467,6 +467,31 @@ def test_two_pages_in_one_room_see_each_others_messages_and_presence(
     assert ann.locator(".chat-log li:has-text('hello from the phone')").count() == 1
 
 
+def test_a_message_over_the_servers_byte_limit_is_said_and_not_sent(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # The box counted 2,000 characters; the server takes 2,000 bytes of UTF-8: 1,001 "é" passed
+    # the box and were refused after sending.
+    page = new_page(web_stack.new_key("accented"))
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
+    page.evaluate("location.hash = '#/chat/bytes'")
+    page.reload()  # its WebSocket opened again, now watched
+    page.wait_for_selector(".chat-main h2:text-is('# bytes')")
+    page.wait_for_selector("#conn[data-state=live]")
+    page.fill("#say", "é" * 1000)  # 2,000 bytes: the most the server takes
+    page.press("#say", "Enter")
+    expect(page.locator(".chat-log .text")).to_have_text(["é" * 1000])
+    page.fill("#say", "é" * 1001)
+    page.press("#say", "Enter")
+    expect(page.locator(".chat-main .error")).to_have_text(
+        "Too long to send: 2,002 bytes, and a message may have 2,000 bytes of UTF-8: "
+        "2,000 plain letters, fewer with accents (2 bytes each) or emoji (4)."
+    )
+    assert page.input_value("#say") == "é" * 1001  # kept, to be shortened
+    assert sum("publish" in frame for frame in sent) == 1, sent
+
+
 def test_a_reload_stays_in_the_room_and_a_room_link_joins_it(
     web_stack: WebStack, new_page: NewPage
 ) -> None:

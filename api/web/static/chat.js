@@ -5,6 +5,10 @@ import { compareSeq } from "./live.js";
 
 // The room is in the address (#/chat/<room>): a reload, or the link kept, joins it again.
 const ROOM = /^[A-Za-z0-9_.:-]{1,128}$/;
+// The server's limit on a message (JOBCAST_CHAT_MAX_MESSAGE_BYTES, 2000 by default) counts the
+// text's UTF-8 bytes, not its characters: the box's maxLength let 2,000 "é" (4,000 bytes) through
+// to be refused after sending. Checked here, the message stays in the box to be shortened.
+const MAX_MESSAGE_BYTES = 2000;
 
 export function mountChat(root, live) {
   let room = null;
@@ -94,7 +98,8 @@ export function mountChat(root, live) {
     event.preventDefault();
     const value = text.value.trim();
     if (!value || !room) return;
-    error.textContent = "";
+    error.textContent = oversize(value);
+    if (error.textContent) return;
     try {
       await live.request({ type: "publish", channel: `chat.${room}`, data: { text: value } });
       text.value = "";
@@ -117,4 +122,13 @@ export function mountChat(root, live) {
     joined = true;
   });
   render();
+}
+
+/** Why `text` is too long for the server to take, or "" when it is not. */
+function oversize(text) {
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes <= MAX_MESSAGE_BYTES) return "";
+  const count = (n) => n.toLocaleString("en-US");
+  return `Too long to send: ${count(bytes)} bytes, and a message may have ${count(MAX_MESSAGE_BYTES)} `
+    + `bytes of UTF-8: ${count(MAX_MESSAGE_BYTES)} plain letters, fewer with accents (2 bytes each) or emoji (4).`;
 }
