@@ -523,6 +523,24 @@ def test_a_reload_stays_in_the_room_and_a_room_link_joins_it(
     assert "No job j_000000000000000000000000 of yours" in missing.inner_text()
 
 
+def test_spaces_around_a_room_name_are_trimmed_not_refused(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # The box's pattern refused " ops-desk " although joining trimmed it.
+    page = new_page(web_stack.new_key("spacer"))
+    page.click("nav a[data-page=chat]")
+    page.wait_for_selector(".chat-main h2:text-is('# lobby')")
+    page.fill("#room", "  ops-desk ")
+    page.press("#room", "Enter")
+    expect(page.locator(".chat-main .card-head h2")).to_have_text("# ops-desk")
+    assert page.input_value("#room") == "ops-desk"
+    assert page.evaluate("location.hash") == "#/chat/ops-desk"
+    page.fill("#room", "   ")  # nothing but spaces is still no name
+    page.click(".card-head form button[type=submit]")
+    assert page.eval_on_selector("#room", "el => el.validity.valueMissing")
+    expect(page.locator(".chat-main .card-head h2")).to_have_text("# ops-desk")
+
+
 #: In the page: a second live client (the app's own module) subscribes to a room name the
 #: server refuses (too long); returns what its handler heard and whether it kept the channel.
 REFUSED_SUBSCRIBE = """async (src) => {

@@ -17,7 +17,7 @@ export function mountChat(root, live) {
   let present = [];
 
   const roomInput = h("input#room", { value: "lobby", "aria-label": "Room", pattern: "[A-Za-z0-9_.:\\-]{1,128}", title: "1 to 128 ASCII letters, digits, or _ . : - (as the server takes)", required: true });
-  const joinForm = h("form.row", { onsubmit: (e) => { e.preventDefault(); join(roomInput.value.trim()); } },
+  const joinForm = h("form.row", { onsubmit: onJoin, noValidate: true },
     h("label", { htmlFor: "room" }, "Room"), roomInput, h("button", { type: "submit" }, "Join"));
   const title = h("h2", {}, "Not in a room");
   const log = h("ol.chat-log", { "aria-label": "Messages", "aria-live": "polite" });
@@ -29,6 +29,14 @@ export function mountChat(root, live) {
   fill(root, h("div.chat-layout", {},
     h("div.card.chat-main", {}, h("div.card-head", {}, title, joinForm), log, error, sayForm),
     h("div.card", {}, h("h2", {}, "Present"), people)));
+
+  // Spaces around a name are not part of it: trimmed before the box's pattern is checked (it
+  // refused " lobby "), then the browser says what is wrong with the rest, as before.
+  function onJoin(event) {
+    event.preventDefault();
+    roomInput.value = roomInput.value.trim();
+    if (roomInput.reportValidity()) join(roomInput.value);
+  }
 
   function join(name) {
     if (!name || name === room) return;
