@@ -1,16 +1,14 @@
 // The order ticket's checks, mirroring the server's rules (GET /market) so most mistakes are
 // caught before a request; the server stays the judge and its answer is shown per field.
 
+import { decimalsOf } from "./dom.js";
+
 const DECIMAL = /^\d+(\.\d+)?$/;
 const WHOLE = /^\d+$/;
 
 // A minus sign makes a figure below 0, not a non-number: said apart, "-5" and "abc" are told
 // what is wrong with them, not both to enter a price above 0.
 const unsigned = (text) => text.replace(/^-/, "");
-
-function decimals(text) {
-  return (text.split(".")[1] || "").length;
-}
 
 /** `text` in units of 10^-places as a BigInt, or null if it has more significant places. */
 function toUnits(text, places) {
@@ -37,7 +35,7 @@ export function checkOrder(rules, order) {
   else if (!DECIMAL.test(unsigned(price))) errors.price = "Enter a number: digits with an optional decimal point.";
   else if (!DECIMAL.test(price) || Number(price) <= 0) errors.price = "Enter a price above 0.";
   else {
-    const places = Math.max(decimals(rules.tick_size), decimals(price));
+    const places = Math.max(decimalsOf(rules.tick_size), decimalsOf(price));
     const units = toUnits(price, places);
     const tick = toUnits(rules.tick_size, places);
     if (units === null || units % tick !== 0n) errors.price = `On the tick: a multiple of ${rules.tick_size}.`;
