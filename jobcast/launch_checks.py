@@ -80,6 +80,10 @@ def require_free_ports(ports: dict[str, tuple[str, int]]) -> None:
             )
 
 
+def can_listen(host: str, port: int) -> bool:
+    return not _bind_problem(host, port)
+
+
 def _bind_problem(host: str, port: int) -> str:
     """Why a server could not listen on `host:port`, or "" when it could."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

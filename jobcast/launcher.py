@@ -23,7 +23,13 @@ from jobcast.dev_secrets import ensure_dev_key, load_dev_secrets
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.embedded_sentinel import SentinelGroup
 from jobcast.filemodes import keep_new_files_private, make_private_dir
-from jobcast.launch_checks import LaunchError, data_dir_held, require_free_ports, require_unheld
+from jobcast.launch_checks import (
+    LaunchError,
+    can_listen,
+    data_dir_held,
+    require_free_ports,
+    require_unheld,
+)
 from jobcast.redis_clients import sync_client
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import InsecureSettingsError, Settings
@@ -117,7 +123,7 @@ class Stack:
         if self.options.ha:
             return self.start_sentinel_group()
         server = EmbeddedRedis(
-            port=self.settings.redis_port or free_port(),
+            port=self._embedded_redis_port(),
             password=self._redis_password(),
             data_dir=self.settings.data_dir / "redis",
             maxmemory=self.settings.redis_maxmemory,
@@ -130,7 +136,25 @@ class Stack:
         url_file = redis_url_file(self.settings)
         url_file.write_text(server.url)
         url_file.chmod(0o600)
+        self._remembered_redis_port.write_text(str(server.port))
         return self.settings.replace(redis_url=server.url)
+
+    @property
+    def _remembered_redis_port(self) -> Path:
+        # Beside its data, not removed at the stop as redis.url is (which says it is running).
+        return self.settings.data_dir / "redis" / "port"
+
+    def _embedded_redis_port(self) -> int:
+        """The setting's port, else the one this data dir's Redis had the last time while it is
+        free: an api or worker added by hand from `var/redis.url` finds the restarted stack again
+        (on a new port it retried the old one forever, its clients told nothing), else any."""
+        if self.settings.redis_port:
+            return self.settings.redis_port
+        with contextlib.suppress(OSError, ValueError):
+            port = int(self._remembered_redis_port.read_text())
+            if can_listen("127.0.0.1", port):
+                return port
+        return free_port()
 
     def start_sentinel_group(self) -> Settings:
         """`--ha`: a primary, a replica and three sentinels; the stack outlives a data node's

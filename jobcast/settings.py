@@ -84,7 +84,10 @@ class Settings(BaseSettings):
         ),
     )
     redis_port: int = Field(
-        default=0, ge=0, le=65535, description="Port of the embedded Redis; 0 picks a free one."
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the embedded Redis; 0 picks a free one (the last again if free).",
     )
     data_dir: Path = Field(
         default=Path("var"),

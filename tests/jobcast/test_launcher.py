@@ -121,6 +121,8 @@ class Restarted:
     first_output: str = ""
     #: Whether var/api.url was still there once the first run had stopped.
     api_url_after_stop: bool = True
+    #: The embedded Redis' address in the first run (var/redis.url).
+    first_redis_url: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -139,13 +141,16 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
             httpx.get(flower, auth=("admin", password), timeout=5).status_code,
         )
         first_key = run.banner("API key")
+        redis_url = (project / "var" / "redis.url").read_text()
         seconds = run.stop()
         first_output = run.out.read_text()
         url_left = (project / "var" / "api.url").exists()
         _, alive = psutil.wait_procs(children, timeout=1)
         run.start()
         left = [p.pid for p in alive]
-        yield Restarted(first_key, seconds, left, names, statuses, run, first_output, url_left)
+        yield Restarted(
+            first_key, seconds, left, names, statuses, run, first_output, url_left, redis_url
+        )
     finally:
         if run.launcher is not None and run.launcher.poll() is None:
             run.stop()
@@ -184,6 +189,9 @@ def test_up_starts_again_on_the_same_data_dir_with_the_same_secrets_and_dev_key(
     stored = json.loads((run.project / "var" / "dev-secrets.json").read_text())
     assert run.banner("Flower password") == stored["flower_password"]
     assert stored["dev_api_key"] == restarted.first_key
+    # Redis on its port of the first run: an api or worker added by hand from var/redis.url
+    # finds the stack again (a new port left them retrying the old one forever).
+    assert (run.project / "var" / "redis.url").read_text() == restarted.first_redis_url
     me = httpx.get(
         f"http://127.0.0.1:{run.api_port}/data/",
         headers={"Authorization": f"Bearer {restarted.first_key}"},
