@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import FileChooser, expect
 
 from jobcast.keys import create_key, revoke_key
-from jobcast.rediskeys import job_key
+from jobcast.rediskeys import job_key, trades_key
 from tests.web.conftest import NewPage, Traffic, WebStack
 from tests.workers.files.support import READ_FORMATS
 
@@ -260,6 +260,25 @@ def test_an_api_restart_mid_job_reconnects_and_the_job_finishes_in_one_row(
 PRICE_LABEL = re.compile(r"[\d,]+(\.\d+)?")
 
 
+def eth_order(client: Any, side: str, quantity: int, price: str) -> str:
+    body = {"symbol": "ETH-USD", "side": side, "quantity": quantity, "price": price}
+    answer = client.post("/orders", json=body)
+    assert answer.status_code == 201, answer.text
+    order_id: str = answer.json()["id"]
+    return order_id
+
+
+def wait_order(client: Any, order_id: str, field: str, value: Any) -> None:
+    deadline = time.monotonic() + 30
+    while client.get(f"/orders/{order_id}").json()[field] != value:
+        assert time.monotonic() < deadline, f"order {order_id} never had {field} {value}"
+        time.sleep(0.02)
+
+
+def fill_line(quantity: int, price: str, status: str) -> re.Pattern[str]:
+    return re.compile(rf"buy {quantity} @ {re.escape(price)} {status} · \d\d:\d\d:\d\d")
+
+
 def test_a_resting_order_shows_on_the_ladder_and_its_fill_on_the_tape(
     web_stack: WebStack, new_page: NewPage
 ) -> None:
@@ -285,9 +304,10 @@ def test_a_resting_order_shows_on_the_ladder_and_its_fill_on_the_tape(
     with web_stack.rest(web_stack.new_key("taker")) as rest:
         body = {"symbol": "ETH-USD", "side": "buy", "quantity": 5, "price": "2000.05"}
         assert rest.post("/orders", json=body).status_code == 201
-    fill = page.wait_for_selector(f".fills li[data-order-id={order_id}]")
     # At the tick's decimals, as the tape: the average price's two more (2000.0500) are noise.
-    assert "5 @ 2000.05\n" in fill.inner_text(), fill.inner_text()
+    # (A locator: the list is drawn again as trades and order events arrive.)
+    fill = page.locator(f".fills li[data-order-id={order_id}]")
+    expect(fill).to_contain_text("5 @ 2000.05 filled")
     page.wait_for_selector(".tape li:has-text('2000.05')")
     # The price axis is on round steps (1999, 2000, ...), not on the trades' range +/- 15 %.
     labels = page.locator(".price-chart text.tick").evaluate_all("ts => ts.map(t => t.textContent)")
@@ -306,8 +326,8 @@ def test_a_resting_order_shows_on_the_ladder_and_its_fill_on_the_tape(
     later = new_page(maker)
     later.click("nav a[data-page=market]")
     later.select_option("#symbol", "ETH-USD")
-    past = later.wait_for_selector(f".fills li[data-order-id={order_id}]")
-    assert "5 @ 2000.05\n" in past.inner_text(), past.inner_text()
+    past = later.locator(f".fills li[data-order-id={order_id}]")
+    expect(past).to_contain_text("5 @ 2000.05 filled")
 
 
 def test_the_price_chart_is_labelled_on_the_tick_and_ends_at_the_last_trade(
@@ -1001,5 +1021,52 @@ def test_a_fill_listed_after_a_reload_is_not_dated_by_a_later_cancel(
     page = new_page(maker)
     page.click("nav a[data-page=market]")
     page.select_option("#symbol", "ETH-USD")
-    line = page.wait_for_selector(f".fills li[data-order-id={order_id}]")
-    assert "2 @ 1000.00 2 of 5 filled · order cancelled" in " ".join(line.inner_text().split())
+    # One line per trade: the fill's own status and time.
+    line = page.locator(f".fills li[data-order-id={order_id}]")
+    expect(line).to_have_text(fill_line(2, "1000.00", "partially filled"))
+
+
+def test_my_fills_after_a_reload_are_the_lines_shown_live_one_per_trade(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # After a reload each order was one line at its average price ("3 of 4 filled · order
+    # cancelled"), and live an order sweeping two levels was one line at their average: each
+    # trade of one's orders is now a line at its own price and time, live and after a reload.
+    trader = web_stack.new_key("fills-trader")
+    page = new_page(trader)
+    page.click("nav a[data-page=market]")
+    page.select_option("#symbol", "ETH-USD")
+    page.wait_for_selector(".ladder .spread")
+    with web_stack.rest(trader) as me, web_stack.rest(web_stack.new_key("fills-other")) as other:
+        eth_order(other, "sell", 2, "3000.00")
+        eth_order(other, "sell", 3, "3000.05")
+        eth_order(me, "buy", 5, "3000.05")  # sweeps both asks in one step
+        bid = eth_order(me, "buy", 4, "2990.00")
+        eth_order(other, "sell", 1, "2990.00")
+        eth_order(other, "sell", 2, "2990.00")
+        wait_order(me, bid, "filled_quantity", 3)
+        assert me.delete(f"/orders/{bid}").status_code == 202
+        wait_order(me, bid, "status", "cancelled")
+    fills = page.locator(".fills li")
+    expect(fills).to_have_text(
+        [
+            fill_line(2, "2990.00", "partially filled"),
+            fill_line(1, "2990.00", "partially filled"),
+            fill_line(3, "3000.05", "filled"),
+            fill_line(2, "3000.00", "partially filled"),
+        ]
+    )
+    live = fills.all_text_contents()
+    page.reload()
+    expect(fills).to_have_text(live)
+
+    # Trades the api no longer keeps: the sweep's first is gone, so its order is one line again.
+    web_stack.redis.ltrim(trades_key("ETH-USD"), 0, 2)
+    page.reload()
+    expect(fills).to_have_text(
+        [
+            fill_line(2, "2990.00", "partially filled"),
+            fill_line(1, "2990.00", "partially filled"),
+            fill_line(5, "3000.03", "filled"),
+        ]
+    )

@@ -9,6 +9,8 @@ import { checkOrder, fieldOf } from "./ticket.js";
 const DEPTH = 10;
 const OPEN = new Set(["open", "partially_filled"]);
 const MAX_FILLS = 50;
+// Trades the page keeps: the tape's memory, and so how far back "My fills" can list each fill.
+const KEPT_TRADES = 200;
 
 export function mountMarket(root, live) {
   let symbols = [];
@@ -19,7 +21,6 @@ export function mountMarket(root, live) {
   let bookTimer = 0;
   let bookVersion = 0; // bumped by every book shown or asked for: a late answer is dropped
   const orders = new Map();
-  const fills = [];
 
   const picker = h("select#symbol", { "aria-label": "Symbol", onchange: () => switchTo(picker.value) });
   const rulesText = h("span.muted.rules");
@@ -121,12 +122,6 @@ export function mountMarket(root, live) {
     if (message.kind === "subscribed" || message.kind === "resync") { loadOrders(); return; }
     if (message.kind !== "event" || !message.type.startsWith("order.")) return;
     const order = message.data;
-    if (message.type === "order.filled" || message.type === "order.partially_filled") {
-      const before = orders.get(order.id);
-      const qty = order.filled_quantity - (before ? before.filled_quantity || 0 : 0);
-      fills.unshift({ ...order, fill_quantity: qty > 0 ? qty : order.filled_quantity, ts: message.ts });
-      fills.length = Math.min(fills.length, MAX_FILLS);
-    }
     if (message.type === "order.rejected" || message.type === "order.cancelled") announce(order);
     mergeOrder({ ...orders.get(order.id), ...order });
     renderFills();
@@ -153,23 +148,29 @@ export function mountMarket(root, live) {
     }
   }
 
-  // The symbol's fills so far, one line per order that traded (its whole filled quantity, at its
-  // average price), newest first; the live events then add each new fill on top. An order's last
-  // update is its last fill only once it is filled: one cancelled (or still open) after a fill
-  // says how much filled, not a time or a status that read as the fill's own.
+  // My recent orders of the symbol, filled or not: "My fills" finds their trades on the tape.
   async function loadFills() {
-    const shown = symbol;
-    const page = await api("GET", `/orders?symbol=${encodeURIComponent(shown)}&sort=newest&limit=${MAX_FILLS}`);
-    if (shown !== symbol) return;
-    const past = page.items.filter((o) => o.filled_quantity > 0)
-      .map((o) => ({ ...o, fill_quantity: o.filled_quantity, ts: o.updated_at,
-        note: o.status === "filled" ? null : `${o.filled_quantity} of ${o.quantity} filled · order ${o.status.replace("_", " ")}` }));
-    // A fill pushed while the page was read, and not in it yet, stays.
-    const since = fills.filter((f) => f.symbol === shown && !past.some((p) => p.id === f.id && p.ts >= f.ts));
-    const mine = [...since, ...past].sort((a, b) => b.ts - a.ts);
-    fills.splice(0, fills.length, ...mine, ...fills.filter((f) => f.symbol !== shown));
-    fills.length = Math.min(fills.length, MAX_FILLS);
+    const page = await api("GET", `/orders?symbol=${encodeURIComponent(symbol)}&sort=newest&limit=${MAX_FILLS}`);
+    page.items.forEach(mergeOrder);
     renderFills();
+  }
+
+  // One line per trade of an order of mine, at its own price and time, read from the trades the
+  // page keeps: the same lines live and after a reload. An order some of whose trades are no
+  // longer kept has one line for all it filled, at its average price.
+  function myFills() {
+    const kept = new Map(); // order id -> its trades, newest first
+    for (const t of trades) {
+      for (const id of [t.buy_order_id, t.sell_order_id]) {
+        if (orders.has(id)) kept.set(id, [...(kept.get(id) || []), t]);
+      }
+    }
+    const lines = [...orders.values()].filter((o) => o.symbol === symbol).flatMap((o) => {
+      const mine = kept.get(o.id) || [];
+      const tradedQty = mine.reduce((sum, t) => sum + t.quantity, 0);
+      return tradedQty < o.filled_quantity ? [orderFill(o)] : tradeFills(o, mine, tradedQty);
+    });
+    return lines.sort((a, b) => b.ts - a.ts || b.seq - a.seq).slice(0, MAX_FILLS);
   }
 
   async function cancelOrder(id) {
@@ -191,10 +192,10 @@ export function mountMarket(root, live) {
   }
 
   function renderFills() {
-    const mine = fills.filter((f) => f.symbol === symbol);
+    const mine = myFills();
     fill(fillList, mine.length ? mine.map((f) => h("li", { dataset: { orderId: f.id } },
-      h("span", { className: `side-${f.side}` }, f.side), ` ${f.fill_quantity} @ ${priceText(f.average_price ?? f.price, rules.tick_size)} `,
-      h("span.muted", {}, f.note ?? `${f.status} · ${formatTime(f.ts)}`))) : h("li.empty", {}, "No fills yet."));
+      h("span", { className: `side-${f.side}` }, f.side), ` ${f.quantity} @ ${priceText(f.price, rules.tick_size)} `,
+      h("span.muted", {}, f.note))) : h("li.empty", {}, "No fills yet."));
   }
 
   async function loadBook() {
@@ -255,8 +256,9 @@ export function mountMarket(root, live) {
     if (message.kind !== "event") return;
     if (message.type === "market.trade" && !trades.some((t) => t.seq === message.data.seq)) {
       trades.unshift(message.data);
-      trades.length = Math.min(trades.length, 200);
+      trades.length = Math.min(trades.length, KEPT_TRADES);
       renderTrades();
+      renderFills();
     }
     if (message.type === "market.quote") showQuote(message.data);
     if (message.type === "market.book" && message.data.symbol === symbol) showBookEvent(message.data);
@@ -270,12 +272,14 @@ export function mountMarket(root, live) {
   async function loadTrades() {
     try {
       const [list, quote] = await Promise.all([
-        api("GET", `/market/${encodeURIComponent(symbol)}/trades?limit=100`),
+        api("GET", `/market/${encodeURIComponent(symbol)}/trades?limit=${KEPT_TRADES}`),
         api("GET", `/market/${encodeURIComponent(symbol)}`)]);
       if (list.symbol !== symbol) return;
       const seen = new Set(trades.map((t) => t.seq));
-      trades = [...trades, ...list.trades.filter((t) => !seen.has(t.seq))].sort((a, b) => b.seq - a.seq);
+      trades = [...trades, ...list.trades.filter((t) => !seen.has(t.seq))].sort((a, b) => b.seq - a.seq)
+        .slice(0, KEPT_TRADES);
       renderTrades();
+      renderFills();
       showQuote(quote);
     } catch {
       // offline: the next subscription reloads
@@ -345,6 +349,28 @@ function endText(o) {
     case "cancel_requested": return `${part}, as asked.`;
     default: return `${o.status}${o.reason ? ` (${o.reason})` : ""}.`;
   }
+}
+
+// Each trade of `order` (newest first) as a fill line, saying what the order was after it. The
+// order's record may lag the tape by an event: what its trades add up to is then what filled.
+function tradeFills(order, orderTrades, tradedQty) {
+  let filled = Math.max(order.filled_quantity, tradedQty);
+  return orderTrades.map((t) => {
+    const status = filled >= order.quantity ? "filled" : "partially filled";
+    filled -= t.quantity;
+    return { id: order.id, side: order.side, quantity: t.quantity, price: t.price, ts: t.ts, seq: t.seq,
+      note: `${status} · ${formatTime(t.ts)}` };
+  });
+}
+
+// All an order filled as one line, at its average price, when its trades are no longer all kept.
+// Its last update is its last fill only once it is filled: one cancelled (or still open) after a
+// fill says how much filled, not a time or a status that read as the fill's own.
+function orderFill(order) {
+  const note = order.status === "filled" ? `filled · ${formatTime(order.updated_at)}`
+    : `${order.filled_quantity} of ${order.quantity} filled · order ${order.status.replace("_", " ")}`;
+  return { id: order.id, side: order.side, quantity: order.filled_quantity, price: order.average_price,
+    ts: order.updated_at, seq: 0, note };
 }
 
 // A price as the tape shows it (the tick's decimals); an average between ticks keeps the up to
