@@ -1070,3 +1070,47 @@ def test_my_fills_after_a_reload_are_the_lines_shown_live_one_per_trade(
             fill_line(5, "3000.03", "filled"),
         ]
     )
+
+
+def box(page: Any, selector: str) -> dict[str, float]:
+    found: dict[str, float] | None = page.locator(selector).bounding_box()
+    assert found is not None, f"{selector} is not shown"
+    return found
+
+
+def test_on_a_phone_the_ticket_follows_the_book_and_an_error_leaves_its_neighbour_alone(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # On a phone the ticket came after the book, the chart and the tape; and at any width an
+    # error under Quantity stretched the Price box beside it to the row's new height.
+    page = new_page(web_stack.new_key("pocket-trader"), width=390, height=844)
+    page.click("nav a[data-page=market]")
+    page.wait_for_selector(".ladder .spread")
+    book, ticket = box(page, ".card:has(> .ladder)"), box(page, ".card:has(> .ticket)")
+    chart, tape = box(page, ".card:has(> .price-chart)"), box(page, ".card:has(> .tape)")
+    assert book["y"] + book["height"] < ticket["y"] < min(chart["y"], tape["y"])
+    page.fill(".ticket input[name=quantity]", "abc")
+    page.fill(".ticket input[name=price]", "1.00")
+    page.click(".ticket button[type=submit]")
+    expect(page.locator("#err-quantity")).to_have_text("Enter a whole number: digits only.")
+    quantity = box(page, ".ticket input[name=quantity]")
+    price = box(page, ".ticket input[name=price]")
+    assert (price["y"], price["height"]) == (quantity["y"], quantity["height"])
+
+
+def test_on_a_phone_a_chat_messages_text_has_a_line_of_its_own(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # Name, text and time shared one row: the text had a third of a phone's width.
+    page = new_page(web_stack.new_key("thumbs"), width=390, height=844)
+    page.click("nav a[data-page=chat]")
+    page.evaluate("location.hash = '#/chat/phone-lines'")
+    page.wait_for_selector(".chat-main h2:text-is('# phone-lines')")
+    page.fill("#say", "a message long enough to want every bit of a phone's narrow width")
+    page.press("#say", "Enter")
+    message = ".chat-log li:has(.text)"
+    page.wait_for_selector(message)
+    line, name = box(page, message), box(page, f"{message} .from")
+    text = box(page, f"{message} .text")
+    assert text["y"] >= name["y"] + name["height"]  # under the name
+    assert text["width"] >= line["width"] - 24  # the row's width, less its padding

@@ -62,7 +62,7 @@ export function mountMarket(root, live) {
     h("div.market-layout", {},
       h("div.card", {}, h("h2", {}, "Order book"), ladder),
       h("div.stack", {}, h("div.card", {}, h("h2", {}, "Last price"), chart), h("div.card", {}, h("h2", {}, "Trades"), tape)),
-      h("div.stack", {}, h("div.card", {}, h("h2", {}, "Order ticket"), ticket),
+      h("div.stack", {}, h("div.card.ticket-card", {}, h("h2", {}, "Order ticket"), ticket),
         h("div.card", {}, h("h2", {}, "My open orders"), openList), h("div.card", {}, h("h2", {}, "My fills"), fillList))));
 
   // A market order is IOC: its time in force is set and locked while it is chosen, and the
