@@ -1114,3 +1114,51 @@ def test_on_a_phone_a_chat_messages_text_has_a_line_of_its_own(
     text = box(page, f"{message} .text")
     assert text["y"] >= name["y"] + name["height"]  # under the name
     assert text["width"] >= line["width"] - 24  # the row's width, less its padding
+
+
+def test_signing_in_logs_no_errors_and_a_refused_key_is_one_request_said_on_the_form(
+    browser: Any, web_stack: WebStack
+) -> None:
+    # A key kept in the tab but revoked meanwhile started every page at a reload: each asked
+    # with it and was refused, and the market's list of symbols threw "The API key is unknown
+    # or revoked." uncaught, before the page went back to the sign-in form.
+    context = browser.new_context()
+    page = context.new_page()
+    logged: list[str] = []
+    page.on("console", lambda m: logged.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: logged.append(f"uncaught {error}"))
+    refused: list[str] = []
+    page.on("response", lambda r: refused.append(r.url) if r.status == 401 else None)
+    # Chromium logs a refused answer itself, whatever the page does with it: a wrong key is
+    # checked with one request, and that line is all the console shows of it.
+    browsers_own = (
+        "Failed to load resource: the server responded with a status of 401 (Unauthorized)"
+    )
+    address = web_stack.url + "/#/market/ETH-USD"
+
+    page.goto(address)
+    page.fill("#key", "jc_not-a-key")
+    page.click("#signin-form button[type=submit]")
+    expect(page.locator("#signin-error")).to_have_text("That key is unknown or revoked.")
+    assert (len(refused), logged) == (1, [browsers_own]), (refused, logged)
+
+    refused.clear()
+    logged.clear()
+    key, info = create_key(web_stack.redis, web_stack.settings.secret("key_secret"), "console")
+    page.fill("#key", key)
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("#conn[data-state=live]")
+    page.wait_for_selector(".ladder .spread")
+    page.reload()  # signed in again with the kept key
+    page.wait_for_selector("#conn[data-state=live]")
+    page.wait_for_selector(".ladder .spread")
+    assert (refused, logged) == ([], [])
+
+    page.goto("about:blank")  # away while the key is revoked: the tab keeps it
+    revoke_key(web_stack.redis, info.key_id)
+    page.goto(address)
+    expect(page.locator("#signin-error")).to_contain_text("no longer accepts your key")
+    page.wait_for_timeout(500)  # anything else that was to ask has asked
+    assert (len(refused), logged) == (1, [browsers_own]), (refused, logged)
+    assert page.evaluate("sessionStorage.getItem('jobcast.key')") is None
+    context.close()

@@ -14,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 let live = null;
 // Said on the sign-in form after the reload that follows a key the server stopped taking.
 const SIGNED_OUT_NOTE = "jobcast.signed-out";
+const KEY_REFUSED = "The server no longer accepts your key (it may have been revoked): sign in with another.";
 
 function applyTheme(theme) {
   if (theme) document.documentElement.dataset.theme = theme;
@@ -43,7 +44,7 @@ async function signIn(event) {
   if (!key) return;
   rememberKey(key);
   try {
-    await api("GET", "/market");
+    await api("GET", "/me");
   } catch (err) {
     forgetKey();
     $("signin-error").textContent =
@@ -91,6 +92,22 @@ function start() {
   route();
 }
 
+// The key kept in this tab (a reload) may have been revoked meanwhile: it is checked once before
+// the pages start, which all ask with it at once (each refusal a 401 in the console, and the
+// market's list of symbols thrown uncaught). Offline or failing, the pages start and retry.
+async function resume() {
+  try {
+    await api("GET", "/me");
+  } catch (err) {
+    if (err.status === 401) {
+      forgetKey();
+      showSignIn(KEY_REFUSED);
+      return;
+    }
+  }
+  start();
+}
+
 function boot() {
   applyTheme(localStorage.getItem("jobcast.theme"));
   $("theme").addEventListener("click", toggleTheme);
@@ -100,12 +117,12 @@ function boot() {
     if (!live) return; // a wrong key at sign-in is answered on the form
     live.stop();
     forgetKey();
-    sessionStorage.setItem(SIGNED_OUT_NOTE, "The server no longer accepts your key (it may have been revoked): sign in with another.");
+    sessionStorage.setItem(SIGNED_OUT_NOTE, KEY_REFUSED);
     location.reload();
   });
   const note = sessionStorage.getItem(SIGNED_OUT_NOTE) || "";
   sessionStorage.removeItem(SIGNED_OUT_NOTE);
-  if (storedKey()) start();
+  if (storedKey()) resume();
   else showSignIn(note);
 }
 
