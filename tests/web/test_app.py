@@ -1162,3 +1162,21 @@ def test_signing_in_logs_no_errors_and_a_refused_key_is_one_request_said_on_the_
     assert (len(refused), logged) == (1, [browsers_own]), (refused, logged)
     assert page.evaluate("sessionStorage.getItem('jobcast.key')") is None
     context.close()
+
+
+def test_a_long_paste_stays_whole_in_the_message_box_and_is_said_too_long(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # The box's maxLength (2,000 characters) cut a longer paste to its first 2,000, silently:
+    # Send then sent a message the writer had not written.
+    page = new_page(web_stack.new_key("paster"))
+    page.click("nav a[data-page=chat]")
+    page.evaluate("location.hash = '#/chat/pasted'")
+    page.wait_for_selector(".chat-main h2:text-is('# pasted')")
+    page.focus("#say")
+    page.keyboard.insert_text("a" * 2500)  # as a paste arrives
+    expect(page.locator("#say")).to_have_value("a" * 2500)
+    page.press("#say", "Enter")
+    expect(page.locator(".chat-main .error")).to_contain_text("Too long to send: 2,500 bytes")
+    expect(page.locator("#say")).to_have_value("a" * 2500)  # kept, to be shortened
+    expect(page.locator(".chat-log .text")).to_have_count(0)

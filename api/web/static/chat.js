@@ -7,7 +7,8 @@ import { compareSeq } from "./live.js";
 const ROOM = /^[A-Za-z0-9_.:-]{1,128}$/;
 // The server's limit on a message (JOBCAST_CHAT_MAX_MESSAGE_BYTES, 2000 by default) counts the
 // text's UTF-8 bytes, not its characters: the box's maxLength let 2,000 "é" (4,000 bytes) through
-// to be refused after sending. Checked here, the message stays in the box to be shortened.
+// to be refused after sending. Checked here, the message stays in the box to be shortened. The box
+// has no maxLength of its own: it cut a longer paste silently, and this check says how long it is.
 const MAX_MESSAGE_BYTES = 2000;
 
 export function mountChat(root, live) {
@@ -22,7 +23,7 @@ export function mountChat(root, live) {
   const title = h("h2", {}, "Not in a room");
   const log = h("ol.chat-log", { "aria-label": "Messages", "aria-live": "polite" });
   const people = h("ul.people", { "aria-label": "Present" });
-  const text = h("input#say", { "aria-label": "Message", placeholder: "Say something…", autocomplete: "off", maxLength: 2000, disabled: true });
+  const text = h("input#say", { "aria-label": "Message", placeholder: "Say something…", autocomplete: "off", disabled: true });
   const error = h("p.error", { role: "alert" });
   const sayForm = h("form.say", { onsubmit: say }, text, h("button.primary", { type: "submit" }, "Send"));
 
