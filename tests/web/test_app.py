@@ -454,6 +454,33 @@ def test_the_symbol_is_kept_in_the_address_for_a_reload_or_a_link(
     assert errors == []
 
 
+def test_the_market_asks_for_its_symbols_again_when_the_first_answer_fails(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # A failed GET /market (offline at start, a 5xx) was thrown uncaught: an empty page for good.
+    page = new_page(web_stack.new_key("market-retry"))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    refused: list[str] = []
+
+    def refuse_once(route: Any) -> None:
+        if refused:
+            route.continue_()
+            return
+        refused.append(route.request.url)
+        body = '{"error": {"code": "unavailable", "message": "Not now."}}'
+        route.fulfill(status=503, content_type="application/json", body=body)
+
+    page.route(re.compile(r"/market$"), refuse_once)  # the list, not /market/{symbol}
+    page.reload()
+    page.click("nav a[data-page=market]")
+    expect(page.locator(".market-head .rules")).to_contain_text("trying again")
+    expect(page.locator(".market-head .rules")).to_contain_text("tick", timeout=10_000)
+    assert page.locator("#symbol option").count() > 0
+    assert len(refused) == 1
+    assert errors == []
+
+
 def test_a_long_room_name_keeps_the_chat_within_a_phones_width(
     web_stack: WebStack, new_page: NewPage
 ) -> None:

@@ -325,11 +325,20 @@ export function mountMarket(root, live) {
     }
   });
   live.subscribe("user.me", onUserEvent);
-  api("GET", "/market").then((answer) => {
-    symbols = answer.symbols;
-    fill(picker, symbols.map((s) => h("option", { value: s.symbol }, s.symbol)));
-    if (symbols.length) switchTo(addressedSymbol() || symbols[0].symbol);
-  });
+  // The symbol list, asked again until it comes: the page is empty without it, and a failed
+  // first answer (offline at start, a 5xx) was thrown uncaught and left it so until a reload.
+  function loadSymbols(wait = 1000) {
+    api("GET", "/market").then((answer) => {
+      symbols = answer.symbols;
+      fill(picker, symbols.map((s) => h("option", { value: s.symbol }, s.symbol)));
+      fill(rulesText, symbols.length ? "" : "No symbols are traded.");
+      if (symbols.length) switchTo(addressedSymbol() || symbols[0].symbol);
+    }).catch((err) => {
+      fill(rulesText, `The symbols could not be read (${err.message}); trying again…`);
+      setTimeout(() => loadSymbols(Math.min(wait * 2, 15000)), wait);
+    });
+  }
+  loadSymbols();
 }
 
 function orderText(o) {
