@@ -1,9 +1,10 @@
 """Prometheus metrics of the HTTP layer, served at `GET /metrics`.
 
 Each api process keeps its own HTTP counters (prometheus-client's default registry); with
-several processes, scrape each one (the access log's `pid` tells them apart) or put them behind
-a Prometheus that scrapes per target. The job and order figures are the cluster's, kept in
-Redis (`api.cluster_metrics`): every process serves the same totals.
+several processes, scrape each one on its own port (processes sharing one port, as uvicorn's
+`--workers`, answer a scrape in turn; their access lines carry `pid=`). The job and order
+figures are the cluster's, kept in Redis (`api.cluster_metrics`): every process serves the
+same totals.
 """
 
 from __future__ import annotations

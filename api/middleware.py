@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import random
 import re
 import time
@@ -220,7 +221,7 @@ def _route_template(scope: Scope) -> str:
 #: Made and handled directly: Logger.info would also look up its caller's source file and line,
 #: which no formatter of ours prints, on every request.
 _ACCESS_RECORDS = RecordTemplate(
-    access_log, logging.INFO, "%s %s %s %.1fms request_id=%s principal=%s"
+    access_log, logging.INFO, "%s %s %s %.1fms request_id=%s principal=%s pid=%d"
 )
 
 
@@ -231,7 +232,9 @@ def _log_access(scope: Scope, request_id: str, status: int, elapsed: float) -> N
     # The path only: a query string could carry a single-use ticket, which has no place in logs.
     path = escape_controls(scope["path"])
     duration_ms = round(elapsed * 1000, 3)
-    args = (scope["method"], path, status, duration_ms, request_id, principal_id or "-")
+    # The pid tells apart the processes of one `--api-processes N` (one port, one log file).
+    pid = os.getpid()
+    args = (scope["method"], path, status, duration_ms, request_id, principal_id or "-", pid)
     record = _ACCESS_RECORDS.make(
         args,
         {
@@ -241,6 +244,7 @@ def _log_access(scope: Scope, request_id: str, status: int, elapsed: float) -> N
             "path": path,
             "status": status,
             "duration_ms": duration_ms,
+            "pid": pid,
         },
     )
     access_log.handle(record)

@@ -27,6 +27,7 @@ def test_json_access_log_names_request_and_principal_but_never_the_key(
     assert entry["method"] == "GET"
     assert entry["status"] == 200
     assert entry["duration_ms"] >= 0
+    assert entry["pid"] == proc.popen.pid  # which of several api processes answered
     assert len(lines) == 1
     assert "HTTP/1.1" not in proc.output()  # uvicorn's own access line is off
     assert entry["principal_id"].startswith("p_")
@@ -51,6 +52,7 @@ def test_text_access_log_is_one_line_per_request_with_ids_and_an_escaped_path(
         (line,) = [x for x in proc.output().splitlines() if request_id in x]
         assert f"request_id={request_id}" in line
         assert " principal=p_" in line
+        assert line.endswith(f" pid={proc.popen.pid}")
         assert f" {response.status_code} " in line
         assert re.search(r" \d+\.\dms ", line)
     assert "GET /data/ 200 " in proc.output()
