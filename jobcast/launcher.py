@@ -111,7 +111,7 @@ class Stack:
 
     def __init__(self, settings: Settings, options: UpOptions) -> None:
         self.settings, self.options = settings, options
-        self.supervisor = Supervisor()
+        self.supervisor = Supervisor(on_restart=_said_restarted)
         self.logs = settings.data_dir / "log"
         self.dev_api_key: str | None = None
 
@@ -229,7 +229,8 @@ class Stack:
         self.supervisor.start(children, READY_TIMEOUT_SECONDS)
 
     def _child(self, name: str, argv: list[str], env: dict[str, str], ready: ReadyCheck) -> Child:
-        return Child(name, argv, self.logs / f"{name}.log", ready, env)
+        # Started again if it dies: Redis, whose death ends the stack, is not made here.
+        return Child(name, argv, self.logs / f"{name}.log", ready, env, restart=True)
 
     def _worker_argv(self, queue: str) -> list[str]:
         # As the README's scale-out command: prefetch and events come from celeryconfig.
@@ -416,6 +417,10 @@ def _run_held(stack: Stack, announce: Callable[[Stack], None]) -> int:
         redis_sentinels_file(stack.settings).unlink(missing_ok=True)
         api_url_file(stack.settings.data_dir).unlink(missing_ok=True)
         _say("Stopped.")
+
+
+def _said_restarted(child: Child, code: int | None) -> None:
+    _say(f"jobcast: {child.name} exited with code {code}; started again (its log: {child.log}).")
 
 
 def _say(line: str) -> None:

@@ -1,5 +1,10 @@
 """Start child processes, wait for them to be ready, notice deaths, and stop them all.
 
+A child marked `restart` (the workers, Flower, the api) that dies is started again, what was
+left of its process group killed first: a worker lost to a `kill -9` or the OOM killer is one
+process, not the whole stack. One that keeps dying (`MAX_RESTARTS` within `RESTART_WINDOW`
+seconds), or one that is not marked (Redis), ends the stack with its last log lines.
+
 Each child's output goes to its own log file, rotated by size (`jobcast.logfiles`). Each
 child runs in its own session (process group), so stopping it reaches its own children too
 (Celery's pool processes, uvicorn's workers), and a Ctrl-C in the terminal reaches only the
@@ -28,6 +33,9 @@ STOP_GRACE_SECONDS = 6.0
 REDIS_STOP_GRACE_SECONDS = 2.5
 #: Log lines shown when a child dies.
 DEATH_LOG_LINES = 20
+#: A child started again this many times within the window has a fault a restart won't cure.
+MAX_RESTARTS = 3
+RESTART_WINDOW = 60.0
 
 _PR_SET_PDEATHSIG = 1
 
@@ -55,6 +63,9 @@ class Child:
     env: dict[str, str] = field(default_factory=dict)
     #: False for a part the stack outlives (a Sentinel-managed Redis node: a failover covers it).
     essential: bool = True
+    #: Started again when it dies (up to MAX_RESTARTS within RESTART_WINDOW seconds).
+    restart: bool = False
+    restarted_at: list[float] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
     pump: threading.Thread | None = None
 
@@ -87,9 +98,9 @@ class Child:
         if self.pump is not None:
             self.pump.join(timeout=1.0)  # its last lines may still be in the pipe
         lines = _tail(self.log, DEATH_LOG_LINES)
-        return f"{self.name} exited with code {code}. Last lines of {self.log}:\n" + "\n".join(
-            lines
-        )
+        again = f" (started again {len(self.restarted_at)} times)" if self.restarted_at else ""
+        head = f"{self.name} exited with code {code}{again}. Last lines of {self.log}:"
+        return "\n".join([head, *lines])
 
     def signal_group(self, sig: signal.Signals) -> None:
         if self.proc is None:
@@ -116,12 +127,17 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+#: Told of a child started again: the child, and the exit code it had ended with.
+OnRestart = Callable[[Child, int | None], None]
+
+
 class Supervisor:
     """Runs children in start order and stops them in reverse order."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_restart: OnRestart | None = None) -> None:
         self.children: list[Child] = []
         self.stopping = threading.Event()
+        self.on_restart = on_restart
 
     def start(self, children: list[Child], timeout: float) -> None:
         """Start `children` together and block until all are ready; raise if one dies or
@@ -139,15 +155,35 @@ class Supervisor:
                 raise TimeoutError(f"not ready after {timeout:.0f}s: {names}")
             time.sleep(0.1)
 
-    def check_alive(self) -> None:
+    def check_alive(self, restart: bool = False) -> None:
+        """Raise ChildDiedError for an essential child that died (and, with `restart`, could
+        not be started again: while the stack starts, a death is its failure to start)."""
         for child in self.children:
-            if child.essential and not child.running:
+            if child.essential and not child.running and not (restart and self._restarted(child)):
                 raise ChildDiedError(child)
 
+    def _restarted(self, child: Child) -> bool:
+        """Start `child` again if it may be; False when its death must end the stack."""
+        now = time.monotonic()
+        recent = [t for t in child.restarted_at if now - t < RESTART_WINDOW]
+        if not child.restart or len(recent) >= MAX_RESTARTS or self.stopping.is_set():
+            return False
+        code = child.proc.returncode if child.proc else None
+        if child.pump is not None:
+            child.pump.join(timeout=1.0)  # its last lines, before the new run's
+        # Its own children may outlive it (a worker's pool, uvicorn's workers holding the port).
+        child.signal_group(signal.SIGKILL)
+        child.restarted_at = [*recent, now]
+        child.start()
+        if self.on_restart is not None:
+            self.on_restart(child, code)
+        return True
+
     def watch(self, poll: float = 0.5) -> None:
-        """Block until asked to stop (returns) or a child dies (raises ChildDiedError)."""
+        """Block until asked to stop (returns) or a child dies that is not started again
+        (raises ChildDiedError)."""
         while not self.stopping.wait(poll):
-            self.check_alive()
+            self.check_alive(restart=True)
 
     def stop_all(self) -> None:
         """SIGTERM every group, wait up to the grace period, then SIGKILL what is left.

@@ -342,9 +342,10 @@ def test_up_on_a_port_in_use_says_which_and_how_to_change_it_and_leaves_nothing_
         pass
 
 
-def test_a_dying_child_is_named_with_its_last_log_lines_and_the_rest_are_stopped(
+def test_a_dead_worker_is_started_again_and_redis_dying_stops_the_rest_naming_it(
     tmp_path: Path,
 ) -> None:
+    api_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCAST_")}
     env |= {"JOBCAST_DATA_DIR": str(tmp_path / "var"), "PYTHONPATH": str(REPO_ROOT)}
     argv = [
@@ -353,7 +354,7 @@ def test_a_dying_child_is_named_with_its_last_log_lines_and_the_rest_are_stopped
         "jobcast",
         "up",
         "--api-port",
-        str(free_port()),
+        str(api_port),
         "--flower-port",
         str(free_port()),
     ]
@@ -364,16 +365,35 @@ def test_a_dying_child_is_named_with_its_last_log_lines_and_the_rest_are_stopped
         )
     try:
         wait_for(lambda: "Jobcast is up" in out.read_text(), 90, "the launcher's announcement")
-        children = psutil.Process(launcher.pid).children(recursive=True)
-        flower = next(c for c in children if "flower" in c.cmdline())
 
-        flower.kill()
+        def files_worker() -> psutil.Process:
+            return next(
+                c
+                for c in psutil.Process(launcher.pid).children()
+                if "files" in c.cmdline() and "worker" in c.cmdline()
+            )
+
+        lost = files_worker()
+        pool = lost.children()
+        lost.kill()  # an operator's drill, or the OOM killer: it took the whole stack down
+
+        said = "worker-files exited with code -9; started again"
+        wait_for(lambda: said in out.read_text(), 15, "the restart's line")
+        assert launcher.poll() is None
+        assert files_worker().pid != lost.pid
+        _, left = psutil.wait_procs(pool, timeout=5)
+        assert left == []  # the dead worker's pool went with it
+        ready = f"http://127.0.0.1:{api_port}/readyz"
+        wait_for(lambda: _ready(ready), 60, "a files worker consuming again")
+
+        children = psutil.Process(launcher.pid).children(recursive=True)
+        next(c for c in children if c.name().startswith("redis-server")).kill()
 
         assert launcher.wait(timeout=15) == 1
         _, alive = psutil.wait_procs(children, timeout=1)
         assert alive == []
         report = out.read_text()
-        assert "flower exited with code" in report
+        assert "redis exited with code" in report
         assert "Last lines of" in report
     finally:
         if launcher.poll() is None:

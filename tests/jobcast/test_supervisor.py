@@ -1,0 +1,89 @@
+"""The supervisor starts again a child marked `restart` that dies, up to its budget; real
+processes (short Python children), no stack."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from jobcast.supervisor import MAX_RESTARTS, Child, ChildDiedError, Supervisor
+
+SLEEPER = "import time; time.sleep(60)"
+
+
+def child(tmp_path: Path, name: str, code: str, restart: bool = True) -> Child:
+    argv = [sys.executable, "-c", code]
+    return Child(name, argv, tmp_path / f"{name}.log", lambda: True, restart=restart)
+
+
+def test_a_child_that_dies_is_started_again_and_its_group_cleared_first(tmp_path: Path) -> None:
+    told: list[tuple[str, int | None]] = []
+    supervisor = Supervisor(on_restart=lambda c, code: told.append((c.name, code)))
+    # A leader with a child of its own, as a worker with its pool: the leftover is killed.
+    spawner = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
+    spawner += f"{SLEEPER!r}]); print('up', flush=True); time.sleep(60)"
+    worker = child(tmp_path, "worker", spawner)
+    try:
+        supervisor.start([worker], timeout=10)
+        first = worker.proc
+        assert first is not None
+        time.sleep(0.5)
+        (pool,) = psutil.Process(first.pid).children()
+        first.kill()
+        first.wait()
+
+        supervisor.check_alive(restart=True)
+
+        assert worker.running
+        assert worker.proc is not first
+        assert told == [("worker", -9)]
+        _, left = psutil.wait_procs([pool], timeout=5)  # orphaned, it would have slept on
+        assert left == []
+    finally:
+        supervisor.stop_all()
+
+
+def test_a_child_that_keeps_dying_ends_the_stack_saying_how_often_it_was_started(
+    tmp_path: Path,
+) -> None:
+    supervisor = Supervisor()
+    crasher = child(tmp_path, "crasher", "print('bad config', flush=True); raise SystemExit(3)")
+    try:
+        supervisor.children.append(crasher)
+        crasher.start()
+        for _ in range(MAX_RESTARTS):
+            assert crasher.proc is not None
+            crasher.proc.wait()
+            supervisor.check_alive(restart=True)  # started again
+        assert crasher.proc is not None
+        crasher.proc.wait()
+        with pytest.raises(ChildDiedError) as died:
+            supervisor.check_alive(restart=True)
+        report = str(died.value)
+        assert report.startswith(f"crasher exited with code 3 (started again {MAX_RESTARTS} times)")
+        assert "bad config" in report
+    finally:
+        supervisor.stop_all()
+
+
+def test_no_restart_for_a_child_not_marked_nor_while_the_stack_starts(tmp_path: Path) -> None:
+    supervisor = Supervisor()
+    redis = child(tmp_path, "redis", "raise SystemExit(1)", restart=False)
+    worker = child(tmp_path, "worker", "raise SystemExit(2)")
+    try:
+        supervisor.children.extend([redis, worker])
+        for c in (redis, worker):
+            c.start()
+            assert c.proc is not None
+            c.proc.wait()
+        with pytest.raises(ChildDiedError, match="redis exited with code 1"):
+            supervisor.check_alive(restart=True)
+        supervisor.children.remove(redis)
+        with pytest.raises(ChildDiedError, match="worker exited with code 2"):
+            supervisor.check_alive()  # as while starting: a death is a failure to start
+    finally:
+        supervisor.stop_all()
