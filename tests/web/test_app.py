@@ -275,6 +275,13 @@ def wait_order(client: Any, order_id: str, field: str, value: Any) -> None:
         time.sleep(0.02)
 
 
+def open_book(page: Any, symbol: str) -> None:
+    """The Market page on `symbol`, its book shown."""
+    page.click("nav a[data-page=market]")
+    page.select_option("#symbol", symbol)
+    page.wait_for_selector(".ladder .spread")
+
+
 def fill_line(quantity: int, price: str, status: str) -> re.Pattern[str]:
     return re.compile(rf"buy {quantity} @ {re.escape(price)} {status} · \d\d:\d\d:\d\d")
 
@@ -284,9 +291,7 @@ def test_a_resting_order_shows_on_the_ladder_and_its_fill_on_the_tape(
 ) -> None:
     maker = web_stack.new_key("maker")
     page = new_page(maker)
-    page.click("nav a[data-page=market]")
-    page.select_option("#symbol", "ETH-USD")
-    page.wait_for_selector(".ladder .spread")
+    open_book(page, "ETH-USD")
     page.wait_for_timeout(500)  # the book read on subscribing is answered
     book_reads: list[str] = []
     page.on("request", lambda r: book_reads.append(r.url) if "/book" in r.url else None)
@@ -1061,9 +1066,7 @@ def test_my_fills_after_a_reload_are_the_lines_shown_live_one_per_trade(
     # trade of one's orders is now a line at its own price and time, live and after a reload.
     trader = web_stack.new_key("fills-trader")
     page = new_page(trader)
-    page.click("nav a[data-page=market]")
-    page.select_option("#symbol", "ETH-USD")
-    page.wait_for_selector(".ladder .spread")
+    open_book(page, "ETH-USD")
     with web_stack.rest(trader) as me, web_stack.rest(web_stack.new_key("fills-other")) as other:
         eth_order(other, "sell", 2, "3000.00")
         eth_order(other, "sell", 3, "3000.05")
