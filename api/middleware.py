@@ -232,7 +232,8 @@ def _log_access(scope: Scope, request_id: str, status: int, elapsed: float) -> N
     # The path only: a query string could carry a single-use ticket, which has no place in logs.
     path = escape_controls(scope["path"])
     duration_ms = round(elapsed * 1000, 3)
-    # The pid tells apart the processes of one `--api-processes N` (one port, one log file).
+    # The pid tells apart the processes of one `--api-processes N` (one port, one log file), as
+    # a JSON line's `pid` (every record's) does.
     pid = os.getpid()
     args = (scope["method"], path, status, duration_ms, request_id, principal_id or "-", pid)
     record = _ACCESS_RECORDS.make(
@@ -244,7 +245,6 @@ def _log_access(scope: Scope, request_id: str, status: int, elapsed: float) -> N
             "path": path,
             "status": status,
             "duration_ms": duration_ms,
-            "pid": pid,
         },
     )
     access_log.handle(record)
