@@ -275,6 +275,13 @@ def wait_order(client: Any, order_id: str, field: str, value: Any) -> None:
         time.sleep(0.02)
 
 
+def uncaught(page: Any) -> list[str]:
+    """The page's uncaught errors from now on, for one test to check its own."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
 def open_book(page: Any, symbol: str) -> None:
     """The Market page on `symbol`, its book shown."""
     page.click("nav a[data-page=market]")
@@ -437,8 +444,7 @@ def test_the_symbol_is_kept_in_the_address_for_a_reload_or_a_link(
 ) -> None:
     # A reload (or a link passed on) opened the first symbol, whatever the trader was watching.
     page = new_page(web_stack.new_key("bookmarker"))
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    errors = uncaught(page)
     page.click("nav a[data-page=market]")
     page.select_option("#symbol", "SOL-USD")
     expect(page).to_have_url(re.compile("#/market/SOL-USD$"))
@@ -464,8 +470,7 @@ def test_the_market_asks_for_its_symbols_again_when_the_first_answer_fails(
 ) -> None:
     # A failed GET /market (offline at start, a 5xx) was thrown uncaught: an empty page for good.
     page = new_page(web_stack.new_key("market-retry"))
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    errors = uncaught(page)
     refused: list[str] = []
 
     def refuse_once(route: Any) -> None:

@@ -162,7 +162,9 @@ export function mountMarket(root, live) {
     const kept = new Map(); // order id -> its trades, newest first
     for (const t of trades) {
       for (const id of [t.buy_order_id, t.sell_order_id]) {
-        if (orders.has(id)) kept.set(id, [...(kept.get(id) || []), t]);
+        if (!orders.has(id)) continue;
+        if (!kept.has(id)) kept.set(id, []);
+        kept.get(id).push(t);
       }
     }
     const lines = [...orders.values()].filter((o) => o.symbol === symbol).flatMap((o) => {

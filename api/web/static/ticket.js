@@ -22,10 +22,10 @@ export function checkOrder(rules, order) {
   const errors = {};
   // Digits only: Number() would also take "1e1", "0x10" or " 10 " and send another figure.
   const quantity = String(order.quantity);
-  const qty = WHOLE.test(quantity) ? Number(quantity) : NaN;
+  const qty = Number(quantity); // read once the text is digits, with or without a minus sign
   if (!quantity) errors.quantity = "An order needs a quantity.";
   else if (!WHOLE.test(unsigned(quantity))) errors.quantity = "Enter a whole number: digits only.";
-  else if (!(qty > 0)) errors.quantity = "Enter a quantity above 0.";
+  else if (qty <= 0) errors.quantity = "Enter a quantity above 0.";
   else if (qty < rules.min_quantity) errors.quantity = `At least ${rules.min_quantity}.`;
   else if (qty > rules.max_quantity) errors.quantity = `At most ${rules.max_quantity}.`;
   else if (qty % rules.lot_size) errors.quantity = `A multiple of the lot size ${rules.lot_size}.`;
@@ -33,7 +33,7 @@ export function checkOrder(rules, order) {
   const price = String(order.price ?? "").trim();
   if (!price) errors.price = "A limit order needs a price.";
   else if (!DECIMAL.test(unsigned(price))) errors.price = "Enter a number: digits with an optional decimal point.";
-  else if (!DECIMAL.test(price) || Number(price) <= 0) errors.price = "Enter a price above 0.";
+  else if (Number(price) <= 0) errors.price = "Enter a price above 0.";
   else {
     const places = Math.max(decimalsOf(rules.tick_size), decimalsOf(price));
     const units = toUnits(price, places);
