@@ -18,7 +18,7 @@ from kombu.exceptions import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from jobcast.redis_clients import is_redis_full
+from jobcast.redis_clients import is_redis_full, redis_problem
 from jobcast.schemas.errors import field_errors, summary
 from jobcast.schemas.text import escape_controls
 
@@ -185,7 +185,7 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _redis_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("Redis unavailable: %s", exc)
+    log.warning("Redis unavailable: %s", redis_problem(exc, where=True))
     return error_response(
         503,
         "redis_unavailable",
@@ -208,7 +208,7 @@ async def _redis_refused(request: Request, exc: Exception) -> JSONResponse:
 
 async def _broker_unavailable(request: Request, exc: Exception) -> JSONResponse:
     # A task the broker would not take, where the route had nothing better to answer.
-    log.warning("broker unavailable: %s", exc)
+    log.warning("broker unavailable: %s", redis_problem(exc, where=True))
     return error_response(
         503,
         "unavailable",

@@ -9,6 +9,7 @@ new primary: callers only have to retry, as they already do when Redis restarts.
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 import redis
@@ -20,6 +21,11 @@ from jobcast.settings import Settings
 
 #: Seconds to wait for a TCP connection before calling Redis away.
 CONNECT_TIMEOUT_SECONDS = 2.0
+#: Where to look when no sentinel names a primary.
+SENTINEL_HINT = "check JOBCAST_REDIS_SENTINELS, JOBCAST_REDIS_SENTINEL_MASTER and the passwords"
+#: One sentinel's part of redis-py's MasterNotFoundError text: its client's repr (which holds
+#: `host=…,port=…` among a kilobyte of pool internals), " - ", and what it answered.
+_SENTINEL_ERROR = re.compile(r"[(,]host=([^,>]+),port=(\d+).*? - (.+?)(?=, <redis\.|$)", re.S)
 
 
 class _BlockingSentinelPool(aiosentinel.SentinelConnectionPool, aioredis.BlockingConnectionPool):
@@ -137,3 +143,21 @@ def trouble(exc: BaseException) -> str:
     if is_redis_full(exc):
         return "The data store is full and refuses writes; retry later."
     return "Redis is unavailable; retry shortly."
+
+
+def redis_problem(exc: BaseException, *, where: bool = False) -> str:
+    """A Redis error in one short line. Behind Sentinel redis-py's text lists each sentinel's
+    client as its repr (hosts, pools, ~3 KB a sentinel), with the cause, a refused password or
+    a refused connection, buried in it: this says the cause and where to look. `where` adds
+    each sentinel's address and answer (for the log; a probe anyone may call leaves them out)."""
+    text = str(exc)
+    if isinstance(exc, redis.sentinel.MasterNotFoundError | aiosentinel.MasterNotFoundError):
+        head = text.split(" : ", 1)[0]  # "No master found for 'jobcast'"
+        refused = "a sentinel refused the password; " if "AuthenticationError" in text else ""
+        said = ""
+        if where:
+            answers = [f"{h}:{p} {e.strip()}" for h, p, e in _SENTINEL_ERROR.findall(text)]
+            said = f"sentinels said: {', '.join(answers)}; " if answers else ""
+        return f"{head} ({refused}{said}{SENTINEL_HINT})"
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first if len(first) <= 200 else f"{first[:199]}…"

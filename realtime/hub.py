@@ -26,6 +26,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from jobcast.events import seq_of
+from jobcast.redis_clients import redis_problem
 from jobcast.rediskeys import hub_control_channel, pubsub_channel
 from jobcast.seq import seq_key
 from realtime import metrics
@@ -182,7 +183,11 @@ class ChannelHub:
                 backoff = INITIAL_BACKOFF
                 await self._read()
             except (RedisError, OSError) as exc:
-                log.warning("pub/sub connection lost (%s); reconnecting in %.1f s", exc, backoff)
+                log.warning(
+                    "pub/sub connection lost (%s); reconnecting in %.1f s",
+                    redis_problem(exc, where=True),
+                    backoff,
+                )
             self.connected.clear()
             await self._drop_pubsub()
             await asyncio.sleep(backoff)

@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from jobcast.keys import Principal, authenticate
 from jobcast.ratelimit import anonymous_budget, spend
-from jobcast.redis_clients import trouble
+from jobcast.redis_clients import redis_problem, trouble
 from realtime import connections, gate, metrics, protocol, tickets
 from realtime.connection import ClientConnection
 from realtime.protocol import ClientMessage, ProtocolError, reply
@@ -84,7 +84,7 @@ class Session:
             # collector frees: with thousands of clients leaving, that adds to its pauses.
             return None
         except (RedisError, OSError) as exc:
-            log.warning("Redis unavailable for a WebSocket: %s", exc)
+            log.warning("Redis unavailable for a WebSocket: %s", redis_problem(exc, where=True))
             self.conn.push(protocol.error("unavailable", trouble(exc)))
             return protocol.CLOSE_TRY_AGAIN, None
         except Exception:
@@ -251,7 +251,11 @@ class Session:
                 )
             )
         except (RedisError, OSError) as exc:
-            log.warning("Redis unavailable while handling %s: %s", message.type, exc)
+            log.warning(
+                "Redis unavailable while handling %s: %s",
+                message.type,
+                redis_problem(exc, where=True),
+            )
             self.conn.push(protocol.error("unavailable", trouble(exc), message.id))
         except Exception:
             # A bug must not end the connection silently: log it and tell the client.

@@ -9,12 +9,12 @@ import time
 import redis.asyncio as aioredis
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from redis.asyncio.sentinel import MasterNotFoundError
 
 from api.deps import RedisDep, SettingsDep
 from api.openapi_errors import errors
 from api.redis_memory import read_memory
 from celeryconfig import QUEUES
+from jobcast.redis_clients import redis_problem
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.schemas.health import Alive, Ready
 from jobcast.worker_registry import live_queues
@@ -25,8 +25,6 @@ log = logging.getLogger("jobcast.api")
 #: Seconds the probe waits for Redis: a prober gives up after a few (behind Sentinel with a wrong
 #: password, each sentinel's timeout in turn took the answer to 10.8 s).
 READY_WITHIN = 3.0
-#: Where to look when no sentinel names a primary.
-SENTINEL_HINT = "check JOBCAST_REDIS_SENTINELS, JOBCAST_REDIS_SENTINEL_MASTER and the passwords"
 
 
 @router.get("/healthz", summary="Liveness probe")
@@ -48,7 +46,8 @@ async def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
     except TimeoutError:
         return _not_ready(f"Redis does not answer within {READY_WITHIN:g} s")
     except (aioredis.RedisError, OSError) as exc:
-        log.warning("not ready: Redis does not answer: %s", exc)  # the whole story, here only
+        # The log names each sentinel and its answer; anyone may call the probe.
+        log.warning("not ready: Redis does not answer: %s", redis_problem(exc, where=True))
         return _not_ready(f"Redis does not answer: {redis_problem(exc)}")
     pressure = memory.pressure(settings.redis_memory_pressure_ratio)
     if pressure:
@@ -59,19 +58,6 @@ async def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
     if missing:
         return _not_ready(f"no live worker consumes queue(s): {', '.join(missing)}")
     return JSONResponse(Ready(status="ready", queues=sorted(consumed)).model_dump())
-
-
-def redis_problem(exc: Exception) -> str:
-    """What an unauthenticated prober is told of a Redis error: one short line. Behind Sentinel
-    redis-py's text lists each sentinel's client as its repr (hosts, pools, ~3 KB), with the
-    cause, a refused password, buried in it."""
-    text = str(exc)
-    if isinstance(exc, MasterNotFoundError):
-        head = text.split(" : ", 1)[0]  # "No master found for 'jobcast'"
-        refused = "a sentinel refused the password; " if "AuthenticationError" in text else ""
-        return f"{head} ({refused}{SENTINEL_HINT})"
-    first = text.splitlines()[0] if text else type(exc).__name__
-    return first if len(first) <= 200 else f"{first[:199]}…"
 
 
 def _not_ready(reason: str) -> JSONResponse:

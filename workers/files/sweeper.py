@@ -17,7 +17,7 @@ import redis
 from celery import signals
 
 from celeryconfig import FILES_QUEUE
-from jobcast.redis_clients import sync_client
+from jobcast.redis_clients import redis_problem, sync_client
 from jobcast.rediskeys import job_key
 from jobcast.replication import ReplicaCheck
 from jobcast.settings import Settings, get_settings
@@ -57,7 +57,7 @@ def sweep_once(settings: Settings, live_jobs: LiveJobs) -> SweepResult | None:
         result = sweep(uploads, artifacts, time.time(), rules_for(settings), live_jobs)
     except redis.RedisError as exc:
         # Without the records, an artifact's job cannot be told live or gone: delete nothing.
-        log.warning("file sweep skipped: Redis unavailable (%s)", exc)
+        log.warning("file sweep skipped: Redis unavailable (%s)", redis_problem(exc, where=True))
         return None
     except OSError as exc:
         log.warning("file sweep skipped: storage unavailable (%s)", exc)
@@ -93,7 +93,9 @@ def release_once(release: ReleaseKept) -> None:
     try:
         removed = release()
     except redis.RedisError as exc:
-        log.warning("kept uploads not released: Redis unavailable (%s)", exc)
+        log.warning(
+            "kept uploads not released: Redis unavailable (%s)", redis_problem(exc, where=True)
+        )
         return
     if removed:
         log.info("file sweep: kept uploads deleted: %d (a replica has their jobs' ends)", removed)

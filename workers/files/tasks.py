@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from jobcast import files_waiting
 from jobcast.jobs.params import SUBMITTED, JobParams
 from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, QUEUED, RETRYING, RUNNING, SUCCEEDED
+from jobcast.redis_clients import redis_problem
 from jobcast.rediskeys import job_key, task_running_key
 from jobcast.schemas.errors import field_errors, summary
 from jobcast.settings import Settings
@@ -281,11 +282,18 @@ def _retry(
     settings: Settings,
 ) -> str:
     delay = RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1)
-    error = {"code": "transient_error", "message": f"{type(exc).__name__}: {exc}"}
+    # The owner reads this on the job: one line (behind Sentinel redis-py's text is kilobytes
+    # of client reprs, hosts included); the log names each sentinel's answer.
+    error = {"code": "transient_error", "message": f"{type(exc).__name__}: {redis_problem(exc)}"}
     if attempt >= settings.task_max_attempts:
         # Like every other failure: a cancel that landed meanwhile ends the job cancelled.
         return _failed(state, settings, record, error, logging.WARNING)
-    log.warning("file job %s: transient error, retrying in %.0f s: %s", state.job_id, delay, exc)
+    log.warning(
+        "file job %s: transient error, retrying in %.0f s: %s",
+        state.job_id,
+        delay,
+        redis_problem(exc, where=True),
+    )
     with contextlib.suppress(redis.RedisError):
         # Redis itself may be the hiccup; the retry must be sent all the same.
         state.retrying(attempt, error, delay)
