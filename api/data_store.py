@@ -28,12 +28,14 @@ ITEM_ID = re.compile(r"[0-9a-f]{24}")
 #: A page cursor is the owner-index member of the last item seen (`jobcast.owned_index`). Any
 #: string of that form is a valid position, so a cursor needs no signature: it can only select
 #: the caller's own items.
-CURSOR_PATTERN = r"^[0-9]{15}:[0-9a-f]{1,64}$"
+#: (Members written before nanoseconds were added have none: `<ms>:<id>`.)
+CURSOR_PATTERN = r"^[0-9]{15}(\.[0-9]{6})?:[0-9a-f]{1,64}$"
 
 
 def _now() -> tuple[int, str]:
-    ms = time.time_ns() // 1_000_000
-    return ms, datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+    """Now in nanoseconds (the index orders by them) and as the record's stamp (to the ms)."""
+    ns = time.time_ns()
+    return ns, datetime.fromtimestamp(ns // 1_000_000 / 1000, UTC).isoformat()
 
 
 def to_item(record: dict[str, str]) -> DataItem:
@@ -52,8 +54,8 @@ async def create(
 ) -> DataItem | None:
     """A new item of the owner's, or None when the owner already keeps `max_items` (0: no cap)."""
     item_id = secrets.token_hex(12)  # 96 random bits: ids never collide in practice
-    ms, stamp = _now()
-    member = index_member(ms, item_id)
+    ns, stamp = _now()
+    member = index_member(ns, item_id)
     record = {
         "id": item_id,
         "owner": owner.id,

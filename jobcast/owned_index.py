@@ -7,7 +7,8 @@ a filter wants until the page is full. Positions are index members, never offset
 stays valid while records are added and removed.
 
 Two index shapes exist, and a walk takes the one its index uses:
-- `oldest_first`: members `<created ms>:<id>` (all scores 0), walked by ZRANGEBYLEX (data, orders),
+- `oldest_first`: members `<created ms>.<ns within it>:<id>` (all scores 0), walked by
+  ZRANGEBYLEX (data, orders),
   or newest first by ZREVRANGEBYLEX (`latest_first`, orders listed with `sort=newest`);
 - `newest_first`: members are ids scored by creation time, walked down by score (jobs).
 """
@@ -41,9 +42,15 @@ class Position:
 Fetch = Callable[[aioredis.Redis, str, Position | None, int], Awaitable[list[Position]]]
 
 
-def index_member(created_ms: int, record_id: str) -> str:
-    """The member of an oldest-first index: sorts by creation time, then id."""
-    return f"{created_ms:015d}:{record_id}"
+def index_member(created_ns: int, record_id: str) -> str:
+    """The member of an oldest-first index: sorts by creation time to the nanosecond, then id.
+
+    The millisecond comes first, as in the members written before the nanoseconds were added
+    (`<ms>:<id>`, still read): the two shapes sort by millisecond alike. Records made within
+    one millisecond used to list by id, so a batch of orders, all made at one instant, listed
+    shuffled; their makers now give each its own nanosecond, in the order made."""
+    ms, ns = divmod(created_ns, 1_000_000)
+    return f"{ms:015d}.{ns:06d}:{record_id}"
 
 
 def id_of_member(member: str) -> str:

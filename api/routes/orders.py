@@ -67,9 +67,10 @@ MATCH_SEND_FAILURES = Counter(
 )
 
 
-#: A page cursor is the owner-index member of the last order seen: `<created ms>:<order id>`.
+#: A page cursor is the owner-index member of the last order seen: `<created ms>.<ns>:<order id>`
+#: (`jobcast.owned_index.index_member`; members made before the nanoseconds lack `.<ns>`).
 #: Any cursor of that shape is a valid place to resume from, so the schema says it exactly.
-CURSOR_PATTERN = r"^[0-9]{15}:o_[0-9a-f]{20}$"
+CURSOR_PATTERN = r"^[0-9]{15}(\.[0-9]{6})?:o_[0-9a-f]{20}$"
 #: Order ids as `validated` makes them.
 ORDER_ID = re.compile(r"o_[0-9a-f]{20}")
 

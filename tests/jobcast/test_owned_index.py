@@ -41,12 +41,16 @@ def run(settings: Settings, work: Callable[[aioredis.Redis], Awaitable[T]]) -> T
     return asyncio.run(go())
 
 
+def ms(milliseconds: int) -> int:
+    return milliseconds * 1_000_000
+
+
 def add_oldest_first(client: redis.Redis, n: int, owner: str = OWNER) -> list[str]:
     """`n` records in a lex index, created 1 ms apart; their ids in creation order."""
     ids = [f"r{i:03d}" for i in range(n)]
     for i, record_id in enumerate(ids):
         client.hset(record_key(record_id), mapping={"owner": owner, "n": str(i)})
-        client.zadd("test:index", {index_member(1000 + i, record_id): 0})
+        client.zadd("test:index", {index_member(ms(1000 + i), record_id): 0})
     return ids
 
 
@@ -84,7 +88,31 @@ def test_oldest_first_pages_every_record_once_in_creation_order(
     add_oldest_first(redis_client, 7)
     pages, cursors = walk_all(settings, lex_index(), 3)
     assert pages == [["0", "1", "2"], ["3", "4", "5"], ["6"]]
-    assert cursors == [index_member(1002, "r002"), index_member(1005, "r005"), None]
+    assert cursors == [index_member(ms(1002), "r002"), index_member(ms(1005), "r005"), None]
+
+
+def test_records_of_one_millisecond_list_in_the_order_made_and_old_members_still_sort(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    # Ids against the order made, all within millisecond 1001, and members of the shape
+    # written before nanoseconds (`<ms>:<id>`) in the milliseconds before and after.
+    made = [("zz", ms(1001) + 5), ("aa", ms(1001) + 6), ("mm", ms(1001) + 900_000)]
+    for n, (record_id, ns) in enumerate(made, start=1):
+        redis_client.hset(record_key(record_id), mapping={"owner": OWNER, "n": str(n)})
+        redis_client.zadd("test:index", {index_member(ns, record_id): 0})
+    for n, (record_id, millisecond) in ((0, ("old0", 1000)), (4, ("old4", 1002))):
+        redis_client.hset(record_key(record_id), mapping={"owner": OWNER, "n": str(n)})
+        redis_client.zadd("test:index", {f"{millisecond:015d}:{record_id}": 0})
+
+    pages, cursors = walk_all(settings, lex_index(), 2)
+
+    assert pages == [["0", "1"], ["2", "3"], ["4"]]
+    assert cursors == ["000000000001001.000005:zz", "000000000001001.900000:mm", None]
+    # A cursor of the old shape, as a client may hold one across the upgrade, resumes there.
+    resumed = run(
+        settings, lambda r: list_owned(r, lex_index(), Position("000000000001000:old0"), 9)
+    )
+    assert [rec["n"] for rec in resumed.records] == ["1", "2", "3", "4"]
 
 
 def test_a_page_that_ends_the_index_has_no_cursor(
@@ -93,7 +121,7 @@ def test_a_page_that_ends_the_index_has_no_cursor(
     add_oldest_first(redis_client, 4)
     pages, cursors = walk_all(settings, lex_index(), 2)
     assert pages == [["0", "1"], ["2", "3"]]
-    assert cursors == [index_member(1001, "r001"), None]
+    assert cursors == [index_member(ms(1001), "r001"), None]
 
 
 def test_expired_records_leave_the_index_in_one_walk(
@@ -135,7 +163,7 @@ def test_a_scan_limit_ends_a_page_early_with_a_cursor_that_resumes(
     pages, cursors = walk_all(settings, lex_index(), 5, keep=keep, scan_limit=10)
     # Each page examines ten entries; the last one cannot tell that nothing follows.
     assert pages == [["2"], [], ["25"], []]
-    assert cursors[:3] == [index_member(1000 + n, f"r{n:03d}") for n in (9, 19, 29)]
+    assert cursors[:3] == [index_member(ms(1000 + n), f"r{n:03d}") for n in (9, 19, 29)]
     assert cursors[3] is None
 
 
