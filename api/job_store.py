@@ -238,7 +238,8 @@ async def list_jobs(
 async def _cursor_position(
     redis: aioredis.Redis, index: str, cursor: str | None
 ) -> Position | None:
-    """The cursor is the id of the last job of the previous page; its score places it."""
+    """The cursor is the last job of the previous page with its score (`<score>:<id>`), or,
+    as cursors were before they carried it, its id alone, which its score in the index places."""
     if not cursor:
         return None
     position = await position_of(redis, index, cursor)

@@ -10,7 +10,9 @@ Two index shapes exist, and a walk takes the one its index uses:
 - `oldest_first`: members `<created ms>.<ns within it>:<id>` (all scores 0), walked by
   ZRANGEBYLEX (data, orders),
   or newest first by ZREVRANGEBYLEX (`latest_first`, orders listed with `sort=newest`);
-- `newest_first`: members are ids scored by creation time, walked down by score (jobs).
+- `newest_first`: members are ids scored by creation time, walked down by score (jobs); its
+  cursors carry the score (`<score>:<id>`), so one still places itself once its entry is gone
+  (forgotten by a walk as expired, trimmed by the owner's record cap).
 """
 
 from __future__ import annotations
@@ -105,10 +107,22 @@ def _not_after(after: Position | None, member: str, score: float) -> bool:
     return after is not None and score == after.score and member >= after.member
 
 
-async def position_of(redis: aioredis.Redis, index: str, member: str) -> Position | None:
-    """A newest-first cursor (a member) placed by its score; None if it is not in the index."""
-    score = await redis.zscore(index, member)
-    return None if score is None else Position(member, score)
+async def position_of(redis: aioredis.Redis, index: str, cursor: str) -> Position | None:
+    """Where a newest-first cursor stands: `<score>:<member>` says it; a bare member (the shape
+    cursors had before they carried their score) is placed by its score in the index, None
+    if it is not there."""
+    score, _, member = cursor.rpartition(":")
+    if score:
+        return Position(member, float(score))
+    found = await redis.zscore(index, member)
+    return None if found is None else Position(member, found)
+
+
+def _cursor(index: OwnedIndex, position: Position) -> str:
+    """A page's `next_cursor`: the member to resume after; newest first, with its score."""
+    return (
+        f"{position.score!r}:{position.member}" if index.fetch is newest_first else position.member
+    )
 
 
 @dataclass(frozen=True)
@@ -128,7 +142,7 @@ class OwnedIndex:
 @dataclass(frozen=True)
 class Listing:
     records: list[Record]
-    next_cursor: str | None  # the member to resume after; None once the index is exhausted
+    next_cursor: str | None  # where to resume (`_cursor`); None once the index is exhausted
 
 
 #: Index entries one filtered listing request examines at most: a rare filter then ends a page
@@ -163,12 +177,12 @@ async def list_owned(
                 found.append(record)
                 if len(found) == limit:
                     more = n < len(entries) or len(entries) == count
-                    return Listing(found, entry.member if more else None)
+                    return Listing(found, _cursor(index, entry) if more else None)
         scanned += len(entries)
         if len(entries) < count:
             return Listing(found, None)
         batch *= 2
-    return Listing(found, after.member if after else None)
+    return Listing(found, _cursor(index, after) if after else None)
 
 
 def _present(fields: tuple[str, ...], values: list[str | None]) -> Record:

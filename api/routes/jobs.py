@@ -78,6 +78,10 @@ def _refuse_seed_style(request: Request) -> None:
 
 
 #: The multipart body, described by hand: it is parsed as a stream, not by FastAPI.
+#: A page cursor: the last job of the page with its score (`<score>:<id>`,
+#: `jobcast.owned_index`), or its id alone (cursors before they carried the score). Any
+#: cursor of that shape only places a walk in the caller's own index.
+CURSOR_PATTERN = r"^([0-9]{1,17}(\.[0-9]{1,17})?:)?j_[0-9a-f]{24}$"
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
@@ -279,7 +283,7 @@ async def list_jobs(
     redis: RedisDep,
     status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    cursor: Annotated[str | None, *cursor_query(r"^j_[0-9a-f]{24}$")] = None,
+    cursor: Annotated[str | None, *cursor_query(CURSOR_PATTERN)] = None,
 ) -> JobPage:
     """The caller's jobs, newest first; `next_cursor` fetches the next page."""
     records, next_cursor = await job_store.list_jobs(redis, principal, status, limit, cursor)

@@ -285,6 +285,43 @@ def test_listing_pages_through_my_jobs_newest_first_and_filters_by_status(
     assert alice.http.get("/jobs", params={"status": "nope"}).status_code == 422
 
 
+def test_a_cursor_pages_on_after_its_job_is_gone(
+    alice: JobsClient, table: Path, redis_client: redis.Redis
+) -> None:
+    ids = [alice.submit_ok(table) for _ in range(3)]
+    first = alice.http.get("/jobs", params={"limit": 1}).json()
+    # The page's last job expires (retention) before the client asks for the next page, and
+    # another listing (another tab, say) forgets it from the index meanwhile.
+    redis_client.delete(job_key(ids[2]))
+    assert alice.http.get("/jobs", params={"limit": 1}).json()["items"][0]["id"] == ids[1]
+
+    rest = alice.http.get("/jobs", params={"cursor": first["next_cursor"]})
+
+    assert rest.status_code == 200, rest.text
+    assert [j["id"] for j in rest.json()["items"]] == [ids[1], ids[0]]
+
+
+def test_a_filtered_page_that_ends_on_expired_entries_gives_a_cursor_that_works(
+    alice: JobsClient, table: Path, redis_client: redis.Redis
+) -> None:
+    [older, newer] = [alice.submit_ok(table) for _ in range(2)]
+    assert alice.http.delete(f"/jobs/{older}").json()["status"] == "cancelled"
+    owner = str(redis_client.hget(job_key(older), "owner"))
+    index = rediskeys.jobs_of_key(owner)
+    # More index entries than one filtered request examines (2,000), whose records expired,
+    # between the two jobs: the walk forgets them, and its page ends on one of them.
+    scores = [float(redis_client.zscore(index, job) or 0) for job in (older, newer)]
+    between = sum(scores) / 2
+    redis_client.zadd(index, {f"j_{n:024x}": between for n in range(2100)})
+
+    first = alice.http.get("/jobs", params={"status": "cancelled"}).json()
+    assert first["items"] == []
+    second = alice.http.get("/jobs", params={"status": "cancelled", "cursor": first["next_cursor"]})
+
+    assert second.status_code == 200, second.text
+    assert [j["id"] for j in second.json()["items"]] == [older]
+
+
 def test_a_queued_job_waits_until_cancelled(
     alice: JobsClient, table: Path, redis_client: redis.Redis
 ) -> None:

@@ -192,6 +192,33 @@ def test_newest_first_walks_down_through_equal_scores(
     assert cursors[-1] is None
 
 
+def test_a_newest_first_cursor_carries_its_score_and_resumes_once_its_entry_is_gone(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    for i in range(4):
+        redis_client.hset(f"test:rec:j{i}", mapping={"owner": OWNER, "id": f"j{i}"})
+        redis_client.zadd("test:jobs", {f"j{i}": 100.25 + i})
+    index = OwnedIndex("test:jobs", OWNER, record_key, newest_first)
+
+    async def work(client: aioredis.Redis) -> tuple[str | None, list[str], Position | None]:
+        first = await list_owned(client, index, None, 2)
+        assert first.next_cursor is not None
+        await client.zrem("test:jobs", "j2")  # the page's last entry: trimmed, or expired
+        after = await position_of(client, index.key, first.next_cursor)
+        rest = await list_owned(client, index, after, 9)
+        # A cursor of the shape before scores (the id alone) is placed by the index.
+        return (
+            first.next_cursor,
+            [r["id"] for r in rest.records],
+            await position_of(client, index.key, "j1"),
+        )
+
+    cursor, rest, bare = run(settings, work)
+    assert cursor == "102.25:j2"
+    assert rest == ["j1", "j0"]
+    assert bare == Position("j1", 101.25)
+
+
 def test_newest_first_passes_a_batch_made_only_of_ties_at_the_cursor(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
