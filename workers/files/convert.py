@@ -12,6 +12,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from jobcast.storage_paths import ARTIFACT_PARTIAL_SUFFIX, partial_path
+from workers.files.parquet import pandas_names
 
 
 class ArtifactWriter:
@@ -58,8 +59,11 @@ class _CsvWriter:
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self._file = pa.OSFile(str(path), "wb")
         self._texts = [i for i, f in enumerate(schema) if _is_text(f.type)]
-        self._header = pa.RecordBatch.from_pylist([], schema=_text_floats(schema))
-        names = pa.array(schema.names, pa.string())
+        # Named as `to_csv` names them: a pandas index stored under another name by its own.
+        header = pandas_names(schema)
+        fields = [f.with_name(name) for f, name in zip(_text_floats(schema), header, strict=True)]
+        self._header = pa.RecordBatch.from_pylist([], schema=pa.schema(fields))
+        names = pa.array(header, pa.string())
         quoted = pc.any(pc.match_substring_regex(names, _NEEDS_QUOTES)).as_py()
         header_style = "needed" if quoted else "none"
         options = pa_csv.WriteOptions(include_header=True, quoting_header=header_style)

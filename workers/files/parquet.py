@@ -4,6 +4,7 @@ profile (a convert or an aggregate reads them first, as columns: `ReadLimits.kee
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator
 from typing import Any, BinaryIO
 
@@ -24,12 +25,8 @@ from workers.files.sources import (
 
 def open_parquet(raw: BinaryIO, limits: ReadLimits, total: int) -> BatchSource:
     try:
-        schema_only = pq.ParquetFile(raw)
-        index = index_columns(schema_only.schema_arrow)
-        columns = [name for name in schema_only.schema_arrow.names if name not in index]
-        if limits.keep_index:
-            columns = [*index, *columns]  # first, where `to_csv` writes the index
-        schema = pa.schema([schema_only.schema_arrow.field(name) for name in columns])
+        schema = _read_schema(pq.ParquetFile(raw).schema_arrow, limits.keep_index)
+        columns = schema.names
         check_width(schema, limits)
         # Text read as dictionaries: a value's decoded size is known before it is repeated
         # over the rows (a 1 MB value on 1,500 rows is a 300-byte file).
@@ -97,15 +94,69 @@ def _decoded(column: pa.Array, field: pa.Field) -> pa.Array:
     return column
 
 
+def _read_schema(stored: pa.Schema, keep_index: bool) -> pa.Schema:
+    """The columns read: a profile's without the index (as `describe()`), a convert's or an
+    aggregate's with it first (where `to_csv` writes the index)."""
+    index = index_columns(stored)
+    columns = [name for name in stored.names if name not in index]
+    if not keep_index:
+        return pa.schema([stored.field(name) for name in columns])
+    schema = pa.schema([stored.field(name) for name in [*index, *columns]])
+    return _renamed_index_kept(schema, stored)
+
+
 def index_columns(schema: pa.Schema) -> list[str]:
     """Stored columns that pandas' metadata names as the index, in its order (a RangeIndex
     stores none)."""
-    try:
-        metadata = schema.pandas_metadata or {}
-    except ValueError:  # metadata that is not JSON: no index to restore
-        return []
-    stored = [c for c in metadata.get("index_columns", []) if isinstance(c, str)]
+    stored = [c for c in _pandas_metadata(schema).get("index_columns", []) if isinstance(c, str)]
     return [c for c in stored if c in schema.names]
+
+
+def renamed_index(schema: pa.Schema) -> dict[str, str]:
+    """Index columns stored under another name than theirs, each to its own: pyarrow stores an
+    index named as a column (or as an earlier level) as `__index_level_0__`, its name kept in
+    the metadata. An unnamed index has no other name than the one it is stored under."""
+    names = _described_names(_pandas_metadata(schema))
+    return {
+        stored: names[stored]
+        for stored in index_columns(schema)
+        if names.get(stored, stored) != stored
+    }
+
+
+def _described_names(metadata: dict[str, Any]) -> dict[str, str]:
+    """Each column the metadata describes, by its stored name, to its name in pandas."""
+    described = metadata.get("columns")
+    columns = [c for c in described if isinstance(c, dict)] if isinstance(described, list) else []
+    pairs = [(c.get("field_name"), c.get("name")) for c in columns]
+    return {s: n for s, n in pairs if isinstance(s, str) and isinstance(n, str)}
+
+
+def pandas_names(schema: pa.Schema) -> list[str]:
+    """The columns' names as pandas names them: a renamed index (`renamed_index`) by its own,
+    which may be a column's too (as `to_csv` writes it: `id,id,v`)."""
+    renamed = renamed_index(schema)
+    return [renamed.get(name, name) for name in schema.names]
+
+
+def _renamed_index_kept(schema: pa.Schema, stored: pa.Schema) -> pa.Schema:
+    """`schema` with pandas metadata naming as the index only its renamed columns: they cannot
+    be columns under their name beside the column that has it (pyarrow cannot read back a
+    Parquet file with two columns of one name, and pandas refuses to write one), so a Parquet
+    convert writes them as pandas wrote them, and `read_parquet` gives them back as the index."""
+    renamed = renamed_index(stored)
+    if not renamed:
+        return schema
+    metadata = {**_pandas_metadata(stored), "index_columns": list(renamed)}
+    return schema.with_metadata({b"pandas": json.dumps(metadata).encode()})
+
+
+def _pandas_metadata(schema: pa.Schema) -> dict[str, Any]:
+    try:
+        metadata = schema.pandas_metadata
+    except ValueError:  # metadata that is not JSON: no index to restore
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
 
 
 def nan_as_null(batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -118,6 +118,55 @@ def test_a_parquet_files_index_is_converted_first_and_grouped_by(tmp_path: Path)
     assert [c["name"] for c in profiled["profile"]] == ["v"]  # as describe(): no index
 
 
+#: pandas frames whose index is named as one of their columns, and the levels `reset_index`
+#: can make columns (the others cannot be: their name is taken).
+INDEX_NAMED_AS_A_COLUMN = {
+    "one level": (pd.Index([10, 20, 20], name="id"), []),
+    "second of two levels": (
+        pd.MultiIndex.from_arrays([["x", "y", "y"], [10, 20, 20]], names=["day", "id"]),
+        ["day"],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("index", "resettable"), INDEX_NAMED_AS_A_COLUMN.values(), ids=INDEX_NAMED_AS_A_COLUMN.keys()
+)
+def test_an_index_named_as_a_column_is_converted_as_pandas_writes_it(
+    tmp_path: Path, index: pd.Index, resettable: list[str]
+) -> None:
+    # pyarrow stores it as `__index_level_N__`, its name in the metadata: a convert wrote that.
+    path = tmp_path / "clash.parquet"
+    pd.DataFrame({"id": [1, 2, 2], "v": ["a", "b", "c"]}, index=index).to_parquet(path)
+    assert [n for n in pq.read_schema(path).names if n.startswith("__index_level_")]
+    frame = pd.read_parquet(path)
+
+    run_job(path, JobParams(operation="convert", to="csv"), LIMITS, Hooks(), tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text() == frame.to_csv()  # the header: `id,id,v`
+    run_job(path, JobParams(operation="convert", to="parquet"), LIMITS, Hooks(), tmp_path / "o.pq")
+    expected = frame.reset_index(level=resettable) if resettable else frame
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "o.pq"), expected)
+
+
+def test_group_by_a_name_of_a_column_and_of_the_index_takes_the_column(tmp_path: Path) -> None:
+    # pandas' groupby refuses such a name as ambiguous; it is the column, as `frame[name]` and
+    # the profile have it, and the index is grouped by under the name it is stored under.
+    path = tmp_path / "clash.parquet"
+    index = pd.Index([10, 20, 20], name="id")
+    pd.DataFrame({"id": [1, 1, 2], "v": [3, 4, 5]}, index=index).to_parquet(path)
+    frame = pd.read_parquet(path)
+    with pytest.raises(ValueError, match="ambiguous"):
+        frame.groupby("id")
+
+    def grouped(key: str) -> list[tuple[int, int]]:
+        params = JobParams(operation="aggregate", group_by=[key], metrics={"v": ["sum"]})
+        table = run_job(path, params, LIMITS, Hooks(), tmp_path / "out")["table"]
+        return [(row[key], row["v_sum"]) for row in table]
+
+    assert grouped("id") == list(frame.groupby(frame["id"])["v"].sum().items())
+    assert grouped("__index_level_0__") == list(frame.groupby(level="id")["v"].sum().items())
+
+
 def test_aggregate_with_more_groups_than_allowed_fails(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     mixed_frame(1000).to_csv(path, index=False)

@@ -110,6 +110,19 @@ def test_parquet_written_by_pandas_with_its_index_restores_the_index(tmp_path: P
     assert [c["name"] for c in result["profile"]] == ["v"]
 
 
+def test_parquet_with_its_index_named_as_a_column_profiles_the_column(tmp_path: Path) -> None:
+    # pyarrow stores such an index as `__index_level_0__`, its name in the metadata.
+    index = pd.Index([10, 20, 30], name="id")
+    frame = pd.DataFrame({"id": [1.5, 2.5, 4.5], "v": ["a", "b", "b"]}, index=index)
+    path = tmp_path / "indexed.parquet"
+    frame.to_parquet(path)
+
+    result = run_profile(path)
+
+    assert_matches_pandas(result, pd.read_parquet(path))
+    assert [c["name"] for c in result["profile"]] == ["id", "v"]
+
+
 def test_top_values_tie_in_first_seen_order_as_value_counts(tmp_path: Path) -> None:
     body = b"k\nzebra\napple\nmango\napple\nzebra\nmango\nkiwi\n"
     result = run_profile(write(tmp_path, body))
