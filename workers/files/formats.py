@@ -19,7 +19,7 @@ from pathlib import Path
 from jobcast.jobs.params import JobParams
 from workers.files.encodings import UTF16_BOMS, decode_head
 from workers.files.errors import FileJobError
-from workers.files.quotes import ran_to_the_end, unclosed_quote
+from workers.files.quotes import ran_to_the_end, unclosed_in_header, unclosed_in_row
 
 #: Bytes looked at to decide the format, the delimiter and the header.
 SNIFF_BYTES = 64 * 1024
@@ -146,7 +146,7 @@ def _text_format(
     delimiter = sniff_delimiter(text, truncated, skip="," if params.decimal == "," else "")
     rows, header_lines = _rows(text, delimiter, truncated)
     if len(rows) == 1 and not truncated:
-        _check_closed(rows[0], text, delimiter)
+        _check_closed(rows[0], text, delimiter, params.header)
     _check_first_row(rows, first_row_cut(text, delimiter, truncated), max_columns)
     decimal = params.decimal or sniff_decimal(rows[1:] if params.header else rows, delimiter)
     names = column_names(rows[0], params.header)
@@ -194,11 +194,12 @@ def _check_first_row(rows: list[list[str]], cut: bool, max_columns: int | None) 
         )
 
 
-def _check_closed(row: list[str], text: str, delimiter: str) -> None:
+def _check_closed(row: list[str], text: str, delimiter: str, header: bool) -> None:
     """`unclosed_quote` for a first row (the header, most often) that took the whole file into
     one value: it read as a header alone (`no_rows`), which said nothing of the quote."""
-    if any(ran_to_the_end(value, text, delimiter) for value in row):
-        raise unclosed_quote("A value of the first row (line 1)")
+    for column, value in enumerate(row):
+        if ran_to_the_end(value, text, delimiter):
+            raise unclosed_in_header() if header else unclosed_in_row(1, str(column))
 
 
 def _binary() -> FileJobError:

@@ -35,7 +35,19 @@ def ran_to_the_end(value: str, tail: str, delimiter: str) -> bool:
     return tail.endswith(raw[-len(tail) :]) if tail else False
 
 
-def unclosed_quote(where: str) -> FileJobError:
+def unclosed_in_row(row: int, column: str) -> FileJobError:
+    """`unclosed_quote` for the value of `column` in `row`, counted as every reader can count
+    it: rows of data from 1, the header and blank lines not counted (pyarrow's reader counts
+    rows, not the file's lines, which a quoted value or a blank line makes differ)."""
+    return _unclosed(f"Row {row}: the value of column {column!r}")
+
+
+def unclosed_in_header() -> FileJobError:
+    """`unclosed_quote` for a value of the header, whose columns have no names yet."""
+    return _unclosed("The header (the first row): a value")
+
+
+def _unclosed(where: str) -> FileJobError:
     return FileJobError(
         "unclosed_quote",
         f"{where} opens a quote that is never closed, so the rest of the file would be that one "
@@ -52,5 +64,4 @@ def check_closed(last: pa.RecordBatch, rows_before: int, tail: bytes, delimiter:
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             value = column[row].as_py()
             if value and ran_to_the_end(value, text, delimiter):
-                where = f"Row {rows_before + last.num_rows}: the value of column {name!r}"
-                raise unclosed_quote(where)
+                raise unclosed_in_row(rows_before + last.num_rows, name)

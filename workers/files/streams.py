@@ -8,10 +8,11 @@ import gzip
 import io
 import threading
 import zlib
+from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 from workers.files.errors import FileJobError
-from workers.files.quotes import TAIL_BYTES, ran_to_the_end, unclosed_quote
+from workers.files.quotes import TAIL_BYTES, ran_to_the_end, unclosed_in_header, unclosed_in_row
 
 #: Rows re-written per refill of the padding stream.
 PAD_ROWS_PER_CHUNK = 2000
@@ -58,18 +59,20 @@ class CappedDecompressor(io.RawIOBase):
 
 
 class PaddedRows(io.RawIOBase):
-    """UTF-8 CSV rewritten row by row: a row with fewer fields than `width` gets empty (missing)
-    ones, as pandas fills them with NaN; one with more fails, naming its line. Blank lines go,
-    as pandas skips them. Slower than pyarrow alone, so used only once a short row was met."""
+    """UTF-8 CSV rewritten row by row: a row with fewer fields than there are `names` gets empty
+    (missing) ones, as pandas fills them with NaN; one with more fails, naming its line. Blank
+    lines go, as pandas skips them. Slower than pyarrow alone, so used only once a short row was
+    met. `header`: the first row names the columns (it is no row of data)."""
 
-    def __init__(self, utf8: BinaryIO, delimiter: str, width: int) -> None:
+    def __init__(self, utf8: BinaryIO, delimiter: str, names: Sequence[str], header: bool) -> None:
         self._text = io.TextIOWrapper(utf8, encoding="utf-8", newline="")
         self._reader = csv.reader(self._lines(), delimiter=delimiter)
         self._out = io.StringIO()
         self._writer = csv.writer(self._out, delimiter=delimiter, lineterminator="\n")
-        self._width, self._pending, self._delimiter = width, b"", delimiter
-        #: The text's last line, the last row and the line it started on: how the text ended.
-        self._last_line, self._row_line = "", 0
+        self._names, self._pending, self._delimiter = names, b"", delimiter
+        #: The text's last line and last row: how the text ended. Rows are counted as pyarrow's
+        #: reader counts them (no blank line, no header), so an unclosed quote is named alike.
+        self._last_line, self._rows, self._header = "", 0, int(header)
         self._last_row: list[str] = []
 
     def _lines(self) -> Any:
@@ -94,12 +97,13 @@ class PaddedRows(io.RawIOBase):
         written = 0
         try:
             while written < PAD_ROWS_PER_CHUNK:
-                line = self._reader.line_num + 1  # where the next row starts
                 row = next(self._reader, None)
                 if row is None:
                     break
                 self._writer.writerow(self._fit(row))
-                self._last_row, self._row_line, written = row, line, written + 1
+                written += 1
+                if row:  # a blank line is no row
+                    self._last_row, self._rows = row, self._rows + 1
         except csv.Error as exc:
             line = self._reader.line_num
             raise FileJobError("unreadable_file", f"Line {line} is not valid CSV: {exc}") from exc
@@ -109,18 +113,19 @@ class PaddedRows(io.RawIOBase):
 
     def _check_closed(self) -> None:
         # `csv` (not strict) ends an unclosed quoted value at the end of the text, as pyarrow.
-        for value in self._last_row:
+        row = self._rows - self._header
+        for name, value in zip(self._names, self._last_row, strict=False):
             if ran_to_the_end(value, self._last_line, self._delimiter):
-                raise unclosed_quote(f"A value of the row on line {self._row_line}")
+                raise unclosed_in_row(row, name) if row else unclosed_in_header()
 
     def _fit(self, row: list[str]) -> list[str]:
-        if len(row) > self._width:
+        width = len(self._names)
+        if len(row) > width:
             raise FileJobError(
                 "ragged_rows",
-                f"Line {self._reader.line_num} has {len(row)} fields; the header has "
-                f"{self._width}.",
+                f"Line {self._reader.line_num} has {len(row)} fields; the header has {width}.",
             )
-        return row + [""] * (self._width - len(row)) if row else row
+        return row + [""] * (width - len(row)) if row else row
 
 
 class BlockLedger(io.RawIOBase):

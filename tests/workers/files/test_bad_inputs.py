@@ -88,21 +88,36 @@ UNCLOSED = {
     "cut off, tabs": b'a\tb\n1\t2\n3\t"x',
     "cut off in a padded row": b'a,b,c\n1,2\n3,"x',
     "long file cut off": b"a,b\n" + b"1,2\n" * 200_000 + b'3,"x',
+    # Rows of data that are not the file's lines: blank lines, a value over two lines.
+    "blank lines, a value over two lines before": b'a,b\n\n1,"p\nq"\n\n3,"x\n4,5\n',
+    "the same in a padded row": b'a,b,c\n\n1,"p\nq"\n2\n\n3,"x\n4,5\n',
+    "long file, padded rows": b"a,b,c\n1,2\n" + b"1,2,3\n" * 200_000 + b'3,"x\n' + b"4\n" * 9,
 }
 
 
+def where_it_opens(body: bytes, header: bool) -> str:
+    """Where the unclosed value is, as pandas reads the file with that quote closed at its end:
+    the last row (counted from 1, as rows of data) and its last column with a value."""
+    closed = io.BytesIO(body + b'"')
+    frame = pd.read_csv(closed, sep=None, engine="python", header=0 if header else None)
+    return f"Row {len(frame)}: the value of column {str(frame.iloc[-1].last_valid_index())!r} "
+
+
+@pytest.mark.parametrize("header", [True, False], ids=["header", "no header"])
 @pytest.mark.parametrize("body", UNCLOSED.values(), ids=UNCLOSED.keys())
 def test_a_quote_never_closed_fails_instead_of_swallowing_the_rest(
-    tmp_path: Path, body: bytes
+    tmp_path: Path, body: bytes, header: bool
 ) -> None:
     # pandas: "EOF inside string"; pyarrow alone took every later row into one value.
     with pytest.raises(pd.errors.ParserError):
         pd.read_csv(io.BytesIO(body), sep=None, engine="python")
-    with pytest.raises(FileJobError, match="never closed") as failure:
-        run_job(write(tmp_path, "q.csv", body), JobParams(), LIMITS, Hooks(), tmp_path / "out")
-    assert failure.value.code == "unclosed_quote"
-    gz = write(tmp_path, "q.csv.gz", gzip.compress(body))
-    assert failure_code(gz) == "unclosed_quote"
+    params = JobParams(header=header)
+    for name, stored in (("q.csv", body), ("q.csv.gz", gzip.compress(body))):
+        with pytest.raises(FileJobError, match="never closed") as failure:
+            run_job(write(tmp_path, name, stored), params, LIMITS, Hooks(), tmp_path / "out")
+        assert failure.value.code == "unclosed_quote"
+        # Named alike whichever reader met it (the padding of short rows counted lines).
+        assert failure.value.message.startswith(where_it_opens(body, header)), name
 
 
 def test_a_quote_never_closed_in_the_header_is_named_not_taken_for_a_lone_header(
@@ -111,8 +126,14 @@ def test_a_quote_never_closed_in_the_header_is_named_not_taken_for_a_lone_header
     body = b'"a,b\n1,2\n3,4\n'  # it failed as no_rows: "a header alone"
     with pytest.raises(pd.errors.ParserError, match="EOF inside string"):
         pd.read_csv(io.BytesIO(body))
-    with pytest.raises(FileJobError, match="first row") as failure:
-        run_job(write(tmp_path, "h.csv", body), JobParams(), LIMITS, Hooks(), tmp_path / "out")
+    path = write(tmp_path, "h.csv", body)
+    with pytest.raises(FileJobError, match=r"^The header \(the first row\): a value") as failure:
+        run_job(path, JobParams(), LIMITS, Hooks(), tmp_path / "out")
+    assert failure.value.code == "unclosed_quote"
+    closed = pd.read_csv(io.BytesIO(body + b'"'), header=None)  # one row, one column: 0
+    assert closed.shape == (1, 1)
+    with pytest.raises(FileJobError, match=r"^Row 1: the value of column '0' opens") as failure:
+        run_job(path, JobParams(header=False), LIMITS, Hooks(), tmp_path / "out")
     assert failure.value.code == "unclosed_quote"
 
 
