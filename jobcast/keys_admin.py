@@ -21,7 +21,7 @@ from jobcast.keys import (
     list_keys,
     revoke_key,
 )
-from jobcast.redis_clients import CONNECT_TIMEOUT_SECONDS, sync_client
+from jobcast.redis_clients import CONNECT_TIMEOUT_SECONDS, redis_problem, sync_client
 from jobcast.settings import ConfigurationError, Settings, load_settings
 
 console = make_console()
@@ -50,7 +50,8 @@ def _connect() -> tuple[Settings, redis.Redis]:
         client.ping()
     except (redis.RedisError, OSError) as exc:
         # A stack killed without cleaning up leaves its redis.url behind.
-        _refuse(f"cannot reach the stack's Redis ({exc}). Is `jobcast up` running?")
+        problem = redis_problem(exc, where=True)
+        _refuse(f"cannot reach the stack's Redis ({problem}). Is `jobcast up` running?")
     return settings, client
 
 

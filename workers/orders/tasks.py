@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 
+from jobcast.redis_clients import redis_problem
 from jobcast.rediskeys import order_watch_key
 from jobcast.task_failure import TaskFailedError
 from jobcast.task_names import DEMO_MATCH_TASK, MATCH_TASK, match_argsrepr
@@ -29,11 +30,12 @@ def match(task: Any, symbol: str) -> dict[str, Any]:
         outcome = drain(ctx.redis, ctx.settings, symbol, str(task.request.id))
     except Exception as exc:
         # Nothing was committed past the last good step; the next task for the symbol redoes it.
-        code = "redis_unavailable" if isinstance(exc, redis.RedisError) else "internal_error"
-        log.warning(
-            "matching %s failed: %s: %s", symbol, code, exc, exc_info=code != "redis_unavailable"
-        )
-        raise TaskFailedError.from_error(code, f"{type(exc).__name__}: {exc}"[:500]) from exc
+        unavailable = isinstance(exc, redis.RedisError)
+        code = "redis_unavailable" if unavailable else "internal_error"
+        # Behind Sentinel a Redis error's text is kilobytes of client reprs: one line instead.
+        said = redis_problem(exc, where=True) if unavailable else str(exc)
+        log.warning("matching %s failed: %s: %s", symbol, code, said, exc_info=not unavailable)
+        raise TaskFailedError.from_error(code, f"{type(exc).__name__}: {said}"[:500]) from exc
     if outcome.state == "budget":
         _resend(task, symbol, "requeued")
     elif outcome.state == "busy":
