@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import signal
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -30,8 +32,9 @@ from jobcast.settings import Settings
 from jobcast.storage_paths import upload_path
 from tests.api.conftest import MakeKey
 from tests.api.inprocess import run_in_process
-from tests.conftest import StartApi
+from tests.conftest import StartApi, launch_api
 from tests.support.processes import wait_for
+from tests.support.sentinel import sentinel_group
 from workers.orders.runner import drain
 from workers.reconciler import Reconciler
 
@@ -80,6 +83,24 @@ def test_requests_get_503_while_redis_is_down_and_recover_without_restart(
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_an_api_whose_sentinels_have_gone_stops_within_seconds(tmp_path: Path) -> None:
+    # Each Redis call of its shutdown (the monitor's release) asked the three stopped sentinels
+    # for ~10 s (redis-py retried each one's connection): the api took 15 s to exit.
+    with sentinel_group(tmp_path) as group:
+        proc, _ = launch_api(group.settings(tmp_path / "data"), tmp_path)
+        try:
+            for server in group.procs.values():
+                server.stop()
+            lost = "pub/sub connection lost"
+            wait_for(lambda: lost in proc.output(), 30, "the api to lose Redis", proc)
+            started = time.monotonic()
+            proc.popen.send_signal(signal.SIGTERM)
+            proc.popen.wait(timeout=30)
+            assert time.monotonic() - started < 5, proc.output()[-2000:]
+        finally:
+            proc.kill()
 
 
 def test_redis_lost_as_a_job_is_registered_applies_none_of_it_and_the_retry_gets_a_job(

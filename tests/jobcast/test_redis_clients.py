@@ -6,16 +6,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 import redis
+from celery import Celery
 from celery.app.backends import by_url
 from celery.backends.redis import SentinelBackend
+from kombu.exceptions import OperationalError
 
 import celeryconfig
 from jobcast import redis_clients
+from jobcast.embedded_redis import free_port
 from jobcast.redis_clients import is_redis_full, trouble
 from jobcast.scripts import ScriptLane
 from jobcast.settings import Settings
@@ -126,6 +130,41 @@ def test_every_kind_of_client_writes_to_the_new_primary_after_a_failover(
     )
     assert sync.get("single") == sync.get("pooled") == "2"
     sync.close()
+
+
+def test_with_every_sentinel_gone_each_kind_of_client_gives_up_at_once() -> None:
+    # redis-py retried each sentinel's connection 10 times, backing off up to 1 s: ~10 s a call
+    # (23 s for Celery's connection), paid by each Redis call of an api's or worker's shutdown.
+    gone = ",".join(f"127.0.0.1:{free_port()}" for _ in range(3))
+    settings = make(redis_sentinels=gone, redis_password="pw", redis_sentinel_password="pw")
+    celery = Celery("gone")
+    celery.config_from_object(celeryconfig.config_for(settings))
+
+    async def each_async_client() -> None:
+        for client in (
+            redis_clients.async_client(settings),
+            redis_clients.async_pool_client(settings, max_connections=1, wait_seconds=1),
+        ):
+            with given_up_at_once(redis.ConnectionError):
+                await client.ping()
+            await client.aclose()
+
+    asyncio.run(each_async_client())
+    sync = redis_clients.sync_client(settings)
+    with given_up_at_once(redis.ConnectionError):
+        sync.ping()
+    sync.close()
+    with celery.connection_for_write() as broker, given_up_at_once(OperationalError):
+        broker.ensure_connection(max_retries=1)
+
+
+@contextmanager
+def given_up_at_once(error: type[Exception]) -> Iterator[None]:
+    """The block raises `error` saying no primary was found, within 2 s."""
+    started = time.monotonic()
+    with pytest.raises(error, match="No master found"):
+        yield
+    assert time.monotonic() - started < 2
 
 
 def test_a_full_redis_is_told_apart_from_an_outage() -> None:
