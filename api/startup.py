@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jobcast import shared_storage
 from jobcast.dev_secrets import secrets_path, stored_key_secret
+from jobcast.redis_clients import redis_problem
 from jobcast.settings import InsecureSettingsError, Settings
 
 log = logging.getLogger("jobcast.api")
@@ -50,7 +51,10 @@ async def storage_checked(redis: aioredis.Redis, settings: Settings) -> asyncio.
     try:
         await shared_storage.check_async(redis, settings.data_dir)
     except (RedisError, OSError) as exc:
-        log.warning("the data directory is compared with the cluster's once Redis answers: %s", exc)
+        log.warning(
+            "the data directory is compared with the cluster's once Redis answers: %s",
+            redis_problem(exc, where=True),
+        )
         return asyncio.create_task(_stop_if_refused(redis, settings))
     return None
 

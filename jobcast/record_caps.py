@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 
 from jobcast import scripts
 from jobcast.owned_index import id_of_member
+from jobcast.redis_clients import redis_problem
 from jobcast.rediskeys import tombstone_key
 
 log = logging.getLogger("jobcast.record_caps")
@@ -86,7 +87,7 @@ async def keep_under(
     try:
         await trim(redis, index, owner, cap, kind)
     except RedisError as exc:
-        log.warning("ended records of %s not trimmed: %s", owner, exc)
+        log.warning("ended records of %s not trimmed: %s", owner, redis_problem(exc, where=True))
 
 
 async def _drop_ended(

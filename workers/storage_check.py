@@ -16,7 +16,7 @@ from celery import signals
 
 from celeryconfig import FILES_QUEUE
 from jobcast import shared_storage
-from jobcast.redis_clients import sync_client
+from jobcast.redis_clients import redis_problem, sync_client
 from jobcast.settings import get_settings
 
 log = logging.getLogger("jobcast.worker")
@@ -30,7 +30,10 @@ def _on_worker_init(sender: Any, **_: Any) -> None:
     try:
         shared_storage.check(client, settings.data_dir)
     except redis.RedisError as exc:
-        log.warning("could not compare the data directory with the cluster's storage: %s", exc)
+        log.warning(
+            "could not compare the data directory with the cluster's storage: %s",
+            redis_problem(exc, where=True),
+        )
     except shared_storage.StorageMismatchError as exc:
         log.critical("%s", exc)
         raise SystemExit(1) from None  # not Exception: Celery's signal dispatch would log it on

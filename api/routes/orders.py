@@ -51,6 +51,7 @@ from jobcast.owned_index import (
     oldest_first,
 )
 from jobcast.ratelimit import Budget, Decision, spend
+from jobcast.redis_clients import redis_problem
 from jobcast.schemas.errors import ErrorDetail, field_errors, summary
 from jobcast.schemas.orders import Order, OrderBatchCreate, OrderBatchResult, OrderCreate, OrderPage
 from jobcast.settings import Settings
@@ -161,7 +162,11 @@ async def kick_matching(tasks: TaskSender, symbols: list[str]) -> None:
         await tasks.request_matching(symbols)
     except BROKER_ERRORS as exc:
         MATCH_SEND_FAILURES.inc()
-        log.warning("matching not sent for %s (the reconciler will): %s", ",".join(symbols), exc)
+        log.warning(
+            "matching not sent for %s (the reconciler will): %s",
+            ",".join(symbols),
+            redis_problem(exc, where=True),
+        )
 
 
 async def load_order(

@@ -8,7 +8,16 @@ from urllib.parse import urlsplit, urlunsplit
 from jobcast.embedded_redis import free_port
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
-from tests.support.processes import api_argv, http_ok, process_env, spawn, wait_for, worker_argv
+from tests.support.processes import (
+    Proc,
+    api_argv,
+    http_ok,
+    process_env,
+    spawn,
+    wait_for,
+    worker_argv,
+)
+from tests.support.sentinel import sentinel_group
 from tests.support.tcp_proxy import TcpProxy
 
 REFUSAL = "is not the storage this cluster shares"
@@ -56,3 +65,32 @@ def test_an_api_started_while_redis_is_away_stops_once_it_answers_if_refused(
     finally:
         gate.stop()
         api.kill()
+
+
+def test_behind_sentinels_refusing_the_password_the_put_off_check_is_one_short_line(
+    tmp_path: Path,
+) -> None:
+    # Each sentinel's client was in the line as its repr: 3.3 KB, the refused password buried.
+    with sentinel_group(tmp_path) as group:
+        refused = group.settings(tmp_path / "data").replace(redis_sentinel_password="wrong")
+        env = process_env(refused)
+        api = spawn("refused-api", api_argv(free_port()), env, tmp_path)
+        worker = spawn("refused-files", worker_argv("files", 1, [], "refused"), env, tmp_path)
+        try:
+            for proc, said in (
+                (api, "compared with the cluster's once Redis answers"),
+                (worker, "could not compare the data directory"),
+            ):
+                line = log_line(proc, said)
+                assert "a sentinel refused the password" in line, line
+                for address in group.servers.addresses.split(","):
+                    assert f"{address} auth:AuthenticationError" in line, line
+                assert len(line) < 500, line
+        finally:
+            api.kill()
+            worker.kill()
+
+
+def log_line(proc: Proc, containing: str) -> str:
+    wait_for(lambda: containing in proc.output(), 60, containing, proc)
+    return next(line for line in proc.output().splitlines() if containing in line)
