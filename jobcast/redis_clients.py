@@ -157,7 +157,11 @@ def redis_problem(exc: BaseException, *, where: bool = False) -> str:
     """A Redis error in one short line. Behind Sentinel redis-py's text lists each sentinel's
     client as its repr (hosts, pools, ~3 KB a sentinel), with the cause, a refused password or
     a refused connection, buried in it: this says the cause and where to look. `where` adds
-    each sentinel's address and answer (for the log; a probe anyone may call leaves them out)."""
+    each sentinel's address and answer (for the log; a probe anyone may call leaves them out).
+    An error raised from a Redis error (kombu's OperationalError, which copies its text) is told
+    as that error."""
+    if isinstance(exc.__cause__, redis.RedisError):
+        return redis_problem(exc.__cause__, where=where)
     text = str(exc)
     if isinstance(exc, redis.sentinel.MasterNotFoundError | aiosentinel.MasterNotFoundError):
         head = text.split(" : ", 1)[0]  # "No master found for 'jobcast'"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import redis
 import redis.asyncio as aioredis
 import redis.sentinel
+from kombu.exceptions import OperationalError
 from redis.asyncio.sentinel import MasterNotFoundError
 
 from jobcast.redis_clients import SENTINEL_HINT, redis_problem
@@ -46,6 +47,17 @@ def test_for_the_log_each_sentinel_is_named_with_its_answer_and_no_client_intern
         )
         assert "ConnectionPool" not in said
         assert len(said) < 400
+
+
+def test_a_broker_error_raised_from_a_redis_one_is_told_as_that_one() -> None:
+    # kombu raises OperationalError(str(exc)) from the Redis error: the same kilobytes.
+    refusal = no_master([redis.AuthenticationError("x")] * 3, sync=True)
+    try:
+        raise OperationalError(str(refusal)) from refusal
+    except OperationalError as raised:
+        said = redis_problem(raised, where=True)
+    assert said == redis_problem(refusal, where=True)
+    assert said.startswith("No master found for 'jobcast' (a sentinel refused the password;")
 
 
 def test_no_sentinel_answering_at_all_still_says_where_to_look() -> None:
