@@ -6,14 +6,22 @@ test fixtures both build the command line here, so they run the same server conf
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import redis
+
+from jobcast.launch_checks import can_listen
+
+#: The file in a server's data directory that keeps the port it last ran on. Not removed at the
+#: stop as `var/redis.url` and `var/redis.sentinels` are (which say the stack is running).
+PORT_FILE = "port"
 
 
 def redis_server_binary() -> str:
@@ -28,6 +36,25 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def port_again(data_dir: Path, taken: Collection[int] = (), host: str = "127.0.0.1") -> int:
+    """The port the server of `data_dir` last ran on (`remember_port`) while it is free, else a
+    free one; never one of `taken` (those given to the other servers of its group). An api or
+    worker added by hand from `var/redis.url` or `var/redis.sentinels` finds a restarted stack
+    again: on new ports it retried the old ones forever, its clients told nothing."""
+    with contextlib.suppress(OSError, ValueError):
+        port = int((data_dir / PORT_FILE).read_text())
+        if port not in taken and can_listen(host, port):
+            return port
+    while (port := free_port(host)) in taken:
+        pass
+    return port
+
+
+def remember_port(data_dir: Path, port: int) -> None:
+    """Keep the port the server of `data_dir` runs on, for `port_again` at the next start."""
+    (data_dir / PORT_FILE).write_text(str(port))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import redis
 
-from jobcast.embedded_redis import EmbeddedRedis, free_port, redis_server_binary
+from jobcast.embedded_redis import EmbeddedRedis, port_again, redis_server_binary, remember_port
 from jobcast.filemodes import make_private_dir
 
 #: Sentinels that must agree the primary is down before one of them fails it over.
@@ -86,17 +86,22 @@ class SentinelGroup:
         down_after_ms: int = 5000,
         failover_timeout_ms: int = 60_000,
     ) -> SentinelGroup:
-        primary = EmbeddedRedis(free_port(), password, data_dir / "primary", maxmemory=maxmemory)
+        """The group whose servers keep their data under `data_dir`, each on the port it had the
+        last time while that is free (`port_again`), so the sentinels' addresses stay the same."""
+        taken: list[int] = []
+
+        def port(server_dir: Path) -> int:
+            taken.append(port_again(server_dir, taken))
+            return taken[-1]
+
+        primary_dir, replica_dir = data_dir / "primary", data_dir / "replica"
+        primary = EmbeddedRedis(port(primary_dir), password, primary_dir, maxmemory=maxmemory)
         replica = EmbeddedRedis(
-            free_port(),
-            password,
-            data_dir / "replica",
-            maxmemory=maxmemory,
-            replica_of=primary.port,
+            port(replica_dir), password, replica_dir, maxmemory=maxmemory, replica_of=primary.port
         )
         sentinels = tuple(
             EmbeddedSentinel(
-                free_port(),
+                port(data_dir / f"sentinel-{n}"),
                 primary,
                 master_name,
                 data_dir / f"sentinel-{n}",
@@ -120,6 +125,14 @@ class SentinelGroup:
         for n, sentinel in enumerate(self.sentinels, start=1):
             named[f"redis-sentinel-{n}"] = sentinel.command()
         return named
+
+    def remember_ports(self) -> None:
+        """Keep each server's port for the group `create` makes on the same data at the next
+        start (call it once the group runs: a port it failed to get is not worth keeping)."""
+        for node in (self.primary, self.replica):
+            remember_port(node.data_dir, node.port)
+        for sentinel in self.sentinels:
+            remember_port(sentinel.data_dir, sentinel.port)
 
     def ready(self) -> bool:
         """Every sentinel sees the primary, the replica and both other sentinels: only then

@@ -20,16 +20,10 @@ from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
 from jobcast import shared_storage
 from jobcast.client.config import api_url_file, reachable_url
 from jobcast.dev_secrets import ensure_dev_key, load_dev_secrets
-from jobcast.embedded_redis import EmbeddedRedis, free_port
+from jobcast.embedded_redis import EmbeddedRedis, port_again, remember_port
 from jobcast.embedded_sentinel import SentinelGroup
 from jobcast.filemodes import keep_new_files_private, make_private_dir
-from jobcast.launch_checks import (
-    LaunchError,
-    can_listen,
-    data_dir_held,
-    require_free_ports,
-    require_unheld,
-)
+from jobcast.launch_checks import LaunchError, data_dir_held, require_free_ports, require_unheld
 from jobcast.redis_clients import sync_client
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import InsecureSettingsError, Settings
@@ -122,10 +116,12 @@ class Stack:
             return self.settings
         if self.options.ha:
             return self.start_sentinel_group()
+        data_dir = self.settings.data_dir / "redis"
         server = EmbeddedRedis(
-            port=self._embedded_redis_port(),
+            # The setting's port, else the one this data dir's Redis had the last time if free.
+            port=self.settings.redis_port or port_again(data_dir),
             password=self._redis_password(),
-            data_dir=self.settings.data_dir / "redis",
+            data_dir=data_dir,
             maxmemory=self.settings.redis_maxmemory,
         )
         ping = _redis_pinger(self.settings.replace(redis_url=server.url))
@@ -136,25 +132,8 @@ class Stack:
         url_file = redis_url_file(self.settings)
         url_file.write_text(server.url)
         url_file.chmod(0o600)
-        self._remembered_redis_port.write_text(str(server.port))
+        remember_port(server.data_dir, server.port)
         return self.settings.replace(redis_url=server.url)
-
-    @property
-    def _remembered_redis_port(self) -> Path:
-        # Beside its data, not removed at the stop as redis.url is (which says it is running).
-        return self.settings.data_dir / "redis" / "port"
-
-    def _embedded_redis_port(self) -> int:
-        """The setting's port, else the one this data dir's Redis had the last time while it is
-        free: an api or worker added by hand from `var/redis.url` finds the restarted stack again
-        (on a new port it retried the old one forever, its clients told nothing), else any."""
-        if self.settings.redis_port:
-            return self.settings.redis_port
-        with contextlib.suppress(OSError, ValueError):
-            port = int(self._remembered_redis_port.read_text())
-            if can_listen("127.0.0.1", port):
-                return port
-        return free_port()
 
     def start_sentinel_group(self) -> Settings:
         """`--ha`: a primary, a replica and three sentinels; the stack outlives a data node's
@@ -173,6 +152,7 @@ class Stack:
             for name, argv in group.commands().items()
         ]
         self.supervisor.start(children, READY_TIMEOUT_SECONDS)
+        group.remember_ports()
         sentinels_file = redis_sentinels_file(self.settings)
         sentinels_file.write_text(group.addresses)
         sentinels_file.chmod(0o600)

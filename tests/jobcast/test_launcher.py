@@ -24,6 +24,7 @@ from jobcast.embedded_redis import free_port
 from jobcast.launch_checks import data_dir_held
 from jobcast.launcher import Stack, UpOptions
 from jobcast.settings import Settings
+from tests.support.ports import port_held
 from tests.support.processes import REPO_ROOT, wait_for
 
 pytestmark = pytest.mark.slow
@@ -457,6 +458,40 @@ def test_up_ha_reaches_redis_through_sentinels_and_outlives_a_killed_primary(
         if run.launcher is not None and run.launcher.poll() is None:
             run.stop()
         print(run.out.read_text())
+
+
+def test_a_restarted_ha_stack_has_the_same_sentinels_and_a_taken_port_alone_moves(
+    tmp_path: Path,
+) -> None:
+    # On new ports at each start, an api or worker added by hand from var/redis.sentinels had
+    # to be started again with the stack.
+    run = Run(tmp_path, free_port(), free_port(), tmp_path / "launcher.out", options=("--ha",))
+    var = tmp_path / "var"
+    try:
+        run.start()
+        sentinels = (var / "redis.sentinels").read_text()
+        replica = replica_port(run)
+        run.stop()
+        with port_held(replica):  # another program took the replica's port meanwhile
+            run.start()
+        assert (var / "redis.sentinels").read_text() == sentinels
+        assert run.banner("Redis +embedded, Sentinel:") == sentinels
+        assert replica_port(run) != replica
+    finally:
+        if run.launcher is not None and run.launcher.poll() is None:
+            run.stop()
+        print(run.out.read_text())
+
+
+def replica_port(run: Run) -> int:
+    """The replica's port, as the first sentinel knows it."""
+    var = run.project / "var"
+    password = json.loads((var / "dev-secrets.json").read_text())["redis_password"]
+    first = (var / "redis.sentinels").read_text().split(",")[0]
+    asked = redis.Redis(port=int(first.split(":")[1]), password=password, decode_responses=True)
+    (replica,) = asked.sentinel_slaves("jobcast")
+    asked.close()
+    return int(replica["port"])
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,47 @@
+"""A Sentinel group made again on the same data takes the ports it had, so the sentinels' addresses
+(`var/redis.sentinels`) stay the same; a server whose port was taken meanwhile moves alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jobcast.embedded_sentinel import SentinelGroup
+from tests.support.ports import port_held
+
+
+def made(data_dir: Path) -> SentinelGroup:
+    return SentinelGroup.create("pw", data_dir, "jobcast")
+
+
+def ports(group: SentinelGroup) -> list[int]:
+    return [group.primary.port, group.replica.port, *(s.port for s in group.sentinels)]
+
+
+def test_the_group_made_again_on_the_same_data_has_the_same_addresses(tmp_path: Path) -> None:
+    first = made(tmp_path)
+    assert len(set(ports(first))) == 5
+    first.commands()  # as the launcher starts it: makes each server's directory
+    first.remember_ports()
+
+    again = made(tmp_path)
+
+    assert ports(again) == ports(first)
+    assert again.addresses == first.addresses
+    assert again.replica.replica_of == first.primary.port
+
+
+def test_a_server_whose_port_was_taken_gets_another_and_the_rest_keep_theirs(
+    tmp_path: Path,
+) -> None:
+    first = made(tmp_path)
+    first.commands()
+    first.remember_ports()
+    before = ports(first)
+    with port_held(first.sentinels[1].port):
+        again = made(tmp_path)
+
+    after = ports(again)
+    assert after[3] not in before
+    assert after[:3] + after[4:] == before[:3] + before[4:]
+    pairs = zip(first.addresses.split(","), again.addresses.split(","), strict=True)
+    assert [old for old, new in pairs if old != new] == [f"127.0.0.1:{before[3]}"]
