@@ -121,9 +121,11 @@ class PaddedRows(io.RawIOBase):
     def _fit(self, row: list[str]) -> list[str]:
         width = len(self._names)
         if len(row) > width:
+            # Without a header the names were counted from the first row, which is data.
+            first = "the header" if self._header else "the first row"
             raise FileJobError(
                 "ragged_rows",
-                f"Line {self._reader.line_num} has {len(row)} fields; the header has {width}.",
+                f"Line {self._reader.line_num} has {len(row)} fields; {first} has {width}.",
             )
         return row + [""] * (width - len(row)) if row else row
 

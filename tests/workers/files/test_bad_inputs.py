@@ -75,6 +75,22 @@ def test_a_row_with_more_fields_than_the_header_fails_as_ragged_naming_its_line(
     assert failure.value.code == "ragged_rows"
 
 
+@pytest.mark.parametrize(
+    ("header", "width_of"), [(True, "the header has 3"), (False, "the first row has 3")]
+)
+def test_a_row_with_more_fields_says_what_it_has_more_than_with_or_without_a_header(
+    tmp_path: Path, header: bool, width_of: str
+) -> None:
+    body = b"1,2,3\n4,5\n6,7,8,9\n"
+    with pytest.raises(pd.errors.ParserError, match="Expected 3 fields in line 3, saw 4"):
+        pd.read_csv(io.BytesIO(body), header=0 if header else None)
+    path = write(tmp_path, "r.csv", body)
+    with pytest.raises(FileJobError) as failure:
+        run_job(path, JobParams(header=header), LIMITS, Hooks(), tmp_path / "out")
+    assert failure.value.code == "ragged_rows"
+    assert failure.value.message == f"Line 3 has 4 fields; {width_of}."
+
+
 UNCLOSED = {
     "plain": b'a,b\n1,"x\n2,3\n4,5\n6,7\n',
     "no final line end": b'a,b\n1,"x\n2,3\n4,5\n6,7',
