@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workers.files.datetimes import column_texts, time_unit
-from workers.files.errors import FileJobError
+from workers.files.errors import FileJobError, listed
 from workers.files.sketches import is_text
 
 # How each metric's partial results merge: a count or sum adds up, a min stays a min...
@@ -58,7 +58,7 @@ class Aggregation:
             named = "No column named" if len(missing) == 1 else "No columns named"
             raise FileJobError(
                 "unknown_column",
-                f"{named} {', '.join(map(repr, missing))}; the file has {_listed(schema.names)}.",
+                f"{named} {', '.join(map(repr, missing))}; the file has {listed(schema.names)}.",
             )
         # Arrow's kernels decide what applies: tried on no rows, the owner is told in their words.
         empty = _plain(schema.empty_table())
@@ -237,9 +237,3 @@ def _strip(name: str) -> str:
     """`x_sum_sum` -> `x_sum`: a merged partial keeps its original name."""
     base, _, _ = name.rpartition("_")
     return base if base else name
-
-
-def _listed(names: list[str], most: int = 20) -> str:
-    """The file's column names for an error message, the first `most` of them."""
-    shown = ", ".join(map(repr, names[:most]))
-    return shown + (f" and {len(names) - most} more" if len(names) > most else "")

@@ -100,6 +100,12 @@ def from_arrow_error(exc: Exception, kind: str) -> FileJobError:
     )
 
 
+def listed(names: list[str], most: int = 20) -> str:
+    """Column names for an error message, the first `most` of them."""
+    shown = ", ".join(map(repr, names[:most]))
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def _too_long(kind: str) -> str:
     """What a row too long to read in one piece is told (pyarrow reads a block at a time, and
     a row must fit in one): the README's limits name a value's cap, JOBCAST_JOB_MAX_CELL_BYTES."""

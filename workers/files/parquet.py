@@ -5,6 +5,7 @@ profile (a convert or an aggregate reads them first, as columns: `ReadLimits.kee
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Generator
 from typing import Any, BinaryIO
 
@@ -13,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from workers.files.errors import FileJobError, from_arrow_error
+from workers.files.errors import FileJobError, from_arrow_error, listed
 from workers.files.sources import (
     BatchSource,
     ReadLimits,
@@ -25,7 +26,9 @@ from workers.files.sources import (
 
 def open_parquet(raw: BinaryIO, limits: ReadLimits, total: int) -> BatchSource:
     try:
-        schema = _read_schema(pq.ParquetFile(raw).schema_arrow, limits.keep_index)
+        stored = pq.ParquetFile(raw).schema_arrow
+        _check_names_unique(stored)
+        schema = _read_schema(stored, limits.keep_index)
         columns = schema.names
         check_width(schema, limits)
         # Text read as dictionaries: a value's decoded size is known before it is repeated
@@ -60,6 +63,20 @@ def open_parquet(raw: BinaryIO, limits: ReadLimits, total: int) -> BatchSource:
             )
 
     return BatchSource(schema, batches(), processed, total, raw)
+
+
+def _check_names_unique(stored: pa.Schema) -> None:
+    """duplicate_columns for a file with two columns of one name: pyarrow writes one, but
+    pandas' read_parquet refuses it (it renames a CSV's repeats, `a.1`, not a Parquet file's),
+    and a column cannot be told from its namesake by name."""
+    counts = Counter(stored.names)
+    repeated = [name for name, count in counts.items() if count > 1]
+    if repeated:
+        raise FileJobError(
+            "duplicate_columns",
+            f"Column names used more than once: {listed(repeated)}. Give each column its own "
+            "name and write the file again (pandas' read_parquet refuses such a file too).",
+        )
 
 
 def decoded_slices(

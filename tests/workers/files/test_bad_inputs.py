@@ -224,6 +224,31 @@ def test_truncated_parquet_fails_as_corrupt(tmp_path: Path) -> None:
     assert failure_code(liar) == "corrupt_parquet"
 
 
+OPERATIONS = {
+    "profile": JobParams(),
+    "aggregate": JobParams(operation="aggregate", group_by=["b"], metrics={"a": ["sum"]}),
+    "convert to csv": JobParams(operation="convert", to="csv"),
+    "convert to parquet": JobParams(operation="convert", to="parquet"),
+}
+
+
+@pytest.mark.parametrize("params", OPERATIONS.values(), ids=OPERATIONS.keys())
+def test_parquet_with_two_columns_of_one_name_fails_naming_it_as_pandas_refuses_it(
+    tmp_path: Path, params: JobParams
+) -> None:
+    # pyarrow writes such a file (pandas never does); read_parquet cannot read it back.
+    path = tmp_path / "dup.parquet"
+    columns = [pa.array([1, 2]), pa.array(["x", "y"]), pa.array([3, 4]), pa.array([5, 6])]
+    pq.write_table(pa.table(columns, names=["a", "b", "a", "c"]), path)
+    with pytest.raises(pa.ArrowInvalid, match=r"Multiple matches for FieldRef\.Name"):
+        pd.read_parquet(path)
+    with pytest.raises(FileJobError) as failure:
+        run_job(path, params, LIMITS, Hooks(), tmp_path / "out")
+    assert failure.value.code == "duplicate_columns"
+    assert failure.value.message.startswith("Column names used more than once: 'a'. Give each")
+    assert not (tmp_path / "out").exists()
+
+
 def test_aggregate_on_a_missing_column_fails_as_unknown_column_naming_those_there(
     tmp_path: Path,
 ) -> None:
