@@ -52,6 +52,10 @@ PANDAS_NA_VALUES = (
     "nan",
     "null",
 )
+FIRST_ROW_TOO_LONG = (
+    f"The first line is longer than {SNIFF_BYTES // 1024} KiB: its column names are too long "
+    "to read."
+)
 _HEX = re.compile(r"^\s*[+-]?0[xX][0-9a-fA-F]+\s*$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
@@ -147,7 +151,11 @@ def _text_format(
     rows, header_lines = _rows(text, delimiter, truncated)
     if len(rows) == 1 and not truncated:
         _check_closed(rows[0], text, delimiter, params.header)
-    _check_first_row(rows, first_row_cut(text, delimiter, truncated), max_columns)
+    cut = first_row_cut(text, delimiter, truncated)
+    _check_width(rows, cut, max_columns)
+    if cut:
+        fmt = FileFormat("csv", gzip_, delimiter, params.header, decoded.encoding, decoded.bom)
+        raise _first_row_cut(text, fmt)
     decimal = params.decimal or sniff_decimal(rows[1:] if params.header else rows, delimiter)
     names = column_names(rows[0], params.header)
     return FileFormat(
@@ -176,7 +184,7 @@ def first_row_cut(text: str, delimiter: str, truncated: bool) -> bool:
         return True
 
 
-def _check_first_row(rows: list[list[str]], cut: bool, max_columns: int | None) -> None:
+def _check_width(rows: list[list[str]], cut: bool, max_columns: int | None) -> None:
     """Refuse a table too wide for the job before pyarrow parses a block of it: a parser holds
     a builder per column, so 200,000 columns take gigabytes whatever the file's size."""
     width = len(rows[0]) if rows else 0
@@ -186,12 +194,31 @@ def _check_first_row(rows: list[list[str]], cut: bool, max_columns: int | None) 
             "too_many_columns",
             f"The table has {more}{width} columns; at most {max_columns} are accepted.",
         )
-    if cut:
-        raise FileJobError(
-            "unreadable_file",
-            f"The first line is longer than {SNIFF_BYTES // 1024} KiB: its column names are "
-            "too long to read.",
-        )
+
+
+def _first_row_cut(text: str, fmt: FileFormat) -> FileJobError:
+    """What a first row that the sample `text` ends inside fails as: too long, or, when the
+    sample ends inside one of its quoted values, QuoteOpenPastSample (reading on tells)."""
+    before = text.rstrip('"')  # a run of quotes the sample cut: a pair, or a close, unknown
+    try:
+        row = _rows(before, fmt.delimiter, True)[0][0]
+    except (FileJobError, IndexError):
+        row = []
+    if not row or not ran_to_the_end(row[-1], before, fmt.delimiter):
+        return FileJobError("unreadable_file", FIRST_ROW_TOO_LONG)
+    unclosed = unclosed_in_header() if fmt.header else unclosed_in_row(1, str(len(row) - 1))
+    return QuoteOpenPastSample(fmt, len(before.encode("utf-8")), unclosed)
+
+
+class QuoteOpenPastSample(FileJobError):
+    """A first row longer than the sample, which ends inside a quoted value of it: too long a
+    first row if the quote closes further down, else `unclosed`, as a short file's first row
+    fails. `start`: the sample's bytes in `fmt`'s text as UTF-8 (`readers.text_stream`), where
+    the value goes on."""
+
+    def __init__(self, fmt: FileFormat, start: int, unclosed: FileJobError) -> None:
+        super().__init__("unreadable_file", FIRST_ROW_TOO_LONG)
+        self.fmt, self.start, self.unclosed = fmt, start, unclosed
 
 
 def _check_closed(row: list[str], text: str, delimiter: str, header: bool) -> None:

@@ -12,12 +12,16 @@ last line end) ran unclosed when the text ends with it right after its opening q
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 
 from workers.files.errors import FileJobError
 
 #: Decoded bytes kept from the end of the text: enough to tell, however long the value.
 TAIL_BYTES = 64 * 1024
+#: Bytes read at a time when reading on for a quote's close (`closes`).
+SCAN_CHUNK = 1 << 20
 
 
 def ran_to_the_end(value: str, tail: str, delimiter: str) -> bool:
@@ -33,6 +37,22 @@ def ran_to_the_end(value: str, tail: str, delimiter: str) -> bool:
             return False
         return tail[-len(opened) - 1] in (delimiter, "\n", "\r")
     return tail.endswith(raw[-len(tail) :]) if tail else False
+
+
+def closes(stream: Any, start: int) -> bool:
+    """Whether a quoted value open `start` bytes into the UTF-8 `stream` is ever closed: by a
+    run of an odd number of quotes (`""` is a quote inside the value), the run's last quote
+    closing it. Read a chunk at a time to that close or the end, runs counted whole."""
+    while start > 0 and (skipped := stream.read(min(start, SCAN_CHUNK))):
+        start -= len(skipped)
+    odd = b""  # a chunk's last run of quotes may go on in the next: its parity carried over
+    while chunk := stream.read(SCAN_CHUNK):
+        text = odd + chunk
+        body = text.rstrip(b'"')
+        odd = b'"' * ((len(text) - len(body)) % 2)
+        if b'"' in body.replace(b'""', b""):
+            return True
+    return bool(odd)
 
 
 def unclosed_in_row(row: int, column: str) -> FileJobError:

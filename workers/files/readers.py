@@ -17,13 +17,19 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
+from jobcast.jobs.params import JobParams
 from workers.files import parallel_csv
 from workers.files.encodings import Utf8Transcoder
 from workers.files.errors import FileJobError, from_arrow_error
-from workers.files.formats import PANDAS_NA_VALUES, FileFormat
+from workers.files.formats import (
+    PANDAS_NA_VALUES,
+    FileFormat,
+    QuoteOpenPastSample,
+    detect_format,
+)
 from workers.files.nesting import NestingGuard
 from workers.files.parquet import open_parquet
-from workers.files.quotes import check_closed
+from workers.files.quotes import check_closed, closes
 from workers.files.sources import (
     BatchSource,
     Closeable,
@@ -36,7 +42,7 @@ from workers.files.sources import (
 from workers.files.spreadsheets import open_sheet
 from workers.files.streams import BlockLedger, CappedDecompressor, PaddedRows
 
-__all__ = ["BatchSource", "ReadLimits", "open_batches", "prefetch"]
+__all__ = ["BatchSource", "ReadLimits", "detected_format", "open_batches", "prefetch"]
 
 #: A stored file at most 1/SMALL_FILE_MARGIN of a block is read without a read-ahead thread:
 #: transcoded to UTF-8 (3 bytes a character at most) and its short rows padded, it still fits.
@@ -88,6 +94,19 @@ def _open_streaming(path: Path, fmt: FileFormat, limits: ReadLimits, total: int)
         total,
         ledger,
     )
+
+
+def detected_format(path: Path, params: JobParams, limits: ReadLimits) -> FileFormat:
+    """`detect_format`, reading on past the sample when it ends inside a quoted value of the
+    first row, to that quote's close or the end: never closed, the quote fails as in a short
+    file (`unclosed_quote`), not as a first row too long."""
+    try:
+        return detect_format(path, params, limits.max_columns)
+    except QuoteOpenPastSample as cut:
+        with path.open("rb") as raw:
+            if closes(text_stream(raw, cut.fmt, limits), cut.start):
+                raise
+        raise cut.unclosed from None
 
 
 def text_stream(raw: BinaryIO, fmt: FileFormat, limits: ReadLimits) -> Any:

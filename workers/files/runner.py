@@ -19,9 +19,9 @@ from workers.files.aggregate import Aggregation
 from workers.files.column_types import scan_json_types, scan_types
 from workers.files.convert import ArtifactWriter
 from workers.files.errors import NO_ROWS, FileJobError
-from workers.files.formats import FileFormat, detect_format
+from workers.files.formats import FileFormat
 from workers.files.profile import TableProfile
-from workers.files.readers import BatchSource, ReadLimits, open_batches
+from workers.files.readers import BatchSource, ReadLimits, detected_format, open_batches
 
 #: Resident memory of a worker process before it holds any data, plus what any job costs beyond
 #: its data. Measured on Linux x86-64 (2026-12-02): a pool process is 82 MiB idle (105 MiB
@@ -105,7 +105,7 @@ def run_job(
     path: Path, params: JobParams, limits: JobLimits, hooks: Hooks, artifact: Path
 ) -> dict[str, Any]:
     """The job's result; FileJobError for a bad input, JobStopped when cancelled."""
-    fmt = detect_format(path, params, limits.max_columns)
+    fmt = detected_format(path, params, limits.read_limits({}))
     column_types: dict[str, Any] = dict.fromkeys(fmt.text_columns, pa.string())
     while True:
         read = limits.read_limits(column_types, params.sheet, params.operation != "profile")

@@ -13,6 +13,7 @@ import pytest
 
 from jobcast.jobs.params import JobParams
 from workers.files.errors import FileJobError
+from workers.files.formats import SNIFF_BYTES
 from workers.files.runner import Hooks, JobLimits, run_job
 
 LIMITS = JobLimits(
@@ -151,6 +152,64 @@ def test_a_quote_never_closed_in_the_header_is_named_not_taken_for_a_lone_header
     with pytest.raises(FileJobError, match=r"^Row 1: the value of column '0' opens") as failure:
         run_job(path, JobParams(header=False), LIMITS, Hooks(), tmp_path / "out")
     assert failure.value.code == "unclosed_quote"
+
+
+def sample_cut_in_a_pair(first: bytes) -> bytes:
+    """`first` then rows that a quote opened in it takes in, a `""` (one quote inside the value)
+    cut in two by the end of the 64 KiB sample."""
+    rows = b"1,2\n" * 16_000
+    body = first + rows + b"y" * (SNIFF_BYTES - 1 - len(first) - len(rows)) + b'""' + rows
+    assert body[SNIFF_BYTES - 2 : SNIFF_BYTES + 2] == b'y""1'
+    return body
+
+
+UTF16 = "1,2\n".encode("utf-16-le")
+#: Files whose header opens a quote never closed, past the sample and short (one row).
+LONG_UNCLOSED_HEADERS = {
+    "plain": (b'"a,b\n' + b"1,2\n" * 20_000, b'"a,b\n1,2\n', "q.csv"),
+    "gzip": (b'"a,b\n' + b"1,2\n" * 20_000, b'"a,b\n1,2\n', "q.csv.gz"),
+    "utf-16": ('"a,b\n'.encode("utf-16") + UTF16 * 20_000, '"a,b\n1,2\n'.encode("utf-16"), "q.csv"),
+    "after a closed value": (b'x,"a,b\n' + b"1,2\n" * 20_000, b'x,"a,b\n1,2\n', "q.csv"),
+    "a pair of quotes cut by the sample": (sample_cut_in_a_pair(b'"a,b\n'), b'"a,b\n""', "q.csv"),
+}
+
+
+@pytest.mark.parametrize("header", [True, False], ids=["header", "no header"])
+@pytest.mark.parametrize(
+    ("body", "short", "name"), LONG_UNCLOSED_HEADERS.values(), ids=LONG_UNCLOSED_HEADERS.keys()
+)
+def test_a_quote_never_closed_in_the_header_past_the_sample_is_named_as_in_a_short_file(
+    tmp_path: Path, body: bytes, short: bytes, name: str, header: bool
+) -> None:
+    # It failed as "The first line is longer than 64 KiB", the whole file taken for the header.
+    assert len(body) > SNIFF_BYTES
+    with pytest.raises(pd.errors.ParserError, match="EOF inside string"):
+        pd.read_csv(io.BytesIO(body), encoding="utf-16" if body[:2] == b"\xff\xfe" else None)
+    params = JobParams(header=header)
+    with pytest.raises(FileJobError) as in_short:
+        run_job(write(tmp_path, "s.csv", short), params, LIMITS, Hooks(), tmp_path / "o")
+    assert in_short.value.code == "unclosed_quote"
+    stored = gzip.compress(body) if name.endswith(".gz") else body
+    with pytest.raises(FileJobError) as failure:
+        run_job(write(tmp_path, name, stored), params, LIMITS, Hooks(), tmp_path / "out")
+    assert failure.value.as_error() == in_short.value.as_error()
+
+
+def test_a_header_quote_closed_past_the_sample_is_still_a_first_line_too_long(
+    tmp_path: Path,
+) -> None:
+    body = sample_cut_in_a_pair(b'"a\n') + b'",b\n1,2\n'
+    frame = pd.read_csv(io.BytesIO(body))  # pandas reads it: a header 128 KB long
+    assert frame.shape == (1, 2)
+    assert len(frame.columns[0]) > SNIFF_BYTES
+    with pytest.raises(FileJobError, match="first line is longer than 64 KiB") as failure:
+        run_job(write(tmp_path, "h.csv", body), JobParams(), LIMITS, Hooks(), tmp_path / "out")
+    assert failure.value.code == "unreadable_file"
+
+
+def test_reading_on_for_a_header_quote_stops_at_the_decompressed_cap(tmp_path: Path) -> None:
+    bomb = gzip.compress(b'"a,b\n' + b"1,2\n" * (16 << 20), compresslevel=9)
+    assert failure_code(write(tmp_path, "bomb.csv.gz", bomb)) == "decompressed_too_large"
 
 
 CLOSED = {
