@@ -43,13 +43,19 @@ def port_again(data_dir: Path, taken: Collection[int] = (), host: str = "127.0.0
     free one; never one of `taken` (those given to the other servers of its group). An api or
     worker added by hand from `var/redis.url` or `var/redis.sentinels` finds a restarted stack
     again: on new ports it retried the old ones forever, its clients told nothing."""
-    with contextlib.suppress(OSError, ValueError):
-        port = int((data_dir / PORT_FILE).read_text())
-        if port not in taken and can_listen(host, port):
-            return port
+    kept = remembered_port(data_dir)
+    if kept is not None and kept not in taken and can_listen(host, kept):
+        return kept
     while (port := free_port(host)) in taken:
         pass
     return port
+
+
+def remembered_port(data_dir: Path) -> int | None:
+    """The port the server of `data_dir` last ran on (`remember_port`); None if none is kept."""
+    with contextlib.suppress(OSError, ValueError):
+        return int((data_dir / PORT_FILE).read_text())
+    return None
 
 
 def remember_port(data_dir: Path, port: int) -> None:

@@ -7,13 +7,20 @@ Redis failover through Sentinel).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 import redis
 
-from jobcast.embedded_redis import EmbeddedRedis, port_again, redis_server_binary, remember_port
+from jobcast.embedded_redis import (
+    EmbeddedRedis,
+    port_again,
+    redis_server_binary,
+    remember_port,
+    remembered_port,
+)
 from jobcast.filemodes import make_private_dir
 
 #: Sentinels that must agree the primary is down before one of them fails it over.
@@ -67,6 +74,48 @@ class EmbeddedSentinel:
         return [redis_server_binary(), str(self.config_file.resolve()), "--sentinel"]
 
 
+def sentinel_dir(data_dir: Path, n: int) -> Path:
+    return data_dir / f"sentinel-{n}"
+
+
+def data_roles(data_dir: Path, master_name: str) -> tuple[Path, Path]:
+    """The data nodes' directories, the primary's first: `primary/` and `replica/`, unless the
+    sentinels last agreed on `replica/`'s server as the primary. Then a failover promoted it and
+    it took every write since; started as the replica, it would have resynced from the stale
+    old primary and lost them. The directories keep their names, each its port."""
+    primary, replica = data_dir / "primary", data_dir / "replica"
+    agreed = agreed_primary_port(data_dir, master_name)
+    if agreed is not None and agreed == remembered_port(replica):
+        return replica, primary
+    return primary, replica
+
+
+def agreed_primary_port(data_dir: Path, master_name: str) -> int | None:
+    """The port of the primary the group's sentinels last agreed on, from their config files.
+    Sentinel rewrites its file (and fsyncs it) the moment it sees a failover, so this holds
+    however the stack ended, a kill -9 of the launcher too. The highest config epoch wins: a
+    sentinel that was down during a failover still names the old primary."""
+    views: list[tuple[int, int]] = []
+    for n in range(1, SENTINELS + 1):
+        with contextlib.suppress(OSError, ValueError):
+            config = (sentinel_dir(data_dir, n) / "sentinel.conf").read_text()
+            views.extend(_primary_in(config, master_name))
+    return max(views)[1] if views else None
+
+
+def _primary_in(config: str, master_name: str) -> list[tuple[int, int]]:
+    """[(config epoch, primary port)] from one sentinel's config file; [] if it monitors none
+    under `master_name`. The epoch is 0 until a failover (and in the file we write)."""
+    port, epoch = None, 0
+    for line in config.splitlines():
+        match line.split():
+            case ["sentinel", "monitor", name, _host, found, _quorum] if name == master_name:
+                port = int(found)
+            case ["sentinel", "config-epoch", name, found] if name == master_name:
+                epoch = int(found)
+    return [] if port is None else [(epoch, port)]
+
+
 @dataclass(frozen=True)
 class SentinelGroup:
     """The five servers of a local Sentinel setup, on ports of their own."""
@@ -87,24 +136,25 @@ class SentinelGroup:
         failover_timeout_ms: int = 60_000,
     ) -> SentinelGroup:
         """The group whose servers keep their data under `data_dir`, each on the port it had the
-        last time while that is free (`port_again`), so the sentinels' addresses stay the same."""
+        last time while that is free (`port_again`), so the sentinels' addresses stay the same;
+        the data node the sentinels last agreed on as the primary is the primary again."""
         taken: list[int] = []
 
         def port(server_dir: Path) -> int:
             taken.append(port_again(server_dir, taken))
             return taken[-1]
 
-        primary_dir, replica_dir = data_dir / "primary", data_dir / "replica"
+        primary_dir, replica_dir = data_roles(data_dir, master_name)
         primary = EmbeddedRedis(port(primary_dir), password, primary_dir, maxmemory=maxmemory)
         replica = EmbeddedRedis(
             port(replica_dir), password, replica_dir, maxmemory=maxmemory, replica_of=primary.port
         )
         sentinels = tuple(
             EmbeddedSentinel(
-                port(data_dir / f"sentinel-{n}"),
+                port(sentinel_dir(data_dir, n)),
                 primary,
                 master_name,
-                data_dir / f"sentinel-{n}",
+                sentinel_dir(data_dir, n),
                 down_after_ms=down_after_ms,
                 failover_timeout_ms=failover_timeout_ms,
             )

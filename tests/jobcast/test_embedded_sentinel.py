@@ -45,3 +45,24 @@ def test_a_server_whose_port_was_taken_gets_another_and_the_rest_keep_theirs(
     assert after[:3] + after[4:] == before[:3] + before[4:]
     pairs = zip(first.addresses.split(","), again.addresses.split(","), strict=True)
     assert [old for old, new in pairs if old != new] == [f"127.0.0.1:{before[3]}"]
+
+
+def test_after_a_failover_the_promoted_replica_is_the_primary_of_the_group_made_again(
+    tmp_path: Path,
+) -> None:
+    first = made(tmp_path)
+    first.commands()
+    first.remember_ports()
+    # As the sentinels rewrite their files when they promote the replica; the third was down.
+    for sentinel in first.sentinels[:2]:
+        promoted = sentinel.config().replace(
+            f"127.0.0.1 {first.primary.port} 2", f"127.0.0.1 {first.replica.port} 2"
+        )
+        sentinel.config_file.write_text(f"{promoted}sentinel config-epoch jobcast 1\n")
+
+    again = made(tmp_path)
+
+    assert again.primary.data_dir == tmp_path / "replica"
+    assert again.primary.port == first.replica.port
+    assert again.replica.replica_of == first.replica.port
+    assert again.addresses == first.addresses

@@ -429,30 +429,45 @@ def assert_hardened(var: Path, api_port: int, children: list[psutil.Process]) ->
     assert all(m == ("0o700" if (var / p).is_dir() else "0o600") for p, m in modes.items()), modes
 
 
-def test_up_ha_reaches_redis_through_sentinels_and_outlives_a_killed_primary(
+def test_up_ha_outlives_a_killed_primary_and_a_restart_keeps_what_was_written_since(
     tmp_path: Path,
 ) -> None:
     run = Run(tmp_path, free_port(), free_port(), tmp_path / "launcher.out", options=("--ha",))
     try:
         run.start()
-        sentinels = run.banner("Redis +embedded, Sentinel:").split(",")
-        password = json.loads((tmp_path / "var" / "dev-secrets.json").read_text())["redis_password"]
-        asked = redis.Redis(port=int(sentinels[0].split(":")[1]), password=password)
-        _, port = asked.sentinel_get_master_addr_by_name("jobcast")
-        asked.close()
+        sentinels = run.banner("Redis +embedded, Sentinel:")
         created = jobcast("keys", "create", "--name", "ha", cwd=tmp_path)  # finds the sentinels
         assert created.returncode == 0, created.stderr
         servers = [p for p in run.children() if "redis-server" in p.name()]
         assert len(servers) == 5  # the primary, the replica, three sentinels
-        primary = [
-            p for p in servers if any(c.laddr.port == int(port) for c in p.net_connections())
-        ]
+        port, replica = primary_port(run), replica_port(run)
+        primary = [p for p in servers if any(c.laddr.port == port for c in p.net_connections())]
         primary[0].kill()
         ready = f"http://127.0.0.1:{run.api_port}/readyz"
         wait_for(lambda: not _ready(ready), 30, "the api to notice the primary is gone")
         wait_for(lambda: _ready(ready), 60, "the api and workers on the promoted replica")
         assert run.launcher is not None
         assert run.launcher.poll() is None
+        made = jobcast("keys", "create", "--name", "after", cwd=tmp_path)  # on the promoted one
+        assert made.returncode == 0, made.stderr
+
+        children = run.children()
+        run.launcher.kill()  # no clean stop: its children get their parent-death SIGTERM
+        _, alive = psutil.wait_procs(children, timeout=15)
+        assert alive == []
+        run.start()
+
+        # The old primary, stale, was started as the primary again and the replica resynced
+        # from it: the key made after the failover was gone (401).
+        key = made.stdout.strip().splitlines()[-1]
+        me = httpx.get(
+            f"http://127.0.0.1:{run.api_port}/data/",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=5,
+        )
+        assert me.status_code == 200
+        assert primary_port(run) == replica  # the roles swapped, the addresses stayed
+        assert run.banner("Redis +embedded, Sentinel:") == sentinels
         assert run.stop() < 10.5
     finally:
         if run.launcher is not None and run.launcher.poll() is None:
@@ -483,12 +498,25 @@ def test_a_restarted_ha_stack_has_the_same_sentinels_and_a_taken_port_alone_move
         print(run.out.read_text())
 
 
-def replica_port(run: Run) -> int:
-    """The replica's port, as the first sentinel knows it."""
+def first_sentinel(run: Run) -> redis.Redis:
+    """A client of the stack's first sentinel (the caller closes it)."""
     var = run.project / "var"
     password = json.loads((var / "dev-secrets.json").read_text())["redis_password"]
     first = (var / "redis.sentinels").read_text().split(",")[0]
-    asked = redis.Redis(port=int(first.split(":")[1]), password=password, decode_responses=True)
+    return redis.Redis(port=int(first.split(":")[1]), password=password, decode_responses=True)
+
+
+def primary_port(run: Run) -> int:
+    """The primary's port, as the first sentinel knows it."""
+    asked = first_sentinel(run)
+    _, port = asked.sentinel_get_master_addr_by_name("jobcast")
+    asked.close()
+    return int(port)
+
+
+def replica_port(run: Run) -> int:
+    """The replica's port, as the first sentinel knows it."""
+    asked = first_sentinel(run)
     (replica,) = asked.sentinel_slaves("jobcast")
     asked.close()
     return int(replica["port"])
