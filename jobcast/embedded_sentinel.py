@@ -178,7 +178,9 @@ class SentinelGroup:
 
     def remember_ports(self) -> None:
         """Keep each server's port for the group `create` makes on the same data at the next
-        start (call it once the group runs: a port it failed to get is not worth keeping)."""
+        start. Call it with `commands`, which names the primary to the sentinels by its port:
+        the next `create` finds the node they last agreed on by the ports kept here, also after
+        a start that failed (a kept port another program holds by then is not taken again)."""
         for node in (self.primary, self.replica):
             remember_port(node.data_dir, node.port)
         for sentinel in self.sentinels:

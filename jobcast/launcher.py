@@ -151,8 +151,8 @@ class Stack:
             Child(name, argv, self.logs / f"{name}.log", group.ready, essential=False)
             for name, argv in group.commands().items()
         ]
-        self.supervisor.start(children, READY_TIMEOUT_SECONDS)
         group.remember_ports()
+        self.supervisor.start(children, READY_TIMEOUT_SECONDS)
         sentinels_file = redis_sentinels_file(self.settings)
         sentinels_file.write_text(group.addresses)
         sentinels_file.chmod(0o600)
