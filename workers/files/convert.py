@@ -12,6 +12,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from jobcast.storage_paths import ARTIFACT_PARTIAL_SUFFIX, partial_path
+from workers.files.json_cells import json_cell_schema, nested_as_json
 from workers.files.parquet import pandas_names
 
 
@@ -54,14 +55,17 @@ _NEEDS_QUOTES = r'[",\r\n]|^$'
 class _CsvWriter:
     """CSV as pandas' `to_csv` writes it: values quoted only where they must be. pyarrow's own
     "needed" style quotes every string (and floats, written as text here), so each batch whose
-    strings need no quotes is written with none; one that does, as pyarrow quotes."""
+    strings need no quotes is written with none; one that does, as pyarrow quotes. Nested
+    values are written as JSON text (`json_cells.py`), where pandas writes Python's repr."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self._file = pa.OSFile(str(path), "wb")
-        self._texts = [i for i, f in enumerate(schema) if _is_text(f.type)]
+        nested_as_text = json_cell_schema(schema)
+        self._texts = [i for i, f in enumerate(nested_as_text) if _is_text(f.type)]
         # Named as `to_csv` names them: a pandas index stored under another name by its own.
         header = pandas_names(schema)
-        fields = [f.with_name(name) for f, name in zip(_text_floats(schema), header, strict=True)]
+        written = _text_floats(nested_as_text)
+        fields = [f.with_name(name) for f, name in zip(written, header, strict=True)]
         self._header = pa.RecordBatch.from_pylist([], schema=pa.schema(fields))
         names = pa.array(header, pa.string())
         quoted = pc.any(pc.match_substring_regex(names, _NEEDS_QUOTES)).as_py()
@@ -70,6 +74,7 @@ class _CsvWriter:
         pa_csv.write_csv(self._header, self._file, options)
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
+        batch = nested_as_json(batch)
         style = "needed" if self._needs_quotes(batch) else "none"
         options = pa_csv.WriteOptions(include_header=False, quoting_style=style)
         pa_csv.write_csv(floats_as_text(batch), self._file, options)

@@ -198,8 +198,13 @@ edge_stack = module_stack(worker_queues="files")
             {"operation": "aggregate", "group_by": ["k"], "metrics": {"v": ["sum"]}},
             "unsupported_metric",
         ),
+        (
+            b'{"o": {"a": 1}, "l": [1, 2]}\n{"o": null, "l": []}\n',
+            {"operation": "convert", "to": "csv"},
+            None,
+        ),
     ],
-    ids=["far-end-date", "utf-16-without-bom", "sum-of-text"],
+    ids=["far-end-date", "utf-16-without-bom", "sum-of-text", "nested-json-to-csv"],
 )
 def test_reported_inputs_end_as_results_or_errors_to_act_on_never_internal_error(
     edge_stack: SharedStack,
