@@ -57,6 +57,7 @@ _ARROW_PATTERNS: tuple[tuple[str, str, str], ...] = (
     ),
 )
 _JSON_CHANGE = re.compile(r"Column\((/?[^)]*)\) changed from (\w+) to (\w+)")
+_JSON_REPEATED = re.compile(r"Column\((/?[^)]*)\) was specified twice")
 #: pyarrow's names of JSON kinds, as the scan of column_types.py names them.
 _JSON_KINDS = {"string": "text", "boolean": "true/false"}
 
@@ -84,6 +85,11 @@ def from_arrow_error(exc: Exception, kind: str) -> FileJobError:
     changed = _JSON_CHANGE.search(text)
     if changed:
         return FileJobError("column_type_changed", _json_change(*changed.groups()))
+    repeated = _JSON_REPEATED.search(text)
+    if repeated:
+        # Not final: the runner reads again, keeping a repeated key's last value (pandas').
+        key = _json_name(repeated.group(1))
+        return FileJobError("repeated_key", f"An object repeats the key {key!r}; give it once.")
     for pattern, code, message in _ARROW_PATTERNS:
         if re.search(pattern, text):
             return FileJobError(code, message)
@@ -124,12 +130,17 @@ def _json_change(path: str, was: str, now: str) -> str:
     # pyarrow counts its row from 0 within a block: not a line of the file, so it is left out.
     if not path:
         return "A line is not a JSON object: each line must be one JSON object."
-    name = path.lstrip("/").replace("/", ".")
+    name = _json_name(path)
     was, now = _JSON_KINDS.get(was, was), _JSON_KINDS.get(now, now)
     return (
         f"Column {name!r} changes from {was} to {now} along the file; a column must hold one "
         "kind of value."
     )
+
+
+def _json_name(path: str) -> str:
+    """A field as pyarrow's path names it (`/a/b`), the way a user writes it (`a.b`)."""
+    return path.lstrip("/").replace("/", ".")
 
 
 def over_budget(budget_mib: int, operation: str | None) -> str:

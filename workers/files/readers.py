@@ -30,6 +30,7 @@ from workers.files.formats import (
 from workers.files.nesting import NestingGuard
 from workers.files.parquet import open_parquet
 from workers.files.quotes import check_closed, closes
+from workers.files.repeated_keys import LastValueKept
 from workers.files.sources import (
     BatchSource,
     Closeable,
@@ -123,6 +124,8 @@ def text_stream(raw: BinaryIO, fmt: FileFormat, limits: ReadLimits) -> Any:
         stream = PaddedRows(stream, fmt.delimiter, fmt.names, fmt.header)
     if fmt.kind == "jsonl":
         stream = NestingGuard(stream, limits.max_json_depth, limits.max_columns)
+    if fmt.kind == "jsonl" and limits.last_value_kept:  # the depth checked first: Python's too
+        stream = LastValueKept(stream, limits.block_size)
     return stream
 
 

@@ -107,13 +107,19 @@ def run_job(
     """The job's result; FileJobError for a bad input, JobStopped when cancelled."""
     fmt = detected_format(path, params, limits.read_limits({}))
     column_types: dict[str, Any] = dict.fromkeys(fmt.text_columns, pa.string())
+    last_value_kept = False
     while True:
         read = limits.read_limits(column_types, params.sheet, params.operation != "profile")
+        read = replace(read, last_value_kept=last_value_kept)
         try:
             return _run_once(path, fmt, params, limits, read, hooks, artifact)
         except FileJobError as exc:
             if exc.code == "uneven_rows" and fmt.kind == "csv" and not fmt.pad_rows:
                 fmt = replace(fmt, pad_rows=True)  # short rows get nulls, as in pandas
+            elif exc.code == "repeated_key" and not last_value_kept:
+                last_value_kept = True  # a repeated key's last value, as pandas reads it
+            elif exc.code == "repeated_key":  # a line Python could not write again either
+                raise FileJobError("invalid_json", exc.message) from exc
             elif exc.code == "column_type_changed":
                 column_types = _retyped(path, fmt, read, column_types, exc)
             elif exc.code == "invalid_json" and fmt.kind == "jsonl" and not column_types:

@@ -42,6 +42,9 @@ class ReadLimits:
     #: keeps them, as `to_csv` writes the index; an aggregate groups by them, as `groupby` takes
     #: an index level's name). A profile leaves them out, as `describe()`.
     keep_index: bool = False
+    #: JSON Lines: lines written again in Python, a repeated key's last value kept, as pandas
+    #: reads them (pyarrow refuses them; `repeated_keys.py`).
+    last_value_kept: bool = False
 
 
 class Closeable(Protocol):
