@@ -112,6 +112,19 @@ def listed(names: list[str], most: int = 20) -> str:
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
+def first_row_too_long(header: bool, sample_bytes: int) -> str:
+    """What a CSV whose first row runs past the sample read to detect its format is told: the
+    columns are counted from that row (and, with a header, named)."""
+    start = f"The first line is longer than {sample_bytes // 1024} KiB"
+    if header:
+        return f"{start}: its column names are too long to read."
+    return (
+        f"{start}: too long to count the columns from, which `header: false` counts from the "
+        "first row. Add a line of column names above it (and leave out `header: false`), or "
+        "send the table as Parquet."
+    )
+
+
 def _too_long(kind: str) -> str:
     """What a row too long to read in one piece is told (pyarrow reads a block at a time, and
     a row must fit in one): the README's limits name a value's cap, JOBCAST_JOB_MAX_CELL_BYTES."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from jobcast.jobs.params import JobParams
 from workers.files.encodings import UTF16_BOMS, decode_head
-from workers.files.errors import FileJobError
+from workers.files.errors import FileJobError, first_row_too_long
 from workers.files.quotes import ran_to_the_end, unclosed_in_header, unclosed_in_row
 
 #: Bytes looked at to decide the format, the delimiter and the header.
@@ -51,10 +51,6 @@ PANDAS_NA_VALUES = (
     "n/a",
     "nan",
     "null",
-)
-FIRST_ROW_TOO_LONG = (
-    f"The first line is longer than {SNIFF_BYTES // 1024} KiB: its column names are too long "
-    "to read."
 )
 _HEX = re.compile(r"^\s*[+-]?0[xX][0-9a-fA-F]+\s*$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -205,7 +201,7 @@ def _first_row_cut(text: str, fmt: FileFormat) -> FileJobError:
     except (FileJobError, IndexError):
         row = []
     if not row or not ran_to_the_end(row[-1], before, fmt.delimiter):
-        return FileJobError("unreadable_file", FIRST_ROW_TOO_LONG)
+        return FileJobError("unreadable_file", first_row_too_long(fmt.header, SNIFF_BYTES))
     unclosed = unclosed_in_header() if fmt.header else unclosed_in_row(1, str(len(row) - 1))
     return QuoteOpenPastSample(fmt, len(before.encode("utf-8")), unclosed)
 
@@ -217,7 +213,7 @@ class QuoteOpenPastSample(FileJobError):
     the value goes on."""
 
     def __init__(self, fmt: FileFormat, start: int, unclosed: FileJobError) -> None:
-        super().__init__("unreadable_file", FIRST_ROW_TOO_LONG)
+        super().__init__("unreadable_file", first_row_too_long(fmt.header, SNIFF_BYTES))
         self.fmt, self.start, self.unclosed = fmt, start, unclosed
 
 

@@ -100,6 +100,24 @@ def test_a_header_line_past_the_sample_is_refused_saying_so(tmp_path: Path) -> N
     assert "first line is longer than 64 KiB" in error.message
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"h" * 70_000 + b",g\n1,2\n", b'"' + b"h" * 70_000 + b'",g\n1,2\n'],
+    ids=["plain", "quoted-closed-past-the-sample"],
+)
+def test_a_first_row_past_the_sample_without_a_header_names_no_column_names(
+    tmp_path: Path, content: bytes
+) -> None:
+    # It said "its column names are too long to read": with `header: false` there are none.
+    error = failure(tmp_path, content, JobParams(header=False))
+
+    assert error.code == "unreadable_file"
+    assert error.message.startswith("The first line is longer than 64 KiB: too long to count ")
+    assert "column names are" not in error.message
+    with_names = run(tmp_path, b"a,b\n" + content)  # what the message advises
+    assert with_names["rows"] == 2
+
+
 def test_datetimes_in_pandas_range_keep_their_sub_second_part(tmp_path: Path) -> None:
     body = b"t\n2024-01-01 00:00:00.5\n2024-01-02 00:00:00.25\n"
 
