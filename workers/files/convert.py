@@ -12,6 +12,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from jobcast.storage_paths import ARTIFACT_PARTIAL_SUFFIX, partial_path
+from workers.files.cell_text import plain_cell_schema, plain_cells
 from workers.files.json_cells import json_cell_schema, nested_as_json
 from workers.files.parquet import pandas_names
 
@@ -55,12 +56,13 @@ _NEEDS_QUOTES = r'[",\r\n]|^$'
 class _CsvWriter:
     """CSV as pandas' `to_csv` writes it: values quoted only where they must be. pyarrow's own
     "needed" style quotes every string (and floats, written as text here), so each batch whose
-    strings need no quotes is written with none; one that does, as pyarrow quotes. Nested
-    values are written as JSON text (`json_cells.py`), where pandas writes Python's repr."""
+    strings need no quotes is written with none; one that does, as pyarrow quotes. Bytes are
+    base64 and UUIDs their canonical text (`cell_text.py`); nested values are JSON text
+    (`json_cells.py`), where pandas writes Python's repr."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self._file = pa.OSFile(str(path), "wb")
-        nested_as_text = json_cell_schema(schema)
+        nested_as_text = json_cell_schema(plain_cell_schema(schema))
         self._texts = [i for i, f in enumerate(nested_as_text) if _is_text(f.type)]
         # Named as `to_csv` names them: a pandas index stored under another name by its own.
         header = pandas_names(schema)
@@ -74,7 +76,7 @@ class _CsvWriter:
         pa_csv.write_csv(self._header, self._file, options)
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
-        batch = nested_as_json(batch)
+        batch = nested_as_json(plain_cells(batch))
         style = "needed" if self._needs_quotes(batch) else "none"
         options = pa_csv.WriteOptions(include_header=False, quoting_style=style)
         pa_csv.write_csv(floats_as_text(batch), self._file, options)

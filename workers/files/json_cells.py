@@ -5,17 +5,19 @@ of what it holds (`{'x': 1}`, a numpy array's `[1 2]`, a map's `[('k', 1)]`), wh
 consumer can parse back. JSON text can be: a struct is an object, a list an array, a map an
 object of its pairs (as Spark's `to_json` writes one; every pair, in order, a repeated key
 too). NaN and infinities are `null`, as in a result; decimals are numbers; dates and times
-are text as a CSV cell has them (`2024-01-31 12:00:00`); bytes are base64.
+are text as a CSV cell has them (`2024-01-31 12:00:00`); bytes are base64, as a bytes
+column's cells are (`cell_text.py`).
 """
 
 from __future__ import annotations
 
-import base64
 from decimal import Decimal
 from typing import Any
 
 import orjson
 import pyarrow as pa
+
+from workers.files.cell_text import bytes_text
 
 #: Arrow bytes of a nested column made into Python values at once: their objects take ten
 #: times that or more, so a batch of long lists is written a slice at a time.
@@ -92,5 +94,5 @@ def _leaf(value: Any) -> Any:
     if isinstance(value, Decimal):
         return orjson.Fragment(str(value))
     if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
+        return bytes_text(value)
     return str(value)
