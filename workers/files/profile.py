@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workers.files.cell_text import bytes_text
 from workers.files.datetimes import iso_text, micros, time_unit
 from workers.files.sketches import (
     DistinctSketch,
@@ -230,6 +231,8 @@ def _jsonable(value: Any, unit: str | None) -> Any:
         return iso_text(micros(value, unit))
     if isinstance(value, float | int | str | bool) or value is None:
         return value
+    if isinstance(value, bytes):
+        return bytes_text(value)  # as a converted CSV writes it
     return str(value)
 
 

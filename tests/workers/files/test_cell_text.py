@@ -1,5 +1,5 @@
 """Bytes and extension-typed Parquet columns convert to CSV as text a consumer can read back
-(bytes base64, UUIDs canonical)."""
+(bytes base64, UUIDs canonical), and a profile's `top` shows bytes as the CSV does."""
 
 from __future__ import annotations
 
@@ -156,3 +156,17 @@ def test_an_extension_type_of_another_writer_fails_naming_the_column(
     assert "Column 'price'" in failure.value.message
     assert "'example.money'" in failure.value.message
     assert "Convert to Parquet" in failure.value.message
+
+
+def test_profile_top_shows_bytes_as_the_csv_convert_writes_them(tmp_path: Path) -> None:
+    path = tmp_path / "raw.parquet"
+    pq.write_table(pa.table({"b": pa.array(RAW, pa.binary())}), path)
+
+    (column,) = run(path, JobParams())["profile"]
+    run(path, TO_CSV)
+
+    counts = pd.read_parquet(path)["b"].value_counts()
+    csv_text = dict(zip(RAW, (tmp_path / "out.csv").read_text().splitlines()[1:], strict=True))
+    top = [(entry["value"], entry["count"]) for entry in column["top"]]
+    assert top == [(csv_text[raw].strip('"'), int(n)) for raw, n in counts.items()]
+    assert top[0] == ("b2s=", 2)
