@@ -7,17 +7,18 @@ alone, so only then.
 
 from __future__ import annotations
 
-import io
 import json
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import orjson
+
+from workers.files.streams import Rewritten
 
 #: Bytes of text read per refill.
 REWRITE_BYTES = 1 << 20
 
 
-class LastValueKept(io.RawIOBase):
+class LastValueKept(Rewritten):
     """UTF-8 JSON Lines with each line's repeated keys given once, their last value kept (at
     the place of the first, as Python's and pandas' parsers keep them). Numbers are written as
     they came (no float rounds on the way); a line Python cannot parse passes as it is, for
@@ -26,19 +27,8 @@ class LastValueKept(io.RawIOBase):
 
     def __init__(self, utf8: BinaryIO, max_line: int) -> None:
         self._inner, self._max_line = utf8, max_line
-        self._partial = self._pending = b""
-        self._ended = self._verbatim = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending and not self._ended:
-            self._pending = self._refill()
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
+        self._partial = b""
+        self._verbatim = False
 
     def _refill(self) -> bytes:
         chunk = self._inner.read(REWRITE_BYTES)

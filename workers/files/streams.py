@@ -58,7 +58,29 @@ class CappedDecompressor(io.RawIOBase):
         return n
 
 
-class PaddedRows(io.RawIOBase):
+class Rewritten(io.RawIOBase):
+    """A stream rewritten a chunk at a time: `_refill` makes the next chunk (it may be empty
+    before the end) and sets `_ended` once its source is done."""
+
+    _pending = b""
+    _ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending and not self._ended:
+            self._pending = self._refill()
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def _refill(self) -> bytes:
+        raise NotImplementedError
+
+
+class PaddedRows(Rewritten):
     """UTF-8 CSV rewritten row by row: a row with fewer fields than there are `names` gets empty
     (missing) ones, as pandas fills them with NaN; one with more fails, naming its line. Blank
     lines go, as pandas skips them. Slower than pyarrow alone, so used only once a short row was
@@ -69,7 +91,7 @@ class PaddedRows(io.RawIOBase):
         self._reader = csv.reader(self._lines(), delimiter=delimiter)
         self._out = io.StringIO()
         self._writer = csv.writer(self._out, delimiter=delimiter, lineterminator="\n")
-        self._names, self._pending, self._delimiter = names, b"", delimiter
+        self._names, self._delimiter = names, delimiter
         #: The text's last line and last row: how the text ended. Rows are counted as pyarrow's
         #: reader counts them (no blank line, no header), so an unclosed quote is named alike.
         self._last_line, self._rows, self._header = "", 0, int(header)
@@ -79,17 +101,6 @@ class PaddedRows(io.RawIOBase):
         for line in self._text:
             self._last_line = line
             yield line
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if not self._pending:
-            self._pending = self._refill()
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
 
     def _refill(self) -> bytes:
         self._out.seek(0)
@@ -108,6 +119,7 @@ class PaddedRows(io.RawIOBase):
             line = self._reader.line_num
             raise FileJobError("unreadable_file", f"Line {line} is not valid CSV: {exc}") from exc
         if not written:
+            self._ended = True
             self._check_closed()
         return self._out.getvalue().encode("utf-8")
 
