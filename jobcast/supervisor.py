@@ -3,7 +3,9 @@
 A child marked `restart` (the workers, Flower, the api) that dies is started again, what was
 left of its process group killed first: a worker lost to a `kill -9` or the OOM killer is one
 process, not the whole stack. One that keeps dying (`MAX_RESTARTS` within `RESTART_WINDOW`
-seconds), or one that is not marked (Redis), ends the stack with its last log lines.
+seconds), or one that is not marked (Redis), ends the stack with its last log lines. One the
+stack outlives (not `essential`: a Sentinel-managed Redis node) is reaped and told of once, and
+not started again.
 
 Each child's output goes to its own log file, rotated by size (`jobcast.logfiles`). Each
 child runs in its own session (process group), so stopping it reaches its own children too
@@ -66,6 +68,10 @@ class Child:
     #: Started again when it dies (up to MAX_RESTARTS within RESTART_WINDOW seconds).
     restart: bool = False
     restarted_at: list[float] = field(default_factory=list)
+    #: What happens without it, said when a child that is not `essential` dies.
+    when_lost: str = ""
+    #: A child that is not `essential` died and was told of; it is not looked at again.
+    lost: bool = False
     proc: subprocess.Popen[bytes] | None = None
     pump: threading.Thread | None = None
 
@@ -129,15 +135,18 @@ def _group_alive(pgid: int) -> bool:
 
 #: Told of a child started again: the child, and the exit code it had ended with.
 OnRestart = Callable[[Child, int | None], None]
+#: Told of a child that is not `essential` and died: the child, and its exit code.
+OnLost = Callable[[Child, int | None], None]
 
 
 class Supervisor:
     """Runs children in start order and stops them in reverse order."""
 
-    def __init__(self, on_restart: OnRestart | None = None) -> None:
+    def __init__(self, on_restart: OnRestart | None = None, on_lost: OnLost | None = None) -> None:
         self.children: list[Child] = []
         self.stopping = threading.Event()
         self.on_restart = on_restart
+        self.on_lost = on_lost
 
     def start(self, children: list[Child], timeout: float) -> None:
         """Start `children` together and block until all are ready; raise if one dies or
@@ -157,10 +166,20 @@ class Supervisor:
 
     def check_alive(self, restart: bool = False) -> None:
         """Raise ChildDiedError for an essential child that died (and, with `restart`, could
-        not be started again: while the stack starts, a death is its failure to start)."""
+        not be started again: while the stack starts, a death is its failure to start); tell
+        of one that is not essential."""
         for child in self.children:
-            if child.essential and not child.running and not (restart and self._restarted(child)):
+            if child.lost or child.running:  # `running` polls, which reaps a dead child
+                continue
+            if not child.essential:
+                self._lost(child)
+            elif not (restart and self._restarted(child)):
                 raise ChildDiedError(child)
+
+    def _lost(self, child: Child) -> None:
+        child.lost = True
+        if self.on_lost is not None and not self.stopping.is_set():
+            self.on_lost(child, child.proc.returncode if child.proc else None)
 
     def _restarted(self, child: Child) -> bool:
         """Start `child` again if it may be; False when its death must end the stack."""

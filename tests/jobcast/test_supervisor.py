@@ -1,8 +1,10 @@
-"""The supervisor starts again a child marked `restart` that dies, up to its budget; real
-processes (short Python children), no stack."""
+"""The supervisor starts again a child marked `restart` that dies, up to its budget, and tells of
+one the stack outlives; real processes (short Python children), no stack."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -15,9 +17,12 @@ from jobcast.supervisor import MAX_RESTARTS, Child, ChildDiedError, Supervisor
 SLEEPER = "import time; time.sleep(60)"
 
 
-def child(tmp_path: Path, name: str, code: str, restart: bool = True) -> Child:
+def child(
+    tmp_path: Path, name: str, code: str, restart: bool = True, essential: bool = True
+) -> Child:
     argv = [sys.executable, "-c", code]
-    return Child(name, argv, tmp_path / f"{name}.log", lambda: True, restart=restart)
+    log = tmp_path / f"{name}.log"
+    return Child(name, argv, log, lambda: True, essential=essential, restart=restart)
 
 
 def test_a_child_that_dies_is_started_again_and_its_group_cleared_first(tmp_path: Path) -> None:
@@ -85,5 +90,31 @@ def test_no_restart_for_a_child_not_marked_nor_while_the_stack_starts(tmp_path: 
         supervisor.children.remove(redis)
         with pytest.raises(ChildDiedError, match="worker exited with code 2"):
             supervisor.check_alive()  # as while starting: a death is a failure to start
+    finally:
+        supervisor.stop_all()
+
+
+def test_a_dead_part_the_stack_outlives_is_reaped_and_told_once_not_started_again(
+    tmp_path: Path,
+) -> None:
+    told: list[tuple[str, int | None]] = []
+    supervisor = Supervisor(on_lost=lambda c, code: told.append((c.name, code)))
+    node = child(tmp_path, "redis-replica", SLEEPER, restart=False, essential=False)
+    try:
+        supervisor.start([node], timeout=10)
+        first = node.proc
+        assert first is not None
+        os.kill(first.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while psutil.Process(first.pid).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, "the killed child never became a zombie"
+            time.sleep(0.05)
+
+        supervisor.check_alive(restart=True)
+        supervisor.check_alive(restart=True)
+
+        assert told == [("redis-replica", -9)]  # once, however often the supervisor looks
+        assert not psutil.pid_exists(first.pid)  # reaped: no zombie left until the stack stops
+        assert node.proc is first  # not started again
     finally:
         supervisor.stop_all()
