@@ -27,6 +27,17 @@ from jobcast.filemodes import make_private_dir
 QUORUM = 2
 #: How many sentinels the group runs: three, so a majority survives any one of them.
 SENTINELS = 3
+#: What follows a server's death, said by `jobcast up --ha`. None is started again while the
+#: stack runs: an old primary back would be a stale standalone primary until Sentinel
+#: reconfigured it. The next start finds the node the sentinels last agreed on (`data_roles`).
+DATA_NODE_LOST = (
+    "if it was the primary, the sentinels promote the replica; it is not started again while "
+    "the stack runs, the next `jobcast up --ha` brings it back as the replica"
+)
+SENTINEL_LOST = (
+    f"the others still fail the primary over while {QUORUM} of the {SENTINELS} sentinels run; "
+    "it is not started again while the stack runs, the next `jobcast up --ha` starts it"
+)
 
 
 @dataclass(frozen=True)
@@ -166,6 +177,11 @@ class SentinelGroup:
     def addresses(self) -> str:
         """The sentinels as JOBCAST_REDIS_SENTINELS wants them."""
         return ",".join(f"{s.primary.host}:{s.port}" for s in self.sentinels)
+
+    def when_lost(self) -> dict[str, str]:
+        """What follows each server's death, by the names `commands` gives them."""
+        named = dict.fromkeys(("redis-primary", "redis-replica"), DATA_NODE_LOST)
+        return named | {f"redis-sentinel-{n}": SENTINEL_LOST for n in range(1, SENTINELS + 1)}
 
     def commands(self) -> dict[str, list[str]]:
         """Each server's name and command line, data nodes first."""

@@ -105,7 +105,7 @@ class Stack:
 
     def __init__(self, settings: Settings, options: UpOptions) -> None:
         self.settings, self.options = settings, options
-        self.supervisor = Supervisor(on_restart=_said_restarted)
+        self.supervisor = Supervisor(on_restart=_said_restarted, on_lost=_said_lost)
         self.logs = settings.data_dir / "log"
         self.dev_api_key: str | None = None
 
@@ -136,8 +136,8 @@ class Stack:
         return self.settings.replace(redis_url=server.url)
 
     def start_sentinel_group(self) -> Settings:
-        """`--ha`: a primary, a replica and three sentinels; the stack outlives a data node's
-        death (Sentinel fails over), not a sentinel's beyond the quorum."""
+        """`--ha`: a primary, a replica and three sentinels; the stack outlives the death of
+        any of them (Sentinel fails over) and says what follows it."""
         password = self._redis_password()
         group = SentinelGroup.create(
             password,
@@ -147,8 +147,16 @@ class Stack:
         )
         make_private_dir(self.settings.data_dir)
         make_private_dir(self.settings.data_dir / "redis")
+        after = group.when_lost()
         children = [
-            Child(name, argv, self.logs / f"{name}.log", group.ready, essential=False)
+            Child(
+                name,
+                argv,
+                self.logs / f"{name}.log",
+                group.ready,
+                essential=False,
+                when_lost=after[name],
+            )
             for name, argv in group.commands().items()
         ]
         group.remember_ports()
@@ -401,6 +409,12 @@ def _run_held(stack: Stack, announce: Callable[[Stack], None]) -> int:
 
 def _said_restarted(child: Child, code: int | None) -> None:
     _say(f"jobcast: {child.name} exited with code {code}; started again (its log: {child.log}).")
+
+
+def _said_lost(child: Child, code: int | None) -> None:
+    _say(
+        f"jobcast: {child.name} exited with code {code}; {child.when_lost} (its log: {child.log})."
+    )
 
 
 def _say(line: str) -> None:

@@ -448,6 +448,9 @@ def test_up_ha_outlives_a_killed_primary_and_a_restart_keeps_what_was_written_si
         wait_for(lambda: _ready(ready), 60, "the api and workers on the promoted replica")
         assert run.launcher is not None
         assert run.launcher.poll() is None
+        said = "jobcast: redis-primary exited with code -9; if it was the primary, the sentinels"
+        assert said in run.out.read_text()
+        assert not psutil.pid_exists(primary[0].pid)  # reaped, no zombie until the stack stops
         made = jobcast("keys", "create", "--name", "after", cwd=tmp_path)  # on the promoted one
         assert made.returncode == 0, made.stderr
 
