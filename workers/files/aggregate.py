@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workers.files.cell_text import plain_cell_schema, plain_cells
 from workers.files.datetimes import column_texts, time_unit
 from workers.files.errors import FileJobError, listed
 from workers.files.sketches import is_text
@@ -167,7 +168,10 @@ def _plain(table: pa.Table) -> pa.Table:
 
 def _rows(table: pa.Table) -> list[dict[str, Any]]:
     """The result's rows; a date column with a value Python's datetime cannot hold (year 0 or
-    past 9999, which Arrow reads) is written as text as `str` writes the others."""
+    past 9999, which Arrow reads) is written as text as `str` writes the others, and bytes (a
+    key, a min or max) as base64, as a profile's `top` and a converted CSV write them."""
+    plain = [plain_cells(batch) for batch in table.to_batches()]
+    table = pa.Table.from_batches(plain, plain_cell_schema(table.schema))
     names = table.column_names
     columns = [_values(table[name]) for name in names]
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]

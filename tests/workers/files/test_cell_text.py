@@ -170,3 +170,22 @@ def test_profile_top_shows_bytes_as_the_csv_convert_writes_them(tmp_path: Path) 
     top = [(entry["value"], entry["count"]) for entry in column["top"]]
     assert top == [(csv_text[raw].strip('"'), int(n)) for raw, n in counts.items()]
     assert top[0] == ("b2s=", 2)
+
+
+def test_an_aggregate_shows_bytes_keys_and_extremes_as_the_csv_convert_writes_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "raw.parquet"
+    pq.write_table(pa.table({"k": pa.array(UNQUOTED, pa.binary()), "v": [1, 2, 3, 4]}), path)
+    params = JobParams.model_validate(
+        {"operation": "aggregate", "group_by": ["k"], "metrics": {"v": ["sum"], "k": ["max"]}}
+    )
+
+    table = run(path, params)["table"]
+
+    # pandas' groupby on the bytes, then each key written as the convert writes bytes.
+    frame = pd.read_parquet(path).groupby("k", sort=True)["v"].sum()
+    assert [(row["k"], row["v_sum"]) for row in table] == [
+        (base64.b64encode(key).decode(), int(total)) for key, total in frame.items()
+    ]
+    assert [row["k_max"] for row in table] == [row["k"] for row in table]
