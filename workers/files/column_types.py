@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ _KINDS = {
 _NUMBERS = {pa.int64(), pa.uint64(), pa.float64()}
 _BOOLEANS = ["True", "TRUE", "true", "False", "FALSE", "false"]
 _INTEGER = r"^[+-]?\d+$"
+#: Python decodes an escaped surrogate pair to its one character: any surrogate left was alone.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def scan_types(path: Path, fmt: FileFormat, limits: ReadLimits) -> dict[str, pa.DataType]:
@@ -151,7 +154,35 @@ def _fields(line: str, number: int) -> Iterable[tuple[str, Any]]:
         raise FileJobError(
             "invalid_json", f"Line {number} is not a JSON object: each line must be one object."
         )
+    for name, value in (row or {}).items():
+        _refuse_lone_surrogates(name, value, number)
     return row.items() if row else ()
+
+
+def _refuse_lone_surrogates(name: str, value: Any, number: int) -> None:
+    """pyarrow refuses an escaped surrogate without its other half (it encodes no character)
+    and says only "row 0" of its block; Python's parser takes it. The owner learns where."""
+    texts = [name]
+    pending = [value]
+    while pending:  # nesting is bounded by the depth guard the line passed already
+        item = pending.pop()
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, dict):
+            texts.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    for text in texts:
+        lone = _SURROGATE.search(text)
+        if lone:
+            escaped = f"\\u{ord(lone.group()):04x}"
+            raise FileJobError(
+                "invalid_json",
+                f"Line {number}: field {name!r} holds {escaped}, half of a UTF-16 surrogate "
+                "pair without its other half, which is no character. Write the whole pair "
+                "(e.g. \\ud83d\\ude00) or the character itself.",
+            )
 
 
 def _widened(name: str, was: pa.DataType, value: Any, number: int) -> pa.DataType:

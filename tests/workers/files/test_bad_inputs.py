@@ -356,6 +356,21 @@ def test_json_lines_errors_name_the_line_of_the_file_counting_from_one(tmp_path:
         run_job(write(tmp_path, "j.jsonl", body), JobParams(), LIMITS, Hooks(), tmp_path / "o")
 
 
+def test_a_lone_surrogate_escape_names_its_line_and_field(tmp_path: Path) -> None:
+    # Valid JSON syntax that is no Unicode text: pyarrow refuses it as "row 0" of its block
+    # (the owner was told the line is not one object); a pair is one character and reads.
+    good = b'{"a": "\\ud83d\\ude00", "b": {"c": ["y"]}}\n'
+    body = good * 3 + b'{"a": "ok", "b": {"c": ["x\\udc00"]}}\n'
+    with pytest.raises(FileJobError) as failure:
+        run_job(write(tmp_path, "s.jsonl", body), JobParams(), LIMITS, Hooks(), tmp_path / "o")
+    assert failure.value.code == "invalid_json"
+    assert failure.value.message.startswith(
+        "Line 4: field 'b' holds \\udc00, half of a UTF-16 surrogate pair"
+    )
+    result = run_job(write(tmp_path, "p.jsonl", good), JobParams(), LIMITS, Hooks(), tmp_path / "q")
+    assert result["profile"][0]["top"] == [{"value": "\U0001f600", "count": 1}]
+
+
 def test_a_json_field_turning_from_numbers_to_text_names_the_column_and_its_line(
     tmp_path: Path,
 ) -> None:
