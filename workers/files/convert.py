@@ -77,6 +77,9 @@ class _CsvWriter:
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
         batch = nested_as_json(plain_cells(batch))
+        if batch.num_columns == 1:
+            self._file.write(one_column_lines(floats_as_text(batch).column(0)))
+            return
         style = "needed" if self._needs_quotes(batch) else "none"
         options = pa_csv.WriteOptions(include_header=False, quoting_style=style)
         pa_csv.write_csv(floats_as_text(batch), self._file, options)
@@ -92,6 +95,23 @@ class _CsvWriter:
 
     def close(self) -> None:
         self._file.close()
+
+
+def one_column_lines(column: pa.Array) -> pa.Buffer:
+    """The rows of a one-column table as `to_csv` writes them: a missing value is `""`, not
+    the empty line pyarrow writes, which pandas and our reader skip (the row would be lost).
+    Each value is quoted only where it needs it, as pandas quotes; an empty string is `""`
+    too, so in a one-column CSV it reads back as missing, as pandas' own does."""
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    # The text pyarrow's CSV writer writes: it casts each column to string the same way.
+    text = pc.cast(column, pa.string())
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    needs_quotes = pc.match_substring_regex(text, _NEEDS_QUOTES)
+    cells = pc.fill_null(pc.if_else(needs_quotes, quoted, text), '""')
+    lines = pc.binary_join_element_wise(cells, "\n", "")
+    whole = pc.binary_join(pa.ListArray.from_arrays([0, len(lines)], lines), "")
+    return whole[0].as_buffer()
 
 
 def _is_text(kind: pa.DataType) -> bool:

@@ -90,7 +90,6 @@ def test_uuids_convert_to_csv_in_the_canonical_text_pandas_writes(tmp_path: Path
     ids = [uuid.UUID("12345678-1234-5678-1234-567812345678"), None, uuid.uuid4()]
     storage = pa.array([None if u is None else u.bytes for u in ids], pa.binary(16))
     column = pa.ExtensionArray.from_storage(pa.uuid(), storage)
-    # Two columns: a one-column CSV row with a missing value is an empty line (left alone).
     pq.write_table(pa.table({"k": [1, 2, 3], "id": column}), path)
 
     run(path, TO_CSV)
