@@ -6,7 +6,8 @@ them: one rule, so a user sees one representation of a value wherever it appears
   could not be read back. pandas' `to_csv` writes Python's repr (`b'ok'`), which no CSV
   consumer can parse back. `json_cells.py` writes bytes inside a nested value the same way.
 - A UUID (Arrow's `arrow.uuid` extension type) is its canonical text, as `str(uuid.UUID)` and
-  pandas write it: `12345678-1234-5678-1234-567812345678`.
+  pandas write it: `12345678-1234-5678-1234-567812345678`. A profile summarises a UUID column
+  as a string column of this text.
 - Arrow's other canonical extension types (`arrow.json`, `arrow.bool8`, the tensors) are
   written as their storage, which is what pandas reads for them. Any other extension type (a
   writer's own, such as pandas' `pandas.period`) has storage whose values mean nothing without
@@ -31,6 +32,16 @@ def bytes_text(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
+def is_uuid(type_: pa.DataType) -> bool:
+    """A UUID column: Arrow's `arrow.uuid`, as pyarrow reads a Parquet UUID column."""
+    return isinstance(type_, pa.BaseExtensionType) and type_.extension_name == "arrow.uuid"
+
+
+def uuid_texts(column: pa.Array) -> pa.Array:
+    """A UUID column's values in their canonical text (a missing one stays missing)."""
+    return _texts(column.storage, lambda raw: str(uuid.UUID(bytes=raw)))
+
+
 def plain_cell_schema(schema: pa.Schema) -> pa.Schema:
     """`schema` with each column as `plain_cells` writes it."""
     return pa.schema([f.with_type(_plain_type(f.name, f.type)) for f in schema])
@@ -48,7 +59,7 @@ def plain_cells(batch: pa.RecordBatch) -> pa.RecordBatch:
 def _plain_type(name: str, type_: pa.DataType) -> pa.DataType:
     if isinstance(type_, pa.BaseExtensionType):
         _check_extension(name, type_)
-        return pa.string() if _is_uuid(type_) else _plain_type(name, type_.storage_type)
+        return pa.string() if is_uuid(type_) else _plain_type(name, type_.storage_type)
     if pa.types.is_dictionary(type_) and _is_bytes(type_.value_type):
         return pa.dictionary(type_.index_type, pa.string(), type_.ordered)
     return pa.string() if _is_bytes(type_) else type_
@@ -56,8 +67,8 @@ def _plain_type(name: str, type_: pa.DataType) -> pa.DataType:
 
 def _plain(column: pa.Array) -> pa.Array:
     if isinstance(column.type, pa.BaseExtensionType):
-        if _is_uuid(column.type):
-            return _texts(column.storage, lambda raw: str(uuid.UUID(bytes=raw)))
+        if is_uuid(column.type):
+            return uuid_texts(column)
         return _plain(column.storage)
     if pa.types.is_dictionary(column.type) and _is_bytes(column.type.value_type):
         return pa.DictionaryArray.from_arrays(
@@ -78,10 +89,6 @@ def _is_bytes(type_: pa.DataType) -> bool:
         or pa.types.is_fixed_size_binary(type_)
         or pa.types.is_binary_view(type_)
     )
-
-
-def _is_uuid(type_: pa.BaseExtensionType) -> bool:
-    return bool(type_.extension_name == "arrow.uuid")
 
 
 def _check_extension(name: str, type_: pa.BaseExtensionType) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workers.files.cell_text import bytes_text
+from workers.files.cell_text import bytes_text, is_uuid, uuid_texts
 from workers.files.datetimes import iso_text, micros, time_unit
 from workers.files.sketches import (
     DistinctSketch,
@@ -48,8 +48,8 @@ def column_kind(type_: pa.DataType) -> str:
         return "float"  # a column with no value at all is float64 in pandas
     if pa.types.is_timestamp(type_) or pa.types.is_date(type_):
         return "datetime"
-    if is_text(type_) or pa.types.is_dictionary(type_):
-        return "string"
+    if is_text(type_) or pa.types.is_dictionary(type_) or is_uuid(type_):
+        return "string"  # a UUID as its canonical text, as a converted CSV writes it
     # Nested values (JSON objects and arrays) and rarer types: counted, not summarised.
     return "other"
 
@@ -223,6 +223,8 @@ def _comparable(values: pa.Array) -> pa.Array:
         return values.cast(pa.float64())
     if pa.types.is_dictionary(values.type):
         return values.cast(values.type.value_type)
+    if is_uuid(values.type):
+        return uuid_texts(values)
     return values
 
 

@@ -188,3 +188,22 @@ def test_an_aggregate_shows_bytes_keys_and_extremes_as_the_csv_convert_writes_th
         (base64.b64encode(key).decode(), int(total)) for key, total in frame.items()
     ]
     assert [row["k_max"] for row in table] == [row["k"] for row in table]
+
+
+def test_a_uuid_column_profiles_as_the_text_pandas_describes(tmp_path: Path) -> None:
+    # It profiled as `other`, with no top or freq, where pandas describes its UUID objects.
+    path = tmp_path / "ids.parquet"
+    common, rare = uuid.UUID(int=7), uuid.UUID(int=2**127 + 5)
+    ids = [rare, common, None, *[uuid.UUID(int=n) for n in range(300)], common, None, common]
+    storage = pa.array([None if u is None else u.bytes for u in ids], pa.binary(16))
+    column = pa.ExtensionArray.from_storage(pa.uuid(), storage)
+    pq.write_table(pa.table({"id": column}), path, row_group_size=50)
+
+    (profiled,) = run(path, JobParams())["profile"]
+
+    described = pd.read_parquet(path)["id"].describe()
+    assert profiled["type"] == "string"
+    assert (profiled["count"], profiled["nulls"]) == (described["count"], 2)
+    assert (profiled["distinct"], profiled["freq"]) == (described["unique"], described["freq"])
+    assert profiled["top"][0]["value"] == str(described["top"]) == str(common)
+    assert profiled["top"][1]["value"] == str(rare)  # ties in first-seen order, as pandas
