@@ -268,6 +268,7 @@ def test_infinities_are_profiled_and_aggregated_and_read_back_as_null(
     v = column(results[0], "v")
     assert (v["count"], v["min"], v["max"], v["mean"]) == (4, None, None, None)  # JSON has no inf
     assert v["histogram"]["edges"][0] == 1.0  # the finite values' bins
+    assert v["top"] == [{"value": value, "count": 1} for value in (1.0, 2.0, None, None)]
     assert results[1]["table"][1] == {"g": "b", "v_sum": None, "v_max": None}  # NaN and inf
 
 

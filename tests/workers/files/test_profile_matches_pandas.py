@@ -151,6 +151,21 @@ def test_infinities_are_profiled_as_pandas_and_left_out_of_the_histogram(tmp_pat
         assert columns["w"]["histogram"] is None  # nothing finite to bin
 
 
+def test_a_float_columns_top_is_pandas_value_counts_infinities_and_all(tmp_path: Path) -> None:
+    # describe() has no top for a number column (NaN beside a text one); ours is value_counts'.
+    path = tmp_path / "inf.parquet"
+    frame = pd.DataFrame({"v": [np.inf, 1.5, -np.inf, np.inf, np.nan, 1.5, np.inf, 2.0]})
+    frame.to_parquet(path, index=False)
+
+    column = profile(path)["v"]
+
+    with np.errstate(invalid="ignore"):  # pandas' quantiles between -inf and inf: NaN
+        assert pd.isna(frame.assign(s="a").describe(include="all").loc["top", "v"])
+    counts = frame["v"].value_counts()
+    assert [(e["value"], e["count"]) for e in column["top"]] == list(counts.items())
+    assert column["freq"] == counts.iloc[0]
+
+
 def test_past_the_exact_bounds_distinct_and_quantiles_are_flagged_estimates(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     values = rng.normal(0, 1, 400_000)
