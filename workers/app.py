@@ -33,12 +33,13 @@ def _apply_queue_prefetch(sender: Any, **_: Any) -> None:
 keep_new_files_private()  # results and artifacts under the data dir are other people's data
 app = create_celery_app(get_settings())
 
-# Signal handlers: broker channels that outlive a Redis restart, per-process resources, the
-# readiness heartbeat, the stored-file sweep, the reconciler of work no task will run, the
-# frozen start-up objects, what a stop logs of the task it interrupts, and a files worker's check
-# that it sees the cluster's storage.
+# Signal handlers: broker channels that outlive a Redis restart, broker errors told in one line,
+# per-process resources, the readiness heartbeat, the stored-file sweep, the reconciler of work
+# no task will run, the frozen start-up objects, what a stop logs of the task it interrupts, and
+# a files worker's check that it sees the cluster's storage.
 from workers import (  # noqa: E402
     broker_channel,
+    broker_logs,
     context,
     gc_baseline,
     heartbeat,
@@ -50,6 +51,7 @@ from workers.files import sweeper  # noqa: E402
 
 signals.worker_init.connect(_apply_queue_prefetch, weak=False)
 broker_channel.connect_signals()
+broker_logs.connect_signals()
 context.connect_signals()
 heartbeat.connect_signals()
 sweeper.connect_signals()
