@@ -45,6 +45,8 @@ SHARED_AS_IS = ("workers_online", "queues", "tasks", "ws_connections")
 #: Intervals after which a report counts as from a dead process, and the lease expires.
 STALE_INTERVALS = 5
 LEASE_INTERVALS = 3
+#: Seconds the shutdown waits for Redis to take our entry and lease back.
+RELEASE_SECONDS = 1.0
 
 
 class Monitor:
@@ -184,7 +186,21 @@ def _mean(values: Iterable[float]) -> float | None:
 
 
 async def release(rt: Realtime, monitor: Monitor) -> None:
-    """On shutdown: drop our process entry and, if ours, the lease (another takes over now)."""
+    """On shutdown: drop our process entry and, if ours, the lease (another takes over now).
+    Given up after RELEASE_SECONDS: both expire by themselves, and a Redis that stopped answering
+    (a host dropping packets) held the process's exit for the pool's socket timeout."""
+    try:
+        async with asyncio.timeout(RELEASE_SECONDS):
+            await _release(rt, monitor)
+    except TimeoutError:
+        log.warning(
+            "monitor entry not released: Redis did not answer within %s s "
+            "(the entry goes stale and the lease expires by themselves)",
+            RELEASE_SECONDS,
+        )
+
+
+async def _release(rt: Realtime, monitor: Monitor) -> None:
     with contextlib.suppress(RedisError, OSError):
         await rt.redis.hdel(PROCESSES_KEY, process_field("api", monitor.sampler.hostname))
         if await rt.redis.get(MONITOR_LEASE_KEY) == monitor.me:

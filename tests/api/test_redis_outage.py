@@ -103,6 +103,31 @@ def test_an_api_whose_sentinels_have_gone_stops_within_seconds(tmp_path: Path) -
             proc.kill()
 
 
+def test_an_api_whose_redis_stopped_answering_stops_within_seconds(
+    start_api: StartApi, tmp_path: Path
+) -> None:
+    # A Redis host that drops packets (no RST), here a stopped server: the monitor's release at
+    # shutdown waited for the pool's socket timeout (5 s) before the api could exit.
+    server = EmbeddedRedis(port=free_port(), password=secrets.token_hex(8), data_dir=tmp_path / "r")
+    redis_proc = server.start()
+    try:
+        server.wait_ready()
+        proc, _ = start_api(env={"JOBCAST_REDIS_URL": server.url})
+        redis_proc.send_signal(signal.SIGSTOP)
+        started = time.monotonic()
+        proc.popen.send_signal(signal.SIGTERM)
+        proc.popen.wait(timeout=30)
+        took = time.monotonic() - started
+    finally:
+        redis_proc.send_signal(signal.SIGCONT)
+        redis_proc.terminate()
+        redis_proc.wait(timeout=10)
+    assert took < 4, (took, proc.output()[-2000:])
+    said = [line for line in proc.output().splitlines() if "monitor entry not released" in line]
+    assert len(said) == 1, proc.output()[-2000:]
+    assert "Redis did not answer within 1.0 s" in said[0]
+
+
 def test_redis_lost_as_a_job_is_registered_applies_none_of_it_and_the_retry_gets_a_job(
     settings: Settings,
     make_key: MakeKey,
