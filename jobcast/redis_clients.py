@@ -29,6 +29,14 @@ SENTINEL_HINT = "check JOBCAST_REDIS_SENTINELS, JOBCAST_REDIS_SENTINEL_MASTER an
 #: One sentinel's part of redis-py's MasterNotFoundError text: its client's repr (which holds
 #: `host=…,port=…` among a kilobyte of pool internals), " - ", and what it answered.
 _SENTINEL_ERROR = re.compile(r"[(,]host=([^,>]+),port=(\d+).*? - (.+?)(?=, <redis\.|$)", re.S)
+#: What a sentinel's answer means, for the log: redis-py 8 gives each error as its repr, a
+#: category and a class ("network:ConnectionError"), without the error's own text.
+_ANSWERS = {
+    "network:ConnectionError": "unreachable",
+    "network:TimeoutError": "timed out",
+    "auth:AuthenticationError": "refused the password",
+    "auth:AuthorizationError": "refused the user",
+}
 
 
 class _BlockingSentinelPool(aiosentinel.SentinelConnectionPool, aioredis.BlockingConnectionPool):
@@ -168,7 +176,10 @@ def redis_problem(exc: BaseException, *, where: bool = False) -> str:
         refused = "a sentinel refused the password; " if "AuthenticationError" in text else ""
         said = ""
         if where:
-            answers = [f"{h}:{p} {e.strip()}" for h, p, e in _SENTINEL_ERROR.findall(text)]
+            answers = [
+                f"{h}:{p} {_ANSWERS.get(e.strip(), e.strip())}"
+                for h, p, e in _SENTINEL_ERROR.findall(text)
+            ]
             said = f"sentinels said: {', '.join(answers)}; " if answers else ""
         return f"{head} ({refused}{said}{SENTINEL_HINT})"
     first = text.splitlines()[0] if text else type(exc).__name__
