@@ -57,6 +57,11 @@ def config_for(settings: Settings) -> dict[str, Any]:
         # kombu) is retried as a lost connection is, not an "Unrecoverable error" that ends
         # the worker, and with it `jobcast up`'s whole stack.
         "broker_channel_error_retry": True,
+        # A task running when the broker connection is lost runs on and is acked on its old
+        # channel once Redis is back (workers.broker_channel); cancelling it would throw a file
+        # job's work away. Celery's warning that such tasks "cannot be acknowledged" is not
+        # true here and is silenced (workers.broker_logs).
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         # JSON only: a pickled message could run arbitrary code in a worker, so it is refused.
         "accept_content": ["json"],
         "result_accept_content": ["json"],

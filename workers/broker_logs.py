@@ -11,6 +11,11 @@ error stays at DEBUG (`jobcast.worker.broker`) for whoever needs it.
 from __future__ import annotations
 
 import logging
+import warnings
+from typing import Any
+
+from celery import signals
+from celery.exceptions import CPendingDeprecationWarning
 
 from jobcast.redis_clients import redis_problem
 
@@ -48,5 +53,18 @@ def _told(error: BaseException) -> _Told:
     return _Told(redis_problem(error, where=True).removesuffix("."))
 
 
+def _quiet_cancel_warning(**_: Any) -> None:
+    # At every lost connection Celery warns, in six lines, that running tasks "cannot be
+    # acknowledged as the connection is gone" unless they are cancelled. Ours are acked on their
+    # old channel once Redis is back (broker_channel.py); celeryconfig keeps them running.
+    # Added once Celery's logging set-up has put its own "always" filters first.
+    warnings.filterwarnings(
+        "ignore",
+        message=r"\s*In Celery 5\.1 we introduced an optional breaking change",
+        category=CPendingDeprecationWarning,
+    )
+
+
 def connect_signals() -> None:
     logging.getLogger(CONSUMER_LOGGER).addFilter(CondensedBrokerError())
+    signals.celeryd_after_setup.connect(_quiet_cancel_warning, weak=False)
