@@ -103,13 +103,19 @@ class Session:
             return protocol.CLOSE_FORBIDDEN
         await self._count_in(self.principal)  # or RefusedError: 4029 too_many_connections
         self.subs = Subscriptions(self.rt, self.conn, self.principal, self.id)
-        self.conn.push(
-            reply("auth.ok", principal={"id": self.principal.id, "name": self.principal.name})
-        )
+        self.conn.push(self._welcome(self.principal))
         for channel in channels:
             await self._handle(ClientMessage("subscribe", channel=channel))
         await self._read_loop(room)
         return 1000  # not reached: the loop ends only by the client leaving
+
+    def _welcome(self, principal: Principal) -> str:
+        # The limits a client would otherwise copy from our settings and get wrong once an
+        # operator changes them: sent on every connect, so a client is current after a restart.
+        limits = {"chat_max_message_bytes": self.rt.settings.chat_max_message_bytes}
+        return reply(
+            "auth.ok", principal={"id": principal.id, "name": principal.name}, limits=limits
+        )
 
     def revoke(self) -> None:
         """Its key was revoked: say so and close with 4001, reason `key_revoked`."""

@@ -8,6 +8,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ class WebStack:
     files_worker: Proc
     procs: list[Proc] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+    #: Settings the api gets beyond `settings` (JOBCAST_* variables), e.g. a non-default limit.
+    api_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -81,7 +84,7 @@ class WebStack:
         self.files_worker.kill_group(signal.SIGCONT)
 
     def start_api(self) -> None:
-        argv, env = api_argv(self.port), process_env(self.settings)
+        argv, env = api_argv(self.port), process_env(self.settings, self.api_env)
         self.api = spawn(f"api-{secrets.token_hex(2)}", argv, env, self.workdir)
         self.procs.append(self.api)
         wait_for(lambda: http_ok(f"{self.url}/healthz"), 30, "the api", self.api)
@@ -116,10 +119,15 @@ def _stop_all(procs: list[Proc]) -> None:
         proc.stop()
 
 
-@pytest.fixture(scope="module")
-def web_stack(
-    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def started_stack(
+    redis_server: RedisServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    api_env: dict[str, str] | None = None,
+    workers: bool = True,
 ) -> Iterator[WebStack]:
+    """A stack for one module: the api (with `api_env`), and the two workers unless a module's
+    pages need none (the chat), which saves their start."""
     if CHROMIUM is None:
         pytest.skip(INSTALL_HINT)
     workdir = tmp_path_factory.mktemp("web")
@@ -127,7 +135,12 @@ def web_stack(
     client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
     placeholder = Proc("none", None, workdir / "none.log")  # type: ignore[arg-type]
     stack = WebStack(settings, workdir, free_port(), client, placeholder, placeholder)
+    stack.api_env = api_env or {}
     try:
+        if not workers:
+            stack.start_api()
+            yield stack
+            return
         # Started together, waited for together: the three boot in parallel.
         stack.files_worker = _spawn_worker(stack, "files", FILES_ENV)
         orders_worker = _spawn_worker(stack, "orders")
@@ -138,6 +151,14 @@ def web_stack(
     finally:
         _stop_all(stack.procs)
         client.close()
+
+
+@pytest.fixture(scope="module")
+def web_stack(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebStack]:
+    with started_stack(redis_server, tmp_path_factory) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,13 @@ import { compareSeq } from "./live.js";
 
 // The room is in the address (#/chat/<room>): a reload, or the link kept, joins it again.
 const ROOM = /^[A-Za-z0-9_.:-]{1,128}$/;
-// The server's limit on a message (JOBCAST_CHAT_MAX_MESSAGE_BYTES, 2000 by default) counts the
-// text's UTF-8 bytes, not its characters: the box's maxLength let 2,000 "é" (4,000 bytes) through
-// to be refused after sending. Checked here, the message stays in the box to be shortened. The box
-// has no maxLength of its own: it cut a longer paste silently, and this check says how long it is.
-const MAX_MESSAGE_BYTES = 2000;
+// The server's limit on a message (JOBCAST_CHAT_MAX_MESSAGE_BYTES) counts the text's UTF-8 bytes,
+// not its characters: the box's maxLength let 2,000 "é" (4,000 bytes) through to be refused after
+// sending. Checked here, the message stays in the box to be shortened. The box has no maxLength of
+// its own: it cut a longer paste silently, and this check says how long it is. The limit is the
+// one auth.ok names (a copy here disagreed with a server configured otherwise); a server too old
+// to name it has the setting's default.
+const DEFAULT_MAX_MESSAGE_BYTES = 2000;
 
 export function mountChat(root, live) {
   let room = null;
@@ -107,7 +109,7 @@ export function mountChat(root, live) {
     event.preventDefault();
     const value = text.value.trim();
     if (!value || !room) return;
-    error.textContent = oversize(value);
+    error.textContent = oversize(value, maxMessageBytes(live.limits));
     if (error.textContent) return;
     try {
       await live.request({ type: "publish", channel: `chat.${room}`, data: { text: value } });
@@ -133,11 +135,17 @@ export function mountChat(root, live) {
   render();
 }
 
-/** Why `text` is too long for the server to take, or "" when it is not. */
-function oversize(text) {
+/** The longest message the server takes, in UTF-8 bytes, from the limits it sent. */
+function maxMessageBytes(limits) {
+  const named = limits.chat_max_message_bytes;
+  return Number.isInteger(named) && named > 0 ? named : DEFAULT_MAX_MESSAGE_BYTES;
+}
+
+/** Why `text` is too long for the server to take (`max` bytes), or "" when it is not. */
+function oversize(text, max) {
   const bytes = new TextEncoder().encode(text).length;
-  if (bytes <= MAX_MESSAGE_BYTES) return "";
+  if (bytes <= max) return "";
   const count = (n) => n.toLocaleString("en-US");
-  return `Too long to send: ${count(bytes)} bytes, and a message may have ${count(MAX_MESSAGE_BYTES)} `
-    + `bytes of UTF-8: ${count(MAX_MESSAGE_BYTES)} plain letters, fewer with accents (2 bytes each) or emoji (4).`;
+  return `Too long to send: ${count(bytes)} bytes, and a message may have ${count(max)} `
+    + `bytes of UTF-8: ${count(max)} plain letters, fewer with accents (2 bytes each) or emoji (4).`;
 }

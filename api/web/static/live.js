@@ -48,6 +48,7 @@ export class Live extends EventTarget {
     this.ws = null;
     this.state = "idle";
     this.principal = null;
+    this.limits = {};
     this.failures = 0;
     this.nextId = 1;
     this.stopped = true;
@@ -203,13 +204,15 @@ export class Live extends EventTarget {
       else waiting.resolve(message);
       return;
     }
-    if (message.type === "auth.ok") this.onAuthenticated(message.principal);
+    if (message.type === "auth.ok") this.onAuthenticated(message.principal, message.limits);
     else if (message.type === "error" && !message.channel) this.onChannelError(message);
     else if (message.channel) this.onChannelControl(message);
   }
 
-  onAuthenticated(principal) {
+  /** `limits`: the server's own (e.g. `chat_max_message_bytes`); an older server sends none. */
+  onAuthenticated(principal, limits) {
     this.principal = principal;
+    this.limits = limits || {};
     this.failures = 0;
     this.setState("live");
     this.dispatchEvent(new CustomEvent("principal", { detail: principal }));
