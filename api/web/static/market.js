@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { address, addressed, decimalsOf, fill, formatNumber, formatTime, h } from "./dom.js";
 import { lineChart } from "./charts.js";
-import { checkOrder, fieldOf } from "./ticket.js";
+import { checkOrder, fieldOf, orderBody } from "./ticket.js";
 
 const DEPTH = 10;
 const OPEN = new Set(["open", "partially_filled"]);
@@ -98,10 +98,8 @@ export function mountMarket(root, live) {
     const errors = checkOrder(rules, order);
     showErrors(errors);
     if (Object.keys(errors).length) return;
-    const body = { ...order, quantity: Number(order.quantity) };
-    if (order.type === "market") delete body.price;
     try {
-      const placed = await api("POST", "/orders", body);
+      const placed = await api("POST", "/orders", orderBody(order));
       mergeOrder(placed);
       showErrors({});
     } catch (err) {

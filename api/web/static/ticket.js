@@ -3,12 +3,34 @@
 
 import { decimalsOf } from "./dom.js";
 
-const DECIMAL = /^\d+(\.\d+)?$/;
-const WHOLE = /^\d+$/;
+// A figure as people type it: a sign, and digits with one decimal point anywhere (".5", "5.",
+// "+5"). The server takes fewer spellings of the same numbers (a price is "-?digits(.digits)?",
+// a quantity a JSON integer), so the ticket reads these and sends the server's spelling. Not
+// exponents, commas or spaces: Number() would read "1e1", "0x10" or " 10 " as another figure.
+const FIGURE = /^([+-]?)(\d*)(?:\.(\d*))?$/;
+// The server's bounds on a price's digits (PRICE_PATTERN in jobcast/orders/symbols.py).
+const MAX_WHOLE_DIGITS = 15;
+const MAX_DECIMALS = 12;
 
-// A minus sign makes a figure below 0, not a non-number: said apart, "-5" and "abc" are told
-// what is wrong with them, not both to enter a price above 0.
-const unsigned = (text) => text.replace(/^-/, "");
+/** `text` spelt as the server takes a decimal ("0.5" for ".5", "5" for "+5." or "5.00"), or
+ *  null when it is not a number. The sign stays: "-5" is a figure below 0, not a non-number. */
+export function plainDecimal(text) {
+  const parts = FIGURE.exec(text);
+  if (!parts || !(parts[2] || parts[3])) return null;
+  const whole = parts[2].replace(/^0+(?=\d)/, "") || "0";
+  const frac = (parts[3] || "").replace(/0+$/, "");
+  return `${parts[1] === "-" ? "-" : ""}${whole}${frac ? `.${frac}` : ""}`;
+}
+
+const isWhole = (plain) => !plain.includes(".");
+
+/** What is wrong with the digits of a plain price, past the server's bounds, or "". */
+function digitsError(plain) {
+  const [whole, frac = ""] = plain.replace(/^-/, "").split(".");
+  if (whole.length > MAX_WHOLE_DIGITS) return `At most ${MAX_WHOLE_DIGITS} digits before the decimal point.`;
+  if (frac.length > MAX_DECIMALS) return `At most ${MAX_DECIMALS} digits after the decimal point.`;
+  return "";
+}
 
 /** `text` in units of 10^-places as a BigInt, or null if it has more significant places. */
 function toUnits(text, places) {
@@ -20,20 +42,22 @@ function toUnits(text, places) {
 /** {field: message} for everything wrong with the order; empty when it may be sent. */
 export function checkOrder(rules, order) {
   const errors = {};
-  // Digits only: Number() would also take "1e1", "0x10" or " 10 " and send another figure.
-  const quantity = String(order.quantity);
-  const qty = Number(quantity); // read once the text is digits, with or without a minus sign
+  const quantity = String(order.quantity).trim();
+  const plainQty = plainDecimal(quantity);
+  const qty = Number(plainQty); // read once the text is a plain number
   if (!quantity) errors.quantity = "An order needs a quantity.";
-  else if (!WHOLE.test(unsigned(quantity))) errors.quantity = "Enter a whole number: digits only.";
+  else if (plainQty === null || !isWhole(plainQty)) errors.quantity = "Enter a whole number: digits only.";
   else if (qty <= 0) errors.quantity = "Enter a quantity above 0.";
   else if (qty < rules.min_quantity) errors.quantity = `At least ${rules.min_quantity}.`;
   else if (qty > rules.max_quantity) errors.quantity = `At most ${rules.max_quantity}.`;
   else if (qty % rules.lot_size) errors.quantity = `A multiple of the lot size ${rules.lot_size}.`;
   if (order.type === "market") return errors;
-  const price = String(order.price ?? "").trim();
-  if (!price) errors.price = "A limit order needs a price.";
-  else if (!DECIMAL.test(unsigned(price))) errors.price = "Enter a number: digits with an optional decimal point.";
+  const typed = String(order.price ?? "").trim();
+  const price = plainDecimal(typed);
+  if (!typed) errors.price = "A limit order needs a price.";
+  else if (price === null) errors.price = "Enter a number: digits with an optional decimal point.";
   else if (Number(price) <= 0) errors.price = "Enter a price above 0.";
+  else if (digitsError(price)) errors.price = digitsError(price);
   else {
     const places = Math.max(decimalsOf(rules.tick_size), decimalsOf(price));
     const units = toUnits(price, places);
@@ -44,6 +68,14 @@ export function checkOrder(rules, order) {
     }
   }
   return errors;
+}
+
+/** The POST /orders body for an order `checkOrder` passed: its figures as the server takes them. */
+export function orderBody(order) {
+  const body = { ...order, quantity: Number(plainDecimal(String(order.quantity).trim())) };
+  if (order.type === "market") delete body.price;
+  else body.price = plainDecimal(String(order.price).trim());
+  return body;
 }
 
 /** The form field a server error is about: from `details.field` or the error code. */
