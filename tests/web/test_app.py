@@ -454,7 +454,7 @@ def test_the_symbol_is_kept_in_the_address_for_a_reload_or_a_link(
     page.evaluate("location.hash = '#/market/BTC-USD'")  # a link to another symbol
     expect(page.locator("#symbol")).to_have_value("BTC-USD")
     expect(page.locator(".market-head .rules")).to_contain_text("tick 0.5")
-    # A symbol the market does not list opens the default, without a word.
+    # A symbol the market does not list opens the default (saying so: test_market_address.py).
     default = page.locator("#symbol option").first.get_attribute("value")
     page.evaluate("location.hash = '#/market/NOPE-USD'")
     page.reload()

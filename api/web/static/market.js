@@ -24,6 +24,7 @@ export function mountMarket(root, live) {
 
   const picker = h("select#symbol", { "aria-label": "Symbol", onchange: () => switchTo(picker.value) });
   const rulesText = h("span.muted.rules");
+  const addressNote = h("p.error.address-note", { role: "status" }); // a link to no symbol
   const quoteText = h("span.quote");
   const ladder = h("div.ladder", { "aria-label": "Order book" });
   const tape = h("ol.tape", { "aria-label": "Trades" });
@@ -58,7 +59,7 @@ export function mountMarket(root, live) {
       h("label.wide", {}, "Against my own orders", stpInput)),
     formError, h("button.primary", { type: "submit" }, "Place order"), outcome);
 
-  fill(root, h("div.market-head", {}, h("label", {}, "Symbol ", picker), quoteText, rulesText),
+  fill(root, h("div.market-head", {}, h("label", {}, "Symbol ", picker), quoteText, rulesText, addressNote),
     h("div.market-layout", {},
       h("div.card", {}, h("h2", {}, "Order book"), ladder),
       h("div.stack", {}, h("div.card", {}, h("h2", {}, "Last price"), chart), h("div.card", {}, h("h2", {}, "Trades"), tape)),
@@ -292,6 +293,7 @@ export function mountMarket(root, live) {
     rules = symbols.find((s) => s.symbol === name);
     picker.value = name;
     address("market", name);
+    addressNote.textContent = ""; // about the link that opened the page, not this symbol
     trades = [];
     priceInput.value = ""; // a price of another symbol means nothing here
     fill(rulesText, `tick ${rules.tick_size} · lot ${rules.lot_size} · qty ${rules.min_quantity}–${formatNumber(rules.max_quantity)}`);
@@ -309,18 +311,24 @@ export function mountMarket(root, live) {
   }
 
   // The symbol is in the address (#/market/<symbol>), as the chat's room: a reload, or the link
-  // kept, opens it again. One the market does not list (gone, mistyped) opens the default.
-  function addressedSymbol() {
-    const asked = addressed("market");
-    return symbols.some((s) => s.symbol === asked) ? asked : null;
+  // kept, opens it again. One the market does not list (gone, mistyped) is said, naming it, and
+  // the address names the symbol shown instead: the page kept showing another, without a word.
+  const listed = (name) => symbols.some((s) => s.symbol === name);
+
+  function sayUnlisted(asked) {
+    if (!asked || listed(asked)) return;
+    const meant = symbols.find((s) => s.symbol.toLowerCase() === asked.toLowerCase());
+    const hint = meant ? ` (symbols are case-sensitive: ${meant.symbol})` : "";
+    addressNote.textContent = `No symbol ${JSON.stringify(asked)} here${hint}; showing ${symbol}.`;
   }
 
   window.addEventListener("jobcast:page", (e) => {
     if (e.detail !== "market" || !symbol) return;
-    const wanted = addressedSymbol();
-    if (wanted && wanted !== symbol) switchTo(wanted); // a link
+    const asked = addressed("market");
+    if (listed(asked) && asked !== symbol) switchTo(asked); // a link
     else {
       address("market", symbol);
+      sayUnlisted(asked);
       renderTrades(); // charts are drawn at their shown size: redraw when the page appears
     }
   });
@@ -332,7 +340,10 @@ export function mountMarket(root, live) {
       symbols = answer.symbols;
       fill(picker, symbols.map((s) => h("option", { value: s.symbol }, s.symbol)));
       fill(rulesText, symbols.length ? "" : "No symbols are traded.");
-      if (symbols.length) switchTo(addressedSymbol() || symbols[0].symbol);
+      if (!symbols.length) return;
+      const asked = addressed("market");
+      switchTo(listed(asked) ? asked : symbols[0].symbol);
+      sayUnlisted(asked);
     }).catch((err) => {
       fill(rulesText, `The symbols could not be read (${err.message}); trying again…`);
       setTimeout(() => loadSymbols(Math.min(wait * 2, 15000)), wait);
