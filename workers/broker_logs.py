@@ -5,7 +5,8 @@ Celery's consumer logs each failed connection attempt as "consumer: Cannot conne
 MasterNotFoundError, whose text is every sentinel's client repr: about 3 KB a sentinel, with the
 cause buried in it, at every attempt. Those records are rewritten here as one line with the
 error told by `redis_problem` (each sentinel's address and answer, and where to look); the full
-error stays at DEBUG (`jobcast.worker.broker`) for whoever needs it.
+error stays at DEBUG (`jobcast.worker.broker`) for whoever needs it. Celery's "Frequent
+restarts detected" (its pause after five failed attempts in a second) loses billiard's traceback.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import warnings
 from typing import Any
 
+from billiard.exceptions import RestartFreqExceeded
 from celery import signals
 from celery.exceptions import CPendingDeprecationWarning
 
@@ -45,6 +47,10 @@ class CondensedBrokerError(logging.Filter):
         told = tuple(_told(arg) if isinstance(arg, BaseException) else arg for arg in args)
         lines = (str(record.msg) % told).splitlines()
         record.msg, record.args = "%s", (" ".join(line.strip() for line in lines if line.strip()),)
+        if any(isinstance(error, RestartFreqExceeded) for error in errors):
+            # "Frequent restarts detected: 5 in 1s" came with billiard's traceback, every
+            # second while Redis refused the worker: the line says all there is.
+            record.exc_info, record.exc_text = None, None
         return True
 
 
