@@ -1,13 +1,14 @@
 """What a stop, or a pool process ending itself, logs: a warning line, not errors with a
 traceback.
 
-`jobcast up` (and a terminal's Ctrl-C) stops a worker by signalling its process group, so a
-pool process running a task dies alongside the main process's warm shutdown. Celery then logs,
-at ERROR and with a 30-line traceback, that the process exited and that the task's handler
-raised `WorkerLostError`. Nothing is lost: the message is requeued (`task_reject_on_worker_lost`)
-and the job runs again at the next start. Once this worker is stopping, those records are each
-one WARNING line saying so; the same records outside a stop (a process killed by the kernel, a
-crash) stay errors with their traceback.
+`jobcast up` stops a worker by sending SIGTERM to its process group, so a pool process running
+a task dies alongside the main process's warm shutdown. (A terminal's Ctrl-C, SIGINT to the
+group, does not: pool processes ignore SIGINT, and the warm shutdown waits for their tasks.)
+Celery then logs, at ERROR and with a 30-line traceback, that the process exited and that the
+task's handler raised `WorkerLostError`. Nothing is lost: the message is requeued
+(`task_reject_on_worker_lost`) and the job runs again at the next start. Once this worker is
+stopping, those records are each one WARNING line saying so; the same records outside a stop (a
+process killed by the kernel, a crash) stay errors with their traceback.
 
 A pool process also ends itself on purpose (SIGKILL, `recycle_process`): a file job over its
 memory budget, once its `memory_limit` failure is committed. It leaves a note first; the main
