@@ -57,7 +57,12 @@ def parse_params(upload: Upload) -> JobParams:
 def _params_errors(exc: ValueError | RecursionError) -> list[dict[str, Any]]:
     if isinstance(exc, ValidationError):
         return field_errors(exc.errors(), "params")
-    problem = "nested too deeply" if isinstance(exc, RecursionError) else f"not valid JSON ({exc})"
+    if isinstance(exc, RecursionError):
+        problem = "nested too deeply"
+    elif isinstance(exc, json.JSONDecodeError):
+        problem = f"not valid JSON ({exc})"
+    else:  # Python's cap on an integer's digits; its text names a call the client cannot make
+        problem = "holds a number of more than 4,300 digits; send at most 4,300"
     return [{"field": "params", "problem": problem, "type": "json_invalid"}]
 
 

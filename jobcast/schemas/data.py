@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from jobcast.schemas.text import ShortVisibleText, VisibleText
 
 Tag = ShortVisibleText
+
+
+def within_float(value: Any) -> Any:
+    """A JSON integer past a float's range (400 digits) was "Input should be a valid number":
+    it is one, too large to keep."""
+    if type(value) is int and abs(value) > sys.float_info.max:
+        raise ValueError(f"is too large: at most {sys.float_info.max:.4g}")
+    return value
 
 
 class DataCreate(BaseModel):
@@ -26,6 +35,8 @@ class DataCreate(BaseModel):
         ge=0, allow_inf_nan=False, strict=True, description="A finite number, 0 or more."
     )
     tags: list[Tag] = Field(default_factory=list, max_length=20, description="Up to 20 tags.")
+
+    _value_within_float = field_validator("value", mode="before")(within_float)
 
 
 def _fields_optional_but_not_null(schema: dict[str, Any]) -> None:
@@ -44,6 +55,8 @@ class DataUpdate(BaseModel):
     name: VisibleText | None = Field(default=None, min_length=1, max_length=200)
     value: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
     tags: list[Tag] | None = Field(default=None, max_length=20)
+
+    _value_within_float = field_validator("value", mode="before")(within_float)
 
     @field_validator("name", "value", "tags")
     @classmethod

@@ -147,6 +147,28 @@ def test_non_finite_value_is_refused(client: httpx.Client) -> None:
     assert client.get("/data/").json()["items"] == []
 
 
+def test_a_number_too_large_for_a_float_is_said_to_be_too_large(client: httpx.Client) -> None:
+    # It was "Input should be a valid number", of a valid number.
+    item = client.post("/data/", json={"name": "a", "value": 1}).json()
+    huge = b"9" * 400
+    created = client.post(
+        "/data/",
+        content=b'{"name": "x", "value": ' + huge + b"}",
+        headers={"content-type": "application/json"},
+    )
+    patched = client.patch(
+        f"/data/{item['id']}",
+        content=b'{"value": -' + huge + b"}",
+        headers={"content-type": "application/json"},
+    )
+    for response in (created, patched):
+        assert response.status_code == 422, response.text
+        [detail] = response.json()["error"]["details"]
+        assert detail["field"] == "body.value"
+        assert detail["problem"] == "is too large: at most 1.798e+308", detail
+    assert [i["id"] for i in client.get("/data/").json()["items"]] == [item["id"]]
+
+
 def test_empty_patch_is_422(client: httpx.Client) -> None:
     item = client.post("/data/", json={"name": "a", "value": 1}).json()
     response = client.patch(f"/data/{item['id']}", json={})

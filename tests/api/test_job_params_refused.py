@@ -71,3 +71,26 @@ def test_params_no_file_could_satisfy_are_422_naming_the_field(
     assert detail["field"] == field
     assert detail["problem"].startswith(problem)
     assert error["message"].startswith(f"Invalid request: {field}: {problem}")
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ('{"min_count": ' + "9" * 5000 + "}", "holds a number of more than 4,300 digits"),
+        ('{"min_count": 1', "not valid JSON (Expecting ',' delimiter: line 1 column 16"),
+        ("[" * 20_000 + "]" * 20_000, "nested too deeply"),
+    ],
+    ids=["5000-digit-number", "cut-short", "deep"],
+)
+def test_params_that_are_no_json_python_reads_say_what_to_fix_in_our_words(
+    jobs: JobsClient, table: Path, raw: str, problem: str
+) -> None:
+    # The digits limit said "use sys.set_int_max_str_digits() to increase the limit", a
+    # Python call the client cannot make.
+    response = jobs.submit(table, params=raw)
+
+    assert response.status_code == 422, response.text
+    [detail] = response.json()["error"]["details"]
+    assert (detail["field"], detail["type"]) == ("params", "json_invalid")
+    assert detail["problem"].startswith(problem), detail["problem"]
+    assert "sys." not in response.text
