@@ -10,6 +10,7 @@ import typer
 
 from jobcast.client import StreamOptions
 from jobcast.client.resume import SEQ_FORM, is_seq
+from jobcast.client.waiting import TERMINAL
 from jobcast.client_cli.common import client_session, err_console, fail_usage
 
 EXAMPLE = "Example: jobcast watch user.me market.BTC-USD --since 1732760000123-0"
@@ -25,6 +26,7 @@ def watch(
 ) -> None:
     """Print every event of CHANNELS as one JSON line each, until interrupted.
 
+    Watching only jobs' channels, it ends once each job has ended (nothing follows an end).
     Drops are resumed from the last seq printed, so no event is missing or printed twice;
     a `resync` line means the server lost some events and the channel starts afresh.
     """
@@ -36,6 +38,9 @@ def watch(
         # One request first: with nothing answering (or a key refused) that is said now, exit
         # 5 (or 4); the stream itself retries a dropped connection for as long as it takes.
         client.me()
+        # A job's channel says nothing after the job's end: a watch of jobs alone ends there
+        # (it waited for an interrupt, also when the job had ended before the watch began).
+        running = set(channels) if all(c.startswith("job.") for c in channels) else None
         for event in client.events(*channels, since=since, options=_said_on_stderr(channels)):
             line = {
                 "channel": event.channel,
@@ -46,6 +51,10 @@ def watch(
             }
             sys.stdout.write(json.dumps(line, default=str) + "\n")
             sys.stdout.flush()
+            if running is not None and event.data.get("status") in TERMINAL:
+                running.discard(event.channel)
+                if not running:
+                    return
 
 
 def _said_on_stderr(channels: list[str]) -> StreamOptions:

@@ -213,6 +213,29 @@ def test_watch_user_me_prints_a_jobs_events_as_json_lines(
     assert len(set(seqs)) == len(seqs)
 
 
+def test_watch_of_job_channels_ends_once_each_job_has_ended(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # It waited for an interrupt, also when the job had ended before the watch began.
+    key, _ = stack.new_key("job-watcher")
+    with Client(stack.url, key) as client:
+        ended = client.submit_file(write_table(tmp_path / "a.csv", 50))
+        client.wait(ended.id)
+        running = client.submit_file(write_table(tmp_path / "b.csv", 2_000))
+    env = user_env(stack, JOBCAST_API_KEY=key)
+
+    done = jobcast_process(env, "watch", f"job.{ended.id}", f"job.{running.id}", timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert lines[0]["type"] == "snapshot"
+    last = {line["channel"]: line for line in lines}
+    assert {c: line["data"]["status"] for c, line in last.items()} == {
+        f"job.{ended.id}": "succeeded",
+        f"job.{running.id}": "succeeded",
+    }
+
+
 def test_watch_says_on_stderr_when_its_connection_drops_and_when_it_resumed(
     stack: ClientStack, tmp_path: Path
 ) -> None:
