@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -97,13 +98,19 @@ def announce(stack: Stack) -> None:
 
 
 def _redis_line(settings: Settings) -> str:
+    from jobcast.launcher import redis_url_file
     from jobcast.settings import Settings
 
     configured = Settings()
     if settings.sentinels:
         where = "external" if configured.sentinels else "embedded"
         return f"{where}, Sentinel: {settings.redis_sentinels}"
-    return "embedded" if not configured.redis_url else "external"
+    if configured.redis_url:
+        return "external"
+    # Where a process added by hand connects (README, Scaling out); the URL with its password
+    # is in the data directory, not on the screen.
+    address = urlsplit(settings.redis_url or "")
+    return f"embedded, {address.hostname}:{address.port}   (its URL: {redis_url_file(settings)})"
 
 
 @cli.command("settings-table", hidden=True)  # for maintainers: README.md names it

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import psutil
@@ -193,6 +194,11 @@ def test_up_starts_again_on_the_same_data_dir_with_the_same_secrets_and_dev_key(
     # Redis on its port of the first run: an api or worker added by hand from var/redis.url
     # finds the stack again (a new port left them retrying the old one forever).
     assert (run.project / "var" / "redis.url").read_text() == restarted.first_redis_url
+    # The banner names where that Redis listens (its URL, with the password, stays in the file).
+    address = urlsplit(restarted.first_redis_url)
+    assert run.banner("Redis +embedded,") == f"{address.hostname}:{address.port}"
+    assert address.password
+    assert address.password not in run.out.read_text()
     me = httpx.get(
         f"http://127.0.0.1:{run.api_port}/data/",
         headers={"Authorization": f"Bearer {restarted.first_key}"},
