@@ -42,8 +42,8 @@ class AsyncClient:
     """A Jobcast API client for asyncio.
 
     `base_url` and `api_key` default to `JOBCAST_URL` / `JOBCAST_API_KEY`, then to what
-    `jobcast login` saved; `base_url` last to the api of a local `jobcast up`
-    (`JOBCAST_API_HOST`, `JOBCAST_API_PORT`). Use it as `async with AsyncClient() as client: ...`.
+    `jobcast login` saved (its address only with its own key), then to the api of a local
+    `jobcast up` (see `jobcast.client.config`). Use it as `async with AsyncClient() as client:`.
     """
 
     def __init__(

@@ -1,12 +1,16 @@
-"""Where the client finds the server and its key: arguments, then the environment
-(`JOBCAST_URL`, `JOBCAST_API_KEY`), then the file `jobcast login` writes; with no address from
-any of them, the API of a local `jobcast up` (`JOBCAST_API_HOST`, `JOBCAST_API_PORT`)."""
+"""Where the client finds the server and its key, and where each came from (for messages).
+
+The key: the argument, else `JOBCAST_API_KEY`, else the file `jobcast login` writes. The address:
+the argument, else `JOBCAST_URL`; else a saved login is used whole, its address with its own key;
+a key from elsewhere goes to the api of the `jobcast up` running from here, else to the saved
+login's address; else to a local `jobcast up` by its settings (`JOBCAST_API_HOST`,
+`JOBCAST_API_PORT`)."""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,10 +32,20 @@ WILDCARD_HOSTS = frozenset({"0.0.0.0", "::"})  # noqa: S104 (compared with, neve
 CONFIG_ENV = "JOBCAST_CONFIG"
 
 
+#: Where the address or the key came from when given to `Client` itself.
+URL_ARGUMENT, KEY_ARGUMENT = "base_url", "api_key"
+
+
 @dataclass(frozen=True)
 class ClientConfig:
+    """The address and key, with where each came from (`url_from`, `key_from`) and, when they
+    did not come as a pair, a sentence saying so (`pairing`): what a refusal should name."""
+
     base_url: str
     api_key: str | None
+    url_from: str = field(default=URL_ARGUMENT, compare=False)
+    key_from: str | None = field(default=KEY_ARGUMENT, compare=False)
+    pairing: str | None = field(default=None, compare=False)
 
     def require_key(self) -> str:
         """The key, or AuthenticationError saying how to give one: checked before anything is
@@ -71,16 +85,21 @@ def save(base_url: str, api_key: str, path: Path | None = None) -> Path:
 
 
 def local_api_url() -> str:
-    """Where a `jobcast up` on this host serves its API: the address one running from here left
-    in its data directory (which an `--api-port` or a `.env` file set too), else by the
-    settings it listens by. Each setting as `jobcast up` reads it: the environment, else the
-    `.env` file here."""
-    running = running_api_url()
+    return local_api()[0]
+
+
+def local_api() -> tuple[str, str]:
+    """Where a `jobcast up` on this host serves its API, and where that was read: the address
+    one running from here left in its data directory (which an `--api-port` or a `.env` file
+    set too), else by the settings it listens by. Each setting as `jobcast up` reads it: the
+    environment, else the `.env` file here."""
+    running = running_api()
     if running:
         return running
     host = local_setting(API_HOST_ENV) or DEFAULT_API_HOST
     port = local_setting(API_PORT_ENV) or str(DEFAULT_API_PORT)
-    return reachable_url(host, port)
+    source = f"the local api's address by {API_HOST_ENV}, {API_PORT_ENV} (no stack running here)"
+    return reachable_url(host, port), source
 
 
 def local_setting(name: str, dotenv: Path = Path(".env")) -> str | None:
@@ -112,14 +131,15 @@ def api_url_file(data_dir: Path) -> Path:
     return data_dir / API_URL_FILE
 
 
-def running_api_url() -> str | None:
+def running_api() -> tuple[str, str] | None:
     """The address a `jobcast up` running from this directory left (`JOBCAST_DATA_DIR`, from
-    the environment or `.env`, by default `var`), or None."""
+    the environment or `.env`, by default `var`) and the file it is in, or None."""
     path = api_url_file(Path(local_setting(DATA_DIR_ENV) or DEFAULT_DATA_DIR))
     try:
-        return path.read_text().strip() or None
+        url = path.read_text().strip()
     except OSError:
         return None
+    return (url, f"the stack running from {Path.cwd()}: {path}") if url else None
 
 
 def reachable_url(host: str, port: int | str) -> str:
@@ -133,19 +153,53 @@ def reachable_url(host: str, port: int | str) -> str:
 def resolve(base_url: str | None = None, api_key: str | None = None) -> ClientConfig:
     """ConfigError when the address found is not an http(s) URL, naming where it came from."""
     saved = read_saved()
-    sources = [
-        ("base_url", base_url),
-        (URL_ENV, os.environ.get(URL_ENV)),
-        (f"the login saved in {config_path()}", saved.get("url")),
-        (f"the local api's address ({API_HOST_ENV}, {API_PORT_ENV})", local_api_url()),
-    ]
-    source, url = next((name, value) for name, value in sources if value)
+    key, key_from = _key(api_key, saved)
+    url, url_from = _address(base_url, key, saved)
     if not is_http_url(url):
         raise errors.ConfigError(
-            "bad_url", f"{source} is {url!r}: give the API's address, like {EXAMPLE_URL}."
+            "bad_url", f"{url_from} is {url!r}: give the API's address, like {EXAMPLE_URL}."
         )
-    key = api_key or os.environ.get(KEY_ENV) or saved.get("api_key")
-    return ClientConfig(url.rstrip("/"), key)
+    config = ClientConfig(url.rstrip("/"), key, url_from, key_from)
+    return replace(config, pairing=_pairing(config, saved))
+
+
+def saved_source() -> str:
+    return f"the login `jobcast login` saved in {config_path()}"
+
+
+def _key(api_key: str | None, saved: dict[str, str]) -> tuple[str | None, str | None]:
+    given = [(api_key, KEY_ARGUMENT), (os.environ.get(KEY_ENV), KEY_ENV)]
+    given.append((saved.get("api_key"), saved_source()))
+    return next(((key, source) for key, source in given if key), (None, None))
+
+
+def _address(base_url: str | None, key: str | None, saved: dict[str, str]) -> tuple[str, str]:
+    """A given address first. A saved login is a pair: its address goes first with its own key
+    (or none), after the stack running from here with any other key, which is most likely
+    that stack's (its operator's); a key sent to a login made with another is a mistake."""
+    given = [(base_url, URL_ARGUMENT), (os.environ.get(URL_ENV), URL_ENV)]
+    found = next(((url, source) for url, source in given if url), None)
+    saved_url = (saved["url"], saved_source()) if saved.get("url") else None
+    if found is None and saved_url and key in (None, saved.get("api_key")):
+        found = saved_url
+    return found or running_api() or saved_url or local_api()
+
+
+def _pairing(config: ClientConfig, saved: dict[str, str]) -> str | None:
+    """Why the key may not be the address's: one half of a saved login used with another key
+    or address."""
+    saved_url, saved_key = saved.get("url", "").rstrip("/"), saved.get("api_key")
+    if config.url_from == saved_source() and config.api_key not in (None, saved_key):
+        return (
+            f"the key came from {config.key_from}, the address from a login saved with another "
+            f"key: set {URL_ENV} to the key's server, or unset {KEY_ENV} to use the saved login."
+        )
+    if config.key_from == saved_source() and saved_url and config.base_url != saved_url:
+        return (
+            f"the key is the one `jobcast login` saved for {saved_url}: set {KEY_ENV} to this "
+            f"server's key, or run `jobcast login --url {config.base_url}`."
+        )
+    return None
 
 
 def is_http_url(url: str) -> bool:

@@ -30,8 +30,9 @@ from jobcast.schemas import (
 
 class Client:
     """A Jobcast API client. `base_url` and `api_key` default to `JOBCAST_URL` /
-    `JOBCAST_API_KEY`, then to what `jobcast login` saved; `base_url` last to the api of a local
-    `jobcast up` (`JOBCAST_API_HOST`, `JOBCAST_API_PORT`). See `AsyncClient` for each method.
+    `JOBCAST_API_KEY`, then to what `jobcast login` saved (its address only with its own key),
+    then to the api of a local `jobcast up` (see `jobcast.client.config`). See `AsyncClient`
+    for each method.
 
     Callbacks (`on_upload`, `on_progress`, `on_retry`) run on the client's own thread.
     """

@@ -34,11 +34,12 @@ EXAMPLE = "Example: jobcast chat lobby (type a line and Enter to send; Ctrl-D or
 
 def chat(room: Annotated[str, typer.Argument(help="The room's name.")]) -> None:
     """Join ROOM: see its recent history and who is there, then talk."""
+    config = None
     try:
         config = resolve()
         asyncio.run(_talk(config.base_url, config.require_key(), room))
     except errors.JobcastError as exc:
-        report_error(exc, as_json=False)
+        report_error(exc, as_json=False, config=config)
         raise typer.Exit(exit_code_for(exc)) from None
     except KeyboardInterrupt:
         raise typer.Exit(EXIT_INTERRUPTED) from None

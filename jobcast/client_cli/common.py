@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from jobcast.client import Client, errors
+from jobcast.client.config import ClientConfig
 from jobcast.console import make_console
 
 #: Exit codes of the user commands (also in the README and `jobcast --help`).
@@ -77,17 +78,24 @@ def exit_code_for(exc: errors.JobcastError) -> int:
 @contextmanager
 def client_session(as_json: bool = False) -> Iterator[Client]:
     """A Client for one command; a client error becomes its message and exit code."""
+    config = None
     try:
         with Client() as client:
+            config = client.config
             yield client
     except errors.JobcastError as exc:
-        report_error(exc, as_json)
+        report_error(exc, as_json, config)
         raise typer.Exit(exit_code_for(exc)) from None
     except KeyboardInterrupt:
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
-def report_error(exc: errors.JobcastError, as_json: bool) -> None:
+def report_error(
+    exc: errors.JobcastError, as_json: bool, config: ClientConfig | None = None
+) -> None:
+    """The error; one from the server also names the address asked and where it came from
+    (a key sent to the wrong stack reads as a bad key otherwise)."""
+    asked = asked_fields(exc, config) if config is not None else None
     if as_json:
         body = {
             "code": exc.code,
@@ -95,13 +103,44 @@ def report_error(exc: errors.JobcastError, as_json: bool) -> None:
             "details": exc.details,
             "request_id": exc.request_id,
         }
-        print(json.dumps({"error": body}, default=str))
+        print(json.dumps({"error": body | ({"asked": asked} if asked else {})}, default=str))
         return
     line = f"[red]error[/red] [bold]{exc.code}[/bold]: {escape(_in_cli_terms(exc))}"
     if exc.request_id:
         line += f" [dim](request id {exc.request_id})[/dim]"
     # One line whatever the width: a script reading stderr gets the request id whole.
     err_console.print(line, highlight=False, soft_wrap=True)
+    if asked:
+        err_console.print(escape(asked_line(asked)), highlight=False, soft_wrap=True)
+
+
+def asked_fields(exc: errors.JobcastError, config: ClientConfig) -> dict[str, str | None] | None:
+    """The address asked, where it and the key came from and, after a refused key, why the key
+    may not be that server's; None for an error found before anything was sent."""
+    if not _from_server(exc):
+        return None
+    refused = isinstance(exc, (errors.AuthenticationError, errors.PermissionDeniedError))
+    return {
+        "url": config.base_url,
+        "url_from": config.url_from,
+        "key_from": config.key_from,
+        "hint": config.pairing if refused else None,
+    }
+
+
+def asked_line(asked: dict[str, str | None]) -> str:
+    line = f"  asked {asked['url']} ({asked['url_from']})"
+    return f"{line}; {asked['hint']}" if asked["hint"] else line
+
+
+def _from_server(exc: errors.JobcastError) -> bool:
+    if exc.status is not None:
+        return True
+    # Said by the client itself, before or after the server had its say.
+    local = (errors.ConfigError, errors.InvalidRequestError, errors.JobFailedError)
+    if isinstance(exc, (*local, errors.JobCancelledError, errors.WaitTimeoutError)):
+        return False
+    return exc.code != "unauthenticated"  # no key: nothing was sent
 
 
 def print_json(value: Any) -> None:

@@ -11,9 +11,10 @@ from jobcast.client import Client, errors
 from jobcast.client.config import (
     EXAMPLE_URL,
     URL_ENV,
+    ClientConfig,
     config_path,
     is_http_url,
-    local_api_url,
+    local_api,
     save,
 )
 from jobcast.client_cli.common import (
@@ -46,14 +47,15 @@ def login(
 
     JOBCAST_URL and JOBCAST_API_KEY, when set, override what is saved.
     """
-    url = url or local_api_url()
-    _check_url(url, ctx)
+    url, url_from = (url, _given_as(ctx)) if url else local_api()
+    _check_url(url, url_from)
+    key_from = "--key" if key else "the prompt"
     key = key or _ask_key()
     try:
         with Client(url, key) as client:
             me = client.me()  # proves that the URL and the key work
     except errors.JobcastError as exc:
-        report_error(exc, as_json=False)
+        report_error(exc, as_json=False, config=ClientConfig(url, key, url_from, key_from))
         raise typer.Exit(exit_code_for(exc)) from None
     path = save(url.rstrip("/"), key, config_path())
     console.print(f"Signed in as {identity(me)}. Saved to {path} (mode 600).", highlight=False)
@@ -68,11 +70,15 @@ def _ask_key() -> str:
     return key
 
 
-def _check_url(url: str, ctx: typer.Context) -> None:
-    """A wrong address named as the user gave it (--url, or JOBCAST_URL), before any request:
-    the client's own message names its Python parameter, `base_url`."""
+def _given_as(ctx: typer.Context) -> str:
+    """How the user gave the address: --url, or JOBCAST_URL."""
     source = ctx.get_parameter_source("url")
-    given = URL_ENV if source is not None and source.name == "ENVIRONMENT" else "--url"
+    return URL_ENV if source is not None and source.name == "ENVIRONMENT" else "--url"
+
+
+def _check_url(url: str, given: str) -> None:
+    """A wrong address named as the user gave it, before any request: the client's own
+    message names its Python parameter, `base_url`."""
     if urlsplit(url).scheme not in ("http", "https"):
         fail_usage(f"{given} must start with http:// or https:// (got {url!r}).")
     if not is_http_url(url):

@@ -106,6 +106,30 @@ def test_with_no_address_given_the_client_goes_where_jobcast_up_serves_the_api(
     assert resolve("http://given:9000").base_url == "http://given:9000"
 
 
+def test_a_saved_login_is_a_pair_and_another_key_goes_to_the_stack_running_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A key from the environment went to the address of a login saved with another key.
+    alone(tmp_path, monkeypatch)
+    monkeypatch.delenv("JOBCAST_URL", raising=False)
+    monkeypatch.delenv("JOBCAST_API_KEY", raising=False)
+    save("http://saved:8000", "jc_saved")
+    (tmp_path / "api.url").write_text("http://127.0.0.1:8200")
+    assert resolve().base_url == "http://saved:8000"
+    assert resolve().pairing is None
+    monkeypatch.setenv("JOBCAST_API_KEY", "jc_saved")  # the saved key, set: still the pair
+    assert resolve().base_url == "http://saved:8000"
+    monkeypatch.setenv("JOBCAST_API_KEY", "jc_env")
+    assert (resolve().base_url, resolve().url_from) == (
+        "http://127.0.0.1:8200",
+        f"the stack running from {Path.cwd()}: {tmp_path / 'api.url'}",
+    )
+    assert resolve().pairing is None
+    (tmp_path / "api.url").unlink()  # no stack here: the saved address, said to be a mix
+    assert resolve().base_url == "http://saved:8000"
+    assert (resolve().pairing or "").startswith("the key came from JOBCAST_API_KEY, the address")
+
+
 def test_the_local_api_address_defaults_as_the_launchers_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -252,7 +276,7 @@ def test_nothing_answering_at_the_address_is_said_plainly_with_what_to_check(
     assert said.startswith(f"error unreachable: Nothing answers at {url}")
     assert said.endswith(
         "Start it with `jobcast up` (or `make run`), or give its address: "
-        "`jobcast login --url URL`, or JOBCAST_URL."
+        f"`jobcast login --url URL`, or JOBCAST_URL. asked {url} (JOBCAST_URL)"
     )
     # `watch` too, rather than retrying its stream silently for ever.
     watched = CliRunner().invoke(
