@@ -69,15 +69,23 @@ def _lock_or_refuse(fd: int, mode: int, data_dir: Path) -> None:
 
 
 def require_free_ports(ports: dict[str, tuple[str, int]]) -> None:
-    """Raise LaunchError, naming the setting to change, for the first `name -> (host, port)` the
-    stack could not listen on (another program there, an address not on this host)."""
-    for name, (host, port) in ports.items():
-        problem = _bind_problem(host, port)
-        if problem:
-            raise LaunchError(
-                f"cannot listen on {host}:{port} ({name}): {problem}; stop what holds it, or "
-                f"choose another with JOBCAST_{name.upper()}_PORT or `jobcast up --{name}-port`"
-            )
+    """Raise LaunchError, naming the setting to change, for every `name -> (host, port)` the
+    stack could not listen on (another program there, an address not on this host): all of
+    them in one refusal, not one per attempt."""
+    refusals = [
+        _port_refusal(name, host, port, problem)
+        for name, (host, port) in ports.items()
+        if (problem := _bind_problem(host, port))
+    ]
+    if refusals:
+        raise LaunchError("\n  ".join(refusals))  # one line each, under "jobcast error:"
+
+
+def _port_refusal(name: str, host: str, port: int, problem: str) -> str:
+    return (
+        f"cannot listen on {host}:{port} ({name}): {problem}; stop what holds it, or "
+        f"choose another with JOBCAST_{name.upper()}_PORT or `jobcast up --{name}-port`"
+    )
 
 
 def can_listen(host: str, port: int) -> bool:

@@ -349,6 +349,24 @@ def test_up_on_a_port_in_use_says_which_and_how_to_change_it_and_leaves_nothing_
         pass
 
 
+def test_up_names_every_port_in_use_in_one_refusal(tmp_path: Path) -> None:
+    # It named the first taken one only: with the api's and Flower's both taken, two failed
+    # starts to learn of both.
+    with port_held() as api, port_held() as flower, port_held() as redis_port:
+        ports = ("--api-port", str(api), "--flower-port", str(flower))
+        refused = jobcast("up", *ports, "--redis-port", str(redis_port), cwd=tmp_path)
+    assert refused.returncode == 1
+    lines = refused.stderr.splitlines()
+    assert lines == [
+        f"jobcast error: cannot listen on 127.0.0.1:{api} (api): another program listens there;"
+        " stop what holds it, or choose another with JOBCAST_API_PORT or `jobcast up --api-port`",
+        f"  cannot listen on 127.0.0.1:{flower} (flower): another program listens there; stop "
+        "what holds it, or choose another with JOBCAST_FLOWER_PORT or `jobcast up --flower-port`",
+        f"  cannot listen on 127.0.0.1:{redis_port} (redis): another program listens there; stop "
+        "what holds it, or choose another with JOBCAST_REDIS_PORT or `jobcast up --redis-port`",
+    ]
+
+
 def test_a_dead_worker_is_started_again_and_redis_dying_stops_the_rest_naming_it(
     tmp_path: Path,
 ) -> None:
