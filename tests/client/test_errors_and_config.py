@@ -65,6 +65,8 @@ def test_login_file_is_0600_and_the_environment_overrides_it(
     path.write_text("{}")
     path.chmod(0o644)  # an older, looser file is tightened too
     monkeypatch.setenv("JOBCAST_CONFIG", str(path))
+    # No stack running from here: a key set apart from the login would go to it.
+    monkeypatch.setenv("JOBCAST_DATA_DIR", str(tmp_path / "no-stack"))
     monkeypatch.delenv("JOBCAST_URL", raising=False)
     monkeypatch.delenv("JOBCAST_API_KEY", raising=False)
     save("http://saved:8000", "jc_saved")
