@@ -3,11 +3,13 @@
 The counts are made by the commits themselves (`jobcast.tallies`), so every api process serves
 the same totals, whichever process or worker did the work. On each scrape the hashes are read
 in one round trip and handed to a prometheus-client custom collector, which turns them into
-metric families; queue depths are read at the same moment.
+metric families; queue depths, and which workers and api processes report themselves alive
+(`jobcast.worker_registry`, `jobcast.figures`), are read at the same moment.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -23,6 +25,9 @@ from prometheus_client.registry import Collector
 
 from celeryconfig import QUEUES
 from jobcast import queue_depths
+from jobcast.figures import alive_reports, stale_after
+from jobcast.rediskeys import PROCESSES_KEY, WORKERS_KEY
+from jobcast.settings import Settings
 from jobcast.tallies import (
     JOB_DURATION_BUCKETS,
     JOB_DURATION_KEY,
@@ -34,6 +39,7 @@ from jobcast.tallies import (
     SEP,
     TASKS_KEY,
 )
+from jobcast.worker_registry import live_age, workers_by_queue
 
 Hash = dict[str, str]
 
@@ -49,9 +55,11 @@ class Snapshot:
     tasks: Hash = field(default_factory=dict)
     reconciler: Hash = field(default_factory=dict)
     queues: dict[str, int] = field(default_factory=dict)
+    workers_online: dict[str, int] = field(default_factory=dict)
+    api_processes_online: int = 0
 
 
-async def read_snapshot(client: aioredis.Redis) -> Snapshot:
+async def read_snapshot(client: aioredis.Redis, settings: Settings) -> Snapshot:
     async with client.pipeline(transaction=False) as pipe:
         for key in (
             JOBS_KEY,
@@ -60,19 +68,32 @@ async def read_snapshot(client: aioredis.Redis) -> Snapshot:
             MATCH_LAG_KEY,
             TASKS_KEY,
             RECONCILER_KEY,
+            WORKERS_KEY,
+            PROCESSES_KEY,
         ):
             pipe.hgetall(key)
         queue_depths.read_depths(pipe, QUEUES)
         hashes = await pipe.execute()
-    jobs, duration, orders, lag, tasks, reconciler, *lengths = hashes
+    jobs, duration, orders, lag, tasks, reconciler, workers, processes, *lengths = hashes
     queues = queue_depths.depths(QUEUES, lengths)
-    return Snapshot(jobs, duration, orders, lag, tasks, reconciler, queues)
+    snapshot = Snapshot(jobs, duration, orders, lag, tasks, reconciler, queues)
+    _count_online(snapshot, workers, processes, settings)
+    return snapshot
 
 
-async def exposition(client: aioredis.Redis) -> bytes:
+def _count_online(snapshot: Snapshot, workers: Hash, processes: Hash, settings: Settings) -> None:
+    """Alive by the rules their other readers use: `/readyz`'s for workers, the monitor's for api
+    processes (an entry holds its reporter's clock: keep hosts' clocks in sync)."""
+    now, heartbeat = time.time(), settings.worker_heartbeat_interval
+    snapshot.workers_online = workers_by_queue(workers, now, live_age(heartbeat), QUEUES)
+    reports = alive_reports(processes, now, stale_after(settings.monitor_interval, heartbeat))
+    snapshot.api_processes_online = sum(r.get("kind") == "api" for r in reports.values())
+
+
+async def exposition(client: aioredis.Redis, settings: Settings) -> bytes:
     """The cluster metrics in Prometheus text format."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ClusterCollector(await read_snapshot(client)))
+    registry.register(ClusterCollector(await read_snapshot(client, settings)))
     return generate_latest(registry)
 
 
@@ -80,6 +101,13 @@ def _counter(name: str, doc: str, label: str, values: dict[str, float]) -> Count
     family = CounterMetricFamily(name, doc, labels=[label] if label else [])
     for value_label, value in sorted(values.items()):
         family.add_metric([value_label] if label else [], value)
+    return family
+
+
+def _by_queue(name: str, doc: str, values: dict[str, int]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, doc, labels=["queue"])
+    for queue, value in values.items():
+        family.add_metric([queue], value)
     return family
 
 
@@ -103,12 +131,20 @@ class ClusterCollector(Collector):
         yield from self._jobs()
         yield from self._orders()
         yield from self._recovery()
-        depth = GaugeMetricFamily(
-            "jobcast_queue_depth", "Tasks waiting in each queue.", labels=["queue"]
+        yield _by_queue("jobcast_queue_depth", "Tasks waiting in each queue.", self.s.queues)
+        yield from self._processes()
+
+    def _processes(self) -> Iterator[Metric]:
+        yield _by_queue(
+            "jobcast_workers_online",
+            "Workers whose heartbeat is fresh, by queue they consume.",
+            self.s.workers_online,
         )
-        for queue, count in self.s.queues.items():
-            depth.add_metric([queue], count)
-        yield depth
+        yield GaugeMetricFamily(
+            "jobcast_api_processes_online",
+            "Api processes whose monitor report is fresh.",
+            value=self.s.api_processes_online,
+        )
 
     def _jobs(self) -> Iterator[Metric]:
         jobs = self.s.jobs

@@ -2,9 +2,9 @@
 
 Each api process keeps its own HTTP counters (prometheus-client's default registry); with
 several processes, scrape each one on its own port (processes sharing one port, as uvicorn's
-`--workers`, answer a scrape in turn; their access lines carry `pid=`). The job and order
-figures are the cluster's, kept in Redis (`api.cluster_metrics`): every process serves the
-same totals.
+`--workers`, answer a scrape in turn; their access lines carry `pid=`). The job, order, queue
+and online-process figures are the cluster's, read from Redis (`api.cluster_metrics`): every
+process serves the same.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ async def metrics(request: Request, redis: RedisDep, settings: SettingsDep) -> R
         await read_memory(redis)
     body = generate_latest()
     with contextlib.suppress(RedisError, OSError):
-        body += await cluster_metrics.exposition(redis)
+        body += await cluster_metrics.exposition(redis, settings)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 

@@ -19,6 +19,9 @@ import redis
 
 from jobcast.rediskeys import HOSTS_KEY, PROCESSES_KEY
 
+#: Report intervals after which a host's or process's report counts as from a dead one.
+STALE_INTERVALS = 5
+
 
 @dataclass
 class HostSampler:
@@ -46,6 +49,18 @@ class HostSampler:
             "net_out_bytes_per_s": round(out_bps, 1),
             "ts": now,
         }
+
+
+def stale_after(monitor_interval: float, heartbeat_interval: float) -> float:
+    """Seconds after which a report is from a dead process: api processes report every monitor
+    interval, workers every heartbeat, so `STALE_INTERVALS` of the slower of the two."""
+    return STALE_INTERVALS * max(monitor_interval, heartbeat_interval)
+
+
+def alive_reports(entries: dict[str, str], now: float, max_age: float) -> dict[str, dict[str, Any]]:
+    """The reports (by field) younger than `max_age` seconds."""
+    decoded = {name: json.loads(raw) for name, raw in entries.items()}
+    return {n: e for n, e in decoded.items() if now - float(e.get("ts", 0)) <= max_age}
 
 
 def process_field(kind: str, hostname: str) -> str:

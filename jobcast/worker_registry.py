@@ -10,10 +10,16 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable
+from typing import Any
 
 import redis
 
 from jobcast.rediskeys import WORKERS_KEY
+
+#: Heartbeat intervals after which a silent worker counts as gone (`/readyz`, `/metrics`, the
+#: reconciler): its process was killed, its host lost, or it froze.
+LIVE_BEATS = 3
 
 
 def report(
@@ -37,21 +43,32 @@ def entry_name(hostname: str) -> str:
     return f"{hostname}#{os.getpid()}"
 
 
+def live_age(heartbeat_interval: float) -> float:
+    """Seconds since its last report within which a worker counts as alive: `LIVE_BEATS`
+    heartbeats, so one late beat (a busy host, a Redis hiccup) does not count it gone."""
+    return LIVE_BEATS * heartbeat_interval
+
+
+def live_entries(entries: dict[str, str], now: float, max_age: float) -> list[dict[str, Any]]:
+    """The reports of workers whose last report is younger than `max_age` seconds."""
+    decoded = (json.loads(raw) for raw in entries.values())
+    return [entry for entry in decoded if now - float(entry["ts"]) <= max_age]
+
+
 def live_queues(entries: dict[str, str], now: float, max_age: float) -> set[str]:
     """Queues consumed by workers whose last report is younger than `max_age` seconds."""
-    queues: set[str] = set()
-    for raw in entries.values():
-        entry = json.loads(raw)
-        if now - float(entry["ts"]) <= max_age:
-            queues.update(entry["queues"])
-    return queues
+    return {queue for entry in live_entries(entries, now, max_age) for queue in entry["queues"]}
 
 
 def live_holds(entries: dict[str, str], now: float, max_age: float) -> set[str]:
     """Task ids held by workers whose last report is younger than `max_age` seconds."""
-    held: set[str] = set()
-    for raw in entries.values():
-        entry = json.loads(raw)
-        if now - float(entry["ts"]) <= max_age:
-            held.update(entry.get("holds", []))
-    return held
+    live = live_entries(entries, now, max_age)
+    return {task_id for entry in live for task_id in entry.get("holds", [])}
+
+
+def workers_by_queue(
+    entries: dict[str, str], now: float, max_age: float, queues: Iterable[str]
+) -> dict[str, int]:
+    """How many live workers consume each of `queues` (0 for one none consumes)."""
+    live = live_entries(entries, now, max_age)
+    return {queue: sum(queue in entry["queues"] for entry in live) for queue in queues}

@@ -22,7 +22,13 @@ from redis.exceptions import RedisError
 from celeryconfig import QUEUES
 from jobcast import queue_depths
 from jobcast.events import Event, publish_async
-from jobcast.figures import HostSampler, process_field, process_figures
+from jobcast.figures import (
+    HostSampler,
+    alive_reports,
+    process_field,
+    process_figures,
+    stale_after,
+)
 from jobcast.leases import take_or_extend_async
 from jobcast.rediskeys import (
     HOSTS_KEY,
@@ -42,8 +48,8 @@ API_SUMS = ("ws_connections", "hub_channels", "rss_bytes")
 SHARED_AS_IS = ("workers_online", "queues", "tasks", "ws_connections")
 
 
-#: Intervals after which a report counts as from a dead process, and the lease expires.
-STALE_INTERVALS = 5
+#: Intervals after which the lease expires (a report goes stale after
+#: `jobcast.figures.STALE_INTERVALS`).
 LEASE_INTERVALS = 3
 #: Seconds the shutdown waits for Redis to take our entry and lease back.
 RELEASE_SECONDS = 1.0
@@ -120,9 +126,8 @@ class Monitor:
         }
 
     def _alive(self, entries: dict[str, str], now: float) -> dict[str, dict[str, Any]]:
-        max_age = STALE_INTERVALS * max(self.interval, self.rt.settings.worker_heartbeat_interval)
-        decoded = {name: json.loads(raw) for name, raw in entries.items()}
-        return {n: e for n, e in decoded.items() if now - float(e.get("ts", 0)) <= max_age}
+        max_age = stale_after(self.interval, self.rt.settings.worker_heartbeat_interval)
+        return alive_reports(entries, now, max_age)
 
     async def _forget_dead(
         self,

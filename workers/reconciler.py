@@ -35,6 +35,7 @@ from jobcast.redis_clients import sync_client
 from jobcast.rediskeys import RECONCILER_LEASE_KEY
 from jobcast.settings import Settings, get_settings
 from jobcast.task_names import FILE_JOB_TASK, MATCH_TASK, match_argsrepr
+from jobcast.worker_registry import live_age
 from workers.queue_aging import Heads, promote_waited
 from workers.reconcile import Stuck, claim_job, claim_symbol, idle_jobs, idle_symbols, without_task
 
@@ -42,8 +43,6 @@ log = logging.getLogger("jobcast.reconciler")
 
 #: Intervals after which a silent holder's lease expires.
 LEASE_INTERVALS = 3
-#: Heartbeat intervals after which a silent worker counts as dead (its held messages with it).
-LIVE_BEATS = 3
 #: Seconds a Redis call may hang before the tick is given up (and retried next interval).
 REDIS_TIMEOUT = 10.0
 
@@ -79,7 +78,8 @@ class Reconciler:
         symbols = sorted(symbol_table(self.settings.order_symbols))
         found = idle_jobs(self.client, now, idle_for)
         found += idle_symbols(self.client, symbols, now, idle_for)
-        heartbeat_age = LIVE_BEATS * self.settings.worker_heartbeat_interval
+        # A worker silent for longer counts as dead, its held messages with it.
+        heartbeat_age = live_age(self.settings.worker_heartbeat_interval)
         stuck = without_task(self.client, found, now - idle_for, heartbeat_age)
         confirmed = [s for s in stuck if self._suspects.get((s.kind, s.key)) == s]
         self._suspects = {(s.kind, s.key): s for s in stuck if s not in confirmed}

@@ -17,7 +17,7 @@ from celeryconfig import QUEUES
 from jobcast.redis_clients import redis_problem
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.schemas.health import Alive, Ready
-from jobcast.worker_registry import live_queues
+from jobcast.worker_registry import live_age, live_queues
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("jobcast.api")
@@ -52,8 +52,7 @@ async def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
     pressure = memory.pressure(settings.redis_memory_pressure_ratio)
     if pressure:
         return _not_ready(pressure)
-    max_age = settings.worker_heartbeat_interval * 3
-    consumed = live_queues(entries, time.time(), max_age)
+    consumed = live_queues(entries, time.time(), live_age(settings.worker_heartbeat_interval))
     missing = [q for q in QUEUES if q not in consumed]
     if missing:
         return _not_ready(f"no live worker consumes queue(s): {', '.join(missing)}")

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 from pathlib import Path
 
 import httpx
 import redis
 
+from jobcast.settings import Settings
+from jobcast.worker_registry import live_age
 from tests.api.conftest import MakeClient, MakeKey
 from tests.conftest import StartApi, StartWorker
 from tests.support.processes import wait_for
@@ -21,6 +24,14 @@ CLUSTER = re.compile(r"^(jobcast_(?:jobs|job_duration|orders|trades|matching_lag
 def cluster_figures(url: str) -> dict[str, float]:
     text = httpx.get(f"{url}/metrics", timeout=10).text
     return {m[1]: float(m[2]) for line in text.splitlines() if (m := CLUSTER.match(line))}
+
+
+ONLINE = re.compile(r"^(jobcast_(?:workers|api_processes)_online\S*) (\S+)$")
+
+
+def online_figures(url: str) -> dict[str, float]:
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    return {m[1]: float(m[2]) for line in text.splitlines() if (m := ONLINE.match(line))}
 
 
 def place(client: httpx.Client, **order: object) -> str:
@@ -92,3 +103,26 @@ def test_job_and_order_metrics_have_the_same_totals_on_two_api_processes(
     assert figures['jobcast_orders_cancelled_total{reason="cancel_requested"}'] == 1
     assert figures["jobcast_matching_lag_seconds_count"] == 4
     assert figures['jobcast_matching_lag_seconds_bucket{le="+Inf"}'] == 4
+
+
+def test_workers_online_falls_to_zero_on_every_api_process_when_the_worker_is_killed(
+    start_api: StartApi, start_worker: StartWorker, settings: Settings
+) -> None:
+    (_, one), (_, two) = start_api(), start_api()
+    worker = start_worker(queues="files")
+    # Each api process's monitor reports it within a monitor interval of its start.
+    both_up = {
+        'jobcast_workers_online{queue="files"}': 1,
+        'jobcast_workers_online{queue="orders"}': 0,
+        "jobcast_api_processes_online": 2,
+    }
+    wait_for(lambda: online_figures(one) == both_up, 10, "the worker and both api processes")
+    assert online_figures(two) == both_up
+
+    # A SIGKILL of the whole group: no shutdown takes its entry out of the registry; it ages out
+    worker.kill_group(signal.SIGKILL)
+    worker.popen.wait(timeout=10)
+    files_gone = {**both_up, 'jobcast_workers_online{queue="files"}': 0}
+    bound = live_age(settings.worker_heartbeat_interval)
+    wait_for(lambda: online_figures(one) == files_gone, bound + 1, "the worker counted gone")
+    assert online_figures(two) == files_gone

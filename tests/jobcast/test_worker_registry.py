@@ -10,7 +10,7 @@ import redis
 
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import Settings
-from jobcast.worker_registry import forget, live_holds, live_queues, report
+from jobcast.worker_registry import forget, live_holds, live_queues, report, workers_by_queue
 
 
 def _report_from_another_process(url: str) -> None:
@@ -36,3 +36,14 @@ def test_two_workers_of_one_name_keep_an_entry_each(
     forget(redis_client, "celery@samehost")  # a stopping worker takes out its own entry only
     left = [json.loads(v) for v in redis_client.hgetall(WORKERS_KEY).values()]
     assert [entry["queues"] for entry in left] == [["orders"]]
+
+
+def test_workers_are_counted_by_queue_while_their_reports_are_fresh() -> None:
+    now = time.time()
+    entries = {
+        "a#1": json.dumps({"queues": ["files", "orders"], "ts": now - 1}),
+        "b#2": json.dumps({"queues": ["files"], "ts": now - 2}),
+        "c#3": json.dumps({"queues": ["files"], "ts": now - 10}),  # silent too long: gone
+    }
+    counts = workers_by_queue(entries, now, 5, ["files", "orders", "other"])
+    assert counts == {"files": 2, "orders": 1, "other": 0}

@@ -126,7 +126,7 @@ def metrics_text(settings: Settings) -> str:
     async def read() -> bytes:
         client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
         try:
-            return await exposition(client)
+            return await exposition(client, settings)
         finally:
             await client.aclose()
 
