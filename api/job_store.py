@@ -127,6 +127,8 @@ async def create_job(
     fields = {
         "id": job_id,
         "owner": principal.id,
+        # What Flower shows of the job's task, when the reconciler sends it again.
+        "owner_name": principal.name,
         "status": QUEUED,
         "operation": params.operation,
         "params": params.model_dump(mode="json"),

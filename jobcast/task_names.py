@@ -8,6 +8,8 @@ display only; the worker reads the real arguments.
 
 from __future__ import annotations
 
+from typing import Any
+
 FILE_JOB_TASK = "jobcast.files.run"
 MATCH_TASK = "jobcast.orders.match"
 #: Matching kicked by the demo market maker (`jobcast up --demo`): the same work under its own
@@ -21,6 +23,23 @@ NAME_SHOWN = 80
 def file_job_argsrepr(job_id: str, operation: str, filename: str, size: int, owner: str) -> str:
     shown = filename if len(filename) <= NAME_SHOWN else filename[:NAME_SHOWN] + "…"
     return f"({job_id!r}, operation={operation!r}, file={shown!r}, size={size}, owner={owner!r})"
+
+
+def file_job_argsrepr_of(job_id: str, record: dict[str, str]) -> str:
+    """`file_job_argsrepr` from the job's record, for a send after the first one's message is
+    gone (the reconciler's). A record made before `owner_name` was kept shows the owner's id."""
+    owner = record.get("owner_name") or record.get("owner") or ""
+    size = int(record.get("size") or 0)
+    return file_job_argsrepr(
+        job_id, record.get("operation") or "", record.get("filename") or "", size, owner
+    )
+
+
+def shown_again(request: Any) -> dict[str, Any]:
+    """The `argsrepr` and `kwargsrepr` options of a resend of the task `request` (a Celery
+    task's `self.request`) runs: what its delivery showed. Celery's own `retry` and a bare
+    `apply_async` leave them out, and Flower then shows the raw ids."""
+    return {"argsrepr": request.argsrepr, "kwargsrepr": request.kwargsrepr}
 
 
 def match_argsrepr(symbol: str, match_batch: int, why: str) -> str:

@@ -43,6 +43,7 @@ from jobcast.rediskeys import (
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY, label
 from jobcast.task_failure import TaskFailedError
+from jobcast.task_names import shown_again
 from workers.context import worker_context
 
 log = logging.getLogger("jobcast.tasks")
@@ -183,8 +184,7 @@ class CappedTask(Task):  # type: ignore[misc]
             kwargs=kwargs,
             task_id=task_id,
             countdown=verdict.delay,
-            argsrepr=self.request.argsrepr,
-            kwargsrepr=self.request.kwargsrepr,
+            **shown_again(self.request),
         )
         # Celery records RETRY (Flower shows it) and acks this delivery; the resend runs later.
         raise Retry(reason, when=verdict.delay)

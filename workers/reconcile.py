@@ -43,6 +43,7 @@ from jobcast.rediskeys import (
     stream_key,
 )
 from jobcast.tallies import RECONCILER_KEY, Tally, label
+from jobcast.task_names import file_job_argsrepr_of
 from jobcast.worker_registry import live_holds
 
 #: Job statuses a task must still move on.
@@ -196,6 +197,19 @@ def claim_job(client: redis.Redis, stuck: Stuck, ttl: int, now: float) -> bool:
         OPERATOR_CHANNEL, "reconciler.requeued", {"kind": "job", "job_id": stuck.key, **data}
     )
     return commit(client, replace(change, events=[*change.events, shown])).committed
+
+
+#: The record's fields `file_job_argsrepr_of` reads.
+SHOWN_FIELDS = ("operation", "filename", "size", "owner", "owner_name")
+
+
+def file_job_shown(client: redis.Redis, job_id: str) -> str:
+    """What Flower shows of a resent job's task: what the api's first send showed, rebuilt from
+    the record (the first message is gone). The resend itself is told by the job's
+    `job.requeued` event, the log and `jobcast_reconciler_requeued_total`."""
+    values = client.hmget(job_key(job_id), SHOWN_FIELDS)
+    record = {name: str(v) for name, v in zip(SHOWN_FIELDS, values, strict=True) if v is not None}
+    return file_job_argsrepr_of(job_id, record)
 
 
 def claim_symbol(client: redis.Redis, stuck: Stuck, pending_ms: int, now: float) -> bool:

@@ -37,7 +37,15 @@ from jobcast.settings import Settings, get_settings
 from jobcast.task_names import FILE_JOB_TASK, MATCH_TASK, match_argsrepr
 from jobcast.worker_registry import live_age
 from workers.queue_aging import Heads, promote_waited
-from workers.reconcile import Stuck, claim_job, claim_symbol, idle_jobs, idle_symbols, without_task
+from workers.reconcile import (
+    Stuck,
+    claim_job,
+    claim_symbol,
+    file_job_shown,
+    idle_jobs,
+    idle_symbols,
+    without_task,
+)
 
 log = logging.getLogger("jobcast.reconciler")
 
@@ -89,9 +97,7 @@ class Reconciler:
         if stuck.kind == "job":
             if not claim_job(self.client, stuck, self.settings.job_retention, now):
                 return False
-            self.send(
-                FILE_JOB_TASK, stuck.key, stuck.key, f"({stuck.key!r}, sent_for='reconciler')"
-            )
+            self.send(FILE_JOB_TASK, stuck.key, stuck.key, file_job_shown(self.client, stuck.key))
         else:
             if not claim_symbol(self.client, stuck, PENDING_MS, now):
                 return False

@@ -7,7 +7,7 @@ from typing import Any
 from jobcast.jobs.errors import public_error
 
 #: Fields of the record that stay inside the server.
-PRIVATE_FIELDS = ("owner", "stored", "idempotency_key", "result")
+PRIVATE_FIELDS = ("owner", "owner_name", "stored", "idempotency_key", "result")
 
 
 def public_view(record: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from jobcast.tallies import ORDERS_KEY, RECONCILER_KEY, TASKS_KEY
 from jobcast.task_names import FILE_JOB_TASK
 from realtime.channels import MONITOR_ADMIN
 from tests.conftest import StartApi, StartWorker, new_principal
+from tests.support.celery_events import task_sent_events
 from tests.support.processes import wait_for
 from tests.workers.files.support import (
     JobsClient,
@@ -105,6 +106,28 @@ def test_job_whose_message_was_lost_or_doubled_runs_once(
     wait_for(lambda: worker.output().count(ended) == 2, 60, "both deliveries to end", worker)
     assert len(terminal_events(redis_client, doubled)) == 1
     assert jobs.job(doubled)["status"] == "succeeded"
+
+
+def test_a_resent_jobs_task_shows_what_the_job_is_in_flower(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    # Given a queued job whose Celery message is gone, and Flower's view of the task events
+    path = tmp_path / "sales.csv"
+    path.write_text("a,b\n1,2\n")
+    job_id = jobs.submit_ok(path)
+    assert redis_client.lrem("files", 0, redis_client.lindex("files", 0) or "") == 1
+    listener = redis_client.pubsub()
+    listener.psubscribe("*celeryev*")
+
+    # When the reconciler sends its task again
+    start_worker(queues="files", env=FAST_RECONCILER)
+    assert await_terminal(redis_client, job_id, timeout=30)["type"] == "job.succeeded"
+
+    # Then the resend's task-sent event reads as the api's first send did
+    sent = [e for e in task_sent_events(listener, 1.0) if e["uuid"] == job_id]
+    listener.close()
+    shown = f"('{job_id}', operation='profile', file='sales.csv', size=8, owner='alice')"
+    assert [(e["name"], e["args"], e["kwargs"]) for e in sent] == [(FILE_JOB_TASK, shown, "{}")]
 
 
 def test_job_whose_worker_was_killed_outright_runs_on_another_worker_once(

@@ -28,6 +28,7 @@ from jobcast.schemas.errors import field_errors, summary
 from jobcast.settings import Settings
 from jobcast.storage_paths import artifact_path, upload_path
 from jobcast.task_failure import TaskFailedError
+from jobcast.task_names import shown_again
 from workers.app import app
 from workers.attempts import CappedTask, ending_writes, times
 from workers.context import worker_context
@@ -176,8 +177,7 @@ def _defer(task: FileJobTask, job_id: str) -> NoReturn:
         kwargs=task.request.kwargs,
         task_id=task.request.id,
         countdown=fairness.DEFER_SECONDS,
-        argsrepr=task.request.argsrepr,
-        kwargsrepr=task.request.kwargsrepr,
+        **shown_again(task.request),
     )
     # Celery records RETRY (Flower shows it) and acks this delivery; the resend runs later.
     raise Retry("deferred: its owner's file job slots are full", when=fairness.DEFER_SECONDS)
@@ -297,4 +297,9 @@ def _retry(
     with contextlib.suppress(redis.RedisError):
         # Redis itself may be the hiccup; the retry must be sent all the same.
         state.retrying(attempt, error, delay)
-    raise task.retry(exc=exc, countdown=delay, max_retries=settings.task_max_attempts)
+    raise task.retry(
+        exc=exc,
+        countdown=delay,
+        max_retries=settings.task_max_attempts,
+        **shown_again(task.request),
+    )

@@ -7,6 +7,7 @@ at once.
 from __future__ import annotations
 
 import itertools
+import json
 import signal
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from jobcast.launcher import child_env
 from jobcast.rediskeys import job_key, task_deaths_key
 from jobcast.settings import Settings
 from tests.conftest import SharedStack, StartWorker, module_stack
+from tests.support.celery_events import task_sent_events
 from tests.support.processes import wait_for
 from tests.workers.files.support import (
     SLOW_WORKER,
@@ -129,9 +131,12 @@ def test_storage_hiccup_is_retried_with_backoff_and_then_succeeds(
     tmp_path: Path,
 ) -> None:
     job_id = submit_small_table(jobs, tmp_path)
+    first_shown = json.loads(str(redis_client.lindex("files", 0)))["headers"]["argsrepr"]
     stored = stored_upload(settings, redis_client, job_id)
     aside = stored.rename(tmp_path / "aside.csv")
     stored.mkdir()  # reading it now fails with an OSError, as an unmounted volume would
+    listener = redis_client.pubsub()
+    listener.psubscribe("*celeryev*")  # what Flower reads
 
     start_worker(queues="files")
     retrying = await_event(redis_client, job_id, lambda e: e["data"].get("status") == "retrying")
@@ -143,6 +148,11 @@ def test_storage_hiccup_is_retried_with_backoff_and_then_succeeds(
     assert await_terminal(redis_client, job_id)["type"] == "job.succeeded"
     assert jobs.job(job_id)["attempt"] == 2
     assert jobs.result(job_id)["rows"] == 2
+    # Flower shows the retry's arguments as it showed the first send's
+    resent = [e for e in task_sent_events(listener, 1.0) if e["uuid"] == job_id]
+    listener.close()
+    assert [(e["args"], e["kwargs"]) for e in resent] == [(first_shown, "{}")]
+    assert "operation='profile'" in first_shown
 
 
 def test_storage_failing_on_every_attempt_ends_failed_once_after_the_last_attempt(
