@@ -1,8 +1,8 @@
 """Which text encoding a file is in, and a stream that turns it into the UTF-8 pyarrow reads.
 
 UTF-8 (with or without a byte-order mark) and UTF-16 with a BOM are recognised from the bytes;
-anything else that is not UTF-8 is handed to `charset-normalizer`, unless the params name the
-encoding. pandas would instead fail on a non-UTF-8 file (its default is `encoding="utf-8"`).
+anything else that is not UTF-8 is a legacy code page (`code_pages`), unless the params name
+the encoding. pandas would instead fail on a non-UTF-8 file (its default is `encoding="utf-8"`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import io
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from charset_normalizer import from_bytes
-
+from workers.files.code_pages import detect_legacy
 from workers.files.errors import FileJobError
 
 UTF8_BOM = codecs.BOM_UTF8
@@ -84,20 +83,14 @@ def _not_text(problem: str, encoding: str) -> FileJobError:
 
 
 def _detect(head: bytes) -> str:
-    matches = from_bytes(head)
-    best = matches.best()
-    if best is None:
+    detected = detect_legacy(head)
+    if detected is None:
         raise FileJobError(
             "invalid_encoding",
             "The file is not UTF-8 text and its encoding could not be recognised; name it in "
             'the params (`encoding`, e.g. "cp1252") or re-save it as UTF-8.',
         )
-    # Single-byte code pages often fit a sample equally well; on a tie, Windows-1252 (by far
-    # the most common legacy export) wins over its neighbours.
-    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
-    if any("cp1252" in m.could_be_from_charset for m in tied):
-        return "cp1252"
-    return codecs.lookup(best.encoding).name
+    return detected
 
 
 class Utf8Transcoder(io.RawIOBase):

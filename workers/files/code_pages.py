@@ -1,0 +1,134 @@
+"""Which legacy code page a non-UTF-8 sample is in, as the user who saved it most likely meant.
+
+charset-normalizer scores each code page's reading by how messy it is and how much it looks like
+a language. On a short sample many code pages read equally cleanly, and its first pick is then
+often one hardly anyone exports in (a DOS or Mac code page, Korean Johab): `Café;3,50 €` came
+out as cp775's `Cafķ;3,50 Ć`. Tables from Western Windows (Excel's "CSV") are Windows-1252 far
+more often than anything else, so its reading is kept unless another Windows code page, or a
+CJK one, reads the sample better: as the same language charset-normalizer recognises in the
+Windows-1252 reading when that language is written in the other page (Polish, Czech...), or
+with fewer signs of mojibake (symbols glued into words, words mixing scripts).
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+from collections.abc import Iterator
+
+from charset_normalizer import CharsetMatch, from_bytes
+
+WESTERN = "cp1252"
+#: Windows code pages of other alphabets, most common first; an earlier one wins a tie.
+NEIGHBOURS = ("cp1250", "cp1251", "cp1253", "cp1254", "cp1257")
+#: Multi-byte code pages of Japanese, Chinese and Korean exports; charset-normalizer's pick
+#: competes with Windows-1252 only when it is one of these.
+CJK = frozenset(
+    {"cp932", "shift_jis", "gb18030", "gbk", "gb2312", "big5", "cp950", "cp949", "euc_kr"}
+)
+#: Languages charset-normalizer names (`CharsetMatch.language`) that are written in another
+#: Windows code page than 1252, and their letters that Windows-1252 lacks. Read as 1252, Czech
+#: keeps looking like Czech (`Dvoøák`); the other page's reading wins when every letter that
+#: differs between the two readings is one of the language's (`Dvořák`).
+LANGUAGE_PAGES = {
+    "Polish": ("cp1250", "ąćęłńśźżĄĆĘŁŃŚŹŻ"),
+    "Czech": ("cp1250", "čďěňřťůČĎĚŇŘŤŮ"),
+    "Slovak": ("cp1250", "čďĺľňŕťČĎĹĽŇŔŤ"),
+    "Hungarian": ("cp1250", "őűŐŰ"),
+    "Croatian": ("cp1250", "čćđČĆĐ"),
+    "Slovene": ("cp1250", "čČ"),
+    "Romanian": ("cp1250", "ăşţĂŞŢ"),
+    "Turkish": ("cp1254", "ğıİşĞŞ"),
+    "Lithuanian": ("cp1257", "ąčęėįųūĄČĘĖĮŲŪ"),
+}
+#: Punctuation that sits between letters in real words (l’été, aujourd’hui, col·lecció).
+_IN_WORDS = frozenset("’‘·‐‑")
+#: Unicode name prefixes of one writing system; a word's letters all share one (else Latin).
+_SCRIPTS = {
+    "CYRILLIC": "Cyrillic",
+    "GREEK": "Greek",
+    "ARABIC": "Arabic",
+    "HEBREW": "Hebrew",
+    "THAI": "Thai",
+    **dict.fromkeys(
+        ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "HALFWIDTH", "FULLWIDTH", "BOPOMOFO"), "CJK"
+    ),
+}
+
+
+def detect_legacy(head: bytes) -> str | None:
+    """The Python codec name of the code page `head` is most likely in; None if none reads it."""
+    best = from_bytes(head).best()
+    if best is None:
+        return None
+    readings = [(page, _reading(head, page)) for page in (WESTERN, *NEIGHBOURS)]
+    if _codec(best) in CJK:  # ahead of the rest: its reading of a Western file mixes scripts
+        readings.insert(0, (_codec(best), best))
+    candidates = [(page, match) for page, match in readings if match is not None]
+    return _likeliest(candidates) if candidates else _codec(best)
+
+
+def _reading(head: bytes, page: str) -> CharsetMatch | None:
+    """charset-normalizer's reading of `head` in `page`; None if it does not decode or is a mess."""
+    match = from_bytes(head, cp_isolation=[page]).best()
+    return match if match is not None and _codec(match) == page else None
+
+
+def _codec(match: CharsetMatch) -> str:
+    return codecs.lookup(match.encoding).name
+
+
+def _likeliest(candidates: list[tuple[str, CharsetMatch]]) -> str:
+    western = dict(candidates).get(WESTERN)
+    for page, match in candidates:
+        if western is not None and _same_language_in_its_page(western, page, match):
+            return page
+    # min() keeps the first of equals: the more common code page.
+    return min(candidates, key=lambda candidate: mojibake_signs(str(candidate[1])))[0]
+
+
+def _same_language_in_its_page(western: CharsetMatch, name: str, rival: CharsetMatch) -> bool:
+    page, letters = LANGUAGE_PAGES.get(western.language, ("", ""))
+    if name != page or rival.language != western.language:
+        return False
+    differing = {b for a, b in zip(str(western), str(rival), strict=True) if a != b}
+    return bool(differing) and differing <= set(letters)
+
+
+def mojibake_signs(text: str) -> int:
+    """How many symbols are glued into words, and how many words mix scripts, in `text`: what
+    reading bytes in the wrong code page leaves (`z³` for `zł`, `Cafй` for `Café`)."""
+    return sum(1 for _ in _glued_symbols(text)) + sum(1 for _ in _mixed_words(text))
+
+
+def _glued_symbols(text: str) -> Iterator[int]:
+    for i, char in enumerate(text):
+        if char.isascii() or char.isalpha() or char in _IN_WORDS:
+            continue
+        before = i > 0 and text[i - 1].isalpha()
+        after = i + 1 < len(text) and text[i + 1].isalpha()
+        # A symbol touching a word (z³, £ukasz), punctuation inside one (wie¿a, not ¿Qué). Real
+        # ones (m², n°) are the same character in every Windows code page, so they tie.
+        if (before and after) or ((before or after) and _is_symbol(char)):
+            yield i
+
+
+def _is_symbol(char: str) -> bool:
+    kind = unicodedata.category(char)
+    return kind[0] == "S" or kind == "No"
+
+
+def _mixed_words(text: str) -> Iterator[str]:
+    word: list[str] = []
+    for char in text + " ":
+        if char.isalpha():
+            word.append(char)
+            continue
+        if len({_script(letter) for letter in word}) > 1:
+            yield "".join(word)
+        word = []
+
+
+def _script(letter: str) -> str:
+    prefix = unicodedata.name(letter, "").split(" ", 1)[0]
+    return _SCRIPTS.get(prefix, "Latin")
