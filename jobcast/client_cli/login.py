@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -62,11 +63,18 @@ def login(
 
 
 def _ask_key() -> str:
-    try:
-        key: str = typer.prompt("API key", hide_input=True)
-    except typer.Abort:  # Ctrl-C or Ctrl-D at the prompt: click said "Aborted!", exit 1
+    if not sys.stdin.isatty():
+        # Piped (`printf '%s\n' "$KEY" | jobcast login`): its first line. The hidden prompt
+        # printed Python's "GetPassWarning: Can not control echo on the terminal" there.
+        key = sys.stdin.readline().strip()
+    else:
+        try:
+            key = typer.prompt("API key", hide_input=True)
+        except typer.Abort:  # Ctrl-C or Ctrl-D at the prompt: click said "Aborted!", exit 1
+            key = ""
+    if not key:
         err_console.print("No key given: nothing saved.")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise typer.Exit(EXIT_INTERRUPTED)
     return key
 
 

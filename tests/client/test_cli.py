@@ -314,6 +314,23 @@ def test_login_saves_url_and_key_readable_by_the_user_only(stack: ClientStack) -
     assert isinstance(json.loads(listed.stdout), list)
 
 
+def test_login_takes_a_piped_key_without_a_warning(stack: ClientStack, tmp_path: Path) -> None:
+    # The hidden prompt printed "GetPassWarning: Can not control echo on the terminal".
+    config = tmp_path / "config.json"
+    env = {**user_env(stack), "JOBCAST_CONFIG": str(config)}
+    env.pop("JOBCAST_API_KEY", None)
+    env.pop("JOBCAST_URL", None)
+
+    done = jobcast_process(env, "login", "--url", stack.url, stdin=stack.key + "\n")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert json.loads(config.read_text())["api_key"] == stack.key
+    empty = jobcast_process(env, "login", "--url", stack.url, stdin="")
+    assert empty.returncode == 130
+    assert "No key given: nothing saved." in empty.stderr
+
+
 def test_whoami_shows_the_principal_and_its_limits(stack: ClientStack) -> None:
     shown = jobcast(stack, "whoami", COLUMNS="200")
     assert shown.exit_code == 0, shown.output
