@@ -207,7 +207,7 @@ class Settings(BaseSettings):
         ge=32 * 1024**2,
         description=(
             "Bytes a file job's worker process stays under: sizes batches and exact-quantile "
-            "buffers; a job whose process comes within 1/16 of it fails as memory_limit and the "
+            "buffers; a job whose process comes within 1/12 of it fails as memory_limit and the "
             "process is replaced."
         ),
     )
