@@ -49,6 +49,13 @@ def live_age(heartbeat_interval: float) -> float:
     return LIVE_BEATS * heartbeat_interval
 
 
+def hold_grace(heartbeat_interval: float) -> float:
+    """Seconds after a worker took a message by which, if it counts as alive, one of its reports
+    lists it: a live worker reported within `live_age`, and one heartbeat more covers the time
+    between kombu recording the message as taken and Celery registering its request."""
+    return live_age(heartbeat_interval) + heartbeat_interval
+
+
 def live_entries(entries: dict[str, str], now: float, max_age: float) -> list[dict[str, Any]]:
     """The reports of workers whose last report is younger than `max_age` seconds."""
     decoded = (json.loads(raw) for raw in entries.values())

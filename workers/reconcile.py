@@ -1,15 +1,19 @@
 """Find work that no task will ever run, and send its task again.
 
-A job can be left `queued`, `running`, `retrying` or `cancelling` with no Celery message
-anywhere: Redis died and lost its last second of AOF writes (the record survived, the message
-did not), or a message was dropped by hand. A symbol can be left with accepted orders after its
-cursor and no lease holder when its matching task died for good (the attempt cap). Such work is
-*stuck* when it has been idle longer than `reconcile_after` seconds and no message for it waits
-in a queue or is held (unacked) by a live worker: one whose heartbeat lists the task
-(`workers.heartbeat`), or that took it less than `reconcile_after` ago (and, for a countdown
-retry, its time is not long past). A message held otherwise is held by a dead or frozen worker
-(its main process SIGKILLed, its host gone), which kombu would hand out again only after the
-visibility timeout (twice the job time limit).
+A job can be left `queued`, `running`, `retrying` or `cancelling` with no task to move it on:
+its worker died holding its message (its main process SIGKILLed, its host gone; kombu would hand
+the message out again only after the visibility timeout, twice the job time limit), Redis died
+and lost its last second of AOF writes (the record survived, the message did not), or a message
+was dropped by hand. A symbol can be left with accepted orders after its cursor and no lease
+holder the same ways, or when its matching task died for good (the attempt cap).
+
+A message counts as live while it waits in a queue or is held (unacked) by a live worker: one
+whose heartbeat lists the task (`workers.heartbeat`), or that took it less than a grace ago
+(`worker_registry.hold_grace`: a few heartbeats, long enough to have reported it), or a
+countdown retry not due before then. Work with no live message is *stuck* once idle longer than
+the grace when dead workers hold its message (the evidence is there), and longer than
+`reconcile_after` when no message exists at all (it may be between a queue and the unacked
+hash, and nothing tells a lost message from a slow one sooner).
 
 Resending is safe because the receivers refuse doubles: a job's outcome commit expects
 `running` (a second run finds it terminal and commits nothing), and a matching step commits
@@ -18,33 +22,26 @@ only under the symbol's lease at the cursor it read (`workers.orders.store`).
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
 
 import redis
 
-from celeryconfig import QUEUES
 from jobcast import rediskeys, scripts
 from jobcast.events import Event, commit, job_channel, publish
 from jobcast.jobs.records import CANCELLING, QUEUED, RETRYING, RUNNING, transition
 from jobcast.rediskeys import (
     SYMBOL_RESENDS_KEY,
-    UNACKED_INDEX_KEY,
-    UNACKED_KEY,
     WORKERS_KEY,
     job_key,
     order_lease_key,
-    queue_lists,
     stream_key,
 )
 from jobcast.tallies import RECONCILER_KEY, Tally, label
 from jobcast.task_names import file_job_argsrepr_of
 from jobcast.worker_registry import live_holds
+from workers.broker_messages import Held, read_messages
 
 #: Job statuses a task must still move on.
 UNFINISHED = (QUEUED, RUNNING, RETRYING, CANCELLING)
@@ -123,56 +120,61 @@ def idle_symbols(
     return found
 
 
-def _message_work(payload: dict[str, Any]) -> str | None:
-    """What a queued message works on: its task id, or `symbol:<symbol>` for matching."""
-    headers = payload.get("headers") or {}
-    if str(headers.get("task", "")).endswith(".match"):
-        body = json.loads(base64.b64decode(payload["body"]))
-        return f"symbol:{body[0][0]}" if body and body[0] else None
-    task_id = headers.get("id")
-    return str(task_id) if task_id else None
+@dataclass(frozen=True)
+class Bounds:
+    """Seconds work must sit idle before it counts as stuck: `grace` when its message is held
+    only by dead workers (`worker_registry.hold_grace`: a live worker would have reported it by
+    then), `after` when no message for it exists anywhere (one may be between a queue and the
+    unacked hash, or its worker's report late: the slow, cautious bound)."""
+
+    grace: float
+    after: float
+
+    @classmethod
+    def of(cls, grace: float, after: float) -> Bounds:
+        return cls(min(grace, after), after)
 
 
-def live_work(client: redis.Redis, held_since: float, held_live: set[str]) -> set[str]:
-    """Task ids (and `symbol:<symbol>`) of every message waiting in a queue, or held by a worker
-    that is alive (`held_live`: the task ids live workers report holding) or took it at
-    `held_since` (epoch seconds) or later (its worker may not have reported it yet)."""
-    pipe = client.pipeline(transaction=False)
-    for queue in QUEUES:
-        for name in queue_lists(queue):
-            pipe.lrange(name, 0, -1)
-    pipe.hgetall(UNACKED_KEY)
-    pipe.zrangebyscore(UNACKED_INDEX_KEY, held_since, "+inf")
-    *queued, held, recent = pipe.execute()
-    payloads = [json.loads(raw) for raws in queued for raw in raws]
-    recent_tags = set(recent)
-    for tag, raw in held.items():
-        payload = json.loads(raw)[0]
-        task_id = (payload.get("headers") or {}).get("id")
-        if task_id in held_live or tag in recent_tags or _eta(payload) >= held_since:
-            payloads.append(payload)
-    return {work for p in payloads if (work := _message_work(p))}
+def is_live(held: Held, held_live: set[str], since: float) -> bool:
+    """A held message is a live worker's: one that reports holding it, or that took it at
+    `since` or later (it may not have reported it yet), or it is not due before `since`."""
+    return held.task_id in held_live or held.taken_at >= since or held.due_at >= since
 
 
-def _eta(payload: dict[str, Any]) -> float:
-    """When a countdown retry (or a quarantined task) is due: its holder runs it then, however
-    long ago it took it; 0 for a message due at once."""
-    eta = (payload.get("headers") or {}).get("eta")
-    return datetime.fromisoformat(eta).timestamp() if eta else 0.0
+def stuck_among(
+    candidates: list[Stuck],
+    waiting: set[str],
+    held: list[Held],
+    held_live: set[str],
+    now: float,
+    bounds: Bounds,
+) -> list[Stuck]:
+    """The candidates no live message exists for (none `waiting` in a queue, none `held` by a
+    live worker) idle past their bound: `bounds.grace` if dead workers hold their message,
+    `bounds.after` if nothing does."""
+    since = now - bounds.grace
+    live = waiting | {h.work for h in held if is_live(h, held_live, since)}
+    orphaned = {h.work for h in held} - live
+    found = []
+    for stuck in candidates:
+        work = stuck.key if stuck.kind == "job" else f"symbol:{stuck.key}"
+        bound = bounds.grace if work in orphaned else bounds.after
+        if work not in live and now - stuck.idle_since > bound:
+            found.append(stuck)
+    return found
 
 
 def without_task(
-    client: redis.Redis, candidates: list[Stuck], held_since: float, heartbeat_age: float
+    client: redis.Redis, candidates: list[Stuck], now: float, bounds: Bounds, heartbeat_age: float
 ) -> list[Stuck]:
-    """The candidates no message exists for, counting a held message only if a worker that
-    reported within `heartbeat_age` seconds holds it, or it was taken at `held_since` or later
-    (read only when there are candidates)."""
+    """The candidates `stuck_among` keeps, counting a worker that reported within
+    `heartbeat_age` seconds as alive (the broker is read only when there are candidates)."""
     if not candidates:
         return []
     workers = {str(k): str(v) for k, v in client.hgetall(WORKERS_KEY).items()}
     held_live = live_holds(workers, time.time(), heartbeat_age)
-    live = live_work(client, held_since, held_live)
-    return [s for s in candidates if (s.key if s.kind == "job" else f"symbol:{s.key}") not in live]
+    waiting, held = read_messages(client)
+    return stuck_among(candidates, waiting, held, held_live, now, bounds)
 
 
 def claim_job(client: redis.Redis, stuck: Stuck, ttl: int, now: float) -> bool:

@@ -35,9 +35,10 @@ from jobcast.redis_clients import sync_client
 from jobcast.rediskeys import RECONCILER_LEASE_KEY
 from jobcast.settings import Settings, get_settings
 from jobcast.task_names import FILE_JOB_TASK, MATCH_TASK, match_argsrepr
-from jobcast.worker_registry import live_age
+from jobcast.worker_registry import hold_grace, live_age
 from workers.queue_aging import Heads, promote_waited
 from workers.reconcile import (
+    Bounds,
     Stuck,
     claim_job,
     claim_symbol,
@@ -82,16 +83,20 @@ class Reconciler:
         self._heads, moved = promote_waited(self.client, self._heads)
         if moved:
             log.info("reconciler: %d file job(s) waited a whole interval; moved up", moved)
-        now, idle_for = time.time(), self.settings.reconcile_after
+        now, bounds = time.time(), self.bounds()
         symbols = sorted(symbol_table(self.settings.order_symbols))
-        found = idle_jobs(self.client, now, idle_for)
-        found += idle_symbols(self.client, symbols, now, idle_for)
+        found = idle_jobs(self.client, now, bounds.grace)
+        found += idle_symbols(self.client, symbols, now, bounds.grace)
         # A worker silent for longer counts as dead, its held messages with it.
         heartbeat_age = live_age(self.settings.worker_heartbeat_interval)
-        stuck = without_task(self.client, found, now - idle_for, heartbeat_age)
+        stuck = without_task(self.client, found, now, bounds, heartbeat_age)
         confirmed = [s for s in stuck if self._suspects.get((s.kind, s.key)) == s]
         self._suspects = {(s.kind, s.key): s for s in stuck if s not in confirmed}
         return [s for s in confirmed if self.resend(s, now)]
+
+    def bounds(self) -> Bounds:
+        grace = hold_grace(self.settings.worker_heartbeat_interval)
+        return Bounds.of(grace, self.settings.reconcile_after)
 
     def resend(self, stuck: Stuck, now: float) -> bool:
         if stuck.kind == "job":

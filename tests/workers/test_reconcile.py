@@ -201,3 +201,28 @@ def test_symbol_with_old_unmatched_orders_and_no_holder_gets_one_task_per_bound(
     assert reconciler.tick() == []
     assert reconciler.tick() == []
     assert match_tasks(redis_client) == []
+
+
+def test_job_and_symbol_whose_messages_a_dead_worker_holds_are_resent_past_the_grace(
+    reconciler: Reconciler, redis_client: redis.Redis, broker: Celery
+) -> None:
+    # A job idle for 20 s, and a symbol's order unmatched as long, well short of the bound of
+    # 60 s: a worker took both messages 20 s ago and its last heartbeat, listing them, is as old
+    fields = {"status": "running", "owner": "p_alice", "created_at": str(time.time() - 20)}
+    redis_client.hset(job_key("j_orphan"), mapping=fields)
+    broker.send_task(FILE_JOB_TASK, args=["j_orphan"], task_id="j_orphan")
+    unmatched_order(redis_client, "BTC-USD", age_seconds=20)
+    broker.send_task("jobcast.orders.match", args=["BTC-USD"], task_id="t_match", queue="orders")
+    for tag, queue in (("tag-1", "files"), ("tag-2", "orders")):
+        taken = redis_client.rpop(queue)
+        assert taken is not None
+        hold(redis_client, tag, taken, taken_at=time.time() - 20)
+    gone = {"queues": ["files"], "holds": ["j_orphan", "t_match"], "pid": 1, "ts": time.time() - 20}
+    redis_client.hset(WORKERS_KEY, "files@gone", json.dumps(gone))
+
+    assert reconciler.tick() == []
+    resent = reconciler.tick()
+
+    assert [(s.kind, s.key) for s in resent] == [("job", "j_orphan"), ("symbol", "BTC-USD")]
+    assert sent_ids(redis_client) == ["j_orphan"]
+    assert match_tasks(redis_client) == [["BTC-USD"]]

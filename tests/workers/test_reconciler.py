@@ -14,15 +14,17 @@ from celery import Celery
 
 import celeryconfig
 from jobcast.events import read_since
-from jobcast.rediskeys import UNACKED_KEY, task_running_key
+from jobcast.rediskeys import UNACKED_KEY, WORKERS_KEY, task_running_key
 from jobcast.settings import Settings
 from jobcast.tallies import ORDERS_KEY, RECONCILER_KEY, TASKS_KEY
 from jobcast.task_names import FILE_JOB_TASK
+from jobcast.worker_registry import hold_grace
 from realtime.channels import MONITOR_ADMIN
 from tests.conftest import StartApi, StartWorker, new_principal
 from tests.support.celery_events import task_sent_events
-from tests.support.processes import wait_for
+from tests.support.processes import Proc, wait_for
 from tests.workers.files.support import (
+    SLOW_WORKER,
     JobsClient,
     await_event,
     await_terminal,
@@ -32,6 +34,7 @@ from tests.workers.files.support import (
 )
 from tests.workers.orders.support import ORDER_ENV, new_trader
 from workers.reconcile import OPERATOR_CHANNEL
+from workers.reconciler import LEASE_INTERVALS
 
 #: A reconciler that sweeps every 0.3 s and takes work idle for 1 s as stuck.
 FAST_RECONCILER = {"JOBCAST_RECONCILE_INTERVAL": "0.3", "JOBCAST_RECONCILE_AFTER": "1"}
@@ -155,6 +158,57 @@ def test_job_whose_worker_was_killed_outright_runs_on_another_worker_once(
     assert len(terminal_events(redis_client, job_id)) == 1
     assert redis_client.hget(RECONCILER_KEY, "job|running") == "1"
     assert jobs.result(job_id)["rows"] > 0
+
+
+def holder_of(client: redis.Redis, task_id: str, workers: list[Proc]) -> Proc:
+    """The worker whose heartbeat lists `task_id` among the tasks it holds."""
+    by_pid = {w.popen.pid: w for w in workers}
+
+    def pids() -> list[int]:
+        entries = (json.loads(raw) for raw in client.hvals(WORKERS_KEY))
+        return [e["pid"] for e in entries if task_id in e["holds"] and e["pid"] in by_pid]
+
+    wait_for(lambda: bool(pids()), 10, f"a worker to report holding {task_id}")
+    return by_pid[pids()[0]]
+
+
+def test_job_whose_worker_died_is_resent_within_seconds_not_the_slow_bound(
+    jobs: JobsClient,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+    settings: Settings,
+) -> None:
+    # Given two workers, a long job running on one of them, and the slow bound a minute
+    sweeps = {"JOBCAST_RECONCILE_INTERVAL": "0.5", "JOBCAST_RECONCILE_AFTER": "60"}
+    workers = [start_worker(queues="files", env={**SLOW_WORKER, **sweeps}) for _ in range(2)]
+    job_id = jobs.submit_ok(write_large_csv(tmp_path / "big.csv", 30 << 20))
+    await_event(redis_client, job_id, lambda e: e["type"] == "job.started", timeout=30)
+    holder = holder_of(redis_client, job_id, workers)
+
+    # When its whole process group is SIGKILLed, as when its host dies
+    holder.kill_group(signal.SIGKILL)
+    holder.popen.wait(timeout=10)
+    assert jobs.job(job_id)["status"] == "running"
+
+    # Then its job is sent again within the grace (a live worker would have listed the message)
+    # and two sweeps, plus the lease's takeover and slack; not after the minute
+    grace = hold_grace(settings.worker_heartbeat_interval)
+    bound = grace + 2 * 0.5 + LEASE_INTERVALS * 0.5 + 5
+    requeued = await_event(redis_client, job_id, lambda e: e["type"] == "job.requeued", bound)
+    assert requeued["data"]["status"] == "running"
+    assert grace <= requeued["data"]["idle_seconds"] < bound
+    # And it ends once, requeued once, on its second start
+    assert await_terminal(redis_client, job_id, timeout=90)["type"] == "job.succeeded"
+    types = [e["type"] for e in events(redis_client, job_id)]
+    assert types.count("job.requeued") == 1
+    starts = [
+        e["data"]["attempt"] for e in events(redis_client, job_id) if e["type"] == "job.started"
+    ]
+    assert starts == [1, 2]
+    assert jobs.job(job_id)["attempt"] == 2
+    assert len(terminal_events(redis_client, job_id)) == 1
+    assert redis_client.hget(RECONCILER_KEY, "job|running") == "1"
 
 
 def test_symbol_whose_matching_task_was_exhausted_is_matched_without_a_new_order(
