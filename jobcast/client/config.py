@@ -51,9 +51,8 @@ class ClientConfig:
         """The key, or AuthenticationError saying how to give one: checked before anything is
         sent, so a 2 GiB upload or a chat room does not start only to be refused."""
         if not self.api_key:
-            raise errors.AuthenticationError(
-                "unauthenticated", f"No API key: set {KEY_ENV} or run `jobcast login`."
-            )
+            why = self.pairing or f"set {KEY_ENV} or run `jobcast login`."
+            raise errors.AuthenticationError("unauthenticated", f"No API key: {why}")
         return self.api_key
 
 
@@ -160,7 +159,13 @@ def resolve(base_url: str | None = None, api_key: str | None = None) -> ClientCo
             "bad_url", f"{url_from} is {url!r}: give the API's address, like {EXAMPLE_URL}."
         )
     config = ClientConfig(url.rstrip("/"), key, url_from, key_from)
-    return replace(config, pairing=_pairing(config, saved))
+    config = replace(config, pairing=_pairing(config, saved))
+    saved_url = saved.get("url", "").rstrip("/")
+    if key_from == saved_source() and saved_url and config.base_url != saved_url:
+        # A saved key is its server's: sent to another address, a credential leaks to whoever
+        # answers there. No key instead; `require_key` says why and what to do.
+        config = replace(config, api_key=None, key_from=None)
+    return config
 
 
 def saved_source() -> str:
@@ -196,8 +201,9 @@ def _pairing(config: ClientConfig, saved: dict[str, str]) -> str | None:
         )
     if config.key_from == saved_source() and saved_url and config.base_url != saved_url:
         return (
-            f"the key is the one `jobcast login` saved for {saved_url}: set {KEY_ENV} to this "
-            f"server's key, or run `jobcast login --url {config.base_url}`."
+            f"the key `jobcast login` saved is sent only to {saved_url}, where it was saved: "
+            f"set {KEY_ENV} to {config.base_url}'s key, or run `jobcast login --url "
+            f"{config.base_url}`."
         )
     return None
 

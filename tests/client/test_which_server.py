@@ -118,18 +118,20 @@ def test_a_refused_key_names_the_address_asked_where_it_came_from_and_the_mix(
     }
 
 
-def test_a_saved_key_sent_to_another_address_says_whose_key_it_is(
-    stack: ClientStack, tmp_path: Path
-) -> None:
+def test_a_saved_key_is_never_sent_to_another_address(tmp_path: Path) -> None:
+    # It was: whatever answered at JOBCAST_URL got the key saved for another server.
     user = a_user(tmp_path)
-    elsewhere = nowhere()
-    user.save_login(elsewhere, WRONG_KEY)
-    done = user.run("jobs", "ls", JOBCAST_URL=stack.url)
+    saved_for, other = nowhere(), nowhere()
+    user.save_login(saved_for, WRONG_KEY)
+
+    done = user.run("jobs", "ls", JOBCAST_URL=other)
+
+    # Refused before any request: nothing answers at `other`, which would be exit 5.
     assert done.returncode == 4, done.stderr
-    assert said(done).endswith(
-        f"asked {stack.url} (JOBCAST_URL); the key is the one `jobcast login` saved for "
-        f"{elsewhere}: set JOBCAST_API_KEY to this server's key, or run `jobcast login --url "
-        f"{stack.url}`."
+    assert said(done) == (
+        f"error unauthenticated: No API key: the key `jobcast login` saved is sent only to "
+        f"{saved_for}, where it was saved: set JOBCAST_API_KEY to {other}'s key, or run "
+        f"`jobcast login --url {other}`."
     )
 
 
