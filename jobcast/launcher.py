@@ -227,6 +227,10 @@ class Stack:
             sys.executable, "-m", "celery", "-A", "workers.app", "worker",
             "-Q", queue, "-n", f"{queue}.{_stack_tag(self.settings)}@%h",
             "--concurrency", str(self.options.workers), "--loglevel", "INFO",
+            # Neither is used (no revokes, no elections): mingle held each start ~1 s asking the
+            # others, and gossip logged "missed heartbeat from …" whenever another stopped.
+            # Flower's events and remote control do not go through them.
+            "--without-gossip", "--without-mingle",
         ]  # fmt: skip
 
     def _flower_argv(self) -> list[str]:

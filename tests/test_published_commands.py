@@ -1,6 +1,6 @@
-"""The api commands the README and docker-compose.yml give to copy carry every flag the launcher
-gives its own api: a hand-added api without one behaved differently (it sent `server: uvicorn`
-when README's recipes lacked `--no-server-header`)."""
+"""The api and worker commands the README and docker-compose.yml give to copy carry every flag
+the launcher gives its own: a hand-added one without one behaved differently (an api sent
+`server: uvicorn` when README's recipes lacked `--no-server-header`)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,21 @@ from jobcast.launcher import Stack, UpOptions
 from jobcast.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Where each copy runs: its own address, port and process count.
-PLACED = {"--host", "--port", "--workers"}
+#: Where each copy runs: its own address, port and process count, or pool size.
+PLACED = {"--host", "--port", "--workers", "--concurrency"}
+
+
+def stack() -> Stack:
+    settings = Settings(_env_file=None, dev=True, redis_url="redis://127.0.0.1:1/0")  # type: ignore[call-arg]
+    return Stack(settings, UpOptions())
+
+
+def flags(argv: list[str]) -> set[str]:
+    return {arg for arg in argv if arg.startswith("--")} - PLACED
 
 
 def launcher_flags() -> set[str]:
-    settings = Settings(_env_file=None, dev=True, redis_url="redis://127.0.0.1:1/0")  # type: ignore[call-arg]
-    argv = Stack(settings, UpOptions())._api_argv()
-    return {arg for arg in argv if arg.startswith("--")} - PLACED
+    return flags(stack()._api_argv())
 
 
 def readme_api_commands() -> list[str]:
@@ -28,6 +35,14 @@ def readme_api_commands() -> list[str]:
     blocks = re.findall(r"```(?:sh|bash)\n(.*?)```", text, re.S)
     commands = [b.replace("\\\n", " ") for b in blocks if "api.app:create_app" in b]
     assert len(commands) >= 2, "README's scale-out api commands were not found"
+    return commands
+
+
+def readme_worker_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text().replace("\\\n", " ")
+    # In code blocks and inline code alike, up to the end of the command.
+    commands = re.findall(r"celery -A workers\.app worker[^`\n]*", text)
+    assert len(commands) >= 3, "README's worker commands were not found"
     return commands
 
 
@@ -41,3 +56,14 @@ def test_the_compose_api_leaves_out_no_flag_the_launcher_gives() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     command = set(compose["services"]["api"]["command"])
     assert launcher_flags() <= command, launcher_flags() - command
+
+
+def test_readmes_and_composes_workers_leave_out_no_flag_the_launcher_gives() -> None:
+    wanted = flags(stack()._worker_argv("files"))
+    assert {"--without-gossip", "--without-mingle"} <= wanted
+    for command in readme_worker_commands():
+        assert wanted <= set(command.split()), (wanted - set(command.split()), command)
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for name in ("worker-files", "worker-orders"):
+        command = set(compose["services"][name]["command"])
+        assert wanted <= command, (name, wanted - command)
