@@ -7,12 +7,14 @@ out as cp775's `Cafķ;3,50 Ć`. Tables from Western Windows (Excel's "CSV") are 
 more often than anything else, so its reading is kept unless another Windows code page, or a
 CJK one, reads the sample better: as the same language charset-normalizer recognises in the
 Windows-1252 reading when that language is written in the other page (Polish, Czech...), or
-with fewer signs of mojibake (symbols glued into words, words mixing scripts).
+with fewer signs of mojibake (symbols glued into words, words mixing scripts, capitals after
+small letters) and, in a CJK page, of characters outside the page's everyday core.
 """
 
 from __future__ import annotations
 
 import codecs
+import string
 import unicodedata
 from collections.abc import Iterator
 
@@ -21,11 +23,19 @@ from charset_normalizer import CharsetMatch, from_bytes
 WESTERN = "cp1252"
 #: Windows code pages of other alphabets, most common first; an earlier one wins a tie.
 NEIGHBOURS = ("cp1250", "cp1251", "cp1253", "cp1254", "cp1257")
-#: Multi-byte code pages of Japanese, Chinese and Korean exports; charset-normalizer's pick
-#: competes with Windows-1252 only when it is one of these.
-CJK = frozenset(
-    {"cp932", "shift_jis", "gb18030", "gbk", "gb2312", "big5", "cp950", "cp949", "euc_kr"}
-)
+#: Multi-byte code pages of Japanese, Chinese and Korean exports, each with the standard core
+#: its everyday characters are in: (codec, first and last lead byte of the kana, hangul or
+#: most frequent ideographs). A real export's characters are nearly all in that core; a Western
+#: file read in the page, or another CJK page's bytes, make rarer ideographs and half-width kana.
+CJK = {
+    **dict.fromkeys(("cp932", "shift_jis", "shift_jis_2004"), ("shift_jis", 0x81, 0x98)),
+    **dict.fromkeys(("gb18030", "gbk", "gb2312"), ("gb2312", 0xA1, 0xF7)),
+    **dict.fromkeys(("big5", "cp950", "big5hkscs"), ("big5", 0xA1, 0xC6)),
+    **dict.fromkeys(("cp949", "euc_kr"), ("euc_kr", 0xA1, 0xC8)),
+}
+#: The CJK pages always read, whatever charset-normalizer picks: on a sample of a few lines it
+#: often picks a single-byte page that reads the CJK bytes as accented letters.
+CJK_PAGES = ("cp932", "gbk", "big5", "cp949")
 #: Languages charset-normalizer names (`CharsetMatch.language`) that are written in another
 #: Windows code page than 1252, and their letters that Windows-1252 lacks. Read as 1252, Czech
 #: keeps looking like Czech (`Dvoøák`); the other page's reading wins when every letter that
@@ -61,7 +71,7 @@ def detect_legacy(head: bytes) -> str | None:
     best = from_bytes(head).best()
     if best is None:
         return None
-    readings = [(page, _reading(head, page)) for page in (WESTERN, *NEIGHBOURS)]
+    readings = [(page, _reading(head, page)) for page in (WESTERN, *NEIGHBOURS, *CJK_PAGES)]
     if _codec(best) in CJK:  # ahead of the rest: its reading of a Western file mixes scripts
         readings.insert(0, (_codec(best), best))
     candidates = [(page, match) for page, match in readings if match is not None]
@@ -84,7 +94,28 @@ def _likeliest(candidates: list[tuple[str, CharsetMatch]]) -> str:
         if western is not None and _same_language_in_its_page(western, page, match):
             return page
     # min() keeps the first of equals: the more common code page.
-    return min(candidates, key=lambda candidate: mojibake_signs(str(candidate[1])))[0]
+    return min(candidates, key=lambda candidate: _oddities(*candidate))[0]
+
+
+def _oddities(page: str, match: CharsetMatch) -> int:
+    text = str(match)
+    return mojibake_signs(text) + _rare_characters(text, page)
+
+
+def _rare_characters(text: str, page: str) -> int:
+    """How many characters of a CJK page's reading are outside that page's everyday core."""
+    core = CJK.get(page)
+    if core is None:
+        return 0
+    return sum(1 for char in text if not char.isascii() and not _in_core(char, *core))
+
+
+def _in_core(char: str, codec: str, first: int, last: int) -> bool:
+    try:
+        encoded = char.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return len(encoded) == 2 and first <= encoded[0] <= last
 
 
 def _same_language_in_its_page(western: CharsetMatch, name: str, rival: CharsetMatch) -> bool:
@@ -96,9 +127,11 @@ def _same_language_in_its_page(western: CharsetMatch, name: str, rival: CharsetM
 
 
 def mojibake_signs(text: str) -> int:
-    """How many symbols are glued into words, and how many words mix scripts, in `text`: what
-    reading bytes in the wrong code page leaves (`z³` for `zł`, `Cafй` for `Café`)."""
-    return sum(1 for _ in _glued_symbols(text)) + sum(1 for _ in _mixed_words(text))
+    """How many symbols are glued into words, words mix scripts, and capitals follow a small
+    letter through an accented one, in `text`: what reading bytes in the wrong code page leaves
+    (`z³` for `zł`, `Cafй` for `Café`, `ŃîŃó` for GBK's `杨洋`)."""
+    signs = (_glued_symbols(text), _mixed_words(text), _capitals_after_small(text))
+    return sum(sum(1 for _ in found) for found in signs)
 
 
 def _glued_symbols(text: str) -> Iterator[int]:
@@ -118,15 +151,34 @@ def _is_symbol(char: str) -> bool:
     return kind[0] == "S" or kind == "No"
 
 
+def _capitals_after_small(text: str) -> Iterator[int]:
+    # Each character of a CJK export read in a Windows code page is two letters from the upper
+    # half, small and capital at random (`ŃîŃó`, `TƒVƒƒƒc`): words of real text change case
+    # from small to capital only in ASCII names (iPhone, McDonald), which are no sign.
+    for i in range(1, len(text)):
+        small, capital = text[i - 1], text[i]
+        if small.islower() and capital.isupper() and not (small + capital).isascii():
+            yield i
+
+
 def _mixed_words(text: str) -> Iterator[str]:
     word: list[str] = []
     for char in text + " ":
         if char.isalpha():
             word.append(char)
             continue
-        if len({_script(letter) for letter in word}) > 1:
+        if len({_script(letter) for letter in word}) > 1 and not _latin_name_in_cjk(word):
             yield "".join(word)
         word = []
+
+
+def _latin_name_in_cjk(word: list[str]) -> bool:
+    # CJK text writes ASCII names before its words (USB케이블, Tシャツ, U盘). A Western file read
+    # in a CJK page instead leaves an ideograph before the rest of a word (`Æsa` as `鱷a`), or a
+    # rare one at its end (`Andrés` as `Andr閟`: `_rare_characters`).
+    text = "".join(word)
+    cjk = text.lstrip(string.ascii_letters)
+    return cjk != text and all(_script(letter) == "CJK" for letter in cjk)
 
 
 def _script(letter: str) -> str:

@@ -35,12 +35,28 @@ CYRILLIC = [
 JAPANESE = [
     "名前,都市,価格\r\n山田太郎,東京,1200円\r\n佐藤花子,大阪,980円\r\n",
     "名前,都市\r\n山田,東京\r\n",
+    # A few lines, read as Windows-1252/1251 or Mac Latin 2, whose letters hid the mojibake.
+    "name,city,price,product\r\n伊藤ゆき,横浜,1548円,Tシャツ\r\n",  # was cp1252: 'TƒVƒƒƒc'
+    "name,city,price\r\n鈴木あおい,横浜,1137円\r\n",  # was cp1251
+    "name,city,price,product\r\n伊藤大輔,横浜,96円,味噌汁\r\n",  # was mac-latin2
     "名前,都市,価格\r\n" + "".join(f"佐藤花子,名古屋,{i}円\r\n" for i in range(40)),
 ]
 CHINESE = [
     "姓名,城市,价格\r\n张伟,北京,120元\r\n王芳,上海,99元\r\n李娜,广州,45元\r\n",
     "姓名,城市\r\n张伟,北京\r\n",
     "姓名,城市,价格\r\n" + "".join(f"王芳,深圳,{i}元\r\n" for i in range(40)),
+    "name,city,price,product\r\n杨洋,上海,450元,USB数据线\r\n",  # was cp1250: 'ŃîŃó'
+    "name,city,price\r\n张芳,武汉,1647元\r\n刘芳,杭州,98元\r\n",  # was cp1251
+    "姓名,城市,价格\r\n李敏,北京,47元\r\n",  # was cp949: hanja Korean exports hardly use
+    "name,city,price,product\r\n黄秀英,广州,1341元,U盘\r\n",  # was cp932: half-width kana
+]
+TRADITIONAL_CHINESE = [
+    "name,city,price\r\n吳淑芬,新竹,1159元\r\n",  # was cp1252
+    "name,city,price,product\r\n吳俊傑,台北,567元,鳳梨酥\r\n",  # was cp1250
+]
+KOREAN = [
+    "이름,도시,가격\r\n김민준,서울,12000원\r\n",
+    "name,city,price,product\r\n최지우,수원,312원,USB케이블\r\n",  # was cp1250
 ]
 CORPUS = [
     *[("cp1252", text) for text in WESTERN],
@@ -48,6 +64,8 @@ CORPUS = [
     *[("cp1251", text) for text in CYRILLIC],
     *[("shift_jis", text) for text in JAPANESE],
     *[("gbk", text) for text in CHINESE],
+    *[("big5", text) for text in TRADITIONAL_CHINESE],
+    *[("cp949", text) for text in KOREAN],
 ]
 
 
@@ -67,13 +85,34 @@ def test_binary_noise_is_in_no_code_page() -> None:
 
 @pytest.mark.parametrize(
     ("wrong", "right"),
-    [("12,50 z³", "12,50 zł"), ("£ukasz", "Łukasz"), ("Cafй", "Café"), ("wie¿a", "wieża")],
+    [
+        ("12,50 z³", "12,50 zł"),
+        ("£ukasz", "Łukasz"),
+        ("Cafй", "Café"),
+        ("wie¿a", "wieża"),
+        ("ŃîŃó", "杨洋"),  # GBK in Windows-1250: capitals after small letters
+        ("鱷a", "Æsa"),  # Windows-1252 in Big5: an ideograph glued before a Latin letter
+    ],
 )
 def test_a_wrong_code_page_leaves_more_signs_of_mojibake(wrong: str, right: str) -> None:
     assert mojibake_signs(wrong) > mojibake_signs(right) == 0
 
 
-@pytest.mark.parametrize("text", ["¿Qué?", "l’été", "5 µg", "3,50 €", "東京の地図"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¿Qué?",
+        "l’été",
+        "5 µg",
+        "3,50 €",
+        "東京の地図",
+        "iPhone",
+        "ÉCOLE",
+        "Straße",
+        "Tシャツ",
+        "USB케이블",
+    ],
+)
 def test_real_punctuation_and_scripts_are_no_mojibake(text: str) -> None:
     assert mojibake_signs(text) == 0
 
