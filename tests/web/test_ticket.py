@@ -99,7 +99,10 @@ def test_the_ticket_says_what_to_fix_in_a_price_past_the_apis_digits(
     cases = {
         "1234567890123456": "At most 15 digits before the decimal point.",
         "1.0000000000001": "At most 12 digits after the decimal point.",
-        "1,5": "Enter a number: digits with an optional decimal point.",
+        # A comma: a decimal comma or a thousands separator, said rather than guessed.
+        "1,5": "Use a point for decimals (1.5) and no thousands separator (1500).",
+        "1,500.25": "Use a point for decimals (1.5) and no thousands separator (1500).",
+        "1,5x": "Enter a number: digits with an optional decimal point.",
         "-.5": "Enter a price above 0.",
     }
     for price, message in cases.items():

@@ -39,6 +39,15 @@ function toUnits(text, places) {
   return BigInt(whole + frac.slice(0, places).padEnd(places, "0"));
 }
 
+/** What is wrong with a typed price that is no number. A comma in one is a decimal comma or a
+ *  thousands separator, by locale ("1,5", "1,500"): which one was meant is not guessed. */
+function notANumber(typed) {
+  if (typed.includes(",") && plainDecimal(typed.replaceAll(",", "")) !== null) {
+    return "Use a point for decimals (1.5) and no thousands separator (1500).";
+  }
+  return "Enter a number: digits with an optional decimal point.";
+}
+
 /** {field: message} for everything wrong with the order; empty when it may be sent. */
 export function checkOrder(rules, order) {
   const errors = {};
@@ -55,7 +64,7 @@ export function checkOrder(rules, order) {
   const typed = String(order.price ?? "").trim();
   const price = plainDecimal(typed);
   if (!typed) errors.price = "A limit order needs a price.";
-  else if (price === null) errors.price = "Enter a number: digits with an optional decimal point.";
+  else if (price === null) errors.price = notANumber(typed);
   else if (Number(price) <= 0) errors.price = "Enter a price above 0.";
   else if (digitsError(price)) errors.price = digitsError(price);
   else {
