@@ -273,6 +273,18 @@ class Settings(BaseSettings):
             "Seconds between the reconciler's sweeps for jobs and symbols no task will run."
         ),
     )
+    # Its own setting, not derived from the sweeps': how fast a backlog climbs the `files`
+    # queue's priorities is a fairness choice, how soon lost work runs again a recovery one, and
+    # tying them made a faster recovery reorder everyone's jobs.
+    queue_aging_interval: float = Field(
+        default=30.0,
+        gt=0,
+        description=(
+            "Seconds a file job must wait next in a lower priority of the `files` queue before "
+            "it moves up one; checked on the reconciler's sweeps, so never sooner than one "
+            "`JOBCAST_RECONCILE_INTERVAL`."
+        ),
+    )
     reconcile_after: float = Field(
         default=120.0,
         gt=0,

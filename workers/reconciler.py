@@ -1,6 +1,7 @@
 """The reconciler: every `reconcile_interval`, one worker of the cluster sends again the task of
-work that nothing will run any more (`workers.reconcile` finds it), and moves up a file job left
-waiting at the head of a lower priority (`workers.queue_aging`).
+work that nothing will run any more (`workers.reconcile` finds it); every `queue_aging_interval`
+(on the first sweep that long after the last) it moves up a file job left waiting at the head of
+a lower priority (`workers.queue_aging`).
 
 A thread in every worker's main process, like the heartbeat and the file sweep, whatever queues
 the worker consumes: it needs only Redis and the broker. Each tick it tries to take or extend a
@@ -36,7 +37,7 @@ from jobcast.rediskeys import RECONCILER_LEASE_KEY
 from jobcast.settings import Settings, get_settings
 from jobcast.task_names import FILE_JOB_TASK, MATCH_TASK, match_argsrepr
 from jobcast.worker_registry import hold_grace, live_age
-from workers.queue_aging import Heads, promote_waited
+from workers.queue_aging import AgingCadence, Heads, promote_waited
 from workers.reconcile import (
     Bounds,
     Stuck,
@@ -60,11 +61,18 @@ SendTask = Callable[[str, str, str | None, str], None]
 
 
 class Reconciler:
-    def __init__(self, client: redis.Redis, settings: Settings, send: SendTask) -> None:
-        self.client, self.settings, self.send = client, settings, send
+    def __init__(
+        self,
+        client: redis.Redis,
+        settings: Settings,
+        send: SendTask,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client, self.settings, self.send, self.clock = client, settings, send, clock
         self.me = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._suspects: dict[tuple[str, str], Stuck] = {}
-        self._heads: Heads = {}  # the files queue's lower priorities' next messages, last sweep
+        self._aging = AgingCadence(settings.queue_aging_interval)
+        self._heads: Heads = {}  # the files queue's lower priorities' next messages, last aging
 
     def hold_lease(self) -> bool:
         ttl_ms = int(self.settings.reconcile_interval * LEASE_INTERVALS * 1000)
@@ -79,10 +87,10 @@ class Reconciler:
         """One sweep if we hold the lease; the work whose task it sent again."""
         if not self.hold_lease():
             self._suspects, self._heads = {}, {}  # a later takeover starts afresh
+            self._aging = AgingCadence(self.settings.queue_aging_interval)
             return []
-        self._heads, moved = promote_waited(self.client, self._heads)
-        if moved:
-            log.info("reconciler: %d file job(s) waited a whole interval; moved up", moved)
+        if self._aging.due(self.clock()):
+            self.age_files_queue()
         now, bounds = time.time(), self.bounds()
         symbols = sorted(symbol_table(self.settings.order_symbols))
         found = idle_jobs(self.client, now, bounds.grace)
@@ -93,6 +101,11 @@ class Reconciler:
         confirmed = [s for s in stuck if self._suspects.get((s.kind, s.key)) == s]
         self._suspects = {(s.kind, s.key): s for s in stuck if s not in confirmed}
         return [s for s in confirmed if self.resend(s, now)]
+
+    def age_files_queue(self) -> None:
+        self._heads, moved = promote_waited(self.client, self._heads)
+        if moved:
+            log.info("reconciler: %d file job(s) waited a whole aging interval; moved up", moved)
 
     def bounds(self) -> Bounds:
         grace = hold_grace(self.settings.worker_heartbeat_interval)

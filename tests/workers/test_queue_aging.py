@@ -1,12 +1,15 @@
-"""A message left next in a lower priority of the files queue for a whole sweep moves up one
-priority per sweep, to be the next taken there; one a worker took meanwhile is not touched."""
+"""A message left next in a lower priority of the files queue for a whole aging interval moves up
+one priority per aging run, to be the next taken there; one a worker took meanwhile is not
+touched. Aging runs on the first reconciler sweep a whole aging interval after its last run."""
 
 from __future__ import annotations
+
+import itertools
 
 import redis
 
 from jobcast.rediskeys import priority_queue
-from workers.queue_aging import promote_waited
+from workers.queue_aging import AgingCadence, promote_waited
 
 QUEUE = "aging-test"
 
@@ -45,3 +48,18 @@ def test_a_message_next_for_a_whole_sweep_climbs_one_priority_a_sweep(
     assert moved == 1
     assert lists(redis_client) == {0: ["a1", "b1"], 3: ["a3", "c1"], 6: [], 9: []}
     redis_client.delete(*(priority_queue(QUEUE, p) for p in (0, 3, 6, 9)))
+
+
+def test_aging_runs_once_its_own_interval_passed_however_often_sweeps_come() -> None:
+    aging = AgingCadence(30.0)
+    # Sweeps every 10 s, each a little late (a sweep's own time): aging at the first sweep, then
+    # at the first one a whole 30 s after its last run, never at the ones between
+    sweeps = [n * 10.1 for n in range(10)]
+    ran = [t for t in sweeps if aging.due(t)]
+    assert ran == [0.0, sweeps[3], sweeps[6], sweeps[9]]
+    assert all(b - a >= 30.0 for a, b in itertools.pairwise(ran))
+
+
+def test_aging_runs_every_sweep_when_sweeps_come_slower_than_its_interval() -> None:
+    aging = AgingCadence(30.0)
+    assert [aging.due(t) for t in (0.0, 60.0, 120.0)] == [True, True, True]

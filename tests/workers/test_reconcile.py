@@ -19,6 +19,7 @@ from jobcast.rediskeys import (
     WORKERS_KEY,
     job_key,
     order_lease_key,
+    priority_queue,
     tombstone_key,
 )
 from jobcast.settings import Settings
@@ -226,3 +227,29 @@ def test_job_and_symbol_whose_messages_a_dead_worker_holds_are_resent_past_the_g
     assert [(s.kind, s.key) for s in resent] == [("job", "j_orphan"), ("symbol", "BTC-USD")]
     assert sent_ids(redis_client) == ["j_orphan"]
     assert match_tasks(redis_client) == [["BTC-USD"]]
+
+
+def test_sweeps_every_10_s_age_the_files_queue_only_every_30_s(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    # Given a reconciler sweeping every 10 s (of a clock the test moves) with aging every 30 s,
+    # and a backlog's message next at priority 9
+    now = [0.0]
+    fast = settings.model_copy(update={"reconcile_interval": 10.0, "queue_aging_interval": 30.0})
+    reconciler = Reconciler(redis_client, fast, lambda *_: None, clock=lambda: now[0])
+    redis_client.lpush(priority_queue("files", 9), "backlog-1")
+
+    def sweep_at(t: float) -> list[str]:
+        now[0] = t
+        assert reconciler.tick() == []
+        return redis_client.lrange(priority_queue("files", 9), 0, -1)
+
+    # When sweeps come every 10 s, it stays: a sweep interval next is not an aging interval
+    assert sweep_at(0.0) == ["backlog-1"]  # aging looks
+    assert sweep_at(10.0) == ["backlog-1"]
+    assert sweep_at(20.0) == ["backlog-1"]
+    # Then only a whole aging interval after it was seen next does it move up one priority
+    assert sweep_at(30.0) == []
+    assert redis_client.lrange(priority_queue("files", 6), 0, -1) == ["backlog-1"]
+    assert sweep_at(40.0) == []
+    assert redis_client.lrange(priority_queue("files", 6), 0, -1) == ["backlog-1"]
