@@ -103,8 +103,8 @@ def idle_symbols(
     client: redis.Redis, symbols: list[str], now: float, idle_for: float
 ) -> list[Stuck]:
     """Symbols with no lease holder whose oldest unmatched command (and the reconciler's last
-    resend, so a symbol whose task keeps dying is not resent every sweep) is older than
-    `idle_for` seconds."""
+    resend, so a symbol whose task keeps dying is not resent every sweep: a time, so it holds at
+    any sweep interval) is older than `idle_for` seconds."""
     found = []
     for symbol in symbols:
         keys = [

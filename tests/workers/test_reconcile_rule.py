@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from jobcast.settings import Settings
 from jobcast.worker_registry import hold_grace, live_holds
 from workers.broker_messages import Held, held_messages
 from workers.reconcile import Bounds, Stuck, stuck_among
@@ -36,6 +37,15 @@ def test_grace_is_the_live_heartbeats_and_one_more() -> None:
     assert hold_grace(2.0) == 8.0
     assert (BOUNDS.grace, BOUNDS.after) == (8.0, 120.0)
     assert Bounds.of(8.0, after=1.0) == Bounds(grace=1.0, after=1.0)  # never past `after`
+
+
+def test_by_default_a_dead_workers_job_is_resent_within_half_a_minute() -> None:
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    # Idle past the grace, then found by two sweeps in a row
+    grace = hold_grace(defaults.worker_heartbeat_interval)
+    assert grace + 2 * defaults.reconcile_interval <= 30.0
+    # Sweeping that often leaves queue aging at the pace it had with 30 s sweeps
+    assert defaults.queue_aging_interval == 30.0
 
 
 def test_message_a_dead_worker_holds_is_stuck_once_past_the_grace() -> None:
