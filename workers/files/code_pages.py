@@ -5,8 +5,8 @@ a language. On a short sample many code pages read equally cleanly, and its firs
 often one hardly anyone exports in (a DOS or Mac code page, Korean Johab): `Café;3,50 €` came
 out as cp775's `Cafķ;3,50 Ć`. Tables from Western Windows (Excel's "CSV") are Windows-1252 far
 more often than anything else, so its reading is kept unless another Windows code page, or a
-CJK one, reads the sample better: as the same language charset-normalizer recognises in the
-Windows-1252 reading when that language is written in the other page (Polish, Czech...), or
+CJK one, reads the sample better: with letters that fit one of its languages clearly better
+than the Windows-1252 reading's fit a Western one (`Dvořák` against `Dvoøák`: `alphabets`), or
 with fewer signs of mojibake (symbols glued into words, words mixing scripts, capitals after
 small letters) and, in a CJK page, of characters outside the page's everyday core.
 """
@@ -19,6 +19,8 @@ import unicodedata
 from collections.abc import Iterator
 
 from charset_normalizer import CharsetMatch, from_bytes
+
+from workers.files.alphabets import language_fit, reads_as_one_language
 
 WESTERN = "cp1252"
 #: Windows code pages of other alphabets, most common first; an earlier one wins a tie.
@@ -36,21 +38,10 @@ CJK = {
 #: The CJK pages always read, whatever charset-normalizer picks: on a sample of a few lines it
 #: often picks a single-byte page that reads the CJK bytes as accented letters.
 CJK_PAGES = ("cp932", "gbk", "big5", "cp949")
-#: Languages charset-normalizer names (`CharsetMatch.language`) that are written in another
-#: Windows code page than 1252, and their letters that Windows-1252 lacks. Read as 1252, Czech
-#: keeps looking like Czech (`Dvoøák`); the other page's reading wins when every letter that
-#: differs between the two readings is one of the language's (`Dvořák`).
-LANGUAGE_PAGES = {
-    "Polish": ("cp1250", "ąćęłńśźżĄĆĘŁŃŚŹŻ"),
-    "Czech": ("cp1250", "čďěňřťůČĎĚŇŘŤŮ"),
-    "Slovak": ("cp1250", "čďĺľňŕťČĎĹĽŇŔŤ"),
-    "Hungarian": ("cp1250", "őűŐŰ"),
-    "Croatian": ("cp1250", "čćđČĆĐ"),
-    "Slovene": ("cp1250", "čČ"),
-    "Romanian": ("cp1250", "ăşţĂŞŢ"),
-    "Turkish": ("cp1254", "ğıİşĞŞ"),
-    "Lithuanian": ("cp1257", "ąčęėįųūĄČĘĖĮŲŪ"),
-}
+#: How much better (natural log of the likelihood ratio) another page's reading must fit its
+#: languages' letters than the Windows-1252 reading fits the Western ones: 1252 is the common
+#: case, and a text with one or two accented letters says little either way.
+LANGUAGE_MARGIN = 2.0
 #: Punctuation that sits between letters in real words (l’été, aujourd’hui, col·lecció).
 _IN_WORDS = frozenset("’‘·‐‑")
 #: Unicode name prefixes of one writing system; a word's letters all share one (else Latin).
@@ -91,7 +82,7 @@ def _codec(match: CharsetMatch) -> str:
 def _likeliest(candidates: list[tuple[str, CharsetMatch]]) -> str:
     western = dict(candidates).get(WESTERN)
     for page, match in candidates:
-        if western is not None and _same_language_in_its_page(western, page, match):
+        if western is not None and _fits_its_languages_better(str(western), page, str(match)):
             return page
     # min() keeps the first of equals: the more common code page.
     return min(candidates, key=lambda candidate: _oddities(*candidate))[0]
@@ -118,12 +109,10 @@ def _in_core(char: str, codec: str, first: int, last: int) -> bool:
     return len(encoded) == 2 and first <= encoded[0] <= last
 
 
-def _same_language_in_its_page(western: CharsetMatch, name: str, rival: CharsetMatch) -> bool:
-    page, letters = LANGUAGE_PAGES.get(western.language, ("", ""))
-    if name != page or rival.language != western.language:
+def _fits_its_languages_better(western: str, page: str, rival: str) -> bool:
+    if rival == western or not reads_as_one_language(rival, page):
         return False
-    differing = {b for a, b in zip(str(western), str(rival), strict=True) if a != b}
-    return bool(differing) and differing <= set(letters)
+    return language_fit(rival, page) > language_fit(western, WESTERN) + LANGUAGE_MARGIN
 
 
 def mojibake_signs(text: str) -> int:

@@ -16,6 +16,9 @@ WESTERN = [
     "nombre;ciudad;precio\r\nJosé Núñez;Málaga;4,50 €\r\nMaría;Logroño;3,20 €\r\n",
     "produto;cidade\r\nJoão;São Paulo\r\nConceição;Florianópolis\r\n",
     "navn;by\r\nSøren Ågård;Tromsø\r\nÆrø;Ålesund\r\n",
+    # Was cp1250: charset-normalizer named the same language in both readings ('Hélčne').
+    "Nom;Ville;Prix\r\nHélène Chevalier;Besançon;1923,46 €\r\nLéa Dupont;Montréal;148,41 €\r\n"
+    "Benoît Caron;Genève;7,15 €\r\nMarie Girard;Lyon;107,38 €\r\n",
     "Produit;Prix\r\n"
     + "".join(f"Crème brûlée n°{i};{i},50 €\r\nCôte d’Azur;{i},20 €\r\n" for i in range(50)),
 ]
@@ -26,6 +29,18 @@ CENTRAL = [
     "Jméno;Město;Cena\r\nPetr Šťastný;České Budějovice;45 Kč\r\nJiří;Plzeň;12 Kč\r\n",
     "Imię;Miasto;Cena\r\n"
     + "".join(f"Grzegorz Brzęczyszczykiewicz;Gdańsk;{i},00 zł\r\n" for i in range(40)),
+    # Were cp1252: its reading looked Slovak, Estonian or Norwegian to charset-normalizer too.
+    "Jméno;Město\r\nAntonín Dvořák;Praha\r\n",  # 'Dvoøák'
+    "Jméno;Město;Cena\r\nVěra Procházka;Brno;671,03 Kč\r\nJiří Černý;Olomouc;120 Kč\r\n",
+    "Név;Város;Ár\r\nZsófia Szőke;Szeged;631 Ft\r\n",  # 'Szõke'
+    "name;city;price\r\nRéka Fűzfa;Szeged;448 Ft\r\nGergő Kiss;Győr;99 Ft\r\n",
+    "Ime;Grad\r\nIvan Horvat;Zagreb\r\nMarija Kovačević;Đakovo\r\n",
+    "Nume;Oraş\r\nIon Popescu;Braşov\r\nMaria Ţăranu;Timişoara\r\n",
+]
+BALTIC = [  # were cp1252
+    "vardas;miestas\r\nGintarė Jankūnienė;Klaipėda\r\nŽydrūnas Ąžuolas;Panevėžys\r\n",
+    "Vardas;Miestas;Kaina\r\nJonas Kazlauskas;Kaunas;12,50 €\r\n"
+    "Rūta Žukauskaitė;Šiauliai;3,99 €\r\n",
 ]
 CYRILLIC = [
     "Имя;Город;Цена\r\nИван Петров;Москва;120 руб.\r\nОльга Смирнова;Санкт-Петербург;99 руб.\r\n",
@@ -61,6 +76,7 @@ KOREAN = [
 CORPUS = [
     *[("cp1252", text) for text in WESTERN],
     *[("cp1250", text) for text in CENTRAL],
+    *[("cp1257", text) for text in BALTIC],
     *[("cp1251", text) for text in CYRILLIC],
     *[("shift_jis", text) for text in JAPANESE],
     *[("gbk", text) for text in CHINESE],
