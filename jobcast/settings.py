@@ -267,7 +267,7 @@ class Settings(BaseSettings):
         ),
     )
     reconcile_interval: float = Field(
-        default=10.0,
+        default=30.0,
         gt=0,
         description=(
             "Seconds between the reconciler's sweeps for jobs and symbols no task will run."

@@ -12,12 +12,14 @@ another worker takes over within `LEASE_INTERVALS` intervals.
 Work is resent only when two sweeps in a row found it idle in the same way: kombu takes a
 message off its queue and then records it as unacked in two steps, and a message caught between
 them must not pass for lost. The two steps are consecutive calls of one worker, milliseconds
-apart, so sweeps `reconcile_interval` apart (10 s by default) cannot both fall between them.
+apart, so sweeps `reconcile_interval` apart (30 s by default, 10 s is as safe) cannot both fall
+between them.
 
 A sweep's cost (`bench/reconcile_sweep.py`, a real redis-server on a 2-core machine): 95-100 ms
 median over 10,000 finished job records and 1,000 queued jobs idle past every bound, their
 messages in the queue (so the queues are read too); 80 ms without the queued ones: reading every
-record's status dominates. Every 10 s that is about 1% of one core in the lease holder.
+record's status dominates: every 30 s (the default) about 0.3% of one core in the lease holder,
+growing with the records kept and the messages queued, which is why the default is not lower.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from workers.reconcile import (
 
 log = logging.getLogger("jobcast.reconciler")
 
-#: Intervals after which a silent holder's lease expires: 30 s at the default 10 s interval,
+#: Intervals after which a silent holder's lease expires: 90 s at the default 30 s interval,
 #: well past the longest a live holder goes between two extensions (an interval's wait, then a
 #: tick whose Redis call hangs until REDIS_TIMEOUT gives it up).
 LEASE_INTERVALS = 3
