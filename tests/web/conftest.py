@@ -135,7 +135,7 @@ def started_stack(
     client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
     placeholder = Proc("none", None, workdir / "none.log")  # type: ignore[arg-type]
     stack = WebStack(settings, workdir, free_port(), client, placeholder, placeholder)
-    stack.api_env = api_env or {}
+    stack.api_env = dict(api_env or {})  # a test may change it (an api restarted anew)
     try:
         if not workers:
             stack.start_api()
@@ -155,9 +155,15 @@ def started_stack(
 
 @pytest.fixture(scope="module")
 def web_stack(
-    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    redis_server: RedisServer,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[WebStack]:
-    with started_stack(redis_server, tmp_path_factory) as stack:
+    """The module's stack. A module whose pages need no worker sets `STACK_WORKERS = False`
+    (their start is saved), and one that needs other settings sets `STACK_API_ENV`."""
+    workers = getattr(request.module, "STACK_WORKERS", True)
+    api_env = getattr(request.module, "STACK_API_ENV", None)
+    with started_stack(redis_server, tmp_path_factory, api_env, workers=workers) as stack:
         yield stack
 
 

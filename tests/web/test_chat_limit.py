@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import RedisServer
-from tests.web.conftest import NewPage, WebStack, started_stack
+from tests.web.conftest import NewPage, WebStack
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def web_stack(
-    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WebStack]:
-    # Only the api: the chat needs no worker.
-    env = {"JOBCAST_CHAT_MAX_MESSAGE_BYTES": "500"}
-    with started_stack(redis_server, tmp_path_factory, env, workers=False) as stack:
-        yield stack
+#: Only the api (the chat needs no worker), with a limit other than the default.
+STACK_WORKERS = False
+STACK_API_ENV = {"JOBCAST_CHAT_MAX_MESSAGE_BYTES": "500"}
 
 
 def watch(page: Any, logged: bool = True) -> tuple[list[str], list[str]]:

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import RedisServer
-from tests.web.conftest import NewPage, WebStack, started_stack
+from tests.web.conftest import NewPage, WebStack
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def web_stack(
-    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WebStack]:
-    # Only the api: the symbols, books and trades are read from it.
-    with started_stack(redis_server, tmp_path_factory, workers=False) as stack:
-        yield stack
+#: Only the api: the symbols, books and trades are read from it.
+STACK_WORKERS = False
 
 
 def errors_of(page: Any) -> list[str]:

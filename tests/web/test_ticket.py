@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import RedisServer
-from tests.web.conftest import NewPage, WebStack, started_stack
+from tests.web.conftest import NewPage, WebStack
 
 pytestmark = pytest.mark.slow
 
@@ -18,13 +16,8 @@ pytestmark = pytest.mark.slow
 ACME = "ACME"
 
 
-@pytest.fixture(scope="module")
-def web_stack(
-    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WebStack]:
-    # Only the api: an order is accepted (201) before any matching runs.
-    with started_stack(redis_server, tmp_path_factory, workers=False) as stack:
-        yield stack
+#: Only the api: an order is accepted (201) before any matching runs.
+STACK_WORKERS = False
 
 
 def ticket_module(page: Any) -> str:
