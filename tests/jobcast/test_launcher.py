@@ -26,7 +26,7 @@ from jobcast.launch_checks import data_dir_held
 from jobcast.launcher import Stack, UpOptions
 from jobcast.settings import Settings
 from tests.support.ports import port_held
-from tests.support.processes import REPO_ROOT, wait_for
+from tests.support.processes import REPO_ROOT, still_running, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -147,7 +147,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
         seconds = run.stop()
         first_output = run.out.read_text()
         url_left = (project / "var" / "api.url").exists()
-        _, alive = psutil.wait_procs(children, timeout=1)
+        alive = still_running(children, 1)
         run.start()
         left = [p.pid for p in alive]
         yield Restarted(
@@ -406,7 +406,7 @@ def test_a_dead_worker_is_started_again_and_redis_dying_stops_the_rest_naming_it
         wait_for(lambda: said in out.read_text(), 15, "the restart's line")
         assert launcher.poll() is None
         assert files_worker().pid != lost.pid
-        _, left = psutil.wait_procs(pool, timeout=5)
+        left = still_running(pool, 5)
         assert left == []  # the dead worker's pool went with it
         ready = f"http://127.0.0.1:{api_port}/readyz"
         wait_for(lambda: _ready(ready), 60, "a files worker consuming again")
@@ -415,7 +415,7 @@ def test_a_dead_worker_is_started_again_and_redis_dying_stops_the_rest_naming_it
         next(c for c in children if c.name().startswith("redis-server")).kill()
 
         assert launcher.wait(timeout=15) == 1
-        _, alive = psutil.wait_procs(children, timeout=1)
+        alive = still_running(children, 1)
         assert alive == []
         report = out.read_text()
         assert "redis exited with code" in report
@@ -480,7 +480,7 @@ def test_up_ha_outlives_a_killed_primary_and_a_restart_keeps_what_was_written_si
 
         children = run.children()
         run.launcher.kill()  # no clean stop: its children get their parent-death SIGTERM
-        _, alive = psutil.wait_procs(children, timeout=15)
+        alive = still_running(children, 15)
         assert alive == []
         run.start()
 
@@ -618,5 +618,5 @@ def test_a_closed_terminal_stops_the_stack_in_order_as_ctrl_c_does(tmp_path: Pat
         if run.launcher is not None and run.launcher.poll() is None:
             run.stop()
     assert run.out.read_text().rstrip().endswith("Stopping every process…\nStopped.")
-    _, alive = psutil.wait_procs(children, timeout=5)
+    alive = still_running(children, 5)
     assert alive == []

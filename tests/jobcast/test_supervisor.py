@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from jobcast.supervisor import MAX_RESTARTS, Child, ChildDiedError, Supervisor
+from tests.support.processes import still_running
 
 SLEEPER = "import time; time.sleep(60)"
 
@@ -46,7 +47,7 @@ def test_a_child_that_dies_is_started_again_and_its_group_cleared_first(tmp_path
         assert worker.running
         assert worker.proc is not first
         assert told == [("worker", -9)]
-        _, left = psutil.wait_procs([pool], timeout=5)  # orphaned, it would have slept on
+        left = still_running([pool], 5)  # orphaned, it would have slept on
         assert left == []
     finally:
         supervisor.stop_all()

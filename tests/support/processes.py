@@ -19,6 +19,7 @@ from pathlib import Path
 # and a fresh-clone run failed.
 import httpcore  # noqa: F401
 import httpx
+import psutil
 
 from jobcast.launcher import child_env
 from jobcast.settings import Settings
@@ -116,6 +117,28 @@ def wait_for(
         time.sleep(interval)
     tail = proc.output()[-4000:] if proc else ""
     raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")
+
+
+def still_running(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Those of `procs` still running after up to `timeout` seconds.
+
+    A zombie has exited: it waits only to be reaped. An orphan (a killed worker's pool process,
+    a child of a launcher killed with -9) is reaped by the machine's init, and this VM's init
+    reaps late: `psutil.wait_procs` counted such zombies alive for 15 s and more under load.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [p for p in procs if _running(p)]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.05)
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def worker_argv(queues: str, concurrency: int, include: list[str], name: str) -> list[str]:
