@@ -75,6 +75,16 @@ def seq_of(published: str) -> str:
 
 
 @dataclass(frozen=True)
+class Membership:
+    """`member` put in the set `key` (`present`) or taken out of it, when the commit carrying it
+    applies: an index of records kept in step with their status (`UNFINISHED_JOBS_KEY`)."""
+
+    key: str
+    member: str
+    present: bool
+
+
+@dataclass(frozen=True)
 class Commit:
     """A record change and its events, to be applied atomically."""
 
@@ -89,6 +99,8 @@ class Commit:
     #: (hash key, field) pairs removed only if it commits: what the change gives back (a
     #: finished job's upload leaves its owner's quota as its outcome is seen, not just after).
     releases: tuple[tuple[str, str], ...] = ()
+    #: Set memberships changed only if it commits.
+    memberships: tuple[Membership, ...] = ()
 
     def _tallies(self) -> tuple[list[str], list[list[str | int]]]:
         return lua_spec(self.tallies, first_key=len(self.events) + 2)
@@ -96,12 +108,15 @@ class Commit:
     def keys(self) -> list[str]:
         streams = [stream_key(e.channel) for e in self.events]
         released = [key for key, _ in self.releases]
-        return [self.record_key, *streams, *self._tallies()[0], *released]
+        sets = [m.key for m in self.memberships]
+        return [self.record_key, *streams, *self._tallies()[0], *released, *sets]
 
     def args(self) -> list[str]:
         tally_keys, tallies = self._tallies()
         first = len(self.events) + len(tally_keys) + 2  # the released hashes' first KEYS index
         releases = [[first + i, field] for i, (_, field) in enumerate(self.releases)]
+        first += len(self.releases)  # the member sets' first KEYS index
+        sets = [[first + i, m.member, int(m.present)] for i, m in enumerate(self.memberships)]
         argv = [
             self.expect_field,
             json.dumps(list(self.expect_values)),
@@ -111,6 +126,7 @@ class Commit:
             str(STREAM_TTL_SECONDS),
             json.dumps(tallies),
             json.dumps(releases),
+            json.dumps(sets),
         ]
         for event in self.events:
             argv += [pubsub_channel(event.channel), event.body()]

@@ -6,7 +6,7 @@ import json
 
 import redis
 
-from jobcast.events import Commit, Event, commit, read_since, seq_of, with_seq
+from jobcast.events import Commit, Event, Membership, commit, read_since, seq_of, with_seq
 from jobcast.rediskeys import pubsub_channel
 
 
@@ -77,6 +77,34 @@ def test_a_commits_releases_go_with_it_and_only_if_it_applies(
     assert finish("job:c3")
     assert redis_client.hgetall("ledger:c3") == {"upload:y": "20 0"}
     assert len(read_since(redis_client, "job:c3.b", "0-0")) == 1  # events after them still go
+
+
+def test_a_commits_memberships_go_with_it_and_only_if_it_applies(
+    redis_client: redis.Redis,
+) -> None:
+    redis_client.sadd("live", "old")
+    redis_client.hset("ledger:e5", mapping={"upload:x": "10 0", "upload:y": "20 0"})
+    redis_client.hset("job:e5", "status", "running")
+    redis_client.hset("job:f6", "status", "cancelled")
+
+    def finish(record: str) -> bool:
+        change = Commit(
+            record,
+            {"status": "succeeded"},
+            [Event(record, "job.succeeded", {})],
+            expect_field="status",
+            expect_values=("running",),
+            releases=(("ledger:e5", "upload:x"),),
+            memberships=(Membership("live", "old", False), Membership("live", record, True)),
+        )
+        return commit(redis_client, change).committed
+
+    assert not finish("job:f6")  # not applied: no set changed
+    assert redis_client.smembers("live") == {"old"}
+    assert finish("job:e5")
+    assert redis_client.smembers("live") == {"job:e5"}
+    assert redis_client.hgetall("ledger:e5") == {"upload:y": "20 0"}  # beside a release
+    assert len(read_since(redis_client, "job:e5", "0-0")) == 1  # its event after them still goes
 
 
 def test_read_since_is_exclusive_and_ordered(redis_client: redis.Redis) -> None:
