@@ -95,6 +95,13 @@ def jobs_of_key(owner: str) -> str:
     return f"{PREFIX}jobs-of:{owner}"
 
 
+#: Set of the ids of jobs a task must still move on (queued, running, retrying, cancelling), so
+#: the reconciler reads those, not every record kept: a job joins and leaves it in the commit
+#: that changes its status (`jobcast.jobs.records.transition`). An entry whose record expired
+#: or ended is dropped by the next sweep (`workers.unfinished_jobs`).
+UNFINISHED_JOBS_KEY = f"{PREFIX}jobs-unfinished"
+
+
 def job_idempotency_key(owner: str, key: str) -> str:
     """Plain key: `Idempotency-Key` -> the job it created, per owner."""
     return f"{PREFIX}job-idem:{owner}:{key}"

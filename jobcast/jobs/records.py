@@ -1,8 +1,9 @@
 """File-job records in Redis and the commits that change them, shared by the api and workers.
 
 A job is a Redis hash owned by a principal. Every state change goes through `transition`: one
-`jobcast.events.Commit` that checks the current status, updates the hash and announces the
-change on `job.{id}` and `user.{owner}`. This module imports no web or data library, so both
+`jobcast.events.Commit` that checks the current status, updates the hash, keeps the job's place
+in the index of unfinished jobs (`UNFINISHED_JOBS_KEY`) and announces the change on `job.{id}`
+and `user.{owner}`. This module imports no web or data library, so both
 sides can use it.
 """
 
@@ -13,8 +14,8 @@ import time
 from enum import StrEnum
 from typing import Any
 
-from jobcast.events import Commit, Event, job_channel, user_channel
-from jobcast.rediskeys import job_key
+from jobcast.events import Commit, Event, Membership, job_channel, user_channel
+from jobcast.rediskeys import UNFINISHED_JOBS_KEY, job_key
 from jobcast.tallies import JOBS_KEY, Tally, label
 
 
@@ -36,6 +37,8 @@ QUEUED, RUNNING, RETRYING = JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.RETRY
 CANCELLING, SUCCEEDED = JobStatus.CANCELLING, JobStatus.SUCCEEDED
 FAILED, CANCELLED = JobStatus.FAILED, JobStatus.CANCELLED
 TERMINAL = (SUCCEEDED, FAILED, CANCELLED)
+#: States a task must still move on: the jobs `UNFINISHED_JOBS_KEY` holds.
+UNFINISHED = (QUEUED, RUNNING, RETRYING, CANCELLING)
 #: States a worker may (re)start from: a redelivered task finds `running` left by a dead process.
 STARTABLE = (QUEUED, RETRYING, RUNNING)
 
@@ -95,7 +98,16 @@ def transition(
         record_ttl=ttl,
         tallies=(*counted(event, fields), *tallies),
         releases=releases,
+        memberships=unfinished_membership(job_id, status),
     )
+
+
+def unfinished_membership(job_id: str, status: str | None) -> tuple[Membership, ...]:
+    """The job's entry in the unfinished index as a change to `status` leaves it (a change
+    that sets no status leaves it as it is)."""
+    if not status:
+        return ()
+    return (Membership(UNFINISHED_JOBS_KEY, job_id, present=status in UNFINISHED),)
 
 
 #: The job counter each event adds to (`job.failed` also names its error code).
