@@ -100,6 +100,9 @@ def jobs_of_key(owner: str) -> str:
 #: that changes its status (`jobcast.jobs.records.transition`). An entry whose record expired
 #: or ended is dropped by the next sweep (`workers.unfinished_jobs`).
 UNFINISHED_JOBS_KEY = f"{PREFIX}jobs-unfinished"
+#: Plain key set once the reconciler has put every unfinished job of a Redis written without
+#: the index into it (`workers.unfinished_jobs`).
+UNFINISHED_JOBS_BUILT_KEY = f"{PREFIX}jobs-unfinished:built"
 
 
 def job_idempotency_key(owner: str, key: str) -> str:

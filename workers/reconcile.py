@@ -23,14 +23,13 @@ only under the symbol's lease at the cursor it read (`workers.orders.store`).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import redis
 
 from jobcast import rediskeys, scripts
 from jobcast.events import Event, commit, job_channel, publish
-from jobcast.jobs.records import CANCELLING, QUEUED, RETRYING, RUNNING, transition
+from jobcast.jobs.records import transition
 from jobcast.rediskeys import (
     SYMBOL_RESENDS_KEY,
     WORKERS_KEY,
@@ -42,9 +41,8 @@ from jobcast.tallies import RECONCILER_KEY, Tally, label
 from jobcast.task_names import file_job_argsrepr_of
 from jobcast.worker_registry import live_holds
 from workers.broker_messages import Held, read_messages
+from workers.unfinished_jobs import unfinished_jobs
 
-#: Job statuses a task must still move on.
-UNFINISHED = (QUEUED, RUNNING, RETRYING, CANCELLING)
 #: Operators' channel for the reconciler's actions: the admins' monitor channel
 #: (`realtime.channels.MONITOR_ADMIN`, not imported: it would pull the api into workers).
 OPERATOR_CHANNEL = "monitor.admin"
@@ -65,29 +63,9 @@ def _ms(stream_id: str) -> float:
     return int(stream_id.split("-", 1)[0]) / 1000
 
 
-def _job_ids(client: redis.Redis) -> Iterator[str]:
-    prefix = job_key("")
-    # Records only: other keys share the prefix (a record's tombstone, `<record key>:gone`, is a
-    # string, and one HMGET on it would fail the whole sweep).
-    for key in client.scan_iter(match=prefix + "*", count=1000, _type="hash"):
-        job_id = str(key)[len(prefix) :]
-        if ":" not in job_id:
-            yield job_id
-
-
-def _unfinished(client: redis.Redis) -> list[tuple[str, str, str, str]]:
-    """(job id, status, created_at, owner) of every unfinished job."""
-    ids = list(_job_ids(client))
-    pipe = client.pipeline(transaction=False)
-    for job_id in ids:
-        pipe.hmget(job_key(job_id), "status", "created_at", "owner")
-    rows = zip(ids, pipe.execute(), strict=True)
-    return [(job_id, s, c or "0", o or "") for job_id, (s, c, o) in rows if s in UNFINISHED]
-
-
 def idle_jobs(client: redis.Redis, now: float, idle_for: float) -> list[Stuck]:
     """Unfinished jobs whose last event (or creation) is older than `idle_for` seconds."""
-    jobs = _unfinished(client)  # most records are finished: their streams are not read
+    jobs = unfinished_jobs(client)  # from their index: finished records are not read
     pipe = client.pipeline(transaction=False)
     for job_id, *_ in jobs:
         pipe.xrevrange(stream_key(job_channel(job_id)), count=1)

@@ -6,11 +6,9 @@ import base64
 import json
 import time
 
-import pytest
 import redis
 from celery import Celery
 
-import celeryconfig
 from jobcast import rediskeys
 from jobcast.rediskeys import (
     RECONCILER_LEASE_KEY,
@@ -26,21 +24,6 @@ from jobcast.settings import Settings
 from jobcast.task_names import FILE_JOB_TASK
 from jobcast.worker_registry import report
 from workers.reconciler import Reconciler
-
-
-@pytest.fixture
-def broker(settings: Settings) -> Celery:
-    app = Celery("test-client")
-    app.config_from_object(celeryconfig.config_for(settings))
-    return app
-
-
-@pytest.fixture
-def reconciler(settings: Settings, redis_client: redis.Redis, broker: Celery) -> Reconciler:
-    def send(name: str, arg: str, task_id: str | None, shown: str) -> None:
-        broker.send_task(name, args=[arg], task_id=task_id, argsrepr=shown)
-
-    return Reconciler(redis_client, settings.model_copy(update={"reconcile_after": 60.0}), send)
 
 
 def idle_job(client: redis.Redis, job_id: str, status: str) -> None:
