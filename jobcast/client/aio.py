@@ -44,6 +44,10 @@ class AsyncClient:
     `base_url` and `api_key` default to `JOBCAST_URL` / `JOBCAST_API_KEY`, then to what
     `jobcast login` saved (its address only with its own key), then to the api of a local
     `jobcast up` (see `jobcast.client.config`). Use it as `async with AsyncClient() as client:`.
+
+    `timeout`: seconds per request. `retry` (a `RetryPolicy`): how a request that may be sent
+    again is retried; `on_retry` is told of each retry. `stream_options`: the `StreamOptions`
+    of `events()` when it is given none.
     """
 
     def __init__(
@@ -67,6 +71,7 @@ class AsyncClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close the client's connections; `async with` does it on leaving."""
         await self._http.close()
 
     # -- file jobs ----------------------------------------------------------------------------
@@ -104,6 +109,7 @@ class AsyncClient:
         return Job.model_validate(answer)
 
     async def job(self, job_id: str) -> Job:
+        """The job as it is now: its status, its progress and, if it failed, its error."""
         return Job.model_validate(await self._http.json("GET", f"/jobs/{job_id}"))
 
     async def jobs(self, status: str | None = None, page_size: int = 50) -> AsyncIterator[Job]:
@@ -119,6 +125,8 @@ class AsyncClient:
             cursor = page.next_cursor
 
     async def cancel(self, job_id: str) -> Job:
+        """Cancel the job: a queued one never runs, a running one stops at its next batch.
+        A job that already ended raises ConflictError `already_finished`."""
         return Job.model_validate(await self._http.json("DELETE", f"/jobs/{job_id}"))
 
     async def result(self, job_id: str) -> JobResult:
@@ -173,7 +181,10 @@ class AsyncClient:
         client_order_id: str | None = None,
         self_trade_prevention: str = "none",
     ) -> Order:
-        """Place one order; with `client_order_id` a retried placement returns the first."""
+        """Place one order: `side` "buy" or "sell"; `price` decimal text on the symbol's tick
+        (a limit order's; none for `type="market"`); `time_in_force` "GTC" or "IOC";
+        `self_trade_prevention` "none", "cancel_newest" or "cancel_oldest" (should it meet a
+        resting order of yours). With `client_order_id` a retried placement returns the first."""
         body = _query(
             symbol=symbol,
             side=side,
@@ -197,9 +208,13 @@ class AsyncClient:
         )
 
     async def cancel_order(self, order_id: str) -> Order:
+        """Ask for a resting order to be cancelled: queued behind what its symbol already
+        accepted, confirmed by an `order.cancelled` event. An order no longer open raises
+        ConflictError `order_not_open`."""
         return Order.model_validate(await self._http.json("DELETE", f"/orders/{order_id}"))
 
     async def order(self, order_id: str) -> Order:
+        """The order as it is now: its status, quantity filled and average fill price."""
         return Order.model_validate(await self._http.json("GET", f"/orders/{order_id}"))
 
     async def orders(
@@ -233,13 +248,16 @@ class AsyncClient:
         return SymbolList.model_validate(await self._http.json("GET", "/market")).symbols
 
     async def quote(self, symbol: str) -> Quote:
+        """The top of the symbol's book: best bid and ask, their sizes, the last price."""
         return Quote.model_validate(await self._http.json("GET", f"/market/{symbol}"))
 
     async def book(self, symbol: str, depth: int = 10) -> BookDepth:
+        """The symbol's order book: up to `depth` price levels on each side."""
         answer = await self._http.json("GET", f"/market/{symbol}/book", params={"depth": depth})
         return BookDepth.model_validate(answer)
 
     async def trades(self, symbol: str, limit: int = 50) -> TradeList:
+        """The symbol's most recent trades, up to `limit`, newest first."""
         answer = await self._http.json("GET", f"/market/{symbol}/trades", params={"limit": limit})
         return TradeList.model_validate(answer)
 

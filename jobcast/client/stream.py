@@ -32,17 +32,25 @@ TRANSIENT_CODES = frozenset({"unavailable", "internal_error"})
 
 @dataclass(frozen=True)
 class StreamOptions:
-    #: Seconds without any frame (the server sends a heartbeat every 15 s) before reconnecting.
+    """How `events()` keeps its WebSocket, and what it tells you of it.
+
+    idle_timeout: seconds without any frame (the server sends a heartbeat every 15 s) before
+        reconnecting.
+    max_backoff: the longest pause, in seconds, between reconnect attempts.
+    max_failures: failed connection attempts in a row before giving up (UnavailableError
+        `unreachable`); None: never give up.
+    on_subscribed: `on_subscribed(channel)`, called with a channel's name each time the
+        server confirms its subscription (on every connection). State read after this call
+        misses no change: any later one is an event.
+    on_reconnect: `on_reconnect(failures, pause)`, called each time the connection is lost
+        or could not be made and is being retried: `failures` (int) the failed attempts in a
+        row, `pause` (float) the seconds before the next one.
+    """
+
     idle_timeout: float = 45.0
-    #: Longest pause between reconnect attempts.
     max_backoff: float = 10.0
-    #: Failed connection attempts in a row before giving up; None: never give up.
     max_failures: int | None = None
-    #: Called with a channel's name each time the server confirms its subscription (on every
-    #: connection). State read after this call misses no change: any later one is an event.
     on_subscribed: Callable[[str], None] | None = None
-    #: Called with the failed attempts in a row and the pause before the next one, each time
-    #: the connection is lost or could not be made (and is being retried).
     on_reconnect: Callable[[int, float], None] | None = None
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from jobcast.client.aio import AsyncClient
 from jobcast.client.http import RetryCallback
@@ -27,12 +27,27 @@ from jobcast.schemas import (
     TradeList,
 )
 
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def same_as(async_method: Callable[..., Any]) -> Callable[[Method], Method]:
+    """Give the sync method the async one's docstring, so `help()` says one thing for both;
+    that their arguments match is tested (tests/client/test_sync.py)."""
+
+    def document(method: Method) -> Method:
+        method.__doc__ = async_method.__doc__
+        return method
+
+    return document
+
 
 class Client:
-    """A Jobcast API client. `base_url` and `api_key` default to `JOBCAST_URL` /
-    `JOBCAST_API_KEY`, then to what `jobcast login` saved (its address only with its own key),
-    then to the api of a local `jobcast up` (see `jobcast.client.config`). See `AsyncClient`
-    for each method.
+    """A Jobcast API client for code that does not use asyncio: each method of `AsyncClient`,
+    taking the same arguments, returns its value (a generator where that one iterates).
+
+    `base_url` and `api_key` default to `JOBCAST_URL` / `JOBCAST_API_KEY`, then to what
+    `jobcast login` saved (its address only with its own key), then to the api of a local
+    `jobcast up` (see `jobcast.client.config`). Use it as `with Client() as client:`.
 
     Callbacks (`on_upload`, `on_progress`, `on_retry`) run on the client's own thread.
     """
@@ -64,10 +79,12 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @same_as(AsyncClient.aclose)
     def close(self) -> None:
         self._portal.run(self.aio.aclose())
         self._portal.close()
 
+    @same_as(AsyncClient.submit_file)
     def submit_file(
         self,
         file: str | Path | IO[bytes],
@@ -93,21 +110,27 @@ class Client:
             )
         )
 
+    @same_as(AsyncClient.job)
     def job(self, job_id: str) -> Job:
         return self._portal.run(self.aio.job(job_id))
 
+    @same_as(AsyncClient.jobs)
     def jobs(self, status: str | None = None, page_size: int = 50) -> Generator[Job, None, None]:
         return self._portal.iterate(self.aio.jobs(status, page_size))
 
+    @same_as(AsyncClient.cancel)
     def cancel(self, job_id: str) -> Job:
         return self._portal.run(self.aio.cancel(job_id))
 
+    @same_as(AsyncClient.result)
     def result(self, job_id: str) -> JobResult:
         return self._portal.run(self.aio.result(job_id))
 
+    @same_as(AsyncClient.download)
     def download(self, job_id: str, path: str | Path) -> Path:
         return self._portal.run(self.aio.download(job_id, path))
 
+    @same_as(AsyncClient.wait)
     def wait(
         self,
         job_id: str,
@@ -116,42 +139,78 @@ class Client:
     ) -> JobResult:
         return self._portal.run(self.aio.wait(job_id, timeout, on_progress))
 
+    @same_as(AsyncClient.place)
     def place(
-        self, symbol: str, side: str, quantity: int, price: str | None = None, **options: Any
+        self,
+        symbol: str,
+        side: str,
+        quantity: int,
+        price: str | None = None,
+        *,
+        type: str = "limit",
+        time_in_force: str | None = None,
+        client_order_id: str | None = None,
+        self_trade_prevention: str = "none",
     ) -> Order:
-        return self._portal.run(self.aio.place(symbol, side, quantity, price, **options))
+        return self._portal.run(
+            self.aio.place(
+                symbol,
+                side,
+                quantity,
+                price,
+                type=type,
+                time_in_force=time_in_force,
+                client_order_id=client_order_id,
+                self_trade_prevention=self_trade_prevention,
+            )
+        )
 
+    @same_as(AsyncClient.place_batch)
     def place_batch(self, orders: Iterable[Mapping[str, Any]]) -> OrderBatchResult:
         return self._portal.run(self.aio.place_batch(orders))
 
+    @same_as(AsyncClient.cancel_order)
     def cancel_order(self, order_id: str) -> Order:
         return self._portal.run(self.aio.cancel_order(order_id))
 
+    @same_as(AsyncClient.order)
     def order(self, order_id: str) -> Order:
         return self._portal.run(self.aio.order(order_id))
 
+    @same_as(AsyncClient.orders)
     def orders(
-        self, symbol: str | None = None, status: str | None = None, *, newest_first: bool = False
+        self,
+        symbol: str | None = None,
+        status: str | None = None,
+        page_size: int = 100,
+        *,
+        newest_first: bool = False,
     ) -> Generator[Order, None, None]:
-        return self._portal.iterate(self.aio.orders(symbol, status, newest_first=newest_first))
+        orders = self.aio.orders(symbol, status, page_size, newest_first=newest_first)
+        return self._portal.iterate(orders)
 
+    @same_as(AsyncClient.me)
     def me(self) -> Me:
         return self._portal.run(self.aio.me())
 
+    @same_as(AsyncClient.symbols)
     def symbols(self) -> list[SymbolInfo]:
         return self._portal.run(self.aio.symbols())
 
+    @same_as(AsyncClient.quote)
     def quote(self, symbol: str) -> Quote:
         return self._portal.run(self.aio.quote(symbol))
 
+    @same_as(AsyncClient.book)
     def book(self, symbol: str, depth: int = 10) -> BookDepth:
         return self._portal.run(self.aio.book(symbol, depth))
 
+    @same_as(AsyncClient.trades)
     def trades(self, symbol: str, limit: int = 50) -> TradeList:
         return self._portal.run(self.aio.trades(symbol, limit))
 
+    @same_as(AsyncClient.events)
     def events(
         self, *channels: str, since: str | None = None, options: StreamOptions | None = None
     ) -> Generator[Event, None, None]:
-        """A generator of every event of `channels`; see `AsyncClient.events`."""
         return self._portal.iterate(self.aio.events(*channels, since=since, options=options))
