@@ -73,7 +73,7 @@ def require_free_ports(ports: dict[str, tuple[str, int]]) -> None:
     stack could not listen on (another program there, an address not on this host): all of
     them in one refusal, not one per attempt."""
     refusals = [
-        _port_refusal(name, host, port, problem)
+        port_refusal(name, host, port, problem)
         for name, (host, port) in ports.items()
         if (problem := _bind_problem(host, port))
     ]
@@ -81,11 +81,18 @@ def require_free_ports(ports: dict[str, tuple[str, int]]) -> None:
         raise LaunchError("\n  ".join(refusals))  # one line each, under "jobcast error:"
 
 
-def _port_refusal(name: str, host: str, port: int, problem: str) -> str:
+def port_refusal(name: str, host: str, port: int, problem: str) -> str:
+    """Why the stack cannot listen on `host:port` for part `name`, and the setting to change."""
     return (
         f"cannot listen on {host}:{port} ({name}): {problem}; stop what holds it, or "
         f"choose another with JOBCAST_{name.upper()}_PORT or `jobcast up --{name}-port`"
     )
+
+
+def says_address_in_use(output: str) -> bool:
+    """Whether a server's output says it could not bind its port because another program
+    holds it: Python's OSError (Flower), uvicorn's and Redis's own words all carry this."""
+    return "address already in use" in output.lower()
 
 
 def can_listen(host: str, port: int) -> bool:

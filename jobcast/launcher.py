@@ -126,6 +126,7 @@ class Stack:
         )
         ping = _redis_pinger(self.settings.replace(redis_url=server.url))
         child = Child("redis", server.command(), self.logs / "redis.log", ping)
+        child.listens_on = (server.host, server.port)
         make_private_dir(self.settings.data_dir)
         make_private_dir(server.data_dir)
         self.supervisor.start([child], READY_TIMEOUT_SECONDS)
@@ -218,7 +219,9 @@ class Stack:
 
     def _child(self, name: str, argv: list[str], env: dict[str, str], ready: ReadyCheck) -> Child:
         # Started again if it dies: Redis, whose death ends the stack, is not made here.
-        return Child(name, argv, self.logs / f"{name}.log", ready, env, restart=True)
+        child = Child(name, argv, self.logs / f"{name}.log", ready, env, restart=True)
+        child.listens_on = self.listening_ports().get(name)  # the api's, Flower's
+        return child
 
     def _worker_argv(self, queue: str) -> list[str]:
         # As the README's scale-out command: prefetch and events come from celeryconfig.

@@ -20,6 +20,9 @@ MAX_LOG_BYTES = 10 * 1024 * 1024
 LOG_BACKUPS = 3
 #: Bytes read from a child's pipe at once.
 READ_CHUNK = 64 * 1024
+#: The last bytes written through one `RotatingLog` kept in memory: why a child died is read
+#: from what this run of it wrote, not from an earlier run's lines still in the file.
+TAIL_BYTES = 8 * 1024
 
 
 class RotatingLog:
@@ -30,12 +33,15 @@ class RotatingLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file: BinaryIO = path.open("ab", buffering=0)
         self._size = path.stat().st_size
+        #: The last TAIL_BYTES written through this object.
+        self.tail = b""
 
     def write(self, data: bytes) -> None:
         if self._size and self._size + len(data) > self.max_bytes:
             self.rotate()
         self._file.write(data)
         self._size += len(data)
+        self.tail = (self.tail + data[-TAIL_BYTES:])[-TAIL_BYTES:]
 
     def rotate(self) -> None:
         self._file.close()

@@ -3,7 +3,8 @@
 A child marked `restart` (the workers, Flower, the api) that dies is started again, what was
 left of its process group killed first: a worker lost to a `kill -9` or the OOM killer is one
 process, not the whole stack. One that keeps dying (`MAX_RESTARTS` within `RESTART_WINDOW`
-seconds), or one that is not marked (Redis), ends the stack with its last log lines. One the
+seconds), or one that is not marked (Redis), ends the stack with its last log lines (or, when
+its port was taken, with what the launcher says of a port taken before the start). One the
 stack outlives (not `essential`: a Sentinel-managed Redis node) is reaped and told of once, and
 not started again.
 
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jobcast.launch_checks import port_refusal, says_address_in_use
 from jobcast.logfiles import RotatingLog, pump_into
 
 #: Seconds the app processes get to stop after SIGTERM before they are killed, then Redis.
@@ -72,8 +74,13 @@ class Child:
     when_lost: str = ""
     #: A child that is not `essential` died and was told of; it is not looked at again.
     lost: bool = False
+    #: The (host, port) it listens on, its `name` the part whose setting chooses the port: a
+    #: death because another program took it is told as the launcher's check tells it.
+    listens_on: tuple[str, int] | None = None
     proc: subprocess.Popen[bytes] | None = None
     pump: threading.Thread | None = None
+    #: The log this run of it writes to.
+    output: RotatingLog | None = None
 
     def start(self) -> None:
         # The child writes to a pipe; the launcher copies it into a log file it rotates by size.
@@ -93,7 +100,8 @@ class Child:
             raise
         finally:
             os.close(write_end)
-        self.pump = pump_into(read_end, RotatingLog(self.log))
+        self.output = RotatingLog(self.log)
+        self.pump = pump_into(read_end, self.output)
 
     @property
     def running(self) -> bool:
@@ -103,10 +111,24 @@ class Child:
         code = self.proc.returncode if self.proc else None
         if self.pump is not None:
             self.pump.join(timeout=1.0)  # its last lines may still be in the pipe
+        taken = self._port_taken()
+        if taken:
+            return f"{taken} (its log: {self.log})"
         lines = _tail(self.log, DEATH_LOG_LINES)
         again = f" (started again {len(self.restarted_at)} times)" if self.restarted_at else ""
         head = f"{self.name} exited with code {code}{again}. Last lines of {self.log}:"
         return "\n".join([head, *lines])
+
+    def _port_taken(self) -> str:
+        """Why it could not listen, when another program took its port between the launcher's
+        check and its bind; "" when it died otherwise."""
+        if self.listens_on is None or self.output is None:
+            return ""
+        if not says_address_in_use(self.output.tail.decode(errors="replace")):
+            return ""
+        host, port = self.listens_on
+        problem = f"another program took it as {self.name} started"
+        return port_refusal(self.name, host, port, problem)
 
     def signal_group(self, sig: signal.Signals) -> None:
         if self.proc is None:

@@ -367,6 +367,35 @@ def test_up_names_every_port_in_use_in_one_refusal(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("part", ["api", "flower"])
+def test_a_port_taken_after_the_check_is_named_as_one_taken_before(
+    tmp_path: Path, part: str
+) -> None:
+    # Another program took Flower's port between the launcher's check and Flower's bind: the
+    # stack ended on "flower exited with code 1" and an OSError traceback from its log.
+    ports = {"api": free_port(), "flower": free_port()}
+    argv = [sys.executable, "-m", "jobcast", "up"]
+    argv += ["--api-port", str(ports["api"]), "--flower-port", str(ports["flower"])]
+    launcher = subprocess.Popen(
+        argv, env=user_env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        # Written once Redis is up, before the api and Flower start (each imports for a
+        # second or more before it binds): the ports were checked free, the parts not bound.
+        wait_for(lambda: (tmp_path / "var" / "redis.url").exists(), 60, "the stack's Redis")
+        with port_held(ports[part]):
+            _, err = launcher.communicate(timeout=60)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+    assert launcher.returncode == 1
+    assert err.decode().splitlines() == [
+        f"jobcast error: cannot listen on 127.0.0.1:{ports[part]} ({part}): another program "
+        f"took it as {part} started; stop what holds it, or choose another with "
+        f"JOBCAST_{part.upper()}_PORT or `jobcast up --{part}-port` (its log: var/log/{part}.log)"
+    ]
+
+
 def test_a_dead_worker_is_started_again_and_redis_dying_stops_the_rest_naming_it(
     tmp_path: Path,
 ) -> None:

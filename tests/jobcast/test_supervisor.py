@@ -12,7 +12,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+from jobcast.embedded_redis import EmbeddedRedis
 from jobcast.supervisor import MAX_RESTARTS, Child, ChildDiedError, Supervisor
+from tests.support.ports import port_held
 from tests.support.processes import still_running
 
 SLEEPER = "import time; time.sleep(60)"
@@ -119,3 +121,55 @@ def test_a_dead_part_the_stack_outlives_is_reaped_and_told_once_not_started_agai
         assert node.proc is first  # not started again
     finally:
         supervisor.stop_all()
+
+
+#: A Python server, as Flower and uvicorn are: it binds the port given and serves.
+SERVER = "import socket, sys, time; socket.create_server(('127.0.0.1', int(sys.argv[1]))); "
+SERVER += "time.sleep(60)"
+
+
+def died_starting(server: Child) -> str:
+    """What the supervisor says of `server`, which dies while the stack starts."""
+    supervisor = Supervisor()
+    try:
+        with pytest.raises(ChildDiedError) as died:
+            supervisor.start([server], timeout=30)
+    finally:
+        supervisor.stop_all()
+    return str(died.value)
+
+
+def test_a_server_whose_port_was_taken_as_it_started_is_reported_as_the_launcher_would(
+    tmp_path: Path,
+) -> None:
+    # Free when `jobcast up` looked, taken before Flower bound it: it said "flower exited with
+    # code 1" and the traceback of an OSError.
+    with port_held() as port:
+        argv = [sys.executable, "-c", SERVER, str(port)]
+        log = tmp_path / "flower.log"
+        flower = Child("flower", argv, log, lambda: False, listens_on=("127.0.0.1", port))
+        said = died_starting(flower)
+    assert said == (
+        f"cannot listen on 127.0.0.1:{port} (flower): another program took it as flower "
+        "started; stop what holds it, or choose another with JOBCAST_FLOWER_PORT or "
+        f"`jobcast up --flower-port` (its log: {log})"
+    )
+
+
+def test_redis_whose_port_was_taken_as_it_started_names_its_port_setting(tmp_path: Path) -> None:
+    with port_held() as port:
+        server = EmbeddedRedis(port=port, password="p", data_dir=tmp_path / "redis")
+        server.data_dir.mkdir()
+        log = tmp_path / "redis.log"
+        redis = Child("redis", server.command(), log, lambda: False, listens_on=("127.0.0.1", port))
+        said = died_starting(redis)
+    assert said.startswith(f"cannot listen on 127.0.0.1:{port} (redis): another program took")
+    assert "JOBCAST_REDIS_PORT or `jobcast up --redis-port`" in said
+
+
+def test_a_taken_port_in_an_earlier_runs_log_is_not_this_deaths_cause(tmp_path: Path) -> None:
+    log = tmp_path / "api.log"
+    log.write_text("OSError: [Errno 98] Address already in use\n")  # the last run's end
+    argv = [sys.executable, "-c", "raise SystemExit(4)"]
+    api = Child("api", argv, log, lambda: False, listens_on=("127.0.0.1", 1))
+    assert died_starting(api).startswith("api exited with code 4. Last lines of")
