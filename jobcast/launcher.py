@@ -198,24 +198,30 @@ class Stack:
             children.append(self._child(f"worker-{queue}", self._worker_argv(queue), env, ready))
         children.append(
             self._child(
-                "flower",
-                self._flower_argv(),
-                {**env, **self._flower_env()},
-                lambda: _http_answers(self.flower_url, {401}),
-            )
-        )
-        children.append(
-            self._child(
                 "api",
                 self._api_argv(),
                 env,
                 lambda: _http_answers(f"{self.api_url}/healthz", {200}),
             )
         )
+        self.supervisor.start(children, READY_TIMEOUT_SECONDS)
+        if self.supervisor.stopping.is_set():
+            return
+        # Flower asks the workers for their queues, stats and tasks once, as it starts, and
+        # serves that answer (`/api/workers`, its Broker page's queue names) until refreshed by
+        # hand: started with them, it asked before they listened and listed no worker.
+        later = [
+            self._child(
+                "flower",
+                self._flower_argv(),
+                {**env, **self._flower_env()},
+                lambda: _http_answers(self.flower_url, {401}),
+            )
+        ]
         if self.options.demo:  # a market maker that keeps a few order books trading
             demo_argv = [sys.executable, "-m", "workers.orders.demo"]
-            children.append(self._child("demo", demo_argv, env, lambda: True))
-        self.supervisor.start(children, READY_TIMEOUT_SECONDS)
+            later.append(self._child("demo", demo_argv, env, lambda: True))
+        self.supervisor.start(later, READY_TIMEOUT_SECONDS)
 
     def _child(self, name: str, argv: list[str], env: dict[str, str], ready: ReadyCheck) -> Child:
         # Started again if it dies: Redis, whose death ends the stack, is not made here.

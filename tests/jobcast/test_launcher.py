@@ -634,6 +634,24 @@ def test_a_restarted_stack_names_its_workers_as_before(restarted: Restarted) -> 
     assert names(now) == names(restarted.first_children)
 
 
+def test_flower_lists_both_workers_from_its_start_without_a_refresh(
+    restarted: Restarted,
+) -> None:
+    # Flower inspects the workers once, as it starts, and its /api/workers serves that
+    # inspection until asked to refresh: started with the workers, it asked before they
+    # listened and listed none (`{}`), on every start, logging "Inspect method … failed".
+    run = restarted.run
+    auth = ("admin", run.banner("Flower password"))
+    url = f"http://127.0.0.1:{run.flower_port}/api/workers"
+
+    def listed() -> list[str]:
+        return sorted(name.split(".")[0] for name in httpx.get(url, auth=auth, timeout=5).json())
+
+    wait_for(lambda: listed() == ["files", "orders"], 10, "flower to list both workers")
+    log = (run.project / "var" / "log" / "flower.log").read_text()  # both starts' lines
+    assert "Inspect method" not in log
+
+
 def test_a_closed_terminal_stops_the_stack_in_order_as_ctrl_c_does(tmp_path: Path) -> None:
     # SIGHUP killed the launcher at once; its children each got a parent-death SIGTERM.
     run = Run(tmp_path, free_port(), free_port(), tmp_path / "launcher.out")
