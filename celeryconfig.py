@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from kombu.entity import Queue
+
 from jobcast.celery_result_store import backend_for
 from jobcast.celery_transport import transport_for
 from jobcast.redis_clients import celery_transport_options
@@ -33,6 +35,11 @@ def prefetch_for(queues: Iterable[str]) -> int:
     A worker that also consumes `files` keeps the files' one, so no file job waits reserved.
     """
     return min((QUEUE_PREFETCH.get(queue, 1) for queue in queues), default=1)
+
+
+def _queue(name: str) -> Queue:
+    """The queue `name`, on a direct exchange of its own name, routed by its name."""
+    return Queue(name, name, routing_key=name)  # type: ignore[no-untyped-call]
 
 
 def config_for(settings: Settings) -> dict[str, Any]:
@@ -78,8 +85,9 @@ def config_for(settings: Settings) -> dict[str, Any]:
             "jobcast.demo.*": {"queue": ORDERS_QUEUE},  # the demo's matching, under its own name
         },
         # Declared (as Celery would make them when routed), so a worker started without `-Q`
-        # consumes both queues, not the default one alone.
-        "task_queues": {name: {"exchange": name, "routing_key": name} for name in QUEUES},
+        # consumes both queues, not the default one alone. As `Queue`s, not a dict of their
+        # options: Flower, which knows no worker yet, reads the names of its queues from here.
+        "task_queues": [_queue(name) for name in QUEUES],
         "task_default_queue": ORDERS_QUEUE,
         # The safe value until the worker knows its queues; workers.app then applies
         # `prefetch_for` (Celery itself has no per-queue prefetch).

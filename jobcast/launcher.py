@@ -250,7 +250,7 @@ class Stack:
         make_private_dir(state)
         # Laid out by hand: each flag beside its value, as on a command line.
         return [
-            sys.executable, "-m", "celery", "-A", "workers.app", "flower",
+            sys.executable, "-m", "celery", "-A", "workers.flower_app", "flower",
             f"--address={s.flower_host}", f"--port={s.flower_port}",
             "--persistent=True", f"--db={state / 'state'}", "--state_save_interval=60000",
         ]  # fmt: skip
