@@ -4,7 +4,8 @@ The counts are made by the commits themselves (`jobcast.tallies`), so every api 
 the same totals, whichever process or worker did the work. On each scrape the hashes are read
 in one round trip and handed to a prometheus-client custom collector, which turns them into
 metric families; queue depths, and which workers and api processes report themselves alive
-(`jobcast.worker_registry`, `jobcast.figures`), are read at the same moment.
+(`jobcast.worker_registry`, `jobcast.figures`), and how full Redis is (`api.redis_memory`), are
+read at the same moment. A scrape that cannot read them serves none of them (`api.metrics`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from api.redis_memory import RedisMemory
 from celeryconfig import QUEUES
 from jobcast import queue_depths
 from jobcast.figures import alive_reports, stale_after
@@ -57,6 +59,7 @@ class Snapshot:
     queues: dict[str, int] = field(default_factory=dict)
     workers_online: dict[str, int] = field(default_factory=dict)
     api_processes_online: int = 0
+    memory: RedisMemory = field(default_factory=lambda: RedisMemory(0, 0))
 
 
 async def read_snapshot(client: aioredis.Redis, settings: Settings) -> Snapshot:
@@ -72,11 +75,13 @@ async def read_snapshot(client: aioredis.Redis, settings: Settings) -> Snapshot:
             PROCESSES_KEY,
         ):
             pipe.hgetall(key)
+        pipe.info("memory")
         queue_depths.read_depths(pipe, QUEUES)
         hashes = await pipe.execute()
-    jobs, duration, orders, lag, tasks, reconciler, workers, processes, *lengths = hashes
+    jobs, duration, orders, lag, tasks, reconciler, workers, processes, info, *lengths = hashes
     queues = queue_depths.depths(QUEUES, lengths)
     snapshot = Snapshot(jobs, duration, orders, lag, tasks, reconciler, queues)
+    snapshot.memory = RedisMemory.from_info(info)
     _count_online(snapshot, workers, processes, settings)
     return snapshot
 
@@ -90,10 +95,10 @@ def _count_online(snapshot: Snapshot, workers: Hash, processes: Hash, settings: 
     snapshot.api_processes_online = sum(r.get("kind") == "api" for r in reports.values())
 
 
-async def exposition(client: aioredis.Redis, settings: Settings) -> bytes:
+def exposition(snapshot: Snapshot) -> bytes:
     """The cluster metrics in Prometheus text format."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ClusterCollector(await read_snapshot(client, settings)))
+    registry.register(ClusterCollector(snapshot))
     return generate_latest(registry)
 
 
@@ -133,6 +138,25 @@ class ClusterCollector(Collector):
         yield from self._recovery()
         yield _by_queue("jobcast_queue_depth", "Tasks waiting in each queue.", self.s.queues)
         yield from self._processes()
+        yield from self._memory()
+
+    def _memory(self) -> Iterator[Metric]:
+        memory = self.s.memory
+        yield GaugeMetricFamily(
+            "jobcast_redis_memory_used_bytes",
+            "Memory Redis uses (INFO used_memory).",
+            value=memory.used,
+        )
+        yield GaugeMetricFamily(
+            "jobcast_redis_memory_max_bytes",
+            "Redis maxmemory; 0 when unlimited.",
+            value=memory.limit,
+        )
+        yield GaugeMetricFamily(
+            "jobcast_redis_memory_used_ratio",
+            "used_memory / maxmemory (0 when unlimited); writes fail at 1.",
+            value=memory.ratio,
+        )
 
     def _processes(self) -> Iterator[Metric]:
         yield _by_queue(

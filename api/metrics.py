@@ -4,14 +4,16 @@ Each api process keeps its own HTTP counters (prometheus-client's default regist
 several processes, scrape each one on its own port (processes sharing one port, as uvicorn's
 `--workers`, answer a scrape in turn; their access lines carry `pid=`). The job, order, queue
 and online-process figures are the cluster's, read from Redis (`api.cluster_metrics`): every
-process serves the same.
+process serves the same. A Redis that does not answer in time costs a scrape those figures,
+never the scrape itself: `jobcast_redis_up` says which.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import hmac
 
+import redis.asyncio as aioredis
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from pydantic import SecretStr
@@ -20,7 +22,12 @@ from redis.exceptions import RedisError
 from api import cluster_metrics
 from api.deps import RedisDep, SettingsDep
 from api.errors import ApiError
-from api.redis_memory import read_memory
+from jobcast.settings import Settings
+
+#: Seconds a scrape waits for the cluster's figures. Well under Prometheus' default scrape
+#: timeout (10 s): a stalled Redis held the scrape for two socket timeouts (5 s each), the
+#: scrape failed, and the process's own figures, which need no Redis, were lost with it.
+CLUSTER_READ_SECONDS = 1.5
 
 REQUESTS = Counter(
     "jobcast_http_requests_total", "HTTP requests answered.", ["method", "route", "status"]
@@ -52,6 +59,19 @@ Gauge("jobcast_http_requests_in_flight", "HTTP requests being served now.").set_
     lambda: IN_FLIGHT.count
 )
 
+REDIS_UP = Gauge(
+    "jobcast_redis_up",
+    "1 when this scrape read the cluster's figures from Redis; 0 when Redis failed or did not "
+    "answer in time, and they are left out.",
+)
+CLUSTER_READ_FAILURES = Counter(
+    "jobcast_cluster_read_failures_total",
+    "Scrapes that could not read the cluster's figures from Redis: timeout, or error.",
+    ["reason"],
+)
+for _reason in ("timeout", "error"):  # at 0 from the start, so that increase() sees the first
+    CLUSTER_READ_FAILURES.labels(_reason)
+
 router = APIRouter(tags=["health"])
 
 
@@ -61,12 +81,28 @@ async def metrics(request: Request, redis: RedisDep, settings: SettingsDep) -> R
     process). With Redis away the cluster's are left out rather than the whole answer failing.
     Behind a bearer token when JOBCAST_METRICS_TOKEN is set."""
     _require_metrics_token(request, settings.metrics_token)
-    with contextlib.suppress(RedisError, OSError):  # Redis away: the last figures stand
-        await read_memory(redis)
-    body = generate_latest()
-    with contextlib.suppress(RedisError, OSError):
-        body += await cluster_metrics.exposition(redis, settings)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    cluster = await _cluster_figures(redis, settings)  # first: it sets REDIS_UP
+    return Response(generate_latest() + cluster, media_type=CONTENT_TYPE_LATEST)
+
+
+async def _cluster_figures(redis: aioredis.Redis, settings: Settings) -> bytes:
+    """The cluster's figures, or nothing when Redis cannot give them within
+    CLUSTER_READ_SECONDS: a figure kept from an earlier scrape would be served as current."""
+    try:
+        async with asyncio.timeout(CLUSTER_READ_SECONDS):
+            snapshot = await cluster_metrics.read_snapshot(redis, settings)
+    except TimeoutError:
+        return _cluster_unread("timeout")
+    except (RedisError, OSError):
+        return _cluster_unread("error")
+    REDIS_UP.set(1)
+    return cluster_metrics.exposition(snapshot)
+
+
+def _cluster_unread(reason: str) -> bytes:
+    REDIS_UP.set(0)
+    CLUSTER_READ_FAILURES.labels(reason).inc()
+    return b""
 
 
 def _require_metrics_token(request: Request, token: SecretStr | None) -> None:

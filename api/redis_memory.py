@@ -2,28 +2,27 @@
 
 Redis runs with `maxmemory-policy noeviction`: past `maxmemory` every write is refused. So the
 api reports how full it is — on `/readyz` (503 past `JOBCAST_REDIS_MEMORY_PRESSURE_RATIO`) and
-as metrics — early enough for an operator to act.
+as metrics with the cluster's other figures (`api.cluster_metrics`) — early enough for an
+operator to act.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
-from prometheus_client import Gauge
-
-USED = Gauge("jobcast_redis_memory_used_bytes", "Memory Redis uses (INFO used_memory).")
-LIMIT = Gauge("jobcast_redis_memory_max_bytes", "Redis maxmemory; 0 when unlimited.")
-RATIO = Gauge(
-    "jobcast_redis_memory_used_ratio",
-    "used_memory / maxmemory (0 when unlimited); writes fail at 1.",
-)
 
 
 @dataclass(frozen=True)
 class RedisMemory:
     used: int
     limit: int
+
+    @classmethod
+    def from_info(cls, info: dict[str, Any]) -> RedisMemory:
+        """From the answer to INFO memory."""
+        return cls(int(info["used_memory"]), int(info.get("maxmemory", 0)))
 
     @property
     def ratio(self) -> float:
@@ -41,10 +40,4 @@ class RedisMemory:
 
 
 async def read_memory(redis: aioredis.Redis) -> RedisMemory:
-    """Redis' memory figures, also published as the gauges above."""
-    info = await redis.info("memory")
-    memory = RedisMemory(int(info["used_memory"]), int(info.get("maxmemory", 0)))
-    USED.set(memory.used)
-    LIMIT.set(memory.limit)
-    RATIO.set(memory.ratio)
-    return memory
+    return RedisMemory.from_info(await redis.info("memory"))

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import signal
+import time
 from pathlib import Path
 
 import httpx
 import redis
 
+from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.settings import Settings
 from jobcast.worker_registry import live_age
 from tests.api.conftest import MakeClient, MakeKey
@@ -126,3 +129,54 @@ def test_workers_online_falls_to_zero_on_every_api_process_when_the_worker_is_ki
     bound = live_age(settings.worker_heartbeat_interval)
     wait_for(lambda: online_figures(one) == files_gone, bound + 1, "the worker counted gone")
     assert online_figures(two) == files_gone
+
+
+#: What the api reads from Redis for a scrape: left out when Redis does not answer, not served
+#: as it was at the last scrape that could read it.
+CLUSTER_READ = (
+    "jobcast_jobs_",
+    "jobcast_queue_depth",
+    "jobcast_workers_online",
+    "jobcast_redis_memory_",
+)
+
+
+def served(text: str, prefix: str) -> bool:
+    return any(line.startswith(prefix) for line in text.splitlines())
+
+
+def test_a_scrape_while_redis_is_stalled_answers_at_once_and_says_redis_is_down(
+    start_api: StartApi, tmp_path: Path
+) -> None:
+    # A stopped Redis (no RST, as a stalled or partitioned host) held the scrape 10 s, a
+    # Prometheus scrape timeout: the scrape failed and the process's own figures were lost too.
+    server = EmbeddedRedis(port=free_port(), password=secrets.token_hex(8), data_dir=tmp_path / "r")
+    redis_proc = server.start()
+    try:
+        server.wait_ready()
+        _, url = start_api(env={"JOBCAST_REDIS_URL": server.url})
+        up = httpx.get(f"{url}/metrics", timeout=10).text
+        assert "jobcast_redis_up 1.0" in up
+        assert all(served(up, prefix) for prefix in CLUSTER_READ)
+
+        redis_proc.send_signal(signal.SIGSTOP)
+        started = time.monotonic()
+        stalled = httpx.get(f"{url}/metrics", timeout=30)
+        took = time.monotonic() - started
+        redis_proc.send_signal(signal.SIGCONT)
+
+        assert stalled.status_code == 200
+        assert took < 3, took
+        text = stalled.text
+        assert "jobcast_redis_up 0.0" in text
+        assert 'jobcast_cluster_read_failures_total{reason="timeout"} 1.0' in text
+        assert served(text, "jobcast_http_requests_total")
+        assert not [prefix for prefix in CLUSTER_READ if served(text, prefix)]
+
+        again = httpx.get(f"{url}/metrics", timeout=10).text
+        assert "jobcast_redis_up 1.0" in again
+        assert all(served(again, prefix) for prefix in CLUSTER_READ)
+    finally:
+        redis_proc.send_signal(signal.SIGCONT)
+        redis_proc.terminate()
+        redis_proc.wait(timeout=10)

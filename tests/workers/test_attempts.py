@@ -16,7 +16,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from api.cluster_metrics import exposition
+from api.cluster_metrics import exposition, read_snapshot
 from jobcast.rediskeys import task_deaths_key
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY
@@ -126,7 +126,7 @@ def metrics_text(settings: Settings) -> str:
     async def read() -> bytes:
         client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
         try:
-            return await exposition(client, settings)
+            return exposition(await read_snapshot(client, settings))
         finally:
             await client.aclose()
 
