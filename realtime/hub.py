@@ -9,6 +9,9 @@ nobody asked for tells that channel's listeners to catch up from the stream.
 
 A connection that dies silently (half-open TCP) is noticed by pinging it when it has been quiet
 for a while: no answer in time, and it is dropped and reconnected like any other.
+
+An outage is logged once when it starts, again only every STILL_DOWN_EVERY seconds while it
+lasts, and once when Redis answers on a new connection (`Outage`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ PREFIX = pubsub_channel("")
 #: Seconds a first subscriber waits for Redis to confirm the subscription.
 CONFIRM_TIMEOUT = 5.0
 INITIAL_BACKOFF = 0.1
+#: Seconds between the "still down" lines of one outage: a line at every reconnect attempt
+#: (each backoff, 5 s at most) buried everything else in the log during a long one.
+STILL_DOWN_EVERY = 60.0
 
 
 class Listener(Protocol):
@@ -54,6 +60,40 @@ class HubUnavailableError(Exception):
 
 class SilentConnectionError(RedisConnectionError):
     """The pub/sub connection did not answer a ping in time: it is dead, though not closed."""
+
+
+class Outage:
+    """What the log says of the pub/sub connection's outages: when one starts, that it goes on
+    now and then, and when it ends."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.said_at = 0.0
+        self.failures = 0
+
+    def failed(self, problem: str, backoff: float, now: float) -> None:
+        self.failures += 1
+        if self.since is None:
+            self.since = self.said_at = now
+            log.warning("pub/sub connection lost (%s); reconnecting in %.1f s", problem, backoff)
+        elif now - self.said_at >= STILL_DOWN_EVERY:
+            self.said_at = now
+            log.warning(
+                "pub/sub still down after %.0f s (%d attempts; last: %s)",
+                now - self.since,
+                self.failures,
+                problem,
+            )
+
+    def answered(self, now: float) -> None:
+        """Redis confirmed a subscription on a new connection."""
+        if self.since is not None:
+            log.info(
+                "pub/sub reconnected after %.1f s (%d failed attempts)",
+                now - self.since,
+                self.failures,
+            )
+        self.since, self.failures = None, 0
 
 
 class ChannelHub:
@@ -77,6 +117,7 @@ class ChannelHub:
         #: Raw Redis channels outside the event namespace, always subscribed (see `watch`).
         self._watched: dict[str, Callable[[str], None]] = {}
         self.connected = asyncio.Event()
+        self._outage = Outage()
 
     def watch(self, raw_channel: str, callback: Callable[[str], None]) -> None:
         """Call `callback` with each message published on `raw_channel` (a Redis channel name
@@ -183,11 +224,8 @@ class ChannelHub:
                 backoff = INITIAL_BACKOFF
                 await self._read()
             except (RedisError, OSError) as exc:
-                log.warning(
-                    "pub/sub connection lost (%s); reconnecting in %.1f s",
-                    redis_problem(exc, where=True),
-                    backoff,
-                )
+                problem = redis_problem(exc, where=True)
+                self._outage.failed(problem, backoff, asyncio.get_running_loop().time())
             self.connected.clear()
             await self._drop_pubsub()
             await asyncio.sleep(backoff)
@@ -246,7 +284,9 @@ class ChannelHub:
                 watcher(message["data"])
         elif kind == "message":
             self._dispatch(message["channel"][len(PREFIX) :], message["data"])
-        elif kind == "subscribe" and message["channel"] != self._control:
+        elif kind == "subscribe" and message["channel"] == self._control:
+            self._outage.answered(asyncio.get_running_loop().time())
+        elif kind == "subscribe":
             self._confirmed(message["channel"][len(PREFIX) :])
 
     def _confirmed(self, channel: str) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import signal
+import time
 
 import redis
 
@@ -12,7 +15,9 @@ from jobcast.rediskeys import pubsub_channel
 from jobcast.seq import seq_key
 from jobcast.settings import Settings
 from realtime.hub import CONFIRM_TIMEOUT, ChannelHub, HubUnavailableError
+from tests.conftest import StartApi
 from tests.realtime.conftest import PrivateRedis
+from tests.support.processes import wait_for
 
 
 class Recorder:
@@ -176,3 +181,52 @@ def test_listeners_leave_without_error_while_the_pubsub_connection_is_remade(
         asyncio.run(scenario())
     finally:
         client.close()
+
+
+def test_an_api_says_once_that_its_pub_sub_is_lost_and_once_that_it_is_back(
+    start_api: StartApi, private_redis: PrivateRedis
+) -> None:
+    # During a stall the lost line came every backoff (5 s), and no line said when it was over.
+    assert private_redis.proc is not None
+    quick = {
+        "JOBCAST_REDIS_URL": private_redis.server.url,
+        "JOBCAST_WS_HUB_PING_INTERVAL": "0.3",
+        "JOBCAST_WS_HUB_PING_TIMEOUT": "0.5",
+        "JOBCAST_WS_RECONNECT_MAX_BACKOFF": "0.3",
+    }
+    proc, _ = start_api(env=quick)
+    private_redis.proc.send_signal(signal.SIGSTOP)
+    try:
+        lost = "pub/sub connection lost"
+        wait_for(lambda: lost in proc.output(), 10, "the hub to lose Redis", proc)
+        time.sleep(4)  # many pings and reconnects while Redis stays stopped
+    finally:
+        private_redis.proc.send_signal(signal.SIGCONT)
+    back = re.compile(r"INFO jobcast\.realtime\.hub: pub/sub reconnected after (\d+\.\d) s")
+    wait_for(lambda: back.search(proc.output()) is not None, 10, "the reconnect line", proc)
+    lines = proc.output().splitlines()
+    assert len([line for line in lines if lost in line]) == 1, proc.output()[-3000:]
+    match = back.search(proc.output())
+    assert match is not None
+    assert 4 <= float(match[1]) < 15
+
+
+def test_an_api_whose_redis_refuses_it_for_a_while_says_so_once_not_at_every_attempt(
+    start_api: StartApi, private_redis: PrivateRedis
+) -> None:
+    quick = {
+        "JOBCAST_REDIS_URL": private_redis.server.url,
+        "JOBCAST_WS_RECONNECT_MAX_BACKOFF": "0.2",
+    }
+    proc, _ = start_api(env=quick)
+    private_redis.stop()
+    lost = "pub/sub connection lost"
+    wait_for(lambda: lost in proc.output(), 10, "the hub to lose Redis", proc)
+    time.sleep(3)  # a refused attempt every 0.2 s
+    private_redis.start()
+    wait_for(lambda: "pub/sub reconnected after" in proc.output(), 10, "the reconnect line", proc)
+    lines = proc.output().splitlines()
+    assert len([line for line in lines if lost in line]) == 1, proc.output()[-3000:]
+    assert not [line for line in lines if "still down" in line]
+    (back,) = [line for line in lines if "pub/sub reconnected after" in line]
+    assert int(re.findall(r"\((\d+) failed attempts\)", back)[0]) >= 5
