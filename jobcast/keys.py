@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
 import secrets
 import time
@@ -26,6 +27,10 @@ if TYPE_CHECKING:  # key_cache imports KeyInfo from here
     from jobcast.key_cache import KeyCache
 
 KEY_PREFIX = "jc"
+
+#: Where keys made and revoked are logged (`jobcast keys`, the api): the key id, its principal and
+#: who did it, never the key.
+audit = logging.getLogger("jobcast.audit")
 
 
 def digest_key(key_secret: str, raw_key: str) -> str:
@@ -138,17 +143,22 @@ def revoke_key(client: redis.Redis, key_id: str) -> KeyInfo | None:
     return info
 
 
-async def revoke_key_async(client: aioredis.Redis, key_id: str) -> bool:
+async def key_info_async(client: aioredis.Redis, key_id: str) -> KeyInfo | None:
     raw = await client.hget(API_KEYS_KEY, key_id)
-    if raw is None:
-        return False
-    info = KeyInfo(**json.loads(raw))
+    return None if raw is None else KeyInfo(**json.loads(raw))
+
+
+async def revoke_key_async(client: aioredis.Redis, key_id: str) -> KeyInfo | None:
+    """As `revoke_key`, from the api."""
+    info = await key_info_async(client, key_id)
+    if info is None:
+        return None
     async with client.pipeline(transaction=True) as pipe:
         pipe.delete(api_key_lookup_key(info.digest))
         pipe.hset(API_KEYS_KEY, key_id, json.dumps({**asdict(info), "revoked": True}))
         pipe.publish(KEY_REVOKED_CHANNEL, key_id)
         await pipe.execute()
-    return True
+    return info
 
 
 async def revoked_among(client: aioredis.Redis, key_ids: list[str]) -> set[str]:

@@ -3,6 +3,9 @@ runs): create, list and revoke API keys in the stack's Redis."""
 
 from __future__ import annotations
 
+import getpass
+import logging
+import socket
 from typing import NoReturn
 
 import redis
@@ -16,11 +19,13 @@ from jobcast.dev_secrets import read_stored, secrets_path, stored_key_secret
 from jobcast.keys import (
     InvalidNameError,
     KeyInfo,
+    audit,
     check_name,
     create_key,
     list_keys,
     revoke_key,
 )
+from jobcast.logs import JsonFormatter, TextFormatter
 from jobcast.redis_clients import CONNECT_TIMEOUT_SECONDS, redis_problem, sync_client
 from jobcast.settings import ConfigurationError, Settings, load_settings
 
@@ -45,6 +50,7 @@ def _connect() -> tuple[Settings, redis.Redis]:
     if (url is None and not settings.sentinels) or secret is None:
         _refuse(_what_to_set(settings, url))
     settings = settings.replace(redis_url=url, key_secret=secret)  # sentinels, when set, win
+    _audit_to_stderr(settings)
     client = sync_client(settings, connect_timeout=CONNECT_TIMEOUT_SECONDS)
     try:
         client.ping()
@@ -53,6 +59,27 @@ def _connect() -> tuple[Settings, redis.Redis]:
         problem = redis_problem(exc, where=True)
         _refuse(f"cannot reach the stack's Redis ({problem}). Is `jobcast up` running?")
     return settings, client
+
+
+def _audit_to_stderr(settings: Settings) -> None:
+    """Key events on stderr, as the servers write their lines. The command is the only process
+    that sees a key made (the api takes no part), and the one that knows who ran it: the line
+    belongs in the log of whatever runs it (a shell session, a CI job). The key's record in
+    Redis keeps `created_at`; api processes log a revocation again when they hear of it."""
+    handler = logging.StreamHandler()  # stderr: stdout is for the key, which scripts read
+    handler.setFormatter(JsonFormatter() if settings.log_json else TextFormatter())
+    audit.handlers[:] = [handler]
+    audit.setLevel(logging.INFO)
+    audit.propagate = False
+
+
+def _who() -> str:
+    """Who ran the command, as `user@host`."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # a container's uid with no name and no $USER
+        user = "?"
+    return f"{user}@{socket.gethostname()}"
 
 
 def _with_running_sentinels(settings: Settings) -> Settings:
@@ -110,6 +137,15 @@ def create(name: str | None, admin: bool, principal: str | None) -> None:
     raw, info = create_key(
         client, settings.secret("key_secret"), name, admin=admin, principal_id=principal
     )
+    audit.info(
+        "API key %s created for principal %s (name %r, admin %s) by %s",
+        info.key_id,
+        info.principal_id,
+        info.name,
+        info.admin,
+        _who(),
+        extra={"key_id": info.key_id, "principal_id": info.principal_id, "by": _who()},
+    )
     console.print(f"key id {info.key_id}, principal {info.principal_id}")
     typer.echo(raw)
 
@@ -150,4 +186,13 @@ def revoke(key_id: str) -> None:
     known = revoke_key(client, key_id)
     if known is None:
         _refuse(f"no key with id {key_id}; `jobcast keys list` shows them.", EXIT_NOT_FOUND)
+    if not known.revoked:
+        audit.info(
+            "API key %s revoked (principal %s, name %r) by %s",
+            key_id,
+            known.principal_id,
+            known.name,
+            _who(),
+            extra={"key_id": key_id, "principal_id": known.principal_id, "by": _who()},
+        )
     console.print(f"{'already revoked' if known.revoked else 'revoked'} {key_id}")

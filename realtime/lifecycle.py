@@ -14,7 +14,7 @@ from jobcast.rediskeys import KEY_REVOKED_CHANNEL
 from jobcast.settings import Settings
 from realtime.hub import ChannelHub
 from realtime.monitor import Monitor, release
-from realtime.revocation import close_sessions_of
+from realtime.revocation import revocation_heard
 from realtime.runtime import Realtime
 from realtime.ticker import run_ticker
 
@@ -44,12 +44,6 @@ async def stop_loop(task: asyncio.Task[None]) -> None:
         task.result()
 
 
-def key_revoked(rt: Realtime, key_cache: KeyCache | None, key_id: str) -> None:
-    if key_cache is not None:
-        key_cache.evict(key_id)
-    close_sessions_of(rt, {key_id})
-
-
 @contextlib.asynccontextmanager
 async def running_realtime(
     settings: Settings, key_cache: KeyCache | None = None
@@ -67,7 +61,7 @@ async def running_realtime(
     )
     rt = Realtime(settings=settings, redis=redis, hub=hub)
     monitor = Monitor(rt)
-    hub.watch(KEY_REVOKED_CHANNEL, lambda key_id: key_revoked(rt, key_cache, key_id))
+    hub.watch(KEY_REVOKED_CHANNEL, lambda key_id: revocation_heard(rt, key_cache, key_id))
     await hub.start()
     loops = [
         asyncio.create_task(monitor.run(), name="jobcast-monitor"),

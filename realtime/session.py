@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from jobcast.keys import Principal, authenticate
 from jobcast.ratelimit import anonymous_budget, spend
 from jobcast.redis_clients import redis_problem, trouble
+from jobcast.schemas.text import escape_controls
 from realtime import connections, gate, metrics, protocol, tickets
 from realtime.connection import ClientConnection
 from realtime.protocol import ClientMessage, ProtocolError, reply
@@ -35,12 +36,29 @@ CLOSE_DRAIN_TIMEOUT = 2.0
 CLOSE_TIMEOUT = 10.0
 
 
+#: The close code logged for a socket that ended with no close frame either way.
+CLOSED_ABNORMALLY = 1006
+
+
 class Session:
-    __slots__ = ("_closer", "conn", "id", "principal", "rt", "subs", "websocket")
+    __slots__ = (
+        "_closer",
+        "_ended",
+        "_started",
+        "conn",
+        "id",
+        "principal",
+        "rt",
+        "subs",
+        "websocket",
+    )
 
     def __init__(self, rt: Realtime, websocket: WebSocket) -> None:
         self.rt, self.websocket = rt, websocket
         self.id = secrets.token_hex(8)
+        self._started = time.monotonic()
+        #: The close code and reason, from whichever side closed first.
+        self._ended: tuple[int, str | None] | None = None
         self.conn = ClientConnection(websocket, rt.settings.ws_send_queue)
         self.principal: Principal | None = None
         self.subs: Subscriptions | None = None
@@ -67,6 +85,22 @@ class Session:
             await self._count_out()
             metrics.CONNECTIONS.dec()
             self.rt.sessions.discard(self)
+            self._log_end()
+
+    def _log_end(self) -> None:
+        """One line per socket (uvicorn logs only its accept): whose, why it ended, how long."""
+        code, reason = self._ended or (CLOSED_ABNORMALLY, None)
+        principal = self.principal.id if self.principal is not None else "-"
+        duration = time.monotonic() - self._started
+        log.info(
+            "WebSocket closed: code=%d reason=%s principal=%s duration=%.1fs session=%s",
+            code,
+            escape_controls(reason or "-"),  # a client's close reason is its own text
+            principal,
+            duration,
+            self.id,
+            extra={"close_code": code, "principal_id": principal, "session": self.id},
+        )
 
     async def _serve_safely(
         self, ticket: str | None, channels: tuple[str, ...], room: str | None, user_id: str | None
@@ -78,10 +112,11 @@ class Session:
         except gate.RefusedError as refused:
             self.conn.push(protocol.error(refused.code, refused.message))
             return refused.close_code, refused.code
-        except WebSocketDisconnect:
+        except WebSocketDisconnect as gone:
             # Closing again would only raise inside wait_for, and that exception, its traceback
             # and the frames form a cycle per connection (~20 objects) that only the cycle
             # collector frees: with thousands of clients leaving, that adds to its pauses.
+            self._ended = self._ended or (gone.code, gone.reason or None)
             return None
         except (RedisError, OSError) as exc:
             log.warning("Redis unavailable for a WebSocket: %s", redis_problem(exc, where=True))
@@ -217,7 +252,7 @@ class Session:
         while True:
             message = await self.websocket.receive()
             if message["type"] == "websocket.disconnect":
-                raise WebSocketDisconnect(message.get("code", 1000))
+                raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
             if message.get("text") is not None:
                 return str(message["text"])
             self.conn.push(protocol.error("bad_frame", "Frames must be JSON text."))
@@ -271,6 +306,7 @@ class Session:
             )
 
     async def _close(self, code: int, reason: str | None = None) -> None:
+        self._ended = self._ended or (code, reason)
         if code != protocol.CLOSE_SLOW_CLIENT:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.conn.drained(), CLOSE_DRAIN_TIMEOUT)

@@ -9,7 +9,7 @@ from api.deps import RedisDep, StateDep
 from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, errors
 from api.ownership import require_id
-from jobcast.keys import KEY_ID, list_keys_async, revoke_key_async
+from jobcast.keys import KEY_ID, audit, list_keys_async, revoke_key_async
 from jobcast.schemas.admin import ApiKey
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -32,7 +32,15 @@ async def revoke_api_key(key_id: str, admin: AdminPrincipal, state: StateDep) ->
     """Revoke a key: requests with it answer 401 from now on, its WebSockets are closed (4001,
     reason `key_revoked`) and its unused tickets are refused."""
     require_id(key_id, KEY_ID, "key")
-    if not await revoke_key_async(state.redis, key_id):
+    known = await revoke_key_async(state.redis, key_id)
+    if known is None:
         raise ApiError(404, "not_found", "No key with that id.")
+    if not known.revoked:
+        audit.info(
+            "API key %s revoked by admin %s (through the api)",
+            key_id,
+            admin.id,
+            extra={"key_id": key_id, "by": admin.id},
+        )
     state.key_cache.evict(key_id)  # at once here; other processes on the pub/sub message
     return Response(status_code=status.HTTP_204_NO_CONTENT)

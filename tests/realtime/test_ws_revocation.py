@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import httpx
@@ -16,6 +17,7 @@ from jobcast.rediskeys import API_KEYS_KEY, KEY_REVOKED_CHANNEL
 from jobcast.settings import Settings
 from tests.conftest import StartApi
 from tests.realtime.wsclient import authed, open_ws, recv, recv_until, send, subscribe
+from tests.support.processes import wait_for
 
 
 def closed_as_revoked(ws: ClientConnection, within: float) -> float:
@@ -33,7 +35,7 @@ def closed_as_revoked(ws: ClientConnection, within: float) -> float:
 def test_revoking_a_key_closes_its_sockets_on_every_api_process_and_voids_its_tickets(
     start_api: StartApi, redis_client: redis.Redis, settings: Settings
 ) -> None:
-    _, api_a = start_api()
+    proc_a, api_a = start_api()
     _, api_b = start_api()
     secret = settings.secret("key_secret")
     key, info = create_key(redis_client, secret, "leaker")
@@ -49,6 +51,9 @@ def test_revoking_a_key_closes_its_sockets_on_every_api_process_and_voids_its_ti
     assert revoked.status_code == 204
     assert closed_as_revoked(on_a, 5) < 5
     assert closed_as_revoked(on_b, 5) < 5
+    admin_id = redis_client.hget(API_KEYS_KEY, admin_key.split("_")[1]) or ""
+    by = f"API key {info.key_id} revoked by admin {json.loads(admin_id)['principal_id']} "
+    assert by in proc_a.output()
 
     # The principal's other key is not revoked: its socket lives on.
     send(unaffected, type="ping", id=1)
@@ -89,3 +94,41 @@ def test_revoking_from_the_shell_announces_the_key_to_every_api_process(
     assert message is not None
     assert (message["type"], message["data"]) == ("message", info.key_id)
     listener.close()
+
+
+def test_a_revocation_and_each_websocket_it_ends_are_logged_by_the_api_without_the_key(
+    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+) -> None:
+    # uvicorn's `"WebSocket /ws" [accepted]` was all: no line said whose socket closed, or why,
+    # and a revocation from the shell left nothing in any log.
+    proc, base = start_api()
+    key, info = create_key(redis_client, settings.secret("key_secret"), "audited")
+    ws = authed(base, key)
+    assert revoke_key(redis_client, info.key_id)  # what `jobcast keys revoke` does
+    closed_as_revoked(ws, 5)
+
+    heard = f"INFO jobcast.audit: API key {info.key_id} revoked: principal {info.principal_id}"
+    wait_for(lambda: heard in proc.output(), 10, "the revocation's line", proc)
+    wait_for(lambda: "WebSocket closed" in proc.output(), 10, "the socket's close line", proc)
+    lines = proc.output().splitlines()
+    (line,) = [x for x in lines if heard in x]
+    assert line.endswith("(name 'audited'); 1 WebSocket session(s) of it closed here"), line
+    (closed,) = [x for x in lines if "WebSocket closed" in x]
+    assert re.search(
+        rf"INFO jobcast\.realtime: WebSocket closed: code=4001 reason=key_revoked "
+        rf"principal={info.principal_id} duration=\d+\.\ds session=[0-9a-f]{{16}}$",
+        closed,
+    ), closed
+    assert key.split("_", 2)[2] not in proc.output()
+
+
+def test_a_websocket_the_client_closes_is_logged_with_its_code(
+    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+) -> None:
+    proc, base = start_api()
+    key, info = create_key(redis_client, settings.secret("key_secret"), "leaving")
+    ws = authed(base, key)
+    ws.close(code=1000, reason="bye")
+    wait_for(lambda: "WebSocket closed" in proc.output(), 10, "the socket's close line", proc)
+    (closed,) = [x for x in proc.output().splitlines() if "WebSocket closed" in x]
+    assert f"code=1000 reason=bye principal={info.principal_id} " in closed, closed
