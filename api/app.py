@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import metrics, startup, webapp
+from api.auth import check_key_before_body_errors
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.gc_tuning import tuned_garbage_collector
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: custom_openapi(app)  # type: ignore[method-assign]
     install_docs(app)
     install_error_handlers(app)
+    check_key_before_body_errors(app)
     install_middleware(app, settings)
     # Busiest first: a request is matched against each route in turn (~1.5 us each), and no
     # two routers' paths overlap, so the order changes nothing else.

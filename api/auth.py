@@ -10,13 +10,18 @@ Requests without a valid key spend from a per-address budget first, which stops 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import redis.asyncio as aioredis
-from fastapi import Depends, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPBearer
+from redis.exceptions import RedisError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import app_state
 from api.errors import ApiError
@@ -218,3 +223,49 @@ AdminPrincipal = Annotated[Principal, Depends(require_admin)]
 #: The dependencies that take a key: a route using any of them (directly or through another)
 #: lists `SECURITY_SCHEMES` in the OpenAPI document.
 AUTHENTICATING = (require_principal, require_reader)
+
+
+def takes_key(dependant: Dependant) -> bool:
+    """Whether a route (its dependant) authenticates, through any of its dependencies."""
+    return any(d.call in AUTHENTICATING or takes_key(d) for d in dependant.dependencies)
+
+
+#: An exception handler as Starlette keeps them (ours are all async).
+ErrorHandler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+
+def check_key_before_body_errors(app: FastAPI) -> None:
+    """FastAPI reads a route's body before it solves the route's dependencies: a JSON body it
+    cannot decode (422), or one past the cap as it arrives (413), was answered before the key
+    was looked at, to a request with no key too, and the access log could not name the
+    principal. Its error handlers (`api.errors`, installed first) now check the key first."""
+    refuse = app.exception_handlers[ApiError]
+    for error in (RequestValidationError, StarletteHTTPException):
+        app.exception_handlers[error] = _key_checked_first(app.exception_handlers[error], refuse)
+
+
+def _key_checked_first(handler: ErrorHandler, refuse: ErrorHandler) -> ErrorHandler:
+    """`handler`, with the key of a route that takes one checked first if it was not yet: a
+    request without a valid key is answered as any other (`refuse`: 401, or 429), and with one
+    it is the principal's and spent from its budget, as every refusal after auth is."""
+
+    async def checked(request: Request, exc: Exception) -> Response:
+        if getattr(request.state, "principal", None) is None and _route_takes_key(request):
+            try:
+                await require_principal(request, Response())
+            except ApiError as refusal:
+                return await _answer(refuse(request, refusal))
+            except (RedisError, OSError):
+                pass  # the body's error is the answer; the principal stays unknown
+        return await _answer(handler(request, exc))
+
+    return checked
+
+
+async def _answer(answer: Response | Awaitable[Response]) -> Response:
+    return answer if isinstance(answer, Response) else await answer
+
+
+def _route_takes_key(request: Request) -> bool:
+    route = request.scope.get("route")
+    return isinstance(route, APIRoute) and takes_key(route.dependant)

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any, cast
 
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
 from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from api.auth import AUTHENTICATING, SECURITY_SCHEMES
+from api.auth import SECURITY_SCHEMES, takes_key
 
 DESCRIPTION = """\
 Submit work over HTTP; follow every state change live over one WebSocket.
@@ -106,17 +105,13 @@ def _document_security(app: FastAPI, schema: dict[str, Any]) -> None:
         if not isinstance(route.original_route, APIRoute):
             continue
         api_route = cast(APIRoute, route)
-        if api_route.include_in_schema and _takes_key(api_route.dependant):
+        if api_route.include_in_schema and takes_key(api_route.dependant):
             for method in api_route.methods or ():
                 schema["paths"][api_route.path_format][method.lower()]["security"] = requirement
     schema.setdefault("components", {})["securitySchemes"] = {
         scheme.scheme_name: jsonable_encoder(scheme.model, by_alias=True, exclude_none=True)
         for scheme in SECURITY_SCHEMES
     }
-
-
-def _takes_key(dependant: Dependant) -> bool:
-    return any(d.call in AUTHENTICATING or _takes_key(d) for d in dependant.dependencies)
 
 
 def _drop_default_422(responses: dict[str, Any]) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
 import httpx
 
 from tests.api.conftest import MakeKey
-from tests.conftest import StartApi
-from tests.support.processes import wait_for
+from tests.conftest import MakePrincipal, StartApi
+from tests.support.processes import Proc, wait_for
 
 
 def test_json_access_log_names_request_and_principal_but_never_the_key(
@@ -58,3 +59,40 @@ def test_text_access_log_is_one_line_per_request_with_ids_and_an_escaped_path(
     assert "GET /data/ 200 " in proc.output()
     assert "GET /data/x\\x0aINFO forged\\x1b[31m 404 " in proc.output()
     assert "HTTP/1.1" not in proc.output()  # uvicorn's own access line is off
+
+
+def access_line(proc: Proc, response: httpx.Response) -> str:
+    request_id = response.headers["X-Request-ID"]
+    wait_for(lambda: request_id in proc.output(), 10, "the access log line", proc)
+    (line,) = [x for x in proc.output().splitlines() if request_id in x]
+    return line
+
+
+def test_a_body_refused_before_the_route_still_names_the_principal_whose_key_was_checked(
+    start_api: StartApi, make_principal: MakePrincipal
+) -> None:
+    # A body FastAPI could not read as JSON was answered 422 before the key was looked at: the
+    # access line said principal=-, and a request without any key got that 422, not a 401.
+    proc, url = start_api(env={"JOBCAST_MAX_JSON_BODY_BYTES": "1024"})
+    key, principal = make_principal("sender")
+    json_type = {"Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {key}", **json_type}
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the cap is met as the body arrives
+        yield b'{"name": "' + b"x" * 2048 + b'"}'
+
+    answers = {
+        422: httpx.post(f"{url}/data/", content=b"{bad", headers=headers),
+        415: httpx.post(f"{url}/data/", content=b"a=b", headers={**headers, "Content-Type": ""}),
+        413: httpx.post(f"{url}/data/", content=chunks(), headers=headers),
+    }
+    for status, answer in answers.items():
+        assert answer.status_code == status, answer.text
+        assert f" {status} " in access_line(proc, answer)
+        assert f" principal={principal} " in access_line(proc, answer)
+        assert answer.headers["RateLimit-Remaining"]  # it cost the principal's budget
+
+    anonymous = httpx.post(f"{url}/data/", content=b"{bad", headers=json_type)
+    assert anonymous.status_code == 401, anonymous.text
+    wrong = {**headers, "Authorization": "Bearer jc_000000000000_nope"}
+    assert httpx.post(f"{url}/data/", content=b"{bad", headers=wrong).status_code == 401
