@@ -6,9 +6,23 @@ Plain pydantic (no web framework), so the workers validate the same model they a
 from __future__ import annotations
 
 import codecs
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 Metric = Literal["count", "sum", "mean", "min", "max"]
 
@@ -24,6 +38,45 @@ NAME_AN_ENCODING = "name a Python codec such as utf-8, cp1252, latin-1 or utf-16
 #: added apply. A stored job's params are read as they were accepted, so a job submitted
 #: before such a rule still shows (it is not a 500 in GET /jobs/{id} nor an error in a client).
 SUBMITTED = {"submitted": True}
+
+
+def _written_as(kind: str, what: str) -> WrapValidator:
+    """Strict JSON types, as orders take them (`"no"` is not false, `"3"` not 3), refused with
+    what to write instead of one pydantic error per member of a union."""
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if not all(_of_the_wrong_type(err["type"]) for err in exc.errors()):
+                raise  # the right type out of bounds (`min_count: -1`) keeps its own message
+            raise PydanticCustomError(kind, f"write {what}") from None
+
+    return WrapValidator(validate)
+
+
+def _of_the_wrong_type(error_type: str) -> bool:
+    return error_type.endswith("_type") or error_type == "none_required"
+
+
+def _sheet_index_from_zero(schema: dict[str, Any]) -> None:
+    # The schema states the rule of a submit, as `min_count`'s maximum does.
+    for member in schema["anyOf"]:
+        if member.get("type") == "integer":
+            member["minimum"] = 0
+
+
+Flag = Annotated[bool, Strict(), _written_as("bool_type", "true or false (a JSON boolean)")]
+Count = Annotated[
+    int, Strict(), _written_as("int_type", 'a whole number as a JSON number, e.g. 2 (not "2")')
+]
+#: A sheet's name, or its index as a JSON number ("2" names a sheet called 2).
+Sheet = Annotated[
+    StrictStr | StrictInt | None,
+    _written_as(
+        "sheet_type", 'the sheet\'s name as a string, e.g. "Sales", or its 0-based index, e.g. 0'
+    ),
+]
 
 
 def _one_variant_per_operation(schema: dict[str, Any]) -> None:
@@ -85,18 +138,20 @@ class JobParams(BaseModel):
         default_factory=dict, description="column -> metrics, for `aggregate`"
     )
     to: Literal["parquet", "csv"] | None = Field(default=None, description="for `convert`")
-    dropna: bool = Field(
+    dropna: Flag = Field(
         default=True, description="aggregate: drop rows whose group key is missing (as pandas)"
     )
-    min_count: int = Field(
+    min_count: Count = Field(
         default=0,
         ge=0,
         json_schema_extra={"maximum": MAX_MIN_COUNT},
         description="aggregate: a sum over fewer values is null (pandas' min_count)",
     )
-    header: bool = Field(default=True, description="the first line names the columns (as pandas)")
-    sheet: str | int | None = Field(
-        default=None, description="spreadsheets: sheet name or 0-based index (default: the first)"
+    header: Flag = Field(default=True, description="the first line names the columns (as pandas)")
+    sheet: Sheet = Field(
+        default=None,
+        description="spreadsheets: sheet name or 0-based index (default: the first)",
+        json_schema_extra=_sheet_index_from_zero,
     )
     # A name Python does not know, or a codec that is not a text encoding, is refused here
     # (`_a_text_encoding`), before the file is sent: the worker would fail the job only after.
@@ -126,6 +181,13 @@ class JobParams(BaseModel):
         if min_count > MAX_MIN_COUNT and _submitted(info):
             raise ValueError(f"must be at most {MAX_MIN_COUNT:,}")
         return min_count
+
+    @field_validator("sheet")
+    @classmethod
+    def _index_from_zero(cls, sheet: str | int | None, info: ValidationInfo) -> str | int | None:
+        if isinstance(sheet, int) and sheet < 0 and _submitted(info):
+            raise ValueError("a sheet index counts from 0 (the first sheet); write 0 or more")
+        return sheet
 
     @field_validator("encoding")
     @classmethod

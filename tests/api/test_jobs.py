@@ -205,6 +205,8 @@ def test_empty_upload_and_invalid_params_are_422(
             "Input should be 'count'",
         ),
         ({"group_by": ["a"]}, "params", "`group_by` and `metrics` only apply to aggregate"),
+        ({"header": "no"}, "params.header", "write true or false (a JSON boolean)"),
+        ({"sheet": -1}, "params.sheet", "a sheet index counts from 0 (the first sheet)"),
         ("{", "params", "not valid JSON"),
         ("[]", "params", "should be a JSON object"),  # not "... or instance of JobParams"
         ("[" * 30_000 + "]" * 30_000, "params", "nested too deeply"),

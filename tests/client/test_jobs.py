@@ -18,6 +18,7 @@ from jobcast.client import (
     InvalidRequestError,
     JobFailedError,
     NotFoundError,
+    Reading,
     WaitTimeoutError,
 )
 from jobcast.schemas import AggregateResult, JobProgress, ProfileResult
@@ -116,6 +117,19 @@ def test_submit_refuses_bad_params_and_a_missing_key_before_a_byte_is_sent(
         keyless.submit_file(data, on_upload=lambda n, _: sent.append(n))
     assert anonymous.value.message == "No API key: set JOBCAST_API_KEY or run `jobcast login`."
     assert sent == []  # on_upload never called: not a byte went out
+
+
+def test_reading_options_are_sent_as_the_api_takes_them(stack: ClientStack, tmp_path: Path) -> None:
+    data = write_table(tmp_path / "data.csv", 10)
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(data, reading=Reading(header=False, sheet=0))
+        with pytest.raises(InvalidRequestError) as refused:
+            client.submit_file(data, reading=Reading(sheet=-1))
+        params = client.job(job.id).params
+
+    assert (params.header, params.sheet) == (False, 0)
+    assert refused.value.code == "invalid_params"
+    assert refused.value.details[0]["field"] == "params.sheet"
 
 
 def test_convert_result_downloads_streamed(stack: ClientStack, tmp_path: Path) -> None:

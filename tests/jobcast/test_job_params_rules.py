@@ -66,8 +66,43 @@ def test_an_unknown_codec_name_stored_before_the_rule_still_reads() -> None:
 
 
 @pytest.mark.parametrize(
+    ("params", "field", "says"),
+    [
+        ({"header": "no"}, "header", "write true or false (a JSON boolean)"),
+        ({"header": 0}, "header", "write true or false (a JSON boolean)"),
+        ({**AGGREGATE, "dropna": "false"}, "dropna", "write true or false (a JSON boolean)"),
+        ({**AGGREGATE, "min_count": "3"}, "min_count", 'a JSON number, e.g. 2 (not "2")'),
+        ({**AGGREGATE, "min_count": 3.0}, "min_count", 'a JSON number, e.g. 2 (not "2")'),
+        ({"sheet": 1.0}, "sheet", 'as a string, e.g. "Sales", or its 0-based index, e.g. 0'),
+        ({"sheet": True}, "sheet", 'as a string, e.g. "Sales", or its 0-based index, e.g. 0'),
+    ],
+    ids=json.dumps,
+)
+def test_params_take_json_types_as_written_as_orders_do(
+    params: dict[str, Any], field: str, says: str
+) -> None:
+    loc, msg = problem(params)
+
+    assert loc == (field,)
+    assert says in msg
+
+
+def test_a_sheet_index_counts_from_zero() -> None:
+    assert JobParams.model_validate({"sheet": 0}, context=SUBMITTED).sheet == 0
+    assert JobParams.model_validate({"sheet": "-1"}, context=SUBMITTED).sheet == "-1"  # a name
+
+    loc, msg = problem({"sheet": -1})
+
+    assert loc == ("sheet",)
+    assert "a sheet index counts from 0 (the first sheet); write 0 or more" in msg
+
+
+@pytest.mark.parametrize(
     "params",
     [
+        {"sheet": -1},
+        {"sheet": 0},
+        {"header": "no"},
         {**AGGREGATE, "group_by": ["a", "a"]},
         {**AGGREGATE, "group_by": ["a", "b"]},
         {**AGGREGATE, "min_count": MAX_MIN_COUNT},
@@ -92,6 +127,7 @@ def test_the_schema_states_the_new_bounds_as_the_model_does(params: dict[str, An
         {**AGGREGATE, "group_by": ["a", "a"]},
         {**AGGREGATE, "min_count": 10**30},
         {"encoding": "base64"},
+        {"sheet": -1},
     ],
     ids=json.dumps,
 )

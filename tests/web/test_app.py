@@ -831,7 +831,8 @@ def test_how_to_read_the_file_is_chosen_in_the_form_and_sent_with_the_job(
 ) -> None:
     # No header line, decimal commas, cp1252 text, a comma per line as well as a semicolon: the
     # detection alone reads two columns split at the comma.
-    page = new_page(web_stack.new_key("reader"))
+    key = web_stack.new_key("reader")
+    page = new_page(key)
     export = tmp_path / "export.csv"
     export.write_bytes("Zürich;2,5\nLyon;1,5\nZürich;4,0\n".encode("cp1252"))
     page.set_input_files("#file", str(export))
@@ -844,6 +845,7 @@ def test_how_to_read_the_file_is_chosen_in_the_form_and_sent_with_the_job(
     page.wait_for_selector("input[aria-label='group by 0']")
     page.check("input[aria-label='group by 0']")
     page.check("input[aria-label='sum of 1']")
+    page.fill("input[name=sheet]", "0")  # a CSV has no sheets: sent all the same, not used
     page.click("form.new-job button[type=submit]")
     page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
     rows = page.locator("table.aggregate tbody tr")
@@ -852,6 +854,11 @@ def test_how_to_read_the_file_is_chosen_in_the_form_and_sent_with_the_job(
         r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text() for r in rows.all()
     }
     assert cells == {"Zürich": "6.5", "Lyon": "1.5"}, cells
+    # As the api takes them (strictly): a JSON boolean and the index as a JSON number.
+    job_id = page.evaluate("location.hash").removeprefix("#/jobs/")
+    with web_stack.rest(key) as rest:
+        params = rest.get(f"/jobs/{job_id}").json()["params"]
+    assert (params["header"], params["sheet"], params["decimal"]) == (False, 0, ",")
 
 
 def test_a_converted_file_downloads_and_a_failed_job_shows_its_error(
