@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import ValidationError
+from pydantic import ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic_core import PydanticCustomError
 from redis.exceptions import RedisError
 
 from api import job_store
@@ -139,6 +140,17 @@ UPLOAD_ERRORS = (
     "too_many_active_jobs",
     "unavailable",
 )
+
+
+def _key_length_said(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "string_length", "must be 1-200 characters (or leave the header out)"
+        ) from None
+
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -148,6 +160,7 @@ IdempotencyKey = Annotated[
         description="Retrying with the same key and the same upload returns the first job instead "
         "of a new one; the key with a different file or params answers 422.",
     ),
+    WrapValidator(_key_length_said),
 ]
 
 

@@ -99,10 +99,13 @@ class AsyncClient:
         params = job_params(operation, group_by, metrics, to, reading)
         self.config.require_key()
         body = FileBody(file, params, on_upload)
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        # An empty key is sent, for the server to refuse: taken as none, a retry the caller
+        # meant to be safe could make a second job.
+        keyed = idempotency_key is not None
+        headers = {"Idempotency-Key": idempotency_key} if keyed else None
         try:
             answer = await self._http.json(
-                "POST", "/jobs", body=body, headers=headers, repeatable=bool(idempotency_key)
+                "POST", "/jobs", body=body, headers=headers, repeatable=keyed
             )
         finally:
             body.close()

@@ -247,6 +247,22 @@ def test_same_idempotency_key_returns_the_same_job_and_a_different_body_is_422(
     assert len(stored_files(settings) - before) == 1
 
 
+@pytest.mark.parametrize("key", ["", "k" * 201], ids=["empty", "201 characters"])
+def test_an_idempotency_key_outside_1_to_200_characters_is_refused_saying_so(
+    alice: JobsClient, table: Path, key: str
+) -> None:
+    # An empty key was taken as none: a retry the caller meant to be safe made a second job.
+    response = alice.submit(table, **{"Idempotency-Key": key})
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    said = "header.Idempotency-Key: must be 1-200 characters (or leave the header out)"
+    assert error["message"] == f"Invalid request: {said}"
+    assert [d["field"] for d in error["details"]] == ["header.Idempotency-Key"]
+    assert list(alice.http.get("/jobs").json()["items"]) == []
+
+
 def test_another_principals_job_is_404_and_an_expired_one_410(
     alice: JobsClient, api_url: str, table: Path, redis_client: redis.Redis, settings: Settings
 ) -> None:

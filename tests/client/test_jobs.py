@@ -132,6 +132,21 @@ def test_reading_options_are_sent_as_the_api_takes_them(stack: ClientStack, tmp_
     assert refused.value.details[0]["field"] == "params.sheet"
 
 
+def test_an_empty_idempotency_key_is_sent_for_the_server_to_refuse(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # Taken as no key, a retry the caller meant to be safe could make a second job.
+    data = write_table(tmp_path / "data.csv", 10)
+    key, _ = stack.new_key("empty-key")
+    with Client(stack.url, key) as client:
+        with pytest.raises(InvalidRequestError) as refused:
+            client.submit_file(data, idempotency_key="")
+        assert list(client.jobs()) == []
+
+    assert refused.value.code == "validation_error"
+    assert "must be 1-200 characters (or leave the header out)" in refused.value.message
+
+
 def test_convert_result_downloads_streamed(stack: ClientStack, tmp_path: Path) -> None:
     data = write_table(tmp_path / "data.csv", 1_000)
     with Client(stack.url, stack.key) as client:
