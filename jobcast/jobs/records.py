@@ -102,6 +102,14 @@ def transition(
     )
 
 
+def ended_progress(status: str | None, progress: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The progress a job in `status` shows: one that ended other than succeeded has no time
+    left to estimate (its last estimate would say it is still going)."""
+    if progress is None or status not in (FAILED, CANCELLED):
+        return progress
+    return {**progress, "eta_seconds": None}
+
+
 def unfinished_membership(job_id: str, status: str | None) -> tuple[Membership, ...]:
     """The job's entry in the unfinished index as a change to `status` leaves it (a change
     that sets no status leaves it as it is)."""

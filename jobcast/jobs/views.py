@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobcast.jobs.errors import public_error
+from jobcast.jobs.records import ended_progress
 
 #: Fields of the record that stay inside the server.
 PRIVATE_FIELDS = ("owner", "owner_name", "stored", "idempotency_key", "result")
@@ -15,6 +16,8 @@ def public_view(record: dict[str, Any]) -> dict[str, Any]:
     view = {k: v for k, v in record.items() if k not in PRIVATE_FIELDS}
     if "error" in view:
         view["error"] = public_error(view["error"])
+    if "progress" in view:  # a job ended without one kept its last estimate in the record
+        view["progress"] = ended_progress(view.get("status"), view["progress"])
     for name in ("size", "attempt"):
         view[name] = int(view[name]) if view.get(name) else 0
     for name in ("created_at", "started_at", "finished_at"):

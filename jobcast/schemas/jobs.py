@@ -27,7 +27,10 @@ class JobProgress(BaseModel):
     bytes_total: int
     rows: int = Field(description="Rows processed so far.")
     percent: float = Field(description="0 to 100.")
-    eta_seconds: float | None = Field(description="Estimated seconds left; null before known.")
+    eta_seconds: float | None = Field(
+        description="Estimated seconds left; null before known and once the job failed or was "
+        "cancelled (0 once it succeeded)."
+    )
 
 
 class JobError(BaseModel):

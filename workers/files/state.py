@@ -21,6 +21,7 @@ from jobcast.jobs.records import (
     TERMINAL,
     JobStatus,
     decode_record,
+    ended_progress,
     now,
     transition,
 )
@@ -154,9 +155,8 @@ class JobState:
         `job.cancelled` carries the same."""
         if progress is None:
             return self.finish(CANCELLED, expect=(CANCELLING, RUNNING))
-        return self.finish(
-            CANCELLED, expect=(CANCELLING, RUNNING), data=progress, progress=progress
-        )
+        stopped = ended_progress(CANCELLED, progress)
+        return self.finish(CANCELLED, expect=(CANCELLING, RUNNING), data=stopped, progress=stopped)
 
 
 def progress_fields(p: Progress) -> dict[str, Any]:

@@ -90,6 +90,7 @@ class JobsClient:
     """A principal talking to a real api process."""
 
     def __init__(self, base_url: str, key: str) -> None:
+        self.base_url, self.key = base_url, key
         self.http = httpx.Client(
             base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
         )
@@ -110,6 +111,16 @@ class JobsClient:
         response = self.http.get(f"/jobs/{job_id}")
         assert response.status_code == 200, response.text
         return dict(response.json())
+
+    def snapshot(self, job_id: str) -> dict[str, Any]:
+        """The job as a WebSocket subscription without `since` shows it first."""
+        from tests.realtime.wsclient import authed, recv, subscribe
+
+        with authed(self.base_url, self.key) as ws:
+            subscribe(ws, job_channel(job_id))
+            snapshot = recv(ws)
+        assert snapshot["type"] == "snapshot", snapshot
+        return dict(snapshot["data"])
 
     def result(self, job_id: str) -> Any:
         response = self.http.get(f"/jobs/{job_id}/result")

@@ -73,6 +73,12 @@ def test_cancelled_running_job_stops_at_the_next_batch(
     assert final["data"]["rows"] - rows[-1] <= one_batch
     assert jobs.job(job_id)["status"] == "cancelled"
     assert jobs.http.get(f"/jobs/{job_id}/result").json()["error"]["code"] == "job_cancelled"
+    # It will never finish: no ETA, in the event, over REST and in a snapshot alike (it showed
+    # the last estimate, as if the job were still going).
+    assert final["data"]["eta_seconds"] is None
+    for shown in (jobs.job(job_id), jobs.snapshot(job_id)):
+        assert shown["progress"]["rows"] == final["data"]["rows"]
+        assert shown["progress"]["eta_seconds"] is None, shown["progress"]
 
 
 def test_queued_job_cancelled_before_a_worker_is_free_never_runs(
@@ -208,6 +214,10 @@ def test_job_past_its_soft_time_limit_fails_as_time_limit(
     assert final["type"] == "job.failed"
     assert final["data"]["error"]["code"] == "time_limit"
     assert [e["type"] for e in terminal_events(redis_client, job_id)] == ["job.failed"]
+    # Stopped mid-read: how far it got, and no ETA (the record kept its last estimate).
+    for shown in (jobs.job(job_id), jobs.snapshot(job_id)):
+        assert shown["progress"]["rows"] > 0, shown["progress"]
+        assert shown["progress"]["eta_seconds"] is None, shown["progress"]
     # The operator's limit: a warning in the worker's log, as memory_limit is.
     line = f"file job {job_id} failed: time_limit"
     wait_for(lambda: line in worker.output(), 10, "the time_limit log line")
