@@ -22,3 +22,14 @@ def seq_key(seq: str) -> Seq:
 def is_seq(text: str) -> bool:
     """Whether `text` is a seq the server takes as `since`."""
     return bool(_SEQ.fullmatch(text)) and max(seq_key(text)) <= _SEQ_PART_MAX
+
+
+#: Why a `resync` was sent for a `since` the channel's stream does not hold: older than every
+#: event it keeps (trimmed, expired, or a Redis that lost its data), past its newest event
+#: (ahead of what was committed, or a Redis that lost its latest writes), or in between (never
+#: one of its events: a cursor from another channel). After each the server sends the channel's
+#: start itself (a job's snapshot, a room's history), then live events.
+SINCE_TOO_OLD, SINCE_AHEAD, SINCE_UNKNOWN = "since_too_old", "since_ahead", "since_unknown"
+RESTARTED_BY_SERVER = frozenset({SINCE_TOO_OLD, SINCE_AHEAD, SINCE_UNKNOWN})
+#: Why a `resync` was sent when Redis stayed away too long to catch up: subscribe anew.
+REDIS_UNAVAILABLE = "redis_unavailable"

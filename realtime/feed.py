@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 
 from jobcast.events import with_seq
 from jobcast.rediskeys import stream_key
-from jobcast.seq import seq_key
+from jobcast.seq import REDIS_UNAVAILABLE, SINCE_AHEAD, SINCE_TOO_OLD, SINCE_UNKNOWN, seq_key
 from realtime.connection import REPLAYED, ClientConnection
 from realtime.hub import ChannelHub
 from realtime.protocol import reply
@@ -150,7 +150,7 @@ class ChannelFeed:
                     return
                 await asyncio.sleep(delay)
             # Redis is still unreachable: the client must start over from a snapshot.
-            self.conn.push(reply("resync", channel=self.requested, reason="redis_unavailable"))
+            self.conn.push(reply("resync", channel=self.requested, reason=REDIS_UNAVAILABLE))
         finally:
             self._flush()
             if self._stale:
@@ -158,6 +158,7 @@ class ChannelFeed:
 
     async def _replay(self, since: str) -> None:
         if since not in FROM_START and not await self._still_kept(since):
+            why = await self._why_not_kept(since)
             # The old position means nothing in this stream now: the feed starts over from the
             # start point, or, the stream being empty, from its beginning. Kept, a catch-up
             # queued behind this one would resync again and take the events committed since
@@ -166,7 +167,7 @@ class ChannelFeed:
             # Read before the resync is sent: an event committed once the client has it is
             # above the start, so it is sent (read after, it could fall below: never sent).
             start = await self._start_point()
-            self.conn.push(reply("resync", channel=self.requested, reason="since_too_old"))
+            self.conn.push(reply("resync", channel=self.requested, reason=why))
             if start is not None:
                 self.conn.push(start)
             return
@@ -184,6 +185,19 @@ class ChannelFeed:
             seq_key(since)
             return bool(await self.redis.xrange(stream_key(self.channel), since, since, count=1))
         return False
+
+    async def _why_not_kept(self, since: str) -> str:
+        """The resync's reason for a `since` the stream does not hold (read only then: a
+        resume that finds its event costs no more)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xrange(stream_key(self.channel), count=1)
+        pipe.xrevrange(stream_key(self.channel), count=1)
+        oldest, newest = await pipe.execute()
+        if not newest:  # nothing kept: whatever it held has gone
+            return SINCE_TOO_OLD
+        if seq_key(since) > seq_key(newest[0][0]):
+            return SINCE_AHEAD
+        return SINCE_UNKNOWN if seq_key(since) > seq_key(oldest[0][0]) else SINCE_TOO_OLD
 
     async def _read_after(self, since: str) -> list[tuple[str, Seq]]:
         entries: list[tuple[str, dict[str, str]]] = await self.redis.xrange(  # type: ignore[assignment]

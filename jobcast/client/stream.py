@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from jobcast.client import errors
 from jobcast.client.resume import Event, ResumeState
+from jobcast.seq import RESTARTED_BY_SERVER
 
 #: Close codes after which reconnecting cannot help: a bad key, a path naming someone else,
 #: and the principal's connection limit (retrying at once is refused again).
@@ -165,7 +166,7 @@ async def _receive(
         if event is None:
             continue
         yield event
-        if event.type == "resync" and event.data.get("reason") != "since_too_old":
+        if event.type == "resync" and event.data.get("reason") not in RESTARTED_BY_SERVER:
             # The server lost the channel's events: subscribe to it anew on a fresh connection.
             state.restart(event.channel)
             raise _Reconnect()

@@ -51,6 +51,24 @@ def test_a_lost_since_surfaces_as_resync_then_the_job_starts_afresh(
     assert start.data["status"] == "succeeded"
 
 
+def test_a_since_ahead_of_the_channel_resyncs_as_a_lost_one_does(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # The server names why (`since_ahead`) and sends the start itself, as for `since_too_old`:
+    # the client hands both on without reconnecting to subscribe anew.
+    subscribed: list[str] = []
+    options = StreamOptions(on_subscribed=subscribed.append)
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(write_table(tmp_path / "data.csv", 10))
+        client.wait(job.id, timeout=60)
+        events = client.events(f"job.{job.id}", since="9999999999999-0", options=options)
+        resync, start = next(events), next(events)
+        events.close()
+    assert (resync.type, resync.data) == ("resync", {"reason": "since_ahead"})
+    assert (start.type, start.data["status"]) == ("snapshot", "succeeded")
+    assert subscribed == [f"job.{job.id}"]
+
+
 def test_on_subscribed_tells_when_a_channel_is_live(stack: ClientStack, tmp_path: Path) -> None:
     # A change after the confirmation always comes as an event: what a reader of state needs.
     confirmed = threading.Event()

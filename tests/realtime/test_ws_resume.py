@@ -99,6 +99,31 @@ def test_since_older_than_the_stream_keeps_asks_for_a_resync(
     assert snapshot["data"]["status"] == "running"
 
 
+def test_a_since_the_channel_never_held_gets_a_resync_saying_which(
+    base: str, make_principal: MakeKey, redis_client: redis.Redis
+) -> None:
+    # A since past the newest event was told `since_too_old`, which it is not.
+    key, owner = make_principal()
+    job = create_job(redis_client, owner)
+    progress(redis_client, job, owner, 1.0)
+    # Between two events it holds, one it does not: as a cursor from another channel would be.
+    foreign = progress(redis_client, job, owner, 2.0)
+    redis_client.xdel(stream_key(f"job.{job}"), foreign)
+    progress(redis_client, job, owner, 3.0)
+    with authed(base, key) as ws:
+        answers = []
+        for since in ("9999999999999-0", foreign):
+            subscribe(ws, f"job.{job}", since=since)
+            answers.append((recv(ws), recv(ws)))
+            ws.send(f'{{"type": "unsubscribe", "channel": "job.{job}", "id": "u"}}')
+            recv_until(ws, lambda m: m.get("ref") == "u")
+    ahead, unknown = answers
+    assert ahead[0] == {"type": "resync", "channel": f"job.{job}", "reason": "since_ahead"}
+    assert unknown[0] == {"type": "resync", "channel": f"job.{job}", "reason": "since_unknown"}
+    # The same start as for any resync: the job as it is now.
+    assert ahead[1]["type"] == unknown[1]["type"] == "snapshot"
+
+
 def test_subscribed_without_since_names_the_seq_a_reconnect_resumes_from(
     base: str, make_principal: MakeKey, redis_client: redis.Redis
 ) -> None:
