@@ -248,21 +248,20 @@ class Session:
         return principal
 
     async def _receive_text(self) -> str:
-        """The next text frame; a binary frame is answered with an error and skipped."""
-        while True:
-            message = await self.websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
-            if message.get("text") is not None:
-                return str(message["text"])
-            self.conn.push(protocol.error("bad_frame", "Frames must be JSON text."))
+        """The next text frame; ProtocolError `bad_frame` for a binary one, refused as a text
+        frame that does not parse is (before auth: the socket closes 4001; after: it stays)."""
+        message = await self.websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+        if message.get("text") is None:
+            raise ProtocolError("bad_frame", "Frames must be JSON text, not binary.")
+        return str(message["text"])
 
     async def _read_loop(self, room: str | None) -> None:
         """Until the client goes (WebSocketDisconnect, which `_serve_safely` takes)."""
         while True:
-            text = await self._receive_text()
             try:
-                message = self._parse(text, room)
+                message = self._parse(await self._receive_text(), room)
             except ProtocolError as exc:
                 self.conn.push(protocol.error(exc.code, exc.message, exc.ref))
                 continue

@@ -68,6 +68,35 @@ def test_a_frame_too_deep_to_parse_is_an_error_of_the_client_not_of_the_server(
         assert recv(ws) == {"type": "pong", "ref": 1}
 
 
+@pytest.mark.parametrize(
+    "first", [b"\x00\x01", '{"type": "auth"'], ids=["binary frame", "unparsed text frame"]
+)
+def test_an_unreadable_first_frame_closes_4001_whatever_its_kind(
+    base: str, first: str | bytes
+) -> None:
+    # A binary frame got `bad_frame` and the socket stayed open, waiting for an auth.
+    with open_ws(base) as ws:
+        ws.send(first)
+        refused = recv(ws)
+        with pytest.raises(ConnectionClosed) as closed:
+            recv(ws)
+    assert refused["code"] == "unauthenticated"
+    assert refused["message"].startswith("The first message was refused (")
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4001
+
+
+def test_a_binary_frame_once_authenticated_is_refused_and_the_socket_stays_open(
+    base: str, make_principal: MakeKey
+) -> None:
+    key, _pid = make_principal()
+    with authed(base, key) as ws:
+        ws.send(b"\x00\x01")
+        assert recv(ws)["code"] == "bad_frame"
+        send(ws, type="ping", id=2)
+        assert recv(ws) == {"type": "pong", "ref": 2}
+
+
 def test_an_auth_without_a_key_is_told_the_key_is_required(base: str) -> None:
     # It was told only to send an auth message, which it had.
     with open_ws(base) as ws:
