@@ -68,6 +68,20 @@ def test_a_frame_too_deep_to_parse_is_an_error_of_the_client_not_of_the_server(
         assert recv(ws) == {"type": "pong", "ref": 1}
 
 
+def test_an_empty_since_is_refused_as_any_malformed_since(
+    base: str, make_principal: MakeKey, redis_client: redis.Redis
+) -> None:
+    key, owner = make_principal()
+    job = create_job(redis_client, owner)
+    with authed(base, key) as ws:
+        send(ws, type="subscribe", channel=f"job.{job}", since="", id="s")
+        refused = recv(ws)
+        send(ws, type="ping", id="p")
+        assert recv(ws) == {"type": "pong", "ref": "p"}  # refused, not subscribed from now
+    assert (refused["type"], refused["code"], refused["ref"]) == ("error", "bad_field", "s")
+    assert "`since` must be the seq of an event" in refused["message"]
+
+
 @pytest.mark.parametrize(
     "first", [b"\x00\x01", '{"type": "auth"'], ids=["binary frame", "unparsed text frame"]
 )
