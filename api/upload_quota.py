@@ -23,6 +23,14 @@ from jobcast.settings import Settings
 STEP = 8 * 1024**2
 #: Seconds between refreshes of a slow upload's reservation (well under its expiry).
 REFRESH_EVERY = quotas.STREAMING_TTL / 5
+#: `Retry-After` of a `too_many_uploads` 429. When a slot frees depends on the other uploads'
+#: sizes and links, which the api cannot know: this is a poll interval, not a promise. A retry
+#: refused again costs the server its headers only (the refusal comes before the body is read).
+UPLOAD_SLOT_RETRY_S = 5
+#: `Retry-After` of a `too_many_active_jobs` 429. A file job runs for seconds to minutes, and
+#: which of the principal's ends first is not known when the upload is refused: a poll interval
+#: again (a client following `user.me` learns of a job's end sooner).
+ACTIVE_JOB_RETRY_S = 10
 
 
 def over_bytes(limit: int, used: int, wanted: int) -> ApiError:
@@ -45,6 +53,7 @@ def over_uploads(limit: int) -> ApiError:
         f"You already have {limit} uploads in progress, the most allowed at once; "
         "send this one when one of them has finished.",
         {"concurrent_uploads": limit},
+        headers={"Retry-After": str(UPLOAD_SLOT_RETRY_S)},
     )
 
 
@@ -55,6 +64,7 @@ def over_active_jobs(limit: int) -> ApiError:
         f"You have {limit} file jobs queued or running, the most allowed at once "
         "(JOBCAST_QUOTA_ACTIVE_JOBS); submit more when some have finished.",
         {"active_jobs": limit},
+        headers={"Retry-After": str(ACTIVE_JOB_RETRY_S)},
     )
 
 

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import redis
 
+from api.upload_quota import ACTIVE_JOB_RETRY_S, UPLOAD_SLOT_RETRY_S
 from jobcast import rediskeys
 from jobcast.events import decode_entry, job_channel
 from jobcast.jobs.records import TERMINAL
@@ -232,6 +233,9 @@ def test_one_upload_too_many_in_progress_is_429_until_the_first_ends(
 
     assert second.status_code == 429, second.text
     assert second.json()["error"]["code"] == "too_many_uploads"
+    # As every 429 says when to try again (README, the OpenAPI description), with its budget.
+    assert second.headers["Retry-After"] == str(UPLOAD_SLOT_RETRY_S)
+    assert "RateLimit-Remaining" in second.headers
     assert answers[0].status_code == 202, answers[0].text
     assert alice.submit(small).status_code == 202
 
@@ -262,6 +266,7 @@ def test_a_new_upload_past_the_active_jobs_cap_is_429_until_a_job_ends(
         assert error["details"] == {"active_jobs": 2}
         assert "You have 2 file jobs queued or running" in error["message"]
         assert "JOBCAST_QUOTA_ACTIVE_JOBS" in error["message"]
+        assert answer.headers["Retry-After"] == str(ACTIVE_JOB_RETRY_S)
     assert stored_files(settings) == kept  # no file stored
     assert {job["id"] for job in alice.http.get("/jobs").json()["items"]} == {first, second}
     assert sorted(k.partition(":")[0] for k in alice.ledger(redis_client)) == ["upload"] * 2
