@@ -93,12 +93,16 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     if _body_not_json(request, exc):
-        message = "Send the body as JSON, with Content-Type: application/json."
         headers = spent_headers(request)
-        return error_response(415, "unsupported_media_type", message, None, headers)
+        return error_response(415, "unsupported_media_type", NOT_JSON, None, headers)
     fields = field_errors(exc.errors())
     message = summary(fields)
     return error_response(422, "validation_error", message, fields, spent_headers(request))
+
+
+#: The 415 of a route that reads a JSON body and was sent another type (the OpenAPI document
+#: gives it to every such route, `api.openapi`).
+NOT_JSON = "Send the body as JSON, with Content-Type: application/json."
 
 
 def _body_not_json(request: Request, exc: RequestValidationError) -> bool:

@@ -11,6 +11,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.auth import SECURITY_SCHEMES, takes_key
+from api.errors import NOT_JSON
+from api.openapi_errors import openapi_error
 
 DESCRIPTION = """\
 Submit work over HTTP; follow every state change live over one WebSocket.
@@ -93,6 +95,7 @@ def custom_openapi(app: FastAPI) -> dict[str, Any]:
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
         _document_security(app, schema)
+        _document_json_refusal(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -112,6 +115,18 @@ def _document_security(app: FastAPI, schema: dict[str, Any]) -> None:
         scheme.scheme_name: jsonable_encoder(scheme.model, by_alias=True, exclude_none=True)
         for scheme in SECURITY_SCHEMES
     }
+
+
+def _document_json_refusal(schema: dict[str, Any]) -> None:
+    """415 on every operation that reads a JSON body: a body of another type is refused by the
+    validation handler (`api.errors`), which no route declares, so a new JSON route has it too."""
+    refusal = openapi_error("unsupported_media_type", NOT_JSON)
+    for path in schema["paths"].values():
+        for operation in path.values():
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                responses = operation["responses"]
+                responses.setdefault("415", refusal)
+                operation["responses"] = dict(sorted(responses.items()))
 
 
 def _drop_default_422(responses: dict[str, Any]) -> None:

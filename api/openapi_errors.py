@@ -12,6 +12,9 @@ from typing import Any
 
 from jobcast.schemas.errors import ErrorResponse
 
+#: Where the document keeps the error shape (FastAPI names the component after the model).
+ERROR_RESPONSE_REF = f"#/components/schemas/{ErrorResponse.__name__}"
+
 #: Every code a route may answer with: (status, what it means / what to do).
 CODES: dict[str, tuple[int, str]] = {
     "bad_request": (
@@ -133,16 +136,24 @@ def errors(*codes: str) -> dict[int | str, dict[str, Any]]:
 
 
 def _response(codes: list[str]) -> dict[str, Any]:
+    return {"model": ErrorResponse, **_described({code: CODES[code][1] for code in codes})}
+
+
+def openapi_error(code: str, message: str) -> dict[str, Any]:
+    """One error answer as the OpenAPI document spells it: for answers added to the document
+    after FastAPI built it (`api.openapi`), where `errors` cannot be used."""
+    answer = _described({code: message})
+    answer["content"]["application/json"]["schema"] = {"$ref": ERROR_RESPONSE_REF}
+    return answer
+
+
+def _described(messages: dict[str, str]) -> dict[str, Any]:
     examples = {
         code: {
             "summary": code,
-            "value": {"error": {"code": code, "message": CODES[code][1], "details": None}},
+            "value": {"error": {"code": code, "message": message, "details": None}},
         }
-        for code in codes
+        for code, message in messages.items()
     }
-    description = "; ".join(f"`{code}`: {CODES[code][1]}" for code in codes)
-    return {
-        "model": ErrorResponse,
-        "description": description,
-        "content": {"application/json": {"examples": examples}},
-    }
+    description = "; ".join(f"`{code}`: {message}" for code, message in messages.items())
+    return {"description": description, "content": {"application/json": {"examples": examples}}}

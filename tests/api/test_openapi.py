@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.app import create_app
 from jobcast.settings import Settings
+from tests.api.conftest import MakeKey
+from tests.conftest import StartApi
 from tests.workers.files.support import READ_FORMATS
 
 ERROR_REF = "#/components/schemas/ErrorResponse"
@@ -89,6 +93,39 @@ def test_errors_listed_are_the_ones_each_route_gives(spec: dict[str, Any]) -> No
     assert "403" in codes("get", "/admin/keys")
     assert "403" not in codes("get", "/jobs")
     assert "409" in codes("delete", "/orders/{order_id}")
+
+
+def json_body_routes(app: FastAPI) -> list[tuple[str, str, bool]]:
+    """(method, path, in the schema) of every route FastAPI reads a JSON body for."""
+    found = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and route.body_field is not None:
+            path = str(context.path_format)
+            found += [(m, path, route.include_in_schema) for m in route.methods]
+    return found
+
+
+def test_every_route_reading_a_json_body_documents_and_gives_415(
+    app: FastAPI, spec: dict[str, Any], start_api: StartApi, make_key: MakeKey
+) -> None:
+    routes = json_body_routes(app)
+    assert {("POST", "/orders"), ("POST", "/data/"), ("PATCH", "/data/{item_id}")} <= {
+        (m, p) for m, p, _ in routes
+    }
+    _, url = start_api()
+    headers = {"Authorization": f"Bearer {make_key()}", "Content-Type": "text/plain"}
+
+    for method, path, documented in routes:
+        if documented:
+            answer = spec["paths"][path][method.lower()]["responses"].get("415", {})
+            examples = answer.get("content", {}).get("application/json", {}).get("examples", {})
+            assert set(examples) == {"unsupported_media_type"}, f"{method} {path}"
+        # Any id will do: the body is refused before the route looks for the record.
+        sent = path.replace("{item_id}", "d_0")
+        real = httpx.request(method, url + sent, headers=headers, content=b"x")
+        assert real.status_code == 415, f"{method} {path}: {real.text}"
+        assert real.json()["error"]["code"] == "unsupported_media_type"
 
 
 def test_keys_are_documented_as_bearer_and_header_schemes(spec: dict[str, Any]) -> None:
