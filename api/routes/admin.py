@@ -21,6 +21,7 @@ async def list_api_keys(admin: AdminPrincipal, redis: RedisDep) -> list[ApiKey]:
     return [ApiKey.model_validate(k, from_attributes=True) for k in await list_keys_async(redis)]
 
 
+# Returns None, not a Response of its own: FastAPI's carries the budget's headers (`api.auth`).
 @router.delete(
     "/keys/{key_id}",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -28,7 +29,7 @@ async def list_api_keys(admin: AdminPrincipal, redis: RedisDep) -> list[ApiKey]:
     response_class=Response,
     responses=errors(*AUTHENTICATED, "forbidden", "not_found"),
 )
-async def revoke_api_key(key_id: str, admin: AdminPrincipal, state: StateDep) -> Response:
+async def revoke_api_key(key_id: str, admin: AdminPrincipal, state: StateDep) -> None:
     """Revoke a key: requests with it answer 401 from now on, its WebSockets are closed (4001,
     reason `key_revoked`) and its unused tickets are refused."""
     require_id(key_id, KEY_ID, "key")
@@ -43,4 +44,3 @@ async def revoke_api_key(key_id: str, admin: AdminPrincipal, state: StateDep) ->
             extra={"key_id": key_id, "by": admin.id},
         )
     state.key_cache.evict(key_id)  # at once here; other processes on the pub/sub message
-    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 from api import job_store
 from api.auth import CurrentPrincipal, CurrentReader
 from api.deps import RedisDep, ReplicasDep, SettingsDep, TaskSenderDep, cursor_query
-from api.errors import ApiError
+from api.errors import ApiError, spent_headers
 from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.task_sender import TaskSender
 from api.upload_quota import UploadQuota
@@ -411,7 +411,11 @@ ARTIFACT_BODY = {
     },
 )
 async def get_artifact(
-    job_id: str, principal: CurrentPrincipal, redis: RedisDep, settings: SettingsDep
+    job_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    redis: RedisDep,
+    settings: SettingsDep,
 ) -> FileResponse:
     """The converted file of a `convert` job, streamed."""
     record = _finished(await job_store.load_job(redis, principal, job_id))
@@ -420,4 +424,6 @@ async def get_artifact(
     if record["operation"] != "convert" or not path.exists():
         raise ApiError(404, "no_artifact", "This job produced no file to download.")
     media = "application/vnd.apache.parquet" if to == "parquet" else "text/csv"
-    return FileResponse(path, media_type=media, filename=f"{job_id}.{to}")
+    # Its own response, which FastAPI gives none of the budget's headers (`api.auth`).
+    headers = spent_headers(request)
+    return FileResponse(path, media_type=media, filename=f"{job_id}.{to}", headers=headers)

@@ -98,10 +98,10 @@ def test_job_reads_spend_the_read_budget_and_a_malformed_id_spends_too(
     run_in_process(tight, scenario)
 
 
-def test_an_answer_that_failed_after_spending_still_carries_the_budget(
+def test_an_answer_that_failed_after_spending_or_had_no_body_still_carries_the_budget(
     settings: Settings, make_key: MakeKey
 ) -> None:
-    """A 404 or a 422 cost the caller a request: its RateLimit headers say what is left."""
+    """A 404, a 422 or a 204 cost the caller a request: its RateLimit headers say what is left."""
     headers = {"Authorization": f"Bearer {make_key()}"}
 
     async def scenario(client: httpx.AsyncClient) -> None:
@@ -112,6 +112,11 @@ def test_an_answer_that_failed_after_spending_still_carries_the_budget(
             await client.post("/data/", json={"name": ""}, headers=headers),
         ]
         assert [a.status_code for a in answers] == [404, 404, 422, 422]
+        # An answer with no body costs as much, and says so too.
+        item = await client.post("/data/", json={"name": "a", "value": 1}, headers=headers)
+        deleted = await client.delete(f"/data/{item.json()['id']}", headers=headers)
+        assert deleted.status_code == 204
+        answers.append(deleted)
         reads = [int(a.headers["RateLimit-Remaining"]) for a in answers[:3]]
         assert reads == sorted(reads, reverse=True)
         assert reads[0] > reads[2]
