@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from api.auth import SECURITY_SCHEMES, takes_key
 from api.errors import NOT_JSON
 from api.openapi_errors import openapi_error
+from api.openapi_headers import document_headers
 
 DESCRIPTION = """\
 Submit work over HTTP; follow every state change live over one WebSocket.
@@ -96,6 +97,7 @@ def custom_openapi(app: FastAPI) -> dict[str, Any]:
         components.pop("ValidationError", None)
         _document_security(app, schema)
         _document_json_refusal(schema)
+        document_headers(schema)  # after the security requirements, which it reads
         app.openapi_schema = schema
     return app.openapi_schema
 

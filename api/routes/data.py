@@ -11,6 +11,7 @@ from api.auth import CurrentPrincipal, CurrentReader
 from api.deps import RedisDep, SettingsDep, cursor_query
 from api.errors import ApiError, not_found
 from api.openapi_errors import AUTHENTICATED, errors
+from api.openapi_headers import LOCATED
 from api.ownership import load_owned, require_id
 from jobcast import rediskeys
 from jobcast.owned_index import MAX_PAGE
@@ -26,13 +27,16 @@ router = APIRouter(prefix="/data", tags=["data"])
     "/",
     status_code=status.HTTP_201_CREATED,
     summary="Create a data item",
-    responses=errors(
-        *AUTHENTICATED,
-        "bad_request",
-        "too_many_data_items",
-        "payload_too_large",
-        "validation_error",
-    ),
+    responses={
+        201: LOCATED,
+        **errors(
+            *AUTHENTICATED,
+            "bad_request",
+            "too_many_data_items",
+            "payload_too_large",
+            "validation_error",
+        ),
+    },
 )
 async def create_item(
     body: DataCreate,

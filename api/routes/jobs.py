@@ -23,6 +23,7 @@ from api.auth import CurrentPrincipal, CurrentReader
 from api.deps import RedisDep, ReplicasDep, SettingsDep, TaskSenderDep, cursor_query
 from api.errors import ApiError, spent_headers
 from api.openapi_errors import AUTHENTICATED, OWNED, errors
+from api.openapi_headers import LOCATED
 from api.task_sender import TaskSender
 from api.upload_quota import UploadQuota
 from api.uploads import FILE_PATH_REFUSED, Upload, receive_upload, remove_file
@@ -169,7 +170,7 @@ IdempotencyKey = Annotated[
     status_code=202,
     summary="Submit a file job",
     openapi_extra=UPLOAD_BODY,
-    responses=errors(*AUTHENTICATED, *UPLOAD_ERRORS),
+    responses={202: LOCATED, **errors(*AUTHENTICATED, *UPLOAD_ERRORS)},
 )
 @router.post("/tasks/process-file/", status_code=202, include_in_schema=False)
 async def submit_job(

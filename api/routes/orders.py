@@ -24,6 +24,7 @@ from api.auth import CurrentPrincipal, CurrentReader
 from api.deps import RedisDep, SettingsDep, TaskSenderDep, cursor_query
 from api.errors import ApiError, not_found
 from api.openapi_errors import AUTHENTICATED, ORDER_RULES, OWNED, errors
+from api.openapi_headers import LOCATED
 from api.ownership import load_owned, require_id
 from api.task_sender import TaskSender
 from jobcast import rediskeys
@@ -206,7 +207,12 @@ def not_traded(symbol: str) -> ApiError:
     status_code=status.HTTP_201_CREATED,
     summary="Place an order",
     responses={
-        200: {"model": Order, "description": "A repeated `client_order_id`: the first order."},
+        200: {
+            "model": Order,
+            "description": "A repeated `client_order_id`: the first order.",
+            **LOCATED,
+        },
+        201: LOCATED,
         **errors(
             *AUTHENTICATED,
             "bad_request",

@@ -21,6 +21,7 @@ from api.app import create_app
 from jobcast.settings import Settings
 from tests.api.conftest import MakeKey
 from tests.conftest import StartWorker
+from tests.support.openapi_headers import header_mismatch
 from tests.workers.files.support import await_terminal, mixed_frame
 
 PARAMS = [
@@ -45,6 +46,7 @@ class Checked:
         documented = self.spec["paths"][template][method.lower()]["responses"]
         assert str(response.status_code) in documented, f"{method} {path}: {response.text}"
         self.schema[template][method].validate_response(response)  # the body, by its status
+        assert not header_mismatch(self.spec, method, template, response)
         self.seen.add((method, template, response.status_code))
         return response
 
