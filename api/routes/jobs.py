@@ -26,7 +26,13 @@ from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.openapi_headers import LOCATED
 from api.task_sender import TaskSender
 from api.upload_quota import UploadQuota
-from api.uploads import FILE_PATH_REFUSED, Upload, receive_upload, remove_file
+from api.uploads import (
+    FILE_PATH_REFUSED,
+    MAX_FIELD_BYTES,
+    Upload,
+    receive_upload,
+    remove_file,
+)
 from jobcast import files_waiting, kept_uploads
 from jobcast.jobs.params import SUBMITTED, JobParams
 from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
@@ -115,7 +121,9 @@ UPLOAD_BODY = {
                         # `encoding`, `"sheet": "string"`) and the job fails.
                         "params": {
                             "$ref": "#/components/schemas/JobParams",
-                            "description": "The job as JSON; leave it out for a profile.",
+                            "description": "The job as JSON, at most "
+                            f"{MAX_FIELD_BYTES // 1024} KiB (a larger part is 413 "
+                            "`payload_too_large`); leave it out for a profile.",
                             "example": {"operation": "profile"},
                         },
                     },

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.app import create_app
+from api.uploads import MAX_FIELD_BYTES
 from jobcast.settings import Settings
 from tests.api.conftest import MakeKey
 from tests.conftest import StartApi
@@ -154,6 +155,8 @@ def test_job_upload_documents_its_parts_and_the_idempotency_key(spec: dict[str, 
     params = form["schema"]["properties"]["params"]
     assert params["$ref"] == "#/components/schemas/JobParams"
     assert params["example"] == {"operation": "profile"}  # what /docs' "Try it out" starts from
+    # The cap a larger part is refused by (413 "Field `params` is larger than 64 KiB.").
+    assert f"at most {MAX_FIELD_BYTES // 1024} KiB" in params["description"]
     assert form["encoding"]["params"]["contentType"] == "application/json"
     (header,) = [p for p in op["parameters"] if p["in"] == "header"]
     (text,) = [v for v in header["schema"]["anyOf"] if v["type"] == "string"]
