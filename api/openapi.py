@@ -14,8 +14,9 @@ from api.auth import SECURITY_SCHEMES, takes_key
 from api.errors import NOT_JSON
 from api.openapi_errors import openapi_error
 from api.openapi_headers import document_headers
+from jobcast.events import EVENT_TYPES
 
-DESCRIPTION = """\
+_DESCRIPTION = """\
 Submit work over HTTP; follow every state change live over one WebSocket.
 
 **Authentication.** Every route except the probes and these docs needs an API key:
@@ -47,15 +48,15 @@ is the README's "Realtime: WebSocket push" section). Each frame is one JSON obje
 3. **Events** arrive as `{"seq", "channel", "type", "ts", "data"}`; `seq` increases per
    channel. After a reconnect, subscribe with `since` = the last `seq` you have: you get
    every later event, no gap and no duplicate, or `resync` when they are no longer kept.
-   Types: `job.queued`, `job.started`, `job.progress`, `job.succeeded`, `job.failed`,
-   `job.cancelled`, `order.accepted`, `order.partially_filled`, `order.filled`,
-   `order.cancelled`, `order.rejected`, `market.trade`, `market.quote`, `market.book`,
-   `chat.message`, `chat.join`, `chat.leave`, `monitor.sample`.
+   Types: EVENT_TYPES.
 4. Also: `unsubscribe`, `publish` (chat), `ping`; the server sends `heartbeat` every few
    seconds and `error` (`code`, `message`, `ref`) for a refused message. Close codes: 4001
    no valid key, 4008 too slow, 4029 too many connections, 1012 server restarting (reconnect
    with `since`).
 """
+
+#: The event types from their one list, so the description names each the code publishes.
+DESCRIPTION = _DESCRIPTION.replace("EVENT_TYPES", ", ".join(f"`{t}`" for t in EVENT_TYPES))
 
 TAGS = [
     {"name": "jobs", "description": "File jobs: upload a table, follow it, read its result."},

@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 
 from jobcast import scripts
 from jobcast.compact_json import dumps
+from jobcast.orders.enums import OrderStatus
 from jobcast.rediskeys import no_record_key, pubsub_channel, stream_key
 from jobcast.tallies import Tally, lua_spec
 
@@ -26,6 +27,30 @@ from jobcast.tallies import Tally, lua_spec
 STREAM_MAXLEN = 2000
 #: Seconds a channel's stream lives after its last event.
 STREAM_TTL_SECONDS = 7 * 24 * 3600
+
+
+#: Every type of event committed on a channel, in the order the docs list them. An order's
+#: change is `order.<its new status>` (`workers.orders.step`), except that one resting unfilled
+#: stays `open`, announced by `order.accepted`. tests/realtime/test_event_types.py checks the
+#: code publishes no other.
+EVENT_TYPES = (
+    "job.queued",
+    "job.started",
+    "job.progress",
+    "job.requeued",
+    "job.succeeded",
+    "job.failed",
+    "job.cancelled",
+    "order.accepted",
+    *(f"order.{status}" for status in OrderStatus if status is not OrderStatus.OPEN),
+    "market.trade",
+    "market.quote",
+    "market.book",
+    "chat.message",
+    "chat.join",
+    "chat.leave",
+    "monitor.sample",
+)
 
 
 def job_channel(job_id: str) -> str:

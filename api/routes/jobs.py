@@ -180,7 +180,17 @@ IdempotencyKey = Annotated[
     openapi_extra=UPLOAD_BODY,
     responses={202: LOCATED, **errors(*AUTHENTICATED, *UPLOAD_ERRORS)},
 )
-@router.post("/tasks/process-file/", status_code=202, include_in_schema=False)
+@router.post(
+    "/tasks/process-file/",
+    status_code=202,
+    summary="Submit a file job (the seed's path)",
+    description="The seed's path for `POST /jobs`, kept as an alias: the same upload, the same "
+    "answer. Its `file_path` (a server path, as a query parameter or in a JSON body) is refused "
+    "with 422 `upload_required`.",
+    deprecated=True,
+    openapi_extra=UPLOAD_BODY,
+    responses={202: LOCATED, **errors(*AUTHENTICATED, *UPLOAD_ERRORS)},
+)
 async def submit_job(
     request: Request,
     response: Response,
@@ -324,9 +334,16 @@ async def get_job(job_id: str, reader: CurrentReader) -> Job:
     return job_store.job_view(await job_store.read_job(reader, job_id, ("result",)))
 
 
-@router.get("/tasks/{task_id}", include_in_schema=False, response_model_exclude_unset=True)
+@router.get(
+    "/tasks/{task_id}",
+    summary="Get a job with its result (the seed's path)",
+    deprecated=True,
+    response_model_exclude_unset=True,
+    responses=errors(*AUTHENTICATED, *OWNED),
+)
 async def get_task(task_id: str, reader: CurrentReader) -> JobWithResult:
-    """Seed alias: the job with its result inline."""
+    """The seed's path, kept as an alias: the job as `GET /jobs/{id}` answers it, with its
+    result inline (`GET /jobs/{id}/result` is the result alone)."""
     record = await job_store.read_job(reader, task_id)
     view = public_view(record)
     return JobWithResult.model_validate({**view, "result": record.get("result")})

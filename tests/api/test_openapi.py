@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.app import create_app
 from api.uploads import MAX_FIELD_BYTES
+from jobcast.events import EVENT_TYPES
 from jobcast.settings import Settings
 from tests.api.conftest import MakeKey
 from tests.conftest import StartApi
@@ -167,11 +168,30 @@ def test_job_upload_documents_its_parts_and_the_idempotency_key(spec: dict[str, 
     }
 
 
+def test_the_seeds_paths_are_documented_as_deprecated_aliases(spec: dict[str, Any]) -> None:
+    upload = spec["paths"]["/tasks/process-file/"]["post"]
+    read = spec["paths"]["/tasks/{task_id}"]["get"]
+
+    assert upload["deprecated"] is read["deprecated"] is True
+    assert upload["requestBody"] == spec["paths"]["/jobs"]["post"]["requestBody"]
+    assert (
+        "upload_required" in upload["responses"]["422"]["content"]["application/json"]["examples"]
+    )
+    answer = read["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/JobWithResult"}
+    assert {"401", "404", "410", "429"} <= set(read["responses"])
+    assert {p for p in spec["paths"] if "tasks" in p} == {
+        "/tasks/process-file/",
+        "/tasks/{task_id}",
+    }
+
+
 def test_description_explains_the_websocket_protocol(spec: dict[str, Any]) -> None:
     text = spec["info"]["description"]
 
     for needed in ("`/ws`", "POST /ws/ticket", "since", "job.progress", "resync"):
         assert needed in text
+    assert [t for t in EVENT_TYPES if f"`{t}`" not in text] == []
     assert {"jobs", "orders", "market", "realtime"} <= {t["name"] for t in spec["tags"]}
 
 

@@ -61,8 +61,10 @@ async def exercise(settings: Settings, key: str, table: bytes, waiter: redis.Red
         ) as client:
             api = Checked(client, app.openapi())
             ids = [await submit(api, table, params) for params in PARAMS]
+            ids.append(await submit_by_the_seeds_path(api, table))
             for job_id in ids:
                 await anyio.to_thread.run_sync(await_terminal, waiter, job_id)
+                await api.call("GET", "/tasks/{task_id}", f"/tasks/{job_id}")
                 await finished_job(api, job_id)
             await errors(api, table)
             await api.call("GET", "/jobs", "/jobs", params={"limit": 2})
@@ -74,6 +76,13 @@ async def submit(api: Checked, table: bytes, params: dict[str, Any]) -> str:
     data = {"params": json.dumps(params)}
     idempotency = {"Idempotency-Key": f"k-{params['operation']}"}
     first = await api.call("POST", "/jobs", "/jobs", files=files, data=data, headers=idempotency)
+    assert first.status_code == 202, first.text
+    return str(first.json()["id"])
+
+
+async def submit_by_the_seeds_path(api: Checked, table: bytes) -> str:
+    files = {"file": ("t.csv", table)}
+    first = await api.call("POST", "/tasks/process-file/", "/tasks/process-file/", files=files)
     assert first.status_code == 202, first.text
     return str(first.json()["id"])
 
@@ -126,3 +135,5 @@ def test_real_job_answers_conform_to_the_published_schema(
     assert ("GET", "/jobs/{job_id}/artifact", 200) in seen
     assert ("DELETE", "/jobs/{job_id}", 409) in seen
     assert ("POST", "/jobs", 415) in seen
+    assert ("POST", "/tasks/process-file/", 202) in seen
+    assert ("GET", "/tasks/{task_id}", 200) in seen
