@@ -4,7 +4,9 @@
 request from the principal's budget — "read" for GET/HEAD, "submit" for everything else — so
 every authenticated route is limited without each route asking for it. A route that reads one
 owned record takes `CurrentReader` instead, which spends and reads in one Redis round trip.
-Requests without a valid key spend from a per-address budget first, which stops key guessing.
+Requests with a key that is not valid spend from a per-address budget first, which stops key
+guessing; one with no key at all is told how to send one, whatever that budget holds (no key
+is looked up for it, so there is nothing to guess and nothing to protect).
 """
 
 from __future__ import annotations
@@ -94,6 +96,10 @@ class TwoKeysError(Exception):
     """The request's key headers carry different keys."""
 
 
+#: On every 401: the scheme a key is sent with.
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
 def request_address(request: Request, settings: Settings) -> str:
     peer = request.client.host if request.client else None
     return client_address(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
@@ -115,9 +121,9 @@ async def _refuse_unauthenticated(
 ) -> ApiError:
     decision = await spend(redis, anonymous_budget(settings), request_address(request, settings))
     _raise_if_limited(decision)
-    # What the refusal cost its address, as every answer says what it cost (a key guesser
-    # sees its budget run down; a client that merely forgot its key sees why it got a 429).
-    headers = {"WWW-Authenticate": "Bearer", **decision.headers()}
+    # What the refusal cost its address, as every answer says what it cost: a key guesser
+    # sees its budget run down.
+    headers = {**_CHALLENGE, **decision.headers()}
     return ApiError(401, code, message, headers=headers)
 
 
@@ -144,9 +150,9 @@ async def _authenticated(request: Request, state: AppState) -> Principal:
             "send one.",
         ) from None
     if key is None:
-        raise await _refuse_unauthenticated(
-            request, redis, settings, "unauthenticated", _no_key_message(request)
-        )
+        # Unspent: a client that forgot its key was told 429 once its address had sent a few
+        # requests, never that it lacked one.
+        raise ApiError(401, "unauthenticated", _no_key_message(request), headers=_CHALLENGE)
     principal = await authenticate(redis, settings.secret("key_secret"), key, state.key_cache)
     if principal is None:
         raise await _refuse_unauthenticated(

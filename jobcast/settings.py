@@ -167,10 +167,17 @@ class Settings(BaseSettings):
         default=100, ge=1, description="Read requests allowed at once before the rate applies."
     )
     rate_anonymous_per_minute: int = Field(
-        default=60, ge=1, description="Budget per client address for requests without a valid key."
+        default=60,
+        ge=1,
+        description=(
+            "Budget per client address for requests with a key that is not valid (one with no "
+            "key spends nothing)."
+        ),
     )
     rate_anonymous_burst: int = Field(
-        default=20, ge=1, description="Burst for requests without a valid key, per client address."
+        default=20,
+        ge=1,
+        description="Burst for requests with a key that is not valid, per client address.",
     )
     trusted_proxies: list[str] = Field(
         default_factory=list,

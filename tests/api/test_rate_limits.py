@@ -48,25 +48,47 @@ def test_reads_have_their_own_budget(
     assert int(ok.headers["RateLimit-Remaining"]) > 0
 
 
+#: A key that is not one: what the per-address budget limits (a guess at a key).
+GUESS = {"X-API-Key": "jc_guess_guess"}
+
+
 def test_rotating_forwarded_for_from_untrusted_peer_does_not_escape_the_limit(
     start_api: StartApi,
 ) -> None:
     _, url = start_api(env=TIGHT_ANON)
     statuses = [
-        httpx.get(f"{url}/data/", headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+        httpx.get(f"{url}/data/", headers={**GUESS, "X-Forwarded-For": f"203.0.113.{i}"})
         for i in range(10)
     ]
-    assert statuses[:5] == [401] * 5
-    assert statuses[5:] == [429] * 5
+    assert [s.status_code for s in statuses[:5]] == [401] * 5
+    assert [s.status_code for s in statuses[5:]] == [429] * 5
 
 
 def test_forwarded_for_counts_when_the_peer_is_a_trusted_proxy(start_api: StartApi) -> None:
     _, url = start_api(env={**TIGHT_ANON, "JOBCAST_TRUSTED_PROXIES": '["127.0.0.1"]'})
     statuses = [
-        httpx.get(f"{url}/data/", headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+        httpx.get(f"{url}/data/", headers={**GUESS, "X-Forwarded-For": f"203.0.113.{i}"})
         for i in range(10)
     ]
-    assert statuses == [401] * 10  # ten different clients, one request each
+    assert [s.status_code for s in statuses] == [401] * 10  # ten clients, one request each
+
+
+def test_a_request_with_no_key_is_told_so_however_many_its_address_sent(
+    start_api: StartApi,
+) -> None:
+    _, url = start_api(env=TIGHT_ANON)
+    keyless = [httpx.get(f"{url}/me") for _ in range(8)]  # past the address's burst of 5
+    guessed = [httpx.get(f"{url}/me", headers=GUESS) for _ in range(6)]
+
+    for answer in keyless:
+        assert answer.status_code == 401, answer.text
+        assert answer.json()["error"]["code"] == "unauthenticated"
+        assert "send `Authorization: Bearer <key>`" in answer.json()["error"]["message"]
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
+    # It cost nothing (no key is looked up): a guessed key still has the whole budget, and
+    # is limited by it.
+    assert [g.status_code for g in guessed] == [401] * 5 + [429]
+    assert httpx.get(f"{url}/me").status_code == 401
 
 
 def test_job_reads_spend_the_read_budget_and_a_malformed_id_spends_too(
