@@ -31,6 +31,8 @@ CLOSE_TRY_AGAIN = 1013  # Redis is unavailable right now: reconnect after a paus
 CLOSE_TOO_BIG = 1009  # a frame over JOBCAST_WS_MAX_FRAME_BYTES (sent by uvicorn itself)
 
 CLIENT_TYPES = frozenset({"auth", "subscribe", "unsubscribe", "publish", "ping", "pong"})
+#: Query names a client may put a key under by mistake; the server never reads a key there.
+KEY_QUERY_NAMES = frozenset({"key", "api_key", "token", "access_token"})
 
 
 class ProtocolError(Exception):
@@ -120,6 +122,16 @@ def reply(type_: str, ref: Any = None, **fields: Any) -> str:
 
 def error(code: str, message: str, ref: Any = None, **fields: Any) -> str:
     return reply("error", ref, code=code, message=message, **fields)
+
+
+def auth_required(wrong: str, key_in_url: bool) -> str:
+    """The `unauthenticated` message: what was wrong with the first message, then what to do."""
+    if key_in_url:
+        return wrong + (
+            'Keys never go in URLs: send {"type": "auth", "key": "<API key>"} first, or open '
+            "the socket with a single-use ticket from POST /ws/ticket (?ticket=wst_…)."
+        )
+    return wrong + 'Send {"type": "auth", "key": "<API key>"} first.'
 
 
 def heartbeat() -> str:

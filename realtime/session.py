@@ -224,11 +224,9 @@ class Session:
         if message is not None and message.type == "auth" and not message.key:
             wrong = "`key` is required: "
         if message is None or message.type != "auth" or not message.key:
-            self.conn.push(
-                protocol.error(
-                    "unauthenticated", wrong + 'Send {"type": "auth", "key": "<API key>"} first.'
-                )
-            )
+            key_in_url = not protocol.KEY_QUERY_NAMES.isdisjoint(self.websocket.query_params)
+            explained = protocol.auth_required(wrong, key_in_url)
+            self.conn.push(protocol.error("unauthenticated", explained))
             return None
         await gate.spend_attempt(self.rt, address)
         return await self._check_key(message, address)
