@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import secrets
 import time
 from dataclasses import asdict, dataclass
@@ -20,13 +19,12 @@ from typing import TYPE_CHECKING
 import redis
 import redis.asyncio as aioredis
 
+from jobcast.key_shape import KEY_PREFIX
 from jobcast.rediskeys import API_KEYS_KEY, KEY_REVOKED_CHANNEL, api_key_lookup_key
 from jobcast.schemas.text import hidden_character, refusal
 
 if TYPE_CHECKING:  # key_cache imports KeyInfo from here
     from jobcast.key_cache import KeyCache
-
-KEY_PREFIX = "jc"
 
 #: Where keys made and revoked are logged (`jobcast keys`, the api): the key id, its principal and
 #: who did it, never the key.
@@ -61,10 +59,6 @@ class KeyInfo:
 
     def principal(self) -> Principal:
         return Principal(id=self.principal_id, name=self.name, admin=self.admin, key_id=self.key_id)
-
-
-#: Key ids as `new_key` makes them.
-KEY_ID = re.compile(r"[0-9a-f]{12}")
 
 
 def new_key() -> tuple[str, str]:

@@ -9,7 +9,8 @@ from api.deps import RedisDep, StateDep
 from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, errors
 from api.ownership import require_id
-from jobcast.keys import KEY_ID, audit, list_keys_async, revoke_key_async
+from jobcast.key_shape import KEY_ID
+from jobcast.keys import audit, list_keys_async, revoke_key_async
 from jobcast.schemas.admin import ApiKey
 
 router = APIRouter(prefix="/admin", tags=["admin"])

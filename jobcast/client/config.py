@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from jobcast.client import errors
+from jobcast.key_shape import masked
 
 #: The shape of an address, for messages (the address itself comes from `resolve`).
 EXAMPLE_URL = "http://127.0.0.1:8000"
@@ -36,16 +37,23 @@ CONFIG_ENV = "JOBCAST_CONFIG"
 URL_ARGUMENT, KEY_ARGUMENT = "base_url", "api_key"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ClientConfig:
     """The address and key, with where each came from (`url_from`, `key_from`) and, when they
-    did not come as a pair, a sentence saying so (`pairing`): what a refusal should name."""
+    did not come as a pair, a sentence saying so (`pairing`): what a refusal should name.
+    Printed, the key shows as its public part (`jc_<id>_…`): a repr gets pasted into tickets."""
 
     base_url: str
     api_key: str | None
     url_from: str = field(default=URL_ARGUMENT, compare=False)
     key_from: str | None = field(default=KEY_ARGUMENT, compare=False)
     pairing: str | None = field(default=None, compare=False)
+
+    def __repr__(self) -> str:
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.api_key is not None:
+            shown["api_key"] = masked(self.api_key)
+        return f"ClientConfig({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def require_key(self) -> str:
         """The key, or AuthenticationError saying how to give one: checked before anything is

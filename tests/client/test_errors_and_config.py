@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 
 from jobcast.cli import cli
 from jobcast.client import Client, errors
-from jobcast.client.config import resolve, save
+from jobcast.client.config import ClientConfig, resolve, save
 from jobcast.client.retry import RetryPolicy
 from jobcast.settings import Settings
+from tests.client.conftest import ClientStack
 
 
 def alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -288,3 +289,35 @@ def test_nothing_answering_at_the_address_is_said_plainly_with_what_to_check(
     assert " ".join(watched.stderr.split()).startswith(
         f"error unreachable: Nothing answers at {url}"
     )
+
+
+def test_the_config_names_which_key_it_holds_but_never_shows_the_key(
+    stack: ClientStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README suggests printing `client.config` to diagnose an address or key, and people paste
+    # what it prints into tickets: its repr showed the whole key.
+    alone(tmp_path, monkeypatch)
+    prefix, key_id, secret = stack.key.split("_", 2)  # the secret may itself hold "_"
+    with Client(stack.url, stack.key) as client:
+        shown = [repr(client.config), str(client.config), repr(client), repr(client.aio)]
+        assert client.config.api_key == stack.key  # the key itself is still there to use
+        assert client.me().id == stack.principal_id  # and it works
+    assert f"api_key='{prefix}_{key_id}_…'" in shown[0]
+    assert all(secret not in text for text in shown), shown
+
+
+def test_a_refused_key_is_not_quoted_in_the_error(
+    stack: ClientStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone(tmp_path, monkeypatch)
+    wrong = stack.key[:-6] + "AAAAAA"
+    with Client(stack.url, wrong) as client, pytest.raises(errors.AuthenticationError) as refused:
+        client.job("j_nothing")
+    texts = [str(refused.value), repr(refused.value), repr(refused.value.__dict__)]
+    assert all(wrong.split("_", 2)[2] not in text for text in texts), texts
+
+
+def test_a_key_of_another_shape_is_hidden_whole() -> None:
+    config = ClientConfig("http://127.0.0.1:8000", "hunter2-not-a-key")
+    assert "hunter2" not in repr(config)
+    assert "not a jc_<id>_<secret> key" in repr(config)
