@@ -17,6 +17,7 @@ import random
 import re
 import time
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
@@ -36,6 +37,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 #: refuses oversized ones itself (the h11 parser has its own, similar limit).
 MAX_HEADER_BYTES = 32 * 1024
 MAX_URL_BYTES = 8 * 1024
+_ENCODED_SLASH = re.compile(rb"%2[fF]")
 
 
 class FrontDoorMiddleware:
@@ -51,6 +53,7 @@ class FrontDoorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        _keep_encoded_slashes(scope)
         exchange = _Exchange(scope, receive, send, self.max_body)
         scope.setdefault("state", {})["request_id"] = exchange.request_id
         metrics.IN_FLIGHT.enter()
@@ -198,6 +201,20 @@ def _new_request_id() -> str:
     # 64 random bits as hex: an id names a request in logs and error reports and guards nothing,
     # so the process's PRNG serves (secrets.token_hex made a getrandom call per request).
     return f"{random.getrandbits(64):016x}"
+
+
+def _keep_encoded_slashes(scope: Scope) -> None:
+    """An encoded slash stays inside its path segment: the server decodes `%2F` in the path
+    routes match, so the job `../me` (`/jobs/..%2Fme`) was routed as `/jobs/../me`, "No route",
+    rather than to the job route, which says there is no such job. No id holds a slash."""
+    raw = scope.get("raw_path")
+    if not raw or b"%2" not in raw:
+        return
+    # httpx's in-process transport puts the query in `raw_path` too.
+    raw_path = raw.partition(b"?")[0]
+    if _ENCODED_SLASH.search(raw_path):
+        parts = _ENCODED_SLASH.split(raw_path)
+        scope["path"] = "%2F".join(unquote(part.decode("ascii")) for part in parts)
 
 
 def _add_vary_origin(headers: list[tuple[bytes, bytes]]) -> None:

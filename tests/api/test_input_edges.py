@@ -14,6 +14,7 @@ from jobcast.keys import create_key
 from jobcast.settings import Settings
 from tests.api.conftest import MakeKey
 from tests.api.inprocess import run_in_process
+from tests.conftest import StartApi
 from tests.support.stack import start_private_redis
 
 GOOD: dict[str, Any] = {"symbol": "ACME", "side": "buy", "quantity": 10, "price": "1.00"}
@@ -119,6 +120,36 @@ def test_malformed_path_ids_are_404_before_redis_without_telling_what_exists(
         assert revoked.status_code == 404
 
     run_in_process(settings, scenario)
+
+
+#: Each route with an id in its path, as (method, path with `{}` for the id, the 404's words).
+ID_ROUTES = [
+    ("GET", "/jobs/{}", "No job with that id."),
+    ("DELETE", "/jobs/{}", "No job with that id."),
+    ("GET", "/jobs/{}/result", "No job with that id."),
+    ("GET", "/jobs/{}/artifact", "No job with that id."),
+    ("GET", "/orders/{}", "No order with that id."),
+    ("DELETE", "/orders/{}", "No order with that id."),
+    ("GET", "/data/{}", "No data item with that id."),
+    ("GET", "/market/{}", "No symbol '{}': GET /market lists them."),
+    ("GET", "/market/{}/book", "No symbol '{}': GET /market lists them."),
+]
+
+
+@pytest.mark.parametrize("encoded", ["..%2Fme", "a%2fb", "%2E%2E", "x%3Fy%23z", "%252F"])
+def test_an_encoded_id_is_one_path_segment_answered_by_its_route(
+    start_api: StartApi, make_key: MakeKey, encoded: str
+) -> None:
+    # uvicorn decodes `%2F` in the path it routes by: `/jobs/..%2Fme` was "No route GET
+    # /jobs/../me", as if the client had asked for a route that does not exist.
+    _proc, url = start_api()
+    headers = as_(make_key())
+    for method, path, words in ID_ROUTES:
+        answer = httpx.request(method, url + path.format(encoded), headers=headers)
+        assert answer.status_code == 404, (method, path, answer.text)
+        message = answer.json()["error"]["message"]
+        assert message.startswith(words.split("{}")[0]), (method, path, message)
+        assert "No route" not in message
 
 
 def test_a_path_no_route_takes_says_so_and_where_the_routes_are(
