@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from jobcast.redis_clients import is_redis_full, redis_problem
-from jobcast.schemas.errors import field_errors, summary
+from jobcast.schemas.errors import field_errors, no_record, summary
 from jobcast.schemas.text import escape_controls
 
 log = logging.getLogger("jobcast.api")
@@ -60,7 +60,7 @@ class ApiError(Exception):
 
 def not_found(what: str = "record") -> ApiError:
     """The answer for a record that does not exist *or* belongs to someone else."""
-    return ApiError(404, "not_found", f"No {what} with that id.")
+    return ApiError(404, "not_found", no_record(what))
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

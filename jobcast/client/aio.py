@@ -13,6 +13,7 @@ from jobcast.client import errors
 from jobcast.client.config import resolve
 from jobcast.client.http import Http, RetryCallback
 from jobcast.client.multipart import FileBody, UploadCallback
+from jobcast.client.paths import job_path, market_path, order_path
 from jobcast.client.reading import Reading
 from jobcast.client.resume import Event
 from jobcast.client.retry import RetryPolicy
@@ -113,7 +114,7 @@ class AsyncClient:
 
     async def job(self, job_id: str) -> Job:
         """The job as it is now: its status, its progress and, if it failed, its error."""
-        return Job.model_validate(await self._http.json("GET", f"/jobs/{job_id}"))
+        return Job.model_validate(await self._http.json("GET", job_path(job_id)))
 
     async def jobs(self, status: str | None = None, page_size: int = 50) -> AsyncIterator[Job]:
         """Every job of yours, newest first, page after page."""
@@ -130,14 +131,14 @@ class AsyncClient:
     async def cancel(self, job_id: str) -> Job:
         """Cancel the job: a queued one never runs, a running one stops at its next batch.
         A job that already ended raises ConflictError `already_finished`."""
-        return Job.model_validate(await self._http.json("DELETE", f"/jobs/{job_id}"))
+        return Job.model_validate(await self._http.json("DELETE", job_path(job_id)))
 
     async def result(self, job_id: str) -> JobResult:
         """The result, typed by its operation (ProfileResult, AggregateResult, ConvertResult).
         A job that ended failed raises JobFailedError with its own error (code and message),
         as `wait` does; cancelled, JobCancelledError."""
         with _ended_raises(job_id):
-            answer = await self._http.json("GET", f"/jobs/{job_id}/result")
+            answer = await self._http.json("GET", job_path(job_id, "/result"))
         return _RESULT.validate_python(answer)
 
     async def download(self, job_id: str, path: str | Path) -> Path:
@@ -147,7 +148,7 @@ class AsyncClient:
         partial = path.with_name(f".{path.name}.part")
         try:
             with _ended_raises(job_id):
-                async with self._http.stream("GET", f"/jobs/{job_id}/artifact") as response:
+                async with self._http.stream("GET", job_path(job_id, "/artifact")) as response:
                     with partial.open("wb") as out:
                         async for chunk in response.aiter_bytes():
                             out.write(chunk)
@@ -214,11 +215,11 @@ class AsyncClient:
         """Ask for a resting order to be cancelled: queued behind what its symbol already
         accepted, confirmed by an `order.cancelled` event. An order no longer open raises
         ConflictError `order_not_open`."""
-        return Order.model_validate(await self._http.json("DELETE", f"/orders/{order_id}"))
+        return Order.model_validate(await self._http.json("DELETE", order_path(order_id)))
 
     async def order(self, order_id: str) -> Order:
         """The order as it is now: its status, quantity filled and average fill price."""
-        return Order.model_validate(await self._http.json("GET", f"/orders/{order_id}"))
+        return Order.model_validate(await self._http.json("GET", order_path(order_id)))
 
     async def orders(
         self,
@@ -252,16 +253,18 @@ class AsyncClient:
 
     async def quote(self, symbol: str) -> Quote:
         """The top of the symbol's book: best bid and ask, their sizes, the last price."""
-        return Quote.model_validate(await self._http.json("GET", f"/market/{symbol}"))
+        return Quote.model_validate(await self._http.json("GET", market_path(symbol)))
 
     async def book(self, symbol: str, depth: int = 10) -> BookDepth:
         """The symbol's order book: up to `depth` price levels on each side."""
-        answer = await self._http.json("GET", f"/market/{symbol}/book", params={"depth": depth})
+        answer = await self._http.json("GET", market_path(symbol, "/book"), params={"depth": depth})
         return BookDepth.model_validate(answer)
 
     async def trades(self, symbol: str, limit: int = 50) -> TradeList:
         """The symbol's most recent trades, up to `limit`, newest first."""
-        answer = await self._http.json("GET", f"/market/{symbol}/trades", params={"limit": limit})
+        answer = await self._http.json(
+            "GET", market_path(symbol, "/trades"), params={"limit": limit}
+        )
         return TradeList.model_validate(answer)
 
     # -- events -------------------------------------------------------------------------------

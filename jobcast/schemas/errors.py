@@ -28,6 +28,12 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+def no_record(what: str) -> str:
+    """The 404's words for an id that names no record of yours (`No job with that id.`): the
+    api answers them, and the client says them for an id it cannot send (an empty one)."""
+    return f"No {what} with that id."
+
+
 def field_errors(errors: Iterable[Any], *within: str) -> list[dict[str, Any]]:
     """pydantic's errors as the documented `details` of a 422: `{field, problem, type}` each,
     the field's path starting with `within` (the part of the request validated). The api
