@@ -288,7 +288,7 @@ def job_params(
     reading: Reading | None = None,
 ) -> dict[str, Any]:
     """A job's `params`, checked by the rules the server applies (`jobcast.jobs.params`):
-    InvalidRequestError (`invalid_params`, the server's shape) names what is wrong."""
+    InvalidRequestError (`invalid_params`, 422, the server's answer) names what is wrong."""
     params: dict[str, Any] = {"operation": operation, **(reading or Reading()).params()}
     if group_by:
         params["group_by"] = list(group_by)
@@ -300,7 +300,9 @@ def job_params(
         JobParams.model_validate(params, context=SUBMITTED)
     except ValidationError as exc:
         details = field_errors(exc.errors(), "params")
-        raise errors.InvalidRequestError("invalid_params", summary(details), details) from None
+        raise errors.InvalidRequestError(
+            "invalid_params", summary(details), details, status=422, local=True
+        ) from None
     return params
 
 
@@ -316,5 +318,5 @@ def _ended_raises(job_id: str) -> Iterator[None]:
     except errors.ConflictError as exc:
         if exc.code in ("job_failed", "job_cancelled"):
             error = exc.details if isinstance(exc.details, dict) else None
-            raise_outcome(job_id, exc.code.removeprefix("job_"), error)
+            raise_outcome(job_id, exc.code.removeprefix("job_"), error, answer=exc)
         raise

@@ -60,7 +60,9 @@ class ClientConfig:
         sent, so a 2 GiB upload or a chat room does not start only to be refused."""
         if not self.api_key:
             why = self.pairing or f"set {KEY_ENV} or run `jobcast login`."
-            raise errors.AuthenticationError("unauthenticated", f"No API key: {why}")
+            # 401: what the server answers a request without a key, said before sending one.
+            message = f"No API key: {why}"
+            raise errors.AuthenticationError("unauthenticated", message, status=401, local=True)
         return self.api_key
 
 
@@ -164,7 +166,9 @@ def resolve(base_url: str | None = None, api_key: str | None = None) -> ClientCo
     url, url_from = _address(base_url, key, saved)
     if not is_http_url(url):
         raise errors.ConfigError(
-            "bad_url", f"{url_from} is {url!r}: give the API's address, like {EXAMPLE_URL}."
+            "bad_url",
+            f"{url_from} is {url!r}: give the API's address, like {EXAMPLE_URL}.",
+            local=True,
         )
     config = ClientConfig(url.rstrip("/"), key, url_from, key_from)
     config = replace(config, pairing=_pairing(config, saved))

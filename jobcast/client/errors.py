@@ -11,7 +11,13 @@ from typing import Any
 
 
 class JobcastError(Exception):
-    """Base of every client error. `status` is the HTTP status (None for WebSocket errors)."""
+    """Base of every client error.
+
+    `status` is the HTTP status the server answered, or, for a request the client refused
+    itself before sending it (`local` is then True: bad job params, no key, an empty id), the
+    status the server answers that request with. It is None where no HTTP status applies: a
+    WebSocket's errors, an address where nothing answers, a wait that ran out of time, a job's
+    outcome learnt from its events. `request_id` is the server's, when it answered."""
 
     def __init__(
         self,
@@ -21,10 +27,11 @@ class JobcastError(Exception):
         *,
         status: int | None = None,
         request_id: str | None = None,
+        local: bool = False,
     ) -> None:
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.details = code, message, details
-        self.status, self.request_id = status, request_id
+        self.status, self.request_id, self.local = status, request_id, local
 
 
 class AuthenticationError(JobcastError):
@@ -64,19 +71,22 @@ class ServerError(JobcastError):
 
 
 class JobFailedError(JobcastError):
-    """The job ended `failed`: `code` is the job's error code (`ragged_rows`, `empty_file`...)."""
+    """The job ended `failed`: `code` is the job's error code (`ragged_rows`, `empty_file`...).
+    `status` is 409 from `result` or `download` (the server's answer), None from `wait`."""
 
 
 class JobCancelledError(JobcastError):
-    """The job ended `cancelled` while it was being waited for."""
+    """The job ended `cancelled`. `status` is 409 from `result` or `download` (the server's
+    answer), None from `wait` (its events said so)."""
 
 
 class WaitTimeoutError(JobcastError, TimeoutError):
-    """`wait` gave up before the job finished (the job goes on)."""
+    """`wait` gave up before the job finished (the job goes on); `status` is None."""
 
 
 class ConfigError(JobcastError):
-    """The client's own settings are wrong (an address that is not an http(s) URL)."""
+    """The client's own settings are wrong (an address that is not an http(s) URL); `local`,
+    with `status` None: there is no server's answer to it."""
 
 
 class StreamError(JobcastError):

@@ -27,6 +27,6 @@ def segment(value: str, missing: str) -> str:
     normalizing resolves, going up a level) spelled `%2E`. An empty value names no record, and
     no segment can carry it: NotFoundError saying `missing`, the server's 404, without a request."""
     if not value:
-        raise errors.NotFoundError("not_found", missing, status=404)
+        raise errors.NotFoundError("not_found", missing, status=404, local=True)
     escaped = quote(value, safe="")
     return escaped.replace(".", "%2E") if escaped in (".", "..") else escaped

@@ -118,7 +118,7 @@ def _raise_if_refused(exc: InvalidStatus) -> None:
     status = exc.response.status_code
     if status in (401, 403, 404):
         raise errors.PermissionDeniedError(
-            "handshake_refused", f"The WebSocket handshake got {status}."
+            "handshake_refused", f"The WebSocket handshake got {status}.", status=status
         ) from exc
 
 

@@ -102,15 +102,27 @@ def _report(data: Any, on_progress: ProgressCallback | None) -> None:
     on_progress(JobProgress.model_validate(data))
 
 
-def raise_outcome(job_id: str, status: str, error: dict[str, Any] | None) -> None:
+def raise_outcome(
+    job_id: str,
+    status: str,
+    error: dict[str, Any] | None,
+    answer: errors.JobcastError | None = None,
+) -> None:
     """JobFailedError (with the job's own error code) or JobCancelledError for a job that ended
-    so; nothing for one that succeeded."""
+    so; nothing for one that succeeded. `answer` is the server's 409 that said so, if one did:
+    its status and request id go with the error."""
+    http_status, request_id = (answer.status, answer.request_id) if answer else (None, None)
     if status == "failed":
         error = error or {}
         raise errors.JobFailedError(
             str(error.get("code", "job_failed")),
             str(error.get("message", "The job failed.")),
             {"job_id": job_id},
+            status=http_status,
+            request_id=request_id,
         )
     if status == "cancelled":
-        raise errors.JobCancelledError("job_cancelled", f"Job {job_id} was cancelled.")
+        message = f"Job {job_id} was cancelled."
+        raise errors.JobCancelledError(
+            "job_cancelled", message, status=http_status, request_id=request_id
+        )

@@ -134,13 +134,11 @@ def asked_line(asked: dict[str, str | None]) -> str:
 
 
 def _from_server(exc: errors.JobcastError) -> bool:
-    if exc.status is not None:
-        return True
-    # Said by the client itself, before or after the server had its say.
-    local = (errors.ConfigError, errors.InvalidRequestError, errors.JobFailedError)
-    if isinstance(exc, (*local, errors.JobCancelledError, errors.WaitTimeoutError)):
+    if exc.local:  # refused before anything was sent
         return False
-    return exc.code != "unauthenticated"  # no key: nothing was sent
+    # The job's outcome or the wait's end: about the job, not the address or the key asked.
+    outcomes = (errors.JobFailedError, errors.JobCancelledError, errors.WaitTimeoutError)
+    return not isinstance(exc, outcomes)
 
 
 def print_json(value: Any) -> None:

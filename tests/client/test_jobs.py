@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import json
 import os
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
 from jobcast.client import (
@@ -16,8 +18,10 @@ from jobcast.client import (
     AuthenticationError,
     Client,
     InvalidRequestError,
+    JobCancelledError,
     JobFailedError,
     NotFoundError,
+    PermissionDeniedError,
     Reading,
     WaitTimeoutError,
 )
@@ -224,3 +228,72 @@ def test_wait_on_a_job_that_already_ended_returns_at_once(
         job = client.submit_file(write_table(tmp_path / "data.csv", 100))
         wait_for(lambda: client.job(job.id).status == "succeeded", 60, "the job to end")
         assert client.wait(job.id, timeout=20).rows == 100
+
+
+def test_a_refusal_the_client_says_itself_carries_the_servers_status_for_it(
+    stack: ClientStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README: each exception carries `status`; these had None where the server says 422 or 401.
+    data = write_table(tmp_path / "data.csv", 10)
+    with Client(stack.url, stack.key) as client, pytest.raises(InvalidRequestError) as checked:
+        client.submit_file(data, "sum")
+    params = {"params": json.dumps({"operation": "sum"})}
+    with data.open("rb") as file:
+        answered = httpx.post(
+            f"{stack.url}/jobs", data=params, files={"file": file}, headers=bearer(stack.key)
+        )
+    error = answered.json()["error"]
+    assert (checked.value.status, checked.value.code) == (answered.status_code, error["code"])
+    assert checked.value.details == error["details"]
+    assert (checked.value.status, checked.value.local) == (422, True)  # said before sending
+
+    monkeypatch.delenv("JOBCAST_API_KEY", raising=False)
+    monkeypatch.setenv("JOBCAST_CONFIG", str(tmp_path / "no-login.json"))
+    with Client(stack.url) as keyless, pytest.raises(AuthenticationError) as anonymous:
+        keyless.me()
+    answered = httpx.get(f"{stack.url}/me")
+    assert (anonymous.value.status, anonymous.value.code) == (401, "unauthenticated")
+    assert anonymous.value.local
+    assert answered.status_code == 401
+
+
+def test_a_job_that_ended_so_raises_its_outcome_with_the_409_that_said_so(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    key, _ = stack.new_key("outcomes")
+    with Client(stack.url, key) as client:
+        job = client.submit_file(write_table(tmp_path / "big.csv", 300_000))
+        assert client.cancel(job.id).status in ("cancelled", "cancelling")
+        with pytest.raises(JobCancelledError) as waited:
+            client.wait(job.id, timeout=30)
+        with pytest.raises(JobCancelledError) as cancelled:
+            client.result(job.id)
+        with pytest.raises(JobCancelledError) as downloaded:
+            client.download(job.id, tmp_path / "out")
+        ragged = client.submit_file(write_ragged(tmp_path / "ragged.csv"))
+        with pytest.raises(JobFailedError):
+            client.wait(ragged.id, timeout=60)
+        with pytest.raises(JobFailedError) as failed:
+            client.result(ragged.id)
+    answered = httpx.get(f"{stack.url}/jobs/{job.id}/result", headers=bearer(key))
+    assert (answered.status_code, answered.json()["error"]["code"]) == (409, "job_cancelled")
+    for raised in (cancelled.value, downloaded.value, failed.value):
+        assert raised.status == 409, raised
+        assert raised.request_id
+        assert not raised.local
+    assert failed.value.code == "ragged_rows"  # the job's own error, as from `wait`
+    # `wait` learns the outcome from the job's events, not from an error answer.
+    assert waited.value.status is None
+
+
+def test_a_refused_websocket_handshake_carries_its_status(stack: ClientStack) -> None:
+    # An address with a path no api serves WebSockets under: the handshake answers 403.
+    client = Client(f"{stack.url}/nothing-here", stack.key)
+    with client, pytest.raises(PermissionDeniedError) as refused:
+        next(iter(client.events("user.me")))
+    assert refused.value.code == "handshake_refused"
+    assert refused.value.status == 403
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}

@@ -49,5 +49,5 @@ def test_an_empty_id_is_a_404_without_a_request(stack: ClientStack, tmp_path: Pa
         for call, words in calls(client, tmp_path):
             with pytest.raises(errors.NotFoundError) as missing:
                 call("")
-            assert missing.value.status == 404
+            assert (missing.value.status, missing.value.local) == (404, True)
             assert missing.value.message.startswith(words), missing.value.message
