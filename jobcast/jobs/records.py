@@ -42,6 +42,11 @@ UNFINISHED = (QUEUED, RUNNING, RETRYING, CANCELLING)
 #: States a worker may (re)start from: a redelivered task finds `running` left by a dead process.
 STARTABLE = (QUEUED, RETRYING, RUNNING)
 
+#: States an `error` explains (why it failed; while retrying, why it runs again). Every other
+#: status change clears the record's error and says so in its event: a job that succeeds after a
+#: retry or a quarantine carries no error of its earlier runs (its `attempt` keeps the count).
+ERRED = (FAILED, RETRYING)
+
 #: Fields stored as JSON text in the hash.
 JSON_FIELDS = ("params", "progress", "result", "error")
 
@@ -88,6 +93,8 @@ def transition(
     counted (`jobcast.tallies`) when it is a submit or an outcome; `releases` are hash fields
     it deletes when it applies (see `Commit`)."""
     status = fields.get("status")
+    if status and status not in ERRED:
+        fields, data = {**fields, "error": None}, {**(data or {}), "error": None}
     payload = {"status": status, **(data or {})} if status else dict(data or {})
     return Commit(
         record_key=job_key(job_id),

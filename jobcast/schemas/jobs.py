@@ -34,7 +34,8 @@ class JobProgress(BaseModel):
 
 
 class JobError(BaseModel):
-    """Why a job failed (or, while `retrying`, the last transient error)."""
+    """Why a job failed (or, while `retrying`, why it runs again: a transient error, a
+    quarantine); null in any other status."""
 
     code: str = Field(description="e.g. `ragged_rows`, `unknown_column`, `time_limit`.")
     message: str

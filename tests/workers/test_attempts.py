@@ -20,6 +20,7 @@ from api.cluster_metrics import exposition, read_snapshot
 from jobcast.rediskeys import task_deaths_key
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY
+from realtime.channels import Channel, job_snapshot
 from tests.conftest import StartApi, StartWorker, new_principal
 from tests.workers.files.support import (
     JobsClient,
@@ -114,10 +115,30 @@ def test_job_killed_from_outside_more_often_than_the_cap_still_succeeds_once(
     assert redis_client.get(task_deaths_key(job_id)) == "3"
     assert redis_client.hget(TASKS_KEY, "deaths|jobcast.files.run") == "3"
     assert redis_client.hget(TASKS_KEY, "quarantined|jobcast.files.run") == "2"
-    assert jobs.job(job_id)["status"] == "succeeded"
+    # Its record, snapshot and outcome event say it succeeded with no error: the quarantine's
+    # reason went with the retrying status it explained; the deaths stay in `attempt`
+    record = jobs.job(job_id)
+    assert (record["status"], record["attempt"], record["error"]) == ("succeeded", 4, None)
+    assert final["data"]["error"] is None
+    assert job_snapshot_of(settings, job_id)["error"] is None
     figures = metrics_text(settings)
     assert 'jobcast_task_deaths_total{task="jobcast.files.run"} 3.0' in figures
     assert 'jobcast_tasks_quarantined_total{task="jobcast.files.run"} 2.0' in figures
+
+
+def job_snapshot_of(settings: Settings, job_id: str) -> dict[str, Any]:
+    """The record a WebSocket subscriber to `job.{job_id}` is sent first, read in process."""
+
+    async def read() -> dict[str, Any] | None:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        try:
+            return (await job_snapshot(client, Channel(f"job.{job_id}", "job", f"job.{job_id}")))[0]
+        finally:
+            await client.aclose()
+
+    snapshot = asyncio.run(read())
+    assert snapshot is not None
+    return snapshot
 
 
 def metrics_text(settings: Settings) -> str:

@@ -151,8 +151,11 @@ def test_storage_hiccup_is_retried_with_backoff_and_then_succeeds(
 
     assert retrying["data"]["error"]["code"] == "transient_error"
     assert retrying["data"]["retry_in"] > 0
-    assert await_terminal(redis_client, job_id)["type"] == "job.succeeded"
-    assert jobs.job(job_id)["attempt"] == 2
+    final = await_terminal(redis_client, job_id)
+    assert final["type"] == "job.succeeded"
+    assert final["data"]["error"] is None  # the hiccup's error went with its retrying status
+    record = jobs.job(job_id)
+    assert (record["status"], record["attempt"], record["error"]) == ("succeeded", 2, None)
     assert jobs.result(job_id)["rows"] == 2
     # Flower shows the retry's arguments as it showed the first send's
     resent = [e for e in task_sent_events(listener, 1.0) if e["uuid"] == job_id]
