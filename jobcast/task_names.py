@@ -45,3 +45,13 @@ def shown_again(request: Any) -> dict[str, Any]:
 def match_argsrepr(symbol: str, match_batch: int, why: str) -> str:
     """`why`: what sent it (`orders accepted`, `requeued`, `lease check`, `demo`)."""
     return f"({symbol!r}, match_batch={match_batch}, sent_for={why!r})"
+
+
+def work_named(name: str, task_id: str, args: tuple[Any, ...]) -> str:
+    """The work a task does, as a worker's log names it: a file job by its id, matching by
+    its symbol."""
+    if name == FILE_JOB_TASK and args:
+        return f"file job {args[0]}"
+    if name in (MATCH_TASK, DEMO_MATCH_TASK) and args:
+        return f"matching {args[0]} ({name}[{task_id}])"
+    return f"task {name}[{task_id}]"

@@ -41,6 +41,7 @@ from workers import (  # noqa: E402
     broker_channel,
     broker_logs,
     context,
+    death_logs,
     gc_baseline,
     heartbeat,
     reconciler,
@@ -58,4 +59,5 @@ sweeper.connect_signals()
 reconciler.connect_signals()
 gc_baseline.connect_signals()
 stop_logs.connect_signals()
+death_logs.connect_signals()  # after stop_logs: a stop's losses are told as the stop's
 storage_check.connect_signals()

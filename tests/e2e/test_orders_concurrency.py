@@ -104,7 +104,10 @@ def trade_flow(
 
 
 #: What Celery logs when a pool process dies running a task (not after it finished one).
-LOST_MID_TASK = "Task handler raised error: WorkerLostError"
+def lost_mid_task(task_id: str) -> str:
+    """The worker's line for a task whose pool process died while running it
+    (`workers.death_logs`; one that died after the run ended says so instead)."""
+    return f"[{task_id}]): its process died (SIGKILL), death"
 
 
 def running_task(client: redis.Redis, workers: list[Proc]) -> tuple[Proc, str] | None:
@@ -133,7 +136,7 @@ def kill_mid_task(client: redis.Redis, workers: list[Proc], give_up_at: float) -
             time.sleep(0.002)
             continue
         worker, task_id = hit
-        lost_before = worker.output().count(LOST_MID_TASK)
+        lost_before = worker.output().count(lost_mid_task(task_id))
         children[0].send_signal(signal.SIGKILL)
         # The pool process logs a task's success itself: not logged yet, it died running it.
         finished = f"[{task_id}] succeeded" in worker.output()
@@ -154,7 +157,7 @@ def reported_lost(worker: Proc, task_id: str, lost_before: int, timeout: float =
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         log = worker.output()
-        if log.count(LOST_MID_TASK) > lost_before:
+        if log.count(lost_mid_task(task_id)) > lost_before:
             return True
         if f"[{task_id}] succeeded" in log:
             return False

@@ -121,6 +121,19 @@ def test_job_killed_from_outside_more_often_than_the_cap_still_succeeds_once(
     assert (record["status"], record["attempt"], record["error"]) == ("succeeded", 4, None)
     assert final["data"]["error"] is None
     assert job_snapshot_of(settings, job_id)["error"] is None
+    # Each death is one WARNING line of the worker naming the job and what follows, with no
+    # traceback nor billiard's "Job: <index>" (an expected condition, not a crash of ours)
+    said = [line for line in worker.output().splitlines() if "its process died (SIGKILL)" in line]
+    assert [line.split("] ", 1)[1] for line in said] == [
+        f"file job {job_id}: its process died (SIGKILL), death 1 of 2; it runs again",
+        f"file job {job_id}: its process died (SIGKILL), death 2 of 2; quarantined, "
+        "it runs again in 0.2 s",
+        f"file job {job_id}: its process died (SIGKILL), death 3, in quarantine; "
+        "it runs again in 0.4 s",
+    ]
+    assert all("WARNING/MainProcess" in line for line in said)
+    assert "Traceback" not in worker.output()
+    assert "exited with" not in worker.output()
     figures = metrics_text(settings)
     assert 'jobcast_task_deaths_total{task="jobcast.files.run"} 3.0' in figures
     assert 'jobcast_tasks_quarantined_total{task="jobcast.files.run"} 2.0' in figures
