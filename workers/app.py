@@ -42,6 +42,7 @@ from workers import (  # noqa: E402
     broker_logs,
     context,
     death_logs,
+    expected_failures,
     gc_baseline,
     heartbeat,
     reconciler,
@@ -60,4 +61,5 @@ reconciler.connect_signals()
 gc_baseline.connect_signals()
 stop_logs.connect_signals()
 death_logs.connect_signals()  # after stop_logs: a stop's losses are told as the stop's
+expected_failures.connect_signals()
 storage_check.connect_signals()

@@ -123,6 +123,8 @@ class CappedTask(Task):  # type: ignore[misc]
 
     #: Expected failures: Celery records FAILURE but logs no traceback (we log the error).
     throws = (TaskFailedError,)
+    #: Flower shows an expected failure's error and runtime, not a traceback of our raise.
+    Request = "workers.expected_failures:ExpectedFailureRequest"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         task_id = self.request.id

@@ -12,6 +12,14 @@ import redis
 
 def task_sent_events(listener: redis.client.PubSub, within: float) -> list[dict[str, Any]]:
     """The `task-sent` events (what Flower reads) published to `listener` within `within` s."""
+    return task_events(listener, within, "task-sent")
+
+
+def task_events(
+    listener: redis.client.PubSub, within: float, kind: str, task_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The task events of type `kind` (of task `task_id`, if given) published to `listener`
+    within `within` s; returns as soon as one of `task_id`'s is read."""
     found, deadline = [], time.monotonic() + within
     while (left := deadline - time.monotonic()) > 0:
         message = listener.get_message(timeout=left)
@@ -19,5 +27,7 @@ def task_sent_events(listener: redis.client.PubSub, within: float) -> list[dict[
             continue
         body = json.loads(base64.b64decode(json.loads(message["data"])["body"]))
         batch = body if isinstance(body, list) else [body]  # a worker's `task.multi` is a list
-        found += [event for event in batch if event["type"] == "task-sent"]
+        found += [e for e in batch if e["type"] == kind and task_id in (None, e["uuid"])]
+        if task_id is not None and found:
+            break
     return found

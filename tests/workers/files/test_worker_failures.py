@@ -20,7 +20,7 @@ from jobcast.launcher import child_env
 from jobcast.rediskeys import job_key, task_deaths_key
 from jobcast.settings import Settings
 from tests.conftest import SharedStack, StartWorker, module_stack
-from tests.support.celery_events import task_sent_events
+from tests.support.celery_events import task_events, task_sent_events
 from tests.support.processes import wait_for
 from tests.workers.files.support import (
     SLOW_WORKER,
@@ -126,6 +126,35 @@ def test_bad_file_ends_failed_with_its_code(
     final = await_terminal(bad_file_stack.redis, job_id)
     assert final["type"] == "job.failed"
     assert jobs.job(job_id)["error"]["code"] == code
+    jobs.http.close()
+
+
+def test_bad_file_is_one_log_line_and_a_failure_without_traceback_in_flower(
+    bad_file_stack: SharedStack, tmp_path: Path
+) -> None:
+    jobs = JobsClient(bad_file_stack.url, bad_file_stack.new_key("alice")[0])
+    path = tmp_path / "bad.bin"
+    path.write_bytes(bytes(range(256)) * 64)
+    listener = bad_file_stack.redis.pubsub()
+    listener.psubscribe("*celeryev*")  # what Flower reads
+    listener.get_message(timeout=1)  # the subscription's confirmation
+
+    job_id = jobs.submit_ok(path)
+
+    # Flower's FAILURE carries the job's error code and message and a runtime, and no traceback
+    # of our own `raise` (the input is at fault, not the code)
+    (failed,) = task_events(listener, 30, "task-failed", job_id)
+    listener.close()
+    assert "unrecognized_format: " in failed["exception"]
+    assert not failed["traceback"]
+    assert failed["runtime"] > 0
+    # The worker says it once, at INFO: Celery's "raised expected" repeated it
+    worker = bad_file_stack.procs[0]
+    wait_for(lambda: f"file job {job_id} failed" in worker.output(), 10, "the failure's line")
+    told = [line for line in worker.output().splitlines() if job_id in line]
+    assert [line for line in told if "failed" in line or "raised" in line] == [
+        next(line for line in told if f"file job {job_id} failed: unrecognized_format" in line)
+    ]
     jobs.http.close()
 
 
