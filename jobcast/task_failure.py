@@ -18,3 +18,9 @@ class TaskFailedError(Exception):
     @classmethod
     def from_error(cls, code: str, message: str) -> Self:
         return cls(f"{code}: {message}")
+
+
+class TaskQuarantinedError(Exception):
+    """Why a task runs again later (the attempt cap's quarantine): the text is the reason, `its
+    process died N times while running it; quarantined, next run in S s`. Celery records it with
+    the task's RETRY, and Flower shows it as the task's exception while the task waits."""

@@ -42,7 +42,7 @@ from jobcast.rediskeys import (
 )
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY, label
-from jobcast.task_failure import TaskFailedError
+from jobcast.task_failure import TaskFailedError, TaskQuarantinedError
 from jobcast.task_names import shown_again
 from workers.context import worker_context
 
@@ -186,10 +186,11 @@ class CappedTask(Task):  # type: ignore[misc]
             kwargs=kwargs,
             task_id=task_id,
             countdown=verdict.delay,
+            retries=self.request.retries + 1,  # as Celery's own retry counts, for Flower
             **shown_again(self.request),
         )
-        # Celery records RETRY (Flower shows it) and acks this delivery; the resend runs later.
-        raise Retry(reason, when=verdict.delay)
+        # Celery records RETRY with the reason and acks this delivery; the resend runs later.
+        raise Retry(reason, exc=TaskQuarantinedError(reason), when=verdict.delay)
 
     def read_along(self, args: tuple[Any, ...]) -> str | None:
         """Hook for tasks that read a record first thing: its key (a hash), read in the same

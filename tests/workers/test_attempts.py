@@ -6,7 +6,9 @@ Deaths count, then quarantine, then failure.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +17,17 @@ import psutil
 import pytest
 import redis
 import redis.asyncio as aioredis
+from celery import Celery
+from celery.events.state import State
 
+import celeryconfig
 from api.cluster_metrics import exposition, read_snapshot
 from jobcast.rediskeys import task_deaths_key
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY
 from realtime.channels import Channel, job_snapshot
 from tests.conftest import StartApi, StartWorker, new_principal
+from tests.support.celery_events import task_events
 from tests.workers.files.support import (
     JobsClient,
     await_event,
@@ -137,6 +143,41 @@ def test_job_killed_from_outside_more_often_than_the_cap_still_succeeds_once(
     figures = metrics_text(settings)
     assert 'jobcast_task_deaths_total{task="jobcast.files.run"} 3.0' in figures
     assert 'jobcast_tasks_quarantined_total{task="jobcast.files.run"} 2.0' in figures
+
+
+def test_quarantined_task_shows_its_reason_and_next_run_in_flower(
+    start_worker: StartWorker, redis_client: redis.Redis, settings: Settings
+) -> None:
+    # The first death quarantines the task for a minute: long enough to look at it waiting
+    cap = {"JOBCAST_TASK_MAX_ATTEMPTS": "1", "JOBCAST_TASK_QUARANTINE_DELAY": "60"}
+    start_worker(queues="orders", include=["tests.workers.sample_tasks"], env=cap)
+    listener = redis_client.pubsub()
+    listener.psubscribe("*celeryev*")  # what Flower reads
+    listener.get_message(timeout=1)  # the subscription's confirmation
+    client = Celery("test-client")
+    client.config_from_object(celeryconfig.config_for(settings))
+    task_id = f"crash-{secrets.token_hex(4)}"
+
+    client.send_task(
+        "jobcast.test.crash_own_process", args=[task_id], queue="orders", task_id=task_id
+    )
+
+    # Flower's state, fed the events until both the retry and the resend's receipt (held for
+    # its run in 60 s) came, in whichever order
+    flower = State()
+    seen = {"task-received": 0, "task-retried": 0}
+    deadline = time.monotonic() + 30
+    while (seen["task-received"] < 3 or not seen["task-retried"]) and time.monotonic() < deadline:
+        for event in task_events(listener, 1, "", task_id=None):
+            flower.event({**event, "local_received": time.time()})  # as a receiver adds
+            if event.get("uuid") == task_id and event["type"] in seen:
+                seen[event["type"]] += 1
+    listener.close()
+    task = flower.tasks[task_id]
+    assert "TaskQuarantinedError" in task.exception
+    assert "died once while running it; quarantined, next run in 60 s" in task.exception
+    assert (task.retries, task.eta is not None) == (1, True)
+    assert task.state in ("RETRY", "RECEIVED")  # as README's "What Flower shows" tells
 
 
 def job_snapshot_of(settings: Settings, job_id: str) -> dict[str, Any]:
