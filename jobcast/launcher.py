@@ -24,6 +24,7 @@ from jobcast.embedded_redis import EmbeddedRedis, port_again, remember_port
 from jobcast.embedded_sentinel import SentinelGroup
 from jobcast.filemodes import keep_new_files_private, make_private_dir
 from jobcast.launch_checks import LaunchError, data_dir_held, require_free_ports, require_unheld
+from jobcast.logs import UVICORN_JSON_LOGGING
 from jobcast.redis_clients import sync_client
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import InsecureSettingsError, Settings
@@ -70,6 +71,7 @@ def child_env(settings: Settings) -> dict[str, str]:
     env = {
         "JOBCAST_DEV": "1" if settings.dev else "0",
         "JOBCAST_DATA_DIR": str(settings.data_dir.resolve()),
+        "JOBCAST_LOG_JSON": "1" if settings.log_json else "0",
         "PYTHONUNBUFFERED": "1",
     }
     if settings.sentinels:
@@ -271,6 +273,7 @@ class Stack:
             "--no-access-log",  # the api logs one access line per request itself
             # uvicorn refuses a bigger frame from its header, before buffering it.
             "--ws-max-size", str(s.ws_max_frame_bytes),
+            *(["--log-config", str(UVICORN_JSON_LOGGING)] if s.log_json else []),
         ]  # fmt: skip
 
     # Where to reach them from this host (the banner, the readiness checks): a wildcard bind

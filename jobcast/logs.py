@@ -9,7 +9,8 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 #: LogRecord attributes that are not extra fields.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -125,8 +126,8 @@ class TurnBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
     requests per turn. A line logged with no event loop running in its thread (start-up, other
     threads, shutdown) is written at once, after any still waiting, so the order holds."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream)
         self._waiting: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -164,13 +165,32 @@ class TurnBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().flush()
 
 
-def configure_logging(json_lines: bool, level: int = logging.INFO) -> None:
-    handler = TurnBatchingHandler()
-    if json_lines:
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(TextFormatter())
-    jobcast = logging.getLogger("jobcast")
-    jobcast.handlers[:] = [handler]
-    jobcast.setLevel(level)
-    jobcast.propagate = False
+#: uvicorn's `--log-config` for JSON lines, which `jobcast up` passes: with several api processes
+#: uvicorn's supervising one never loads the app, whose `configure_logging` sets up the others.
+UVICORN_JSON_LOGGING = Path(__file__).with_name("uvicorn_json_logging.json")
+#: Loggers uvicorn gives a level of their own: they follow the process's level instead.
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
+def configure_logging(
+    json_lines: bool, level: int | str = logging.INFO, stream: TextIO | None = None
+) -> None:
+    """Every record of the process through one handler, in one format and at one level: Jobcast's
+    own and its libraries' (uvicorn's, Celery's). A logger that has handlers of its own (uvicorn
+    gives its loggers some) that does not pass records on gets this one instead; one that does
+    gets none, so no line is written twice. A logger silenced by having no handler and passing
+    nothing on (uvicorn's access log under `--no-access-log`) stays silent."""
+    handler = TurnBatchingHandler(stream)
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for logger in _loggers_with_handlers():
+        logger.handlers[:] = [] if logger.propagate else [handler]
+    for name in ("jobcast", *UVICORN_LOGGERS):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+def _loggers_with_handlers() -> list[logging.Logger]:
+    known = list(logging.root.manager.loggerDict.values())
+    return [logger for logger in known if isinstance(logger, logging.Logger) and logger.handlers]

@@ -13,6 +13,7 @@ from celery import Celery, signals
 import celeryconfig
 from jobcast.filemodes import keep_new_files_private
 from jobcast.settings import Settings, get_settings
+from workers import celery_logging
 
 #: Modules whose tasks every worker registers.
 TASK_MODULES: list[str] = ["workers.orders.tasks", "workers.files.tasks"]
@@ -32,6 +33,7 @@ def _apply_queue_prefetch(sender: Any, **_: Any) -> None:
 
 keep_new_files_private()  # results and artifacts under the data dir are other people's data
 app = create_celery_app(get_settings())
+celery_logging.connect_signals(get_settings())  # before Celery sets its logging up
 
 # Signal handlers: broker channels that outlive a Redis restart, broker errors told in one line,
 # per-process resources, the readiness heartbeat, the stored-file sweep, the reconciler of work

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -29,6 +29,8 @@ from tests.support.ports import port_held
 from tests.support.processes import REPO_ROOT, still_running, wait_for
 
 pytestmark = pytest.mark.slow
+
+JSON_LOGS = {"JOBCAST_LOG_JSON": "1"}
 
 
 def _ready(url: str) -> bool:
@@ -65,6 +67,8 @@ class Run:
     launcher: subprocess.Popen[bytes] | None = None
     #: More `jobcast up` options (`--ha`).
     options: tuple[str, ...] = ()
+    #: JOBCAST_ variables to run it with.
+    env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
         argv = [
@@ -81,7 +85,11 @@ class Run:
         self.out.write_bytes(b"")
         with self.out.open("wb") as sink:
             self.launcher = subprocess.Popen(
-                argv, env=user_env(), cwd=self.project, stdout=sink, stderr=subprocess.STDOUT
+                argv,
+                env=user_env() | self.env,
+                cwd=self.project,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
             )
         wait_for(
             lambda: "Jobcast is up" in self.out.read_text() or self.launcher.poll() is not None,
@@ -667,3 +675,27 @@ def test_a_closed_terminal_stops_the_stack_in_order_as_ctrl_c_does(tmp_path: Pat
     assert run.out.read_text().rstrip().endswith("Stopping every process…\nStopped.")
     alive = still_running(children, 5)
     assert alive == []
+
+
+def test_with_json_logs_every_line_of_every_python_process_is_json(tmp_path: Path) -> None:
+    # The api's uvicorn lines, the workers' and Flower's were text; with several api processes
+    # uvicorn's supervising one too, which never loads the app.
+    out = tmp_path / "launcher.out"
+    options = ("--api-processes", "2")
+    run = Run(tmp_path, free_port(), free_port(), out, options=options, env=JSON_LOGS)
+    run.start()
+    try:
+        assert httpx.get(f"http://127.0.0.1:{run.api_port}/healthz", timeout=5).status_code == 200
+    finally:
+        run.stop()
+    logs = sorted((tmp_path / "var" / "log").glob("*.log"))
+    assert {log.name for log in logs} >= {"api.log", "flower.log", "worker-files.log"}
+    for log in logs:
+        if log.name.startswith("redis"):
+            continue  # Redis' own log, in its own format
+        lines = [line for line in log.read_text().splitlines() if line.strip()]
+        assert lines, log
+        for line in lines:
+            assert isinstance(json.loads(line), dict), f"{log.name}: {line}"
+    api_log = (tmp_path / "var" / "log" / "api.log").read_text()
+    assert "Started parent process" in api_log

@@ -1,0 +1,69 @@
+"""How a worker (and Flower, which runs through this app) logs with `JOBCAST_LOG_JSON=1`: every
+line a JSON object, Celery's, kombu's and Jobcast's alike, through `jobcast.logs`.
+
+Celery's own set-up stays for text: its format is what operators of Celery know. For JSON lines
+it is replaced whole (a `setup_logging` receiver tells Celery not to make its own), and the few
+things Celery writes past logging are turned into records: the start banner, its stop messages,
+and whatever a task prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from celery import signals
+from celery.apps import worker as celery_worker
+from celery.utils.log import LoggingProxy
+
+from jobcast.logs import configure_logging
+from jobcast.settings import Settings
+
+log = logging.getLogger("jobcast.worker")
+#: The logger Celery writes a task's prints to (its own name for it).
+REDIRECTED = "celery.redirected"
+
+
+def connect_signals(settings: Settings) -> None:
+    if not settings.log_json:
+        return
+
+    signals.celeryd_init.connect(_before_start, weak=False)
+    signals.setup_logging.connect(_json_lines, weak=False)
+    signals.celeryd_after_setup.connect(_banner_as_a_record, weak=False)
+    _flower_logs_json_lines()
+    # Celery prints its stop messages ("Warm shutdown") straight to the process's stdout.
+    celery_worker.safe_say = _say_as_a_record
+
+
+def _json_lines(**_: Any) -> None:
+    # The real stderr: once sys.stderr is a LoggingProxy (below, and in each pool process,
+    # which inherits it), a handler writing to it would log its own lines forever.
+    configure_logging(True, stream=sys.__stderr__)
+    sys.stdout = LoggingProxy(logging.getLogger(REDIRECTED), logging.WARNING)
+    sys.stderr = LoggingProxy(logging.getLogger(REDIRECTED), logging.WARNING)
+
+
+def _before_start(instance: Any, **_: Any) -> None:
+    # Before Celery's own set-up: its checks warn first (running as root, say).
+    configure_logging(True, stream=sys.__stderr__)
+    logging.captureWarnings(True)
+    instance.quiet = True  # the banner is printed to the process's stdout, past logging
+
+
+def _banner_as_a_record(instance: Any, **_: Any) -> None:
+    log.info("%s", instance.startup_info(artlines=False).strip())
+
+
+def _say_as_a_record(msg: str, f: Any = None) -> None:
+    logging.getLogger(celery_worker.__name__).warning("%s", msg.strip())
+
+
+def _flower_logs_json_lines() -> None:
+    """Flower's command (a Celery plugin, loaded before the app) has imported tornado's options;
+    parsing them turns tornado's text logging on. Once it has, Jobcast's takes its place. A
+    worker never parses them."""
+    options = sys.modules.get("tornado.options")
+    if options is not None:
+        options.options.add_parse_callback(lambda: configure_logging(True))
