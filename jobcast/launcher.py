@@ -72,6 +72,7 @@ def child_env(settings: Settings) -> dict[str, str]:
         "JOBCAST_DEV": "1" if settings.dev else "0",
         "JOBCAST_DATA_DIR": str(settings.data_dir.resolve()),
         "JOBCAST_LOG_JSON": "1" if settings.log_json else "0",
+        "JOBCAST_LOG_LEVEL": settings.log_level,
         "PYTHONUNBUFFERED": "1",
     }
     if settings.sentinels:
@@ -237,7 +238,7 @@ class Stack:
         return [
             sys.executable, "-m", "celery", "-A", "workers.app", "worker",
             "-Q", queue, "-n", f"{queue}.{_stack_tag(self.settings)}@%h",
-            "--concurrency", str(self.options.workers), "--loglevel", "INFO",
+            "--concurrency", str(self.options.workers), "--loglevel", self.settings.log_level,
             # Neither is used (no revokes, no elections): mingle held each start ~1 s asking the
             # others, and gossip logged "missed heartbeat from …" whenever another stopped.
             # Flower's events and remote control do not go through them.
@@ -273,8 +274,17 @@ class Stack:
             "--no-access-log",  # the api logs one access line per request itself
             # uvicorn refuses a bigger frame from its header, before buffering it.
             "--ws-max-size", str(s.ws_max_frame_bytes),
-            *(["--log-config", str(UVICORN_JSON_LOGGING)] if s.log_json else []),
+            *self._supervisor_logging(),
         ]  # fmt: skip
+
+    def _supervisor_logging(self) -> list[str]:
+        """uvicorn's logging for its supervising process of several api processes, which never
+        loads the app (whose `configure_logging` sets up each of the others)."""
+        if self.options.api_processes == 1:
+            return []
+        s = self.settings
+        config = ["--log-config", str(UVICORN_JSON_LOGGING)] if s.log_json else []
+        return ["--log-level", s.log_level.lower(), *config]
 
     # Where to reach them from this host (the banner, the readiness checks): a wildcard bind
     # address (`0.0.0.0`) is no address to open in a browser.

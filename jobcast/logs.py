@@ -165,7 +165,7 @@ class TurnBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().flush()
 
 
-#: uvicorn's `--log-config` for JSON lines, which `jobcast up` passes: with several api processes
+#: uvicorn's `--log-config` for JSON lines, which `jobcast up` passes with several api processes:
 #: uvicorn's supervising one never loads the app, whose `configure_logging` sets up the others.
 UVICORN_JSON_LOGGING = Path(__file__).with_name("uvicorn_json_logging.json")
 #: Loggers uvicorn gives a level of their own: they follow the process's level instead.

@@ -20,6 +20,8 @@ from jobcast.orders.symbols import SymbolRules
 
 #: The secrets that must be set outside dev mode; each names the variable that sets it.
 REQUIRED_SECRETS = ("flower_password", "key_secret")
+#: What `log_level` may be: logging's level names, any case.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: The origins dev mode allows when `cors_origins` is empty: http(s) on a loopback name, any port.
 DEV_ORIGIN_REGEX = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?"
 
@@ -152,6 +154,13 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="Seconds between a worker's readiness reports to Redis."
     )
     log_json: bool = Field(default=False, description="Log as JSON lines instead of text.")
+    log_level: str = Field(
+        default="INFO",
+        description=(
+            "Least level logged by the api, the workers and Flower: DEBUG, INFO, WARNING, ERROR "
+            "or CRITICAL (a worker's `--loglevel` gives way to it)."
+        ),
+    )
 
     # --- API edge: rate limits, proxies, request size ---
     rate_submit_per_minute: int = Field(
@@ -635,6 +644,14 @@ class Settings(BaseSettings):
         """Dev mode without `cors_origins`: any localhost origin, so a separate frontend dev
         server can call the api. Never outside dev mode."""
         return DEV_ORIGIN_REGEX if self.dev and not self.cors_origins else None
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level_is_known(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @field_validator("redis_sentinels")
     @classmethod

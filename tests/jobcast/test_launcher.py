@@ -603,6 +603,11 @@ def test_the_banner_shows_an_address_to_open_not_a_wildcard_bind(host: str, show
         ("JOBCAST_API_PORT", "abc", "JOBCAST_API_PORT: Input should be a valid integer"),
         ("JOBCAST_CORS_ORIGINS", "https://x.example", "list and dict settings are written as JSON"),
         ("JOBCAST_MAX_JSON_BODY_BYTES", "200", "greater than or equal to 1024 (got '200')"),
+        (
+            "JOBCAST_LOG_LEVEL",
+            "LOUD",
+            "JOBCAST_LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL (got 'LOUD')",
+        ),
     ],
 )
 def test_a_setting_that_cannot_be_read_is_named_in_one_line(

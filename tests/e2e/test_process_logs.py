@@ -1,5 +1,5 @@
-"""`JOBCAST_LOG_JSON=1`: every line an api and a worker write is a JSON object, the lines of
-uvicorn and Celery as well as Jobcast's own, from start to stop."""
+"""What an api and a worker log: with `JOBCAST_LOG_JSON=1` every line a JSON object, the lines
+of uvicorn and Celery as well as Jobcast's own, from start to stop; at `JOBCAST_LOG_LEVEL`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import json
 from typing import Any
 
+import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
@@ -22,7 +23,6 @@ JSON_LOGS = {"JOBCAST_LOG_JSON": "1"}
 def entries(proc: Proc) -> list[dict[str, Any]]:
     """Each line of the process's log as JSON; fails on the first line that is not."""
     lines = [line for line in proc.output().splitlines() if line.strip()]
-    assert lines, f"{proc.name} logged nothing"
     parsed = []
     for line in lines:
         try:
@@ -66,3 +66,25 @@ def test_every_line_of_an_api_and_a_worker_is_json(
     assert any(name.startswith("celery.") for name in worker_loggers), worker_loggers
     assert any(name.startswith("jobcast.files") for name in worker_loggers), worker_loggers
     assert any("Warm shutdown" in entry["message"] for entry in worker_entries)
+
+
+@pytest.mark.slow
+def test_the_log_level_setting_quiets_and_opens_api_and_worker_logs(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    quiet = {**JSON_LOGS, "JOBCAST_LOG_LEVEL": "WARNING"}
+    loud = {**JSON_LOGS, "JOBCAST_LOG_LEVEL": "debug"}
+    api, url = start_api(env=quiet)
+    assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+    quiet_worker = start_worker(env=quiet, queues="orders")
+    loud_worker = start_worker(env=loud, queues="orders")
+    quiet_text_worker = start_worker(env={"JOBCAST_LOG_LEVEL": "WARNING"}, queues="orders")
+    for proc in (api, quiet_worker, loud_worker, quiet_text_worker):
+        proc.stop()
+
+    assert not [e for e in entries(api) if e["level"] in ("DEBUG", "INFO")]
+    assert not [e for e in entries(quiet_worker) if e["level"] in ("DEBUG", "INFO")]
+    assert " ready." not in quiet_text_worker.output()  # Celery's INFO line, in its format
+    assert "Warm shutdown" in quiet_text_worker.output()  # printed by Celery, not logged
+    debug = [e for e in entries(loud_worker) if e["level"] == "DEBUG"]
+    assert debug  # README: the broker's full error is at DEBUG on jobcast.worker.broker
