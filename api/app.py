@@ -34,6 +34,7 @@ HOT_ENDPOINTS = (health.healthz, jobs.get_job, data.get_item)
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_json, settings.log_level)
+    startup.warn_of_unknown_variables()
     startup.refusals_in_one_line()
     settings = startup.with_key_secret(settings)
     keep_new_files_private()  # uploads under the data dir are other people's data

@@ -18,6 +18,7 @@ from jobcast import shared_storage
 from jobcast.dev_secrets import secrets_path, stored_key_secret
 from jobcast.redis_clients import redis_problem
 from jobcast.settings import InsecureSettingsError, Settings
+from jobcast.unknown_settings import unknown_variable_warnings
 
 log = logging.getLogger("jobcast.api")
 
@@ -77,6 +78,12 @@ def exit_if_refused(checked: asyncio.Task[bool] | None) -> None:
     if checked.exception() is None and checked.result():
         logging.shutdown()
         os._exit(1)
+
+
+def warn_of_unknown_variables() -> None:
+    """A misspelt setting, named in the log as the api starts (its default is in force)."""
+    for warning in unknown_variable_warnings(os.environ):
+        log.warning("%s", warning)
 
 
 def refusals_in_one_line() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
@@ -57,7 +58,10 @@ def up(
     """Start Redis (embedded unless JOBCAST_REDIS_URL is set), workers, Flower and the API."""
     from jobcast.launcher import Stack, UpOptions, run
     from jobcast.settings import ConfigurationError, InsecureSettingsError, load_settings
+    from jobcast.unknown_settings import unknown_variable_warnings
 
+    for warning in unknown_variable_warnings(os.environ):  # its children say it in their logs
+        typer.echo(f"jobcast warning: {warning}", err=True)
     overrides = {"api_port": api_port, "flower_port": flower_port, "redis_port": redis_port}
     try:
         settings = load_settings().replace(

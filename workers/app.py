@@ -6,6 +6,8 @@ Task modules are listed in `TASK_MODULES`; each is imported by the worker only, 
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from celery import Celery, signals
@@ -13,6 +15,7 @@ from celery import Celery, signals
 import celeryconfig
 from jobcast.filemodes import keep_new_files_private
 from jobcast.settings import Settings, get_settings
+from jobcast.unknown_settings import unknown_variable_warnings
 from workers import celery_logging
 
 #: Modules whose tasks every worker registers.
@@ -29,6 +32,12 @@ def _apply_queue_prefetch(sender: Any, **_: Any) -> None:
     # Sent once `-Q` is applied and before the consumer is built from `prefetch_multiplier`,
     # so a worker started by hand gets its queues' prefetch as `jobcast up` and compose do.
     sender.prefetch_multiplier = celeryconfig.prefetch_for(sender.app.amqp.queues.consume_from)
+
+
+def _warn_of_unknown_variables(**_: Any) -> None:
+    # Once, in the worker's main process, as it starts: a misspelt setting's default is in force.
+    for warning in unknown_variable_warnings(os.environ):
+        logging.getLogger("jobcast.worker").warning("%s", warning)
 
 
 keep_new_files_private()  # results and artifacts under the data dir are other people's data
@@ -54,6 +63,7 @@ from workers import (  # noqa: E402
 from workers.files import sweeper  # noqa: E402
 
 signals.worker_init.connect(_apply_queue_prefetch, weak=False)
+signals.celeryd_after_setup.connect(_warn_of_unknown_variables, weak=False)
 broker_channel.connect_signals()
 broker_logs.connect_signals()
 context.connect_signals()

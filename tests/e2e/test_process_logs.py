@@ -88,3 +88,20 @@ def test_the_log_level_setting_quiets_and_opens_api_and_worker_logs(
     assert "Warm shutdown" in quiet_text_worker.output()  # printed by Celery, not logged
     debug = [e for e in entries(loud_worker) if e["level"] == "DEBUG"]
     assert debug  # README: the broker's full error is at DEBUG on jobcast.worker.broker
+
+
+@pytest.mark.slow
+def test_an_api_and_a_worker_name_a_misspelt_setting_once(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    misspelt = {"JOBCAST_LOG_LEVL": "DEBUG", "JOBCAST_URL": "http://elsewhere.example"}
+    api, _ = start_api(env=misspelt)
+    worker = start_worker(env=misspelt, queues="orders")
+    api.stop()
+    worker.stop()
+    said = (
+        "JOBCAST_LOG_LEVL is not a Jobcast setting and is ignored; did you mean JOBCAST_LOG_LEVEL?"
+    )
+    for proc in (api, worker):
+        assert proc.output().count(said) == 1, proc.output()
+        assert "JOBCAST_URL is not" not in proc.output()  # the client's, known

@@ -704,3 +704,15 @@ def test_with_json_logs_every_line_of_every_python_process_is_json(tmp_path: Pat
             assert isinstance(json.loads(line), dict), f"{log.name}: {line}"
     api_log = (tmp_path / "var" / "log" / "api.log").read_text()
     assert "Started parent process" in api_log
+
+
+def test_up_names_a_misspelt_setting_before_anything_else(tmp_path: Path) -> None:
+    # It was ignored without a word: the stack ran on the default.
+    env = {**user_env(), "JOBCAST_LOG_LEVL": "DEBUG", "JOBCAST_API_PORT": "abc"}
+    refused = jobcast("up", cwd=tmp_path, env=env)
+    assert refused.returncode == 2  # for the port; the misspelt name is said first
+    said = " ".join(refused.stderr.split())
+    assert said.startswith(
+        "jobcast warning: JOBCAST_LOG_LEVL is not a Jobcast setting and is ignored; did you "
+        "mean JOBCAST_LOG_LEVEL?"
+    ), refused.stderr
