@@ -18,6 +18,7 @@ from urllib.parse import quote
 import redis
 
 from jobcast.launch_checks import can_listen
+from jobcast.supervisor import how_it_ended
 
 #: The file in a server's data directory that keeps the port it last ran on. Not removed at the
 #: stop as `var/redis.url` and `var/redis.sentinels` are (which say the stack is running).
@@ -137,7 +138,7 @@ class EmbeddedRedis:
                 except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, OSError):
                     if process is not None and process.poll() is not None:
                         raise TimeoutError(
-                            f"embedded Redis on port {self.port} exited ({process.returncode})"
+                            f"embedded Redis on port {self.port} {how_it_ended(process.returncode)}"
                         ) from None
                     if time.monotonic() > deadline:
                         raise TimeoutError(

@@ -28,7 +28,7 @@ from jobcast.logs import UVICORN_JSON_LOGGING
 from jobcast.redis_clients import sync_client
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import InsecureSettingsError, Settings
-from jobcast.supervisor import Child, ChildDiedError, Supervisor
+from jobcast.supervisor import Child, ChildDiedError, Supervisor, how_it_ended
 from jobcast.worker_registry import live_queues
 
 ReadyCheck = Callable[[], bool]
@@ -434,13 +434,13 @@ def _run_held(stack: Stack, announce: Callable[[Stack], None]) -> int:
 
 
 def _said_restarted(child: Child, code: int | None) -> None:
-    _say(f"jobcast: {child.name} exited with code {code}; started again (its log: {child.log}).")
+    ended = how_it_ended(code)
+    _say(f"jobcast: {child.name} {ended}; started again (its log: {child.log}).")
 
 
 def _said_lost(child: Child, code: int | None) -> None:
-    _say(
-        f"jobcast: {child.name} exited with code {code}; {child.when_lost} (its log: {child.log})."
-    )
+    ended = how_it_ended(code)
+    _say(f"jobcast: {child.name} {ended}; {child.when_lost} (its log: {child.log}).")
 
 
 def _say(line: str) -> None:

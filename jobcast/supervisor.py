@@ -116,7 +116,7 @@ class Child:
             return f"{taken} (its log: {self.log})"
         lines = _tail(self.log, DEATH_LOG_LINES)
         again = f" (started again {len(self.restarted_at)} times)" if self.restarted_at else ""
-        head = f"{self.name} exited with code {code}{again}. Last lines of {self.log}:"
+        head = f"{self.name} {how_it_ended(code)}{again}. Last lines of {self.log}:"
         return "\n".join([head, *lines])
 
     def _port_taken(self) -> str:
@@ -135,6 +135,20 @@ class Child:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, sig)
+
+
+def how_it_ended(code: int | None) -> str:
+    """A child's end in words: its exit code, or the signal that killed it by name (Popen gives
+    that as a negative code, which "exited with code -9" left the reader to decode)."""
+    if code is None:
+        return "exited"
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        return f"was killed by signal {-code}"
+    return f"was killed by {name} (signal {-code})"
 
 
 def _tail(path: Path, count: int) -> list[str]:

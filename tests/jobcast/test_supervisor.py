@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from jobcast.embedded_redis import EmbeddedRedis
-from jobcast.supervisor import MAX_RESTARTS, Child, ChildDiedError, Supervisor
+from jobcast.supervisor import MAX_RESTARTS, Child, ChildDiedError, Supervisor, how_it_ended
 from tests.support.ports import port_held
 from tests.support.processes import still_running
 
@@ -95,6 +95,37 @@ def test_no_restart_for_a_child_not_marked_nor_while_the_stack_starts(tmp_path: 
             supervisor.check_alive()  # as while starting: a death is a failure to start
     finally:
         supervisor.stop_all()
+
+
+def test_a_child_killed_by_a_signal_is_said_so_by_the_signals_name(tmp_path: Path) -> None:
+    # "redis exited with code -9" left the reader to know what a negative code means.
+    supervisor = Supervisor()
+    redis = child(tmp_path, "redis", SLEEPER, restart=False)
+    try:
+        supervisor.start([redis], timeout=10)
+        assert redis.proc is not None
+        redis.proc.kill()
+        redis.proc.wait()
+        with pytest.raises(ChildDiedError) as died:
+            supervisor.check_alive(restart=True)
+        assert str(died.value).startswith("redis was killed by SIGKILL (signal 9). Last lines")
+    finally:
+        supervisor.stop_all()
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        (0, "exited with code 0"),
+        (3, "exited with code 3"),
+        (-15, "was killed by SIGTERM (signal 15)"),
+        (-9, "was killed by SIGKILL (signal 9)"),
+        (-200, "was killed by signal 200"),
+        (None, "exited"),
+    ],
+)
+def test_how_a_child_ended_is_told_in_words(code: int | None, said: str) -> None:
+    assert how_it_ended(code) == said
 
 
 def test_a_dead_part_the_stack_outlives_is_reaped_and_told_once_not_started_again(
