@@ -17,21 +17,40 @@ from jobcast.client import Client, errors
 from jobcast.client.config import ClientConfig
 from jobcast.console import make_console
 
-#: Exit codes of the user commands (also in the README and `jobcast --help`).
+#: Exit codes of the user commands (their meanings below).
 EXIT_OK = 0
-EXIT_JOB_FAILED = 1  # the job ended failed or cancelled, or the order placed was rejected
-EXIT_USAGE = 2  # wrong arguments (typer's own)
-EXIT_REFUSED = 3  # the server refused the request (4xx: invalid, not found, conflict, gone)
-EXIT_AUTH = 4  # no key, a wrong key, or not allowed
-EXIT_UNAVAILABLE = 5  # server unreachable, rate limited or failing after the retries
-EXIT_TIMEOUT = 6  # --timeout passed before the job ended
+EXIT_JOB_FAILED = 1
+EXIT_USAGE = 2  # typer's own
+EXIT_REFUSED = 3
+EXIT_AUTH = 4
+EXIT_UNAVAILABLE = 5
+EXIT_TIMEOUT = 6
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # no code of ours: Python's default end on SIGTERM, as a shell reports it
+
+#: What each exit code means: `jobcast --help` says it in these words, and README.md's table
+#: has one row for each (a test keeps them the same).
+EXIT_CODE_MEANINGS = (
+    (EXIT_OK, "done"),
+    (
+        EXIT_JOB_FAILED,
+        "the job failed or was cancelled (its error code is printed), or the order placed was "
+        "rejected",
+    ),
+    (EXIT_USAGE, "wrong arguments"),
+    (EXIT_REFUSED, "the server refused the request (4xx: invalid, not found, conflict, gone)"),
+    (EXIT_AUTH, "no key, a wrong key, or not allowed"),
+    (EXIT_UNAVAILABLE, "server unreachable, rate limited or failing after the retries"),
+    (EXIT_TIMEOUT, "`--timeout` passed before the job ended"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C, SIGINT)"),
+    (
+        EXIT_TERMINATED,
+        "stopped by SIGTERM (as a shell reports a process the signal ended: 128 + 15)",
+    ),
+)
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 ok; 1 the job failed or was cancelled, or the order was rejected; 2 wrong "
-    "arguments; 3 request refused "
-    "(4xx); 4 no key, bad key or not allowed; 5 server unreachable, rate limited or failing; "
-    "6 timed out waiting; 130 interrupted."
+    "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODE_MEANINGS) + "."
 )
 
 #: What to check when nothing answers, in the commands' own terms.

@@ -22,7 +22,7 @@ from jobcast.orders.symbols import symbol_table
 from tests.client.conftest import ClientStack
 from tests.client.support import city_totals, write_ragged, write_table
 from tests.client.terminal import read_until, run_in_terminal
-from tests.support.processes import wait_for
+from tests.support.processes import REPO_ROOT, wait_for
 
 JOBCAST = [sys.executable, "-m", "jobcast"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -395,6 +395,17 @@ def test_every_user_command_has_help_with_an_example() -> None:
     assert "settings-table" not in overview  # a maintainer's command, named in README.md
     negative = CliRunner().invoke(cli, ["submit", "README.md", "--timeout", "-5"])
     assert negative.exit_code == 2
+
+
+def test_help_lists_the_exit_codes_of_the_readme_table() -> None:
+    # `jobcast --help` left out 143, which the README's table has.
+    readme = (REPO_ROOT / "README.md").read_text()
+    table = readme.split("| exit code | meaning |\n|---|---|\n", 1)[1].split("\n\n", 1)[0]
+    rows = [row.strip("|").split(" | ", 1) for row in table.splitlines()]
+    overview = CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "1000"}).stdout
+    said = " ".join(line.strip(" │") for line in overview.splitlines())
+    for code, meaning in rows:
+        assert f"{code.strip()} {meaning.strip()}" in said, (code, said)
 
 
 @pytest.mark.parametrize(
