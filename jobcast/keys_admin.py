@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import logging
 import socket
+from datetime import UTC, datetime
 from typing import NoReturn
 
 import redis
@@ -175,10 +176,24 @@ def _note_namesakes(keys: list[KeyInfo], name: str) -> None:
 
 def list_all() -> None:
     _, client = _connect()
-    table = Table("key id", "principal", "name", "admin", "revoked")
+    table = Table("key id", "principal", "name", "admin", "created (UTC)", "revoked (UTC)")
     for key in list_keys(client):
-        table.add_row(key.key_id, key.principal_id, key.name, str(key.admin), str(key.revoked))
+        created = _utc(key.created_at)
+        table.add_row(
+            key.key_id, key.principal_id, key.name, str(key.admin), created, _revoked(key)
+        )
     console.print(table)
+
+
+def _revoked(key: KeyInfo) -> str:
+    if not key.revoked:
+        return "-"
+    # Revoked before revocations kept their time.
+    return "yes" if key.revoked_at is None else _utc(key.revoked_at)
+
+
+def _utc(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def revoke(key_id: str) -> None:

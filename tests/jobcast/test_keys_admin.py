@@ -1,0 +1,64 @@
+"""`jobcast keys list` against a real Redis, run as an operator runs it: when each key was made
+and, if it was, revoked."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import redis
+
+from jobcast.keys import create_key
+from jobcast.rediskeys import API_KEYS_KEY
+from jobcast.settings import Settings
+from tests.support.processes import REPO_ROOT
+
+
+def jobcast_keys(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCAST_")}
+    env |= {
+        "JOBCAST_REDIS_URL": settings.broker_url,
+        "JOBCAST_KEY_SECRET": settings.secret("key_secret"),
+        "JOBCAST_DATA_DIR": str(settings.data_dir),
+        "PYTHONPATH": str(REPO_ROOT),
+        "COLUMNS": "200",
+    }
+    argv = [sys.executable, "-m", "jobcast", "keys", *args]
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=True)
+
+
+def shown(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def row(listing: str, key_id: str) -> str:
+    return next(line for line in listing.splitlines() if key_id in line)
+
+
+def test_keys_list_shows_when_each_key_was_made_and_revoked(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    secret = settings.secret("key_secret")
+    _, kept = create_key(redis_client, secret, "alice")
+    _, revoked = create_key(redis_client, secret, "bob")
+    _, earlier = create_key(redis_client, secret, "carol")
+    # Revoked before revocations kept their time: the record says only that it is.
+    record = json.loads(redis_client.hget(API_KEYS_KEY, earlier.key_id))  # type: ignore[arg-type]
+    redis_client.hset(API_KEYS_KEY, earlier.key_id, json.dumps({**record, "revoked": True}))
+
+    before = time.time()
+    jobcast_keys(settings, "revoke", revoked.key_id)
+    listing = jobcast_keys(settings, "list").stdout
+
+    assert "created" in listing
+    assert shown(kept.created_at) in row(listing, kept.key_id)
+    assert row(listing, kept.key_id).rstrip(" │").endswith(" -")  # not revoked
+    revoked_row = row(listing, revoked.key_id)
+    assert shown(revoked.created_at) in revoked_row
+    times = {shown(before), shown(before + 1), shown(before + 2)}  # revoked just now
+    assert any(t in revoked_row.split(shown(revoked.created_at), 1)[1] for t in times)
+    assert row(listing, earlier.key_id).rstrip(" │").endswith(" yes")  # when: not kept
