@@ -330,18 +330,24 @@ async def _spend_orders(
 ) -> Decision:
     """Each order of a batch spends one from the principal's orders budget (all or none)."""
     burst, per_minute = settings.rate_orders_burst, settings.rate_orders_per_minute
+    if count > burst:
+        # No wait would let it through (the budget never holds more than its burst): a 429
+        # with Retry-After had clients resend it in vain. Refused before anything is spent.
+        raise ApiError(
+            422,
+            "batch_too_large",
+            f"{count} orders exceed your orders budget ({burst} at once, {per_minute} a "
+            f"minute): send at most {burst} orders per batch.",
+            {"rule": "batch_too_large", "field": "orders", "max_orders": burst},
+        )
     decision = await spend(redis, Budget("orders", per_minute, burst), principal.id, cost=count)
     if decision.allowed:
         return decision
-    if count > burst:
-        advice = f"send at most {burst} orders per batch"
-    else:
-        advice = f"retry after {decision.retry_after_s} s"
     raise ApiError(
         429,
         "rate_limited",
         f"{count} orders exceed your orders budget ({burst} at once, {per_minute} a minute): "
-        f"{advice}.",
+        f"retry after {decision.retry_after_s} s.",
         {"retry_after": decision.retry_after_s},
         headers=decision.headers(),
     )
