@@ -8,6 +8,7 @@ working directory is read too. The README's configuration table is generated fro
 from __future__ import annotations
 
 import re
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -693,8 +694,16 @@ def sentinel_addresses(value: str) -> list[tuple[str, int]]:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
-    return Settings()
+    """The process-wide settings, read once from the environment.
+
+    A setting at fault ends the process (exit 2) with one line naming it, as `jobcast up`
+    refuses it: an api or worker started by hand (the README's scale-out commands) otherwise
+    died under a screenful of pydantic's traceback."""
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        print(f"jobcast: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
 
 
 def load_settings() -> Settings:

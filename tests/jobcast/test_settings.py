@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,9 @@ import pytest
 from pydantic import ValidationError
 
 from jobcast import settings_table
+from jobcast.embedded_redis import free_port
 from jobcast.settings import InsecureSettingsError, Settings
+from tests.support.processes import REPO_ROOT, api_argv, worker_argv
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -73,3 +76,20 @@ def test_the_settings_table_command_prints_the_readmes_table() -> None:
     ).stdout
     assert printed.strip() == settings_table.markdown().strip()
     assert printed.strip() in README.read_text()
+
+
+@pytest.mark.parametrize("part", ["api", "worker"])
+def test_a_hand_started_process_refuses_a_bad_setting_in_one_line(part: str) -> None:
+    """The README's scale-out commands, run with a setting at fault: the process ends at once
+    (exit 2) naming the variable, as `jobcast up` does, not under pydantic's traceback."""
+    argv = api_argv(free_port()) if part == "api" else worker_argv("files", 1, [], "bad")
+    env = {**os.environ, "JOBCAST_RATE_ORDERS_BURST": "abc"}
+    ended = subprocess.run(
+        argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert ended.returncode == 2, ended.stderr
+    assert "Traceback" not in ended.stderr
+    assert ended.stderr.strip().splitlines()[-1] == (
+        "jobcast: JOBCAST_RATE_ORDERS_BURST: Input should be a valid integer, unable to parse "
+        "string as an integer (got 'abc')."
+    )
