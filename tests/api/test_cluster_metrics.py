@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import signal
 import time
 from pathlib import Path
@@ -13,12 +12,12 @@ from pathlib import Path
 import httpx
 import redis
 
-from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.settings import Settings
 from jobcast.worker_registry import live_age
 from tests.api.conftest import MakeClient, MakeKey
 from tests.conftest import StartApi, StartWorker
 from tests.support.processes import wait_for
+from tests.support.stack import stoppable_redis
 from tests.workers.files.support import JobsClient, await_terminal
 
 CLUSTER = re.compile(r"^(jobcast_(?:jobs|job_duration|orders|trades|matching_lag|queue)\S*) (\S+)$")
@@ -150,10 +149,7 @@ def test_a_scrape_while_redis_is_stalled_answers_at_once_and_says_redis_is_down(
 ) -> None:
     # A stopped Redis (no RST, as a stalled or partitioned host) held the scrape 10 s, a
     # Prometheus scrape timeout: the scrape failed and the process's own figures were lost too.
-    server = EmbeddedRedis(port=free_port(), password=secrets.token_hex(8), data_dir=tmp_path / "r")
-    redis_proc = server.start()
-    try:
-        server.wait_ready()
+    with stoppable_redis(tmp_path / "r") as (server, redis_proc):
         _, url = start_api(env={"JOBCAST_REDIS_URL": server.url})
         up = httpx.get(f"{url}/metrics", timeout=10).text
         assert "jobcast_redis_up 1.0" in up
@@ -176,7 +172,3 @@ def test_a_scrape_while_redis_is_stalled_answers_at_once_and_says_redis_is_down(
         again = httpx.get(f"{url}/metrics", timeout=10).text
         assert "jobcast_redis_up 1.0" in again
         assert all(served(again, prefix) for prefix in CLUSTER_READ)
-    finally:
-        redis_proc.send_signal(signal.SIGCONT)
-        redis_proc.terminate()
-        redis_proc.wait(timeout=10)

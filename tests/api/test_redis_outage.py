@@ -35,6 +35,7 @@ from tests.api.inprocess import run_in_process
 from tests.conftest import StartApi, launch_api
 from tests.support.processes import wait_for
 from tests.support.sentinel import sentinel_group
+from tests.support.stack import stoppable_redis
 from workers.orders.runner import drain
 from workers.reconciler import Reconciler
 
@@ -108,20 +109,13 @@ def test_an_api_whose_redis_stopped_answering_stops_within_seconds(
 ) -> None:
     # A Redis host that drops packets (no RST), here a stopped server: the monitor's release at
     # shutdown waited for the pool's socket timeout (5 s) before the api could exit.
-    server = EmbeddedRedis(port=free_port(), password=secrets.token_hex(8), data_dir=tmp_path / "r")
-    redis_proc = server.start()
-    try:
-        server.wait_ready()
+    with stoppable_redis(tmp_path / "r") as (server, redis_proc):
         proc, _ = start_api(env={"JOBCAST_REDIS_URL": server.url})
         redis_proc.send_signal(signal.SIGSTOP)
         started = time.monotonic()
         proc.popen.send_signal(signal.SIGTERM)
         proc.popen.wait(timeout=30)
         took = time.monotonic() - started
-    finally:
-        redis_proc.send_signal(signal.SIGCONT)
-        redis_proc.terminate()
-        redis_proc.wait(timeout=10)
     assert took < 4, (took, proc.output()[-2000:])
     said = [line for line in proc.output().splitlines() if "monitor entry not released" in line]
     assert len(said) == 1, proc.output()[-2000:]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +51,16 @@ def start_private_redis(
     }
     settings = Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
     return server, proc, settings
+
+
+@contextmanager
+def stoppable_redis(data_dir: Path) -> Iterator[tuple[EmbeddedRedis, subprocess.Popen[bytes]]]:
+    """A Redis of the test's own, answering, for a test that stops it (SIGSTOP: a stalled or
+    partitioned host, no RST); continued and ended however the test ends."""
+    server, proc = start_embedded(data_dir, secrets.token_hex(8))
+    try:
+        yield server, proc
+    finally:
+        proc.send_signal(signal.SIGCONT)
+        proc.terminate()
+        proc.wait(timeout=10)
