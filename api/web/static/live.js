@@ -54,6 +54,7 @@ export class Live extends EventTarget {
     this.stopped = true;
     this.timer = null;
     this.watchdog = null;
+    this.unhear = null; // stops this.ws's handlers, for a socket given up on
   }
 
   start() {
@@ -136,8 +137,10 @@ export class Live extends EventTarget {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${scheme}//${location.host}/ws?ticket=${encodeURIComponent(ticket)}`);
     this.ws = ws;
-    ws.addEventListener("message", (e) => this.onFrame(e.data));
-    ws.addEventListener("close", (e) => this.onClose(ws, e.code));
+    const heard = new AbortController();
+    this.unhear = () => heard.abort();
+    ws.addEventListener("message", (e) => this.onFrame(e.data), { signal: heard.signal });
+    ws.addEventListener("close", (e) => this.onClose(ws, e.code), { signal: heard.signal });
   }
 
   onClose(ws, code) {
@@ -163,7 +166,18 @@ export class Live extends EventTarget {
 
   resetWatchdog() {
     clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => this.ws && this.ws.close(4000), SILENCE_LIMIT_MS);
+    this.watchdog = setTimeout(() => this.presumeDead(), SILENCE_LIMIT_MS);
+  }
+
+  /** A silent peer may be stalled, not gone: it answers no closing handshake either, and the
+   *  browser reports the close only when its own wait for one ends, a minute later. So the
+   *  socket is closed unheard (a late close or frame of it changes nothing) and replaced now. */
+  presumeDead() {
+    const ws = this.ws;
+    if (!ws) return;
+    this.unhear();
+    ws.close(4000);
+    this.onClose(ws, 4000);
   }
 
   onFrame(text) {
