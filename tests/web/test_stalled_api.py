@@ -7,6 +7,7 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -47,3 +48,38 @@ def test_the_badge_says_reconnecting_once_the_silence_limit_passes(
         expect(conn).to_have_text("reconnecting…")
     expect(conn).to_have_attribute("data-state", "live")
     expect(conn).to_have_text("live")
+
+
+def test_placing_an_order_twice_while_the_api_is_stalled_places_it_once(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    key = web_stack.new_key("eager")
+    page = new_page(key)
+    page.click("nav a[data-page=market]")
+    page.select_option("#symbol", "ETH-USD")
+    page.wait_for_selector(".ladder .spread")
+    page.fill(".ticket input[name=quantity]", "5")
+    page.fill(".ticket input[name=price]", "1000.05")
+    button = page.locator(".ticket button[type=submit]")
+    posts: list[Any] = []
+    answered: list[Any] = []
+    page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
+    page.on("requestfinished", lambda r: answered.append(r) if r in posts else None)
+    page.on("requestfailed", lambda r: answered.append(r) if r in posts else None)
+    with stalled(web_stack):
+        button.click()
+        expect(button).to_be_disabled()
+        expect(button).to_have_text("Placing…")
+        button.click(force=True)  # what an impatient user does: a disabled button ignores it
+        page.press(".ticket input[name=quantity]", "Enter")
+    expect(button).to_be_enabled()
+    expect(button).to_have_text("Place order")
+    expect(page.locator(".orders li[data-order-id]")).to_have_count(1)
+    deadline = time.monotonic() + 10
+    while len(answered) < len(posts):  # every request sent has its answer, whatever it was
+        assert time.monotonic() < deadline, "a request placed before the stall never ended"
+        page.wait_for_timeout(50)
+    with web_stack.rest(key) as rest:
+        orders = rest.get("/orders", params={"symbol": "ETH-USD"}).json()["items"]
+    assert len(orders) == 1, orders
+    assert orders[0]["client_order_id"], orders  # a retry of the same click could not double

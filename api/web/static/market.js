@@ -51,13 +51,17 @@ export function mountMarket(root, live) {
   // gone from "My open orders".
   const outcome = h("p.outcome", { role: "status" });
   const announced = new Set();
+  const placeButton = h("button.primary", { type: "submit" }, "Place order");
+  // The order last sent whose fate is unknown (no answer came, or a 5xx): sent again unchanged,
+  // it keeps its client_order_id, so the api answers with that order instead of placing another.
+  let unanswered = null; // {body: the request as JSON, id: its client_order_id}
   const ticket = h("form.ticket", { onsubmit: place, noValidate: true },
     sideInput,
     h("div.ticket-grid", {},
       h("label", {}, "Type", typeInput), h("label", {}, "Time in force", field("time_in_force", tifInput)),
       h("label", {}, "Quantity", field("quantity", qtyInput)), h("label", {}, "Price", field("price", priceInput)),
       h("label.wide", {}, "Against my own orders", stpInput)),
-    formError, h("button.primary", { type: "submit" }, "Place order"), outcome);
+    formError, placeButton, outcome);
 
   fill(root, h("div.market-head", {}, h("label", {}, "Symbol ", picker), quoteText, rulesText, addressNote),
     h("div.market-layout", {},
@@ -91,6 +95,7 @@ export function mountMarket(root, live) {
 
   async function place(event) {
     event.preventDefault();
+    if (placeButton.disabled) return; // Enter in a field submits even then
     const order = {
       symbol, side: ticket.querySelector("input[name=side]:checked").value, type: typeInput.value,
       time_in_force: tifInput.value, quantity: qtyInput.value.trim(), price: priceInput.value.trim(),
@@ -99,14 +104,29 @@ export function mountMarket(root, live) {
     const errors = checkOrder(rules, order);
     showErrors(errors);
     if (Object.keys(errors).length) return;
+    const body = orderBody(order);
+    const json = JSON.stringify(body);
+    const id = unanswered && unanswered.body === json ? unanswered.id : newOrderId();
+    unanswered = { body: json, id };
+    setPlacing(true);
     try {
-      const placed = await api("POST", "/orders", orderBody(order));
+      const placed = await api("POST", "/orders", { ...body, client_order_id: id });
+      unanswered = null;
       mergeOrder(placed);
       showErrors({});
     } catch (err) {
+      if (err.status && err.status < 500) unanswered = null; // refused: nothing was placed
       const name = fieldOf(err);
       showErrors({ [["quantity", "price", "time_in_force"].includes(name) ? name : "form"]: `${err.message} (${err.code})` });
+    } finally {
+      setPlacing(false);
     }
+  }
+
+  // One order per click: another click (or Enter) while one is on its way would place another.
+  function setPlacing(placing) {
+    placeButton.disabled = placing;
+    placeButton.textContent = placing ? "Placing…" : "Place order";
   }
 
   function mergeOrder(order) {
@@ -399,4 +419,11 @@ function priceText(value, tick) {
   const places = decimalsOf(tick);
   const needed = (String(value).split(".")[1] || "").replace(/0+$/, "").length;
   return needed <= places ? Number(value).toFixed(places) : String(value);
+}
+
+/** A fresh client_order_id: 128 random bits in hex (crypto.randomUUID needs a secure context,
+ *  which an api served over plain HTTP to another host is not). */
+function newOrderId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
