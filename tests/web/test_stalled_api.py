@@ -83,3 +83,22 @@ def test_placing_an_order_twice_while_the_api_is_stalled_places_it_once(
         orders = rest.get("/orders", params={"symbol": "ETH-USD"}).json()["items"]
     assert len(orders) == 1, orders
     assert orders[0]["client_order_id"], orders  # a retry of the same click could not double
+
+
+def test_text_typed_while_a_message_is_being_sent_is_kept(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    page = new_page(web_stack.new_key("typist"))
+    page.evaluate("location.hash = '#/chat/drafts'")
+    with page.expect_websocket() as opened:
+        page.reload()  # its WebSocket opened again, now watched
+    socket = opened.value
+    page.wait_for_selector(".chat-main h2:text-is('# drafts')")
+    page.wait_for_selector("#conn[data-state=live]")
+    page.fill("#say", "first")
+    acked = socket.expect_event("framereceived", lambda frame: '"published"' in str(frame))
+    with acked, stalled(web_stack):  # the ack is awaited once the api runs again
+        page.press("#say", "Enter")
+        page.fill("#say", "a second thought")
+    expect(page.locator(".chat-log .text")).to_have_text(["first"])
+    assert page.input_value("#say") == "a second thought"

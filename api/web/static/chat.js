@@ -111,9 +111,11 @@ export function mountChat(root, live) {
     if (!value || !room) return;
     error.textContent = oversize(value, maxMessageBytes(live.limits));
     if (error.textContent) return;
+    const typed = text.value;
     try {
       await live.request({ type: "publish", channel: `chat.${room}`, data: { text: value } });
-      text.value = "";
+      // Only what was sent: a draft typed while the server answered is the next message.
+      if (text.value === typed) text.value = "";
     } catch (err) {
       error.textContent = `${err.code}: ${err.message}`;
     }
