@@ -119,15 +119,25 @@ def _task_name() -> str | None:
     return task.get_name() if task is not None else None
 
 
-class TurnBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A StreamHandler that writes the lines logged during one turn of an event loop together,
-    in one write as the turn ends, rather than one write (a system call: stderr is
-    line-buffered) per line. The api logs a line per request, and a loaded api answers several
-    requests per turn. A line logged with no event loop running in its thread (start-up, other
-    threads, shutdown) is written at once, after any still waiting, so the order holds."""
+#: Loggers that write a line per request: theirs are the lines worth holding to a turn's end.
+PER_REQUEST_LOGGERS = frozenset({"jobcast.access", "uvicorn.access"})
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+
+class TurnBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A StreamHandler that writes the per-request lines logged during one turn of an event loop
+    together, in one write as the turn ends, rather than one write (a system call: stderr is
+    line-buffered) per line. The api logs a line per request, and a loaded api answers several
+    requests per turn. Any other line is written at once, after any still waiting, so the order
+    holds: uvicorn stops on SIGTERM by re-raising the signal once it has shut down, which ends
+    the process before the turn's end comes, and its last lines (and a warning logged while
+    shutting down) must not be held then. A line logged with no event loop running in its
+    thread (start-up, other threads) is written at once too."""
+
+    def __init__(
+        self, stream: TextIO | None = None, batched: frozenset[str] = PER_REQUEST_LOGGERS
+    ) -> None:
         super().__init__(stream)
+        self._batched = batched
         self._waiting: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -136,7 +146,7 @@ class TurnBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
         except Exception:
             self.handleError(record)
             return
-        loop = asyncio._get_running_loop()
+        loop = asyncio._get_running_loop() if record.name in self._batched else None
         if loop is None:
             self._waiting.append(line)
             self._write_waiting()

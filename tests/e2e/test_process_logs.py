@@ -105,3 +105,16 @@ def test_an_api_and_a_worker_name_a_misspelt_setting_once(
     for proc in (api, worker):
         assert proc.output().count(said) == 1, proc.output()
         assert "JOBCAST_URL is not" not in proc.output()  # the client's, known
+
+
+def test_an_api_stopped_by_sigterm_logs_its_shutdown_to_the_last_line(
+    start_api: StartApi,
+) -> None:
+    # `jobcast up` stops the api with SIGTERM, which uvicorn re-raises once it has shut down:
+    # a line held for the end of the event loop's turn died with the process.
+    api, _ = start_api()
+    api.stop()
+    assert api.popen.returncode is not None
+    log = api.output()
+    assert "Application shutdown complete." in log, log[-2000:]
+    assert "Finished server process" in log, log[-2000:]

@@ -47,13 +47,20 @@ class CountedWrites(io.StringIO):
         return super().write(text)
 
 
+def batching_to(stream: io.StringIO, *names: str) -> list[logging.Logger]:
+    """Loggers writing to one handler that holds the lines of the first to each turn's end."""
+    handler = TurnBatchingHandler(batched=frozenset(names[:1]))
+    handler.setStream(stream)
+    loggers = [logging.getLogger(name) for name in names]
+    for logger in loggers:
+        logger.handlers[:], logger.propagate = [handler], False
+        logger.setLevel(logging.INFO)
+    return loggers
+
+
 def test_lines_of_one_loop_turn_are_written_together_and_in_order() -> None:
     stream = CountedWrites()
-    handler = TurnBatchingHandler()
-    handler.setStream(stream)
-    logger = logging.getLogger("jobcast.test.batching")
-    logger.handlers[:], logger.propagate = [handler], False
-    logger.setLevel(logging.INFO)
+    (logger,) = batching_to(stream, "jobcast.test.batching")
     logger.info("before the loop")  # no loop: written at once
 
     async def turns() -> None:
@@ -73,6 +80,22 @@ def test_lines_of_one_loop_turn_are_written_together_and_in_order() -> None:
         "after the loop",
     ]
     assert stream.writes == 4
+
+
+def test_other_lines_are_written_at_once_after_those_waiting() -> None:
+    # uvicorn's last lines on SIGTERM: the process ends before the turn does.
+    stream = CountedWrites()
+    per_request, other = batching_to(stream, "jobcast.test.per_request", "jobcast.test.other")
+
+    async def turn() -> None:
+        per_request.info("request 1")
+        per_request.info("request 2")
+        assert stream.writes == 0
+        other.info("shutting down")
+        assert stream.getvalue().splitlines() == ["request 1", "request 2", "shutting down"]
+        assert stream.writes == 1
+
+    asyncio.run(turn())
 
 
 def test_json_lines_carry_each_records_own_utc_time() -> None:
