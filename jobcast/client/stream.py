@@ -107,11 +107,16 @@ async def _connection(
     base_url: str, api_key: str, state: ResumeState, options: StreamOptions
 ) -> AsyncGenerator[Event, None]:
     async with connect(ws_url(base_url), compression=None, proxy=None) as ws:
-        await _authenticate(ws, api_key, state)
-        await _subscribe(ws, state)
-        async with aclosing(_receive(ws, state, options)) as received:
-            async for event in received:
-                yield event
+        try:
+            await _authenticate(ws, api_key, state)
+            await _subscribe(ws, state)
+            async with aclosing(_receive(ws, state, options)) as received:
+                async for event in received:
+                    yield event
+        finally:
+            # Left through an exception (the consumer done, a reconnect), `connect` closes with
+            # 1011, which the api logs as its own failure: the client leaving is a normal close.
+            await ws.close()
 
 
 def _raise_if_refused(exc: InvalidStatus) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from jobcast.client import Client, Event, StreamOptions
 from jobcast.events import read_since
 from tests.client.conftest import ClientStack
 from tests.client.support import write_table
+from tests.support.processes import wait_for
 
 TERMINAL = ("job.succeeded", "job.failed", "job.cancelled")
 
@@ -90,3 +92,30 @@ def test_on_subscribed_tells_when_a_channel_is_live(stack: ClientStack, tmp_path
         events.close()
     assert names == ["user.me"]
     assert [e.channel for e in got] == ["user.me"]
+
+
+def close_lines_after(stack: ClientStack, act: Callable[[], object]) -> list[str]:
+    """The api's `WebSocket closed` lines for the sockets closed while `act` ran."""
+    assert stack.api is not None
+    api = stack.api
+    before = len(api.output())
+    act()
+    wait_for(lambda: "WebSocket closed" in api.output()[before:], 10, "a close line", api)
+    return [line for line in api.output()[before:].splitlines() if "WebSocket closed" in line]
+
+
+def test_a_stream_the_client_is_done_with_closes_normally(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # README's close codes: 1011 is the server failing. A client leaving on its own is 1000.
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(write_table(tmp_path / "data.csv", 10))
+        waited = close_lines_after(stack, lambda: client.wait(job.id, timeout=60))
+
+        def first_event() -> None:
+            for _ in client.events(f"job.{job.id}"):
+                break
+
+        left = close_lines_after(stack, first_event)
+    for line in (*waited, *left):
+        assert "code=1000 " in line, line
