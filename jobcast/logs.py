@@ -12,8 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-#: LogRecord attributes that are not extra fields.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+#: LogRecord attributes that are not extra fields, and uvicorn's `color_message`: its message
+#: with ANSI colour codes for a terminal, the same words as `message` and noise in a JSON line.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 class PerSecond:

@@ -18,6 +18,11 @@ from tests.conftest import MakePrincipal, StartApi, StartWorker
 from tests.support.processes import Proc
 
 JSON_LOGS = {"JOBCAST_LOG_JSON": "1"}
+#: README's fields of every line, and those some lines add: the access line's, the context
+#: Jobcast's own lines carry, and Celery's `data` (a task's id and name) on its task lines.
+LINE_FIELDS = {"ts", "time", "level", "logger", "message", "pid", "exc"}
+ACCESS_FIELDS = {"request_id", "principal_id", "method", "path", "status", "duration_ms"}
+CONTEXT_FIELDS = {"close_code", "session", "job_id", "code", "error_message", "data"}
 
 
 def entries(proc: Proc) -> list[dict[str, Any]]:
@@ -66,6 +71,9 @@ def test_every_line_of_an_api_and_a_worker_is_json(
     assert any(name.startswith("celery.") for name in worker_loggers), worker_loggers
     assert any(name.startswith("jobcast.files") for name in worker_loggers), worker_loggers
     assert any("Warm shutdown" in entry["message"] for entry in worker_entries)
+    for entry in entries(api) + worker_entries:
+        # uvicorn's `color_message`, ANSI codes and all, leaked into every one of its lines.
+        assert not set(entry) - LINE_FIELDS - ACCESS_FIELDS - CONTEXT_FIELDS, entry
 
 
 @pytest.mark.slow

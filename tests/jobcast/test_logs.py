@@ -140,3 +140,9 @@ def test_a_record_made_in_another_thread_names_that_thread() -> None:
     thread.join()
     assert made[0].threadName == "other"
     assert made[0].getMessage() == "x"
+
+
+def test_json_lines_leave_out_uvicorns_coloured_copy_of_the_message() -> None:
+    record = record_at(time.time())
+    record.color_message = "GET \x1b[36m%s\x1b[0m"
+    assert "color_message" not in json.loads(JsonFormatter().format(record))
