@@ -59,7 +59,12 @@ def config_for(settings: Settings) -> dict[str, Any]:
         "result_backend": backend_for(url, bool(settings.sentinels)),
         "broker_transport_options": transport,
         "result_backend_transport_options": transport,
+        # A lost broker (the stack's Redis stopped, a failover) is retried for as long as it
+        # takes, at first start too: Celery's default gave up after 100 attempts (~45 min) and
+        # ended the worker, which nothing restarts when it was started by hand. None is kombu's
+        # "no limit"; 0 would mean no retry at all.
         "broker_connection_retry_on_startup": True,
+        "broker_connection_max_retries": None,
         # A command Redis refuses (maxmemory reached: OutOfMemoryError, a channel error to
         # kombu) is retried as a lost connection is, not an "Unrecoverable error" that ends
         # the worker, and with it `jobcast up`'s whole stack.

@@ -27,3 +27,13 @@ def test_prefetch_is_per_queue_and_files_wins_when_shared() -> None:
     assert celeryconfig.prefetch_for(["files"]) == 1
     assert celeryconfig.prefetch_for(["files", "orders"]) == 1
     assert celeryconfig.prefetch_for([]) == 1
+
+
+def test_workers_retry_a_lost_broker_forever() -> None:
+    # Celery's default gave up after 100 attempts (~45 min) and the worker exited, while README
+    # says a worker added by hand retries the stack's Redis until it is back.
+    settings = Settings(_env_file=None, redis_url="redis://127.0.0.1:1/0")  # type: ignore[call-arg]
+    conf = celeryconfig.config_for(settings)
+    assert conf["broker_connection_max_retries"] is None  # kombu: no limit (0 is no retry)
+    assert conf["broker_connection_retry_on_startup"] is True
+    assert conf.get("broker_connection_retry", True) is True
