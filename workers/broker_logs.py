@@ -12,6 +12,7 @@ restarts detected" (its pause after five failed attempts in a second) loses bill
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from typing import Any
 
@@ -25,6 +26,9 @@ from jobcast.redis_clients import redis_problem
 CONSUMER_LOGGER = "celery.worker.consumer.consumer"
 
 log = logging.getLogger("jobcast.worker.broker")
+
+#: Celery's count of attempts, "(3/None)" when the retries have no limit (celeryconfig's).
+UNLIMITED_ATTEMPT = re.compile(r"\((\d+)/None\)")
 
 
 class _Told(str):
@@ -46,7 +50,8 @@ class CondensedBrokerError(logging.Filter):
             log.debug("the consumer's connection error in full:", exc_info=error)
         told = tuple(_told(arg) if isinstance(arg, BaseException) else arg for arg in args)
         lines = (str(record.msg) % told).splitlines()
-        record.msg, record.args = "%s", (" ".join(line.strip() for line in lines if line.strip()),)
+        joined = " ".join(line.strip() for line in lines if line.strip())
+        record.msg, record.args = "%s", (UNLIMITED_ATTEMPT.sub(r"(attempt \1)", joined),)
         if any(isinstance(error, RestartFreqExceeded) for error in errors):
             # "Frequent restarts detected: 5 in 1s" came with billiard's traceback, every
             # second while Redis refused the worker: the line says all there is.

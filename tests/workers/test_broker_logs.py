@@ -83,3 +83,15 @@ def test_a_short_redis_error_is_told_as_redis_problem_tells_it() -> None:
     )
     assert CondensedBrokerError().filter(record)
     assert record.getMessage() == "lost (Connection closed by server)"
+
+
+def test_a_retry_with_no_limit_counts_its_attempt_without_a_none() -> None:
+    # Workers retry the broker forever (celeryconfig), which Celery's line shows as "(3/None)".
+    record = consumer_record(
+        "consumer: Cannot connect to %s: %s.\n%s\n",
+        "redis://h:1/0",
+        redis.ConnectionError("Connection refused."),
+        "Trying again in 4.00 seconds... (3/None)",
+    )
+    assert CondensedBrokerError().filter(record)
+    assert record.getMessage().endswith("Trying again in 4.00 seconds... (attempt 3)")
