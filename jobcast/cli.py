@@ -71,7 +71,9 @@ def up(
         embedded = not (settings.redis_url or settings.sentinels)
         settings.require_secrets(("redis_password",) if embedded else ())
     except (ConfigurationError, InsecureSettingsError) as exc:
-        console.print(f"[red]jobcast error:[/red] {exc}")
+        # On stderr, as the warnings above and an api or worker started by hand say it; plain,
+        # since rich would read a value such as `[abc]` in the message as markup.
+        typer.echo(f"jobcast error: {exc}", err=True)
         raise typer.Exit(2) from exc
     stack = Stack(
         settings, UpOptions(workers=workers, api_processes=api_processes, demo=demo, ha=ha)

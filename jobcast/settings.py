@@ -702,7 +702,7 @@ def get_settings() -> Settings:
     try:
         return load_settings()
     except ConfigurationError as exc:
-        print(f"jobcast: {exc}", file=sys.stderr, flush=True)
+        print(f"jobcast error: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
 
 

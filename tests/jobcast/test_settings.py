@@ -78,18 +78,30 @@ def test_the_settings_table_command_prints_the_readmes_table() -> None:
     assert printed.strip() in README.read_text()
 
 
-@pytest.mark.parametrize("part", ["api", "worker"])
-def test_a_hand_started_process_refuses_a_bad_setting_in_one_line(part: str) -> None:
+@pytest.mark.parametrize("part", ["api", "worker", "up"])
+def test_a_hand_started_process_refuses_a_bad_setting_in_one_line(
+    part: str, tmp_path: Path
+) -> None:
     """The README's scale-out commands, run with a setting at fault: the process ends at once
-    (exit 2) naming the variable, as `jobcast up` does, not under pydantic's traceback."""
-    argv = api_argv(free_port()) if part == "api" else worker_argv("files", 1, [], "bad")
-    env = {**os.environ, "JOBCAST_RATE_ORDERS_BURST": "abc"}
+    (exit 2) naming the variable in the very line `jobcast up` prints, not under pydantic's
+    traceback (they printed `jobcast:` and `jobcast error:`, and README gave one of them)."""
+    argvs = {
+        "api": lambda: api_argv(free_port()),
+        "worker": lambda: worker_argv("files", 1, [], "bad"),
+        "up": lambda: [sys.executable, "-m", "jobcast", "up"],
+    }
+    argv = argvs[part]()
+    env = {
+        **os.environ,
+        "JOBCAST_RATE_ORDERS_BURST": "abc",
+        "JOBCAST_DATA_DIR": str(tmp_path),
+    }
     ended = subprocess.run(
         argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert ended.returncode == 2, ended.stderr
     assert "Traceback" not in ended.stderr
     assert ended.stderr.strip().splitlines()[-1] == (
-        "jobcast: JOBCAST_RATE_ORDERS_BURST: Input should be a valid integer, unable to parse "
-        "string as an integer (got 'abc')."
+        "jobcast error: JOBCAST_RATE_ORDERS_BURST: Input should be a valid integer, unable to "
+        "parse string as an integer (got 'abc')."
     )
