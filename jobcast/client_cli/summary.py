@@ -155,9 +155,10 @@ def _stat(value: Any) -> str:
 
 
 def human_bytes(n: int) -> str:
+    # Counted in 1024s, so named in the binary units: "2.0 GB" for 2 GiB read 7% short.
     size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from jobcast.cli import cli
 from jobcast.client import Client, errors
+from jobcast.client_cli.summary import human_bytes
 from jobcast.events import read_since
 from jobcast.orders.symbols import symbol_table
 from tests.client.conftest import ClientStack
@@ -337,6 +338,8 @@ def test_whoami_shows_the_principal_and_its_limits(stack: ClientStack) -> None:
     assert shown.stdout.startswith(f"client (principal {stack.principal_id}, key ")
     limits = stack.settings
     assert "largest upload" in shown.stdout
+    assert human_bytes(limits.upload_max_bytes).endswith(("KiB", "MiB", "GiB"))
+    assert human_bytes(limits.upload_max_bytes) in shown.stdout
     assert f"{limits.rate_submit_per_minute:,}" in shown.stdout
     as_json = json.loads(jobcast(stack, "whoami", "--json").stdout)
     assert as_json["id"] == stack.principal_id

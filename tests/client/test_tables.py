@@ -10,7 +10,7 @@ from rich.table import Table
 
 from jobcast.client_cli.market import ladder
 from jobcast.client_cli.orders import order_table
-from jobcast.client_cli.summary import cancelled_line, job_table, result_tables
+from jobcast.client_cli.summary import cancelled_line, human_bytes, job_table, result_tables
 from jobcast.schemas import Job, JobProgress, Order, ProfileResult
 from jobcast.schemas.market import BookDepth
 
@@ -159,3 +159,12 @@ def test_an_empty_listing_says_it_is_empty() -> None:
     assert "no jobs failed" in printed([job_table([], empty="no jobs failed")], 80)
     assert "no orders open" in printed([order_table([], empty="no orders open")], 120)
     assert "no jobs" not in printed([job_table([a_job()], empty="no jobs")], 120)
+
+
+def test_sizes_are_named_in_the_binary_units_they_are_counted_in() -> None:
+    # Counted in 1024s and printed as GB: a 2 GiB cap read as "2.0 GB", 7% under its size.
+    assert human_bytes(512) == "512 B"
+    assert human_bytes(1536) == "1.5 KiB"
+    assert human_bytes(3 * 1024**2) == "3.0 MiB"
+    assert human_bytes(2 * 1024**3) == "2.0 GiB"
+    assert human_bytes(4096 * 1024**3) == "4096.0 GiB"
