@@ -88,12 +88,15 @@ def test_a_batch_answers_per_item_and_each_order_spends_from_the_orders_budget(
         two_more = await client.post("/orders/batch", json=two, headers=headers)
         assert two_more.status_code == 429
         assert "Retry-After" in two_more.headers
+        assert two_more.headers["RateLimit-Limit"] == "5"  # the orders budget's, as README says
         # More than the burst can never pass, however long one waits: 422, not a 429 to retry.
         too_big = await client.post("/orders/batch", json={"orders": [GOOD] * 6}, headers=headers)
         assert too_big.status_code == 422, too_big.text
         assert "Retry-After" not in too_big.headers
         assert too_big.json()["error"]["code"] == "batch_too_large"
         assert "at most 5 orders per batch" in too_big.json()["error"]["message"]
+        # Refused before any order is spent, it reports the submit budget, as any POST does.
+        assert too_big.headers["RateLimit-Limit"] == str(settings.rate_submit_burst)
         # It spent nothing: the one order left in the budget still goes through.
         last = await client.post("/orders/batch", json={"orders": [GOOD]}, headers=headers)
         assert last.status_code == 200, last.text
