@@ -180,6 +180,16 @@ def test_up_serves_ready_api_and_authenticated_flower_then_stops_every_child(
     assert restarted.api_url_after_stop is False  # no address of a stack that is gone
 
 
+def test_readmes_banner_scraping_command_reads_the_key_alone(restarted: Restarted) -> None:
+    # README showed `grep '^  API key'`, which keeps the label and the `(dev, admin: …)` note.
+    readme = (REPO_ROOT / "README.md").read_text()
+    match = re.search(r"`awk '(/\^  API key/ \{print \$3\})'`", readme)
+    assert match, "README's banner-scraping awk command was not found"
+    awk = ["awk", match.group(1)]
+    read = subprocess.run(awk, input=restarted.first_output, capture_output=True, text=True)
+    assert read.stdout.strip() == restarted.first_key
+
+
 def test_the_stack_limits_frames_and_redis_memory_and_keeps_its_files_private(
     restarted: Restarted,
 ) -> None:
