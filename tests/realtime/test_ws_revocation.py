@@ -120,6 +120,11 @@ def test_a_revocation_and_each_websocket_it_ends_are_logged_by_the_api_without_t
         closed,
     ), closed
     assert key.split("_", 2)[2] not in proc.output()
+    # Its start is uvicorn's two lines, as README's Logs section shows them.
+    assert re.search(
+        r'INFO uvicorn\.error: [0-9.:]+ - "WebSocket /ws" \[accepted\]$', proc.output(), re.M
+    )
+    assert re.search(r"INFO uvicorn\.error: connection open$", proc.output(), re.M)
 
 
 def test_a_websocket_the_client_closes_is_logged_with_its_code(
