@@ -17,9 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PLACED = {"--host", "--port", "--workers", "--concurrency"}
 
 
-def stack() -> Stack:
-    settings = Settings(_env_file=None, dev=True, redis_url="redis://127.0.0.1:1/0")  # type: ignore[call-arg]
-    return Stack(settings, UpOptions())
+def stack(api_processes: int = 1, log_json: bool = False) -> Stack:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        dev=True,
+        redis_url="redis://127.0.0.1:1/0",
+        log_json=log_json,
+    )
+    return Stack(settings, UpOptions(api_processes=api_processes))
 
 
 def flags(argv: list[str]) -> set[str]:
@@ -50,6 +55,19 @@ def test_readmes_api_commands_leave_out_no_flag_the_launcher_gives() -> None:
     wanted = launcher_flags()
     for command in readme_api_commands():
         assert wanted <= set(command.split()), (wanted - set(command.split()), command)
+
+
+def test_readme_names_each_flag_the_launcher_adds_for_several_api_processes() -> None:
+    # The commands start one process; `--workers N` brings `--log-level` (and `--log-config`)
+    # with it, which README's commands left out without a word.
+    text = (ROOT / "README.md").read_text().replace("\n  ", " ")
+    start = text.index("(the flags `jobcast up` gives, `jobcast/launcher.py`'s `_api_argv`")
+    note = text[start : text.index("\n", start)]
+    several = stack(api_processes=2, log_json=True)._api_argv()
+    added = {arg for arg in several if arg.startswith("--")} - set(readme_api_commands()[0].split())
+    assert {"--workers", "--log-level", "--log-config"} <= added
+    for flag in added:
+        assert f"`{flag}" in note, (flag, note)
 
 
 def test_the_compose_api_leaves_out_no_flag_the_launcher_gives() -> None:
