@@ -29,6 +29,7 @@ export function mountJobs(root, live) {
   const jobs = new Map();
   const results = new Map();
   const resultNodes = new Map();
+  const controls = new Map();
   let selected = addressedJob();
   let header = null;
   let redraw = 0;
@@ -71,8 +72,11 @@ export function mountJobs(root, live) {
     h("option", { value: "" }, "All"), ...STATUSES.map((s) => h("option", { value: s }, s)));
   const list = h("ul.job-list", { "aria-label": "My jobs" });
   const listCard = h("div.card", {}, h("div.card-head", {}, h("h2", {}, "My jobs"), filter), list);
-  const detail = h("div.card.job-detail", { "aria-live": "polite" });
-  fill(root, h("div.jobs-layout", {}, h("div.stack", {}, form, listCard), detail));
+  // The detail is redrawn on every progress event: were it a live region, a screen reader would
+  // say each tick. Only the shown job's status is said, from a region of its own.
+  const detail = h("div.card.job-detail");
+  const statusSaid = h("p.visually-hidden.job-status", { role: "status" });
+  fill(root, h("div.jobs-layout", {}, h("div.stack", {}, form, listCard), detail, statusSaid));
 
   for (const name of ["dragenter", "dragover"]) drop.addEventListener(name, (e) => { e.preventDefault(); drop.classList.add("over"); });
   for (const name of ["dragleave", "drop"]) drop.addEventListener(name, () => drop.classList.remove("over"));
@@ -281,23 +285,55 @@ export function mountJobs(root, live) {
   }
 
   function render() {
+    const focused = focusedControl();
     const wanted = filter.value;
     const rows = [...jobs.values()]
       .filter((j) => !wanted || j.status === wanted)
       .sort((a, b) => (b.created_at || 0) - (a.created_at || 0));
     fill(list, rows.length ? rows.map(jobRow) : h("li.empty", {}, wanted ? `No ${wanted} jobs.` : "No jobs yet: start one above."));
     renderDetail();
+    sayStatus();
+    if (focused) restoreFocus(focused);
+  }
+
+  // A redraw replaces the buttons: focus on one fell to <body> (a keyboard user could not reach
+  // "Cancel job" while progress arrived). The new button of the same action and job takes it.
+  // The buttons are kept (one per action and job, `control`) so a click pressed across a redraw
+  // lands, and focus is put back on the button once it is back in the page.
+  function focusedControl() {
+    const el = document.activeElement;
+    return el && el.dataset.action && (list.contains(el) || detail.contains(el)) ? el : null;
+  }
+
+  function restoreFocus(el) {
+    if (document.activeElement === el) return;
+    // Gone (a finished job has no Cancel): its job's row, rather than the top of the page.
+    const row = controls.get(`open ${el.dataset.jobId}`);
+    if (el.isConnected) el.focus();
+    else if (row && row.isConnected) row.focus();
+  }
+
+  function control(action, job, make) {
+    const key = `${action} ${job.id}`;
+    if (!controls.has(key)) controls.set(key, make({ type: "button", dataset: { action, jobId: job.id } }));
+    return controls.get(key);
+  }
+
+  function sayStatus() {
+    const job = jobs.get(selected);
+    const said = job ? `${job.filename || job.id}: ${job.status}` : "";
+    if (statusSaid.textContent !== said) statusSaid.textContent = said;
   }
 
   function jobRow(job) {
     const active = !TERMINAL.has(job.status);
     return h("li", { dataset: { jobId: job.id }, className: job.id === selected ? "selected" : "" },
-      h("button.job-open", { type: "button", onclick: () => select(job.id, true), "aria-label": `Open ${job.filename || job.id}` },
+      control("open", job, (attrs) => h("button.job-open", { ...attrs, onclick: () => select(job.id, true), "aria-label": `Open ${job.filename || job.id}` },
         h("span.job-name", {}, job.filename || job.id),
-        h("span.muted", {}, `${job.operation} · ${formatBytes(job.size)} · ${formatTime(job.created_at)}`)),
+        h("span.muted", {}, `${job.operation} · ${formatBytes(job.size)} · ${formatTime(job.created_at)}`))),
       chip(job.status),
       active && job.progress ? processingBar(job, true) : null,
-      active ? h("button.ghost.small", { type: "button", onclick: () => cancel(job.id), "aria-label": `Cancel ${job.filename || job.id}` }, "Cancel") : null);
+      active ? control("cancel", job, (attrs) => h("button.ghost.small", { ...attrs, onclick: () => cancel(job.id), "aria-label": `Cancel ${job.filename || job.id}` }, "Cancel")) : null);
   }
 
   function renderDetail() {
@@ -313,7 +349,7 @@ export function mountJobs(root, live) {
       h("p.muted", {}, `${job.operation} · ${formatBytes(job.size)} · started ${formatTime(job.started_at)}`,
         job.finished_at && job.started_at ? ` · took ${formatDuration(job.finished_at - job.started_at)}` : ""),
       active ? processingBar(job, false) : null,
-      active ? h("div.row", {}, h("button.danger", { type: "button", onclick: () => cancel(job.id) }, "Cancel job")) : null,
+      active ? h("div.row", {}, control("cancel-job", job, (attrs) => h("button.danger", { ...attrs, onclick: () => cancel(job.id) }, "Cancel job"))) : null,
       job.status === "failed" && job.error ? h("div.error-box", { role: "alert" },
         h("strong", {}, job.error.code), " ", job.error.message) : null,
       job.status === "cancelled" ? cancelledView(job) : null,

@@ -1,0 +1,92 @@
+"""Keyboard use of the app in real headless Chromium: where focus is after signing in, and that
+it stays on a control while live events redraw the page around it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import NewPage, WebStack
+from tests.web.test_app import LONG_JOB_ROWS, submit_file, wait_status, write_table
+
+pytestmark = pytest.mark.slow
+
+#: What has focus: its data-action and job id, or its tag when it is none of the page's controls.
+FOCUSED = """() => {
+  const el = document.activeElement;
+  return el.dataset.action ? `${el.dataset.action} ${el.dataset.jobId}` : el.tagName;
+}"""
+
+
+def focus_held(page: Any, seconds: float) -> list[str]:
+    """Every distinct focus seen, polled for `seconds`."""
+    seen: list[str] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        focused = page.evaluate(FOCUSED)
+        if not seen or seen[-1] != focused:
+            seen.append(focused)
+        time.sleep(0.02)
+    return seen
+
+
+def test_focus_stays_on_cancel_job_while_progress_redraws_and_enter_cancels(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # Each progress event rebuilt the detail and the list: focus fell to <body> within 0.3 s.
+    page = new_page(web_stack.new_key("keyboarder"))
+    page.set_input_files("#file", str(write_table(tmp_path / "long.csv", 2 * LONG_JOB_ROWS)))
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector(".job-list li.selected")
+    job_id = page.locator(".job-list li.selected").get_attribute("data-job-id")
+    wait_status(web_stack, job_id, "running")
+    page.wait_for_selector(".job-detail .processing")
+    for action, control in (
+        ("open", ".job-list li.selected button.job-open"),
+        ("cancel", ".job-list li.selected button.ghost"),
+        ("cancel-job", ".job-detail button.danger"),
+    ):
+        page.focus(control)
+        assert focus_held(page, 0.35) == [f"{action} {job_id}"]
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".job-detail .chip[data-status=cancelled]")
+
+
+def test_enter_on_a_finished_jobs_row_keeps_focus_on_it(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    page = new_page(web_stack.new_key("opener"))
+    first = submit_file(page, write_table(tmp_path / "sales.csv", 20))
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
+    submit_file(page, write_table(tmp_path / "other.csv", 20))
+    page.focus(f".job-list li[data-job-id={first}] button.job-open")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".job-detail .card-head:has(h2:text-is('sales.csv'))")
+    assert focus_held(page, 0.4) == [f"open {first}"]
+
+
+def test_the_live_region_says_status_changes_not_each_progress_tick(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # The whole detail was aria-live and redrawn on every progress event: a reader heard each.
+    page = new_page(web_stack.new_key("listener"))
+    page.evaluate("""() => {
+      window.spoken = [];
+      const regions = '#page-jobs [aria-live], #page-jobs [role=status]';
+      new MutationObserver(() => {
+        for (const region of document.querySelectorAll(regions)) {
+          const said = region.textContent;
+          if (window.spoken.at(-1) !== said) window.spoken.push(said);
+        }
+      }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    }""")
+    submit_file(page, write_table(tmp_path / "ticks.csv", 300_000))
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
+    spoken = [s for s in page.evaluate("window.spoken") if s]
+    assert not page.locator(".job-detail[aria-live]").count()
+    assert all("%" not in s for s in spoken), spoken
+    assert spoken[-1] == "ticks.csv: succeeded", spoken
+    assert len(spoken) <= 4, spoken
