@@ -126,12 +126,14 @@ export function mountChat(root, live) {
     if (e.detail !== "chat") return;
     const asked = addressed("chat");
     const wanted = asked && ROOM.test(asked) ? asked : null;
-    if (asked && !wanted) {
-      // A link to a name the server would refuse: said, not silently left for another room.
-      error.textContent = `No room ${JSON.stringify(asked)}: a room's name is 1 to 128 ASCII letters (no accents), digits, or _ . : -`;
-    }
     if (!joined || (wanted && wanted !== room)) join(wanted || "lobby"); // first visit, or a link
     else if (room) address("chat", room);
+    if (asked && !wanted) {
+      // A link to a name the server would refuse: said, not silently left for another room.
+      // Said after joining, which clears the last room's error (the lobby joined on a first
+      // visit cleared this one).
+      error.textContent = `No room ${JSON.stringify(asked)}: a room's name is 1 to 128 ASCII letters (no accents), digits, or _ . : -`;
+    }
     joined = true;
   });
   render();
