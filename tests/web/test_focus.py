@@ -90,3 +90,20 @@ def test_the_live_region_says_status_changes_not_each_progress_tick(
     assert all("%" not in s for s in spoken), spoken
     assert spoken[-1] == "ticks.csv: succeeded", spoken
     assert len(spoken) <= 4, spoken
+
+
+def test_after_sign_in_focus_is_on_the_pages_heading(browser: Any, web_stack: WebStack) -> None:
+    # Focus was left on <body>: a keyboard user started again from the top of the document.
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(web_stack.url + "/")
+    page.fill("#key", web_stack.new_key("focused"))
+    page.press("#key", "Enter")
+    page.wait_for_selector("#conn[data-state=live]")
+    try:
+        assert page.evaluate("document.activeElement.textContent") == "New job"
+        assert page.evaluate("document.activeElement.closest('#page-jobs') !== null")
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate("document.activeElement.tagName") != "BODY"
+    finally:
+        context.close()

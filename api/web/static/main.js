@@ -53,6 +53,17 @@ async function signIn(event) {
   }
   $("key").value = "";
   start();
+  focusPage();
+}
+
+// After signing in, focus was left on <body> (the form it was on is hidden): a keyboard user
+// starts from the page's own heading instead. Focusable by script only, so the skip link stays
+// first in the tab order.
+function focusPage() {
+  const heading = document.querySelector(".page:not([hidden]) h2");
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.focus();
 }
 
 function signOut() {
