@@ -231,12 +231,22 @@ export function mountJobs(root, live) {
 
   schedule();
   if (selected) open(selected);
+  else malformed();
   window.addEventListener("jobcast:page", (e) => {
     if (e.detail !== "jobs") return;
     const wanted = addressedJob();
     if (wanted && wanted !== selected) open(wanted); // a link or the address bar
-    else if (selected) address("jobs", selected);
+    else if (!malformed() && selected) address("jobs", selected);
   });
+
+  // An id no job can have (a mistyped link): said, and the address names the job shown.
+  function malformed() {
+    const asked = addressed("jobs");
+    if (!asked || JOB_ID.test(asked)) return false;
+    select(null);
+    missing = `No job ${JSON.stringify(asked)}: a job's id is letters, digits, _ and -; the link is mistyped.`;
+    return true;
+  }
 
   // A job named by the address: not necessarily among the newest listed; not the caller's, or
   // gone, and the detail says so.

@@ -74,8 +74,16 @@ function signOut() {
 }
 
 function route() {
-  const name = (location.hash.match(/^#\/(\w+)/) || [])[1];
+  const name = (location.hash.match(/^#\/([^/]*)/) || [])[1];
   const current = PAGES[name] ? name : "jobs";
+  // A page that is not (a mistyped link): said, and the address names the page shown, as a link
+  // to an unknown symbol is on the market page. No "#/…" at all (the skip link's #main) is none.
+  const note = $("route-note");
+  note.hidden = name === undefined || current === name;
+  if (!note.hidden) {
+    note.textContent = `No page ${JSON.stringify(decodeText(name))}; showing Jobs.`;
+    history.replaceState(null, "", "#/jobs");
+  }
   for (const key of Object.keys(PAGES)) {
     $(`page-${key}`).hidden = key !== current;
     const link = document.querySelector(`nav a[data-page="${key}"]`);
@@ -84,6 +92,14 @@ function route() {
   }
   document.title = `${current[0].toUpperCase()}${current.slice(1)} · Jobcast`;
   window.dispatchEvent(new CustomEvent("jobcast:page", { detail: current }));
+}
+
+function decodeText(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function start() {
