@@ -1,6 +1,6 @@
 // Chat: join a room, see who is there and its recent history, talk live.
 
-import { address, addressed, fill, formatTime, h } from "./dom.js";
+import { address, addressed, errorText, fill, formatTime, h } from "./dom.js";
 import { compareSeq } from "./live.js";
 
 // The room is in the address (#/chat/<room>): a reload, or the link kept, joins it again.
@@ -58,7 +58,7 @@ export function mountChat(root, live) {
 
   function onRoom(message) {
     if (message.kind === "error") {
-      error.textContent = `${message.code}: ${message.message}`;
+      fill(error, errorText(message));
       if (!message.final) return; // e.g. Redis away: the subscription is asked again on reconnect
       // A name the server does not take: leave nothing half-joined.
       leave = null;
@@ -117,7 +117,7 @@ export function mountChat(root, live) {
       // Only what was sent: a draft typed while the server answered is the next message.
       if (text.value === typed) text.value = "";
     } catch (err) {
-      error.textContent = `${err.code}: ${err.message}`;
+      fill(error, errorText(err));
     }
   }
 

@@ -52,6 +52,19 @@ export function fill(el, ...children) {
   return el;
 }
 
+/** What an error says, for the page: its message, with `code` spans as code. The code the API
+ * names it by (`invalid_params: …`) is for programs and is left out; it stands in only for a
+ * missing message. */
+export function errorText(err) {
+  const text = err.message || err.code || String(err);
+  return text.split("`").map((part, i) => (i % 2 ? h("code", {}, part) : part)).filter((part) => part !== "");
+}
+
+/** "1 row", "2 rows": a count with its noun. */
+export function counted(n, one, many = `${one}s`) {
+  return `${formatNumber(n)} ${n === 1 || n === 1n ? one : many}`;
+}
+
 export function formatBytes(n) {
   if (n === null || n === undefined) return "–";
   const units = ["B", "KB", "MB", "GB", "TB"];

@@ -2,7 +2,7 @@
 // then the processing live, and read the result.
 
 import { api, upload } from "./api.js";
-import { address, addressed, fill, formatBytes, formatDuration, formatNumber, formatTime, h } from "./dom.js";
+import { address, addressed, counted, errorText, fill, formatBytes, formatDuration, formatNumber, formatTime, h } from "./dom.js";
 import { readHeader } from "./header.js";
 import { renderResult } from "./results.js";
 
@@ -161,6 +161,12 @@ export function mountJobs(root, live) {
   async function onSubmit(event) {
     event.preventDefault();
     if (!chosen) return;
+    // The server refuses an aggregate of nothing: said before the file is sent, not after.
+    const operationChosen = operationParams();
+    if (operationChosen.operation === "aggregate" && !operationChosen.group_by.length && !Object.keys(operationChosen.metrics).length) {
+      submitError.textContent = "Tick a column to group by, a metric, or both, to aggregate.";
+      return;
+    }
     const body = new FormData();
     body.append("params", JSON.stringify(params()));
     body.append("file", chosen, chosen.name);
@@ -184,7 +190,7 @@ export function mountJobs(root, live) {
       uploadBox.dataset.state = "failed";
       uploadBar.value = 0;
       uploadText.textContent = err.status ? "refused: nothing stored" : "failed: nothing stored";
-      submitError.textContent = `${err.code}: ${err.message}`;
+      fill(submitError, errorText(err));
     } finally {
       submit.disabled = false;
     }
@@ -257,7 +263,7 @@ export function mountJobs(root, live) {
         if (selected !== id) return;
         select(null);
         missing = err.status === 404 ? `No job ${id} of yours: the link is mistyped, or it is another user's.`
-          : err.status === 410 ? `Job ${id} has expired; its data was deleted.` : `${err.code}: ${err.message}`;
+          : err.status === 410 ? `Job ${id} has expired; its data was deleted.` : errorText(err);
       });
     }
   }
@@ -356,9 +362,10 @@ export function mountJobs(root, live) {
     const active = !TERMINAL.has(job.status);
     fill(detail,
       h("div.card-head", {}, h("h2", {}, job.filename || job.id), chip(job.status)),
-      h("p.muted", {}, `${job.operation} · ${formatBytes(job.size)} · started ${formatTime(job.started_at)}`,
+      // Queued, it has not started: "started –" and "Processing 0%" read as stuck.
+      h("p.muted", {}, `${job.operation} · ${formatBytes(job.size)} · `, job.started_at ? `started ${formatTime(job.started_at)}` : "not started yet",
         job.finished_at && job.started_at ? ` · took ${formatDuration(job.finished_at - job.started_at)}` : ""),
-      active ? processingBar(job, false) : null,
+      job.status === "queued" ? h("p.waiting", {}, "Waiting for a worker") : active ? processingBar(job, false) : null,
       active ? h("div.row", {}, control("cancel-job", job, (attrs) => h("button.danger", { ...attrs, onclick: () => cancel(job.id) }, "Cancel job"))) : null,
       job.status === "failed" && job.error ? h("div.error-box", { role: "alert" },
         h("strong", {}, job.error.code), " ", job.error.message) : null,
@@ -369,7 +376,7 @@ export function mountJobs(root, live) {
   function cancelledView(job) {
     const rows = job.progress ? job.progress.rows : undefined;
     return h("p.cancelled-note", {}, job.started_at && rows !== undefined
-      ? `Cancelled after ${formatNumber(rows)} rows; a cancelled job keeps no result.`
+      ? `Cancelled after ${counted(rows, "row")}; a cancelled job keeps no result.`
       : "Cancelled before it started; it has no result.");
   }
 
@@ -399,7 +406,7 @@ function processingBar(job, compact) {
   const percent = Math.max(0, Math.min(100, p.percent || 0));
   // Floored: a running job at 99.6 % is not "100 %" (it is done when its status says so).
   const text = [`${Math.floor(percent)}%`];
-  if (p.rows !== undefined) text.push(`${formatNumber(p.rows)} rows`);
+  if (p.rows !== undefined) text.push(counted(p.rows, "row"));
   if (!compact && p.eta_seconds !== null && p.eta_seconds !== undefined) text.push(`ETA ${formatDuration(p.eta_seconds)}`);
   return h("div.bar-box.processing", { dataset: { percent: percent.toFixed(1) } },
     compact ? null : h("span.bar-label", {}, "Processing"),
@@ -408,5 +415,5 @@ function processingBar(job, compact) {
 }
 
 function alertIn(el, err) {
-  el.append(h("div.error-box", { role: "alert" }, h("strong", {}, err.code), " ", err.message));
+  el.append(h("div.error-box", { role: "alert" }, errorText(err)));
 }

@@ -2,6 +2,7 @@
 
 import { api, forgetKey, rememberKey, storedKey } from "./api.js";
 import { Live } from "./live.js";
+import { errorText, fill } from "./dom.js";
 import { mountChat } from "./chat.js";
 import { mountJobs } from "./jobs.js";
 import { mountMarket } from "./market.js";
@@ -47,8 +48,7 @@ async function signIn(event) {
     await api("GET", "/me");
   } catch (err) {
     forgetKey();
-    $("signin-error").textContent =
-      err.status === 401 ? "That key is unknown or revoked." : `${err.code}: ${err.message}`;
+    fill($("signin-error"), err.status === 401 ? "That key is unknown or revoked." : errorText(err));
     return;
   }
   $("key").value = "";

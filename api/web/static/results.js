@@ -2,7 +2,7 @@
 // aggregate as a sortable table, or the converted file to download.
 
 import { download } from "./api.js";
-import { dateText, fill, formatBytes, formatDuration, formatNumber, h } from "./dom.js";
+import { counted, dateText, errorText, fill, formatBytes, formatDuration, formatNumber, h } from "./dom.js";
 import { histogram } from "./charts.js";
 
 const PROFILE_FIELDS = ["type", "count", "nulls", "distinct", "mean", "std", "min", "25%", "50%", "75%", "max"];
@@ -14,8 +14,8 @@ export function renderResult(job, result) {
 }
 
 function summary(result) {
-  const parts = [`${formatNumber(result.rows)} rows`];
-  if (typeof result.columns === "number") parts.push(`${result.columns} columns`);
+  const parts = [counted(result.rows, "row")];
+  if (typeof result.columns === "number") parts.push(counted(result.columns, "column"));
   if (result.format) parts.push(result.format);
   if (result.duration_seconds !== undefined) parts.push(`${formatDuration(result.duration_seconds)}`);
   if (result.peak_rss_bytes) parts.push(`peak ${formatBytes(result.peak_rss_bytes)}`);
@@ -76,7 +76,7 @@ function aggregateView(result) {
   }
 
   draw();
-  return [h("p.summary", {}, `${formatNumber(result.rows)} rows → ${formatNumber(result.groups)} groups`, result.truncated ? " (first 10,000 shown)" : ""),
+  return [h("p.summary", {}, `${counted(result.rows, "row")} → ${counted(result.groups, "group")}`, result.truncated ? " (first 10,000 shown)" : ""),
     h("div.table-scroll", {}, h("table.aggregate", {}, h("thead", {}, h("tr", {}, heads)), body))];
 }
 
@@ -89,8 +89,8 @@ function convertView(job, result) {
       await download(`/jobs/${job.id}/artifact`, `${(job.filename || job.id).replace(/\.[^.]+$/, "")}.${to}`);
       fill(status, "");
     } catch (err) {
-      fill(status, `${err.code}: ${err.message}`);
+      fill(status, errorText(err));
     }
   } }, `Download ${to}`);
-  return [h("p.summary", {}, `${formatNumber(result.rows)} rows · ${formatBytes(result.artifact_bytes)} of ${to}`), h("div.row", {}, button, status)];
+  return [h("p.summary", {}, `${counted(result.rows, "row")} · ${formatBytes(result.artifact_bytes)} of ${to}`), h("div.row", {}, button, status)];
 }
