@@ -147,7 +147,13 @@ class Session:
     def _welcome(self, principal: Principal) -> str:
         # The limits a client would otherwise copy from our settings and get wrong once an
         # operator changes them: sent on every connect, so a client is current after a restart.
-        limits = {"chat_max_message_bytes": self.rt.settings.chat_max_message_bytes}
+        settings = self.rt.settings
+        limits = {
+            "chat_max_message_bytes": settings.chat_max_message_bytes,
+            # How often an idle connection hears from us: a client's "silent too long" follows
+            # it, so an operator's longer interval does not have idle clients reconnecting.
+            "heartbeat_interval_s": settings.ws_heartbeat_interval,
+        }
         return reply(
             "auth.ok", principal={"id": principal.id, "name": principal.name}, limits=limits
         )

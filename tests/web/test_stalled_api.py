@@ -19,8 +19,10 @@ pytestmark = pytest.mark.slow
 
 #: Only the api: orders are taken (and listed) by it, the chat is served by it.
 STACK_WORKERS = False
-#: How long the page waits for a frame before it presumes its socket dead (live.js).
-SILENCE_LIMIT_S = 40
+#: The server's heartbeat, short so the page's silence limit (two beats and 10 s, live.js,
+#: from auth.ok's `heartbeat_interval_s`) passes in seconds, not the default's 40.
+STACK_API_ENV = {"JOBCAST_WS_HEARTBEAT_INTERVAL": "2"}
+SILENCE_LIMIT_S = 2 * 2 + 10
 
 
 @contextmanager

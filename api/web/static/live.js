@@ -8,7 +8,14 @@
 import { api } from "./api.js";
 
 /** Seconds without any frame (the server sends heartbeats) before the socket is presumed dead. */
-const SILENCE_LIMIT_MS = 40_000;
+/** Silence before a socket is presumed dead: two of the server's heartbeats missed and 10 s
+ *  more (`heartbeat_interval_s` from auth.ok; 15 s by default, so 40 s, the limit used before
+ *  auth.ok or with a server too old to say). */
+const DEFAULT_SILENCE_LIMIT_MS = 40_000;
+function silenceLimitMs(limits) {
+  const beat = Number(limits && limits.heartbeat_interval_s);
+  return beat > 0 ? beat * 2_000 + 10_000 : DEFAULT_SILENCE_LIMIT_MS;
+}
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 5000];
 /** Close code 4029: this principal has too many sockets; waiting longer is the only cure. */
 const TOO_MANY_CONNECTIONS = 4029;
@@ -166,7 +173,7 @@ export class Live extends EventTarget {
 
   resetWatchdog() {
     clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => this.presumeDead(), SILENCE_LIMIT_MS);
+    this.watchdog = setTimeout(() => this.presumeDead(), silenceLimitMs(this.limits));
   }
 
   /** A silent peer may be stalled, not gone: it answers no closing handshake either, and the
