@@ -526,9 +526,12 @@ def test_up_ha_outlives_a_killed_primary_and_a_restart_keeps_what_was_written_si
         assert made.returncode == 0, made.stderr
 
         children = run.children()
+        named = {child.pid: " ".join(child.cmdline()[:6]) for child in children}
         run.launcher.kill()  # no clean stop: its children get their parent-death SIGTERM
         alive = still_running(children, 15)
-        assert alive == []
+        # Which part lingered (its own log ends with the launcher's pipe): seen once under load,
+        # the api ("python", pid of the api's log lines), cause not yet known.
+        assert alive == [], [named.get(child.pid) for child in alive]
         run.start()
 
         # The old primary, stale, was started as the primary again and the replica resynced
