@@ -9,6 +9,7 @@ pass through without being buffered.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -30,6 +31,7 @@ from jobcast.logs import RecordTemplate
 from jobcast.schemas.text import escape_controls
 
 access_log = logging.getLogger("jobcast.access")
+log = logging.getLogger("jobcast.api")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -80,7 +82,10 @@ class FrontDoorMiddleware:
                 await _preflight(self.cors, headers)(scope, exchange.upstream, send)
                 return
             send = functools.partial(self.cors.send, send=send, request_headers=headers)
-        await self._limit_body(scope, exchange, send)
+        try:
+            await self._limit_body(scope, exchange, send)
+        except asyncio.CancelledError:
+            await _cut_by_stop(scope, exchange, send)
 
     async def _limit_body(self, scope: Scope, exchange: _Exchange, send: Send) -> None:
         if exchange.head.multipart:
@@ -267,7 +272,41 @@ def _log_access(scope: Scope, request_id: str, status: int, elapsed: float) -> N
     access_log.handle(record)
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+#: What a client whose request a stopping api cut is told (`_cut_by_stop`).
+CUT_BY_STOP = (
+    "This api process stopped before it finished your request: it may or may not have been "
+    "applied. Send it again (to another api process, or to this one once it is back); with the "
+    "same Idempotency-Key (jobs) or client_order_id (orders) it is applied at most once."
+)
+
+
+async def _cut_by_stop(scope: Scope, exchange: _Exchange, send: Send) -> None:
+    """A request still running when the api's shutdown grace ran out: uvicorn cancels it
+    (`--timeout-graceful-shutdown`, which `jobcast up` gives) and would log the cancellation as a
+    traceback and answer a bare text 500. The route's own clean-up has run by now (a streamed
+    upload's partial file is deleted as the cancellation unwinds it); the client is told it may
+    send the request again, and the log says in one line which request was cut. The task ends
+    here, as the cancellation asked."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+    log.warning(
+        "%s %s cut short: the api is stopping and its shutdown grace ran out (request_id=%s)",
+        scope["method"],
+        escape_controls(scope["path"]),
+        exchange.request_id,
+    )
+    if exchange.status is None:  # else uvicorn closes the connection on an unfinished answer
+        stopping = [(b"retry-after", b"1"), (b"connection", b"close")]
+        await _send_json(send, 503, error_body("shutting_down", CUT_BY_STOP), stopping)
+
+
+async def _send_json(
+    send: Send,
+    status: int,
+    body: dict[str, Any],
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     payload = json.dumps(body).encode()
     await send(
         {
@@ -276,6 +315,7 @@ async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
+                *(headers or ()),
             ],
         }
     )

@@ -98,6 +98,11 @@ CODES: dict[str, tuple[int, str]] = {
         "Not ready: Redis does not answer, is near its maxmemory, or a queue has no live worker.",
     ),
     "redis_full": (503, "The data store reached its maxmemory and refuses writes; retry later."),
+    "shutting_down": (
+        503,
+        "The api process stopped before finishing the request, which may or may not have been "
+        "applied: send it again (with the same Idempotency-Key or client_order_id).",
+    ),
 }
 
 #: What every route behind an API key can answer.
@@ -107,6 +112,7 @@ AUTHENTICATED = (
     "rate_limited",
     "redis_unavailable",
     "redis_full",
+    "shutting_down",
 )
 #: A record looked up by id for its owner.
 OWNED = ("not_found", "gone")

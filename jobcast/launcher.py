@@ -35,6 +35,9 @@ ReadyCheck = Callable[[], bool]
 
 #: Seconds each part may take to become ready.
 READY_TIMEOUT_SECONDS = 60.0
+#: Seconds an api process lets running requests finish once told to stop; then it cuts them and
+#: shuts down (its lifespan: about a second), well inside the supervisor's STOP_GRACE_SECONDS.
+API_SHUTDOWN_GRACE_SECONDS = 3
 
 
 @dataclass(frozen=True)
@@ -274,6 +277,9 @@ class Stack:
             "--no-access-log",  # the api logs one access line per request itself
             # uvicorn refuses a bigger frame from its header, before buffering it.
             "--ws-max-size", str(s.ws_max_frame_bytes),
+            # A request still running this long after SIGTERM is cut (a 503 saying so), so no
+            # client (a stalled upload) holds the stop past the supervisor's grace.
+            "--timeout-graceful-shutdown", str(API_SHUTDOWN_GRACE_SECONDS),
             *self._supervisor_logging(),
         ]  # fmt: skip
 

@@ -34,6 +34,7 @@ from jobcast.rediskeys import hub_control_channel, pubsub_channel
 from jobcast.seq import seq_key
 from realtime import metrics
 from realtime.liveness import Liveness
+from realtime.loops import stop_loop
 
 log = logging.getLogger("jobcast.realtime.hub")
 
@@ -134,9 +135,8 @@ class ChannelHub:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # The read loop lives in Redis calls: one cancellation may be swallowed there.
+            await stop_loop(self._task)
         await self._drop_pubsub()
         await self._client.aclose()
 

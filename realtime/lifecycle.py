@@ -13,6 +13,7 @@ from jobcast.redis_clients import async_client, async_pool_client
 from jobcast.rediskeys import KEY_REVOKED_CHANNEL
 from jobcast.settings import Settings
 from realtime.hub import ChannelHub
+from realtime.loops import stop_loop
 from realtime.monitor import Monitor, release
 from realtime.revocation import revocation_heard
 from realtime.runtime import Realtime
@@ -23,25 +24,12 @@ from realtime.ticker import run_ticker
 #: which have their own pool.
 POOL_SIZE = 32
 POOL_WAIT_SECONDS = 10
-#: Seconds between repeated cancellations of a background loop that did not stop.
-STOP_RETRY_SECONDS = 0.5
 
 
 def create_pool_client(settings: Settings) -> aioredis.Redis:
     return async_pool_client(
         settings, max_connections=POOL_SIZE, wait_seconds=POOL_WAIT_SECONDS, timeout=5
     )
-
-
-async def stop_loop(task: asyncio.Task[None]) -> None:
-    """Cancel `task` until it ends. Once is not always enough: a cancellation that lands inside
-    a Redis call can be swallowed by the client library, and the loop would then sleep on
-    forever, holding up the process's shutdown."""
-    while not task.done():
-        task.cancel()
-        await asyncio.wait([task], timeout=STOP_RETRY_SECONDS)
-    with contextlib.suppress(asyncio.CancelledError):
-        task.result()
 
 
 @contextlib.asynccontextmanager

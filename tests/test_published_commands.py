@@ -76,6 +76,14 @@ def test_the_compose_api_leaves_out_no_flag_the_launcher_gives() -> None:
     assert launcher_flags() <= command, launcher_flags() - command
 
 
+def test_the_images_api_leaves_out_no_flag_the_launcher_gives() -> None:
+    # The image's command is a shell line (its frame size follows the environment).
+    command = re.search(r'^CMD \[.*"exec (uvicorn .*)"\]$', (ROOT / "Dockerfile").read_text(), re.M)
+    assert command is not None, "the Dockerfile's api command was not found"
+    given = set(command.group(1).split())
+    assert launcher_flags() <= given, launcher_flags() - given
+
+
 def test_readmes_and_composes_workers_leave_out_no_flag_the_launcher_gives() -> None:
     wanted = flags(stack()._worker_argv("files"))
     assert {"--without-gossip", "--without-mingle"} <= wanted

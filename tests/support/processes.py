@@ -21,7 +21,7 @@ import httpcore  # noqa: F401
 import httpx
 import psutil
 
-from jobcast.launcher import child_env
+from jobcast.launcher import API_SHUTDOWN_GRACE_SECONDS, child_env
 from jobcast.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -162,8 +162,9 @@ def api_argv(port: int, processes: int = 1, ws_max_size: int | None = None) -> l
     return [
         sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(processes),
-        "--no-proxy-headers", "--ws-per-message-deflate", "false", "--no-access-log",
-        "--ws-max-size", str(ws_max_size),
+        "--no-proxy-headers", "--no-server-header", "--ws-per-message-deflate", "false",
+        "--no-access-log", "--ws-max-size", str(ws_max_size),
+        "--timeout-graceful-shutdown", str(API_SHUTDOWN_GRACE_SECONDS),
     ]  # fmt: skip
 
 
