@@ -111,8 +111,9 @@ def transition(
 
 def ended_progress(status: str | None, progress: dict[str, Any] | None) -> dict[str, Any] | None:
     """The progress a job in `status` shows: one that ended other than succeeded has no time
-    left to estimate (its last estimate would say it is still going)."""
-    if progress is None or status not in (FAILED, CANCELLED):
+    left to estimate (its last estimate would say it is still going), nor has one waiting to
+    retry (its next attempt starts from the beginning)."""
+    if progress is None or status not in (FAILED, CANCELLED, RETRYING):
         return progress
     return {**progress, "eta_seconds": None}
 

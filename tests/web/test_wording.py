@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests.web.conftest import NewPage, WebStack
 from tests.web.test_app import submit_file, wait_status, write_table
+from workers.files.state import JobState
 
 pytestmark = pytest.mark.slow
 
@@ -80,3 +81,33 @@ def test_a_queued_job_says_it_waits_for_a_worker(
     finally:
         web_stack.resume_files_worker()
     expect(page.locator(".job-detail .chip")).to_have_attribute("data-status", "succeeded")
+
+
+def test_a_job_waiting_to_retry_shows_no_time_left(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # The bar kept the failed attempt's "ETA 42s" while the job waited for its next attempt,
+    # which starts from the beginning. The job's commits are made as its worker makes them.
+    page = new_page(web_stack.new_key("retried"))
+    web_stack.pause_files_worker()
+    try:
+        job_id = submit_file(page, write_table(tmp_path / "flaky.csv", 10))
+        wait_status(web_stack, job_id, "queued")
+        loaded = JobState.load(web_stack.redis, job_id, ttl=600)
+        assert loaded is not None
+        state = loaded[0]
+        assert state.start(1, size=100).committed
+        progress = {"phase": "scan", "bytes_done": 40, "bytes_total": 100, "rows": 4}
+        assert state.progress({**progress, "percent": 40.0, "eta_seconds": 42.0}).committed
+        bar = page.locator(".job-detail .processing .bar-text")
+        expect(bar).to_contain_text("ETA")
+        error = {"code": "transient_error", "message": "The disk did not answer."}
+        assert state.retrying(1, error, delay=30.0).committed
+        expect(page.locator(".job-detail .chip")).to_have_attribute("data-status", "retrying")
+        expect(bar).not_to_contain_text("ETA")
+        page.reload()  # and as the REST view shows it
+        expect(page.locator(".job-detail .chip")).to_have_attribute("data-status", "retrying")
+        expect(page.locator(".job-detail .processing .bar-text")).to_contain_text("4 rows")
+        expect(page.locator(".job-detail .processing .bar-text")).not_to_contain_text("ETA")
+    finally:
+        web_stack.resume_files_worker()

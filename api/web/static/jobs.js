@@ -218,6 +218,8 @@ export function mountJobs(root, live) {
     if (TERMINAL.has(known.status)) return;
     const change = { status: data.status || EVENT_STATUS[event.type] || known.status };
     if (event.type === "job.progress" && data.percent !== undefined) change.progress = data;
+    // Waiting to retry: the failed attempt's estimate no longer holds (the next starts afresh).
+    if (change.status === "retrying" && known.progress) change.progress = { ...known.progress, eta_seconds: null };
     if (event.type === "job.started") change.started_at = event.ts;
     if (event.type === "job.cancelled" && data.rows !== undefined) change.progress = { ...known.progress, rows: data.rows };
     if (data.error) change.error = data.error;

@@ -10,7 +10,8 @@ import json
 import redis
 
 from jobcast.events import job_channel, read_since, user_channel
-from jobcast.jobs.records import FAILED, QUEUED
+from jobcast.jobs.records import FAILED, QUEUED, decode_record
+from jobcast.jobs.views import public_view
 from jobcast.rediskeys import job_key
 from workers.files.state import JobState
 
@@ -49,6 +50,23 @@ def test_a_retry_event_hides_server_paths_too(redis_client: redis.Redis) -> None
     events = read_since(redis_client, job_channel("j_1"), "0-0")
     shown = [e["data"]["error"] for e in events if "retry_in" in e["data"]]
     assert shown == [{"code": "ragged_rows", "message": "Row 3 is ragged in <path>"}]
+
+
+def test_a_job_waiting_to_retry_shows_no_estimate_of_the_attempt_that_failed(
+    redis_client: redis.Redis,
+) -> None:
+    # Its view said "10 s left" for as long as it waited for its next attempt, which starts
+    # from the beginning.
+    state = _running_job(redis_client)
+    progress = {"phase": "scan", "bytes_done": 10, "bytes_total": 30, "rows": 2}
+    assert state.progress({**progress, "percent": 33.3, "eta_seconds": 10.0}).committed
+    assert state.retrying(1, {"code": "transient_error", "message": "disk"}, delay=2.0).committed
+
+    record = decode_record(redis_client.hgetall(job_key("j_1")))  # type: ignore[arg-type]
+    shown = public_view({**record, "id": "j_1"})
+    assert shown["status"] == "retrying"
+    assert shown["progress"]["eta_seconds"] is None
+    assert shown["progress"]["rows"] == 2  # how far the failed attempt got stays
 
 
 def test_a_started_job_shows_nothing_read_yet(redis_client: redis.Redis) -> None:
