@@ -183,6 +183,11 @@ class SentinelGroup:
         named = dict.fromkeys(("redis-primary", "redis-replica"), DATA_NODE_LOST)
         return named | {f"redis-sentinel-{n}": SENTINEL_LOST for n in range(1, SENTINELS + 1)}
 
+    def ports(self) -> dict[str, int]:
+        """Each server's port, by the names `commands` gives them."""
+        named = {"redis-primary": self.primary.port, "redis-replica": self.replica.port}
+        return named | {f"redis-sentinel-{n}": s.port for n, s in enumerate(self.sentinels, 1)}
+
     def commands(self) -> dict[str, list[str]]:
         """Each server's name and command line, data nodes first."""
         for node in (self.primary, self.replica):

@@ -82,11 +82,18 @@ def require_free_ports(ports: dict[str, tuple[str, int]]) -> None:
 
 
 def port_refusal(name: str, host: str, port: int, problem: str) -> str:
-    """Why the stack cannot listen on `host:port` for part `name`, and the setting to change."""
+    """Why the stack cannot listen on `host:port` for part `name`, and the setting to change
+    (the `--ha` Redis servers have none: they take free ports at each start)."""
+    if name not in PORT_SETTINGS:
+        return f"cannot listen on {host}:{port} ({name}): {problem}; start the stack again"
     return (
         f"cannot listen on {host}:{port} ({name}): {problem}; stop what holds it, or "
         f"choose another with JOBCAST_{name.upper()}_PORT or `jobcast up --{name}-port`"
     )
+
+
+#: The parts whose port is a setting (JOBCAST_<NAME>_PORT, `jobcast up --<name>-port`).
+PORT_SETTINGS = frozenset({"api", "flower", "redis"})
 
 
 def says_address_in_use(output: str) -> bool:

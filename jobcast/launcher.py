@@ -38,6 +38,8 @@ READY_TIMEOUT_SECONDS = 60.0
 #: Seconds an api process lets running requests finish once told to stop; then it cuts them and
 #: shuts down (its lifespan: about a second), well inside the supervisor's STOP_GRACE_SECONDS.
 API_SHUTDOWN_GRACE_SECONDS = 3
+#: Starts of the embedded Redis servers, each on ports free at the time (`_start_redis_servers`).
+PORT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -123,19 +125,26 @@ class Stack:
         if self.options.ha:
             return self.start_sentinel_group()
         data_dir = self.settings.data_dir / "redis"
-        server = EmbeddedRedis(
-            # The setting's port, else the one this data dir's Redis had the last time if free.
-            port=self.settings.redis_port or port_again(data_dir),
-            password=self._redis_password(),
-            data_dir=data_dir,
-            maxmemory=self.settings.redis_maxmemory,
-        )
-        ping = _redis_pinger(self.settings.replace(redis_url=server.url))
-        child = Child("redis", server.command(), self.logs / "redis.log", ping)
-        child.listens_on = (server.host, server.port)
+        servers: list[EmbeddedRedis] = []
+
+        def build() -> list[Child]:
+            server = EmbeddedRedis(
+                # The setting's port, else the one this data dir's Redis had the last time if free.
+                port=self.settings.redis_port or port_again(data_dir),
+                password=self._redis_password(),
+                data_dir=data_dir,
+                maxmemory=self.settings.redis_maxmemory,
+            )
+            servers[:] = [server]
+            ping = _redis_pinger(self.settings.replace(redis_url=server.url))
+            child = Child("redis", server.command(), self.logs / "redis.log", ping)
+            child.listens_on = (server.host, server.port)
+            return [child]
+
         make_private_dir(self.settings.data_dir)
-        make_private_dir(server.data_dir)
-        self.supervisor.start([child], READY_TIMEOUT_SECONDS)
+        make_private_dir(data_dir)
+        self._start_redis_servers(build, chosen=self.settings.redis_port != 0)
+        (server,) = servers
         url_file = redis_url_file(self.settings)
         url_file.write_text(server.url)
         url_file.chmod(0o600)
@@ -146,34 +155,63 @@ class Stack:
         """`--ha`: a primary, a replica and three sentinels; the stack outlives the death of
         any of them (Sentinel fails over) and says what follows it."""
         password = self._redis_password()
-        group = SentinelGroup.create(
-            password,
-            self.settings.data_dir / "redis",
-            self.settings.redis_sentinel_master,
-            maxmemory=self.settings.redis_maxmemory,
-        )
+        groups: list[SentinelGroup] = []
+
+        def build() -> list[Child]:
+            group = SentinelGroup.create(
+                password,
+                self.settings.data_dir / "redis",
+                self.settings.redis_sentinel_master,
+                maxmemory=self.settings.redis_maxmemory,
+            )
+            groups[:] = [group]
+            after, ports = group.when_lost(), group.ports()
+            children = [
+                Child(
+                    name,
+                    argv,
+                    self.logs / f"{name}.log",
+                    group.ready,
+                    essential=False,
+                    when_lost=after[name],
+                    listens_on=(group.primary.host, ports[name]),
+                )
+                for name, argv in group.commands().items()
+            ]
+            group.remember_ports()
+            return children
+
         make_private_dir(self.settings.data_dir)
         make_private_dir(self.settings.data_dir / "redis")
-        after = group.when_lost()
-        children = [
-            Child(
-                name,
-                argv,
-                self.logs / f"{name}.log",
-                group.ready,
-                essential=False,
-                when_lost=after[name],
-            )
-            for name, argv in group.commands().items()
-        ]
-        group.remember_ports()
-        self.supervisor.start(children, READY_TIMEOUT_SECONDS)
+        self._start_redis_servers(build, chosen=False)
+        (group,) = groups
         sentinels_file = redis_sentinels_file(self.settings)
         sentinels_file.write_text(group.addresses)
         sentinels_file.chmod(0o600)
         return self.settings.replace(
             redis_sentinels=group.addresses, redis_sentinel_password=password
         )
+
+    def _start_redis_servers(self, build: Callable[[], list[Child]], chosen: bool) -> None:
+        """Start the Redis servers `build` makes. One whose port another program took between
+        the launcher's look and its bind (a connection's ephemeral port, say: the free ports
+        and those come from the same range) made the whole start fail; unless the user
+        `chosen` the port, the servers are made again on ports free now, up to PORT_ATTEMPTS
+        times."""
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            children = build()
+            try:
+                self.supervisor.start(children, READY_TIMEOUT_SECONDS)
+                return
+            except ChildDiedError as died:
+                host, port = died.child.listens_on or ("", 0)
+                if chosen or attempt == PORT_ATTEMPTS or not died.child.port_taken():
+                    raise
+                self.supervisor.discard(children)
+                _say(
+                    f"jobcast: another program took {host}:{port} as {died.child.name} started "
+                    "on it; starting Redis on another port."
+                )
 
     def _redis_password(self) -> str:
         password = self.settings.redis_password
@@ -304,7 +342,9 @@ class Stack:
 
 
 def _redis_pinger(settings: Settings) -> ReadyCheck:
-    client = sync_client(settings, connect_timeout=0.5, decode=False)
+    # A read timeout too: a port another program took (one that never speaks Redis) held the
+    # start in this ping for ever.
+    client = sync_client(settings, timeout=1.0, connect_timeout=0.5, decode=False)
 
     def ping() -> bool:
         try:

@@ -111,7 +111,7 @@ class Child:
         code = self.proc.returncode if self.proc else None
         if self.pump is not None:
             self.pump.join(timeout=1.0)  # its last lines may still be in the pipe
-        taken = self._port_taken()
+        taken = self.port_taken()
         if taken:
             return f"{taken} (its log: {self.log})"
         lines = _tail(self.log, DEATH_LOG_LINES)
@@ -119,7 +119,7 @@ class Child:
         head = f"{self.name} {how_it_ended(code)}{again}. Last lines of {self.log}:"
         return "\n".join([head, *lines])
 
-    def _port_taken(self) -> str:
+    def port_taken(self) -> str:
         """Why it could not listen, when another program took its port between the launcher's
         check and its bind; "" when it died otherwise."""
         if self.listens_on is None or self.output is None:
@@ -193,12 +193,23 @@ class Supervisor:
         waiting = list(children)
         deadline = time.monotonic() + timeout
         while waiting and not self.stopping.is_set():
+            for child in waiting:
+                # Dead before it was ever ready: it failed to start, also a part the running
+                # stack outlives (an --ha Redis server), which otherwise waited out the timeout.
+                if not child.running:
+                    raise ChildDiedError(child)
             self.check_alive()
             waiting = [child for child in waiting if not child.ready()]
             if waiting and time.monotonic() > deadline:
                 names = ", ".join(f"{c.name} (see {c.log})" for c in waiting)
                 raise TimeoutError(f"not ready after {timeout:.0f}s: {names}")
             time.sleep(0.1)
+
+    def discard(self, children: list[Child]) -> None:
+        """Stop `children` (started by `start`, which raised) and forget them: the caller
+        starts others in their place."""
+        self._stop_batch(children, REDIS_STOP_GRACE_SECONDS)
+        self.children = [child for child in self.children if child not in children]
 
     def check_alive(self, restart: bool = False) -> None:
         """Raise ChildDiedError for an essential child that died (and, with `restart`, could

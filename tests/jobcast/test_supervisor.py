@@ -204,3 +204,29 @@ def test_a_taken_port_in_an_earlier_runs_log_is_not_this_deaths_cause(tmp_path: 
     argv = [sys.executable, "-c", "raise SystemExit(4)"]
     api = Child("api", argv, log, lambda: False, listens_on=("127.0.0.1", 1))
     assert died_starting(api).startswith("api exited with code 4. Last lines of")
+
+
+def test_a_part_the_stack_outlives_that_dies_as_it_starts_fails_the_start_at_once(
+    tmp_path: Path,
+) -> None:
+    # An --ha Redis server that could not start was only "lost": `jobcast up` waited 60 s for
+    # the group to be ready, then said "not ready after 60s" of all five.
+    told: list[tuple[str, int | None]] = []
+    supervisor = Supervisor(on_lost=lambda c, code: told.append((c.name, code)))
+    dying = Child(
+        "redis-primary",
+        [sys.executable, "-c", "import sys; print('cannot start'); sys.exit(1)"],
+        tmp_path / "redis-primary.log",
+        lambda: False,
+        essential=False,
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(ChildDiedError) as died:
+            supervisor.start([dying], timeout=30)
+    finally:
+        supervisor.stop_all()
+    assert time.monotonic() - started < 10
+    assert str(died.value).startswith("redis-primary exited with code 1. Last lines of")
+    assert "cannot start" in str(died.value)
+    assert told == []  # not the running stack's "if it was the primary, ..." line
