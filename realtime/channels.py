@@ -43,6 +43,17 @@ CHANNELS = (
 )
 
 
+def bad_room(room: str) -> ProtocolError | None:
+    """Why `room` (the seed's `/ws/chat/{user_id}?room=`) names no chat room; None if it does."""
+    if _NAME.match(room):
+        return None
+    return ProtocolError(
+        "bad_room",
+        f"The room {room!r} in ?room= is not a room name: 1 to 128 ASCII letters, digits "
+        "or _ . : - (no spaces).",
+    )
+
+
 def not_found(requested: str) -> ProtocolError:
     return ProtocolError("not_found", f"No channel {requested!r} for you.")
 

@@ -19,6 +19,7 @@ from jobcast.seq import is_seq
 #: Close codes (4000-4999 are the application's range in RFC 6455).
 CLOSE_AUTH_FAILED = 4001  # no valid key or ticket (or none in time); reason key_revoked later
 CLOSE_FORBIDDEN = 4003  # an alias path named another principal
+CLOSE_POLICY = 1008  # the address itself asks for what is refused (a bad ?room=)
 CLOSE_SLOW_CLIENT = 4008  # the client read too slowly; its send queue was full
 #: Over a limit (cf. 429); the close reason names it: the principal holds its most WebSockets
 #: already (`too_many_connections`), the address has too many sockets still authenticating

@@ -23,6 +23,7 @@ from jobcast.ratelimit import anonymous_budget, spend
 from jobcast.redis_clients import redis_problem, trouble
 from jobcast.schemas.text import escape_controls
 from realtime import connections, gate, metrics, protocol, tickets
+from realtime.channels import bad_room
 from realtime.connection import ClientConnection
 from realtime.protocol import ClientMessage, ProtocolError, reply
 from realtime.runtime import Realtime
@@ -136,6 +137,10 @@ class Session:
         if user_id is not None and user_id != self.principal.id:
             self.conn.push(protocol.error("forbidden", "The path names another principal."))
             return protocol.CLOSE_FORBIDDEN
+        refused = None if room is None else bad_room(room)
+        if refused is not None:  # it joined nothing and stayed open, sending into no room
+            self.conn.push(protocol.error(refused.code, refused.message))
+            return protocol.CLOSE_POLICY
         await self._count_in(self.principal)  # or RefusedError: 4029 too_many_connections
         self.subs = Subscriptions(self.rt, self.conn, self.principal, self.id)
         self.conn.push(self._welcome(self.principal))

@@ -124,3 +124,22 @@ def test_seed_chat_alias_takes_plain_text_and_checks_the_user_id(
             recv(ws)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4003
+
+
+def test_the_seed_chat_alias_refuses_a_room_name_it_cannot_join_saying_so(
+    start_api: StartApi, make_principal: MakeKey
+) -> None:
+    # `?room=a%20b` got the general list of channels ("Channels are job.{id}, ...") and the
+    # socket then stayed open, its text frames sent into no room.
+    _, base = start_api()
+    key, me = make_principal()
+    with open_ws(base, f"/ws/chat/{me}?room=a%20b") as ws:
+        send(ws, type="auth", key=key)
+        refused = recv(ws)  # as a path naming another principal: before auth.ok
+        with pytest.raises(ConnectionClosed) as closed:
+            recv(ws)
+    assert refused["code"] == "bad_room"
+    assert "'a b' in ?room=" in refused["message"]
+    assert "no spaces" in refused["message"]
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
