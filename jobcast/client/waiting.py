@@ -71,11 +71,17 @@ async def _pushed(
         idle_timeout=client.stream_options.idle_timeout, max_failures=PUSH_ATTEMPTS
     )
     stream = client.events(f"job.{job_id}", options=options)
+    last: JobProgress | None = None
     try:
         async for event in stream:
             snapshot = event.type == "snapshot"
-            _report(event.data.get("progress") if snapshot else event.data, on_progress)
+            reported = _report(event.data.get("progress") if snapshot else event.data, on_progress)
+            last = reported or last
             status = event.data.get("status")
+            if status == "retrying" and last is not None and on_progress is not None:
+                # Its event carries no progress: the failed attempt's estimate no longer holds
+                # (the next one starts from the beginning), as the job's record says too.
+                on_progress(last.model_copy(update={"eta_seconds": None}))
             if isinstance(status, str) and status in TERMINAL:
                 return status, event.data.get("error")
     finally:
@@ -96,10 +102,13 @@ async def _polled(
         await asyncio.sleep(POLL_INTERVAL)
 
 
-def _report(data: Any, on_progress: ProgressCallback | None) -> None:
+def _report(data: Any, on_progress: ProgressCallback | None) -> JobProgress | None:
+    """Hand `data` to `on_progress` if it is a progress; the progress last handed on."""
     if on_progress is None or not isinstance(data, dict) or "percent" not in data:
-        return
-    on_progress(JobProgress.model_validate(data))
+        return None
+    progress = JobProgress.model_validate(data)
+    on_progress(progress)
+    return progress
 
 
 def raise_outcome(

@@ -28,8 +28,8 @@ class JobProgress(BaseModel):
     rows: int = Field(description="Rows processed so far.")
     percent: float = Field(description="0 to 100.")
     eta_seconds: float | None = Field(
-        description="Estimated seconds left; null before known and once the job failed or was "
-        "cancelled (0 once it succeeded)."
+        description="Estimated seconds left; null before known, while the job waits to retry "
+        "and once it failed or was cancelled (0 once it succeeded)."
     )
 
 

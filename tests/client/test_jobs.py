@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from jobcast.client import (
     AsyncClient,
@@ -25,11 +26,14 @@ from jobcast.client import (
     Reading,
     WaitTimeoutError,
 )
+from jobcast.jobs.records import FAILED, RETRYING
 from jobcast.schemas import AggregateResult, JobProgress, ProfileResult
 from tests.client.conftest import WS_PER_PRINCIPAL, ClientStack
 from tests.client.support import city_totals, write_ragged, write_table
+from tests.conftest import MakePrincipal, StartApi
 from tests.realtime.wsclient import authed
 from tests.support.processes import wait_for
+from workers.files.state import JobState
 
 
 def test_submit_and_wait_returns_the_typed_result_with_rising_progress(
@@ -297,3 +301,44 @@ def test_a_refused_websocket_handshake_carries_its_status(stack: ClientStack) ->
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def test_wait_hands_on_no_estimate_while_the_job_waits_to_retry(
+    start_api: StartApi, make_principal: MakePrincipal, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    # `jobcast jobs submit` kept showing the failed attempt's "ETA 42s" while the job waited
+    # for its next attempt (the retry's event carries no progress). No worker here: the job's
+    # commits are made as its worker makes them.
+    _, url = start_api()
+    key, _ = make_principal()
+    seen: list[JobProgress] = []
+    ended: list[BaseException] = []
+    with Client(url, key) as client:
+        job = client.submit_file(write_table(tmp_path / "t.csv", 10))
+
+    def wait() -> None:
+        with Client(url, key) as waiting:
+            try:
+                waiting.wait(job.id, timeout=30, on_progress=seen.append)
+            except JobFailedError as failed:
+                ended.append(failed)
+
+    loaded = JobState.load(redis_client, job.id, ttl=600)
+    assert loaded is not None
+    state = loaded[0]
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    try:
+        assert state.start(1, size=100).committed
+        progress = {"phase": "scan", "bytes_done": 40, "bytes_total": 100, "rows": 4}
+        assert state.progress({**progress, "percent": 40.0, "eta_seconds": 42.0}).committed
+        wait_for(lambda: any(p.eta_seconds == 42.0 for p in seen), 20, "the estimate")
+        error = {"code": "transient_error", "message": "The disk did not answer."}
+        assert state.retrying(1, error, delay=30.0).committed
+        wait_for(lambda: seen[-1].eta_seconds is None, 20, "the estimate dropped")
+        assert (seen[-1].percent, seen[-1].rows) == (40.0, 4)  # how far it got stays
+        failed = {"code": "internal_error", "message": "It failed for good."}
+        assert state.finish(FAILED, error=failed, expect=(RETRYING,)).committed
+    finally:
+        waiter.join(timeout=30)
+    assert len(ended) == 1
