@@ -248,6 +248,32 @@ class Settings(BaseSettings):
             "Largest value (one cell, decoded) a file job accepts; larger fails as memory_limit."
         ),
     )
+    job_max_decoded_bytes: int = Field(
+        default=8 * 1024**3,
+        ge=1024**2,
+        description=(
+            "Most bytes a file job's data may take decoded (Arrow batches, text as its "
+            "characters); past it the job fails as decoded_too_large."
+        ),
+    )
+    job_max_decoded_ratio: int = Field(
+        default=1000,
+        ge=2,
+        description=(
+            "Most bytes a file job's data may take decoded per byte of the stored file, past the "
+            "first 256 MiB (a few KB of Parquet can hold gigabytes of repeated text); past it the "
+            "job fails as decoded_too_large."
+        ),
+    )
+    job_min_free_disk_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=0,
+        description=(
+            "Free space a convert job leaves on the data directory's disk: checked before it "
+            "writes and after each batch; under it the job fails as storage_full and its partial "
+            "file is removed. 0: not checked."
+        ),
+    )
     job_max_json_depth: int = Field(
         default=64,
         ge=2,

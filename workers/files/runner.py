@@ -18,6 +18,7 @@ from jobcast.jobs.params import JobParams
 from workers.files.aggregate import Aggregation
 from workers.files.column_types import scan_json_types, scan_types
 from workers.files.convert import ArtifactWriter
+from workers.files.decoded import DecodedBudget
 from workers.files.errors import NO_ROWS, FileJobError
 from workers.files.formats import FileFormat
 from workers.files.profile import TableProfile
@@ -45,6 +46,9 @@ class JobLimits:
     max_decompression_ratio: int = 200
     max_cell_bytes: int = 256 * 1024
     max_json_depth: int = 64
+    #: Bytes the job may decode in all, and per byte of the stored file (`decoded.py`).
+    max_decoded: int = 8 * 1024**3
+    max_decoded_ratio: int = 1000
 
     @property
     def data_budget(self) -> int:
@@ -167,10 +171,12 @@ def _run_once(
         source.close()
         raise
     meter = ProgressMeter(source, hooks)
+    budget = DecodedBudget(source.total_bytes, limits.max_decoded, limits.max_decoded_ratio)
     try:
         for batch in source.batches:
             if hooks.should_stop():
                 raise JobStopped(meter.last)
+            budget.spend(batch)  # before the batch is worked on: a bomb costs no more
             consumer.update(batch)
             meter.consumed(batch.num_rows)
     except BaseException:

@@ -66,6 +66,8 @@ def limits_for(settings: Settings) -> JobLimits:
         max_decompression_ratio=settings.upload_max_decompression_ratio,
         max_cell_bytes=settings.job_max_cell_bytes,
         max_json_depth=settings.job_max_json_depth,
+        max_decoded=settings.job_max_decoded_bytes,
+        max_decoded_ratio=settings.job_max_decoded_ratio,
     )
 
 

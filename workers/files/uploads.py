@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,7 @@ def artifact_reserved(
 
     def grew(size: int) -> None:
         nonlocal reserved
+        keep_disk_free(settings)
         if size <= reserved:
             return
         for want in (size + ARTIFACT_STEP, size):  # the step may be all that does not fit
@@ -121,6 +123,7 @@ def artifact_reserved(
             "for your older jobs to expire.",
         )
 
+    keep_disk_free(settings)
     hooks.artifact_grew = grew
     try:
         yield
@@ -128,3 +131,20 @@ def artifact_reserved(
         with contextlib.suppress(redis.RedisError):  # else it expires with the job's retention
             quotas.release(client, owner, entry)
         raise
+
+
+def keep_disk_free(settings: Settings) -> None:
+    """storage_full once the data directory's disk has less than JOBCAST_JOB_MIN_FREE_DISK_BYTES
+    free: a converted file (checked before it starts and after each batch written) is stopped
+    there and removed, so the quotas of several owners together cannot fill the disk."""
+    floor = settings.job_min_free_disk_bytes
+    if floor <= 0:
+        return
+    free = shutil.disk_usage(settings.data_dir).free
+    if free < floor:
+        raise FileJobError(
+            "storage_full",
+            f"The server's disk has {free / 2**20:,.0f} MiB free, under the "
+            f"{floor / 2**20:,.0f} MiB it keeps free (JOBCAST_JOB_MIN_FREE_DISK_BYTES): the "
+            "converted file was removed. Try again later, convert to parquet, or fewer rows.",
+        )
