@@ -5,6 +5,7 @@ A stable code clients can switch on, and a message saying what to fix.
 
 from __future__ import annotations
 
+import errno
 import re
 
 
@@ -169,3 +170,18 @@ def over_budget(budget_mib: int, operation: str | None) -> str:
         f"The job needed more than its memory budget ({budget_mib} MiB) {cause}; {advice}, "
         "or ask for a larger JOBCAST_JOB_MEMORY_BUDGET."
     )
+
+
+def lasting_storage_error(exc: Exception) -> dict[str, str] | None:
+    """The job's error for a storage failure no retry mends (its upload gone, the disk full:
+    a full disk was retried as a transient error, rewriting the partial file each time, and
+    ended `transient_error`); None for one worth retrying."""
+    if isinstance(exc, FileNotFoundError):
+        return {"code": "upload_missing", "message": "The uploaded file is no longer stored."}
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return {
+            "code": "storage_full",
+            "message": "The server's disk is full: the job's output was removed. Try again "
+            "later, or ask the operator to free space.",
+        }
+    return None

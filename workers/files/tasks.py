@@ -34,7 +34,7 @@ from workers.attempts import CappedTask, ending_writes, times
 from workers.context import worker_context
 from workers.files import fairness
 from workers.files.endings import end, fail, log_failed, on_memory_breach
-from workers.files.errors import FileJobError, underlying
+from workers.files.errors import FileJobError, lasting_storage_error, underlying
 from workers.files.memory import JobMemory
 from workers.files.runner import JobLimits, JobStopped, run_job
 from workers.files.sources import parse_left_running
@@ -244,9 +244,9 @@ def _run(
         # An operator's limit, as memory_limit is: a warning (input at fault is only info).
         return _failed(state, settings, record, error, logging.WARNING)
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            error = {"code": "upload_missing", "message": "The uploaded file is no longer stored."}
-            return _failed(state, settings, record, error, logging.WARNING)
+        lasting = lasting_storage_error(exc)
+        if lasting is not None:
+            return _failed(state, settings, record, lasting, logging.WARNING)
         return _retry(task, state, record, attempt, exc, settings)
     except Exception as exc:
         # A bug or an input nothing above foresaw: fail the job rather than leave it running.
