@@ -18,4 +18,4 @@ USER jobcast
 EXPOSE 8000 5555
 # A shell, so --ws-max-size follows JOBCAST_WS_MAX_FRAME_BYTES (uvicorn then refuses a bigger
 # frame from its header, before buffering it).
-CMD ["sh", "-c", "exec uvicorn --factory api.app:create_app --host 0.0.0.0 --port 8000 --no-proxy-headers --no-server-header --ws-per-message-deflate false --no-access-log --ws-max-size \"${JOBCAST_WS_MAX_FRAME_BYTES:-65536}\" --timeout-graceful-shutdown 3"]
+CMD ["sh", "-c", "exec uvicorn --factory api.app:create_app --host 0.0.0.0 --port 8000 --no-proxy-headers --no-server-header --ws-per-message-deflate false --no-access-log --http api.http_protocol:GuardedHttpProtocol --ws-max-size \"${JOBCAST_WS_MAX_FRAME_BYTES:-65536}\" --timeout-graceful-shutdown 3"]

@@ -313,6 +313,8 @@ class Stack:
             "--workers", str(self.options.api_processes), "--no-server-header",
             "--no-proxy-headers", "--ws-per-message-deflate", "false",
             "--no-access-log",  # the api logs one access line per request itself
+            # Closes a connection whose headers come too slowly, or one over its address's cap.
+            "--http", "api.http_protocol:GuardedHttpProtocol",
             # uvicorn refuses a bigger frame from its header, before buffering it.
             "--ws-max-size", str(s.ws_max_frame_bytes),
             # A request still running this long after SIGTERM is cut (a 503 saying so), so no

@@ -100,6 +100,23 @@ class Settings(BaseSettings):
     )
     api_host: str = Field(default="127.0.0.1", description="Address the API binds to.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port of the API.")
+    api_header_timeout: float = Field(
+        default=20.0,
+        gt=0,
+        description=(
+            "Seconds a connection to the API has to send a request's line and headers, from its "
+            "opening or the request's first byte; slower, it is closed (slowloris)."
+        ),
+    )
+    api_max_connections_per_address: int = Field(
+        default=256,
+        ge=0,
+        description=(
+            "HTTP connections one client address may hold open to an api process; one more is "
+            "answered 503 and closed. 0: no cap (an api that sees every client as one proxy "
+            "address)."
+        ),
+    )
     flower_host: str = Field(default="127.0.0.1", description="Address Flower binds to.")
     flower_port: int = Field(default=5555, ge=1, le=65535, description="Port of Flower.")
     flower_user: str = Field(default="admin", description="Flower basic-auth user.")

@@ -164,6 +164,7 @@ def api_argv(port: int, processes: int = 1, ws_max_size: int | None = None) -> l
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(processes),
         "--no-proxy-headers", "--no-server-header", "--ws-per-message-deflate", "false",
         "--no-access-log", "--ws-max-size", str(ws_max_size),
+        "--http", "api.http_protocol:GuardedHttpProtocol",
         "--timeout-graceful-shutdown", str(API_SHUTDOWN_GRACE_SECONDS),
     ]  # fmt: skip
 

@@ -1,0 +1,109 @@
+"""uvicorn's HTTP protocol with two guards against clients that hold connections open
+(slowloris): a deadline for a request's headers, and a cap on one address's open connections.
+
+uvicorn closes neither a connection whose headers never complete nor one of many from a single
+address, so a client could open connections until the api ran out of file descriptors: then
+every new connection was reset and uploads on open ones failed. Started by import string,
+`uvicorn --http api.http_protocol:GuardedHttpProtocol` (as `jobcast up` does)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from weakref import WeakKeyDictionary
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from jobcast.settings import get_settings
+
+log = logging.getLogger("jobcast.api")
+
+_OVER_CAP_BODY = (
+    b'{"error": {"code": "unavailable", "message": "Too many open connections from your '
+    b'address; close some and retry.", "details": null}}'
+)
+#: Sent to a connection over its address's cap, before closing it: cheap, and says why.
+OVER_CAP_RESPONSE = (
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+    b"retry-after: 5\r\nconnection: close\r\n"
+    b"content-length: %d\r\n\r\n%s" % (len(_OVER_CAP_BODY), _OVER_CAP_BODY)
+)
+
+# One count per server (per api process), of its open HTTP connections by client address.
+_open_by_server: WeakKeyDictionary[ServerState, Counter[str]] = WeakKeyDictionary()
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, closing a connection whose headers come too slowly and
+    refusing one over its address's cap (`JOBCAST_API_HEADER_TIMEOUT`,
+    `JOBCAST_API_MAX_CONNECTIONS_PER_ADDRESS`)."""
+
+    _header_deadline: asyncio.TimerHandle | None = None
+    _counted_as: str | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if not self._take_a_place():
+            log.warning("refused a connection from %s: over its address's cap", self.client)
+            transport.write(OVER_CAP_RESPONSE)
+            transport.close()
+            return
+        self._arm_header_deadline()  # a connection that sends nothing is closed too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_deadline()
+        self._give_back_place()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        # The next request on a kept-alive connection: the time runs from its first byte.
+        if self._header_deadline is None:
+            self._arm_header_deadline()
+
+    def on_headers_complete(self) -> None:
+        self._disarm_header_deadline()
+        super().on_headers_complete()
+
+    def handle_websocket_upgrade(self) -> None:
+        # The transport goes to the WebSocket protocol, whose own per-address and per-principal
+        # caps count it from now; this protocol never hears of its close.
+        self._disarm_header_deadline()
+        self._give_back_place()
+        super().handle_websocket_upgrade()
+
+    def _arm_header_deadline(self) -> None:
+        seconds = get_settings().api_header_timeout
+        self._header_deadline = self.loop.call_later(seconds, self._headers_too_slow)
+
+    def _disarm_header_deadline(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_deadline = None
+        if not self.transport.is_closing():
+            log.info("closed a connection from %s: its headers came too slowly", self.client)
+            self.transport.close()
+
+    def _take_a_place(self) -> bool:
+        cap = get_settings().api_max_connections_per_address
+        address = self.client[0] if self.client else ""
+        counts = _open_by_server.setdefault(self.server_state, Counter())
+        if cap and counts[address] >= cap:
+            return False
+        counts[address] += 1
+        self._counted_as = address
+        return True
+
+    def _give_back_place(self) -> None:
+        if self._counted_as is None:
+            return
+        counts = _open_by_server[self.server_state]
+        counts[self._counted_as] -= 1
+        if counts[self._counted_as] <= 0:
+            del counts[self._counted_as]
+        self._counted_as = None
