@@ -10,7 +10,9 @@ name is refused.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
 import os
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,6 +29,8 @@ from api.errors import ApiError
 from api.upload_quota import UploadQuota
 from jobcast.schemas.text import without_hidden
 from jobcast.storage_paths import UPLOAD_PARTIAL_SUFFIX, new_upload_name, partial_path
+
+log = logging.getLogger("jobcast.api")
 
 #: Largest text part (e.g. `params`), so fields cannot fill memory (nor can their number: each
 #: name a job reads comes once, and other names are refused).
@@ -214,10 +218,12 @@ class _Receiver:
         return self.upload
 
     async def discard(self) -> None:
-        if self._out is not None:
-            self._out.close()
-        if self.partial is not None:
-            await remove_file(self.partial)
+        # No file opened, none to remove: its open may have failed for want of file descriptors,
+        # when even anyio's first thread hop (it imports its backend) would fail again.
+        if self._out is None or self.partial is None:
+            return
+        self._out.close()
+        await remove_file(self.partial)
 
 
 async def remove_file(path: Path) -> None:
@@ -229,9 +235,30 @@ async def remove_file(path: Path) -> None:
         await anyio.to_thread.run_sync(partial(path.unlink, missing_ok=True))
 
 
+#: The errors of an open() refused because the process (or the system) has no file left.
+OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)
+
+
 def _create(path: Path) -> BinaryIO:
-    """A new file at `path`; its directory is made only when missing (the first upload, or a
-    storage volume emptied meanwhile), not checked on every upload: that was a thread hop each."""
+    """A new file at `path`, or a 503 when no file can be opened now: a passing state (too many
+    connections held open), not the server's fault to report as a 500."""
+    try:
+        return _open_new(path)
+    except OSError as exc:
+        if exc.errno not in OUT_OF_DESCRIPTORS:
+            raise
+        log.warning("an upload could not open its file: %s", exc)
+        raise ApiError(
+            503,
+            "unavailable",
+            "The server has too many files open to store an upload right now; retry shortly.",
+            headers={"Retry-After": "5"},
+        ) from None
+
+
+def _open_new(path: Path) -> BinaryIO:
+    """Its directory is made only when missing (the first upload, or a storage volume emptied
+    meanwhile), not checked on every upload: that was a thread hop each."""
     try:
         return path.open("xb")
     except FileNotFoundError:

@@ -1,8 +1,11 @@
 """Uploads the api removes (a refused one's partial file, a replay's copy, a cancelled job's
-file) are removed on a worker thread, never on the event loop every other request waits on."""
+file) are removed on a worker thread, never on the event loop every other request waits on; an
+upload the api has no file left for is a 503 to retry, not a 500."""
 
 from __future__ import annotations
 
+import os
+import resource
 import threading
 from pathlib import Path
 
@@ -12,6 +15,7 @@ import pytest
 from jobcast.settings import Settings
 from tests.api.conftest import MakeKey
 from tests.api.inprocess import run_in_process
+from tests.conftest import StartApi
 
 QUOTA = 100_000
 
@@ -164,3 +168,24 @@ def test_a_file_part_sent_as_a_one_line_form_field_is_a_422_saying_how_to_upload
 
     run_in_process(settings, scenario)
     assert len(stored_uploads(settings)) <= 1  # the accepted one's, until a worker takes it
+
+
+def test_an_upload_the_api_has_no_file_left_for_is_a_503_to_retry(
+    start_api: StartApi, make_key: MakeKey
+) -> None:
+    # Connections held open by others took the api to its open-file limit: uploads were a 500.
+    proc, url = start_api()
+    pid, table = proc.popen.pid, ("t.csv", b"a,b\n1,2\n")
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {make_key()}"}) as client:
+        assert client.post("/jobs", files={"file": table}).status_code == 202  # opens its pool
+        soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (len(os.listdir(f"/proc/{pid}/fd")), hard))
+        try:
+            refused = client.post("/jobs", files={"file": table})
+        finally:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["error"]["code"] == "unavailable"
+        assert "too many files open" in refused.json()["error"]["message"]
+        assert refused.headers["Retry-After"] == "5"
+        assert client.post("/jobs", files={"file": table}).status_code == 202
