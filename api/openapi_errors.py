@@ -52,6 +52,11 @@ CODES: dict[str, tuple[int, str]] = {
         413,
         "Your stored files would exceed your quota; `details` says how much is in use.",
     ),
+    "upload_stalled": (
+        408,
+        "The upload sent no bytes for `JOBCAST_UPLOAD_IDLE_TIMEOUT` seconds: it was cut and "
+        "nothing kept.",
+    ),
     "too_many_uploads": (429, "You already have the most uploads in progress at once."),
     "too_many_active_jobs": (
         429,

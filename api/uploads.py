@@ -14,6 +14,7 @@ import errno
 import hashlib
 import logging
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -66,6 +67,16 @@ FILE_PATH_REFUSED = ApiError(
 
 def too_large(limit: int) -> ApiError:
     return ApiError(413, "payload_too_large", f"The file is larger than {limit} bytes, the cap.")
+
+
+def stalled(idle_s: float) -> ApiError:
+    return ApiError(
+        408,
+        "upload_stalled",
+        f"The upload sent no bytes for {idle_s:g} s and was cut; nothing of it was kept: "
+        "send it again.",
+        {"idle_timeout_s": idle_s},
+    )
 
 
 def unknown_part(name: str) -> ApiError:
@@ -341,11 +352,32 @@ def parse_error(exc: MultipartParseError, parser: MultipartParser) -> ApiError:
     )
 
 
+async def _chunks(request: Request, idle_s: float) -> AsyncIterator[bytes]:
+    """The body's chunks; 408 once none has come for `idle_s`. A stalled upload kept open held
+    its socket and partial file for good, and its slot expired under it: the cap on uploads in
+    progress counted none of them."""
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            with anyio.fail_after(idle_s):
+                chunk = await stream.__anext__()
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise stalled(idle_s) from None
+        yield chunk
+
+
 async def receive_upload(
-    request: Request, directory: Path, max_bytes: int, quota: UploadQuota, digest: bool = True
+    request: Request,
+    directory: Path,
+    max_bytes: int,
+    quota: UploadQuota,
+    idle_s: float,
+    digest: bool = True,
 ) -> Upload:
-    """Stream the request's multipart body to `directory`; 413 past `max_bytes` or the quota.
-    With `digest`, the file's SHA-256 is in `Upload.sha256`.
+    """Stream the request's multipart body to `directory`; 413 past `max_bytes` or the quota,
+    408 after `idle_s` without a byte. With `digest`, the file's SHA-256 is in `Upload.sha256`.
 
     The quota's reservation stays held (as the stored upload's) when this returns; on any
     failure the partial file is removed and the caller releases the reservation."""
@@ -354,7 +386,7 @@ async def receive_upload(
     receiver = _Receiver(directory, max_bytes, digest)
     parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
     try:
-        async for chunk in request.stream():
+        async for chunk in _chunks(request, idle_s):
             parser.write(chunk)
             await quota.cover(receiver.upload.size)
         parser.finalize()

@@ -378,6 +378,19 @@ class Settings(BaseSettings):
             "storage_quota_exceeded. 0: no quota."
         ),
     )
+    upload_idle_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        # Under the reservation's 300 s expiry less its 60 s refresh step (`api.upload_quota`),
+        # so a stalled upload is cut while it still holds its slot: the cap on uploads in
+        # progress then counts every open one.
+        le=240.0,
+        description=(
+            "Seconds an upload in progress may go without sending a byte; then it is cut, "
+            "answered 408 upload_stalled, its partial file deleted and its slot freed. At most "
+            "240."
+        ),
+    )
     quota_concurrent_uploads: int = Field(
         default=4,
         ge=0,

@@ -147,6 +147,7 @@ UPLOAD_ERRORS = (
     "storage_quota_exceeded",
     "too_many_uploads",
     "too_many_active_jobs",
+    "upload_stalled",
     "unavailable",
 )
 
@@ -236,7 +237,12 @@ async def _store(
     try:
         # The file's digest is only needed for an Idempotency-Key's fingerprint.
         upload = await receive_upload(
-            request, stored_in, settings.upload_max_bytes, quota, digest=bool(idempotency_key)
+            request,
+            stored_in,
+            settings.upload_max_bytes,
+            quota,
+            settings.upload_idle_timeout,
+            digest=bool(idempotency_key),
         )
         registered = False
         try:

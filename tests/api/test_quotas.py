@@ -3,6 +3,7 @@ or running, refused cleanly."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -237,6 +238,62 @@ def test_one_upload_too_many_in_progress_is_429_until_the_first_ends(
     assert second.headers["Retry-After"] == str(UPLOAD_SLOT_RETRY_S)
     assert "RateLimit-Remaining" in second.headers
     assert answers[0].status_code == 202, answers[0].text
+    assert alice.submit(small).status_code == 202
+
+
+def open_stalled_upload(who: Principal) -> socket.socket:
+    """A chunked upload that sends its file part's headers and a row, then nothing more."""
+    url = httpx.URL(who.base_url)
+    sock = socket.create_connection((url.host, url.port), timeout=30)
+    part = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="s.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\na,b\n1,2\n"
+    ).encode()
+    sock.sendall(
+        f"POST /jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {who.key}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n".encode()
+        + b"%x\r\n" % len(part)
+        + part
+        + b"\r\n"
+    )
+    return sock
+
+
+def answer_of(sock: socket.socket) -> bytes:
+    """All the server sends until it closes the connection."""
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+@pytest.mark.parametrize(
+    "api_env",
+    [{"JOBCAST_QUOTA_CONCURRENT_UPLOADS": "2", "JOBCAST_UPLOAD_IDLE_TIMEOUT": "2"}],
+    ids=["2 uploads, 2 s idle"],
+)
+def test_a_stalled_upload_is_cut_408_and_frees_its_slot_and_file(
+    principal: MakePrincipal, redis_client: redis.Redis, settings: Settings, tmp_path: Path
+) -> None:
+    alice = principal("alice")
+    small = table(tmp_path / "small.csv", 1_000)
+    stalled = [open_stalled_upload(alice) for _ in range(2)]
+    try:
+        wait_for(lambda: len(stored_files(settings)) == 2, 10, "both partial files")
+        assert alice.submit(small).status_code == 429
+        answers = [answer_of(sock) for sock in stalled]
+    finally:
+        for sock in stalled:
+            sock.close()
+
+    for answer in answers:
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408 "), answer
+        assert b'"upload_stalled"' in body, answer
+        assert b"nothing of it was kept" in body, answer
+    assert stored_files(settings) == []
+    assert not any(k.startswith("streaming:") for k in alice.ledger(redis_client))
     assert alice.submit(small).status_code == 202
 
 
