@@ -41,6 +41,7 @@ from jobcast.ratelimit import (
 )
 from jobcast.scripts import ScriptLane
 from jobcast.settings import Settings
+from realtime.protocol import KEY_QUERY_NAMES
 
 #: The two ways to send a key, as security schemes: the OpenAPI document lists them (Swagger
 #: UI's Authorize button, `api.openapi`). Neither refuses on its own: `require_principal` does,
@@ -66,9 +67,9 @@ async def presented_key(request: Request) -> str | None:
     # first of a repeated name.
     for name, value in request.headers.raw:
         if name == b"authorization":
-            scheme, _, credentials = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and credentials.strip():
-                keys.add(credentials.strip())
+            scheme, credentials = _scheme_and_credentials(value.decode("latin-1"))
+            if scheme.lower() == "bearer" and credentials:
+                keys.add(credentials)
         elif name == _API_KEY_NAME and value:
             keys.add(value.decode("latin-1"))
     if len(keys) > 1:
@@ -76,14 +77,25 @@ async def presented_key(request: Request) -> str | None:
     return keys.pop() if keys else None
 
 
+def _scheme_and_credentials(value: str) -> tuple[str, str]:
+    """An `Authorization` value's scheme and what follows it, split at any whitespace: a tab
+    after `Bearer` was read as a bare key without its scheme."""
+    scheme, *rest = value.split(maxsplit=1) or [""]
+    return scheme, rest[0].strip() if rest else ""
+
+
 def _no_key_message(request: Request) -> str:
     """Why no key was read: none sent, or an `Authorization` header not in the bearer form (a
-    bare key there was told that no key was sent at all)."""
+    bare key there was told that no key was sent at all), or a key put in the URL."""
     sent = request.headers.get("authorization", "").strip()
-    scheme, _, credentials = sent.partition(" ")
-    if not sent:
+    scheme, credentials = _scheme_and_credentials(sent)
+    in_url = next((name for name in request.query_params if name in KEY_QUERY_NAMES), None)
+    if not sent and in_url:
+        # As the WebSocket route says: a key in a URL ends up in logs and browser history.
+        problem = f"Keys are never read from URLs (`?{in_url}=`): they end up in logs"
+    elif not sent:
         problem = "An API key is required"
-    elif scheme.lower() == "bearer" and not credentials.strip():
+    elif scheme.lower() == "bearer" and not credentials:
         problem = "The Authorization header has nothing after `Bearer`"
     elif not credentials:
         problem = "The Authorization header lacks its scheme: put `Bearer ` before the key"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import httpx
@@ -55,6 +56,45 @@ def test_an_authorization_header_not_in_the_bearer_form_is_told_what_is_wrong(
     assert error["code"] == "unauthenticated"
     assert said in error["message"]
     assert error["message"].endswith("send `Authorization: Bearer <key>` or `X-API-Key: <key>`.")
+
+
+def test_a_tab_after_bearer_is_read_as_the_space_it_stands_for(url: str, make_key: MakeKey) -> None:
+    # It was told the header "lacks its scheme", with the scheme right there.
+    key = make_key("tabbed")
+    response = httpx.get(f"{url}/jobs", headers={"Authorization": f"Bearer\t{key}"})
+    assert response.status_code == 200, response.text
+
+
+def test_a_key_in_the_url_is_told_keys_are_never_read_there(url: str, make_key: MakeKey) -> None:
+    # It was told only "An API key is required", as if none was sent (the WebSocket says why).
+    response = httpx.get(f"{url}/jobs", params={"api_key": make_key("in-url")})
+    assert response.status_code == 401
+    message = response.json()["error"]["message"]
+    assert message.startswith("Keys are never read from URLs (`?api_key=`)"), message
+    assert message.endswith("send `Authorization: Bearer <key>` or `X-API-Key: <key>`.")
+
+
+def declared_only(url: str, path: str, length: int, headers: str) -> bytes:
+    """The head of a POST declaring `length` bytes it never sends, answered before its body."""
+    address = httpx.URL(url)
+    with socket.create_connection((address.host, address.port), timeout=30) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n{headers}\r\n".encode()
+        )
+        return sock.recv(65536).partition(b"\r\n")[0]
+
+
+def test_only_a_json_body_declared_over_its_cap_is_refused_before_the_key(
+    url: str, settings: Settings, make_key: MakeKey
+) -> None:
+    # As README says (it said any declared length over the cap was refused before the key).
+    over_upload = settings.upload_max_bytes * 2
+    form = "Content-Type: multipart/form-data; boundary=b\r\n"
+    json = "Content-Type: application/json\r\n"
+    bearer = f"Authorization: Bearer {make_key('declared')}\r\n"
+    assert b" 401 " in declared_only(url, "/jobs", over_upload, form)
+    assert b" 413 " in declared_only(url, "/jobs", over_upload, form + bearer)
+    assert b" 413 " in declared_only(url, "/data/", settings.max_json_body_bytes + 1, json)
 
 
 def test_me_says_who_the_key_acts_for_and_the_limits_it_works_within(
