@@ -256,7 +256,11 @@ class Settings(BaseSettings):
     job_max_columns: int = Field(
         default=2000,
         ge=1,
-        description="Widest table a file job accepts; wider fails as too_many_columns.",
+        description=(
+            "Widest table a file job accepts; wider fails as too_many_columns. A CSV's header "
+            "line must also fit in 64 KiB (longer fails as unreadable_file), which long column "
+            "names reach first: 1,500 names of 50 characters do."
+        ),
     )
     job_max_cell_bytes: int = Field(
         default=256 * 1024,

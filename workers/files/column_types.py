@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -145,7 +146,7 @@ def _fields(line: str, number: int) -> Iterable[tuple[str, Any]]:
         return ()
     try:
         # Without its line end, a line cut short fails at its end, not at "line 2 column 1".
-        row = json.loads(line.rstrip("\r\n"))
+        row = json.loads(line.rstrip("\r\n"), parse_int=_integer)
     except json.JSONDecodeError as exc:
         raise FileJobError(
             "invalid_json", f"Line {number} is not valid JSON: {exc.msg} (column {exc.colno})."
@@ -157,6 +158,16 @@ def _fields(line: str, number: int) -> Iterable[tuple[str, Any]]:
     for name, value in (row or {}).items():
         _refuse_lone_surrogates(name, value, number)
     return row.items() if row else ()
+
+
+#: Digits (and a sign) an integer within 64 bits may have: 2**64 has 20.
+_INT64_TEXT = 21
+
+
+def _integer(text: str) -> int:
+    """A JSON integer; one too long for 64 bits as 2**64, which `_widened` refuses, not read
+    whole: Python refuses more than 4,300 digits, and reading them costs time squared."""
+    return int(text) if len(text) <= _INT64_TEXT else 2**64
 
 
 def _refuse_lone_surrogates(name: str, value: Any, number: int) -> None:
@@ -192,6 +203,14 @@ def _widened(name: str, was: pa.DataType, value: Any, number: int) -> pa.DataTyp
             "invalid_json",
             f"Column {name!r} holds an integer past 64 bits on line {number}; quote such "
             "numbers to read them as text.",
+        )
+    if type(value) is float and not math.isfinite(value):
+        # pyarrow refuses it ("Number too big to be stored in double"); pandas reads inf,
+        # which would stand for the number in no statistic.
+        raise FileJobError(
+            "invalid_json",
+            f"Column {name!r} holds a number past a 64-bit float's range on line {number}; "
+            "quote such numbers to read them as text.",
         )
     now = _json_type(value)
     kinds = _KINDS.get(was), _KINDS.get(now)

@@ -139,7 +139,7 @@ def _text_format(
     if not text.strip():
         raise FileJobError("empty_file", "The file holds no data.")
     encoding = {"encoding": decoded.encoding, "bom": decoded.bom}
-    if text.lstrip().startswith("{"):
+    if _json_start(text):
         return FileFormat("jsonl", gzip=gzip_, **encoding)  # type: ignore[arg-type]
     truncated = len(head) >= SNIFF_BYTES
     # A decimal comma cannot be the delimiter too (pandas refuses `sep` equal to `decimal`).
@@ -166,6 +166,17 @@ def _text_format(
         header_lines if params.header else 0,
         text_columns=_hex_columns(names, rows[1:] if params.header else rows),
     )
+
+
+#: How a file of JSON starts: an object (JSON Lines), or an array of arrays or objects (a JSON
+#: document, which JSON Lines' reader then refuses as such), which no CSV header does.
+_JSON_START = re.compile(r"\s*(\{|\[\s*[\[{])")
+
+
+def _json_start(text: str) -> bool:
+    """Whether the text is JSON: `[[[…` read as a CSV was told its column names were too long,
+    not that it was nested too deep or not JSON Lines."""
+    return _JSON_START.match(text) is not None
 
 
 def first_row_cut(text: str, delimiter: str, truncated: bool) -> bool:

@@ -176,7 +176,7 @@ def _closing(
     last, rows_before = None, 0
     try:
         for batch in batches(reader.read_next_batch):
-            check_batch(batch, limits)
+            check_batch(batch, limits, fmt.kind == "jsonl")
             if batch.num_rows:
                 rows_before += last.num_rows if last is not None else 0
                 last = batch

@@ -130,10 +130,11 @@ def check_width(schema: pa.Schema, limits: ReadLimits) -> None:
         )
 
 
-def check_batch(batch: pa.RecordBatch, limits: ReadLimits) -> None:
-    """A text reader's checks of each batch it hands on (`check_cells`, `check_past_int64`)."""
+def check_batch(batch: pa.RecordBatch, limits: ReadLimits, json: bool = False) -> None:
+    """A text reader's checks of each batch it hands on (`check_cells`, `check_past_int64`);
+    `json` for JSON Lines."""
     check_cells(batch, limits)
-    check_past_int64(batch, limits)
+    check_past_int64(batch, limits, json)
 
 
 def check_cells(batch: pa.RecordBatch, limits: ReadLimits) -> None:
@@ -143,19 +144,23 @@ def check_cells(batch: pa.RecordBatch, limits: ReadLimits) -> None:
             check_cell_size(name, pc.max(pc.binary_length(column)).as_py() or 0, limits)
 
 
-def check_past_int64(batch: pa.RecordBatch, limits: ReadLimits) -> None:
+def check_past_int64(batch: pa.RecordBatch, limits: ReadLimits, json: bool = False) -> None:
     """column_type_changed for a column pyarrow inferred as float64 that holds a finite number
     past int64's range. pyarrow infers float64 for integer text too long for int64, so IDs such
     as 12345678901234567890 would lose their last digits (a converted file too, and groups
     would merge); pandas keeps them uint64, or text past that. The runner's scan of the text
-    then types the column as pandas does. A column typed by that scan is not checked again."""
+    then types the column as pandas does. A column typed by that scan is not checked again.
+
+    In JSON Lines an infinity is such a number too: JSON writes none, and pyarrow reads an
+    integer of over 308 digits as one (a job on it succeeded with every statistic null)."""
     for index, (name, column) in enumerate(zip(batch.schema.names, batch.columns, strict=True)):
         if not pa.types.is_float64(column.type) or name in limits.column_types:
             continue
         if _within_int64(column):
             continue
-        finite = pc.filter(column, pc.is_finite(column))  # inf is no integer's stand-in
-        if not _within_int64(finite):
+        # In a CSV, `inf` is written as such, no integer's stand-in.
+        read = column if json else pc.filter(column, pc.is_finite(column))
+        if not _within_int64(read):
             raise FileJobError(
                 "column_type_changed",
                 f"Column {name!r} holds numbers past int64's range.",

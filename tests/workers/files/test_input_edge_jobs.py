@@ -247,6 +247,48 @@ def test_reported_inputs_end_as_results_or_errors_to_act_on_never_internal_error
         assert job["error"]["code"] == code
 
 
+PAST_64_BITS = "Column 'a' holds an integer past 64 bits on line 1; quote such numbers"
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        (b'{"a": ' + b"9" * 30 + b"}", PAST_64_BITS),
+        (b'{"a": ' + b"9" * 400 + b"}", PAST_64_BITS),  # inf to pyarrow: it succeeded, all null
+        (b'{"a": -' + b"9" * 400 + b"}", PAST_64_BITS),
+        (b'{"a": ' + b"9" * 4_400 + b"}", PAST_64_BITS),  # past Python's 4,300 digits
+        (b'{"a": ' + b"9" * 100_000 + b"}", PAST_64_BITS),
+        (b'{"a": 1e400}', "Column 'a' holds a number past a 64-bit float's range on line 1"),
+        (b"[" * 100_000 + b"]" * 100_000, "more than 64 deep"),  # was "column names too long"
+        (b'[{"a": 1}, {"a": 2}]', "Line 1 is not a JSON object"),
+    ],
+    ids=[
+        "30-digits",
+        "400-digits",
+        "minus-400",
+        "4400-digits",
+        "100k-digits",
+        "1e400",
+        "deep-array",
+        "json-array",
+    ],
+)
+def test_json_lines_past_what_a_number_or_a_line_may_be_fail_invalid_json_saying_so(
+    edge_stack: SharedStack, tmp_path: Path, line: bytes, said: str
+) -> None:
+    jobs = JobsClient(edge_stack.url, edge_stack.new_key("tester")[0])
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(line + b"\n")
+
+    job_id = jobs.submit_ok(path, "{}")
+
+    assert await_terminal(edge_stack.redis, job_id)["type"] == "job.failed"
+    error = jobs.job(job_id)["error"]
+    jobs.http.close()
+    assert error["code"] == "invalid_json", error
+    assert said in error["message"], error
+
+
 def test_infinities_are_profiled_and_aggregated_and_read_back_as_null(
     edge_stack: SharedStack, tmp_path: Path
 ) -> None:
