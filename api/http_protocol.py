@@ -42,10 +42,14 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     _header_deadline: asyncio.TimerHandle | None = None
     _counted_as: str | None = None
+    _header_seconds = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        if not self._take_a_place():
+        settings = get_settings()
+        # Read once per connection: the deadline is armed again for each request it carries.
+        self._header_seconds = settings.api_header_timeout
+        if not self._take_a_place(settings.api_max_connections_per_address):
             log.warning("refused a connection from %s: over its address's cap", self.client)
             transport.write(OVER_CAP_RESPONSE)
             transport.close()
@@ -75,8 +79,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().handle_websocket_upgrade()
 
     def _arm_header_deadline(self) -> None:
-        seconds = get_settings().api_header_timeout
-        self._header_deadline = self.loop.call_later(seconds, self._headers_too_slow)
+        self._header_deadline = self.loop.call_later(self._header_seconds, self._headers_too_slow)
 
     def _disarm_header_deadline(self) -> None:
         if self._header_deadline is not None:
@@ -89,8 +92,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             log.info("closed a connection from %s: its headers came too slowly", self.client)
             self.transport.close()
 
-    def _take_a_place(self) -> bool:
-        cap = get_settings().api_max_connections_per_address
+    def _take_a_place(self, cap: int) -> bool:
         address = self.client[0] if self.client else ""
         counts = _open_by_server.setdefault(self.server_state, Counter())
         if cap and counts[address] >= cap:
