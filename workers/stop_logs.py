@@ -5,10 +5,17 @@ traceback.
 a task dies alongside the main process's warm shutdown. (A terminal's Ctrl-C, SIGINT to the
 group, does not: pool processes ignore SIGINT, and the warm shutdown waits for their tasks.)
 Celery then logs, at ERROR and with a 30-line traceback, that the process exited and that the
-task's handler raised `WorkerLostError`. Nothing is lost: the message is requeued
-(`task_reject_on_worker_lost`) and the job runs again at the next start. Once this worker is
-stopping, those records are each one WARNING line saying so; the same records outside a stop (a
-process killed by the kernel, a crash) stay errors with their traceback.
+task's handler raised `WorkerLostError`. Nothing is lost: the message is handed back to the
+broker (`task_reject_on_worker_lost`) and the job runs again at the next start. Once this worker
+is stopping, those records are each one WARNING line saying so; the same records outside a stop
+(a process killed by the kernel, a crash) stay errors with their traceback.
+
+When Redis itself is gone (the embedded one killed, which also stops the stack), the hand-back
+fails: kombu logs it at CRITICAL with a ~130-line chained traceback. The message is still held
+as unacked in Redis if Redis kept it, or lost with it if not; either way the reconciler sends
+the job's task again once Redis and a worker are back (`workers.reconcile`). That record is one
+WARNING line saying so, in a stop or not (kombu logs only connection errors there), and so is
+its twin for a finished task's acknowledgement.
 
 A pool process also ends itself on purpose (SIGKILL, `recycle_process`): a file job over its
 memory budget, once its `memory_limit` failure is committed. It leaves a note first; the main
@@ -29,10 +36,25 @@ from typing import Any
 
 from celery import signals
 
+from jobcast.redis_clients import redis_problem
+
 _stopping = threading.Event()
 #: Loggers of the two records: billiard's pool (as multiprocessing's) and Celery's request.
 LOGGERS = ("multiprocessing", "celery.worker.request")
-SAID = "the worker is stopping: the task is requeued and runs again at its next start"
+SAID = "the worker is stopping: its task goes back to the broker and runs again at the next start"
+#: kombu's records of a message it could not settle (`Message.reject_log_error`, `ack_log_error`).
+_UNSETTLED = re.compile(r"Couldn't (reject|ack) ")
+UNSETTLED = {
+    "reject": (
+        "a task's message could not be handed back to the broker ({problem}); the reconciler "
+        "sends its work again once Redis and a worker are back and the work has sat idle past "
+        "its bound (README: the reconciler)"
+    ),
+    "ack": (
+        "a finished task's message could not be acknowledged ({problem}); if the broker "
+        "delivers it again, the task finds its outcome committed and does nothing"
+    ),
+}
 #: How long after a planned end the task's WorkerLostError is taken as that end's.
 PLANNED_SECONDS = 10.0
 _EXITED = re.compile(r"pid:? ?(\d+) exited with .signal 9")
@@ -48,7 +70,13 @@ class InterruptedByStop(logging.Filter):
         self.planned: tuple[float, str] | None = None  # (when, why) of the last planned end
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.ERROR or not _a_loss(record):
+        if record.levelno < logging.ERROR:
+            return True
+        unsettled = _UNSETTLED.match(str(record.msg))
+        if unsettled is not None:
+            _quiet(record, UNSETTLED[unsettled.group(1)].format(problem=_problem_of(record)))
+            return True
+        if not _a_loss(record):
             return True
         text = record.getMessage()
         reason = self._planned_end(text)
@@ -79,6 +107,14 @@ def _quiet(record: logging.LogRecord, text: str) -> None:
     record.msg, record.args = "%s", (text,)
     record.levelno, record.levelname = logging.WARNING, "WARNING"
     record.exc_info = record.exc_text = None
+
+
+def _problem_of(record: logging.LogRecord) -> str:
+    """The connection error a "Couldn't reject" record carries, in one line."""
+    exc = record.exc_info[1] if record.exc_info else None
+    if exc is None and isinstance(record.args, tuple) and record.args:
+        exc = record.args[-1] if isinstance(record.args[-1], BaseException) else None
+    return redis_problem(exc) if exc is not None else "connection lost"
 
 
 def _a_loss(record: logging.LogRecord) -> bool:

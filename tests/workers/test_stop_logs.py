@@ -6,6 +6,8 @@ import logging
 import os
 import threading
 
+import redis
+
 from workers.stop_logs import InterruptedByStop, leave_recycle_note
 
 
@@ -56,3 +58,34 @@ def test_a_pool_process_that_ended_itself_on_purpose_is_a_warning_saying_why() -
     quiet.planned = None
     assert quiet.filter(again)
     assert again.levelname == "ERROR"
+
+
+def test_a_message_the_broker_could_not_take_back_is_one_warning_saying_what_follows() -> None:
+    # The embedded Redis killed mid-job: the stop's hand-back failed, and kombu logged it at
+    # CRITICAL with a ~130-line chained traceback, after a line saying the task was requeued.
+    try:
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
+    except redis.ConnectionError as exc:
+        error, exc_info = exc, (type(exc), exc, exc.__traceback__)
+    for stopping in (threading.Event(), _set(threading.Event())):
+        unsettled = logging.LogRecord(
+            "celery.worker.request",
+            logging.CRITICAL,
+            __file__,
+            1,
+            "Couldn't reject %r, reason: %r",
+            ("9b2c-delivery-tag", error),
+            exc_info,
+        )
+        assert InterruptedByStop(stopping).filter(unsettled)
+        assert unsettled.levelname == "WARNING"
+        assert unsettled.exc_info is None
+        text = unsettled.getMessage()
+        assert "Connection refused" in text
+        assert "could not be handed back" in text
+        assert "reconciler sends its work again" in text
+
+
+def _set(event: threading.Event) -> threading.Event:
+    event.set()
+    return event
