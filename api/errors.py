@@ -188,8 +188,15 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _which(request: Request) -> str:
+    """The request a log line is about, as the access log names it (the path only: a query
+    string may carry a single-use ticket)."""
+    request_id = getattr(request.state, "request_id", "-")
+    return f"{request.method} {escape_controls(request.url.path)} (request_id={request_id})"
+
+
 async def _redis_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("Redis unavailable: %s", redis_problem(exc, where=True))
+    log.warning("Redis unavailable on %s: %s", _which(request), redis_problem(exc, where=True))
     return error_response(
         503,
         "redis_unavailable",
@@ -202,7 +209,7 @@ async def _redis_unavailable(request: Request, exc: Exception) -> JSONResponse:
 async def _redis_refused(request: Request, exc: Exception) -> JSONResponse:
     if not is_redis_full(exc):  # Redis at maxmemory (noeviction) refuses writes
         return await _unhandled(request, exc)
-    log.error("Redis is full and refuses writes: %s", exc)
+    log.error("Redis is full and refuses writes on %s: %s", _which(request), exc)
     message = (
         "The data store is full and refuses writes; retry later. Operators: raise "
         "JOBCAST_REDIS_MAXMEMORY or free data (/readyz reports memory pressure)."
@@ -212,7 +219,7 @@ async def _redis_refused(request: Request, exc: Exception) -> JSONResponse:
 
 async def _broker_unavailable(request: Request, exc: Exception) -> JSONResponse:
     # A task the broker would not take, where the route had nothing better to answer.
-    log.warning("broker unavailable: %s", redis_problem(exc, where=True))
+    log.warning("broker unavailable on %s: %s", _which(request), redis_problem(exc, where=True))
     return error_response(
         503,
         "unavailable",

@@ -62,7 +62,7 @@ def test_requests_get_503_while_redis_is_down_and_recover_without_restart(
         client = redis.Redis.from_url(server.url, decode_responses=True)
         key, _ = create_key(client, settings.secret("key_secret"), "ops")
         client.close()
-        _, url = start_api(env={"JOBCAST_REDIS_URL": server.url})
+        api, url = start_api(env={"JOBCAST_REDIS_URL": server.url})
         headers = {"Authorization": f"Bearer {key}"}
         assert httpx.get(f"{url}/data/", headers=headers).status_code == 200
 
@@ -72,6 +72,9 @@ def test_requests_get_503_while_redis_is_down_and_recover_without_restart(
         assert down.status_code == 503
         assert down.json()["error"]["code"] == "redis_unavailable"
         assert "retry" in down.json()["error"]["message"]
+        # The log line names the request, as the access log does: which route, which client.
+        told = f"Redis unavailable on GET /data/ (request_id={down.headers['x-request-id']}): "
+        wait_for(lambda: told in api.output(), 5, "the outage's log line", api)
         assert httpx.get(f"{url}/readyz", timeout=15).status_code == 503
 
         proc = server.start()  # same port, same data directory (AOF): the key survives
