@@ -131,6 +131,17 @@ class BodyTooLargeError(Exception):
         self.max_body = max_body
 
 
+def _unreadable(cause: BaseException | None) -> str:
+    """What to fix in a JSON body Python's decoder gave up on (FastAPI chains its error)."""
+    if isinstance(cause, UnicodeDecodeError):
+        return f"it is not UTF-8 text (byte {cause.start} cannot start a character)"
+    if isinstance(cause, RecursionError):
+        return "it is nested too deeply; keep arrays and objects within a few hundred levels"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return "it holds a number of more than 4,300 digits"
+    return "send UTF-8 text, numbers of at most 4,300 digits, nested at most a few hundred levels"
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = STATUS_CODES.get(exc.status_code, "error")
@@ -140,10 +151,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc.__cause__, BodyTooLargeError):  # FastAPI's read wrapped the cap's error
             too_large = f"Request body is larger than {exc.__cause__.max_body} bytes."
             return error_response(413, "payload_too_large", too_large, None, headers)
-        detail = (
-            "The body could not be read as JSON: send UTF-8 text, numbers of at most 4,300 "
-            "digits, nested at most a few hundred levels."
-        )
+        detail = f"The body could not be read as JSON: {_unreadable(exc.__cause__)}."
     elif exc.status_code == 405 and detail in _NO_ROUTE:
         allowed = ", ".join(allowed_methods(request))
         headers = {**(headers or {}), "Allow": allowed}

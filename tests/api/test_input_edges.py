@@ -289,10 +289,17 @@ def test_a_body_that_is_not_json_or_not_multipart_says_what_to_send(
         big = await client.post("/data/", content=chunked(), headers=json_type)
         assert big.status_code == 413, big.text  # was a 400 asking for UTF-8 text
         assert big.json()["error"]["code"] == "payload_too_large"
-        for body in (b'{"quantity": ' + b"9" * 5000 + b"}", b'{"symbol": "\xff"}'):
+        # Each says which of the three it was (one message named all three).
+        for body, said in (
+            (b'{"quantity": ' + b"9" * 5000 + b"}", "a number of more than 4,300 digits"),
+            (b'{"symbol": "\xff"}', "not UTF-8 text (byte 12 cannot start a character)"),
+            (b"[" * 1000 + b"]" * 1000, "nested too deeply"),
+        ):
             unread = await client.post("/orders", content=body, headers=json_type)
             assert unread.status_code == 400
-            assert "send UTF-8 text" in unread.json()["error"]["message"]
+            message = unread.json()["error"]["message"]
+            assert message.startswith("The body could not be read as JSON: "), message
+            assert said in message, message
         multipart = {**headers, "Content-Type": "multipart/form-data; boundary=xyz"}
         garbage = await client.post("/jobs", content=b"garbage", headers=multipart)
         assert garbage.status_code == 400
