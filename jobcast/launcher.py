@@ -236,36 +236,42 @@ class Stack:
         shared_storage.check(client, self.settings.data_dir)  # another stack's Redis, say
         if self.settings.dev:
             self.dev_api_key = ensure_dev_key(self.settings, client)
-        children: list[Child] = []
-        for queue in (FILES_QUEUE, ORDERS_QUEUE):
-            ready = _bind_queue_check(client, queue, self.settings)
-            children.append(self._child(f"worker-{queue}", self._worker_argv(queue), env, ready))
-        children.append(
+        workers = [
+            self._child(
+                f"worker-{queue}",
+                self._worker_argv(queue),
+                env,
+                _bind_queue_check(client, queue, self.settings),
+            )
+            for queue in (FILES_QUEUE, ORDERS_QUEUE)
+        ]
+        # Three stages, each ready before the next starts. Flower asks the workers for their
+        # queues, stats and tasks once, as it starts, and serves that answer (`/api/workers`,
+        # its Broker page's queue names) until refreshed by hand: started with them, it asked
+        # before they listened and listed no worker. And it sees a task only through the
+        # events sent once it listens: started after the api, it missed every job a client
+        # sent as soon as /readyz said ready. So the api (and the demo's orders) come last.
+        flower = self._child(
+            "flower",
+            self._flower_argv(),
+            {**env, **self._flower_env()},
+            lambda: _http_answers(self.flower_url, {401}),
+        )
+        last = [
             self._child(
                 "api",
                 self._api_argv(),
                 env,
                 lambda: _http_answers(f"{self.api_url}/healthz", {200}),
             )
-        )
-        self.supervisor.start(children, READY_TIMEOUT_SECONDS)
-        if self.supervisor.stopping.is_set():
-            return
-        # Flower asks the workers for their queues, stats and tasks once, as it starts, and
-        # serves that answer (`/api/workers`, its Broker page's queue names) until refreshed by
-        # hand: started with them, it asked before they listened and listed no worker.
-        later = [
-            self._child(
-                "flower",
-                self._flower_argv(),
-                {**env, **self._flower_env()},
-                lambda: _http_answers(self.flower_url, {401}),
-            )
         ]
         if self.options.demo:  # a market maker that keeps a few order books trading
             demo_argv = [sys.executable, "-m", "workers.orders.demo"]
-            later.append(self._child("demo", demo_argv, env, lambda: True))
-        self.supervisor.start(later, READY_TIMEOUT_SECONDS)
+            last.append(self._child("demo", demo_argv, env, lambda: True))
+        for stage in (workers, [flower], last):
+            self.supervisor.start(stage, READY_TIMEOUT_SECONDS)
+            if self.supervisor.stopping.is_set():
+                return
 
     def _child(self, name: str, argv: list[str], env: dict[str, str], ready: ReadyCheck) -> Child:
         # Started again if it dies: Redis, whose death ends the stack, is not made here.

@@ -40,6 +40,13 @@ def _ready(url: str) -> bool:
         return False
 
 
+def _status(url: str) -> int | None:
+    try:
+        return httpx.get(url, timeout=1).status_code
+    except httpx.HTTPError:
+        return None
+
+
 def user_env() -> dict[str, str]:
     """A user's environment: no JOBCAST_ variable at all."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCAST_")}
@@ -69,6 +76,8 @@ class Run:
     options: tuple[str, ...] = ()
     #: JOBCAST_ variables to run it with.
     env: dict[str, str] = field(default_factory=dict)
+    #: Whether Flower answered when the api's /readyz first answered 200 (None: never seen).
+    flower_before_api: bool | None = None
 
     def start(self) -> None:
         argv = [
@@ -91,12 +100,21 @@ class Run:
                 stdout=sink,
                 stderr=subprocess.STDOUT,
             )
-        wait_for(
-            lambda: "Jobcast is up" in self.out.read_text() or self.launcher.poll() is not None,
-            90,
-            "the launcher's announcement",
-        )
+        self.flower_before_api = None
+
+        def up() -> bool:
+            # A client polling /readyz sends its first job the moment it answers 200: note
+            # whether Flower, which sees only the events sent once it listens, was up by then.
+            if self.flower_before_api is None and _status(self.api_url("/readyz")) == 200:
+                self.flower_before_api = _status(f"http://127.0.0.1:{self.flower_port}/") == 401
+            assert self.launcher is not None
+            return "Jobcast is up" in self.out.read_text() or self.launcher.poll() is not None
+
+        wait_for(up, 90, "the launcher's announcement", interval=0.05)
         assert "Jobcast is up" in self.out.read_text(), self.out.read_text()
+
+    def api_url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.api_port}{path}"
 
     def banner(self, label: str) -> str:
         """The value on the banner's `label` line (the first word after the label)."""
@@ -676,6 +694,12 @@ def test_flower_lists_both_workers_from_its_start_without_a_refresh(
     wait_for(lambda: listed() == ["files", "orders"], 10, "flower to list both workers")
     log = (run.project / "var" / "log" / "flower.log").read_text()  # both starts' lines
     assert "Inspect method" not in log
+
+
+def test_flower_is_up_before_the_api_says_ready(restarted: Restarted) -> None:
+    # Flower sees a task only through the events sent once it listens: started after the api,
+    # it missed the jobs of a client that submitted as soon as /readyz answered 200.
+    assert restarted.run.flower_before_api is True
 
 
 def test_a_closed_terminal_stops_the_stack_in_order_as_ctrl_c_does(tmp_path: Path) -> None:
