@@ -102,6 +102,11 @@ CODES: dict[str, tuple[int, str]] = {
         503,
         "Not ready: Redis does not answer, is near its maxmemory, or a queue has no live worker.",
     ),
+    "storage_full": (
+        507,
+        "The server's disk would be left under `JOBCAST_JOB_MIN_FREE_DISK_BYTES` free (or is "
+        "full): nothing of the upload was kept. Retry later (`Retry-After`).",
+    ),
     "redis_full": (503, "The data store reached its maxmemory and refuses writes; retry later."),
     "shutting_down": (
         503,

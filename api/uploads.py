@@ -4,8 +4,9 @@ The `file` part is written to `<uploads>/<random>.part` while it streams in (nev
 elsewhere first), and hashed on the way when the caller needs its digest (an Idempotency-Key's
 fingerprint); past the size cap the request ends with 413 and the partial file is removed, so
 nothing is left on disk; the same happens past the principal's stored-bytes quota
-(`api.upload_quota`). The other parts a job reads are small text fields; a part of another
-name is refused.
+(`api.upload_quota`). One that would leave the disk under its free-space floor is 507
+`storage_full` (`api.disk_floor`). The other parts a job reads are small text fields; a part
+of another name is refused.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
+from api.disk_floor import DiskFloor
 from api.errors import ApiError
 from api.upload_quota import UploadQuota
 from jobcast.schemas.text import without_hidden
@@ -375,21 +377,26 @@ async def receive_upload(
     directory: Path,
     max_bytes: int,
     quota: UploadQuota,
+    disk: DiskFloor,
     idle_s: float,
     digest: bool = True,
 ) -> Upload:
     """Stream the request's multipart body to `directory`; 413 past `max_bytes` or the quota,
-    408 after `idle_s` without a byte. With `digest`, the file's SHA-256 is in `Upload.sha256`.
+    507 under the `disk` floor, 408 after `idle_s` without a byte. With `digest`, the file's
+    SHA-256 is in `Upload.sha256`.
 
     The quota's reservation stays held (as the stored upload's) when this returns; on any
     failure the partial file is removed and the caller releases the reservation."""
     boundary = boundary_of(request)
-    await quota.begin(declared_length(request, max_bytes))
+    declared = declared_length(request, max_bytes)
+    disk.admit(declared)
+    await quota.begin(declared)
     receiver = _Receiver(directory, max_bytes, digest)
     parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in _chunks(request, idle_s):
             parser.write(chunk)
+            disk.watch(receiver.upload.size)
             await quota.cover(receiver.upload.size)
         parser.finalize()
         return receiver.finish()

@@ -290,9 +290,10 @@ class Settings(BaseSettings):
         default=2 * 1024**3,
         ge=0,
         description=(
-            "Free space a convert job leaves on the data directory's disk: checked before it "
-            "writes and after each batch; under it the job fails as storage_full and its partial "
-            "file is removed. 0: not checked."
+            "Free space uploads and convert jobs leave on the data directory's disk. An upload "
+            "that would leave less (its declared length, then checked every 8 MiB received) "
+            "answers 507 storage_full; a convert, checked before it writes and after each batch, "
+            "fails as storage_full. Either's partial file is removed. 0: not checked."
         ),
     )
     job_max_json_depth: int = Field(

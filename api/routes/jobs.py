@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 from api import job_store
 from api.auth import CurrentPrincipal, CurrentReader
 from api.deps import RedisDep, ReplicasDep, SettingsDep, TaskSenderDep, cursor_query
+from api.disk_floor import DiskFloor
 from api.errors import ApiError, spent_headers
 from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.openapi_headers import LOCATED
@@ -149,6 +150,7 @@ UPLOAD_ERRORS = (
     "too_many_active_jobs",
     "upload_stalled",
     "unavailable",
+    "storage_full",
 )
 
 
@@ -241,6 +243,7 @@ async def _store(
             stored_in,
             settings.upload_max_bytes,
             quota,
+            DiskFloor(stored_in, settings.job_min_free_disk_bytes),
             settings.upload_idle_timeout,
             digest=bool(idempotency_key),
         )

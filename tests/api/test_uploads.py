@@ -1,21 +1,26 @@
 """Uploads the api removes (a refused one's partial file, a replay's copy, a cancelled job's
 file) are removed on a worker thread, never on the event loop every other request waits on; an
-upload the api has no file left for is a 503 to retry, not a 500."""
+upload the api has no file left for is a 503 to retry, not a 500; one that would leave the data
+directory's disk under its floor is a 507."""
 
 from __future__ import annotations
 
 import os
 import resource
+import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
+from jobcast import rediskeys
 from jobcast.settings import Settings
 from tests.api.conftest import MakeKey
 from tests.api.inprocess import run_in_process
-from tests.conftest import StartApi
+from tests.conftest import MakePrincipal, StartApi
 
 QUOTA = 100_000
 
@@ -189,3 +194,41 @@ def test_an_upload_the_api_has_no_file_left_for_is_a_503_to_retry(
         assert "too many files open" in refused.json()["error"]["message"]
         assert refused.headers["Retry-After"] == "5"
         assert client.post("/jobs", files={"file": table}).status_code == 202
+
+
+def _streamed_table(boundary: str) -> Iterator[bytes]:
+    """A multipart body sent without a Content-Length (chunked): its size is not known ahead."""
+    disposition = 'Content-Disposition: form-data; name="file"; filename="t.csv"'
+    yield f"--{boundary}\r\n{disposition}\r\n\r\n".encode()
+    yield b"n\n" + b"7\n" * 50_000
+    yield f"\r\n--{boundary}--\r\n".encode()
+
+
+def test_an_upload_that_would_leave_the_disk_under_its_floor_is_a_507_and_leaves_nothing(
+    start_api: StartApi,
+    make_principal: MakePrincipal,
+    settings: Settings,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+) -> None:
+    # Many owners' uploads within their quotas, or one larger than what is free, filled the
+    # disk the workers, Redis' AOF and the results share: the floor sits above what is free.
+    floor = shutil.disk_usage(tmp_path).free + 2**40
+    _, url = start_api(env={"JOBCAST_JOB_MIN_FREE_DISK_BYTES": str(floor)})
+    key, owner = make_principal()
+    boundary = "floor-test-boundary"
+    streamed = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as client:
+        declared = client.post("/jobs", files={"file": ("t.csv", b"n\n" + b"7\n" * 50_000)})
+        chunked = client.post("/jobs", content=_streamed_table(boundary), headers=streamed)
+
+    for refused in (declared, chunked):
+        assert refused.status_code == 507, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "storage_full"
+        assert "JOBCAST_JOB_MIN_FREE_DISK_BYTES" in error["message"]
+        assert "retry later" in error["message"].lower()
+        assert error["details"]["min_free_bytes"] == floor
+        assert refused.headers["Retry-After"]
+    assert stored_uploads(settings) == []  # no partial file left
+    assert redis_client.hgetall(rediskeys.quota_ledger_key(owner)) == {}  # nothing reserved
