@@ -5,11 +5,12 @@ still fill the disk the workers, Redis' AOF (embedded Redis keeps it on the same
 and the converted files share. So an upload that would leave less than the floor the workers
 keep free (`Settings.job_min_free_disk_bytes`) is refused with 507 `storage_full`: before a
 byte is stored when its Content-Length says it would, else as it streams in (other uploads run
-at the same time).
+at the same time). A disk that fills all the same (ENOSPC) gets the same answer.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,8 @@ CHECK_EVERY = 8 * 1024**2
 #: `Retry-After` of a 507: disk comes back as jobs end and files expire, or when an operator
 #: frees some; a poll interval, not a promise.
 STORAGE_FULL_RETRY_S = 60
+#: The errors of a write the disk (or a filesystem quota) had no room for.
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 #: What a client and an operator can do about a full disk.
 _WHAT_TO_DO = (
     "Retry later; operators: free space on the data directory's disk, or lower "
@@ -54,6 +57,16 @@ def under_floor(free: int, coming: int, floor: int) -> ApiError:
         f"than the {floor / 2**20:,.0f} MiB it keeps free (JOBCAST_JOB_MIN_FREE_DISK_BYTES): "
         f"nothing of it was kept. {_WHAT_TO_DO}",
         {"free_bytes": free, "min_free_bytes": floor, "needed_bytes": coming},
+        headers={"Retry-After": str(STORAGE_FULL_RETRY_S)},
+    )
+
+
+def disk_full() -> ApiError:
+    """The answer for a write the disk refused (ENOSPC): the floor's, as the workers say it."""
+    return ApiError(
+        507,
+        "storage_full",
+        f"The server's disk is full: nothing of this upload was kept. {_WHAT_TO_DO}",
         headers={"Retry-After": str(STORAGE_FULL_RETRY_S)},
     )
 

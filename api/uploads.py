@@ -4,14 +4,15 @@ The `file` part is written to `<uploads>/<random>.part` while it streams in (nev
 elsewhere first), and hashed on the way when the caller needs its digest (an Idempotency-Key's
 fingerprint); past the size cap the request ends with 413 and the partial file is removed, so
 nothing is left on disk; the same happens past the principal's stored-bytes quota
-(`api.upload_quota`). One that would leave the disk under its free-space floor is 507
-`storage_full` (`api.disk_floor`). The other parts a job reads are small text fields; a part
-of another name is refused.
+(`api.upload_quota`). One that would leave the disk under its free-space floor, or that the
+disk has no room for, is 507 `storage_full` (`api.disk_floor`). The other parts a job reads
+are small text fields; a part of another name is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import hashlib
 import logging
@@ -28,7 +29,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
-from api.disk_floor import DiskFloor
+from api.disk_floor import DISK_FULL, DiskFloor, disk_full
 from api.errors import ApiError
 from api.upload_quota import UploadQuota
 from jobcast.schemas.text import without_hidden
@@ -236,7 +237,9 @@ class _Receiver:
         # when even anyio's first thread hop (it imports its backend) would fail again.
         if self._out is None or self.partial is None:
             return
-        self._out.close()
+        # Its buffer's last flush fails again on a full disk: the file is closed all the same.
+        with contextlib.suppress(OSError):
+            self._out.close()
         await remove_file(self.partial)
 
 
@@ -410,6 +413,11 @@ async def receive_upload(
     except MultipartParseError as exc:
         await receiver.discard()
         raise parse_error(exc, parser) from exc
+    except OSError as exc:
+        await receiver.discard()
+        if exc.errno in DISK_FULL:  # was a 500, unlike the floor's answer
+            raise disk_full() from exc
+        raise
     except BaseException:
         await receiver.discard()
         raise

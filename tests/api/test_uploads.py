@@ -5,6 +5,8 @@ directory's disk under its floor is a 507."""
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import resource
 import shutil
@@ -232,3 +234,38 @@ def test_an_upload_that_would_leave_the_disk_under_its_floor_is_a_507_and_leaves
         assert refused.headers["Retry-After"]
     assert stored_uploads(settings) == []  # no partial file left
     assert redis_client.hgetall(rediskeys.quota_ledger_key(owner)) == {}  # nothing reserved
+
+
+class _FullDisk(io.FileIO):
+    """A file on a disk with no room left: every write is refused, as the kernel refuses it."""
+
+    def write(self, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_an_upload_the_disk_has_no_room_for_is_the_floors_507_and_leaves_nothing(
+    settings: Settings,
+    make_principal: MakePrincipal,
+    redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The disk filled under the floor's checks (another process wrote meanwhile): was a 500.
+    monkeypatch.setattr(
+        "api.uploads._open_new", lambda path: io.BufferedWriter(_FullDisk(path, "x"))
+    )
+    (settings.data_dir / "uploads").mkdir(parents=True)  # made by _open_new, replaced here
+    key, owner = make_principal()
+    headers = {"Authorization": f"Bearer {key}"}
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        table = ("t.csv", b"n\n" + b"7\n" * 50_000)
+        refused = await client.post("/jobs", files={"file": table}, headers=headers)
+        assert refused.status_code == 507, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "storage_full"
+        assert "retry later" in error["message"].lower()
+        assert refused.headers["Retry-After"]
+
+    run_in_process(settings.model_copy(update={"job_min_free_disk_bytes": 0}), scenario)
+    assert stored_uploads(settings) == []
+    assert redis_client.hgetall(rediskeys.quota_ledger_key(owner)) == {}
