@@ -20,6 +20,7 @@ from jobcast.client.errors import (
     ServerError,
     StreamError,
     UnavailableError,
+    UploadStalledError,
     WaitTimeoutError,
 )
 from jobcast.client.reading import Reading
@@ -49,5 +50,6 @@ __all__ = [
     "StreamError",
     "StreamOptions",
     "UnavailableError",
+    "UploadStalledError",
     "WaitTimeoutError",
 ]

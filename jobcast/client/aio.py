@@ -92,9 +92,10 @@ class AsyncClient:
         """Upload a table (streamed from disk, never held in memory) and queue its job;
         `reading` says how to read it where the server's detection is not right.
 
-        Without `idempotency_key` a submit is sent again only after a 429 (the server did
-        nothing); with one, also after a 503 or a dropped connection, and a repeat returns the
-        same job. `on_upload(sent, total)` is called as bytes go out.
+        Without `idempotency_key` a submit is sent again only after a 429 or a 408
+        `upload_stalled` (the server kept nothing); with one, also after a 503 or a dropped
+        connection, and a repeat returns the same job. A file that cannot seek is sent once.
+        `on_upload(sent, total)` is called as bytes go out.
         """
         # Both checked before a byte is sent: a file may be gigabytes.
         params = job_params(operation, group_by, metrics, to, reading)

@@ -66,6 +66,12 @@ class UnavailableError(JobcastError):
     """503 after the retries ran out, or the server could not be reached at all."""
 
 
+class UploadStalledError(UnavailableError):
+    """408 `upload_stalled`: the upload sent nothing for the server's idle limit (`details`
+    `idle_timeout_s`), so it was cut and nothing was kept: no job, no Idempotency-Key claimed.
+    Raised once the retries ran out, or at once for a body that cannot be sent again (a pipe)."""
+
+
 class ServerError(JobcastError):
     """500 and other 5xx: a bug on the server; quote `request_id` to its operators."""
 
@@ -98,6 +104,7 @@ _BY_STATUS: dict[int, type[JobcastError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    408: UploadStalledError,
     409: ConflictError,
     410: GoneError,
     413: InvalidRequestError,

@@ -1,8 +1,10 @@
 """When to send a request again, and after how long: pure rules, no I/O.
 
-429 means the server refused before doing anything, so any request may be sent again. A 503
-or a dropped connection may come after the server acted, so only requests that are safe to
-repeat are retried: reads, deletes, and writes carrying a key that makes a repeat return the
+429 means the server refused before doing anything, so any request may be sent again; so may
+a 408, an upload cut when it went quiet (`upload_stalled`): nothing of it was kept, and an
+Idempotency-Key is claimed only once the file is stored, so a repeat cannot make a second job.
+A 503 or a dropped connection may come after the server acted, so only requests that are safe
+to repeat are retried: reads, deletes, and writes carrying a key that makes a repeat return the
 first answer (`Idempotency-Key` on a submit, `client_order_id` on an order).
 """
 
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from time import time
 
-RETRIED_STATUSES = frozenset({429, 503})
+RETRIED_STATUSES = frozenset({408, 429, 503})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
@@ -36,7 +38,7 @@ class RetryPolicy:
 
 
 def may_retry_status(status: int, repeatable: bool) -> bool:
-    return status == 429 or (status == 503 and repeatable)
+    return status in (408, 429) or (status == 503 and repeatable)
 
 
 def parse_retry_after(value: str | None) -> float | None:

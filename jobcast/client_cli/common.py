@@ -40,7 +40,10 @@ EXIT_CODE_MEANINGS = (
     (EXIT_USAGE, "wrong arguments"),
     (EXIT_REFUSED, "the server refused the request (4xx: invalid, not found, conflict, gone)"),
     (EXIT_AUTH, "no key, a wrong key, or not allowed"),
-    (EXIT_UNAVAILABLE, "server unreachable, rate limited or failing after the retries"),
+    (
+        EXIT_UNAVAILABLE,
+        "server unreachable, rate limited, an upload stalled, or failing after the retries",
+    ),
     (EXIT_TIMEOUT, "`--timeout` passed before the job ended"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C, SIGINT)"),
     (
@@ -65,10 +68,22 @@ SYMBOLS_HINT = "`jobcast market ls` lists the traded ones."
 SYMBOLS_ROUTE = "GET /market lists them."
 
 
+def _stalled(exc: errors.JobcastError) -> str:
+    """A cut upload said plainly: a user on a flaky connection needs to know nothing was kept."""
+    idle = exc.details.get("idle_timeout_s") if isinstance(exc.details, dict) else None
+    quiet = f" for {idle:g} s" if isinstance(idle, (int, float)) else ""
+    return (
+        f"The upload stalled: nothing reached the server{quiet}, so it cut the upload; nothing "
+        "was stored and no job was made. Check the connection and send the file again."
+    )
+
+
 def _in_cli_terms(exc: errors.JobcastError) -> str:
     """The server's message, with the command to run where it names a route or a fix."""
     if exc.code == "unreachable":
         return f"{exc.message} {UNREACHABLE_HINT}"
+    if exc.code == "upload_stalled":
+        return _stalled(exc)
     if SYMBOLS_ROUTE in exc.message:
         return exc.message.replace(SYMBOLS_ROUTE, SYMBOLS_HINT)
     if exc.code == "unknown_symbol":

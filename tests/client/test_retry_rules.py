@@ -8,8 +8,9 @@ from email.utils import format_datetime
 from jobcast.client.retry import RetryPolicy, may_retry_status, parse_retry_after
 
 
-def test_429_is_always_retried_and_503_only_when_repeatable() -> None:
+def test_429_and_408_are_always_retried_and_503_only_when_repeatable() -> None:
     assert may_retry_status(429, repeatable=False)
+    assert may_retry_status(408, repeatable=False)  # upload_stalled: nothing was kept
     assert may_retry_status(503, repeatable=True)
     assert not may_retry_status(503, repeatable=False)
     assert not may_retry_status(500, repeatable=True)
