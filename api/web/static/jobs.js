@@ -22,6 +22,15 @@ const UNREAD = {
   empty: "This file is empty: there is nothing to aggregate (the server refuses an empty upload).",
   binary: "This file is not a text table (it has NUL bytes): pick its encoding under \"How to read the file\" if it is UTF-16, or profile it and the server says what it is.",
 };
+/** An upload's refusal for the form. One the api cut because nothing came (a flaky
+ * connection) is said plainly: the server's words serve any client, this user needs to know
+ * nothing was kept and what to do. */
+function uploadErrorText(err) {
+  if (err.code !== "upload_stalled") return errorText(err);
+  const idle = err.details && err.details.idle_timeout_s;
+  const quiet = typeof idle === "number" ? ` for ${idle} s` : "";
+  return `The upload stalled: nothing reached the server${quiet}, so it cut the upload; nothing was stored and no job was made. Check your connection and send the file again.`;
+}
 const EVENT_STATUS = { "job.queued": "queued", "job.started": "running", "job.succeeded": "succeeded",
   "job.failed": "failed", "job.cancelled": "cancelled" };
 
@@ -189,8 +198,9 @@ export function mountJobs(root, live) {
       // Refused or cut off: the bytes sent are not a stored upload (a full bar said they were).
       uploadBox.dataset.state = "failed";
       uploadBar.value = 0;
-      uploadText.textContent = err.status ? "refused: nothing stored" : "failed: nothing stored";
-      fill(submitError, errorText(err));
+      const outcome = err.code === "upload_stalled" ? "stalled" : err.status ? "refused" : "failed";
+      uploadText.textContent = `${outcome}: nothing stored`;
+      fill(submitError, uploadErrorText(err));
     } finally {
       submit.disabled = false;
     }
