@@ -212,7 +212,15 @@ export function mountJobs(root, live) {
     // arrive in: a GET answered while the job was queued, arriving after its job.started event,
     // set it back to queued and lost its start time ("started –" once it finished).
     if (known && stage(record.status) < stage(known.status)) return;
-    jobs.set(record.id, { ...known, ...record });
+    // Nor does a bar within an attempt: a list read at 6 %, answered after the 12 % event, set it
+    // back. Events come in order on the WebSocket; only a REST answer can be stale. A retry (a
+    // later attempt) starts afresh; a record of an earlier one is stale as a whole.
+    const attempt = record.attempt ?? 0;
+    const knownAttempt = known?.attempt ?? 0;
+    if (known && attempt < knownAttempt) return;
+    const behind = known && attempt === knownAttempt && stage(record.status) === stage(known.status)
+      && (record.progress?.percent ?? 0) < (known.progress?.percent ?? 0);
+    jobs.set(record.id, { ...known, ...record, ...(behind ? { progress: known.progress } : {}) });
     schedule();
   }
 
@@ -230,7 +238,8 @@ export function mountJobs(root, live) {
     if (event.type === "job.progress" && data.percent !== undefined) change.progress = data;
     // Waiting to retry: the failed attempt's estimate no longer holds (the next starts afresh).
     if (change.status === "retrying" && known.progress) change.progress = { ...known.progress, eta_seconds: null };
-    if (event.type === "job.started") change.started_at = event.ts;
+    // Its attempt, which `merge` tells a stale record by; the attempt reads from the start.
+    if (event.type === "job.started") Object.assign(change, { started_at: event.ts, attempt: data.attempt, progress: null });
     if (event.type === "job.cancelled" && data.rows !== undefined) change.progress = { ...known.progress, rows: data.rows };
     if (data.error) change.error = data.error;
     if (TERMINAL.has(change.status)) change.finished_at = event.ts;

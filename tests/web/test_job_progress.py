@@ -1,0 +1,102 @@
+"""The processing bar of a running job in real headless Chromium: it moves only forward, whatever
+order the page's REST reads and the WebSocket's progress events arrive in."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobcast.rediskeys import job_key
+from tests.web.conftest import NewPage, WebStack
+from tests.web.test_app import LONG_JOB_ROWS, WATCH_BARS, wait_status, write_table
+
+pytestmark = pytest.mark.slow
+
+#: The list the page reads on each (re)subscription of its user's channel.
+JOB_LIST = "**/jobs?limit=100"
+#: Resolves once the page has run what is queued and drawn twice: an answer just read is shown.
+SETTLED = """() => new Promise((done) =>
+  setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(done))))"""
+
+
+@contextmanager
+def paused(stack: WebStack) -> Iterator[None]:
+    """The files worker stopped for the block, and running again after it, whatever it did."""
+    stack.pause_files_worker()
+    try:
+        yield
+    finally:
+        stack.resume_files_worker()
+
+
+def wait_started_reading(stack: WebStack, job_id: str) -> None:
+    """Until the job's record says some of its file is read (the answer held is not at 0 %)."""
+    deadline = time.monotonic() + 30
+    while json.loads(stack.redis.hget(job_key(job_id), "progress") or "{}").get("percent", 0) <= 0:
+        assert time.monotonic() < deadline, f"job {job_id} never read a batch"
+        time.sleep(0.005)
+
+
+def shown_percent(page: Any) -> float:
+    bar = page.locator(".job-detail .processing")
+    return float(bar.get_attribute("data-percent")) if bar.count() else 0.0
+
+
+def listed_percent(body: bytes, job_id: str) -> float:
+    job = next(j for j in json.loads(body)["items"] if j["id"] == job_id)
+    assert job["status"] == "running", job
+    return float(job["progress"]["percent"])
+
+
+def test_a_list_read_before_later_progress_does_not_set_the_processing_bar_back(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # Seen under load: the bar went 3.1, 12.4, 6.2 (a job list read at 6.2 % was answered after
+    # the 12.4 % event). Here the list is read at once and its answer held until the bar passed it.
+    key = web_stack.new_key("forward")
+    page = new_page(key)
+    held: list[tuple[Any, Any]] = []
+
+    def hold_the_list(route: Any) -> None:
+        if held:
+            route.continue_()
+            return
+        held.append((route, route.fetch()))
+
+    data = write_table(tmp_path / "forward.csv", LONG_JOB_ROWS).read_bytes()
+    with web_stack.rest(key) as rest:
+        job_id = rest.post("/jobs", files={"file": ("forward.csv", data)}).json()["id"]
+    wait_status(web_stack, job_id, "running")
+    wait_started_reading(web_stack, job_id)
+    # The worker is held still while the page reads and whenever it must not end the job early:
+    # only the steps the test lets it take move the bar, however fast or loaded the machine.
+    with paused(web_stack):
+        page.route(JOB_LIST, hold_the_list)
+        page.evaluate(f"location.hash = '#/jobs/{job_id}'")
+        page.reload()  # its subscription, hence its list read, anew: now held
+        page.wait_for_selector(".job-detail .processing")
+        page.evaluate(WATCH_BARS)
+        deadline = time.monotonic() + 30
+        while not held:
+            assert time.monotonic() < deadline, "the page never read its job list"
+            page.wait_for_timeout(20)
+    route, answer = held[0]
+    read_at = listed_percent(answer.body(), job_id)
+    while shown_percent(page) <= read_at:  # its progress events, the worker running again
+        assert time.monotonic() < deadline, f"the bar never passed {read_at} %"
+        page.wait_for_timeout(10)
+    with paused(web_stack):
+        assert web_stack.redis.hget(job_key(job_id), "status") == "running"
+        with page.expect_event("requestfinished", lambda r: r.url.endswith("/jobs?limit=100")):
+            route.fulfill(response=answer)
+        page.evaluate(SETTLED)
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]", timeout=60_000)
+
+    moving = [p for p in page.evaluate("window.bars")["processing"] if 0 < p < 100]
+    assert moving == sorted(moving), (read_at, moving)
