@@ -51,6 +51,7 @@ from jobcast.settings import Settings  # noqa: E402
 from tests.support.processes import (  # noqa: E402
     WS_LIMITS_LIFTED,
     Proc,
+    api_argv,
     market_symbols,
     process_env,
     spawn,
@@ -91,15 +92,9 @@ def start_stack(tmp: Path) -> tuple[EmbeddedRedis, subprocess.Popen[bytes], Sett
 
 def start_api(settings: Settings, tmp: Path) -> tuple[Proc, str]:
     port = free_port()
-    # Laid out by hand: each flag beside its value, as on a command line.
-    argv = [
-        sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--ws-per-message-deflate", "false",
-        "--log-level", "warning",
-        "--loop", "uvloop",
-        "--ws-max-size", str(settings.ws_max_frame_bytes),
-    ]  # fmt: skip
+    # The api exactly as `jobcast up` runs it (its guarded HTTP protocol, no access log, no proxy
+    # headers), quieter: uvicorn picks uvloop itself, as in production.
+    argv = [*api_argv(port, ws_max_size=settings.ws_max_frame_bytes), "--log-level", "warning"]
     env = process_env(
         settings,
         {
