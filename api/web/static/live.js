@@ -234,6 +234,9 @@ export class Live extends EventTarget {
   onAuthenticated(principal, limits) {
     this.principal = principal;
     this.limits = limits || {};
+    // The watchdog armed by this very frame used the limit for a server that has not said (40 s):
+    // a stall before any later frame went unnoticed that long (seen on a loaded machine).
+    this.resetWatchdog();
     this.failures = 0;
     this.setState("live");
     this.dispatchEvent(new CustomEvent("principal", { detail: principal }));
