@@ -185,8 +185,11 @@ def first_row_cut(text: str, delimiter: str, truncated: bool) -> bool:
     if not truncated:
         return False
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # Blank lines are no rows (pandas and pyarrow skip them): a blank line under a 9-byte
+    # header was taken for the sample ending inside it, "The first line is longer than 64 KiB".
+    rows = (row for row in reader if row)
     try:
-        return sum(1 for row in itertools.islice(reader, 2) if row) < 2
+        return sum(1 for _ in itertools.islice(rows, 2)) < 2
     except csv.Error:
         return True
 

@@ -3,11 +3,13 @@ message saying what to fix (no library text)."""
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from jobcast.jobs.params import JobParams
@@ -92,6 +94,37 @@ def test_a_long_value_in_the_first_data_row_is_no_long_header(tmp_path: Path) ->
 
     assert result["rows"] == 2
     assert [c["name"] for c in result["profile"]] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b"a,b\n\n", b"\n\na,b\n", b"a,b\r\n\r\n"],
+    ids=["blank-line-under", "blank-lines-above", "crlf-blank-line-under"],
+)
+def test_blank_lines_by_the_header_are_no_long_header(tmp_path: Path, head: bytes) -> None:
+    # Past the 64 KiB sample it was "The first line is longer than 64 KiB": a blank line was
+    # taken for the sample ending inside the header.
+    body = head + b"1,2\n" * 20_000
+    assert pd.read_csv(io.BytesIO(body)).shape == (20_000, 2)  # pandas skips blank lines
+
+    result = run(tmp_path, body)
+
+    assert result["rows"] == 20_000
+    assert [c["name"] for c in result["profile"]] == ["a", "b"]
+
+
+#: A README: a 9-byte title, a blank line, then prose whose commas make ragged "rows".
+MARKDOWN = b"# Jobcast\n\n" + b"Jobcast runs jobs, in Python, on workers.\n\n" * 2_000
+
+
+def test_a_markdown_file_past_the_sample_is_not_told_its_first_line_is_too_long(
+    tmp_path: Path,
+) -> None:
+    assert len(MARKDOWN) > 64 * 1024
+    error = failure(tmp_path, MARKDOWN)
+
+    assert error.code == "ragged_rows"
+    assert error.message.startswith("Line 3 has 3 fields; the header has 1")
 
 
 def test_a_header_line_past_the_sample_is_refused_saying_so(tmp_path: Path) -> None:
@@ -221,8 +254,9 @@ edge_stack = module_stack(worker_queues="files")
             {"operation": "convert", "to": "csv"},
             None,
         ),
+        (MARKDOWN, {}, "ragged_rows"),
     ],
-    ids=["far-end-date", "utf-16-without-bom", "sum-of-text", "nested-json-to-csv"],
+    ids=["far-end-date", "utf-16-without-bom", "sum-of-text", "nested-json-to-csv", "markdown"],
 )
 def test_reported_inputs_end_as_results_or_errors_to_act_on_never_internal_error(
     edge_stack: SharedStack,
