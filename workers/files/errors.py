@@ -126,6 +126,18 @@ def first_row_too_long(header: bool, sample_bytes: int) -> str:
     )
 
 
+def quote_spans_sample(line: int, column: int, sample_bytes: int) -> str:
+    """What a CSV is told whose first row runs past the sample because a quote in it takes in
+    the line ends after it: its first line may be a few bytes long ("The first line is longer"
+    was said of a 9-byte one)."""
+    return (
+        f'The first row runs past the first {sample_bytes // 1024} KiB: a quote (") opened on '
+        f"line {line}, column {column} does not close within them, so the lines after it are "
+        "read as one value. The file has a stray quote, or is not a table (a Markdown or text "
+        'file?). Remove the stray quote, or write a quote inside a quoted value twice ("").'
+    )
+
+
 def _too_long(kind: str) -> str:
     """What a row too long to read in one piece is told (pyarrow reads a block at a time, and
     a row must fit in one): the README's limits name a value's cap, JOBCAST_JOB_MAX_CELL_BYTES."""

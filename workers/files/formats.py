@@ -18,8 +18,13 @@ from pathlib import Path
 
 from jobcast.jobs.params import JobParams
 from workers.files.encodings import UTF16_BOMS, decode_head
-from workers.files.errors import FileJobError, first_row_too_long
-from workers.files.quotes import ran_to_the_end, unclosed_in_header, unclosed_in_row
+from workers.files.errors import FileJobError, first_row_too_long, quote_spans_sample
+from workers.files.quotes import (
+    opened_on_lines,
+    ran_to_the_end,
+    unclosed_in_header,
+    unclosed_in_row,
+)
 
 #: Bytes looked at to decide the format, the delimiter and the header.
 SNIFF_BYTES = 64 * 1024
@@ -217,17 +222,23 @@ def _first_row_cut(text: str, fmt: FileFormat) -> FileJobError:
     if not row or not ran_to_the_end(row[-1], before, fmt.delimiter):
         return FileJobError("unreadable_file", first_row_too_long(fmt.header, SNIFF_BYTES))
     unclosed = unclosed_in_header() if fmt.header else unclosed_in_row(1, str(len(row) - 1))
-    return QuoteOpenPastSample(fmt, len(before.encode("utf-8")), unclosed)
+    opened = opened_on_lines(before, row[-1])
+    too_long = (
+        quote_spans_sample(*opened, SNIFF_BYTES)
+        if opened
+        else first_row_too_long(fmt.header, SNIFF_BYTES)
+    )
+    return QuoteOpenPastSample(fmt, len(before.encode("utf-8")), unclosed, too_long)
 
 
 class QuoteOpenPastSample(FileJobError):
     """A first row longer than the sample, which ends inside a quoted value of it: too long a
-    first row if the quote closes further down, else `unclosed`, as a short file's first row
-    fails. `start`: the sample's bytes in `fmt`'s text as UTF-8 (`readers.text_stream`), where
-    the value goes on."""
+    first row (`too_long` says why) if the quote closes further down, else `unclosed`, as a
+    short file's first row fails. `start`: the sample's bytes in `fmt`'s text as UTF-8
+    (`readers.text_stream`), where the value goes on."""
 
-    def __init__(self, fmt: FileFormat, start: int, unclosed: FileJobError) -> None:
-        super().__init__("unreadable_file", first_row_too_long(fmt.header, SNIFF_BYTES))
+    def __init__(self, fmt: FileFormat, start: int, unclosed: FileJobError, too_long: str) -> None:
+        super().__init__("unreadable_file", too_long)
         self.fmt, self.start, self.unclosed = fmt, start, unclosed
 
 

@@ -12,6 +12,7 @@ last line end) ran unclosed when the text ends with it right after its opening q
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pyarrow as pa
@@ -22,6 +23,8 @@ from workers.files.errors import FileJobError
 TAIL_BYTES = 64 * 1024
 #: Bytes read at a time when reading on for a quote's close (`closes`).
 SCAN_CHUNK = 1 << 20
+#: A line end as the CSV readers take one (`newline=""`: a bare CR too, as old Macs wrote).
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def ran_to_the_end(value: str, tail: str, delimiter: str) -> bool:
@@ -37,6 +40,18 @@ def ran_to_the_end(value: str, tail: str, delimiter: str) -> bool:
             return False
         return tail[-len(opened) - 1] in (delimiter, "\n", "\r")
     return tail.endswith(raw[-len(tail) :]) if tail else False
+
+
+def opened_on_lines(text: str, value: str) -> tuple[int, int] | None:
+    """The line and column (from 1) where the quoted `value`, which `text` ends inside
+    (`ran_to_the_end`), opened, if it takes in line ends; None for a value on one line."""
+    if "\n" not in value and "\r" not in value:
+        return None
+    start = len(text) - len(value.replace('"', '""')) - 1
+    if start < 0 or text[start] != '"':
+        return None  # not quoted where `ran_to_the_end` found it: say nothing of where
+    ends = list(_LINE_END.finditer(text, 0, start))
+    return len(ends) + 1, start - (ends[-1].end() if ends else 0) + 1
 
 
 def closes(stream: Any, start: int) -> bool:

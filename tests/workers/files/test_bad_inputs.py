@@ -195,16 +195,33 @@ def test_a_quote_never_closed_in_the_header_past_the_sample_is_named_as_in_a_sho
     assert failure.value.as_error() == in_short.value.as_error()
 
 
-def test_a_header_quote_closed_past_the_sample_is_still_a_first_line_too_long(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("first", "where"),
+    [
+        (b'"a\n', "line 1, column 1"),
+        (b'x,"a\n', "line 1, column 3"),
+        (b'\nx,"a\n', "line 2, column 3"),
+    ],
+    ids=["first value", "second value", "after a blank line"],
+)
+@pytest.mark.parametrize("header", [True, False], ids=["header", "no header"])
+def test_a_header_quote_closed_past_the_sample_is_named_where_it_opened(
+    tmp_path: Path, first: bytes, where: str, header: bool
 ) -> None:
-    body = sample_cut_in_a_pair(b'"a\n') + b'",b\n1,2\n'
+    # It said "The first line is longer than 64 KiB: its column names are too long to read",
+    # of a first line a few bytes long: the quote made the first row take in the lines below.
+    body = sample_cut_in_a_pair(first) + b'",b\n1,2\n'
     frame = pd.read_csv(io.BytesIO(body))  # pandas reads it: a header 128 KB long
-    assert frame.shape == (1, 2)
-    assert len(frame.columns[0]) > SNIFF_BYTES
-    with pytest.raises(FileJobError, match="first line is longer than 64 KiB") as failure:
-        run_job(write(tmp_path, "h.csv", body), JobParams(), LIMITS, Hooks(), tmp_path / "out")
+    assert frame.shape == (1, len(first.split(b",")) + 1)
+    params = JobParams(header=header)
+    with pytest.raises(FileJobError) as failure:
+        run_job(write(tmp_path, "h.csv", body), params, LIMITS, Hooks(), tmp_path / "out")
     assert failure.value.code == "unreadable_file"
+    assert failure.value.message.startswith(
+        f'The first row runs past the first 64 KiB: a quote (") opened on {where} does not '
+        "close within them,"
+    )
+    assert "first line is longer" not in failure.value.message
 
 
 def test_reading_on_for_a_header_quote_stops_at_the_decompressed_cap(tmp_path: Path) -> None:

@@ -44,3 +44,19 @@ def test_a_quoted_value_closes_where_pandas_closes_it_whatever_the_chunks(
 ) -> None:
     monkeypatch.setattr(quotes, "SCAN_CHUNK", chunk)
     assert quotes.closes(io.BytesIO(b"skipped" + after), len(b"skipped")) is pandas_closes(after)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "where"),
+    [
+        ('"a\nb', "a\nb", (1, 1)),
+        ('x,"a\r\nb', "a\r\nb", (1, 3)),
+        ('\r\rx;"a\rb""c', 'a\rb"c', (3, 3)),
+        ('x,"a b', "a b", None),  # on one line: the first line itself is long
+    ],
+    ids=["first-column", "crlf", "bare-cr-and-a-pair", "one-line"],
+)
+def test_where_a_quote_taking_in_line_ends_opened_is_its_line_and_column(
+    text: str, value: str, where: tuple[int, int] | None
+) -> None:
+    assert quotes.opened_on_lines(text, value) == where
