@@ -6,9 +6,9 @@ a task dies alongside the main process's warm shutdown. (A terminal's Ctrl-C, SI
 group, does not: pool processes ignore SIGINT, and the warm shutdown waits for their tasks.)
 Celery then logs, at ERROR and with a 30-line traceback, that the process exited and that the
 task's handler raised `WorkerLostError`. Nothing is lost: the message is handed back to the
-broker (`task_reject_on_worker_lost`) and the job runs again at the next start. Once this worker
-is stopping, those records are each one WARNING line saying so; the same records outside a stop
-(a process killed by the kernel, a crash) stay errors with their traceback.
+broker (`task_reject_on_worker_lost`) and the job runs again on the next free worker. Once this
+worker is stopping, those records are each one WARNING line saying so; the same records outside
+a stop (a process killed by the kernel, a crash) stay errors with their traceback.
 
 When Redis itself is gone (the embedded one killed, which also stops the stack), the hand-back
 fails: kombu logs it at CRITICAL with a ~130-line chained traceback. The message is still held
@@ -41,7 +41,9 @@ from jobcast.redis_clients import redis_problem
 _stopping = threading.Event()
 #: Loggers of the two records: billiard's pool (as multiprocessing's) and Celery's request.
 LOGGERS = ("multiprocessing", "celery.worker.request")
-SAID = "the worker is stopping: its task goes back to the broker and runs again at the next start"
+#: A stopping worker hands its task back: another worker may take it at once (in a cluster), or
+#: the next start does (`jobcast up` stops every worker).
+SAID = "the worker is stopping: its task goes back to the broker and runs on the next free worker"
 #: kombu's records of a message it could not settle (`Message.reject_log_error`, `ack_log_error`).
 _UNSETTLED = re.compile(r"Couldn't (reject|ack) ")
 UNSETTLED = {
