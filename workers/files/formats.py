@@ -150,6 +150,8 @@ def _text_format(
     # A decimal comma cannot be the delimiter too (pandas refuses `sep` equal to `decimal`).
     delimiter = sniff_delimiter(text, truncated, skip="," if params.decimal == "," else "")
     rows, header_lines = _rows(text, delimiter, truncated)
+    if params.decimal == "," and all(len(row) == 1 for row in rows):
+        _refuse_comma_separated(text, truncated)
     if len(rows) == 1 and not truncated:
         _check_closed(rows[0], text, delimiter, params.header)
     cut = first_row_cut(text, delimiter, truncated)
@@ -290,6 +292,23 @@ def sniff_delimiter(text: str, truncated: bool = False, skip: str = "") -> str:
         if fields > best_fields and (len(widths) == 1 or best_fields == 1):
             best, best_fields = delimiter, fields
     return best
+
+
+def _refuse_comma_separated(text: str, truncated: bool) -> None:
+    """A file `,` splits into the same columns on every line, read with a decimal comma: no other
+    delimiter splits it, so it would be one column of whole lines, `city,amount` and all (a file
+    of one column whose numbers are written `1,5` splits unevenly, and is read as asked)."""
+    try:
+        widths = {len(row) for row in _rows(text, ",", truncated)[0]}
+    except (csv.Error, FileJobError):
+        return
+    if len(widths) == 1 and widths.pop() > 1:
+        raise FileJobError(
+            "unreadable_file",
+            'This file is separated by commas, but it was sent with decimal ","; a comma cannot '
+            'be both, so it would be read as one column of whole lines. Send it with decimal "." '
+            "(or leave decimal out to detect it), or export it separated by semicolons or tabs.",
+        )
 
 
 def sniff_decimal(rows: list[list[str]], delimiter: str) -> str:

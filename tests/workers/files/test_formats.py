@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from jobcast.jobs.params import JobParams
+from workers.files.errors import FileJobError
 from workers.files.formats import FileFormat, detect_format
 
 
@@ -76,3 +77,18 @@ def test_gzip_and_parquet_are_recognised_whatever_the_name(tmp_path: Path) -> No
 def test_a_multibyte_character_cut_by_the_sample_is_not_an_encoding_error(tmp_path: Path) -> None:
     body = b"name\n" + "é\n".encode() * 40_000
     assert detect_format(write(tmp_path, body)).kind == "csv"
+
+
+def test_a_comma_separated_file_sent_with_a_decimal_comma_is_refused_saying_why(
+    tmp_path: Path,
+) -> None:
+    # It was read as one column named "city,amount" (format tsv), and the job succeeded.
+    path = write(tmp_path, b"city,amount\nParis,10\nLyon,5\n")
+    with pytest.raises(FileJobError) as refused:
+        detect_format(path, JobParams(decimal=","))
+    assert refused.value.code == "unreadable_file"
+    assert 'separated by commas, but it was sent with decimal ","' in str(refused.value)
+    # One column whose numbers are written 1,5 is what a decimal comma is for: read as asked.
+    single = write(tmp_path, b"amount\n1,5\n2,5\n", "single")
+    fmt = detect_format(single, JobParams(decimal=","))
+    assert (fmt.names, fmt.decimal) == (("amount",), ",")
