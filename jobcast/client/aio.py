@@ -18,7 +18,12 @@ from jobcast.client.reading import Reading
 from jobcast.client.resume import Event
 from jobcast.client.retry import RetryPolicy
 from jobcast.client.stream import StreamOptions, events
-from jobcast.client.waiting import ProgressCallback, raise_outcome, wait_for_job
+from jobcast.client.waiting import (
+    ProgressCallback,
+    ReachableCallback,
+    raise_outcome,
+    wait_for_job,
+)
 from jobcast.jobs.params import SUBMITTED, JobParams
 from jobcast.schemas import (
     BookDepth,
@@ -163,14 +168,18 @@ class AsyncClient:
         job_id: str,
         timeout: float | None = None,  # noqa: ASYNC109 (the public name, as in wait_for)
         on_progress: ProgressCallback | None = None,
+        on_reachable: ReachableCallback | None = None,
     ) -> JobResult:
         """Wait for the job to end, on pushed events (polling if no WebSocket can be opened).
 
         Returns its result; raises JobFailedError (with the job's error code),
-        JobCancelledError, or WaitTimeoutError after `timeout` seconds.
+        JobCancelledError, or WaitTimeoutError after `timeout` seconds (None: no limit). An api
+        that stops answering (a restart, a network cut) is tried again, backing off up to 5 s
+        between tries, until the job ends or `timeout` passes: only a refusal that cannot
+        change (401, 403, 404, 410) ends the wait early. `on_reachable(False)` is called once
+        when the api stops answering, `on_reachable(True)` once it answers again.
         """
-        await wait_for_job(self, job_id, timeout, on_progress)
-        return await self.result(job_id)
+        return await wait_for_job(self, job_id, timeout, on_progress, on_reachable)
 
     # -- orders and market data ---------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from jobcast.client.reading import Reading
 from jobcast.client.resume import Event
 from jobcast.client.retry import RetryPolicy
 from jobcast.client.stream import StreamOptions
-from jobcast.client.waiting import ProgressCallback
+from jobcast.client.waiting import ProgressCallback, ReachableCallback
 from jobcast.schemas import (
     BookDepth,
     Job,
@@ -136,8 +136,9 @@ class Client:
         job_id: str,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
+        on_reachable: ReachableCallback | None = None,
     ) -> JobResult:
-        return self._portal.run(self.aio.wait(job_id, timeout, on_progress))
+        return self._portal.run(self.aio.wait(job_id, timeout, on_progress, on_reachable))
 
     @same_as(AsyncClient.place)
     def place(

@@ -1,26 +1,74 @@
-"""Waiting for a job to end: on its pushed events, or by polling when no WebSocket opens."""
+"""Waiting for a job to end: on its pushed events, or by polling when no WebSocket opens; through
+an api outage, for as long as the wait's own timeout allows."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jobcast.client import errors
 from jobcast.client.stream import StreamOptions
-from jobcast.schemas import JobProgress
+from jobcast.schemas import JobProgress, JobResult
 
 if TYPE_CHECKING:
     from jobcast.client.aio import AsyncClient
 
 #: Called with the job's progress each time it moves.
 ProgressCallback = Callable[[JobProgress], None]
+#: Called with False once the api stops answering a wait (it keeps trying), True once it
+#: answers again.
+ReachableCallback = Callable[[bool], None]
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 #: Failed connection attempts before `wait` polls instead.
 PUSH_ATTEMPTS = 3
-#: Seconds between two polls once the WebSocket is given up.
+#: Seconds between two polls while the api answers.
 POLL_INTERVAL = 0.5
+#: The longest pause between two tries while the api does not answer: a restarted api is
+#: noticed within this, and a long outage costs a request every few seconds only.
+MAX_POLL_PAUSE = 5.0
+
+T = TypeVar("T")
+
+
+def poll_pause(failures: int) -> float:
+    """Seconds before the next try after `failures` failed ones in a row: the interval while the
+    api answers, then doubling up to MAX_POLL_PAUSE while it does not."""
+    if failures <= 0:
+        return POLL_INTERVAL
+    return min(MAX_POLL_PAUSE, POLL_INTERVAL * 2.0**failures)
+
+
+def heals(exc: errors.JobcastError) -> bool:
+    """Whether asking again can get another answer: an api away, restarting, busy or failing
+    can; a refusal (a key, a job not there or not yours, one expired) or a wrong address cannot."""
+    away = (errors.UnavailableError, errors.RateLimitedError, errors.ServerError)
+    return isinstance(exc, away) and exc.code != "not_tls"
+
+
+class Reach:
+    """Whether the api answers the wait, told to `on_reachable` on each change only."""
+
+    def __init__(self, on_reachable: ReachableCallback | None) -> None:
+        self.on_reachable = on_reachable
+        #: The error of the last try, while the api does not answer.
+        self.lost_by: errors.JobcastError | None = None
+        #: Outages met so far (a poll seeing one end tries the WebSocket again).
+        self.outages = 0
+
+    def lost(self, exc: errors.JobcastError) -> None:
+        if self.lost_by is None:
+            self.outages += 1
+            if self.on_reachable is not None:
+                self.on_reachable(False)
+        self.lost_by = exc
+
+    def back(self) -> None:
+        if self.lost_by is not None:
+            self.lost_by = None
+            if self.on_reachable is not None:
+                self.on_reachable(True)
 
 
 async def wait_for_job(
@@ -28,12 +76,14 @@ async def wait_for_job(
     job_id: str,
     within: float | None,
     on_progress: ProgressCallback | None,
-) -> None:
-    """Return once the job succeeded; raise if it failed, was cancelled, or took too long."""
+    on_reachable: ReachableCallback | None = None,
+) -> JobResult:
+    """The job's result once it succeeded; raise if it failed, was cancelled, or took too long."""
+    reach = Reach(on_reachable)
     # The deadline is kept by `asyncio.wait`, not by cancelling the waiting code: on Python
     # 3.11 a cancellation that races a finishing `wait_for` inside websockets can be lost, and
     # the wait then ran on past its timeout (seen in CI).
-    waiting = asyncio.ensure_future(_until_end(client, job_id, on_progress))
+    waiting = asyncio.ensure_future(_to_result(client, job_id, on_progress, reach))
     try:
         done, _ = await asyncio.wait({waiting}, timeout=within)
     finally:
@@ -42,26 +92,60 @@ async def wait_for_job(
             with contextlib.suppress(BaseException):
                 await waiting
     if not done:
-        raise errors.WaitTimeoutError(
-            "wait_timeout", f"Job {job_id} did not finish within {within} s; it goes on."
-        )
-    raise_outcome(job_id, *waiting.result())
+        raise errors.WaitTimeoutError("wait_timeout", _timed_out(job_id, within, reach))
+    return waiting.result()
+
+
+def _timed_out(job_id: str, within: float | None, reach: Reach) -> str:
+    message = f"Job {job_id} did not finish within {within} s; it goes on."
+    if reach.lost_by is not None:
+        message += f" The api could not be reached meanwhile: {reach.lost_by.message}"
+    return message
+
+
+async def _to_result(
+    client: AsyncClient, job_id: str, on_progress: ProgressCallback | None, reach: Reach
+) -> JobResult:
+    raise_outcome(job_id, *await _until_end(client, job_id, on_progress, reach))
+    return await _answered(lambda: client.result(job_id), reach)
+
+
+async def _answered(ask: Callable[[], Awaitable[T]], reach: Reach) -> T:
+    """`ask()`'s answer, asked again (backing off) while the api is away: only a refusal that
+    cannot heal ends it; the wait's timeout, if it has one, is kept by its caller."""
+    failures = 0
+    while True:
+        try:
+            answer = await ask()
+        except errors.JobcastError as exc:
+            if not heals(exc):
+                raise
+            reach.lost(exc)
+            failures += 1
+            await asyncio.sleep(poll_pause(failures))
+            continue
+        reach.back()
+        return answer
 
 
 async def _until_end(
-    client: AsyncClient, job_id: str, on_progress: ProgressCallback | None
+    client: AsyncClient, job_id: str, on_progress: ProgressCallback | None, reach: Reach
 ) -> tuple[str, dict[str, Any] | None]:
-    try:
-        return await _pushed(client, job_id, on_progress)
-    except errors.NotFoundError:
-        # The channel's refusal ("No channel 'job.j_…' for you", no status): a job that is not
-        # there, or not yours, is said as `job()` says it, the REST 404 with its request id.
-        await client.job(job_id)
-        raise
-    except (errors.UnavailableError, errors.StreamError):
-        # No socket to be had (unreachable, or the principal's connection limit): the job's
-        # record says the same, only later.
-        return await _polled(client, job_id, on_progress)
+    while True:
+        try:
+            return await _pushed(client, job_id, on_progress)
+        except errors.NotFoundError:
+            # The channel's refusal ("No channel 'job.j_…' for you", no status): a job that is
+            # not there, or not yours, is said as `job()` says it, the REST 404 with its id.
+            await client.job(job_id)
+            raise
+        except (errors.UnavailableError, errors.StreamError):
+            # No socket to be had (unreachable, or the principal's connection limit): the job's
+            # record says the same, only later.
+            pass
+        ended = await _polled(client, job_id, on_progress, reach)
+        if ended is not None:
+            return ended
 
 
 async def _pushed(
@@ -90,15 +174,20 @@ async def _pushed(
 
 
 async def _polled(
-    client: AsyncClient, job_id: str, on_progress: ProgressCallback | None
-) -> tuple[str, dict[str, Any] | None]:
+    client: AsyncClient, job_id: str, on_progress: ProgressCallback | None, reach: Reach
+) -> tuple[str, dict[str, Any] | None] | None:
+    """How the job ended, by polling; None once the api answers again after an outage (its
+    WebSocket may open again, and events are sooner than polls)."""
+    outages = reach.outages
     while True:
-        job = await client.job(job_id)
+        job = await _answered(lambda: client.job(job_id), reach)
         if job.progress is not None and on_progress is not None:
             on_progress(job.progress)
         if job.status in TERMINAL:
             error = job.error.model_dump() if job.error is not None else None
             return job.status, error
+        if reach.outages != outages:
+            return None
         await asyncio.sleep(POLL_INTERVAL)
 
 

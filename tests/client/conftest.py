@@ -78,6 +78,20 @@ class ClientStack:
         thread.start()
         return thread
 
+    def stop_api_for(self, seconds: float) -> threading.Thread:
+        """Stop the api now and start it again on the same port `seconds` later, in the
+        background: an outage longer than a client's request retries."""
+        assert self.api is not None
+        self.api.stop()
+
+        def start_later() -> None:
+            time.sleep(seconds)
+            self.start_api()
+
+        thread = threading.Thread(target=start_later)
+        thread.start()
+        return thread
+
     def new_key(self, name: str) -> tuple[str, str]:
         return new_principal(self.redis, self.settings, name)
 
