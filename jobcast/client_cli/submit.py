@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
 from jobcast.client import Client, Reading, errors
 from jobcast.client.aio import job_params
+from jobcast.client.waiting import ReachableCallback
 from jobcast.client_cli.common import (
     client_session,
     console,
@@ -62,7 +63,7 @@ def submit(
         client.config.require_key()  # before the bars are drawn: without a key nothing is sent
         with _bars(as_json) as bars:
             job = _upload(client, bars, file, op, group_by or [], metrics, to, reading)
-            with _still_running_if_interrupted(job, bars):
+            with _still_running_if_left(job, bars):
                 result = _follow(client, bars, job, timeout) if wait else None
     if result is None:
         print_json(job) if as_json else console.print(f"job [bold]{job.id}[/bold] {job.status}")
@@ -191,11 +192,11 @@ def _upload(
 
 
 @contextmanager
-def _still_running_if_interrupted(job: Job, bars: Progress) -> Iterator[None]:
-    """Ctrl-C stops the waiting, not the job: say so, and how to reach it again."""
+def _still_running_if_left(job: Job, bars: Progress) -> Iterator[None]:
+    """Ctrl-C, or a timeout, stops the waiting, not the job: say so, and how to reach it again."""
     try:
         yield
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, errors.WaitTimeoutError):
         bars.stop()
         err_console.print(
             f"job {job.id} keeps running: follow it with `jobcast jobs show {job.id}`, "
@@ -213,6 +214,25 @@ def _follow(client: Client, bars: Progress, job: Job, timeout: float | None) -> 
         eta = f" · ETA {p.eta_seconds:.0f}s" if p.eta_seconds is not None else ""
         bars.update(task, completed=p.percent, info=f"{p.rows:,} rows{eta}")
 
-    result = client.wait(job.id, timeout=timeout, on_progress=on_progress)
+    result = client.wait(
+        job.id, timeout=timeout, on_progress=on_progress, on_reachable=_said_on_stderr(job)
+    )
     bars.update(task, completed=100, info=f"{result.rows:,} rows · done")
     return result
+
+
+def _said_on_stderr(job: Job) -> ReachableCallback:
+    """An outage said once as it starts and once as it ends: a bar that stopped moving could
+    not be told from an api that was down."""
+
+    def said(reachable: bool) -> None:
+        if reachable:
+            err_console.print("[green]api answers again; following the job on[/green]")
+        else:
+            err_console.print(
+                f"[yellow]api unreachable; still waiting for job {job.id}, trying again "
+                "(Ctrl-C stops waiting, not the job)…[/yellow]",
+                highlight=False,
+            )
+
+    return said

@@ -4,17 +4,25 @@ came back."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 from jobcast.client import Client
 from tests.client.conftest import ClientStack
 from tests.client.support import write_table
+from tests.support.processes import wait_for
 
+JOBCAST = [sys.executable, "-m", "jobcast"]
 #: Longer than a wait survived before: its polls gave up once one request's retries ran out
 #: (4 retries, 3.75 to 7.5 s with their jitter).
 OUTAGE = 12.0
 ROWS = 150_000
+#: A job long enough to be running still once a `jobcast submit` process is seen to have made
+#: it and the api is stopped.
+LONG_ROWS = 1_500_000
 
 
 def test_wait_rides_out_an_api_outage_and_says_when_it_went_and_came_back(
@@ -36,3 +44,60 @@ def test_wait_rides_out_an_api_outage_and_says_when_it_went_and_came_back(
     restarts[0].join()
     assert result.rows == ROWS
     assert reachable == [False, True]
+
+
+def _submit_waiting(
+    stack: ClientStack, key: str, data: Path, *options: str
+) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCAST_")}
+    return subprocess.Popen(
+        [*JOBCAST, "submit", str(data), "--wait", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**env, **stack.env(), "JOBCAST_API_KEY": key},
+    )
+
+
+def _stop_api_once_a_job_is_there(stack: ClientStack, key: str) -> tuple[str, threading.Thread]:
+    with Client(stack.url, key) as client:
+        wait_for(lambda: any(True for _ in client.jobs()), 60, "the submitted job")
+        job_id = next(iter(client.jobs())).id
+    return job_id, stack.stop_api_for(OUTAGE)
+
+
+def test_submit_wait_goes_on_through_an_api_outage_saying_so_on_stderr(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    key, _ = stack.new_key("outage")
+    submit = _submit_waiting(stack, key, write_table(tmp_path / "data.csv", LONG_ROWS))
+    try:
+        _, restart = _stop_api_once_a_job_is_there(stack, key)
+        restart.join()
+        out, err = submit.communicate(timeout=120)
+    finally:
+        submit.kill()
+    assert submit.returncode == 0, err
+    assert "succeeded" in out
+    assert f"{LONG_ROWS:,} rows" in err
+    assert err.count("api unreachable") == 1, err
+    assert err.count("api answers again") == 1, err
+
+
+def test_submit_wait_timing_out_in_an_outage_says_the_job_keeps_running(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    key, _ = stack.new_key("outage-timeout")
+    submit = _submit_waiting(
+        stack, key, write_table(tmp_path / "data.csv", LONG_ROWS), "--timeout", "10"
+    )
+    try:
+        job_id, restart = _stop_api_once_a_job_is_there(stack, key)
+        _, err = submit.communicate(timeout=60)
+        restart.join()
+    finally:
+        submit.kill()
+    assert submit.returncode == 6, err
+    assert f"job {job_id} keeps running: follow it with `jobcast jobs show {job_id}`" in err
+    assert "wait_timeout" in err
+    assert "could not be reached" in err
