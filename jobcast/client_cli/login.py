@@ -64,17 +64,27 @@ def login(
 
 def _ask_key() -> str:
     if not sys.stdin.isatty():
-        # Piped (`printf '%s\n' "$KEY" | jobcast login`): its first line. The hidden prompt
-        # printed Python's "GetPassWarning: Can not control echo on the terminal" there.
-        key = sys.stdin.readline().strip()
-    else:
-        try:
-            key = typer.prompt("API key", hide_input=True)
-        except typer.Abort:  # Ctrl-C or Ctrl-D at the prompt: click said "Aborted!", exit 1
-            key = ""
-    if not key:
+        return _piped_key()
+    try:
+        key = str(typer.prompt("API key", hide_input=True))
+    except typer.Abort:  # Ctrl-C or Ctrl-D at the prompt: click said "Aborted!", exit 1
         err_console.print("No key given: nothing saved.")
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    return key
+
+
+def _piped_key() -> str:
+    """The first line piped (`printf '%s\\n' "$KEY" | jobcast login`): the hidden prompt printed
+    Python's "GetPassWarning: Can not control echo on the terminal" there. None is a usage
+    error, not an interruption: the likeliest cause is an unset variable in the pipe."""
+    line = sys.stdin.readline()
+    key = line.strip()
+    if not key:
+        said = "gave an empty line" if line else "ended"
+        fail_usage(
+            f"stdin {said}, not a key: nothing saved. Pipe the key in (is the variable you "
+            "piped set?), give --key, or run `jobcast login` in a terminal to be asked."
+        )
     return key
 
 

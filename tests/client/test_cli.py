@@ -22,7 +22,7 @@ from jobcast.events import read_since
 from jobcast.orders.symbols import symbol_table
 from tests.client.conftest import ClientStack
 from tests.client.support import city_totals, write_ragged, write_table
-from tests.client.terminal import read_until, run_in_terminal
+from tests.client.terminal import Terminal, read_until, run_in_terminal
 from tests.support.processes import REPO_ROOT, wait_for
 
 JOBCAST = [sys.executable, "-m", "jobcast"]
@@ -327,9 +327,24 @@ def test_login_takes_a_piped_key_without_a_warning(stack: ClientStack, tmp_path:
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert json.loads(config.read_text())["api_key"] == stack.key
-    empty = jobcast_process(env, "login", "--url", stack.url, stdin="")
-    assert empty.returncode == 130
-    assert "No key given: nothing saved." in empty.stderr
+
+
+def test_login_given_no_piped_key_is_a_usage_error_saying_what_to_fix(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # `printf '%s\n' "$KEY" | jobcast login` with KEY unset, or `</dev/null`: it exited 130,
+    # which the exit-code table keeps for Ctrl-C.
+    config = tmp_path / "config.json"
+    env = {**user_env(stack), "JOBCAST_CONFIG": str(config)}
+    env.pop("JOBCAST_API_KEY", None)
+    for stdin, said in (("\n", "gave an empty line"), ("", "ended")):
+        done = jobcast_process(env, "login", "--url", stack.url, stdin=stdin)
+        assert done.returncode == 2, (stdin, done.stderr)
+        assert done.stderr == (
+            f"error: stdin {said}, not a key: nothing saved. Pipe the key in (is the variable "
+            "you piped set?), give --key, or run `jobcast login` in a terminal to be asked.\n"
+        )
+        assert not config.exists()
 
 
 def test_whoami_shows_the_principal_and_its_limits(stack: ClientStack) -> None:
@@ -688,14 +703,18 @@ def test_a_mistyped_option_of_orders_place_is_still_named() -> None:
     assert "No such option: --pricee (Possible options: --price)" in said
 
 
-def test_login_left_at_the_key_prompt_saves_nothing_and_exits_130(tmp_path: Path) -> None:
-    # Ctrl-C (or Ctrl-D) at the prompt printed click's "Aborted!" and exited 1.
+def test_ctrl_c_at_the_login_prompt_saves_nothing_and_exits_130(tmp_path: Path) -> None:
+    # Ctrl-C at the prompt printed click's "Aborted!" and exited 1.
     config = tmp_path / "config.json"
-    done = CliRunner().invoke(
-        cli, ["login", "--url", "http://127.0.0.1:9"], input="", env={"JOBCAST_CONFIG": str(config)}
-    )
-    assert done.exit_code == 130, done.output
-    assert "No key given: nothing saved." in done.stderr
+    env = {**os.environ, "JOBCAST_CONFIG": str(config), "TERM": "xterm-256color"}
+    terminal = Terminal([*JOBCAST, "login", "--url", "http://127.0.0.1:9"], env)
+    try:
+        terminal.expect("API key:")
+        terminal.type("\x03")
+        assert terminal.proc.wait(timeout=15) == 130
+        assert "No key given: nothing saved." in terminal.rest()
+    finally:
+        terminal.close()
     assert not config.exists()
 
 
