@@ -145,7 +145,8 @@ def report_error(
     # One line whatever the width: a script reading stderr gets the request id whole.
     err_console.print(line, highlight=False, soft_wrap=True)
     if asked:
-        err_console.print(escape(asked_line(asked)), highlight=False, soft_wrap=True)
+        line = asked_line(asked, key_refused(exc))
+        err_console.print(escape(line), highlight=False, soft_wrap=True)
 
 
 def asked_fields(exc: errors.JobcastError, config: ClientConfig) -> dict[str, str | None] | None:
@@ -153,18 +154,27 @@ def asked_fields(exc: errors.JobcastError, config: ClientConfig) -> dict[str, st
     may not be that server's; None for an error found before anything was sent."""
     if not _from_server(exc):
         return None
-    refused = isinstance(exc, (errors.AuthenticationError, errors.PermissionDeniedError))
     return {
         "url": config.base_url,
         "url_from": config.url_from,
         "key_from": config.key_from,
-        "hint": config.pairing if refused else None,
+        "hint": config.pairing if key_refused(exc) else None,
     }
 
 
-def asked_line(asked: dict[str, str | None]) -> str:
+def key_refused(exc: errors.JobcastError) -> bool:
+    return isinstance(exc, (errors.AuthenticationError, errors.PermissionDeniedError))
+
+
+def asked_line(asked: dict[str, str | None], refused: bool) -> str:
+    """After a refused key, also where the key came from: a stale key exported in the shell is
+    the commonest cause. The hint, when there is one, names it already."""
     line = f"  asked {asked['url']} ({asked['url_from']})"
-    return f"{line}; {asked['hint']}" if asked["hint"] else line
+    if refused and asked["hint"]:
+        return f"{line}; {asked['hint']}"
+    if refused and asked["key_from"]:
+        return f"{line}; key from {asked['key_from']}"
+    return line
 
 
 def _from_server(exc: errors.JobcastError) -> bool:

@@ -135,13 +135,31 @@ def test_a_saved_key_is_never_sent_to_another_address(tmp_path: Path) -> None:
     )
 
 
-def test_a_refused_key_names_the_stack_running_here(stack: ClientStack, tmp_path: Path) -> None:
+def test_a_refused_key_names_the_stack_running_here_and_where_the_key_came_from(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # With a good login saved, a stale key exported in the shell (the commonest 401) read only
+    # "asked URL (the stack running from …)": the key's source was in --json alone.
     user = a_user(tmp_path)
+    user.save_login(nowhere(), stack.key)
     user.stack_running_here(stack.url)
     done = user.run("orders", "ls", JOBCAST_API_KEY=WRONG_KEY)
     assert done.returncode == 4, done.stderr
     running = f"{user.here}: {Path('var') / 'api.url'}"
-    assert said(done).endswith(f"asked {stack.url} (the stack running from {running})")
+    assert said(done).endswith(
+        f"asked {stack.url} (the stack running from {running}); key from JOBCAST_API_KEY"
+    )
+
+
+def test_a_refused_saved_key_says_it_came_from_the_saved_login(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    user = a_user(tmp_path)
+    user.save_login(stack.url, WRONG_KEY)
+    done = user.run("whoami")
+    assert done.returncode == 4, done.stderr
+    login = f"the login `jobcast login` saved in {user.saved_login}"
+    assert said(done).endswith(f"asked {stack.url} ({login}); key from {login}")
 
 
 def test_nothing_answering_names_the_address_and_where_it_came_from(tmp_path: Path) -> None:
@@ -170,5 +188,5 @@ def test_login_refused_names_the_address_it_tried_and_how_it_was_given(
     user = a_user(tmp_path)
     done = user.run("login", "--url", stack.url, "--key", WRONG_KEY)
     assert done.returncode == 4, done.stderr
-    assert said(done).endswith(f"asked {stack.url} (--url)")
+    assert said(done).endswith(f"asked {stack.url} (--url); key from --key")
     assert not user.saved_login.exists()
