@@ -62,16 +62,29 @@ def _connect() -> tuple[Settings, redis.Redis]:
     return settings, client
 
 
+#: How a person at a terminal reads the audit record: a sentence, not a log line.
+PLAIN_AUDIT = logging.Formatter("Audit: %(message)s.")
+
+
 def _audit_to_stderr(settings: Settings) -> None:
     """Key events on stderr, as the servers write their lines. The command is the only process
     that sees a key made (the api takes no part), and the one that knows who ran it: the line
     belongs in the log of whatever runs it (a shell session, a CI job). The key's record in
     Redis keeps `created_at`; api processes log a revocation again when they hear of it."""
     handler = logging.StreamHandler()  # stderr: stdout is for the key, which scripts read
-    handler.setFormatter(JsonFormatter() if settings.log_json else TextFormatter())
+    handler.setFormatter(_audit_format(settings, handler.stream.isatty()))
     audit.handlers[:] = [handler]
     audit.setLevel(logging.INFO)
     audit.propagate = False
+
+
+def _audit_format(settings: Settings, to_terminal: bool) -> logging.Formatter:
+    """The servers' format where a log keeps it (CI, a redirect, a collector); in a terminal,
+    where only a person sees it, a sentence: there a timestamped `INFO jobcast.audit:` line
+    reads as a server's log leaking. JSON, when asked for, stays JSON."""
+    if settings.log_json:
+        return JsonFormatter()
+    return PLAIN_AUDIT if to_terminal else TextFormatter()
 
 
 def _who() -> str:

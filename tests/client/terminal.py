@@ -12,6 +12,7 @@ import struct
 import subprocess
 import termios
 import time
+from pathlib import Path
 
 #: Rows and columns of the pretend terminal.
 SIZE = (40, 120)
@@ -19,12 +20,14 @@ SIZE = (40, 120)
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def run_in_terminal(argv: list[str], env: dict[str, str], timeout: float = 90) -> tuple[int, str]:
+def run_in_terminal(
+    argv: list[str], env: dict[str, str], timeout: float = 90, cwd: Path | None = None
+) -> tuple[int, str]:
     """(exit code, everything written to the terminal, escape codes included)."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *SIZE, 0, 0))
     proc = subprocess.Popen(
-        argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+        argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd, start_new_session=True
     )
     os.close(slave)
     try:

@@ -1,5 +1,6 @@
-"""`jobcast keys create` and `revoke` leave an audit line (stderr, the servers' log format) naming
-the key, its principal and who ran the command, never the key."""
+"""`jobcast keys create` and `revoke` leave an audit line (stderr, the servers' log format; in a
+terminal, a plain sentence) naming the key, its principal and who ran the command, never the
+key."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import redis
 
 from jobcast.settings import Settings
+from tests.client.terminal import ANSI, run_in_terminal
 from tests.support.processes import process_env
 
 
@@ -42,3 +44,21 @@ def test_creating_and_revoking_a_key_from_the_shell_are_logged_without_the_key(
     assert f"API key {key_id} revoked (principal {principal}, name 'auditor') by " in line
     again = keys(settings, tmp_path, "revoke", key_id)
     assert "jobcast.audit" not in again.stderr  # nothing was revoked this time
+
+
+def test_in_a_terminal_the_audit_record_is_a_plain_sentence_not_a_log_line(
+    settings: Settings, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    # `2026-12-06 03:35:58,450 INFO jobcast.audit: API key …` read as a server's log leaking.
+    argv = [sys.executable, "-m", "jobcast", "keys", "create", "--name", "onlooker"]
+    code, screen = run_in_terminal(argv, process_env(settings), cwd=tmp_path)
+    text = ANSI.sub("", screen)
+    assert code == 0, text
+    key_id, principal = re.findall(r"key id (\w+), principal (p_\w+)", text)[0]
+    assert re.search(
+        rf"^Audit: API key {key_id} created for principal {principal} \(name 'onlooker', "
+        r"admin False\) by \S+@\S+\.\r?$",
+        text,
+        re.M,
+    ), text
+    assert "jobcast.audit" not in text
