@@ -1,5 +1,6 @@
-"""What an api process makes sure of before it serves: the key secret it checks keys with, and
-that its data directory is the storage the cluster shares (`jobcast.shared_storage`)."""
+"""What an api process makes sure of before it serves: the key secret it checks keys with, that
+it is the cluster's (`jobcast.cluster_key_secret`), and that its data directory is the storage
+the cluster shares (`jobcast.shared_storage`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobcast import shared_storage
+from jobcast import cluster_key_secret, shared_storage
 from jobcast.dev_secrets import secrets_path, stored_key_secret
 from jobcast.redis_clients import redis_problem
 from jobcast.settings import InsecureSettingsError, Settings
@@ -23,7 +24,13 @@ from jobcast.unknown_settings import unknown_variable_warnings
 log = logging.getLogger("jobcast.api")
 
 #: What an api refuses to start on: an operator has a setting to change.
-REFUSALS = (InsecureSettingsError, shared_storage.StorageMismatchError)
+REFUSALS = (
+    InsecureSettingsError,
+    cluster_key_secret.KeySecretMismatchError,
+    shared_storage.StorageMismatchError,
+)
+#: Seconds between tries of the cluster checks while Redis is away.
+RECHECK_INTERVAL = 2.0
 
 
 def with_key_secret(settings: Settings) -> Settings:
@@ -44,33 +51,45 @@ def with_key_secret(settings: Settings) -> Settings:
     return settings.replace(key_secret=stored)
 
 
-async def storage_checked(redis: aioredis.Redis, settings: Settings) -> asyncio.Task[bool] | None:
-    """Refuse to serve from a data directory that is not the cluster's storage: its uploads
-    would be missing for the workers (`jobcast.shared_storage`). Raised at start (the process
-    exits failed) when Redis answers; with Redis away (the api starts and answers 503 until
-    it is back), checked as soon as it answers, stopping the process if refused."""
+async def cluster_checked(redis: aioredis.Redis, settings: Settings) -> asyncio.Task[bool] | None:
+    """Refuse to serve with a key secret that is not the cluster's (every valid key would be
+    answered 401) or from a data directory that is not the cluster's storage (its uploads would
+    be missing for the workers). Raised at start (the process exits failed) when Redis answers;
+    with Redis away (the api starts and answers 503 until it is back), checked as soon as it
+    answers, stopping the process if refused."""
     try:
-        await shared_storage.check_async(redis, settings.data_dir)
+        await _check_cluster(redis, settings)
     except (RedisError, OSError) as exc:
         log.warning(
-            "the data directory is compared with the cluster's once Redis answers: %s",
+            "the key secret and data directory are compared with the cluster's once Redis "
+            "answers: %s",
             redis_problem(exc, where=True),
         )
         return asyncio.create_task(_stop_if_refused(redis, settings))
     return None
 
 
+async def _check_cluster(redis: aioredis.Redis, settings: Settings) -> None:
+    await cluster_key_secret.check_async(redis, settings.secret("key_secret"))
+    await shared_storage.check_async(redis, settings.data_dir)
+
+
 async def _stop_if_refused(redis: aioredis.Redis, settings: Settings) -> bool:
-    refused = await shared_storage.check_when_reachable(redis, settings.data_dir)
-    if refused is None:
-        return False
-    log.critical("%s", refused)
-    os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's own stop: requests in flight finish
-    return True
+    while True:
+        try:
+            await _check_cluster(redis, settings)
+            return False
+        except REFUSALS as refused:
+            log.critical("%s", refused)
+            os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's own stop: requests in flight finish
+            return True
+        except (RedisError, OSError):
+            pass  # still away
+        await asyncio.sleep(RECHECK_INTERVAL)
 
 
 def exit_if_refused(checked: asyncio.Task[bool] | None) -> None:
-    """At the end of the lifespan: a process `storage_checked` refused late exits failed, for a
+    """At the end of the lifespan: a process `cluster_checked` refused late exits failed, for a
     supervisor to see it as the failure it is (uvicorn would end it by the SIGTERM it was
     sent). uvicorn has stopped serving by then, and the lifespan has closed its connections."""
     if checked is None or not checked.done() or checked.cancelled():
@@ -105,7 +124,7 @@ def refusals_in_one_line() -> None:
 
 
 class LifespanRefusals:
-    """Outermost ASGI layer: a refusal raised while the app starts (the storage check) is told
+    """Outermost ASGI layer: a refusal raised while the app starts (the cluster checks) is told
     to uvicorn as its one line, not as the traceback Starlette formats for a failed start."""
 
     def __init__(self, app: ASGIApp) -> None:

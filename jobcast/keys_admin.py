@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from jobcast import cluster_key_secret
 from jobcast.console import make_console
 from jobcast.dev_secrets import read_stored, secrets_path, stored_key_secret
 from jobcast.keys import (
@@ -137,6 +138,10 @@ def _what_to_set(settings: Settings, url: str | None) -> str:
 
 def create(name: str | None, admin: bool, principal: str | None) -> None:
     settings, client = _connect()
+    try:  # a key made with another secret than the api's would be answered 401
+        cluster_key_secret.check(client, settings.secret("key_secret"))
+    except cluster_key_secret.KeySecretMismatchError as exc:
+        _refuse(str(exc))
     keys = list_keys(client)
     if principal is not None:
         name = _name_of(keys, principal, name)

@@ -17,7 +17,7 @@ import httpx
 import redis
 
 from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
-from jobcast import shared_storage
+from jobcast import cluster_key_secret, shared_storage
 from jobcast.client.config import api_url_file, reachable_url
 from jobcast.dev_secrets import ensure_dev_key, load_dev_secrets
 from jobcast.embedded_redis import EmbeddedRedis, port_again, remember_port
@@ -234,6 +234,8 @@ class Stack:
         env = child_env(self.settings)
         client = sync_client(self.settings)
         shared_storage.check(client, self.settings.data_dir)  # another stack's Redis, say
+        # Before the dev key is made with it, and before any api is started with it.
+        cluster_key_secret.check(client, self.settings.secret("key_secret"))
         if self.settings.dev:
             self.dev_api_key = ensure_dev_key(self.settings, client)
         workers = [
@@ -476,7 +478,7 @@ def _run_held(stack: Stack, announce: Callable[[Stack], None]) -> int:
     except shared_storage.StorageMismatchError as exc:  # two stacks starting at once, say
         print(f"jobcast error: {exc} {SECOND_STACK}", file=sys.stderr)
         return 1
-    except (TimeoutError, InsecureSettingsError) as exc:
+    except (TimeoutError, InsecureSettingsError, cluster_key_secret.KeySecretMismatchError) as exc:
         print(f"jobcast error: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -226,6 +226,10 @@ SYMBOL_RESENDS_KEY = f"{PREFIX}reconciler:symbol-resends"
 #: shares, as its `storage-id` file holds it (`jobcast.shared_storage`).
 STORAGE_ID_KEY = f"{PREFIX}storage-id"
 
+#: Plain key: proof of the key secret the cluster's API keys are made and checked with, an HMAC
+#: of a fixed label under it, never the secret itself (`jobcast.cluster_key_secret`).
+KEY_SECRET_FINGERPRINT_KEY = f"{PREFIX}key-secret-fingerprint"
+
 # --- Workers and the monitor ------------------------------------------------------------------
 
 #: Hash: worker hostname -> {"queues": [...], "holds": [task ids], "pid": ..., "ts": ...}

@@ -10,7 +10,6 @@ takes work: a directory without the cluster's token is refused, saying which and
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import secrets
@@ -55,22 +54,6 @@ def refusal(client: redis.Redis, data_dir: Path) -> StorageMismatchError | None:
     except StorageMismatchError as refused:
         return refused
     return None
-
-
-async def check_when_reachable(
-    client: aioredis.Redis, data_dir: Path, interval: float = 2.0
-) -> StorageMismatchError | None:
-    """`check_async`, tried until Redis answers (an api starts while Redis is away and answers
-    503 until it is back). Returns the refusal, if that is the answer."""
-    while True:
-        try:
-            await check_async(client, data_dir)
-            return None
-        except StorageMismatchError as refused:
-            return refused
-        except (redis.RedisError, OSError):
-            pass  # still away
-        await asyncio.sleep(interval)
 
 
 def _judge(data_dir: Path, mine: str | None, cluster: str | None) -> None:

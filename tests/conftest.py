@@ -15,7 +15,7 @@ import redis
 
 from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.keys import create_key
-from jobcast.rediskeys import STORAGE_ID_KEY, WORKERS_KEY
+from jobcast.rediskeys import KEY_SECRET_FINGERPRINT_KEY, STORAGE_ID_KEY, WORKERS_KEY
 from jobcast.settings import Settings
 from jobcast.worker_registry import live_queues
 from tests.support.processes import (
@@ -95,10 +95,11 @@ class RedisServer:
             client.flushdb()
             client.close()
         else:
-            # Each test has a data directory of its own: an earlier test's storage token on
-            # this database (ours, not the server owner's data) would refuse it as foreign.
+            # Each test has a data directory and key secret of its own: an earlier test's
+            # storage token or key secret fingerprint on this database (ours, not the server
+            # owner's data) would refuse it as foreign.
             client = redis.Redis.from_url(url)
-            client.delete(STORAGE_ID_KEY)
+            client.delete(STORAGE_ID_KEY, KEY_SECRET_FINGERPRINT_KEY)
             client.close()
         return url
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
+import redis
 
 from api.app import create_app
 from api.startup import with_key_secret
+from jobcast import cluster_key_secret
 from jobcast.dev_secrets import load_dev_secrets
 from jobcast.embedded_redis import free_port
+from jobcast.rediskeys import KEY_SECRET_FINGERPRINT_KEY
 from jobcast.settings import InsecureSettingsError, Settings
+from tests.conftest import MakePrincipal, StartApi
 from tests.support.processes import api_argv, process_env, spawn
 
 
@@ -52,3 +57,40 @@ def test_an_api_process_without_the_key_secret_exits_saying_so_in_one_line(
     assert api.popen.wait(timeout=60) == 1
     assert "JOBCAST_KEY_SECRET is not set" in api.output()
     assert "Traceback" not in api.output()
+
+
+def test_an_api_with_another_key_secret_than_the_clusters_refuses_to_start_saying_so(
+    settings: Settings, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    # It started, answered /readyz ready, then every valid key 401 invalid_key.
+    cluster_key_secret.check(redis_client, settings.secret("key_secret"))  # the cluster's
+    env = process_env(settings, {"JOBCAST_KEY_SECRET": "copied-from-a-placeholder"})
+    api = spawn("other-secret-api", api_argv(free_port()), env, tmp_path)
+    try:
+        assert api.popen.wait(timeout=60) == 3  # uvicorn's failed start, as for a foreign storage
+    finally:
+        api.kill()
+    said = api.output()
+    assert "JOBCAST_KEY_SECRET is not the secret this cluster's API keys are made with" in said
+    assert KEY_SECRET_FINGERPRINT_KEY in said
+    assert "Traceback" not in said
+    assert "copied-from-a-placeholder" not in said
+
+
+def test_api_processes_with_the_clusters_key_secret_start_and_take_its_keys(
+    make_principal: MakePrincipal, start_api: StartApi
+) -> None:
+    start_api()  # the first makes its secret the cluster's
+    _, url = start_api()  # a second, with the same one, agrees
+    key, _ = make_principal()
+    assert httpx.get(f"{url}/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+
+def test_an_api_on_a_redis_without_a_fingerprint_writes_its_secrets(
+    settings: Settings, redis_client: redis.Redis, start_api: StartApi
+) -> None:
+    # A Redis written before the check: the first api to start makes its secret the cluster's.
+    assert redis_client.get(KEY_SECRET_FINGERPRINT_KEY) is None
+    start_api()
+    fingerprint = cluster_key_secret.fingerprint(settings.secret("key_secret"))
+    assert redis_client.get(KEY_SECRET_FINGERPRINT_KEY) == fingerprint
