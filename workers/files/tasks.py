@@ -16,7 +16,7 @@ import time
 from typing import Any, NoReturn
 
 import redis
-from celery.exceptions import Retry, SoftTimeLimitExceeded
+from celery.exceptions import Ignore, Retry, SoftTimeLimitExceeded
 from pydantic import ValidationError
 
 from jobcast import files_waiting
@@ -47,6 +47,7 @@ from workers.files.state import (
 )
 from workers.files.uploads import artifact_quota, charge_artifact, remove_upload, unlink_upload
 from workers.files.watchdog import MemoryWatchdog, recycle_process, watch_limit
+from workers.retry_sends import SEND_PATIENCE_SECONDS, send_retry
 from workers.soft_limit import SoftLimit
 
 log = logging.getLogger("jobcast.files")
@@ -299,9 +300,23 @@ def _retry(
     with contextlib.suppress(redis.RedisError):
         # Redis itself may be the hiccup; the retry must be sent all the same.
         state.retrying(attempt, error, delay)
-    raise task.retry(
+    sent = send_retry(
+        task,
         exc=exc,
         countdown=delay,
         max_retries=settings.task_max_attempts,
         **shown_again(task.request),
     )
+    if isinstance(sent, Retry):
+        raise sent
+    # The job stays `running` with no task: the reconciler's sweep finds it. Ignored, not
+    # rejected: Celery logs a rejection with its chained tracebacks, hundreds of lines.
+    log.warning(
+        "file job %s: its retry could not be sent, the broker unreachable for %.0f s (%s); "
+        "the reconciler sends its task again within about %.0f s",
+        state.job_id,
+        SEND_PATIENCE_SECONDS,
+        redis_problem(sent, where=True),
+        settings.reconcile_after + settings.reconcile_interval,
+    )
+    raise Ignore()

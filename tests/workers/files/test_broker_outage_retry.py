@@ -1,0 +1,103 @@
+"""Redis gone for a few seconds under a file job in its transient-retry path: the retry is sent
+once Redis is back and the job goes on then, not after the reconciler's bound, with no traceback
+in the worker's log (Celery's own retry gave up at once and rejected the delivery)."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from jobcast.embedded_redis import EmbeddedRedis, free_port
+from jobcast.rediskeys import job_key
+from jobcast.settings import Settings
+from jobcast.tallies import TASKS_KEY, label
+from jobcast.task_names import FILE_JOB_TASK
+from tests.conftest import StartApi, launch_worker, new_principal
+from tests.support.processes import Proc
+from tests.workers.files.support import (
+    SLOW_WORKER,
+    JobsClient,
+    await_event,
+    await_terminal,
+    is_progress_past,
+    terminal_events,
+    write_large_csv,
+)
+
+
+class RestartableRedis:
+    """A Redis of the test's own with its data on disk (AOF), killed and started again on its
+    port: the session's Redis must not be disturbed."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.server = EmbeddedRedis(
+            port=free_port(), password=secrets.token_hex(8), data_dir=data_dir
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = self.server.start()
+        self.server.wait_ready(process=self.proc)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RestartableRedis]:
+    server = RestartableRedis(tmp_path / "own-redis")
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.mark.slow
+def test_a_retry_sent_while_redis_restarts_goes_out_once_it_is_back_without_a_traceback(
+    start_api: StartApi, settings: Settings, own_redis: RestartableRedis, tmp_path: Path
+) -> None:
+    url = own_redis.server.url
+    own = settings.model_copy(update={"redis_url": url})
+    client = redis.Redis.from_url(url, decode_responses=True)
+    key, _ = new_principal(client, own, "alice")
+    _, base = start_api(env={"JOBCAST_REDIS_URL": url})
+    jobs = JobsClient(base, key)
+    worker: Proc = launch_worker(own, tmp_path, client, queues="files", env=SLOW_WORKER)
+    try:
+        path = write_large_csv(tmp_path / "big.csv", 30 << 20)
+        job_id = jobs.submit_ok(path)
+        await_event(client, job_id, is_progress_past(20_000))
+
+        # Killed as a failed primary is: the next progress write fails (Error 111), the run
+        # goes to its transient retry, whose message cannot be sent until Redis is back.
+        own_redis.kill()
+        retrying = "transient error, retrying"
+        deadline = time.monotonic() + 20
+        while retrying not in worker.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert retrying in worker.output(), worker.output()[-3000:]
+        time.sleep(6)
+        own_redis.start()
+        client = redis.Redis.from_url(url, decode_responses=True)
+
+        # Within seconds of Redis' return: the reconciler's bound (minutes) is not waited for.
+        final = await_terminal(client, job_id, timeout=40)
+        assert final["type"] == "job.succeeded", final
+        assert len(terminal_events(client, job_id)) == 1
+        assert client.hget(job_key(job_id), "attempt") == "2"
+        logged = worker.output()
+        assert "Traceback" not in logged, logged[-5000:]
+        assert "reject requeue" not in logged, logged[-5000:]
+        # The run's running mark was cleared once its retry was sent: no death was counted.
+        assert client.hget(TASKS_KEY, label("deaths", FILE_JOB_TASK)) in (None, "0")
+    finally:
+        worker.kill()
+        jobs.http.close()

@@ -1,0 +1,61 @@
+"""Sending a task's retry through a broker that is away for a few seconds (a Redis restart, a
+Sentinel failover: ~10 s).
+
+Celery's `Task.retry` publishes with its default policy (three tries within a second) and, when
+that fails, rejects the delivery without requeue: the work then waits minutes for the
+reconciler. Here the publish is tried again, with pauses, for as long as a failover lasts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import redis
+from celery.exceptions import Reject, Retry
+from kombu.exceptions import OperationalError
+
+#: Seconds a task keeps trying to send its retry while the broker is unreachable: longer than a
+#: Sentinel failover or a quick Redis restart, short enough not to hold a pool process long.
+SEND_PATIENCE_SECONDS = 30.0
+#: First pause between two tries; doubled after each, up to `MOST_PAUSE_SECONDS`.
+FIRST_PAUSE_SECONDS = 0.25
+MOST_PAUSE_SECONDS = 2.0
+
+
+def pauses(first: float = FIRST_PAUSE_SECONDS, most: float = MOST_PAUSE_SECONDS) -> Iterator[float]:
+    """The pauses between tries: `first`, doubled each time, never more than `most`."""
+    pause = first
+    while True:
+        yield pause
+        pause = min(pause * 2, most)
+
+
+def unreachable(error: BaseException | None) -> bool:
+    """Whether a failed publish failed for want of the broker (worth trying again)."""
+    return isinstance(error, (OperationalError, redis.ConnectionError, redis.TimeoutError, OSError))
+
+
+def send_retry(
+    task: Any,
+    patience: float = SEND_PATIENCE_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    **options: Any,
+) -> Retry | BaseException:
+    """`task.retry(**options)`, tried again while the broker is unreachable, for `patience`
+    seconds at most: the `Retry` to raise once sent, else the last reason it could not be."""
+    deadline = clock() + patience
+    for pause in pauses():
+        try:
+            sent: Retry = task.retry(throw=False, **options)
+            return sent
+        except Reject as rejected:  # Celery's wrapping of a failed publish
+            if not unreachable(rejected.reason):
+                raise
+            reason: BaseException = rejected.reason
+        if clock() + pause > deadline:
+            return reason
+        sleep(pause)
+    raise AssertionError("unreachable: pauses() never ends")
