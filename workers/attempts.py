@@ -8,7 +8,8 @@ the cap judges by what it can see, with this rule:
 1. Only a *death* counts: each delivery marks itself running in Redis and clears the mark when
    it ends, by any path. A delivery that finds the mark of an earlier one knows that one's
    process died running the task. A redelivery with no death behind it (a lost broker
-   connection, a Redis restart, a Celery retry, the reconciler's resend) counts nothing.
+   connection, a Redis restart, a Celery retry, the reconciler's resend) counts nothing, but
+   for a delivery that ended while Redis was unreachable: its mark stays, one death too many.
 2. Until it has died `task_max_attempts` times, the task is redelivered at once, as before.
 3. From then on it is *quarantined*, not failed: it runs again after `task_quarantine_delay`
    seconds, doubled after each further death, with the reason shown on its job (`retrying`,
