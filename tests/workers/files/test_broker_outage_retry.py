@@ -14,12 +14,14 @@ import pytest
 import redis
 
 from jobcast.embedded_redis import EmbeddedRedis, free_port
+from jobcast.redis_clients import sync_client
 from jobcast.rediskeys import job_key
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY, label
 from jobcast.task_names import FILE_JOB_TASK
-from tests.conftest import StartApi, launch_worker, new_principal
-from tests.support.processes import Proc
+from tests.conftest import StartApi, launch_api, launch_worker, new_principal
+from tests.support.processes import Proc, wait_for
+from tests.support.sentinel import sentinel_group
 from tests.workers.files.support import (
     SLOW_WORKER,
     JobsClient,
@@ -79,25 +81,62 @@ def test_a_retry_sent_while_redis_restarts_goes_out_once_it_is_back_without_a_tr
         # Killed as a failed primary is: the next progress write fails (Error 111), the run
         # goes to its transient retry, whose message cannot be sent until Redis is back.
         own_redis.kill()
-        retrying = "transient error, retrying"
-        deadline = time.monotonic() + 20
-        while retrying not in worker.output() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert retrying in worker.output(), worker.output()[-3000:]
+        _retrying_in(worker)
         time.sleep(6)
         own_redis.start()
         client = redis.Redis.from_url(url, decode_responses=True)
 
         # Within seconds of Redis' return: the reconciler's bound (minutes) is not waited for.
-        final = await_terminal(client, job_id, timeout=40)
-        assert final["type"] == "job.succeeded", final
-        assert len(terminal_events(client, job_id)) == 1
+        _went_on_without_a_traceback(client, worker, job_id)
         assert client.hget(job_key(job_id), "attempt") == "2"
-        logged = worker.output()
-        assert "Traceback" not in logged, logged[-5000:]
-        assert "reject requeue" not in logged, logged[-5000:]
         # The run's running mark was cleared once its retry was sent: no death was counted.
         assert client.hget(TASKS_KEY, label("deaths", FILE_JOB_TASK)) in (None, "0")
     finally:
         worker.kill()
         jobs.http.close()
+
+
+def _retrying_in(worker: Proc) -> None:
+    wait_for(lambda: "transient error, retrying" in worker.output(), 20, "the retry", worker)
+
+
+def _answers(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+def _went_on_without_a_traceback(client: redis.Redis, worker: Proc, job_id: str) -> None:
+    final = await_terminal(client, job_id, timeout=40)
+    assert final["type"] == "job.succeeded", final
+    assert len(terminal_events(client, job_id)) == 1
+    logged = worker.output()
+    assert "Traceback" not in logged, logged[-5000:]
+    assert "reject requeue" not in logged, logged[-5000:]
+
+
+@pytest.mark.slow
+def test_a_retry_sent_during_a_sentinel_failover_goes_to_the_new_primary(tmp_path: Path) -> None:
+    # The operator's walk of `jobcast up --ha`: the jobs waited 160 s for the reconciler.
+    with sentinel_group(tmp_path / "group") as group:
+        own = group.settings(tmp_path / "data")
+        client = sync_client(own, timeout=5, connect_timeout=1)
+        key, _ = new_principal(client, own, "alice")
+        api, base = launch_api(own, tmp_path)
+        jobs = JobsClient(base, key)
+        worker = launch_worker(own, tmp_path, client, queues="files", env=SLOW_WORKER)
+        try:
+            path = write_large_csv(tmp_path / "big.csv", 30 << 20)
+            job_id = jobs.submit_ok(path)
+            await_event(client, job_id, is_progress_past(20_000))
+            time.sleep(1.0)  # the job's record is on the replica by now
+            group.kill_primary()
+            _retrying_in(worker)
+            wait_for(lambda: _answers(client), 30, "the sentinels to promote the replica")
+            _went_on_without_a_traceback(client, worker, job_id)
+        finally:
+            worker.kill()
+            api.kill()
+            jobs.http.close()
+            client.close()
