@@ -230,8 +230,8 @@ class ClusterCollector(Collector):
         tasks = self.s.tasks
         yield _counter(
             "jobcast_task_deaths",
-            "Deaths of a task's process while running it, by task (also a delivery that "
-            "ended while Redis was unreachable: one per outage and task).",
+            "Deaths of a task's process while running it, by task (also, on another host, a "
+            "delivery that ended while Redis was unreachable).",
             "task",
             _split(tasks, "deaths"),
         )

@@ -8,8 +8,9 @@ the cap judges by what it can see, with this rule:
 1. Only a *death* counts: each delivery marks itself running in Redis and clears the mark when
    it ends, by any path. A delivery that finds the mark of an earlier one knows that one's
    process died running the task. A redelivery with no death behind it (a lost broker
-   connection, a Redis restart, a Celery retry, the reconciler's resend) counts nothing, but
-   for a delivery that ended while Redis was unreachable: its mark stays, one death too many.
+   connection, a Redis restart, a Celery retry, the reconciler's resend) counts nothing. A mark
+   left by a delivery that ended while Redis was unreachable names a process that still runs
+   (on this host: on another, it cannot be told from a death, and counts one too many).
 2. Until it has died `task_max_attempts` times, the task is redelivered at once, as before.
 3. From then on it is *quarantined*, not failed: it runs again after `task_quarantine_delay`
    seconds, doubled after each further death, with the reason shown on its job (`retrying`,
@@ -27,9 +28,11 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import psutil
 import redis
 from celery import Task, current_task
 from celery.exceptions import Retry
@@ -80,22 +83,57 @@ def times(count: int) -> str:
     return "once" if count == 1 else f"{count} times"
 
 
+def delivery_mark(host: str, pid: int, started: float, token: str) -> str:
+    """A delivery's running mark: its process (host, pid and start time) and a token of its own."""
+    return f"{host}:{pid}:{started:.2f}:{token}"
+
+
+def left_by_a_live_process(mark: str, host: str, started_at: Callable[[int], float | None]) -> bool:
+    """Whether `mark` is a process's on this `host` that still runs (`started_at` tells when the
+    process of a pid started, None for none): it could not clear its mark, Redis being away, and
+    did not die. A mark of another host (or unreadable) cannot be judged: a death, as before."""
+    parts = mark.rsplit(":", 3)
+    if len(parts) != 4 or parts[0] != host or not parts[1].isdigit():
+        return False
+    started = started_at(int(parts[1]))
+    return started is not None and f"{started:.2f}" == parts[2]
+
+
+def process_started_at(pid: int) -> float | None:
+    """When the process `pid` of this host started (None when there is none): with its pid, it
+    names one process, as a pid reused since names another."""
+    try:
+        return float(psutil.Process(pid).create_time())
+    except psutil.Error:
+        return None
+
+
 def note_deaths(
     client: redis.Redis, task_name: str, task_id: str, mark: str, read_along: str | None = None
 ) -> tuple[int, bool, dict[str, str] | None]:
     """Mark this delivery running as `mark` (and count a task started, for the monitor); (deaths
     of `task_id` so far, whether this delivery found a new one, the hash at `read_along` read
     right after in the same round trip, or None when none is asked for)."""
-    keys = [task_running_key(task_id), task_deaths_key(task_id), TASKS_KEY, TASKS_STARTED_KEY]
-    argv = [str(ATTEMPTS_TTL_SECONDS), label("deaths", task_name), mark]
+    keys = [task_running_key(task_id), task_deaths_key(task_id), TASKS_STARTED_KEY]
+    argv = [str(ATTEMPTS_TTL_SECONDS), mark]
+    record = None
     if read_along is None:
-        deaths, died = scripts.run(client, "task_note_death", keys, argv)
-        return int(deaths), bool(died), None
-    pipe = client.pipeline(transaction=False)
-    scripts.run(pipe, "task_note_death", keys, argv)
-    pipe.hgetall(read_along)
-    (deaths, died), record = pipe.execute()
-    return int(deaths), bool(died), record
+        deaths, left = scripts.run(client, "task_note_death", keys, argv)
+    else:
+        pipe = client.pipeline(transaction=False)
+        scripts.run(pipe, "task_note_death", keys, argv)
+        pipe.hgetall(read_along)
+        (deaths, left), record = pipe.execute()
+    if left is None:
+        return int(deaths), False, record
+    if isinstance(left, bytes):
+        left = left.decode(errors="replace")
+    if left_by_a_live_process(left, socket.gethostname(), process_started_at):
+        log.info("task %s[%s]: its earlier delivery's process lives: no death", task_name, task_id)
+        return int(deaths), False, record
+    counted = [task_deaths_key(task_id), TASKS_KEY]
+    deaths = scripts.run(client, "task_count_death", counted, [argv[0], label("deaths", task_name)])
+    return int(deaths), True, record
 
 
 def ending_writes(client: redis.Redis) -> redis.Redis:
@@ -132,7 +170,9 @@ class CappedTask(Task):  # type: ignore[misc]
         if not task_id or self.request.is_eager:
             return super().__call__(*args, **kwargs)
         ctx = worker_context()
-        mark = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        pid = os.getpid()
+        started = process_started_at(pid) or 0.0
+        mark = delivery_mark(socket.gethostname(), pid, started, secrets.token_hex(4))
         deaths, died, record = note_deaths(
             ctx.redis, self.name, task_id, mark, self.read_along(args)
         )
@@ -147,7 +187,8 @@ class CappedTask(Task):  # type: ignore[misc]
             return super().__call__(*args, **kwargs)
         finally:
             # Not reached when the process dies: the mark it leaves is the next delivery's
-            # proof. Left behind by a Redis outage, it costs at most one death too many.
+            # proof. Left behind by a Redis outage, the next delivery finds its process alive
+            # (on this host; on another it cannot tell, and counts one death too many).
             with contextlib.suppress(redis.RedisError):
                 _end_delivery(ctx.redis, ending, task_id, mark)
 

@@ -6,8 +6,12 @@ Deaths count, then quarantine, then failure.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +26,7 @@ from celery.events.state import State
 
 import celeryconfig
 from api.cluster_metrics import exposition, read_snapshot
-from jobcast.rediskeys import task_deaths_key
+from jobcast.rediskeys import task_deaths_key, task_running_key
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY
 from realtime.channels import Channel, job_snapshot
@@ -36,7 +40,13 @@ from tests.workers.files.support import (
     terminal_events,
     write_large_csv,
 )
-from workers.attempts import Verdict, judge
+from workers.attempts import (
+    Verdict,
+    delivery_mark,
+    judge,
+    left_by_a_live_process,
+    process_started_at,
+)
 
 #: The first death is redelivered at once, the next three quarantined (0.2 s, doubling).
 CAP = {
@@ -67,6 +77,43 @@ def test_deaths_are_redelivered_then_quarantined_then_failed(
     )
 
     assert judge(deaths, died, settings) == verdict
+
+
+def test_a_mark_left_by_a_process_that_still_runs_is_no_death() -> None:
+    started = {7: 100.5}.get
+    alive = delivery_mark("w1", 7, 100.5, "ab12")
+    assert left_by_a_live_process(alive, "w1", started)
+    # A pid reused since (another start time), gone, on another host, or unreadable: a death.
+    assert not left_by_a_live_process(delivery_mark("w1", 7, 99.0, "ab12"), "w1", started)
+    assert not left_by_a_live_process(delivery_mark("w1", 8, 100.5, "ab12"), "w1", started)
+    assert not left_by_a_live_process(alive, "w2", started)
+    assert not left_by_a_live_process("a process that died", "w1", started)
+    assert not left_by_a_live_process("w1:seven:100.50:ab12", "w1", started)
+
+
+def _mark_of(pid: int) -> str:
+    return delivery_mark(socket.gethostname(), pid, process_started_at(pid) or 0.0, "t")
+
+
+def test_a_delivery_whose_mark_redis_kept_counts_a_death_only_if_its_process_died(
+    start_worker: StartWorker, redis_client: redis.Redis, broker: Celery
+) -> None:
+    # A delivery that ended while Redis was away could not clear its mark; its process lives.
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead_mark = _mark_of(gone.pid)
+    gone.wait()
+    marks = {"lives": _mark_of(os.getpid()), "died": dead_mark}
+    for task_id, mark in marks.items():
+        redis_client.set(task_running_key(task_id), mark)
+    start_worker(queues="orders", include=["tests.workers.sample_tasks"])
+
+    for task_id in marks:
+        sent = broker.send_task("jobcast.test.touch", args=[f"touched-{task_id}"], task_id=task_id)
+        sent.get(timeout=30)
+
+    assert redis_client.get(task_deaths_key("lives")) is None
+    assert redis_client.get(task_deaths_key("died")) == "1"
+    assert redis_client.hget(TASKS_KEY, "deaths|jobcast.test.touch") == "1"
 
 
 @pytest.fixture
