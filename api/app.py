@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.jobcast = state
         checked: asyncio.Task[bool] | None = None
         try:
+            await startup.durability_checked(state.redis, settings)
             checked = await startup.cluster_checked(state.redis, settings)
             # The push layer: one Redis pub/sub connection per api process, plus the monitor.
             async with running_realtime(settings, state.key_cache) as realtime:

@@ -18,11 +18,14 @@ import redis.asyncio as aioredis
 class RedisMemory:
     used: int
     limit: int
+    #: `maxmemory-policy`: anything but noeviction drops keys instead (`jobcast.redis_durability`).
+    policy: str | None = None
 
     @classmethod
     def from_info(cls, info: dict[str, Any]) -> RedisMemory:
         """From the answer to INFO memory."""
-        return cls(int(info["used_memory"]), int(info.get("maxmemory", 0)))
+        policy = info.get("maxmemory_policy")
+        return cls(int(info["used_memory"]), int(info.get("maxmemory", 0)), policy)
 
     @property
     def ratio(self) -> float:

@@ -1,6 +1,7 @@
 """What an api process makes sure of before it serves: the key secret it checks keys with, that
-it is the cluster's (`jobcast.cluster_key_secret`), and that its data directory is the storage
-the cluster shares (`jobcast.shared_storage`)."""
+it is the cluster's (`jobcast.cluster_key_secret`), a Redis that does not evict keys
+(`jobcast.redis_durability`), and that its data directory is the storage the cluster shares
+(`jobcast.shared_storage`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobcast import cluster_key_secret, shared_storage
+from jobcast import cluster_key_secret, redis_durability, shared_storage
 from jobcast.dev_secrets import secrets_path, stored_key_secret
 from jobcast.redis_clients import redis_problem
 from jobcast.settings import InsecureSettingsError, Settings
@@ -28,6 +29,7 @@ REFUSALS = (
     InsecureSettingsError,
     cluster_key_secret.KeySecretMismatchError,
     shared_storage.StorageMismatchError,
+    redis_durability.EvictionPolicyError,
 )
 #: Seconds between tries of the cluster checks while Redis is away.
 RECHECK_INTERVAL = 2.0
@@ -49,6 +51,17 @@ def with_key_secret(settings: Settings) -> Settings:
             "(a dev stack keeps it in that file under its JOBCAST_DATA_DIR)."
         )
     return settings.replace(key_secret=stored)
+
+
+async def durability_checked(redis: aioredis.Redis, settings: Settings) -> None:
+    """Refuse an evicting Redis (EvictionPolicyError), log what it keeps poorly. With Redis
+    away this start says nothing of it: `/readyz` reports an evicting policy once it answers."""
+    try:
+        found = await redis_durability.read_async(redis)
+    except (RedisError, OSError):
+        return  # `cluster_checked`, next, says Redis is away
+    for warning in redis_durability.required(found, settings.redis_eviction_accepted):
+        log.warning("%s", warning)
 
 
 async def cluster_checked(redis: aioredis.Redis, settings: Settings) -> asyncio.Task[bool] | None:

@@ -17,7 +17,7 @@ import httpx
 import redis
 
 from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
-from jobcast import cluster_key_secret, shared_storage
+from jobcast import cluster_key_secret, redis_durability, shared_storage
 from jobcast.client.config import api_url_file, reachable_url
 from jobcast.dev_secrets import ensure_dev_key, load_dev_secrets
 from jobcast.embedded_redis import EmbeddedRedis, port_again, remember_port
@@ -412,6 +412,26 @@ def _require_shared_storage(settings: Settings) -> None:
         raise LaunchError(f"{refused} {SECOND_STACK}")
 
 
+def _require_keeping_redis(settings: Settings) -> None:
+    """LaunchError when a configured Redis evicts keys (`jobcast.redis_durability`), and its
+    warnings on stderr, looked at before anything is written. The embedded Redis is configured
+    here, with noeviction; an unreachable one is left to `_require_answering`."""
+    if not (settings.redis_url or settings.sentinels):
+        return
+    client = sync_client(settings, timeout=5, connect_timeout=5)
+    try:
+        found = redis_durability.read(client)
+        warnings = redis_durability.required(found, settings.redis_eviction_accepted)
+    except (redis.RedisError, OSError):
+        return
+    except redis_durability.EvictionPolicyError as exc:
+        raise LaunchError(str(exc)) from None
+    finally:
+        client.close()
+    for warning in warnings:
+        print(f"jobcast warning: {warning}", file=sys.stderr)
+
+
 def _require_answering(settings: Settings) -> None:
     """LaunchError, saying which Redis and what to do, when the configured one does not answer:
     every child would otherwise fail with a connection traceback of its own."""
@@ -451,6 +471,7 @@ def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
         # data dir, its lock, dev-secrets.json), and an earlier run's files are not touched.
         require_unheld(stack.settings.data_dir)
         require_free_ports(stack.listening_ports())
+        _require_keeping_redis(stack.settings)
         _require_shared_storage(stack.settings)
         with data_dir_held(stack.settings.data_dir):
             stack.settings = load_dev_secrets(stack.settings)

@@ -642,6 +642,14 @@ class Settings(BaseSettings):
             "(noeviction)."
         ),
     )
+    redis_eviction_accepted: bool = Field(
+        default=False,
+        description=(
+            "Start on a Redis whose `maxmemory-policy` is not `noeviction` (a warning at each "
+            "start, `/readyz` ready). Unset, every process refuses it: a full Redis would drop "
+            "jobs, queued tasks and keys without a word."
+        ),
+    )
     redis_memory_pressure_ratio: float = Field(
         default=0.9,
         gt=0,

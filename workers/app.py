@@ -47,7 +47,8 @@ celery_logging.connect_signals(get_settings())  # before Celery sets its logging
 # Signal handlers: broker channels that outlive a Redis restart, broker errors told in one line,
 # per-process resources, the readiness heartbeat, the stored-file sweep, the reconciler of work
 # no task will run, the frozen start-up objects, what a stop logs of the task it interrupts, and
-# a files worker's check that it sees the cluster's storage.
+# a files worker's check that it sees the cluster's storage, and every worker's that Redis does not
+# evict keys.
 from workers import (  # noqa: E402
     broker_channel,
     broker_logs,
@@ -57,6 +58,7 @@ from workers import (  # noqa: E402
     gc_baseline,
     heartbeat,
     reconciler,
+    redis_check,
     stop_logs,
     storage_check,
 )
@@ -74,4 +76,5 @@ gc_baseline.connect_signals()
 stop_logs.connect_signals()
 death_logs.connect_signals()  # after stop_logs: a stop's losses are told as the stop's
 expected_failures.connect_signals()
+redis_check.connect_signals()  # before the storage check: a refused start writes nothing
 storage_check.connect_signals()

@@ -15,6 +15,7 @@ from api.openapi_errors import errors
 from api.redis_memory import read_memory
 from celeryconfig import QUEUES
 from jobcast.redis_clients import redis_problem
+from jobcast.redis_durability import eviction_problem
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.schemas.health import Alive, Ready
 from jobcast.worker_registry import live_age, live_queues
@@ -37,7 +38,8 @@ async def healthz() -> Alive:
     "/readyz", summary="Readiness probe", response_model=Ready, responses=errors("not_ready")
 )
 async def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
-    """Redis answers, is not near its maxmemory, and every queue has a live worker consuming it."""
+    """Redis answers, does not evict keys, is not near its maxmemory, and every queue has a live
+    worker consuming it."""
     try:
         async with asyncio.timeout(READY_WITHIN):
             await redis.ping()
@@ -49,6 +51,11 @@ async def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
         # The log names each sentinel and its answer; anyone may call the probe.
         log.warning("not ready: Redis does not answer: %s", redis_problem(exc, where=True))
         return _not_ready(f"Redis does not answer: {redis_problem(exc)}")
+    # A policy set after the start (CONFIG SET) is seen here only. Under one, "full" never comes:
+    # Redis drops keys to stay below maxmemory, so the pressure figure would say nothing.
+    evicting = None if settings.redis_eviction_accepted else eviction_problem(memory.policy)
+    if evicting:
+        return _not_ready(evicting)
     pressure = memory.pressure(settings.redis_memory_pressure_ratio)
     if pressure:
         return _not_ready(pressure)
