@@ -24,6 +24,7 @@ the cap judges by what it can see, with this rule:
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -108,6 +109,14 @@ def process_started_at(pid: int) -> float | None:
         return None
 
 
+@functools.lru_cache(maxsize=4)
+def own_start(pid: int) -> float:
+    """`process_started_at` of this process (the pid of the caller's own), read once: it cannot
+    change while the process runs, and reading /proc costs ~60 us a delivery. Keyed by pid, so a
+    forked pool process reads its own."""
+    return process_started_at(pid) or 0.0
+
+
 def note_deaths(
     client: redis.Redis, task_name: str, task_id: str, mark: str, read_along: str | None = None
 ) -> tuple[int, bool, dict[str, str] | None]:
@@ -171,7 +180,7 @@ class CappedTask(Task):  # type: ignore[misc]
             return super().__call__(*args, **kwargs)
         ctx = worker_context()
         pid = os.getpid()
-        started = process_started_at(pid) or 0.0
+        started = own_start(pid)
         mark = delivery_mark(socket.gethostname(), pid, started, secrets.token_hex(4))
         deaths, died, record = note_deaths(
             ctx.redis, self.name, task_id, mark, self.read_along(args)
