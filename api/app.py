@@ -29,6 +29,8 @@ from realtime.lifecycle import running_realtime
 #: Served by `api.hot_path` ahead of FastAPI's routing and dependency solving: the probe, and
 #: the reads of one owned record whose dependencies are simple enough for it.
 HOT_ENDPOINTS = (health.healthz, jobs.get_job, data.get_item)
+#: Longest the shutdown waits for cut requests to finish their clean-up before closing Redis.
+UNWIND_SECONDS = 1.0
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,6 +57,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 with tuned_garbage_collector():
                     yield
         finally:
+            # uvicorn sends the shutdown as soon as it has cancelled the requests its grace cut
+            # short, not once they have unwound: their clean-up (a stalled upload's quota and
+            # partial file) still needs Redis, and closing it under them turned the client's
+            # 503 shutting_down into redis_unavailable and left the quota held.
+            await metrics.IN_FLIGHT.drained(UNWIND_SECONDS)
             if checked is not None and not checked.done():
                 checked.cancel()
             await state.tasks.aclose()

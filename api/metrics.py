@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import time
 
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Request, Response
@@ -52,6 +53,14 @@ class InFlight:
 
     def leave(self) -> None:
         self.count -= 1
+
+    async def drained(self, within: float) -> None:
+        """Return once no request is being served, or after `within` seconds. Polled, at
+        shutdown only: an Event kept for it would cost every request a check, and bind to the
+        first event loop that waits on it."""
+        deadline = time.monotonic() + within
+        while self.count and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
 
 
 IN_FLIGHT = InFlight()

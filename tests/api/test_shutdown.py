@@ -9,24 +9,27 @@ import socket
 import time
 from pathlib import Path
 
+import redis
+
 from jobcast.launcher import API_SHUTDOWN_GRACE_SECONDS
+from jobcast.rediskeys import quota_ledger_key
 from jobcast.supervisor import STOP_GRACE_SECONDS
-from tests.api.conftest import MakeKey
-from tests.conftest import StartApi
+from tests.conftest import MakePrincipal, StartApi
 from tests.support.processes import wait_for
 
 
 def test_an_upload_stalled_mid_body_holds_no_stop_and_its_client_is_told_to_send_it_again(
-    start_api: StartApi, make_key: MakeKey, tmp_path: Path
+    start_api: StartApi, make_principal: MakePrincipal, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
     # A client sending its upload a byte at a time (or gone quiet) held the api's stop for as
     # long as its connection stayed open: SIGTERM, then "Waiting for connections to close"
     # until a SIGKILL.
     proc, url = start_api()
     port = int(url.rsplit(":", 1)[1])
+    key, principal_id = make_principal()
     head = (
         "POST /jobs HTTP/1.1\r\nHost: api\r\n"
-        f"Authorization: Bearer {make_key()}\r\n"
+        f"Authorization: Bearer {key}\r\n"
         "Content-Type: multipart/form-data; boundary=cut\r\n"
         "Content-Length: 1000000\r\n\r\n--cut\r\n"
         'Content-Disposition: form-data; name="file"; filename="t.csv"\r\n\r\n'
@@ -52,6 +55,9 @@ def test_an_upload_stalled_mid_body_holds_no_stop_and_its_client_is_told_to_send
     assert "Send it again" in error["message"]
     assert "Idempotency-Key" in error["message"]
     assert not list(uploads.glob("*.part"))  # the partial upload went with the request
+    # And so did its quota reservation: the stop closed Redis only once the cut request had
+    # unwound (it was closed under it on a loaded machine: redis_unavailable, quota held).
+    assert redis_client.hgetall(quota_ledger_key(principal_id)) == {}
     cut = [line for line in log.splitlines() if "cut short" in line]
     assert len(cut) == 1, log[-2000:]
     assert "POST /jobs" in cut[0]
