@@ -33,6 +33,21 @@ def focus_held(page: Any, seconds: float) -> list[str]:
     return seen
 
 
+#: Finds and focuses `selector` in one evaluation: Playwright's `focus` finds the element, then
+#: focuses it in another round trip, and a detail redrawn each frame (a progress event each
+#: 10 ms here) detached it in between on every try for 30 s on a loaded machine.
+FOCUS_NOW = """selector => {
+  const element = document.querySelector(selector);
+  if (!element) return false;
+  element.focus();
+  return document.activeElement === element;
+}"""
+
+
+def focus_now(page: Any, selector: str) -> None:
+    page.wait_for_function(FOCUS_NOW, arg=selector)
+
+
 def test_focus_stays_on_cancel_job_while_progress_redraws_and_enter_cancels(
     web_stack: WebStack, new_page: NewPage, tmp_path: Path
 ) -> None:
@@ -49,7 +64,7 @@ def test_focus_stays_on_cancel_job_while_progress_redraws_and_enter_cancels(
         ("cancel", ".job-list li.selected button.ghost"),
         ("cancel-job", ".job-detail button.danger"),
     ):
-        page.focus(control)
+        focus_now(page, control)
         assert focus_held(page, 0.35) == [f"{action} {job_id}"]
     page.keyboard.press("Enter")
     page.wait_for_selector(".job-detail .chip[data-status=cancelled]")
