@@ -8,6 +8,7 @@ Redis failover through Sentinel).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -145,15 +146,17 @@ class SentinelGroup:
         maxmemory: int = 0,
         down_after_ms: int = 5000,
         failover_timeout_ms: int = 60_000,
+        taken: Collection[int] = (),
     ) -> SentinelGroup:
         """The group whose servers keep their data under `data_dir`, each on the port it had the
         last time while that is free (`port_again`), so the sentinels' addresses stay the same;
-        the data node the sentinels last agreed on as the primary is the primary again."""
-        taken: list[int] = []
+        the data node the sentinels last agreed on as the primary is the primary again. No
+        server takes one of `taken` (ports the rest of the stack will listen on)."""
+        given: list[int] = []
 
         def port(server_dir: Path) -> int:
-            taken.append(port_again(server_dir, taken))
-            return taken[-1]
+            given.append(port_again(server_dir, [*taken, *given]))
+            return given[-1]
 
         primary_dir, replica_dir = data_roles(data_dir, master_name)
         primary = EmbeddedRedis(port(primary_dir), password, primary_dir, maxmemory=maxmemory)

@@ -130,7 +130,7 @@ class Stack:
         def build() -> list[Child]:
             server = EmbeddedRedis(
                 # The setting's port, else the one this data dir's Redis had the last time if free.
-                port=self.settings.redis_port or port_again(data_dir),
+                port=self.settings.redis_port or port_again(data_dir, self._own_ports()),
                 password=self._redis_password(),
                 data_dir=data_dir,
                 maxmemory=self.settings.redis_maxmemory,
@@ -163,6 +163,7 @@ class Stack:
                 self.settings.data_dir / "redis",
                 self.settings.redis_sentinel_master,
                 maxmemory=self.settings.redis_maxmemory,
+                taken=self._own_ports(),
             )
             groups[:] = [group]
             after, ports = group.when_lost(), group.ports()
@@ -218,6 +219,12 @@ class Stack:
         if password is None:
             raise InsecureSettingsError("JOBCAST_REDIS_PASSWORD is not set for the embedded Redis.")
         return password.get_secret_value()
+
+    def _own_ports(self) -> tuple[int, int]:
+        """The api's and Flower's ports, which an embedded Redis choosing a port must not take:
+        free until those start, a remembered or OS-picked port could be one of them, and the
+        api then failed as if another program held its port."""
+        return (self.settings.api_port, self.settings.flower_port)
 
     def listening_ports(self) -> dict[str, tuple[str, int]]:
         """The fixed ports this stack will listen on, by name: the API's, Flower's, and the

@@ -66,3 +66,17 @@ def test_after_a_failover_the_promoted_replica_is_the_primary_of_the_group_made_
     assert again.primary.port == first.replica.port
     assert again.replica.replica_of == first.replica.port
     assert again.addresses == first.addresses
+
+
+def test_no_server_takes_a_port_the_rest_of_the_stack_will_listen_on(tmp_path: Path) -> None:
+    # Free until the api and Flower start, a remembered port was the primary's again, and the
+    # api then failed as if another program held its port.
+    first = made(tmp_path)
+    first.commands()
+    first.remember_ports()
+    api_port = first.primary.port
+
+    again = SentinelGroup.create("pw", tmp_path, "jobcast", taken=[api_port])
+
+    assert api_port not in ports(again)
+    assert ports(again)[1:] == ports(first)[1:]

@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from jobcast import embedded_sentinel, launcher
+from jobcast.embedded_redis import remember_port
 from jobcast.launch_checks import port_refusal
 from jobcast.launcher import Stack, UpOptions
 from jobcast.settings import Settings
@@ -112,3 +113,22 @@ def test_an_ha_servers_port_refusal_names_no_setting_it_does_not_have() -> None:
         "start the stack again"
     )
     assert "JOBCAST_REDIS_PORT" in port_refusal("redis", "127.0.0.1", 6999, "taken")
+
+
+def test_the_embedded_redis_leaves_the_api_its_port_even_when_redis_had_it_the_last_time(
+    tmp_path: Path,
+) -> None:
+    # An api port set to what the Redis of this data dir last ran on was free at the start, so
+    # Redis took it again and the api failed as if another program held its port.
+    data_dir = tmp_path / "var" / "redis"
+    data_dir.mkdir(parents=True)
+    with port_held() as port:
+        pass
+    remember_port(data_dir, port)
+    stack = Stack(settings_for(tmp_path, api_port=port), UpOptions())
+    try:
+        started = stack.start_redis()
+    finally:
+        stack.supervisor.stop_all()
+    assert started.redis_url is not None
+    assert f":{port}/" not in started.redis_url
