@@ -118,9 +118,12 @@ class AsyncClient:
             body.close()
         return Job.model_validate(answer)
 
-    async def job(self, job_id: str) -> Job:
-        """The job as it is now: its status, its progress and, if it failed, its error."""
-        return Job.model_validate(await self._http.json("GET", job_path(job_id)))
+    async def job(self, job_id: str, *, retries: int | None = None) -> Job:
+        """The job as it is now: its status, its progress and, if it failed, its error.
+        `retries`: at most this many retries of this request (None: as the client's `retry`
+        policy says; 0: one try, for a caller that polls with its own backoff)."""
+        answer = await self._http.json("GET", job_path(job_id), retries=retries)
+        return Job.model_validate(answer)
 
     async def jobs(self, status: str | None = None, page_size: int = 50) -> AsyncIterator[Job]:
         """Every job of yours, newest first, page after page."""
@@ -139,12 +142,12 @@ class AsyncClient:
         A job that already ended raises ConflictError `already_finished`."""
         return Job.model_validate(await self._http.json("DELETE", job_path(job_id)))
 
-    async def result(self, job_id: str) -> JobResult:
+    async def result(self, job_id: str, *, retries: int | None = None) -> JobResult:
         """The result, typed by its operation (ProfileResult, AggregateResult, ConvertResult).
         A job that ended failed raises JobFailedError with its own error (code and message),
-        as `wait` does; cancelled, JobCancelledError."""
+        as `wait` does; cancelled, JobCancelledError. `retries` as in `job`."""
         with _ended_raises(job_id):
-            answer = await self._http.json("GET", job_path(job_id, "/result"))
+            answer = await self._http.json("GET", job_path(job_id, "/result"), retries=retries)
         return _RESULT.validate_python(answer)
 
     async def download(self, job_id: str, path: str | Path) -> Path:

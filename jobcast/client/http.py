@@ -53,16 +53,19 @@ class Http:
         *,
         body: FileBody | None = None,
         repeatable: bool | None = None,
+        retries: int | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[httpx.Response]:
-        """The response to a request, its body not read yet; retried while the rules allow.
+        """The response to a request, its body not read yet; retried while the rules allow, at
+        most `retries` times (None: as the policy says).
         Every route the client calls takes a key: without one nothing is sent (the error says
         how to give one; the server's 401 could not, and an unreachable server hid it)."""
         self.config.require_key()
         repeatable = method in IDEMPOTENT_METHODS if repeatable is None else repeatable
         if body is not None:
             kwargs["content"], kwargs["headers"] = body, _body_headers(body, kwargs.get("headers"))
-        response = await self._send_retrying(method, path, body, repeatable, kwargs)
+        retries = self.policy.max_retries if retries is None else retries
+        response = await self._send_retrying(method, path, body, repeatable, retries, kwargs)
         try:
             yield response
         finally:
@@ -74,10 +77,11 @@ class Http:
         path: str,
         body: FileBody | None,
         repeatable: bool,
+        retries: int,
         kwargs: dict[str, Any],
     ) -> httpx.Response:
         for attempt in itertools.count():
-            can_retry = attempt < self.policy.max_retries and (body is None or body.rewindable)
+            can_retry = attempt < retries and (body is None or body.rewindable)
             if body is not None and attempt:
                 body.rewind()
             try:

@@ -111,8 +111,8 @@ class Client:
         )
 
     @same_as(AsyncClient.job)
-    def job(self, job_id: str) -> Job:
-        return self._portal.run(self.aio.job(job_id))
+    def job(self, job_id: str, *, retries: int | None = None) -> Job:
+        return self._portal.run(self.aio.job(job_id, retries=retries))
 
     @same_as(AsyncClient.jobs)
     def jobs(self, status: str | None = None, page_size: int = 50) -> Generator[Job, None, None]:
@@ -123,8 +123,8 @@ class Client:
         return self._portal.run(self.aio.cancel(job_id))
 
     @same_as(AsyncClient.result)
-    def result(self, job_id: str) -> JobResult:
-        return self._portal.run(self.aio.result(job_id))
+    def result(self, job_id: str, *, retries: int | None = None) -> JobResult:
+        return self._portal.run(self.aio.result(job_id, retries=retries))
 
     @same_as(AsyncClient.download)
     def download(self, job_id: str, path: str | Path) -> Path:
