@@ -40,6 +40,16 @@ def poll_pause(failures: int) -> float:
     return min(MAX_POLL_PAUSE, POLL_INTERVAL * 2.0**failures)
 
 
+def throttled_pause(exc: errors.RateLimitedError) -> float:
+    """Seconds before asking again after a 429: what it asked for (`details.retry_after`),
+    within the poll interval and MAX_POLL_PAUSE."""
+    details = exc.details if isinstance(exc.details, dict) else {}
+    asked = details.get("retry_after")
+    if not isinstance(asked, int | float):
+        return POLL_INTERVAL
+    return min(MAX_POLL_PAUSE, max(POLL_INTERVAL, float(asked)))
+
+
 def heals(exc: errors.JobcastError) -> bool:
     """Whether asking again can get another answer: an api away, restarting, busy or failing
     can; a refusal (a key, a job not there or not yours, one expired) or a wrong address cannot."""
@@ -107,16 +117,23 @@ async def _to_result(
     client: AsyncClient, job_id: str, on_progress: ProgressCallback | None, reach: Reach
 ) -> JobResult:
     raise_outcome(job_id, *await _until_end(client, job_id, on_progress, reach))
-    return await _answered(lambda: client.result(job_id), reach)
+    return await _answered(lambda: client.result(job_id, retries=0), reach)
 
 
 async def _answered(ask: Callable[[], Awaitable[T]], reach: Reach) -> T:
     """`ask()`'s answer, asked again (backing off) while the api is away: only a refusal that
-    cannot heal ends it; the wait's timeout, if it has one, is kept by its caller."""
+    cannot heal ends it; the wait's timeout, if it has one, is kept by its caller.
+
+    `ask` tries once (`retries=0`): this loop is the only backoff, so the first try that finds
+    no api is told to `on_reachable`, not the last of a request's own retries seconds later."""
     failures = 0
     while True:
         try:
             answer = await ask()
+        except errors.RateLimitedError as exc:
+            # The api answered, asking for a pause: busy, not away.
+            await asyncio.sleep(throttled_pause(exc))
+            continue
         except errors.JobcastError as exc:
             if not heals(exc):
                 raise
@@ -180,7 +197,7 @@ async def _polled(
     WebSocket may open again, and events are sooner than polls)."""
     outages = reach.outages
     while True:
-        job = await _answered(lambda: client.job(job_id), reach)
+        job = await _answered(lambda: client.job(job_id, retries=0), reach)
         if job.progress is not None and on_progress is not None:
             on_progress(job.progress)
         if job.status in TERMINAL:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from jobcast.client import Client
@@ -23,6 +24,12 @@ ROWS = 150_000
 #: A job long enough to be running still once a `jobcast submit` process is seen to have made
 #: it and the api is stopped.
 LONG_ROWS = 1_500_000
+#: Seconds from the api's stop to the wait saying so: its WebSocket's few quick reconnects,
+#: then one poll that finds nothing. Each poll retrying on its own first (3.75 to 7.5 s) was
+#: later than this.
+NOTICED_WITHIN = 2.0
+#: An outage shorter than those retries, so a wait that only notices after them might not at all.
+SHORT_OUTAGE = 4.0
 
 
 def test_wait_rides_out_an_api_outage_and_says_when_it_went_and_came_back(
@@ -44,6 +51,34 @@ def test_wait_rides_out_an_api_outage_and_says_when_it_went_and_came_back(
     restarts[0].join()
     assert result.rows == ROWS
     assert reachable == [False, True]
+
+
+def test_wait_says_the_api_stopped_answering_at_its_first_failed_poll(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    data = write_table(tmp_path / "data.csv", ROWS)
+    restarts: list[threading.Thread] = []
+    stopped_at: list[float] = []
+    lost_after: list[float] = []
+
+    def on_progress(_: object) -> None:
+        if not restarts:  # runs on the wait's own thread: it resumes once the api is gone
+            restarts.append(stack.stop_api_for(SHORT_OUTAGE))
+            stopped_at.append(time.monotonic())
+
+    def on_reachable(reachable: bool) -> None:
+        if not reachable:
+            lost_after.append(time.monotonic() - stopped_at[0])
+
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(data)
+        result = client.wait(
+            job.id, timeout=120, on_progress=on_progress, on_reachable=on_reachable
+        )
+    restarts[0].join()
+    assert result.rows == ROWS
+    assert len(lost_after) == 1, lost_after
+    assert lost_after[0] < NOTICED_WITHIN
 
 
 def _submit_waiting(

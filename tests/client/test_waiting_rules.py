@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from jobcast.client import errors
-from jobcast.client.waiting import MAX_POLL_PAUSE, POLL_INTERVAL, heals, poll_pause
+from jobcast.client.waiting import (
+    MAX_POLL_PAUSE,
+    POLL_INTERVAL,
+    Reach,
+    _answered,
+    heals,
+    poll_pause,
+    throttled_pause,
+)
 
 
 def test_polls_come_at_the_interval_then_back_off_to_a_cap_while_the_api_is_away() -> None:
@@ -27,3 +37,28 @@ def test_an_api_away_busy_or_failing_heals_a_refusal_does_not() -> None:
         (errors.GoneError, 410),
     ):
         assert not heals(family("refused", "", status=status))
+
+
+def _limited(retry_after: object) -> errors.RateLimitedError:
+    return errors.RateLimitedError("rate_limited", "", {"retry_after": retry_after}, status=429)
+
+
+def test_a_throttled_wait_asks_again_when_the_429_says_within_the_poll_bounds() -> None:
+    assert throttled_pause(_limited(2)) == 2.0
+    assert throttled_pause(_limited(0)) == POLL_INTERVAL
+    assert throttled_pause(_limited(3600)) == MAX_POLL_PAUSE
+    assert throttled_pause(_limited("soon")) == POLL_INTERVAL
+
+
+def test_a_429_while_waiting_is_not_told_as_the_api_going_away() -> None:
+    told: list[bool] = []
+    answers: list[object] = [_limited(0), "job"]
+
+    async def ask() -> object:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert asyncio.run(_answered(ask, Reach(told.append))) == "job"
+    assert told == []
