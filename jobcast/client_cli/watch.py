@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import closing
 from typing import Annotated
 
 import typer
 
-from jobcast.client import StreamOptions
+from jobcast.client import Event, StreamOptions, errors
 from jobcast.client.resume import SEQ_FORM, is_seq
-from jobcast.client.waiting import TERMINAL
-from jobcast.client_cli.common import client_session, err_console, fail_usage
+from jobcast.client.waiting import TERMINAL, raise_outcome
+from jobcast.client_cli.common import (
+    EXIT_JOB_FAILED,
+    client_session,
+    err_console,
+    fail_usage,
+    report_error,
+)
 
 EXAMPLE = "Example: jobcast watch user.me market.BTC-USD --since 1732760000123-0"
 
@@ -26,7 +34,8 @@ def watch(
 ) -> None:
     """Print every event of CHANNELS as one JSON line each, until interrupted.
 
-    Watching only jobs' channels, it ends once each job has ended (nothing follows an end).
+    Watching only jobs' channels, it ends once each job has ended (nothing follows an end),
+    exit 1 if one failed or was cancelled (its error on stderr), as `submit --wait` does.
     Drops are resumed from the last seq printed, so no event is missing or printed twice;
     a `resync` line means the server lost some events and the channel starts afresh.
     """
@@ -40,21 +49,54 @@ def watch(
         client.me()
         # A job's channel says nothing after the job's end: a watch of jobs alone ends there
         # (it waited for an interrupt, also when the job had ended before the watch began).
-        running = set(channels) if all(c.startswith("job.") for c in channels) else None
-        for event in client.events(*channels, since=since, options=_said_on_stderr(channels)):
-            line = {
-                "channel": event.channel,
-                "seq": event.seq,
-                "type": event.type,
-                "ts": event.ts,
-                "data": event.data,
-            }
-            sys.stdout.write(json.dumps(line, default=str) + "\n")
-            sys.stdout.flush()
-            if running is not None and event.data.get("status") in TERMINAL:
-                running.discard(event.channel)
-                if not running:
-                    return
+        jobs_only = all(c.startswith("job.") for c in channels)
+        options = _said_on_stderr(channels)
+        with closing(client.events(*channels, since=since, options=options)) as events:
+            ends = _print_events(events, set(channels) if jobs_only else None)
+    _exit_as_the_jobs_ended(ends)
+
+
+def _print_events(events: Iterator[Event], running: set[str] | None) -> dict[str, Event]:
+    """Each event as a JSON line, until each of the `running` job channels has ended (None:
+    until interrupted); the ending event of each, by channel."""
+    ends: dict[str, Event] = {}
+    for event in events:
+        line = {
+            "channel": event.channel,
+            "seq": event.seq,
+            "type": event.type,
+            "ts": event.ts,
+            "data": event.data,
+        }
+        sys.stdout.write(json.dumps(line, default=str) + "\n")
+        sys.stdout.flush()
+        if running is not None and event.data.get("status") in TERMINAL:
+            ends[event.channel] = event
+            running.discard(event.channel)
+            if not running:
+                break
+    return ends
+
+
+def _exit_as_the_jobs_ended(ends: dict[str, Event]) -> None:
+    """Exit 1, as `submit --wait` does, when a watched job failed or was cancelled, each one's
+    error on stderr: a script reads the outcome from the exit code, not from the lines."""
+    ended_badly = [_outcome(channel, event) for channel, event in ends.items()]
+    said = [exc for exc in ended_badly if exc is not None]
+    for exc in said:
+        report_error(exc, as_json=False)
+    if said:
+        raise typer.Exit(EXIT_JOB_FAILED)
+
+
+def _outcome(channel: str, event: Event) -> errors.JobcastError | None:
+    """The error `wait` raises for the job's end; None for a job that succeeded."""
+    status, error = str(event.data.get("status")), event.data.get("error")
+    try:
+        raise_outcome(channel.removeprefix("job."), status, error)
+    except (errors.JobFailedError, errors.JobCancelledError) as exc:
+        return exc
+    return None
 
 
 def _said_on_stderr(channels: list[str]) -> StreamOptions:

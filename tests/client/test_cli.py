@@ -237,6 +237,30 @@ def test_watch_of_job_channels_ends_once_each_job_has_ended(
     }
 
 
+def test_watch_of_jobs_that_failed_or_were_cancelled_exits_1_with_their_errors(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # It exited 0 whatever the jobs' ends: a script could not tell a failed job from a done one.
+    key, _ = stack.new_key("unlucky-watcher")
+    with Client(stack.url, key) as client:
+        failed = client.submit_file(
+            write_table(tmp_path / "a.csv", 5), "aggregate", group_by=["nope"]
+        )
+        cancelled = client.submit_file(write_table(tmp_path / "b.csv", 50_000))
+        client.cancel(cancelled.id)
+    env = user_env(stack, JOBCAST_API_KEY=key)
+
+    done = jobcast_process(env, "watch", f"job.{failed.id}", f"job.{cancelled.id}", timeout=60)
+
+    assert done.returncode == 1, done.stderr
+    said = done.stderr.splitlines()
+    assert len(said) == 2, done.stderr
+    assert said[0].startswith("error unknown_column: No column named 'nope'")
+    assert said[1] == f"error job_cancelled: Job {cancelled.id} was cancelled."
+    ends = {json.loads(line)["data"].get("status") for line in done.stdout.splitlines()}
+    assert {"failed", "cancelled"} <= ends
+
+
 def test_watch_says_on_stderr_when_its_connection_drops_and_when_it_resumed(
     stack: ClientStack, tmp_path: Path
 ) -> None:
