@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from jobcast.client_cli.common import client_session, console, fail_usage, print_json
-from jobcast.client_cli.summary import cancelled_line, job_table, result_tables
+from jobcast.client_cli.summary import cancelled_line, job_table, result_json, result_tables
 from jobcast.schemas.jobs import JobStatus
 
 jobs_cli = typer.Typer(help="Your file jobs.", no_args_is_help=True)
@@ -60,11 +60,11 @@ def cancel(job_id: JobId, as_json: JsonOption = False) -> None:
 
 @jobs_cli.command("result", epilog="Example: jobcast jobs result j_6f1c0e6b2f9d4a7c8e3b5a10 --json")
 def result(job_id: JobId, as_json: JsonOption = False) -> None:
-    """Print a finished job's result."""
+    """Print a finished job's result (--json: with its "job_id")."""
     with client_session(as_json) as client:
         answer = client.result(job_id)
     if as_json:
-        print_json(answer)
+        print_json(result_json(job_id, answer))
         return
     for table in result_tables(answer, console.width):
         console.print(table)

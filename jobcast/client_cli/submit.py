@@ -20,7 +20,7 @@ from jobcast.client_cli.common import (
     fail_usage,
     print_json,
 )
-from jobcast.client_cli.summary import result_tables
+from jobcast.client_cli.summary import result_json, result_tables
 from jobcast.schemas import Job, JobProgress, JobResult
 
 EXAMPLE = (
@@ -68,8 +68,7 @@ def submit(
     if result is None:
         print_json(job) if as_json else console.print(f"job [bold]{job.id}[/bold] {job.status}")
     elif as_json:
-        # With the job's id, which a script needs next (`jobcast jobs download ID PATH`).
-        print_json({"job_id": job.id, **result.model_dump(mode="json", by_alias=True)})
+        print_json(result_json(job.id, result))
     else:
         console.print(f"job [bold]{job.id}[/bold] succeeded")
         for table in result_tables(result, console.width):

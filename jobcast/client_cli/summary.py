@@ -65,6 +65,12 @@ def cancelled_line(job: Job) -> str:
     return f"cancelled after {job.progress.rows:,} rows; a cancelled job keeps no result"
 
 
+def result_json(job_id: str, result: JobResult) -> dict[str, Any]:
+    """A result as `--json` prints it: with its job's id, which a script needs next (`jobcast
+    jobs download ID PATH`) and without which a saved answer does not say whose it is."""
+    return {"job_id": job_id, **result.model_dump(mode="json", by_alias=True)}
+
+
 def result_tables(result: JobResult, width: int | None = None) -> list[Table]:
     """The result's tables, none wider than `width` where it can be helped."""
     head = whole_table(

@@ -1,0 +1,31 @@
+"""`jobcast jobs` against a real stack: what a script reads of a job, and what it may not do."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from jobcast.client import Client
+from tests.client.conftest import ClientStack
+from tests.client.support import write_table
+from tests.client.test_cli import jobcast
+
+
+@pytest.fixture(scope="module")
+def converted(stack: ClientStack, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A convert job that succeeded: it has a result and a file to download."""
+    table = write_table(tmp_path_factory.mktemp("tables") / "data.csv", 200)
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(table, "convert", to="csv")
+        client.wait(job.id, timeout=60)
+    return job.id
+
+
+def test_jobs_result_json_names_its_job(stack: ClientStack, converted: str) -> None:
+    # It printed the result alone: a saved answer did not say which job it was the result of.
+    done = jobcast(stack, "jobs", "result", converted, "--json")
+    assert done.exit_code == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["job_id"] == converted
+    assert answer["artifact_format"] == "csv"
