@@ -76,10 +76,14 @@ def result(job_id: JobId, as_json: JsonOption = False) -> None:
 def download(
     job_id: JobId,
     path: Annotated[Path, typer.Argument(dir_okay=False, help="Where to save the file.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
 ) -> None:
-    """Save a convert job's file (streamed to disk)."""
+    """Save a convert job's file (streamed to disk); an existing file is kept unless --force."""
     if not path.parent.is_dir():
         fail_usage(f"cannot save to {path}: the directory {path.parent} does not exist.")
+    # Checked before asking: a file replaced silently is lost (the download moves in whole).
+    if path.exists() and not force:
+        fail_usage(f"{path} exists: pass --force to overwrite it.")
     try:
         with client_session() as client:
             saved = client.download(job_id, path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +30,20 @@ def test_jobs_result_json_names_its_job(stack: ClientStack, converted: str) -> N
     answer = json.loads(done.stdout)
     assert answer["job_id"] == converted
     assert answer["artifact_format"] == "csv"
+
+
+def test_download_refuses_to_overwrite_a_file_without_force(
+    stack: ClientStack, converted: str, tmp_path: Path
+) -> None:
+    # It replaced the file silently.
+    kept = tmp_path / "out.csv"
+    kept.write_text("mine\n")
+    refused = jobcast(stack, "jobs", "download", converted, str(kept))
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr == f"error: {kept} exists: pass --force to overwrite it.\n"
+    assert kept.read_text() == "mine\n"
+    assert not list(tmp_path.glob(".*.part"))
+
+    forced = jobcast(stack, "jobs", "download", converted, str(kept), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert len(kept.read_text().splitlines()) == 201
