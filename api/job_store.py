@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from api.errors import ApiError
 from api.ownership import load_owned, require_id
 from api.uploads import Upload
 from jobcast.events import commit_async, job_channel, queue_commit
+from jobcast.jobs.ids import JOB_ID
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import (
     CANCELLED,
@@ -57,8 +57,6 @@ from jobcast.rediskeys import (
 from jobcast.schemas.jobs import Job
 from jobcast.tombstones import TOMBSTONE_EXTRA_SECONDS
 
-#: Job ids as `new_job_id` makes them.
-JOB_ID = re.compile(r"j_[0-9a-f]{24}")
 #: What a listing reads of each record: the view's fields and the owner, never the result (up
 #: to the result cap each, and a page holds 200).
 LISTED_FIELDS = (*(name for name in Job.model_fields if name != "links"), "owner")
@@ -85,6 +83,7 @@ async def trim_records(redis: aioredis.Redis, principal: Principal, cap: int) ->
 
 
 def new_job_id() -> str:
+    """A new id of the shape `jobcast.jobs.ids.JOB_ID` checks."""
     return "j_" + secrets.token_hex(12)
 
 

@@ -11,11 +11,22 @@ import typer
 
 from jobcast.client_cli.common import client_session, console, fail_usage, print_json
 from jobcast.client_cli.summary import cancelled_line, job_table, result_json, result_tables
+from jobcast.jobs.ids import JOB_ID, JOB_ID_FORM
 from jobcast.schemas.jobs import JobStatus
 
 jobs_cli = typer.Typer(help="Your file jobs.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-JobId = Annotated[str, typer.Argument(help="The job id (j_...).")]
+
+
+def _checked_job_id(value: str) -> str:
+    """An id not shaped as a job's is a wrong argument (exit 2), said before asking: the api
+    answered it 404 (exit 3), as if a job of that id might have existed."""
+    if not JOB_ID.fullmatch(value):
+        fail_usage(f"a job id is {JOB_ID_FORM}: got {value!r}.")
+    return value
+
+
+JobId = Annotated[str, typer.Argument(help="The job id (j_...).", callback=_checked_job_id)]
 
 
 @jobs_cli.command("ls", epilog="Example: jobcast jobs ls --status running --limit 20")

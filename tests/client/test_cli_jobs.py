@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from jobcast.client import Client
+from jobcast.embedded_redis import free_port
 from tests.client.conftest import ClientStack
 from tests.client.support import write_table
 from tests.client.test_cli import jobcast
@@ -47,3 +48,20 @@ def test_download_refuses_to_overwrite_a_file_without_force(
     forced = jobcast(stack, "jobs", "download", converted, str(kept), "--force")
     assert forced.exit_code == 0, forced.output
     assert len(kept.read_text().splitlines()) == 201
+
+
+@pytest.mark.parametrize("job_id", ["", "j_", "j_XYZ", "6f1c0e6b2f9d4a7c8e3b5a10", "../me"])
+@pytest.mark.parametrize(
+    "command", [["show"], ["result"], ["cancel"], ["download", "out.csv"]], ids=lambda c: c[0]
+)
+def test_a_malformed_job_id_is_a_usage_error_before_any_request(
+    stack: ClientStack, command: list[str], job_id: str
+) -> None:
+    # `jobs show ""` was the server's 404 (exit 3), as if a well-formed job were missing.
+    nowhere = f"http://127.0.0.1:{free_port()}"  # a request would be exit 5 here
+    done = jobcast(stack, "jobs", command[0], job_id, *command[1:], JOBCAST_URL=nowhere)
+    assert done.exit_code == 2, done.output
+    assert done.stderr == (
+        "error: a job id is j_ and 24 lowercase hex digits (e.g. j_6f1c0e6b2f9d4a7c8e3b5a10): "
+        f"got {job_id!r}.\n"
+    )
