@@ -42,7 +42,7 @@ async def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
     worker consuming it."""
     try:
         async with asyncio.timeout(READY_WITHIN):
-            await redis.ping()
+            await _ping_now(redis)
             entries: dict[str, str] = await redis.hgetall(WORKERS_KEY)  # type: ignore[assignment]
             memory = await read_memory(redis)
     except TimeoutError:
@@ -64,6 +64,18 @@ async def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
     if missing:
         return _not_ready(f"no live worker consumes queue(s): {', '.join(missing)}")
     return JSONResponse(Ready(status="ready", queues=sorted(consumed)).model_dump())
+
+
+async def _ping_now(redis: aioredis.Redis) -> None:
+    try:
+        await redis.ping()
+    except aioredis.ConnectionError:
+        # A pooled connection that Redis closed as it went fails its next command with
+        # "Connection closed by server": how that connection ended, not whether Redis answers
+        # now. Its idle fellows went the same way, so drop them and ask once on a new one, whose
+        # error (refused, no primary) is the probe's reason; a Redis that restarted is ready.
+        await redis.connection_pool.disconnect(inuse_connections=False)
+        await redis.ping()
 
 
 def _not_ready(reason: str) -> JSONResponse:

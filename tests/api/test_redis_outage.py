@@ -89,6 +89,25 @@ def test_requests_get_503_while_redis_is_down_and_recover_without_restart(
         proc.wait(timeout=10)
 
 
+def test_readyz_right_after_redis_went_says_why_it_cannot_be_reached_now(
+    start_api: StartApi, tmp_path: Path
+) -> None:
+    # The probe's PING went out on a pooled connection Redis had closed as it went: the first
+    # answer said "Connection closed by server", how that old connection ended, and only the
+    # next probe said what stands (the connection refused).
+    with stoppable_redis(tmp_path / "r") as (server, proc):
+        _, url = start_api(env={"JOBCAST_REDIS_URL": server.url})
+        httpx.get(f"{url}/readyz", timeout=15)  # leaves a connection in the api's pool
+        proc.kill()
+        proc.wait(timeout=10)
+        first = httpx.get(f"{url}/readyz", timeout=15)
+    assert first.status_code == 503
+    assert first.json()["error"]["message"] == (
+        f"Redis does not answer: Error 111 connecting to 127.0.0.1:{server.port}. "
+        "Connection refused."
+    )
+
+
 def test_an_api_whose_sentinels_have_gone_stops_within_seconds(tmp_path: Path) -> None:
     # Each Redis call of its shutdown (the monitor's release) asked the three stopped sentinels
     # for ~10 s (redis-py retried each one's connection): the api took 15 s to exit.
