@@ -67,7 +67,7 @@ from workers.files import sweeper  # noqa: E402
 signals.worker_init.connect(_apply_queue_prefetch, weak=False)
 signals.celeryd_after_setup.connect(_warn_of_unknown_variables, weak=False)
 broker_channel.connect_signals()
-broker_logs.connect_signals()
+broker_logs.connect_signals(get_settings())
 context.connect_signals()
 heartbeat.connect_signals()
 sweeper.connect_signals()

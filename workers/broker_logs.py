@@ -7,6 +7,12 @@ cause buried in it, at every attempt. Those records are rewritten here as one li
 error told by `redis_problem` (each sentinel's address and answer, and where to look); the full
 error stays at DEBUG (`jobcast.worker.broker`) for whoever needs it. Celery's "Frequent
 restarts detected" (its pause after five failed attempts in a second) loses billiard's traceback.
+
+Behind Sentinel the broker URL is one `sentinel://` URL per sentinel, and kombu takes them for
+failover hosts: an attempt tries each in turn, and Celery logs each try ("Will retry using next
+failover."). But kombu's Sentinel transport asks every sentinel at each try, so each is the same
+try again, told once per sentinel and naming one as if it had failed. Those repeats are dropped
+here, and the attempt's line says what it tried: the primary, through the sentinels.
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ from typing import Any
 from billiard.exceptions import RestartFreqExceeded
 from celery import signals
 from celery.exceptions import CPendingDeprecationWarning
+from celery.worker.consumer.consumer import CONNECTION_ERROR, CONNECTION_FAILOVER
 
 from jobcast.redis_clients import redis_problem
+from jobcast.settings import Settings
 
 #: The logger Celery's consumer says its connection errors with.
 CONSUMER_LOGGER = "celery.worker.consumer.consumer"
@@ -29,6 +37,8 @@ log = logging.getLogger("jobcast.worker.broker")
 
 #: Celery's count of attempts, "(3/None)" when the retries have no limit (celeryconfig's).
 UNLIMITED_ATTEMPT = re.compile(r"\((\d+)/None\)")
+#: Celery's CONNECTION_ERROR (URL, error, next step) as said behind Sentinel (count, error, step).
+THROUGH_SENTINELS = "consumer: Cannot reach the primary through %d sentinels: %s.\n%s\n"
 
 
 class _Told(str):
@@ -39,7 +49,12 @@ class _Told(str):
 
 
 class CondensedBrokerError(logging.Filter):
-    """Rewrites a consumer record that carries an error into one line with the error condensed."""
+    """Rewrites a consumer record that carries an error into one line with the error condensed;
+    behind `sentinels` sentinels (0: Redis by URL), one line per attempt to reach the broker."""
+
+    def __init__(self, sentinels: int = 0) -> None:
+        super().__init__()
+        self._sentinels = sentinels
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args if isinstance(record.args, tuple) else ()
@@ -48,6 +63,11 @@ class CondensedBrokerError(logging.Filter):
             return True  # Celery's own DEBUG record of the error keeps it whole
         for error in errors:
             log.debug("the consumer's connection error in full:", exc_info=error)
+        if self._sentinels and record.msg == CONNECTION_ERROR and len(args) == 3:
+            _url, failed, step = args
+            if step == CONNECTION_FAILOVER:
+                return False  # the same attempt, through the same sentinels, again
+            record.msg, args = THROUGH_SENTINELS, (self._sentinels, failed, step)
         told = tuple(_told(arg) if isinstance(arg, BaseException) else arg for arg in args)
         lines = (str(record.msg) % told).splitlines()
         joined = " ".join(line.strip() for line in lines if line.strip())
@@ -76,6 +96,7 @@ def _quiet_cancel_warning(**_: Any) -> None:
     )
 
 
-def connect_signals() -> None:
-    logging.getLogger(CONSUMER_LOGGER).addFilter(CondensedBrokerError())
+def connect_signals(settings: Settings) -> None:
+    condensed = CondensedBrokerError(len(settings.sentinels))
+    logging.getLogger(CONSUMER_LOGGER).addFilter(condensed)
     signals.celeryd_after_setup.connect(_quiet_cancel_warning, weak=False)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
+from celery.worker.consumer.consumer import CONNECTION_ERROR, CONNECTION_FAILOVER
 from redis.sentinel import MasterNotFoundError
 
 from jobcast.redis_clients import SENTINEL_HINT, sync_client
 from tests.conftest import launch_worker
-from tests.support.processes import wait_for
-from tests.support.sentinel import sentinel_group
+from tests.support.processes import Proc, wait_for
+from tests.support.sentinel import RunningGroup, sentinel_group
 from workers.broker_logs import CONSUMER_LOGGER, CondensedBrokerError
 
 #: The longest line a broker error may log: three sentinels' addresses and answers, the hint.
@@ -22,26 +26,60 @@ LONGEST_LINE = 800
 def test_a_worker_whose_sentinels_have_gone_says_so_in_one_short_line(tmp_path: Path) -> None:
     # Celery's consumer logged "Cannot connect to sentinel://…: <MasterNotFoundError>", whose
     # text is each sentinel's client repr (~3 KB each): a 9 KB line at every reconnect attempt.
-    with sentinel_group(tmp_path) as group:
-        settings = group.settings(tmp_path / "data")
-        client = sync_client(settings, timeout=5, connect_timeout=1)
-        worker = launch_worker(settings, tmp_path, client, queues="orders")
-        client.close()
-        try:
-            for server in group.procs.values():
-                server.stop()
-            wait_for(lambda: "No master found" in worker.output(), 60, "no master", worker)
-            said = [line for line in worker.output().splitlines() if "No master found" in line]
-        finally:
-            worker.kill()
+    with sentinel_group(tmp_path) as group, worker_on(group, tmp_path) as worker:
+        for server in group.procs.values():
+            server.stop()
+        wait_for(lambda: "(attempt 2)" in worker.output(), 60, "two attempts", worker)
+        said = attempts_told(worker.output())
     assert all(len(line) <= LONGEST_LINE for line in said), max(said, key=len)[:LONGEST_LINE]
-    line = said[0]
-    assert "ERROR/MainProcess] consumer: Cannot connect to sentinel://" in line, line
+    line = said[-1]  # the first attempt may still have been told of the primary's address
+    assert "ERROR/MainProcess] consumer: Cannot reach the primary through 3 sentinels" in line
+    assert "No master found" in line, line
     assert SENTINEL_HINT in line, line
-    assert "retry" in line.lower(), line
+    assert line.endswith("Trying again in 4.00 seconds... (attempt 2)"), line
     for sentinel in group.servers.sentinels:
         assert f"127.0.0.1:{sentinel.port} " in line, line
     assert "redis.sentinel.SentinelManagedConnection" not in worker.output()
+
+
+def test_a_worker_whose_primary_died_logs_each_attempt_to_reach_it_once(tmp_path: Path) -> None:
+    # kombu takes the broker URL's `sentinel://` entries for failover hosts and tries each in
+    # turn, but its Sentinel transport asks every sentinel at each try: Celery logged the same
+    # failure once per sentinel, three ERROR lines per attempt, two of them "Will retry using
+    # next failover." and each naming a sentinel as if it had failed.
+    with sentinel_group(tmp_path) as group, worker_on(group, tmp_path) as worker:
+        group.kill_primary()
+        back = "INFO/MainProcess] Connected to"
+        wait_for(lambda: worker.output().count(back) >= 2, 60, "the worker back", worker)
+        said = attempts_told(worker.output())
+    assert said, worker.output()[-3000:]
+    line = said[0]
+    assert "consumer: Cannot reach the primary through 3 sentinels: " in line, line
+    assert f"127.0.0.1:{group.servers.primary.port}. Connection refused" in line, line
+
+
+@contextmanager
+def worker_on(group: RunningGroup, workdir: Path) -> Iterator[Proc]:
+    """A worker consuming `orders` through the group's sentinels, killed when done."""
+    settings = group.settings(workdir / "data")
+    client = sync_client(settings, timeout=5, connect_timeout=1)
+    worker = launch_worker(settings, workdir, client, queues="orders")
+    client.close()
+    try:
+        yield worker
+    finally:
+        worker.kill()
+
+
+def attempts_told(output: str) -> list[str]:
+    """The consumer's lines about failed attempts to reach the broker, after checking that there
+    is one per attempt, numbered from 1, and that kombu's failover to the next URL is not told."""
+    said = [line for line in output.splitlines() if "consumer: Cannot " in line]
+    numbers = [re.search(r"\(attempt (\d+)\)$", line) for line in said]
+    assert all(numbers), "\n".join(said)
+    assert [int(n.group(1)) for n in numbers if n] == list(range(1, len(said) + 1)), said
+    assert "failover" not in output, "\n".join(said)
+    return said
 
 
 def consumer_record(message: str, *args: object) -> logging.LogRecord:
@@ -95,3 +133,23 @@ def test_a_retry_with_no_limit_counts_its_attempt_without_a_none() -> None:
     )
     assert CondensedBrokerError().filter(record)
     assert record.getMessage().endswith("Trying again in 4.00 seconds... (attempt 3)")
+
+
+def test_behind_sentinel_an_attempt_is_one_line_naming_the_sentinels() -> None:
+    refused = redis.ConnectionError("Error 111 connecting to 127.0.0.1:7. Connection refused.")
+    tries = [
+        consumer_record(CONNECTION_ERROR, f"sentinel://h:{port}/0", refused, step)
+        for port, step in [
+            (1, CONNECTION_FAILOVER),
+            (2, "Trying again in 2.00 seconds... (1/None)"),
+        ]
+    ]
+    behind_sentinel = CondensedBrokerError(sentinels=2)
+
+    assert [behind_sentinel.filter(record) for record in tries] == [False, True]
+    assert tries[1].getMessage() == (
+        "consumer: Cannot reach the primary through 2 sentinels: Error 111 connecting to "
+        "127.0.0.1:7. Connection refused. Trying again in 2.00 seconds... (attempt 1)"
+    )
+    by_url = consumer_record(CONNECTION_ERROR, "redis://h:1/0", refused, CONNECTION_FAILOVER)
+    assert CondensedBrokerError().filter(by_url)  # a failover between URLs of plain Redis
