@@ -172,16 +172,20 @@ def launch_worker(
     concurrency: int = 1,
     include: list[str] | None = None,
     env: dict[str, str] | None = None,
+    name: str | None = None,
 ) -> Proc:
-    """Start a real Celery worker process and wait until it consumes its queues."""
-    name = f"w-{secrets.token_hex(3)}"
+    """Start a real Celery worker process (named `name`@host, a name of its own by default) and
+    wait until it consumes its queues."""
+    name = name or f"w-{secrets.token_hex(3)}"
     argv = worker_argv(queues, concurrency, include or [], name)
     proc = spawn(name, argv, process_env(settings, env), workdir)
     wanted = set(queues.split(","))
 
     def consuming() -> bool:
         entries = client.hgetall(WORKERS_KEY)
-        mine = {k: v for k, v in entries.items() if k.startswith(name + "@")}
+        # Its own entry: an earlier worker of the same name (killed) may have left one.
+        own = f"#{proc.popen.pid}"
+        mine = {k: v for k, v in entries.items() if k.startswith(name + "@") and k.endswith(own)}
         return wanted <= live_queues(mine, time.time(), 5.0)
 
     try:
@@ -226,9 +230,10 @@ def start_worker(
         include: list[str] | None = None,
         env: dict[str, str] | None = None,
         settings_: Settings | None = None,
+        name: str | None = None,
     ) -> Proc:
         s = settings_ or settings
-        proc = launch_worker(s, tmp_path, redis_client, queues, concurrency, include, env)
+        proc = launch_worker(s, tmp_path, redis_client, queues, concurrency, include, env, name)
         started.append(proc)
         return proc
 
