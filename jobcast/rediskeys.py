@@ -235,6 +235,14 @@ KEY_SECRET_FINGERPRINT_KEY = f"{PREFIX}key-secret-fingerprint"
 #: Hash: worker hostname -> {"queues": [...], "holds": [task ids], "pid": ..., "ts": ...}
 #: (`jobcast.worker_registry`).
 WORKERS_KEY = f"{PREFIX}workers"
+
+
+def worker_name_key(hostname: str) -> str:
+    """The mark of the live worker process that holds the node name `hostname` (`-n`), a lease
+    its heartbeat extends (`jobcast.worker_registry`)."""
+    return f"{PREFIX}worker-name:{hostname}"
+
+
 #: Plain key: the api process producing the monitor's samples now (a lease).
 MONITOR_LEASE_KEY = f"{PREFIX}monitor:lease"
 #: Hash: hostname -> JSON of the host's figures.

@@ -3,6 +3,10 @@
 Workers write (`workers.heartbeat`); `/readyz`, the launcher and the monitor read. Celery's own
 heartbeats are events for Flower, and asking workers over the broker (`inspect`) takes a round
 trip per probe: a hash entry per worker, refreshed every few seconds, is cheap to read.
+
+Beside it, each node name (`-n`) is held by one live worker process at a time, a lease its
+heartbeat extends (`workers.name_claim`): Celery's own check of a name already in use is mingle,
+which our workers leave off.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Any
 
 import redis
 
-from jobcast.rediskeys import WORKERS_KEY
+from jobcast import leases
+from jobcast.rediskeys import WORKERS_KEY, worker_name_key
 
 #: Heartbeat intervals after which a silent worker counts as gone (`/readyz`, `/metrics`, the
 #: reconciler): its process was killed, its host lost, or it froze.
@@ -34,6 +39,23 @@ def report(
 def forget(client: redis.Redis, hostname: str) -> None:
     """Take a stopping worker out of the registry at once (instead of letting it age out)."""
     client.hdel(WORKERS_KEY, entry_name(hostname))
+
+
+def hold_name(client: redis.Redis, hostname: str, mark: str, ttl_ms: int) -> bool:
+    """Take the node name `hostname` for the process `mark` if free, or extend its hold; whether
+    that process holds it now."""
+    return leases.take_or_extend(client, worker_name_key(hostname), mark, ttl_ms)
+
+
+def name_holder(client: redis.Redis, hostname: str) -> str | None:
+    """The mark of the process holding the node name `hostname` (None when none does)."""
+    held = client.get(worker_name_key(hostname))
+    return held.decode() if isinstance(held, bytes) else held
+
+
+def release_name(client: redis.Redis, hostname: str, mark: str) -> None:
+    """Let go of the node name `hostname`, only if the process `mark` still holds it."""
+    leases.release(client, worker_name_key(hostname), mark)
 
 
 def entry_name(hostname: str) -> str:

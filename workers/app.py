@@ -48,7 +48,7 @@ celery_logging.connect_signals(get_settings())  # before Celery sets its logging
 # per-process resources, the readiness heartbeat, the stored-file sweep, the reconciler of work
 # no task will run, the frozen start-up objects, what a stop logs of the task it interrupts, and
 # a files worker's check that it sees the cluster's storage, and every worker's that Redis does not
-# evict keys.
+# evict keys and that no live worker holds its name.
 from workers import (  # noqa: E402
     broker_channel,
     broker_logs,
@@ -57,6 +57,7 @@ from workers import (  # noqa: E402
     expected_failures,
     gc_baseline,
     heartbeat,
+    name_claim,
     reconciler,
     redis_check,
     stop_logs,
@@ -77,4 +78,5 @@ stop_logs.connect_signals()
 death_logs.connect_signals()  # after stop_logs: a stop's losses are told as the stop's
 expected_failures.connect_signals()
 redis_check.connect_signals()  # before the storage check: a refused start writes nothing
+name_claim.connect_signals()  # likewise
 storage_check.connect_signals()

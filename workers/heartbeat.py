@@ -7,6 +7,7 @@ the monitor turns into rates are counted by every task's attempt-cap scripts,
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from typing import Any
 
@@ -17,13 +18,17 @@ from celery.worker import state as worker_state
 from jobcast.figures import HostSampler, report_sync
 from jobcast.redis_clients import sync_client
 from jobcast.settings import get_settings
-from jobcast.worker_registry import forget, report
+from jobcast.worker_registry import forget, hold_name, release_name, report
+from workers.name_claim import claim_ttl_ms, own_mark
+
+log = logging.getLogger("jobcast.worker")
 
 
 class Heartbeat:
     def __init__(self, client: redis.Redis, hostname: str, queues: list[str], interval: float):
         self._client, self._hostname, self._queues = client, hostname, queues
         self._interval = interval
+        self._holds_name = True  # claimed at start (`workers.name_claim`)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jobcast-heartbeat", daemon=True)
 
@@ -35,6 +40,7 @@ class Heartbeat:
         # Shutting down anyway: if Redis is away, the entry simply ages out.
         with contextlib.suppress(redis.RedisError):
             forget(self._client, self._hostname)
+            release_name(self._client, self._hostname, own_mark())
 
     def _run(self) -> None:
         sampler = HostSampler()
@@ -42,6 +48,7 @@ class Heartbeat:
             # Redis may be away for a moment; the next beat tries again.
             with contextlib.suppress(redis.RedisError):
                 report(self._client, self._hostname, self._queues, held_task_ids())
+                self._keep_name()
                 # The monitor's figures: this host's CPU, memory and network, and this worker.
                 report_sync(
                     self._client,
@@ -50,6 +57,13 @@ class Heartbeat:
                     {"name": self._hostname, "queues": self._queues},
                 )
             self._stop.wait(self._interval)
+
+    def _keep_name(self) -> None:
+        held = hold_name(self._client, self._hostname, own_mark(), claim_ttl_ms(self._interval))
+        if self._holds_name and not held:
+            # Silent past its claim (Redis away, a frozen host) and another took the name.
+            log.warning("worker name %s is held by another worker now", self._hostname)
+        self._holds_name = held
 
 
 def held_task_ids() -> list[str]:
