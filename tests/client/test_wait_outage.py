@@ -27,7 +27,7 @@ LONG_ROWS = 1_500_000
 #: Seconds from the api's stop to the wait saying so: its WebSocket's few quick reconnects,
 #: then one poll that finds nothing. Each poll retrying on its own first (3.75 to 7.5 s) was
 #: later than this.
-NOTICED_WITHIN = 2.0
+NOTICED_WITHIN = 3.0  # under the old 3.75 s, with room for a loaded CI box
 #: An outage shorter than those retries, so a wait that only notices after them might not at all.
 SHORT_OUTAGE = 4.0
 
