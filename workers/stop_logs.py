@@ -7,8 +7,10 @@ group, does not: pool processes ignore SIGINT, and the warm shutdown waits for t
 Celery then logs, at ERROR and with a 30-line traceback, that the process exited and that the
 task's handler raised `WorkerLostError`. Nothing is lost: the message is handed back to the
 broker (`task_reject_on_worker_lost`) and the job runs again on the next free worker. Once this
-worker is stopping, those records are each one WARNING line saying so; the same records outside
-a stop (a process killed by the kernel, a crash) stay errors with their traceback.
+worker is stopping, the task's loss is one WARNING line saying so, and the process's exit, which
+adds nothing to it (nor loses anything when the process was idle), is kept at DEBUG only. The
+same records outside a stop (a process killed by the kernel, a crash) stay errors with their
+traceback.
 
 When Redis itself is gone (the embedded one killed, which also stops the stack), the hand-back
 fails: kombu logs it at CRITICAL with a ~130-line chained traceback. The message is still held
@@ -38,6 +40,7 @@ from celery import signals
 
 from jobcast.redis_clients import redis_problem
 
+log = logging.getLogger("jobcast.tasks")
 _stopping = threading.Event()
 #: Loggers of the two records: billiard's pool (as multiprocessing's) and Celery's request.
 LOGGERS = ("multiprocessing", "celery.worker.request")
@@ -87,8 +90,10 @@ class InterruptedByStop(logging.Filter):
                 record, f"{text.splitlines()[0]} (planned: {reason}; a fresh process replaces it)"
             )
         elif self.stopping.is_set():
-            said = SAID if "WorkerLostError" in text else "the worker is stopping"
-            _quiet(record, f"{text.splitlines()[0]} ({said})")
+            if "WorkerLostError" not in text:
+                log.debug("%s (the worker is stopping)", text)
+                return False
+            _quiet(record, f"{text.splitlines()[0]} ({SAID})")
         return True
 
     def _planned_end(self, text: str) -> str | None:

@@ -8,14 +8,14 @@ import threading
 
 import redis
 
-from workers.stop_logs import InterruptedByStop, leave_recycle_note
+from workers.stop_logs import SAID, InterruptedByStop, leave_recycle_note
 
 
 def record(message: str, *args: object, level: int = logging.ERROR) -> logging.LogRecord:
     return logging.LogRecord("multiprocessing", level, __file__, 1, message, args, None)
 
 
-def test_a_lost_process_is_a_warning_only_while_stopping() -> None:
+def test_a_lost_process_is_an_error_outside_a_stop_and_left_to_its_task_in_one() -> None:
     stopping = threading.Event()
     quiet = InterruptedByStop(stopping)
     lost = record("Process %r pid:%r exited with %r", "ForkPoolWorker-1", 7, "signal 15")
@@ -25,14 +25,20 @@ def test_a_lost_process_is_a_warning_only_while_stopping() -> None:
     stopping.set()
     lost = record("Process %r pid:%r exited with %r", "ForkPoolWorker-1", 7, "signal 15")
     other = record("Something else broke")
-    assert quiet.filter(lost)
+    # In a stop the process's exit is not a warning of its own: the task's loss (below) is the
+    # one line that says what follows, and an idle process's exit loses nothing.
+    assert not quiet.filter(lost)
     assert quiet.filter(other)
-    assert (lost.levelname, other.levelname) == ("WARNING", "ERROR")
-    # A process may have been idle: only a task's loss says the task is requeued.
-    assert (
-        lost.getMessage()
-        == "Process 'ForkPoolWorker-1' pid:7 exited with 'signal 15' (the worker is stopping)"
-    )
+    assert other.levelname == "ERROR"
+
+
+def test_a_task_lost_in_a_stop_is_one_warning_saying_it_runs_again() -> None:
+    stopping = threading.Event()
+    stopping.set()
+    lost = record("Task handler raised error: %r", "WorkerLostError('signal 15 (SIGTERM) Job: 0.')")
+    assert InterruptedByStop(stopping).filter(lost)
+    assert lost.levelname == "WARNING"
+    assert lost.getMessage().endswith(f"({SAID})")
 
 
 def test_a_pool_process_that_ended_itself_on_purpose_is_a_warning_saying_why() -> None:
