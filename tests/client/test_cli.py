@@ -20,6 +20,7 @@ from jobcast.client import Client, errors
 from jobcast.client_cli.summary import human_bytes
 from jobcast.events import read_since
 from jobcast.orders.symbols import symbol_table
+from jobcast.settings import Settings
 from tests.client.conftest import ClientStack
 from tests.client.support import city_totals, write_ragged, write_table
 from tests.client.terminal import Terminal, read_until, run_in_terminal
@@ -448,6 +449,19 @@ def test_help_lists_the_exit_codes_of_the_readme_table() -> None:
     said = " ".join(line.strip(" │") for line in overview.splitlines())
     for code, meaning in rows:
         assert f"{code.strip()} {meaning.strip()}" in said, (code, said)
+
+
+def test_readme_gives_the_chat_message_limit_and_the_line_cap_as_they_are() -> None:
+    # README's `jobcast chat` comment said a line over 16 KiB was not sent; a 3,000-character
+    # line was refused too, by the server's 2000-byte message limit, which it did not name.
+    from jobcast.client_cli import chat
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    comment = next(line for line in readme.splitlines() if line.startswith("jobcast chat "))
+    limit = Settings.model_fields["chat_max_message_bytes"].default
+    assert f"JOBCAST_CHAT_MAX_MESSAGE_BYTES, {limit} bytes by default" in comment, comment
+    assert "too_large" in comment, comment
+    assert f"a line over {chat.MAX_LINE} characters is not sent" in comment, comment
 
 
 @pytest.mark.parametrize(
