@@ -80,6 +80,28 @@ def test_the_shell_sections_block_runs_in_bash_as_jobcast_commands(tmp_path: Pat
             assert (here / argv[1]).is_file(), argv
 
 
+def test_the_files_readmes_commands_write_are_ignored_by_git(tmp_path: Path) -> None:
+    # Run from the checkout, the shell section left export.csv and out.parquet untracked
+    # (`git status`): only /sales.csv, the quick start's, was ignored.
+    path, log = stand_in_path(tmp_path)
+    here = tmp_path / "here"
+    here.mkdir()
+    done = bash(shell_block(), here, {**os.environ, "PATH": path})
+    assert done.returncode == 0, done.stderr
+    given = [json.loads(line) for line in log.read_text().splitlines()]
+    downloads = [argv[3] for argv in given if argv[:2] == ["jobs", "download"]]
+    written = sorted({*(p.name for p in here.iterdir()), *downloads, "sales.csv"})  # + Python's
+    assert {"export.csv", "out.parquet"} <= set(written), written
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *written],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert sorted(ignored.stdout.split()) == written, ignored
+
+
 def test_the_files_the_shell_section_makes_read_as_its_commands_say(
     stack: ClientStack, tmp_path: Path
 ) -> None:
