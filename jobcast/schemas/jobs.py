@@ -114,7 +114,13 @@ class TopValue(BaseModel):
 
 
 class Histogram(BaseModel):
-    edges: list[Stat] = Field(description="21 bin edges (2 when every value is equal).")
+    edges: list[Stat] = Field(
+        description=(
+            "Bin edges, one more than the counts: 21, min to max (2 when every value is equal);"
+            " an integer column's are whole numbers, up to 21, from min, and the last may pass"
+            " max, so that each bin holds as many integers."
+        )
+    )
     counts: list[int]
     exact: bool = Field(description="False when the counts are scaled from a sample.")
 

@@ -31,9 +31,19 @@ def assert_numeric_matches(column: dict[str, Any], series: pd.Series) -> None:
     for stat in ("mean", "std", "min", "max", "25%", "50%", "75%"):
         assert column[stat] == pytest.approx(described[stat], rel=1e-9), stat
     assert column["quantiles_exact"] is True
-    counts, edges = np.histogram(series.dropna(), bins=20)
+    counts, edges = np.histogram(series.dropna(), bins=bin_edges(series.dropna()))
     assert column["histogram"]["counts"] == counts.tolist()
     assert column["histogram"]["edges"] == pytest.approx(edges.tolist())
+
+
+def bin_edges(values: pd.Series) -> int | list[int]:
+    """numpy's 20 equal bins, min to max; for integers, whole-number-wide bins from min, as
+    few as cover max (at most 20), so each bin holds as many integers as the next."""
+    if not pd.api.types.is_integer_dtype(values):
+        return 20
+    low, high = int(values.min()), int(values.max())
+    width = -(-(high - low + 1) // 20)
+    return list(range(low, high + width + 1, width))
 
 
 def assert_categorical_matches(column: dict[str, Any], series: pd.Series) -> None:
