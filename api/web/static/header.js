@@ -41,7 +41,8 @@ const OLE2 = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
  * the server reads them), "empty", "binary" (NUL bytes: not a text table, whatever it is); or
  * null. `reading` is how the job will read the file (its params): `header` false numbers the
  * columns from 0 as the server does, `decimal` "," or "." overrules the detection, `encoding`
- * names the text's. */
+ * names the text's. Text that is not UTF-8, with no encoding named, is read as the server most
+ * often reads it, and `assumed` names that encoding (the user may need to correct it). */
 export async function readHeader(file, reading = {}) {
   if (file.size === 0) return { unread: "empty" };
   const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
@@ -49,7 +50,7 @@ export async function readHeader(file, reading = {}) {
   if (head[0] === 0x50 && head[1] === 0x4b) return { unread: "format" }; // a zip: .xlsx or .ods
   if (OLE2.every((b, i) => head[i] === b)) return { unread: "format" };
   const bytes = await file.slice(0, 64 * 1024).arrayBuffer();
-  const text = decode(bytes, reading.encoding);
+  const { text, assumed } = decode(bytes, reading.encoding);
   if (text.startsWith("PAR1")) return { unread: "format" };
   // UTF-16 text has NUL bytes too, but decoded in its encoding it has none.
   if (text.includes("\u0000")) return { unread: "binary" };
@@ -57,18 +58,34 @@ export async function readHeader(file, reading = {}) {
   if (!lines.length) return { unread: "empty" };
   // The last line may be cut off by the 64 KiB slice: only whole lines are sampled.
   const whole = text.length < file.size ? lines.slice(0, -1) : lines;
-  return text.trimStart().startsWith("{") ? jsonLinesHeader(whole) : csvHeader(lines, whole, reading);
+  const found = text.trimStart().startsWith("{") ? jsonLinesHeader(whole) : csvHeader(lines, whole, reading);
+  return found && assumed ? { ...found, assumed } : found;
 }
 
-/** The bytes as text in `encoding` when the browser knows the name (cp1252, latin1, ...), else
- * UTF-8; a character cut at the slice's end becomes U+FFFD, on a line not sampled. */
+/** The code page the server reads text that is not UTF-8 in, unless another reads the sample
+ * clearly better (workers/files/code_pages.py): Western Windows, what Excel's "CSV" is in. */
+const FALLBACK = { label: "windows-1252", name: "cp1252" };
+
+/** {text, assumed}: the bytes as text in `encoding` when the browser knows the name (cp1252,
+ * latin1, ...); else as the server detects it (workers/files/encodings.py): UTF-16 by its BOM,
+ * UTF-8, or, when that fails, the fallback code page, named in `assumed`. A character cut at
+ * the slice's end is not an error (`stream`), and becomes U+FFFD on a line not sampled. */
 function decode(bytes, encoding) {
   const bom = new Uint8Array(bytes, 0, Math.min(2, bytes.byteLength));
   const utf16 = bom[0] === 0xff && bom[1] === 0xfe ? "utf-16le" : bom[0] === 0xfe && bom[1] === 0xff ? "utf-16be" : null;
+  // Python's spellings of a name the browser knows otherwise: latin-1 is latin1, utf_16 utf-16.
+  const names = encoding ? [encoding, encoding.replace(/_/g, "-"), encoding.replace(/[-_]/g, "")] : [utf16];
+  for (const name of names.filter(Boolean)) {
+    try {
+      return { text: new TextDecoder(name).decode(bytes) };
+    } catch {
+      // a name the browser does not know (the server may): read as if none were named
+    }
+  }
   try {
-    return new TextDecoder(encoding || utf16 || "utf-8").decode(bytes);
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream: true }) };
   } catch {
-    return new TextDecoder("utf-8").decode(bytes);
+    return { text: new TextDecoder(FALLBACK.label).decode(bytes), assumed: FALLBACK.name };
   }
 }
 

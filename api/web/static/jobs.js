@@ -145,9 +145,26 @@ export function mountJobs(root, live) {
         type: "checkbox", name: "metric", value: `${name}\u0000${m}`, "aria-label": `${m} of ${name}`,
         disabled: (m === "sum" || m === "mean") && !header.summable.has(name),
       })))));
-    fill(aggregateBox, h("div.table-scroll", {}, h("table.compact", {},
+    fill(aggregateBox, assumedEncodingNote(), h("div.table-scroll", {}, h("table.compact", {},
       h("thead", {}, h("tr", {}, h("th", {}, "column"), h("th", {}, "group"), ...METRICS.map((m) => h("th", {}, m)))),
       h("tbody", {}, rows))));
+  }
+
+  // Read in an encoding nobody named (header.js `readHeader`): said, for the names may be wrong,
+  // with the way to the field that corrects them.
+  function assumedEncodingNote() {
+    if (!header.assumed) return null;
+    const named = encodingInput.value.trim();
+    const said = named
+      ? `This browser cannot read ${named}: the names are shown as ${header.assumed} reads them; the job reads the file as ${named}.`
+      : `This file is not UTF-8: its names are read as ${header.assumed}, as the server reads most such files. If they look wrong, name its encoding under `;
+    const toField = h("button.link", { type: "button", onclick: showEncoding }, "How to read the file");
+    return h("p.hint.assumed-encoding", {}, said, named ? null : [toField, "."]);
+  }
+
+  function showEncoding() {
+    readingBox.open = true;
+    encodingInput.focus();
   }
 
   function params() {

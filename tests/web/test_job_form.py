@@ -1,0 +1,60 @@
+"""The new-job form in real headless Chromium: the columns it reads from a file that is not
+UTF-8."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.web.conftest import NewPage, WebStack
+
+pytestmark = pytest.mark.slow
+
+#: A Western Windows export (Excel's "CSV"): not UTF-8, which the server reads as cp1252.
+WESTERN_CSV = "catégorie,montant\nCafé,3\nThé,5\nCafé,4\n".encode("cp1252")
+
+
+def test_a_cp1252_header_is_read_as_the_server_reads_it_and_the_form_says_so(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # The form decoded it as UTF-8: it offered `cat�gorie`, and the job failed unknown_column.
+    page = new_page(web_stack.new_key("western"))
+    export = tmp_path / "ventes.csv"
+    export.write_bytes(WESTERN_CSV)
+    page.click("form.new-job label:has-text('aggregate')")
+    page.set_input_files("#file", str(export))
+    expect(page.locator("form.new-job tbody th")).to_have_text(["catégorie", "montant"])
+    note = page.locator("form.new-job .assumed-encoding")
+    expect(note).to_contain_text("not UTF-8")
+    expect(note).to_contain_text("cp1252")
+    note.locator("button").click()  # points at the encoding field
+    expect(page.locator("details.reading")).to_have_attribute("open", "")
+    expect(page.locator("input[name=encoding]")).to_be_focused()
+
+    page.check("input[aria-label='group by catégorie']")
+    page.check("input[aria-label='sum of montant']")
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
+    rows = page.locator("table.aggregate tbody tr")
+    cells = {
+        r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text() for r in rows.all()
+    }
+    assert cells == {"Café": "7", "Thé": "5"}, cells
+
+
+def test_an_encoding_set_in_the_form_wins_over_the_assumed_one(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    page = new_page(web_stack.new_key("cyrillic"))
+    export = tmp_path / "ventes.csv"
+    export.write_bytes(WESTERN_CSV)
+    page.click("form.new-job label:has-text('aggregate')")
+    page.set_input_files("#file", str(export))
+    expect(page.locator("form.new-job .assumed-encoding")).to_be_visible()
+    page.click("details.reading summary")
+    page.fill("input[name=encoding]", "cp1251")  # é is й there: the user's word is taken
+    page.press("input[name=encoding]", "Tab")
+    expect(page.locator("form.new-job tbody th").first).to_have_text("catйgorie")
+    expect(page.locator("form.new-job .assumed-encoding")).to_have_count(0)
