@@ -1,5 +1,5 @@
 """The new-job form in real headless Chromium: the columns it reads from a file that is not
-UTF-8."""
+UTF-8, and the upload line when another file is picked."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import NewPage, WebStack
+from tests.web.test_app import write_table
 
 pytestmark = pytest.mark.slow
 
@@ -58,3 +59,18 @@ def test_an_encoding_set_in_the_form_wins_over_the_assumed_one(
     page.press("input[name=encoding]", "Tab")
     expect(page.locator("form.new-job tbody th").first).to_have_text("catйgorie")
     expect(page.locator("form.new-job .assumed-encoding")).to_have_count(0)
+
+
+def test_picking_another_file_hides_the_last_uploads_bar(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # "34 B uploaded", full and green, stayed beside the next file's name.
+    page = new_page(web_stack.new_key("picker"))
+    page.set_input_files("#file", str(write_table(tmp_path / "first.csv", 3)))
+    page.click("form.new-job button[type=submit]")
+    upload = page.locator("form.new-job .bar-box")
+    expect(upload).to_have_attribute("data-state", "done")
+    expect(upload).to_be_visible()
+    page.set_input_files("#file", str(write_table(tmp_path / "second.csv", 3)))
+    expect(page.locator("form.new-job .drop strong")).to_have_text("second.csv")
+    expect(upload).to_be_hidden()

@@ -95,11 +95,14 @@ export function mountJobs(root, live) {
   for (const input of [headerInput, decimalInput, encodingInput]) input.addEventListener("change", rereadHeader);
 
   let chosen = null;
+  let uploading = false;
 
   async function choose(file) {
     chosen = file;
     submit.disabled = false;
     submitError.textContent = "";
+    // The last upload's line ("34 B uploaded") is not this file's; one still going stays shown.
+    if (!uploading) uploadBox.hidden = true;
     fill(dropText, h("strong", {}, file.name), ` · ${formatBytes(file.size)} · `, h("u", {}, "change"));
     await rereadHeader();
   }
@@ -198,6 +201,7 @@ export function mountJobs(root, live) {
     body.append("file", chosen, chosen.name);
     submit.disabled = true;
     submitError.textContent = "";
+    uploading = true;
     uploadBox.hidden = false;
     uploadBox.dataset.state = "sending";
     uploadBar.value = 0;
@@ -219,6 +223,7 @@ export function mountJobs(root, live) {
       uploadText.textContent = `${outcome}: nothing stored`;
       fill(submitError, uploadErrorText(err));
     } finally {
+      uploading = false;
       submit.disabled = false;
     }
   }
