@@ -1,9 +1,11 @@
 """The new-job form in real headless Chromium: the columns it reads from a file that is not
-UTF-8, and the upload line when another file is picked."""
+UTF-8, the upload line when another file is picked, and leaving the page mid-upload."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -74,3 +76,40 @@ def test_picking_another_file_hides_the_last_uploads_bar(
     page.set_input_files("#file", str(write_table(tmp_path / "second.csv", 3)))
     expect(page.locator("form.new-job .drop strong")).to_have_text("second.csv")
     expect(upload).to_be_hidden()
+
+
+def test_leaving_the_page_mid_upload_asks_first_and_not_after(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # A reload or a closed tab dropped the upload without a word.
+    page = new_page(web_stack.new_key("leaver"))
+    held: list[Any] = []
+
+    def hold_upload(route: Any) -> None:
+        if route.request.method == "POST":
+            held.append(route)  # in flight until the test lets it through
+        else:
+            route.continue_()
+
+    page.route("**/jobs", hold_upload)
+    page.set_input_files("#file", str(write_table(tmp_path / "slow.csv", 3)))
+    page.click("form.new-job button[type=submit]")
+    expect(page.locator("form.new-job .bar-box")).to_have_attribute("data-state", "sending")
+    dialogs: list[str] = []
+
+    def stay(dialog: Any) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # "stay on the page"
+
+    page.on("dialog", stay)
+    page.evaluate("() => { setTimeout(() => location.reload()); }")
+    deadline = time.monotonic() + 10
+    while not dialogs:
+        assert time.monotonic() < deadline, "no prompt before leaving mid-upload"
+        page.wait_for_timeout(50)
+    assert dialogs == ["beforeunload"]
+    held[0].continue_()
+    expect(page.locator("form.new-job .bar-box")).to_have_attribute("data-state", "done")
+    page.reload()  # the upload is done: nothing to ask about
+    page.wait_for_selector("#conn[data-state=live]")
+    assert dialogs == ["beforeunload"]

@@ -202,6 +202,7 @@ export function mountJobs(root, live) {
     submit.disabled = true;
     submitError.textContent = "";
     uploading = true;
+    window.addEventListener("beforeunload", askBeforeLeaving);
     uploadBox.hidden = false;
     uploadBox.dataset.state = "sending";
     uploadBar.value = 0;
@@ -224,8 +225,16 @@ export function mountJobs(root, live) {
       fill(submitError, uploadErrorText(err));
     } finally {
       uploading = false;
+      window.removeEventListener("beforeunload", askBeforeLeaving);
       submit.disabled = false;
     }
+  }
+
+  // A reload or a closed tab would drop the upload (nothing is stored of a part-sent file): the
+  // browser asks first, only while one is on its way.
+  function askBeforeLeaving(event) {
+    event.preventDefault();
+    event.returnValue = ""; // what older Chromium still needs to ask
   }
 
   function merge(record) {
