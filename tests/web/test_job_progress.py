@@ -1,9 +1,11 @@
 """The processing bar of a running job in real headless Chromium: it moves only forward, whatever
-order the page's REST reads and the WebSocket's progress events arrive in."""
+order the page's REST reads and the WebSocket's progress events arrive in, and is shown not live
+while the connection is down."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from jobcast.rediskeys import job_key
 from tests.web.conftest import NewPage, WebStack
@@ -100,3 +103,51 @@ def test_a_list_read_before_later_progress_does_not_set_the_processing_bar_back(
 
     moving = [p for p in page.evaluate("window.bars")["processing"] if 0 < p < 100]
     assert moving == sorted(moving), (read_at, moving)
+
+
+def wait_estimated(stack: WebStack, job_id: str) -> None:
+    """Until the job's record carries an ETA (its first batches read and timed)."""
+    deadline = time.monotonic() + 30
+    while (
+        json.loads(stack.redis.hget(job_key(job_id), "progress") or "{}").get("eta_seconds") is None
+    ):
+        assert time.monotonic() < deadline, f"job {job_id} never had an ETA"
+        time.sleep(0.005)
+
+
+def test_while_the_connection_is_down_a_running_job_is_shown_not_live_and_cannot_be_cancelled(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # With the api stopped ("reconnecting…") the job kept an enabled "Cancel job" and its ETA,
+    # as if live: the click could only fail, and the estimate was the last one heard.
+    key = web_stack.new_key("offline")
+    page = new_page(key)
+    data = write_table(tmp_path / "offline.csv", LONG_JOB_ROWS).read_bytes()
+    with web_stack.rest(key) as rest:
+        job_id = rest.post("/jobs", files={"file": ("offline.csv", data)}).json()["id"]
+    wait_status(web_stack, job_id, "running")
+    wait_estimated(web_stack, job_id)
+    cancel = page.locator(".job-detail button:has-text('Cancel job')")
+    row_cancel = page.locator(f".job-list li[data-job-id='{job_id}'] button:has-text('Cancel')")
+    bar = page.locator(".job-detail .processing .bar-text")
+    with paused(web_stack):
+        page.evaluate(f"location.hash = '#/jobs/{job_id}'")
+        expect(bar).to_contain_text("ETA")
+        expect(cancel).to_be_enabled()
+        web_stack.api.stop()
+        try:
+            expect(page.locator("#conn")).to_have_attribute("data-state", "reconnecting")
+            expect(cancel).to_be_disabled()
+            expect(cancel).to_have_attribute("title", re.compile("connection"))
+            expect(row_cancel).to_be_disabled()
+            expect(bar).not_to_contain_text("ETA")
+            expect(bar).to_contain_text("last known")
+        finally:
+            web_stack.start_api()
+        expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+        expect(cancel).to_be_enabled()
+        expect(cancel).not_to_have_attribute("title", re.compile("."))
+        expect(bar).to_contain_text("ETA")
+        expect(bar).not_to_contain_text("last known")
+        cancel.click()  # works again, and ends the job once the worker reads on
+    page.wait_for_selector(".job-detail .chip[data-status=cancelled]", timeout=60_000)

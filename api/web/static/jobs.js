@@ -319,6 +319,8 @@ export function mountJobs(root, live) {
       });
     }
   }
+  // Down, the page hears nothing: what it shows is the last it heard (`processingBar`).
+  live.addEventListener("state", () => schedule());
   live.subscribe("user.me", (message) => {
     if (message.kind === "event") onEvent(message);
     else if (message.kind === "subscribed" || message.kind === "resync") reload();
@@ -341,6 +343,7 @@ export function mountJobs(root, live) {
   }
 
   async function cancel(id) {
+    if (live.state !== "live") return; // `needsConnection`: said on the button
     try {
       merge(await api("DELETE", `/jobs/${id}`));
     } catch (err) {
@@ -381,6 +384,16 @@ export function mountJobs(root, live) {
     else if (row && row.isConnected) row.focus();
   }
 
+  // While the connection is down a cancel could only fail, and its outcome could not be heard:
+  // the button says so. aria-disabled, not disabled: focus stays on it, and its title shows.
+  function needsConnection(button) {
+    const down = live.state !== "live";
+    button.setAttribute("aria-disabled", String(down));
+    if (down) button.title = "Cancelling needs the connection; it comes back on its own (see the header).";
+    else button.removeAttribute("title");
+    return button;
+  }
+
   function control(action, job, make) {
     const key = `${action} ${job.id}`;
     if (!controls.has(key)) controls.set(key, make({ type: "button", dataset: { action, jobId: job.id } }));
@@ -400,8 +413,8 @@ export function mountJobs(root, live) {
         h("span.job-name", {}, job.filename || job.id),
         h("span.muted", {}, `${job.operation} · ${formatBytes(job.size)} · ${formatTime(job.created_at)}`))),
       chip(job.status),
-      active && job.progress ? processingBar(job, true) : null,
-      active ? control("cancel", job, (attrs) => h("button.ghost.small", { ...attrs, onclick: () => cancel(job.id), "aria-label": `Cancel ${job.filename || job.id}` }, "Cancel")) : null);
+      active && job.progress ? processingBar(job, true, live.state === "live") : null,
+      active ? needsConnection(control("cancel", job, (attrs) => h("button.ghost.small", { ...attrs, onclick: () => cancel(job.id), "aria-label": `Cancel ${job.filename || job.id}` }, "Cancel"))) : null);
   }
 
   function renderDetail() {
@@ -417,8 +430,8 @@ export function mountJobs(root, live) {
       // Queued, it has not started: "started –" and "Processing 0%" read as stuck.
       h("p.muted", {}, `${job.operation} · ${formatBytes(job.size)} · `, job.started_at ? `started ${formatTime(job.started_at)}` : "not started yet",
         job.finished_at && job.started_at ? ` · took ${formatDuration(job.finished_at - job.started_at)}` : ""),
-      job.status === "queued" ? h("p.waiting", {}, "Waiting for a worker") : active ? processingBar(job, false) : null,
-      active ? h("div.row", {}, control("cancel-job", job, (attrs) => h("button.danger", { ...attrs, onclick: () => cancel(job.id) }, "Cancel job"))) : null,
+      job.status === "queued" ? h("p.waiting", {}, "Waiting for a worker") : active ? processingBar(job, false, live.state === "live") : null,
+      active ? h("div.row", {}, needsConnection(control("cancel-job", job, (attrs) => h("button.danger", { ...attrs, onclick: () => cancel(job.id) }, "Cancel job")))) : null,
       job.status === "failed" && job.error ? h("div.error-box", { role: "alert" },
         h("strong", {}, job.error.code), " ", job.error.message) : null,
       job.status === "cancelled" ? cancelledView(job) : null,
@@ -453,14 +466,17 @@ function chip(status) {
   return h("span.chip", { dataset: { status } }, status);
 }
 
-function processingBar(job, compact) {
+/** `heard`: the connection is up, so the bar is live; else it is the last progress heard, and its
+ * estimate, from then, is left out. */
+function processingBar(job, compact, heard) {
   const p = job.progress || {};
   const percent = Math.max(0, Math.min(100, p.percent || 0));
   // Floored: a running job at 99.6 % is not "100 %" (it is done when its status says so).
   const text = [`${Math.floor(percent)}%`];
   if (p.rows !== undefined) text.push(counted(p.rows, "row"));
-  if (!compact && p.eta_seconds !== null && p.eta_seconds !== undefined) text.push(`ETA ${formatDuration(p.eta_seconds)}`);
-  return h("div.bar-box.processing", { dataset: { percent: percent.toFixed(1) } },
+  if (!heard) text.push("last known");
+  else if (!compact && p.eta_seconds !== null && p.eta_seconds !== undefined) text.push(`ETA ${formatDuration(p.eta_seconds)}`);
+  return h("div.bar-box.processing", { dataset: { percent: percent.toFixed(1), heard } },
     compact ? null : h("span.bar-label", {}, "Processing"),
     h("progress", { max: 100, value: percent, "aria-label": "Processing" }),
     h("span.bar-text", {}, text.join(" · ")));
