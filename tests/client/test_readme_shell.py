@@ -62,14 +62,20 @@ def stand_in_path(tmp_path: Path) -> tuple[str, Path]:
     return f"{bin_dir}{os.pathsep}{os.environ['PATH']}", log
 
 
-def test_the_shell_sections_block_runs_in_bash_as_jobcast_commands(tmp_path: Path) -> None:
-    # `jobcast jobs ls | show ID | cancel ID …` was grammar: bash ran `show: command not found`.
+def run_shell_block(tmp_path: Path) -> tuple[Path, list[list[str]]]:
+    """The shell section's block run in bash with the stand-in `jobcast`, in a directory of its
+    own: that directory, and each `jobcast` command line it ran."""
     path, log = stand_in_path(tmp_path)
     here = tmp_path / "here"
     here.mkdir()
     done = bash(shell_block(), here, {**os.environ, "PATH": path})
     assert done.returncode == 0, done.stderr
-    given = [json.loads(line) for line in log.read_text().splitlines()]
+    return here, [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_the_shell_sections_block_runs_in_bash_as_jobcast_commands(tmp_path: Path) -> None:
+    # `jobcast jobs ls | show ID | cancel ID …` was grammar: bash ran `show: command not found`.
+    here, given = run_shell_block(tmp_path)
     assert len(given) >= 20
     for argv in given:
         assert not any(arg.startswith("[") for arg in argv), argv  # `[--json]`: grammar
@@ -83,12 +89,7 @@ def test_the_shell_sections_block_runs_in_bash_as_jobcast_commands(tmp_path: Pat
 def test_the_files_readmes_commands_write_are_ignored_by_git(tmp_path: Path) -> None:
     # Run from the checkout, the shell section left export.csv and out.parquet untracked
     # (`git status`): only /sales.csv, the quick start's, was ignored.
-    path, log = stand_in_path(tmp_path)
-    here = tmp_path / "here"
-    here.mkdir()
-    done = bash(shell_block(), here, {**os.environ, "PATH": path})
-    assert done.returncode == 0, done.stderr
-    given = [json.loads(line) for line in log.read_text().splitlines()]
+    here, given = run_shell_block(tmp_path)
     downloads = [argv[3] for argv in given if argv[:2] == ["jobs", "download"]]
     written = sorted({*(p.name for p in here.iterdir()), *downloads, "sales.csv"})  # + Python's
     assert {"export.csv", "out.parquet"} <= set(written), written
