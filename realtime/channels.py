@@ -16,6 +16,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from jobcast.events import read_latest_async, user_channel
+from jobcast.jobs.ids import JOB_ID
 from jobcast.jobs.records import decode_record
 from jobcast.jobs.views import public_view
 from jobcast.keys import Principal
@@ -76,7 +77,11 @@ async def authorize(
         return Channel(requested, kind, requested)
     if kind == "user" and rest in ("me", principal.id):
         return Channel(user_channel(principal.id), "user", requested)
-    if kind == "job" and await redis.hget(job_key(rest), "owner") == principal.id:
+    # Only a job's id is looked up: `job.<id>:gone` read the record's tombstone, a string, and
+    # its WRONGTYPE error answered `unavailable` where a missing job is `not_found`, telling
+    # anyone which ids exist (and logging "Redis unavailable" at each try).
+    owned = kind == "job" and JOB_ID.fullmatch(rest) is not None
+    if owned and await redis.hget(job_key(rest), "owner") == principal.id:
         return Channel(requested, "job", requested)
     if kind in ("job", "user"):
         raise not_found(requested)

@@ -14,7 +14,7 @@ TTL = 3600
 
 
 def create_job(client: redis.Redis, owner: str) -> str:
-    job_id = secrets.token_hex(8)
+    job_id = "j_" + secrets.token_hex(12)  # as the api makes them
     client.hset(
         job_key(job_id), mapping=encode_fields({"owner": owner, "status": QUEUED, "id": job_id})
     )

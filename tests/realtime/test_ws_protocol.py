@@ -7,6 +7,7 @@ import pytest
 import redis
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from jobcast.rediskeys import job_key, tombstone_key
 from jobcast.settings import Settings
 from tests.conftest import SharedStack, StartApi, module_stack
 from tests.realtime.conftest import MakeKey
@@ -156,6 +157,26 @@ def test_another_principal_is_told_the_job_and_user_channels_do_not_exist(
             answer = recv(ws)
             assert (answer["type"], answer["code"]) == ("error", "not_found"), answer
             assert answer["ref"] == channel
+
+
+def test_a_name_beside_a_jobs_record_is_no_channel_and_says_nothing_of_the_job(
+    base: str, make_principal: MakeKey, redis_client: redis.Redis
+) -> None:
+    # `job.<id>:gone` read the job's tombstone key (a string): `unavailable` for a job that
+    # exists, `not_found` for one that does not, so anyone could tell which ids exist.
+    _, owner = make_principal("a")
+    other_key, _ = make_principal("b")
+    job = create_job(redis_client, owner)
+    redis_client.set(tombstone_key(job_key(job)), owner)
+    with authed(base, other_key) as ws:
+        for channel in (f"job.{job}:gone", "job.j_000000000000000000000000:gone"):
+            send(ws, type="subscribe", channel=channel, id=channel)
+            answer = recv(ws)
+            assert (answer["type"], answer["code"], answer["ref"]) == (
+                "error",
+                "not_found",
+                channel,
+            ), answer
 
 
 def test_a_market_channel_exists_only_for_a_tradable_symbol(
