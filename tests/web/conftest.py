@@ -202,10 +202,11 @@ NewPage = Callable[..., Any]
 
 @pytest.fixture
 def new_page(browser: Any, web_stack: WebStack, traffic: Traffic) -> Iterator[NewPage]:
-    """Factory: a signed-in page in a fresh browser context (its own sessionStorage)."""
+    """Factory: a signed-in page in a fresh browser context (its own sessionStorage), opened at
+    `at` (e.g. "/#/jobs/<id>": a link followed in a new tab, signed in there)."""
     contexts: list[Any] = []
 
-    def make(key: str, width: int = 1280, height: int = 900) -> Any:
+    def make(key: str, width: int = 1280, height: int = 900, at: str = "/") -> Any:
         context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
@@ -214,7 +215,7 @@ def new_page(browser: Any, web_stack: WebStack, traffic: Traffic) -> Iterator[Ne
         page.on("websocket", lambda ws: traffic.urls.append(ws.url))
         page.on("console", traffic.console)
         page.on("pageerror", lambda error: traffic.errors.append(str(error)))
-        page.goto(web_stack.url + "/")
+        page.goto(web_stack.url + at)
         page.fill("#key", key)
         page.click("#signin-form button[type=submit]")
         page.wait_for_selector("#conn[data-state=live]")

@@ -1,8 +1,10 @@
-"""An address the app cannot follow (no such page, a malformed job id) is said, and the address
-is corrected to what is shown, as a link to an unknown symbol is on the market page."""
+"""An address the app cannot follow (no such page, a malformed job id, no job of the user's) is
+said, and the address is corrected to what is shown, as a link to an unknown symbol is on the
+market page."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -33,6 +35,35 @@ def test_a_malformed_job_id_in_the_address_is_said_and_dropped(
     open_anew(page, f"{web_stack.url}/#/jobs/a%20b")
     expect(page.locator(".job-detail .missing-job")).to_contain_text('No job "a b"')
     assert page.evaluate("location.hash") == "#/jobs"
+
+
+def said_and_dropped(page: Any, message: str) -> None:
+    expect(page.locator(".job-detail .missing-job")).to_contain_text(message)
+    expect(page).to_have_url(re.compile(r"#/jobs$"))
+
+
+@pytest.mark.parametrize(
+    ("job", "message"),
+    [
+        # The walk saw the address keep "..%2Fme" on a page opened at it ("%2F" is no "/").
+        ("..%2Fme", 'No job "..%2Fme": a job\'s id is letters'),
+        # Well-formed, but no job of this user's: said, and dropped as a malformed one is.
+        ("j_000000000000000000000000", "No job j_000000000000000000000000 of yours"),
+    ],
+)
+def test_a_link_to_no_job_of_yours_is_said_and_dropped_however_it_is_followed(
+    web_stack: WebStack, new_page: NewPage, job: str, message: str
+) -> None:
+    link = f"/#/jobs/{job}"
+    page = new_page(web_stack.new_key("linked"), at=link)  # a new tab, signed in there
+    said_and_dropped(page, message)
+    open_anew(page, web_stack.url + link)  # a reload: the tab's key starts the pages
+    said_and_dropped(page, message)
+    page.evaluate(f"location.hash = '{link[1:]}'")  # followed on the open jobs page
+    said_and_dropped(page, message)
+    page.click("nav a[data-page=chat]")
+    page.evaluate(f"location.hash = '{link[1:]}'")  # and from another page
+    said_and_dropped(page, message)
 
 
 def test_an_unknown_page_in_the_address_is_said_and_the_address_names_jobs(

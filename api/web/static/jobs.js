@@ -307,7 +307,7 @@ export function mountJobs(root, live) {
   }
 
   // A job named by the address: not necessarily among the newest listed; not the caller's, or
-  // gone, and the detail says so.
+  // gone, and the detail says so and the address drops it, as a malformed id's.
   function open(id) {
     select(id);
     if (!jobs.has(id)) {
