@@ -7,7 +7,6 @@
 
 import { api } from "./api.js";
 
-/** Seconds without any frame (the server sends heartbeats) before the socket is presumed dead. */
 /** Silence before a socket is presumed dead: two of the server's heartbeats missed and 10 s
  *  more (`heartbeat_interval_s` from auth.ok; 15 s by default, so 40 s, the limit used before
  *  auth.ok or with a server too old to say). */
