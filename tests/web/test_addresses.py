@@ -83,3 +83,25 @@ def test_an_unknown_page_in_the_address_is_said_and_the_address_names_jobs(
     page.focus(".skip")  # the skip link's own "#main" is no page's address
     page.keyboard.press("Enter")
     expect(note).to_be_hidden()
+
+
+def test_a_linked_job_the_api_could_not_read_for_now_stays_in_the_address(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # A 503 (the api busy, Redis away) dropped the link as if no such job were the user's, so a
+    # reload once the api answered again did not open it.
+    page = new_page(web_stack.new_key("patient"))
+    job = "j_0123456789abcdef01234567"
+    said = "Redis is unavailable; retry shortly."
+    unavailable = {"error": {"code": "redis_unavailable", "message": said}}
+    page.route(
+        f"**/jobs/{job}",
+        lambda route: route.fulfill(status=503, json=unavailable, headers={"Retry-After": "1"}),
+    )
+    page.evaluate(f"location.hash = '#/jobs/{job}'")
+    expect(page.locator(".job-detail .missing-job")).to_contain_text(said)
+    page.wait_for_timeout(300)  # nothing later drops it either
+    assert page.evaluate("location.hash") == f"#/jobs/{job}"
+    page.unroute(f"**/jobs/{job}")
+    open_anew(page, f"{web_stack.url}/#/jobs/{job}")  # asked again: now the answer is a 404
+    said_and_dropped(page, f"No job {job} of yours")

@@ -313,9 +313,13 @@ export function mountJobs(root, live) {
     if (!jobs.has(id)) {
       api("GET", `/jobs/${id}`).then(merge, (err) => {
         if (selected !== id) return;
-        select(null);
+        // No such job of the user's: the address drops it. One the api could not read now (a
+        // 503, a network error) stays, so a reload once it answers opens the job.
+        const none = err.status === 404 || err.status === 410;
+        if (none) select(null);
         missing = err.status === 404 ? `No job ${id} of yours: the link is mistyped, or it is another user's.`
           : err.status === 410 ? `Job ${id} has expired; its data was deleted.` : errorText(err);
+        if (!none) schedule();
       });
     }
   }
