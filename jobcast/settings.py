@@ -569,6 +569,19 @@ class Settings(BaseSettings):
     ws_subscribes_burst: int = Field(
         default=200, ge=1, description="WebSocket subscribes one principal may make at once."
     )
+    # The burst is the most subscriptions a socket may hold: a client resubscribing after a
+    # reconnect is never closed though every one of its channels is refused (jobs expired).
+    ws_refused_frames_per_minute: int = Field(
+        default=120,
+        ge=1,
+        description=(
+            "Frames one WebSocket may send that are answered with an error (bad_json, "
+            "unknown_type, a refused subscribe...), per minute; over budget it is closed (4008)."
+        ),
+    )
+    ws_refused_frames_burst: int = Field(
+        default=200, ge=1, description="Refused frames one WebSocket may send at once."
+    )
     chat_max_rooms_per_principal: int = Field(
         default=20,
         ge=1,

@@ -22,11 +22,12 @@ from realtime.runtime import Realtime
 
 
 class RefusedError(Exception):
-    """The connection is over an address limit: error `code`, then close 4029 with that reason."""
+    """The connection is over a limit: error `code`, then close with that reason (4029 unless
+    another `close_code` is given)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, close_code: int = CLOSE_TOO_MANY) -> None:
         super().__init__(message)
-        self.code, self.message, self.close_code = code, message, CLOSE_TOO_MANY
+        self.code, self.message, self.close_code = code, message, close_code
 
 
 def address_of(websocket: WebSocket, settings: Settings) -> str:

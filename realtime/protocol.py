@@ -20,7 +20,9 @@ from jobcast.seq import is_seq
 CLOSE_AUTH_FAILED = 4001  # no valid key or ticket (or none in time); reason key_revoked later
 CLOSE_FORBIDDEN = 4003  # an alias path named another principal
 CLOSE_POLICY = 1008  # the address itself asks for what is refused (a bad ?room=)
-CLOSE_SLOW_CLIENT = 4008  # the client read too slowly; its send queue was full
+#: The client read too slowly (its send queue was full), or sent too many frames the server
+#: refused (reason `too_many_refused_frames`, realtime/refusals.py).
+CLOSE_SLOW_CLIENT = 4008
 #: Over a limit (cf. 429); the close reason names it: the principal holds its most WebSockets
 #: already (`too_many_connections`), the address has too many sockets still authenticating
 #: (`too_many_unauthenticated`) or made too many authentication attempts (`rate_limited`).

@@ -22,10 +22,11 @@ from jobcast.keys import Principal, authenticate
 from jobcast.ratelimit import anonymous_budget, spend
 from jobcast.redis_clients import redis_problem, trouble
 from jobcast.schemas.text import escape_controls
-from realtime import connections, gate, metrics, protocol, tickets
+from realtime import connections, gate, metrics, protocol, refusals, tickets
 from realtime.channels import bad_room
 from realtime.connection import ClientConnection
 from realtime.protocol import ClientMessage, ProtocolError, reply
+from realtime.refusals import RefusalBudget
 from realtime.runtime import Realtime
 from realtime.subscriptions import Subscriptions
 
@@ -45,6 +46,7 @@ class Session:
     __slots__ = (
         "_closer",
         "_ended",
+        "_refusals",
         "_started",
         "conn",
         "id",
@@ -64,6 +66,8 @@ class Session:
         self.principal: Principal | None = None
         self.subs: Subscriptions | None = None
         self._closer: asyncio.Task[None] | None = None
+        #: Created at the first refused frame: most connections never send one.
+        self._refusals: RefusalBudget | None = None
 
     async def run(
         self,
@@ -272,7 +276,7 @@ class Session:
             try:
                 message = self._parse(await self._receive_text(), room)
             except ProtocolError as exc:
-                self.conn.push(protocol.error(exc.code, exc.message, exc.ref))
+                self._refuse(exc)
                 continue
             await self._handle(message)
 
@@ -294,11 +298,9 @@ class Session:
             elif message.type != "pong":
                 await self.subs.handle(message)
         except ProtocolError as exc:
-            self.conn.push(
-                protocol.error(
-                    exc.code, exc.message, exc.ref if exc.ref is not None else message.id
-                )
-            )
+            if exc.ref is None:
+                exc.ref = message.id
+            self._refuse(exc)
         except (RedisError, OSError) as exc:
             log.warning(
                 "Redis unavailable while handling %s: %s",
@@ -313,9 +315,25 @@ class Session:
                 protocol.error("internal_error", "The server failed on that message.", message.id)
             )
 
+    def _refuse(self, exc: ProtocolError) -> None:
+        """Answer a frame refused for the client's own mistake, or, once it sent too many of
+        those, end the connection: gate.RefusedError, closing 4008 `too_many_refused_frames`.
+        Failures of ours (Redis unavailable, internal_error) do not count."""
+        settings = self.rt.settings
+        per_minute, burst = settings.ws_refused_frames_per_minute, settings.ws_refused_frames_burst
+        if self._refusals is None:
+            self._refusals = RefusalBudget(per_minute, burst, time.monotonic())
+        if not self._refusals.spend(time.monotonic()):
+            raise gate.RefusedError(
+                refusals.TOO_MANY_REFUSED_FRAMES,
+                refusals.exhausted_message(per_minute, burst),
+                protocol.CLOSE_SLOW_CLIENT,
+            )
+        self.conn.push(protocol.error(exc.code, exc.message, exc.ref))
+
     async def _close(self, code: int, reason: str | None = None) -> None:
         self._ended = self._ended or (code, reason)
-        if code != protocol.CLOSE_SLOW_CLIENT:
+        if self.conn.accepting:  # not a client too slow to read: let the last error reach it
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.conn.drained(), CLOSE_DRAIN_TIMEOUT)
         self.conn.stop()
