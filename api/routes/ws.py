@@ -12,8 +12,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import CurrentPrincipal
 from api.deps import RedisDep, SettingsDep
+from api.errors import error_response
 from api.openapi_errors import AUTHENTICATED, errors
 from jobcast.schemas.realtime import WsTicket
+from jobcast.schemas.text import escape_controls
 from jobcast.settings import Settings
 from realtime import tickets
 from realtime.runtime import Realtime
@@ -86,13 +88,32 @@ async def ws_monitor(websocket: WebSocket) -> None:
         await Session(rt, websocket).run(websocket.query_params.get("ticket"), ("monitor",))
 
 
+#: The ASGI extension by which a handshake can be answered with any HTTP response.
+DENIAL_RESPONSE = "websocket.http.response"
+
+
+async def no_such_route(scope: Scope, receive: Receive, send: Send) -> None:
+    """A handshake to a path no WebSocket route serves: 404 with the api's error body.
+
+    Starlette's default closes before accept, which uvicorn answers with 403: the answer the
+    README keeps for a refused Origin, so a mistyped path read as a refused Origin."""
+    websocket = WebSocket(scope, receive, send)
+    if DENIAL_RESPONSE not in scope.get("extensions", {}):
+        await websocket.close(code=1008)  # a server without the extension: 403 after all
+        return
+    path = escape_controls(websocket.url.path)[:200]
+    message = f"No WebSocket route {path}; connect to /ws (README: WebSocket protocol)."
+    await websocket.send_denial_response(error_response(404, "not_found", message))
+
+
 #: The WebSocket routes, served by `WebSocketShortcut` rather than through the app's router.
 websocket_routes = Router(
     routes=[
         WebSocketRoute("/ws", ws),
         WebSocketRoute("/ws/chat/{user_id}", ws_chat),
         WebSocketRoute("/ws/monitor", ws_monitor),
-    ]
+    ],
+    default=no_such_route,
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 import redis
@@ -227,6 +229,20 @@ def test_publish_is_refused_outside_chat(base: str, make_principal: MakeKey) -> 
         assert recv(ws)["code"] == "publish_refused"
         ws.send("not json")
         assert recv(ws)["code"] == "bad_json"
+
+
+@pytest.mark.parametrize("path", ["/nope", "/ws/", "/WS"])
+def test_a_handshake_to_no_websocket_route_is_404_not_an_origin_refusal(
+    base: str, path: str
+) -> None:
+    # It was 403, which the README keeps for a refused Origin.
+    with pytest.raises(InvalidStatus) as refused:
+        open_ws(base, path)
+    response = refused.value.response
+    assert response.status_code == 404
+    error = json.loads(response.body or b"{}")["error"]
+    assert error["code"] == "not_found"
+    assert path in error["message"]
 
 
 def test_wrong_origin_is_refused_and_an_allowed_one_accepted(
