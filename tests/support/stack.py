@@ -24,14 +24,17 @@ def start_embedded(
         server = EmbeddedRedis(
             port=free_port(), password=password, data_dir=data_dir, appendonly=False
         )
-        proc = server.start(log=data_dir.parent / f"{data_dir.name}.log")
+        log = data_dir.parent / f"{data_dir.name}.log"
+        proc = server.start(log=log)
         try:
             server.wait_ready(process=proc)
-        except TimeoutError:
+        except TimeoutError as exc:
             proc.kill()
             proc.wait()
             if attempt == attempts:
-                raise
+                # The log goes with the caller's temporary directory: say what it said.
+                said = log.read_text(errors="replace").splitlines()[-5:] if log.exists() else []
+                raise TimeoutError(f"{exc}; its log ended: {' | '.join(said)}") from exc
         else:
             return server, proc
     raise AssertionError("unreachable")
