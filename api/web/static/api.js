@@ -64,6 +64,20 @@ export async function api(method, path, body) {
   return data;
 }
 
+/** Reads a listing (`{items, next_cursor}`; `path` has a query) page after page, handing each
+ * page's items to `onPage`, until `next_cursor` is null, `enough()` is true, or `maxPages` were
+ * asked for. A page may be short, even empty, with more to come: a filtered listing reads at
+ * most 2,000 records per request (LIST_SCAN_LIMIT), so a short page is not the end. */
+export async function eachPage(path, onPage, { maxPages, enough = () => false }) {
+  let cursor = null;
+  for (let asked = 0; asked < maxPages; asked += 1) {
+    const page = await api("GET", cursor ? `${path}&cursor=${encodeURIComponent(cursor)}` : path);
+    onPage(page.items);
+    cursor = page.next_cursor;
+    if (!cursor || enough()) return;
+  }
+}
+
 /** A multipart upload with progress (fetch cannot report upload progress; XHR can). */
 export function upload(path, form, onProgress) {
   return new Promise((resolve, reject) => {

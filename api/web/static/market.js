@@ -1,7 +1,7 @@
 // Market: pick a symbol, watch its book (ladder with depth bars), trades and last price live,
 // place and cancel orders, see fills as they happen.
 
-import { api } from "./api.js";
+import { api, eachPage } from "./api.js";
 import { address, addressed, decimalsOf, fill, formatNumber, formatTime, h } from "./dom.js";
 import { lineChart } from "./charts.js";
 import { checkOrder, fieldOf, orderBody } from "./ticket.js";
@@ -9,6 +9,10 @@ import { checkOrder, fieldOf, orderBody } from "./ticket.js";
 const DEPTH = 10;
 const OPEN = new Set(["open", "partially_filled"]);
 const MAX_FILLS = 50;
+// Requests one listing of my orders makes at most. Each reads up to 2,000 of my orders (of every
+// symbol), and I keep at most JOBCAST_QUOTA_ORDER_RECORDS of them (100,000 by default): 50
+// requests read them all. The bound only keeps a walk from going on without end.
+const MAX_ORDER_PAGES = 60;
 // Trades the page keeps: the tape's memory, and so how far back "My fills" can list each fill.
 const KEPT_TRADES = 200;
 
@@ -157,9 +161,11 @@ export function mountMarket(root, live) {
   async function loadOrders() {
     if (!symbol) return;
     try {
+      // A page may be short, even empty, with more to come: one that stopped there listed 7 of
+      // 16 open orders of someone with 2,500 orders, and the rest could not be cancelled here.
       for (const status of OPEN) {
-        const page = await api("GET", `/orders?symbol=${encodeURIComponent(symbol)}&status=${status}&limit=200`);
-        page.items.forEach(mergeOrder);
+        await eachPage(`/orders?symbol=${encodeURIComponent(symbol)}&status=${status}&limit=200`,
+          (items) => items.forEach(mergeOrder), { maxPages: MAX_ORDER_PAGES });
       }
       await loadFills();
     } catch {
@@ -168,9 +174,12 @@ export function mountMarket(root, live) {
   }
 
   // My recent orders of the symbol, filled or not: "My fills" finds their trades on the tape.
+  // Thousands of newer orders of other symbols can leave the first pages short, even empty.
   async function loadFills() {
-    const page = await api("GET", `/orders?symbol=${encodeURIComponent(symbol)}&sort=newest&limit=${MAX_FILLS}`);
-    page.items.forEach(mergeOrder);
+    let found = 0;
+    await eachPage(`/orders?symbol=${encodeURIComponent(symbol)}&sort=newest&limit=${MAX_FILLS}`,
+      (items) => { found += items.length; items.forEach(mergeOrder); },
+      { maxPages: MAX_ORDER_PAGES, enough: () => found >= MAX_FILLS });
     renderFills();
   }
 
