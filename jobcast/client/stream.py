@@ -122,9 +122,10 @@ async def _connection(
 def _raise_if_refused(exc: InvalidStatus) -> None:
     status = exc.response.status_code
     if status in (401, 403, 404):
-        raise errors.PermissionDeniedError(
-            "handshake_refused", f"The WebSocket handshake got {status}.", status=status
-        ) from exc
+        said = f"The WebSocket handshake got {status}."
+        if status == 404:  # the api answers 404 to a path it serves no WebSocket under
+            said += " Nothing serves WebSockets there: check the api's address (its base URL)."
+        raise errors.PermissionDeniedError("handshake_refused", said, status=status) from exc
 
 
 def _backoff(failures: int, cap: float) -> float:

@@ -291,12 +291,14 @@ def test_a_job_that_ended_so_raises_its_outcome_with_the_409_that_said_so(
 
 
 def test_a_refused_websocket_handshake_carries_its_status(stack: ClientStack) -> None:
-    # An address with a path no api serves WebSockets under: the handshake answers 403.
+    # An address with a path no api serves WebSockets under: the handshake answers 404, and
+    # the error says to check the address (a 403 is a refused Origin).
     client = Client(f"{stack.url}/nothing-here", stack.key)
     with client, pytest.raises(PermissionDeniedError) as refused:
         next(iter(client.events("user.me")))
     assert refused.value.code == "handshake_refused"
-    assert refused.value.status == 403
+    assert refused.value.status == 404
+    assert "check the api's address" in refused.value.message
 
 
 def bearer(key: str) -> dict[str, str]:

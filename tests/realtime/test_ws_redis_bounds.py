@@ -17,7 +17,9 @@ from tests.realtime.conftest import MakeKey
 from tests.realtime.wsclient import authed, recv, send
 
 ROOMS = 1000
-ENV = {"JOBCAST_WS_MAX_SUBSCRIPTIONS": "5000"}  # so the room cap, not the socket's, is what hits
+#: So the room cap and the subscribe budget are what hit, not the socket's subscription cap nor
+#: its refused-frame budget (tests/realtime/test_ws_refused_frames.py), which close it sooner.
+ENV = {"JOBCAST_WS_MAX_SUBSCRIPTIONS": "5000", "JOBCAST_WS_REFUSED_FRAMES_BURST": "5000"}
 
 
 def answers(ws: ClientConnection, count: int) -> dict[int, dict[str, object]]:
