@@ -1,16 +1,18 @@
-"""Sending a task's retry through a broker that is away for a few seconds (a Redis restart, a
-Sentinel failover: ~10 s).
+"""Riding out a Redis that is away for a few seconds (a restart, a Sentinel failover: ~10 s):
+sending a task's retry, and committing a finished job's outcome.
 
 Celery's `Task.retry` publishes with its default policy (three tries within a second) and, when
 that fails, rejects the delivery without requeue: the work then waits minutes for the
-reconciler. Here the publish is tried again, with pauses, for as long as a failover lasts.
+reconciler. Here the publish is tried again, with pauses, for as long as a failover lasts. A
+job whose work is done but whose outcome could not be written was likewise left to the
+reconciler, which ran the whole job again: `patiently` tries the write again instead.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 from celery.exceptions import Reject, Retry
@@ -22,6 +24,8 @@ SEND_PATIENCE_SECONDS = 30.0
 #: First pause between two tries; doubled after each, up to `MOST_PAUSE_SECONDS`.
 FIRST_PAUSE_SECONDS = 0.25
 MOST_PAUSE_SECONDS = 2.0
+
+T = TypeVar("T")
 
 
 def pauses(first: float = FIRST_PAUSE_SECONDS, most: float = MOST_PAUSE_SECONDS) -> Iterator[float]:
@@ -57,5 +61,25 @@ def send_retry(
             reason: BaseException = rejected.reason
         if clock() + pause > deadline:
             return reason
+        sleep(pause)
+    raise AssertionError("unreachable: pauses() never ends")
+
+
+def patiently(
+    write: Callable[[], T],
+    patience: float = SEND_PATIENCE_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """`write()`, tried again while Redis is unreachable, for `patience` seconds at most (then
+    its last error is raised). Only for a write that a second try cannot apply twice: a commit
+    that expects the state it changes (a try whose reply was lost finds it changed)."""
+    deadline = clock() + patience
+    for pause in pauses():
+        try:
+            return write()
+        except (redis.ConnectionError, redis.TimeoutError):
+            if clock() + pause > deadline:
+                raise
         sleep(pause)
     raise AssertionError("unreachable: pauses() never ends")

@@ -10,7 +10,7 @@ import redis
 from celery.exceptions import Reject, Retry
 from kombu.exceptions import OperationalError
 
-from workers.retry_sends import pauses, send_retry, unreachable
+from workers.retry_sends import patiently, pauses, send_retry, unreachable
 
 
 class FlakyTask:
@@ -81,3 +81,42 @@ def test_a_publish_failing_for_another_reason_is_rejected_as_celery_does() -> No
     with pytest.raises(Reject):
         send_retry(task, clock=clock, sleep=clock.sleep)
     assert len(task.calls) == 1
+
+
+def flaky_write(failures: int, error: Exception) -> tuple[list[int], Any]:
+    """A write that fails `failures` times with `error`, then answers how often it was tried."""
+    tries: list[int] = []
+
+    def write() -> int:
+        tries.append(1)
+        if len(tries) <= failures:
+            raise error
+        return len(tries)
+
+    return tries, write
+
+
+def test_a_write_redis_answers_again_within_the_patience_is_made() -> None:
+    # A finished job's commit that met a failover raised, and the reconciler ran the whole job
+    # again minutes later.
+    clock = FakeClock()
+    _, write = flaky_write(3, redis.ConnectionError("Error 111 connecting to 127.0.0.1:6380."))
+    assert patiently(write, patience=30, clock=clock, sleep=clock.sleep) == 4
+    assert clock.slept == [0.25, 0.5, 1.0]
+
+
+def test_a_write_redis_stays_away_for_past_the_patience_raises_its_last_error() -> None:
+    clock = FakeClock()
+    tries, write = flaky_write(1000, redis.TimeoutError("Timeout reading from socket"))
+    with pytest.raises(redis.TimeoutError):
+        patiently(write, patience=5, clock=clock, sleep=clock.sleep)
+    assert clock.now <= 5
+    assert len(tries) > 3
+
+
+def test_a_write_failing_for_another_reason_is_not_tried_again() -> None:
+    clock = FakeClock()
+    tries, write = flaky_write(1, redis.ResponseError("WRONGTYPE"))
+    with pytest.raises(redis.ResponseError):
+        patiently(write, patience=30, clock=clock, sleep=clock.sleep)
+    assert len(tries) == 1

@@ -47,7 +47,7 @@ from workers.files.state import (
 )
 from workers.files.uploads import artifact_quota, charge_artifact, remove_upload, unlink_upload
 from workers.files.watchdog import MemoryWatchdog, recycle_process, watch_limit
-from workers.retry_sends import SEND_PATIENCE_SECONDS, send_retry
+from workers.retry_sends import SEND_PATIENCE_SECONDS, patiently, send_retry
 from workers.soft_limit import SoftLimit
 
 log = logging.getLogger("jobcast.files")
@@ -263,13 +263,17 @@ def _run(
         path = artifact_path(settings, state.job_id, params.to or "parquet")
         charge_artifact(state.client, settings, record, path)
     completed = completed_progress(int(record.get("size") or 0), result["rows"])
-    finished = state.finish(
-        SUCCEEDED,
-        result=result,
-        # The event carries the record's final progress (100 %), so a client following the
-        # events sees its progress end where the job did.
-        data=completed,
-        progress=completed,
+    # The work is done: a Redis away for a failover is waited out, not met with the job's
+    # end left unwritten (it raised, and the reconciler ran the whole job again minutes later).
+    finished = patiently(
+        lambda: state.finish(
+            SUCCEEDED,
+            result=result,
+            # The event carries the record's final progress (100 %), so a client following the
+            # events sees its progress end where the job did.
+            data=completed,
+            progress=completed,
+        )
     )
     if not finished.committed and finished.current == CANCELLING:
         return end(state, settings, record, state.cancelled(), CANCELLED)

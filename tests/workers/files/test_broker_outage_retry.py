@@ -130,7 +130,9 @@ def test_a_retry_sent_during_a_sentinel_failover_goes_to_the_new_primary(tmp_pat
             path = write_large_csv(tmp_path / "big.csv", 30 << 20)
             job_id = jobs.submit_ok(path)
             await_event(client, job_id, is_progress_past(20_000))
-            time.sleep(1.0)  # the job's record is on the replica by now
+            # The job's record on the replica before its primary goes; WAIT returns as soon as
+            # it is (a fixed second's sleep let a loaded run finish the job before the kill).
+            assert client.execute_command("WAIT", 1, 5000) >= 1
             group.kill_primary()
             _retrying_in(worker)
             wait_for(lambda: _answers(client), 30, "the sentinels to promote the replica")
