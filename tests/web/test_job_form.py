@@ -41,6 +41,7 @@ def test_a_cp1252_header_is_read_as_the_server_reads_it_and_the_form_says_so(
     page.click("form.new-job button[type=submit]")
     page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
     rows = page.locator("table.aggregate tbody tr")
+    expect(rows).to_have_count(2)  # the result is drawn after the chip says succeeded
     cells = {
         r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text() for r in rows.all()
     }
