@@ -41,6 +41,27 @@ def unreachable(error: BaseException | None) -> bool:
     return isinstance(error, (OperationalError, redis.ConnectionError, redis.TimeoutError, OSError))
 
 
+def within_patience(
+    attempt: Callable[[], T],
+    worth_again: Callable[[Exception], bool],
+    patience: float = SEND_PATIENCE_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """`attempt()`, tried again with `pauses()` after an error `worth_again` says may pass, for
+    `patience` seconds at most; any other error, or the last one once the patience is spent,
+    is raised."""
+    deadline = clock() + patience
+    for pause in pauses():
+        try:
+            return attempt()
+        except Exception as error:
+            if not worth_again(error) or clock() + pause > deadline:
+                raise
+        sleep(pause)
+    raise AssertionError("unreachable: pauses() never ends")
+
+
 def send_retry(
     task: Any,
     patience: float = SEND_PATIENCE_SECONDS,
@@ -50,19 +71,22 @@ def send_retry(
 ) -> Retry | BaseException:
     """`task.retry(**options)`, tried again while the broker is unreachable, for `patience`
     seconds at most: the `Retry` to raise once sent, else the last reason it could not be."""
-    deadline = clock() + patience
-    for pause in pauses():
-        try:
-            sent: Retry = task.retry(throw=False, **options)
-            return sent
-        except Reject as rejected:  # Celery's wrapping of a failed publish
-            if not unreachable(rejected.reason):
-                raise
-            reason: BaseException = rejected.reason
-        if clock() + pause > deadline:
-            return reason
-        sleep(pause)
-    raise AssertionError("unreachable: pauses() never ends")
+
+    def publish() -> Retry:
+        sent: Retry = task.retry(throw=False, **options)
+        return sent
+
+    try:
+        return within_patience(publish, broker_away, patience, clock, sleep)
+    except Reject as rejected:  # Celery's wrapping of a failed publish
+        if not unreachable(rejected.reason):
+            raise
+        return rejected.reason
+
+
+def broker_away(error: Exception) -> bool:
+    """Whether `error` is Celery's rejection of a publish the broker was unreachable for."""
+    return isinstance(error, Reject) and unreachable(error.reason)
 
 
 def patiently(
@@ -74,12 +98,9 @@ def patiently(
     """`write()`, tried again while Redis is unreachable, for `patience` seconds at most (then
     its last error is raised). Only for a write that a second try cannot apply twice: a commit
     that expects the state it changes (a try whose reply was lost finds it changed)."""
-    deadline = clock() + patience
-    for pause in pauses():
-        try:
-            return write()
-        except (redis.ConnectionError, redis.TimeoutError):
-            if clock() + pause > deadline:
-                raise
-        sleep(pause)
-    raise AssertionError("unreachable: pauses() never ends")
+    return within_patience(write, redis_away, patience, clock, sleep)
+
+
+def redis_away(error: Exception) -> bool:
+    """Whether a write failed for want of Redis (worth trying again)."""
+    return isinstance(error, (redis.ConnectionError, redis.TimeoutError))

@@ -10,7 +10,7 @@ import redis
 from celery.exceptions import Reject, Retry
 from kombu.exceptions import OperationalError
 
-from workers.retry_sends import patiently, pauses, send_retry, unreachable
+from workers.retry_sends import patiently, pauses, send_retry, unreachable, within_patience
 
 
 class FlakyTask:
@@ -119,4 +119,24 @@ def test_a_write_failing_for_another_reason_is_not_tried_again() -> None:
     tries, write = flaky_write(1, redis.ResponseError("WRONGTYPE"))
     with pytest.raises(redis.ResponseError):
         patiently(write, patience=30, clock=clock, sleep=clock.sleep)
+    assert len(tries) == 1
+
+
+def test_patience_tries_again_only_what_is_worth_it_and_raises_the_last_error() -> None:
+    # The loop `send_retry` and `patiently` share: the caller says which errors are worth
+    # another try; any other is raised at once, and the last one once the patience is spent.
+    clock = FakeClock()
+    away = redis.ConnectionError("Error 111")
+    tries, write = flaky_write(2, away)
+    assert within_patience(write, lambda e: e is away, 30, clock, clock.sleep) == 3
+    assert clock.slept == [0.25, 0.5]
+
+    tries, write = flaky_write(1000, away)
+    with pytest.raises(redis.ConnectionError):
+        within_patience(write, lambda e: e is away, 5, clock, clock.sleep)
+    assert len(tries) > 3
+
+    tries, write = flaky_write(1, away)
+    with pytest.raises(redis.ConnectionError):
+        within_patience(write, lambda e: False, 30, clock, clock.sleep)
     assert len(tries) == 1
