@@ -24,16 +24,13 @@ the cap judges by what it can see, with this rule:
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import psutil
 import redis
 from celery import Task, current_task
 from celery.exceptions import Retry
@@ -50,6 +47,12 @@ from jobcast.tallies import TASKS_KEY, label
 from jobcast.task_failure import TaskFailedError, TaskQuarantinedError
 from jobcast.task_names import shown_again
 from workers.context import worker_context
+from workers.process_marks import (
+    left_by_a_live_process,
+    own_start,
+    process_mark,
+    process_started_at,
+)
 
 log = logging.getLogger("jobcast.tasks")
 
@@ -82,39 +85,6 @@ def judge(deaths: int, died: bool, settings: Settings) -> Verdict:
 
 def times(count: int) -> str:
     return "once" if count == 1 else f"{count} times"
-
-
-def delivery_mark(host: str, pid: int, started: float, token: str) -> str:
-    """A delivery's running mark: its process (host, pid and start time) and a token of its own."""
-    return f"{host}:{pid}:{started:.2f}:{token}"
-
-
-def left_by_a_live_process(mark: str, host: str, started_at: Callable[[int], float | None]) -> bool:
-    """Whether `mark` is a process's on this `host` that still runs (`started_at` tells when the
-    process of a pid started, None for none): it could not clear its mark, Redis being away, and
-    did not die. A mark of another host (or unreadable) cannot be judged: a death, as before."""
-    parts = mark.rsplit(":", 3)
-    if len(parts) != 4 or parts[0] != host or not parts[1].isdigit():
-        return False
-    started = started_at(int(parts[1]))
-    return started is not None and f"{started:.2f}" == parts[2]
-
-
-def process_started_at(pid: int) -> float | None:
-    """When the process `pid` of this host started (None when there is none): with its pid, it
-    names one process, as a pid reused since names another."""
-    try:
-        return float(psutil.Process(pid).create_time())
-    except psutil.Error:
-        return None
-
-
-@functools.lru_cache(maxsize=4)
-def own_start(pid: int) -> float:
-    """`process_started_at` of this process (the pid of the caller's own), read once: it cannot
-    change while the process runs, and reading /proc costs ~60 us a delivery. Keyed by pid, so a
-    forked pool process reads its own."""
-    return process_started_at(pid) or 0.0
 
 
 def note_deaths(
@@ -181,7 +151,7 @@ class CappedTask(Task):  # type: ignore[misc]
         ctx = worker_context()
         pid = os.getpid()
         started = own_start(pid)
-        mark = delivery_mark(socket.gethostname(), pid, started, secrets.token_hex(4))
+        mark = process_mark(socket.gethostname(), pid, started, secrets.token_hex(4))
         deaths, died, record = note_deaths(
             ctx.redis, self.name, task_id, mark, self.read_along(args)
         )

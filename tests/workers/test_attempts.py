@@ -40,13 +40,8 @@ from tests.workers.files.support import (
     terminal_events,
     write_large_csv,
 )
-from workers.attempts import (
-    Verdict,
-    delivery_mark,
-    judge,
-    left_by_a_live_process,
-    process_started_at,
-)
+from workers.attempts import Verdict, judge
+from workers.process_marks import process_mark, process_started_at
 
 #: The first death is redelivered at once, the next three quarantined (0.2 s, doubling).
 CAP = {
@@ -79,20 +74,8 @@ def test_deaths_are_redelivered_then_quarantined_then_failed(
     assert judge(deaths, died, settings) == verdict
 
 
-def test_a_mark_left_by_a_process_that_still_runs_is_no_death() -> None:
-    started = {7: 100.5}.get
-    alive = delivery_mark("w1", 7, 100.5, "ab12")
-    assert left_by_a_live_process(alive, "w1", started)
-    # A pid reused since (another start time), gone, on another host, or unreadable: a death.
-    assert not left_by_a_live_process(delivery_mark("w1", 7, 99.0, "ab12"), "w1", started)
-    assert not left_by_a_live_process(delivery_mark("w1", 8, 100.5, "ab12"), "w1", started)
-    assert not left_by_a_live_process(alive, "w2", started)
-    assert not left_by_a_live_process("a process that died", "w1", started)
-    assert not left_by_a_live_process("w1:seven:100.50:ab12", "w1", started)
-
-
 def _mark_of(pid: int) -> str:
-    return delivery_mark(socket.gethostname(), pid, process_started_at(pid) or 0.0, "t")
+    return process_mark(socket.gethostname(), pid, process_started_at(pid) or 0.0, "t")
 
 
 def test_a_delivery_whose_mark_redis_kept_counts_a_death_only_if_its_process_died(

@@ -12,8 +12,8 @@ import redis
 from jobcast.settings import Settings
 from tests.conftest import StartWorker
 from tests.support.processes import Proc, process_env, spawn, wait_for, worker_argv
-from workers.attempts import delivery_mark
 from workers.name_claim import claim, own_mark, refusal
+from workers.process_marks import process_mark
 
 HOST = socket.gethostname()
 
@@ -80,21 +80,21 @@ def test_two_workers_started_at_once_under_one_name_leave_one_running(
 
 
 def test_claim_of_a_dead_process_on_this_host_is_taken_over(redis_client: redis.Redis) -> None:
-    dead = delivery_mark(HOST, os.getpid(), 1.0, "name")  # this pid, another start: not running
+    dead = process_mark(HOST, os.getpid(), 1.0, "name")  # this pid, another start: not running
     assert claim(redis_client, "w@h", dead, 60_000) is None
     assert claim(redis_client, "w@h", own_mark(), 60_000) is None
 
 
 def test_claim_of_a_live_process_or_another_host_is_refused(redis_client: redis.Redis) -> None:
-    elsewhere = delivery_mark("another-host", 7, 1.0, "name")  # cannot be judged: live
+    elsewhere = process_mark("another-host", 7, 1.0, "name")  # cannot be judged: live
     assert claim(redis_client, "w@a", elsewhere, 60_000) is None
     assert claim(redis_client, "w@a", own_mark(), 60_000) == elsewhere
     assert claim(redis_client, "w@b", own_mark(), 60_000) is None
-    assert claim(redis_client, "w@b", delivery_mark(HOST, 1, 1.0, "name"), 60_000) == own_mark()
+    assert claim(redis_client, "w@b", process_mark(HOST, 1, 1.0, "name"), 60_000) == own_mark()
 
 
 def test_refusal_names_the_name_its_holder_and_another_name() -> None:
-    line = refusal("files2@box", delivery_mark("box", 42, 1.0, "name"), 6.0)
+    line = refusal("files2@box", process_mark("box", 42, 1.0, "name"), 6.0)
     assert line == (
         "worker name files2@box is taken: a live worker holds it (pid 42 on box); start this one "
         "under another name with -n (e.g. -n files22@%h), or stop that one first (a worker "
