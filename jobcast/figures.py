@@ -79,15 +79,13 @@ def process_figures(kind: str, hostname: str, extra: dict[str, Any]) -> dict[str
     }
 
 
-def report_sync(
-    client: redis.Redis, sampler: HostSampler, kind: str, extra: dict[str, Any]
+def queue_report(
+    pipe: redis.client.Pipeline, sampler: HostSampler, kind: str, extra: dict[str, Any]
 ) -> None:
-    """A worker's report (sync client, from its heartbeat thread)."""
-    pipe = client.pipeline(transaction=False)
+    """A worker's report (sync client, from its heartbeat thread), queued on `pipe`."""
     pipe.hset(HOSTS_KEY, sampler.hostname, json.dumps(sampler.sample()))
     pipe.hset(
         PROCESSES_KEY,
         process_field(kind, sampler.hostname),
         json.dumps(process_figures(kind, sampler.hostname, extra)),
     )
-    pipe.execute()

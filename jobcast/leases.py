@@ -15,6 +15,11 @@ def take_or_extend(client: redis.Redis, key: str, holder: str, ttl_ms: int) -> b
     return bool(scripts.run(client, "lease_take_or_extend", [key], [holder, str(ttl_ms)]))
 
 
+def queue_take_or_extend(pipe: redis.client.Pipeline, key: str, holder: str, ttl_ms: int) -> None:
+    """`take_or_extend` queued on `pipe`: its reply there is 1 when `holder` holds it, else 0."""
+    scripts.run(pipe, "lease_take_or_extend", [key], [holder, str(ttl_ms)])
+
+
 async def take_or_extend_async(client: aioredis.Redis, key: str, holder: str, ttl_ms: int) -> bool:
     """`take_or_extend` for the api's asyncio client (the monitor)."""
     held = await scripts.run_async(client, "lease_take_or_extend", [key], [holder, str(ttl_ms)])

@@ -47,6 +47,12 @@ def hold_name(client: redis.Redis, hostname: str, mark: str, ttl_ms: int) -> boo
     return leases.take_or_extend(client, worker_name_key(hostname), mark, ttl_ms)
 
 
+def queue_hold_name(pipe: redis.client.Pipeline, hostname: str, mark: str, ttl_ms: int) -> None:
+    """`hold_name` queued on `pipe` (the heartbeat's round trip): its reply there is 1 when the
+    process `mark` holds the name now, else 0."""
+    leases.queue_take_or_extend(pipe, worker_name_key(hostname), mark, ttl_ms)
+
+
 def name_holder(client: redis.Redis, hostname: str) -> str | None:
     """The mark of the process holding the node name `hostname` (None when none does)."""
     held = client.get(worker_name_key(hostname))

@@ -1,5 +1,6 @@
 """Each worker's heartbeat: a thread that keeps its entry in the worker registry fresh
-(`jobcast.worker_registry`) and reports its host's figures for the monitor. (The task counters
+(`jobcast.worker_registry`), extends its hold on its node name (`workers.name_claim`) and
+reports its host's figures for the monitor, all in one round trip a beat. (The task counters
 the monitor turns into rates are counted by every task's attempt-cap scripts,
 `workers.attempts`, in round trips each task makes anyway.)
 """
@@ -15,10 +16,10 @@ import redis
 from celery import signals
 from celery.worker import state as worker_state
 
-from jobcast.figures import HostSampler, report_sync
+from jobcast.figures import HostSampler, queue_report
 from jobcast.redis_clients import sync_client
 from jobcast.settings import get_settings
-from jobcast.worker_registry import forget, hold_name, release_name, report
+from jobcast.worker_registry import forget, queue_hold_name, release_name, report
 from workers.name_claim import claim_ttl_ms, own_mark
 
 log = logging.getLogger("jobcast.worker")
@@ -47,19 +48,21 @@ class Heartbeat:
         while not self._stop.is_set():
             # Redis may be away for a moment; the next beat tries again.
             with contextlib.suppress(redis.RedisError):
-                report(self._client, self._hostname, self._queues, held_task_ids())
-                self._keep_name()
-                # The monitor's figures: this host's CPU, memory and network, and this worker.
-                report_sync(
-                    self._client,
-                    sampler,
-                    "worker",
-                    {"name": self._hostname, "queues": self._queues},
-                )
+                self.beat(sampler)
             self._stop.wait(self._interval)
 
-    def _keep_name(self) -> None:
-        held = hold_name(self._client, self._hostname, own_mark(), claim_ttl_ms(self._interval))
+    def beat(self, sampler: HostSampler) -> None:
+        """Extend this worker's hold on its node name, report what it consumes and holds, and
+        the monitor's figures (this host's CPU, memory and network, and this worker): one
+        round trip."""
+        pipe = self._client.pipeline(transaction=False)
+        queue_hold_name(pipe, self._hostname, own_mark(), claim_ttl_ms(self._interval))
+        report(pipe, self._hostname, self._queues, held_task_ids())
+        queue_report(pipe, sampler, "worker", {"name": self._hostname, "queues": self._queues})
+        held, *_ = pipe.execute()
+        self._note_name(bool(held))
+
+    def _note_name(self, held: bool) -> None:
         if self._holds_name and not held:
             # Silent past its claim (Redis away, a frozen host) and another took the name.
             log.warning("worker name %s is held by another worker now", self._hostname)
