@@ -35,6 +35,7 @@ from api.uploads import (
     remove_file,
 )
 from jobcast import files_waiting, kept_uploads
+from jobcast.jobs.ids import JOB_ID
 from jobcast.jobs.params import SUBMITTED, JobParams
 from jobcast.jobs.records import CANCELLED, FAILED, SUCCEEDED
 from jobcast.jobs.views import public_view
@@ -91,11 +92,11 @@ def _refuse_seed_style(request: Request) -> None:
     )
 
 
-#: The multipart body, described by hand: it is parsed as a stream, not by FastAPI.
 #: A page cursor: the last job of the page with its score (`<score>:<id>`,
 #: `jobcast.owned_index`), or its id alone (cursors before they carried the score). Any
 #: cursor of that shape only places a walk in the caller's own index.
-CURSOR_PATTERN = r"^([0-9]{1,17}(\.[0-9]{1,17})?:)?j_[0-9a-f]{24}$"
+CURSOR_PATTERN = rf"^([0-9]{{1,17}}(\.[0-9]{{1,17}})?:)?{JOB_ID.pattern}$"
+#: The multipart body, described by hand: it is parsed as a stream, not by FastAPI.
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,

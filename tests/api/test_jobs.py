@@ -6,6 +6,7 @@ Uploads, caps, idempotency, ownership, listing, expiry.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ import httpx
 import pytest
 import redis
 
+from api.job_store import new_job_id
+from api.routes.jobs import CURSOR_PATTERN
 from jobcast import rediskeys
 from jobcast.rediskeys import job_key
 from jobcast.settings import Settings
@@ -418,3 +421,11 @@ def test_malformed_multipart_is_400_and_non_multipart_is_415(
     assert huge.status_code == 413
     assert huge.json()["error"]["message"] == "Field `params` is larger than 64 KiB."
     assert stored_files(settings) == before
+
+
+def test_a_page_cursor_is_a_job_id_with_its_score_or_alone() -> None:
+    job_id = new_job_id()
+    for cursor in (job_id, f"1700000000123:{job_id}", f"1700000000123.25:{job_id}"):
+        assert re.fullmatch(CURSOR_PATTERN, cursor), cursor
+    for cursor in (f"{job_id}0", job_id.upper(), f"x:{job_id}", "o_" + job_id[2:], f"1:{job_id}:"):
+        assert not re.fullmatch(CURSOR_PATTERN, cursor), cursor
