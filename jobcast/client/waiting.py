@@ -51,9 +51,10 @@ def throttled_pause(exc: errors.RateLimitedError) -> float:
 
 
 def heals(exc: errors.JobcastError) -> bool:
-    """Whether asking again can get another answer: an api away, restarting, busy or failing
-    can; a refusal (a key, a job not there or not yours, one expired) or a wrong address cannot."""
-    away = (errors.UnavailableError, errors.RateLimitedError, errors.ServerError)
+    """Whether asking again can get another answer: an api away, restarting or failing can; a
+    refusal (a key, a job not there or not yours, one expired) or a wrong address cannot. (A
+    429 is an answer, busy: `_answered` waits it out before this is asked.)"""
+    away = (errors.UnavailableError, errors.ServerError)
     return isinstance(exc, away) and exc.code != "not_tls"
 
 

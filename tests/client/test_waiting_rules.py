@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from jobcast.client import errors
 from jobcast.client.waiting import (
@@ -24,10 +25,9 @@ def test_polls_come_at_the_interval_then_back_off_to_a_cap_while_the_api_is_away
     assert pauses[-1] == MAX_POLL_PAUSE
 
 
-def test_an_api_away_busy_or_failing_heals_a_refusal_does_not() -> None:
+def test_an_api_away_or_failing_heals_a_refusal_does_not() -> None:
     assert heals(errors.UnavailableError("unreachable", "Nothing answers"))
     assert heals(errors.UnavailableError("redis_unavailable", "", status=503))
-    assert heals(errors.RateLimitedError("rate_limited", "", status=429))
     assert heals(errors.ServerError("http_502", "", status=502))
     assert not heals(errors.UnavailableError("not_tls", "answered, but not over TLS"))
     for family, status in (
@@ -62,3 +62,20 @@ def test_a_429_while_waiting_is_not_told_as_the_api_going_away() -> None:
 
     assert asyncio.run(_answered(ask, Reach(told.append))) == "job"
     assert told == []
+
+
+def test_a_429_while_waiting_is_waited_out_then_asked_again() -> None:
+    # A 429 is the api answering "busy", not failing: the wait pauses as long as it asks
+    # (here less than the poll interval, so that interval), then asks again.
+    asked: list[float] = []
+    answers: list[object] = [_limited(0.1), "job"]
+
+    async def ask() -> object:
+        asked.append(time.monotonic())
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert asyncio.run(_answered(ask, Reach(None))) == "job"
+    assert asked[1] - asked[0] >= POLL_INTERVAL
