@@ -21,6 +21,12 @@ from workers.files.sketches import is_text
 _PARTIALS = {"count": "sum", "sum": "sum", "min": "min", "max": "max"}
 # A sum over no values is 0, as pandas' (Arrow's default is null).
 _SUM_OF_NOTHING = pc.ScalarAggregateOptions(skip_nulls=True, min_count=0)
+#: Integers are summed as 38-digit decimals: Arrow's int64 and uint64 sums wrap past 64 bits
+#: without a word (pandas' too: two 2^63 - 1 sum to -2), and a mean over 2^53 would not cast
+#: to float64. 10^38 holds the sum of 10^18 values of any 64-bit integer, exactly.
+_EXACT_SUM = pa.decimal128(38, 0)
+#: Groups whose exact mean is worked out at once (`_exact_means`).
+_MEAN_SLICE = 65_536
 #: What each metric needs of its column, for the owner told it does not apply.
 _APPLIES_TO = {
     "sum": "numbers or true/false values",
@@ -46,6 +52,7 @@ class Aggregation:
         #: pandas' groupby defaults: rows with a missing key are dropped; a sum over no
         #: values is 0 (`min_count=0`; a larger `min_count` makes sums over fewer values null).
         self.dropna, self.min_count = dropna, min_count
+        self.summed = {c for c, wanted in metrics.items() if {"sum", "mean"} & set(wanted)}
         self.partial: pa.Table | None = None
         self.rows = 0
         #: Each categorical key's categories in their order (a Parquet file's pandas
@@ -62,7 +69,7 @@ class Aggregation:
                 f"{named} {', '.join(map(repr, missing))}; the file has {listed(schema.names)}.",
             )
         # Arrow's kernels decide what applies: tried on no rows, the owner is told in their words.
-        empty = _plain(schema.empty_table())
+        empty = self._prepared(schema.empty_table())
         for column in self.group_by:
             if not _applies(empty, [column], [([], "count_all")]):
                 raise _not_a_key(column, schema.field(column).type)
@@ -79,7 +86,7 @@ class Aggregation:
         self.rows += batch.num_rows
         specs = _specs(self._partial_specs())
         self._note_categories(batch)
-        table = _plain(pa.Table.from_batches([batch]))
+        table = self._prepared(pa.Table.from_batches([batch]))
         if self.dropna and self.group_by:
             keys = [pc.is_valid(table[c]) for c in self.group_by]
             table = table.filter(functools.reduce(pc.and_, keys))
@@ -93,6 +100,9 @@ class Aggregation:
         self.partial = part if self.partial is None else self._merge(part)
         if self.partial.num_rows > self.max_groups:
             raise FileJobError("too_many_groups", f"More than {self.max_groups} groups.")
+
+    def _prepared(self, table: pa.Table) -> pa.Table:
+        return _exact_sums(_plain(table), self.summed)
 
     def _note_categories(self, batch: pa.RecordBatch) -> None:
         for name in self.group_by:
@@ -148,8 +158,11 @@ class Aggregation:
     def _metric(self, table: pa.Table, column: str, metric: str) -> Any:
         count = table[f"{column}_count"] if metric in ("mean", "sum") else None
         if metric == "mean":
+            total = table[f"{column}_sum"]
+            if total.type == _EXACT_SUM:
+                return _exact_means(total, count)
             # No values: null, as pandas' NaN (not 0/0).
-            total = pc.cast(table[f"{column}_sum"], pa.float64())
+            total = pc.cast(total, pa.float64())
             return pc.if_else(pc.greater(count, 0), pc.divide(total, count), None)
         if metric == "sum":
             return pc.if_else(pc.greater_equal(count, self.min_count), table[f"{column}_sum"], None)
@@ -166,6 +179,15 @@ def _plain(table: pa.Table) -> pa.Table:
     return table
 
 
+def _exact_sums(table: pa.Table, summed: set[str]) -> pa.Table:
+    """The integer columns of `summed` as `_EXACT_SUM` decimals; a key or a min among them
+    comes back the same integer (`_decimal_numbers`)."""
+    for i, field in enumerate(table.schema):
+        if field.name in summed and pa.types.is_integer(field.type):
+            table = table.set_column(i, field.name, table[i].cast(_EXACT_SUM))
+    return table
+
+
 def _rows(table: pa.Table) -> list[dict[str, Any]]:
     """The result's rows; a date column with a value Python's datetime cannot hold (year 0 or
     past 9999, which Arrow reads) is written as text as `str` writes the others, and bytes (a
@@ -178,12 +200,37 @@ def _rows(table: pa.Table) -> list[dict[str, Any]]:
 
 
 def _values(column: pa.ChunkedArray) -> list[Any]:
+    if pa.types.is_decimal(column.type):
+        return _decimal_numbers(column)
     try:
         return list(column.to_pylist())
     except (ValueError, OverflowError):
         if time_unit(column.type) is None:
             raise
         return column_texts(column)
+
+
+def _decimal_numbers(column: pa.ChunkedArray) -> list[Any]:
+    """Decimals as JSON numbers, as a mean and the profile write them (not the text `str`
+    makes of them, which sorts as text): whole ones (an integer column's exact sum, IDs in a
+    decimal(20, 0)) as integers with every digit, others as float64."""
+    number = int if column.type.scale <= 0 else float
+    return [None if v is None else number(v) for v in column.to_pylist()]
+
+
+def _exact_means(sums: pa.ChunkedArray, counts: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Each exact integer sum over its count, rounded once (Python's int / int): Arrow's cast of
+    a decimal past 2^64 to float64 can be an ulp off. In Python, but once per group, not row,
+    and a slice at a time (a million groups' sums as `Decimal`s would hold ~100 MB)."""
+    step = _MEAN_SLICE
+    slices = [(sums.slice(i, step), counts.slice(i, step)) for i in range(0, len(sums), step)]
+    return pa.chunked_array([_means(s, n) for s, n in slices], pa.float64())
+
+
+def _means(sums: pa.ChunkedArray, counts: pa.ChunkedArray) -> pa.Array:
+    # No values: null, as pandas' NaN (not 0/0).
+    pairs = zip(sums.to_pylist(), counts.to_pylist(), strict=True)
+    return pa.array([int(s) / n if n else None for s, n in pairs], pa.float64())
 
 
 def _partials(column: str, metric: str) -> list[tuple[str, str]]:
