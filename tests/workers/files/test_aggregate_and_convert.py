@@ -296,3 +296,23 @@ def test_ids_past_int64_keep_every_digit_in_groups_and_converted_files(tmp_path:
     assert converted.schema.field("id").type == pa.uint64()
     assert converted.equals(pa.Table.from_pandas(pd.read_csv(io.BytesIO(body))))
     assert (tmp_path / "ids.out").read_bytes() == body
+
+
+def test_aggregate_job_means_epoch_milliseconds_as_pandas_and_sums_past_int64_exactly(
+    jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    # Group a's milliseconds sum past 2^53; its `big` values past int64, where pandas wraps.
+    start_worker(queues="files")
+    path = tmp_path / "epoch_ms.csv"
+    rows = [f"a,{1_700_000_000_000 + i},{2**63 - 1}" for i in range(6000)]
+    path.write_text("\n".join(["g,ts_ms,big", *rows, "b,1700000000000,1"]) + "\n")
+    params = {"operation": "aggregate", "group_by": ["g"]}
+    params["metrics"] = {"ts_ms": ["mean"], "big": ["sum"]}
+
+    job_id = jobs.submit_ok(path, params=json.dumps(params))
+    assert await_terminal(redis_client, job_id)["type"] == "job.succeeded"
+    table = jobs.result(job_id)["table"]
+
+    expected = pd.read_csv(path).groupby("g")["ts_ms"].mean()
+    assert {row["g"]: row["ts_ms_mean"] for row in table} == expected.to_dict()
+    assert [row["big_sum"] for row in table] == [6000 * (2**63 - 1), 1]
