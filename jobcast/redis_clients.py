@@ -18,6 +18,7 @@ import redis.asyncio.sentinel as aiosentinel
 import redis.sentinel
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
+from redis.maint_notifications import MaintNotificationsConfig
 from redis.retry import Retry
 
 from jobcast.settings import Settings
@@ -37,6 +38,13 @@ _ANSWERS = {
     "auth:AuthenticationError": "refused the password",
     "auth:AuthorizationError": "refused the user",
 }
+#: Every client's pool checks a connection as it hands it out: one Redis closed (a restart, a
+#: failover, its idle timeout) is replaced before a command is sent on it, so nothing is sent
+#: twice. redis-py skips that check while maintenance notifications are on, and its default,
+#: "auto", counts as on: a request after a Redis restart met a closed connection and answered
+#: 503. Those notifications (Redis Enterprise pushes about node moves) never come from the
+#: Redis Jobcast runs, whose clients only sent a refused `CLIENT MAINT_NOTIFICATIONS` for them.
+_CHECKED_CHECKOUT = {"maint_notifications_config": MaintNotificationsConfig(enabled=False)}
 
 
 class _BlockingSentinelPool(aiosentinel.SentinelConnectionPool, aioredis.BlockingConnectionPool):
@@ -58,6 +66,7 @@ def sync_client(
         "decode_responses": decode,
         "socket_timeout": timeout,
         "socket_connect_timeout": connect_timeout,
+        **_CHECKED_CHECKOUT,
     }
     if settings.sentinels:
         sentinel_options = _sentinel_options(settings, Retry(NoBackoff(), 0))
@@ -75,6 +84,7 @@ def async_client(settings: Settings, *, keepalive: bool = False) -> aioredis.Red
         "decode_responses": True,
         "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
         "socket_keepalive": keepalive,
+        **_CHECKED_CHECKOUT,
     }
     if settings.sentinels:
         primary = _async_sentinel(settings).master_for(
@@ -101,6 +111,7 @@ def async_pool_client(
         "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
         "socket_timeout": timeout,
         "health_check_interval": health_check_interval,
+        **_CHECKED_CHECKOUT,
     }
     if settings.sentinels:
         primary = _async_sentinel(settings).master_for(

@@ -21,9 +21,9 @@ one round trip fewer).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import re
-import time
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -32,6 +32,7 @@ import redis
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
 from redis.commands.core import AsyncScript, Script
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -85,44 +86,42 @@ class ScriptLane:
     task per send to bound it in time). A connection is made as the client's pool makes its
     own (address, password, health checks, retry policy), and each call is bounded by the
     pool's socket timeout as a whole. redis-py disconnects a connection on any error (Redis
-    away, a timeout, a cancelled request), and it reconnects on its next use. One idle for a
-    while is checked as the pool checks each of its own before use (a Redis restarted
-    meanwhile closed it); one in steady use is not.
+    away, a timeout, a cancelled request), and it reconnects on its next use. Each use first
+    checks, as the pool does at checkout, that Redis has not closed the connection meanwhile
+    (a restart takes less than any idle limit would allow): a local look, no round trip.
 
     At most `size` connections: a call finding all of them busy goes through the client as
     usual (whose pool waits at its own cap), so the lane adds at most `size` connections."""
 
     def __init__(self, client: aioredis.Redis, size: int) -> None:
         self._client, self._size = client, size
-        self._idle: list[tuple[AbstractConnection, float]] = []  # each with when it was freed
+        self._idle: list[AbstractConnection] = []
         self._made = 0
         self._timeout: float | None = client.connection_pool.connection_kwargs.get("socket_timeout")
 
     async def run(self, name: str, keys: list[str], args: list[str]) -> Any:
         """As `run_async(client, name, keys, args)`, for string arguments."""
-        taken = self._take()
-        if taken is None:
+        conn = self._take()
+        if conn is None:
             return await run_async(self._client, name, keys, args)
-        conn, idle_since = taken
         try:
             async with asyncio.timeout(self._timeout):
-                if time.monotonic() - idle_since > LANE_IDLE_CHECK_SECONDS:
-                    await self._client.connection_pool.ensure_connection(conn)
+                await _drop_if_closed(conn)
                 return await conn.retry.call_with_retry(
                     lambda: _evalsha(conn, name, keys, args), lambda _error: conn.disconnect()
                 )
         except TimeoutError as exc:  # asyncio's: as redis-py's own socket timeout reports it
             raise RedisTimeoutError(f"Timeout running script {name}") from exc
         finally:
-            self._idle.append((conn, time.monotonic()))
+            self._idle.append(conn)
 
-    def _take(self) -> tuple[AbstractConnection, float] | None:
-        """An idle connection and since when it is idle, a new one, or None at the cap."""
+    def _take(self) -> AbstractConnection | None:
+        """An idle connection, a new one, or None at the cap."""
         if self._idle:
             return self._idle.pop()
         if self._made < self._size:
             self._made += 1
-            return self._connection(), time.monotonic()
+            return self._connection()
         return None
 
     def _connection(self) -> AbstractConnection:
@@ -135,12 +134,16 @@ class ScriptLane:
 
     async def aclose(self) -> None:
         idle, self._idle = self._idle, []
-        for conn, _ in idle:
+        for conn in idle:
             await conn.disconnect()
 
 
-#: A lane connection unused for longer is checked before use, as the pool checks its own.
-LANE_IDLE_CHECK_SECONDS = 1.0
+async def _drop_if_closed(conn: AbstractConnection) -> None:
+    """Disconnect `conn` if Redis closed it or it holds unread bytes (what the pool's checkout
+    check looks for), so that `_evalsha` connects afresh instead of sending on it."""
+    with contextlib.suppress(RedisConnectionError):  # raised once it has disconnected `conn`
+        if conn.is_connected and await conn.can_read():
+            await conn.disconnect()
 
 
 @cache

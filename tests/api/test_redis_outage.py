@@ -89,6 +89,38 @@ def test_requests_get_503_while_redis_is_down_and_recover_without_restart(
         proc.wait(timeout=10)
 
 
+def test_the_first_requests_after_a_redis_restart_answer_200(
+    start_api: StartApi, settings: Settings, tmp_path: Path
+) -> None:
+    # Redis closes the api's idle connections as it stops. Each route's first request after it
+    # came back took one of them from the pool (or the script lane) and answered 503
+    # "Connection closed by server": redis-py skips its closed-connection check at checkout.
+    server = EmbeddedRedis(port=free_port(), password=secrets.token_hex(8), data_dir=tmp_path / "r")
+    proc = server.start()
+    try:
+        server.wait_ready()
+        client = redis.Redis.from_url(server.url, decode_responses=True)
+        key, _ = create_key(client, settings.secret("key_secret"), "ops")
+        client.close()
+        _, url = start_api(env={"JOBCAST_REDIS_URL": server.url})
+        http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=15)
+        job = http.post("/jobs", files={"file": ("t.csv", b"a\n1\n")}).json()["id"]
+        paths = [f"/jobs/{job}", "/jobs", "/data/", "/me"]
+        assert [http.get(path).status_code for path in paths] == [200] * len(paths)
+
+        proc.terminate()  # same port, same data directory (AOF): the key and the job survive
+        proc.wait(timeout=10)
+        proc = server.start()
+        server.wait_ready()
+        answers = {path: http.get(path) for path in paths}
+        assert {p: a.status_code for p, a in answers.items()} == dict.fromkeys(paths, 200), {
+            p: a.text for p, a in answers.items()
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def test_readyz_right_after_redis_went_says_why_it_cannot_be_reached_now(
     start_api: StartApi, tmp_path: Path
 ) -> None:

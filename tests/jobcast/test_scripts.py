@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ from jobcast import scripts
 from jobcast.scripts import ScriptKeys, ScriptLane
 from jobcast.settings import Settings
 
+#: The name of the test's client and its lane's connections (this test's own, on a shared Redis).
+LANE_CLIENT = f"lane-test-{secrets.token_hex(4)}"
 #: One read spend of a huge budget, and the record it reads: what `spend_and_read` sends.
 SPEND_READ = (["rl:who", "rec"], ["0.001", "1000000", "1"])
 
@@ -24,7 +27,10 @@ def test_script_keys_are_sent_once_and_named_by_lua_index() -> None:
 def _with_lane(settings: Settings, size: int, timeout: float, use: Any) -> Any:
     async def run() -> Any:
         client = aioredis.Redis.from_url(
-            settings.broker_url, decode_responses=True, socket_timeout=timeout
+            settings.broker_url,
+            decode_responses=True,
+            socket_timeout=timeout,
+            client_name=LANE_CLIENT,  # its lane's connections too (made from its kwargs)
         )
         lane = ScriptLane(client, size)
         try:
@@ -102,3 +108,25 @@ def test_a_cancelled_lane_call_never_leaves_its_reply_for_the_next_caller(
 
     for n, record in _with_lane(settings, 4, 5, use):
         assert record == f'{{"owner":"p_{n}"}}'
+
+
+def test_a_lane_connection_redis_closed_a_moment_ago_is_replaced_before_the_call(
+    settings: Settings,
+) -> None:
+    # A restart quicker than the lane's old idle limit (1 s): its connection, closed by Redis
+    # and unused since, carried the next call, which failed with "Connection closed by server".
+    async def use(client: aioredis.Redis, lane: ScriptLane) -> Any:
+        await lane.run("rate_spend_read", *SPEND_READ)  # a connection made and in the lane
+        await _close_lane_connections(client)
+        await asyncio.sleep(0.05)  # this loop reads the lane connection's end of stream
+        return await lane.run("rate_spend_read", *SPEND_READ)
+
+    assert _with_lane(settings, 1, 5, use)[0] == 1
+
+
+async def _close_lane_connections(client: aioredis.Redis) -> None:
+    """As a Redis restart closes them, the lane's connections only: the server is shared."""
+    mine = await client.client_id()
+    for entry in await client.client_list():
+        if entry["name"] == LANE_CLIENT and int(entry["id"]) != mine:
+            await client.client_kill_filter(_id=entry["id"])
