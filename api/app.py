@@ -78,6 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        # No 307 to the other slash form: it had no body, its address came from the Host header
+        # (a forged one pointed elsewhere), and a POST's body was sent again. The 404 names it.
+        redirect_slashes=False,
         # FastAPI's OpenTelemetry bridge looks for a configured provider on every request (~4 us
         # of an 80 us /healthz); Jobcast reports through its access log and Prometheus instead.
         telemetry={"tracing": False, "metrics": False, "logs": False},

@@ -158,13 +158,35 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         path = escape_controls(request.url.path)[:200]
         detail = f"{path} does not take {request.method} (it takes {allowed}); see /docs."
     elif exc.status_code == 404 and detail in _NO_ROUTE:
-        path = escape_controls(request.url.path)[:200]
-        detail = f"No route {request.method} {path}; the routes are listed at /docs."
+        detail = _no_route(request)
     return error_response(exc.status_code, code, detail, None, headers)
 
 
 #: Starlette's own words when no route matches the path, or none takes the method.
 _NO_ROUTE = frozenset({"Not Found", "Method Not Allowed"})
+
+
+def _no_route(request: Request) -> str:
+    path = escape_controls(request.url.path)[:200]
+    said = f"No route {request.method} {path}"
+    twin = _slash_twin(request)
+    if twin is not None:
+        slash = "without" if path.endswith("/") else "with"
+        return f"{said}; the path is {escape_controls(twin)[:200]}, {slash} the trailing slash."
+    return f"{said}; the routes are listed at /docs."
+
+
+def _slash_twin(request: Request) -> str | None:
+    """The path with its trailing slash added or dropped, if a route takes it with this method
+    (routes are matched as routing matches them)."""
+    path = request.scope["path"]
+    if path == "/":
+        return None
+    twin = path[:-1] if path.endswith("/") else f"{path}/"
+    scope = {**request.scope, "path": twin}
+    if any(route.matches(scope)[0] is Match.FULL for route in request.app.routes):
+        return twin
+    return None
 
 
 #: The order methods are listed in, in `Allow` and the 405's message.

@@ -193,6 +193,37 @@ def test_a_path_no_route_takes_says_so_and_where_the_routes_are(
     run_in_process(settings, scenario)
 
 
+def test_a_trailing_slash_the_path_does_not_take_is_a_404_naming_the_path_to_use(
+    start_api: StartApi, make_key: MakeKey
+) -> None:
+    # Starlette answered 307 with no body (curl printed nothing), its Location built from the
+    # Host header (a forged one sent the client to another host), and a POST's body went again.
+    _proc, url = start_api()
+    headers = as_(make_key())
+    listing = httpx.get(f"{url}/jobs/", headers=headers)
+    assert (listing.status_code, listing.json()["error"]) == (
+        404,
+        {
+            "code": "not_found",
+            "message": "No route GET /jobs/; the path is /jobs, without the trailing slash.",
+            "details": None,
+        },
+    )
+    upload = {"file": ("t.csv", b"a\n1\n")}
+    posted = httpx.post(f"{url}/jobs/", headers={**headers, "Host": "evil.test"}, files=upload)
+    assert posted.status_code == 404, posted.headers
+    assert "location" not in posted.headers
+    assert "the path is /jobs," in posted.json()["error"]["message"]
+    assert httpx.get(f"{url}/jobs", headers=headers).json()["items"] == []  # no job was made
+    me = httpx.get(f"{url}/me/", headers=headers)
+    assert "the path is /me," in me.json()["error"]["message"]
+    # Only a path some route takes with that method is named.
+    nowhere = httpx.delete(f"{url}/jobs/", headers=headers)
+    assert nowhere.json()["error"]["message"] == (
+        "No route DELETE /jobs/; the routes are listed at /docs."
+    )
+
+
 async def principal_of(client: httpx.AsyncClient, admin: str) -> str:
     keys = (await client.get("/admin/keys", headers=as_(admin))).json()
     return str(next(k["principal_id"] for k in keys if k["name"] == "owner"))

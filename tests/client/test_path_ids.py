@@ -44,7 +44,7 @@ def test_an_id_of_any_shape_is_one_path_segment_and_a_404_names_it(
 
 
 def test_an_empty_id_is_a_404_without_a_request(stack: ClientStack, tmp_path: Path) -> None:
-    # `/jobs/` is the list's address (a redirect to `/jobs`), not a job's.
+    # `/jobs/` is no address (the api answers 404 naming `/jobs`, the list), not a job's.
     with Client(stack.url, stack.key) as client:
         for call, words in calls(client, tmp_path):
             with pytest.raises(errors.NotFoundError) as missing:
