@@ -27,6 +27,10 @@ FINAL_CLOSES = {
     4003: errors.PermissionDeniedError,
     4029: errors.StreamError,
 }
+#: 4008 closes a client that read too slowly (no reason: reconnecting and resuming cures it)
+#: or, with this reason, one that kept sending frames the server refused: connecting again
+#: would send them again, so it is final too.
+TOO_MANY_REFUSED_FRAMES = "too_many_refused_frames"
 #: WebSocket error codes answered to a message that a reconnect may cure.
 TRANSIENT_CODES = frozenset({"unavailable", "internal_error"})
 
@@ -195,7 +199,16 @@ async def _next(ws: ClientConnection, within: float) -> dict[str, Any]:
 
 
 def _raise_if_final(exc: ConnectionClosed) -> None:
-    code = exc.rcvd.code if exc.rcvd is not None else None
+    if exc.rcvd is None:
+        return
+    code, reason = exc.rcvd.code, exc.rcvd.reason
     if code in FINAL_CLOSES:
-        reason = exc.rcvd.reason if exc.rcvd is not None else ""
         raise FINAL_CLOSES[code](f"closed_{code}", reason or f"The server closed with {code}.")
+    if code == 4008 and reason == TOO_MANY_REFUSED_FRAMES:
+        # The error frame saying so came before the close, but a close met while sending
+        # (subscribes) arrives without it having been read.
+        raise errors.StreamError(
+            TOO_MANY_REFUSED_FRAMES,
+            "The server closed the WebSocket: it refused too many of this client's frames "
+            "(subscribes to channels it does not serve, repeated ones); fix them, then reconnect.",
+        ) from exc
