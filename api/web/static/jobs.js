@@ -346,8 +346,9 @@ export function mountJobs(root, live) {
     }
   }
 
+  // A plain HTTP call, whatever the WebSocket's state: its answer (the job, now cancelling) is
+  // shown at once, and the job's end comes with its events once the connection is back.
   async function cancel(id) {
-    if (live.state !== "live") return; // `needsConnection`: said on the button
     try {
       merge(await api("DELETE", `/jobs/${id}`));
     } catch (err) {
@@ -388,16 +389,6 @@ export function mountJobs(root, live) {
     else if (row && row.isConnected) row.focus();
   }
 
-  // While the connection is down a cancel could only fail, and its outcome could not be heard:
-  // the button says so. aria-disabled, not disabled: focus stays on it, and its title shows.
-  function needsConnection(button) {
-    const down = live.state !== "live";
-    button.setAttribute("aria-disabled", String(down));
-    if (down) button.title = "Cancelling needs the connection; it comes back on its own (see the header).";
-    else button.removeAttribute("title");
-    return button;
-  }
-
   function control(action, job, make) {
     const key = `${action} ${job.id}`;
     if (!controls.has(key)) controls.set(key, make({ type: "button", dataset: { action, jobId: job.id } }));
@@ -418,7 +409,7 @@ export function mountJobs(root, live) {
         h("span.muted", {}, `${job.operation} · ${formatBytes(job.size)} · ${formatTime(job.created_at)}`))),
       chip(job.status),
       active && job.progress ? processingBar(job, true, live.state === "live") : null,
-      active ? needsConnection(control("cancel", job, (attrs) => h("button.ghost.small", { ...attrs, onclick: () => cancel(job.id), "aria-label": `Cancel ${job.filename || job.id}` }, "Cancel"))) : null);
+      active ? control("cancel", job, (attrs) => h("button.ghost.small", { ...attrs, onclick: () => cancel(job.id), "aria-label": `Cancel ${job.filename || job.id}` }, "Cancel")) : null);
   }
 
   function renderDetail() {
@@ -435,7 +426,7 @@ export function mountJobs(root, live) {
       h("p.muted", {}, `${job.operation} · ${formatBytes(job.size)} · `, job.started_at ? `started ${formatTime(job.started_at)}` : "not started yet",
         job.finished_at && job.started_at ? ` · took ${formatDuration(job.finished_at - job.started_at)}` : ""),
       job.status === "queued" ? h("p.waiting", {}, "Waiting for a worker") : active ? processingBar(job, false, live.state === "live") : null,
-      active ? h("div.row", {}, needsConnection(control("cancel-job", job, (attrs) => h("button.danger", { ...attrs, onclick: () => cancel(job.id) }, "Cancel job")))) : null,
+      active ? h("div.row", {}, control("cancel-job", job, (attrs) => h("button.danger", { ...attrs, onclick: () => cancel(job.id) }, "Cancel job"))) : null,
       job.status === "failed" && job.error ? h("div.error-box", { role: "alert" },
         h("strong", {}, job.error.code), " ", job.error.message) : null,
       job.status === "cancelled" ? cancelledView(job) : null,
