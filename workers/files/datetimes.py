@@ -9,6 +9,9 @@ repeats, into datetime's range, then moving the year back.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Callable
 
 import pyarrow as pa
 
@@ -45,6 +48,51 @@ def iso_text(micros: int, sep: str = "T") -> str:
     cycles, day = divmod(days, _CYCLE_DAYS)
     stamp = _EPOCH + dt.timedelta(days=day, microseconds=rest)
     return f"{stamp.year + 400 * cycles:04d}{stamp.isoformat(sep)[4:]}"
+
+
+#: A fixed offset as Arrow names a zone: `+01:00`, `-0530`.
+_OFFSET = re.compile(r"^([+-])(\d\d):?(\d\d)$")
+
+
+def time_zone(type_: pa.DataType) -> dt.tzinfo | None:
+    """The zone of a timezone-aware timestamp column (named, `Europe/Paris`, or an offset,
+    `+02:00`); None for naive ones. A name this system does not know is taken as UTC, in
+    which the values are stored: the instant stays true."""
+    name = getattr(type_, "tz", None) if pa.types.is_timestamp(type_) else None
+    if not name:
+        return None
+    offset = _OFFSET.match(name)
+    if offset:
+        sign = -1 if offset.group(1) == "-" else 1
+        minutes = int(offset.group(2)) * 60 + int(offset.group(3))
+        return dt.timezone(sign * dt.timedelta(minutes=minutes))
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def zoned_text(micros: int, zone: dt.tzinfo) -> str:
+    """Microseconds since 1970 (UTC) as ISO 8601 in `zone`, with its offset at that instant
+    (`2024-01-01T00:00:00+01:00`, `...+00:00` for UTC), as pandas and an aggregate show it.
+    Where Python's datetime ends (years 1 and 9999, whose local time may cross it) in UTC."""
+    try:
+        stamp = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
+        return stamp.astimezone(zone).isoformat()
+    except OverflowError:
+        return iso_text(micros) + "+00:00"
+
+
+def ticks_text(type_: pa.DataType) -> Callable[[float], str] | None:
+    """How a profile writes a date or timestamp column's value, mean, quantile or edge, given
+    in the column's ticks (`time_unit`); None for other columns."""
+    unit = time_unit(type_)
+    if unit is None:
+        return None
+    zone = time_zone(type_)
+    if zone is None:
+        return lambda ticks: iso_text(micros(ticks, unit))
+    return lambda ticks: zoned_text(micros(ticks, unit), zone)
 
 
 def column_texts(column: pa.ChunkedArray | pa.Array) -> list[str | None]:

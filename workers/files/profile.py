@@ -9,6 +9,7 @@ values fit its share of the memory budget, then come from a sample (see `sketche
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
@@ -17,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workers.files.cell_text import bytes_text, is_uuid, uuid_texts
-from workers.files.datetimes import iso_text, micros, time_unit
+from workers.files.datetimes import ticks_text, time_unit
 from workers.files.sketches import (
     DistinctSketch,
     F64Array,
@@ -63,7 +64,8 @@ class ColumnProfile:
         self, name: str, type_: pa.DataType, distinct_limit: int, quantile_values: int
     ) -> None:
         self.name, self.kind = name, column_kind(type_)
-        self.unit = time_unit(type_)
+        #: A date or timestamp column's values are int64 ticks (`_comparable`); written so.
+        self.ticks_text = ticks_text(type_)
         self.count = self.nulls = 0
         self.numeric = self.kind in ("integer", "float", "datetime")
         self.counts = ValueCounts(distinct_limit, track_after_overflow=not self.numeric)
@@ -138,7 +140,7 @@ class ColumnProfile:
     def _distinct_summary(self) -> dict[str, Any]:
         exact = self.counts.exact
         top = [
-            {"value": _jsonable(v, self.unit), "count": c}
+            {"value": _jsonable(v, self.ticks_text), "count": c}
             for v, c in self.counts.top(TOP_VALUES, self.categories)
         ]
         return {
@@ -203,8 +205,8 @@ class ColumnProfile:
     def _render(self, value: Any) -> Any:
         if value is None:
             return None
-        if self.unit is not None:
-            return iso_text(micros(value, self.unit))
+        if self.ticks_text is not None:
+            return self.ticks_text(value)
         if self.kind == "integer" and isinstance(value, int):
             return value
         return float(value)
@@ -259,9 +261,9 @@ def _comparable(values: pa.Array) -> pa.Array:
     return values
 
 
-def _jsonable(value: Any, unit: str | None) -> Any:
-    if unit is not None and isinstance(value, int):
-        return iso_text(micros(value, unit))
+def _jsonable(value: Any, ticks: Callable[[float], str] | None) -> Any:
+    if ticks is not None and isinstance(value, int):
+        return ticks(value)
     if isinstance(value, float | int | str | bool) or value is None:
         return value
     if isinstance(value, bytes):

@@ -1,0 +1,62 @@
+"""What a reviewer running real files saw, end to end through an api and a files worker: values
+shown as pandas shows them, and failures that say what the file is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tests.conftest import SharedStack, module_stack
+from tests.workers.files.support import JobsClient, await_terminal
+
+fidelity_stack = module_stack(worker_queues="files")
+
+
+def outcome(stack: SharedStack, path: Path, params: dict[str, Any] | None = None) -> Any:
+    """The job's result once it succeeded, or its error once it failed."""
+    jobs = JobsClient(stack.url, stack.new_key("reviewer")[0])
+    try:
+        job_id = jobs.submit_ok(path, json.dumps(params or {}))
+        if await_terminal(stack.redis, job_id)["type"] == "job.failed":
+            return jobs.job(job_id)["error"]
+        return jobs.result(job_id)
+    finally:
+        jobs.http.close()
+
+
+def column(result: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(c for c in result["profile"] if c["name"] == name)
+
+
+def test_a_zoned_parquet_column_is_profiled_in_its_zone_as_its_aggregate_and_pandas_show_it(
+    fidelity_stack: SharedStack, tmp_path: Path
+) -> None:
+    path = tmp_path / "paris.parquet"
+    ts = pd.to_datetime(["2024-01-01", None, "2024-03-01"]).tz_localize("Europe/Paris")
+    pd.DataFrame({"g": ["a", "a", "a"], "ts": ts}).to_parquet(path)
+    aggregate = {"operation": "aggregate", "group_by": ["g"], "metrics": {"ts": ["min"]}}
+
+    profiled = column(outcome(fidelity_stack, path), "ts")
+    aggregated = outcome(fidelity_stack, path, aggregate)["table"][0]["ts_min"]
+
+    assert (profiled["min"], profiled["max"]) == (
+        "2024-01-01T00:00:00+01:00",
+        "2024-03-01T00:00:00+01:00",
+    )
+    assert pd.Timestamp(profiled["min"]) == ts.min()  # the instant and the zone's offset
+    assert aggregated.endswith("+01:00")
+    assert pd.Timestamp(aggregated) == ts.min()
+
+
+def test_csv_times_with_offsets_are_profiled_with_an_offset(
+    fidelity_stack: SharedStack, tmp_path: Path
+) -> None:
+    path = tmp_path / "dates_tz.csv"
+    path.write_bytes(b"d,v\n2024-01-31T12:00:00Z,1\n2024-01-31T12:00:00+02:00,2\n")
+
+    d = column(outcome(fidelity_stack, path), "d")
+
+    assert (d["min"], d["max"]) == ("2024-01-31T10:00:00+00:00", "2024-01-31T12:00:00+00:00")
