@@ -126,13 +126,13 @@ class Histogram(BaseModel):
 
 
 class ColumnProfile(BaseModel):
-    """One column's summary. The numeric fields are present only for a numeric or datetime
-    column with at least one value."""
+    """One column's summary. The numeric fields are present only for a numeric, datetime or
+    time-of-day column with at least one value."""
 
     model_config = ConfigDict(populate_by_name=True)
 
     name: str
-    type: Literal["integer", "float", "boolean", "datetime", "string", "other"]
+    type: Literal["integer", "float", "boolean", "datetime", "time", "string", "other"]
     count: int = Field(description="Values present.")
     nulls: int
     distinct: int

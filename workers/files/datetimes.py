@@ -83,9 +83,26 @@ def zoned_text(micros: int, zone: dt.tzinfo) -> str:
         return iso_text(micros) + "+00:00"
 
 
+def clock_unit(type_: pa.DataType) -> str | None:
+    """The unit a time-of-day column (`08:15:00`: Arrow's time32 and time64) is counted in."""
+    return str(type_.unit) if pa.types.is_time(type_) else None
+
+
+def clock_text(micros: int) -> str:
+    """Microseconds since midnight as a time of day, `08:15:00` (`.250000` past the second),
+    as `str` writes a Python time and so an aggregate's min and max."""
+    seconds, fraction = divmod(micros, 1_000_000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return dt.time(hour % 24, minute, second, fraction).isoformat()
+
+
 def ticks_text(type_: pa.DataType) -> Callable[[float], str] | None:
-    """How a profile writes a date or timestamp column's value, mean, quantile or edge, given
-    in the column's ticks (`time_unit`); None for other columns."""
+    """How a profile writes a date, timestamp or time-of-day column's value, mean, quantile or
+    edge, given in the column's ticks (`time_unit`, `clock_unit`); None for other columns."""
+    clock = clock_unit(type_)
+    if clock is not None:
+        return lambda ticks: clock_text(micros(ticks, clock))
     unit = time_unit(type_)
     if unit is None:
         return None

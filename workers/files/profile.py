@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workers.files.cell_text import bytes_text, is_uuid, uuid_texts
-from workers.files.datetimes import ticks_text, time_unit
+from workers.files.datetimes import clock_unit, ticks_text, time_unit
 from workers.files.sketches import (
     DistinctSketch,
     F64Array,
@@ -40,6 +40,8 @@ QUANTILES = (0.25, 0.5, 0.75)
 #: each) are made on two threads: numpy sorts without the GIL, and once the scan is over the
 #: read-ahead thread's core is free. Below it a thread would cost more than it saves.
 PARALLEL_SUMMARY_VALUES = 1_000_000
+#: Kinds summarised as numbers: times, dates and times of day as their ticks.
+_NUMERIC = ("integer", "float", "datetime", "time")
 
 
 def column_kind(type_: pa.DataType) -> str:
@@ -51,6 +53,8 @@ def column_kind(type_: pa.DataType) -> str:
         return "float"  # a column with no value at all is float64 in pandas
     if pa.types.is_timestamp(type_) or pa.types.is_date(type_):
         return "datetime"
+    if pa.types.is_time(type_):
+        return "time"  # a time of day (`08:15`), summarised as the aggregate takes it
     if is_text(type_) or pa.types.is_dictionary(type_) or is_uuid(type_):
         return "string"  # a UUID as its canonical text, as a converted CSV writes it
     # Nested values (JSON objects and arrays) and rarer types: counted, not summarised.
@@ -67,7 +71,7 @@ class ColumnProfile:
         #: A date or timestamp column's values are int64 ticks (`_comparable`); written so.
         self.ticks_text = ticks_text(type_)
         self.count = self.nulls = 0
-        self.numeric = self.kind in ("integer", "float", "datetime")
+        self.numeric = self.kind in _NUMERIC
         self.counts = ValueCounts(distinct_limit, track_after_overflow=not self.numeric)
         self.distinct = DistinctSketch()
         self.mean = self.m2 = 0.0
@@ -163,7 +167,7 @@ class ColumnProfile:
         std = float(np.sqrt(self.m2 / (self.count - 1))) if self.count > 1 else None
         out = {
             "mean": self._render(self.mean),
-            "std": std if self.kind != "datetime" else None,
+            "std": std if self.kind in ("integer", "float") else None,
             "min": self._render(self.min),
             "25%": self._render(cuts[0]),
             "50%": self._render(cuts[1]),
@@ -252,6 +256,11 @@ def _comparable(values: pa.Array) -> pa.Array:
     unit = time_unit(values.type)
     if unit is not None:
         return values.cast(pa.timestamp(unit)).cast(pa.int64())
+    if clock_unit(values.type) is not None:
+        # time32 is int32 ticks: as int64, as wide as the other columns' sums need.
+        return values.view(pa.int32() if pa.types.is_time32(values.type) else pa.int64()).cast(
+            pa.int64()
+        )
     if pa.types.is_decimal(values.type):
         return values.cast(pa.float64())
     if pa.types.is_dictionary(values.type):
@@ -275,7 +284,7 @@ class TableProfile:
     """Running profile of a whole table: one ColumnProfile per column."""
 
     def __init__(self, schema: pa.Schema, distinct_limit: int, quantile_budget_bytes: int) -> None:
-        numeric = sum(column_kind(f.type) in ("integer", "float", "datetime") for f in schema)
+        numeric = sum(column_kind(f.type) in _NUMERIC for f in schema)
         per_column = quantile_budget_bytes // 8 // max(1, numeric)
         self.columns = [ColumnProfile(f.name, f.type, distinct_limit, per_column) for f in schema]
         self.rows = 0

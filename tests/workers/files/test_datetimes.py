@@ -6,7 +6,7 @@ import datetime as dt
 
 import pyarrow as pa
 
-from workers.files.datetimes import ticks_text, time_zone, zoned_text
+from workers.files.datetimes import clock_text, ticks_text, time_zone, zoned_text
 from workers.files.profile import ColumnProfile
 
 NEW_YEAR_PARIS = int(dt.datetime(2024, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1))).timestamp())
@@ -57,3 +57,31 @@ def test_a_zoned_column_profile_is_in_its_zone_as_pandas_shows_it() -> None:
     assert summary["50%"] == "2024-01-01T00:30:00+01:00"
     assert summary["top"][0] == {"value": "2024-01-01T00:00:00+01:00", "count": 1}
     assert summary["histogram"]["edges"][0] == "2024-01-01T00:00:00+01:00"
+
+
+def test_a_time_of_day_is_written_as_the_aggregate_writes_it() -> None:
+    assert clock_text(8 * 3_600_000_000 + 15 * 60_000_000) == "08:15:00"
+    assert clock_text(250_000) == "00:00:00.250000"
+    seconds = ticks_text(pa.time32("s"))
+    assert seconds is not None
+    assert seconds(22 * 3600 + 15 * 60) == "22:15:00"
+
+
+def test_a_time_of_day_column_is_profiled_as_times_with_counts_and_bounds() -> None:
+    # It was `other` (meant for nested values): no distinct count, no top values, no bounds.
+    values = pa.array([8 * 3600, 9 * 3600 + 1800, 8 * 3600, None], pa.time32("s"))
+    column = ColumnProfile("start", values.type, distinct_limit=100, quantile_values=100)
+    column.update(values)
+
+    summary = column.summary()
+
+    assert summary["type"] == "time"
+    assert (summary["count"], summary["nulls"], summary["distinct"]) == (3, 1, 2)
+    assert summary["top"] == [
+        {"value": "08:00:00", "count": 2},
+        {"value": "09:30:00", "count": 1},
+    ]
+    assert (summary["min"], summary["50%"], summary["max"]) == ("08:00:00", "08:00:00", "09:30:00")
+    assert summary["mean"] == "08:30:00"
+    assert summary["std"] is None
+    assert summary["histogram"]["edges"][-1] == "09:30:00"

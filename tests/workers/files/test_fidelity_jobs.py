@@ -60,3 +60,24 @@ def test_csv_times_with_offsets_are_profiled_with_an_offset(
     d = column(outcome(fidelity_stack, path), "d")
 
     assert (d["min"], d["max"]) == ("2024-01-31T10:00:00+00:00", "2024-01-31T12:00:00+00:00")
+
+
+def test_a_time_of_day_column_is_profiled_as_times_as_its_aggregate_takes_them(
+    fidelity_stack: SharedStack, tmp_path: Path
+) -> None:
+    path = tmp_path / "shifts.csv"
+    path.write_bytes(b"shift,start,v\nA,08:00,1\nA,09:30,2\nB,22:15:00,3\n")
+    aggregate = {"operation": "aggregate", "group_by": ["shift"], "metrics": {"start": ["min"]}}
+
+    start = column(outcome(fidelity_stack, path), "start")
+    aggregated = outcome(fidelity_stack, path, aggregate)["table"]
+
+    assert start["type"] == "time"
+    assert (start["count"], start["distinct"], start["min"], start["max"]) == (
+        3,
+        3,
+        "08:00:00",
+        "22:15:00",
+    )
+    assert [t["value"] for t in start["top"]] == ["08:00:00", "09:30:00", "22:15:00"]
+    assert [row["start_min"] for row in aggregated] == ["08:00:00", "22:15:00"]
