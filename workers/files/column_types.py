@@ -127,7 +127,11 @@ def scan_json_types(path: Path, fmt: FileFormat, limits: ReadLimits) -> dict[str
     with path.open("rb") as raw:
         # Lines end at "\n" alone, as pyarrow's do (a lone "\r" is whitespace in JSON).
         lines = io.TextIOWrapper(text_stream(raw, fmt, limits), encoding="utf-8", newline="\n")
+        started = False
         for number, line in enumerate(lines, 1):
+            if not started and line.strip():
+                started = True
+                _refuse_array(line)
             for name, value in _fields(line, number):
                 types[name] = _widened(name, types.get(name, pa.null()), value, number)
                 if type(value) is int and value < 0:
@@ -139,6 +143,18 @@ def scan_json_types(path: Path, fmt: FileFormat, limits: ReadLimits) -> dict[str
         for name, t in types.items()
         if not pa.types.is_binary(t)
     }
+
+
+def _refuse_array(first_line: str) -> None:
+    """A file whose first line opens an array (`[{...}, ...]`, or `[` alone, pretty-printed)
+    is one JSON document, which was told its line 1 was no object or no valid JSON."""
+    if first_line.lstrip().startswith("["):
+        raise FileJobError(
+            "invalid_json",
+            "This file is one JSON array, not JSON Lines (one object per line): write each "
+            "element on a line of its own, e.g. with jq -c '.[]' file.json > file.jsonl, and "
+            "send that.",
+        )
 
 
 def _fields(line: str, number: int) -> Iterable[tuple[str, Any]]:

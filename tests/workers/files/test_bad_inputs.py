@@ -412,3 +412,26 @@ def test_json_lines_that_pyarrow_cannot_type_fail_instead_of_reading_forever(
         run_job(path, JobParams(), LIMITS, Hooks(), tmp_path / "o")
     assert failure.value.code == "invalid_json"
     assert "Column(" not in failure.value.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'[{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]',
+        b'[\n  {\n    "a": 1,\n    "b": "x"\n  },\n  {\n    "a": 2\n  }\n]',
+        b"\n  [[1, 2], [3, 4]]\n",
+    ],
+    ids=["compact", "pretty", "arrays-after-a-blank-line"],
+)
+def test_a_json_array_file_fails_saying_it_is_one_array_and_how_to_convert_it(
+    tmp_path: Path, body: bytes
+) -> None:
+    # Compact, it was told "Line 1 is not a JSON object"; pretty-printed, "Line 1 is not valid
+    # JSON: Expecting value (column 2)": neither said the file is an array, as the README does.
+    with pytest.raises(FileJobError) as failure:
+        run_job(write(tmp_path, "a.json", body), JobParams(), LIMITS, Hooks(), tmp_path / "o")
+    assert failure.value.code == "invalid_json"
+    assert failure.value.message.startswith(
+        "This file is one JSON array, not JSON Lines (one object per line)"
+    )
+    assert "jq -c '.[]'" in failure.value.message

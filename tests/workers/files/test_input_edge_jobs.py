@@ -294,7 +294,8 @@ PAST_64_BITS = "Column 'a' holds an integer past 64 bits on line 1; quote such n
         (b'{"a": ' + b"9" * 100_000 + b"}", PAST_64_BITS),
         (b'{"a": 1e400}', "Column 'a' holds a number past a 64-bit float's range on line 1"),
         (b"[" * 100_000 + b"]" * 100_000, "more than 64 deep"),  # was "column names too long"
-        (b'[{"a": 1}, {"a": 2}]', "Line 1 is not a JSON object"),
+        (b'[{"a": 1}, {"a": 2}]', "This file is one JSON array, not JSON Lines"),
+        (b'[\n  {\n    "a": 1\n  }\n]', "This file is one JSON array, not JSON Lines"),
     ],
     ids=[
         "30-digits",
@@ -305,6 +306,7 @@ PAST_64_BITS = "Column 'a' holds an integer past 64 bits on line 1; quote such n
         "1e400",
         "deep-array",
         "json-array",
+        "pretty-json-array",
     ],
 )
 def test_json_lines_past_what_a_number_or_a_line_may_be_fail_invalid_json_saying_so(
