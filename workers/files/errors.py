@@ -26,6 +26,16 @@ NO_ROWS = (
     "`header: false` if its first line is data."
 )
 
+
+def no_rows(kind: str) -> FileJobError:
+    """A table with no rows; the hint about a header only where there is one to give."""
+    if kind == "parquet":
+        return FileJobError("no_rows", "The Parquet file has no rows: its columns hold no values.")
+    if kind == "jsonl":
+        return FileJobError("no_rows", "The file holds no JSON objects, one per line.")
+    return FileJobError("no_rows", NO_ROWS)
+
+
 # pyarrow reports input problems as ArrowInvalid with a message; these map them to our codes
 # and to what to fix. pyarrow's own text stays out of the message (the worker log has it).
 _ARROW_PATTERNS: tuple[tuple[str, str, str], ...] = (

@@ -19,6 +19,7 @@ from pathlib import Path
 from jobcast.jobs.params import JobParams
 from workers.files.encodings import UTF16_BOMS, decode_head
 from workers.files.errors import FileJobError, first_row_too_long, quote_spans_sample
+from workers.files.not_tables import PARQUET_MAGIC, binary_failure, other_compression
 from workers.files.quotes import (
     opened_on_lines,
     ran_to_the_end,
@@ -30,7 +31,6 @@ from workers.files.quotes import (
 SNIFF_BYTES = 64 * 1024
 #: Delimiters tried for delimited text, in order of preference on a tie.
 DELIMITERS = (",", "\t", ";", "|")
-PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 #: Compound File Binary (OLE2): the container of legacy `.xls` workbooks.
@@ -105,6 +105,9 @@ def detect_format(
         )
     if head.startswith(GZIP_MAGIC):
         return _text_format(_gunzip_head(path), True, params, max_columns)
+    compressed = other_compression(head)
+    if compressed is not None:
+        raise compressed
     return _text_format(head, False, params, max_columns)
 
 
@@ -136,11 +139,11 @@ def _text_format(
         raise FileJobError("empty_file", "The file holds no data.")
     wide = head.startswith(UTF16_BOMS) or (params.encoding or "").lower().startswith("utf-16")
     if b"\x00" in head and not wide:
-        raise _binary()
+        raise binary_failure(head, gzip_)
     decoded = decode_head(head, params.encoding)
     text = decoded.text
     if "\x00" in text:
-        raise _binary()
+        raise binary_failure(b"", gzip_)
     if not text.strip():
         raise FileJobError("empty_file", "The file holds no data.")
     encoding = {"encoding": decoded.encoding, "bom": decoded.bom}
@@ -250,14 +253,6 @@ def _check_closed(row: list[str], text: str, delimiter: str, header: bool) -> No
     for column, value in enumerate(row):
         if ran_to_the_end(value, text, delimiter):
             raise unclosed_in_header() if header else unclosed_in_row(1, str(column))
-
-
-def _binary() -> FileJobError:
-    return FileJobError(
-        "unrecognized_format",
-        "The file is binary, not CSV, TSV, JSON Lines, Parquet or a spreadsheet "
-        "(it contains NUL bytes).",
-    )
 
 
 def _rows(text: str, delimiter: str, truncated: bool) -> tuple[list[list[str]], int]:

@@ -19,7 +19,7 @@ from workers.files.aggregate import Aggregation
 from workers.files.column_types import scan_json_types, scan_types
 from workers.files.convert import ArtifactWriter
 from workers.files.decoded import DecodedBudget
-from workers.files.errors import NO_ROWS, FileJobError
+from workers.files.errors import FileJobError, no_rows
 from workers.files.formats import FileFormat
 from workers.files.profile import TableProfile
 from workers.files.readers import BatchSource, ReadLimits, detected_format, open_batches
@@ -186,7 +186,7 @@ def _run_once(
         source.close()
     if meter.rows == 0:
         consumer.abort()
-        raise FileJobError("no_rows", NO_ROWS)
+        raise no_rows(fmt.kind)
     meter.finished()
     return {
         "operation": params.operation,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import lzma
 from pathlib import Path
 
 import pandas as pd
@@ -435,3 +437,38 @@ def test_a_json_array_file_fails_saying_it_is_one_array_and_how_to_convert_it(
         "This file is one JSON array, not JSON Lines (one object per line)"
     )
     assert "jq -c '.[]'" in failure.value.message
+
+
+def _parquet(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "code", "said"),
+    [
+        ("zero.parquet", _parquet(pa.table({"a": pa.array([], pa.int64())})), "no_rows", "Parquet"),
+        ("s.csv.bz2", bz2.compress(b"city,amount\nParis,10\n"), "unrecognized_format", "bzip2"),
+        ("s.csv.xz", lzma.compress(b"city,amount\nParis,10\n"), "unrecognized_format", "xz"),
+        (
+            "p.parquet.gz",
+            gzip.compress(_parquet(pa.table({"a": [1]}))),
+            "unrecognized_format",
+            "gzipped Parquet",
+        ),
+        ("u.tsv", "name\tamount\nA\t1\n".encode("utf-16-le"), "invalid_encoding", "utf-16-le"),
+    ],
+    ids=["zero-row-parquet", "bzip2", "xz", "gzipped-parquet", "utf-16-without-bom"],
+)
+def test_a_file_is_refused_saying_what_it_is_and_no_hint_for_another_format(
+    tmp_path: Path, name: str, body: bytes, code: str, said: str
+) -> None:
+    # Each was told "binary ... (it contains NUL bytes)", or, for a Parquet file without rows,
+    # to send `header: false`, which only a CSV or a spreadsheet has.
+    with pytest.raises(FileJobError) as failure:
+        run_job(write(tmp_path, name, body), JobParams(), LIMITS, Hooks(), tmp_path / "o")
+    assert failure.value.code == code
+    assert said in failure.value.message
+    assert "NUL" not in failure.value.message
+    assert "header" not in failure.value.message

@@ -3,11 +3,14 @@ shown as pandas shows them, and failures that say what the file is."""
 
 from __future__ import annotations
 
+import bz2
 import json
+import lzma
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from tests.conftest import SharedStack, module_stack
 from tests.workers.files.support import JobsClient, await_terminal
@@ -81,3 +84,37 @@ def test_a_time_of_day_column_is_profiled_as_times_as_its_aggregate_takes_them(
     )
     assert [t["value"] for t in start["top"]] == ["08:00:00", "09:30:00", "22:15:00"]
     assert [row["start_min"] for row in aggregated] == ["08:00:00", "22:15:00"]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "code", "said"),
+    [
+        ("sales.csv.bz2", bz2.compress(b"city,amount\nParis,10\n"), "unrecognized_format", "bzip2"),
+        ("sales.csv.xz", lzma.compress(b"city,amount\nParis,10\n"), "unrecognized_format", "xz"),
+        ("u.tsv", "name\tamount\nA\t1\n".encode("utf-16-le"), "invalid_encoding", "utf-16-le"),
+    ],
+    ids=["bzip2", "xz", "utf-16-without-bom"],
+)
+def test_a_file_with_nul_bytes_is_told_what_it_is_not_just_binary(
+    fidelity_stack: SharedStack, tmp_path: Path, name: str, body: bytes, code: str, said: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(body)
+
+    error = outcome(fidelity_stack, path)
+
+    assert error["code"] == code
+    assert said in error["message"]
+    assert "NUL" not in error["message"]
+
+
+def test_a_parquet_file_without_rows_is_not_told_about_a_header(
+    fidelity_stack: SharedStack, tmp_path: Path
+) -> None:
+    path = tmp_path / "zero.parquet"
+    pd.DataFrame({"a": pd.Series([], dtype="int64")}).to_parquet(path)
+
+    error = outcome(fidelity_stack, path)
+
+    assert error["code"] == "no_rows"
+    assert "header" not in error["message"]
