@@ -60,6 +60,9 @@ PANDAS_NA_VALUES = (
 _HEX = re.compile(r"^\s*[+-]?0[xX][0-9a-fA-F]+\s*$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
+#: A number a decimal-comma export writes with a thousands dot (`1.234`, `12.000`): beside
+#: decimal commas it is no decimal point. `0.125` is no thousands grouping.
+_THOUSANDS_DOTS = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")
 
 
 @dataclass(frozen=True)
@@ -307,13 +310,15 @@ def _refuse_comma_separated(text: str, truncated: bool) -> None:
 
 
 def sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
-    """ "," when `;`-separated numbers are written `1,5` (spreadsheets in most of Europe)."""
+    """ "," when `;`-separated numbers are written `1,5` (spreadsheets in most of Europe), and
+    none `1.5` other than as thousands (`1.234`)."""
     if delimiter != ";":
         return "."
     cells = [cell.strip() for row in rows for cell in row]
-    if any(_DECIMAL_COMMA.match(c) for c in cells) and not any(
-        _DECIMAL_POINT.match(c) for c in cells
-    ):
+    # `1.234` beside `2,50` is a thousand (German exports): read as a decimal point it made
+    # the decimal "." and so numbers 1000 times too small, and `2,50` text.
+    points = (c for c in cells if _DECIMAL_POINT.match(c) and not _THOUSANDS_DOTS.match(c))
+    if any(_DECIMAL_COMMA.match(c) for c in cells) and not any(points):
         return ","
     return "."
 

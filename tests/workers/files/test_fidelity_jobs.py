@@ -118,3 +118,22 @@ def test_a_parquet_file_without_rows_is_not_told_about_a_header(
 
     assert error["code"] == "no_rows"
     assert "header" not in error["message"]
+
+
+def test_a_german_export_with_thousands_dots_is_not_read_1000_times_off(
+    fidelity_stack: SharedStack, tmp_path: Path
+) -> None:
+    # `1.234` was taken for proof of a decimal point: Menge 1.234 (a thousand and more), Preis
+    # text. Now the decimal comma holds, and `1.234`, whose thousands dot is not read, is text
+    # as pandas reads it with decimal=",": never a number 1000 times too small.
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"Artikel;Menge;Preis\r\nA;1.234;2,50\r\nB;500;3,00\r\nC;2.000;1,25\r\n")
+
+    result = outcome(fidelity_stack, path)
+
+    expected = pd.read_csv(path, sep=";", decimal=",")
+    menge, preis = column(result, "Menge"), column(result, "Preis")
+    assert menge["type"] == "string"
+    assert [t["value"] for t in menge["top"]] == list(expected["Menge"])
+    assert preis["type"] == "float"
+    assert (preis["min"], preis["max"]) == (expected["Preis"].min(), expected["Preis"].max())

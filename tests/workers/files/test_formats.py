@@ -92,3 +92,20 @@ def test_a_comma_separated_file_sent_with_a_decimal_comma_is_refused_saying_why(
     single = write(tmp_path, b"amount\n1,5\n2,5\n", "single")
     fmt = detect_format(single, JobParams(decimal=","))
     assert (fmt.names, fmt.decimal) == (("amount",), ",")
+
+
+@pytest.mark.parametrize(
+    ("body", "decimal"),
+    [
+        (b"Artikel;Menge;Preis\r\nA;1.234;2,50\r\nB;500;3,00\r\nC;2.000;1,25\r\n", ","),
+        (b"a;b\nx;12.345.678;\ny;1,5\n", ","),
+        (b"a;b\nx;0.125\ny;1,5\n", "."),  # no thousands grouping: a decimal point
+        (b"a;b\nx;1.5\ny;1,5\n", "."),
+        (b"a;b\nx;1.234\ny;2.000\n", "."),  # no decimal comma: nothing says they are thousands
+    ],
+    ids=["german-export", "millions", "leading-zero", "mixed-marks", "dots-alone"],
+)
+def test_thousands_dots_beside_decimal_commas_keep_the_decimal_comma(
+    tmp_path: Path, body: bytes, decimal: str
+) -> None:
+    assert detect_format(write(tmp_path, body)).decimal == decimal
