@@ -91,7 +91,7 @@ def announce(stack: Stack) -> None:
         f"  API              {stack.api_url}   (docs: {stack.api_url}/docs)",
         f"  Flower           {stack.flower_url}",
         f"  Flower user      [bold]{s.flower_user}[/bold]",
-        f"  Flower password  [bold]{s.secret('flower_password')}[/bold]",
+        f"  Flower password  {_flower_password(stack)}",
         f"  Redis            {_redis_line(s)}",
         f"  API key          [bold]{key}[/bold]   (dev, admin: send as `Authorization: Bearer "
         f"<key>`)"
@@ -101,6 +101,13 @@ def announce(stack: Stack) -> None:
         "  Ctrl-C stops everything.",
     ]
     console.print("\n".join(lines), highlight=False)
+
+
+def _flower_password(stack: Stack) -> str:
+    # One the operator set is theirs to know: named, not printed into whatever keeps the output.
+    if "flower_password" in stack.generated_secrets:
+        return f"[bold]{stack.settings.secret('flower_password')}[/bold]"
+    return "(JOBCAST_FLOWER_PASSWORD)"
 
 
 def _redis_line(settings: Settings) -> str:

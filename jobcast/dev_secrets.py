@@ -42,6 +42,13 @@ def _write(settings: Settings, stored: dict[str, str]) -> None:
     path.write_text(json.dumps(stored, indent=2))
 
 
+def secrets_to_generate(settings: Settings) -> frozenset[str]:
+    """The secrets dev mode generates for `settings`: those they lack (none outside dev mode)."""
+    if not settings.dev:
+        return frozenset()
+    return frozenset(name for name in GENERATED_SECRETS if getattr(settings, name) is None)
+
+
 def load_dev_secrets(settings: Settings) -> Settings:
     """In dev mode, fill missing secrets from the file, generating (and storing) them once.
 

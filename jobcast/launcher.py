@@ -19,7 +19,7 @@ import redis
 from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
 from jobcast import cluster_key_secret, redis_durability, shared_storage
 from jobcast.client.config import api_url_file, reachable_url
-from jobcast.dev_secrets import ensure_dev_key, load_dev_secrets
+from jobcast.dev_secrets import ensure_dev_key, load_dev_secrets, secrets_to_generate
 from jobcast.embedded_redis import EmbeddedRedis, port_again, remember_port
 from jobcast.embedded_sentinel import SentinelGroup
 from jobcast.filemodes import keep_new_files_private, make_private_dir
@@ -116,6 +116,9 @@ class Stack:
         self.supervisor = Supervisor(on_restart=_said_restarted, on_lost=_said_lost)
         self.logs = settings.data_dir / "log"
         self.dev_api_key: str | None = None
+        #: The secrets this run generated (dev mode), which the banner may show: one the
+        #: operator set would land in journald or a log collector with the banner.
+        self.generated_secrets: frozenset[str] = frozenset()
 
     def start_redis(self) -> Settings:
         """Start the embedded Redis unless a URL is configured; return settings that point at it."""
@@ -481,6 +484,7 @@ def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
         _require_keeping_redis(stack.settings)
         _require_shared_storage(stack.settings)
         with data_dir_held(stack.settings.data_dir):
+            stack.generated_secrets = secrets_to_generate(stack.settings)
             stack.settings = load_dev_secrets(stack.settings)
             return _run_held(stack, announce)
     except LaunchError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -741,6 +742,27 @@ def test_with_json_logs_every_line_of_every_python_process_is_json(tmp_path: Pat
             assert isinstance(json.loads(line), dict), f"{log.name}: {line}"
     api_log = (tmp_path / "var" / "log" / "api.log").read_text()
     assert "Started parent process" in api_log
+
+
+def test_a_flower_password_the_operator_set_is_named_not_printed(tmp_path: Path) -> None:
+    # `--no-dev` printed the operator's own password in the banner, into journald and any
+    # log collector reading it; only the one dev mode generates is the banner's to show.
+    password = secrets.token_urlsafe(16)
+    env = {
+        "JOBCAST_FLOWER_PASSWORD": password,
+        "JOBCAST_KEY_SECRET": secrets.token_urlsafe(32),
+        "JOBCAST_REDIS_PASSWORD": secrets.token_urlsafe(16),
+    }
+    out = tmp_path / "launcher.out"
+    run = Run(tmp_path, free_port(), free_port(), out, options=("--no-dev",), env=env)
+    run.start()
+    try:
+        flower = f"http://127.0.0.1:{run.flower_port}/"
+        assert httpx.get(flower, auth=("admin", password), timeout=5).status_code == 200
+    finally:
+        run.stop()
+    assert password not in run.out.read_text()
+    assert run.banner("Flower password") == "(JOBCAST_FLOWER_PASSWORD)"
 
 
 def test_up_names_a_misspelt_setting_before_anything_else(tmp_path: Path) -> None:
