@@ -17,7 +17,7 @@ from jobcast.redis_clients import SENTINEL_HINT, sync_client
 from tests.conftest import launch_worker
 from tests.support.processes import Proc, wait_for
 from tests.support.sentinel import RunningGroup, sentinel_group
-from workers.broker_logs import CONSUMER_LOGGER, CondensedBrokerError
+from workers.broker_logs import CONSUMER_LOGGER, CondensedBrokerError, PrefetchNoteAtDebug
 
 #: The longest line a broker error may log: three sentinels' addresses and answers, the hint.
 LONGEST_LINE = 800
@@ -153,3 +153,19 @@ def test_behind_sentinel_an_attempt_is_one_line_naming_the_sentinels() -> None:
     )
     by_url = consumer_record(CONNECTION_ERROR, "redis://h:1/0", refused, CONNECTION_FAILOVER)
     assert CondensedBrokerError().filter(by_url)  # a failover between URLs of plain Redis
+
+
+def test_the_prefetch_note_of_a_reconnect_is_kept_at_debug(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, "jobcast.worker.broker")
+    note = consumer_record(
+        "Skipping prefetch count reduction after connection restart because per-consumer QoS "
+        "(apply_global=False) is in effect and broker-side prefetch updates would not reach "
+        "the running consumer."
+    )
+    other = consumer_record("consumer: Connection to broker lost.")
+    at_debug = PrefetchNoteAtDebug()
+    assert [at_debug.filter(note), at_debug.filter(other)] == [False, True]
+    assert [r.levelno for r in caplog.records] == [logging.DEBUG]
+    assert "Skipping prefetch count reduction" in caplog.text
