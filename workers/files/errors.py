@@ -73,14 +73,16 @@ _JSON_REPEATED = re.compile(r"Column\((/?[^)]*)\) was specified twice")
 _JSON_KINDS = {"string": "text", "boolean": "true/false"}
 
 
-def underlying(exc: BaseException) -> BaseException:
-    """The first error in `exc`'s chain (pyarrow's, say): for the log, never the owner."""
+def underlying(exc: BaseException) -> BaseException | None:
+    """The first error in `exc`'s chain (pyarrow's, say): for the log, never the owner. None
+    when `exc` stands alone: its message, which the log says already, is all there is."""
+    first = None
     for _ in range(8):  # bounded: a chain may be made to loop
         inner = exc.__cause__ or exc.__context__
         if inner is None:
             break
-        exc = inner
-    return exc
+        first = exc = inner
+    return first
 
 
 def from_arrow_error(exc: Exception, kind: str) -> FileJobError:

@@ -235,7 +235,8 @@ def _run(
         return end(state, settings, record, state.cancelled(progress), "cancelled")
     except FileJobError as exc:
         # The owner is told what to fix; what the reader said (pyarrow's text) stays here.
-        detail = repr(underlying(exc))
+        inner = underlying(exc)
+        detail = repr(inner) if inner is not None else ""
         return _failed(state, settings, record, exc.as_error(), logging.INFO, detail)
     except SoftTimeLimitExceeded:
         error = {

@@ -63,3 +63,8 @@ def test_the_log_gets_pyarrows_own_error_under_ours() -> None:
     shown = FileJobError("invalid_json", "Line 2 is not valid JSON.")
     shown.__context__ = translated  # raised while handling it
     assert underlying(shown) is arrow
+
+
+def test_an_error_of_our_own_has_nothing_under_it_for_the_log() -> None:
+    # The log line gave its message again as the "reader's error": FileJobError("…").
+    assert underlying(FileJobError("unknown_column", "No column named 'nope'.")) is None

@@ -130,7 +130,10 @@ def test_a_failed_job_is_a_failed_task_once_in_celery_and_flower_and_a_good_one_
         lines = [x for x in worker.output().splitlines() if f"file job {failing} failed" in x]
         assert len(lines) == 1, lines
         assert "INFO" in lines[0]
-        assert "nope" in lines[0]
+        # Its message once: with no reader's error under ours the line repeated it, as
+        # `(FileJobError("No column named 'nope'; …"))`.
+        assert lines[0].count("No column named 'nope'") == 1, lines[0]
+        assert "FileJobError" not in lines[0]
 
         # Flower shows the failure, and arguments that say what the job is.
         def failed_in_flower() -> bool:
