@@ -60,7 +60,8 @@ class TextFormatter(logging.Formatter):
 class JsonFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__()
-        self._utc_time = PerSecond("%Y-%m-%dT%H:%M:%S", time.gmtime)
+        # UTC, and saying so: a bare time was read as the reader's local one.
+        self._utc_time = PerSecond("%Y-%m-%dT%H:%M:%SZ", time.gmtime)
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {

@@ -9,6 +9,7 @@ import logging
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 
 from jobcast.logs import JsonFormatter, RecordTemplate, TextFormatter, TurnBatchingHandler
 
@@ -98,11 +99,14 @@ def test_other_lines_are_written_at_once_after_those_waiting() -> None:
     asyncio.run(turn())
 
 
-def test_json_lines_carry_each_records_own_utc_time() -> None:
+def test_json_lines_carry_each_records_own_time_in_utc_saying_so() -> None:
+    # It was `2026-12-06T08:54:02`: UTC, but read as local time by whoever had no way to know.
     formatter = JsonFormatter()
     for created in (1_700_000_000.5, 1_700_000_001.0, 1_700_000_000.9):
         entry = json.loads(formatter.format(record_at(created)))
-        assert entry["time"] == time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+        assert entry["time"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created))
+        told = datetime.fromisoformat(entry["time"])
+        assert told == datetime.fromtimestamp(int(created), UTC)
 
 
 def _made_both_ways(
