@@ -14,6 +14,8 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -40,6 +42,18 @@ CLOSE_TIMEOUT = 10.0
 
 #: The close code logged for a socket that ended with no close frame either way.
 CLOSED_ABNORMALLY = 1006
+#: A close frame that carried no code (RFC 6455, 7.1.5).
+NO_STATUS_RECEIVED = 1005
+
+
+def _close_code(disconnect: Mapping[str, Any]) -> int:
+    """The code of a `websocket.disconnect`, 1006 for a connection lost with no close frame.
+    uvicorn says 1005 for that too, which RFC 6455 keeps for a close frame without a code; its
+    lost connection alone comes with no `reason` (a close frame's always has one, "" or not)."""
+    code = int(disconnect.get("code", 1000))
+    if code == NO_STATUS_RECEIVED and "reason" not in disconnect:
+        return CLOSED_ABNORMALLY
+    return code
 
 
 class Session:
@@ -265,7 +279,7 @@ class Session:
         frame that does not parse is (before auth: the socket closes 4001; after: it stays)."""
         message = await self.websocket.receive()
         if message["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+            raise WebSocketDisconnect(_close_code(message), message.get("reason"))
         if message.get("text") is None:
             raise ProtocolError("bad_frame", "Frames must be JSON text, not binary.")
         return str(message["text"])

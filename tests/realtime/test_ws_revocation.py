@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 
 import httpx
@@ -17,7 +19,7 @@ from jobcast.rediskeys import API_KEYS_KEY, KEY_REVOKED_CHANNEL
 from jobcast.settings import Settings
 from tests.conftest import StartApi
 from tests.realtime.wsclient import authed, open_ws, recv, recv_until, send, subscribe
-from tests.support.processes import wait_for
+from tests.support.processes import REPO_ROOT, wait_for
 
 
 def closed_as_revoked(ws: ClientConnection, within: float) -> float:
@@ -137,3 +139,41 @@ def test_a_websocket_the_client_closes_is_logged_with_its_code(
     wait_for(lambda: "WebSocket closed" in proc.output(), 10, "the socket's close line", proc)
     (closed,) = [x for x in proc.output().splitlines() if "WebSocket closed" in x]
     assert f"code=1000 reason=bye principal={info.principal_id} " in closed, closed
+
+
+#: A client that authenticates, says so, and waits to be killed.
+CLIENT_THAT_WAITS = """
+import sys, time
+from tests.realtime.wsclient import authed
+ws = authed(sys.argv[1], sys.argv[2])
+print("authenticated", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_websocket_whose_client_died_is_logged_1006_and_one_closed_without_a_code_1005(
+    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+) -> None:
+    # A killed client sends no close frame: RFC 6455 calls that 1006 (abnormal closure), as
+    # README says, but the log said 1005, which is a close frame that carried no code.
+    proc, base = start_api()
+    key, _ = create_key(redis_client, settings.secret("key_secret"), "dies")
+    argv = [sys.executable, "-c", CLIENT_THAT_WAITS, base, key]
+    client = subprocess.Popen(argv, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert client.stdout is not None
+        assert client.stdout.readline().strip() == "authenticated"
+    finally:
+        client.kill()
+        client.wait(timeout=10)
+    wait_for(lambda: "WebSocket closed" in proc.output(), 10, "the socket's close line", proc)
+    ws = authed(base, key)
+    ws.protocol.send_close()  # a close frame with no code in it
+    ws.socket.sendall(b"".join(ws.protocol.data_to_send()))
+    wait_for(lambda: proc.output().count("WebSocket closed") == 2, 10, "its close line", proc)
+    ws.close()
+    closed = [x for x in proc.output().splitlines() if "WebSocket closed" in x]
+    assert [re.findall(r"code=(\d+) reason=(\S+)", line) for line in closed] == [
+        [("1006", "-")],
+        [("1005", "-")],
+    ], closed
