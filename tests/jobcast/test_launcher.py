@@ -679,6 +679,18 @@ def test_a_restarted_stack_names_its_workers_as_before(restarted: Restarted) -> 
     assert names(now) == names(restarted.first_children)
 
 
+def test_readme_says_what_the_tag_in_the_worker_names_is(tmp_path: Path) -> None:
+    # `files.b35631@host` in Flower, and nothing said what the b35631 was or why it was there.
+    stack = Stack(Settings(dev=True).replace(data_dir=tmp_path), UpOptions())
+    argv = stack._worker_argv("files")
+    assert re.fullmatch(r"files\.[0-9a-f]{6}@%h", argv[argv.index("-n") + 1])
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    said = re.search(r"`files\.[0-9a-f]{6}@\w+`.{0,120}hash of the data directory.{0,160}", readme)
+    assert said, "README does not explain the workers' names"
+    assert "`_stack_tag`" in said.group(0)
+    assert "two stacks on one host" in said.group(0)
+
+
 def test_flower_lists_both_workers_from_its_start_without_a_refresh(
     restarted: Restarted,
 ) -> None:
