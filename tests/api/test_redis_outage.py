@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import secrets
 import signal
+import subprocess
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,22 +55,47 @@ def failing_once(call: Callable[..., Awaitable[Any]], error: Exception) -> Any:
     return wrapper
 
 
-def test_requests_get_503_while_redis_is_down_and_recover_without_restart(
-    start_api: StartApi, settings: Settings, tmp_path: Path
-) -> None:
-    server = EmbeddedRedis(port=free_port(), password=secrets.token_hex(8), data_dir=tmp_path / "r")
-    proc = server.start()
+@dataclass
+class KeyedRedis:
+    """A Redis of the test's own that keeps its data across a restart on its port (AOF), with
+    an API key made in it."""
+
+    server: EmbeddedRedis
+    proc: subprocess.Popen[bytes]
+    key: str = ""
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+    def start(self) -> None:
+        self.proc = self.server.start()
+        self.server.wait_ready()
+
+
+@contextlib.contextmanager
+def keyed_redis(settings: Settings, data_dir: Path) -> Iterator[KeyedRedis]:
+    server = EmbeddedRedis(port=free_port(), password=secrets.token_hex(8), data_dir=data_dir)
+    own = KeyedRedis(server, server.start())
     try:
         server.wait_ready()
         client = redis.Redis.from_url(server.url, decode_responses=True)
-        key, _ = create_key(client, settings.secret("key_secret"), "ops")
+        own.key, _ = create_key(client, settings.secret("key_secret"), "ops")
         client.close()
-        api, url = start_api(env={"JOBCAST_REDIS_URL": server.url})
-        headers = {"Authorization": f"Bearer {key}"}
+        yield own
+    finally:
+        own.stop()
+
+
+def test_requests_get_503_while_redis_is_down_and_recover_without_restart(
+    start_api: StartApi, settings: Settings, tmp_path: Path
+) -> None:
+    with keyed_redis(settings, tmp_path / "r") as own:
+        api, url = start_api(env={"JOBCAST_REDIS_URL": own.server.url})
+        headers = {"Authorization": f"Bearer {own.key}"}
         assert httpx.get(f"{url}/data/", headers=headers).status_code == 200
 
-        proc.terminate()
-        proc.wait(timeout=10)
+        own.stop()
         down = httpx.get(f"{url}/data/", headers=headers, timeout=15)
         assert down.status_code == 503
         assert down.json()["error"]["code"] == "redis_unavailable"
@@ -77,16 +105,12 @@ def test_requests_get_503_while_redis_is_down_and_recover_without_restart(
         wait_for(lambda: told in api.output(), 5, "the outage's log line", api)
         assert httpx.get(f"{url}/readyz", timeout=15).status_code == 503
 
-        proc = server.start()  # same port, same data directory (AOF): the key survives
-        server.wait_ready()
+        own.start()  # same port, same data directory (AOF): the key survives
         wait_for(
             lambda: httpx.get(f"{url}/data/", headers=headers, timeout=15).status_code == 200,
             20,
             "the api to recover",
         )
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_the_first_requests_after_a_redis_restart_answer_200(
@@ -95,30 +119,21 @@ def test_the_first_requests_after_a_redis_restart_answer_200(
     # Redis closes the api's idle connections as it stops. Each route's first request after it
     # came back took one of them from the pool (or the script lane) and answered 503
     # "Connection closed by server": redis-py skips its closed-connection check at checkout.
-    server = EmbeddedRedis(port=free_port(), password=secrets.token_hex(8), data_dir=tmp_path / "r")
-    proc = server.start()
-    try:
-        server.wait_ready()
-        client = redis.Redis.from_url(server.url, decode_responses=True)
-        key, _ = create_key(client, settings.secret("key_secret"), "ops")
-        client.close()
-        _, url = start_api(env={"JOBCAST_REDIS_URL": server.url})
-        http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=15)
+    with keyed_redis(settings, tmp_path / "r") as own:
+        _, url = start_api(env={"JOBCAST_REDIS_URL": own.server.url})
+        http = httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {own.key}"}, timeout=15
+        )
         job = http.post("/jobs", files={"file": ("t.csv", b"a\n1\n")}).json()["id"]
         paths = [f"/jobs/{job}", "/jobs", "/data/", "/me"]
         assert [http.get(path).status_code for path in paths] == [200] * len(paths)
 
-        proc.terminate()  # same port, same data directory (AOF): the key and the job survive
-        proc.wait(timeout=10)
-        proc = server.start()
-        server.wait_ready()
+        own.stop()  # same port, same data directory (AOF): the key and the job survive
+        own.start()
         answers = {path: http.get(path) for path in paths}
         assert {p: a.status_code for p, a in answers.items()} == dict.fromkeys(paths, 200), {
             p: a.text for p, a in answers.items()
         }
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_readyz_right_after_redis_went_says_why_it_cannot_be_reached_now(

@@ -17,7 +17,7 @@ from jobcast.embedded_redis import EmbeddedRedis, free_port
 from jobcast.rediskeys import UNACKED_KEY
 from jobcast.settings import Settings
 from tests.conftest import launch_worker
-from tests.support.processes import wait_for
+from tests.support.processes import Proc, wait_for
 
 SAMPLE_TASKS = ["tests.workers.sample_tasks"]
 
@@ -57,12 +57,20 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
     broker.stop()
 
 
+def orders_worker(
+    broker: Broker, settings: Settings, workdir: Path
+) -> tuple[Settings, redis.Redis, Proc]:
+    """A real worker on `broker`'s orders queue, with the test tasks: its settings, a client of
+    the broker, and the worker."""
+    s = settings.model_copy(update={"redis_url": broker.server.url})
+    client = redis.Redis.from_url(broker.server.url, decode_responses=True)
+    return s, client, launch_worker(s, workdir, client, "orders", 1, SAMPLE_TASKS)
+
+
 def test_worker_holding_a_task_survives_a_redis_kill_and_consumes_again(
     broker: Broker, settings: Settings, tmp_path: Path
 ) -> None:
-    s = settings.model_copy(update={"redis_url": broker.server.url})
-    client = redis.Redis.from_url(broker.server.url, decode_responses=True)
-    worker = launch_worker(s, tmp_path, client, "orders", 1, SAMPLE_TASKS)
+    s, client, worker = orders_worker(broker, settings, tmp_path)
     try:
         sender = Celery("test-client")
         sender.config_from_object(celeryconfig.config_for(s))
@@ -90,9 +98,7 @@ def test_a_reconnect_logs_no_prefetch_note_at_info(
 ) -> None:
     # Celery said at INFO, at every reconnect, why it kept the prefetch count: 16 lines over
     # 3 outages of a note that asks nothing of the operator.
-    s = settings.model_copy(update={"redis_url": broker.server.url})
-    client = redis.Redis.from_url(broker.server.url, decode_responses=True)
-    worker = launch_worker(s, tmp_path, client, "orders", 1, SAMPLE_TASKS)
+    _, _, worker = orders_worker(broker, settings, tmp_path)
     try:
         broker.kill_and_restart()
         back = "INFO/MainProcess] Connected to"
