@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import redis
@@ -26,6 +25,7 @@ from jobcast.filemodes import keep_new_files_private, make_private_dir
 from jobcast.launch_checks import LaunchError, data_dir_held, require_free_ports, require_unheld
 from jobcast.logs import UVICORN_JSON_LOGGING
 from jobcast.redis_clients import sync_client
+from jobcast.redis_url import masked_url
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import InsecureSettingsError, Settings
 from jobcast.supervisor import Child, ChildDiedError, Supervisor, how_it_ended
@@ -452,7 +452,7 @@ def _require_answering(settings: Settings) -> None:
         where = (
             f"the Sentinel group {settings.redis_sentinels}"
             if settings.sentinels
-            else f"JOBCAST_REDIS_URL ({_without_password(settings.redis_url or '')})"
+            else f"JOBCAST_REDIS_URL ({masked_url(settings.redis_url or '')})"
         )
         reason = str(exc).rstrip(".")
         raise LaunchError(
@@ -461,15 +461,6 @@ def _require_answering(settings: Settings) -> None:
         ) from None
     finally:
         client.close()
-
-
-def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def run(stack: Stack, announce: Callable[[Stack], None]) -> int:

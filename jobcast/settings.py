@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from jobcast.orders.symbols import SymbolRules
+from jobcast.redis_url import masked_url, redis_url_problem
 
 #: The secrets that must be set outside dev mode; each names the variable that sets it.
 REQUIRED_SECRETS = ("flower_password", "key_secret")
@@ -50,7 +51,10 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="Redis to use. Unset: `jobcast up` starts the embedded server and sets this.",
+        description=(
+            "Redis to use, `redis://[:PASSWORD@]HOST[:PORT][/DB]` (`rediss://` for TLS; no unix "
+            "socket). Unset: `jobcast up` starts the embedded server and sets this."
+        ),
     )
     redis_password: SecretStr | None = Field(
         default=None,
@@ -736,6 +740,16 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_is_readable(cls, value: str | None) -> str | None:
+        # Checked here, not where a client is built: every process then failed in its own way
+        # (a traceback, Celery's "no attribute 'RedisBackend+…'"), never naming the variable.
+        problem = redis_url_problem(value) if value else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("redis_sentinels")
     @classmethod
     def _sentinels_are_host_port(cls, value: str) -> str:
@@ -810,6 +824,11 @@ def _invalid(exc: ValidationError) -> str:
     for error in exc.errors():
         where = error["loc"]
         name = f"JOBCAST_{str(where[0]).upper()}" if where else "the settings"
-        given = f" (got {error['input']!r})" if where and "input" in error else ""
+        given = f" (got {_shown(where[0], error['input'])!r})" if where and "input" in error else ""
         problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}{given}")
     return "; ".join(problems) + "."
+
+
+def _shown(field: str | int, value: Any) -> Any:
+    """A value at fault as a message may show it: a Redis URL without its password."""
+    return masked_url(value) if field == "redis_url" and isinstance(value, str) else value

@@ -105,3 +105,37 @@ def test_a_hand_started_process_refuses_a_bad_setting_in_one_line(
         "jobcast error: JOBCAST_RATE_ORDERS_BURST: Input should be a valid integer, unable to "
         "parse string as an integer (got 'abc')."
     )
+
+
+@pytest.mark.parametrize("part", ["api", "worker", "up", "keys"])
+def test_a_malformed_redis_url_is_refused_in_one_line_without_its_password(
+    part: str, tmp_path: Path
+) -> None:
+    """A JOBCAST_REDIS_URL no Redis client can read: every process ends at once (exit 2) naming
+    the variable and what is wrong, the password masked. The api died under a 70-line traceback
+    with exit 3 (a foreign key secret's), a worker on Celery's `no attribute
+    'RedisBackend+notaurl'`, `jobcast up` and `jobcast keys` on a traceback, exit 1."""
+    argvs = {
+        "api": lambda: api_argv(free_port()),
+        "worker": lambda: worker_argv("orders", 1, [], "badurl"),
+        "up": lambda: [sys.executable, "-m", "jobcast", "up", "--no-dev"],
+        "keys": lambda: [sys.executable, "-m", "jobcast", "keys", "create", "--name", "q"],
+    }
+    env = {
+        **os.environ,
+        "JOBCAST_REDIS_URL": "redis://:s3cret@127.0.0.1:26437/x",
+        "JOBCAST_DATA_DIR": str(tmp_path),
+        "JOBCAST_KEY_SECRET": "k" * 32,
+        "JOBCAST_FLOWER_PASSWORD": "f" * 16,
+    }
+    ended = subprocess.run(
+        argvs[part](), cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert ended.returncode == 2, ended.stderr
+    assert "Traceback" not in ended.stderr
+    assert "s3cret" not in ended.stderr + ended.stdout
+    assert ended.stderr.strip().splitlines()[-1] == (
+        "jobcast error: JOBCAST_REDIS_URL: its database ('x', after the host) is not a number "
+        "(got 'redis://:***@127.0.0.1:26437/x')."
+    )
