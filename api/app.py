@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     startup.warn_of_unknown_variables()
     startup.refusals_in_one_line()
     settings = startup.with_key_secret(settings)
+    startup.exit_if_credentials_refused(settings)
     keep_new_files_private()  # uploads under the data dir are other people's data
     redact.install()
 

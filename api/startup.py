@@ -19,6 +19,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from jobcast import cluster_key_secret, redis_durability, shared_storage
 from jobcast.dev_secrets import secrets_path, stored_key_secret
 from jobcast.redis_clients import redis_problem
+from jobcast.redis_credentials import (
+    EXIT_CREDENTIALS_REFUSED,
+    CredentialsRefusedError,
+    require_accepted_credentials,
+)
 from jobcast.settings import InsecureSettingsError, Settings
 from jobcast.unknown_settings import unknown_variable_warnings
 
@@ -51,6 +56,16 @@ def with_key_secret(settings: Settings) -> Settings:
             "(a dev stack keeps it in that file under its JOBCAST_DATA_DIR)."
         )
     return settings.replace(key_secret=stored)
+
+
+def exit_if_credentials_refused(settings: Settings) -> None:
+    """End the process (one log line, `EXIT_CREDENTIALS_REFUSED`) when Redis answers and refuses
+    its password: no wait ends that, where the api started while Redis is away waits for it."""
+    try:
+        require_accepted_credentials(settings)
+    except CredentialsRefusedError as refused:
+        log.critical("%s", refused)
+        raise SystemExit(EXIT_CREDENTIALS_REFUSED) from None
 
 
 async def durability_checked(redis: aioredis.Redis, settings: Settings) -> None:

@@ -29,6 +29,7 @@ from jobcast.keys import (
 )
 from jobcast.logs import JsonFormatter, TextFormatter
 from jobcast.redis_clients import CONNECT_TIMEOUT_SECONDS, redis_problem, sync_client
+from jobcast.redis_credentials import EXIT_CREDENTIALS_REFUSED, credentials_refusal
 from jobcast.settings import ConfigurationError, Settings, load_settings
 
 console = make_console()
@@ -57,6 +58,9 @@ def _connect() -> tuple[Settings, redis.Redis]:
     try:
         client.ping()
     except (redis.RedisError, OSError) as exc:
+        refused = credentials_refusal(settings, exc)
+        if refused is not None:
+            _refuse(str(refused), EXIT_CREDENTIALS_REFUSED)
         # A stack killed without cleaning up leaves its redis.url behind.
         problem = redis_problem(exc, where=True)
         _refuse(f"cannot reach the stack's Redis ({problem}). Is `jobcast up` running?")

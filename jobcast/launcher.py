@@ -25,6 +25,11 @@ from jobcast.filemodes import keep_new_files_private, make_private_dir
 from jobcast.launch_checks import LaunchError, data_dir_held, require_free_ports, require_unheld
 from jobcast.logs import UVICORN_JSON_LOGGING
 from jobcast.redis_clients import sync_client
+from jobcast.redis_credentials import (
+    EXIT_CREDENTIALS_REFUSED,
+    CredentialsRefusedError,
+    require_accepted_credentials,
+)
 from jobcast.redis_url import masked_url
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import InsecureSettingsError, Settings
@@ -472,6 +477,9 @@ def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
         # data dir, its lock, dev-secrets.json), and an earlier run's files are not touched.
         require_unheld(stack.settings.data_dir)
         require_free_ports(stack.listening_ports())
+        # A configured Redis refusing its password (the embedded one is started with it): every
+        # child would wait on it for ever.
+        require_accepted_credentials(stack.settings)
         _require_keeping_redis(stack.settings)
         _require_shared_storage(stack.settings)
         with data_dir_held(stack.settings.data_dir):
@@ -481,6 +489,9 @@ def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
     except LaunchError as exc:
         print(f"jobcast error: {exc}", file=sys.stderr)
         return 1
+    except CredentialsRefusedError as exc:
+        print(f"jobcast error: {exc}", file=sys.stderr)
+        return EXIT_CREDENTIALS_REFUSED
 
 
 def _run_held(stack: Stack, announce: Callable[[Stack], None]) -> int:

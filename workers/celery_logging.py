@@ -37,6 +37,7 @@ def connect_signals(settings: Settings) -> None:
 
         signals.after_setup_logger.connect(at_level, weak=False)
         signals.after_setup_task_logger.connect(at_level, weak=False)
+        signals.celeryd_init.connect(_start_checks_logged(level), weak=False)
         return
 
     def json_lines(**_: Any) -> None:
@@ -57,6 +58,19 @@ def connect_signals(settings: Settings) -> None:
     signals.celeryd_after_setup.connect(_banner_as_a_record, weak=False)
     # Celery prints its stop messages ("Warm shutdown") straight to the process's stdout.
     celery_worker.safe_say = _say_as_a_record
+
+
+def _start_checks_logged(level: str) -> Any:
+    def in_celerys_format(conf: Any, **_: Any) -> None:
+        # `worker_init`, where a worker's start checks meet Redis, comes before Celery sets its
+        # logging up: their lines (a refused password, a name taken) came out bare, without time
+        # or level. In Celery's own format until Celery replaces this handler with its own.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(conf.worker_log_format))
+        logging.getLogger().handlers[:] = [handler]
+        logging.getLogger().setLevel(level)
+
+    return in_celerys_format
 
 
 def _banner_as_a_record(instance: Any, **_: Any) -> None:

@@ -1,7 +1,8 @@
 """Every worker refuses a Redis that evicts keys (`jobcast.redis_durability`): it would lose the
 queued tasks it takes and the job records it writes without a word. Checked in the main process
 before the pool starts, as `workers.storage_check` is; with Redis away it is not checked (the
-worker can take nothing then, and `/readyz` reports the policy once Redis answers)."""
+worker can take nothing then, and `/readyz` reports the policy once Redis answers). A Redis that
+answers but refuses the worker's password ends the start (`jobcast.redis_credentials`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from celery import signals
 
 from jobcast import redis_durability
 from jobcast.redis_clients import redis_problem, sync_client
-from jobcast.settings import get_settings
+from jobcast.redis_credentials import EXIT_CREDENTIALS_REFUSED, credentials_refusal
+from jobcast.settings import Settings, get_settings
 
 log = logging.getLogger("jobcast.worker")
 
@@ -25,6 +27,7 @@ def _on_worker_init(**_: Any) -> None:
         found = redis_durability.read(client)
         warnings = redis_durability.required(found, settings.redis_eviction_accepted)
     except redis.RedisError as exc:
+        _exit_if_credentials_refused(settings, exc)
         log.warning("could not check how Redis keeps data: %s", redis_problem(exc, where=True))
         return
     except redis_durability.EvictionPolicyError as exc:
@@ -34,6 +37,15 @@ def _on_worker_init(**_: Any) -> None:
         client.close()
     for warning in warnings:
         log.warning("%s", warning)
+
+
+def _exit_if_credentials_refused(settings: Settings, exc: redis.RedisError) -> None:
+    # The first of the worker's start checks to meet Redis: a refused password ends the start
+    # here, before the name claim and the broker retry it for ever as an outage.
+    refusal = credentials_refusal(settings, exc)
+    if refusal is not None:
+        log.critical("%s", refusal)
+        raise SystemExit(EXIT_CREDENTIALS_REFUSED) from None
 
 
 def connect_signals() -> None:
