@@ -28,7 +28,12 @@ from jobcast.keys import (
     revoke_key,
 )
 from jobcast.logs import JsonFormatter, TextFormatter
-from jobcast.redis_clients import CONNECT_TIMEOUT_SECONDS, redis_problem, sync_client
+from jobcast.redis_clients import (
+    CONNECT_TIMEOUT_SECONDS,
+    configured_redis,
+    redis_problem,
+    sync_client,
+)
 from jobcast.redis_credentials import EXIT_CREDENTIALS_REFUSED, credentials_refusal
 from jobcast.settings import ConfigurationError, Settings, load_settings
 
@@ -44,9 +49,10 @@ def _connect() -> tuple[Settings, redis.Redis]:
     from jobcast.launcher import running_redis_url  # Celery's config: only for these commands
 
     try:
-        settings = _with_running_sentinels(load_settings())
+        configured = load_settings()
     except ConfigurationError as exc:
         _refuse(str(exc))
+    settings = _with_running_sentinels(configured)
     url = settings.redis_url or running_redis_url(settings)
     secret = settings.key_secret.get_secret_value() if settings.key_secret else None
     secret = secret or stored_key_secret(settings)
@@ -61,10 +67,19 @@ def _connect() -> tuple[Settings, redis.Redis]:
         refused = credentials_refusal(settings, exc)
         if refused is not None:
             _refuse(str(refused), EXIT_CREDENTIALS_REFUSED)
-        # A stack killed without cleaning up leaves its redis.url behind.
-        problem = redis_problem(exc, where=True)
-        _refuse(f"cannot reach the stack's Redis ({problem}). Is `jobcast up` running?")
+        _refuse(
+            _unreachable(settings, exc, external=bool(configured.redis_url or configured.sentinels))
+        )
     return settings, client
+
+
+def _unreachable(settings: Settings, exc: BaseException, external: bool) -> str:
+    problem = redis_problem(exc, where=True)
+    if external:  # JOBCAST_REDIS_URL or the sentinels set: no `jobcast up` is asked about
+        return f"cannot reach the Redis at {configured_redis(settings)} ({problem})."
+    # A dev stack's, found through its data directory: one killed without cleaning up leaves
+    # its redis.url (or redis.sentinels) behind.
+    return f"cannot reach the stack's Redis ({problem}). Is `jobcast up` running?"
 
 
 #: How a person at a terminal reads the audit record: a sentence, not a log line.

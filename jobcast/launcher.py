@@ -24,13 +24,12 @@ from jobcast.embedded_sentinel import SentinelGroup
 from jobcast.filemodes import keep_new_files_private, make_private_dir
 from jobcast.launch_checks import LaunchError, data_dir_held, require_free_ports, require_unheld
 from jobcast.logs import UVICORN_JSON_LOGGING
-from jobcast.redis_clients import sync_client
+from jobcast.redis_clients import configured_redis, sync_client
 from jobcast.redis_credentials import (
     EXIT_CREDENTIALS_REFUSED,
     CredentialsRefusedError,
-    require_accepted_credentials,
+    credentials_refusal,
 )
-from jobcast.redis_url import masked_url
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import InsecureSettingsError, Settings
 from jobcast.supervisor import Child, ChildDiedError, Supervisor, how_it_ended
@@ -128,8 +127,7 @@ class Stack:
     def start_redis(self) -> Settings:
         """Start the embedded Redis unless a URL is configured; return settings that point at it."""
         if self.settings.redis_url or self.settings.sentinels:
-            _require_answering(self.settings)
-            return self.settings
+            return self.settings  # `run` made sure it answers
         if self.options.ha:
             return self.start_sentinel_group()
         data_dir = self.settings.data_dir / "redis"
@@ -448,21 +446,24 @@ def _require_keeping_redis(settings: Settings) -> None:
 
 
 def _require_answering(settings: Settings) -> None:
-    """LaunchError, saying which Redis and what to do, when the configured one does not answer:
-    every child would otherwise fail with a connection traceback of its own."""
+    """LaunchError, saying which Redis and what to do, when the configured one does not answer
+    (every child would otherwise fail with a connection traceback of its own), and
+    CredentialsRefusedError when it refuses its password (every child would wait on it for
+    ever). Looked at before anything starts: nothing is stopped after the refusal. The embedded
+    Redis is started by the stack, with its password."""
+    if not (settings.redis_url or settings.sentinels):
+        return
     client = sync_client(settings, timeout=5, connect_timeout=5)
     try:
         client.ping()
     except (redis.RedisError, OSError) as exc:
-        where = (
-            f"the Sentinel group {settings.redis_sentinels}"
-            if settings.sentinels
-            else f"JOBCAST_REDIS_URL ({masked_url(settings.redis_url or '')})"
-        )
+        refused = credentials_refusal(settings, exc)
+        if refused is not None:
+            raise refused from None
         reason = str(exc).rstrip(".")
         raise LaunchError(
-            f"cannot reach the Redis at {where}: {reason}. Start it, fix the address, or unset "
-            "JOBCAST_REDIS_URL for the embedded one."
+            f"cannot reach the Redis at {configured_redis(settings)}: {reason}. Start it, fix "
+            "the address, or unset JOBCAST_REDIS_URL for the embedded one."
         ) from None
     finally:
         client.close()
@@ -477,9 +478,7 @@ def run(stack: Stack, announce: Callable[[Stack], None]) -> int:
         # data dir, its lock, dev-secrets.json), and an earlier run's files are not touched.
         require_unheld(stack.settings.data_dir)
         require_free_ports(stack.listening_ports())
-        # A configured Redis refusing its password (the embedded one is started with it): every
-        # child would wait on it for ever.
-        require_accepted_credentials(stack.settings)
+        _require_answering(stack.settings)
         _require_keeping_redis(stack.settings)
         _require_shared_storage(stack.settings)
         with data_dir_held(stack.settings.data_dir):

@@ -21,6 +21,7 @@ from redis.backoff import NoBackoff
 from redis.maint_notifications import MaintNotificationsConfig
 from redis.retry import Retry
 
+from jobcast.redis_url import masked_url
 from jobcast.settings import Settings
 
 #: Seconds to wait for a TCP connection before calling Redis away.
@@ -156,6 +157,14 @@ def _sentinel_options(settings: Settings, no_retry: Retry | AsyncRetry) -> dict[
 def _primary(settings: Settings) -> dict[str, Any]:
     password = settings.secret("redis_password") if settings.redis_password else None
     return {"password": password, "db": 0}
+
+
+def configured_redis(settings: Settings) -> str:
+    """Where the settings say Redis is, for a message: the sentinels, or the URL without its
+    password."""
+    if settings.sentinels:
+        return f"the Sentinel group {settings.redis_sentinels}"
+    return f"JOBCAST_REDIS_URL ({masked_url(settings.redis_url or '')})"
 
 
 def is_redis_full(exc: BaseException) -> bool:

@@ -667,6 +667,26 @@ def test_up_against_a_redis_that_does_not_answer_says_so_without_its_password(
     assert "unset JOBCAST_REDIS_URL for the embedded one" in said
     assert "hunter2" not in refused.stderr + refused.stdout
     assert "Traceback" not in refused.stderr + refused.stdout
+    # Refused before anything started or was written: it printed `Stopped.` before its error.
+    assert "Stopped." not in refused.stdout
+    assert not (tmp_path / "var").exists()
+
+
+def test_keys_against_an_external_redis_that_does_not_answer_names_the_url_not_the_stack(
+    tmp_path: Path,
+) -> None:
+    """With JOBCAST_REDIS_URL set no `jobcast up` is asked about: it asked "Is `jobcast up`
+    running?", which fits only a dev stack's Redis found through its data directory."""
+    url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
+    env = {**user_env(), "JOBCAST_REDIS_URL": url, "JOBCAST_KEY_SECRET": "k" * 32}
+    refused = jobcast("keys", "create", "--name", "q", cwd=tmp_path, env=env)
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 2, said
+    assert said.startswith(
+        "jobcast error: cannot reach the Redis at JOBCAST_REDIS_URL (redis://:***@"
+    )
+    assert "jobcast up" not in said
+    assert "hunter2" not in refused.stderr + refused.stdout
 
 
 def test_a_restarted_stack_names_its_workers_as_before(restarted: Restarted) -> None:
