@@ -36,6 +36,12 @@ from celery import Task, current_task
 from celery.exceptions import Retry
 
 from jobcast import scripts
+from jobcast.process_marks import (
+    left_by_a_live_process,
+    own_start,
+    process_mark,
+    process_started_at,
+)
 from jobcast.rediskeys import (
     TASKS_FINISHED_KEY,
     TASKS_STARTED_KEY,
@@ -47,12 +53,6 @@ from jobcast.tallies import TASKS_KEY, label
 from jobcast.task_failure import TaskFailedError, TaskQuarantinedError
 from jobcast.task_names import shown_again
 from workers.context import worker_context
-from workers.process_marks import (
-    left_by_a_live_process,
-    own_start,
-    process_mark,
-    process_started_at,
-)
 
 log = logging.getLogger("jobcast.tasks")
 

@@ -23,14 +23,14 @@ import redis
 from celery import signals
 
 from jobcast import worker_registry
-from jobcast.redis_clients import redis_problem, sync_client
-from jobcast.settings import get_settings
-from workers.process_marks import (
+from jobcast.process_marks import (
     left_by_a_live_process,
     own_start,
     process_mark,
     process_started_at,
 )
+from jobcast.redis_clients import redis_problem, sync_client
+from jobcast.settings import get_settings
 
 log = logging.getLogger("jobcast.worker")
 
@@ -38,7 +38,7 @@ log = logging.getLogger("jobcast.worker")
 @functools.cache
 def own_mark() -> str:
     """This worker process's mark as a name's holder: host, pid and start time, as a task
-    delivery's running mark names its process (`workers.process_marks`), so one rule judges both."""
+    delivery's running mark names its process (`jobcast.process_marks`), so one rule judges both."""
     pid = os.getpid()
     return process_mark(socket.gethostname(), pid, own_start(pid), "name")
 

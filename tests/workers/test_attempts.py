@@ -26,6 +26,7 @@ from celery.events.state import State
 
 import celeryconfig
 from api.cluster_metrics import exposition, read_snapshot
+from jobcast.process_marks import process_mark, process_started_at
 from jobcast.rediskeys import task_deaths_key, task_running_key
 from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY
@@ -41,7 +42,6 @@ from tests.workers.files.support import (
     write_large_csv,
 )
 from workers.attempts import Verdict, judge
-from workers.process_marks import process_mark, process_started_at
 
 #: The first death is redelivered at once, the next three quarantined (0.2 s, doubling).
 CAP = {

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import redis
 
+from jobcast.process_marks import process_mark
 from jobcast.settings import Settings
 from tests.conftest import StartWorker
 from tests.support.processes import Proc, process_env, spawn, wait_for, worker_argv
 from workers.name_claim import claim, own_mark, refusal
-from workers.process_marks import process_mark
 
 HOST = socket.gethostname()
 

@@ -1,5 +1,5 @@
 """A process's mark names one process of one host; a mark is judged left by a live process only
-on the host that wrote it (`workers.process_marks`)."""
+on the host that wrote it (`jobcast.process_marks`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from workers.process_marks import (
+from jobcast.process_marks import (
     left_by_a_live_process,
     own_start,
     process_mark,
