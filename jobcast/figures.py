@@ -1,8 +1,10 @@
 """This host's and process's figures for the monitor, reported to Redis by api and worker processes.
 
 Each process writes its own entry with a timestamp; the monitor's producer reads them all once a
-second and leaves out entries too old to be alive. psutil needs two readings for a rate, so the
-sampler keeps the previous one.
+second and leaves out entries too old to be alive, and at once those of processes of its own
+host that no longer run (`dead_here`): a process killed and started again (`jobcast up` does so
+at once) was counted twice until its old entry aged out, a crash looking like growth.
+psutil needs two readings for a rate, so the sampler keeps the previous one.
 """
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
 import redis
 
+from jobcast.process_marks import (
+    left_by_a_live_process,
+    own_start,
+    process_mark,
+    process_started_at,
+)
 from jobcast.rediskeys import HOSTS_KEY, PROCESSES_KEY
 
 #: Report intervals after which a host's or process's report counts as from a dead one.
@@ -63,16 +72,37 @@ def alive_reports(entries: dict[str, str], now: float, max_age: float) -> dict[s
     return {n: e for n, e in decoded.items() if now - float(e.get("ts", 0)) <= max_age}
 
 
-def process_field(kind: str, hostname: str) -> str:
-    return f"{kind}:{hostname}:{os.getpid()}"
+def dead_here(
+    reports: dict[str, dict[str, Any]],
+    hostname: str,
+    started_at: Callable[[int], float | None] = process_started_at,
+) -> list[str]:
+    """The fields of `reports` from processes of this host (`hostname`) that no longer run: pid
+    gone or reused since, judged as a worker's name claim is (`jobcast.process_marks`). Another
+    host's cannot be judged here (nor one without its start time): they age out."""
+    return [name for name, report in reports.items() if _dead(report, hostname, started_at)]
+
+
+def _dead(report: dict[str, Any], hostname: str, started_at: Callable[[int], float | None]) -> bool:
+    if report.get("host") != hostname or "started" not in report or "pid" not in report:
+        return False
+    mark = process_mark(hostname, int(report["pid"]), float(report["started"]), "report")
+    return not left_by_a_live_process(mark, hostname, started_at)
+
+
+def process_field(kind: str, hostname: str, pid: int | None = None) -> str:
+    """A process's field in the reports: this process's unless `pid` names another."""
+    return f"{kind}:{hostname}:{os.getpid() if pid is None else pid}"
 
 
 def process_figures(kind: str, hostname: str, extra: dict[str, Any]) -> dict[str, Any]:
     rss = psutil.Process().memory_info().rss
+    pid = os.getpid()
     return {
         "kind": kind,
         "host": hostname,
-        "pid": os.getpid(),
+        "pid": pid,
+        "started": own_start(pid),
         "rss_bytes": rss,
         "ts": time.time(),
         **extra,
@@ -89,3 +119,8 @@ def queue_report(
         process_field(kind, sampler.hostname),
         json.dumps(process_figures(kind, sampler.hostname, extra)),
     )
+
+
+def forget_process(pipe: redis.client.Pipeline, kind: str, hostname: str, pid: int) -> None:
+    """Drop the report of a process known dead (queued on `pipe`), instead of letting it age out."""
+    pipe.hdel(PROCESSES_KEY, process_field(kind, hostname, pid))

@@ -41,6 +41,12 @@ def forget(client: redis.Redis, hostname: str) -> None:
     client.hdel(WORKERS_KEY, entry_name(hostname))
 
 
+def queue_forget_process(pipe: redis.client.Pipeline, hostname: str, pid: int) -> None:
+    """Take the process `pid`, known dead, out of the registry (queued on `pipe`): a worker
+    killed and started again under its name was counted twice until its entry aged out."""
+    pipe.hdel(WORKERS_KEY, entry_name(hostname, pid))
+
+
 def hold_name(client: redis.Redis, hostname: str, mark: str, ttl_ms: int) -> bool:
     """Take the node name `hostname` for the process `mark` if free, or extend its hold; whether
     that process holds it now."""
@@ -64,11 +70,12 @@ def release_name(client: redis.Redis, hostname: str, mark: str) -> None:
     leases.release(client, worker_name_key(hostname), mark)
 
 
-def entry_name(hostname: str) -> str:
+def entry_name(hostname: str, pid: int | None = None) -> str:
     """This worker's entry: its node name and pid. Two workers started on one host without
     `-n` are both `celery@host`; by name alone they shared one entry, each overwriting the
-    other's queues and held tasks (the reconciler resent what one of them held)."""
-    return f"{hostname}#{os.getpid()}"
+    other's queues and held tasks (the reconciler resent what one of them held). Another
+    process's when `pid` names it."""
+    return f"{hostname}#{os.getpid() if pid is None else pid}"
 
 
 def live_age(heartbeat_interval: float) -> float:

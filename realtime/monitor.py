@@ -25,6 +25,7 @@ from jobcast.events import Event, publish_async
 from jobcast.figures import (
     HostSampler,
     alive_reports,
+    dead_here,
     process_field,
     process_figures,
     stale_after,
@@ -61,6 +62,7 @@ class Monitor:
         self.sampler = HostSampler()
         self.me = f"{process_field('api', self.sampler.hostname)}:{secrets.token_hex(3)}"
         self._previous: tuple[float, int, int] | None = None
+        self._swept = False
 
     @property
     def interval(self) -> float:
@@ -71,6 +73,7 @@ class Monitor:
             # Ticks on wall-clock multiples of the interval, so the cadence does not drift.
             await asyncio.sleep(self.interval - time.time() % self.interval)
             try:
+                await self.sweep_once()
                 await self.report()
                 if await self.hold_lease():
                     await self.publish_sample()
@@ -88,6 +91,18 @@ class Monitor:
                 json.dumps(process_figures("api", self.sampler.hostname, extra)),
             )
             await pipe.execute()
+
+    async def sweep_once(self) -> None:
+        """At this process's start, drop the reports of this host's dead processes: the producer
+        may run on another host, which cannot judge them, and this one may be the restart of
+        one killed (its report would count on beside ours until it aged out)."""
+        if self._swept:
+            return
+        raw: dict[str, str] = await self.rt.redis.hgetall(PROCESSES_KEY)  # type: ignore[assignment]
+        dead = dead_here({n: json.loads(r) for n, r in raw.items()}, self.sampler.hostname)
+        if dead:
+            await self.rt.redis.hdel(PROCESSES_KEY, *dead)
+        self._swept = True
 
     async def hold_lease(self) -> bool:
         ttl_ms = int(self.interval * LEASE_INTERVALS * 1000)
@@ -113,6 +128,8 @@ class Monitor:
             hosts, procs, workers, *lengths, started, finished = await pipe.execute()
         now = time.time()
         processes, live_hosts = self._alive(procs, now), self._alive(hosts, now)
+        for name in dead_here(processes, self.sampler.hostname):
+            del processes[name]
         await self._forget_dead(procs, processes, hosts, live_hosts)
         return {
             "producer": self.me,
@@ -136,7 +153,8 @@ class Monitor:
         hosts: dict[str, str],
         live_hosts: dict[str, Any],
     ) -> None:
-        """Drop reports of processes and hosts that stopped reporting (restarts add new pids)."""
+        """Drop reports of processes and hosts that stopped reporting or are known dead
+        (restarts add new pids)."""
         dead_procs = [name for name in procs if name not in live_procs]
         dead_hosts = [name for name in hosts if name not in live_hosts]
         if dead_procs:

@@ -8,7 +8,9 @@ starting at once, one wins), extended by the heartbeat (`workers.heartbeat`), gi
 
 A claim left by a killed worker would block its own restart until it aged out: one left by a
 process of this host that no longer runs is taken over at once, as `jobcast up` restarts a
-dead worker. One from another host is live until its heartbeats stop for `live_age`.
+dead worker, and the dead one's registry entry and monitor report go with it (counted beside
+the new one's, the restart looked like a second worker). One from another host is live until
+its heartbeats stop for `live_age`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import redis
 from celery import signals
 
 from jobcast import worker_registry
+from jobcast.figures import forget_process
 from jobcast.process_marks import (
     left_by_a_live_process,
     own_start,
@@ -66,7 +69,19 @@ def claim(client: redis.Redis, hostname: str, mark: str, ttl_ms: int) -> str | N
             return holder
         if holder is not None:
             worker_registry.release_name(client, hostname, holder)
+            forget_dead_holder(client, hostname, holder)
     return holder
+
+
+def forget_dead_holder(client: redis.Redis, hostname: str, holder: str) -> None:
+    """Drop the registry entry and monitor report of the dead process `holder` (a mark from
+    `own_mark`) that held `hostname`: a crash must not look like a second worker until they age
+    out."""
+    host, pid = holder.split(":")[:2]
+    pipe = client.pipeline(transaction=False)
+    worker_registry.queue_forget_process(pipe, hostname, int(pid))
+    forget_process(pipe, "worker", host, int(pid))
+    pipe.execute()
 
 
 def refusal(hostname: str, holder: str, live_age: float) -> str:

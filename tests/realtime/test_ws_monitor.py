@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import socket
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import redis
@@ -12,10 +16,12 @@ from celery import Celery
 
 import celeryconfig
 from jobcast.keys import create_key
+from jobcast.rediskeys import MONITOR_LEASE_KEY, PROCESSES_KEY
 from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
 from tests.realtime.conftest import MakeKey
-from tests.realtime.wsclient import Message, open_ws, recv, send
+from tests.realtime.wsclient import Message, authed, open_ws, recv, send
+from tests.support.processes import wait_for
 
 
 def samples_for(ws: object, seconds: float) -> list[Message]:
@@ -85,3 +91,86 @@ def test_one_sample_per_second_from_one_producer_with_two_api_processes(
     assert "producer" not in text
     assert not any(host in text for host in last["hosts"])
     assert not any(f'"pid": {p["pid"]}' in text for p in last["api"])
+
+
+#: Slow worker heartbeats: a report ages out only after 50 s (`jobcast.figures.stale_after`), a
+#: worker's registry entry after 30 s, so a dead process's entry going sooner was dropped.
+SLOW_AGING = {"JOBCAST_WORKER_HEARTBEAT_INTERVAL": "10"}
+
+
+def sample_where(
+    ws: Any, wanted: Callable[[dict[str, Any]], bool], seconds: float
+) -> dict[str, Any]:
+    """The first admin sample within `seconds` for which `wanted` holds (fails with the last)."""
+    last: dict[str, Any] = {}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            message = recv(ws, 1)
+        except TimeoutError:  # no producer for a moment (a lease taken over)
+            continue
+        if message["type"] == "monitor.sample":
+            last = message["data"]
+            if wanted(last):
+                return last
+    raise AssertionError(f"no such sample within {seconds} s; the last: {last}")
+
+
+def counts(sample: dict[str, Any]) -> tuple[int, int, int, int]:
+    apis, workers = sample["api"], sample["worker_processes"]
+    return len(apis), sample["ws_connections"], sample["workers_online"], len(workers)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_and_started_again_is_counted_once(
+    start_api: StartApi, start_worker: StartWorker, settings: Settings, redis_client: redis.Redis
+) -> None:
+    _, url = start_api(env=SLOW_AGING)
+    first = start_worker(queues="orders", name="phoenix", env=SLOW_AGING)
+    admin_key, _ = create_key(redis_client, settings.secret("key_secret"), "ops", admin=True)
+    with authed(url, admin_key, "/ws/monitor") as ws:
+        sample_where(ws, lambda s: counts(s) == (1, 1, 1, 1), 5)
+        first.kill()  # kill -9: no shutdown takes its entries out
+        again = start_worker(queues="orders", name="phoenix", env=SLOW_AGING)
+        # Its first report is in by now; the dead one's went with its name, not 30-50 s later.
+        sample = sample_where(ws, lambda s: bool(s["worker_processes"]), 3)
+    assert counts(sample) == (1, 1, 1, 1)
+    assert sample["worker_processes"][0]["pid"] == again.popen.pid
+
+
+@pytest.mark.slow
+def test_an_api_process_killed_stops_counting_at_once(
+    start_api: StartApi, settings: Settings, redis_client: redis.Redis
+) -> None:
+    _, url_a = start_api(env=SLOW_AGING)
+    b, url_b = start_api(env=SLOW_AGING)
+    admin_key, _ = create_key(redis_client, settings.secret("key_secret"), "ops", admin=True)
+    with authed(url_a, admin_key, "/ws/monitor") as ws:
+        on_b = [authed(url_b, admin_key) for _ in range(3)]
+        sample_where(ws, lambda s: counts(s)[:2] == (2, 4), 5)
+        b.kill()  # kill -9: its report (3 connections) stays in Redis
+        # Within a lease's expiry (if b was the producer) and a tick: not when it ages out.
+        sample = sample_where(ws, lambda s: counts(s)[:2] == (1, 1), 6)
+        for conn in on_b:
+            conn.socket.close()
+    assert [p["pid"] for p in sample["api"]] != [b.popen.pid]
+
+
+def test_an_api_process_drops_its_hosts_dead_reports_as_it_starts(
+    start_api: StartApi, redis_client: redis.Redis
+) -> None:
+    # The producer may be on another host, which cannot judge this host's processes: the one
+    # started here does (as it is when a killed api process is started again).
+    host = socket.gethostname()
+    redis_client.set(MONITOR_LEASE_KEY, "api:elsewhere:1:abc", px=60_000)
+    dead = {"kind": "api", "host": host, "pid": os.getpid(), "started": 1.0, "ts": time.time()}
+    unknown = {**dead, "host": "elsewhere"}
+    redis_client.hset(PROCESSES_KEY, mapping={"api:dead": json.dumps(dead)})
+    redis_client.hset(PROCESSES_KEY, mapping={"api:unknown": json.dumps(unknown)})
+    proc, _ = start_api()
+
+    def reported() -> bool:
+        return f"api:{host}:{proc.popen.pid}" in redis_client.hkeys(PROCESSES_KEY)
+
+    wait_for(reported, 5, "the api's report")
+    assert set(redis_client.hkeys(PROCESSES_KEY)) == {f"api:{host}:{proc.popen.pid}", "api:unknown"}
