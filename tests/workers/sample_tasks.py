@@ -31,3 +31,13 @@ def nap(key: str, seconds: float) -> float:
     time.sleep(seconds)
     worker_context().redis.set(key, "done")
     return seconds
+
+
+@app.task(name="jobcast.test.hold_memory")
+def hold_memory(key: str, megabytes: int, seconds: float) -> None:
+    """Holds `megabytes` of written memory in its pool process for `seconds` (as a large job's
+    data frame does), having set `key` to "holding"."""
+    held = b"x" * (megabytes * 1024 * 1024)  # written, so resident: not lazily mapped zeros
+    worker_context().redis.set(key, "holding")
+    time.sleep(seconds)
+    del held
