@@ -43,14 +43,14 @@ class HostSampler:
 
     def sample(self) -> dict[str, Any]:
         memory = psutil.virtual_memory()
-        net = psutil.net_io_counters()
+        received, sent = network_bytes()
         now = time.time()
         in_bps = out_bps = 0.0
         if self._net is not None:
             elapsed = max(1e-3, now - self._net[0])
-            in_bps = (net.bytes_recv - self._net[1]) / elapsed
-            out_bps = (net.bytes_sent - self._net[2]) / elapsed
-        self._net = (now, net.bytes_recv, net.bytes_sent)
+            in_bps = (received - self._net[1]) / elapsed
+            out_bps = (sent - self._net[2]) / elapsed
+        self._net = (now, received, sent)
         return {
             "cpu_percent": psutil.cpu_percent(interval=None),
             "memory_percent": memory.percent,
@@ -59,6 +59,20 @@ class HostSampler:
             "net_out_bytes_per_s": round(out_bps, 1),
             "ts": now,
         }
+
+
+def network_bytes() -> tuple[int, int]:
+    """Bytes received and sent by this host's interfaces but loopback: traffic to a local Redis
+    or between local processes never leaves the host (counted, it showed as in == out)."""
+    stats = psutil.net_if_stats()
+    counters = psutil.net_io_counters(pernic=True)
+    outward = [c for nic, c in counters.items() if not _loopback(nic, stats)]
+    return sum(c.bytes_recv for c in outward), sum(c.bytes_sent for c in outward)
+
+
+def _loopback(nic: str, stats: dict[str, Any]) -> bool:
+    flags = getattr(stats.get(nic), "flags", "")
+    return "loopback" in flags.split(",") if flags else nic == "lo"
 
 
 def stale_after(monitor_interval: float, heartbeat_interval: float) -> float:
