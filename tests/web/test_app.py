@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import FileChooser, expect
 
 from jobcast.keys import create_key, revoke_key
-from jobcast.rediskeys import job_key, trades_key
+from jobcast.rediskeys import MONITOR_LEASE_KEY, job_key, trades_key
 from tests.web.conftest import NewPage, Traffic, WebStack
 from tests.workers.files.support import READ_FORMATS
 
@@ -657,6 +657,28 @@ def test_the_monitor_charts_gain_points(web_stack: WebStack, new_page: NewPage) 
     assert [
         keys.nth(i).evaluate("e => getComputedStyle(e).strokeDasharray") for i in (0, 1)
     ] == dashes
+
+
+#: A path's move commands: each starts a stretch of line.
+MOVES = re.compile(r"M[^M]*")
+
+
+def test_the_monitor_lines_break_where_samples_are_missing(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    page = new_page(web_stack.new_key("watcher"))
+    page.click("nav a[data-page=monitor]")
+    line = page.locator("[data-chart=ws] path.line")
+    expect(line).to_have_attribute("data-points", re.compile(r"^([3-9]|\d\d+)$"), timeout=15_000)
+    assert len(MOVES.findall(line.get_attribute("d") or "")) == 1  # samples a second: one line
+    # No sample for some 6 s: another holds the producer's lease (as when the stack is down).
+    web_stack.redis.set(MONITOR_LEASE_KEY, "api:elsewhere:1:outage", px=6_000)
+    before = int(line.get_attribute("data-points") or 0)
+    expect(line).to_have_attribute("data-points", str(before + 3), timeout=20_000)
+    stretches = MOVES.findall(line.get_attribute("d") or "")
+    # The line stops at the last sample before the outage and starts again after it.
+    assert len(stretches) == 2, stretches
+    assert stretches[1].count("L") >= 1, stretches
 
 
 def test_aggregate_picks_columns_from_the_header_and_sorts_the_result(

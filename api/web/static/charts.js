@@ -63,9 +63,11 @@ function ago(seconds) {
  * Time series: `series` is [{name, points: [[t seconds, value], ...]}]; the x axis spans
  * `windowSeconds` up to the newest point. Prices give their `tick` (a decimal string): the
  * y-axis is then on the tick. With `clock`, the x-axis edges say their times of day instead of
- * "now" and "−5 min" (for a chart whose newest point may be long ago). Returns an <svg>.
+ * "now" and "−5 min" (for a chart whose newest point may be long ago). Points more than
+ * `gapSeconds` apart are not joined: a line drawn across an outage showed figures never measured.
+ * Returns an <svg>.
  */
-export function lineChart(series, { unit = "", yMax, windowSeconds = 300, label, fitRange = false, tick, clock = false, width = 600 } = {}) {
+export function lineChart(series, { unit = "", yMax, windowSeconds = 300, label, fitRange = false, tick, clock = false, width = 600, gapSeconds = Infinity } = {}) {
   // Drawn at the size it is shown, so labels keep their size on a phone and on a wide screen.
   const W = width > 0 ? Math.max(260, Math.round(width)) : 600;
   const all = series.flatMap((s) => s.points);
@@ -86,7 +88,8 @@ export function lineChart(series, { unit = "", yMax, windowSeconds = 300, label,
   series.forEach((s, i) => {
     const points = s.points.filter((p) => p[0] >= oldest && p[1] !== null && p[1] !== undefined);
     if (!points.length) return;
-    const d = points.map((p, j) => `${j ? "L" : "M"}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join("");
+    const joined = (j) => j > 0 && points[j][0] - points[j - 1][0] <= gapSeconds;
+    const d = points.map((p, j) => `${joined(j) ? "L" : "M"}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join("");
     chart.append(svg("path", { d, class: `line series-${i % 6}`, "data-points": points.length }));
     const last = points[points.length - 1];
     chart.append(svg("circle", { cx: x(last[0]), cy: y(last[1]), r: 3, class: `dot series-${i % 6}` }));

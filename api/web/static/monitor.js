@@ -5,6 +5,16 @@ import { fill, formatBytes, formatNumber, h } from "./dom.js";
 import { lineChart, lineSwatch } from "./charts.js";
 
 const WINDOW_SECONDS = 300;
+// Usual sample intervals past which two samples are not joined by a line (the stack was down,
+// the page offline): a few, so one late sample does not break it.
+const GAP_STEPS = 3;
+
+/** The samples' usual spacing (the server's `JOBCAST_MONITOR_INTERVAL`): their lower median gap,
+ *  which one outage among them does not move. */
+function usualStep(list) {
+  const gaps = list.slice(1).map((s, i) => s.ts - list[i].ts).sort((a, b) => a - b);
+  return gaps.length ? gaps[Math.floor((gaps.length - 1) / 2)] : 1;
+}
 
 /** Per-host figures (the admins' `monitor.admin` sample) or the cluster's (`monitor` totals). */
 function hostFigures(sample, field) {
@@ -49,7 +59,8 @@ export function mountMonitor(root, live) {
     // The axis grows with the history, up to five minutes, so a fresh page is not one sliver.
     const span = samples[samples.length - 1].ts - samples[0].ts;
     const windowSeconds = Math.min(WINDOW_SECONDS, Math.max(30, span));
-    fill(body, lineChart(list, { windowSeconds, label: key, width: body.clientWidth, ...options }));
+    const gapSeconds = GAP_STEPS * usualStep(samples);
+    fill(body, lineChart(list, { windowSeconds, gapSeconds, label: key, width: body.clientWidth, ...options }));
     fill(legend, list.map((s, i) => {
       const last = [...s.points].reverse().find((p) => p[1] !== null);
       return h("li", {}, lineSwatch(i), `${s.name} `,
