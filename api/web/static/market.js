@@ -34,6 +34,9 @@ export function mountMarket(root, live) {
   const tape = h("ol.tape", { "aria-label": "Trades" });
   const chart = h("div.price-chart");
   const openList = h("ul.orders", { "aria-label": "My open orders" });
+  // What came of a cancel that could not be done, naming the order: its row may be gone (it
+  // filled meanwhile), and the ticket's error line, where it was said, is about the ticket.
+  const cancelNote = h("p.cancel-note", { role: "status" });
   const fillList = h("ol.fills", { "aria-label": "My fills" });
 
   const field = (name, input) => h("div.field", { dataset: { field: name } }, input, h("span.field-error", { id: `err-${name}` }));
@@ -72,7 +75,7 @@ export function mountMarket(root, live) {
       h("div.card", {}, h("h2", {}, "Order book"), ladder),
       h("div.stack", {}, h("div.card", {}, h("h2", {}, "Last price"), chart), h("div.card", {}, h("h2", {}, "Trades"), tape)),
       h("div.stack", {}, h("div.card.ticket-card", {}, h("h2", {}, "Order ticket"), ticket),
-        h("div.card", {}, h("h2", {}, "My open orders"), openList), h("div.card", {}, h("h2", {}, "My fills"), fillList))));
+        h("div.card", {}, h("h2", {}, "My open orders"), openList, cancelNote), h("div.card", {}, h("h2", {}, "My fills"), fillList))));
 
   // A market order is IOC: its time in force is set and locked while it is chosen, and the
   // limit order's own comes back with Limit (it stayed IOC, and a limit order meant to rest
@@ -204,11 +207,37 @@ export function mountMarket(root, live) {
   }
 
   async function cancelOrder(id) {
+    sayCancel(null);
     try {
       await api("DELETE", `/orders/${id}`);
     } catch (err) {
-      formError.textContent = `${err.message} (${err.code})`;
+      if (err.code === "order_not_open") await readEnded(id, err.details);
+      sayCancel(orders.get(id), err);
     }
+  }
+
+  // A 409 order_not_open: the order ended (filled, most likely) and its event was missed, so its
+  // row stayed listed open with a Cancel. Read it again, and its row goes now, not at the next
+  // reconnect; without an answer, the 409's status ends it.
+  async function readEnded(id, details) {
+    try {
+      mergeOrder(await api("GET", `/orders/${id}`));
+    } catch {
+      const known = orders.get(id);
+      if (known && details && details.status) mergeOrder({ ...known, status: details.status });
+    }
+  }
+
+  function sayCancel(order, err) {
+    if (!err || !order) {
+      fill(cancelNote, err ? err.message : "");
+      delete cancelNote.dataset.orderId;
+      return;
+    }
+    cancelNote.dataset.orderId = order.id;
+    const said = OPEN.has(order.status) ? `could not be cancelled: ${err.message}`
+      : order.status === "filled" ? "filled before the cancel reached it: nothing was left to cancel." : endText(order);
+    fill(cancelNote, h("span", { className: `side-${order.side}` }, orderText(order)), " ", said);
   }
 
   function renderOrders() {
@@ -331,6 +360,7 @@ export function mountMarket(root, live) {
     fill(chart);
     showErrors({});
     fill(outcome); // it named the other symbol's order
+    sayCancel(null);
     delete outcome.dataset.orderId;
     delete outcome.dataset.reason;
     renderOrders();

@@ -1,0 +1,76 @@
+"""The market page's orders in real headless Chromium against a real stack: cancelling one (an
+order that filled meanwhile, from the keyboard), and what the page says of them.
+
+Each test trades its own symbol, so no test's orders meet another's in a book."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.web.conftest import NewPage, WebStack
+
+pytestmark = pytest.mark.slow
+
+
+def resting(rest: httpx.Client, symbol: str, side: str, quantity: int, price: str) -> str:
+    body = {"symbol": symbol, "side": side, "quantity": quantity, "price": price}
+    answer = rest.post("/orders", json=body)
+    assert answer.status_code == 201, answer.text
+    order_id: str = answer.json()["id"]
+    return order_id
+
+
+def open_book(page: Any, symbol: str) -> None:
+    page.click("nav a[data-page=market]")
+    page.select_option("#symbol", symbol)
+    page.wait_for_selector(".ladder .spread")
+
+
+#: An order's fill event, as the server frames it (compact JSON, one event a frame).
+FILL_EVENT = re.compile(r'"type":"order\.(partially_)?filled"')
+
+
+def missing_fill_events(page: Any) -> None:
+    """From now on the page's WebSocket loses every event of an order filling, as a page does
+    whose fill event came while it was away; reloaded, so its socket is opened anew."""
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+        server.on_message(lambda m: None if FILL_EVENT.search(str(m)) else ws.send(m))
+
+    page.route_web_socket(re.compile(r"/ws\?"), route)
+    page.reload()
+    page.wait_for_selector("#conn[data-state=live]")
+
+
+def test_a_cancel_of_an_order_filled_unseen_ends_its_row_and_says_so_beside_the_list(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # The 409 was said in the ticket's error line as "The order is already filled.
+    # (order_not_open)", and the row stayed listed open, with its Cancel, until a reconnect.
+    key = web_stack.new_key("unseen-fill")
+    page = new_page(key)
+    missing_fill_events(page)
+    open_book(page, "SOL-USD")
+    with web_stack.rest(key) as rest:
+        order_id = resting(rest, "SOL-USD", "sell", 4, "20.00")
+    row = page.locator(f".orders li[data-order-id={order_id}]")
+    expect(row).to_be_visible()
+    with web_stack.rest(web_stack.new_key("sol-taker")) as taker:
+        resting(taker, "SOL-USD", "buy", 4, "20.00")
+    page.wait_for_selector(".tape li:has-text('20.00')")  # traded; the page missed the fill
+    expect(row).to_be_visible()
+    row.locator("button").click()
+    expect(row).to_have_count(0)
+    note = page.locator(".card:has(> .orders) .cancel-note")
+    expect(note).to_have_attribute("data-order-id", order_id)
+    expect(note).to_have_text(
+        "Limit sell 4 SOL-USD @ 20.00 filled before the cancel reached it: nothing was left to "
+        "cancel."
+    )
+    expect(page.locator(".ticket p.error")).to_have_text("")
