@@ -74,3 +74,26 @@ def test_a_cancel_of_an_order_filled_unseen_ends_its_row_and_says_so_beside_the_
         "cancel."
     )
     expect(page.locator(".ticket p.error")).to_have_text("")
+
+
+def test_enter_on_cancel_moves_focus_to_the_next_orders_cancel_named_by_its_order(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # Its row went, and focus fell to <body>: a keyboard user started again from the top. The
+    # button was named "Cancel order o_f80267693210cd917b47".
+    key = web_stack.new_key("keyboard-trader")
+    page = new_page(key)
+    open_book(page, "BTC-USD")
+    with web_stack.rest(key) as rest:
+        older = resting(rest, "BTC-USD", "buy", 2, "100.5")
+        newer = resting(rest, "BTC-USD", "buy", 3, "101.5")
+    first = page.get_by_role("button", name="Cancel buy 3 BTC-USD @ 101.5", exact=True)
+    second = page.get_by_role("button", name="Cancel buy 2 BTC-USD @ 100.5", exact=True)
+    expect(second).to_be_visible()
+    first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(f".orders li[data-order-id={newer}]")).to_have_count(0)
+    expect(second).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(f".orders li[data-order-id={older}]")).to_have_count(0)
+    expect(page.get_by_role("heading", name="My open orders")).to_be_focused()

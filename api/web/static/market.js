@@ -37,6 +37,9 @@ export function mountMarket(root, live) {
   // What came of a cancel that could not be done, naming the order: its row may be gone (it
   // filled meanwhile), and the ticket's error line, where it was said, is about the ticket.
   const cancelNote = h("p.cancel-note", { role: "status" });
+  const openHeading = h("h2", { tabIndex: -1 }, "My open orders"); // focus's place when the list empties
+  // Each open order's Cancel, kept across redraws: focus stays on it while events redraw the list.
+  const cancelButtons = new Map(); // order id -> its button
   const fillList = h("ol.fills", { "aria-label": "My fills" });
 
   const field = (name, input) => h("div.field", { dataset: { field: name } }, input, h("span.field-error", { id: `err-${name}` }));
@@ -75,7 +78,7 @@ export function mountMarket(root, live) {
       h("div.card", {}, h("h2", {}, "Order book"), ladder),
       h("div.stack", {}, h("div.card", {}, h("h2", {}, "Last price"), chart), h("div.card", {}, h("h2", {}, "Trades"), tape)),
       h("div.stack", {}, h("div.card.ticket-card", {}, h("h2", {}, "Order ticket"), ticket),
-        h("div.card", {}, h("h2", {}, "My open orders"), openList, cancelNote), h("div.card", {}, h("h2", {}, "My fills"), fillList))));
+        h("div.card", {}, openHeading, openList, cancelNote), h("div.card", {}, h("h2", {}, "My fills"), fillList))));
 
   // A market order is IOC: its time in force is set and locked while it is chosen, and the
   // limit order's own comes back with Limit (it stayed IOC, and a limit order meant to rest
@@ -243,11 +246,37 @@ export function mountMarket(root, live) {
   function renderOrders() {
     const open = [...orders.values()].filter((o) => o.symbol === symbol && OPEN.has(o.status))
       .sort((a, b) => b.created_at - a.created_at);
+    const focused = focusedCancel();
     fill(openList, open.length ? open.map((o) => h("li", { dataset: { orderId: o.id } },
       h("span", { className: `side-${o.side}` }, o.side), ` ${o.remaining_quantity} @ ${o.price ?? "market"} `,
-      h("span.muted", {}, `${o.filled_quantity}/${o.quantity} filled`),
-      h("button.ghost.small", { type: "button", onclick: () => cancelOrder(o.id), "aria-label": `Cancel order ${o.id}` }, "Cancel")))
+      h("span.muted", {}, `${o.filled_quantity}/${o.quantity} filled`), cancelButton(o)))
       : h("li.empty", {}, "No open orders."));
+    for (const id of cancelButtons.keys()) if (!open.some((o) => o.id === id)) cancelButtons.delete(id);
+    if (focused) keepFocus(focused);
+  }
+
+  // Named as the order was placed ("Cancel buy 10 ACME @ 5.01"): its id means nothing to a user.
+  function cancelButton(o) {
+    if (!cancelButtons.has(o.id)) {
+      cancelButtons.set(o.id, h("button.ghost.small", { type: "button", onclick: () => cancelOrder(o.id),
+        "aria-label": `Cancel ${o.side} ${o.quantity} ${o.symbol} @ ${o.price ?? "market"}` }, "Cancel"));
+    }
+    return cancelButtons.get(o.id);
+  }
+
+  /** The focused Cancel and its place in the list, or null when focus is elsewhere. */
+  function focusedCancel() {
+    const el = document.activeElement;
+    return el && openList.contains(el) ? { el, index: [...openList.querySelectorAll("button")].indexOf(el) } : null;
+  }
+
+  // A redraw takes the focused button out and back (focus fell to <body>), and a cancelled
+  // order's row goes with its button: focus goes back to it, or to the Cancel now in its place
+  // (the next row's, or the last), or to the list's heading once none is left.
+  function keepFocus({ el, index }) {
+    if (el.isConnected) { el.focus(); return; }
+    const buttons = [...openList.querySelectorAll("button")];
+    (buttons[Math.min(index, buttons.length - 1)] || openHeading).focus();
   }
 
   function renderFills() {
