@@ -54,7 +54,7 @@ class OrderRuleError(ValueError):
 #: and every later step (tick, notional) stays exact within Decimal's 28 digits.
 PRICE_PATTERN = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,12})?")
 PRICE_RULE = (
-    'price must be a plain decimal such as "101.25": at most 15 digits before the point and 12 '
+    'Price must be a plain decimal such as "101.25": at most 15 digits before the point and 12 '
     "after it, no exponent."
 )
 
@@ -80,19 +80,19 @@ def _price_text(raw: object) -> str | None:
 
 def check_quantity(rules: SymbolRules, quantity: int) -> None:
     if quantity <= 0:
-        raise OrderRuleError("quantity_not_positive", "quantity must be > 0.", "quantity")
+        raise OrderRuleError("quantity_not_positive", "Quantity must be > 0.", "quantity")
     if quantity < rules.min_quantity:
         raise OrderRuleError(
-            "quantity_below_minimum", f"quantity must be >= {rules.min_quantity}.", "quantity"
+            "quantity_below_minimum", f"Quantity must be >= {rules.min_quantity}.", "quantity"
         )
     if quantity > rules.max_quantity:
         raise OrderRuleError(
-            "quantity_above_maximum", f"quantity must be <= {rules.max_quantity}.", "quantity"
+            "quantity_above_maximum", f"Quantity must be <= {rules.max_quantity}.", "quantity"
         )
     if quantity % rules.lot_size:
         raise OrderRuleError(
             "quantity_not_lot_multiple",
-            f"quantity must be a multiple of the lot size {rules.lot_size}.",
+            f"Quantity must be a multiple of the lot size {rules.lot_size}.",
             "quantity",
         )
 
@@ -100,7 +100,7 @@ def check_quantity(rules: SymbolRules, quantity: int) -> None:
 def check_limit_price(rules: SymbolRules, price: Decimal, quantity: int) -> int:
     """The price in ticks, after checking it is positive, on the tick and within max notional."""
     if price <= 0:
-        raise OrderRuleError("price_not_positive", "price must be > 0.", "price")
+        raise OrderRuleError("price_not_positive", "Price must be > 0.", "price")
     try:
         off_tick = bool(price % rules.tick_size)
     except InvalidOperation:  # only with a tick far below any price pattern's digits
@@ -108,12 +108,12 @@ def check_limit_price(rules: SymbolRules, price: Decimal, quantity: int) -> int:
     if off_tick:
         raise OrderRuleError(
             "price_off_tick",
-            f"price must be a multiple of the tick size {rules.tick_size}.",
+            f"Price must be a multiple of the tick size {rules.tick_size}.",
             "price",
         )
     if price * quantity > rules.max_notional:
         raise OrderRuleError(
-            "max_notional_exceeded", f"price * quantity must be <= {rules.max_notional}.", "price"
+            "max_notional_exceeded", f"Price * quantity must be <= {rules.max_notional}.", "price"
         )
     return rules.to_ticks(price)
 
@@ -152,15 +152,15 @@ def check_order(
     if kind == "market":
         if price is not None:
             raise OrderRuleError(
-                "market_order_has_price", "a market order takes no price.", "price"
+                "market_order_has_price", "A market order takes no price.", "price"
             )
         if time_in_force == "GTC":
             raise OrderRuleError(
                 "market_order_not_ioc",
-                "a market order never rests: use IOC or omit time_in_force.",
+                "A market order never rests: use IOC or omit time_in_force.",
                 "time_in_force",
             )
         return None, "IOC"
     if price is None:
-        raise OrderRuleError("price_required", "a limit order needs a price.", "price")
+        raise OrderRuleError("price_required", "A limit order needs a price.", "price")
     return check_limit_price(rules, parse_price(price), quantity), time_in_force or "GTC"

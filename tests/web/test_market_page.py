@@ -5,6 +5,7 @@ Each test trades its own symbol, so no test's orders meet another's in a book.""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -97,3 +98,33 @@ def test_enter_on_cancel_moves_focus_to_the_next_orders_cancel_named_by_its_orde
     page.keyboard.press("Enter")
     expect(page.locator(f".orders li[data-order-id={older}]")).to_have_count(0)
     expect(page.get_by_role("heading", name="My open orders")).to_be_focused()
+
+
+def test_a_rule_the_server_refuses_is_said_by_its_message_without_its_code(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # "price must be a multiple of the tick size 0.01. (price_off_tick)": the code is for
+    # programs. The page's rules are a finer tick than the server's, as when the operator
+    # changed them after the page read them, so the ticket lets a price through that the
+    # server refuses.
+    page = new_page(web_stack.new_key("stale-rules"))
+
+    def finer_tick(route: Any) -> None:
+        market = route.fetch().json()
+        for rules in market["symbols"]:
+            rules["tick_size"] = "0.001"
+        route.fulfill(json=market)
+
+    page.route(re.compile(r"/market$"), finer_tick)
+    page.reload()
+    page.wait_for_selector("#conn[data-state=live]")
+    open_book(page, "ACME")
+    page.fill(".ticket input[name=quantity]", "10")
+    page.fill(".ticket input[name=price]", "5.005")
+    with page.expect_response(re.compile(r"/orders$")) as refused:
+        page.click(".ticket button[type=submit]")
+    assert refused.value.status == 422
+    assert json.loads(refused.value.body())["error"]["code"] == "price_off_tick"
+    expect(page.locator("#err-price")).to_have_text(
+        "Price must be a multiple of the tick size 0.01."
+    )

@@ -127,7 +127,8 @@ export function mountMarket(root, live) {
     } catch (err) {
       if (err.status && err.status < 500) unanswered = null; // refused: nothing was placed
       const name = fieldOf(err);
-      showErrors({ [["quantity", "price", "time_in_force"].includes(name) ? name : "form"]: `${err.message} (${err.code})` });
+      // Its message only: the code is for programs (README).
+      showErrors({ [["quantity", "price", "time_in_force"].includes(name) ? name : "form"]: err.message });
     } finally {
       setPlacing(false);
     }
