@@ -128,3 +128,29 @@ def test_a_rule_the_server_refuses_is_said_by_its_message_without_its_code(
     expect(page.locator("#err-price")).to_have_text(
         "Price must be a multiple of the tick size 0.01."
     )
+
+
+def test_an_order_that_cancels_several_of_mine_says_what_it_did_and_how_many(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # The line said only the last resting order cancelled ("Limit sell 10 ACME @ 7.00
+    # cancelled: it would have traded with an order of yours"), not the order just placed.
+    key = web_stack.new_key("self-crosser")
+    page = new_page(key)
+    open_book(page, "ACME")
+    with web_stack.rest(key) as rest:
+        for price in ("7.00", "7.01", "7.02"):
+            resting(rest, "ACME", "sell", 10, price)
+    expect(page.locator(".orders li[data-order-id]")).to_have_count(3)
+    page.fill(".ticket input[name=quantity]", "40")
+    page.fill(".ticket input[name=price]", "7.05")
+    page.select_option(".ticket select[name=self_trade_prevention]", "cancel_oldest")
+    page.click(".ticket button[type=submit]")
+    expect(page.locator(".orders li[data-order-id]")).to_have_count(1)  # the one placed
+    placed = page.locator(".orders li[data-order-id]").get_attribute("data-order-id")
+    outcome = page.locator(".ticket .outcome")
+    expect(outcome).to_have_text(
+        "Limit buy 40 ACME @ 7.05 rests on the book. It cancelled 3 resting orders of yours it "
+        "would have traded with (self-trade prevention)."
+    )
+    expect(outcome).to_have_attribute("data-order-id", placed)

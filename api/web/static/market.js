@@ -2,7 +2,7 @@
 // place and cancel orders, see fills as they happen.
 
 import { api, eachPage } from "./api.js";
-import { address, addressed, decimalsOf, fill, formatNumber, formatTime, h } from "./dom.js";
+import { address, addressed, counted, decimalsOf, fill, formatNumber, formatTime, h } from "./dom.js";
 import { lineChart } from "./charts.js";
 import { checkOrder, fieldOf, orderBody } from "./ticket.js";
 
@@ -65,6 +65,10 @@ export function mountMarket(root, live) {
   // The order last sent whose fate is unknown (no answer came, or a 5xx): sent again unchanged,
   // it keeps its client_order_id, so the api answers with that order instead of placing another.
   let unanswered = null; // {body: the request as JSON, id: its client_order_id}
+  // The order last placed here, and the resting orders of mine its self-trade prevention
+  // (cancel_oldest) cancelled: each cancel was said alone, the last one left standing, about an
+  // order not just placed, and nothing of the one that was.
+  let placedHere = null; // {clientId, order: the body sent, stopped: ids of the orders cancelled}
   const ticket = h("form.ticket", { onsubmit: place, noValidate: true },
     sideInput,
     h("div.ticket-grid", {},
@@ -118,6 +122,8 @@ export function mountMarket(root, live) {
     const json = JSON.stringify(body);
     const id = unanswered && unanswered.body === json ? unanswered.id : newOrderId();
     unanswered = { body: json, id };
+    // Before the request: its matching step's events may come before its answer.
+    if (!placedHere || placedHere.clientId !== id) placedHere = { clientId: id, order: body, stopped: new Set() };
     setPlacing(true);
     try {
       const placed = await api("POST", "/orders", { ...body, client_order_id: id });
@@ -152,9 +158,29 @@ export function mountMarket(root, live) {
     if (message.kind === "subscribed" || message.kind === "resync") { loadOrders(); return; }
     if (message.kind !== "event" || !message.type.startsWith("order.")) return;
     const order = message.data;
-    if (message.type === "order.rejected" || message.type === "order.cancelled") announce(order);
     mergeOrder({ ...orders.get(order.id), ...order });
+    const ended = message.type === "order.rejected" || message.type === "order.cancelled";
+    if (ended && stoppedByPlaced(order)) placedHere.stopped.add(order.id);
+    if (placedHere && placedHere.stopped.size && (placedHere.stopped.has(order.id) || order.client_order_id === placedHere.clientId)) sayPlaced();
+    else if (ended) announce(order);
     renderFills();
+  }
+
+  /** Whether `order` is a resting order of mine that the order placed here cancelled: only an
+   *  incoming order's cancel_oldest cancels a resting one for a self-trade, on the other side. */
+  function stoppedByPlaced(order) {
+    const placed = placedHere && placedHere.order;
+    return Boolean(placed) && placed.self_trade_prevention === "cancel_oldest" && order.reason === "self_trade"
+      && order.client_order_id !== placedHere.clientId && order.symbol === placed.symbol && order.side !== placed.side;
+  }
+
+  // What became of the order placed, and how many of mine it cancelled on its way.
+  function sayPlaced() {
+    const order = [...orders.values()].find((o) => o.client_order_id === placedHere.clientId) || placedHere.order;
+    outcome.dataset.orderId = order.id || "";
+    outcome.dataset.reason = "self_trade";
+    fill(outcome, h("span", { className: `side-${order.side}` }, orderText(order)), " ", placedText(order),
+      ` It cancelled ${counted(placedHere.stopped.size, "resting order")} of yours it would have traded with (self-trade prevention).`);
   }
 
   function announce(order) {
@@ -457,6 +483,17 @@ function endText(o) {
     case "self_trade": return `${part}: it would have traded with an order of yours (self-trade prevention).`;
     case "cancel_requested": return `${part}, as asked.`;
     default: return `${o.status}${o.reason ? ` (${o.reason})` : ""}.`;
+  }
+}
+
+// Where an order placed stands, in words; one not yet known to the page was just placed.
+function placedText(o) {
+  switch (o.status) {
+    case undefined: return "placed.";
+    case "open": return "rests on the book.";
+    case "partially_filled": return `${o.filled_quantity} filled; the other ${o.remaining_quantity} rest on the book.`;
+    case "filled": return "filled.";
+    default: return endText(o);
   }
 }
 
