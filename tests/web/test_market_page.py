@@ -154,3 +154,29 @@ def test_an_order_that_cancels_several_of_mine_says_what_it_did_and_how_many(
         "would have traded with (self-trade prevention)."
     )
     expect(outcome).to_have_attribute("data-order-id", placed)
+
+
+def test_the_book_and_the_tape_say_each_sides_name_not_only_its_colour(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # Asks and bids, buys and sells, were told apart only by colour; the ladder was a div with
+    # a label and no role, and the self-trade select's name did not contain its visible label.
+    page = new_page(web_stack.new_key("screen-reader"))
+    open_book(page, "ETH-USD")
+    with (
+        web_stack.rest(web_stack.new_key("eth-maker")) as maker,
+        web_stack.rest(web_stack.new_key("eth-taker")) as taker,
+    ):
+        resting(maker, "ETH-USD", "sell", 5, "2100.00")
+        resting(maker, "ETH-USD", "buy", 4, "2000.00")
+        resting(maker, "ETH-USD", "sell", 1, "2050.00")
+        resting(taker, "ETH-USD", "buy", 1, "2050.00")
+    book = page.get_by_role("table", name="Order book")
+    expect(book.get_by_role("columnheader")).to_have_text(["Side", "Price", "Quantity"])
+    expect(book.get_by_role("row", name="Ask 2100.00 5", exact=True)).to_be_visible()
+    expect(book.get_by_role("row", name="Bid 2000.00 4", exact=True)).to_be_visible()
+    trade = page.locator(".tape li[data-seq]").first
+    expect(trade).to_contain_text("buy2050.00")
+    expect(page.locator(".ticket select[name=self_trade_prevention]")).to_have_accessible_name(
+        re.compile(r"^Against my own orders\b")
+    )

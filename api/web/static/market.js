@@ -30,7 +30,9 @@ export function mountMarket(root, live) {
   const rulesText = h("span.muted.rules");
   const addressNote = h("p.error.address-note", { role: "status" }); // a link to no symbol
   const quoteText = h("span.quote");
-  const ladder = h("div.ladder", { "aria-label": "Order book" });
+  // A table to a screen reader, each level a row that names its side: on the screen the side is
+  // its colour and whether it is above the spread or below.
+  const ladder = h("div.ladder", { role: "table", "aria-label": "Order book" });
   const tape = h("ol.tape", { "aria-label": "Trades" });
   const chart = h("div.price-chart");
   const openList = h("ul.orders", { "aria-label": "My open orders" });
@@ -51,7 +53,8 @@ export function mountMarket(root, live) {
   const tifInput = h("select", { name: "time_in_force", "aria-label": "Time in force" },
     h("option", { value: "GTC" }, "GTC"), h("option", { value: "IOC" }, "IOC"));
   // Should it meet a resting order of yours: trade, cancel this one's remainder, or the other.
-  const stpInput = h("select", { name: "self_trade_prevention", "aria-label": "Self-trade prevention" },
+  // Named with the label shown (label-in-name: a voice user says what they see), then the term.
+  const stpInput = h("select", { name: "self_trade_prevention", "aria-label": "Against my own orders (self-trade prevention)" },
     h("option", { value: "none" }, "trade anyway"), h("option", { value: "cancel_newest" }, "cancel this order"),
     h("option", { value: "cancel_oldest" }, "cancel my resting order"));
   const qtyInput = h("input", { name: "quantity", inputMode: "numeric", "aria-label": "Quantity", placeholder: "Quantity", autocomplete: "off", "aria-describedby": "err-quantity" });
@@ -340,20 +343,30 @@ export function mountMarket(root, live) {
   function renderBook(book) {
     const peak = Math.max(1, ...book.bids.map((l) => l.quantity), ...book.asks.map((l) => l.quantity));
     const row = (side, level) => {
-      const bar = h("span.depth");
+      const bar = h("span.depth", { "aria-hidden": "true" });
       bar.style.width = `${(level.quantity / peak) * 100}%`;
-      return h("div.level", { className: `level ${side}`, dataset: { price: level.price } },
-        bar, h("span.price", {}, level.price), h("span.qty", {}, formatNumber(level.quantity)));
+      return h("div.level", { className: `level ${side}`, role: "row", dataset: { price: level.price } },
+        bar, h("span.visually-hidden", { role: "cell" }, side === "ask" ? "Ask" : "Bid"),
+        h("span.price", { role: "cell" }, level.price), h("span.qty", { role: "cell" }, formatNumber(level.quantity)));
     };
     const asks = [...book.asks].reverse().map((l) => row("ask", l));
     const bids = book.bids.map((l) => row("bid", l));
     const spread = book.asks.length && book.bids.length
       ? `spread ${(Number(book.asks[0].price) - Number(book.bids[0].price)).toFixed(decimalsOf(rules.tick_size))}` : "no spread";
-    fill(ladder, asks.length ? asks : h("div.empty", {}, "No asks"), h("div.spread", {}, spread), bids.length ? bids : h("div.empty", {}, "No bids"));
+    const header = h("div.visually-hidden", { role: "row" },
+      ["Side", "Price", "Quantity"].map((name) => h("span", { role: "columnheader" }, name)));
+    fill(ladder, header, asks.length ? asks : ladderLine("div.empty", "No asks"), ladderLine("div.spread", spread),
+      bids.length ? bids : ladderLine("div.empty", "No bids"));
+  }
+
+  /** A line of the ladder that is no level (the spread, "No asks"): a row of one cell. */
+  function ladderLine(tag, text) {
+    return h(tag, { role: "row" }, h("span", { role: "cell", "aria-colspan": "3" }, text));
   }
 
   function renderTrades() {
     fill(tape, trades.length ? trades.slice(0, 30).map((t) => h("li", { dataset: { seq: t.seq } },
+      h("span", { className: `side-${t.taker_side}` }, t.taker_side), // the side in words, not only its colour
       h("span", { className: `side-${t.taker_side}` }, t.price), h("span", {}, formatNumber(t.quantity)), h("span.muted", {}, formatTime(t.ts))))
       : h("li.empty.muted", {}, "No trades yet."));
     const points = [...trades].reverse().map((t) => [t.ts, Number(t.price)]);
@@ -411,7 +424,7 @@ export function mountMarket(root, live) {
     trades = [];
     priceInput.value = ""; // a price of another symbol means nothing here
     fill(rulesText, `tick ${rules.tick_size} · lot ${rules.lot_size} · qty ${rules.min_quantity}–${formatNumber(rules.max_quantity)}`);
-    fill(ladder, h("p.muted", {}, "Loading…"));
+    fill(ladder, ladderLine("div.muted", "Loading…"));
     fill(tape);
     fill(chart);
     showErrors({});
