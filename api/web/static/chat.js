@@ -91,18 +91,19 @@ export function mountChat(root, live) {
   function line(m) {
     if (m.type === "chat.message") {
       const mine = live.principal && m.data.from.id === live.principal.id;
+      // dir=auto: a name or a message in Arabic or Hebrew is laid out right to left, each on its own.
       return h("li", { className: mine ? "mine" : "", dataset: { seq: m.seq } },
-        h("span.from", {}, m.data.from.name), h("span.text", {}, m.data.text), h("time.muted", {}, formatTime(m.ts)));
+        h("span.from", { dir: "auto" }, m.data.from.name), h("span.text", { dir: "auto" }, m.data.text), h("time.muted", {}, formatTime(m.ts)));
     }
     const verb = m.type === "chat.join" ? "joined" : "left";
-    return h("li.notice", { dataset: { seq: m.seq } }, `${m.data.principal.name} ${verb} · ${formatTime(m.ts)}`);
+    return h("li.notice", { dataset: { seq: m.seq } }, h("bdi", {}, m.data.principal.name), ` ${verb} · ${formatTime(m.ts)}`);
   }
 
   function render() {
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     fill(log, messages.length ? messages.map(line) : h("li.notice", {}, room ? "No messages yet." : "Join a room to chat."));
     if (atBottom) log.scrollTop = log.scrollHeight;
-    fill(people, present.map((p) => h("li", { dataset: { principal: p.id } }, h("span.presence-dot", { "aria-hidden": "true" }), p.name)));
+    fill(people, present.map((p) => h("li", { dataset: { principal: p.id } }, h("span.presence-dot", { "aria-hidden": "true" }), h("bdi", {}, p.name))));
   }
 
   async function say(event) {

@@ -1,0 +1,52 @@
+"""The chat page shows a message as it was written: its line breaks and tabs, and text of
+either direction laid out in its own."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.sync_api import expect
+
+from jobcast.client.chat import ChatRoom
+from tests.web.conftest import NewPage, WebStack
+
+pytestmark = pytest.mark.slow
+
+#: Only the api: the chat needs no worker.
+STACK_WORKERS = False
+
+
+def say_from_a_program(stack: WebStack, key: str, room: str, text: str) -> None:
+    """`text` said in `room` by the Python client, which sends it as it is (tabs, newlines); in
+    a thread of its own, as Playwright's sync API keeps an event loop running in this one."""
+
+    async def say() -> None:
+        async with ChatRoom(stack.url, key, room) as chat:
+            await chat.say(text)
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, say()).result()
+
+
+def test_a_message_keeps_its_line_breaks_and_each_name_and_text_its_direction(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # "line1\nline2\ttab" was shown "line1 line2 tab"; an Arabic name or message took the
+    # direction of the page around it.
+    page = new_page(web_stack.new_key("reader"))
+    page.evaluate("location.hash = '#/chat/lines'")
+    page.wait_for_selector(".chat-main h2:text-is('# lines')")
+    say_from_a_program(web_stack, web_stack.new_key("سارة"), "lines", "line1\nline2\ttab")
+    message = page.locator(".chat-log li:has(.text)")
+    expect(message).to_have_count(1)
+    text = message.locator(".text")
+    assert text.evaluate("el => el.innerText") == "line1\nline2\ttab"
+    one_line = message.locator(".from").bounding_box()["height"]
+    assert text.bounding_box()["height"] > 1.5 * one_line  # two lines on the screen too
+    for part in (text, message.locator(".from")):
+        expect(part).to_have_attribute("dir", "auto")
+    expect(message.locator(".from")).to_have_text("سارة")
+    name = message.locator(".from").evaluate("el => getComputedStyle(el).direction")
+    assert name == "rtl"
