@@ -1162,6 +1162,22 @@ def test_on_a_phone_the_ticket_follows_the_book_and_an_error_leaves_its_neighbou
     assert (price["y"], price["height"]) == (quantity["y"], quantity["height"])
 
 
+def test_on_a_phone_the_signed_in_name_is_shown_cut_short_within_the_width(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # At 390 px the name was display:none: a phone user could not see which key was in use.
+    name = "a-principal-with-a-name-longer-than-a-phone-has-room-for"
+    page = new_page(web_stack.new_key(name), width=390, height=844)
+    who = page.locator("#who")
+    expect(who).to_have_text(name)
+    expect(who).to_be_visible()
+    shown = box(page, "#who")
+    assert 0 <= shown["x"] <= shown["x"] + shown["width"] <= 390
+    assert who.evaluate("el => el.scrollWidth > el.clientWidth")  # cut short, with an ellipsis
+    assert box(page, "#signout")["y"] < box(page, "nav")["y"]  # the first line kept whole
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
 def test_on_a_phone_a_chat_messages_text_has_a_line_of_its_own(
     web_stack: WebStack, new_page: NewPage
 ) -> None:

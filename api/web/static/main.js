@@ -112,6 +112,7 @@ function start() {
   });
   live.addEventListener("principal", (e) => {
     $("who").textContent = e.detail.name;
+    $("who").title = `Signed in as ${e.detail.name}`; // the whole name, where it is cut short
   });
   for (const [name, mount] of Object.entries(PAGES)) mount($(`page-${name}`), live);
   live.start();
