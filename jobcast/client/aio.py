@@ -51,9 +51,13 @@ class AsyncClient:
     `jobcast login` saved (its address only with its own key), then to the api of a local
     `jobcast up` (see `jobcast.client.config`). Use it as `async with AsyncClient() as client:`.
 
-    `timeout`: seconds per request. `retry` (a `RetryPolicy`): how a request that may be sent
-    again is retried; `on_retry` is told of each retry. `stream_options`: the `StreamOptions`
-    of `events()` when it is given none.
+    `timeout`: seconds each step of a request may take: connecting, sending a chunk, waiting
+    for the answer or for its next chunk (a download that keeps sending is never cut). A server
+    that says nothing for that long raises UnavailableError `no_answer` once the retries run
+    out. An upload waits longer for its answer, which comes once the file is stored:
+    `http.UPLOAD_ANSWER_TIMEOUT` (300 s) or `timeout` if longer. `retry` (a `RetryPolicy`):
+    how a request that may be sent again is retried; `on_retry` is told of each retry.
+    `stream_options`: the `StreamOptions` of `events()` when it is given none.
     """
 
     def __init__(

@@ -19,6 +19,11 @@ from jobcast.client.retry import IDEMPOTENT_METHODS, RetryPolicy, may_retry_stat
 #: Called before each retry with (the status, or 0 for a transport error; the wait in seconds).
 RetryCallback = Callable[[int, float], None]
 USER_AGENT = "jobcast-client/0.1"
+#: Seconds an upload waits for its answer after its last byte (at least the client's `timeout`):
+#: the api answers once the file is stored and its job registered, which for a large file on a
+#: busy disk takes longer than any other answer. Bounded still: a server that stalls must not
+#: hold the caller for ever.
+UPLOAD_ANSWER_TIMEOUT = 300.0
 
 
 class Http:
@@ -32,10 +37,13 @@ class Http:
         headers = {"User-Agent": USER_AGENT}
         if config.api_key:
             headers["Authorization"] = f"Bearer {config.api_key}"
+        # One bound for connecting, sending each chunk and waiting for each chunk of the answer:
+        # a long download that keeps sending is never cut, a server that goes quiet is.
         self.client = httpx.AsyncClient(
-            base_url=config.base_url, headers=headers, timeout=httpx.Timeout(timeout, read=None)
+            base_url=config.base_url, headers=headers, timeout=httpx.Timeout(timeout)
         )
         self.config, self.policy, self.on_retry = config, policy, on_retry
+        self.upload_timeout = httpx.Timeout(timeout, read=max(timeout, UPLOAD_ANSWER_TIMEOUT))
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -64,6 +72,7 @@ class Http:
         repeatable = method in IDEMPOTENT_METHODS if repeatable is None else repeatable
         if body is not None:
             kwargs["content"], kwargs["headers"] = body, _body_headers(body, kwargs.get("headers"))
+            kwargs["timeout"] = self.upload_timeout
         retries = self.policy.max_retries if retries is None else retries
         response = await self._send_retrying(method, path, body, repeatable, retries, kwargs)
         try:
@@ -116,6 +125,8 @@ def unreachable(base_url: str, request: str, exc: httpx.TransportError) -> error
         plain = base_url.replace("https://", "http://", 1)
         message = f"{base_url} answered, but not over TLS ({exc}): is its address {plain}?"
         return errors.UnavailableError("not_tls", message, {"url": base_url})
+    if isinstance(exc, httpx.ReadTimeout):
+        return _no_answer(base_url, request, exc)
     if isinstance(exc, httpx.ConnectError):
         message = (
             f"Nothing answers at {base_url} ({request}: {exc or type(exc).__name__}): is the "
@@ -124,6 +135,18 @@ def unreachable(base_url: str, request: str, exc: httpx.TransportError) -> error
     else:
         message = f"{request} to {base_url}: the connection failed ({exc!r})."
     return errors.UnavailableError("unreachable", message, {"url": base_url})
+
+
+def _no_answer(base_url: str, request: str, exc: httpx.ReadTimeout) -> errors.UnavailableError:
+    """A server that took the request and then said nothing for the read timeout."""
+    waited = exc.request.extensions.get("timeout", {}).get("read")
+    within = f" within {waited:g} s" if isinstance(waited, (int, float)) else ""
+    message = (
+        f"{request} to {base_url}: the connection was made, but no answer came{within} "
+        "(the client's `timeout`): is the Jobcast API overloaded or stuck, or is something "
+        "else listening at this address?"
+    )
+    return errors.UnavailableError("no_answer", message, {"url": base_url})
 
 
 def _body_headers(body: FileBody, extra: dict[str, str] | None) -> dict[str, str]:

@@ -49,6 +49,11 @@ class Client:
     `jobcast login` saved (its address only with its own key), then to the api of a local
     `jobcast up` (see `jobcast.client.config`). Use it as `with Client() as client:`.
 
+    `timeout`, `retry`, `on_retry` and `stream_options` are `AsyncClient`'s: `timeout` bounds
+    each step of a request, waiting for the answer included (an upload's answer, sent once
+    the file is stored, gets up to 300 s); a server that says nothing for that long raises
+    UnavailableError `no_answer` once the retries run out.
+
     Callbacks (`on_upload`, `on_progress`, `on_retry`) run on the client's own thread.
     """
 
