@@ -1,0 +1,39 @@
+"""README's Python examples type-check as a reader's code would: `mypy --strict` with the
+project's settings, so an example never teaches code that a typed project rejects."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.processes import REPO_ROOT
+
+#: mypy as `make lint` runs it (the project's settings, the pydantic plugin), strict.
+MYPY = (sys.executable, "-m", "mypy", "--config-file", "pyproject.toml", "--strict")
+
+
+def python_blocks() -> list[str]:
+    """Every ```python block of README.md, in order."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    return re.findall(r"```python\n(.*?)```", readme, re.S)
+
+
+def test_readmes_python_examples_pass_mypy_strict(tmp_path: Path) -> None:
+    blocks = python_blocks()
+    assert blocks, "README.md has no ```python block"
+    files = []
+    for number, block in enumerate(blocks):
+        example = tmp_path / f"readme_example_{number}.py"
+        example.write_text(block)
+        files.append(str(example))
+    checked = subprocess.run(
+        [*MYPY, "--cache-dir", str(tmp_path / "mypy-cache"), *files],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
