@@ -7,6 +7,7 @@ Celery, so it installs and imports fast wherever a user runs it.
 from jobcast.client.aio import AsyncClient
 from jobcast.client.errors import (
     AuthenticationError,
+    ClientClosedError,
     ConfigError,
     ConflictError,
     GoneError,
@@ -33,6 +34,7 @@ __all__ = [
     "AsyncClient",
     "AuthenticationError",
     "Client",
+    "ClientClosedError",
     "ConfigError",
     "ConflictError",
     "Event",

@@ -95,6 +95,11 @@ class ConfigError(JobcastError):
     with `status` None: there is no server's answer to it."""
 
 
+class ClientClosedError(JobcastError, ValueError):
+    """The `Client` was used after `close()` (as a closed file raises ValueError); `local`,
+    with `status` None: nothing was sent. Make a new client instead."""
+
+
 class StreamError(JobcastError):
     """The WebSocket refused a message or closed for good (e.g. `too_many_connections`)."""
 

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Awaitable, Generator, Iterator
 from concurrent.futures import Future, InvalidStateError
 from typing import Any, Generic, TypeVar
 
+from jobcast.client import errors
+
 T = TypeVar("T")
 
 #: Seconds an interrupted call gets to unwind (close its socket, its file) on the loop.
@@ -79,6 +81,11 @@ def _close(coro: Awaitable[Any]) -> None:
         close()
 
 
+def _closed_error() -> errors.ClientClosedError:
+    message = "This client is closed (`close()`, or its `with` block ended): make a new one."
+    return errors.ClientClosedError("client_closed", message, local=True)
+
+
 def _settle(setter: Any, value: Any) -> None:
     with contextlib.suppress(InvalidStateError):  # cancelled by the waiting thread meanwhile
         setter(value)
@@ -95,8 +102,15 @@ class Portal:
         self._running: set[_Call[Any]] = set()
         self._lock = threading.Lock()
 
+    @property
+    def closed(self) -> bool:
+        return self._loop.is_closed()
+
     def run(self, coro: Awaitable[T]) -> T:
         """The coroutine's result, computed on the loop; Ctrl-C cancels it there too."""
+        if self.closed:
+            _close(coro)  # it will never run: no "never awaited" warning
+            raise _closed_error()
         call = _Call(coro, self._loop)
         with self._lock:
             self._running.add(call)
@@ -151,11 +165,11 @@ class Portal:
                     return
         finally:
             aclose = getattr(items, "aclose", None)
-            if aclose is not None and not self._loop.is_closed():
+            if aclose is not None and not self.closed:
                 self.run(aclose())
 
     def close(self) -> None:
-        if self._loop.is_closed():
+        if self.closed:
             return
         self._cancel_running()
         self.run(self._loop.shutdown_asyncgens())  # generators a caller left unfinished

@@ -86,6 +86,8 @@ class Client:
 
     @same_as(AsyncClient.aclose)
     def close(self) -> None:
+        if self._portal.closed:  # closing twice does nothing, as for a file
+            return
         self._portal.run(self.aio.aclose())
         self._portal.close()
 

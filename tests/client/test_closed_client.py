@@ -1,0 +1,39 @@
+"""A sync `Client` used after `close()`: ClientClosedError saying so, as a closed file raises
+ValueError, and no warning about a coroutine never awaited; closing again does nothing."""
+
+from __future__ import annotations
+
+import gc
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from jobcast.client import Client, ClientClosedError, JobcastError
+from tests.client.conftest import ClientStack
+
+
+def closed_error(call: Callable[[], Any]) -> ClientClosedError:
+    with pytest.raises(ClientClosedError) as raised:
+        call()
+    # Without its traceback: the frames held the coroutine the client never ran, whose warning
+    # would come only once they are collected.
+    return raised.value.with_traceback(None)
+
+
+def test_a_closed_client_says_it_is_closed_without_a_warning(stack: ClientStack) -> None:
+    client = Client(stack.url, stack.key)
+    assert client.me().id == stack.principal_id  # it worked while open
+    client.close()
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        error = closed_error(client.me)
+        closed_error(lambda: next(client.jobs()))
+        client.close()  # again: nothing to do
+        gc.collect()
+    assert error.code == "client_closed"
+    assert "client is closed" in error.message
+    assert isinstance(error, JobcastError)
+    assert isinstance(error, ValueError)
+    assert [str(w.message) for w in warned] == []
