@@ -10,6 +10,7 @@ import asyncio
 import sys
 
 from jobcast.client import AsyncClient, JobCancelledError, JobFailedError
+from jobcast.schemas import AggregateResult
 
 
 async def main(path: str) -> int:
@@ -28,6 +29,7 @@ async def main(path: str) -> int:
         except (JobFailedError, JobCancelledError) as exc:
             print(f"{exc.code}: {exc.message}")
             return 1
+    assert isinstance(result, AggregateResult)  # an aggregate job's result
     for row in result.table:
         print(row)
     return 0

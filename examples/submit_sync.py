@@ -6,6 +6,7 @@ JOBCAST_URL=http://127.0.0.1:8000 JOBCAST_API_KEY=jc_... python examples/submit_
 import sys
 
 from jobcast.client import Client, JobFailedError
+from jobcast.schemas import ProfileResult
 
 
 def main(path: str) -> int:
@@ -21,6 +22,7 @@ def main(path: str) -> int:
         except JobFailedError as exc:
             print(f"failed: {exc.code}: {exc.message}")
             return 1
+    assert isinstance(result, ProfileResult)  # a profile job (the default operation)
     print(f"{result.rows} rows, {result.columns} columns")
     for column in result.profile:
         print(f"  {column.name}: {column.type}, {column.nulls} nulls, {column.distinct} distinct")

@@ -1,5 +1,5 @@
-"""README's Python examples type-check as a reader's code would: `mypy --strict` with the
-project's settings, so an example never teaches code that a typed project rejects."""
+"""README's Python examples and `examples/*.py` type-check as a reader's code would: `mypy
+--strict` with the project's settings, so an example never teaches code a typed project rejects."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def test_readmes_python_examples_pass_mypy_strict(tmp_path: Path) -> None:
         example = tmp_path / f"readme_example_{number}.py"
         example.write_text(block)
         files.append(str(example))
+    # The examples README points to are read as a reader's code too.
+    files += sorted(str(path) for path in (REPO_ROOT / "examples").glob("*.py"))
     checked = subprocess.run(
         [*MYPY, "--cache-dir", str(tmp_path / "mypy-cache"), *files],
         cwd=REPO_ROOT,
