@@ -12,11 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from jobcast.jobs.params import JobParams
+from jobcast.schemas.open_values import Open
 
 JobStatus = Literal[
     "queued", "running", "retrying", "cancelling", "succeeded", "failed", "cancelled"
 ]
 Operation = Literal["profile", "aggregate", "convert"]
+ColumnType = Literal["integer", "float", "boolean", "datetime", "time", "string", "other"]
+ArtifactFormat = Literal["parquet", "csv"]
 #: A statistic of a numeric column: int or float; of a datetime column: ISO 8601 text.
 Stat = int | float | str | None
 
@@ -85,7 +88,7 @@ class Job(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_JOB_EXAMPLE]})
 
     id: str
-    status: JobStatus
+    status: Open[JobStatus]
     operation: Operation
     params: JobParams
     filename: str = Field(
@@ -132,7 +135,7 @@ class ColumnProfile(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     name: str
-    type: Literal["integer", "float", "boolean", "datetime", "time", "string", "other"]
+    type: Open[ColumnType]
     count: int = Field(description="Values present.")
     nulls: int
     distinct: int
@@ -187,9 +190,7 @@ class ConvertResult(_ResultBase):
     operation: Literal["convert"]
     columns: int
     artifact_bytes: int
-    artifact_format: Literal["parquet", "csv"] = Field(
-        description="Download: `/jobs/{id}/artifact`."
-    )
+    artifact_format: Open[ArtifactFormat] = Field(description="Download: `/jobs/{id}/artifact`.")
 
 
 JobResult = Annotated[

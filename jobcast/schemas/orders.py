@@ -19,6 +19,7 @@ from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from jobcast.schemas.errors import ErrorDetail
+from jobcast.schemas.open_values import Open
 
 Side = Literal["buy", "sell"]
 OrderType = Literal["limit", "market"]
@@ -112,9 +113,9 @@ class Order(BaseModel):
     client_order_id: str | None
     symbol: str
     side: Side
-    type: OrderType
-    time_in_force: TimeInForce
-    self_trade_prevention: SelfTradePrevention
+    type: Open[OrderType]
+    time_in_force: Open[TimeInForce]
+    self_trade_prevention: Open[SelfTradePrevention]
     price: str | None = Field(
         description="Decimal text on the symbol's tick; null for market, and for an order whose "
         "symbol is no longer traded (prices are stored in ticks; its tick size went with it)."
@@ -125,7 +126,7 @@ class Order(BaseModel):
     average_price: str | None = Field(
         description="Of the fills so far; null before any, or when the symbol is no longer traded."
     )
-    status: OrderStatus
+    status: Open[OrderStatus]
     reason: str | None = Field(
         description="Why it was cancelled or rejected: `cancel_requested`, `ioc_remainder`, "
         "`market_remainder`, `no_liquidity`, `self_trade`."

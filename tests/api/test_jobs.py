@@ -19,11 +19,15 @@ import redis
 from api.job_store import new_job_id
 from api.routes.jobs import CURSOR_PATTERN
 from jobcast import rediskeys
+from jobcast.jobs.params import JobParams
+from jobcast.jobs.records import SUCCEEDED
 from jobcast.rediskeys import job_key
 from jobcast.settings import Settings
 from tests.conftest import SharedStack, module_stack, new_principal
 from tests.support.processes import wait_for
-from tests.workers.files.support import JobsClient
+from tests.workers.files.support import SMALL_BATCHES, JobsClient
+from workers.files.runner import Hooks, run_job
+from workers.files.state import JobState
 
 CAP = 100_000
 
@@ -429,3 +433,26 @@ def test_a_page_cursor_is_a_job_id_with_its_score_or_alone() -> None:
         assert re.fullmatch(CURSOR_PATTERN, cursor), cursor
     for cursor in (f"{job_id}0", job_id.upper(), f"x:{job_id}", "o_" + job_id[2:], f"1:{job_id}:"):
         assert not re.fullmatch(CURSOR_PATTERN, cursor), cursor
+
+
+def test_a_stored_result_with_a_column_type_unknown_here_is_served(
+    alice: JobsClient, table: Path, redis_client: redis.Redis, settings: Settings, tmp_path: Path
+) -> None:
+    # As a newer worker left it (the api was then downgraded): a type this api does not know.
+    job_id = alice.submit_ok(table)
+    result = run_job(table, JobParams(), SMALL_BATCHES, Hooks(), tmp_path / "out")
+    result.update(duration_seconds=0.5, cpu_seconds=0.25, peak_rss_bytes=300 << 20)
+    result["profile"][0]["type"] = "quarter"
+    loaded = JobState.load(redis_client, job_id, settings.job_retention)
+    assert loaded is not None
+    state, _ = loaded
+    assert state.start(attempt=1, size=table.stat().st_size).committed
+    assert state.finish(SUCCEEDED, result=result).committed
+
+    answer = alice.http.get(f"/jobs/{job_id}/result")
+    inline = alice.http.get(f"/tasks/{job_id}")
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["profile"][0]["type"] == "quarter"
+    assert inline.status_code == 200, inline.text
+    assert inline.json()["result"]["profile"][0]["type"] == "quarter"

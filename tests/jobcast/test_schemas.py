@@ -93,3 +93,36 @@ def test_every_documented_example_is_valid_for_its_model() -> None:
             with_examples += 1
 
     assert with_examples >= 5
+
+
+def example_of(model: type[BaseModel]) -> dict[str, Any]:
+    example: dict[str, Any] = model.model_json_schema()["examples"][0]
+    return example
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "newer"),
+    [
+        (jobcast.schemas.Job, "status", "paused"),
+        (jobcast.schemas.Order, "status", "expired"),
+        (jobcast.schemas.Order, "type", "stop"),
+        (jobcast.schemas.Order, "time_in_force", "FOK"),
+        (jobcast.schemas.Order, "self_trade_prevention", "cancel_both"),
+    ],
+)
+def test_a_value_a_newer_server_may_add_is_read_as_text(
+    model: type[BaseModel], field: str, newer: str
+) -> None:
+    answer = {**example_of(model), field: newer}
+
+    assert getattr(model.model_validate(answer), field) == newer
+
+
+def test_an_open_value_still_lists_the_known_ones_in_the_schema() -> None:
+    schema = jobcast.schemas.ColumnProfile.model_json_schema()["properties"]["type"]
+
+    assert {
+        "enum": ["integer", "float", "boolean", "datetime", "time", "string", "other"],
+        "type": "string",
+    } in schema["anyOf"]
+    assert jsonschema_rs.Draft202012Validator(schema).is_valid("quarter")

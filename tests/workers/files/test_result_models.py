@@ -96,3 +96,28 @@ def test_convert_result_round_trips(table: Path, tmp_path: Path, to: str) -> Non
 
     assert isinstance(model, ConvertResult)
     assert dumped == result
+
+
+def test_a_column_type_added_by_a_newer_server_is_read_as_text(table: Path, tmp_path: Path) -> None:
+    # A client installed elsewhere lags the server: a type it does not know yet is kept, not
+    # refused (a refusal made `Client.result()` raise on every result with such a column).
+    result = finished(run_job(table, JobParams(), LIMITS, Hooks(), tmp_path / "out"))
+    result["profile"][0]["type"] = "quarter"
+
+    model, dumped = round_trip(result)
+
+    assert model.profile[0].type == "quarter"
+    assert dumped == result
+
+
+def test_a_converted_format_added_by_a_newer_server_is_read_as_text(
+    table: Path, tmp_path: Path
+) -> None:
+    params = JobParams(operation="convert", to="parquet")
+    result = finished(run_job(table, params, LIMITS, Hooks(), tmp_path / "out.parquet"))
+    result["artifact_format"] = "arrow"
+
+    model, dumped = round_trip(result)
+
+    assert model.artifact_format == "arrow"
+    assert dumped == result
