@@ -63,14 +63,7 @@ function aggregateView(result) {
   function draw() {
     const rows = [...table];
     if (sort.name) {
-      rows.sort((a, b) => {
-        const x = a[sort.name];
-        const y = b[sort.name];
-        if (x === y) return 0;
-        if (x === null) return 1;
-        if (y === null) return -1;
-        return (x < y ? -1 : 1) * sort.dir;
-      });
+      rows.sort((a, b) => compareCells(a[sort.name], b[sort.name], sort.dir));
     }
     fill(body, rows.map((r) => h("tr", {}, names.map((n) => h("td", { className: ["number", "bigint"].includes(typeof r[n]) ? "num" : "" }, formatNumber(r[n]))))));
   }
@@ -78,6 +71,30 @@ function aggregateView(result) {
   draw();
   return [h("p.summary", {}, `${counted(result.rows, "row")} → ${counted(result.groups, "group")}`, result.truncated ? " (first 10,000 shown)" : ""),
     h("div.table-scroll", {}, h("table.aggregate", {}, h("thead", {}, h("tr", {}, heads)), body))];
+}
+
+// Older results kept a decimal column's values as text ("102.50"): text that spells a number
+// sorts as that number, else "102.50" would come before "5.00".
+const NUMBER_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i;
+
+function sortValue(v) {
+  return typeof v === "string" && NUMBER_TEXT.test(v) ? Number(v) : v;
+}
+
+function isNumeric(v) {
+  return typeof v === "number" || typeof v === "bigint";
+}
+
+// Empty cells last in either direction; numbers by value before text, text as text.
+function compareCells(x, y, dir) {
+  if (x === y) return 0;
+  if (x === null || x === undefined) return 1;
+  if (y === null || y === undefined) return -1;
+  const a = sortValue(x);
+  const b = sortValue(y);
+  if (isNumeric(a) !== isNumeric(b)) return (isNumeric(a) ? -1 : 1) * dir;
+  if (a == b) return 0; // loose: 5n and 5 are one value
+  return (a < b ? -1 : 1) * dir;
 }
 
 function convertView(job, result) {

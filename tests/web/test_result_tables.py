@@ -1,0 +1,99 @@
+"""A job's result tables in real headless Chromium, for results as older or newer workers stored
+them: written into Redis as a worker commits them (no worker runs here: each job is finished by
+hand, with the result such a worker left)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from jobcast.jobs.params import JobParams
+from jobcast.jobs.records import SUCCEEDED
+from tests.web.conftest import NewPage, WebStack
+from tests.workers.files.support import SMALL_BATCHES
+from workers.files.runner import Hooks, run_job
+from workers.files.state import JobState
+
+pytestmark = pytest.mark.slow
+
+STACK_WORKERS = False
+#: What a cell without a value shows (an en dash).
+NONE = "\u2013"
+AGGREGATE = JobParams(operation="aggregate", group_by=["city"], metrics={"amount": ["sum"]})
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> Path:
+    path = tmp_path / "sales.csv"
+    path.write_text("city,amount\nParis,10\nLyon,5\n")
+    return path
+
+
+def finished_job(stack: WebStack, key: str, path: Path, params: JobParams, **change: Any) -> str:
+    """A job submitted over REST and finished as a worker would, its result altered by `change`
+    (as an older or newer worker would have written it)."""
+    with stack.rest(key) as rest, path.open("rb") as f:
+        answer = rest.post("/jobs", files={"file": f}, data={"params": params.model_dump_json()})
+    assert answer.status_code == 202, answer.text
+    job_id = str(answer.json()["id"])
+    result = run_job(path, params, SMALL_BATCHES, Hooks(), path.with_suffix(".out"))
+    result.update(duration_seconds=0.5, cpu_seconds=0.25, peak_rss_bytes=300 << 20, **change)
+    loaded = JobState.load(stack.redis, job_id, stack.settings.job_retention)
+    assert loaded is not None
+    state, _ = loaded
+    assert state.start(attempt=1, size=path.stat().st_size).committed
+    assert state.finish(SUCCEEDED, result=result).committed
+    return job_id
+
+
+def column(page: Any, name: str) -> list[str]:
+    heads = page.locator("table.aggregate th").all_text_contents()
+    cells = page.locator(f"table.aggregate tbody td:nth-child({heads.index(name) + 1})")
+    return list(cells.all_text_contents())
+
+
+def sort_by(page: Any, name: str, direction: str) -> None:
+    header = page.locator(f"table.aggregate th:has(button:text-is('{name}'))")
+    header.locator("button").click()
+    expect(header).to_have_attribute("aria-sort", direction)
+
+
+def test_decimals_stored_as_text_sort_as_numbers_and_text_after_them(
+    web_stack: WebStack, new_page: NewPage, table: Path
+) -> None:
+    # Older workers kept a decimal column's sums as text: "102.50" sorted before "5.00".
+    rows = [
+        {"city": "Paris", "amount_sum": "102.50"},
+        {"city": "10", "amount_sum": "5.00"},
+        {"city": 9, "amount_sum": "12.25"},
+        {"city": "Lyon", "amount_sum": "-3.10"},
+        {"city": None, "amount_sum": None},
+    ]
+    key = web_stack.new_key("ledger")
+    job_id = finished_job(web_stack, key, table, AGGREGATE, table=rows, groups=len(rows))
+    page = new_page(key, at=f"/#/jobs/{job_id}")
+    expect(page.locator("table.aggregate tbody tr")).to_have_count(len(rows))
+
+    sort_by(page, "amount_sum", "ascending")
+    assert column(page, "amount_sum") == ["-3.10", "5.00", "12.25", "102.50", NONE]
+    sort_by(page, "amount_sum", "descending")
+    assert column(page, "amount_sum") == ["102.50", "12.25", "5.00", "-3.10", NONE]
+    # A mixed column: numbers (and text that spells one) by value, then the words; empty last.
+    sort_by(page, "city", "ascending")
+    assert column(page, "city") == ["9", "10", "Lyon", "Paris", NONE]
+
+
+def test_a_column_type_unknown_to_the_page_is_shown_as_written(
+    web_stack: WebStack, new_page: NewPage, table: Path
+) -> None:
+    key = web_stack.new_key("profiler")
+    result = run_job(table, JobParams(), SMALL_BATCHES, Hooks(), table.with_suffix(".out"))
+    profile = [{**result["profile"][0], "type": "quarter"}, *result["profile"][1:]]
+    job_id = finished_job(web_stack, key, table, JobParams(), profile=profile)
+    page = new_page(key, at=f"/#/jobs/{job_id}")
+
+    first = page.locator("table.profile tbody tr").first
+    expect(first.locator("td").first).to_have_text("quarter")
