@@ -73,7 +73,9 @@ def parse(text: str, max_bytes: int) -> ClientMessage:
     if not isinstance(raw, dict):
         raise ProtocolError("bad_json", "Each message must be a JSON object.")
     if raw.get("type") not in CLIENT_TYPES:
-        raise ProtocolError("unknown_type", f"`type` must be one of {sorted(CLIENT_TYPES)}.")
+        raise ProtocolError(
+            "unknown_type", f"`type` must be one of {sorted(CLIENT_TYPES)}.", raw.get("id")
+        )
     return _message(raw)
 
 

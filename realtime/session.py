@@ -58,6 +58,7 @@ def _close_code(disconnect: Mapping[str, Any]) -> int:
 
 class Session:
     __slots__ = (
+        "_auth_ref",
         "_closer",
         "_ended",
         "_refusals",
@@ -82,6 +83,8 @@ class Session:
         self._closer: asyncio.Task[None] | None = None
         #: Created at the first refused frame: most connections never send one.
         self._refusals: RefusalBudget | None = None
+        #: The `id` of the auth message, for `auth.ok` to carry back as `ref`.
+        self._auth_ref: Any = None
 
     async def run(
         self,
@@ -178,7 +181,10 @@ class Session:
             "heartbeat_interval_s": settings.ws_heartbeat_interval,
         }
         return reply(
-            "auth.ok", principal={"id": principal.id, "name": principal.name}, limits=limits
+            "auth.ok",
+            self._auth_ref,
+            principal={"id": principal.id, "name": principal.name},
+            limits=limits,
         )
 
     def revoke(self) -> None:
@@ -240,23 +246,28 @@ class Session:
                 )
             return principal
         wrong = ""  # what was wrong with the first message, when it could not be read
+        ref = None  # its `id`, when it had one
         try:
             text = await asyncio.wait_for(self._receive_text(), self.rt.settings.ws_auth_timeout)
             message = protocol.parse(text, self.rt.settings.ws_max_frame_bytes)
         except ProtocolError as exc:
             message, wrong = None, f"The first message was refused ({exc.code}): {exc.message} "
+            ref = exc.ref
         except TimeoutError:
             message = None
             wrong = f"No message came within {self.rt.settings.ws_auth_timeout:g} s. "
         except WebSocketDisconnect:
             message = None
+        if message is not None:
+            ref = message.id
         if message is not None and message.type == "auth" and not message.key:
             wrong = "`key` is required: "
         if message is None or message.type != "auth" or not message.key:
             key_in_url = not protocol.KEY_QUERY_NAMES.isdisjoint(self.websocket.query_params)
             explained = protocol.auth_required(wrong, key_in_url)
-            self.conn.push(protocol.error("unauthenticated", explained))
+            self.conn.push(protocol.error("unauthenticated", explained, ref))
             return None
+        self._auth_ref = ref
         await gate.spend_attempt(self.rt, address)
         return await self._check_key(message, address)
 

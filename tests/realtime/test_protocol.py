@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from jobcast.events import seq_of, with_seq
@@ -68,3 +71,13 @@ def test_errors_echo_the_request_id_as_ref() -> None:
         error("not_found", "No.", ref="a")
         == '{"type":"error","code":"not_found","message":"No.","ref":"a"}'
     )
+
+
+def test_an_unknown_type_names_the_types_readme_documents_and_keeps_the_id() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("| client → server | meaning |", 1)[1].split("\n\n", 1)[0]
+    documented = set(re.findall(r'^\| `\{"type": "([a-z.]+)"', table, re.MULTILINE))
+    with pytest.raises(ProtocolError) as refused:
+        parse('{"type": "shout", "id": 9}', 1000)
+    named = set(re.findall(r"'([a-z.]+)'", refused.value.message))
+    assert (named, refused.value.ref) == (documented, 9)

@@ -287,3 +287,20 @@ def test_the_server_sends_heartbeats(start_api: StartApi, make_principal: MakeKe
         beats = [recv(ws, 2) for _ in range(2)]
     assert [b["type"] for b in beats] == ["heartbeat", "heartbeat"]
     assert beats[1]["ts"] > beats[0]["ts"]
+
+
+def test_every_answer_to_a_message_with_an_id_carries_it_as_ref(
+    base: str, make_principal: MakeKey
+) -> None:
+    key, _pid = make_principal()
+    with open_ws(base) as ws:
+        send(ws, type="auth", key=key, id="a1")
+        assert recv(ws)["ref"] == "a1"
+        send(ws, type="frob", id=1)
+        unknown = recv(ws)
+        assert (unknown["code"], unknown["ref"]) == ("unknown_type", 1)
+        send(ws, type="subscribe", channel="nonsense", id=2)
+        bad = recv(ws)
+        assert (bad["code"], bad["ref"]) == ("bad_channel", 2)
+        send(ws, type="subscribe", channel=7, id=3)
+        assert recv(ws)["ref"] == 3
