@@ -16,27 +16,43 @@ from realtime.runtime import Realtime
 
 
 def tick_step(settings: Settings) -> float:
-    """Seconds between ticks: heartbeats on time, and entries that expire refreshed every third
-    of their TTL, so one failed refresh (Redis away for a moment) does not drop them yet."""
+    """Seconds between refreshes: entries that expire refreshed every third of their TTL, so
+    one failed refresh (Redis away for a moment) does not drop them yet."""
     ttls = (settings.chat_presence_ttl, settings.ws_connection_ttl)
     return min(settings.ws_heartbeat_interval, *(ttl / 3 for ttl in ttls))
 
 
+def next_due(due: float, period: float, now: float) -> float:
+    """When a periodic job is due next after running at `now` for `due`; a ticker that fell a
+    whole period behind (a slow Redis under the refresh) starts afresh instead of catching up."""
+    following = due + period
+    return following if following > now else now + period
+
+
 async def run_ticker(rt: Realtime) -> None:
-    settings = rt.settings
-    step = tick_step(settings)
-    next_beat = time.monotonic() + settings.ws_heartbeat_interval
+    # Beats and refreshes each keep their own schedule, and the ticker sleeps until the earlier
+    # one: beating only on refresh ticks spaced them 10 s and 20 s apart for an interval of 15.
+    interval, step = rt.settings.ws_heartbeat_interval, tick_step(rt.settings)
+    start = time.monotonic()
+    next_beat, next_refresh = start + interval, start + step
     while True:
-        await asyncio.sleep(step)
-        if time.monotonic() >= next_beat:
-            next_beat += settings.ws_heartbeat_interval
-            beat = protocol.heartbeat()
-            for session in list(rt.sessions):
-                if session.subs is not None:  # authenticated: nothing comes before auth.ok
-                    session.conn.push(beat)
-        await refresh_connections(rt)
-        await refresh_presence(rt)
-        await revocation.sweep(rt)
+        await asyncio.sleep(max(0.0, min(next_beat, next_refresh) - time.monotonic()))
+        now = time.monotonic()
+        if now >= next_beat:
+            next_beat = next_due(next_beat, interval, now)
+            send_heartbeats(rt)
+        if now >= next_refresh:
+            next_refresh = next_due(next_refresh, step, now)
+            await refresh_connections(rt)
+            await refresh_presence(rt)
+            await revocation.sweep(rt)
+
+
+def send_heartbeats(rt: Realtime) -> None:
+    beat = protocol.heartbeat()
+    for session in list(rt.sessions):
+        if session.subs is not None:  # authenticated: nothing comes before auth.ok
+            session.conn.push(beat)
 
 
 async def refresh_connections(rt: Realtime) -> None:

@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from jobcast.rediskeys import ws_connections_key
 from jobcast.settings import Settings
 from realtime.connections import batched, expiries, refresh, register
-from realtime.ticker import tick_step
+from realtime.ticker import next_due, tick_step
 
 TTL = 10.0
 
@@ -34,6 +34,11 @@ def test_the_ticker_refreshes_every_third_of_the_shortest_ttl() -> None:
     settings = Settings(_env_file=None, ws_heartbeat_interval=15, ws_connection_ttl=3)  # type: ignore[call-arg]
     assert tick_step(settings) == 1.0
     assert tick_step(settings.replace(ws_connection_ttl=300, chat_presence_ttl=300)) == 15
+
+
+def test_a_ticker_keeps_its_period_and_restarts_it_when_a_whole_period_behind() -> None:
+    assert next_due(15.0, 15.0, now=15.01) == 30.0
+    assert next_due(15.0, 15.0, now=31.0) == 46.0
 
 
 def test_racing_registrations_never_pass_the_limit(settings: Settings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import httpx
 import pytest
@@ -287,6 +288,22 @@ def test_the_server_sends_heartbeats(start_api: StartApi, make_principal: MakeKe
         beats = [recv(ws, 2) for _ in range(2)]
     assert [b["type"] for b in beats] == ["heartbeat", "heartbeat"]
     assert beats[1]["ts"] > beats[0]["ts"]
+
+
+def test_heartbeats_come_at_the_advertised_interval_not_at_the_refresh_tick(
+    start_api: StartApi, make_principal: MakeKey
+) -> None:
+    # The ticker refreshed every third of the connection TTL (1 s here) and beat only on those
+    # ticks: an interval of 1.5 s came as gaps of 1 s and 2 s.
+    env = {"JOBCAST_WS_HEARTBEAT_INTERVAL": "1.5", "JOBCAST_WS_CONNECTION_TTL": "3"}
+    _, base = start_api(env=env)
+    key, _ = make_principal()
+    with authed(base, key) as ws:
+        send(ws, type="ping", id="p")
+        assert recv_until(ws, lambda m: m.get("type") == "pong")[-1]["ref"] == "p"
+        stamps = [recv(ws, 4)["ts"] for _ in range(5)]
+    gaps = [later - earlier for earlier, later in pairwise(stamps)]
+    assert all(abs(gap - 1.5) < 0.25 for gap in gaps), gaps
 
 
 def test_every_answer_to_a_message_with_an_id_carries_it_as_ref(
