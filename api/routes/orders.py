@@ -25,6 +25,12 @@ from api.deps import RedisDep, SettingsDep, TaskSenderDep, cursor_query
 from api.errors import ApiError, not_found
 from api.openapi_errors import AUTHENTICATED, ORDER_RULES, OWNED, errors
 from api.openapi_headers import LOCATED
+from api.order_idempotency import (
+    BatchIdempotencyKey,
+    OrderIdempotencyKey,
+    keyed_order,
+    refuse_on_batch,
+)
 from api.ownership import load_owned, require_id
 from api.task_sender import TaskSender
 from jobcast import rediskeys
@@ -231,9 +237,12 @@ async def create_order(
     settings: SettingsDep,
     tasks: TaskSenderDep,
     response: Response,
+    idempotency_key: OrderIdempotencyKey = None,
 ) -> Order:
     """Place an order. Repeating a `client_order_id` returns the first order (200); naming a
-    different order with it is refused (422 `client_order_id_reused`)."""
+    different order with it is refused (422 `client_order_id_reused`). An `Idempotency-Key`
+    is the order's `client_order_id` when the body has none."""
+    body = keyed_order(body, idempotency_key)
     try:
         order = validated(body, principal, settings, order_ids(1)[0])
     except OrderRuleError as err:
@@ -285,8 +294,11 @@ async def create_orders(
     redis: RedisDep,
     settings: SettingsDep,
     tasks: TaskSenderDep,
+    idempotency_key: BatchIdempotencyKey = None,
 ) -> Response:
-    """Place up to `JOBCAST_ORDER_BATCH_MAX` orders; each is accepted or rejected on its own."""
+    """Place up to `JOBCAST_ORDER_BATCH_MAX` orders; each is accepted or rejected on its own.
+    An `Idempotency-Key` is refused: each order's `client_order_id` makes a retry safe."""
+    refuse_on_batch(idempotency_key)
     if len(body.orders) > settings.order_batch_max:
         raise ApiError(
             422,

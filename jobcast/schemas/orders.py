@@ -42,7 +42,12 @@ def _one_price_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 # Checked by the symbol's rules (price_invalid names what a price may look like), so a
 # malformed price is a 422 with the rule's code, never a Decimal overflow.
 Price = Annotated[StrictStr | StrictInt | StrictFloat | None, WrapValidator(_one_price_error)]
-ClientOrderId = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+#: What a client_order_id may be (and so an order's Idempotency-Key, which stands in for one).
+CLIENT_ORDER_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
+CLIENT_ORDER_ID_MAX = 64
+ClientOrderId = Field(
+    default=None, min_length=1, max_length=CLIENT_ORDER_ID_MAX, pattern=CLIENT_ORDER_ID_PATTERN
+)
 
 _LIMIT_BUY: JsonDict = {
     "symbol": "BTC-USD",

@@ -29,6 +29,7 @@ NAMES = (
     "SOL-OWNER",
     "SOL-EXPIRY",
     "SOL-DELIST",
+    "ETH-IDEM",
 )
 SYMBOLS = {name: DEFAULT_SYMBOLS[name.split("-")[0] + "-USD"] for name in NAMES}
 ENV = {
@@ -139,6 +140,54 @@ def test_a_client_order_id_naming_a_different_order_is_refused(
     mine = alice.http.get("/orders", params={"symbol": "ETH-CID"}).json()["items"]
     assert sorted(o["id"] for o in mine) == sorted([first["id"], results[0]["order"]["id"]])
     assert alice.order(first["id"])["quantity"] == 2
+
+
+def test_an_idempotency_key_serves_as_the_client_order_id(
+    market: tuple[Trader, Trader, EventTap],
+) -> None:
+    # A generic retry layer adds Idempotency-Key to every POST: it placed an order per retry.
+    alice, _, _ = market
+    order = {"symbol": "ETH-IDEM", "side": "buy", "quantity": 1, "price": "100"}
+    keyed = {"Idempotency-Key": "retry-7"}
+
+    first = alice.http.post("/orders", json=order, headers=keyed)
+    again = alice.http.post("/orders", json=order, headers=keyed)
+
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert first.json()["client_order_id"] == "retry-7"
+    same = alice.http.post("/orders", json={**order, "client_order_id": "retry-7"}, headers=keyed)
+    assert (same.status_code, same.json()["id"]) == (200, first.json()["id"])
+    mine = alice.http.get("/orders", params={"symbol": "ETH-IDEM"}).json()["items"]
+    assert [o["id"] for o in mine] == [first.json()["id"]]
+
+
+def test_an_idempotency_key_that_cannot_be_a_client_order_id_is_refused_saying_why(
+    market: tuple[Trader, Trader, EventTap],
+) -> None:
+    alice, _, _ = market
+    order = {"symbol": "ETH-IDEM", "side": "sell", "quantity": 1, "price": "900"}
+
+    spaced = alice.http.post("/orders", json=order, headers={"Idempotency-Key": "a b"})
+    assert spaced.status_code == 422
+    assert spaced.json()["error"]["code"] == "validation_error"
+    assert "64" in spaced.json()["error"]["message"]
+    assert "A-Z" in spaced.json()["error"]["message"]
+
+    both = {**order, "client_order_id": "mine-1"}
+    differ = alice.http.post("/orders", json=both, headers={"Idempotency-Key": "theirs-1"})
+    assert differ.status_code == 422
+    message = differ.json()["error"]["message"]
+    assert "mine-1" in message
+    assert "theirs-1" in message
+
+    batch = alice.http.post(
+        "/orders/batch", json={"orders": [order]}, headers={"Idempotency-Key": "b-1"}
+    )
+    assert batch.status_code == 422
+    assert "client_order_id" in batch.json()["error"]["message"]
+    mine = alice.http.get("/orders", params={"symbol": "ETH-IDEM"}).json()["items"]
+    assert [o for o in mine if o["side"] == "sell"] == []  # none of them placed one
 
 
 def test_cancel_of_a_partly_filled_order_cancels_only_the_remainder(
