@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Response, status
 from kombu.exceptions import OperationalError
 from prometheus_client import Counter
 from pydantic import ValidationError
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.auth import CurrentPrincipal, CurrentReader
 from api.deps import RedisDep, SettingsDep, TaskSenderDep, cursor_query
@@ -81,6 +82,23 @@ MATCH_SEND_FAILURES = Counter(
 CURSOR_PATTERN = r"^[0-9]{15}(\.[0-9]{6})?:o_[0-9a-f]{20}$"
 #: Order ids as `validated` makes them.
 ORDER_ID = re.compile(r"o_[0-9a-f]{20}")
+
+
+class OrderPathId(Convertor[str]):
+    """The `{order_id}` segment: any segment (a malformed id gets the route's own 404) but
+    `batch`, which no order id is: GET /orders/batch was the order "batch", 404, and a PUT
+    there was told GET and DELETE were allowed. Now the path takes POST alone (405 otherwise)."""
+
+    regex = "(?!batch$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("order_id", OrderPathId())
 
 
 def rule_error(err: OrderRuleError) -> ApiError:
@@ -377,14 +395,16 @@ def _earlier_view(record: dict[str, str] | None, rules: dict[str, SymbolRules]) 
     return records.record_view(record, rules.get(record["symbol"]))
 
 
-@router.get("/{order_id}", summary="Get an order", responses=errors(*AUTHENTICATED, *OWNED))
+@router.get(
+    "/{order_id:order_id}", summary="Get an order", responses=errors(*AUTHENTICATED, *OWNED)
+)
 async def get_order(order_id: str, reader: CurrentReader, settings: SettingsDep) -> Order:
     """One of your orders; another principal's order is 404, as if it did not exist."""
     return view(settings, await reader.load(order_id, ORDER_ID, rediskeys.order_key, "order"))
 
 
 @router.delete(
-    "/{order_id}",
+    "/{order_id:order_id}",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Cancel an order",
     responses=errors(*AUTHENTICATED, *OWNED, "order_not_open", "symbol_not_traded"),

@@ -161,6 +161,21 @@ def test_an_encoded_id_is_one_path_segment_answered_by_its_route(
         assert "No route" not in message
 
 
+def test_the_batch_path_is_not_taken_for_an_order_id(
+    start_api: StartApi, make_key: MakeKey
+) -> None:
+    # GET /orders/batch was the order "batch", 404 "No order with that id."; PUT said GET and
+    # DELETE were allowed there. No order id is "batch": the path takes POST alone.
+    _proc, url = start_api()
+    headers = as_(make_key())
+    for method in ("GET", "PUT", "DELETE"):
+        answer = httpx.request(method, url + "/orders/batch", headers=headers)
+        assert (answer.status_code, answer.headers.get("Allow")) == (405, "POST"), method
+        assert "(it takes POST)" in answer.json()["error"]["message"]
+    order = httpx.get(url + "/orders/o_0123456789abcdef0123", headers=headers)
+    assert order.json()["error"]["message"] == "No order with that id."
+
+
 def test_a_path_no_route_takes_says_so_and_where_the_routes_are(
     settings: Settings, make_key: MakeKey
 ) -> None:
