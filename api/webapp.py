@@ -69,6 +69,7 @@ def install(app: FastAPI) -> None:
     page = (WEB_DIR / "index.html").read_text().replace("{{static}}", prefix)
     app.mount(prefix, CachedAssets(StaticFiles(directory=STATIC_DIR)), name="static")
 
-    @app.get("/", include_in_schema=False)
+    # HEAD too, as uptime checks probe: answered as GET, and uvicorn sends no body.
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index() -> HTMLResponse:
         return HTMLResponse(page, headers=PAGE_HEADERS)

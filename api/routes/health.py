@@ -66,6 +66,19 @@ async def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
     return JSONResponse(Ready(status="ready", queues=sorted(consumed)).model_dump())
 
 
+async def healthz_head() -> Alive:
+    # An endpoint of its own: the hot path (api/hot_path.py) serves GET /healthz by endpoint.
+    return await healthz()
+
+
+# Load balancers and uptime checks probe with HEAD: answered as GET, and uvicorn sends no body.
+# Out of the schema, where a second operation per path would only repeat the GET's.
+router.add_api_route("/healthz", healthz_head, methods=["HEAD"], include_in_schema=False)
+router.add_api_route(
+    "/readyz", readyz, methods=["HEAD"], response_model=Ready, include_in_schema=False
+)
+
+
 async def _ping_now(redis: aioredis.Redis) -> None:
     try:
         await redis.ping()

@@ -194,7 +194,7 @@ def test_a_path_no_route_takes_says_so_and_where_the_routes_are(
         assert wrong.status_code == 405
         assert (
             wrong.json()["error"]["message"]
-            == "/healthz does not take PUT (it takes GET); see /docs."
+            == "/healthz does not take PUT (it takes GET, HEAD); see /docs."
         )
         # Every method the path takes, not only the first route's (it said GET for /data/{id}).
         item = await client.put("/data/d_0123456789abcdef01234567", headers=as_(key))
