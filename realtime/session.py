@@ -245,6 +245,10 @@ class Session:
                     protocol.error("invalid_ticket", "The ticket is unknown, used or expired.")
                 )
             return principal
+        if not protocol.KEY_QUERY_NAMES.isdisjoint(self.websocket.query_params):
+            # Refused before any message: waiting out the auth timeout only delayed the answer.
+            self.conn.push(protocol.error("unauthenticated", protocol.auth_required("", True)))
+            return None
         wrong = ""  # what was wrong with the first message, when it could not be read
         ref = None  # its `id`, when it had one
         try:
@@ -263,8 +267,7 @@ class Session:
         if message is not None and message.type == "auth" and not message.key:
             wrong = "`key` is required: "
         if message is None or message.type != "auth" or not message.key:
-            key_in_url = not protocol.KEY_QUERY_NAMES.isdisjoint(self.websocket.query_params)
-            explained = protocol.auth_required(wrong, key_in_url)
+            explained = protocol.auth_required(wrong, key_in_url=False)
             self.conn.push(protocol.error("unauthenticated", explained, ref))
             return None
         self._auth_ref = ref

@@ -4,6 +4,7 @@ with a message that says where keys go instead."""
 from __future__ import annotations
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from realtime.redact import redact_query
 from tests.conftest import StartApi
@@ -21,9 +22,13 @@ def test_a_key_in_a_websocket_url_is_refused_and_never_logged(
     key, _pid = make_principal()
 
     with open_ws(url, f"/ws?{name}={key}&room=lobby") as ws:
-        send(ws, type="ping")
-        refused = recv(ws)
+        # At once: it waited for a first message, the auth timeout (10 s) when none came.
+        refused = recv(ws, 3)
+        with pytest.raises(ConnectionClosed) as closed:
+            recv(ws, 3)
 
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4001
     assert refused["code"] == "unauthenticated"
     assert "Keys never go in URLs" in refused["message"]
     assert '{"type": "auth", "key": "<API key>"}' in refused["message"]
