@@ -62,7 +62,7 @@ def exit_if_credentials_refused(settings: Settings) -> None:
     """End the process (one log line, `EXIT_CREDENTIALS_REFUSED`) when Redis answers and refuses
     its password: no wait ends that, where the api started while Redis is away waits for it."""
     try:
-        require_accepted_credentials(settings)
+        require_accepted_credentials(settings)  # Redis away: the api waits for it
     except CredentialsRefusedError as refused:
         log.critical("%s", refused)
         raise SystemExit(EXIT_CREDENTIALS_REFUSED) from None

@@ -28,7 +28,7 @@ from jobcast.redis_clients import configured_redis, sync_client
 from jobcast.redis_credentials import (
     EXIT_CREDENTIALS_REFUSED,
     CredentialsRefusedError,
-    credentials_refusal,
+    require_accepted_credentials,
 )
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import InsecureSettingsError, Settings
@@ -451,22 +451,13 @@ def _require_answering(settings: Settings) -> None:
     CredentialsRefusedError when it refuses its password (every child would wait on it for
     ever). Looked at before anything starts: nothing is stopped after the refusal. The embedded
     Redis is started by the stack, with its password."""
-    if not (settings.redis_url or settings.sentinels):
-        return
-    client = sync_client(settings, timeout=5, connect_timeout=5)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError) as exc:
-        refused = credentials_refusal(settings, exc)
-        if refused is not None:
-            raise refused from None
-        reason = str(exc).rstrip(".")
+    unreachable = require_accepted_credentials(settings, timeout=5)
+    if unreachable is not None:
+        reason = str(unreachable).rstrip(".")
         raise LaunchError(
             f"cannot reach the Redis at {configured_redis(settings)}: {reason}. Start it, fix "
             "the address, or unset JOBCAST_REDIS_URL for the embedded one."
-        ) from None
-    finally:
-        client.close()
+        )
 
 
 def run(stack: Stack, announce: Callable[[Stack], None]) -> int:

@@ -46,23 +46,26 @@ def credentials_refusal(settings: Settings, exc: BaseException) -> CredentialsRe
     )
 
 
-def require_accepted_credentials(settings: Settings) -> None:
+def require_accepted_credentials(
+    settings: Settings, timeout: float = CONNECT_TIMEOUT_SECONDS
+) -> BaseException | None:
     """Raise CredentialsRefusedError when Redis answers and refuses this process's credentials.
-    Nothing is raised for a Redis that does not answer (the caller's own waiting covers it) nor
-    without one configured (`jobcast up` has yet to start its own; the caller says it is unset)."""
+    Any other failure to reach it is returned, not raised, for the caller to wait on (an api,
+    a worker) or refuse (`jobcast up`); None when it answers, or when none is configured
+    (`jobcast up` has yet to start its own)."""
     if not (settings.redis_url or settings.sentinels):
-        return
-    client = sync_client(
-        settings, timeout=CONNECT_TIMEOUT_SECONDS, connect_timeout=CONNECT_TIMEOUT_SECONDS
-    )
+        return None
+    client = sync_client(settings, timeout=timeout, connect_timeout=timeout)
     try:
         client.ping()
     except (redis.RedisError, OSError) as exc:
         refusal = credentials_refusal(settings, exc)
         if refusal is not None:
             raise refusal from None
+        return exc
     finally:
         client.close()
+    return None
 
 
 def _password_given(settings: Settings) -> bool:
