@@ -27,12 +27,10 @@ OrderIdempotencyKey = Annotated[
         f"{SHAPE}): a retry with the same key returns the first order.",
     ),
 ]
+#: Read to refuse it, and left out of the schema: a header the operation never accepts is no
+#: input of it (declared, a schema-valid request carrying it was refused).
 BatchIdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Refused (422): give each order of a batch its own `client_order_id`.",
-    ),
+    str | None, Header(alias="Idempotency-Key", include_in_schema=False)
 ]
 
 
