@@ -81,7 +81,8 @@ class AsyncClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the client's connections; `async with` does it on leaving."""
+        """Close the client's connections; `async with` does it on leaving. A closed client
+        raises ClientClosedError when used; closing it again does nothing."""
         await self._http.close()
 
     # -- file jobs ----------------------------------------------------------------------------
@@ -106,6 +107,7 @@ class AsyncClient:
         connection, and a repeat returns the same job. A file that cannot seek is sent once.
         `on_upload(sent, total)` is called as bytes go out.
         """
+        self._http.require_open()
         # Both checked before a byte is sent: a file may be gigabytes.
         params = job_params(operation, group_by, metrics, to, reading)
         self.config.require_key()
@@ -292,7 +294,8 @@ class AsyncClient:
         """Every event of `channels` (e.g. "user.me", "job.<id>", "market.BTC-USD"), once each,
         in order, reconnecting and resuming across drops; a `resync` event means the server
         lost some and the channel starts afresh."""
-        key = self.config.require_key()
+        self._http.require_open()  # the events' own connections are not the client's, but
+        key = self.config.require_key()  # a closed client is closed for all it does
         options = options or self.stream_options
         return events(self.config.base_url, key, channels, since, options)
 

@@ -96,8 +96,17 @@ class ConfigError(JobcastError):
 
 
 class ClientClosedError(JobcastError, ValueError):
-    """The `Client` was used after `close()` (as a closed file raises ValueError); `local`,
-    with `status` None: nothing was sent. Make a new client instead."""
+    """The `Client` was used after `close()`, or the `AsyncClient` after `aclose()` (as a
+    closed file raises ValueError); `local`, with `status` None: nothing was sent. Make a new
+    client instead."""
+
+
+def client_closed() -> ClientClosedError:
+    """The one `client_closed` error, said the same by the sync and the async client."""
+    message = (
+        "This client is closed (`close()`, `aclose()` or its `with` block ended): make a new one."
+    )
+    return ClientClosedError("client_closed", message, local=True)
 
 
 class StreamError(JobcastError):

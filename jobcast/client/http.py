@@ -45,8 +45,18 @@ class Http:
         self.config, self.policy, self.on_retry = config, policy, on_retry
         self.upload_timeout = httpx.Timeout(timeout, read=max(timeout, UPLOAD_ANSWER_TIMEOUT))
 
+    @property
+    def closed(self) -> bool:
+        return self.client.is_closed
+
+    def require_open(self) -> None:
+        """ClientClosedError, said before anything is built: httpx's own RuntimeError is no
+        JobcastError, and would come after an upload body was opened."""
+        if self.closed:
+            raise errors.client_closed()
+
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.client.aclose()  # a second close does nothing, as for a file
 
     async def json(self, method: str, path: str, **kwargs: Any) -> Any:
         async with self.stream(method, path, **kwargs) as response:
@@ -68,6 +78,7 @@ class Http:
         most `retries` times (None: as the policy says).
         Every route the client calls takes a key: without one nothing is sent (the error says
         how to give one; the server's 401 could not, and an unreachable server hid it)."""
+        self.require_open()
         self.config.require_key()
         repeatable = method in IDEMPOTENT_METHODS if repeatable is None else repeatable
         if body is not None:

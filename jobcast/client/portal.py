@@ -81,11 +81,6 @@ def _close(coro: Awaitable[Any]) -> None:
         close()
 
 
-def _closed_error() -> errors.ClientClosedError:
-    message = "This client is closed (`close()`, or its `with` block ended): make a new one."
-    return errors.ClientClosedError("client_closed", message, local=True)
-
-
 def _settle(setter: Any, value: Any) -> None:
     with contextlib.suppress(InvalidStateError):  # cancelled by the waiting thread meanwhile
         setter(value)
@@ -110,7 +105,7 @@ class Portal:
         """The coroutine's result, computed on the loop; Ctrl-C cancels it there too."""
         if self.closed:
             _close(coro)  # it will never run: no "never awaited" warning
-            raise _closed_error()
+            raise errors.client_closed()
         call = _Call(coro, self._loop)
         with self._lock:
             self._running.add(call)

@@ -1,8 +1,10 @@
-"""A sync `Client` used after `close()`: ClientClosedError saying so, as a closed file raises
-ValueError, and no warning about a coroutine never awaited; closing again does nothing."""
+"""A `Client` used after `close()` (an `AsyncClient` after `aclose()`): ClientClosedError saying
+so, as a closed file raises ValueError, and no warning about a coroutine never awaited; closing
+again does nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import warnings
 from collections.abc import Callable
@@ -10,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from jobcast.client import Client, ClientClosedError, JobcastError
+from jobcast.client import AsyncClient, Client, ClientClosedError, JobcastError
 from tests.client.conftest import ClientStack
 
 
@@ -36,4 +38,29 @@ def test_a_closed_client_says_it_is_closed_without_a_warning(stack: ClientStack)
     assert "client is closed" in error.message
     assert isinstance(error, JobcastError)
     assert isinstance(error, ValueError)
+    assert [str(w.message) for w in warned] == []
+
+
+def test_a_closed_async_client_says_it_is_closed_without_a_warning(stack: ClientStack) -> None:
+    # It raised httpx's RuntimeError, which no `except JobcastError` caught.
+    async def use_after_close() -> list[ClientClosedError]:
+        client = AsyncClient(stack.url, stack.key)
+        assert (await client.me()).id == stack.principal_id
+        await client.aclose()
+        raised = []
+        for call in (client.me, lambda: anext(aiter(client.jobs()))):
+            with pytest.raises(ClientClosedError) as closed:
+                await call()
+            raised.append(closed.value.with_traceback(None))
+        with pytest.raises(ClientClosedError):
+            client.events("user.me")
+        await client.aclose()  # again: nothing to do
+        return raised
+
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        raised = asyncio.run(use_after_close())
+        gc.collect()
+    assert [error.code for error in raised] == ["client_closed", "client_closed"]
+    assert all("client is closed" in error.message for error in raised)
     assert [str(w.message) for w in warned] == []
