@@ -17,6 +17,7 @@ from jobcast.client.paths import job_path, market_path, order_path
 from jobcast.client.reading import Reading
 from jobcast.client.resume import Event
 from jobcast.client.retry import RetryPolicy
+from jobcast.client.saving import move_into, partial_beside
 from jobcast.client.stream import StreamOptions, events
 from jobcast.client.waiting import (
     ProgressCallback,
@@ -156,21 +157,28 @@ class AsyncClient:
             answer = await self._http.json("GET", job_path(job_id, "/result"), retries=retries)
         return _RESULT.validate_python(answer)
 
-    async def download(self, job_id: str, path: str | Path) -> Path:
+    async def download(self, job_id: str, path: str | Path, *, overwrite: bool = True) -> Path:
         """Save a `convert` job's file to `path`, streamed to disk. It is written beside `path`
-        and moved there once complete, so a failed download leaves no partial file behind."""
+        and moved there once complete, so a failed download leaves no partial file behind.
+        With `overwrite=False` a file at `path` when the download ends (even one made while it
+        ran) is kept, and FileExistsError raised."""
         path = Path(path)
-        partial = path.with_name(f".{path.name}.part")
-        try:
-            with _ended_raises(job_id):
-                async with self._http.stream("GET", job_path(job_id, "/artifact")) as response:
-                    with partial.open("wb") as out:
-                        async for chunk in response.aiter_bytes():
-                            out.write(chunk)
-            partial.replace(path)
-        finally:
-            partial.unlink(missing_ok=True)
+        with partial_beside(path) as partial:
+            with partial.open("wb") as out:
+                await self.download_into(job_id, out)
+            move_into(partial, path, overwrite=overwrite)
         return path
+
+    async def download_into(self, job_id: str, out: IO[bytes]) -> int:
+        """Write a `convert` job's file to `out` (e.g. `sys.stdout.buffer`) as it arrives;
+        returns the bytes written. A download cut short leaves what came written."""
+        written = 0
+        with _ended_raises(job_id):
+            async with self._http.stream("GET", job_path(job_id, "/artifact")) as response:
+                async for chunk in response.aiter_bytes():
+                    out.write(chunk)
+                    written += len(chunk)
+        return written
 
     async def wait(
         self,

@@ -134,8 +134,12 @@ class Client:
         return self._portal.run(self.aio.result(job_id, retries=retries))
 
     @same_as(AsyncClient.download)
-    def download(self, job_id: str, path: str | Path) -> Path:
-        return self._portal.run(self.aio.download(job_id, path))
+    def download(self, job_id: str, path: str | Path, *, overwrite: bool = True) -> Path:
+        return self._portal.run(self.aio.download(job_id, path, overwrite=overwrite))
+
+    @same_as(AsyncClient.download_into)
+    def download_into(self, job_id: str, out: IO[bytes]) -> int:
+        return self._portal.run(self.aio.download_into(job_id, out))
 
     @same_as(AsyncClient.wait)
     def wait(

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from contextlib import closing
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from jobcast.client_cli.common import client_session, console, fail_usage, print_json
+from jobcast.client_cli.common import (
+    client_session,
+    console,
+    err_console,
+    fail_usage,
+    print_json,
+)
 from jobcast.client_cli.summary import cancelled_line, job_table, result_json, result_tables
 from jobcast.jobs.ids import JOB_ID, JOB_ID_FORM
 from jobcast.schemas.jobs import JobStatus
@@ -81,23 +88,66 @@ def result(job_id: JobId, as_json: JsonOption = False) -> None:
         console.print(table)
 
 
+#: The PATH that means stdout, as for curl's `-o -`.
+STDOUT = Path("-")
+
+
 @jobs_cli.command(
-    "download", epilog="Example: jobcast jobs download j_6f1c0e6b2f9d4a7c8e3b5a10 out.parquet"
+    "download",
+    epilog="Example: jobcast jobs download j_6f1c0e6b2f9d4a7c8e3b5a10 out.parquet "
+    "(or -o - | duckdb ...)",
 )
 def download(
     job_id: JobId,
-    path: Annotated[Path, typer.Argument(dir_okay=False, help="Where to save the file.")],
+    path: Annotated[
+        Path | None, typer.Argument(dir_okay=False, help="Where to save the file; - for stdout.")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", dir_okay=False, help="PATH, as an option: -o - for stdout."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
 ) -> None:
-    """Save a convert job's file (streamed to disk); an existing file is kept unless --force."""
+    """Save a convert job's file (streamed to disk, or to stdout with -o -); an existing file is
+    kept unless --force."""
+    target = _download_target(path, output)
+    if target == STDOUT:
+        _download_to_stdout(job_id)
+    else:
+        _download_to_file(job_id, target, force)
+
+
+def _download_target(path: Path | None, output: Path | None) -> Path:
+    given = [target for target in (path, output) if target is not None]
+    if len(given) != 1:
+        fail_usage("give where to save the file: either PATH or --output (-o -: stdout).")
+    return given[0]
+
+
+def _download_to_stdout(job_id: str) -> None:
+    # The file's bytes alone on stdout, for a pipe; what is said about them goes to stderr.
+    with client_session() as client:
+        written = client.download_into(job_id, sys.stdout.buffer)
+    sys.stdout.buffer.flush()
+    err_console.print(f"wrote {written:,} bytes to stdout", highlight=False)
+
+
+def _download_to_file(job_id: str, path: Path, force: bool) -> None:
     if not path.parent.is_dir():
         fail_usage(f"cannot save to {path}: the directory {path.parent} does not exist.")
-    # Checked before asking: a file replaced silently is lost (the download moves in whole).
+    # Checked before asking too, not to download a file only to refuse it; the move at the end
+    # checks again, for a file made meanwhile.
     if path.exists() and not force:
-        fail_usage(f"{path} exists: pass --force to overwrite it.")
+        _refuse_existing(path)
     try:
         with client_session() as client:
-            saved = client.download(job_id, path)
+            saved = client.download(job_id, path, overwrite=force)
+    except FileExistsError:
+        _refuse_existing(path)
     except OSError as exc:  # not writable, disk full: nothing is left behind (Client.download)
         fail_usage(f"cannot save to {path}: {exc.strerror or exc}.")
     console.print(f"saved {saved} ({saved.stat().st_size:,} bytes)")
+
+
+def _refuse_existing(path: Path) -> NoReturn:
+    fail_usage(f"{path} exists: pass --force to overwrite it.")

@@ -11,7 +11,7 @@ from jobcast.client import Client
 from jobcast.embedded_redis import free_port
 from tests.client.conftest import ClientStack
 from tests.client.support import write_table
-from tests.client.test_cli import jobcast
+from tests.client.test_cli import jobcast, jobcast_process, user_env
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +47,47 @@ def test_download_refuses_to_overwrite_a_file_without_force(
 
     forced = jobcast(stack, "jobs", "download", converted, str(kept), "--force")
     assert forced.exit_code == 0, forced.output
+    assert len(kept.read_text().splitlines()) == 201
+
+
+@pytest.mark.parametrize("output", [["-o", "-"], ["--output", "-"]], ids=["-o", "--output"])
+def test_download_to_stdout_writes_the_file_alone(
+    stack: ClientStack, converted: str, tmp_path: Path, output: list[str]
+) -> None:
+    # There was no way to pipe the file: PATH was required, and `-` was a file named "-".
+    with Client(stack.url, stack.key) as client:
+        saved = client.download(converted, tmp_path / "saved.csv")
+    piped = jobcast_process(user_env(stack), "jobs", "download", converted, *output)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == saved.read_text()
+    assert piped.stderr == f"wrote {saved.stat().st_size:,} bytes to stdout\n"
+
+
+def test_download_to_a_path_given_with_output(
+    stack: ClientStack, converted: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.csv"
+    done = jobcast(stack, "jobs", "download", converted, "-o", str(out))
+    assert done.exit_code == 0, done.output
+    assert len(out.read_text().splitlines()) == 201
+    both = jobcast(stack, "jobs", "download", converted, str(out), "-o", "-")
+    assert both.exit_code == 2, both.output
+    assert "either PATH or --output" in both.stderr
+
+
+def test_a_download_never_replaces_a_file_made_meanwhile_unless_told(
+    stack: ClientStack, converted: str, tmp_path: Path
+) -> None:
+    # The CLI looked for the file before the download, then replaced whatever was there at
+    # its end: a file made meanwhile was lost. Without `overwrite` the move refuses one.
+    kept = tmp_path / "out.csv"
+    kept.write_text("mine\n")
+    with Client(stack.url, stack.key) as client:
+        with pytest.raises(FileExistsError):
+            client.download(converted, kept, overwrite=False)
+        assert kept.read_text() == "mine\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+        client.download(converted, kept)  # the library's default: replace, as before
     assert len(kept.read_text().splitlines()) == 201
 
 
