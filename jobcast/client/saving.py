@@ -4,8 +4,8 @@ never over a file the caller did not mean to replace (not even one made during t
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,13 +15,23 @@ from pathlib import Path
 def partial_beside(path: Path) -> Iterator[Path]:
     """A new empty file beside `path`, made exclusively (two downloads to one path do not
     mix), and removed on leaving whatever happened: move it into place before then."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    partial = Path(name)
+    partial = _new_file(path.parent, f".{path.name}.", ".part")
     try:
         yield partial
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _new_file(directory: Path, prefix: str, suffix: str) -> Path:
+    # Made with the mode a plain open gives (0666 less the umask), as the file is the one kept:
+    # `tempfile.mkstemp`'s is 0600, which a downloaded file kept after the move.
+    while True:
+        candidate = directory / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return candidate
 
 
 def move_into(partial: Path, path: Path, *, overwrite: bool) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -88,7 +90,12 @@ def test_a_download_never_replaces_a_file_made_meanwhile_unless_told(
         assert kept.read_text() == "mine\n"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
         client.download(converted, kept)  # the library's default: replace, as before
+        fresh = client.download(converted, tmp_path / "fresh.csv", overwrite=False)
     assert len(kept.read_text().splitlines()) == 201
+    # Saved with a plain open's mode (0666 less the umask), not a temporary file's 0600.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {stat.S_IMODE(f.stat().st_mode) for f in (kept, fresh)} == {0o666 & ~umask}
 
 
 @pytest.mark.parametrize("job_id", ["", "j_", "j_XYZ", "6f1c0e6b2f9d4a7c8e3b5a10", "../me"])
