@@ -115,7 +115,9 @@ def _profile_row(c: ColumnProfile) -> dict[str, str]:
         "type": c.type,
         "count": f"{c.count:,}",
         "nulls": f"{c.nulls:,}",
-        "distinct": f"{c.distinct:,}",
+        # `~`: counted by a sketch past the exact limit (`distinct_exact` false), as flagged in
+        # the result; shown bare it read as exact.
+        "distinct": f"{c.distinct:,}" if c.distinct_exact else f"~{c.distinct:,}",
         "mean": mean,
         "min": least,
         "max": most,

@@ -146,6 +146,16 @@ def test_a_profile_too_wide_for_the_terminal_keeps_its_numbers_whole() -> None:
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
+def test_an_estimated_distinct_count_is_marked_as_one() -> None:
+    # A 600,000-row column's sketched 588,219 was printed as if counted exactly.
+    profile = a_profile()
+    estimated = profile.profile[0].model_copy(update={"distinct": 588219, "distinct_exact": False})
+    profile = profile.model_copy(update={"profile": [estimated, *profile.profile[1:]]})
+    text = printed(result_tables(profile, 200), 200)
+    assert "~588,219" in text, text
+    assert "~1,000" not in text  # the exact ones stay bare
+
+
 def test_a_profile_that_fits_is_one_table() -> None:
     tables = result_tables(a_profile(), 200)
     assert len(tables) == 2  # the summary line's table, then the profile
