@@ -108,8 +108,7 @@ def download(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
 ) -> None:
-    """Save a convert job's file (streamed to disk, or to stdout with -o -); an existing file is
-    kept unless --force."""
+    """Save a convert job's file to PATH, or to stdout with -o -; an existing PATH needs --force."""
     target = _download_target(path, output)
     if target == STDOUT:
         _download_to_stdout(job_id)

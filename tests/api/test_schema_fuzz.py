@@ -43,11 +43,14 @@ GENEROUS_LIMITS = {
 #: Operations whose validity depends on configuration or state the schema cannot carry, and
 #: the codes of the rules a schema-valid request may still break there: a code alone, or
 #: "code:field" for a rule only that field can break.
+#: A binary part cannot be declared non-empty, a reused key depends on earlier calls (those of
+#: `/jobs` and of its seed alias share one principal's keys), and an encoding is any codec name
+#: Python knows, which no schema lists.
+SUBMIT_RULES = {"empty_file", "idempotency_key_reused", "invalid_params:params.encoding"}
 RULE_DECIDED = {
     ("POST", "/orders"): {*ORDER_RULES, "validation_error"},
-    # A binary part cannot be declared non-empty, a reused key depends on earlier calls, and an
-    # encoding is any codec name Python knows, which no schema lists.
-    ("POST", "/jobs"): {"empty_file", "idempotency_key_reused", "invalid_params:params.encoding"},
+    ("POST", "/jobs"): SUBMIT_RULES,
+    ("POST", "/tasks/process-file/"): SUBMIT_RULES,
 }
 
 
