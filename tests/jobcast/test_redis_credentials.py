@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,8 +20,8 @@ from jobcast.redis_credentials import (
     require_accepted_credentials,
 )
 from jobcast.settings import Settings
-from tests.conftest import RedisServer
 from tests.support.processes import REPO_ROOT, api_argv, process_env, worker_argv
+from tests.support.stack import start_private_redis
 
 ARGVS = {
     "api": lambda: api_argv(free_port()),
@@ -50,19 +51,24 @@ def with_password(settings: Settings, password: str | None) -> Settings:
 
 
 @pytest.fixture
-def owned_redis(redis_server: RedisServer) -> None:
-    if not redis_server.owned:
-        pytest.skip("needs the password of the test Redis, which an external one keeps")
+def passworded(tmp_path: Path) -> Iterator[Settings]:
+    """Settings of a Redis of the test's own, whose password it knows (the session's may be an
+    external one, named by JOBCAST_TEST_REDIS_URL, with a password of its own or none)."""
+    _, proc, own = start_private_redis(tmp_path / "own")
+    try:
+        yield own
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
-@pytest.mark.usefixtures("owned_redis")
 @pytest.mark.parametrize("part", ["api", "worker", "up", "keys"])
 def test_a_wrong_redis_password_ends_the_start_in_one_line(
-    part: str, settings: Settings, tmp_path: Path
+    part: str, passworded: Settings, tmp_path: Path
 ) -> None:
     """The api answered 503 for ever and a worker retried for ever, logging the refusal as an
     outage (the worker's first lines bare on stderr); `jobcast up` called it unreachable."""
-    wrong = with_password(settings, "not-the-password")
+    wrong = with_password(passworded, "not-the-password")
     env = process_env(wrong, {"JOBCAST_DEV": "0", "JOBCAST_DATA_DIR": str(tmp_path / "data")})
     ended = subprocess.run(
         ARGVS[part](), cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60,
@@ -80,11 +86,10 @@ def test_a_wrong_redis_password_ends_the_start_in_one_line(
     assert "could not claim the worker name" not in output
 
 
-@pytest.mark.usefixtures("owned_redis")
-def test_a_url_without_the_password_redis_needs_is_refused(settings: Settings) -> None:
+def test_a_url_without_the_password_redis_needs_is_refused(passworded: Settings) -> None:
     said = r"JOBCAST_REDIS_URL \(redis://127.0.0.1:\d+/\d+\): it needs a password, none is given"
     with pytest.raises(CredentialsRefusedError, match=said):
-        require_accepted_credentials(with_password(settings, None))
+        require_accepted_credentials(with_password(passworded, None))
 
 
 def test_the_right_password_and_a_redis_away_pass(settings: Settings) -> None:
