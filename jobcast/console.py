@@ -20,3 +20,9 @@ def make_console() -> Console:
     if sys.stdout.isatty():
         return Console(soft_wrap=True)  # the terminal wraps; a copied key stays whole
     return Console(width=PIPE_WIDTH, soft_wrap=True)
+
+
+def table_width(console: Console) -> int | None:
+    """The width the command's tables are fitted to: the terminal's; None when the output is not
+    a terminal, where every value is printed whole for a script, however wide."""
+    return console.width if console.is_terminal else None

@@ -12,10 +12,11 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from jobcast.client import Client, errors
 from jobcast.client.config import ClientConfig
-from jobcast.console import make_console
+from jobcast.console import make_console, table_width
 
 #: Exit codes of the user commands (their meanings below).
 EXIT_OK = 0
@@ -93,6 +94,20 @@ def _in_cli_terms(exc: errors.JobcastError) -> str:
 
 console = make_console()  # piped: wide enough that a script reads every value
 err_console = Console(stderr=True)
+
+
+def tables_width() -> int | None:
+    """The width to fit tables to: the terminal's, or None (piped: every value whole)."""
+    return table_width(console)
+
+
+def print_listing(table: Table, empty: str) -> None:
+    """A list's table on stdout. An empty list prints nothing there, so a script counting lines
+    counts 0, and says so on stderr: a header alone read as if the output had been cut off."""
+    if table.rows:
+        console.print(table)
+    else:
+        err_console.print(empty, highlight=False)
 
 
 def exit_code_for(exc: errors.JobcastError) -> int:

@@ -16,6 +16,8 @@ from jobcast.client_cli.common import (
     err_console,
     fail_usage,
     print_json,
+    print_listing,
+    tables_width,
 )
 from jobcast.client_cli.summary import cancelled_line, job_table, result_json, result_tables
 from jobcast.jobs.ids import JOB_ID, JOB_ID_FORM
@@ -50,7 +52,7 @@ def list_jobs(
     if as_json:
         print_json([job.model_dump(mode="json", by_alias=True) for job in jobs])
     else:
-        console.print(job_table(jobs, empty="no jobs" + (f" {status}" if status else "")))
+        print_listing(job_table(jobs, tables_width()), "no jobs" + (f" {status}" if status else ""))
 
 
 @jobs_cli.command("show", epilog="Example: jobcast jobs show j_6f1c0e6b2f9d4a7c8e3b5a10")
@@ -61,7 +63,7 @@ def show(job_id: JobId, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(job)
     else:
-        console.print(job_table([job]))
+        console.print(job_table([job], tables_width()))
         if job.error is not None:
             console.print(f"[red]{job.error.code}[/red]: {job.error.message}")
         elif job.status == "cancelled":
@@ -84,7 +86,7 @@ def result(job_id: JobId, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(result_json(job_id, answer))
         return
-    for table in result_tables(answer, console.width):
+    for table in result_tables(answer, tables_width()):
         console.print(table)
 
 

@@ -13,8 +13,15 @@ from rich.live import Live
 from rich.table import Table
 
 from jobcast.client import Client, StreamOptions
-from jobcast.client_cli.common import client_session, console, print_json
-from jobcast.client_cli.summary import said_if_empty, whole_table
+from jobcast.client_cli.common import (
+    client_session,
+    console,
+    print_json,
+    print_listing,
+    tables_width,
+)
+from jobcast.client_cli.fitting import Field, fitted_table
+from jobcast.client_cli.summary import said_if_empty
 from jobcast.schemas import BookDepth, SymbolInfo
 
 market_cli = typer.Typer(help="Market data: symbols, books and trades.", no_args_is_help=True)
@@ -38,30 +45,49 @@ def list_symbols(as_json: JsonOption = False) -> None:
     if as_json:
         print_json([s.model_dump(mode="json") for s in symbols])
     else:
-        console.print(symbol_table(symbols))
+        print_listing(symbol_table(symbols, tables_width()), "no symbols are traded")
 
 
-def symbol_table(symbols: list[SymbolInfo]) -> Table:
-    table = whole_table("symbol", "tick", "lot", "min qty", "max qty", "max notional")
-    for s in symbols:
-        table.add_row(
+#: A symbol's rules, the last needed left out first in a narrow terminal.
+SYMBOL_FIELDS = (
+    Field("symbol"),
+    Field("tick"),
+    Field("lot", drop=1),
+    Field("min qty", drop=2),
+    Field("max qty", drop=3),
+    Field("max notional", drop=4),
+)
+LADDER_FIELDS = (Field("bid qty"), Field("price"), Field("ask qty"))
+TRADE_FIELDS = (
+    Field("seq", drop=2),
+    Field("time"),
+    Field("price"),
+    Field("qty"),
+    Field("taker", drop=1),
+)
+
+
+def symbol_table(symbols: list[SymbolInfo], width: int | None) -> Table:
+    rows = [
+        [
             s.symbol,
             s.tick_size,
             str(s.lot_size),
             str(s.min_quantity),
             str(s.max_quantity),
             s.max_notional,
-        )
-    return table
+        ]
+        for s in symbols
+    ]
+    return fitted_table(SYMBOL_FIELDS, rows, width)
 
 
 def ladder(book: BookDepth) -> Table:
-    """Asks above (best lowest, nearest the middle), bids below."""
-    table = whole_table("bid qty", "price", "ask qty", title=f"{book.symbol} book")
-    for level in reversed(book.asks):
-        table.add_row("", f"[red]{level.price}[/red]", str(level.quantity))
-    for level in book.bids:
-        table.add_row(str(level.quantity), f"[green]{level.price}[/green]", "")
+    """Asks above (best lowest, nearest the middle), bids below: three short columns, which fit
+    any terminal."""
+    asks = [["", f"[red]{level.price}[/red]", str(level.quantity)] for level in reversed(book.asks)]
+    bids = [[str(level.quantity), f"[green]{level.price}[/green]", ""] for level in book.bids]
+    table = fitted_table(LADDER_FIELDS, [*asks, *bids], None, title=f"{book.symbol} book")
     return said_if_empty(table, "no orders rest on either side")
 
 
@@ -144,8 +170,15 @@ def trades(
     if as_json:
         print_json(answer)
         return
-    table = whole_table("seq", "time", "price", "qty", "taker", title=f"{symbol} trades")
-    for t in answer.trades:
-        stamp = time.strftime("%H:%M:%S", time.localtime(t.ts))
-        table.add_row(str(t.seq), stamp, t.price, str(t.quantity), t.taker_side)
-    console.print(said_if_empty(table, "no trades yet"))
+    rows = [
+        [
+            str(t.seq),
+            time.strftime("%H:%M:%S", time.localtime(t.ts)),
+            t.price,
+            str(t.quantity),
+            t.taker_side,
+        ]
+        for t in answer.trades
+    ]
+    table = fitted_table(TRADE_FIELDS, rows, tables_width(), title=f"{symbol} trades")
+    print_listing(table, "no trades yet")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 import typer.core
 from rich.table import Table
+from rich.text import Text
 
 from jobcast.client import Client
 from jobcast.client_cli.common import (
@@ -19,8 +20,10 @@ from jobcast.client_cli.common import (
     console,
     err_console,
     print_json,
+    print_listing,
+    tables_width,
 )
-from jobcast.client_cli.summary import id_column, said_if_empty, whole_table
+from jobcast.client_cli.fitting import Cell, Field, fitted_table
 from jobcast.schemas import Order
 from jobcast.schemas.orders import (
     OrderStatus,
@@ -42,21 +45,24 @@ SHOWN_ENDED_WITHIN = 5.0
 ENDED = frozenset({"filled", "cancelled", "rejected"})
 
 
-def order_table(orders: list[Order], empty: str | None = None) -> Table:
-    table = whole_table(
-        id_column(),
-        "symbol",
-        "side",
-        "type",
-        "price",
-        "qty",
-        "filled",
-        "avg price",
-        "status",
-        "reason",
-    )
-    for o in orders:
-        table.add_row(
+#: An order's columns, the last needed left out first in a narrow terminal.
+ORDER_FIELDS = (
+    Field("id"),  # copied into the next command: never cut, never left out
+    Field("symbol"),
+    Field("side", drop=1),
+    Field("type", drop=8),
+    Field("price", drop=2),
+    Field("qty", drop=3),
+    Field("filled", drop=6),
+    Field("avg price", drop=9),
+    Field("status"),
+    Field("reason", text=True, drop=5),
+)
+
+
+def order_table(orders: list[Order], width: int | None) -> Table:
+    rows: list[list[Cell]] = [
+        [
             o.id,
             o.symbol,
             o.side,
@@ -66,9 +72,11 @@ def order_table(orders: list[Order], empty: str | None = None) -> Table:
             str(o.filled_quantity),
             o.average_price or "",
             o.status,
-            o.reason or "",
-        )
-    return said_if_empty(table, empty)
+            Text(o.reason or ""),
+        ]
+        for o in orders
+    ]
+    return fitted_table(ORDER_FIELDS, rows, width)
 
 
 #: A word click would take for an option but that is a negative number (`buy -5`).
@@ -174,7 +182,7 @@ def place(
         rests = order.type == "limit" and order.time_in_force == "GTC"
         if not rests:
             order = _ended(client, order)
-    print_json(order) if as_json else console.print(order_table([order]))
+    print_json(order) if as_json else console.print(order_table([order], tables_width()))
     if order.status == "rejected":
         raise typer.Exit(EXIT_JOB_FAILED)
     if not rests:
@@ -186,7 +194,7 @@ def show(order_id: str, as_json: JsonOption = False) -> None:
     """Show one of your orders as it is now."""
     with client_session(as_json) as client:
         order = client.order(order_id)
-    print_json(order) if as_json else console.print(order_table([order]))
+    print_json(order) if as_json else console.print(order_table([order], tables_width()))
 
 
 @orders_cli.command("cancel", epilog="Example: jobcast orders cancel o_0123456789abcdef0123")
@@ -194,7 +202,7 @@ def cancel(order_id: str, as_json: JsonOption = False) -> None:
     """Cancel an order's open remainder; shows the order once matching has applied it."""
     with client_session(as_json) as client:
         order = _ended(client, client.cancel_order(order_id))
-    print_json(order) if as_json else console.print(order_table([order]))
+    print_json(order) if as_json else console.print(order_table([order], tables_width()))
     _not_ended_yet(order, "cancel requested; matching has not applied it yet", as_json)
 
 
@@ -232,4 +240,5 @@ def list_orders(
     if as_json:
         print_json([o.model_dump(mode="json") for o in orders])
     else:
-        console.print(order_table(orders, empty="no orders" + (f" {status}" if status else "")))
+        empty = "no orders" + (f" {status}" if status else "")
+        print_listing(order_table(orders, tables_width()), empty)

@@ -19,6 +19,7 @@ from jobcast.client_cli.common import (
     err_console,
     fail_usage,
     print_json,
+    tables_width,
 )
 from jobcast.client_cli.summary import result_json, result_tables
 from jobcast.schemas import Job, JobProgress, JobResult
@@ -71,7 +72,7 @@ def submit(
         print_json(result_json(job.id, result))
     else:
         console.print(f"job [bold]{job.id}[/bold] succeeded")
-        for table in result_tables(result, console.width):
+        for table in result_tables(result, tables_width()):
             console.print(table)
 
 

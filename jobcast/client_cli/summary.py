@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rich.console import Console
-from rich.table import Column, Table
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
 
+from jobcast.client_cli.fitting import MEASURING, Cell, Field, fitted_table
 from jobcast.schemas import (
     AggregateResult,
     ColumnProfile,
@@ -26,19 +28,15 @@ ISO_DATETIME = re.compile(r"(-?\d{4,}-\d\d-\d\d)T(?=\d\d:\d\d)")
 SHOWN_GROUPS = 20
 
 
-def id_column() -> Column:
-    """An id is copied from a table into the next command: never cut, whatever the width."""
-    return Column("id", no_wrap=True, min_width=26)
-
-
-def whole_table(*headers: str | Column, **options: Any) -> Table:
-    """A table that hides no value: in a narrow terminal a cell goes on over more lines instead
-    of ending in "…" (a price, a status, a file name)."""
-    table = Table(*headers, **options)
-    for column in table.columns:
-        if not column.no_wrap:
-            column.overflow = "fold"
-    return table
+#: A job's columns, the last needed left out first in a narrow terminal.
+JOB_FIELDS = (
+    Field("id"),  # copied into the next command: never cut, never left out
+    Field("status"),
+    Field("operation", drop=3),
+    Field("file", text=True, drop=1),
+    Field("size", justify="right", drop=4),
+    Field("percent", justify="right", drop=2),
+)
 
 
 def said_if_empty(table: Table, empty: str | None) -> Table:
@@ -48,14 +46,23 @@ def said_if_empty(table: Table, empty: str | None) -> Table:
     return table
 
 
-def job_table(jobs: Iterable[Job], empty: str | None = None) -> Table:
-    table = whole_table(id_column(), "status", "operation", "file", "size", "percent")
-    for job in jobs:
-        percent = f"{job.progress.percent:.0f}%" if job.progress is not None else ""
-        table.add_row(
-            job.id, job.status, job.operation, job.filename, human_bytes(job.size), percent
-        )
-    return said_if_empty(table, empty)
+def job_table(jobs: Iterable[Job], width: int | None) -> Table:
+    rows: list[list[Cell]] = [
+        [
+            job.id,
+            job.status,
+            job.operation,
+            Text(job.filename),
+            human_bytes(job.size),
+            _percent(job),
+        ]
+        for job in jobs
+    ]
+    return fitted_table(JOB_FIELDS, rows, width)
+
+
+def _percent(job: Job) -> str:
+    return f"{job.progress.percent:.0f}%" if job.progress is not None else ""
 
 
 def cancelled_line(job: Job) -> str:
@@ -71,38 +78,50 @@ def result_json(job_id: str, result: JobResult) -> dict[str, Any]:
     return {"job_id": job_id, **result.model_dump(mode="json", by_alias=True)}
 
 
-def result_tables(result: JobResult, width: int | None = None) -> list[Table]:
-    """The result's tables, none wider than `width` where it can be helped."""
-    head = whole_table(
-        "rows", "format", "bytes read", "seconds", title=f"{result.operation} result"
-    )
-    head.add_row(
-        f"{result.rows:,}",
-        result.format,
-        human_bytes(result.bytes_read),
-        f"{result.duration_seconds:.2f}",
+def result_tables(result: JobResult, width: int | None) -> list[Table]:
+    """The result's tables, fitted to `width` (None: piped, every value whole)."""
+    head = fitted_table(
+        [Field("rows"), Field("format"), Field("bytes read"), Field("seconds")],
+        [
+            [
+                f"{result.rows:,}",
+                result.format,
+                human_bytes(result.bytes_read),
+                f"{result.duration_seconds:.2f}",
+            ]
+        ],
+        width,
+        title=f"{result.operation} result",
     )
     if isinstance(result, ProfileResult):
         return [head, *_profile(result, width)]
     if isinstance(result, AggregateResult):
-        return [head, _aggregate(result)]
+        return [head, _aggregate(result, width)]
     assert isinstance(result, ConvertResult)
-    out = whole_table("format", "bytes", title="artifact (jobcast jobs download ID PATH)")
-    out.add_row(result.artifact_format, human_bytes(result.artifact_bytes))
-    return [head, out]
+    artifact = [[result.artifact_format, human_bytes(result.artifact_bytes)]]
+    title = "artifact (jobcast jobs download ID PATH)"
+    return [head, fitted_table([Field("format"), Field("bytes")], artifact, width, title=title)]
+
+
+#: A profile's columns: its counts, then its values, the mean left out first when even one of
+#: the two does not fit.
+COUNT_FIELDS = (
+    Field("column", text=True),
+    Field("type"),
+    *map(Field, ("count", "nulls", "distinct")),
+)
+VALUE_FIELDS = (Field("column", text=True), Field("mean", drop=1), Field("min"), Field("max"))
 
 
 def _profile(result: ProfileResult, width: int | None) -> list[Table]:
     """One table; in a terminal too narrow for it, two (counts, then values), so that numbers
     are not folded mid-digit (`3.488e-` over `07`) and no column is left off."""
-    counts = ("column", "type", "count", "nulls", "distinct")
-    values = ("column", "mean", "min", "max")
     rows = [_profile_row(c) for c in result.profile]
-    whole = _table_of(rows, (*counts, *values[1:]))
-    # Measured unconstrained: a console of `width` reports at most `width`.
-    if width is None or Console(width=10_000).measure(whole).maximum <= width:
+    fields = (*COUNT_FIELDS, *VALUE_FIELDS[1:])
+    whole = _table_of(rows, fields, None)
+    if width is None or MEASURING.measure(whole).maximum <= width:
         return [whole]
-    return [_table_of(rows, counts), _table_of(rows, values)]
+    return [_table_of(rows, COUNT_FIELDS, width), _table_of(rows, VALUE_FIELDS, width)]
 
 
 def _profile_row(c: ColumnProfile) -> dict[str, str]:
@@ -124,14 +143,12 @@ def _profile_row(c: ColumnProfile) -> dict[str, str]:
     }
 
 
-def _table_of(rows: list[dict[str, str]], headers: tuple[str, ...]) -> Table:
-    table = whole_table(*headers)
-    for row in rows:
-        table.add_row(*(row[h] for h in headers))
-    return table
+def _table_of(rows: list[dict[str, str]], fields: Sequence[Field], width: int | None) -> Table:
+    cells = [[Text(row[f.header]) if f.text else row[f.header] for f in fields] for row in rows]
+    return fitted_table(fields, cells, width)
 
 
-def _aggregate(result: AggregateResult) -> Table:
+def _aggregate(result: AggregateResult, width: int | None) -> Table:
     rows = result.table[:SHOWN_GROUPS]
     title = f"{result.groups:,} groups"
     if len(rows) < result.groups:
@@ -143,10 +160,25 @@ def _aggregate(result: AggregateResult) -> Table:
             )
         else:
             title += f" (first {len(rows):,} shown: --json prints all)"
-    table = whole_table(*(rows[0].keys() if rows else ()), title=title)
-    for row in rows:
-        table.add_row(*(_stat(v) for v in row.values()))
-    return table
+    headers = list(rows[0]) if rows else []
+    fields = [_aggregate_field(i, h, rows) for i, h in enumerate(headers)]
+    cells = [
+        [_aggregate_cell(row[h], f) for h, f in zip(headers, fields, strict=True)] for row in rows
+    ]
+    return fitted_table(fields, cells, width, title=title)
+
+
+def _aggregate_field(index: int, header: str, rows: list[dict[str, Any]]) -> Field:
+    """A column of numbers is kept whole, and left out (the rightmost first) when the table does
+    not fit; the group's keys before them are text, and stay. The first column always does."""
+    numbers = all(isinstance(row[header], int | float | None) for row in rows)
+    if not numbers:
+        return Field(header, text=True)
+    return Field(header, drop=index)
+
+
+def _aggregate_cell(value: Any, field: Field) -> RenderableType:
+    return Text(_stat(value)) if field.text else _stat(value)
 
 
 def _stat(value: Any) -> str:

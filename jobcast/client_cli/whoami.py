@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from jobcast.client_cli.common import client_session, console, print_json
-from jobcast.client_cli.summary import human_bytes, whole_table
+from jobcast.client_cli.common import client_session, console, print_json, tables_width
+from jobcast.client_cli.fitting import Field, fitted_table
+from jobcast.client_cli.summary import human_bytes
 from jobcast.schemas import Limits, Me
 
 EXAMPLE = "Example: jobcast whoami"
@@ -43,7 +44,7 @@ def whoami(
         print_json(me)
         return
     console.print(identity(me), highlight=False)
-    console.print(limits_table(me.limits))
+    console.print(limits_table(me.limits, tables_width()))
 
 
 def identity(me: Me) -> str:
@@ -51,10 +52,11 @@ def identity(me: Me) -> str:
     return f"{me.name} (principal {me.id}, key {me.key_id}{admin})"
 
 
-def limits_table(limits: Limits) -> Table:
-    table = whole_table("limit", "value")
+def limits_table(limits: Limits, width: int | None) -> Table:
+    rows = []
     for field, label, unit in LIMIT_ROWS:
         value = int(getattr(limits, field))
-        shown = "no cap" if value == 0 else human_bytes(value) if unit else f"{value:,}"
-        table.add_row(label, shown)
-    return table
+        rows.append(
+            [label, "no cap" if value == 0 else human_bytes(value) if unit else f"{value:,}"]
+        )
+    return fitted_table([Field("limit", text=True), Field("value")], rows, width)

@@ -21,11 +21,15 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def run_in_terminal(
-    argv: list[str], env: dict[str, str], timeout: float = 90, cwd: Path | None = None
+    argv: list[str],
+    env: dict[str, str],
+    timeout: float = 90,
+    cwd: Path | None = None,
+    size: tuple[int, int] = SIZE,
 ) -> tuple[int, str]:
     """(exit code, everything written to the terminal, escape codes included)."""
     master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *SIZE, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))
     proc = subprocess.Popen(
         argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd, start_new_session=True
     )

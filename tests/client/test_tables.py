@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from rich.console import Console
 from rich.table import Table
 
 from jobcast.client_cli.market import ladder
 from jobcast.client_cli.orders import order_table
 from jobcast.client_cli.summary import cancelled_line, human_bytes, job_table, result_tables
+from jobcast.console import PIPE_WIDTH
 from jobcast.schemas import Job, JobProgress, Order, ProfileResult
 from jobcast.schemas.market import BookDepth
 
 JOB_ID = "j_563f3062604ff3f3d256a1b2"
+ORDER_ID = "o_4918a8679bc72124dd92"
 
 
 def a_job() -> Job:
@@ -41,17 +44,10 @@ def a_job() -> Job:
     )
 
 
-def test_a_job_id_is_never_cut_in_a_narrow_terminal() -> None:
-    job = a_job()
-    console = Console(width=60, record=True, force_terminal=False)
-    console.print(job_table([job]))
-    assert JOB_ID in console.export_text()
-
-
-def test_a_narrow_terminal_folds_a_value_rather_than_cut_it() -> None:
-    order = Order.model_validate(
+def an_order() -> Order:
+    return Order.model_validate(
         {
-            "id": "o_4918a8679bc72124dd92",
+            "id": ORDER_ID,
             "client_order_id": None,
             "symbol": "BTC-USD",
             "side": "buy",
@@ -69,17 +65,85 @@ def test_a_narrow_terminal_folds_a_value_rather_than_cut_it() -> None:
             "updated_at": 1.0,
         }
     )
-    console = Console(width=80, record=True, force_terminal=False)
-    console.print(order_table([order]))
-    text = console.export_text()
+
+
+def shown(table: Table, width: int) -> str:
+    console = Console(width=width, record=True, force_terminal=False)
+    console.print(table)
+    return console.export_text()
+
+
+def body_lines(text: str) -> list[str]:
+    """The rows of a printed table (between its header rule and its bottom edge)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("┡"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("└"))
+    return lines[start + 1 : end]
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_a_job_keeps_its_id_and_status_whole_on_one_line(width: int) -> None:
+    # At 60 columns "succeeded" read "suc" "cee" "ded" and the file name went on for 17 lines.
+    text = shown(job_table([a_job()], width), width)
+    (row,) = body_lines(text)
+    assert JOB_ID in row
+    assert "│ succeeded │" in row
+    assert "a-rather-l" in row
+    assert max(len(line) for line in text.splitlines()) <= width
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_a_narrow_terminal_says_which_columns_it_left_out(width: int) -> None:
+    text = " ".join(shown(job_table([a_job()], width), width).split())
+    assert "left out to fit:" in text
+    assert "size" in text.split("left out")[1]
+    assert "--json or a wider terminal shows them" in text
+
+
+def test_a_wide_terminal_shows_every_column_and_cuts_a_long_file_name() -> None:
+    text = shown(job_table([a_job()], 120), 120)
+    for header in ("id", "status", "operation", "file", "size", "percent"):
+        assert f" {header} " in text
+    assert "left out" not in text
+    assert "…" in body_lines(text)[0]  # the file name, the one free text, ends in "…"
+
+
+def test_piped_every_value_is_whole() -> None:
+    # No width to fit: a script reads every column and the file name whole.
+    text = shown(job_table([a_job()], None), PIPE_WIDTH)
+    assert "a-rather-long-file-name-for-a-narrow-terminal.csv" in text
+    assert "120.6 KiB" in text
     assert "…" not in text
-    assert "o_4918a8679bc72124dd92" in text
+
+
+def test_a_file_name_is_shown_as_it_is_named() -> None:
+    # Read as markup, "sales[eu].csv" was shown as "sales.csv".
+    named = a_job().model_copy(update={"filename": "sales[eu].csv"})
+    assert "sales[eu].csv" in shown(job_table([named], 120), 120)
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_an_order_keeps_its_id_numbers_and_status_whole(width: int) -> None:
+    text = shown(order_table([an_order()], width), width)
+    (row,) = body_lines(text)
+    header = text.splitlines()[1]
+    values = {
+        "id": ORDER_ID,
+        "symbol": "BTC-USD",
+        "price": "12345.678",
+        "status": "partially_filled",
+    }
+    for column in ("id", "symbol", "status"):
+        assert f" {column} " in header, text  # the ones never left out
+    for column, value in values.items():
+        assert (f" {value} " in row) == (f" {column} " in header), text
+    assert max(len(line) for line in text.splitlines()) <= width
 
 
 def test_a_job_is_shown_with_no_title_line_above_it() -> None:
     # `jobcast jobs show` printed a stray "jobs" line above its one job; `orders show` has none.
     console = Console(width=120, record=True, force_terminal=False)
-    console.print(job_table([a_job()]))
+    console.print(job_table([a_job()], 120))
     assert console.export_text().startswith("┏")
 
 
@@ -162,13 +226,10 @@ def test_a_profile_that_fits_is_one_table() -> None:
     assert [c.header for c in tables[1].columns][-3:] == ["mean", "min", "max"]
 
 
-def test_an_empty_listing_says_it_is_empty() -> None:
+def test_an_empty_book_says_it_is_empty() -> None:
     # A header alone, with nothing under it, read as if the output had been cut off.
     empty_book = ladder(BookDepth(symbol="SOL-USD", bids=[], asks=[]))
     assert "no orders rest on either side" in printed([empty_book], 80)
-    assert "no jobs failed" in printed([job_table([], empty="no jobs failed")], 80)
-    assert "no orders open" in printed([order_table([], empty="no orders open")], 120)
-    assert "no jobs" not in printed([job_table([a_job()], empty="no jobs")], 120)
 
 
 def test_sizes_are_named_in_the_binary_units_they_are_counted_in() -> None:

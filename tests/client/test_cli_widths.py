@@ -1,0 +1,101 @@
+"""Listings as a user sees them: fitted to a real terminal's width, whole when piped, and an
+empty one printing nothing a script would count."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from jobcast.client import Client
+from tests.client.conftest import ClientStack
+from tests.client.support import write_table
+from tests.client.terminal import ANSI, run_in_terminal
+
+JOBCAST = [sys.executable, "-m", "jobcast"]
+LONG_NAME = "quarterly-sales-by-region-and-city-with-returns.csv"
+
+
+def user_env(stack: ClientStack, key: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCAST_")}
+    return {**env, **stack.env(), "JOBCAST_API_KEY": key, "TERM": "xterm-256color"}
+
+
+@pytest.fixture(scope="module")
+def lister(stack: ClientStack, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A key with one finished job of a long file name, and the job's id."""
+    key, _ = stack.new_key("lister")
+    data = write_table(tmp_path_factory.mktemp("widths") / LONG_NAME, 100)
+    with Client(stack.url, key) as client:
+        job = client.submit_file(data)
+        client.wait(job.id, timeout=60)
+    return key, job.id
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120])
+def test_jobs_ls_keeps_each_job_on_one_line_at_any_width(
+    stack: ClientStack, lister: tuple[str, str], columns: int
+) -> None:
+    # At 80 columns and under, every cell was folded: "succeeded" over two lines, the file
+    # name letter by letter.
+    key, job_id = lister
+    code, screen = run_in_terminal(
+        [*JOBCAST, "jobs", "ls"], user_env(stack, key), size=(40, columns)
+    )
+    lines = ANSI.sub("", screen).splitlines()
+    assert code == 0, screen
+    (row,) = [line for line in lines if line.startswith("│")]
+    assert job_id in row
+    assert "│ succeeded " in row
+    assert max(len(line) for line in lines) <= columns, "\n".join(lines)
+    said = " ".join(" ".join(lines).split())
+    if columns < 120:
+        assert "left out to fit:" in said
+        assert "--json or a wider terminal shows them" in said
+        assert "…" in row  # the file name, cut
+    else:
+        assert "left out" not in said
+
+
+def test_jobs_ls_piped_prints_every_value_whole(
+    stack: ClientStack, lister: tuple[str, str]
+) -> None:
+    key, job_id = lister
+    done = _piped(stack, key, "jobs", "ls")
+    assert done[0] == 0
+    assert job_id in done[1]
+    assert LONG_NAME in done[1]
+    assert "…" not in done[1]
+    assert "left out" not in done[1]
+
+
+def _piped(stack: ClientStack, key: str, *args: str) -> tuple[int, str, str]:
+    done = subprocess.run(
+        [*JOBCAST, *args], env=user_env(stack, key), capture_output=True, text=True, timeout=60
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "empty"), [(("jobs", "ls"), "no jobs"), (("orders", "ls"), "no orders")]
+)
+def test_an_empty_list_prints_nothing_on_stdout_and_says_so_on_stderr(
+    stack: ClientStack, command: tuple[str, ...], empty: str
+) -> None:
+    # It printed a table's header and rules: `jobcast jobs ls | wc -l` counted 3 for no job.
+    key, _ = stack.new_key(f"empty-{command[0]}")
+    code, out, err = _piped(stack, key, *command)
+    assert (code, out) == (0, "")
+    assert err.strip() == empty
+    code, out, _ = _piped(stack, key, *command, "--json")
+    assert (code, json.loads(out)) == (0, [])
+
+
+def test_an_empty_list_in_a_terminal_says_so_without_a_header(stack: ClientStack) -> None:
+    key, _ = stack.new_key("empty-terminal")
+    code, screen = run_in_terminal([*JOBCAST, "jobs", "ls"], user_env(stack, key))
+    assert code == 0
+    assert ANSI.sub("", screen).strip() == "no jobs"
