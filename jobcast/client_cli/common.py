@@ -16,6 +16,7 @@ from rich.table import Table
 
 from jobcast.client import Client, errors
 from jobcast.client.config import ClientConfig
+from jobcast.client_cli.sigterm import sigterm_interrupts
 from jobcast.console import make_console, table_width
 
 #: Exit codes of the user commands (their meanings below).
@@ -27,7 +28,7 @@ EXIT_AUTH = 4
 EXIT_UNAVAILABLE = 5
 EXIT_TIMEOUT = 6
 EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143  # no code of ours: Python's default end on SIGTERM, as a shell reports it
+EXIT_TERMINATED = 143  # 128 + 15, as a shell reports a process SIGTERM ended (sigterm.py)
 
 #: What each exit code means: `jobcast --help` says it in these words, and README.md's table
 #: has one row for each (a test keeps them the same).
@@ -126,17 +127,19 @@ def exit_code_for(exc: errors.JobcastError) -> int:
 
 @contextmanager
 def client_session(as_json: bool = False) -> Iterator[Client]:
-    """A Client for one command; a client error becomes its message and exit code."""
+    """A Client for one command; a client error becomes its message and exit code, Ctrl-C
+    exit 130 and SIGTERM, taking the same way out, 143."""
     config = None
-    try:
-        with Client() as client:
-            config = client.config
-            yield client
-    except errors.JobcastError as exc:
-        report_error(exc, as_json, config)
-        raise typer.Exit(exit_code_for(exc)) from None
-    except KeyboardInterrupt:
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    with sigterm_interrupts() as terminated:
+        try:
+            with Client() as client:
+                config = client.config
+                yield client
+        except errors.JobcastError as exc:
+            report_error(exc, as_json, config)
+            raise typer.Exit(exit_code_for(exc)) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(EXIT_TERMINATED if terminated.is_set() else EXIT_INTERRUPTED) from None
 
 
 def report_error(

@@ -69,9 +69,12 @@ def _read_all(fd: int, deadline: float) -> str:
     return b"".join(chunks).decode(errors="replace")
 
 
-def read_until(fd: int, shown: str, text: str, timeout: float = 60) -> str:
+def read_until(
+    fd: int, shown: str, text: str, timeout: float = 60, raw: list[str] | None = None
+) -> str:
     """Read `fd` (a terminal or a pipe) until `text` is in `shown` plus what was read, escape
-    codes left out; what follows `text`. Fails after `timeout`, or if `fd` ends first."""
+    codes left out; what follows `text`. Fails after `timeout`, or if `fd` ends first. What was
+    read, escape codes and all, is added to `raw` if given."""
     deadline = time.monotonic() + timeout
     while text not in shown:
         left = deadline - time.monotonic()
@@ -83,6 +86,8 @@ def read_until(fd: int, shown: str, text: str, timeout: float = 60) -> str:
             except OSError:  # EIO: the command exited and closed the terminal
                 data = b""
             assert data or text in shown, f"{text!r} never appeared; it ended:\n{shown[-3000:]}"
+            if raw is not None:
+                raw.append(data.decode(errors="replace"))
             shown += ANSI.sub("", data.decode(errors="replace"))
     return shown[shown.index(text) + len(text) :]
 
@@ -105,14 +110,17 @@ class Terminal:
         )
         os.close(slave)
         self.screen = ""
+        #: Everything the command wrote to the terminal so far, escape codes included.
+        self.raw: list[str] = []
 
     def expect(self, text: str, timeout: float = 60) -> None:
         """Read until `text` has appeared since the last expect (fails after `timeout`)."""
-        self.screen = read_until(self.master, self.screen, text, timeout)
+        self.screen = read_until(self.master, self.screen, text, timeout, self.raw)
 
     def rest(self) -> str:
         """Everything shown since the last expect, once the command has exited."""
-        return self.screen + ANSI.sub("", _read_all(self.master, time.monotonic() + 10))
+        self.raw.append(_read_all(self.master, time.monotonic() + 10))
+        return self.screen + ANSI.sub("", self.raw[-1])
 
     def type(self, text: str) -> None:
         os.write(self.master, text.encode())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -124,6 +125,37 @@ def test_ctrl_c_while_submit_waits_says_the_job_keeps_running(
             client.cancel(job.id)
     assert f"job {job.id} keeps running: follow it with `jobcast jobs show {job.id}`, " in said
     assert f"stop it with `jobcast jobs cancel {job.id}`." in said
+
+
+#: What a terminal is sent to hide its cursor (rich's progress bars do), and to show it again.
+HIDE_CURSOR, SHOW_CURSOR = "\x1b[?25l", "\x1b[?25h"
+
+
+def test_sigterm_while_submit_waits_shows_the_cursor_and_says_the_job_keeps_running(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # Python's default end on SIGTERM left the cursor hidden and said nothing of the job.
+    key, _ = stack.new_key("terminated")
+    data = write_table(tmp_path / "big.csv", 1_500_000)  # long enough to still run at SIGTERM
+    terminal = Terminal([*JOBCAST, "submit", str(data), "--wait"], user_env(stack, key))
+    try:
+        terminal.expect("processing")
+        terminal.proc.send_signal(signal.SIGTERM)
+        code = terminal.proc.wait(timeout=30)
+        rest = terminal.rest()
+        said = " ".join(rest.split())
+    finally:
+        terminal.close()
+    with Client(stack.url, key) as client:
+        (job,) = client.jobs()
+        if job.status not in ("succeeded", "failed", "cancelled"):
+            client.cancel(job.id)
+    assert code == 143, rest
+    written = "".join(terminal.raw)
+    assert written.rindex(SHOW_CURSOR) > written.index(HIDE_CURSOR)
+    assert f"job {job.id} keeps running: follow it with `jobcast jobs show {job.id}`, " in said
+    assert f"stop it with `jobcast jobs cancel {job.id}`." in said
+    assert "Traceback" not in said
 
 
 def test_ctrl_c_during_the_upload_says_nothing_was_stored(
