@@ -28,6 +28,7 @@ EXIT_AUTH = 4
 EXIT_UNAVAILABLE = 5
 EXIT_TIMEOUT = 6
 EXIT_INTERRUPTED = 130
+EXIT_READER_GONE = 141  # any command's, jobcast.entry's doing: its output's reader left
 EXIT_TERMINATED = 143  # 128 + 15, as a shell reports a process SIGTERM ended (sigterm.py)
 
 #: What each exit code means: `jobcast --help` says it in these words, and README.md's table
@@ -48,6 +49,11 @@ EXIT_CODE_MEANINGS = (
     ),
     (EXIT_TIMEOUT, "`--timeout` passed before the job ended"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C, SIGINT)"),
+    (
+        EXIT_READER_GONE,
+        "the output's reader left before its end (e.g. `head -1`), as a shell reports SIGPIPE: "
+        "128 + 13",
+    ),
     (
         EXIT_TERMINATED,
         "stopped by SIGTERM (as a shell reports a process the signal ended: 128 + 15)",

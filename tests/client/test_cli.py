@@ -546,6 +546,58 @@ def test_a_table_piped_to_a_script_keeps_every_value_whole(stack: ClientStack) -
     ]
 
 
+def into_a_closed_pipe(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a command whose stdout is a pipe its reader has closed already (`| head -0`)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [*JOBCAST, *args], stdout=write_end, stderr=subprocess.PIPE, env=env, text=True
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_output_into_a_pipe_its_reader_left_ends_quietly_with_141(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # `jobcast jobs ls | head -1` exited 1, as a failed job does, when head had left.
+    key, _ = stack.new_key("header")
+    env = user_env(stack, JOBCAST_API_KEY=key)
+    with Client(stack.url, key) as client:
+        client.submit_file(write_table(tmp_path / "data.csv", 10))
+    for args in (["jobs", "ls"], ["jobs", "ls", "--json"], ["--help"]):
+        done = into_a_closed_pipe(env, *args)
+        assert (done.returncode, done.stderr) == (141, ""), args
+
+
+def test_watch_ends_quietly_with_141_once_its_reader_has_left(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # `jobcast watch user.me | head -1`: head leaves after the first line, the watch goes on.
+    key, _ = stack.new_key("first-line")
+    with Client(stack.url, key) as client:
+        client.submit_file(write_table(tmp_path / "data.csv", 10))
+        watcher = subprocess.Popen(
+            [*JOBCAST, "watch", "user.me", "--since", "0-0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=user_env(stack, JOBCAST_API_KEY=key),
+        )
+        try:
+            assert watcher.stdout is not None
+            assert watcher.stderr is not None
+            assert watcher.stdout.readline().startswith(b'{"channel": "user.me"')
+            watcher.stdout.close()
+            client.submit_file(write_table(tmp_path / "more.csv", 10))  # more lines to write
+            assert watcher.wait(timeout=60) == 141
+            assert watcher.stderr.read() == b""
+        finally:
+            if watcher.poll() is None:
+                watcher.kill()
+            watcher.wait()
+
+
 def test_chat_in_a_room_the_server_refuses_says_why_and_exits_3(stack: ClientStack) -> None:
     for room in ("bad room!", "", "x" * 300):
         refused = jobcast(stack, "chat", room)
