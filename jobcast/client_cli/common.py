@@ -100,7 +100,9 @@ def _in_cli_terms(exc: errors.JobcastError) -> str:
 
 
 console = make_console()  # piped: wide enough that a script reads every value
-err_console = Console(stderr=True)
+# One line per message whatever the width: rich cut them at 80 columns when stderr was a file or
+# a pipe, and a log (or a script reading a request id) got broken lines.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def tables_width() -> int | None:
@@ -166,11 +168,10 @@ def report_error(
     line = f"[red]error[/red] [bold]{exc.code}[/bold]: {escape(_in_cli_terms(exc))}"
     if exc.request_id:
         line += f" [dim](request id {exc.request_id})[/dim]"
-    # One line whatever the width: a script reading stderr gets the request id whole.
-    err_console.print(line, highlight=False, soft_wrap=True)
+    err_console.print(line, highlight=False)
     if asked:
         line = asked_line(asked, key_refused(exc))
-        err_console.print(escape(line), highlight=False, soft_wrap=True)
+        err_console.print(escape(line), highlight=False)
 
 
 def asked_fields(exc: errors.JobcastError, config: ClientConfig) -> dict[str, str | None] | None:
@@ -219,6 +220,5 @@ def print_json(value: Any) -> None:
 
 def fail_usage(message: str) -> NoReturn:
     """End the command on a wrong argument found before any request: its message, exit 2."""
-    # One line whatever the terminal's width: a path is not broken for a script reading it.
-    err_console.print(f"[red]error[/red]: {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[red]error[/red]: {message}", highlight=False)
     raise typer.Exit(EXIT_USAGE)

@@ -107,7 +107,7 @@ def test_submit_wait_goes_on_through_an_api_outage_saying_so_on_stderr(
     key, _ = stack.new_key("outage")
     submit = _submit_waiting(stack, key, write_table(tmp_path / "data.csv", LONG_ROWS))
     try:
-        _, restart = _stop_api_once_a_job_is_there(stack, key)
+        job_id, restart = _stop_api_once_a_job_is_there(stack, key)
         restart.join()
         out, err = submit.communicate(timeout=120)
     finally:
@@ -117,6 +117,12 @@ def test_submit_wait_goes_on_through_an_api_outage_saying_so_on_stderr(
     assert f"{LONG_ROWS:,} rows" in err
     assert err.count("api unreachable") == 1, err
     assert err.count("api answers again") == 1, err
+    # One line each, as a log file keeps them: stderr not a terminal was cut at 80 columns.
+    said = (
+        f"api unreachable; still waiting for job {job_id}, trying again (Ctrl-C stops waiting, "
+        "not the job)…"
+    )
+    assert said in err.splitlines(), err
 
 
 def test_submit_wait_timing_out_in_an_outage_says_the_job_keeps_running(
