@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from jobcast.client_cli import chat, login, submit, watch, whoami
-from jobcast.client_cli.common import EXIT_CODES_HELP
+from jobcast.client_cli.common import EXIT_CODES_HELP, flowing_help
 from jobcast.client_cli.jobs import jobs_cli
 from jobcast.client_cli.market import market_cli
 from jobcast.client_cli.orders import orders_cli
@@ -17,7 +17,7 @@ def register(cli: typer.Typer) -> None:
     cli.command("whoami", epilog=whoami.EXAMPLE)(whoami.whoami)
     cli.command("submit", epilog=f"{submit.EXAMPLE}\n\n{EXIT_CODES_HELP}")(submit.submit)
     cli.add_typer(jobs_cli, name="jobs", epilog=f"Example: jobcast jobs ls\n\n{EXIT_CODES_HELP}")
-    cli.command("watch", epilog=watch.EXAMPLE)(watch.watch)
+    cli.command("watch", help=flowing_help(watch.watch), epilog=watch.EXAMPLE)(watch.watch)
     cli.add_typer(orders_cli, name="orders", epilog="Example: jobcast orders ls")
     cli.add_typer(market_cli, name="market", epilog="Example: jobcast market ls")
     cli.command("chat", epilog=chat.EXAMPLE)(chat.chat)

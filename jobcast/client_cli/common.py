@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -222,3 +223,11 @@ def fail_usage(message: str) -> NoReturn:
     """End the command on a wrong argument found before any request: its message, exit 2."""
     err_console.print(f"[red]error[/red]: {message}", highlight=False)
     raise typer.Exit(EXIT_USAGE)
+
+
+def flowing_help(command: Callable[..., object]) -> str:
+    """A command's docstring for `--help`, each paragraph one flowing line: typer joins the
+    first paragraph's lines but keeps the line breaks of the others, so a paragraph wrapped in
+    the source read as broken lines."""
+    paragraphs = inspect.cleandoc(command.__doc__ or "").split("\n\n")
+    return "\n\n".join(" ".join(paragraph.split("\n")) for paragraph in paragraphs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import queue
@@ -9,9 +10,11 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer.main
 from click.testing import Result
 from typer.testing import CliRunner
 
@@ -475,6 +478,30 @@ def test_a_command_list_gives_each_command_one_line(group: list[str]) -> None:
     continued = [line for line in listed if line.startswith("│" + " " * 4)]
     assert listed, done.stdout
     assert not continued, done.stdout
+
+
+def command_paths(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    yield path
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from command_paths(sub, (*path, name))
+
+
+def test_every_help_text_reads_as_flowing_paragraphs_at_120_columns() -> None:
+    # `jobcast watch --help` showed its second paragraph broken where the docstring was.
+    for path in command_paths(typer.main.get_command(cli)):
+        done = CliRunner().invoke(cli, [*path, "--help"], env={"COLUMNS": "120"})
+        assert done.exit_code == 0, path
+        lines = [line.rstrip() for line in done.stdout.splitlines()]
+        # The prose above the boxes and below them: no paragraph's line ends short of the
+        # width with the paragraph going on below it.
+        boxes = [i for i, line in enumerate(lines) if line.startswith(("╭", "╰"))]
+        prose = [*lines[: boxes[0]], "", *lines[boxes[-1] + 1 :]]
+        broken = [
+            line
+            for line, below in itertools.pairwise(prose)
+            if line.strip() and below.strip() and len(line) < 100
+        ]
+        assert not broken, (path, done.stdout)
 
 
 def test_jobs_show_result_download_and_cancel(stack: ClientStack, tmp_path: Path) -> None:
