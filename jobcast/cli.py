@@ -12,6 +12,7 @@ import typer
 from jobcast.client_cli import register as register_user_commands
 from jobcast.client_cli.common import EXIT_CODES_HELP
 from jobcast.console import make_console
+from jobcast.keys_cli import EXIT_CODES as KEYS_EXIT_CODES
 from jobcast.keys_cli import keys_cli
 
 if TYPE_CHECKING:
@@ -26,13 +27,24 @@ cli = typer.Typer(
     no_args_is_help=True,
     epilog=EXIT_CODES_HELP,
 )
-cli.add_typer(keys_cli, name="keys", epilog="Example: jobcast keys create --name alice")
+cli.add_typer(
+    keys_cli, name="keys", epilog=f"Example: jobcast keys create --name alice\n\n{KEYS_EXIT_CODES}"
+)
 register_user_commands(cli)
 console = make_console()
 
 
+#: `jobcast up`'s exit codes, its own: the launcher's (jobcast.launcher.run) and this command's.
+UP_EXIT_CODES = (
+    "Exit codes: 0 stopped (Ctrl-C, SIGTERM or a closed terminal); 1 it could not start (a port "
+    "in use, Redis unreachable, ...) or a process it runs died; 2 a setting that cannot be read, "
+    "or a secret missing or insecure; 4 Redis refused the password."
+)
+
+
 @cli.command(
     epilog="Example: jobcast up --demo (then open the App address it prints); Ctrl-C stops it."
+    f"\n\n{UP_EXIT_CODES}"
 )
 def up(
     workers: Annotated[int, typer.Option(min=1, help="Pool processes per queue worker.")] = 1,

@@ -12,8 +12,14 @@ import typer
 
 keys_cli = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 
-#: Each command's exit codes (as the user commands', README.md).
-EXIT_CODES = "Exit codes: 0 done; 2 wrong arguments or no stack found; 3 no such key id."
+#: The exit codes of `jobcast keys` and each of its commands (as the user commands' where they
+#: mean the same, README.md): jobcast.keys_admin's refusals, typer's Ctrl-C, jobcast.entry's
+#: output whose reader left.
+EXIT_CODES = (
+    "Exit codes: 0 done; 2 wrong arguments, no stack found, its Redis unreachable or a key "
+    "secret that is not the cluster's; 3 no such key id; 4 Redis refused the password; "
+    "130 interrupted (Ctrl-C); 141 the output's reader left before its end."
+)
 
 
 @keys_cli.command(

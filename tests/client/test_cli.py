@@ -454,6 +454,22 @@ def test_help_lists_the_exit_codes_of_the_readme_table() -> None:
         assert f"{code.strip()} {meaning.strip()}" in said, (code, said)
 
 
+def test_the_operator_commands_help_gives_their_own_exit_codes() -> None:
+    # `jobcast keys --help` gave none, and `up` none: the overview's are the user commands'.
+    from jobcast.cli import UP_EXIT_CODES
+    from jobcast.keys_cli import EXIT_CODES
+
+    for command, codes in [
+        (["keys"], EXIT_CODES),
+        (["keys", "create"], EXIT_CODES),
+        (["keys", "list"], EXIT_CODES),
+        (["keys", "revoke"], EXIT_CODES),
+        (["up"], UP_EXIT_CODES),
+    ]:
+        done = CliRunner().invoke(cli, [*command, "--help"], env={"COLUMNS": "1000"})
+        assert codes in done.stdout, command
+
+
 def test_readme_gives_the_chat_message_limit_and_the_line_cap_as_they_are() -> None:
     # README's `jobcast chat` comment said a line over 16 KiB was not sent; a 3,000-character
     # line was refused too, by the server's 2000-byte message limit, which it did not name.
