@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
@@ -68,6 +69,11 @@ def up(
     ] = False,
 ) -> None:
     """Start Redis (embedded unless JOBCAST_REDIS_URL is set), workers, Flower and the API."""
+    # Python's own stdout, not the one that ends the command once its reader has gone
+    # (jobcast.entry): the stack runs on when `tee` ends first at a Ctrl-C, and the launcher
+    # says its lines where it still can (launcher._say).
+    sys.stdout.flush()
+    sys.stdout = sys.__stdout__
     from jobcast.launcher import Stack, UpOptions, run
     from jobcast.settings import ConfigurationError, InsecureSettingsError, load_settings
     from jobcast.unknown_settings import unknown_variable_warnings
