@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -65,12 +66,27 @@ def login(
 def _ask_key() -> str:
     if not sys.stdin.isatty():
         return _piped_key()
+    key = ""
+    while not key.strip():  # an empty line asks again
+        key = _prompted_key()
+    return key.strip()
+
+
+def _prompted_key() -> str:
+    """One line typed at a hidden prompt. Ctrl-C is an interruption (130); Ctrl-D, the input
+    ended with no key, is a usage error (2), as an empty pipe is: click's prompt made both
+    "Aborted!", and then both an interruption."""
     try:
-        key = str(typer.prompt("API key", hide_input=True))
-    except typer.Abort:  # Ctrl-C or Ctrl-D at the prompt: click said "Aborted!", exit 1
-        err_console.print("No key given: nothing saved.")
+        return getpass.getpass("API key: ")
+    except KeyboardInterrupt:
+        err_console.print("\nNo key given: nothing saved.")  # the prompt's line is still open
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    return key
+    except EOFError:
+        err_console.print()
+        fail_usage(
+            "no key given (the input ended at the prompt): nothing saved. Type or paste the "
+            "key and press Enter, or give --key."
+        )
 
 
 def _piped_key() -> str:

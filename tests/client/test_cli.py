@@ -851,6 +851,22 @@ def test_ctrl_c_at_the_login_prompt_saves_nothing_and_exits_130(tmp_path: Path) 
     assert not config.exists()
 
 
+def test_ctrl_d_at_the_login_prompt_saves_nothing_and_is_a_usage_error(tmp_path: Path) -> None:
+    # Ctrl-D, the input ended with no key, exited 130 as if interrupted.
+    config = tmp_path / "config.json"
+    env = {**os.environ, "JOBCAST_CONFIG": str(config), "TERM": "xterm-256color"}
+    terminal = Terminal([*JOBCAST, "login", "--url", "http://127.0.0.1:9"], env)
+    try:
+        terminal.expect("API key:")
+        terminal.type("\x04")
+        assert terminal.proc.wait(timeout=15) == 2
+        said = " ".join(terminal.rest().split())
+        assert "error: no key given (the input ended at the prompt): nothing saved." in said
+    finally:
+        terminal.close()
+    assert not config.exists()
+
+
 def test_login_with_an_address_that_is_not_a_url_names_the_option() -> None:
     # It said "base_url is '127.0.0.1:18400'", the Python client's parameter.
     done = CliRunner().invoke(cli, ["login", "--url", "127.0.0.1:18400", "--key", "jc_x"])
