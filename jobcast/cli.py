@@ -35,6 +35,26 @@ register_user_commands(cli)
 console = make_console()
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"jobcast {version('jobcast')}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
 #: `jobcast up`'s exit codes, its own: the launcher's (jobcast.launcher.run) and this command's.
 UP_EXIT_CODES = (
     "Exit codes: 0 stopped (Ctrl-C, SIGTERM or a closed terminal); 1 it could not start (a port "

@@ -443,6 +443,13 @@ def test_every_user_command_has_help_with_an_example() -> None:
     assert negative.exit_code == 2
 
 
+def test_version_prints_the_installed_packages_version() -> None:
+    from importlib.metadata import version
+
+    done = subprocess.run([*JOBCAST, "--version"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"jobcast {version('jobcast')}\n", "")
+
+
 def test_help_lists_the_exit_codes_of_the_readme_table() -> None:
     # `jobcast --help` left out 143, which the README's table has.
     readme = (REPO_ROOT / "README.md").read_text()
