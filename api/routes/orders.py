@@ -24,6 +24,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from api.auth import CurrentPrincipal, CurrentReader
 from api.deps import RedisDep, SettingsDep, TaskSenderDep, cursor_query
 from api.errors import ApiError, not_found
+from api.exact_numbers import ExactNumberRoute
 from api.openapi_errors import AUTHENTICATED, ORDER_RULES, OWNED, errors
 from api.openapi_headers import LOCATED
 from api.order_idempotency import (
@@ -64,7 +65,8 @@ from jobcast.schemas.errors import ErrorDetail, field_errors, summary
 from jobcast.schemas.orders import Order, OrderBatchCreate, OrderBatchResult, OrderCreate, OrderPage
 from jobcast.settings import Settings
 
-router = APIRouter(prefix="/orders", tags=["orders"])
+# Prices and quantities sent as JSON numbers are read as written, not as floats (see the module).
+router = APIRouter(prefix="/orders", tags=["orders"], route_class=ExactNumberRoute)
 log = logging.getLogger("jobcast.api.orders")
 
 #: What a broker that cannot take a message raises (kombu wraps most; some come through bare).

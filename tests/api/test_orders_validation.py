@@ -190,3 +190,38 @@ def test_a_symbol_in_the_wrong_case_is_named_as_it_is_traded(
     assert placed.json()["error"]["message"] == (
         "'acme' is not a traded symbol (symbols are case-sensitive: 'ACME')."
     )
+
+
+#: JSON numbers as a client writes them, each with more digits than a float holds.
+TOO_PRECISE = ["1.00000000000000000001", "1.0000000000000000000000000001"]
+
+
+def raw_order(price: str, quantity: str = "10") -> str:
+    """An order's JSON text with `price` and `quantity` written as numbers, as given."""
+    return f'{{"symbol": "ACME", "side": "buy", "quantity": {quantity}, "price": {price}}}'
+
+
+def test_a_json_number_price_is_read_as_written_not_rounded_to_a_float(
+    stack: SharedStack, redis_client: redis.Redis, settings: Settings
+) -> None:
+    # 1.00000000000000000001 was accepted as price "1.00": read as a float, its digits past a
+    # float's went unseen, where the same figure as text is refused by the price rule.
+    trader = new_trader(redis_client, settings, stack.url, "exact")
+    json_body = {"Content-Type": "application/json"}
+
+    for price in [*TOO_PRECISE, "1e0", "1.0E+0"]:
+        answer = trader.http.post("/orders", content=raw_order(price), headers=json_body)
+        assert answer.status_code == 422, (price, answer.text)
+        assert answer.json()["error"]["code"] == "price_invalid", price
+    quantity = trader.http.post("/orders", content=raw_order("1", "10.0"), headers=json_body)
+    assert quantity.json()["error"]["details"][0]["field"] == "body.quantity"
+    items = ", ".join([raw_order("1.00"), *(raw_order(p) for p in TOO_PRECISE)])
+    batch = trader.http.post("/orders/batch", content=f'{{"orders": [{items}]}}', headers=json_body)
+    results = batch.json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "rejected", "rejected"]
+    assert {r["error"]["code"] for r in results[1:]} == {"price_invalid"}
+    placed = trader.http.post("/orders", content=raw_order("1.50"), headers=json_body)
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["price"] == "1.50"
+    orders = trader.http.get("/orders").json()["items"]
+    assert [o["price"] for o in orders] == ["1.00", "1.50"]
