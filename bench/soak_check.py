@@ -121,9 +121,13 @@ def compare_symbol(
         e["data"] for e in stream(client, market_channel(symbol)) if e["type"] == "market.trade"
     ]
     model = [(rules.price_text(t.price), t.quantity, t.buy, t.sell) for t in ref.trades]
-    shown = [(t["price"], t["quantity"], t["buy_order_id"], t["sell_order_id"]) for t in trades]
-    if shown != model[len(model) - len(shown) :]:  # the stream is capped: compare its tail
+    shown = [(t["price"], t["quantity"]) for t in trades]  # the tape names no order
+    if shown != [m[:2] for m in model[len(model) - len(shown) :]]:  # capped: compare its tail
         tally.note("wrong", f"{symbol}: trades differ from the model")
+    kept = [json.loads(t) for t in reversed(client.lrange(rediskeys.trades_key(symbol), 0, -1))]
+    named = [(t["price"], t["quantity"], t["buy_order_id"], t["sell_order_id"]) for t in kept]
+    if named != model[len(model) - len(named) :]:  # the orders of each kept trade, as the model
+        tally.note("wrong", f"{symbol}: the kept trades' orders differ from the model")
     market = client.hgetall(rediskeys.market_key(symbol))
     for side, field_ in (("buy", "bids"), ("sell", "asks")):
         if json.loads(market.get(field_, "[]")) != [list(lv) for lv in ref.levels(side)]:

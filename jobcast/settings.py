@@ -441,7 +441,9 @@ class Settings(BaseSettings):
     order_trade_history: int = Field(
         default=1000,
         ge=1,
-        description="Recent trades kept per symbol for `GET /market/{symbol}/trades`.",
+        description=(
+            "Recent trades kept per symbol for `GET /market/{symbol}/trades` and `/fills`."
+        ),
     )
     order_depth_levels: int = Field(
         default=50,

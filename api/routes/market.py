@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -13,10 +13,12 @@ from api.deps import RedisDep, SettingsDep
 from api.errors import ApiError
 from api.openapi_errors import AUTHENTICATED, errors
 from jobcast import rediskeys
-from jobcast.orders.market import levels, quote_view
+from jobcast.orders.market import fills_of, levels, public_trade, quote_view
 from jobcast.orders.symbols import SymbolRules, no_such_symbol, symbol_table
 from jobcast.schemas.market import (
     BookDepth,
+    Fill,
+    FillList,
     Level,
     Quote,
     SymbolInfo,
@@ -105,8 +107,35 @@ async def get_trades(
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> TradeList:
-    """Recent trades, newest first."""
+    """Recent trades, newest first. They name no order: your own are `/fills`."""
     rules_of(settings, symbol)
+    stored = await _recent_trades(redis, symbol, limit)
+    return TradeList(symbol=symbol, trades=[Trade(**public_trade(t)) for t in stored])
+
+
+@router.get(
+    "/{symbol}/fills",
+    summary="Get your fills among a symbol's recent trades",
+    responses=errors(*AUTHENTICATED, "not_found", "validation_error"),
+)
+async def get_fills(
+    symbol: str,
+    principal: CurrentPrincipal,
+    redis: RedisDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> FillList:
+    """Your fills among the symbol's `limit` most recent trades (as `/trades` lists them, kept
+    up to `JOBCAST_ORDER_TRADE_HISTORY`), newest first: each trade with your order's id and
+    side."""
+    rules_of(settings, symbol)
+    stored = await _recent_trades(redis, symbol, limit)
+    return FillList(
+        symbol=symbol, fills=[Fill(**f) for t in stored for f in fills_of(t, principal.id)]
+    )
+
+
+async def _recent_trades(redis: RedisDep, symbol: str, limit: int) -> list[dict[str, Any]]:
     key = rediskeys.trades_key(symbol)
     raw: list[str] = await redis.lrange(key, 0, limit - 1)  # type: ignore[assignment]
-    return TradeList(symbol=symbol, trades=[Trade(**json.loads(t)) for t in raw])
+    return [json.loads(t) for t in raw]

@@ -28,6 +28,7 @@ from jobcast.client.waiting import (
 from jobcast.jobs.params import SUBMITTED, JobParams
 from jobcast.schemas import (
     BookDepth,
+    FillList,
     Job,
     JobPage,
     JobResult,
@@ -293,6 +294,14 @@ class AsyncClient:
             "GET", market_path(symbol, "/trades"), params={"limit": limit}
         )
         return TradeList.model_validate(answer)
+
+    async def fills(self, symbol: str, limit: int = 50) -> FillList:
+        """Your fills among the symbol's `limit` most recent trades, newest first: each with
+        your order's id and side (the trades themselves name no order)."""
+        answer = await self._http.json(
+            "GET", market_path(symbol, "/fills"), params={"limit": limit}
+        )
+        return FillList.model_validate(answer)
 
     # -- events -------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from jobcast.client.stream import StreamOptions
 from jobcast.client.waiting import ProgressCallback, ReachableCallback
 from jobcast.schemas import (
     BookDepth,
+    FillList,
     Job,
     JobResult,
     Me,
@@ -220,6 +221,10 @@ class Client:
     @same_as(AsyncClient.trades)
     def trades(self, symbol: str, limit: int = 50) -> TradeList:
         return self._portal.run(self.aio.trades(symbol, limit))
+
+    @same_as(AsyncClient.fills)
+    def fills(self, symbol: str, limit: int = 50) -> FillList:
+        return self._portal.run(self.aio.fills(symbol, limit))
 
     @same_as(AsyncClient.events)
     def events(

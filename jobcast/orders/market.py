@@ -32,6 +32,29 @@ def quote_view(symbol: str, rules: SymbolRules, market: dict[str, str]) -> dict[
     }
 
 
+#: Fields of a stored trade (`rediskeys.trades_key`) that only its two parties' own views show.
+#: The public tape (`GET /market/{symbol}/trades`, `market.trade` events) names no order: another
+#: tenant's order id would link every fill of one resting order, and so estimate its hidden size.
+PARTY_FIELDS = ("buy_order_id", "sell_order_id", "buy_owner", "sell_owner")
+
+
+def public_trade(trade: dict[str, Any]) -> dict[str, Any]:
+    """A stored trade as the tape shows it to everyone."""
+    return {name: value for name, value in trade.items() if name not in PARTY_FIELDS}
+
+
+def fills_of(trade: dict[str, Any], owner: str) -> list[dict[str, Any]]:
+    """`owner`'s fills in one stored trade: the trade with their order's id and side, one per
+    side that is theirs (two when they traded with themselves). A trade stored before owners
+    were kept has none."""
+    public = public_trade(trade)
+    return [
+        {**public, "order_id": trade[f"{side}_order_id"], "side": side}
+        for side in ("buy", "sell")
+        if trade.get(f"{side}_owner") == owner
+    ]
+
+
 #: Levels per side a `market.book` event carries (a deeper ladder reads `GET .../book`).
 BOOK_EVENT_LEVELS = 20
 

@@ -28,6 +28,8 @@ from jobcast.schemas.jobs import (
 )
 from jobcast.schemas.market import (
     BookDepth,
+    Fill,
+    FillList,
     Level,
     Quote,
     SymbolInfo,
@@ -61,6 +63,8 @@ __all__ = [
     "DataUpdate",
     "ErrorDetail",
     "ErrorResponse",
+    "Fill",
+    "FillList",
     "Histogram",
     "Job",
     "JobError",

@@ -33,14 +33,14 @@ class BookDepth(BaseModel):
 
 
 class Trade(BaseModel):
-    """One trade: also the data of `market.trade` events."""
+    """One trade: also the data of `market.trade` events. It names no order (`Fill` is one of
+    yours, with its order). Older servers also sent `buy_order_id` and `sell_order_id`: a field
+    not declared here is ignored, so this reads their answers too."""
 
     symbol: str
-    seq: int = Field(description="1, 2, 3... per symbol.")
+    seq: int = Field(description="1, 2, 3... per symbol: the trade's id within its symbol.")
     price: str
     quantity: int
-    buy_order_id: str
-    sell_order_id: str
     taker_side: Literal["buy", "sell"]
     ts: float = Field(description="Unix time, seconds.")
 
@@ -48,6 +48,21 @@ class Trade(BaseModel):
 class TradeList(BaseModel):
     symbol: str
     trades: list[Trade] = Field(description="Newest first.")
+
+
+class Fill(Trade):
+    """One trade of an order of yours: the trade as the tape shows it, with your order's id and
+    side (one fill per side when both orders are yours)."""
+
+    order_id: str
+    side: Literal["buy", "sell"]
+
+
+class FillList(BaseModel):
+    symbol: str
+    fills: list[Fill] = Field(
+        description="Newest first: yours among the symbol's `limit` most recent trades."
+    )
 
 
 class SymbolInfo(BaseModel):

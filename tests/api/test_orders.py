@@ -10,11 +10,12 @@ import pytest
 import redis
 
 from jobcast import rediskeys
+from jobcast.orders.market import PARTY_FIELDS
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from tests.api.inprocess import run_in_process
 from tests.conftest import SharedStack, module_stack
 from tests.support.processes import wait_for
-from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, two_traders
+from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, new_trader, two_traders
 
 # Books are per symbol and shared by every principal, and the tests assert exact quotes and
 # trade seqs: each test trades a symbol of its own (with the rules of the built-in one it is
@@ -30,6 +31,7 @@ NAMES = (
     "SOL-EXPIRY",
     "SOL-DELIST",
     "ETH-IDEM",
+    "SOL-TAPE",
 )
 SYMBOLS = {name: DEFAULT_SYMBOLS[name.split("-")[0] + "-USD"] for name in NAMES}
 ENV = {
@@ -366,3 +368,38 @@ def test_orders_of_a_symbol_no_longer_traded_stay_readable_and_refuse_a_cancel(
     # Nothing was queued for it: where the symbol is traded, the order rests as it was.
     assert alice.order(ask["id"])["status"] == "partially_filled"
     assert alice.order(ask["id"])["price"] == "20.50"
+
+
+def test_the_tape_names_no_order_and_each_party_reads_its_own_fills(
+    stack: SharedStack, market: tuple[Trader, Trader, EventTap]
+) -> None:
+    # The tape showed both order ids of every trade to every tenant: anyone could link all the
+    # fills of another's resting order, and so estimate its hidden size.
+    alice, bob, tap = market
+    ask = alice.place(symbol="SOL-TAPE", side="sell", quantity=10, price="20.50").json()
+    first = bob.place(symbol="SOL-TAPE", side="buy", quantity=4, price="20.50").json()
+    second = bob.place(symbol="SOL-TAPE", side="buy", quantity=3, price="20.50").json()
+    tap.wait_order(second["id"], "order.filled")
+    tap.catch_up()
+
+    public = alice.http.get("/market/SOL-TAPE/trades").json()["trades"]
+    events = [e["data"] for e in tap.of(lambda e: e["channel"] == "market.SOL-TAPE")]
+    assert [(t["seq"], t["quantity"], t["taker_side"]) for t in public] == [
+        (2, 3, "buy"),
+        (1, 4, "buy"),
+    ]
+    assert [sorted(t) for t in public] == [sorted(public[0])] * 2
+    assert not set(public[0]) & set(PARTY_FIELDS)
+    trade_events = [d for d in events if "seq" in d and "taker_side" in d]
+    assert len(trade_events) == 2
+    assert [d for d in events if set(d) & set(PARTY_FIELDS)] == []
+
+    def fills(trader: Trader) -> list[tuple[int, str, str, int]]:
+        answer = trader.http.get("/market/SOL-TAPE/fills").json()
+        return [(f["seq"], f["order_id"], f["side"], f["quantity"]) for f in answer["fills"]]
+
+    assert fills(alice) == [(2, ask["id"], "sell", 3), (1, ask["id"], "sell", 4)]
+    assert fills(bob) == [(2, second["id"], "buy", 3), (1, first["id"], "buy", 4)]
+    carol = new_trader(stack.redis, stack.settings, stack.url, "carol")
+    assert fills(carol) == []
+    carol.http.close()

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from jobcast.cli import cli
 from jobcast.client import Client, Event, InvalidRequestError
+from jobcast.schemas import TradeList
 from tests.client.conftest import ClientStack
 
 
@@ -34,6 +35,7 @@ def test_place_fill_cancel_and_read_the_market(stack: ClientStack) -> None:
         until(events, (bid.id, "filled"), (ask.id, "partially_filled"))
         book = client.book("ETH-USD", depth=5)
         trades = client.trades("ETH-USD")
+        fills = client.fills("ETH-USD")
         client.cancel_order(ask.id)
         until(events, (ask.id, "cancelled"))
         events.close()
@@ -49,11 +51,39 @@ def test_place_fill_cancel_and_read_the_market(stack: ClientStack) -> None:
 
     assert [(lv.price, lv.quantity) for lv in book.asks] == [("2000.00", 1)]
     assert [(t.price, t.quantity) for t in trades.trades] == [("2000.00", 2)]
+    # Both orders were the trader's own: a fill for each side of the one trade.
+    assert [(f.order_id, f.side, f.quantity) for f in fills.fills] == [
+        (bid.id, "buy", 2),
+        (ask.id, "sell", 2),
+    ]
+    assert {f.seq for f in fills.fills} == {trades.trades[0].seq}
     assert [r.status for r in batch.results] == ["accepted", "rejected"]
     assert batch.results[1].error is not None
     assert batch.results[1].error.code == "unknown_symbol"
     assert listed[:2] == [ask.id, bid.id]
     assert refused.value.code == "price_off_tick"
+
+
+def test_the_client_reads_a_tape_that_names_orders_as_older_servers_sent_it() -> None:
+    older = {
+        "symbol": "ETH-USD",
+        "trades": [
+            {
+                "symbol": "ETH-USD",
+                "seq": 7,
+                "price": "2000.00",
+                "quantity": 2,
+                "buy_order_id": "o_00000000000000000001",
+                "sell_order_id": "o_00000000000000000002",
+                "taker_side": "buy",
+                "ts": 1732760000.5,
+            }
+        ],
+    }
+
+    (trade,) = TradeList.model_validate(older).trades
+
+    assert (trade.seq, trade.price, trade.quantity, trade.taker_side) == (7, "2000.00", 2, "buy")
 
 
 def test_cli_lists_orders_and_shows_the_book_as_json(stack: ClientStack) -> None:

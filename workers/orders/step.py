@@ -19,7 +19,7 @@ from jobcast.events import Event, market_channel, user_channel
 from jobcast.orders import records
 from jobcast.orders.encoding import NewOrder, decode_inbound
 from jobcast.orders.enums import TERMINAL_STATUSES, OrderStatus
-from jobcast.orders.market import BOOK_EVENT_LEVELS, book_view, quote_view
+from jobcast.orders.market import BOOK_EVENT_LEVELS, book_view, public_trade, quote_view
 from jobcast.orders.symbols import SymbolRules
 from jobcast.rediskeys import OPEN_ORDERS_KEY, tombstone_key
 from jobcast.tallies import MATCH_LAG_BUCKETS, MATCH_LAG_KEY, ORDERS_KEY, Tally, label, observations
@@ -101,16 +101,22 @@ def _state(symbol: str, order: Order, now: float) -> records.OrderState:
     )
 
 
-def _trade_data(ctx: StepContext, trade: Trade, now: float) -> dict[str, Any]:
+def _stored_trade(
+    ctx: StepContext, trade: Trade, touched: dict[str, Order], now: float
+) -> dict[str, Any]:
+    """The trade as kept in the symbol's list: its public fields, then its parties' (orders and
+    owners), which `public_trade` leaves out of the tape."""
     return {
         "symbol": ctx.symbol,
         "seq": trade.seq,
         "price": ctx.rules.price_text(trade.price),
         "quantity": trade.quantity,
-        "buy_order_id": trade.buy_order_id,
-        "sell_order_id": trade.sell_order_id,
         "taker_side": trade.taker_side,
         "ts": now,
+        "buy_order_id": trade.buy_order_id,
+        "sell_order_id": trade.sell_order_id,
+        "buy_owner": touched[trade.buy_order_id].owner,
+        "sell_owner": touched[trade.sell_order_id].owner,
     }
 
 
@@ -150,9 +156,10 @@ def build_commit(
         _add_order_change(ctx, change, book, order, now)
     market = market_channel(ctx.symbol)
     for trade in trades:
-        data = _trade_data(ctx, trade, now)
-        change.trades.append(dumps(data))
-        change.events.append((market, Event(market, "market.trade", data, ts=now).body()))
+        stored = _stored_trade(ctx, trade, touched, now)
+        change.trades.append(dumps(stored))
+        public = public_trade(stored)
+        change.events.append((market, Event(market, "market.trade", public, ts=now).body()))
     quote = quote_view(ctx.symbol, ctx.rules, change.market)
     if quote != quote_view(ctx.symbol, ctx.rules, previous):
         change.events.append((market, Event(market, "market.quote", quote, ts=now).body()))

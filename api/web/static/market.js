@@ -13,8 +13,11 @@ const MAX_FILLS = 50;
 // symbol), and I keep at most JOBCAST_QUOTA_ORDER_RECORDS of them (100,000 by default): 50
 // requests read them all. The bound only keeps a walk from going on without end.
 const MAX_ORDER_PAGES = 60;
-// Trades the page keeps: the tape's memory, and so how far back "My fills" can list each fill.
+// Trades the page keeps (the tape's memory), and how far back among the symbol's trades "My
+// fills" asks for mine: the tape names no order, so which trades are mine is read from
+// GET /market/{symbol}/fills, again after each fill event of an order of mine.
 const KEPT_TRADES = 200;
+const FILLED = new Set(["order.partially_filled", "order.filled"]);
 
 export function mountMarket(root, live) {
   let symbols = [];
@@ -22,6 +25,9 @@ export function mountMarket(root, live) {
   let rules = null;
   let unsubscribe = null;
   let trades = [];
+  let fills = []; // mine among the symbol's recent trades, newest first (GET .../fills)
+  let fillsTimer = 0;
+  let fillsVersion = 0;
   let bookTimer = 0;
   let bookVersion = 0; // bumped by every book shown or asked for: a late answer is dropped
   const orders = new Map();
@@ -166,6 +172,22 @@ export function mountMarket(root, live) {
     if (ended && stoppedByPlaced(order)) placedHere.stopped.add(order.id);
     if (placedHere && placedHere.stopped.size && (placedHere.stopped.has(order.id) || order.client_order_id === placedHere.clientId)) sayPlaced();
     else if (ended) announce(order);
+    if (FILLED.has(message.type) || (ended && order.filled_quantity)) scheduleFills();
+    renderFills();
+  }
+
+  // Fill events come in bursts (an order sweeping levels): one read for them all.
+  function scheduleFills() {
+    if (!fillsTimer) fillsTimer = setTimeout(() => { fillsTimer = 0; readFills().catch(() => {}); }, 100);
+  }
+
+  // Each answer is all of mine among the symbol's recent trades: it replaces the last, so the
+  // lines live are those a reload shows. A late answer to an earlier read is dropped.
+  async function readFills() {
+    const asked = ++fillsVersion;
+    const answer = await api("GET", `/market/${encodeURIComponent(symbol)}/fills?limit=${KEPT_TRADES}`);
+    if (answer.symbol !== symbol || asked !== fillsVersion) return;
+    fills = answer.fills;
     renderFills();
   }
 
@@ -209,27 +231,25 @@ export function mountMarket(root, live) {
     }
   }
 
-  // My recent orders of the symbol, filled or not: "My fills" finds their trades on the tape.
+  // My recent orders of the symbol, filled or not, and my fills among its recent trades.
   // Thousands of newer orders of other symbols can leave the first pages short, even empty.
   async function loadFills() {
     let found = 0;
     await eachPage(`/orders?symbol=${encodeURIComponent(symbol)}&sort=newest&limit=${MAX_FILLS}`,
       (items) => { found += items.length; items.forEach(mergeOrder); },
       { maxPages: MAX_ORDER_PAGES, enough: () => found >= MAX_FILLS });
-    renderFills();
+    await readFills();
   }
 
-  // One line per trade of an order of mine, at its own price and time, read from the trades the
-  // page keeps: the same lines live and after a reload. An order some of whose trades are no
-  // longer kept has one line for all it filled, at its average price.
+  // One line per trade of an order of mine, at its own price and time, from my fills among the
+  // symbol's recent trades: the same lines live and after a reload. An order some of whose
+  // trades are no longer kept has one line for all it filled, at its average price.
   function myFills() {
     const kept = new Map(); // order id -> its trades, newest first
-    for (const t of trades) {
-      for (const id of [t.buy_order_id, t.sell_order_id]) {
-        if (!orders.has(id)) continue;
-        if (!kept.has(id)) kept.set(id, []);
-        kept.get(id).push(t);
-      }
+    for (const t of fills) {
+      if (!orders.has(t.order_id)) continue;
+      if (!kept.has(t.order_id)) kept.set(t.order_id, []);
+      kept.get(t.order_id).push(t);
     }
     const lines = [...orders.values()].filter((o) => o.symbol === symbol).flatMap((o) => {
       const mine = kept.get(o.id) || [];
@@ -386,7 +406,6 @@ export function mountMarket(root, live) {
       trades.unshift(message.data);
       trades.length = Math.min(trades.length, KEPT_TRADES);
       renderTrades();
-      renderFills();
     }
     if (message.type === "market.quote") showQuote(message.data);
     if (message.type === "market.book" && message.data.symbol === symbol) showBookEvent(message.data);
@@ -407,7 +426,6 @@ export function mountMarket(root, live) {
       trades = [...trades, ...list.trades.filter((t) => !seen.has(t.seq))].sort((a, b) => b.seq - a.seq)
         .slice(0, KEPT_TRADES);
       renderTrades();
-      renderFills();
       showQuote(quote);
     } catch {
       // offline: the next subscription reloads
@@ -422,6 +440,8 @@ export function mountMarket(root, live) {
     address("market", name);
     addressNote.textContent = ""; // about the link that opened the page, not this symbol
     trades = [];
+    fills = [];
+    fillsVersion += 1;
     priceInput.value = ""; // a price of another symbol means nothing here
     fill(rulesText, `tick ${rules.tick_size} · lot ${rules.lot_size} · qty ${rules.min_quantity}–${formatNumber(rules.max_quantity)}`);
     fill(ladder, ladderLine("div.muted", "Loading…"));

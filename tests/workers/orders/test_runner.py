@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -183,10 +184,9 @@ def test_book_is_rebuilt_in_time_priority_by_a_fresh_worker(
 
     runner.drain(redis_client, settings, SYMBOL, "t2")
 
+    # Oldest first, as kept for their parties (the tape's events name no order).
     trades = [
-        e["data"]
-        for e in read_since(redis_client, f"market.{SYMBOL}", "0-0")
-        if e["type"] == "market.trade"
+        json.loads(t) for t in reversed(redis_client.lrange(rediskeys.trades_key(SYMBOL), 0, -1))
     ]
     assert [(t["sell_order_id"], t["seq"]) for t in trades] == [("b", 1), ("a", 2), ("c", 3)]
 
