@@ -37,10 +37,20 @@ def quote_view(symbol: str, rules: SymbolRules, market: dict[str, str]) -> dict[
 #: tenant's order id would link every fill of one resting order, and so estimate its hidden size.
 PARTY_FIELDS = ("buy_order_id", "sell_order_id", "buy_owner", "sell_owner")
 
+#: The order ids' fields as the tape still sends them: empty. Clients released while the tape
+#: named orders require both (a string each); without them their `trades()` refused the answer.
+EMPTY_ORDER_IDS = {"buy_order_id": "", "sell_order_id": ""}
+
 
 def public_trade(trade: dict[str, Any]) -> dict[str, Any]:
-    """A stored trade as the tape shows it to everyone."""
-    return {name: value for name, value in trade.items() if name not in PARTY_FIELDS}
+    """A stored trade as the tape shows it to everyone: its order ids empty."""
+    public = {name: value for name, value in trade.items() if name not in PARTY_FIELDS}
+    return public | EMPTY_ORDER_IDS
+
+
+def names_an_order(trade: dict[str, Any]) -> bool:
+    """Whether a trade as shown says whose orders traded (the tape never does)."""
+    return any(trade.get(name) for name in PARTY_FIELDS)
 
 
 def fills_of(trade: dict[str, Any], owner: str) -> list[dict[str, Any]]:

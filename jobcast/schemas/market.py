@@ -34,8 +34,7 @@ class BookDepth(BaseModel):
 
 class Trade(BaseModel):
     """One trade: also the data of `market.trade` events. It names no order (`Fill` is one of
-    yours, with its order). Older servers also sent `buy_order_id` and `sell_order_id`: a field
-    not declared here is ignored, so this reads their answers too."""
+    yours, with its order). Older servers filled in `buy_order_id` and `sell_order_id`."""
 
     symbol: str
     seq: int = Field(description="1, 2, 3... per symbol: the trade's id within its symbol.")
@@ -43,6 +42,13 @@ class Trade(BaseModel):
     quantity: int
     taker_side: Literal["buy", "sell"]
     ts: float = Field(description="Unix time, seconds.")
+    buy_order_id: str = Field(
+        "",
+        deprecated=True,
+        description="Always empty: the tape names no order (clients that read the ids require "
+        "the field). Your own trades: `GET /market/{symbol}/fills`.",
+    )
+    sell_order_id: str = Field("", deprecated=True, description="Always empty, as buy_order_id.")
 
 
 class TradeList(BaseModel):
