@@ -105,12 +105,6 @@ def _decision(budget: Budget, raw: list[int]) -> Decision:
     )
 
 
-async def refund(client: aioredis.Redis, budget: Budget, who: str, cost: int = 1) -> None:
-    """Give back `cost` requests spent from `budget` by `who`."""
-    key = rate_limit_key(budget.name, who)
-    await scripts.run_async(client, "rate_refund", [key], [str(budget.interval_ms), str(cost)])
-
-
 def client_address(peer: str | None, forwarded_for: str | None, trusted: list[str]) -> str:
     """The client's address: the direct peer, unless the peer is a trusted proxy, in which case
     the right-most X-Forwarded-For entry that is not itself a trusted proxy."""

@@ -551,21 +551,22 @@ class Settings(BaseSettings):
         ge=1,
         description=(
             "WebSockets one client address may hold open before authenticating, per api process; "
-            "more are closed at once (4029)."
+            "one more is let in and the address's oldest still waiting for its first message is "
+            "closed (4029)."
         ),
     )
     ws_auth_attempts_per_minute: int = Field(
         default=60,
         ge=1,
         description=(
-            "WebSocket authentication attempts (key or ticket) per client address; over budget the "
-            "socket is closed at once (4029)."
+            "Failed WebSocket authentication attempts (wrong key or ticket) per client address; "
+            "over budget a wrong one is closed at once (4029), a valid one still gets in."
         ),
     )
     ws_auth_attempts_burst: int = Field(
         default=30,
         ge=1,
-        description="WebSocket authentication attempts allowed at once per address.",
+        description="Failed WebSocket authentication attempts allowed at once per address.",
     )
     ws_subscribes_per_minute: int = Field(
         default=120,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 
 from jobcast.orders.symbols import SymbolRules, symbol_table
 from jobcast.settings import Settings
 from realtime.hub import ChannelHub
+
+if TYPE_CHECKING:
+    from realtime.gate import Waiting
 
 
 @dataclass
@@ -19,8 +22,8 @@ class Realtime:
     hub: ChannelHub
     #: Open sessions of this process (counted by the monitor, closed on shutdown).
     sessions: set[Any] = field(default_factory=set)
-    #: Open sockets not yet authenticated, per client address (realtime/gate.py).
-    unauthenticated: dict[str, int] = field(default_factory=dict)
+    #: Open sockets not yet authenticated, per client address, oldest first (realtime/gate.py).
+    unauthenticated: dict[str, list[Waiting]] = field(default_factory=dict)
 
     @property
     def symbols(self) -> dict[str, SymbolRules]:

@@ -230,17 +230,24 @@ class Session:
 
     async def _authenticate(self, ticket: str | None) -> Principal | None:
         address = gate.address_of(self.websocket, self.rt.settings)
-        with gate.unauthenticated(self.rt, address):
-            principal = await self._authenticate_from(address, ticket)
-        if principal is not None:
-            await gate.refund_attempt(self.rt, address)
-        return principal
+        with gate.unauthenticated(self.rt, address, self._evict) as waiting:
+            return await self._authenticate_from(address, ticket, waiting)
 
-    async def _authenticate_from(self, address: str, ticket: str | None) -> Principal | None:
+    def _evict(self, refused: gate.RefusedError) -> None:
+        """Newer sockets of its address took its place before it sent a key: say why, then
+        close; the read waiting for the first message ends with the close."""
+        if self._closer is None:
+            self.conn.push(protocol.error(refused.code, refused.message))
+            self._closer = asyncio.create_task(self._close(refused.close_code, refused.code))
+
+    async def _authenticate_from(
+        self, address: str, ticket: str | None, waiting: gate.Waiting
+    ) -> Principal | None:
         if ticket is not None:
-            await gate.spend_attempt(self.rt, address)
+            waiting.checking = True
             principal = await tickets.redeem(self.rt.redis, ticket)
             if principal is None:
+                await gate.spend_failure(self.rt, address)
                 self.conn.push(
                     protocol.error("invalid_ticket", "The ticket is unknown, used or expired.")
                 )
@@ -249,6 +256,16 @@ class Session:
             # Refused before any message: waiting out the auth timeout only delayed the answer.
             self.conn.push(protocol.error("unauthenticated", protocol.auth_required("", True)))
             return None
+        message = await self._first_message()
+        waiting.checking = True
+        if message is None or self._closer is not None:  # refused, or evicted as it came
+            return None
+        self._auth_ref = message.id
+        return await self._check_key(message, address)
+
+    async def _first_message(self) -> ClientMessage | None:
+        """The first message if it is an `auth` with a key; otherwise None, after saying what
+        was wrong with it."""
         wrong = ""  # what was wrong with the first message, when it could not be read
         ref = None  # its `id`, when it had one
         try:
@@ -270,9 +287,7 @@ class Session:
             explained = protocol.auth_required(wrong, key_in_url=False)
             self.conn.push(protocol.error("unauthenticated", explained, ref))
             return None
-        self._auth_ref = ref
-        await gate.spend_attempt(self.rt, address)
-        return await self._check_key(message, address)
+        return message
 
     async def _check_key(self, message: ClientMessage, address: str) -> Principal | None:
         assert message.key is not None
@@ -283,6 +298,7 @@ class Session:
             # A wrong key also costs the address's REST budget for requests without a valid
             # key: guessing spends from one pot whichever door it uses.
             await spend(self.rt.redis, anonymous_budget(self.rt.settings), address)
+            await gate.spend_failure(self.rt, address)
             self.conn.push(
                 protocol.error("invalid_key", "The API key is unknown or revoked.", message.id)
             )

@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
@@ -91,22 +92,38 @@ def test_a_10_mib_frame_is_refused_from_its_header_without_being_buffered(
     assert peak_rss(proc.popen.pid) - before < 4 * MiB
 
 
-def test_an_address_holding_too_many_unauthenticated_sockets_is_refused_at_once(
+def test_a_new_socket_takes_the_place_of_its_addresss_oldest_unauthenticated_one(
     start_api: StartApi, make_principal: MakeKey
 ) -> None:
+    # An address is often many clients (a NAT, a proxy): idle sockets of one of them must not
+    # keep another that sends its key at once out for the whole auth timeout.
     _, base = start_api(env={"JOBCAST_WS_MAX_UNAUTHENTICATED_PER_ADDRESS": "5"})
     key, _ = make_principal()
     idle = [open_ws(base) for _ in range(5)]
-    with open_ws(base) as one_too_many:
-        answer = recv(one_too_many)
-        assert answer["code"] == "too_many_unauthenticated", answer
-        assert close_of(one_too_many) == (4029, "too_many_unauthenticated")
-    send(idle[0], type="auth", key=key)  # authenticated, it no longer counts
-    assert recv(idle[0])["type"] == "auth.ok"
-    with authed(base, key):
+    with authed(base, key):  # a sixth: let in, and the oldest idle one closed
         pass
+    answer = recv(idle[0])
+    assert answer["code"] == "too_many_unauthenticated", answer
+    assert "waited longest" in answer["message"]
+    assert close_of(idle[0]) == (4029, "too_many_unauthenticated")
+    send(idle[1], type="auth", key=key)  # the others kept their places
+    assert recv(idle[1])["type"] == "auth.ok"
     for ws in idle:
         ws.close()
+
+
+def test_an_address_never_holds_more_unauthenticated_sockets_than_its_limit(
+    start_api: StartApi,
+) -> None:
+    _, base = start_api(env={"JOBCAST_WS_MAX_UNAUTHENTICATED_PER_ADDRESS": "3"})
+    sockets = [open_ws(base) for _ in range(8)]
+    for evicted in sockets[:5]:  # oldest first, one per socket opened past the limit
+        assert recv(evicted)["code"] == "too_many_unauthenticated"
+        assert close_of(evicted) == (4029, "too_many_unauthenticated")
+    for kept in sockets[5:]:
+        with pytest.raises(TimeoutError):
+            kept.recv(timeout=0.3)
+        kept.close()
 
 
 def wrong_key_attempt(base: str) -> tuple[str, int]:
@@ -132,7 +149,25 @@ def test_parallel_wrong_keys_from_one_address_get_answers_only_within_the_budget
     assert 0 < len(answered) <= 30 + math.ceil(elapsed)
 
 
-def test_successful_authentications_give_their_attempt_back(
+def test_a_valid_key_gets_in_however_many_wrong_ones_its_address_sent(
+    start_api: StartApi, make_principal: MakeKey
+) -> None:
+    # As on REST: the address's budget counts failures, and refuses only failures.
+    _, base = start_api(env={"JOBCAST_WS_AUTH_ATTEMPTS_BURST": "3"})
+    key, _ = make_principal()
+    outcomes = [wrong_key_attempt(base) for _ in range(5)]
+    assert outcomes[3:] == [("rate_limited", 4029)] * 2
+    with authed(base, key):
+        pass
+    ticket = httpx.post(f"{base}/ws/ticket", headers={"Authorization": f"Bearer {key}"})
+    with open_ws(base, f"/ws?ticket={ticket.json()['ticket']}") as by_ticket:
+        assert recv(by_ticket)["type"] == "auth.ok"
+    assert wrong_key_attempt(base) == ("rate_limited", 4029)
+    with open_ws(base, "/ws?ticket=wst_guess") as wrong_ticket:
+        assert recv(wrong_ticket)["code"] == "rate_limited"
+
+
+def test_successful_authentications_spend_nothing(
     start_api: StartApi, make_principal: MakeKey
 ) -> None:
     # The clients of one address (a NAT, a proxy) reconnect all day: only failures add up.
