@@ -29,13 +29,10 @@ PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "Cache-Control": "no-cache",
     "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
-ASSET_HEADERS = [
-    (b"cache-control", b"public, max-age=31536000, immutable"),
-    (b"x-content-type-options", b"nosniff"),
-]
+# X-Content-Type-Options: nosniff comes with every answer of the api (`api.middleware`).
+ASSET_HEADERS = [(b"cache-control", b"public, max-age=31536000, immutable")]
 
 
 def asset_version(directory: Path) -> str:
