@@ -1,0 +1,117 @@
+"""`/docs` and `/redoc` in real headless Chromium: they still work offline under their
+Content-Security-Policy, and no other site can frame them (a key is pasted into Swagger UI)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.web.conftest import WebStack
+
+pytestmark = pytest.mark.slow
+
+#: The pages need no worker.
+STACK_WORKERS = False
+
+#: What each page shows once its bundle rendered the OpenAPI document.
+RENDERED = {"/docs": "#operations-jobs-submit_job_jobs_post", "/redoc": "[data-section-id]"}
+#: ReDoc's sidebar shows its maker's logo from their CDN: the policy blocks it, so nothing is
+#: fetched from elsewhere (before the policy the page asked the internet for it).
+REDOCLY_LOGO = "https://cdn.redoc.ly/"
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    yield context
+    context.close()
+
+
+def watched(context: Any) -> tuple[Any, list[str]]:
+    """A new page and the console's CSP complaints and uncaught errors on it."""
+    page, problems = context.new_page(), []
+    page.on("console", lambda m: problems.append(m.text) if "Security Policy" in m.text else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.set_default_timeout(30_000)
+    return page, problems
+
+
+@pytest.mark.parametrize("path", RENDERED)
+def test_a_docs_page_renders_with_nothing_blocked(
+    web_stack: WebStack, context: Any, path: str
+) -> None:
+    page, problems = watched(context)
+    page.goto(web_stack.url + path)
+    page.wait_for_selector(RENDERED[path])
+    if path == "/redoc":  # its search runs in a worker made from a blob
+        page.fill("input[placeholder='Search...']", "order")
+        page.wait_for_selector("[data-role='search:results'] li")
+    assert [p for p in problems if REDOCLY_LOGO not in p] == []
+
+
+def test_swagger_ui_authorizes_and_tries_a_request_under_its_policy(
+    web_stack: WebStack, context: Any
+) -> None:
+    page, problems = watched(context)
+    page.goto(web_stack.url + "/docs")
+    page.click("button.authorize")
+    page.locator(".auth-container input").first.fill(web_stack.new_key("docs-csp"))
+    page.locator(".auth-container button.authorize").first.click()
+    page.click("button.btn-done")
+    operation = "#operations-me-me_me_get"
+    page.click(f"{operation} .opblock-summary-control")
+    page.click(f"{operation} button.execute")
+    status = page.locator(f"{operation} .live-responses-table tbody .response-col_status")
+    assert (status.text_content() or "").strip() == "200"
+    assert problems == []
+
+
+def serve_page(html: str) -> ThreadingHTTPServer:
+    """A site of another origin (another port on this machine) serving one page."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize("path", RENDERED)
+def test_another_site_cannot_frame_a_docs_page(
+    web_stack: WebStack, context: Any, path: str
+) -> None:
+    server = serve_page(f'<iframe src="{web_stack.url}{path}" width="800" height="600"></iframe>')
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{server.server_port}/")
+        page.wait_for_load_state("load")  # the frame's too: refused or loaded
+    finally:
+        server.shutdown()
+        server.server_close()
+    # Refused, Chromium shows its own error page in the frame instead.
+    assert [frame.url for frame in page.frames[1:]] == ["chrome-error://chromewebdata/"]
+
+
+@pytest.mark.parametrize("path", RENDERED)
+def test_a_docs_page_carries_the_app_pages_protections(web_stack: WebStack, path: str) -> None:
+    headers = httpx.get(web_stack.url + path).headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "'unsafe-eval'" not in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
