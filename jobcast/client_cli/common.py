@@ -221,7 +221,8 @@ def print_json(value: Any) -> None:
 
 def fail_usage(message: str) -> NoReturn:
     """End the command on a wrong argument found before any request: its message, exit 2."""
-    err_console.print(f"[red]error[/red]: {message}", highlight=False)
+    # Messages often name what the user typed (a path like `data[1].csv`): text, not markup.
+    err_console.print(f"[red]error[/red]: {escape(message)}", highlight=False)
     raise typer.Exit(EXIT_USAGE)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console, JustifyMethod, RenderableType
+from rich.markup import escape
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -64,7 +65,7 @@ def fitted_table(
 
 
 def _natural_width(index: int, field: Field, rows: Sequence[Sequence[Cell]]) -> int:
-    cells = [field.header, *(row[index] for row in rows)]
+    cells = [_header(field), *(row[index] for row in rows)]
     return max(MEASURING.measure(cell).maximum for cell in cells)
 
 
@@ -99,7 +100,7 @@ def _floor(field: Field, natural: int) -> int:
 
 
 def _table_width(fields: Sequence[Field], widths: list[int]) -> int:
-    columns = [Column(f.header, width=w) for f, w in zip(fields, widths, strict=True)]
+    columns = [Column(_header(f), width=w) for f, w in zip(fields, widths, strict=True)]
     return MEASURING.measure(Table(*columns)).maximum
 
 
@@ -118,8 +119,14 @@ def _table(
 def _column(field: Field, width: int | None) -> Column:
     if field.text and width is not None:  # fitted: one line, ending in "…" if it must
         return Column(
-            field.header, justify=field.justify, width=width, no_wrap=True, overflow="ellipsis"
+            _header(field), justify=field.justify, width=width, no_wrap=True, overflow="ellipsis"
         )
     # Folded only where nothing else fits (a terminal narrower than the ids): a value over two
     # lines is still whole; piped, the text goes on over lines rather than be cut.
-    return Column(field.header, justify=field.justify, no_wrap=not field.text, overflow="fold")
+    return Column(_header(field), justify=field.justify, no_wrap=not field.text, overflow="fold")
+
+
+def _header(field: Field) -> str:
+    # Escaped, as rich reads a header as markup: an aggregate's are the file's column names
+    # (`[price]` was shown as nothing).
+    return escape(field.header)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from rich.markup import escape
 
 from jobcast.client_cli.common import (
     client_session,
@@ -65,7 +66,9 @@ def show(job_id: JobId, as_json: JsonOption = False) -> None:
     else:
         console.print(job_table([job], tables_width()))
         if job.error is not None:
-            console.print(f"[red]{job.error.code}[/red]: {job.error.message}")
+            # The message may name a column as written (`[price]`): text, not markup.
+            error = job.error
+            console.print(f"[red]{escape(error.code)}[/red]: {escape(error.message)}")
         elif job.status == "cancelled":
             console.print(cancelled_line(job))
 
@@ -147,7 +150,7 @@ def _download_to_file(job_id: str, path: Path, force: bool) -> None:
         _refuse_existing(path)
     except OSError as exc:  # not writable, disk full: nothing is left behind (Client.download)
         fail_usage(f"cannot save to {path}: {exc.strerror or exc}.")
-    console.print(f"saved {saved} ({saved.stat().st_size:,} bytes)")
+    console.print(f"saved {saved} ({saved.stat().st_size:,} bytes)", markup=False)
 
 
 def _refuse_existing(path: Path) -> NoReturn:

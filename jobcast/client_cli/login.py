@@ -60,7 +60,8 @@ def login(
         report_error(exc, as_json=False, config=ClientConfig(url, key, url_from, key_from))
         raise typer.Exit(exit_code_for(exc)) from None
     path = save(url.rstrip("/"), key, config_path())
-    console.print(f"Signed in as {identity(me)}. Saved to {path} (mode 600).", highlight=False)
+    said = f"Signed in as {identity(me)}. Saved to {path} (mode 600)."
+    console.print(said, markup=False, highlight=False)
 
 
 def _ask_key() -> str:

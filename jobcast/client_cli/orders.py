@@ -217,7 +217,8 @@ def _ended(client: Client, order: Order) -> Order:
 
 def _not_ended_yet(order: Order, what: str, as_json: bool) -> None:
     if order.status not in ENDED and not as_json:
-        err_console.print(f"{what} (jobcast orders show {order.id})", highlight=False)
+        said = f"{what} (jobcast orders show {order.id})"
+        err_console.print(said, markup=False, highlight=False)
 
 
 @orders_cli.command("ls", epilog="Example: jobcast orders ls --symbol BTC-USD --status open")

@@ -43,7 +43,7 @@ def whoami(
     if as_json:
         print_json(me)
         return
-    console.print(identity(me), highlight=False)
+    console.print(identity(me), markup=False, highlight=False)  # a name may hold `[..]`
     console.print(limits_table(me.limits, tables_width()))
 
 

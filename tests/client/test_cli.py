@@ -391,6 +391,24 @@ def test_whoami_shows_the_principal_and_its_limits(stack: ClientStack) -> None:
     assert refused.exit_code == 4, refused.output
 
 
+def test_a_name_and_a_path_with_brackets_are_shown_as_they_are(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # Read as markup, "team[eu]" was shown as "team", and "Saved to .../jobcast[old].json" lost
+    # its "[old]".
+    key, principal_id = stack.new_key("team[eu]")
+    config = tmp_path / "jobcast[old].json"
+    unset: dict[str, str | None] = {"JOBCAST_URL": None, "JOBCAST_API_KEY": None}
+    env = {"JOBCAST_CONFIG": str(config), **unset}
+    done = jobcast(stack, "login", "--url", stack.url, "--key", key, **env)
+    assert done.exit_code == 0, done.output
+    assert done.stdout.startswith(f"Signed in as team[eu] (principal {principal_id}, key ")
+    assert f"Saved to {config} (mode 600)." in done.stdout, done.stdout
+    shown = jobcast(stack, "whoami", COLUMNS="200", **env)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith(f"team[eu] (principal {principal_id}, key "), shown.stdout
+
+
 def test_login_without_url_checks_and_saves_the_api_where_jobcast_up_serves_it(
     stack: ClientStack,
 ) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jobcast.client import Client
+from jobcast.client import Client, errors
 from jobcast.embedded_redis import free_port
 from tests.client.conftest import ClientStack
 from tests.client.support import write_table
@@ -50,6 +50,37 @@ def test_download_refuses_to_overwrite_a_file_without_force(
     forced = jobcast(stack, "jobs", "download", converted, str(kept), "--force")
     assert forced.exit_code == 0, forced.output
     assert len(kept.read_text().splitlines()) == 201
+
+
+def test_a_download_path_with_brackets_is_said_as_it_is(
+    stack: ClientStack, converted: str, tmp_path: Path
+) -> None:
+    # Read as markup, "saved .../sales[eu].csv" lost its "[eu]", and an error naming a missing
+    # directory "runs[old]" named "runs".
+    out = tmp_path / "sales[eu].csv"
+    done = jobcast(stack, "jobs", "download", converted, str(out))
+    assert done.exit_code == 0, done.output
+    assert done.stdout.startswith(f"saved {out} ("), done.stdout
+    nowhere = tmp_path / "runs[old]" / "out.csv"
+    refused = jobcast(stack, "jobs", "download", converted, str(nowhere))
+    assert refused.exit_code == 2, refused.output
+    assert f"the directory {nowhere.parent} does not exist" in refused.stderr, refused.stderr
+
+
+def test_a_failed_jobs_message_keeps_the_brackets_it_names(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # `jobs show` printed the job's message as markup: "No column named '[x]'" lost its "[x]".
+    table = write_table(tmp_path / "data.csv", 20)
+    with Client(stack.url, stack.key) as client:
+        job = client.submit_file(table, "aggregate", group_by=["[x]"], metrics={"amount": ["sum"]})
+        with pytest.raises(errors.JobFailedError):
+            client.wait(job.id, timeout=60)
+        message = client.job(job.id).error.message  # type: ignore[union-attr]
+    assert "'[x]'" in message  # the server's own words name it
+    shown = jobcast(stack, "jobs", "show", job.id)
+    assert shown.exit_code == 0, shown.output
+    assert f": {message}" in " ".join(shown.stdout.split()), shown.stdout
 
 
 @pytest.mark.parametrize("output", [["-o", "-"], ["--output", "-"]], ids=["-o", "--output"])

@@ -13,7 +13,7 @@ from jobcast.client_cli.market import ladder
 from jobcast.client_cli.orders import order_table
 from jobcast.client_cli.summary import cancelled_line, human_bytes, job_table, result_tables
 from jobcast.console import PIPE_WIDTH
-from jobcast.schemas import Job, JobProgress, Order, ProfileResult
+from jobcast.schemas import AggregateResult, Job, JobProgress, Order, ProfileResult
 from jobcast.schemas.market import BookDepth
 
 JOB_ID = "j_563f3062604ff3f3d256a1b2"
@@ -239,3 +239,26 @@ def test_sizes_are_named_in_the_binary_units_they_are_counted_in() -> None:
     assert human_bytes(3 * 1024**2) == "3.0 MiB"
     assert human_bytes(2 * 1024**3) == "2.0 GiB"
     assert human_bytes(4096 * 1024**3) == "4096.0 GiB"
+
+
+def test_a_column_named_in_brackets_keeps_its_name_as_a_header() -> None:
+    # Read as markup, an aggregate's `[city]` column had an empty header.
+    grouped = AggregateResult.model_validate(
+        {
+            "operation": "aggregate",
+            "format": "csv",
+            "encoding": "utf-8",
+            "bytes_read": 100,
+            "rows": 2,
+            "duration_seconds": 0.1,
+            "cpu_seconds": 0.1,
+            "peak_rss_bytes": 1,
+            "groups": 1,
+            "truncated": False,
+            "table": [{"[city]": "Oslo", "amount[eur]_sum": 12.5}],
+        }
+    )
+    for width in (None, 80):
+        text = printed(result_tables(grouped, width), 80)
+        assert "[city]" in text, text
+        assert "amount[eur]_sum" in text, text
