@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import typer
+from rich.markup import escape
 
 from jobcast.client_cli import register as register_user_commands
 from jobcast.client_cli.common import EXIT_CODES_HELP
@@ -123,19 +124,21 @@ def announce(stack: Stack) -> None:
     """The banner: one `label  value` line per address and credential, so a script can read it."""
     s = stack.settings
     key = stack.dev_api_key
+    api_url = escape(stack.api_url)
+    # Each value escaped: a data directory (`~/jobcast[test]`) or a user name is text, not markup.
     lines = [
         "[bold green]Jobcast is up[/bold green]",
-        f"  App              {stack.api_url}/   (sign in with the API key below)",
-        f"  API              {stack.api_url}   (docs: {stack.api_url}/docs)",
-        f"  Flower           {stack.flower_url}",
-        f"  Flower user      [bold]{s.flower_user}[/bold]",
+        f"  App              {api_url}/   (sign in with the API key below)",
+        f"  API              {api_url}   (docs: {api_url}/docs)",
+        f"  Flower           {escape(stack.flower_url)}",
+        f"  Flower user      [bold]{escape(s.flower_user)}[/bold]",
         f"  Flower password  {_flower_password(stack)}",
-        f"  Redis            {_redis_line(s)}",
-        f"  API key          [bold]{key}[/bold]   (dev, admin: send as `Authorization: Bearer "
-        f"<key>`)"
+        f"  Redis            {escape(_redis_line(s))}",
+        f"  API key          [bold]{escape(key)}[/bold]   (dev, admin: send as `Authorization: "
+        "Bearer <key>`)"
         if key
         else "  API key          create one with `jobcast keys create --name NAME`",
-        f"  Logs             {stack.logs}/",
+        f"  Logs             {escape(str(stack.logs))}/",
         "  Ctrl-C stops everything.",
     ]
     console.print("\n".join(lines), highlight=False)
@@ -144,7 +147,7 @@ def announce(stack: Stack) -> None:
 def _flower_password(stack: Stack) -> str:
     # One the operator set is theirs to know: named, not printed into whatever keeps the output.
     if "flower_password" in stack.generated_secrets:
-        return f"[bold]{stack.settings.secret('flower_password')}[/bold]"
+        return f"[bold]{escape(stack.settings.secret('flower_password'))}[/bold]"
     return "(JOBCAST_FLOWER_PASSWORD)"
 
 
