@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from jobcast import cluster_key_secret
 from jobcast.console import make_console
@@ -207,6 +208,7 @@ def _note_namesakes(keys: list[KeyInfo], name: str) -> None:
             f"note: {', '.join(namesakes)} already named {name!r}; this creates a new principal "
             "that sees none of their records. To give one of them another key (to rotate), "
             "use --principal ID instead.",
+            markup=False,
             highlight=False,
         )
 
@@ -216,9 +218,9 @@ def list_all() -> None:
     table = Table("key id", "principal", "name", "admin", "created (UTC)", "revoked (UTC)")
     for key in list_keys(client):
         created = _utc(key.created_at)
-        table.add_row(
-            key.key_id, key.principal_id, key.name, str(key.admin), created, _revoked(key)
-        )
+        # The name as text: rich read `team[eu]` as markup and showed `team`.
+        name = Text(key.name)
+        table.add_row(key.key_id, key.principal_id, name, str(key.admin), created, _revoked(key))
     console.print(table)
 
 

@@ -64,3 +64,12 @@ def test_keys_list_shows_when_each_key_was_made_and_revoked(
     times = {shown(t) for t in range(int(before), int(after) + 1)}
     assert any(t in revoked_row.split(shown(revoked.created_at), 1)[1] for t in times)
     assert row(listing, earlier.key_id).rstrip(" │").endswith(" yes")  # when: not kept
+
+
+def test_keys_list_shows_a_name_with_brackets_as_it_is(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    # Read as markup, `team[eu]` was listed as `team`.
+    _, info = create_key(redis_client, settings.secret("key_secret"), "team[eu]")
+    listing = jobcast_keys(settings, "list").stdout
+    assert " team[eu] " in row(listing, info.key_id), listing
