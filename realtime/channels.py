@@ -8,13 +8,13 @@ shared by every authenticated principal.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 
+from jobcast.channel_names import NAME_RULE, is_channel_name
 from jobcast.events import read_latest_async, user_channel
 from jobcast.jobs.ids import JOB_ID
 from jobcast.jobs.records import decode_record
@@ -26,7 +26,6 @@ from realtime.protocol import ProtocolError
 
 #: The monitor's full sample (hosts, pids) for admins; everyone else gets `monitor`: totals.
 MONITOR_ADMIN = "monitor.admin"
-_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
 @dataclass(frozen=True)
@@ -40,19 +39,16 @@ class Channel:
 
 CHANNELS = (
     "Channels are job.{id}, user.me, market.{symbol}, chat.{room} or monitor; what follows the "
-    "kind is 1 to 128 ASCII letters, digits or _ . : -."
+    f"kind is {NAME_RULE}."
 )
 
 
 def bad_room(room: str) -> ProtocolError | None:
     """Why `room` (the seed's `/ws/chat/{user_id}?room=`) names no chat room; None if it does."""
-    if _NAME.match(room):
+    if is_channel_name(room):
         return None
-    return ProtocolError(
-        "bad_room",
-        f"The room {room!r} in ?room= is not a room name: 1 to 128 ASCII letters, digits "
-        "or _ . : - (no spaces).",
-    )
+    said = f"The room {room!r} in ?room= is not a room name: {NAME_RULE}."
+    return ProtocolError("bad_room", said)
 
 
 def not_found(requested: str) -> ProtocolError:
@@ -67,7 +63,7 @@ async def authorize(
     if requested in ("monitor", MONITOR_ADMIN):
         return _monitor(principal, requested)
     kind, _, rest = requested.partition(".")
-    if not rest or not _NAME.match(rest):
+    if not is_channel_name(rest):
         raise ProtocolError("bad_channel", CHANNELS)
     if kind == "chat":
         return Channel(requested, kind, requested)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from jobcast.channel_names import NAME_RULE, is_channel_name
 from jobcast.client import errors
 from jobcast.client.chat import ChatRoom
 from jobcast.client.config import resolve
@@ -19,6 +20,7 @@ from jobcast.client_cli.common import (
     console,
     err_console,
     exit_code_for,
+    fail_usage,
     report_error,
 )
 from jobcast.schemas.text import escape_controls
@@ -34,6 +36,7 @@ EXAMPLE = "Example: jobcast chat lobby (type a line and Enter to send; Ctrl-D or
 
 def chat(room: Annotated[str, typer.Argument(help="The room's name.")]) -> None:
     """Join ROOM: see its recent history and who is there, then talk."""
+    _check_room(room)
     config = None
     try:
         config = resolve()
@@ -43,6 +46,13 @@ def chat(room: Annotated[str, typer.Argument(help="The room's name.")]) -> None:
         raise typer.Exit(exit_code_for(exc)) from None
     except KeyboardInterrupt:
         raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _check_room(room: str) -> None:
+    """A name the server would refuse is a wrong argument (exit 2), said in the room's terms
+    before connecting: the server's answer named its protocol (`bad_channel`, "chat.{room}")."""
+    if not is_channel_name(room):
+        fail_usage(f"{room!r} is not a room name: a room's name is {NAME_RULE}.")
 
 
 async def _talk(base_url: str, api_key: str, room: str) -> None:

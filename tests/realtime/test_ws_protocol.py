@@ -321,3 +321,16 @@ def test_every_answer_to_a_message_with_an_id_carries_it_as_ref(
         assert (bad["code"], bad["ref"]) == ("bad_channel", 2)
         send(ws, type="subscribe", channel=7, id=3)
         assert recv(ws)["ref"] == 3
+
+
+def test_a_channel_name_ending_in_a_line_break_is_refused(
+    base: str, make_principal: MakeKey
+) -> None:
+    # The name rule's `$` matched before a final line break: `chat.lobby\n` was a room of its
+    # own, apart from `chat.lobby`, which the CLI (checking by the same rule) now refuses.
+    key, _pid = make_principal()
+    with authed(base, key) as ws:
+        send(ws, type="subscribe", channel="chat.lobby\n", id="s")
+        refused = recv_until(ws, lambda m: m.get("ref") == "s")[-1]
+    assert refused["code"] == "bad_channel"
+    assert "1 to 128 ASCII letters, digits or _ . : - (no spaces)" in refused["message"]
