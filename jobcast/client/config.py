@@ -31,6 +31,9 @@ DATA_DIR_ENV, DEFAULT_DATA_DIR, API_URL_FILE = "JOBCAST_DATA_DIR", "var", "api.u
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::"})  # noqa: S104 (compared with, never bound)
 #: Overrides where the config file lives (tests, several accounts).
 CONFIG_ENV = "JOBCAST_CONFIG"
+#: How `url_from` begins for the address a `jobcast up` running from here left (the CLI's
+#: messages tell it apart by this).
+RUNNING_STACK_SOURCE = "the stack running from"
 
 
 #: Where the address or the key came from when given to `Client` itself.
@@ -105,10 +108,17 @@ def local_api() -> tuple[str, str]:
     running = running_api()
     if running:
         return running
-    host = local_setting(API_HOST_ENV) or DEFAULT_API_HOST
-    port = local_setting(API_PORT_ENV) or str(DEFAULT_API_PORT)
-    source = f"the local api's address by {API_HOST_ENV}, {API_PORT_ENV} (no stack running here)"
-    return reachable_url(host, port), source
+    host, port = local_setting(API_HOST_ENV), local_setting(API_PORT_ENV)
+    url = reachable_url(host or DEFAULT_API_HOST, port or str(DEFAULT_API_PORT))
+    return url, _local_source([n for n, v in ((API_HOST_ENV, host), (API_PORT_ENV, port)) if v])
+
+
+def _local_source(set_names: list[str]) -> str:
+    # Only the settings set are named: "by JOBCAST_API_HOST, JOBCAST_API_PORT" read as if the
+    # user had set them when the address was the default.
+    if set_names:
+        return f"the local api's address by {' and '.join(set_names)}; no stack running here"
+    return f"the default address: no stack running here, {API_HOST_ENV} and {API_PORT_ENV} not set"
 
 
 def local_setting(name: str, dotenv: Path = Path(".env")) -> str | None:
@@ -148,7 +158,7 @@ def running_api() -> tuple[str, str] | None:
         url = path.read_text().strip()
     except OSError:
         return None
-    return (url, f"the stack running from {Path.cwd()}: {path}") if url else None
+    return (url, f"{RUNNING_STACK_SOURCE} {Path.cwd()}: {path}") if url else None
 
 
 def reachable_url(host: str, port: int | str) -> str:

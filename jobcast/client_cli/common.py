@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from jobcast.client import Client, errors
-from jobcast.client.config import ClientConfig
+from jobcast.client.config import RUNNING_STACK_SOURCE, URL_ENV, ClientConfig, saved_source
 from jobcast.client_cli.sigterm import sigterm_interrupts
 from jobcast.console import make_console, table_width
 
@@ -65,11 +65,23 @@ EXIT_CODES_HELP = (
     "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODE_MEANINGS) + "."
 )
 
-#: What to check when nothing answers, in the commands' own terms.
-UNREACHABLE_HINT = (
+#: What to check when nothing answers, in the commands' own terms: by where the address came
+#: from, as it is the one to change (the hint named JOBCAST_URL when the user had set it, and
+#: `jobcast up` when the address was a saved login's). Any other source: START_OR_GIVE.
+START_OR_GIVE = (
     "Start it with `jobcast up` (or `make run`), or give its address: `jobcast login --url URL`, "
     "or JOBCAST_URL."
 )
+UNREACHABLE_HINTS = {
+    URL_ENV: f"{URL_ENV} names it: start the API there, or set {URL_ENV} to where it runs (or "
+    "unset it, for a saved login or a local `jobcast up`).",
+    "--url": "Start the API there, or give where it runs with --url.",
+    "saved": "It is the address `jobcast login` saved: start the API there, or save where it "
+    f"runs with `jobcast login --url URL` ({URL_ENV} overrides it).",
+    "running": "A `jobcast up` run from here left it (and leaves it behind if it was killed): "
+    "is that stack still up? Start it again with `jobcast up`, or give an address: `jobcast "
+    f"login --url URL`, or {URL_ENV}.",
+}
 
 #: Where the traded symbols are, in the commands' own terms, and where the server's answer
 #: names its route instead (a book, quote or listing of an unknown symbol: 404).
@@ -87,10 +99,18 @@ def _stalled(exc: errors.JobcastError) -> str:
     )
 
 
-def _in_cli_terms(exc: errors.JobcastError) -> str:
+def unreachable_hint(url_from: str | None) -> str:
+    if url_from == saved_source():
+        return UNREACHABLE_HINTS["saved"]
+    if url_from is not None and url_from.startswith(RUNNING_STACK_SOURCE):
+        return UNREACHABLE_HINTS["running"]
+    return UNREACHABLE_HINTS.get(url_from or "", START_OR_GIVE)
+
+
+def _in_cli_terms(exc: errors.JobcastError, url_from: str | None) -> str:
     """The server's message, with the command to run where it names a route or a fix."""
     if exc.code == "unreachable":
-        return f"{exc.message} {UNREACHABLE_HINT}"
+        return f"{exc.message} {unreachable_hint(url_from)}"
     if exc.code == "upload_stalled":
         return _stalled(exc)
     if SYMBOLS_ROUTE in exc.message:
@@ -166,7 +186,8 @@ def report_error(
         }
         print(json.dumps({"error": body | ({"asked": asked} if asked else {})}, default=str))
         return
-    line = f"[red]error[/red] [bold]{exc.code}[/bold]: {escape(_in_cli_terms(exc))}"
+    said = _in_cli_terms(exc, config.url_from if config is not None else None)
+    line = f"[red]error[/red] [bold]{exc.code}[/bold]: {escape(said)}"
     if exc.request_id:
         line += f" [dim](request id {exc.request_id})[/dim]"
     err_console.print(line, highlight=False)

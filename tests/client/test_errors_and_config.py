@@ -278,8 +278,8 @@ def test_nothing_answering_at_the_address_is_said_plainly_with_what_to_check(
     said = " ".join(listed.stderr.split())
     assert said.startswith(f"error unreachable: Nothing answers at {url}")
     assert said.endswith(
-        "Start it with `jobcast up` (or `make run`), or give its address: "
-        f"`jobcast login --url URL`, or JOBCAST_URL. asked {url} (JOBCAST_URL)"
+        "JOBCAST_URL names it: start the API there, or set JOBCAST_URL to where it runs (or "
+        f"unset it, for a saved login or a local `jobcast up`). asked {url} (JOBCAST_URL)"
     )
     # `watch` too, rather than retrying its stream silently for ever.
     watched = CliRunner().invoke(
@@ -321,3 +321,22 @@ def test_a_key_of_another_shape_is_hidden_whole() -> None:
     config = ClientConfig("http://127.0.0.1:8000", "hunter2-not-a-key")
     assert "hunter2" not in repr(config)
     assert "not a jc_<id>_<secret> key" in repr(config)
+
+
+def test_the_local_address_names_only_the_settings_that_made_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default address was said to be "by JOBCAST_API_HOST, JOBCAST_API_PORT", as if set.
+    alone(tmp_path, monkeypatch)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    for name in ("JOBCAST_URL", "JOBCAST_API_HOST", "JOBCAST_API_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    assert (resolve().base_url, resolve().url_from) == (
+        "http://127.0.0.1:8000",
+        "the default address: no stack running here, JOBCAST_API_HOST and JOBCAST_API_PORT not set",
+    )
+    monkeypatch.setenv("JOBCAST_API_PORT", "8100")
+    assert (resolve().base_url, resolve().url_from) == (
+        "http://127.0.0.1:8100",
+        "the local api's address by JOBCAST_API_PORT; no stack running here",
+    )

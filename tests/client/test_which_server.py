@@ -174,6 +174,42 @@ def test_nothing_answering_names_the_address_and_where_it_came_from(tmp_path: Pa
     assert said(done).startswith(f"error unreachable: Nothing answers at {elsewhere}")
 
 
+def test_nothing_answering_says_what_to_change_by_where_the_address_came_from(
+    tmp_path: Path,
+) -> None:
+    # Whatever its source, the hint named JOBCAST_URL as a way to give the address (already
+    # set, it was the one to fix) and `jobcast up` (not the fix for a saved login's server).
+    user = a_user(tmp_path)
+    set_here, saved, left, local_port = nowhere(), nowhere(), nowhere(), str(free_port())
+
+    from_env = said(user.run("jobs", "ls", JOBCAST_URL=set_here, JOBCAST_API_KEY="jc_x"))
+    assert from_env.endswith(
+        "JOBCAST_URL names it: start the API there, or set JOBCAST_URL to where it runs (or "
+        f"unset it, for a saved login or a local `jobcast up`). asked {set_here} (JOBCAST_URL)"
+    )
+    local = said(user.run("jobs", "ls", JOBCAST_API_PORT=local_port, JOBCAST_API_KEY="jc_x"))
+    assert local.endswith(
+        "Start it with `jobcast up` (or `make run`), or give its address: `jobcast login --url "
+        f"URL`, or JOBCAST_URL. asked http://127.0.0.1:{local_port} (the local api's address "
+        "by JOBCAST_API_PORT; no stack running here)"
+    )
+    user.stack_running_here(left)
+    running = said(user.run("jobs", "ls", JOBCAST_API_KEY="jc_x"))
+    assert "A `jobcast up` run from here left it" in running, running
+    assert "is that stack still up? Start it again with `jobcast up`" in running
+    user.save_login(saved, "jc_saved")
+    from_login = said(user.run("jobs", "ls"))
+    assert from_login.endswith(
+        "It is the address `jobcast login` saved: start the API there, or save where it runs "
+        "with `jobcast login --url URL` (JOBCAST_URL overrides it). asked "
+        f"{saved} (the login `jobcast login` saved in {user.saved_login})"
+    )
+    flag = said(user.run("login", "--url", set_here, "--key", "jc_x"))
+    assert flag.endswith(
+        f"Start the API there, or give where it runs with --url. asked {set_here} (--url)"
+    )
+
+
 def test_an_error_found_before_asking_names_no_address(tmp_path: Path) -> None:
     user = a_user(tmp_path)
     done = user.run("jobs", "ls", JOBCAST_URL=nowhere())
