@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from jobcast.client_cli import register as register_user_commands
-from jobcast.client_cli.common import EXIT_CODES_HELP
+from jobcast.client_cli.common import USER_EXIT_CODES_HELP
 from jobcast.console import make_console
 from jobcast.keys_cli import EXIT_CODES as KEYS_EXIT_CODES
 from jobcast.keys_cli import keys_cli
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 cli = typer.Typer(
     help="Jobcast: real-time jobs on FastAPI, Celery and Redis.",
     no_args_is_help=True,
-    epilog=EXIT_CODES_HELP,
+    epilog=USER_EXIT_CODES_HELP,
 )
 cli.add_typer(
     keys_cli, name="keys", epilog=f"Example: jobcast keys create --name alice\n\n{KEYS_EXIT_CODES}"

@@ -61,8 +61,13 @@ EXIT_CODE_MEANINGS = (
     ),
 )
 
-EXIT_CODES_HELP = (
-    "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODE_MEANINGS) + "."
+_MEANINGS = "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODE_MEANINGS)
+EXIT_CODES_HELP = f"Exit codes: {_MEANINGS}."
+#: The same in `jobcast --help`, which lists the operator commands too: there they read as
+#: every command's, and `up` and `keys` have codes of their own.
+USER_EXIT_CODES_HELP = (
+    "Exit codes of the user commands (`up` and `keys` list their own in their --help): "
+    f"{_MEANINGS}."
 )
 
 #: What to check when nothing answers, in the commands' own terms: by where the address came
