@@ -139,10 +139,5 @@ def auth_required(wrong: str, key_in_url: bool) -> str:
     return wrong + 'Send {"type": "auth", "key": "<API key>"} first.'
 
 
-def now() -> float:
-    """A message's `ts`: this moment, in seconds since the epoch, to the millisecond."""
-    return round(time.time(), 3)
-
-
 def heartbeat() -> str:
-    return reply("heartbeat", ts=now())
+    return reply("heartbeat", ts=round(time.time(), 3))

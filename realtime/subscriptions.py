@@ -18,7 +18,7 @@ from realtime.channels import Channel, authorize, job_snapshot, latest_seq
 from realtime.connection import ClientConnection
 from realtime.feed import ChannelFeed, Initial
 from realtime.hub import HubUnavailableError
-from realtime.protocol import ClientMessage, ProtocolError, now, reply
+from realtime.protocol import ClientMessage, ProtocolError, reply
 from realtime.runtime import Realtime
 
 
@@ -128,10 +128,7 @@ class Subscriptions:
         async def start() -> tuple[str | None, str | None]:
             if channel.kind == "job":
                 record, seq = await job_snapshot(self.rt.redis, channel)
-                # Stamped as it was read, as an event is as it was committed: the CLI's
-                # `watch --json` printed its `ts` as null.
-                start = reply("snapshot", channel=channel.requested, seq=seq, ts=now(), data=record)
-                return seq, start
+                return seq, reply("snapshot", channel=channel.requested, seq=seq, data=record)
             if channel.kind == "chat":
                 return await self._chat_start(channel)
             return await latest_seq(self.rt.redis, channel.name), None
@@ -143,11 +140,6 @@ class Subscriptions:
         messages, seq = await chat.history(redis, channel.name, self.rt.settings.chat_history)
         people = await chat.present(redis, channel.name)
         history = reply(
-            "chat.history",
-            channel=channel.requested,
-            seq=seq,
-            ts=now(),
-            messages=messages,
-            present=people,
+            "chat.history", channel=channel.requested, seq=seq, messages=messages, present=people
         )
         return seq, history
