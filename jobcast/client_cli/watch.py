@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import closing
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -61,13 +61,11 @@ def _print_events(events: Iterator[Event], running: set[str] | None) -> dict[str
     until interrupted); the ending event of each, by channel."""
     ends: dict[str, Event] = {}
     for event in events:
-        line = {
-            "channel": event.channel,
-            "seq": event.seq,
-            "type": event.type,
-            "ts": event.ts,
-            "data": event.data,
-        }
+        line: dict[str, Any] = {"channel": event.channel, "seq": event.seq, "type": event.type}
+        # A start state (a job's snapshot, a room's history) has no time of its own: the protocol
+        # tells events from them by `ts` (README's message table), so none is printed, not null.
+        line |= {"ts": event.ts} if event.ts is not None else {}
+        line["data"] = event.data
         sys.stdout.write(json.dumps(line, default=str) + "\n")
         sys.stdout.flush()
         if running is not None and event.data.get("status") in TERMINAL:

@@ -235,6 +235,11 @@ def test_watch_of_job_channels_ends_once_each_job_has_ended(
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert lines[0]["type"] == "snapshot"
+    # A start state has no time (it printed `"ts": null`); each event has its own.
+    starts = [line for line in lines if line["type"] == "snapshot"]
+    assert len(starts) == 2
+    assert [line for line in starts if "ts" in line] == []
+    assert all(isinstance(line["ts"], float) for line in lines if line not in starts), lines
     last = {line["channel"]: line for line in lines}
     assert {c: line["data"]["status"] for c, line in last.items()} == {
         f"job.{ended.id}": "succeeded",
