@@ -61,6 +61,11 @@ class StreamOptions:
 
 #: Seconds a connection must live to count as a success (resetting the backoff).
 STABLE_AFTER = 5.0
+#: Seconds our close waits for the server's answer before dropping the socket. With more
+#: unread frames queued than websockets keeps (a replay the consumer is behind on, then
+#: Ctrl-C), it stops reading the socket, so the answer is never read: its own default, 10 s,
+#: was how long Ctrl-C took to end `jobcast watch`. The close frame is sent either way.
+CLOSE_TIMEOUT = 1.0
 
 
 class _Reconnect(Exception):
@@ -110,7 +115,9 @@ async def events(
 async def _connection(
     base_url: str, api_key: str, state: ResumeState, options: StreamOptions
 ) -> AsyncGenerator[Event, None]:
-    async with connect(ws_url(base_url), compression=None, proxy=None) as ws:
+    async with connect(
+        ws_url(base_url), compression=None, proxy=None, close_timeout=CLOSE_TIMEOUT
+    ) as ws:
         try:
             await _authenticate(ws, api_key, state)
             await _subscribe(ws, state)

@@ -90,6 +90,28 @@ def test_ctrl_c_stops_watch_with_exit_code_130_and_no_traceback(
         terminal.close()
 
 
+def test_ctrl_c_ends_a_watch_that_is_behind_on_events_at_once(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # Interrupted while events it had not printed yet were queued (a replay of many), it
+    # exited only 10 s later: the unread frames paused the socket's reading, so the server's
+    # answer to its close was never read and websockets waited out its default close timeout.
+    key, _ = stack.new_key("behind")
+    data = write_table(tmp_path / "data.csv", 100_000)  # a job with dozens of progress events
+    with Client(stack.url, key) as client:
+        for _ in range(4):
+            client.wait(client.submit_file(data).id)
+    terminal = Terminal([*JOBCAST, "watch", "user.me", "--since", "0-0"], user_env(stack, key))
+    try:
+        terminal.expect('"type": "job.queued"')
+        pressed = time.monotonic()
+        terminal.type("\x03")
+        assert terminal.proc.wait(timeout=30) == 130
+        assert time.monotonic() - pressed < 5
+    finally:
+        terminal.close()
+
+
 def test_ctrl_c_stops_a_watched_book_quietly(stack: ClientStack) -> None:
     key, _ = stack.new_key("quiet")
     terminal = Terminal([*JOBCAST, "market", "book", "SOL-USD", "--watch"], user_env(stack, key))
