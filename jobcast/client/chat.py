@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from jobcast.client import errors
 from jobcast.client.resume import Event
-from jobcast.client.stream import ws_url
+from jobcast.client.stream import CLOSE_TIMEOUT, ws_url
 
 #: Errors that concern one message (too long, too fast): reported, and the room goes on.
 MESSAGE_ERRORS = frozenset({"rate_limited", "too_large", "bad_message", "publish_refused"})
@@ -26,7 +26,11 @@ class ChatRoom:
         self._ws: ClientConnection | None = None
 
     async def __aenter__(self) -> ChatRoom:
-        self._ws = await connect(ws_url(self.base_url), compression=None, proxy=None)
+        # As the event stream's: a room that backed up stops the socket being read, and a close
+        # would wait websockets' 10 s for an answer it never reads.
+        self._ws = await connect(
+            ws_url(self.base_url), compression=None, proxy=None, close_timeout=CLOSE_TIMEOUT
+        )
         try:
             await self._send({"type": "auth", "key": self.api_key})
             await self._send({"type": "subscribe", "channel": self.channel, "id": "join"})
