@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from workers.files.cell_text import plain_cell_schema, plain_cells
 from workers.files.datetimes import column_texts, time_unit
+from workers.files.decimals import decimal_number
 from workers.files.errors import FileJobError, listed
 from workers.files.sketches import is_text
 
@@ -211,11 +212,11 @@ def _values(column: pa.ChunkedArray) -> list[Any]:
 
 
 def _decimal_numbers(column: pa.ChunkedArray) -> list[Any]:
-    """Decimals as JSON numbers, as a mean and the profile write them (not the text `str`
-    makes of them, which sorts as text): whole ones (an integer column's exact sum, IDs in a
-    decimal(20, 0)) as integers with every digit, others as float64."""
-    number = int if column.type.scale <= 0 else float
-    return [None if v is None else number(v) for v in column.to_pylist()]
+    """Decimals as JSON numbers, as the profile writes them (not the text `str` makes of them,
+    which sorts as text): whole ones (an integer column's exact sum, IDs in a decimal(20, 0))
+    as integers with every digit, others as float64 (`decimal_number`)."""
+    scale = column.type.scale
+    return [None if v is None else decimal_number(v, scale) for v in column.to_pylist()]
 
 
 def _exact_means(sums: pa.ChunkedArray, counts: pa.ChunkedArray) -> pa.ChunkedArray:
