@@ -128,6 +128,17 @@ class Histogram(BaseModel):
     exact: bool = Field(description="False when the counts are scaled from a sample.")
 
 
+_DECIMAL_VALUE = (
+    "Of a decimal column, its value exactly, as an aggregate writes one: a whole-number decimal"
+    " (`decimal(20, 0)`) an integer with every digit, others the float whose shortest text is"
+    " the decimal (exact to 15 significant digits)."
+)
+_DECIMAL_QUANTILE = (
+    "Of a decimal column of at most 15 digits, exact (interpolated in decimal, written as `min`);"
+    " of a wider one, a float (within an ulp of the nearest)."
+)
+
+
 class ColumnProfile(BaseModel):
     """One column's summary. The numeric fields are present only for a numeric, datetime or
     time-of-day column with at least one value."""
@@ -143,13 +154,15 @@ class ColumnProfile(BaseModel):
     top: list[TopValue] | None = Field(description="Most frequent values; null when not tracked.")
     top_exact: bool
     freq: int | None = Field(description="Count of the most frequent value.")
-    mean: Stat = None
+    mean: Stat = Field(
+        default=None, description="A float, also for a decimal column (its nearest float64)."
+    )
     std: float | None = None
-    min: Stat = None
-    q25: Stat = Field(default=None, alias="25%")
-    q50: Stat = Field(default=None, alias="50%")
-    q75: Stat = Field(default=None, alias="75%")
-    max: Stat = None
+    min: Stat = Field(default=None, description=_DECIMAL_VALUE)
+    q25: Stat = Field(default=None, alias="25%", description=_DECIMAL_QUANTILE)
+    q50: Stat = Field(default=None, alias="50%", description=_DECIMAL_QUANTILE)
+    q75: Stat = Field(default=None, alias="75%", description=_DECIMAL_QUANTILE)
+    max: Stat = Field(default=None, description=_DECIMAL_VALUE)
     quantiles_exact: bool | None = None
     histogram: Histogram | None = None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -19,6 +20,7 @@ import pyarrow.compute as pc
 
 from workers.files.cell_text import bytes_text, is_uuid, uuid_texts
 from workers.files.datetimes import clock_unit, ticks_text, time_unit
+from workers.files.decimals import between_exactly, decimal_floats, decimal_number, holds_in_float
 from workers.files.sketches import (
     DistinctSketch,
     F64Array,
@@ -26,6 +28,7 @@ from workers.files.sketches import (
     ValueCounts,
     hash_values,
     is_text,
+    quantile_neighbours,
     quantiles,
 )
 
@@ -70,6 +73,10 @@ class ColumnProfile:
         self.name, self.kind = name, column_kind(type_)
         #: A date or timestamp column's values are int64 ticks (`_comparable`); written so.
         self.ticks_text = ticks_text(type_)
+        #: A decimal column's scale: its min and max are its decimals (`decimal_number`).
+        self.scale: int | None = type_.scale if pa.types.is_decimal(type_) else None
+        #: Quantiles worked out in decimal, from the float64s that stand for the values.
+        self.exact_quantiles = self.scale is not None and holds_in_float(type_)
         self.count = self.nulls = 0
         self.numeric = self.kind in _NUMERIC
         self.counts = ValueCounts(distinct_limit, track_after_overflow=not self.numeric)
@@ -86,16 +93,26 @@ class ColumnProfile:
         if pa.types.is_dictionary(values.type):
             for value in values.dictionary.to_pylist():
                 self.categories.setdefault(value, len(self.categories))
+        # A decimal column's min and max are read off its decimals: distinct IDs past 2^53 can
+        # have one float64.
+        decimals = values if self.scale is not None else None
         values = _comparable(values)
         present = values.drop_null()
         self.nulls += len(values) - len(present)
         if len(present) == 0:
             return
         if self.kind != "other":
-            self._update_counts(present)
+            self._update_counts(self._counted(present, decimals))
         if self.numeric:
-            self._update_moments(present)
+            self._update_moments(present, present if decimals is None else decimals)
         self.count += len(present)
+
+    def _counted(self, present: pa.Array, decimals: pa.Array | None) -> pa.Array:
+        """The values whose frequencies are counted: a wide decimal column's decimals, whose
+        float64s can tie (two IDs, one value counted twice)."""
+        if decimals is None or self.exact_quantiles:
+            return present  # at most 15 digits: each float64 stands for one decimal
+        return decimals.drop_null()
 
     def _update_counts(self, present: pa.Array) -> None:
         if not self.counts.exact:
@@ -108,8 +125,8 @@ class ColumnProfile:
             self.distinct.update(hash_values(self.counts.seen_at_overflow))
             self.counts.seen_at_overflow = None
 
-    def _update_moments(self, present: pa.Array) -> None:
-        bounds = pc.min_max(present)
+    def _update_moments(self, present: pa.Array, bounded: pa.Array) -> None:
+        bounds = pc.min_max(bounded)  # one Decimal each for a decimal column, not one per value
         low, high = bounds["min"].as_py(), bounds["max"].as_py()
         self.min = low if self.min is None else min(self.min, low)
         self.max = high if self.max is None else max(self.max, high)
@@ -144,7 +161,7 @@ class ColumnProfile:
     def _distinct_summary(self) -> dict[str, Any]:
         exact = self.counts.exact
         top = [
-            {"value": _jsonable(v, self.ticks_text), "count": c}
+            {"value": self._top_value(v), "count": c}
             for v, c in self.counts.top(TOP_VALUES, self.categories)
         ]
         return {
@@ -158,12 +175,17 @@ class ColumnProfile:
             "freq": top[0]["count"] if top else None,
         }
 
+    def _top_value(self, value: Any) -> Any:
+        if isinstance(value, Decimal) and self.scale is not None:
+            return decimal_number(value, self.scale)
+        return _jsonable(value, self.ticks_text)
+
     def _numeric_summary(self) -> dict[str, Any]:
         values = self.store.take()
         # The histogram first: it reads the values in any order, the quantiles reorder them.
         histogram = self._histogram(values)
         with _infinities_allowed():
-            cuts = quantiles(values, QUANTILES) if len(values) else [None] * 3
+            cuts = self._quantiles(values) if len(values) else [None] * 3
         std = float(np.sqrt(self.m2 / (self.count - 1))) if self.count > 1 else None
         out = {
             "mean": self._render(self.mean),
@@ -177,6 +199,11 @@ class ColumnProfile:
             "histogram": histogram,
         }
         return out
+
+    def _quantiles(self, values: F64Array) -> list[Any]:
+        if not self.exact_quantiles:
+            return quantiles(values, QUANTILES)
+        return [between_exactly(*cut) for cut in quantile_neighbours(values, QUANTILES)]
 
     def _histogram(self, values: F64Array) -> dict[str, Any] | None:
         sampled = len(values)
@@ -213,6 +240,8 @@ class ColumnProfile:
             return self.ticks_text(value)
         if self.kind == "integer" and isinstance(value, int):
             return value
+        if isinstance(value, Decimal) and self.scale is not None:
+            return decimal_number(value, self.scale)
         return float(value)
 
 
@@ -262,7 +291,7 @@ def _comparable(values: pa.Array) -> pa.Array:
             pa.int64()
         )
     if pa.types.is_decimal(values.type):
-        return values.cast(pa.float64())
+        return decimal_floats(values)
     if pa.types.is_dictionary(values.type):
         return values.cast(values.type.value_type)
     if is_uuid(values.type):

@@ -6,12 +6,16 @@ from __future__ import annotations
 import bz2
 import json
 import lzma
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from jobcast.schemas import ProfileResult
 from tests.conftest import SharedStack, module_stack
 from tests.workers.files.support import JobsClient, await_terminal
 
@@ -52,6 +56,32 @@ def test_a_zoned_parquet_column_is_profiled_in_its_zone_as_its_aggregate_and_pan
     assert pd.Timestamp(profiled["min"]) == ts.min()  # the instant and the zone's offset
     assert aggregated.endswith("+01:00")
     assert pd.Timestamp(aggregated) == ts.min()
+
+
+def test_parquet_decimal_columns_have_pandas_min_and_max_exactly(
+    fidelity_stack: SharedStack, tmp_path: Path
+) -> None:
+    # Neighbouring IDs share one float64 (1.2345678901234567e19), and 2504125731.74 was cast
+    # to 2504125731.7400002: the min and max were those floats.
+    ids = [Decimal("12345678901234567892"), Decimal("12345678901234567891"), None]
+    money = [Decimal("2504125731.74"), Decimal("-9804947819.21"), Decimal("0.07")]
+    path = tmp_path / "ledger.parquet"
+    ids_type, money_type = pa.decimal128(20, 0), pa.decimal128(12, 2)
+    table = pa.table({"id": pa.array(ids, ids_type), "amount": pa.array(money, money_type)})
+    pq.write_table(table, path)
+    frame = pd.read_parquet(path)
+
+    result = outcome(fidelity_stack, path)
+    identifier, amount = column(result, "id"), column(result, "amount")
+
+    assert (identifier["min"], identifier["max"]) == (frame["id"].min(), frame["id"].max())
+    assert type(identifier["min"]) is int  # every digit, as the aggregate writes such a key
+    assert Decimal(repr(amount["min"])) == frame["amount"].min()
+    assert Decimal(repr(amount["max"])) == frame["amount"].max()
+    assert amount["50%"] == 0.07
+    # The client's model reads the answer with every digit.
+    profile = ProfileResult.model_validate(result).profile
+    assert profile[0].max == 12345678901234567892
 
 
 def test_csv_times_with_offsets_are_profiled_with_an_offset(
