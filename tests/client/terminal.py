@@ -31,7 +31,13 @@ def run_in_terminal(
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))
     proc = subprocess.Popen(
-        argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd, start_new_session=True
+        argv,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=sized_by_the_terminal(env),
+        cwd=cwd,
+        start_new_session=True,
     )
     os.close(slave)
     try:
@@ -41,6 +47,13 @@ def run_in_terminal(
         if proc.poll() is None:
             proc.kill()
         os.close(master)
+
+
+def sized_by_the_terminal(env: dict[str, str]) -> dict[str, str]:
+    """`env` without COLUMNS and LINES, which would override the pretend terminal's size: a
+    whole-directory run's test process held them (80 and 24; set by something it loads, not by
+    us), and a command then drew its tables 80 wide in a terminal of 60 or 120."""
+    return {name: value for name, value in env.items() if name not in ("COLUMNS", "LINES")}
 
 
 def _take_terminal() -> None:
@@ -104,7 +117,7 @@ class Terminal:
             stdin=slave,
             stdout=slave,
             stderr=slave,
-            env=env,
+            env=sized_by_the_terminal(env),
             start_new_session=True,
             preexec_fn=_take_terminal,
         )
