@@ -1,4 +1,6 @@
-"""One WebSocket from accept to close: authentication, the message loop and cleanup.
+"""One WebSocket from accept to close: its authentication (realtime/authentication.py), its
+place in its principal's connection count, its message loop (realtime/message_loop.py), the
+close and the cleanup.
 
 The session reads client messages in the connection's own ASGI task; the only other task is
 the sender, which exists while frames are queued (heartbeats and presence refreshes come from
@@ -14,21 +16,21 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from jobcast.keys import Principal, authenticate
-from jobcast.ratelimit import anonymous_budget, spend
+from jobcast.keys import Principal
 from jobcast.redis_clients import redis_problem, trouble
 from jobcast.schemas.text import escape_controls
-from realtime import connections, gate, metrics, protocol, refusals, tickets
+from realtime import connections, gate, metrics, protocol
+from realtime.authentication import Authentication
 from realtime.channels import bad_room
 from realtime.connection import ClientConnection
-from realtime.protocol import ClientMessage, ProtocolError, reply
-from realtime.refusals import RefusalBudget
+from realtime.frames import CLOSED_ABNORMALLY
+from realtime.message_loop import MessageLoop
+from realtime.protocol import ClientMessage, reply
 from realtime.runtime import Realtime
 from realtime.subscriptions import Subscriptions
 
@@ -40,28 +42,10 @@ CLOSE_DRAIN_TIMEOUT = 2.0
 CLOSE_TIMEOUT = 10.0
 
 
-#: The close code logged for a socket that ended with no close frame either way.
-CLOSED_ABNORMALLY = 1006
-#: A close frame that carried no code (RFC 6455, 7.1.5).
-NO_STATUS_RECEIVED = 1005
-
-
-def _close_code(disconnect: Mapping[str, Any]) -> int:
-    """The code of a `websocket.disconnect`, 1006 for a connection lost with no close frame.
-    uvicorn says 1005 for that too, which RFC 6455 keeps for a close frame without a code; its
-    lost connection alone comes with no `reason` (a close frame's always has one, "" or not)."""
-    code = int(disconnect.get("code", 1000))
-    if code == NO_STATUS_RECEIVED and "reason" not in disconnect:
-        return CLOSED_ABNORMALLY
-    return code
-
-
 class Session:
     __slots__ = (
-        "_auth_ref",
         "_closer",
         "_ended",
-        "_refusals",
         "_started",
         "conn",
         "id",
@@ -81,10 +65,6 @@ class Session:
         self.principal: Principal | None = None
         self.subs: Subscriptions | None = None
         self._closer: asyncio.Task[None] | None = None
-        #: Created at the first refused frame: most connections never send one.
-        self._refusals: RefusalBudget | None = None
-        #: The `id` of the auth message, for `auth.ok` to carry back as `ref`.
-        self._auth_ref: Any = None
 
     async def run(
         self,
@@ -152,7 +132,7 @@ class Session:
     async def _serve(
         self, ticket: str | None, channels: tuple[str, ...], room: str | None, user_id: str | None
     ) -> int:
-        self.principal = await self._authenticate(ticket)
+        self.principal, auth_ref = await self._authenticate(ticket)
         if self.principal is None:
             return protocol.CLOSE_AUTH_FAILED
         if user_id is not None and user_id != self.principal.id:
@@ -164,13 +144,20 @@ class Session:
             return protocol.CLOSE_POLICY
         await self._count_in(self.principal)  # or RefusedError: 4029 too_many_connections
         self.subs = Subscriptions(self.rt, self.conn, self.principal, self.id)
-        self.conn.push(self._welcome(self.principal))
+        self.conn.push(self._welcome(self.principal, auth_ref))
+        loop = MessageLoop(self.rt, self.websocket, self.conn, self.subs)
         for channel in channels:
-            await self._handle(ClientMessage("subscribe", channel=channel))
-        await self._read_loop(room)
+            await loop.handle(ClientMessage("subscribe", channel=channel))
+        await loop.run(room)
         return 1000  # not reached: the loop ends only by the client leaving
 
-    def _welcome(self, principal: Principal) -> str:
+    async def _authenticate(self, ticket: str | None) -> tuple[Principal | None, Any]:
+        """The principal (None: refused, the client told why) and the `id` of its auth message,
+        for `auth.ok` to carry back as `ref`."""
+        auth = Authentication(self.rt, self.websocket, self.conn, self._closing)
+        return await auth.run(ticket, self._evict), auth.ref
+
+    def _welcome(self, principal: Principal, ref: Any) -> str:
         # The limits a client would otherwise copy from our settings and get wrong once an
         # operator changes them: sent on every connect, so a client is current after a restart.
         settings = self.rt.settings
@@ -182,7 +169,7 @@ class Session:
         }
         return reply(
             "auth.ok",
-            self._auth_ref,
+            ref,
             principal={"id": principal.id, "name": principal.name},
             limits=limits,
         )
@@ -228,10 +215,8 @@ class Session:
             with contextlib.suppress(RedisError, OSError):
                 await connections.unregister(self.rt.redis, (self.principal.id, self.id))
 
-    async def _authenticate(self, ticket: str | None) -> Principal | None:
-        address = gate.address_of(self.websocket, self.rt.settings)
-        with gate.unauthenticated(self.rt, address, self._evict) as waiting:
-            return await self._authenticate_from(address, ticket, waiting)
+    def _closing(self) -> bool:
+        return self._closer is not None
 
     def _evict(self, refused: gate.RefusedError) -> None:
         """Newer sockets of its address took its place before it sent a key: say why, then
@@ -239,141 +224,6 @@ class Session:
         if self._closer is None:
             self.conn.push(protocol.error(refused.code, refused.message))
             self._closer = asyncio.create_task(self._close(refused.close_code, refused.code))
-
-    async def _authenticate_from(
-        self, address: str, ticket: str | None, waiting: gate.Waiting
-    ) -> Principal | None:
-        if ticket is not None:
-            waiting.checking = True
-            principal = await tickets.redeem(self.rt.redis, ticket)
-            if principal is None:
-                await gate.spend_failure(self.rt, address)
-                self.conn.push(
-                    protocol.error("invalid_ticket", "The ticket is unknown, used or expired.")
-                )
-            return principal
-        if not protocol.KEY_QUERY_NAMES.isdisjoint(self.websocket.query_params):
-            # Refused before any message: waiting out the auth timeout only delayed the answer.
-            self.conn.push(protocol.error("unauthenticated", protocol.auth_required("", True)))
-            return None
-        message = await self._first_message()
-        waiting.checking = True
-        if message is None or self._closer is not None:  # refused, or evicted as it came
-            return None
-        self._auth_ref = message.id
-        return await self._check_key(message, address)
-
-    async def _first_message(self) -> ClientMessage | None:
-        """The first message if it is an `auth` with a key; otherwise None, after saying what
-        was wrong with it."""
-        wrong = ""  # what was wrong with the first message, when it could not be read
-        ref = None  # its `id`, when it had one
-        try:
-            text = await asyncio.wait_for(self._receive_text(), self.rt.settings.ws_auth_timeout)
-            message = protocol.parse(text, self.rt.settings.ws_max_frame_bytes)
-        except ProtocolError as exc:
-            message, wrong = None, f"The first message was refused ({exc.code}): {exc.message} "
-            ref = exc.ref
-        except TimeoutError:
-            message = None
-            wrong = f"No message came within {self.rt.settings.ws_auth_timeout:g} s. "
-        except WebSocketDisconnect:
-            message = None
-        if message is not None:
-            ref = message.id
-        if message is not None and message.type == "auth" and not message.key:
-            wrong = "`key` is required: "
-        if message is None or message.type != "auth" or not message.key:
-            explained = protocol.auth_required(wrong, key_in_url=False)
-            self.conn.push(protocol.error("unauthenticated", explained, ref))
-            return None
-        return message
-
-    async def _check_key(self, message: ClientMessage, address: str) -> Principal | None:
-        assert message.key is not None
-        principal = await authenticate(
-            self.rt.redis, self.rt.settings.secret("key_secret"), message.key
-        )
-        if principal is None:
-            # A wrong key also costs the address's REST budget for requests without a valid
-            # key: guessing spends from one pot whichever door it uses.
-            await spend(self.rt.redis, anonymous_budget(self.rt.settings), address)
-            await gate.spend_failure(self.rt, address)
-            self.conn.push(
-                protocol.error("invalid_key", "The API key is unknown or revoked.", message.id)
-            )
-        return principal
-
-    async def _receive_text(self) -> str:
-        """The next text frame; ProtocolError `bad_frame` for a binary one, refused as a text
-        frame that does not parse is (before auth: the socket closes 4001; after: it stays)."""
-        message = await self.websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(_close_code(message), message.get("reason"))
-        if message.get("text") is None:
-            raise ProtocolError("bad_frame", "Frames must be JSON text, not binary.")
-        return str(message["text"])
-
-    async def _read_loop(self, room: str | None) -> None:
-        """Until the client goes (WebSocketDisconnect, which `_serve_safely` takes)."""
-        while True:
-            try:
-                message = self._parse(await self._receive_text(), room)
-            except ProtocolError as exc:
-                self._refuse(exc)
-                continue
-            await self._handle(message)
-
-    def _parse(self, text: str, room: str | None) -> ClientMessage:
-        # The seed's chat alias accepted plain text lines as messages to its room.
-        if room is not None and not text.lstrip().startswith("{"):
-            return ClientMessage("publish", channel=f"chat.{room}", data={"text": text})
-        return protocol.parse(text, self.rt.settings.ws_max_frame_bytes)
-
-    async def _handle(self, message: ClientMessage) -> None:
-        assert self.subs is not None
-        try:
-            if message.type == "ping":
-                self.conn.push(reply("pong", message.id))
-            elif message.type == "auth":
-                raise ProtocolError(
-                    "already_authenticated", "This connection is authenticated.", message.id
-                )
-            elif message.type != "pong":
-                await self.subs.handle(message)
-        except ProtocolError as exc:
-            if exc.ref is None:
-                exc.ref = message.id
-            self._refuse(exc)
-        except (RedisError, OSError) as exc:
-            log.warning(
-                "Redis unavailable while handling %s: %s",
-                message.type,
-                redis_problem(exc, where=True),
-            )
-            self.conn.push(protocol.error("unavailable", trouble(exc), message.id))
-        except Exception:
-            # A bug must not end the connection silently: log it and tell the client.
-            log.exception("failed to handle a %s message", message.type)
-            self.conn.push(
-                protocol.error("internal_error", "The server failed on that message.", message.id)
-            )
-
-    def _refuse(self, exc: ProtocolError) -> None:
-        """Answer a frame refused for the client's own mistake, or, once it sent too many of
-        those, end the connection: gate.RefusedError, closing 4008 `too_many_refused_frames`.
-        Failures of ours (Redis unavailable, internal_error) do not count."""
-        settings = self.rt.settings
-        per_minute, burst = settings.ws_refused_frames_per_minute, settings.ws_refused_frames_burst
-        if self._refusals is None:
-            self._refusals = RefusalBudget(per_minute, burst, time.monotonic())
-        if not self._refusals.spend(time.monotonic()):
-            raise gate.RefusedError(
-                refusals.TOO_MANY_REFUSED_FRAMES,
-                refusals.exhausted_message(per_minute, burst),
-                protocol.CLOSE_SLOW_CLIENT,
-            )
-        self.conn.push(protocol.error(exc.code, exc.message, exc.ref))
 
     async def _close(self, code: int, reason: str | None = None) -> None:
         self._ended = self._ended or (code, reason)
