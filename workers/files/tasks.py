@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Any, NoReturn
 
 import redis
@@ -24,7 +25,6 @@ from jobcast.jobs.params import SUBMITTED, JobParams
 from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, QUEUED, RETRYING, RUNNING, SUCCEEDED
 from jobcast.redis_clients import redis_problem
 from jobcast.rediskeys import job_key, task_running_key
-from jobcast.schemas.errors import field_errors, summary
 from jobcast.settings import Settings
 from jobcast.storage_paths import artifact_path, upload_path
 from jobcast.task_failure import TaskFailedError
@@ -32,9 +32,9 @@ from jobcast.task_names import shown_again
 from workers.app import app
 from workers.attempts import CappedTask, ending_writes, times
 from workers.context import worker_context
-from workers.files import fairness
+from workers.files import fairness, outcomes
 from workers.files.endings import end, fail, log_failed, on_memory_breach
-from workers.files.errors import FileJobError, lasting_storage_error, underlying
+from workers.files.errors import FileJobError, lasting_storage_error
 from workers.files.memory import JobMemory
 from workers.files.runner import JobLimits, JobStopped, run_job
 from workers.files.sources import parse_left_running
@@ -51,9 +51,6 @@ from workers.retry_sends import SEND_PATIENCE_SECONDS, patiently, send_retry
 from workers.soft_limit import SoftLimit
 
 log = logging.getLogger("jobcast.files")
-
-#: Seconds before the first retry of a transient failure; doubled on each further attempt.
-RETRY_BACKOFF_SECONDS = 2.0
 
 
 def limits_for(settings: Settings) -> JobLimits:
@@ -207,42 +204,17 @@ def _run(
     try:
         params = JobParams.model_validate(record["params"] or {}, context=SUBMITTED)
     except ValidationError as exc:
-        # Queued before a deploy tightened a rule (the api now refuses these params at submit).
-        problems = summary(field_errors(exc.errors(), "params"), "params")
-        error = {"code": "invalid_params", "message": f"{problems}. Submit the job again."}
-        return _failed(state, settings, record, error, logging.INFO)
-    began, cpu_began = time.monotonic(), time.process_time()
+        return _failed(state, settings, record, outcomes.invalid_params(exc), logging.INFO)
     try:
-        with (
-            SoftLimit() as soft_limit,
-            JobMemory() as memory,
-            MemoryWatchdog(
-                watch_limit(settings.job_memory_budget), on_memory_breach(state, settings, record)
-            ),
-        ):
-            hooks = job_hooks(state, settings.job_progress_interval, soft_limit)
-            with artifact_quota(state.client, settings, params, state.owner, state.job_id, hooks):
-                result = run_job(
-                    upload_path(settings, record["stored"]),
-                    params,
-                    limits_for(settings),
-                    hooks,
-                    artifact_path(settings, state.job_id, params.to or "parquet"),
-                )
-            soft_limit.check()  # signalled while the result was made: past the limit all the same
+        result = _measured_run(state, record, settings, params)
     except JobStopped as stop:
         progress = progress_fields(stop.progress)
         return end(state, settings, record, state.cancelled(progress), "cancelled")
     except FileJobError as exc:
-        # The owner is told what to fix; what the reader said (pyarrow's text) stays here.
-        inner = underlying(exc)
-        detail = repr(inner) if inner is not None else ""
+        detail = outcomes.reader_detail(exc)
         return _failed(state, settings, record, exc.as_error(), logging.INFO, detail)
     except SoftTimeLimitExceeded:
-        error = {
-            "code": "time_limit",
-            "message": f"The job ran past {settings.job_soft_time_limit} s.",
-        }
+        error = outcomes.time_limit(settings.job_soft_time_limit)
         # An operator's limit, as memory_limit is: a warning (input at fault is only info).
         return _failed(state, settings, record, error, logging.WARNING)
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
@@ -253,16 +225,51 @@ def _run(
     except Exception as exc:
         # A bug or an input nothing above foresaw: fail the job rather than leave it running.
         log.exception("file job %s failed unexpectedly", state.job_id)
-        error = {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"[:500]}
-        return end(state, settings, record, *fail(state, error))
-    result.update(
-        duration_seconds=round(time.monotonic() - began, 3),
-        cpu_seconds=round(time.process_time() - cpu_began, 3),  # all threads of the process
-        peak_rss_bytes=memory.peak,  # this job's own peak, not the process's lifetime one
-    )
+        return end(state, settings, record, *fail(state, outcomes.internal_error(exc)))
+    return _succeed(state, settings, record, params, result)
+
+
+def _measured_run(
+    state: JobState, record: dict[str, Any], settings: Settings, params: JobParams
+) -> dict[str, Any]:
+    """The job's result, with what it cost; raises as `run_job` does, or SoftTimeLimitExceeded."""
+    began, cpu_began = time.monotonic(), time.process_time()
+    with (
+        SoftLimit() as soft_limit,
+        JobMemory() as memory,
+        MemoryWatchdog(
+            watch_limit(settings.job_memory_budget), on_memory_breach(state, settings, record)
+        ),
+    ):
+        hooks = job_hooks(state, settings.job_progress_interval, soft_limit)
+        with artifact_quota(state.client, settings, params, state.owner, state.job_id, hooks):
+            result = run_job(
+                upload_path(settings, record["stored"]),
+                params,
+                limits_for(settings),
+                hooks,
+                _artifact(settings, state, params),
+            )
+        soft_limit.check()  # signalled while the result was made: past the limit all the same
+    seconds, cpu_seconds = time.monotonic() - began, time.process_time() - cpu_began
+    return outcomes.with_figures(result, seconds, cpu_seconds, memory.peak)
+
+
+def _artifact(settings: Settings, state: JobState, params: JobParams) -> Path:
+    return artifact_path(settings, state.job_id, params.to or "parquet")
+
+
+def _succeed(
+    state: JobState,
+    settings: Settings,
+    record: dict[str, Any],
+    params: JobParams,
+    result: dict[str, Any],
+) -> str:
+    """Commit the result (a convert's artifact charged to its owner first), or the cancel that
+    landed while it was made."""
     if params.operation == "convert":
-        path = artifact_path(settings, state.job_id, params.to or "parquet")
-        charge_artifact(state.client, settings, record, path)
+        charge_artifact(state.client, settings, record, _artifact(settings, state, params))
     completed = completed_progress(int(record.get("size") or 0), result["rows"])
     # The work is done: a Redis away for a failover is waited out, not met with the job's
     # end left unwritten (it raised, and the reconciler ran the whole job again minutes later).
@@ -289,10 +296,7 @@ def _retry(
     exc: Exception,
     settings: Settings,
 ) -> str:
-    delay = RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1)
-    # The owner reads this on the job: one line (behind Sentinel redis-py's text is kilobytes
-    # of client reprs, hosts included); the log names each sentinel's answer.
-    error = {"code": "transient_error", "message": f"{type(exc).__name__}: {redis_problem(exc)}"}
+    delay, error = outcomes.retry_delay(attempt), outcomes.transient_error(exc)
     if attempt >= settings.task_max_attempts:
         # Like every other failure: a cancel that landed meanwhile ends the job cancelled.
         return _failed(state, settings, record, error, logging.WARNING)
