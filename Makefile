@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 # collection order, longest first (tests/conftest.py), not xdist's most-tests-first.
 PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder
 
-.PHONY: install run test lint format lock bench clean
+.PHONY: install run test soak lint format lock bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ is needed (none found on PATH)"; exit 1; }
@@ -39,6 +39,11 @@ format: install
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The short soak with 20 faults (`make test` runs it with each fault kind once); the long one
+# is `python bench/soak.py --faults 100`.
+soak: install
+	SOAK_FAULTS=20 $(BIN)/pytest tests/e2e/test_soak.py -s
 
 # Re-pin requirements.lock from what is installed now (after changing pyproject.toml).
 lock: install
