@@ -735,35 +735,64 @@ def test_flower_is_up_before_the_api_says_ready(restarted: Restarted) -> None:
     assert restarted.run.flower_before_api is True
 
 
-def test_a_closed_terminal_stops_the_stack_in_order_as_ctrl_c_does(tmp_path: Path) -> None:
-    # SIGHUP killed the launcher at once; its children each got a parent-death SIGTERM.
-    run = Run(tmp_path, free_port(), free_port(), tmp_path / "launcher.out")
+@dataclass
+class HungUp:
+    """An operator's stack (`--no-dev`, its own Flower password, JSON logs, two api processes),
+    as seen while up, then stopped by SIGHUP (its terminal closed)."""
+
+    run: Run
+    flower_password: str
+    #: Flower's answer to the operator's password, and the api's /healthz.
+    statuses: tuple[int, int]
+    exit_code: int
+    left_behind: list[int]
+
+
+@pytest.fixture(scope="module")
+def hung_up(tmp_path_factory: pytest.TempPathFactory) -> HungUp:
+    """One stack for what an operator's setup and a closed terminal show (each its own stack,
+    they cost a stack start and stop apiece)."""
+    project = tmp_path_factory.mktemp("operated")
+    password = secrets.token_urlsafe(16)
+    env = JSON_LOGS | {
+        "JOBCAST_FLOWER_PASSWORD": password,
+        "JOBCAST_KEY_SECRET": secrets.token_urlsafe(32),
+        "JOBCAST_REDIS_PASSWORD": secrets.token_urlsafe(16),
+    }
+    options = ("--no-dev", "--api-processes", "2")
+    out = project / "launcher.out"
+    run = Run(project, free_port(), free_port(), out, options=options, env=env)
     run.start()
     try:
+        flower = f"http://127.0.0.1:{run.flower_port}/"
+        statuses = (
+            httpx.get(flower, auth=("admin", password), timeout=5).status_code,
+            httpx.get(run.api_url("/healthz"), timeout=5).status_code,
+        )
         children = run.children()
         assert run.launcher is not None
         run.launcher.send_signal(signal.SIGHUP)
-        assert run.launcher.wait(timeout=20) == 0
+        exit_code = run.launcher.wait(timeout=20)
     finally:
         if run.launcher is not None and run.launcher.poll() is None:
             run.stop()
-    assert run.out.read_text().rstrip().endswith("Stopping every process…\nStopped.")
-    alive = still_running(children, 5)
-    assert alive == []
+    left = [p.pid for p in still_running(children, 5)]
+    return HungUp(run, password, statuses, exit_code, left)
 
 
-def test_with_json_logs_every_line_of_every_python_process_is_json(tmp_path: Path) -> None:
+def test_a_closed_terminal_stops_the_stack_in_order_as_ctrl_c_does(hung_up: HungUp) -> None:
+    # SIGHUP killed the launcher at once; its children each got a parent-death SIGTERM.
+    assert hung_up.exit_code == 0
+    assert hung_up.run.out.read_text().rstrip().endswith("Stopping every process…\nStopped.")
+    assert hung_up.left_behind == []
+
+
+def test_with_json_logs_every_line_of_every_python_process_is_json(hung_up: HungUp) -> None:
     # The api's uvicorn lines, the workers' and Flower's were text; with several api processes
     # uvicorn's supervising one too, which never loads the app.
-    out = tmp_path / "launcher.out"
-    options = ("--api-processes", "2")
-    run = Run(tmp_path, free_port(), free_port(), out, options=options, env=JSON_LOGS)
-    run.start()
-    try:
-        assert httpx.get(f"http://127.0.0.1:{run.api_port}/healthz", timeout=5).status_code == 200
-    finally:
-        run.stop()
-    logs = sorted((tmp_path / "var" / "log").glob("*.log"))
+    assert hung_up.statuses[1] == 200
+    var = hung_up.run.project / "var"
+    logs = sorted((var / "log").glob("*.log"))
     assert {log.name for log in logs} >= {"api.log", "flower.log", "worker-files.log"}
     for log in logs:
         if log.name.startswith("redis"):
@@ -772,29 +801,16 @@ def test_with_json_logs_every_line_of_every_python_process_is_json(tmp_path: Pat
         assert lines, log
         for line in lines:
             assert isinstance(json.loads(line), dict), f"{log.name}: {line}"
-    api_log = (tmp_path / "var" / "log" / "api.log").read_text()
+    api_log = (var / "log" / "api.log").read_text()
     assert "Started parent process" in api_log
 
 
-def test_a_flower_password_the_operator_set_is_named_not_printed(tmp_path: Path) -> None:
+def test_a_flower_password_the_operator_set_is_named_not_printed(hung_up: HungUp) -> None:
     # `--no-dev` printed the operator's own password in the banner, into journald and any
     # log collector reading it; only the one dev mode generates is the banner's to show.
-    password = secrets.token_urlsafe(16)
-    env = {
-        "JOBCAST_FLOWER_PASSWORD": password,
-        "JOBCAST_KEY_SECRET": secrets.token_urlsafe(32),
-        "JOBCAST_REDIS_PASSWORD": secrets.token_urlsafe(16),
-    }
-    out = tmp_path / "launcher.out"
-    run = Run(tmp_path, free_port(), free_port(), out, options=("--no-dev",), env=env)
-    run.start()
-    try:
-        flower = f"http://127.0.0.1:{run.flower_port}/"
-        assert httpx.get(flower, auth=("admin", password), timeout=5).status_code == 200
-    finally:
-        run.stop()
-    assert password not in run.out.read_text()
-    assert run.banner("Flower password") == "(JOBCAST_FLOWER_PASSWORD)"
+    assert hung_up.statuses[0] == 200
+    assert hung_up.flower_password not in hung_up.run.out.read_text()
+    assert hung_up.run.banner("Flower password") == "(JOBCAST_FLOWER_PASSWORD)"
 
 
 def test_up_names_a_misspelt_setting_before_anything_else(tmp_path: Path) -> None:
