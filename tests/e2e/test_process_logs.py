@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 from jobcast.client import Client
 from jobcast.client.errors import JobFailedError
 from tests.conftest import MakePrincipal, StartApi, StartWorker
-from tests.support.processes import Proc
+from tests.support.processes import Proc, stop_together
 
 JSON_LOGS = {"JOBCAST_LOG_JSON": "1"}
 #: README's fields of every line, and those some lines add: the access line's, the context
@@ -61,8 +61,7 @@ def test_every_line_of_an_api_and_a_worker_is_json(
     ws_url = url.replace("http", "ws", 1) + "/ws"
     with pytest.raises(InvalidStatus), connect(ws_url, origin="http://evil.example"):  # type: ignore[arg-type]
         pass
-    api.stop()
-    worker.stop()
+    stop_together(api, worker)
 
     api_loggers = {entry["logger"] for entry in entries(api)}
     assert {"uvicorn.error", "jobcast.access"} <= api_loggers
@@ -87,8 +86,7 @@ def test_the_log_level_setting_quiets_and_opens_api_and_worker_logs(
     quiet_worker = start_worker(env=quiet, queues="orders")
     loud_worker = start_worker(env=loud, queues="orders")
     quiet_text_worker = start_worker(env={"JOBCAST_LOG_LEVEL": "WARNING"}, queues="orders")
-    for proc in (api, quiet_worker, loud_worker, quiet_text_worker):
-        proc.stop()
+    stop_together(api, quiet_worker, loud_worker, quiet_text_worker)
 
     assert not [e for e in entries(api) if e["level"] in ("DEBUG", "INFO")]
     assert not [e for e in entries(quiet_worker) if e["level"] in ("DEBUG", "INFO")]
@@ -105,8 +103,7 @@ def test_an_api_and_a_worker_name_a_misspelt_setting_once(
     misspelt = {"JOBCAST_LOG_LEVL": "DEBUG", "JOBCAST_URL": "http://elsewhere.example"}
     api, _ = start_api(env=misspelt)
     worker = start_worker(env=misspelt, queues="orders")
-    api.stop()
-    worker.stop()
+    stop_together(api, worker)
     said = (
         "JOBCAST_LOG_LEVL is not a Jobcast setting and is ignored; did you mean JOBCAST_LOG_LEVEL?"
     )

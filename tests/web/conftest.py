@@ -28,6 +28,7 @@ from tests.support.processes import (
     http_ok,
     process_env,
     spawn,
+    stop_together,
     wait_for,
     worker_argv,
 )
@@ -114,9 +115,7 @@ def _wait_consuming(stack: WebStack, proc: Proc, queues: str) -> None:
 def _stop_all(procs: list[Proc]) -> None:
     for proc in procs:
         proc.kill_group(signal.SIGCONT)  # a paused worker cannot act on SIGTERM
-        proc.kill_group(signal.SIGTERM)  # all at once: their shutdowns overlap
-    for proc in procs:
-        proc.stop()
+    stop_together(*procs)
 
 
 @contextmanager
