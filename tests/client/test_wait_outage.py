@@ -18,8 +18,8 @@ from tests.support.processes import wait_for
 
 JOBCAST = [sys.executable, "-m", "jobcast"]
 #: Longer than a wait survived before: its polls gave up once one request's retries ran out
-#: (4 retries, 3.75 to 7.5 s with their jitter).
-OUTAGE = 12.0
+#: (4 retries, 3.75 to 7.5 s with their jitter). The api's own start comes on top.
+OUTAGE = 9.0
 ROWS = 150_000
 #: A job long enough to be running still once a `jobcast submit` process is seen to have made
 #: it and the api is stopped.
@@ -30,6 +30,9 @@ LONG_ROWS = 1_500_000
 NOTICED_WITHIN = 3.0  # under the old 3.75 s, with room for a loaded CI box
 #: An outage shorter than those retries, so a wait that only notices after them might not at all.
 SHORT_OUTAGE = 4.0
+#: `--timeout` of a wait that ends in the outage: shorter than OUTAGE, and long enough for the
+#: wait to find the api gone (NOTICED_WITHIN) after the job is seen and the api stopped.
+TIMEOUT_IN_OUTAGE = 7
 
 
 def test_wait_rides_out_an_api_outage_and_says_when_it_went_and_came_back(
@@ -130,7 +133,11 @@ def test_submit_wait_timing_out_in_an_outage_says_the_job_keeps_running(
 ) -> None:
     key, _ = stack.new_key("outage-timeout")
     submit = _submit_waiting(
-        stack, key, write_table(tmp_path / "data.csv", LONG_ROWS), "--timeout", "10"
+        stack,
+        key,
+        write_table(tmp_path / "data.csv", LONG_ROWS),
+        "--timeout",
+        str(TIMEOUT_IN_OUTAGE),
     )
     try:
         job_id, restart = _stop_api_once_a_job_is_there(stack, key)
