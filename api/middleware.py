@@ -2,10 +2,9 @@
 
 It caps headers and URL (431/414) and JSON bodies (413), applies CORS, and gives each request
 its context: an id (`X-Request-ID`), `X-Process-Time`, `X-Content-Type-Options: nosniff`,
-metrics and one access log line. One
-layer, not four: each ASGI layer costs a coroutine and a `send` wrapper per request, a fifth of
-what `/healthz` cost. Plain ASGI (not BaseHTTPMiddleware), so streamed uploads and downloads
-pass through without being buffered.
+metrics and one access log line. One layer, not four: each ASGI layer costs a coroutine and a
+`send` wrapper per request, a fifth of what `/healthz` cost. Plain ASGI (not
+BaseHTTPMiddleware), so streamed uploads and downloads pass through without being buffered.
 """
 
 from __future__ import annotations
