@@ -28,6 +28,26 @@ def run_in_terminal(
     size: tuple[int, int] = SIZE,
 ) -> tuple[int, str]:
     """(exit code, everything written to the terminal, escape codes included)."""
+    master, proc = _spawn_in_pty(argv, env, size, cwd)
+    try:
+        output = _read_all(master, time.monotonic() + timeout)
+        return proc.wait(timeout=10), output
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+
+
+def _spawn_in_pty(
+    argv: list[str],
+    env: dict[str, str],
+    size: tuple[int, int],
+    cwd: Path | None = None,
+    take_terminal: bool = False,
+) -> tuple[int, subprocess.Popen[bytes]]:
+    """(the pty's master end, the command) for `argv` started on a new pty of `size` (rows,
+    columns); with `take_terminal`, the pty is its controlling terminal (Ctrl-C typed is a
+    SIGINT)."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))
     proc = subprocess.Popen(
@@ -38,15 +58,10 @@ def run_in_terminal(
         env=sized_by_the_terminal(env),
         cwd=cwd,
         start_new_session=True,
+        preexec_fn=_take_terminal if take_terminal else None,
     )
     os.close(slave)
-    try:
-        output = _read_all(master, time.monotonic() + timeout)
-        return proc.wait(timeout=10), output
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(master)
+    return master, proc
 
 
 def sized_by_the_terminal(env: dict[str, str]) -> dict[str, str]:
@@ -110,18 +125,7 @@ class Terminal:
     left out), type to it."""
 
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *SIZE, 0, 0))
-        self.proc = subprocess.Popen(
-            argv,
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=sized_by_the_terminal(env),
-            start_new_session=True,
-            preexec_fn=_take_terminal,
-        )
-        os.close(slave)
+        self.master, self.proc = _spawn_in_pty(argv, env, SIZE, take_terminal=True)
         self.screen = ""
         #: Everything the command wrote to the terminal so far, escape codes included.
         self.raw: list[str] = []
