@@ -198,7 +198,11 @@ def _on_error(message: dict[str, Any]) -> None:
 
 
 async def _next(ws: ClientConnection, within: float) -> dict[str, Any]:
-    raw = await asyncio.wait_for(ws.recv(), within)
+    # `asyncio.timeout`, not `wait_for`: on Python 3.11 a cancel that came as the message
+    # arrived was dropped by `wait_for` (it returned the message), and a heartbeat, no event,
+    # let the stream read on: a Ctrl-C of `jobcast watch` or `submit --wait` was lost, rarely.
+    async with asyncio.timeout(within):
+        raw = await ws.recv()
     message = json.loads(raw)
     if not isinstance(message, dict):
         raise _Reconnect()
