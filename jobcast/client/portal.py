@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Generator, Iterator
 from concurrent.futures import Future, InvalidStateError
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 from jobcast.client import errors
 
@@ -96,6 +96,8 @@ class Portal:
         #: Calls being waited on, from any thread (one may follow events while another reads).
         self._running: set[_Call[Any]] = set()
         self._lock = threading.Lock()
+        #: A Ctrl-C recorded by `interrupt` and not yet raised as KeyboardInterrupt.
+        self._ctrl_c = False
 
     @property
     def closed(self) -> bool:
@@ -106,6 +108,9 @@ class Portal:
         if self.closed:
             _close(coro)  # it will never run: no "never awaited" warning
             raise errors.client_closed()
+        if self._ctrl_c:  # pressed between two calls (`ctrl_c_recorded`)
+            _close(coro)
+            self._raise_interrupt()
         call = _Call(coro, self._loop)
         with self._lock:
             self._running.add(call)
@@ -117,14 +122,51 @@ class Portal:
             self._loop.call_soon_threadsafe(call.cancel)
             call.finished.wait(UNWIND_TIMEOUT)
             if call.interrupted:
-                raise KeyboardInterrupt from None
+                self._raise_interrupt()
             raise
         finally:
             with self._lock:
                 self._running.discard(call)
         if call.interrupted:  # pressed as the call finished: still an interrupt
-            raise KeyboardInterrupt
+            self._raise_interrupt()
         return value
+
+    def _raise_interrupt(self) -> NoReturn:
+        self._ctrl_c = False  # raised once, here: the calls that close things then run
+        raise KeyboardInterrupt from None
+
+    @contextlib.contextmanager
+    def ctrl_c_recorded(self) -> Iterator[None]:
+        """While in it, Ctrl-C (and SIGTERM, which `sigterm_interrupts` sends on) is recorded
+        and raised as KeyboardInterrupt at the next safe point: by the call under way, in any
+        thread, cancelled on the loop and unwound; else by the next call; else on leaving the
+        block. Raised where it lands, it could be lost between two calls, in a finalizer or a
+        weakref callback (exceptions there are only printed), and the command went on. Left
+        alone where `_ctrl_c_cancels` leaves it alone, as it is."""
+        if (
+            threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+        ):
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: self.interrupt())
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        if self._ctrl_c:  # pressed after the last call
+            self._raise_interrupt()
+
+    def interrupt(self) -> None:
+        """Ctrl-C: each call waited on is cancelled on the loop and raises KeyboardInterrupt once
+        unwound; with none, the next call raises it. Called from a signal handler, which runs
+        wherever the main thread is (inside `run`, holding `_lock`, too): it takes no lock."""
+        self._ctrl_c = True
+        if self.closed:
+            return
+        for call in list(self._running):
+            call.interrupted = True
+            self._loop.call_soon_threadsafe(call.cancel)
 
     @contextlib.contextmanager
     def _ctrl_c_cancels(self, call: _Call[Any]) -> Iterator[None]:

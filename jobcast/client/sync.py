@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -84,6 +85,13 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def ctrl_c_recorded(self) -> AbstractContextManager[None]:
+        """`with client.ctrl_c_recorded():` Ctrl-C in the block, called from the main thread,
+        is never lost: it cancels the call under way (in any thread) and raises
+        KeyboardInterrupt from it, or from the next call, or on leaving the block if no call
+        followed. (Outside one, it raises wherever your code is, as Python's does.)"""
+        return self._portal.ctrl_c_recorded()
 
     @same_as(AsyncClient.aclose)
     def close(self) -> None:

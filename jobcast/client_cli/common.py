@@ -162,11 +162,12 @@ def exit_code_for(exc: errors.JobcastError) -> int:
 @contextmanager
 def client_session(as_json: bool = False) -> Iterator[Client]:
     """A Client for one command; a client error becomes its message and exit code, Ctrl-C
-    exit 130 and SIGTERM, taking the same way out, 143."""
+    exit 130 and SIGTERM, taking the same way out, 143. Either is recorded and raised at the
+    next safe point (`Client.ctrl_c_recorded`), so none is lost between two calls."""
     config = None
     with sigterm_interrupts() as terminated:
         try:
-            with Client() as client:
+            with Client() as client, client.ctrl_c_recorded():
                 config = client.config
                 yield client
         except errors.JobcastError as exc:
