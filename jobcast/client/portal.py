@@ -108,13 +108,15 @@ class Portal:
         if self.closed:
             _close(coro)  # it will never run: no "never awaited" warning
             raise errors.client_closed()
-        if self._ctrl_c:  # pressed between two calls (`ctrl_c_recorded`)
-            _close(coro)
-            self._raise_interrupt()
         call = _Call(coro, self._loop)
         with self._lock:
             self._running.add(call)
+        # Looked for once the call is one `interrupt` cancels, not before: a Ctrl-C recorded
+        # between the two went unseen, and the call ran to its end.
+        call.interrupted = call.interrupted or self._ctrl_c
         try:
+            if call.interrupted:  # pressed between two calls (`ctrl_c_recorded`)
+                raise KeyboardInterrupt
             with self._ctrl_c_cancels(call):
                 self._loop.call_soon_threadsafe(call.start)
                 value = call.outcome.result()

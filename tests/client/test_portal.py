@@ -10,9 +10,11 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
+from jobcast.client import portal as portal_module
 from jobcast.client.portal import Portal, _Call
 
 
@@ -95,3 +97,21 @@ def test_a_call_cancelled_between_its_start_and_first_step_never_runs(portal: Po
     assert call.finished.wait(5)
     assert call.outcome.cancelled()
     assert ran == []
+
+
+@pytest.mark.usefixtures("ctrl_c_as_in_a_terminal")
+def test_ctrl_c_recorded_as_a_call_is_being_made_cancels_that_call(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pressed after `run` looked for a recorded Ctrl-C but before the call was one to cancel:
+    # `jobcast submit --wait` followed its job to the end, then exited 143 without a word.
+    class PressedAsMade(portal_module._Call[None]):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(portal_module, "_Call", PressedAsMade)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), portal.ctrl_c_recorded():
+        portal.run(asyncio.sleep(10))
+    assert time.monotonic() - started < 5
