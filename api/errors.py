@@ -207,15 +207,17 @@ def allowed_methods(request: Request) -> list[str]:
     ]
 
 
-async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    request_id = getattr(request.state, "request_id", "-")
+def unhandled_error(request_id: str) -> dict[str, Any]:
+    """The 500's body for the exception being handled, whose traceback is logged with the
+    request id the body gives (the client quotes it; the traceback stays in the log)."""
     log.exception("unhandled error (request id %s)", request_id)
-    return error_response(
-        500,
-        "internal_error",
-        f"Internal error; quote request id {request_id} when reporting it.",
-        {"request_id": request_id},
-    )
+    message = f"Internal error; quote request id {request_id} when reporting it."
+    return error_body("internal_error", message, {"request_id": request_id})
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    body = unhandled_error(getattr(request.state, "request_id", "-"))
+    return JSONResponse(body, status_code=500)
 
 
 def _which(request: Request) -> str:

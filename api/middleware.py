@@ -2,7 +2,8 @@
 
 It caps headers and URL (431/414) and JSON bodies (413), applies CORS, and gives each request
 its context: an id (`X-Request-ID`), `X-Process-Time`, `X-Content-Type-Options: nosniff`,
-metrics and one access log line. One layer, not four: each ASGI layer costs a coroutine and a
+metrics and one access log line; it answers a route's unhandled exception (a bug) too, so
+that 500 carries them. One layer, not four: each ASGI layer costs a coroutine and a
 `send` wrapper per request, a fifth of what `/healthz` cost. Plain ASGI (not
 BaseHTTPMiddleware), so streamed uploads and downloads pass through without being buffered.
 """
@@ -26,7 +27,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
-from api.errors import BodyTooLargeError, error_body, error_response
+from api.errors import BodyTooLargeError, error_body, error_response, unhandled_error
 from jobcast.logs import RecordTemplate
 from jobcast.schemas.text import escape_controls
 
@@ -88,6 +89,12 @@ class FrontDoorMiddleware:
             await self._limit_body(scope, exchange, send)
         except asyncio.CancelledError:
             await _cut_by_stop(scope, exchange, send)
+        except Exception:
+            # Answered here, not by Starlette's outermost error layer: its 500 went out past
+            # this one, without the request id and nosniff (and uvicorn logged it twice).
+            if exchange.status is not None:
+                raise  # the answer has started: uvicorn cuts the connection
+            await _send_json(send, 500, unhandled_error(exchange.request_id))
 
     async def _limit_body(self, scope: Scope, exchange: _Exchange, send: Send) -> None:
         if exchange.head.multipart:
