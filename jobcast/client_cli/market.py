@@ -88,7 +88,11 @@ def ladder(book: BookDepth) -> Table:
     asks = [["", f"[red]{level.price}[/red]", str(level.quantity)] for level in reversed(book.asks)]
     bids = [[str(level.quantity), f"[green]{level.price}[/green]", ""] for level in book.bids]
     table = fitted_table(LADDER_FIELDS, [*asks, *bids], None, title=f"{book.symbol} book")
-    return said_if_empty(table, "no orders rest on either side")
+    return said_if_empty(table, EMPTY_BOOK)
+
+
+#: Under a watched ladder while its book is empty; on stderr alone for `book` without --watch.
+EMPTY_BOOK = "no orders rest on either side"
 
 
 @market_cli.command("book", epilog="Example: jobcast market book BTC-USD --depth 10 --watch")
@@ -110,7 +114,10 @@ def book(
             _watch_book(client, symbol, depth, as_json)
             return
         answer = client.book(symbol, depth)
-    print_json(answer) if as_json else console.print(ladder(answer))
+    if as_json:
+        print_json(answer)
+    else:  # an empty book as an empty list: nothing on stdout, a script counts 0 lines
+        print_listing(ladder(answer), f"{EMPTY_BOOK} of {symbol}")
 
 
 def _watch_book(client: Client, symbol: str, depth: int, as_json: bool) -> None:

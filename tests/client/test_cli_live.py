@@ -60,15 +60,19 @@ def test_ctrl_c_leaves_chat_with_exit_code_130(stack: ClientStack) -> None:
 def test_book_watch_redraws_the_ladder_as_orders_arrive(stack: ClientStack) -> None:
     key, _ = stack.new_key("ladder")
     terminal = Terminal([*JOBCAST, "market", "book", "ACME", "--watch"], user_env(stack, key))
+    placed: list[str] = []
     try:
         terminal.expect("ACME book")
         with Client(stack.url, key) as client:
-            client.place("ACME", "sell", 70, "101.25")
+            placed.append(client.place("ACME", "sell", 70, "101.25").id)
             terminal.expect("101.25")
-            client.place("ACME", "buy", 30, "99.75")
+            placed.append(client.place("ACME", "buy", 30, "99.75").id)
             terminal.expect("99.75")
     finally:
         terminal.close()
+        with Client(stack.url, key) as client:  # off the book again: others read it whole
+            for order_id in placed:
+                client.cancel_order(order_id)
 
 
 def test_ctrl_c_stops_watch_with_exit_code_130_and_no_traceback(

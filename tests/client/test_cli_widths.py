@@ -99,3 +99,13 @@ def test_an_empty_list_in_a_terminal_says_so_without_a_header(stack: ClientStack
     code, screen = run_in_terminal([*JOBCAST, "jobs", "ls"], user_env(stack, key))
     assert code == 0
     assert ANSI.sub("", screen).strip() == "no jobs"
+
+
+def test_an_empty_book_prints_nothing_on_stdout_and_says_so_on_stderr(stack: ClientStack) -> None:
+    # It printed the ladder's title, header and rules: `market book ACME | wc -l` counted 4.
+    key, _ = stack.new_key("empty-book")
+    code, out, err = _piped(stack, key, "market", "book", "ACME")
+    assert (code, out) == (0, "")
+    assert err.strip() == "no orders rest on either side of ACME"
+    code, out, _ = _piped(stack, key, "market", "book", "ACME", "--json")
+    assert (code, json.loads(out)) == (0, {"symbol": "ACME", "bids": [], "asks": []})
