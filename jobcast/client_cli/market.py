@@ -1,4 +1,4 @@
-"""`jobcast market ls|book|trades`: the traded symbols, their books and trades."""
+"""`jobcast market ls|book|trades|fills`: the traded symbols, their books, trades and your fills."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ from jobcast.client_cli.fitting import Field, fitted_table
 from jobcast.client_cli.summary import said_if_empty
 from jobcast.schemas import BookDepth, SymbolInfo
 
-market_cli = typer.Typer(help="Market data: symbols, books and trades.", no_args_is_help=True)
+market_cli = typer.Typer(
+    help="Market data: symbols, books, trades and your fills.", no_args_is_help=True
+)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 #: Least seconds between two redraws of a watched book (events may come much faster); also
 #: keeps its book reads (one per redraw) well inside the default read budget.
@@ -63,6 +65,16 @@ TRADE_FIELDS = (
     Field("time"),
     Field("price"),
     Field("qty"),
+    Field("taker", drop=1),
+)
+#: One of your fills: the trade, with your side and your order's id.
+FILL_FIELDS = (
+    Field("seq", drop=3),
+    Field("time"),
+    Field("side"),
+    Field("price"),
+    Field("qty"),
+    Field("order", drop=2),
     Field("taker", drop=1),
 )
 
@@ -178,14 +190,36 @@ def trades(
         print_json(answer)
         return
     rows = [
-        [
-            str(t.seq),
-            time.strftime("%H:%M:%S", time.localtime(t.ts)),
-            t.price,
-            str(t.quantity),
-            t.taker_side,
-        ]
-        for t in answer.trades
+        [str(t.seq), _clock(t.ts), t.price, str(t.quantity), t.taker_side] for t in answer.trades
     ]
     table = fitted_table(TRADE_FIELDS, rows, tables_width(), title=f"{symbol} trades")
     print_listing(table, "no trades yet")
+
+
+@market_cli.command("fills", epilog="Example: jobcast market fills BTC-USD --limit 200")
+def fills(
+    symbol: str,
+    limit: Annotated[
+        int,
+        typer.Option(min=1, max=1000, help="How many of the symbol's recent trades to look in."),
+    ] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Show your fills of a symbol: the trades of your orders among its most recent trades,
+    newest first."""
+    with client_session(as_json) as client:
+        answer = client.fills(symbol, limit)
+    if as_json:
+        print_json(answer)
+        return
+    rows = [
+        [str(f.seq), _clock(f.ts), f.side, f.price, str(f.quantity), f.order_id, f.taker_side]
+        for f in answer.fills
+    ]
+    table = fitted_table(FILL_FIELDS, rows, tables_width(), title=f"{symbol} fills")
+    print_listing(table, f"no fills of yours among the last {limit} trades")
+
+
+def _clock(ts: float) -> str:
+    """A trade's time of day, in local time."""
+    return time.strftime("%H:%M:%S", time.localtime(ts))
