@@ -205,8 +205,9 @@ def fills(
     ] = 50,
     as_json: JsonOption = False,
 ) -> None:
-    """Show your fills of a symbol: the trades of your orders among its most recent trades,
-    newest first."""
+    """Show your own fills of a symbol, newest first.
+
+    They are the trades of your orders among the symbol's most recent trades (--limit)."""
     with client_session(as_json) as client:
         answer = client.fills(symbol, limit)
     if as_json:
