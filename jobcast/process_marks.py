@@ -12,6 +12,13 @@ from collections.abc import Callable
 
 import psutil
 
+#: How far apart two readings of one process's start time may be. It is read as the kernel's
+#: boot time (whole seconds, worked out from the wall clock) plus the process's ticks since
+#: boot, so a clock slewed or stepped by NTP moves it: seen a whole second apart an hour after
+#: a VM booted, which judged a live worker's name claim dead. A pid reused by another process
+#: started within this of the first would need the pid space to wrap in seconds.
+SAME_START_WITHIN = 10.0
+
 
 def process_mark(host: str, pid: int, started: float, token: str) -> str:
     """A process's mark: its host, pid and start time, and a token of its own."""
@@ -27,7 +34,11 @@ def left_by_a_live_process(mark: str, host: str, started_at: Callable[[int], flo
     if len(parts) != 4 or parts[0] != host or not parts[1].isdigit():
         return False
     started = started_at(int(parts[1]))
-    return started is not None and f"{started:.2f}" == parts[2]
+    try:
+        written = float(parts[2])
+    except ValueError:
+        return False
+    return started is not None and abs(started - written) <= SAME_START_WITHIN
 
 
 def process_started_at(pid: int) -> float | None:
