@@ -320,7 +320,8 @@ class QuantileStore:
         #: scan, whose main thread waits for the parse anyway, so the summary sorts them where
         #: they are instead of first copying every batch's values into one array (that copy was
         #: most of a 100 MB profile's summary, which nothing overlaps). Sized for `max_values`
-        #: when first used: pages never written are never resident.
+        #: once a second batch comes (pages never written are never resident), and for the
+        #: first batch alone until then (`_room_for`).
         self._exact: F64Array = np.empty(0)
         #: How many values each update brought (the switch to sampling replays them in turn).
         self._lengths: list[int] = []
@@ -342,11 +343,26 @@ class QuantileStore:
         elif self.kept + len(values) > self.max_values:
             self._start_sampling(values)
         else:
-            if not len(self._exact):
-                self._exact = np.empty(self.max_values)
+            self._room_for(len(values))
             self._exact[self.kept : self.kept + len(values)] = values
             self.kept += len(values)
             self._lengths.append(len(values))
+
+    def _room_for(self, entering: int) -> None:
+        """Room in `_exact` for `entering` more values. The first batch gets an array of its
+        own size: a file of one batch (most small ones) never maps the `max_values` one, whose
+        first write, past glibc's mmap threshold, faulted in a fresh (often huge) page that
+        the kernel zeroes, for each numeric column of every job: a quarter of a tiny job's
+        CPU in its pool process. A second batch moves the first into the full array (one copy
+        of one batch, only for files of two batches or more)."""
+        if self.kept + entering <= len(self._exact):
+            return
+        if not self.kept:
+            self._exact = np.empty(entering)
+            return
+        grown = np.empty(self.max_values)
+        grown[: self.kept] = self._exact[: self.kept]
+        self._exact = grown
 
     def _start_sampling(self, entering: F64Array) -> None:
         # Part by part (views of the values kept, then the entering ones): the switch needs no
