@@ -148,6 +148,14 @@ class Settings(BaseSettings):
             "of redelivered at once; also a file job's tries on transient errors."
         ),
     )
+    job_retry_backoff: float = Field(
+        default=2.0,
+        gt=0,
+        description=(
+            "Seconds before a file job's first retry after a transient error (Redis, storage "
+            "I/O); doubled before each further try."
+        ),
+    )
     task_quarantine_delay: float = Field(
         default=30.0,
         gt=0,

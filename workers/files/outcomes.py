@@ -12,9 +12,6 @@ from jobcast.redis_clients import redis_problem
 from jobcast.schemas.errors import field_errors, summary
 from workers.files.errors import FileJobError, underlying
 
-#: Seconds before the first retry of a transient failure; doubled on each further attempt.
-RETRY_BACKOFF_SECONDS = 2.0
-
 #: Characters of an unforeseen exception's text kept in the job's error.
 INTERNAL_MESSAGE_CHARS = 500
 
@@ -49,9 +46,10 @@ def reader_detail(exc: FileJobError) -> str:
     return repr(inner) if inner is not None else ""
 
 
-def retry_delay(attempt: int) -> float:
-    """Seconds before retrying after the failed `attempt` (1 for the first)."""
-    return RETRY_BACKOFF_SECONDS * 2.0 ** (attempt - 1)
+def retry_delay(attempt: int, first: float) -> float:
+    """Seconds before retrying after the failed `attempt` (1 for the first), `first` doubled
+    after each."""
+    return first * 2.0 ** (attempt - 1)
 
 
 def with_figures(

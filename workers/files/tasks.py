@@ -296,12 +296,13 @@ def _retry(
     exc: Exception,
     settings: Settings,
 ) -> str:
-    delay, error = outcomes.retry_delay(attempt), outcomes.transient_error(exc)
+    delay = outcomes.retry_delay(attempt, settings.job_retry_backoff)
+    error = outcomes.transient_error(exc)
     if attempt >= settings.task_max_attempts:
         # Like every other failure: a cancel that landed meanwhile ends the job cancelled.
         return _failed(state, settings, record, error, logging.WARNING)
     log.warning(
-        "file job %s: transient error, retrying in %.0f s: %s",
+        "file job %s: transient error, retrying in %g s: %s",
         state.job_id,
         delay,
         redis_problem(exc, where=True),

@@ -43,8 +43,8 @@ def test_a_transient_error_is_one_line_naming_the_redis_error() -> None:
     assert error == {"code": "transient_error", "message": "ConnectionError: Connection refused"}
 
 
-def test_retries_back_off_doubling_from_two_seconds() -> None:
-    assert [outcomes.retry_delay(attempt) for attempt in (1, 2, 3, 4)] == [2, 4, 8, 16]
+def test_retries_back_off_doubling_from_the_first_delay() -> None:
+    assert [outcomes.retry_delay(attempt, 2.0) for attempt in (1, 2, 3, 4)] == [2, 4, 8, 16]
 
 
 def test_the_log_detail_is_what_the_reader_said_first() -> None:
