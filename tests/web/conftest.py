@@ -1,5 +1,6 @@
 """One real stack (Redis, a files worker, an orders worker, the api) and one headless Chromium,
-shared by the browser tests of a module: starting them is most of these tests' cost."""
+shared by the browser tests of a module, and by the next modules a pytest process runs while
+they need the same: starting them is most of these tests' cost."""
 
 from __future__ import annotations
 
@@ -90,6 +91,12 @@ class WebStack:
         self.procs.append(self.api)
         wait_for(lambda: http_ok(f"{self.url}/healthz"), 30, "the api", self.api)
 
+    def running(self) -> bool:
+        """Every process alive and the api answering: no module left it down."""
+        workers = [proc for proc in self.procs if proc.name.startswith("web-")]
+        alive = all(proc.popen.poll() is None for proc in [self.api, *workers])
+        return alive and http_ok(f"{self.url}/healthz")
+
     def restart_api(self) -> None:
         self.api.stop()
         self.start_api()
@@ -130,7 +137,7 @@ def started_stack(
     if CHROMIUM is None:
         pytest.skip(INSTALL_HINT)
     workdir = tmp_path_factory.mktemp("web")
-    settings = redis_server.settings_for(workdir)
+    settings = redis_server.settings_for(workdir, shared=True)  # kept while modules reuse it
     client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
     placeholder = Proc("none", None, workdir / "none.log")  # type: ignore[arg-type]
     stack = WebStack(settings, workdir, free_port(), client, placeholder, placeholder)
@@ -150,6 +157,88 @@ def started_stack(
     finally:
         _stop_all(stack.procs)
         client.close()
+        redis_server.release(settings.broker_url)
+
+
+@dataclass
+class Kept:
+    """The stack and browser kept from one web module to the next while the modules run back to
+    back: a module whose needs match reuses them. They are closed before any other test runs:
+    Playwright's sync API marks its event loop as running on this thread, which an asyncio test
+    elsewhere would trip on."""
+
+    stack: WebStack | None = None
+    stack_needs: tuple[bool, tuple[tuple[str, str], ...]] = (False, ())
+    stack_closer: Any = None
+    playwright: Any = None
+    browser: Any = None
+
+    def reusable(self, workers: bool, api_env: dict[str, str]) -> WebStack | None:
+        """The kept stack if it has the workers asked for (a module that needs none can run
+        beside them) and exactly the settings asked for."""
+        has_workers, env = self.stack_needs
+        if self.stack is None or env != tuple(sorted(api_env.items())):
+            return None
+        if (workers and not has_workers) or not self.stack.running():
+            return None
+        return self.stack
+
+    def keep_stack(self, closer: Any, workers: bool, api_env: dict[str, str]) -> WebStack:
+        self.close_stack()
+        stack = closer.__enter__()
+        self.stack, self.stack_closer = stack, closer
+        self.stack_needs = (workers, tuple(sorted(api_env.items())))
+        return stack
+
+    def close_stack(self) -> None:
+        closer, self.stack, self.stack_closer = self.stack_closer, None, None
+        if closer is not None:
+            closer.__exit__(None, None, None)
+
+    def launch_browser(self) -> Any:
+        if self.browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self.playwright = sync_playwright().start()
+            chromium = self.playwright.chromium
+            self.browser = chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        return self.browser
+
+    def close_browser(self) -> None:
+        browser, playwright, self.browser, self.playwright = (
+            self.browser,
+            self.playwright,
+            None,
+            None,
+        )
+        if browser is not None:
+            browser.close()
+        if playwright is not None:
+            playwright.stop()
+
+    def close(self) -> None:
+        try:
+            self.close_browser()
+        finally:
+            self.close_stack()
+
+
+KEPT = Kept()
+WEB_DIR = Path(__file__).parent
+
+
+@pytest.hookimpl(trylast=True)  # after the test's own fixtures (its pages) are torn down
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After a web module's last test, unless a web module follows, the kept stack and browser
+    are closed (xdist hands a process its next test before this runs, so it is known here)."""
+    if nextitem is None or WEB_DIR not in Path(nextitem.path).parents:
+        KEPT.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_kept() -> Iterator[None]:
+    yield
+    KEPT.close()
 
 
 @pytest.fixture(scope="module")
@@ -157,25 +246,25 @@ def web_stack(
     request: pytest.FixtureRequest,
     redis_server: RedisServer,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[WebStack]:
+) -> WebStack:
     """The module's stack. A module whose pages need no worker sets `STACK_WORKERS = False`
-    (their start is saved), and one that needs other settings sets `STACK_API_ENV`."""
+    (their start is saved unless a stack kept from the last module has them), and one that
+    needs other settings sets `STACK_API_ENV`."""
     workers = getattr(request.module, "STACK_WORKERS", True)
-    api_env = getattr(request.module, "STACK_API_ENV", None)
-    with started_stack(redis_server, tmp_path_factory, api_env, workers=workers) as stack:
-        yield stack
+    api_env = getattr(request.module, "STACK_API_ENV", None) or {}
+    stack = KEPT.reusable(workers, api_env)
+    if stack is not None:
+        stack.api_env = dict(api_env)
+        return stack
+    closer = started_stack(redis_server, tmp_path_factory, api_env, workers=workers)
+    return KEPT.keep_stack(closer, workers, api_env)
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser() -> Any:
     if CHROMIUM is None:
         pytest.skip(INSTALL_HINT)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    return KEPT.launch_browser()
 
 
 @dataclass

@@ -1047,21 +1047,24 @@ def test_try_it_out_on_post_jobs_in_docs_runs_a_job_as_filled_in(
     # Swagger UI fills a form field from its schema unless it has an example: the params used
     # to come with a random `encoding` and `"sheet": "string"`, and every such job failed.
     key = web_stack.new_key("docs-reader")
-    page = browser.new_context().new_page()
-    page.goto(web_stack.url + "/docs")
-    page.click("button.authorize")
-    page.locator(".auth-container input").first.fill(key)
-    page.locator(".auth-container button.authorize").first.click()
-    page.click("button.btn-done")
-    operation = "#operations-jobs-submit_job_jobs_post"
-    page.click(f"{operation} .opblock-summary-control")
-    page.set_input_files(f"{operation} input[type=file]", str(write_table(tmp_path / "t.csv", 5)))
-    page.click(f"{operation} button.execute")
-    page.wait_for_selector(f"{operation} .live-responses-table tbody .response-col_status")
-    status = page.text_content(f"{operation} .live-responses-table tbody .response-col_status")
-    body = page.text_content(f"{operation} .live-responses-table .microlight")
-    assert (status or "").strip() == "202", body
-    job_id = json.loads(body or "{}")["id"]
+    with browser.new_context() as context:  # closed: the browser may serve the next module
+        page = context.new_page()
+        page.goto(web_stack.url + "/docs")
+        page.click("button.authorize")
+        page.locator(".auth-container input").first.fill(key)
+        page.locator(".auth-container button.authorize").first.click()
+        page.click("button.btn-done")
+        operation = "#operations-jobs-submit_job_jobs_post"
+        page.click(f"{operation} .opblock-summary-control")
+        page.set_input_files(
+            f"{operation} input[type=file]", str(write_table(tmp_path / "t.csv", 5))
+        )
+        page.click(f"{operation} button.execute")
+        page.wait_for_selector(f"{operation} .live-responses-table tbody .response-col_status")
+        status = page.text_content(f"{operation} .live-responses-table tbody .response-col_status")
+        body = page.text_content(f"{operation} .live-responses-table .microlight")
+        assert (status or "").strip() == "202", body
+        job_id = json.loads(body or "{}")["id"]
     wait_status(web_stack, job_id, "succeeded")
 
 
