@@ -21,8 +21,8 @@ pytestmark = pytest.mark.slow
 STACK_WORKERS = False
 #: The server's heartbeat, short so the page's silence limit (two beats and 10 s, live.js,
 #: from auth.ok's `heartbeat_interval_s`) passes in seconds, not the default's 40.
-STACK_API_ENV = {"JOBCAST_WS_HEARTBEAT_INTERVAL": "2"}
-SILENCE_LIMIT_S = 2 * 2 + 10
+STACK_API_ENV = {"JOBCAST_WS_HEARTBEAT_INTERVAL": "1"}
+SILENCE_LIMIT_S = 2 * 1 + 10
 
 
 @contextmanager
