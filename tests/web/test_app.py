@@ -671,8 +671,9 @@ def test_the_monitor_lines_break_where_samples_are_missing(
     line = page.locator("[data-chart=ws] path.line")
     expect(line).to_have_attribute("data-points", re.compile(r"^([3-9]|\d\d+)$"), timeout=15_000)
     assert len(MOVES.findall(line.get_attribute("d") or "")) == 1  # samples a second: one line
-    # No sample for some 6 s: another holds the producer's lease (as when the stack is down).
-    web_stack.redis.set(MONITOR_LEASE_KEY, "api:elsewhere:1:outage", px=6_000)
+    # No sample for some 4.5 s, past the 3 s (three steps) the page joins: another holds the
+    # producer's lease (as when the stack is down), and none is made until it expires.
+    web_stack.redis.set(MONITOR_LEASE_KEY, "api:elsewhere:1:outage", px=4_500)
     before = int(line.get_attribute("data-points") or 0)
     expect(line).to_have_attribute("data-points", str(before + 3), timeout=20_000)
     stretches = MOVES.findall(line.get_attribute("d") or "")
