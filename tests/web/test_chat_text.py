@@ -43,6 +43,9 @@ def test_a_message_keeps_its_line_breaks_and_each_name_and_text_its_direction(
     expect(message).to_have_count(1)
     text = message.locator(".text")
     assert text.evaluate("el => el.innerText") == "line1\nline2\ttab"
+    # The page redraws its whole log on each event: a box read as the writer's leave came in
+    # was None once. Measured once that leave is shown, with nothing more to come.
+    expect(page.locator(".chat-log li.notice", has_text=" left ")).to_have_count(1)
     one_line = message.locator(".from").bounding_box()["height"]
     assert text.bounding_box()["height"] > 1.5 * one_line  # two lines on the screen too
     for part in (text, message.locator(".from")):
