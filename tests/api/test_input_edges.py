@@ -14,10 +14,14 @@ from jobcast.keys import create_key
 from jobcast.settings import Settings
 from tests.api.conftest import MakeKey
 from tests.api.inprocess import run_in_process
-from tests.conftest import StartApi
+from tests.conftest import SharedStack, module_stack
 from tests.support.stack import start_private_redis
 
 GOOD: dict[str, Any] = {"symbol": "ACME", "side": "buy", "quantity": 10, "price": "1.00"}
+
+
+#: One api for the tests that only ask it things, each with a principal of its own.
+stack = module_stack()
 
 
 def as_(key: str) -> dict[str, str]:
@@ -147,12 +151,11 @@ ID_ROUTES = [
 
 @pytest.mark.parametrize("encoded", ["..%2Fme", "a%2fb", "%2E%2E", "x%3Fy%23z", "%252F"])
 def test_an_encoded_id_is_one_path_segment_answered_by_its_route(
-    start_api: StartApi, make_key: MakeKey, encoded: str
+    stack: SharedStack, encoded: str
 ) -> None:
     # uvicorn decodes `%2F` in the path it routes by: `/jobs/..%2Fme` was "No route GET
     # /jobs/../me", as if the client had asked for a route that does not exist.
-    _proc, url = start_api()
-    headers = as_(make_key())
+    url, headers = stack.url, as_(stack.new_key()[0])
     for method, path, words in ID_ROUTES:
         answer = httpx.request(method, url + path.format(encoded), headers=headers)
         assert answer.status_code == 404, (method, path, answer.text)
@@ -161,13 +164,10 @@ def test_an_encoded_id_is_one_path_segment_answered_by_its_route(
         assert "No route" not in message
 
 
-def test_the_batch_path_is_not_taken_for_an_order_id(
-    start_api: StartApi, make_key: MakeKey
-) -> None:
+def test_the_batch_path_is_not_taken_for_an_order_id(stack: SharedStack) -> None:
     # GET /orders/batch was the order "batch", 404 "No order with that id."; PUT said GET and
     # DELETE were allowed there. No order id is "batch": the path takes POST alone.
-    _proc, url = start_api()
-    headers = as_(make_key())
+    url, headers = stack.url, as_(stack.new_key()[0])
     for method in ("GET", "PUT", "DELETE"):
         answer = httpx.request(method, url + "/orders/batch", headers=headers)
         assert (answer.status_code, answer.headers.get("Allow")) == (405, "POST"), method
@@ -209,12 +209,11 @@ def test_a_path_no_route_takes_says_so_and_where_the_routes_are(
 
 
 def test_a_trailing_slash_the_path_does_not_take_is_a_404_naming_the_path_to_use(
-    start_api: StartApi, make_key: MakeKey
+    stack: SharedStack,
 ) -> None:
     # Starlette answered 307 with no body (curl printed nothing), its Location built from the
     # Host header (a forged one sent the client to another host), and a POST's body went again.
-    _proc, url = start_api()
-    headers = as_(make_key())
+    url, headers = stack.url, as_(stack.new_key()[0])
     listing = httpx.get(f"{url}/jobs/", headers=headers)
     assert (listing.status_code, listing.json()["error"]) == (
         404,
