@@ -10,10 +10,13 @@ import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from tests.conftest import StartApi
+from tests.conftest import SharedStack, StartApi, module_stack
 from tests.realtime.wsclient import open_ws
 
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+
+#: One api for the header deadline's tests (the cap's tests each want a cap of their own).
+quick_headers = module_stack(api_env={"JOBCAST_API_HEADER_TIMEOUT": "1"})
 
 
 def connect(url: str, source: str = "127.0.0.1") -> socket.socket:
@@ -68,9 +71,9 @@ def held(url: str, count: int) -> Iterator[list[socket.socket]]:
 
 
 def test_a_connection_stalled_in_its_headers_is_closed_while_others_are_served(
-    start_api: StartApi,
+    quick_headers: SharedStack,
 ) -> None:
-    _, url = start_api(env={"JOBCAST_API_HEADER_TIMEOUT": "1"})
+    url = quick_headers.url
     stalled, silent = connect(url), connect(url)
     with contextlib.closing(stalled), contextlib.closing(silent):
         stalled.sendall(b"GET /me HTTP/1.1\r\nHost: x\r\n")
@@ -80,9 +83,9 @@ def test_a_connection_stalled_in_its_headers_is_closed_while_others_are_served(
 
 
 def test_a_kept_alive_connection_has_the_deadline_for_its_next_requests_headers(
-    start_api: StartApi,
+    quick_headers: SharedStack,
 ) -> None:
-    _, url = start_api(env={"JOBCAST_API_HEADER_TIMEOUT": "1"})
+    url = quick_headers.url
     with held(url, 1) as (sock,):
         sock.sendall(b"GET /me HTTP/1.1\r\n")
         for _ in range(2):  # a header line now and then, as slowloris keeps one alive

@@ -7,7 +7,7 @@ import signal
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import StartApi
+from tests.conftest import SharedStack, StartApi, module_stack
 from tests.realtime.conftest import MakeKey
 from tests.realtime.wsclient import Message, authed, open_ws, recv, recv_until, send, subscribe
 
@@ -17,6 +17,10 @@ CHAT_ENV = {
     "JOBCAST_CHAT_RATE_BURST": "5",
     "JOBCAST_CHAT_HISTORY": "3",
 }
+
+
+#: One api with default settings for the seed alias's tests, each with a principal of its own.
+stack = module_stack()
 
 
 def ids(message: Message) -> list[str]:
@@ -105,11 +109,9 @@ def test_chat_messages_have_a_size_and_rate_limit(
     assert "rate_limited" in codes[5:]
 
 
-def test_seed_chat_alias_takes_plain_text_and_checks_the_user_id(
-    start_api: StartApi, make_principal: MakeKey
-) -> None:
-    _, base = start_api()
-    key, me = make_principal()
+def test_seed_chat_alias_takes_plain_text_and_checks_the_user_id(stack: SharedStack) -> None:
+    base = stack.url
+    key, me = stack.new_key()
     with open_ws(base, f"/ws/chat/{me}?room=seed") as ws:
         send(ws, type="auth", key=key)
         assert recv(ws)["type"] == "auth.ok"
@@ -127,12 +129,12 @@ def test_seed_chat_alias_takes_plain_text_and_checks_the_user_id(
 
 
 def test_the_seed_chat_alias_refuses_a_room_name_it_cannot_join_saying_so(
-    start_api: StartApi, make_principal: MakeKey
+    stack: SharedStack,
 ) -> None:
     # `?room=a%20b` got the general list of channels ("Channels are job.{id}, ...") and the
     # socket then stayed open, its text frames sent into no room.
-    _, base = start_api()
-    key, me = make_principal()
+    base = stack.url
+    key, me = stack.new_key()
     with open_ws(base, f"/ws/chat/{me}?room=a%20b") as ws:
         send(ws, type="auth", key=key)
         refused = recv(ws)  # as a path naming another principal: before auth.ok
