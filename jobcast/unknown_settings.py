@@ -10,10 +10,16 @@ from collections.abc import Mapping
 from jobcast.settings import Settings
 
 PREFIX = "JOBCAST_"
-#: `JOBCAST_` variables read outside `Settings`: the client's address, key and saved login
+#: `JOBCAST_` variables read outside `Settings`: the client's address, key, saved login and retries
 #: (`jobcast.client.config`, not imported here: it would load httpx into every server process),
 #: and the test suite's own Redis (`tests/conftest.py`).
-OTHER_VARIABLES = ("JOBCAST_URL", "JOBCAST_API_KEY", "JOBCAST_CONFIG", "JOBCAST_TEST_REDIS_URL")
+OTHER_VARIABLES = (
+    "JOBCAST_URL",
+    "JOBCAST_API_KEY",
+    "JOBCAST_CONFIG",
+    "JOBCAST_MAX_RETRIES",
+    "JOBCAST_TEST_REDIS_URL",
+)
 
 
 def known_variables() -> list[str]:

@@ -10,7 +10,7 @@ from typing import IO, Any
 from pydantic import TypeAdapter, ValidationError
 
 from jobcast.client import errors
-from jobcast.client.config import resolve
+from jobcast.client.config import resolve, retry_policy
 from jobcast.client.http import Http, RetryCallback
 from jobcast.client.multipart import FileBody, UploadCallback
 from jobcast.client.paths import job_path, market_path, order_path
@@ -58,7 +58,8 @@ class AsyncClient:
     that says nothing for that long raises UnavailableError `no_answer` once the retries run
     out. An upload waits longer for its answer, which comes once the file is stored:
     `http.UPLOAD_ANSWER_TIMEOUT` (300 s) or `timeout` if longer. `retry` (a `RetryPolicy`):
-    how a request that may be sent again is retried; `on_retry` is told of each retry.
+    how a request that may be sent again is retried (by default 4 retries, or
+    `JOBCAST_MAX_RETRIES`); `on_retry` is told of each retry.
     `stream_options`: the `StreamOptions` of `events()` when it is given none.
     """
 
@@ -74,7 +75,7 @@ class AsyncClient:
     ) -> None:
         self.config = resolve(base_url, api_key)
         self.stream_options = stream_options or StreamOptions()
-        self._http = Http(self.config, retry or RetryPolicy(), timeout, on_retry)
+        self._http = Http(self.config, retry or retry_policy(), timeout, on_retry)
 
     async def __aenter__(self) -> AsyncClient:
         return self

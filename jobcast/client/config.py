@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from jobcast.client import errors
+from jobcast.client.retry import RetryPolicy
 from jobcast.key_shape import masked
 
 #: The shape of an address, for messages (the address itself comes from `resolve`).
@@ -31,6 +32,10 @@ DATA_DIR_ENV, DEFAULT_DATA_DIR, API_URL_FILE = "JOBCAST_DATA_DIR", "var", "api.u
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::"})  # noqa: S104 (compared with, never bound)
 #: Overrides where the config file lives (tests, several accounts).
 CONFIG_ENV = "JOBCAST_CONFIG"
+#: Retries of a request that may be sent again, when the client is given no `RetryPolicy` (as
+#: AWS_MAX_ATTEMPTS does for the AWS tools): 0 makes a script fail at once when nothing
+#: answers, rather than after the backoff's ~4-8 s.
+MAX_RETRIES_ENV = "JOBCAST_MAX_RETRIES"
 #: How `url_from` begins for the address a `jobcast up` running from here left (the CLI's
 #: messages tell it apart by this).
 RUNNING_STACK_SOURCE = "the stack running from"
@@ -188,6 +193,18 @@ def resolve(base_url: str | None = None, api_key: str | None = None) -> ClientCo
         # answers there. No key instead; `require_key` says why and what to do.
         config = replace(config, api_key=None, key_from=None)
     return config
+
+
+def retry_policy() -> RetryPolicy:
+    """The default `RetryPolicy`, with `JOBCAST_MAX_RETRIES` retries when it is set; ConfigError
+    when it is not a whole number of 0 or more."""
+    given = os.environ.get(MAX_RETRIES_ENV, "").strip()
+    if not given:
+        return RetryPolicy()
+    if not given.isdigit():
+        message = f"{MAX_RETRIES_ENV} is {given!r}: give a whole number of retries, 0 or more."
+        raise errors.ConfigError("bad_max_retries", message, local=True)
+    return RetryPolicy(max_retries=int(given))
 
 
 def saved_source() -> str:

@@ -254,6 +254,64 @@ def test_https_to_a_plain_http_server_says_so_rather_than_nothing_answers(
     assert e.value.message.endswith(f"is its address http://127.0.0.1:{server.server_address[1]}?")
 
 
+class Busy(http.server.BaseHTTPRequestHandler):
+    """Answers every request 503 with `Retry-After: 0` (retried without a pause), counted."""
+
+    asked: list[str] = []
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        body = b'{"error": {"code": "unavailable", "message": "Busy.", "details": {}}}'
+        self.send_response(503)
+        self.send_header("Retry-After", "0")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def tries_of_a_read(url: str) -> int:
+    """How many times the client sends a read the server keeps answering 503."""
+    Busy.asked = []
+    with Client(url, "jc_x") as client, pytest.raises(errors.UnavailableError):
+        next(iter(client.jobs()))
+    return len(Busy.asked)
+
+
+def test_jobcast_max_retries_sets_the_retries_of_a_client_given_no_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone(tmp_path, monkeypatch)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    busy_env = {"JOBCAST_URL": url, "JOBCAST_API_KEY": "jc_x"}
+    try:
+        monkeypatch.delenv("JOBCAST_MAX_RETRIES", raising=False)
+        assert tries_of_a_read(url) == 1 + RetryPolicy().max_retries
+        monkeypatch.setenv("JOBCAST_MAX_RETRIES", "2")
+        assert tries_of_a_read(url) == 3
+        monkeypatch.setenv("JOBCAST_MAX_RETRIES", "0")
+        assert tries_of_a_read(url) == 1
+        listed = CliRunner().invoke(cli, ["jobs", "ls"], env=busy_env)
+        assert (listed.exit_code, len(Busy.asked)) == (5, 2), listed.output
+    finally:
+        server.shutdown()
+    monkeypatch.setenv("JOBCAST_MAX_RETRIES", "many")
+    with pytest.raises(errors.ConfigError) as e:
+        Client(url, "jc_x")
+    assert e.value.code == "bad_max_retries"
+    assert e.value.message == (
+        "JOBCAST_MAX_RETRIES is 'many': give a whole number of retries, 0 or more."
+    )
+    refused = CliRunner().invoke(cli, ["jobs", "ls"], env=busy_env)
+    assert refused.exit_code == 2, refused.output
+    assert "bad_max_retries" in refused.stderr
+
+
 def test_nothing_answering_at_the_address_is_said_plainly_with_what_to_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -271,9 +329,9 @@ def test_nothing_answering_at_the_address_is_said_plainly_with_what_to_check(
     assert e.value.code == "unreachable"
     assert e.value.message.startswith(f"Nothing answers at {url} (GET /jobs: ")
     assert e.value.message.endswith("is the Jobcast API running, and is this its address?")
-    listed = CliRunner().invoke(
-        cli, ["jobs", "ls"], env={"JOBCAST_URL": url, "JOBCAST_API_KEY": "k"}
-    )
+    # One try: what is said once the retries run out is the same, after ~4-8 s of backoff.
+    once = {"JOBCAST_URL": url, "JOBCAST_API_KEY": "k", "JOBCAST_MAX_RETRIES": "0"}
+    listed = CliRunner().invoke(cli, ["jobs", "ls"], env=once)
     assert listed.exit_code == 5, listed.output
     said = " ".join(listed.stderr.split())
     assert said.startswith(f"error unreachable: Nothing answers at {url}")
@@ -282,9 +340,7 @@ def test_nothing_answering_at_the_address_is_said_plainly_with_what_to_check(
         f"unset it, for a saved login or a local `jobcast up`). asked {url} (JOBCAST_URL)"
     )
     # `watch` too, rather than retrying its stream silently for ever.
-    watched = CliRunner().invoke(
-        cli, ["watch", "user.me"], env={"JOBCAST_URL": url, "JOBCAST_API_KEY": "k"}
-    )
+    watched = CliRunner().invoke(cli, ["watch", "user.me"], env=once)
     assert watched.exit_code == 5, watched.output
     assert " ".join(watched.stderr.split()).startswith(
         f"error unreachable: Nothing answers at {url}"

@@ -38,10 +38,13 @@ class User:
         (self.here / "var" / "api.url").write_text(url)
 
     def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """The command run once: with nothing answering, what it says after its retries is the
+        same, only ~4-8 s later (`JOBCAST_MAX_RETRIES` unset)."""
         mine = {k: v for k, v in os.environ.items() if not k.startswith(("JOBCAST_", "XDG_"))}
+        once = {"JOBCAST_MAX_RETRIES": "0"}
         return subprocess.run(
             [sys.executable, "-m", "jobcast", *args],
-            env={**mine, "HOME": str(self.home), "COLUMNS": "300", **env},
+            env={**mine, "HOME": str(self.home), "COLUMNS": "300", **once, **env},
             cwd=self.here,
             capture_output=True,
             text=True,
