@@ -169,6 +169,7 @@ class Stack:
                 self.settings.data_dir / "redis",
                 self.settings.redis_sentinel_master,
                 maxmemory=self.settings.redis_maxmemory,
+                down_after_ms=self.settings.redis_ha_down_after_ms,
                 taken=self._own_ports(),
             )
             groups[:] = [group]

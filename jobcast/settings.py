@@ -670,6 +670,16 @@ class Settings(BaseSettings):
             "(noeviction)."
         ),
     )
+    redis_ha_down_after_ms: int = Field(
+        default=5000,
+        ge=100,
+        description=(
+            "`jobcast up --ha`: milliseconds the embedded sentinels wait for the primary to "
+            "answer before calling it down and failing over (Sentinel's "
+            "`down-after-milliseconds`); lower, a failover comes sooner and a pause is "
+            "more likely to be taken for a death."
+        ),
+    )
     redis_eviction_accepted: bool = Field(
         default=False,
         description=(

@@ -32,6 +32,8 @@ from tests.support.processes import REPO_ROOT, still_running, wait_for
 pytestmark = pytest.mark.slow
 
 JSON_LOGS = {"JOBCAST_LOG_JSON": "1"}
+#: The sentinels' down-after of the failover test (5000 by default): as the Sentinel tests use.
+FAILOVER_DOWN_AFTER_MS = 1000
 
 
 def _ready(url: str) -> bool:
@@ -523,8 +525,10 @@ def test_up_ha_outlives_a_killed_primary_and_a_restart_keeps_what_was_written_si
     tmp_path: Path,
 ) -> None:
     run = Run(tmp_path, free_port(), free_port(), tmp_path / "launcher.out", options=("--ha",))
+    run.env = {"JOBCAST_REDIS_HA_DOWN_AFTER_MS": str(FAILOVER_DOWN_AFTER_MS)}
     try:
         run.start()
+        assert down_after_ms(run) == FAILOVER_DOWN_AFTER_MS  # the failover comes 4 s sooner
         sentinels = run.banner("Redis +embedded, Sentinel:")
         created = jobcast("keys", "create", "--name", "ha", cwd=tmp_path)  # finds the sentinels
         assert created.returncode == 0, created.stderr
@@ -600,6 +604,14 @@ def first_sentinel(run: Run) -> redis.Redis:
     password = json.loads((var / "dev-secrets.json").read_text())["redis_password"]
     first = (var / "redis.sentinels").read_text().split(",")[0]
     return redis.Redis(port=int(first.split(":")[1]), password=password, decode_responses=True)
+
+
+def down_after_ms(run: Run) -> int:
+    """How long the sentinels wait for the primary before calling it down."""
+    asked = first_sentinel(run)
+    watched = asked.sentinel_master("jobcast")
+    asked.close()
+    return int(watched["down-after-milliseconds"])
 
 
 def primary_port(run: Run) -> int:
