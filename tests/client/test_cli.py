@@ -935,21 +935,23 @@ def test_watch_refuses_a_since_that_is_not_a_seq_before_connecting(stack: Client
 
 
 def test_market_fills_lists_each_side_its_own_fills(stack: ClientStack) -> None:
+    # SOL-USD: the package's stack is shared, and its ETH-USD tape is read whole elsewhere
+    # (tests/client/test_orders.py); this pair leaves no resting order behind.
     (seller, _), (buyer, _), (idle, _) = (stack.new_key(n) for n in ("seller", "buyer", "idle"))
     with Client(stack.url, seller) as sells, Client(stack.url, buyer) as buys:
-        sold = sells.place("ETH-USD", "sell", 3, "1234.55")
-        bought = buys.place("ETH-USD", "buy", 3, "1234.55")  # takes it all: the book is as before
+        sold = sells.place("SOL-USD", "sell", 3, "1234.55")
+        bought = buys.place("SOL-USD", "buy", 3, "1234.55")  # takes it all: the book is as before
         wait_for(lambda: buys.order(bought.id).status == "filled", 30, "the match")
     for key, order, side in ((seller, sold, "sell"), (buyer, bought, "buy")):
-        shown = jobcast(stack, "market", "fills", "ETH-USD", JOBCAST_API_KEY=key)
+        shown = jobcast(stack, "market", "fills", "SOL-USD", JOBCAST_API_KEY=key)
         assert shown.exit_code == 0, shown.output
         rows = [line.split("│")[1:-1] for line in shown.stdout.splitlines() if order.id in line]
         assert [[cell.strip() for cell in row][2:] for row in rows] == [
             [side, "1234.55", "3", order.id, "buy"]
         ]
-        as_json = jobcast(stack, "market", "fills", "ETH-USD", "--json", JOBCAST_API_KEY=key)
+        as_json = jobcast(stack, "market", "fills", "SOL-USD", "--json", JOBCAST_API_KEY=key)
         fills = [f for f in json.loads(as_json.stdout)["fills"] if f["order_id"] == order.id]
         assert [(f["side"], f["quantity"]) for f in fills] == [(side, 3)]
-    none = jobcast(stack, "market", "fills", "ETH-USD", JOBCAST_API_KEY=idle)
+    none = jobcast(stack, "market", "fills", "SOL-USD", JOBCAST_API_KEY=idle)
     assert (none.exit_code, none.stdout) == (0, "")
     assert none.stderr.strip() == "no fills of yours among the last 50 trades"
