@@ -5,8 +5,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any
 
 import typer
 from rich.live import Live
@@ -20,7 +20,7 @@ from jobcast.client_cli.common import (
     print_listing,
     tables_width,
 )
-from jobcast.client_cli.fitting import Field, fitted_table
+from jobcast.client_cli.fitting import Cell, Field, fitted_table
 from jobcast.client_cli.summary import said_if_empty
 from jobcast.schemas import BookDepth, SymbolInfo
 
@@ -186,14 +186,10 @@ def trades(
     """Show a symbol's recent trades."""
     with client_session(as_json) as client:
         answer = client.trades(symbol, limit)
-    if as_json:
-        print_json(answer)
-        return
     rows = [
         [str(t.seq), _clock(t.ts), t.price, str(t.quantity), t.taker_side] for t in answer.trades
     ]
-    table = fitted_table(TRADE_FIELDS, rows, tables_width(), title=f"{symbol} trades")
-    print_listing(table, "no trades yet")
+    _print_tape(answer, as_json, TRADE_FIELDS, rows, f"{symbol} trades", "no trades yet")
 
 
 @market_cli.command("fills", epilog="Example: jobcast market fills BTC-USD --limit 200")
@@ -210,15 +206,27 @@ def fills(
     They are the trades of your orders among the symbol's most recent trades (--limit)."""
     with client_session(as_json) as client:
         answer = client.fills(symbol, limit)
-    if as_json:
-        print_json(answer)
-        return
     rows = [
         [str(f.seq), _clock(f.ts), f.side, f.price, str(f.quantity), f.order_id, f.taker_side]
         for f in answer.fills
     ]
-    table = fitted_table(FILL_FIELDS, rows, tables_width(), title=f"{symbol} fills")
-    print_listing(table, f"no fills of yours among the last {limit} trades")
+    empty = f"no fills of yours among the last {limit} trades"
+    _print_tape(answer, as_json, FILL_FIELDS, rows, f"{symbol} fills", empty)
+
+
+def _print_tape(
+    answer: Any,
+    as_json: bool,
+    fields: Sequence[Field],
+    rows: Sequence[Sequence[Cell]],
+    title: str,
+    empty: str,
+) -> None:
+    """A trades or fills answer: as JSON, or as a table (said on stderr when it is empty)."""
+    if as_json:
+        print_json(answer)
+        return
+    print_listing(fitted_table(fields, rows, tables_width(), title=title), empty)
 
 
 def _clock(ts: float) -> str:
