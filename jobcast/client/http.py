@@ -26,6 +26,13 @@ USER_AGENT = "jobcast-client/0.1"
 UPLOAD_ANSWER_TIMEOUT = 300.0
 
 
+#: Seconds an idle connection is kept for the next request: under the api's keep-alive
+#: (uvicorn's 5 s). httpx keeps one as long, so a request sent just as the server closed it
+#: was lost ("Server disconnected without sending a response"): a read was sent again after a
+#: backoff, a submit without an Idempotency-Key failed.
+IDLE_CONNECTION_SECONDS = 4.0
+
+
 class Http:
     def __init__(
         self,
@@ -40,7 +47,10 @@ class Http:
         # One bound for connecting, sending each chunk and waiting for each chunk of the answer:
         # a long download that keeps sending is never cut, a server that goes quiet is.
         self.client = httpx.AsyncClient(
-            base_url=config.base_url, headers=headers, timeout=httpx.Timeout(timeout)
+            base_url=config.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(keepalive_expiry=IDLE_CONNECTION_SECONDS),
         )
         self.config, self.policy, self.on_retry = config, policy, on_retry
         self.upload_timeout = httpx.Timeout(timeout, read=max(timeout, UPLOAD_ANSWER_TIMEOUT))
