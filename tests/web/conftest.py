@@ -174,12 +174,13 @@ class Kept:
     browser: Any = None
 
     def reusable(self, workers: bool, api_env: dict[str, str]) -> WebStack | None:
-        """The kept stack if it has the workers asked for (a module that needs none can run
-        beside them) and exactly the settings asked for."""
+        """The kept stack if it has workers exactly when asked for and exactly the settings
+        asked for. A module without workers may count on none running: test_result_tables
+        finishes its jobs by hand, and a kept stack's worker ran them first."""
         has_workers, env = self.stack_needs
         if self.stack is None or env != tuple(sorted(api_env.items())):
             return None
-        if (workers and not has_workers) or not self.stack.running():
+        if workers != has_workers or not self.stack.running():
             return None
         return self.stack
 
@@ -248,8 +249,8 @@ def web_stack(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> WebStack:
     """The module's stack. A module whose pages need no worker sets `STACK_WORKERS = False`
-    (their start is saved unless a stack kept from the last module has them), and one that
-    needs other settings sets `STACK_API_ENV`."""
+    (their start is saved, and none runs), and one that needs other settings sets
+    `STACK_API_ENV`."""
     workers = getattr(request.module, "STACK_WORKERS", True)
     api_env = getattr(request.module, "STACK_API_ENV", None) or {}
     stack = KEPT.reusable(workers, api_env)
