@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import MakePrincipal
+from tests.support.api_client import api_client
 
 MakeKey = Callable[..., str]
 MakeClient = Callable[..., httpx.Client]
@@ -29,8 +30,7 @@ def make_client() -> Iterator[MakeClient]:
     clients: list[httpx.Client] = []
 
     def make(base_url: str, key: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        client = httpx.Client(base_url=base_url, headers=headers, timeout=10)
+        client = api_client(base_url, key)
         clients.append(client)
         return client
 

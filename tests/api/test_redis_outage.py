@@ -36,6 +36,7 @@ from jobcast.storage_paths import upload_path
 from tests.api.conftest import MakeKey
 from tests.api.inprocess import run_in_process
 from tests.conftest import StartApi, launch_api
+from tests.support.api_client import api_client
 from tests.support.processes import wait_for
 from tests.support.sentinel import sentinel_group
 from tests.support.stack import stoppable_redis
@@ -121,9 +122,7 @@ def test_the_first_requests_after_a_redis_restart_answer_200(
     # "Connection closed by server": redis-py skips its closed-connection check at checkout.
     with keyed_redis(settings, tmp_path / "r") as own:
         _, url = start_api(env={"JOBCAST_REDIS_URL": own.server.url})
-        http = httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {own.key}"}, timeout=15
-        )
+        http = api_client(url, own.key, timeout=15)
         job = http.post("/jobs", files={"file": ("t.csv", b"a\n1\n")}).json()["id"]
         paths = [f"/jobs/{job}", "/jobs", "/data/", "/me"]
         assert [http.get(path).status_code for path in paths] == [200] * len(paths)

@@ -3,17 +3,16 @@ error shape with the request id to quote, the context headers, no traceback."""
 
 from __future__ import annotations
 
-import httpx
-
 from jobcast.rediskeys import data_item_key
 from tests.conftest import SharedStack, module_stack
+from tests.support.api_client import api_client
 
 stack = module_stack()
 
 
 def test_a_500_carries_the_request_id_and_nosniff(stack: SharedStack) -> None:
     key, _ = stack.new_key("broken")
-    http = httpx.Client(base_url=stack.url, headers={"X-API-Key": key}, timeout=10)
+    http = api_client(stack.url, headers={"X-API-Key": key})
     item = http.post("/data/", json={"name": "n", "value": 1}).json()
     stack.redis.hset(data_item_key(item["id"]), "tags", "not json")  # a record no route reads
     # The hot path's read of one item, and FastAPI's routing for the list.

@@ -23,6 +23,7 @@ from jobcast.settings import Settings
 from tests.api.conftest import MakeKey
 from tests.api.inprocess import run_in_process
 from tests.conftest import MakePrincipal, StartApi
+from tests.support.api_client import api_client
 
 QUOTA = 100_000
 
@@ -183,7 +184,7 @@ def test_an_upload_the_api_has_no_file_left_for_is_a_503_to_retry(
     # Connections held open by others took the api to its open-file limit: uploads were a 500.
     proc, url = start_api()
     pid, table = proc.popen.pid, ("t.csv", b"a,b\n1,2\n")
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {make_key()}"}) as client:
+    with api_client(url, make_key(), timeout=5) as client:
         assert client.post("/jobs", files={"file": table}).status_code == 202  # opens its pool
         soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
         resource.prlimit(pid, resource.RLIMIT_NOFILE, (len(os.listdir(f"/proc/{pid}/fd")), hard))
@@ -220,7 +221,7 @@ def test_an_upload_that_would_leave_the_disk_under_its_floor_is_a_507_and_leaves
     key, owner = make_principal()
     boundary = "floor-test-boundary"
     streamed = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as client:
+    with api_client(url, key, timeout=5) as client:
         declared = client.post("/jobs", files={"file": ("t.csv", b"n\n" + b"7\n" * 50_000)})
         chunked = client.post("/jobs", content=_streamed_table(boundary), headers=streamed)
 

@@ -10,6 +10,7 @@ import time
 from jobcast.client.config import ClientConfig
 from jobcast.client.http import IDLE_CONNECTION_SECONDS, Http
 from jobcast.client.retry import RetryPolicy
+from tests.support.api_client import api_client
 
 #: The server's keep-alive, as uvicorn's (the api's) is 5 s: a connection idle this long it
 #: closes. Shorter here, to keep the test short, but past the client's own idle limit.
@@ -61,4 +62,14 @@ def test_a_request_after_the_servers_keep_alive_goes_on_a_new_connection() -> No
             await http.close()
 
     assert asyncio.run(two_requests()) == ({}, {})
+    assert server.connections == 2
+
+
+def test_the_tests_own_clients_also_open_a_new_connection_after_the_keep_alive() -> None:
+    # The tests' httpx clients kept idle connections 5 s too: a test's request was lost so.
+    server = KeepAliveServer()
+    with api_client(f"http://127.0.0.1:{server.port}", "jc_test_key", timeout=5) as http:
+        first = http.post("/jobs").json()
+        time.sleep(SERVER_KEEP_ALIVE + 0.3)  # past the server's keep-alive
+        assert (first, http.post("/jobs").json()) == ({}, {})
     assert server.connections == 2

@@ -23,6 +23,7 @@ from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import Settings
 from jobcast.worker_registry import live_queues
 from tests.conftest import RedisServer, new_principal
+from tests.support.api_client import api_client
 from tests.support.processes import (
     Proc,
     api_argv,
@@ -75,9 +76,7 @@ class WebStack:
         return raw
 
     def rest(self, key: str) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=10
-        )
+        return api_client(self.url, key)
 
     def pause_files_worker(self) -> None:
         self.files_worker.kill_group(signal.SIGSTOP)

@@ -14,9 +14,9 @@ import psutil
 import redis
 
 from jobcast import rediskeys
-from jobcast.client.http import IDLE_CONNECTION_SECONDS
 from jobcast.events import job_channel, read_since
 from jobcast.jobs.records import TERMINAL
+from tests.support.api_client import api_client
 from workers.files.runner import JobLimits
 
 #: The formats the workers read (`workers.files.formats` and the readers), as the web app's
@@ -92,14 +92,7 @@ class JobsClient:
 
     def __init__(self, base_url: str, key: str) -> None:
         self.base_url, self.key = base_url, key
-        # Idle connections dropped before the api's keep-alive ends them, as the client does
-        # (`jobcast.client.http`): a GET sent as the api closed one failed a test.
-        self.http = httpx.Client(
-            base_url=base_url,
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=60,
-            limits=httpx.Limits(keepalive_expiry=IDLE_CONNECTION_SECONDS),
-        )
+        self.http = api_client(base_url, key, timeout=60)
 
     def submit(self, path: Path, params: str | None = None, **headers: str) -> httpx.Response:
         data = {"params": params} if params is not None else {}

@@ -16,6 +16,7 @@ import redis
 from jobcast import rediskeys
 from jobcast.settings import Settings
 from tests.conftest import SharedStack, new_principal
+from tests.support.api_client import api_client
 from tests.support.processes import wait_for
 
 #: Environment for api and worker processes in order tests: the submit rate limit is not
@@ -49,8 +50,7 @@ class Trader:
 
 def new_trader(client: redis.Redis, settings: Settings, base_url: str, name: str) -> Trader:
     key, principal_id = new_principal(client, settings, name)
-    http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
-    return Trader(principal_id, http)
+    return Trader(principal_id, api_client(base_url, key, timeout=30))
 
 
 @dataclass
