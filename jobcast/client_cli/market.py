@@ -103,7 +103,7 @@ def ladder(book: BookDepth) -> Table:
     return said_if_empty(table, EMPTY_BOOK)
 
 
-#: Under a watched ladder while its book is empty; on stderr alone for `book` without --watch.
+#: Under a ladder watched on a terminal while its book is empty; on stderr alone when piped.
 EMPTY_BOOK = "no orders rest on either side"
 
 
@@ -126,10 +126,16 @@ def book(
             _watch_book(client, symbol, depth, as_json)
             return
         answer = client.book(symbol, depth)
+    _print_book(answer, as_json)
+
+
+def _print_book(answer: BookDepth, as_json: bool) -> None:
+    """A book as JSON, or as a ladder; an empty one as an empty list: nothing on stdout (a script
+    counts 0 lines), said on stderr."""
     if as_json:
         print_json(answer)
-    else:  # an empty book as an empty list: nothing on stdout, a script counts 0 lines
-        print_listing(ladder(answer), f"{EMPTY_BOOK} of {symbol}")
+    else:
+        print_listing(ladder(answer), f"{EMPTY_BOOK} of {answer.symbol}")
 
 
 def _watch_book(client: Client, symbol: str, depth: int, as_json: bool) -> None:
@@ -137,8 +143,9 @@ def _watch_book(client: Client, symbol: str, depth: int, as_json: bool) -> None:
     if as_json or not console.is_terminal or console.is_dumb_terminal:
         # A Live display redraws only on a capable terminal: piped, it printed nothing until it
         # stopped. Each book is printed whole instead, and flushed (rich flushes each print).
+        # An empty book as without --watch: its header alone read as if the output was cut off.
         for snapshot in snapshots:
-            print_json(snapshot) if as_json else console.print(ladder(snapshot))
+            _print_book(snapshot, as_json)
         return
     with Live(ladder(next(snapshots)), console=console) as live:
         for snapshot in snapshots:

@@ -1,15 +1,17 @@
 """`jobcast market book --watch`'s reads against its events, with a scripted client: which
-books are shown when a change lands before the event subscription is confirmed."""
+books are shown when a change lands before the event subscription is confirmed, and what a
+piped watch prints of an empty one."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Generator
 
 import pytest
 
 from jobcast.client import StreamOptions
-from jobcast.client_cli.market import _book_snapshots
+from jobcast.client_cli.market import _book_snapshots, _watch_book
 from jobcast.schemas import BookDepth, Level
 
 
@@ -63,3 +65,23 @@ def test_an_unchanged_book_is_not_shown_again() -> None:
     reader.join(1.0)
     assert reader.is_alive(), "the same book was shown twice"
     assert client.reads == 2  # the first read, and the one after the subscription
+
+
+def test_a_piped_watch_prints_nothing_for_an_empty_book_and_says_so_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Piped, an empty book was printed as its header alone, as if the output had been cut off,
+    # while `market book` without --watch printed nothing on stdout and said why on stderr.
+    client = ScriptedClient(book(), book("60000.5"))  # empty, then a level once subscribed
+    watcher = threading.Thread(target=_watch_book, args=(client, "SOL-USD", 10, False), daemon=True)
+    watcher.start()
+    out, err = "", ""
+    deadline = time.monotonic() + 5
+    while "60000.5" not in out and time.monotonic() < deadline:
+        time.sleep(0.05)
+        got = capsys.readouterr()
+        out, err = out + got.out, err + got.err
+    assert "60000.5" in out, "the book with a level was never printed"
+    assert out.count("SOL-USD book") == 1, out  # only the book with the level
+    assert "no orders rest" not in out
+    assert err == "no orders rest on either side of SOL-USD\n"

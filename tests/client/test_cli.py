@@ -301,28 +301,36 @@ def test_watch_says_on_stderr_when_its_connection_drops_and_when_it_resumed(
 
 
 @pytest.mark.parametrize(
-    ("symbol", "options", "shown"),
+    ("symbol", "options", "first"),
     # A symbol each: one case's order on the other's book would be a change it did not make.
-    [("BTC-USD", (), "BTC-USD book"), ("SOL-USD", ("--json",), '"symbol": "SOL-USD"')],
+    # The empty book first: as a table, nothing on stdout and a line on stderr; as JSON, whole.
+    [
+        ("BTC-USD", (), ("stderr", "no orders rest on either side of BTC-USD")),
+        ("SOL-USD", ("--json",), ("stdout", '"symbol": "SOL-USD"')),
+    ],
     ids=["table", "json"],
 )
 def test_a_piped_book_watch_prints_each_book_as_it_comes(
-    stack: ClientStack, symbol: str, options: tuple[str, ...], shown: str
+    stack: ClientStack, symbol: str, options: tuple[str, ...], first: tuple[str, str]
 ) -> None:
     # Piped, it printed nothing until killed: a rich Live display draws only on a terminal.
     key, _ = stack.new_key("piped-book")
     argv = [*JOBCAST, "market", "book", symbol, "--watch", *options]
     env = user_env(stack, JOBCAST_API_KEY=key)
     with (
-        subprocess.Popen(argv, stdout=subprocess.PIPE, env=env) as watcher,
+        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as watcher,
         Client(stack.url, key) as client,
     ):
         assert watcher.stdout is not None
+        assert watcher.stderr is not None
+        out = watcher.stdout.fileno()
+        stream, shown = first
         placed = None
         try:
-            after_first = read_until(watcher.stdout.fileno(), "", shown, timeout=30)
+            fd = out if stream == "stdout" else watcher.stderr.fileno()
+            after_first = read_until(fd, "", shown, timeout=30)
             placed = client.place(symbol, "sell", 7, "60000.5")
-            read_until(watcher.stdout.fileno(), after_first, "60000.5", timeout=30)
+            read_until(out, after_first if fd == out else "", "60000.5", timeout=30)
         finally:
             watcher.terminate()
             if placed is not None:  # off the book again: other tests read these books whole
