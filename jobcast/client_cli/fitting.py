@@ -64,6 +64,20 @@ def fitted_table(
     return table
 
 
+def fitted_record(fields: Sequence[Field], row: Sequence[Cell], width: int | None) -> Table:
+    """One record (`jobs show`): on a terminal, a field a line, its name and then its value, each
+    value whole (folded over lines where the width is short) and an empty one left out; a one-row
+    table left out columns and cut text at 80 columns with room to spare below. Piped (None), the
+    one-row table, as a script reads `ls`."""
+    if width is None:
+        return fitted_table(fields, [row], None)
+    record = Table.grid(Column(style="bold", no_wrap=True), Column(overflow="fold"), padding=(0, 2))
+    for field, value in zip(fields, row, strict=True):
+        if MEASURING.measure(value).maximum:
+            record.add_row(_header(field), value)
+    return record
+
+
 def _natural_width(index: int, field: Field, rows: Sequence[Sequence[Cell]]) -> int:
     cells = [_header(field), *(row[index] for row in rows)]
     return max(MEASURING.measure(cell).maximum for cell in cells)

@@ -20,7 +20,13 @@ from jobcast.client_cli.common import (
     print_listing,
     tables_width,
 )
-from jobcast.client_cli.summary import cancelled_line, job_table, result_json, result_tables
+from jobcast.client_cli.summary import (
+    cancelled_line,
+    job_record,
+    job_table,
+    result_json,
+    result_tables,
+)
 from jobcast.jobs.ids import JOB_ID, JOB_ID_FORM
 from jobcast.schemas.jobs import JobStatus
 
@@ -64,7 +70,7 @@ def show(job_id: JobId, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(job)
     else:
-        console.print(job_table([job], tables_width()))
+        console.print(job_record(job, tables_width()))
         if job.error is not None:
             # The message may name a column as written (`[price]`): text, not markup.
             error = job.error

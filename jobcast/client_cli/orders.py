@@ -23,7 +23,7 @@ from jobcast.client_cli.common import (
     print_listing,
     tables_width,
 )
-from jobcast.client_cli.fitting import Cell, Field, fitted_table
+from jobcast.client_cli.fitting import Cell, Field, fitted_record, fitted_table
 from jobcast.schemas import Order
 from jobcast.schemas.orders import (
     OrderStatus,
@@ -61,22 +61,27 @@ ORDER_FIELDS = (
 
 
 def order_table(orders: list[Order], width: int | None) -> Table:
-    rows: list[list[Cell]] = [
-        [
-            o.id,
-            o.symbol,
-            o.side,
-            o.type,
-            o.price or "",
-            str(o.quantity),
-            str(o.filled_quantity),
-            o.average_price or "",
-            o.status,
-            Text(o.reason or ""),
-        ]
-        for o in orders
+    return fitted_table(ORDER_FIELDS, [_order_row(o) for o in orders], width)
+
+
+def order_record(order: Order, width: int | None) -> Table:
+    """One order (`orders show`): a field a line on a terminal, the one-row table piped."""
+    return fitted_record(ORDER_FIELDS, _order_row(order), width)
+
+
+def _order_row(o: Order) -> list[Cell]:
+    return [
+        o.id,
+        o.symbol,
+        o.side,
+        o.type,
+        o.price or "",
+        str(o.quantity),
+        str(o.filled_quantity),
+        o.average_price or "",
+        o.status,
+        Text(o.reason or ""),
     ]
-    return fitted_table(ORDER_FIELDS, rows, width)
 
 
 #: A word click would take for an option but that is a negative number (`buy -5`).
@@ -194,7 +199,7 @@ def show(order_id: str, as_json: JsonOption = False) -> None:
     """Show one of your orders as it is now."""
     with client_session(as_json) as client:
         order = client.order(order_id)
-    print_json(order) if as_json else console.print(order_table([order], tables_width()))
+    print_json(order) if as_json else console.print(order_record(order, tables_width()))
 
 
 @orders_cli.command("cancel", epilog="Example: jobcast orders cancel o_0123456789abcdef0123")

@@ -10,7 +10,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from jobcast.client_cli.fitting import MEASURING, Cell, Field, fitted_table
+from jobcast.client_cli.fitting import MEASURING, Cell, Field, fitted_record, fitted_table
 from jobcast.schemas import (
     AggregateResult,
     ColumnProfile,
@@ -47,18 +47,23 @@ def said_if_empty(table: Table, empty: str | None) -> Table:
 
 
 def job_table(jobs: Iterable[Job], width: int | None) -> Table:
-    rows: list[list[Cell]] = [
-        [
-            job.id,
-            job.status,
-            job.operation,
-            Text(job.filename),
-            human_bytes(job.size),
-            _percent(job),
-        ]
-        for job in jobs
+    return fitted_table(JOB_FIELDS, [_job_row(job) for job in jobs], width)
+
+
+def job_record(job: Job, width: int | None) -> Table:
+    """One job (`jobs show`): a field a line on a terminal, the one-row table piped."""
+    return fitted_record(JOB_FIELDS, _job_row(job), width)
+
+
+def _job_row(job: Job) -> list[Cell]:
+    return [
+        job.id,
+        job.status,
+        job.operation,
+        Text(job.filename),
+        human_bytes(job.size),
+        _percent(job),
     ]
-    return fitted_table(JOB_FIELDS, rows, width)
 
 
 def _percent(job: Job) -> str:

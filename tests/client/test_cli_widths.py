@@ -72,6 +72,25 @@ def test_jobs_ls_piped_prints_every_value_whole(
     assert "left out" not in done[1]
 
 
+def test_jobs_show_in_an_80_column_terminal_is_a_field_a_line_with_nothing_cut(
+    stack: ClientStack, lister: tuple[str, str]
+) -> None:
+    # A one-row table: at 80 columns the file name was cut and size and percent left out.
+    key, job_id = lister
+    code, screen = run_in_terminal(
+        [*JOBCAST, "jobs", "show", job_id], user_env(stack, key), size=(40, 80)
+    )
+    assert code == 0, screen
+    lines = [line.split() for line in ANSI.sub("", screen).splitlines() if line.strip()]
+    assert lines[:4] == [
+        ["id", job_id],
+        ["status", "succeeded"],
+        ["operation", "profile"],
+        ["file", LONG_NAME],
+    ]
+    assert [name for name, *_ in lines] == ["id", "status", "operation", "file", "size", "percent"]
+
+
 def _piped(stack: ClientStack, key: str, *args: str) -> tuple[int, str, str]:
     done = subprocess.run(
         [*JOBCAST, *args], env=user_env(stack, key), capture_output=True, text=True, timeout=60

@@ -3,6 +3,7 @@ and hide no value in a narrow one."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -10,8 +11,14 @@ from rich.console import Console
 from rich.table import Table
 
 from jobcast.client_cli.market import ladder
-from jobcast.client_cli.orders import order_table
-from jobcast.client_cli.summary import cancelled_line, human_bytes, job_table, result_tables
+from jobcast.client_cli.orders import order_record, order_table
+from jobcast.client_cli.summary import (
+    cancelled_line,
+    human_bytes,
+    job_record,
+    job_table,
+    result_tables,
+)
 from jobcast.console import PIPE_WIDTH
 from jobcast.schemas import AggregateResult, Job, JobProgress, Order, ProfileResult
 from jobcast.schemas.market import BookDepth
@@ -138,6 +145,50 @@ def test_an_order_keeps_its_id_numbers_and_status_whole(width: int) -> None:
     for column, value in values.items():
         assert (f" {value} " in row) == (f" {column} " in header), text
     assert max(len(line) for line in text.splitlines()) <= width
+
+
+def fields_shown(text: str) -> dict[str, str]:
+    """A record printed one field a line: each line's name and value."""
+    return dict(re.split(r" {2,}", line.strip(), maxsplit=1) for line in text.splitlines())
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_one_job_on_a_terminal_is_one_field_a_line_with_nothing_cut(width: int) -> None:
+    # `jobs show` printed a one-row table: at 80 columns its file name was cut and its size and
+    # percent left out, though one job has room for every field on its own line.
+    text = shown(job_record(a_job(), width), width)
+    assert fields_shown(text) == {
+        "id": JOB_ID,
+        "status": "succeeded",
+        "operation": "profile",
+        "file": "a-rather-long-file-name-for-a-narrow-terminal.csv",
+        "size": "120.6 KiB",
+    }  # no progress: no percent line
+    assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_one_order_on_a_terminal_is_one_field_a_line() -> None:
+    text = shown(order_record(an_order(), 80), 80)
+    assert fields_shown(text) == {
+        "id": ORDER_ID,
+        "symbol": "BTC-USD",
+        "side": "buy",
+        "type": "limit",
+        "price": "12345.678",
+        "qty": "5",
+        "filled": "2",
+        "avg price": "12345.678",
+        "status": "partially_filled",
+    }  # no reason: no reason line
+
+
+def test_one_record_piped_is_the_table_a_script_reads() -> None:
+    assert shown(job_record(a_job(), None), PIPE_WIDTH) == shown(
+        job_table([a_job()], None), PIPE_WIDTH
+    )
+    assert shown(order_record(an_order(), None), PIPE_WIDTH) == shown(
+        order_table([an_order()], None), PIPE_WIDTH
+    )
 
 
 def test_a_job_is_shown_with_no_title_line_above_it() -> None:
