@@ -155,6 +155,23 @@ def write_large_csv(path: Path, target_bytes: int, seed: int = 0) -> Path:
     return path
 
 
+def write_wide_csv(path: Path, target_bytes: int, columns: int = 400) -> Path:
+    """A CSV of about `target_bytes` of small integers in `columns` columns, written in a blink.
+
+    Slow to profile in SLOW_WORKER's 64 KiB batches (each batch pays for every column with a
+    few dozen rows: ~1 MiB/s, 10x and more the narrow table's time per byte) and quick in the
+    default batches: a job that runs for seconds on a file of a few MiB, and is quick to run
+    again. 1024 rows written over and over: each column's values vary within a batch."""
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 1000, (1024, columns))
+    block = "".join(",".join(map(str, row)) + "\n" for row in rows).encode()
+    with path.open("wb") as out:
+        out.write(",".join(f"c{i}" for i in range(columns)).encode() + b"\n")
+        for _ in range(-(-target_bytes // len(block))):
+            out.write(block)
+    return path
+
+
 def comparable(result: dict[str, Any]) -> dict[str, Any]:
     """A result without what legitimately differs between two runs (timings, memory)."""
     varying = ("duration_seconds", "cpu_seconds", "peak_rss_bytes")

@@ -30,7 +30,7 @@ from tests.workers.files.support import (
     events,
     is_progress_past,
     terminal_events,
-    write_large_csv,
+    write_wide_csv,
 )
 from workers.files.state import JobState
 
@@ -60,8 +60,8 @@ def test_cancelled_running_job_stops_at_the_next_batch(
     jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
     start_worker(queues="files", env=SLOW_WORKER)
-    job_id = jobs.submit_ok(write_large_csv(tmp_path / "big.csv", 30 << 20))
-    await_event(redis_client, job_id, is_progress_past(10_000))
+    job_id = jobs.submit_ok(write_wide_csv(tmp_path / "wide.csv", 8 << 20))
+    await_event(redis_client, job_id, is_progress_past(500))
 
     response = jobs.http.delete(f"/jobs/{job_id}")
 
@@ -242,9 +242,10 @@ def test_job_past_its_soft_time_limit_fails_as_time_limit(
 ) -> None:
     limits = {"JOBCAST_JOB_SOFT_TIME_LIMIT": "1", "JOBCAST_JOB_TIME_LIMIT": "20"}
     worker = start_worker(queues="files", env={**SLOW_WORKER, **limits})
-    # Several seconds of work even in 64 KiB batches (30 MiB took 0.7-1.0 s once the profile
-    # got faster: the job could end before its 1 s limit); it stops at the limit all the same.
-    job_id = jobs.submit_ok(write_large_csv(tmp_path / "big.csv", 160 << 20))
+    # Several seconds of work in 64 KiB batches (6-8 s unloaded), from a file written in a
+    # blink: a narrow table needed 160 MiB for as much (seconds to write and upload). It stops
+    # at the limit all the same.
+    job_id = jobs.submit_ok(write_wide_csv(tmp_path / "wide.csv", 8 << 20))
 
     final = await_terminal(redis_client, job_id, timeout=30)
 
@@ -299,9 +300,13 @@ def test_a_stop_during_a_job_logs_one_warning_line_and_requeues_it(
     # the running pool process included. It logged two ERRORs and a 30-line WorkerLostError,
     # then two WARNINGs (the pool process's exit, and the task's loss), where README says one.
     worker = start_worker(queues="files", env=SLOW_WORKER)
-    job_id = jobs.submit_ok(write_large_csv(tmp_path / "big.csv", 60 << 20))
-    await_event(redis_client, job_id, is_progress_past(10_000))
+    # Seconds of work in this worker's small batches, well under one in the next one's.
+    job_id = jobs.submit_ok(write_wide_csv(tmp_path / "wide.csv", 8 << 20))
+    await_event(redis_client, job_id, is_progress_past(500))
     worker.kill_group(signal.SIGTERM)
+    # The next worker starts while this one shuts down (each takes a second or two); the job is
+    # interrupted already, and requeued by this one's shutdown.
+    start_worker(queues="files")
     worker.popen.wait(timeout=30)
 
     log = worker.output()
@@ -314,5 +319,4 @@ def test_a_stop_during_a_job_logs_one_warning_line_and_requeues_it(
     assert "runs on the next free worker" in interrupted[0]
     assert not any("ForkPoolWorker" in line for line in warnings)
     # ... and nothing was lost: the job runs again on the next worker.
-    start_worker(queues="files")
     assert await_terminal(redis_client, job_id, timeout=60)["type"] == "job.succeeded"
