@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -127,16 +128,24 @@ class JobsClient:
         return response.json()
 
 
+#: Chunks of 100,000 rows (~4.4 MB) generated before `write_large_csv` writes them over again:
+#: generating and formatting took 20 s of a 1 GiB file under load, and 1.6 million rows of
+#: fresh values is far past any exact count or buffer of the profile (10,000 distinct values).
+FRESH_CHUNKS = 16
+
+
 def write_large_csv(path: Path, target_bytes: int, seed: int = 0) -> Path:
-    """A CSV of about `target_bytes` (mixed numeric, string and datetime columns), written fast."""
+    """A CSV of about `target_bytes` (mixed numeric, string and datetime columns), written fast:
+    past FRESH_CHUNKS chunks, the same rows again."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
     rng = np.random.default_rng(seed)
     rows, written, first = 100_000, 0, True
     cities = np.array([f"city{i}" for i in range(300)])
+    fresh: list[bytes] = []
     with path.open("wb") as out:
-        while written < target_bytes:
+        while written < target_bytes and len(fresh) < FRESH_CHUNKS:
             table = pa.table(
                 {
                     "id": np.arange(written, written + rows),
@@ -149,9 +158,16 @@ def write_large_csv(path: Path, target_bytes: int, seed: int = 0) -> Path:
             )
             sink = pa.BufferOutputStream()
             pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=first))
-            chunk = sink.getvalue()
+            chunk = sink.getvalue().to_pybytes()
             out.write(chunk)
-            written, first = written + chunk.size, False
+            if not first:
+                fresh.append(chunk)
+            written, first = written + len(chunk), False
+        for chunk in itertools.cycle(fresh):
+            if written >= target_bytes:
+                break
+            out.write(chunk)
+            written += len(chunk)
     return path
 
 
