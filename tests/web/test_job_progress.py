@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,9 +15,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from jobcast.rediskeys import job_key
 from tests.web.conftest import NewPage, WebStack
-from tests.web.test_app import LONG_JOB_ROWS, WATCH_BARS, wait_status, write_table
+from tests.web.long_jobs import (
+    LONG_JOB_ROWS,
+    Record,
+    caught_running,
+    paused_mid_job,
+    read_percent,
+    wait_record,
+)
+from tests.web.test_app import WATCH_BARS, write_table
 
 pytestmark = pytest.mark.slow
 
@@ -29,21 +36,26 @@ SETTLED = """() => new Promise((done) =>
 
 
 @contextmanager
-def paused(stack: WebStack) -> Iterator[None]:
-    """The files worker stopped for the block, and running again after it, whatever it did."""
-    stack.pause_files_worker()
+def paused_past(stack: WebStack, job_id: str, percent: float) -> Iterator[None]:
+    """The files worker paused as soon as the job's record is past `percent`, and running again
+    after the block, whatever it did."""
+    wait_record(stack, job_id, lambda record: read_percent(record) > percent)
+    assert paused_mid_job(stack, job_id), f"job {job_id} ended before a pause past {percent}"
     try:
         yield
     finally:
         stack.resume_files_worker()
 
 
-def wait_started_reading(stack: WebStack, job_id: str) -> None:
-    """Until the job's record says some of its file is read (the answer held is not at 0 %)."""
-    deadline = time.monotonic() + 30
-    while json.loads(stack.redis.hget(job_key(job_id), "progress") or "{}").get("percent", 0) <= 0:
-        assert time.monotonic() < deadline, f"job {job_id} never read a batch"
-        time.sleep(0.005)
+def posting(stack: WebStack, key: str, name: str, data: bytes) -> Callable[[int], str]:
+    """Submits `data` as a new job over REST, once per attempt."""
+
+    def submit(attempt: int) -> str:
+        with stack.rest(key) as rest:
+            job_id: str = rest.post("/jobs", files={"file": (name, data)}).json()["id"]
+        return job_id
+
+    return submit
 
 
 def shown_percent(page: Any) -> float:
@@ -73,13 +85,14 @@ def test_a_list_read_before_later_progress_does_not_set_the_processing_bar_back(
         held.append((route, route.fetch()))
 
     data = write_table(tmp_path / "forward.csv", LONG_JOB_ROWS).read_bytes()
-    with web_stack.rest(key) as rest:
-        job_id = rest.post("/jobs", files={"file": ("forward.csv", data)}).json()["id"]
-    wait_status(web_stack, job_id, "running")
-    wait_started_reading(web_stack, job_id)
+    submit = posting(web_stack, key, "forward.csv", data)
+
+    def started_reading(job_id: str) -> None:  # the answer held is then not at 0 %
+        wait_record(web_stack, job_id, lambda record: read_percent(record) > 0)
+
     # The worker is held still while the page reads and whenever it must not end the job early:
     # only the steps the test lets it take move the bar, however fast or loaded the machine.
-    with paused(web_stack):
+    with caught_running(web_stack, submit, started_reading) as job_id:
         page.route(JOB_LIST, hold_the_list)
         page.evaluate(f"location.hash = '#/jobs/{job_id}'")
         page.reload()  # its subscription, hence its list read, anew: now held
@@ -91,11 +104,14 @@ def test_a_list_read_before_later_progress_does_not_set_the_processing_bar_back(
             page.wait_for_timeout(20)
     route, answer = held[0]
     read_at = listed_percent(answer.body(), job_id)
-    while shown_percent(page) <= read_at:  # its progress events, the worker running again
-        assert time.monotonic() < deadline, f"the bar never passed {read_at} %"
-        page.wait_for_timeout(10)
-    with paused(web_stack):
-        assert web_stack.redis.hget(job_key(job_id), "status") == "running"
+    # One more batch or so, the worker paused again as soon as its record is past `read_at`:
+    # this test polls Redis while the worker runs, so the job (over 99 % still to read) cannot
+    # end unseen as it could while the page was asked. The progress event went out with that
+    # record, so the bar passes `read_at` with the worker paused.
+    with paused_past(web_stack, job_id, read_at):
+        while shown_percent(page) <= read_at:
+            assert time.monotonic() < deadline, f"the bar never passed {read_at} %"
+            page.wait_for_timeout(10)
         with page.expect_event("requestfinished", lambda r: r.url.endswith("/jobs?limit=100")):
             route.fulfill(response=answer)
         page.evaluate(SETTLED)
@@ -105,14 +121,9 @@ def test_a_list_read_before_later_progress_does_not_set_the_processing_bar_back(
     assert moving == sorted(moving), (read_at, moving)
 
 
-def wait_estimated(stack: WebStack, job_id: str) -> None:
-    """Until the job's record carries an ETA (its first batches read and timed)."""
-    deadline = time.monotonic() + 30
-    while (
-        json.loads(stack.redis.hget(job_key(job_id), "progress") or "{}").get("eta_seconds") is None
-    ):
-        assert time.monotonic() < deadline, f"job {job_id} never had an ETA"
-        time.sleep(0.005)
+def has_eta(record: Record) -> bool:
+    """The record carries an ETA: its first batches read and timed."""
+    return json.loads(record.get("progress") or "{}").get("eta_seconds") is not None
 
 
 def test_while_the_connection_is_down_a_running_job_is_shown_not_live(
@@ -123,13 +134,14 @@ def test_while_the_connection_is_down_a_running_job_is_shown_not_live(
     key = web_stack.new_key("offline")
     page = new_page(key)
     data = write_table(tmp_path / "offline.csv", LONG_JOB_ROWS).read_bytes()
-    with web_stack.rest(key) as rest:
-        job_id = rest.post("/jobs", files={"file": ("offline.csv", data)}).json()["id"]
-    wait_status(web_stack, job_id, "running")
-    wait_estimated(web_stack, job_id)
+    submit = posting(web_stack, key, "offline.csv", data)
     cancel = page.locator(".job-detail button:has-text('Cancel job')")
     bar = page.locator(".job-detail .processing .bar-text")
-    with paused(web_stack):
+
+    def estimated(job_id: str) -> None:
+        wait_record(web_stack, job_id, has_eta)
+
+    with caught_running(web_stack, submit, estimated) as job_id:
         page.evaluate(f"location.hash = '#/jobs/{job_id}'")
         expect(bar).to_contain_text("ETA")
         web_stack.api.stop()
@@ -169,13 +181,11 @@ def test_a_running_job_is_cancelled_over_http_while_the_websocket_is_down(
     page.reload()  # its WebSocket anew, through `relay`
     expect(page.locator("#conn")).to_have_attribute("data-state", "live")
     data = write_table(tmp_path / "socketless.csv", LONG_JOB_ROWS).read_bytes()
-    with web_stack.rest(key) as rest:
-        job_id = rest.post("/jobs", files={"file": ("socketless.csv", data)}).json()["id"]
-    wait_status(web_stack, job_id, "running")
+    submit = posting(web_stack, key, "socketless.csv", data)
     cancel = page.locator(".job-detail button:has-text('Cancel job')")
-    row_cancel = page.locator(f".job-list li[data-job-id='{job_id}'] button:has-text('Cancel')")
     bar = page.locator(".job-detail .processing .bar-text")
-    with paused(web_stack):
+    with caught_running(web_stack, submit) as job_id:
+        row_cancel = page.locator(f".job-list li[data-job-id='{job_id}'] button:has-text('Cancel')")
         page.evaluate(f"location.hash = '#/jobs/{job_id}'")
         page.wait_for_selector(".job-detail .processing")
         cut.append(True)
