@@ -81,11 +81,16 @@ class ClientStack:
     def stop_api_for(self, seconds: float) -> threading.Thread:
         """Stop the api now and start it again on the same port `seconds` later, in the
         background: an outage longer than a client's request retries."""
+        return self.stop_api_until(threading.Event(), seconds)
+
+    def stop_api_until(self, back: threading.Event, at_most: float) -> threading.Thread:
+        """Stop the api now and start it again on the same port, in the background, once `back`
+        is set or `at_most` seconds passed: an outage as long as the test needs it, no longer."""
         assert self.api is not None
         self.api.stop()
 
         def start_later() -> None:
-            time.sleep(seconds)
+            back.wait(at_most)
             self.start_api()
 
         thread = threading.Thread(target=start_later)
