@@ -97,6 +97,9 @@ def config_for(settings: Settings) -> dict[str, Any]:
         # The safe value until the worker knows its queues; workers.app then applies
         # `prefetch_for` (Celery itself has no per-queue prefetch).
         "worker_prefetch_multiplier": QUEUE_PREFETCH[FILES_QUEUE],
+        # Celery's prefork pool, replacing a process killed from outside (and handing its task
+        # back) at once instead of on a 5-second timer (workers.pool).
+        "worker_pool": "workers.pool:TaskPool",
         # Backstop of the memory watchdog: a pool process left above the budget after a task
         # (memory a library kept) is replaced before the next one (Celery counts KiB).
         "worker_max_memory_per_child": settings.job_memory_budget // 1024,
