@@ -176,24 +176,54 @@ def launch_worker(
 ) -> Proc:
     """Start a real Celery worker process (named `name`@host, a name of its own by default) and
     wait until it consumes its queues."""
-    name = name or f"w-{secrets.token_hex(3)}"
-    argv = worker_argv(queues, concurrency, include or [], name)
-    proc = spawn(name, argv, process_env(settings, env), workdir)
+    args = (queues, concurrency, include, env, name)
+    (proc,) = launch_workers(settings, workdir, client, *args)
+    return proc
+
+
+def launch_workers(
+    settings: Settings,
+    workdir: Path,
+    client: redis.Redis,
+    queues: str = "files,orders",
+    concurrency: int = 1,
+    include: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    name: str | None = None,
+    count: int = 1,
+) -> list[Proc]:
+    """Start `count` real Celery worker processes (named `name`@host, each a name of its own by
+    default) and wait until each consumes its queues. They start side by side: a worker takes
+    seconds to start on a loaded box."""
+    procs: list[Proc] = []
+    try:
+        for _ in range(count):
+            own = name or f"w-{secrets.token_hex(3)}"
+            argv = worker_argv(queues, concurrency, include or [], own)
+            procs.append(spawn(own, argv, process_env(settings, env), workdir))
+        for proc in procs:
+            await_consuming(proc, client, queues)
+    except BaseException:
+        for proc in procs:
+            proc.kill()
+        raise
+    return procs
+
+
+def await_consuming(proc: Proc, client: redis.Redis, queues: str) -> None:
+    """Wait until worker `proc` (spawned under its name) reports consuming `queues`."""
     wanted = set(queues.split(","))
 
     def consuming() -> bool:
         entries = client.hgetall(WORKERS_KEY)
         # Its own entry: an earlier worker of the same name (killed) may have left one.
         own = f"#{proc.popen.pid}"
-        mine = {k: v for k, v in entries.items() if k.startswith(name + "@") and k.endswith(own)}
+        mine = {
+            k: v for k, v in entries.items() if k.startswith(proc.name + "@") and k.endswith(own)
+        }
         return wanted <= live_queues(mine, time.time(), 5.0)
 
-    try:
-        wait_for(consuming, 60, f"worker {name} to consume {queues}", proc)
-    except BaseException:
-        proc.kill()
-        raise
-    return proc
+    wait_for(consuming, 60, f"worker {proc.name} to consume {queues}", proc)
 
 
 def launch_api(
@@ -236,6 +266,29 @@ def start_worker(
         proc = launch_worker(s, tmp_path, redis_client, queues, concurrency, include, env, name)
         started.append(proc)
         return proc
+
+    yield start
+    for proc in started:
+        proc.kill()
+
+
+StartWorkers = Callable[..., list[Proc]]
+
+
+@pytest.fixture
+def start_workers(
+    settings: Settings, tmp_path: Path, redis_client: redis.Redis
+) -> Iterator[StartWorkers]:
+    """Factory: start `count` real Celery workers side by side and wait until each consumes its
+    queues."""
+    started: list[Proc] = []
+
+    def start(
+        count: int, queues: str = "files,orders", env: dict[str, str] | None = None
+    ) -> list[Proc]:
+        procs = launch_workers(settings, tmp_path, redis_client, queues, env=env, count=count)
+        started.extend(procs)
+        return procs
 
     yield start
     for proc in started:
@@ -298,9 +351,9 @@ def module_stack(
         client = redis.Redis.from_url(settings.broker_url, decode_responses=True)
         built = SharedStack(settings, client, workdir)
         try:
-            for _ in range(workers if worker_queues else 0):
-                built.procs.append(
-                    launch_worker(settings, workdir, client, worker_queues, env=worker_env)
+            if worker_queues and workers:
+                built.procs += launch_workers(
+                    settings, workdir, client, worker_queues, env=worker_env, count=workers
                 )
             for _ in range(apis):
                 api, url = launch_api(settings, workdir, api_env)

@@ -31,7 +31,7 @@ from jobcast.orders.records import state_from_record
 from jobcast.orders.symbols import DEFAULT_SYMBOLS
 from jobcast.rediskeys import order_lease_key
 from jobcast.settings import Settings
-from tests.conftest import StartApi, StartWorker
+from tests.conftest import StartApi, StartWorkers
 from tests.support.processes import Proc, wait_for
 from tests.workers.orders.reference import ReferenceBook, RefOrder, stream_id
 from tests.workers.orders.support import ORDER_ENV, EventTap, Trader, new_trader
@@ -243,12 +243,12 @@ def tap(redis_client: redis.Redis) -> Iterator[EventTap]:
 @pytest.mark.timeout(240)
 def test_ten_thousand_orders_with_a_killed_worker_match_the_reference_model(
     start_api: StartApi,
-    start_worker: StartWorker,
+    start_workers: StartWorkers,
     redis_client: redis.Redis,
     settings: Settings,
     tap: EventTap,
 ) -> None:
-    workers = [start_worker(queues="orders", env=ENV) for _ in range(4)]
+    workers = start_workers(4, queues="orders", env=ENV)
     _, url = start_api(env=ENV)
     traders = [new_trader(redis_client, settings, url, f"t{i}") for i in range(TRADERS)]
     sent: list[int] = []

@@ -20,7 +20,7 @@ from jobcast.tallies import ORDERS_KEY, RECONCILER_KEY, TASKS_KEY
 from jobcast.task_names import FILE_JOB_TASK
 from jobcast.worker_registry import hold_grace
 from realtime.channels import MONITOR_ADMIN
-from tests.conftest import StartApi, StartWorker, new_principal
+from tests.conftest import StartApi, StartWorker, StartWorkers, new_principal
 from tests.support.celery_events import task_sent_events
 from tests.support.processes import Proc, wait_for
 from tests.workers.files.support import (
@@ -174,14 +174,14 @@ def holder_of(client: redis.Redis, task_id: str, workers: list[Proc]) -> Proc:
 
 def test_job_whose_worker_died_is_resent_within_seconds_not_the_slow_bound(
     jobs: JobsClient,
-    start_worker: StartWorker,
+    start_workers: StartWorkers,
     redis_client: redis.Redis,
     tmp_path: Path,
     settings: Settings,
 ) -> None:
     # Given two workers, a long job running on one of them, and the slow bound a minute
     sweeps = {"JOBCAST_RECONCILE_INTERVAL": "0.5", "JOBCAST_RECONCILE_AFTER": "60"}
-    workers = [start_worker(queues="files", env={**SLOW_WORKER, **sweeps}) for _ in range(2)]
+    workers = start_workers(2, queues="files", env={**SLOW_WORKER, **sweeps})
     job_id = jobs.submit_ok(write_large_csv(tmp_path / "big.csv", 30 << 20))
     await_event(redis_client, job_id, lambda e: e["type"] == "job.started", timeout=30)
     holder = holder_of(redis_client, job_id, workers)
