@@ -49,6 +49,9 @@ class EmbeddedSentinel:
     primary: EmbeddedRedis
     master_name: str
     data_dir: Path
+    #: The replica the group starts, named in the config: left to find it, Sentinel would ask
+    #: the primary for its replicas (INFO) only every 10 s, and a start waited for that round.
+    replica: EmbeddedRedis | None = None
     #: Milliseconds without an answer before this sentinel calls the primary down.
     down_after_ms: int = 5000
     #: Milliseconds a failover may take (and the pause before the same primary is retried).
@@ -69,6 +72,7 @@ class EmbeddedSentinel:
                 f"dir {self.data_dir.resolve()}",
                 f"requirepass {password}",
                 f"sentinel monitor {name} {self.primary.host} {self.primary.port} {QUORUM}",
+                *self._known_replica(),
                 f"sentinel auth-pass {name} {password}",
                 f"sentinel down-after-milliseconds {name} {self.down_after_ms}",
                 f"sentinel failover-timeout {name} {self.failover_timeout_ms}",
@@ -76,6 +80,15 @@ class EmbeddedSentinel:
                 "",
             ]
         )
+
+    def _known_replica(self) -> list[str]:
+        # Only says the replica is expected there: `SentinelGroup.ready` asks the primary
+        # whether it is in sync.
+        if self.replica is None:
+            return []
+        return [
+            f"sentinel known-replica {self.master_name} {self.replica.host} {self.replica.port}"
+        ]
 
     def command(self) -> list[str]:
         """The command line; writes the config file first (Sentinel refuses to run without a
@@ -169,6 +182,7 @@ class SentinelGroup:
                 primary,
                 master_name,
                 sentinel_dir(data_dir, n),
+                replica=replica,
                 down_after_ms=down_after_ms,
                 failover_timeout_ms=failover_timeout_ms,
             )
@@ -211,26 +225,51 @@ class SentinelGroup:
             remember_port(sentinel.data_dir, sentinel.port)
 
     def ready(self) -> bool:
-        """Every sentinel sees the primary, the replica and both other sentinels: only then
-        can they agree on a failover."""
-        return all(self._sentinel_ready(sentinel) for sentinel in self.sentinels)
-
-    def _sentinel_ready(self, sentinel: EmbeddedSentinel) -> bool:
-        client = redis.Redis(
-            host=self.primary.host,
-            port=sentinel.port,
-            password=self.primary.password,
-            socket_connect_timeout=0.5,
-            socket_timeout=1.0,
-            decode_responses=True,
+        """The replica is in sync with the primary, and every sentinel is linked to the primary,
+        the replica and both other sentinels: only then can they agree on a failover and have
+        a replica to promote."""
+        return self._replica_in_sync() and all(
+            self._sentinel_ready(sentinel) for sentinel in self.sentinels
         )
+
+    def _replica_in_sync(self) -> bool:
+        """The primary streams its writes to the replica: its first sync is done (`online`)."""
+        client = self._client(self.primary.port)
         try:
-            state = cast(dict[str, Any], client.sentinel_master(sentinel.master_name))
+            info = client.info("replication")
         except (redis.RedisError, OSError):
             return False
         finally:
             client.close()
+        return any(
+            isinstance(link, dict)
+            and link.get("port") == self.replica.port
+            and link.get("state") == "online"
+            for name, link in info.items()
+            if name.startswith("slave")
+        )
+
+    def _sentinel_ready(self, sentinel: EmbeddedSentinel) -> bool:
+        client = self._client(sentinel.port)
+        try:
+            state = cast(dict[str, Any], client.sentinel_master(sentinel.master_name))
+            replicas = client.sentinel_slaves(sentinel.master_name)
+        except (redis.RedisError, OSError):
+            return False
+        finally:
+            client.close()
+        linked = [r for r in replicas if r.get("port") == self.replica.port]
         return (
-            int(state.get("num-slaves", 0)) >= 1
+            any(not replica.get("is_disconnected", True) for replica in linked)
             and int(state.get("num-other-sentinels", 0)) >= SENTINELS - 1
+        )
+
+    def _client(self, port: int) -> redis.Redis:
+        return redis.Redis(
+            host=self.primary.host,
+            port=port,
+            password=self.primary.password,
+            socket_connect_timeout=0.5,
+            socket_timeout=1.0,
+            decode_responses=True,
         )

@@ -1,12 +1,21 @@
 """A Sentinel group made again on the same data takes the ports it had, so the sentinels' addresses
-(`var/redis.sentinels`) stay the same; a server whose port was taken meanwhile moves alone."""
+(`var/redis.sentinels`) stay the same; a server whose port was taken meanwhile moves alone. A
+started group is ready once its replica is in sync, not when Sentinel's 10 s INFO round finds it."""
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
+
+import redis
 
 from jobcast.embedded_sentinel import SentinelGroup
 from tests.support.ports import port_held
+from tests.support.processes import Proc, spawn, wait_for
 
 
 def made(data_dir: Path) -> SentinelGroup:
@@ -80,3 +89,74 @@ def test_no_server_takes_a_port_the_rest_of_the_stack_will_listen_on(tmp_path: P
 
     assert api_port not in ports(again)
     assert ports(again)[1:] == ports(first)[1:]
+
+
+def test_each_sentinel_is_told_the_replica_so_none_waits_to_find_it(tmp_path: Path) -> None:
+    first = made(tmp_path)
+    first.commands()
+    first.remember_ports()
+    told = f"sentinel known-replica jobcast 127.0.0.1 {first.replica.port}"
+    assert all(told in s.config_file.read_text().splitlines() for s in first.sentinels)
+    for sentinel in first.sentinels:  # as the sentinels rewrite their files at a failover
+        promoted = sentinel.config().replace(
+            f"127.0.0.1 {first.primary.port} 2", f"127.0.0.1 {first.replica.port} 2"
+        )
+        sentinel.config_file.write_text(f"{promoted}sentinel config-epoch jobcast 1\n")
+
+    again = made(tmp_path)
+    again.commands()
+
+    swapped = f"sentinel known-replica jobcast 127.0.0.1 {first.primary.port}"
+    assert all(swapped in s.config_file.read_text().splitlines() for s in again.sentinels)
+
+
+def test_a_started_group_is_ready_once_its_replica_syncs_not_at_sentinels_next_info_round(
+    tmp_path: Path,
+) -> None:
+    group = made(tmp_path / "redis")
+    with started(group, tmp_path, without="redis-replica") as procs:
+        wait_for(
+            lambda: all(knows_peers_and_replica(group, s.port) for s in group.sentinels),
+            20,
+            "the sentinels to see each other and know the replica from their config",
+        )
+        assert not group.ready()  # expected, not replicating: no failover could promote it
+        # Sentinel asks the primary for its replicas (INFO) at its start, ~2 s ago, then every
+        # 10 s: finding the replica so, the group was ready ~8 s from now.
+        began = time.monotonic()
+        procs["redis-replica"] = spawn("redis-replica", group.replica.command(), env(), tmp_path)
+        wait_for(group.ready, 30, "the replica in sync and every sentinel linked to it")
+        assert time.monotonic() - began < 5
+
+
+@contextmanager
+def started(group: SentinelGroup, where: Path, without: str) -> Iterator[dict[str, Proc]]:
+    commands = group.commands()
+    procs = {
+        name: spawn(name, argv, env(), where) for name, argv in commands.items() if name != without
+    }
+    try:
+        yield procs
+    finally:
+        for proc in procs.values():
+            proc.kill()
+
+
+def env() -> dict[str, str]:
+    return dict(os.environ)
+
+
+def watched(group: SentinelGroup, sentinel_port: int) -> dict[str, Any]:
+    password = group.primary.password
+    client = redis.Redis(port=sentinel_port, password=password, decode_responses=True)
+    try:
+        return cast(dict[str, Any], client.sentinel_master("jobcast"))
+    except (redis.RedisError, OSError):
+        return {}
+    finally:
+        client.close()
+
+
+def knows_peers_and_replica(group: SentinelGroup, sentinel_port: int) -> bool:
+    state = watched(group, sentinel_port)
+    return state.get("num-other-sentinels", 0) == 2 and state.get("num-slaves", 0) == 1
