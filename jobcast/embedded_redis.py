@@ -64,6 +64,25 @@ def remember_port(data_dir: Path, port: int) -> None:
     (data_dir / PORT_FILE).write_text(str(port))
 
 
+def config_value(value: str) -> str:
+    """`value` as one argument of a Redis config line, whatever it holds: double-quoted, with a
+    quote, a backslash and any byte outside printable ASCII escaped (`\\xHH` of its UTF-8), as
+    Redis reads a quoted argument. Unquoted, a space or `#` would split or cut it."""
+    escaped = "".join(
+        chr(byte) if 0x20 <= byte < 0x7F and chr(byte) not in '"\\' else f"\\x{byte:02x}"
+        for byte in value.encode()
+    )
+    return f'"{escaped}"'
+
+
+def config_line(option: str, value: str) -> str:
+    """`--option "value"` as ONE command-line argument of redis-server, which reads each argument
+    starting with "--" as the start of a config line and appends the next ones to it: a value
+    given as an argument of its own and itself starting with "--" (a password made by
+    `secrets.token_urlsafe`, one in 4,096) was read as an option, and Redis refused to start."""
+    return f"--{option} {config_value(value)}"
+
+
 @dataclass(frozen=True)
 class EmbeddedRedis:
     """How to run one embedded Redis server."""
@@ -95,7 +114,8 @@ class EmbeddedRedis:
             "--port", str(self.port),
             "--bind", self.host,
             "--dir", str(self.data_dir.resolve()),
-            "--requirepass", self.password,
+            # A secret goes as one whole config line (see `config_line`).
+            config_line("requirepass", self.password),
             "--appendonly", "yes" if self.appendonly else "no",
             "--appendfsync", self.appendfsync,
             "--save", "",
@@ -106,7 +126,7 @@ class EmbeddedRedis:
             "--logfile", "",
             # Every node knows the password it needs as a replica: after a failover Sentinel
             # may turn any of them into one.
-            "--masterauth", self.password,
+            config_line("masterauth", self.password),
             *self._replication(),
         ]  # fmt: skip
 

@@ -17,6 +17,7 @@ import redis
 
 from jobcast.embedded_redis import (
     EmbeddedRedis,
+    config_value,
     port_again,
     redis_server_binary,
     remember_port,
@@ -64,7 +65,7 @@ class EmbeddedSentinel:
     def config(self) -> str:
         # Sentinel rewrites this file as it learns the replicas, its peers and new primaries;
         # requirepass is its own password, which it also uses to reach its peers.
-        name, password = self.master_name, self.primary.password
+        name, password = self.master_name, config_value(self.primary.password)
         return "\n".join(
             [
                 f"port {self.port}",
