@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,7 +62,8 @@ ENV = {
 
 @pytest.fixture
 def group(tmp_path: Path) -> Iterator[RunningGroup]:
-    with sentinel_group(tmp_path) as running:
+    # The sentinels find each other while the api and workers start: `kill_primary` waits.
+    with sentinel_group(tmp_path, wait_ready=False) as running:
         yield running
 
 
@@ -91,6 +93,14 @@ def retrying(
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def started_together(*starts: Callable[[], object]) -> None:
+    """Run the `starts` (process starts that wait until the process serves) at once: each
+    mostly waits for its process."""
+    with ThreadPoolExecutor(len(starts)) as pool:
+        for started in [pool.submit(start) for start in starts]:
+            started.result()
 
 
 def table(rows: int, salt: int) -> bytes:
@@ -200,9 +210,13 @@ def test_jobs_orders_and_a_websocket_client_go_on_after_the_primary_is_killed(
     redis_client: redis.Redis,
 ) -> None:
     servers = group.servers
-    _, api = start_api(env=ENV)
-    start_worker(queues="files", env=ENV)
-    start_worker(queues="orders", env=ENV)
+    apis: list[str] = []
+    started_together(
+        lambda: apis.append(start_api(env=ENV)[1]),
+        lambda: start_worker(queues="files", env=ENV),
+        lambda: start_worker(queues="orders", env=ENV),
+    )
+    [api] = apis
     key, _ = create_key(redis_client, settings.secret("key_secret"), "e2e")
     seller = new_trader(redis_client, settings, api, "seller")
     buyer = new_trader(redis_client, settings, api, "buyer")
