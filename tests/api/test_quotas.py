@@ -261,11 +261,22 @@ def open_stalled_upload(who: Principal) -> socket.socket:
 
 
 def answer_of(sock: socket.socket) -> bytes:
-    """All the server sends until it closes the connection."""
+    """The server's answer: its head and a body of its Content-Length. Not read until the
+    server closes the connection, which it keeps open for its keep-alive (5 s) after the 408."""
     received = b""
-    while chunk := sock.recv(65536):
+    while b"\r\n\r\n" not in received or len(received) < answer_length(received):
+        chunk = sock.recv(65536)
+        assert chunk, f"the connection closed within an answer: {received!r}"
         received += chunk
     return received
+
+
+def answer_length(received: bytes) -> int:
+    """The whole answer's length in bytes, from its head (which `received` holds)."""
+    head, _, _ = received.partition(b"\r\n\r\n")
+    lines = [line.split(b":", 1) for line in head.split(b"\r\n")[1:]]
+    length = next(int(value) for name, value in lines if name.strip().lower() == b"content-length")
+    return len(head) + 4 + length
 
 
 @pytest.mark.parametrize(
