@@ -16,7 +16,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ from jobcast.settings import Settings
 from jobcast.storage_paths import upload_path
 from tests.conftest import StartApi, StartWorker
 from tests.realtime.wsclient import Message, authed, is_event, recv, recv_until, subscribe
-from tests.support.processes import wait_for
+from tests.support.processes import started_together, wait_for
 from tests.support.sentinel import RunningGroup, sentinel_group
 from tests.workers.orders.support import ORDER_ENV, Trader, new_trader
 
@@ -93,14 +92,6 @@ def retrying(
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-
-
-def started_together(*starts: Callable[[], object]) -> None:
-    """Run the `starts` (process starts that wait until the process serves) at once: each
-    mostly waits for its process."""
-    with ThreadPoolExecutor(len(starts)) as pool:
-        for started in [pool.submit(start) for start in starts]:
-            started.result()
 
 
 def table(rows: int, salt: int) -> bytes:

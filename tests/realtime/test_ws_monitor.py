@@ -21,13 +21,14 @@ from jobcast.settings import Settings
 from tests.conftest import StartApi, StartWorker
 from tests.realtime.conftest import MakeKey
 from tests.realtime.wsclient import Message, authed, open_ws, recv, send
-from tests.support.processes import wait_for
+from tests.support.processes import Proc, started_together, wait_for
 
 
 def samples_for(ws: object, seconds: float) -> list[Message]:
+    """The samples among the messages read for `seconds` (one at least)."""
     found: list[Message] = []
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while not found or time.monotonic() < deadline:
         message = recv(ws, 3)  # type: ignore[arg-type]
         if message["type"] == "monitor.sample":
             found.append(message)
@@ -42,9 +43,13 @@ def test_one_sample_per_second_from_one_producer_with_two_api_processes(
     settings: Settings,
     redis_client: redis.Redis,
 ) -> None:
-    _, api_a = start_api()
-    _, api_b = start_api()
-    start_worker(queues="orders", include=["tests.workers.sample_tasks"])
+    apis: list[str] = []
+    started_together(
+        lambda: apis.append(start_api()[1]),
+        lambda: apis.append(start_api()[1]),
+        lambda: start_worker(queues="orders", include=["tests.workers.sample_tasks"]),
+    )
+    api_a, api_b = apis
     sender = Celery("monitor-test")
     sender.config_from_object(celeryconfig.config_for(settings))
     for n in range(3):
@@ -57,7 +62,7 @@ def test_one_sample_per_second_from_one_producer_with_two_api_processes(
             assert recv(ws)["type"] == "auth.ok"
         recv(ws_b)  # subscribed
         samples = samples_for(ws_a, 5.2)
-        other = samples_for(ws_b, 1.5)
+        other = samples_for(ws_b, 0.5)  # those that came meanwhile, and maybe one more
 
     # About one per second, never two in the same second (two producers would interleave).
     assert len(samples) >= 4, [s["ts"] for s in samples]
@@ -125,8 +130,13 @@ def counts(sample: dict[str, Any]) -> tuple[int, int, int, int]:
 def test_a_worker_killed_and_started_again_is_counted_once(
     start_api: StartApi, start_worker: StartWorker, settings: Settings, redis_client: redis.Redis
 ) -> None:
-    _, url = start_api(env=SLOW_AGING)
-    first = start_worker(queues="orders", name="phoenix", env=SLOW_AGING)
+    urls: list[str] = []
+    firsts: list[Proc] = []
+    started_together(
+        lambda: urls.append(start_api(env=SLOW_AGING)[1]),
+        lambda: firsts.append(start_worker(queues="orders", name="phoenix", env=SLOW_AGING)),
+    )
+    [url], [first] = urls, firsts
     admin_key, _ = create_key(redis_client, settings.secret("key_secret"), "ops", admin=True)
     with authed(url, admin_key, "/ws/monitor") as ws:
         sample_where(ws, lambda s: counts(s) == (1, 1, 1, 1), 5)
@@ -142,8 +152,9 @@ def test_a_worker_killed_and_started_again_is_counted_once(
 def test_an_api_process_killed_stops_counting_at_once(
     start_api: StartApi, settings: Settings, redis_client: redis.Redis
 ) -> None:
-    _, url_a = start_api(env=SLOW_AGING)
-    b, url_b = start_api(env=SLOW_AGING)
+    started: list[tuple[Proc, str]] = []
+    started_together(*[lambda: started.append(start_api(env=SLOW_AGING))] * 2)
+    (_, url_a), (b, url_b) = started
     admin_key, _ = create_key(redis_client, settings.secret("key_secret"), "ops", admin=True)
     with authed(url_a, admin_key, "/ws/monitor") as ws:
         on_b = [authed(url_b, admin_key) for _ in range(3)]

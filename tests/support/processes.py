@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +114,14 @@ def spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Pro
             start_new_session=True,
         )
     return Proc(name, popen, log)
+
+
+def started_together(*starts: Callable[[], object]) -> None:
+    """Run the `starts` (process starts that wait until the process serves) at once: each
+    mostly waits for its process."""
+    with ThreadPoolExecutor(len(starts)) as pool:
+        for started in [pool.submit(start) for start in starts]:
+            started.result()
 
 
 def wait_for(
