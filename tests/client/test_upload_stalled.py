@@ -12,13 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 
 from jobcast.client import Client, RetryPolicy, UnavailableError, UploadStalledError
-from jobcast.keys import create_key
-from jobcast.settings import Settings
 from tests.client.test_cli import JOBCAST
-from tests.conftest import StartApi
+from tests.conftest import SharedStack, module_stack
 
 IDLE_ENV = {"JOBCAST_UPLOAD_IDLE_TIMEOUT": "1"}
 #: Longer than the api's idle limit, with room for its check to run.
@@ -41,14 +38,16 @@ class PausingFile(io.BytesIO):
         return super().read(size)
 
 
+#: One api for the module: a cut upload is the request's alone, and each test has a key (and so
+#: jobs) of its own.
+stack = module_stack(api_env=IDLE_ENV)
+
+
 @pytest.fixture
-def stalling_api(
-    start_api: StartApi, settings: Settings, redis_client: redis.Redis
-) -> tuple[str, str]:
-    """(the api's URL, a key) of an api that cuts an upload silent for 1 s."""
-    _, url = start_api(env=IDLE_ENV)
-    key, _ = create_key(redis_client, settings.secret("key_secret"), "stalled")
-    return url, key
+def stalling_api(stack: SharedStack) -> tuple[str, str]:
+    """(the api's URL, a new principal's key) of an api that cuts an upload silent for 1 s."""
+    key, _ = stack.new_key("stalled")
+    return stack.url, key
 
 
 def test_a_stalled_upload_of_a_seekable_file_is_sent_again_and_makes_one_job(
