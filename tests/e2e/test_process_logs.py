@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 from jobcast.client import Client
 from jobcast.client.errors import JobFailedError
 from tests.conftest import MakePrincipal, StartApi, StartWorker
-from tests.support.processes import Proc, stop_together
+from tests.support.processes import Proc, started_together, stop_together
 
 JSON_LOGS = {"JOBCAST_LOG_JSON": "1"}
 #: README's fields of every line, and those some lines add: the access line's, the context
@@ -43,8 +43,12 @@ def entries(proc: Proc) -> list[dict[str, Any]]:
 def test_every_line_of_an_api_and_a_worker_is_json(
     start_api: StartApi, start_worker: StartWorker, make_principal: MakePrincipal
 ) -> None:
-    worker = start_worker(env=JSON_LOGS)
-    api, url = start_api(env=JSON_LOGS)
+    started: dict[str, Any] = {}
+    started_together(
+        lambda: started.setdefault("worker", start_worker(env=JSON_LOGS)),
+        lambda: started.setdefault("api", start_api(env=JSON_LOGS)),
+    )
+    worker, (api, url) = started["worker"], started["api"]
     key, _ = make_principal("json-logs")
 
     table = b"city,amount\nParis,10\nLyon,5\n"
@@ -81,11 +85,19 @@ def test_the_log_level_setting_quiets_and_opens_api_and_worker_logs(
 ) -> None:
     quiet = {**JSON_LOGS, "JOBCAST_LOG_LEVEL": "WARNING"}
     loud = {**JSON_LOGS, "JOBCAST_LOG_LEVEL": "debug"}
-    api, url = start_api(env=quiet)
+    started: dict[str, Any] = {}
+    started_together(
+        lambda: started.setdefault("api", start_api(env=quiet)),
+        lambda: started.setdefault("quiet", start_worker(env=quiet, queues="orders")),
+        lambda: started.setdefault("loud", start_worker(env=loud, queues="orders")),
+        lambda: started.setdefault(
+            "quiet text", start_worker(env={"JOBCAST_LOG_LEVEL": "WARNING"}, queues="orders")
+        ),
+    )
+    api, url = started["api"]
     assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
-    quiet_worker = start_worker(env=quiet, queues="orders")
-    loud_worker = start_worker(env=loud, queues="orders")
-    quiet_text_worker = start_worker(env={"JOBCAST_LOG_LEVEL": "WARNING"}, queues="orders")
+    quiet_worker, loud_worker = started["quiet"], started["loud"]
+    quiet_text_worker = started["quiet text"]
     stop_together(api, quiet_worker, loud_worker, quiet_text_worker)
 
     assert not [e for e in entries(api) if e["level"] in ("DEBUG", "INFO")]
@@ -101,8 +113,12 @@ def test_an_api_and_a_worker_name_a_misspelt_setting_once(
     start_api: StartApi, start_worker: StartWorker
 ) -> None:
     misspelt = {"JOBCAST_LOG_LEVL": "DEBUG", "JOBCAST_URL": "http://elsewhere.example"}
-    api, _ = start_api(env=misspelt)
-    worker = start_worker(env=misspelt, queues="orders")
+    started: dict[str, Any] = {}
+    started_together(
+        lambda: started.setdefault("api", start_api(env=misspelt)[0]),
+        lambda: started.setdefault("worker", start_worker(env=misspelt, queues="orders")),
+    )
+    api, worker = started["api"], started["worker"]
     stop_together(api, worker)
     said = (
         "JOBCAST_LOG_LEVL is not a Jobcast setting and is ignored; did you mean JOBCAST_LOG_LEVEL?"
