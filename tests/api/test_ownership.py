@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from jobcast.settings import Settings
 from tests.api.conftest import MakeClient, MakeKey
-from tests.conftest import StartApi
+from tests.conftest import SharedStack, module_stack
 
 Creator = Callable[[httpx.Client], str]
 Route = tuple[str, str, dict[str, object] | None]
@@ -77,12 +78,21 @@ def owners_view(client: httpx.Client, routes: list[Route], record_id: str) -> li
     return [(r.status_code, r.json()) for r in (client.get(path) for path in [*reads, listing])]
 
 
+#: One api for the module: each test's two principals are new, so ownership keeps the tests
+#: apart as it keeps them apart.
+stack = module_stack()
+
+
+@pytest.fixture
+def settings(stack: SharedStack) -> Settings:
+    return stack.settings
+
+
 @pytest.fixture
 def two_clients(
-    start_api: StartApi, make_key: MakeKey, make_client: MakeClient
+    stack: SharedStack, make_key: MakeKey, make_client: MakeClient
 ) -> tuple[httpx.Client, httpx.Client]:
-    _, url = start_api()
-    return make_client(url, make_key("a")), make_client(url, make_key("b"))
+    return make_client(stack.url, make_key("a")), make_client(stack.url, make_key("b"))
 
 
 @pytest.mark.parametrize("resource", sorted(ID_ROUTES))
