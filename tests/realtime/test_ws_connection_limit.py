@@ -15,7 +15,7 @@ from jobcast.rediskeys import ws_connections_key
 from tests.conftest import StartApi
 from tests.realtime.conftest import MakeKey
 from tests.realtime.wsclient import authed, open_ws, recv, send
-from tests.support.processes import wait_for
+from tests.support.processes import Proc, started_together, wait_for
 
 TTL = 2.0
 LIMIT_ENV = {
@@ -78,10 +78,16 @@ def test_a_third_connection_is_refused_until_one_of_the_two_closes(
     second.close()
 
 
+def two_apis(start_api: StartApi) -> list[tuple[Proc, str]]:
+    """Two api processes with the limit, started together."""
+    started: list[tuple[Proc, str]] = []
+    started_together(*[lambda: started.append(start_api(env=LIMIT_ENV))] * 2)
+    return started
+
+
 @pytest.mark.slow
 def test_the_limit_holds_across_api_processes(start_api: StartApi, make_principal: MakeKey) -> None:
-    _, api_a = start_api(env=LIMIT_ENV)
-    _, api_b = start_api(env=LIMIT_ENV)
+    (_, api_a), (_, api_b) = two_apis(start_api)
     key, _ = make_principal()
     on_a, on_b = authed(api_a, key), authed(api_b, key)
     refused_with_key(api_a, key)
@@ -96,8 +102,7 @@ def test_the_limit_holds_across_api_processes(start_api: StartApi, make_principa
 def test_connections_of_a_dead_api_process_stop_counting_after_the_ttl(
     start_api: StartApi, make_principal: MakeKey
 ) -> None:
-    proc_a, api_a = start_api(env=LIMIT_ENV)
-    _, api_b = start_api(env=LIMIT_ENV)
+    (proc_a, api_a), (_, api_b) = two_apis(start_api)
     key, _ = make_principal()
     on_a = [authed(api_a, key), authed(api_a, key)]
     time.sleep(TTL * 1.5)  # past the TTL: only the ticker's refreshes keep A's two counted
