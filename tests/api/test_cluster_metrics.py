@@ -16,7 +16,7 @@ from jobcast.settings import Settings
 from jobcast.worker_registry import live_age
 from tests.api.conftest import MakeClient, MakeKey
 from tests.conftest import StartApi, StartWorker
-from tests.support.processes import wait_for
+from tests.support.processes import Proc, started_together, wait_for
 from tests.support.stack import stoppable_redis
 from tests.workers.files.support import JobsClient, await_terminal
 
@@ -54,7 +54,9 @@ def test_job_and_order_metrics_have_the_same_totals_on_two_api_processes(
     redis_client: redis.Redis,
     tmp_path: Path,
 ) -> None:
-    (_, one), (_, two) = start_api(), start_api()
+    urls: list[str] = []
+    started_together(*[lambda: urls.append(start_api()[1])] * 2)  # no worker yet
+    one, two = urls
     key = make_key("alice")
     jobs, trader = JobsClient(one, key), make_client(two, key)
     table = tmp_path / "t.csv"
@@ -110,8 +112,13 @@ def test_job_and_order_metrics_have_the_same_totals_on_two_api_processes(
 def test_workers_online_falls_to_zero_on_every_api_process_when_the_worker_is_killed(
     start_api: StartApi, start_worker: StartWorker, settings: Settings
 ) -> None:
-    (_, one), (_, two) = start_api(), start_api()
-    worker = start_worker(queues="files")
+    urls: list[str] = []
+    workers: list[Proc] = []
+    started_together(
+        *[lambda: urls.append(start_api()[1])] * 2,
+        lambda: workers.append(start_worker(queues="files")),
+    )
+    (one, two), [worker] = urls, workers
     # Each api process's monitor reports it within a monitor interval of its start.
     both_up = {
         'jobcast_workers_online{queue="files"}': 1,
