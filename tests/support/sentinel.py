@@ -8,17 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
 
-import redis
-
-from jobcast.embedded_redis import EmbeddedRedis
 from jobcast.embedded_sentinel import SentinelGroup
 from jobcast.settings import Settings
 from tests.support.processes import Proc, spawn, wait_for
 
 MASTER = "jobcast"
-DATA_NODES = ("redis-primary", "redis-replica")
 
 
 @dataclass
@@ -55,9 +50,8 @@ class RunningGroup:
 @contextmanager
 def sentinel_group(where: Path, wait_ready: bool = True) -> Iterator[RunningGroup]:
     """Start the group with short timeouts (a dead primary is failed over in a few seconds).
-    Without `wait_ready` it is handed over once the primary answers and lists its replica,
-    while the sentinels still find each other (their hellos come every 2 s); `kill_primary`
-    waits for them."""
+    Without `wait_ready` it is handed over once both data nodes answer, while the sentinels
+    still find each other (their hellos come every 2 s); `kill_primary` waits for them."""
     servers = SentinelGroup.create(
         secrets.token_urlsafe(16),
         where / "redis",
@@ -66,32 +60,15 @@ def sentinel_group(where: Path, wait_ready: bool = True) -> Iterator[RunningGrou
         failover_timeout_ms=3000,
     )
     env = dict(os.environ)
-    commands = servers.commands()
-    procs: dict[str, Proc] = {}
+    procs = {name: spawn(name, argv, env, where) for name, argv in servers.commands().items()}
     try:
-        for name in DATA_NODES:
-            procs[name] = spawn(name, commands[name], env, where)
-        # A sentinel learns the replicas from the primary's INFO, which it asks for every
-        # 10 s: one asking before the replica connected would only see it 10 s later.
-        wait_for(lambda: lists_a_replica(servers.primary), 30, "the primary to list its replica")
-        for name, argv in commands.items():
-            if name not in procs:
-                procs[name] = spawn(name, argv, env, where)
         running = RunningGroup(servers, procs)
         if wait_ready:
             running.wait_ready()
+        else:
+            for node in (servers.primary, servers.replica):
+                node.wait_ready(timeout=30)
         yield running
     finally:
         for proc in procs.values():
             proc.stop()
-
-
-def lists_a_replica(primary: EmbeddedRedis) -> bool:
-    client = redis.Redis.from_url(primary.url, socket_connect_timeout=0.5, socket_timeout=1.0)
-    try:
-        info = cast(dict[str, Any], client.info("replication"))
-    except (redis.RedisError, OSError):
-        return False
-    finally:
-        client.close()
-    return int(info.get("connected_slaves", 0)) >= 1
