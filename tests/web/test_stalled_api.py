@@ -19,10 +19,10 @@ pytestmark = pytest.mark.slow
 
 #: Only the api: orders are taken (and listed) by it, the chat is served by it.
 STACK_WORKERS = False
-#: The server's heartbeat, short so the page's silence limit (two beats and 10 s, live.js,
-#: from auth.ok's `heartbeat_interval_s`) passes in seconds, not the default's 40.
+#: The server's heartbeat, short so the page's silence limit (two beats and a slack of 5 s at
+#: least, live.js, from auth.ok's `heartbeat_interval_s`) passes in seconds, not the default's 40.
 STACK_API_ENV = {"JOBCAST_WS_HEARTBEAT_INTERVAL": "1"}
-SILENCE_LIMIT_S = 2 * 1 + 10
+SILENCE_LIMIT_S = 2 * 1 + 5
 
 
 @contextmanager

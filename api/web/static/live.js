@@ -7,13 +7,23 @@
 
 import { api } from "./api.js";
 
-/** Silence before a socket is presumed dead: two of the server's heartbeats missed and 10 s
- *  more (`heartbeat_interval_s` from auth.ok; 15 s by default, so 40 s, the limit used before
- *  auth.ok or with a server too old to say). */
+/** Silence before a socket is presumed dead: two of the server's heartbeats missed and a slack
+ *  for a late one (`heartbeat_interval_s` from auth.ok; 15 s by default, so 40 s, the limit used
+ *  before auth.ok or with a server too old to say). The slack is two thirds of a beat, kept
+ *  within 5-10 s. The second missed beat already allows a whole interval of lateness; the slack
+ *  covers what delays a frame regardless of the interval: a GC pause in the api or here, TCP
+ *  retransmits (1 s, then 2 s more), a busy event loop. 5 s outlasts those; 10 s was the slack
+ *  for every interval and stays the one for 15 s and longer. A server set to beat faster asks
+ *  for a dead peer to be noticed sooner, and a wrong guess costs only a reconnect that resumes
+ *  with `since`, so a short interval need not carry the default's 10 s. */
 const DEFAULT_SILENCE_LIMIT_MS = 40_000;
+const SLACK_MIN_MS = 5_000;
+const SLACK_MAX_MS = 10_000;
 function silenceLimitMs(limits) {
-  const beat = Number(limits && limits.heartbeat_interval_s);
-  return beat > 0 ? beat * 2_000 + 10_000 : DEFAULT_SILENCE_LIMIT_MS;
+  const beatMs = Number(limits && limits.heartbeat_interval_s) * 1_000;
+  if (!(beatMs > 0)) return DEFAULT_SILENCE_LIMIT_MS;
+  const slack = Math.min(SLACK_MAX_MS, Math.max(SLACK_MIN_MS, (beatMs * 2) / 3));
+  return beatMs * 2 + slack;
 }
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 5000];
 /** Close code 4029: this principal has too many sockets; waiting longer is the only cure. */
