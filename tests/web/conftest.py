@@ -65,6 +65,8 @@ class WebStack:
     keys: list[str] = field(default_factory=list)
     #: Settings the api gets beyond `settings` (JOBCAST_* variables), e.g. a non-default limit.
     api_env: dict[str, str] = field(default_factory=dict)
+    #: The `api_env` the running api was started with: a test may start it with other settings.
+    started_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -87,6 +89,7 @@ class WebStack:
     def start_api(self) -> None:
         argv, env = api_argv(self.port), process_env(self.settings, self.api_env)
         self.api = spawn(f"api-{secrets.token_hex(2)}", argv, env, self.workdir)
+        self.started_env = dict(self.api_env)
         self.procs.append(self.api)
         wait_for(lambda: http_ok(f"{self.url}/healthz"), 30, "the api", self.api)
 
@@ -179,6 +182,8 @@ class Kept:
         has_workers, env = self.stack_needs
         if self.stack is None or env != tuple(sorted(api_env.items())):
             return None
+        if self.stack.started_env != api_env:  # a test left its api with other settings
+            return None
         if workers != has_workers or not self.stack.running():
             return None
         return self.stack
@@ -258,6 +263,18 @@ def web_stack(
         return stack
     closer = started_stack(redis_server, tmp_path_factory, api_env, workers=workers)
     return KEPT.keep_stack(closer, workers, api_env)
+
+
+@pytest.fixture(autouse=True)
+def _api_as_asked(request: pytest.FixtureRequest) -> None:
+    """A test that restarted the api with other settings may leave it so, its `api_env` set back:
+    the next test of its module that uses the stack gets the api restarted as asked, and a last
+    test saves that restart (the next module's stack is then not this one, see `reusable`)."""
+    if "web_stack" not in request.fixturenames:
+        return
+    stack: WebStack = request.getfixturevalue("web_stack")
+    if stack.started_env != stack.api_env:
+        stack.restart_api()
 
 
 @pytest.fixture(scope="module")
