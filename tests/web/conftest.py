@@ -47,6 +47,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+#: What every module whose pages need no worker runs its api with, so that they agree and share
+#: one stack: a chat limit other than the default (2,000), which test_chat_limit checks the page
+#: takes from its server; no other of them sends a message near either.
+NO_WORKERS_API_ENV = {"JOBCAST_CHAT_MAX_MESSAGE_BYTES": "500"}
 #: Small batches and frequent progress: a few MB take long enough to watch, pause and cancel.
 FILES_ENV = {"JOBCAST_JOB_BATCH_BYTES": "65536", "JOBCAST_JOB_PROGRESS_INTERVAL": "0.01"}
 
@@ -182,8 +186,6 @@ class Kept:
         has_workers, env = self.stack_needs
         if self.stack is None or env != tuple(sorted(api_env.items())):
             return None
-        if self.stack.started_env != api_env:  # a test left its api with other settings
-            return None
         if workers != has_workers or not self.stack.running():
             return None
         return self.stack
@@ -253,10 +255,11 @@ def web_stack(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> WebStack:
     """The module's stack. A module whose pages need no worker sets `STACK_WORKERS = False`
-    (their start is saved, and none runs), and one that needs other settings sets
-    `STACK_API_ENV`."""
+    (their start is saved, and none runs; its api gets `NO_WORKERS_API_ENV`), and one that
+    needs other settings sets `STACK_API_ENV`."""
     workers = getattr(request.module, "STACK_WORKERS", True)
-    api_env = getattr(request.module, "STACK_API_ENV", None) or {}
+    api_env = {} if workers else dict(NO_WORKERS_API_ENV)
+    api_env.update(getattr(request.module, "STACK_API_ENV", None) or {})
     stack = KEPT.reusable(workers, api_env)
     if stack is not None:
         stack.api_env = dict(api_env)
@@ -268,8 +271,8 @@ def web_stack(
 @pytest.fixture(autouse=True)
 def _api_as_asked(request: pytest.FixtureRequest) -> None:
     """A test that restarted the api with other settings may leave it so, its `api_env` set back:
-    the next test of its module that uses the stack gets the api restarted as asked, and a last
-    test saves that restart (the next module's stack is then not this one, see `reusable`)."""
+    the next test that uses the stack, of its module or of the next one reusing the stack, gets
+    the api restarted as asked (an api start, not a new stack's)."""
     if "web_stack" not in request.fixturenames:
         return
     stack: WebStack = request.getfixturevalue("web_stack")

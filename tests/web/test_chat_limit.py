@@ -8,14 +8,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import NewPage, WebStack
+from tests.web.conftest import NO_WORKERS_API_ENV, NewPage, WebStack
 
 pytestmark = pytest.mark.slow
 
 
-#: Only the api (the chat needs no worker), with a limit other than the default.
+#: Only the api (the chat needs no worker), with a limit other than the default: 500 bytes, as
+#: every such module's (conftest's `NO_WORKERS_API_ENV`), so they share a stack.
 STACK_WORKERS = False
-STACK_API_ENV = {"JOBCAST_CHAT_MAX_MESSAGE_BYTES": "500"}
+LIMIT = "JOBCAST_CHAT_MAX_MESSAGE_BYTES"
+assert NO_WORKERS_API_ENV[LIMIT] == "500"  # what the tests below say and send
 
 
 def watch(page: Any, logged: bool = True) -> tuple[list[str], list[str]]:
@@ -101,7 +103,7 @@ def test_after_a_restart_with_a_new_limit_the_page_holds_to_the_new_one(
     page = new_page(web_stack.new_key("wordy"))
     _, errors = watch(page, logged=False)
     open_room(page, "wordy")
-    web_stack.api_env["JOBCAST_CHAT_MAX_MESSAGE_BYTES"] = "3000"
+    web_stack.api_env[LIMIT] = "3000"
     try:
         web_stack.api.stop()
         page.wait_for_selector("#conn[data-state=reconnecting]")
@@ -114,5 +116,5 @@ def test_after_a_restart_with_a_new_limit_the_page_holds_to_the_new_one(
     finally:
         # The api keeps the new limit: restarted back by the next test that needs the module's
         # (conftest's `_api_as_asked`), and this test comes last, so none does here.
-        web_stack.api_env["JOBCAST_CHAT_MAX_MESSAGE_BYTES"] = "500"
+        web_stack.api_env[LIMIT] = NO_WORKERS_API_ENV[LIMIT]
     assert errors == []
