@@ -51,6 +51,9 @@ CHROMIUM_ARGS = [
 #: one stack: a chat limit other than the default (2,000), which test_chat_limit checks the page
 #: takes from its server; no other of them sends a message near either.
 NO_WORKERS_API_ENV = {"JOBCAST_CHAT_MAX_MESSAGE_BYTES": "500"}
+#: And every module with workers: an orders burst test_market_orders' 2,100 filler orders fit in
+#: (the default, 500, makes them wait half a minute for budget); no other of them tests the limit.
+WORKERS_API_ENV = {"JOBCAST_RATE_ORDERS_BURST": "2200"}
 #: Small batches and frequent progress: a few MB take long enough to watch, pause and cancel.
 FILES_ENV = {"JOBCAST_JOB_BATCH_BYTES": "65536", "JOBCAST_JOB_PROGRESS_INTERVAL": "0.01"}
 
@@ -255,10 +258,10 @@ def web_stack(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> WebStack:
     """The module's stack. A module whose pages need no worker sets `STACK_WORKERS = False`
-    (their start is saved, and none runs; its api gets `NO_WORKERS_API_ENV`), and one that
-    needs other settings sets `STACK_API_ENV`."""
+    (their start is saved, and none runs; its api gets `NO_WORKERS_API_ENV`, else
+    `WORKERS_API_ENV`), and one that needs other settings sets `STACK_API_ENV`."""
     workers = getattr(request.module, "STACK_WORKERS", True)
-    api_env = {} if workers else dict(NO_WORKERS_API_ENV)
+    api_env = dict(WORKERS_API_ENV if workers else NO_WORKERS_API_ENV)
     api_env.update(getattr(request.module, "STACK_API_ENV", None) or {})
     stack = KEPT.reusable(workers, api_env)
     if stack is not None:
