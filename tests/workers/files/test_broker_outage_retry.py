@@ -34,6 +34,9 @@ from tests.workers.files.support import (
 
 #: Small batches, and the retry run a quarter second after it is sent, not the default 2 s.
 QUICK_RETRY = {**SLOW_WORKER, "JOBCAST_JOB_RETRY_BACKOFF": "0.25"}
+#: A job still running, a few hundred batches from its end, once 20,000 rows are read (about
+#: 1 MiB); its retry reads it all again, so each MiB more is waited for twice (30 MiB: 4 s).
+JOB_BYTES = 12 << 20
 
 
 class RestartableRedis:
@@ -77,7 +80,7 @@ def test_a_retry_sent_while_redis_restarts_goes_out_once_it_is_back_without_a_tr
     jobs = JobsClient(base, key)
     worker: Proc = launch_worker(own, tmp_path, client, queues="files", env=QUICK_RETRY)
     try:
-        path = write_large_csv(tmp_path / "big.csv", 30 << 20)
+        path = write_large_csv(tmp_path / "big.csv", JOB_BYTES)
         job_id = jobs.submit_ok(path)
         await_event(client, job_id, is_progress_past(20_000))
 
@@ -85,8 +88,10 @@ def test_a_retry_sent_while_redis_restarts_goes_out_once_it_is_back_without_a_tr
         # goes to its transient retry, whose message cannot be sent until Redis is back.
         own_redis.kill()
         _retrying_in(worker)
-        # Away for several of the send's tries (Celery's own retry gave up within a second).
-        time.sleep(3)
+        # Away for more than one of the send's tries (Celery's own retry gave up within a
+        # second), and back before the worker's consumer tries to reconnect a second time
+        # (kombu: 2 s after the loss, then 4 s later): its job goes on 4 s sooner.
+        time.sleep(1.5)
         own_redis.start()
         client = redis.Redis.from_url(url, decode_responses=True)
 
@@ -131,7 +136,7 @@ def test_a_retry_sent_during_a_sentinel_failover_goes_to_the_new_primary(tmp_pat
         jobs = JobsClient(base, key)
         worker = launch_worker(own, tmp_path, client, queues="files", env=QUICK_RETRY)
         try:
-            path = write_large_csv(tmp_path / "big.csv", 30 << 20)
+            path = write_large_csv(tmp_path / "big.csv", JOB_BYTES)
             job_id = jobs.submit_ok(path)
             await_event(client, job_id, is_progress_past(20_000))
             # The job's record on the replica before its primary goes; WAIT returns as soon as
