@@ -31,12 +31,17 @@ from tests.workers.files.support import (
     write_large_csv,
 )
 
+#: A job in SLOW_WORKER's batches still running, hundreds of batches from its end, once the
+#: 20,000 rows awaited (about 1 MiB) are read, for a test that acts on it at once; each test runs
+#: it twice, so each MiB more is waited for again (30 MiB took 4-5 s a test).
+JOB_BYTES = 12 << 20
+
 
 def test_worker_killed_mid_job_redelivers_and_finishes_once_with_the_same_result(
     jobs: JobsClient, start_worker: StartWorker, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
     worker = start_worker(queues="files", env=SLOW_WORKER)
-    path = write_large_csv(tmp_path / "big.csv", 12 << 20)
+    path = write_large_csv(tmp_path / "big.csv", JOB_BYTES)
     job_id = jobs.submit_ok(path)
     await_event(redis_client, job_id, is_progress_past(20_000))
 
@@ -61,7 +66,7 @@ def test_redis_connections_dropped_mid_job_still_finish_once_with_the_same_resul
     whole_worker: bool,
 ) -> None:
     worker = start_worker(queues="files", env=SLOW_WORKER)
-    path = write_large_csv(tmp_path / "big.csv", 30 << 20)
+    path = write_large_csv(tmp_path / "big.csv", JOB_BYTES)
     job_id = jobs.submit_ok(path)
     await_event(redis_client, job_id, is_progress_past(20_000))
     main = psutil.Process(worker.popen.pid)
@@ -96,6 +101,8 @@ def test_a_run_whose_job_another_delivery_took_over_leaves_the_upload_to_it(
     # found the job no longer running (its commit refused), and still removed the upload: the
     # retry then failed `upload_missing`.
     start_worker(queues="files", env=SLOW_WORKER)
+    # Larger: the commit below races a progress write every batch, and at 12 MiB, three of
+    # these files at once on two cores, the job had ended before it landed.
     path = write_large_csv(tmp_path / "big.csv", 30 << 20)
     job_id = jobs.submit_ok(path)
     await_event(redis_client, job_id, is_progress_past(20_000))
