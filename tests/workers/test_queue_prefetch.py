@@ -6,10 +6,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import redis
 from celery import Celery
 
 import celeryconfig
 from jobcast.settings import Settings
+from tests.conftest import await_consuming
 from tests.support.processes import Proc, process_env, running, spawn, wait_for
 
 CONCURRENCY = 2
@@ -30,7 +32,8 @@ def inspect_all(app: Celery, procs: list[Proc]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
 
     def all_answered() -> bool:
-        inspect = app.control.inspect(timeout=2.0)
+        # Back once every worker answered: without a limit, each call took its whole timeout.
+        inspect = app.control.inspect(timeout=2.0, limit=len(procs))
         stats, queues = inspect.stats() or {}, inspect.active_queues() or {}
         for node in stats.keys() & queues.keys():
             found[node.split("@")[0]] = {**stats[node], "queues": queues[node]}
@@ -41,7 +44,7 @@ def inspect_all(app: Celery, procs: list[Proc]) -> dict[str, dict[str, Any]]:
 
 
 def test_hand_started_workers_get_their_queues_prefetch_and_task_events(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, redis_client: redis.Redis
 ) -> None:
     env = process_env(settings)
     procs = [
@@ -49,6 +52,9 @@ def test_hand_started_workers_get_their_queues_prefetch_and_task_events(
     ]
     app = Celery("probe", config_source=celeryconfig.config_for(settings))
     with running(procs):
+        # Each consuming first: an inspect sent before a worker listens waits out its timeout.
+        for proc, queues in zip(procs, WORKERS.values(), strict=True):
+            await_consuming(proc, redis_client, ",".join(queues or ["files", "orders"]))
         report = inspect_all(app, procs)
     # prefetch_count is the pool size times the multiplier: 8 for orders, 1 wherever files run.
     assert report["orders"]["prefetch_count"] == CONCURRENCY * 8
