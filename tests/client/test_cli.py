@@ -26,7 +26,12 @@ from jobcast.events import read_since
 from jobcast.orders.symbols import symbol_table
 from jobcast.settings import Settings
 from tests.client.conftest import ClientStack
-from tests.client.support import city_totals, write_ragged, write_table
+from tests.client.support import (
+    cancelled_while_running,
+    city_totals,
+    write_ragged,
+    write_table,
+)
 from tests.client.terminal import Terminal, read_until, run_in_terminal
 from tests.support.processes import REPO_ROOT, wait_for
 
@@ -256,8 +261,7 @@ def test_watch_of_jobs_that_failed_or_were_cancelled_exits_1_with_their_errors(
         failed = client.submit_file(
             write_table(tmp_path / "a.csv", 5), "aggregate", group_by=["nope"]
         )
-        cancelled = client.submit_file(write_table(tmp_path / "b.csv", 50_000))
-        client.cancel(cancelled.id)
+        cancelled = cancelled_while_running(client, write_table(tmp_path / "b.csv", 50_000))
     env = user_env(stack, JOBCAST_API_KEY=key)
 
     done = jobcast_process(env, "watch", f"job.{failed.id}", f"job.{cancelled.id}", timeout=60)

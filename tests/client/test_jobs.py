@@ -18,7 +18,6 @@ from jobcast.client import (
     AsyncClient,
     AuthenticationError,
     Client,
-    ConflictError,
     InvalidRequestError,
     JobCancelledError,
     JobFailedError,
@@ -28,9 +27,14 @@ from jobcast.client import (
     WaitTimeoutError,
 )
 from jobcast.jobs.records import FAILED, RETRYING
-from jobcast.schemas import AggregateResult, Job, JobProgress, ProfileResult
+from jobcast.schemas import AggregateResult, JobProgress, ProfileResult
 from tests.client.conftest import WS_PER_PRINCIPAL, ClientStack
-from tests.client.support import city_totals, write_ragged, write_table
+from tests.client.support import (
+    cancelled_while_running,
+    city_totals,
+    write_ragged,
+    write_table,
+)
 from tests.conftest import MakePrincipal, StartApi
 from tests.realtime.wsclient import authed
 from tests.support.processes import wait_for
@@ -260,22 +264,6 @@ def test_a_refusal_the_client_says_itself_carries_the_servers_status_for_it(
     assert (anonymous.value.status, anonymous.value.code) == (401, "unauthenticated")
     assert anonymous.value.local
     assert answered.status_code == 401
-
-
-def cancelled_while_running(client: Client, path: Path, tries: int = 3) -> Job:
-    """A job of `path` whose cancel landed before it ended. The job takes about half a second
-    here; on a loaded machine the cancel can come after it, so a job that already ended is
-    replaced by another (the 409 it got is the behaviour under test elsewhere)."""
-    for _ in range(tries):
-        job = client.submit_file(path)
-        try:
-            assert client.cancel(job.id).status in ("cancelled", "cancelling")
-        except ConflictError as ended:
-            if ended.code != "already_finished":
-                raise
-            continue
-        return job
-    raise AssertionError(f"every one of {tries} jobs ended before its cancel")
 
 
 def test_a_job_that_ended_so_raises_its_outcome_with_the_409_that_said_so(
