@@ -28,27 +28,25 @@ from tests.support.processes import (
     worker_argv,
 )
 
-#: The longest files, longest first (junit times on the 2-core box, 2026-12-06). `make test`
-#: hands whole files to three xdist processes in collection order (`--no-loadscope-reorder`), so
-#: these start first and short files fill in behind them: no process runs a long file alone at
-#: the end.
+#: The longest files, longest first (timed on the 2-core box). `make test` hands whole files
+#: to two xdist processes in collection order (`--no-loadscope-reorder`), so these start first
+#: and short files fill in behind them: no process runs a long file alone at the end.
 HEAVY_FIRST = (
-    "tests/jobcast/test_launcher.py",
-    "tests/web/test_app.py",
-    "tests/e2e/test_sentinel_failover.py",
-    "tests/workers/test_reconciler.py",
-    "tests/workers/files/test_worker_failures.py",
-    "tests/web/test_stalled_api.py",
-    "tests/web/test_docs_pages.py",
-    "tests/client/test_cli.py",
-    "tests/workers/files/test_bombs.py",
     "tests/workers/files/test_memory_budget.py",
-    "tests/client/test_wait_outage.py",
-    "tests/web/test_chat_limit.py",
-    "tests/workers/files/test_worker_crashes.py",
-    "tests/api/test_schema_fuzz.py",
-    "tests/web/test_focus.py",
     "tests/e2e/test_soak.py",
+    "tests/jobcast/test_launcher.py",
+    "tests/workers/files/test_worker_failures.py",
+    "tests/workers/files/test_worker_crashes.py",
+    "tests/e2e/test_orders_concurrency.py",
+    "tests/e2e/test_sentinel_failover.py",
+    "tests/web/test_app.py",
+    "tests/workers/test_reconciler.py",
+    "tests/workers/test_attempts.py",
+    "tests/workers/files/test_bombs.py",
+    "tests/api/test_schema_fuzz.py",
+    "tests/workers/test_broker_safety.py",
+    "tests/workers/test_queue_prefetch.py",
+    "tests/e2e/test_realtime_jobs.py",
 )
 
 
