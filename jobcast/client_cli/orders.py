@@ -65,7 +65,8 @@ def order_table(orders: list[Order], width: int | None) -> Table:
 
 
 def order_record(order: Order, width: int | None) -> Table:
-    """One order (`orders show`): a field a line on a terminal, the one-row table piped."""
+    """One order (`orders show`, and what `place` and `cancel` answer): a field a line on a
+    terminal, the one-row table piped."""
     return fitted_record(ORDER_FIELDS, _order_row(order), width)
 
 
@@ -187,7 +188,7 @@ def place(
         rests = order.type == "limit" and order.time_in_force == "GTC"
         if not rests:
             order = _ended(client, order)
-    print_json(order) if as_json else console.print(order_table([order], tables_width()))
+    print_json(order) if as_json else console.print(order_record(order, tables_width()))
     if order.status == "rejected":
         raise typer.Exit(EXIT_JOB_FAILED)
     if not rests:
@@ -207,7 +208,7 @@ def cancel(order_id: str, as_json: JsonOption = False) -> None:
     """Cancel an order's open remainder; shows the order once matching has applied it."""
     with client_session(as_json) as client:
         order = _ended(client, client.cancel_order(order_id))
-    print_json(order) if as_json else console.print(order_table([order], tables_width()))
+    print_json(order) if as_json else console.print(order_record(order, tables_width()))
     _not_ended_yet(order, "cancel requested; matching has not applied it yet", as_json)
 
 

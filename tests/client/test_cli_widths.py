@@ -91,6 +91,38 @@ def test_jobs_show_in_an_80_column_terminal_is_a_field_a_line_with_nothing_cut(
     assert [name for name, *_ in lines] == ["id", "status", "operation", "file", "size", "percent"]
 
 
+def test_orders_place_and_cancel_in_a_terminal_are_a_field_a_line(stack: ClientStack) -> None:
+    # A one-row table, as `show` was before it became a field a line: at 80 columns its columns
+    # were left out and named under it.
+    key, _ = stack.new_key("place-terminal")
+    code, screen = run_in_terminal(
+        [*JOBCAST, "orders", "place", "ACME", "buy", "10", "--price", "100.5"],
+        user_env(stack, key),
+        size=(40, 80),
+    )
+    assert code == 0, screen
+    lines = [line.split() for line in ANSI.sub("", screen).splitlines() if line.strip()]
+    assert lines[0][0] == "id", screen
+    order_id = lines[0][1]
+    assert lines == [
+        ["id", order_id],
+        ["symbol", "ACME"],
+        ["side", "buy"],
+        ["type", "limit"],
+        ["price", "100.50"],
+        ["qty", "10"],
+        ["filled", "0"],
+        ["status", "open"],
+    ]
+    code, screen = run_in_terminal(
+        [*JOBCAST, "orders", "cancel", order_id], user_env(stack, key), size=(40, 80)
+    )
+    assert code == 0, screen
+    lines = [line.split() for line in ANSI.sub("", screen).splitlines() if line.strip()]
+    assert lines[0] == ["id", order_id]
+    assert ["status", "cancelled"] in lines
+
+
 def _piped(stack: ClientStack, key: str, *args: str) -> tuple[int, str, str]:
     done = subprocess.run(
         [*JOBCAST, *args], env=user_env(stack, key), capture_output=True, text=True, timeout=60
