@@ -4,10 +4,8 @@ from (arguments, then the environment, then the file `jobcast login` writes, the
 
 from __future__ import annotations
 
-import http.server
 import os
 import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from jobcast.client.config import ClientConfig, resolve, save
 from jobcast.client.retry import RetryPolicy
 from jobcast.settings import Settings
 from tests.client.conftest import ClientStack
+from tests.support.http_stub import HttpStub
 
 
 def alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -238,71 +237,49 @@ def test_https_to_a_plain_http_server_says_so_rather_than_nothing_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     alone(tmp_path, monkeypatch)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"https://127.0.0.1:{server.server_address[1]}"
-    try:
+    with HttpStub() as server:
+        url = f"https://127.0.0.1:{server.port}"
         with (
             Client(url, "jc_x", retry=RetryPolicy(max_retries=0)) as client,
             pytest.raises(errors.UnavailableError) as e,
         ):
             next(iter(client.jobs()))
-    finally:
-        server.shutdown()
     assert e.value.code == "not_tls"
     assert e.value.message.startswith(f"{url} answered, but not over TLS (")
-    assert e.value.message.endswith(f"is its address http://127.0.0.1:{server.server_address[1]}?")
+    assert e.value.message.endswith(f"is its address {server.url}?")
 
 
-class Busy(http.server.BaseHTTPRequestHandler):
+def busy() -> HttpStub:
     """Answers every request 503 with `Retry-After: 0` (retried without a pause), counted."""
-
-    asked: list[str] = []
-
-    def do_GET(self) -> None:
-        self.asked.append(self.path)
-        body = b'{"error": {"code": "unavailable", "message": "Busy.", "details": {}}}'
-        self.send_response(503)
-        self.send_header("Retry-After", "0")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+    body = b'{"error": {"code": "unavailable", "message": "Busy.", "details": {}}}'
+    return HttpStub(503, body, {"Retry-After": "0", "Content-Type": "application/json"})
 
 
-def tries_of_a_read(url: str) -> int:
+def tries_of_a_read(server: HttpStub) -> int:
     """How many times the client sends a read the server keeps answering 503."""
-    Busy.asked = []
-    with Client(url, "jc_x") as client, pytest.raises(errors.UnavailableError):
+    server.asked.clear()
+    with Client(server.url, "jc_x") as client, pytest.raises(errors.UnavailableError):
         next(iter(client.jobs()))
-    return len(Busy.asked)
+    return len(server.asked)
 
 
 def test_jobcast_max_retries_sets_the_retries_of_a_client_given_no_policy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     alone(tmp_path, monkeypatch)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    busy_env = {"JOBCAST_URL": url, "JOBCAST_API_KEY": "jc_x"}
-    try:
+    with busy() as server:
+        busy_env = {"JOBCAST_URL": server.url, "JOBCAST_API_KEY": "jc_x"}
         monkeypatch.delenv("JOBCAST_MAX_RETRIES", raising=False)
-        assert tries_of_a_read(url) == 1 + RetryPolicy().max_retries
+        assert tries_of_a_read(server) == 1 + RetryPolicy().max_retries
         monkeypatch.setenv("JOBCAST_MAX_RETRIES", "2")
-        assert tries_of_a_read(url) == 3
+        assert tries_of_a_read(server) == 3
         monkeypatch.setenv("JOBCAST_MAX_RETRIES", "0")
-        assert tries_of_a_read(url) == 1
+        assert tries_of_a_read(server) == 1
         listed = CliRunner().invoke(cli, ["jobs", "ls"], env=busy_env)
-        assert (listed.exit_code, len(Busy.asked)) == (5, 2), listed.output
-    finally:
-        server.shutdown()
+        assert (listed.exit_code, len(server.asked)) == (5, 2), listed.output
     monkeypatch.setenv("JOBCAST_MAX_RETRIES", "many")
     with pytest.raises(errors.ConfigError) as e:
-        Client(url, "jc_x")
+        Client(server.url, "jc_x")
     assert e.value.code == "bad_max_retries"
     assert e.value.message == (
         "JOBCAST_MAX_RETRIES is 'many': give a whole number of retries, 0 or more."

@@ -3,14 +3,13 @@ Content-Security-Policy, and no other site can frame them (a key is pasted into 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.http_stub import HttpStub
 from tests.web.conftest import WebStack
 
 pytestmark = pytest.mark.slow
@@ -74,38 +73,16 @@ def test_swagger_ui_authorizes_and_tries_a_request_under_its_policy(
     assert problems == []
 
 
-def serve_page(html: str) -> ThreadingHTTPServer:
-    """A site of another origin (another port on this machine) serving one page."""
-
-    class Page(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = html.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 @pytest.mark.parametrize("path", RENDERED)
 def test_another_site_cannot_frame_a_docs_page(
     web_stack: WebStack, context: Any, path: str
 ) -> None:
-    server = serve_page(f'<iframe src="{web_stack.url}{path}" width="800" height="600"></iframe>')
-    try:
+    # A site of another origin (another port on this machine) framing the page.
+    frame = f'<iframe src="{web_stack.url}{path}" width="800" height="600"></iframe>'
+    with HttpStub(200, frame.encode(), {"Content-Type": "text/html"}) as site:
         page = context.new_page()
-        page.goto(f"http://127.0.0.1:{server.server_port}/")
+        page.goto(site.url + "/")
         page.wait_for_load_state("load")  # the frame's too: refused or loaded
-    finally:
-        server.shutdown()
-        server.server_close()
     # Refused, Chromium shows its own error page in the frame instead.
     assert [frame.url for frame in page.frames[1:]] == ["chrome-error://chromewebdata/"]
 
