@@ -5,6 +5,11 @@ and publishes the new one in a MULTI: two round trips per task, in the pool proc
 no Jobcast process waits on (a job's record is what clients read). `celery_result_store.lua`
 does the same check, write and publish in one step. `celeryconfig` names these classes in
 `result_backend`; reading results, expiry and everything else is Celery's own.
+
+A task may also queue its success on a pipeline of its own (`store_along`), to go with the
+writes of its end in one round trip (`workers.attempts`); once that pipeline has run, Celery's
+own store of the same result is skipped (`STORED_ALONG` on the request). Should it fail, the
+mark is not set and Celery stores the result as usual, with its retries.
 """
 
 from __future__ import annotations
@@ -18,9 +23,20 @@ from celery.exceptions import BackendStoreError
 
 from jobcast import scripts
 
+#: The request attribute saying its success was stored along with the task's ending writes.
+STORED_ALONG = "result_stored_along"
+
 
 class _OneStepStore:
     """Mixed into a Celery Redis backend: `_store_result` as one script."""
+
+    def store_along(self, pipe: Any, task_id: str, result: Any, request: Any) -> None:
+        """Queue the success `result` of `task_id` on `pipe`, as `store_result` would store it;
+        the caller sets `STORED_ALONG` on `request` once `pipe` has run."""
+        backend: Any = self
+        encoded = backend.encode_result(result, states.SUCCESS)
+        key, value, expires = self._stored(task_id, encoded, states.SUCCESS, None, request)
+        scripts.run(pipe, "celery_result_store", [key], [value, int(expires)])
 
     def _store_result(
         self,
@@ -31,6 +47,17 @@ class _OneStepStore:
         request: Any = None,
         **kwargs: Any,
     ) -> Any:
+        if state == states.SUCCESS and getattr(request, STORED_ALONG, False):
+            return result
+        backend: Any = self
+        stored = self._stored(task_id, result, state, traceback, request)
+        backend.ensure(self._store_once, stored)
+        return result
+
+    def _stored(
+        self, task_id: str, result: Any, state: str, traceback: str | None, request: Any
+    ) -> tuple[str, str, int]:
+        """(key, value, seconds to keep it) of the result `result` (already encoded)."""
         backend: Any = self
         meta = backend._get_result_meta(
             result=result, state=state, traceback=traceback, request=request
@@ -42,9 +69,7 @@ class _OneStepStore:
                 "value too large for Redis backend", state=state, task_id=task_id
             )
         expires = backend.failure_expires if state == states.FAILURE else backend.expires
-        key = _text(backend.get_key_for_task(task_id))
-        backend.ensure(self._store_once, (key, value, expires or 0))
-        return result
+        return _text(backend.get_key_for_task(task_id)), value, expires or 0
 
     def _store_once(self, key: str, value: str, expires: int) -> None:
         client: Any = self.client  # type: ignore[attr-defined]

@@ -33,9 +33,11 @@ from typing import Any
 
 import redis
 from celery import Task, current_task
+from celery.app.task import get_actual_ignore_result
 from celery.exceptions import Retry
 
 from jobcast import scripts
+from jobcast.celery_result_store import STORED_ALONG
 from jobcast.process_marks import (
     left_by_a_live_process,
     own_start,
@@ -158,18 +160,38 @@ class CappedTask(Task):  # type: ignore[misc]
         self.request.read_along = record
         self.request.ending = ending = ctx.redis.pipeline(transaction=False)
         verdict = judge(deaths, died, ctx.settings)
+        stored = False
         try:
             if verdict.action == "exhaust":
                 self._exhaust(ctx.redis, task_id, verdict.deaths, args, kwargs)
             if verdict.action == "quarantine":
                 self._quarantine(ctx.redis, task_id, verdict, args, kwargs)
-            return super().__call__(*args, **kwargs)
+            returned = super().__call__(*args, **kwargs)
+            stored = self._store_along(ending, returned)
+            return returned
         finally:
             # Not reached when the process dies: the mark it leaves is the next delivery's
             # proof. Left behind by a Redis outage, the next delivery finds its process alive
             # (on this host; on another it cannot tell, and counts one death too many).
             with contextlib.suppress(redis.RedisError):
                 _end_delivery(ctx.redis, ending, task_id, mark)
+                setattr(self.request, STORED_ALONG, stored)
+
+    def _store_along(self, ending: redis.client.Pipeline, returned: Any) -> bool:
+        """Queue the task's success on `ending`, saving the result store its own round trip,
+        when Celery would store it plainly (no callbacks, chain, chord or group, whose order
+        Celery's own store keeps) on a backend that can; whether it was queued. Anything
+        it cannot encode is left to Celery's store, which reports it its own way."""
+        request, backend = self.request, self.backend
+        if not hasattr(backend, "store_along") or get_actual_ignore_result(self, request):
+            return False
+        if request.callbacks or request.chain or request.chord or request.group:
+            return False
+        try:
+            backend.store_along(ending, request.id, returned, request)
+        except Exception:
+            return False
+        return True
 
     def _exhaust(
         self,

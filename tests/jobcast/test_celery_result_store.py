@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import redis
 from celery import Celery, states
+from celery.app.task import Context
 
 import celeryconfig
-from jobcast.celery_result_store import RedisBackend
+from jobcast.celery_result_store import STORED_ALONG, RedisBackend
 from jobcast.settings import Settings
 
 
@@ -41,3 +42,29 @@ def test_a_success_is_never_overwritten_and_a_failure_is(
     backend.store_result("t2", ValueError("late duplicate"), states.FAILURE)
     assert backend.get_task_meta("t2")["status"] == states.SUCCESS
     assert backend.get_task_meta("t2")["result"] == "succeeded"
+
+
+def test_a_success_stored_along_a_pipeline_reads_as_celery_stores_it(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    backend = backend_of(settings)
+    request = Context(id="t3", args=[], kwargs={})
+    pipe = redis_client.pipeline(transaction=False)
+    backend.store_along(pipe, "t3", {"rows": 3}, request)
+    assert backend.get_task_meta("t3")["status"] == states.PENDING  # queued, not sent
+    pipe.execute()
+    meta = backend.get_task_meta("t3")
+    assert (meta["status"], meta["result"], meta["task_id"]) == (states.SUCCESS, {"rows": 3}, "t3")
+    assert 0 < redis_client.ttl("celery-task-meta-t3") <= settings.result_expires
+
+
+def test_celery_skips_a_success_stored_along_but_not_a_failure(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    backend = backend_of(settings)
+    request = Context(id="t4", args=[], kwargs={})
+    setattr(request, STORED_ALONG, True)
+    backend.store_result("t4", "again", states.SUCCESS, request=request)
+    assert redis_client.get("celery-task-meta-t4") is None
+    backend.store_result("t4", ValueError("failed"), states.FAILURE, request=request)
+    assert backend.get_task_meta("t4")["status"] == states.FAILURE
