@@ -54,6 +54,7 @@ from jobcast.settings import Settings
 from jobcast.tallies import TASKS_KEY, label
 from jobcast.task_failure import TaskFailedError, TaskQuarantinedError
 from jobcast.task_names import shown_again
+from workers import stop_logs
 from workers.context import worker_context
 
 log = logging.getLogger("jobcast.tasks")
@@ -111,6 +112,11 @@ def note_deaths(
         left = left.decode(errors="replace")
     if left_by_a_live_process(left, socket.gethostname(), process_started_at):
         log.info("task %s[%s]: its earlier delivery's process lives: no death", task_name, task_id)
+        return int(deaths), False, record
+    if left_by_a_live_process(left, socket.gethostname(), stop_logs.breach_started_at):
+        # Killed by its own watchdog, its failure not committed (Redis away): no death either.
+        stop_logs.drop_breach_note(int(left.rsplit(":", 3)[1]))
+        log.info("task %s[%s]: its earlier delivery ended itself: no death", task_name, task_id)
         return int(deaths), False, record
     counted = [task_deaths_key(task_id), TASKS_KEY]
     deaths = scripts.run(client, "task_count_death", counted, [argv[0], label("deaths", task_name)])

@@ -20,13 +20,16 @@ WARNING line saying so, in a stop or not (kombu logs only connection errors ther
 its twin for a finished task's acknowledgement.
 
 A pool process also ends itself on purpose (SIGKILL, `recycle_process`): a file job over its
-memory budget, once its `memory_limit` failure is committed. It leaves a note first; the main
-process, seeing that process exit, logs the loss as that planned end, at WARNING.
+memory budget, or a parse left running after its job ended. It leaves a note first; the main
+process, seeing that process exit, logs the loss as that planned end, at WARNING. Over a job's
+memory it also leaves a breach note: the failure the main process commits for it, before the
+task is handed back (`workers.files.breaches`), kept for the job's next run when it could not be.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -129,8 +132,8 @@ def _a_loss(record: logging.LogRecord) -> bool:
     return "WorkerLostError" in text or (text.startswith("Process ") and "exited with" in text)
 
 
-def _note_path(pid: int) -> Path:
-    return Path(tempfile.gettempdir()) / f"jobcast-recycled-{os.getuid()}-{pid}"
+def _note_path(pid: int, kind: str = "recycled") -> Path:
+    return Path(tempfile.gettempdir()) / f"jobcast-{kind}-{os.getuid()}-{pid}"
 
 
 def leave_recycle_note(pid: int, reason: str) -> None:
@@ -170,3 +173,38 @@ def connect_signals() -> None:
     quiet = InterruptedByStop(_stopping)
     for name in LOGGERS:
         logging.getLogger(name).addFilter(quiet)
+
+
+def leave_breach_note(pid: int, note: dict[str, Any]) -> None:
+    """What pool process `pid`, about to kill itself over a job's memory, leaves for its main
+    process to commit (`workers.files.breaches`): beside the recycle note, which only says why
+    and is taken by the log filter."""
+    with contextlib.suppress(OSError):  # then the job's next run ends it
+        _note_path(pid, "breach").write_text(json.dumps(note))
+
+
+def read_breach_note(pid: int) -> dict[str, Any] | None:
+    """The breach note of pool process `pid`, if it left one in the last PLANNED_SECONDS (an
+    older one is another process's of that pid, kept when its commit failed)."""
+    path = _note_path(pid, "breach")
+    try:
+        if time.time() - path.stat().st_mtime > PLANNED_SECONDS:
+            return None
+        note: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return note
+
+
+def drop_breach_note(pid: int) -> None:
+    with contextlib.suppress(OSError):
+        _note_path(pid, "breach").unlink(missing_ok=True)
+
+
+def breach_started_at(pid: int) -> float | None:
+    """When pool process `pid` started, if it ended itself over a job's memory and its failure
+    is still to commit (its note kept): its delivery's running mark is then no death."""
+    try:
+        return float(json.loads(_note_path(pid, "breach").read_text())["started"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

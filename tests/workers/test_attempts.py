@@ -42,6 +42,7 @@ from tests.workers.files.support import (
     write_large_csv,
 )
 from workers.attempts import Verdict, judge
+from workers.stop_logs import breach_started_at, leave_breach_note
 
 #: The first death is redelivered at once, the next three quarantined (0.2 s, doubling).
 CAP = {
@@ -97,6 +98,25 @@ def test_a_delivery_whose_mark_redis_kept_counts_a_death_only_if_its_process_die
     assert redis_client.get(task_deaths_key("lives")) is None
     assert redis_client.get(task_deaths_key("died")) == "1"
     assert redis_client.hget(TASKS_KEY, "deaths|jobcast.test.touch") == "1"
+
+
+def test_a_delivery_whose_process_ended_itself_uncommitted_counts_no_death(
+    start_worker: StartWorker, redis_client: redis.Redis, broker: Celery
+) -> None:
+    # Its watchdog killed it over a job's memory and the main process could not commit the
+    # failure (Redis away): it kept the breach note, which names the process that ended itself.
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    mark = _mark_of(gone.pid)
+    gone.wait()
+    leave_breach_note(gone.pid, {"job_id": "j", "started": float(mark.split(":")[2])})
+    redis_client.set(task_running_key("ended-itself"), mark)
+    start_worker(queues="orders", include=["tests.workers.sample_tasks"])
+
+    sent = broker.send_task("jobcast.test.touch", args=["touched"], task_id="ended-itself")
+    sent.get(timeout=30)
+
+    assert redis_client.get(task_deaths_key("ended-itself")) is None
+    assert breach_started_at(gone.pid) is None  # the note is taken: a later death counts
 
 
 @pytest.fixture

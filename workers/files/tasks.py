@@ -33,7 +33,8 @@ from workers.app import app
 from workers.attempts import CappedTask, ending_writes, times
 from workers.context import worker_context
 from workers.files import fairness, outcomes
-from workers.files.endings import end, fail, log_failed, on_memory_breach
+from workers.files.breaches import on_memory_breach
+from workers.files.endings import end, fail, log_failed
 from workers.files.errors import FileJobError, lasting_storage_error
 from workers.files.memory import JobMemory
 from workers.files.runner import JobLimits, JobStopped, run_job

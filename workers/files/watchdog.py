@@ -3,9 +3,13 @@
 The readers size their batches so a job stays under `JOBCAST_JOB_MEMORY_BUDGET`, but some
 inputs can only be measured once decoded (a Parquet page compressed a thousandfold, nested
 values). A thread samples the process's resident size every few milliseconds; past the limit it
-commits the job's failure (`memory_limit`) and kills its own process at once, since the main
-thread may be inside a C call that allocates and cannot be interrupted. Celery's pool starts a
-fresh process; the task's message is redelivered, finds the job failed, and does nothing more.
+leaves a note of the job's failure (`memory_limit`) and kills its own process at once, since the
+main thread may be inside a C call that allocates and cannot be interrupted. Nothing on that path
+waits for Redis: a commit there (round trips, GIL handoffs to a job's thread still decoding) let
+a loaded process grow 50 MB past its budget before the kill. The worker's main process commits
+the failure from the note, before the task's message is handed back (`workers.files.breaches`);
+Celery's pool starts a fresh process, and the redelivered message finds the job failed and does
+nothing more.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ _PAGE = resource.getpagesize()
 
 def watch_limit(budget: int) -> int:
     """Resident bytes at which a job is ended: the budget less headroom for the growth between
-    two samples and while the failure is committed, before the kill (the job's thread runs on).
+    two samples and before the kill (the job's thread runs on). The figures below were measured
+    while the failure was still committed before the kill, now done after it (a note is left).
     In a loaded fresh-clone `make test` a Parquet column went 16 MiB past the sample that saw
     the limit, 4 MiB over a 384 MiB budget with 1/32 of headroom; that commit took 1.6-11 ms
     when measured alone, beside CPU burners. With 1/16 (24 MiB), a `make test` beside another
@@ -44,7 +49,7 @@ def watch_limit(budget: int) -> int:
 class MemoryWatchdog:
     """`with MemoryWatchdog(limit, on_breach):` runs the block; if the process's resident size
     passes `limit`, `on_breach(rss)` is called from the watchdog thread, then the process is
-    killed (it never returns to the block)."""
+    killed (it never returns to the block). `on_breach` must be quick and local (a note)."""
 
     def __init__(self, limit: int, on_breach: Callable[[int], None]) -> None:
         self.limit, self.on_breach = limit, on_breach
@@ -104,8 +109,8 @@ def _judge(rss: int, limit: int, on_breach: Callable[[int], None]) -> None:
     if rss > limit:
         try:
             on_breach(rss)
-        except Exception:  # Redis away: the redelivered task decides, killing is a must
-            log.exception("could not commit a job's memory_limit failure")
+        except Exception:  # the redelivered task decides: killing is a must
+            log.exception("could not leave a note of a job's memory_limit failure")
         recycle_process("a file job went over its memory budget")
 
 

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import redis
 
-from jobcast.rediskeys import job_key, quota_ledger_key
+from jobcast.rediskeys import files_running_key, job_key, quota_ledger_key
 from jobcast.settings import Settings
 from jobcast.storage_paths import upload_path
 from tests.conftest import SharedStack, StartWorker, module_stack
@@ -58,7 +58,9 @@ class PeakMemory:
     def _read(self) -> bool:
         try:
             status = Path(f"/proc/{self.pid}/status").read_text()
-        except OSError:  # the process ended
+        except OSError:  # the process ended and was reaped
+            return False
+        if "\nState:\tZ" in status:  # ended, not reaped yet (its worker may be busy)
             return False
         for line in status.splitlines():
             if line.startswith(("VmHWM:", "VmRSS:")):
@@ -161,6 +163,15 @@ def test_json_nested_ten_thousand_deep_fails_at_once(
     assert "more than 64 deep" in jobs.job(job_id)["error"]["message"]
 
 
+def plain_parquet_past_the_budget(tmp_path: Path) -> Path:
+    """200 KiB values (under the cell cap), all different, plain-encoded in one row group: the
+    reader cannot know their decoded size before pyarrow decoded them."""
+    path = tmp_path / "plain.parquet"
+    values = pa.array([f"{i:06d}" + "x" * 200_000 for i in range(1000)])
+    pq.write_table(pa.table({"v": values}), path, use_dictionary=False, compression="zstd")
+    return path
+
+
 @pytest.mark.slow
 def test_process_past_the_budget_ends_its_job_as_memory_limit_and_is_replaced(
     jobs: JobsClient,
@@ -170,12 +181,7 @@ def test_process_past_the_budget_ends_its_job_as_memory_limit_and_is_replaced(
     tmp_path: Path,
 ) -> None:
     worker = start_worker(queues="files", env=WORKER_ENV)
-    path = tmp_path / "plain.parquet"
-    # 200 KiB values (under the cell cap), all different, plain-encoded in one row group: the
-    # reader cannot know their decoded size before pyarrow decoded them.
-    values = pa.array([f"{i:06d}" + "x" * 200_000 for i in range(1000)])
-    pq.write_table(pa.table({"v": values}), path, use_dictionary=False, compression="zstd")
-    del values
+    path = plain_parquet_past_the_budget(tmp_path)
     (pool,) = psutil.Process(worker.popen.pid).children()
 
     with pool_peak(worker) as peak:
@@ -198,3 +204,62 @@ def test_process_past_the_budget_ends_its_job_as_memory_limit_and_is_replaced(
     errors = [line for line in worker.output().splitlines() if "ERROR" in line]
     assert errors == [], errors
     assert "Traceback" not in worker.output()
+
+
+class PausedMidGrowth(PeakMemory):
+    """Pauses Redis (every client, `CLIENT PAUSE ALL`) for `seconds` once the process's resident
+    size passes `at`, as a loaded or failing-over Redis is slow; notes when the process ended."""
+
+    def __init__(self, pid: int, client: redis.Redis, at: int, seconds: float) -> None:
+        super().__init__(pid)
+        self.client, self.at, self.seconds = client, at, seconds
+        self.paused_at: float | None = None
+        self.ended_at: float | None = None
+
+    def _read(self) -> bool:
+        alive = super()._read()
+        if not alive and self.ended_at is None:
+            self.ended_at = time.monotonic()
+        elif self.paused_at is None and self.peak > self.at:
+            self.client.client_pause(int(self.seconds * 1000), all=True)
+            self.paused_at = time.monotonic()
+        return alive
+
+
+@pytest.mark.slow
+def test_process_past_the_budget_is_killed_at_once_while_redis_is_slow(
+    jobs: JobsClient,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    # The failure was committed from the dying process before its kill: a slow Redis held the
+    # kill back while the job's thread decoded on, past the budget (450 MB of 402 in a loaded
+    # `make test`). Redis is paused here from half the budget on, before the limit is reached.
+    worker = start_worker(queues="files", env=WORKER_ENV)
+    path = plain_parquet_past_the_budget(tmp_path)
+    (pool,) = psutil.Process(worker.popen.pid).children()
+    pause = PausedMidGrowth(pool.pid, redis.Redis.from_url(settings.broker_url), BUDGET // 2, 3.0)
+    sampler = threading.Thread(target=pause.sample, daemon=True)
+
+    job_id = jobs.submit_ok(path)
+    sampler.start()
+    sampler.join(60)
+    assert pause.paused_at is not None
+    assert pause.ended_at is not None
+    # Killed while Redis was still paused (before: only once it answered, 3 s later).
+    assert pause.ended_at - pause.paused_at < pause.seconds - 1.0, pause.ended_at - pause.paused_at
+    assert pause.peak < BUDGET, pause.peak >> 20
+    # The failure lands once Redis answers, with everything it released; the redelivered
+    # message counts no death and runs nothing more.
+    assert failed_with(jobs, redis_client, job_id, timeout=60) == "memory_limit"
+    assert jobs.job(job_id)["attempt"] == 1
+    owner, stored = redis_client.hmget(job_key(job_id), ["owner", "stored"])
+    assert not upload_path(settings, stored).exists()
+    assert not redis_client.hkeys(quota_ledger_key(owner))
+    assert not redis_client.zrange(files_running_key(owner), 0, -1)
+    said = f"file job {job_id} failed: memory_limit"
+    wait_for(lambda: said in worker.output(), 10, "the failure's log line", worker)
+    assert worker.output().count(said) == 1
+    assert [line for line in worker.output().splitlines() if "ERROR" in line] == []
