@@ -36,6 +36,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from jobcast.deadlines import SharedDeadline
+
 _INCLUDE = re.compile(r"^--#include (\S+\.lua)$", re.MULTILINE)
 
 Client = redis.Redis | redis.client.Pipeline
@@ -85,10 +87,11 @@ class ScriptLane:
     take a connection, a check that it has nothing unread, per-command observability hooks, a
     task per send to bound it in time). A connection is made as the client's pool makes its
     own (address, password, health checks, retry policy), and each call is bounded by the
-    pool's socket timeout as a whole. redis-py disconnects a connection on any error (Redis
-    away, a timeout, a cancelled request), and it reconnects on its next use. Each use first
-    checks, as the pool does at checkout, that Redis has not closed the connection meanwhile
-    (a restart takes less than any idle limit would allow): a local look, no round trip.
+    pool's socket timeout as a whole (one timer for all calls, `jobcast.deadlines`). redis-py
+    disconnects a connection on any error (Redis away, a timeout, a cancelled request), and it
+    reconnects on its next use. Each use first checks, as the pool does at checkout, that
+    Redis has not closed the connection meanwhile (a restart takes less than any idle limit
+    would allow): a local look, no round trip.
 
     At most `size` connections: a call finding all of them busy goes through the client as
     usual (whose pool waits at its own cap), so the lane adds at most `size` connections."""
@@ -97,22 +100,27 @@ class ScriptLane:
         self._client, self._size = client, size
         self._idle: list[AbstractConnection] = []
         self._made = 0
-        self._timeout: float | None = client.connection_pool.connection_kwargs.get("socket_timeout")
+        timeout: float | None = client.connection_pool.connection_kwargs.get("socket_timeout")
+        # One timer for every call, not one per call (`jobcast.deadlines`).
+        self._deadline = SharedDeadline(timeout)
 
     async def run(self, name: str, keys: list[str], args: list[str]) -> Any:
         """As `run_async(client, name, keys, args)`, for string arguments."""
         conn = self._take()
         if conn is None:
             return await run_async(self._client, name, keys, args)
+        bounded = self._deadline.enter()
         try:
-            async with asyncio.timeout(self._timeout):
-                await _drop_if_closed(conn)
-                return await conn.retry.call_with_retry(
-                    lambda: _evalsha(conn, name, keys, args), lambda _error: conn.disconnect()
-                )
-        except TimeoutError as exc:  # asyncio's: as redis-py's own socket timeout reports it
-            raise RedisTimeoutError(f"Timeout running script {name}") from exc
+            await _drop_if_closed(conn)
+            return await conn.retry.call_with_retry(
+                lambda: _evalsha(conn, name, keys, args), lambda _error: conn.disconnect()
+            )
+        except asyncio.CancelledError:
+            if self._deadline.expired(bounded):  # as redis-py's own socket timeout reports it
+                raise RedisTimeoutError(f"Timeout running script {name}") from None
+            raise
         finally:
+            self._deadline.leave(bounded)
             self._idle.append(conn)
 
     def _take(self) -> AbstractConnection | None:
