@@ -36,7 +36,8 @@ class SharedDeadline:
 
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
-        self._due: dict[asyncio.Task[Any], float] = {}
+        # Each open block's task: (due time, its pending cancellations when the block began).
+        self._due: dict[asyncio.Task[Any], tuple[float, int]] = {}
         self._expired: set[asyncio.Task[Any]] = set()
         self._looking: asyncio.TimerHandle | None = None
 
@@ -46,7 +47,7 @@ class SharedDeadline:
         if self.seconds is None or task is None or task in self._due:
             return None  # unbounded, or inside a block of the same task: that one bounds it
         loop = asyncio.get_running_loop()
-        self._due[task] = loop.time() + self.seconds
+        self._due[task] = (loop.time() + self.seconds, task.cancelling())
         if self._looking is None:
             self._looking = loop.call_later(self.seconds / LOOKS_PER_PERIOD, self._look)
         return task
@@ -57,8 +58,8 @@ class SharedDeadline:
         if task is None or task not in self._expired:
             return False
         self._expired.discard(task)
-        task.uncancel()
-        return True
+        # As `asyncio.timeout`: a cancel from elsewhere that came with the expiry stays one.
+        return task.uncancel() <= self._due[task][1]
 
     def leave(self, task: asyncio.Task[Any] | None) -> None:
         if task is not None:
@@ -71,7 +72,7 @@ class SharedDeadline:
             return
         loop = asyncio.get_running_loop()
         now = loop.time()
-        for task, due in self._due.items():
+        for task, (due, _) in self._due.items():
             if due <= now and task not in self._expired:
                 self._expired.add(task)
                 task.cancel()

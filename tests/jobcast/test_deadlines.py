@@ -63,3 +63,20 @@ def test_no_time_bounds_nothing() -> None:
         return await _bounded(SharedDeadline(None), 0.05)
 
     assert asyncio.run(run()) == "done"
+
+
+def test_a_cancellation_from_elsewhere_that_comes_with_the_expiry_stays_a_cancellation() -> None:
+    # As asyncio.timeout: the expiry is taken back, the other cancel is not swallowed into a
+    # TimeoutError (a request whose client left would have been answered as a Redis timeout).
+    async def run() -> None:
+        deadline = SharedDeadline(60)  # its own looks come far too late to interfere
+        call = asyncio.ensure_future(_bounded(deadline, 5))
+        await asyncio.sleep(0.01)
+        due, pending = deadline._due[call]
+        deadline._due[call] = (due - 60, pending)  # its time is up ...
+        call.cancel()  # ... as a cancel from elsewhere arrives, in one turn of the loop
+        deadline._look()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    asyncio.run(run())
