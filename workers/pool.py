@@ -20,7 +20,7 @@ from typing import Any
 
 from celery.concurrency import asynpool, prefork
 
-from workers.files.breaches import commit_breach
+from workers import stop_logs
 
 #: Seconds between two looks at a process whose sentinel closed but that is not reaped yet.
 REAP_RETRY_SECONDS = 0.01
@@ -39,7 +39,11 @@ class AsynPool(asynpool.AsynPool):  # type: ignore[misc]
             hub.call_later(REAP_RETRY_SECONDS, self._event_process_exit, hub, proc, looks + 1)
 
     def on_job_process_lost(self, job: Any, pid: int, exitcode: int) -> None:
-        commit_breach(pid)  # before the loss hands the task back: its redelivery finds it ended
+        if stop_logs.read_breach_note(pid) is not None:
+            # Imported here: the files stack (pyarrow, numpy) is not every worker's to load.
+            from workers.files.breaches import commit_breach
+
+            commit_breach(pid)  # before the loss hands the task back: its redelivery finds it ended
         super().on_job_process_lost(job, pid, exitcode)
 
 
