@@ -216,7 +216,8 @@ def main() -> None:
             redis_proc.terminate()
     for worker, pandas in zip(workers, pandas_runs, strict=True):
         print(
-            f"  run: submit -> result {worker['end_to_end']:.2f} s ({worker['cpu']:.2f} CPU-s), "
+            f"  run: submit -> result {worker['end_to_end']:.2f} s ({worker['cpu']:.2f} CPU-s; "
+            f"job {worker['job']:.2f} s, {worker['job_cpu']:.2f} CPU-s), "
             f"peak RSS {worker['peak_rss'] / 2**20:.0f} MiB, "
             f"pandas {pandas['total']:.2f} s ({pandas['cpu']:.2f} CPU-s)"
         )
