@@ -24,12 +24,14 @@ from workers.files.decimals import between_exactly, decimal_floats, decimal_numb
 from workers.files.sketches import (
     DistinctSketch,
     F64Array,
+    I64Array,
     QuantileStore,
     ValueCounts,
     hash_values,
     is_text,
     quantile_neighbours,
     quantiles,
+    tallied_quantiles,
 )
 
 #: Most frequent values reported per column.
@@ -181,11 +183,19 @@ class ColumnProfile:
         return _jsonable(value, self.ticks_text)
 
     def _numeric_summary(self) -> dict[str, Any]:
-        values = self.store.take()
-        # The histogram first: it reads the values in any order, the quantiles reorder them.
-        histogram = self._histogram(values)
-        with _infinities_allowed():
-            cuts = self._quantiles(values) if len(values) else [None] * 3
+        if self._tallied():
+            # Every value is in the exact counts, a few thousand at most: read off them, not
+            # off the millions of values kept (a partition and a histogram over 2.2 M took
+            # 55 ms of a 107 MB profile's CPU for one 1,000-valued column).
+            values, weights = self.counts.tally()
+            histogram = self._histogram(values, weights)
+            cuts: list[Any] = tallied_quantiles(values, weights, QUANTILES)
+        else:
+            values = self.store.take()
+            # The histogram first: it reads the values in any order, the quantiles reorder them.
+            histogram = self._histogram(values)
+            with _infinities_allowed():
+                cuts = self._quantiles(values) if len(values) else [None] * 3
         std = float(np.sqrt(self.m2 / (self.count - 1))) if self.count > 1 else None
         out = {
             "mean": self._render(self.mean),
@@ -200,12 +210,19 @@ class ColumnProfile:
         }
         return out
 
+    def _tallied(self) -> bool:
+        """An integer column whose values are all counted exactly (and all kept: the same
+        answer, exact, as the values kept give)."""
+        return self.kind == "integer" and self.counts.exact and self.store.exact
+
     def _quantiles(self, values: F64Array) -> list[Any]:
         if not self.exact_quantiles:
             return quantiles(values, QUANTILES)
         return [between_exactly(*cut) for cut in quantile_neighbours(values, QUANTILES)]
 
-    def _histogram(self, values: F64Array) -> dict[str, Any] | None:
+    def _histogram(
+        self, values: F64Array, weights: I64Array | None = None
+    ) -> dict[str, Any] | None:
         sampled = len(values)
         low, high = float(self.min), float(self.max)
         if not (math.isfinite(low) and math.isfinite(high)):
@@ -215,20 +232,29 @@ class ColumnProfile:
             if not len(values):
                 return None
             low, high = float(values.min()), float(values.max())
-        counts, edges = self._bin(values, low, high)
+        counts, edges = self._bin(values, low, high, weights)
         if not self.store.exact and sampled:
             counts = np.rint(counts * (self.count / sampled)).astype(np.int64)
         return {"edges": edges, "counts": [int(c) for c in counts], "exact": self.store.exact}
 
-    def _bin(self, values: F64Array, low: float, high: float) -> tuple[Any, list[Any]]:
-        """The counts, and the edges as the result gives them (an integer column's whole)."""
+    def _bin(
+        self, values: F64Array, low: float, high: float, weights: I64Array | None = None
+    ) -> tuple[Any, list[Any]]:
+        """The counts, and the edges as the result gives them (an integer column's whole);
+        `weights`: how often each of `values` came (else once each)."""
         if high == low:
-            return np.array([len(values)]), [self._render(low)] * 2
+            return np.array([len(values) if weights is None else int(weights.sum())]), [
+                self._render(low)
+            ] * 2
         # Equal bins [edge, next edge), the last one closed, edges np.linspace over the range:
         # numpy's fast path bins the values in blocks, in any order (a sort took 125 ms of a
         # 2.2 M-row column's summary; one searchsorted over them all, 27-60 ms).
         bins = histogram_bins(low, high, integral=self.kind == "integer")
-        counts, edges = np.histogram(values, bins=bins.number, range=(bins.first, bins.last))
+        counts, edges = np.histogram(
+            values, bins=bins.number, range=(bins.first, bins.last), weights=weights
+        )
+        if weights is not None:
+            counts = counts.astype(np.int64)  # sums of whole counts, exact in float64
         if bins.whole:
             return counts, [int(e) for e in edges]
         return counts, [self._render(e) for e in edges]

@@ -287,6 +287,14 @@ class ValueCounts:
     def distinct(self) -> int:
         return len(self.counts)
 
+    def tally(self) -> tuple[F64Array, I64Array]:
+        """While exact: the distinct values as float64, ascending, and how often each came."""
+        self._fold()
+        values = np.fromiter(self.counts, dtype=np.float64, count=len(self.counts))
+        counts = np.fromiter(self.counts.values(), dtype=np.int64, count=len(self.counts))
+        order = np.argsort(values, kind="stable")
+        return values[order], counts[order]
+
     def top(self, n: int, order: dict[Any, int] | None = None) -> list[tuple[Any, int]]:
         """The `n` most frequent values; ties in first-seen order, or, while exact, in `order`
         (a categorical's categories: pandas' value_counts ranks its ties so)."""
@@ -462,6 +470,18 @@ def quantile_neighbours(
         (float(values[low]), float(values[min(low + 1, n - 1)]), position - low)
         for position, low in ranks
     ]
+
+
+def tallied_quantiles(values: F64Array, counts: I64Array, qs: tuple[float, ...]) -> list[float]:
+    """`quantiles` of the values `values` (ascending) repeated `counts` times, without them."""
+    n, ends = int(counts.sum()), np.cumsum(counts)
+    out = []
+    for q in qs:
+        position = q * (n - 1)
+        low = int(np.floor(position))
+        at = np.searchsorted(ends, [low, min(low + 1, n - 1)], side="right")
+        out.append(_lerp(float(values[at[0]]), float(values[at[1]]), position - low))
+    return out
 
 
 def _lerp(a: float, b: float, t: float) -> float:

@@ -54,3 +54,26 @@ def test_a_float_column_or_integers_past_float_precision_get_equal_bins_min_to_m
     # Past 2**53 float64 cannot hold each integer: whole-number edges would not be whole.
     big = 2**60
     assert histogram_bins(big, big + 96, integral=True) == Bins(20, big, big + 96, False)
+
+
+def numeric_summary(batches: list[pa.Array], distinct_limit: int) -> dict[str, Any]:
+    column = ColumnProfile("n", batches[0].type, distinct_limit, quantile_values=1_000_000)
+    for batch in batches:
+        column.update(batch)
+    summary = column.summary()
+    return {k: summary[k] for k in ("25%", "50%", "75%", "min", "max", "histogram")}
+
+
+def test_integers_counted_exactly_give_the_quantiles_and_histogram_their_values_give() -> None:
+    # Read off the exact counts (few distinct values) or off every value kept (more distinct
+    # values than counted exactly): bit for bit the same summary.
+    rng = np.random.default_rng(3)
+    cases = [
+        [pa.array(rng.integers(-50, 950, 997)) for _ in range(3)],
+        [pa.array(rng.integers(0, 3, 10)), pa.array([7, None, 7])],
+        [pa.array([2**62 + 1, 2**62 + 3, 2**62 + 1, -(2**62)], pa.int64())],
+        [pa.array([5, 5, 5], pa.uint8())],
+        [pa.array(rng.integers(0, 2**64 - 1, 40, dtype=np.uint64))],
+    ]
+    for batches in cases:
+        assert numeric_summary(batches, 10_000) == numeric_summary(batches, 1)
