@@ -297,9 +297,11 @@ class Stack:
 
     def _worker_argv(self, queue: str) -> list[str]:
         # As the README's scale-out command: prefetch and events come from celeryconfig.
+        # `python -m workers`, not `-m celery -A workers.app worker`: the same worker, without
+        # loading the `celery` command's plugins (workers/start.py).
         # Laid out by hand: each flag beside its value, as on a command line.
         return [
-            sys.executable, "-m", "celery", "-A", "workers.app", "worker",
+            sys.executable, "-m", "workers",
             "-Q", queue, "-n", f"{queue}.{_stack_tag(self.settings)}@%h",
             "--concurrency", str(self.options.workers), "--loglevel", self.settings.log_level,
             # Neither is used (no revokes, no elections): mingle held each start ~1 s asking the

@@ -192,7 +192,9 @@ def test_up_serves_ready_api_and_authenticated_flower_then_stops_every_child(
     restarted: Restarted,
 ) -> None:
     assert "redis-server" in restarted.first_children
-    assert "celery" in restarted.first_children
+    assert "-m workers -Q files" in restarted.first_children
+    assert "-m workers -Q orders" in restarted.first_children
+    assert "celery -A workers.flower_app flower" in restarted.first_children
     assert "uvicorn" in restarted.first_children
     assert restarted.flower_statuses == (401, 200)
     assert restarted.first_stop_seconds < 10.5
@@ -463,7 +465,7 @@ def test_a_dead_worker_is_started_again_and_redis_dying_stops_the_rest_naming_it
             return next(
                 c
                 for c in psutil.Process(launcher.pid).children()
-                if "files" in c.cmdline() and "worker" in c.cmdline()
+                if "files" in c.cmdline() and "workers" in c.cmdline()
             )
 
         lost = files_worker()

@@ -169,7 +169,7 @@ def _running(proc: psutil.Process) -> bool:
 def worker_argv(queues: str, concurrency: int, include: list[str], name: str) -> list[str]:
     # Laid out by hand: each flag beside its value, as on a command line.
     argv = [
-        sys.executable, "-m", "celery", "-A", "workers.app", "worker",
+        sys.executable, "-m", "workers",
         "-Q", queues, "-n", f"{name}@%h", "--concurrency", str(concurrency),
         "--loglevel", "INFO", "--without-mingle",
         "--without-gossip",
