@@ -16,7 +16,6 @@ from typing import Any
 from celery import signals
 
 from celeryconfig import FILES_QUEUE
-from workers.files.memory import freeze_baseline
 
 #: Set in the main process of a `files` worker; its forked pool processes inherit it.
 _files_worker = False
@@ -24,6 +23,9 @@ _files_worker = False
 
 def _freeze() -> None:
     if _files_worker:
+        # Imported here: it imports pyarrow, which an `orders` worker never needs.
+        from workers.files.memory import freeze_baseline
+
         freeze_baseline()
     else:
         gc.collect()
