@@ -218,7 +218,14 @@ async def read_job(
 ) -> dict[str, Any]:
     """As `load_job`, for a read route: the spend and the read in one round trip, without the
     fields in `leave_out`."""
-    return decode_record(await reader.load(job_id, JOB_ID, job_key, "job", leave_out))
+    return decode_record(await read_raw_job(reader, job_id, leave_out))
+
+
+async def read_raw_job(
+    reader: OwnedReader, job_id: str, leave_out: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """As `read_job`, the record as stored (its JSON fields as text)."""
+    return await reader.load(job_id, JOB_ID, job_key, "job", leave_out)
 
 
 async def list_jobs(

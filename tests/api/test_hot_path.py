@@ -9,12 +9,17 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import iter_route_contexts
 
 from api.app import HOT_ENDPOINTS, create_app
 from api.hot_path import HotPath, NotHotError
+from jobcast.jobs.records import decode_record, encode_fields
+from jobcast.jobs.views import public_view
+from jobcast.rediskeys import job_key
 from jobcast.schemas.health import Alive
+from jobcast.schemas.jobs import Job
 from jobcast.settings import Settings
 from tests.api.conftest import MakeKey
 
@@ -90,6 +95,94 @@ def test_hot_routes_answer_byte_for_byte_as_fastapi(settings: Settings, make_key
             assert comparable(hot) == comparable(fastapi), path
 
     run_both_ways(settings, scenario)
+
+
+#: A job's record as its states leave it (`jobcast.jobs.records.transition`), with odd values:
+#: every field the view shows goes through the route's rendering.
+PROGRESS = {
+    "phase": "scan",
+    "bytes_done": 2**70,
+    "bytes_total": 9007199254740993,
+    "rows": 0,
+    "percent": 40,
+    "eta_seconds": 1e16,
+}
+JOB_STATES: dict[str, dict[str, Any]] = {
+    "queued": {},
+    "running": {
+        "status": "running",
+        "attempt": 1,
+        "started_at": 1764633600.5,
+        "progress": PROGRESS,
+    },
+    "running, no estimate yet": {
+        "status": "running",
+        "started_at": "1764633600",
+        "progress": {**PROGRESS, "percent": 0.1 + 0.2, "eta_seconds": None},
+    },
+    "retrying": {
+        "status": "retrying",
+        "progress": PROGRESS,
+        "error": {"code": "transient_error", "message": "x"},
+    },
+    "succeeded": {
+        "status": "succeeded",
+        "attempt": 2,
+        "progress": {**PROGRESS, "percent": 100.0, "eta_seconds": 0},
+        "result": {"operation": "profile", "rows": 1},
+        "finished_at": 1764633601.25,
+    },
+    "failed": {
+        "status": "failed",
+        "progress": PROGRESS,
+        "error": {
+            "code": "ragged_rows",
+            "message": 'line 3 of /srv/x/y.csv: «é» "q"\n\u001f\u2028',
+        },
+        "finished_at": 1e-7,
+    },
+    "failed, internal": {
+        "status": "failed",
+        "error": {"code": "internal_error", "message": "boom"},
+    },
+    "cancelled": {"status": "cancelled", "progress": PROGRESS, "finished_at": 1764633602},
+    "a newer status": {"status": "paused"},
+    "unicode file": {"filename": "données \U0001f600 \u202e\t.csv", "size": 10**30},
+    "convert, params of an old version": {
+        "operation": "convert",
+        "params": {"operation": "convert", "to": "csv"},
+    },
+    "aggregate": {
+        "operation": "aggregate",
+        "params": {"operation": "aggregate", "group_by": ["ville é"], "metrics": {'n"': ["sum"]}},
+    },
+}
+
+
+def test_jobs_in_every_state_answer_byte_for_byte_as_fastapi(
+    settings: Settings, make_key: MakeKey, redis_client: redis.Redis
+) -> None:
+    key = make_key("me")
+
+    async def scenario(client: httpx.AsyncClient, bypass: Callable[[bool], None]) -> None:
+        for state, fields in JOB_STATES.items():
+            job = await _submit(client, key)
+            if fields:
+                redis_client.hset(job_key(job), mapping=encode_fields(fields))
+            hot, fastapi = await both_ways(client, bypass, f"/jobs/{job}", headers=_as(key))
+            assert hot.status_code == 200, (state, hot.text)
+            assert comparable(hot) == comparable(fastapi), state
+            assert hot.content == _as_the_model_renders(redis_client, job), state
+
+    run_both_ways(settings, scenario)
+
+
+def _as_the_model_renders(client: redis.Redis, job_id: str) -> bytes:
+    """The `Job` JSON as pydantic writes it from the record (what FastAPI sends for a `Job`)."""
+    raw: dict[str, str] = client.hgetall(job_key(job_id))  # type: ignore[assignment]
+    raw.pop("result", None)
+    view = Job.model_validate(public_view(decode_record(raw)))
+    return view.model_dump_json(by_alias=True).encode()
 
 
 def test_a_hot_route_takes_no_other_routes_requests(settings: Settings) -> None:
