@@ -116,6 +116,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         FrontDoorMiddleware,
         max_json_body_bytes=settings.max_json_body_bytes,
         cors=cors_options(settings),
+        log_probes=settings.log_probes,
     )
 
 

@@ -2,9 +2,10 @@
 
 It caps headers and URL (431/414) and JSON bodies (413), applies CORS, and gives each request
 its context: an id (`X-Request-ID`), `X-Process-Time`, `X-Content-Type-Options: nosniff`,
-metrics and one access log line; it answers a route's unhandled exception (a bug) too, so
-that 500 carries them. One layer, not four: each ASGI layer costs a coroutine and a
-`send` wrapper per request, a fifth of what `/healthz` cost. Plain ASGI (not
+metrics and one access log line (a passing liveness probe's only with `JOBCAST_LOG_PROBES`); it
+answers a route's unhandled exception (a bug) too, so that 500 carries them. One layer, not
+four: each ASGI layer costs a coroutine and a `send` wrapper per request, a fifth of what
+`/healthz` cost. Plain ASGI (not
 BaseHTTPMiddleware), so streamed uploads and downloads pass through without being buffered.
 """
 
@@ -43,6 +44,9 @@ _NOSNIFF = (b"x-content-type-options", b"nosniff")
 MAX_HEADER_BYTES = 32 * 1024
 MAX_URL_BYTES = 8 * 1024
 _ENCODED_SLASH = re.compile(rb"%2[fF]")
+#: Its passing answers are not logged unless `JOBCAST_LOG_PROBES` asks: a prober hits every api
+#: process every few seconds, and the line was a fifth of the probe's CPU (bench/front.py).
+LIVENESS_PROBE = "/healthz"
 
 
 class FrontDoorMiddleware:
@@ -50,8 +54,10 @@ class FrontDoorMiddleware:
     request context, the header and URL caps, CORS (Starlette's, for requests with an `Origin`),
     the JSON body cap (multipart uploads are streamed under the upload route's own cap)."""
 
-    def __init__(self, app: ASGIApp, max_json_body_bytes: int, cors: dict[str, Any]) -> None:
-        self.app, self.max_body = app, max_json_body_bytes
+    def __init__(
+        self, app: ASGIApp, max_json_body_bytes: int, cors: dict[str, Any], log_probes: bool
+    ) -> None:
+        self.app, self.max_body, self.log_probes = app, max_json_body_bytes, log_probes
         self.cors = CORSMiddleware(app, **cors)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -69,7 +75,8 @@ class FrontDoorMiddleware:
             elapsed = time.perf_counter() - exchange.started
             status = exchange.status or 500
             metrics.observe(scope["method"], _route_template(scope), status, elapsed)
-            _log_access(scope, exchange.request_id, status, elapsed)
+            if self.log_probes or status != 200 or scope["path"] != LIVENESS_PROBE:
+                _log_access(scope, exchange.request_id, status, elapsed)
 
     async def _serve(self, scope: Scope, exchange: _Exchange) -> None:
         head, send = exchange.head, exchange.send

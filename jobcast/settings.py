@@ -191,6 +191,13 @@ class Settings(BaseSettings):
             "or CRITICAL (a worker's `--loglevel` gives way to it)."
         ),
     )
+    log_probes: bool = Field(
+        default=False,
+        description=(
+            "Write an access line for each passing liveness probe (`GET`/`HEAD /healthz` "
+            "answered 200) too. Off, a probe is logged only when it fails; metrics count all."
+        ),
+    )
 
     # --- API edge: rate limits, proxies, request size ---
     rate_submit_per_minute: int = Field(

@@ -96,3 +96,21 @@ def test_a_body_refused_before_the_route_still_names_the_principal_whose_key_was
     assert anonymous.status_code == 401, anonymous.text
     wrong = {**headers, "Authorization": "Bearer jc_000000000000_nope"}
     assert httpx.post(f"{url}/data/", content=b"{bad", headers=wrong).status_code == 401
+
+
+def test_a_passing_liveness_probe_writes_no_access_line_unless_asked(
+    start_api: StartApi,
+) -> None:
+    # A prober hits /healthz every few seconds on every api process: a line each was noise and
+    # a fifth of the probe's cost. A failing probe, and every other request, is still logged.
+    quiet, quiet_url = start_api()
+    loud, loud_url = start_api(env={"JOBCAST_LOG_PROBES": "1"})
+    for proc, url in ((quiet, quiet_url), (loud, loud_url)):
+        probe = httpx.get(f"{url}/healthz")
+        assert probe.status_code == 200
+        assert probe.headers["X-Request-ID"]
+        assert probe.headers["X-Process-Time"]
+        missing = httpx.get(f"{url}/healthz/")  # no such route: not a passing probe
+        assert " 404 " in access_line(proc, missing)  # lines are written in order
+        logged = probe.headers["X-Request-ID"] in proc.output()
+        assert logged == (proc is loud)
