@@ -122,7 +122,9 @@ def test_upload_shows_the_upload_bar_then_live_processing_then_the_profile(
 ) -> None:
     page = new_page(web_stack.new_key("uploader"))
     page.evaluate(WATCH_BARS)
-    job_id = submit_file(page, write_table(tmp_path / "sales.csv", 200_000))
+    # Long enough to be seen moving: 200,000 rows (4 MB) were profiled in a few tens of ms on a
+    # quiet run, and the page saw one value between 0 and 100.
+    job_id = submit_file(page, write_table(tmp_path / "sales.csv", LONG_JOB_ROWS))
     page.wait_for_selector(".job-detail .chip[data-status=succeeded]", timeout=60_000)
     page.wait_for_selector("table.profile tbody tr >> nth=3")
     names = page.locator("table.profile tbody th").all_text_contents()
