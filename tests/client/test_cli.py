@@ -261,7 +261,7 @@ def test_watch_of_jobs_that_failed_or_were_cancelled_exits_1_with_their_errors(
         failed = client.submit_file(
             write_table(tmp_path / "a.csv", 5), "aggregate", group_by=["nope"]
         )
-        cancelled = cancelled_while_running(client, write_table(tmp_path / "b.csv", 50_000))
+        cancelled = cancelled_while_running(client, write_table(tmp_path / "b.csv", 300_000))
     env = user_env(stack, JOBCAST_API_KEY=key)
 
     done = jobcast_process(env, "watch", f"job.{failed.id}", f"job.{cancelled.id}", timeout=60)
