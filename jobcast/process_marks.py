@@ -31,14 +31,21 @@ def left_by_a_live_process(mark: str, host: str, started_at: Callable[[int], flo
     Redis being away, and is no death. A mark of another host (or unreadable) cannot be judged:
     False (a delivery's counts as a death)."""
     parts = mark.rsplit(":", 3)
-    if len(parts) != 4 or parts[0] != host or not parts[1].isdigit():
+    pid = mark_pid(mark)
+    if pid is None or parts[0] != host:
         return False
-    started = started_at(int(parts[1]))
+    started = started_at(pid)
     try:
         written = float(parts[2])
     except ValueError:
         return False
     return started is not None and abs(started - written) <= SAME_START_WITHIN
+
+
+def mark_pid(mark: str) -> int | None:
+    """The pid a process's mark names (None for a mark of another shape)."""
+    parts = mark.rsplit(":", 3)
+    return int(parts[1]) if len(parts) == 4 and parts[1].isdigit() else None
 
 
 def process_started_at(pid: int) -> float | None:

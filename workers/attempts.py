@@ -40,6 +40,7 @@ from jobcast import scripts
 from jobcast.celery_result_store import STORED_ALONG
 from jobcast.process_marks import (
     left_by_a_live_process,
+    mark_pid,
     own_start,
     process_mark,
     process_started_at,
@@ -113,9 +114,12 @@ def note_deaths(
     if left_by_a_live_process(left, socket.gethostname(), process_started_at):
         log.info("task %s[%s]: its earlier delivery's process lives: no death", task_name, task_id)
         return int(deaths), False, record
-    if left_by_a_live_process(left, socket.gethostname(), stop_logs.breach_started_at):
+    pid = mark_pid(left)
+    if pid is not None and left_by_a_live_process(
+        left, socket.gethostname(), stop_logs.breach_started_at
+    ):
         # Killed by its own watchdog, its failure not committed (Redis away): no death either.
-        stop_logs.drop_breach_note(int(left.rsplit(":", 3)[1]))
+        stop_logs.drop_breach_note(pid)
         log.info("task %s[%s]: its earlier delivery ended itself: no death", task_name, task_id)
         return int(deaths), False, record
     counted = [task_deaths_key(task_id), TASKS_KEY]
