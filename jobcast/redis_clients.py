@@ -10,6 +10,7 @@ new primary: callers only have to retry, as they already do when Redis restarts.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 import redis
@@ -46,6 +47,37 @@ _ANSWERS = {
 #: 503. Those notifications (Redis Enterprise pushes about node moves) never come from the
 #: Redis Jobcast runs, whose clients only sent a refused `CLIENT MAINT_NOTIFICATIONS` for them.
 _CHECKED_CHECKOUT = {"maint_notifications_config": MaintNotificationsConfig(enabled=False)}
+
+
+_MASK = "*" * 8
+
+
+class SentinelOptions(Mapping[str, Any]):
+    """The sentinels' own connection options (`sentinel_kwargs`) as kombu and Celery hand them to
+    redis-py: a mapping, but no dict. A worker's `stats` reply, which Flower's worker page shows,
+    carries the broker's transport options as JSON: a dict of these failed it (redis-py's retry
+    policy is no JSON) and would have shown the sentinels' password. kombu's JSON writer asks a
+    value it cannot write for `__json__`: what this gives, the password masked."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._options = options
+
+    def __getitem__(self, key: str) -> Any:
+        return self._options[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._options)
+
+    def __len__(self) -> int:
+        return len(self._options)
+
+    def __json__(self) -> dict[str, Any]:
+        shown = dict(self._options)
+        if "password" in shown:
+            shown["password"] = _MASK  # set, not shown (Celery leaves out the primary's)
+        if "retry" in shown:
+            shown["retry"] = "none: the next sentinel is asked"
+        return shown
 
 
 class _BlockingSentinelPool(aiosentinel.SentinelConnectionPool, aioredis.BlockingConnectionPool):
@@ -151,7 +183,7 @@ def _sentinel_options(settings: Settings, no_retry: Retry | AsyncRetry) -> dict[
     own: dict[str, Any] = {"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS, "retry": no_retry}
     if settings.redis_sentinel_password is not None:
         own["password"] = settings.secret("redis_sentinel_password")
-    return {"sentinel_kwargs": own}
+    return {"sentinel_kwargs": SentinelOptions(own)}
 
 
 def _primary(settings: Settings) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Flower, as `jobcast up` runs it, shows how many messages wait in each queue (its Broker page
 and `/api/queues/length`), from the broker's own lists, without its password on the command
-line."""
+line; and a worker behind Sentinel answers every question Flower's worker page asks it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import celeryconfig
 from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
 from jobcast.embedded_redis import free_port
 from jobcast.launcher import Stack, UpOptions
+from jobcast.redis_clients import sync_client
 from jobcast.settings import Settings
+from tests.conftest import launch_worker
 from tests.support.processes import Proc, process_env, spawn, wait_for
 from tests.support.sentinel import sentinel_group
 
@@ -81,3 +83,41 @@ def test_flower_shows_each_queues_waiting_messages_over_every_priority(
 def test_flower_shows_the_waiting_messages_behind_sentinel(tmp_path: Path) -> None:
     with sentinel_group(tmp_path) as group:
         assert_flower_shows_the_waiting_messages(group.settings(tmp_path / "data"), tmp_path)
+
+
+#: What Flower's worker page asks each worker (flower/inspector.py's methods).
+FLOWER_INSPECTS = (
+    "stats",
+    "active_queues",
+    "registered",
+    "scheduled",
+    "active",
+    "reserved",
+    "revoked",
+    "conf",
+)
+
+
+def test_a_worker_behind_sentinel_answers_everything_flower_asks(tmp_path: Path) -> None:
+    # Its stats and conf carry the broker's transport options, whose sentinel retry policy was a
+    # redis-py object JSON cannot write: the reply failed ("Object of type Retry is not JSON
+    # serializable" in the worker's log) and Flower's worker page showed nothing of it.
+    with sentinel_group(tmp_path) as group:
+        settings = group.settings(tmp_path / "data")
+        client = sync_client(settings, timeout=5, connect_timeout=1)
+        worker = launch_worker(settings, tmp_path, client, queues=ORDERS_QUEUE)
+        client.close()
+        try:
+            app = Celery("probe", config_source=celeryconfig.config_for(settings))
+            inspect = app.control.inspect(timeout=5.0, limit=1)
+            answered = {name: getattr(inspect, name)() for name in FLOWER_INSPECTS}
+            app.close()
+        finally:
+            worker.kill()
+    assert all(answered.values()), [name for name, reply in answered.items() if not reply]
+    (stats,) = answered["stats"].values()
+    assert stats["broker"]["transport"] == "jobcast.celery_transport:SentinelTransport"
+    assert "Retry is not JSON serializable" not in worker.output()
+    # Celery leaves the primary's password out of `stats`; the sentinels' is masked as well.
+    assert settings.redis_sentinel_password
+    assert settings.secret("redis_sentinel_password") not in str(answered)
