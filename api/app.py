@@ -20,6 +20,7 @@ from api.openapi import DESCRIPTION, TAGS, custom_openapi
 from api.routes import admin, data, health, jobs, market, me, orders, ws
 from api.state import AppState, create_redis
 from api.task_sender import TaskSender
+from jobcast import orphan_watch
 from jobcast.filemodes import keep_new_files_private
 from jobcast.logs import configure_logging
 from jobcast.settings import Settings, get_settings
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     startup.exit_if_credentials_refused(settings)
     keep_new_files_private()  # uploads under the data dir are other people's data
     redact.install()
+    orphan_watch.start()  # started by `jobcast up`: a stop bounded even if it is killed
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -30,10 +30,11 @@ from pathlib import Path
 
 from jobcast.launch_checks import port_refusal, says_address_in_use
 from jobcast.logfiles import RotatingLog, pump_into
+from jobcast.orphan_watch import LAUNCHER_PID_VARIABLE, STOP_GRACE_SECONDS
 
-#: Seconds the app processes get to stop after SIGTERM before they are killed, then Redis.
-#: Together they stay under the 10 s a stop may take.
-STOP_GRACE_SECONDS = 6.0
+#: Seconds the app processes get to stop after SIGTERM before they are killed (STOP_GRACE_SECONDS,
+#: which they also give themselves if the launcher is killed), then Redis. Together they stay
+#: under the 10 s a stop may take.
 REDIS_STOP_GRACE_SECONDS = 2.5
 #: Log lines shown when a child dies.
 DEATH_LOG_LINES = 20
@@ -45,7 +46,8 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to SIGTERM the child if the launcher itself dies without cleaning up."""
+    """Ask Linux to SIGTERM the child if the launcher itself dies without cleaning up (an api or
+    worker then bounds its own stop: `jobcast.orphan_watch`)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -91,7 +93,7 @@ class Child:
                 stdout=write_end,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, **self.env},
+                env={**os.environ, **self.env, LAUNCHER_PID_VARIABLE: str(os.getpid())},
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
             )

@@ -7,18 +7,21 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 
+from jobcast.orphan_watch import LAUNCHER_PID_VARIABLE
 from jobcast.settings import Settings
 
 PREFIX = "JOBCAST_"
 #: `JOBCAST_` variables read outside `Settings`: the client's address, key, saved login and retries
 #: (`jobcast.client.config`, not imported here: it would load httpx into every server process),
-#: and the test suite's own Redis (`tests/conftest.py`).
+#: the test suite's own Redis (`tests/conftest.py`), and the launcher's pid, which it gives each
+#: process it starts (`jobcast.orphan_watch`).
 OTHER_VARIABLES = (
     "JOBCAST_URL",
     "JOBCAST_API_KEY",
     "JOBCAST_CONFIG",
     "JOBCAST_MAX_RETRIES",
     "JOBCAST_TEST_REDIS_URL",
+    LAUNCHER_PID_VARIABLE,
 )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from celery import Celery, signals
 
 import celeryconfig
+from jobcast import orphan_watch
 from jobcast.filemodes import keep_new_files_private
 from jobcast.settings import Settings, get_settings
 from jobcast.unknown_settings import unknown_variable_warnings
@@ -60,6 +61,10 @@ def _apply_queue_prefetch(sender: Any, **_: Any) -> None:
     sender.prefetch_multiplier = celeryconfig.prefetch_for(sender.app.amqp.queues.consume_from)
 
 
+def _watch_the_launcher(**_: Any) -> None:
+    orphan_watch.start()  # in the main process, before the pool forks (its processes die with it)
+
+
 def _warn_of_unknown_variables(**_: Any) -> None:
     # Once, in the worker's main process, as it starts: a misspelt setting's default is in force.
     for warning in unknown_variable_warnings(os.environ):
@@ -93,6 +98,7 @@ from workers.files import sweeper  # noqa: E402
 
 signals.worker_init.connect(_import_task_modules, weak=False)  # first: the freeze covers them
 signals.worker_init.connect(_apply_queue_prefetch, weak=False)
+signals.worker_init.connect(_watch_the_launcher, weak=False)
 signals.celeryd_after_setup.connect(_warn_of_unknown_variables, weak=False)
 broker_channel.connect_signals()
 broker_logs.connect_signals(get_settings())

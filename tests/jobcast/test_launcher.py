@@ -25,6 +25,7 @@ import redis
 from jobcast.embedded_redis import free_port
 from jobcast.launch_checks import data_dir_held
 from jobcast.launcher import Stack, UpOptions
+from jobcast.orphan_watch import STOP_GRACE_SECONDS
 from jobcast.settings import Settings
 from tests.support.ports import port_held
 from tests.support.processes import REPO_ROOT, still_running, wait_for
@@ -556,11 +557,15 @@ def test_up_ha_outlives_a_killed_primary_then_restarts_keeping_writes_sentinels_
 
         children = run.children()
         named = {child.pid: " ".join(child.cmdline()[:6]) for child in children}
+        # A stop that hangs: the files worker's warm shutdown waits for its pool process, stopped.
+        (pool,) = next(c for c in children if "files" in named[c.pid]).children()
+        pool.suspend()
         run.launcher.kill()  # no clean stop: its children get their parent-death SIGTERM
-        alive = still_running(children, 15)
-        # Which part lingered (its own log ends with the launcher's pipe): seen once under load,
-        # the api ("python", pid of the api's log lines), cause not yet known.
+        killed = time.monotonic()
+        # Each part's stop has the launcher's grace, then it kills its own group (`orphan_watch`).
+        alive = still_running(children, STOP_GRACE_SECONDS + 9)
         assert alive == [], [named.get(child.pid) for child in alive]
+        assert time.monotonic() - killed >= STOP_GRACE_SECONDS  # the hung one had its grace
         # Another program took the old primary's port meanwhile: the replica it is now.
         with port_held(port):
             run.start()
