@@ -49,11 +49,13 @@ def fitted_table(
     natural = [_natural_width(i, field, rows) for i, field in enumerate(fields)]
     shown = _shown(fields, natural, width)
     kept = [fields[i] for i in shown]
+    kept_natural = [natural[i] for i in shown]
     table = _table(
         kept,
         [[row[i] for i in shown] for row in rows],
-        _widths(kept, [natural[i] for i in shown], width),
+        _widths(kept, kept_natural, width),
         options,
+        crowded=_table_width(kept, _floors(kept, kept_natural)) > width,
     )
     left_out = [field.header for i, field in enumerate(fields) if i not in shown]
     if left_out:
@@ -89,7 +91,7 @@ def _shown(fields: Sequence[Field], natural: list[int], width: int) -> list[int]
     shown = list(range(len(fields)))
     droppable = sorted((i for i, f in enumerate(fields) if f.drop), key=lambda i: -fields[i].drop)
     for leaving in droppable:
-        floors = [_floor(fields[i], natural[i]) for i in shown]
+        floors = _floors([fields[i] for i in shown], [natural[i] for i in shown])
         if _table_width([fields[i] for i in shown], floors) <= width:
             break
         shown.remove(leaving)
@@ -99,7 +101,7 @@ def _shown(fields: Sequence[Field], natural: list[int], width: int) -> list[int]
 def _widths(fields: Sequence[Field], natural: list[int], width: int) -> list[int | None]:
     """Each text column its floor, plus what the whole values leave over, first come first
     served; the others their natural width (none: never cut)."""
-    floors = [_floor(field, n) for field, n in zip(fields, natural, strict=True)]
+    floors = _floors(fields, natural)
     spare = max(0, width - _table_width(fields, floors))
     widths: list[int | None] = []
     for field, floor, full in zip(fields, floors, natural, strict=True):
@@ -107,6 +109,10 @@ def _widths(fields: Sequence[Field], natural: list[int], width: int) -> list[int
         spare -= (given - floor) if given is not None else 0
         widths.append(given)
     return widths
+
+
+def _floors(fields: Sequence[Field], natural: list[int]) -> list[int]:
+    return [_floor(field, n) for field, n in zip(fields, natural, strict=True)]
 
 
 def _floor(field: Field, natural: int) -> int:
@@ -123,21 +129,26 @@ def _table(
     rows: Sequence[Sequence[Cell]],
     widths: Sequence[int | None],
     options: dict[str, Any],
+    crowded: bool = False,
 ) -> Table:
-    table = Table(*(_column(f, w) for f, w in zip(fields, widths, strict=True)), **options)
+    columns = (_column(f, w, crowded) for f, w in zip(fields, widths, strict=True))
+    table = Table(*columns, **options)
     for row in rows:
         table.add_row(*row)
     return table
 
 
-def _column(field: Field, width: int | None) -> Column:
+def _column(field: Field, width: int | None, crowded: bool) -> Column:
     if field.text and width is not None:  # fitted: one line, ending in "…" if it must
         return Column(
             _header(field), justify=field.justify, width=width, no_wrap=True, overflow="ellipsis"
         )
-    # Folded only where nothing else fits (a terminal narrower than the ids): a value over two
-    # lines is still whole; piped, the text goes on over lines rather than be cut.
-    return Column(_header(field), justify=field.justify, no_wrap=not field.text, overflow="fold")
+    # Folded only where nothing else fits (`crowded`: a terminal narrower than the columns
+    # that are never left out): a value over two lines is still whole, where rich crops a
+    # `no_wrap` cell without a mark (an id cut so named no job). Piped, the text goes on over
+    # lines rather than be cut.
+    wraps = crowded or field.text
+    return Column(_header(field), justify=field.justify, no_wrap=not wraps, overflow="fold")
 
 
 def _header(field: Field) -> str:

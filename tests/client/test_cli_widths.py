@@ -60,6 +60,22 @@ def test_jobs_ls_keeps_each_job_on_one_line_at_any_width(
         assert "left out" not in said
 
 
+def test_jobs_ls_narrower_than_an_id_and_its_status_folds_them_instead_of_cutting_them(
+    stack: ClientStack, lister: tuple[str, str]
+) -> None:
+    # At 40 columns the id was cut to its first 25 characters, with no "…" to say so: copied
+    # into `jobs show`, it named no job ("j_1d92808dfe5a78f9585d62f"), and the status read
+    # "succeede".
+    key, job_id = lister
+    code, screen = run_in_terminal([*JOBCAST, "jobs", "ls"], user_env(stack, key), size=(40, 40))
+    lines = ANSI.sub("", screen).splitlines()
+    assert code == 0, screen
+    cells = [line.strip("│").split("│") for line in lines if line.startswith("│")]
+    assert "".join(row[0].strip() for row in cells) == job_id, screen
+    assert "".join(row[1].strip() for row in cells) == "succeeded", screen
+    assert max(len(line) for line in lines) <= 40, screen
+
+
 def test_jobs_ls_piped_prints_every_value_whole(
     stack: ClientStack, lister: tuple[str, str]
 ) -> None:

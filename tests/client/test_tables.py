@@ -147,6 +147,19 @@ def test_an_order_keeps_its_id_numbers_and_status_whole(width: int) -> None:
     assert max(len(line) for line in text.splitlines()) <= width
 
 
+def test_an_order_narrower_than_its_id_symbol_and_status_folds_them_whole() -> None:
+    # At 40 columns the id, symbol and status were cropped without a mark: the id pasted into
+    # `orders show` named no order.
+    text = shown(order_table([an_order()], 40), 40)
+    cells = [line.strip("│").split("│") for line in body_lines(text)]
+    assert ["".join(row[i].strip() for row in cells) for i in range(3)] == [
+        ORDER_ID,
+        "BTC-USD",
+        "partially_filled",
+    ], text
+    assert max(len(line) for line in text.splitlines()) <= 40
+
+
 def fields_shown(text: str) -> dict[str, str]:
     """A record printed one field a line: each line's name and value."""
     return dict(re.split(r" {2,}", line.strip(), maxsplit=1) for line in text.splitlines())
