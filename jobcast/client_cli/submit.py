@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal, cast
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
 
 from jobcast.client import Client, Reading, errors
 from jobcast.client.aio import job_params
@@ -208,17 +208,31 @@ def _still_running_if_left(job: Job, bars: Progress) -> Iterator[None]:
 
 
 def _follow(client: Client, bars: Progress, job: Job, timeout: float | None) -> JobResult:
-    task = bars.add_task("processing", total=100, info="queued")
+    task = bars.add_task("processing", total=100, info="queued", rows=None)
 
     def on_progress(p: JobProgress) -> None:
         eta = f" · ETA {p.eta_seconds:.0f}s" if p.eta_seconds is not None else ""
-        bars.update(task, completed=p.percent, info=f"{p.rows:,} rows{eta}")
+        bars.update(task, completed=p.percent, info=f"{p.rows:,} rows{eta}", rows=p.rows)
 
-    result = client.wait(
-        job.id, timeout=timeout, on_progress=on_progress, on_reachable=_said_on_stderr(job)
-    )
+    try:
+        result = client.wait(
+            job.id, timeout=timeout, on_progress=on_progress, on_reachable=_said_on_stderr(job)
+        )
+    except errors.JobFailedError:
+        _ended(bars, task, "failed")
+        raise
+    except errors.JobCancelledError:
+        _ended(bars, task, "cancelled")
+        raise
     bars.update(task, completed=100, info=f"{result.rows:,} rows · done")
     return result
+
+
+def _ended(bars: Progress, task: TaskID, how: str) -> None:
+    """The bar left where the job stopped, saying how it ended as a finished one says `done`:
+    left as it was, above the error, it read as stuck rather than ended."""
+    rows = next(shown for shown in bars.tasks if shown.id == task).fields["rows"]
+    bars.update(task, info=f"{rows:,} rows · {how}" if rows is not None else how)
 
 
 def _said_on_stderr(job: Job) -> ReachableCallback:

@@ -75,6 +75,47 @@ def test_submit_wait_shows_upload_and_processing_bars_then_the_summary(
         assert re.search(rf"│ {column}\s+│", text), column
 
 
+def last_processing_bar(text: str, before: str) -> str:
+    """The processing bar as last drawn before `before` (rich redraws it in place)."""
+    end = text.index(before)
+    return " ".join(text[text.rindex("processing", 0, end) : end].split())
+
+
+def test_submit_wait_of_a_failed_job_ends_its_bar_saying_failed(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # Its bar stayed drawn at "0% 0 rows" above the error: it read as stuck, not failed.
+    data = write_table(tmp_path / "data.csv", 50)
+    argv = [*JOBCAST, "submit", str(data), "--op", "aggregate", "--group-by", "nope", "--wait"]
+    code, screen = run_in_terminal(argv, user_env(stack))
+    text = ANSI.sub("", screen)
+    assert code == 1, text
+    bar = last_processing_bar(text, "error unknown_column")
+    assert bar.endswith("· failed"), bar
+
+
+def test_submit_wait_of_a_cancelled_job_ends_its_bar_saying_cancelled_where_it_stopped(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    key, _ = stack.new_key("bar-cancel")
+    data = write_table(tmp_path / "big.csv", 1_500_000)  # long enough to still run at the cancel
+    terminal = Terminal(
+        [*JOBCAST, "submit", str(data), "--wait"], user_env(stack, JOBCAST_API_KEY=key)
+    )
+    try:
+        terminal.expect(" rows")  # the job has started
+        with Client(stack.url, key) as client:
+            (job,) = client.jobs()
+            client.cancel(job.id)
+        assert terminal.proc.wait(timeout=60) == 1
+        text = terminal.rest()
+    finally:
+        terminal.close()
+    bar = last_processing_bar(text, "error job_cancelled")
+    assert re.search(r"[\d,]+ rows · cancelled$", bar), bar
+    assert "ETA" not in bar
+
+
 def test_submit_wait_into_a_file_keeps_the_bars_on_stderr(
     stack: ClientStack, tmp_path: Path
 ) -> None:
