@@ -15,6 +15,8 @@ MATCH_TASK = "jobcast.orders.match"
 #: Matching kicked by the demo market maker (`jobcast up --demo`): the same work under its own
 #: name, so an operator can filter the demo's steady stream out of Flower.
 DEMO_MATCH_TASK = "jobcast.demo.match"
+#: Every task a worker runs: what a client or a worker sends by name.
+TASK_NAMES = (FILE_JOB_TASK, MATCH_TASK, DEMO_MATCH_TASK)
 
 #: Longest file name shown; the rest is cut (a name is the client's, of any length).
 NAME_SHOWN = 80

@@ -10,14 +10,12 @@ from celery import Celery
 
 import celeryconfig
 from jobcast.settings import Settings
-from jobcast.task_names import DEMO_MATCH_TASK, FILE_JOB_TASK, MATCH_TASK
+from jobcast.task_names import TASK_NAMES
 from tests.conftest import StartWorker
 from tests.support.processes import Proc
 
 #: Worker name -> the queues it consumes.
 WORKERS = {"files": "files", "orders": "orders", "both": "files,orders"}
-#: Every task a client or a worker sends.
-SENT = (FILE_JOB_TASK, MATCH_TASK, DEMO_MATCH_TASK)
 
 
 def routed_queue(name: str, settings: Settings) -> str:
@@ -41,7 +39,7 @@ def test_each_worker_knows_every_task_of_its_queues_and_no_other(
     assert set(found) == set(WORKERS)
     for name, queues in WORKERS.items():
         ours = {task for task in found[name] if task.startswith("jobcast.")}
-        assert ours == {task for task in SENT if routed_queue(task, settings) in queues}, name
+        assert ours == {task for task in TASK_NAMES if routed_queue(task, settings) in queues}, name
 
 
 def extensions_loaded(proc: Proc) -> set[str]:

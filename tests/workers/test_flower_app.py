@@ -1,10 +1,13 @@
 """Flower, as `jobcast up` runs it, shows how many messages wait in each queue (its Broker page
 and `/api/queues/length`), from the broker's own lists, without its password on the command
-line; and a worker behind Sentinel answers every question Flower's worker page asks it."""
+line; a worker behind Sentinel answers every question Flower's worker page asks it; and an
+operator sets a task's limits on a worker from that page."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,6 +19,7 @@ from jobcast.embedded_redis import free_port
 from jobcast.launcher import Stack, UpOptions
 from jobcast.redis_clients import sync_client
 from jobcast.settings import Settings
+from jobcast.task_names import MATCH_TASK
 from tests.conftest import launch_worker
 from tests.support.processes import Proc, process_env, spawn, wait_for
 from tests.support.sentinel import sentinel_group
@@ -121,3 +125,43 @@ def test_a_worker_behind_sentinel_answers_everything_flower_asks(tmp_path: Path)
     # Celery leaves the primary's password out of `stats`; the sentinels' is masked as well.
     assert settings.redis_sentinel_password
     assert settings.secret("redis_sentinel_password") not in str(answered)
+
+
+def test_an_operator_sets_a_workers_task_limits_from_flower(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # Flower's worker page (its Limits tab) sets a task's rate and time limits, and Flower
+    # refused both for any task its own app had not registered: 404 "Unknown task".
+    client = sync_client(settings, timeout=5, connect_timeout=1)
+    worker = launch_worker(settings, tmp_path, client, queues=ORDERS_QUEUE)
+    client.close()
+    workername = f"{worker.name}@{socket.gethostname()}"
+    try:
+        flower, url, _ = start_stack_flower(settings, tmp_path)
+        auth = ("admin", settings.secret("flower_password"))
+        try:
+            wait_for(lambda: workername in flower_workers(url, auth), 30, "flower", flower)
+            rate = set_limit(
+                url, auth, "rate-limit", {"workername": workername, "ratelimit": "9/s"}
+            )
+            times = set_limit(
+                url, auth, "timeout", {"workername": workername, "soft": 50, "hard": 60}
+            )
+        finally:
+            flower.stop()
+    finally:
+        worker.kill()
+    assert rate.status_code == 200, rate.text
+    assert times.status_code == 200, times.text
+    # The worker's own answers, passed on by Flower.
+    assert rate.json() == {"message": "new rate limit set successfully"}
+    assert times.json() == {"message": "time limits set successfully"}
+
+
+def flower_workers(url: str, auth: tuple[str, str]) -> list[str]:
+    return list(httpx.get(f"{url}/api/workers", auth=auth, timeout=5).json())
+
+
+def set_limit(url: str, auth: tuple[str, str], kind: str, form: dict[str, Any]) -> httpx.Response:
+    """What the Limits tab's Apply button posts, for the matching task."""
+    return httpx.post(f"{url}/api/task/{kind}/{MATCH_TASK}", data=form, auth=auth, timeout=10)
