@@ -50,6 +50,20 @@ _CHECKED_CHECKOUT = {"maint_notifications_config": MaintNotificationsConfig(enab
 
 
 _MASK = "*" * 8
+#: How the sentinels' retry policy is shown (Flower's worker page: Broker and Config tabs).
+_NO_RETRY_SHOWN = "none: the next sentinel is asked"
+
+
+class _NoRetry(Retry):
+    """No retry on a sentinel's connection: the other sentinels are its retry. Named so where
+    the options are shown by repr (a worker's `conf` reply, Flower's Config tab), not as
+    `<redis.retry.Retry object at 0x…>`."""
+
+    def __init__(self) -> None:
+        super().__init__(NoBackoff(), 0)
+
+    def __repr__(self) -> str:
+        return _NO_RETRY_SHOWN
 
 
 class SentinelOptions(Mapping[str, Any]):
@@ -76,7 +90,7 @@ class SentinelOptions(Mapping[str, Any]):
         if "password" in shown:
             shown["password"] = _MASK  # set, not shown (Celery leaves out the primary's)
         if "retry" in shown:
-            shown["retry"] = "none: the next sentinel is asked"
+            shown["retry"] = _NO_RETRY_SHOWN
         return shown
 
 
@@ -102,7 +116,7 @@ def sync_client(
         **_CHECKED_CHECKOUT,
     }
     if settings.sentinels:
-        sentinel_options = _sentinel_options(settings, Retry(NoBackoff(), 0))
+        sentinel_options = _sentinel_options(settings, _NoRetry())
         sentinel = redis.sentinel.Sentinel(settings.sentinels, **sentinel_options)  # type: ignore[no-untyped-call]
         primary = sentinel.master_for(
             settings.redis_sentinel_master, **_primary(settings), **options
@@ -164,7 +178,7 @@ def celery_transport_options(settings: Settings) -> dict[str, Any]:
     Empty when Redis is reached by URL."""
     if not settings.sentinels:
         return {}
-    sentinel_options = _sentinel_options(settings, Retry(NoBackoff(), 0))
+    sentinel_options = _sentinel_options(settings, _NoRetry())
     return {"master_name": settings.redis_sentinel_master, **sentinel_options}
 
 

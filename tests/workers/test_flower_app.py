@@ -122,6 +122,8 @@ def test_a_worker_behind_sentinel_answers_everything_flower_asks(tmp_path: Path)
     (stats,) = answered["stats"].values()
     assert stats["broker"]["transport"] == "jobcast.celery_transport:SentinelTransport"
     assert "Retry is not JSON serializable" not in worker.output()
+    # Its Config tab (`conf`) shows each option Celery cannot write as JSON by its repr.
+    assert " object at 0x" not in str(answered["conf"]), answered["conf"]
     # Celery leaves the primary's password out of `stats`; the sentinels' is masked as well.
     assert settings.redis_sentinel_password
     assert settings.secret("redis_sentinel_password") not in str(answered)
