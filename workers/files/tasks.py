@@ -28,7 +28,7 @@ from jobcast.rediskeys import job_key, task_running_key
 from jobcast.settings import Settings
 from jobcast.storage_paths import artifact_path, upload_path
 from jobcast.task_failure import TaskFailedError
-from jobcast.task_names import shown_again
+from jobcast.task_names import FILE_JOB_TASK, shown_again
 from workers.app import app
 from workers.attempts import CappedTask, ending_writes, times
 from workers.context import worker_context
@@ -109,7 +109,7 @@ class FileJobTask(CappedTask):
             log_failed(state.job_id, error, logging.WARNING)
 
 
-@app.task(name="jobcast.files.run", bind=True, base=FileJobTask)  # type: ignore[untyped-decorator]
+@app.task(name=FILE_JOB_TASK, bind=True, base=FileJobTask)  # type: ignore[untyped-decorator]
 def run_file_job(self: FileJobTask, job_id: str) -> str:
     """Run the job `job_id`; returns the status it ended in (or found). A job that ended
     failed raises `TaskFailedError` with its error, once the outcome is committed."""
