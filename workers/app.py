@@ -75,15 +75,16 @@ keep_new_files_private()  # results and artifacts under the data dir are other p
 app = create_celery_app(get_settings())
 celery_logging.connect_signals(get_settings())  # before Celery sets its logging up
 
-# Signal handlers: broker channels that outlive a Redis restart, broker errors told in one line,
-# per-process resources, the readiness heartbeat, the stored-file sweep, the reconciler of work
-# no task will run, the frozen start-up objects, what a stop logs of the task it interrupts, and
-# a files worker's check that it sees the cluster's storage, and every worker's that Redis does not
-# evict keys and that no live worker holds its name.
+# Signal handlers: broker channels that outlive a Redis restart, broker errors and refused control
+# commands told in one line, per-process resources, the readiness heartbeat, the stored-file
+# sweep, the reconciler of work no task will run, the frozen start-up objects, what a stop logs of
+# the task it interrupts, and a files worker's check that it sees the cluster's storage, and every
+# worker's that Redis does not evict keys and that no live worker holds its name.
 from workers import (  # noqa: E402
     broker_channel,
     broker_logs,
     context,
+    control_logs,
     death_logs,
     expected_failures,
     gc_baseline,
@@ -102,6 +103,7 @@ signals.worker_init.connect(_watch_the_launcher, weak=False)
 signals.celeryd_after_setup.connect(_warn_of_unknown_variables, weak=False)
 broker_channel.connect_signals()
 broker_logs.connect_signals(get_settings())
+control_logs.connect_signals()
 context.connect_signals()
 heartbeat.connect_signals()
 sweeper.connect_signals()
