@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Self
 
+from celery.exceptions import Ignore
+
 
 class TaskFailedError(Exception):
     """A task's work failed; the text is `<error code>: <message>`."""
@@ -24,3 +26,10 @@ class TaskQuarantinedError(Exception):
     """Why a task runs again later (the attempt cap's quarantine): the text is the reason, `its
     process died N times while running it; quarantined, next run in S s`. Celery records it with
     the task's RETRY, and Flower shows it as the task's exception while the task waits."""
+
+
+class TaskCancelledError(Ignore):  # type: ignore[misc]
+    """A task's job was cancelled; raised once the cancel is committed. Celery's worker then
+    announces the task revoked, as it does one revoked from outside (`task-revoked`, result
+    `REVOKED`, message acked: `workers.expected_failures`), so Flower shows `REVOKED`, not a
+    `SUCCESS` of "cancelled". An `Ignore`, so the pool process stores no outcome of its own."""

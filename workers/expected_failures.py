@@ -6,6 +6,10 @@ Celery, on its own, logged that raise again ("raised expected: TaskFailedError(.
 `task-failed` event carried the traceback of our `raise` and no runtime, so Flower showed an
 input error as a crash of ours. Here the event keeps the error's code and message (the
 exception), drops the traceback, and carries the runtime; Celery's repeat goes to DEBUG.
+
+A task whose job was cancelled ends with `TaskCancelledError` (an `Ignore`, which Celery only
+acks, sending no event: Flower showed the task STARTED for good). The worker announces it
+revoked instead, with Celery's own announcement of a revoked task.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any
 from billiard.einfo import ExceptionWithTraceback
 from celery.worker.request import Request
 
+from jobcast.task_failure import TaskCancelledError
+
 #: The logger of Celery's own line for a task's outcome, written in the pool process.
 TRACE_LOGGER = "celery.app.trace"
 #: How Celery describes a failure of a task's `throws` in that line.
@@ -27,7 +33,8 @@ log = logging.getLogger("jobcast.tasks")
 
 class ExpectedFailureRequest(Request):  # type: ignore[misc]
     """A task's request in the worker's main process: its `task-failed` event, for a failure
-    the task `throws`, carries no traceback and has the runtime a success's event would."""
+    the task `throws`, carries no traceback and has the runtime a success's event would; a task
+    that ended with `TaskCancelledError` is announced revoked."""
 
     _expected_failure = False
 
@@ -37,6 +44,11 @@ class ExpectedFailureRequest(Request):  # type: ignore[misc]
         exc = exc_info.exception
         if isinstance(exc, ExceptionWithTraceback):
             exc = exc.exc
+        if isinstance(exc, TaskCancelledError):
+            # As Celery announces a task revoked from outside: the event, the REVOKED result
+            # (where Celery's own stores it: from this process) and the ack.
+            self._announce_revoked("cancelled", False, None, False)
+            return None
         self._expected_failure = bool(self.task.throws) and isinstance(exc, self.task.throws)
         return super().on_failure(exc_info, send_failed_event, return_ok)
 

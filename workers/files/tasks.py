@@ -27,7 +27,7 @@ from jobcast.redis_clients import redis_problem
 from jobcast.rediskeys import job_key, task_running_key
 from jobcast.settings import Settings
 from jobcast.storage_paths import artifact_path, upload_path
-from jobcast.task_failure import TaskFailedError
+from jobcast.task_failure import TaskCancelledError, TaskFailedError
 from jobcast.task_names import FILE_JOB_TASK, shown_again
 from workers.app import app
 from workers.attempts import CappedTask, ending_writes, times
@@ -112,7 +112,8 @@ class FileJobTask(CappedTask):
 @app.task(name=FILE_JOB_TASK, bind=True, base=FileJobTask)  # type: ignore[untyped-decorator]
 def run_file_job(self: FileJobTask, job_id: str) -> str:
     """Run the job `job_id`; returns the status it ended in (or found). A job that ended
-    failed raises `TaskFailedError` with its error, once the outcome is committed."""
+    failed raises `TaskFailedError` with its error, one that ended cancelled raises
+    `TaskCancelledError`, once the outcome is committed."""
     ctx = worker_context()
     status = _run_once(self, ctx.redis, ctx.settings, job_id)
     if parse_left_running():
@@ -126,6 +127,9 @@ def run_file_job(self: FileJobTask, job_id: str) -> str:
         recycle_process("a file job's parse ran on after the job ended")
     if status == FAILED:
         raise_failed(ctx.redis, job_id)
+    if status == CANCELLED:
+        # Celery's state for it is REVOKED (Flower shows it so), not a SUCCESS of "cancelled".
+        raise TaskCancelledError(f"job {job_id} cancelled")
     return status
 
 
@@ -210,7 +214,7 @@ def _run(
         result = _measured_run(state, record, settings, params)
     except JobStopped as stop:
         progress = progress_fields(stop.progress)
-        return end(state, settings, record, state.cancelled(progress), "cancelled")
+        return end(state, settings, record, state.cancelled(progress), CANCELLED)
     except FileJobError as exc:
         detail = outcomes.reader_detail(exc)
         return _failed(state, settings, record, exc.as_error(), logging.INFO, detail)

@@ -20,8 +20,17 @@ from jobcast.embedded_redis import free_port
 from jobcast.rediskeys import task_deaths_key, task_running_key
 from jobcast.settings import Settings
 from tests.conftest import StartWorker
+from tests.support.celery_events import task_events
 from tests.support.processes import Proc, process_env, spawn, wait_for
-from tests.workers.files.support import JobsClient, await_terminal, events
+from tests.workers.files.support import (
+    SLOW_WORKER,
+    JobsClient,
+    await_event,
+    await_terminal,
+    events,
+    is_progress_past,
+    write_wide_csv,
+)
 
 UNKNOWN_COLUMN = json.dumps(
     {"operation": "aggregate", "group_by": ["nope"], "metrics": {"a": ["sum"]}}
@@ -150,5 +159,53 @@ def test_a_failed_job_is_a_failed_task_once_in_celery_and_flower_and_a_good_one_
         # Flower's API needs the credentials; its /metrics does not, and carries no arguments.
         assert httpx.get(f"{url}/api/tasks", timeout=5).status_code == 401
         assert "q3 sales.csv" not in httpx.get(f"{url}/metrics", timeout=5).text
+    finally:
+        flower.stop()
+
+
+def test_a_cancelled_jobs_task_is_revoked_in_celery_and_flower_and_stays_so_when_redelivered(
+    jobs: JobsClient,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+    celery_client: Celery,
+) -> None:
+    password = secrets.token_urlsafe(12)
+    flower, url = start_flower(settings, tmp_path, password, redis_client)
+    try:
+        # One cancelled while queued (its task starts later and finds the cancel), one while
+        # it runs (it stops between batches): both showed SUCCESS, result 'cancelled'.
+        queued = jobs.submit_ok(small_table(tmp_path))
+        assert jobs.http.delete(f"/jobs/{queued}").json()["status"] == "cancelled"
+        running = jobs.submit_ok(write_wide_csv(tmp_path / "wide.csv", 8 << 20))
+        start_worker(queues="files", env=SLOW_WORKER)
+        await_event(redis_client, running, is_progress_past(500))
+        assert jobs.http.delete(f"/jobs/{running}").status_code == 202
+        assert await_terminal(redis_client, running)["type"] == "job.cancelled"
+
+        def revoked_in_flower() -> bool:
+            shown = flower_tasks(url, password)
+            return all(shown.get(job, {}).get("state") == "REVOKED" for job in (queued, running))
+
+        wait_for(revoked_in_flower, 30, "flower to see both tasks revoked", flower)
+        for job in (queued, running):
+            assert celery_client.AsyncResult(job).state == "REVOKED"
+            assert jobs.job(job)["status"] == "cancelled"
+        assert [e["type"] for e in events(redis_client, queued)] == ["job.queued", "job.cancelled"]
+        history = [e["type"] for e in events(redis_client, running)]
+        assert history.count("job.cancelled") == 1
+
+        # A redelivery (the reconciler's resend, a lost ack) finds the job ended: it does
+        # nothing to the job, and the task stays revoked.
+        listener = redis_client.pubsub()
+        listener.psubscribe("*celeryev*")  # what Flower reads
+        listener.get_message(timeout=1)  # the subscription's confirmation
+        celery_client.send_task("jobcast.files.run", args=[running], task_id=running, queue="files")
+        (again,) = task_events(listener, 30, "task-revoked", running)
+        listener.close()
+        assert not again["terminated"]
+        assert celery_client.AsyncResult(running).state == "REVOKED"
+        assert [e["type"] for e in events(redis_client, running)] == history
     finally:
         flower.stop()
