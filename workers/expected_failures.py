@@ -27,6 +27,10 @@ from jobcast.task_failure import TaskCancelledError
 TRACE_LOGGER = "celery.app.trace"
 #: How Celery describes a failure of a task's `throws` in that line.
 EXPECTED = "raised expected"
+#: How it describes a task that raised `Ignore`: a cancelled job's, which is revoked.
+IGNORED = "ignored"
+#: The line said instead for a cancelled job's task.
+CANCELLED_LINE = "Task %(name)s[%(id)s] revoked: its job was cancelled"
 
 log = logging.getLogger("jobcast.tasks")
 
@@ -62,11 +66,18 @@ class ExpectedFailureRequest(Request):  # type: ignore[misc]
 
 
 class ExpectedFailureToldOnce(logging.Filter):
-    """Keeps Celery's line for an expected failure at DEBUG: the task told it already."""
+    """Keeps Celery's line for an expected failure at DEBUG: the task told it already. Its line
+    for a cancelled job's task says so, not "ignored" (the `Ignore` it raises is how)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         data = getattr(record, "data", None)
-        if not isinstance(data, dict) or data.get("description") != EXPECTED:
+        if not isinstance(data, dict):
+            return True
+        cancelled = TaskCancelledError.__name__ in str(data.get("exc", ""))
+        if data.get("description") == IGNORED and cancelled:
+            record.msg = CANCELLED_LINE
+            return True
+        if data.get("description") != EXPECTED:
             return True
         log.debug("%s", record.getMessage())
         return False

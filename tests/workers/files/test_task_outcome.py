@@ -179,7 +179,7 @@ def test_a_cancelled_jobs_task_is_revoked_in_celery_and_flower_and_stays_so_when
         queued = jobs.submit_ok(small_table(tmp_path))
         assert jobs.http.delete(f"/jobs/{queued}").json()["status"] == "cancelled"
         running = jobs.submit_ok(write_wide_csv(tmp_path / "wide.csv", 8 << 20))
-        start_worker(queues="files", env=SLOW_WORKER)
+        worker = start_worker(queues="files", env=SLOW_WORKER)
         await_event(redis_client, running, is_progress_past(500))
         assert jobs.http.delete(f"/jobs/{running}").status_code == 202
         assert await_terminal(redis_client, running)["type"] == "job.cancelled"
@@ -207,5 +207,9 @@ def test_a_cancelled_jobs_task_is_revoked_in_celery_and_flower_and_stays_so_when
         assert not again["terminated"]
         assert celery_client.AsyncResult(running).state == "REVOKED"
         assert [e["type"] for e in events(redis_client, running)] == history
+        # Celery's line for it says so, not "ignored" (the Ignore the task raises is how).
+        said = f"Task jobcast.files.run[{running}] revoked: its job was cancelled"
+        wait_for(lambda: said in worker.output(), 10, "the cancelled task's line", worker)
+        assert f"[{running}] ignored" not in worker.output()
     finally:
         flower.stop()
