@@ -11,16 +11,53 @@ Flower sets a task's rate and time limits on a worker (its worker page's Limits 
 task its own app has registered, and answered 404 "Unknown task" for ours: their modules are
 imported by the workers that run them (`workers.app`), and the files one loads pyarrow (~100 MB)
 Flower would never use. It only sends them, by name, as the api does.
+
+Flower takes its login from FLOWER_BASIC_AUTH alone, which `jobcast up` and docker-compose set.
+Started by hand with only the JOBCAST_ settings the other processes take, it served its pages
+and controls to anyone; so an unset FLOWER_BASIC_AUTH is made here from `JOBCAST_FLOWER_USER`
+and `JOBCAST_FLOWER_PASSWORD` (in dev mode the dev stack's, under the same data dir), and
+without a password outside dev mode Flower refuses to start, as the other processes do.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import MutableMapping
 from typing import NoReturn
 
 from celery import Task
 
+from jobcast.dev_secrets import read_stored
+from jobcast.settings import InsecureSettingsError, Settings, get_settings
 from jobcast.task_names import TASK_NAMES
 from workers.app import app
+
+
+def flower_password(settings: Settings) -> str:
+    """The password Flower asks for; in dev mode an unset one is the dev stack's."""
+    if settings.flower_password is None and settings.dev:
+        stored = read_stored(settings).get("flower_password")
+        if stored is not None:
+            return stored
+    settings.require_secrets(names=("flower_password",))
+    return settings.secret("flower_password")
+
+
+def require_basic_auth(settings: Settings, environ: MutableMapping[str, str]) -> None:
+    """Put Flower behind basic auth unless its own FLOWER_BASIC_AUTH already does."""
+    if environ.get("FLOWER_BASIC_AUTH"):
+        return
+    try:
+        password = flower_password(settings)
+    except InsecureSettingsError as exc:
+        print(f"jobcast error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+    environ["FLOWER_BASIC_AUTH"] = f"{settings.flower_user}:{password}"
+
+
+# Flower reads its FLOWER_ variables after loading this app, as its command starts.
+require_basic_auth(get_settings(), os.environ)
 
 # kombu takes the transport from the URL's scheme again.
 app.conf.broker_transport = None

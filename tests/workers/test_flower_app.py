@@ -6,6 +6,7 @@ operator sets a task's limits on a worker from that page."""
 from __future__ import annotations
 
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -167,3 +168,52 @@ def flower_workers(url: str, auth: tuple[str, str]) -> list[str]:
 def set_limit(url: str, auth: tuple[str, str], kind: str, form: dict[str, Any]) -> httpx.Response:
     """What the Limits tab's Apply button posts, for the matching task."""
     return httpx.post(f"{url}/api/task/{kind}/{MATCH_TASK}", data=form, auth=auth, timeout=10)
+
+
+def hand_started_flower_argv(port: int) -> list[str]:
+    """Flower as docker-compose starts it, and as an operator starts one by hand: no
+    FLOWER_BASIC_AUTH, only the JOBCAST_ settings every other process is given."""
+    return [
+        sys.executable, "-m", "celery", "-A", "workers.flower_app", "flower",
+        "--address=127.0.0.1", f"--port={port}",
+    ]  # fmt: skip
+
+
+def test_a_flower_started_by_hand_asks_for_the_flower_password(
+    settings: Settings, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = process_env(settings)
+    env.pop("FLOWER_BASIC_AUTH", None)
+    flower = spawn("flower", hand_started_flower_argv(port), env, tmp_path)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for(lambda: http_answers(url), 60, "flower", flower)
+        # It served its pages and controls to anyone, JOBCAST_FLOWER_PASSWORD set or not.
+        assert httpx.get(url, timeout=5).status_code == 401
+        auth = (settings.flower_user, settings.secret("flower_password"))
+        assert httpx.get(url, auth=auth, timeout=5).status_code == 200
+    finally:
+        flower.stop()
+
+
+def test_a_flower_started_by_hand_without_its_password_refuses_to_start(
+    settings: Settings, tmp_path: Path
+) -> None:
+    env = {**process_env(settings), "JOBCAST_DEV": "0"}
+    for name in ("FLOWER_BASIC_AUTH", "JOBCAST_FLOWER_PASSWORD"):
+        env.pop(name, None)
+    flower = spawn("flower", hand_started_flower_argv(free_port()), env, tmp_path)
+    try:
+        assert flower.popen.wait(timeout=60) == 2
+    finally:
+        flower.kill()
+    assert "JOBCAST_FLOWER_PASSWORD is not set" in flower.output()
+
+
+def http_answers(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=1)
+    except httpx.HTTPError:
+        return False
+    return True
