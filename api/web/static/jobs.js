@@ -43,6 +43,10 @@ export function mountJobs(root, live) {
   let header = null;
   let redraw = 0;
   let missing = null; // why the job the address named is not shown
+  // The job just opened, until the page has scrolled to it: a result it reads meanwhile is
+  // scrolled to again once drawn. The detail was one line ("Loading the result…") when the page
+  // scrolled, so the scroll stopped at the page's end and the result came in below the screen.
+  let revealing = null;
 
   const fileInput = h("input#file.visually-hidden", { type: "file", name: "file" });
   // The formats the workers read (workers/files/formats.py), told apart by their bytes.
@@ -333,14 +337,20 @@ export function mountJobs(root, live) {
   function select(id, reveal = false) {
     selected = id;
     missing = null;
+    revealing = reveal ? id : null;
     address("jobs", id);
     schedule();
-    if (reveal) requestAnimationFrame(() => requestAnimationFrame(revealDetail));
+    if (reveal) revealSoon();
+  }
+
+  function revealSoon() {
+    requestAnimationFrame(() => requestAnimationFrame(revealDetail));
   }
 
   // On a narrow screen the result is below the form and the list: bring it up once drawn (the
   // second frame) when it starts in the lower half of the screen or below.
   function revealDetail() {
+    revealing = null;
     if (detail.getBoundingClientRect().top > window.innerHeight / 2) {
       detail.scrollIntoView({ block: "start", behavior: "smooth" });
     }
@@ -450,8 +460,12 @@ export function mountJobs(root, live) {
       resultNodes.set(job.id, box);
     } else {
       fill(box, h("p.muted", {}, "Loading the result…"));
-      api("GET", `/jobs/${job.id}/result`).then((r) => { results.set(job.id, r); schedule(); },
-        (err) => alertIn(box, err));
+      const reveal = revealing === job.id;
+      api("GET", `/jobs/${job.id}/result`).then((r) => {
+        results.set(job.id, r);
+        schedule();
+        if (reveal && selected === job.id) revealSoon();
+      }, (err) => alertIn(box, err));
     }
     return box;
   }
