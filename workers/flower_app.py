@@ -56,8 +56,17 @@ def require_basic_auth(settings: Settings, environ: MutableMapping[str, str]) ->
     environ["FLOWER_BASIC_AUTH"] = f"{settings.flower_user}:{password}"
 
 
+def listen_as_configured(settings: Settings, environ: MutableMapping[str, str]) -> None:
+    """Bind where JOBCAST_FLOWER_HOST and _PORT say (127.0.0.1:5555 by default) unless Flower's
+    own variables do: started by hand without `--address`, Flower listened on every interface.
+    A command-line `--address` or `--port` still wins (Flower reads them after its variables)."""
+    environ.setdefault("FLOWER_ADDRESS", settings.flower_host)
+    environ.setdefault("FLOWER_PORT", str(settings.flower_port))
+
+
 # Flower reads its FLOWER_ variables after loading this app, as its command starts.
 require_basic_auth(get_settings(), os.environ)
+listen_as_configured(get_settings(), os.environ)
 
 # kombu takes the transport from the URL's scheme again.
 app.conf.broker_transport = None

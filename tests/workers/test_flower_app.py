@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import psutil
 from celery import Celery
 
 import celeryconfig
@@ -195,6 +196,25 @@ def test_a_flower_started_by_hand_asks_for_the_flower_password(
         assert httpx.get(url, auth=auth, timeout=5).status_code == 200
     finally:
         flower.stop()
+
+
+def test_a_flower_started_by_hand_without_address_or_port_listens_where_its_settings_say(
+    settings: Settings, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {**process_env(settings), "JOBCAST_FLOWER_PORT": str(port)}
+    env.pop("FLOWER_BASIC_AUTH", None)
+    argv = [sys.executable, "-m", "celery", "-A", "workers.flower_app", "flower"]
+    flower = spawn("flower", argv, env, tmp_path)
+    try:
+        # It listened on every interface, on Flower's own port, whatever JOBCAST_FLOWER_* said.
+        wait_for(lambda: http_answers(f"http://127.0.0.1:{port}/"), 60, "flower", flower)
+        proc = psutil.Process(flower.popen.pid)
+        bound = {c.laddr for c in proc.net_connections() if c.status == psutil.CONN_LISTEN}
+    finally:
+        flower.stop()
+    assert {address.ip for address in bound} == {settings.flower_host}, bound
+    assert {address.port for address in bound} == {port}, bound
 
 
 def test_a_flower_started_by_hand_without_its_password_refuses_to_start(
