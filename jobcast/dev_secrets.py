@@ -69,9 +69,15 @@ def load_dev_secrets(settings: Settings) -> Settings:
     return settings.replace(**update) if update else settings
 
 
+def stored_secret(settings: Settings, name: str) -> str | None:
+    """The secret `name` a dev stack under `settings.data_dir` uses, if there is one (read
+    only): what a process started by hand beside it takes when its own is unset."""
+    return read_stored(settings).get(name)
+
+
 def stored_key_secret(settings: Settings) -> str | None:
     """The key secret a dev stack under `settings.data_dir` uses, if there is one (read only)."""
-    return read_stored(settings).get("key_secret")
+    return stored_secret(settings, "key_secret")
 
 
 def ensure_dev_key(settings: Settings, client: redis.Redis) -> str:

@@ -28,7 +28,7 @@ from typing import NoReturn
 
 from celery import Task
 
-from jobcast.dev_secrets import read_stored
+from jobcast.dev_secrets import stored_secret
 from jobcast.settings import InsecureSettingsError, Settings, get_settings
 from jobcast.task_names import TASK_NAMES
 from workers.app import app
@@ -37,7 +37,7 @@ from workers.app import app
 def flower_password(settings: Settings) -> str:
     """The password Flower asks for; in dev mode an unset one is the dev stack's."""
     if settings.flower_password is None and settings.dev:
-        stored = read_stored(settings).get("flower_password")
+        stored = stored_secret(settings, "flower_password")
         if stored is not None:
             return stored
     settings.require_secrets(names=("flower_password",))
