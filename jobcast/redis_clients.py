@@ -90,7 +90,7 @@ class SentinelOptions(Mapping[str, Any]):
         if "password" in shown:
             shown["password"] = _MASK  # set, not shown (Celery leaves out the primary's)
         if "retry" in shown:
-            shown["retry"] = _NO_RETRY_SHOWN
+            shown["retry"] = repr(shown["retry"])  # as the `conf` reply shows it
         return shown
 
 
