@@ -17,6 +17,10 @@ Started by hand with only the JOBCAST_ settings the other processes take, it ser
 and controls to anyone; so an unset FLOWER_BASIC_AUTH is made here from `JOBCAST_FLOWER_USER`
 and `JOBCAST_FLOWER_PASSWORD` (in dev mode the dev stack's, under the same data dir), and
 without a password outside dev mode Flower refuses to start, as the other processes do.
+
+With its Redis gone Flower ignores SIGTERM (its exit waits on its event thread); the launcher's
+stop SIGKILLs it after the grace, and a launcher killed with -9 is watched for here as the api
+and the workers watch it (`jobcast.orphan_watch`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import NoReturn
 
 from celery import Task
 
+from jobcast import orphan_watch
 from jobcast.dev_secrets import stored_secret
 from jobcast.settings import InsecureSettingsError, Settings, get_settings
 from jobcast.task_names import TASK_NAMES
@@ -67,6 +72,7 @@ def listen_as_configured(settings: Settings, environ: MutableMapping[str, str]) 
 # Flower reads its FLOWER_ variables after loading this app, as its command starts.
 require_basic_auth(get_settings(), os.environ)
 listen_as_configured(get_settings(), os.environ)
+orphan_watch.start()  # started by `jobcast up`: a stop bounded even if it is killed
 
 # kombu takes the transport from the URL's scheme again.
 app.conf.broker_transport = None

@@ -6,7 +6,9 @@ operator sets a task's limits on a worker from that page."""
 from __future__ import annotations
 
 import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +21,7 @@ import celeryconfig
 from celeryconfig import FILES_QUEUE, ORDERS_QUEUE
 from jobcast.embedded_redis import free_port
 from jobcast.launcher import Stack, UpOptions
+from jobcast.orphan_watch import LAUNCHER_PID_VARIABLE, STOP_GRACE_SECONDS
 from jobcast.redis_clients import sync_client
 from jobcast.settings import Settings
 from jobcast.task_names import MATCH_TASK
@@ -27,11 +30,14 @@ from tests.support.processes import Proc, process_env, spawn, wait_for
 from tests.support.sentinel import sentinel_group
 
 
-def start_stack_flower(settings: Settings, tmp_path: Path) -> tuple[Proc, str, list[str]]:
+def start_stack_flower(
+    settings: Settings, tmp_path: Path, extra_env: dict[str, str] | None = None
+) -> tuple[Proc, str, list[str]]:
     """Flower with the launcher's command line and environment; its URL and argv."""
     stack = Stack(settings.replace(flower_port=free_port()), UpOptions())
     argv = stack._flower_argv()
-    proc = spawn("flower", argv, process_env(settings, stack._flower_env()), tmp_path)
+    env = process_env(settings, {**stack._flower_env(), **(extra_env or {})})
+    proc = spawn("flower", argv, env, tmp_path)
 
     def answers() -> bool:
         try:
@@ -78,6 +84,29 @@ def assert_flower_shows_the_waiting_messages(settings: Settings, tmp_path: Path)
     # Its secrets come in its environment, not on a command line `ps` shows.
     assert redis_password not in " ".join(argv)
     assert auth[1] not in " ".join(argv)
+
+
+def test_a_flower_whose_launcher_is_killed_ends_after_the_stops_grace(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # With its Redis gone Flower ignored SIGTERM for minutes (its exit waits on its event
+    # thread). The launcher's own stop SIGKILLs it after the grace; a launcher killed with -9
+    # cannot, so Flower watches it as the api and the workers do (`jobcast.orphan_watch`). Here
+    # it gets no SIGTERM at all: only the watch can end it.
+    launcher = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        flower, _, _ = start_stack_flower(
+            settings, tmp_path, {LAUNCHER_PID_VARIABLE: str(launcher.pid)}
+        )
+    finally:
+        launcher.kill()
+        launcher.wait()
+    killed = time.monotonic()
+    try:
+        flower.popen.wait(timeout=STOP_GRACE_SECONDS + 10)
+    finally:
+        flower.stop()
+    assert time.monotonic() - killed >= STOP_GRACE_SECONDS - 0.5  # its own stop had the grace
 
 
 def test_flower_shows_each_queues_waiting_messages_over_every_priority(
