@@ -316,11 +316,14 @@ class Stack:
         # at exit) under the data dir, so a restarted stack still shows the tasks already run.
         state = s.data_dir / "flower"
         make_private_dir(state)
+        # One file per mode: the other mode's tasks live in another Redis (`var/redis` against
+        # `var/redis/primary`), and Flower listed them as if they were this stack's.
+        db = state / ("state-ha" if self.options.ha else "state")
         # Laid out by hand: each flag beside its value, as on a command line.
         return [
             sys.executable, "-m", "celery", "-A", "workers.flower_app", "flower",
             f"--address={s.flower_host}", f"--port={s.flower_port}",
-            "--persistent=True", f"--db={state / 'state'}", "--state_save_interval=60000",
+            "--persistent=True", f"--db={db}", "--state_save_interval=60000",
         ]  # fmt: skip
 
     def _flower_env(self) -> dict[str, str]:

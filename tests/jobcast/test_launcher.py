@@ -717,6 +717,19 @@ def test_readme_says_what_the_tag_in_the_worker_names_is(tmp_path: Path) -> None
     assert "two stacks on one host" in said.group(0)
 
 
+def test_flower_keeps_each_modes_tasks_apart(tmp_path: Path) -> None:
+    # One data dir run plain, then with --ha: Flower's saved state listed the other mode's tasks,
+    # whose Redis (`var/redis` against `var/redis/primary`) knows nothing of them.
+    settings = Settings(dev=True).replace(data_dir=tmp_path)
+
+    def db(options: UpOptions) -> str:
+        (flag,) = [a for a in Stack(settings, options)._flower_argv() if a.startswith("--db=")]
+        return flag
+
+    assert db(UpOptions()) != db(UpOptions(ha=True))
+    assert db(UpOptions()) == db(UpOptions(workers=2, api_processes=2))  # the same mode's
+
+
 def test_flower_lists_both_workers_from_its_start_without_a_refresh(
     restarted: Restarted,
 ) -> None:
