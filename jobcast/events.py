@@ -165,7 +165,8 @@ class CommitResult:
     current: str | None = None  # the expect_field's value when the precondition failed
 
 
-def _result(raw: list[Any]) -> CommitResult:
+def commit_result(raw: list[Any]) -> CommitResult:
+    """What the commit script (or one ending in its change) answered, read."""
     values = [v.decode() if isinstance(v, bytes) else str(v) for v in raw[1:]]
     if int(raw[0]) == 1:
         return CommitResult(committed=True, seqs=values)
@@ -175,13 +176,13 @@ def _result(raw: list[Any]) -> CommitResult:
 def commit(client: redis.Redis, change: Commit) -> CommitResult:
     """Apply `change` atomically (sync client, for workers)."""
     raw = scripts.run(client, "commit", change.keys(), change.args())
-    return _result(raw)
+    return commit_result(raw)
 
 
 async def commit_async(client: aioredis.Redis, change: Commit) -> CommitResult:
     """Apply `change` atomically (asyncio client, for the api)."""
     raw = await scripts.run_async(client, "commit", change.keys(), change.args())
-    return _result(raw)
+    return commit_result(raw)
 
 
 async def queue_commit(pipe: aioredis.client.Pipeline, change: Commit) -> None:

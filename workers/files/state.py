@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 
-from jobcast.events import CommitResult, commit
+from jobcast.events import Commit, CommitResult, commit
 from jobcast.jobs.errors import public_error
 from jobcast.jobs.records import (
     CANCELLED,
@@ -28,6 +28,7 @@ from jobcast.jobs.records import (
 from jobcast.quotas import upload_held
 from jobcast.rediskeys import job_key
 from jobcast.tallies import JOB_DURATION_BUCKETS, JOB_DURATION_KEY, Tally, label, observations
+from workers.files.fairness import SlotClaim, claim_and_commit
 from workers.files.runner import Hooks, Progress
 from workers.soft_limit import SoftLimit
 
@@ -73,7 +74,7 @@ class JobState:
         value: str | None = self.client.hget(key, "status")  # type: ignore[assignment]
         return value
 
-    def _commit(
+    def _change(
         self,
         expect: tuple[str, ...],
         fields: dict[str, Any],
@@ -81,8 +82,8 @@ class JobState:
         data: dict[str, Any] | None = None,
         tallies: tuple[Tally, ...] = (),
         releases: tuple[tuple[str, str], ...] = (),
-    ) -> CommitResult:
-        change = transition(
+    ) -> Commit:
+        return transition(
             self.job_id,
             self.owner,
             expect=expect,
@@ -93,9 +94,21 @@ class JobState:
             tallies=tallies,
             releases=releases,
         )
-        return commit(self.client, change)
 
-    def start(self, attempt: int, size: int) -> CommitResult:
+    def _commit(
+        self,
+        expect: tuple[str, ...],
+        fields: dict[str, Any],
+        event: str,
+        data: dict[str, Any] | None = None,
+        tallies: tuple[Tally, ...] = (),
+        releases: tuple[tuple[str, str], ...] = (),
+    ) -> CommitResult:
+        return commit(self.client, self._change(expect, fields, event, data, tallies, releases))
+
+    def start(self, attempt: int, size: int, slot: SlotClaim | None = None) -> CommitResult | None:
+        """Move the job to running; with `slot`, only once that slot is claimed, in the same
+        round trip: None when the job must wait for it (nothing changed)."""
         moment = now()
         fields = {
             "status": RUNNING,
@@ -103,8 +116,12 @@ class JobState:
             "attempt": attempt,
             "progress": starting_progress(size),  # as `job.started` says: nothing read yet
         }
-        started = self._commit(STARTABLE, fields, "job.started", {"attempt": attempt})
-        if started.committed:
+        change = self._change(STARTABLE, fields, "job.started", {"attempt": attempt})
+        if slot is None:
+            started: CommitResult | None = commit(self.client, change)
+        else:
+            started = claim_and_commit(self.client, slot, change)
+        if started is not None and started.committed:
             self.started_at = moment
         return started
 

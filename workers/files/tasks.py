@@ -156,11 +156,12 @@ def _run_once(task: FileJobTask, client: redis.Redis, settings: Settings, job_id
         files_waiting.unmark_waiting(client, state.owner, job_id)
         remove_upload(ending_writes(client), settings, record)
         return str(record["status"])
-    if not fairness.claim(client, settings, state.owner, job_id):
-        _defer(task, job_id)
     try:
         attempt = int(record.get("attempt") or 0) + 1
-        started = state.start(attempt, int(record.get("size") or 0))
+        slot = fairness.SlotClaim.of(settings, state.owner, job_id)
+        started = state.start(attempt, int(record.get("size") or 0), slot)
+        if started is None:  # its owner's slots are full: nothing claimed, nothing started
+            _defer(task, job_id)
         if not started.committed:
             if started.current == CANCELLING:  # cancelled before it ran: its upload goes now
                 return end(state, settings, record, state.cancelled(), CANCELLED)

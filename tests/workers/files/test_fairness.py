@@ -22,6 +22,7 @@ from tests.workers.files.support import (
     write_large_csv,
 )
 from workers.files import fairness
+from workers.files.state import JobState
 
 SLOW_BYTES = 12 * 1024**2
 #: One slot per principal while others wait; two slots in all.
@@ -211,3 +212,26 @@ def test_a_principals_slots_are_claimed_atomically_kept_on_redelivery_and_expire
     assert fairness.claim(
         redis_client, settings.replace(files_max_running_per_principal=0), "p_a", "j_10"
     )
+
+
+def test_a_job_that_must_wait_for_a_slot_is_not_started_and_one_that_may_starts_with_its_claim(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    capped = settings.replace(files_max_running_per_principal=1)
+    for job_id in ("j_1", "j_2"):
+        redis_client.hset(job_key(job_id), mapping={"status": "queued", "owner": "p_a"})
+        mark_waiting(settings, "p_a", job_id)
+    mark_waiting(settings, "p_b", "j_3")
+    running = JobState(redis_client, "j_1", "p_a", settings.job_retention, "profile")
+    started = running.start(1, 30, fairness.SlotClaim.of(capped, "p_a", "j_1"))
+    assert started is not None
+    assert started.committed
+    assert redis_client.zscore(rediskeys.files_running_key("p_a"), "j_1")
+    assert not redis_client.zscore(rediskeys.files_waiting_key("p_a"), "j_1")  # it runs now
+    waits = JobState(redis_client, "j_2", "p_a", settings.job_retention, "profile")
+    assert waits.start(1, 30, fairness.SlotClaim.of(capped, "p_a", "j_2")) is None
+    # Nothing changed for the job that must wait: still queued, unannounced, still waiting.
+    assert redis_client.hget(job_key("j_2"), "status") == "queued"
+    assert not [e for e in events(redis_client, "j_2") if e["type"] == "job.started"]
+    assert redis_client.zscore(rediskeys.files_waiting_key("p_a"), "j_2")
+    assert not redis_client.zscore(rediskeys.files_running_key("p_a"), "j_2")

@@ -1,0 +1,35 @@
+-- The change of `commit.lua` as a function, also run after a claim (`files_start.lua`):
+-- `argv` as that script's ARGV; its KEYS come first in the caller's.
+--#include apply_tallies.lua
+--#include publish_event.lua
+local function commit_change(argv)
+  local record = KEYS[1]
+  local expect_field = argv[1]
+  if expect_field ~= '' then
+    local current = redis.call('HGET', record, expect_field)
+    local allowed = cjson.decode(argv[2])
+    local ok = false
+    for _, v in ipairs(allowed) do
+      if current == v or (v == '' and not current) then ok = true end
+    end
+    if not ok then return {0, current or ''} end
+  end
+  local fields = cjson.decode(argv[3])
+  local flat = {}
+  for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
+  if #flat > 0 then redis.call('HSET', record, unpack(flat)) end
+  local record_ttl = tonumber(argv[4])
+  if record_ttl > 0 then redis.call('EXPIRE', record, record_ttl) end
+  apply_tallies(cjson.decode(argv[7]))
+  for _, r in ipairs(cjson.decode(argv[8])) do redis.call('HDEL', KEYS[r[1]], r[2]) end
+  for _, m in ipairs(cjson.decode(argv[9])) do
+    redis.call(m[3] == 1 and 'SADD' or 'SREM', KEYS[m[1]], m[2])
+  end
+  local result = {1}
+  local n = (#argv - 9) / 2
+  for i = 1, n do
+    local pubsub, body = argv[9 + 2 * i - 1], argv[9 + 2 * i]
+    result[#result + 1] = publish_event(KEYS[1 + i], pubsub, body, argv[5], argv[6])
+  end
+  return result
+end
