@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+
+import orjson
 
 from jobcast.compact_json import dumps
 from jobcast.orders.enums import OrderStatus, Side
@@ -111,7 +112,8 @@ def encode_inbound(order: NewOrder) -> str:
 
 def decode_inbound(symbol: str, entry: str) -> NewOrder:
     """The order an inbound entry of `symbol`'s log holds (see `encode_inbound`)."""
-    order_id, owner, side, kind, price, quantity, tif, cid, *later = json.loads(entry)
+    # orjson: every matched order passes here, and it reads an entry 3-4x faster than `json`.
+    order_id, owner, side, kind, price, quantity, tif, cid, *later = orjson.loads(entry)
     return NewOrder(
         id=order_id,
         owner=owner,

@@ -70,14 +70,20 @@ def apply_commands(
     return touched, trades
 
 
-def _record_fields(order: Order, now: float) -> dict[str, str]:
-    return {
-        "status": order.status,
-        "filled_quantity": str(order.filled),
-        "notional": str(order.notional),
-        "reason": order.reason,
-        "updated_at": repr(now),
-    }
+def _record_fields(order: Order, now: float) -> list[str]:
+    """The record fields a step changes, as HSET takes them: field, value, field, value..."""
+    return [
+        "status",
+        order.status,
+        "filled_quantity",
+        str(order.filled),
+        "notional",
+        str(order.notional),
+        "reason",
+        order.reason,
+        "updated_at",
+        repr(now),
+    ]
 
 
 def _state(symbol: str, order: Order, now: float) -> records.OrderState:
@@ -205,15 +211,16 @@ def _add_order_change(
         change.book_del.append(order.id)
     if order.status == OrderStatus.OPEN:  # rested unfilled: nothing new since `order.accepted`
         return
-    change.records.append((rediskeys.order_key(order.id), _record_fields(order, now)))
+    record_key = rediskeys.order_key(order.id)
+    change.records.append((record_key, _record_fields(order, now)))
     if order.status in TERMINAL_STATUSES:
-        change.expiring.append(rediskeys.order_key(order.id))
+        change.expiring.append(record_key)
         if order.client_order_id:
             # Expires with the order: afterwards the id may name a new order.
             change.expiring.append(
                 rediskeys.client_order_id_key(order.owner, order.client_order_id)
             )
-        change.tombstones.append((tombstone_key(rediskeys.order_key(order.id)), order.owner))
+        change.tombstones.append((tombstone_key(record_key), order.owner))
     view = records.order_view(_state(ctx.symbol, order, now), ctx.rules)
     channel = user_channel(order.owner)
     change.events.append((channel, Event(channel, f"order.{order.status}", view, ts=now).body()))

@@ -40,7 +40,8 @@ class StepCommit:
     market: dict[str, str]
     book_set: list[tuple[str, str]] = field(default_factory=list)
     book_del: list[str] = field(default_factory=list)
-    records: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    #: (record key, [field, value, ...]): flat, as the script's HSET takes them.
+    records: list[tuple[str, list[str]]] = field(default_factory=list)
     trades: list[str] = field(default_factory=list)
     events: list[tuple[str, str]] = field(default_factory=list)  # (channel, body)
     # Orders that ended: their record and client_order_id entry expire after `retention`
@@ -79,10 +80,7 @@ class StepCommit:
             "market": list(self.market.items()),
             "book_set": [order_id for order_id, _ in self.book_set],
             "book_del": self.book_del,
-            "records": [
-                [keys.ref(key), *(part for pair in fields.items() for part in pair)]
-                for key, fields in self.records
-            ],
+            "records": [[keys.ref(key), *fields] for key, fields in self.records],
             "trades": len(self.trades),
             "retention": self.retention,
             "tombstone_ttl": self.tombstone_ttl,
