@@ -95,17 +95,6 @@ class JobState:
             releases=releases,
         )
 
-    def _commit(
-        self,
-        expect: tuple[str, ...],
-        fields: dict[str, Any],
-        event: str,
-        data: dict[str, Any] | None = None,
-        tallies: tuple[Tally, ...] = (),
-        releases: tuple[tuple[str, str], ...] = (),
-    ) -> CommitResult:
-        return commit(self.client, self._change(expect, fields, event, data, tallies, releases))
-
     def start(self, attempt: int, size: int, slot: SlotClaim | None = None) -> CommitResult | None:
         """Move the job to running; with `slot`, only once that slot is claimed, in the same
         round trip: None when the job must wait for it (nothing changed)."""
@@ -134,12 +123,14 @@ class JobState:
         return tuple(observations(JOB_DURATION_KEY, labels, JOB_DURATION_BUCKETS, seconds))
 
     def progress(self, progress: dict[str, Any]) -> CommitResult:
-        return self._commit((RUNNING,), {"progress": progress}, "job.progress", progress)
+        return commit(
+            self.client, self._change((RUNNING,), {"progress": progress}, "job.progress", progress)
+        )
 
     def retrying(self, attempt: int, error: dict[str, str], delay: float) -> CommitResult:
         fields = {"status": RETRYING, "attempt": attempt, "error": error}
         data = {"retry_in": delay, "error": public_error(error)}
-        return self._commit((RUNNING,), fields, "job.progress", data)
+        return commit(self.client, self._change((RUNNING,), fields, "job.progress", data))
 
     def finish(
         self,
@@ -165,7 +156,8 @@ class JobState:
         # The upload leaves its owner's quota with the outcome: a client that sees it and sends
         # its next file at once is not refused for the bytes of this one, still being removed.
         releases = (self.upload_quota,) if self.upload_quota else ()
-        return self._commit(expect, fields, TERMINAL_EVENTS[status], data, run_time, releases)
+        change = self._change(expect, fields, TERMINAL_EVENTS[status], data, run_time, releases)
+        return commit(self.client, change)
 
     def cancelled(self, progress: dict[str, Any] | None = None) -> CommitResult:
         """Ended cancelled; with `progress` (stopped mid-read) the record keeps how far it got and
