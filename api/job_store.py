@@ -82,6 +82,11 @@ async def trim_records(redis: aioredis.Redis, principal: Principal, cap: int) ->
     await keep_under(redis, jobs_of_key(principal.id), principal.id, cap, JOB_RECORDS)
 
 
+def over_cap(cap: int, held: int) -> bool:
+    """Whether `held` records are past the cap of `cap` (0: no cap)."""
+    return 0 < cap < held
+
+
 def new_job_id() -> str:
     """A new id of the shape `jobcast.jobs.ids.JOB_ID` checks."""
     return "j_" + secrets.token_hex(12)
@@ -118,10 +123,12 @@ async def create_job(
     claim: Claim | None,
     retention: int,
     with_creation: WithCreation | None = None,
+    record_cap: int = 0,
 ) -> tuple[dict[str, Any], bool]:
     """(the job, whether it is new): a new job `job_id`, or the one `claim.key` already names
     (same file and params, else 422 `idempotency_key_reused`). `with_creation` queues more
-    commands on the MULTI that creates a new job: they apply with it, or not at all."""
+    commands on the MULTI that creates a new job: they apply with it, or not at all. Past
+    `record_cap` job records (0: no cap) a new job's owner loses its oldest ended ones."""
     created_at = now()
     fields = {
         "id": job_id,
@@ -153,7 +160,7 @@ async def create_job(
     # with that key would get 404 for a job it was never told of.
     slot = job_idempotency_key(principal.id, claim.key) if claim else None
     earlier: str | None = None
-    created = False
+    created, held = False, 0
     async with redis.pipeline(transaction=True) as pipe:
         while True:
             try:
@@ -173,6 +180,9 @@ async def create_job(
                     pipe.set(slot, json.dumps(body), ex=retention)
                 await queue_commit(pipe, change)
                 pipe.zadd(jobs_of_key(principal.id), {job_id: created_at})
+                # The owner's count comes with the creation: a submit under its cap (nearly
+                # all) makes no round trip of its own to learn it.
+                pipe.zcard(jobs_of_key(principal.id))
                 pipe.set(
                     tombstone_key(job_key(job_id)),
                     principal.id,
@@ -181,13 +191,15 @@ async def create_job(
                 if with_creation is not None:
                     await with_creation(pipe)
                 replies = await pipe.execute()
-                commit_reply = replies[1 if slot is not None else 0]  # after the claim's SET
-                created = bool(int(commit_reply[0]))
+                first = 1 if slot is not None else 0  # after the claim's SET
+                created, held = bool(int(replies[first][0])), int(replies[first + 2])
                 break
             except WatchError:  # the same key, sent twice at once: the other one won
                 continue
     if earlier is not None and claim is not None:
         return await _claimed_job(redis, principal, earlier, claim), False
+    if over_cap(record_cap, held):
+        await trim_records(redis, principal, record_cap)
     if created:  # the record is what was just written: no need to read it back
         return decode_record(change.fields), True
     return await load_job(redis, principal, job_id), True

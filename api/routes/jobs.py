@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 
 from api import job_store
 from api.auth import CurrentPrincipal, CurrentReader
-from api.deps import RedisDep, ReplicasDep, SettingsDep, TaskSenderDep, cursor_query
+from api.deps import RedisDep, ReplicasDep, SettingsDep, StateDep, cursor_query
 from api.disk_floor import DiskFloor
 from api.errors import ApiError, spent_headers
 from api.job_json import RenderedJSON, render_job
@@ -200,9 +200,7 @@ async def submit_job(
     request: Request,
     response: Response,
     principal: CurrentPrincipal,
-    redis: RedisDep,
-    settings: SettingsDep,
-    tasks: TaskSenderDep,
+    state: StateDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Job:
     """Upload a table as the multipart part `file`, with an optional part `params` holding
@@ -211,11 +209,14 @@ async def submit_job(
     or `{"operation": "convert", "to": "parquet"}`. Answers 202 with the queued job and
     `Location: /jobs/{id}`; follow it on the WebSocket channel `job.{id}` or by polling."""
     _refuse_seed_style(request)
-    upload, record, new = await _store(request, redis, settings, tasks, principal, idempotency_key)
+    # The app's state as one dependency, not its redis, settings and sender as three: FastAPI
+    # solves each for every request, and this is the busiest route it still serves.
+    settings = state.settings
+    upload, record, new = await _store(
+        request, state.redis, settings, state.tasks, principal, idempotency_key
+    )
     if not new:  # a replay: the earlier upload is the job's; this copy is not needed
         await _discard_upload(settings, upload.stored)
-    else:
-        await job_store.trim_records(redis, principal, settings.quota_job_records)
     return _accepted(response, record)
 
 
@@ -307,7 +308,15 @@ async def _register(
         pipe.publish(task.topic, task.event)  # Flower's task-sent
 
     return await job_store.create_job(
-        redis, principal, job_id, upload, params, claim, retention, with_creation
+        redis,
+        principal,
+        job_id,
+        upload,
+        params,
+        claim,
+        retention,
+        with_creation,
+        record_cap=settings.quota_job_records,
     )
 
 
