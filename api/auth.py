@@ -38,6 +38,7 @@ from jobcast.ratelimit import (
     client_address,
     spend,
     spend_and_read,
+    spend_and_reserve,
 )
 from jobcast.scripts import ScriptLane
 from jobcast.settings import Settings
@@ -176,15 +177,16 @@ async def _authenticated(request: Request, state: AppState) -> Principal:
 
 def _spent(decision: Decision, request: Request, response: Response) -> None:
     """429 when the spend was refused; otherwise the budget's headers on the response, and on
-    the error answer should the route fail after all (`api.errors.spent_headers`)."""
-    _raise_if_limited(decision)
+    the error answer should the route fail after all (`api.errors.spent_headers`). A refused
+    spend counts as spent too: nothing is to spend it again."""
     headers = decision.headers()
+    request.state.spent_headers = headers
+    _raise_if_limited(decision)
     # Appended raw: the response is the route's own, fresh, so none of them is set yet, and
     # `response.headers.update` (a scan and a rebuild per header) took ~11 us a request of ~230.
     response.raw_headers.extend(
         (name.lower().encode(), value.encode()) for name, value in headers.items()
     )
-    request.state.spent_headers = headers
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,45 @@ async def require_reader(request: Request, response: Response) -> OwnedReader:
     return OwnedReader(principal, state.redis, state.script_lane, budget, request, response)
 
 
+@dataclass(frozen=True)
+class Submitter:
+    """An authenticated caller of the upload route, with nothing spent yet: the upload's first
+    quota reservation spends the request in the same round trip (`spend_and_reserve`); a
+    request refused before that spends alone (`spend`), so a 429 still comes first."""
+
+    principal: Principal
+    redis: aioredis.Redis
+    budget: Budget
+    request: Request
+    response: Response
+
+    async def spend_and_reserve(self, ledger: str, reserve_args: list[Any]) -> list[int]:
+        """Spend the request (429 when refused) and reserve: the reservation's raw reply."""
+        decision, reserved = await spend_and_reserve(
+            self.redis, self.budget, self.principal.id, ledger, reserve_args
+        )
+        _spent(decision, self.request, self.response)
+        return reserved
+
+    async def spend(self) -> None:
+        """Spend the request unless it is spent already (429 when refused)."""
+        if not _has_spent(self.request):
+            _spent(
+                await spend(self.redis, self.budget, self.principal.id), self.request, self.response
+            )
+
+
+def _has_spent(request: Request) -> bool:
+    return getattr(request.state, "spent_headers", None) is not None
+
+
+async def require_submitter(request: Request, response: Response) -> Submitter:
+    state = app_state(request)
+    principal = await _authenticated(request, state)
+    budget = budget_for(request.method, state.settings)
+    return Submitter(principal, state.redis, budget, request, response)
+
+
 async def require_admin(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
     if not principal.admin:
         raise ApiError(403, "forbidden", "This route needs an admin key.")
@@ -237,10 +278,11 @@ async def require_admin(principal: Annotated[Principal, Depends(require_principa
 
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
 CurrentReader = Annotated[OwnedReader, Depends(require_reader)]
+CurrentSubmitter = Annotated[Submitter, Depends(require_submitter)]
 AdminPrincipal = Annotated[Principal, Depends(require_admin)]
 #: The dependencies that take a key: a route using any of them (directly or through another)
 #: lists `SECURITY_SCHEMES` in the OpenAPI document.
-AUTHENTICATING = (require_principal, require_reader)
+AUTHENTICATING = (require_principal, require_reader, require_submitter)
 
 
 def takes_key(dependant: Dependant) -> bool:
@@ -268,7 +310,8 @@ def _key_checked_first(handler: ErrorHandler, refuse: ErrorHandler) -> ErrorHand
     it is the principal's and spent from its budget, as every refusal after auth is."""
 
     async def checked(request: Request, exc: Exception) -> Response:
-        if getattr(request.state, "principal", None) is None and _route_takes_key(request):
+        # Nothing spent yet: no key checked, or a route that spends later (`Submitter`).
+        if not _has_spent(request) and _route_takes_key(request):
             try:
                 await require_principal(request, Response())
             except ApiError as refusal:

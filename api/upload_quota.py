@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -68,15 +70,27 @@ def over_active_jobs(limit: int) -> ApiError:
     )
 
 
+#: Runs a reservation (the ledger, `quota_reserve.lua`'s arguments) together with the request's
+#: rate-limit spend, in one round trip: its raw reply (`api.auth.Submitter.spend_and_reserve`).
+SpendAndReserve = Callable[[str, list[Any]], Awaitable[list[int]]]
+
+
 class UploadQuota:
     """One upload's reservation in its owner's ledger."""
 
     def __init__(
-        self, redis: aioredis.Redis, settings: Settings, owner: str, replay: bool = False
+        self,
+        redis: aioredis.Redis,
+        settings: Settings,
+        owner: str,
+        replay: bool = False,
+        spending: SpendAndReserve | None = None,
     ) -> None:
         """`replay`: the upload retries a job that exists (its Idempotency-Key is taken), so it
-        makes no new job and the cap on jobs queued or running does not apply to it."""
-        self._redis, self._owner = redis, owner
+        makes no new job and the cap on jobs queued or running does not apply to it.
+        `spending`: the first reservation goes with the request's spend (one round trip, not
+        two)."""
+        self._redis, self._owner, self._spending = redis, owner, spending
         limits = quotas.Limits.of(settings)
         self._limits = replace(limits, max_active=0) if replay else limits
         self._upload_ttl = float(settings.job_retention)
@@ -143,5 +157,10 @@ class UploadQuota:
         self, entry: str, size: int, ttl: float, limits: quotas.Limits
     ) -> quotas.Reservation:
         args = quotas.reserve_args(entry, size, ttl, limits)
-        keys = [rediskeys.quota_ledger_key(self._owner)]
-        return quotas.reservation(await scripts.run_async(self._redis, "quota_reserve", keys, args))
+        ledger = rediskeys.quota_ledger_key(self._owner)
+        spending, self._spending = self._spending, None  # the request is spent once
+        if spending is not None:
+            return quotas.reservation(await spending(ledger, args))
+        return quotas.reservation(
+            await scripts.run_async(self._redis, "quota_reserve", [ledger], args)
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
@@ -88,6 +89,18 @@ async def spend_and_read(
     args = [*_spend_args(budget, 1), *leave_out]
     *raw, record = await scripts.run_async(client, "rate_spend_read", keys, args)
     return _decision(budget, raw), orjson.loads(record)
+
+
+async def spend_and_reserve(
+    client: aioredis.Redis, budget: Budget, who: str, ledger: str, reserve_args: list[Any]
+) -> tuple[Decision, list[int]]:
+    """Spend one request of `budget` for `who` and, if allowed, reserve in the quota `ledger`
+    as `quota_reserve.lua` does with `reserve_args` (`jobcast.quotas.reserve_args`), in one
+    round trip: (the decision, the reservation's raw reply; a refused spend reserves nothing)."""
+    keys = [rate_limit_key(budget.name, who), ledger]
+    args = [*_spend_args(budget, 1), *reserve_args]
+    raw = await scripts.run_async(client, "rate_spend_reserve", keys, args)
+    return _decision(budget, raw[:4]), raw[4:]
 
 
 def _spend_args(budget: Budget, cost: int) -> list[str]:

@@ -19,13 +19,14 @@ from pydantic_core import PydanticCustomError
 from redis.exceptions import RedisError
 
 from api import job_store
-from api.auth import CurrentPrincipal, CurrentReader
+from api.auth import CurrentPrincipal, CurrentReader, CurrentSubmitter, Submitter
 from api.deps import RedisDep, ReplicasDep, SettingsDep, StateDep, cursor_query
 from api.disk_floor import DiskFloor
 from api.errors import ApiError, spent_headers
 from api.job_json import RenderedJSON, render_job
 from api.openapi_errors import AUTHENTICATED, OWNED, errors
 from api.openapi_headers import LOCATED
+from api.state import AppState
 from api.task_sender import TaskSender
 from api.upload_quota import UploadQuota
 from api.uploads import (
@@ -199,7 +200,7 @@ IdempotencyKey = Annotated[
 async def submit_job(
     request: Request,
     response: Response,
-    principal: CurrentPrincipal,
+    submitter: CurrentSubmitter,
     state: StateDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Job:
@@ -208,37 +209,41 @@ async def submit_job(
     `{"operation": "aggregate", "group_by": ["city"], "metrics": {"amount": ["sum", "mean"]}}`
     or `{"operation": "convert", "to": "parquet"}`. Answers 202 with the queued job and
     `Location: /jobs/{id}`; follow it on the WebSocket channel `job.{id}` or by polling."""
-    _refuse_seed_style(request)
     # The app's state as one dependency, not its redis, settings and sender as three: FastAPI
     # solves each for every request, and this is the busiest route it still serves.
     settings = state.settings
-    upload, record, new = await _store(
-        request, state.redis, settings, state.tasks, principal, idempotency_key
-    )
+    try:
+        _refuse_seed_style(request)
+        upload, record, new = await _store(request, state, submitter, idempotency_key)
+    except ApiError:
+        await submitter.spend()  # refused before its upload's reservation spent it: 429 first
+        raise
     if not new:  # a replay: the earlier upload is the job's; this copy is not needed
         await _discard_upload(settings, upload.stored)
     return _accepted(response, record)
 
 
 async def _store(
-    request: Request,
-    redis: aioredis.Redis,
-    settings: Settings,
-    tasks: TaskSender,
-    principal: Principal,
-    idempotency_key: str | None,
+    request: Request, state: AppState, submitter: Submitter, idempotency_key: str | None
 ) -> tuple[Upload, dict[str, Any], bool]:
     """Receive the upload within the principal's quota and register its job: (upload, job,
     whether it is new). A failure before the job exists leaves nothing stored or reserved; once
     it may exist the upload is the job's, whatever fails next (a retry with the same
-    Idempotency-Key returns the job, which was queued with its task)."""
+    Idempotency-Key returns the job, which was queued with its task). The request is spent with
+    the upload's first reservation."""
+    redis, settings, tasks, principal = (
+        state.redis,
+        state.settings,
+        state.tasks,
+        submitter.principal,
+    )
     stored_in = uploads_dir(settings)
     # A retry whose job exists (its first answer lost) must get that job, not be refused for the
     # jobs it counts itself among.
     replay = False
     if idempotency_key:
         replay = bool(await redis.exists(job_idempotency_key(principal.id, idempotency_key)))
-    quota = UploadQuota(redis, settings, principal.id, replay)
+    quota = UploadQuota(redis, settings, principal.id, replay, submitter.spend_and_reserve)
     try:
         # The file's digest is only needed for an Idempotency-Key's fingerprint.
         upload = await receive_upload(

@@ -1,45 +1,4 @@
--- Reserve bytes in a principal's stored-files ledger, atomically with the quota check.
--- KEYS[1]: the ledger, a hash: entry -> "<bytes> <expires at, unix seconds>".
--- ARGV: entry, bytes, expires_at, now, max_bytes (0: none), max_streaming (0: none),
--- max_active (0: none).
--- Entries past their expiry are dropped first: a crashed writer's reservation frees itself.
--- "streaming:" entries are uploads in progress, "upload:" ones uploads whose job is queued or
--- running; the entry being reserved never counts twice. Only a new upload (opening its
--- "streaming:" entry) is refused for the count of either; one already streaming goes on.
--- Returns {verdict, bytes used by the other entries, uploads streaming besides this one,
--- jobs queued or running}: verdict 0 reserved, 1 over the byte quota, 2 over the concurrent
--- uploads, 3 over the active jobs (nothing written).
-local entry, want = ARGV[1], tonumber(ARGV[2])
-local expires, now = tonumber(ARGV[3]), tonumber(ARGV[4])
-local max_bytes, max_streaming = tonumber(ARGV[5]), tonumber(ARGV[6])
-local max_active = tonumber(ARGV[7])
-local used, streaming, active, known = 0, 0, 0, false
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  local name, value = all[i], all[i + 1]
-  local bytes, until_ = string.match(value, '^(%d+) ([%d.]+)$')
-  if not bytes or tonumber(until_) <= now then
-    redis.call('HDEL', KEYS[1], name)
-  elseif name == entry then
-    known = true
-  else
-    used = used + tonumber(bytes)
-    if string.sub(name, 1, 10) == 'streaming:' then streaming = streaming + 1 end
-    if string.sub(name, 1, 7) == 'upload:' then active = active + 1 end
-  end
-end
-local opening = not known and string.sub(entry, 1, 10) == 'streaming:'
-if max_streaming > 0 and opening and streaming >= max_streaming then
-  return {2, used, streaming, active}
-end
-if max_active > 0 and opening and active >= max_active then
-  return {3, used, streaming, active}
-end
-if max_bytes > 0 and used + want > max_bytes then
-  return {1, used, streaming, active}
-end
-redis.call('HSET', KEYS[1], entry, string.format('%d %.3f', want, expires))
--- The ledger outlives its longest entry, never more: nobody's bytes stay counted forever.
-local ttl = math.ceil(expires - now)
-if redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
-return {0, used, streaming, active}
+-- KEYS: [ledger]  ARGV: entry, bytes, expires_at, now, max_bytes, max_streaming, max_active
+-- (`ledger_reserve.lua` says what each means and what is returned).
+--#include ledger_reserve.lua
+return ledger_reserve(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])

@@ -6,7 +6,9 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from jobcast.ratelimit import Budget, spend, spend_and_read
+from jobcast.quotas import RESERVED, Limits, reservation, reserve_args
+from jobcast.ratelimit import Budget, spend, spend_and_read, spend_and_reserve
+from jobcast.rediskeys import quota_ledger_key
 from jobcast.settings import Settings
 
 
@@ -92,3 +94,25 @@ def test_spend_and_read_leaves_out_the_fields_it_is_told_to(settings: Settings) 
     without, whole = asyncio.run(run())
     assert without == {"owner": "p_1", "n": "1"}
     assert whole["result"] == "x" * 50_000
+
+
+def test_a_refused_spend_reserves_nothing_and_an_allowed_one_reserves(settings: Settings) -> None:
+    """The upload's first reservation rides on its request's spend: never without it."""
+    ledger = quota_ledger_key("p_spender")
+    limits = Limits(max_bytes=100, max_streaming=0, max_active=0)
+
+    async def run() -> list[tuple[bool, int]]:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        try:
+            budget = Budget("once", per_minute=1, burst=1)
+            answers = []
+            for entry in ("streaming:a", "streaming:b"):
+                args = reserve_args(entry, 60, 60.0, limits)
+                decision, raw = await spend_and_reserve(client, budget, "p_spender", ledger, args)
+                answers.append((decision.allowed, reservation(raw).verdict))
+            assert list(await client.hkeys(ledger)) == ["streaming:a"]
+            return answers
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(run()) == [(True, RESERVED), (False, 0)]
