@@ -145,3 +145,32 @@ def test_an_answer_that_failed_after_spending_or_had_no_body_still_carries_the_b
         assert all("RateLimit-Limit" in a.headers for a in answers), [a.headers for a in answers]
 
     run_in_process(settings, scenario)
+
+
+def test_uploads_refused_for_their_body_spend_and_a_spent_budget_answers_429_first(
+    settings: Settings, make_key: MakeKey
+) -> None:
+    """A submit spends with its upload's first quota reservation; one refused before that (its
+    body, its headers) spends all the same, and once the budget is spent every upload gets 429,
+    whatever else is wrong with it."""
+    headers = {"Authorization": f"Bearer {make_key()}"}
+    tight = settings.replace(rate_submit_per_minute=6, rate_submit_burst=3)
+    table = {"file": ("t.csv", b"a,b\n1,2\n")}
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        refused = [
+            await client.post("/jobs", json={"file_path": "/etc"}, headers=headers),
+            await client.post("/jobs", files=table, headers={**headers, "Idempotency-Key": ""}),
+            await client.post("/jobs", files={"params": (None, "{}")}, headers=headers),
+        ]
+        assert [a.status_code for a in refused] == [415, 422, 422]
+        remaining = [int(a.headers["RateLimit-Remaining"]) for a in refused]
+        assert remaining == [2, 1, 0]
+        for answer in (
+            await client.post("/jobs", files=table, headers=headers),
+            await client.post("/jobs", json={"file_path": "/etc"}, headers=headers),
+        ):
+            assert answer.status_code == 429, answer.text
+            assert answer.json()["error"]["code"] == "rate_limited"
+
+    run_in_process(tight, scenario)
