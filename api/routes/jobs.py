@@ -308,7 +308,7 @@ async def _register(
 
     async def with_creation(pipe: aioredis.client.Pipeline) -> None:
         await quota.queue_settle(pipe, upload.stored, upload.size)
-        files_waiting.queue_mark_waiting(pipe, principal.id, job_id, retention)
+        await files_waiting.queue_mark_waiting(pipe, principal.id, job_id, retention)
         pipe.lpush(task.queue, task.message)
         pipe.publish(task.topic, task.event)  # Flower's task-sent
 
