@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workers.files.order_statistics import order_statistics
+from workers.files.order_statistics import FineBins, order_statistics
 
 #: Hashes kept by the distinct-count sketch.
 KMV_SIZE = 4096
@@ -451,14 +451,14 @@ class QuantileStore:
         return merged
 
 
-def quantiles(values: F64Array, qs: tuple[float, ...]) -> list[float]:
+def quantiles(values: F64Array, qs: tuple[float, ...], fine: FineBins | None = None) -> list[float]:
     """Quantiles of `values` by linear interpolation (pandas' and numpy's default), bit for
-    bit those of the sorted values."""
-    return [_lerp(*neighbours) for neighbours in quantile_neighbours(values, qs)]
+    bit those of the sorted values; `fine`: their bins, if made already."""
+    return [_lerp(*neighbours) for neighbours in quantile_neighbours(values, qs, fine)]
 
 
 def quantile_neighbours(
-    values: F64Array, qs: tuple[float, ...]
+    values: F64Array, qs: tuple[float, ...], fine: FineBins | None = None
 ) -> list[tuple[float, float, float]]:
     """For each quantile, the two values of the sorted `values` it lies between and how far
     from the first (0 to 1), for `quantiles` or an interpolation of one's own (a decimal
@@ -467,9 +467,8 @@ def quantile_neighbours(
     may be reordered; `np.quantile` would copy them first."""
     n = len(values)
     ranks = [(q * (n - 1), int(np.floor(q * (n - 1)))) for q in qs]
-    found = order_statistics(
-        values, [rank for _, low in ranks for rank in (low, min(low + 1, n - 1))]
-    )
+    wanted = [rank for _, low in ranks for rank in (low, min(low + 1, n - 1))]
+    found = order_statistics(values, wanted, fine)
     return [(found[low], found[min(low + 1, n - 1)], position - low) for position, low in ranks]
 
 
