@@ -41,7 +41,7 @@ from workers.files.sources import (
     prefetch,
 )
 from workers.files.spreadsheets import open_sheet
-from workers.files.streams import BlockLedger, CappedDecompressor, PaddedRows
+from workers.files.streams import BlockLedger, CappedDecompressor, PaddedRows, WholeText
 
 __all__ = ["BatchSource", "ReadLimits", "detected_format", "open_batches", "prefetch"]
 
@@ -75,8 +75,12 @@ def _open_streaming(path: Path, fmt: FileFormat, limits: ReadLimits, total: int)
             return open_parquet(raw, limits, total)
         if fmt.kind == "spreadsheet":
             return open_sheet(raw, fmt, limits, total)
-        opened = ledger = BlockLedger(text_stream(raw, fmt, limits), raw)
-        reader = _csv(ledger, fmt, limits) if fmt.kind == "csv" else _jsonl(ledger, limits)
+        # A file well within one block (whatever decompressing or transcoding makes of it) is
+        # read in turn: its first block, parsed when the reader was opened, is all of it.
+        read_ahead = fmt.gzip or total * SMALL_FILE_MARGIN > limits.block_size
+        opened = ledger = _ledger(raw, fmt, limits, read_ahead)
+        text = ledger.buffer if isinstance(ledger, WholeText) else ledger
+        reader = _csv(text, fmt, limits) if fmt.kind == "csv" else _jsonl(text, limits)
         check_width(reader.schema, limits)
         _check_text(reader.schema, fmt)
     except pa.ArrowInvalid as exc:
@@ -85,9 +89,6 @@ def _open_streaming(path: Path, fmt: FileFormat, limits: ReadLimits, total: int)
     except BaseException:
         opened.close()
         raise
-    # A file well within one block (whatever decompressing or transcoding makes of it) is
-    # read in turn: its first block, parsed when the reader was opened, is all of it.
-    read_ahead = fmt.gzip or total * SMALL_FILE_MARGIN > limits.block_size
     return BatchSource(
         reader.schema,
         _closing(reader, ledger, fmt, limits, read_ahead),
@@ -95,6 +96,17 @@ def _open_streaming(path: Path, fmt: FileFormat, limits: ReadLimits, total: int)
         total,
         ledger,
     )
+
+
+def _ledger(
+    raw: BinaryIO, fmt: FileFormat, limits: ReadLimits, read_ahead: bool
+) -> BlockLedger | WholeText:
+    """The file's text for pyarrow: a small CSV's whole (its rows padded, it could be many times
+    its size), else block by block (a JSON Lines file's guards read it so)."""
+    text = text_stream(raw, fmt, limits)
+    if fmt.kind == "csv" and not read_ahead and not fmt.pad_rows:
+        return WholeText(text, raw)
+    return BlockLedger(text, raw)
 
 
 def detected_format(path: Path, params: JobParams, limits: ReadLimits) -> FileFormat:
@@ -170,7 +182,11 @@ def _jsonl(stream: Any, limits: ReadLimits) -> Any:
 
 
 def _closing(
-    reader: Any, ledger: BlockLedger, fmt: FileFormat, limits: ReadLimits, read_ahead: bool
+    reader: Any,
+    ledger: BlockLedger | WholeText,
+    fmt: FileFormat,
+    limits: ReadLimits,
+    read_ahead: bool,
 ) -> Generator[pa.RecordBatch, None, None]:
     batches = prefetch if read_ahead else in_turn
     last, rows_before = None, 0

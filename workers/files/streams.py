@@ -1,5 +1,6 @@
 """Byte streams between a stored file and pyarrow's readers: gzip with a cap, short rows padded,
-and a ledger of how far into the stored file each block pyarrow read ends."""
+a ledger of how far into the stored file each block pyarrow read ends, and a small file's whole
+text held in one Arrow buffer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import threading
 import zlib
 from collections.abc import Sequence
 from typing import Any, BinaryIO
+
+import pyarrow as pa
 
 from workers.files.errors import FileJobError
 from workers.files.quotes import TAIL_BYTES, ran_to_the_end, unclosed_in_header, unclosed_in_row
@@ -201,3 +204,28 @@ class BlockLedger(io.RawIOBase):
         self._raw.close()
         with self._caught_up:
             self._caught_up.notify_all()
+
+
+class WholeText:
+    """A small file's whole text, read at once into an Arrow buffer for pyarrow to parse, telling
+    what a `BlockLedger` over the same text tells (one block, ending where the file does).
+
+    pyarrow reads a Python file object from its IO thread, each read a hand-over of the GIL and
+    a trip through `readinto`; from its own buffer it reads none. A 3-row CSV's open and read
+    cost about 0.1 ms less CPU (a tenth of its profile). Only for text no larger than its file
+    allows (decompressing or padding rows can make it many times that: those are streamed).
+    """
+
+    def __init__(self, text: BinaryIO, raw: BinaryIO) -> None:
+        data = text.read()
+        self.buffer = pa.py_buffer(data)
+        self.tail = data[-TAIL_BYTES:]
+        self._end = raw.tell() if data else 0
+        self._raw = raw
+
+    def processed(self, batches: int) -> int:
+        """Stored bytes behind the first `batches` batches: all of them, once one is."""
+        return self._end if batches > 0 else 0
+
+    def close(self) -> None:
+        self._raw.close()
