@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from workers.files.cell_text import bytes_text, is_uuid, uuid_texts
 from workers.files.datetimes import clock_unit, ticks_text, time_unit
 from workers.files.decimals import between_exactly, decimal_floats, decimal_number, holds_in_float
+from workers.files.histograms import histogram
 from workers.files.order_statistics import FineBins
 from workers.files.sketches import (
     DistinctSketch,
@@ -258,20 +259,26 @@ class ColumnProfile:
         # numpy's fast path bins the values in blocks, in any order (a sort took 125 ms of a
         # 2.2 M-row column's summary; one searchsorted over them all, 27-60 ms).
         bins = histogram_bins(low, high, integral=self.kind == "integer")
-        edges = np.linspace(bins.first, bins.last, bins.number + 1)
-        # np.histogram's edges, and its counts read off the values' bins (edges that do not
-        # rise, a range too narrow for the bins, are left to numpy, which refuses them).
-        if fine is not None and weights is None and bool((edges[1:] > edges[:-1]).all()):
-            counts = fine.histogram(edges)
-        else:
-            counts, edges = np.histogram(
-                values, bins=bins.number, range=(bins.first, bins.last), weights=weights
-            )
+        counts, edges = self._counts(values, weights, bins, fine)
         if weights is not None:
             counts = counts.astype(np.int64)  # sums of whole counts, exact in float64
         if bins.whole:
             return counts, [int(e) for e in edges]
         return counts, [self._render(e) for e in edges]
+
+    @staticmethod
+    def _counts(
+        values: F64Array, weights: I64Array | None, bins: Bins, fine: FineBins | None
+    ) -> tuple[Any, Any]:
+        """np.histogram's counts and edges over `bins`: read off the values' fine bins where
+        there are any (many values), else binned as numpy bins them (`histograms.histogram`)."""
+        if fine is not None and weights is None:
+            edges = np.linspace(bins.first, bins.last, bins.number + 1)
+            # Edges that do not rise (a range too narrow for the bins) are left to numpy,
+            # which refuses them.
+            if bool((edges[1:] > edges[:-1]).all()):
+                return fine.histogram(edges), edges
+        return histogram(values, bins.number, bins.first, bins.last, weights)
 
     def _render(self, value: Any) -> Any:
         if value is None:
