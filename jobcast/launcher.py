@@ -22,6 +22,7 @@ from jobcast.dev_secrets import ensure_dev_key, load_dev_secrets, secrets_to_gen
 from jobcast.embedded_redis import EmbeddedRedis, port_again, remember_port
 from jobcast.embedded_sentinel import SentinelGroup
 from jobcast.filemodes import keep_new_files_private, make_private_dir
+from jobcast.flower_state import flower_state_db
 from jobcast.launch_checks import LaunchError, data_dir_held, require_free_ports, require_unheld
 from jobcast.logs import UVICORN_JSON_LOGGING
 from jobcast.redis_clients import configured_redis, sync_client
@@ -117,6 +118,8 @@ class Stack:
 
     def __init__(self, settings: Settings, options: UpOptions) -> None:
         self.settings, self.options = settings, options
+        #: Named by where Redis is before the embedded one, if any, sets its URL.
+        self.flower_db = flower_state_db(settings, options.ha)
         self.supervisor = Supervisor(on_restart=_said_restarted, on_lost=_said_lost)
         self.logs = settings.data_dir / "log"
         self.dev_api_key: str | None = None
@@ -314,11 +317,8 @@ class Stack:
         s = self.settings
         # Flower keeps what it saw in memory only; persistent mode saves it (every minute and
         # at exit) under the data dir, so a restarted stack still shows the tasks already run.
-        state = s.data_dir / "flower"
-        make_private_dir(state)
-        # One file per mode: the other mode's tasks live in another Redis (`var/redis` against
-        # `var/redis/primary`), and Flower listed them as if they were this stack's.
-        db = state / ("state-ha" if self.options.ha else "state")
+        db = self.flower_db
+        make_private_dir(db.parent)
         # Laid out by hand: each flag beside its value, as on a command line.
         return [
             sys.executable, "-m", "celery", "-A", "workers.flower_app", "flower",

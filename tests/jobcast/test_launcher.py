@@ -730,6 +730,27 @@ def test_flower_keeps_each_modes_tasks_apart(tmp_path: Path) -> None:
     assert db(UpOptions()) == db(UpOptions(workers=2, api_processes=2))  # the same mode's
 
 
+def test_flower_keeps_the_tasks_of_each_redis_apart(tmp_path: Path) -> None:
+    # One data dir run on its embedded Redis, then on the operator's (JOBCAST_REDIS_URL): Flower
+    # listed the embedded Redis's tasks, which the other Redis knows nothing of, as its own.
+    embedded = Settings(dev=True).replace(data_dir=tmp_path)
+
+    def db(settings: Settings, ha: bool = False) -> str:
+        stack = Stack(settings, UpOptions(ha=ha))
+        if not (settings.redis_url or settings.sentinels):  # as `start_redis` leaves it
+            stack.settings = settings.replace(redis_url="redis://127.0.0.1:41234/0")
+        (flag,) = [a for a in stack._flower_argv() if a.startswith("--db=")]
+        return flag
+
+    own = db(embedded.replace(redis_url="redis://10.0.0.5:6379/0"))
+    assert db(embedded) == f"--db={tmp_path / 'flower' / 'state'}"  # unchanged on its own Redis
+    assert own not in {db(embedded), db(embedded, ha=True)}
+    assert own != db(embedded.replace(redis_url="redis://10.0.0.5:6379/1"))
+    assert own == db(embedded.replace(redis_url="redis://:pw@10.0.0.5:6379/0"))  # same Redis
+    sentinels = embedded.replace(redis_sentinels="10.0.0.7:26379,10.0.0.8:26379")
+    assert db(sentinels) not in {own, db(embedded, ha=True)}
+
+
 def test_flower_lists_both_workers_from_its_start_without_a_refresh(
     restarted: Restarted,
 ) -> None:
