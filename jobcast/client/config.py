@@ -71,6 +71,13 @@ class ClientConfig:
             # 401: what the server answers a request without a key, said before sending one.
             message = f"No API key: {why}"
             raise errors.AuthenticationError("unauthenticated", message, status=401, local=True)
+        if not self.api_key.isprintable() or " " in self.api_key:
+            # Sent, httpx refused the header before it left, and it was said as "unreachable".
+            message = (
+                f"The API key from {self.key_from or KEY_ARGUMENT} has a space or a control "
+                "character inside, which no key has: copy it again (jc_<id>_<secret>)."
+            )
+            raise errors.AuthenticationError("invalid_key", message, status=401, local=True)
         return self.api_key
 
 
@@ -177,6 +184,8 @@ def reachable_url(host: str, port: int | str) -> str:
 def resolve(base_url: str | None = None, api_key: str | None = None) -> ClientConfig:
     """ConfigError when the address found is not an http(s) URL, naming where it came from."""
     saved = read_saved()
+    if "api_key" in saved:
+        saved["api_key"] = _bare_key(saved["api_key"])
     key, key_from = _key(api_key, saved)
     url, url_from = _address(base_url, key, saved)
     if not is_http_url(url):
@@ -211,10 +220,17 @@ def saved_source() -> str:
     return f"the login `jobcast login` saved in {config_path()}"
 
 
+def _bare_key(key: str) -> str:
+    # Without the spaces and line ends around it: a copy's (a terminal's selection, a key file
+    # written on Windows), never the key's.
+    return key.strip()
+
+
 def _key(api_key: str | None, saved: dict[str, str]) -> tuple[str | None, str | None]:
     given = [(api_key, KEY_ARGUMENT), (os.environ.get(KEY_ENV), KEY_ENV)]
     given.append((saved.get("api_key"), saved_source()))
-    return next(((key, source) for key, source in given if key), (None, None))
+    bare = ((_bare_key(key), source) for key, source in given if key)
+    return next(((key, source) for key, source in bare if key), (None, None))
 
 
 def _address(base_url: str | None, key: str | None, saved: dict[str, str]) -> tuple[str, str]:

@@ -51,6 +51,8 @@ def login(
     """
     url, url_from = (url, _given_as(ctx)) if url else local_api()
     _check_url(url, url_from)
+    if key is not None and not key.strip():  # else the client's key from elsewhere was saved
+        fail_usage("--key is blank: give the key, or leave --key out to be asked for it.")
     key_from = "--key" if key else "the prompt"
     key = key or _ask_key()
     try:
@@ -59,7 +61,7 @@ def login(
     except errors.JobcastError as exc:
         report_error(exc, as_json=False, config=ClientConfig(url, key, url_from, key_from))
         raise typer.Exit(exit_code_for(exc)) from None
-    path = save(url.rstrip("/"), key, config_path())
+    path = save(url.rstrip("/"), client.config.require_key(), config_path())  # the key sent
     said = f"Signed in as {identity(me)}. Saved to {path} (mode 600)."
     console.print(said, markup=False, highlight=False)
 

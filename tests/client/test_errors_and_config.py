@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from jobcast.cli import cli
 from jobcast.client import Client, errors
-from jobcast.client.config import ClientConfig, resolve, save
+from jobcast.client.config import ClientConfig, read_saved, resolve, save
 from jobcast.client.retry import RetryPolicy
 from jobcast.settings import Settings
 from tests.client.conftest import ClientStack
@@ -373,3 +373,42 @@ def test_the_local_address_names_only_the_settings_that_made_it(
         "http://127.0.0.1:8100",
         "the local api's address by JOBCAST_API_PORT; no stack running here",
     )
+
+
+def test_a_key_given_with_a_space_or_line_end_around_it_is_the_key(
+    stack: ClientStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sent as given, `Bearer <key>\r` was refused by httpx before it left, and the CLI said
+    # nothing answered at the address (exit 5): "is that stack still up?".
+    alone(tmp_path, monkeypatch)
+    with Client(stack.url, f" {stack.key}\r\n") as client:
+        assert client.me().id == stack.principal_id
+    env = {"JOBCAST_URL": stack.url, "JOBCAST_API_KEY": f"{stack.key} "}
+    listed = CliRunner().invoke(cli, ["jobs", "ls", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    signed = CliRunner().invoke(cli, ["login", "--url", stack.url, "--key", f" {stack.key}\r"])
+    assert signed.exit_code == 0, signed.output
+    assert read_saved()["api_key"] == stack.key
+    blank = CliRunner().invoke(cli, ["login", "--url", stack.url, "--key", " "], env=env)
+    assert blank.exit_code == 2, blank.output  # not signed in with JOBCAST_API_KEY's key
+    assert "--key is blank" in blank.stderr
+
+
+def test_a_key_with_a_space_or_control_character_inside_is_refused_before_sending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Against a live api or none, it was "unreachable" (exit 5): the key is what to fix.
+    alone(tmp_path, monkeypatch)
+    broken = "jc_0123456789ab_first half\nsecond half"
+    with (
+        Client("http://127.0.0.1:9", broken) as client,
+        pytest.raises(errors.AuthenticationError) as refused,
+    ):
+        client.me()
+    assert "copy it again" in refused.value.message
+    assert "second half" not in refused.value.message
+    listed = CliRunner().invoke(
+        cli, ["jobs", "ls"], env={"JOBCAST_URL": "http://127.0.0.1:9", "JOBCAST_API_KEY": broken}
+    )
+    assert listed.exit_code == 4, listed.output
+    assert "copy it again" in listed.stderr
