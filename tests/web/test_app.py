@@ -102,6 +102,18 @@ def test_sign_in_keeps_the_key_in_this_tab_and_sign_out_forgets_it(
     assert page.evaluate("sessionStorage.getItem('jobcast.key')") is None
 
 
+def test_a_key_of_only_spaces_is_told_to_paste_a_key(browser: Any, web_stack: WebStack) -> None:
+    # `required` lets spaces through, and signing in with them did nothing at all.
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(web_stack.url + "/")
+    page.fill("#key", "   ")
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("#signin-error:text('Paste your API key')", timeout=5_000)
+    assert page.evaluate("sessionStorage.getItem('jobcast.key')") is None
+    context.close()
+
+
 def test_a_key_revoked_while_signed_in_returns_to_sign_in_saying_why(
     web_stack: WebStack, new_page: NewPage
 ) -> None:

@@ -42,7 +42,11 @@ function showSignIn(message = "") {
 async function signIn(event) {
   event.preventDefault();
   const key = $("key").value.trim();
-  if (!key) return;
+  if (!key) {
+    // `required` lets a field of spaces through: said, not a click that does nothing.
+    fill($("signin-error"), "Paste your API key: it starts with jc_.");
+    return;
+  }
   rememberKey(key);
   try {
     await api("GET", "/me");
