@@ -132,6 +132,7 @@ _BY_STATUS: dict[int, type[JobcastError]] = {
 _BY_WS_CODE: dict[str, type[JobcastError]] = {
     "unauthenticated": AuthenticationError,
     "invalid_key": AuthenticationError,
+    "key_revoked": AuthenticationError,  # sent before the 4001 close, revoked mid-connection
     "invalid_ticket": AuthenticationError,
     "forbidden": PermissionDeniedError,
     "not_found": NotFoundError,

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from jobcast.client import Client, errors
+from jobcast.keys import create_key, revoke_key
 from tests.client.conftest import ClientStack
 from tests.client.support import write_table
 from tests.client.terminal import Terminal
@@ -90,6 +91,27 @@ def test_ctrl_c_stops_watch_with_exit_code_130_and_no_traceback(
         rest = terminal.rest()
         assert code == 130, rest
         assert "Traceback" not in rest
+    finally:
+        terminal.close()
+
+
+def test_a_watch_whose_key_is_revoked_ends_as_a_refused_key_with_exit_4(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # The server's `key_revoked` frame was no refused key to the client: exit 3, as for a
+    # request the server found invalid, and the error did not say where the key came from.
+    key, info = create_key(stack.redis, stack.settings.secret("key_secret"), "soon-revoked")
+    with Client(stack.url, key) as client:
+        client.submit_file(write_table(tmp_path / "data.csv", 10))
+    terminal = Terminal([*JOBCAST, "watch", "user.me", "--since", "0-0"], user_env(stack, key))
+    try:
+        terminal.expect('"type": "job.queued"')
+        revoke_key(stack.redis, info.key_id)
+        code = terminal.proc.wait(timeout=30)
+        rest = terminal.rest()
+        assert "key_revoked" in rest, rest
+        assert code == 4, rest
+        assert "key from JOBCAST_API_KEY" in rest
     finally:
         terminal.close()
 
