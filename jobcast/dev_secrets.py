@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -19,22 +20,27 @@ from jobcast.settings import Settings
 
 #: The settings dev mode generates when they are unset.
 GENERATED_SECRETS = ("flower_password", "key_secret", "redis_password")
-#: The raw dev API key's entry in the file (not a setting).
+#: The raw dev API key's entry in the file (not a setting): the one the banner prints.
 DEV_API_KEY = "dev_api_key"
+#: Every dev key made under this data dir, one per Redis it ran on (the embedded server, the
+#: `--ha` group, the operator's): a start on one of them again prints that one's key.
+DEV_API_KEYS = "dev_api_keys"
+#: At most this many kept, the newest: a data dir sees few Redis.
+DEV_API_KEYS_KEPT = 8
 
 
 def secrets_path(settings: Settings) -> Path:
     return settings.data_dir / "dev-secrets.json"
 
 
-def read_stored(settings: Settings) -> dict[str, str]:
+def read_stored(settings: Settings) -> dict[str, Any]:
     """What the file holds; empty when there is none yet."""
     path = secrets_path(settings)
-    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    stored: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     return stored
 
 
-def _write(settings: Settings, stored: dict[str, str]) -> None:
+def _write(settings: Settings, stored: dict[str, Any]) -> None:
     path = secrets_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
@@ -72,7 +78,8 @@ def load_dev_secrets(settings: Settings) -> Settings:
 def stored_secret(settings: Settings, name: str) -> str | None:
     """The secret `name` a dev stack under `settings.data_dir` uses, if there is one (read
     only): what a process started by hand beside it takes when its own is unset."""
-    return read_stored(settings).get(name)
+    value = read_stored(settings).get(name)
+    return value if isinstance(value, str) else None
 
 
 def stored_key_secret(settings: Settings) -> str | None:
@@ -81,13 +88,24 @@ def stored_key_secret(settings: Settings) -> str | None:
 
 
 def ensure_dev_key(settings: Settings, client: redis.Redis) -> str:
-    """The dev API key (admin), created once and kept in the file while Redis keeps it."""
+    """The dev API key (admin) of the Redis `client` reaches: the one made there before, kept
+    in the file while that Redis keeps it, else a new one."""
     stored = read_stored(settings)
     secret = settings.secret("key_secret")
-    existing = stored.get(DEV_API_KEY)
-    if existing and client.exists(api_key_lookup_key(digest_key(secret, existing))):
-        return existing
-    raw, _ = create_key(client, secret, "dev", admin=True)
+    made = _made_keys(stored)
+    known = (
+        key for key in reversed(made) if client.exists(api_key_lookup_key(digest_key(secret, key)))
+    )
+    raw = next(known, None) or create_key(client, secret, "dev", admin=True)[0]
     stored[DEV_API_KEY] = raw
+    stored[DEV_API_KEYS] = [*(key for key in made if key != raw), raw][-DEV_API_KEYS_KEPT:]
     _write(settings, stored)
     return raw
+
+
+def _made_keys(stored: dict[str, Any]) -> list[str]:
+    """The dev keys made under this data dir, each once, oldest first: the banner's last one
+    last (a file from before DEV_API_KEYS holds only that one)."""
+    keys = [*stored.get(DEV_API_KEYS, []), stored.get(DEV_API_KEY)]
+    newest_first = dict.fromkeys(key for key in reversed(keys) if isinstance(key, str))
+    return list(reversed(newest_first))

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from jobcast import cluster_key_secret
 from jobcast.console import make_console
-from jobcast.dev_secrets import read_stored, secrets_path, stored_key_secret
+from jobcast.dev_secrets import secrets_path, stored_key_secret, stored_secret
 from jobcast.keys import (
     InvalidNameError,
     KeyInfo,
@@ -126,7 +126,7 @@ def _with_running_sentinels(settings: Settings) -> Settings:
     sentinels = running_sentinels(settings)
     if sentinels is None:
         return settings
-    password = settings.redis_password or read_stored(settings).get("redis_password")
+    password = settings.redis_password or stored_secret(settings, "redis_password")
     return settings.replace(
         redis_sentinels=sentinels, redis_password=password, redis_sentinel_password=password
     )

@@ -5,9 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jobcast.dev_secrets import load_dev_secrets, secrets_path, stored_key_secret
+import redis
+
+from jobcast.dev_secrets import (
+    ensure_dev_key,
+    load_dev_secrets,
+    read_stored,
+    secrets_path,
+    stored_key_secret,
+)
 from jobcast.keys_admin import _what_to_set
 from jobcast.settings import Settings
+from tests.conftest import RedisServer
 
 
 def dev_settings(data_dir: Path, **supplied: str) -> Settings:
@@ -40,3 +49,21 @@ def test_a_supplied_secret_is_used_and_not_stored_nor_one_an_earlier_run_generat
     said = _what_to_set(settings, "redis://127.0.0.1:1/0")
     assert "takes it from its environment" in said
     assert "set the same JOBCAST_KEY_SECRET" in said
+
+
+def test_the_dev_key_comes_back_with_the_redis_it_was_made_in(
+    settings: Settings, redis_server: RedisServer
+) -> None:
+    # One data dir run plain, then with --ha (another Redis: a new dev key there), then plain
+    # again: the banner printed a third key, of a new "dev" principal that saw none of the jobs
+    # and orders made with the first.
+    plain = redis.Redis.from_url(settings.broker_url, decode_responses=True)
+    other = redis.Redis.from_url(redis_server.next_db_url(), decode_responses=True)
+    try:
+        first = ensure_dev_key(settings, plain)
+        assert ensure_dev_key(settings, other) != first
+        assert ensure_dev_key(settings, plain) == first
+        assert read_stored(settings)["dev_api_key"] == first  # the one the banner prints
+    finally:
+        plain.close()
+        other.close()
