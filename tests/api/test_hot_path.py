@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -21,58 +19,14 @@ from jobcast.rediskeys import job_key
 from jobcast.schemas.health import Alive
 from jobcast.schemas.jobs import Job
 from jobcast.settings import Settings
+from tests.api.both_ways import Bypass, both_ways, comparable, run_both_ways
 from tests.api.conftest import MakeKey
-
-#: Headers that differ between any two requests (time, id, the budget as it is spent).
-VARYING = {"x-process-time", "x-request-id", "ratelimit-remaining", "ratelimit-reset"}
-
-Scenario = Callable[[httpx.AsyncClient, Callable[[bool], None]], Awaitable[None]]
-
-
-def run_both_ways(settings: Settings, scenario: Scenario) -> None:
-    """Run `scenario` against the app in process, with a switch that sends requests to
-    FastAPI instead of the hot path (an overridden dependency leaves them to FastAPI)."""
-
-    async def serve() -> None:
-        app = create_app(settings)
-
-        def bypass(on: bool) -> None:
-            app.dependency_overrides.clear()
-            if on:
-                app.dependency_overrides[_unused] = _unused
-
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-                await scenario(client, bypass)
-
-    asyncio.run(serve())
-
-
-def _unused() -> None:  # pragma: no cover - never called
-    pass
-
-
-def comparable(response: httpx.Response) -> tuple[int, bytes, list[tuple[str, str]]]:
-    headers = [(k, "" if k in VARYING else v) for k, v in response.headers.multi_items()]
-    return response.status_code, response.content, headers
-
-
-async def both_ways(
-    client: httpx.AsyncClient, bypass: Callable[[bool], None], path: str, **options: Any
-) -> tuple[httpx.Response, httpx.Response]:
-    bypass(False)
-    hot = await client.get(path, **options)
-    bypass(True)
-    fastapi = await client.get(path, **options)
-    bypass(False)
-    return hot, fastapi
 
 
 def test_hot_routes_answer_byte_for_byte_as_fastapi(settings: Settings, make_key: MakeKey) -> None:
     mine, theirs = make_key("me"), make_key("other")
 
-    async def scenario(client: httpx.AsyncClient, bypass: Callable[[bool], None]) -> None:
+    async def scenario(client: httpx.AsyncClient, bypass: Bypass) -> None:
         job = await _submit(client, mine)
         other = await _submit(client, theirs)
         item = await client.post("/data/", json={"name": "n", "value": 1}, headers=_as(mine))
@@ -90,7 +44,7 @@ def test_hot_routes_answer_byte_for_byte_as_fastapi(settings: Settings, make_key
             (f"/data/{item.json()['id']}", _as(theirs), 404),
         ]
         for path, headers, status in cases:
-            hot, fastapi = await both_ways(client, bypass, path, headers=headers)
+            hot, fastapi = await both_ways(client, bypass, "GET", path, headers=headers)
             assert hot.status_code == status, (path, hot.text)
             assert comparable(hot) == comparable(fastapi), path
 
@@ -164,12 +118,12 @@ def test_jobs_in_every_state_answer_byte_for_byte_as_fastapi(
 ) -> None:
     key = make_key("me")
 
-    async def scenario(client: httpx.AsyncClient, bypass: Callable[[bool], None]) -> None:
+    async def scenario(client: httpx.AsyncClient, bypass: Bypass) -> None:
         for state, fields in JOB_STATES.items():
             job = await _submit(client, key)
             if fields:
                 redis_client.hset(job_key(job), mapping=encode_fields(fields))
-            hot, fastapi = await both_ways(client, bypass, f"/jobs/{job}", headers=_as(key))
+            hot, fastapi = await both_ways(client, bypass, "GET", f"/jobs/{job}", headers=_as(key))
             assert hot.status_code == 200, (state, hot.text)
             assert comparable(hot) == comparable(fastapi), state
             assert hot.content == _as_the_model_renders(redis_client, job), state
@@ -200,10 +154,12 @@ def test_a_spent_budget_is_the_same_429_either_way(settings: Settings, make_key:
     settings = settings.replace(rate_read_burst=2, rate_read_per_minute=1)
     key = make_key()
 
-    async def scenario(client: httpx.AsyncClient, bypass: Callable[[bool], None]) -> None:
+    async def scenario(client: httpx.AsyncClient, bypass: Bypass) -> None:
         job = await _submit(client, key)  # a submit: the read budget is still whole
-        await both_ways(client, bypass, f"/jobs/{job}", headers=_as(key))  # spends both reads
-        hot, fastapi = await both_ways(client, bypass, f"/jobs/{job}", headers=_as(key))
+        await both_ways(
+            client, bypass, "GET", f"/jobs/{job}", headers=_as(key)
+        )  # spends both reads
+        hot, fastapi = await both_ways(client, bypass, "GET", f"/jobs/{job}", headers=_as(key))
         assert hot.status_code == 429
         assert comparable(hot) == comparable(fastapi)
 
@@ -211,7 +167,7 @@ def test_a_spent_budget_is_the_same_429_either_way(settings: Settings, make_key:
 
 
 def test_a_hot_request_is_counted_under_its_route(settings: Settings) -> None:
-    async def scenario(client: httpx.AsyncClient, bypass: Callable[[bool], None]) -> None:
+    async def scenario(client: httpx.AsyncClient, bypass: Bypass) -> None:
         await client.get("/healthz")
         metrics = (await client.get("/metrics")).text
         assert 'route="/healthz",status="200"' in metrics
