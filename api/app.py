@@ -27,9 +27,10 @@ from jobcast.settings import Settings, get_settings
 from realtime import redact
 from realtime.lifecycle import running_realtime
 
-#: Served by `api.hot_path` ahead of FastAPI's routing and dependency solving: the probe, and
-#: the reads of one owned record whose dependencies are simple enough for it.
-HOT_ENDPOINTS = (health.healthz, jobs.get_job, data.get_item)
+#: Served by `api.hot_path` ahead of FastAPI's routing and dependency solving: the probe, the
+#: reads of one owned record, and the upload (both its paths), whose dependencies are simple
+#: enough for it.
+HOT_ENDPOINTS = (health.healthz, jobs.get_job, jobs.submit_job, data.get_item)
 #: Longest the shutdown waits for cut requests to finish their clean-up before closing Redis.
 UNWIND_SECONDS = 1.0
 

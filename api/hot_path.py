@@ -5,10 +5,11 @@ included router, then it solves dependencies generically, opens exit stacks, val
 serializes the answer — more than the whole of a bare Starlette app's `/healthz`
 (bench/front.py). A hot route is an ordinary FastAPI route, declared in `api/routes/` with its
 OpenAPI entry, dependencies and endpoint; this layer serves it by calling those same
-dependencies and that same endpoint directly, and serializes what the endpoint returns with the
-route's own response field, as FastAPI does. Only routes simple enough for that qualify
-(`HotRoute` refuses the others at start-up): plain-string path parameters, and dependencies that
-take nothing but the request and the response. Every other request goes on to FastAPI.
+dependencies and that same endpoint directly, validates its header parameters with FastAPI's own
+function for them, and serializes what the endpoint returns with the route's own response
+field, as FastAPI does. Only routes simple enough for that qualify (`HotRoute` refuses the others
+at start-up): plain-string path parameters, header parameters, and dependencies that take
+nothing but the request and the response. Every other request goes on to FastAPI.
 
 It sits just inside the front door (`api.middleware`), so the access log, metrics, headers,
 CORS and caps are the same for every route, and errors go to the app's own exception handlers.
@@ -23,7 +24,8 @@ from typing import Any, cast
 from fastapi import FastAPI, Request, Response
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
-from fastapi.exceptions import ResponseValidationError
+from fastapi.dependencies.utils import request_params_to_args
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.routing import RouteContext, iter_route_contexts
 from fastapi.utils import is_body_allowed_for_status_code
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -55,10 +57,11 @@ class HotRoute:
         top: Dependant = context.dependant
         self.dependencies = [_DependencyCall(dep) for dep in top.dependencies]
         self.own = _DependencyCall(top)
+        self.header_params = top.header_params
         calls = [self.own, *self.dependencies]
         #: Whether anything takes the request or the response: a Request (~2 us) and a sub
-        #: response (~1.5 us) are made only for routes that use them.
-        self.takes_request = any(call.request_name for call in calls)
+        #: response (~1.5 us) are made only for routes that use them (or read its headers).
+        self.takes_request = bool(self.header_params) or any(c.request_name for c in calls)
         self.takes_response = any(call.response_name for call in calls)
 
     async def answer(self, request: Request | None, params: dict[str, str]) -> ASGIApp:
@@ -69,7 +72,15 @@ class HotRoute:
             values[dependency.name] = await dependency.call(
                 **dependency.arguments(request, response)
             )
+        if self.header_params:  # after the dependencies, as FastAPI: a 401 comes first
+            values.update(self._headers(cast(Request, request)))
         return self._render(await self.endpoint(**values), response)
+
+    def _headers(self, request: Request) -> dict[str, Any]:
+        values, errors = request_params_to_args(self.header_params, request.headers)
+        if errors:
+            raise RequestValidationError(errors, body=None)
+        return values
 
     def _render(self, raw: Any, response: Response | None) -> ASGIApp:
         if isinstance(raw, Response):
@@ -140,8 +151,9 @@ def _check(context: RouteContext) -> None:
     path, top = context.path, context.dependant
     if context.response_field is None or not isinstance(context.response_class, DefaultPlaceholder):
         raise NotHotError(f"{path}: a hot route answers JSON through its response model")
-    if _parameters(top) != top.path_params or not inspect.iscoroutinefunction(top.call):
-        raise NotHotError(f"{path}: a hot endpoint is async and takes path parameters only")
+    taken = [*top.path_params, *top.header_params]
+    if _parameters(top) != taken or not inspect.iscoroutinefunction(top.call):
+        raise NotHotError(f"{path}: a hot endpoint is async and takes path or header parameters")
     for field in top.path_params:
         if field.field_info.annotation is not str or field.field_info.metadata:
             raise NotHotError(f"{path}: path parameter {field.name} is not a plain string")
@@ -212,9 +224,11 @@ class HotPath:
 
 
 def _contexts_of(api: FastAPI, endpoints: Iterable[Callable[..., Any]]) -> list[RouteContext]:
-    """The app's routes (as included) whose endpoint is one of `endpoints`, one each."""
+    """The app's routes (as included) whose endpoint is one of `endpoints`: each has one at
+    least, or more (a path kept as an alias)."""
     wanted = list(endpoints)
     found = [c for c in iter_route_contexts(api.routes) if c.endpoint in wanted]
-    if len(found) != len(wanted):
-        raise NotHotError(f"each hot endpoint needs exactly one route: {wanted} -> {found}")
+    missing = [endpoint for endpoint in wanted if all(c.endpoint is not endpoint for c in found)]
+    if missing:
+        raise NotHotError(f"each hot endpoint needs a route: {missing} has none")
     return found
