@@ -24,13 +24,26 @@ from jobcast.client_cli.common import (
 from jobcast.client_cli.summary import result_json, result_tables
 from jobcast.schemas import Job, JobProgress, JobResult
 
+#: What `-` names: the process's standard input, opened as a file (a pipe's size is unknown).
+STANDARD_INPUT = Path("/dev/stdin")
+
 EXAMPLE = (
     "Example: jobcast submit sales.csv --op aggregate --group-by city --metric amount:sum --wait"
 )
 
 
 def submit(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The table to upload.")],
+    # A str, not a Path: typer (0.29) compares the converted Path with "-", so `allow_dash`
+    # never let a dash through one.
+    file: Annotated[
+        str,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            allow_dash=True,
+            help="The table to upload (- reads stdin).",
+        ),
+    ],
     op: Annotated[str, typer.Option("--op", help="profile, aggregate or convert.")] = "profile",
     group_by: Annotated[list[str] | None, typer.Option(help="Column to group by (repeat).")] = None,
     metric: Annotated[
@@ -57,13 +70,15 @@ def submit(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Upload FILE as a file job; with --wait show its progress and result."""
+    # `-` as a Unix command reads it: `… | jobcast submit - --wait`.
+    path = STANDARD_INPUT if file == "-" else Path(file)
     metrics = parse_metrics(metric or [])
     reading = _reading(header, sheet, encoding, decimal)
     _check_options(op, group_by or [], metrics, to, reading)
     with client_session(as_json) as client:
         client.config.require_key()  # before the bars are drawn: without a key nothing is sent
         with _bars(as_json) as bars:
-            job = _upload(client, bars, file, op, group_by or [], metrics, to, reading)
+            job = _upload(client, bars, path, op, group_by or [], metrics, to, reading)
             with _still_running_if_left(job, bars):
                 result = _follow(client, bars, job, timeout) if wait else None
     if result is None:

@@ -183,6 +183,18 @@ def test_a_profile_and_an_aggregate_print_datetimes_alike(
         assert "T12:00" not in shown
 
 
+def test_submit_dash_uploads_what_comes_on_standard_input(
+    stack: ClientStack, tmp_path: Path
+) -> None:
+    # `jobcast submit -` said "File '-' does not exist", where a Unix command reads its input.
+    table = write_table(tmp_path / "data.csv", 50).read_text()
+    done = jobcast_process(user_env(stack), "submit", "-", "--wait", "--json", stdin=table)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["rows"] == 50
+    assert result["format"] == "csv"
+
+
 def test_submit_reads_the_file_as_its_options_say(stack: ClientStack, tmp_path: Path) -> None:
     # No header line, decimal commas, cp1252 text: what a European spreadsheet export may be.
     data = tmp_path / "export.csv"
