@@ -64,7 +64,9 @@ async def authorize(
         return _monitor(principal, requested)
     kind, _, rest = requested.partition(".")
     if not is_channel_name(rest):
-        raise ProtocolError("bad_channel", CHANNELS)
+        # A kind alone (`jobs`, `market`) names nothing: said, before the rule.
+        unknown = "" if "." in requested else f"Unknown channel {requested!r}. "
+        raise ProtocolError("bad_channel", unknown + CHANNELS)
     if kind == "chat":
         return Channel(requested, kind, requested)
     if kind == "market":

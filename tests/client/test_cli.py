@@ -761,6 +761,11 @@ def test_chat_in_a_room_with_a_name_it_cannot_have_says_why_and_exits_2(
     unknown = jobcast(stack, "watch", "bogus.channel")
     assert unknown.exit_code == 3, unknown.output
     assert "Channels are job.{id}, user.me" in " ".join(unknown.stderr.split())
+    # A kind alone (`jobs`, `market`) was told the rule without being told it named nothing.
+    alone = jobcast(stack, "watch", "jobs")
+    assert alone.exit_code == 3, alone.output
+    said = " ".join(alone.stderr.split())
+    assert "Unknown channel 'jobs'. Channels are job.{id}, user.me" in said, said
 
 
 def test_orders_of_an_unknown_symbol_say_so_and_exit_3(stack: ClientStack) -> None:
