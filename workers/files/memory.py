@@ -22,7 +22,7 @@ from types import TracebackType
 import psutil
 import pyarrow as pa
 
-from workers.files.watchdog import resident_bytes
+from workers.files.watchdog import proc_self, resident_bytes
 
 #: Seconds between two samples of the resident size when the peak cannot be reset.
 SAMPLE_INTERVAL = 0.02
@@ -86,14 +86,6 @@ def _resident() -> int:
 
 
 @cache
-def _opened(path: Path, flags: int, pid: int) -> int:
-    """`path` under /proc/self, opened once per process (`pid`: a forked pool process opens its
-    own, `self` being resolved at the open): each job writes `clear_refs` and reads `status`,
-    and an open, a read or write and a close took about three times one `pread` or `pwrite`."""
-    return os.open(path, flags | os.O_CLOEXEC)
-
-
-@cache
 def _libc() -> ctypes.CDLL:
     return ctypes.CDLL("libc.so.6")  # loaded once: each load was a library lookup
 
@@ -142,7 +134,7 @@ def _reset_high_water_mark() -> bool:
     if _resettable is False:
         return False
     try:
-        os.pwrite(_opened(_CLEAR_REFS, os.O_WRONLY, os.getpid()), b"5", 0)
+        os.pwrite(proc_self(_CLEAR_REFS, os.O_WRONLY), b"5", 0)
     except OSError:
         _resettable = False
         return False
@@ -153,7 +145,7 @@ def _reset_high_water_mark() -> bool:
 
 def _high_water_mark() -> int:
     try:
-        status = os.pread(_opened(_STATUS, os.O_RDONLY, os.getpid()), 8192, 0).decode()
+        status = os.pread(proc_self(_STATUS), 8192, 0).decode()
         for line in status.splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
