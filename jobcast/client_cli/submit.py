@@ -32,17 +32,22 @@ EXAMPLE = (
 )
 
 
+def _existing_file(file: str) -> str:
+    """`-` or a file that exists, checked before a byte is sent (exit 2, not a traceback)."""
+    path = Path(file)
+    if file != "-" and not path.is_file():
+        said = "is a directory" if path.is_dir() else "does not exist"
+        raise typer.BadParameter(f"File {file!r} {said}.")
+    return file
+
+
 def submit(
     # A str, not a Path: typer (0.29) compares the converted Path with "-", so `allow_dash`
-    # never let a dash through one.
+    # never let a dash through one; and on a str it ignores `exists` and `dir_okay`, hence
+    # the callback.
     file: Annotated[
         str,
-        typer.Argument(
-            exists=True,
-            dir_okay=False,
-            allow_dash=True,
-            help="The table to upload (- reads stdin).",
-        ),
+        typer.Argument(callback=_existing_file, help="The table to upload (- reads stdin)."),
     ],
     op: Annotated[str, typer.Option("--op", help="profile, aggregate or convert.")] = "profile",
     group_by: Annotated[list[str] | None, typer.Option(help="Column to group by (repeat).")] = None,

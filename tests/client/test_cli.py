@@ -1026,3 +1026,15 @@ def test_market_fills_lists_each_side_its_own_fills(stack: ClientStack) -> None:
     none = jobcast(stack, "market", "fills", "SOL-USD", JOBCAST_API_KEY=idle)
     assert (none.exit_code, none.stdout) == (0, "")
     assert none.stderr.strip() == "no fills of yours among the last 50 trades"
+
+
+def test_submit_of_a_missing_file_or_a_directory_says_so_and_exits_2(tmp_path: Path) -> None:
+    # Both showed a traceback (FileNotFoundError, IsADirectoryError) and exited 1: the argument
+    # had become a str for `-`, and typer checks `exists` and `dir_okay` on a Path only.
+    missing = str(tmp_path / "nope.csv")
+    for named, said in ((missing, "does not exist"), (str(tmp_path), "is a directory")):
+        done = CliRunner().invoke(cli, ["submit", named, "--wait"], env={"JOBCAST_API_KEY": "jc_x"})
+        assert done.exit_code == 2, done.output
+        shown = " ".join(done.stderr.replace("│", " ").split())
+        assert f"'{named}' {said}" in shown, shown
+        assert "Traceback" not in done.output
