@@ -16,6 +16,8 @@ from api.openapi_errors import openapi_error
 from api.openapi_headers import document_headers
 from jobcast.events import EVENT_TYPES
 
+# Headings in plain text: ReDoc showed one with `code` as its markup, `<code>/ws</code>`, in its
+# side menu and heading, and repeated the whole intro as that section's text.
 _DESCRIPTION = """\
 Submit work over HTTP; follow every state change live over one WebSocket.
 
@@ -32,7 +34,7 @@ or 431 `headers_too_large` (refused before routing) and 500 `internal_error` (a 
 responses carry `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`, and a 429
 carries `Retry-After`.
 
-## WebSocket: `/ws`
+## WebSocket: /ws
 
 Every committed event is pushed over one multiplexed WebSocket per client (the full protocol
 is the README's "Realtime: WebSocket push" section). Each frame is one JSON object with a

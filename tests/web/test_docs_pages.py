@@ -95,3 +95,20 @@ def test_a_docs_page_carries_the_app_pages_protections(web_stack: WebStack, path
     assert headers["x-frame-options"] == "DENY"
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "no-referrer"
+
+
+def test_redoc_shows_the_websocket_section_by_its_name_and_its_own_text(
+    web_stack: WebStack, context: Any
+) -> None:
+    # Its heading had `/ws` in backticks: ReDoc's side menu and heading showed the markup,
+    # "WebSocket: <code>/ws</code>", and the section repeated the whole intro above it.
+    page, problems = watched(context, web_stack.url)
+    page.goto(web_stack.url + "/redoc")
+    page.wait_for_selector(RENDERED["/redoc"])
+    menu = page.locator("[role='menuitem']").first
+    assert (menu.text_content() or "").strip() == "WebSocket: /ws"
+    section = page.locator("[data-section-id='section/WebSocket:-ws']")
+    text = section.text_content() or ""
+    assert text.startswith("WebSocket: /wsEvery committed event is pushed"), text[:200]
+    assert "Rate limits." not in text
+    assert problems == []
