@@ -33,9 +33,12 @@ EXAMPLE = (
 
 
 def _existing_file(file: str) -> str:
-    """`-` or a file that exists, checked before a byte is sent (exit 2, not a traceback)."""
+    """`-` or a file that exists, checked before a byte is sent (exit 2, not a traceback).
+
+    Any file that is no directory: `<(gunzip -c t.csv.gz)` names a pipe, not a regular file.
+    """
     path = Path(file)
-    if file != "-" and not path.is_file():
+    if file != "-" and (path.is_dir() or not path.exists()):
         said = "is a directory" if path.is_dir() else "does not exist"
         raise typer.BadParameter(f"File {file!r} {said}.")
     return file

@@ -1038,3 +1038,12 @@ def test_submit_of_a_missing_file_or_a_directory_says_so_and_exits_2(tmp_path: P
         shown = " ".join(done.stderr.replace("│", " ").split())
         assert f"'{named}' {said}" in shown, shown
         assert "Traceback" not in done.output
+
+
+def test_submit_takes_a_file_that_is_not_a_regular_one(tmp_path: Path) -> None:
+    # `<(gunzip -c t.csv.gz)` names a pipe, /dev/fd/N: it exists and is no directory, so it is
+    # uploaded (here to an address where nothing answers: exit 5, past the argument's check).
+    nowhere = {"JOBCAST_API_KEY": "jc_x", "JOBCAST_URL": "http://127.0.0.1:9"}
+    done = CliRunner().invoke(cli, ["submit", os.devnull], env=nowhere)
+    assert done.exit_code == 5, done.output
+    assert "Nothing answers at http://127.0.0.1:9" in done.stderr
