@@ -22,6 +22,7 @@ from redis.backoff import NoBackoff
 from redis.maint_notifications import MaintNotificationsConfig
 from redis.retry import Retry
 
+from jobcast.command_packing import pack_in_c
 from jobcast.redis_url import masked_url
 from jobcast.settings import Settings
 
@@ -137,8 +138,8 @@ def async_client(settings: Settings, *, keepalive: bool = False) -> aioredis.Red
         primary = _async_sentinel(settings).master_for(
             settings.redis_sentinel_master, **_primary(settings), **options
         )
-        return cast(aioredis.Redis, primary)
-    return aioredis.Redis.from_url(settings.broker_url, **options)
+        return _packing_in_c(cast(aioredis.Redis, primary))
+    return _packing_in_c(aioredis.Redis.from_url(settings.broker_url, **options))
 
 
 def async_pool_client(
@@ -167,9 +168,14 @@ def async_pool_client(
             **_primary(settings),
             **options,
         )
-        return cast(aioredis.Redis, primary)
+        return _packing_in_c(cast(aioredis.Redis, primary))
     pool = aioredis.BlockingConnectionPool.from_url(settings.broker_url, **options)
-    return aioredis.Redis(connection_pool=pool)
+    return _packing_in_c(aioredis.Redis(connection_pool=pool))
+
+
+def _packing_in_c(client: aioredis.Redis) -> aioredis.Redis:
+    pack_in_c(client.connection_pool)
+    return client
 
 
 def celery_transport_options(settings: Settings) -> dict[str, Any]:
