@@ -62,6 +62,13 @@ def parse(text: str, max_bytes: int) -> ClientMessage:
         raise ProtocolError("too_large", f"Messages are limited to {max_bytes} bytes.")
     try:
         raw = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        # A syntax error: where the parser stopped says more than the number limits below.
+        raise ProtocolError(
+            "bad_json",
+            f"The message is not JSON: {exc.msg} at character {exc.pos}. "
+            "Each message must be a JSON object.",
+        ) from None
     except (ValueError, RecursionError):
         # ValueError: not JSON, NaN or Infinity (which a browser's JSON.parse could not read
         # back in `ref`), or an integer past Python's 4,300-digit limit.

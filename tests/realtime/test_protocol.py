@@ -42,6 +42,17 @@ def test_bad_frames_are_refused_with_a_code(frame: str, code: str) -> None:
     assert refused.value.code == code
 
 
+def test_a_frame_that_is_not_json_is_told_where_the_parser_stopped() -> None:
+    """A syntax error says where it is, as the HTTP API's 422 does, not the number limits."""
+    with pytest.raises(ProtocolError) as refused:
+        parse("{nope}", 64)
+    assert refused.value.code == "bad_json"
+    assert refused.value.message == (
+        "The message is not JSON: Expecting property name enclosed in double quotes "
+        "at character 1. Each message must be a JSON object."
+    )
+
+
 @pytest.mark.parametrize(
     ("frame", "code"),
     [
