@@ -324,7 +324,8 @@ async def _send_json(
     body: dict[str, Any],
     headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
-    payload = json.dumps(body).encode()
+    # Spelled as FastAPI's JSONResponse spells every other error body.
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     await send(
         {
             "type": "http.response.start",

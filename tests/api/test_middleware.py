@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi.responses import JSONResponse
 
 from jobcast.settings import Settings
 from tests.api.conftest import MakeClient, MakeKey
@@ -79,3 +80,7 @@ def test_oversized_headers_and_urls_are_refused(url: str) -> None:
     assert big_header.json()["error"]["code"] == "headers_too_large"
     long_url = httpx.get(f"{url}/healthz", params={"q": "a" * 10_000})
     assert long_url.status_code == 414
+    # Written as every other error body is (FastAPI's JSONResponse): one client's byte-for-byte
+    # comparison or log grep should not meet two spellings of the same JSON.
+    for refused in (big_header, long_url):
+        assert refused.content == JSONResponse(refused.json()).body
