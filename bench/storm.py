@@ -288,14 +288,17 @@ async def run_side(side: Side, args: argparse.Namespace, tag: str) -> dict[str, 
         await connect_waves(clients, url, side.key)
         connected = time.perf_counter() - connected
         await asyncio.sleep(SETTLE_SECONDS)
+        assert side.api is not None
+        api = psutil.Process(side.api.popen.pid)
+        cpu = cpu_seconds(api)
         dropped, resumed = await storm(clients, url, side.key)
+        cpu = cpu_seconds(api) - cpu
         await asyncio.sleep(SETTLE_SECONDS)
         samples = stop_probe(side)
         await caught_up(clients, client)
         ok = gapless(clients, client)
         # The tuned collector's price: cyclic garbage (the dropped clients') kept longer.
-        assert side.api is not None
-        rss = psutil.Process(side.api.popen.pid).memory_info().rss / 2**20
+        rss = api.memory_info().rss / 2**20
     finally:
         for c in clients:
             c.drop()
@@ -304,7 +307,14 @@ async def run_side(side: Side, args: argparse.Namespace, tag: str) -> dict[str, 
         if side.api is not None:
             side.api.stop(grace=20)
     got = figures(side, clients, ok, samples, (dropped, resumed), connected)
-    return {**got, "api_rss_mb": rss}
+    return {**got, "api_rss_mb": rss, "api_cpu_storm_s": cpu}
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    """CPU (user + system) the process used so far: on a shared machine the storm's wall time
+    says as much about the neighbours as about the api."""
+    times = process.cpu_times()
+    return times.user + times.system
 
 
 def figures(
@@ -351,7 +361,9 @@ def report(name: str, f: dict[str, Any]) -> None:
         f"commit → push during it p50 {f['live_p50_ms']:.1f} ms, p99 {f['live_p99_ms']:.1f} ms, "
         f"max {f['live_max_ms']:.1f} ms ({f['live_events']} events); api GC: longest pause in the "
         f"storm {f['gc_max_storm_ms']:.1f} ms ({f['gc_full_storm']} full), in the whole run "
-        f"{f['gc_max_ms']:.1f} ms; api RSS after it {f['api_rss_mb']:.0f} MB",
+        f"{f['gc_max_ms']:.1f} ms; api RSS after it {f['api_rss_mb']:.0f} MB; api CPU in the "
+        f"storm {f['api_cpu_storm_s']:.2f} s ({f['api_cpu_storm_s'] / f['clients'] * 1e3:.2f} ms "
+        "a reconnect)",
         flush=True,
     )
 
