@@ -157,34 +157,46 @@ class ChannelFeed:
                 self.resubscribed()
 
     async def _replay(self, since: str) -> None:
-        if since not in FROM_START and not await self._still_kept(since):
-            why = await self._why_not_kept(since)
-            # The old position means nothing in this stream now: the feed starts over from the
-            # start point, or, the stream being empty, from its beginning. Kept, a catch-up
-            # queued behind this one would resync again and take the events committed since
-            # for part of its start, so the client would never get them.
-            self._last = self._floor = None
-            # Read before the resync is sent: an event committed once the client has it is
-            # above the start, so it is sent (read after, it could fall below: never sent).
-            start = await self._start_point()
-            self.conn.push(reply("resync", channel=self.requested, reason=why))
-            if start is not None:
-                self.conn.push(start)
-            return
-        self._last = max(self._last or (0, 0), seq_key(since))
-        while self.conn.accepting:
-            page = await self._read_after(seq_text(self._last))
-            for raw, seq in page:
-                self._forward(raw, seq, REPLAYED)
-            if len(page) < REPLAY_PAGE:
+        page: list[tuple[str, Seq]] = []
+        if since not in FROM_START:
+            # A resume's first read starts at the `since` event itself, the proof that nothing
+            # after it was trimmed: the check and the first page in one round trip, which
+            # counts when thousands of clients resume at once.
+            page = await self._read_from(since)
+            if not page or page[0][1] != seq_key(since):
+                await self._restart(await self._why_not_kept(since))
                 return
+        self._last = max(self._last or (0, 0), seq_key(since))
+        self._forward_replayed(page)  # the `since` event itself is at or below `_last`: skipped
+        more = since in FROM_START or len(page) > REPLAY_PAGE
+        while more and self.conn.accepting:
+            page = await self._read_after(seq_text(self._last))
+            self._forward_replayed(page)
+            more = len(page) == REPLAY_PAGE
 
-    async def _still_kept(self, since: str) -> bool:
-        """Whether the stream still holds the `since` event, so nothing after it was trimmed."""
+    def _forward_replayed(self, page: list[tuple[str, Seq]]) -> None:
+        for raw, seq in page:
+            self._forward(raw, seq, REPLAYED)
+
+    async def _restart(self, why: str) -> None:
+        """The old position means nothing in this stream now: the feed starts over from the
+        start point, or, the stream being empty, from its beginning. Kept, a catch-up queued
+        behind this one would resync again and take the events committed since for part of
+        its start, so the client would never get them."""
+        self._last = self._floor = None
+        # Read before the resync is sent: an event committed once the client has it is above
+        # the start, so it is sent (read after, it could fall below: never sent).
+        start = await self._start_point()
+        self.conn.push(reply("resync", channel=self.requested, reason=why))
+        if start is not None:
+            self.conn.push(start)
+
+    async def _read_from(self, since: str) -> list[tuple[str, Seq]]:
+        """The `since` event (if the stream still holds it) and up to a page after it; empty for
+        a `since` that is no stream id."""
         with contextlib.suppress(ValueError):
-            seq_key(since)
-            return bool(await self.redis.xrange(stream_key(self.channel), since, since, count=1))
-        return False
+            return await self._read(seq_text(seq_key(since)), REPLAY_PAGE + 1)
+        return []
 
     async def _why_not_kept(self, since: str) -> str:
         """The resync's reason for a `since` the stream does not hold (read only then: a
@@ -200,7 +212,10 @@ class ChannelFeed:
         return SINCE_UNKNOWN if seq_key(since) > seq_key(oldest[0][0]) else SINCE_TOO_OLD
 
     async def _read_after(self, since: str) -> list[tuple[str, Seq]]:
+        return await self._read(f"({since}", REPLAY_PAGE)
+
+    async def _read(self, start: str, count: int) -> list[tuple[str, Seq]]:
         entries: list[tuple[str, dict[str, str]]] = await self.redis.xrange(  # type: ignore[assignment]
-            stream_key(self.channel), min=f"({since}", max="+", count=REPLAY_PAGE
+            stream_key(self.channel), min=start, max="+", count=count
         )
         return [(with_seq(seq, fields["e"]), seq_key(seq)) for seq, fields in entries]

@@ -312,3 +312,45 @@ def test_an_event_committed_once_the_client_has_its_resync_is_sent(
     assert [f["type"] for f in frames if f.get("type") == "resync"] == ["resync"]
     assert len(committed) == 1
     assert events_in(frames) == committed
+
+
+class CountingRedis(aioredis.Redis):
+    """The real client, noting the name of each command it sends."""
+
+    sent: list[str]
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        self.sent.append(str(args[0]).upper())
+        return await super().execute_command(*args, **options)
+
+
+def test_a_resume_from_a_kept_seq_reads_the_stream_once(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    """Thousands of clients resume at once after a network drop: each one's check that its
+    `since` is still kept and its replay come in one round trip, not two."""
+    seen = publish(redis_client, Event(CHANNEL, "market.trade", {"n": "seen"}))
+    missed = [publish(redis_client, Event(CHANNEL, "market.trade", {"n": i})) for i in range(3)]
+
+    async def run() -> tuple[list[dict[str, Any]], list[str]]:
+        hub = ChannelHub(async_client(settings))
+        await hub.start()
+        await hub.connected.wait()  # else the channel is confirmed twice: a catch-up follows
+        reader = CountingRedis.from_url(settings.broker_url, decode_responses=True)
+        reader.sent = []
+        socket = RecordingSocket()
+        conn = ClientConnection(socket, queue_size=100)  # type: ignore[arg-type]
+        feed = ChannelFeed(conn, hub, reader, CHANNEL, CHANNEL, no_initial(conn))
+        try:
+            await feed.open(seen)
+            await conn.drained()
+        finally:
+            await feed.close()
+            await hub.stop()
+            await reader.aclose()
+        return socket.frames, reader.sent
+
+    frames, sent = asyncio.run(run())
+
+    assert events_in(frames) == missed
+    assert sent == ["XRANGE"]
