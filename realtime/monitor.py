@@ -85,10 +85,13 @@ class Monitor:
         extra = {"ws_connections": len(self.rt.sessions), "hub_channels": len(self.rt.hub.channels)}
         async with redis.pipeline(transaction=False) as pipe:
             pipe.hset(HOSTS_KEY, self.sampler.hostname, json.dumps(self.sampler.sample()))
+            # An api process starts no children: not walking the host's process table to find
+            # them keeps ~30 ms a tick off the event loop that pushes live events.
+            figures = process_figures("api", self.sampler.hostname, extra, children=False)
             pipe.hset(
                 PROCESSES_KEY,
                 process_field("api", self.sampler.hostname),
-                json.dumps(process_figures("api", self.sampler.hostname, extra)),
+                json.dumps(figures),
             )
             await pipe.execute()
 

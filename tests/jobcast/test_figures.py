@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
+from subprocess import PIPE
 
-from jobcast.figures import HostSampler
+import psutil
+
+from jobcast.figures import HostSampler, process_figures
 
 LOOPED_BYTES = 64 * 1024 * 1024
 
@@ -39,3 +44,18 @@ def test_host_network_figures_leave_out_loopback_traffic() -> None:
     elapsed = time.time() - started  # at least the time the rates are over
     assert figures["net_in_bytes_per_s"] * elapsed < LOOPED_BYTES / 4
     assert figures["net_out_bytes_per_s"] * elapsed < LOOPED_BYTES / 4
+
+
+def test_a_report_with_children_counts_theirs_and_one_without_reads_only_its_own() -> None:
+    """A worker's jobs run in its pool processes, counted; an api process starts none, and the
+    walk of the host's whole process table that finds children cost its event loop ~30 ms."""
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=PIPE)
+    try:
+        time.sleep(0.2)  # its interpreter loaded: resident pages to count
+        with_children = process_figures("worker", "h", {})["rss_bytes"]
+        own = psutil.Process().memory_info().rss
+        alone = process_figures("api", "h", {}, children=False)["rss_bytes"]
+    finally:
+        child.communicate(b"", timeout=10)
+    assert with_children > own + 4 * 2**20
+    assert abs(alone - own) < 4 * 2**20
