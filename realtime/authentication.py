@@ -104,7 +104,8 @@ class Authentication:
     async def _check_key(self, message: ClientMessage) -> Principal | None:
         assert message.key is not None
         settings = self.rt.settings
-        principal = await authenticate(self.rt.redis, settings.secret("key_secret"), message.key)
+        secret = settings.secret("key_secret")
+        principal = await authenticate(self.rt.redis, secret, message.key, self.rt.key_cache)
         if principal is None:
             # A wrong key also costs the address's REST budget for requests without a valid
             # key: guessing spends from one pot whichever door it uses.

@@ -47,7 +47,7 @@ async def running_realtime(
         ping_interval=settings.ws_hub_ping_interval,
         ping_timeout=settings.ws_hub_ping_timeout,
     )
-    rt = Realtime(settings=settings, redis=redis, hub=hub)
+    rt = Realtime(settings=settings, redis=redis, hub=hub, key_cache=key_cache)
     monitor = Monitor(rt)
     hub.watch(KEY_REVOKED_CHANNEL, lambda key_id: revocation_heard(rt, key_cache, key_id))
     await hub.start()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 
+from jobcast.key_cache import KeyCache
 from jobcast.orders.symbols import SymbolRules, symbol_table
 from jobcast.settings import Settings
 from realtime.hub import ChannelHub
@@ -24,6 +25,9 @@ class Realtime:
     sessions: set[Any] = field(default_factory=set)
     #: Open sockets not yet authenticated, per client address, oldest first (realtime/gate.py).
     unauthenticated: dict[str, list[Waiting]] = field(default_factory=dict)
+    #: Keys this process has looked up (the REST routes' too), evicted on revocation: clients
+    #: of one key reconnecting at once cost one lookup, not one each.
+    key_cache: KeyCache | None = None
 
     @property
     def symbols(self) -> dict[str, SymbolRules]:

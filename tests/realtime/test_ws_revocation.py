@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
 from jobcast.keys import create_key, revoke_key
-from jobcast.rediskeys import API_KEYS_KEY, KEY_REVOKED_CHANNEL
+from jobcast.rediskeys import API_KEYS_KEY, KEY_REVOKED_CHANNEL, api_key_lookup_key
 from jobcast.settings import Settings
 from tests.conftest import StartApi
 from tests.realtime.wsclient import authed, open_ws, recv, recv_until, send, subscribe
@@ -177,3 +177,29 @@ def test_a_websocket_whose_client_died_is_logged_1006_and_one_closed_without_a_c
         [("1006", "-")],
         [("1005", "-")],
     ], closed
+
+
+def test_a_key_that_reconnects_is_not_looked_up_again_until_it_is_revoked(
+    start_api: StartApi, redis_client: redis.Redis, settings: Settings
+) -> None:
+    """Thousands of clients of one key reconnecting at once (a network drop) cost one lookup
+    per api process, as REST requests do; a revocation still refuses the key at once."""
+    _, api = start_api()
+    key, info = create_key(redis_client, settings.secret("key_secret"), "storm")
+    authed(api, key).close()
+    # Its lookup entry gone without a revocation: only this process's memory of the key is left.
+    redis_client.delete(api_key_lookup_key(info.digest))
+
+    authed(api, key).close()
+
+    revoke_key(redis_client, info.key_id)
+    wait_for(lambda: refused(api, key), 5, "the revoked key refused")
+
+
+def refused(api: str, key: str) -> bool:
+    ws = open_ws(api)
+    try:
+        send(ws, type="auth", key=key)
+        return bool(recv(ws).get("code") == "invalid_key")
+    finally:
+        ws.close()
