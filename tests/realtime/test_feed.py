@@ -107,12 +107,14 @@ async def feed_on(
     hub: ChannelHub,
     recorder: Recorder,
     initial: Callable[[ClientConnection], Initial],
+    reader: aioredis.Redis | None = None,
 ) -> AsyncIterator[tuple[ChannelFeed, list[dict[str, Any]]]]:
-    """A feed on CHANNEL through `hub` (started, `recorder` already listening), not yet open,
-    and the frames its connection sends; on leaving, what it queued is sent, then it closes."""
+    """A feed on CHANNEL through `hub` (started, `recorder` already listening), reading the
+    stream with `reader` (a new client by default), not yet open, and the frames its connection
+    sends; on leaving, what it queued is sent, then it closes."""
     await hub.start()
     await ChannelHub.subscribe(hub, CHANNEL, recorder)
-    reader = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+    reader = reader or aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
     socket = RecordingSocket()
     conn = ClientConnection(socket, queue_size=100)  # type: ignore[arg-type]
     feed = ChannelFeed(conn, hub, reader, CHANNEL, CHANNEL, initial(conn))
@@ -333,22 +335,13 @@ def test_a_resume_from_a_kept_seq_reads_the_stream_once(
     missed = [publish(redis_client, Event(CHANNEL, "market.trade", {"n": i})) for i in range(3)]
 
     async def run() -> tuple[list[dict[str, Any]], list[str]]:
-        hub = ChannelHub(async_client(settings))
-        await hub.start()
-        await hub.connected.wait()  # else the channel is confirmed twice: a catch-up follows
         reader = CountingRedis.from_url(settings.broker_url, decode_responses=True)
         reader.sent = []
-        socket = RecordingSocket()
-        conn = ClientConnection(socket, queue_size=100)  # type: ignore[arg-type]
-        feed = ChannelFeed(conn, hub, reader, CHANNEL, CHANNEL, no_initial(conn))
-        try:
+        hub = ChannelHub(async_client(settings))
+        async with feed_on(settings, hub, Recorder(), no_initial, reader) as (feed, frames):
+            await hub.connected.wait()  # else the channel is confirmed twice: a catch-up follows
             await feed.open(seen)
-            await conn.drained()
-        finally:
-            await feed.close()
-            await hub.stop()
-            await reader.aclose()
-        return socket.frames, reader.sent
+        return frames, reader.sent
 
     frames, sent = asyncio.run(run())
 
