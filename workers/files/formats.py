@@ -19,7 +19,12 @@ from pathlib import Path
 from jobcast.jobs.params import JobParams
 from workers.files.encodings import UTF16_BOMS, decode_head
 from workers.files.errors import FileJobError, first_row_too_long, quote_spans_sample
-from workers.files.not_tables import PARQUET_MAGIC, binary_failure, other_compression
+from workers.files.not_tables import (
+    PARQUET_MAGIC,
+    binary_failure,
+    markup_failure,
+    other_compression,
+)
 from workers.files.quotes import (
     opened_on_lines,
     ran_to_the_end,
@@ -149,6 +154,9 @@ def _text_format(
         raise binary_failure(b"", gzip_)
     if not text.strip():
         raise FileJobError("empty_file", "The file holds no data.")
+    markup = markup_failure(text)
+    if markup is not None:
+        raise markup
     encoding = {"encoding": decoded.encoding, "bom": decoded.bom}
     if _json_start(text):
         return FileFormat("jsonl", gzip=gzip_, **encoding)  # type: ignore[arg-type]

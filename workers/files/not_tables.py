@@ -28,6 +28,12 @@ PARQUET_MAGIC = b"PAR1"
 _UTF16_NULS = 0.5
 _UTF16_OTHER_NULS = 0.05
 
+#: How an HTML or XML document starts (after any byte-order mark and blank space). Read as CSV,
+#: a web page saved under a table's name (the sign-in or error page a download returned, or the
+#: HTML table many "Export to Excel" buttons write) made one column of markup lines, or failed
+#: as ragged rows at its first comma.
+_MARKUP = re.compile(r"\ufeff?\s*<(!doctype\s+html|html|head|body|table|\?xml)\b", re.IGNORECASE)
+
 BINARY = (
     "The file is binary, not CSV, TSV, JSON Lines, Parquet or a spreadsheet "
     "(it contains NUL bytes)."
@@ -79,3 +85,25 @@ def utf16_order(head: bytes) -> str | None:
     if even >= _UTF16_NULS and odd <= _UTF16_OTHER_NULS:
         return "big"
     return None
+
+
+def markup_failure(text: str) -> FileJobError | None:
+    """The refusal of a decoded sample that is an HTML page or an XML document; None for any
+    other text."""
+    found = _MARKUP.match(text)
+    if found is None:
+        return None
+    if found.group(1) == "?xml":
+        return FileJobError(
+            "unrecognized_format",
+            "The file is an XML document, not CSV, TSV, JSON Lines, Parquet or a spreadsheet "
+            '(Excel\'s "XML Spreadsheet 2003" is one): open it in a spreadsheet and save it as '
+            "CSV or .xlsx.",
+        )
+    return FileJobError(
+        "unrecognized_format",
+        "The file is an HTML page, not a table: a download that returned a web page (a sign-in "
+        "or error page), or an HTML table saved under a spreadsheet's name, as \"Export to "
+        'Excel" buttons often write. Download the data again, or open the page in a spreadsheet '
+        "and save it as CSV or .xlsx.",
+    )
