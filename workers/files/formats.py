@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobcast.jobs.params import JobParams
+from workers.files.blank_lines import blank_row, has_blank_text_line
 from workers.files.encodings import UTF16_BOMS, decode_head
 from workers.files.errors import FileJobError, first_row_too_long, quote_spans_sample
 from workers.files.not_tables import (
@@ -185,6 +186,8 @@ def _text_format(
         decimal,
         names,
         header_lines if params.header else 0,
+        # pyarrow reads a line of spaces as a row: the rows are rewritten to skip it.
+        pad_rows=has_blank_text_line(text, delimiter),
         text_columns=_hex_columns(names, rows[1:] if params.header else rows),
     )
 
@@ -208,7 +211,7 @@ def first_row_cut(text: str, delimiter: str, truncated: bool) -> bool:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     # Blank lines are no rows (pandas and pyarrow skip them): a blank line under a 9-byte
     # header was taken for the sample ending inside it, "The first line is longer than 64 KiB".
-    rows = (row for row in reader if row)
+    rows = (row for row in reader if not blank_row(row, delimiter))
     try:
         return sum(1 for _ in itertools.islice(rows, 2)) < 2
     except csv.Error:
@@ -275,7 +278,7 @@ def _rows(text: str, delimiter: str, truncated: bool) -> tuple[list[list[str]], 
     rows, first_lines = [], 1
     try:
         for row in itertools.islice(reader, 51):
-            if row:
+            if not blank_row(row, delimiter):
                 rows.append(row)
                 first_lines = reader.line_num if len(rows) == 1 else first_lines
     except csv.Error as exc:

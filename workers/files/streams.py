@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 
+from workers.files.blank_lines import blank_row
 from workers.files.errors import FileJobError
 from workers.files.quotes import TAIL_BYTES, ran_to_the_end, unclosed_in_header, unclosed_in_row
 
@@ -86,8 +87,9 @@ class Rewritten(io.RawIOBase):
 class PaddedRows(Rewritten):
     """UTF-8 CSV rewritten row by row: a row with fewer fields than there are `names` gets empty
     (missing) ones, as pandas fills them with NaN; one with more fails, naming its line. Blank
-    lines go, as pandas skips them. Slower than pyarrow alone, so used only once a short row was
-    met. `header`: the first row names the columns (it is no row of data)."""
+    lines go, also those of only spaces and tabs, as pandas skips them. Slower than pyarrow
+    alone, so used only once a short row was met or the sample shows a line of spaces.
+    `header`: the first row names the columns (it is no row of data)."""
 
     def __init__(self, utf8: BinaryIO, delimiter: str, names: Sequence[str], header: bool) -> None:
         self._text = io.TextIOWrapper(utf8, encoding="utf-8", newline="")
@@ -114,6 +116,8 @@ class PaddedRows(Rewritten):
                 row = next(self._reader, None)
                 if row is None:
                     break
+                if blank_row(row, self._delimiter, self._last_line):
+                    row = []  # written as an empty line, which pyarrow skips
                 self._writer.writerow(self._fit(row))
                 written += 1
                 if row:  # a blank line is no row

@@ -3,13 +3,16 @@ read as pandas reads the same bytes, or refused saying what the file is."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from tests.conftest import SharedStack, module_stack
+from tests.workers.files.pandas_compare import assert_matches_pandas
 from tests.workers.files.support import JobsClient, await_terminal
 
 exports_stack = module_stack(worker_queues="files")
@@ -26,6 +29,24 @@ def outcome(stack: SharedStack, path: Path, body: bytes) -> Any:
         return jobs.result(job_id)
     finally:
         jobs.http.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"a,b\n1,2\n   \n3,4\n",  # spaces
+        b"a,b\r\n1,2\r\n3,4\r\n\t\r\n",  # a tab, at the end, CRLF
+        b"a\n1\n  \n2\n",  # one column: the spaces would be a value
+    ],
+    ids=["spaces", "trailing-tab", "one-column"],
+)
+def test_a_line_of_only_spaces_or_tabs_is_skipped_as_pandas_skips_it(
+    exports_stack: SharedStack, tmp_path: Path, body: bytes
+) -> None:
+    result = outcome(exports_stack, tmp_path / "edited.csv", body)
+
+    assert_matches_pandas(result, pd.read_csv(io.BytesIO(body)))
+    assert [c["type"] for c in result["profile"]] == ["integer"] * result["columns"]
 
 
 @pytest.mark.parametrize(
