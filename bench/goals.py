@@ -223,7 +223,8 @@ def push_rows(f: Figures | None) -> list[Row]:
         Row(
             "P2 commit → push p99 (a client in its own process)",
             number(commit, "ms"),
-            f"the bench's own client: {number(get(f, 'commit_push_in_bench_p99_ms'), 'ms')}",
+            f"the api's own commit → write p99: {number(get(f, 'commit_write_p99_ms'), 'ms')}; "
+            f"the observer's wait for a CPU p99: {number(get(f, 'commit_push_wait_p99_ms'), 'ms')}",
             "—",
             commit,
             at_most(5, "≤ 5 ms"),

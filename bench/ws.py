@@ -11,9 +11,12 @@ bench/RESULTS.md.
 Latency: `--rate` submits/s of a trivial task, alternating between a job whose push is timed
 (submit until its event reaches a subscribed WebSocket client) and a `delay().get()` round trip,
 `--jobs` of each, so both see the same load and the same pauses. Commit→push (our push layer's
-own part) is also timed by an observer: one more subscribed client in a process of its own with
-nothing else to do. The bench's own client shares its interpreter with the Celery round-trip
-threads, so its readings include waits for the GIL that no real client pays; both are printed.
+own part) is also timed by an observer (`bench/observer.py`): one more subscribed client in a
+process of its own, a blocking socket and no event loop, which also reports its own wait for a
+CPU before each receipt. The bench's own client shares its interpreter with the Celery
+round-trip threads, so its readings include waits for the GIL that no real client pays. Beside
+both, the api's own commit -> write histogram (`/metrics`, read before and after the run) says
+how much of it is the server's.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from websockets.asyncio.client import ClientConnection, connect
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import delays  # noqa: E402
 from bench.rates import QUEUEING_FACTOR, sustained, sustained_rate  # noqa: E402
 from bench.rounds import in_turn  # noqa: E402
 from jobcast import rediskeys  # noqa: E402
@@ -60,6 +64,7 @@ from tests.support.processes import (  # noqa: E402
 )
 from tests.support.stack import start_private_redis  # noqa: E402
 
+NAME_DELAY = delays.NAME
 PAYLOAD = {"symbol": "BENCH", "price": "101.25", "qty": 3, "side": "buy"}
 
 
@@ -193,30 +198,17 @@ async def open_many(url: str, key: str | None, channel: str, count: int) -> list
     return clients
 
 
-async def observe(url: str, key: str, out: Path) -> None:
-    """The observer process: one subscribed client with nothing else to do, writing each job
-    event's commit -> receipt time. The bench process's own receiver shares its interpreter with
-    the Celery round-trip threads, so its readings include waits for the GIL that no real client
-    would see; this one measures the push layer alone."""
-    ws = await open_client(url, key, "user.me")
-    with out.open("w", buffering=1) as sink:
-        sink.write("ready\n")
-        async for frame in ws:
-            received = time.time()
-            message = json.loads(frame)
-            job_id = message.get("data", {}).get("job_id")
-            if job_id:
-                sink.write(f"{job_id} {received - message['ts']}\n")
-
-
 def start_observer(url: str, key: str, out: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, __file__, "--observe", url, key, str(out)], cwd=ROOT)
+    observer = ROOT / "bench" / "observer.py"
+    proc = subprocess.Popen([sys.executable, str(observer), url, key, str(out)], cwd=ROOT)
     wait_for(lambda: out.exists() and out.read_text().startswith("ready"), 30, "the observer")
     return proc
 
 
-def observed(out: Path) -> list[float]:
-    return [float(line.split()[1]) for line in out.read_text().splitlines()[1:]]
+def observed(out: Path) -> tuple[list[float], list[float]]:
+    """The observer's commit -> receipt times, and its run-queue wait before each receipt."""
+    rows = [line.split() for line in out.read_text().splitlines()[1:]]
+    return [float(row[1]) for row in rows], [float(row[2]) for row in rows]
 
 
 async def count_events(ws: ClientConnection, wanted: int) -> None:
@@ -338,13 +330,16 @@ async def push_latency(
 
     async def receive() -> None:
         while len(latencies) < jobs:
-            message = json.loads(await ws.recv())
+            frame = await ws.recv()
+            # Timed before parsing, as the observer is.
+            received, received_wall = time.perf_counter(), time.time()
+            message = json.loads(frame)
             job_id = message.get("data", {}).get("job_id")
             if job_id in sent:
                 submitted, submitted_wall = sent.pop(job_id)
-                latencies.append(time.perf_counter() - submitted)
+                latencies.append(received - submitted)
                 runs.append(message["ts"] - submitted_wall)
-                pushes.append(time.time() - message["ts"])
+                pushes.append(received_wall - message["ts"])
 
     reader = asyncio.create_task(receive())
     await asyncio.to_thread(send_paced)
@@ -493,13 +488,16 @@ async def measure(
         args.rate = await find_rate(url, key, owner, settings, args)
     observer_out = tmp / "observer.txt"
     observer = start_observer(url, key, observer_out)
+    metrics_url = url.replace("ws://", "http://").removesuffix("/ws") + "/metrics"
     try:
+        before = delays.read_buckets(metrics_url)
         push, runs, pushes, trip = await paired(url, key, owner, settings, args.jobs, args.rate)
         await asyncio.sleep(0.5)  # the observer's last lines
+        server = delays.between(before, delays.read_buckets(metrics_url))
     finally:
         observer.terminate()
         observer.wait(10)
-    watched = observed(observer_out)
+    watched, waits = observed(observer_out)
     print(
         f"submit->push, {args.jobs} trivial jobs: p50 {pct(push, 0.5):.1f} ms, "
         f"p99 {pct(push, 0.99):.1f} ms; Celery delay().get(), {args.jobs} of the same task: "
@@ -515,7 +513,15 @@ async def measure(
     print(
         f"  commit->push seen by a separate observer process ({len(watched)} events): "
         f"p50 {pct(watched, 0.5):.1f} ms, p99 {pct(watched, 0.99):.1f} ms, "
-        f"max {max(watched) * 1000:.1f} ms"
+        f"max {max(watched) * 1000:.1f} ms; its own wait for a CPU before each receipt "
+        f"p50 {pct(waits, 0.5):.1f} ms, p99 {pct(waits, 0.99):.1f} ms; less that wait, "
+        f"p99 {pct([t - w for t, w in zip(watched, waits, strict=True)], 0.99):.1f} ms"
+    )
+    print(
+        f"  the api's own commit->write ({NAME_DELAY}, {server[-1][1]:.0f} writes to both "
+        f"clients): p50 {delays.quantile(server, 0.5) * 1000:.1f} ms, "
+        f"p99 {delays.quantile(server, 0.99) * 1000:.1f} ms (interpolated in its buckets); "
+        f"{delays.share_within(server, 0.005):.1%} within 5 ms"
     )
     print(f"(mean push {statistics.mean(push) * 1000:.1f} ms, cpus {os.cpu_count()})")
     if args.json:
@@ -527,6 +533,9 @@ async def measure(
                     "trip_p99_ms": pct(trip, 0.99),
                     "commit_push_p99_ms": pct(watched, 0.99),
                     "commit_push_in_bench_p99_ms": pct(pushes, 0.99),
+                    "commit_push_wait_p99_ms": pct(waits, 0.99),
+                    "commit_write_p99_ms": delays.quantile(server, 0.99) * 1000,
+                    "commit_write_within_5ms": delays.share_within(server, 0.005),
                     "fanout": ours,
                     "fanout_base": base,
                     "kb_per_client": cap["kb_per_client"],
@@ -556,7 +565,6 @@ def main() -> None:
     parser.add_argument("--fanout-rounds", type=int, default=4, help="alternated rounds per side")
     parser.add_argument("--json", type=Path, help="also write the figures here (make bench)")
     parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--observe", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     try:
         # Before either role: the baseline server runs on uvloop like our api (uvicorn's
@@ -568,10 +576,6 @@ def main() -> None:
         pass
     if args.baseline_server:
         asyncio.run(baseline_server(args.baseline_server))
-        return
-    if args.observe:
-        url, key, out = args.observe
-        asyncio.run(observe(url, key, Path(out)))
         return
     asyncio.run(run(args))
 
