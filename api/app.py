@@ -24,7 +24,7 @@ from jobcast import orphan_watch
 from jobcast.filemodes import keep_new_files_private
 from jobcast.logs import configure_logging
 from jobcast.settings import Settings, get_settings
-from realtime import redact
+from realtime import redact, socket_lines
 from realtime.lifecycle import running_realtime
 
 #: Served by `api.hot_path` ahead of FastAPI's routing and dependency solving: the probe, the
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     startup.exit_if_credentials_refused(settings)
     keep_new_files_private()  # uploads under the data dir are other people's data
     redact.install()
+    socket_lines.install()
     orphan_watch.start()  # started by `jobcast up`: a stop bounded even if it is killed
 
     @asynccontextmanager
