@@ -55,3 +55,13 @@ def test_workers_take_their_celery_settings_from_celeryconfig(services: dict[str
         command = services[name]["command"]
         assert command[:4] == ["celery", "-A", "workers.app", "worker"]
         assert not {"--prefetch-multiplier", "-E", "--task-events"} & set(command)
+
+
+def test_healthchecks_that_name_a_variable_run_in_a_shell(services: dict[str, Any]) -> None:
+    # Docker runs a ["CMD", ...] test as argv with no shell, so `$HOSTNAME` reached celery as
+    # those very characters: `inspect ping -d celery@$HOSTNAME` found no such worker and every
+    # worker container was `unhealthy` while it served. Only CMD-SHELL expands a variable.
+    for name, service in services.items():
+        kind, *argv = service["healthcheck"]["test"]
+        if any("$" in word for word in argv):
+            assert kind == "CMD-SHELL", f"{name}: {argv} needs a shell to expand its variable"
