@@ -2,13 +2,16 @@
 
 Checked in the main process before the pool starts: a worker on a directory of its own would
 take jobs whose uploads it cannot see and fail them as `upload_missing`. It exits instead,
-saying which directory and what to do. With Redis away the check waits for the first start it
-can reach Redis at: the worker cannot take jobs then either.
+saying which directory and what to do. With Redis away (or loading its data, as when a host
+reboots and every service starts at once) the worker waits for it here, before it consumes:
+skipped, the check never ran, and the worker took jobs once Redis answered.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -22,23 +25,40 @@ from jobcast.settings import get_settings
 log = logging.getLogger("jobcast.worker")
 
 
+#: Seconds between two tries while Redis is away: the broker is the same Redis, so the
+#: worker could take no job meanwhile anyway.
+RETRY_SECONDS = 1.0
+
+
 def _on_worker_init(sender: Any, **_: Any) -> None:
     if FILES_QUEUE not in sender.app.amqp.queues.consume_from:
         return
     settings = get_settings()
     client = sync_client(settings)
     try:
-        shared_storage.check(client, settings.data_dir)
-    except redis.RedisError as exc:
-        log.warning(
-            "could not compare the data directory with the cluster's storage: %s",
-            redis_problem(exc, where=True),
-        )
+        _check_once_redis_answers(client, settings.data_dir)
     except shared_storage.StorageMismatchError as exc:
         log.critical("%s", exc)
         raise SystemExit(1) from None  # not Exception: Celery's signal dispatch would log it on
     finally:
         client.close()
+
+
+def _check_once_redis_answers(client: redis.Redis, data_dir: Path) -> None:
+    told = False
+    while True:
+        try:
+            shared_storage.check(client, data_dir)
+            return
+        except redis.RedisError as exc:
+            if not told:  # one line for the whole wait, not one per try
+                log.warning(
+                    "could not compare the data directory with the cluster's storage: %s; "
+                    "waiting for Redis to compare it before taking a job",
+                    redis_problem(exc, where=True),
+                )
+                told = True
+        time.sleep(RETRY_SECONDS)
 
 
 def connect_signals() -> None:

@@ -94,3 +94,29 @@ def test_behind_sentinels_refusing_the_password_the_put_off_check_is_one_short_l
 def log_line(proc: Proc, containing: str) -> str:
     wait_for(lambda: containing in proc.output(), 60, containing, proc)
     return next(line for line in proc.output().splitlines() if containing in line)
+
+
+def test_a_files_worker_started_while_redis_is_away_stops_once_it_answers_if_refused(
+    settings: Settings, tmp_path: Path, start_api: StartApi
+) -> None:
+    # Skipped while Redis was away (or loading its data, as after a host's reboot), the check
+    # never ran: the worker connected once Redis answered and took jobs it failed as
+    # upload_missing.
+    start_api()  # the cluster's storage
+    parts = urlsplit(settings.redis_url or "")
+    gate = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
+    port = free_port()
+    gated = urlunsplit(parts._replace(netloc=parts.netloc.rsplit(":", 1)[0] + f":{port}"))
+    elsewhere = settings.replace(data_dir=tmp_path / "elsewhere", redis_url=gated)
+    worker = spawn(
+        "late-files", worker_argv("files", 1, [], "late"), process_env(elsewhere), tmp_path
+    )
+    try:
+        log_line(worker, "could not compare the data directory")
+        gate.start(port)  # Redis answers: the check runs, and refuses
+        assert worker.popen.wait(timeout=60) == 1
+        assert REFUSAL in worker.output()
+        assert "ready." not in worker.output()  # it never consumed
+    finally:
+        gate.stop()
+        worker.kill()
