@@ -36,9 +36,9 @@ carries `Retry-After`.
 
 ## WebSocket: /ws
 
-Every committed event is pushed over one multiplexed WebSocket per client (the full protocol
-is the README's "Realtime: WebSocket push" section). Each frame is one JSON object with a
-`type`.
+Every committed event is pushed over one multiplexed WebSocket per client, at `/ws` (the
+full protocol is the README's "Realtime: WebSocket push" section). Each frame is one JSON
+object with a `type`.
 
 1. **Authenticate**: send `{"type": "auth", "key": "<key>"}` as the first message, or get a
    single-use ticket from `POST /ws/ticket` and open `/ws?ticket=<ticket>` (browsers cannot
