@@ -13,21 +13,22 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from api.app import create_app
 from api.uploads import MAX_FIELD_BYTES
 from jobcast.events import EVENT_TYPES
-from jobcast.settings import Settings
 from tests.api.conftest import MakeKey
-from tests.conftest import StartApi
+from tests.conftest import RedisServer, StartApi
 from tests.workers.files.support import READ_FORMATS
 
 ERROR_REF = "#/components/schemas/ErrorResponse"
 PROBES = {"/healthz", "/readyz"}
 
 
-@pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return create_app(settings)
+# One app and one document for the module: building the document takes about half a CPU-second
+# and no test here changes either (the 415 test serves its requests from an api of its own).
+@pytest.fixture(scope="module")
+def app(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    return create_app(redis_server.settings_for(tmp_path_factory.mktemp("openapi")))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def spec(app: FastAPI) -> dict[str, Any]:
     return app.openapi()
 
