@@ -28,27 +28,13 @@ from jobcast.launcher import Stack, UpOptions
 from jobcast.orphan_watch import STOP_GRACE_SECONDS
 from jobcast.settings import Settings
 from tests.support.ports import port_held
-from tests.support.processes import REPO_ROOT, still_running, wait_for
+from tests.support.processes import REPO_ROOT, http_ok, http_status, still_running, wait_for
 
 pytestmark = pytest.mark.slow
 
 JSON_LOGS = {"JOBCAST_LOG_JSON": "1"}
 #: The sentinels' down-after of the failover test (5000 by default): as the Sentinel tests use.
 FAILOVER_DOWN_AFTER_MS = 1000
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _status(url: str) -> int | None:
-    try:
-        return httpx.get(url, timeout=1).status_code
-    except httpx.HTTPError:
-        return None
 
 
 def user_env() -> dict[str, str]:
@@ -109,8 +95,8 @@ class Run:
         def up() -> bool:
             # A client polling /readyz sends its first job the moment it answers 200: note
             # whether Flower, which sees only the events sent once it listens, was up by then.
-            if self.flower_before_api is None and _status(self.api_url("/readyz")) == 200:
-                self.flower_before_api = _status(f"http://127.0.0.1:{self.flower_port}/") == 401
+            if self.flower_before_api is None and http_status(self.api_url("/readyz")) == 200:
+                self.flower_before_api = http_status(f"http://127.0.0.1:{self.flower_port}/") == 401
             assert self.launcher is not None
             return "Jobcast is up" in self.out.read_text() or self.launcher.poll() is not None
 
@@ -225,7 +211,7 @@ def test_up_starts_again_on_the_same_data_dir_with_the_same_secrets_and_dev_key(
     restarted: Restarted,
 ) -> None:
     run = restarted.run
-    assert _ready(f"http://127.0.0.1:{run.api_port}/readyz")
+    assert http_ok(f"http://127.0.0.1:{run.api_port}/readyz")
     app = run.banner("App")
     assert app == f"http://127.0.0.1:{run.api_port}/"
     assert "<title>Jobcast</title>" in httpx.get(app, timeout=5).text
@@ -350,7 +336,7 @@ def test_a_second_up_from_the_same_directory_is_refused_and_the_first_runs_on(
     assert (run.project / "var" / "redis.url").exists()
     listed = jobcast("keys", "list", cwd=run.project)
     assert listed.returncode == 0, listed.stderr + listed.stdout
-    assert _ready(f"http://127.0.0.1:{run.api_port}/readyz")
+    assert http_ok(f"http://127.0.0.1:{run.api_port}/readyz")
 
 
 def project_files(project: Path) -> dict[str, tuple[bytes, int] | None]:
@@ -480,7 +466,7 @@ def test_a_dead_worker_is_started_again_and_redis_dying_stops_the_rest_naming_it
         left = still_running(pool, 5)
         assert left == []  # the dead worker's pool went with it
         ready = f"http://127.0.0.1:{api_port}/readyz"
-        wait_for(lambda: _ready(ready), 60, "a files worker consuming again")
+        wait_for(lambda: http_ok(ready), 60, "a files worker consuming again")
 
         children = psutil.Process(launcher.pid).children(recursive=True)
         next(c for c in children if c.name().startswith("redis-server")).kill()
@@ -545,8 +531,8 @@ def test_up_ha_outlives_a_killed_primary_then_restarts_keeping_writes_sentinels_
         primary = [p for p in servers if any(c.laddr.port == port for c in p.net_connections())]
         primary[0].kill()
         ready = f"http://127.0.0.1:{run.api_port}/readyz"
-        wait_for(lambda: not _ready(ready), 30, "the api to notice the primary is gone")
-        wait_for(lambda: _ready(ready), 60, "the api and workers on the promoted replica")
+        wait_for(lambda: not http_ok(ready), 30, "the api to notice the primary is gone")
+        wait_for(lambda: http_ok(ready), 60, "the api and workers on the promoted replica")
         assert run.launcher is not None
         assert run.launcher.poll() is None
         said = "jobcast: redis-primary was killed by SIGKILL (signal 9); if it was the primary, the"
