@@ -26,7 +26,7 @@ from jobcast.redis_clients import sync_client
 from jobcast.settings import Settings
 from jobcast.task_names import MATCH_TASK
 from tests.conftest import launch_worker
-from tests.support.processes import Proc, process_env, spawn, wait_for
+from tests.support.processes import Proc, http_status, process_env, spawn, wait_for
 from tests.support.sentinel import sentinel_group
 
 
@@ -39,13 +39,7 @@ def start_stack_flower(
     env = process_env(settings, {**stack._flower_env(), **(extra_env or {})})
     proc = spawn("flower", argv, env, tmp_path)
 
-    def answers() -> bool:
-        try:
-            return httpx.get(stack.flower_url, timeout=1).status_code == 401
-        except httpx.HTTPError:
-            return False
-
-    wait_for(answers, 60, "flower", proc)
+    wait_for(lambda: http_status(stack.flower_url) == 401, 60, "flower", proc)
     return proc, stack.flower_url, argv
 
 
@@ -218,7 +212,7 @@ def test_a_flower_started_by_hand_asks_for_the_flower_password(
     flower = spawn("flower", hand_started_flower_argv(port), env, tmp_path)
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_for(lambda: http_answers(url), 60, "flower", flower)
+        wait_for(lambda: http_status(url) is not None, 60, "flower", flower)
         # It served its pages and controls to anyone, JOBCAST_FLOWER_PASSWORD set or not.
         assert httpx.get(url, timeout=5).status_code == 401
         auth = (settings.flower_user, settings.secret("flower_password"))
@@ -237,7 +231,7 @@ def test_a_flower_started_by_hand_without_address_or_port_listens_where_its_sett
     flower = spawn("flower", argv, env, tmp_path)
     try:
         # It listened on every interface, on Flower's own port, whatever JOBCAST_FLOWER_* said.
-        wait_for(lambda: http_answers(f"http://127.0.0.1:{port}/"), 60, "flower", flower)
+        wait_for(lambda: http_status(f"http://127.0.0.1:{port}/") is not None, 60, "flower", flower)
         proc = psutil.Process(flower.popen.pid)
         bound = {c.laddr for c in proc.net_connections() if c.status == psutil.CONN_LISTEN}
     finally:
@@ -258,11 +252,3 @@ def test_a_flower_started_by_hand_without_its_password_refuses_to_start(
     finally:
         flower.kill()
     assert "JOBCAST_FLOWER_PASSWORD is not set" in flower.output()
-
-
-def http_answers(url: str) -> bool:
-    try:
-        httpx.get(url, timeout=1)
-    except httpx.HTTPError:
-        return False
-    return True

@@ -23,7 +23,7 @@ from jobcast.rediskeys import task_deaths_key, task_running_key
 from jobcast.settings import Settings
 from tests.conftest import StartWorker
 from tests.support.celery_events import task_events
-from tests.support.processes import Proc, process_env, spawn, wait_for
+from tests.support.processes import Proc, http_status, process_env, spawn, wait_for
 from tests.workers.files.support import (
     SLOW_WORKER,
     JobsClient,
@@ -100,13 +100,7 @@ def start_flower(
     proc = spawn("flower", argv, env, tmp_path)
     url = f"http://127.0.0.1:{port}"
 
-    def answers() -> bool:
-        try:
-            return httpx.get(url, timeout=1).status_code == 401
-        except httpx.HTTPError:
-            return False
-
-    wait_for(answers, 60, "flower", proc)
+    wait_for(lambda: http_status(url) == 401, 60, "flower", proc)
     wait_for(lambda: int(client.pubsub_numpat()) > patterns, 30, "flower's event listener", proc)
     return proc, url
 
