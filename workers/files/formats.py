@@ -18,7 +18,8 @@ from pathlib import Path
 
 from jobcast.jobs.params import JobParams
 from workers.files.blank_lines import blank_row, has_blank_text_line
-from workers.files.encodings import UTF16_BOMS, decode_head
+from workers.files.delimiter_hint import DelimiterHint, read_hint
+from workers.files.encodings import UTF16_BOMS, DecodedHead, decode_head
 from workers.files.errors import FileJobError, first_row_too_long, quote_spans_sample
 from workers.files.not_tables import (
     PARQUET_MAGIC,
@@ -81,7 +82,10 @@ class FileFormat:
     bom: int = 0  # bytes of byte-order mark to skip (utf-8); other codecs consume their own
     decimal: str = "."
     names: tuple[str, ...] = ()  # csv: column names, as pandas makes them unique
-    header_lines: int = 1  # csv: physical lines the header row spans (skipped by the reader)
+    #: csv: physical lines before the first row of data, skipped by the reader: the delimiter
+    #: hint's (`hint_lines`) and those the header row spans.
+    header_lines: int = 1
+    hint_lines: int = 0  # csv: 1 when a first line `sep=;` names the delimiter (delimiter_hint)
     pad_rows: bool = False  # csv: rows re-checked in Python, short ones padded with nulls
     #: csv: columns read as text whatever they look like: pyarrow would parse `0x1F` as an
     #: integer where pandas keeps the text.
@@ -158,12 +162,24 @@ def _text_format(
     markup = markup_failure(text)
     if markup is not None:
         raise markup
-    encoding = {"encoding": decoded.encoding, "bom": decoded.bom}
     if _json_start(text):
-        return FileFormat("jsonl", gzip=gzip_, **encoding)  # type: ignore[arg-type]
-    truncated = len(head) >= SNIFF_BYTES
+        return FileFormat("jsonl", gzip=gzip_, encoding=decoded.encoding, bom=decoded.bom)
+    return _csv_format(text, decoded, gzip_, len(head) >= SNIFF_BYTES, params, max_columns)
+
+
+def _csv_format(
+    text: str,
+    decoded: DecodedHead,
+    gzip_: bool,
+    truncated: bool,
+    params: JobParams,
+    max_columns: int | None,
+) -> FileFormat:
+    hint = read_hint(text, params.decimal)
+    text = text[len(hint.line) :]
     # A decimal comma cannot be the delimiter too (pandas refuses `sep` equal to `decimal`).
-    delimiter = sniff_delimiter(text, truncated, skip="," if params.decimal == "," else "")
+    skip = "," if params.decimal == "," else ""
+    delimiter = hint.delimiter or sniff_delimiter(text, truncated, skip)
     rows, header_lines = _rows(text, delimiter, truncated)
     if params.decimal == "," and all(len(row) == 1 for row in rows):
         _refuse_comma_separated(text, truncated)
@@ -172,8 +188,16 @@ def _text_format(
     cut = first_row_cut(text, delimiter, truncated)
     _check_width(rows, cut, max_columns)
     if cut:
-        fmt = FileFormat("csv", gzip_, delimiter, params.header, decoded.encoding, decoded.bom)
-        raise _first_row_cut(text, fmt)
+        fmt = FileFormat(
+            "csv",
+            gzip_,
+            delimiter,
+            params.header,
+            decoded.encoding,
+            decoded.bom,
+            hint_lines=hint.lines,
+        )
+        raise _first_row_cut(text, fmt, hint)
     decimal = params.decimal or sniff_decimal(rows[1:] if params.header else rows, delimiter)
     names = column_names(rows[0], params.header)
     return FileFormat(
@@ -185,7 +209,8 @@ def _text_format(
         decoded.bom,
         decimal,
         names,
-        header_lines if params.header else 0,
+        (header_lines if params.header else 0) + hint.lines,
+        hint.lines,
         # pyarrow reads a line of spaces as a row: the rows are rewritten to skip it.
         pad_rows=has_blank_text_line(text, delimiter),
         text_columns=_hex_columns(names, rows[1:] if params.header else rows),
@@ -230,9 +255,10 @@ def _check_width(rows: list[list[str]], cut: bool, max_columns: int | None) -> N
         )
 
 
-def _first_row_cut(text: str, fmt: FileFormat) -> FileJobError:
-    """What a first row that the sample `text` ends inside fails as: too long, or, when the
-    sample ends inside one of its quoted values, QuoteOpenPastSample (reading on tells)."""
+def _first_row_cut(text: str, fmt: FileFormat, hint: DelimiterHint) -> FileJobError:
+    """What a first row that the sample `text` (under its `hint`) ends inside fails as: too
+    long, or, when the sample ends inside one of its quoted values, QuoteOpenPastSample (reading
+    on tells)."""
     before = text.rstrip('"')  # a run of quotes the sample cut: a pair, or a close, unknown
     try:
         row = _rows(before, fmt.delimiter, True)[0][0]
@@ -241,13 +267,15 @@ def _first_row_cut(text: str, fmt: FileFormat) -> FileJobError:
     if not row or not ran_to_the_end(row[-1], before, fmt.delimiter):
         return FileJobError("unreadable_file", first_row_too_long(fmt.header, SNIFF_BYTES))
     unclosed = unclosed_in_header() if fmt.header else unclosed_in_row(1, str(len(row) - 1))
-    opened = opened_on_lines(before, row[-1])
+    # Lines and bytes counted from the file's start, as the user and `text_stream` count them.
+    whole = hint.line + before
+    opened = opened_on_lines(whole, row[-1])
     too_long = (
         quote_spans_sample(*opened, SNIFF_BYTES)
         if opened
         else first_row_too_long(fmt.header, SNIFF_BYTES)
     )
-    return QuoteOpenPastSample(fmt, len(before.encode("utf-8")), unclosed, too_long)
+    return QuoteOpenPastSample(fmt, len(whole.encode("utf-8")), unclosed, too_long)
 
 
 class QuoteOpenPastSample(FileJobError):

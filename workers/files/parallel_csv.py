@@ -60,13 +60,13 @@ Convert = Callable[[FileFormat, dict[str, Any]], pa_csv.ConvertOptions]
 
 def eligible(fmt: FileFormat, total: int, limits: ReadLimits) -> bool:
     """Raw UTF-8 CSV the streaming reader would take block by block, with a one-line header
-    (or none)."""
+    (or none), under a `sep=` line or not (a line too: rows still match lines)."""
     return (
         fmt.kind == "csv"
         and not fmt.gzip
         and fmt.encoding in (None, "utf-8")
         and not fmt.pad_rows
-        and fmt.header_lines <= 1
+        and fmt.header_lines <= 1 + fmt.hint_lines
         and total >= MIN_BLOCKS * limits.block_size
     )
 

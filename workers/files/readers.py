@@ -133,7 +133,7 @@ def text_stream(raw: BinaryIO, fmt: FileFormat, limits: ReadLimits) -> Any:
     if fmt.encoding not in (None, "utf-8"):
         stream = Utf8Transcoder(stream, str(fmt.encoding))
     if fmt.pad_rows:
-        stream = PaddedRows(stream, fmt.delimiter, fmt.names, fmt.header)
+        stream = PaddedRows(stream, fmt.delimiter, fmt.names, fmt.header, fmt.hint_lines)
     if fmt.kind == "jsonl":
         stream = NestingGuard(stream, limits.max_json_depth, limits.max_columns)
     if fmt.kind == "jsonl" and limits.last_value_kept:  # the depth checked first: Python's too

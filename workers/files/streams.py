@@ -89,10 +89,20 @@ class PaddedRows(Rewritten):
     (missing) ones, as pandas fills them with NaN; one with more fails, naming its line. Blank
     lines go, also those of only spaces and tabs, as pandas skips them. Slower than pyarrow
     alone, so used only once a short row was met or the sample shows a line of spaces.
-    `header`: the first row names the columns (it is no row of data)."""
+    `header`: the first row names the columns (it is no row of data); `hint_lines`: lines before
+    it (a `sep=;` line, `delimiter_hint`), passed through as they are for the reader to skip.
+    Lines are named as they are in the file: the hint's counted."""
 
-    def __init__(self, utf8: BinaryIO, delimiter: str, names: Sequence[str], header: bool) -> None:
+    def __init__(
+        self,
+        utf8: BinaryIO,
+        delimiter: str,
+        names: Sequence[str],
+        header: bool,
+        hint_lines: int = 0,
+    ) -> None:
         self._text = io.TextIOWrapper(utf8, encoding="utf-8", newline="")
+        self._hint_lines = hint_lines
         self._reader = csv.reader(self._lines(), delimiter=delimiter)
         self._out = io.StringIO()
         self._writer = csv.writer(self._out, delimiter=delimiter, lineterminator="\n")
@@ -110,7 +120,7 @@ class PaddedRows(Rewritten):
     def _refill(self) -> bytes:
         self._out.seek(0)
         self._out.truncate()
-        written = 0
+        written = self._pass_hint()
         try:
             while written < PAD_ROWS_PER_CHUNK:
                 row = next(self._reader, None)
@@ -129,6 +139,14 @@ class PaddedRows(Rewritten):
             self._ended = True
             self._check_closed()
         return self._out.getvalue().encode("utf-8")
+
+    def _pass_hint(self) -> int:
+        # Not a row: `sep=;` is two fields split on `;`, which would be fitted to the columns.
+        lines, self._hint_lines = self._hint_lines, 0
+        for _ in range(lines):
+            next(self._reader, None)  # read through the reader, which counts the file's lines
+            self._out.write(self._last_line.rstrip("\r\n") + "\n")
+        return lines
 
     def _check_closed(self) -> None:
         # `csv` (not strict) ends an unclosed quoted value at the end of the text, as pyarrow.

@@ -316,3 +316,14 @@ def test_aggregate_job_means_epoch_milliseconds_as_pandas_and_sums_past_int64_ex
     expected = pd.read_csv(path).groupby("g")["ts_ms"].mean()
     assert {row["g"]: row["ts_ms_mean"] for row in table} == expected.to_dict()
     assert [row["big_sum"] for row in table] == [6000 * (2**63 - 1), 1]
+
+
+def test_a_convert_leaves_an_excel_sep_line_out_of_the_converted_table(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes("sep=;\r\nStadt;Betrag\r\nKöln;2,5\r\nBonn;1,25\r\n".encode("cp1252"))
+
+    run_job(path, JobParams(operation="convert", to="csv"), LIMITS, Hooks(), tmp_path / "o.csv")
+
+    converted = pd.read_csv(tmp_path / "o.csv")
+    expected = pd.read_csv(path, sep=";", skiprows=1, decimal=",", encoding="cp1252")
+    pd.testing.assert_frame_equal(converted, expected)

@@ -484,3 +484,23 @@ def test_a_file_is_refused_saying_what_it_is_and_no_hint_for_another_format(
     assert said in failure.value.message
     assert "NUL" not in failure.value.message
     assert "header" not in failure.value.message
+
+
+def test_a_header_quote_under_an_excel_sep_line_is_named_on_the_files_line(
+    tmp_path: Path,
+) -> None:
+    body = sample_cut_in_a_pair(b'sep=,\nx,"a\n') + b'",b\n1,2\n'
+    with pytest.raises(FileJobError) as failure:
+        run_job(write(tmp_path, "h.csv", body), JobParams(), LIMITS, Hooks(), tmp_path / "out")
+    assert failure.value.message.startswith(
+        'The first row runs past the first 64 KiB: a quote (") opened on line 2, column 3 does '
+    )
+
+
+def test_a_header_quote_never_closed_under_an_excel_sep_line_fails_as_unclosed(
+    tmp_path: Path,
+) -> None:
+    body = b'sep=,\n"a,b\n' + b"1,2\n" * 20_000
+    with pytest.raises(FileJobError) as failure:
+        run_job(write(tmp_path, "h.csv", body), JobParams(), LIMITS, Hooks(), tmp_path / "out")
+    assert failure.value.code == "unclosed_quote"

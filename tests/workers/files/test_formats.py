@@ -109,3 +109,44 @@ def test_thousands_dots_beside_decimal_commas_keep_the_decimal_comma(
     tmp_path: Path, body: bytes, decimal: str
 ) -> None:
     assert detect_format(write(tmp_path, body)).decimal == decimal
+
+
+@pytest.mark.parametrize(
+    ("content", "delimiter", "decimal"),
+    [
+        (b"sep=;\r\na;b\r\n1;2,5\r\n3;4,0\r\n", ";", ","),
+        (b"\xef\xbb\xbfsep=,\na,b\n1,2.5\n", ",", "."),
+        (b"sep=|\ra|b\r1|2\r", "|", "."),
+        (b"sep=;\nname;note\nAda;a,b\nBob;c,d\n", ";", "."),  # commas split it evenly too
+    ],
+    ids=["semicolon-decimal-comma", "bom-comma", "pipe-bare-cr", "over-sniffing"],
+)
+def test_an_excel_sep_line_names_the_delimiter_and_is_skipped(
+    tmp_path: Path, content: bytes, delimiter: str, decimal: str
+) -> None:
+    fmt = detect_format(write(tmp_path, content))
+    assert (fmt.delimiter, fmt.decimal, fmt.hint_lines, fmt.header_lines) == (
+        delimiter,
+        decimal,
+        1,
+        2,
+    )
+    assert fmt.names == tuple(pd.read_csv(write(tmp_path, content), sep=delimiter, skiprows=1))
+
+
+def test_an_excel_sep_line_is_skipped_before_data_without_a_header(tmp_path: Path) -> None:
+    fmt = detect_format(write(tmp_path, b"sep=;\n1;2,5\n3;4,0\n"), JobParams(header=False))
+    assert (fmt.delimiter, fmt.decimal, fmt.names, fmt.header_lines) == (";", ",", ("0", "1"), 1)
+
+
+def test_an_excel_sep_line_naming_the_given_decimal_fails(tmp_path: Path) -> None:
+    with pytest.raises(FileJobError) as failure:
+        detect_format(write(tmp_path, b"sep=,\na,b\n1,2\n"), JobParams(decimal=","))
+    assert failure.value.code == "unusable_delimiter"
+    assert 'decimal ","' in failure.value.message
+
+
+def test_a_file_of_an_excel_sep_line_alone_is_empty(tmp_path: Path) -> None:
+    with pytest.raises(FileJobError) as failure:
+        detect_format(write(tmp_path, b"sep=;\r\n"))
+    assert failure.value.code == "empty_file"

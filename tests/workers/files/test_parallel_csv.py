@@ -163,3 +163,17 @@ def test_a_cell_over_the_cap_further_down_fails_as_in_the_streaming_reader(
 )
 def test_a_line_ends_inside_quotes_as_pyarrows_lexer_says(line: bytes, quoted: bool) -> None:
     assert _ends_in_quotes(line, ord(",")) is quoted
+
+
+def test_an_excel_sep_line_is_skipped_by_the_ranges_too(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("sep=,\nid,name,x,day\n" + rows(60_000))
+    assert_read_as_streaming(path)
+    fmt = detect_format(path, JobParams(), LIMITS.max_columns)
+    source = open_batches(path, fmt, LIMITS)
+    try:
+        first = next(source.batches)
+    finally:
+        source.close()
+    assert first.schema.names == ["id", "name", "x", "day"]
+    assert first.column("id")[0].as_py() == 0

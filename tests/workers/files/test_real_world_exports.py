@@ -3,6 +3,7 @@ read as pandas reads the same bytes, or refused saying what the file is."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 from pathlib import Path
@@ -20,15 +21,7 @@ exports_stack = module_stack(worker_queues="files")
 
 def outcome(stack: SharedStack, path: Path, body: bytes) -> Any:
     """The job's result once it succeeded, or its error once it failed."""
-    path.write_bytes(body)
-    jobs = JobsClient(stack.url, stack.new_key("exporter")[0])
-    try:
-        job_id = jobs.submit_ok(path, json.dumps({}))
-        if await_terminal(stack.redis, job_id)["type"] == "job.failed":
-            return jobs.job(job_id)["error"]
-        return jobs.result(job_id)
-    finally:
-        jobs.http.close()
+    return submitted(stack, path, body, {})
 
 
 @pytest.mark.parametrize(
@@ -77,3 +70,108 @@ def test_an_xml_document_sent_as_a_table_fails_saying_it_is_xml(
 
     assert error["code"] == "unrecognized_format"
     assert "XML" in error["message"]
+
+
+def submitted(stack: SharedStack, path: Path, body: bytes, params: dict[str, Any]) -> Any:
+    """The job's result once it succeeded, or its error once it failed, sent with `params`."""
+    path.write_bytes(body)
+    jobs = JobsClient(stack.url, stack.new_key("exporter")[0])
+    try:
+        job_id = jobs.submit_ok(path, json.dumps(params))
+        if await_terminal(stack.redis, job_id)["type"] == "job.failed":
+            return jobs.job(job_id)["error"]
+        return jobs.result(job_id)
+    finally:
+        jobs.http.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "options"),
+    [
+        # Excel in most of Europe: cp1252, `;`, decimal commas, CRLF.
+        (
+            "sep=;\r\nStadt;Betrag;Menge\r\nKöln;2,5;3\r\nMünchen;4,0;7\r\nBonn;1,25;2\r\n".encode(
+                "cp1252"
+            ),
+            {"sep": ";", "decimal": ",", "encoding": "cp1252"},
+        ),
+        (
+            b"\xef\xbb\xbfsep=,\r\ncity,amount\r\nParis,2.5\r\nLyon,4\r\n",
+            {"sep": ",", "encoding": "utf-8-sig"},
+        ),
+        (b"sep=\t\na\tb\n1\t2.5\n3\t4.5\n", {"sep": "\t"}),
+        (b"sep=|\na|b|c\n1|x|2\n3|y|4\n", {"sep": "|"}),
+        # A `sep=` line that names the delimiter sniffing would not pick: `;` in a file that
+        # commas split evenly too.
+        (b"sep=;\nname;note\nAda;a,b\nBob;c,d\n", {"sep": ";"}),
+    ],
+    ids=["excel-european", "bom-comma", "tab", "pipe", "overrides-sniffing"],
+)
+def test_an_excel_sep_line_names_the_delimiter_and_is_not_read_as_the_header(
+    exports_stack: SharedStack, tmp_path: Path, body: bytes, options: dict[str, str]
+) -> None:
+    result = submitted(exports_stack, tmp_path / "export.csv", body, {})
+
+    assert_matches_pandas(result, pd.read_csv(io.BytesIO(body), skiprows=1, **options))
+
+
+def test_an_excel_sep_line_is_skipped_in_a_gzip_file_with_short_rows(
+    exports_stack: SharedStack, tmp_path: Path
+) -> None:
+    text = "sep=;\r\na;b;c\r\n" + "".join(f"{i};{i},5;x{i % 7}\r\n" for i in range(5000))
+    body = gzip.compress((text + "9;1,5\r\n").encode())  # a short row: rows rewritten, padded
+
+    result = submitted(exports_stack, tmp_path / "export.csv.gz", body, {})
+
+    expected = pd.read_csv(io.BytesIO(body), compression="gzip", sep=";", skiprows=1, decimal=",")
+    assert_matches_pandas(result, expected)
+    assert [c["type"] for c in result["profile"]][:2] == ["integer", "float"]
+
+
+def test_an_excel_sep_line_before_data_without_a_header(
+    exports_stack: SharedStack, tmp_path: Path
+) -> None:
+    body = b"sep=;\r\n1;2,5\r\n3;4,0\r\n"
+
+    result = submitted(exports_stack, tmp_path / "export.csv", body, {"header": False})
+
+    expected = pd.read_csv(io.BytesIO(body), sep=";", skiprows=1, decimal=",", header=None)
+    assert_matches_pandas(result, expected)
+
+
+def test_a_row_too_long_under_an_excel_sep_line_names_its_line_in_the_file(
+    exports_stack: SharedStack, tmp_path: Path
+) -> None:
+    body = b"sep=;\na;b\n1;2\n3\n4;5;6\n"  # the short row makes rows be rewritten
+
+    error = submitted(exports_stack, tmp_path / "export.csv", body, {})
+
+    assert error["code"] == "ragged_rows"
+    assert error["message"].startswith("Line 5 has 3 fields")
+
+
+def test_an_aggregate_reads_under_an_excel_sep_line(
+    exports_stack: SharedStack, tmp_path: Path
+) -> None:
+    body = "sep=;\r\nfruit;price\r\napple;1,5\r\npear;2,25\r\napple;3,0\r\n".encode("cp1252")
+    params = {"operation": "aggregate", "group_by": ["fruit"], "metrics": {"price": ["sum"]}}
+
+    result = submitted(exports_stack, tmp_path / "export.csv", body, params)
+
+    expected = pd.read_csv(io.BytesIO(body), sep=";", skiprows=1, decimal=",")
+    sums = expected.groupby("fruit")["price"].sum()
+    assert {row["fruit"]: row["price_sum"] for row in result["table"]} == sums.to_dict()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"sep=x\na,b\n1,2\n", b'sep="\na,b\n1,2\n', b"sep=\r\na,b\n1,2\n"],
+    ids=["letter", "quote", "newline"],
+)
+def test_an_excel_sep_line_naming_no_usable_delimiter_fails_saying_what_to_fix(
+    exports_stack: SharedStack, tmp_path: Path, body: bytes
+) -> None:
+    error = submitted(exports_stack, tmp_path / "export.csv", body, {})
+
+    assert error["code"] == "unusable_delimiter"
+    assert "first line `sep=" in error["message"]
