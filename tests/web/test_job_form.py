@@ -114,3 +114,26 @@ def test_leaving_the_page_mid_upload_asks_first_and_not_after(
     page.reload()  # the upload is done: nothing to ask about
     page.wait_for_selector("#conn[data-state=live]")
     assert dialogs == ["beforeunload"]
+
+
+def test_an_excel_sep_line_is_read_as_the_server_reads_it_and_not_offered_as_a_column(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # The form offered `sep=` as the only column: the aggregate could not be asked for.
+    page = new_page(web_stack.new_key("excel"))
+    export = tmp_path / "ventes.csv"
+    export.write_bytes(b"sep=;\r\nkategorie;betrag\r\nKaffee;3,5\r\nTee;5\r\nKaffee;4\r\n")
+    page.click("form.new-job label:has-text('aggregate')")
+    page.set_input_files("#file", str(export))
+    expect(page.locator("form.new-job tbody th")).to_have_text(["kategorie", "betrag"])
+
+    page.check("input[aria-label='group by kategorie']")
+    page.check("input[aria-label='sum of betrag']")
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
+    rows = page.locator("table.aggregate tbody tr")
+    expect(rows).to_have_count(2)
+    cells = {
+        r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text() for r in rows.all()
+    }
+    assert cells == {"Kaffee": "7.5", "Tee": "5"}, cells

@@ -89,10 +89,22 @@ function decode(bytes, encoding) {
   }
 }
 
-function csvHeader(lines, whole, { header = true, decimal = null } = {}) {
+/** Excel's first line `sep=;`: it names the delimiter and is no row, as the server reads it
+ * (workers/files/delimiter_hint.py); any other character after `sep=` fails the job there. */
+const SEP_LINE = /^\ufeff?sep=(.)$/;
+const SEP_USABLE = /^[!#-/:-@[-`{-~ \t]$/;
+
+function csvHeader(lines, whole, reading = {}) {
+  const hint = SEP_LINE.exec(lines[0]);
+  if (!hint) return sniffedHeader(lines, whole, null, reading);
+  const usable = SEP_USABLE.test(hint[1]) && hint[1] !== reading.decimal && lines.length > 1;
+  return usable ? sniffedHeader(lines.slice(1), whole.slice(1), hint[1], reading) : null;
+}
+
+function sniffedHeader(lines, whole, named, { header = true, decimal = null } = {}) {
   // A decimal comma is never the delimiter (as the server sniffs it).
   const candidates = decimal === "," ? DELIMITERS.filter((d) => d !== ",") : DELIMITERS;
-  const delimiter = candidates.reduce((best, d) =>
+  const delimiter = named ?? candidates.reduce((best, d) =>
     splitLine(lines[0], d).length > splitLine(lines[0], best).length ? d : best);
   const first = splitLine(lines[0], delimiter);
   const columns = header ? first : first.map((_, i) => String(i));
