@@ -137,3 +137,46 @@ def test_an_excel_sep_line_is_read_as_the_server_reads_it_and_not_offered_as_a_c
         r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text() for r in rows.all()
     }
     assert cells == {"Kaffee": "7.5", "Tee": "5"}, cells
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param("\ufeffname,amount\nTea,3\n".encode(), id="utf-8-bom"),
+        pytest.param("café,amount\nThé,3\n".encode(), id="utf-8-accents"),
+        pytest.param("\ufeffname,amount\nTea,3".encode(), id="no-final-newline"),
+    ],
+)
+def test_a_tiny_utf8_file_keeps_its_last_line_so_its_numbers_can_be_summed(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path, content: bytes
+) -> None:
+    # The form told a cut-off sample by its characters against the file's bytes: a BOM or an
+    # accent made the whole file look cut, its one row was dropped, and no sum was offered.
+    page = new_page(web_stack.new_key("tiny"))
+    export = tmp_path / "tiny.csv"
+    export.write_bytes(content)
+    page.click("form.new-job label:has-text('aggregate')")
+    page.set_input_files("#file", str(export))
+    expect(page.locator("form.new-job tbody th").last).to_have_text("amount")
+    expect(page.locator("input[aria-label='sum of amount']")).to_be_enabled()
+
+
+def test_a_line_cut_off_by_the_sample_is_not_read_as_a_value(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # The form reads the first 64 KiB: the line that slice ends in is cut (`-5` read as `-`),
+    # and taken for a value it would make the amounts look like text.
+    page = new_page(web_stack.new_key("cut"))
+    sample = 64 * 1024
+    head = b"note,amount\n" + b"x" * 5000 + b",-5\n"
+    whole_rows = (sample - 6000 - len(head)) // len(head.splitlines()[1] + b"\n")
+    before = head + (head.splitlines()[1] + b"\n") * whole_rows
+    cut_row = b"y" * (sample - len(before) - len(b",-")) + b",-5\n"
+    content = before + cut_row + b"z,-5\n"
+    assert content[sample - 1 : sample + 1] == b"-5"  # the slice ends inside `-5`
+    export = tmp_path / "wide.csv"
+    export.write_bytes(content)
+    page.click("form.new-job label:has-text('aggregate')")
+    page.set_input_files("#file", str(export))
+    expect(page.locator("form.new-job tbody th").last).to_have_text("amount")
+    expect(page.locator("input[aria-label='sum of amount']")).to_be_enabled()

@@ -56,8 +56,10 @@ export async function readHeader(file, reading = {}) {
   if (text.includes("\u0000")) return { unread: "binary" };
   const lines = text.split(/\r?\n/).filter((l) => l.trim().length).slice(0, 21);
   if (!lines.length) return { unread: "empty" };
-  // The last line may be cut off by the 64 KiB slice: only whole lines are sampled.
-  const whole = text.length < file.size ? lines.slice(0, -1) : lines;
+  // The last line may be cut off by the 64 KiB slice: only whole lines are sampled. Bytes are
+  // compared with bytes: the text's characters are fewer (a BOM, an accent), and a tiny file
+  // taken for a cut one lost its one row, so no column was offered as summable.
+  const whole = bytes.byteLength < file.size ? lines.slice(0, -1) : lines;
   const found = text.trimStart().startsWith("{") ? jsonLinesHeader(whole) : csvHeader(lines, whole, reading);
   return found && assumed ? { ...found, assumed } : found;
 }
