@@ -181,7 +181,8 @@ def _csv_format(
     skip = "," if params.decimal == "," else ""
     delimiter = hint.delimiter or sniff_delimiter(text, truncated, skip)
     rows, header_lines = _rows(text, delimiter, truncated)
-    if params.decimal == "," and all(len(row) == 1 for row in rows):
+    # A `sep=` line names the delimiter in so many words: commas are then the data's own.
+    if params.decimal == "," and hint.delimiter is None and all(len(row) == 1 for row in rows):
         _refuse_comma_separated(text, truncated)
     if len(rows) == 1 and not truncated:
         _check_closed(rows[0], text, delimiter, params.header)

@@ -94,6 +94,15 @@ def test_a_comma_separated_file_sent_with_a_decimal_comma_is_refused_saying_why(
     assert (fmt.names, fmt.decimal) == (("amount",), ",")
 
 
+def test_a_sep_line_naming_the_delimiter_wins_over_the_comma_separated_refusal(
+    tmp_path: Path,
+) -> None:
+    # Commas split every line below `sep=;` alike: it was refused as "separated by commas".
+    path = write(tmp_path, b"sep=;\nPreis,EUR\n1,5\n2,25\n")
+    fmt = detect_format(path, JobParams(decimal=","))
+    assert (fmt.delimiter, fmt.decimal, fmt.names) == (";", ",", ("Preis,EUR",))
+
+
 @pytest.mark.parametrize(
     ("body", "decimal"),
     [

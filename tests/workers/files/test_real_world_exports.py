@@ -163,6 +163,20 @@ def test_an_aggregate_reads_under_an_excel_sep_line(
     assert {row["fruit"]: row["price_sum"] for row in result["table"]} == sums.to_dict()
 
 
+def test_an_excel_sep_line_wins_over_the_comma_separated_refusal(
+    exports_stack: SharedStack, tmp_path: Path
+) -> None:
+    # One column whose name and values hold commas, which split every line alike: the job
+    # failed "separated by commas" although its first line names `;`.
+    body = b"sep=;\r\nPreis,EUR\r\n1,5\r\n2,25\r\n10,0\r\n"
+
+    result = submitted(exports_stack, tmp_path / "export.csv", body, {"decimal": ","})
+
+    expected = pd.read_csv(io.BytesIO(body), sep=";", skiprows=1, decimal=",")
+    assert_matches_pandas(result, expected)
+    assert [c["type"] for c in result["profile"]] == ["float"]
+
+
 @pytest.mark.parametrize(
     "body",
     [b"sep=x\na,b\n1,2\n", b'sep="\na,b\n1,2\n', b"sep=\r\na,b\n1,2\n"],
