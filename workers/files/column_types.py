@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from workers.files.errors import FileJobError
-from workers.files.formats import FileFormat
+from workers.files.file_format import FileFormat
 from workers.files.readers import convert_options, text_stream
 from workers.files.sources import ReadLimits
 from workers.files.streams import BlockLedger

@@ -59,7 +59,7 @@ _ARROW_PATTERNS: tuple[tuple[str, str, str], ...] = (
     ),
     (r"Empty CSV file", "empty_file", "The file holds no data."),
     # The header has no line end, so there is nothing after it: a first line longer than a
-    # block, the other reason pyarrow gives, is refused before reading (formats.py).
+    # block, the other reason pyarrow gives, is refused before reading (first_row.py).
     (r"Could not skip initial \d+ rows?", "no_rows", NO_ROWS),
     (
         r"JSON parse error|JSON conversion|Unexpected",

@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from workers.files.formats import FileFormat
+from workers.files.file_format import FileFormat
 from workers.files.sources import (
     READ_AHEAD_GRACE,
     READ_AHEAD_THREAD,

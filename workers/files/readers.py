@@ -21,12 +21,10 @@ from jobcast.jobs.params import JobParams
 from workers.files import parallel_csv
 from workers.files.encodings import Utf8Transcoder
 from workers.files.errors import FileJobError, from_arrow_error
-from workers.files.formats import (
-    PANDAS_NA_VALUES,
-    FileFormat,
-    QuoteOpenPastSample,
-    detect_format,
-)
+from workers.files.file_format import FileFormat
+from workers.files.first_row import QuoteOpenPastSample
+from workers.files.formats import detect_format
+from workers.files.na_values import PANDAS_NA_VALUES
 from workers.files.nesting import NestingGuard
 from workers.files.parquet import open_parquet
 from workers.files.quotes import check_closed, closes

@@ -20,7 +20,7 @@ from workers.files.column_types import scan_json_types, scan_types
 from workers.files.convert import ArtifactWriter
 from workers.files.decoded import DecodedBudget
 from workers.files.errors import FileJobError, no_rows
-from workers.files.formats import FileFormat
+from workers.files.file_format import FileFormat
 from workers.files.profile import TableProfile
 from workers.files.readers import BatchSource, ReadLimits, detected_format, open_batches
 

@@ -16,8 +16,10 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
+from workers.files.column_names import column_names
 from workers.files.errors import FileJobError
-from workers.files.formats import PANDAS_NA_VALUES, FileFormat, column_names
+from workers.files.file_format import FileFormat
+from workers.files.na_values import PANDAS_NA_VALUES
 from workers.files.sources import BatchSource, ReadLimits, check_width
 
 #: Memory calamine and a batch of rows take per cell, at most (a cell's value, its Python form).

@@ -16,7 +16,7 @@ import pytest
 
 from jobcast.jobs.params import JobParams
 from workers.files.errors import FileJobError
-from workers.files.formats import SNIFF_BYTES
+from workers.files.file_format import SNIFF_BYTES
 from workers.files.runner import Hooks, JobLimits, run_job
 
 LIMITS = JobLimits(

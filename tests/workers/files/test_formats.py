@@ -12,7 +12,8 @@ import pytest
 
 from jobcast.jobs.params import JobParams
 from workers.files.errors import FileJobError
-from workers.files.formats import FileFormat, detect_format
+from workers.files.file_format import FileFormat
+from workers.files.formats import detect_format
 
 
 def write(tmp_path: Path, content: bytes, name: str = "upload") -> Path:

@@ -16,7 +16,7 @@ from pandas._libs.parsers import STR_NA_VALUES
 from jobcast.jobs.params import JobParams
 from tests.workers.files.pandas_compare import assert_matches_pandas, run_profile
 from workers.files.errors import FileJobError
-from workers.files.formats import PANDAS_NA_VALUES
+from workers.files.na_values import PANDAS_NA_VALUES
 
 
 def write(tmp_path: Path, content: bytes) -> Path:
