@@ -145,6 +145,8 @@ def test_an_excel_sep_line_is_read_as_the_server_reads_it_and_not_offered_as_a_c
         pytest.param("\ufeffname,amount\nTea,3\n".encode(), id="utf-8-bom"),
         pytest.param("café,amount\nThé,3\n".encode(), id="utf-8-accents"),
         pytest.param("\ufeffname,amount\nTea,3".encode(), id="no-final-newline"),
+        # Excel for Mac and classic Mac end lines with a bare CR, which the server reads too.
+        pytest.param(b"name,amount\rTea,3\r", id="bare-cr"),
     ],
 )
 def test_a_tiny_utf8_file_keeps_its_last_line_so_its_numbers_can_be_summed(

@@ -54,7 +54,8 @@ export async function readHeader(file, reading = {}) {
   if (text.startsWith("PAR1")) return { unread: "format" };
   // UTF-16 text has NUL bytes too, but decoded in its encoding it has none.
   if (text.includes("\u0000")) return { unread: "binary" };
-  const lines = text.split(/\r?\n/).filter((l) => l.trim().length).slice(0, 21);
+  // Any line end the server reads: CRLF, LF, and a bare CR (Excel for Mac, classic Mac).
+  const lines = text.split(/\r\n|\r|\n/).filter((l) => l.trim().length).slice(0, 21);
   if (!lines.length) return { unread: "empty" };
   // The last line may be cut off by the 64 KiB slice: only whole lines are sampled. Bytes are
   // compared with bytes: the text's characters are fewer (a BOM, an accent), and a tiny file
