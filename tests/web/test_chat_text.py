@@ -53,3 +53,21 @@ def test_a_message_keeps_its_line_breaks_and_each_name_and_text_its_direction(
     expect(message.locator(".from")).to_have_text("سارة")
     name = message.locator(".from").evaluate("el => getComputedStyle(el).direction")
     assert name == "rtl"
+
+
+def test_a_long_name_wraps_beside_its_message_instead_of_squeezing_it(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # A 60-letter name took its whole width on one line at a desktop's width and left the
+    # message a narrow column of a few words a line beside it.
+    page = new_page(web_stack.new_key("reader"), width=1280, height=800)
+    page.evaluate("location.hash = '#/chat/names'")
+    page.wait_for_selector(".chat-main h2:text-is('# names')")
+    writer = web_stack.new_key("a-very-long-name-that-keeps-going-and-going-on-and-on-forever")
+    say_from_a_program(web_stack, writer, "names", "a message of some words " * 12)
+    message = page.locator(".chat-log li:has(.text)")
+    expect(message).to_have_count(1)
+    expect(page.locator(".chat-log li.notice", has_text=" left ")).to_have_count(1)
+    name = message.locator(".from").bounding_box()
+    text = message.locator(".text").bounding_box()
+    assert name["width"] < text["width"] / 2, (name, text)
