@@ -134,3 +134,22 @@ def test_a_price_typed_as_point_5_is_placed_and_a_mistyped_one_said_beside_it(
     expect(said).to_be_in_viewport()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert errors == []
+
+
+def test_the_ticket_writes_the_limits_it_names_with_thousands_separators(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # "At most 1000000." and "... must be at most 100000000.": a figure of seven or nine digits
+    # to count by eye, beside the rules line's "qty 10-1,000,000".
+    page = new_page(web_stack.new_key("big-figures"))
+    page.evaluate(f"location.hash = '#/market/{ACME}'")
+    page.wait_for_selector(".ladder .spread")
+    page.fill(".ticket input[name=quantity]", "2000000")
+    page.fill(".ticket input[name=price]", "1")
+    page.click(".ticket button[type=submit]")
+    expect(page.locator("#err-quantity")).to_have_text("At most 1,000,000.")
+    page.fill(".ticket input[name=quantity]", "1000000")
+    page.fill(".ticket input[name=price]", "999")
+    page.click(".ticket button[type=submit]")
+    said = "Price \u00d7 quantity must be at most 100,000,000."  # the sign ruff finds ambiguous
+    expect(page.locator("#err-price")).to_have_text(said)

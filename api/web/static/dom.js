@@ -96,6 +96,13 @@ export function formatNumber(v, digits = 4) {
   return Number(v.toPrecision(digits)).toLocaleString("en-US", { maximumFractionDigits: 6 });
 }
 
+/** A decimal string ("100000000", "-1234.5") with its whole digits grouped as formatNumber
+ *  groups them, every digit kept: Number() would round a long one. */
+export function formatDecimal(text) {
+  const [whole, frac] = String(text).split(".");
+  return `${formatNumber(BigInt(whole))}${frac === undefined ? "" : `.${frac}`}`;
+}
+
 /** How many decimals a decimal string has: a tick's ("0.05") is how its prices are written. */
 export function decimalsOf(text) {
   return (String(text).split(".")[1] || "").length;

@@ -1,7 +1,7 @@
 // The order ticket's checks, mirroring the server's rules (GET /market) so most mistakes are
 // caught before a request; the server stays the judge and its answer is shown per field.
 
-import { decimalsOf } from "./dom.js";
+import { decimalsOf, formatDecimal, formatNumber } from "./dom.js";
 
 // A figure as people type it: a sign, and digits with one decimal point anywhere (".5", "5.",
 // "+5"). The server takes fewer spellings of the same numbers (a price is "-?digits(.digits)?",
@@ -57,9 +57,9 @@ export function checkOrder(rules, order) {
   if (!quantity) errors.quantity = "An order needs a quantity.";
   else if (plainQty === null || !isWhole(plainQty)) errors.quantity = "Enter a whole number: digits only.";
   else if (qty <= 0) errors.quantity = "Enter a quantity above 0.";
-  else if (qty < rules.min_quantity) errors.quantity = `At least ${rules.min_quantity}.`;
-  else if (qty > rules.max_quantity) errors.quantity = `At most ${rules.max_quantity}.`;
-  else if (qty % rules.lot_size) errors.quantity = `A multiple of the lot size ${rules.lot_size}.`;
+  else if (qty < rules.min_quantity) errors.quantity = `At least ${formatNumber(rules.min_quantity)}.`;
+  else if (qty > rules.max_quantity) errors.quantity = `At most ${formatNumber(rules.max_quantity)}.`;
+  else if (qty % rules.lot_size) errors.quantity = `A multiple of the lot size ${formatNumber(rules.lot_size)}.`;
   if (order.type === "market") return errors;
   const typed = String(order.price ?? "").trim();
   const price = plainDecimal(typed);
@@ -73,7 +73,7 @@ export function checkOrder(rules, order) {
     const tick = toUnits(rules.tick_size, places);
     if (units === null || units % tick !== 0n) errors.price = `On the tick: a multiple of ${rules.tick_size}.`;
     else if (!errors.quantity && Number(price) * qty > Number(rules.max_notional)) {
-      errors.price = `Price × quantity must be at most ${rules.max_notional}.`;
+      errors.price = `Price × quantity must be at most ${formatDecimal(rules.max_notional)}.`;
     }
   }
   return errors;
