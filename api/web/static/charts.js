@@ -59,22 +59,29 @@ function ago(seconds) {
   return seconds < 120 ? `−${Math.round(seconds)} s` : `−${Math.round(seconds / 60)} min`;
 }
 
+/** The top of a y-axis from 0 drawn in 4 steps. A chart of `counts` (tasks waiting, workers)
+ *  tops at a multiple of 4, so each step is a whole number: not 0.25 of a worker. */
+function topOf(values, yMax, counts) {
+  const top = yMax ?? niceMax(Math.max(0, ...values) * 1.1);
+  return counts ? Math.ceil(top / 4) * 4 : top;
+}
+
 /**
  * Time series: `series` is [{name, points: [[t seconds, value], ...]}]; the x axis spans
  * `windowSeconds` up to the newest point. Prices give their `tick` (a decimal string): the
  * y-axis is then on the tick. With `clock`, the x-axis edges say their times of day instead of
  * "now" and "−5 min" (for a chart whose newest point may be long ago). Points more than
  * `gapSeconds` apart are not joined: a line drawn across an outage showed figures never measured.
- * Returns an <svg>.
+ * With `counts`, the y-axis marks whole numbers only. Returns an <svg>.
  */
-export function lineChart(series, { unit = "", yMax, windowSeconds = 300, label, fitRange = false, tick, clock = false, width = 600, gapSeconds = Infinity } = {}) {
+export function lineChart(series, { unit = "", yMax, windowSeconds = 300, label, fitRange = false, tick, clock = false, width = 600, gapSeconds = Infinity, counts = false } = {}) {
   // Drawn at the size it is shown, so labels keep their size on a phone and on a wide screen.
   const W = width > 0 ? Math.max(260, Math.round(width)) : 600;
   const all = series.flatMap((s) => s.points);
   const values = all.map((p) => p[1]).filter((v) => v !== null && v !== undefined);
   const newest = all.length ? Math.max(...all.map((p) => p[0])) : Date.now() / 1000;
   const oldest = newest - windowSeconds;
-  const [bottom, top] = fitRange && values.length ? fitted(values, tick) : [0, yMax ?? niceMax(Math.max(0, ...values) * 1.1)];
+  const [bottom, top] = fitRange && values.length ? fitted(values, tick) : [0, topOf(values, yMax, counts)];
   const labels = [0, 1, 2, 3, 4].map((i) => `${valueText(bottom + ((top - bottom) * i) / 4, tick)}${unit}`);
   // Room for the longest label (some 6.5 px a character at 11 px): "30,000.0" was cut off.
   const left = Math.max(PAD.left, Math.ceil(10 + 6.5 * Math.max(...labels.map((t) => t.length))));

@@ -77,10 +77,10 @@ export function mountMonitor(root, live) {
     const last = samples[samples.length - 1];
     draw("cpu", series(perHost("cpu_percent")), { unit: "%", yMax: 100 });
     draw("memory", series(perHost("memory_percent")), { unit: "%", yMax: 100 });
-    draw("queues", series((s) => s.queues), {});
+    draw("queues", series((s) => s.queues), { counts: true });
     draw("tasks", series((s) => ({ started: s.tasks.started_per_s, finished: s.tasks.finished_per_s })), {});
-    draw("ws", series((s) => ({ connections: s.ws_connections })), {});
-    draw("workers", series((s) => ({ online: s.workers_online })), {});
+    draw("ws", series((s) => ({ connections: s.ws_connections })), { counts: true });
+    draw("workers", series((s) => ({ online: s.workers_online })), { counts: true });
     const memory = hostFigures(last, "memory_used_bytes");
     const hostCount = typeof last.hosts.count === "number" ? last.hosts.count : Object.keys(last.hosts).length;
     const apiCount = Array.isArray(last.api) ? last.api.length : last.api.processes;
