@@ -1033,7 +1033,10 @@ def test_submit_of_a_missing_file_or_a_directory_says_so_and_exits_2(tmp_path: P
     # had become a str for `-`, and typer checks `exists` and `dir_okay` on a Path only.
     missing = str(tmp_path / "nope.csv")
     for named, said in ((missing, "does not exist"), (str(tmp_path), "is a directory")):
-        done = CliRunner().invoke(cli, ["submit", named, "--wait"], env={"JOBCAST_API_KEY": "jc_x"})
+        # Wide enough for any temporary path: the error's box wraps at the terminal's width,
+        # and a path cut across two lines ("no pe.csv") is not the path.
+        wide = {"JOBCAST_API_KEY": "jc_x", "COLUMNS": "1000"}
+        done = CliRunner().invoke(cli, ["submit", named, "--wait"], env=wide)
         assert done.exit_code == 2, done.output
         shown = " ".join(done.stderr.replace("│", " ").split())
         assert f"'{named}' {said}" in shown, shown
