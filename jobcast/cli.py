@@ -152,8 +152,8 @@ def _flower_password(stack: Stack) -> str:
 
 
 def _redis_line(settings: Settings) -> str:
-    from jobcast.launcher import redis_url_file
     from jobcast.settings import Settings
+    from jobcast.stack_files import redis_url_file
 
     configured = Settings()
     if settings.sentinels:

@@ -37,6 +37,7 @@ from jobcast.redis_clients import (
 )
 from jobcast.redis_credentials import EXIT_CREDENTIALS_REFUSED, credentials_refusal
 from jobcast.settings import ConfigurationError, Settings, load_settings
+from jobcast.stack_files import running_redis_url, running_sentinels
 
 console = make_console()
 #: Notes and refusals: stdout keeps only what a script reads (the key, the table).
@@ -47,8 +48,6 @@ EXIT_NOT_FOUND = 3
 
 def _connect() -> tuple[Settings, redis.Redis]:
     """The Redis and key secret of the configured stack, or of the dev stack under data_dir."""
-    from jobcast.launcher import running_redis_url  # Celery's config: only for these commands
-
     try:
         configured = load_settings()
     except ConfigurationError as exc:
@@ -121,8 +120,6 @@ def _with_running_sentinels(settings: Settings) -> Settings:
     """Behind a running `jobcast up --ha` under data_dir: its sentinels and dev Redis password."""
     if settings.redis_url or settings.sentinels:
         return settings
-    from jobcast.launcher import running_sentinels
-
     sentinels = running_sentinels(settings)
     if sentinels is None:
         return settings

@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from types import FrameType
 
 import httpx
@@ -33,6 +32,7 @@ from jobcast.redis_credentials import (
 )
 from jobcast.rediskeys import WORKERS_KEY
 from jobcast.settings import InsecureSettingsError, Settings
+from jobcast.stack_files import redis_sentinels_file, redis_url_file
 from jobcast.supervisor import Child, ChildDiedError, Supervisor, how_it_ended
 from jobcast.worker_registry import live_queues
 
@@ -54,26 +54,6 @@ class UpOptions:
     demo: bool = False
     #: Run Redis as a Sentinel group (primary, replica, three sentinels) instead of one server.
     ha: bool = False
-
-
-def redis_url_file(settings: Settings) -> Path:
-    return settings.data_dir / "redis.url"
-
-
-def running_redis_url(settings: Settings) -> str | None:
-    """The embedded Redis URL a running `jobcast up` left for other commands (`jobcast keys`)."""
-    path = redis_url_file(settings)
-    return path.read_text().strip() if path.exists() else None
-
-
-def redis_sentinels_file(settings: Settings) -> Path:
-    return settings.data_dir / "redis.sentinels"
-
-
-def running_sentinels(settings: Settings) -> str | None:
-    """The sentinels a running `jobcast up --ha` left for other commands (`jobcast keys`)."""
-    path = redis_sentinels_file(settings)
-    return path.read_text().strip() if path.exists() else None
 
 
 def child_env(settings: Settings) -> dict[str, str]:

@@ -73,3 +73,27 @@ def test_keys_list_shows_a_name_with_brackets_as_it_is(
     _, info = create_key(redis_client, settings.secret("key_secret"), "team[eu]")
     listing = jobcast_keys(settings, "list").stdout
     assert " team[eu] " in row(listing, info.key_id), listing
+
+
+def test_keys_finds_a_dev_stacks_redis_without_loading_celery(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    # A running `jobcast up` leaves its Redis URL in the data directory; reading it loaded the
+    # launcher, and with it Celery's config (~0.1-0.2 CPU-s of every `jobcast keys` run).
+    _, info = create_key(redis_client, settings.secret("key_secret"), "alice")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "redis.url").write_text(settings.broker_url + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCAST_")}
+    env |= {
+        "JOBCAST_KEY_SECRET": settings.secret("key_secret"),
+        "JOBCAST_DATA_DIR": str(settings.data_dir),
+        "PYTHONPATH": str(REPO_ROOT),
+        "COLUMNS": "200",
+    }
+    argv = [sys.executable, "-X", "importtime", "-m", "jobcast", "keys", "list"]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=True)
+
+    assert info.key_id in done.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert "jobcast.launcher" not in imported
+    assert sorted(m for m in imported if m.split(".")[0] in {"celery", "kombu"}) == []
