@@ -8,6 +8,7 @@ the checks on its first row `first_row`'s: this module decides from them.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import re
 import zipfile
@@ -133,30 +134,18 @@ def _csv_format(
         check_first_row_closed(rows[0], text, delimiter, params.header)
     cut = first_row_cut(text, delimiter, truncated)
     refuse_too_wide(rows, cut, max_columns)
+    found = FileFormat(
+        "csv", gzip_, delimiter, params.header, decoded.encoding, decoded.bom, hint_lines=hint.lines
+    )
     if cut:
-        fmt = FileFormat(
-            "csv",
-            gzip_,
-            delimiter,
-            params.header,
-            decoded.encoding,
-            decoded.bom,
-            hint_lines=hint.lines,
-        )
-        raise first_row_cut_failure(text, fmt, hint)
+        raise first_row_cut_failure(text, found, hint)
     decimal = params.decimal or sniff_decimal(rows[1:] if params.header else rows, delimiter)
     names = column_names(rows[0], params.header)
-    return FileFormat(
-        "csv",
-        gzip_,
-        delimiter,
-        params.header,
-        decoded.encoding,
-        decoded.bom,
-        decimal,
-        names,
-        (header_lines if params.header else 0) + hint.lines,
-        hint.lines,
+    return dataclasses.replace(
+        found,
+        decimal=decimal,
+        names=names,
+        header_lines=(header_lines if params.header else 0) + hint.lines,
         # pyarrow reads a line of spaces as a row: the rows are rewritten to skip it.
         pad_rows=has_blank_text_line(text, delimiter),
         text_columns=hex_columns(names, rows[1:] if params.header else rows),
