@@ -44,16 +44,23 @@ def test_a_worker_or_api_without_the_clusters_storage_exits_and_an_orders_worker
     start_worker("orders", settings_=elsewhere)  # reads no uploads: not asked
 
 
+def gated_elsewhere(settings: Settings, tmp_path: Path) -> tuple[TcpProxy, int, Settings]:
+    """Settings on a data directory of their own, reaching Redis through a gate (a proxy not yet
+    started on the returned port): a process started with them finds Redis away until
+    `gate.start(port)`."""
+    parts = urlsplit(settings.redis_url or "")
+    gate = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
+    port = free_port()
+    gated = urlunsplit(parts._replace(netloc=parts.netloc.rsplit(":", 1)[0] + f":{port}"))
+    return gate, port, settings.replace(data_dir=tmp_path / "elsewhere", redis_url=gated)
+
+
 def test_an_api_started_while_redis_is_away_stops_once_it_answers_if_refused(
     settings: Settings, tmp_path: Path, start_api: StartApi
 ) -> None:
     # It must start without Redis (it answers 503 until Redis is back), so it is checked then.
     start_api()  # the cluster's storage
-    parts = urlsplit(settings.redis_url or "")
-    gate = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
-    port = free_port()
-    gated = urlunsplit(parts._replace(netloc=parts.netloc.rsplit(":", 1)[0] + f":{port}"))
-    elsewhere = settings.replace(data_dir=tmp_path / "elsewhere", redis_url=gated)
+    gate, port, elsewhere = gated_elsewhere(settings, tmp_path)
     api_port = free_port()
     api = spawn("late-api", api_argv(api_port), process_env(elsewhere), tmp_path)
     try:
@@ -103,11 +110,7 @@ def test_a_files_worker_started_while_redis_is_away_stops_once_it_answers_if_ref
     # never ran: the worker connected once Redis answered and took jobs it failed as
     # upload_missing.
     start_api()  # the cluster's storage
-    parts = urlsplit(settings.redis_url or "")
-    gate = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
-    port = free_port()
-    gated = urlunsplit(parts._replace(netloc=parts.netloc.rsplit(":", 1)[0] + f":{port}"))
-    elsewhere = settings.replace(data_dir=tmp_path / "elsewhere", redis_url=gated)
+    gate, port, elsewhere = gated_elsewhere(settings, tmp_path)
     worker = spawn(
         "late-files", worker_argv("files", 1, [], "late"), process_env(elsewhere), tmp_path
     )
