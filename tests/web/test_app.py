@@ -62,6 +62,18 @@ def write_table(path: Path, rows: int) -> Path:
     return path
 
 
+def aggregated(page: Any, groups: int) -> dict[str, str]:
+    """Submit the form's aggregate job, wait for it to succeed, and read its `groups` rows as
+    {group: first figure}."""
+    page.click("form.new-job button[type=submit]")
+    page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
+    rows = page.locator("table.aggregate tbody tr")
+    expect(rows).to_have_count(groups)
+    return {
+        r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text() for r in rows.all()
+    }
+
+
 def submit_file(page: Any, path: Path) -> str:
     page.set_input_files("#file", str(path))
     page.click("form.new-job button[type=submit]")
@@ -892,14 +904,7 @@ def test_how_to_read_the_file_is_chosen_in_the_form_and_sent_with_the_job(
     page.check("input[aria-label='group by 0']")
     page.check("input[aria-label='sum of 1']")
     page.fill("input[name=sheet]", "0")  # a CSV has no sheets: sent all the same, not used
-    page.click("form.new-job button[type=submit]")
-    page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
-    rows = page.locator("table.aggregate tbody tr")
-    expect(rows).to_have_count(2)
-    cells = {
-        r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text() for r in rows.all()
-    }
-    assert cells == {"Zürich": "6.5", "Lyon": "1.5"}, cells
+    assert aggregated(page, 2) == {"Zürich": "6.5", "Lyon": "1.5"}
     # As the api takes them (strictly): a JSON boolean and the index as a JSON number.
     job_id = page.evaluate("location.hash").removeprefix("#/jobs/")
     with web_stack.rest(key) as rest:

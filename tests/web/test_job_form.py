@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import NewPage, WebStack
-from tests.web.test_app import write_table
+from tests.web.test_app import aggregated, write_table
 
 pytestmark = pytest.mark.slow
 
@@ -129,14 +129,7 @@ def test_an_excel_sep_line_is_read_as_the_server_reads_it_and_not_offered_as_a_c
 
     page.check("input[aria-label='group by kategorie']")
     page.check("input[aria-label='sum of betrag']")
-    page.click("form.new-job button[type=submit]")
-    page.wait_for_selector(".job-detail .chip[data-status=succeeded]")
-    rows = page.locator("table.aggregate tbody tr")
-    expect(rows).to_have_count(2)
-    cells = {
-        r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text() for r in rows.all()
-    }
-    assert cells == {"Kaffee": "7.5", "Tee": "5"}, cells
+    assert aggregated(page, 2) == {"Kaffee": "7.5", "Tee": "5"}
 
 
 @pytest.mark.parametrize(
