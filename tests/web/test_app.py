@@ -1013,6 +1013,21 @@ def test_the_ticket_checks_the_symbols_rules_before_sending(
         assert set(errors) == wrong, (order, errors)
 
 
+def test_the_market_line_of_a_symbols_rules_groups_every_figures_digits(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # Only the largest quantity was grouped: "lot 1000 · qty 2000" up to "5,000,000".
+    page = new_page(web_stack.new_key("reader"))
+    module = (
+        page.locator("script[type=module]").get_attribute("src").replace("main.js", "ticket.js")
+    )
+    rules = {"tick_size": "1000", "lot_size": 1000, "min_quantity": 2000, "max_quantity": 5000000}
+    line = page.evaluate(
+        "async ([src, rules]) => (await import(src)).rulesLine(rules)", [module, rules]
+    )
+    assert line == "tick 1,000 · lot 1,000 · qty 2,000\u20135,000,000"  # an en dash
+
+
 def test_the_ticket_says_whether_a_figure_is_not_a_number_or_not_above_0(
     web_stack: WebStack, new_page: NewPage
 ) -> None:

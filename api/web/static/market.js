@@ -4,7 +4,7 @@
 import { api, eachPage } from "./api.js";
 import { address, addressed, counted, decimalsOf, fill, formatNumber, formatTime, h } from "./dom.js";
 import { lineChart } from "./charts.js";
-import { checkOrder, fieldOf, orderBody } from "./ticket.js";
+import { checkOrder, fieldOf, orderBody, rulesLine } from "./ticket.js";
 
 const DEPTH = 10;
 const OPEN = new Set(["open", "partially_filled"]);
@@ -443,7 +443,7 @@ export function mountMarket(root, live) {
     fills = [];
     fillsVersion += 1;
     priceInput.value = ""; // a price of another symbol means nothing here
-    fill(rulesText, `tick ${rules.tick_size} · lot ${rules.lot_size} · qty ${rules.min_quantity}–${formatNumber(rules.max_quantity)}`);
+    fill(rulesText, rulesLine(rules));
     fill(ladder, ladderLine("div.muted", "Loading…"));
     fill(tape);
     fill(chart);

@@ -48,6 +48,12 @@ function notANumber(typed) {
   return "Enter a number: digits with an optional decimal point.";
 }
 
+/** The symbol's rules as the market's head shows them, every figure's digits grouped. */
+export function rulesLine(rules) {
+  const qty = `${formatNumber(rules.min_quantity)}–${formatNumber(rules.max_quantity)}`;
+  return `tick ${formatDecimal(rules.tick_size)} · lot ${formatNumber(rules.lot_size)} · qty ${qty}`;
+}
+
 /** {field: message} for everything wrong with the order; empty when it may be sent. */
 export function checkOrder(rules, order) {
   const errors = {};
