@@ -335,3 +335,9 @@ def new_page(browser: Any, web_stack: WebStack, traffic: Traffic) -> Iterator[Ne
     yield make
     for context in contexts:
         context.close()
+
+
+def ticket_module(page: Any) -> str:
+    """The address of the page's ticket.js, for a test importing its functions in the page."""
+    src: str = page.locator("script[type=module]").get_attribute("src")
+    return src.replace("main.js", "ticket.js")

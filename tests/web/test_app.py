@@ -16,7 +16,7 @@ from playwright.sync_api import FileChooser, expect
 
 from jobcast.keys import create_key, revoke_key
 from jobcast.rediskeys import MONITOR_LEASE_KEY, job_key, trades_key
-from tests.web.conftest import NewPage, Traffic, WebStack
+from tests.web.conftest import NewPage, Traffic, WebStack, ticket_module
 from tests.web.long_jobs import LONG_JOB_ROWS, attempt_copy, caught_running
 from tests.workers.files.support import READ_FORMATS
 
@@ -980,9 +980,7 @@ def test_the_ticket_checks_the_symbols_rules_before_sending(
     web_stack: WebStack, new_page: NewPage
 ) -> None:
     page = new_page(web_stack.new_key("checker"))
-    module = (
-        page.locator("script[type=module]").get_attribute("src").replace("main.js", "ticket.js")
-    )
+    module = ticket_module(page)
     acme = {
         "tick_size": "0.01",
         "lot_size": 10,
@@ -1018,9 +1016,7 @@ def test_the_market_line_of_a_symbols_rules_groups_every_figures_digits(
 ) -> None:
     # Only the largest quantity was grouped: "lot 1000 · qty 2000" up to "5,000,000".
     page = new_page(web_stack.new_key("reader"))
-    module = (
-        page.locator("script[type=module]").get_attribute("src").replace("main.js", "ticket.js")
-    )
+    module = ticket_module(page)
     rules = {"tick_size": "1000", "lot_size": 1000, "min_quantity": 2000, "max_quantity": 5000000}
     line = page.evaluate(
         "async ([src, rules]) => (await import(src)).rulesLine(rules)", [module, rules]
@@ -1033,9 +1029,7 @@ def test_the_ticket_says_whether_a_figure_is_not_a_number_or_not_above_0(
 ) -> None:
     # "abc" and "1e2" were told to enter a price above 0, as "0" and "-5" were.
     page = new_page(web_stack.new_key("typist"))
-    module = (
-        page.locator("script[type=module]").get_attribute("src").replace("main.js", "ticket.js")
-    )
+    module = ticket_module(page)
     rules = {"tick_size": "0.01", "lot_size": 1, "min_quantity": 1, "max_quantity": 1000}
     not_a_number = "Enter a number: digits with an optional decimal point."
     not_whole = "Enter a whole number: digits only."

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import NewPage, WebStack
+from tests.web.conftest import NewPage, WebStack, ticket_module
 
 pytestmark = pytest.mark.slow
 
@@ -18,11 +17,6 @@ ACME = "ACME"
 
 #: Only the api: an order is accepted (201) before any matching runs.
 STACK_WORKERS = False
-
-
-def ticket_module(page: Any) -> str:
-    src: str = page.locator("script[type=module]").get_attribute("src")
-    return src.replace("main.js", "ticket.js")
 
 
 def test_a_figure_is_read_as_typed_and_spelt_as_the_api_takes_it(
