@@ -5,6 +5,12 @@ the row a short one of missing values."""
 
 from __future__ import annotations
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from workers.files.errors import FileJobError
+from workers.files.file_format import FileFormat
+
 #: What a line pandas skips may hold besides its line ending.
 _BLANK = " \t"
 
@@ -26,3 +32,24 @@ def has_blank_text_line(text: str, delimiter: str) -> bool:
     pyarrow would read as a row."""
     blank = _BLANK.replace(delimiter, "")
     return any(line and not line.strip(blank) for line in text.splitlines())
+
+
+def check_no_blank_value(batch: pa.RecordBatch, fmt: FileFormat) -> None:
+    """FileJobError `blank_line` (not final: the runner reads again with the rows rewritten,
+    which skips such lines) when a one-column CSV read as pyarrow parses it holds a value of
+    only spaces and tabs. The sample had no such line, or the rows would be rewritten already;
+    further down, pyarrow reads one as a value (in a wider table it is a short row, which asks
+    for the rewrite itself). A quoted value of spaces passes here too: the rewrite keeps it."""
+    if fmt.kind != "csv" or fmt.pad_rows or batch.num_columns != 1:
+        return
+    values = batch.column(0)
+    if not pa.types.is_string(values.type) or values.null_count == len(values):
+        return
+    # A regex over every value cost a quarter of a one-column file's profile: the values of
+    # only ASCII whitespace (few, if any) are found first, and only they are matched exactly.
+    spaces = values.filter(pc.ascii_is_space(values))
+    blank = "^[" + _BLANK.replace(fmt.delimiter, "") + "]+$"
+    if len(spaces) and pc.any(pc.match_substring_regex(spaces, blank)).as_py():
+        raise FileJobError(
+            "blank_line", "A line of only spaces or tabs was read as a value; it is skipped."
+        )

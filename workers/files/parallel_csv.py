@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from workers.files.blank_lines import check_no_blank_value
 from workers.files.file_format import FileFormat
 from workers.files.sources import (
     READ_AHEAD_GRACE,
@@ -167,6 +168,7 @@ class _RangeReader:
         # inside a quoted value: the streaming reader fails it as `unclosed_quote`.
         if _ends_in_quotes(_last_line(data), ord(self.fmt.delimiter)):
             return None
+        check_no_blank_value(batch, self.fmt)  # raised in the range's turn, as a short row's
         return batch
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ import pyarrow.json as pa_json
 
 from jobcast.jobs.params import JobParams
 from workers.files import parallel_csv
+from workers.files.blank_lines import check_no_blank_value
 from workers.files.encodings import Utf8Transcoder
 from workers.files.errors import FileJobError, from_arrow_error
 from workers.files.file_format import FileFormat
@@ -191,6 +192,7 @@ def _closing(
     try:
         for batch in batches(reader.read_next_batch):
             check_batch(batch, limits, fmt.kind == "jsonl")
+            check_no_blank_value(batch, fmt)
             if batch.num_rows:
                 rows_before += last.num_rows if last is not None else 0
                 last = batch

@@ -110,7 +110,8 @@ def run_job(
 ) -> dict[str, Any]:
     """The job's result; FileJobError for a bad input, JobStopped when cancelled."""
     fmt = detected_format(path, params, limits.read_limits({}))
-    column_types: dict[str, Any] = dict.fromkeys(fmt.text_columns, pa.string())
+    initial_types: dict[str, Any] = dict.fromkeys(fmt.text_columns, pa.string())
+    column_types = initial_types
     last_value_kept = False
     while True:
         read = limits.read_limits(column_types, params.sheet, params.operation != "profile")
@@ -120,6 +121,10 @@ def run_job(
         except FileJobError as exc:
             if exc.code == "uneven_rows" and fmt.kind == "csv" and not fmt.pad_rows:
                 fmt = replace(fmt, pad_rows=True)  # short rows get nulls, as in pandas
+            elif exc.code == "blank_line":
+                # Such a line past the sample, skipped once the rows are rewritten: types a
+                # scan gave meanwhile counted its spaces as a value (a column of numbers, text).
+                fmt, column_types = replace(fmt, pad_rows=True), initial_types
             elif exc.code == "repeated_key" and not last_value_kept:
                 last_value_kept = True  # a repeated key's last value, as pandas reads it
             elif exc.code == "repeated_key":  # a line Python could not write again either

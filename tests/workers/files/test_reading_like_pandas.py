@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 from pandas._libs.parsers import STR_NA_VALUES
 
 from jobcast.jobs.params import JobParams
-from tests.workers.files.pandas_compare import assert_matches_pandas, run_profile
+from tests.workers.files.pandas_compare import LIMITS, assert_matches_pandas, run_profile
 from workers.files.errors import FileJobError
 from workers.files.na_values import PANDAS_NA_VALUES
 
@@ -280,3 +281,19 @@ def test_a_categoricals_top_ties_come_in_category_order_as_pandas(tmp_path: Path
     counts = pd.read_parquet(tmp_path / "c.parquet")["size"].value_counts()
     expected = [{"value": v, "count": c} for v, c in counts.items() if c]
     assert result["profile"][0]["top"] == expected
+
+
+@pytest.mark.parametrize("text", [False, True], ids=["numbers", "words"])
+def test_a_line_of_spaces_past_the_sample_in_the_first_block_is_skipped_as_in_pandas(
+    tmp_path: Path, text: bool
+) -> None:
+    # One column: no short row tells the line apart; the first block (256 KiB) holds it.
+    rows = [f"w{i % 40}" if text else str(i) for i in range(40_000)]
+    body = ("n\n" + "\n".join([*rows[:20_000], " \t ", *rows[20_000:]]) + "\n").encode()
+    assert 64 * 1024 < body.index(b" \t ") < 256 * 1024
+    limits = replace(LIMITS, batch_bytes=256 << 10)
+
+    result = run_profile(write(tmp_path, body), limits=limits)
+
+    assert_matches_pandas(result, pd.read_csv(io.BytesIO(body)))
+    assert result["profile"][0]["type"] == ("string" if text else "integer")
