@@ -162,9 +162,23 @@ class PaddedRows(Rewritten):
             first = "the header" if self._header else "the first row"
             raise FileJobError(
                 "ragged_rows",
-                f"Line {self._reader.line_num} has {len(row)} fields; {first} has {width}.",
+                f"Line {self._reader.line_num} has {len(row)} fields; {first} has {width}"
+                + (_UNNAMED_FIRST if self._first_data_row() and len(row) == width + 1 else "."),
             )
         return row + [""] * (width - len(row)) if row else row
+
+    def _first_data_row(self) -> bool:
+        return bool(self._header) and self._rows == 1  # the header counted, no row yet
+
+
+#: What a first row of data one field longer than the header is told: pandas reads that first
+#: field as the index and shifts every name one column left, a profile wrong without a word
+#: (R's `write.table` writes its row names so, without a name in the header).
+_UNNAMED_FIRST = (
+    ": the header seems to lack a name for the first column (row names or an index written "
+    "without one, which pandas would read as the index, not as a column). Add a name for it at "
+    "the start of the header line, or remove that first field from every row."
+)
 
 
 class BlockLedger(io.RawIOBase):

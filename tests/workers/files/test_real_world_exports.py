@@ -150,6 +150,38 @@ def test_a_row_too_long_under_an_excel_sep_line_names_its_line_in_the_file(
     assert error["message"].startswith("Line 5 has 3 fields")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # R's write.table: row names first, the header without a name for them.
+        b'"city" "amount"\n"1" "Paris" 10\n"2" "Lyon" 5\n"3" "Nice" 7\n'.replace(b" ", b","),
+        b"sep=;\ncity;amount\nr1;Paris;10\nr2;Lyon;5\n",
+        gzip.compress(b"city,amount\n" + b"".join(b"%d,c%d,%d\n" % (i, i, i) for i in range(9000))),
+    ],
+    ids=["r-write-table", "sep-line", "gzip-many-blocks"],
+)
+def test_rows_one_field_longer_than_the_header_fail_saying_the_header_lacks_a_name(
+    exports_stack: SharedStack, tmp_path: Path, body: bytes
+) -> None:
+    # pandas would read the first column as the index and shift every name one column left;
+    # a profile so shifted would be wrong without a word, so the job fails saying what to fix.
+    line = 3 if body.startswith(b"sep=") else 2
+    error = submitted(exports_stack, tmp_path / "export.csv", body, {})
+
+    assert error["code"] == "ragged_rows"
+    assert error["message"].startswith(f"Line {line} has 3 fields; the header has 2: ")
+    assert "seems to lack a name for the first column" in error["message"]
+    assert "Add a name for it at the start of the header line" in error["message"]
+
+
+def test_a_later_row_one_field_longer_is_ragged_as_before(
+    exports_stack: SharedStack, tmp_path: Path
+) -> None:
+    error = submitted(exports_stack, tmp_path / "export.csv", b"a,b\n1,2\nx,3,4\n", {})
+
+    assert error == {"code": "ragged_rows", "message": "Line 3 has 3 fields; the header has 2."}
+
+
 def test_an_aggregate_reads_under_an_excel_sep_line(
     exports_stack: SharedStack, tmp_path: Path
 ) -> None:
