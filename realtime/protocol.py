@@ -79,7 +79,9 @@ def parse(text: str, max_bytes: int) -> ClientMessage:
         ) from None
     if not isinstance(raw, dict):
         raise ProtocolError("bad_json", "Each message must be a JSON object.")
-    if raw.get("type") not in CLIENT_TYPES:
+    # A list or object `type` is unhashable: the set lookup alone raised (a 1011 for anyone).
+    kind = raw.get("type")
+    if not isinstance(kind, str) or kind not in CLIENT_TYPES:
         raise ProtocolError(
             "unknown_type", f"`type` must be one of {sorted(CLIENT_TYPES)}.", raw.get("id")
         )

@@ -29,6 +29,8 @@ def test_a_subscribe_frame_is_parsed_with_its_fields() -> None:
         ("[1]", "bad_json"),
         ("[1, 2]", "bad_json"),
         ('{"type": "shout"}', "unknown_type"),
+        ('{"type": ["ping"]}', "unknown_type"),
+        ('{"type": {"ping": 1}}', "unknown_type"),
         ('{"type": "subscribe", "channel": 5}', "bad_field"),
         ('{"type": "publish", "channel": "chat.a", "data": "hi"}', "bad_field"),
         ('{"type": "subscribe", "channel": "job.a", "since": "garbage"}', "bad_field"),

@@ -86,6 +86,29 @@ def test_a_frame_too_deep_to_parse_is_an_error_of_the_client_not_of_the_server(
         assert recv(ws) == {"type": "pong", "ref": 1}
 
 
+@pytest.mark.parametrize("kind", [["ping"], {"type": "ping"}], ids=["list", "object"])
+def test_a_type_that_is_not_a_string_is_refused_not_a_server_failure(
+    base: str, make_principal: MakeKey, kind: object
+) -> None:
+    # An unhashable `type` failed the frame's lookup among the known ones: internal_error,
+    # close 1011 and a traceback in the log, for anyone who opened a socket, keyless too.
+    with open_ws(base) as ws:
+        send(ws, type=kind, key="jc_x")
+        refused = recv(ws)
+        with pytest.raises(ConnectionClosed) as closed:
+            recv(ws)
+    assert refused["message"].startswith("The first message was refused (unknown_type): ")
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4001
+    key, _pid = make_principal()
+    with authed(base, key) as ws:
+        send(ws, type=kind, id="t")
+        refused_later = recv(ws)
+        assert (refused_later["code"], refused_later["ref"]) == ("unknown_type", "t")
+        send(ws, type="ping", id="p")
+        assert recv(ws) == {"type": "pong", "ref": "p"}
+
+
 def test_an_empty_since_is_refused_as_any_malformed_since(
     base: str, make_principal: MakeKey, redis_client: redis.Redis
 ) -> None:
