@@ -328,6 +328,16 @@ class Settings(BaseSettings):
         ge=1,
         description="Most groups an aggregate job keeps; more fails as too_many_groups.",
     )
+    job_max_result_bytes: int = Field(
+        default=16 * 1024**2,
+        ge=64 * 1024,
+        description=(
+            "Largest result a file job keeps, as its record stores it (JSON): results live in "
+            "Redis with the job, so long keys or values (an aggregate of 10,000 groups keyed by "
+            "256 KiB cells) would fill its memory for every principal; past it the job fails as "
+            "result_too_large."
+        ),
+    )
     job_distinct_exact_limit: int = Field(
         default=10_000,
         ge=10,

@@ -57,12 +57,17 @@ def events_for(job_id: str, owner: str, type_: str, data: dict[str, Any]) -> lis
     return [Event(job_channel(job_id), type_, body), Event(user_channel(owner), type_, body)]
 
 
+def encode_json(value: Any) -> str:
+    """A structured field (params, progress, result, error) as the record stores it."""
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
 def encode_fields(fields: dict[str, Any]) -> dict[str, str]:
     """Hash fields as strings; structured values as JSON."""
     out: dict[str, str] = {}
     for name, value in fields.items():
         if name in JSON_FIELDS:
-            out[name] = json.dumps(value, separators=(",", ":"), default=str)
+            out[name] = encode_json(value)
         else:
             out[name] = "" if value is None else str(value)
     return out

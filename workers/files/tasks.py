@@ -67,6 +67,7 @@ def limits_for(settings: Settings) -> JobLimits:
         max_json_depth=settings.job_max_json_depth,
         max_decoded=settings.job_max_decoded_bytes,
         max_decoded_ratio=settings.job_max_decoded_ratio,
+        max_result_bytes=settings.job_max_result_bytes,
     )
 
 
