@@ -43,7 +43,7 @@ CHANNEL_SHAPES = ["monitor", "monitor.admin", "user.me", "user.p_x", "job.owner:
 CHANNEL_SHAPES += ["market.BTC-USD", "chat.lobby", "chat.", "chat.a\nb", "chat." + "x" * 200]
 CHANNELS = st.sampled_from(CHANNEL_SHAPES) | st.text(max_size=20)
 MESSAGES = st.fixed_dictionaries(
-    {"type": st.sampled_from(sorted(CLIENT_TYPES)) | st.text(max_size=10)},
+    {"type": st.sampled_from(sorted(CLIENT_TYPES)) | st.text(max_size=10) | JSON_VALUE},
     optional={
         "id": JSON_VALUE,
         "channel": CHANNELS | JSON_VALUE,
