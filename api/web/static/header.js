@@ -1,9 +1,9 @@
 // The column names of a CSV/TSV or JSON Lines file, read in the browser from its first bytes,
 // so the aggregate form can offer them before anything is uploaded. Which metrics fit a column
-// follows the server's rules: sum and mean of numbers or true/false values, count, min and max
-// of anything (the server says so if a column holds lists).
+// follows the server's rules, from the lines it samples (sample.js): sum and mean of numbers or
+// true/false values, count, min and max of anything (the server says so if a column holds lists).
 
-const DELIMITERS = [",", "\t", ";", "|"];
+import { DELIMITERS, SAMPLE_LINES, sampleRows, sniffDecimal, sniffDelimiter, summableColumns } from "./sample.js";
 
 /** Split one CSV line, honouring double quotes. Cells are kept as written: a header name with
  * spaces around it is that name to the server too. */
@@ -29,10 +29,6 @@ export function splitLine(line, delimiter) {
   return cells;
 }
 
-const BOOLEAN = /^(true|false)$/i;
-// "1,5" where ";" separates cells: a decimal comma, as the server detects it.
-const DECIMAL_COMMA = /^-?\d+(,\d+)?$/;
-
 // Old Excel (.xls): an OLE2 compound file.
 const OLE2 = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 
@@ -55,13 +51,15 @@ export async function readHeader(file, reading = {}) {
   // UTF-16 text has NUL bytes too, but decoded in its encoding it has none.
   if (text.includes("\u0000")) return { unread: "binary" };
   // Any line end the server reads: CRLF, LF, and a bare CR (Excel for Mac, classic Mac).
-  const lines = text.split(/\r\n|\r|\n/).filter((l) => l.trim().length).slice(0, 21);
-  if (!lines.length) return { unread: "empty" };
+  const lines = text.split(/\r\n|\r|\n/);
   // The last line may be cut off by the 64 KiB slice: only whole lines are sampled. Bytes are
   // compared with bytes: the text's characters are fewer (a BOM, an accent), and a tiny file
   // taken for a cut one lost its one row, so no column was offered as summable.
-  const whole = bytes.byteLength < file.size ? lines.slice(0, -1) : lines;
-  const found = text.trimStart().startsWith("{") ? jsonLinesHeader(whole) : csvHeader(lines, whole, reading);
+  const truncated = bytes.byteLength < file.size;
+  if (!lines.some((l) => l.trim().length)) return { unread: "empty" };
+  const found = text.trimStart().startsWith("{")
+    ? jsonLinesHeader(sampleRows(lines.filter((l) => l.trim().length), null, truncated))
+    : csvHeader(lines, truncated, reading);
   return found && assumed ? { ...found, assumed } : found;
 }
 
@@ -97,28 +95,24 @@ function decode(bytes, encoding) {
 const SEP_LINE = /^\ufeff?sep=(.)$/;
 const SEP_USABLE = /^[!#-/:-@[-`{-~ \t]$/;
 
-function csvHeader(lines, whole, reading = {}) {
+function csvHeader(lines, truncated, reading = {}) {
   const hint = SEP_LINE.exec(lines[0]);
-  if (!hint) return sniffedHeader(lines, whole, null, reading);
-  const usable = SEP_USABLE.test(hint[1]) && hint[1] !== reading.decimal && lines.length > 1;
-  return usable ? sniffedHeader(lines.slice(1), whole.slice(1), hint[1], reading) : null;
+  if (!hint) return sniffedHeader(lines, truncated, null, reading);
+  const usable = SEP_USABLE.test(hint[1]) && hint[1] !== reading.decimal && lines.slice(1).some((l) => l.trim());
+  return usable ? sniffedHeader(lines.slice(1), truncated, hint[1], reading) : null;
 }
 
-function sniffedHeader(lines, whole, named, { header = true, decimal = null } = {}) {
+function sniffedHeader(lines, truncated, named, { header = true, decimal = null } = {}) {
   // A decimal comma is never the delimiter (as the server sniffs it).
   const candidates = decimal === "," ? DELIMITERS.filter((d) => d !== ",") : DELIMITERS;
-  const delimiter = named ?? candidates.reduce((best, d) =>
-    splitLine(lines[0], d).length > splitLine(lines[0], best).length ? d : best);
-  const first = splitLine(lines[0], delimiter);
-  const columns = header ? first : first.map((_, i) => String(i));
-  const rows = (header ? whole.slice(1) : whole).map((l) => splitLine(l, delimiter).map((v) => v.trim()));
-  const comma = decimal === "," || (decimal === null && delimiter === ";");
-  const isNumber = (v) => (decimal !== "," && Number.isFinite(Number(v))) || (comma && DECIMAL_COMMA.test(v));
-  const summable = new Set(columns.filter((_, i) => {
-    const values = rows.map((r) => r[i]).filter((v) => v !== "" && v !== undefined);
-    return values.length > 0 && (values.every(isNumber) || values.every((v) => BOOLEAN.test(v)));
-  }));
-  return { columns, summable };
+  const delimiter = named ?? sniffDelimiter(lines, truncated, candidates, splitLine);
+  const sampled = sampleRows(lines, delimiter, truncated).map((l) => splitLine(l, delimiter));
+  if (!sampled.length) return null; // only blank lines sampled: the server says what it makes of it
+  const columns = header ? sampled[0] : sampled[0].map((_, i) => String(i));
+  const rows = header ? sampled.slice(1) : sampled;
+  const mark = decimal ?? sniffDecimal(rows.flat(), delimiter);
+  const summable = summableColumns(columns.length, rows, mark);
+  return { columns, summable: new Set(columns.filter((_, i) => summable.has(i))) };
 }
 
 function jsonLinesHeader(lines) {
