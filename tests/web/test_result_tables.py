@@ -4,6 +4,7 @@ hand, with the result such a worker left)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +98,48 @@ def test_a_column_type_unknown_to_the_page_is_shown_as_written(
 
     first = page.locator("table.profile tbody tr").first
     expect(first.locator("td").first).to_have_text("quarter")
+
+
+def shade(frame: Any, edge: str) -> str:
+    """The opacity of the frame's shade at `edge` ("::before" left, "::after" right)."""
+    opacity: str = frame.evaluate(f"(el) => getComputedStyle(el, '{edge}').opacity")
+    return opacity
+
+
+def test_a_profile_wider_than_a_phone_says_it_scrolls_sideways_and_scrolls_by_keyboard(
+    web_stack: WebStack, new_page: NewPage, table: Path
+) -> None:
+    # On a phone the profile's columns past `distinct` were cut at the screen's edge, with
+    # nothing to say that more lay beyond it, nor a way to reach them but a swipe.
+    key = web_stack.new_key("phone")
+    job_id = finished_job(web_stack, key, table, JobParams())
+    page = new_page(key, width=390, height=844, at=f"/#/jobs/{job_id}")
+    page.emulate_media(reduced_motion="reduce")  # the shades then show and go at once
+    region = page.get_by_role("region", name="Profile of each column")
+    expect(region).to_have_accessible_description(re.compile("scroll", re.IGNORECASE))
+    expect(page.locator(".scroll-note")).to_be_visible()
+    frame = page.locator(".scroll-frame:has(table.profile)")
+    expect(frame).to_have_attribute("data-more-after", "")
+    assert (shade(frame, "::before"), shade(frame, "::after")) == ("0", "1")
+
+    expect(region).to_have_attribute("tabindex", "0")  # a Tab stop
+    region.focus()  # where the arrow keys scroll it
+    for _ in range(60):
+        page.keyboard.press("ArrowRight")
+    expect(frame).not_to_have_attribute("data-more-after", "")
+    expect(frame).to_have_attribute("data-more-before", "")
+    assert (shade(frame, "::before"), shade(frame, "::after")) == ("1", "0")
+    expect(page.locator("table.profile th:text-is('top values')")).to_be_in_viewport()
+
+
+def test_a_profile_that_fits_says_nothing_of_scrolling(
+    web_stack: WebStack, new_page: NewPage, table: Path
+) -> None:
+    key = web_stack.new_key("desktop")
+    job_id = finished_job(web_stack, key, table, JobParams())
+    page = new_page(key, width=1600, height=900, at=f"/#/jobs/{job_id}")
+    page.emulate_media(reduced_motion="reduce")
+    expect(page.locator("table.profile tbody tr")).to_have_count(2)
+    expect(page.locator(".scroll-note")).to_be_hidden()
+    frame = page.locator(".scroll-frame:has(table.profile)")
+    assert (shade(frame, "::before"), shade(frame, "::after")) == ("0", "0")

@@ -4,6 +4,7 @@
 import { download } from "./api.js";
 import { counted, dateText, errorText, fill, formatBytes, formatDuration, formatNumber, h } from "./dom.js";
 import { histogram } from "./charts.js";
+import { scrollFrame } from "./scroll_frame.js";
 
 const PROFILE_FIELDS = ["type", "count", "nulls", "distinct", "mean", "std", "min", "25%", "50%", "75%", "max"];
 
@@ -29,7 +30,7 @@ function profileView(result) {
   const charts = columns.filter((c) => c.histogram && c.histogram.counts.length).map((c) =>
     h("figure.hist", {}, histogram(c.histogram, `Histogram of ${c.name}`), h("figcaption", {}, c.name)));
   return [summary(result),
-    h("div.table-scroll", {}, h("table.profile", {}, h("thead", {}, head), h("tbody", {}, rows))),
+    ...scrollFrame(h("table.profile", {}, h("thead", {}, head), h("tbody", {}, rows)), "Profile of each column"),
     charts.length ? h("h3", {}, "Distributions") : null,
     h("div.histograms", {}, charts)];
 }
@@ -70,7 +71,7 @@ function aggregateView(result) {
 
   draw();
   return [h("p.summary", {}, `${counted(result.rows, "row")} → ${counted(result.groups, "group")}`, result.truncated ? " (first 10,000 shown)" : ""),
-    h("div.table-scroll", {}, h("table.aggregate", {}, h("thead", {}, h("tr", {}, heads)), body))];
+    ...scrollFrame(h("table.aggregate", {}, h("thead", {}, h("tr", {}, heads)), body), "Aggregate")];
 }
 
 // Older results kept a decimal column's values as text ("102.50"): text that spells a number
