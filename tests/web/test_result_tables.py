@@ -143,3 +143,34 @@ def test_a_profile_that_fits_says_nothing_of_scrolling(
     expect(page.locator(".scroll-note")).to_be_hidden()
     frame = page.locator(".scroll-frame:has(table.profile)")
     assert (shade(frame, "::before"), shade(frame, "::after")) == ("0", "0")
+
+
+#: In the page: where a cell's content ends on the right.
+CONTENT_RIGHT = """(cell) => {
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  return Math.round(range.getBoundingClientRect().right);
+}"""
+
+
+def right_edges(page: Any, table: str, name: str) -> set[int]:
+    """Where the heading `name` of `table` and the figures under it end on the right."""
+    heads = page.locator(f"table.{table} thead th").all_text_contents()
+    column = heads.index(name) + 1
+    cells = page.locator(f"table.{table} :is(thead th, tbody td):nth-child({column})").all()
+    return {cell.evaluate(CONTENT_RIGHT) for cell in cells}
+
+
+def test_a_number_columns_heading_stands_over_its_figures(
+    web_stack: WebStack, new_page: NewPage, table: Path
+) -> None:
+    # On a phone, `amount_sum` sat at the left of a column whose figures were at its right.
+    key = web_stack.new_key("headings")
+    aggregate = finished_job(web_stack, key, table, AGGREGATE)
+    page = new_page(key, width=390, height=844, at=f"/#/jobs/{aggregate}")
+    expect(page.locator("table.aggregate tbody tr")).to_have_count(2)
+    assert len(right_edges(page, "aggregate", "amount_sum")) == 1
+    profile = finished_job(web_stack, key, table, JobParams())
+    page.goto(f"{web_stack.url}/#/jobs/{profile}")
+    expect(page.locator("table.profile tbody tr")).to_have_count(2)
+    assert len(right_edges(page, "profile", "count")) == 1

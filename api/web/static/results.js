@@ -25,7 +25,8 @@ function summary(result) {
 
 function profileView(result) {
   const columns = result.profile || [];
-  const head = h("tr", {}, h("th", { scope: "col" }, "column"), ...PROFILE_FIELDS.map((f) => h("th", { scope: "col" }, f)), h("th", { scope: "col" }, "top values"));
+  const head = h("tr", {}, h("th", { scope: "col" }, "column"),
+    ...PROFILE_FIELDS.map((f) => h("th", { scope: "col", className: f === "type" ? "" : "num" }, f)), h("th", { scope: "col" }, "top values"));
   const rows = columns.map(profileRow);
   const charts = columns.filter((c) => c.histogram && c.histogram.counts.length).map((c) =>
     h("figure.hist", {}, histogram(c.histogram, `Histogram of ${c.name}`), h("figcaption", {}, c.name)));
@@ -52,7 +53,8 @@ function aggregateView(result) {
   // Quoted when spaces lead or trail a name (a column " b " gives " b _sum"): HTML drops them.
   const buttons = names.map((name) => h("button.sort", { type: "button", onclick: () => sortBy(name) },
     /^\s|\s$/.test(name) ? JSON.stringify(name) : name));
-  const heads = names.map((name, i) => h("th", { scope: "col", "aria-sort": "none" }, buttons[i]));
+  // A heading stands over its figures: at the right of a column of numbers, as they are.
+  const heads = names.map((name, i) => h("th", { scope: "col", "aria-sort": "none", className: numbers(table, name) ? "num" : "" }, buttons[i]));
 
   function sortBy(name) {
     sort.dir = sort.name === name ? -sort.dir : 1;
@@ -84,6 +86,12 @@ function sortValue(v) {
 
 function isNumeric(v) {
   return typeof v === "number" || typeof v === "bigint";
+}
+
+/** Whether the column `name` holds numbers, empty cells aside. */
+function numbers(table, name) {
+  const values = table.map((r) => r[name]).filter((v) => v !== null && v !== undefined);
+  return values.length > 0 && values.every(isNumeric);
 }
 
 // Empty cells last in either direction; numbers by value before text, text as text.
