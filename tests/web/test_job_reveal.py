@@ -68,3 +68,25 @@ def test_on_a_phone_a_result_read_after_the_scroll_is_brought_into_view(
     expect(page.locator(f".job-detail .result[data-job-id={first}] table")).to_be_visible()
     top = detail_top_once_still(page)
     assert 0 <= top < PHONE["height"] / 2, top
+
+
+def test_on_a_phone_a_link_to_a_job_opens_with_its_result_in_view(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # Opening a job from the list brought its result up, but one named by a link (a new tab,
+    # a reload, the address bar) opened below the form and the list, off-screen.
+    key = web_stack.new_key("phone-link")
+    uploader = new_page(key, **PHONE)
+    first = finished_job(uploader, write_table(tmp_path / "a.csv", 100))
+    second = finished_job(uploader, write_table(tmp_path / "b.csv", 100))
+
+    page = new_page(key, **PHONE, at=f"/#/jobs/{first}")
+    expect(page.locator(f".job-detail .result[data-job-id={first}] table")).to_be_visible()
+    top = detail_top_once_still(page)
+    assert 0 <= top < PHONE["height"] / 2, top
+
+    page.evaluate("window.scrollTo(0, 0)")
+    page.evaluate(f"location.hash = '#/jobs/{second}'")  # followed on the page
+    expect(page.locator(f".job-detail .result[data-job-id={second}] table")).to_be_visible()
+    top = detail_top_once_still(page)
+    assert 0 <= top < PHONE["height"] / 2, top

@@ -47,6 +47,7 @@ export function mountJobs(root, live) {
   // scrolled to again once drawn. The detail was one line ("Loading the result…") when the page
   // scrolled, so the scroll stopped at the page's end and the result came in below the screen.
   let revealing = null;
+  let listed = false; // the list read once: until then the detail moves down as it comes in
 
   const fileInput = h("input#file.visually-hidden", { type: "file", name: "file" });
   // The formats the workers read (workers/files/formats.py), told apart by their bytes.
@@ -286,6 +287,7 @@ export function mountJobs(root, live) {
     try {
       const page = await api("GET", "/jobs?limit=100");
       for (const record of page.items.reverse()) merge(record);
+      listed = true;
     } catch {
       // offline for a moment: the next (re)subscription reloads
     }
@@ -311,9 +313,10 @@ export function mountJobs(root, live) {
   }
 
   // A job named by the address: not necessarily among the newest listed; not the caller's, or
-  // gone, and the detail says so and the address drops it, as a malformed id's.
+  // gone, and the detail says so and the address drops it, as a malformed id's. Brought into
+  // view as a job opened from the list is: on a phone a link opened it below the fold.
   function open(id) {
-    select(id);
+    select(id, true);
     if (!jobs.has(id)) {
       api("GET", `/jobs/${id}`).then(merge, (err) => {
         if (selected !== id) return;
@@ -350,6 +353,8 @@ export function mountJobs(root, live) {
   // On a narrow screen the result is below the form and the list: bring it up once drawn (the
   // second frame) when it starts in the lower half of the screen or below.
   function revealDetail() {
+    // A job a link opened is waited for, and the list that pushes it down as it comes in.
+    if (revealing && (!listed || !jobs.has(revealing))) return;
     revealing = null;
     if (detail.getBoundingClientRect().top > window.innerHeight / 2) {
       detail.scrollIntoView({ block: "start", behavior: "smooth" });
@@ -380,6 +385,7 @@ export function mountJobs(root, live) {
     renderDetail();
     sayStatus();
     if (focused) restoreFocus(focused);
+    if (revealing) revealSoon();
   }
 
   // A redraw replaces the buttons: focus on one fell to <body> (a keyboard user could not reach
