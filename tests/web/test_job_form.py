@@ -175,3 +175,22 @@ def test_a_line_cut_off_by_the_sample_is_not_read_as_a_value(
     page.set_input_files("#file", str(export))
     expect(page.locator("form.new-job tbody th").last).to_have_text("amount")
     expect(page.locator("input[aria-label='sum of amount']")).to_be_enabled()
+
+
+def test_on_a_phone_the_aggregate_form_shows_long_column_names_whole(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # Cut at 96 px with an ellipsis, `customer_lifetime_value_eur` and `_usd` both read
+    # "customer_li…": which to sum could not be told on a phone.
+    page = new_page(web_stack.new_key("long-names"), width=390, height=844)
+    names = ["customer_region_name", "customer_lifetime_value_eur", "customer_lifetime_value_usd"]
+    export = tmp_path / "customers.csv"
+    export.write_text(",".join(names) + "\nN,1,2\nS,3,4\n")
+    page.click("form.new-job label:has-text('aggregate')")
+    page.set_input_files("#file", str(export))
+    heads = page.locator("form.new-job tbody th")
+    expect(heads).to_have_text(names)
+    for head in heads.all():
+        assert head.evaluate("(th) => th.scrollWidth <= th.clientWidth"), head.inner_text()
+    scroller = page.locator("form.new-job .table-scroll")
+    assert scroller.evaluate("(el) => el.scrollWidth <= el.clientWidth")  # the checkboxes too
