@@ -38,6 +38,8 @@ CASES = {
         ["city;amount;qty", *numbers(1, 30, "c{k};{n},5;{n}"), "c1;3,5;2.5"],
         False,
     ),
+    # The server's booleans are spelt true, True or TRUE: `tRue` is text.
+    "boolean-spelling": (["city,amount", "c1,tRue", "c2,false"], False),
     # Blank lines (spaces too) are skipped, as pandas skips them, and use up sampled lines.
     "blank-lines": (["", "city,amount", "   ", *numbers(1, 5), "", "c1,7.5"], True),
 }
