@@ -141,6 +141,8 @@ class _Receiver:
         self._header_field = self._header_value = b""
         self._name, self._text = "", bytearray()
         self.ended = False
+        #: Bytes received after the closing boundary (the parser drops them).
+        self.epilogue = 0
 
     def callbacks(self) -> dict[str, Any]:
         return {
@@ -213,6 +215,14 @@ class _Receiver:
 
     def _end(self) -> None:
         self.ended = True
+
+    def after_end(self, size: int) -> None:
+        """Count `size` bytes received after the closing boundary toward the size cap: dropped
+        unread, a chunked body could stream them for good, holding one of its owner's upload
+        slots."""
+        self.epilogue += size
+        if self.upload.size + self.epilogue > self.max_bytes:
+            raise too_large(self.max_bytes)
 
     def finish(self) -> Upload:
         if not self.ended:
@@ -398,6 +408,9 @@ async def receive_upload(
     parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in _chunks(request, idle_s):
+            if receiver.ended:
+                receiver.after_end(len(chunk))
+                continue
             parser.write(chunk)
             disk.watch(receiver.upload.size)
             await quota.cover(receiver.upload.size)

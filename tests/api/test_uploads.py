@@ -5,10 +5,14 @@ directory's disk under its floor is a 507."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
+import json
+import re
 import resource
 import shutil
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -271,3 +275,70 @@ def test_an_upload_the_disk_has_no_room_for_is_the_floors_507_and_leaves_nothing
     run_in_process(settings.model_copy(update={"job_min_free_disk_bytes": 0}), scenario)
     assert stored_uploads(settings) == []
     assert redis_client.hgetall(rediskeys.quota_ledger_key(owner)) == {}
+
+
+#: The upload cap of the epilogue test, and how much epilogue a test may send before giving up.
+EPILOGUE_CAP = 50_000
+
+
+def _send_chunked_epilogue(sock: socket.socket, key: str, stop: threading.Event) -> None:
+    """A chunked upload of a small file whose closing boundary is followed by epilogue bytes
+    that never end (until `stop`, or the server stops reading)."""
+    boundary = "epilogue-test-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="t.csv"\r\n'
+        f"Content-Type: text/csv\r\n\r\nn\n7\n\r\n--{boundary}--\r\n"
+    ).encode()
+    head = (
+        f"POST /jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    filler = b"x" * 4096
+    with contextlib.suppress(OSError):  # the server may close once it has answered
+        sock.sendall(head + b"%x\r\n%s\r\n" % (len(body), body))
+        while not stop.is_set():
+            sock.sendall(b"%x\r\n%s\r\n" % (len(filler), filler))
+
+
+def _head_and_body(sock: socket.socket) -> tuple[bytes, bytes]:
+    """The server's answer (its head and a body of its Content-Length)."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(65536)
+        assert chunk, f"the connection closed within an answer: {received!r}"
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)[1])  # type: ignore[index]
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head, body
+
+
+def test_an_endless_epilogue_after_the_closing_boundary_counts_toward_the_upload_cap(
+    start_api: StartApi,
+    make_principal: MakePrincipal,
+    settings: Settings,
+    redis_client: redis.Redis,
+) -> None:
+    # Bytes after the closing boundary were read and dropped, never counted: a chunked upload
+    # of a tiny file could stream them for good, holding one of its owner's upload slots.
+    _, url = start_api(env={"JOBCAST_UPLOAD_MAX_BYTES": str(EPILOGUE_CAP)})
+    key, owner = make_principal()
+    address = httpx.URL(url)
+    stop = threading.Event()
+    with socket.create_connection((address.host, address.port or 80), timeout=20) as sock:
+        sender = threading.Thread(target=_send_chunked_epilogue, args=(sock, key, stop))
+        sender.start()
+        try:
+            head, body = _head_and_body(sock)
+        finally:
+            stop.set()
+            sender.join(30)
+
+    assert head.startswith(b"HTTP/1.1 413 "), head
+    error = json.loads(body)["error"]
+    assert error["code"] == "payload_too_large"
+    assert f"larger than {EPILOGUE_CAP} bytes" in error["message"]
+    assert stored_uploads(settings) == []  # no file kept, no job made
+    assert redis_client.hgetall(rediskeys.quota_ledger_key(owner)) == {}  # its slot is free
