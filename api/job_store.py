@@ -43,7 +43,7 @@ from jobcast.owned_index import (
     newest_first,
     position_of,
 )
-from jobcast.quotas import artifact_entry, upload_held
+from jobcast.quotas import artifact_entry, result_entry, upload_held
 from jobcast.record_caps import Companions, RecordKind, keep_under
 from jobcast.rediskeys import (
     celery_result_key,
@@ -65,11 +65,14 @@ LISTED_FIELDS = (*(name for name in Job.model_fields if name != "links"), "owner
 def _dropped_with_job(owner: str, job_id: str, _fields: list[str | None]) -> Companions:
     # Its event stream (kept a week, larger than the record) and its Celery result go too; its
     # converted file stops counting against the owner's quota (the files sweep removes the
-    # file once no record names it). An Idempotency-Key it took names it until the key expires:
-    # a retry with that key answers as for an expired job.
+    # file once no record names it), nor does its kept result. An Idempotency-Key it took
+    # names it until the key expires: a retry with that key answers as for an expired job.
     return Companions(
         keys=[stream_key(job_channel(job_id)), celery_result_key(job_id)],
-        hash_fields=[(quota_ledger_key(owner), artifact_entry(job_id))],
+        hash_fields=[
+            (quota_ledger_key(owner), artifact_entry(job_id)),
+            (quota_ledger_key(owner), result_entry(job_id)),
+        ],
     )
 
 

@@ -110,6 +110,18 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class Holding:
+    """`field` of the hash `key` set to `value` when the commit carrying it applies, the hash
+    then kept `ttl` seconds at least: what the change takes (a job's kept result enters its
+    owner's quota ledger with the outcome that keeps it, `jobcast.quotas.result_holding`)."""
+
+    key: str
+    field: str
+    value: str
+    ttl: int
+
+
+@dataclass(frozen=True)
 class Commit:
     """A record change and its events, to be applied atomically."""
 
@@ -126,6 +138,8 @@ class Commit:
     releases: tuple[tuple[str, str], ...] = ()
     #: Set memberships changed only if it commits.
     memberships: tuple[Membership, ...] = ()
+    #: Hash fields set only if it commits.
+    holdings: tuple[Holding, ...] = ()
 
     def _tallies(self) -> tuple[list[str], list[list[str | int]]]:
         return lua_spec(self.tallies, first_key=len(self.events) + 2)
@@ -134,7 +148,8 @@ class Commit:
         streams = [stream_key(e.channel) for e in self.events]
         released = [key for key, _ in self.releases]
         sets = [m.key for m in self.memberships]
-        return [self.record_key, *streams, *self._tallies()[0], *released, *sets]
+        held = [h.key for h in self.holdings]
+        return [self.record_key, *streams, *self._tallies()[0], *released, *sets, *held]
 
     def args(self) -> list[str]:
         tally_keys, tallies = self._tallies()
@@ -142,6 +157,8 @@ class Commit:
         releases = [[first + i, field] for i, (_, field) in enumerate(self.releases)]
         first += len(self.releases)  # the member sets' first KEYS index
         sets = [[first + i, m.member, int(m.present)] for i, m in enumerate(self.memberships)]
+        first += len(self.memberships)  # the held hashes' first KEYS index
+        held = [[first + i, h.field, h.value, h.ttl] for i, h in enumerate(self.holdings)]
         argv = [
             self.expect_field,
             json.dumps(list(self.expect_values)),
@@ -152,6 +169,7 @@ class Commit:
             json.dumps(tallies),
             json.dumps(releases),
             json.dumps(sets),
+            json.dumps(held),
         ]
         for event in self.events:
             argv += [pubsub_channel(event.channel), event.body()]

@@ -408,8 +408,8 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "Bytes one principal may keep stored: uploads in progress or waiting for their job, "
-            "and converted files until they expire. Over it an upload answers 413 "
-            "storage_quota_exceeded. 0: no quota."
+            "and converted files and kept job results until they expire. Over it an upload "
+            "answers 413 storage_quota_exceeded (a job, failed so). 0: no quota."
         ),
     )
     upload_idle_timeout: float = Field(

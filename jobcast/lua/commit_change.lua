@@ -25,10 +25,14 @@ local function commit_change(argv)
   for _, m in ipairs(cjson.decode(argv[9])) do
     redis.call(m[3] == 1 and 'SADD' or 'SREM', KEYS[m[1]], m[2])
   end
+  for _, h in ipairs(cjson.decode(argv[10])) do
+    redis.call('HSET', KEYS[h[1]], h[2], h[3])
+    if redis.call('TTL', KEYS[h[1]]) < h[4] then redis.call('EXPIRE', KEYS[h[1]], h[4]) end
+  end
   local result = {1}
-  local n = (#argv - 9) / 2
+  local n = (#argv - 10) / 2
   for i = 1, n do
-    local pubsub, body = argv[9 + 2 * i - 1], argv[9 + 2 * i]
+    local pubsub, body = argv[10 + 2 * i - 1], argv[10 + 2 * i]
     result[#result + 1] = publish_event(KEYS[1 + i], pubsub, body, argv[5], argv[6])
   end
   return result

@@ -1,6 +1,6 @@
 """Past `quota_job_records` a principal's oldest ended jobs go before their retention, on a real
 api and `files` worker: they answer 410 as expired ones do, leave the listing, and a converted
-file stops counting against the quota."""
+file and the kept results stop counting against the quota."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def test_past_the_cap_the_oldest_ended_jobs_go_and_their_artifact_stops_counting
     converted = alice.submit_ok(table, '{"operation": "convert", "to": "parquet"}')
     await_terminal(redis_client, converted)
     assert redis_client.hexists(ledger, f"artifact:{converted}")
+    assert redis_client.hexists(ledger, f"result:{converted}")
     later = []
     for _ in range(CAP):
         later.append(alice.submit_ok(table))
@@ -46,6 +47,9 @@ def test_past_the_cap_the_oldest_ended_jobs_go_and_their_artifact_stops_counting
         answer = alice.http.get(path)
         assert answer.status_code == 410, (path, answer.text)
     assert not redis_client.hexists(ledger, f"artifact:{converted}")
+    # Its kept result stops counting too; the jobs kept still count theirs.
+    assert not redis_client.hexists(ledger, f"result:{converted}")
+    assert all(redis_client.hexists(ledger, f"result:{job_id}") for job_id in later)
     # What went with it: its event stream (larger than the record, kept a week) and its Celery
     # result; its tombstone answers 410 an hour, not the record's retention and a month more.
     assert not redis_client.exists(rediskeys.stream_key(job_channel(converted)))

@@ -3,6 +3,8 @@ or running, refused cleanly."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import socket
 import threading
 import time
@@ -195,6 +197,51 @@ def test_a_converted_file_growing_past_the_quota_fails_the_job_and_leaves_nothin
     assert not list((settings.data_dir / "artifacts").glob(f"{job}*"))
     ledger = redis_client.hgetall(rediskeys.quota_ledger_key(alice.id))
     assert not [k for k in ledger if k.startswith("artifact:")], ledger
+
+
+def long_keys(path: Path, groups: int) -> Path:
+    """A gzipped CSV of a few KB whose aggregate by `key` keeps about 2 KB a group."""
+    path.write_bytes(
+        gzip.compress(b"key,v\n" + b"".join(b"k" * 2000 + b"%d,1\n" % i for i in range(groups)))
+    )
+    return path
+
+
+BY_KEY = json.dumps({"operation": "aggregate", "group_by": ["key"], "metrics": {"v": ["sum"]}})
+
+
+def test_a_kept_result_counts_against_the_quota_and_one_past_it_fails_its_job(
+    principal: MakePrincipal,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+) -> None:
+    # Results were charged to nobody: a principal could keep its cap of ended records times
+    # JOBCAST_JOB_MAX_RESULT_BYTES in the Redis every principal shares.
+    alice = principal("alice")
+    upload = long_keys(tmp_path / "keys.csv.gz", 30)
+    assert upload.stat().st_size < QUOTA // 20
+    start_worker(queues="files", env={"JOBCAST_QUOTA_STORED_BYTES": str(QUOTA)})
+
+    kept = alice.submit_ok(upload, BY_KEY)
+    assert await_terminal(redis_client, kept)["type"] == "job.succeeded"
+    ledger = alice.ledger(redis_client)
+    stored = redis_client.hget(rediskeys.job_key(kept), "result")
+    assert stored is not None
+    assert len(stored) > QUOTA // 2
+    size, expires = ledger[f"result:{kept}"].split()
+    assert int(size) == len(stored)  # as the record keeps it
+    # It goes when the record does: the same expiry.
+    record_expires = time.time() + redis_client.ttl(rediskeys.job_key(kept))
+    assert abs(float(expires) - record_expires) < 5
+
+    refused = alice.submit_ok(upload, BY_KEY)
+    assert await_terminal(redis_client, refused)["type"] == "job.failed"
+    error = alice.job(refused)["error"]
+    assert error["code"] == "storage_quota_exceeded"
+    assert "past what your storage quota has left" in error["message"]
+    assert not redis_client.hget(rediskeys.job_key(refused), "result")
+    assert sorted(alice.ledger(redis_client)) == [f"result:{kept}"]
 
 
 def test_a_queued_job_cancelled_gives_its_bytes_back_at_once(

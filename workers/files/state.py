@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 
-from jobcast.events import Commit, CommitResult, commit
+from jobcast.events import Commit, CommitResult, Holding, commit
 from jobcast.jobs.errors import public_error
 from jobcast.jobs.records import (
     CANCELLED,
@@ -82,6 +82,7 @@ class JobState:
         data: dict[str, Any] | None = None,
         tallies: tuple[Tally, ...] = (),
         releases: tuple[tuple[str, str], ...] = (),
+        holdings: tuple[Holding, ...] = (),
     ) -> Commit:
         return transition(
             self.job_id,
@@ -93,6 +94,7 @@ class JobState:
             ttl=self.ttl,
             tallies=tallies,
             releases=releases,
+            holdings=holdings,
         )
 
     def start(self, attempt: int, size: int, slot: SlotClaim | None = None) -> CommitResult | None:
@@ -141,7 +143,9 @@ class JobState:
         expect: tuple[str, ...] = (RUNNING,),
         data: dict[str, Any] | None = None,
         progress: dict[str, Any] | None = None,
+        holdings: tuple[Holding, ...] = (),
     ) -> CommitResult:
+        """Commit the outcome; `holdings` (the result's quota entry) are set only with it."""
         fields: dict[str, Any] = {"status": status, "finished_at": now()}
         if progress is not None:
             fields["progress"] = progress
@@ -156,7 +160,8 @@ class JobState:
         # The upload leaves its owner's quota with the outcome: a client that sees it and sends
         # its next file at once is not refused for the bytes of this one, still being removed.
         releases = (self.upload_quota,) if self.upload_quota else ()
-        change = self._change(expect, fields, TERMINAL_EVENTS[status], data, run_time, releases)
+        event = TERMINAL_EVENTS[status]
+        change = self._change(expect, fields, event, data, run_time, releases, holdings)
         return commit(self.client, change)
 
     def cancelled(self, progress: dict[str, Any] | None = None) -> CommitResult:

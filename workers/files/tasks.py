@@ -37,6 +37,7 @@ from workers.files.breaches import on_memory_breach
 from workers.files.endings import end, fail, log_failed
 from workers.files.errors import FileJobError, lasting_storage_error
 from workers.files.memory import JobMemory
+from workers.files.result_quota import release_result, reserve_result
 from workers.files.runner import JobLimits, JobStopped, run_job
 from workers.files.sources import parse_left_running
 from workers.files.state import (
@@ -273,10 +274,18 @@ def _succeed(
     params: JobParams,
     result: dict[str, Any],
 ) -> str:
-    """Commit the result (a convert's artifact charged to its owner first), or the cancel that
-    landed while it was made."""
+    """Commit the result (a convert's artifact charged to its owner first, the result's bytes
+    with it), or the cancel that landed while it was made; past the quota, fail the job."""
     if params.operation == "convert":
         charge_artifact(state.client, settings, record, _artifact(settings, state, params))
+    try:
+        held = patiently(
+            lambda: reserve_result(
+                state.client, settings, state.owner, state.job_id, result, state.ttl
+            )
+        )
+    except FileJobError as exc:
+        return _failed(state, settings, record, exc.as_error(), logging.INFO)
     completed = completed_progress(int(record.get("size") or 0), result["rows"])
     # The work is done: a Redis away for a failover is waited out, not met with the job's
     # end left unwritten (it raised, and the reconciler ran the whole job again minutes later).
@@ -288,8 +297,11 @@ def _succeed(
             # events sees its progress end where the job did.
             data=completed,
             progress=completed,
+            holdings=(held,),
         )
     )
+    if not finished.committed:
+        release_result(state.client, state.owner, state.job_id)
     if not finished.committed and finished.current == CANCELLING:
         return end(state, settings, record, state.cancelled(), CANCELLED)
     return end(state, settings, record, finished, SUCCEEDED)
