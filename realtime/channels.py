@@ -8,7 +8,7 @@ shared by every authenticated principal.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,12 +43,21 @@ CHANNELS = (
 )
 
 
-def bad_room(room: str) -> ProtocolError | None:
-    """Why `room` (the seed's `/ws/chat/{user_id}?room=`) names no chat room; None if it does."""
-    if is_channel_name(room):
-        return None
-    said = f"The room {room!r} in ?room= is not a room name: {NAME_RULE}."
-    return ProtocolError("bad_room", said)
+#: The room of the seed's `/ws/chat/{user_id}` when the address names none.
+LOBBY = "lobby"
+
+
+def seed_room(given: Sequence[str]) -> str:
+    """The room the seed's `/ws/chat/{user_id}?room=` names: the lobby when there is no `room`;
+    ProtocolError `bad_room` for an empty or invalid name, or several (none is guessed)."""
+    if len(given) > 1:
+        said = f"?room= is given {len(given)} times; name one room."
+        raise ProtocolError("bad_room", said)
+    room = given[0] if given else LOBBY
+    if not is_channel_name(room):
+        said = f"The room {room!r} in ?room= is not a room name: {NAME_RULE}."
+        raise ProtocolError("bad_room", said)
+    return room
 
 
 def not_found(requested: str) -> ProtocolError:

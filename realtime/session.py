@@ -16,6 +16,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -26,11 +27,11 @@ from jobcast.redis_clients import redis_problem, trouble
 from jobcast.schemas.text import escape_controls
 from realtime import connections, gate, metrics, protocol
 from realtime.authentication import Authentication
-from realtime.channels import bad_room
+from realtime.channels import seed_room
 from realtime.connection import ClientConnection
 from realtime.frames import CLOSED_ABNORMALLY
 from realtime.message_loop import MessageLoop
-from realtime.protocol import ClientMessage, reply
+from realtime.protocol import ClientMessage, ProtocolError, reply
 from realtime.runtime import Realtime
 from realtime.subscriptions import Subscriptions
 
@@ -70,15 +71,16 @@ class Session:
         self,
         ticket: str | None,
         channels: tuple[str, ...] = (),
-        room: str | None = None,
+        rooms: Sequence[str] | None = None,
         user_id: str | None = None,
     ) -> None:
-        """Serve the (accepted) socket until it ends; `channels` are subscribed on auth."""
+        """Serve the (accepted) socket until it ends; `channels` are subscribed on auth. `rooms`
+        (the seed's chat alias only) are its `?room=` values: it joins the one they name."""
         self.rt.sessions.add(self)
         metrics.CONNECTIONS.inc()
         self.conn.on_overflow = self._on_overflow
         try:
-            outcome = await self._serve_safely(ticket, channels, room, user_id)
+            outcome = await self._serve_safely(ticket, channels, rooms, user_id)
             if outcome is not None:
                 await self._close(*outcome)
         finally:
@@ -105,12 +107,16 @@ class Session:
         )
 
     async def _serve_safely(
-        self, ticket: str | None, channels: tuple[str, ...], room: str | None, user_id: str | None
+        self,
+        ticket: str | None,
+        channels: tuple[str, ...],
+        rooms: Sequence[str] | None,
+        user_id: str | None,
     ) -> tuple[int, str | None] | None:
         """`_serve`, with every failure turned into a protocol error and a close code (and
         reason); None when the client closed (the server already answered its close frame)."""
         try:
-            return await self._serve(ticket, channels, room, user_id), None
+            return await self._serve(ticket, channels, rooms, user_id), None
         except gate.RefusedError as refused:
             self.conn.push(protocol.error(refused.code, refused.message))
             return refused.close_code, refused.code
@@ -130,7 +136,11 @@ class Session:
             return protocol.CLOSE_INTERNAL_ERROR, None
 
     async def _serve(
-        self, ticket: str | None, channels: tuple[str, ...], room: str | None, user_id: str | None
+        self,
+        ticket: str | None,
+        channels: tuple[str, ...],
+        rooms: Sequence[str] | None,
+        user_id: str | None,
     ) -> int:
         self.principal, auth_ref = await self._authenticate(ticket)
         if self.principal is None:
@@ -138,10 +148,12 @@ class Session:
         if user_id is not None and user_id != self.principal.id:
             self.conn.push(protocol.error("forbidden", "The path names another principal."))
             return protocol.CLOSE_FORBIDDEN
-        refused = None if room is None else bad_room(room)
-        if refused is not None:  # it joined nothing and stayed open, sending into no room
-            self.conn.push(protocol.error(refused.code, refused.message))
-            return protocol.CLOSE_POLICY
+        room = None
+        if rooms is not None:
+            room = self._chat_room(rooms)
+            if room is None:  # it joined nothing and stayed open, sending into no room
+                return protocol.CLOSE_POLICY
+            channels = (f"chat.{room}",)
         await self._count_in(self.principal)  # or RefusedError: 4029 too_many_connections
         self.subs = Subscriptions(self.rt, self.conn, self.principal, self.id)
         self.conn.push(self._welcome(self.principal, auth_ref))
@@ -150,6 +162,14 @@ class Session:
             await loop.handle(ClientMessage("subscribe", channel=channel))
         await loop.run(room)
         return 1000  # not reached: the loop ends only by the client leaving
+
+    def _chat_room(self, rooms: Sequence[str]) -> str | None:
+        """The seed alias's room, or None once the client was told why `?room=` names none."""
+        try:
+            return seed_room(rooms)
+        except ProtocolError as refused:
+            self.conn.push(protocol.error(refused.code, refused.message))
+            return None
 
     async def _authenticate(self, ticket: str | None) -> tuple[Principal | None, Any]:
         """The principal (None: refused, the client told why) and the `id` of its auth message,

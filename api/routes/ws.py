@@ -75,10 +75,11 @@ async def ws_chat(websocket: WebSocket) -> None:
     """The seed's chat: joins `chat.{room}`; plain text frames are sent as chat messages."""
     rt = await _accepted(websocket)
     if rt is not None:
-        room = websocket.query_params.get("room") or "lobby"
+        # Every value: a repeated `room` is refused rather than one of them guessed.
+        rooms = websocket.query_params.getlist("room")
         user_id = str(websocket.path_params["user_id"])
         ticket = websocket.query_params.get("ticket")
-        await Session(rt, websocket).run(ticket, (f"chat.{room}",), room=room, user_id=user_id)
+        await Session(rt, websocket).run(ticket, rooms=rooms, user_id=user_id)
 
 
 async def ws_monitor(websocket: WebSocket) -> None:

@@ -145,3 +145,38 @@ def test_the_seed_chat_alias_refuses_a_room_name_it_cannot_join_saying_so(
     assert "no spaces" in refused["message"]
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1008
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("?room=", "'' in ?room="),
+        ("?room=a&room=b", "?room= is given 2 times"),
+        ("?room=lobby&room=lobby", "?room= is given 2 times"),
+    ],
+)
+def test_the_seed_chat_alias_refuses_an_empty_or_repeated_room(
+    stack: SharedStack, query: str, said: str
+) -> None:
+    # An empty `?room=` joined the lobby and a repeated one the last room named, where README
+    # says a room that is not valid closes 1008 `bad_room`.
+    key, me = stack.new_key()
+    with open_ws(stack.url, f"/ws/chat/{me}{query}") as ws:
+        send(ws, type="auth", key=key)
+        refused = recv(ws)
+        with pytest.raises(ConnectionClosed) as closed:
+            recv(ws)
+    assert refused["code"] == "bad_room", refused
+    assert said in refused["message"]
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
+
+
+def test_the_seed_chat_alias_without_a_room_joins_the_lobby(stack: SharedStack) -> None:
+    key, me = stack.new_key()
+    with open_ws(stack.url, f"/ws/chat/{me}") as ws:
+        send(ws, type="auth", key=key)
+        assert recv(ws)["type"] == "auth.ok"
+        ws.send("hello lobby")
+        message = recv_until(ws, lambda m: m["type"] == "chat.message")[-1]
+    assert message["channel"] == "chat.lobby"
