@@ -490,6 +490,17 @@ class Settings(BaseSettings):
         ge=8,
         description="Messages queued per WebSocket before the client is closed as too slow (4008).",
     )
+    ws_send_queue_bytes: int = Field(
+        default=32 * 1024**2,
+        ge=64 * 1024,
+        description=(
+            "Characters of JSON text (bytes, for the ASCII frames the server builds) queued per "
+            "WebSocket before the client is closed as too slow (4008): a job snapshot carries "
+            "the whole result, so a count alone let one client hold hundreds of them. At least "
+            "the largest snapshot (JOBCAST_JOB_MAX_RESULT_BYTES plus 3 x "
+            "JOBCAST_MAX_JSON_BODY_BYTES for the rest of the record)."
+        ),
+    )
     ws_heartbeat_interval: float = Field(
         default=15.0, gt=0, description="Seconds between the server's heartbeat messages."
     )
@@ -725,6 +736,24 @@ class Settings(BaseSettings):
                 "JOBCAST_JOB_SOFT_TIME_LIMIT must be smaller than JOBCAST_JOB_TIME_LIMIT"
             )
         return self
+
+    @model_validator(mode="after")
+    def _largest_snapshot_fits_a_send_queue(self) -> Settings:
+        # Otherwise a client subscribing to its own finished job would be closed 4008 each time.
+        if self.ws_send_queue_bytes < self.largest_snapshot_bytes:
+            raise ValueError(
+                "JOBCAST_WS_SEND_QUEUE_BYTES must hold the largest job snapshot: at least "
+                f"{self.largest_snapshot_bytes} (JOBCAST_JOB_MAX_RESULT_BYTES plus 3 x "
+                "JOBCAST_MAX_JSON_BODY_BYTES)"
+            )
+        return self
+
+    @property
+    def largest_snapshot_bytes(self) -> int:
+        """A bound on a `job.{id}` snapshot's text: the result as the record keeps it, plus the
+        params, at most one JSON body, which the record's ASCII JSON can make 3x longer (a
+        2-byte UTF-8 character is written `\\u00e9`)."""
+        return self.job_max_result_bytes + 3 * self.max_json_body_bytes
 
     @property
     def visibility_timeout(self) -> int:

@@ -1,9 +1,10 @@
 """One client's outgoing side: a bounded send queue and the task that drains it.
 
 Producers (the hub's fan-out, replays, control answers) never wait on the socket: they append to
-the queue without blocking. When the queue is full the client is reading too slowly; it is
-marked as overflowed, gets nothing more, and the session closes it with CLOSE_SLOW_CLIENT — so a
-slow reader costs at most one full queue of memory and never delays anyone else.
+the queue without blocking. When the queue is full — by count, or by the text it holds, since
+one job snapshot can be megabytes — the client is reading too slowly; it is marked as
+overflowed, gets nothing more, and the session closes it with CLOSE_SLOW_CLIENT — so a slow
+reader costs at most one full queue of memory and never delays anyone else.
 
 The sender task exists only while there is something to send: an idle connection holds no task
 of its own, which keeps thousands of idle subscribers cheap.
@@ -32,17 +33,24 @@ REPLAYED = -1.0
 class ClientConnection:
     __slots__ = (
         "_pending",
+        "_queued_chars",
         "_sender",
         "_stopped",
         "on_overflow",
         "overflowed",
+        "queue_chars",
         "queue_size",
         "websocket",
     )
 
-    def __init__(self, websocket: WebSocket, queue_size: int) -> None:
+    def __init__(self, websocket: WebSocket, queue_size: int, queue_chars: int) -> None:
         self.websocket = websocket
         self.queue_size = queue_size
+        #: Most characters of frame text held at once, the frame being written included.
+        #: Characters, not UTF-8 bytes: len() is free where encoding every frame is not, and
+        #: the frames that can be large (snapshots, history) are ASCII JSON.
+        self.queue_chars = queue_chars
+        self._queued_chars = 0
         # Created on demand and dropped when drained: an empty deque costs ~0.8 KB, times every
         # idle connection.
         self._pending: deque[Outgoing] | None = None
@@ -57,14 +65,17 @@ class ClientConnection:
         """Queue a frame; never blocks. A full queue marks the client as too slow."""
         if self.overflowed or self._stopped:
             return
-        if self._pending is None:
-            self._pending = deque()
-        elif len(self._pending) >= self.queue_size:
+        queued = self._queued_chars + len(text)
+        pending = self._pending
+        if queued > self.queue_chars or (pending is not None and len(pending) >= self.queue_size):
             self.overflow()
             return
-        self._pending.append((text, ts))
+        if pending is None:
+            pending = self._pending = deque()
+        self._queued_chars = queued
+        pending.append((text, ts))
         if self._sender is None:
-            self._sender = asyncio.create_task(self._drain(self._pending))
+            self._sender = asyncio.create_task(self._drain(pending))
 
     def overflow(self) -> None:
         if self.overflowed:
@@ -79,6 +90,7 @@ class ClientConnection:
         """Send nothing more: drop what is queued and the send in progress."""
         self._stopped = True
         self._pending = None
+        self._queued_chars = 0
         if self._sender is not None:
             self._sender.cancel()
 
@@ -98,6 +110,8 @@ class ClientConnection:
             while pending:
                 text, ts = pending.popleft()
                 await send(text)
+                # Released once written: a frame blocked in send() still holds its memory.
+                self._queued_chars -= len(text)
                 if ts != CONTROL:
                     metrics.EVENTS_DELIVERED.inc()
                 if ts > 0:

@@ -62,7 +62,10 @@ class Session:
         self._started = time.monotonic()
         #: The close code and reason, from whichever side closed first.
         self._ended: tuple[int, str | None] | None = None
-        self.conn = ClientConnection(websocket, rt.settings.ws_send_queue)
+        settings = rt.settings
+        self.conn = ClientConnection(
+            websocket, settings.ws_send_queue, settings.ws_send_queue_bytes
+        )
         self.principal: Principal | None = None
         self.subs: Subscriptions | None = None
         self._closer: asyncio.Task[None] | None = None

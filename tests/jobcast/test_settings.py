@@ -54,6 +54,14 @@ def test_soft_time_limit_must_be_below_hard_limit() -> None:
         make(job_soft_time_limit=100, job_time_limit=100)
 
 
+def test_a_send_queue_must_hold_the_largest_job_snapshot() -> None:
+    mib = 1024**2
+    with pytest.raises(ValidationError, match="JOBCAST_WS_SEND_QUEUE_BYTES"):
+        make(job_max_result_bytes=64 * mib, ws_send_queue_bytes=32 * mib)
+    fits = make(job_max_result_bytes=16 * mib, max_json_body_bytes=mib)
+    assert fits.ws_send_queue_bytes >= fits.largest_snapshot_bytes == 19 * mib
+
+
 def test_visibility_timeout_outlasts_the_hard_time_limit() -> None:
     settings = make(job_time_limit=1000, job_soft_time_limit=900)
     assert settings.visibility_timeout > settings.job_time_limit

@@ -117,7 +117,7 @@ async def feed_on(
         await ChannelHub.subscribe(hub, CHANNEL, recorder)
     reader = reader or aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
     socket = RecordingSocket()
-    conn = ClientConnection(socket, queue_size=100)  # type: ignore[arg-type]
+    conn = ClientConnection(socket, queue_size=100, queue_chars=1024**2)  # type: ignore[arg-type]
     feed = ChannelFeed(conn, hub, reader, CHANNEL, CHANNEL, initial(conn))
     try:
         yield feed, socket.frames
@@ -293,7 +293,7 @@ def test_an_event_committed_once_the_client_has_its_resync_is_sent(
         await ChannelHub.subscribe(hub, CHANNEL, recorder)
         reader = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
         socket = ReactingSocket(redis_client)
-        conn = ClientConnection(socket, queue_size=100)  # type: ignore[arg-type]
+        conn = ClientConnection(socket, queue_size=100, queue_chars=1024**2)  # type: ignore[arg-type]
         feed = ChannelFeed(conn, hub, reader, CHANNEL, CHANNEL, make(conn))
         try:
             await feed.open(None)

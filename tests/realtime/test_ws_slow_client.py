@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
 import threading
 import time
@@ -19,6 +21,7 @@ from jobcast.events import Commit, Event
 from realtime.protocol import CLOSE_SLOW_CLIENT
 from tests.conftest import StartApi
 from tests.realtime.conftest import MakeKey
+from tests.realtime.jobs import create_job, progress, succeed
 from tests.realtime.wsclient import authed, recv, subscribe
 from tests.support.processes import market_symbols
 
@@ -105,3 +108,52 @@ def test_a_client_that_never_reads_is_closed_and_does_not_hurt_the_others(
     )
     assert float(delivered.split()[1]) >= EVENTS
     assert "jobcast_ws_delivery_delay_seconds_bucket" in exposed
+
+
+def slow_client_disconnects(base_url: str) -> float:
+    exposed = httpx.get(f"{base_url}/metrics").text
+    line = next(x for x in exposed.splitlines() if x.startswith("jobcast_ws_slow_client_disc"))
+    return float(line.split()[1])
+
+
+def wait_for_slow_client_disconnect(base_url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while slow_client_disconnects(base_url) < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_a_client_that_never_reads_its_big_snapshots_is_closed_before_they_fill_the_api(
+    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+) -> None:
+    # Each subscribe to its own finished job queues a snapshot carrying the whole result, three
+    # frames a round: far under the 1,024-frame queue, while 120 rounds queued 120 MB.
+    budget = 4 * 1024**2
+    proc, base = start_api(
+        env={
+            "JOBCAST_WS_SEND_QUEUE_BYTES": str(budget),
+            "JOBCAST_JOB_MAX_RESULT_BYTES": str(1024**2),
+        }
+    )
+    key, owner = make_principal()
+    job_id = create_job(redis_client, owner)
+    progress(redis_client, job_id, owner, 50.0)
+    succeed(redis_client, job_id, owner, {"pad": "x" * 1_000_000})
+    server = psutil.Process(proc.popen.pid)
+    slow = authed(base, key, sock=small_buffer_socket(base), max_queue=4)
+    rss_before = server.memory_info().rss
+
+    channel = f"job.{job_id}"
+    with contextlib.suppress(ConnectionClosed, OSError):  # closed as too slow: sends may fail
+        for _ in range(120):
+            slow.send(json.dumps({"type": "subscribe", "channel": channel}))
+            slow.send(json.dumps({"type": "unsubscribe", "channel": channel}))
+    wait_for_slow_client_disconnect(base)
+    rss_after = server.memory_info().rss
+
+    assert rss_after - rss_before < 40 * 1024**2, (rss_before, rss_after)
+    assert slow_client_disconnects(base) == 1
+    with pytest.raises(ConnectionClosed) as closed:
+        read_until_closed(slow)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == CLOSE_SLOW_CLIENT
