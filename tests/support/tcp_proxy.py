@@ -2,8 +2,10 @@
 
 `blackhole()` stops forwarding on every connection open at that moment, both ways, without
 closing either side: the peers see a half-open connection (writes succeed, nothing ever comes
-back, no FIN, no RST). Connections made afterwards are forwarded as usual. The proxy runs its
-own event loop in a thread, so synchronous tests can drive it.
+back, no FIN, no RST). Connections made afterwards are forwarded as usual. `hold_after(marker)`
+lands a test's action at one point of a client's conversation: once a client sends `marker`, what
+any client sends next waits until `release()` (answers still come back). The proxy runs its own
+event loop in a thread, so synchronous tests can drive it.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ class TcpProxy:
         self._links: list[_Link] = []
         #: Blackholed links: kept (open, unread) until the proxy stops.
         self._held: list[_Link] = []
+        #: Cleared while clients' sends are held (`hold_after`).
+        self._sends_open = asyncio.Event()
+        self._sends_open.set()
+        self._hold_marker: bytes | None = None
+        self._holding = threading.Event()
 
     def start(self, port: int = 0) -> None:
         """Listen on `port` (0: a free one, then in `self.port`)."""
@@ -58,7 +65,18 @@ class TcpProxy:
         """Silence every open connection; returns how many there were."""
         return self._call(self._blackhole())
 
+    def hold_after(self, marker: bytes) -> threading.Event:
+        """Once a client's send holding `marker` is forwarded, hold every client's next sends
+        until `release()`; the event returned is set from then on."""
+        self._holding.clear()
+        self._loop.call_soon_threadsafe(setattr, self, "_hold_marker", marker)
+        return self._holding
+
+    def release(self) -> None:
+        self._loop.call_soon_threadsafe(self._sends_open.set)
+
     def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._sends_open.set)  # held pumps end with their links
         self._call(self._stop())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
@@ -75,22 +93,37 @@ class TcpProxy:
             return
         link = _Link(writer, up_writer)
         link.pumps = [
-            asyncio.create_task(self._pump(reader, up_writer, link)),
+            asyncio.create_task(self._pump(reader, up_writer, link, sends=True)),
             asyncio.create_task(self._pump(up_reader, writer, link)),
         ]
         self._links.append(link)
 
     async def _pump(
-        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, link: _Link
+        self,
+        source: asyncio.StreamReader,
+        sink: asyncio.StreamWriter,
+        link: _Link,
+        sends: bool = False,
     ) -> None:
+        """Forward `source` to `sink`; `sends`: a client's to its server (those a hold holds)."""
         with contextlib.suppress(OSError):
             while data := await source.read(CHUNK):
+                if sends:
+                    await self._sends_open.wait()
                 sink.write(data)
                 await sink.drain()
+                if sends:
+                    self._hold_if_marked(data)
         # One side closed (or failed): close the other, as a direct connection would.
         if link in self._links:
             self._links.remove(link)
             link.close()
+
+    def _hold_if_marked(self, data: bytes) -> None:
+        if self._hold_marker is not None and self._hold_marker in data:
+            self._hold_marker = None
+            self._sends_open.clear()
+            self._holding.set()
 
     async def _blackhole(self) -> int:
         links, self._links = self._links, []

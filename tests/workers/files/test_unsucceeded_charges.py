@@ -1,0 +1,107 @@
+"""A file job that does not end succeeded leaves nothing charged to its owner's stored-bytes
+quota, however its end came: a cancel landing between the result's reservation and the
+outcome's commit. Real api and worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+
+from jobcast import quotas, rediskeys
+from jobcast.embedded_redis import free_port
+from jobcast.settings import Settings
+from tests.conftest import StartApi, StartWorker, new_principal
+from tests.support.processes import wait_for
+from tests.support.tcp_proxy import TcpProxy
+from tests.workers.files.support import JobsClient, await_terminal
+
+QUOTA = 100_000
+UPLOAD = 20_000
+QUOTA_ENV = {"JOBCAST_QUOTA_STORED_BYTES": str(QUOTA)}
+TO_CSV = '{"operation": "convert", "to": "csv"}'
+
+
+def one_column(path: Path) -> Path:
+    """A one-column CSV of UPLOAD bytes; converted to CSV, a file about as large."""
+    path.write_bytes(b"n\n" + b"7\n" * (UPLOAD // 2 - 1))
+    return path
+
+
+def ledger(client: redis.Redis, owner: str) -> dict[str, str]:
+    return client.hgetall(rediskeys.quota_ledger_key(owner))  # type: ignore[return-value]
+
+
+def artifact_files(settings: Settings, job_id: str) -> list[Path]:
+    return sorted((settings.data_dir / "artifacts").glob(f"{job_id}*"))
+
+
+def await_task_end(client: redis.Redis, job_id: str) -> None:
+    """Until the job's task has returned (its Celery result stored): what the worker does after
+    the outcome's commit (removing files) is done by then."""
+    ended = rediskeys.celery_result_key(job_id)
+    wait_for(lambda: bool(client.exists(ended)), 60, f"the task of {job_id} to end")
+
+
+def assert_nothing_left(client: redis.Redis, settings: Settings, owner: str, job_id: str) -> None:
+    charged = [entry for entry in ledger(client, owner) if entry.endswith(job_id)]
+    assert charged == [], charged
+    assert artifact_files(settings, job_id) == []
+
+
+@pytest.fixture
+def api_url(start_api: StartApi) -> str:
+    _, url = start_api(env=QUOTA_ENV)
+    return url
+
+
+class Owner(JobsClient):
+    def __init__(self, url: str, client: redis.Redis, settings: Settings, name: str) -> None:
+        key, self.id = new_principal(client, settings, name)
+        super().__init__(url, key)
+
+
+@pytest.fixture
+def owner(api_url: str, redis_client: redis.Redis, settings: Settings) -> Iterator[Owner]:
+    client = Owner(api_url, redis_client, settings, "alice")
+    yield client
+    client.http.close()
+
+
+@pytest.fixture
+def gate(settings: Settings) -> Iterator[tuple[TcpProxy, Settings]]:
+    """A proxy to the test's Redis, and settings that reach Redis through it."""
+    parts = urlsplit(settings.redis_url or "")
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
+    proxy.start(free_port())
+    netloc = parts.netloc.rsplit(":", 1)[0] + f":{proxy.port}"
+    yield proxy, settings.replace(redis_url=urlunsplit(parts._replace(netloc=netloc)))
+    proxy.stop()
+
+
+@pytest.mark.parametrize("params", [None], ids=["profile"])
+def test_a_cancel_between_the_results_reservation_and_its_commit_leaves_nothing_charged(
+    params: str | None,
+    owner: Owner,
+    gate: tuple[TcpProxy, Settings],
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    proxy, through_proxy = gate
+    job = owner.submit_ok(one_column(tmp_path / "n.csv"), params)
+    # The worker's next send after reserving the result (the outcome's commit) waits for it.
+    reserved = proxy.hold_after(quotas.result_entry(job).encode())
+    start_worker(queues="files", settings_=through_proxy)
+    assert reserved.wait(60), "the worker never reserved the result"
+
+    assert owner.http.delete(f"/jobs/{job}").json()["status"] == "cancelling"
+    proxy.release()
+
+    assert await_terminal(redis_client, job)["type"] == "job.cancelled"
+    await_task_end(redis_client, job)
+    assert_nothing_left(redis_client, settings, owner.id, job)
