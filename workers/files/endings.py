@@ -1,16 +1,17 @@
 """How a file job ends: failed (or cancelled, if a cancel landed meanwhile), its upload let go
-with the outcome (a memory breach's end is committed from it too: `workers.files.breaches`)."""
+with the outcome and a converted file with any end but success (a memory breach's end is
+committed from it too: `workers.files.breaches`)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED
+from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, SUCCEEDED
 from jobcast.settings import Settings
 from workers.attempts import ending_writes
 from workers.files.state import JobState, is_terminal
-from workers.files.uploads import remove_upload, unlink_upload
+from workers.files.uploads import drop_artifact, remove_upload, unlink_upload
 
 log = logging.getLogger("jobcast.files")
 
@@ -43,6 +44,8 @@ def end(
     state: JobState, settings: Settings, record: dict[str, Any], outcome: Any, status: str
 ) -> str:
     current = status if outcome.committed else str(outcome.current)
+    if is_terminal(current) and current != SUCCEEDED:
+        drop_artifact(state.client, settings, record)  # nothing will ever serve it
     if outcome.committed:
         unlink_upload(settings, record)  # its quota went with the outcome
     elif is_terminal(current):

@@ -1,5 +1,5 @@
 """A file job's stored files: its upload, removed once its outcome is safe, and a converted
-file's charge against its owner's quota."""
+file's charge against its owner's quota, kept only by a job that succeeded."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import redis
 from jobcast import kept_uploads, quotas
 from jobcast.jobs.params import JobParams
 from jobcast.settings import Settings
-from jobcast.storage_paths import upload_path
+from jobcast.storage_paths import artifact_path, upload_path
 from workers.context import worker_context
 from workers.files.errors import FileJobError
 from workers.files.runner import Hooks
@@ -73,6 +73,23 @@ def charge_artifact(
     with contextlib.suppress(redis.RedisError):  # lost, it under-counts; the job stands
         entry = quotas.artifact_entry(record["id"])
         quotas.charge(client, record["owner"], entry, size, settings.job_retention)
+
+
+def drop_artifact(client: redis.Redis, settings: Settings, record: dict[str, Any]) -> None:
+    """Remove the converted file of a job that ended otherwise than succeeded (its result
+    refused, a cancel that landed after the file was written) and its charge: nothing will
+    serve it. The file goes first, so a crash in between leaves a charge that expires with the
+    job's retention, never a file the quota no longer counts."""
+    params = record.get("params") or {}
+    if params.get("operation") != "convert":
+        return
+    try:
+        artifact_path(settings, record["id"], params.get("to") or "parquet").unlink(missing_ok=True)
+    except OSError as exc:  # still on disk, still charged: the sweep removes it with the record
+        log.warning("could not remove the converted file of an unsucceeded job: %s", exc)
+        return
+    with contextlib.suppress(redis.RedisError):  # else it expires with the job's retention
+        quotas.release(client, record["owner"], quotas.artifact_entry(record["id"]))
 
 
 #: Bytes a converted file reserves ahead of what it has written: a Redis round trip per this

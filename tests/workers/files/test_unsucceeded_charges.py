@@ -1,6 +1,6 @@
 """A file job that does not end succeeded leaves nothing charged to its owner's stored-bytes
-quota, however its end came: a cancel landing between the result's reservation and the
-outcome's commit. Real api and worker."""
+quota and no converted file, however its end came: its result refused by the quota, or a cancel
+landing between the result's reservation and the outcome's commit. Real api and worker."""
 
 from __future__ import annotations
 
@@ -82,7 +82,37 @@ def gate(settings: Settings) -> Iterator[tuple[TcpProxy, Settings]]:
     proxy.stop()
 
 
-@pytest.mark.parametrize("params", [None], ids=["profile"])
+def test_a_convert_whose_result_the_quota_refuses_keeps_no_converted_file_nor_its_charge(
+    owner: Owner,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    # The converted file was charged before the result was refused: a failed job held its
+    # owner's quota until retention with a file it will never serve.
+    upload = one_column(tmp_path / "n.csv")
+    start_worker(queues="files", env=QUOTA_ENV)
+    bob = Owner(owner.base_url, redis_client, settings, "bob")
+    sizing = bob.submit_ok(upload, TO_CSV)  # the same file converted: its converted size
+    assert await_terminal(redis_client, sizing)["type"] == "job.succeeded"
+    converted = artifact_files(settings, sizing)[0].stat().st_size
+    bob.http.close()
+    # Her older converted files take all but a few bytes of what this job's file leaves.
+    older = QUOTA - UPLOAD - converted - 8
+    quotas.charge(redis_client, owner.id, quotas.artifact_entry("j_older"), older, 3600)
+
+    job = owner.submit_ok(upload, TO_CSV)
+
+    assert await_terminal(redis_client, job)["type"] == "job.failed"
+    error = owner.job(job)["error"]
+    assert error["code"] == "storage_quota_exceeded"
+    assert error["message"].startswith("The result takes")
+    await_task_end(redis_client, job)
+    assert_nothing_left(redis_client, settings, owner.id, job)
+
+
+@pytest.mark.parametrize("params", [None, TO_CSV], ids=["profile", "convert"])
 def test_a_cancel_between_the_results_reservation_and_its_commit_leaves_nothing_charged(
     params: str | None,
     owner: Owner,
