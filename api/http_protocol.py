@@ -1,8 +1,9 @@
-"""uvicorn's HTTP protocol with two guards against clients that hold connections open
-(slowloris): a deadline for a request's headers, and a cap on one address's open connections.
+"""uvicorn's HTTP protocol with three guards against clients that hold connections open
+(slowloris): a deadline for a request's headers, one for its body, and a cap on one address's
+open connections.
 
-uvicorn closes neither a connection whose headers never complete nor one of many from a single
-address, so a client could open connections until the api ran out of file descriptors: then
+uvicorn closes neither a connection whose headers or body never complete nor one of many from a
+single address, so a client could open connections until the api ran out of file descriptors: then
 every new connection was reset and uploads on open ones failed. Started by import string,
 `uvicorn --http api.http_protocol:GuardedHttpProtocol` (as `jobcast up` does)."""
 
@@ -16,6 +17,7 @@ from weakref import WeakKeyDictionary
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from api.uploads import UPLOAD_PATHS
 from jobcast.settings import get_settings
 
 log = logging.getLogger("jobcast.api")
@@ -31,24 +33,39 @@ OVER_CAP_RESPONSE = (
     b"content-length: %d\r\n\r\n%s" % (len(_OVER_CAP_BODY), _OVER_CAP_BODY)
 )
 
+_BODY_TOO_SLOW_BODY = (
+    b'{"error": {"code": "request_timeout", "message": "The request body came too slowly; '
+    b'send it whole and retry.", "details": null}}'
+)
+#: Sent to a request whose body did not arrive in time, unless its answer has begun.
+BODY_TOO_SLOW_RESPONSE = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+    b"connection: close\r\n"
+    b"content-length: %d\r\n\r\n%s" % (len(_BODY_TOO_SLOW_BODY), _BODY_TOO_SLOW_BODY)
+)
+_MULTIPART = b"multipart/form-data"
+
 # One count per server (per api process), of its open HTTP connections by client address.
 _open_by_server: WeakKeyDictionary[ServerState, Counter[str]] = WeakKeyDictionary()
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, closing a connection whose headers come too slowly and
-    refusing one over its address's cap (`JOBCAST_API_HEADER_TIMEOUT`,
-    `JOBCAST_API_MAX_CONNECTIONS_PER_ADDRESS`)."""
+    """uvicorn's httptools protocol, closing a connection whose headers or body come too slowly
+    and refusing one over its address's cap (`JOBCAST_API_HEADER_TIMEOUT`,
+    `JOBCAST_API_BODY_TIMEOUT`, `JOBCAST_API_MAX_CONNECTIONS_PER_ADDRESS`)."""
 
     _header_deadline: asyncio.TimerHandle | None = None
     _counted_as: str | None = None
     _header_seconds = 0.0
+    _body_deadline: asyncio.TimerHandle | None = None
+    _body_seconds = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         settings = get_settings()
         # Read once per connection: the deadline is armed again for each request it carries.
         self._header_seconds = settings.api_header_timeout
+        self._body_seconds = settings.api_body_timeout
         if not self._take_a_place(settings.api_max_connections_per_address):
             log.warning("refused a connection from %s: over its address's cap", self.client)
             transport.write(OVER_CAP_RESPONSE)
@@ -58,6 +75,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_deadline()
+        self._disarm_body_deadline()
         self._give_back_place()
         super().connection_lost(exc)
 
@@ -70,11 +88,20 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm_header_deadline()
         super().on_headers_complete()
+        # The app waits for a body without end; an upload has its own idle timeout (answered
+        # 408 upload_stalled by its route) and may rightly take hours.
+        if not self._is_upload():
+            self._body_deadline = self.loop.call_later(self._body_seconds, self._body_too_slow)
+
+    def on_message_complete(self) -> None:
+        self._disarm_body_deadline()
+        super().on_message_complete()
 
     def handle_websocket_upgrade(self) -> None:
         # The transport goes to the WebSocket protocol, whose own per-address and per-principal
         # caps count it from now; this protocol never hears of its close.
         self._disarm_header_deadline()
+        self._disarm_body_deadline()
         self._give_back_place()
         super().handle_websocket_upgrade()
 
@@ -91,6 +118,32 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if not self.transport.is_closing():
             log.info("closed a connection from %s: its headers came too slowly", self.client)
             self.transport.close()
+
+    def _disarm_body_deadline(self) -> None:
+        if self._body_deadline is not None:
+            self._body_deadline.cancel()
+            self._body_deadline = None
+
+    def _is_upload(self) -> bool:
+        # By route, not by Content-Type alone: a JSON route sent a multipart type reads its
+        # body before refusing it 415, so the type alone would escape the deadline.
+        scope = self.scope
+        if scope["method"] != "POST" or scope["path"] not in UPLOAD_PATHS:
+            return False
+        return any(
+            name == b"content-type" and value.lower().startswith(_MULTIPART)
+            for name, value in scope["headers"]
+        )
+
+    def _body_too_slow(self) -> None:
+        self._body_deadline = None
+        if self.transport.is_closing():
+            return
+        log.info("closed a connection from %s: its request body came too slowly", self.client)
+        if self.cycle is not None and not self.cycle.response_started:
+            self.transport.write(BODY_TOO_SLOW_RESPONSE)
+        # The app's wait for the body ends too: it reads a disconnect.
+        self.transport.close()
 
     def _take_a_place(self, cap: int) -> bool:
         address = self.client[0] if self.client else ""

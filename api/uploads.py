@@ -37,6 +37,11 @@ from jobcast.storage_paths import UPLOAD_PARTIAL_SUFFIX, new_upload_name, partia
 
 log = logging.getLogger("jobcast.api")
 
+#: The routes that take an upload (`POST`): the seed's path is an alias of the first. Their
+#: bodies may stream for hours, under JOBCAST_UPLOAD_IDLE_TIMEOUT rather than the body deadline.
+SUBMIT_PATH = "/jobs"
+SEED_SUBMIT_PATH = "/tasks/process-file/"
+UPLOAD_PATHS = frozenset({SUBMIT_PATH, SEED_SUBMIT_PATH})
 #: Largest text part (e.g. `params`), so fields cannot fill memory (nor can their number: each
 #: name a job reads comes once, and other names are refused).
 MAX_FIELD_BYTES = 64 * 1024

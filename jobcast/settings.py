@@ -112,6 +112,15 @@ class Settings(BaseSettings):
             "opening or the request's first byte; slower, it is closed (slowloris)."
         ),
     )
+    api_body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description=(
+            "Seconds a request has to send its whole body once its headers are in (multipart "
+            "uploads excepted: they have JOBCAST_UPLOAD_IDLE_TIMEOUT); slower is answered 408 "
+            "request_timeout and closed (slowloris on a JSON route)."
+        ),
+    )
     api_max_connections_per_address: int = Field(
         default=256,
         ge=0,

@@ -32,6 +32,8 @@ from api.upload_quota import UploadQuota
 from api.uploads import (
     FILE_PATH_REFUSED,
     MAX_FIELD_BYTES,
+    SEED_SUBMIT_PATH,
+    SUBMIT_PATH,
     Upload,
     receive_upload,
     remove_file,
@@ -180,14 +182,14 @@ IdempotencyKey = Annotated[
 
 
 @router.post(
-    "/jobs",
+    SUBMIT_PATH,
     status_code=202,
     summary="Submit a file job",
     openapi_extra=UPLOAD_BODY,
     responses={202: LOCATED, **errors(*AUTHENTICATED, *UPLOAD_ERRORS)},
 )
 @router.post(
-    "/tasks/process-file/",
+    SEED_SUBMIT_PATH,
     status_code=202,
     summary="Submit a file job (the seed's path)",
     description="The seed's path for `POST /jobs`, kept as an alias: the same upload, the same "

@@ -5,6 +5,7 @@ headers come too slowly is closed, and one address holds at most so many connect
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import time
 from collections.abc import Iterator
@@ -16,7 +17,9 @@ from tests.realtime.wsclient import open_ws
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 
 #: One api for the header deadline's tests (the cap's tests each want a cap of their own).
-quick_headers = module_stack(api_env={"JOBCAST_API_HEADER_TIMEOUT": "1"})
+quick_headers = module_stack(
+    api_env={"JOBCAST_API_HEADER_TIMEOUT": "1", "JOBCAST_API_BODY_TIMEOUT": "1"}
+)
 
 
 def connect(url: str, source: str = "127.0.0.1") -> socket.socket:
@@ -92,6 +95,67 @@ def test_a_kept_alive_connection_has_the_deadline_for_its_next_requests_headers(
             time.sleep(0.6)
             sock.sendall(b"X-a: b\r\n")
         assert seconds_until_closed(sock) < 2
+
+
+def body_head(path: str, key: str, length: int, content_type: str = "application/json") -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()
+
+
+def test_a_json_body_that_stops_coming_is_answered_408_and_closed(
+    quick_headers: SharedStack,
+) -> None:
+    key, _ = quick_headers.new_key()
+    for path in ("/orders", "/data/"):
+        with contextlib.closing(connect(quick_headers.url)) as sock:
+            sock.sendall(body_head(path, key, 1000) + b'{"symbol": ')
+            started = time.monotonic()
+            refused = answer(sock)
+            assert time.monotonic() - started < 3, path
+            assert refused.startswith(b"HTTP/1.1 408"), refused
+            assert b'"request_timeout"' in refused
+            assert seconds_until_closed(sock) < 1
+
+
+def test_a_json_body_dribbled_a_byte_at_a_time_is_cut_at_the_deadline(
+    quick_headers: SharedStack,
+) -> None:
+    key, _ = quick_headers.new_key()
+    with contextlib.closing(connect(quick_headers.url)) as sock:
+        sock.sendall(body_head("/orders", key, 1000) + b'{"symbol": "')
+        started = time.monotonic()
+        # A byte every 0.2 s, well inside any idle timeout, until the api answers (or 4 s).
+        while not select.select([sock], [], [], 0.2)[0] and time.monotonic() - started < 4:
+            sock.sendall(b"A")
+        assert time.monotonic() - started < 3
+        assert answer(sock).startswith(b"HTTP/1.1 408")
+
+
+def test_a_json_route_sent_a_multipart_type_has_the_body_deadline_too(
+    quick_headers: SharedStack,
+) -> None:
+    key, _ = quick_headers.new_key()
+    with contextlib.closing(connect(quick_headers.url)) as sock:
+        head = body_head("/orders", key, 1000, "multipart/form-data; boundary=b")
+        sock.sendall(head + b"--b\r\n")
+        assert answer(sock).startswith(b"HTTP/1.1 408")
+
+
+def test_an_upload_streams_past_the_body_deadline(quick_headers: SharedStack) -> None:
+    key, _ = quick_headers.new_key()
+    part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="t.csv"\r\n\r\n'
+    rows = [b"a,b\n"] + [b"%d,%d\n" % (n, n) for n in range(6)]
+    body = part + b"".join(rows) + b"\r\n--b--\r\n"
+    head = body_head("/jobs", key, len(body), "multipart/form-data; boundary=b")
+    with contextlib.closing(connect(quick_headers.url)) as sock:
+        sock.sendall(head + part)
+        for row in rows:  # 2.1 s of body: twice the deadline, each gap under the idle timeout
+            time.sleep(0.3)
+            sock.sendall(row)
+        sock.sendall(b"\r\n--b--\r\n")
+        assert answer(sock).startswith(b"HTTP/1.1 202")
 
 
 def test_connections_past_the_per_address_cap_are_refused_while_another_address_is_served(
