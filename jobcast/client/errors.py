@@ -158,8 +158,10 @@ def from_response(status: int, body: Any, request_id: str | None) -> JobcastErro
     details = error.get("details")
     if request_id is None and isinstance(details, dict):
         request_id = details.get("request_id")
-    family = error_for_status(status)
     code, message = str(error.get("code")), str(error.get("message"))
+    family = error_for_status(status)
+    if family is UploadStalledError and code != "upload_stalled":
+        family = UnavailableError  # the body deadline of any route (`request_timeout`)
     return family(code, message, details, status=status, request_id=request_id)
 
 

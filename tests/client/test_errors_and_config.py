@@ -44,6 +44,15 @@ def test_an_error_answer_becomes_its_family_with_code_details_and_request_id() -
     assert isinstance(errors.from_response(502, "Bad Gateway", None), errors.ServerError)
 
 
+def test_a_408_is_an_upload_stalled_only_when_the_server_says_so() -> None:
+    # The api's body deadline answers 408 `request_timeout` on any route (an order, a data
+    # item): it was raised as UploadStalledError, an upload that never was.
+    stalled = {"error": {"code": "upload_stalled", "message": "m", "details": None}}
+    slow = {"error": {"code": "request_timeout", "message": "m", "details": None}}
+    assert type(errors.from_response(408, stalled, None)) is errors.UploadStalledError
+    assert type(errors.from_response(408, slow, None)) is errors.UnavailableError
+
+
 def test_a_500_names_the_request_id_from_its_details() -> None:
     body = {"error": {"code": "internal_error", "message": "m", "details": {"request_id": "r9"}}}
     exc = errors.from_response(500, body, None)
