@@ -510,6 +510,17 @@ class Settings(BaseSettings):
             "JOBCAST_MAX_JSON_BODY_BYTES for the rest of the record)."
         ),
     )
+    ws_send_queue_bytes_per_principal: int = Field(
+        default=2 * 1024**3,
+        ge=64 * 1024,
+        description=(
+            "Characters of JSON text queued for all of one principal's WebSockets in one api "
+            "process together; the socket that pushes past it is closed as too slow (4008), so "
+            "one tenant that never reads on many sockets cannot exhaust the api's memory. At "
+            "least one largest snapshot per socket (JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL x "
+            "(JOBCAST_JOB_MAX_RESULT_BYTES plus 3 x JOBCAST_MAX_JSON_BODY_BYTES))."
+        ),
+    )
     ws_heartbeat_interval: float = Field(
         default=15.0, gt=0, description="Seconds between the server's heartbeat messages."
     )
@@ -754,6 +765,19 @@ class Settings(BaseSettings):
                 "JOBCAST_WS_SEND_QUEUE_BYTES must hold the largest job snapshot: at least "
                 f"{self.largest_snapshot_bytes} (JOBCAST_JOB_MAX_RESULT_BYTES plus 3 x "
                 "JOBCAST_MAX_JSON_BODY_BYTES)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _a_snapshot_per_socket_fits_a_principal_budget(self) -> Settings:
+        # Otherwise a principal whose sockets each receive a snapshot at once, reading them
+        # all, could be closed 4008.
+        least = self.ws_max_connections_per_principal * self.largest_snapshot_bytes
+        if self.ws_send_queue_bytes_per_principal < least:
+            raise ValueError(
+                "JOBCAST_WS_SEND_QUEUE_BYTES_PER_PRINCIPAL must hold the largest job snapshot "
+                f"for each of a principal's sockets: at least {least} "
+                "(JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL x the largest snapshot)"
             )
         return self
 

@@ -11,6 +11,7 @@ from jobcast.key_cache import KeyCache
 from jobcast.orders.symbols import SymbolRules, symbol_table
 from jobcast.settings import Settings
 from realtime.hub import ChannelHub
+from realtime.send_budget import SendBudgets
 
 if TYPE_CHECKING:
     from realtime.gate import Waiting
@@ -28,6 +29,11 @@ class Realtime:
     #: Keys this process has looked up (the REST routes' too), evicted on revocation: clients
     #: of one key reconnecting at once cost one lookup, not one each.
     key_cache: KeyCache | None = None
+    #: The text queued for each principal's WebSockets in this process (realtime/send_budget.py).
+    send_budgets: SendBudgets = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.send_budgets = SendBudgets(self.settings.ws_send_queue_bytes_per_principal)
 
     @property
     def symbols(self) -> dict[str, SymbolRules]:

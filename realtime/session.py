@@ -88,6 +88,7 @@ class Session:
                 await self._close(*outcome)
         finally:
             self.conn.stop()
+            self._leave_budget()
             await self._cleanup()
             await self._count_out()
             metrics.CONNECTIONS.dec()
@@ -158,6 +159,7 @@ class Session:
                 return protocol.CLOSE_POLICY
             channels = (f"chat.{room}",)
         await self._count_in(self.principal)  # or RefusedError: 4029 too_many_connections
+        self.conn.share(self.rt.send_budgets.join(self.principal.id))
         self.subs = Subscriptions(self.rt, self.conn, self.principal, self.id)
         self.conn.push(self._welcome(self.principal, auth_ref))
         loop = MessageLoop(self.rt, self.websocket, self.conn, self.subs)
@@ -230,6 +232,10 @@ class Session:
             return
         # As the address limits: the error, then 4029 with the code as the close reason.
         raise gate.RefusedError("too_many_connections", connections.refusal(limit))
+
+    def _leave_budget(self) -> None:
+        if self.principal is not None:
+            self.rt.send_budgets.leave(self.principal.id, self.conn.budget)
 
     async def _count_out(self) -> None:
         # Also after a refusal or a lost reply to the registration: removing an id that is not

@@ -62,6 +62,20 @@ def test_a_send_queue_must_hold_the_largest_job_snapshot() -> None:
     assert fits.ws_send_queue_bytes >= fits.largest_snapshot_bytes == 19 * mib
 
 
+def test_a_principal_budget_must_hold_a_snapshot_for_each_of_its_sockets() -> None:
+    mib = 1024**2
+    snapshot = 16 * mib + 3 * mib
+    sockets = {"ws_max_connections_per_principal": 10}
+    with pytest.raises(ValidationError, match="JOBCAST_WS_SEND_QUEUE_BYTES_PER_PRINCIPAL"):
+        make(**sockets, ws_send_queue_bytes_per_principal=9 * snapshot)
+    fits = make(**sockets, ws_send_queue_bytes_per_principal=10 * snapshot)
+    assert fits.ws_send_queue_bytes_per_principal == 10 * fits.largest_snapshot_bytes
+    defaults = make()
+    assert defaults.ws_send_queue_bytes_per_principal >= (
+        defaults.ws_max_connections_per_principal * defaults.largest_snapshot_bytes
+    )
+
+
 def test_visibility_timeout_outlasts_the_hard_time_limit() -> None:
     settings = make(job_time_limit=1000, job_soft_time_limit=900)
     assert settings.visibility_timeout > settings.job_time_limit

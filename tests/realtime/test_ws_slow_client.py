@@ -157,3 +157,54 @@ def test_a_client_that_never_reads_its_big_snapshots_is_closed_before_they_fill_
         read_until_closed(slow)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == CLOSE_SLOW_CLIENT
+
+
+@pytest.mark.slow
+def test_sockets_of_one_principal_that_never_read_share_one_budget_and_others_go_on(
+    start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
+) -> None:
+    # The smallest snapshot the settings allow (64 KiB of result, 1 KiB bodies) for each of 30
+    # sockets: a principal's budget of ~2 MB. The queue's own bounds are lifted far above the
+    # 10 MB published, so only the budget the three silent sockets share can close them.
+    snapshot = 64 * 1024 + 3 * 1024
+    _, base = start_api(
+        env={
+            "JOBCAST_WS_SEND_QUEUE": "100000",
+            "JOBCAST_JOB_MAX_RESULT_BYTES": str(64 * 1024),
+            "JOBCAST_MAX_JSON_BODY_BYTES": "1024",
+            "JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL": "30",
+            "JOBCAST_WS_SEND_QUEUE_BYTES_PER_PRINCIPAL": str(30 * snapshot),
+            **market_symbols("TENANT"),
+        }
+    )
+    silent_key, _ = make_principal()
+    reading_key, _ = make_principal()
+    channel = "market.TENANT"
+    silent = []
+    for _ in range(3):
+        ws = authed(base, silent_key, sock=small_buffer_socket(base), max_queue=4)
+        subscribe(ws, channel)
+        silent.append(ws)
+    reading = authed(base, reading_key)
+    subscribe(reading, channel)
+    received: list[int] = []
+
+    def read_all() -> None:
+        while len(received) < EVENTS:
+            message = recv(reading, 30)
+            if message.get("type") == "market.trade":
+                received.append(message["data"]["i"])
+
+    reader = threading.Thread(target=read_all)
+    reader.start()
+    publish_many(redis_client, channel, EVENTS)
+    reader.join(60)
+
+    assert received == list(range(EVENTS))
+    for ws in silent:
+        with pytest.raises(ConnectionClosed) as closed:
+            read_until_closed(ws)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == CLOSE_SLOW_CLIENT
+    assert slow_client_disconnects(base) == 3
+    reading.close()

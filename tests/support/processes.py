@@ -40,7 +40,11 @@ WS_LIMITS_LIFTED = {
         "SUBSCRIBES_PER_MINUTE",
         "SUBSCRIBES_BURST",
     )
-} | {"JOBCAST_API_MAX_CONNECTIONS_PER_ADDRESS": "0"}  # thousands of handshakes at once
+} | {
+    "JOBCAST_API_MAX_CONNECTIONS_PER_ADDRESS": "0",  # thousands of handshakes at once
+    # A snapshot for each of a million sockets, as the settings require of that many.
+    "JOBCAST_WS_SEND_QUEUE_BYTES_PER_PRINCIPAL": str(2**60),
+}
 
 
 def market_symbols(*names: str) -> dict[str, str]:
