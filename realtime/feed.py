@@ -98,12 +98,14 @@ class ChannelFeed:
         await self.hub.unsubscribe(self.channel, self)
 
     def deliver(self, raw: str, seq: Seq, ts: float) -> None:
-        if self._buffer is None:
+        buffer = self._buffer
+        if buffer is None:
             self._forward(raw, seq, ts)
-        elif len(self._buffer) < self.conn.queue_size:
-            self._buffer.append((raw, seq, ts))
-        else:
+        elif len(buffer) >= self.conn.queue_size:
             self.conn.overflow()
+        # The buffer's text counts as queued: events pile up here while a snapshot is read.
+        elif self.conn.hold(len(raw)):
+            buffer.append((raw, seq, ts))
 
     def resubscribed(self) -> None:
         if self._buffer is not None:
@@ -121,6 +123,8 @@ class ChannelFeed:
 
     def _flush(self) -> None:
         buffered, self._buffer = self._buffer or [], None
+        # Given back, then taken again by each push: what the gate drops frees its room.
+        self.conn.release(sum(len(raw) for raw, _, _ in buffered))
         for raw, seq, ts in buffered:
             self._forward(raw, seq, ts)
 

@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import redis
 import redis.asyncio as aioredis
@@ -350,3 +350,45 @@ def test_a_resume_from_a_kept_seq_reads_the_stream_once(
 
     assert events_in(frames) == missed
     assert sent == ["XRANGE"]
+
+
+def opening_feed(queue_chars: int) -> tuple[ChannelFeed, ClientConnection]:
+    """A feed whose hub hands it nothing: what a test delivers waits in its buffer, as events
+    that arrive while a feed opens do."""
+    conn = ClientConnection(RecordingSocket(), 100, queue_chars)  # type: ignore[arg-type]
+
+    async def empty_channel() -> tuple[str | None, str | None]:
+        return None, None
+
+    feed = ChannelFeed(conn, cast(Any, None), cast(Any, None), CHANNEL, CHANNEL, empty_channel)
+    return feed, conn
+
+
+def test_events_buffered_while_a_feed_opens_count_against_the_clients_budget() -> None:
+    feed, conn = opening_feed(queue_chars=1000)
+    feed.deliver("a" * 600, (1, 0), 0.0)
+    held = conn.budget.held
+    feed.deliver("b" * 600, (2, 0), 0.0)  # 1,200 characters buffered, in two frames
+    assert (held, conn.overflowed) == (600, True)
+
+
+class DeliveringHub:
+    """Hands the feed one event as it subscribes: buffered until the open is done."""
+
+    def __init__(self, event: str) -> None:
+        self.event = event
+
+    async def subscribe(self, channel: str, listener: ChannelFeed) -> None:
+        listener.deliver(self.event, (1, 0), 0.0)
+
+
+def test_buffered_events_are_counted_once_and_freed_once_sent() -> None:
+    async def run() -> tuple[int, list[str]]:
+        feed, conn = opening_feed(queue_chars=1000)
+        event = json.dumps({"type": "market.trade", "channel": CHANNEL, "seq": "1-0", "data": {}})
+        feed.hub = cast(Any, DeliveringHub(event))
+        await feed.open(None)
+        await conn.drained()
+        return conn.budget.held, [f["type"] for f in cast(RecordingSocket, conn.websocket).frames]
+
+    assert asyncio.run(run()) == (0, ["subscribed", "market.trade"])
