@@ -511,14 +511,14 @@ class Settings(BaseSettings):
         ),
     )
     ws_send_queue_bytes_per_principal: int = Field(
-        default=2 * 1024**3,
+        default=256 * 1024**2,
         ge=64 * 1024,
         description=(
             "Characters of JSON text queued for all of one principal's WebSockets in one api "
             "process together; the socket that pushes past it is closed as too slow (4008), so "
-            "one tenant that never reads on many sockets cannot exhaust the api's memory. At "
-            "least one largest snapshot per socket (JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL x "
-            "(JOBCAST_JOB_MAX_RESULT_BYTES plus 3 x JOBCAST_MAX_JSON_BODY_BYTES))."
+            "one tenant that never reads on many sockets cannot exhaust the api's memory. Text "
+            "counts only until it is written to the socket: a client that reads holds little. "
+            "At least JOBCAST_WS_SEND_QUEUE_BYTES (one socket's full queue)."
         ),
     )
     ws_heartbeat_interval: float = Field(
@@ -769,15 +769,15 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _a_snapshot_per_socket_fits_a_principal_budget(self) -> Settings:
-        # Otherwise a principal whose sockets each receive a snapshot at once, reading them
-        # all, could be closed 4008.
-        least = self.ws_max_connections_per_principal * self.largest_snapshot_bytes
-        if self.ws_send_queue_bytes_per_principal < least:
+    def _a_full_send_queue_fits_a_principal_budget(self) -> Settings:
+        # Otherwise the budget, not the socket's own queue, would close a principal's only
+        # socket receiving the largest snapshot. Not one snapshot per socket (100 x 19 MiB by
+        # default): the budget bounds text queued but unwritten, which only a client that stops
+        # reading keeps, and a tenant's hundred such sockets are what it is for.
+        if self.ws_send_queue_bytes_per_principal < self.ws_send_queue_bytes:
             raise ValueError(
-                "JOBCAST_WS_SEND_QUEUE_BYTES_PER_PRINCIPAL must hold the largest job snapshot "
-                f"for each of a principal's sockets: at least {least} "
-                "(JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL x the largest snapshot)"
+                "JOBCAST_WS_SEND_QUEUE_BYTES_PER_PRINCIPAL must hold one socket's full send "
+                f"queue: at least JOBCAST_WS_SEND_QUEUE_BYTES ({self.ws_send_queue_bytes})"
             )
         return self
 

@@ -62,18 +62,17 @@ def test_a_send_queue_must_hold_the_largest_job_snapshot() -> None:
     assert fits.ws_send_queue_bytes >= fits.largest_snapshot_bytes == 19 * mib
 
 
-def test_a_principal_budget_must_hold_a_snapshot_for_each_of_its_sockets() -> None:
+def test_a_principal_budget_must_hold_one_full_send_queue() -> None:
     mib = 1024**2
-    snapshot = 16 * mib + 3 * mib
-    sockets = {"ws_max_connections_per_principal": 10}
     with pytest.raises(ValidationError, match="JOBCAST_WS_SEND_QUEUE_BYTES_PER_PRINCIPAL"):
-        make(**sockets, ws_send_queue_bytes_per_principal=9 * snapshot)
-    fits = make(**sockets, ws_send_queue_bytes_per_principal=10 * snapshot)
-    assert fits.ws_send_queue_bytes_per_principal == 10 * fits.largest_snapshot_bytes
+        make(ws_send_queue_bytes=32 * mib, ws_send_queue_bytes_per_principal=31 * mib)
+    fits = make(ws_send_queue_bytes=32 * mib, ws_send_queue_bytes_per_principal=32 * mib)
+    assert fits.ws_send_queue_bytes_per_principal == 32 * mib
+    # By default a tenant that stops reading on all its sockets holds a few full queues, not
+    # one per socket (100 x 32 MiB).
     defaults = make()
-    assert defaults.ws_send_queue_bytes_per_principal >= (
-        defaults.ws_max_connections_per_principal * defaults.largest_snapshot_bytes
-    )
+    assert defaults.ws_send_queue_bytes <= defaults.ws_send_queue_bytes_per_principal
+    assert defaults.ws_send_queue_bytes_per_principal <= 256 * mib
 
 
 def test_visibility_timeout_outlasts_the_hard_time_limit() -> None:

@@ -163,9 +163,9 @@ def test_a_client_that_never_reads_its_big_snapshots_is_closed_before_they_fill_
 def test_sockets_of_one_principal_that_never_read_share_one_budget_and_others_go_on(
     start_api: StartApi, make_principal: MakeKey, redis_client: redis.Redis
 ) -> None:
-    # The smallest snapshot the settings allow (64 KiB of result, 1 KiB bodies) for each of 30
-    # sockets: a principal's budget of ~2 MB. The queue's own bounds are lifted far above the
-    # 10 MB published, so only the budget the three silent sockets share can close them.
+    # The smallest snapshot the settings allow (64 KiB of result, 1 KiB bodies) times 30: a
+    # principal's budget of ~2 MB, each socket's own as large (the least the budget may be), so
+    # the budget the three silent sockets share closes them before any one's own queue fills.
     snapshot = 64 * 1024 + 3 * 1024
     _, base = start_api(
         env={
@@ -173,6 +173,7 @@ def test_sockets_of_one_principal_that_never_read_share_one_budget_and_others_go
             "JOBCAST_JOB_MAX_RESULT_BYTES": str(64 * 1024),
             "JOBCAST_MAX_JSON_BODY_BYTES": "1024",
             "JOBCAST_WS_MAX_CONNECTIONS_PER_PRINCIPAL": "30",
+            "JOBCAST_WS_SEND_QUEUE_BYTES": str(30 * snapshot),
             "JOBCAST_WS_SEND_QUEUE_BYTES_PER_PRINCIPAL": str(30 * snapshot),
             **market_symbols("TENANT"),
         }
