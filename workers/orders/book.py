@@ -73,11 +73,21 @@ class Level:
 
     queue: deque[Order] = field(default_factory=deque)
     quantity: int = 0
+    cancelled: int = 0  # cancels since the last sweep (some may have left from the front)
 
     def front(self) -> Order | None:
         while self.queue and self.queue[0].remaining == 0:
             self.queue.popleft()
         return self.queue[0] if self.queue else None
+
+    def note_cancel(self) -> None:
+        """Sweep out ended orders once cancels reach half the queue: behind a front order that
+        stays, lazy removal alone would keep every order ever cancelled there (a tenant's
+        place/cancel storm grew the worker's memory without bound). Amortised O(1) a cancel."""
+        self.cancelled += 1
+        if self.cancelled * 2 > len(self.queue):
+            self.queue = deque(order for order in self.queue if order.remaining)
+            self.cancelled = 0
 
 
 class BookSide:
@@ -101,6 +111,13 @@ class BookSide:
             bisect.insort(self.prices, order.price)
         level.queue.append(order)
         level.quantity += order.remaining
+
+    def discard(self, order: Order) -> None:
+        """Take a just-cancelled order's remainder off its level."""
+        assert order.price is not None
+        level = self.levels[order.price]
+        self.reduce(order.price, order.quantity - order.filled)
+        level.note_cancel()
 
     def reduce(self, price: int, quantity: int) -> None:
         level = self.levels[price]
@@ -176,9 +193,8 @@ class Book:
         order = self.resting.pop(order_id, None)
         if order is None:
             return None
-        assert order.price is not None
-        self.own(order.side).reduce(order.price, order.remaining)
         order.status, order.reason = OrderStatus.CANCELLED, reason
+        self.own(order.side).discard(order)
         touched[order.id] = order
         return order
 

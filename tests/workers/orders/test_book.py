@@ -207,3 +207,17 @@ def test_cancel_oldest_cancels_only_the_open_remainder_of_a_partly_filled_own_or
     )  # nothing else to trade with: it rests
     assert book.bids.depth(5) == [(100, 3)]
     assert book.asks.depth(5) == []
+
+
+def test_cancel_storm_behind_a_resting_order_does_not_grow_the_level() -> None:
+    # Cancelled orders leave their level lazily; one principal placing and cancelling behind an
+    # order that stays at the front must not make the worker keep every one it ever cancelled.
+    book = Book()
+    submit(book, Order("front", "sell", 1, price=100))
+    for i in range(10_000):
+        submit(book, Order(f"s{i}", "sell", 1, price=100))
+        book.cancel(f"s{i}", {})
+
+    assert len(book.asks.levels[100].queue) <= 2
+    assert book.asks.depth(1) == [(100, 1)]
+    assert book.submit(Order("b1", "buy", 1, price=100), {})[0].maker_order_id == "front"
