@@ -1,0 +1,48 @@
+"""The jobs page on a phone's screen (390 by 844), where there is no hover and a scroll area
+inside the scrolling page traps the thumb; checked at a desktop's size too, which keeps its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import NewPage, WebStack
+
+pytestmark = pytest.mark.slow
+
+STACK_WORKERS = False  # queued jobs are enough to fill the list
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+#: In the page: the list's own scrolling, [its content's height, its box's height].
+LIST_HEIGHTS = "(el) => [el.scrollHeight, el.clientHeight]"
+
+
+def queued_jobs(stack: WebStack, key: str, path: Path, count: int) -> None:
+    path.write_text("city,amount\nParis,10\n")
+    with stack.rest(key) as rest:
+        for _ in range(count):
+            with path.open("rb") as f:
+                assert rest.post("/jobs", files={"file": f}).status_code == 202
+
+
+def listed(page: Any, count: int) -> Any:
+    rows = page.locator(".job-list li[data-job-id]")
+    rows.nth(count - 1).wait_for()
+    return page.locator(".job-list")
+
+
+def test_on_a_phone_the_job_list_scrolls_with_the_page_not_inside_it(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # A list of 520 px scrolling inside the page: a swipe on it moved the list, not the page,
+    # and the result below could be reached only by swiping beside it.
+    key = web_stack.new_key("phone-list")
+    queued_jobs(web_stack, key, tmp_path / "a.csv", 14)
+    content, box = listed(new_page(key, **PHONE), 14).evaluate(LIST_HEIGHTS)
+    assert content == box
+
+    # Beside the result on a desktop, the list keeps its own scrolling, the page short.
+    content, box = listed(new_page(key, **DESKTOP), 14).evaluate(LIST_HEIGHTS)
+    assert content > box
