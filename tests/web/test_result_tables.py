@@ -174,3 +174,22 @@ def test_a_number_columns_heading_stands_over_its_figures(
     page.goto(f"{web_stack.url}/#/jobs/{profile}")
     expect(page.locator("table.profile tbody tr")).to_have_count(2)
     assert len(right_edges(page, "profile", "count")) == 1
+
+
+def test_on_a_phone_a_columns_top_values_are_shown_whole(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # Cut at 260 px with an ellipsis: the rest was in a tooltip at best, and a phone has no
+    # hover to show one.
+    path = tmp_path / "notes.csv"
+    long_values = ["a rather long description of the first item", "another long note, second"]
+    path.write_text("note\n" + "\n".join(f'"{v}"' for v in long_values * 2) + "\n")
+    key = web_stack.new_key("top-values")
+    job_id = finished_job(web_stack, key, path, JobParams())
+    page = new_page(key, width=390, height=844, at=f"/#/jobs/{job_id}")
+    cell = page.locator("table.profile td.top")
+    expect(cell).to_have_count(1)
+    content, box = cell.evaluate("(el) => [el.scrollWidth, el.clientWidth]")
+    assert content <= box
+    for value in long_values:
+        expect(cell).to_contain_text(value)

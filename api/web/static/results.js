@@ -42,7 +42,8 @@ function profileRow(c) {
     h("th", { scope: "row" }, c.name),
     ...PROFILE_FIELDS.map((f) => h("td", { className: f === "type" ? "" : "num" },
       f === "distinct" && c.distinct_exact === false ? `≈${formatNumber(c[f])}` : formatNumber(shown(c[f])))),
-    h("td.top", {}, (c.top || []).slice(0, 3).map((t) => `${shown(t.value)} (${formatNumber(t.count)})`).join(", ")));
+    // A value and its count kept on one line when the cell wraps.
+    h("td.top", {}, (c.top || []).slice(0, 3).map((t) => `${shown(t.value)}\u00a0(${formatNumber(t.count)})`).join(", ")));
 }
 
 function aggregateView(result) {
