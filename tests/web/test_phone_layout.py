@@ -46,3 +46,30 @@ def test_on_a_phone_the_job_list_scrolls_with_the_page_not_inside_it(
     # Beside the result on a desktop, the list keeps its own scrolling, the page short.
     content, box = listed(new_page(key, **DESKTOP), 14).evaluate(LIST_HEIGHTS)
     assert content > box
+
+
+#: In the page: [the width of an input's placeholder in its font, the width it has for text].
+PLACEHOLDER_ROOM = """(input) => {
+  const probe = document.createElement("span");
+  probe.style.cssText = "position: absolute; visibility: hidden; white-space: pre";
+  probe.style.font = getComputedStyle(input).font;
+  probe.textContent = input.placeholder;
+  document.body.append(probe);
+  const width = probe.getBoundingClientRect().width;
+  probe.remove();
+  const pad = getComputedStyle(input);
+  return [width, input.clientWidth - parseFloat(pad.paddingLeft) - parseFloat(pad.paddingRight)];
+}"""
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_reading_fields_show_their_whole_placeholder(
+    web_stack: WebStack, new_page: NewPage, size: dict[str, int]
+) -> None:
+    # The Sheet field's hint ("the first; a name or 0-based index") ended "0-bas" on a phone.
+    page = new_page(web_stack.new_key("placeholders"), **size)
+    page.click("details.reading summary")
+    for name in ("encoding", "sheet"):
+        field = page.locator(f"details.reading input[name={name}]")
+        needed, room = field.evaluate(PLACEHOLDER_ROOM)
+        assert needed <= room, (name, needed, room)

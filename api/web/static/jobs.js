@@ -72,8 +72,8 @@ export function mountJobs(root, live) {
     h("div.options", {},
       h("label", {}, headerInput, " The first line names the columns"),
       h("label", {}, "Decimal separator ", decimalInput),
-      h("label", {}, "Encoding ", encodingInput),
-      h("label", {}, "Sheet (spreadsheets) ", sheetInput)));
+      h("label.text-field", {}, "Encoding ", encodingInput),
+      h("label.text-field", {}, "Sheet (spreadsheets) ", sheetInput)));
   const uploadBar = h("progress#upload-bar", { max: 100, value: 0 });
   const uploadText = h("span.bar-text");
   const uploadBox = h("div.bar-box", { hidden: true }, h("span.bar-label", {}, "Upload"), uploadBar, uploadText);
