@@ -73,3 +73,37 @@ def test_the_reading_fields_show_their_whole_placeholder(
         field = page.locator(f"details.reading input[name={name}]")
         needed, room = field.evaluate(PLACEHOLDER_ROOM)
         assert needed <= room, (name, needed, room)
+
+
+#: In the page: the upload bar shown and moved from empty to 80%, a frame apart, then given the
+#: time a transition of its fill would take.
+MOVE_UPLOAD_BAR = """async () => {
+  const bar = document.querySelector("#upload-bar");
+  bar.closest(".bar-box").hidden = false;
+  bar.value = 0;
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  bar.value = 80;
+  await new Promise((done) => setTimeout(done, 400));
+}"""
+
+
+@pytest.mark.parametrize("motion", ["reduce", "no-preference"])
+def test_a_progress_bar_jumps_to_its_value_when_motion_is_reduced(
+    web_stack: WebStack, new_page: NewPage, motion: str
+) -> None:
+    # Its fill slid to each new value whatever the reader's motion setting. Its fill is in the
+    # bar's own shadow tree, out of reach of getAnimations: the DevTools protocol sees it.
+    page = new_page(web_stack.new_key("motion"), **PHONE)
+    page.emulate_media(reduced_motion=motion)
+    devtools = page.context.new_cdp_session(page)
+    slides: list[float] = []
+    devtools.on(
+        "Animation.animationStarted",
+        lambda event: slides.append(event["animation"]["source"]["duration"]),
+    )
+    devtools.send("Animation.enable")
+    page.evaluate(MOVE_UPLOAD_BAR)
+    if motion == "reduce":
+        assert not any(slides), slides
+    else:
+        assert any(slides), "the bar no longer slides for those who did not ask otherwise"
