@@ -193,3 +193,47 @@ def test_on_a_phone_a_columns_top_values_are_shown_whole(
     assert content <= box
     for value in long_values:
         expect(cell).to_contain_text(value)
+
+
+def rgba(css: str) -> tuple[float, ...]:
+    """The first colour in `css` (as computed: "rgb(…)" or "rgba(…)"), alpha 1 if unsaid."""
+    found = re.search(r"rgba?\(([^)]*)\)", css)
+    assert found, css
+    parts = [float(p) for p in found.group(1).split(",")]
+    return tuple(parts) if len(parts) == 4 else (*parts, 1.0)
+
+
+def luminance(red: float, green: float, blue: float) -> float:
+    """WCAG's relative luminance of an sRGB colour (0-255 channels)."""
+    r, g, b = (
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+        for c in (red / 255, green / 255, blue / 255)
+    )
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def shade_contrast(page: Any) -> float:
+    """How far the profile's right shade, at its darkest, stands out from the card under it
+    (a WCAG contrast ratio: 1 is invisible)."""
+    frame = page.locator(".scroll-frame:has(table.profile)")
+    expect(frame).to_have_attribute("data-more-after", "")
+    gradient = frame.evaluate("(el) => getComputedStyle(el, '::after').backgroundImage")
+    card = frame.evaluate("(el) => getComputedStyle(el.closest('.card')).backgroundColor")
+    *shade, alpha = rgba(gradient)
+    under = rgba(card)[:3]
+    over = [alpha * s + (1 - alpha) * u for s, u in zip(shade, under, strict=True)]
+    lighter, darker = sorted([luminance(*under), luminance(*over)], reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_shade_of_a_wide_table_shows_in_either_theme(
+    web_stack: WebStack, new_page: NewPage, table: Path, scheme: str
+) -> None:
+    # In the dark theme the shade was black at half strength on a near-black card: 1.1 : 1
+    # against the light theme's 1.4 : 1, barely there.
+    key = web_stack.new_key(f"shade-{scheme}")
+    job_id = finished_job(web_stack, key, table, JobParams())
+    page = new_page(key, width=390, height=844, at=f"/#/jobs/{job_id}")
+    page.emulate_media(color_scheme=scheme, reduced_motion="reduce")
+    assert shade_contrast(page) >= 1.3
