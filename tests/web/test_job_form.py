@@ -194,3 +194,40 @@ def test_on_a_phone_the_aggregate_form_shows_long_column_names_whole(
         assert head.evaluate("(th) => th.scrollWidth <= th.clientWidth"), head.inner_text()
     scroller = page.locator("form.new-job .table-scroll")
     assert scroller.evaluate("(el) => el.scrollWidth <= el.clientWidth")  # the checkboxes too
+
+
+#: In the page: the characters a cell's lines end with, but its last (where its text wraps).
+LINE_ENDS = """(cell) => {
+  const ends = [];
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  let last = null;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const top = range.getBoundingClientRect().top;
+      if (last && top > last.top + 1) ends.push(last.char);
+      last = { top, char: node.data[i] };
+    }
+  }
+  return ends;
+}"""
+
+
+def test_on_a_phone_a_long_column_name_wraps_after_its_underscores(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # It broke anywhere: `customer_lifetime_value_eur` read "customer_lifeti / me_value_eur".
+    page = new_page(web_stack.new_key("name-breaks"), width=390, height=844)
+    names = ["customer_lifetime_value_eur", "customer_lifetime_value_usd"]
+    export = tmp_path / "customers.csv"
+    export.write_text(",".join(names) + "\n1,2\n3,4\n")
+    page.click("form.new-job label:has-text('aggregate')")
+    page.set_input_files("#file", str(export))
+    heads = page.locator("form.new-job tbody th")
+    expect(heads).to_have_text(names)
+    for head in heads.all():
+        ends = head.evaluate(LINE_ENDS)
+        assert ends, "the name fits on one line: nothing here tests where it wraps"
+        assert set(ends) == {"_"}, (head.inner_text(), ends)

@@ -147,7 +147,7 @@ export function mountJobs(root, live) {
     }
     const rows = header.columns.map((name) => h("tr", {},
       // Quoted when spaces lead or trail it: they are part of the name the job is sent.
-      h("th", { scope: "row" }, name === name.trim() ? name : JSON.stringify(name)),
+      h("th", { scope: "row" }, breakable(name === name.trim() ? name : JSON.stringify(name))),
       h("td", {}, h("input", { type: "checkbox", name: "group_by", value: name, "aria-label": `group by ${name}` })),
       ...METRICS.map((m) => h("td", {}, h("input", {
         type: "checkbox", name: "metric", value: `${name}\u0000${m}`, "aria-label": `${m} of ${name}`,
@@ -499,4 +499,10 @@ function processingBar(job, compact, heard) {
 
 function alertIn(el, err) {
   el.append(h("div.error-box", { role: "alert" }, errorText(err)));
+}
+
+// A column name with a break allowed after each `_`, where a reader splits it too: left to the
+// browser, a long name broke mid-word ("customer_lifet" / "ime_value_eur").
+function breakable(name) {
+  return name.split(/(?<=_)/).flatMap((part, i) => (i ? [h("wbr"), part] : [part]));
 }
