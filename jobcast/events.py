@@ -122,6 +122,18 @@ class Holding:
 
 
 @dataclass(frozen=True)
+class Recent:
+    """Event number `event` of the commit carrying it, as published, appended to the list
+    `key`, which keeps its last `keep` and lives `ttl` seconds: a channel's recent events of one
+    kind that other events cannot push out of its capped stream (a chat room's messages)."""
+
+    key: str
+    keep: int
+    ttl: int
+    event: int = 0
+
+
+@dataclass(frozen=True)
 class Commit:
     """A record change and its events, to be applied atomically."""
 
@@ -140,6 +152,8 @@ class Commit:
     memberships: tuple[Membership, ...] = ()
     #: Hash fields set only if it commits.
     holdings: tuple[Holding, ...] = ()
+    #: Events also kept in lists of their own, only if it commits.
+    recents: tuple[Recent, ...] = ()
 
     def _tallies(self) -> tuple[list[str], list[list[str | int]]]:
         return lua_spec(self.tallies, first_key=len(self.events) + 2)
@@ -149,7 +163,8 @@ class Commit:
         released = [key for key, _ in self.releases]
         sets = [m.key for m in self.memberships]
         held = [h.key for h in self.holdings]
-        return [self.record_key, *streams, *self._tallies()[0], *released, *sets, *held]
+        lists = [r.key for r in self.recents]
+        return [self.record_key, *streams, *self._tallies()[0], *released, *sets, *held, *lists]
 
     def args(self) -> list[str]:
         tally_keys, tallies = self._tallies()
@@ -159,6 +174,8 @@ class Commit:
         sets = [[first + i, m.member, int(m.present)] for i, m in enumerate(self.memberships)]
         first += len(self.memberships)  # the held hashes' first KEYS index
         held = [[first + i, h.field, h.value, h.ttl] for i, h in enumerate(self.holdings)]
+        first += len(self.holdings)  # the recent lists' first KEYS index
+        recents = [[first + i, r.event + 1, r.keep, r.ttl] for i, r in enumerate(self.recents)]
         argv = [
             self.expect_field,
             json.dumps(list(self.expect_values)),
@@ -170,6 +187,7 @@ class Commit:
             json.dumps(releases),
             json.dumps(sets),
             json.dumps(held),
+            json.dumps(recents),
         ]
         for event in self.events:
             argv += [pubsub_channel(event.channel), event.body()]
@@ -241,9 +259,13 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-async def publish_async(client: aioredis.Redis, event: Event) -> str:
+async def publish_async(
+    client: aioredis.Redis, event: Event, recents: tuple[Recent, ...] = ()
+) -> str:
     """`publish` for the api's asyncio client (chat messages, monitor samples)."""
-    change = Commit(record_key=no_record_key(event.channel), fields={}, events=[event])
+    change = Commit(
+        record_key=no_record_key(event.channel), fields={}, events=[event], recents=recents
+    )
     result = await commit_async(client, change)
     return result.seqs[0]
 

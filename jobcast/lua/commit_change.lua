@@ -30,10 +30,16 @@ local function commit_change(argv)
     if redis.call('TTL', KEYS[h[1]]) < h[4] then redis.call('EXPIRE', KEYS[h[1]], h[4]) end
   end
   local result = {1}
-  local n = (#argv - 10) / 2
+  local n = (#argv - 11) / 2
   for i = 1, n do
-    local pubsub, body = argv[10 + 2 * i - 1], argv[10 + 2 * i]
+    local pubsub, body = argv[11 + 2 * i - 1], argv[11 + 2 * i]
     result[#result + 1] = publish_event(KEYS[1 + i], pubsub, body, argv[5], argv[6])
+  end
+  for _, r in ipairs(cjson.decode(argv[11])) do
+    local list, seq, body = KEYS[r[1]], result[1 + r[2]], argv[11 + 2 * r[2]]
+    redis.call('RPUSH', list, published_form(seq, body))
+    redis.call('LTRIM', list, -r[3], -1)
+    redis.call('EXPIRE', list, r[4])
   end
   return result
 end

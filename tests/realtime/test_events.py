@@ -6,7 +6,16 @@ import json
 
 import redis
 
-from jobcast.events import Commit, Event, Membership, commit, read_since, seq_of, with_seq
+from jobcast.events import (
+    Commit,
+    Event,
+    Membership,
+    Recent,
+    commit,
+    read_since,
+    seq_of,
+    with_seq,
+)
 from jobcast.rediskeys import pubsub_channel
 
 
@@ -105,6 +114,19 @@ def test_a_commits_memberships_go_with_it_and_only_if_it_applies(
     assert redis_client.smembers("live") == {"job:e5"}
     assert redis_client.hgetall("ledger:e5") == {"upload:y": "20 0"}  # beside a release
     assert len(read_since(redis_client, "job:e5", "0-0")) == 1  # its event after them still goes
+
+
+def test_a_commits_recent_event_is_kept_as_published_in_a_capped_list(
+    redis_client: redis.Redis,
+) -> None:
+    kept = Recent("said:g7", keep=2, ttl=60, event=1)
+    for n in range(3):
+        events = [Event("chat.g7", "chat.join", {}), Event("chat.g7", "chat.message", {"n": n})]
+        commit(redis_client, Commit("none:g7", {}, events, recents=(kept,)))
+
+    said = [e for e in read_since(redis_client, "chat.g7", "0-0") if e["type"] == "chat.message"]
+    assert [json.loads(m) for m in redis_client.lrange("said:g7", 0, -1)] == said[1:]
+    assert 0 < redis_client.ttl("said:g7") <= 60
 
 
 def test_read_since_is_exclusive_and_ordered(redis_client: redis.Redis) -> None:
