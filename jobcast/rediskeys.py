@@ -294,6 +294,11 @@ def presence_key(room_channel: str) -> str:
     return f"{PREFIX}presence:{room_channel}"
 
 
+def chat_messages_key(room_channel: str) -> str:
+    """List of a chat room's last messages as published, oldest first (`realtime.chat`)."""
+    return f"{PREFIX}chat:messages:{room_channel}"
+
+
 def chat_rooms_key(principal_id: str) -> str:
     """The rooms a principal is in: room channel -> when its last presence entry expires."""
     return f"{PREFIX}chat:rooms:{principal_id}"

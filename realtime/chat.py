@@ -4,8 +4,10 @@ Presence is a sorted set per room: one member per connection, scored by when it 
 connections refresh their entries; a process that dies stops refreshing, and its users drop out
 of the list when the entries expire. Expired entries are reaped by the api processes that serve
 the room (and on every join and leave): whoever removes them announces `chat.leave` for the
-principals that left with them, so the room hears of it once. History is the room's event
-stream itself (the last N `chat.message` events), so it needs no second copy.
+principals that left with them, so the room hears of it once. History is a capped list of the
+room's last messages, written in the same commit as each message's event: joins and leaves, which
+any principal can make many of, cannot push messages out of it as they push them out of the
+room's capped stream (which stays the replay of everything, for `since`).
 """
 
 from __future__ import annotations
@@ -17,16 +19,13 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from jobcast import scripts
-from jobcast.events import Event, publish_async, read_latest_async
+from jobcast.events import STREAM_TTL_SECONDS, Event, Recent, publish_async
 from jobcast.keys import Principal
 from jobcast.ratelimit import Budget, spend
-from jobcast.rediskeys import chat_rooms_key, presence_key, stream_key
+from jobcast.rediskeys import chat_messages_key, chat_rooms_key, presence_key, stream_key
 from jobcast.schemas.text import hidden_character, refusal
 from jobcast.settings import Settings
 from realtime.protocol import ProtocolError
-
-#: Stream entries read to find the last N messages among joins and leaves.
-HISTORY_SCAN_FACTOR = 4
 
 
 def too_many_rooms(limit: int) -> ProtocolError:
@@ -106,6 +105,9 @@ async def join(
         raise too_many_rooms(max_rooms)
     if first:
         await _announce(redis, channel, "chat.join", principal)
+        # The join renewed the stream's expiry; an empty room's messages, cut to `empty_ttl`
+        # with it, must live as long again now someone is back.
+        await redis.expire(chat_messages_key(channel), STREAM_TTL_SECONDS)
 
 
 async def refresh(
@@ -137,7 +139,10 @@ async def _expire_if_empty(
     # Every event pushes the stream's expiry 7 days out; an empty room's history need not live
     # that long (a client that joins and leaves many rooms would otherwise pile them up).
     if not people:
-        await redis.expire(stream_key(channel), empty_ttl)
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.expire(stream_key(channel), empty_ttl)
+            pipe.expire(chat_messages_key(channel), empty_ttl)
+            await pipe.execute()
 
 
 async def _announce(
@@ -158,10 +163,18 @@ async def history(
     redis: aioredis.Redis, channel: str, count: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The room's last `count` messages (oldest first) and the seq of the newest event."""
-    recent = await read_latest_async(redis, channel, max(1, count * HISTORY_SCAN_FACTOR))
-    latest = str(recent[-1]["seq"]) if recent else None
-    messages = [e for e in recent if e["type"] == "chat.message"]
-    return (messages[-count:] if count else []), latest
+    # Read together: each message enters the list in its event's commit, so the list holds
+    # exactly the messages at or before the newest seq, which the live hand-off relies on.
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.lrange(chat_messages_key(channel), -count, -1)
+        pipe.xrevrange(stream_key(channel), count=1)
+        kept, newest = await pipe.execute()
+    messages = [json.loads(m) for m in kept] if count else []
+    return messages, (_text(newest[0][0]) if newest else None)
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 async def say(
@@ -189,4 +202,5 @@ async def say(
             "rate_limited", f"Too many chat messages; retry after {decision.retry_after_s} s."
         )
     body = {"from": {"id": principal.id, "name": principal.name}, "text": text}
-    return await publish_async(redis, Event(channel, "chat.message", body))
+    kept = Recent(chat_messages_key(channel), max(1, settings.chat_history), STREAM_TTL_SECONDS)
+    return await publish_async(redis, Event(channel, "chat.message", body), (kept,))

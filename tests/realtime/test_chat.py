@@ -9,7 +9,7 @@ import redis
 import redis.asyncio as aioredis
 
 from jobcast import rediskeys
-from jobcast.events import read_since
+from jobcast.events import Event, publish_async, read_since
 from jobcast.keys import Principal
 from jobcast.settings import Settings
 from realtime import chat
@@ -83,3 +83,49 @@ def test_connections_joining_and_leaving_at_once_announce_it_once(
 
     types = [e["type"] for e in read_since(redis_client, ROOM, "0-0")]
     assert types == ["chat.join", "chat.leave"]
+
+
+def test_a_rooms_history_outlives_its_stream_being_trimmed(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    room, someone = "chat.trimmed", Principal("p_says", "says")
+    said = {"from": {"id": someone.id, "name": someone.name}, "text": "still here"}
+
+    async def scenario() -> tuple[list[dict[str, object]], str | None]:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        seq = await chat.say(client, settings, room, someone, {"text": "still here"})
+        join = Event(room, "chat.join", {"principal": said["from"], "present": []})
+        newest = await publish_async(client, join)
+        # The stream's cap trims the message away (churn of joins and leaves does it)
+        await client.xtrim(rediskeys.stream_key(room), minid=newest, approximate=False)
+        messages, latest = await chat.history(client, room, 5)
+        await client.aclose()
+        assert seq < newest
+        return messages, latest
+
+    messages, latest = asyncio.run(scenario())
+
+    assert [m["data"] for m in messages] == [said]
+    assert latest == read_since(redis_client, room, "0-0")[-1]["seq"]
+
+
+def test_an_empty_rooms_messages_expire_with_it_unless_someone_comes_back(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    room, someone = "chat.emptied", Principal("p_back", "back")
+    messages = rediskeys.chat_messages_key(room)
+
+    async def scenario() -> None:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        await chat.join(client, room, someone, "c1", 30, 20, 600)
+        await chat.say(client, settings, room, someone, {"text": "before the lull"})
+        await chat.leave(client, room, someone, "c1", 600)
+        assert 0 < await client.ttl(messages) <= 600
+        await chat.join(client, room, someone, "c2", 30, 20, 600)
+        await client.aclose()
+
+    asyncio.run(scenario())
+
+    # Back to the stream's own lifetime, as the join gave the stream
+    assert redis_client.ttl(messages) > 600
+    assert redis_client.ttl(rediskeys.stream_key(room)) > 600

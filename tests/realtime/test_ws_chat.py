@@ -109,6 +109,30 @@ def test_chat_messages_have_a_size_and_rate_limit(
     assert "rate_limited" in codes[5:]
 
 
+@pytest.mark.slow
+def test_one_principal_joining_and_leaving_cannot_empty_the_rooms_history(
+    start_api: StartApi, make_principal: MakeKey
+) -> None:
+    _, base = start_api(env=CHAT_ENV)
+    (key_a, _), (key_churner, _), (key_newcomer, _) = (make_principal() for _ in range(3))
+    ws_a = authed(base, key_a)
+    subscribe(ws_a, ROOM)
+    say(ws_a, "keep me")
+    recv_until(ws_a, lambda m: m["type"] == "published")
+    # Each join and leave is two events: 8 of them outnumber the messages' 3 x 4 scan window
+    with authed(base, key_churner) as churner:
+        for _ in range(8):
+            subscribe(churner, ROOM)
+            send(churner, type="unsubscribe", channel=ROOM)
+    for _ in range(8):
+        recv_until(ws_a, lambda m: m["type"] == "chat.leave")
+    with authed(base, key_newcomer) as newcomer:
+        subscribe(newcomer, ROOM)
+        history = recv_until(newcomer, lambda m: m["type"] == "chat.history")[-1]
+    assert [m["data"]["text"] for m in history["messages"]] == ["keep me"]
+    ws_a.close()
+
+
 def test_seed_chat_alias_takes_plain_text_and_checks_the_user_id(stack: SharedStack) -> None:
     base = stack.url
     key, me = stack.new_key()
