@@ -170,11 +170,7 @@ async def history(
         pipe.xrevrange(stream_key(channel), count=1)
         kept, newest = await pipe.execute()
     messages = [json.loads(m) for m in kept] if count else []
-    return messages, (_text(newest[0][0]) if newest else None)
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+    return messages, (str(newest[0][0]) if newest else None)
 
 
 async def say(
