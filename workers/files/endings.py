@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, SUCCEEDED
+from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED
 from jobcast.settings import Settings
 from workers.attempts import ending_writes
 from workers.files.state import JobState, is_terminal
@@ -44,8 +44,7 @@ def end(
     state: JobState, settings: Settings, record: dict[str, Any], outcome: Any, status: str
 ) -> str:
     current = status if outcome.committed else str(outcome.current)
-    if is_terminal(current) and current != SUCCEEDED:
-        drop_artifact(state.client, settings, record)  # nothing will ever serve it
+    drop_artifact(state.client, settings, record, current)  # nothing will ever serve it
     if outcome.committed:
         unlink_upload(settings, record)  # its quota went with the outcome
     elif is_terminal(current):

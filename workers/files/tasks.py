@@ -47,7 +47,13 @@ from workers.files.state import (
     job_hooks,
     progress_fields,
 )
-from workers.files.uploads import artifact_quota, charge_artifact, remove_upload, unlink_upload
+from workers.files.uploads import (
+    artifact_quota,
+    charge_artifact,
+    drop_artifact,
+    remove_upload,
+    unlink_upload,
+)
 from workers.files.watchdog import MemoryWatchdog, recycle_process, watch_limit
 from workers.retry_sends import SEND_PATIENCE_SECONDS, patiently, send_retry
 from workers.soft_limit import SoftLimit
@@ -155,7 +161,10 @@ def _run_once(task: FileJobTask, client: redis.Redis, settings: Settings, job_id
         return "expired"  # its waiting entry ages out with it (pruned past the retention)
     state, record = loaded
     if is_terminal(record["status"]):
+        # Ended by another delivery, the api's cancel, or this job's worker that died before
+        # it let go of the job's files: whatever is left of them goes now.
         files_waiting.unmark_waiting(client, state.owner, job_id)
+        drop_artifact(client, settings, record, record["status"])
         remove_upload(ending_writes(client), settings, record)
         return str(record["status"])
     try:

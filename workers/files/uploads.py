@@ -14,11 +14,18 @@ import redis
 
 from jobcast import kept_uploads, quotas
 from jobcast.jobs.params import JobParams
+from jobcast.jobs.records import SUCCEEDED
 from jobcast.settings import Settings
-from jobcast.storage_paths import artifact_path, upload_path
+from jobcast.storage_paths import (
+    ARTIFACT_PARTIAL_SUFFIX,
+    artifact_path,
+    partial_path,
+    upload_path,
+)
 from workers.context import worker_context
 from workers.files.errors import FileJobError
 from workers.files.runner import Hooks
+from workers.files.state import is_terminal
 
 log = logging.getLogger("jobcast.files")
 
@@ -75,16 +82,22 @@ def charge_artifact(
         quotas.charge(client, record["owner"], entry, size, settings.job_retention)
 
 
-def drop_artifact(client: redis.Redis, settings: Settings, record: dict[str, Any]) -> None:
-    """Remove the converted file of a job that ended otherwise than succeeded (its result
-    refused, a cancel that landed after the file was written) and its charge: nothing will
-    serve it. The file goes first, so a crash in between leaves a charge that expires with the
+def drop_artifact(
+    client: redis.Redis, settings: Settings, record: dict[str, Any], status: str | None
+) -> None:
+    """Remove the converted file (whole or `.partial`) of a convert job that ended `status`
+    otherwise than succeeded, and its charge: nothing will serve it. A job not ended, or ended
+    succeeded, keeps both. Every unsucceeded end calls it, also one found by a redelivery (its
+    worker died before this) or committed outside the job's run (attempts exhausted, a memory
+    breach). The files go first, so a crash in between leaves a charge that expires with the
     job's retention, never a file the quota no longer counts."""
     params = record.get("params") or {}
-    if params.get("operation") != "convert":
+    if params.get("operation") != "convert" or not is_terminal(status) or status == SUCCEEDED:
         return
+    final = artifact_path(settings, record["id"], params.get("to") or "parquet")
     try:
-        artifact_path(settings, record["id"], params.get("to") or "parquet").unlink(missing_ok=True)
+        for path in (final, partial_path(final, ARTIFACT_PARTIAL_SUFFIX)):
+            path.unlink(missing_ok=True)
     except OSError as exc:  # still on disk, still charged: the sweep removes it with the record
         log.warning("could not remove the converted file of an unsucceeded job: %s", exc)
         return

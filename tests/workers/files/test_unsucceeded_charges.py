@@ -1,6 +1,7 @@
 """A file job that does not end succeeded leaves nothing charged to its owner's stored-bytes
-quota and no converted file, however its end came: its result refused by the quota, or a cancel
-landing between the result's reservation and the outcome's commit. Real api and worker."""
+quota and no converted file (whole or `.partial`), however its end came: its result refused by
+the quota, a cancel landing between the result's reservation and the outcome's commit, or a worker
+that died before it cleaned up. Real api and worker."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import redis
 from jobcast import quotas, rediskeys
 from jobcast.embedded_redis import free_port
 from jobcast.settings import Settings
+from jobcast.storage_paths import ARTIFACT_PARTIAL_SUFFIX, artifact_path, partial_path
 from tests.conftest import StartApi, StartWorker, new_principal
 from tests.support.processes import wait_for
 from tests.support.tcp_proxy import TcpProxy
@@ -133,5 +135,30 @@ def test_a_cancel_between_the_results_reservation_and_its_commit_leaves_nothing_
     proxy.release()
 
     assert await_terminal(redis_client, job)["type"] == "job.cancelled"
+    await_task_end(redis_client, job)
+    assert_nothing_left(redis_client, settings, owner.id, job)
+
+
+def test_a_redelivery_finding_a_convert_ended_removes_what_a_dead_worker_left(
+    owner: Owner,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    # A worker that died between committing the job's end and removing its converted file
+    # left the file, its `.partial` and its charge; the redelivered task found the job ended and
+    # removed only the upload. Its leftovers are laid down by hand: a real kill cannot be
+    # placed between those two steps.
+    job = owner.submit_ok(one_column(tmp_path / "n.csv"), TO_CSV)
+    assert owner.http.delete(f"/jobs/{job}").json()["status"] == "cancelled"
+    final = artifact_path(settings, job, "csv")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for path in (final, partial_path(final, ARTIFACT_PARTIAL_SUFFIX)):
+        path.write_bytes(b"n\n7\n")
+    quotas.charge(redis_client, owner.id, quotas.artifact_entry(job), 4, 3600)
+
+    start_worker(queues="files", env=QUOTA_ENV)
+
     await_task_end(redis_client, job)
     assert_nothing_left(redis_client, settings, owner.id, job)
