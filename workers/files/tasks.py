@@ -52,7 +52,6 @@ from workers.files.uploads import (
     charge_artifact,
     drop_artifact,
     remove_upload,
-    unlink_upload,
 )
 from workers.files.watchdog import MemoryWatchdog, recycle_process, watch_limit
 from workers.retry_sends import SEND_PATIENCE_SECONDS, patiently, send_retry
@@ -112,7 +111,7 @@ class FileJobTask(CappedTask):
             "also after quarantine: the job itself kills it.",
         }
         finished = state.finish(FAILED, error=error, expect=(QUEUED, RUNNING, RETRYING, CANCELLING))
-        unlink_upload(ctx.settings, record)  # its quota went with the outcome
+        end(state, ctx.settings, record, finished, FAILED)  # its files, as any other end
         if finished.committed:
             log_failed(state.job_id, error, logging.WARNING)
 

@@ -1,14 +1,16 @@
 """A file job that does not end succeeded leaves nothing charged to its owner's stored-bytes
 quota and no converted file (whole or `.partial`), however its end came: its result refused by
-the quota, a cancel landing between the result's reservation and the outcome's commit, or a worker
-that died before it cleaned up. Real api and worker."""
+the quota, a cancel landing between the result's reservation and the outcome's commit, a worker
+that died before it cleaned up, or deaths past the attempt cap. Real api and worker."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psutil
 import pytest
 import redis
 
@@ -19,7 +21,14 @@ from jobcast.storage_paths import ARTIFACT_PARTIAL_SUFFIX, artifact_path, partia
 from tests.conftest import StartApi, StartWorker, new_principal
 from tests.support.processes import wait_for
 from tests.support.tcp_proxy import TcpProxy
-from tests.workers.files.support import JobsClient, await_terminal
+from tests.workers.files.support import (
+    SLOW_WORKER,
+    JobsClient,
+    await_event,
+    await_terminal,
+    is_progress_past,
+    write_large_csv,
+)
 
 QUOTA = 100_000
 UPLOAD = 20_000
@@ -162,3 +171,32 @@ def test_a_redelivery_finding_a_convert_ended_removes_what_a_dead_worker_left(
 
     await_task_end(redis_client, job)
     assert_nothing_left(redis_client, settings, owner.id, job)
+
+
+#: The first death of a task's process is its last: its next delivery fails it.
+ONE_DEATH = {"JOBCAST_TASK_MAX_ATTEMPTS": "1", "JOBCAST_TASK_QUARANTINE_MAX": "0"}
+
+
+def test_a_convert_whose_process_dies_past_the_attempt_cap_keeps_no_file_nor_charge(
+    start_api: StartApi,
+    start_worker: StartWorker,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    _, url = start_api()  # the default quota: a file large enough to be killed mid-convert
+    owner = Owner(url, redis_client, settings, "carol")
+    worker = start_worker(queues="files", env={**SLOW_WORKER, **ONE_DEATH})
+    job = owner.submit_ok(write_large_csv(tmp_path / "big.csv", 4 << 20), TO_CSV)
+    await_event(redis_client, job, is_progress_past(20_000))
+    assert [p.name for p in artifact_files(settings, job)] == [f"{job}.csv.partial"]
+    assert quotas.artifact_entry(job) in ledger(redis_client, owner.id)
+
+    (pool,) = psutil.Process(worker.popen.pid).children()
+    pool.send_signal(signal.SIGKILL)
+
+    assert await_terminal(redis_client, job, timeout=60)["type"] == "job.failed"
+    assert owner.job(job)["error"]["code"] == "attempts_exhausted"
+    await_task_end(redis_client, job)
+    assert_nothing_left(redis_client, settings, owner.id, job)
+    owner.http.close()
