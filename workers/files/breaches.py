@@ -30,7 +30,7 @@ from workers.files import fairness
 from workers.files.endings import fail, log_failed
 from workers.files.errors import over_budget
 from workers.files.state import JobState
-from workers.files.uploads import delete_upload_file
+from workers.files.uploads import delete_upload_file, drop_artifact
 
 log = logging.getLogger("jobcast.files")
 
@@ -94,6 +94,9 @@ def _commit(note: dict[str, Any]) -> None:
     fairness.release(pipe, state.owner, state.job_id)
     pipe.execute()
     outcome, status = fail(state, note["error"])
+    # The dead process's half-written converted file and its reservation, before the
+    # redelivery (which would also find them): nothing will serve them.
+    drop_artifact(client, settings, record, status if outcome.committed else outcome.current)
     if outcome.committed:  # its quota went with the outcome
         delete_upload_file(settings, record)
     if outcome.committed and status == FAILED:
