@@ -7,7 +7,8 @@ the room (and on every join and leave): whoever removes them announces `chat.lea
 principals that left with them, so the room hears of it once. History is a capped list of the
 room's last messages, written in the same commit as each message's event: joins and leaves, which
 any principal can make many of, cannot push messages out of it as they push them out of the
-room's capped stream (which stays the replay of everything, for `since`).
+room's capped stream (which stays the replay of everything, for `since`). A room from before
+the list existed is read from its stream once, as it was then, and its list seeded with that.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from jobcast.rediskeys import chat_messages_key, chat_rooms_key, presence_key, s
 from jobcast.schemas.text import hidden_character, refusal
 from jobcast.settings import Settings
 from realtime.protocol import ProtocolError
+
+#: Stream entries read for the messages of a room from before its message list (`history`):
+#: joins and leaves are among them.
+HISTORY_SCAN_FACTOR = 4
 
 
 def too_many_rooms(limit: int) -> ProtocolError:
@@ -166,11 +171,32 @@ async def history(
     # Read together: each message enters the list in its event's commit, so the list holds
     # exactly the messages at or before the newest seq, which the live hand-off relies on.
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.lrange(chat_messages_key(channel), -count, -1)
+        pipe.lrange(chat_messages_key(channel), -count, -1)  # all of it when count is 0
         pipe.xrevrange(stream_key(channel), count=1)
         kept, newest = await pipe.execute()
+    if not kept and newest:
+        # No list (Redis keeps none empty) but events: a room from before the list existed,
+        # whose messages are only in its stream.
+        return await _history_from_stream(redis, channel, count)
     messages = [json.loads(m) for m in kept] if count else []
     return messages, (str(newest[0][0]) if newest else None)
+
+
+async def _history_from_stream(
+    redis: aioredis.Redis, channel: str, count: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """`history` read from the room's stream, as before the list; seeds the list with it."""
+    kept = _message_list(channel, count)
+    keys = [kept.key, stream_key(channel)]
+    argv = [count, kept.keep * HISTORY_SCAN_FACTOR, kept.keep]
+    messages, newest = await scripts.run_async(redis, "chat_history_seed", keys, argv)
+    return [json.loads(m) for m in messages], (str(newest) if newest else None)
+
+
+def _message_list(channel: str, history: int) -> Recent:
+    """The room's list of its last `history` messages (at least one), as each message's commit
+    appends to it."""
+    return Recent(chat_messages_key(channel), max(1, history), STREAM_TTL_SECONDS)
 
 
 async def say(
@@ -198,5 +224,5 @@ async def say(
             "rate_limited", f"Too many chat messages; retry after {decision.retry_after_s} s."
         )
     body = {"from": {"id": principal.id, "name": principal.name}, "text": text}
-    kept = Recent(chat_messages_key(channel), max(1, settings.chat_history), STREAM_TTL_SECONDS)
+    kept = _message_list(channel, settings.chat_history)
     return await publish_async(redis, Event(channel, "chat.message", body), (kept,))

@@ -129,3 +129,84 @@ def test_an_empty_rooms_messages_expire_with_it_unless_someone_comes_back(
     # Back to the stream's own lifetime, as the join gave the stream
     assert redis_client.ttl(messages) > 600
     assert redis_client.ttl(rediskeys.stream_key(room)) > 600
+
+
+def _said(principal: Principal, text: str) -> dict[str, object]:
+    return {"from": {"id": principal.id, "name": principal.name}, "text": text}
+
+
+async def _say_the_old_way(client: aioredis.Redis, room: str, principal: Principal) -> list[str]:
+    """Messages, with a join among them, written as before the list existed: the stream only."""
+    join = Event(room, "chat.join", {"principal": _said(principal, "")["from"], "present": []})
+    seqs = [await publish_async(client, Event(room, "chat.message", _said(principal, "one")))]
+    await publish_async(client, join)
+    for text in ("two", "three"):
+        seqs.append(
+            await publish_async(client, Event(room, "chat.message", _said(principal, text)))
+        )
+    return seqs
+
+
+def test_a_room_from_before_the_message_list_serves_its_history_from_its_stream(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    room, old = "chat.upgraded", Principal("p_old", "old")
+
+    async def scenario() -> tuple[list[str], list[dict[str, object]], str | None]:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        seqs = await _say_the_old_way(client, room, old)
+        messages, latest = await chat.history(client, room, 2)
+        await client.aclose()
+        return seqs, messages, latest
+
+    seqs, messages, latest = asyncio.run(scenario())
+
+    # The last two messages as they were published, and the hand-off at the stream's newest
+    assert messages == read_since(redis_client, room, seqs[0])[-2:]
+    assert [m["data"] for m in messages] == [_said(old, "two"), _said(old, "three")]
+    assert [m["seq"] for m in messages] == seqs[1:]
+    assert latest == seqs[-1]
+
+
+def test_an_upgraded_rooms_old_messages_stay_in_its_history_when_someone_speaks(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    room, old, new = "chat.seeded", Principal("p_old", "old"), Principal("p_new", "new")
+
+    async def scenario() -> tuple[list[dict[str, object]], str | None]:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        await _say_the_old_way(client, room, old)
+        await client.expire(rediskeys.stream_key(room), 600)  # an empty room's lifetime
+        await chat.history(client, room, 5)  # the first newcomer after the upgrade
+        # Kept no longer than the stream it was read from
+        assert 0 < await client.ttl(rediskeys.chat_messages_key(room)) <= 600
+        await chat.say(client, settings, room, new, {"text": "four"})
+        history = await chat.history(client, room, 5)
+        await client.aclose()
+        return history
+
+    messages, latest = asyncio.run(scenario())
+
+    texts = [m["data"]["text"] for m in messages]  # type: ignore[index]
+    assert texts == ["one", "two", "three", "four"]
+    assert latest == messages[-1]["seq"]
+
+
+def test_a_room_with_its_message_list_reads_the_list_not_the_stream(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    room, someone = "chat.listed", Principal("p_list", "list")
+
+    async def scenario() -> tuple[list[dict[str, object]], str | None]:
+        client = aioredis.Redis.from_url(settings.broker_url, decode_responses=True)
+        await chat.say(client, settings, room, someone, {"text": "in the list"})
+        # A message the list does not hold (an api process of the old code, mid-upgrade)
+        await publish_async(client, Event(room, "chat.message", _said(someone, "stream only")))
+        history = await chat.history(client, room, 5)
+        await client.aclose()
+        return history
+
+    messages, latest = asyncio.run(scenario())
+
+    assert [m["data"] for m in messages] == [_said(someone, "in the list")]
+    assert latest == read_since(redis_client, room, "0-0")[-1]["seq"]
