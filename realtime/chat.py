@@ -168,28 +168,14 @@ async def history(
     redis: aioredis.Redis, channel: str, count: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The room's last `count` messages (oldest first) and the seq of the newest event."""
-    # Read together: each message enters the list in its event's commit, so the list holds
-    # exactly the messages at or before the newest seq, which the live hand-off relies on.
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.lrange(chat_messages_key(channel), -count, -1)  # all of it when count is 0
-        pipe.xrevrange(stream_key(channel), count=1)
-        kept, newest = await pipe.execute()
-    if not kept and newest:
-        # No list (Redis keeps none empty) but events: a room from before the list existed,
-        # whose messages are only in its stream.
-        return await _history_from_stream(redis, channel, count)
-    messages = [json.loads(m) for m in kept] if count else []
-    return messages, (str(newest[0][0]) if newest else None)
-
-
-async def _history_from_stream(
-    redis: aioredis.Redis, channel: str, count: int
-) -> tuple[list[dict[str, Any]], str | None]:
-    """`history` read from the room's stream, as before the list; seeds the list with it."""
+    # One script: each message enters the list in its event's commit, so read with the newest
+    # seq the list holds exactly the messages at or before it, which the live hand-off relies
+    # on. A room from before the list existed has its messages only in its stream: the script
+    # reads them from there, as before the list, and seeds the list with them.
     kept = _message_list(channel, count)
     keys = [kept.key, stream_key(channel)]
     argv = [count, kept.keep * HISTORY_SCAN_FACTOR, kept.keep]
-    messages, newest = await scripts.run_async(redis, "chat_history_seed", keys, argv)
+    messages, newest = await scripts.run_async(redis, "chat_history", keys, argv)
     return [json.loads(m) for m in messages], (str(newest) if newest else None)
 
 

@@ -1,10 +1,13 @@
--- A chat room's history when its message list does not exist (`realtime.chat.history`).
+-- A chat room's last messages and its stream's newest seq, read together
+-- (`realtime.chat.history`).
 -- KEYS: [message list, room stream]  ARGV: [count, scan, keep]
 -- Rooms from before the list was written keep their messages only in the stream: the
 -- chat.message events among its newest `scan` entries, in their published form, seed the list
--- (its last `keep`, expiring with the stream), so this runs once per room. Read, seeded and
+-- (its last `keep`, expiring with the stream), so this runs once per such room (one with no
+-- message among them seeds nothing and is scanned again, as every history was before the
+-- list: cjson, not a text match, tells the type, whatever a message says). Read, seeded and
 -- returned in one step with the stream's newest seq, the list holds exactly the messages at or
--- before that seq, as each message's commit keeps it. A list written meanwhile is read as is.
+-- before that seq, as each message's commit keeps it.
 -- Returns {the list's last `count` messages, oldest first; the newest seq or false}.
 --#include publish_event.lua
 local list, stream = KEYS[1], KEYS[2]
