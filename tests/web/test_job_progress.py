@@ -20,6 +20,7 @@ from tests.web.long_jobs import (
     LONG_JOB_ROWS,
     Record,
     caught_running,
+    is_running,
     paused_mid_job,
     read_percent,
     wait_record,
@@ -119,6 +120,109 @@ def test_a_list_read_before_later_progress_does_not_set_the_processing_bar_back(
 
     moving = [p for p in page.evaluate("window.bars")["processing"] if 0 < p < 100]
     assert moving == sorted(moving), (read_at, moving)
+
+
+#: A job's own read, GET /jobs/{id}: what the page asks of a job it hears of but does not know.
+JOB_READ = re.compile(r"/jobs/[\w-]+$")
+
+
+class HeldFrames:
+    """The page's WebSocket through a relay that, once `holding`, keeps the server's frames of
+    jobs back until the test hands them on, one at a time, in their order."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.held: list[str] = []
+        self.socket: Any = None
+
+    def relay(self, socket: Any) -> None:
+        self.socket = socket
+        server = socket.connect_to_server()
+        server.on_message(self.from_server)
+        socket.on_message(server.send)
+
+    def from_server(self, frame: str) -> None:
+        if self.holding and '"job_id"' in frame:
+            self.held.append(frame)
+        else:
+            self.socket.send(frame)
+
+    def pass_on(self, count: int) -> None:
+        for frame in self.held[:count]:
+            self.socket.send(frame)
+        del self.held[:count]
+
+
+def waited(page: Any, done: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not done():
+        assert time.monotonic() < deadline, what
+        page.wait_for_timeout(10)
+
+
+def test_a_job_read_from_before_its_progress_events_does_not_set_its_bar_back(
+    web_stack: WebStack, new_page: NewPage, tmp_path: Path
+) -> None:
+    # Seen under load: a job sent by another client stayed at "0% · 0 rows" with its worker
+    # paused, though its record had an ETA. Its job.started came while the page's read of it
+    # (asked at job.queued) was out, so the page knew it as queued, attempt 0, and took the
+    # progress events on that; the read asked at job.started, answered later, said running,
+    # attempt 1, 0 %: a newer attempt to the page, so its older progress replaced the events'.
+    key = web_stack.new_key("late-read")
+    page = new_page(key)
+    frames = HeldFrames()
+    page.route_web_socket(lambda url: "/ws" in url, frames.relay)
+    with page.expect_event("requestfinished", lambda r: r.url.endswith("/jobs?limit=100")):
+        page.reload()  # its WebSocket anew, through the relay; its list read before the job
+    reads: list[tuple[Any, Any]] = []  # the page's first two reads of the job, answers held
+
+    def hold_two_reads(route: Any) -> None:
+        if len(reads) == 2:
+            route.continue_()
+        else:
+            reads.append((route, route.fetch()))
+
+    page.route(JOB_READ, hold_two_reads)
+    data = write_table(tmp_path / "late-read.csv", LONG_JOB_ROWS).read_bytes()
+    web_stack.pause_files_worker()
+    try:
+        job_id = posting(web_stack, key, "late-read.csv", data)(0)
+        waited(page, lambda: len(reads) == 1, "the page never read the job it heard of")
+        frames.holding = True  # read 1 (queued) held: what comes of the job waits too
+        web_stack.resume_files_worker()
+        wait_record(web_stack, job_id, is_running)
+        web_stack.pause_files_worker()
+        waited(page, lambda: bool(frames.held), "no job.started came")
+        frames.pass_on(1)  # job.started, while read 1 is out: read 2 is at the start
+        waited(page, lambda: len(reads) == 2, "the page never read the job again")
+        read_at = listed_percent_of(reads[1][1].json())
+        web_stack.resume_files_worker()
+        newest = wait_record(web_stack, job_id, lambda r: read_percent(r) > read_at and has_eta(r))
+        assert paused_mid_job(web_stack, job_id), f"job {job_id} ended before the test paused it"
+        for route, answer in reads[:1]:
+            with page.expect_event("requestfinished", lambda r: JOB_READ.search(r.url)):
+                route.fulfill(response=answer)
+        page.evaluate(SETTLED)
+        frames.pass_on(len(frames.held))  # its progress, up to `newest`
+        page.evaluate(SETTLED)
+        frames.holding = False
+        route, answer = reads[1]
+        with page.expect_event("requestfinished", lambda r: JOB_READ.search(r.url)):
+            route.fulfill(response=answer)
+        page.evaluate(f"location.hash = '#/jobs/{job_id}'")  # known now: opened as it stands
+        shown = read_percent(newest)
+        deadline = time.monotonic() + 10
+        while abs(shown_percent(page) - shown) >= 0.05 and time.monotonic() < deadline:
+            page.wait_for_timeout(10)
+        assert abs(shown_percent(page) - shown) < 0.05, (read_at, shown_percent(page), shown)
+        expect(page.locator(".job-detail .processing .bar-text")).to_contain_text("ETA")
+    finally:
+        web_stack.resume_files_worker()
+
+
+def listed_percent_of(view: dict[str, Any]) -> float:
+    assert view["status"] == "running", view
+    return float(view["progress"]["percent"])
 
 
 def has_eta(record: Record) -> bool:

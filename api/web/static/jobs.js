@@ -265,7 +265,12 @@ export function mountJobs(root, live) {
     const id = data.job_id;
     if (!id || !event.type.startsWith("job.")) return;
     const known = jobs.get(id);
-    if (!known) {
+    // Not known yet, or progress (which carries no status) on a job not known as running: its
+    // job.started came while the page's first read of it was out. That read's record (queued,
+    // attempt 0) is no base for progress: a read answered after it, of the attempt at its start,
+    // then looked newer and set the bar back to 0 % for as long as the worker sent nothing. A
+    // read asked now is as new as this event, and `merge` keeps the furthest of the answers.
+    if (!known || (event.type === "job.progress" && !data.status && known.status !== "running")) {
       api("GET", `/jobs/${id}`).then(merge, () => {});
       return;
     }
