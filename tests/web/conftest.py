@@ -341,3 +341,9 @@ def ticket_module(page: Any) -> str:
     """The address of the page's ticket.js, for a test importing its functions in the page."""
     src: str = page.locator("script[type=module]").get_attribute("src")
     return src.replace("main.js", "ticket.js")
+
+
+def aggregate_form(page: Any, table: Path) -> None:
+    """The new-job form set to aggregate, with `table` chosen: its columns are then offered."""
+    page.click("form.new-job label:has-text('aggregate')")
+    page.set_input_files("#file", str(table))

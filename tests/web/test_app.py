@@ -16,7 +16,7 @@ from playwright.sync_api import FileChooser, expect
 
 from jobcast.keys import create_key, revoke_key
 from jobcast.rediskeys import MONITOR_LEASE_KEY, job_key, trades_key
-from tests.web.conftest import NewPage, Traffic, WebStack, ticket_module
+from tests.web.conftest import NewPage, Traffic, WebStack, aggregate_form, ticket_module
 from tests.web.long_jobs import LONG_JOB_ROWS, attempt_copy, caught_running
 from tests.workers.files.support import READ_FORMATS
 
@@ -747,8 +747,7 @@ def test_a_header_name_with_spaces_around_it_is_offered_and_sent_as_written(
     page = new_page(web_stack.new_key("spaced"))
     spaced = tmp_path / "spaced.csv"
     spaced.write_text("a, b ,c\nx,1,2\ny,2,3\nx,4,5\n")
-    page.click("form.new-job label:has-text('aggregate')")
-    page.set_input_files("#file", str(spaced))
+    aggregate_form(page, spaced)
     page.check("input[aria-label='group by a']")
     page.check("input[aria-label='sum of  b ']")
     assert page.locator("form.new-job tbody th").all_text_contents()[:3] == [
@@ -774,8 +773,7 @@ def profiled_cells(page: Any, path: Path, column: str) -> list[str]:
 
 def aggregate_by(page: Any, path: Path, key: str, summed: str) -> None:
     """Submit `path` for an aggregate by `key` with the sum of `summed`; its table shown."""
-    page.click("form.new-job label:has-text('aggregate')")
-    page.set_input_files("#file", str(path))
+    aggregate_form(page, path)
     page.check(f"input[aria-label='group by {key}']")
     page.check(f"input[aria-label='sum of {summed}']")
     page.click("form.new-job button[type=submit]")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from jobcast.rediskeys import job_key
-from tests.web.conftest import NewPage, WebStack
+from tests.web.conftest import NewPage, WebStack, aggregate_form
 from workers.files.na_values import PANDAS_NA_VALUES
 
 pytestmark = pytest.mark.slow
@@ -49,8 +49,7 @@ def offered(page: Any, lines: list[str], tmp_path: Any) -> bool:
     """Whether the form offers sum of the file's `amount` column."""
     export = tmp_path / "sample.csv"
     export.write_text("\n".join(lines) + "\n")
-    page.click("form.new-job label:has-text('aggregate')")
-    page.set_input_files("#file", str(export))
+    aggregate_form(page, export)
     page.wait_for_selector("input[aria-label='group by city']")
     enabled: bool = page.is_enabled("input[aria-label='sum of amount']")
     return enabled

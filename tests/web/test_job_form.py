@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import NewPage, WebStack
+from tests.web.conftest import NewPage, WebStack, aggregate_form
 from tests.web.test_app import aggregated, write_table
 
 pytestmark = pytest.mark.slow
@@ -26,8 +26,7 @@ def test_a_cp1252_header_is_read_as_the_server_reads_it_and_the_form_says_so(
     page = new_page(web_stack.new_key("western"))
     export = tmp_path / "ventes.csv"
     export.write_bytes(WESTERN_CSV)
-    page.click("form.new-job label:has-text('aggregate')")
-    page.set_input_files("#file", str(export))
+    aggregate_form(page, export)
     expect(page.locator("form.new-job tbody th")).to_have_text(["catégorie", "montant"])
     note = page.locator("form.new-job .assumed-encoding")
     expect(note).to_contain_text("not UTF-8")
@@ -54,8 +53,7 @@ def test_an_encoding_set_in_the_form_wins_over_the_assumed_one(
     page = new_page(web_stack.new_key("cyrillic"))
     export = tmp_path / "ventes.csv"
     export.write_bytes(WESTERN_CSV)
-    page.click("form.new-job label:has-text('aggregate')")
-    page.set_input_files("#file", str(export))
+    aggregate_form(page, export)
     expect(page.locator("form.new-job .assumed-encoding")).to_be_visible()
     page.click("details.reading summary")
     page.fill("input[name=encoding]", "cp1251")  # é is й there: the user's word is taken
@@ -123,8 +121,7 @@ def test_an_excel_sep_line_is_read_as_the_server_reads_it_and_not_offered_as_a_c
     page = new_page(web_stack.new_key("excel"))
     export = tmp_path / "ventes.csv"
     export.write_bytes(b"sep=;\r\nkategorie;betrag\r\nKaffee;3,5\r\nTee;5\r\nKaffee;4\r\n")
-    page.click("form.new-job label:has-text('aggregate')")
-    page.set_input_files("#file", str(export))
+    aggregate_form(page, export)
     expect(page.locator("form.new-job tbody th")).to_have_text(["kategorie", "betrag"])
 
     page.check("input[aria-label='group by kategorie']")
@@ -150,8 +147,7 @@ def test_a_tiny_utf8_file_keeps_its_last_line_so_its_numbers_can_be_summed(
     page = new_page(web_stack.new_key("tiny"))
     export = tmp_path / "tiny.csv"
     export.write_bytes(content)
-    page.click("form.new-job label:has-text('aggregate')")
-    page.set_input_files("#file", str(export))
+    aggregate_form(page, export)
     expect(page.locator("form.new-job tbody th").last).to_have_text("amount")
     expect(page.locator("input[aria-label='sum of amount']")).to_be_enabled()
 
@@ -171,8 +167,7 @@ def test_a_line_cut_off_by_the_sample_is_not_read_as_a_value(
     assert content[sample - 1 : sample + 1] == b"-5"  # the slice ends inside `-5`
     export = tmp_path / "wide.csv"
     export.write_bytes(content)
-    page.click("form.new-job label:has-text('aggregate')")
-    page.set_input_files("#file", str(export))
+    aggregate_form(page, export)
     expect(page.locator("form.new-job tbody th").last).to_have_text("amount")
     expect(page.locator("input[aria-label='sum of amount']")).to_be_enabled()
 
@@ -186,8 +181,7 @@ def test_on_a_phone_the_aggregate_form_shows_long_column_names_whole(
     names = ["customer_region_name", "customer_lifetime_value_eur", "customer_lifetime_value_usd"]
     export = tmp_path / "customers.csv"
     export.write_text(",".join(names) + "\nN,1,2\nS,3,4\n")
-    page.click("form.new-job label:has-text('aggregate')")
-    page.set_input_files("#file", str(export))
+    aggregate_form(page, export)
     heads = page.locator("form.new-job tbody th")
     expect(heads).to_have_text(names)
     for head in heads.all():
@@ -223,8 +217,7 @@ def test_on_a_phone_a_long_column_name_wraps_after_its_underscores(
     names = ["customer_lifetime_value_eur", "customer_lifetime_value_usd"]
     export = tmp_path / "customers.csv"
     export.write_text(",".join(names) + "\n1,2\n3,4\n")
-    page.click("form.new-job label:has-text('aggregate')")
-    page.set_input_files("#file", str(export))
+    aggregate_form(page, export)
     heads = page.locator("form.new-job tbody th")
     expect(heads).to_have_text(names)
     for head in heads.all():
