@@ -259,6 +259,8 @@ class ColumnProfile:
         # numpy's fast path bins the values in blocks, in any order (a sort took 125 ms of a
         # 2.2 M-row column's summary; one searchsorted over them all, 27-60 ms).
         bins = histogram_bins(low, high, integral=self.kind == "integer")
+        if not bins.whole:
+            bins = bins._replace(number=_bins_that_fit(bins.first, bins.last, bins.number))
         counts, edges = self._counts(values, weights, bins, fine)
         if weights is not None:
             counts = counts.astype(np.int64)  # sums of whole counts, exact in float64
@@ -316,6 +318,19 @@ def histogram_bins(low: float, high: float, integral: bool) -> Bins:
         if abs(last) <= EXACT_INTEGERS:
             return Bins(count, low, last, whole=True)
     return Bins(HISTOGRAM_BINS, low, high, whole=False)
+
+
+def _bins_that_fit(low: float, high: float, number: int) -> int:
+    """`number`, or as many bins as fit in a range so narrow (a few floats apart) that
+    `np.linspace`'s edges would not all rise: numpy refuses such bins, and the job failed."""
+    low, high = float(low), float(high)
+    if (high - low) / number > 4 * math.ulp(max(abs(low), abs(high))):
+        return number  # edges at least 4 ulps apart: they rise (the common case, no linspace)
+    for fewer in range(number, 1, -1):
+        edges = np.linspace(low, high, fewer + 1)
+        if bool((edges[1:] > edges[:-1]).all()):
+            return fewer
+    return 1
 
 
 def _infinities_allowed() -> np.errstate:

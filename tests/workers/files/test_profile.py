@@ -37,6 +37,19 @@ def test_a_float_column_keeps_twenty_equal_bins_from_min_to_max() -> None:
     assert histogram["edges"] == np.linspace(0, 96, HISTOGRAM_BINS + 1).tolist()
 
 
+def test_a_float_column_too_narrow_for_twenty_bins_gets_as_many_as_fit() -> None:
+    # Two neighbouring floats (1.0 and the next one up): numpy could not make 20 rising edges
+    # between them and refused ("Too many bins for data range"): the whole job failed.
+    low, high = 1.0, float(np.nextafter(1.0, 2.0))
+    histogram = histogram_of(pa.array([low, high, high]))
+    assert histogram["edges"] == [low, high]
+    assert histogram["counts"] == [3]
+    within = [low + i * 2.0**-52 for i in range(6)]  # six floats in a row: five bins fit
+    histogram = histogram_of(pa.array(within))
+    assert histogram["edges"] == within
+    assert histogram["counts"] == [1, 1, 1, 1, 2]
+
+
 def test_integer_bins_are_whole_numbers_wide_and_at_most_the_bin_count() -> None:
     for low, high in [(0, 19), (0, 20), (-500, 499), (7, 8), (0, 10**12 + 3)]:
         bins = histogram_bins(low, high, integral=True)
