@@ -6,6 +6,7 @@ wants anyway, so this is one plain connection rather than the resuming event str
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,12 +19,15 @@ from jobcast.client.stream import CLOSE_TIMEOUT, ws_url
 
 #: Errors that concern one message (too long, too fast): reported, and the room goes on.
 MESSAGE_ERRORS = frozenset({"rate_limited", "too_large", "bad_message", "publish_refused"})
+#: The ref of `settle`'s ping, whose pong says the server has answered all that came before.
+SETTLE_REF = "settle"
 
 
 class ChatRoom:
     def __init__(self, base_url: str, api_key: str, room: str) -> None:
         self.base_url, self.api_key, self.channel = base_url, api_key, f"chat.{room}"
         self._ws: ClientConnection | None = None
+        self._settled = asyncio.Event()
 
     async def __aenter__(self) -> ChatRoom:
         # As the event stream's: a room that backed up stops the socket being read, and a close
@@ -59,6 +63,14 @@ class ChatRoom:
     async def say(self, text: str) -> None:
         await self._send({"type": "publish", "channel": self.channel, "data": {"text": text}})
 
+    async def settle(self) -> None:
+        """Return once the server has answered everything sent before: it answers a socket's
+        frames in order, so its pong comes after any refusal of what was said. Someone must be
+        reading `messages()` meanwhile: that is where the refusals, and the pong, are read."""
+        self._settled.clear()
+        await self._send({"type": "ping", "id": SETTLE_REF})
+        await self._settled.wait()
+
     async def messages(self) -> AsyncIterator[Event]:
         """`chat.history` first, then `chat.message`, `chat.join`, `chat.leave` as they come;
         a refused message arrives as an `error` event with its `code` and `message`."""
@@ -73,6 +85,8 @@ class ChatRoom:
             elif kind in ("chat.history", "chat.message", "chat.join", "chat.leave"):
                 data = message if kind == "chat.history" else message.get("data") or {}
                 yield Event(str(kind), self.channel, message.get("seq"), data, message.get("ts"))
+            elif kind == "pong" and message.get("ref") == SETTLE_REF:
+                self._settled.set()
 
     async def _send(self, message: dict[str, Any]) -> None:
         assert self._ws is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+from asyncio import FIRST_COMPLETED
 from typing import Annotated
 
 import typer
@@ -30,6 +31,9 @@ from jobcast.schemas.text import escape_controls
 MAX_LINE = 16 * 1024
 #: What the stdin reader hands on for a line over MAX_LINE (it has read past the rest of it).
 TOO_LONG = "\0too long"
+#: Longest wait at the input's end for the server's answers to what was said: a server that
+#: has not answered by then is not waited for (the messages were sent all the same).
+SETTLE_TIMEOUT = 5.0
 
 EXAMPLE = "Example: jobcast chat lobby (type a line and Enter to send; Ctrl-D or Ctrl-C to leave)"
 
@@ -63,16 +67,32 @@ async def _talk(base_url: str, api_key: str, room: str) -> None:
             target=_read_lines, args=(asyncio.get_running_loop(), lines), daemon=True
         )
         reader.start()
-        while line := await lines.get():
-            if line == TOO_LONG:
-                err_console.print(
-                    f"[red]too_long[/red]: a line over {MAX_LINE} characters: not sent"
-                )
-            elif line.strip():
-                await chat_room.say(line.rstrip("\n"))
-            if printer.done():
-                break
+        await _say_lines(chat_room, lines, printer)
+        if not printer.done():
+            await _settle(chat_room, printer)
         printer.cancel()
+
+
+async def _say_lines(
+    chat_room: ChatRoom, lines: asyncio.Queue[str], printer: asyncio.Task[None]
+) -> None:
+    """Say each line read until the input ends or the room's printer has stopped."""
+    while line := await lines.get():
+        if line == TOO_LONG:
+            err_console.print(f"[red]too_long[/red]: a line over {MAX_LINE} characters: not sent")
+        elif line.strip():
+            await chat_room.say(line.rstrip("\n"))
+        if printer.done():
+            return
+
+
+async def _settle(chat_room: ChatRoom, printer: asyncio.Task[None]) -> None:
+    """At the input's end (Ctrl-D, or a pipe's end, which comes as soon as its lines are
+    read), wait for the server's answers before leaving: left unread, a message it refused
+    (too large, too fast) was never said to be refused, and the room's history not shown."""
+    settled = asyncio.ensure_future(chat_room.settle())
+    await asyncio.wait({settled, printer}, timeout=SETTLE_TIMEOUT, return_when=FIRST_COMPLETED)
+    settled.cancel()
 
 
 def _read_lines(loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str]) -> None:

@@ -140,6 +140,16 @@ def test_chat_does_not_send_or_hold_a_line_past_its_cap(stack: ClientStack) -> N
     assert [e["data"]["text"] for e in room if e["type"] == "chat.message"] == ["hello"]
 
 
+def test_piped_chat_says_what_the_server_refused_before_leaving(stack: ClientStack) -> None:
+    # Piped, the input ends the moment its line is sent: the command left before the server's
+    # answer came, so a message over the server's limit was refused unseen (exit 0, as if said).
+    too_large = "x" * (Settings().chat_max_message_bytes + 1)
+    said = jobcast_process(user_env(stack), "chat", "cli-refused", stdin=f"{too_large}\n")
+    assert said.returncode == 0, said.stderr
+    assert "present: " in said.stdout  # the room as joined, printed before leaving
+    assert "too_large" in said.stdout
+
+
 def test_submit_json_prints_the_result_as_json(stack: ClientStack, tmp_path: Path) -> None:
     data = write_table(tmp_path / "data.csv", 1_000)
     done = jobcast(
