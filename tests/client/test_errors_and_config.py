@@ -18,6 +18,7 @@ from jobcast.client.retry import RetryPolicy
 from jobcast.settings import Settings
 from tests.client.conftest import ClientStack
 from tests.support.http_stub import HttpStub
+from tests.support.processes import REPO_ROOT
 
 
 def alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -201,6 +202,9 @@ def test_without_a_key_nothing_is_sent_and_the_error_says_how_to_give_one(
     with Client(url) as client, pytest.raises(errors.AuthenticationError) as refused:
         next(iter(client.jobs()))
     assert "jobcast login" in refused.value.message
+    # README's Python section quotes it as a traceback ends with it, for a reader who ran the
+    # example in the quick start's terminal, whose KEY is not exported.
+    assert f"``AuthenticationError: {refused.value}``" in (REPO_ROOT / "README.md").read_text()
     listed = CliRunner().invoke(cli, ["jobs", "ls"], env={"JOBCAST_URL": url})
     assert listed.exit_code == 4, listed.output
     assert "No API key" in listed.stderr
