@@ -107,6 +107,28 @@ def _submit_waiting(
     )
 
 
+class _Lines:
+    """A process's stderr read as it comes, on a thread: `seen` is set once a line holds `mark`."""
+
+    def __init__(self, process: subprocess.Popen[str], mark: str) -> None:
+        self.lines: list[str] = []
+        self.seen = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(process, mark), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen[str], mark: str) -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            self.lines.append(line)
+            if mark in line:
+                self.seen.set()
+
+    def text(self) -> str:
+        """All of it, once the process has ended."""
+        self._thread.join(30)
+        return "".join(self.lines)
+
+
 def _stop_api_once_a_job_is_there(
     stack: ClientStack, key: str, back: threading.Event, at_most: float
 ) -> tuple[str, threading.Thread]:
@@ -123,12 +145,18 @@ def test_submit_wait_goes_on_through_an_api_outage_saying_so_on_stderr(
 ) -> None:
     key, _ = stack.new_key("outage")
     submit = _submit_waiting(stack, key, write_table(tmp_path / "data.csv", LONG_ROWS))
+    # The api comes back once the wait said it was gone: a fixed 1 s outage passed unseen by a
+    # `jobcast submit` starved of CPU at load 27 (no line said the api went, none came back).
+    stderr = _Lines(submit, "api unreachable")
     try:
-        job_id, restart = _stop_api_once_a_job_is_there(stack, key, threading.Event(), OUTAGE)
+        job_id, restart = _stop_api_once_a_job_is_there(stack, key, stderr.seen, 60)
         restart.join()
-        out, err = submit.communicate(timeout=120)
+        assert submit.stdout is not None
+        out = submit.stdout.read()  # not communicate(): `stderr` reads the other pipe
+        submit.wait(timeout=120)
     finally:
         submit.kill()
+    err = stderr.text()
     assert submit.returncode == 0, err
     assert "succeeded" in out
     assert f"{LONG_ROWS:,} rows" in err
