@@ -17,6 +17,7 @@ from weakref import WeakKeyDictionary
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from api.middleware import CUT_STATUS
 from api.uploads import UPLOAD_PATHS
 from jobcast.settings import get_settings
 
@@ -142,6 +143,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         log.info("closed a connection from %s: its request body came too slowly", self.client)
         if self.cycle is not None and not self.cycle.response_started:
             self.transport.write(BODY_TOO_SLOW_RESPONSE)
+            # So the access line and metrics say what the client got, not the app's answer to
+            # the disconnect below (a 400 for a body cut short), which never leaves.
+            self.cycle.scope[CUT_STATUS] = 408  # type: ignore[literal-required]
         # The app's wait for the body ends too: it reads a disconnect.
         self.transport.close()
 

@@ -44,6 +44,9 @@ _NOSNIFF = (b"x-content-type-options", b"nosniff")
 MAX_HEADER_BYTES = 32 * 1024
 MAX_URL_BYTES = 8 * 1024
 _ENCODED_SLASH = re.compile(rb"%2[fF]")
+#: A scope key: the status the HTTP protocol (`api.http_protocol`) answered a request with itself
+#: before cutting its connection; the app's own answer, sent after, never reached the client.
+CUT_STATUS = "jobcast.cut_status"
 #: Its passing answers are not logged unless `JOBCAST_LOG_PROBES` asks: a prober hits every api
 #: process every few seconds, and the line was a fifth of the probe's CPU (bench/front.py).
 LIVENESS_PROBE = "/healthz"
@@ -73,7 +76,7 @@ class FrontDoorMiddleware:
         finally:
             metrics.IN_FLIGHT.leave()
             elapsed = time.perf_counter() - exchange.started
-            status = exchange.status or 500
+            status = scope.get(CUT_STATUS) or exchange.status or 500
             metrics.observe(scope["method"], _route_template(scope), status, elapsed)
             if self.log_probes or status != 200 or scope["path"] != LIVENESS_PROBE:
                 _log_access(scope, exchange.request_id, status, elapsed)

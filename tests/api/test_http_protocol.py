@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from tests.conftest import SharedStack, StartApi, module_stack
 from tests.realtime.wsclient import open_ws
+from tests.support.processes import wait_for
 
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -117,6 +118,26 @@ def test_a_json_body_that_stops_coming_is_answered_408_and_closed(
             assert refused.startswith(b"HTTP/1.1 408"), refused
             assert b'"request_timeout"' in refused
             assert seconds_until_closed(sock) < 1
+
+
+def test_a_body_cut_at_the_deadline_is_logged_as_the_408_the_client_got(
+    quick_headers: SharedStack,
+) -> None:
+    # The route, reading a disconnect where its body should be, answered 400 to no one, and the
+    # access line said 400 for a client told 408.
+    assert quick_headers.api is not None
+    key, _ = quick_headers.new_key()
+    request_id = "body-deadline-logged"
+    with contextlib.closing(connect(quick_headers.url)) as sock:
+        head = body_head("/orders", key, 1000).replace(
+            b"\r\n\r\n", f"\r\nX-Request-ID: {request_id}\r\n\r\n".encode()
+        )
+        sock.sendall(head + b'{"symbol": ')
+        assert answer(sock).startswith(b"HTTP/1.1 408")
+    api = quick_headers.api
+    wait_for(lambda: request_id in api.output(), 5, "the access log line", api)
+    (line,) = [x for x in api.output().splitlines() if f"request_id={request_id}" in x]
+    assert "POST /orders 408 " in line
 
 
 def test_a_json_body_dribbled_a_byte_at_a_time_is_cut_at_the_deadline(
