@@ -21,6 +21,7 @@ from websockets.sync.client import ClientConnection
 from tests.conftest import StartApi
 from tests.realtime.conftest import MakeKey
 from tests.realtime.wsclient import authed, open_ws, recv, recv_until, send
+from tests.support.processes import wait_for
 
 MiB = 1024 * 1024
 
@@ -90,6 +91,22 @@ def test_a_10_mib_frame_is_refused_from_its_header_without_being_buffered(
     assert answer[:1] == b"\x88", answer
     assert int.from_bytes(answer[2:4], "big") == 1009
     assert peak_rss(proc.popen.pid) - before < 4 * MiB
+
+
+def test_a_text_frame_that_is_not_utf8_is_closed_1007_without_a_traceback_in_the_log(
+    start_api: StartApi,
+) -> None:
+    # uvicorn logged each one at ERROR with a traceback: any client could fill the log with them.
+    proc, base = start_api()
+    with raw_handshake(base) as sock:
+        sock.sendall(bytes([0x81, 0x80 | 2]) + bytes(4) + b"\xff\xfe")  # mask 0: as written
+        answer = sock.recv(4096)
+    assert answer[:1] == b"\x88", answer
+    assert int.from_bytes(answer[2:4], "big") == 1007
+    wait_for(lambda: "WebSocket closed: " in proc.output(), 5, "the session's close line", proc)
+    assert "Traceback" not in proc.output()
+    assert " ERROR " not in proc.output()
+    assert "INFO uvicorn.error: Invalid UTF-8 sequence received from client." in proc.output()
 
 
 def test_a_new_socket_takes_the_place_of_its_addresss_oldest_unauthenticated_one(
