@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from typing import cast
 from weakref import WeakKeyDictionary
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from api.closing_transport import ClosingTransport
 from api.middleware import CUT_STATUS
 from api.uploads import UPLOAD_PATHS
 from jobcast.settings import get_settings
@@ -104,6 +106,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._disarm_header_deadline()
         self._disarm_body_deadline()
         self._give_back_place()
+        # The WebSocket protocol closes through it: a client that stops reading cannot hold the
+        # connection, and its session, open by never taking the last frames.
+        grace = get_settings().ws_close_timeout
+        self.transport = cast(asyncio.Transport, ClosingTransport(self.transport, grace))
         super().handle_websocket_upgrade()
 
     def _arm_header_deadline(self) -> None:

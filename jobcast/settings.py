@@ -527,6 +527,15 @@ class Settings(BaseSettings):
     ws_auth_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a new WebSocket has to authenticate."
     )
+    ws_close_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "Seconds a closing WebSocket's last frames may take to reach a client that stopped "
+            "reading (after an unanswered ping, say); then the connection is dropped with them, "
+            "and its session ends."
+        ),
+    )
     ws_ticket_ttl: int = Field(
         default=30, ge=1, description="Seconds a single-use WebSocket ticket stays valid."
     )
