@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from jobcast.keys import Principal, authenticate
 from jobcast.ratelimit import anonymous_budget, spend
@@ -76,7 +76,8 @@ class Authentication:
 
     async def _first_message(self) -> ClientMessage | None:
         """The first message if it is an `auth` with a key; otherwise None, after saying what
-        was wrong with it."""
+        was wrong with it. WebSocketDisconnect if the client left first: the session logs its
+        close, not a refusal nobody heard."""
         wrong = ""  # what was wrong with the first message, when it could not be read
         ref = None  # its `id`, when it had one
         settings = self.rt.settings
@@ -89,8 +90,6 @@ class Authentication:
         except TimeoutError:
             message = None
             wrong = f"No message came within {settings.ws_auth_timeout:g} s. "
-        except WebSocketDisconnect:
-            message = None
         if message is not None:
             ref = message.id
         if message is not None and message.type == "auth" and not message.key:

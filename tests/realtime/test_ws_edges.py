@@ -109,6 +109,17 @@ def test_a_text_frame_that_is_not_utf8_is_closed_1007_without_a_traceback_in_the
     assert "INFO uvicorn.error: Invalid UTF-8 sequence received from client." in proc.output()
 
 
+def test_a_socket_that_leaves_before_authenticating_is_logged_with_its_own_close_code(
+    start_api: StartApi,
+) -> None:
+    # Its end line said 4001, an authentication the server refused, for a client that left.
+    proc, base = start_api()
+    with open_ws(base) as ws:
+        ws.close(code=1001, reason="tab closed")
+    wait_for(lambda: "WebSocket closed: " in proc.output(), 5, "the session's close line", proc)
+    assert "WebSocket closed: code=1001 reason=tab closed principal=- " in proc.output()
+
+
 def test_a_new_socket_takes_the_place_of_its_addresss_oldest_unauthenticated_one(
     start_api: StartApi, make_principal: MakeKey
 ) -> None:
