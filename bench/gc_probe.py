@@ -4,9 +4,11 @@
 
 Runs MODULE as `python -m MODULE ARG ...` would, with a `gc.callbacks` timer installed first,
 and appends one JSON line per collection to OUT.jsonl every `FLUSH_SECONDS`: `[wall clock at
-its start, generation, seconds, objects collected]`. (Not at exit: uvicorn ends by raising the
-SIGTERM it caught again, which skips `atexit`.) Nothing of it lives in the product: the bench starts
-the api through this wrapper instead of `python -m uvicorn`.
+its start, generation, seconds, objects collected, uncollectable, CPU seconds of the collecting
+thread]`. The CPU time tells a collection that walks too much from one whose process the kernel
+took off the CPU midway (on a saturated machine the wall time is mostly the latter). (Not at
+exit: uvicorn ends by raising the SIGTERM it caught again, which skips `atexit`.) Nothing of it
+lives in the product: the bench starts the api through this wrapper instead of `python -m uvicorn`.
 
 With `BENCH_GC_STOCK=1` in the environment, `gc.freeze` and `gc.set_threshold` do nothing, so the
 same api runs on the stock collector: the storm bench's "before" side, in the same run.
@@ -26,22 +28,26 @@ from typing import Any
 
 #: Seconds between writes of the collections seen (the last ones before a stop may be lost).
 FLUSH_SECONDS = 0.2
-#: [wall clock at start, generation, seconds, collected], one per collection.
-Record = tuple[float, int, float, int]
+#: [wall clock at start, generation, seconds, collected, uncollectable, thread CPU seconds],
+#: one per collection.
+Record = tuple[float, int, float, int, int, float]
 
 
 class CollectionTimer:
     def __init__(self) -> None:
         self.records: list[Record] = []
-        self._started = (0.0, 0.0)
+        self._started = (0.0, 0.0, 0.0)
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            self._started = (time.time(), time.perf_counter())
-        else:
-            wall, began = self._started
-            elapsed = time.perf_counter() - began
-            self.records.append((wall, info["generation"], elapsed, info["collected"]))
+            self._started = (time.time(), time.perf_counter(), time.thread_time())
+            return
+        cpu = time.thread_time()
+        wall, began, cpu_began = self._started
+        elapsed = time.perf_counter() - began
+        generation, collected = info["generation"], info["collected"]
+        uncollectable = info["uncollectable"]
+        self.records.append((wall, generation, elapsed, collected, uncollectable, cpu - cpu_began))
 
     def flush_every(self, path: Path, seconds: float) -> None:
         written = 0
