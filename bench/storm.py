@@ -201,6 +201,8 @@ async def storm(clients: list[StormClient], url: str, key: str) -> tuple[float, 
                 client.failure = f"{type(exc).__name__}: {exc}"
 
     await asyncio.gather(*(reconnect(c) for c in clients))
+    # A profiler attached to the api (bench/RESULTS.md: the storm on a slow machine) stops here.
+    print(f"  all {len(clients)} back in {time.time() - dropped:.1f} s", flush=True)
     failures = Counter(c.failure for c in clients if c.failure)
     if failures:
         print(f"  {failures.total()} reconnects failed: {failures.most_common(3)}", flush=True)
