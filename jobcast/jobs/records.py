@@ -62,12 +62,17 @@ def encode_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
+class EncodedJson(str):
+    """A structured field already as the record stores it (`encode_json`'s text): encoded once
+    by whoever had to measure it (a job's result, against its caps), then stored as is."""
+
+
 def encode_fields(fields: dict[str, Any]) -> dict[str, str]:
-    """Hash fields as strings; structured values as JSON."""
+    """Hash fields as strings; structured values as JSON (unless `EncodedJson` already)."""
     out: dict[str, str] = {}
     for name, value in fields.items():
         if name in JSON_FIELDS:
-            out[name] = encode_json(value)
+            out[name] = value if isinstance(value, EncodedJson) else encode_json(value)
         else:
             out[name] = "" if value is None else str(value)
     return out

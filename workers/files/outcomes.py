@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from jobcast.jobs.records import EncodedJson, encode_json
 from jobcast.redis_clients import redis_problem
 from jobcast.schemas.errors import field_errors, summary
 from workers.files.errors import FileJobError, underlying
@@ -63,3 +64,19 @@ def with_figures(
         peak_rss_bytes=peak_rss,
     )
     return result
+
+
+def stored_result(result: dict[str, Any], max_bytes: int) -> EncodedJson:
+    """`result` as the job's record stores it, or result_too_large: it is kept whole in that
+    record (and sent whole in each snapshot), in memory every principal shares, so it is
+    measured in that form, figures included, before any of it is stored. Encoded once here,
+    the same text is what the owner's quota is charged for and what the outcome commits."""
+    text = EncodedJson(encode_json(result))
+    if len(text) <= max_bytes:  # ASCII (`encode_json` escapes the rest): characters are bytes
+        return text
+    raise FileJobError(
+        "result_too_large",
+        f"The result would take {len(text)} bytes, more than the {max_bytes} bytes a job may "
+        "keep: a result is a summary. Group by shorter or fewer columns, profile fewer or "
+        "shorter columns, or convert the file to get all of it.",
+    )

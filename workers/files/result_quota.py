@@ -5,13 +5,11 @@ is (`jobcast.quotas`) until the record goes."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 import redis
 
 from jobcast import quotas
 from jobcast.events import Holding
-from jobcast.jobs.records import encode_json
 from jobcast.settings import Settings
 from workers.files.errors import FileJobError
 
@@ -21,14 +19,14 @@ def reserve_result(
     settings: Settings,
     owner: str,
     job_id: str,
-    result: dict[str, Any],
+    size: int,
     ttl: int,
 ) -> Holding:
-    """Hold the result's bytes (as the record stores them) if the owner's quota has room, else
-    storage_quota_exceeded; what the outcome's commit sets to keep them as long as the record
-    (`ttl` seconds from it). Until that commit the hold is short (`RESULT_RESERVATION_TTL`), so
-    nothing lost in between stays counted."""
-    size, limits = len(encode_json(result)), quotas.Limits.of(settings)
+    """Hold the result's `size` bytes (as the record stores them) if the owner's quota has room,
+    else storage_quota_exceeded; what the outcome's commit sets to keep them as long as the
+    record (`ttl` seconds from it). Until that commit the hold is short
+    (`RESULT_RESERVATION_TTL`), so nothing lost in between stays counted."""
+    limits = quotas.Limits.of(settings)
     entry = quotas.result_entry(job_id)
     held = quotas.reserve(client, owner, entry, size, quotas.RESULT_RESERVATION_TTL, limits)
     if held.verdict != quotas.RESERVED:

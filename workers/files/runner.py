@@ -15,7 +15,6 @@ from typing import Any
 import pyarrow as pa
 
 from jobcast.jobs.params import JobParams
-from jobcast.jobs.records import encode_json
 from workers.files.aggregate import Aggregation
 from workers.files.column_types import scan_json_types, scan_types
 from workers.files.convert import ArtifactWriter
@@ -50,8 +49,6 @@ class JobLimits:
     #: Bytes the job may decode in all, and per byte of the stored file (`decoded.py`).
     max_decoded: int = 8 * 1024**3
     max_decoded_ratio: int = 1000
-    #: The largest result kept, as the job's record stores it (`JOBCAST_JOB_MAX_RESULT_BYTES`).
-    max_result_bytes: int = 16 * 1024**2
 
     @property
     def data_budget(self) -> int:
@@ -141,22 +138,7 @@ def run_job(
             else:
                 raise
         else:
-            return _within_cap(result, limits.max_result_bytes)
-
-
-def _within_cap(result: dict[str, Any], max_bytes: int) -> dict[str, Any]:
-    """`result`, or result_too_large: it is kept whole in the job's Redis record (and sent whole
-    in each snapshot), memory every principal shares, so it is measured as the record holds it.
-    A run over the cap ends here, before any of it is stored."""
-    size = len(encode_json(result))
-    if size <= max_bytes:
-        return result
-    raise FileJobError(
-        "result_too_large",
-        f"The result would take {size} bytes, more than the {max_bytes} bytes a job may keep: "
-        "a result is a summary. Group by shorter or fewer columns, profile fewer or shorter "
-        "columns, or convert the file to get all of it.",
-    )
+            return result
 
 
 def _retyped(

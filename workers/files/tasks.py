@@ -22,7 +22,16 @@ from pydantic import ValidationError
 
 from jobcast import files_waiting
 from jobcast.jobs.params import SUBMITTED, JobParams
-from jobcast.jobs.records import CANCELLED, CANCELLING, FAILED, QUEUED, RETRYING, RUNNING, SUCCEEDED
+from jobcast.jobs.records import (
+    CANCELLED,
+    CANCELLING,
+    FAILED,
+    QUEUED,
+    RETRYING,
+    RUNNING,
+    SUCCEEDED,
+    EncodedJson,
+)
 from jobcast.redis_clients import redis_problem
 from jobcast.rediskeys import job_key, task_running_key
 from jobcast.settings import Settings
@@ -73,7 +82,6 @@ def limits_for(settings: Settings) -> JobLimits:
         max_json_depth=settings.job_max_json_depth,
         max_decoded=settings.job_max_decoded_bytes,
         max_decoded_ratio=settings.job_max_decoded_ratio,
-        max_result_bytes=settings.job_max_result_bytes,
     )
 
 
@@ -223,6 +231,7 @@ def _run(
         return _failed(state, settings, record, outcomes.invalid_params(exc), logging.INFO)
     try:
         result = _measured_run(state, record, settings, params)
+        stored = outcomes.stored_result(result, settings.job_max_result_bytes)
     except JobStopped as stop:
         progress = progress_fields(stop.progress)
         return end(state, settings, record, state.cancelled(progress), CANCELLED)
@@ -242,7 +251,7 @@ def _run(
         # A bug or an input nothing above foresaw: fail the job rather than leave it running.
         log.exception("file job %s failed unexpectedly", state.job_id)
         return end(state, settings, record, *fail(state, outcomes.internal_error(exc)))
-    return _succeed(state, settings, record, params, result)
+    return _succeed(state, settings, record, params, result["rows"], stored)
 
 
 def _measured_run(
@@ -280,7 +289,8 @@ def _succeed(
     settings: Settings,
     record: dict[str, Any],
     params: JobParams,
-    result: dict[str, Any],
+    rows: int,
+    result: EncodedJson,
 ) -> str:
     """Commit the result (a convert's artifact charged to its owner first, the result's bytes
     with it), or the cancel that landed while it was made; past the quota, fail the job."""
@@ -289,12 +299,12 @@ def _succeed(
     try:
         held = patiently(
             lambda: reserve_result(
-                state.client, settings, state.owner, state.job_id, result, state.ttl
+                state.client, settings, state.owner, state.job_id, len(result), state.ttl
             )
         )
     except FileJobError as exc:
         return _failed(state, settings, record, exc.as_error(), logging.INFO)
-    completed = completed_progress(int(record.get("size") or 0), result["rows"])
+    completed = completed_progress(int(record.get("size") or 0), rows)
     # The work is done: a Redis away for a failover is waited out, not met with the job's
     # end left unwritten (it raised, and the reconciler ran the whole job again minutes later).
     finished = patiently(

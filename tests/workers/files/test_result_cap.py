@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from jobcast.rediskeys import job_key
 from tests.conftest import SharedStack, module_stack
 from tests.workers.files.support import SMALL_BATCHES, JobsClient, await_terminal
 from workers.files.errors import FileJobError
+from workers.files.outcomes import stored_result, with_figures
 from workers.files.runner import Hooks, run_job
 
 CAP = 64 * 1024
@@ -63,10 +63,12 @@ def test_the_cap_counts_the_result_as_its_record_stores_it(tmp_path: Path) -> No
     path = tmp_path / "in.csv"
     path.write_text(LONG_KEYS)
     params = JobParams.model_validate(json.loads(BY_KEY))
-    result = run_job(path, params, SMALL_BATCHES, Hooks(), tmp_path / "out")
+    made = run_job(path, params, SMALL_BATCHES, Hooks(), tmp_path / "out")
+    result = with_figures(made, 0.25, 0.125, 1 << 20)  # what the task stores: figures too
     stored = len(json.dumps(result, separators=(",", ":")))
-    at_size = replace(SMALL_BATCHES, max_result_bytes=stored)
-    run_job(path, params, at_size, Hooks(), tmp_path / "out")  # exactly at the cap: kept
+    kept = stored_result(result, stored)  # exactly at the cap: kept, as the record keeps it
+    assert json.loads(kept) == result
+    assert len(kept) == stored
     with pytest.raises(FileJobError) as refused:
-        run_job(path, params, replace(at_size, max_result_bytes=stored - 1), Hooks(), tmp_path)
+        stored_result(result, stored - 1)
     assert refused.value.code == "result_too_large"
