@@ -1,19 +1,25 @@
--- The change of `commit.lua` as a function, also run after a claim (`files_start.lua`):
--- `argv` as that script's ARGV; its KEYS come first in the caller's.
+-- The change of `commit.lua` as a function, also run after a claim (`files_start.lua`) or a
+-- result's reservation (`files_finish.lua`): `argv` as that script's ARGV; its KEYS come first
+-- in the caller's.
 --#include apply_tallies.lua
 --#include publish_event.lua
+
+-- Whether the change may apply (`argv` as commit_change's): true, or false and the
+-- expect_field's current value ('' when unset).
+local function change_expected(argv)
+  local expect_field = argv[1]
+  if expect_field == '' then return true end
+  local current = redis.call('HGET', KEYS[1], expect_field)
+  for _, v in ipairs(cjson.decode(argv[2])) do
+    if current == v or (v == '' and not current) then return true end
+  end
+  return false, current or ''
+end
+
 local function commit_change(argv)
   local record = KEYS[1]
-  local expect_field = argv[1]
-  if expect_field ~= '' then
-    local current = redis.call('HGET', record, expect_field)
-    local allowed = cjson.decode(argv[2])
-    local ok = false
-    for _, v in ipairs(allowed) do
-      if current == v or (v == '' and not current) then ok = true end
-    end
-    if not ok then return {0, current or ''} end
-  end
+  local ok, current = change_expected(argv)
+  if not ok then return {0, current} end
   local fields = cjson.decode(argv[3])
   local flat = {}
   for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end

@@ -4,7 +4,8 @@
 closing either side: the peers see a half-open connection (writes succeed, nothing ever comes
 back, no FIN, no RST). Connections made afterwards are forwarded as usual. `hold_after(marker)`
 lands a test's action at one point of a client's conversation: once a client sends `marker`, what
-any client sends next waits until `release()` (answers still come back). The proxy runs its own
+any client sends next waits until `release()` (answers still come back); `hold_at(marker)` holds
+the send holding `marker` itself too. The proxy runs its own
 event loop in a thread, so synchronous tests can drive it.
 """
 
@@ -53,6 +54,8 @@ class TcpProxy:
         self._sends_open = asyncio.Event()
         self._sends_open.set()
         self._hold_marker: bytes | None = None
+        #: Whether the send holding the marker is held too (`hold_at`), or only the next ones.
+        self._hold_marked = False
         self._holding = threading.Event()
 
     def start(self, port: int = 0) -> None:
@@ -68,9 +71,19 @@ class TcpProxy:
     def hold_after(self, marker: bytes) -> threading.Event:
         """Once a client's send holding `marker` is forwarded, hold every client's next sends
         until `release()`; the event returned is set from then on."""
+        return self._hold(marker, marked_too=False)
+
+    def hold_at(self, marker: bytes) -> threading.Event:
+        """As `hold_after`, but the send holding `marker` waits for `release()` too."""
+        return self._hold(marker, marked_too=True)
+
+    def _hold(self, marker: bytes, marked_too: bool) -> threading.Event:
         self._holding.clear()
-        self._loop.call_soon_threadsafe(setattr, self, "_hold_marker", marker)
+        self._loop.call_soon_threadsafe(self._set_hold, marker, marked_too)
         return self._holding
+
+    def _set_hold(self, marker: bytes, marked_too: bool) -> None:
+        self._hold_marker, self._hold_marked = marker, marked_too
 
     def release(self) -> None:
         self._loop.call_soon_threadsafe(self._sends_open.set)
@@ -109,17 +122,20 @@ class TcpProxy:
         with contextlib.suppress(OSError):
             while data := await source.read(CHUNK):
                 if sends:
+                    self._hold_if_marked(data, before_sending=True)
                     await self._sends_open.wait()
                 sink.write(data)
                 await sink.drain()
                 if sends:
-                    self._hold_if_marked(data)
+                    self._hold_if_marked(data, before_sending=False)
         # One side closed (or failed): close the other, as a direct connection would.
         if link in self._links:
             self._links.remove(link)
             link.close()
 
-    def _hold_if_marked(self, data: bytes) -> None:
+    def _hold_if_marked(self, data: bytes, before_sending: bool) -> None:
+        if self._hold_marked != before_sending:
+            return
         if self._hold_marker is not None and self._hold_marker in data:
             self._hold_marker = None
             self._sends_open.clear()

@@ -1,47 +1,45 @@
 """A file job's result against its owner's stored-bytes quota: it is kept whole in the job's
 record, in the Redis every principal shares, so it is charged as an upload or a converted file
-is (`jobcast.quotas`) until the record goes."""
+is (`jobcast.quotas`) until the record goes.
+
+The charge rides the outcome that stores the result (`files_finish.lua`): one round trip, and
+no reservation that outlives an outcome that did not commit (a cancel that landed first)."""
 
 from __future__ import annotations
 
-import contextlib
-
 import redis
 
-from jobcast import quotas
-from jobcast.events import Holding
+from jobcast import quotas, rediskeys, scripts
+from jobcast.events import Commit, CommitResult, commit_result
 from jobcast.settings import Settings
 from workers.files.errors import FileJobError
 
+#: What `files_finish.lua` answers when the quota has no room for the result.
+_OVER_QUOTA = -1
 
-def reserve_result(
-    client: redis.Redis,
-    settings: Settings,
-    owner: str,
-    job_id: str,
-    size: int,
-    ttl: int,
-) -> Holding:
-    """Hold the result's `size` bytes (as the record stores them) if the owner's quota has room,
-    else storage_quota_exceeded; what the outcome's commit sets to keep them as long as the
-    record (`ttl` seconds from it). Until that commit the hold is short
-    (`RESULT_RESERVATION_TTL`), so nothing lost in between stays counted."""
+
+def commit_with_result(
+    client: redis.Redis, settings: Settings, owner: str, job_id: str, size: int, change: Commit
+) -> CommitResult:
+    """Commit `change`, the outcome storing a result of `size` bytes (as the record stores
+    them), with those bytes charged to `owner` until the record expires (`change.record_ttl`
+    seconds); storage_quota_exceeded, nothing committed, when the quota has no room for them.
+    An outcome that finds the job ended (a cancel landed) charges nothing."""
     limits = quotas.Limits.of(settings)
-    entry = quotas.result_entry(job_id)
-    held = quotas.reserve(client, owner, entry, size, quotas.RESULT_RESERVATION_TTL, limits)
-    if held.verdict != quotas.RESERVED:
-        left = max(0, limits.max_bytes - held.used)
-        raise FileJobError(
-            "storage_quota_exceeded",
-            f"The result takes {size:,} bytes, past what your storage quota has left "
-            f"({left:,} of {limits.max_bytes:,} bytes): a kept result counts against it until "
-            "its job expires. Group by shorter or fewer columns, or wait for your older jobs to "
-            "expire.",
-        )
-    return quotas.result_holding(owner, job_id, size, ttl)
+    held = quotas.reserve_args(quotas.result_entry(job_id), size, change.record_ttl, limits)
+    ledger = rediskeys.quota_ledger_key(owner)
+    raw = scripts.run(client, "files_finish", [*change.keys(), ledger], [*held, *change.args()])
+    if int(raw[0]) == _OVER_QUOTA:
+        raise _over_quota(size, int(raw[1]), limits.max_bytes)
+    return commit_result(raw)
 
 
-def release_result(client: redis.Redis, owner: str, job_id: str) -> None:
-    """Let go of a result's reservation its outcome did not commit (the job had ended)."""
-    with contextlib.suppress(redis.RedisError):  # else it expires shortly
-        quotas.release(client, owner, quotas.result_entry(job_id))
+def _over_quota(size: int, used: int, max_bytes: int) -> FileJobError:
+    left = max(0, max_bytes - used)
+    return FileJobError(
+        "storage_quota_exceeded",
+        f"The result takes {size:,} bytes, past what your storage quota has left "
+        f"({left:,} of {max_bytes:,} bytes): a kept result counts against it until "
+        "its job expires. Group by shorter or fewer columns, or wait for your older jobs to "
+        "expire.",
+    )

@@ -138,14 +138,26 @@ class JobState:
         self,
         status: JobStatus,
         *,
+        error: dict[str, str] | None = None,
+        expect: tuple[str, ...] = (RUNNING,),
+        data: dict[str, Any] | None = None,
+        progress: dict[str, Any] | None = None,
+    ) -> CommitResult:
+        """Commit the outcome (one that keeps a result: `outcome`, then `commit_with_result`)."""
+        change = self.outcome(status, error=error, expect=expect, data=data, progress=progress)
+        return commit(self.client, change)
+
+    def outcome(
+        self,
+        status: JobStatus,
+        *,
         result: Any = None,
         error: dict[str, str] | None = None,
         expect: tuple[str, ...] = (RUNNING,),
         data: dict[str, Any] | None = None,
         progress: dict[str, Any] | None = None,
-        holdings: tuple[Holding, ...] = (),
-    ) -> CommitResult:
-        """Commit the outcome; `holdings` (the result's quota entry) are set only with it."""
+    ) -> Commit:
+        """The change that ends the job in `status`, for `finish` to commit."""
         fields: dict[str, Any] = {"status": status, "finished_at": now()}
         if progress is not None:
             fields["progress"] = progress
@@ -161,8 +173,7 @@ class JobState:
         # its next file at once is not refused for the bytes of this one, still being removed.
         releases = (self.upload_quota,) if self.upload_quota else ()
         event = TERMINAL_EVENTS[status]
-        change = self._change(expect, fields, event, data, run_time, releases, holdings)
-        return commit(self.client, change)
+        return self._change(expect, fields, event, data, run_time, releases)
 
     def cancelled(self, progress: dict[str, Any] | None = None) -> CommitResult:
         """Ended cancelled; with `progress` (stopped mid-read) the record keeps how far it got and

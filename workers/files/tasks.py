@@ -46,7 +46,7 @@ from workers.files.breaches import on_memory_breach
 from workers.files.endings import end, fail, log_failed
 from workers.files.errors import FileJobError, lasting_storage_error
 from workers.files.memory import JobMemory
-from workers.files.result_quota import release_result, reserve_result
+from workers.files.result_quota import commit_with_result
 from workers.files.runner import JobLimits, JobStopped, run_job
 from workers.files.sources import parse_left_running
 from workers.files.state import (
@@ -296,30 +296,21 @@ def _succeed(
     with it), or the cancel that landed while it was made; past the quota, fail the job."""
     if params.operation == "convert":
         charge_artifact(state.client, settings, record, _artifact(settings, state, params))
+    completed = completed_progress(int(record.get("size") or 0), rows)
+    # The event carries the record's final progress (100 %), so a client following the events
+    # sees its progress end where the job did.
+    change = state.outcome(SUCCEEDED, result=result, data=completed, progress=completed)
     try:
-        held = patiently(
-            lambda: reserve_result(
-                state.client, settings, state.owner, state.job_id, len(result), state.ttl
+        # The work is done: a Redis away for a failover is waited out, not met with the job's
+        # end left unwritten (it raised, and the reconciler ran the whole job again minutes
+        # later).
+        finished = patiently(
+            lambda: commit_with_result(
+                state.client, settings, state.owner, state.job_id, len(result), change
             )
         )
-    except FileJobError as exc:
+    except FileJobError as exc:  # past its owner's quota
         return _failed(state, settings, record, exc.as_error(), logging.INFO)
-    completed = completed_progress(int(record.get("size") or 0), rows)
-    # The work is done: a Redis away for a failover is waited out, not met with the job's
-    # end left unwritten (it raised, and the reconciler ran the whole job again minutes later).
-    finished = patiently(
-        lambda: state.finish(
-            SUCCEEDED,
-            result=result,
-            # The event carries the record's final progress (100 %), so a client following the
-            # events sees its progress end where the job did.
-            data=completed,
-            progress=completed,
-            holdings=(held,),
-        )
-    )
-    if not finished.committed:
-        release_result(state.client, state.owner, state.job_id)
     if not finished.committed and finished.current == CANCELLING:
         return end(state, settings, record, state.cancelled(), CANCELLED)
     return end(state, settings, record, finished, SUCCEEDED)

@@ -1,7 +1,7 @@
 """A file job that does not end succeeded leaves nothing charged to its owner's stored-bytes
 quota and no converted file (whole or `.partial`), however its end came: its result refused by
-the quota, a cancel landing between the result's reservation and the outcome's commit, a worker
-that died before it cleaned up, or deaths past the attempt cap. Real api and worker."""
+the quota, a cancel landing just before the outcome's commit (which charges the result), a
+worker that died before it cleaned up, or deaths past the attempt cap. Real api and worker."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def test_a_convert_whose_result_the_quota_refuses_keeps_no_converted_file_nor_it
 
 
 @pytest.mark.parametrize("params", [None, TO_CSV], ids=["profile", "convert"])
-def test_a_cancel_between_the_results_reservation_and_its_commit_leaves_nothing_charged(
+def test_a_cancel_landing_just_before_the_results_commit_leaves_nothing_charged(
     params: str | None,
     owner: Owner,
     gate: tuple[TcpProxy, Settings],
@@ -135,10 +135,10 @@ def test_a_cancel_between_the_results_reservation_and_its_commit_leaves_nothing_
 ) -> None:
     proxy, through_proxy = gate
     job = owner.submit_ok(one_column(tmp_path / "n.csv"), params)
-    # The worker's next send after reserving the result (the outcome's commit) waits for it.
-    reserved = proxy.hold_after(quotas.result_entry(job).encode())
+    # The worker's send charging the result (the outcome's commit) waits for the cancel.
+    charging = proxy.hold_at(quotas.result_entry(job).encode())
     start_worker(queues="files", settings_=through_proxy)
-    assert reserved.wait(60), "the worker never reserved the result"
+    assert charging.wait(60), "the worker never sent the result's charge"
 
     assert owner.http.delete(f"/jobs/{job}").json()["status"] == "cancelling"
     proxy.release()
