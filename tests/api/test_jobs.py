@@ -19,6 +19,7 @@ import redis
 from api.job_store import new_job_id
 from api.routes.jobs import CURSOR_PATTERN
 from jobcast import rediskeys
+from jobcast.events import commit
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import SUCCEEDED
 from jobcast.rediskeys import job_key
@@ -447,7 +448,7 @@ def test_a_stored_result_with_a_column_type_unknown_here_is_served(
     assert loaded is not None
     state, _ = loaded
     assert state.start(attempt=1, size=table.stat().st_size).committed
-    assert state.finish(SUCCEEDED, result=result).committed
+    assert commit(state.client, state.outcome(SUCCEEDED, result=result)).committed
 
     answer = alice.http.get(f"/jobs/{job_id}/result")
     inline = alice.http.get(f"/tasks/{job_id}")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from jobcast.events import commit
 from jobcast.jobs.params import JobParams
 from jobcast.jobs.records import SUCCEEDED
 from tests.web.conftest import NewPage, WebStack
@@ -46,7 +47,7 @@ def finished_job(stack: WebStack, key: str, path: Path, params: JobParams, **cha
     assert loaded is not None
     state, _ = loaded
     assert state.start(attempt=1, size=path.stat().st_size).committed
-    assert state.finish(SUCCEEDED, result=result).committed
+    assert commit(state.client, state.outcome(SUCCEEDED, result=result)).committed
     return job_id
 
 
