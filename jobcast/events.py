@@ -110,18 +110,6 @@ class Membership:
 
 
 @dataclass(frozen=True)
-class Holding:
-    """`field` of the hash `key` set to `value` when the commit carrying it applies, the hash
-    then kept `ttl` seconds at least: what the change takes (a job's kept result enters its
-    owner's quota ledger with the outcome that keeps it, `jobcast.quotas.result_holding`)."""
-
-    key: str
-    field: str
-    value: str
-    ttl: int
-
-
-@dataclass(frozen=True)
 class Recent:
     """Event number `event` of the commit carrying it, as published, appended to the list
     `key`, which keeps its last `keep` and lives `ttl` seconds: a channel's recent events of one
@@ -150,8 +138,6 @@ class Commit:
     releases: tuple[tuple[str, str], ...] = ()
     #: Set memberships changed only if it commits.
     memberships: tuple[Membership, ...] = ()
-    #: Hash fields set only if it commits.
-    holdings: tuple[Holding, ...] = ()
     #: Events also kept in lists of their own, only if it commits.
     recents: tuple[Recent, ...] = ()
 
@@ -162,9 +148,8 @@ class Commit:
         streams = [stream_key(e.channel) for e in self.events]
         released = [key for key, _ in self.releases]
         sets = [m.key for m in self.memberships]
-        held = [h.key for h in self.holdings]
         lists = [r.key for r in self.recents]
-        return [self.record_key, *streams, *self._tallies()[0], *released, *sets, *held, *lists]
+        return [self.record_key, *streams, *self._tallies()[0], *released, *sets, *lists]
 
     def args(self) -> list[str]:
         tally_keys, tallies = self._tallies()
@@ -172,9 +157,7 @@ class Commit:
         releases = [[first + i, field] for i, (_, field) in enumerate(self.releases)]
         first += len(self.releases)  # the member sets' first KEYS index
         sets = [[first + i, m.member, int(m.present)] for i, m in enumerate(self.memberships)]
-        first += len(self.memberships)  # the held hashes' first KEYS index
-        held = [[first + i, h.field, h.value, h.ttl] for i, h in enumerate(self.holdings)]
-        first += len(self.holdings)  # the recent lists' first KEYS index
+        first += len(self.memberships)  # the recent lists' first KEYS index
         recents = [[first + i, r.event + 1, r.keep, r.ttl] for i, r in enumerate(self.recents)]
         argv = [
             self.expect_field,
@@ -186,7 +169,6 @@ class Commit:
             json.dumps(tallies),
             json.dumps(releases),
             json.dumps(sets),
-            json.dumps(held),
             json.dumps(recents),
         ]
         for event in self.events:

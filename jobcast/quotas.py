@@ -5,13 +5,12 @@ Each stored file is an entry of its owner's ledger with its size and the time it
 sure: an upload in progress (`streaming:`, refreshed while bytes arrive), an upload waiting
 for its job (`upload:`, released by the worker when the job ends), a converted file
 (`artifact:`, until its job's record expires). A job's result, kept whole in its record, is
-an entry too (`result:`): reserved for a while before the outcome, then set to expire with the
-record by the commit that stores it, and dropped with the record when a cap trims it. The
-`upload:` entries also count the jobs
-queued or running: a new upload is refused while there are as many as the cap. Reserving checks
-the quota and writes the entry in one script, so two api processes never both take the last
-bytes; an entry past its expiry is dropped by the next reservation, so a crashed process frees
-what it held.
+an entry too (`result:`): reserved by the commit that stores it (`files_finish.lua`) to expire
+with the record, and dropped with the record when a cap trims it. The `upload:` entries also
+count the jobs queued or running: a new upload is refused while there are as many as the cap.
+Reserving checks the quota and writes the entry in one script, so two api processes never both
+take the last bytes; an entry past its expiry is dropped by the next reservation, so a crashed
+process frees what it held.
 """
 
 from __future__ import annotations
@@ -22,14 +21,10 @@ from dataclasses import dataclass
 import redis
 
 from jobcast import rediskeys, scripts
-from jobcast.events import Holding
 from jobcast.settings import Settings
 
 #: Seconds an upload in progress holds its reservation without sending more bytes.
 STREAMING_TTL = 300.0
-#: Seconds a result's reservation holds before the outcome storing it commits: a worker that
-#: dies in between (or a commit that finds the job ended) leaves it to expire this soon.
-RESULT_RESERVATION_TTL = 300.0
 
 
 def streaming_entry(token: str) -> str:
@@ -52,18 +47,6 @@ def artifact_entry(job_id: str) -> str:
 
 def result_entry(job_id: str) -> str:
     return f"result:{job_id}"
-
-
-def held_value(size: int, expires_at: float) -> str:
-    """A ledger entry's value, as `ledger_reserve.lua` writes and reads it."""
-    return f"{size} {expires_at:.3f}"
-
-
-def result_holding(owner: str, job_id: str, size: int, ttl: int) -> Holding:
-    """The result's entry as the outcome that stores it sets it: expiring with the record that
-    commit gives `ttl` seconds, so the ledger lets go of it when the record expires."""
-    ledger = rediskeys.quota_ledger_key(owner)
-    return Holding(ledger, result_entry(job_id), held_value(size, time.time() + ttl), ttl)
 
 
 RESERVED, OVER_BYTES, OVER_UPLOADS, OVER_ACTIVE_JOBS = 0, 1, 2, 3

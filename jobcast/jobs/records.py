@@ -14,7 +14,7 @@ import time
 from enum import StrEnum
 from typing import Any
 
-from jobcast.events import Commit, Event, Holding, Membership, job_channel, user_channel
+from jobcast.events import Commit, Event, Membership, job_channel, user_channel
 from jobcast.rediskeys import UNFINISHED_JOBS_KEY, job_key
 from jobcast.tallies import JOBS_KEY, Tally, label
 
@@ -98,11 +98,10 @@ def transition(
     ttl: int,
     tallies: tuple[Tally, ...] = (),
     releases: tuple[tuple[str, str], ...] = (),
-    holdings: tuple[Holding, ...] = (),
 ) -> Commit:
     """A checked state change: applied only if the job's status is one of `expect`, and
     counted (`jobcast.tallies`) when it is a submit or an outcome; `releases` are hash fields
-    it deletes, `holdings` hash fields it sets, when it applies (see `Commit`)."""
+    it deletes when it applies (see `Commit`)."""
     status = fields.get("status")
     if status and status not in ERRED:
         fields, data = {**fields, "error": None}, {**(data or {}), "error": None}
@@ -116,7 +115,6 @@ def transition(
         record_ttl=ttl,
         tallies=(*counted(event, fields), *tallies),
         releases=releases,
-        holdings=holdings,
         memberships=unfinished_membership(job_id, status),
     )
 

@@ -1,14 +1,13 @@
 -- Change a record and announce it, atomically (`jobcast.events.commit`).
 -- KEYS: [record, stream_1 .. stream_n, tally key_1 .. tally key_k, released hash_1 .. hash_m,
---        member set_1 .. set_j, held hash_1 .. hash_h, recent list_1 .. list_r]
+--        member set_1 .. set_j, recent list_1 .. list_r]
 -- ARGV: [expect_field, expect_values_json, fields_json, record_ttl, maxlen, stream_ttl,
---        tallies_json, releases_json, memberships_json, holdings_json, recents_json,
+--        tallies_json, releases_json, memberships_json, recents_json,
 --        pubsub_1, body_1, .. pubsub_n, body_n]
 -- The record is changed only if record[expect_field] is one of expect_values (no check when
 -- expect_field is ""); the tallies count the change, the releases ([[KEYS index, field]],
--- hash fields deleted), the memberships ([[KEYS index, member, 1 to add | 0 to remove]]) and
--- the holdings ([[KEYS index, field, value, ttl]]: hash fields set, the hash kept ttl seconds
--- at least) apply, only then; the recents ([[KEYS index, event number, keep, ttl]]) append
+-- hash fields deleted) and the memberships ([[KEYS index, member, 1 to add | 0 to remove]])
+-- apply, only then; the recents ([[KEYS index, event number, keep, ttl]]) append
 -- that event, as published, to a list kept to its last `keep` and `ttl` seconds.
 -- Returns {1, seq_1 .. seq_n} on commit, {0, current_value} otherwise.
 --#include commit_change.lua

@@ -31,18 +31,14 @@ local function commit_change(argv)
   for _, m in ipairs(cjson.decode(argv[9])) do
     redis.call(m[3] == 1 and 'SADD' or 'SREM', KEYS[m[1]], m[2])
   end
-  for _, h in ipairs(cjson.decode(argv[10])) do
-    redis.call('HSET', KEYS[h[1]], h[2], h[3])
-    if redis.call('TTL', KEYS[h[1]]) < h[4] then redis.call('EXPIRE', KEYS[h[1]], h[4]) end
-  end
   local result = {1}
-  local n = (#argv - 11) / 2
+  local n = (#argv - 10) / 2
   for i = 1, n do
-    local pubsub, body = argv[11 + 2 * i - 1], argv[11 + 2 * i]
+    local pubsub, body = argv[10 + 2 * i - 1], argv[10 + 2 * i]
     result[#result + 1] = publish_event(KEYS[1 + i], pubsub, body, argv[5], argv[6])
   end
-  for _, r in ipairs(cjson.decode(argv[11])) do
-    local list, seq, body = KEYS[r[1]], result[1 + r[2]], argv[11 + 2 * r[2]]
+  for _, r in ipairs(cjson.decode(argv[10])) do
+    local list, seq, body = KEYS[r[1]], result[1 + r[2]], argv[10 + 2 * r[2]]
     redis.call('RPUSH', list, published_form(seq, body))
     redis.call('LTRIM', list, -r[3], -1)
     redis.call('EXPIRE', list, r[4])

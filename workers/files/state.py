@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 
-from jobcast.events import Commit, CommitResult, Holding, commit
+from jobcast.events import Commit, CommitResult, commit
 from jobcast.jobs.errors import public_error
 from jobcast.jobs.records import (
     CANCELLED,
@@ -82,7 +82,6 @@ class JobState:
         data: dict[str, Any] | None = None,
         tallies: tuple[Tally, ...] = (),
         releases: tuple[tuple[str, str], ...] = (),
-        holdings: tuple[Holding, ...] = (),
     ) -> Commit:
         return transition(
             self.job_id,
@@ -94,7 +93,6 @@ class JobState:
             ttl=self.ttl,
             tallies=tallies,
             releases=releases,
-            holdings=holdings,
         )
 
     def start(self, attempt: int, size: int, slot: SlotClaim | None = None) -> CommitResult | None:
