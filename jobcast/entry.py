@@ -41,7 +41,7 @@ class _Stdout(io.FileIO):
 
 
 def _reader_gone() -> NoReturn:
-    from jobcast.client_cli.common import EXIT_READER_GONE  # loaded with the commands
+    from jobcast.client_cli.exit_codes import EXIT_READER_GONE
 
     # What is still written on the way out (a buffer flushed, a closing line) goes nowhere.
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -59,3 +59,10 @@ def revoke(key_id: str) -> None:
     from jobcast import keys_admin
 
     keys_admin.revoke(key_id)
+
+
+def register(cli: typer.Typer) -> None:
+    """Add `jobcast keys` to `cli` (jobcast.lazy_commands runs it)."""
+    cli.add_typer(
+        keys_cli, name="keys", epilog=f"Example: jobcast keys create --name alice\n\n{EXIT_CODES}"
+    )

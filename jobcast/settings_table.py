@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from pydantic_core import PydanticUndefined
 
 from jobcast.settings import Settings
@@ -33,3 +35,18 @@ def write_into(path: Path) -> None:
     text = path.read_text()
     start, end = text.index(BEGIN), text.index(END) + len(END)
     path.write_text(text[:start] + markdown() + text[end:])
+
+
+def print_settings_table(
+    write: Annotated[Path | None, typer.Option(help="Update the table in this file.")] = None,
+) -> None:
+    """Print the configuration table that README.md carries (or update it in place)."""
+    if write is None:
+        typer.echo(markdown())
+    else:
+        write_into(write)
+
+
+def register(cli: typer.Typer) -> None:
+    """Add `jobcast settings-table` to `cli`: a maintainer's command, which README.md names."""
+    cli.command("settings-table", hidden=True)(print_settings_table)

@@ -17,12 +17,14 @@ from jobcast.client.chat import ChatRoom
 from jobcast.client.config import resolve
 from jobcast.client.resume import Event
 from jobcast.client_cli.common import (
-    EXIT_INTERRUPTED,
     console,
     err_console,
     exit_code_for,
     fail_usage,
     report_error,
+)
+from jobcast.client_cli.exit_codes import (
+    EXIT_INTERRUPTED,
 )
 from jobcast.schemas.text import escape_controls
 
@@ -148,3 +150,8 @@ def shown(value: object) -> str:
     character is shown as `\\xNN`, so no one's name or line can colour, move or forge what
     this terminal shows (names made before they were checked may hold them)."""
     return escape(escape_controls(str(value), keep="\t"))  # a tab is harmless
+
+
+def register(cli: typer.Typer) -> None:
+    """Add this command to `cli` (jobcast.lazy_commands runs it)."""
+    cli.command("chat", epilog=EXAMPLE)(chat)

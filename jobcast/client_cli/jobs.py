@@ -20,6 +20,7 @@ from jobcast.client_cli.common import (
     print_listing,
     tables_width,
 )
+from jobcast.client_cli.exit_codes import EXIT_CODES_HELP
 from jobcast.client_cli.summary import (
     cancelled_line,
     job_record,
@@ -161,3 +162,8 @@ def _download_to_file(job_id: str, path: Path, force: bool) -> None:
 
 def _refuse_existing(path: Path) -> NoReturn:
     fail_usage(f"{path} exists: pass --force to overwrite it.")
+
+
+def register(cli: typer.Typer) -> None:
+    """Add this command to `cli` (jobcast.lazy_commands runs it)."""
+    cli.add_typer(jobs_cli, name="jobs", epilog=f"Example: jobcast jobs ls\n\n{EXIT_CODES_HELP}")

@@ -20,12 +20,14 @@ from jobcast.client.config import (
     save,
 )
 from jobcast.client_cli.common import (
-    EXIT_INTERRUPTED,
     console,
     err_console,
     exit_code_for,
     fail_usage,
     report_error,
+)
+from jobcast.client_cli.exit_codes import (
+    EXIT_INTERRUPTED,
 )
 from jobcast.client_cli.whoami import identity
 
@@ -120,3 +122,8 @@ def _check_url(url: str, given: str) -> None:
         fail_usage(f"{given} must start with http:// or https:// (got {url!r}).")
     if not is_http_url(url):
         fail_usage(f"{given} is not an address like {EXAMPLE_URL} (got {url!r}).")
+
+
+def register(cli: typer.Typer) -> None:
+    """Add this command to `cli` (jobcast.lazy_commands runs it)."""
+    cli.command("login", epilog=EXAMPLE)(login)

@@ -239,3 +239,8 @@ def _print_tape(
 def _clock(ts: float) -> str:
     """A trade's time of day, in local time."""
     return time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+def register(cli: typer.Typer) -> None:
+    """Add this command to `cli` (jobcast.lazy_commands runs it)."""
+    cli.add_typer(market_cli, name="market", epilog="Example: jobcast market ls")

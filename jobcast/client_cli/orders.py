@@ -15,13 +15,15 @@ from rich.text import Text
 
 from jobcast.client import Client
 from jobcast.client_cli.common import (
-    EXIT_JOB_FAILED,
     client_session,
     console,
     err_console,
     print_json,
     print_listing,
     tables_width,
+)
+from jobcast.client_cli.exit_codes import (
+    EXIT_JOB_FAILED,
 )
 from jobcast.client_cli.fitting import Cell, Field, fitted_record, fitted_table
 from jobcast.schemas import Order
@@ -249,3 +251,8 @@ def list_orders(
     else:
         empty = "no orders" + (f" {status}" if status else "")
         print_listing(order_table(orders, tables_width()), empty)
+
+
+def register(cli: typer.Typer) -> None:
+    """Add this command to `cli` (jobcast.lazy_commands runs it)."""
+    cli.add_typer(orders_cli, name="orders", epilog="Example: jobcast orders ls")

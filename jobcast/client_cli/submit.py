@@ -21,6 +21,7 @@ from jobcast.client_cli.common import (
     print_json,
     tables_width,
 )
+from jobcast.client_cli.exit_codes import EXIT_CODES_HELP
 from jobcast.client_cli.summary import result_json, result_tables
 from jobcast.schemas import Job, JobProgress, JobResult
 
@@ -273,3 +274,8 @@ def _said_on_stderr(job: Job) -> ReachableCallback:
             )
 
     return said
+
+
+def register(cli: typer.Typer) -> None:
+    """Add this command to `cli` (jobcast.lazy_commands runs it)."""
+    cli.command("submit", epilog=f"{EXAMPLE}\n\n{EXIT_CODES_HELP}")(submit)

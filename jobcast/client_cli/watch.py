@@ -14,11 +14,14 @@ from jobcast.client import Event, StreamOptions, errors
 from jobcast.client.resume import SEQ_FORM, is_seq
 from jobcast.client.waiting import TERMINAL, raise_outcome
 from jobcast.client_cli.common import (
-    EXIT_JOB_FAILED,
     client_session,
     err_console,
     fail_usage,
+    flowing_help,
     report_error,
+)
+from jobcast.client_cli.exit_codes import (
+    EXIT_JOB_FAILED,
 )
 
 EXAMPLE = "Example: jobcast watch user.me market.BTC-USD --since 1732760000123-0"
@@ -116,3 +119,8 @@ def _said_on_stderr(channels: list[str]) -> StreamOptions:
             err_console.print("[green]reconnected; resuming after the last event printed[/green]")
 
     return StreamOptions(on_reconnect=reconnecting, on_subscribed=subscribed)
+
+
+def register(cli: typer.Typer) -> None:
+    """Add this command to `cli` (jobcast.lazy_commands runs it)."""
+    cli.command("watch", help=flowing_help(watch), epilog=EXAMPLE)(watch)

@@ -60,3 +60,8 @@ def limits_table(limits: Limits, width: int | None) -> Table:
             [label, "no cap" if value == 0 else human_bytes(value) if unit else f"{value:,}"]
         )
     return fitted_table([Field("limit", text=True), Field("value")], rows, width)
+
+
+def register(cli: typer.Typer) -> None:
+    """Add this command to `cli` (jobcast.lazy_commands runs it)."""
+    cli.command("whoami", epilog=EXAMPLE)(whoami)

@@ -567,8 +567,8 @@ def test_help_lists_the_exit_codes_of_the_readme_table() -> None:
 
 def test_the_operator_commands_help_gives_their_own_exit_codes() -> None:
     # `jobcast keys --help` gave none, and `up` none: the overview's are the user commands'.
-    from jobcast.cli import UP_EXIT_CODES
     from jobcast.keys_cli import EXIT_CODES
+    from jobcast.up_cli import UP_EXIT_CODES
 
     for command, codes in [
         (["keys"], EXIT_CODES),

@@ -9,7 +9,12 @@ import pytest
 import typer
 
 from jobcast.client import Client
-from jobcast.client_cli.common import EXIT_INTERRUPTED, client_session
+from jobcast.client_cli.common import (
+    client_session,
+)
+from jobcast.client_cli.exit_codes import (
+    EXIT_INTERRUPTED,
+)
 from tests.client.conftest import ClientStack
 
 

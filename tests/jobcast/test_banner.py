@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from jobcast.cli import announce
 from jobcast.launcher import Stack, UpOptions
 from jobcast.settings import Settings
+from jobcast.up_cli import announce
 
 
 def test_a_data_directory_and_a_user_with_brackets_are_shown_as_they_are(
