@@ -61,6 +61,8 @@ COMMAND_MODULES = (
     "jobcast.schemas",
     "httpx",
     "websockets",
+    "httpx._main",
+    "click",
 )  # not pydantic: typer itself checks option values with it, once a command is past `--help`
 
 
@@ -72,7 +74,8 @@ def loaded_running(args: list[str], modules: tuple[str, ...], **env: str) -> lis
         "from jobcast.entry import main\n"
         f"sys.argv = ['jobcast', *{args!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        f"print(json.dumps([m for m in {modules!r} if m in sys.modules]))"
+        # Loaded, not marked as one that cannot be (None: jobcast.entry marks httpx's command so)
+        f"print(json.dumps([m for m in {modules!r} if sys.modules.get(m) is not None]))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe],
