@@ -41,6 +41,8 @@ log = logging.getLogger("jobcast.realtime")
 CLOSE_DRAIN_TIMEOUT = 2.0
 #: Seconds a close frame may wait behind a client that stopped reading.
 CLOSE_TIMEOUT = 10.0
+#: The end of a session's close line when the api stopped before the session ended by itself.
+CUT_SHORT = " (cut short: the api's shutdown grace ran out before the session ended)"
 
 
 class Session:
@@ -82,6 +84,30 @@ class Session:
         self.rt.sessions.add(self)
         metrics.CONNECTIONS.inc()
         self.conn.on_overflow = self._on_overflow
+        cut_short = False
+        try:
+            await self._serve_and_leave(ticket, channels, rooms, user_id)
+        except asyncio.CancelledError:
+            # uvicorn cancels the sessions still running when its graceful shutdown is over (a
+            # Redis too slow to answer their cleanup, say) and logs what one raises as
+            # "Exception in ASGI application", a traceback each: thousands after a reconnect
+            # storm. The process is ending, and this task is the connection's own: nothing
+            # waits on the cancellation. Its close (1012) was sent by the shutdown; its place in
+            # the connection count expires after its TTL, as when Redis is away.
+            cut_short = True
+            self._ended = self._ended or (protocol.CLOSE_SHUTDOWN, None)
+        finally:
+            metrics.CONNECTIONS.dec()
+            self.rt.sessions.discard(self)
+            self._log_end(cut_short)
+
+    async def _serve_and_leave(
+        self,
+        ticket: str | None,
+        channels: tuple[str, ...],
+        rooms: Sequence[str] | None,
+        user_id: str | None,
+    ) -> None:
         try:
             outcome = await self._serve_safely(ticket, channels, rooms, user_id)
             if outcome is not None:
@@ -89,24 +115,24 @@ class Session:
         finally:
             self.conn.stop()
             self._leave_budget()
-            await self._cleanup()
-            await self._count_out()
-            metrics.CONNECTIONS.dec()
-            self.rt.sessions.discard(self)
-            self._log_end()
+        await self._cleanup()
+        await self._count_out()
 
-    def _log_end(self) -> None:
-        """One line per socket (uvicorn logs only its accept): whose, why it ended, how long."""
+    def _log_end(self, cut_short: bool) -> None:
+        """One line per socket (uvicorn logs only its accept): whose, why it ended, how long; a
+        warning when the api stopped before the session could end by itself."""
         code, reason = self._ended or (CLOSED_ABNORMALLY, None)
         principal = self.principal.id if self.principal is not None else "-"
         duration = time.monotonic() - self._started
-        log.info(
-            "WebSocket closed: code=%d reason=%s principal=%s duration=%.1fs session=%s",
+        log.log(
+            logging.WARNING if cut_short else logging.INFO,
+            "WebSocket closed: code=%d reason=%s principal=%s duration=%.1fs session=%s%s",
             code,
             escape_controls(reason or "-"),  # a client's close reason is its own text
             principal,
             duration,
             self.id,
+            CUT_SHORT if cut_short else "",
             extra={"close_code": code, "principal_id": principal, "session": self.id},
         )
 
