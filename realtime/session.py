@@ -92,8 +92,9 @@ class Session:
             # Redis too slow to answer their cleanup, say) and logs what one raises as
             # "Exception in ASGI application", a traceback each: thousands after a reconnect
             # storm. The process is ending, and this task is the connection's own: nothing
-            # waits on the cancellation. Its close (1012) was sent by the shutdown; its place in
-            # the connection count expires after its TTL, as when Redis is away.
+            # waits on the cancellation. Its close (1012) was sent by the shutdown; what it holds
+            # in Redis (its place in the connection count, a chat presence) expires by itself,
+            # as when Redis is away.
             cut_short = True
             self._ended = self._ended or (protocol.CLOSE_SHUTDOWN, None)
         finally:
