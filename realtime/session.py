@@ -93,8 +93,8 @@ class Session:
             # "Exception in ASGI application", a traceback each: thousands after a reconnect
             # storm. The process is ending, and this task is the connection's own: nothing
             # waits on the cancellation. Its close (1012) was sent by the shutdown; what it holds
-            # in Redis (its place in the connection count, a chat presence) expires by itself,
-            # as when Redis is away.
+            # in Redis and could not let go of (its place in the connection count, a chat
+            # presence) expires by itself, as when Redis is away.
             cut_short = True
             self._ended = self._ended or (protocol.CLOSE_SHUTDOWN, None)
         finally:
@@ -114,10 +114,11 @@ class Session:
             if outcome is not None:
                 await self._close(*outcome)
         finally:
+            # Also after a failure nothing above foresaw: what the session holds in Redis goes.
             self.conn.stop()
             self._leave_budget()
-        await self._cleanup()
-        await self._count_out()
+            await self._cleanup()
+            await self._count_out()
 
     def _log_end(self, cut_short: bool) -> None:
         """One line per socket (uvicorn logs only its accept): whose, why it ended, how long; a
