@@ -1,6 +1,6 @@
-"""uvicorn's HTTP protocol with three guards against clients that hold connections open
-(slowloris): a deadline for a request's headers, one for its body, and a cap on one address's
-open connections.
+"""uvicorn's HTTP protocol with four guards against clients that hold connections open
+(slowloris): a deadline for a request's headers, one for its body, one for an answer's writes
+that make no progress, and a cap on one address's open connections.
 
 uvicorn closes neither a connection whose headers or body never complete nor one of many from a
 single address, so a client could open connections until the api ran out of file descriptors: then
@@ -21,6 +21,7 @@ from uvicorn.server import ServerState
 from api.closing_transport import ClosingTransport
 from api.middleware import CUT_STATUS
 from api.uploads import UPLOAD_PATHS
+from api.write_progress import WriteProgressWatch
 from jobcast.settings import get_settings
 
 log = logging.getLogger("jobcast.api")
@@ -53,15 +54,18 @@ _open_by_server: WeakKeyDictionary[ServerState, Counter[str]] = WeakKeyDictionar
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, closing a connection whose headers or body come too slowly
-    and refusing one over its address's cap (`JOBCAST_API_HEADER_TIMEOUT`,
-    `JOBCAST_API_BODY_TIMEOUT`, `JOBCAST_API_MAX_CONNECTIONS_PER_ADDRESS`)."""
+    """uvicorn's httptools protocol, closing a connection whose headers or body come too slowly,
+    dropping one whose client stopped reading its answer, and refusing one over its address's cap
+    (`JOBCAST_API_HEADER_TIMEOUT`, `JOBCAST_API_BODY_TIMEOUT`, `JOBCAST_API_SEND_TIMEOUT`,
+    `JOBCAST_API_MAX_CONNECTIONS_PER_ADDRESS`)."""
 
     _header_deadline: asyncio.TimerHandle | None = None
     _counted_as: str | None = None
     _header_seconds = 0.0
     _body_deadline: asyncio.TimerHandle | None = None
     _body_seconds = 0.0
+    _send_seconds = 0.0
+    _write_watch: WriteProgressWatch | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -69,6 +73,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         # Read once per connection: the deadline is armed again for each request it carries.
         self._header_seconds = settings.api_header_timeout
         self._body_seconds = settings.api_body_timeout
+        self._send_seconds = settings.api_send_timeout
         if not self._take_a_place(settings.api_max_connections_per_address):
             log.warning("refused a connection from %s: over its address's cap", self.client)
             transport.write(OVER_CAP_RESPONSE)
@@ -79,6 +84,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_deadline()
         self._disarm_body_deadline()
+        self._stop_write_watch()
         self._give_back_place()
         super().connection_lost(exc)
 
@@ -100,11 +106,28 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._disarm_body_deadline()
         super().on_message_complete()
 
+    def on_response_complete(self) -> None:
+        # The answer's tail may still wait in the buffer, below the mark that pauses writing: a
+        # close (keep-alive's end, `connection: close`) would wait for it without end.
+        if self.transport.get_write_buffer_size():
+            self._watch_writes()
+        super().on_response_complete()
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._watch_writes()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._write_watch is not None:
+            self._write_watch.drained()
+
     def handle_websocket_upgrade(self) -> None:
         # The transport goes to the WebSocket protocol, whose own per-address and per-principal
         # caps count it from now; this protocol never hears of its close.
         self._disarm_header_deadline()
         self._disarm_body_deadline()
+        self._stop_write_watch()
         self._give_back_place()
         # The WebSocket protocol closes through it: a client that stops reading cannot hold the
         # connection, and its session, open by never taking the last frames.
@@ -154,6 +177,23 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self.cycle.scope[CUT_STATUS] = 408  # type: ignore[literal-required]
         # The app's wait for the body ends too: it reads a disconnect.
         self.transport.close()
+
+    def _watch_writes(self) -> None:
+        if self._write_watch is None:  # made for the few connections whose writes back up
+            self._write_watch = WriteProgressWatch(
+                self.transport, self.loop, self._send_seconds, self._stopped_reading
+            )
+        self._write_watch.start()
+
+    def _stop_write_watch(self) -> None:
+        if self._write_watch is not None:
+            self._write_watch.stop()
+
+    def _stopped_reading(self) -> None:
+        log.info("dropped a connection from %s: its client stopped reading the answer", self.client)
+        # Not `close()`, which waits for the unsent bytes: the request's task reads a disconnect
+        # (a download's file is closed) and the connection's place is given back.
+        self.transport.abort()
 
     def _take_a_place(self, cap: int) -> bool:
         address = self.client[0] if self.client else ""

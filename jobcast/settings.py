@@ -121,6 +121,15 @@ class Settings(BaseSettings):
             "request_timeout and closed (slowloris on a JSON route)."
         ),
     )
+    api_send_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "Seconds an answer's unsent bytes may wait without any of them reaching the client "
+            "(one that stopped reading but keeps its connection up); then the connection is "
+            "dropped and its request ends. A slow client that reads is never cut."
+        ),
+    )
     api_max_connections_per_address: int = Field(
         default=256,
         ge=0,
