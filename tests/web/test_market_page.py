@@ -180,3 +180,26 @@ def test_the_book_and_the_tape_say_each_sides_name_not_only_its_colour(
     expect(page.locator(".ticket select[name=self_trade_prevention]")).to_have_accessible_name(
         re.compile(r"^Against my own orders\b")
     )
+
+
+def test_an_order_of_mine_filling_later_is_said_in_the_tickets_status_line(
+    web_stack: WebStack, new_page: NewPage
+) -> None:
+    # A rejection or a cancel was said, a fill never: to a screen reader the order only left
+    # "My open orders", and a line was added to "My fills", neither of them a live region.
+    key = web_stack.new_key("patient-buyer")
+    page = new_page(key)
+    open_book(page, "SOL-USD")
+    page.fill(".ticket input[name=quantity]", "5")
+    page.fill(".ticket input[name=price]", "21.00")
+    page.click(".ticket button[type=submit]")
+    expect(page.locator(".orders li[data-order-id]")).to_have_count(1)
+    status = page.get_by_role("status").filter(has_text="SOL-USD")
+    with web_stack.rest(web_stack.new_key("sol-seller")) as seller:
+        resting(seller, "SOL-USD", "sell", 2, "21.00")
+        expect(status).to_have_text(
+            "Limit buy 5 SOL-USD @ 21.00 2 filled; the other 3 rest on the book."
+        )
+        resting(seller, "SOL-USD", "sell", 3, "21.00")
+    expect(status).to_have_text("Limit buy 5 SOL-USD @ 21.00 filled.")
+    expect(page.locator(".orders li[data-order-id]")).to_have_count(0)

@@ -66,8 +66,8 @@ export function mountMarket(root, live) {
   const qtyInput = h("input", { name: "quantity", inputMode: "numeric", "aria-label": "Quantity", placeholder: "Quantity", autocomplete: "off", "aria-describedby": "err-quantity" });
   const priceInput = h("input", { name: "price", inputMode: "decimal", "aria-label": "Price", placeholder: "Price", autocomplete: "off", "aria-describedby": "err-price" });
   const formError = h("p.error", { role: "alert" });
-  // How an order ended when not by filling: a rejection or a cancel is otherwise only an order
-  // gone from "My open orders".
+  // What became of an order of mine (rejected, cancelled, filled): otherwise only an order gone
+  // from "My open orders", or a line more in "My fills".
   const outcome = h("p.outcome", { role: "status" });
   const announced = new Set();
   const placeButton = h("button.primary", { type: "submit" }, "Place order");
@@ -171,7 +171,7 @@ export function mountMarket(root, live) {
     const ended = message.type === "order.rejected" || message.type === "order.cancelled";
     if (ended && stoppedByPlaced(order)) placedHere.stopped.add(order.id);
     if (placedHere && placedHere.stopped.size && (placedHere.stopped.has(order.id) || order.client_order_id === placedHere.clientId)) sayPlaced();
-    else if (ended) announce(order);
+    else if (ended || FILLED.has(message.type)) announce(orders.get(order.id) || order);
     if (FILLED.has(message.type) || (ended && order.filled_quantity)) scheduleFills();
     renderFills();
   }
@@ -208,12 +208,15 @@ export function mountMarket(root, live) {
       ` It cancelled ${counted(placedHere.stopped.size, "resting order")} of yours it would have traded with (self-trade prevention).`);
   }
 
+  // Each step of an order of mine: a fill too, which otherwise only moved it between lists that
+  // are no live regions (an order resting since long ago filled without a word).
   function announce(order) {
-    if (announced.has(order.id)) return; // a resent event
-    announced.add(order.id);
+    const step = `${order.id} ${order.status} ${order.filled_quantity}`;
+    if (announced.has(step)) return; // a resent event
+    announced.add(step);
     outcome.dataset.orderId = order.id;
     outcome.dataset.reason = order.reason || "";
-    fill(outcome, h("span", { className: `side-${order.side}` }, orderText(order)), " ", endText(order));
+    fill(outcome, h("span", { className: `side-${order.side}` }, orderText(order)), " ", placedText(order));
   }
 
   async function loadOrders() {
@@ -519,7 +522,7 @@ function endText(o) {
   }
 }
 
-// Where an order placed stands, in words; one not yet known to the page was just placed.
+// Where an order stands, in words; one not yet known to the page was just placed.
 function placedText(o) {
   switch (o.status) {
     case undefined: return "placed.";
