@@ -43,7 +43,7 @@ def test_a_message_keeps_its_line_breaks_and_each_name_and_text_its_direction(
     expect(message).to_have_count(1)
     text = message.locator(".text")
     assert text.evaluate("el => el.innerText") == "line1\nline2\ttab"
-    # The page redraws its whole log on each event: a box read as the writer's leave came in
+    # The page redrew its whole log on each event: a box read as the writer's leave came in
     # was None once. Measured once that leave is shown, with nothing more to come.
     expect(page.locator(".chat-log li.notice", has_text=" left ")).to_have_count(1)
     one_line = message.locator(".from").bounding_box()["height"]

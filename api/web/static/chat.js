@@ -1,6 +1,6 @@
 // Chat: join a room, see who is there and its recent history, talk live.
 
-import { address, addressed, errorText, fill, formatTime, h } from "./dom.js";
+import { address, addressed, errorText, fill, formatTime, h, keepChildren } from "./dom.js";
 import { compareSeq } from "./live.js";
 
 // The room is in the address (#/chat/<room>): a reload, or the link kept, joins it again.
@@ -24,6 +24,10 @@ export function mountChat(root, live) {
     h("label", { htmlFor: "room" }, "Room"), roomInput, h("button", { type: "submit" }, "Join"));
   const title = h("h2", {}, "Not in a room");
   const log = h("ol.chat-log", { "aria-label": "Messages", "aria-live": "polite" });
+  // The log is a live region, where each line put in is read out: a line shown is kept, not
+  // drawn anew (a redraw of the whole log read every message again with each new one).
+  const lines = new Map(); // `${room} ${seq}` -> its line
+  const emptyLine = h("li.notice");
   const people = h("ul.people", { "aria-label": "Present" });
   const text = h("input#say", { "aria-label": "Message", placeholder: "Say something…", autocomplete: "off", disabled: true });
   const error = h("p.error", { role: "alert" });
@@ -99,9 +103,20 @@ export function mountChat(root, live) {
     return h("li.notice", { dataset: { seq: m.seq } }, h("bdi", {}, m.data.principal.name), ` ${verb} · ${formatTime(m.ts)}`);
   }
 
+  function shownLine(m) {
+    const key = `${room} ${m.seq}`;
+    if (!lines.has(key)) lines.set(key, line(m));
+    return lines.get(key);
+  }
+
   function render() {
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-    fill(log, messages.length ? messages.map(line) : h("li.notice", {}, room ? "No messages yet." : "Join a room to chat."));
+    const empty = room ? "No messages yet." : "Join a room to chat.";
+    if (emptyLine.textContent !== empty) emptyLine.textContent = empty;
+    const shown = messages.length ? messages.map(shownLine) : [emptyLine];
+    const kept = new Set(shown);
+    for (const [key, el] of lines) if (!kept.has(el)) lines.delete(key);
+    keepChildren(log, shown);
     if (atBottom) log.scrollTop = log.scrollHeight;
     fill(people, present.map((p) => h("li", { dataset: { principal: p.id } }, h("span.presence-dot", { "aria-hidden": "true" }), h("bdi", {}, p.name))));
   }

@@ -52,6 +52,17 @@ export function fill(el, ...children) {
   return el;
 }
 
+/** Make `nodes` the children of `el`, in order, leaving each already in its place where it is:
+ * a node taken out and put back is new to a live region, which reads it out again. */
+export function keepChildren(el, nodes) {
+  const wanted = new Set(nodes);
+  for (const child of [...el.children]) if (!wanted.has(child)) child.remove();
+  nodes.forEach((node, i) => {
+    if (el.children[i] !== node) el.insertBefore(node, el.children[i] || null);
+  });
+  return el;
+}
+
 /** What an error says, for the page: its message, with `code` spans as code. The code the API
  * names it by (`invalid_params: …`) is for programs and is left out; it stands in only for a
  * missing message. */
