@@ -36,7 +36,7 @@ export function mountMonitor(root, live) {
     ["tasks", "Tasks per second"], ["ws", "WebSocket connections"], ["workers", "Workers online"]]) {
     const body = h("div.chart-box");
     const legend = h("ul.legend");
-    panels[key] = { body, legend };
+    panels[key] = { body, legend, title };
     grid.append(h("div.card", { dataset: { chart: key } }, h("h2", {}, title), body, legend));
   }
 
@@ -55,12 +55,13 @@ export function mountMonitor(root, live) {
   }
 
   function draw(key, list, options) {
-    const { body, legend } = panels[key];
+    const { body, legend, title } = panels[key];
     // The axis grows with the history, up to five minutes, so a fresh page is not one sliver.
     const span = samples[samples.length - 1].ts - samples[0].ts;
     const windowSeconds = Math.min(WINDOW_SECONDS, Math.max(30, span));
     const gapSeconds = GAP_STEPS * usualStep(samples);
-    fill(body, lineChart(list, { windowSeconds, gapSeconds, label: key, width: body.clientWidth, ...options }));
+    // Named as its heading reads: a screen reader said the page's own key ("ws") for it.
+    fill(body, lineChart(list, { windowSeconds, gapSeconds, label: title, width: body.clientWidth, ...options }));
     fill(legend, list.map((s, i) => {
       const last = [...s.points].reverse().find((p) => p[1] !== null);
       return h("li", {}, lineSwatch(i), `${s.name} `,
