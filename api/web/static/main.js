@@ -94,7 +94,9 @@ function route() {
     if (key === current) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  document.title = `${current[0].toUpperCase()}${current.slice(1)} · Jobcast`;
+  const title = `${current[0].toUpperCase()}${current.slice(1)}`;
+  $("page-title").textContent = title;
+  document.title = `${title} · Jobcast`;
   window.dispatchEvent(new CustomEvent("jobcast:page", { detail: current }));
 }
 
@@ -109,6 +111,7 @@ function decodeText(text) {
 function start() {
   $("signin").hidden = true;
   document.querySelector(".topbar").hidden = false;
+  $("page-title").hidden = false;
   live = new Live();
   live.addEventListener("state", (e) => {
     $("conn").textContent = STATE_TEXT[e.detail] || e.detail;
