@@ -61,9 +61,14 @@ def place_fillers(rest: httpx.Client) -> None:
         place(rest, [order("buy", "1", "IOC", OTHER)] * min(BATCH, FILLER - start))
 
 
+#: Milliseconds the page has to list them: it reads thousands of orders a page at a time, which
+#: took past Playwright's default 5 s in a `make test` on a 2-core box at load 14.
+LISTED_WITHIN = 30_000
+
+
 def listed_ids(page: Any, selector: str, expected: list[str]) -> None:
     items = page.locator(selector)
-    expect(items).to_have_count(len(expected))
+    expect(items).to_have_count(len(expected), timeout=LISTED_WITHIN)
     assert sorted(items.evaluate_all("els => els.map(e => e.dataset.orderId)")) == sorted(expected)
 
 

@@ -240,9 +240,7 @@ def test_process_past_the_budget_is_killed_at_once_while_redis_is_slow(
     worker = start_worker(queues="files", env=WORKER_ENV)
     path = plain_parquet_past_the_budget(tmp_path)
     (pool,) = psutil.Process(worker.popen.pid).children()
-    # Paused for 6 s: the growth from half the budget to the limit took 2 s in a `make test`
-    # on a 2-core box at load 27, and the kill must come while Redis is still paused.
-    pause = PausedMidGrowth(pool.pid, redis.Redis.from_url(settings.broker_url), BUDGET // 2, 6.0)
+    pause = PausedMidGrowth(pool.pid, redis.Redis.from_url(settings.broker_url), BUDGET // 2, 3.0)
     sampler = threading.Thread(target=pause.sample, daemon=True)
 
     job_id = jobs.submit_ok(path)
@@ -250,8 +248,10 @@ def test_process_past_the_budget_is_killed_at_once_while_redis_is_slow(
     sampler.join(60)
     assert pause.paused_at is not None
     assert pause.ended_at is not None
-    # Killed while Redis was still paused (before: only once it answered, 6 s later).
-    assert pause.ended_at - pause.paused_at < pause.seconds - 1.0, pause.ended_at - pause.paused_at
+    # Killed while Redis was still paused (before: only once it answered, 3 s later). The growth
+    # to the limit took 2 s in a `make test` on a 2-core box at load 27; a longer pause is no
+    # way out: past ~4 s the worker's own Redis calls fail and its message is run again.
+    assert pause.ended_at - pause.paused_at < pause.seconds - 0.5, pause.ended_at - pause.paused_at
     assert pause.peak < BUDGET, pause.peak >> 20
     # The failure lands once Redis answers, with everything it released; the redelivered
     # message counts no death and runs nothing more.
