@@ -734,6 +734,8 @@ def test_aggregate_picks_columns_from_the_header_and_sorts_the_result(
     header = page.locator("table.aggregate th:has(button:text-is('amount_sum'))")
     header.locator("button").click()
     expect(header).to_have_attribute("aria-sort", "ascending")
+    # The arrow is drawn, not said: aria-sort says the order (a reader said "amount_sum ▲").
+    expect(header.locator("button")).to_have_accessible_name("amount_sum")
     header.locator("button").press("Enter")  # the keyboard sorts too
     expect(header).to_have_attribute("aria-sort", "descending")
     sums = [float(t.replace(",", "")) for t in rows.locator("td:nth-child(2)").all_text_contents()]
