@@ -347,3 +347,10 @@ def aggregate_form(page: Any, table: Path) -> None:
     """The new-job form set to aggregate, with `table` chosen: its columns are then offered."""
     page.click("form.new-job label:has-text('aggregate')")
     page.set_input_files("#file", str(table))
+
+
+def open_book(page: Any, symbol: str) -> None:
+    """The Market page on `symbol`, its book shown."""
+    page.click("nav a[data-page=market]")
+    page.select_option("#symbol", symbol)
+    page.wait_for_selector(".ladder .spread")

@@ -16,7 +16,14 @@ from playwright.sync_api import FileChooser, expect
 
 from jobcast.keys import create_key, revoke_key
 from jobcast.rediskeys import MONITOR_LEASE_KEY, job_key, trades_key
-from tests.web.conftest import NewPage, Traffic, WebStack, aggregate_form, ticket_module
+from tests.web.conftest import (
+    NewPage,
+    Traffic,
+    WebStack,
+    aggregate_form,
+    open_book,
+    ticket_module,
+)
 from tests.web.long_jobs import LONG_JOB_ROWS, attempt_copy, caught_running
 from tests.workers.files.support import READ_FORMATS
 
@@ -315,13 +322,6 @@ def uncaught(page: Any) -> list[str]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     return errors
-
-
-def open_book(page: Any, symbol: str) -> None:
-    """The Market page on `symbol`, its book shown."""
-    page.click("nav a[data-page=market]")
-    page.select_option("#symbol", symbol)
-    page.wait_for_selector(".ladder .spread")
 
 
 def fill_line(quantity: int, price: str, status: str) -> re.Pattern[str]:

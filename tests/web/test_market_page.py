@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import NewPage, WebStack
+from tests.web.conftest import NewPage, WebStack, open_book
 
 pytestmark = pytest.mark.slow
 
@@ -24,12 +24,6 @@ def resting(rest: httpx.Client, symbol: str, side: str, quantity: int, price: st
     assert answer.status_code == 201, answer.text
     order_id: str = answer.json()["id"]
     return order_id
-
-
-def open_book(page: Any, symbol: str) -> None:
-    page.click("nav a[data-page=market]")
-    page.select_option("#symbol", symbol)
-    page.wait_for_selector(".ladder .spread")
 
 
 #: An order's fill event, as the server frames it (compact JSON, one event a frame).
