@@ -19,11 +19,15 @@ class ClosingTransport:
     """`transport`, whose `close()` drops it, with whatever is still unsent, if it has not closed
     `grace` seconds later (JOBCAST_WS_CLOSE_TIMEOUT); everything else is the transport's own."""
 
-    __slots__ = ("_abort_timer", "_grace", "_transport")
+    __slots__ = ("_abort_timer", "_grace", "_transport", "is_closing", "write")
 
     def __init__(self, transport: asyncio.Transport, grace: float) -> None:
         self._transport, self._grace = transport, grace
         self._abort_timer: asyncio.TimerHandle | None = None
+        # Every frame sent calls these: the transport's own, found without `__getattr__` (about
+        # 0.9 µs a call through it, against 0.06 direct, on a slow 2-core VM).
+        self.write = transport.write
+        self.is_closing = transport.is_closing
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
